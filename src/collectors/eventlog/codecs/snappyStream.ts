@@ -1,0 +1,140 @@
+/**
+ * Spark's `.snappy` event logs: snappy-java's SnappyOutputStream (Spark's SnappyCompressionCodec).
+ * A 16-byte header (magic `\x82SNAPPY\0`, int32 BE version, int32 BE minimum compatible version),
+ * then chunks: int32 BE compressed length + one raw Snappy block. SnappyInputStream accepts the
+ * header again where a chunk length would be (streams written back to back), and so do we.
+ *
+ * Not accepted, with a message naming them: the Snappy framing format (x-snappy-framed, which
+ * snappy-java writes only through SnappyFramedOutputStream) and snappy-java's headerless legacy
+ * form (the whole file one raw block, which cannot be streamed and which Spark does not write).
+ */
+import type { ByteReader } from './byteReader';
+import { BlockFormatError, CodecError, badMagicError, shortTailError, truncatedError } from './codecError';
+import { copyLiterals, copyMatch } from './lzCopy';
+
+const MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const MAGIC_TEXT = "'\\x82SNAPPY\\0'";
+/** The magic's first four bytes read as a chunk length: a repeated stream header. */
+const MAGIC_HEAD = 0x82534e41;
+const FORMAT = 'a snappy-java stream (as Spark writes .snappy)';
+const HEADER_LEN = 16;
+/** snappy-java writes 32 KiB blocks by default (spark.io.compression.snappy.blockSize); larger than this is damage. */
+const MAX_BLOCK = 64 * 1024 * 1024;
+
+/** Reads a raw Snappy block's varint preamble: [uncompressed length, offset of the first element]. */
+export function snappyLength(src: Uint8Array, start: number, end: number): [number, number] {
+  let length = 0;
+  let s = start;
+  for (let shift = 0; shift <= 28; shift += 7) {
+    if (s >= end) throw new BlockFormatError(s, 'the block ends inside its length preamble');
+    const b = src[s++]!;
+    if (shift === 28 && b > 0x0f) throw new BlockFormatError(s - 1, 'the length preamble does not fit in 32 bits');
+    length += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [length, s];
+  }
+  throw new BlockFormatError(s, 'the length preamble does not fit in 32 bits');
+}
+
+/** Decodes raw Snappy elements src[start, end) into dst from index 0; returns the bytes written. */
+export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
+  const dEnd = dst.length;
+  let s = start;
+  let d = 0;
+  while (s < end) {
+    const tag = src[s++]!;
+    const kind = tag & 3;
+    if (kind === 0) {
+      let lit = tag >>> 2;
+      if (lit >= 60) {
+        const n = lit - 59;
+        if (end - s < n) throw new BlockFormatError(s, 'a literal length is cut off by the end of the block');
+        lit = src[s]!;
+        if (n > 1) lit += src[s + 1]! * 0x100;
+        if (n > 2) lit += src[s + 2]! * 0x10000;
+        if (n > 3) lit += src[s + 3]! * 0x1000000;
+        s += n;
+      }
+      lit += 1;
+      if (lit > end - s) throw new BlockFormatError(s, `a run of ${lit} literals runs past the end of the block`);
+      if (lit > dEnd - d) throw new BlockFormatError(s, 'the block decodes to more bytes than its preamble says');
+      copyLiterals(src, s, dst, d, lit);
+      s += lit;
+      d += lit;
+      continue;
+    }
+    let len: number;
+    let offset: number;
+    if (kind === 1) {
+      if (s >= end) throw new BlockFormatError(s, 'a copy is cut off by the end of the block');
+      len = ((tag >>> 2) & 7) + 4;
+      offset = ((tag >>> 5) << 8) | src[s++]!;
+    } else if (kind === 2) {
+      if (end - s < 2) throw new BlockFormatError(s, 'a copy is cut off by the end of the block');
+      len = (tag >>> 2) + 1;
+      offset = src[s]! | (src[s + 1]! << 8);
+      s += 2;
+    } else {
+      if (end - s < 4) throw new BlockFormatError(s, 'a copy is cut off by the end of the block');
+      len = (tag >>> 2) + 1;
+      offset = (src[s]! | (src[s + 1]! << 8) | (src[s + 2]! << 16) | (src[s + 3]! << 24)) >>> 0;
+      s += 4;
+    }
+    if (offset === 0 || offset > d) throw new BlockFormatError(s, `a copy refers ${offset} bytes back, before the start of the block`);
+    if (len > dEnd - d) throw new BlockFormatError(s, 'the block decodes to more bytes than its preamble says');
+    copyMatch(dst, d, offset, len);
+    d += len;
+  }
+  return d;
+}
+
+function isMagicPrefix(b: Uint8Array): boolean {
+  return b.every((v, i) => i >= MAGIC.length || v === MAGIC[i]);
+}
+
+export async function* decodeSnappyStream(reader: ByteReader, file: string): AsyncGenerator<Buffer> {
+  let expectHeader = true;
+  for (;;) {
+    const at = reader.position;
+    if (!(await reader.ensure(4))) {
+      const left = reader.available;
+      if (left === 0) return;
+      const tail = reader.peek(left);
+      if (expectHeader) throw shortTailError(file, at, tail, MAGIC, FORMAT, MAGIC_TEXT, 'a snappy-java stream header');
+      throw truncatedError(file, at, 'a snappy-java chunk length');
+    }
+    const lengthField = reader.peek(4).readUInt32BE(0);
+    if (expectHeader || lengthField === MAGIC_HEAD) {
+      if (!(await reader.ensure(HEADER_LEN))) {
+        const tail = reader.peek(reader.available);
+        if (isMagicPrefix(tail)) throw truncatedError(file, at, 'a snappy-java stream header');
+        throw badMagicError(file, at, FORMAT, MAGIC_TEXT, tail);
+      }
+      const header = reader.peek(HEADER_LEN);
+      if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, header);
+      reader.skip(HEADER_LEN);
+      expectHeader = false;
+      continue;
+    }
+    const corrupt = (why: string, where = at): CodecError =>
+      new CodecError(file, where, false, `corrupt snappy-java stream: the chunk at byte ${at} ${why}`);
+    if (lengthField === 0 || lengthField > MAX_BLOCK) throw corrupt(`declares ${lengthField | 0} compressed bytes`);
+    if (!(await reader.ensure(4 + lengthField))) {
+      throw truncatedError(file, at, `a Snappy chunk of ${lengthField} bytes (only ${reader.available - 4} present)`);
+    }
+    const chunk = reader.peek(4 + lengthField);
+    let out: Buffer;
+    try {
+      const [length, body] = snappyLength(chunk, 4, chunk.length);
+      if (length > MAX_BLOCK) throw corrupt(`declares ${length} decompressed bytes`);
+      out = Buffer.allocUnsafe(length);
+      const written = snappyDecodeBlock(chunk, body, chunk.length, out);
+      if (written !== length) throw corrupt(`decodes to ${written} bytes, but its preamble says ${length}`);
+    } catch (err) {
+      if (!(err instanceof BlockFormatError)) throw err;
+      const where = at + err.at;
+      throw corrupt(`is damaged at byte ${where}: ${err.message}`, where);
+    }
+    reader.skip(4 + lengthField);
+    yield out;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The event-log collector: discover -> read each attempt (in parallel on a worker pool when there
+ * are several and a worker script is available) -> filter -> yield batches as results arrive.
+ * Bad input never stops the run: it becomes problems, and the rest is still collected.
+ */
+import { availableParallelism } from 'node:os';
+import type { Problem, SparkAppRecord } from '../record';
+import { discover, type LogUnit } from './discovery';
+import { UnitPool } from './pool';
+import { readUnit, type UnitResult } from './readLog';
+
+export interface EventLogOptions {
+  path: string;
+  recursive?: boolean;
+  /** Keep applications that ended at or after this time (running ones: started at or after). */
+  since?: Date;
+  user?: string;
+  /** Name of the configured source, stored in each record's `source`. */
+  source?: string;
+  /** Attempts read at once; defaults to the machine's cores. */
+  concurrency?: number;
+  batchSize?: number;
+  maxLineBytes?: number;
+}
+
+export interface CollectContext {
+  signal?: AbortSignal;
+  onProgress?: (p: CollectProgress) => void;
+  /** Bundled worker entry (dist/worker.js); without it every attempt is read on this thread. */
+  workerScript?: string;
+}
+
+export interface CollectProgress {
+  logsFound: number;
+  logsDone: number;
+  bytesRead: number;
+  apps: number;
+  problems: number;
+}
+
+export interface CollectedApp {
+  record: SparkAppRecord;
+  problems: Problem[];
+  files: string[];
+}
+
+export interface Batch {
+  apps: CollectedApp[];
+  /** Problems not tied to one application (unreadable paths, files with no Spark event). */
+  problems: Problem[];
+  /** Attempts read but left out by `since` / `user`. */
+  filtered: number;
+}
+
+function keep(record: SparkAppRecord, options: EventLogOptions): boolean {
+  if (options.user !== undefined && record.user !== options.user) return false;
+  if (options.since !== undefined) {
+    const t = record.end_time ?? record.start_time;
+    if (t === null || Date.parse(t) < options.since.getTime()) return false;
+  }
+  return true;
+}
+
+export async function* collectEventLogs(options: EventLogOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
+  const source = options.source ?? 'event_log';
+  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+  const report = (): void => ctx.onProgress?.({ ...progress });
+  const onBytes = (n: number): void => {
+    progress.bytesRead += n;
+  };
+
+  let pool: UnitPool | undefined;
+  const readOne = (unit: LogUnit): Promise<UnitResult> => {
+    // One attempt alone is read here: starting a worker would cost more than it saves.
+    if (ctx.workerScript && concurrency > 1 && progress.logsFound > 1) {
+      pool ??= new UnitPool(ctx.workerScript, concurrency);
+      return pool.read(unit, source, onBytes, options.maxLineBytes);
+    }
+    return readUnit(unit, { source, signal: ctx.signal, onBytes, maxLineBytes: options.maxLineBytes });
+  };
+
+  let batch: Batch = { apps: [], problems: [], filtered: 0 };
+  const inFlight = new Map<number, Promise<{ key: number; unit: LogUnit; result: UnitResult | Error }>>();
+  let key = 0;
+
+  const settle = async (): Promise<void> => {
+    const done = await Promise.race(inFlight.values());
+    inFlight.delete(done.key);
+    progress.logsDone++;
+    const files = done.unit.files.map((f) => f.path);
+    if (done.result instanceof Error) {
+      if (ctx.signal?.aborted) throw done.result;
+      batch.problems.push({ severity: 'error', code: 'read-failed', message: `reading ${done.unit.path} failed: ${done.result.message}`, file: done.unit.path });
+    } else if (done.result.record === null) {
+      batch.problems.push(...done.result.problems);
+    } else if (keep(done.result.record, options)) {
+      batch.apps.push({ record: done.result.record, problems: done.result.problems, files });
+      progress.apps++;
+    } else {
+      batch.filtered++;
+    }
+    progress.problems += done.result instanceof Error ? 1 : done.result.problems.length;
+    report();
+  };
+  const full = (): boolean => batch.apps.length + batch.problems.length + batch.filtered >= batchSize;
+  const take = (): Batch => {
+    const b = batch;
+    batch = { apps: [], problems: [], filtered: 0 };
+    return b;
+  };
+
+  // Cancelling must stop the workers now, not after the attempts they are reading.
+  const onAbort = (): void => void pool?.close();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const found of discover(options.path, options.recursive ?? true)) {
+      ctx.signal?.throwIfAborted();
+      if ('severity' in found) {
+        batch.problems.push(found);
+        progress.problems++;
+        continue;
+      }
+      progress.logsFound++;
+      const k = key++;
+      inFlight.set(
+        k,
+        readOne(found).then(
+          (result) => ({ key: k, unit: found, result }),
+          (err: unknown) => ({ key: k, unit: found, result: err instanceof Error ? err : new Error(String(err)) }),
+        ),
+      );
+      while (inFlight.size >= concurrency) await settle();
+      if (full()) yield take();
+    }
+    while (inFlight.size > 0) {
+      await settle();
+      ctx.signal?.throwIfAborted();
+      if (full()) yield take();
+    }
+    if (batch.apps.length + batch.problems.length + batch.filtered > 0) yield take();
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    await pool?.close();
+  }
+}
+
+/** Everything a collection found, in one place; for tests and small runs. */
+export async function collectAll(options: EventLogOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
+  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
+  for await (const b of collectEventLogs(options, ctx)) {
+    out.apps.push(...b.apps);
+    out.problems.push(...b.problems);
+    out.filtered += b.filtered;
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+/**
+ * Messages between the event-log worker pool (main thread) and `src/worker/eventLogWorker.ts`.
+ * One file so both sides agree; every message is checked on receipt.
+ */
+import type { LogUnit } from './discovery';
+import type { UnitResult } from './readLog';
+
+/** Main -> worker: read one application attempt. */
+export interface ReadRequest {
+  type: 'read';
+  id: number;
+  unit: LogUnit;
+  source: string;
+  maxLineBytes?: number;
+}
+
+export type WorkerReply =
+  /** Worker -> main, while reading: compressed bytes read since the last report (at most every 64 MB). */
+  | { type: 'bytes'; id: number; bytes: number }
+  /** Worker -> main, once per request: the attempt's record and problems. */
+  | { type: 'done'; id: number; result: UnitResult }
+  /** Worker -> main, once per request, instead of `done`: an unexpected failure (a bug, not bad input). */
+  | { type: 'failed'; id: number; message: string };
+
+export function isReadRequest(m: unknown): m is ReadRequest {
+  const r = m as Partial<ReadRequest> | null;
+  return typeof r === 'object' && r !== null && r.type === 'read' && typeof r.id === 'number' && typeof r.source === 'string' && typeof r.unit === 'object';
+}
+
+export function isWorkerReply(m: unknown): m is WorkerReply {
+  const r = m as Partial<WorkerReply> | null;
+  return typeof r === 'object' && r !== null && typeof r.id === 'number' && (r.type === 'bytes' || r.type === 'done' || r.type === 'failed');
+}

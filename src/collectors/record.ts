@@ -1,0 +1,98 @@
+/**
+ * The normalized record: one per application attempt, keyed by (app_id, attempt_id).
+ * Field names are DESIGN.md §2's snake_case names, used unchanged in the database, the CLI's JSON
+ * output and exports. Times are ISO-8601 UTC strings; bytes and milliseconds are integers.
+ */
+import { z } from 'zod';
+
+const count = z.number().int().nonnegative();
+const isoTime = z.string().datetime({ offset: false });
+
+export const STATUSES = ['completed', 'running', 'failed', 'unknown'] as const;
+export type AppStatus = (typeof STATUSES)[number];
+
+export const sparkAppRecordSchema = z.object({
+  app_id: z.string().min(1),
+  attempt_id: z.string().min(1).nullable(),
+  app_name: z.string().nullable(),
+  user: z.string().nullable(),
+  submit_time: isoTime.nullable(),
+  start_time: isoTime.nullable(),
+  end_time: isoTime.nullable(),
+  duration_ms: count.nullable(),
+  spark_version: z.string().nullable(),
+  executor_cores: count.nullable(),
+  executor_memory_mb: count.nullable(),
+  num_executors: count.nullable(),
+  driver_memory_mb: count.nullable(),
+  total_tasks: count,
+  failed_tasks: count,
+  total_stages: count,
+  failed_stages: count,
+  cpu_time_ms: count,
+  input_bytes: count,
+  output_bytes: count,
+  shuffle_read_bytes: count,
+  shuffle_write_bytes: count,
+  memory_spilled_bytes: count,
+  disk_spilled_bytes: count,
+  tags: z.record(z.string(), z.string()),
+  environment: z.record(z.string(), z.string()),
+  source: z.string(),
+  status: z.enum(STATUSES),
+  quality: z.array(z.string()),
+});
+
+export type SparkAppRecord = z.infer<typeof sparkAppRecordSchema>;
+
+/** Quality flags (DESIGN.md §2). `defaulted:<field>` and `missing:<field>` are built with the helpers. */
+export const Quality = {
+  inProgress: 'in_progress',
+  truncated: 'truncated',
+  compacted: 'compacted',
+  restCapped: 'rest_capped',
+  defaulted: (field: keyof SparkAppRecord): string => `defaulted:${field}`,
+  missing: (field: keyof SparkAppRecord): string => `missing:${field}`,
+} as const;
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Something wrong with the input, with where (file, 1-based line) and why. Never thrown; collected. */
+export interface Problem {
+  severity: Severity;
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  field?: string;
+}
+
+/**
+ * Checks a record against the schema and the record's own invariants (DESIGN.md §2, issue 2):
+ * required fields present, duration >= 0, at least one executor, failed <= total for tasks and
+ * stages. Failures come back as problems attached to the record, never thrown.
+ */
+export function validateRecord(record: SparkAppRecord, file?: string): Problem[] {
+  const problems: Problem[] = [];
+  const parsed = sparkAppRecordSchema.safeParse(record);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push({
+        severity: 'error',
+        code: 'record-invalid',
+        field: issue.path.join('.'),
+        message: `field ${issue.path.join('.') || '(record)'}: ${issue.message}`,
+        file,
+      });
+    }
+  }
+  const rule = (ok: boolean, field: string, message: string): void => {
+    if (!ok) problems.push({ severity: 'warning', code: 'record-inconsistent', field, message, file });
+  };
+  rule(record.num_executors === null || record.num_executors >= 1, 'num_executors', 'no executor was ever added');
+  rule(record.failed_tasks <= record.total_tasks, 'failed_tasks', `failed_tasks ${record.failed_tasks} > total_tasks ${record.total_tasks}`);
+  rule(record.failed_stages <= record.total_stages, 'failed_stages', `failed_stages ${record.failed_stages} > total_stages ${record.total_stages}`);
+  rule(record.duration_ms === null || record.duration_ms >= 0, 'duration_ms', 'application ends before it starts');
+  if (record.start_time === null) rule(false, 'start_time', 'no SparkListenerApplicationStart: start time unknown');
+  return problems;
+}

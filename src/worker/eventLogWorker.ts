@@ -1,0 +1,32 @@
+/** Worker-thread entry: reads the application attempts the pool hands it, one at a time. */
+import { parentPort } from 'node:worker_threads';
+import { readUnit } from '../collectors/eventlog/readLog';
+import { isReadRequest, type WorkerReply } from '../collectors/eventlog/workerProtocol';
+
+const REPORT_EVERY = 64 * 1024 * 1024;
+
+const port = parentPort;
+if (!port) throw new Error('eventLogWorker must run in a worker thread');
+
+port.on('message', (msg: unknown) => {
+  if (!isReadRequest(msg)) return;
+  const send = (reply: WorkerReply): void => port.postMessage(reply);
+  let pending = 0;
+  readUnit(msg.unit, {
+    source: msg.source,
+    maxLineBytes: msg.maxLineBytes,
+    onBytes: (n) => {
+      pending += n;
+      if (pending >= REPORT_EVERY) {
+        send({ type: 'bytes', id: msg.id, bytes: pending });
+        pending = 0;
+      }
+    },
+  }).then(
+    (result) => {
+      if (pending > 0) send({ type: 'bytes', id: msg.id, bytes: pending });
+      send({ type: 'done', id: msg.id, result });
+    },
+    (err: unknown) => send({ type: 'failed', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  );
+});

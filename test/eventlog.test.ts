@@ -1,0 +1,210 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { collectAll } from '../src/collectors/eventlog/collect';
+import { memoryStringToMb } from '../src/collectors/eventlog/jvmUnits';
+import type { SparkAppRecord } from '../src/collectors/record';
+import { eventLogText, type GeneratedTotals } from './support/eventLogGenerator';
+import { tempDir } from './support/tmp';
+
+function expectTotals(r: SparkAppRecord, t: GeneratedTotals): void {
+  expect(r).toMatchObject({
+    app_id: t.app_id,
+    attempt_id: t.attempt_id,
+    app_name: t.app_name,
+    user: t.user,
+    spark_version: t.spark_version,
+    start_time: new Date(t.start_ms).toISOString(),
+    end_time: t.end_ms === null ? null : new Date(t.end_ms).toISOString(),
+    duration_ms: t.end_ms === null ? null : t.end_ms - t.start_ms,
+    total_tasks: t.total_tasks,
+    failed_tasks: t.failed_tasks,
+    total_stages: t.total_stages,
+    failed_stages: t.failed_stages,
+    cpu_time_ms: Math.floor(t.cpu_time_ns / 1e6),
+    input_bytes: t.input_bytes,
+    output_bytes: t.output_bytes,
+    shuffle_read_bytes: t.shuffle_read_bytes,
+    shuffle_write_bytes: t.shuffle_write_bytes,
+    memory_spilled_bytes: t.memory_spilled_bytes,
+    disk_spilled_bytes: t.disk_spilled_bytes,
+    num_executors: t.num_executors,
+    executor_cores: t.executor_cores,
+    executor_memory_mb: memoryStringToMb(t.executor_memory),
+    driver_memory_mb: memoryStringToMb(t.driver_memory),
+  });
+}
+
+describe('event-log replay', () => {
+  it('maps a generated Spark 3.5 log to the totals the generator wrote', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText({ stages: 5, tasksPerStage: 20, failEvery: 7, failStageEvery: 3 });
+    writeFileSync(path.join(dir, totals.app_id), text);
+    const { apps, problems } = await collectAll({ path: dir });
+    expect(problems).toEqual([]);
+    expect(apps).toHaveLength(1);
+    expectTotals(apps[0]!.record, totals);
+    expect(apps[0]!.record.status).toBe('completed'); // stage 2 of 0..4 failed; the last job succeeded
+  });
+
+  it('calls an app failed when Spark 4 logs a non-zero exit code, and counts killed tasks as not failed', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText({ stages: 2, tasksPerStage: 3 });
+    const killed = text
+      .replace('"SparkListenerApplicationEnd","Timestamp":', '"SparkListenerApplicationEnd","ExitCode":1,"Timestamp":')
+      .replace('"Task End Reason":{"Reason":"Success"}', '"Task End Reason":{"Reason":"TaskKilled","Kill Reason":"stage cancelled"}');
+    writeFileSync(path.join(dir, totals.app_id), killed);
+    const { record } = (await collectAll({ path: dir })).apps[0]!;
+    expect(record.status).toBe('failed');
+    expect(record.total_tasks).toBe(totals.total_tasks);
+    expect(record.failed_tasks).toBe(0);
+  });
+
+  it('reads an attempt whose app is still running: status running, in_progress, broken last line tolerated', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText({ running: true, stages: 2, tasksPerStage: 3, attemptId: '1' });
+    writeFileSync(path.join(dir, `${totals.app_id}_1.inprogress`), `${text}{"Event":"SparkListenerTaskEnd","Stage ID":1,"Sta`);
+    const { apps } = await collectAll({ path: dir });
+    expect(apps).toHaveLength(1);
+    const { record, problems } = apps[0]!;
+    expectTotals(record, totals);
+    expect(record.status).toBe('running');
+    expect(record.quality).toContain('in_progress');
+    expect(record.quality).not.toContain('truncated');
+    expect(problems).toEqual([expect.objectContaining({ severity: 'info', code: 'truncated-line', line: text.split('\n').length })]);
+  });
+
+  it('reports each malformed line with file and line number and keeps going', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText({ stages: 2, tasksPerStage: 4 });
+    const lines = text.split('\n');
+    lines.splice(3, 0, '{"Event":"SparkListenerJobStart", broken', '{"no":"event"}');
+    const file = path.join(dir, totals.app_id);
+    writeFileSync(file, lines.join('\n'));
+    const { apps } = await collectAll({ path: dir });
+    expect(apps).toHaveLength(1);
+    expectTotals(apps[0]!.record, totals);
+    expect(apps[0]!.problems).toEqual([
+      expect.objectContaining({ code: 'malformed-line', file, line: 4 }),
+      expect.objectContaining({ code: 'missing-event', file, line: 5 }),
+    ]);
+  });
+
+  it('groups a rolling folder into one attempt, reads events_N in index order, and a .compact restarts the set', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText({ stages: 4, tasksPerStage: 5 });
+    const lines = text.trimEnd().split('\n');
+    const roll = path.join(dir, `eventlog_v2_${totals.app_id}`);
+    mkdirSync(roll);
+    const third = Math.floor(lines.length / 3);
+    // events_10 must come after events_2 (numeric order, not text order).
+    writeFileSync(path.join(roll, `events_1_${totals.app_id}`), `${lines.slice(0, third).join('\n')}\n`);
+    writeFileSync(path.join(roll, `events_2_${totals.app_id}.gz`), gzipSync(`${lines.slice(third, 2 * third).join('\n')}\n`));
+    writeFileSync(path.join(roll, `events_10_${totals.app_id}`), `${lines.slice(2 * third).join('\n')}\n`);
+    writeFileSync(path.join(roll, `appstatus_${totals.app_id}`), '');
+    const { apps, problems } = await collectAll({ path: dir });
+    expect(problems).toEqual([]);
+    expect(apps).toHaveLength(1);
+    expectTotals(apps[0]!.record, totals);
+    expect(apps[0]!.files.map((f) => path.basename(f))).toEqual([`events_1_${totals.app_id}`, `events_2_${totals.app_id}.gz`, `events_10_${totals.app_id}`]);
+    expect(apps[0]!.record.tags).toMatchObject({ log_layout: 'rolling' });
+
+    // Compaction: Spark's reader starts at the last .compact file.
+    writeFileSync(path.join(roll, `events_2_${totals.app_id}.compact`), `${lines.slice(0, 2 * third).join('\n')}\n`);
+    const compacted = await collectAll({ path: roll });
+    expect(compacted.apps[0]!.files.map((f) => path.basename(f))).toEqual([`events_2_${totals.app_id}.compact`, `events_10_${totals.app_id}`]);
+    expect(compacted.apps[0]!.record.quality).toContain('compacted');
+    expectTotals(compacted.apps[0]!.record, totals);
+  });
+
+  it('marks a rolling log without appstatus completion as running', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText({ running: true, stages: 1, tasksPerStage: 2 });
+    const roll = path.join(dir, `eventlog_v2_${totals.app_id}`);
+    mkdirSync(roll);
+    writeFileSync(path.join(roll, `events_1_${totals.app_id}`), text);
+    writeFileSync(path.join(roll, `appstatus_${totals.app_id}.inprogress`), '');
+    const { apps } = await collectAll({ path: dir });
+    expect(apps[0]!.record.status).toBe('running');
+  });
+
+  it('reads a Databricks folder: rolled eventlog-*.gz oldest first, then eventlog', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText({ stages: 3, tasksPerStage: 4 });
+    const lines = text.trimEnd().split('\n');
+    const half = Math.floor(lines.length / 2);
+    const db = path.join(dir, 'cluster-0101', 'eventlog', 'ctx-1');
+    mkdirSync(db, { recursive: true });
+    writeFileSync(path.join(db, 'eventlog-2024-05-01--10-00.gz'), gzipSync(`${lines.slice(0, half).join('\n')}\n`));
+    writeFileSync(path.join(db, 'eventlog'), `${lines.slice(half).join('\n')}\n`);
+    const { apps, problems } = await collectAll({ path: dir });
+    expect(problems).toEqual([]);
+    expect(apps).toHaveLength(1);
+    expectTotals(apps[0]!.record, totals);
+    expect(apps[0]!.record.tags).toMatchObject({ log_layout: 'databricks', log_codec: 'gzip,none' });
+  });
+
+  it('keeps attempts apart, skips hidden files, honours recursive: false, since and user', async () => {
+    const dir = tempDir();
+    const a1 = eventLogText({ appId: 'application_1_0001', attemptId: '1', startMs: Date.UTC(2024, 0, 1) });
+    const a2 = eventLogText({ appId: 'application_1_0001', attemptId: '2', startMs: Date.UTC(2024, 0, 2), user: 'alice' });
+    writeFileSync(path.join(dir, 'application_1_0001_1'), a1.text);
+    writeFileSync(path.join(dir, 'application_1_0001_2'), a2.text);
+    writeFileSync(path.join(dir, '.application_1_0001_1.crc'), 'garbage');
+    writeFileSync(path.join(dir, 'README.md'), '# not a log');
+    mkdirSync(path.join(dir, 'nested'));
+    writeFileSync(path.join(dir, 'nested', 'local-1'), eventLogText({ appId: 'local-1' }).text);
+
+    const all = await collectAll({ path: dir });
+    expect(all.problems).toEqual([]);
+    expect(all.apps.map((a) => [a.record.app_id, a.record.attempt_id]).sort()).toEqual([
+      ['application_1_0001', '1'],
+      ['application_1_0001', '2'],
+      ['local-1', null],
+    ]);
+    expect((await collectAll({ path: dir, recursive: false })).apps).toHaveLength(2);
+    const since = await collectAll({ path: dir, recursive: false, since: new Date(Date.UTC(2024, 0, 1, 12)) });
+    expect(since.apps.map((a) => a.record.attempt_id)).toEqual(['2']);
+    expect(since.filtered).toBe(1);
+    expect((await collectAll({ path: dir, user: 'alice' })).apps.map((a) => a.record.attempt_id)).toEqual(['2']);
+  });
+
+  it('redacts secret-looking properties in the stored environment', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText();
+    writeFileSync(path.join(dir, totals.app_id), text.replace('"spark.master"', '"spark.myservice.password":"hunter2","spark.master"'));
+    const { apps } = await collectAll({ path: dir });
+    const env = apps[0]!.record.environment;
+    expect(env['spark.myservice.password']).toBe('*********(redacted)');
+    expect(JSON.stringify(apps[0]!.record)).not.toContain('hunter2');
+    expect(env['spark.executor.memory']).toBe('4g');
+  });
+
+  it('defaults absent executor properties and says so in quality', async () => {
+    const dir = tempDir();
+    const { text, totals } = eventLogText();
+    const stripped = text.replace(/"spark\.(executor\.cores|executor\.memory|driver\.memory)":"[^"]*",/g, '').replace(/"Total Cores":2/g, '"Total Cores":3');
+    writeFileSync(path.join(dir, totals.app_id), stripped);
+    const { record } = (await collectAll({ path: dir })).apps[0]!;
+    expect(record.executor_cores).toBe(3); // observed on ExecutorAdded
+    expect(record.executor_memory_mb).toBe(1024);
+    expect(record.driver_memory_mb).toBe(1024);
+    expect(record.quality).toEqual(expect.arrayContaining(['defaulted:executor_memory_mb', 'defaulted:driver_memory_mb']));
+    expect(record.quality).not.toContain('defaulted:executor_cores');
+  });
+});
+
+describe('JVM memory strings', () => {
+  it.each([
+    ['512m', 512],
+    ['4g', 4096],
+    ['4G', 4096],
+    ['1t', 1024 * 1024],
+    ['2048k', 2],
+    ['1536', 1536],
+    ['1.5g', 1536],
+  ])('%s -> %d MB', (s, mb) => expect(memoryStringToMb(s)).toBe(mb));
+  it('bare bytes when asked', () => expect(memoryStringToMb('1073741824', 'b')).toBe(1024));
+  it('rejects nonsense', () => expect(memoryStringToMb('lots')).toBeNull());
+});
