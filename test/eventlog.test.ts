@@ -6,6 +6,7 @@ import { collectAll } from '../src/collectors/eventlog/collect';
 import { memoryStringToMb } from '../src/collectors/eventlog/jvmUnits';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { eventLogText, type GeneratedTotals } from './support/eventLogGenerator';
+import { lz4BlockStream, lzfStream, snappyStream, zstdFrames } from './support/sparkCompress';
 import { tempDir } from './support/tmp';
 
 function expectTotals(r: SparkAppRecord, t: GeneratedTotals): void {
@@ -207,4 +208,114 @@ describe('JVM memory strings', () => {
   ])('%s -> %d MB', (s, mb) => expect(memoryStringToMb(s)).toBe(mb));
   it('bare bytes when asked', () => expect(memoryStringToMb('1073741824', 'b')).toBe(1024));
   it('rejects nonsense', () => expect(memoryStringToMb('lots')).toBeNull());
+});
+
+describe('bad input never stops the run', () => {
+  it('empty files, binary garbage, invalid UTF-8 and a 50 MB line each give a clear problem; good logs are still collected', async () => {
+    const dir = tempDir();
+    const good = eventLogText({ appId: 'app-good', stages: 2, tasksPerStage: 3 });
+    writeFileSync(path.join(dir, 'app-good'), good.text);
+    writeFileSync(path.join(dir, 'app-empty'), '');
+    writeFileSync(path.join(dir, 'app-binary'), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131) % 256)));
+
+    // Invalid UTF-8 inside a property value of an otherwise good log.
+    const utf = eventLogText({ appId: 'app-utf8', stages: 1, tasksPerStage: 2 });
+    const [before, after] = utf.text.split('"spark.master":"');
+    writeFileSync(path.join(dir, 'app-utf8'), Buffer.concat([Buffer.from(`${before}"spark.master":"`), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(after!)]));
+
+    // A 50 MB line in the middle of a good log: skipped as over-long when the limit is lower, malformed otherwise.
+    const big = eventLogText({ appId: 'app-bigline', stages: 1, tasksPerStage: 2 });
+    const bigLines = big.text.split('\n');
+    bigLines.splice(2, 0, `{"Event":"SparkListenerJobStart","junk":"${'x'.repeat(50 * 1024 * 1024)}`);
+    writeFileSync(path.join(dir, 'app-bigline'), bigLines.join('\n'));
+
+    const { apps, problems } = await collectAll({ path: dir, maxLineBytes: 16 * 1024 * 1024 });
+    expect(apps.map((a) => a.record.app_id).sort()).toEqual(['app-bigline', 'app-good', 'app-utf8']);
+    const byId = Object.fromEntries(apps.map((a) => [a.record.app_id, a]));
+    expectTotals(byId['app-good']!.record, good.totals);
+    expectTotals(byId['app-bigline']!.record, big.totals);
+    expect(byId['app-bigline']!.problems).toEqual([expect.objectContaining({ code: 'line-too-long', line: 3 })]);
+    expect(byId['app-bigline']!.problems[0]!.message).toMatch(/line 3 is 50\.0 MB/);
+    expect(byId['app-utf8']!.problems).toEqual([expect.objectContaining({ code: 'invalid-utf8', severity: 'warning' })]);
+    expectTotals(byId['app-utf8']!.record, utf.totals);
+
+    const file = (name: string): string => path.join(dir, name);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'not-an-event-log', file: file('app-empty') }),
+        expect.objectContaining({ code: 'malformed-line', file: file('app-binary'), line: 1 }),
+      ]),
+    );
+    expect(problems.find((p) => p.file === file('app-binary'))!.message).toMatch(/binary or invalid UTF-8/);
+    // Binary garbage: a bounded number of line problems plus one summary, not thousands.
+    expect(problems.filter((p) => p.file === file('app-binary')).length).toBeLessThanOrEqual(22);
+  });
+
+  it('a 50 MB line under the default limit is parsed, reported as malformed, and the rest is read', async () => {
+    const dir = tempDir();
+    const big = eventLogText({ appId: 'app-bigline2', stages: 1, tasksPerStage: 2 });
+    const lines = big.text.split('\n');
+    lines.splice(2, 0, `{"Event":"SparkListenerEnvironmentUpdate","junk":"${'y'.repeat(50 * 1024 * 1024)}`);
+    writeFileSync(path.join(dir, 'app-bigline2'), lines.join('\n'));
+    const { apps } = await collectAll({ path: dir });
+    expectTotals(apps[0]!.record, big.totals);
+    expect(apps[0]!.problems).toEqual([expect.objectContaining({ code: 'malformed-line', line: 3 })]);
+  });
+});
+
+const COMPRESSORS: [string, string, (b: Buffer) => Buffer][] = [
+  ['lz4', 'lz4', (b) => lz4BlockStream(b)],
+  ['snappy', 'snappy', (b) => snappyStream(b)],
+  ['lzf', 'lzf', (b) => lzfStream(b)],
+  ['zstd', 'zstd', (b) => zstdFrames(b)],
+  ['gz', 'gzip', (b) => gzipSync(b)],
+];
+
+describe('every codec through the whole engine', () => {
+  it.each(COMPRESSORS)('.%s: single file and rolling folder give the generated totals', async (suffix, codec, compress) => {
+    const dir = tempDir();
+    const single = eventLogText({ appId: `app-single-${suffix}`, stages: 4, tasksPerStage: 30 });
+    writeFileSync(path.join(dir, `app-single-${suffix}.${suffix}`), compress(Buffer.from(single.text)));
+    const rolled = eventLogText({ appId: `app-roll-${suffix}`, stages: 4, tasksPerStage: 30, seed: 7 });
+    const roll = path.join(dir, `eventlog_v2_app-roll-${suffix}`);
+    mkdirSync(roll);
+    const lines = rolled.text.trimEnd().split('\n');
+    const half = Math.floor(lines.length / 2);
+    writeFileSync(path.join(roll, `events_1_app-roll-${suffix}.${suffix}`), compress(Buffer.from(`${lines.slice(0, half).join('\n')}\n`)));
+    writeFileSync(path.join(roll, `events_2_app-roll-${suffix}.${suffix}`), compress(Buffer.from(`${lines.slice(half).join('\n')}\n`)));
+    writeFileSync(path.join(roll, `appstatus_app-roll-${suffix}`), '');
+    const { apps, problems } = await collectAll({ path: dir });
+    expect(problems).toEqual([]);
+    const byId = Object.fromEntries(apps.map((a) => [a.record.app_id, a]));
+    expectTotals(byId[`app-single-${suffix}`]!.record, single.totals);
+    expectTotals(byId[`app-roll-${suffix}`]!.record, rolled.totals);
+    expect(byId[`app-single-${suffix}`]!.record.tags.log_codec).toBe(codec);
+    expect(byId[`app-single-${suffix}`]!.problems).toEqual([]);
+  });
+
+  it.each(COMPRESSORS)('.%s.inprogress cut inside a block: what was decoded counts, flagged truncated, run goes on', async (suffix, _codec, compress) => {
+    const dir = tempDir();
+    const log = eventLogText({ appId: 'app-cut', running: true, stages: 6, tasksPerStage: 200 });
+    const whole = compress(Buffer.from(log.text));
+    writeFileSync(path.join(dir, `app-cut.${suffix}.inprogress`), whole.subarray(0, Math.floor(whole.length * 0.6)));
+    writeFileSync(path.join(dir, 'app-other'), eventLogText({ appId: 'app-other' }).text);
+    const { apps } = await collectAll({ path: dir });
+    expect(apps.map((a) => a.record.app_id).sort()).toEqual(['app-cut', 'app-other']);
+    const cut = apps.find((a) => a.record.app_id === 'app-cut')!;
+    expect(cut.record.status).toBe('running');
+    expect(cut.record.quality).toEqual(expect.arrayContaining(['in_progress', 'truncated']));
+    expect(cut.record.total_tasks).toBeGreaterThan(0);
+    expect(cut.record.total_tasks).toBeLessThan(log.totals.total_tasks);
+    expect(cut.problems.map((p) => p.code)).toContain('codec-truncated');
+  });
+
+  it.each(COMPRESSORS)('a plain-text log named .%s is refused with a clear problem naming the file', async (suffix) => {
+    const dir = tempDir();
+    const file = path.join(dir, `app-plain.${suffix}`);
+    writeFileSync(file, eventLogText({ appId: 'app-plain' }).text);
+    const { apps, problems } = await collectAll({ path: dir });
+    expect(apps).toEqual([]);
+    expect(problems).toEqual([expect.objectContaining({ severity: 'error', code: 'codec-corrupt', file })]);
+    expect(problems[0]!.message).toMatch(/plain text/);
+  });
 });

@@ -68,7 +68,9 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
       if (options.signal?.aborted) throw err;
       if (err instanceof CodecError) {
         replay.flag(Quality.truncated);
-        replay.problem(err.truncated && last ? 'warning' : 'error', err.truncated ? 'codec-truncated' : 'codec-corrupt', err.message, undefined);
+        // Same rule as a broken last line: expected while Spark writes, suspicious in a finished log, an error mid-way.
+        const severity = !err.truncated || !last ? 'error' : unit.inProgress ? 'info' : 'warning';
+        replay.problem(severity, err.truncated ? 'codec-truncated' : 'codec-corrupt', err.problem, undefined);
       } else {
         const code = (err as NodeJS.ErrnoException).code;
         replay.problem('error', 'read-failed', `cannot read ${file.path}: ${code ?? (err as Error).message}`, undefined);

@@ -186,7 +186,7 @@ export class AppReplay {
         if (!PARSED_EVENTS.has(name)) {
           this.sawEvent = true;
           // Skipped unparsed, but a cut-off line is still worth a problem.
-          if (buf[end - 1] !== CLOSE_BRACE) this.lineProblem('malformed-line', `line ${lineNo}: ${name} event is cut off (no closing brace)`, lineNo);
+          if (buf[end - 1] !== CLOSE_BRACE) this.lineProblem('malformed-line', `${name} event is cut off (no closing brace)`, lineNo);
           return;
         }
       }
@@ -258,8 +258,8 @@ export class AppReplay {
       this.lineProblem(
         'malformed-line',
         binary
-          ? `line ${lineNo}: not JSON text (binary or invalid UTF-8 bytes) — is this really an uncompressed event log?`
-          : `line ${lineNo}: malformed JSON (${(err as Error).message}): ${JSON.stringify(preview)}`,
+          ? 'not JSON text (binary or invalid UTF-8 bytes) — is this really an uncompressed event log?'
+          : `malformed JSON (${(err as Error).message}): ${JSON.stringify(preview)}`,
         lineNo,
       );
       return;
@@ -267,11 +267,11 @@ export class AppReplay {
     const e = obj(event);
     const type = e ? str(e.Event) : null;
     if (!e || type === null) {
-      this.lineProblem('missing-event', `line ${lineNo}: JSON object without an "Event" field`, lineNo);
+      this.lineProblem('missing-event', 'JSON object without an "Event" field', lineNo);
       return;
     }
     this.sawEvent = true;
-    if (!isUtf8(bytes)) this.problem('warning', 'invalid-utf8', `line ${lineNo}: invalid UTF-8 bytes replaced`, lineNo);
+    if (!isUtf8(bytes)) this.problem('warning', 'invalid-utf8', 'invalid UTF-8 bytes (replaced by U+FFFD)', lineNo);
     this.event(type, e);
   }
 

@@ -45,9 +45,10 @@ export class ByteReader {
     return !(await this.ensure(1));
   }
 
-  /** The next `n` bytes (n <= available), contiguous, not consumed. Valid until the next call. */
+  /** The next `n` bytes (n <= available), contiguous, not consumed: a view of an input chunk or a copy; neither changes later. */
   peek(n: number): Buffer {
     if (n > this.buffered) throw new RangeError(`peek(${n}) with only ${this.buffered} bytes buffered`);
+    if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0];
     if (first !== undefined && first.length - this.head >= n) return first.subarray(this.head, this.head + n);
     // The bytes span chunks: copy exactly those into one buffer and keep the rest as it was.
@@ -99,17 +100,6 @@ export class ByteReader {
       left -= take;
     }
     return n - left;
-  }
-
-  /** Hands out the buffered bytes and then the rest of the input, chunk by chunk, consuming them. */
-  async *remaining(): AsyncGenerator<Buffer> {
-    for (;;) {
-      if (this.buffered === 0 && !(await this.ensure(1))) return;
-      const first = this.chunks[0]!;
-      const piece = this.head === 0 ? first : first.subarray(this.head);
-      this.skip(piece.length);
-      yield piece;
-    }
   }
 
   /** Lets the source release its resources (a file handle) when decoding stops early. */

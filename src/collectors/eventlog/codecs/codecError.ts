@@ -3,25 +3,29 @@ export class CodecError extends Error {
   readonly offset: number;
   readonly truncated: boolean;
   readonly file: string;
+  /** What is wrong, without the file name (for reports that show the file separately). */
+  readonly problem: string;
 
   constructor(file: string, offset: number, truncated: boolean, problem: string) {
     super(`${file}: ${problem}`);
     this.name = 'CodecError';
     this.file = file;
+    this.problem = problem;
     this.offset = offset;
     this.truncated = truncated;
   }
 }
 
 /** The input ended inside a block or frame: normal for a log Spark is still writing. */
-export function truncatedError(file: string, offset: number, what: string): CodecError {
-  return new CodecError(file, offset, true, `the file ends inside ${what} (starting at byte ${offset}); it was cut off or is still being written`);
+export function truncatedError(file: string, offset: number, what: string, detail?: string): CodecError {
+  const more = detail === undefined ? '' : ` (${detail})`;
+  return new CodecError(file, offset, true, `the file ends inside ${what} starting at byte ${offset}${more}; it was cut off or is still being written`);
 }
 
 const KNOWN_STARTS: readonly { bytes: readonly number[]; name: string }[] = [
   { bytes: [0x1f, 0x8b], name: 'gzip data (use the .gz suffix)' },
   { bytes: [0x28, 0xb5, 0x2f, 0xfd], name: 'zstd data (use the .zstd suffix)' },
-  { bytes: [...Buffer.from('LZ4Block', 'latin1')], name: "lz4-java LZ4Block data (use the .lz4 suffix)" },
+  { bytes: [...Buffer.from('LZ4Block', 'latin1')], name: 'lz4-java LZ4Block data (use the .lz4 suffix)' },
   { bytes: [0x04, 0x22, 0x4d, 0x18], name: 'a standard LZ4 frame (the lz4 command-line format, not the lz4-java LZ4Block stream Spark writes)' },
   { bytes: [0x82, ...Buffer.from('SNAPPY', 'latin1'), 0x00], name: 'snappy-java stream data (use the .snappy suffix)' },
   { bytes: [0xff, 0x06, 0x00, 0x00, ...Buffer.from('sNaPpY', 'latin1')], name: 'the Snappy framing format (x-snappy-framed), not the snappy-java stream Spark writes' },

@@ -2,10 +2,10 @@
  * `.gz` event logs (Databricks' rotated `eventlog-*.gz`, or a log someone gzipped): gzip, possibly
  * several members back to back, decoded by Node's zlib.
  *
- * Node's zlib drops the output of a step that fails, and only reports a cut-off stream when it is
- * ended with Z_FINISH. So the input goes in small pieces, the output of each piece is collected
- * before the next, and at the end a Z_SYNC_FLUSH first releases everything decodable and only then
- * end() tells a finished stream from a cut-off one.
+ * A zlib stream that fails is destroyed with its unread output, so the output is taken from 'data'
+ * events as it comes and the input goes in small pieces, each written only after the previous one
+ * is done: when the error comes, everything decoded before it has been handed on. end() (Z_FINISH)
+ * then tells a finished stream from a cut-off one ("unexpected end of file").
  * Known limit: when data that is not gzip follows a complete member, zlib fails the step that
  * also finished that member, and up to 16 KiB of its output (zlib's chunkSize) is lost.
  */
@@ -73,23 +73,21 @@ export async function* decodeGzip(reader: ByteReader, file: string): AsyncGenera
   };
 
   try {
-    for await (const chunk of reader.remaining()) {
-      for (let i = 0; i < chunk.length; i += PIECE) {
-        const piece = chunk.subarray(i, i + PIECE);
-        await step((done) => gunzip.write(piece, () => done()));
-        while (output.length > 0) yield output.shift()!;
-        const err = failed();
-        if (err !== null) throw err;
-        fed += piece.length;
-      }
+    while (await reader.ensure(1)) {
+      // Whole pieces even when the input comes in tiny chunks: one zlib step per piece.
+      await reader.ensure(PIECE);
+      const n = Math.min(reader.available, PIECE);
+      const piece = reader.peek(n);
+      reader.skip(n);
+      await step((done) => gunzip.write(piece, () => done()));
+      while (output.length > 0) yield output.shift()!;
+      const err = failed();
+      if (err !== null) throw err;
+      fed += n;
     }
-    await step((done) => gunzip.flush(zlib.constants.Z_SYNC_FLUSH, () => done()));
-    while (output.length > 0) yield output.shift()!;
-    let err = failed();
-    if (err !== null) throw err;
     if (!ended) await step(() => gunzip.end());
     while (output.length > 0) yield output.shift()!;
-    err = failed();
+    const err = failed();
     if (err !== null) throw err;
   } finally {
     gunzip.destroy();

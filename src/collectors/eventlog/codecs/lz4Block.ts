@@ -83,12 +83,12 @@ export async function* decodeLz4Block(reader: ByteReader, file: string): AsyncGe
       const left = reader.available;
       if (left === 0) return;
       const tail = reader.peek(left);
-      if (left < MAGIC.length) throw shortTailError(file, at, tail, MAGIC, FORMAT, MAGIC_TEXT, 'an LZ4Block block header');
+      if (left < MAGIC.length) throw shortTailError(file, at, tail, MAGIC, FORMAT, MAGIC_TEXT, 'an LZ4Block header');
       if (!tail.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, tail);
-      throw truncatedError(file, at, 'an LZ4Block block header');
+      throw truncatedError(file, at, 'an LZ4Block header');
     }
     const header = reader.peek(HEADER_LEN);
-    if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, header);
+    if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, reader.peek(Math.min(reader.available, 64)));
     const corrupt = (why: string): CodecError => new CodecError(file, at, false, `corrupt LZ4Block stream: the block at byte ${at} ${why}`);
     const token = header[8]!;
     const method = token & 0xf0;
@@ -113,7 +113,7 @@ export async function* decodeLz4Block(reader: ByteReader, file: string): AsyncGe
       throw corrupt(`is stored uncompressed but declares ${compressedLen} stored and ${originalLen} original bytes`);
     }
     if (!(await reader.ensure(HEADER_LEN + compressedLen))) {
-      throw truncatedError(file, at, `an LZ4 block of ${compressedLen} bytes (only ${reader.available - HEADER_LEN} present)`);
+      throw truncatedError(file, at, 'an LZ4 block', `${compressedLen} bytes, only ${reader.available - HEADER_LEN} present`);
     }
     const block = reader.peek(HEADER_LEN + compressedLen);
     const out = Buffer.allocUnsafe(originalLen);

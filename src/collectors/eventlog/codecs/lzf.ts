@@ -58,11 +58,11 @@ export async function* decodeLzf(reader: ByteReader, file: string): AsyncGenerat
       throw badMagicError(file, at, FORMAT, MAGIC_TEXT, tail);
     }
     const head = reader.peek(STORED_HEADER);
-    if (head[0] !== 0x5a || head[1] !== 0x56) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, head);
+    if (head[0] !== 0x5a || head[1] !== 0x56) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, reader.peek(Math.min(reader.available, 64)));
     const type = head[2]!;
     if (type === TYPE_STORED) {
       const length = head.readUInt16BE(3);
-      if (!(await reader.ensure(STORED_HEADER + length))) throw truncatedError(file, at, `a stored LZF chunk of ${length} bytes`);
+      if (!(await reader.ensure(STORED_HEADER + length))) throw truncatedError(file, at, 'a stored LZF chunk', `${length} bytes, only ${reader.available - STORED_HEADER} present`);
       const out = Buffer.allocUnsafe(length);
       reader.peek(STORED_HEADER + length).copy(out, 0, STORED_HEADER);
       reader.skip(STORED_HEADER + length);
@@ -77,7 +77,7 @@ export async function* decodeLzf(reader: ByteReader, file: string): AsyncGenerat
     const compressedLen = header.readUInt16BE(3);
     const length = header.readUInt16BE(5);
     if (!(await reader.ensure(COMPRESSED_HEADER + compressedLen))) {
-      throw truncatedError(file, at, `an LZF chunk of ${compressedLen} bytes (only ${reader.available - COMPRESSED_HEADER} present)`);
+      throw truncatedError(file, at, 'an LZF chunk', `${compressedLen} bytes, only ${reader.available - COMPRESSED_HEADER} present`);
     }
     const chunk = reader.peek(COMPRESSED_HEADER + compressedLen);
     const out = Buffer.allocUnsafe(length);

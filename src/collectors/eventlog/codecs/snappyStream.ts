@@ -110,7 +110,7 @@ export async function* decodeSnappyStream(reader: ByteReader, file: string): Asy
         throw badMagicError(file, at, FORMAT, MAGIC_TEXT, tail);
       }
       const header = reader.peek(HEADER_LEN);
-      if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, header);
+      if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, reader.peek(Math.min(reader.available, 64)));
       reader.skip(HEADER_LEN);
       expectHeader = false;
       continue;
@@ -119,7 +119,7 @@ export async function* decodeSnappyStream(reader: ByteReader, file: string): Asy
       new CodecError(file, where, false, `corrupt snappy-java stream: the chunk at byte ${at} ${why}`);
     if (lengthField === 0 || lengthField > MAX_BLOCK) throw corrupt(`declares ${lengthField | 0} compressed bytes`);
     if (!(await reader.ensure(4 + lengthField))) {
-      throw truncatedError(file, at, `a Snappy chunk of ${lengthField} bytes (only ${reader.available - 4} present)`);
+      throw truncatedError(file, at, 'a Snappy chunk', `${lengthField} bytes, only ${reader.available - 4} present`);
     }
     const chunk = reader.peek(4 + lengthField);
     let out: Buffer;

@@ -16,8 +16,13 @@ const FORMAT = 'a zstd stream';
 /** Skippable frames: magic 0x184D2A50..0x184D2A5F, a 4-byte size, then data to ignore. */
 const SKIPPABLE_MASK = 0xfffffff0;
 const SKIPPABLE_MAGIC = 0x184d2a50;
-/** zstd's own default decoder limit (ZSTD_WINDOWLOG_LIMIT_DEFAULT = 27); bigger needs `--long` on both sides. */
-const MAX_WINDOW = 128 * 1024 * 1024;
+/**
+ * fzstd 0.1.1 reads an offset's extra bits with one 32-bit load, which loses bits for offset codes
+ * above 25: frames with windows over 64 MiB (`zstd --long=27`, `--ultra -22`) decode to wrong bytes
+ * without an error. It also shifts its whole window once per 128 KiB block, so big windows are slow.
+ * 32 MiB covers every level up to 20 without --long (Spark's default level 1 uses 512 KiB).
+ */
+const MAX_WINDOW = 32 * 1024 * 1024;
 const MAX_BLOCK = 128 * 1024;
 const DICT_ID_BYTES = [0, 1, 2, 4] as const;
 const CONTENT_SIZE_BYTES = [0, 2, 4, 8] as const;
@@ -61,7 +66,7 @@ export async function* decodeZstd(reader: ByteReader, file: string): AsyncGenera
       const size = reader.peek(8).readUInt32LE(4);
       reader.skip(8);
       if ((await reader.discard(size)) < size) {
-        truncated = truncatedError(file, at, `a skippable zstd frame of ${size} bytes`);
+        truncated = truncatedError(file, at, 'a skippable zstd frame', `${size} bytes`);
         break;
       }
       continue;
@@ -102,7 +107,8 @@ export async function* decodeZstd(reader: ByteReader, file: string): AsyncGenera
         file,
         at,
         false,
-        `the zstd frame at byte ${at} needs a ${(window / 2 ** 20).toFixed(0)} MiB window, more than the ${MAX_WINDOW / 2 ** 20} MiB this reader allows (damaged, or compressed with --long)`,
+        `the zstd frame at byte ${at} needs a ${(window / 2 ** 20).toFixed(0)} MiB window, more than the ${MAX_WINDOW / 2 ** 20} MiB this reader supports; ` +
+          'recompress with a level of 19 or lower and without --long (or the header is damaged)',
       );
     }
     const maxBlock = Math.min(window, MAX_BLOCK);
@@ -126,7 +132,7 @@ export async function* decodeZstd(reader: ByteReader, file: string): AsyncGenera
       // An RLE block (type 1) stores one byte that is repeated `size` times.
       const bodyLen = type === 1 ? 1 : size;
       if (!(await reader.ensure(3 + bodyLen))) {
-        truncated = truncatedError(file, blockAt, `a zstd block of ${bodyLen} bytes (only ${reader.available - 3} present)`);
+        truncated = truncatedError(file, blockAt, 'a zstd block', `${bodyLen} bytes, only ${reader.available - 3} present`);
         break frames;
       }
       failure = feed(reader.peek(3 + bodyLen), false);

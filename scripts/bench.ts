@@ -1,0 +1,161 @@
+/**
+ * `npm run bench`: throughput and peak memory of the event-log engine against a naive baseline
+ * (readline + JSON.parse of every line), each measured in its own child process of this script so
+ * peak RSS is per measurement. Prints ratios; BENCHMARKS.md records the figures.
+ *
+ *   BENCH_MB=600 BENCH_BIG_MB=2048 npm run bench
+ */
+import { fork } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { gzipSync } from 'node:zlib';
+import { readUnit } from '../src/collectors/eventlog/readLog';
+import type { LogUnit } from '../src/collectors/eventlog/discovery';
+import { codecFromName } from '../src/collectors/eventlog/codecs/index';
+import { generateEventLog, emptyTotals } from '../test/support/eventLogGenerator';
+import { lz4BlockStream, lzfStream, snappyStream, zstdFrames } from '../test/support/sparkCompress';
+
+const DATA = path.resolve(process.env.BENCH_DIR ?? 'bench-data');
+const MB = 1024 * 1024;
+
+interface Measurement {
+  name: string;
+  seconds: number;
+  inputBytes: number;
+  outputBytes: number;
+  maxRssMb: number;
+  detail: string;
+}
+
+/** Writes a generated log of about `mb` MB: many applications' worth of stages in one attempt. */
+async function ensureLog(file: string, mb: number): Promise<void> {
+  if (existsSync(file) && statSync(file).size >= mb * MB * 0.95) return;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const out = createWriteStream(file);
+  let written = 0;
+  // ~3.5 KB per task end + start pair; size the stage count to reach the target.
+  const stages = Math.max(1, Math.ceil((mb * MB) / (200 * 5600)));
+  const totals = emptyTotals();
+  for (const line of generateEventLog({ stages, tasksPerStage: 200, executors: 50, failEvery: 97 }, totals)) {
+    written += line.length + 1;
+    if (!out.write(`${line}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  process.stderr.write(`generated ${file}: ${(written / MB).toFixed(0)} MB, ${totals.total_tasks} tasks\n`);
+}
+
+function unitFor(file: string): LogUnit {
+  const st = statSync(file);
+  return { layout: 'single', path: file, files: [{ path: file, codec: codecFromName(file), size: st.size, mtimeMs: st.mtimeMs }], appIdHint: 'bench', inProgress: false, compacted: false };
+}
+
+/** Child side: run one measurement and send the result to the parent. */
+async function child(kind: string, file: string): Promise<void> {
+  const started = process.hrtime.bigint();
+  let outputBytes = 0;
+  let detail = '';
+  if (kind === 'naive') {
+    const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+    let tasks = 0;
+    let cpu = 0;
+    for await (const line of rl) {
+      outputBytes += line.length + 1;
+      const e = JSON.parse(line) as { Event: string; 'Task Metrics'?: { 'Executor CPU Time'?: number } };
+      if (e.Event === 'SparkListenerTaskEnd') {
+        tasks++;
+        cpu += e['Task Metrics']?.['Executor CPU Time'] ?? 0;
+      }
+    }
+    detail = `${tasks} tasks, cpu ${Math.floor(cpu / 1e6)} ms`;
+  } else {
+    let decoded = 0;
+    const result = await readUnit(unitFor(file), { source: 'bench' });
+    decoded = statSync(file).size;
+    const r = result.record;
+    detail = r ? `${r.total_tasks} tasks, cpu ${r.cpu_time_ms} ms, ${result.problems.length} problems` : 'no record';
+    outputBytes = kind === 'engine' ? decoded : Number(process.env.BENCH_DECODED ?? 0);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  process.send!({ name: kind, seconds, inputBytes: statSync(file).size, outputBytes, maxRssMb, detail } satisfies Measurement);
+}
+
+function measure(kind: string, file: string, env: Record<string, string> = {}): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const p = fork(__filename, ['--child', kind, file], { env: { ...process.env, ...env }, execArgv: [] });
+    p.once('message', (m) => resolve(m as Measurement));
+    p.once('error', reject);
+    p.once('exit', (code) => code !== 0 && reject(new Error(`${kind} exited ${code}`)));
+  });
+}
+
+function compressAll(plain: string): Record<string, string> {
+  const data = readFileSync(plain);
+  const out: Record<string, string> = {};
+  const write = (suffix: string, bytes: Uint8Array): void => {
+    const f = `${plain}.${suffix}`;
+    if (!existsSync(f)) writeFileSync(f, bytes);
+    out[suffix] = f;
+  };
+  write('gz', gzipSync(data, { level: 1 }));
+  write('lz4', lz4BlockStream(data));
+  write('snappy', snappyStream(data));
+  write('lzf', lzfStream(data));
+  write('zstd', zstdFrames(data));
+  return out;
+}
+
+function row(m: Measurement, baseline?: Measurement): string {
+  const mbps = m.outputBytes / MB / m.seconds;
+  const ratio = baseline ? `  ${(baseline.seconds / m.seconds).toFixed(2)}x baseline` : '';
+  return `${m.name.padEnd(22)} ${(m.outputBytes / MB).toFixed(0).padStart(6)} MB  ${m.seconds.toFixed(2).padStart(7)} s  ${mbps.toFixed(0).padStart(5)} MB/s  peak RSS ${m.maxRssMb.toFixed(0).padStart(4)} MB${ratio}  (${m.detail})`;
+}
+
+async function main(): Promise<void> {
+  const mb = Number(process.env.BENCH_MB ?? 500);
+  const bigMb = Number(process.env.BENCH_BIG_MB ?? 0);
+  const plain = path.join(DATA, `bench-${mb}mb`);
+  await ensureLog(plain, mb);
+  console.log(`node ${process.version}; log ${plain} (${(statSync(plain).size / MB).toFixed(0)} MB)\n`);
+
+  console.log('Uncompressed (engine vs naive readline + JSON.parse):');
+  const naive = await measure('naive', plain);
+  console.log(row(naive));
+  const engine = await measure('engine', plain);
+  console.log(row(engine, naive));
+
+  console.log('\nCompressed (MB/s of decompressed output through the whole engine):');
+  const compressedMb = Math.min(mb, 200);
+  const small = path.join(DATA, `bench-${compressedMb}mb`);
+  await ensureLog(small, compressedMb);
+  const decoded = String(statSync(small).size);
+  for (const [codec, file] of Object.entries(compressAll(small))) {
+    const m = await measure(`engine-${codec}`, file, { BENCH_DECODED: decoded });
+    console.log(row(m));
+  }
+
+  if (bigMb > 0) {
+    console.log('\nPeak memory vs file size:');
+    const big = path.join(DATA, `bench-${bigMb}mb`);
+    await ensureLog(big, bigMb);
+    console.log(row(await measure('engine', big), undefined));
+  }
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3]!, process.argv[4]!).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

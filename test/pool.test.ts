@@ -1,0 +1,39 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectAll, collectEventLogs } from '../src/collectors/eventlog/collect';
+import { eventLogText } from './support/eventLogGenerator';
+import { tempDir } from './support/tmp';
+
+const WORKER = path.resolve(__dirname, '..', 'dist', 'worker.js');
+
+describe('parallel reading on the worker pool', () => {
+  it('gives the same records as reading on this thread, with progress', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 8; i++) writeFileSync(path.join(dir, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 3, tasksPerStage: 20 }).text);
+    const progress: number[] = [];
+    const pooled = await collectAll({ path: dir, concurrency: 3 }, { workerScript: WORKER, onProgress: (p) => progress.push(p.logsDone) });
+    const inline = await collectAll({ path: dir, concurrency: 1 });
+    const byId = (r: typeof pooled): unknown[] => r.apps.map((a) => a.record).sort((a, b) => a.app_id.localeCompare(b.app_id));
+    expect(pooled.apps).toHaveLength(8);
+    expect(byId(pooled)).toEqual(byId(inline));
+    expect(progress.at(-1)).toBe(8);
+  });
+
+  it('stops promptly when cancelled and terminates its workers', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 6; i++) writeFileSync(path.join(dir, `app-${i}`), eventLogText({ appId: `app-${i}`, stages: 40, tasksPerStage: 200 }).text);
+    const controller = new AbortController();
+    const started = Date.now();
+    let batches = 0;
+    const run = (async () => {
+      for await (const b of collectEventLogs({ path: dir, concurrency: 2, batchSize: 1 }, { workerScript: WORKER, signal: controller.signal })) {
+        batches += b.apps.length;
+        controller.abort();
+      }
+    })();
+    await expect(run).rejects.toThrow(/abort/i);
+    expect(batches).toBeLessThan(6);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
