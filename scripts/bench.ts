@@ -8,14 +8,15 @@
 import { fork } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { gzipSync } from 'node:zlib';
 import { readUnit } from '../src/collectors/eventlog/readLog';
+import { collectAll } from '../src/collectors/eventlog/collect';
 import type { LogUnit } from '../src/collectors/eventlog/discovery';
 import { codecFromName } from '../src/collectors/eventlog/codecs/index';
 import { generateEventLog, emptyTotals } from '../test/support/eventLogGenerator';
-import { lz4BlockStream, lzfStream, snappyStream, zstdFrames } from '../test/support/sparkCompress';
 
 const DATA = path.resolve(process.env.BENCH_DIR ?? 'bench-data');
 const MB = 1024 * 1024;
@@ -35,8 +36,8 @@ async function ensureLog(file: string, mb: number): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
   const out = createWriteStream(file);
   let written = 0;
-  // ~3.5 KB per task end + start pair; size the stage count to reach the target.
-  const stages = Math.max(1, Math.ceil((mb * MB) / (200 * 5600)));
+  // ~3.3 KB per task end + start pair (measured); size the stage count to reach the target.
+  const stages = Math.max(1, Math.ceil((mb * MB) / (200 * 3300)));
   const totals = emptyTotals();
   for (const line of generateEventLog({ stages, tasksPerStage: 200, executors: 50, failEvery: 97 }, totals)) {
     written += line.length + 1;
@@ -54,6 +55,11 @@ function unitFor(file: string): LogUnit {
 
 /** Child side: run one measurement and send the result to the parent. */
 async function child(kind: string, file: string): Promise<void> {
+  // Sampled, not getrusage's maxRSS: on Linux that survives fork+exec and would include the parent's peak.
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 5);
   const started = process.hrtime.bigint();
   let outputBytes = 0;
   let detail = '';
@@ -70,6 +76,12 @@ async function child(kind: string, file: string): Promise<void> {
       }
     }
     detail = `${tasks} tasks, cpu ${Math.floor(cpu / 1e6)} ms`;
+  } else if (kind.startsWith('folder')) {
+    // A folder of logs: concurrency 1 on this thread vs the worker pool on every core.
+    const pooled = kind === 'folder-pool';
+    const r = await collectAll({ path: file, concurrency: pooled ? undefined : 1 }, pooled ? { workerScript: path.resolve('dist/worker.js') } : {});
+    outputBytes = Number(process.env.BENCH_DECODED ?? 0);
+    detail = `${r.apps.length} apps, ${r.apps.reduce((n, a) => n + a.record.total_tasks, 0)} tasks`;
   } else {
     let decoded = 0;
     const result = await readUnit(unitFor(file), { source: 'bench' });
@@ -79,7 +91,8 @@ async function child(kind: string, file: string): Promise<void> {
     outputBytes = kind === 'engine' ? decoded : Number(process.env.BENCH_DECODED ?? 0);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  clearInterval(sampler);
+  const maxRssMb = Math.max(peakRss, process.memoryUsage.rss()) / MB;
   process.send!({ name: kind, seconds, inputBytes: statSync(file).size, outputBytes, maxRssMb, detail } satisfies Measurement);
 }
 
@@ -92,19 +105,21 @@ function measure(kind: string, file: string, env: Record<string, string> = {}): 
   });
 }
 
-function compressAll(plain: string): Record<string, string> {
+/** Writes the log in every codec. The compressors are loaded here only, so children measure the engine alone. */
+async function compressAll(plain: string): Promise<Record<string, string>> {
+  const { lz4BlockStream, lzfStream, snappyStream, zstdFrames } = await import('../test/support/sparkCompress.js');
   const data = readFileSync(plain);
   const out: Record<string, string> = {};
-  const write = (suffix: string, bytes: Uint8Array): void => {
+  const write = (suffix: string, compress: () => Uint8Array): void => {
     const f = `${plain}.${suffix}`;
-    if (!existsSync(f)) writeFileSync(f, bytes);
+    if (!existsSync(f)) writeFileSync(f, compress());
     out[suffix] = f;
   };
-  write('gz', gzipSync(data, { level: 1 }));
-  write('lz4', lz4BlockStream(data));
-  write('snappy', snappyStream(data));
-  write('lzf', lzfStream(data));
-  write('zstd', zstdFrames(data));
+  write('gz', () => gzipSync(data, { level: 1 }));
+  write('lz4', () => lz4BlockStream(data));
+  write('snappy', () => snappyStream(data));
+  write('lzf', () => lzfStream(data));
+  write('zstd', () => zstdFrames(data));
   return out;
 }
 
@@ -132,10 +147,19 @@ async function main(): Promise<void> {
   const small = path.join(DATA, `bench-${compressedMb}mb`);
   await ensureLog(small, compressedMb);
   const decoded = String(statSync(small).size);
-  for (const [codec, file] of Object.entries(compressAll(small))) {
+  for (const [codec, file] of Object.entries(await compressAll(small))) {
     const m = await measure(`engine-${codec}`, file, { BENCH_DECODED: decoded });
     console.log(row(m));
   }
+
+  console.log(`\nA folder of logs (one thread vs the worker pool, ${availableParallelism()} cores):`);
+  const folder = path.join(DATA, 'folder');
+  const logs = 8;
+  for (let i = 0; i < logs; i++) await ensureLog(path.join(folder, `app-${i}`), 40);
+  const folderBytes = String(Array.from({ length: logs }, (_, i) => statSync(path.join(folder, `app-${i}`)).size).reduce((a, b) => a + b, 0));
+  const serial = await measure('folder-serial', folder, { BENCH_DECODED: folderBytes });
+  console.log(row(serial));
+  console.log(row(await measure('folder-pool', folder, { BENCH_DECODED: folderBytes }), serial).replace('baseline', 'one thread'));
 
   if (bigMb > 0) {
     console.log('\nPeak memory vs file size:');

@@ -1,7 +1,8 @@
 /**
  * Splits a stream of byte chunks into lines without decoding them: lines are handed out as
  * (buffer, start, end) views so the replay can look at bytes and decode only what it needs.
- * Memory is bounded by one chunk plus the longest line, and a line longer than `maxLineBytes` is
+ * Nothing keeps a reference to a chunk after the next one is requested, so readers may reuse
+ * chunk memory. Memory is bounded by one chunk plus the longest line, and a line longer than `maxLineBytes` is
  * dropped (reported through `onOverlong`) instead of growing without bound.
  */
 export type LineSink = (buf: Buffer, start: number, end: number, lineNo: number) => void;
@@ -48,7 +49,8 @@ export async function splitLines(
         }
         if (dropping) carryBytes += rest;
         else {
-          carry.push(chunk.subarray(pos));
+          // Copied: the reader may reuse the chunk's memory once we ask for the next one.
+          carry.push(Buffer.from(chunk.subarray(pos)));
           carryBytes += rest;
         }
         break;

@@ -3,7 +3,7 @@
  * Databricks folder) into its record: disk -> codec -> lines -> replay, streamed end to end so
  * memory does not grow with the log.
  */
-import { createReadStream } from 'node:fs';
+import { open, type FileReadResult } from 'node:fs/promises';
 import type { Problem, SparkAppRecord } from '../record';
 import { validateRecord, Quality } from '../record';
 import { CodecError, decode } from './codecs/index';
@@ -26,13 +26,38 @@ export interface UnitResult {
 }
 
 const DEFAULT_MAX_LINE = 256 * 1024 * 1024;
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 512 * 1024;
 
-async function* readFileChunks(file: string, signal: AbortSignal | undefined, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {
-  const stream = createReadStream(file, { highWaterMark: READ_CHUNK, signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    onBytes?.(chunk.length);
-    yield chunk;
+/**
+ * File chunks with the next read already in flight while the caller works on the current one.
+ * With `reuse`, two buffers take turns (the caller must not keep a chunk once it asks for the
+ * next): fresh buffers cost a page fault per 4 KiB, a third of the engine's time on plain logs.
+ * 512 KiB chunks measured fastest (bigger ones fall out of the CPU cache; see BENCHMARKS.md).
+ */
+async function* readFileChunks(file: string, reuse: boolean, signal: AbortSignal | undefined, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {
+  const fh = await open(file, 'r');
+  const spare = reuse ? [Buffer.allocUnsafeSlow(READ_CHUNK), Buffer.allocUnsafeSlow(READ_CHUNK)] : [];
+  let turn = 0;
+  let position = 0;
+  const readAt = (): Promise<FileReadResult<Buffer>> => {
+    const buf = reuse ? spare[turn++ % 2]! : Buffer.allocUnsafe(READ_CHUNK);
+    return fh.read(buf, 0, READ_CHUNK, position);
+  };
+  let next: Promise<FileReadResult<Buffer>> | undefined = readAt();
+  try {
+    for (;;) {
+      const { bytesRead, buffer } = await next;
+      next = undefined;
+      if (bytesRead === 0) return;
+      signal?.throwIfAborted();
+      position += bytesRead;
+      next = readAt();
+      onBytes?.(bytesRead);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await next?.catch(() => undefined);
+    await fh.close();
   }
 }
 
@@ -51,7 +76,8 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     const last = i === unit.files.length - 1;
     try {
       const split = await splitLines(
-        decode(file.codec, readFileChunks(file.path, options.signal, options.onBytes), file.path),
+        // Plain files go straight to the line splitter, which copies what it keeps: buffers can be reused.
+        decode(file.codec, readFileChunks(file.path, file.codec === 'none', options.signal, options.onBytes), file.path),
         (buf, start, end, lineNo) => replay.line(buf, start, end, lineNo),
         maxLine,
         (lineNo, bytes) =>

@@ -216,18 +216,24 @@ export class AppReplay {
     const reasonEnd = buf.indexOf(QUOTE, reasonStart);
     if (reasonEnd === -1 || reasonEnd >= end) return false;
     const outcome = taskOutcome(buf.toString('latin1', reasonStart, reasonEnd));
-    const tm = buf.indexOf(TASK_METRICS, reasonStart);
-    if (tm === -1 || tm >= end) return false;
+    // "Task Metrics" is the event's last field: searching back from the end skips the accumulables.
+    const tm = buf.lastIndexOf(TASK_METRICS, end - TASK_METRICS.length);
+    if (tm < reasonEnd) return false;
     const valueAt = tm + TASK_METRICS.length;
     const values: Partial<Record<MetricName, number>> = {};
     if (buf[valueAt] === 0x7b) {
+      // Keys are searched in Spark 2+'s order, each from where the previous one was found; a key
+      // not found that way (Spark 1.x orders them differently) is searched again from the start.
+      let cursor = valueAt;
       for (const name of METRIC_NAMES) {
         const key = METRIC_KEYS[name];
-        const at = buf.indexOf(key, valueAt);
+        let at = buf.indexOf(key, cursor);
+        if (at === -1 || at >= end) at = cursor === valueAt ? -1 : buf.indexOf(key, valueAt);
         if (at === -1 || at >= end) continue;
         const v = readInt(buf, at + key.length, end);
         if (v === null) return false;
         values[name] = v;
+        cursor = at + key.length;
       }
     } else if (buf.compare(NULL_LITERAL, 0, NULL_LITERAL.length, valueAt, valueAt + NULL_LITERAL.length) !== 0) {
       return false;
