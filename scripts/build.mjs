@@ -1,5 +1,6 @@
 // Bundles the extension, the CLI and the worker with esbuild (Node 20, CommonJS, vscode external).
 // `--tools` bundles the developer scripts (benchmark, sample writer) into out/ instead (never shipped).
+import { copyFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
@@ -14,3 +15,5 @@ const builds = process.argv.includes('--tools')
       build({ ...common, entryPoints: ['src/worker/eventLogWorker.ts'], outfile: 'dist/worker.js' }),
     ];
 await Promise.all(builds);
+// sql.js's WebAssembly sits next to the bundles that load it (located explicitly by src/storage/sqlJs.ts).
+if (!process.argv.includes('--tools')) copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');

@@ -33,7 +33,7 @@ describe('spark-optimizer collect', () => {
     expect(r.stderr).toContain(path.join(dir, 'app-garbage'));
     expect(r.stderr).toMatch(/app-fake\.zstd.*(zstd|magic)/i);
     expect(r.stderr).toContain(path.join(dir, 'app-empty'));
-    expect(r.stderr).toMatch(/3 application attempts collected/);
+    expect(r.stderr).toMatch(/3 new, 0 updated, 0 unchanged, 0 skipped, 3 failed \(dry run, nothing stored\)/);
   });
 
   it('prints a table and a summary line by default', () => {
@@ -43,7 +43,7 @@ describe('spark-optimizer collect', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/app_id\s+attempt\s+name/);
     expect(r.stdout).toMatch(/app-9\s+-\s+NightlyJoin\s+spark\s+completed/);
-    expect(r.stdout).toMatch(/1 application attempts collected \(dry run\)/);
+    expect(r.stdout).toMatch(/1 new, 0 updated, 0 unchanged, 0 skipped, 0 failed \(dry run, nothing stored\)/);
   });
 
   it('exits 1 on a path that does not exist, naming it', () => {

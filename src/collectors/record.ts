@@ -96,3 +96,9 @@ export function validateRecord(record: SparkAppRecord, file?: string): Problem[]
   if (record.start_time === null) rule(false, 'start_time', 'no SparkListenerApplicationStart: start time unknown');
   return problems;
 }
+
+/** `file:line: severity [code] message`, the one-line form the CLI prints and runs store. */
+export function formatProblem(p: Problem): string {
+  const where = p.file ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ` : '';
+  return `${where}${p.severity} [${p.code}] ${p.message}`;
+}

@@ -28,6 +28,8 @@ export interface CollectContext {
   onProgress?: (p: CollectProgress) => void;
   /** Bundled worker entry (dist/worker.js); without it every attempt is read on this thread. */
   workerScript?: string;
+  /** Incremental runs: an attempt whose files did not change since the last run is not read again. */
+  isUnchanged?: (unit: LogUnit) => boolean;
 }
 
 export interface CollectProgress {
@@ -42,6 +44,8 @@ export interface CollectedApp {
   record: SparkAppRecord;
   problems: Problem[];
   files: string[];
+  /** The files as discovered (sizes and times), for incremental bookkeeping. */
+  unit: LogUnit;
 }
 
 export interface Batch {
@@ -50,6 +54,8 @@ export interface Batch {
   problems: Problem[];
   /** Attempts read but left out by `since` / `user`. */
   filtered: number;
+  /** Attempts not read because their files did not change (`isUnchanged`). */
+  unchanged: number;
 }
 
 function keep(record: SparkAppRecord, options: EventLogOptions): boolean {
@@ -81,7 +87,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     return readUnit(unit, { source, signal: ctx.signal, onBytes, maxLineBytes: options.maxLineBytes });
   };
 
-  let batch: Batch = { apps: [], problems: [], filtered: 0 };
+  let batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
   const inFlight = new Map<number, Promise<{ key: number; unit: LogUnit; result: UnitResult | Error }>>();
   let key = 0;
 
@@ -96,7 +102,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     } else if (done.result.record === null) {
       batch.problems.push(...done.result.problems);
     } else if (keep(done.result.record, options)) {
-      batch.apps.push({ record: done.result.record, problems: done.result.problems, files });
+      batch.apps.push({ record: done.result.record, problems: done.result.problems, files, unit: done.unit });
       progress.apps++;
     } else {
       batch.filtered++;
@@ -104,10 +110,11 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     progress.problems += done.result instanceof Error ? 1 : done.result.problems.length;
     report();
   };
-  const full = (): boolean => batch.apps.length + batch.problems.length + batch.filtered >= batchSize;
+  const size = (): number => batch.apps.length + batch.problems.length + batch.filtered + batch.unchanged;
+  const full = (): boolean => size() >= batchSize;
   const take = (): Batch => {
     const b = batch;
-    batch = { apps: [], problems: [], filtered: 0 };
+    batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
     return b;
   };
 
@@ -123,6 +130,13 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
         continue;
       }
       progress.logsFound++;
+      if (ctx.isUnchanged?.(found)) {
+        batch.unchanged++;
+        progress.logsDone++;
+        report();
+        if (full()) yield take();
+        continue;
+      }
       const k = key++;
       inFlight.set(
         k,
@@ -139,7 +153,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
       ctx.signal?.throwIfAborted();
       if (full()) yield take();
     }
-    if (batch.apps.length + batch.problems.length + batch.filtered > 0) yield take();
+    if (size() > 0) yield take();
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
     await pool?.close();
@@ -147,12 +161,13 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
 }
 
 /** Everything a collection found, in one place; for tests and small runs. */
-export async function collectAll(options: EventLogOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
-  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
+export async function collectAll(options: EventLogOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number; unchanged: number }> {
+  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0, unchanged: 0 };
   for await (const b of collectEventLogs(options, ctx)) {
     out.apps.push(...b.apps);
     out.problems.push(...b.problems);
     out.filtered += b.filtered;
+    out.unchanged += b.unchanged;
   }
   return out;
 }

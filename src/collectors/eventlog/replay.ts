@@ -77,6 +77,11 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
+/** Whether `needle` is at `pos`, entirely before `end`. */
+function bytesAt(buf: Buffer, pos: number, end: number, needle: Buffer): boolean {
+  return pos + needle.length <= end && buf.compare(needle, 0, needle.length, pos, pos + needle.length) === 0;
+}
+
 /** Reads a JSON integer starting at `pos`; null when the bytes there are not one. */
 function readInt(buf: Buffer, pos: number, end: number): number | null {
   let neg = false;
@@ -169,13 +174,13 @@ export class AppReplay {
 
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
     if (end <= start) return;
-    if (buf.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, start, start + EVENT_PREFIX.length) === 0) {
+    if (bytesAt(buf, start, end, EVENT_PREFIX)) {
       const nameStart = start + EVENT_PREFIX.length;
       const nameEnd = buf.indexOf(QUOTE, nameStart);
       if (nameEnd !== -1 && nameEnd < end) {
         if (
           nameEnd - nameStart === TASK_END_EVENT.length - 1 &&
-          buf.compare(TASK_END_EVENT, 0, TASK_END_EVENT.length, nameStart, nameEnd + 1) === 0 &&
+          bytesAt(buf, nameStart, end, TASK_END_EVENT) &&
           buf[end - 1] === CLOSE_BRACE &&
           this.fastTaskEnd(buf, nameEnd, end)
         ) {
@@ -235,7 +240,7 @@ export class AppReplay {
         values[name] = v;
         cursor = at + key.length;
       }
-    } else if (buf.compare(NULL_LITERAL, 0, NULL_LITERAL.length, valueAt, valueAt + NULL_LITERAL.length) !== 0) {
+    } else if (!bytesAt(buf, valueAt, end, NULL_LITERAL)) {
       return false;
     }
     this.addTask(outcome, values);

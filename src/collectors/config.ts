@@ -1,0 +1,117 @@
+/**
+ * Collector configuration files (`spark-optimizer.yaml`, `.spark-optimizer.yml`): the seed's single
+ * `collector:` form or a `sources:` list of named sources, one zod schema per source type.
+ * Parsing keeps YAML positions so every error names the line (the editor's analyzer maps the same
+ * issues onto exact ranges).
+ */
+import * as path from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { z } from 'zod';
+
+const name = z.string().min(1).max(100);
+const since = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date such as 2024-05-01 or 2024-05-01T12:00:00Z');
+const batchSize = z.number().int().min(1).max(10_000);
+
+export const eventLogSourceSchema = z
+  .object({
+    type: z.literal('event_log'),
+    name: name.optional(),
+    path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    recursive: z.boolean().default(true),
+    batch_size: batchSize.default(100),
+    concurrency: z.number().int().min(1).max(64).optional(),
+    since: since.optional(),
+    user: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const historyServerSourceSchema = z
+  .object({
+    type: z.literal('history_server'),
+    name: name.optional(),
+    history_server_url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL'),
+    timeout: z.number().min(1).max(600).default(30),
+    max_apps: z.number().int().min(1).max(1_000_000).optional(),
+    status: z.enum(['completed', 'running', 'all']).default('completed'),
+    batch_size: batchSize.default(100),
+    since: since.optional(),
+    user: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Cloud sources: their collectors arrive with their own issue; the shape is checked loosely until then. */
+const cloudSource = (type: 'emr' | 'databricks' | 'dataproc') => z.object({ type: z.literal(type), name: name.optional(), batch_size: batchSize.default(100) }).passthrough();
+
+export const sourceSchema = z.discriminatedUnion('type', [eventLogSourceSchema, historyServerSourceSchema, cloudSource('emr'), cloudSource('databricks'), cloudSource('dataproc')]);
+
+const singleForm = z.object({ collector: sourceSchema }).strict();
+const listForm = z.object({ sources: z.array(sourceSchema).min(1) }).strict();
+/** The seed's single `collector:` form, or a `sources:` list. */
+export const configSchema = z.union([singleForm, listForm]);
+
+export type SourceConfig = z.infer<typeof sourceSchema> & { name: string };
+export type EventLogSourceConfig = z.infer<typeof eventLogSourceSchema> & { name: string };
+
+export interface ConfigError {
+  message: string;
+  /** 1-based line of the YAML node the error is about, when known. */
+  line?: number;
+  path: (string | number)[];
+}
+
+export interface ParsedConfig {
+  sources: SourceConfig[];
+  errors: ConfigError[];
+}
+
+function lineOf(doc: Document, lines: LineCounter, at: (string | number)[]): number | undefined {
+  for (let n = at.length; n >= 0; n--) {
+    const node = doc.getIn(at.slice(0, n), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/** Parses a config file's text. Relative `path:` entries are resolved against `baseDir`. */
+export function parseConfig(text: string, baseDir: string): ParsedConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const errors: ConfigError[] = doc.errors.map((e) => ({ message: e.message.split('\n')[0]!, line: lines.linePos(e.pos[0]).line, path: [] }));
+  if (errors.length > 0) return { sources: [], errors };
+  const data: unknown = doc.toJS();
+  // Pick the form by its key so errors are about the fields, not "matches neither form".
+  const form = data !== null && typeof data === 'object' && 'sources' in data && !('collector' in data) ? listForm : singleForm;
+  if (data === null || typeof data !== 'object' || (!('sources' in data) && !('collector' in data))) {
+    return { sources: [], errors: [{ message: 'expected a top-level `collector:` (one source) or `sources:` (a list of named sources)', line: 1, path: [] }] };
+  }
+  const parsed = form.safeParse(data);
+  if (!parsed.success) {
+    return {
+      sources: [],
+      errors: parsed.error.issues.map((i) => {
+        const at = i.path.filter((p): p is string | number => typeof p !== 'symbol');
+        return { message: `${at.length > 0 ? `${at.join('.')}: ` : ''}${i.message}`, line: lineOf(doc, lines, at), path: at };
+      }),
+    };
+  }
+  const single = 'collector' in parsed.data;
+  const list = 'collector' in parsed.data ? [parsed.data.collector] : parsed.data.sources;
+  const sources = list.map((s, i): SourceConfig => {
+    const named = { ...s, name: s.name ?? (single ? s.type : `${s.type}-${i + 1}`) };
+    if (named.type === 'event_log') {
+      const paths = Array.isArray(named.path) ? named.path : [named.path];
+      const resolved = paths.map((p) => path.resolve(baseDir, p));
+      return { ...named, path: resolved.length === 1 ? resolved[0]! : resolved };
+    }
+    return named;
+  });
+  const seen = new Map<string, number>();
+  sources.forEach((s, i) => {
+    const first = seen.get(s.name);
+    if (first !== undefined) {
+      const at = ['sources', i, 'name'];
+      errors.push({ message: `duplicate source name ${JSON.stringify(s.name)} (also source ${first + 1})`, line: lineOf(doc, lines, at), path: at });
+    } else seen.set(s.name, i);
+  });
+  return { sources: errors.length > 0 ? [] : sources, errors };
+}

@@ -1,0 +1,89 @@
+/**
+ * One collection run into the repository: batches from a collector are upserted as they arrive,
+ * the files they came from are remembered (so the next run skips what did not change), the run is
+ * recorded with its counts, and the database is saved every `saveEveryMs` and at the end — a run
+ * killed half-way keeps everything saved before.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Batch } from '../collectors/eventlog/collect';
+import { formatProblem, type Problem } from '../collectors/record';
+import type { IngestedFile, JobRepository, RunCounts } from './repository';
+
+export interface RunSummary extends RunCounts {
+  runId: string;
+  /** Problems of the run, for the caller to show (the run record keeps the first 100 error lines). */
+  problems: Problem[];
+}
+
+export interface IngestOptions {
+  source: string;
+  options: Record<string, unknown>;
+  /** Persist every so often during long runs; 0 = only at the end. */
+  saveEveryMs?: number;
+  save?: () => Promise<unknown>;
+  onBatch?: (batch: Batch, counts: RunCounts) => void;
+}
+
+const MAX_STORED_ERRORS = 100;
+
+export function emptyCounts(): RunCounts {
+  return { seen: 0, new: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+}
+
+/** Applies one batch to the repository and the run's counts. */
+export function applyBatch(repo: Pick<JobRepository, 'upsert' | 'recordFiles'>, batch: Batch, counts: RunCounts, now = new Date()): void {
+  const upserted = repo.upsert(
+    batch.apps.map((a) => a.record),
+    now,
+  );
+  counts.new += upserted.new;
+  counts.updated += upserted.updated;
+  counts.unchanged += upserted.unchanged + batch.unchanged;
+  counts.skipped += batch.filtered;
+  counts.failed += batch.problems.filter((p) => p.severity === 'error').length;
+  counts.seen += batch.apps.length + batch.unchanged + batch.filtered + batch.problems.filter((p) => p.severity === 'error').length;
+  const files: IngestedFile[] = batch.apps.flatMap((a) =>
+    a.unit.files.map((f) => ({
+      path: f.path,
+      unit_path: a.unit.path,
+      size: f.size,
+      mtime_ms: f.mtimeMs,
+      codec: f.codec,
+      app_id: a.record.app_id,
+      attempt_id: a.record.attempt_id,
+      // Attempts read with errors are read again next time, in case the file was fixed.
+      status: a.problems.some((p) => p.severity === 'error') ? ('problems' as const) : ('ok' as const),
+    })),
+  );
+  if (files.length > 0) repo.recordFiles(files, now);
+}
+
+export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>, opts: IngestOptions): Promise<RunSummary> {
+  const runId = randomUUID();
+  const counts = emptyCounts();
+  const problems: Problem[] = [];
+  repo.startRun(runId, opts.source, opts.options);
+  let lastSave = Date.now();
+  const finish = async (extra: string[] = []): Promise<void> => {
+    const errors = [...problems.filter((p) => p.severity === 'error').map(formatProblem), ...extra].slice(0, MAX_STORED_ERRORS);
+    repo.finishRun(runId, counts, errors);
+    await opts.save?.();
+  };
+  try {
+    for await (const batch of batches) {
+      applyBatch(repo, batch, counts);
+      problems.push(...batch.problems, ...batch.apps.flatMap((a) => a.problems));
+      opts.onBatch?.(batch, { ...counts });
+      if (opts.save && opts.saveEveryMs && Date.now() - lastSave >= opts.saveEveryMs) {
+        await opts.save();
+        lastSave = Date.now();
+      }
+    }
+  } catch (err) {
+    // Cancelled or failed: what was collected so far is kept, and the run says why it stopped.
+    await finish([`run stopped: ${(err as Error).message}`]);
+    throw err;
+  }
+  await finish();
+  return { runId, ...counts, problems };
+}

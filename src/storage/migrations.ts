@@ -1,0 +1,87 @@
+/**
+ * Numbered schema migrations. `PRAGMA user_version` is the schema version; a database whose
+ * version is newer than the last migration here is refused, never rewritten.
+ * Never edit a released migration: add the next one.
+ */
+import type { Database } from 'sql.js';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: applications and the files they were read from.
+  `CREATE TABLE applications (
+     app_id TEXT NOT NULL,
+     attempt_key TEXT NOT NULL,            -- attempt_id, or '' for none (SQLite keys treat NULLs as distinct)
+     attempt_id TEXT,
+     app_name TEXT, user TEXT,
+     submit_time TEXT, start_time TEXT, end_time TEXT, duration_ms INTEGER,
+     spark_version TEXT,
+     executor_cores INTEGER, executor_memory_mb INTEGER, num_executors INTEGER, driver_memory_mb INTEGER,
+     total_tasks INTEGER NOT NULL, failed_tasks INTEGER NOT NULL,
+     total_stages INTEGER NOT NULL, failed_stages INTEGER NOT NULL,
+     cpu_time_ms INTEGER NOT NULL, input_bytes INTEGER NOT NULL, output_bytes INTEGER NOT NULL,
+     shuffle_read_bytes INTEGER NOT NULL, shuffle_write_bytes INTEGER NOT NULL,
+     memory_spilled_bytes INTEGER NOT NULL, disk_spilled_bytes INTEGER NOT NULL,
+     tags TEXT NOT NULL, environment TEXT NOT NULL, quality TEXT NOT NULL,   -- JSON
+     source TEXT NOT NULL, status TEXT NOT NULL,
+     record_hash TEXT NOT NULL,
+     first_seen TEXT NOT NULL, last_updated TEXT NOT NULL,
+     PRIMARY KEY (app_id, attempt_key)
+   );
+   CREATE TABLE ingested_files (
+     path TEXT PRIMARY KEY,
+     unit_path TEXT NOT NULL,              -- the file or folder holding the attempt
+     size INTEGER NOT NULL, mtime_ms REAL NOT NULL, codec TEXT NOT NULL,
+     app_id TEXT, attempt_key TEXT,
+     status TEXT NOT NULL,                 -- ok | problems
+     last_seen TEXT NOT NULL
+   );`,
+  // 2: collection runs (the monitoring record) and indexes for the Jobs tree's queries.
+  `CREATE TABLE collection_runs (
+     run_id TEXT PRIMARY KEY,
+     source TEXT NOT NULL, options TEXT NOT NULL,
+     started TEXT NOT NULL, finished TEXT,
+     seen INTEGER NOT NULL DEFAULT 0, new INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
+     unchanged INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+     errors TEXT NOT NULL DEFAULT '[]'
+   );
+   CREATE INDEX runs_started ON collection_runs (started);
+   CREATE INDEX apps_end_time ON applications (end_time);
+   CREATE INDEX apps_start_time ON applications (start_time);
+   CREATE INDEX apps_user ON applications (user, end_time);
+   CREATE INDEX apps_source ON applications (source, end_time);
+   CREATE INDEX apps_status ON applications (status, end_time);
+   CREATE INDEX files_unit ON ingested_files (unit_path);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class SchemaTooNewError extends Error {
+  constructor(file: string, found: number) {
+    super(
+      `${file} has schema version ${found}, written by a newer Spark Optimizer (this one knows up to ${SCHEMA_VERSION}). ` +
+        'Upgrade Spark Optimizer or use another database file; this one was left unchanged.',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export function schemaVersion(db: Database): number {
+  const v = db.exec('PRAGMA user_version')[0]?.values[0]?.[0];
+  return typeof v === 'number' ? v : 0;
+}
+
+/** Brings `db` to the current schema in one transaction per migration. */
+export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION): void {
+  const current = schemaVersion(db);
+  if (current > SCHEMA_VERSION) throw new SchemaTooNewError(file, current);
+  for (let v = current; v < upTo; v++) {
+    db.exec('BEGIN');
+    try {
+      db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}

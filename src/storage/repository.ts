@@ -1,0 +1,329 @@
+/**
+ * The job repository: every read and write of collected records, files and runs, as parameterized
+ * SQL over one in-memory sql.js database. `JobRepository` is the interface the CLI and the
+ * extension use, so another backend (a shared server database) can slot in; `SqlJsRepository` is
+ * the workspace implementation. Persistence (locking, atomic save, merging with another writer)
+ * lives in jobStore.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { Database, SqlValue } from 'sql.js';
+import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
+
+export interface AppKey {
+  app_id: string;
+  attempt_id: string | null;
+}
+
+export interface UpsertCounts {
+  new: number;
+  updated: number;
+  unchanged: number;
+}
+
+export const SORT_FIELDS = ['end_time', 'start_time', 'duration_ms', 'app_name', 'user', 'cpu_time_ms', 'total_tasks', 'shuffle_read_bytes'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+export const GROUP_FIELDS = ['source', 'user', 'status', 'day'] as const;
+export type GroupField = (typeof GROUP_FIELDS)[number];
+
+export interface JobQuery {
+  user?: string;
+  /** Substring of the application name, case-insensitive. */
+  name?: string;
+  status?: AppStatus;
+  source?: string;
+  /** Applications that ended (running ones: started) at or after this ISO time. */
+  since?: string;
+  /** ... and before this ISO time. */
+  until?: string;
+  /** `YYYY-MM-DD` of the end (or start) time, as the tree groups by day. */
+  day?: string;
+  sort?: SortField;
+  descending?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export interface IngestedFile {
+  path: string;
+  unit_path: string;
+  size: number;
+  mtime_ms: number;
+  codec: string;
+  app_id: string | null;
+  attempt_id: string | null;
+  status: 'ok' | 'problems';
+}
+
+export interface RunCounts {
+  seen: number;
+  new: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface RunRow extends RunCounts {
+  run_id: string;
+  source: string;
+  options: Record<string, unknown>;
+  started: string;
+  finished: string | null;
+  errors: string[];
+}
+
+export interface JobRepository {
+  /** Inserts a record that must not exist yet; throws if it does. */
+  create(record: SparkAppRecord, now?: Date): void;
+  /** Idempotent: an identical record is `unchanged`; a finished record is never replaced by an unfinished one. */
+  upsert(records: readonly SparkAppRecord[], now?: Date): UpsertCounts;
+  get(key: AppKey): SparkAppRecord | undefined;
+  getByAppId(appId: string): SparkAppRecord[];
+  list(query?: JobQuery): SparkAppRecord[];
+  count(query?: JobQuery): number;
+  groupCounts(by: GroupField, query?: JobQuery): { key: string; count: number }[];
+  /** Deletes records and forgets their files, so a later collection reads them again. */
+  delete(keys: readonly AppKey[]): number;
+  /** Drops records older than `days` (by end time, else start time). Their files stay known, so they are not re-imported. */
+  applyRetention(days: number, now?: Date): number;
+  /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
+  isUnitUnchanged(unitPath: string, files: readonly { path: string; size: number; mtimeMs: number }[]): boolean;
+  recordFiles(files: readonly IngestedFile[], now?: Date): void;
+  startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
+  finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
+  listRuns(limit?: number): RunRow[];
+}
+
+const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
+const JSON_FIELDS = new Set<keyof SparkAppRecord>(['tags', 'environment', 'quality']);
+const FINAL: ReadonlySet<AppStatus> = new Set(['completed', 'failed']);
+const COLUMNS = [...RECORD_FIELDS, 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
+const WHERE_TIME = "COALESCE(end_time, start_time)";
+
+/** Same record, same hash, whatever the key order it was built with. */
+export function recordHash(record: SparkAppRecord): string {
+  const h = createHash('sha1');
+  for (const f of RECORD_FIELDS) h.update(`${f}=${JSON.stringify(record[f])};`);
+  return h.digest('hex');
+}
+
+function attemptKey(attemptId: string | null): string {
+  return attemptId ?? '';
+}
+
+function toRow(record: SparkAppRecord): SqlValue[] {
+  return RECORD_FIELDS.map((f) => {
+    const v = record[f];
+    return JSON_FIELDS.has(f) ? JSON.stringify(v) : (v as SqlValue);
+  });
+}
+
+function fromRow(row: Record<string, SqlValue>): SparkAppRecord {
+  const out: Record<string, unknown> = {};
+  for (const f of RECORD_FIELDS) {
+    const v = row[f];
+    out[f] = JSON_FIELDS.has(f) ? JSON.parse(String(v)) : v;
+  }
+  return out as SparkAppRecord;
+}
+
+function where(q: JobQuery): { sql: string; params: SqlValue[] } {
+  const parts: string[] = [];
+  const params: SqlValue[] = [];
+  const add = (sql: string, value: SqlValue): void => {
+    parts.push(sql);
+    params.push(value);
+  };
+  if (q.user !== undefined) add('user = ?', q.user);
+  if (q.name !== undefined) add("app_name LIKE ? ESCAPE '\\'", `%${q.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (q.status !== undefined) add('status = ?', q.status);
+  if (q.source !== undefined) add('source = ?', q.source);
+  if (q.since !== undefined) add(`${WHERE_TIME} >= ?`, q.since);
+  if (q.until !== undefined) add(`${WHERE_TIME} < ?`, q.until);
+  if (q.day !== undefined) add(`substr(${WHERE_TIME}, 1, 10) = ?`, q.day);
+  return { sql: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+export class SqlJsRepository implements JobRepository {
+  constructor(private readonly db: Database) {}
+
+  private all(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
+    const stmt = this.db.prepare(sql);
+    try {
+      stmt.bind(params);
+      const rows: Record<string, SqlValue>[] = [];
+      while (stmt.step()) rows.push(stmt.getAsObject());
+      return rows;
+    } finally {
+      stmt.free();
+    }
+  }
+
+  private run(sql: string, params: SqlValue[] = []): number {
+    this.db.run(sql, params);
+    return this.db.getRowsModified();
+  }
+
+  /** Runs `fn` in one transaction (all or nothing). */
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  create(record: SparkAppRecord, now = new Date()): void {
+    if (this.get(record)) throw new Error(`application ${record.app_id} attempt ${record.attempt_id ?? '(none)'} already exists`);
+    this.upsert([record], now);
+  }
+
+  upsert(records: readonly SparkAppRecord[], now = new Date()): UpsertCounts {
+    const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
+    const stamp = now.toISOString();
+    const lookup = this.db.prepare('SELECT record_hash, status FROM applications WHERE app_id = ? AND attempt_key = ?');
+    const insert = this.db.prepare(`INSERT INTO applications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+    const update = this.db.prepare(
+      `UPDATE applications SET ${[...RECORD_FIELDS, 'record_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`,
+    );
+    try {
+      this.transaction(() => {
+        for (const record of records) {
+          const key = attemptKey(record.attempt_id);
+          const hash = recordHash(record);
+          const existing = lookup.get([record.app_id, key]);
+          lookup.reset();
+          if (existing.length === 0) {
+            insert.run([...toRow(record), key, hash, stamp, stamp]);
+            counts.new++;
+          } else if (existing[0] === hash || (FINAL.has(existing[1] as AppStatus) && !FINAL.has(record.status))) {
+            counts.unchanged++;
+          } else {
+            update.run([...toRow(record), hash, stamp, record.app_id, key]);
+            counts.updated++;
+          }
+        }
+      });
+    } finally {
+      lookup.free();
+      insert.free();
+      update.free();
+    }
+    return counts;
+  }
+
+  get(key: AppKey): SparkAppRecord | undefined {
+    const row = this.all('SELECT * FROM applications WHERE app_id = ? AND attempt_key = ?', [key.app_id, attemptKey(key.attempt_id)])[0];
+    return row ? fromRow(row) : undefined;
+  }
+
+  getByAppId(appId: string): SparkAppRecord[] {
+    return this.all('SELECT * FROM applications WHERE app_id = ? ORDER BY attempt_key', [appId]).map(fromRow);
+  }
+
+  list(query: JobQuery = {}): SparkAppRecord[] {
+    const { sql, params } = where(query);
+    const sort = SORT_FIELDS.includes(query.sort as SortField) ? query.sort! : 'end_time';
+    const dir = query.descending === false ? 'ASC' : 'DESC';
+    const limit = Math.max(0, Math.floor(query.limit ?? -1));
+    const offset = Math.max(0, Math.floor(query.offset ?? 0));
+    return this.all(
+      `SELECT * FROM applications ${sql} ORDER BY ${sort} ${dir}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`,
+      [...params, query.limit === undefined ? -1 : limit, offset],
+    ).map(fromRow);
+  }
+
+  count(query: JobQuery = {}): number {
+    const { sql, params } = where(query);
+    return Number(this.all(`SELECT COUNT(*) AS n FROM applications ${sql}`, params)[0]?.n ?? 0);
+  }
+
+  groupCounts(by: GroupField, query: JobQuery = {}): { key: string; count: number }[] {
+    const expr = by === 'day' ? `substr(${WHERE_TIME}, 1, 10)` : GROUP_FIELDS.includes(by) ? by : 'source';
+    const { sql, params } = where(query);
+    return this.all(`SELECT ${expr} AS k, COUNT(*) AS n FROM applications ${sql} GROUP BY k ORDER BY k ${by === 'day' ? 'DESC' : 'ASC'}`, params).map((r) => ({
+      key: r.k === null ? '' : String(r.k),
+      count: Number(r.n),
+    }));
+  }
+
+  delete(keys: readonly AppKey[]): number {
+    return this.transaction(() => {
+      let n = 0;
+      for (const k of keys) {
+        n += this.run('DELETE FROM applications WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
+        this.run('DELETE FROM ingested_files WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
+      }
+      return n;
+    });
+  }
+
+  applyRetention(days: number, now = new Date()): number {
+    const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
+    return this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
+  }
+
+  isUnitUnchanged(unitPath: string, files: readonly { path: string; size: number; mtimeMs: number }[]): boolean {
+    const known = this.all("SELECT path, size, mtime_ms FROM ingested_files WHERE unit_path = ? AND status = 'ok'", [unitPath]);
+    if (known.length !== files.length) return false;
+    const byPath = new Map(known.map((r) => [String(r.path), r]));
+    return files.every((f) => {
+      const k = byPath.get(f.path);
+      return k !== undefined && Number(k.size) === f.size && Number(k.mtime_ms) === f.mtimeMs;
+    });
+  }
+
+  recordFiles(files: readonly IngestedFile[], now = new Date()): void {
+    const stamp = now.toISOString();
+    this.transaction(() => {
+      for (const f of files) {
+        this.run(
+          `INSERT INTO ingested_files (path, unit_path, size, mtime_ms, codec, app_id, attempt_key, status, last_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (path) DO UPDATE SET unit_path = excluded.unit_path, size = excluded.size, mtime_ms = excluded.mtime_ms,
+             codec = excluded.codec, app_id = excluded.app_id, attempt_key = excluded.attempt_key, status = excluded.status, last_seen = excluded.last_seen`,
+          [f.path, f.unit_path, f.size, f.mtime_ms, f.codec, f.app_id, f.app_id === null ? null : attemptKey(f.attempt_id), f.status, stamp],
+        );
+      }
+    });
+  }
+
+  startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
+    this.run('INSERT OR IGNORE INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?)', [runId, source, JSON.stringify(options), now.toISOString()]);
+  }
+
+  finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
+    this.run('UPDATE collection_runs SET finished = ?, seen = ?, new = ?, updated = ?, unchanged = ?, skipped = ?, failed = ?, errors = ? WHERE run_id = ?', [
+      now.toISOString(),
+      counts.seen,
+      counts.new,
+      counts.updated,
+      counts.unchanged,
+      counts.skipped,
+      counts.failed,
+      JSON.stringify(errors),
+      runId,
+    ]);
+  }
+
+  listRuns(limit = 50): RunRow[] {
+    return this.all('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map((r) => ({
+      run_id: String(r.run_id),
+      source: String(r.source),
+      options: JSON.parse(String(r.options)) as Record<string, unknown>,
+      started: String(r.started),
+      finished: r.finished === null ? null : String(r.finished),
+      seen: Number(r.seen),
+      new: Number(r.new),
+      updated: Number(r.updated),
+      unchanged: Number(r.unchanged),
+      skipped: Number(r.skipped),
+      failed: Number(r.failed),
+      errors: JSON.parse(String(r.errors)) as string[],
+    }));
+  }
+}

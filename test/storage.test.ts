@@ -1,0 +1,193 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JobStore } from '../src/storage/jobStore';
+import { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate } from '../src/storage/migrations';
+import { loadSqlJs } from '../src/storage/sqlJs';
+import { makeRecord, manyRecords } from './support/records';
+import { tempDir } from './support/tmp';
+
+describe('repository', () => {
+  it('creates, gets by app id, refuses a duplicate create, keeps attempts apart', async () => {
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    store.create(makeRecord({ attempt_id: '1' }));
+    store.create(makeRecord({ attempt_id: '2', status: 'failed' }));
+    store.create(makeRecord({ app_id: 'app-2' }));
+    expect(() => store.create(makeRecord({ attempt_id: '1' }))).toThrow(/already exists/);
+    expect(store.getByAppId('app-1').map((r) => [r.attempt_id, r.status])).toEqual([
+      ['1', 'completed'],
+      ['2', 'failed'],
+    ]);
+    expect(store.get({ app_id: 'app-2', attempt_id: null })).toEqual(makeRecord({ app_id: 'app-2' }));
+    store.close();
+  });
+
+  it('upserts idempotently, updates a record that improved, never downgrades a finished one', async () => {
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const running = makeRecord({ status: 'running', end_time: null, duration_ms: null, quality: ['in_progress'] });
+    expect(store.upsert([running])).toEqual({ new: 1, updated: 0, unchanged: 0 });
+    expect(store.upsert([running])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    const done = makeRecord();
+    expect(store.upsert([done])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(store.upsert([running])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    expect(store.get(done)).toEqual(done);
+    expect(store.count()).toBe(1);
+    store.close();
+  });
+
+  it('filters, sorts, pages and groups', async () => {
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const all = manyRecords(500);
+    store.upsert(all);
+    const page = store.list({ sort: 'end_time', limit: 200, offset: 200 });
+    const byEnd = [...all].sort((a, b) => b.end_time!.localeCompare(a.end_time!));
+    expect(page.map((r) => r.app_id)).toEqual(byEnd.slice(200, 400).map((r) => r.app_id));
+    expect(store.list({ user: 'maria', limit: 1000 }).every((r) => r.user === 'maria')).toBe(true);
+    expect(store.count({ user: 'maria' })).toBe(125);
+    expect(store.count({ source: 'hs' })).toBe(all.filter((r) => r.source === 'hs').length);
+    expect(store.count({ name: 'job 1' })).toBe(all.filter((r) => r.app_name!.toLowerCase().includes('job 1')).length);
+    expect(store.count({ name: '%' })).toBe(0); // LIKE wildcards are matched literally
+    const since = all[100]!.end_time!;
+    expect(store.count({ since })).toBe(400);
+    expect(store.groupCounts('user')).toEqual([
+      { key: 'etl', count: 125 },
+      { key: 'finance', count: 125 },
+      { key: 'maria', count: 125 },
+      { key: 'sam', count: 125 },
+    ]);
+    const days = store.groupCounts('day');
+    expect(days[0]).toEqual({ key: all.at(-1)!.end_time!.slice(0, 10), count: expect.any(Number) as number });
+    expect(days.reduce((n, d) => n + d.count, 0)).toBe(500);
+    expect(store.count({ day: days[0]!.key })).toBe(days[0]!.count);
+    store.close();
+  });
+
+  it('deletes (and forgets the files) and applies retention', async () => {
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    store.upsert([makeRecord({ app_id: 'old', end_time: '2020-01-01T00:00:00.000Z' }), makeRecord({ app_id: 'new', end_time: new Date().toISOString() })]);
+    store.recordFiles([{ path: '/logs/old', unit_path: '/logs/old', size: 1, mtime_ms: 1, codec: 'none', app_id: 'old', attempt_id: null, status: 'ok' }]);
+    expect(store.isUnitUnchanged('/logs/old', [{ path: '/logs/old', size: 1, mtimeMs: 1 }])).toBe(true);
+    expect(store.applyRetention(30)).toBe(1);
+    expect(store.list().map((r) => r.app_id)).toEqual(['new']);
+    // Retention keeps the file known, so the old log is not imported again.
+    expect(store.isUnitUnchanged('/logs/old', [{ path: '/logs/old', size: 1, mtimeMs: 1 }])).toBe(true);
+    store.upsert([makeRecord({ app_id: 'old' })]);
+    expect(store.delete([{ app_id: 'old', attempt_id: null }])).toBe(1);
+    expect(store.isUnitUnchanged('/logs/old', [{ path: '/logs/old', size: 1, mtimeMs: 1 }])).toBe(false);
+    store.close();
+  });
+});
+
+describe('database file', () => {
+  it('saves and reopens with everything, runs included', async () => {
+    const file = path.join(tempDir(), 'sub', 'jobs.db');
+    const store = await JobStore.open(file);
+    store.upsert(manyRecords(50));
+    store.startRun('r1', 'event_log', { path: '/x' });
+    store.finishRun('r1', { seen: 50, new: 50, updated: 0, unchanged: 0, skipped: 0, failed: 0 }, ['a.log:3: error [malformed-line] bad']);
+    expect(await store.save()).toEqual({ written: true, merged: false });
+    expect(await store.save()).toEqual({ written: false, merged: false });
+    store.close();
+    const again = await JobStore.open(file);
+    expect(again.count()).toBe(50);
+    expect(again.listRuns()).toEqual([expect.objectContaining({ run_id: 'r1', new: 50, errors: ['a.log:3: error [malformed-line] bad'] })]);
+    again.close();
+  });
+
+  it('migrates an empty file and a database of the previous schema, keeping its rows', async () => {
+    const dir = tempDir();
+    const empty = path.join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    const fromEmpty = await JobStore.open(empty);
+    expect(fromEmpty.listRuns()).toEqual([]);
+    fromEmpty.close();
+
+    const SQL = await loadSqlJs();
+    const v1 = new SQL.Database();
+    migrate(v1, 'v1.db', 1);
+    const r = makeRecord();
+    v1.run(
+      `INSERT INTO applications VALUES (${Array.from({ length: 33 }, () => '?').join(',')})`,
+      // Column order of migration 1.
+      [r.app_id, '', null, r.app_name, r.user, r.submit_time, r.start_time, r.end_time, r.duration_ms, r.spark_version, r.executor_cores, r.executor_memory_mb, r.num_executors, r.driver_memory_mb, r.total_tasks, r.failed_tasks, r.total_stages, r.failed_stages, r.cpu_time_ms, r.input_bytes, r.output_bytes, r.shuffle_read_bytes, r.shuffle_write_bytes, r.memory_spilled_bytes, r.disk_spilled_bytes, JSON.stringify(r.tags), JSON.stringify(r.environment), JSON.stringify(r.quality), r.source, r.status, 'hash', 'x', 'x'],
+    );
+    const v1File = path.join(dir, 'v1.db');
+    writeFileSync(v1File, v1.export());
+    v1.close();
+    const upgraded = await JobStore.open(v1File);
+    expect(upgraded.get(r)).toEqual(r);
+    upgraded.startRun('r', 'event_log', {});
+    expect(upgraded.listRuns()).toHaveLength(1);
+    await upgraded.save();
+    upgraded.close();
+    const check = new SQL.Database(readFileSync(v1File));
+    expect(check.exec('PRAGMA user_version')[0]!.values[0]![0]).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+    check.close();
+  });
+
+  it('refuses a database from a newer version and leaves it untouched', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    writeFileSync(file, db.export());
+    db.close();
+    const before = readFileSync(file);
+    await expect(JobStore.open(file)).rejects.toBeInstanceOf(SchemaTooNewError);
+    await expect(JobStore.open(file)).rejects.toThrow(/newer Spark Optimizer/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it.each([
+    ['garbage', Buffer.from('this is not a database at all')],
+    ['a damaged SQLite file', Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4000, 7)])],
+  ])('moves %s aside with a message, starts fresh, deletes nothing', async (_what, bytes) => {
+    const dir = tempDir();
+    const file = path.join(dir, 'jobs.db');
+    writeFileSync(file, bytes);
+    const store = await JobStore.open(file);
+    expect(store.warnings).toEqual([expect.stringMatching(/not a readable database .* moved it to .*jobs\.db\.corrupt-.* Nothing was deleted/)]);
+    const aside = readdirSync(dir).filter((n) => n.startsWith('jobs.db.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(path.join(dir, aside[0]!)).equals(bytes)).toBe(true);
+    store.upsert([makeRecord()]);
+    await store.save();
+    store.close();
+    expect((await JobStore.open(file)).count()).toBe(1);
+  });
+
+  it('merges when another writer saved in between: neither loses records', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const a = await JobStore.open(file);
+    const b = await JobStore.open(file);
+    a.upsert([makeRecord({ app_id: 'from-a' })]);
+    b.upsert([makeRecord({ app_id: 'from-b' })]);
+    b.startRun('run-b', 'event_log', {});
+    expect(await a.save()).toEqual({ written: true, merged: false });
+    expect(await b.save()).toEqual({ written: true, merged: true });
+    a.upsert([makeRecord({ app_id: 'from-a-2' })]);
+    expect(await a.save()).toEqual({ written: true, merged: true });
+    a.close();
+    b.close();
+    const check = await JobStore.open(file);
+    expect(check.list().map((r) => r.app_id).sort()).toEqual(['from-a', 'from-a-2', 'from-b']);
+    expect(check.listRuns().map((r) => r.run_id)).toEqual(['run-b']);
+    check.close();
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+
+  it('waits for a live lock and breaks a dead one', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    // A lock left by a process that no longer exists is broken at once.
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: 2 ** 22 + 17, host: (await import('node:os')).hostname(), at: Date.now() }));
+    const store = await JobStore.open(file, { lockTimeoutMs: 300 });
+    store.upsert([makeRecord()]);
+    expect((await store.save()).written).toBe(true);
+    // A live holder (this very process) makes the save wait and then fail clearly.
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), at: Date.now() }));
+    store.upsert([makeRecord({ app_id: 'app-2' })]);
+    await expect(store.save()).rejects.toThrow(new RegExp(`locked by process ${process.pid}`));
+    store.close();
+  });
+});
