@@ -14,6 +14,10 @@ import { once } from 'node:events';
 import { gzipSync } from 'node:zlib';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { collectAll } from '../src/collectors/eventlog/collect';
+import { JobStore } from '../src/storage/jobStore';
+import { manyRecords } from '../test/support/records';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { LogUnit } from '../src/collectors/eventlog/discovery';
 import { codecFromName } from '../src/collectors/eventlog/codecs/index';
 import { generateEventLog, emptyTotals } from '../test/support/eventLogGenerator';
@@ -53,6 +57,49 @@ function unitFor(file: string): LogUnit {
   return { layout: 'single', path: file, files: [{ path: file, codec: codecFromName(file), size: st.size, mtimeMs: st.mtimeMs }], appIdHint: 'bench', inProgress: false, compacted: false };
 }
 
+function timed<T>(fn: () => T): [T, number] {
+  const t = process.hrtime.bigint();
+  const r = fn();
+  return [r, Number(process.hrtime.bigint() - t) / 1e6];
+}
+
+/** Upsert, save, re-open and query figures for a database of `rows` records (issue #3 targets). */
+async function databaseFigures(rows: number): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-db-'));
+  try {
+    const file = path.join(dir, 'jobs.db');
+    const records = manyRecords(rows);
+    const store = await JobStore.open(file);
+    const [, upsertMs] = timed(() => store.upsert(records));
+    const saveStart = process.hrtime.bigint();
+    await store.save();
+    const saveMs = Number(process.hrtime.bigint() - saveStart) / 1e6;
+    const [again, reupsertMs] = timed(() => store.upsert(records));
+    store.close();
+    const openStart = process.hrtime.bigint();
+    const reopened = await JobStore.open(file);
+    const openMs = Number(process.hrtime.bigint() - openStart) / 1e6;
+    const pages: number[] = [];
+    for (let i = 0; i < 20; i++) pages.push(timed(() => reopened.list({ sort: 'end_time', limit: 200, offset: i * 1000 }))[1]);
+    const filtered = timed(() => reopened.list({ user: 'maria', sort: 'end_time', limit: 200 }))[1];
+    const groups = timed(() => reopened.groupCounts('day'))[1];
+    reopened.close();
+    const size = statSync(file).size / MB;
+    pages.sort((a, b) => a - b);
+    return [
+      `${rows} rows: upsert ${(upsertMs / 1000).toFixed(2)} s (${Math.round(rows / (upsertMs / 1000))}/s)`,
+      `save ${(saveMs / 1000).toFixed(2)} s (${size.toFixed(0)} MB file)`,
+      `same upsert again ${(reupsertMs / 1000).toFixed(2)} s (${again.unchanged} unchanged)`,
+      `open ${(openMs / 1000).toFixed(2)} s`,
+      `page of 200 by end time: median ${pages[10]!.toFixed(1)} ms, max ${pages.at(-1)!.toFixed(1)} ms`,
+      `by user ${filtered.toFixed(1)} ms`,
+      `group by day ${groups.toFixed(1)} ms`,
+    ].join('; ');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Child side: run one measurement and send the result to the parent. */
 async function child(kind: string, file: string): Promise<void> {
   // Sampled, not getrusage's maxRSS: on Linux that survives fork+exec and would include the parent's peak.
@@ -76,6 +123,8 @@ async function child(kind: string, file: string): Promise<void> {
       }
     }
     detail = `${tasks} tasks, cpu ${Math.floor(cpu / 1e6)} ms`;
+  } else if (kind === 'database') {
+    detail = await databaseFigures(Number(process.env.BENCH_ROWS ?? 100_000));
   } else if (kind.startsWith('folder')) {
     // A folder of logs: concurrency 1 on this thread vs the worker pool on every core.
     const pooled = kind === 'folder-pool';
@@ -160,6 +209,10 @@ async function main(): Promise<void> {
   const serial = await measure('folder-serial', folder, { BENCH_DECODED: folderBytes });
   console.log(row(serial));
   console.log(row(await measure('folder-pool', folder, { BENCH_DECODED: folderBytes }), serial).replace('baseline', 'one thread'));
+
+  console.log('\nDatabase (sql.js):');
+  const db = await measure('database', DATA);
+  console.log(`database               ${db.detail}; peak RSS ${db.maxRssMb.toFixed(0)} MB`);
 
   if (bigMb > 0) {
     console.log('\nPeak memory vs file size:');

@@ -44,11 +44,12 @@ export const MIGRATIONS: readonly string[] = [
      errors TEXT NOT NULL DEFAULT '[]'
    );
    CREATE INDEX runs_started ON collection_runs (started);
-   CREATE INDEX apps_end_time ON applications (end_time);
-   CREATE INDEX apps_start_time ON applications (start_time);
-   CREATE INDEX apps_user ON applications (user, end_time);
-   CREATE INDEX apps_source ON applications (source, end_time);
-   CREATE INDEX apps_status ON applications (status, end_time);
+   CREATE INDEX apps_end_time ON applications (end_time, app_id, attempt_key);
+   CREATE INDEX apps_start_time ON applications (start_time, app_id, attempt_key);
+   CREATE INDEX apps_user ON applications (user, end_time, app_id, attempt_key);
+   CREATE INDEX apps_source ON applications (source, end_time, app_id, attempt_key);
+   CREATE INDEX apps_status ON applications (status, end_time, app_id, attempt_key);
+   CREATE INDEX apps_day ON applications (substr(COALESCE(end_time, start_time), 1, 10));
    CREATE INDEX files_unit ON ingested_files (unit_path);`,
 ];
 

@@ -100,11 +100,9 @@ const FINAL: ReadonlySet<AppStatus> = new Set(['completed', 'failed']);
 const COLUMNS = [...RECORD_FIELDS, 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
 const WHERE_TIME = "COALESCE(end_time, start_time)";
 
-/** Same record, same hash, whatever the key order it was built with. */
-export function recordHash(record: SparkAppRecord): string {
-  const h = createHash('sha1');
-  for (const f of RECORD_FIELDS) h.update(`${f}=${JSON.stringify(record[f])};`);
-  return h.digest('hex');
+/** Same record, same hash, whatever the key order it was built with (the row is in schema order). */
+function rowHash(row: SqlValue[]): string {
+  return createHash('sha1').update(JSON.stringify(row)).digest('hex');
 }
 
 function attemptKey(attemptId: string | null): string {
@@ -194,16 +192,17 @@ export class SqlJsRepository implements JobRepository {
       this.transaction(() => {
         for (const record of records) {
           const key = attemptKey(record.attempt_id);
-          const hash = recordHash(record);
+          const row = toRow(record);
+          const hash = rowHash(row);
           const existing = lookup.get([record.app_id, key]);
           lookup.reset();
           if (existing.length === 0) {
-            insert.run([...toRow(record), key, hash, stamp, stamp]);
+            insert.run([...row, key, hash, stamp, stamp]);
             counts.new++;
           } else if (existing[0] === hash || (FINAL.has(existing[1] as AppStatus) && !FINAL.has(record.status))) {
             counts.unchanged++;
           } else {
-            update.run([...toRow(record), hash, stamp, record.app_id, key]);
+            update.run([...row, hash, stamp, record.app_id, key]);
             counts.updated++;
           }
         }
@@ -231,8 +230,10 @@ export class SqlJsRepository implements JobRepository {
     const dir = query.descending === false ? 'ASC' : 'DESC';
     const limit = Math.max(0, Math.floor(query.limit ?? -1));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
+    // Sort and page narrow rows (an index covers end/start time), then fetch the page's full rows.
+    const order = `ORDER BY ${sort} ${dir}, app_id ${dir}, attempt_key ${dir}`;
     return this.all(
-      `SELECT * FROM applications ${sql} ORDER BY ${sort} ${dir}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`,
+      `SELECT * FROM applications WHERE rowid IN (SELECT rowid FROM applications ${sql} ${order} LIMIT ? OFFSET ?) ${order}`,
       [...params, query.limit === undefined ? -1 : limit, offset],
     ).map(fromRow);
   }
