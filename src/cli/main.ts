@@ -6,6 +6,7 @@
 import { collectCommand } from './collectCommand';
 import { UsageError, type Io } from './io';
 import { jobsCommand, runsCommand } from './jobsCommand';
+import { validateCommand } from './validateCommand';
 
 const USAGE = `Usage:
   spark-optimizer collect --source event-logs --path PATH [options]
@@ -13,6 +14,7 @@ const USAGE = `Usage:
   spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
                        [--sort FIELD] [--asc] [--limit N] [--offset N] [--format table|json|csv] [--db PATH]
   spark-optimizer runs [--limit N] [--format table|json] [--db PATH]
+  spark-optimizer validate PATH... [--format text|json]   (event logs and collector configs; exit 1 on errors)
 
 collect options:
   --source event-logs   Spark event-log files and folders (plain, .gz, .lz4, .lzf, .snappy, .zstd;
@@ -38,6 +40,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await jobsCommand(rest, io);
       case 'runs':
         return await runsCommand(rest, io);
+      case 'validate':
+        return await validateCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':

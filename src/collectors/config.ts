@@ -16,7 +16,7 @@ export const eventLogSourceSchema = z
   .object({
     type: z.literal('event_log'),
     name: name.optional(),
-    path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'path is required: a folder or file of event logs, or a list of them' }),
     recursive: z.boolean().default(true),
     batch_size: batchSize.default(100),
     concurrency: z.number().int().min(1).max(64).optional(),
@@ -25,11 +25,23 @@ export const eventLogSourceSchema = z
   })
   .strict();
 
+const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+/** Secrets are written as `${env:VAR}` (or set with the editor's secret command), never inline. */
+const secret = z.string().min(1);
+
 export const historyServerSourceSchema = z
   .object({
     type: z.literal('history_server'),
     name: name.optional(),
-    history_server_url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL'),
+    history_server_url: httpUrl,
+    mode: z.enum(['api', 'eventlog']).default('api'),
+    concurrency: z.number().int().min(1).max(32).default(4),
+    username: z.string().min(1).optional(),
+    password: secret.optional(),
+    token: secret.optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    ca_file: z.string().min(1).optional(),
+    insecure_skip_verify: z.boolean().default(false),
     timeout: z.number().min(1).max(600).default(30),
     max_apps: z.number().int().min(1).max(1_000_000).optional(),
     status: z.enum(['completed', 'running', 'all']).default('completed'),
@@ -39,10 +51,27 @@ export const historyServerSourceSchema = z
   })
   .strict();
 
-/** Cloud sources: their collectors arrive with their own issue; the shape is checked loosely until then. */
-const cloudSource = (type: 'emr' | 'databricks' | 'dataproc') => z.object({ type: z.literal(type), name: name.optional(), batch_size: batchSize.default(100) }).passthrough();
+const cloudCommon = { name: name.optional(), batch_size: batchSize.default(100), since: since.optional(), user: z.string().min(1).optional(), endpoint_url: httpUrl.optional() };
 
-export const sourceSchema = z.discriminatedUnion('type', [eventLogSourceSchema, historyServerSourceSchema, cloudSource('emr'), cloudSource('databricks'), cloudSource('dataproc')]);
+/** Cloud sources: their collectors arrive with their own issue; their settings are checked already. */
+export const emrSourceSchema = z
+  .object({ type: z.literal('emr'), ...cloudCommon, region: z.string().min(1).optional(), cluster_ids: z.array(z.string().min(1)).optional(), cluster_states: z.array(z.string().min(1)).optional(), event_log_dir: z.string().min(1).optional(), history_server_url: httpUrl.optional() })
+  .strict();
+export const databricksSourceSchema = z.object({ type: z.literal('databricks'), ...cloudCommon, host: httpUrl.optional(), token: secret.optional() }).strict();
+export const dataprocSourceSchema = z
+  .object({ type: z.literal('dataproc'), ...cloudCommon, project_id: z.string().min(1).optional(), region: z.string().min(1).optional(), access_token: secret.optional(), history_server_url: httpUrl.optional() })
+  .strict();
+
+export const SOURCE_SCHEMAS = {
+  event_log: eventLogSourceSchema,
+  history_server: historyServerSourceSchema,
+  emr: emrSourceSchema,
+  databricks: databricksSourceSchema,
+  dataproc: dataprocSourceSchema,
+} as const;
+export type SourceType = keyof typeof SOURCE_SCHEMAS;
+
+export const sourceSchema = z.discriminatedUnion('type', [eventLogSourceSchema, historyServerSourceSchema, emrSourceSchema, databricksSourceSchema, dataprocSourceSchema]);
 
 const singleForm = z.object({ collector: sourceSchema }).strict();
 const listForm = z.object({ sources: z.array(sourceSchema).min(1) }).strict();

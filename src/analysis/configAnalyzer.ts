@@ -1,0 +1,208 @@
+/**
+ * Collector config analyzer (`spark-optimizer.yaml`, `.spark-optimizer.yml`, any YAML with a
+ * top-level `collector:` or `sources:`): YAML errors, the per-type zod schemas of
+ * src/collectors/config.ts mapped onto the exact YAML nodes, unknown keys with "did you mean",
+ * paths that do not exist, inline secrets, duplicate names — each with a fix where one is obvious.
+ */
+import * as path from 'node:path';
+import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { ZodObject, ZodRawShape } from 'zod';
+import { SOURCE_SCHEMAS, type SourceType } from '../collectors/config';
+import { range, sortFindings, type Finding, type FindingFix, type Range } from './findings';
+
+export interface ConfigContext {
+  /** Folder that relative paths are resolved against (the config file's folder). */
+  baseDir: string;
+  /** Whether a path exists; injected so the analyzer stays pure (the CLI and editor pass fs.existsSync). */
+  exists?: (absolutePath: string) => boolean;
+}
+
+const SECRET_KEY = /token|password|passwd|secret|api[_-]?key|access[_-]?key/i;
+const ENV_REF = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
+const TOP_KEYS = ['collector', 'sources'];
+
+/** Whether a YAML text looks like a collector config (for files not named like one). */
+export function looksLikeConfig(text: string): boolean {
+  return /^(collector|sources)\s*:/m.test(text);
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function didYouMean(word: string, options: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const o of options) {
+    const d = levenshtein(word.toLowerCase(), o.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = o;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function envName(source: string, key: string): string {
+  return `SPARK_OPTIMIZER_${source}_${key}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true });
+  const findings: Finding[] = [];
+  const at = (offset: number): { line: number; character: number } => {
+    const p = lines.linePos(offset);
+    return { line: p.line - 1, character: p.col - 1 };
+  };
+  const nodeRange = (node: Node | null | undefined): Range => {
+    if (!node?.range) return range(0, 0, 0, 0);
+    return { start: at(node.range[0]), end: at(node.range[1]) };
+  };
+  const add = (severity: Finding['severity'], code: string, r: Range, message: string, fixes?: FindingFix[]): void => {
+    findings.push({ range: r, severity, code, message, ...(fixes ? { fixes } : {}) });
+  };
+
+  for (const e of doc.errors) {
+    add('error', 'yaml-syntax', { start: at(e.pos[0]), end: at(e.pos[1]) }, e.message.split('\n')[0]!);
+  }
+  if (doc.errors.length > 0) return sortFindings(findings);
+
+  const root = doc.contents;
+  if (!isMap(root)) {
+    add('error', 'config-shape', nodeRange(root), 'A collector config is a mapping with a top-level `collector:` (one source) or `sources:` (a list of named sources).');
+    return sortFindings(findings);
+  }
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!TOP_KEYS.includes(key)) unknownKey(pair, TOP_KEYS, 'top level');
+  }
+  const collector = root.get('collector', true);
+  const sources = root.get('sources', true);
+  if (collector === undefined && sources === undefined) {
+    add('error', 'config-shape', range(0, 0, 0, 0), 'Missing a top-level `collector:` (one source) or `sources:` (a list of named sources).');
+  }
+  if (collector !== undefined && sources !== undefined) {
+    add('error', 'config-shape', nodeRange(root.items.find((p) => isScalar(p.key) && p.key.value === 'sources')?.key), 'Use either `collector:` or `sources:`, not both.');
+  }
+  if (collector !== undefined) checkSource(collector as Node, ['collector'], 'collector');
+  if (sources !== undefined) {
+    if (!isSeq(sources)) add('error', 'invalid-value', nodeRange(sources), '`sources:` must be a list of sources (items starting with `- `).');
+    else {
+      const names = new Map<string, number>();
+      sources.items.forEach((item, i) => {
+        const name = checkSource(item as Node, ['sources', i], `source ${i + 1}`);
+        if (name === null) return;
+        const first = names.get(name.value);
+        if (first !== undefined) add('error', 'duplicate-name', nodeRange(name.node), `Duplicate source name "${name.value}" (also source ${first + 1}): names pick sources for \`collect --name\` and must be unique.`);
+        else names.set(name.value, i);
+      });
+    }
+  }
+  return sortFindings(findings);
+
+  function unknownKey(pair: Pair, allowed: readonly string[], where: string): void {
+    const keyNode = pair.key as Node;
+    const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+    const guess = didYouMean(key, allowed);
+    add(
+      'error',
+      'unknown-key',
+      nodeRange(keyNode),
+      `Unknown key "${key}" at ${where}.${guess ? ` Did you mean "${guess}"?` : ` Known keys: ${allowed.join(', ')}.`}`,
+      guess ? [{ title: `Rename to "${guess}"`, range: nodeRange(keyNode), newText: guess }] : undefined,
+    );
+  }
+
+  /** Checks one source mapping; returns its name node for the duplicate check. */
+  function checkSource(node: Node, where: (string | number)[], label: string): { value: string; node: Node } | null {
+    if (!isMap(node)) {
+      add('error', 'invalid-value', nodeRange(node), `${label} must be a mapping of keys such as type, name, path.`);
+      return null;
+    }
+    const map = node;
+    const typeNode = map.get('type', true) as Node | undefined;
+    const type = isScalar(typeNode) ? String(typeNode.value) : undefined;
+    const types = Object.keys(SOURCE_SCHEMAS) as SourceType[];
+    if (type === undefined || !(type in SOURCE_SCHEMAS)) {
+      const firstKey = map.items[0]?.key as Node | undefined;
+      const inferred: SourceType | undefined = map.has('path') ? 'event_log' : map.has('history_server_url') ? 'history_server' : undefined;
+      if (type === undefined) {
+        const fixes: FindingFix[] | undefined =
+          inferred && firstKey?.range
+            ? [{ title: `Add "type: ${inferred}"`, range: { start: at(firstKey.range[0]), end: at(firstKey.range[0]) }, newText: `type: ${inferred}\n${' '.repeat(at(firstKey.range[0]).character)}` }]
+            : undefined;
+        add('error', 'missing-key', nodeRange(firstKey ?? node), `${label} has no "type": one of ${types.join(', ')}.`, fixes);
+      } else {
+        const guess = didYouMean(type, types);
+        add('error', 'invalid-value', nodeRange(typeNode), `Unknown source type "${type}": one of ${types.join(', ')}.${guess ? ` Did you mean "${guess}"?` : ''}`, guess ? [{ title: `Change to "${guess}"`, range: nodeRange(typeNode), newText: guess }] : undefined);
+      }
+      return nameOf(map);
+    }
+    const schema = SOURCE_SCHEMAS[type as SourceType] as unknown as ZodObject<ZodRawShape>;
+    const allowed = Object.keys(schema.shape);
+    for (const pair of map.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      if (!allowed.includes(key)) unknownKey(pair, allowed, `${label} (${type})`);
+    }
+    const value = map.toJSON() as Record<string, unknown>;
+    const result = schema.strip().safeParse(value);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const p = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
+        const target = doc.getIn([...where, ...p], true) as Node | undefined;
+        const key = String(p[0] ?? '');
+        if (target === undefined) {
+          add('error', 'missing-key', nodeRange(typeNode), `${label} (${type}) needs "${key}": ${issue.message}.`);
+        } else {
+          add('error', 'invalid-value', nodeRange(target), `"${p.join('.')}": ${issue.message}.`);
+        }
+      }
+    }
+    const name = nameOf(map);
+    const sourceName = name?.value ?? type;
+    // Inline secrets: anywhere in the source, a secret-looking key with a literal value.
+    const visit = (m: YAMLMap): void => {
+      for (const pair of m.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '';
+        if (isMap(pair.value)) visit(pair.value);
+        else if (SECRET_KEY.test(key) && isScalar(pair.value) && typeof pair.value.value === 'string' && pair.value.value !== '' && !ENV_REF.test(pair.value.value)) {
+          const ref = `\${env:${envName(sourceName, key)}}`;
+          add(
+            'warning',
+            'inline-secret',
+            nodeRange(pair.value),
+            `"${key}" is written inline: anyone who can read this file can read it. Use the "Spark Optimizer: Set Source Secret" command, or an environment variable reference such as ${ref}.`,
+            [{ title: `Replace with ${ref}`, range: nodeRange(pair.value), newText: ref }],
+          );
+        }
+      }
+    };
+    visit(map);
+    if (type === 'event_log' && ctx.exists) {
+      const p = map.get('path', true) as Node | undefined;
+      const entries: Node[] = isSeq(p) ? (p.items as Node[]) : p ? [p] : [];
+      for (const entry of entries) {
+        if (!isScalar(entry) || typeof entry.value !== 'string') continue;
+        const abs = path.resolve(ctx.baseDir, entry.value);
+        if (!ctx.exists(abs)) add('warning', 'path-not-found', nodeRange(entry), `${abs} does not exist (yet): collection will report it and collect nothing from it.`);
+      }
+    }
+    return name;
+  }
+
+  function nameOf(map: YAMLMap): { value: string; node: Node } | null {
+    const n = map.get('name', true) as Node | undefined;
+    return isNode(n) && isScalar(n) && typeof n.value === 'string' ? { value: n.value, node: n } : null;
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * Event-log analyzer: everything in a Spark event log that would make collection wrong or
+ * incomplete, as findings with exact ranges. Fed line by line (from an editor's text or streamed
+ * from disk through the same decoders as collection), so a file of any size is checked in bounded
+ * memory. Unlike the collector's replay, it parses every line: it must find what is wrong anywhere.
+ */
+import { createReadStream } from 'node:fs';
+import * as path from 'node:path';
+import { CodecError, codecFromName, decode } from '../collectors/eventlog/codecs/index';
+import { splitLines } from '../collectors/eventlog/lines';
+import { range, lineRange, sortFindings, type Finding, type FindingSeverity } from './findings';
+
+export interface EventLogContext {
+  /** The file's name (base name is enough): tells `.inprogress` and rolling parts apart. */
+  fileName: string;
+  /** Names of the other files in the same folder, to spot missing parts of a rolling log. */
+  siblings?: readonly string[];
+}
+
+/** Event types Spark itself writes (JsonProtocol and the SQL/streaming listeners); others are custom. */
+const KNOWN_EVENTS = new Set([
+  'SparkListenerLogStart',
+  'SparkListenerApplicationStart',
+  'SparkListenerApplicationEnd',
+  'SparkListenerEnvironmentUpdate',
+  'SparkListenerExecutorAdded',
+  'SparkListenerExecutorRemoved',
+  'SparkListenerExecutorMetricsUpdate',
+  'SparkListenerBlockManagerAdded',
+  'SparkListenerBlockManagerRemoved',
+  'SparkListenerBlockUpdated',
+  'SparkListenerJobStart',
+  'SparkListenerJobEnd',
+  'SparkListenerStageSubmitted',
+  'SparkListenerStageCompleted',
+  'SparkListenerStageExecutorMetrics',
+  'SparkListenerTaskStart',
+  'SparkListenerTaskGettingResult',
+  'SparkListenerTaskEnd',
+  'SparkListenerUnpersistRDD',
+  'SparkListenerResourceProfileAdded',
+  'SparkListenerSpeculativeTaskSubmitted',
+  'SparkListenerUnschedulableTaskSetAdded',
+  'SparkListenerUnschedulableTaskSetRemoved',
+  'SparkListenerMiscellaneousProcessAdded',
+]);
+const KNOWN_PREFIXES = ['org.apache.spark.sql.', 'org.apache.spark.scheduler.', 'org.apache.spark.streaming.'];
+
+const TASK_METRIC_KEYS = ['Executor Deserialize Time', 'Executor Run Time', 'Executor CPU Time', 'Result Size', 'JVM GC Time', 'Memory Bytes Spilled', 'Disk Bytes Spilled'];
+const NESTED_METRICS: Record<string, string[]> = {
+  'Shuffle Read Metrics': ['Remote Bytes Read', 'Local Bytes Read', 'Remote Blocks Fetched', 'Local Blocks Fetched', 'Total Records Read'],
+  'Shuffle Write Metrics': ['Shuffle Bytes Written', 'Shuffle Records Written'],
+  'Input Metrics': ['Bytes Read', 'Records Read'],
+  'Output Metrics': ['Bytes Written', 'Records Written'],
+};
+
+const DEFAULTED: [string, string][] = [
+  ['spark.executor.cores', "the record uses the executors' Total Cores, else 1 (the YARN and Kubernetes default)"],
+  ['spark.executor.memory', "the record uses Spark's default 1g (1024 MB)"],
+  ['spark.driver.memory', "the record uses Spark's default 1g (1024 MB)"],
+];
+
+/** At most this many findings per code; the rest are summed up in one. */
+const MAX_PER_CODE = 100;
+const CLOCK_SLACK_MS = 1000;
+const ROLLING_PART = /^events_(\d+)_(.+?)(\.[a-z0-9]+)?(\.compact)?$/;
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | null => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export class EventLogAnalyzer {
+  private readonly findings: Finding[] = [];
+  private readonly perCode = new Map<string, number>();
+  private readonly inProgress: boolean;
+  private readonly firstPart: boolean;
+  private readonly lastPart: boolean;
+
+  private logStart = false;
+  private appStart: { line: number; ts: number | null } | null = null;
+  private appEnd: { line: number; ts: number | null } | null = null;
+  private env: { line: number; length: number; props: Json } | null = null;
+  private lastTime: { ts: number; line: number } | null = null;
+  private readonly submittedStages = new Set<string>();
+  private readonly unknownTypes = new Set<string>();
+  private events = 0;
+  private lastLine: { line: number; length: number; broken: boolean } | null = null;
+
+  constructor(private readonly ctx: EventLogContext) {
+    const name = path.basename(ctx.fileName);
+    this.inProgress = name.endsWith('.inprogress');
+    ({ first: this.firstPart, last: this.lastPart } = partPosition(name, ctx.siblings ?? []));
+  }
+
+  private add(severity: FindingSeverity, code: string, r: Finding['range'], message: string, fixes?: Finding['fixes']): void {
+    const n = (this.perCode.get(code) ?? 0) + 1;
+    this.perCode.set(code, n);
+    if (n <= MAX_PER_CODE) this.findings.push({ range: r, severity, code, message, ...(fixes ? { fixes } : {}) });
+  }
+
+  /** One line of the log (without its newline), 0-based. `complete` = a newline followed it. */
+  line(text: string, lineNo: number, complete = true): void {
+    if (text.length > 0 && text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    this.lastLine = { line: lineNo, length: text.length, broken: false };
+    if (text.trim().length === 0) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!complete) {
+        this.lastLine.broken = true;
+        return; // reported in finish(), where the missing ApplicationEnd is explained with it
+      }
+      const at = /position (\d+)/.exec(message);
+      // "Unexpected end of JSON input" has no position: it failed at the end of the line.
+      const col = at ? Math.min(Number(at[1]), text.length) : /end of JSON/.test(message) ? text.length : 0;
+      this.add('error', 'malformed-json', range(lineNo, col, lineNo, text.length), `Malformed JSON at column ${col + 1} (${message.replace(/ in JSON at position \d+.*$/, '')}). Collection skips this line: fix or remove it.`);
+      return;
+    }
+    const e = obj(value);
+    const type = e && typeof e.Event === 'string' ? e.Event : null;
+    if (!e || type === null) {
+      this.add('error', 'missing-event', lineRange(lineNo, text.length), 'This line is JSON but has no "Event" field, so it is not a Spark listener event; collection skips it.');
+      return;
+    }
+    this.events++;
+    this.event(type, e, text, lineNo);
+  }
+
+  private time(ts: number | null, lineNo: number, length: number, what: string): void {
+    if (ts === null || ts <= 0) return;
+    if (this.lastTime && ts < this.lastTime.ts - CLOCK_SLACK_MS) {
+      this.add(
+        'warning',
+        'time-backwards',
+        lineRange(lineNo, length),
+        `${what} (${new Date(ts).toISOString()}) is ${((this.lastTime.ts - ts) / 1000).toFixed(1)} s earlier than an event logged before it (line ${this.lastTime.line + 1}): the log's lines are out of order or were merged from several logs.`,
+      );
+    }
+    if (!this.lastTime || ts > this.lastTime.ts) this.lastTime = { ts, line: lineNo };
+  }
+
+  private event(type: string, e: Json, text: string, lineNo: number): void {
+    const whole = lineRange(lineNo, text.length);
+    switch (type) {
+      case 'SparkListenerLogStart':
+        this.logStart = true;
+        return;
+      case 'SparkListenerApplicationStart':
+        this.appStart = { line: lineNo, ts: num(e.Timestamp) };
+        this.time(this.appStart.ts, lineNo, text.length, 'Application start');
+        return;
+      case 'SparkListenerApplicationEnd': {
+        const ts = num(e.Timestamp);
+        this.appEnd = { line: lineNo, ts };
+        if (ts !== null && this.appStart?.ts != null && ts < this.appStart.ts) {
+          this.add('error', 'end-before-start', whole, `The application ends (${new Date(ts).toISOString()}) before it starts (${new Date(this.appStart.ts).toISOString()}, line ${this.appStart.line + 1}): its duration would be negative, so the record leaves it empty.`);
+        } else this.time(ts, lineNo, text.length, 'Application end');
+        return;
+      }
+      case 'SparkListenerEnvironmentUpdate':
+        this.env = { line: lineNo, length: text.length, props: obj(e['Spark Properties']) ?? {} };
+        return;
+      case 'SparkListenerJobStart':
+        this.time(num(e['Submission Time']), lineNo, text.length, 'Job submission');
+        return;
+      case 'SparkListenerJobEnd':
+        this.time(num(e['Completion Time']), lineNo, text.length, 'Job completion');
+        return;
+      case 'SparkListenerStageSubmitted': {
+        const info = obj(e['Stage Info']);
+        if (info) this.submittedStages.add(`${num(info['Stage ID'])}.${num(info['Stage Attempt ID']) ?? 0}`);
+        return;
+      }
+      case 'SparkListenerStageCompleted': {
+        const info = obj(e['Stage Info']);
+        const sub = num(info?.['Submission Time']);
+        const done = num(info?.['Completion Time']);
+        if (sub !== null && done !== null && done < sub) {
+          this.add('error', 'end-before-start', whole, `Stage ${num(info?.['Stage ID'])} completes before it was submitted (${done - sub} ms): its times cannot be right.`);
+        }
+        return;
+      }
+      case 'SparkListenerTaskEnd':
+        this.taskEnd(e, text, lineNo);
+        return;
+      default:
+        if (!KNOWN_EVENTS.has(type) && !KNOWN_PREFIXES.some((p) => type.startsWith(p)) && !this.unknownTypes.has(type)) {
+          this.unknownTypes.add(type);
+          const at = text.indexOf(type);
+          this.add('information', 'unknown-event', at >= 0 ? range(lineNo, at, lineNo, at + type.length) : whole, `Unknown event type ${type} (a custom or platform listener): collection skips it. Reported once per type.`);
+        }
+    }
+  }
+
+  private taskEnd(e: Json, text: string, lineNo: number): void {
+    const stage = `${num(e['Stage ID'])}.${num(e['Stage Attempt ID']) ?? 0}`;
+    // Later parts of a rolling log legitimately end tasks of stages submitted in earlier parts.
+    if (this.firstPart && !this.submittedStages.has(stage)) {
+      this.add('warning', 'task-for-unknown-stage', lineRange(lineNo, text.length), `Task end for stage ${stage.replace('.', ' attempt ')}, which was never submitted in this log: events are missing or out of order.`);
+      this.submittedStages.add(stage); // once per stage
+    }
+    const info = obj(e['Task Info']);
+    const launch = num(info?.['Launch Time']);
+    const finish = num(info?.['Finish Time']);
+    if (launch !== null && finish !== null && finish > 0 && finish < launch) {
+      this.add('error', 'end-before-start', lineRange(lineNo, text.length), `Task ${num(info?.['Task ID'])} finishes ${launch - finish} ms before it was launched: its times cannot be right.`);
+    }
+    const reason = obj(e['Task End Reason'])?.Reason;
+    if (reason === 'Success' && info?.Failed === true) {
+      this.add('warning', 'inconsistent-task', lineRange(lineNo, text.length), 'Task End Reason is Success but Task Info says Failed: the record counts it as failed.');
+    }
+    const tm = obj(e['Task Metrics']);
+    if (!tm) return;
+    const negative = (key: string, v: unknown): void => {
+      const n = num(v);
+      if (n === null || n >= 0) return;
+      const needle = `"${key}":${n}`;
+      const at = text.indexOf(needle);
+      this.add(
+        'error',
+        'negative-metric',
+        at >= 0 ? range(lineNo, at, lineNo, at + needle.length) : lineRange(lineNo, text.length),
+        `${key} is ${n}: a task metric cannot be negative. Collection ignores it, so the application's totals undercount.`,
+      );
+    };
+    for (const k of TASK_METRIC_KEYS) negative(k, tm[k]);
+    for (const [group, keys] of Object.entries(NESTED_METRICS)) {
+      const g = obj(tm[group]);
+      if (g) for (const k of keys) negative(k, g[k]);
+    }
+  }
+
+  finish(): Finding[] {
+    const top = range(0, 0, 0, 0);
+    const { firstPart, lastPart } = this;
+    const last = this.lastLine;
+    if (this.events === 0) {
+      if (last && last.broken) this.add('error', 'truncated-line', lineRange(last.line, last.length), 'The file holds only a cut-off line: no complete Spark event.');
+      else this.add('error', 'no-events', top, 'No Spark listener event in this file: it is empty or not an event log.');
+      return sortFindings(this.findings);
+    }
+    if (last?.broken) {
+      this.add(
+        this.inProgress ? 'information' : 'warning',
+        'truncated-line',
+        lineRange(last.line, last.length),
+        this.inProgress
+          ? 'The last line is incomplete: normal while Spark is still writing this log; collection ignores it.'
+          : 'The last line is cut off (no newline, not complete JSON): the file was truncated. Collection ignores it.',
+      );
+    }
+    if (firstPart) {
+      if (!this.logStart) this.add('information', 'missing-log-start', top, 'No SparkListenerLogStart: the log was written by Spark before 1.5 or lost its first line. spark_version stays empty.');
+      if (!this.appStart) this.add('error', 'missing-application-start', top, 'No SparkListenerApplicationStart: the record has no start time, name or user, and takes its app id from the file name.');
+      if (!this.env) this.add('warning', 'missing-environment-update', top, 'No SparkListenerEnvironmentUpdate: executor and driver sizes fall back to defaults.');
+    }
+    if (lastPart && !this.appEnd) {
+      const at = last ? lineRange(last.line, last.length) : top;
+      if (this.inProgress) this.add('information', 'missing-application-end', at, 'No SparkListenerApplicationEnd yet: the application is still running (.inprogress). Its record is marked running.');
+      else if (last?.broken)
+        this.add('warning', 'missing-application-end', at, 'No SparkListenerApplicationEnd and the last line is cut off: the log was most likely truncated (a partial copy or a crashed driver). The record is marked truncated.');
+      else
+        this.add('warning', 'missing-application-end', at, 'No SparkListenerApplicationEnd: the application was still running when this copy was made, or its driver died. The record is marked truncated, status unknown.');
+    }
+    if (this.env) {
+      for (const [key, fallback] of DEFAULTED) {
+        if (this.env.props[key] === undefined) this.add('information', 'defaulted-property', lineRange(this.env.line, this.env.length), `${key} is not set: ${fallback}.`);
+      }
+    }
+    this.rollingParts();
+    for (const [code, n] of this.perCode) {
+      if (n > MAX_PER_CODE) this.findings.push({ range: top, severity: 'information', code, message: `${n - MAX_PER_CODE} more "${code}" findings not listed.` });
+    }
+    return sortFindings(this.findings);
+  }
+
+  private rollingParts(): void {
+    const m = ROLLING_PART.exec(path.basename(this.ctx.fileName));
+    if (!m || this.ctx.siblings === undefined) return;
+    const app = m[2]!;
+    const present = new Set<number>();
+    let compactFrom = 0;
+    for (const s of [...this.ctx.siblings, path.basename(this.ctx.fileName)]) {
+      const o = ROLLING_PART.exec(s);
+      if (!o || o[2] !== app) continue;
+      present.add(Number(o[1]));
+      if (o[4]) compactFrom = Math.max(compactFrom, Number(o[1]));
+    }
+    const missing: number[] = [];
+    for (let i = Math.max(1, compactFrom); i < Number(m[1]); i++) if (!present.has(i)) missing.push(i);
+    if (missing.length > 0) {
+      this.add('warning', 'rolling-part-missing', range(0, 0, 0, 0), `This is part ${m[1]} of a rolling event log, but part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing from the folder: the application's record will be incomplete.`);
+    }
+    if (!this.ctx.siblings.some((s) => s.startsWith('appstatus_'))) {
+      this.add('information', 'rolling-status-missing', range(0, 0, 0, 0), 'The folder has no appstatus_… file, so whether the application finished is read from the events alone.');
+    }
+  }
+}
+
+const DATABRICKS_ROLLED = /^eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})/;
+
+/**
+ * Where a file sits in a multi-file log: rolling `events_N_…` parts (from the last `.compact` on)
+ * and Databricks `eventlog-<time>` parts followed by `eventlog`. Only the first part has the
+ * application's start events; only the last has its end.
+ */
+export function partPosition(name: string, siblings: readonly string[]): { first: boolean; last: boolean } {
+  const rolling = ROLLING_PART.exec(name);
+  if (rolling) {
+    const indexes = siblings.map((s) => ROLLING_PART.exec(s)).filter((o) => o !== null && o[2] === rolling[2]).map((o) => ({ n: Number(o![1]), compact: o![4] !== undefined }));
+    const n = Number(rolling[1]);
+    const start = Math.max(rolling[4] ? n : 0, ...indexes.filter((i) => i.compact).map((i) => i.n));
+    return { first: n <= start || !indexes.some((i) => i.n < n && i.n >= start), last: !indexes.some((i) => i.n > n) };
+  }
+  const rolled = siblings.filter((s) => DATABRICKS_ROLLED.test(s)).sort();
+  if (name === 'eventlog') return { first: rolled.length === 0, last: true };
+  if (DATABRICKS_ROLLED.test(name)) return { first: rolled.length === 0 || name <= rolled[0]!, last: !siblings.includes('eventlog') && !rolled.some((r) => r > name) };
+  return { first: true, last: true };
+}
+
+/** Analyzes a log's text (an editor document). */
+export function analyzeEventLogText(text: string, ctx: EventLogContext): Finding[] {
+  const a = new EventLogAnalyzer(ctx);
+  const lines = text.split('\n');
+  const endsWithNewline = text.endsWith('\n');
+  const count = endsWithNewline ? lines.length - 1 : lines.length;
+  for (let i = 0; i < count; i++) a.line(lines[i]!, i, i < count - 1 || endsWithNewline);
+  return a.finish();
+}
+
+/**
+ * Analyzes a log from disk, any size and any codec, streamed (files over the editor's 50 MB limit
+ * and compressed logs). Codec problems become findings too.
+ */
+export async function analyzeEventLogFile(file: string, ctx: Partial<EventLogContext> = {}, signal?: AbortSignal): Promise<Finding[]> {
+  const a = new EventLogAnalyzer({ fileName: ctx.fileName ?? path.basename(file), siblings: ctx.siblings });
+  const codec = codecFromName(path.basename(file));
+  const extra: Finding[] = [];
+  let lastLine = 0;
+  try {
+    const split = await splitLines(
+      decode(codec, createReadStream(file, { signal, highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file),
+      (buf, start, end, lineNo) => {
+        lastLine = lineNo;
+        a.line(buf.toString('utf8', start, end), lineNo - 1);
+      },
+      256 * 1024 * 1024,
+      (lineNo) => extra.push({ range: range(lineNo - 1, 0, lineNo - 1, 0), severity: 'error', code: 'line-too-long', message: 'This line is over 256 MB; collection skips it.' }),
+    );
+    if (split.tail) a.line(split.tail.toString('utf8'), split.lines, false);
+    lastLine = split.lines;
+  } catch (err) {
+    if (!(err instanceof CodecError)) throw err;
+    extra.push({
+      range: range(lastLine, 0, lastLine, 0),
+      severity: err.truncated && path.basename(file).endsWith('.inprogress') ? 'information' : err.truncated ? 'warning' : 'error',
+      code: err.truncated ? 'codec-truncated' : 'codec-corrupt',
+      message: err.problem,
+    });
+  }
+  return sortFindings([...extra, ...a.finish()]);
+}

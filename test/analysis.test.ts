@@ -1,0 +1,230 @@
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeConfig, didYouMean } from '../src/analysis/configAnalyzer';
+import { analyzeEventLogFile, analyzeEventLogText, partPosition } from '../src/analysis/eventLogAnalyzer';
+import type { Finding, FindingSeverity } from '../src/analysis/findings';
+import { eventLogText } from './support/eventLogGenerator';
+import { describeShared, sharedPath } from './support/shared';
+import { lz4BlockStream } from './support/sparkCompress';
+import { tempDir } from './support/tmp';
+
+/** A finding as the assertions spell it: code, severity, 0-based [line, startCol, endLine, endCol]. */
+function f(code: string, severity: FindingSeverity, at: [number, number, number, number]): Pick<Finding, 'code' | 'severity' | 'range'> {
+  return { code, severity, range: { start: { line: at[0], character: at[1] }, end: { line: at[2], character: at[3] } } };
+}
+const shape = (findings: Finding[]): Pick<Finding, 'code' | 'severity' | 'range'>[] => findings.map(({ code, severity, range }) => ({ code, severity, range }));
+
+const good = eventLogText({ stages: 2, tasksPerStage: 3 });
+const goodLines = good.text.trimEnd().split('\n');
+const at = (pred: (l: string) => boolean): number => goodLines.findIndex(pred);
+
+describe('event-log analyzer', () => {
+  it('finds nothing wrong in a good log', () => {
+    expect(analyzeEventLogText(good.text, { fileName: 'app-1' })).toEqual([]);
+  });
+
+  it('malformed JSON: error with the column where parsing failed', () => {
+    const lines = [...goodLines];
+    const i = at((l) => l.includes('SparkListenerJobStart'));
+    lines[i] = lines[i]!.replace('"Job ID":0', '"Job ID":0,,');
+    const findings = analyzeEventLogText(`${lines.join('\n')}\n`, { fileName: 'app-1' });
+    const col = lines[i].indexOf(',,') + 1;
+    expect(shape(findings)).toEqual([f('malformed-json', 'error', [i, col, i, lines[i].length])]);
+    expect(findings[0]!.message).toMatch(new RegExp(`column ${col + 1}`));
+  });
+
+  it('a line without Event, an unknown event type (once), a task of a stage never submitted', () => {
+    const lines = [...goodLines];
+    const task = at((l) => l.includes('SparkListenerTaskEnd'));
+    lines[task] = lines[task]!.replace('"Stage ID":0', '"Stage ID":42');
+    lines.splice(2, 0, '{"no":"event"}', '{"Event":"com.acme.AuditEvent","who":"x"}', '{"Event":"com.acme.AuditEvent","who":"y"}');
+    const findings = analyzeEventLogText(`${lines.join('\n')}\n`, { fileName: 'app-1' });
+    const custom = lines[3]!.indexOf('com.acme.AuditEvent');
+    expect(shape(findings)).toEqual([
+      f('missing-event', 'error', [2, 0, 2, 14]),
+      f('unknown-event', 'information', [3, custom, 3, custom + 'com.acme.AuditEvent'.length]),
+      f('task-for-unknown-stage', 'warning', [task + 3, 0, task + 3, lines[task + 3]!.length]),
+    ]);
+  });
+
+  it('missing start, log start, environment and end events', () => {
+    const kept = goodLines.filter((l) => !/SparkListener(LogStart|ApplicationStart|EnvironmentUpdate|ApplicationEnd)"/.test(l));
+    const findings = analyzeEventLogText(`${kept.join('\n')}\n`, { fileName: 'app-1' });
+    const last = kept.length - 1;
+    expect(shape(findings)).toEqual([
+      f('missing-application-start', 'error', [0, 0, 0, 0]),
+      f('missing-environment-update', 'warning', [0, 0, 0, 0]),
+      f('missing-log-start', 'information', [0, 0, 0, 0]),
+      f('missing-application-end', 'warning', [last, 0, last, kept[last]!.length]),
+    ]);
+  });
+
+  it('a cut-off last line: truncated in a finished copy, normal in an .inprogress file', () => {
+    const running = eventLogText({ running: true, stages: 1, tasksPerStage: 2 }).text;
+    const cut = `${running}{"Event":"SparkListenerTaskEnd","Stage`;
+    const n = running.split('\n').length - 1;
+    expect(shape(analyzeEventLogText(cut, { fileName: 'app-1' }))).toEqual([
+      f('truncated-line', 'warning', [n, 0, n, 38]),
+      f('missing-application-end', 'warning', [n, 0, n, 38]),
+    ]);
+    expect(analyzeEventLogText(cut, { fileName: 'app-1' }).find((x) => x.code === 'missing-application-end')!.message).toMatch(/most likely truncated/);
+    expect(shape(analyzeEventLogText(cut, { fileName: 'app-1.inprogress' }))).toEqual([
+      f('truncated-line', 'information', [n, 0, n, 38]),
+      f('missing-application-end', 'information', [n, 0, n, 38]),
+    ]);
+  });
+
+  it('impossible metrics and times', () => {
+    const lines = [...goodLines];
+    const task = at((l) => l.includes('SparkListenerTaskEnd'));
+    lines[task] = lines[task]!.replace(/"Memory Bytes Spilled":\d+/, '"Memory Bytes Spilled":-5');
+    const end = at((l) => l.includes('SparkListenerApplicationEnd'));
+    lines[end] = `{"Event":"SparkListenerApplicationEnd","Timestamp":${good.totals.start_ms - 60_000}}`;
+    const findings = analyzeEventLogText(`${lines.join('\n')}\n`, { fileName: 'app-1' });
+    const spill = lines[task].indexOf('"Memory Bytes Spilled":-5');
+    expect(shape(findings)).toEqual([
+      f('negative-metric', 'error', [task, spill, task, spill + '"Memory Bytes Spilled":-5'.length]),
+      f('end-before-start', 'error', [end, 0, end, lines[end].length]),
+    ]);
+  });
+
+  it('names the properties the record had to default, on the EnvironmentUpdate line', () => {
+    const env = at((l) => l.includes('SparkListenerEnvironmentUpdate'));
+    const lines = [...goodLines];
+    lines[env] = lines[env]!.replace('"spark.executor.cores":"2",', '');
+    const findings = analyzeEventLogText(`${lines.join('\n')}\n`, { fileName: 'app-1' });
+    expect(shape(findings)).toEqual([f('defaulted-property', 'information', [env, 0, env, lines[env].length])]);
+    expect(findings[0]!.message).toMatch(/spark\.executor\.cores is not set: the record uses the executors' Total Cores, else 1/);
+  });
+
+  it('knows where a file sits in a rolling or Databricks log', () => {
+    expect(partPosition('events_2_app', ['events_1_app', 'events_3_app', 'appstatus_app'])).toEqual({ first: false, last: false });
+    expect(partPosition('events_3_app', ['events_1_app', 'events_2_app.compact'])).toEqual({ first: false, last: true });
+    expect(partPosition('events_2_app.compact', ['events_3_app'])).toEqual({ first: true, last: false });
+    expect(partPosition('eventlog', ['eventlog-2024-01-01--10-00.gz'])).toEqual({ first: false, last: true });
+    expect(partPosition('eventlog-2024-01-01--10-00.gz', ['eventlog'])).toEqual({ first: true, last: false });
+    expect(partPosition('app-1', [])).toEqual({ first: true, last: true });
+  });
+
+  it('notes missing parts of a rolling log', () => {
+    const middle = goodLines.filter((l) => l.includes('SparkListenerTask') || l.includes('Stage'));
+    const findings = analyzeEventLogText(`${middle.join('\n')}\n`, { fileName: 'events_3_app', siblings: ['events_1_app'] });
+    const last = middle.length - 1;
+    expect(shape(findings)).toEqual([
+      f('rolling-part-missing', 'warning', [0, 0, 0, 0]),
+      f('rolling-status-missing', 'information', [0, 0, 0, 0]),
+      f('missing-application-end', 'warning', [last, 0, last, middle[last]!.length]),
+    ]);
+    expect(findings[0]!.message).toMatch(/part 3 .* part 2 is missing/);
+  });
+
+  it('analyzes compressed logs from disk, and reports a corrupt codec stream', async () => {
+    const dir = tempDir();
+    const lines = [...goodLines];
+    lines[5] = '{"Event":';
+    writeFileSync(path.join(dir, 'app-1.lz4'), lz4BlockStream(Buffer.from(`${lines.join('\n')}\n`)));
+    expect(shape(await analyzeEventLogFile(path.join(dir, 'app-1.lz4')))).toEqual([f('malformed-json', 'error', [5, 9, 5, 9])]);
+    writeFileSync(path.join(dir, 'app-2.lz4'), good.text);
+    expect(shape(await analyzeEventLogFile(path.join(dir, 'app-2.lz4')))).toEqual([f('codec-corrupt', 'error', [0, 0, 0, 0]), f('no-events', 'error', [0, 0, 0, 0])]);
+  });
+});
+
+describe('broken-log corpus made from a good log', () => {
+  const cases: [string, (lines: string[]) => string, string[]][] = [
+    ['truncated in the middle', (l) => l.join('\n').slice(0, Math.floor(l.join('\n').length / 2)), ['truncated-line', 'missing-application-end']],
+    ['a corrupted line', (l) => `${l.map((x, i) => (i === 6 ? x.slice(0, 20) + '\u0000' + x.slice(21) : x)).join('\n')}\n`, ['malformed-json']],
+    ['events dropped', (l) => `${l.filter((x) => !x.includes('StageSubmitted')).join('\n')}\n`, ['task-for-unknown-stage']],
+    ['lines reordered', (l) => `${[...l.slice(0, 5), ...l.slice(-1), ...l.slice(5, -1)].join('\n')}\n`, ['time-backwards']],
+    ['empty', () => '', ['no-events']],
+  ];
+  it.each(cases)('%s', (_name, breakIt, codes) => {
+    const findings = analyzeEventLogText(breakIt(goodLines), { fileName: 'app-1' });
+    expect([...new Set(findings.filter((x) => x.severity !== 'information' || x.code === 'no-events').map((x) => x.code))]).toEqual(codes);
+  });
+});
+
+describeShared('analyzers on the real logs', () => {
+  const logs = [
+    ...readdirSync(sharedPath('spark-events', 'spark-events')).flatMap((n) => {
+      const p = sharedPath('spark-events', 'spark-events', n);
+      return statSync(p).isDirectory() ? readdirSync(p).filter((x) => x.startsWith('events_')).map((x) => path.join(p, x)) : [p];
+    }),
+    ...readdirSync(sharedPath('real-logs')).filter((n) => n.startsWith('eventlog_v2_')).map((n) => path.join(sharedPath('real-logs', n), `events_1_${n.replace('eventlog_v2_', '')}`)),
+  ];
+  it.each(logs)('%s has no errors or warnings', async (file) => {
+    const findings = await analyzeEventLogFile(file, { siblings: readdirSync(path.dirname(file)) });
+    expect(findings.filter((x) => x.severity === 'error' || x.severity === 'warning')).toEqual([]);
+  });
+});
+
+describe('config analyzer', () => {
+  const check = (text: string, exists = (_p: string) => true): Finding[] => analyzeConfig(text, { baseDir: '/cfg', exists });
+
+  it('accepts both forms with no findings', () => {
+    expect(check('collector:\n  type: event_log\n  path: logs\n')).toEqual([]);
+    expect(check('sources:\n  - name: a\n    type: event_log\n    path: [a, b]\n  - name: hs\n    type: history_server\n    history_server_url: https://h:18080\n    token: ${env:HS_TOKEN}\n')).toEqual([]);
+  });
+
+  it('unknown keys with "did you mean" and a rename fix; missing required key', () => {
+    const findings = check('collector:\n  type: event_log\n  pathh: logs\n');
+    expect(shape(findings)).toEqual([f('missing-key', 'error', [1, 8, 1, 17]), f('unknown-key', 'error', [2, 2, 2, 7])]);
+    expect(findings[1]!.message).toMatch(/Did you mean "path"/);
+    expect(findings[1]!.fixes).toEqual([{ title: 'Rename to "path"', range: findings[1]!.range, newText: 'path' }]);
+  });
+
+  it('wrong types, out-of-range numbers, non-http URLs, paths that do not exist', () => {
+    const text = ['sources:', '  - name: a', '    type: event_log', '    path: nowhere', '    batch_size: 0', '    recursive: "yes"', '  - name: b', '    type: history_server', '    history_server_url: ftp://h', '    timeout: 9999', ''].join('\n');
+    const findings = check(text, (p) => p !== '/cfg/nowhere');
+    expect(shape(findings)).toEqual([
+      f('path-not-found', 'warning', [3, 10, 3, 17]),
+      f('invalid-value', 'error', [4, 16, 4, 17]),
+      f('invalid-value', 'error', [5, 15, 5, 20]),
+      f('invalid-value', 'error', [8, 24, 8, 31]),
+      f('invalid-value', 'error', [9, 13, 9, 17]),
+    ]);
+    expect(findings[3]!.message).toMatch(/http:\/\/ or https:\/\//);
+  });
+
+  it('inline secrets: warning with an ${env:…} fix; duplicate names; unknown type', () => {
+    const text = ['sources:', '  - name: hs', '    type: history_server', '    history_server_url: http://h', '    password: hunter2', '  - name: hs', '    type: databrick', ''].join('\n');
+    const findings = check(text);
+    expect(shape(findings)).toEqual([f('inline-secret', 'warning', [4, 14, 4, 21]), f('duplicate-name', 'error', [5, 10, 5, 12]), f('invalid-value', 'error', [6, 10, 6, 19])]);
+    expect(findings[0]!.fixes![0]!.newText).toBe('${env:SPARK_OPTIMIZER_HS_PASSWORD}');
+    expect(findings[0]!.message).not.toContain('hunter2');
+    expect(findings[2]!.message).toMatch(/Did you mean "databricks"/);
+  });
+
+  it('YAML syntax errors and a config of the wrong shape', () => {
+    expect(shape(check('sources:\n  - name: [unclosed\n'))[0]!.code).toBe('yaml-syntax');
+    expect(shape(check('colector:\n  type: event_log\n'))).toEqual([f('unknown-key', 'error', [0, 0, 0, 8]), f('config-shape', 'error', [0, 0, 0, 0])]);
+  });
+
+  it('suggests only close words', () => {
+    expect(didYouMean('batchsize', ['batch_size', 'path'])).toBe('batch_size');
+    expect(didYouMean('zzz', ['batch_size', 'path'])).toBeUndefined();
+  });
+});
+
+describe('spark-optimizer validate', () => {
+  it('prints compiler-style lines or JSON lines and exits 1 on errors', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'logs'));
+    const lines = [...goodLines];
+    lines[5] = `${lines[5]!.slice(0, 30)}`;
+    writeFileSync(path.join(dir, 'logs', 'app-bad'), `${lines.join('\n')}\n`);
+    writeFileSync(path.join(dir, 'logs', 'app-good'), good.text);
+    writeFileSync(path.join(dir, 'spark-optimizer.yaml'), 'collector:\n  type: event_log\n  path: logs\n');
+    const cli = path.resolve(__dirname, '..', 'dist', 'cli.js');
+    const text = spawnSync(process.execPath, [cli, 'validate', dir], { encoding: 'utf8' });
+    expect(text.status).toBe(1);
+    expect(text.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${path.join(dir, 'logs', 'app-bad')}:6:\\d+: error malformed-json `))]);
+    expect(text.stderr).toMatch(/3 files checked: 1 errors, 0 warnings/);
+    const json = spawnSync(process.execPath, [cli, 'validate', path.join(dir, 'logs', 'app-bad'), '--format', 'json'], { encoding: 'utf8' });
+    expect(JSON.parse(json.stdout.trim())).toMatchObject({ file: path.join(dir, 'logs', 'app-bad'), line: 6, severity: 'error', code: 'malformed-json' });
+    const clean = spawnSync(process.execPath, [cli, 'validate', path.join(dir, 'logs', 'app-good'), path.join(dir, 'spark-optimizer.yaml')], { encoding: 'utf8' });
+    expect(clean.status).toBe(0);
+    expect(existsSync(path.join(dir, 'logs'))).toBe(true);
+  });
+});
