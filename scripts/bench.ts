@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { JobStore } from '../src/storage/jobStore';
+import { analyzeEventLogFile } from '../src/analysis/eventLogAnalyzer';
 import { manyRecords } from '../test/support/records';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,6 +124,12 @@ async function child(kind: string, file: string): Promise<void> {
       }
     }
     detail = `${tasks} tasks, cpu ${Math.floor(cpu / 1e6)} ms`;
+  } else if (kind === 'analyze') {
+    const cpu = process.cpuUsage();
+    const findings = await analyzeEventLogFile(file);
+    const used = process.cpuUsage(cpu);
+    outputBytes = statSync(file).size;
+    detail = `${findings.length} findings, CPU ${((used.user + used.system) / 1e6).toFixed(2)} s`;
   } else if (kind === 'database') {
     detail = await databaseFigures(Number(process.env.BENCH_ROWS ?? 100_000));
   } else if (kind.startsWith('folder')) {
@@ -209,6 +216,11 @@ async function main(): Promise<void> {
   const serial = await measure('folder-serial', folder, { BENCH_DECODED: folderBytes });
   console.log(row(serial));
   console.log(row(await measure('folder-pool', folder, { BENCH_DECODED: folderBytes }), serial).replace('baseline', 'one thread'));
+
+  console.log('\nAnalysis (the editor\'s event-log analyzer, every line parsed):');
+  const hundred = path.join(DATA, 'bench-100mb');
+  await ensureLog(hundred, 100);
+  console.log(row(await measure('analyze', hundred)));
 
   console.log('\nDatabase (sql.js):');
   const db = await measure('database', DATA);

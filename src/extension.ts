@@ -1,12 +1,64 @@
 /**
- * Extension entry: builds the services and registers features; nothing else happens here.
- * (The sidebar, storage and diagnostics arrive with their issues.)
+ * Extension entry: builds the services and registers the features. Wiring only; activation
+ * failures are shown once.
  */
 import * as vscode from 'vscode';
-import { register as registerDryRun } from './views/dryRunCommand';
+import { CollectionController } from './views/collection';
+import { COMMANDS } from './views/commands';
+import { DatabaseService } from './views/database';
+import { DiagnosticsController } from './views/diagnostics';
+import { register as registerJobCommands } from './views/jobCommands';
+import { JobsTree } from './views/jobs';
+import { readSettings } from './views/settings';
+import { register as registerSourceCommands } from './views/sourceCommands';
+import { SourcesModel, SourcesTree } from './views/sources';
 
 export function activate(context: vscode.ExtensionContext): void {
-  registerDryRun(context);
+  const log = vscode.window.createOutputChannel('Spark Optimizer', { log: true });
+  context.subscriptions.push(log);
+  try {
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const db = new DatabaseService(root, log);
+    const model = new SourcesModel(root, log);
+    const sourcesTree = new SourcesTree(model, db);
+    const jobsTree = new JobsTree(db);
+    const jobsView = vscode.window.createTreeView('sparkOptimizer.jobs', { treeDataProvider: jobsTree, showCollapseAll: true });
+    const collection = new CollectionController(context.extensionPath, db, log, root);
+    context.subscriptions.push(
+      db,
+      model,
+      sourcesTree,
+      jobsTree,
+      jobsView,
+      collection,
+      new DiagnosticsController(),
+      vscode.window.createTreeView('sparkOptimizer.sources', { treeDataProvider: sourcesTree }),
+      vscode.commands.registerCommand(COMMANDS.refresh, async () => {
+        await db.reset();
+        await model.reload();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('sparkOptimizer.databasePath')) void db.reset();
+        if (e.affectsConfiguration('sparkOptimizer.autoCollectIntervalMinutes')) scheduleAutoCollect();
+      }),
+    );
+    registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted }, context);
+    registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
+
+    let timer: NodeJS.Timeout | undefined;
+    const scheduleAutoCollect = (): void => {
+      clearInterval(timer);
+      const minutes = readSettings(log, root).autoCollectIntervalMinutes;
+      if (minutes > 0) timer = setInterval(() => vscode.workspace.isTrusted && !collection.running && void collection.run(model.all, { quiet: true }), minutes * 60_000);
+    };
+    scheduleAutoCollect();
+    context.subscriptions.push({ dispose: () => clearInterval(timer) }, vscode.workspace.onDidGrantWorkspaceTrust(() => void model.reload()));
+    void model.reload();
+    log.info(`Spark Optimizer activated${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: analysis only)'}.`);
+  } catch (err) {
+    log.error(`Activation failed: ${(err as Error).stack ?? String(err)}`);
+    void vscode.window.showErrorMessage(`Spark Optimizer failed to start: ${(err as Error).message}`, 'Show Log').then((a) => a && log.show());
+  }
 }
 
 export function deactivate(): void {}

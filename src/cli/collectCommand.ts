@@ -11,7 +11,7 @@ import { formatProblem, type Problem } from '../collectors/record';
 import { applyBatch, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
 import type { JobRepository, RunCounts } from '../storage/repository';
-import { formatBytes, formatDuration, table } from './format';
+import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, UsageError, oneOf, parseDate, positiveInt, type Io } from './io';
 
 const SAVE_EVERY_MS = 10_000;

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { JobStore } from '../storage/jobStore';
 import { SORT_FIELDS } from '../storage/repository';
-import { formatBytes, formatDuration, table } from './format';
+import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, oneOf, parseDate, positiveInt, type Io } from './io';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];

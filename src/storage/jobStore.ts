@@ -253,6 +253,10 @@ export class JobStore implements JobRepository {
     this.record({ op: 'files', files, now });
   }
 
+  knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[] {
+    return this.repo.knownFiles();
+  }
+
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
     this.repo.startRun(runId, source, options, now);
     this.record({ op: 'startRun', runId, source, options, now });

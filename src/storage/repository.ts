@@ -89,6 +89,8 @@ export interface JobRepository {
   /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
   isUnitUnchanged(unitPath: string, files: readonly { path: string; size: number; mtimeMs: number }[]): boolean;
   recordFiles(files: readonly IngestedFile[], now?: Date): void;
+  /** Every file read without errors: what an out-of-process collector needs to skip unchanged attempts. */
+  knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[];
   startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
   listRuns(limit?: number): RunRow[];
@@ -291,6 +293,15 @@ export class SqlJsRepository implements JobRepository {
         );
       }
     });
+  }
+
+  knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[] {
+    return this.all("SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'").map((r) => ({
+      unit_path: String(r.unit_path),
+      path: String(r.path),
+      size: Number(r.size),
+      mtime_ms: Number(r.mtime_ms),
+    }));
   }
 
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {

@@ -1,0 +1,55 @@
+/** Human units for the CLI's table and progress lines. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${Math.round(s % 60)}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+/** Left-aligned text table; numbers right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d.,-]+( \w+)?$|^-$/.test(r[i] ?? '')));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The record in words: what a person reads in a tooltip or the job document. */
+export function recordSummary(r: import('../collectors/record').SparkAppRecord): [string, string][] {
+  return [
+    ['Application', `${r.app_name ?? '-'} (${r.app_id}${r.attempt_id ? `, attempt ${r.attempt_id}` : ''})`],
+    ['User', r.user ?? '-'],
+    ['Status', r.status],
+    ['Started', r.start_time ?? '-'],
+    ['Ended', r.end_time ?? '-'],
+    ['Duration', formatDuration(r.duration_ms)],
+    ['Spark', r.spark_version ?? '-'],
+    ['Executors', `${r.num_executors ?? '-'} × ${r.executor_cores ?? '-'} cores, ${r.executor_memory_mb ?? '-'} MB; driver ${r.driver_memory_mb ?? '-'} MB`],
+    ['Tasks', `${r.total_tasks} (${r.failed_tasks} failed)`],
+    ['Stages', `${r.total_stages} (${r.failed_stages} failed)`],
+    ['CPU time', formatDuration(r.cpu_time_ms)],
+    ['Input / output', `${formatBytes(r.input_bytes)} / ${formatBytes(r.output_bytes)}`],
+    ['Shuffle read / write', `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`],
+    ['Spilled memory / disk', `${formatBytes(r.memory_spilled_bytes)} / ${formatBytes(r.disk_spilled_bytes)}`],
+    ['Source', r.source],
+    ['Quality', r.quality.length > 0 ? r.quality.join(', ') : 'complete'],
+  ];
+}

@@ -1,0 +1,165 @@
+/**
+ * Collection from the editor: each run parses in a worker thread (the host thread only upserts
+ * batches into the database), shows a cancellable notification with files / apps / rate, and ends
+ * with one summary line and a link to the log. One run at a time; it owns its worker and progress.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Batch } from '../collectors/eventlog/collect';
+import { formatProblem } from '../collectors/record';
+import { formatBytes } from '../common/format';
+import { emptyCounts, ingest } from '../storage/ingest';
+import type { RunCounts } from '../storage/repository';
+import { CancelledError, collectInWorker } from '../worker/collectClient';
+import { CONTEXT } from './commands';
+import type { DatabaseService } from './database';
+import { readSettings } from './settings';
+import type { Source } from './sources';
+
+export interface RunOptions {
+  dryRun?: boolean;
+  /** Background runs (auto-collect) show progress in the status bar area, not a notification. */
+  quiet?: boolean;
+}
+
+export class CollectionController implements vscode.Disposable {
+  private current: { cancel: () => void } | undefined;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly db: DatabaseService,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly root: vscode.Uri | undefined,
+  ) {}
+
+  get running(): boolean {
+    return this.current !== undefined;
+  }
+
+  cancel(): void {
+    this.current?.cancel();
+  }
+
+  async run(sources: readonly Source[], options: RunOptions = {}): Promise<RunCounts | undefined> {
+    if (this.current) {
+      void vscode.window.showInformationMessage('Spark Optimizer: a collection is already running.');
+      return undefined;
+    }
+    const runnable = sources.filter((s) => s.config.type === 'event_log');
+    for (const s of sources.filter((x) => x.config.type !== 'event_log')) this.log.warn(`Source ${s.name} (${s.config.type}): this collector is not available yet; skipped.`);
+    if (runnable.length === 0) {
+      void vscode.window.showWarningMessage('Spark Optimizer: none of these sources can be collected yet (only event_log sources are).');
+      return undefined;
+    }
+    const settings = readSettings(this.log, this.root);
+    const total = emptyCounts();
+    let cancelled = false;
+    const started = Date.now();
+    void vscode.commands.executeCommand('setContext', CONTEXT.collecting, true);
+    try {
+      await vscode.window.withProgress(
+        {
+          location: options.quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification,
+          title: `Spark Optimizer: ${options.dryRun ? 'dry run of' : 'collecting'} ${runnable.length === 1 ? runnable[0]!.name : `${runnable.length} sources`}`,
+          cancellable: !options.quiet,
+        },
+        async (progress, token) => {
+          const store = options.dryRun ? undefined : await this.db.open();
+          for (const source of runnable) {
+            if (token.isCancellationRequested) break;
+            const config = source.config as Extract<Source['config'], { type: 'event_log' }>;
+            for (const p of [config.path].flat()) {
+              const run = collectInWorker(
+                path.join(this.extensionPath, 'dist', 'collectWorker.js'),
+                {
+                  path: p,
+                  recursive: config.recursive,
+                  source: source.name,
+                  batchSize: config.batch_size,
+                  concurrency: config.concurrency ?? (settings.concurrency || undefined),
+                  since: config.since,
+                  user: config.user,
+                },
+                options.dryRun ? [] : (store?.knownFiles() ?? []),
+                (pr) => {
+                  const secs = Math.max(0.001, (Date.now() - started) / 1000);
+                  progress.report({ message: `${source.name}: ${pr.logsDone}/${pr.logsFound} logs, ${pr.apps} apps, ${formatBytes(pr.bytesRead / secs)}/s` });
+                },
+                path.join(this.extensionPath, 'dist', 'worker.js'),
+              );
+              this.current = run;
+              const sub = token.onCancellationRequested(() => run.cancel());
+              try {
+                const counts = await this.consume(source.name, p, run.batches, store, options.dryRun === true);
+                for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
+              } catch (err) {
+                if (err instanceof CancelledError) {
+                  cancelled = true;
+                  break;
+                }
+                throw err;
+              } finally {
+                sub.dispose();
+                this.current = undefined;
+              }
+            }
+            if (cancelled) break;
+          }
+          if (store && !options.dryRun && settings.retentionDays > 0) {
+            const dropped = store.applyRetention(settings.retentionDays);
+            if (dropped > 0) this.log.info(`Retention: dropped ${dropped} jobs older than ${settings.retentionDays} days.`);
+          }
+          if (!options.dryRun) await this.db.save();
+        },
+      );
+    } catch (err) {
+      this.log.error(`Collection failed: ${(err as Error).stack ?? String(err)}`);
+      void vscode.window.showErrorMessage(`Spark Optimizer: collection failed: ${(err as Error).message}`, 'Show Log').then((a) => a && this.log.show());
+      return undefined;
+    } finally {
+      this.current = undefined;
+      void vscode.commands.executeCommand('setContext', CONTEXT.collecting, false);
+    }
+    const summary = `${cancelled ? 'Cancelled: ' : ''}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed${options.dryRun ? ' (dry run, nothing stored)' : ''}`;
+    this.log.info(`Collection ${summary} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (!options.quiet) void vscode.window.showInformationMessage(`Spark Optimizer: ${summary}`, 'Show Log').then((a) => a && this.log.show());
+    return total;
+  }
+
+  /** Upserts each batch as it arrives (a dry run only counts), logging every problem. */
+  private async consume(sourceName: string, p: string, batches: AsyncIterable<Batch>, store: Awaited<ReturnType<DatabaseService['open']>> | undefined, dryRun: boolean): Promise<RunCounts> {
+    const logProblems = (batch: Batch): void => {
+      for (const problem of [...batch.problems, ...batch.apps.flatMap((a) => a.problems)]) {
+        const line = formatProblem(problem);
+        if (problem.severity === 'error') this.log.error(line);
+        else if (problem.severity === 'warning') this.log.warn(line);
+        else this.log.info(line);
+      }
+    };
+    if (dryRun || !store) {
+      const counts = emptyCounts();
+      for await (const batch of batches) {
+        counts.new += batch.apps.length;
+        counts.unchanged += batch.unchanged;
+        counts.skipped += batch.filtered;
+        counts.failed += batch.problems.filter((x) => x.severity === 'error').length;
+        logProblems(batch);
+      }
+      return counts;
+    }
+    return ingest(store, batches, {
+      source: sourceName,
+      options: { path: p },
+      saveEveryMs: 15_000,
+      save: () => this.db.save(),
+      onBatch: (batch) => {
+        logProblems(batch);
+        this.db.notify();
+      },
+    });
+  }
+
+  dispose(): void {
+    this.cancel();
+  }
+}

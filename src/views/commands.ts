@@ -1,0 +1,39 @@
+/** Every command the extension contributes, in one typed table (checked against package.json by a test). */
+export const COMMANDS = {
+  collectSource: 'sparkOptimizer.collectSource',
+  collectAll: 'sparkOptimizer.collectAll',
+  dryRun: 'sparkOptimizer.dryRun',
+  cancelCollection: 'sparkOptimizer.cancelCollection',
+  refresh: 'sparkOptimizer.refresh',
+  setSourceSecret: 'sparkOptimizer.setSourceSecret',
+  openDatabaseLocation: 'sparkOptimizer.openDatabaseLocation',
+  clearJobs: 'sparkOptimizer.clearJobs',
+  deleteJob: 'sparkOptimizer.deleteJob',
+  applyRetention: 'sparkOptimizer.applyRetention',
+  exportJobs: 'sparkOptimizer.exportJobs',
+  openJob: 'sparkOptimizer.openJob',
+  groupJobs: 'sparkOptimizer.groupJobs',
+  filterJobs: 'sparkOptimizer.filterJobs',
+  sortJobs: 'sparkOptimizer.sortJobs',
+  createConfig: 'sparkOptimizer.createConfig',
+  openConfig: 'sparkOptimizer.openConfig',
+  revealSourceJobs: 'sparkOptimizer.revealSourceJobs',
+  loadMoreJobs: 'sparkOptimizer.loadMoreJobs',
+} as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+/** Context keys the manifest's `when` clauses use. */
+export const CONTEXT = {
+  hasSources: 'sparkOptimizer.hasSources',
+  hasJobs: 'sparkOptimizer.hasJobs',
+  collecting: 'sparkOptimizer.collecting',
+} as const;
+
+/** Tree item kinds (`contextValue`), matched by `viewItem ==` in the manifest. */
+export const ITEM = {
+  source: 'sparkOptimizer.source',
+  group: 'sparkOptimizer.group',
+  job: 'sparkOptimizer.job',
+  more: 'sparkOptimizer.more',
+} as const;

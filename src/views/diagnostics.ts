@@ -1,0 +1,160 @@
+/**
+ * Diagnostics for event logs and collector configs: one adapter (Finding -> vscode.Diagnostic),
+ * one controller (debounced per document, re-run on change, cleared on close), quick fixes from the
+ * findings' fixes, and hovers. Files the editor cannot hand us (over 50 MB, compressed) are
+ * analyzed from disk with `Spark Optimizer: Check Event Log File…`-style calls to the same analyzer.
+ */
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
+import { analyzeEventLogText } from '../analysis/eventLogAnalyzer';
+import type { Finding, FindingSeverity } from '../analysis/findings';
+import { existsSync } from 'node:fs';
+import { formatBytes, formatDuration } from '../common/format';
+
+const SOURCE = 'spark-optimizer';
+const DEBOUNCE_MS = 300;
+const CONFIG_NAME = /(^|[\\/])\.?spark-optimizer\.ya?ml$/;
+export const EVENT_LOG_LANGUAGE = 'spark-eventlog';
+
+const SEVERITY: Record<FindingSeverity, vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  information: vscode.DiagnosticSeverity.Information,
+  hint: vscode.DiagnosticSeverity.Hint,
+};
+
+function toRange(r: Finding['range']): vscode.Range {
+  return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+}
+
+export function toDiagnostic(f: Finding): vscode.Diagnostic {
+  const d = new vscode.Diagnostic(toRange(f.range), f.message, SEVERITY[f.severity]);
+  d.source = SOURCE;
+  d.code = f.code;
+  return d;
+}
+
+type Kind = 'eventlog' | 'config';
+
+function kindOf(doc: vscode.TextDocument): Kind | undefined {
+  if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled') return undefined;
+  if (doc.languageId === EVENT_LOG_LANGUAGE) return 'eventlog';
+  if (CONFIG_NAME.test(doc.fileName)) return 'config';
+  if (doc.languageId === 'yaml' && looksLikeConfig(doc.getText())) return 'config';
+  return undefined;
+}
+
+function analyze(doc: vscode.TextDocument, kind: Kind): Finding[] {
+  const dir = path.dirname(doc.fileName);
+  if (kind === 'config') return analyzeConfig(doc.getText(), { baseDir: dir, exists: existsSync });
+  let siblings: string[] = [];
+  try {
+    siblings = readdirSync(dir).filter((n) => n !== path.basename(doc.fileName));
+  } catch {
+    // an untitled or remote document: no folder to look at
+  }
+  return analyzeEventLogText(doc.getText(), { fileName: path.basename(doc.fileName), siblings });
+}
+
+export class DiagnosticsController implements vscode.Disposable, vscode.CodeActionProvider, vscode.HoverProvider {
+  private readonly collection = vscode.languages.createDiagnosticCollection(SOURCE);
+  private readonly findings = new Map<string, Finding[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor() {
+    this.subs.push(
+      this.collection,
+      vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document, DEBOUNCE_MS)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.clear(d.uri)),
+      vscode.languages.registerCodeActionsProvider([{ language: EVENT_LOG_LANGUAGE }, { language: 'yaml' }], this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+      vscode.languages.registerHoverProvider([{ language: EVENT_LOG_LANGUAGE }], this),
+    );
+    for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
+  }
+
+  private schedule(doc: vscode.TextDocument, delay: number): void {
+    const kind = kindOf(doc);
+    if (!kind) return;
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        if (doc.isClosed) return;
+        const found = analyze(doc, kind);
+        this.findings.set(key, found);
+        this.collection.set(doc.uri, found.map(toDiagnostic));
+      }, delay),
+    );
+  }
+
+  private clear(uri: vscode.Uri): void {
+    const key = uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    this.findings.delete(key);
+    this.collection.delete(uri);
+  }
+
+  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    for (const f of this.findings.get(doc.uri.toString()) ?? []) {
+      if (!f.fixes || !toRange(f.range).intersection(range)) continue;
+      for (const fix of f.fixes) {
+        const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+        action.edit = new vscode.WorkspaceEdit();
+        action.edit.replace(doc.uri, toRange(fix.range), fix.newText);
+        action.diagnostics = [toDiagnostic(f)];
+        action.isPreferred = f.fixes.length === 1;
+        actions.push(action);
+      }
+    }
+    return actions;
+  }
+
+  provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const text = doc.lineAt(position.line).text;
+    const words = describeEvent(text);
+    return words ? new vscode.Hover(new vscode.MarkdownString(words)) : undefined;
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const s of this.subs) s.dispose();
+  }
+}
+
+/** An event line in words, with units (hover). */
+export function describeEvent(line: string): string | undefined {
+  let e: Record<string, unknown>;
+  try {
+    e = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const type = typeof e.Event === 'string' ? e.Event : undefined;
+  if (!type) return undefined;
+  const o = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+  const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  const t = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
+  if (type === 'SparkListenerTaskEnd') {
+    const tm = o(e['Task Metrics']);
+    const info = o(e['Task Info']);
+    return [
+      `**Task ${n(info['Task ID'])} of stage ${n(e['Stage ID'])}** ended: ${t(o(e['Task End Reason']).Reason)}`,
+      `Executor ${t(info['Executor ID'])} · run ${formatDuration(n(tm['Executor Run Time']))} · CPU ${formatDuration(Math.floor(n(tm['Executor CPU Time']) / 1e6))}`,
+      `Input ${formatBytes(n(o(tm['Input Metrics'])['Bytes Read']))} · output ${formatBytes(n(o(tm['Output Metrics'])['Bytes Written']))}`,
+      `Shuffle read ${formatBytes(n(o(tm['Shuffle Read Metrics'])['Remote Bytes Read']) + n(o(tm['Shuffle Read Metrics'])['Local Bytes Read']))} · write ${formatBytes(n(o(tm['Shuffle Write Metrics'])['Shuffle Bytes Written']))}`,
+      `Spilled ${formatBytes(n(tm['Memory Bytes Spilled']))} memory, ${formatBytes(n(tm['Disk Bytes Spilled']))} disk`,
+    ].join('  \n');
+  }
+  if (type === 'SparkListenerApplicationStart') return `**Application start**: ${t(e['App Name'])} (${t(e['App ID'])}) by ${t(e.User)} at ${new Date(n(e.Timestamp)).toISOString()}`;
+  if (type === 'SparkListenerApplicationEnd') return `**Application end** at ${new Date(n(e.Timestamp)).toISOString()}`;
+  if (type === 'SparkListenerExecutorAdded') return `**Executor ${t(e['Executor ID'])} added** with ${n(o(e['Executor Info'])['Total Cores'])} cores`;
+  return `**${type}**`;
+}

@@ -1,0 +1,150 @@
+/** Commands on the Jobs view and the database: open, filter, group, sort, export, delete, retention. */
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
+import { SORT_FIELDS } from '../storage/repository';
+import { COMMANDS } from './commands';
+import type { DatabaseService } from './database';
+import { jobDocument } from './format';
+import type { JobNode, JobsTree } from './jobs';
+import { readSettings } from './settings';
+
+const SCHEME = 'spark-optimizer-job';
+
+function isJobNode(v: unknown): v is Extract<JobNode, { kind: 'job' }> {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'job';
+}
+
+export function register(deps: { db: DatabaseService; tree: JobsTree; view: vscode.TreeView<JobNode>; log: vscode.LogOutputChannel; root: vscode.Uri | undefined }, context: vscode.ExtensionContext): void {
+  const { db, tree, view, log } = deps;
+  const records = new Map<string, SparkAppRecord>();
+  const changed = new vscode.EventEmitter<vscode.Uri>();
+  const showFilter = (): void => {
+    view.message = tree.describeFilter();
+  };
+
+  context.subscriptions.push(
+    changed,
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, {
+      onDidChange: changed.event,
+      provideTextDocumentContent: (uri) => {
+        const r = records.get(uri.toString());
+        return r ? jobDocument(r) : 'This job is no longer in the database.';
+      },
+    }),
+    vscode.commands.registerCommand(COMMANDS.openJob, async (arg: unknown) => {
+      if (!isJobNode(arg)) return;
+      const r = arg.record;
+      const uri = vscode.Uri.from({ scheme: SCHEME, path: `/${r.app_id}${r.attempt_id ? `-attempt-${r.attempt_id}` : ''}.md` });
+      records.set(uri.toString(), r);
+      changed.fire(uri);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc, { preview: true });
+    }),
+    vscode.commands.registerCommand(COMMANDS.loadMoreJobs, (arg: unknown) => {
+      if (typeof arg === 'object' && arg !== null && (arg as { kind?: unknown }).kind === 'more') tree.loadMore(arg as Extract<JobNode, { kind: 'more' }>);
+    }),
+    vscode.commands.registerCommand(COMMANDS.groupJobs, async () => {
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: 'Source, then day', value: 'source' as const },
+          { label: 'User', value: 'user' as const },
+        ],
+        { title: 'Group jobs by' },
+      );
+      if (pick) tree.setState({ grouping: pick.value });
+    }),
+    vscode.commands.registerCommand(COMMANDS.sortJobs, async () => {
+      const pick = await vscode.window.showQuickPick(
+        SORT_FIELDS.flatMap((f) => [
+          { label: `${f} (newest / largest first)`, field: f, descending: true },
+          { label: `${f} (oldest / smallest first)`, field: f, descending: false },
+        ]),
+        { title: 'Sort jobs by' },
+      );
+      if (pick) tree.setState({ sort: pick.field, descending: pick.descending });
+    }),
+    vscode.commands.registerCommand(COMMANDS.filterJobs, async () => {
+      const current = tree.state.filter;
+      const text = await vscode.window.showInputBox({
+        title: 'Filter jobs',
+        prompt: 'Words such as: name:etl user:maria status:failed since:2024-06-01 (empty clears the filter)',
+        value: [current.name && `name:${current.name}`, current.user && `user:${current.user}`, current.status && `status:${current.status}`, current.since && `since:${current.since.slice(0, 10)}`].filter(Boolean).join(' '),
+        validateInput: (v) => {
+          for (const part of v.split(/\s+/).filter(Boolean)) {
+            const [k, ...rest] = part.split(':');
+            const value = rest.join(':');
+            if (k === 'status' && !(STATUSES as readonly string[]).includes(value)) return `status must be one of ${STATUSES.join(', ')}`;
+            if (k === 'since' && Number.isNaN(Date.parse(value))) return 'since must be a date such as 2024-06-01';
+            if (!['name', 'user', 'status', 'since'].includes(k!) && !value) continue;
+            if (!['name', 'user', 'status', 'since'].includes(k!)) return `unknown filter "${k}": use name:, user:, status:, since:`;
+          }
+          return undefined;
+        },
+      });
+      if (text === undefined) return;
+      const filter: JobsTree['state']['filter'] = {};
+      for (const part of text.split(/\s+/).filter(Boolean)) {
+        const [k, ...rest] = part.split(':');
+        const value = rest.join(':');
+        if (!value) filter.name = part;
+        else if (k === 'name') filter.name = value;
+        else if (k === 'user') filter.user = value;
+        else if (k === 'status') filter.status = value as SparkAppRecord['status'];
+        else if (k === 'since') filter.since = new Date(value).toISOString();
+      }
+      tree.setState({ filter });
+      showFilter();
+    }),
+    vscode.commands.registerCommand(COMMANDS.exportJobs, async () => {
+      const target = await vscode.window.showSaveDialog({ title: 'Export the jobs in the current view', filters: { CSV: ['csv'], 'JSON lines': ['jsonl', 'json'] }, defaultUri: deps.root && vscode.Uri.joinPath(deps.root, 'spark-jobs.csv') });
+      if (!target) return;
+      const store = await db.open();
+      const rows = store.list(tree.currentQuery());
+      const fields = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
+      const cell = (v: unknown): string => {
+        const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+        return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+      };
+      const text = target.fsPath.endsWith('.csv') ? [fields.join(','), ...rows.map((r) => fields.map((f) => cell(r[f])).join(','))].join('\n') : rows.map((r) => JSON.stringify(r)).join('\n');
+      await writeFile(target.fsPath, `${text}\n`);
+      void vscode.window.showInformationMessage(`Spark Optimizer: exported ${rows.length} jobs to ${path.basename(target.fsPath)}.`);
+    }),
+    vscode.commands.registerCommand(COMMANDS.deleteJob, async (arg: unknown) => {
+      if (!isJobNode(arg)) return;
+      const store = await db.open();
+      store.delete([arg.record]);
+      await db.save();
+    }),
+    vscode.commands.registerCommand(COMMANDS.clearJobs, async () => {
+      const store = await db.open();
+      const n = store.count();
+      const ok = await vscode.window.showWarningMessage(`Delete all ${n} collected jobs from ${store.file}? Collecting again restores them from their sources.`, { modal: true }, 'Delete');
+      if (ok !== 'Delete') return;
+      store.delete(store.list().map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id })));
+      await db.save();
+      log.info(`Deleted ${n} jobs.`);
+    }),
+    vscode.commands.registerCommand(COMMANDS.applyRetention, async () => {
+      let days = readSettings(log, deps.root).retentionDays;
+      if (days === 0) {
+        const answer = await vscode.window.showInputBox({ title: 'Delete jobs older than how many days?', value: '90', validateInput: (v) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : 'a whole number of days') });
+        if (!answer) return;
+        days = Number(answer);
+      }
+      const store = await db.open();
+      const dropped = store.applyRetention(days);
+      await db.save();
+      void vscode.window.showInformationMessage(`Spark Optimizer: deleted ${dropped} jobs older than ${days} days.`);
+    }),
+    vscode.commands.registerCommand(COMMANDS.openDatabaseLocation, async () => {
+      const file = db.file;
+      if (!file) return;
+      await vscode.env.clipboard.writeText(file);
+      const uri = vscode.Uri.file(path.dirname(file));
+      await vscode.commands.executeCommand('revealInExplorer', uri).then(undefined, () => undefined);
+      void vscode.window.showInformationMessage(`Spark Optimizer: the database is ${file} (path copied).`);
+    }),
+  );
+}

@@ -1,0 +1,135 @@
+/**
+ * Jobs view: the database's applications, grouped (source → day, or user), filtered and sorted,
+ * loaded a page at a time. Group counts and pages are read when a node expands (the database is in
+ * memory, so a page of 200 costs milliseconds); nothing is loaded for collapsed groups.
+ */
+import * as vscode from 'vscode';
+import type { SparkAppRecord } from '../collectors/record';
+import type { JobQuery, SortField } from '../storage/repository';
+import { COMMANDS, CONTEXT, ITEM } from './commands';
+import type { DatabaseService } from './database';
+import { jobTooltip, humanBytes, humanDuration } from './format';
+
+export const PAGE = 200;
+export type Grouping = 'source' | 'user';
+
+export type JobNode =
+  | { kind: 'group'; level: 'source' | 'day' | 'user'; key: string; count: number; query: JobQuery }
+  | { kind: 'job'; record: SparkAppRecord }
+  | { kind: 'more'; query: JobQuery; offset: number; parentId: string };
+
+export interface JobsState {
+  grouping: Grouping;
+  filter: Pick<JobQuery, 'name' | 'user' | 'status' | 'since'>;
+  sort: SortField;
+  descending: boolean;
+}
+
+const STATUS_ICONS: Record<SparkAppRecord['status'], [string, string]> = {
+  completed: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  running: ['sync', 'charts.blue'],
+  unknown: ['question', 'charts.yellow'],
+};
+
+function nodeId(n: JobNode): string {
+  if (n.kind === 'job') return `job:${n.record.app_id}:${n.record.attempt_id ?? ''}`;
+  if (n.kind === 'more') return `more:${n.parentId}:${n.offset}`;
+  return `group:${JSON.stringify(n.query)}`;
+}
+
+export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<JobNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  /** Extra pages loaded under a parent (by its id), appended after its first page. */
+  private readonly extraPages = new Map<string, number>();
+  state: JobsState = { grouping: 'source', filter: {}, sort: 'end_time', descending: true };
+  private readonly subs: vscode.Disposable[];
+
+  constructor(private readonly db: DatabaseService) {
+    this.subs = [db.onDidChange(() => this.refresh()), this.changed];
+  }
+
+  refresh(): void {
+    this.extraPages.clear();
+    this.changed.fire(undefined);
+  }
+
+  setState(change: Partial<JobsState>): void {
+    this.state = { ...this.state, ...change };
+    this.refresh();
+  }
+
+  describeFilter(): string | undefined {
+    const f = this.state.filter;
+    const parts = [f.name && `name contains "${f.name}"`, f.user && `user ${f.user}`, f.status && `status ${f.status}`, f.since && `since ${f.since.slice(0, 10)}`].filter(Boolean);
+    return parts.length > 0 ? `Filtered: ${parts.join(', ')}` : undefined;
+  }
+
+  /** The current view's query (filters only), for export. */
+  currentQuery(): JobQuery {
+    return { ...this.state.filter, sort: this.state.sort, descending: this.state.descending };
+  }
+
+  loadMore(node: Extract<JobNode, { kind: 'more' }>): void {
+    this.extraPages.set(node.parentId, (this.extraPages.get(node.parentId) ?? 0) + 1);
+    this.changed.fire(undefined);
+  }
+
+  getTreeItem(n: JobNode): vscode.TreeItem {
+    if (n.kind === 'group') {
+      const item = new vscode.TreeItem(n.key || '(none)', vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = nodeId(n);
+      item.description = `${n.count}`;
+      item.contextValue = ITEM.group;
+      item.iconPath = new vscode.ThemeIcon(n.level === 'day' ? 'calendar' : n.level === 'user' ? 'account' : 'database');
+      return item;
+    }
+    if (n.kind === 'more') {
+      const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+      item.id = nodeId(n);
+      item.contextValue = ITEM.more;
+      item.command = { command: COMMANDS.loadMoreJobs, title: 'Load More Jobs', arguments: [n] };
+      return item;
+    }
+    const r = n.record;
+    const item = new vscode.TreeItem(r.app_name ?? r.app_id, vscode.TreeItemCollapsibleState.None);
+    item.id = nodeId(n);
+    item.description = `${humanDuration(r.duration_ms)} · ${r.status}${r.attempt_id ? ` · attempt ${r.attempt_id}` : ''} · ${r.total_tasks} tasks · ${humanBytes(r.shuffle_read_bytes)} shuffle`;
+    const [icon, color] = STATUS_ICONS[r.status];
+    item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+    item.tooltip = new vscode.MarkdownString(jobTooltip(r));
+    item.contextValue = ITEM.job;
+    item.command = { command: COMMANDS.openJob, title: 'Open Job', arguments: [n] };
+    return item;
+  }
+
+  async getChildren(parent?: JobNode): Promise<JobNode[]> {
+    let store;
+    try {
+      store = await this.db.open();
+    } catch {
+      return [];
+    }
+    const base: JobQuery = { ...this.state.filter };
+    if (!parent) {
+      void vscode.commands.executeCommand('setContext', CONTEXT.hasJobs, store.count() > 0);
+      const level = this.state.grouping === 'user' ? 'user' : 'source';
+      return store.groupCounts(level, base).map((g) => ({ kind: 'group', level, key: g.key, count: g.count, query: { ...base, [level]: g.key } }));
+    }
+    if (parent.kind !== 'group') return [];
+    if (parent.level === 'source') {
+      return store.groupCounts('day', parent.query).map((g) => ({ kind: 'group', level: 'day', key: g.key, count: g.count, query: { ...parent.query, day: g.key } }));
+    }
+    const id = nodeId(parent);
+    const pages = 1 + (this.extraPages.get(id) ?? 0);
+    const records = store.list({ ...parent.query, sort: this.state.sort, descending: this.state.descending, limit: PAGE * pages });
+    const nodes: JobNode[] = records.map((record) => ({ kind: 'job', record }));
+    if (records.length < parent.count) nodes.push({ kind: 'more', query: parent.query, offset: records.length, parentId: id });
+    return nodes;
+  }
+
+  dispose(): void {
+    for (const d of this.subs) d.dispose();
+  }
+}

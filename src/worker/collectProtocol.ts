@@ -1,0 +1,51 @@
+/**
+ * Messages between the extension host and the collection worker (`collectWorker.ts`). The worker
+ * discovers, parses and normalizes; the host owns the database and upserts the batches it is sent.
+ * Every message is checked on receipt.
+ */
+import type { Batch, CollectProgress } from '../collectors/eventlog/collect';
+
+/** A file the database already holds, so the worker can skip attempts whose files did not change. */
+export interface KnownFile {
+  unit_path: string;
+  path: string;
+  size: number;
+  mtime_ms: number;
+}
+
+export interface StartOptions {
+  path: string;
+  recursive: boolean;
+  source: string;
+  batchSize: number;
+  concurrency?: number;
+  /** ISO time. */
+  since?: string;
+  user?: string;
+}
+
+export type HostMessage =
+  /** Host -> worker, once, right after the worker starts: what to collect. */
+  | { type: 'start'; options: StartOptions; known: KnownFile[]; poolScript?: string }
+  /** Host -> worker, when the user cancels: stop reading; the host terminates the worker soon after. */
+  | { type: 'cancel' };
+
+export type WorkerMessage =
+  /** Worker -> host, as attempts are read: records to upsert. */
+  | { type: 'batch'; batch: Batch }
+  /** Worker -> host, at most a few times a second. */
+  | { type: 'progress'; progress: CollectProgress }
+  /** Worker -> host, once, at the end (also after a cancel). */
+  | { type: 'done'; cancelled: boolean }
+  /** Worker -> host, once, instead of done: an unexpected failure. */
+  | { type: 'error'; message: string };
+
+export function isHostMessage(m: unknown): m is HostMessage {
+  const r = m as { type?: unknown; options?: unknown; known?: unknown } | null;
+  return typeof r === 'object' && r !== null && (r.type === 'cancel' || (r.type === 'start' && typeof r.options === 'object' && Array.isArray(r.known)));
+}
+
+export function isWorkerMessage(m: unknown): m is WorkerMessage {
+  const r = m as { type?: unknown } | null;
+  return typeof r === 'object' && r !== null && (r.type === 'batch' || r.type === 'progress' || r.type === 'done' || r.type === 'error');
+}

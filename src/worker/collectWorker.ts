@@ -1,0 +1,56 @@
+/** Worker-thread entry for one collection run; see collectProtocol.ts. */
+import { parentPort } from 'node:worker_threads';
+import { collectEventLogs } from '../collectors/eventlog/collect';
+import { isHostMessage, type KnownFile, type WorkerMessage } from './collectProtocol';
+
+const port = parentPort;
+if (!port) throw new Error('collectWorker must run in a worker thread');
+const send = (m: WorkerMessage): void => port.postMessage(m);
+const controller = new AbortController();
+
+function unchangedCheck(known: KnownFile[]): (unit: { path: string; files: { path: string; size: number; mtimeMs: number }[] }) => boolean {
+  const byUnit = new Map<string, Map<string, KnownFile>>();
+  for (const k of known) {
+    let files = byUnit.get(k.unit_path);
+    if (!files) byUnit.set(k.unit_path, (files = new Map<string, KnownFile>()));
+    files.set(k.path, k);
+  }
+  return (unit) => {
+    const files = byUnit.get(unit.path);
+    return files !== undefined && files.size === unit.files.length && unit.files.every((f) => files.get(f.path)?.size === f.size && files.get(f.path)?.mtime_ms === f.mtimeMs);
+  };
+}
+
+port.on('message', (msg: unknown) => {
+  if (!isHostMessage(msg)) return;
+  if (msg.type === 'cancel') {
+    controller.abort();
+    return;
+  }
+  const o = msg.options;
+  let lastProgress = 0;
+  void (async () => {
+    try {
+      for await (const batch of collectEventLogs(
+        { path: o.path, recursive: o.recursive, source: o.source, batchSize: o.batchSize, concurrency: o.concurrency, since: o.since ? new Date(o.since) : undefined, user: o.user },
+        {
+          signal: controller.signal,
+          workerScript: msg.poolScript,
+          isUnchanged: unchangedCheck(msg.known),
+          onProgress: (progress) => {
+            const now = Date.now();
+            if (now - lastProgress < 200) return;
+            lastProgress = now;
+            send({ type: 'progress', progress });
+          },
+        },
+      )) {
+        send({ type: 'batch', batch });
+      }
+      send({ type: 'done', cancelled: false });
+    } catch (err) {
+      if (controller.signal.aborted) send({ type: 'done', cancelled: true });
+      else send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+  })();
+});

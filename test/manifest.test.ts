@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, CONTEXT, ITEM } from '../src/views/commands';
+import { SETTING_KEYS, parseSettings } from '../src/views/settingsSchema';
+
+interface Manifest {
+  contributes: {
+    commands: { command: string; title: string; category: string }[];
+    menus: Record<string, { command: string; when?: string }[]>;
+    configuration: { properties: Record<string, { default: unknown; description: string }> };
+    views: Record<string, { id: string }[]>;
+    viewsWelcome: { view: string; when?: string }[];
+  };
+}
+const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as Manifest;
+
+describe('package.json manifest', () => {
+  it('contributes exactly the commands of the typed table, each with the category', () => {
+    expect(manifest.contributes.commands.map((c) => c.command).sort()).toEqual(Object.values(COMMANDS).sort());
+    for (const c of manifest.contributes.commands) expect(c.category).toBe('Spark Optimizer');
+  });
+
+  it('menus name only known commands, and `when` clauses only known context keys and item kinds', () => {
+    const known = new Set<string>(Object.values(COMMANDS));
+    const keys = Object.values(CONTEXT);
+    const items = Object.values(ITEM);
+    for (const entries of Object.values(manifest.contributes.menus)) {
+      for (const e of entries) {
+        expect(known.has(e.command), e.command).toBe(true);
+        for (const m of (e.when ?? '').matchAll(/sparkOptimizer\.[A-Za-z.]+/g)) {
+          expect([...keys, ...items, 'sparkOptimizer.sources', 'sparkOptimizer.jobs'], e.when).toContain(m[0]);
+        }
+      }
+    }
+    const views = manifest.contributes.views.sparkOptimizer!.map((v) => v.id);
+    for (const w of manifest.contributes.viewsWelcome) expect(views).toContain(w.view);
+  });
+
+  it('declares every setting with a default and a description, and the schema knows the same keys', () => {
+    const props = manifest.contributes.configuration.properties;
+    expect(Object.keys(props).sort()).toEqual(SETTING_KEYS.map((k) => `sparkOptimizer.${k}`).sort());
+    for (const [k, p] of Object.entries(props)) {
+      expect(p.description.length, k).toBeGreaterThan(10);
+      expect(parseSettings({ [k.replace('sparkOptimizer.', '')]: p.default }).warnings).toEqual([]);
+    }
+  });
+});
+
+describe('settings parsing', () => {
+  it('keeps good values and defaults bad ones with a warning', () => {
+    const { settings, warnings } = parseSettings({ databasePath: 'db/jobs.db', retentionDays: -3, concurrency: 2.5, eventLogFolders: ['logs', 7] });
+    expect(settings).toEqual({ databasePath: 'db/jobs.db', eventLogFolders: [], autoCollectIntervalMinutes: 0, retentionDays: 0, concurrency: 0 });
+    expect(warnings).toEqual([
+      'Setting sparkOptimizer.eventLogFolders = ["logs",7] is not valid; using [].',
+      'Setting sparkOptimizer.retentionDays = -3 is not valid; using 0.',
+      'Setting sparkOptimizer.concurrency = 2.5 is not valid; using 0.',
+    ]);
+  });
+});
