@@ -1,0 +1,126 @@
+/**
+ * The packaged extension in a real VS Code (code-server + Chromium), used as a person would:
+ * the Sources view, collecting from the palette, the Jobs view's groups and names, opening a job,
+ * diagnostics in the Problems panel, and cancelling a long collection. Needs
+ * `bash scripts/e2e/setup.sh` (run by `npm test`). Screenshots of failed steps go to test-results/e2e.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventLogText } from '../support/eventLogGenerator';
+import { REPO_ROOT, closeAllSessions, e2eAvailable, startVsCode, type VsCodeSession } from './harness';
+
+const availability = e2eAvailable();
+const SAMPLE_NAMES = ['AdHocNotebook', 'CopiedFromS3', 'DailyRevenueReport', 'FeatureBackfill', 'NightlyTaxiAggregation', 'SessionizeClicks', 'SessionizeClicks', 'databricks-job-7731'];
+
+/** Packs the extension with vsce and unpacks the .vsix the way VS Code installs it. */
+function packagedExtension(into: string): string {
+  const vsix = path.join(into, 'spark-optimizer.vsix');
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '-o', vsix], { cwd: REPO_ROOT, stdio: 'pipe' });
+  const out = path.join(into, 'unpacked');
+  execFileSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', vsix, out]);
+  return path.join(out, 'extension');
+}
+
+async function step<T>(session: VsCodeSession, name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const shot = await session.screenshot(`extension-${name}`).catch(() => 'no screenshot');
+    throw new Error(`step "${name}" failed (screenshot: ${shot}): ${(err as Error).message}`);
+  }
+}
+
+/** Clicks a row of the Jobs view (labels can repeat across views: a source and its group share a name). */
+async function clickJobsRow(session: VsCodeSession, label: string): Promise<void> {
+  const page = session.page;
+  const pane = page.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: /^Jobs$/i }) });
+  await pane.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: label }) }).first().click({ timeout: 15_000 });
+}
+
+async function pickInQuickInput(session: VsCodeSession, text: string): Promise<void> {
+  const widget = session.page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 15_000 });
+  await session.page.keyboard.type(text);
+  await widget.locator('.monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await session.page.keyboard.press('Enter');
+}
+
+if (!availability.ok && !process.env.CI) {
+  const message = `SKIPPED extension e2e: ${availability.reason ?? 'tools missing'}. Install with: bash scripts/e2e/setup.sh`;
+  describe('extension in a real VS Code', () => {
+    console.warn(`\n!!! ${message}\n`);
+    it.skip(message, () => undefined);
+  });
+} else {
+  describe('extension in a real VS Code', () => {
+    afterAll(closeAllSessions);
+
+    it('lists sources, collects from the palette, shows the jobs, opens one, flags a broken log, and cancels a long run', async () => {
+      if (!availability.ok) throw new Error(`e2e tools missing in CI: ${availability.reason ?? ''} (npm test runs scripts/e2e/setup.sh first)`);
+      const tmp = mkdtempSync(path.join(tmpdir(), 'spark-opt-e2e-'));
+      let session: VsCodeSession | undefined;
+      try {
+        const extensionDir = packagedExtension(tmp);
+        const workspace = path.join(tmp, 'workspace');
+        mkdirSync(workspace);
+        cpSync(path.join(REPO_ROOT, 'samples', 'event-logs'), path.join(workspace, 'logs'), { recursive: true });
+        writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n');
+        session = await startVsCode({ extensionDir, workspace, settings: { 'sparkOptimizer.concurrency': 1 } });
+        const s = session;
+
+        await step(s, 'sources', async () => {
+          await s.runCommand('View: Show Spark Optimizer');
+          await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toEqual(['samples']);
+        });
+
+        await step(s, 'collect', async () => {
+          await s.runCommand('Spark Optimizer: Collect from All Sources');
+          await s.waitForText(/8 new, 0 updated, 0 unchanged, 0 skipped, 0 failed/, 60_000);
+        });
+
+        await step(s, 'jobs', async () => {
+          await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toEqual(['samples']);
+          await clickJobsRow(s, 'samples');
+          await expect.poll(() => s.treeItems('Jobs'), { timeout: 15_000 }).toEqual(['samples', '2024-06-11']);
+          await clickJobsRow(s, '2024-06-11');
+          await expect.poll(async () => (await s.treeItems('Jobs')).slice(2).sort(), { timeout: 15_000 }).toEqual(SAMPLE_NAMES);
+        });
+
+        await step(s, 'open-job', async () => {
+          await clickJobsRow(s, 'NightlyTaxiAggregation');
+          // Monaco renders spaces as no-break spaces: \s matches both.
+          await s.waitForText(/Tasks\s+80\s\(0\sfailed\)/, 15_000);
+        });
+
+        await step(s, 'problems', async () => {
+          await s.openFile('logs/app-20240611120000-0002');
+          await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Malformed JSON at column 121/);
+          mkdirSync(path.join(workspace, 'cfg'));
+          writeFileSync(path.join(workspace, 'cfg', '.spark-optimizer.yml'), 'collector:\n  type: event_log\n  pathh: logs\n');
+          await s.openFile('cfg/.spark-optimizer.yml');
+          await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Unknown key "pathh".*Did you mean "path"/);
+        });
+
+        await step(s, 'cancel', async () => {
+          const big = path.join(workspace, 'big');
+          mkdirSync(big);
+          const text = eventLogText({ stages: 2, tasksPerStage: 20 }).text;
+          for (let i = 0; i < 3000; i++) writeFileSync(path.join(big, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
+          writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: bigfolder\n    type: event_log\n    path: big\n');
+          await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('bigfolder');
+          await s.runCommand('Spark Optimizer: Collect from Source…');
+          await pickInQuickInput(s, 'bigfolder');
+          await s.waitForText(/collecting bigfolder/, 30_000);
+          await s.runCommand('Spark Optimizer: Cancel Collection');
+          await s.waitForText(/Cancelled: \d+ new/, 30_000);
+        });
+      } finally {
+        await session?.close();
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    }, 300_000);
+  });
+}
