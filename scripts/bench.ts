@@ -16,6 +16,10 @@ import { readUnit } from '../src/collectors/eventlog/readLog';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { JobStore } from '../src/storage/jobStore';
 import { analyzeEventLogFile } from '../src/analysis/eventLogAnalyzer';
+import { collectInWorker } from '../src/worker/collectClient';
+import { ingest } from '../src/storage/ingest';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { eventLogText } from '../test/support/eventLogGenerator';
 import { manyRecords } from '../test/support/records';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,6 +105,29 @@ async function databaseFigures(rows: number): Promise<string> {
   }
 }
 
+/**
+ * The extension host's side of a collection of many logs: the worker parses, this thread only
+ * upserts batches and saves (what src/views/collection.ts does). Reports the longest event-loop
+ * stall, i.e. how long the editor could have been unresponsive.
+ */
+async function hostStall(folder: string): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-host-'));
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  try {
+    const store = await JobStore.open(path.join(dir, 'jobs.db'));
+    const started = Date.now();
+    histogram.enable();
+    const run = collectInWorker(path.resolve('dist/collectWorker.js'), { path: folder, recursive: true, source: 'bench', batchSize: 100 }, store.knownFiles(), () => undefined, path.resolve('dist/worker.js'));
+    const summary = await ingest(store, run.batches, { source: 'bench', options: {}, saveEveryMs: 15_000, save: () => store.save() });
+    histogram.disable();
+    const secs = (Date.now() - started) / 1000;
+    store.close();
+    return `${summary.new} apps in ${secs.toFixed(1)} s; host event-loop delay: max ${(histogram.max / 1e6).toFixed(0)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(0)} ms, mean ${(histogram.mean / 1e6).toFixed(1)} ms`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Child side: run one measurement and send the result to the parent. */
 async function child(kind: string, file: string): Promise<void> {
   // Sampled, not getrusage's maxRSS: on Linux that survives fork+exec and would include the parent's peak.
@@ -130,6 +157,8 @@ async function child(kind: string, file: string): Promise<void> {
     const used = process.cpuUsage(cpu);
     outputBytes = statSync(file).size;
     detail = `${findings.length} findings, CPU ${((used.user + used.system) / 1e6).toFixed(2)} s`;
+  } else if (kind === 'host') {
+    detail = await hostStall(file);
   } else if (kind === 'database') {
     detail = await databaseFigures(Number(process.env.BENCH_ROWS ?? 100_000));
   } else if (kind.startsWith('folder')) {
@@ -221,6 +250,16 @@ async function main(): Promise<void> {
   const hundred = path.join(DATA, 'bench-100mb');
   await ensureLog(hundred, 100);
   console.log(row(await measure('analyze', hundred)));
+
+  console.log('\nEditor responsiveness (10,000 logs collected in a worker; this thread only upserts and saves):');
+  const many = path.join(DATA, 'many-logs');
+  if (!existsSync(path.join(many, 'app-09999'))) {
+    mkdirSync(many, { recursive: true });
+    const text = eventLogText({ stages: 2, tasksPerStage: 10 }).text;
+    for (let i = 0; i < 10_000; i++) writeFileSync(path.join(many, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
+  }
+  const host = await measure('host', many);
+  console.log(`host                   ${host.detail}; peak RSS ${host.maxRssMb.toFixed(0)} MB`);
 
   console.log('\nDatabase (sql.js):');
   const db = await measure('database', DATA);
