@@ -46,6 +46,12 @@ describe('spark-optimizer collect', () => {
     expect(r.stdout).toMatch(/1 new, 0 updated, 0 unchanged, 0 skipped, 0 failed \(dry run, nothing stored\)/);
   });
 
+  it('accepts the seed spelling for the History Server and says it is not available yet', () => {
+    const r = run('collect', '--source', 'history-server', '--url', 'http://127.0.0.1:18080');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--source history-server is not available yet/);
+  });
+
   it('exits 1 on a path that does not exist, naming it', () => {
     const r = run('collect', '--source', 'event-logs', '--path', '/nonexistent/spark-logs');
     expect(r.code).toBe(1);

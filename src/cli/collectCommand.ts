@@ -78,6 +78,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     options: {
       source: { type: 'string' },
       path: { type: 'string' },
+      url: { type: 'string' },
       config: { type: 'string' },
       name: { type: 'string' },
       db: { type: 'string' },

@@ -282,17 +282,19 @@ export class SqlJsRepository implements JobRepository {
 
   recordFiles(files: readonly IngestedFile[], now = new Date()): void {
     const stamp = now.toISOString();
-    this.transaction(() => {
-      for (const f of files) {
-        this.run(
-          `INSERT INTO ingested_files (path, unit_path, size, mtime_ms, codec, app_id, attempt_key, status, last_seen)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (path) DO UPDATE SET unit_path = excluded.unit_path, size = excluded.size, mtime_ms = excluded.mtime_ms,
-             codec = excluded.codec, app_id = excluded.app_id, attempt_key = excluded.attempt_key, status = excluded.status, last_seen = excluded.last_seen`,
-          [f.path, f.unit_path, f.size, f.mtime_ms, f.codec, f.app_id, f.app_id === null ? null : attemptKey(f.attempt_id), f.status, stamp],
-        );
-      }
-    });
+    const stmt = this.db.prepare(
+      `INSERT INTO ingested_files (path, unit_path, size, mtime_ms, codec, app_id, attempt_key, status, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (path) DO UPDATE SET unit_path = excluded.unit_path, size = excluded.size, mtime_ms = excluded.mtime_ms,
+         codec = excluded.codec, app_id = excluded.app_id, attempt_key = excluded.attempt_key, status = excluded.status, last_seen = excluded.last_seen`,
+    );
+    try {
+      this.transaction(() => {
+        for (const f of files) stmt.run([f.path, f.unit_path, f.size, f.mtime_ms, f.codec, f.app_id, f.app_id === null ? null : attemptKey(f.attempt_id), f.status, stamp]);
+      });
+    } finally {
+      stmt.free();
+    }
   }
 
   knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[] {
