@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeConfig, didYouMean } from '../src/analysis/configAnalyzer';
 import { analyzeEventLogFile, analyzeEventLogText, partPosition } from '../src/analysis/eventLogAnalyzer';
 import type { Finding, FindingSeverity } from '../src/analysis/findings';
+import { describeConfigKey, describeEvent } from '../src/analysis/hover';
 import { eventLogText } from './support/eventLogGenerator';
 import { describeShared, sharedPath } from './support/shared';
 import { lz4BlockStream } from './support/sparkCompress';
@@ -226,5 +227,23 @@ describe('spark-optimizer validate', () => {
     const clean = spawnSync(process.execPath, [cli, 'validate', path.join(dir, 'logs', 'app-good'), path.join(dir, 'spark-optimizer.yaml')], { encoding: 'utf8' });
     expect(clean.status).toBe(0);
     expect(existsSync(path.join(dir, 'logs'))).toBe(true);
+  });
+});
+
+describe('hovers', () => {
+  it('describe a task end in words with units', () => {
+    const line = goodLines.find((l) => l.includes('SparkListenerTaskEnd'))!;
+    const e = JSON.parse(line) as { 'Task Metrics': { 'Executor CPU Time': number } };
+    const text = describeEvent(line)!;
+    expect(text).toMatch(/^\*\*Task 0 of stage 0\*\* ended: Success/);
+    const ms = Math.floor(e['Task Metrics']['Executor CPU Time'] / 1e6);
+    expect(text).toContain(ms < 1000 ? `CPU ${ms} ms` : `CPU ${(ms / 1000).toFixed(1)} s`);
+    expect(describeEvent('not json')).toBeUndefined();
+  });
+
+  it('describe a config key and its default only when the cursor is on the key', () => {
+    expect(describeConfigKey('    batch_size: 50', 6)).toBe('**batch_size**: Records written to the database per batch.\n\nDefault: `100`');
+    expect(describeConfigKey('  - name: nightly', 5)).toMatch(/^\*\*name\*\*: A unique name/);
+    expect(describeConfigKey('    batch_size: 50', 17)).toBeUndefined();
   });
 });

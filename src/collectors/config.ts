@@ -144,3 +144,47 @@ export function parseConfig(text: string, baseDir: string): ParsedConfig {
   });
   return { sources: errors.length > 0 ? [] : sources, errors };
 }
+
+/** What each config key does, for hovers in the editor and the JSON Schema's descriptions. */
+export const KEY_DOCS: Readonly<Record<string, string>> = {
+  collector: 'One source (the single-source form). Use `sources:` for several.',
+  sources: 'A list of named sources to collect from.',
+  type: 'The kind of source: event_log, history_server, emr, databricks or dataproc.',
+  name: 'A unique name: it appears in the Sources view, in each record\'s `source`, and selects the source for `collect --name`.',
+  path: 'A folder or file of Spark event logs (spark.eventLog.dir), or a list of them; relative to this file.',
+  recursive: 'Walk sub-folders of `path`.',
+  batch_size: 'Records written to the database per batch.',
+  concurrency: 'How many logs (or requests) are read at once.',
+  since: 'Only applications that ended (running ones: started) at or after this date.',
+  user: 'Only applications run by this user.',
+  history_server_url: 'The Spark History Server, e.g. http://history:18080 (the REST API is under /api/v1).',
+  mode: '`api`: read the REST API; `eventlog`: download each application\'s event log and parse it (the most exact).',
+  username: 'User for HTTP basic authentication.',
+  password: 'Password for basic authentication: write ${env:VAR} or use the "Set Source Secret" command, never the password itself.',
+  token: 'Bearer token: write ${env:VAR} or use the "Set Source Secret" command, never the token itself.',
+  access_token: 'OAuth access token: write ${env:VAR}, never the token itself.',
+  headers: 'Extra HTTP headers sent with every request.',
+  ca_file: 'A PEM file of certificate authorities to trust for HTTPS.',
+  insecure_skip_verify: 'Skip TLS certificate checks (only for testing).',
+  timeout: 'Seconds before a request is given up and retried.',
+  max_apps: 'At most this many applications per run.',
+  status: 'Which applications to collect: completed, running or all.',
+  endpoint_url: 'Override the service endpoint (VPC endpoints, proxies, emulators).',
+  region: 'The cloud region.',
+  cluster_ids: 'Only these clusters.',
+  cluster_states: 'Only clusters in these states.',
+  event_log_dir: 'Where the cluster writes Spark event logs (e.g. s3://bucket/spark-events).',
+  host: 'The workspace URL, e.g. https://dbc-1234.cloud.databricks.com.',
+  project_id: 'The Google Cloud project.',
+};
+
+/** The default a key takes when left out (for hovers), from the first source schema that has it. */
+export function keyDefault(key: string): unknown {
+  for (const schema of Object.values(SOURCE_SCHEMAS)) {
+    const field = (schema.shape as Record<string, z.ZodType | undefined>)[key];
+    if (!field) continue;
+    const r = field.safeParse(undefined);
+    return r.success ? r.data : undefined;
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@ import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
 import { analyzeEventLogText } from '../analysis/eventLogAnalyzer';
 import type { Finding, FindingSeverity } from '../analysis/findings';
 import { existsSync } from 'node:fs';
-import { formatBytes, formatDuration } from '../common/format';
+import { describeConfigKey, describeEvent } from '../analysis/hover';
 
 const SOURCE = 'spark-optimizer';
 const DEBOUNCE_MS = 300;
@@ -71,7 +71,7 @@ export class DiagnosticsController implements vscode.Disposable, vscode.CodeActi
       vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document, DEBOUNCE_MS)),
       vscode.workspace.onDidCloseTextDocument((d) => this.clear(d.uri)),
       vscode.languages.registerCodeActionsProvider([{ language: EVENT_LOG_LANGUAGE }, { language: 'yaml' }], this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
-      vscode.languages.registerHoverProvider([{ language: EVENT_LOG_LANGUAGE }], this),
+      vscode.languages.registerHoverProvider([{ language: EVENT_LOG_LANGUAGE }, { language: 'yaml' }], this),
     );
     for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
   }
@@ -119,7 +119,8 @@ export class DiagnosticsController implements vscode.Disposable, vscode.CodeActi
 
   provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const text = doc.lineAt(position.line).text;
-    const words = describeEvent(text);
+    const kind = kindOf(doc);
+    const words = kind === 'eventlog' ? describeEvent(text) : kind === 'config' ? describeConfigKey(text, position.character) : undefined;
     return words ? new vscode.Hover(new vscode.MarkdownString(words)) : undefined;
   }
 
@@ -127,34 +128,4 @@ export class DiagnosticsController implements vscode.Disposable, vscode.CodeActi
     for (const t of this.timers.values()) clearTimeout(t);
     for (const s of this.subs) s.dispose();
   }
-}
-
-/** An event line in words, with units (hover). */
-export function describeEvent(line: string): string | undefined {
-  let e: Record<string, unknown>;
-  try {
-    e = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const type = typeof e.Event === 'string' ? e.Event : undefined;
-  if (!type) return undefined;
-  const o = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
-  const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
-  const t = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
-  if (type === 'SparkListenerTaskEnd') {
-    const tm = o(e['Task Metrics']);
-    const info = o(e['Task Info']);
-    return [
-      `**Task ${n(info['Task ID'])} of stage ${n(e['Stage ID'])}** ended: ${t(o(e['Task End Reason']).Reason)}`,
-      `Executor ${t(info['Executor ID'])} · run ${formatDuration(n(tm['Executor Run Time']))} · CPU ${formatDuration(Math.floor(n(tm['Executor CPU Time']) / 1e6))}`,
-      `Input ${formatBytes(n(o(tm['Input Metrics'])['Bytes Read']))} · output ${formatBytes(n(o(tm['Output Metrics'])['Bytes Written']))}`,
-      `Shuffle read ${formatBytes(n(o(tm['Shuffle Read Metrics'])['Remote Bytes Read']) + n(o(tm['Shuffle Read Metrics'])['Local Bytes Read']))} · write ${formatBytes(n(o(tm['Shuffle Write Metrics'])['Shuffle Bytes Written']))}`,
-      `Spilled ${formatBytes(n(tm['Memory Bytes Spilled']))} memory, ${formatBytes(n(tm['Disk Bytes Spilled']))} disk`,
-    ].join('  \n');
-  }
-  if (type === 'SparkListenerApplicationStart') return `**Application start**: ${t(e['App Name'])} (${t(e['App ID'])}) by ${t(e.User)} at ${new Date(n(e.Timestamp)).toISOString()}`;
-  if (type === 'SparkListenerApplicationEnd') return `**Application end** at ${new Date(n(e.Timestamp)).toISOString()}`;
-  if (type === 'SparkListenerExecutorAdded') return `**Executor ${t(e['Executor ID'])} added** with ${n(o(e['Executor Info'])['Total Cores'])} cores`;
-  return `**${type}**`;
 }
