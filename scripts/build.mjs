@@ -15,6 +15,7 @@ const builds = process.argv.includes('--tools')
       build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
       build({ ...common, entryPoints: ['src/worker/eventLogWorker.ts'], outfile: 'dist/worker.js' }),
       build({ ...common, entryPoints: ['src/worker/collectWorker.ts'], outfile: 'dist/collectWorker.js' }),
+      build({ ...common, entryPoints: ['src/worker/analyzeWorker.ts'], outfile: 'dist/analyzeWorker.js' }),
       build({ ...common, entryPoints: ['scripts/writeSchema.ts'], outfile: 'out/writeSchema.js', sourcemap: false }),
     ];
 await Promise.all(builds);

@@ -7,6 +7,7 @@ import { CollectionController } from './views/collection';
 import { COMMANDS } from './views/commands';
 import { DatabaseService } from './views/database';
 import { DiagnosticsController } from './views/diagnostics';
+import { register as registerDiskCheck } from './views/diskCheck';
 import { register as registerJobCommands } from './views/jobCommands';
 import { JobsTree } from './views/jobs';
 import { readSettings } from './views/settings';
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
     );
     registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted }, context);
     registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
+    registerDiskCheck({ extensionPath: context.extensionPath, log }, context);
 
     let timer: NodeJS.Timeout | undefined;
     const scheduleAutoCollect = (): void => {

@@ -19,6 +19,7 @@ export const COMMANDS = {
   openConfig: 'sparkOptimizer.openConfig',
   revealSourceJobs: 'sparkOptimizer.revealSourceJobs',
   loadMoreJobs: 'sparkOptimizer.loadMoreJobs',
+  checkLogFiles: 'sparkOptimizer.checkLogFiles',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -104,6 +104,12 @@ if (!availability.ok && !process.env.CI) {
           await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Unknown key "pathh".*Did you mean "path"/);
         });
 
+        await step(s, 'disk-check', async () => {
+          await s.runCommand('Spark Optimizer: Check Compressed and Large Event Logs');
+          await s.waitForText(/checked \d+ event logs on disk/, 60_000);
+          await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/ends inside a Snappy chunk/);
+        });
+
         await step(s, 'cancel', async () => {
           const big = path.join(workspace, 'big');
           mkdirSync(big);

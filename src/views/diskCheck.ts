@@ -1,0 +1,75 @@
+/**
+ * `Spark Optimizer: Check Compressed and Large Event Logs`: the editor cannot show compressed logs or
+ * files over 50 MB as text, so their analysis runs from disk in a worker thread, with a cancellable
+ * progress notification; the findings go to the Problems panel like any other diagnostics.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import type { Finding } from '../analysis/findings';
+import { COMMANDS } from './commands';
+import { toDiagnostic } from './diagnostics';
+
+const COMPRESSED = '**/*.{lz4,lzf,snappy,zstd,zst,gz,inprogress}';
+const NAMED_LOGS = '**/{events_*_*,eventlog,application_*_*,app-*-*,local-*}';
+const EDITOR_LIMIT = 50 * 1024 * 1024;
+
+async function candidates(): Promise<vscode.Uri[]> {
+  const found = new Map<string, vscode.Uri>();
+  for (const u of await vscode.workspace.findFiles(COMPRESSED, '**/node_modules/**', 5000)) found.set(u.fsPath, u);
+  for (const u of await vscode.workspace.findFiles(NAMED_LOGS, '**/node_modules/**', 5000)) {
+    if (found.has(u.fsPath) || /\.(json|ya?ml|md|txt|js|ts)$/.test(u.fsPath)) continue;
+    if ((await stat(u.fsPath)).size > EDITOR_LIMIT) found.set(u.fsPath, u);
+  }
+  return [...found.values()].sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+export function register(deps: { extensionPath: string; log: vscode.LogOutputChannel }, context: vscode.ExtensionContext): void {
+  const collection = vscode.languages.createDiagnosticCollection('spark-optimizer-disk');
+  context.subscriptions.push(
+    collection,
+    vscode.commands.registerCommand(COMMANDS.checkLogFiles, async (arg: unknown) => {
+      const files = arg instanceof vscode.Uri ? [arg] : await candidates();
+      if (files.length === 0) {
+        void vscode.window.showInformationMessage('Spark Optimizer: no compressed or large event logs in this workspace.');
+        return;
+      }
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Spark Optimizer: checking event logs', cancellable: true }, async (progress, token) => {
+        const worker = new Worker(path.join(deps.extensionPath, 'dist', 'analyzeWorker.js'));
+        const sub = token.onCancellationRequested(() => void worker.terminate());
+        let problems = 0;
+        try {
+          for (const [i, uri] of files.entries()) {
+            if (token.isCancellationRequested) break;
+            progress.report({ message: `${i + 1}/${files.length}: ${path.basename(uri.fsPath)}`, increment: 100 / files.length });
+            const siblings = (await readdir(path.dirname(uri.fsPath))).filter((n) => n !== path.basename(uri.fsPath));
+            const reply = await new Promise<{ findings?: Finding[]; error?: string }>((resolve) => {
+              const done = (m: unknown): void => {
+                worker.off('exit', gone);
+                resolve(m as { findings?: Finding[]; error?: string });
+              };
+              const gone = (): void => {
+                worker.off('message', done);
+                resolve({ error: 'cancelled' });
+              };
+              worker.once('message', done);
+              worker.once('exit', gone);
+              worker.postMessage({ file: uri.fsPath, siblings });
+            });
+            if (reply.error) {
+              if (reply.error !== 'cancelled') deps.log.error(`${uri.fsPath}: ${reply.error}`);
+              continue;
+            }
+            collection.set(uri, (reply.findings ?? []).map(toDiagnostic));
+            problems += reply.findings?.length ?? 0;
+          }
+        } finally {
+          sub.dispose();
+          await worker.terminate();
+        }
+        void vscode.window.showInformationMessage(`Spark Optimizer: checked ${files.length} event logs on disk, ${problems} findings (see Problems).`);
+      });
+    }),
+  );
+}
