@@ -3,6 +3,7 @@
  * failures are shown once.
  */
 import * as vscode from 'vscode';
+import { AnalysisWorker } from './views/analysisWorker';
 import { CollectionController } from './views/collection';
 import { COMMANDS } from './views/commands';
 import { DatabaseService } from './views/database';
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const jobsTree = new JobsTree(db);
     const jobsView = vscode.window.createTreeView('sparkOptimizer.jobs', { treeDataProvider: jobsTree, showCollapseAll: true });
     const collection = new CollectionController(context.extensionPath, db, log, root);
+    const analysisWorker = new AnalysisWorker(context.extensionPath);
     context.subscriptions.push(
       db,
       model,
@@ -32,7 +34,8 @@ export function activate(context: vscode.ExtensionContext): void {
       jobsTree,
       jobsView,
       collection,
-      new DiagnosticsController(),
+      analysisWorker,
+      new DiagnosticsController(analysisWorker),
       vscode.window.createTreeView('sparkOptimizer.sources', { treeDataProvider: sourcesTree }),
       vscode.commands.registerCommand(COMMANDS.refresh, async () => {
         await db.reset();
@@ -45,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
     );
     registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted }, context);
     registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
-    registerDiskCheck({ extensionPath: context.extensionPath, log }, context);
+    registerDiskCheck({ worker: analysisWorker, log }, context);
 
     let timer: NodeJS.Timeout | undefined;
     const scheduleAutoCollect = (): void => {

@@ -12,6 +12,7 @@ import { analyzeEventLogText } from '../analysis/eventLogAnalyzer';
 import type { Finding, FindingSeverity } from '../analysis/findings';
 import { existsSync } from 'node:fs';
 import { describeConfigKey, describeEvent } from '../analysis/hover';
+import type { AnalysisWorker } from './analysisWorker';
 
 const SOURCE = 'spark-optimizer';
 const DEBOUNCE_MS = 300;
@@ -46,16 +47,23 @@ function kindOf(doc: vscode.TextDocument): Kind | undefined {
   return undefined;
 }
 
-function analyze(doc: vscode.TextDocument, kind: Kind): Finding[] {
+/** Documents bigger than this are analyzed on the analysis worker, so typing never waits for it. */
+const ON_THREAD_LIMIT = 1024 * 1024;
+
+function siblingsOf(file: string): string[] {
+  try {
+    return readdirSync(path.dirname(file)).filter((n) => n !== path.basename(file));
+  } catch {
+    return []; // an untitled or remote document: no folder to look at
+  }
+}
+
+function analyze(doc: vscode.TextDocument, kind: Kind, worker: AnalysisWorker): Finding[] | Promise<Finding[]> {
   const dir = path.dirname(doc.fileName);
   if (kind === 'config') return analyzeConfig(doc.getText(), { baseDir: dir, exists: existsSync });
-  let siblings: string[] = [];
-  try {
-    siblings = readdirSync(dir).filter((n) => n !== path.basename(doc.fileName));
-  } catch {
-    // an untitled or remote document: no folder to look at
-  }
-  return analyzeEventLogText(doc.getText(), { fileName: path.basename(doc.fileName), siblings });
+  const text = doc.getText();
+  const ctx = { fileName: path.basename(doc.fileName), siblings: siblingsOf(doc.fileName) };
+  return text.length > ON_THREAD_LIMIT ? worker.analyze({ text, ...ctx }) : analyzeEventLogText(text, ctx);
 }
 
 export class DiagnosticsController implements vscode.Disposable, vscode.CodeActionProvider, vscode.HoverProvider {
@@ -64,7 +72,7 @@ export class DiagnosticsController implements vscode.Disposable, vscode.CodeActi
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly subs: vscode.Disposable[] = [];
 
-  constructor() {
+  constructor(private readonly worker: AnalysisWorker) {
     this.subs.push(
       this.collection,
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
@@ -86,9 +94,15 @@ export class DiagnosticsController implements vscode.Disposable, vscode.CodeActi
       setTimeout(() => {
         this.timers.delete(key);
         if (doc.isClosed) return;
-        const found = analyze(doc, kind);
-        this.findings.set(key, found);
-        this.collection.set(doc.uri, found.map(toDiagnostic));
+        const version = doc.version;
+        const publish = (found: Finding[]): void => {
+          if (doc.isClosed || doc.version !== version) return; // a newer analysis is on its way
+          this.findings.set(key, found);
+          this.collection.set(doc.uri, found.map(toDiagnostic));
+        };
+        const result = analyze(doc, kind, this.worker);
+        if (Array.isArray(result)) publish(result);
+        else result.then(publish, () => undefined);
       }, delay),
     );
   }

@@ -5,9 +5,8 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import type { Finding } from '../analysis/findings';
+import type { AnalysisWorker } from './analysisWorker';
 import { COMMANDS } from './commands';
 import { toDiagnostic } from './diagnostics';
 
@@ -25,7 +24,7 @@ async function candidates(): Promise<vscode.Uri[]> {
   return [...found.values()].sort((a, b) => a.fsPath.localeCompare(b.fsPath));
 }
 
-export function register(deps: { extensionPath: string; log: vscode.LogOutputChannel }, context: vscode.ExtensionContext): void {
+export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputChannel }, context: vscode.ExtensionContext): void {
   const collection = vscode.languages.createDiagnosticCollection('spark-optimizer-disk');
   context.subscriptions.push(
     collection,
@@ -36,39 +35,27 @@ export function register(deps: { extensionPath: string; log: vscode.LogOutputCha
         return;
       }
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Spark Optimizer: checking event logs', cancellable: true }, async (progress, token) => {
-        const worker = new Worker(path.join(deps.extensionPath, 'dist', 'analyzeWorker.js'));
-        const sub = token.onCancellationRequested(() => void worker.terminate());
+        const sub = token.onCancellationRequested(() => deps.worker.stop());
         let problems = 0;
+        let checked = 0;
         try {
           for (const [i, uri] of files.entries()) {
             if (token.isCancellationRequested) break;
             progress.report({ message: `${i + 1}/${files.length}: ${path.basename(uri.fsPath)}`, increment: 100 / files.length });
             const siblings = (await readdir(path.dirname(uri.fsPath))).filter((n) => n !== path.basename(uri.fsPath));
-            const reply = await new Promise<{ findings?: Finding[]; error?: string }>((resolve) => {
-              const done = (m: unknown): void => {
-                worker.off('exit', gone);
-                resolve(m as { findings?: Finding[]; error?: string });
-              };
-              const gone = (): void => {
-                worker.off('message', done);
-                resolve({ error: 'cancelled' });
-              };
-              worker.once('message', done);
-              worker.once('exit', gone);
-              worker.postMessage({ file: uri.fsPath, siblings });
-            });
-            if (reply.error) {
-              if (reply.error !== 'cancelled') deps.log.error(`${uri.fsPath}: ${reply.error}`);
-              continue;
+            try {
+              const findings = await deps.worker.analyze({ file: uri.fsPath, siblings });
+              collection.set(uri, findings.map(toDiagnostic));
+              problems += findings.length;
+              checked++;
+            } catch (err) {
+              if (!token.isCancellationRequested) deps.log.error(`${uri.fsPath}: ${(err as Error).message}`);
             }
-            collection.set(uri, (reply.findings ?? []).map(toDiagnostic));
-            problems += reply.findings?.length ?? 0;
           }
         } finally {
           sub.dispose();
-          await worker.terminate();
         }
-        void vscode.window.showInformationMessage(`Spark Optimizer: checked ${files.length} event logs on disk, ${problems} findings (see Problems).`);
+        void vscode.window.showInformationMessage(`Spark Optimizer: checked ${checked} event logs on disk, ${problems} findings (see Problems).`);
       });
     }),
   );

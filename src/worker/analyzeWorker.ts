@@ -1,20 +1,34 @@
 /**
- * Worker-thread entry: analyzes event-log files from disk (compressed, or too big for the editor).
- * Host -> worker: `{ file: string, siblings: string[] }`, one at a time.
- * Worker -> host: `{ file, findings }` or `{ file, error }` for each.
+ * Worker-thread entry for analysis that must not run on the extension host's thread:
+ * - `{ id, file, siblings }`: an event log from disk (compressed, or too big for the editor);
+ * - `{ id, text, fileName, siblings }`: a large open document's text.
+ * Replies `{ id, findings }` or `{ id, error }`.
  */
 import { parentPort } from 'node:worker_threads';
-import { analyzeEventLogFile } from '../analysis/eventLogAnalyzer';
+import { analyzeEventLogFile, analyzeEventLogText } from '../analysis/eventLogAnalyzer';
 
 const port = parentPort;
 if (!port) throw new Error('analyzeWorker must run in a worker thread');
 
+interface Request {
+  id: number;
+  siblings: string[];
+  file?: string;
+  text?: string;
+  fileName?: string;
+}
+
+function isRequest(m: unknown): m is Request {
+  const r = m as Partial<Request> | null;
+  return typeof r === 'object' && r !== null && typeof r.id === 'number' && Array.isArray(r.siblings) && (typeof r.file === 'string' || (typeof r.text === 'string' && typeof r.fileName === 'string'));
+}
+
 port.on('message', (msg: unknown) => {
-  const m = msg as { file?: unknown; siblings?: unknown } | null;
-  if (!m || typeof m.file !== 'string' || !Array.isArray(m.siblings)) return;
-  const file = m.file;
-  analyzeEventLogFile(file, { siblings: m.siblings as string[] }).then(
-    (findings) => port.postMessage({ file, findings }),
-    (err: unknown) => port.postMessage({ file, error: err instanceof Error ? err.message : String(err) }),
+  if (!isRequest(msg)) return;
+  const { id } = msg;
+  const work = msg.file !== undefined ? analyzeEventLogFile(msg.file, { siblings: msg.siblings }) : Promise.resolve(analyzeEventLogText(msg.text!, { fileName: msg.fileName!, siblings: msg.siblings }));
+  work.then(
+    (findings) => port.postMessage({ id, findings }),
+    (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
   );
 });

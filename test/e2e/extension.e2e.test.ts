@@ -100,6 +100,12 @@ if (!availability.ok && !process.env.CI) {
           await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Malformed JSON at column 121/);
           mkdirSync(path.join(workspace, 'cfg'));
           writeFileSync(path.join(workspace, 'cfg', '.spark-optimizer.yml'), 'collector:\n  type: event_log\n  pathh: logs\n');
+          // Over 1 MB: analyzed on the analysis worker, not the extension host's thread.
+          const bigLines = eventLogText({ appId: 'app-big', stages: 3, tasksPerStage: 250 }).text.split('\n');
+          bigLines[700] = bigLines[700]!.slice(0, 50);
+          writeFileSync(path.join(workspace, 'events_1_app-big'), bigLines.join('\n'));
+          await s.openFile('events_1_app-big');
+          await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/events_1_app-big[\s\S]*Malformed JSON/);
           await s.openFile('cfg/.spark-optimizer.yml');
           await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Unknown key "pathh".*Did you mean "path"/);
         });
