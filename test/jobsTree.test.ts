@@ -1,0 +1,79 @@
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JobStore } from '../src/storage/jobStore';
+import type { DatabaseService } from '../src/views/database';
+import { JobsTree, PAGE, type JobNode } from '../src/views/jobs';
+import { makeRecord } from './support/records';
+import { tempDir } from './support/tmp';
+import { EventEmitter, contextKeys, type TreeItem } from './support/vscodeFake';
+
+async function treeOver(records: ReturnType<typeof makeRecord>[]): Promise<{ tree: JobsTree; changed: EventEmitter<void> }> {
+  const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+  store.upsert(records);
+  const changed = new EventEmitter<void>();
+  const db = { open: () => Promise.resolve(store), onDidChange: changed.event } as unknown as DatabaseService;
+  return { tree: new JobsTree(db), changed };
+}
+
+const label = (tree: JobsTree, n: JobNode): string => (tree.getTreeItem(n) as unknown as TreeItem).label;
+
+describe('Jobs tree model', () => {
+  const records = [
+    ...Array.from({ length: 450 }, (_, i) => makeRecord({ app_id: `a-${String(i).padStart(3, '0')}`, app_name: `Nightly ${i}`, source: 'nightly', user: 'etl', end_time: `2024-06-0${1 + (i % 2)}T${String(i % 24).padStart(2, '0')}:00:00.000Z` })),
+    makeRecord({ app_id: 'b-1', app_name: 'Adhoc', source: 'adhoc', user: 'maria', status: 'failed', end_time: '2024-06-03T10:00:00.000Z' }),
+  ];
+
+  it('groups by source, then day, then pages of jobs with "Load more…"', async () => {
+    const { tree } = await treeOver(records);
+    const sources = await tree.getChildren();
+    expect(sources.map((n) => [label(tree, n), tree.getTreeItem(n).description])).toEqual([
+      ['adhoc', '1'],
+      ['nightly', '450'],
+    ]);
+    expect(contextKeys.get('sparkOptimizer.hasJobs')).toBe(true);
+    const days = await tree.getChildren(sources[1]);
+    expect(days.map((n) => [label(tree, n), tree.getTreeItem(n).description])).toEqual([
+      ['2024-06-02', '225'],
+      ['2024-06-01', '225'],
+    ]);
+    const firstPage = await tree.getChildren(days[0]);
+    expect(firstPage).toHaveLength(PAGE + 1);
+    const more = firstPage.at(-1)!;
+    expect(label(tree, more)).toBe('Load more…');
+    expect(tree.getTreeItem(firstPage[0]!).contextValue).toBe('sparkOptimizer.job');
+    if (more.kind !== 'more') throw new Error('expected a Load more node');
+    tree.loadMore(more);
+    const all = await tree.getChildren(days[0]);
+    expect(all).toHaveLength(225);
+    expect(new Set(all.map((n) => (n.kind === 'job' ? n.record.app_id : ''))).size).toBe(225);
+  });
+
+  it('groups by user, filters, sorts, and refreshes when the database changes', async () => {
+    const { tree, changed } = await treeOver(records);
+    let fired = 0;
+    tree.onDidChangeTreeData(() => fired++);
+    tree.setState({ grouping: 'user', filter: { status: 'failed' } });
+    const users = await tree.getChildren();
+    expect(users.map((n) => label(tree, n))).toEqual(['maria']);
+    const jobs = await tree.getChildren(users[0]);
+    expect(jobs.map((n) => label(tree, n))).toEqual(['Adhoc']);
+    expect(tree.describeFilter()).toBe('Filtered: status failed');
+    tree.setState({ filter: {}, sort: 'app_name', descending: false });
+    const etl = (await tree.getChildren()).find((n) => label(tree, n) === 'etl')!;
+    expect((await tree.getChildren(etl)).slice(0, 3).map((n) => label(tree, n))).toEqual(['Nightly 0', 'Nightly 1', 'Nightly 10']);
+    changed.fire();
+    expect(fired).toBe(3);
+  });
+
+  it('shows a job with its status icon, human description and escaped tooltip', async () => {
+    const { tree } = await treeOver([makeRecord({ app_name: '<script>alert(1)</script>', duration_ms: 90_000, shuffle_read_bytes: 3 * 1024 ** 3 })]);
+    const [source] = await tree.getChildren();
+    const [day] = await tree.getChildren(source);
+    const [job] = await tree.getChildren(day);
+    const item = tree.getTreeItem(job!);
+    expect(item.description).toBe('1m 30s · completed · 100 tasks · 3.0 GB shuffle');
+    expect((item.iconPath as { id: string }).id).toBe('pass');
+    expect((item.tooltip as { value: string }).value).toContain('\\<script\\>alert\\(1\\)\\</script\\>');
+    expect(item.command).toEqual({ command: 'sparkOptimizer.openJob', title: 'Open Job', arguments: [job] });
+  });
+});
