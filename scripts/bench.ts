@@ -118,7 +118,8 @@ async function hostStall(folder: string): Promise<string> {
     const started = Date.now();
     histogram.enable();
     const run = collectInWorker(path.resolve('dist/collectWorker.js'), { path: folder, recursive: true, source: 'bench', batchSize: 100 }, store.knownFiles(), () => undefined, path.resolve('dist/worker.js'));
-    const summary = await ingest(store, run.batches, { source: 'bench', options: {}, saveEveryMs: 15_000, save: () => store.save() });
+    // As the extension does (src/views/collection.ts): slices of 10 records, yielding in between.
+    const summary = await ingest(store, run.batches, { source: 'bench', options: {}, saveEveryMs: 15_000, sliceSize: 10, save: () => store.save() });
     histogram.disable();
     const secs = (Date.now() - started) / 1000;
     store.close();

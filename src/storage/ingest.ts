@@ -22,6 +22,11 @@ export interface IngestOptions {
   saveEveryMs?: number;
   save?: () => Promise<unknown>;
   onBatch?: (batch: Batch, counts: RunCounts) => void;
+  /**
+   * Upsert at most this many records at a time, yielding to the event loop in between: on the
+   * extension host a whole batch at once would block the editor (BENCHMARKS.md). 0 = whole batches.
+   */
+  sliceSize?: number;
 }
 
 const MAX_STORED_ERRORS = 100;
@@ -71,7 +76,13 @@ export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>,
   };
   try {
     for await (const batch of batches) {
-      applyBatch(repo, batch, counts);
+      const slice = opts.sliceSize && opts.sliceSize > 0 ? opts.sliceSize : Math.max(1, batch.apps.length);
+      for (let i = 0; i === 0 || i < batch.apps.length; i += slice) {
+        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        // The batch's counts and loose problems go with its first slice.
+        const part: Batch = i === 0 ? { ...batch, apps: batch.apps.slice(0, slice) } : { apps: batch.apps.slice(i, i + slice), problems: [], filtered: 0, unchanged: 0 };
+        applyBatch(repo, part, counts);
+      }
       problems.push(...batch.problems, ...batch.apps.flatMap((a) => a.problems));
       opts.onBatch?.(batch, { ...counts });
       if (opts.save && opts.saveEveryMs && Date.now() - lastSave >= opts.saveEveryMs) {

@@ -151,6 +151,7 @@ export class CollectionController implements vscode.Disposable {
       source: sourceName,
       options: { path: p },
       saveEveryMs: 15_000,
+      sliceSize: 10,
       save: () => this.db.save(),
       onBatch: (batch) => {
         logProblems(batch);
