@@ -46,7 +46,10 @@ export function activate(context: vscode.ExtensionContext): void {
         if (e.affectsConfiguration('sparkOptimizer.autoCollectIntervalMinutes')) scheduleAutoCollect();
       }),
     );
-    registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted }, context);
+    const showFilter = (): void => {
+      jobsView.message = jobsTree.describeFilter();
+    };
+    registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted, showFilter }, context);
     registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
     registerDiskCheck({ worker: analysisWorker, log }, context);
 

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, type SourceConfig } from '../collectors/config';
 import { collectEventLogs, type Batch, type CollectProgress, type CollectedApp, type EventLogOptions } from '../collectors/eventlog/collect';
+import type { HistoryServerAuth } from '../collectors/historyServer/client';
+import { collectHistoryServer, type HistoryServerOptions } from '../collectors/historyServer/collect';
 import { formatProblem, type Problem } from '../collectors/record';
 import { applyBatch, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
@@ -15,11 +17,52 @@ import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, UsageError, oneOf, parseDate, positiveInt, type Io } from './io';
 
 const SAVE_EVERY_MS = 10_000;
-const NOT_YET = new Set(['history-server', 'history_server', 'emr', 'databricks', 'dataproc']);
+const NOT_YET = new Set(['emr', 'databricks', 'dataproc']);
 
-interface Plan {
-  name: string;
-  options: EventLogOptions;
+type Plan = { kind: 'event_log'; name: string; options: EventLogOptions } | { kind: 'history_server'; name: string; options: HistoryServerOptions };
+
+/** `${env:VAR}` is read from the environment; anything else is taken as written. */
+function resolveSecret(value: string | undefined, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value);
+  if (!m) return value;
+  const v = process.env[m[1]!];
+  if (v === undefined || v === '') throw new Error(`${what} refers to environment variable ${m[1]!}, which is not set`);
+  return v;
+}
+
+/** Credentials for a History Server: from the config (`${env:VAR}`) or SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD}. */
+function historyAuth(source: string, cfg: { username?: string; password?: string; token?: string }): HistoryServerAuth | undefined {
+  const prefix = `SPARK_OPTIMIZER_${source}_`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  const env = (k: string): string | undefined => (process.env[prefix + k] === '' ? undefined : process.env[prefix + k]);
+  const token = resolveSecret(cfg.token, `source ${source}: token`) ?? env('TOKEN');
+  if (token !== undefined) return { type: 'bearer', token };
+  const username = cfg.username ?? env('USERNAME');
+  const password = resolveSecret(cfg.password, `source ${source}: password`) ?? env('PASSWORD');
+  return username !== undefined ? { type: 'basic', username, password: password ?? '' } : undefined;
+}
+
+function historyPlan(s: Extract<SourceConfig, { type: 'history_server' }>): Plan {
+  if (s.mode === 'eventlog') throw new Error(`source ${s.name}: mode: eventlog is not available yet; use mode: api`);
+  return {
+    kind: 'history_server',
+    name: s.name,
+    options: {
+      url: s.history_server_url,
+      source: s.name,
+      status: s.status,
+      since: s.since ? new Date(s.since) : undefined,
+      user: s.user,
+      maxApps: s.max_apps,
+      concurrency: s.concurrency,
+      batchSize: s.batch_size,
+      timeoutMs: s.timeout * 1000,
+      headers: s.headers,
+      caFile: s.ca_file,
+      insecureSkipVerify: s.insecure_skip_verify,
+      auth: historyAuth(s.name, s),
+    },
+  };
 }
 
 function progressLine(p: CollectProgress, startedMs: number): string {
@@ -59,11 +102,15 @@ async function plansFromConfig(file: string, only: string | undefined, io: Io): 
   if (picked.length === 0) throw new UsageError(`no source named ${JSON.stringify(only)} in ${abs}; it has: ${sources.map((s) => s.name).join(', ')}`);
   const plans: Plan[] = [];
   for (const s of picked) {
+    if (s.type === 'history_server') {
+      plans.push(historyPlan(s));
+      continue;
+    }
     if (s.type !== 'event_log') {
       io.err(`spark-optimizer: source ${s.name} (${s.type}) is not available yet; skipped.`);
       continue;
     }
-    for (const p of Array.isArray(s.path) ? s.path : [s.path]) plans.push({ name: s.name, options: sourceOptions(s, p) });
+    for (const p of Array.isArray(s.path) ? s.path : [s.path]) plans.push({ kind: 'event_log', name: s.name, options: sourceOptions(s, p) });
   }
   return plans;
 }
@@ -89,6 +136,8 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
       'no-recursive': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       format: { type: 'string' },
+      status: { type: 'string' },
+      'max-apps': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -98,25 +147,41 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const concurrency = values.concurrency === undefined ? undefined : positiveInt('concurrency', values.concurrency, 1);
   const since = parseDate('since', values.since);
   const dryRun = values['dry-run'];
+  const status = values.status === undefined ? undefined : oneOf('status', values.status, ['completed', 'running', 'all'] as const, 'completed');
+  const maxApps = values['max-apps'] === undefined ? undefined : positiveInt('max-apps', values['max-apps'], 1);
 
   let plans: Plan[];
   if (values.config !== undefined) {
     if (values.source !== undefined || values.path !== undefined) throw new UsageError('--config and --source/--path are alternatives; give one');
-    plans = (await plansFromConfig(values.config, values.name, io)).map((p) => ({
-      ...p,
-      options: { ...p.options, since: since ?? p.options.since, user: values.user ?? p.options.user, concurrency: concurrency ?? p.options.concurrency },
-    }));
+    plans = (await plansFromConfig(values.config, values.name, io)).map((p): Plan => {
+      const common = { since: since ?? p.options.since, user: values.user ?? p.options.user, concurrency: concurrency ?? p.options.concurrency };
+      return p.kind === 'event_log'
+        ? { ...p, options: { ...p.options, ...common } }
+        : { ...p, options: { ...p.options, ...common, status: status ?? p.options.status, maxApps: maxApps ?? p.options.maxApps } };
+    });
   } else {
     if (values.source !== undefined && NOT_YET.has(values.source)) {
-      io.err(`spark-optimizer: --source ${values.source} is not available yet; only --source event-logs is.`);
+      io.err(`spark-optimizer: --source ${values.source} is not available yet; only --source event-logs and --source history-server are.`);
       return 1;
     }
-    if (values.source !== 'event-logs' && values.source !== 'event_log') {
-      throw new UsageError(values.source === undefined ? '--source (event-logs) or --config is required' : `unknown --source ${JSON.stringify(values.source)}`);
+    if (values.source === 'history-server' || values.source === 'history_server') {
+      if (!values.url) throw new UsageError('--url is required with --source history-server');
+      if (!/^https?:\/\/[^/]/.test(values.url)) throw new UsageError(`--url must be an http:// or https:// URL, got ${JSON.stringify(values.url)}`);
+      plans = [
+        {
+          kind: 'history_server',
+          name: 'history_server',
+          options: { url: values.url, source: 'history_server', status, since, user: values.user, maxApps, batchSize, concurrency, auth: historyAuth('history_server', {}) },
+        },
+      ];
+    } else {
+      if (values.source !== 'event-logs' && values.source !== 'event_log') {
+        throw new UsageError(values.source === undefined ? '--source (event-logs, history-server) or --config is required' : `unknown --source ${JSON.stringify(values.source)}`);
+      }
+      if (!values.path) throw new UsageError('--path is required with --source event-logs');
+      const p = path.resolve(io.cwd, values.path);
+      plans = [{ kind: 'event_log', name: 'event_log', options: { path: p, recursive: !values['no-recursive'], since, user: values.user, batchSize, concurrency, source: 'event_log' } }];
     }
-    if (!values.path) throw new UsageError('--path is required with --source event-logs');
-    const p = path.resolve(io.cwd, values.path);
-    plans = [{ name: 'event_log', options: { path: p, recursive: !values['no-recursive'], since, user: values.user, batchSize, concurrency, source: 'event_log' } }];
   }
 
   const store = dryRun ? null : await JobStore.open(path.resolve(io.cwd, values.db ?? DEFAULT_DB));
@@ -149,18 +214,20 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   let fatal = false;
   try {
     for (const plan of plans) {
-      const batches = collectEventLogs(plan.options, {
-        signal: controller.signal,
-        onProgress,
-        workerScript: path.join(__dirname, 'worker.js'),
-        isUnchanged: store ? (unit) => store.isUnitUnchanged(unit.path, unit.files) : undefined,
-      });
+      const batches =
+        plan.kind === 'event_log'
+          ? collectEventLogs(plan.options, {
+              signal: controller.signal,
+              onProgress,
+              workerScript: path.join(__dirname, 'worker.js'),
+              isUnchanged: store ? (unit) => store.isUnitUnchanged(unit.path, unit.files) : undefined,
+            })
+          : collectHistoryServer(plan.options, { signal: controller.signal, onProgress });
       let counts: RunCounts;
       if (store) {
-        const { name, ...rest } = plan;
         const summary = await ingest(store, batches, {
-          source: name,
-          options: { ...rest.options, since: rest.options.since?.toISOString() },
+          source: plan.name,
+          options: runOptions(plan),
           saveEveryMs: SAVE_EVERY_MS,
           save: () => store.save(),
           onBatch,
@@ -174,7 +241,9 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
         }
       }
       for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
-      if (loose.some((p) => p.code === 'path-unreadable' && p.file === plan.options.path)) fatal = true;
+      if (plan.kind === 'event_log' && loose.some((p) => p.code === 'path-unreadable' && p.file === plan.options.path)) fatal = true;
+      // Wrong credentials or an unreadable application list stop a History Server run.
+      if (plan.kind === 'history_server' && loose.some((p) => p.code === 'auth-failed' || p.code === 'list-failed')) fatal = true;
     }
   } finally {
     process.removeListener('SIGINT', stop);
@@ -194,6 +263,24 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   if (fatal) return 1;
   const collected = total.new + total.updated + total.unchanged + total.skipped;
   return collected === 0 && total.failed > 0 ? 1 : 0;
+}
+
+function withoutUserInfo(u: string): string {
+  try {
+    const url = new URL(u);
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** What the run record keeps of a plan's options: never credentials or headers (they may hold secrets). */
+function runOptions(plan: Plan): Record<string, unknown> {
+  if (plan.kind === 'event_log') return { ...plan.options, since: plan.options.since?.toISOString() };
+  const o = plan.options;
+  return { url: withoutUserInfo(o.url), status: o.status, since: o.since?.toISOString(), user: o.user, maxApps: o.maxApps, concurrency: o.concurrency, auth: o.auth?.type };
 }
 
 /** A dry run counts every attempt as new: nothing is compared with a database. */

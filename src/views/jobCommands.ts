@@ -69,16 +69,16 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       const current = tree.state.filter;
       const text = await vscode.window.showInputBox({
         title: 'Filter jobs',
-        prompt: 'Words such as: name:etl user:maria status:failed since:2024-06-01 (empty clears the filter)',
-        value: [current.name && `name:${current.name}`, current.user && `user:${current.user}`, current.status && `status:${current.status}`, current.since && `since:${current.since.slice(0, 10)}`].filter(Boolean).join(' '),
+        prompt: 'Words such as: name:etl user:maria status:failed since:2024-06-01 source:nightly (empty clears the filter)',
+        value: [current.source && `source:${current.source}`, current.name && `name:${current.name}`, current.user && `user:${current.user}`, current.status && `status:${current.status}`, current.since && `since:${current.since.slice(0, 10)}`].filter(Boolean).join(' '),
         validateInput: (v) => {
           for (const part of v.split(/\s+/).filter(Boolean)) {
             const [k, ...rest] = part.split(':');
             const value = rest.join(':');
             if (k === 'status' && !(STATUSES as readonly string[]).includes(value)) return `status must be one of ${STATUSES.join(', ')}`;
             if (k === 'since' && Number.isNaN(Date.parse(value))) return 'since must be a date such as 2024-06-01';
-            if (!['name', 'user', 'status', 'since'].includes(k!) && !value) continue;
-            if (!['name', 'user', 'status', 'since'].includes(k!)) return `unknown filter "${k}": use name:, user:, status:, since:`;
+            if (!['name', 'user', 'status', 'since', 'source'].includes(k!) && !value) continue;
+            if (!['name', 'user', 'status', 'since', 'source'].includes(k!)) return `unknown filter "${k}": use name:, user:, status:, since:, source:`;
           }
           return undefined;
         },
@@ -93,6 +93,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
         else if (k === 'user') filter.user = value;
         else if (k === 'status') filter.status = value as SparkAppRecord['status'];
         else if (k === 'since') filter.since = new Date(value).toISOString();
+        else if (k === 'source') filter.source = value;
       }
       tree.setState({ filter });
       showFilter();

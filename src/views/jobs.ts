@@ -20,7 +20,7 @@ export type JobNode =
 
 export interface JobsState {
   grouping: Grouping;
-  filter: Pick<JobQuery, 'name' | 'user' | 'status' | 'since'>;
+  filter: Pick<JobQuery, 'name' | 'user' | 'status' | 'since' | 'source'>;
   sort: SortField;
   descending: boolean;
 }
@@ -62,7 +62,7 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
 
   describeFilter(): string | undefined {
     const f = this.state.filter;
-    const parts = [f.name && `name contains "${f.name}"`, f.user && `user ${f.user}`, f.status && `status ${f.status}`, f.since && `since ${f.since.slice(0, 10)}`].filter(Boolean);
+    const parts = [f.source && `source ${f.source}`, f.name && `name contains "${f.name}"`, f.user && `user ${f.user}`, f.status && `status ${f.status}`, f.since && `since ${f.since.slice(0, 10)}`].filter(Boolean);
     return parts.length > 0 ? `Filtered: ${parts.join(', ')}` : undefined;
   }
 

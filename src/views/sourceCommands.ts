@@ -36,7 +36,10 @@ async function pickSource(model: SourcesModel, arg: unknown, title: string): Pro
   return pick?.source;
 }
 
-export function register(deps: { model: SourcesModel; collection: CollectionController; jobs: JobsTree; root: vscode.Uri | undefined; trusted: () => boolean }, context: vscode.ExtensionContext): void {
+export function register(
+  deps: { model: SourcesModel; collection: CollectionController; jobs: JobsTree; root: vscode.Uri | undefined; trusted: () => boolean; showFilter: () => void },
+  context: vscode.ExtensionContext,
+): void {
   const { model, collection, root } = deps;
   const needTrust = (): boolean => {
     if (deps.trusted()) return true;
@@ -81,7 +84,8 @@ export function register(deps: { model: SourcesModel; collection: CollectionCont
     vscode.commands.registerCommand(COMMANDS.revealSourceJobs, async (arg: unknown) => {
       const s = await pickSource(model, arg, 'Show the jobs of which source?');
       if (!s) return;
-      deps.jobs.setState({ grouping: 'source', filter: {} });
+      deps.jobs.setState({ grouping: 'source', filter: { source: s.name } });
+      deps.showFilter();
       await vscode.commands.executeCommand('sparkOptimizer.jobs.focus');
     }),
     vscode.commands.registerCommand(COMMANDS.setSourceSecret, async (arg: unknown) => {

@@ -1,0 +1,479 @@
+/**
+ * The History Server collector: list applications through `/api/v1/applications`, then for each
+ * attempt read `/environment`, `/allexecutors`, `/stages` and `/jobs` (a few attempts at a time) and
+ * map them onto the same record fields as the event-log engine (replay.ts), decision for decision.
+ *
+ * One bad application (404, malformed JSON, unexpected shape, retries exhausted) becomes a problem
+ * for that application and the others still arrive. Wrong credentials (401/403) are reported once
+ * and stop the run; so does a listing that cannot be read.
+ */
+import { z } from 'zod';
+import { memoryStringToMb } from '../eventlog/jvmUnits';
+import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
+import { REDACTED } from '../eventlog/replay';
+import { Quality, validateRecord, type Problem, type SparkAppRecord } from '../record';
+import { AuthError, HistoryServerClient, HttpError, ResponseError, type ClientOptions } from './client';
+
+export interface HistoryServerOptions extends ClientOptions {
+  /** Which applications to list (default completed). */
+  status?: 'completed' | 'running' | 'all';
+  /** Completed apps that ended at/after this time (`minEndDate`); otherwise apps started at/after (`minDate`). */
+  since?: Date;
+  user?: string;
+  maxApps?: number;
+  /** Attempts fetched at once (default 4). */
+  concurrency?: number;
+  batchSize?: number;
+  /** Name of the configured source, stored in each record's `source`. */
+  source?: string;
+  /**
+   * Completed applications are listed this many at a time, in end-time windows (`maxEndDate` set to
+   * the oldest end time of the previous page), so a server with many thousands of applications is
+   * never held in memory at once. 0 = one request for the whole list. Default 500.
+   */
+  pageSize?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The answers, loosely: only the fields we read; everything else may change between Spark versions.
+
+const n = z.number().optional();
+const attemptSchema = z.object({
+  attemptId: z.string().optional(),
+  startTime: z.string().optional(),
+  endTime: z.string().optional(),
+  startTimeEpoch: n,
+  endTimeEpoch: n,
+  sparkUser: z.string().optional(),
+  completed: z.boolean().optional(),
+  appSparkVersion: z.string().optional(),
+});
+const appSchema = z.object({ id: z.string().min(1), name: z.string().optional(), attempts: z.array(attemptSchema).min(1) });
+export type RestApp = z.infer<typeof appSchema>;
+export type RestAttempt = z.infer<typeof attemptSchema>;
+
+const listSchema = z.array(z.unknown());
+const environmentSchema = z.object({ sparkProperties: z.array(z.array(z.unknown())) });
+const executorSchema = z.object({ id: z.string(), totalCores: n });
+const stageSchema = z.object({
+  status: z.string(),
+  stageId: z.number(),
+  attemptId: n,
+  numCompleteTasks: n,
+  numFailedTasks: n,
+  numKilledTasks: n,
+  executorCpuTime: n,
+  inputBytes: n,
+  outputBytes: n,
+  shuffleReadBytes: n,
+  shuffleRemoteBytesRead: n,
+  shuffleLocalBytesRead: n,
+  shuffleWriteBytes: n,
+  memoryBytesSpilled: n,
+  diskBytesSpilled: n,
+});
+const jobSchema = z.object({ jobId: z.number(), stageIds: z.array(z.number()).optional() });
+
+export type RestStage = z.infer<typeof stageSchema>;
+export type RestExecutor = z.infer<typeof executorSchema>;
+
+// Same rule as replay.ts's SECRET_KEY (not exported there; kept identical on purpose): keys that look
+// secret are redacted again on top of Spark's own spark.redaction.regex.
+const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
+
+/** `2015-02-03T16:42:59.720GMT` (the REST API's date format) as epoch ms. */
+export function restTimeMs(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const ms = Date.parse(text.replace(/GMT$/, 'Z'));
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** Spark's own date parameter format: `yyyy-MM-dd'T'HH:mm:ss.SSS` + `GMT`. */
+export function restDateParam(d: Date): string {
+  return d.toISOString().replace(/Z$/, 'GMT');
+}
+
+function epochOrText(epoch: number | undefined, text: string | undefined): number | null {
+  // Running apps report endTimeEpoch -1 (endTime 1969-12-31T23:59:59.999GMT).
+  const ms = epoch ?? restTimeMs(text);
+  return ms === null || ms <= 0 ? null : ms;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const pos = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v > 0 ? v : 0);
+const isDriver = (id: string): boolean => id === 'driver' || id === '<driver>';
+
+export interface AttemptAnswers {
+  app: RestApp;
+  attempt: RestAttempt;
+  /** null when the server has no /environment for the attempt. */
+  properties: Record<string, string> | null;
+  executors: RestExecutor[];
+  stages: RestStage[];
+  /** Stage ids the jobs reference; null when /jobs was not available. */
+  jobStageIds: number[] | null;
+}
+
+/** Maps one attempt's REST answers onto the record, with replay.ts's decisions. */
+export function toRecord(a: AttemptAnswers, source: string, problems: Problem[], where: string): SparkAppRecord {
+  const quality = new Set<string>();
+  const props = a.properties ?? {};
+  if (a.properties === null) quality.add(Quality.missing('environment'));
+
+  const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number => {
+    const raw = props[key];
+    const mb = raw === undefined ? null : memoryStringToMb(raw);
+    if (raw !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `${key}=${JSON.stringify(raw)} is not a JVM memory size; using Spark's default 1g`, file: where });
+    if (mb !== null) return mb;
+    quality.add(Quality.defaulted(field));
+    return 1024;
+  };
+
+  const ids = a.executors.map((e) => e.id);
+  const nonDriver = ids.filter((id) => !isDriver(id));
+  const numExecutors = ids.length === 0 ? null : nonDriver.length > 0 ? nonDriver.length : 1;
+  if (numExecutors === null) quality.add(Quality.missing('num_executors'));
+
+  let executorCores: number | null;
+  const coresProp = props['spark.executor.cores'];
+  if (coresProp !== undefined && /^\d+$/.test(coresProp.trim())) executorCores = Number(coresProp);
+  else {
+    // REST reports totalCores 0 for executors known only from a block manager (logs before Spark
+    // 1.3 have no ExecutorAdded); replay.ts has no cores for those either, so 0 means "unknown".
+    const withCores = a.executors.filter((e) => pos(e.totalCores) > 0);
+    const nonDriverCores = withCores.filter((e) => !isDriver(e.id));
+    const observed = (nonDriverCores.length > 0 ? nonDriverCores : withCores).map((e) => pos(e.totalCores));
+    if (observed.length > 0) executorCores = Math.max(...observed);
+    else {
+      executorCores = 1;
+      quality.add(Quality.defaulted('executor_cores'));
+    }
+  }
+
+  const startMs = epochOrText(a.attempt.startTimeEpoch, a.attempt.startTime);
+  const completed = a.attempt.completed === true;
+  const endMs = completed ? epochOrText(a.attempt.endTimeEpoch, a.attempt.endTime) : null;
+  if (startMs === null) quality.add(Quality.missing('start_time'));
+  const sparkVersion = a.attempt.appSparkVersion !== undefined && a.attempt.appSparkVersion !== '' ? a.attempt.appSparkVersion : null;
+  if (sparkVersion === null) quality.add(Quality.missing('spark_version'));
+
+  const submitProp = props['spark.app.submitTime'];
+  let submitMs = submitProp !== undefined && /^\d+$/.test(submitProp) ? Number(submitProp) : null;
+  if (submitMs === null && startMs !== null) {
+    submitMs = startMs;
+    quality.add(Quality.defaulted('submit_time'));
+  }
+
+  const status = completed ? 'completed' : 'running';
+  if (!completed) quality.add(Quality.inProgress);
+
+  let duration: number | null = null;
+  if (startMs !== null && endMs !== null) {
+    duration = endMs - startMs;
+    if (duration < 0) {
+      problems.push({ severity: 'error', code: 'time-order', message: `application ends (${iso(endMs)}) before it starts (${iso(startMs)})`, file: where });
+      duration = null;
+    }
+  }
+
+  // Stage attempts that ran: never-submitted (SKIPPED) and waiting (PENDING) ones did no task.
+  const ran = a.stages.filter((s) => s.status !== 'SKIPPED' && s.status !== 'PENDING');
+  const sum = (f: (s: RestStage) => number): number => ran.reduce((t, s) => t + f(s), 0);
+  const finished = ran.filter((s) => s.status === 'COMPLETE' || s.status === 'FAILED');
+  const stageKeys = new Set(finished.map((s) => `${s.stageId}.${s.attemptId ?? 0}`));
+  const failedKeys = new Set(finished.filter((s) => s.status === 'FAILED').map((s) => `${s.stageId}.${s.attemptId ?? 0}`));
+
+  if (a.jobStageIds !== null) {
+    const listed = new Set(a.stages.map((s) => s.stageId));
+    const missing = [...new Set(a.jobStageIds)].filter((id) => !listed.has(id));
+    if (missing.length > 0) {
+      quality.add(Quality.restCapped);
+      problems.push({ severity: 'warning', code: 'rest-capped', message: `the server no longer lists ${missing.length} stage(s) its jobs reference (spark.ui.retainedStages): task and stage totals are partial`, file: where });
+    }
+  }
+
+  const environment: Record<string, string> = {};
+  for (const [k, v] of Object.entries(props)) environment[k] = SECRET_KEY.test(k) ? REDACTED : v;
+
+  const record: SparkAppRecord = {
+    app_id: a.app.id,
+    attempt_id: a.attempt.attemptId ?? null,
+    app_name: a.app.name ?? null,
+    user: a.attempt.sparkUser ?? null,
+    submit_time: iso(submitMs),
+    start_time: iso(startMs),
+    end_time: iso(endMs),
+    duration_ms: duration,
+    spark_version: sparkVersion,
+    executor_cores: executorCores,
+    executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
+    num_executors: numExecutors,
+    driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
+    total_tasks: sum((s) => pos(s.numCompleteTasks) + pos(s.numFailedTasks) + pos(s.numKilledTasks)),
+    failed_tasks: sum((s) => pos(s.numFailedTasks)),
+    total_stages: stageKeys.size,
+    failed_stages: failedKeys.size,
+    cpu_time_ms: Math.floor(sum((s) => pos(s.executorCpuTime)) / 1e6),
+    input_bytes: sum((s) => pos(s.inputBytes)),
+    output_bytes: sum((s) => pos(s.outputBytes)),
+    shuffle_read_bytes: sum((s) => (s.shuffleReadBytes !== undefined ? pos(s.shuffleReadBytes) : pos(s.shuffleRemoteBytesRead) + pos(s.shuffleLocalBytesRead))),
+    shuffle_write_bytes: sum((s) => pos(s.shuffleWriteBytes)),
+    memory_spilled_bytes: sum((s) => pos(s.memoryBytesSpilled)),
+    disk_spilled_bytes: sum((s) => pos(s.diskBytesSpilled)),
+    tags: { origin: 'history_server' },
+    environment,
+    source,
+    status,
+    quality: [...quality].sort(),
+  };
+  problems.push(...validateRecord(record, where));
+  return record;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Listed {
+  app: RestApp;
+  attempt: RestAttempt;
+}
+
+const enc = encodeURIComponent;
+
+function listPath(options: HistoryServerOptions, limit: number | undefined, maxEndMs: number | undefined): string {
+  const q = new URLSearchParams();
+  const status = options.status ?? 'completed';
+  if (status !== 'all') q.set('status', status);
+  if (options.since) q.set(status === 'completed' ? 'minEndDate' : 'minDate', restDateParam(options.since));
+  if (maxEndMs !== undefined) q.set('maxEndDate', restDateParam(new Date(maxEndMs)));
+  if (limit !== undefined) q.set('limit', String(limit));
+  const qs = q.toString();
+  return qs === '' ? 'applications' : `applications?${qs}`;
+}
+
+/** An application's end time as the listing orders it (its latest attempt's); null while running. */
+function appEndMs(app: RestApp): number | null {
+  let end: number | null = null;
+  for (const a of app.attempts) {
+    const ms = epochOrText(a.endTimeEpoch, a.endTime);
+    if (ms !== null && (end === null || ms > end)) end = ms;
+  }
+  return end;
+}
+
+/**
+ * The application list, a page at a time. Completed applications come newest end time first
+ * (Spark's FsHistoryProvider order); each next page asks for `maxEndDate` = the oldest end time seen,
+ * inclusive, and skips the applications of the previous page's last millisecond it already gave.
+ * Entries of the wrong shape come back as problems; they do not stop the listing.
+ */
+async function* listPages(client: HistoryServerClient, options: HistoryServerOptions, signal: AbortSignal): AsyncGenerator<{ apps: RestApp[]; problems: Problem[] }> {
+  const paged = (options.status ?? 'completed') === 'completed' && (options.pageSize ?? 500) > 0;
+  const pageSize = options.pageSize ?? 500;
+  let remaining = options.maxApps ?? Infinity;
+  let maxEnd: number | undefined;
+  let boundary = new Set<string>();
+  for (;;) {
+    // Apps of the boundary millisecond come again: ask for that many more.
+    const limit = paged ? Math.min(pageSize, remaining) + boundary.size : options.maxApps;
+    const raw = await client.getJson(listPath(options, limit, maxEnd), listSchema, signal);
+    const apps: RestApp[] = [];
+    const problems: Problem[] = [];
+    let oldest: number | null = null;
+    let fresh = 0;
+    for (const [i, entry] of raw.entries()) {
+      const app = appSchema.safeParse(entry);
+      if (!app.success) {
+        const id = typeof (entry as { id?: unknown } | null)?.id === 'string' ? (entry as { id: string }).id : `entry ${i}`;
+        problems.push({ severity: 'error', code: 'rest-shape', message: `application list: ${id}: unexpected shape (${app.error.issues[0]?.message ?? 'invalid'})`, file: client.urlOf('applications') });
+        continue;
+      }
+      const end = appEndMs(app.data);
+      if (end !== null && (oldest === null || end < oldest)) oldest = end;
+      // Already given: the previous page's last millisecond, or (a server ignoring maxEndDate) newer ones.
+      if (boundary.has(app.data.id) || (maxEnd !== undefined && end !== null && end > maxEnd)) continue;
+      fresh++;
+      // `limit` counts applications; a server that ignores it is cut here.
+      if (apps.length < remaining) apps.push(app.data);
+    }
+    remaining -= apps.length;
+    yield { apps, problems };
+    if (!paged || limit === undefined || raw.length < limit || remaining <= 0 || oldest === null) return;
+    const next = raw
+      .map((e) => appSchema.safeParse(e))
+      .flatMap((r) => (r.success && appEndMs(r.data) === oldest ? [r.data.id] : []));
+    if (fresh === 0) {
+      // Asking again would give the same page.
+      yield { apps: [], problems: [{ severity: 'error', code: 'list-failed', message: `listing stopped early: a full page of ${raw.length} held no new application (does the server ignore maxEndDate or limit?)`, file: client.urlOf('applications') }] };
+      return;
+    }
+    // The same millisecond may hold applications on both sides of the page break: remember them all.
+    boundary = maxEnd === oldest ? new Set([...boundary, ...next]) : new Set(next);
+    maxEnd = oldest;
+  }
+}
+
+async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string): Promise<CollectedApp> {
+  const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
+  const where = client.urlOf(base);
+  const problems: Problem[] = [];
+  const optional = async <T>(p: Promise<T>, what: string): Promise<T | null> => {
+    try {
+      return await p;
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 404) {
+        problems.push({ severity: 'warning', code: 'rest-missing', message: `the server has no ${what} for this attempt (HTTP 404)`, file: where });
+        return null;
+      }
+      throw err;
+    }
+  };
+  const [env, executors, stages, jobs] = await Promise.all([
+    optional(client.getJson(`${base}/environment`, environmentSchema, signal), '/environment'),
+    client.getJson(`${base}/allexecutors`, z.array(executorSchema), signal).catch(async (err: unknown) => {
+      // Servers before Spark 2.0 have only /executors.
+      if (err instanceof HttpError && err.status === 404) return client.getJson(`${base}/executors`, z.array(executorSchema), signal);
+      throw err;
+    }),
+    client.getJson(`${base}/stages`, z.array(stageSchema), signal),
+    optional(client.getJson(`${base}/jobs`, z.array(jobSchema), signal), '/jobs'),
+  ]);
+  let properties: Record<string, string> | null = null;
+  if (env !== null) {
+    properties = {};
+    for (const pair of env.sparkProperties) if (pair.length === 2) properties[String(pair[0])] = String(pair[1]);
+  }
+  const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
+  const record = toRecord({ app, attempt, properties, executors, stages, jobStageIds }, source, problems, where);
+  const unit = { layout: 'single' as const, path: where, files: [], appIdHint: app.id, inProgress: attempt.completed !== true, compacted: false };
+  return { record, problems, files: [], unit };
+}
+
+function keep(r: SparkAppRecord, options: HistoryServerOptions): boolean {
+  if (options.user !== undefined && r.user !== options.user) return false;
+  if (options.since !== undefined) {
+    // Servers that ignore minEndDate/minDate still give the right answer.
+    const t = r.end_time ?? r.start_time;
+    if (t === null || Date.parse(t) < options.since.getTime()) return false;
+  }
+  return true;
+}
+
+export async function* collectHistoryServer(options: HistoryServerOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
+  const source = options.source ?? 'history_server';
+  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const client = new HistoryServerClient(options);
+  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+  const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: client.bytesRead });
+  let batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+  const take = (): Batch => {
+    const b = batch;
+    batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+    return b;
+  };
+  const size = (): number => batch.apps.length + batch.problems.length + batch.filtered;
+  const stopProblem = (err: unknown, what: string): Problem => {
+    if (err instanceof AuthError) return { severity: 'error', code: 'auth-failed', message: `${err.message}; stopping the run (check the username/password or token)`, file: client.urlOf(err.path) };
+    const message = err instanceof Error ? err.message : String(err);
+    return { severity: 'error', code: 'list-failed', message: `${what}: ${message}`, file: client.apiBase };
+  };
+
+  // A private controller: an auth failure cancels the other requests in flight.
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    type Done = { key: number; item: Listed; result: CollectedApp | Error };
+    const inFlight = new Map<number, Promise<Done>>();
+    let key = 0;
+    let stopped = false;
+    const settle = async (): Promise<void> => {
+      const done = await Promise.race(inFlight.values());
+      inFlight.delete(done.key);
+      progress.logsDone++;
+      const label = `${done.item.app.id}${done.item.attempt.attemptId !== undefined ? ` attempt ${done.item.attempt.attemptId}` : ''}`;
+      if (done.result instanceof Error) {
+        if (ctx.signal?.aborted) throw done.result;
+        if (done.result instanceof AuthError) {
+          if (!stopped) {
+            stopped = true;
+            batch.problems.push(stopProblem(done.result, label));
+            progress.problems++;
+            controller.abort(done.result);
+          }
+        } else if (!stopped) {
+          const err = done.result;
+          const code = err instanceof ResponseError ? 'rest-invalid' : 'rest-failed';
+          batch.problems.push({ severity: 'error', code, message: `${label}: ${err.message}`, file: client.urlOf(`applications/${enc(done.item.app.id)}`) });
+          progress.problems++;
+        }
+      } else if (keep(done.result.record, options)) {
+        batch.apps.push(done.result);
+        progress.apps++;
+        progress.problems += done.result.problems.length;
+      } else {
+        batch.filtered++;
+      }
+      report();
+    };
+
+    const pages = listPages(client, options, controller.signal);
+    for (;;) {
+      let page: IteratorResult<{ apps: RestApp[]; problems: Problem[] }>;
+      try {
+        page = await pages.next();
+      } catch (err) {
+        if (ctx.signal?.aborted) throw err;
+        if (!stopped) {
+          batch.problems.push(stopProblem(err, 'listing applications failed'));
+          progress.problems++;
+        }
+        break;
+      }
+      if (page.done || stopped) break;
+      batch.problems.push(...page.value.problems);
+      progress.problems += page.value.problems.length;
+      const listed = page.value.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt })));
+      // The user filter is ours (the API has none): drop before fetching anything.
+      const wanted = listed.filter((l) => options.user === undefined || l.attempt.sparkUser === options.user);
+      batch.filtered += listed.length - wanted.length;
+      progress.logsFound += wanted.length;
+      report();
+      for (const item of wanted) {
+        if (stopped) break;
+        ctx.signal?.throwIfAborted();
+        const k = key++;
+        inFlight.set(
+          k,
+          fetchAttempt(client, item, controller.signal, source).then(
+            (result) => ({ key: k, item, result }),
+            (err: unknown) => ({ key: k, item, result: err instanceof Error ? err : new Error(String(err)) }),
+          ),
+        );
+        while (inFlight.size >= concurrency) await settle();
+        if (size() >= batchSize) yield take();
+      }
+      if (size() >= batchSize) yield take();
+    }
+    while (inFlight.size > 0) {
+      await settle();
+      if (size() >= batchSize) yield take();
+    }
+    ctx.signal?.throwIfAborted();
+    if (size() > 0) yield take();
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    await client.close();
+  }
+}
+
+/** Everything one History Server collection found; for tests and small runs. */
+export async function collectHistoryServerAll(options: HistoryServerOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
+  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
+  for await (const b of collectHistoryServer(options, ctx)) {
+    out.apps.push(...b.apps);
+    out.problems.push(...b.problems);
+    out.filtered += b.filtered;
+  }
+  return out;
+}
