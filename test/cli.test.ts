@@ -46,10 +46,11 @@ describe('spark-optimizer collect', () => {
     expect(r.stdout).toMatch(/1 new, 0 updated, 0 unchanged, 0 skipped, 0 failed \(dry run, nothing stored\)/);
   });
 
-  it('accepts the seed spelling for the History Server and says it is not available yet', () => {
-    const r = run('collect', '--source', 'history-server', '--url', 'http://127.0.0.1:18080');
+  it('accepts the seed spelling for the History Server: an unreachable server is a clear fatal error', () => {
+    const dir = tempDir();
+    const r = run('collect', '--source', 'history-server', '--url', 'http://127.0.0.1:9', '--db', path.join(dir, 'jobs.db'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/--source history-server is not available yet/);
+    expect(r.stderr).toMatch(/127\.0\.0\.1:9/);
   });
 
   it('exits 1 on a path that does not exist, naming it', () => {

@@ -184,11 +184,19 @@ export class HistoryServerClient {
     let lastStatus: number | null = null;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       signal?.throwIfAborted();
-      const timeout = AbortSignal.timeout(this.timeoutMs);
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      // One controller per request, released when it ends (AbortSignal.any on a long-lived run signal
+      // keeps every request's signal reachable until the run ends).
+      const perRequest = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        perRequest.abort(new Error(`timed out after ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const onAbort = (): void => perRequest.abort(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
       let waitHint: number | null = null;
       try {
-        const res = await request(url, { method: 'GET', headers: this.headers, signal: combined, dispatcher: this.dispatcher });
+        const res = await request(url, { method: 'GET', headers: this.headers, signal: perRequest.signal, dispatcher: this.dispatcher });
         if (res.statusCode === 200) {
           const text = await res.body.text();
           this.bytesRead += Buffer.byteLength(text);
@@ -205,7 +213,10 @@ export class HistoryServerClient {
         if (err instanceof AuthError || err instanceof HttpError) throw err;
         if (signal?.aborted) throw signal.reason as Error;
         lastStatus = null;
-        lastError = timeout.aborted ? `timed out after ${this.timeoutMs} ms` : describeError(err);
+        lastError = timedOut ? `timed out after ${this.timeoutMs} ms` : describeError(err);
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
       }
       if (attempt === this.maxAttempts) break;
       const backoff = Math.random() * Math.min(this.maxDelayMs, this.backoffMs * 2 ** (attempt - 1));
