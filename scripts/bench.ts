@@ -117,7 +117,11 @@ async function hostStall(folder: string): Promise<string> {
     const store = await JobStore.open(path.join(dir, 'jobs.db'));
     const started = Date.now();
     histogram.enable();
-    const run = collectInWorker(path.resolve('dist/collectWorker.js'), { path: folder, recursive: true, source: 'bench', batchSize: 100 }, store.knownFiles(), () => undefined, path.resolve('dist/worker.js'));
+    const run = collectInWorker(
+      path.resolve('dist/collectWorker.js'),
+      { kind: 'event_log', options: { path: folder, recursive: true, source: 'bench', batchSize: 100 }, known: store.knownFiles(), poolScript: path.resolve('dist/worker.js') },
+      () => undefined,
+    );
     // As the extension does (src/views/collection.ts): slices of 10 records, yielding in between.
     const summary = await ingest(store, run.batches, { source: 'bench', options: {}, saveEveryMs: 15_000, sliceSize: 10, save: () => store.save() });
     histogram.disable();

@@ -25,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const sourcesTree = new SourcesTree(model, db);
     const jobsTree = new JobsTree(db);
     const jobsView = vscode.window.createTreeView('sparkOptimizer.jobs', { treeDataProvider: jobsTree, showCollapseAll: true });
-    const collection = new CollectionController(context.extensionPath, db, log, root);
+    const collection = new CollectionController(context.extensionPath, db, log, root, context.secrets);
     const analysisWorker = new AnalysisWorker(context.extensionPath);
     context.subscriptions.push(
       db,

@@ -14,14 +14,19 @@ describe('collection in a worker thread', () => {
     for (let i = 0; i < 5; i++) writeFileSync(path.join(dir, `app-${i}`), eventLogText({ appId: `app-${i}`, stages: 2, tasksPerStage: 10 }).text);
     const known = [{ unit_path: path.join(dir, 'app-0'), path: path.join(dir, 'app-0'), size: 0, mtime_ms: 0 }];
     const progress: number[] = [];
-    const run = collectInWorker(path.join(DIST, 'collectWorker.js'), { path: dir, recursive: true, source: 'test', batchSize: 2 }, known, (p) => progress.push(p.logsDone), path.join(DIST, 'worker.js'));
+    const run = collectInWorker(
+      path.join(DIST, 'collectWorker.js'),
+      { kind: 'event_log', options: { path: dir, recursive: true, source: 'test', batchSize: 2 }, known, poolScript: path.join(DIST, 'worker.js') },
+      (p) => progress.push(p.logsDone),
+    );
     const batches: Batch[] = [];
     for await (const b of run.batches) batches.push(b);
     expect(batches.length).toBeGreaterThan(1);
     expect(batches.flatMap((b) => b.apps.map((a) => a.record.app_id)).sort()).toEqual(['app-0', 'app-1', 'app-2', 'app-3', 'app-4']); // app-0's size differs: read again
     const { statSync } = await import('node:fs');
     const st = statSync(path.join(dir, 'app-1'));
-    const again = collectInWorker(path.join(DIST, 'collectWorker.js'), { path: dir, recursive: true, source: 'test', batchSize: 10 }, [{ unit_path: path.join(dir, 'app-1'), path: path.join(dir, 'app-1'), size: st.size, mtime_ms: st.mtimeMs }], () => undefined);
+    const known1 = [{ unit_path: path.join(dir, 'app-1'), path: path.join(dir, 'app-1'), size: st.size, mtime_ms: st.mtimeMs }];
+    const again = collectInWorker(path.join(DIST, 'collectWorker.js'), { kind: 'event_log', options: { path: dir, recursive: true, source: 'test', batchSize: 10 }, known: known1 }, () => undefined);
     let unchanged = 0;
     let apps = 0;
     for await (const b of again.batches) {
@@ -35,7 +40,7 @@ describe('collection in a worker thread', () => {
     const dir = tempDir();
     const text = eventLogText({ stages: 20, tasksPerStage: 200 }).text;
     for (let i = 0; i < 12; i++) writeFileSync(path.join(dir, `app-${i}`), text);
-    const run = collectInWorker(path.join(DIST, 'collectWorker.js'), { path: dir, recursive: true, source: 'test', batchSize: 1, concurrency: 1 }, [], () => undefined);
+    const run = collectInWorker(path.join(DIST, 'collectWorker.js'), { kind: 'event_log', options: { path: dir, recursive: true, source: 'test', batchSize: 1, concurrency: 1 }, known: [] }, () => undefined);
     let cancelledAt = 0;
     let got = 0;
     const consume = (async () => {
@@ -57,7 +62,7 @@ describe('collection in a worker thread', () => {
     const dir = tempDir();
     const bogus = path.join(dir, 'crash.js');
     writeFileSync(bogus, 'process.exit(3)');
-    const run = collectInWorker(bogus, { path: dir, recursive: true, source: 'test', batchSize: 1 }, [], () => undefined);
+    const run = collectInWorker(bogus, { kind: 'event_log', options: { path: dir, recursive: true, source: 'test', batchSize: 1 }, known: [] }, () => undefined);
     const consume = (async () => {
       for await (const _ of run.batches) void _;
     })();

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, type SourceConfig } from '../collectors/config';
 import { collectEventLogs, type Batch, type CollectProgress, type CollectedApp, type EventLogOptions } from '../collectors/eventlog/collect';
-import type { HistoryServerAuth } from '../collectors/historyServer/client';
 import { collectHistoryServer, type HistoryServerOptions } from '../collectors/historyServer/collect';
+import { historyAuth, historyPlan } from '../collectors/historyServer/plan';
 import { formatProblem, type Problem } from '../collectors/record';
 import { applyBatch, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
@@ -20,50 +20,6 @@ const SAVE_EVERY_MS = 10_000;
 const NOT_YET = new Set(['emr', 'databricks', 'dataproc']);
 
 type Plan = { kind: 'event_log'; name: string; options: EventLogOptions } | { kind: 'history_server'; name: string; options: HistoryServerOptions };
-
-/** `${env:VAR}` is read from the environment; anything else is taken as written. */
-function resolveSecret(value: string | undefined, what: string): string | undefined {
-  if (value === undefined) return undefined;
-  const m = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value);
-  if (!m) return value;
-  const v = process.env[m[1]!];
-  if (v === undefined || v === '') throw new Error(`${what} refers to environment variable ${m[1]!}, which is not set`);
-  return v;
-}
-
-/** Credentials for a History Server: from the config (`${env:VAR}`) or SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD}. */
-function historyAuth(source: string, cfg: { username?: string; password?: string; token?: string }): HistoryServerAuth | undefined {
-  const prefix = `SPARK_OPTIMIZER_${source}_`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
-  const env = (k: string): string | undefined => (process.env[prefix + k] === '' ? undefined : process.env[prefix + k]);
-  const token = resolveSecret(cfg.token, `source ${source}: token`) ?? env('TOKEN');
-  if (token !== undefined) return { type: 'bearer', token };
-  const username = cfg.username ?? env('USERNAME');
-  const password = resolveSecret(cfg.password, `source ${source}: password`) ?? env('PASSWORD');
-  return username !== undefined ? { type: 'basic', username, password: password ?? '' } : undefined;
-}
-
-function historyPlan(s: Extract<SourceConfig, { type: 'history_server' }>): Plan {
-  if (s.mode === 'eventlog') throw new Error(`source ${s.name}: mode: eventlog is not available yet; use mode: api`);
-  return {
-    kind: 'history_server',
-    name: s.name,
-    options: {
-      url: s.history_server_url,
-      source: s.name,
-      status: s.status,
-      since: s.since ? new Date(s.since) : undefined,
-      user: s.user,
-      maxApps: s.max_apps,
-      concurrency: s.concurrency,
-      batchSize: s.batch_size,
-      timeoutMs: s.timeout * 1000,
-      headers: s.headers,
-      caFile: s.ca_file,
-      insecureSkipVerify: s.insecure_skip_verify,
-      auth: historyAuth(s.name, s),
-    },
-  };
-}
 
 function progressLine(p: CollectProgress, startedMs: number): string {
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);

@@ -10,7 +10,9 @@ import { formatProblem } from '../collectors/record';
 import { formatBytes } from '../common/format';
 import { emptyCounts, ingest } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
+import { historyPlan } from '../collectors/historyServer/plan';
 import { CancelledError, collectInWorker } from '../worker/collectClient';
+import type { CollectJob, KnownFile } from '../worker/collectProtocol';
 import { CONTEXT } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';
@@ -30,6 +32,7 @@ export class CollectionController implements vscode.Disposable {
     private readonly db: DatabaseService,
     private readonly log: vscode.LogOutputChannel,
     private readonly root: vscode.Uri | undefined,
+    private readonly secrets: vscode.SecretStorage,
   ) {}
 
   get running(): boolean {
@@ -45,10 +48,10 @@ export class CollectionController implements vscode.Disposable {
       void vscode.window.showInformationMessage('Spark Optimizer: a collection is already running.');
       return undefined;
     }
-    const runnable = sources.filter((s) => s.config.type === 'event_log');
-    for (const s of sources.filter((x) => x.config.type !== 'event_log')) this.log.warn(`Source ${s.name} (${s.config.type}): this collector is not available yet; skipped.`);
+    const runnable = sources.filter((s) => s.config.type === 'event_log' || s.config.type === 'history_server');
+    for (const s of sources.filter((x) => !runnable.includes(x))) this.log.warn(`Source ${s.name} (${s.config.type}): this collector is not available yet; skipped.`);
     if (runnable.length === 0) {
-      void vscode.window.showWarningMessage('Spark Optimizer: none of these sources can be collected yet (only event_log sources are).');
+      void vscode.window.showWarningMessage('Spark Optimizer: none of these sources can be collected yet (event_log and history_server sources can).');
       return undefined;
     }
     const settings = readSettings(this.log, this.root);
@@ -67,30 +70,24 @@ export class CollectionController implements vscode.Disposable {
           const store = options.dryRun ? undefined : await this.db.open();
           for (const source of runnable) {
             if (token.isCancellationRequested) break;
-            const config = source.config as Extract<Source['config'], { type: 'event_log' }>;
-            for (const p of [config.path].flat()) {
-              const run = collectInWorker(
-                path.join(this.extensionPath, 'dist', 'collectWorker.js'),
-                {
-                  path: p,
-                  recursive: config.recursive,
-                  source: source.name,
-                  batchSize: config.batch_size,
-                  concurrency: config.concurrency ?? (settings.concurrency || undefined),
-                  since: config.since,
-                  user: config.user,
-                },
-                options.dryRun ? [] : (store?.knownFiles() ?? []),
-                (pr) => {
-                  const secs = Math.max(0.001, (Date.now() - started) / 1000);
-                  progress.report({ message: `${source.name}: ${pr.logsDone}/${pr.logsFound} logs, ${pr.apps} apps, ${formatBytes(pr.bytesRead / secs)}/s` });
-                },
-                path.join(this.extensionPath, 'dist', 'worker.js'),
-              );
+            let jobs: { where: string; job: CollectJob }[];
+            try {
+              jobs = await this.jobsFor(source, options.dryRun ? [] : (store?.knownFiles() ?? []), settings.concurrency);
+            } catch (err) {
+              this.log.error(`Source ${source.name}: ${(err as Error).message}`);
+              void vscode.window.showErrorMessage(`Spark Optimizer: source ${source.name}: ${(err as Error).message}`);
+              continue;
+            }
+            for (const { where, job } of jobs) {
+              const run = collectInWorker(path.join(this.extensionPath, 'dist', 'collectWorker.js'), job, (pr) => {
+                const secs = Math.max(0.001, (Date.now() - started) / 1000);
+                const rate = job.kind === 'event_log' ? `, ${formatBytes(pr.bytesRead / secs)}/s` : '';
+                progress.report({ message: `${source.name}: ${pr.logsDone}/${pr.logsFound} ${job.kind === 'event_log' ? 'logs' : 'applications'}, ${pr.apps} apps${rate}` });
+              });
               this.current = run;
               const sub = token.onCancellationRequested(() => run.cancel());
               try {
-                const counts = await this.consume(source.name, p, run.batches, store, options.dryRun === true);
+                const counts = await this.consume(source.name, where, run.batches, store, options.dryRun === true);
                 for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
               } catch (err) {
                 if (err instanceof CancelledError) {
@@ -124,6 +121,28 @@ export class CollectionController implements vscode.Disposable {
     this.log.info(`Collection ${summary} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (!options.quiet) void vscode.window.showInformationMessage(`Spark Optimizer: ${summary}`, 'Show Log').then((a) => a && this.log.show());
     return total;
+  }
+
+  /** The worker jobs of one source: one per event-log path, or the History Server with its credentials. */
+  private async jobsFor(source: Source, known: KnownFile[], concurrency: number): Promise<{ where: string; job: CollectJob }[]> {
+    const c = source.config;
+    if (c.type === 'event_log') {
+      return [c.path].flat().map((p) => ({
+        where: p,
+        job: {
+          kind: 'event_log' as const,
+          options: { path: p, recursive: c.recursive, source: source.name, batchSize: c.batch_size, concurrency: c.concurrency ?? (concurrency || undefined), since: c.since, user: c.user },
+          known,
+          poolScript: path.join(this.extensionPath, 'dist', 'worker.js'),
+        },
+      }));
+    }
+    if (c.type !== 'history_server') return [];
+    const plan = historyPlan(c);
+    // No credentials in the config or the environment: the editor's secret storage (Set Source Secret).
+    const secret = plan.options.auth ? undefined : await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
+    if (secret) plan.options.auth = c.username ? { type: 'basic', username: c.username, password: secret } : { type: 'bearer', token: secret };
+    return [{ where: c.history_server_url, job: { kind: 'history_server', options: plan.options } }];
   }
 
   /** Upserts each batch as it arrives (a dry run only counts), logging every problem. */

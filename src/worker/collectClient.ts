@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Batch, CollectProgress } from '../collectors/eventlog/collect';
-import { isWorkerMessage, type KnownFile, type StartOptions } from './collectProtocol';
+import { isWorkerMessage, type CollectJob, type HostMessage } from './collectProtocol';
 
 const CANCEL_GRACE_MS = 2000;
 
@@ -21,7 +21,7 @@ export interface WorkerRun {
   cancel(): void;
 }
 
-export function collectInWorker(script: string, options: StartOptions, known: KnownFile[], onProgress: (p: CollectProgress) => void, poolScript?: string): WorkerRun {
+export function collectInWorker(script: string, job: CollectJob, onProgress: (p: CollectProgress) => void): WorkerRun {
   const worker = new Worker(script);
   const queue: Batch[] = [];
   let finished: { error?: Error } | null = null;
@@ -48,7 +48,7 @@ export function collectInWorker(script: string, options: StartOptions, known: Kn
   });
   worker.on('error', (err) => end(new Error(`collection worker crashed: ${err.message}`)));
   worker.on('exit', (code) => end(cancelled ? new CancelledError() : new Error(`collection worker exited unexpectedly (code ${code})`)));
-  worker.postMessage({ type: 'start', options, known, poolScript });
+  worker.postMessage({ type: 'start', job } satisfies HostMessage);
 
   async function* batches(): AsyncGenerator<Batch> {
     for (;;) {

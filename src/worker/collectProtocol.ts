@@ -4,6 +4,7 @@
  * Every message is checked on receipt.
  */
 import type { Batch, CollectProgress } from '../collectors/eventlog/collect';
+import type { HistoryServerOptions } from '../collectors/historyServer/collect';
 
 /** A file the database already holds, so the worker can skip attempts whose files did not change. */
 export interface KnownFile {
@@ -24,9 +25,12 @@ export interface StartOptions {
   user?: string;
 }
 
+/** What one run collects: event logs (with the files the database already has), or a History Server. */
+export type CollectJob = { kind: 'event_log'; options: StartOptions; known: KnownFile[]; poolScript?: string } | { kind: 'history_server'; options: HistoryServerOptions };
+
 export type HostMessage =
   /** Host -> worker, once, right after the worker starts: what to collect. */
-  | { type: 'start'; options: StartOptions; known: KnownFile[]; poolScript?: string }
+  | { type: 'start'; job: CollectJob }
   /** Host -> worker, when the user cancels: stop reading; the host terminates the worker soon after. */
   | { type: 'cancel' };
 
@@ -41,8 +45,12 @@ export type WorkerMessage =
   | { type: 'error'; message: string };
 
 export function isHostMessage(m: unknown): m is HostMessage {
-  const r = m as { type?: unknown; options?: unknown; known?: unknown } | null;
-  return typeof r === 'object' && r !== null && (r.type === 'cancel' || (r.type === 'start' && typeof r.options === 'object' && Array.isArray(r.known)));
+  const r = m as { type?: unknown; job?: { kind?: unknown; options?: unknown } } | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    (r.type === 'cancel' || (r.type === 'start' && typeof r.job?.options === 'object' && (r.job.kind === 'event_log' || r.job.kind === 'history_server')))
+  );
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {

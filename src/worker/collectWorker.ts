@@ -1,6 +1,7 @@
 /** Worker-thread entry for one collection run; see collectProtocol.ts. */
 import { parentPort } from 'node:worker_threads';
-import { collectEventLogs } from '../collectors/eventlog/collect';
+import { collectEventLogs, type CollectProgress } from '../collectors/eventlog/collect';
+import { collectHistoryServer } from '../collectors/historyServer/collect';
 import { isHostMessage, type KnownFile, type WorkerMessage } from './collectProtocol';
 
 const port = parentPort;
@@ -27,26 +28,32 @@ port.on('message', (msg: unknown) => {
     controller.abort();
     return;
   }
-  const o = msg.options;
+  const job = msg.job;
   let lastProgress = 0;
+  const onProgress = (progress: CollectProgress): void => {
+    const now = Date.now();
+    if (now - lastProgress < 200) return;
+    lastProgress = now;
+    send({ type: 'progress', progress });
+  };
+  const batches =
+    job.kind === 'history_server'
+      ? collectHistoryServer(job.options, { signal: controller.signal, onProgress })
+      : collectEventLogs(
+          {
+            path: job.options.path,
+            recursive: job.options.recursive,
+            source: job.options.source,
+            batchSize: job.options.batchSize,
+            concurrency: job.options.concurrency,
+            since: job.options.since ? new Date(job.options.since) : undefined,
+            user: job.options.user,
+          },
+          { signal: controller.signal, workerScript: job.poolScript, isUnchanged: unchangedCheck(job.known), onProgress },
+        );
   void (async () => {
     try {
-      for await (const batch of collectEventLogs(
-        { path: o.path, recursive: o.recursive, source: o.source, batchSize: o.batchSize, concurrency: o.concurrency, since: o.since ? new Date(o.since) : undefined, user: o.user },
-        {
-          signal: controller.signal,
-          workerScript: msg.poolScript,
-          isUnchanged: unchangedCheck(msg.known),
-          onProgress: (progress) => {
-            const now = Date.now();
-            if (now - lastProgress < 200) return;
-            lastProgress = now;
-            send({ type: 'progress', progress });
-          },
-        },
-      )) {
-        send({ type: 'batch', batch });
-      }
+      for await (const batch of batches) send({ type: 'batch', batch });
       send({ type: 'done', cancelled: false });
     } catch (err) {
       if (controller.signal.aborted) send({ type: 'done', cancelled: true });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventLogText } from '../support/eventLogGenerator';
+import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from '../support/historyServerFake';
 import { REPO_ROOT, closeAllSessions, e2eAvailable, startVsCode, type VsCodeSession } from './harness';
 
 const availability = e2eAvailable();
@@ -62,6 +63,7 @@ if (!availability.ok && !process.env.CI) {
       if (!availability.ok) throw new Error(`e2e tools missing in CI: ${availability.reason ?? ''} (npm test runs scripts/e2e/setup.sh first)`);
       const tmp = mkdtempSync(path.join(tmpdir(), 'spark-opt-e2e-'));
       let session: VsCodeSession | undefined;
+      let hs: FakeServer | undefined;
       try {
         const extensionDir = packagedExtension(tmp);
         const workspace = path.join(tmp, 'workspace');
@@ -116,6 +118,32 @@ if (!availability.ok && !process.env.CI) {
           await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/ends inside a Snappy chunk/);
         });
 
+        await step(s, 'history-server', async () => {
+          const apps: SyntheticApp[] = ['HsJobOne', 'HsJobTwo'].map((name, i) => ({
+            id: `app-hs-${i}`,
+            name,
+            startMs: Date.UTC(2024, 5, 12, i),
+            endMs: Date.UTC(2024, 5, 12, i, 30),
+            executors: [{ id: '1', cores: 4 }],
+            stages: [{ id: 0, status: 'COMPLETE', complete: 10 }],
+          }));
+          hs = await startFakeServer({ applications: { json: syntheticListing(apps) }, ...syntheticRoutes(apps) });
+          writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), `sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: history\n    type: history_server\n    history_server_url: ${hs.url}\n`);
+          await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('history');
+          // The token goes to the editor's secret storage, and from there only into the Authorization header.
+          await s.runCommand('Spark Optimizer: Set Source Secret…');
+          await pickInQuickInput(s, 'history');
+          await s.page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 15_000 });
+          await s.page.keyboard.type('e2e-secret-token');
+          await s.page.keyboard.press('Enter');
+          await s.waitForText(/secret for history saved/, 15_000);
+          await s.runCommand('Spark Optimizer: Collect from Source…');
+          await pickInQuickInput(s, 'history');
+          await s.waitForText(/2 new, 0 updated, 0 unchanged, 0 skipped, 0 failed/, 60_000);
+          expect(hs.authorizations.filter((a) => a !== undefined)).toContain('Bearer e2e-secret-token');
+          await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toContain('history');
+        });
+
         await step(s, 'cancel', async () => {
           const big = path.join(workspace, 'big');
           mkdirSync(big);
@@ -131,6 +159,7 @@ if (!availability.ok && !process.env.CI) {
         });
       } finally {
         await session?.close();
+        await hs?.close();
         rmSync(tmp, { recursive: true, force: true });
       }
     }, 300_000);

@@ -1,0 +1,51 @@
+/**
+ * From a configured History Server source to collector options: secrets resolved from `${env:VAR}`
+ * or SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD}. Shared by the CLI and the extension.
+ */
+import type { SourceConfig } from '../config';
+import type { HistoryServerAuth } from './client';
+import type { HistoryServerOptions } from './collect';
+
+/** `${env:VAR}` is read from the environment; anything else is taken as written. */
+export function resolveSecret(value: string | undefined, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value);
+  if (!m) return value;
+  const v = process.env[m[1]!];
+  if (v === undefined || v === '') throw new Error(`${what} refers to environment variable ${m[1]!}, which is not set`);
+  return v;
+}
+
+/** Credentials for a History Server: from the config (`${env:VAR}`) or SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD}. */
+export function historyAuth(source: string, cfg: { username?: string; password?: string; token?: string }): HistoryServerAuth | undefined {
+  const prefix = `SPARK_OPTIMIZER_${source}_`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  const env = (k: string): string | undefined => (process.env[prefix + k] === '' ? undefined : process.env[prefix + k]);
+  const token = resolveSecret(cfg.token, `source ${source}: token`) ?? env('TOKEN');
+  if (token !== undefined) return { type: 'bearer', token };
+  const username = cfg.username ?? env('USERNAME');
+  const password = resolveSecret(cfg.password, `source ${source}: password`) ?? env('PASSWORD');
+  return username !== undefined ? { type: 'basic', username, password: password ?? '' } : undefined;
+}
+
+export function historyPlan(s: Extract<SourceConfig, { type: 'history_server' }>): { kind: 'history_server'; name: string; options: HistoryServerOptions } {
+  if (s.mode === 'eventlog') throw new Error(`source ${s.name}: mode: eventlog is not available yet; use mode: api`);
+  return {
+    kind: 'history_server',
+    name: s.name,
+    options: {
+      url: s.history_server_url,
+      source: s.name,
+      status: s.status,
+      since: s.since ? new Date(s.since) : undefined,
+      user: s.user,
+      maxApps: s.max_apps,
+      concurrency: s.concurrency,
+      batchSize: s.batch_size,
+      timeoutMs: s.timeout * 1000,
+      headers: s.headers,
+      caFile: s.ca_file,
+      insecureSkipVerify: s.insecure_skip_verify,
+      auth: historyAuth(s.name, s),
+    },
+  };
+}
