@@ -7,6 +7,7 @@
  * for that application and the others still arrive. Wrong credentials (401/403) are reported once
  * and stop the run; so does a listing that cannot be read.
  */
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
@@ -380,6 +381,8 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
 
   // A private controller: an auth failure cancels the other requests in flight.
   const controller = new AbortController();
+  // Every request in flight (up to 4 per attempt) listens on this signal, one listener each, removed when it ends.
+  setMaxListeners((options.concurrency ?? 4) * 5 + 5, controller.signal);
   const onAbort = (): void => controller.abort(ctx.signal?.reason);
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {
