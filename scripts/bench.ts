@@ -20,6 +20,8 @@ import { collectInWorker } from '../src/worker/collectClient';
 import { ingest } from '../src/storage/ingest';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { eventLogText } from '../test/support/eventLogGenerator';
+import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
+import { startFakeServer, syntheticListing, syntheticRoutes, type Route, type SyntheticApp } from '../test/support/historyServerFake';
 import { manyRecords } from '../test/support/records';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,6 +164,11 @@ async function child(kind: string, file: string): Promise<void> {
     const used = process.cpuUsage(cpu);
     outputBytes = statSync(file).size;
     detail = `${findings.length} findings, CPU ${((used.user + used.system) / 1e6).toFixed(2)} s`;
+  } else if (kind.startsWith('hs-')) {
+    const concurrency = Number(kind.slice(3));
+    const r = await collectHistoryServerAll({ url: file, concurrency });
+    const secs = Number(process.hrtime.bigint() - started) / 1e9;
+    detail = `${r.apps.length} apps at concurrency ${concurrency}: ${(r.apps.length / secs).toFixed(0)} apps/s, ${r.problems.length} problems`;
   } else if (kind === 'host') {
     detail = await hostStall(file);
   } else if (kind === 'database') {
@@ -183,7 +190,7 @@ async function child(kind: string, file: string): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
   const maxRssMb = Math.max(peakRss, process.memoryUsage.rss()) / MB;
-  process.send!({ name: kind, seconds, inputBytes: statSync(file).size, outputBytes, maxRssMb, detail } satisfies Measurement);
+  process.send!({ name: kind, seconds, inputBytes: existsSync(file) ? statSync(file).size : 0, outputBytes, maxRssMb, detail } satisfies Measurement);
 }
 
 function measure(kind: string, file: string, env: Record<string, string> = {}): Promise<Measurement> {
@@ -219,6 +226,12 @@ function row(m: Measurement, baseline?: Measurement): string {
   return `${m.name.padEnd(22)} ${(m.outputBytes / MB).toFixed(0).padStart(6)} MB  ${m.seconds.toFixed(2).padStart(7)} s  ${mbps.toFixed(0).padStart(5)} MB/s  peak RSS ${m.maxRssMb.toFixed(0).padStart(4)} MB${ratio}  (${m.detail})`;
 }
 
+/** `BENCH_ONLY=hs,database npm run bench` runs just those sections. */
+function want(section: string): boolean {
+  const only = process.env.BENCH_ONLY;
+  return !only || only.split(',').includes(section);
+}
+
 async function main(): Promise<void> {
   const mb = Number(process.env.BENCH_MB ?? 500);
   const bigMb = Number(process.env.BENCH_BIG_MB ?? 0);
@@ -226,55 +239,92 @@ async function main(): Promise<void> {
   await ensureLog(plain, mb);
   console.log(`node ${process.version}; log ${plain} (${(statSync(plain).size / MB).toFixed(0)} MB)\n`);
 
-  console.log('Uncompressed (engine vs naive readline + JSON.parse):');
-  const naive = await measure('naive', plain);
-  console.log(row(naive));
-  const engine = await measure('engine', plain);
-  console.log(row(engine, naive));
-
-  console.log('\nCompressed (MB/s of decompressed output through the whole engine):');
-  const compressedMb = Math.min(mb, 200);
-  const small = path.join(DATA, `bench-${compressedMb}mb`);
-  await ensureLog(small, compressedMb);
-  const decoded = String(statSync(small).size);
-  for (const [codec, file] of Object.entries(await compressAll(small))) {
-    const m = await measure(`engine-${codec}`, file, { BENCH_DECODED: decoded });
-    console.log(row(m));
+  if (want('engine')) {
+    console.log('Uncompressed (engine vs naive readline + JSON.parse):');
+    const naive = await measure('naive', plain);
+    console.log(row(naive));
+    const engine = await measure('engine', plain);
+    console.log(row(engine, naive));
   }
 
-  console.log(`\nA folder of logs (one thread vs the worker pool, ${availableParallelism()} cores):`);
-  const folder = path.join(DATA, 'folder');
-  const logs = 8;
-  for (let i = 0; i < logs; i++) await ensureLog(path.join(folder, `app-${i}`), 40);
-  const folderBytes = String(Array.from({ length: logs }, (_, i) => statSync(path.join(folder, `app-${i}`)).size).reduce((a, b) => a + b, 0));
-  const serial = await measure('folder-serial', folder, { BENCH_DECODED: folderBytes });
-  console.log(row(serial));
-  console.log(row(await measure('folder-pool', folder, { BENCH_DECODED: folderBytes }), serial).replace('baseline', 'one thread'));
-
-  console.log('\nAnalysis (the editor\'s event-log analyzer, every line parsed):');
-  const hundred = path.join(DATA, 'bench-100mb');
-  await ensureLog(hundred, 100);
-  console.log(row(await measure('analyze', hundred)));
-
-  console.log('\nEditor responsiveness (10,000 logs collected in a worker; this thread only upserts and saves):');
-  const many = path.join(DATA, 'many-logs');
-  if (!existsSync(path.join(many, 'app-09999'))) {
-    mkdirSync(many, { recursive: true });
-    const text = eventLogText({ stages: 2, tasksPerStage: 10 }).text;
-    for (let i = 0; i < 10_000; i++) writeFileSync(path.join(many, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
+  if (want('compressed')) {
+    console.log('\nCompressed (MB/s of decompressed output through the whole engine):');
+    const compressedMb = Math.min(mb, 200);
+    const small = path.join(DATA, `bench-${compressedMb}mb`);
+    await ensureLog(small, compressedMb);
+    const decoded = String(statSync(small).size);
+    for (const [codec, file] of Object.entries(await compressAll(small))) {
+      const m = await measure(`engine-${codec}`, file, { BENCH_DECODED: decoded });
+      console.log(row(m));
+    }
   }
-  const host = await measure('host', many);
-  console.log(`host                   ${host.detail}; peak RSS ${host.maxRssMb.toFixed(0)} MB`);
 
-  console.log('\nDatabase (sql.js):');
-  const db = await measure('database', DATA);
-  console.log(`database               ${db.detail}; peak RSS ${db.maxRssMb.toFixed(0)} MB`);
+  if (want('folder')) {
+    console.log(`\nA folder of logs (one thread vs the worker pool, ${availableParallelism()} cores):`);
+    const folder = path.join(DATA, 'folder');
+    const logs = 8;
+    for (let i = 0; i < logs; i++) await ensureLog(path.join(folder, `app-${i}`), 40);
+    const folderBytes = String(Array.from({ length: logs }, (_, i) => statSync(path.join(folder, `app-${i}`)).size).reduce((a, b) => a + b, 0));
+    const serial = await measure('folder-serial', folder, { BENCH_DECODED: folderBytes });
+    console.log(row(serial));
+    console.log(row(await measure('folder-pool', folder, { BENCH_DECODED: folderBytes }), serial).replace('baseline', 'one thread'));
+  }
 
-  if (bigMb > 0) {
-    console.log('\nPeak memory vs file size:');
-    const big = path.join(DATA, `bench-${bigMb}mb`);
-    await ensureLog(big, bigMb);
-    console.log(row(await measure('engine', big), undefined));
+  if (want('analyze')) {
+    console.log('\nAnalysis (the editor\'s event-log analyzer, every line parsed):');
+    const hundred = path.join(DATA, 'bench-100mb');
+    await ensureLog(hundred, 100);
+    console.log(row(await measure('analyze', hundred)));
+  }
+
+  if (want('host')) {
+    console.log('\nEditor responsiveness (10,000 logs collected in a worker; this thread only upserts and saves):');
+    const many = path.join(DATA, 'many-logs');
+    if (!existsSync(path.join(many, 'app-09999'))) {
+      mkdirSync(many, { recursive: true });
+      const text = eventLogText({ stages: 2, tasksPerStage: 10 }).text;
+      for (let i = 0; i < 10_000; i++) writeFileSync(path.join(many, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
+    }
+    const host = await measure('host', many);
+    console.log(`host                   ${host.detail}; peak RSS ${host.maxRssMb.toFixed(0)} MB`);
+  }
+
+  if (want('hs')) {
+    console.log('\nHistory Server collector (400 applications from a local server, 10 ms per request):');
+    const hsApps: SyntheticApp[] = Array.from({ length: 400 }, (_, i) => ({
+      id: `app-${i}`,
+      startMs: Date.UTC(2024, 0, 1) + i * 60_000,
+      endMs: Date.UTC(2024, 0, 1) + i * 60_000 + 30_000,
+      properties: { 'spark.executor.cores': '2', 'spark.executor.memory': '4g' },
+      executors: [{ id: '1', cores: 2 }, { id: '2', cores: 2 }],
+      stages: [{ id: 0, status: 'COMPLETE', complete: 100, cpuNs: 5e9, input: 1e9 }],
+    }));
+    const slow = (route: Route): Route => (_req, res) =>
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify((route as { json: unknown }).json));
+      }, 10);
+    const server = await startFakeServer(Object.fromEntries(Object.entries({ applications: { json: syntheticListing(hsApps) }, ...syntheticRoutes(hsApps) }).map(([k, r]) => [k, slow(r)])));
+    try {
+      for (const c of [1, 4, 16]) console.log(`hs                     ${(await measure(`hs-${c}`, server.url)).detail}`);
+    } finally {
+      await server.close();
+    }
+  }
+
+  if (want('database')) {
+    console.log('\nDatabase (sql.js):');
+    const db = await measure('database', DATA);
+    console.log(`database               ${db.detail}; peak RSS ${db.maxRssMb.toFixed(0)} MB`);
+  }
+
+  if (want('big')) {
+    if (bigMb > 0) {
+      console.log('\nPeak memory vs file size:');
+      const big = path.join(DATA, `bench-${bigMb}mb`);
+      await ensureLog(big, bigMb);
+      console.log(row(await measure('engine', big), undefined));
+    }
   }
 }
 
