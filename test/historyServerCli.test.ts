@@ -38,7 +38,7 @@ async function serve(extra: Record<string, Route> = {}): Promise<FakeServer> {
 }
 
 describe('spark-optimizer collect --source history-server', () => {
-  it('stores the attempts in the database through the same ingest path, then reports them unchanged', async () => {
+  it('stores the attempts in the database through the same ingest path; the next run is incremental', async () => {
     const s = await serve();
     const dir = tempDir();
     const db = path.join(dir, 'jobs.db');
@@ -51,7 +51,10 @@ describe('spark-optimizer collect --source history-server', () => {
 
     const second = await run(['collect', '--source', 'history-server', '--url', s.url, '--db', db]);
     expect(second.code).toBe(0);
-    expect(`${second.stdout}\n${second.stderr}`).toMatch(/0 new, 0 updated, 2 unchanged/);
+    // Incremental: the second run asks only for apps that ended at/after the newest end time stored
+    // (this fake ignores minEndDate, so the collector's own check skips the older app).
+    expect(`${second.stdout}\n${second.stderr}`).toMatch(/0 new, 0 updated, 1 unchanged, 1 skipped, 0 failed/);
+    expect(s.requests.filter((r) => r.startsWith('applications?')).at(-1)).toMatch(/^applications\?status=completed&minEndDate=\d{4}-\d{2}-\d{2}T[\d:.]+GMT&limit=500$/);
 
     const jobs = await run(['jobs', '--db', db, '--format', 'json']);
     expect(jobs.code).toBe(0);

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseConfig, type SourceConfig } from '../collectors/config';
 import { collectEventLogs, type Batch, type CollectProgress, type CollectedApp, type EventLogOptions } from '../collectors/eventlog/collect';
 import { collectHistoryServer, type HistoryServerOptions } from '../collectors/historyServer/collect';
-import { historyAuth, historyPlan } from '../collectors/historyServer/plan';
+import { historyAuth, historyPlan, incremental } from '../collectors/historyServer/plan';
 import { formatProblem, type Problem } from '../collectors/record';
 import { applyBatch, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
@@ -178,7 +178,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
               workerScript: path.join(__dirname, 'worker.js'),
               isUnchanged: store ? (unit) => store.isUnitUnchanged(unit.path, unit.files) : undefined,
             })
-          : collectHistoryServer(plan.options, { signal: controller.signal, onProgress });
+          : collectHistoryServer(store ? incremental(plan.options, store.newestEndTime(plan.name)) : plan.options, { signal: controller.signal, onProgress });
       let counts: RunCounts;
       if (store) {
         const summary = await ingest(store, batches, {

@@ -257,6 +257,10 @@ export class JobStore implements JobRepository {
     return this.repo.knownFiles();
   }
 
+  newestEndTime(source: string): string | null {
+    return this.repo.newestEndTime(source);
+  }
+
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
     this.repo.startRun(runId, source, options, now);
     this.record({ op: 'startRun', runId, source, options, now });

@@ -90,6 +90,8 @@ export interface JobRepository {
   /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
   isUnitUnchanged(unitPath: string, files: readonly { path: string; size: number; mtimeMs: number }[]): boolean;
   recordFiles(files: readonly IngestedFile[], now?: Date): void;
+  /** The latest end time among the finished applications of a source: where an incremental History Server run starts. */
+  newestEndTime(source: string): string | null;
   /** Every file read without errors: what an out-of-process collector needs to skip unchanged attempts. */
   knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[];
   startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
@@ -311,6 +313,11 @@ export class SqlJsRepository implements JobRepository {
     } finally {
       stmt.free();
     }
+  }
+
+  newestEndTime(source: string): string | null {
+    const v = this.all("SELECT MAX(end_time) AS t FROM applications WHERE source = ? AND status IN ('completed', 'failed')", [source])[0]?.t;
+    return typeof v === 'string' ? v : null;
   }
 
   knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[] {

@@ -10,9 +10,10 @@ import { formatProblem } from '../collectors/record';
 import { formatBytes } from '../common/format';
 import { emptyCounts, ingest } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
-import { historyPlan } from '../collectors/historyServer/plan';
+import { historyPlan, incremental } from '../collectors/historyServer/plan';
+import type { JobStore } from '../storage/jobStore';
 import { CancelledError, collectInWorker } from '../worker/collectClient';
-import type { CollectJob, KnownFile } from '../worker/collectProtocol';
+import type { CollectJob } from '../worker/collectProtocol';
 import { CONTEXT } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';
@@ -72,7 +73,7 @@ export class CollectionController implements vscode.Disposable {
             if (token.isCancellationRequested) break;
             let jobs: { where: string; job: CollectJob }[];
             try {
-              jobs = await this.jobsFor(source, options.dryRun ? [] : (store?.knownFiles() ?? []), settings.concurrency);
+              jobs = await this.jobsFor(source, store, settings.concurrency);
             } catch (err) {
               this.log.error(`Source ${source.name}: ${(err as Error).message}`);
               void vscode.window.showErrorMessage(`Spark Optimizer: source ${source.name}: ${(err as Error).message}`);
@@ -124,8 +125,9 @@ export class CollectionController implements vscode.Disposable {
   }
 
   /** The worker jobs of one source: one per event-log path, or the History Server with its credentials. */
-  private async jobsFor(source: Source, known: KnownFile[], concurrency: number): Promise<{ where: string; job: CollectJob }[]> {
+  private async jobsFor(source: Source, store: JobStore | undefined, concurrency: number): Promise<{ where: string; job: CollectJob }[]> {
     const c = source.config;
+    const known = store?.knownFiles() ?? [];
     if (c.type === 'event_log') {
       return [c.path].flat().map((p) => ({
         where: p,
@@ -142,7 +144,8 @@ export class CollectionController implements vscode.Disposable {
     // No credentials in the config or the environment: the editor's secret storage (Set Source Secret).
     const secret = plan.options.auth ? undefined : await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
     if (secret) plan.options.auth = c.username ? { type: 'basic', username: c.username, password: secret } : { type: 'bearer', token: secret };
-    return [{ where: c.history_server_url, job: { kind: 'history_server', options: plan.options } }];
+    const options = store ? incremental(plan.options, store.newestEndTime(source.name)) : plan.options;
+    return [{ where: c.history_server_url, job: { kind: 'history_server', options } }];
   }
 
   /** Upserts each batch as it arrives (a dry run only counts), logging every problem. */

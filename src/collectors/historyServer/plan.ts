@@ -49,3 +49,13 @@ export function historyPlan(s: Extract<SourceConfig, { type: 'history_server' }>
     },
   };
 }
+
+/**
+ * Incremental runs: with no `since` of its own, a completed-apps run asks only for applications that
+ * ended at or after the newest end time already stored for this source. An application that was
+ * still running last time ends after that, so it is fetched again once it finishes.
+ */
+export function incremental(options: HistoryServerOptions, newestEndTime: string | null): HistoryServerOptions {
+  if (options.since !== undefined || newestEndTime === null || (options.status ?? 'completed') !== 'completed') return options;
+  return { ...options, since: new Date(newestEndTime) };
+}
