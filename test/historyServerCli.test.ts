@@ -54,7 +54,7 @@ describe('spark-optimizer collect --source history-server', () => {
     // Incremental: the second run asks only for apps that ended at/after the newest end time stored
     // (this fake ignores minEndDate, so the collector's own check skips the older app).
     expect(`${second.stdout}\n${second.stderr}`).toMatch(/0 new, 0 updated, 1 unchanged, 1 skipped, 0 failed/);
-    expect(s.requests.filter((r) => r.startsWith('applications?')).at(-1)).toMatch(/^applications\?status=completed&minEndDate=\d{4}-\d{2}-\d{2}T[\d:.]+GMT&limit=500$/);
+    expect(decodeURIComponent(s.requests.filter((r) => r.startsWith('applications?')).at(-1)!)).toMatch(/^applications\?status=completed&minEndDate=\d{4}-\d{2}-\d{2}T[\d:.]+GMT&limit=500$/);
 
     const jobs = await run(['jobs', '--db', db, '--format', 'json']);
     expect(jobs.code).toBe(0);
