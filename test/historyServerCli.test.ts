@@ -63,6 +63,8 @@ describe('spark-optimizer collect --source history-server', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((r) => r.app_id).sort()).toEqual(['app-a', 'app-b']);
+    const newest = rows.map((r) => r.end_time as string).sort().at(-1)!;
+    expect(decodeURIComponent(s.requests.filter((r) => r.startsWith('applications?')).at(-1)!)).toContain(`minEndDate=${newest.replace(/Z$/, 'GMT')}`);
     expect(rows.find((r) => r.app_id === 'app-a')).toMatchObject({ source: 'history_server', executor_memory_mb: 4096, input_bytes: 4096, total_tasks: 8, num_executors: 1, executor_cores: 2 });
   });
 
