@@ -94,6 +94,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
       format: { type: 'string' },
       status: { type: 'string' },
       'max-apps': { type: 'string' },
+      mode: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -127,7 +128,18 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
         {
           kind: 'history_server',
           name: 'history_server',
-          options: { url: values.url, source: 'history_server', status, since, user: values.user, maxApps, batchSize, concurrency, auth: historyAuth('history_server', {}) },
+          options: {
+            url: values.url,
+            source: 'history_server',
+            mode: oneOf('mode', values.mode, ['api', 'eventlog'] as const, 'api'),
+            status,
+            since,
+            user: values.user,
+            maxApps,
+            batchSize,
+            concurrency,
+            auth: historyAuth('history_server', {}),
+          },
         },
       ];
     } else {

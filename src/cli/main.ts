@@ -10,6 +10,8 @@ import { validateCommand } from './validateCommand';
 
 const USAGE = `Usage:
   spark-optimizer collect --source event-logs --path PATH [options]
+  spark-optimizer collect --source history-server --url URL [--mode api|eventlog] [--status S]
+                          [--max-apps N] [options]
   spark-optimizer collect --config spark-optimizer.yaml [--name SOURCE] [options]
   spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
                        [--sort FIELD] [--asc] [--limit N] [--offset N] [--format table|json|csv] [--db PATH]

@@ -10,7 +10,8 @@
  * - Bodies are parsed as JSON and validated with zod; a body that is not JSON or not the expected
  *   shape is a `ResponseError` (not retried: the server answered, the answer is bad).
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 
@@ -178,7 +179,31 @@ export class HistoryServerClient {
   }
 
   /** GET `path` with timeout and retries; the body as text. */
-  async getText(path: string, signal?: AbortSignal): Promise<string> {
+  getText(path: string, signal?: AbortSignal): Promise<string> {
+    return this.get(path, signal, this.timeoutMs, async (body) => {
+      const text = await body.text();
+      this.bytesRead += Buffer.byteLength(text);
+      return text;
+    });
+  }
+
+  /**
+   * GET `path` streamed into `file` (never held in memory), with the same retries. The timeout
+   * covers the whole transfer, so it is ten times the per-request one.
+   */
+  download(path: string, file: string, signal?: AbortSignal): Promise<number> {
+    return this.get(path, signal, this.timeoutMs * 10, async (body) => {
+      let bytes = 0;
+      body.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      await pipeline(body, createWriteStream(file));
+      this.bytesRead += bytes;
+      return bytes;
+    });
+  }
+
+  private async get<T>(path: string, signal: AbortSignal | undefined, timeoutMs: number, consume: (body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
     const url = this.urlOf(path);
     let lastError = '';
     let lastStatus: number | null = null;
@@ -190,18 +215,14 @@ export class HistoryServerClient {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        perRequest.abort(new Error(`timed out after ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+        perRequest.abort(new Error(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
       const onAbort = (): void => perRequest.abort(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       let waitHint: number | null = null;
       try {
         const res = await request(url, { method: 'GET', headers: this.headers, signal: perRequest.signal, dispatcher: this.dispatcher });
-        if (res.statusCode === 200) {
-          const text = await res.body.text();
-          this.bytesRead += Buffer.byteLength(text);
-          return text;
-        }
+        if (res.statusCode === 200) return await consume(res.body);
         // Drain the body so the connection can be reused; its content is not needed (and may echo secrets).
         await res.body.dump().catch(() => undefined);
         if (res.statusCode === 401 || res.statusCode === 403) throw new AuthError(res.statusCode, path);
@@ -213,7 +234,7 @@ export class HistoryServerClient {
         if (err instanceof AuthError || err instanceof HttpError) throw err;
         if (signal?.aborted) throw signal.reason as Error;
         lastStatus = null;
-        lastError = timedOut ? `timed out after ${this.timeoutMs} ms` : describeError(err);
+        lastError = timedOut ? `timed out after ${timeoutMs} ms` : describeError(err);
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);

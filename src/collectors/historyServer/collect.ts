@@ -10,6 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
+import { fetchAttemptLog } from './eventLogMode';
 import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
 import { REDACTED } from '../eventlog/replay';
 import { Quality, validateRecord, type Problem, type SparkAppRecord } from '../record';
@@ -24,6 +25,8 @@ export interface HistoryServerOptions extends ClientOptions {
   maxApps?: number;
   /** Attempts fetched at once (default 4). */
   concurrency?: number;
+  /** `api` (default): the REST answers; `eventlog`: download each attempt's event log and parse it. */
+  mode?: 'api' | 'eventlog';
   batchSize?: number;
   /** Name of the configured source, stored in each record's `source`. */
   source?: string;
@@ -313,8 +316,9 @@ async function* listPages(client: HistoryServerClient, options: HistoryServerOpt
   }
 }
 
-async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string): Promise<CollectedApp> {
+async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string, mode: 'api' | 'eventlog'): Promise<CollectedApp> {
   const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
+  if (mode === 'eventlog') return fetchAttemptLog(client, base, source, signal);
   const where = client.urlOf(base);
   const problems: Problem[] = [];
   const optional = async <T>(p: Promise<T>, what: string): Promise<T | null> => {
@@ -448,7 +452,7 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
         const k = key++;
         inFlight.set(
           k,
-          fetchAttempt(client, item, controller.signal, source).then(
+          fetchAttempt(client, item, controller.signal, source, options.mode ?? 'api').then(
             (result) => ({ key: k, item, result }),
             (err: unknown) => ({ key: k, item, result: err instanceof Error ? err : new Error(String(err)) }),
           ),

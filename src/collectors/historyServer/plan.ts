@@ -28,13 +28,13 @@ export function historyAuth(source: string, cfg: { username?: string; password?:
 }
 
 export function historyPlan(s: Extract<SourceConfig, { type: 'history_server' }>): { kind: 'history_server'; name: string; options: HistoryServerOptions } {
-  if (s.mode === 'eventlog') throw new Error(`source ${s.name}: mode: eventlog is not available yet; use mode: api`);
   return {
     kind: 'history_server',
     name: s.name,
     options: {
       url: s.history_server_url,
       source: s.name,
+      mode: s.mode,
       status: s.status,
       since: s.since ? new Date(s.since) : undefined,
       user: s.user,
