@@ -102,3 +102,13 @@ export function formatProblem(p: Problem): string {
   const where = p.file ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ` : '';
   return `${where}${p.severity} [${p.code}] ${p.message}`;
 }
+
+/** The collectors' `since` / `user` filter: `since` compares the end time, or the start for running apps. */
+export function matchesFilter(record: SparkAppRecord, filter: { since?: Date; user?: string }): boolean {
+  if (filter.user !== undefined && record.user !== filter.user) return false;
+  if (filter.since !== undefined) {
+    const t = record.end_time ?? record.start_time;
+    if (t === null || Date.parse(t) < filter.since.getTime()) return false;
+  }
+  return true;
+}

@@ -4,7 +4,7 @@
  * Bad input never stops the run: it becomes problems, and the rest is still collected.
  */
 import { availableParallelism } from 'node:os';
-import type { Problem, SparkAppRecord } from '../record';
+import { matchesFilter, type Problem, type SparkAppRecord } from '../record';
 import { discover, type LogUnit } from './discovery';
 import { UnitPool } from './pool';
 import { readUnit, type UnitResult } from './readLog';
@@ -58,15 +58,6 @@ export interface Batch {
   unchanged: number;
 }
 
-function keep(record: SparkAppRecord, options: EventLogOptions): boolean {
-  if (options.user !== undefined && record.user !== options.user) return false;
-  if (options.since !== undefined) {
-    const t = record.end_time ?? record.start_time;
-    if (t === null || Date.parse(t) < options.since.getTime()) return false;
-  }
-  return true;
-}
-
 export async function* collectEventLogs(options: EventLogOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'event_log';
   const batchSize = Math.max(1, options.batchSize ?? 100);
@@ -101,7 +92,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
       batch.problems.push({ severity: 'error', code: 'read-failed', message: `reading ${done.unit.path} failed: ${done.result.message}`, file: done.unit.path });
     } else if (done.result.record === null) {
       batch.problems.push(...done.result.problems);
-    } else if (keep(done.result.record, options)) {
+    } else if (matchesFilter(done.result.record, options)) {
       batch.apps.push({ record: done.result.record, problems: done.result.problems, files, unit: done.unit });
       progress.apps++;
     } else {

@@ -13,7 +13,7 @@ import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { fetchAttemptLog } from './eventLogMode';
 import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
 import { REDACTED } from '../eventlog/replay';
-import { Quality, validateRecord, type Problem, type SparkAppRecord } from '../record';
+import { Quality, matchesFilter, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { AuthError, HistoryServerClient, HttpError, ResponseError, type ClientOptions } from './client';
 
 export interface HistoryServerOptions extends ClientOptions {
@@ -353,16 +353,7 @@ async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Liste
   return { record, problems, files: [], unit };
 }
 
-function keep(r: SparkAppRecord, options: HistoryServerOptions): boolean {
-  if (options.user !== undefined && r.user !== options.user) return false;
-  if (options.since !== undefined) {
-    // Servers that ignore minEndDate/minDate still give the right answer.
-    const t = r.end_time ?? r.start_time;
-    if (t === null || Date.parse(t) < options.since.getTime()) return false;
-  }
-  return true;
-}
-
+// Servers that ignore minEndDate/minDate still give the right answer: the filter is applied here too.
 export async function* collectHistoryServer(options: HistoryServerOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'history_server';
   const batchSize = Math.max(1, options.batchSize ?? 100);
@@ -414,7 +405,7 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
           batch.problems.push({ severity: 'error', code, message: `${label}: ${err.message}`, file: client.urlOf(`applications/${enc(done.item.app.id)}`) });
           progress.problems++;
         }
-      } else if (keep(done.result.record, options)) {
+      } else if (matchesFilter(done.result.record, options)) {
         batch.apps.push(done.result);
         progress.apps++;
         progress.problems += done.result.problems.length;
