@@ -332,14 +332,19 @@ async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Liste
       throw err;
     }
   };
+  // Whatever the server lacks (404) is left out and said: the record keeps what the listing and the
+  // other answers give, flagged `missing:<field>`, instead of losing the whole application.
   const [env, executors, stages, jobs] = await Promise.all([
     optional(client.getJson(`${base}/environment`, environmentSchema, signal), '/environment'),
-    client.getJson(`${base}/allexecutors`, z.array(executorSchema), signal).catch(async (err: unknown) => {
-      // Servers before Spark 2.0 have only /executors.
-      if (err instanceof HttpError && err.status === 404) return client.getJson(`${base}/executors`, z.array(executorSchema), signal);
-      throw err;
-    }),
-    client.getJson(`${base}/stages`, z.array(stageSchema), signal),
+    optional(
+      client.getJson(`${base}/allexecutors`, z.array(executorSchema), signal).catch(async (err: unknown) => {
+        // Servers before Spark 2.0 have only /executors.
+        if (err instanceof HttpError && err.status === 404) return client.getJson(`${base}/executors`, z.array(executorSchema), signal);
+        throw err;
+      }),
+      '/allexecutors or /executors',
+    ),
+    optional(client.getJson(`${base}/stages`, z.array(stageSchema), signal), '/stages'),
     optional(client.getJson(`${base}/jobs`, z.array(jobSchema), signal), '/jobs'),
   ]);
   let properties: Record<string, string> | null = null;
@@ -348,7 +353,8 @@ async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Liste
     for (const pair of env.sparkProperties) if (pair.length === 2) properties[String(pair[0])] = String(pair[1]);
   }
   const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
-  const record = toRecord({ app, attempt, properties, executors, stages, jobStageIds }, source, problems, where);
+  const record = toRecord({ app, attempt, properties, executors: executors ?? [], stages: stages ?? [], jobStageIds }, source, problems, where);
+  if (stages === null) for (const f of ['total_tasks', 'total_stages', 'cpu_time_ms'] as const) record.quality = [...new Set([...record.quality, Quality.missing(f)])].sort();
   const unit = { layout: 'single' as const, path: where, files: [], appIdHint: app.id, inProgress: attempt.completed !== true, compacted: false };
   return { record, problems, files: [], unit };
 }
