@@ -1,8 +1,8 @@
 /**
  * Diagnostics for event logs and collector configs: one adapter (Finding -> vscode.Diagnostic),
  * one controller (debounced per document, re-run on change, cleared on close), quick fixes from the
- * findings' fixes, and hovers. Files the editor cannot hand us (over 50 MB, compressed) are
- * analyzed from disk with `Spark Optimizer: Check Event Log File…`-style calls to the same analyzer.
+ * findings' fixes, and hovers. Documents over 1 MB are analyzed on the analysis worker; files the
+ * editor cannot hand us at all (over 50 MB, compressed) are checked from disk by diskCheck.ts.
  */
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
