@@ -8,12 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { eventLogText } from '../support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from '../support/historyServerFake';
-import { REPO_ROOT, closeAllSessions, e2eAvailable, startVsCode, type VsCodeSession } from './harness';
+import { REPO_ROOT, describeE2e, startVsCode, type VsCodeSession } from './harness';
 
-const availability = e2eAvailable();
 const SAMPLE_NAMES = ['AdHocNotebook', 'CopiedFromS3', 'DailyRevenueReport', 'FeatureBackfill', 'NightlyTaxiAggregation', 'SessionizeClicks', 'SessionizeClicks', 'databricks-job-7731'];
 
 /** Packs the extension with vsce and unpacks the .vsix the way VS Code installs it. */
@@ -49,119 +48,108 @@ async function pickInQuickInput(session: VsCodeSession, text: string): Promise<v
   await session.page.keyboard.press('Enter');
 }
 
-if (!availability.ok && !process.env.CI) {
-  const message = `SKIPPED extension e2e: ${availability.reason ?? 'tools missing'}. Install with: bash scripts/e2e/setup.sh`;
-  describe('extension in a real VS Code', () => {
-    console.warn(`\n!!! ${message}\n`);
-    it.skip(message, () => undefined);
-  });
-} else {
-  describe('extension in a real VS Code', () => {
-    afterAll(closeAllSessions);
+describeE2e('extension in a real VS Code', () => {
+  it('lists sources, collects from the palette, shows the jobs, opens one, flags a broken log, and cancels a long run', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'spark-opt-e2e-'));
+    let session: VsCodeSession | undefined;
+    let hs: FakeServer | undefined;
+    try {
+      const extensionDir = packagedExtension(tmp);
+      const workspace = path.join(tmp, 'workspace');
+      mkdirSync(workspace);
+      cpSync(path.join(REPO_ROOT, 'samples', 'event-logs'), path.join(workspace, 'logs'), { recursive: true });
+      writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n');
+      session = await startVsCode({ extensionDir, workspace, settings: { 'sparkOptimizer.concurrency': 1 } });
+      const s = session;
 
-    it('lists sources, collects from the palette, shows the jobs, opens one, flags a broken log, and cancels a long run', async () => {
-      if (!availability.ok) throw new Error(`e2e tools missing in CI: ${availability.reason ?? ''} (npm test runs scripts/e2e/setup.sh first)`);
-      const tmp = mkdtempSync(path.join(tmpdir(), 'spark-opt-e2e-'));
-      let session: VsCodeSession | undefined;
-      let hs: FakeServer | undefined;
-      try {
-        const extensionDir = packagedExtension(tmp);
-        const workspace = path.join(tmp, 'workspace');
-        mkdirSync(workspace);
-        cpSync(path.join(REPO_ROOT, 'samples', 'event-logs'), path.join(workspace, 'logs'), { recursive: true });
-        writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n');
-        session = await startVsCode({ extensionDir, workspace, settings: { 'sparkOptimizer.concurrency': 1 } });
-        const s = session;
+      await step(s, 'sources', async () => {
+        await s.runCommand('View: Show Spark Optimizer');
+        await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toEqual(['samples']);
+      });
 
-        await step(s, 'sources', async () => {
-          await s.runCommand('View: Show Spark Optimizer');
-          await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toEqual(['samples']);
-        });
+      await step(s, 'collect', async () => {
+        await s.runCommand('Spark Optimizer: Collect from All Sources');
+        await s.waitForText(/8 new, 0 updated, 0 unchanged, 0 skipped, 0 failed/, 60_000);
+      });
 
-        await step(s, 'collect', async () => {
-          await s.runCommand('Spark Optimizer: Collect from All Sources');
-          await s.waitForText(/8 new, 0 updated, 0 unchanged, 0 skipped, 0 failed/, 60_000);
-        });
+      await step(s, 'jobs', async () => {
+        await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toEqual(['samples']);
+        await clickJobsRow(s, 'samples');
+        await expect.poll(() => s.treeItems('Jobs'), { timeout: 15_000 }).toEqual(['samples', '2024-06-11']);
+        await clickJobsRow(s, '2024-06-11');
+        await expect.poll(async () => (await s.treeItems('Jobs')).slice(2).sort(), { timeout: 15_000 }).toEqual(SAMPLE_NAMES);
+      });
 
-        await step(s, 'jobs', async () => {
-          await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toEqual(['samples']);
-          await clickJobsRow(s, 'samples');
-          await expect.poll(() => s.treeItems('Jobs'), { timeout: 15_000 }).toEqual(['samples', '2024-06-11']);
-          await clickJobsRow(s, '2024-06-11');
-          await expect.poll(async () => (await s.treeItems('Jobs')).slice(2).sort(), { timeout: 15_000 }).toEqual(SAMPLE_NAMES);
-        });
+      await step(s, 'open-job', async () => {
+        await clickJobsRow(s, 'NightlyTaxiAggregation');
+        // Monaco renders spaces as no-break spaces: \s matches both.
+        await s.waitForText(/Tasks\s+80\s\(0\sfailed\)/, 15_000);
+      });
 
-        await step(s, 'open-job', async () => {
-          await clickJobsRow(s, 'NightlyTaxiAggregation');
-          // Monaco renders spaces as no-break spaces: \s matches both.
-          await s.waitForText(/Tasks\s+80\s\(0\sfailed\)/, 15_000);
-        });
+      await step(s, 'problems', async () => {
+        await s.openFile('logs/app-20240611120000-0002');
+        await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Malformed JSON at column 121/);
+        mkdirSync(path.join(workspace, 'cfg'));
+        writeFileSync(path.join(workspace, 'cfg', '.spark-optimizer.yml'), 'collector:\n  type: event_log\n  pathh: logs\n');
+        // Over 1 MB: analyzed on the analysis worker, not the extension host's thread.
+        const bigLines = eventLogText({ appId: 'app-big', stages: 3, tasksPerStage: 250 }).text.split('\n');
+        bigLines[700] = bigLines[700]!.slice(0, 50);
+        writeFileSync(path.join(workspace, 'events_1_app-big'), bigLines.join('\n'));
+        await s.openFile('events_1_app-big');
+        await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/events_1_app-big[\s\S]*Malformed JSON/);
+        await s.openFile('cfg/.spark-optimizer.yml');
+        await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Unknown key "pathh".*Did you mean "path"/);
+      });
 
-        await step(s, 'problems', async () => {
-          await s.openFile('logs/app-20240611120000-0002');
-          await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Malformed JSON at column 121/);
-          mkdirSync(path.join(workspace, 'cfg'));
-          writeFileSync(path.join(workspace, 'cfg', '.spark-optimizer.yml'), 'collector:\n  type: event_log\n  pathh: logs\n');
-          // Over 1 MB: analyzed on the analysis worker, not the extension host's thread.
-          const bigLines = eventLogText({ appId: 'app-big', stages: 3, tasksPerStage: 250 }).text.split('\n');
-          bigLines[700] = bigLines[700]!.slice(0, 50);
-          writeFileSync(path.join(workspace, 'events_1_app-big'), bigLines.join('\n'));
-          await s.openFile('events_1_app-big');
-          await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/events_1_app-big[\s\S]*Malformed JSON/);
-          await s.openFile('cfg/.spark-optimizer.yml');
-          await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Unknown key "pathh".*Did you mean "path"/);
-        });
+      await step(s, 'disk-check', async () => {
+        await s.runCommand('Spark Optimizer: Check Compressed and Large Event Logs');
+        await s.waitForText(/checked \d+ event logs on disk/, 60_000);
+        await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/ends inside a Snappy chunk/);
+      });
 
-        await step(s, 'disk-check', async () => {
-          await s.runCommand('Spark Optimizer: Check Compressed and Large Event Logs');
-          await s.waitForText(/checked \d+ event logs on disk/, 60_000);
-          await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/ends inside a Snappy chunk/);
-        });
+      await step(s, 'history-server', async () => {
+        const apps: SyntheticApp[] = ['HsJobOne', 'HsJobTwo'].map((name, i) => ({
+          id: `app-hs-${i}`,
+          name,
+          startMs: Date.UTC(2024, 5, 12, i),
+          endMs: Date.UTC(2024, 5, 12, i, 30),
+          executors: [{ id: '1', cores: 4 }],
+          stages: [{ id: 0, status: 'COMPLETE', complete: 10 }],
+        }));
+        hs = await startFakeServer({ applications: { json: syntheticListing(apps) }, ...syntheticRoutes(apps) });
+        writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), `sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: history\n    type: history_server\n    history_server_url: ${hs.url}\n`);
+        await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('history');
+        // The token goes to the editor's secret storage, and from there only into the Authorization header.
+        await s.runCommand('Spark Optimizer: Set Source Secret…');
+        await pickInQuickInput(s, 'history');
+        await s.page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 15_000 });
+        await s.page.keyboard.type('e2e-secret-token');
+        await s.page.keyboard.press('Enter');
+        await s.waitForText(/secret for history saved/, 15_000);
+        await s.runCommand('Spark Optimizer: Collect from Source…');
+        await pickInQuickInput(s, 'history');
+        await s.waitForText(/2 new, 0 updated, 0 unchanged, 0 skipped, 0 failed/, 60_000);
+        expect(hs.authorizations.filter((a) => a !== undefined)).toContain('Bearer e2e-secret-token');
+        await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toContain('history');
+      });
 
-        await step(s, 'history-server', async () => {
-          const apps: SyntheticApp[] = ['HsJobOne', 'HsJobTwo'].map((name, i) => ({
-            id: `app-hs-${i}`,
-            name,
-            startMs: Date.UTC(2024, 5, 12, i),
-            endMs: Date.UTC(2024, 5, 12, i, 30),
-            executors: [{ id: '1', cores: 4 }],
-            stages: [{ id: 0, status: 'COMPLETE', complete: 10 }],
-          }));
-          hs = await startFakeServer({ applications: { json: syntheticListing(apps) }, ...syntheticRoutes(apps) });
-          writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), `sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: history\n    type: history_server\n    history_server_url: ${hs.url}\n`);
-          await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('history');
-          // The token goes to the editor's secret storage, and from there only into the Authorization header.
-          await s.runCommand('Spark Optimizer: Set Source Secret…');
-          await pickInQuickInput(s, 'history');
-          await s.page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 15_000 });
-          await s.page.keyboard.type('e2e-secret-token');
-          await s.page.keyboard.press('Enter');
-          await s.waitForText(/secret for history saved/, 15_000);
-          await s.runCommand('Spark Optimizer: Collect from Source…');
-          await pickInQuickInput(s, 'history');
-          await s.waitForText(/2 new, 0 updated, 0 unchanged, 0 skipped, 0 failed/, 60_000);
-          expect(hs.authorizations.filter((a) => a !== undefined)).toContain('Bearer e2e-secret-token');
-          await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toContain('history');
-        });
-
-        await step(s, 'cancel', async () => {
-          const big = path.join(workspace, 'big');
-          mkdirSync(big);
-          const text = eventLogText({ stages: 2, tasksPerStage: 20 }).text;
-          for (let i = 0; i < 3000; i++) writeFileSync(path.join(big, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
-          writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: bigfolder\n    type: event_log\n    path: big\n');
-          await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('bigfolder');
-          await s.runCommand('Spark Optimizer: Collect from Source…');
-          await pickInQuickInput(s, 'bigfolder');
-          await s.waitForText(/collecting bigfolder/, 30_000);
-          await s.runCommand('Spark Optimizer: Cancel Collection');
-          await s.waitForText(/Cancelled: \d+ new/, 30_000);
-        });
-      } finally {
-        await session?.close();
-        await hs?.close();
-        rmSync(tmp, { recursive: true, force: true });
-      }
-    }, 300_000);
-  });
-}
+      await step(s, 'cancel', async () => {
+        const big = path.join(workspace, 'big');
+        mkdirSync(big);
+        const text = eventLogText({ stages: 2, tasksPerStage: 20 }).text;
+        for (let i = 0; i < 3000; i++) writeFileSync(path.join(big, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
+        writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: bigfolder\n    type: event_log\n    path: big\n');
+        await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('bigfolder');
+        await s.runCommand('Spark Optimizer: Collect from Source…');
+        await pickInQuickInput(s, 'bigfolder');
+        await s.waitForText(/collecting bigfolder/, 30_000);
+        await s.runCommand('Spark Optimizer: Cancel Collection');
+        await s.waitForText(/Cancelled: \d+ new/, 30_000);
+      });
+    } finally {
+      await session?.close();
+      await hs?.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
 /** The repository root: this file is `<root>/test/e2e/harness.ts`. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -45,6 +46,30 @@ export function e2eAvailable(): { ok: boolean; reason?: string } {
   if (!existsSync(CHROMIUM)) missing.push(CHROMIUM);
   if (missing.length === 0) return { ok: true };
   return { ok: false, reason: `missing ${missing.join(' and ')}: run \`bash scripts/e2e/setup.sh\` (needs root for apt-get)` };
+}
+
+/**
+ * `describe` for tests that need code-server and Chromium. Without them: a loud skip on a
+ * developer machine, a failure in CI (where `npm test` has run the setup script first). Sessions
+ * are closed after the suite whatever happens.
+ */
+export function describeE2e(name: string, fn: () => void): void {
+  const availability = e2eAvailable();
+  if (!availability.ok && !process.env.CI) {
+    const message = `SKIPPED ${name}: ${availability.reason ?? 'tools missing'}. Install with: bash scripts/e2e/setup.sh`;
+    describe(name, () => {
+      console.warn(`\n!!! ${message}\n`);
+      it.skip(message, () => undefined);
+    });
+    return;
+  }
+  describe(name, () => {
+    beforeAll(() => {
+      if (!availability.ok) throw new Error(`e2e tools missing in CI: ${availability.reason ?? ''} (npm test runs scripts/e2e/setup.sh first)`);
+    });
+    afterAll(closeAllSessions);
+    fn();
+  });
 }
 
 export interface StartOptions {

@@ -5,8 +5,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { closeAllSessions, e2eAvailable, startVsCode, type VsCodeSession } from './harness';
+import { expect, it } from 'vitest';
+import { describeE2e, startVsCode, type VsCodeSession } from './harness';
 
 const TEST_TIMEOUT_MS = 120_000;
 
@@ -66,66 +66,51 @@ function writeSmokeExtension(dir: string): void {
   writeFileSync(path.join(dir, 'dist', 'extension.js'), EXTENSION_JS);
 }
 
-const availability = e2eAvailable();
+describeE2e('e2e smoke (real VS Code)', () => {
+  it('shows the tree, runs the command, reports the diagnostic', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'e2e-smoke-'));
+    const extensionDir = path.join(root, 'extension');
+    const workspace = path.join(root, 'workspace');
+    writeSmokeExtension(extensionDir);
+    mkdirSync(workspace);
+    writeFileSync(path.join(workspace, 'a.smoke'), 'smoke test file\n');
 
-if (!availability.ok && !process.env.CI) {
-  const message = `SKIPPED e2e smoke: ${availability.reason ?? 'tools missing'}. Install with: bash scripts/e2e/setup.sh`;
-  describe('e2e smoke (real VS Code)', () => {
-    console.warn(`\n!!! ${message}\n`);
-    it.skip(message, () => undefined);
-  });
-} else {
-  describe('e2e smoke (real VS Code)', () => {
-    afterAll(closeAllSessions);
+    const timings: string[] = [];
+    let last = Date.now();
+    const step = (name: string): void => {
+      const now = Date.now();
+      timings.push(`${name} ${((now - last) / 1000).toFixed(1)}s`);
+      last = now;
+    };
+    let session: VsCodeSession | undefined;
+    try {
+      session = await startVsCode({ extensionDir, workspace });
+      step(`start (workbench ${(session.workbenchLoadMs / 1000).toFixed(1)}s)`);
+      const s = session;
 
-    it('shows the tree, runs the command, reports the diagnostic', { timeout: TEST_TIMEOUT_MS }, async () => {
-      // In CI the setup script runs before the tests: a missing tool there is a failure, not a skip.
-      if (!availability.ok) throw new Error(`e2e tools missing in CI: ${availability.reason ?? ''}`);
+      await expect.poll(() => s.treeItems('Smoke Items'), { timeout: 30_000 }).toEqual(['First smoke item', 'Second smoke item']);
+      step('tree');
 
-      const root = mkdtempSync(path.join(tmpdir(), 'e2e-smoke-'));
-      const extensionDir = path.join(root, 'extension');
-      const workspace = path.join(root, 'workspace');
-      writeSmokeExtension(extensionDir);
-      mkdirSync(workspace);
-      writeFileSync(path.join(workspace, 'a.smoke'), 'smoke test file\n');
+      await s.runCommand('E2E Smoke: Say Hello');
+      await s.waitForText('Hello from the extension host', 20_000);
+      expect(await s.notifications()).toContain('Hello from the extension host');
+      step('command+notification');
 
-      const timings: string[] = [];
-      let last = Date.now();
-      const step = (name: string): void => {
-        const now = Date.now();
-        timings.push(`${name} ${((now - last) / 1000).toFixed(1)}s`);
-        last = now;
-      };
-      let session: VsCodeSession | undefined;
-      try {
-        session = await startVsCode({ extensionDir, workspace });
-        step(`start (workbench ${(session.workbenchLoadMs / 1000).toFixed(1)}s)`);
-        const s = session;
-
-        await expect.poll(() => s.treeItems('Smoke Items'), { timeout: 30_000 }).toEqual(['First smoke item', 'Second smoke item']);
-        step('tree');
-
-        await s.runCommand('E2E Smoke: Say Hello');
-        await s.waitForText('Hello from the extension host', 20_000);
-        expect(await s.notifications()).toContain('Hello from the extension host');
-        step('command+notification');
-
-        await s.openFile('a.smoke');
-        await expect
-          .poll(async () => (await s.problems()).some((row) => row.includes('Smoke warning: this file is only a test')), { timeout: 30_000 })
-          .toBe(true);
-        step('file+problems');
-        console.info(`e2e smoke timings: ${timings.join(', ')}`);
-      } catch (err) {
-        if (session) {
-          const shot = await session.screenshot('smoke-failure').catch(() => 'none');
-          console.error(`e2e smoke failed; screenshot: ${shot}\n--- code-server output (tail) ---\n${session.serverLog().split('\n').slice(-40).join('\n')}`);
-        }
-        throw err;
-      } finally {
-        await session?.close();
-        rmSync(root, { recursive: true, force: true });
+      await s.openFile('a.smoke');
+      await expect
+        .poll(async () => (await s.problems()).some((row) => row.includes('Smoke warning: this file is only a test')), { timeout: 30_000 })
+        .toBe(true);
+      step('file+problems');
+      console.info(`e2e smoke timings: ${timings.join(', ')}`);
+    } catch (err) {
+      if (session) {
+        const shot = await session.screenshot('smoke-failure').catch(() => 'none');
+        console.error(`e2e smoke failed; screenshot: ${shot}\n--- code-server output (tail) ---\n${session.serverLog().split('\n').slice(-40).join('\n')}`);
       }
-    });
+      throw err;
+    } finally {
+      await session?.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
-}
+});
