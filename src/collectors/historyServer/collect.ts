@@ -113,7 +113,8 @@ export interface AttemptAnswers {
   /** null when the server has no /environment for the attempt. */
   properties: Record<string, string> | null;
   executors: RestExecutor[];
-  stages: RestStage[];
+  /** null when the server has no /stages for the attempt: task and stage totals are then unknown. */
+  stages: RestStage[] | null;
   /** Stage ids the jobs reference; null when /jobs was not available. */
   jobStageIds: number[] | null;
 }
@@ -180,15 +181,17 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     }
   }
 
+  if (a.stages === null) for (const f of ['total_tasks', 'total_stages', 'cpu_time_ms'] as const) quality.add(Quality.missing(f));
+  const stages = a.stages ?? [];
   // Stage attempts that ran: never-submitted (SKIPPED) and waiting (PENDING) ones did no task.
-  const ran = a.stages.filter((s) => s.status !== 'SKIPPED' && s.status !== 'PENDING');
+  const ran = stages.filter((s) => s.status !== 'SKIPPED' && s.status !== 'PENDING');
   const sum = (f: (s: RestStage) => number): number => ran.reduce((t, s) => t + f(s), 0);
   const finished = ran.filter((s) => s.status === 'COMPLETE' || s.status === 'FAILED');
   const stageKeys = new Set(finished.map((s) => `${s.stageId}.${s.attemptId ?? 0}`));
   const failedKeys = new Set(finished.filter((s) => s.status === 'FAILED').map((s) => `${s.stageId}.${s.attemptId ?? 0}`));
 
   if (a.jobStageIds !== null) {
-    const listed = new Set(a.stages.map((s) => s.stageId));
+    const listed = new Set(stages.map((s) => s.stageId));
     const missing = [...new Set(a.jobStageIds)].filter((id) => !listed.has(id));
     if (missing.length > 0) {
       quality.add(Quality.restCapped);
@@ -353,8 +356,7 @@ async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Liste
     for (const pair of env.sparkProperties) if (pair.length === 2) properties[String(pair[0])] = String(pair[1]);
   }
   const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
-  const record = toRecord({ app, attempt, properties, executors: executors ?? [], stages: stages ?? [], jobStageIds }, source, problems, where);
-  if (stages === null) for (const f of ['total_tasks', 'total_stages', 'cpu_time_ms'] as const) record.quality = [...new Set([...record.quality, Quality.missing(f)])].sort();
+  const record = toRecord({ app, attempt, properties, executors: executors ?? [], stages, jobStageIds }, source, problems, where);
   const unit = { layout: 'single' as const, path: where, files: [], appIdHint: app.id, inProgress: attempt.completed !== true, compacted: false };
   return { record, problems, files: [], unit };
 }
