@@ -1,9 +1,6 @@
 /** Human units for the views (tooltips, descriptions, the job document). */
 import type { SparkAppRecord } from '../collectors/record';
-import { formatBytes, formatDuration, recordSummary } from '../common/format';
-
-export const humanBytes = formatBytes;
-export const humanDuration = formatDuration;
+import { recordSummary } from '../common/format';
 
 /** Markdown with the key metrics; record text is escaped (app names can hold anything). */
 export function jobTooltip(r: SparkAppRecord): string {

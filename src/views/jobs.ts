@@ -8,7 +8,8 @@ import type { SparkAppRecord } from '../collectors/record';
 import type { JobQuery, SortField } from '../storage/repository';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
-import { jobTooltip, humanBytes, humanDuration } from './format';
+import { formatBytes, formatDuration } from '../common/format';
+import { jobTooltip } from './format';
 
 export const PAGE = 200;
 export type Grouping = 'source' | 'user';
@@ -95,7 +96,7 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
     const r = n.record;
     const item = new vscode.TreeItem(r.app_name ?? r.app_id, vscode.TreeItemCollapsibleState.None);
     item.id = nodeId(n);
-    item.description = `${humanDuration(r.duration_ms)} · ${r.status}${r.attempt_id ? ` · attempt ${r.attempt_id}` : ''} · ${r.total_tasks} tasks · ${humanBytes(r.shuffle_read_bytes)} shuffle`;
+    item.description = `${formatDuration(r.duration_ms)} · ${r.status}${r.attempt_id ? ` · attempt ${r.attempt_id}` : ''} · ${r.total_tasks} tasks · ${formatBytes(r.shuffle_read_bytes)} shuffle`;
     const [icon, color] = STATUS_ICONS[r.status];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
     item.tooltip = new vscode.MarkdownString(jobTooltip(r));
