@@ -51,15 +51,44 @@ export const historyServerSourceSchema = z
   })
   .strict();
 
-const cloudCommon = { name: name.optional(), batch_size: batchSize.default(100), since: since.optional(), user: z.string().min(1).optional(), endpoint_url: httpUrl.optional() };
+const cloudCommon = {
+  name: name.optional(),
+  batch_size: batchSize.default(100),
+  since: since.optional(),
+  user: z.string().min(1).optional(),
+  endpoint_url: httpUrl.optional(),
+  concurrency: z.number().int().min(1).max(32).default(4),
+  timeout: z.number().min(1).max(600).default(30),
+  max_apps: z.number().int().min(1).max(1_000_000).optional(),
+};
 
-/** Cloud sources: their collectors arrive with their own issue; their settings are checked already. */
+/**
+ * Cloud sources. Credentials are read the platform's own way (the AWS default chain, DATABRICKS_TOKEN,
+ * Application Default Credentials) or from `${env:VAR}`; never written inline.
+ */
 export const emrSourceSchema = z
-  .object({ type: z.literal('emr'), ...cloudCommon, region: z.string().min(1).optional(), cluster_ids: z.array(z.string().min(1)).optional(), cluster_states: z.array(z.string().min(1)).optional(), event_log_dir: z.string().min(1).optional(), history_server_url: httpUrl.optional() })
+  .object({
+    type: z.literal('emr'),
+    ...cloudCommon,
+    region: z.string().min(1).optional(),
+    profile: z.string().min(1).optional(),
+    cluster_ids: z.array(z.string().min(1)).optional(),
+    cluster_states: z.array(z.enum(['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS'])).optional(),
+    cloudwatch: z.boolean().default(true),
+    event_log_dir: z.string().min(1).optional(),
+    history_server_url: httpUrl.optional(),
+  })
   .strict();
-export const databricksSourceSchema = z.object({ type: z.literal('databricks'), ...cloudCommon, host: httpUrl.optional(), token: secret.optional() }).strict();
+export const databricksSourceSchema = z.object({ type: z.literal('databricks'), ...cloudCommon, host: httpUrl.optional(), token: secret.optional(), event_log_dir: z.string().min(1).optional() }).strict();
 export const dataprocSourceSchema = z
-  .object({ type: z.literal('dataproc'), ...cloudCommon, project_id: z.string().min(1).optional(), region: z.string().min(1).optional(), access_token: secret.optional(), history_server_url: httpUrl.optional() })
+  .object({
+    type: z.literal('dataproc'),
+    ...cloudCommon,
+    project_id: z.string().min(1).optional(),
+    region: z.string().min(1).optional(),
+    access_token: secret.optional(),
+    history_server_url: httpUrl.optional(),
+  })
   .strict();
 
 export const SOURCE_SCHEMAS = {
@@ -173,9 +202,11 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   region: 'The cloud region.',
   cluster_ids: 'Only these clusters.',
   cluster_states: 'Only clusters in these states.',
-  event_log_dir: 'Where the cluster writes Spark event logs (e.g. s3://bucket/spark-events).',
+  event_log_dir: 'Where the clusters\' Spark event logs are: s3://bucket/prefix (EMR), dbfs:/path (Databricks cluster log delivery) or a local folder. Read with the event-log engine and joined to the platform record.',
   host: 'The workspace URL, e.g. https://dbc-1234.cloud.databricks.com.',
-  project_id: 'The Google Cloud project.',
+  project_id: 'The Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the credentials\' project).',
+  profile: 'The AWS shared-config profile (default: AWS_PROFILE, then "default").',
+  cloudwatch: 'Also read each cluster\'s CloudWatch metrics (AWS/ElasticMapReduce) over its lifetime.',
 };
 
 /** The default a key takes when left out (for hovers), from the first source schema that has it. */

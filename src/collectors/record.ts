@@ -51,6 +51,8 @@ export const Quality = {
   truncated: 'truncated',
   compacted: 'compacted',
   restCapped: 'rest_capped',
+  /** A cloud step/run/job with no Spark metrics behind it: times and sizing only. */
+  platformLevel: 'platform_level',
   defaulted: (field: keyof SparkAppRecord): string => `defaulted:${field}`,
   missing: (field: keyof SparkAppRecord): string => `missing:${field}`,
 } as const;

@@ -14,7 +14,8 @@ import { fetchAttemptLog } from './eventLogMode';
 import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
 import { REDACTED } from '../eventlog/replay';
 import { Quality, matchesFilter, validateRecord, type Problem, type SparkAppRecord } from '../record';
-import { AuthError, HistoryServerClient, HttpError, ResponseError, type ClientOptions } from './client';
+import { HistoryServerClient, type ClientOptions } from './client';
+import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 
 export interface HistoryServerOptions extends ClientOptions {
   /** Which applications to list (default completed). */

@@ -1,0 +1,88 @@
+/**
+ * The pieces every API collector (History Server, EMR, Databricks, Dataproc) shares, so each one is
+ * only "list pages -> fetch each item -> map to a record": a bounded-concurrency fetch loop that
+ * yields results as they complete, and a batch builder that flushes at the configured size.
+ */
+import type { LogUnit } from './eventlog/discovery';
+import type { Batch, CollectedApp } from './eventlog/collect';
+import type { Problem } from './record';
+
+/** Builds batches of up to `size` entries (records, problems and filtered ones all count). */
+export class Batcher {
+  private batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+
+  constructor(private readonly size: number) {}
+
+  app(app: CollectedApp): void {
+    this.batch.apps.push(app);
+  }
+
+  problem(...problems: Problem[]): void {
+    this.batch.problems.push(...problems);
+  }
+
+  filtered(n = 1): void {
+    this.batch.filtered += n;
+  }
+
+  get full(): boolean {
+    return this.count >= Math.max(1, this.size);
+  }
+
+  get empty(): boolean {
+    return this.count === 0;
+  }
+
+  take(): Batch {
+    const b = this.batch;
+    this.batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+    return b;
+  }
+
+  private get count(): number {
+    return this.batch.apps.length + this.batch.problems.length + this.batch.filtered;
+  }
+}
+
+export type Settled<T, R> = { item: T; result: R } | { item: T; error: Error };
+
+/**
+ * Runs `fetch` over the items of `pages` (an async iterable of arrays, e.g. API pages), at most
+ * `concurrency` at once, yielding each outcome as it completes (a rejection is an outcome, not a
+ * throw). Errors from `pages` itself propagate. Stops taking new items once `stop()` says so.
+ */
+export async function* pooled<T, R>(
+  pages: AsyncIterable<T[]>,
+  fetch: (item: T) => Promise<R>,
+  concurrency: number,
+  stop: () => boolean = () => false,
+): AsyncGenerator<Settled<T, R>> {
+  const inFlight = new Map<number, Promise<{ key: number; out: Settled<T, R> }>>();
+  let key = 0;
+  const settle = async (): Promise<Settled<T, R>> => {
+    const done = await Promise.race(inFlight.values());
+    inFlight.delete(done.key);
+    return done.out;
+  };
+  for await (const page of pages) {
+    for (const item of page) {
+      if (stop()) break;
+      const k = key++;
+      inFlight.set(
+        k,
+        fetch(item).then(
+          (result) => ({ key: k, out: { item, result } }),
+          (err: unknown) => ({ key: k, out: { item, error: err instanceof Error ? err : new Error(String(err)) } }),
+        ),
+      );
+      while (inFlight.size >= Math.max(1, concurrency)) yield await settle();
+    }
+    if (stop()) break;
+  }
+  while (inFlight.size > 0) yield await settle();
+}
+
+/** The bookkeeping unit of a record that came from an API rather than from files on disk. */
+export function apiUnit(where: string, appId: string, inProgress: boolean): LogUnit {
+  return { layout: 'single', path: where, files: [], appIdHint: appId, inProgress, compacted: false };
+}

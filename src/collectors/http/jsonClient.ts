@@ -1,0 +1,287 @@
+/**
+ * A small JSON client for REST APIs (the Spark History Server, Databricks, Dataproc), on undici.
+ *
+ * - Every request has its own timeout (headers and body both count).
+ * - Network errors, 408, 429 and 5xx are retried with exponential backoff and full jitter, honouring
+ *   `Retry-After` (seconds or an HTTP date, capped), up to a bounded number of attempts in total.
+ * - 401/403 become an `AuthError`, never retried: the caller reports it once and stops.
+ * - Credentials (basic, bearer, or a callback that returns a fresh bearer token) go only into the
+ *   Authorization header; they are never part of an error message, and user:password written into
+ *   the URL is moved out of it. An error answer's own `message` is kept (cut short, with any
+ *   credential masked): "INVALID_PARAMETER_VALUE: page_token is invalid" is what a user needs.
+ * - Bodies are parsed as JSON and validated with zod; a body that is not JSON or not the expected
+ *   shape is a `ResponseError` (not retried: the server answered, the answer is bad).
+ */
+import { createWriteStream, readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+
+export type HttpAuth =
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'bearer'; token: string }
+  /** A token source that may refresh (OAuth); asked before every request. */
+  | { type: 'bearerProvider'; token: () => Promise<string> };
+
+export interface JsonClientOptions {
+  /** The API's base URL; request paths are relative to it. */
+  baseUrl: string;
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number;
+  /** Attempts per request in total, the first included (default 4). */
+  maxAttempts?: number;
+  /** First backoff delay in ms (default 500); doubles each retry, with full jitter. */
+  backoffMs?: number;
+  /** Longest single wait, Retry-After included (default 30 s). */
+  maxDelayMs?: number;
+  auth?: HttpAuth;
+  headers?: Record<string, string>;
+  /** PEM file of extra certificate authorities for https. */
+  caFile?: string;
+  /** Explicit opt-in: accept any TLS certificate. */
+  insecureSkipVerify?: boolean;
+  /** An http(s) proxy URL. */
+  proxy?: string;
+  /** Replaces the dispatcher built from the TLS and proxy options (tests). */
+  dispatcher?: Dispatcher;
+}
+
+/** The server refused our credentials (401) or our access (403). Stops the run. */
+export class AuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly path: string,
+    detail = '',
+  ) {
+    super(`${status === 401 ? '401 Unauthorized: wrong or missing credentials' : '403 Forbidden: these credentials may not read'} for ${path}${detail}`);
+    this.name = 'AuthError';
+  }
+}
+
+/** A request that failed after its retries, or with a status that is not retried (404, 400, …). */
+export class HttpError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly status: number | null,
+    readonly attempts: number,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** The server answered 200 with a body that is not JSON, or not the shape we read. */
+export class ResponseError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'ResponseError';
+  }
+}
+
+const RETRY_STATUS = (s: number): boolean => s === 408 || s === 429 || s >= 500;
+
+/** Retry-After: delta-seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return null;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal?.reason as Error);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A short, secret-free description of a network failure. */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const cause = err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
+  return `${code ?? err.name}: ${err.message}${cause}`;
+}
+
+/** The useful part of an error answer (`message`, `error.message`, `error_code`), short, with `secret` masked. */
+function errorDetail(text: string, secret: string | undefined): string {
+  let detail = '';
+  try {
+    const body = JSON.parse(text) as { message?: unknown; error_code?: unknown; error?: unknown } | null;
+    const nested = typeof body?.error === 'object' && body.error !== null ? (body.error as { message?: unknown; status?: unknown }) : undefined;
+    const parts = [body?.error_code ?? nested?.status, body?.message ?? nested?.message ?? (typeof body?.error === 'string' ? body.error : undefined)].filter((x): x is string => typeof x === 'string' && x !== '');
+    detail = parts.join(': ');
+  } catch {
+    return '';
+  }
+  if (secret) detail = detail.split(secret).join('***');
+  return detail === '' ? '' : ` (${detail.length > 200 ? `${detail.slice(0, 200)}…` : detail})`;
+}
+
+export interface RequestInit {
+  method?: 'GET' | 'POST';
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
+export class JsonClient {
+  readonly apiBase: string;
+  /** Bytes of response bodies read so far. */
+  bytesRead = 0;
+  private readonly headers: Record<string, string>;
+  private readonly tokenProvider: (() => Promise<string>) | undefined;
+  private readonly dispatcher: Dispatcher | undefined;
+  private readonly ownDispatcher: boolean;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+  private readonly maxDelayMs: number;
+
+  constructor(options: JsonClientOptions) {
+    const url = new URL(options.baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`the URL must be http:// or https://, got ${url.protocol}`);
+    let auth = options.auth;
+    if (url.username !== '' && auth === undefined) auth = { type: 'basic', username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    url.username = '';
+    url.password = '';
+    url.search = '';
+    url.hash = '';
+    this.apiBase = url.toString().replace(/\/+$/, '');
+    this.headers = { accept: 'application/json', ...options.headers };
+    if (auth?.type === 'basic') this.headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    if (auth?.type === 'bearer') this.headers.authorization = `Bearer ${auth.token}`;
+    this.tokenProvider = auth?.type === 'bearerProvider' ? auth.token : undefined;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+    this.backoffMs = options.backoffMs ?? 500;
+    this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    if (options.dispatcher) {
+      this.dispatcher = options.dispatcher;
+      this.ownDispatcher = false;
+    } else if (options.proxy || options.caFile || options.insecureSkipVerify) {
+      const connect = { ...(options.caFile ? { ca: readFileSync(options.caFile) } : {}), ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}) };
+      this.dispatcher = options.proxy ? new ProxyAgent({ uri: options.proxy, requestTls: connect }) : new Agent({ connect });
+      this.ownDispatcher = true;
+    } else {
+      this.dispatcher = undefined;
+      this.ownDispatcher = false;
+    }
+  }
+
+  /** The full URL of an API path such as `applications?status=completed` (no credentials in it). */
+  urlOf(path: string): string {
+    return `${this.apiBase}/${path.replace(/^\/+/, '')}`;
+  }
+
+  /** Sends `path` (relative to the base URL), parses JSON, validates with `schema`. GET unless `init` says otherwise. */
+  async getJson<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal, init: RequestInit = {}): Promise<z.infer<S>> {
+    const text = await this.getText(path, signal, init);
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new ResponseError(`${path}: malformed JSON (${(err as Error).message}) in a ${text.length}-byte answer`, path);
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(top)';
+      throw new ResponseError(`${path}: unexpected answer shape at ${where}: ${issue?.message ?? 'invalid'}`, path);
+    }
+    return parsed.data;
+  }
+
+  /** Sends `path` with timeout and retries; the body as text. */
+  getText(path: string, signal?: AbortSignal, init: RequestInit = {}): Promise<string> {
+    return this.send(path, signal, this.timeoutMs, init, async (body) => {
+      const text = await body.text();
+      this.bytesRead += Buffer.byteLength(text);
+      return text;
+    });
+  }
+
+  /**
+   * GET `path` streamed into `file` (never held in memory), with the same retries. The timeout
+   * covers the whole transfer, so it is ten times the per-request one.
+   */
+  download(path: string, file: string, signal?: AbortSignal): Promise<number> {
+    return this.send(path, signal, this.timeoutMs * 10, {}, async (body) => {
+      let bytes = 0;
+      body.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      await pipeline(body, createWriteStream(file));
+      this.bytesRead += bytes;
+      return bytes;
+    });
+  }
+
+  private async send<T>(path: string, signal: AbortSignal | undefined, timeoutMs: number, init: RequestInit, consume: (body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
+    const url = this.urlOf(path);
+    const method = init.method ?? 'GET';
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    let lastError = '';
+    let lastStatus: number | null = null;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      signal?.throwIfAborted();
+      const headers: Record<string, string> = { ...this.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+      if (this.tokenProvider) headers.authorization = `Bearer ${await this.tokenProvider()}`;
+      // One controller per request, released when it ends (AbortSignal.any on a long-lived run signal
+      // keeps every request's signal reachable until the run ends).
+      const perRequest = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        perRequest.abort(new Error(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onAbort = (): void => perRequest.abort(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let waitHint: number | null = null;
+      try {
+        const res = await request(url, { method, headers, body, signal: perRequest.signal, dispatcher: this.dispatcher });
+        if (res.statusCode === 200) return await consume(res.body);
+        const secret = headers.authorization?.replace(/^\w+ /, '');
+        const detail = res.statusCode >= 400 && res.statusCode < 500 ? errorDetail(await res.body.text().catch(() => ''), secret) : '';
+        // Otherwise drain the body so the connection can be reused; its content is not needed.
+        await res.body.dump().catch(() => undefined);
+        if (res.statusCode === 401 || res.statusCode === 403) throw new AuthError(res.statusCode, path, detail);
+        lastStatus = res.statusCode;
+        lastError = `HTTP ${res.statusCode}${detail}`;
+        if (!RETRY_STATUS(res.statusCode)) throw new HttpError(`${path}: HTTP ${res.statusCode}${detail}`, path, res.statusCode, attempt);
+        waitHint = retryAfterMs(res.headers['retry-after']);
+      } catch (err) {
+        if (err instanceof AuthError || err instanceof HttpError) throw err;
+        if (signal?.aborted) throw signal.reason as Error;
+        lastStatus = null;
+        lastError = timedOut ? `timed out after ${timeoutMs} ms` : describeError(err);
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      if (attempt === this.maxAttempts) break;
+      const backoff = Math.random() * Math.min(this.maxDelayMs, this.backoffMs * 2 ** (attempt - 1));
+      await sleep(Math.min(this.maxDelayMs, waitHint ?? backoff), signal);
+    }
+    throw new HttpError(`${path}: ${lastError} (gave up after ${this.maxAttempts} attempts)`, path, lastStatus, this.maxAttempts);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownDispatcher) await this.dispatcher?.close();
+  }
+}
