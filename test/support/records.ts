@@ -36,11 +36,12 @@ export function makeRecord(overrides: Partial<SparkAppRecord> = {}): SparkAppRec
   };
 }
 
-/** `n` distinct records spread over users, sources and days. */
-export function manyRecords(n: number): SparkAppRecord[] {
+/** `n` distinct records spread over users, sources and days; `from` numbers them on from another batch. */
+export function manyRecords(n: number, from = 0): SparkAppRecord[] {
   const users = ['etl', 'maria', 'sam', 'finance'];
   const base = Date.UTC(2024, 0, 1);
-  return Array.from({ length: n }, (_, i) => {
+  return Array.from({ length: n }, (_, k) => {
+    const i = from + k;
     const start = base + i * 3_600_000;
     return makeRecord({
       app_id: `app-${String(i).padStart(6, '0')}`,
