@@ -1,15 +1,17 @@
 /**
- * `spark-optimizer collect`: from flags (`--source event-logs --path P`) or from a config file
- * (`--config FILE [--name SOURCE]`), into the workspace database (or nowhere with `--dry-run`).
+ * `spark-optimizer collect`: from flags (`--source event-logs --path P`, `--source emr --region R`, …)
+ * or from a config file (`--config FILE [--name SOURCE]`), into the workspace database (or nowhere
+ * with `--dry-run`). Flags become the config entry they stand for and go through the same schema and
+ * the same `jobsFor` as a config file's sources.
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig, type SourceConfig } from '../collectors/config';
-import { collectEventLogs, type Batch, type CollectProgress, type CollectedApp, type EventLogOptions } from '../collectors/eventlog/collect';
-import { collectHistoryServer, type HistoryServerOptions } from '../collectors/historyServer/collect';
-import { historyAuth, historyPlan, incremental } from '../collectors/historyServer/plan';
+import { parseConfig, sourceSchema, type SourceConfig } from '../collectors/config';
+import type { Batch, CollectProgress, CollectedApp } from '../collectors/eventlog/collect';
+import { incremental } from '../collectors/historyServer/plan';
 import { formatProblem, type Problem } from '../collectors/record';
+import { collectSource, jobsFor, recordedOptions, stoppedRun, type SourceJob } from '../collectors/sources';
 import { applyBatch, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
 import type { JobRepository, RunCounts } from '../storage/repository';
@@ -17,9 +19,17 @@ import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, UsageError, oneOf, parseDate, positiveInt, type Io } from './io';
 
 const SAVE_EVERY_MS = 10_000;
-const NOT_YET = new Set(['emr', 'databricks', 'dataproc']);
 
-type Plan = { kind: 'event_log'; name: string; options: EventLogOptions } | { kind: 'history_server'; name: string; options: HistoryServerOptions };
+/** `--source` spellings (the seed's and the config's) to config types. */
+const SOURCE_TYPES: Record<string, SourceConfig['type']> = {
+  'event-logs': 'event_log',
+  event_log: 'event_log',
+  'history-server': 'history_server',
+  history_server: 'history_server',
+  emr: 'emr',
+  databricks: 'databricks',
+  dataproc: 'dataproc',
+};
 
 function progressLine(p: CollectProgress, startedMs: number): string {
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);
@@ -44,7 +54,8 @@ function appRow({ record: r }: CollectedApp): string[] {
 }
 const APP_HEADER = ['app_id', 'attempt', 'name', 'user', 'status', 'duration', 'tasks', 'failed', 'execs', 'cpu', 'input', 'shuffle r/w'];
 
-async function plansFromConfig(file: string, only: string | undefined, io: Io): Promise<Plan[]> {
+/** The jobs of a config file's sources (all, or the one named). A source that cannot start is reported and skipped. */
+async function jobsFromConfig(file: string, only: string | undefined, io: Io): Promise<{ jobs: SourceJob[]; failed: number }> {
   const abs = path.resolve(io.cwd, file);
   let text: string;
   try {
@@ -56,23 +67,66 @@ async function plansFromConfig(file: string, only: string | undefined, io: Io): 
   if (errors.length > 0) throw new Error(`invalid config:\n${errors.map((e) => `${abs}${e.line ? `:${e.line}` : ''}: ${e.message}`).join('\n')}`);
   const picked = only === undefined ? sources : sources.filter((s) => s.name === only);
   if (picked.length === 0) throw new UsageError(`no source named ${JSON.stringify(only)} in ${abs}; it has: ${sources.map((s) => s.name).join(', ')}`);
-  const plans: Plan[] = [];
-  for (const s of picked) {
-    if (s.type === 'history_server') {
-      plans.push(historyPlan(s));
-      continue;
-    }
-    if (s.type !== 'event_log') {
-      io.err(`spark-optimizer: source ${s.name} (${s.type}) is not available yet; skipped.`);
-      continue;
-    }
-    for (const p of Array.isArray(s.path) ? s.path : [s.path]) plans.push({ kind: 'event_log', name: s.name, options: sourceOptions(s, p) });
-  }
-  return plans;
+  return jobsOf(picked, io);
 }
 
-function sourceOptions(s: Extract<SourceConfig, { type: 'event_log' }>, p: string): EventLogOptions {
-  return { path: p, recursive: s.recursive, batchSize: s.batch_size, concurrency: s.concurrency, since: s.since ? new Date(s.since) : undefined, user: s.user, source: s.name };
+function jobsOf(sources: SourceConfig[], io: Io): { jobs: SourceJob[]; failed: number } {
+  const jobs: SourceJob[] = [];
+  let failed = 0;
+  for (const s of sources) {
+    try {
+      jobs.push(...jobsFor(s));
+    } catch (err) {
+      io.err(`spark-optimizer: source ${s.name}: ${(err as Error).message}; skipped.`);
+      failed++;
+    }
+  }
+  return { jobs, failed };
+}
+
+/**
+ * `--source T` and its flags, as the config entry they stand for, checked by the same schema as a
+ * config file (so a flag has exactly the meaning of its config key).
+ */
+function sourceFromFlags(values: Record<string, string | string[] | boolean | undefined>, io: Io): SourceConfig {
+  const raw = values.source as string | undefined;
+  const type = raw === undefined ? undefined : SOURCE_TYPES[raw];
+  if (type === undefined) throw new UsageError(raw === undefined ? '--source (event-logs, history-server, emr, databricks, dataproc) or --config is required' : `unknown --source ${JSON.stringify(raw)}; use event-logs, history-server, emr, databricks or dataproc`);
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const entry: Record<string, unknown> = { type, name: type };
+  const set = (key: string, v: unknown): void => {
+    if (v !== undefined) entry[key] = v;
+  };
+  if (type === 'event_log') {
+    if (!str('path')) throw new UsageError('--path is required with --source event-logs');
+    set('path', path.resolve(io.cwd, str('path')!));
+    set('recursive', !values['no-recursive']);
+  } else if (type === 'history_server') {
+    if (!str('url')) throw new UsageError('--url is required with --source history-server');
+    if (!/^https?:\/\/[^/]/.test(str('url')!)) throw new UsageError(`--url must be an http:// or https:// URL, got ${JSON.stringify(str('url'))}`);
+    set('history_server_url', str('url'));
+    set('mode', str('mode'));
+    set('status', str('status'));
+  } else {
+    set('endpoint_url', str('endpoint-url'));
+    set('region', str('region'));
+    set('event_log_dir', str('event-log-dir'));
+    set('history_server_url', str('history-server-url'));
+    if (type === 'emr') {
+      set('profile', str('profile'));
+      set('cluster_ids', values['cluster-id']);
+      set('cloudwatch', values['no-cloudwatch'] ? false : undefined);
+    }
+    if (type === 'databricks') set('host', str('host'));
+    if (type === 'dataproc') set('project_id', str('project'));
+  }
+  const parsed = sourceSchema.safeParse(entry);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.join('.');
+    throw new UsageError(`--source ${raw}: ${key === '' ? '' : `${key.replace(/_/g, '-')}: `}${issue.message}`);
+  }
+  return { ...parsed.data, name: type };
 }
 
 export async function collectCommand(args: string[], io: Io): Promise<number> {
@@ -95,6 +149,15 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
       status: { type: 'string' },
       'max-apps': { type: 'string' },
       mode: { type: 'string' },
+      region: { type: 'string' },
+      profile: { type: 'string' },
+      host: { type: 'string' },
+      project: { type: 'string' },
+      'endpoint-url': { type: 'string' },
+      'cluster-id': { type: 'string', multiple: true },
+      'event-log-dir': { type: 'string' },
+      'history-server-url': { type: 'string' },
+      'no-cloudwatch': { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -107,50 +170,21 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const status = values.status === undefined ? undefined : oneOf('status', values.status, ['completed', 'running', 'all'] as const, 'completed');
   const maxApps = values['max-apps'] === undefined ? undefined : positiveInt('max-apps', values['max-apps'], 1);
 
-  let plans: Plan[];
+  let jobs: SourceJob[];
+  let failedSources = 0;
   if (values.config !== undefined) {
     if (values.source !== undefined || values.path !== undefined) throw new UsageError('--config and --source/--path are alternatives; give one');
-    plans = (await plansFromConfig(values.config, values.name, io)).map((p): Plan => {
-      const common = { since: since ?? p.options.since, user: values.user ?? p.options.user, concurrency: concurrency ?? p.options.concurrency };
-      return p.kind === 'event_log'
-        ? { ...p, options: { ...p.options, ...common } }
-        : { ...p, options: { ...p.options, ...common, status: status ?? p.options.status, maxApps: maxApps ?? p.options.maxApps } };
-    });
+    ({ jobs, failed: failedSources } = await jobsFromConfig(values.config, values.name, io));
   } else {
-    if (values.source !== undefined && NOT_YET.has(values.source)) {
-      io.err(`spark-optimizer: --source ${values.source} is not available yet; only --source event-logs and --source history-server are.`);
-      return 1;
-    }
-    if (values.source === 'history-server' || values.source === 'history_server') {
-      if (!values.url) throw new UsageError('--url is required with --source history-server');
-      if (!/^https?:\/\/[^/]/.test(values.url)) throw new UsageError(`--url must be an http:// or https:// URL, got ${JSON.stringify(values.url)}`);
-      plans = [
-        {
-          kind: 'history_server',
-          name: 'history_server',
-          options: {
-            url: values.url,
-            source: 'history_server',
-            mode: oneOf('mode', values.mode, ['api', 'eventlog'] as const, 'api'),
-            status,
-            since,
-            user: values.user,
-            maxApps,
-            batchSize,
-            concurrency,
-            auth: historyAuth('history_server', {}),
-          },
-        },
-      ];
-    } else {
-      if (values.source !== 'event-logs' && values.source !== 'event_log') {
-        throw new UsageError(values.source === undefined ? '--source (event-logs, history-server) or --config is required' : `unknown --source ${JSON.stringify(values.source)}`);
-      }
-      if (!values.path) throw new UsageError('--path is required with --source event-logs');
-      const p = path.resolve(io.cwd, values.path);
-      plans = [{ kind: 'event_log', name: 'event_log', options: { path: p, recursive: !values['no-recursive'], since, user: values.user, batchSize, concurrency, source: 'event_log' } }];
-    }
+    ({ jobs, failed: failedSources } = jobsOf([sourceFromFlags(values, io)], io));
   }
+  // Flags given beside a config (or a --source) override what it says.
+  const given = <T>(o: T): Partial<T> => Object.fromEntries(Object.entries(o as object).filter(([, v]) => v !== undefined)) as Partial<T>;
+  jobs = jobs.map((job): SourceJob => {
+    const common = given({ since, user: values.user, concurrency, batchSize: values['batch-size'] === undefined ? undefined : batchSize });
+    const api = job.kind === 'event_log' ? {} : given({ maxApps, ...(job.kind === 'history_server' ? { status } : {}) });
+    return { ...job, options: { ...job.options, ...common, ...api } } as SourceJob;
+  });
 
   const store = dryRun ? null : await JobStore.open(path.resolve(io.cwd, values.db ?? DEFAULT_DB));
   for (const w of store?.warnings ?? []) io.err(`warning: ${w}`);
@@ -181,21 +215,22 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   };
   let fatal = false;
   try {
-    for (const plan of plans) {
+    for (const job of jobs) {
+      const before = loose.length;
       const batches =
-        plan.kind === 'event_log'
-          ? collectEventLogs(plan.options, {
+        job.kind === 'event_log'
+          ? collectSource(job, {
               signal: controller.signal,
               onProgress,
               workerScript: path.join(__dirname, 'worker.js'),
               isUnchanged: store ? (unit) => store.isUnitUnchanged(unit.path, unit.files) : undefined,
             })
-          : collectHistoryServer(store ? incremental(plan.options, store.newestEndTime(plan.name)) : plan.options, { signal: controller.signal, onProgress });
+          : collectSource(job.kind === 'history_server' && store ? { ...job, options: incremental(job.options, store.newestEndTime(job.name)) } : job, { signal: controller.signal, onProgress });
       let counts: RunCounts;
       if (store) {
         const summary = await ingest(store, batches, {
-          source: plan.name,
-          options: runOptions(plan),
+          source: job.name,
+          options: recordedOptions(job),
           saveEveryMs: SAVE_EVERY_MS,
           save: () => store.save(),
           onBatch,
@@ -209,9 +244,8 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
         }
       }
       for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
-      if (plan.kind === 'event_log' && loose.some((p) => p.code === 'path-unreadable' && p.file === plan.options.path)) fatal = true;
-      // Wrong credentials or an unreadable application list stop a History Server run.
-      if (plan.kind === 'history_server' && loose.some((p) => p.code === 'auth-failed' || p.code === 'list-failed')) fatal = true;
+      // An unreadable path, wrong credentials or an unreadable listing stopped this source early.
+      if (stoppedRun(job, loose.slice(before))) fatal = true;
     }
   } finally {
     process.removeListener('SIGINT', stop);
@@ -228,27 +262,9 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   if (format === 'json') io.err(summary);
   else io.out(summary);
 
-  if (fatal) return 1;
+  if (fatal || failedSources > 0) return 1;
   const collected = total.new + total.updated + total.unchanged + total.skipped;
   return collected === 0 && total.failed > 0 ? 1 : 0;
-}
-
-function withoutUserInfo(u: string): string {
-  try {
-    const url = new URL(u);
-    url.username = '';
-    url.password = '';
-    return url.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
-/** What the run record keeps of a plan's options: never credentials or headers (they may hold secrets). */
-function runOptions(plan: Plan): Record<string, unknown> {
-  if (plan.kind === 'event_log') return { ...plan.options, since: plan.options.since?.toISOString() };
-  const o = plan.options;
-  return { url: withoutUserInfo(o.url), status: o.status, since: o.since?.toISOString(), user: o.user, maxApps: o.maxApps, concurrency: o.concurrency, auth: o.auth?.type };
 }
 
 /** A dry run counts every attempt as new: nothing is compared with a database. */

@@ -12,6 +12,10 @@ const USAGE = `Usage:
   spark-optimizer collect --source event-logs --path PATH [options]
   spark-optimizer collect --source history-server --url URL [--mode api|eventlog] [--status S]
                           [--max-apps N] [options]
+  spark-optimizer collect --source emr [--region R] [--profile P] [--cluster-id ID]... [--no-cloudwatch]
+                          [--event-log-dir s3://B/P] [--history-server-url URL] [options]
+  spark-optimizer collect --source databricks [--host URL] [--event-log-dir dbfs:/P] [options]
+  spark-optimizer collect --source dataproc [--project P] [--region R] [--history-server-url URL] [options]
   spark-optimizer collect --config spark-optimizer.yaml [--name SOURCE] [options]
   spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
                        [--sort FIELD] [--asc] [--limit N] [--offset N] [--format table|json|csv] [--db PATH]
@@ -30,6 +34,16 @@ collect options:
   --batch-size N        records per database batch (default 100)
   --concurrency N       logs read at once (default: the number of cores)
   --format json         JSON lines on stdout, one record per application attempt, plus "problems"
+  --max-apps N          at most N applications (History Server) or steps/runs/jobs (cloud sources)
+  --endpoint-url URL    cloud sources: another API endpoint (VPC endpoint, proxy, emulator)
+
+Credentials are read the platform's own way, never from flags:
+  History Server  SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN, or _USERNAME and _PASSWORD
+  emr             the AWS default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN,
+                  AWS_PROFILE or --profile (shared config and credentials files, SSO), instance metadata
+  databricks      DATABRICKS_HOST and DATABRICKS_TOKEN
+  dataproc        GOOGLE_OAUTH_ACCESS_TOKEN, or Application Default Credentials
+                  (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, metadata server)
 `;
 
 export async function main(argv: string[], io: Io): Promise<number> {
