@@ -1,0 +1,660 @@
+/**
+ * The Databricks collector: list job runs through the Jobs API 2.1 (`jobs/runs/list`, all pages via
+ * `page_token`), read each run's clusters (`clusters/get`, once per cluster id: many runs share an
+ * all-purpose cluster), and store one record per run, flagged `platform_level` because the Jobs API
+ * knows times and sizing but no Spark metrics. When the clusters' event logs are reachable (cluster
+ * log delivery synced to a local folder, or a `dbfs:/` folder read through the DBFS API), the Spark
+ * applications of the run's Spark context are stored instead, with the run's facts in their tags.
+ *
+ * One bad run (malformed entry, cluster that cannot be read) becomes a problem and the others still
+ * arrive. A refused token (401/403) is reported once, naming where the token came from, and stops
+ * the run; so does a listing that cannot be read. The token is never part of any output.
+ */
+import { setMaxListeners } from 'node:events';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { Batcher, apiUnit, pooled } from '../batching';
+import { collectAll, type Batch, type CollectContext, type CollectProgress, type CollectedApp } from '../eventlog/collect';
+import { memoryStringToMb } from '../eventlog/jvmUnits';
+import { REDACTED } from '../eventlog/replay';
+import { AuthError, HttpError, JsonClient, ResponseError } from '../http/jsonClient';
+import { Quality, matchesFilter, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+
+export interface DatabricksOptions {
+  /** Name of the configured source, stored in each record's `source`. */
+  source?: string;
+  /** Overrides the workspace URL (proxies, tests); wins over `host`. */
+  endpointUrl?: string;
+  /** The workspace URL; without it (and without endpointUrl) DATABRICKS_HOST is read. */
+  host?: string;
+  /** Where `host` came from, for messages ("DATABRICKS_HOST", "the source's host"). */
+  hostSource?: string;
+  /** A personal access token or OAuth access token; without it DATABRICKS_TOKEN is read. */
+  token?: string;
+  /** Where the token came from, named when it is refused ("token from DATABRICKS_TOKEN"). */
+  tokenSource?: string;
+  /** The token could not be resolved (a `${env:VAR}` that is not set): reported, no request sent. */
+  credentialError?: string;
+  /** Runs started at or after this time (`start_time_from`), kept when they ended at or after it. */
+  since?: Date;
+  /** Only runs created by this user (`creator_user_name`). */
+  user?: string;
+  /** At most this many runs. */
+  maxApps?: number;
+  /** Runs processed at once (default 4). */
+  concurrency?: number;
+  batchSize?: number;
+  /** Runs per list page, 1..25 (the API's maximum and default here: 25). */
+  pageSize?: number;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Attempts per request, the first included (default 4). */
+  maxAttempts?: number;
+  /** First backoff delay (default 500 ms). */
+  backoffMs?: number;
+  /** Longest single wait, Retry-After included (default 30 s). */
+  maxDelayMs?: number;
+  /**
+   * Where cluster log delivery puts the clusters' logs: a local folder (synced down) or `dbfs:/…`.
+   * Spark event logs are read from `<dir>/<cluster_id>/eventlog/`.
+   */
+  eventLogDir?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The answers, loosely: only the fields we read (Jobs API 2.1, Clusters API 2.1, DBFS API 2.0).
+
+const num = z.number().optional();
+const str = z.string().optional();
+const confValue = z.union([z.string(), z.number(), z.boolean()]);
+const clusterSpecSchema = z.object({
+  spark_version: str,
+  node_type_id: str,
+  driver_node_type_id: str,
+  num_workers: num,
+  autoscale: z.object({ min_workers: num, max_workers: num }).optional(),
+  spark_conf: z.record(z.string(), confValue).optional(),
+  cluster_log_conf: z.object({ dbfs: z.object({ destination: z.string() }).optional() }).optional(),
+});
+const clusterSchema = clusterSpecSchema.extend({ cluster_id: z.string(), cluster_name: str, state: str });
+const clusterInstanceSchema = z.object({ cluster_id: str, spark_context_id: str });
+const stateSchema = z.object({ life_cycle_state: str, result_state: str, state_message: str });
+const taskSchema = z.object({
+  task_key: str,
+  existing_cluster_id: str,
+  new_cluster: clusterSpecSchema.optional(),
+  job_cluster_key: str,
+  cluster_instance: clusterInstanceSchema.optional(),
+});
+const runSchema = z.object({
+  run_id: z.number().int().nonnegative(),
+  job_id: num,
+  run_name: str,
+  creator_user_name: str,
+  run_as_user_name: str,
+  start_time: num,
+  end_time: num,
+  setup_duration: num,
+  execution_duration: num,
+  run_duration: num,
+  run_type: str,
+  run_page_url: str,
+  attempt_number: num,
+  state: stateSchema.optional(),
+  // Newer answers carry `status` beside (or instead of) the deprecated `state`.
+  status: z.object({ state: str, termination_details: z.object({ code: str, message: str }).optional() }).optional(),
+  existing_cluster_id: str,
+  new_cluster: clusterSpecSchema.optional(),
+  cluster_spec: z.object({ existing_cluster_id: str, new_cluster: clusterSpecSchema.optional(), job_cluster_key: str }).optional(),
+  cluster_instance: clusterInstanceSchema.optional(),
+  job_clusters: z.array(z.object({ job_cluster_key: z.string(), new_cluster: clusterSpecSchema.optional() })).optional(),
+  tasks: z.array(taskSchema).optional(),
+});
+const listSchema = z.object({ runs: z.array(z.unknown()).optional(), has_more: z.boolean().optional(), next_page_token: str });
+const dbfsListSchema = z.object({ files: z.array(z.object({ path: z.string(), is_dir: z.boolean().optional(), file_size: num })).optional() });
+const dbfsReadSchema = z.object({ bytes_read: z.number().int().nonnegative(), data: z.string() });
+
+type Run = z.infer<typeof runSchema>;
+type ClusterSpec = z.infer<typeof clusterSpecSchema>;
+type Cluster = z.infer<typeof clusterSchema>;
+
+// Same rule as replay.ts's SECRET_KEY (kept identical on purpose, as historyServer/collect.ts does):
+// spark_conf often holds storage keys or `{{secrets/…}}` references under such names.
+const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
+
+/** Storage keys SECRET_KEY misses, common in Databricks spark_conf (fs.azure.account.key.<account>…, SAS tokens). */
+const CLOUD_KEY = /account\.key|\.sas\./i;
+
+/** The Spark metrics the Jobs API cannot know: 0 in a platform-level record, flagged missing. */
+const SPARK_METRICS = [
+  'total_tasks',
+  'failed_tasks',
+  'total_stages',
+  'failed_stages',
+  'cpu_time_ms',
+  'input_bytes',
+  'output_bytes',
+  'shuffle_read_bytes',
+  'shuffle_write_bytes',
+  'memory_spilled_bytes',
+  'disk_spilled_bytes',
+] as const;
+
+const RUNS_LIST = 'api/2.1/jobs/runs/list';
+const DBFS_CHUNK = 1024 * 1024; // the DBFS read API's largest `length`
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const epoch = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) && v > 0 ? v : null);
+
+/** A run's state as the record's status (Jobs API RunLifeCycleState / RunResultState). */
+export function runStatus(run: Pick<Run, 'state' | 'status'>): AppStatus {
+  const lc = run.state?.life_cycle_state ?? run.status?.state;
+  const rs = run.state?.result_state ?? (run.state === undefined ? run.status?.termination_details?.code : undefined);
+  if (lc === 'INTERNAL_ERROR') return 'failed';
+  if (lc === 'TERMINATED') {
+    if (rs === 'SUCCESS' || rs === 'SUCCESS_WITH_FAILURES') return 'completed';
+    if (rs === undefined) return 'unknown';
+    // FAILED, TIMEDOUT, CANCELED, UPSTREAM_FAILED, … and the termination codes of `status`.
+    return rs === 'EXCLUDED' ? 'unknown' : 'failed';
+  }
+  if (lc === 'PENDING' || lc === 'RUNNING' || lc === 'TERMINATING' || lc === 'QUEUED' || lc === 'BLOCKED' || lc === 'WAITING_FOR_RETRY' || lc === 'WAITING') return 'running';
+  return 'unknown';
+}
+
+interface RunClusters {
+  /** Cluster ids in the order the run names them; the first one sizes the record. */
+  ids: string[];
+  /** Spark context ids the run ran in, per cluster. */
+  contexts: Map<string, Set<string>>;
+  /** The spec the run asked for, per cluster id, when it created the cluster (job clusters). */
+  specs: Map<string, ClusterSpec>;
+  /** Clusters the run created for itself: all their Spark applications are the run's. */
+  own: Set<string>;
+}
+
+function runClusters(run: Run): RunClusters {
+  const out: RunClusters = { ids: [], contexts: new Map(), specs: new Map(), own: new Set() };
+  const jobClusters = new Map((run.job_clusters ?? []).flatMap((c) => (c.new_cluster ? [[c.job_cluster_key, c.new_cluster] as const] : [])));
+  const add = (instance: z.infer<typeof clusterInstanceSchema> | undefined, existing: string | undefined, spec: ClusterSpec | undefined): void => {
+    const id = instance?.cluster_id ?? existing;
+    if (id === undefined || id === '') return;
+    if (!out.ids.includes(id)) out.ids.push(id);
+    if (instance?.spark_context_id !== undefined) out.contexts.set(id, (out.contexts.get(id) ?? new Set()).add(instance.spark_context_id));
+    if (existing === undefined && spec !== undefined) {
+      out.specs.set(id, spec);
+      out.own.add(id);
+    }
+  };
+  const runSpec = run.cluster_spec?.new_cluster ?? run.new_cluster ?? (run.cluster_spec?.job_cluster_key !== undefined ? jobClusters.get(run.cluster_spec.job_cluster_key) : undefined);
+  add(run.cluster_instance, run.cluster_spec?.existing_cluster_id ?? run.existing_cluster_id, runSpec);
+  for (const t of run.tasks ?? []) add(t.cluster_instance, t.existing_cluster_id, t.new_cluster ?? (t.job_cluster_key !== undefined ? jobClusters.get(t.job_cluster_key) : undefined));
+  return out;
+}
+
+/** The run's platform facts, as tags (string -> string); also merged into its Spark applications. */
+function runTags(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, cluster: Cluster | undefined): Record<string, string> {
+  const tags: Record<string, string> = { origin: 'databricks', run_id: String(run.run_id) };
+  const set = (k: string, v: string | number | undefined): void => {
+    if (v !== undefined && v !== '') tags[k] = String(v);
+  };
+  set('job_id', run.job_id);
+  set('run_type', run.run_type);
+  set('run_page_url', run.run_page_url);
+  set('run_as', run.run_as_user_name);
+  set('attempt_number', run.attempt_number);
+  set('life_cycle_state', run.state?.life_cycle_state ?? run.status?.state);
+  set('result_state', run.state?.result_state ?? run.status?.termination_details?.code);
+  set('state_message', run.state?.state_message ?? run.status?.termination_details?.message);
+  set('setup_duration_ms', run.setup_duration);
+  set('execution_duration_ms', run.execution_duration);
+  set('cluster_id', clusters.ids[0]);
+  if (clusters.ids.length > 1) set('cluster_ids', clusters.ids.join(','));
+  const contexts = clusters.ids.flatMap((id) => [...(clusters.contexts.get(id) ?? [])]);
+  if (contexts.length > 0) set('spark_context_id', contexts.join(','));
+  set('cluster_name', cluster?.cluster_name);
+  if (primary) {
+    set('runtime', primary.spark_version);
+    set('node_type', primary.node_type_id);
+    set('driver_node_type', primary.driver_node_type_id ?? primary.node_type_id);
+    set('num_workers', primary.autoscale ? undefined : primary.num_workers);
+    if (primary.autoscale) set('autoscale', `${primary.autoscale.min_workers ?? '?'}-${primary.autoscale.max_workers ?? '?'}`);
+    set('cluster_log_destination', primary.cluster_log_conf?.dbfs?.destination);
+  }
+  return tags;
+}
+
+/** One record for the run, from the Jobs and Clusters APIs only: `platform_level`. */
+function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, tags: Record<string, string>, source: string, problems: Problem[], where: string): SparkAppRecord {
+  const quality = new Set<string>([Quality.platformLevel, ...SPARK_METRICS.map((f) => Quality.missing(f))]);
+  const conf: Record<string, string> = Object.fromEntries(Object.entries(primary?.spark_conf ?? {}).map(([k, v]) => [k, String(v)]));
+
+  const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number | null => {
+    const raw = conf[key];
+    const mb = raw === undefined ? null : memoryStringToMb(raw);
+    if (raw !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `run ${run.run_id}: ${key}=${JSON.stringify(raw)} is not a JVM memory size`, file: where });
+    // Databricks sizes executors from the node type when the conf says nothing; we do not guess it.
+    if (mb === null) quality.add(Quality.missing(field));
+    return mb;
+  };
+  const coresRaw = conf['spark.executor.cores'];
+  const executorCores = coresRaw !== undefined && /^\d+$/.test(coresRaw.trim()) && Number(coresRaw) > 0 ? Number(coresRaw) : null;
+  if (executorCores === null) quality.add(Quality.missing('executor_cores'));
+
+  // One executor per worker; a single-node cluster (0 workers) runs its tasks in the driver, as
+  // Spark's local mode does; an autoscaling cluster is counted at its maximum (tag `autoscale`).
+  let numExecutors: number | null = null;
+  if (primary?.autoscale?.max_workers !== undefined) numExecutors = Math.max(1, primary.autoscale.max_workers);
+  else if (primary?.num_workers !== undefined) numExecutors = Math.max(1, primary.num_workers);
+  if (numExecutors === null) quality.add(Quality.missing('num_executors'));
+
+  const startMs = epoch(run.start_time);
+  const status = runStatus(run);
+  const endMs = status === 'running' ? null : epoch(run.end_time);
+  if (startMs === null) quality.add(Quality.missing('start_time'));
+  if (status === 'running') quality.add(Quality.inProgress);
+  let duration: number | null = null;
+  if (startMs !== null && endMs !== null) {
+    duration = endMs - startMs;
+    if (duration < 0) {
+      problems.push({ severity: 'error', code: 'time-order', message: `run ${run.run_id} ends (${iso(endMs)}) before it starts (${iso(startMs)})`, file: where });
+      duration = null;
+    }
+  }
+  // A runtime ("13.3.x-scala2.12") is not a Spark version, and no table of them is kept here: the
+  // runtime goes to tags and spark_version stays unknown.
+  quality.add(Quality.missing('spark_version'));
+  if (clusters.ids.length === 0 && primary === undefined) problems.push({ severity: 'info', code: 'no-cluster', message: `run ${run.run_id} names no cluster (serverless?): no executor sizing`, file: where });
+
+  const environment: Record<string, string> = {};
+  for (const [k, v] of Object.entries(conf)) environment[k] = SECRET_KEY.test(k) || CLOUD_KEY.test(k) ? REDACTED : v;
+
+  const record: SparkAppRecord = {
+    app_id: `databricks-run-${run.run_id}`,
+    attempt_id: null,
+    app_name: run.run_name ?? null,
+    user: run.creator_user_name ?? null,
+    // The Jobs API's start_time is when the run was submitted (cluster creation included).
+    submit_time: iso(startMs),
+    start_time: iso(startMs),
+    end_time: iso(endMs),
+    duration_ms: duration,
+    spark_version: null,
+    executor_cores: executorCores,
+    executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
+    num_executors: numExecutors,
+    driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
+    total_tasks: 0,
+    failed_tasks: 0,
+    total_stages: 0,
+    failed_stages: 0,
+    cpu_time_ms: 0,
+    input_bytes: 0,
+    output_bytes: 0,
+    shuffle_read_bytes: 0,
+    shuffle_write_bytes: 0,
+    memory_spilled_bytes: 0,
+    disk_spilled_bytes: 0,
+    tags,
+    environment,
+    source,
+    status,
+    quality: [...quality].sort(),
+  };
+  problems.push(...validateRecord(record, where));
+  return record;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Copies `dbfs:/…` `from` (a folder, recursively) into local `to`, a 1 MB base64 chunk at a time. */
+async function copyDbfs(client: JsonClient, from: string, to: string, signal: AbortSignal): Promise<number> {
+  let list: z.infer<typeof dbfsListSchema>;
+  try {
+    list = await client.getJson(`api/2.0/dbfs/list?${new URLSearchParams({ path: from }).toString()}`, dbfsListSchema, signal);
+  } catch (err) {
+    // RESOURCE_DOES_NOT_EXIST: this cluster delivered no logs (yet).
+    if (err instanceof HttpError && err.status === 404) return 0;
+    throw err;
+  }
+  await mkdir(to, { recursive: true });
+  let copied = 0;
+  for (const f of list.files ?? []) {
+    const name = path.posix.basename(f.path);
+    // Names come from the server: never let one climb out of the temp folder.
+    if (name === '' || name === '.' || name === '..' || name.includes('\\')) continue;
+    const target = path.join(to, name);
+    if (f.is_dir === true) {
+      copied += await copyDbfs(client, f.path, target, signal);
+      continue;
+    }
+    const out = await open(target, 'w');
+    try {
+      for (let offset = 0; ; ) {
+        const q = new URLSearchParams({ path: f.path, offset: String(offset), length: String(DBFS_CHUNK) });
+        const chunk = await client.getJson(`api/2.0/dbfs/read?${q.toString()}`, dbfsReadSchema, signal);
+        if (chunk.bytes_read === 0) break;
+        await out.write(Buffer.from(chunk.data, 'base64'));
+        offset += chunk.bytes_read;
+        if (f.file_size !== undefined && offset >= f.file_size) break;
+      }
+    } finally {
+      await out.close();
+    }
+    copied++;
+  }
+  return copied;
+}
+
+interface ClusterLogs {
+  apps: CollectedApp[];
+  problems: Problem[];
+}
+
+interface Listed {
+  run: Run;
+}
+
+interface RunResult {
+  /** What is stored for the run: its Spark applications, or the platform-level record. */
+  apps: CollectedApp[];
+  /** The platform-level record, which `since` and `user` judge (the run's times, its creator). */
+  run: SparkAppRecord;
+}
+
+function hostUrl(options: DatabricksOptions): { url: string | undefined; from: string } {
+  const envHost = process.env.DATABRICKS_HOST === '' ? undefined : process.env.DATABRICKS_HOST;
+  const raw = options.endpointUrl ?? options.host ?? envHost;
+  const from = options.endpointUrl !== undefined ? "the source's endpoint_url" : options.host !== undefined ? (options.hostSource ?? "the source's host") : 'DATABRICKS_HOST';
+  if (raw === undefined) return { url: undefined, from };
+  // Databricks' own tools accept a bare workspace name ("dbc-1234.cloud.databricks.com").
+  return { url: /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`, from };
+}
+
+export async function* collectDatabricks(options: DatabricksOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
+  const source = options.source ?? 'databricks';
+  const batcher = new Batcher(options.batchSize ?? 100);
+  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+
+  // Credentials first: without a host or a token nothing is sent.
+  const { url, from: hostFrom } = hostUrl(options);
+  const envToken = process.env.DATABRICKS_TOKEN === '' ? undefined : process.env.DATABRICKS_TOKEN;
+  const token = options.credentialError === undefined ? (options.token ?? envToken) : undefined;
+  const tokenSource = options.token !== undefined ? (options.tokenSource ?? 'the token given in the options') : 'token from DATABRICKS_TOKEN';
+  const early: Problem[] = [];
+  if (url === undefined) early.push({ severity: 'error', code: 'config', message: `source ${source}: no Databricks workspace URL: set DATABRICKS_HOST or the source's host (e.g. https://dbc-1234.cloud.databricks.com)` });
+  if (options.credentialError !== undefined) early.push({ severity: 'error', code: 'auth-failed', message: `source ${source}: ${options.credentialError}; set it, or DATABRICKS_TOKEN, or store a token with "Set Source Secret"` });
+  else if (token === undefined) early.push({ severity: 'error', code: 'auth-failed', message: `source ${source}: no Databricks token: set DATABRICKS_TOKEN, the source's token as \${env:VAR}, or store one with "Set Source Secret"` });
+  let client: JsonClient | undefined;
+  if (url !== undefined && early.length === 0) {
+    try {
+      client = new JsonClient({ baseUrl: url, auth: { type: 'bearer', token: token! }, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs });
+    } catch (err) {
+      early.push({ severity: 'error', code: 'config', message: `source ${source}: the workspace URL from ${hostFrom} is not usable: ${(err as Error).message}` });
+    }
+  }
+  if (client === undefined) {
+    progress.problems += early.length;
+    ctx.onProgress?.({ ...progress });
+    yield { apps: [], problems: early, filtered: 0, unchanged: 0 };
+    return;
+  }
+  const api = client;
+  const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: api.bytesRead });
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const pageSize = Math.min(25, Math.max(1, options.pageSize ?? 25));
+
+  // A private controller: an auth failure cancels the other requests in flight.
+  const controller = new AbortController();
+  setMaxListeners(concurrency * 4 + 10, controller.signal);
+  const onAbort = (): void => controller.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal?.aborted) onAbort();
+  let stopped = false;
+  const stop = (p: Problem): void => {
+    if (stopped) return;
+    stopped = true;
+    batcher.problem(p);
+    progress.problems++;
+    controller.abort(new Error('stopped'));
+  };
+  const authProblem = (err: AuthError): Problem => ({
+    severity: 'error',
+    code: 'auth-failed',
+    message: `${err.message}; credential tried: ${tokenSource}, workspace URL from ${hostFrom}; stopping the run (check or renew the token)`,
+    file: api.urlOf(err.path),
+  });
+
+  // Each cluster is read once, whatever number of runs share it.
+  const clusterCache = new Map<string, Promise<Cluster>>();
+  const getCluster = (id: string): Promise<Cluster> => {
+    let p = clusterCache.get(id);
+    if (p === undefined) {
+      p = api.getJson(`api/2.1/clusters/get?${new URLSearchParams({ cluster_id: id }).toString()}`, clusterSchema, controller.signal);
+      // Marked handled here: a failure is reported per run that awaits it.
+      p.catch(() => undefined);
+      clusterCache.set(id, p);
+    }
+    return p;
+  };
+
+  // Each cluster's event logs are read once too; a dbfs:/ folder is copied to a temp folder first.
+  const logDir = options.eventLogDir;
+  // A promise, so runs reading logs at the same time share one temp folder (removed at the end).
+  let tempRoot: Promise<string> | undefined;
+  const logCache = new Map<string, Promise<ClusterLogs>>();
+  const clusterLogs = (id: string): Promise<ClusterLogs> => {
+    let p = logCache.get(id);
+    if (p === undefined) {
+      p = (async (): Promise<ClusterLogs> => {
+        let dir: string;
+        if (logDir!.startsWith('dbfs:')) {
+          tempRoot ??= mkdtemp(path.join(tmpdir(), 'spark-opt-dbfs-'));
+          dir = path.join(await tempRoot, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
+          const remote = `${logDir!.replace(/\/+$/, '')}/${id}/eventlog`;
+          if ((await copyDbfs(api, remote, dir, controller.signal)) === 0) return { apps: [], problems: [] };
+        } else {
+          dir = path.join(logDir!, id, 'eventlog');
+        }
+        // No `since`/`user` here: those apply to the run (its creator), not to Spark's own user.
+        const all = await collectAll({ path: dir, source, recursive: true }, { signal: controller.signal });
+        // A cluster without delivered logs is normal (log delivery off, or not yet synced).
+        return { apps: all.apps, problems: all.problems.filter((p) => p.code !== 'path-unreadable' || p.file !== dir) };
+      })();
+      p.catch(() => undefined);
+      logCache.set(id, p);
+    }
+    return p;
+  };
+  // A Spark application shared by several runs (an all-purpose cluster's context) is stored once.
+  const claimed = new Set<string>();
+  const reportedLogs = new Set<string>();
+
+  const fetchRun = async (listed: Listed): Promise<RunResult> => {
+    let run = listed.run;
+    const where = api.urlOf(`api/2.1/jobs/runs/get?run_id=${run.run_id}`);
+    const problems: Problem[] = [];
+    // A listing without tasks (a server that ignores expand_tasks) does not say which clusters ran
+    // the run: runs/get does. A run deleted since it was listed keeps what the listing said.
+    if (run.tasks === undefined) {
+      try {
+        run = await api.getJson(`api/2.1/jobs/runs/get?run_id=${run.run_id}`, runSchema, controller.signal);
+      } catch (err) {
+        if (!(err instanceof HttpError && err.status === 404)) throw err;
+        problems.push({ severity: 'warning', code: 'run-missing', message: `run ${run.run_id}: runs/get answers 404 (deleted since it was listed?): stored from the listing`, file: where });
+      }
+    }
+    const clusters = runClusters(run);
+    const infos = new Map<string, Cluster>();
+    await Promise.all(
+      clusters.ids.map(async (id) => {
+        try {
+          infos.set(id, await getCluster(id));
+        } catch (err) {
+          if (err instanceof AuthError || controller.signal.aborted) throw err;
+          const why = err instanceof Error ? err.message : String(err);
+          const fallback = clusters.specs.has(id) ? "; sizing from the run's cluster spec" : '';
+          problems.push({ severity: 'error', code: err instanceof ResponseError ? 'cluster-invalid' : 'cluster-failed', message: `run ${run.run_id}: cluster ${id} could not be read: ${why}${fallback}`, file: api.urlOf(`api/2.1/clusters/get?cluster_id=${encodeURIComponent(id)}`) });
+        }
+      }),
+    );
+    const primaryId = clusters.ids[0];
+    const cluster = primaryId !== undefined ? infos.get(primaryId) : undefined;
+    const primary: ClusterSpec | undefined = cluster ?? (primaryId !== undefined ? clusters.specs.get(primaryId) : undefined) ?? run.cluster_spec?.new_cluster ?? run.new_cluster;
+    const tags = runTags(run, clusters, primary, cluster);
+    const record = platformRecord(run, clusters, primary, tags, source, problems, where);
+    const platform: CollectedApp = { record, problems, files: [], unit: apiUnit(where, record.app_id, record.status === 'running') };
+    if (logDir === undefined || clusters.ids.length === 0) return { apps: [platform], run: record };
+
+    // Spark metrics: the applications of the run's Spark contexts (Databricks writes
+    // <cluster>/eventlog/<cluster>_<driver-ip>/<spark_context_id>/eventlog*), or all applications of
+    // a cluster the run created for itself.
+    const sparkApps: CollectedApp[] = [];
+    const linked: string[] = [];
+    for (const id of clusters.ids) {
+      let logs: ClusterLogs;
+      try {
+        logs = await clusterLogs(id);
+      } catch (err) {
+        if (err instanceof AuthError || controller.signal.aborted) throw err;
+        problems.push({ severity: 'warning', code: 'eventlog-failed', message: `run ${run.run_id}: event logs of cluster ${id} could not be read: ${(err as Error).message}`, file: `${logDir}/${id}/eventlog` });
+        continue;
+      }
+      // Problems reading a cluster's logs (a broken file) are told once, with the first run that reads them.
+      if (!reportedLogs.has(id)) {
+        reportedLogs.add(id);
+        problems.push(...logs.problems);
+      }
+      const contexts = clusters.contexts.get(id);
+      for (const app of logs.apps) {
+        const ctxId = path.basename(app.unit.path);
+        if (contexts !== undefined ? !contexts.has(ctxId) : !clusters.own.has(id)) continue;
+        const key = `${app.record.app_id}\u0000${app.record.attempt_id ?? ''}`;
+        linked.push(app.record.app_id);
+        if (claimed.has(key)) continue;
+        claimed.add(key);
+        sparkApps.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags } }, problems: [...problems, ...app.problems] });
+      }
+    }
+    if (sparkApps.length > 0) return { apps: sparkApps, run: record };
+    if (linked.length > 0) record.tags.spark_app_id = [...new Set(linked)].join(',');
+    else problems.push({ severity: 'info', code: 'eventlog-missing', message: `run ${run.run_id}: no Spark event log of its Spark context under ${logDir} (cluster ${clusters.ids.join(', ')}): platform-level record only`, file: where });
+    return { apps: [platform], run: record };
+  };
+
+  /**
+   * A listing that fails ends the listing, not the runs already being read: they still arrive. A
+   * refused token stops everything.
+   */
+  const listFailed = (err: Error): void => {
+    if (err instanceof AuthError) stop(authProblem(err));
+    else if (!stopped) {
+      batcher.problem({ severity: 'error', code: 'list-failed', message: `listing runs failed: ${err.message}`, file: api.urlOf(RUNS_LIST) });
+      progress.problems++;
+    }
+  };
+
+  /** All runs, a page at a time; entries of the wrong shape are problems, the user filter applies here. */
+  async function* pages(): AsyncGenerator<Listed[]> {
+    let remaining = options.maxApps ?? Infinity;
+    let pageToken: string | undefined;
+    let offset = 0;
+    const seenTokens = new Set<string>();
+    for (;;) {
+      const q = new URLSearchParams({ limit: String(pageSize), expand_tasks: 'true' });
+      if (options.since !== undefined) q.set('start_time_from', String(options.since.getTime()));
+      if (pageToken !== undefined) q.set('page_token', pageToken);
+      else if (offset > 0) q.set('offset', String(offset));
+      let page: z.infer<typeof listSchema>;
+      try {
+        page = await api.getJson(`${RUNS_LIST}?${q.toString()}`, listSchema, controller.signal);
+      } catch (err) {
+        if (ctx.signal?.aborted || !(err instanceof Error)) throw err;
+        listFailed(err);
+        return;
+      }
+      const raw = page.runs ?? [];
+      const wanted: Listed[] = [];
+      for (const [i, entry] of raw.entries()) {
+        const parsed = runSchema.safeParse(entry);
+        if (!parsed.success) {
+          const id = (entry as { run_id?: unknown } | null)?.run_id;
+          const issue = parsed.error.issues[0];
+          const at = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+          batcher.problem({ severity: 'error', code: 'rest-shape', message: `runs list: ${typeof id === 'number' || typeof id === 'string' ? `run ${id}` : `entry ${offset + i}`}: unexpected shape (${at}${issue?.message ?? 'invalid'})`, file: api.urlOf(RUNS_LIST) });
+          progress.problems++;
+          continue;
+        }
+        if (remaining <= 0) break;
+        remaining--;
+        // The API has no user filter: drop before reading any cluster.
+        if (options.user !== undefined && parsed.data.creator_user_name !== options.user) {
+          batcher.filtered();
+          continue;
+        }
+        wanted.push({ run: parsed.data });
+      }
+      offset += raw.length;
+      progress.logsFound += wanted.length;
+      report();
+      yield wanted;
+      if (remaining <= 0 || page.has_more !== true || raw.length === 0) return;
+      // Old workspaces page with `offset` only (deprecated since June 2023).
+      pageToken = page.next_page_token;
+      if (pageToken !== undefined) {
+        if (seenTokens.has(pageToken)) {
+          listFailed(new Error(`the server returned page_token ${JSON.stringify(pageToken.slice(0, 40))} twice; listing stopped to avoid a loop`));
+          return;
+        }
+        seenTokens.add(pageToken);
+      }
+    }
+  }
+
+  try {
+    const outcomes = pooled(pages(), fetchRun, concurrency, () => stopped);
+    // Listing failures are handled in pages(); what comes out of here is cancellation.
+    for await (const done of outcomes) {
+      progress.logsDone++;
+      if ('error' in done) {
+        if (ctx.signal?.aborted) throw ctx.signal.reason ?? done.error;
+        if (done.error instanceof AuthError) stop(authProblem(done.error));
+        else if (!stopped) {
+          batcher.problem({ severity: 'error', code: 'run-failed', message: `run ${done.item.run.run_id}: ${done.error.message}`, file: api.urlOf(`api/2.1/jobs/runs/get?run_id=${done.item.run.run_id}`) });
+          progress.problems++;
+        }
+      } else if (!stopped) {
+        // `since` and `user` judge the run (its times, its creator), also when Spark apps stand for it.
+        if (!matchesFilter(done.result.run, options)) batcher.filtered();
+        else
+          for (const app of done.result.apps) {
+            batcher.app(app);
+            progress.apps++;
+            progress.problems += app.problems.length;
+          }
+      }
+      report();
+      if (batcher.full) yield batcher.take();
+    }
+    ctx.signal?.throwIfAborted();
+    if (!batcher.empty) yield batcher.take();
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    if (!controller.signal.aborted) controller.abort(new Error('collection ended'));
+    await api.close();
+    const temp = await tempRoot?.catch(() => undefined);
+    if (temp !== undefined) await rm(temp, { recursive: true, force: true });
+  }
+}
+
+/** Everything one Databricks collection found; for tests and small runs. */
+export async function collectDatabricksAll(options: DatabricksOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
+  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
+  for await (const b of collectDatabricks(options, ctx)) {
+    out.apps.push(...b.apps);
+    out.problems.push(...b.problems);
+    out.filtered += b.filtered;
+  }
+  return out;
+}

@@ -1,0 +1,583 @@
+/**
+ * The GCP Dataproc collector: list the region's jobs (`projects.regions.jobs.list`, every page via
+ * `pageToken`), keep the Spark kinds (spark, pyspark, spark-sql, sparkR), read each job's cluster once
+ * (`clusters.get`: image version, `spark:` properties, machine types) and emit:
+ * - with a Persistent History Server (`historyServerUrl`): one record per Spark application the job
+ *   ran (on YARN the Spark app id is the YARN app id), read from the History Server and tagged with
+ *   the job's and cluster's facts;
+ * - otherwise one platform-level record per job (`dataproc-job-<jobId>`): times, status and sizing
+ *   only, every Spark metric flagged `missing:`.
+ *
+ * One bad job (wrong shape, a History Server answer that fails) is a problem for that job; a deleted
+ * cluster is a warning and its jobs still arrive. Credentials that do not work stop the run once,
+ * naming the credential source tried; so does a listing that cannot be read.
+ */
+import { setMaxListeners } from 'node:events';
+import { z } from 'zod';
+import { Batcher, apiUnit, pooled } from '../batching';
+import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
+import { memoryStringToMb } from '../eventlog/jvmUnits';
+import { REDACTED } from '../eventlog/replay';
+import { HistoryServerClient } from '../historyServer/client';
+import { toRecord, type RestApp, type RestStage } from '../historyServer/collect';
+import { AuthError, HttpError, JsonClient } from '../http/jsonClient';
+import { Quality, matchesFilter, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
+
+export interface DataprocOptions {
+  /** Name of the configured source, stored in each record's `source`. */
+  source?: string;
+  /** Default: GOOGLE_CLOUD_PROJECT, then the credentials' project. */
+  projectId?: string;
+  /** Default: CLOUDSDK_DATAPROC_REGION, then `global`. */
+  region?: string;
+  /** Default: https://{region}-dataproc.googleapis.com (https://dataproc.googleapis.com for `global`). */
+  endpointUrl?: string;
+  /** An explicit OAuth access token (resolved); otherwise the environment's, then ADC. */
+  accessToken?: string;
+  /** The Persistent History Server, e.g. https://…-dot-…dataproc.googleusercontent.com/sparkhistory. */
+  historyServerUrl?: string;
+  /** Jobs (and applications) that ended at/after this time; running ones: started at/after. */
+  since?: Date;
+  user?: string;
+  /** At most this many Spark jobs. */
+  maxApps?: number;
+  /** Jobs fetched at once (default 4). */
+  concurrency?: number;
+  batchSize?: number;
+  /** Jobs per listing page (default 100). */
+  pageSize?: number;
+  /** `jobStateMatcher` (default all). */
+  jobState?: 'all' | 'active' | 'non_active';
+  /** Only jobs with these labels (the API's filter: `labels.k = v AND …`). */
+  labels?: Record<string, string>;
+  /** Only jobs on this cluster (`clusterName`). */
+  clusterName?: string;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  backoffMs?: number;
+  maxDelayMs?: number;
+  /** Bound on finding credentials and the first token, metadata-server probe included (default 15 s). */
+  authTimeoutMs?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The answers, loosely: only the fields we read.
+
+const stateSchema = z.object({ state: z.string(), stateStartTime: z.string().optional(), details: z.string().optional(), substate: z.string().optional() });
+const kindSchema = z.object({ properties: z.record(z.string(), z.string()).optional() });
+const jobSchema = z.object({
+  reference: z.object({ jobId: z.string().min(1), projectId: z.string().optional() }),
+  placement: z.object({ clusterName: z.string().optional(), clusterUuid: z.string().optional() }).optional(),
+  status: stateSchema,
+  statusHistory: z.array(stateSchema).optional(),
+  yarnApplications: z.array(z.object({ name: z.string().optional(), state: z.string().optional(), progress: z.number().optional(), trackingUrl: z.string().optional() })).optional(),
+  sparkJob: kindSchema.optional(),
+  pysparkJob: kindSchema.optional(),
+  sparkSqlJob: kindSchema.optional(),
+  sparkRJob: kindSchema.optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  jobUuid: z.string().optional(),
+});
+type Job = z.infer<typeof jobSchema>;
+const listSchema = z.object({ jobs: z.array(z.unknown()).optional(), nextPageToken: z.string().optional() });
+
+const groupSchema = z.object({ numInstances: z.number().optional(), machineTypeUri: z.string().optional() }).optional();
+const clusterSchema = z.object({
+  clusterName: z.string().optional(),
+  clusterUuid: z.string().optional(),
+  config: z
+    .object({
+      softwareConfig: z.object({ imageVersion: z.string().optional(), properties: z.record(z.string(), z.string()).optional() }).optional(),
+      masterConfig: groupSchema,
+      workerConfig: groupSchema,
+      secondaryWorkerConfig: groupSchema,
+    })
+    .optional(),
+});
+type Cluster = z.infer<typeof clusterSchema>;
+
+const restAttempt = z.object({
+  attemptId: z.string().optional(),
+  startTime: z.string().optional(),
+  endTime: z.string().optional(),
+  startTimeEpoch: z.number().optional(),
+  endTimeEpoch: z.number().optional(),
+  sparkUser: z.string().optional(),
+  completed: z.boolean().optional(),
+  appSparkVersion: z.string().optional(),
+});
+const restApp = z.object({ id: z.string().min(1), name: z.string().optional(), attempts: z.array(restAttempt).min(1) });
+const environmentSchema = z.object({ sparkProperties: z.array(z.array(z.unknown())) });
+const executorSchema = z.object({ id: z.string(), totalCores: z.number().optional() });
+const num = z.number().optional();
+// The fields toRecord reads (RestStage), as historyServer/collect.ts validates them.
+const stageSchema: z.ZodType<RestStage> = z.object({
+  status: z.string(),
+  stageId: z.number(),
+  attemptId: num,
+  numCompleteTasks: num,
+  numFailedTasks: num,
+  numKilledTasks: num,
+  executorCpuTime: num,
+  inputBytes: num,
+  outputBytes: num,
+  shuffleReadBytes: num,
+  shuffleRemoteBytesRead: num,
+  shuffleLocalBytesRead: num,
+  shuffleWriteBytes: num,
+  memoryBytesSpilled: num,
+  diskBytesSpilled: num,
+});
+const hsJobSchema = z.object({ jobId: z.number(), stageIds: z.array(z.number()).optional() });
+
+// Same rule as historyServer/collect.ts and replay.ts (kept identical on purpose): keys that look secret are redacted.
+const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
+
+const SPARK_KINDS = [
+  ['sparkJob', 'spark'],
+  ['pysparkJob', 'pyspark'],
+  ['sparkSqlJob', 'spark_sql'],
+  ['sparkRJob', 'spark_r'],
+] as const;
+
+/** Spark metrics a Dataproc job does not carry: zero in a platform-level record, flagged missing. */
+const SPARK_METRICS = ['total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes'] as const;
+
+const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELLED']);
+const LABEL_PART = /^[\p{Ll}\p{Lo}\p{N}_-]{1,63}$/u;
+
+export function dataprocStatus(state: string): AppStatus {
+  if (state === 'DONE') return 'completed';
+  if (state === 'ERROR' || state === 'CANCELLED') return 'failed';
+  // ATTEMPT_FAILURE: a restartable job's driver failed and is being restarted.
+  if (['PENDING', 'SETUP_DONE', 'RUNNING', 'CANCEL_PENDING', 'CANCEL_STARTED', 'ATTEMPT_FAILURE'].includes(state)) return 'running';
+  return 'unknown';
+}
+
+const ms = (t: string | undefined): number | null => {
+  if (t === undefined) return null;
+  const v = Date.parse(t);
+  return Number.isNaN(v) ? null : v;
+};
+const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
+
+/** Submit (first state), start (first SETUP_DONE/RUNNING) and end (DONE/ERROR/CANCELLED) in epoch ms. */
+export function jobTimes(job: Pick<Job, 'status' | 'statusHistory'>): { submit: number | null; start: number | null; end: number | null } {
+  const states = [...(job.statusHistory ?? []), job.status];
+  const at = (s: (typeof states)[number] | undefined): number | null => ms(s?.stateStartTime);
+  const submit = at(states.find((s) => s.state === 'PENDING')) ?? at(states[0]);
+  const start = at(states.find((s) => s.state === 'SETUP_DONE' || s.state === 'RUNNING'));
+  const end = TERMINAL.has(job.status.state) ? at(job.status) : null;
+  return { submit, start, end };
+}
+
+/** `application_1700000000000_0001` from a YARN tracking URL (…/proxy/application_…/). */
+export function yarnAppId(trackingUrl: string | undefined): string | null {
+  const m = /\b(application_\d+_\d+)\b/.exec(trackingUrl ?? '');
+  return m ? m[1]! : null;
+}
+
+const lastSegment = (uri: string | undefined): string | undefined => (uri === undefined ? undefined : uri.split('/').filter(Boolean).pop());
+
+function redact(props: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(props)) out[k] = SECRET_KEY.test(k) ? REDACTED : v;
+  return out;
+}
+
+/** The job's own facts and its cluster's, as record tags. */
+function jobTags(job: Job, kind: string, cluster: Cluster | null, projectId: string, region: string, appIds: string[]): Record<string, string> {
+  const tags: Record<string, string> = { origin: 'dataproc', project_id: projectId, region, job_id: job.reference.jobId, job_type: kind, state: job.status.state };
+  const put = (k: string, v: string | number | undefined): void => {
+    if (v !== undefined && v !== '') tags[k] = String(v);
+  };
+  put('job_uuid', job.jobUuid);
+  put('state_details', job.status.details);
+  put('cluster_name', job.placement?.clusterName ?? cluster?.clusterName);
+  put('cluster_uuid', job.placement?.clusterUuid ?? cluster?.clusterUuid);
+  if (appIds.length > 0) tags.yarn_application_ids = appIds.join(',');
+  const cfg = cluster?.config;
+  put('image_version', cfg?.softwareConfig?.imageVersion);
+  for (const [name, group] of [
+    ['master', cfg?.masterConfig],
+    ['worker', cfg?.workerConfig],
+    ['secondary_worker', cfg?.secondaryWorkerConfig],
+  ] as const) {
+    put(`${name}_machine_type`, lastSegment(group?.machineTypeUri));
+    put(`${name}_count`, group?.numInstances);
+  }
+  for (const [k, v] of Object.entries(job.labels ?? {})) put(`label:${k}`, v);
+  return tags;
+}
+
+/** Spark properties in effect for the job: the cluster's `spark:` ones, then the job's own. */
+function sparkProperties(job: Job, kind: (typeof SPARK_KINDS)[number][0], cluster: Cluster | null): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const [k, v] of Object.entries(cluster?.config?.softwareConfig?.properties ?? {})) if (k.startsWith('spark:')) props[k.slice('spark:'.length)] = v;
+  Object.assign(props, job[kind]?.properties ?? {});
+  return props;
+}
+
+/** The platform-level record of one job: times, status, sizing from properties; no Spark metrics. */
+export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], cluster: Cluster | null, tags: Record<string, string>, source: string, problems: Problem[], where: string): SparkAppRecord {
+  const quality = new Set<string>([Quality.platformLevel, ...SPARK_METRICS.map((f) => Quality.missing(f))]);
+  const props = sparkProperties(job, kind, cluster);
+  const { submit, start, end } = jobTimes(job);
+  const status = dataprocStatus(job.status.state);
+  if (status === 'running') quality.add(Quality.inProgress);
+  if (start === null) quality.add(Quality.missing('start_time'));
+  const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number | null => {
+    const raw = props[key];
+    const mb = raw === undefined ? null : memoryStringToMb(raw);
+    if (raw !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `job ${job.reference.jobId}: ${key}=${JSON.stringify(raw)} is not a JVM memory size`, file: where });
+    if (mb === null) quality.add(Quality.missing(field));
+    return mb;
+  };
+  const int = (field: 'executor_cores' | 'num_executors', key: string): number | null => {
+    const raw = props[key]?.trim();
+    if (raw !== undefined && /^\d+$/.test(raw)) return Number(raw);
+    quality.add(Quality.missing(field));
+    return null;
+  };
+  const cores = int('executor_cores', 'spark.executor.cores');
+  // With dynamic allocation (Dataproc's default) spark.executor.instances is only the starting count.
+  const dynamic = props['spark.dynamicAllocation.enabled']?.trim() === 'true';
+  let executors: number | null = null;
+  if (dynamic) quality.add(Quality.missing('num_executors'));
+  else executors = int('num_executors', 'spark.executor.instances');
+  if (executors === 0) executors = null;
+  const yarnName = job.yarnApplications?.[0]?.name;
+  const record: SparkAppRecord = {
+    app_id: `dataproc-job-${job.reference.jobId}`,
+    attempt_id: null,
+    app_name: yarnName ?? props['spark.app.name'] ?? job.reference.jobId,
+    user: null,
+    submit_time: iso(submit ?? start),
+    start_time: iso(start),
+    end_time: iso(end),
+    duration_ms: start !== null && end !== null && end >= start ? end - start : null,
+    spark_version: null,
+    executor_cores: cores,
+    executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
+    num_executors: executors,
+    driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
+    total_tasks: 0,
+    failed_tasks: 0,
+    total_stages: 0,
+    failed_stages: 0,
+    cpu_time_ms: 0,
+    input_bytes: 0,
+    output_bytes: 0,
+    shuffle_read_bytes: 0,
+    shuffle_write_bytes: 0,
+    memory_spilled_bytes: 0,
+    disk_spilled_bytes: 0,
+    tags,
+    environment: redact(props),
+    source,
+    status,
+    quality: [],
+  };
+  // Dataproc does not report the Spark user or version of a job (the image version is in tags).
+  quality.add(Quality.missing('user'));
+  quality.add(Quality.missing('spark_version'));
+  record.quality = [...quality].sort();
+  problems.push(...validateRecord(record, where));
+  return record;
+}
+
+/** One Persistent History Server application (all its attempts) through toRecord, the HS collector's mapping. */
+async function historyRecords(hs: HistoryServerClient, appId: string, source: string, signal: AbortSignal): Promise<{ records: SparkAppRecord[]; problems: Problem[] }> {
+  const enc = encodeURIComponent;
+  const app: RestApp = await hs.getJson(`applications/${enc(appId)}`, restApp, signal);
+  const problems: Problem[] = [];
+  const records: SparkAppRecord[] = [];
+  for (const attempt of app.attempts) {
+    const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
+    const where = hs.urlOf(base);
+    const optional = <T>(p: Promise<T>, what: string): Promise<T | null> =>
+      p.catch((err: unknown) => {
+        if (err instanceof HttpError && err.status === 404) {
+          problems.push({ severity: 'warning', code: 'rest-missing', message: `the server has no ${what} for this attempt (HTTP 404)`, file: where });
+          return null;
+        }
+        throw err;
+      });
+    const [env, executors, stages, jobs] = await Promise.all([
+      optional(hs.getJson(`${base}/environment`, environmentSchema, signal), '/environment'),
+      optional(hs.getJson(`${base}/allexecutors`, z.array(executorSchema), signal), '/allexecutors'),
+      optional(hs.getJson(`${base}/stages`, z.array(stageSchema), signal), '/stages'),
+      optional(hs.getJson(`${base}/jobs`, z.array(hsJobSchema), signal), '/jobs'),
+    ]);
+    let properties: Record<string, string> | null = null;
+    if (env !== null) {
+      properties = {};
+      for (const pair of env.sparkProperties) if (pair.length === 2) properties[String(pair[0])] = String(pair[1]);
+    }
+    const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
+    records.push(toRecord({ app, attempt, properties, executors: executors ?? [], stages, jobStageIds }, source, problems, where));
+  }
+  return { records, problems };
+}
+
+/** `p`, or the signal's reason as soon as it aborts (finding credentials takes no signal of its own). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function regionBase(region: string): string {
+  return region === 'global' ? 'https://dataproc.googleapis.com' : `https://${region}-dataproc.googleapis.com`;
+}
+
+/** The jobs.list query: the API's filter takes only AND (no OR, no parentheses). */
+export function listQuery(options: Pick<DataprocOptions, 'jobState' | 'labels' | 'clusterName' | 'pageSize'>, pageToken: string | undefined): string {
+  const q = new URLSearchParams();
+  q.set('pageSize', String(Math.min(1000, Math.max(1, options.pageSize ?? 100))));
+  const state = options.jobState ?? 'all';
+  q.set('jobStateMatcher', state.toUpperCase());
+  if (options.clusterName !== undefined) q.set('clusterName', options.clusterName);
+  const clauses: string[] = [];
+  // With a filter the API ignores jobStateMatcher, so the state goes into the filter too.
+  if (state !== 'all' && options.labels !== undefined && Object.keys(options.labels).length > 0) clauses.push(`status.state = ${state.toUpperCase()}`);
+  for (const [k, v] of Object.entries(options.labels ?? {})) clauses.push(`labels.${k} = ${v}`);
+  if (clauses.length > 0) q.set('filter', clauses.join(' AND '));
+  if (pageToken !== undefined) q.set('pageToken', pageToken);
+  return q.toString();
+}
+
+interface Listed {
+  job: Job;
+  kind: (typeof SPARK_KINDS)[number][0];
+  kindName: string;
+}
+
+export async function* collectDataproc(options: DataprocOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
+  const source = options.source ?? 'dataproc';
+  const batcher = new Batcher(options.batchSize ?? 100);
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const region = options.region ?? (process.env.CLOUDSDK_DATAPROC_REGION || 'global');
+  const apiBase = (options.endpointUrl ?? regionBase(region)).replace(/\/+$/, '');
+  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+  // Made once the credentials are known; progress reads their byte counts.
+  const clients: { api?: JsonClient; hs?: HistoryServerClient } = {};
+  const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: (clients.api?.bytesRead ?? 0) + (clients.hs?.bytesRead ?? 0) });
+  const problem = (p: Problem): void => {
+    batcher.problem(p);
+    progress.problems++;
+  };
+  const secrets = [options.accessToken, process.env.GOOGLE_OAUTH_ACCESS_TOKEN, process.env.CLOUDSDK_AUTH_ACCESS_TOKEN];
+  const clean = (text: string): string => scrubSecrets(text, ...secrets);
+
+  for (const [k, v] of Object.entries(options.labels ?? {})) {
+    if (!LABEL_PART.test(k) || !LABEL_PART.test(v)) {
+      problem({ severity: 'error', code: 'list-failed', message: `label ${JSON.stringify(k)}=${JSON.stringify(v)} cannot be used in a Dataproc filter (lowercase letters, digits, _ and - only)`, file: apiBase });
+      yield batcher.take();
+      return;
+    }
+  }
+
+  let creds;
+  try {
+    creds = await abortable(resolveGcpCredentials({ accessToken: options.accessToken, timeoutMs: options.authTimeoutMs }), ctx.signal);
+  } catch (err) {
+    ctx.signal?.throwIfAborted();
+    const message = err instanceof CredentialError ? err.message : `finding Google Cloud credentials failed: ${err instanceof Error ? err.message : String(err)}`;
+    problem({ severity: 'error', code: 'auth-failed', message: `${clean(message)}; stopping the run`, file: apiBase });
+    yield batcher.take();
+    return;
+  }
+  const projectId = options.projectId ?? creds.projectId;
+  if (projectId === null || projectId === '') {
+    problem({ severity: 'error', code: 'list-failed', message: `no Google Cloud project: set project_id in the source, or GOOGLE_CLOUD_PROJECT (credentials: ${creds.description} name none)`, file: apiBase });
+    yield batcher.take();
+    return;
+  }
+
+  const http = { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs };
+  const api = new JsonClient({ baseUrl: apiBase, auth: creds.auth, ...http });
+  const hs = options.historyServerUrl !== undefined ? new HistoryServerClient({ url: options.historyServerUrl, ...http }) : undefined;
+  clients.api = api;
+  clients.hs = hs;
+  const jobsPath = `v1/projects/${encodeURIComponent(projectId)}/regions/${encodeURIComponent(region)}/jobs`;
+  const authProblem = (err: AuthError | CredentialError): Problem => {
+    const detail = err instanceof AuthError ? `${err.message} (credentials: ${creds.description})` : err.message;
+    return { severity: 'error', code: 'auth-failed', message: `${clean(detail)}; stopping the run`, file: err instanceof AuthError ? api.urlOf(err.path) : apiBase };
+  };
+
+  // A private controller: an auth failure cancels the other requests in flight.
+  const controller = new AbortController();
+  setMaxListeners(concurrency * 6 + 10, controller.signal);
+  const onAbort = (): void => controller.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  let stopped = false;
+  const stop = (p: Problem): void => {
+    if (stopped) return;
+    stopped = true;
+    problem(p);
+    controller.abort(new Error(p.message));
+  };
+  const isAuth = (err: unknown): err is AuthError | CredentialError => err instanceof AuthError || err instanceof CredentialError;
+
+  const client = api;
+  async function* pages(): AsyncGenerator<Listed[]> {
+    let token: string | undefined;
+    let remaining = options.maxApps ?? Infinity;
+    const seenTokens = new Set<string>();
+    for (;;) {
+      const path = `${jobsPath}?${listQuery(options, token)}`;
+      let page: z.infer<typeof listSchema>;
+      try {
+        page = await client.getJson(path, listSchema, controller.signal);
+      } catch (err) {
+        if (ctx.signal?.aborted || stopped) return;
+        if (isAuth(err)) stop(authProblem(err));
+        else stop({ severity: 'error', code: 'list-failed', message: `listing Dataproc jobs failed: ${clean(err instanceof Error ? err.message : String(err))}`, file: client.urlOf(jobsPath) });
+        return;
+      }
+      const out: Listed[] = [];
+      for (const [i, entry] of (page.jobs ?? []).entries()) {
+        const parsed = jobSchema.safeParse(entry);
+        if (!parsed.success) {
+          const ref = (entry as { reference?: { jobId?: unknown } } | null)?.reference?.jobId;
+          const id = typeof ref === 'string' ? `job ${ref}` : `entry ${i}`;
+          const issue = parsed.error.issues[0];
+          problem({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: client.urlOf(path) });
+          continue;
+        }
+        const job = parsed.data;
+        const kind = SPARK_KINDS.find(([k]) => job[k] !== undefined);
+        if (kind === undefined) {
+          // Hadoop, Hive, Pig, Presto/Trino, Flink jobs: not Spark.
+          batcher.filtered();
+          continue;
+        }
+        // `since` needs no cluster or History Server answer: drop old jobs before fetching anything.
+        if (options.since !== undefined) {
+          const t = jobTimes(job);
+          const when = t.end ?? t.start;
+          if (when === null || when < options.since.getTime()) {
+            batcher.filtered();
+            continue;
+          }
+        }
+        if (remaining <= 0) break;
+        remaining--;
+        out.push({ job, kind: kind[0], kindName: kind[1] });
+      }
+      progress.logsFound += out.length;
+      report();
+      yield out;
+      token = page.nextPageToken === '' ? undefined : page.nextPageToken;
+      if (token === undefined || remaining <= 0 || stopped) return;
+      if (seenTokens.has(token)) {
+        stop({ severity: 'error', code: 'list-failed', message: `listing stopped: the server gave page token ${JSON.stringify(token.slice(0, 40))} twice`, file: client.urlOf(jobsPath) });
+        return;
+      }
+      seenTokens.add(token);
+    }
+  }
+
+  // Each cluster is read once; a failure other than credentials is a warning, said once.
+  const clusters = new Map<string, Promise<Cluster | null>>();
+  const cluster = (name: string): Promise<Cluster | null> => {
+    let p = clusters.get(name);
+    if (p === undefined) {
+      const path = `v1/projects/${encodeURIComponent(projectId)}/regions/${encodeURIComponent(region)}/clusters/${encodeURIComponent(name)}`;
+      p = client.getJson(path, clusterSchema, controller.signal).catch((err: unknown) => {
+        if (isAuth(err) || ctx.signal?.aborted) throw err;
+        const deleted = err instanceof HttpError && err.status === 404;
+        problem({
+          severity: 'warning',
+          code: deleted ? 'cluster-missing' : 'cluster-failed',
+          message: deleted ? `cluster ${name} no longer exists (HTTP 404): its jobs are stored without cluster facts` : `cluster ${name}: ${clean(err instanceof Error ? err.message : String(err))}; its jobs are stored without cluster facts`,
+          file: client.urlOf(path),
+        });
+        return null;
+      });
+      clusters.set(name, p);
+    }
+    return p;
+  };
+
+  const fetchJob = async ({ job, kind, kindName }: Listed): Promise<CollectedApp[]> => {
+    const where = client.urlOf(`${jobsPath}/${encodeURIComponent(job.reference.jobId)}`);
+    const name = job.placement?.clusterName;
+    const info = name !== undefined && name !== '' ? await cluster(name) : null;
+    const appIds = [...new Set((job.yarnApplications ?? []).map((a) => yarnAppId(a.trackingUrl)).filter((id): id is string => id !== null))];
+    const tags = jobTags(job, kindName, info, projectId, region, appIds);
+    const problems: Problem[] = [];
+    const inProgress = dataprocStatus(job.status.state) === 'running';
+    if (hs !== undefined && appIds.length > 0) {
+      const out: CollectedApp[] = [];
+      for (const appId of appIds) {
+        try {
+          const got = await historyRecords(hs, appId, source, controller.signal);
+          for (const record of got.records) {
+            record.tags = { ...record.tags, ...tags, origin: 'dataproc+history_server' };
+            out.push({ record, problems: [...got.problems], files: [], unit: apiUnit(hs.urlOf(`applications/${appId}`), appId, record.status === 'running') });
+          }
+        } catch (err) {
+          if (isAuth(err) || ctx.signal?.aborted) throw err;
+          const missing = err instanceof HttpError && err.status === 404;
+          problems.push({
+            severity: 'warning',
+            code: missing ? 'history-missing' : 'history-failed',
+            message: `job ${job.reference.jobId}: application ${appId} ${missing ? 'is not on the History Server (HTTP 404)' : `could not be read from the History Server: ${clean(err instanceof Error ? err.message : String(err))}`}`,
+            file: hs.urlOf(`applications/${appId}`),
+          });
+        }
+      }
+      if (out.length > 0) {
+        if (problems.length > 0) out[0]!.problems.push(...problems);
+        return out;
+      }
+    }
+    const record = platformRecord(job, kind, info, tags, source, problems, where);
+    return [{ record, problems, files: [], unit: apiUnit(where, record.app_id, inProgress) }];
+  };
+
+  try {
+    for await (const done of pooled(pages(), fetchJob, concurrency, () => stopped)) {
+      progress.logsDone++;
+      if ('error' in done) {
+        if (ctx.signal?.aborted) throw done.error;
+        if (isAuth(done.error)) stop(authProblem(done.error));
+        else if (!stopped) problem({ severity: 'error', code: 'job-failed', message: `job ${done.item.job.reference.jobId}: ${clean(done.error.message)}`, file: client.urlOf(`${jobsPath}/${encodeURIComponent(done.item.job.reference.jobId)}`) });
+      } else {
+        for (const app of done.result) {
+          if (matchesFilter(app.record, options)) {
+            batcher.app(app);
+            progress.apps++;
+            progress.problems += app.problems.length;
+          } else batcher.filtered();
+        }
+      }
+      report();
+      if (batcher.full) yield batcher.take();
+    }
+    ctx.signal?.throwIfAborted();
+    if (!batcher.empty) yield batcher.take();
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    await api.close();
+    await hs?.close();
+  }
+}
+
+/** Everything one Dataproc collection found; for tests and small runs. */
+export async function collectDataprocAll(options: DataprocOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
+  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
+  for await (const b of collectDataproc(options, ctx)) {
+    out.apps.push(...b.apps);
+    out.problems.push(...b.problems);
+    out.filtered += b.filtered;
+  }
+  return out;
+}

@@ -1,0 +1,25 @@
+/**
+ * From a configured Dataproc source to collector options (plain data: they are posted to the worker).
+ * An `access_token` written as `${env:VAR}` is resolved here; without one the collector finds
+ * GOOGLE_OAUTH_ACCESS_TOKEN / CLOUDSDK_AUTH_ACCESS_TOKEN or Application Default Credentials itself.
+ */
+import type { SourceConfig } from '../config';
+import { resolveSecret } from '../historyServer/plan';
+import type { DataprocOptions } from './collect';
+
+export function dataprocOptions(s: Extract<SourceConfig, { type: 'dataproc' }>): DataprocOptions {
+  return {
+    source: s.name,
+    projectId: s.project_id,
+    region: s.region,
+    endpointUrl: s.endpoint_url,
+    accessToken: resolveSecret(s.access_token, `source ${s.name}: access_token`),
+    historyServerUrl: s.history_server_url,
+    since: s.since ? new Date(s.since) : undefined,
+    user: s.user,
+    maxApps: s.max_apps,
+    concurrency: s.concurrency,
+    batchSize: s.batch_size,
+    timeoutMs: s.timeout * 1000,
+  };
+}

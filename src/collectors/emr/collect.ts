@@ -1,0 +1,333 @@
+/**
+ * The AWS EMR collector (issue 7): list clusters (ListClusters, all pages, or the configured ids),
+ * then per cluster, a few at a time, DescribeCluster + ListSteps + instance groups/fleets +
+ * CloudWatch, and one record per Spark step. Where the Spark applications themselves are reachable
+ * (an event-log dir on S3 or disk, a History Server) each is joined to its cluster and step and
+ * stored instead of that step's platform-level record.
+ *
+ * One cluster failing is a problem naming it; the others are stored. Credentials that are missing,
+ * expired or refused are one `auth-failed` problem naming the credential source tried, and the run
+ * stops. A listing that fails is `list-failed`, and the run stops.
+ */
+import { setMaxListeners } from 'node:events';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EMRClient, ListClustersCommand, type ClusterState } from '@aws-sdk/client-emr';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Batcher, apiUnit, pooled } from '../batching';
+import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
+import { matchesFilter, type Problem } from '../record';
+import { fetchCluster, type ClusterFacts, type FetchedCluster } from './cluster';
+import { credentialSource, isAuthError, isCredentialError, scrubber, type StaticCredentials } from './credentials';
+import { sparkApps, type SparkApp } from './sparkApps';
+import { stepRecord, stepTags } from './steps';
+
+export interface EmrOptions {
+  /** Name of the configured source, stored in each record's `source`. */
+  source?: string;
+  /** AWS region; otherwise AWS_REGION or the profile's region, as the AWS CLI does. */
+  region?: string;
+  /** A named profile of the shared config/credentials files (SSO included). */
+  profile?: string;
+  /** Explicit keys (CI, tests); otherwise the SDK's default credential chain. */
+  credentials?: StaticCredentials;
+  /** Endpoint override for EMR, CloudWatch and S3 (VPC endpoints, emulators, tests). */
+  endpointUrl?: string;
+  /** Only these clusters (no ListClusters). */
+  clusterIds?: string[];
+  /** ListClusters' ClusterStates (default: all states). */
+  clusterStates?: ClusterState[];
+  /** Clusters created at/after this time (ListClusters CreatedAfter); records that ended at/after it. */
+  since?: Date;
+  user?: string;
+  /** At most this many records. */
+  maxApps?: number;
+  /** Clusters fetched at once (default 4). */
+  concurrency?: number;
+  batchSize?: number;
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number;
+  /** SDK attempts per call, the first included (default 4); throttling is retried with backoff. */
+  maxAttempts?: number;
+  /** Summaries of the cluster's CloudWatch metrics as tags (default true). */
+  cloudwatch?: boolean;
+  /** Spark event logs: `s3://bucket/prefix` or a local folder, optionally with `<ClusterId>/` sub-folders. */
+  eventLogDir?: string;
+  /** A Spark History Server that holds the clusters' applications. */
+  historyServerUrl?: string;
+}
+
+interface Listed {
+  id: string;
+}
+
+/** Joins Spark applications to clusters and steps as the clusters arrive. */
+class Joiner {
+  private readonly byHint = new Map<string, SparkApp[]>();
+  private loose: SparkApp[] = [];
+
+  constructor(apps: SparkApp[]) {
+    for (const a of apps) {
+      if (a.clusterHint !== null) this.byHint.set(a.clusterHint, [...(this.byHint.get(a.clusterHint) ?? []), a]);
+      else this.loose.push(a);
+    }
+  }
+
+  /**
+   * The applications of one cluster: those under its own sub-folder, and those with no cluster in
+   * their path that started during its lifetime (the first cluster fetched claims an application
+   * that two overlapping clusters could both have run).
+   */
+  take(c: ClusterFacts, nowMs: number): SparkApp[] {
+    const mine = this.byHint.get(c.id) ?? [];
+    this.byHint.delete(c.id);
+    if (c.startMs === null) return mine;
+    const end = c.endMs ?? nowMs;
+    const inside = (a: SparkApp): boolean => {
+      const s = a.app.record.start_time === null ? NaN : Date.parse(a.app.record.start_time);
+      return s >= c.startMs! && s <= end;
+    };
+    mine.push(...this.loose.filter(inside));
+    this.loose = this.loose.filter((a) => !inside(a));
+    return mine;
+  }
+
+  /** Applications no listed cluster claimed: those naming another cluster, and those no lifetime contains. */
+  rest(): { named: SparkApp[]; loose: SparkApp[] } {
+    return { named: [...this.byHint.values()].flat(), loose: this.loose };
+  }
+}
+
+const startOf = (a: SparkApp): number => (a.app.record.start_time === null ? NaN : Date.parse(a.app.record.start_time));
+
+/** The step whose time window contains the application's start: the latest-starting one, if several ran at once. */
+function stepFor(app: SparkApp, steps: FetchedCluster['steps'], nowMs: number): FetchedCluster['steps'][number] | undefined {
+  const s = startOf(app);
+  if (Number.isNaN(s)) return undefined;
+  let best: FetchedCluster['steps'][number] | undefined;
+  for (const step of steps) {
+    const from = step.Status?.Timeline?.StartDateTime?.getTime();
+    if (from === undefined) continue;
+    const to = step.Status?.Timeline?.EndDateTime?.getTime() ?? nowMs;
+    if (s >= from && s <= to && (best === undefined || from > best.Status!.Timeline!.StartDateTime!.getTime())) best = step;
+  }
+  return best;
+}
+
+export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
+  const source = options.source ?? 'emr';
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const maxApps = options.maxApps ?? Infinity;
+  const batcher = new Batcher(options.batchSize ?? 100);
+  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+  const report = (): void => ctx.onProgress?.({ ...progress });
+  const nowMs = Date.now();
+  const cred = credentialSource(options);
+  let scrub = (t: string): string => t;
+  const problem = (p: Problem): void => {
+    batcher.problem({ ...p, message: scrub(p.message) });
+    progress.problems++;
+  };
+  const describeError = (err: unknown): string => scrub(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+  const authProblem = (err: unknown, where: string): Problem => ({
+    severity: 'error',
+    code: 'auth-failed',
+    message: `AWS refused or could not find credentials (tried ${cred.describe}): ${describeError(err)}; stopping the run`,
+    file: where,
+  });
+
+  // A private controller: an auth failure cancels the requests still in flight.
+  const controller = new AbortController();
+  // Each cluster's requests listen on this signal (several per cluster, one at a time).
+  setMaxListeners(concurrency * 4 + 10, controller.signal);
+  const onAbort = (): void => controller.abort(ctx.signal?.reason);
+  if (ctx.signal?.aborted) onAbort();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
+  const aborted = (): boolean => ctx.signal?.aborted === true;
+
+  const endpoint = options.endpointUrl !== undefined ? { endpoint: options.endpointUrl } : {};
+  const common = {
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...endpoint,
+    credentials: cred.provider,
+    // Bounded: a dead endpoint fails the call instead of hanging the run (SDK default is no timeout).
+    maxAttempts: Math.max(1, options.maxAttempts ?? 4),
+    requestHandler: { requestTimeout: options.timeoutMs ?? 30_000, connectionTimeout: Math.min(options.timeoutMs ?? 30_000, 10_000) },
+  };
+  const emr = new EMRClient(common);
+  const cloudwatch = options.cloudwatch !== false ? new CloudWatchClient(common) : undefined;
+  let s3: S3Client | undefined;
+  // Emulators and tests have no virtual-host buckets.
+  const getS3 = (): S3Client => (s3 ??= new S3Client({ ...common, forcePathStyle: options.endpointUrl !== undefined }));
+  const where = options.endpointUrl ?? `emr${options.region !== undefined ? ` (${options.region})` : ''}`;
+  let emitted = 0;
+  let stopped = false;
+
+  const emit = (app: CollectedApp): void => {
+    if (emitted >= maxApps) {
+      stopped = true;
+      return;
+    }
+    const problems = app.problems.map((p) => ({ ...p, message: scrub(p.message) }));
+    if (!matchesFilter(app.record, options)) {
+      batcher.filtered();
+      return;
+    }
+    batcher.app({ ...app, problems });
+    emitted++;
+    progress.apps++;
+    progress.problems += problems.length;
+    if (emitted >= maxApps) stopped = true;
+  };
+
+  try {
+    try {
+      // Ask for the credentials once, up front: "none found" is then one clear problem, not one per call.
+      scrub = scrubber(await cred.provider());
+    } catch (err) {
+      if (aborted()) throw err;
+      problem(authProblem(err, where));
+      yield batcher.take();
+      return;
+    }
+
+    let joiner = new Joiner([]);
+    if (options.eventLogDir !== undefined || options.historyServerUrl !== undefined) {
+      try {
+        const found = await sparkApps(
+          { source, eventLogDir: options.eventLogDir, historyServerUrl: options.historyServerUrl, since: options.since, user: options.user, concurrency, timeoutMs: options.timeoutMs },
+          getS3,
+          ctx,
+          signal,
+          (n) => {
+            progress.bytesRead += n;
+          },
+        );
+        joiner = new Joiner(found.apps);
+        batcher.filtered(found.filtered);
+        for (const p of found.problems) problem(p);
+        progress.logsFound += found.apps.length;
+      } catch (err) {
+        if (aborted()) throw err;
+        if (isAuthError(err)) {
+          problem(authProblem(err, options.eventLogDir ?? where));
+          yield batcher.take();
+          return;
+        }
+        // Without the Spark side the steps are still worth storing, platform-level.
+        problem({ severity: 'error', code: 'spark-logs-failed', message: `reading Spark applications from ${options.eventLogDir ?? options.historyServerUrl ?? ''} failed: ${describeError(err)}; steps are stored platform-level`, file: options.eventLogDir ?? options.historyServerUrl });
+      }
+      report();
+    }
+
+    async function* clusterPages(): AsyncGenerator<Listed[]> {
+      if (options.clusterIds !== undefined) {
+        yield options.clusterIds.map((id) => ({ id }));
+        return;
+      }
+      let marker: string | undefined;
+      do {
+        const out = await emr.send(
+          new ListClustersCommand({ ClusterStates: options.clusterStates, CreatedAfter: options.since, Marker: marker }),
+          { abortSignal: signal },
+        );
+        yield (out.Clusters ?? []).flatMap((c) => (c.Id !== undefined ? [{ id: c.Id }] : []));
+        marker = out.Marker;
+      } while (marker !== undefined && marker !== '' && !stopped);
+    }
+
+    const results = pooled(clusterPages(), (c: Listed) => fetchCluster({ emr, cloudwatch }, c.id, signal, nowMs, (e) => aborted() || isCredentialError(e)), concurrency, () => stopped);
+    for (;;) {
+      let next: Awaited<ReturnType<typeof results.next>>;
+      try {
+        next = await results.next();
+      } catch (err) {
+        if (aborted()) throw err;
+        if (!stopped) problem(isAuthError(err) ? authProblem(err, where) : { severity: 'error', code: 'list-failed', message: `listing EMR clusters failed: ${describeError(err)}`, file: where });
+        stopped = true;
+        break;
+      }
+      if (next.done) break;
+      const done = next.value;
+      if ('error' in done) {
+        if (aborted()) throw done.error;
+        if (isAuthError(done.error)) {
+          if (!stopped) {
+            problem(authProblem(done.error, where));
+            stopped = true;
+            controller.abort(done.error);
+          }
+        } else if (!stopped) {
+          problem({ severity: 'error', code: 'cluster-failed', message: `cluster ${done.item.id}: ${describeError(done.error)}; its steps are not stored`, file: done.item.id });
+        }
+        report();
+        if (batcher.full) yield batcher.take();
+        continue;
+      }
+      if (stopped) continue;
+      const { facts, steps, problems, skippedSteps } = done.result;
+      for (const p of problems) problem(p);
+      batcher.filtered(skippedSteps);
+      progress.logsFound += steps.length;
+      if (batcher.full) yield batcher.take();
+
+      // Spark applications first: the steps they ran are then not stored platform-level.
+      const covered = new Set<string>();
+      for (const a of joiner.take(facts, nowMs)) {
+        const step = stepFor(a, steps, nowMs);
+        if (step?.Id !== undefined) covered.add(step.Id);
+        const record = { ...a.app.record, source, tags: { ...a.app.record.tags, ...facts.tags, ...(step !== undefined ? stepTags(step) : {}) } };
+        // The engine validated the record already; the merged tags cannot make it invalid.
+        emit({ ...a.app, record });
+        progress.logsDone++;
+        if (batcher.full) yield batcher.take();
+      }
+      for (const step of steps) {
+        if (stopped) break;
+        progress.logsDone++;
+        if (step.Id !== undefined && covered.has(step.Id)) continue;
+        const stepProblems: Problem[] = [];
+        const record = stepRecord(step, { source, sparkVersion: facts.sparkVersion, clusterTags: facts.tags, where: facts.where }, stepProblems);
+        emit({ record, problems: stepProblems, files: [], unit: apiUnit(`${facts.where}/steps/${step.Id ?? ''}`, record.app_id, record.status === 'running') });
+        report();
+        if (batcher.full) yield batcher.take();
+      }
+      report();
+      if (batcher.full) yield batcher.take();
+    }
+    ctx.signal?.throwIfAborted();
+
+    if (!stopped) {
+      const { named, loose } = joiner.rest();
+      // Logs under another cluster's folder belong to a cluster this run did not list (states, ids, since).
+      batcher.filtered(named.length);
+      progress.logsDone += named.length;
+      for (const a of loose) {
+        emit({
+          ...a.app,
+          problems: [...a.app.problems, { severity: 'info', code: 'emr-unjoined', message: `${a.app.record.app_id}: no listed EMR cluster ran at its start time; stored without cluster tags`, file: a.app.unit.path }],
+        });
+        progress.logsDone++;
+        if (batcher.full) yield batcher.take();
+      }
+    }
+    report();
+    if (!batcher.empty) yield batcher.take();
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    emr.destroy();
+    cloudwatch?.destroy();
+    s3?.destroy();
+  }
+}
+
+/** Everything one EMR collection found; for tests and small runs. */
+export async function collectEmrAll(options: EmrOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
+  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
+  for await (const b of collectEmr(options, ctx)) {
+    out.apps.push(...b.apps);
+    out.problems.push(...b.problems);
+    out.filtered += b.filtered;
+  }
+  return out;
+}

@@ -1,0 +1,182 @@
+/**
+ * EMR steps as records: which steps run Spark, what their spark-submit arguments say about sizing,
+ * and the platform-level record of a step whose Spark metrics are not reachable.
+ */
+import type { StepSummary } from '@aws-sdk/client-emr';
+import { memoryStringToMb } from '../eventlog/jvmUnits';
+import { REDACTED } from '../eventlog/replay';
+import { Quality, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+
+// EMR's command-runner.jar runs these; `spark-example` is EMR's wrapper for Spark's bundled examples.
+const SPARK_COMMANDS = new Set(['spark-submit', 'spark-sql', 'pyspark', 'spark-shell', 'spark-example']);
+
+/** A step runs Spark when one of its arguments is a Spark launcher (command-runner.jar spark-submit …, or a script-runner wrapping it). */
+export function isSparkStep(step: StepSummary): boolean {
+  const args = step.Config?.Args ?? [];
+  return args.some((a) => SPARK_COMMANDS.has(a.trim().split('/').pop() ?? ''));
+}
+
+// Same rule as replay.ts's SECRET_KEY: keys that look secret are never stored.
+const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
+
+// spark-submit's own flags that set Spark properties (SparkSubmitArguments.scala).
+const FLAG_PROPERTIES: Record<string, string> = {
+  '--executor-cores': 'spark.executor.cores',
+  '--executor-memory': 'spark.executor.memory',
+  '--num-executors': 'spark.executor.instances',
+  '--driver-memory': 'spark.driver.memory',
+  '--driver-cores': 'spark.driver.cores',
+  '--master': 'spark.master',
+  '--deploy-mode': 'spark.submit.deployMode',
+  '--name': 'spark.app.name',
+  '--class': 'spark.app.mainClass',
+};
+
+/** The Spark properties a spark-submit command line sets (`--conf k=v`, `--executor-memory 4g`, …), secrets redacted. */
+export function submitProperties(args: string[]): Record<string, string> {
+  const props: Record<string, string> = {};
+  const start = args.findIndex((a) => SPARK_COMMANDS.has(a.trim().split('/').pop() ?? ''));
+  if (start < 0) return props;
+  for (let i = start + 1; i < args.length; i++) {
+    const a = args[i]!;
+    // The first positional argument is the application itself; what follows is its own arguments.
+    if (!a.startsWith('--')) break;
+    const eq = a.indexOf('=');
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
+    const value = inline ?? args[i + 1];
+    if (inline === undefined) i++;
+    if (value === undefined) break;
+    if (flag === '--conf' || flag === '-c') {
+      const k = value.indexOf('=');
+      if (k > 0) props[value.slice(0, k)] = value.slice(k + 1);
+    } else if (FLAG_PROPERTIES[flag] !== undefined) {
+      props[FLAG_PROPERTIES[flag]] = value;
+    } else if (['--verbose', '--supervise', '--help', '--version'].includes(flag)) {
+      // Flags without a value: the next argument was not theirs.
+      if (inline === undefined) i--;
+    }
+  }
+  for (const k of Object.keys(props)) if (SECRET_KEY.test(k)) props[k] = REDACTED;
+  return props;
+}
+
+/** EMR step states (StepState) onto the record's status. */
+export function stepStatus(state: string | undefined): AppStatus {
+  switch (state) {
+    case 'COMPLETED':
+      return 'completed';
+    case 'FAILED':
+    case 'CANCELLED':
+    case 'INTERRUPTED':
+      return 'failed';
+    case 'PENDING':
+    case 'RUNNING':
+    case 'CANCEL_PENDING':
+      return 'running';
+    default:
+      return 'unknown';
+  }
+}
+
+export const iso = (d: Date | undefined): string | null => (d === undefined || Number.isNaN(d.getTime()) ? null : d.toISOString());
+
+/** The Spark metrics a platform-level record cannot know: zero in the record, flagged missing. */
+const SPARK_METRICS = ['total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes'] as const;
+
+export interface StepContext {
+  source: string;
+  sparkVersion: string | null;
+  /** Cluster facts (id, name, release, instance types, AWS tags, CloudWatch summaries). */
+  clusterTags: Record<string, string>;
+  /** Where the step lives, for problems: the cluster's ARN or id. */
+  where: string;
+}
+
+export function stepTags(step: StepSummary): Record<string, string> {
+  const tags: Record<string, string> = { step_id: step.Id ?? '', step_name: step.Name ?? '', step_state: step.Status?.State ?? 'UNKNOWN' };
+  const failure = step.Status?.FailureDetails;
+  if (failure?.Reason) tags.step_failure_reason = failure.Reason;
+  if (step.ActionOnFailure) tags.step_action_on_failure = step.ActionOnFailure;
+  return tags;
+}
+
+/** One Spark step with no Spark metrics behind it: times, status and sizing only, honestly flagged. */
+export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[]): SparkAppRecord {
+  const quality = new Set<string>([Quality.platformLevel, Quality.missing('user')]);
+  for (const f of SPARK_METRICS) quality.add(Quality.missing(f));
+  const props = submitProperties(step.Config?.Args ?? []);
+  const where = `${c.where} step ${step.Id ?? '?'}`;
+
+  const whole = (key: string, field: keyof SparkAppRecord): number | null => {
+    const v = props[key];
+    if (v !== undefined && /^\d+$/.test(v.trim())) return Number(v);
+    quality.add(Quality.missing(field));
+    return null;
+  };
+  const memory = (key: string, field: keyof SparkAppRecord): number | null => {
+    const v = props[key];
+    const mb = v === undefined ? null : memoryStringToMb(v);
+    if (v !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `step ${step.Id ?? '?'}: ${key}=${JSON.stringify(v)} is not a JVM memory size`, file: where });
+    if (mb === null) quality.add(Quality.missing(field));
+    return mb;
+  };
+  // Executors come from the step's own spark-submit flags only: EMR sizes them from the instance
+  // types (maximizeResourceAllocation, dynamic allocation), which the tags carry but which do not
+  // give a number of executors; unknown stays null and flagged rather than guessed.
+  const executorCores = whole('spark.executor.cores', 'executor_cores');
+  const numExecutors = whole('spark.executor.instances', 'num_executors');
+  const executorMemory = memory('spark.executor.memory', 'executor_memory_mb');
+  const driverMemory = memory('spark.driver.memory', 'driver_memory_mb');
+
+  const t = step.Status?.Timeline;
+  const submit = iso(t?.CreationDateTime);
+  const start = iso(t?.StartDateTime);
+  const end = iso(t?.EndDateTime);
+  if (start === null) quality.add(Quality.missing('start_time'));
+  const status = stepStatus(step.Status?.State);
+  if (status === 'running') quality.add(Quality.inProgress);
+  let duration: number | null = null;
+  if (start !== null && end !== null) {
+    duration = Date.parse(end) - Date.parse(start);
+    if (duration < 0) {
+      problems.push({ severity: 'error', code: 'time-order', message: `step ${step.Id ?? '?'} ends (${end}) before it starts (${start})`, file: where });
+      duration = null;
+    }
+  }
+  if (c.sparkVersion === null) quality.add(Quality.missing('spark_version'));
+
+  const record: SparkAppRecord = {
+    app_id: `emr-step-${step.Id ?? 'unknown'}`,
+    attempt_id: null,
+    app_name: step.Name ?? null,
+    user: null,
+    submit_time: submit,
+    start_time: start,
+    end_time: end,
+    duration_ms: duration,
+    spark_version: c.sparkVersion,
+    executor_cores: executorCores,
+    executor_memory_mb: executorMemory,
+    num_executors: numExecutors,
+    driver_memory_mb: driverMemory,
+    total_tasks: 0,
+    failed_tasks: 0,
+    total_stages: 0,
+    failed_stages: 0,
+    cpu_time_ms: 0,
+    input_bytes: 0,
+    output_bytes: 0,
+    shuffle_read_bytes: 0,
+    shuffle_write_bytes: 0,
+    memory_spilled_bytes: 0,
+    disk_spilled_bytes: 0,
+    tags: { origin: 'emr', ...c.clusterTags, ...stepTags(step) },
+    environment: props,
+    source: c.source,
+    status,
+    quality: [...quality].sort(),
+  };
+  problems.push(...validateRecord(record, where));
+  return record;
+}

@@ -1,0 +1,506 @@
+/**
+ * The Databricks collector against a real HTTP server on 127.0.0.1 (test/support/databricksFake.ts)
+ * that speaks the Jobs 2.1, Clusters 2.1 and DBFS 2.0 JSON shapes and checks the bearer token.
+ * Expected values are computed from the generated workspace each test builds.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { databricksSourceSchema, type SourceConfig } from '../src/collectors/config';
+import { collectDatabricks, collectDatabricksAll, runStatus, type DatabricksOptions } from '../src/collectors/databricks/collect';
+import { databricksOptions } from '../src/collectors/databricks/plan';
+import type { CollectProgress } from '../src/collectors/eventlog/collect';
+import { Quality, type SparkAppRecord } from '../src/collectors/record';
+import { startDatabricksFake, workspace, type DatabricksFake, type DatabricksFakeOptions, type GeneratedRun, type Workspace } from './support/databricksFake';
+import { eventLogText } from './support/eventLogGenerator';
+import { tempDir } from './support/tmp';
+
+const TOKEN = 'dapi-test-0123456789abcdef';
+/** A recognisable secret that must never show up in any output. */
+const SECRET = 'dapiSECRETfeedface0000000000000042';
+
+const fakes: DatabricksFake[] = [];
+const savedEnv = { host: process.env.DATABRICKS_HOST, token: process.env.DATABRICKS_TOKEN };
+beforeEach(() => {
+  delete process.env.DATABRICKS_HOST;
+  delete process.env.DATABRICKS_TOKEN;
+});
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.close()));
+  for (const [k, v] of [
+    ['DATABRICKS_HOST', savedEnv.host],
+    ['DATABRICKS_TOKEN', savedEnv.token],
+  ] as const) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+async function serve(opts: Partial<DatabricksFakeOptions> & { runs: unknown[] }): Promise<DatabricksFake> {
+  const f = await startDatabricksFake({ token: TOKEN, ...opts });
+  fakes.push(f);
+  return f;
+}
+/** Fast retries for tests: the backoff shape is JsonClient's (tested there), not waited for here. */
+const fast = (url: string, extra: Partial<DatabricksOptions> = {}): DatabricksOptions => ({ endpointUrl: url, token: TOKEN, tokenSource: 'test token', source: 'dbx', backoffMs: 5, maxDelayMs: 50, timeoutMs: 2000, ...extra });
+
+const listRequests = (f: DatabricksFake): URLSearchParams[] => f.requests.filter((r) => r.path === '/api/2.1/jobs/runs/list').map((r) => r.query);
+const clusterRequests = (f: DatabricksFake, id?: string): number => f.requests.filter((r) => r.path === '/api/2.1/clusters/get' && (id === undefined || r.query.get('cluster_id') === id)).length;
+const byId = (records: SparkAppRecord[]): Map<string, SparkAppRecord> => new Map(records.map((r) => [r.app_id, r]));
+const runKey = (run: { run_id: number }): string => `databricks-run-${run.run_id}`;
+
+/** JVM memory string -> MB, for the few units the fixture writes (independent of jvmUnits.ts). */
+const mb = (s: string): number => {
+  const m = /^(\d+)([mg])$/.exec(s)!;
+  return Number(m[1]) * (m[2] === 'g' ? 1024 : 1);
+};
+
+function configFor(extra: Record<string, unknown>): Extract<SourceConfig, { type: 'databricks' }> {
+  return { ...databricksSourceSchema.parse({ type: 'databricks', ...extra }), name: 'prod' };
+}
+
+describe('Databricks: runs, pages and clusters', () => {
+  it('reads every run once across 3 pages, sends start_time_from from since, and fetches each cluster once', async () => {
+    const ws = workspace(70);
+    const f = await serve(ws);
+    const since = new Date(ws.runs[5]!.start_time);
+    const progress: CollectProgress[] = [];
+    const batches: number[] = [];
+    const records: SparkAppRecord[] = [];
+    for await (const b of collectDatabricks(fast(f.url, { since, batchSize: 10 }), { onProgress: (p) => progress.push(p) })) {
+      batches.push(b.apps.length + b.problems.length + b.filtered);
+      records.push(...b.apps.map((a) => a.record));
+      expect(b.problems).toEqual([]);
+      for (const a of b.apps) expect(a.problems).toEqual([]);
+    }
+    const expected = ws.runs.filter((r) => r.start_time >= since.getTime());
+    expect(expected.length).toBeGreaterThan(50);
+    // Every run exactly once.
+    expect(records.map((r) => r.app_id).sort()).toEqual(expected.map(runKey).sort());
+    // Yielded as it went, never one big array.
+    expect(Math.max(...batches)).toBeLessThanOrEqual(10);
+    expect(batches.length).toBeGreaterThanOrEqual(Math.ceil(expected.length / 10));
+
+    const lists = listRequests(f);
+    expect(lists).toHaveLength(Math.ceil(expected.length / 25));
+    expect(lists.length).toBeGreaterThanOrEqual(3);
+    for (const q of lists) {
+      expect(q.get('start_time_from')).toBe(String(since.getTime()));
+      expect(q.get('expand_tasks')).toBe('true');
+      expect(Number(q.get('limit'))).toBeLessThanOrEqual(25);
+    }
+    expect(lists[0]!.has('page_token')).toBe(false);
+    for (const q of lists.slice(1)) expect(q.get('page_token')).toBeTruthy();
+    // Many runs share a cluster: each is read once.
+    expect(clusterRequests(f)).toBe(Object.keys(ws.clusters).length);
+
+    const last = progress.at(-1)!;
+    expect(last.logsFound).toBe(expected.length);
+    expect(last.logsDone).toBe(expected.length);
+    expect(last.apps).toBe(expected.length);
+    expect(last.bytesRead).toBeGreaterThan(0);
+  });
+
+  it('maps each run and its cluster onto the record, platform-level', async () => {
+    const ws = workspace(12);
+    const f = await serve(ws);
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.problems).toEqual([]);
+    const got = byId(r.apps.map((a) => a.record));
+    expect(got.size).toBe(ws.runs.length);
+    for (const run of ws.runs) {
+      const rec = got.get(runKey(run))!;
+      const clusterId = run.tasks[0]!.cluster_instance.cluster_id;
+      const c = ws.clusters[clusterId]!;
+      expect(rec.attempt_id).toBeNull();
+      expect(rec.app_name).toBe(run.run_name);
+      expect(rec.user).toBe(run.creator_user_name);
+      expect(rec.start_time).toBe(new Date(run.start_time).toISOString());
+      expect(rec.end_time).toBe(new Date(run.end_time).toISOString());
+      expect(rec.duration_ms).toBe(run.end_time - run.start_time);
+      expect(rec.status).toBe(run.state.result_state === 'SUCCESS' ? 'completed' : 'failed');
+      expect(rec.source).toBe('dbx');
+      expect(rec.spark_version).toBeNull();
+      expect(rec.num_executors).toBe(c.autoscale ? c.autoscale.max_workers : c.num_workers);
+      expect(rec.executor_cores).toBe(Number(c.spark_conf['spark.executor.cores']));
+      expect(rec.executor_memory_mb).toBe(mb(c.spark_conf['spark.executor.memory']!));
+      expect(rec.driver_memory_mb).toBe(mb(c.spark_conf['spark.driver.memory']!));
+      expect(rec.total_tasks).toBe(0);
+      expect(rec.quality).toEqual(expect.arrayContaining([Quality.platformLevel, 'missing:total_tasks', 'missing:cpu_time_ms', 'missing:shuffle_read_bytes', 'missing:spark_version']));
+      expect(rec.quality).not.toContain('missing:executor_memory_mb');
+      expect(rec.tags).toMatchObject({ run_id: String(run.run_id), job_id: String(run.job_id), cluster_id: clusterId, runtime: c.spark_version, node_type: c.node_type_id, driver_node_type: c.driver_node_type_id, result_state: run.state.result_state, spark_context_id: run.tasks[0]!.cluster_instance.spark_context_id });
+      if (c.autoscale) expect(rec.tags.autoscale).toBe(`${c.autoscale.min_workers}-${c.autoscale.max_workers}`);
+      if (run.state.state_message !== '') expect(rec.tags.state_message).toBe(run.state.state_message);
+      // spark_conf goes to environment, with the secret-looking key redacted.
+      expect(rec.environment['spark.executor.memory']).toBe(c.spark_conf['spark.executor.memory']);
+      const secretKey = 'spark.hadoop.fs.azure.account.key';
+      expect(rec.environment[secretKey]).toBeDefined();
+      expect(rec.environment[secretKey]).not.toBe(c.spark_conf[secretKey]);
+    }
+  });
+
+  it('maps life-cycle and result states to completed / failed / running / unknown', async () => {
+    const base = workspace(1).runs[0]!;
+    const cases: [GeneratedRun['state'], SparkAppRecord['status']][] = [
+      [{ life_cycle_state: 'TERMINATED', result_state: 'SUCCESS', state_message: '' }, 'completed'],
+      [{ life_cycle_state: 'TERMINATED', result_state: 'FAILED', state_message: 'boom' }, 'failed'],
+      [{ life_cycle_state: 'TERMINATED', result_state: 'TIMEDOUT', state_message: '' }, 'failed'],
+      [{ life_cycle_state: 'TERMINATED', result_state: 'CANCELED', state_message: '' }, 'failed'],
+      [{ life_cycle_state: 'INTERNAL_ERROR', result_state: 'FAILED', state_message: 'driver lost' }, 'failed'],
+      [{ life_cycle_state: 'RUNNING', state_message: '' }, 'running'],
+      [{ life_cycle_state: 'PENDING', state_message: 'waiting for cluster' }, 'running'],
+      [{ life_cycle_state: 'QUEUED', state_message: '' }, 'running'],
+      [{ life_cycle_state: 'BLOCKED', state_message: '' }, 'running'],
+      [{ life_cycle_state: 'TERMINATING', state_message: '' }, 'running'],
+      [{ life_cycle_state: 'SKIPPED', state_message: 'skipped' }, 'unknown'],
+    ];
+    // Newer answers may carry only `status` (state + termination code).
+    expect(runStatus({ status: { state: 'TERMINATED', termination_details: { code: 'SUCCESS' } } })).toBe('completed');
+    expect(runStatus({ status: { state: 'TERMINATED', termination_details: { code: 'RUN_EXECUTION_ERROR' } } })).toBe('failed');
+    expect(runStatus({ status: { state: 'QUEUED' } })).toBe('running');
+    const ws: Workspace = { clusters: workspace(1).clusters, runs: cases.map(([state], i) => ({ ...base, run_id: base.run_id + i, start_time: base.start_time + i, end_time: state.life_cycle_state === 'TERMINATED' || state.life_cycle_state === 'INTERNAL_ERROR' || state.life_cycle_state === 'SKIPPED' ? base.end_time : 0, state })) };
+    const f = await serve(ws);
+    const r = await collectDatabricksAll(fast(f.url));
+    const got = byId(r.apps.map((a) => a.record));
+    for (const [i, [state, status]] of cases.entries()) {
+      const rec = got.get(runKey(ws.runs[i]!))!;
+      expect(rec.status, state.life_cycle_state).toBe(status);
+      expect(runStatus({ state })).toBe(status);
+      if (status === 'running') {
+        expect(rec.end_time).toBeNull();
+        expect(rec.quality).toContain(Quality.inProgress);
+      }
+    }
+  });
+
+  it('reads runs/get when the listing leaves tasks out', async () => {
+    const ws = workspace(4);
+    const f = await serve({ ...ws, ignoreExpandTasks: true });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.problems).toEqual([]);
+    expect(f.requests.filter((q) => q.path === '/api/2.1/jobs/runs/get').map((q) => Number(q.query.get('run_id'))).sort()).toEqual(ws.runs.map((x) => x.run_id).sort());
+    for (const run of ws.runs) expect(byId(r.apps.map((a) => a.record)).get(runKey(run))!.tags.cluster_id).toBe(run.tasks[0]!.cluster_instance.cluster_id);
+  });
+
+  it('maxApps caps the runs read, and the user filter keeps one creator', async () => {
+    const ws = workspace(60);
+    const f = await serve(ws);
+    const capped = await collectDatabricksAll(fast(f.url, { maxApps: 30 }));
+    expect(capped.apps).toHaveLength(30);
+    // Newest first, as the API lists them.
+    const newest = [...ws.runs].sort((a, b) => b.start_time - a.start_time).slice(0, 30);
+    expect(capped.apps.map((a) => a.record.app_id).sort()).toEqual(newest.map(runKey).sort());
+    expect(listRequests(f)).toHaveLength(2);
+
+    const user = ws.runs[1]!.creator_user_name;
+    const mine = await collectDatabricksAll(fast(f.url, { user }));
+    const expected = ws.runs.filter((r) => r.creator_user_name === user);
+    expect(mine.apps.map((a) => a.record.app_id).sort()).toEqual(expected.map(runKey).sort());
+    expect(mine.filtered).toBe(ws.runs.length - expected.length);
+  });
+});
+
+describe('Databricks: faults', () => {
+  it('429 with Retry-After waits what the server asks, then goes on', async () => {
+    const ws = workspace(30);
+    const f = await serve({
+      ...ws,
+      fault: (req, hit, res) => {
+        if (req.path !== '/api/2.1/jobs/runs/list' || hit !== 2) return undefined;
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end(JSON.stringify({ error_code: 'REQUEST_LIMIT_EXCEEDED', message: 'rate limit' }));
+        return true;
+      },
+    });
+    // With a 1 ms backoff, a retry a second later can only come from Retry-After.
+    const r = await collectDatabricksAll(fast(f.url, { backoffMs: 1, maxDelayMs: 5000 }));
+    expect(r.problems).toEqual([]);
+    expect(r.apps).toHaveLength(ws.runs.length);
+    const lists = f.requests.filter((q) => q.path === '/api/2.1/jobs/runs/list');
+    expect(lists).toHaveLength(3);
+    expect(lists[2]!.at - lists[1]!.at).toBeGreaterThanOrEqual(950);
+    expect(lists[2]!.query.get('page_token')).toBe(lists[1]!.query.get('page_token'));
+  });
+
+  it('429 without Retry-After backs off and retries; endless 429 is one list-failed problem', async () => {
+    const ws = workspace(30);
+    let throttled = 0;
+    const f = await serve({
+      ...ws,
+      fault: (req, _hit, res) => {
+        if (req.path !== '/api/2.1/clusters/get' || throttled >= 2) return undefined;
+        throttled++;
+        res.writeHead(429, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'REQUEST_LIMIT_EXCEEDED', message: 'rate limit' }));
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(throttled).toBe(2);
+    expect(r.problems).toEqual([]);
+    expect(r.apps).toHaveLength(ws.runs.length);
+    for (const a of r.apps) expect(a.problems).toEqual([]);
+
+    const g = await serve({
+      ...ws,
+      fault: (req, _hit, res) => {
+        if (req.path !== '/api/2.1/jobs/runs/list') return undefined;
+        res.writeHead(429, { 'content-type': 'application/json' });
+        res.end('{}');
+        return true;
+      },
+    });
+    const stuck = await collectDatabricksAll(fast(g.url, { maxAttempts: 3 }));
+    expect(stuck.apps).toEqual([]);
+    expect(stuck.problems).toHaveLength(1);
+    expect(stuck.problems[0]!.code).toBe('list-failed');
+    expect(stuck.problems[0]!.message).toMatch(/429.*gave up after 3 attempts/);
+    expect(listRequests(g)).toHaveLength(3);
+  });
+
+  it('401: one auth-failed problem naming the token source, the run stops, the token appears nowhere', async () => {
+    const ws = workspace(60);
+    const f = await serve(ws);
+    process.env.DATABRICKS_TOKEN = SECRET;
+    const options = databricksOptions(configFor({ endpoint_url: f.url }));
+    expect(options.tokenSource).toBe('token from DATABRICKS_TOKEN');
+    const progress: CollectProgress[] = [];
+    const r = await collectDatabricksAll(options, { onProgress: (p) => progress.push(p) });
+    expect(r.apps).toEqual([]);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]!.code).toBe('auth-failed');
+    expect(r.problems[0]!.message).toContain('DATABRICKS_TOKEN');
+    expect(r.problems[0]!.message).toMatch(/401/);
+    expect(f.requests).toHaveLength(1);
+    // The server echoed the token it was sent; none of it may come out.
+    expect(f.requests[0]!.authorization).toBe(`Bearer ${SECRET}`);
+    expect(JSON.stringify({ r, progress })).not.toContain(SECRET);
+  });
+
+  it('a 403 in the middle of the run (a cluster) stops it once, with no further page', async () => {
+    const ws = workspace(60);
+    const f = await serve({
+      ...ws,
+      fault: (req, _hit, res) => {
+        if (req.path !== '/api/2.1/clusters/get') return undefined;
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'PERMISSION_DENIED', message: `token ${req.authorization ?? ''} may not read clusters` }));
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll(fast(f.url, { token: SECRET, tokenSource: "token from the editor's secret storage" }));
+    const auth = r.problems.filter((p) => p.code === 'auth-failed');
+    expect(auth).toHaveLength(1);
+    expect(auth[0]!.message).toContain("the editor's secret storage");
+    expect(r.problems).toHaveLength(1);
+    expect(listRequests(f)).toHaveLength(1);
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+  });
+
+  it('missing host or token is reported before any request, naming the variables to set', async () => {
+    const ws = workspace(3);
+    const f = await serve(ws);
+    const noToken = await collectDatabricksAll({ endpointUrl: f.url, source: 'dbx' });
+    expect(noToken.problems).toHaveLength(1);
+    expect(noToken.problems[0]!.code).toBe('auth-failed');
+    expect(noToken.problems[0]!.message).toContain('DATABRICKS_TOKEN');
+
+    const noHost = await collectDatabricksAll({ token: SECRET, source: 'dbx' });
+    expect(noHost.problems.map((p) => p.code)).toEqual(['config']);
+    expect(noHost.problems[0]!.message).toContain('DATABRICKS_HOST');
+
+    // A ${env:VAR} token whose variable is not set.
+    delete process.env.SPARK_OPT_TEST_UNSET_DBX;
+    const unset = await collectDatabricksAll(databricksOptions(configFor({ host: f.url, token: '${env:SPARK_OPT_TEST_UNSET_DBX}' })));
+    expect(unset.problems).toHaveLength(1);
+    expect(unset.problems[0]!.code).toBe('auth-failed');
+    expect(unset.problems[0]!.message).toContain('SPARK_OPT_TEST_UNSET_DBX');
+    expect(f.requests).toHaveLength(0);
+    expect(JSON.stringify([noToken, noHost, unset])).not.toContain(SECRET);
+  });
+
+  it('a cluster answering 500: its runs are stored with a problem, the others are fine', async () => {
+    const ws = workspace(24);
+    const bad = Object.keys(ws.clusters)[1]!;
+    const f = await serve({
+      ...ws,
+      fault: (req, _hit, res) => {
+        if (req.path !== '/api/2.1/clusters/get' || req.query.get('cluster_id') !== bad) return undefined;
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"error_code":"INTERNAL_ERROR"}');
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll(fast(f.url, { maxAttempts: 3 }));
+    expect(r.problems).toEqual([]);
+    expect(r.apps).toHaveLength(ws.runs.length);
+    const onBad = new Set(ws.runs.filter((x) => x.tasks[0]!.cluster_instance.cluster_id === bad).map(runKey));
+    expect(onBad.size).toBeGreaterThan(0);
+    for (const a of r.apps) {
+      if (onBad.has(a.record.app_id)) {
+        expect(a.problems.map((p) => p.code)).toEqual(['cluster-failed']);
+        expect(a.problems[0]!.message).toContain(bad);
+        expect(a.problems[0]!.message).toMatch(/HTTP 500.*gave up after 3 attempts/);
+        expect(a.problems[0]!.file).toContain(`/api/2.1/clusters/get?cluster_id=${bad}`);
+        expect(a.record.num_executors).toBeNull();
+        expect(a.record.quality).toContain('missing:num_executors');
+        expect(a.record.tags.cluster_id).toBe(bad);
+      } else {
+        expect(a.problems).toEqual([]);
+        expect(a.record.num_executors).toBeGreaterThan(0);
+      }
+    }
+    // Cached: the failing cluster was tried maxAttempts times in all, not once per run.
+    expect(clusterRequests(f, bad)).toBe(3);
+  });
+
+  it('a listing that fails on page 2 is one list-failed problem; the runs of page 1 still arrive', async () => {
+    const ws = workspace(40);
+    const f = await serve({
+      ...ws,
+      fault: (req, hit, res) => {
+        if (req.path !== '/api/2.1/jobs/runs/list' || hit < 2) return undefined;
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"error_code":"TEMPORARILY_UNAVAILABLE"}');
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll(fast(f.url, { maxAttempts: 2 }));
+    const firstPage = [...ws.runs].sort((a, b) => b.start_time - a.start_time).slice(0, 25);
+    expect(r.apps.map((a) => a.record.app_id).sort()).toEqual(firstPage.map(runKey).sort());
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]!.code).toBe('list-failed');
+    expect(r.problems[0]!.message).toMatch(/HTTP 503.*gave up after 2 attempts/);
+  });
+
+  it('a malformed run entry is one problem; the rest arrive', async () => {
+    const ws = workspace(10);
+    const broken = { ...ws.runs[3]!, run_id: 999001, state: 'TERMINATED' };
+    const f = await serve({ runs: [...ws.runs, broken], clusters: ws.clusters });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.apps.map((a) => a.record.app_id).sort()).toEqual(ws.runs.map(runKey).sort());
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]!.code).toBe('rest-shape');
+    expect(r.problems[0]!.message).toContain('run 999001');
+    expect(r.problems[0]!.message).toContain('state');
+    expect(r.problems[0]!.file).toBe(`${f.url}/api/2.1/jobs/runs/list`);
+  });
+
+  it('cancelling mid-run stops promptly', async () => {
+    const ws = workspace(60);
+    const f = await serve({
+      ...ws,
+      // The second page never answers: only the abort can end the run.
+      fault: (req, hit) => (req.path === '/api/2.1/jobs/runs/list' && hit === 2 ? true : undefined),
+    });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const started = Date.now();
+    const run = (async (): Promise<void> => {
+      for await (const b of collectDatabricks(fast(f.url, { batchSize: 1, timeoutMs: 20_000 }), { signal: controller.signal })) {
+        seen.push(...b.apps.map((a) => a.record.app_id));
+        controller.abort(new Error('cancelled by test'));
+      }
+    })();
+    await expect(run).rejects.toThrow(/cancelled by test/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(seen.length).toBeLessThan(ws.runs.length);
+  });
+});
+
+describe('Databricks: Spark metrics from cluster log delivery', () => {
+  /** Writes one Spark app in Databricks' layout: <root>/<cluster>/eventlog/<cluster>_<ip>/<context>/eventlog. */
+  function deliver(root: string, cluster: string, context: string, appId: string): ReturnType<typeof eventLogText> {
+    const log = eventLogText({ appId, appName: `spark-${context}`, user: 'root', stages: 3, tasksPerStage: 4, failEvery: 5 });
+    const dir = path.join(root, cluster, 'eventlog', `${cluster}_10_0_0_1`, context);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'eventlog'), log.text);
+    return log;
+  }
+
+  function checkSparkRecord(rec: SparkAppRecord, totals: ReturnType<typeof eventLogText>['totals'], run: GeneratedRun): void {
+    expect(rec.app_id).toBe(totals.app_id);
+    expect(rec.total_tasks).toBe(totals.total_tasks);
+    expect(rec.failed_tasks).toBe(totals.failed_tasks);
+    expect(rec.total_stages).toBe(totals.total_stages);
+    expect(rec.cpu_time_ms).toBe(Math.floor(totals.cpu_time_ns / 1e6));
+    expect(rec.shuffle_read_bytes).toBe(totals.shuffle_read_bytes);
+    expect(rec.spark_version).toBe(totals.spark_version);
+    expect(rec.quality).not.toContain(Quality.platformLevel);
+    expect(rec.source).toBe('dbx');
+    expect(rec.tags).toMatchObject({ run_id: String(run.run_id), job_id: String(run.job_id), cluster_id: run.tasks[0]!.cluster_instance.cluster_id });
+  }
+
+  it('a local event_log_dir: the run\'s Spark application replaces the platform-level record', async () => {
+    const ws = workspace(6);
+    const root = tempDir();
+    const withLog = ws.runs[0]!;
+    const { cluster_id, spark_context_id } = withLog.tasks[0]!.cluster_instance;
+    const { totals } = deliver(root, cluster_id, spark_context_id, 'app-20260601080000-0000');
+    // Another context of the same cluster, used by no run here: never stored.
+    deliver(root, cluster_id, '123456', 'app-20260601070000-0009');
+    const f = await serve(ws);
+    const r = await collectDatabricksAll(fast(f.url, { eventLogDir: root }));
+    expect(r.problems).toEqual([]);
+    // Every run in that Spark context (an all-purpose cluster's, shared) leads to the same Spark
+    // application: it is stored once, with the tags of one of them; the others link to it.
+    const sameContext = ws.runs.filter((x) => x.tasks[0]!.cluster_instance.spark_context_id === spark_context_id && x.tasks[0]!.cluster_instance.cluster_id === cluster_id);
+    expect(sameContext.length).toBeGreaterThan(1);
+    const sparkApps = r.apps.filter((a) => !a.record.quality.includes(Quality.platformLevel));
+    expect(sparkApps).toHaveLength(1);
+    const claimer = sameContext.find((x) => String(x.run_id) === sparkApps[0]!.record.tags.run_id)!;
+    expect(claimer).toBeDefined();
+    checkSparkRecord(sparkApps[0]!.record, totals, claimer);
+    const platform = byId(r.apps.filter((a) => a.record.quality.includes(Quality.platformLevel)).map((a) => a.record));
+    expect(platform.size + 1).toBe(ws.runs.length);
+    for (const x of sameContext.filter((x) => x !== claimer)) expect(platform.get(runKey(x))!.tags.spark_app_id).toBe(totals.app_id);
+    // Runs on clusters without delivered logs say so.
+    const other = ws.runs.find((x) => x.tasks[0]!.cluster_instance.cluster_id !== cluster_id)!;
+    expect(r.apps.find((a) => a.record.app_id === runKey(other))!.problems.map((p) => p.code)).toEqual(['eventlog-missing']);
+  });
+
+  it('a dbfs:/ event_log_dir is read through the DBFS API in 1 MB chunks, then removed', async () => {
+    const ws = workspace(3, { sharedClusters: 3 });
+    const run = ws.runs[2]!;
+    const { cluster_id, spark_context_id } = run.tasks[0]!.cluster_instance;
+    // Big enough for several DBFS reads.
+    const log = eventLogText({ appId: 'app-20260601080000-0042', user: 'root', stages: 30, tasksPerStage: 60 });
+    expect(log.text.length).toBeGreaterThan(1024 * 1024);
+    const dbfsFile = `dbfs:/cluster-logs/${cluster_id}/eventlog/${cluster_id}_10_0_0_1/${spark_context_id}/eventlog`;
+    const f = await serve({ ...ws, dbfs: { [dbfsFile]: Buffer.from(log.text) } });
+    const before = readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-dbfs-')).length;
+    const r = await collectDatabricksAll(fast(f.url, { eventLogDir: 'dbfs:/cluster-logs' }));
+    expect(r.problems).toEqual([]);
+    const spark = r.apps.find((a) => a.record.app_id === log.totals.app_id)!;
+    checkSparkRecord(spark.record, log.totals, run);
+    const reads = f.requests.filter((q) => q.path === '/api/2.0/dbfs/read');
+    expect(reads.length).toBe(Math.ceil(log.text.length / (1024 * 1024)));
+    for (const q of reads) expect(Number(q.query.get('length'))).toBeLessThanOrEqual(1024 * 1024);
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-dbfs-')).length).toBe(before);
+  });
+});
+
+describe('Databricks: plan', () => {
+  it('maps the config keys and picks the token in order: config ${env:VAR}, DATABRICKS_TOKEN, stored', () => {
+    process.env.SPARK_OPT_TEST_DBX = SECRET;
+    process.env.DATABRICKS_TOKEN = 'env-token';
+    process.env.DATABRICKS_HOST = 'https://from-env.cloud.databricks.com';
+    const s = configFor({ token: '${env:SPARK_OPT_TEST_DBX}', since: '2026-05-01T00:00:00Z', user: 'ana@example.com', max_apps: 7, event_log_dir: 'dbfs:/logs', timeout: 12 });
+    const o = databricksOptions(s);
+    expect(o).toMatchObject({ source: 'prod', token: SECRET, host: 'https://from-env.cloud.databricks.com', hostSource: 'DATABRICKS_HOST', user: 'ana@example.com', maxApps: 7, eventLogDir: 'dbfs:/logs', timeoutMs: 12_000, batchSize: s.batch_size, concurrency: s.concurrency });
+    expect(o.since).toEqual(new Date('2026-05-01T00:00:00Z'));
+    expect(o.tokenSource).toContain('SPARK_OPT_TEST_DBX');
+    expect(o.tokenSource).not.toContain(SECRET);
+    // Options travel to a worker thread: plain data only.
+    expect(structuredClone(o)).toEqual(o);
+
+    const fromEnv = databricksOptions(configFor({ host: 'https://x.cloud.databricks.com' }), { token: 'stored', from: 'stored token' });
+    expect(fromEnv).toMatchObject({ token: 'env-token', tokenSource: 'token from DATABRICKS_TOKEN', host: 'https://x.cloud.databricks.com' });
+    delete process.env.DATABRICKS_TOKEN;
+    const stored = databricksOptions(configFor({}), { token: 'stored', from: "token from the editor's secret storage" });
+    expect(stored).toMatchObject({ token: 'stored', tokenSource: "token from the editor's secret storage" });
+    delete process.env.SPARK_OPT_TEST_DBX;
+  });
+});

@@ -1,0 +1,427 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
+import { dataprocOptions } from '../src/collectors/dataproc/plan';
+import type { CollectProgress } from '../src/collectors/eventlog/collect';
+import { Quality } from '../src/collectors/record';
+import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type FakeJob } from './support/dataprocFake';
+import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';
+
+const PROJECT = 'proj-1';
+const REGION = 'europe-west1';
+const TOKEN = 'ya29.FAKE-SECRET-access-token-0123456789';
+const T0 = Date.UTC(2026, 0, 10, 8, 0, 0);
+const ENV_KEYS = ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'CLOUDSDK_CONFIG', 'HOME', 'METADATA_SERVER_DETECTION', 'GCE_METADATA_HOST', 'CLOUDSDK_DATAPROC_REGION'];
+
+let saved: Record<string, string | undefined>;
+let home: string;
+const servers: { close: () => Promise<void> }[] = [];
+
+beforeEach(() => {
+  saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  for (const k of ENV_KEYS) delete process.env[k];
+  // No real gcloud credentials or metadata server can leak into a test.
+  home = mkdtempSync(path.join(tmpdir(), 'dataproc-test-'));
+  process.env.HOME = home;
+  process.env.CLOUDSDK_CONFIG = path.join(home, 'gcloud');
+  process.env.METADATA_SERVER_DETECTION = 'none';
+});
+
+afterEach(async () => {
+  for (const k of ENV_KEYS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  rmSync(home, { recursive: true, force: true });
+});
+
+const fast = { maxAttempts: 4, backoffMs: 5, maxDelayMs: 20, timeoutMs: 3000, authTimeoutMs: 3000 };
+
+async function fake(o: Partial<Parameters<typeof startDataprocFake>[0]> & { jobs: unknown[] }): Promise<DataprocFake> {
+  const f = await startDataprocFake({ project: PROJECT, region: REGION, tokens: [TOKEN], ...o });
+  servers.push(f);
+  return f;
+}
+
+const opts = (f: DataprocFake, extra: Partial<DataprocOptions> = {}): DataprocOptions => ({ source: 'dp', projectId: PROJECT, region: REGION, endpointUrl: f.url, ...fast, ...extra });
+
+const jobsRequests = (f: DataprocFake) => f.requests.filter((r) => r.path.endsWith('/jobs'));
+const clusterRequests = (f: DataprocFake, name: string) => f.requests.filter((r) => r.path.endsWith(`/clusters/${name}`));
+
+/** Everything the collector produced, as text: secrets must not be in it. */
+const allText = (out: unknown, progress: unknown[] = []): string => JSON.stringify({ out, progress });
+
+const cluster1 = fakeCluster('c1', { image: '2.2.40-debian12', master: ['n2-standard-4', 1], worker: ['n2-highmem-8', 5], properties: { 'spark:spark.executor.memory': '6g', 'spark:spark.executor.cores': '4', 'spark:spark.dynamicAllocation.enabled': 'false', 'spark:spark.executor.instances': '5', 'core:fs.gs.block.size': '1' } });
+
+function jobsFixture(n: number): FakeJob[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `job-${i}`,
+    state: i % 3 === 2 ? 'ERROR' : 'DONE',
+    details: i % 3 === 2 ? 'Job failed with message [boom]' : undefined,
+    submitMs: T0 + i * 60_000,
+    startMs: T0 + i * 60_000 + 5_000,
+    endMs: T0 + i * 60_000 + 50_000 + i,
+    properties: { 'spark.driver.memory': '2g', 'spark.hadoop.fs.s3a.secret.key': 'S3-SECRET-VALUE' },
+    yarnApps: [`application_1700000000000_${String(i).padStart(4, '0')}`],
+  }));
+}
+
+describe('dataproc collector', () => {
+  it('pages through jobs with pageToken and maps each Spark job to a platform-level record', async () => {
+    const fixture = jobsFixture(7);
+    const jobs = [...fixture.map(fakeJob), fakeJob({ id: 'hive-1', kind: 'hiveJob', state: 'DONE', submitMs: T0, startMs: T0 + 1, endMs: T0 + 2 })];
+    const f = await fake({ jobs, clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const progress: CollectProgress[] = [];
+    const batches = [];
+    for await (const b of collectDataproc(opts(f, { pageSize: 3, batchSize: 2 }), { onProgress: (p) => progress.push(p) })) batches.push(b);
+    const apps = batches.flatMap((b) => b.apps);
+    const problems = batches.flatMap((b) => b.problems);
+
+    expect(batches.length).toBeGreaterThan(1);
+    expect(problems).toEqual([]);
+    // 8 listed over 3 pages; tokens chained from each answer's nextPageToken.
+    expect(jobsRequests(f).map((r) => r.query.get('pageToken'))).toEqual([null, '3', '6']);
+    expect(f.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(clusterRequests(f, 'c1')).toHaveLength(1);
+    expect(batches.reduce((n, b) => n + b.filtered, 0)).toBe(1);
+    expect(apps.map((a) => a.record.app_id).sort()).toEqual(fixture.map((j) => `dataproc-job-${j.id}`).sort());
+
+    for (const j of fixture) {
+      const r = apps.find((a) => a.record.app_id === `dataproc-job-${j.id}`)!.record;
+      expect(r.source).toBe('dp');
+      expect(r.status).toBe(j.state === 'DONE' ? 'completed' : 'failed');
+      expect(r.submit_time).toBe(new Date(j.submitMs).toISOString());
+      expect(r.start_time).toBe(new Date(j.startMs!).toISOString());
+      expect(r.end_time).toBe(new Date(j.endMs!).toISOString());
+      expect(r.duration_ms).toBe(j.endMs! - j.startMs!);
+      expect(r.executor_memory_mb).toBe(6 * 1024);
+      expect(r.executor_cores).toBe(4);
+      expect(r.num_executors).toBe(5);
+      expect(r.driver_memory_mb).toBe(2048);
+      expect(r.quality).toContain(Quality.platformLevel);
+      for (const m of ['total_tasks', 'cpu_time_ms', 'shuffle_read_bytes'] as const) expect(r.quality).toContain(Quality.missing(m));
+      expect(r.total_tasks).toBe(0);
+      expect(r.tags).toMatchObject({ job_id: j.id, cluster_name: 'c1', cluster_uuid: 'uuid-c1', image_version: '2.2.40-debian12', master_machine_type: 'n2-standard-4', master_count: '1', worker_machine_type: 'n2-highmem-8', worker_count: '5', job_type: 'spark', yarn_application_ids: j.yarnApps![0] });
+      if (j.details !== undefined) expect(r.tags.state_details).toBe(j.details);
+      // The cluster's spark: properties without the prefix, the job's own on top; secrets redacted.
+      expect(r.environment['spark.executor.memory']).toBe('6g');
+      expect(r.environment['spark.driver.memory']).toBe('2g');
+      expect(r.environment['fs.gs.block.size']).toBeUndefined();
+      expect(r.environment['spark.hadoop.fs.s3a.secret.key']).not.toBe('S3-SECRET-VALUE');
+    }
+    const last = progress.at(-1)!;
+    expect(last).toMatchObject({ logsFound: 7, logsDone: 7, apps: 7, problems: 0 });
+    expect(last.bytesRead).toBeGreaterThan(0);
+    const text = allText(batches, progress);
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('S3-SECRET-VALUE');
+  });
+
+  it('sends only AND filters with jobStateMatcher and the cluster name', async () => {
+    const f = await fake({ jobs: [] });
+    process.env.CLOUDSDK_AUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f, { jobState: 'non_active', labels: { env: 'prod', team: 'data-eng' }, clusterName: 'c1' }));
+    expect(out.problems).toEqual([]);
+    const q = jobsRequests(f)[0]!.query;
+    expect(q.get('filter')).toBe('status.state = NON_ACTIVE AND labels.env = prod AND labels.team = data-eng');
+    expect(q.get('filter')).not.toMatch(/\bOR\b/);
+    expect(q.get('jobStateMatcher')).toBe('NON_ACTIVE');
+    expect(q.get('clusterName')).toBe('c1');
+    // A label value the filter language cannot carry is refused before any request.
+    const before = f.requests.length;
+    const bad = await collectDataprocAll(opts(f, { labels: { env: 'prod OR x' } }));
+    expect(bad.problems.map((p) => p.code)).toEqual(['list-failed']);
+    expect(f.requests.length).toBe(before);
+  });
+
+  it('uses a service-account key (GOOGLE_APPLICATION_CREDENTIALS) through a real JWT-bearer exchange at its token_uri', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const issued = 'ya29.ISSUED-BY-FAKE-token-abcdef';
+    const email = 'collector@proj-1.iam.gserviceaccount.com';
+    const fixture = jobsFixture(2);
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 }, tokens: [issued], serviceAccount: { publicKey, email, issueToken: issued } });
+    const keyFile = path.join(home, 'key.json');
+    writeFileSync(keyFile, JSON.stringify({ type: 'service_account', project_id: PROJECT, private_key_id: 'k1', private_key: pem, client_email: email, client_id: '1', token_uri: `${f.url}/token` }));
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
+
+    // No projectId option: it comes from the key file.
+    const out = await collectDataprocAll({ ...opts(f), projectId: undefined });
+    expect(out.problems).toEqual([]);
+    expect(out.apps).toHaveLength(fixture.length);
+    expect(f.exchanges.length).toBeGreaterThanOrEqual(1);
+    expect(f.exchanges[0]).toMatchObject({ iss: email, scope: 'https://www.googleapis.com/auth/cloud-platform' });
+    const api = f.requests.filter((r) => r.path.startsWith('/v1/'));
+    expect(api.length).toBeGreaterThan(0);
+    expect(api.every((r) => r.authorization === `Bearer ${issued}`)).toBe(true);
+    const text = allText(out);
+    expect(text).not.toContain(issued);
+    expect(text).not.toContain(pem.split('\n')[1]!);
+  });
+
+  it('a service-account key the token endpoint rejects is one auth-failed naming the key file', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { publicKey: otherPublic } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const f = await fake({ jobs: [], serviceAccount: { publicKey: otherPublic, email: 'sa@p.iam.gserviceaccount.com', issueToken: 'never' } });
+    const keyFile = path.join(home, 'key.json');
+    writeFileSync(keyFile, JSON.stringify({ type: 'service_account', project_id: PROJECT, private_key: pem, client_email: 'sa@p.iam.gserviceaccount.com', token_uri: `${f.url}/token` }));
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
+    const out = await collectDataprocAll(opts(f));
+    expect(out.apps).toEqual([]);
+    expect(out.problems).toHaveLength(1);
+    expect(out.problems[0]!.code).toBe('auth-failed');
+    expect(out.problems[0]!.message).toContain(`service account key ${keyFile} (GOOGLE_APPLICATION_CREDENTIALS)`);
+    expect(jobsRequests(f)).toHaveLength(0);
+    expect(allText(out)).not.toContain(pem.split('\n')[1]!);
+  });
+
+  it('an expired access token (401) is one auth-failed naming GOOGLE_OAUTH_ACCESS_TOKEN, and the run stops', async () => {
+    const expired = 'ya29.EXPIRED-SECRET-token-987654321';
+    const f = await fake({ jobs: jobsFixture(5).map(fakeJob), clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = expired;
+    const out = await collectDataprocAll(opts(f, { pageSize: 2 }));
+    expect(out.apps).toEqual([]);
+    expect(out.problems).toHaveLength(1);
+    expect(out.problems[0]!.code).toBe('auth-failed');
+    expect(out.problems[0]!.message).toContain('access token from GOOGLE_OAUTH_ACCESS_TOKEN');
+    expect(out.problems[0]!.message).toContain('401');
+    // Not retried, no further page.
+    expect(f.requests).toHaveLength(1);
+    expect(allText(out)).not.toContain(expired);
+  });
+
+  it('the source access_token wins over the environment; a 403 on a cluster stops the run once', async () => {
+    const f = await fake({
+      jobs: jobsFixture(4).map(fakeJob),
+      fault: (r, res) => {
+        if (!r.path.includes('/clusters/')) return false;
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 403, status: 'PERMISSION_DENIED', message: "Permission 'dataproc.clusters.get' denied" } }));
+        return true;
+      },
+    });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = 'ya29.some-other-token';
+    const out = await collectDataprocAll(opts(f, { accessToken: TOKEN }));
+    expect(out.apps).toEqual([]);
+    expect(out.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(out.problems[0]!.message).toContain("access token from the source's access_token setting");
+    expect(out.problems[0]!.message).toContain('dataproc.clusters.get');
+    expect(f.requests[0]!.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(allText(out)).not.toContain(TOKEN);
+  });
+
+  it('no credentials at all: a clear auth-failed within seconds, no request sent', async () => {
+    const f = await fake({ jobs: [] });
+    const started = Date.now();
+    const out = await collectDataprocAll(opts(f));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(out.problems).toHaveLength(1);
+    const p = out.problems[0]!;
+    expect(p.code).toBe('auth-failed');
+    for (const hint of ['GOOGLE_APPLICATION_CREDENTIALS', 'gcloud auth application-default login', 'GOOGLE_OAUTH_ACCESS_TOKEN', 'metadata server']) expect(p.message).toContain(hint);
+    expect(f.requests).toHaveLength(0);
+  });
+
+  it('no credentials with the metadata server probed at a closed local port still ends fast', async () => {
+    delete process.env.METADATA_SERVER_DETECTION;
+    const closed = await fake({ jobs: [] });
+    const host = new URL(closed.url).host;
+    await closed.close();
+    servers.splice(servers.indexOf(closed), 1);
+    process.env.GCE_METADATA_HOST = host;
+    const f = await fake({ jobs: [] });
+    const started = Date.now();
+    const out = await collectDataprocAll(opts(f));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(out.problems.map((p) => p.code)).toEqual(['auth-failed']);
+  });
+
+  it('a deleted cluster (404) is one warning and its jobs are still stored, the cluster asked once', async () => {
+    const fixture = [...jobsFixture(3).map((j) => ({ ...j, cluster: 'gone' })), { ...jobsFixture(4)[3]!, cluster: 'c1' }];
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f, { concurrency: 1 }));
+    expect(out.apps).toHaveLength(fixture.length);
+    expect(out.problems).toHaveLength(1);
+    expect(out.problems[0]).toMatchObject({ severity: 'warning', code: 'cluster-missing' });
+    expect(out.problems[0]!.message).toContain('gone');
+    expect(clusterRequests(f, 'gone')).toHaveLength(1);
+    const orphan = out.apps.find((a) => a.record.tags.cluster_name === 'gone')!.record;
+    expect(orphan.tags.image_version).toBeUndefined();
+    expect(orphan.quality).toContain(Quality.missing('executor_memory_mb'));
+  });
+
+  it('429 and 503 answers are retried (Retry-After honoured) and everything arrives', async () => {
+    const fixture = jobsFixture(6);
+    const f = await fake({
+      jobs: fixture.map(fakeJob),
+      clusters: { c1: cluster1 },
+      fault: (r, res, hit) => {
+        // Hit 2 of the jobs path is page 2's first try: throttled, to be retried at once.
+        if (r.path.endsWith('/jobs') && r.query.get('pageToken') === '3' && hit === 2) {
+          res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' });
+          res.end('{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"Quota exceeded"}}');
+          return true;
+        }
+        if (r.path.endsWith('/clusters/c1') && hit <= 2) {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end('{"error":{"code":503,"status":"UNAVAILABLE"}}');
+          return true;
+        }
+        return false;
+      },
+    });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f, { pageSize: 3 }));
+    expect(out.problems).toEqual([]);
+    expect(out.apps).toHaveLength(fixture.length);
+    expect(jobsRequests(f).map((r) => r.query.get('pageToken'))).toEqual([null, '3', '3']);
+    expect(clusterRequests(f, 'c1')).toHaveLength(3);
+  });
+
+  it('a listing that keeps failing is list-failed and stops the run', async () => {
+    const f = await fake({
+      jobs: jobsFixture(2).map(fakeJob),
+      fault: (r, res) => {
+        if (!r.path.endsWith('/jobs')) return false;
+        res.writeHead(500);
+        res.end();
+        return true;
+      },
+    });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f, { maxAttempts: 2 }));
+    expect(out.apps).toEqual([]);
+    expect(out.problems.map((p) => p.code)).toEqual(['list-failed']);
+    expect(out.problems[0]!.file).toContain(`/projects/${PROJECT}/regions/${REGION}/jobs`);
+    expect(out.problems[0]!.message).toContain(`v1/projects/${PROJECT}/regions/${REGION}/jobs`);
+    expect(out.problems[0]!.message).toContain('HTTP 500');
+    expect(jobsRequests(f)).toHaveLength(2);
+  });
+
+  it('a malformed job entry is one problem naming the job; the others arrive', async () => {
+    const fixture = jobsFixture(3);
+    const jobs = fixture.map(fakeJob);
+    const broken = { ...fakeJob({ id: 'broken-1', state: 'DONE', submitMs: T0 }), status: { stateStartTime: 'x' } };
+    const f = await fake({ jobs: [jobs[0], broken, jobs[1], jobs[2]], clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f));
+    expect(out.apps.map((a) => a.record.tags.job_id).sort()).toEqual(fixture.map((j) => j.id).sort());
+    expect(out.problems).toHaveLength(1);
+    expect(out.problems[0]!.code).toBe('job-invalid');
+    expect(out.problems[0]!.message).toContain('broken-1');
+    expect(out.problems[0]!.file).toContain(f.url);
+  });
+
+  it('since drops older jobs before any cluster request; maxApps caps the jobs; running jobs are in progress', async () => {
+    const fixture: FakeJob[] = [
+      { id: 'old', cluster: 'old-cluster', state: 'DONE', submitMs: T0 - 86_400_000, startMs: T0 - 86_000_000, endMs: T0 - 85_000_000 },
+      { id: 'new', state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 9000 },
+      { id: 'run', state: 'RUNNING', submitMs: T0 + 100, startMs: T0 + 2000 },
+      { id: 'new2', state: 'CANCELLED', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 3000 },
+    ];
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const since = new Date(T0);
+    const out = await collectDataprocAll(opts(f, { since }));
+    expect(out.apps.map((a) => a.record.tags.job_id).sort()).toEqual(['new', 'new2', 'run']);
+    expect(out.filtered).toBe(1);
+    expect(clusterRequests(f, 'old-cluster')).toHaveLength(0);
+    const run = out.apps.find((a) => a.record.tags.job_id === 'run')!.record;
+    expect(run.status).toBe('running');
+    expect(run.end_time).toBeNull();
+    expect(run.quality).toContain(Quality.inProgress);
+    expect(out.apps.find((a) => a.record.tags.job_id === 'new2')!.record.status).toBe('failed');
+
+    const capped = await collectDataprocAll(opts(f, { maxApps: 2, pageSize: 1 }));
+    expect(capped.apps).toHaveLength(2);
+    // The user filter: Dataproc names no Spark user, so platform-level records never match one.
+    const byUser = await collectDataprocAll(opts(f, { user: 'alice' }));
+    expect(byUser.apps).toEqual([]);
+    expect(byUser.filtered).toBe(fixture.length);
+  });
+
+  it('abort stops the run promptly while requests hang', async () => {
+    const f = await fake({
+      jobs: jobsFixture(3).map(fakeJob),
+      fault: (r) => r.path.includes('/clusters/'), // never answered
+    });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const controller = new AbortController();
+    const started = Date.now();
+    const run = collectDataprocAll(opts(f, { timeoutMs: 60_000 }), {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.logsFound > 0) setImmediate(() => controller.abort(new Error('user cancelled')));
+      },
+    });
+    await expect(run).rejects.toThrow('user cancelled');
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('joins Persistent History Server applications: the HS record with the job and cluster tags', async () => {
+    const appA = 'application_1700000000000_0001';
+    const appB = 'application_1700000000000_0002';
+    const hsApps: SyntheticApp[] = [
+      { id: appA, name: 'etl', user: 'alice', startMs: T0 + 5000, endMs: T0 + 65_000, properties: { 'spark.executor.memory': '8g', 'spark.executor.cores': '2', 'spark.driver.memory': '3g' }, executors: [{ id: 'driver', cores: 0 }, { id: '1', cores: 2 }, { id: '2', cores: 2 }], stages: [{ id: 0, status: 'COMPLETE', complete: 10, cpuNs: 4e9, input: 1000 }, { id: 1, status: 'COMPLETE', complete: 5, failed: 1, shuffleRead: 300 }] },
+      { id: appB, name: 'report', user: 'bob', startMs: T0 + 70_000, endMs: T0 + 90_000, properties: {}, executors: [{ id: '1', cores: 4 }], stages: [{ id: 0, status: 'COMPLETE', complete: 3 }] },
+    ];
+    const routes = syntheticRoutes(hsApps);
+    const listing = syntheticListing(hsApps);
+    for (const app of listing) routes[`applications/${(app as { id: string }).id}`] = { json: app };
+    const hs: FakeServer = await startFakeServer(routes);
+    servers.push(hs);
+    const fixture: FakeJob[] = [
+      { id: 'j-a', state: 'DONE', submitMs: T0, startMs: T0 + 4000, endMs: T0 + 66_000, yarnApps: [appA] },
+      { id: 'j-b', state: 'DONE', submitMs: T0 + 69_000, startMs: T0 + 69_500, endMs: T0 + 91_000, yarnApps: [appB] },
+      { id: 'j-gone', state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 2000, yarnApps: ['application_1700000000000_0099'] },
+    ];
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f, { historyServerUrl: hs.url }));
+    expect(out.problems).toEqual([]);
+    const a = out.apps.find((x) => x.record.app_id === appA)!.record;
+    const spec = hsApps[0]!;
+    expect(a.user).toBe(spec.user);
+    expect(a.total_tasks).toBe(spec.stages.reduce((n, s) => n + s.complete + (s.failed ?? 0), 0));
+    expect(a.failed_tasks).toBe(1);
+    expect(a.cpu_time_ms).toBe(4000);
+    expect(a.input_bytes).toBe(1000);
+    expect(a.num_executors).toBe(2);
+    expect(a.executor_memory_mb).toBe(8192);
+    expect(a.quality).not.toContain(Quality.platformLevel);
+    expect(a.source).toBe('dp');
+    expect(a.tags).toMatchObject({ job_id: 'j-a', cluster_name: 'c1', image_version: '2.2.40-debian12', worker_machine_type: 'n2-highmem-8' });
+    expect(out.apps.find((x) => x.record.app_id === appB)!.record.tags.job_id).toBe('j-b');
+    // Not on the History Server: the platform-level record, with a warning on it.
+    const gone = out.apps.find((x) => x.record.tags.job_id === 'j-gone')!;
+    expect(gone.record.app_id).toBe('dataproc-job-j-gone');
+    expect(gone.record.quality).toContain(Quality.platformLevel);
+    expect(gone.problems.map((p) => p.code)).toContain('history-missing');
+    expect(out.apps).toHaveLength(3);
+
+    // The user filter applies to the Spark user the History Server reports.
+    const bob = await collectDataprocAll(opts(f, { historyServerUrl: hs.url, user: 'bob' }));
+    expect(bob.apps.map((x) => x.record.app_id)).toEqual([appB]);
+  });
+
+  it('plan maps the config keys and resolves ${env:VAR} for access_token', () => {
+    process.env.MY_DP_TOKEN = TOKEN;
+    try {
+      const o = dataprocOptions({ type: 'dataproc', name: 'prod-dp', project_id: 'p1', region: 'us-east1', access_token: '${env:MY_DP_TOKEN}', batch_size: 50, concurrency: 3, timeout: 12, since: '2026-01-01', max_apps: 9, endpoint_url: 'http://127.0.0.1:1', history_server_url: 'http://phs:18080' });
+      expect(o).toMatchObject({ source: 'prod-dp', projectId: 'p1', region: 'us-east1', accessToken: TOKEN, batchSize: 50, concurrency: 3, timeoutMs: 12_000, maxApps: 9, endpointUrl: 'http://127.0.0.1:1', historyServerUrl: 'http://phs:18080' });
+      expect(o.since?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+      // Plain data only: it crosses to the worker thread.
+      expect(structuredClone(o)).toEqual(o);
+      expect(() => dataprocOptions({ type: 'dataproc', name: 'x', access_token: '${env:NOT_SET_ANYWHERE_42}', batch_size: 1, concurrency: 1, timeout: 1 })).toThrow('NOT_SET_ANYWHERE_42');
+    } finally {
+      delete process.env.MY_DP_TOKEN;
+    }
+  });
+});

@@ -1,0 +1,483 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { collectEmr, collectEmrAll, type EmrOptions } from '../src/collectors/emr/collect';
+import { emrOptions } from '../src/collectors/emr/plan';
+import { isSparkStep, submitProperties } from '../src/collectors/emr/steps';
+import { parseConfig } from '../src/collectors/config';
+import { validateRecord, type SparkAppRecord } from '../src/collectors/record';
+import { EmrFake, type FakeCluster, type FakeStep } from './support/emrFake';
+import { eventLogText } from './support/eventLogGenerator';
+import { startFakeServer, syntheticListing, syntheticRoutes, type SyntheticApp } from './support/historyServerFake';
+import { tempDir } from './support/tmp';
+
+// Recognisable fakes: none of them may appear in any output.
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY42';
+const SESSION = 'FwoGZXIvYXdzSESSIONTOKENSECRET0123456789abcdef';
+const KEY_ID = 'AKIAFAKEEXAMPLE00001';
+
+const ENV_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
+const saved: Record<string, string | undefined> = {};
+
+let fake: EmrFake;
+let endpoint: string;
+
+beforeAll(() => {
+  for (const k of ENV_KEYS) saved[k] = process.env[k];
+});
+afterAll(() => {
+  for (const k of ENV_KEYS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
+
+beforeEach(async () => {
+  // Never the real instance-metadata service, never the developer's own ~/.aws files.
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  const dir = path.join(tmpdir(), 'emr-test-no-such-dir');
+  process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_REGION;
+  process.env.AWS_ACCESS_KEY_ID = KEY_ID;
+  process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+  process.env.AWS_SESSION_TOKEN = SESSION;
+  fake = new EmrFake();
+  endpoint = await fake.start();
+});
+afterEach(async () => {
+  await fake.stop();
+});
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
+
+function sparkStep(id: string, startMs: number, minutes: number, state = 'COMPLETED', extra: string[] = []): FakeStep {
+  return {
+    Id: id,
+    Name: `job ${id}`,
+    ActionOnFailure: 'CONTINUE',
+    Config: { Jar: 'command-runner.jar', Args: ['spark-submit', '--deploy-mode', 'cluster', ...extra, `s3://code/${id}.py`, '--date', '2026-06-01'] },
+    Status: {
+      State: state,
+      Timeline: {
+        CreationDateTime: new Date(startMs - 60_000),
+        StartDateTime: new Date(startMs),
+        ...(state === 'RUNNING' || state === 'PENDING' ? {} : { EndDateTime: new Date(startMs + minutes * 60_000) }),
+      },
+    },
+  };
+}
+
+function otherStep(id: string, startMs: number): FakeStep {
+  return {
+    Id: id,
+    Name: 'Setup hadoop debugging',
+    Config: { Jar: 'command-runner.jar', Args: ['state-pusher-script'] },
+    Status: { State: 'COMPLETED', Timeline: { CreationDateTime: new Date(startMs), StartDateTime: new Date(startMs), EndDateTime: new Date(startMs + 30_000) } },
+  };
+}
+
+function cluster(i: number, steps: FakeStep[], over: Partial<FakeCluster> = {}): FakeCluster {
+  const created = T0 + i * HOUR;
+  return {
+    Id: `j-CLUSTER${String(i).padStart(4, '0')}`,
+    Name: `etl-${i}`,
+    State: 'TERMINATED',
+    Created: new Date(created),
+    Ready: new Date(created + 5 * 60_000),
+    Ended: new Date(created + 50 * 60_000),
+    ReleaseLabel: 'emr-7.1.0',
+    Applications: [
+      { Name: 'Hadoop', Version: '3.3.6' },
+      { Name: 'Spark', Version: '3.5.0' },
+    ],
+    Tags: [
+      { Key: 'team', Value: `team-${i}` },
+      { Key: 'cost-center', Value: 'cc-42' },
+    ],
+    groups: [
+      { InstanceGroupType: 'MASTER', InstanceType: 'm5.xlarge', RequestedInstanceCount: 1, RunningInstanceCount: 0 },
+      { InstanceGroupType: 'CORE', InstanceType: 'r5.2xlarge', RequestedInstanceCount: 2 + i, RunningInstanceCount: 0 },
+    ],
+    steps,
+    ...over,
+  };
+}
+
+const base = (over: Partial<EmrOptions> = {}): EmrOptions => ({ endpointUrl: endpoint, region: 'us-east-1', source: 'emr-prod', maxAttempts: 3, timeoutMs: 5000, cloudwatch: false, ...over });
+
+/** Everything a run produced, as one text, to look for secrets in. */
+const allText = (r: unknown): string => JSON.stringify(r);
+
+const byId = (apps: { record: SparkAppRecord }[]): Map<string, SparkAppRecord> => new Map(apps.map((a) => [a.record.app_id, a.record]));
+
+describe('EMR collector against a local EMR/CloudWatch/S3', () => {
+  it('lists clusters over several pages and steps over several pages, keeps only Spark steps, maps them platform-level', async () => {
+    fake.clusterPageSize = 3;
+    fake.stepPageSize = 2;
+    const clusters = Array.from({ length: 7 }, (_v, i) =>
+      cluster(i, [sparkStep(`s-A${i}`, T0 + i * HOUR + 10 * 60_000, 12), otherStep(`s-O${i}`, T0 + i * HOUR + 6 * 60_000), sparkStep(`s-B${i}`, T0 + i * HOUR + 30 * 60_000, 5, i === 2 ? 'FAILED' : 'COMPLETED', ['--executor-memory', '6g', '--conf', 'spark.executor.cores=3', '--num-executors', '5', '--conf', 'spark.hadoop.fs.s3a.secret.key=inline-secret-xyz'])]),
+    );
+    // One cluster with many steps: ListSteps pages with Marker.
+    clusters[0]!.steps.push(sparkStep('s-C0', T0 + 40 * 60_000, 3, 'CANCELLED'), sparkStep('s-D0', T0 + 42 * 60_000, 3, 'RUNNING'));
+    fake.clusters = clusters;
+    const progress: number[] = [];
+    const batches: number[] = [];
+    let apps: { record: SparkAppRecord; problems: unknown[] }[] = [];
+    const problems: unknown[] = [];
+    for await (const b of collectEmr(base({ batchSize: 4 }), { onProgress: (p) => progress.push(p.apps) })) {
+      batches.push(b.apps.length + b.problems.length + b.filtered);
+      apps = [...apps, ...b.apps];
+      problems.push(...b.problems);
+    }
+    expect(problems).toEqual([]);
+    const sparkSteps = clusters.flatMap((c) => c.steps.filter((s) => s.Config.Args[0] === 'spark-submit').map((s) => ({ c, s })));
+    expect(apps.map((a) => a.record.app_id).sort()).toEqual(sparkSteps.map(({ s }) => `emr-step-${s.Id}`).sort());
+    // Pages: 7 clusters by 3 = 3 ListClusters calls, each after the first with the previous Marker.
+    const lc = fake.calls('ElasticMapReduce.ListClusters');
+    expect(lc.map((r) => r.body.Marker)).toEqual([undefined, '3', '6']);
+    const ls0 = fake.calls('ElasticMapReduce.ListSteps').filter((r) => r.body.ClusterId === clusters[0]!.Id);
+    expect(ls0.length).toBe(Math.ceil(clusters[0]!.steps.length / 2));
+    // Streamed: several batches, none over the size.
+    expect(batches.length).toBeGreaterThan(2);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(4);
+    expect(progress.at(-1)).toBe(sparkSteps.length);
+
+    const records = byId(apps);
+    for (const { c, s } of sparkSteps) {
+      const r = records.get(`emr-step-${s.Id}`)!;
+      expect(validateRecord(r)).toEqual([]);
+      expect(r.app_name).toBe(s.Name);
+      expect(r.source).toBe('emr-prod');
+      expect(r.start_time).toBe(s.Status.Timeline.StartDateTime!.toISOString());
+      expect(r.end_time).toBe(s.Status.Timeline.EndDateTime?.toISOString() ?? null);
+      expect(r.submit_time).toBe(s.Status.Timeline.CreationDateTime.toISOString());
+      expect(r.spark_version).toBe(c.Applications.find((a) => a.Name === 'Spark')!.Version);
+      expect(r.quality).toContain('platform_level');
+      for (const f of ['total_tasks', 'cpu_time_ms', 'input_bytes', 'shuffle_read_bytes']) expect(r.quality).toContain(`missing:${f}`);
+      expect(r.total_tasks).toBe(0);
+      const expectedStatus = { COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'failed', RUNNING: 'running' }[s.Status.State];
+      expect(r.status).toBe(expectedStatus);
+      expect(r.tags.cluster_id).toBe(c.Id);
+      expect(r.tags.cluster_name).toBe(c.Name);
+      expect(r.tags.release_label).toBe(c.ReleaseLabel);
+      expect(r.tags.step_id).toBe(s.Id);
+      for (const t of c.Tags) expect(r.tags[`aws:tag:${t.Key}`]).toBe(t.Value);
+      const core = c.groups!.find((g) => g.InstanceGroupType === 'CORE')!;
+      expect(r.tags['emr.core.instance_type']).toBe(core.InstanceType);
+      expect(r.tags['emr.core.instance_count']).toBe(String(core.RequestedInstanceCount));
+    }
+    // Sizing from the step's own spark-submit flags; otherwise unknown and flagged, not guessed.
+    const sized = records.get('emr-step-s-B1')!;
+    expect([sized.executor_memory_mb, sized.executor_cores, sized.num_executors]).toEqual([6 * 1024, 3, 5]);
+    expect(sized.environment['spark.hadoop.fs.s3a.secret.key']).not.toContain('inline-secret-xyz');
+    const unsized = records.get('emr-step-s-A1')!;
+    expect(unsized.executor_cores).toBeNull();
+    expect(unsized.quality).toEqual(expect.arrayContaining(['missing:executor_cores', 'missing:num_executors', 'missing:executor_memory_mb']));
+    expect(allText(apps)).not.toContain('inline-secret-xyz');
+    // Non-Spark steps never become records.
+    expect([...records.keys()].some((k) => k.includes('s-O'))).toBe(false);
+  });
+
+  it('sizes fleets by instance types and capacity, and summarises CloudWatch metrics over the cluster lifetime', async () => {
+    const metrics = { YARNMemoryAvailablePercentage: [80, 40, 10, 55], ContainerAllocated: [2, 9, 14, 3], AppsFailed: [0, 1, 0, 0] };
+    const fleets = cluster(1, [sparkStep('s-F1', T0 + HOUR + 10 * 60_000, 5)], {
+      groups: undefined,
+      fleets: [
+        { InstanceFleetType: 'MASTER', InstanceTypeSpecifications: [{ InstanceType: 'm5.xlarge' }], ProvisionedOnDemandCapacity: 1, ProvisionedSpotCapacity: 0, TargetOnDemandCapacity: 1, TargetSpotCapacity: 0 },
+        { InstanceFleetType: 'CORE', InstanceTypeSpecifications: [{ InstanceType: 'r5.4xlarge' }, { InstanceType: 'r5.2xlarge' }], ProvisionedOnDemandCapacity: 4, ProvisionedSpotCapacity: 8, TargetOnDemandCapacity: 4, TargetSpotCapacity: 8 },
+      ],
+      metrics,
+    });
+    const groups = cluster(2, [sparkStep('s-G2', T0 + 2 * HOUR + 10 * 60_000, 5)], { State: 'WAITING', Ended: undefined });
+    fake.clusters = [fleets, groups];
+    fake.metricsPageSize = 3; // several GetMetricData pages (NextToken)
+    const out = await collectEmrAll(base({ cloudwatch: true }));
+    expect(out.problems).toEqual([]);
+    const records = byId(out.apps);
+    const f = records.get('emr-step-s-F1')!;
+    expect(f.tags['emr.instance_collection']).toBe('INSTANCE_FLEET');
+    expect(f.tags['emr.core.instance_type']).toBe('r5.2xlarge,r5.4xlarge');
+    expect(f.tags['emr.core.capacity_units']).toBe('12');
+    expect(fake.calls('ElasticMapReduce.ListInstanceFleets').length).toBe(1);
+    const g = records.get('emr-step-s-G2')!;
+    expect(g.tags['emr.instance_collection']).toBe('INSTANCE_GROUP');
+    expect(g.tags['emr.master.instance_type']).toBe('m5.xlarge');
+    for (const [m, vs] of Object.entries(metrics)) {
+      expect(Number(f.tags[`cloudwatch.${m}.avg`])).toBeCloseTo(vs.reduce((a, b) => a + b, 0) / vs.length, 3);
+      expect(Number(f.tags[`cloudwatch.${m}.max`])).toBe(Math.max(...vs));
+    }
+    expect(Object.keys(g.tags).some((k) => k.startsWith('cloudwatch.'))).toBe(false);
+    // The window is the cluster's real lifetime: creation to end, or to now while it runs.
+    const q = fake.calls('GraniteServiceVersion20100801.GetMetricData');
+    const fq = q.find((r) => JSON.stringify(r.body).includes(fleets.Id))!;
+    expect(fq.body.StartTime).toBe(fleets.Created.getTime() / 1000);
+    expect(fq.body.EndTime).toBe(fleets.Ended!.getTime() / 1000);
+    const gq = q.find((r) => JSON.stringify(r.body).includes(groups.Id))!;
+    expect(Number(gq.body.EndTime) * 1000).toBeGreaterThan(Date.now() - 60_000);
+    expect(q.filter((r) => JSON.stringify(r.body).includes(fleets.Id)).length).toBeGreaterThan(1);
+  });
+
+  it('CloudWatch refused (no IAM permission) is a warning on the cluster; its steps are still stored', async () => {
+    fake.clusters = [cluster(0, [sparkStep('s-W', T0 + 10 * 60_000, 2)], { metrics: { AppsFailed: [1] } })];
+    fake.faults.push({ target: 'GraniteServiceVersion20100801.GetMetricData', status: 400, type: 'AccessDenied', message: 'User is not authorized to perform: cloudwatch:GetMetricData' });
+    const out = await collectEmrAll(base({ cloudwatch: true }));
+    expect(out.apps.map((a) => a.record.app_id)).toEqual(['emr-step-s-W']);
+    expect(out.problems.map((p) => [p.code, p.severity])).toEqual([['emr-partial', 'warning']]);
+    expect(out.problems[0]!.message).toContain(fake.clusters[0]!.Id);
+    expect(Object.keys(out.apps[0]!.record.tags).some((k) => k.startsWith('cloudwatch.'))).toBe(false);
+  });
+
+  // The SDK's own backoff for throttling (base 500 ms, full jitter) sets the pace here.
+  it('retries ThrottlingException with backoff and then succeeds', { timeout: 15_000 }, async () => {
+    fake.clusters = [cluster(0, [sparkStep('s-T', T0 + 10 * 60_000, 2)])];
+    fake.faults.push({ target: 'ElasticMapReduce.ListClusters', status: 400, type: 'ThrottlingException', message: 'Rate exceeded', times: 1 });
+    fake.faults.push({ target: 'ElasticMapReduce.ListSteps', status: 400, type: 'ThrottlingException', message: 'Rate exceeded', times: 1 });
+    const out = await collectEmrAll(base());
+    expect(out.problems).toEqual([]);
+    expect(out.apps.map((a) => a.record.app_id)).toEqual(['emr-step-s-T']);
+    expect(fake.calls('ElasticMapReduce.ListClusters').length).toBe(2);
+    expect(fake.calls('ElasticMapReduce.ListSteps').length).toBe(2);
+  });
+
+  it('gives up on throttling after maxAttempts with a list-failed problem', { timeout: 15_000 }, async () => {
+    fake.clusters = [cluster(0, [sparkStep('s-T', T0 + 10 * 60_000, 2)])];
+    fake.faults.push({ target: 'ElasticMapReduce.ListClusters', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' });
+    const out = await collectEmrAll(base({ maxAttempts: 2 }));
+    expect(out.apps).toEqual([]);
+    expect(out.problems.map((p) => p.code)).toEqual(['list-failed']);
+    expect(out.problems[0]!.message).toContain('ThrottlingException');
+    expect(fake.calls('ElasticMapReduce.ListClusters').length).toBe(2);
+  });
+
+  it('ExpiredTokenException stops the run once with auth-failed naming the environment variables, and no secret anywhere', async () => {
+    fake.clusters = Array.from({ length: 6 }, (_v, i) => cluster(i, [sparkStep(`s-${i}`, T0 + i * HOUR + 10 * 60_000, 2)]));
+    fake.faults.push({ target: 'ElasticMapReduce.DescribeCluster', status: 400, type: 'ExpiredTokenException', message: `The security token included in the request is expired (${SESSION})` });
+    const progress: unknown[] = [];
+    const out = await collectEmrAll(base({ concurrency: 2 }), { onProgress: (p) => progress.push(p) });
+    expect(out.apps).toEqual([]);
+    expect(out.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(out.problems[0]!.message).toContain('AWS_ACCESS_KEY_ID');
+    expect(out.problems[0]!.message).toContain('ExpiredTokenException');
+    // Stopped: not every cluster was asked about.
+    expect(fake.calls('ElasticMapReduce.DescribeCluster').length).toBeLessThan(fake.clusters.length);
+    for (const text of [allText(out), allText(progress)]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(SESSION);
+    }
+    // The requests were signed with the env keys (the key id is public, the secret never sent).
+    expect(fake.requests[0]!.authorization).toContain(`Credential=${KEY_ID}/`);
+    expect(allText(fake.requests)).not.toContain(SECRET);
+  });
+
+  it('a profile whose token is refused is named with its files; missing credentials name the default chain', async () => {
+    const dir = tempDir();
+    process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
+    writeFileSync(process.env.AWS_CONFIG_FILE, '[profile dev]\nregion = us-east-1\n');
+    writeFileSync(process.env.AWS_SHARED_CREDENTIALS_FILE, `[dev]\naws_access_key_id = AKIADEVPROFILE000001\naws_secret_access_key = ${SECRET}\n`);
+    fake.clusters = [cluster(0, [])];
+    fake.faults.push({ target: 'ElasticMapReduce.ListClusters', status: 400, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
+    const out = await collectEmrAll(base({ profile: 'dev' }));
+    expect(out.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(out.problems[0]!.message).toContain("profile 'dev'");
+    expect(out.problems[0]!.message).toContain(process.env.AWS_CONFIG_FILE);
+    expect(fake.requests[0]!.authorization).toContain('Credential=AKIADEVPROFILE000001/');
+    expect(allText(out)).not.toContain(SECRET);
+
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    delete process.env.AWS_SESSION_TOKEN;
+    const before = fake.requests.length;
+    const none = await collectEmrAll(base({ profile: undefined }));
+    expect(none.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(none.problems[0]!.message).toContain('default AWS credential chain');
+    // No request went out without credentials.
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('one cluster failing to describe is a problem naming it; the other clusters are stored', async () => {
+    fake.clusters = Array.from({ length: 4 }, (_v, i) => cluster(i, [sparkStep(`s-${i}`, T0 + i * HOUR + 10 * 60_000, 2)]));
+    const bad = fake.clusters[2]!;
+    fake.faults.push({ target: 'ElasticMapReduce.DescribeCluster', clusterId: bad.Id, status: 400, type: 'InvalidRequestException', message: `Cluster id '${bad.Id}' is not valid.` });
+    fake.faults.push({ target: 'ElasticMapReduce.ListSteps', clusterId: fake.clusters[3]!.Id, status: 500, type: 'InternalServerError', message: 'boom' });
+    const out = await collectEmrAll(base({ maxAttempts: 2 }));
+    expect(out.apps.map((a) => a.record.tags.cluster_id).sort()).toEqual([fake.clusters[0]!.Id, fake.clusters[1]!.Id]);
+    expect(out.problems.map((p) => [p.code, p.file]).sort()).toEqual([
+      ['cluster-failed', bad.Id],
+      ['cluster-failed', fake.clusters[3]!.Id],
+    ]);
+    for (const p of out.problems) expect(p.message).toContain(p.file!);
+  });
+
+  it('since is sent as CreatedAfter and filters records; clusterIds skip the listing; maxApps caps', async () => {
+    fake.clusters = Array.from({ length: 5 }, (_v, i) => cluster(i, [sparkStep(`s-${i}`, T0 + i * HOUR + 10 * 60_000, 2)]));
+    const since = new Date(T0 + 2 * HOUR);
+    const out = await collectEmrAll(base({ since }));
+    expect(fake.calls('ElasticMapReduce.ListClusters')[0]!.body.CreatedAfter).toBe(since.getTime() / 1000);
+    const expected = fake.clusters.filter((c) => c.Created >= since).map((c) => c.Id);
+    expect(out.apps.map((a) => a.record.tags.cluster_id).sort()).toEqual(expected);
+
+    const states = await collectEmrAll(base({ clusterStates: ['WAITING', 'RUNNING'] }));
+    expect(fake.calls('ElasticMapReduce.ListClusters').at(-1)!.body.ClusterStates).toEqual(['WAITING', 'RUNNING']);
+    expect(states.apps).toEqual([]);
+
+    const listed = fake.calls('ElasticMapReduce.ListClusters').length;
+    const ids = await collectEmrAll(base({ clusterIds: [fake.clusters[4]!.Id, fake.clusters[1]!.Id] }));
+    expect(fake.calls('ElasticMapReduce.ListClusters').length).toBe(listed);
+    expect(ids.apps.map((a) => a.record.tags.cluster_id).sort()).toEqual([fake.clusters[1]!.Id, fake.clusters[4]!.Id]);
+
+    const capped = await collectEmrAll(base({ maxApps: 2, concurrency: 1 }));
+    expect(capped.apps.length).toBe(2);
+
+    const user = await collectEmrAll(base({ user: 'alice' }));
+    // Platform-level steps have no user: a user filter cannot keep them.
+    expect(user.apps).toEqual([]);
+    expect(user.filtered).toBeGreaterThanOrEqual(fake.clusters.length);
+  });
+
+  it('abort stops the requests in flight promptly', async () => {
+    fake.clusters = Array.from({ length: 3 }, (_v, i) => cluster(i, [sparkStep(`s-${i}`, T0 + i * HOUR + 10 * 60_000, 2)]));
+    fake.held.add('ElasticMapReduce.DescribeCluster');
+    const controller = new AbortController();
+    fake.once('held', () => controller.abort(new Error('user cancelled')));
+    const started = Date.now();
+    await expect(collectEmrAll(base({ timeoutMs: 20_000 }), { signal: controller.signal })).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The held requests were closed by the client, not answered.
+    await expect.poll(() => fake.closedEarly, { timeout: 2000 }).toBeGreaterThan(0);
+  });
+
+  it('joins Spark applications from an S3 event-log dir to their cluster and step, replacing the step record', async () => {
+    const c0 = cluster(0, [sparkStep('s-J1', T0 + 10 * 60_000, 15), sparkStep('s-J2', T0 + 30 * 60_000, 10)]);
+    const c1 = cluster(1, [sparkStep('s-K1', T0 + HOUR + 10 * 60_000, 15)]);
+    fake.clusters = [c0, c1];
+    // App 1 lives under the cluster's own folder; app 2 has no cluster folder and is joined by time.
+    const a1 = eventLogText({ appId: 'application_1750000000000_0001', startMs: T0 + 11 * 60_000, seed: 7, stages: 3, tasksPerStage: 4 });
+    const a2 = eventLogText({ appId: 'application_1750000000000_0002', startMs: T0 + HOUR + 12 * 60_000, seed: 9, stages: 2, tasksPerStage: 3 });
+    const old = eventLogText({ appId: 'application_1700000000000_0009', startMs: T0 - 100 * HOUR, seed: 3 });
+    fake.putObject('logs', `spark/events/${c0.Id}/${a1.totals.app_id}`, a1.text);
+    fake.putObject('logs', `spark/events/${a2.totals.app_id}`, a2.text);
+    fake.putObject('logs', 'spark/events/j-NOTLISTED0001/application_1750000000000_0003', eventLogText({ appId: 'application_1750000000000_0003', startMs: T0 + 11 * 60_000 }).text);
+    // Written long before `since`: not even downloaded.
+    fake.putObject('logs', `spark/events/${old.totals.app_id}`, old.text, new Date(T0 - 90 * HOUR));
+    fake.putObject('other', 'spark/events/x', 'not ours');
+    fake.s3PageSize = 2;
+    const tempsBefore = readdirSync(tmpdir()).filter((n) => n.startsWith('spark-optimizer-emr-'));
+    const progress: { bytesRead: number }[] = [];
+    const out = await collectEmrAll(base({ eventLogDir: 's3://logs/spark/events', since: new Date(T0 - HOUR) }), { onProgress: (p) => progress.push(p) });
+    expect(out.problems).toEqual([]);
+    const records = byId(out.apps);
+    expect([...records.keys()].sort()).toEqual([a1.totals.app_id, a2.totals.app_id, 'emr-step-s-J2'].sort());
+
+    for (const [a, c, step] of [
+      [a1, c0, 's-J1'],
+      [a2, c1, 's-K1'],
+    ] as const) {
+      const r = records.get(a.totals.app_id)!;
+      expect(r.total_tasks).toBe(a.totals.total_tasks);
+      expect(r.cpu_time_ms).toBe(Math.floor(a.totals.cpu_time_ns / 1e6));
+      expect(r.shuffle_read_bytes).toBe(a.totals.shuffle_read_bytes);
+      expect(r.start_time).toBe(new Date(a.totals.start_ms).toISOString());
+      expect(r.quality).not.toContain('platform_level');
+      expect(r.source).toBe('emr-prod');
+      expect(r.tags.cluster_id).toBe(c.Id);
+      expect(r.tags.step_id).toBe(step);
+      expect(r.tags.release_label).toBe(c.ReleaseLabel);
+      expect(r.tags['aws:tag:team']).toBe(c.Tags[0]!.Value);
+      const app = out.apps.find((x) => x.record === r)!;
+      expect(app.unit.path.startsWith('s3://logs/spark/events/')).toBe(true);
+    }
+    expect(records.get('emr-step-s-J2')!.quality).toContain('platform_level');
+    // The not-listed cluster's log is counted as filtered, the old log was never fetched.
+    expect(out.filtered).toBeGreaterThanOrEqual(1);
+    expect(fake.requests.some((r) => r.url.includes(old.totals.app_id))).toBe(false);
+    expect(fake.calls('s3').filter((r) => r.url.includes('list-type=2')).length).toBeGreaterThanOrEqual(2);
+    expect(progress.at(-1)!.bytesRead).toBeGreaterThanOrEqual(a1.text.length + a2.text.length);
+    // The download folder is gone.
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('spark-optimizer-emr-'))).toEqual(tempsBefore);
+  });
+
+  it('joins Spark applications from a History Server by the cluster lifetime and step window', async () => {
+    const c0 = cluster(0, [sparkStep('s-H1', T0 + 10 * 60_000, 15), sparkStep('s-H2', T0 + 30 * 60_000, 10)]);
+    fake.clusters = [c0];
+    const app: SyntheticApp = {
+      id: 'application_1750000000000_0042',
+      startMs: T0 + 31 * 60_000,
+      endMs: T0 + 38 * 60_000,
+      user: 'alice',
+      executors: [
+        { id: 'driver', cores: 1 },
+        { id: '1', cores: 4 },
+        { id: '2', cores: 4 },
+      ],
+      stages: [
+        { id: 0, status: 'COMPLETE', complete: 10, cpuNs: 3e9, input: 1000 },
+        { id: 1, status: 'COMPLETE', complete: 5, shuffleRead: 77 },
+      ],
+    };
+    const hs = await startFakeServer({ applications: { json: syntheticListing([app]) }, ...syntheticRoutes([app]) });
+    try {
+      const out = await collectEmrAll(base({ historyServerUrl: hs.url }));
+      expect(out.problems).toEqual([]);
+      const records = byId(out.apps);
+      expect([...records.keys()].sort()).toEqual([app.id, 'emr-step-s-H1']);
+      const r = records.get(app.id)!;
+      expect(r.total_tasks).toBe(app.stages.reduce((t, s) => t + s.complete, 0));
+      expect(r.num_executors).toBe(app.executors.filter((e) => e.id !== 'driver').length);
+      expect(r.user).toBe('alice');
+      expect(r.tags).toMatchObject({ cluster_id: c0.Id, step_id: 's-H2', origin: 'history_server' });
+      expect(r.source).toBe('emr-prod');
+    } finally {
+      await hs.close();
+    }
+  });
+
+  it('an S3 event-log dir that refuses access stops the run with auth-failed', async () => {
+    fake.clusters = [cluster(0, [sparkStep('s-1', T0 + 10 * 60_000, 2)])];
+    fake.putObject('logs', 'x/y', 'z');
+    fake.faults.push({ target: 's3', status: 403, type: 'AccessDenied', message: 'Access Denied' });
+    const out = await collectEmrAll(base({ eventLogDir: 's3://logs/x/' }));
+    expect(out.apps).toEqual([]);
+    expect(out.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(out.problems[0]!.message).toContain('AWS_ACCESS_KEY_ID');
+    expect(allText(out)).not.toContain(SECRET);
+  });
+});
+
+describe('EMR steps and plan', () => {
+  it('recognises Spark steps by their launcher', () => {
+    const step = (args: string[]) => ({ Config: { Jar: 'command-runner.jar', Args: args } });
+    expect(isSparkStep(step(['spark-submit', 'x.py']))).toBe(true);
+    expect(isSparkStep(step(['/usr/bin/spark-submit', '--class', 'A', 'a.jar']))).toBe(true);
+    expect(isSparkStep(step(['spark-example', 'SparkPi', '10']))).toBe(true);
+    expect(isSparkStep(step(['hive-script', '--run-hive-script', 's3://x.q']))).toBe(false);
+    expect(isSparkStep(step(['state-pusher-script']))).toBe(false);
+    expect(isSparkStep({ Config: { Jar: 's3://bucket/app.jar', Args: ['--input', 's3://spark-submit-data/'] } })).toBe(false);
+  });
+
+  it('reads spark-submit flags up to the application and redacts secret-looking keys', () => {
+    const props = submitProperties(['spark-submit', '--verbose', '--executor-memory=2g', '--conf', 'spark.sql.shuffle.partitions=64', '--conf', 'spark.hadoop.fs.s3a.access.key=AKIA', 'app.py', '--executor-memory', '9g']);
+    expect(props['spark.executor.memory']).toBe('2g');
+    expect(props['spark.sql.shuffle.partitions']).toBe('64');
+    expect(props['spark.hadoop.fs.s3a.access.key']).not.toBe('AKIA');
+  });
+
+  it('maps a configured emr source onto the options', () => {
+    const { sources, errors } = parseConfig(
+      'sources:\n  - type: emr\n    name: prod\n    region: eu-west-1\n    profile: dev\n    since: "2026-01-01T00:00:00Z"\n    cluster_states: [TERMINATED]\n    event_log_dir: s3://b/p\n    cloudwatch: false\n    timeout: 12\n',
+      '/tmp',
+    );
+    expect(errors).toEqual([]);
+    const s = sources[0]!;
+    if (s.type !== 'emr') throw new Error('expected emr');
+    const o = emrOptions(s);
+    expect(o).toMatchObject({ source: 'prod', region: 'eu-west-1', profile: 'dev', clusterStates: ['TERMINATED'], eventLogDir: 's3://b/p', cloudwatch: false, timeoutMs: 12_000 });
+    expect(o.since?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    // Plain data: it crosses to the worker thread.
+    expect(structuredClone(o)).toEqual(o);
+  });
+});
