@@ -57,6 +57,35 @@ export const Quality = {
   missing: (field: keyof SparkAppRecord): string => `missing:${field}`,
 } as const;
 
+/** The Spark metrics only Spark itself reports: a platform-level record has them 0, each flagged `missing:`. */
+export const SPARK_METRIC_FIELDS = ['total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes'] as const;
+export type SparkMetricField = (typeof SPARK_METRIC_FIELDS)[number];
+
+/** The metric fields of a record with no Spark metrics behind it (a cloud step/run/job). */
+export function noSparkMetrics(): Record<SparkMetricField, number> {
+  return Object.fromEntries(SPARK_METRIC_FIELDS.map((f) => [f, 0])) as Record<SparkMetricField, number>;
+}
+
+/** The quality flags every platform-level record starts with. */
+export function platformLevelQuality(): Set<string> {
+  return new Set([Quality.platformLevel, ...SPARK_METRIC_FIELDS.map((f) => Quality.missing(f))]);
+}
+
+/**
+ * Property keys that look secret. Spark redacts some itself (`spark.redaction.regex`); every
+ * collector redacts these again, so nothing secret is stored: passwords, tokens, keys, and the cloud
+ * storage keys Spark's rule misses (`fs.azure.account.key.<account>`, SAS settings).
+ */
+const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth|account\.key|\.sas\./i;
+export const REDACTED = '*********(redacted)';
+
+/** `props` with the value of every secret-looking key replaced by REDACTED. */
+export function redactSecrets(props: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(props)) out[k] = SECRET_KEY.test(k) ? REDACTED : v;
+  return out;
+}
+
 export type Severity = 'error' | 'warning' | 'info';
 
 /** Something wrong with the input, with where (file, 1-based line) and why. Never thrown; collected. */

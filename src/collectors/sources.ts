@@ -108,3 +108,19 @@ export function recordedOptions(job: SourceJob): Record<string, unknown> {
   }
   return out;
 }
+
+/** Where a source reads from, in a few words (the Sources view, logs). */
+export function sourceLocation(s: SourceConfig): string {
+  switch (s.type) {
+    case 'event_log':
+      return [s.path].flat().join(', ');
+    case 'history_server':
+      return s.history_server_url;
+    case 'emr':
+      return `EMR ${s.region ?? '(default region)'}${s.endpoint_url ? ` at ${s.endpoint_url}` : ''}`;
+    case 'databricks':
+      return s.endpoint_url ?? s.host ?? 'the workspace in DATABRICKS_HOST';
+    case 'dataproc':
+      return `Dataproc ${s.project_id ?? '(default project)'} / ${s.region ?? 'global'}${s.endpoint_url ? ` at ${s.endpoint_url}` : ''}`;
+  }
+}

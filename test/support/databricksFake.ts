@@ -5,8 +5,9 @@
  * API 2.0 `dbfs/list` + `dbfs/read` (base64 chunks of at most 1 MB). Every request must carry
  * `Authorization: Bearer <token>`. Faults are injected per request with `fault`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal } from './localServer';
+
 
 export interface FakeRequest {
   /** Path and query, e.g. `/api/2.1/jobs/runs/list?limit=25`. */
@@ -50,7 +51,6 @@ const dbfsPath = (p: string): string => p.replace(/^dbfs:/, '').replace(/\/+$/, 
 export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<DatabricksFake> {
   const requests: FakeRequest[] = [];
   const hits = new Map<string, number>();
-  const sockets = new Set<Socket>();
   const dbfs = new Map(Object.entries(opts.dbfs ?? {}).map(([k, v]) => [dbfsPath(k), v]));
   const startOf = (r: unknown): number => ((r as { start_time?: unknown } | null)?.start_time as number | undefined) ?? 0;
 
@@ -119,21 +119,11 @@ export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<
     }
   };
 
-  const server = createServer(handle);
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const local = await listenLocal(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: local.close,
   };
 }
 

@@ -5,9 +5,10 @@
  * performs the JWT-bearer exchange (RS256 signature checked against the service account's public key).
  * Every API request must carry one of the accepted bearer tokens, else 401 as Google answers it.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal } from './localServer';
 import { verify, type KeyObject } from 'node:crypto';
-import type { AddressInfo, Socket } from 'node:net';
+
 
 export interface FakeRequest {
   method: string;
@@ -54,9 +55,8 @@ export async function startDataprocFake(o: DataprocFakeOptions): Promise<Datapro
   const requests: FakeRequest[] = [];
   const exchanges: Record<string, unknown>[] = [];
   const hits = new Map<string, number>();
-  const sockets = new Set<Socket>();
   const prefix = `/v1/projects/${o.project}/regions/${o.region}/`;
-  const server = createServer((req, res) => {
+  const local = await listenLocal((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const r: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, authorization: req.headers.authorization };
@@ -92,21 +92,11 @@ export async function startDataprocFake(o: DataprocFakeOptions): Promise<Datapro
       return googleError(res, 404, 'NOT_FOUND', `Not found: ${rest}`);
     })();
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     requests,
     exchanges,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: local.close,
   };
 }
 

@@ -4,8 +4,9 @@
  * or without it (matched when no route has the exact query). A route is a JSON value (served as is),
  * or a handler that answers itself (faults: slow, reset, truncated, 429, …).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal } from './localServer';
+
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 export type Route = Handler | { json: unknown } | { text: string; status?: number };
@@ -25,8 +26,7 @@ export async function startFakeServer(routes: Map<string, Route> | Record<string
   const requests: string[] = [];
   const authorizations: (string | undefined)[] = [];
   const hits = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  const local = await listenLocal((req, res) => {
     const rel = (req.url ?? '/').replace(/^\/api\/v1\//, '');
     requests.push(rel);
     authorizations.push(req.headers.authorization);
@@ -47,22 +47,12 @@ export async function startFakeServer(routes: Map<string, Route> | Record<string
       res.end(route.text);
     }
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     requests,
     authorizations,
     routes: table,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: local.close,
   };
 }
 

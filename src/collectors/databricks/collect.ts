@@ -16,11 +16,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { Batcher, apiUnit, pooled } from '../batching';
-import { collectAll, type Batch, type CollectContext, type CollectProgress, type CollectedApp } from '../eventlog/collect';
+import { collectAll, type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { REDACTED } from '../eventlog/replay';
 import { AuthError, HttpError, JsonClient, ResponseError } from '../http/jsonClient';
-import { Quality, matchesFilter, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 
 export interface DatabricksOptions {
   /** Name of the configured source, stored in each record's `source`. */
@@ -120,28 +119,6 @@ type Run = z.infer<typeof runSchema>;
 type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 type Cluster = z.infer<typeof clusterSchema>;
 
-// Same rule as replay.ts's SECRET_KEY (kept identical on purpose, as historyServer/collect.ts does):
-// spark_conf often holds storage keys or `{{secrets/…}}` references under such names.
-const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
-
-/** Storage keys SECRET_KEY misses, common in Databricks spark_conf (fs.azure.account.key.<account>…, SAS tokens). */
-const CLOUD_KEY = /account\.key|\.sas\./i;
-
-/** The Spark metrics the Jobs API cannot know: 0 in a platform-level record, flagged missing. */
-const SPARK_METRICS = [
-  'total_tasks',
-  'failed_tasks',
-  'total_stages',
-  'failed_stages',
-  'cpu_time_ms',
-  'input_bytes',
-  'output_bytes',
-  'shuffle_read_bytes',
-  'shuffle_write_bytes',
-  'memory_spilled_bytes',
-  'disk_spilled_bytes',
-] as const;
-
 const RUNS_LIST = 'api/2.1/jobs/runs/list';
 const DBFS_CHUNK = 1024 * 1024; // the DBFS read API's largest `length`
 
@@ -227,7 +204,7 @@ function runTags(run: Run, clusters: RunClusters, primary: ClusterSpec | undefin
 
 /** One record for the run, from the Jobs and Clusters APIs only: `platform_level`. */
 function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, tags: Record<string, string>, source: string, problems: Problem[], where: string): SparkAppRecord {
-  const quality = new Set<string>([Quality.platformLevel, ...SPARK_METRICS.map((f) => Quality.missing(f))]);
+  const quality = platformLevelQuality();
   const conf: Record<string, string> = Object.fromEntries(Object.entries(primary?.spark_conf ?? {}).map(([k, v]) => [k, String(v)]));
 
   const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number | null => {
@@ -267,8 +244,7 @@ function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | 
   quality.add(Quality.missing('spark_version'));
   if (clusters.ids.length === 0 && primary === undefined) problems.push({ severity: 'info', code: 'no-cluster', message: `run ${run.run_id} names no cluster (serverless?): no executor sizing`, file: where });
 
-  const environment: Record<string, string> = {};
-  for (const [k, v] of Object.entries(conf)) environment[k] = SECRET_KEY.test(k) || CLOUD_KEY.test(k) ? REDACTED : v;
+  const environment = redactSecrets(conf);
 
   const record: SparkAppRecord = {
     app_id: `databricks-run-${run.run_id}`,
@@ -285,17 +261,7 @@ function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | 
     executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
     num_executors: numExecutors,
     driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
-    total_tasks: 0,
-    failed_tasks: 0,
-    total_stages: 0,
-    failed_stages: 0,
-    cpu_time_ms: 0,
-    input_bytes: 0,
-    output_bytes: 0,
-    shuffle_read_bytes: 0,
-    shuffle_write_bytes: 0,
-    memory_spilled_bytes: 0,
-    disk_spilled_bytes: 0,
+    ...noSparkMetrics(),
     tags,
     environment,
     source,
@@ -649,12 +615,6 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
 }
 
 /** Everything one Databricks collection found; for tests and small runs. */
-export async function collectDatabricksAll(options: DatabricksOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
-  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
-  for await (const b of collectDatabricks(options, ctx)) {
-    out.apps.push(...b.apps);
-    out.problems.push(...b.problems);
-    out.filtered += b.filtered;
-  }
-  return out;
+export function collectDatabricksAll(options: DatabricksOptions, ctx: CollectContext = {}): Promise<Gathered> {
+  return gather(collectDatabricks(options, ctx));
 }

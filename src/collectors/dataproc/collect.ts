@@ -15,13 +15,12 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { Batcher, apiUnit, pooled } from '../batching';
-import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
+import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { REDACTED } from '../eventlog/replay';
 import { HistoryServerClient } from '../historyServer/client';
-import { toRecord, type RestApp, type RestStage } from '../historyServer/collect';
+import { fetchApplication } from '../historyServer/collect';
 import { AuthError, HttpError, JsonClient } from '../http/jsonClient';
-import { Quality, matchesFilter, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
 
 export interface DataprocOptions {
@@ -97,42 +96,7 @@ const clusterSchema = z.object({
 });
 type Cluster = z.infer<typeof clusterSchema>;
 
-const restAttempt = z.object({
-  attemptId: z.string().optional(),
-  startTime: z.string().optional(),
-  endTime: z.string().optional(),
-  startTimeEpoch: z.number().optional(),
-  endTimeEpoch: z.number().optional(),
-  sparkUser: z.string().optional(),
-  completed: z.boolean().optional(),
-  appSparkVersion: z.string().optional(),
-});
-const restApp = z.object({ id: z.string().min(1), name: z.string().optional(), attempts: z.array(restAttempt).min(1) });
-const environmentSchema = z.object({ sparkProperties: z.array(z.array(z.unknown())) });
-const executorSchema = z.object({ id: z.string(), totalCores: z.number().optional() });
-const num = z.number().optional();
-// The fields toRecord reads (RestStage), as historyServer/collect.ts validates them.
-const stageSchema: z.ZodType<RestStage> = z.object({
-  status: z.string(),
-  stageId: z.number(),
-  attemptId: num,
-  numCompleteTasks: num,
-  numFailedTasks: num,
-  numKilledTasks: num,
-  executorCpuTime: num,
-  inputBytes: num,
-  outputBytes: num,
-  shuffleReadBytes: num,
-  shuffleRemoteBytesRead: num,
-  shuffleLocalBytesRead: num,
-  shuffleWriteBytes: num,
-  memoryBytesSpilled: num,
-  diskBytesSpilled: num,
-});
-const hsJobSchema = z.object({ jobId: z.number(), stageIds: z.array(z.number()).optional() });
 
-// Same rule as historyServer/collect.ts and replay.ts (kept identical on purpose): keys that look secret are redacted.
-const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
 
 const SPARK_KINDS = [
   ['sparkJob', 'spark'],
@@ -141,8 +105,6 @@ const SPARK_KINDS = [
   ['sparkRJob', 'spark_r'],
 ] as const;
 
-/** Spark metrics a Dataproc job does not carry: zero in a platform-level record, flagged missing. */
-const SPARK_METRICS = ['total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes'] as const;
 
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELLED']);
 const LABEL_PART = /^[\p{Ll}\p{Lo}\p{N}_-]{1,63}$/u;
@@ -180,11 +142,6 @@ export function yarnAppId(trackingUrl: string | undefined): string | null {
 
 const lastSegment = (uri: string | undefined): string | undefined => (uri === undefined ? undefined : uri.split('/').filter(Boolean).pop());
 
-function redact(props: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(props)) out[k] = SECRET_KEY.test(k) ? REDACTED : v;
-  return out;
-}
 
 /** The job's own facts and its cluster's, as record tags. */
 function jobTags(job: Job, kind: string, cluster: Cluster | null, projectId: string, region: string, appIds: string[]): Record<string, string> {
@@ -221,7 +178,7 @@ function sparkProperties(job: Job, kind: (typeof SPARK_KINDS)[number][0], cluste
 
 /** The platform-level record of one job: times, status, sizing from properties; no Spark metrics. */
 export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], cluster: Cluster | null, tags: Record<string, string>, source: string, problems: Problem[], where: string): SparkAppRecord {
-  const quality = new Set<string>([Quality.platformLevel, ...SPARK_METRICS.map((f) => Quality.missing(f))]);
+  const quality = platformLevelQuality();
   const props = sparkProperties(job, kind, cluster);
   const { submit, start, end } = jobTimes(job);
   const status = dataprocStatus(job.status.state);
@@ -262,19 +219,9 @@ export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], 
     executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
     num_executors: executors,
     driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
-    total_tasks: 0,
-    failed_tasks: 0,
-    total_stages: 0,
-    failed_stages: 0,
-    cpu_time_ms: 0,
-    input_bytes: 0,
-    output_bytes: 0,
-    shuffle_read_bytes: 0,
-    shuffle_write_bytes: 0,
-    memory_spilled_bytes: 0,
-    disk_spilled_bytes: 0,
+    ...noSparkMetrics(),
     tags,
-    environment: redact(props),
+    environment: redactSecrets(props),
     source,
     status,
     quality: [],
@@ -285,40 +232,6 @@ export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], 
   record.quality = [...quality].sort();
   problems.push(...validateRecord(record, where));
   return record;
-}
-
-/** One Persistent History Server application (all its attempts) through toRecord, the HS collector's mapping. */
-async function historyRecords(hs: HistoryServerClient, appId: string, source: string, signal: AbortSignal): Promise<{ records: SparkAppRecord[]; problems: Problem[] }> {
-  const enc = encodeURIComponent;
-  const app: RestApp = await hs.getJson(`applications/${enc(appId)}`, restApp, signal);
-  const problems: Problem[] = [];
-  const records: SparkAppRecord[] = [];
-  for (const attempt of app.attempts) {
-    const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
-    const where = hs.urlOf(base);
-    const optional = <T>(p: Promise<T>, what: string): Promise<T | null> =>
-      p.catch((err: unknown) => {
-        if (err instanceof HttpError && err.status === 404) {
-          problems.push({ severity: 'warning', code: 'rest-missing', message: `the server has no ${what} for this attempt (HTTP 404)`, file: where });
-          return null;
-        }
-        throw err;
-      });
-    const [env, executors, stages, jobs] = await Promise.all([
-      optional(hs.getJson(`${base}/environment`, environmentSchema, signal), '/environment'),
-      optional(hs.getJson(`${base}/allexecutors`, z.array(executorSchema), signal), '/allexecutors'),
-      optional(hs.getJson(`${base}/stages`, z.array(stageSchema), signal), '/stages'),
-      optional(hs.getJson(`${base}/jobs`, z.array(hsJobSchema), signal), '/jobs'),
-    ]);
-    let properties: Record<string, string> | null = null;
-    if (env !== null) {
-      properties = {};
-      for (const pair of env.sparkProperties) if (pair.length === 2) properties[String(pair[0])] = String(pair[1]);
-    }
-    const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
-    records.push(toRecord({ app, attempt, properties, executors: executors ?? [], stages, jobStageIds }, source, problems, where));
-  }
-  return { records, problems };
 }
 
 /** `p`, or the signal's reason as soon as it aborts (finding credentials takes no signal of its own). */
@@ -518,10 +431,8 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
       const out: CollectedApp[] = [];
       for (const appId of appIds) {
         try {
-          const got = await historyRecords(hs, appId, source, controller.signal);
-          for (const record of got.records) {
-            record.tags = { ...record.tags, ...tags, origin: 'dataproc+history_server' };
-            out.push({ record, problems: [...got.problems], files: [], unit: apiUnit(hs.urlOf(`applications/${appId}`), appId, record.status === 'running') });
+          for (const app of await fetchApplication(hs, appId, source, controller.signal)) {
+            out.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags, origin: 'dataproc+history_server' } } });
           }
         } catch (err) {
           if (isAuth(err) || ctx.signal?.aborted) throw err;
@@ -572,12 +483,6 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
 }
 
 /** Everything one Dataproc collection found; for tests and small runs. */
-export async function collectDataprocAll(options: DataprocOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
-  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
-  for await (const b of collectDataproc(options, ctx)) {
-    out.apps.push(...b.apps);
-    out.problems.push(...b.problems);
-    out.filtered += b.filtered;
-  }
-  return out;
+export function collectDataprocAll(options: DataprocOptions, ctx: CollectContext = {}): Promise<Gathered> {
+  return gather(collectDataproc(options, ctx));
 }

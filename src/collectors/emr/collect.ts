@@ -14,7 +14,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EMRClient, ListClustersCommand, type ClusterState } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Batcher, apiUnit, pooled } from '../batching';
-import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
+import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { matchesFilter, type Problem } from '../record';
 import { fetchCluster, type ClusterFacts, type FetchedCluster } from './cluster';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type StaticCredentials } from './credentials';
@@ -322,12 +322,6 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
 }
 
 /** Everything one EMR collection found; for tests and small runs. */
-export async function collectEmrAll(options: EmrOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
-  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
-  for await (const b of collectEmr(options, ctx)) {
-    out.apps.push(...b.apps);
-    out.problems.push(...b.problems);
-    out.filtered += b.filtered;
-  }
-  return out;
+export function collectEmrAll(options: EmrOptions, ctx: CollectContext = {}): Promise<Gathered> {
+  return gather(collectEmr(options, ctx));
 }

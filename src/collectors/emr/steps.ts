@@ -4,8 +4,7 @@
  */
 import type { StepSummary } from '@aws-sdk/client-emr';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { REDACTED } from '../eventlog/replay';
-import { Quality, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 
 // EMR's command-runner.jar runs these; `spark-example` is EMR's wrapper for Spark's bundled examples.
 const SPARK_COMMANDS = new Set(['spark-submit', 'spark-sql', 'pyspark', 'spark-shell', 'spark-example']);
@@ -16,8 +15,6 @@ export function isSparkStep(step: StepSummary): boolean {
   return args.some((a) => SPARK_COMMANDS.has(a.trim().split('/').pop() ?? ''));
 }
 
-// Same rule as replay.ts's SECRET_KEY: keys that look secret are never stored.
-const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
 
 // spark-submit's own flags that set Spark properties (SparkSubmitArguments.scala).
 const FLAG_PROPERTIES: Record<string, string> = {
@@ -57,8 +54,7 @@ export function submitProperties(args: string[]): Record<string, string> {
       if (inline === undefined) i--;
     }
   }
-  for (const k of Object.keys(props)) if (SECRET_KEY.test(k)) props[k] = REDACTED;
-  return props;
+  return redactSecrets(props);
 }
 
 /** EMR step states (StepState) onto the record's status. */
@@ -81,8 +77,6 @@ export function stepStatus(state: string | undefined): AppStatus {
 
 export const iso = (d: Date | undefined): string | null => (d === undefined || Number.isNaN(d.getTime()) ? null : d.toISOString());
 
-/** The Spark metrics a platform-level record cannot know: zero in the record, flagged missing. */
-const SPARK_METRICS = ['total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes'] as const;
 
 export interface StepContext {
   source: string;
@@ -103,8 +97,7 @@ export function stepTags(step: StepSummary): Record<string, string> {
 
 /** One Spark step with no Spark metrics behind it: times, status and sizing only, honestly flagged. */
 export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[]): SparkAppRecord {
-  const quality = new Set<string>([Quality.platformLevel, Quality.missing('user')]);
-  for (const f of SPARK_METRICS) quality.add(Quality.missing(f));
+  const quality = platformLevelQuality().add(Quality.missing('user'));
   const props = submitProperties(step.Config?.Args ?? []);
   const where = `${c.where} step ${step.Id ?? '?'}`;
 
@@ -160,17 +153,7 @@ export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[
     executor_memory_mb: executorMemory,
     num_executors: numExecutors,
     driver_memory_mb: driverMemory,
-    total_tasks: 0,
-    failed_tasks: 0,
-    total_stages: 0,
-    failed_stages: 0,
-    cpu_time_ms: 0,
-    input_bytes: 0,
-    output_bytes: 0,
-    shuffle_read_bytes: 0,
-    shuffle_write_bytes: 0,
-    memory_spilled_bytes: 0,
-    disk_spilled_bytes: 0,
+    ...noSparkMetrics(),
     tags: { origin: 'emr', ...c.clusterTags, ...stepTags(step) },
     environment: props,
     source: c.source,

@@ -152,9 +152,21 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
 }
 
 /** Everything a collection found, in one place; for tests and small runs. */
-export async function collectAll(options: EventLogOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number; unchanged: number }> {
-  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0, unchanged: 0 };
-  for await (const b of collectEventLogs(options, ctx)) {
+export function collectAll(options: EventLogOptions, ctx: CollectContext = {}): Promise<Gathered> {
+  return gather(collectEventLogs(options, ctx));
+}
+
+export interface Gathered {
+  apps: CollectedApp[];
+  problems: Problem[];
+  filtered: number;
+  unchanged: number;
+}
+
+/** Every batch of a collection in one result (tests and small runs; a real run streams the batches). */
+export async function gather(batches: AsyncIterable<Batch>): Promise<Gathered> {
+  const out: Gathered = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+  for await (const b of batches) {
     out.apps.push(...b.apps);
     out.problems.push(...b.problems);
     out.filtered += b.filtered;

@@ -10,7 +10,7 @@
  * events it does not need (TaskStart, SQL, block updates, custom listeners) are skipped unparsed.
  */
 import { isUtf8 } from 'node:buffer';
-import { Quality, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, redactSecrets, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 import { memoryStringToMb } from './jvmUnits';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
@@ -46,9 +46,6 @@ const PARSED_EVENTS = new Set([
   'SparkListenerTaskEnd',
 ]);
 
-/** Spark redacts these itself (`spark.redaction.regex`); we redact again so nothing secret is stored. */
-const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
-export const REDACTED = '*********(redacted)';
 
 /** At most this many malformed-line problems per file; the rest are counted in one summary problem. */
 const MAX_LINE_PROBLEMS = 20;
@@ -427,8 +424,7 @@ export class AppReplay {
       }
     }
 
-    const environment: Record<string, string> = {};
-    for (const [k, v] of Object.entries(props)) environment[k] = SECRET_KEY.test(k) ? REDACTED : v;
+    const environment = redactSecrets(props);
 
     return {
       app_id: this.appId ?? this.hints.appId,

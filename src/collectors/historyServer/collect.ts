@@ -11,9 +11,8 @@ import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { fetchAttemptLog } from './eventLogMode';
-import type { Batch, CollectContext, CollectProgress, CollectedApp } from '../eventlog/collect';
-import { REDACTED } from '../eventlog/replay';
-import { Quality, matchesFilter, validateRecord, type Problem, type SparkAppRecord } from '../record';
+import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { Quality, matchesFilter, redactSecrets, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 
@@ -81,10 +80,6 @@ const jobSchema = z.object({ jobId: z.number(), stageIds: z.array(z.number()).op
 
 export type RestStage = z.infer<typeof stageSchema>;
 export type RestExecutor = z.infer<typeof executorSchema>;
-
-// Same rule as replay.ts's SECRET_KEY (not exported there; kept identical on purpose): keys that look
-// secret are redacted again on top of Spark's own spark.redaction.regex.
-const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth/i;
 
 /** `2015-02-03T16:42:59.720GMT` (the REST API's date format) as epoch ms. */
 export function restTimeMs(text: string | undefined): number | null {
@@ -200,8 +195,7 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     }
   }
 
-  const environment: Record<string, string> = {};
-  for (const [k, v] of Object.entries(props)) environment[k] = SECRET_KEY.test(k) ? REDACTED : v;
+  const environment = redactSecrets(props);
 
   const record: SparkAppRecord = {
     app_id: a.app.id,
@@ -362,6 +356,15 @@ async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Liste
   return { record, problems, files: [], unit };
 }
 
+/**
+ * Every attempt of one application known by id (collectors that learn Spark app ids elsewhere, e.g.
+ * Dataproc's YARN applications on a Persistent History Server), mapped as a listed one would be.
+ */
+export async function fetchApplication(client: HistoryServerClient, appId: string, source: string, signal?: AbortSignal): Promise<CollectedApp[]> {
+  const app = await client.getJson(`applications/${enc(appId)}`, appSchema, signal);
+  return Promise.all(app.attempts.map((attempt) => fetchAttempt(client, { app, attempt }, signal, source, 'api')));
+}
+
 // Servers that ignore minEndDate/minDate still give the right answer: the filter is applied here too.
 export async function* collectHistoryServer(options: HistoryServerOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'history_server';
@@ -475,12 +478,6 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
 }
 
 /** Everything one History Server collection found; for tests and small runs. */
-export async function collectHistoryServerAll(options: HistoryServerOptions, ctx: CollectContext = {}): Promise<{ apps: CollectedApp[]; problems: Problem[]; filtered: number }> {
-  const out = { apps: [] as CollectedApp[], problems: [] as Problem[], filtered: 0 };
-  for await (const b of collectHistoryServer(options, ctx)) {
-    out.apps.push(...b.apps);
-    out.problems.push(...b.problems);
-    out.filtered += b.filtered;
-  }
-  return out;
+export function collectHistoryServerAll(options: HistoryServerOptions, ctx: CollectContext = {}): Promise<Gathered> {
+  return gather(collectHistoryServer(options, ctx));
 }
