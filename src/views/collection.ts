@@ -10,7 +10,8 @@ import { formatProblem } from '../collectors/record';
 import { formatBytes } from '../common/format';
 import { emptyCounts, ingest } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
-import { historyPlan, incremental } from '../collectors/historyServer/plan';
+import { incremental } from '../collectors/historyServer/plan';
+import { jobsFor, sourceLocation } from '../collectors/sources';
 import type { JobStore } from '../storage/jobStore';
 import { CancelledError, collectInWorker } from '../worker/collectClient';
 import type { CollectJob } from '../worker/collectProtocol';
@@ -49,12 +50,8 @@ export class CollectionController implements vscode.Disposable {
       void vscode.window.showInformationMessage('Spark Optimizer: a collection is already running.');
       return undefined;
     }
-    const runnable = sources.filter((s) => s.config.type === 'event_log' || s.config.type === 'history_server');
-    for (const s of sources.filter((x) => !runnable.includes(x))) this.log.warn(`Source ${s.name} (${s.config.type}): this collector is not available yet; skipped.`);
-    if (runnable.length === 0) {
-      void vscode.window.showWarningMessage('Spark Optimizer: none of these sources can be collected yet (event_log and history_server sources can).');
-      return undefined;
-    }
+    const runnable = sources;
+    if (runnable.length === 0) return undefined;
     const settings = readSettings(this.log, this.root);
     const total = emptyCounts();
     let cancelled = false;
@@ -124,28 +121,31 @@ export class CollectionController implements vscode.Disposable {
     return total;
   }
 
-  /** The worker jobs of one source: one per event-log path, or the History Server with its credentials. */
+  /**
+   * The worker jobs of one source (sources.ts `jobsFor`): one per event-log path, with the files the
+   * database already has; or the API source, with the secret the editor keeps for it when the config
+   * and the environment have none. History Server runs are incremental.
+   */
   private async jobsFor(source: Source, store: JobStore | undefined, concurrency: number): Promise<{ where: string; job: CollectJob }[]> {
-    const c = source.config;
+    const stored = await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
+    const jobs = jobsFor(source.config, stored ? { secret: stored, from: `the editor's secret storage (source '${source.name}')` } : undefined);
     const known = store?.knownFiles() ?? [];
-    if (c.type === 'event_log') {
-      return [c.path].flat().map((p) => ({
-        where: p,
-        job: {
-          kind: 'event_log' as const,
-          options: { path: p, recursive: c.recursive, source: source.name, batchSize: c.batch_size, concurrency: c.concurrency ?? (concurrency || undefined), since: c.since, user: c.user },
-          known,
-          poolScript: path.join(this.extensionPath, 'dist', 'worker.js'),
-        },
-      }));
-    }
-    if (c.type !== 'history_server') return [];
-    const plan = historyPlan(c);
-    // No credentials in the config or the environment: the editor's secret storage (Set Source Secret).
-    const secret = plan.options.auth ? undefined : await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
-    if (secret) plan.options.auth = c.username ? { type: 'basic', username: c.username, password: secret } : { type: 'bearer', token: secret };
-    const options = store ? incremental(plan.options, store.newestEndTime(source.name)) : plan.options;
-    return [{ where: c.history_server_url, job: { kind: 'history_server', options } }];
+    return jobs.map((j): { where: string; job: CollectJob } => {
+      if (j.kind === 'event_log') {
+        const o = j.options;
+        return {
+          where: o.path,
+          job: {
+            kind: 'event_log',
+            options: { path: o.path, recursive: o.recursive ?? true, source: j.name, batchSize: o.batchSize ?? 100, concurrency: o.concurrency ?? (concurrency || undefined), since: o.since?.toISOString(), user: o.user },
+            known,
+            poolScript: path.join(this.extensionPath, 'dist', 'worker.js'),
+          },
+        };
+      }
+      const job = j.kind === 'history_server' && store ? { ...j, options: incremental(j.options, store.newestEndTime(j.name)) } : j;
+      return { where: sourceLocation(source.config), job: { kind: 'api', job } };
+    });
   }
 
   /** Upserts each batch as it arrives (a dry run only counts), logging every problem. */

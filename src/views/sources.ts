@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseConfig, type SourceConfig } from '../collectors/config';
+import { sourceLocation } from '../collectors/sources';
 import type { RunRow } from '../storage/repository';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
@@ -99,7 +100,7 @@ export class SourceItem extends vscode.TreeItem {
     this.iconPath = new vscode.ThemeIcon(TYPE_ICONS[source.config.type]);
     const run = lastRun ? `${ago(lastRun.started)} · ${lastRun.new} new, ${lastRun.updated} updated${lastRun.errors.length > 0 ? `, ${lastRun.errors.length} errors` : ''}` : 'never collected';
     this.description = `${source.config.type} · ${run}`;
-    const where = source.config.type === 'event_log' ? [source.config.path].flat().join(', ') : source.config.type === 'history_server' ? source.config.history_server_url : '';
+    const where = sourceLocation(source.config);
     this.tooltip = new vscode.MarkdownString(
       [`**${source.name}** (${source.config.type})`, where && `\`${where}\``, lastRun ? `Last run ${lastRun.started}: ${lastRun.new} new, ${lastRun.updated} updated, ${lastRun.unchanged} unchanged, ${lastRun.skipped} skipped, ${lastRun.failed} failed` : 'Not collected yet', lastRun?.errors.length ? `Errors: ${lastRun.errors.slice(0, 3).join('; ')}` : '']
         .filter(Boolean)

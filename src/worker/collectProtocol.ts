@@ -4,7 +4,7 @@
  * Every message is checked on receipt.
  */
 import type { Batch, CollectProgress } from '../collectors/eventlog/collect';
-import type { HistoryServerOptions } from '../collectors/historyServer/collect';
+import type { ApiJob } from '../collectors/sources';
 
 /** A file the database already holds, so the worker can skip attempts whose files did not change. */
 export interface KnownFile {
@@ -25,8 +25,13 @@ export interface StartOptions {
   user?: string;
 }
 
-/** What one run collects: event logs (with the files the database already has), or a History Server. */
-export type CollectJob = { kind: 'event_log'; options: StartOptions; known: KnownFile[]; poolScript?: string } | { kind: 'history_server'; options: HistoryServerOptions };
+/**
+ * What one run collects: event logs (with the files the database already has, so unchanged ones are
+ * skipped), or an API source (History Server, EMR, Databricks, Dataproc) as `jobsFor` made it.
+ */
+export type CollectJob = { kind: 'event_log'; options: StartOptions; known: KnownFile[]; poolScript?: string } | { kind: 'api'; job: ApiJob };
+
+const API_KINDS: readonly unknown[] = ['history_server', 'emr', 'databricks', 'dataproc'] satisfies ApiJob['kind'][];
 
 export type HostMessage =
   /** Host -> worker, once, right after the worker starts: what to collect. */
@@ -45,12 +50,12 @@ export type WorkerMessage =
   | { type: 'error'; message: string };
 
 export function isHostMessage(m: unknown): m is HostMessage {
-  const r = m as { type?: unknown; job?: { kind?: unknown; options?: unknown } } | null;
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    (r.type === 'cancel' || (r.type === 'start' && typeof r.job?.options === 'object' && (r.job.kind === 'event_log' || r.job.kind === 'history_server')))
-  );
+  const r = m as { type?: unknown; job?: { kind?: unknown; options?: unknown; job?: { kind?: unknown; options?: unknown } } } | null;
+  if (typeof r !== 'object' || r === null) return false;
+  if (r.type === 'cancel') return true;
+  if (r.type !== 'start') return false;
+  if (r.job?.kind === 'event_log') return typeof r.job.options === 'object';
+  return r.job?.kind === 'api' && API_KINDS.includes(r.job.job?.kind) && typeof r.job.job?.options === 'object';
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {

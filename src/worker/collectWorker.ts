@@ -1,7 +1,7 @@
 /** Worker-thread entry for one collection run; see collectProtocol.ts. */
 import { parentPort } from 'node:worker_threads';
 import { collectEventLogs, type CollectProgress } from '../collectors/eventlog/collect';
-import { collectHistoryServer } from '../collectors/historyServer/collect';
+import { collectSource } from '../collectors/sources';
 import { isHostMessage, type KnownFile, type WorkerMessage } from './collectProtocol';
 
 const port = parentPort;
@@ -37,8 +37,8 @@ port.on('message', (msg: unknown) => {
     send({ type: 'progress', progress });
   };
   const batches =
-    job.kind === 'history_server'
-      ? collectHistoryServer(job.options, { signal: controller.signal, onProgress })
+    job.kind === 'api'
+      ? collectSource(job.job, { signal: controller.signal, onProgress })
       : collectEventLogs(
           {
             path: job.options.path,

@@ -8,7 +8,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenLocal } from './localServer';
 
-
 export interface FakeRequest {
   /** Path and query, e.g. `/api/2.1/jobs/runs/list?limit=25`. */
   url: string;

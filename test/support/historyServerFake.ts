@@ -7,7 +7,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenLocal } from './localServer';
 
-
 export type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 export type Route = Handler | { json: unknown } | { text: string; status?: number };
 
