@@ -196,6 +196,19 @@ describe('config analyzer', () => {
     expect(findings[2]!.message).toMatch(/Did you mean "databricks"/);
   });
 
+  it('cloud sources: their keys are checked too (did-you-mean, enums, inline tokens)', () => {
+    const text = ['sources:', '  - name: e', '    type: emr', '    regoin: us-east-1', '    cluster_states: [RUNING]', '  - name: d', '    type: databricks', '    host: https://dbc-1.cloud.databricks.com', '    token: dapi0123456789', '  - name: g', '    type: dataproc', '    project_id: p', '    access_token: ${env:GCP_TOKEN}', ''].join('\n');
+    const findings = check(text);
+    expect(findings.map((x) => [x.code, x.severity, x.range.start.line])).toEqual([
+      ['unknown-key', 'error', 3],
+      ['invalid-value', 'error', 4],
+      ['inline-secret', 'warning', 8],
+    ]);
+    expect(findings[0]!.message).toMatch(/Did you mean "region"/);
+    expect(findings[2]!.message).not.toContain('dapi0123456789');
+    expect(findings[2]!.fixes![0]!.newText).toBe('${env:SPARK_OPTIMIZER_D_TOKEN}');
+  });
+
   it('YAML syntax errors and a config of the wrong shape', () => {
     expect(shape(check('sources:\n  - name: [unclosed\n'))[0]!.code).toBe('yaml-syntax');
     expect(shape(check('colector:\n  type: event_log\n'))).toEqual([f('unknown-key', 'error', [0, 0, 0, 8]), f('config-shape', 'error', [0, 0, 0, 0])]);

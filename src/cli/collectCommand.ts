@@ -124,7 +124,8 @@ function sourceFromFlags(values: Record<string, string | string[] | boolean | un
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join('.');
-    throw new UsageError(`--source ${raw}: ${key === '' ? '' : `${key.replace(/_/g, '-')}: `}${issue.message}`);
+    const flag = key === 'history_server_url' && type === 'history_server' ? 'url' : key.replace(/_/g, '-').replace(/^project-id$/, 'project').replace(/^cluster-ids(\..*)?$/, 'cluster-id');
+    throw new UsageError(`--source ${raw}: ${key === '' ? '' : `--${flag}: `}${issue.message}`);
   }
   return { ...parsed.data, name: type };
 }

@@ -20,6 +20,16 @@ sources:
   #   type: history_server
   #   history_server_url: http://localhost:18080
   #   token: \${env:SPARK_HISTORY_TOKEN}   # never write a secret inline
+  # - name: emr
+  #   type: emr
+  #   region: us-east-1        # credentials: the AWS default chain (AWS_PROFILE, SSO, env, instance role)
+  # - name: databricks
+  #   type: databricks
+  #   host: https://dbc-1234.cloud.databricks.com   # token: DATABRICKS_TOKEN or "Set Source Secret…"
+  # - name: dataproc
+  #   type: dataproc
+  #   project_id: my-project   # credentials: Application Default Credentials
+  #   region: us-central1
 `;
 
 function isSource(v: unknown): v is Source {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { eventLogText } from '../support/eventLogGenerator';
+import { startDatabricksFake, workspace as databricksWorkspace, type DatabricksFake } from '../support/databricksFake';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from '../support/historyServerFake';
 import { REPO_ROOT, describeE2e, startVsCode, type VsCodeSession } from './harness';
 
@@ -53,6 +54,7 @@ describeE2e('extension in a real VS Code', () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'spark-opt-e2e-'));
     let session: VsCodeSession | undefined;
     let hs: FakeServer | undefined;
+    let dbx: DatabricksFake | undefined;
     try {
       const extensionDir = packagedExtension(tmp);
       const workspace = path.join(tmp, 'workspace');
@@ -133,6 +135,26 @@ describeE2e('extension in a real VS Code', () => {
         await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toContain('history');
       });
 
+      await step(s, 'databricks', async () => {
+        // A cloud source end to end: its token from the editor's secret storage, the collector in the worker.
+        const ws = databricksWorkspace(5, { sharedClusters: 2 });
+        dbx = await startDatabricksFake({ token: 'dapi-e2e-secret', runs: ws.runs, clusters: ws.clusters });
+        writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), `sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: lakehouse\n    type: databricks\n    endpoint_url: ${dbx.url}\n`);
+        await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('lakehouse');
+        await s.runCommand('Spark Optimizer: Set Source Secret…');
+        await pickInQuickInput(s, 'lakehouse');
+        await s.page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 15_000 });
+        await s.page.keyboard.type('dapi-e2e-secret');
+        await s.page.keyboard.press('Enter');
+        await s.waitForText(/secret for lakehouse saved/, 15_000);
+        await s.runCommand('Spark Optimizer: Collect from Source…');
+        await pickInQuickInput(s, 'lakehouse');
+        await s.waitForText(new RegExp(`${ws.runs.length} new, 0 updated, 0 unchanged, 0 skipped, 0 failed`), 60_000);
+        expect(dbx.requests.length).toBeGreaterThan(0);
+        expect(dbx.requests.every((r) => r.authorization === 'Bearer dapi-e2e-secret')).toBe(true);
+        await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toContain('lakehouse');
+      });
+
       await step(s, 'cancel', async () => {
         const big = path.join(workspace, 'big');
         mkdirSync(big);
@@ -149,6 +171,7 @@ describeE2e('extension in a real VS Code', () => {
     } finally {
       await session?.close();
       await hs?.close();
+      await dbx?.close();
       rmSync(tmp, { recursive: true, force: true });
     }
   }, 300_000);
