@@ -161,6 +161,10 @@ export function parseConfig(text: string, baseDir: string): ParsedConfig {
       const resolved = paths.map((p) => path.resolve(baseDir, p));
       return { ...named, path: resolved.length === 1 ? resolved[0]! : resolved };
     }
+    // A local event_log_dir is relative to this file too; s3://, dbfs:/ and other URLs are left as written.
+    if ('event_log_dir' in named && named.event_log_dir !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(named.event_log_dir)) {
+      return { ...named, event_log_dir: path.resolve(baseDir, named.event_log_dir) };
+    }
     return named;
   });
   const seen = new Map<string, number>();
