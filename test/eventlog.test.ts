@@ -174,11 +174,17 @@ describe('event-log replay', () => {
   it('redacts secret-looking properties in the stored environment', async () => {
     const dir = tempDir();
     const { text, totals } = eventLogText();
-    writeFileSync(path.join(dir, totals.app_id), text.replace('"spark.master"', '"spark.myservice.password":"hunter2","spark.master"'));
+    writeFileSync(
+      path.join(dir, totals.app_id),
+      text.replace('"spark.master"', '"spark.myservice.password":"hunter2","spark.driver.extraJavaOptions":"-Dx=1 -Ddb.password=swordfish","spark.master"'),
+    );
     const { apps } = await collectAll({ path: dir });
     const env = apps[0]!.record.environment;
     expect(env['spark.myservice.password']).toBe('*********(redacted)');
+    // A secret in the value of an innocent key, as Spark's own redaction catches it.
+    expect(env['spark.driver.extraJavaOptions']).toBe('*********(redacted)');
     expect(JSON.stringify(apps[0]!.record)).not.toContain('hunter2');
+    expect(JSON.stringify(apps[0]!.record)).not.toContain('swordfish');
     expect(env['spark.executor.memory']).toBe('4g');
   });
 

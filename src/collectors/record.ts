@@ -77,12 +77,18 @@ export function platformLevelQuality(): Set<string> {
  * storage keys Spark's rule misses (`fs.azure.account.key.<account>`, SAS settings).
  */
 const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth|account\.key|\.sas\./i;
+/**
+ * Values that carry a secret under an innocent key (`spark.driver.extraJavaOptions=-Dpassword=…`):
+ * Spark's own `Utils.redact` tests values against `spark.redaction.regex` too; this is its default
+ * (`(?i)secret|password|token|access[.]key`), kept narrow so ordinary values stay readable.
+ */
+const SECRET_VALUE = /secret|password|token|access[.]key/i;
 export const REDACTED = '*********(redacted)';
 
-/** `props` with the value of every secret-looking key replaced by REDACTED. */
+/** `props` with the value of every secret-looking key, or secret-looking value, replaced by REDACTED. */
 export function redactSecrets(props: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(props)) out[k] = SECRET_KEY.test(k) ? REDACTED : v;
+  for (const [k, v] of Object.entries(props)) out[k] = SECRET_KEY.test(k) || SECRET_VALUE.test(v) ? REDACTED : v;
   return out;
 }
 
