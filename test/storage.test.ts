@@ -94,6 +94,30 @@ describe('database file', () => {
     again.close();
   });
 
+  it('a bulk import (several chunks, room made in memory) saves only the pages, and keeps growing correctly after a save', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const store = await JobStore.open(file);
+    expect(store.upsert(manyRecords(7000))).toEqual({ new: 7000, updated: 0, unchanged: 0 });
+    await store.save();
+    // After the save the in-memory file is exact again; more records must still land (and re-upserting makes no room).
+    expect(store.upsert(manyRecords(3000, 7000))).toEqual({ new: 3000, updated: 0, unchanged: 0 });
+    expect(store.upsert(manyRecords(10_000))).toEqual({ new: 0, updated: 0, unchanged: 10_000 });
+    await store.save();
+    store.close();
+    const bytes = readFileSync(file);
+    // The file is exactly its pages (header: page size at 16, page count at 28): no free room on disk.
+    const pageSize = bytes.readUInt16BE(16) === 1 ? 65536 : bytes.readUInt16BE(16);
+    expect(bytes.length).toBe(bytes.readUInt32BE(28) * pageSize);
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database(bytes);
+    expect(db.exec('PRAGMA integrity_check')[0]!.values[0]![0]).toBe('ok');
+    db.close();
+    const again = await JobStore.open(file);
+    expect(again.count()).toBe(10_000);
+    expect(again.get({ app_id: 'app-009999', attempt_id: null })?.app_name).toBe('Job 49');
+    again.close();
+  });
+
   it('migrates an empty file and a database of the previous schema, keeping its rows', async () => {
     const dir = tempDir();
     const empty = path.join(dir, 'empty.db');
