@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -345,7 +345,7 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     const controller = new AbortController();
     fake.once('held', () => controller.abort(new Error('user cancelled')));
     const started = Date.now();
-    await expect(collectEmrAll(base({ timeoutMs: 20_000 }), { signal: controller.signal })).rejects.toThrow();
+    await expect(collectEmrAll(base({ timeoutMs: 20_000 }), { signal: controller.signal })).rejects.toThrow('user cancelled');
     expect(Date.now() - started).toBeLessThan(5000);
     // The held requests were closed by the client, not answered.
     await expect.poll(() => fake.closedEarly, { timeout: 2000 }).toBeGreaterThan(0);
@@ -357,7 +357,8 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     fake.clusters = [c0, c1];
     // App 1 lives under the cluster's own folder; app 2 has no cluster folder and is joined by time.
     const a1 = eventLogText({ appId: 'application_1750000000000_0001', startMs: T0 + 11 * 60_000, seed: 7, stages: 3, tasksPerStage: 4 });
-    const a2 = eventLogText({ appId: 'application_1750000000000_0002', startMs: T0 + HOUR + 12 * 60_000, seed: 9, stages: 2, tasksPerStage: 3 });
+    // Loose logs join by step window and by the ResourceManager start in the id (c1's lifetime).
+    const a2 = eventLogText({ appId: `application_${T0 + HOUR + 2 * 60_000}_0002`, startMs: T0 + HOUR + 12 * 60_000, seed: 9, stages: 2, tasksPerStage: 3 });
     const old = eventLogText({ appId: 'application_1700000000000_0009', startMs: T0 - 100 * HOUR, seed: 3 });
     fake.putObject('logs', `spark/events/${c0.Id}/${a1.totals.app_id}`, a1.text);
     fake.putObject('logs', `spark/events/${a2.totals.app_id}`, a2.text);
@@ -392,8 +393,8 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
       expect(app.unit.path.startsWith('s3://logs/spark/events/')).toBe(true);
     }
     expect(records.get('emr-step-s-J2')!.quality).toContain('platform_level');
-    // The not-listed cluster's log is counted as filtered, the old log was never fetched.
-    expect(out.filtered).toBeGreaterThanOrEqual(1);
+    // The not-listed cluster's folder and the old log were never fetched.
+    expect(fake.requests.some((r) => r.url.includes('j-NOTLISTED0001'))).toBe(false);
     expect(fake.requests.some((r) => r.url.includes(old.totals.app_id))).toBe(false);
     expect(fake.calls('s3').filter((r) => r.url.includes('list-type=2')).length).toBeGreaterThanOrEqual(2);
     expect(progress.at(-1)!.bytesRead).toBeGreaterThanOrEqual(a1.text.length + a2.text.length);
@@ -405,7 +406,7 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     const c0 = cluster(0, [sparkStep('s-H1', T0 + 10 * 60_000, 15), sparkStep('s-H2', T0 + 30 * 60_000, 10)]);
     fake.clusters = [c0];
     const app: SyntheticApp = {
-      id: 'application_1750000000000_0042',
+      id: `application_${T0 + 60_000}_0042`,
       startMs: T0 + 31 * 60_000,
       endMs: T0 + 38 * 60_000,
       user: 'alice',
@@ -434,6 +435,163 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     } finally {
       await hs.close();
     }
+  });
+
+  it('a named profile gives the region too: no region option, requests signed for the profile region', async () => {
+    const dir = tempDir();
+    process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
+    writeFileSync(process.env.AWS_CONFIG_FILE, '[profile dev]\nregion = eu-west-3\n');
+    writeFileSync(process.env.AWS_SHARED_CREDENTIALS_FILE, `[dev]\naws_access_key_id = AKIADEVPROFILE000002\naws_secret_access_key = ${SECRET}\n`);
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    delete process.env.AWS_SESSION_TOKEN;
+    fake.clusters = [cluster(0, [sparkStep('s-P', T0 + 10 * 60_000, 2)])];
+    const out = await collectEmrAll(base({ profile: 'dev', region: undefined }));
+    expect(out.problems).toEqual([]);
+    expect(out.apps.map((a) => a.record.app_id)).toEqual(['emr-step-s-P']);
+    expect(fake.requests.length).toBeGreaterThan(0);
+    // SigV4: Credential=<key id>/<date>/<region>/<service>/aws4_request
+    for (const r of fake.requests) expect(r.authorization).toMatch(/Credential=AKIADEVPROFILE000002\/\d{8}\/eu-west-3\/elasticmapreduce\/aws4_request/);
+  });
+
+  it.each([0, 1])('joins a loose application to the overlapping cluster whose step ran it, whichever cluster answers first (first: %i)', async (first) => {
+    const c0 = cluster(0, [sparkStep('s-X1', T0 + 10 * 60_000, 5)], { Ended: new Date(T0 + 60 * 60_000) });
+    const c1 = cluster(1, [sparkStep('s-Y1', T0 + 20 * 60_000, 15)], { Created: new Date(T0 + 5 * 60_000), Ready: new Date(T0 + 8 * 60_000), Ended: new Date(T0 + 55 * 60_000) });
+    fake.clusters = [c0, c1];
+    // Ran by c1's step s-Y1; c0 was alive then too (and its ResourceManager too), but ran no step.
+    const app = eventLogText({ appId: `application_${T0 + 6 * 60_000}_0001`, startMs: T0 + 21 * 60_000, seed: 4, stages: 2, tasksPerStage: 2 });
+    // Started inside c0's step, but its ResourceManager started before c0 existed: another cluster's.
+    const foreign = eventLogText({ appId: `application_${T0 - 3 * HOUR}_0002`, startMs: T0 + 11 * 60_000, seed: 5, stages: 1, tasksPerStage: 2 });
+    fake.putObject('logs', `spark/events/${app.totals.app_id}`, app.text);
+    fake.putObject('logs', `spark/events/${foreign.totals.app_id}`, foreign.text);
+    // The other cluster's DescribeCluster is answered only once the first cluster's records are in.
+    const late = first === 0 ? c1 : c0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    fake.gate = (r) => (r.target === 'ElasticMapReduce.DescribeCluster' && r.body.ClusterId === late.Id ? released : undefined);
+    const out = await collectEmrAll(base({ eventLogDir: 's3://logs/spark/events' }), {
+      onProgress: (p) => {
+        if (p.logsDone > 0) release();
+      },
+    });
+    const records = byId(out.apps);
+    expect([...records.keys()].sort()).toEqual([app.totals.app_id, foreign.totals.app_id, 'emr-step-s-X1'].sort());
+    const r = records.get(app.totals.app_id)!;
+    expect(r.tags).toMatchObject({ cluster_id: c1.Id, cluster_name: c1.Name, step_id: 's-Y1', 'aws:tag:team': c1.Tags[0]!.Value });
+    expect(records.get('emr-step-s-X1')!.tags.cluster_id).toBe(c0.Id);
+    expect(records.get('emr-step-s-X1')!.quality).toContain('platform_level');
+    expect(records.get(foreign.totals.app_id)!.tags.cluster_id).toBeUndefined();
+    expect(out.problems).toEqual([]);
+    expect(out.apps.find((a) => a.record.app_id === foreign.totals.app_id)!.problems.map((p) => p.code)).toEqual(['emr-unjoined']);
+  });
+
+  it('since keeps a rolling event log whose first part is older than since but whose last part is newer', async () => {
+    const c0 = cluster(0, [sparkStep('s-R1', T0 + 10 * 60_000, 40)]);
+    fake.clusters = [c0];
+    const a = eventLogText({ appId: `application_${T0 + 60_000}_0007`, startMs: T0 + 11 * 60_000, seed: 11, stages: 4, tasksPerStage: 6 });
+    expect(a.totals.end_ms! - a.totals.start_ms).toBeGreaterThan(2000);
+    const lines = a.text.trimEnd().split('\n');
+    const half = Math.floor(lines.length / 2);
+    const folder = `spark/events/${c0.Id}/eventlog_v2_${a.totals.app_id}`;
+    const since = new Date(a.totals.end_ms! - 1000);
+    fake.putObject('logs', `${folder}/events_1_${a.totals.app_id}`, `${lines.slice(0, half).join('\n')}\n`, new Date(a.totals.start_ms + 1000));
+    fake.putObject('logs', `${folder}/events_2_${a.totals.app_id}`, `${lines.slice(half).join('\n')}\n`, new Date(a.totals.end_ms! + 1000));
+    fake.putObject('logs', `${folder}/appstatus_${a.totals.app_id}`, '', new Date(a.totals.end_ms! + 1000));
+    // The cluster was created (and ended) before since: named, not listed.
+    const out = await collectEmrAll(base({ eventLogDir: 's3://logs/spark/events/', since, clusterIds: [c0.Id] }));
+    expect(out.problems).toEqual([]);
+    const r = byId(out.apps).get(a.totals.app_id)!;
+    expect(r).toBeDefined();
+    expect(r.start_time).toBe(new Date(a.totals.start_ms).toISOString());
+    expect(r.app_name).toBe(a.totals.app_name);
+    expect(r.environment['spark.executor.memory']).toBe(a.totals.executor_memory);
+    expect(r.tags).toMatchObject({ cluster_id: c0.Id, step_id: 's-R1' });
+  });
+
+  it('CloudWatch periods suit the data age (hourly beyond 63 days, 5-minute beyond 15 days)', async () => {
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const metrics = { YARNMemoryAvailablePercentage: [70, 30], AppsCompleted: [1, 4] };
+    const old = cluster(0, [sparkStep('s-OLD', now - 70 * DAY + 10 * 60_000, 5)], { Created: new Date(now - 70 * DAY), Ready: new Date(now - 70 * DAY + 5 * 60_000), Ended: new Date(now - 70 * DAY + 50 * 60_000), metrics });
+    const mid = cluster(1, [sparkStep('s-MID', now - 20 * DAY + 10 * 60_000, 5)], { Created: new Date(now - 20 * DAY), Ready: new Date(now - 20 * DAY + 5 * 60_000), Ended: new Date(now - 14 * DAY), metrics });
+    fake.clusters = [old, mid];
+    const out = await collectEmrAll(base({ cloudwatch: true }));
+    expect(out.problems).toEqual([]);
+    const records = byId(out.apps);
+    for (const id of ['emr-step-s-OLD', 'emr-step-s-MID']) {
+      const tags = records.get(id)!.tags;
+      for (const [m, vs] of Object.entries(metrics)) {
+        expect(Number(tags[`cloudwatch.${m}.avg`])).toBeCloseTo(vs.reduce((x, y) => x + y, 0) / vs.length, 3);
+        expect(Number(tags[`cloudwatch.${m}.max`])).toBe(Math.max(...vs));
+      }
+    }
+    const periods = (c: FakeCluster): number[] =>
+      fake
+        .calls('GraniteServiceVersion20100801.GetMetricData')
+        .filter((r) => JSON.stringify(r.body).includes(c.Id))
+        .flatMap((r) => (r.body.MetricDataQueries as { MetricStat: { Period: number } }[]).map((q) => q.MetricStat.Period));
+    expect(periods(old).length).toBeGreaterThan(0);
+    for (const p of periods(old)) expect(p % 3600).toBe(0);
+    expect(periods(mid).length).toBeGreaterThan(0);
+    for (const p of periods(mid)) expect(p % 300).toBe(0);
+  });
+
+  it('since also lists active clusters created before it (once each); their steps that ended before since are filtered', async () => {
+    const since = new Date(T0 + 10 * HOUR);
+    const longLived = cluster(0, [sparkStep('s-NEW', T0 + 11 * HOUR, 5), sparkStep('s-OLD', T0 + 10 * 60_000, 5)], { State: 'WAITING', Ended: undefined });
+    const gone = cluster(1, [sparkStep('s-GONE', T0 + HOUR + 10 * 60_000, 5)]);
+    const fresh = cluster(12, [sparkStep('s-FRESH', T0 + 12 * HOUR + 10 * 60_000, 5, 'RUNNING')], { State: 'RUNNING', Ended: undefined });
+    fake.clusters = [longLived, gone, fresh];
+    const out = await collectEmrAll(base({ since }));
+    expect(out.problems).toEqual([]);
+    expect(out.apps.map((a) => a.record.app_id).sort()).toEqual(['emr-step-s-FRESH', 'emr-step-s-NEW']);
+    expect(out.filtered).toBe(1);
+    // Listed by both listings, described once.
+    expect(fake.calls('ElasticMapReduce.DescribeCluster').map((r) => r.body.ClusterId).sort()).toEqual([longLived.Id, fresh.Id]);
+
+    // Only terminated clusters asked for: no active listing.
+    const before = fake.calls('ElasticMapReduce.ListClusters').length;
+    const terminated = await collectEmrAll(base({ since, clusterStates: ['TERMINATED'] }));
+    expect(terminated.apps).toEqual([]);
+    expect(fake.calls('ElasticMapReduce.ListClusters').length).toBe(before + 1);
+  });
+
+  it('with clusterIds, another cluster folder of the event-log dir is never requested', async () => {
+    const c0 = cluster(0, [sparkStep('s-I0', T0 + 10 * 60_000, 15)]);
+    const c1 = cluster(1, [sparkStep('s-I1', T0 + HOUR + 10 * 60_000, 15)]);
+    fake.clusters = [c0, c1];
+    const a0 = eventLogText({ appId: `application_${T0 + 60_000}_0001`, startMs: T0 + 11 * 60_000, seed: 2, stages: 1, tasksPerStage: 2 });
+    const a1 = eventLogText({ appId: `application_${T0 + HOUR + 60_000}_0001`, startMs: T0 + HOUR + 11 * 60_000, seed: 3, stages: 1, tasksPerStage: 2 });
+    fake.putObject('logs', `spark/events/${c0.Id}/${a0.totals.app_id}`, a0.text);
+    fake.putObject('logs', `spark/events/${c1.Id}/${a1.totals.app_id}`, a1.text);
+    const out = await collectEmrAll(base({ eventLogDir: 's3://logs/spark/events', clusterIds: [c0.Id] }));
+    expect(out.problems).toEqual([]);
+    expect(out.apps.map((a) => [a.record.app_id, a.record.tags.cluster_id, a.record.tags.step_id])).toEqual([[a0.totals.app_id, c0.Id, 's-I0']]);
+    expect(fake.calls('s3').some((r) => r.url.includes(c0.Id))).toBe(true);
+    expect(fake.calls('s3').some((r) => r.url.includes(c1.Id) || r.url.includes(a1.totals.app_id))).toBe(false);
+  });
+
+  it('a local event-log dir with cluster folders: each listed cluster reads its own folder, loose logs join by step', async () => {
+    const c0 = cluster(0, [sparkStep('s-L1', T0 + 10 * 60_000, 15), sparkStep('s-L2', T0 + 30 * 60_000, 10)]);
+    fake.clusters = [c0];
+    const own = eventLogText({ appId: `application_${T0 + 60_000}_0001`, startMs: T0 + 11 * 60_000, seed: 2, stages: 1, tasksPerStage: 2 });
+    const loose = eventLogText({ appId: `application_${T0 + 60_000}_0002`, startMs: T0 + 31 * 60_000, seed: 3, stages: 1, tasksPerStage: 2 });
+    const other = eventLogText({ appId: `application_${T0 + HOUR}_0003`, startMs: T0 + HOUR + 11 * 60_000, seed: 4, stages: 1, tasksPerStage: 2 });
+    const dir = tempDir();
+    mkdirSync(path.join(dir, c0.Id));
+    mkdirSync(path.join(dir, 'j-CLUSTER0009'));
+    writeFileSync(path.join(dir, c0.Id, own.totals.app_id), own.text);
+    writeFileSync(path.join(dir, loose.totals.app_id), loose.text);
+    writeFileSync(path.join(dir, 'j-CLUSTER0009', other.totals.app_id), other.text);
+    const out = await collectEmrAll(base({ eventLogDir: dir, clusterIds: [c0.Id] }));
+    expect(out.problems).toEqual([]);
+    expect(out.apps.map((a) => [a.record.app_id, a.record.tags.cluster_id, a.record.tags.step_id]).sort()).toEqual(
+      [
+        [own.totals.app_id, c0.Id, 's-L1'],
+        [loose.totals.app_id, c0.Id, 's-L2'],
+      ].sort(),
+    );
   });
 
   it('an S3 event-log dir that refuses access stops the run with auth-failed', async () => {

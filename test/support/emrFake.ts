@@ -81,6 +81,8 @@ export class EmrFake extends EventEmitter {
   /** Targets whose requests are never answered (abort tests); each arrival emits `held`. */
   held = new Set<string>();
   requests: LoggedRequest[] = [];
+  /** Called before a request is answered; the answer waits for what it returns (ordering tests). */
+  gate: ((r: LoggedRequest) => Promise<void> | undefined) | undefined;
   /** Requests whose connection closed before an answer (aborted by the client). */
   closedEarly = 0;
   private server: Server | undefined;
@@ -115,7 +117,9 @@ export class EmrFake extends EventEmitter {
     const target = String(req.headers['x-amz-target'] ?? (req.method === 'GET' ? 's3' : ''));
     let body: Record<string, unknown> = {};
     if (target !== 's3' && text !== '') body = JSON.parse(text) as Record<string, unknown>;
-    this.requests.push({ target, body, authorization: String(req.headers.authorization ?? ''), url: req.url ?? '' });
+    const logged: LoggedRequest = { target, body, authorization: String(req.headers.authorization ?? ''), url: req.url ?? '' };
+    this.requests.push(logged);
+    await this.gate?.(logged);
 
     if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) return this.error(res, target, 400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     const fault = this.faults.find((f) => f.target === target && (f.clusterId === undefined || f.clusterId === body.ClusterId) && (f.times === undefined || f.times > 0));
@@ -230,12 +234,24 @@ export class EmrFake extends EventEmitter {
     type Query = { Id: string; MetricStat: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string } };
     const queries = body.MetricDataQueries as Query[];
     const start = Number(body.StartTime);
+    // CloudWatch keeps 1-minute data for 15 days, 5-minute data for 63 days, then hourly: an older
+    // start needs a Period that is a multiple of 300 / 3600 (and any Period over 60 a multiple of 60).
+    const ageDays = (Date.now() / 1000 - start) / 86_400;
+    const unit = ageDays > 63 ? 3600 : ageDays > 15 ? 300 : 60;
+    for (const q of queries) {
+      const period = q.MetricStat.Period;
+      if (!Number.isInteger(period) || period < 1 || (period % unit !== 0 && (period >= 60 || ageDays > 15))) {
+        return this.error(res, 'GraniteServiceVersion20100801.GetMetricData', 400, 'InvalidParameterValue', `The parameter MetricDataQueries.member.1.MetricStat.Period must be a multiple of ${unit} for data older than ${ageDays > 63 ? 63 : 15} days.`);
+      }
+    }
     const results = queries.map((q) => {
       const id = q.MetricStat.Metric.Dimensions.find((d) => d.Name === 'JobFlowId')?.Value;
       const values = this.clusters.find((c) => c.Id === id)?.metrics?.[q.MetricStat.Metric.MetricName] ?? [];
       // Average and Maximum of one datapoint per period are the datapoint itself.
       return { Id: q.Id, Label: q.MetricStat.Metric.MetricName, StatusCode: 'Complete', Timestamps: values.map((_v, i) => start + i * q.MetricStat.Period), Values: values };
     });
+    const points = queries.reduce((n, q) => n + Math.ceil((Number(body.EndTime) - start) / q.MetricStat.Period), 0);
+    if (points > 100_800) return this.error(res, 'GraniteServiceVersion20100801.GetMetricData', 400, 'InvalidParameterCombination', `You have requested up to ${points} datapoints, which exceeds the limit of 100800.`);
     // Pages split the result list, as GetMetricData does when there are more series than fit.
     const p = this.page(results, body.NextToken, this.metricsPageSize);
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'fake-request' });
@@ -249,15 +265,28 @@ export class EmrFake extends EventEmitter {
     if (!objects) return this.error(res, 's3', 404, 'NoSuchBucket', 'The specified bucket does not exist');
     if (rest.length === 0 || (rest.length === 1 && rest[0] === '')) {
       const prefix = url.searchParams.get('prefix') ?? '';
-      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-      const p = this.page(keys, url.searchParams.get('continuation-token') ?? undefined, this.s3PageSize);
+      const delimiter = url.searchParams.get('delimiter') ?? '';
+      // With a delimiter, keys that go on past it after the prefix roll up into one CommonPrefix each.
+      const entries = [
+        ...new Set(
+          [...objects.keys()]
+            .filter((k) => k.startsWith(prefix))
+            .map((k) => {
+              const cut = delimiter === '' ? -1 : k.indexOf(delimiter, prefix.length);
+              return cut < 0 ? k : k.slice(0, cut + delimiter.length);
+            }),
+        ),
+      ].sort();
+      const p = this.page(entries, url.searchParams.get('continuation-token') ?? undefined, this.s3PageSize);
       const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      const common = p.items.filter((k) => !objects.has(k)).map((k) => `<CommonPrefixes><Prefix>${esc(k)}</Prefix></CommonPrefixes>`).join('');
       const contents = p.items
+        .filter((k) => objects.has(k))
         .map((k) => `<Contents><Key>${esc(k)}</Key><LastModified>${objects.get(k)!.lastModified.toISOString()}</LastModified><ETag>"e"</ETag><Size>${objects.get(k)!.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`)
         .join('');
       res.writeHead(200, { 'content-type': 'application/xml' });
       res.end(
-        `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${esc(bucket ?? '')}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${p.items.length}</KeyCount><MaxKeys>${this.s3PageSize}</MaxKeys><IsTruncated>${p.next !== undefined}</IsTruncated>${contents}${p.next !== undefined ? `<NextContinuationToken>${p.next}</NextContinuationToken>` : ''}</ListBucketResult>`,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${esc(bucket ?? '')}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${p.items.length}</KeyCount><MaxKeys>${this.s3PageSize}</MaxKeys><IsTruncated>${p.next !== undefined}</IsTruncated>${contents}${common}${p.next !== undefined ? `<NextContinuationToken>${p.next}</NextContinuationToken>` : ''}</ListBucketResult>`,
       );
       return;
     }

@@ -7,13 +7,24 @@ import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } fro
 /** Metrics EMR publishes every 5 minutes that say how busy and how healthy the cluster was. */
 export const EMR_METRICS = ['YARNMemoryAvailablePercentage', 'ContainerAllocated', 'ContainerPendingRatio', 'AppsCompleted', 'AppsFailed'] as const;
 
-/** GetMetricData returns at most 100,800 points per call; 1,440 per series keeps answers small. */
+/**
+ * Points per series: GetMetricData returns at most 100,800 per call, so 10 series of 1,440 fit in
+ * one request's budget and keep answers small.
+ */
 const MAX_POINTS = 1440;
 
-export function periodFor(startMs: number, endMs: number): number {
-  // EMR publishes at 300 s; CloudWatch wants a multiple of 60 for periods over a minute.
+const DAY = 86_400_000;
+
+/**
+ * The Period for a window starting at `startMs`. CloudWatch keeps 1-minute data for 15 days,
+ * 5-minute data for 63 days and hourly data after that: a Period that is not a multiple of what is
+ * kept for the start's age is refused. EMR publishes every 300 s, so no Period is shorter.
+ */
+export function periodFor(startMs: number, endMs: number, nowMs = Date.now()): number {
+  const age = nowMs - startMs;
+  const unit = age > 63 * DAY ? 3600 : age > 15 * DAY ? 300 : 60;
   const seconds = Math.max(1, (endMs - startMs) / 1000);
-  return Math.max(300, Math.ceil(seconds / MAX_POINTS / 60) * 60);
+  return Math.max(300, Math.ceil(seconds / MAX_POINTS / unit) * unit);
 }
 
 export async function clusterMetrics(cw: CloudWatchClient, clusterId: string, startMs: number, endMs: number, signal: AbortSignal): Promise<Record<string, string>> {

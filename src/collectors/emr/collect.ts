@@ -18,7 +18,7 @@ import { type Batch, type CollectContext, type CollectProgress, type CollectedAp
 import { matchesFilter, type Problem } from '../record';
 import { fetchCluster, type ClusterFacts, type FetchedCluster } from './cluster';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type StaticCredentials } from './credentials';
-import { sparkApps, type SparkApp } from './sparkApps';
+import { sparkApps, type SparkApp, type SparkAppsSource } from './sparkApps';
 import { stepRecord, stepTags } from './steps';
 
 export interface EmrOptions {
@@ -36,7 +36,10 @@ export interface EmrOptions {
   clusterIds?: string[];
   /** ListClusters' ClusterStates (default: all states). */
   clusterStates?: ClusterState[];
-  /** Clusters created at/after this time (ListClusters CreatedAfter); records that ended at/after it. */
+  /**
+   * Records that ended at/after this time. Clusters listed: those created at/after it (ListClusters
+   * CreatedAfter) and every active one, whenever it was created.
+   */
   since?: Date;
   user?: string;
   /** At most this many records. */
@@ -60,42 +63,38 @@ interface Listed {
   id: string;
 }
 
-/** Joins Spark applications to clusters and steps as the clusters arrive. */
+/** Joins the Spark applications that no `<ClusterId>/` folder names to clusters and steps as the clusters arrive. */
 class Joiner {
-  private readonly byHint = new Map<string, SparkApp[]>();
-  private loose: SparkApp[] = [];
-
-  constructor(apps: SparkApp[]) {
-    for (const a of apps) {
-      if (a.clusterHint !== null) this.byHint.set(a.clusterHint, [...(this.byHint.get(a.clusterHint) ?? []), a]);
-      else this.loose.push(a);
-    }
-  }
+  constructor(private loose: SparkApp[]) {}
 
   /**
-   * The applications of one cluster: those under its own sub-folder, and those with no cluster in
-   * their path that started during its lifetime (the first cluster fetched claims an application
-   * that two overlapping clusters could both have run).
+   * The loose applications that ran on one cluster: one of its Spark steps contains the
+   * application's start, and a YARN id's ResourceManager start (`application_<ms>_<n>`) falls in
+   * the cluster's lifetime. Lifetime alone is not enough: with overlapping clusters the first one
+   * fetched (which one is, depends on timing) would claim the other's applications.
    */
-  take(c: ClusterFacts, nowMs: number): SparkApp[] {
-    const mine = this.byHint.get(c.id) ?? [];
-    this.byHint.delete(c.id);
-    if (c.startMs === null) return mine;
+  take(c: ClusterFacts, steps: FetchedCluster['steps'], nowMs: number): SparkApp[] {
+    if (c.startMs === null) return [];
     const end = c.endMs ?? nowMs;
-    const inside = (a: SparkApp): boolean => {
-      const s = a.app.record.start_time === null ? NaN : Date.parse(a.app.record.start_time);
-      return s >= c.startMs! && s <= end;
+    const ours = (a: SparkApp): boolean => {
+      const rm = YARN_ID.exec(a.app.record.app_id);
+      if (rm !== null && (Number(rm[1]) < c.startMs! || Number(rm[1]) > end)) return false;
+      return stepFor(a, steps, nowMs) !== undefined;
     };
-    mine.push(...this.loose.filter(inside));
-    this.loose = this.loose.filter((a) => !inside(a));
+    const mine = this.loose.filter(ours);
+    this.loose = this.loose.filter((a) => !ours(a));
     return mine;
   }
 
-  /** Applications no listed cluster claimed: those naming another cluster, and those no lifetime contains. */
-  rest(): { named: SparkApp[]; loose: SparkApp[] } {
-    return { named: [...this.byHint.values()].flat(), loose: this.loose };
+  /** Applications no listed cluster claimed. */
+  rest(): SparkApp[] {
+    return this.loose;
   }
 }
+
+const ACTIVE_STATES: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'];
+
+const YARN_ID = /^application_(\d+)_\d+$/;
 
 const startOf = (a: SparkApp): number => (a.app.record.start_time === null ? NaN : Date.parse(a.app.record.start_time));
 
@@ -144,10 +143,14 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
   const aborted = (): boolean => ctx.signal?.aborted === true;
+  // A cancelled run rejects with the caller's reason, not with whichever request noticed it first.
+  const cancelled = (err: unknown): unknown => (ctx.signal?.aborted === true && ctx.signal.reason !== undefined ? ctx.signal.reason : err);
 
   const endpoint = options.endpointUrl !== undefined ? { endpoint: options.endpointUrl } : {};
   const common = {
     ...(options.region !== undefined ? { region: options.region } : {}),
+    // The clients read the profile's region (and other settings) from the shared config too.
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...endpoint,
     credentials: cred.provider,
     // Bounded: a dead endpoint fails the call instead of hanging the run (SDK default is no timeout).
@@ -189,13 +192,14 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
       // Ask for the credentials once, up front: "none found" is then one clear problem, not one per call.
       scrub = scrubber(await cred.provider());
     } catch (err) {
-      if (aborted()) throw err;
+      if (aborted()) throw cancelled(err);
       problem(authProblem(err, where));
       yield batcher.take();
       return;
     }
 
     let joiner = new Joiner([]);
+    let perCluster: SparkAppsSource['forCluster'] | undefined;
     if (options.eventLogDir !== undefined || options.historyServerUrl !== undefined) {
       try {
         const found = await sparkApps(
@@ -208,11 +212,12 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
           },
         );
         joiner = new Joiner(found.apps);
+        perCluster = found.forCluster;
         batcher.filtered(found.filtered);
         for (const p of found.problems) problem(p);
         progress.logsFound += found.apps.length;
       } catch (err) {
-        if (aborted()) throw err;
+        if (aborted()) throw cancelled(err);
         if (isAuthError(err)) {
           problem(authProblem(err, options.eventLogDir ?? where));
           yield batcher.take();
@@ -224,20 +229,32 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
       report();
     }
 
+    async function* listClusters(input: { ClusterStates?: ClusterState[]; CreatedAfter?: Date }, seen: Set<string>): AsyncGenerator<Listed[]> {
+      let marker: string | undefined;
+      do {
+        const out = await emr.send(new ListClustersCommand({ ...input, Marker: marker }), { abortSignal: signal });
+        const page: Listed[] = [];
+        for (const c of out.Clusters ?? []) {
+          if (c.Id === undefined || seen.has(c.Id)) continue;
+          seen.add(c.Id);
+          page.push({ id: c.Id });
+        }
+        yield page;
+        marker = out.Marker;
+      } while (marker !== undefined && marker !== '' && !stopped);
+    }
+
     async function* clusterPages(): AsyncGenerator<Listed[]> {
       if (options.clusterIds !== undefined) {
         yield options.clusterIds.map((id) => ({ id }));
         return;
       }
-      let marker: string | undefined;
-      do {
-        const out = await emr.send(
-          new ListClustersCommand({ ClusterStates: options.clusterStates, CreatedAfter: options.since, Marker: marker }),
-          { abortSignal: signal },
-        );
-        yield (out.Clusters ?? []).flatMap((c) => (c.Id !== undefined ? [{ id: c.Id }] : []));
-        marker = out.Marker;
-      } while (marker !== undefined && marker !== '' && !stopped);
+      const seen = new Set<string>();
+      yield* listClusters({ ClusterStates: options.clusterStates, CreatedAfter: options.since }, seen);
+      if (options.since === undefined || stopped) return;
+      // A long-lived cluster created before `since` still runs new steps: list the active ones too.
+      const active = ACTIVE_STATES.filter((st) => options.clusterStates === undefined || options.clusterStates.includes(st));
+      if (active.length > 0) yield* listClusters({ ClusterStates: active }, seen);
     }
 
     const results = pooled(clusterPages(), (c: Listed) => fetchCluster({ emr, cloudwatch }, c.id, signal, nowMs, (e) => aborted() || isCredentialError(e)), concurrency, () => stopped);
@@ -246,7 +263,7 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
       try {
         next = await results.next();
       } catch (err) {
-        if (aborted()) throw err;
+        if (aborted()) throw cancelled(err);
         if (!stopped) problem(isAuthError(err) ? authProblem(err, where) : { severity: 'error', code: 'list-failed', message: `listing EMR clusters failed: ${describeError(err)}`, file: where });
         stopped = true;
         break;
@@ -254,7 +271,7 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
       if (next.done) break;
       const done = next.value;
       if ('error' in done) {
-        if (aborted()) throw done.error;
+        if (aborted()) throw cancelled(done.error);
         if (isAuthError(done.error)) {
           if (!stopped) {
             problem(authProblem(done.error, where));
@@ -275,9 +292,29 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
       progress.logsFound += steps.length;
       if (batcher.full) yield batcher.take();
 
-      // Spark applications first: the steps they ran are then not stored platform-level.
+      // Spark applications first: the steps they ran are then not stored platform-level. The
+      // cluster's own folder is read now and its applications dropped once stored (memory).
+      let mine = joiner.take(facts, steps, nowMs);
+      if (perCluster !== undefined) {
+        try {
+          const own = await perCluster(facts.id);
+          batcher.filtered(own.filtered);
+          for (const p of own.problems) problem(p);
+          progress.logsFound += own.apps.length;
+          mine = [...own.apps, ...mine];
+        } catch (err) {
+          if (aborted()) throw cancelled(err);
+          if (isAuthError(err)) {
+            problem(authProblem(err, options.eventLogDir ?? where));
+            stopped = true;
+            controller.abort(err);
+            continue;
+          }
+          problem({ severity: 'error', code: 'spark-logs-failed', message: `reading the Spark applications of cluster ${facts.id} from ${options.eventLogDir ?? ''} failed: ${describeError(err)}; its steps are stored platform-level`, file: facts.where });
+        }
+      }
       const covered = new Set<string>();
-      for (const a of joiner.take(facts, nowMs)) {
+      for (const a of mine) {
         const step = stepFor(a, steps, nowMs);
         if (step?.Id !== undefined) covered.add(step.Id);
         const record = { ...a.app.record, source, tags: { ...a.app.record.tags, ...facts.tags, ...(step !== undefined ? stepTags(step) : {}) } };
@@ -286,6 +323,7 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
         progress.logsDone++;
         if (batcher.full) yield batcher.take();
       }
+      mine = [];
       for (const step of steps) {
         if (stopped) break;
         progress.logsDone++;
@@ -302,11 +340,9 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
     ctx.signal?.throwIfAborted();
 
     if (!stopped) {
-      const { named, loose } = joiner.rest();
-      // Logs under another cluster's folder belong to a cluster this run did not list (states, ids, since).
-      batcher.filtered(named.length);
-      progress.logsDone += named.length;
-      for (const a of loose) {
+      // Logs under another cluster's folder belong to a cluster this run did not list (states, ids,
+      // since): they were never read.
+      for (const a of joiner.rest()) {
         emit({
           ...a.app,
           problems: [...a.app.problems, { severity: 'info', code: 'emr-unjoined', message: `${a.app.record.app_id}: no listed EMR cluster ran at its start time; stored without cluster tags`, file: a.app.unit.path }],
