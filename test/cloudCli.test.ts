@@ -184,7 +184,7 @@ async function databricksPlatform(n = 30): Promise<Platform & { fake: Databricks
       app_name: r.run_name,
       status: r.state.result_state === 'SUCCESS' ? 'completed' : 'failed',
       start_time: new Date(r.start_time).toISOString(),
-      extra: { user: r.creator_user_name, duration_ms: r.end_time - r.start_time, num_executors: c.autoscale ? c.autoscale.max_workers : c.num_workers, executor_cores: Number(c.spark_conf['spark.executor.cores']) },
+      extra: { user: r.creator_user_name, duration_ms: r.end_time - r.start_time, num_executors: c.autoscale ? null : c.num_workers, executor_cores: Number(c.spark_conf['spark.executor.cores']) },
     };
   });
   return {

@@ -109,6 +109,9 @@ describe('Databricks: runs, pages and clusters', () => {
     expect(r.problems).toEqual([]);
     const got = byId(r.apps.map((a) => a.record));
     expect(got.size).toBe(ws.runs.length);
+    // Both kinds of cluster are covered: fixed-size and autoscaling.
+    expect(ws.runs.some((run) => ws.clusters[run.tasks[0]!.cluster_instance.cluster_id]!.autoscale !== undefined)).toBe(true);
+    expect(ws.runs.some((run) => ws.clusters[run.tasks[0]!.cluster_instance.cluster_id]!.autoscale === undefined)).toBe(true);
     for (const run of ws.runs) {
       const rec = got.get(runKey(run))!;
       const clusterId = run.tasks[0]!.cluster_instance.cluster_id;
@@ -122,7 +125,10 @@ describe('Databricks: runs, pages and clusters', () => {
       expect(rec.status).toBe(run.state.result_state === 'SUCCESS' ? 'completed' : 'failed');
       expect(rec.source).toBe('dbx');
       expect(rec.spark_version).toBeNull();
-      expect(rec.num_executors).toBe(c.autoscale ? c.autoscale.max_workers : c.num_workers);
+      // A fixed-size cluster's workers are its executors; an autoscaling one's count is not known.
+      expect(rec.num_executors).toBe(c.autoscale ? null : c.num_workers);
+      if (c.autoscale) expect(rec.quality).toContain('missing:num_executors');
+      else expect(rec.quality).not.toContain('missing:num_executors');
       expect(rec.executor_cores).toBe(Number(c.spark_conf['spark.executor.cores']));
       expect(rec.executor_memory_mb).toBe(mb(c.spark_conf['spark.executor.memory']!));
       expect(rec.driver_memory_mb).toBe(mb(c.spark_conf['spark.driver.memory']!));
@@ -130,7 +136,12 @@ describe('Databricks: runs, pages and clusters', () => {
       expect(rec.quality).toEqual(expect.arrayContaining([Quality.platformLevel, 'missing:total_tasks', 'missing:cpu_time_ms', 'missing:shuffle_read_bytes', 'missing:spark_version']));
       expect(rec.quality).not.toContain('missing:executor_memory_mb');
       expect(rec.tags).toMatchObject({ run_id: String(run.run_id), job_id: String(run.job_id), cluster_id: clusterId, runtime: c.spark_version, node_type: c.node_type_id, driver_node_type: c.driver_node_type_id, result_state: run.state.result_state, spark_context_id: run.tasks[0]!.cluster_instance.spark_context_id });
-      if (c.autoscale) expect(rec.tags.autoscale).toBe(`${c.autoscale.min_workers}-${c.autoscale.max_workers}`);
+      if (c.autoscale) {
+        expect(rec.tags.autoscale).toBe(`${c.autoscale.min_workers}-${c.autoscale.max_workers}`);
+        expect(rec.tags.autoscale_min_workers).toBe(String(c.autoscale.min_workers));
+        expect(rec.tags.autoscale_max_workers).toBe(String(c.autoscale.max_workers));
+        expect(rec.tags.num_workers).toBeUndefined();
+      } else expect(rec.tags.num_workers).toBe(String(c.num_workers));
       if (run.state.state_message !== '') expect(rec.tags.state_message).toBe(run.state.state_message);
       // spark_conf goes to environment, with the secret-looking key redacted.
       expect(rec.environment['spark.executor.memory']).toBe(c.spark_conf['spark.executor.memory']);
@@ -198,6 +209,17 @@ describe('Databricks: runs, pages and clusters', () => {
     const expected = ws.runs.filter((r) => r.creator_user_name === user);
     expect(mine.apps.map((a) => a.record.app_id).sort()).toEqual(expected.map(runKey).sort());
     expect(mine.filtered).toBe(ws.runs.length - expected.length);
+  });
+
+  it('maxApps counts only the runs that pass the user filter', async () => {
+    const ws = workspace(60, { users: ['ana@example.com', 'bo@example.com', 'cy@example.com'] });
+    const f = await serve(ws);
+    const user = 'bo@example.com';
+    const newestMine = [...ws.runs].sort((a, b) => b.start_time - a.start_time).filter((r) => r.creator_user_name === user);
+    expect(newestMine.length).toBeGreaterThan(12);
+    const r = await collectDatabricksAll(fast(f.url, { user, maxApps: 12 }));
+    expect(r.problems).toEqual([]);
+    expect(r.apps.map((a) => a.record.app_id).sort()).toEqual(newestMine.slice(0, 12).map(runKey).sort());
   });
 });
 
@@ -278,22 +300,101 @@ describe('Databricks: faults', () => {
     expect(JSON.stringify({ r, progress })).not.toContain(SECRET);
   });
 
-  it('a 403 in the middle of the run (a cluster) stops it once, with no further page', async () => {
+  it('a 403 on one cluster (cluster ACLs) is a problem of its runs only: they are stored, the run goes on', async () => {
     const ws = workspace(60);
+    const denied = Object.keys(ws.clusters)[0]!;
     const f = await serve({
       ...ws,
+      token: SECRET,
       fault: (req, _hit, res) => {
-        if (req.path !== '/api/2.1/clusters/get') return undefined;
+        if (req.path !== '/api/2.1/clusters/get' || req.query.get('cluster_id') !== denied) return undefined;
         res.writeHead(403, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error_code: 'PERMISSION_DENIED', message: `token ${req.authorization ?? ''} may not read clusters` }));
         return true;
       },
     });
     const r = await collectDatabricksAll(fast(f.url, { token: SECRET, tokenSource: "token from the editor's secret storage" }));
-    const auth = r.problems.filter((p) => p.code === 'auth-failed');
-    expect(auth).toHaveLength(1);
-    expect(auth[0]!.message).toContain("the editor's secret storage");
+    expect(r.problems).toEqual([]);
+    expect(r.apps.map((a) => a.record.app_id).sort()).toEqual(ws.runs.map(runKey).sort());
+    const onDenied = new Set(ws.runs.filter((x) => x.tasks[0]!.cluster_instance.cluster_id === denied).map(runKey));
+    expect(onDenied.size).toBeGreaterThan(0);
+    for (const a of r.apps) {
+      if (onDenied.has(a.record.app_id)) {
+        expect(a.problems.map((p) => p.code)).toEqual(['cluster-forbidden']);
+        expect(a.problems[0]!.message).toContain(denied);
+        expect(a.problems[0]!.message).toMatch(/403/);
+        // What is known is kept: the run's own facts and the cluster id.
+        expect(a.record.tags.cluster_id).toBe(denied);
+        expect(a.record.num_executors).toBeNull();
+      } else expect(a.problems).toEqual([]);
+    }
+    expect(listRequests(f)).toHaveLength(Math.ceil(ws.runs.length / 25));
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+  });
+
+  it('a 403 on runs/get is a problem of that run, stored from the listing', async () => {
+    const ws = workspace(6);
+    const denied = ws.runs[2]!;
+    const f = await serve({
+      ...ws,
+      ignoreExpandTasks: true,
+      fault: (req, _hit, res) => {
+        if (req.path !== '/api/2.1/jobs/runs/get' || req.query.get('run_id') !== String(denied.run_id)) return undefined;
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'PERMISSION_DENIED', message: 'may not view this run' }));
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.problems).toEqual([]);
+    expect(r.apps.map((a) => a.record.app_id).sort()).toEqual(ws.runs.map(runKey).sort());
+    for (const a of r.apps) {
+      if (a.record.app_id === runKey(denied)) {
+        expect(a.problems.map((p) => p.code)).toEqual(['forbidden', 'no-cluster']);
+        expect(a.record.app_name).toBe(denied.run_name);
+        expect(a.record.duration_ms).toBe(denied.end_time - denied.start_time);
+      } else expect(a.problems).toEqual([]);
+    }
+  });
+
+  it('a 403 on the runs listing stops the run once, naming the token source', async () => {
+    const ws = workspace(10);
+    const f = await serve({
+      ...ws,
+      fault: (req, _hit, res) => {
+        if (req.path !== '/api/2.1/jobs/runs/list') return undefined;
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'PERMISSION_DENIED', message: 'no' }));
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.apps).toEqual([]);
+    expect(r.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(r.problems[0]!.message).toContain('test token');
+  });
+
+  it('a 401 in the middle of the run (a cluster) stops it once, naming the token source', async () => {
+    const ws = workspace(60);
+    const f = await serve({
+      ...ws,
+      token: SECRET,
+      fault: (req, _hit, res) => {
+        if (req.path !== '/api/2.1/clusters/get') return undefined;
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'UNAUTHORIZED', message: `token ${req.authorization ?? ''} expired` }));
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll(fast(f.url, { token: SECRET, tokenSource: "token from the editor's secret storage" }));
+    // The listing was accepted: the 401 came mid-run.
+    expect(f.requests[0]!.path).toBe('/api/2.1/jobs/runs/list');
+    expect(clusterRequests(f)).toBeGreaterThan(0);
     expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]!.code).toBe('auth-failed');
+    expect(r.problems[0]!.message).toMatch(/401/);
+    expect(r.problems[0]!.message).toContain("the editor's secret storage");
+    expect(r.apps).toEqual([]);
     expect(listRequests(f)).toHaveLength(1);
     expect(JSON.stringify(r)).not.toContain(SECRET);
   });
@@ -348,7 +449,8 @@ describe('Databricks: faults', () => {
         expect(a.record.tags.cluster_id).toBe(bad);
       } else {
         expect(a.problems).toEqual([]);
-        expect(a.record.num_executors).toBeGreaterThan(0);
+        const c = ws.clusters[a.record.tags.cluster_id!]!;
+        expect(a.record.num_executors).toBe(c.autoscale ? null : c.num_workers);
       }
     }
     // Cached: the failing cluster was tried maxAttempts times in all, not once per run.
@@ -479,6 +581,101 @@ describe('Databricks: Spark metrics from cluster log delivery', () => {
     expect(reads.length).toBe(Math.ceil(log.text.length / (1024 * 1024)));
     for (const q of reads) expect(Number(q.query.get('length'))).toBeLessThanOrEqual(1024 * 1024);
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-dbfs-')).length).toBe(before);
+  });
+});
+
+describe('Databricks: event_log_dir that cannot be read, problems once, cache eviction', () => {
+  function deliver(root: string, cluster: string, context: string, appId: string): ReturnType<typeof eventLogText> {
+    const log = eventLogText({ appId, appName: `spark-${context}`, user: 'root', stages: 2, tasksPerStage: 3 });
+    const dir = path.join(root, cluster, 'eventlog', `${cluster}_10_0_0_1`, context);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'eventlog'), log.text);
+    return log;
+  }
+
+  it('a local event_log_dir that does not exist, or is a file: one error problem naming it, platform-level records', async () => {
+    const ws = workspace(6);
+    const f = await serve(ws);
+    const root = tempDir();
+    const file = path.join(root, 'not-a-dir');
+    writeFileSync(file, 'x');
+    for (const dir of [path.join(root, 'typo'), file]) {
+      const r = await collectDatabricksAll(fast(f.url, { eventLogDir: dir }));
+      expect(r.problems).toHaveLength(1);
+      expect(r.problems[0]).toMatchObject({ severity: 'error', code: 'event-log-dir-unreadable' });
+      expect(r.problems[0]!.message).toContain(dir);
+      expect(r.apps.map((a) => a.record.app_id).sort()).toEqual(ws.runs.map(runKey).sort());
+      for (const a of r.apps) {
+        expect(a.record.quality).toContain(Quality.platformLevel);
+        // Not "this cluster delivered no logs" once per run.
+        expect(a.problems).toEqual([]);
+      }
+    }
+  });
+
+  it('a dbfs:/ event_log_dir that does not exist: one error problem naming it, no per-cluster reads', async () => {
+    const ws = workspace(6);
+    const f = await serve({ ...ws, dbfs: { 'dbfs:/cluster-logs/x/eventlog/y': Buffer.from('{}') } });
+    const r = await collectDatabricksAll(fast(f.url, { eventLogDir: 'dbfs:/cluster-logz' }));
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatchObject({ severity: 'error', code: 'event-log-dir-unreadable' });
+    expect(r.problems[0]!.message).toContain('dbfs:/cluster-logz');
+    expect(r.apps).toHaveLength(ws.runs.length);
+    for (const a of r.apps) expect(a.problems).toEqual([]);
+    expect(f.requests.filter((q) => q.path === '/api/2.0/dbfs/list').map((q) => q.query.get('path'))).toEqual(['dbfs:/cluster-logz']);
+  });
+
+  it("a run's problems are attached once, to the first of its Spark applications", async () => {
+    const base = workspace(1, { sharedClusters: 2 });
+    const [a, b] = Object.keys(base.clusters) as [string, string];
+    // A run on two clusters, one Spark application on each; cluster a's conf has a bad memory size.
+    base.clusters[a]!.spark_conf['spark.executor.memory'] = 'lots';
+    const run = { ...base.runs[0]!, tasks: [{ task_key: 't1', existing_cluster_id: a, cluster_instance: { cluster_id: a, spark_context_id: '111' } }, { task_key: 't2', existing_cluster_id: b, cluster_instance: { cluster_id: b, spark_context_id: '222' } }] };
+    const root = tempDir();
+    const logA = deliver(root, a, '111', 'app-20260601080000-0001');
+    const logB = deliver(root, b, '222', 'app-20260601080000-0002');
+    const f = await serve({ runs: [run], clusters: base.clusters });
+    const r = await collectDatabricksAll(fast(f.url, { eventLogDir: root }));
+    expect(r.problems).toEqual([]);
+    expect(r.apps.map((x) => x.record.app_id).sort()).toEqual([logA.totals.app_id, logB.totals.app_id].sort());
+    const withProblem = r.apps.filter((x) => x.problems.length > 0);
+    expect(withProblem).toHaveLength(1);
+    expect(withProblem[0]!.problems.map((p) => p.code)).toEqual(['bad-property']);
+    expect(withProblem[0]!.problems[0]!.message).toContain('lots');
+  });
+
+  it('a cluster evicted from the log cache is read again and still gives the right records', async () => {
+    const ws = workspace(9, { sharedClusters: 3 });
+    const files: Record<string, Buffer> = {};
+    const totals = new Map<string, ReturnType<typeof eventLogText>['totals']>();
+    for (const [i, id] of Object.keys(ws.clusters).entries()) {
+      const context = ws.runs.find((x) => x.tasks[0]!.cluster_instance.cluster_id === id)!.tasks[0]!.cluster_instance.spark_context_id;
+      const log = eventLogText({ appId: `app-20260601080000-000${i}`, user: 'root', stages: 2, tasksPerStage: 3 });
+      files[`dbfs:/logs/${id}/eventlog/${id}_10_0_0_1/${context}/eventlog`] = Buffer.from(log.text);
+      totals.set(id, log.totals);
+    }
+    const f = await serve({ ...ws, dbfs: files });
+    // One run at a time, one cluster kept: runs alternate clusters, so every run misses the cache.
+    const r = await collectDatabricksAll(fast(f.url, { eventLogDir: 'dbfs:/logs', concurrency: 1, logCacheClusters: 1 }));
+    expect(r.problems).toEqual([]);
+    for (const id of Object.keys(ws.clusters)) {
+      const reads = f.requests.filter((q) => q.path === '/api/2.0/dbfs/list' && q.query.get('path') === `dbfs:/logs/${id}/eventlog`).length;
+      expect(reads).toBe(ws.runs.filter((x) => x.tasks[0]!.cluster_instance.cluster_id === id).length);
+    }
+    // Each cluster's Spark application is stored once, by the first (newest) run of its context; the others link to it.
+    const spark = r.apps.filter((x) => !x.record.quality.includes(Quality.platformLevel));
+    expect(spark.map((x) => x.record.app_id).sort()).toEqual([...totals.values()].map((t) => t.app_id).sort());
+    for (const x of spark) {
+      const t = totals.get(x.record.tags.cluster_id!)!;
+      expect(x.record.app_id).toBe(t.app_id);
+      expect(x.record.total_tasks).toBe(t.total_tasks);
+    }
+    const platform = r.apps.filter((x) => x.record.quality.includes(Quality.platformLevel));
+    expect(platform).toHaveLength(ws.runs.length - spark.length);
+    for (const x of platform) {
+      expect(x.record.tags.spark_app_id).toBe(totals.get(x.record.tags.cluster_id!)!.app_id);
+      expect(x.problems).toEqual([]);
+    }
   });
 });
 

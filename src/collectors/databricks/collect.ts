@@ -7,11 +7,13 @@
  * applications of the run's Spark context are stored instead, with the run's facts in their tags.
  *
  * One bad run (malformed entry, cluster that cannot be read) becomes a problem and the others still
- * arrive. A refused token (401/403) is reported once, naming where the token came from, and stops
- * the run; so does a listing that cannot be read. The token is never part of any output.
+ * arrive. A refused token (401 anywhere, or 401/403 on the runs listing) is reported once, naming
+ * where the token came from, and stops the run; so does a listing that cannot be read. A 403 on one
+ * cluster, run or DBFS path (cluster ACLs) is only a problem of the runs it concerns. The token is
+ * never part of any output.
  */
 import { setMaxListeners } from 'node:events';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -60,6 +62,11 @@ export interface DatabricksOptions {
    * Spark event logs are read from `<dir>/<cluster_id>/eventlog/`.
    */
   eventLogDir?: string;
+  /**
+   * Clusters whose parsed event logs are kept in memory at once (default 8, least recently used
+   * first out); a cluster evicted and named again by a later run is read again.
+   */
+  logCacheClusters?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,7 +203,11 @@ function runTags(run: Run, clusters: RunClusters, primary: ClusterSpec | undefin
     set('node_type', primary.node_type_id);
     set('driver_node_type', primary.driver_node_type_id ?? primary.node_type_id);
     set('num_workers', primary.autoscale ? undefined : primary.num_workers);
-    if (primary.autoscale) set('autoscale', `${primary.autoscale.min_workers ?? '?'}-${primary.autoscale.max_workers ?? '?'}`);
+    if (primary.autoscale) {
+      set('autoscale', `${primary.autoscale.min_workers ?? '?'}-${primary.autoscale.max_workers ?? '?'}`);
+      set('autoscale_min_workers', primary.autoscale.min_workers);
+      set('autoscale_max_workers', primary.autoscale.max_workers);
+    }
     set('cluster_log_destination', primary.cluster_log_conf?.dbfs?.destination);
   }
   return tags;
@@ -219,11 +230,12 @@ function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | 
   const executorCores = coresRaw !== undefined && /^\d+$/.test(coresRaw.trim()) && Number(coresRaw) > 0 ? Number(coresRaw) : null;
   if (executorCores === null) quality.add(Quality.missing('executor_cores'));
 
-  // One executor per worker; a single-node cluster (0 workers) runs its tasks in the driver, as
-  // Spark's local mode does; an autoscaling cluster is counted at its maximum (tag `autoscale`).
+  // A fixed-size cluster's num_workers is its number of worker nodes, one executor each on
+  // Databricks; a single-node cluster (0 workers) runs its tasks in the driver, as Spark's local mode
+  // does. An autoscaling cluster's size over the run is not known from its spec: num_executors stays
+  // unknown and min/max go to tags (autoscale_min_workers, autoscale_max_workers).
   let numExecutors: number | null = null;
-  if (primary?.autoscale?.max_workers !== undefined) numExecutors = Math.max(1, primary.autoscale.max_workers);
-  else if (primary?.num_workers !== undefined) numExecutors = Math.max(1, primary.num_workers);
+  if (primary !== undefined && primary.autoscale === undefined && primary.num_workers !== undefined) numExecutors = Math.max(1, primary.num_workers);
   if (numExecutors === null) quality.add(Quality.missing('num_executors'));
 
   const startMs = epoch(run.start_time);
@@ -391,6 +403,10 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     message: `${err.message}; credential tried: ${tokenSource}, workspace URL from ${hostFrom}; stopping the run (check or renew the token)`,
     file: api.urlOf(err.path),
   });
+  // A 401 is the token itself: nothing else will work either. A 403 on one cluster, run or DBFS path
+  // is that object's ACL (the token may not view that cluster): only the runs it concerns are hurt.
+  const fatal = (err: unknown): boolean => (err instanceof AuthError && err.status === 401) || controller.signal.aborted;
+  const forbidden = (err: unknown): err is AuthError => err instanceof AuthError && err.status === 403;
 
   // Each cluster is read once, whatever number of runs share it.
   const clusterCache = new Map<string, Promise<Cluster>>();
@@ -406,13 +422,19 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
   };
 
   // Each cluster's event logs are read once too; a dbfs:/ folder is copied to a temp folder first.
-  const logDir = options.eventLogDir;
+  // Cleared when the folder itself cannot be read (checked once, before the runs): platform-level only.
+  let logDir = options.eventLogDir;
   // A promise, so runs reading logs at the same time share one temp folder (removed at the end).
   let tempRoot: Promise<string> | undefined;
+  // Parsed apps are big: only the most recently used clusters are kept (a Map iterates oldest first).
+  const logCacheMax = Math.max(1, options.logCacheClusters ?? 8);
   const logCache = new Map<string, Promise<ClusterLogs>>();
   const clusterLogs = (id: string): Promise<ClusterLogs> => {
     let p = logCache.get(id);
-    if (p === undefined) {
+    if (p !== undefined) {
+      logCache.delete(id);
+      logCache.set(id, p);
+    } else {
       p = (async (): Promise<ClusterLogs> => {
         let dir: string;
         if (logDir!.startsWith('dbfs:')) {
@@ -430,8 +452,26 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       })();
       p.catch(() => undefined);
       logCache.set(id, p);
+      for (const old of logCache.keys()) {
+        if (logCache.size <= logCacheMax) break;
+        logCache.delete(old);
+      }
     }
     return p;
+  };
+  /**
+   * The event_log_dir itself, once: a wrong one (a typo, an unsynced folder, a dbfs:/ path that does
+   * not exist) must not look like "no cluster delivered logs". The reason when unusable; a 401 throws.
+   */
+  const logDirUnusable = async (dir: string): Promise<string | undefined> => {
+    try {
+      if (dir.startsWith('dbfs:')) await api.getJson(`api/2.0/dbfs/list?${new URLSearchParams({ path: dir }).toString()}`, dbfsListSchema, controller.signal);
+      else await readdir(dir);
+      return undefined;
+    } catch (err) {
+      if (fatal(err) || !(err instanceof Error)) throw err;
+      return err.message;
+    }
   };
   // A Spark application shared by several runs (an all-purpose cluster's context) is stored once.
   const claimed = new Set<string>();
@@ -447,8 +487,9 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       try {
         run = await api.getJson(`api/2.1/jobs/runs/get?run_id=${run.run_id}`, runSchema, controller.signal);
       } catch (err) {
-        if (!(err instanceof HttpError && err.status === 404)) throw err;
-        problems.push({ severity: 'warning', code: 'run-missing', message: `run ${run.run_id}: runs/get answers 404 (deleted since it was listed?): stored from the listing`, file: where });
+        if (forbidden(err) && !controller.signal.aborted) problems.push({ severity: 'error', code: 'forbidden', message: `run ${run.run_id}: ${err.message}: stored from the listing`, file: where });
+        else if (!(err instanceof HttpError && err.status === 404)) throw err;
+        else problems.push({ severity: 'warning', code: 'run-missing', message: `run ${run.run_id}: runs/get answers 404 (deleted since it was listed?): stored from the listing`, file: where });
       }
     }
     const clusters = runClusters(run);
@@ -458,10 +499,10 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
         try {
           infos.set(id, await getCluster(id));
         } catch (err) {
-          if (err instanceof AuthError || controller.signal.aborted) throw err;
+          if (fatal(err)) throw err;
           const why = err instanceof Error ? err.message : String(err);
           const fallback = clusters.specs.has(id) ? "; sizing from the run's cluster spec" : '';
-          problems.push({ severity: 'error', code: err instanceof ResponseError ? 'cluster-invalid' : 'cluster-failed', message: `run ${run.run_id}: cluster ${id} could not be read: ${why}${fallback}`, file: api.urlOf(`api/2.1/clusters/get?cluster_id=${encodeURIComponent(id)}`) });
+          problems.push({ severity: 'error', code: forbidden(err) ? 'cluster-forbidden' : err instanceof ResponseError ? 'cluster-invalid' : 'cluster-failed', message: `run ${run.run_id}: cluster ${id} could not be read: ${why}${fallback}`, file: api.urlOf(`api/2.1/clusters/get?cluster_id=${encodeURIComponent(id)}`) });
         }
       }),
     );
@@ -483,8 +524,8 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       try {
         logs = await clusterLogs(id);
       } catch (err) {
-        if (err instanceof AuthError || controller.signal.aborted) throw err;
-        problems.push({ severity: 'warning', code: 'eventlog-failed', message: `run ${run.run_id}: event logs of cluster ${id} could not be read: ${(err as Error).message}`, file: `${logDir}/${id}/eventlog` });
+        if (fatal(err)) throw err;
+        problems.push({ severity: 'warning', code: forbidden(err) ? 'forbidden' : 'eventlog-failed', message: `run ${run.run_id}: event logs of cluster ${id} could not be read: ${(err as Error).message}`, file: `${logDir}/${id}/eventlog` });
         continue;
       }
       // Problems reading a cluster's logs (a broken file) are told once, with the first run that reads them.
@@ -500,10 +541,15 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
         linked.push(app.record.app_id);
         if (claimed.has(key)) continue;
         claimed.add(key);
-        sparkApps.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags } }, problems: [...problems, ...app.problems] });
+        sparkApps.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags } } });
       }
     }
-    if (sparkApps.length > 0) return { apps: sparkApps, run: record };
+    if (sparkApps.length > 0) {
+      // The run's problems are told once, with its first Spark application (taken after all its
+      // clusters' logs were read, so none pushed meanwhile is lost).
+      sparkApps[0] = { ...sparkApps[0]!, problems: [...problems, ...sparkApps[0]!.problems] };
+      return { apps: sparkApps, run: record };
+    }
     if (linked.length > 0) record.tags.spark_app_id = [...new Set(linked)].join(',');
     else problems.push({ severity: 'info', code: 'eventlog-missing', message: `run ${run.run_id}: no Spark event log of its Spark context under ${logDir} (cluster ${clusters.ids.join(', ')}): platform-level record only`, file: where });
     return { apps: [platform], run: record };
@@ -553,12 +599,12 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
           continue;
         }
         if (remaining <= 0) break;
-        remaining--;
-        // The API has no user filter: drop before reading any cluster.
+        // The API has no user filter: drop before reading any cluster. maxApps counts kept runs only.
         if (options.user !== undefined && parsed.data.creator_user_name !== options.user) {
           batcher.filtered();
           continue;
         }
+        remaining--;
         wanted.push({ run: parsed.data });
       }
       offset += raw.length;
@@ -579,7 +625,21 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
   }
 
   try {
-    const outcomes = pooled(pages(), fetchRun, concurrency, () => stopped);
+    if (logDir !== undefined) {
+      let why: string | undefined;
+      try {
+        why = await logDirUnusable(logDir);
+      } catch (err) {
+        if (ctx.signal?.aborted || !(err instanceof AuthError)) throw err;
+        stop(authProblem(err));
+      }
+      if (why !== undefined) {
+        batcher.problem({ severity: 'error', code: 'event-log-dir-unreadable', message: `event_log_dir ${logDir} cannot be read (${why}): no Spark metrics, platform-level records only`, file: logDir });
+        progress.problems++;
+        logDir = undefined;
+      }
+    }
+    const outcomes = stopped ? [] : pooled(pages(), fetchRun, concurrency, () => stopped);
     // Listing failures are handled in pages(); what comes out of here is cancellation.
     for await (const done of outcomes) {
       progress.logsDone++;
