@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
 import { dataprocOptions } from '../src/collectors/dataproc/plan';
+import { parseConfig } from '../src/collectors/config';
 import type { CollectProgress } from '../src/collectors/eventlog/collect';
 import { Quality } from '../src/collectors/record';
 import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type FakeJob } from './support/dataprocFake';
@@ -122,14 +123,24 @@ describe('dataproc collector', () => {
     expect(text).not.toContain('S3-SECRET-VALUE');
   });
 
-  it('sends only AND filters with jobStateMatcher and the cluster name', async () => {
-    const f = await fake({ jobs: [] });
+  it('sends only AND filters with jobStateMatcher and the cluster name; the server narrows the jobs by them', async () => {
+    const base = { submitMs: T0, startMs: T0 + 1000, endMs: T0 + 5000 };
+    const prod = { env: 'prod', team: 'data-eng' };
+    const fixture: FakeJob[] = [
+      { ...base, id: 'keep-1', state: 'DONE', labels: prod },
+      { ...base, id: 'keep-2', state: 'ERROR', labels: { ...prod, extra: 'x' } },
+      { ...base, id: 'running', state: 'RUNNING', labels: prod },
+      { ...base, id: 'other-team', state: 'DONE', labels: { env: 'prod', team: 'web' } },
+      { ...base, id: 'no-labels', state: 'DONE' },
+      { ...base, id: 'other-cluster', state: 'DONE', cluster: 'c2', labels: prod },
+    ];
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1, c2: fakeCluster('c2', { image: '2.2', master: ['n2-standard-4', 1], worker: ['n2-standard-4', 2] }) } });
     process.env.CLOUDSDK_AUTH_ACCESS_TOKEN = TOKEN;
-    const out = await collectDataprocAll(opts(f, { jobState: 'non_active', labels: { env: 'prod', team: 'data-eng' }, clusterName: 'c1' }));
+    const out = await collectDataprocAll(opts(f, { jobState: 'non_active', labels: prod, clusterName: 'c1' }));
     expect(out.problems).toEqual([]);
     const q = jobsRequests(f)[0]!.query;
     expect(q.get('filter')).toBe('status.state = NON_ACTIVE AND labels.env = prod AND labels.team = data-eng');
-    expect(q.get('filter')).not.toMatch(/\bOR\b/);
+    expect(out.apps.map((a) => a.record.tags.job_id).sort()).toEqual(['keep-1', 'keep-2']);
     expect(q.get('jobStateMatcher')).toBe('NON_ACTIVE');
     expect(q.get('clusterName')).toBe('c1');
     // A label value the filter language cannot carry is refused before any request.
@@ -196,24 +207,73 @@ describe('dataproc collector', () => {
     expect(allText(out)).not.toContain(expired);
   });
 
-  it('the source access_token wins over the environment; a 403 on a cluster stops the run once', async () => {
+  it('the source access_token wins over the environment; a 403 on one cluster is one warning, its jobs stored without cluster facts', async () => {
+    const fixture = [...jobsFixture(3).map((j) => ({ ...j, cluster: 'locked' })), { ...jobsFixture(4)[3]!, cluster: 'c1' }];
     const f = await fake({
-      jobs: jobsFixture(4).map(fakeJob),
+      jobs: fixture.map(fakeJob),
+      clusters: { c1: cluster1 },
       fault: (r, res) => {
-        if (!r.path.includes('/clusters/')) return false;
+        if (!r.path.endsWith('/clusters/locked')) return false;
         res.writeHead(403, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { code: 403, status: 'PERMISSION_DENIED', message: "Permission 'dataproc.clusters.get' denied" } }));
         return true;
       },
     });
     process.env.GOOGLE_OAUTH_ACCESS_TOKEN = 'ya29.some-other-token';
-    const out = await collectDataprocAll(opts(f, { accessToken: TOKEN }));
-    expect(out.apps).toEqual([]);
-    expect(out.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    const out = await collectDataprocAll(opts(f, { accessToken: TOKEN, concurrency: 1 }));
+    expect(out.apps).toHaveLength(fixture.length);
+    expect(out.problems).toHaveLength(1);
+    expect(out.problems[0]).toMatchObject({ severity: 'warning', code: 'cluster-forbidden' });
+    expect(out.problems[0]!.message).toContain('locked');
     expect(out.problems[0]!.message).toContain("access token from the source's access_token setting");
-    expect(out.problems[0]!.message).toContain('dataproc.clusters.get');
+    expect(out.problems[0]!.file).toContain('/clusters/locked');
+    expect(clusterRequests(f, 'locked')).toHaveLength(1);
+    const locked = out.apps.find((a) => a.record.tags.cluster_name === 'locked')!.record;
+    expect(locked.tags.image_version).toBeUndefined();
+    expect(locked.quality).toContain(Quality.missing('executor_memory_mb'));
+    expect(out.apps.find((a) => a.record.tags.cluster_name === 'c1')!.record.tags.image_version).toBe('2.2.40-debian12');
     expect(f.requests[0]!.authorization).toBe(`Bearer ${TOKEN}`);
     expect(allText(out)).not.toContain(TOKEN);
+  });
+
+  it('a 401 on a cluster stops the run, naming the accessTokenSource the editor gave', async () => {
+    const f = await fake({
+      jobs: jobsFixture(4).map(fakeJob),
+      fault: (r, res) => {
+        if (!r.path.includes('/clusters/')) return false;
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 401, status: 'UNAUTHENTICATED', message: 'Request had invalid authentication credentials.' } }));
+        return true;
+      },
+    });
+    const from = "token from the editor's secret storage (source 'dp')";
+    const out = await collectDataprocAll(opts(f, { accessToken: TOKEN, accessTokenSource: from }));
+    expect(out.apps).toEqual([]);
+    expect(out.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(out.problems[0]!.message).toContain(from);
+    expect(out.problems[0]!.message).not.toContain('access_token setting');
+    expect(out.problems[0]!.message).toContain('401');
+    expect(allText(out)).not.toContain(TOKEN);
+  });
+
+  it('a 403 on the jobs listing stops the run once', async () => {
+    const f = await fake({
+      jobs: jobsFixture(2).map(fakeJob),
+      clusters: { c1: cluster1 },
+      fault: (r, res) => {
+        if (!r.path.endsWith('/jobs')) return false;
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 403, status: 'PERMISSION_DENIED', message: "Permission 'dataproc.jobs.list' denied" } }));
+        return true;
+      },
+    });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f));
+    expect(out.apps).toEqual([]);
+    expect(out.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(out.problems[0]!.message).toContain('access token from GOOGLE_OAUTH_ACCESS_TOKEN');
+    expect(out.problems[0]!.message).toContain('dataproc.jobs.list');
+    expect(jobsRequests(f)).toHaveLength(1);
   });
 
   it('no credentials at all: a clear auth-failed within seconds, no request sent', async () => {
@@ -419,9 +479,139 @@ describe('dataproc collector', () => {
       expect(o.since?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
       // Plain data only: it crosses to the worker thread.
       expect(structuredClone(o)).toEqual(o);
+      const filtered = dataprocOptions({ type: 'dataproc', name: 'f', job_state: 'active', labels: { env: 'prod' }, cluster_name: 'etl-cluster', batch_size: 1, concurrency: 1, timeout: 1 });
+      expect(filtered).toMatchObject({ jobState: 'active', labels: { env: 'prod' }, clusterName: 'etl-cluster' });
       expect(() => dataprocOptions({ type: 'dataproc', name: 'x', access_token: '${env:NOT_SET_ANYWHERE_42}', batch_size: 1, concurrency: 1, timeout: 1 })).toThrow('NOT_SET_ANYWHERE_42');
     } finally {
       delete process.env.MY_DP_TOKEN;
     }
+  });
+
+  it('job_state, labels and cluster_name in a config file reach the jobs.list request', async () => {
+    const base = { submitMs: T0, startMs: T0 + 1000, endMs: T0 + 5000 };
+    const fixture: FakeJob[] = [
+      { ...base, id: 'running-prod', state: 'RUNNING', labels: { env: 'prod' } },
+      { ...base, id: 'done-prod', state: 'DONE', labels: { env: 'prod' } },
+      { ...base, id: 'running-dev', state: 'RUNNING', labels: { env: 'dev' } },
+      { ...base, id: 'running-elsewhere', state: 'RUNNING', cluster: 'c2', labels: { env: 'prod' } },
+    ];
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 } });
+    const parsed = parseConfig(`collector:\n  type: dataproc\n  project_id: ${PROJECT}\n  region: ${REGION}\n  endpoint_url: ${f.url}\n  job_state: active\n  labels:\n    env: prod\n  cluster_name: c1\n`, home);
+    expect(parsed.errors).toEqual([]);
+    const s = parsed.sources[0]!;
+    if (s.type !== 'dataproc') throw new Error('expected a dataproc source');
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll({ ...dataprocOptions(s), ...fast });
+    expect(out.problems).toEqual([]);
+    const q = jobsRequests(f)[0]!.query;
+    expect(q.get('jobStateMatcher')).toBe('ACTIVE');
+    expect(q.get('clusterName')).toBe('c1');
+    expect(q.get('filter')).toBe('status.state = ACTIVE AND labels.env = prod');
+    expect(out.apps.map((a) => a.record.tags.job_id)).toEqual(['running-prod']);
+    // A key with a wrong value is a config error.
+    expect(parseConfig('collector:\n  type: dataproc\n  job_state: finished\n', home).errors.map((e) => e.path.join('.'))).toEqual(['collector.job_state']);
+  });
+
+  it('the fake refuses a filter it does not understand (OR) with 400 INVALID_ARGUMENT', async () => {
+    const f = await fake({ jobs: jobsFixture(2).map(fakeJob) });
+    const q = new URLSearchParams({ filter: 'labels.env = prod OR labels.env = dev' });
+    const res = await fetch(`${f.url}/v1/projects/${PROJECT}/regions/${REGION}/jobs?${q.toString()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
+  });
+
+  it('start_time is the first RUNNING, not SETUP_DONE; SETUP_DONE only when the job never ran', async () => {
+    const ran: FakeJob = { id: 'ran', state: 'DONE', submitMs: T0, setupMs: T0 + 2000, startMs: T0 + 30_000, endMs: T0 + 90_000 };
+    const never: FakeJob = { id: 'never-ran', state: 'CANCELLED', submitMs: T0, setupMs: T0 + 3000, endMs: T0 + 4000 };
+    const neverJob = fakeJob(never);
+    // Cancelled after setup, before it ran: PENDING, SETUP_DONE, then CANCELLED.
+    (neverJob.statusHistory as unknown[]).push({ state: 'SETUP_DONE', stateStartTime: new Date(never.setupMs!).toISOString() });
+    const f = await fake({ jobs: [fakeJob(ran), neverJob], clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f));
+    expect(out.problems).toEqual([]);
+    const r = out.apps.find((a) => a.record.tags.job_id === 'ran')!.record;
+    expect(r.submit_time).toBe(new Date(ran.submitMs).toISOString());
+    expect(r.start_time).toBe(new Date(ran.startMs!).toISOString());
+    expect(r.duration_ms).toBe(ran.endMs! - ran.startMs!);
+    const n = out.apps.find((a) => a.record.tags.job_id === 'never-ran')!.record;
+    expect(n.start_time).toBe(new Date(never.setupMs!).toISOString());
+    expect(n.duration_ms).toBe(never.endMs! - never.setupMs!);
+  });
+
+  it('a cluster deleted and recreated under the same name: old jobs get no cluster facts and a cluster-replaced warning', async () => {
+    const recreated = { ...cluster1, clusterUuid: 'uuid-c1-new' };
+    const fixture = jobsFixture(3);
+    const jobs = [fakeJob({ ...fixture[0]!, clusterUuid: 'uuid-c1-old' }), fakeJob({ ...fixture[1]!, clusterUuid: 'uuid-c1-new' }), fakeJob({ ...fixture[2]!, clusterUuid: 'uuid-c1-old' })];
+    const f = await fake({ jobs, clusters: { c1: recreated } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f));
+    expect(out.apps).toHaveLength(3);
+    expect(clusterRequests(f, 'c1')).toHaveLength(1);
+    const byId = (id: string) => out.apps.find((a) => a.record.tags.job_id === id)!;
+    for (const id of [fixture[0]!.id, fixture[2]!.id]) {
+      const old = byId(id);
+      expect(old.record.tags.cluster_uuid).toBe('uuid-c1-old');
+      expect(old.record.tags.image_version).toBeUndefined();
+      expect(old.record.tags.worker_machine_type).toBeUndefined();
+      expect(old.record.executor_memory_mb).toBeNull();
+      expect(old.problems.filter((p) => p.code === 'cluster-replaced')).toHaveLength(1);
+      expect(old.problems.find((p) => p.code === 'cluster-replaced')!.message).toContain(id);
+    }
+    const current = byId(fixture[1]!.id);
+    expect(current.record.tags.image_version).toBe('2.2.40-debian12');
+    expect(current.record.executor_memory_mb).toBe(6 * 1024);
+    expect(current.problems.map((p) => p.code)).not.toContain('cluster-replaced');
+  });
+
+  it('dynamic allocation is on unless explicitly "false": then spark.executor.instances is not the count', async () => {
+    const dynamicCluster = fakeCluster('dyn', { image: '2.2.40-debian12', master: ['n2-standard-4', 1], worker: ['n2-standard-4', 2], properties: { 'spark:spark.executor.instances': '2' } });
+    const base = { state: 'DONE' as const, submitMs: T0, startMs: T0 + 1000, endMs: T0 + 5000 };
+    const fixture: FakeJob[] = [
+      { ...base, id: 'default', cluster: 'dyn' },
+      { ...base, id: 'explicit-true', cluster: 'dyn', properties: { 'spark.dynamicAllocation.enabled': 'true', 'spark.executor.instances': '7' } },
+      { ...base, id: 'explicit-false', cluster: 'dyn', properties: { 'spark.dynamicAllocation.enabled': 'false', 'spark.executor.instances': '7' } },
+    ];
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { dyn: dynamicCluster } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f));
+    const rec = (id: string) => out.apps.find((a) => a.record.tags.job_id === id)!.record;
+    for (const id of ['default', 'explicit-true']) {
+      expect(rec(id).num_executors).toBeNull();
+      expect(rec(id).quality).toContain(Quality.missing('num_executors'));
+    }
+    expect(rec('explicit-false').num_executors).toBe(7);
+    expect(rec('explicit-false').quality).not.toContain(Quality.missing('num_executors'));
+  });
+
+  it('a History Server that refuses (401/403) is a history-forbidden problem per job; the jobs keep their platform records', async () => {
+    const appA = 'application_1700000000000_0001';
+    const appB = 'application_1700000000000_0002';
+    const hs: FakeServer = await startFakeServer({
+      [`applications/${appA}`]: { text: '{"error":"Forbidden"}', status: 403 },
+      [`applications/${appB}`]: { text: '{"error":"Unauthorized"}', status: 401 },
+    });
+    servers.push(hs);
+    const fixture: FakeJob[] = [
+      { id: 'j-a', state: 'DONE', submitMs: T0, startMs: T0 + 4000, endMs: T0 + 66_000, yarnApps: [appA] },
+      { id: 'j-b', state: 'DONE', submitMs: T0, startMs: T0 + 4000, endMs: T0 + 66_000, yarnApps: [appB] },
+    ];
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    const out = await collectDataprocAll(opts(f, { historyServerUrl: hs.url }));
+    expect(out.problems.map((p) => p.code)).not.toContain('auth-failed');
+    expect(out.apps.map((a) => a.record.app_id).sort()).toEqual(['dataproc-job-j-a', 'dataproc-job-j-b']);
+    for (const [job, appId] of [['j-a', appA], ['j-b', appB]] as const) {
+      const app = out.apps.find((a) => a.record.tags.job_id === job)!;
+      expect(app.record.quality).toContain(Quality.platformLevel);
+      expect(app.record.tags.image_version).toBe('2.2.40-debian12');
+      const p = app.problems.find((x) => x.code === 'history-forbidden')!;
+      expect(p).toBeDefined();
+      expect(p.file!.startsWith(hs.url)).toBe(true);
+      expect(p.message).toContain('History Server refused');
+      expect(p.message).toContain(appId);
+      expect(p.message).not.toMatch(/credentials|access token|GOOGLE_/);
+    }
+    expect(allText(out)).not.toContain(TOKEN);
   });
 });

@@ -88,6 +88,9 @@ export const dataprocSourceSchema = z
     region: z.string().min(1).optional(),
     access_token: secret.optional(),
     history_server_url: httpUrl.optional(),
+    job_state: z.enum(['all', 'active', 'non_active']).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    cluster_name: z.string().min(1).optional(),
   })
   .strict();
 
@@ -211,6 +214,9 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   project_id: 'The Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the credentials\' project).',
   profile: 'The AWS shared-config profile (default: AWS_PROFILE, then "default").',
   cloudwatch: 'Also read each cluster\'s CloudWatch metrics (AWS/ElasticMapReduce) over its lifetime.',
+  job_state: 'Dataproc: only jobs in this state: all (default), active (pending or running) or non_active (done, failed, cancelled).',
+  labels: 'Dataproc: only jobs carrying all of these labels (key: value).',
+  cluster_name: 'Dataproc: only jobs that ran on the cluster with this name.',
 };
 
 /** The default a key takes when left out (for hovers), from the first source schema that has it. */

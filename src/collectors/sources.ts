@@ -53,7 +53,7 @@ export function jobsFor(s: SourceConfig, stored?: StoredSecret): SourceJob[] {
       return [{ kind: 'databricks', name: s.name, options: databricksOptions(s, stored && { token: stored.secret, from: `token from ${stored.from}` }) }];
     case 'dataproc': {
       const options = dataprocOptions(s);
-      return [{ kind: 'dataproc', name: s.name, options: options.accessToken === undefined && stored ? { ...options, accessToken: stored.secret } : options }];
+      return [{ kind: 'dataproc', name: s.name, options: options.accessToken === undefined && stored ? { ...options, accessToken: stored.secret, accessTokenSource: `token from ${stored.from}` } : options }];
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * A real HTTP server on 127.0.0.1 (random port) that plays the Dataproc REST v1 API for tests:
- * `GET /v1/projects/{p}/regions/{r}/jobs` (pageSize / pageToken paging over the given jobs),
+ * `GET /v1/projects/{p}/regions/{r}/jobs` (pageSize / pageToken paging over the given jobs, narrowed by
+ * `clusterName`, and by `filter` when given, else `jobStateMatcher`, as the API does),
  * `GET /v1/projects/{p}/regions/{r}/clusters/{name}`, and an OAuth token endpoint `POST /token` that
  * performs the JWT-bearer exchange (RS256 signature checked against the service account's public key).
  * Every API request must carry one of the accepted bearer tokens, else 401 as Google answers it.
@@ -45,6 +46,35 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
 
 const googleError = (res: ServerResponse, status: number, statusText: string, message: string): void => json(res, status, { error: { code: status, message, status: statusText } });
 
+const ACTIVE = new Set(['PENDING', 'SETUP_DONE', 'RUNNING', 'CANCEL_PENDING', 'CANCEL_STARTED', 'ATTEMPT_FAILURE', 'STATE_UNSPECIFIED']);
+const stateMatches = (state: string, matcher: string): boolean => matcher === 'ALL' || (matcher === 'ACTIVE') === ACTIVE.has(state);
+
+interface ListedJob {
+  status?: { state?: string };
+  labels?: Record<string, string>;
+  placement?: { clusterName?: string };
+}
+
+/**
+ * The jobs.list filter: clauses `status.state = ACTIVE|NON_ACTIVE`, `labels.K = V`,
+ * `placement.clusterName = N`, joined by AND. Anything else (OR, parentheses, other fields) is null:
+ * the fake answers 400 INVALID_ARGUMENT.
+ */
+function parseFilter(filter: string): ((job: ListedJob) => boolean) | null {
+  const tests: ((job: ListedJob) => boolean)[] = [];
+  for (const clause of filter.trim().split(/\s+AND\s+/)) {
+    const m = /^(status\.state|labels\.[a-z0-9_-]+|placement\.clusterName)\s*=\s*([A-Za-z0-9_-]+)$/.exec(clause.trim());
+    if (!m) return null;
+    const [, field, value] = m as unknown as [string, string, string];
+    if (field === 'status.state') {
+      if (value !== 'ACTIVE' && value !== 'NON_ACTIVE') return null;
+      tests.push((j) => stateMatches(j.status?.state ?? '', value));
+    } else if (field === 'placement.clusterName') tests.push((j) => j.placement?.clusterName === value);
+    else tests.push((j) => j.labels?.[field.slice('labels.'.length)] === value);
+  }
+  return (job) => tests.every((t) => t(job));
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
@@ -82,8 +112,15 @@ export async function startDataprocFake(o: DataprocFakeOptions): Promise<Datapro
       if (rest === 'jobs') {
         const size = Number(url.searchParams.get('pageSize') ?? '10');
         const from = Number(url.searchParams.get('pageToken') ?? '0');
-        const page = o.jobs.slice(from, from + size);
-        const next = from + size < o.jobs.length ? String(from + size) : undefined;
+        const filter = url.searchParams.get('filter');
+        const matcher = url.searchParams.get('jobStateMatcher') ?? 'ALL';
+        const clusterName = url.searchParams.get('clusterName');
+        // With a filter the API ignores jobStateMatcher.
+        const keep = filter !== null ? parseFilter(filter) : (j: ListedJob) => stateMatches(j.status?.state ?? '', matcher);
+        if (keep === null || !['ALL', 'ACTIVE', 'NON_ACTIVE'].includes(matcher)) return googleError(res, 400, 'INVALID_ARGUMENT', `Invalid filter or jobStateMatcher`);
+        const matching = (o.jobs as ListedJob[]).filter((j) => keep(j) && (clusterName === null || j.placement?.clusterName === clusterName));
+        const page = matching.slice(from, from + size);
+        const next = from + size < matching.length ? String(from + size) : undefined;
         return json(res, 200, { jobs: page, ...(next !== undefined ? { nextPageToken: next } : {}) });
       }
       const m = /^clusters\/([^/]+)$/.exec(rest);
@@ -108,8 +145,9 @@ export interface FakeJob {
   clusterUuid?: string;
   state: 'DONE' | 'ERROR' | 'CANCELLED' | 'RUNNING' | 'PENDING';
   details?: string;
-  /** Epoch ms of PENDING, SETUP_DONE (RUNNING follows 100 ms later) and the final state. */
+  /** Epoch ms of PENDING, RUNNING (SETUP_DONE at `setupMs`, default halfway between) and the final state. */
   submitMs: number;
+  setupMs?: number;
   startMs?: number;
   endMs?: number;
   properties?: Record<string, string>;
@@ -121,7 +159,7 @@ const t = (ms: number): string => new Date(ms).toISOString();
 
 export function fakeJob(j: FakeJob): Record<string, unknown> {
   const history: { state: string; stateStartTime: string }[] = [{ state: 'PENDING', stateStartTime: t(j.submitMs) }];
-  if (j.startMs !== undefined) history.push({ state: 'SETUP_DONE', stateStartTime: t(j.startMs) }, { state: 'RUNNING', stateStartTime: t(j.startMs + 100) });
+  if (j.startMs !== undefined) history.push({ state: 'SETUP_DONE', stateStartTime: t(j.setupMs ?? Math.round((j.submitMs + j.startMs) / 2)) }, { state: 'RUNNING', stateStartTime: t(j.startMs) });
   const current = j.state === 'RUNNING' ? history.pop()! : j.state === 'PENDING' ? history.pop()! : { state: j.state, stateStartTime: t(j.endMs ?? j.submitMs) };
   return {
     reference: { projectId: 'p', jobId: j.id },

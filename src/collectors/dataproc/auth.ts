@@ -88,6 +88,8 @@ function describeFile(kind: KeyFile['type'], file: string, origin: string): stri
 export interface ResolveOptions {
   /** The source's own `access_token` (already resolved from `${env:VAR}`). */
   accessToken?: string;
+  /** Where `accessToken` came from, named in messages instead of the access_token setting (e.g. the editor's secret storage). */
+  accessTokenSource?: string;
   /** Bound on finding ADC and getting the first token, metadata-server probe included (default 15 s). */
   timeoutMs?: number;
 }
@@ -99,7 +101,7 @@ export interface ResolveOptions {
 export async function resolveGcpCredentials(options: ResolveOptions = {}): Promise<GcpCredentials> {
   const envProject = process.env.GOOGLE_CLOUD_PROJECT || process.env.GCLOUD_PROJECT || null;
   const explicit: [string | undefined, string][] = [
-    [options.accessToken, "access token from the source's access_token setting"],
+    [options.accessToken, options.accessTokenSource ?? "access token from the source's access_token setting"],
     [process.env.GOOGLE_OAUTH_ACCESS_TOKEN, 'access token from GOOGLE_OAUTH_ACCESS_TOKEN'],
     [process.env.CLOUDSDK_AUTH_ACCESS_TOKEN, 'access token from CLOUDSDK_AUTH_ACCESS_TOKEN'],
   ];

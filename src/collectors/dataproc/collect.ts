@@ -8,9 +8,10 @@
  * - otherwise one platform-level record per job (`dataproc-job-<jobId>`): times, status and sizing
  *   only, every Spark metric flagged `missing:`.
  *
- * One bad job (wrong shape, a History Server answer that fails) is a problem for that job; a deleted
- * cluster is a warning and its jobs still arrive. Credentials that do not work stop the run once,
- * naming the credential source tried; so does a listing that cannot be read.
+ * One bad job (wrong shape, a History Server answer that fails or is refused) is a problem for that
+ * job; a deleted or forbidden (403) cluster is a warning and its jobs still arrive. Credentials that do
+ * not work (a 401, or a 403 on the listing) stop the run once, naming the credential source tried; so
+ * does a listing that cannot be read.
  */
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
@@ -34,6 +35,8 @@ export interface DataprocOptions {
   endpointUrl?: string;
   /** An explicit OAuth access token (resolved); otherwise the environment's, then ADC. */
   accessToken?: string;
+  /** Where `accessToken` came from, for messages (default: the source's access_token setting); never the token. */
+  accessTokenSource?: string;
   /** The Persistent History Server, e.g. https://…-dot-…dataproc.googleusercontent.com/sparkhistory. */
   historyServerUrl?: string;
   /** Jobs (and applications) that ended at/after this time; running ones: started at/after. */
@@ -124,12 +127,15 @@ const ms = (t: string | undefined): number | null => {
 };
 const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
 
-/** Submit (first state), start (first SETUP_DONE/RUNNING) and end (DONE/ERROR/CANCELLED) in epoch ms. */
+/**
+ * Submit (first state), start (first RUNNING; first SETUP_DONE only when there is no RUNNING) and end
+ * (DONE/ERROR/CANCELLED) in epoch ms. SETUP_DONE means "will soon be submitted", not started.
+ */
 export function jobTimes(job: Pick<Job, 'status' | 'statusHistory'>): { submit: number | null; start: number | null; end: number | null } {
   const states = [...(job.statusHistory ?? []), job.status];
   const at = (s: (typeof states)[number] | undefined): number | null => ms(s?.stateStartTime);
   const submit = at(states.find((s) => s.state === 'PENDING')) ?? at(states[0]);
-  const start = at(states.find((s) => s.state === 'SETUP_DONE' || s.state === 'RUNNING'));
+  const start = at(states.find((s) => s.state === 'RUNNING')) ?? at(states.find((s) => s.state === 'SETUP_DONE'));
   const end = TERMINAL.has(job.status.state) ? at(job.status) : null;
   return { submit, start, end };
 }
@@ -198,8 +204,9 @@ export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], 
     return null;
   };
   const cores = int('executor_cores', 'spark.executor.cores');
-  // With dynamic allocation (Dataproc's default) spark.executor.instances is only the starting count.
-  const dynamic = props['spark.dynamicAllocation.enabled']?.trim() === 'true';
+  // With dynamic allocation spark.executor.instances is only the starting count. It is on by default on
+  // Dataproc, so only an explicit "false" makes spark.executor.instances the count.
+  const dynamic = props['spark.dynamicAllocation.enabled']?.trim().toLowerCase() !== 'false';
   let executors: number | null = null;
   if (dynamic) quality.add(Quality.missing('num_executors'));
   else executors = int('num_executors', 'spark.executor.instances');
@@ -298,7 +305,7 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
 
   let creds;
   try {
-    creds = await abortable(resolveGcpCredentials({ accessToken: options.accessToken, timeoutMs: options.authTimeoutMs }), ctx.signal);
+    creds = await abortable(resolveGcpCredentials({ accessToken: options.accessToken, accessTokenSource: options.accessTokenSource, timeoutMs: options.authTimeoutMs }), ctx.signal);
   } catch (err) {
     ctx.signal?.throwIfAborted();
     const message = err instanceof CredentialError ? err.message : `finding Google Cloud credentials failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -397,19 +404,23 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
     }
   }
 
-  // Each cluster is read once; a failure other than credentials is a warning, said once.
+  // Each cluster is read once; a failure other than credentials is a warning, said once. A 403 here is
+  // a permission on that one cluster (IAM conditions can differ per cluster), not bad credentials: only
+  // a 401, or a credential source that stops giving tokens, stops the run.
   const clusters = new Map<string, Promise<Cluster | null>>();
   const cluster = (name: string): Promise<Cluster | null> => {
     let p = clusters.get(name);
     if (p === undefined) {
       const path = `v1/projects/${encodeURIComponent(projectId)}/regions/${encodeURIComponent(region)}/clusters/${encodeURIComponent(name)}`;
       p = client.getJson(path, clusterSchema, controller.signal).catch((err: unknown) => {
-        if (isAuth(err) || ctx.signal?.aborted) throw err;
+        if (err instanceof CredentialError || (err instanceof AuthError && err.status !== 403) || ctx.signal?.aborted) throw err;
         const deleted = err instanceof HttpError && err.status === 404;
+        const forbidden = err instanceof AuthError;
+        const detail = clean(err instanceof Error ? err.message : String(err));
         problem({
           severity: 'warning',
-          code: deleted ? 'cluster-missing' : 'cluster-failed',
-          message: deleted ? `cluster ${name} no longer exists (HTTP 404): its jobs are stored without cluster facts` : `cluster ${name}: ${clean(err instanceof Error ? err.message : String(err))}; its jobs are stored without cluster facts`,
+          code: deleted ? 'cluster-missing' : forbidden ? 'cluster-forbidden' : 'cluster-failed',
+          message: deleted ? `cluster ${name} no longer exists (HTTP 404): its jobs are stored without cluster facts` : `cluster ${name}: ${detail}${forbidden ? ` (credentials: ${creds.description})` : ''}; its jobs are stored without cluster facts`,
           file: client.urlOf(path),
         });
         return null;
@@ -422,10 +433,22 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
   const fetchJob = async ({ job, kind, kindName }: Listed): Promise<CollectedApp[]> => {
     const where = client.urlOf(`${jobsPath}/${encodeURIComponent(job.reference.jobId)}`);
     const name = job.placement?.clusterName;
-    const info = name !== undefined && name !== '' ? await cluster(name) : null;
+    const problems: Problem[] = [];
+    let info = name !== undefined && name !== '' ? await cluster(name) : null;
+    // Clusters are read by name: one deleted and recreated under the same name is another cluster,
+    // whose image and sizing say nothing about this job.
+    const jobUuid = job.placement?.clusterUuid;
+    if (info !== null && jobUuid !== undefined && jobUuid !== '' && info.clusterUuid !== undefined && info.clusterUuid !== jobUuid) {
+      problems.push({
+        severity: 'warning',
+        code: 'cluster-replaced',
+        message: `job ${job.reference.jobId} ran on cluster ${name} ${jobUuid}, but that name is now cluster ${info.clusterUuid} (deleted and recreated): the job is stored without cluster facts`,
+        file: where,
+      });
+      info = null;
+    }
     const appIds = [...new Set((job.yarnApplications ?? []).map((a) => yarnAppId(a.trackingUrl)).filter((id): id is string => id !== null))];
     const tags = jobTags(job, kindName, info, projectId, region, appIds);
-    const problems: Problem[] = [];
     const inProgress = dataprocStatus(job.status.state) === 'running';
     if (hs !== undefined && appIds.length > 0) {
       const out: CollectedApp[] = [];
@@ -435,7 +458,18 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
             out.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags, origin: 'dataproc+history_server' } } });
           }
         } catch (err) {
-          if (isAuth(err) || ctx.signal?.aborted) throw err;
+          if (ctx.signal?.aborted) throw err;
+          // The History Server has its own access control (Component Gateway, a proxy): its 401/403 says
+          // nothing about the GCP credentials, so it is this job's problem and the job keeps its platform record.
+          if (err instanceof AuthError) {
+            problems.push({
+              severity: 'warning',
+              code: 'history-forbidden',
+              message: `job ${job.reference.jobId}: the History Server refused application ${appId} (HTTP ${err.status}); the job is stored as its platform-level record`,
+              file: hs.urlOf(`applications/${appId}`),
+            });
+            continue;
+          }
           const missing = err instanceof HttpError && err.status === 404;
           problems.push({
             severity: 'warning',
