@@ -367,6 +367,33 @@ describe.each(['emr', 'databricks', 'dataproc'] as const)('spark-optimizer colle
   );
 });
 
+describe('spark-optimizer collect --source databricks --since --user --max-apps', () => {
+  it(
+    'the flags reach the request (start_time_from) and the filter; the counts say what was left out',
+    async () => {
+      const p = await databricksPlatform(30);
+      const dir = tempDir();
+      const runs = [...p.ws.runs].sort((a, b) => a.start_time - b.start_time);
+      const since = new Date(runs[10]!.start_time);
+      const user = runs[0]!.creator_user_name;
+      const r = await run(['collect', '--source', 'databricks', ...p.flags, '--since', since.toISOString(), '--user', user, '--dry-run', '--format', 'json'], isolatedEnv(dir, p.env), dir);
+      expect(r.code).toBe(0);
+      const want = runs.filter((x) => x.start_time >= since.getTime() && x.creator_user_name === user).map((x) => `databricks-run-${x.run_id}`);
+      expect(want.length).toBeGreaterThan(0);
+      expect(jsonLines(r.stdout).map((l) => l.app_id).sort()).toEqual(want.sort());
+      const lists = p.fake.requests.filter((q) => q.path === '/api/2.1/jobs/runs/list');
+      expect(lists.length).toBeGreaterThan(0);
+      for (const q of lists) expect(q.query.get('start_time_from')).toBe(String(since.getTime()));
+
+      const capped = await run(['collect', '--source', 'databricks', ...p.flags, '--user', user, '--max-apps', '3', '--dry-run', '--format', 'json'], isolatedEnv(dir, p.env), dir);
+      expect(capped.code).toBe(0);
+      expect(jsonLines(capped.stdout)).toHaveLength(3);
+      expect(jsonLines(capped.stdout).every((l) => l.user === user)).toBe(true);
+    },
+    TIMEOUT,
+  );
+});
+
 describe('spark-optimizer collect: cloud sources from a config file', () => {
   it(
     'a databricks source with endpoint_url and the token as ${env:VAR}, picked with --name',
