@@ -181,6 +181,19 @@ export function parseConfig(text: string, baseDir: string): ParsedConfig {
   return { sources: errors.length > 0 ? [] : sources, errors };
 }
 
+/** The options every API source (History Server and the cloud sources) takes from its config the same way. */
+export function commonApiOptions(s: { name: string; since?: string; user?: string; max_apps?: number; concurrency: number; batch_size: number; timeout: number }): {
+  source: string;
+  since: Date | undefined;
+  user: string | undefined;
+  maxApps: number | undefined;
+  concurrency: number;
+  batchSize: number;
+  timeoutMs: number;
+} {
+  return { source: s.name, since: s.since ? new Date(s.since) : undefined, user: s.user, maxApps: s.max_apps, concurrency: s.concurrency, batchSize: s.batch_size, timeoutMs: s.timeout * 1000 };
+}
+
 /** What each config key does, for hovers in the editor and the JSON Schema's descriptions. */
 export const KEY_DOCS: Readonly<Record<string, string>> = {
   collector: 'One source (the single-source form). Use `sources:` for several.',

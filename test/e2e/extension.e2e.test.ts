@@ -25,6 +25,18 @@ function packagedExtension(into: string): string {
   return path.join(out, 'extension');
 }
 
+/** "Set Source Secret…" for `source` (typed into the password box), then "Collect from Source…" it. */
+async function setSecretAndCollect(s: VsCodeSession, source: string, secret: string): Promise<void> {
+  await s.runCommand('Spark Optimizer: Set Source Secret…');
+  await pickInQuickInput(s, source);
+  await s.page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 15_000 });
+  await s.page.keyboard.type(secret);
+  await s.page.keyboard.press('Enter');
+  await s.waitForText(new RegExp(`secret for ${source} saved`), 15_000);
+  await s.runCommand('Spark Optimizer: Collect from Source…');
+  await pickInQuickInput(s, source);
+}
+
 async function step<T>(session: VsCodeSession, name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -122,14 +134,7 @@ describeE2e('extension in a real VS Code', () => {
         writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), `sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: history\n    type: history_server\n    history_server_url: ${hs.url}\n`);
         await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('history');
         // The token goes to the editor's secret storage, and from there only into the Authorization header.
-        await s.runCommand('Spark Optimizer: Set Source Secret…');
-        await pickInQuickInput(s, 'history');
-        await s.page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 15_000 });
-        await s.page.keyboard.type('e2e-secret-token');
-        await s.page.keyboard.press('Enter');
-        await s.waitForText(/secret for history saved/, 15_000);
-        await s.runCommand('Spark Optimizer: Collect from Source…');
-        await pickInQuickInput(s, 'history');
+        await setSecretAndCollect(s, 'history', 'e2e-secret-token');
         await s.waitForText(/2 new, 0 updated, 0 unchanged, 0 skipped, 0 failed/, 60_000);
         expect(hs.authorizations.filter((a) => a !== undefined)).toContain('Bearer e2e-secret-token');
         await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toContain('history');
@@ -141,14 +146,7 @@ describeE2e('extension in a real VS Code', () => {
         dbx = await startDatabricksFake({ token: 'dapi-e2e-secret', runs: ws.runs, clusters: ws.clusters });
         writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), `sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: lakehouse\n    type: databricks\n    endpoint_url: ${dbx.url}\n`);
         await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('lakehouse');
-        await s.runCommand('Spark Optimizer: Set Source Secret…');
-        await pickInQuickInput(s, 'lakehouse');
-        await s.page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 15_000 });
-        await s.page.keyboard.type('dapi-e2e-secret');
-        await s.page.keyboard.press('Enter');
-        await s.waitForText(/secret for lakehouse saved/, 15_000);
-        await s.runCommand('Spark Optimizer: Collect from Source…');
-        await pickInQuickInput(s, 'lakehouse');
+        await setSecretAndCollect(s, 'lakehouse', 'dapi-e2e-secret');
         await s.waitForText(new RegExp(`${ws.runs.length} new, 0 updated, 0 unchanged, 0 skipped, 0 failed`), 60_000);
         expect(dbx.requests.length).toBeGreaterThan(0);
         expect(dbx.requests.every((r) => r.authorization === 'Bearer dapi-e2e-secret')).toBe(true);

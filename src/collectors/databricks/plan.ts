@@ -4,7 +4,7 @@
  * the worker thread are plain data; each credential carries a description of where it came from, so
  * a refused token can be named ("token from DATABRICKS_TOKEN") without ever showing the token.
  */
-import type { SourceConfig } from '../config';
+import { commonApiOptions, type SourceConfig } from '../config';
 import { resolveSecret } from '../historyServer/plan';
 import type { DatabricksOptions } from './collect';
 
@@ -48,19 +48,13 @@ export function databricksOptions(s: Extract<SourceConfig, { type: 'databricks' 
   }
   const host = s.host ?? envValue('DATABRICKS_HOST');
   return {
-    source: s.name,
+    ...commonApiOptions(s),
     endpointUrl: s.endpoint_url,
     host,
     hostSource: s.endpoint_url !== undefined ? "the source's endpoint_url" : s.host !== undefined ? "the source's host" : host !== undefined ? 'DATABRICKS_HOST' : undefined,
     token,
     tokenSource,
     credentialError,
-    since: s.since !== undefined ? new Date(s.since) : undefined,
-    user: s.user,
-    maxApps: s.max_apps,
-    concurrency: s.concurrency,
-    batchSize: s.batch_size,
-    timeoutMs: s.timeout * 1000,
     eventLogDir: s.event_log_dir,
   };
 }

@@ -3,13 +3,13 @@
  * An `access_token` written as `${env:VAR}` is resolved here; without one the collector finds
  * GOOGLE_OAUTH_ACCESS_TOKEN / CLOUDSDK_AUTH_ACCESS_TOKEN or Application Default Credentials itself.
  */
-import type { SourceConfig } from '../config';
+import { commonApiOptions, type SourceConfig } from '../config';
 import { resolveSecret } from '../historyServer/plan';
 import type { DataprocOptions } from './collect';
 
 export function dataprocOptions(s: Extract<SourceConfig, { type: 'dataproc' }>): DataprocOptions {
   return {
-    source: s.name,
+    ...commonApiOptions(s),
     projectId: s.project_id,
     region: s.region,
     endpointUrl: s.endpoint_url,
@@ -18,11 +18,5 @@ export function dataprocOptions(s: Extract<SourceConfig, { type: 'dataproc' }>):
     jobState: s.job_state,
     labels: s.labels,
     clusterName: s.cluster_name,
-    since: s.since ? new Date(s.since) : undefined,
-    user: s.user,
-    maxApps: s.max_apps,
-    concurrency: s.concurrency,
-    batchSize: s.batch_size,
-    timeoutMs: s.timeout * 1000,
   };
 }

@@ -2,7 +2,7 @@
  * From a configured History Server source to collector options: secrets resolved from `${env:VAR}`
  * or SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD}. Shared by the CLI and the extension.
  */
-import type { SourceConfig } from '../config';
+import { commonApiOptions, type SourceConfig } from '../config';
 import type { HistoryServerAuth } from './client';
 import type { HistoryServerOptions } from './collect';
 
@@ -33,15 +33,9 @@ export function historyPlan(s: Extract<SourceConfig, { type: 'history_server' }>
     name: s.name,
     options: {
       url: s.history_server_url,
-      source: s.name,
+      ...commonApiOptions(s),
       mode: s.mode,
       status: s.status,
-      since: s.since ? new Date(s.since) : undefined,
-      user: s.user,
-      maxApps: s.max_apps,
-      concurrency: s.concurrency,
-      batchSize: s.batch_size,
-      timeoutMs: s.timeout * 1000,
       headers: s.headers,
       caFile: s.ca_file,
       insecureSkipVerify: s.insecure_skip_verify,
