@@ -1,8 +1,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { sparkAppRecordSchema } from '../src/collectors/record';
 import { JobStore } from '../src/storage/jobStore';
 import { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate } from '../src/storage/migrations';
+import { SqlJsRepository } from '../src/storage/repository';
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { makeRecord, manyRecords } from './support/records';
 import { tempDir } from './support/tmp';
@@ -33,6 +36,20 @@ describe('repository', () => {
     expect(store.get(done)).toEqual(done);
     expect(store.count()).toBe(1);
     store.close();
+  });
+
+  it('record_hash is the sha1 of the JSON of the fields in schema order (what databases already written hold)', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    migrate(db, 'mem');
+    const repo = new SqlJsRepository(db);
+    // Tags that hold the text of the placeholder the hashing uses, and an environment with odd characters.
+    const record = makeRecord({ tags: { note: '\u0000environment\u0000' }, environment: { 'spark.a': 'x"y\\z', 'spark.\u2028': '\u0000' } });
+    repo.upsert([record]);
+    const stored = db.exec('SELECT record_hash FROM applications')[0]!.values[0]![0];
+    const fields = Object.keys(sparkAppRecordSchema.shape) as (keyof typeof record)[];
+    expect(stored).toBe(createHash('sha1').update(JSON.stringify(fields.map((f) => record[f]))).digest('hex'));
+    db.close();
   });
 
   it('filters, sorts, pages and groups', async () => {
