@@ -3,13 +3,15 @@
  * that speaks the Jobs 2.1, Clusters 2.1 and DBFS 2.0 JSON shapes and checks the bearer token.
  * Expected values are computed from the generated workspace each test builds.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databricksSourceSchema, type SourceConfig } from '../src/collectors/config';
 import { collectDatabricks, collectDatabricksAll, runStatus, type DatabricksOptions } from '../src/collectors/databricks/collect';
+import { oauthTokenProvider, parseIni } from '../src/collectors/databricks/credentials';
 import { databricksOptions } from '../src/collectors/databricks/plan';
+import { recordedOptions } from '../src/collectors/sources';
 import type { CollectProgress } from '../src/collectors/eventlog/collect';
 import { Quality, type SparkAppRecord } from '../src/collectors/record';
 import { startDatabricksFake, workspace, type DatabricksFake, type DatabricksFakeOptions, type GeneratedRun, type Workspace } from './support/databricksFake';
@@ -21,20 +23,23 @@ const TOKEN = 'dapi-test-0123456789abcdef';
 const SECRET = 'dapiSECRETfeedface0000000000000042';
 
 const fakes: DatabricksFake[] = [];
-const savedEnv = { host: process.env.DATABRICKS_HOST, token: process.env.DATABRICKS_TOKEN };
+const ENV_KEYS = ['DATABRICKS_HOST', 'DATABRICKS_TOKEN', 'DATABRICKS_CONFIG_FILE', 'DATABRICKS_CONFIG_PROFILE', 'DATABRICKS_CLIENT_ID', 'DATABRICKS_CLIENT_SECRET', 'HOME'] as const;
+const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+/** A temporary HOME for each test: no real ~/.databrickscfg can leak in. */
+let home: string;
 beforeEach(() => {
-  delete process.env.DATABRICKS_HOST;
-  delete process.env.DATABRICKS_TOKEN;
+  for (const k of ENV_KEYS) delete process.env[k];
+  home = mkdtempSync(path.join(tmpdir(), 'dbx-home-'));
+  process.env.HOME = home;
 });
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
-  for (const [k, v] of [
-    ['DATABRICKS_HOST', savedEnv.host],
-    ['DATABRICKS_TOKEN', savedEnv.token],
-  ] as const) {
+  for (const k of ENV_KEYS) {
+    const v = savedEnv[k];
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+  rmSync(home, { recursive: true, force: true });
 });
 
 async function serve(opts: Partial<DatabricksFakeOptions> & { runs: unknown[] }): Promise<DatabricksFake> {
@@ -699,5 +704,211 @@ describe('Databricks: plan', () => {
     const stored = databricksOptions(configFor({}), { token: 'stored', from: "token from the editor's secret storage" });
     expect(stored).toMatchObject({ token: 'stored', tokenSource: "token from the editor's secret storage" });
     delete process.env.SPARK_OPT_TEST_DBX;
+  });
+});
+
+describe('Databricks: config profiles (~/.databrickscfg)', () => {
+  const PROFILE_TOKEN = 'dapiPROFILEsecret000000000000000077';
+
+  it('parseIni: sections, key = value, # and ; comments, keys lower-cased, values keep = and :', () => {
+    const ini = parseIni(['; a comment', 'stray = before any section', '[DEFAULT]', 'host = https://a.cloud.databricks.com', '  # indented comment', 'TOKEN=abc==', '', '[prod]', 'host: https://p.cloud.databricks.com/', 'client_id = id-1', 'not a pair', '[DEFAULT]', 'extra = x'].join('\r\n'));
+    expect([...ini.keys()]).toEqual(['DEFAULT', 'prod']);
+    expect(ini.get('DEFAULT')).toEqual({ host: 'https://a.cloud.databricks.com', token: 'abc==', extra: 'x' });
+    expect(ini.get('prod')).toEqual({ host: 'https://p.cloud.databricks.com/', client_id: 'id-1' });
+  });
+
+  it('the DEFAULT profile of ~/.databrickscfg gives host and token, named in messages; the token appears nowhere', async () => {
+    const ws = workspace(4);
+    const f = await serve({ ...ws, token: PROFILE_TOKEN });
+    writeFileSync(path.join(home, '.databrickscfg'), `# Databricks CLI\n[other]\nhost = https://other.example\ntoken = nope\n\n[DEFAULT]\nhost = ${f.url}\ntoken = ${PROFILE_TOKEN}\n`);
+    const file = path.join(home, '.databrickscfg');
+    const o = databricksOptions(configFor({}));
+    expect(o).toMatchObject({ host: f.url, hostSource: `host from profile DEFAULT in ${file}`, token: PROFILE_TOKEN, tokenSource: `token from profile DEFAULT in ${file}` });
+    const r = await collectDatabricksAll({ ...o, backoffMs: 5 });
+    expect(r.problems).toEqual([]);
+    expect(r.apps).toHaveLength(ws.runs.length);
+    expect(JSON.stringify(recordedOptions({ kind: 'databricks', name: 'prod', options: o }))).not.toContain(PROFILE_TOKEN);
+    expect(JSON.stringify(r)).not.toContain(PROFILE_TOKEN);
+
+    // Refused: the problem names the profile and file, never the token.
+    const g = await serve({ ...ws, token: 'another-token', });
+    writeFileSync(file, `[DEFAULT]\nhost = ${g.url}\ntoken = ${PROFILE_TOKEN}\n`);
+    const refused = await collectDatabricksAll(databricksOptions(configFor({})));
+    expect(refused.problems).toHaveLength(1);
+    expect(refused.problems[0]!.code).toBe('auth-failed');
+    expect(refused.problems[0]!.message).toContain(`token from profile DEFAULT in ${file}`);
+    expect(refused.problems[0]!.message).toContain(`workspace URL from host from profile DEFAULT in ${file}`);
+    expect(JSON.stringify(refused)).not.toContain(PROFILE_TOKEN);
+  });
+
+  it('DATABRICKS_CONFIG_FILE and DATABRICKS_CONFIG_PROFILE pick the file and section; the profile comes last in the order', () => {
+    const file = path.join(home, 'elsewhere.cfg');
+    writeFileSync(file, `[DEFAULT]\nhost = https://default.example\ntoken = default-token\n[staging]\nhost = staging.cloud.databricks.com\ntoken = staging-token\n`);
+    process.env.DATABRICKS_CONFIG_FILE = file;
+    process.env.DATABRICKS_CONFIG_PROFILE = 'staging';
+    expect(databricksOptions(configFor({}))).toMatchObject({ host: 'staging.cloud.databricks.com', hostSource: `host from profile staging in ${file}`, token: 'staging-token', tokenSource: `token from profile staging in ${file}` });
+    // The editor's stored token, DATABRICKS_TOKEN and DATABRICKS_HOST, the config's own: each wins over the profile.
+    const stored = { token: 'stored-token', from: "token from the editor's secret storage" };
+    expect(databricksOptions(configFor({}), stored)).toMatchObject({ token: 'stored-token', tokenSource: stored.from });
+    process.env.DATABRICKS_TOKEN = 'env-token';
+    process.env.DATABRICKS_HOST = 'https://env.example';
+    expect(databricksOptions(configFor({}), stored)).toMatchObject({ token: 'env-token', host: 'https://env.example', hostSource: 'DATABRICKS_HOST' });
+    expect(databricksOptions(configFor({ host: 'https://cfg.example' }))).toMatchObject({ host: 'https://cfg.example', hostSource: "the source's host" });
+    // ~ in DATABRICKS_CONFIG_FILE is the home folder.
+    delete process.env.DATABRICKS_TOKEN;
+    delete process.env.DATABRICKS_HOST;
+    process.env.DATABRICKS_CONFIG_FILE = '~/elsewhere.cfg';
+    expect(databricksOptions(configFor({})).tokenSource).toBe(`token from profile staging in ${path.join(home, 'elsewhere.cfg')}`);
+  });
+
+  it('a profile named by DATABRICKS_CONFIG_PROFILE that is not there is one auth-failed naming it, before any request', async () => {
+    const f = await serve(workspace(2));
+    const file = path.join(home, '.databrickscfg');
+    writeFileSync(file, `[DEFAULT]\nhost = ${f.url}\n`);
+    process.env.DATABRICKS_CONFIG_PROFILE = 'missing';
+    const r = await collectDatabricksAll(databricksOptions(configFor({ host: f.url })));
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]!.code).toBe('auth-failed');
+    expect(r.problems[0]!.message).toContain(`profile missing (DATABRICKS_CONFIG_PROFILE) is not in ${file}`);
+    expect(f.requests).toHaveLength(0);
+    // Without DATABRICKS_CONFIG_PROFILE, a DEFAULT with no token is just "no token".
+    delete process.env.DATABRICKS_CONFIG_PROFILE;
+    const plain = await collectDatabricksAll(databricksOptions(configFor({})));
+    expect(plain.problems.map((p) => p.code)).toEqual(['auth-failed']);
+    expect(plain.problems[0]!.message).toContain('no Databricks token');
+    expect(f.requests).toHaveLength(0);
+  });
+});
+
+describe('Databricks: OAuth machine-to-machine (client credentials)', () => {
+  const CLIENT_ID = 'sp-0d1e2f3a-client';
+  const CLIENT_SECRET = 'doseCLIENTSECRETfeedface00000099';
+  const apiRequests = (f: DatabricksFake): DatabricksFake['requests'] => f.requests.filter((r) => r.path.startsWith('/api/'));
+
+  it('DATABRICKS_CLIENT_ID/SECRET: one exchange at oidc/v1/token (basic auth, client_credentials, all-apis), its token on every request', async () => {
+    const ws = workspace(60);
+    const f = await serve({ ...ws, token: 'no-pat-here', oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } });
+    process.env.DATABRICKS_CLIENT_ID = CLIENT_ID;
+    process.env.DATABRICKS_CLIENT_SECRET = CLIENT_SECRET;
+    const o = databricksOptions(configFor({ endpoint_url: f.url }));
+    expect(o).toMatchObject({ token: undefined, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, clientSource: `OAuth client ${CLIENT_ID} (DATABRICKS_CLIENT_ID)` });
+    // Plain data for the worker thread; the secret is not recorded.
+    expect(structuredClone(o)).toEqual(o);
+    expect(JSON.stringify(recordedOptions({ kind: 'databricks', name: 'prod', options: o }))).not.toContain(CLIENT_SECRET);
+    const progress: CollectProgress[] = [];
+    const r = await collectDatabricksAll({ ...o, backoffMs: 5 }, { onProgress: (p) => progress.push(p) });
+    expect(r.problems).toEqual([]);
+    expect(r.apps).toHaveLength(ws.runs.length);
+    expect(f.exchanges).toHaveLength(1);
+    const ex = f.exchanges[0]!;
+    expect(ex).toMatchObject({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, contentType: 'application/x-www-form-urlencoded' });
+    expect(Object.fromEntries(ex.form)).toEqual({ grant_type: 'client_credentials', scope: 'all-apis' });
+    expect(apiRequests(f).length).toBeGreaterThan(3);
+    expect(apiRequests(f).every((q) => q.authorization === `Bearer ${ex.issued!}`)).toBe(true);
+    expect(JSON.stringify({ r, progress })).not.toContain(CLIENT_SECRET);
+    expect(JSON.stringify({ r, progress })).not.toContain(ex.issued!);
+  });
+
+  it('a token within 60 s of expiry is exchanged again before the request', async () => {
+    // The clock is the test's: 1 h tokens, reused until 60 s before they expire.
+    const f = await serve({ runs: [], oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, expiresIn: 3600 } });
+    let now = 1_000_000;
+    const provider = oauthTokenProvider({ baseUrl: f.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: () => now });
+    const [a, b] = await Promise.all([provider(), provider()]);
+    expect(a).toBe(b);
+    expect(f.exchanges).toHaveLength(1);
+    now += 3600_000 - 61_000;
+    expect(await provider()).toBe(a);
+    expect(f.exchanges).toHaveLength(1);
+    now += 2_000;
+    const c = await provider();
+    expect(c).not.toBe(a);
+    expect(f.exchanges).toHaveLength(2);
+
+    // End to end, tokens that live 30 s are renewed for every request, and each is accepted.
+    const ws = workspace(30);
+    const g = await serve({ ...ws, token: 'no-pat-here', oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, expiresIn: 30 } });
+    const r = await collectDatabricksAll({ endpointUrl: g.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, concurrency: 1, backoffMs: 5 });
+    expect(r.problems).toEqual([]);
+    expect(r.apps).toHaveLength(ws.runs.length);
+    const issued = new Set(g.exchanges.map((e) => e.issued));
+    expect(g.exchanges.length).toBe(apiRequests(g).length + 1);
+    expect(apiRequests(g).every((q) => issued.has(q.authorization!.replace(/^Bearer /, '')))).toBe(true);
+  });
+
+  it('a refused exchange (401 or 400) is one auth-failed naming the client, no API request; the secret appears nowhere', async () => {
+    const ws = workspace(5);
+    const f = await serve({ ...ws, oauth: { clientId: CLIENT_ID, clientSecret: 'the-right-secret' } });
+    process.env.DATABRICKS_CLIENT_ID = CLIENT_ID;
+    process.env.DATABRICKS_CLIENT_SECRET = CLIENT_SECRET;
+    const r = await collectDatabricksAll(databricksOptions(configFor({ endpoint_url: f.url })));
+    expect(r.apps).toEqual([]);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]!.code).toBe('auth-failed');
+    expect(r.problems[0]!.message).toContain(`OAuth client ${CLIENT_ID} (DATABRICKS_CLIENT_ID)`);
+    expect(r.problems[0]!.message).toContain('HTTP 401');
+    expect(r.problems[0]!.message).toContain('invalid_client');
+    expect(f.exchanges).toHaveLength(1);
+    // The fake echoed id:secret and the basic header; none of it comes out.
+    expect(f.exchanges[0]!.clientSecret).toBe(CLIENT_SECRET);
+    expect(apiRequests(f)).toHaveLength(0);
+    const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
+    expect(JSON.stringify(r)).not.toContain(CLIENT_SECRET);
+    expect(JSON.stringify(r)).not.toContain(basic);
+
+    const g = await serve({
+      ...ws,
+      oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      fault: (req, _hit, res) => {
+        if (req.path !== '/oidc/v1/token') return undefined;
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'unauthorized_client', error_description: `client ${CLIENT_SECRET} may not use this grant` }));
+        return true;
+      },
+    });
+    const bad = await collectDatabricksAll(databricksOptions(configFor({ endpoint_url: g.url })));
+    expect(bad.problems).toHaveLength(1);
+    expect(bad.problems[0]!.code).toBe('auth-failed');
+    expect(bad.problems[0]!.message).toContain(`OAuth client ${CLIENT_ID} (DATABRICKS_CLIENT_ID)`);
+    expect(bad.problems[0]!.message).toContain('HTTP 400');
+    expect(apiRequests(g)).toHaveLength(0);
+    expect(JSON.stringify(bad)).not.toContain(CLIENT_SECRET);
+  });
+
+  it('a refresh refused mid-run stops the run once, naming the client', async () => {
+    const ws = workspace(60);
+    const f = await serve({
+      ...ws,
+      oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, expiresIn: 30 },
+      fault: (req, hit, res) => {
+        if (req.path !== '/oidc/v1/token' || hit < 3) return undefined;
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_client', error_description: 'secret revoked' }));
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll({ endpointUrl: f.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, clientSource: `OAuth client ${CLIENT_ID} (DATABRICKS_CLIENT_ID)`, concurrency: 1, backoffMs: 5 });
+    const auth = r.problems.filter((p) => p.code === 'auth-failed');
+    expect(auth).toHaveLength(1);
+    expect(auth[0]!.message).toContain(`OAuth client ${CLIENT_ID} (DATABRICKS_CLIENT_ID)`);
+    expect(auth[0]!.message).toContain('secret revoked');
+    expect(r.apps.length).toBeLessThan(ws.runs.length);
+    expect(JSON.stringify(r)).not.toContain(CLIENT_SECRET);
+  });
+
+  it("the profile's client_id/client_secret are used when there is no token, named with the profile", async () => {
+    const ws = workspace(3);
+    const f = await serve({ ...ws, token: 'no-pat-here', oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } });
+    const file = path.join(home, '.databrickscfg');
+    writeFileSync(file, `[DEFAULT]\nhost = ${f.url}\nclient_id = ${CLIENT_ID}\nclient_secret = ${CLIENT_SECRET}\n`);
+    const o = databricksOptions(configFor({}));
+    expect(o).toMatchObject({ token: undefined, clientId: CLIENT_ID, clientSource: `OAuth client ${CLIENT_ID} (profile DEFAULT in ${file})` });
+    const r = await collectDatabricksAll({ ...o, backoffMs: 5 });
+    expect(r.problems).toEqual([]);
+    expect(r.apps).toHaveLength(ws.runs.length);
+    expect(f.exchanges).toHaveLength(1);
+    // A token anywhere wins over the client (here DATABRICKS_TOKEN).
+    process.env.DATABRICKS_TOKEN = 'env-token';
+    expect(databricksOptions(configFor({}))).toMatchObject({ token: 'env-token', clientId: undefined, clientSecret: undefined });
   });
 });

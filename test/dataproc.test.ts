@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
 import { dataprocOptions } from '../src/collectors/dataproc/plan';
+import { resolveGcpCredentials } from '../src/collectors/dataproc/auth';
 import { parseConfig } from '../src/collectors/config';
 import type { CollectProgress } from '../src/collectors/eventlog/collect';
 import { Quality } from '../src/collectors/record';
@@ -15,7 +16,7 @@ const PROJECT = 'proj-1';
 const REGION = 'europe-west1';
 const TOKEN = 'ya29.FAKE-SECRET-access-token-0123456789';
 const T0 = Date.UTC(2026, 0, 10, 8, 0, 0);
-const ENV_KEYS = ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'CLOUDSDK_CONFIG', 'HOME', 'METADATA_SERVER_DETECTION', 'GCE_METADATA_HOST', 'CLOUDSDK_DATAPROC_REGION'];
+const ENV_KEYS = ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_CONFIG', 'HOME', 'METADATA_SERVER_DETECTION', 'GCE_METADATA_HOST', 'CLOUDSDK_DATAPROC_REGION'];
 
 let saved: Record<string, string | undefined>;
 let home: string;
@@ -173,6 +174,37 @@ describe('dataproc collector', () => {
     const text = allText(out);
     expect(text).not.toContain(issued);
     expect(text).not.toContain(pem.split('\n')[1]!);
+  });
+
+  it('the project comes from CLOUDSDK_CORE_PROJECT after GOOGLE_CLOUD_PROJECT and before the key file project', async () => {
+    const fixture = jobsFixture(2);
+    // An access token and CLOUDSDK_CORE_PROJECT only: no project option, none in any credential.
+    const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 } });
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+    process.env.CLOUDSDK_CORE_PROJECT = PROJECT;
+    const out = await collectDataprocAll({ ...opts(f), projectId: undefined });
+    expect(out.problems).toEqual([]);
+    expect(out.apps).toHaveLength(fixture.length);
+    expect(jobsRequests(f)[0]!.path).toBe(`/v1/projects/${PROJECT}/regions/${REGION}/jobs`);
+    // GOOGLE_CLOUD_PROJECT wins over it.
+    process.env.GOOGLE_CLOUD_PROJECT = 'gcp-env-project';
+    expect((await resolveGcpCredentials()).projectId).toBe('gcp-env-project');
+    delete process.env.GOOGLE_CLOUD_PROJECT;
+    delete process.env.GOOGLE_OAUTH_ACCESS_TOKEN;
+
+    // It wins over the project a service-account key names (ADC).
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const email = 'collector@key-proj.iam.gserviceaccount.com';
+    const g = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 }, tokens: ['ya29.KEY-issued'], serviceAccount: { publicKey, email, issueToken: 'ya29.KEY-issued' } });
+    const keyFile = path.join(home, 'key.json');
+    writeFileSync(keyFile, JSON.stringify({ type: 'service_account', project_id: 'key-proj', private_key: pem, client_email: email, token_uri: `${g.url}/token` }));
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
+    const viaKey = await collectDataprocAll({ ...opts(g), projectId: undefined });
+    expect(viaKey.problems).toEqual([]);
+    expect(viaKey.apps).toHaveLength(fixture.length);
+    expect(jobsRequests(g).every((r) => r.path === `/v1/projects/${PROJECT}/regions/${REGION}/jobs`)).toBe(true);
+    expect(allText([out, viaKey])).not.toContain(TOKEN);
   });
 
   it('a service-account key the token endpoint rejects is one auth-failed naming the key file', async () => {

@@ -41,7 +41,8 @@ Credentials are read the platform's own way, never from flags:
   History Server  SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN, or _USERNAME and _PASSWORD
   emr             the AWS default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN,
                   AWS_PROFILE or --profile (shared config and credentials files, SSO), instance metadata
-  databricks      DATABRICKS_HOST and DATABRICKS_TOKEN
+  databricks      DATABRICKS_HOST and DATABRICKS_TOKEN, a ~/.databrickscfg profile (DATABRICKS_CONFIG_PROFILE),
+                  or OAuth M2M: DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET
   dataproc        GOOGLE_OAUTH_ACCESS_TOKEN, or Application Default Credentials
                   (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, metadata server)
 `;

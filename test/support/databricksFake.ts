@@ -2,8 +2,10 @@
  * A real HTTP server on 127.0.0.1 (random port) that plays a Databricks workspace for tests: Jobs API
  * 2.1 `jobs/runs/list` (newest first, `start_time_from`, `limit` <= 25, opaque `page_token`,
  * `has_more`/`next_page_token`) and `jobs/runs/get`, Clusters API 2.1 `clusters/get`, and the DBFS
- * API 2.0 `dbfs/list` + `dbfs/read` (base64 chunks of at most 1 MB). Every request must carry
- * `Authorization: Bearer <token>`. Faults are injected per request with `fault`.
+ * API 2.0 `dbfs/list` + `dbfs/read` (base64 chunks of at most 1 MB), and the OAuth token endpoint
+ * `oidc/v1/token` (client-credentials grant, client id and secret as HTTP basic auth) when `oauth`
+ * is given. Every API request must carry `Authorization: Bearer <token>`: the fixed `token`, or one
+ * the token endpoint issued. Faults are injected per request with `fault`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenLocal } from './localServer';
@@ -32,11 +34,26 @@ export interface DatabricksFakeOptions {
   fault?: Fault;
   /** Leave `tasks` out of runs/list answers (a server that ignores expand_tasks). */
   ignoreExpandTasks?: boolean;
+  /** A service principal the token endpoint knows; tokens it issues live `expiresIn` seconds (default 3600). */
+  oauth?: { clientId: string; clientSecret: string; expiresIn?: number };
+}
+
+/** One call of the token endpoint, as the fake understood it. */
+export interface TokenExchange {
+  /** Client id and secret from the basic auth header (decoded), undefined when absent. */
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  contentType: string | undefined;
+  form: URLSearchParams;
+  /** The token issued, or undefined when refused. */
+  issued: string | undefined;
 }
 
 export interface DatabricksFake {
   url: string;
   requests: FakeRequest[];
+  /** Calls of oidc/v1/token, in order. */
+  exchanges: TokenExchange[];
   close: () => Promise<void>;
 }
 
@@ -49,6 +66,8 @@ const dbfsPath = (p: string): string => p.replace(/^dbfs:/, '').replace(/\/+$/, 
 
 export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<DatabricksFake> {
   const requests: FakeRequest[] = [];
+  const exchanges: TokenExchange[] = [];
+  const issued = new Set<string>();
   const hits = new Map<string, number>();
   const dbfs = new Map(Object.entries(opts.dbfs ?? {}).map(([k, v]) => [dbfsPath(k), v]));
   const startOf = (r: unknown): number => ((r as { start_time?: unknown } | null)?.start_time as number | undefined) ?? 0;
@@ -60,7 +79,12 @@ export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<
     const hit = (hits.get(u.pathname) ?? 0) + 1;
     hits.set(u.pathname, hit);
     if (opts.fault?.(fr, hit, res) === true) return;
-    if (req.headers.authorization !== `Bearer ${opts.token}`) {
+    if (u.pathname === '/oidc/v1/token') {
+      tokenEndpoint(req, res);
+      return;
+    }
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer !== opts.token && (bearer === undefined || !issued.has(bearer))) {
       // Like some proxies, the answer repeats what it was sent: the collector must not.
       json(res, 401, { error_code: 'UNAUTHORIZED', message: `Invalid access token: ${req.headers.authorization ?? '(none)'}` });
       return;
@@ -118,10 +142,38 @@ export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<
     }
   };
 
+  /** The client-credentials grant (RFC 6749 4.4): basic auth, form body grant_type + scope. */
+  const tokenEndpoint = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const pair = basic === undefined ? undefined : Buffer.from(basic, 'base64').toString('utf8');
+      const colon = pair?.indexOf(':') ?? -1;
+      const clientId = pair !== undefined && colon >= 0 ? decodeURIComponent(pair.slice(0, colon)) : undefined;
+      const clientSecret = pair !== undefined && colon >= 0 ? decodeURIComponent(pair.slice(colon + 1)) : undefined;
+      const ex: TokenExchange = { clientId, clientSecret, contentType: req.headers['content-type'], form, issued: undefined };
+      exchanges.push(ex);
+      if (req.method !== 'POST' || opts.oauth === undefined) return json(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: 'no OAuth here' });
+      if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) return json(res, 400, { error: 'invalid_request', error_description: 'form body expected' });
+      if (clientId !== opts.oauth.clientId || clientSecret !== opts.oauth.clientSecret) {
+        // Like some servers, the refusal repeats what it was sent: the collector must not.
+        return json(res, 401, { error: 'invalid_client', error_description: `Client authentication failed for ${clientId ?? '(none)'}:${clientSecret ?? ''} (${req.headers.authorization ?? ''})` });
+      }
+      if (form.get('grant_type') !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type', error_description: `grant ${form.get('grant_type') ?? '(none)'}` });
+      if (form.get('scope') !== 'all-apis') return json(res, 400, { error: 'invalid_scope', error_description: `scope ${form.get('scope') ?? '(none)'}` });
+      ex.issued = `oauth-${exchanges.length}-${Math.random().toString(36).slice(2)}`;
+      issued.add(ex.issued);
+      return json(res, 200, { access_token: ex.issued, token_type: 'Bearer', expires_in: opts.oauth.expiresIn ?? 3600 });
+    });
+  };
+
   const local = await listenLocal(handle);
   return {
     url: local.url,
     requests,
+    exchanges,
     close: local.close,
   };
 }

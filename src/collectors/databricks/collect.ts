@@ -20,7 +20,8 @@ import { z } from 'zod';
 import { Batcher, apiUnit, pooled } from '../batching';
 import { collectAll, type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { AuthError, HttpError, JsonClient, ResponseError } from '../http/jsonClient';
+import { AuthError, HttpError, JsonClient, ResponseError, type HttpAuth } from '../http/jsonClient';
+import { oauthTokenProvider } from './credentials';
 import { Quality, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 
 export interface DatabricksOptions {
@@ -36,6 +37,15 @@ export interface DatabricksOptions {
   token?: string;
   /** Where the token came from, named when it is refused ("token from DATABRICKS_TOKEN"). */
   tokenSource?: string;
+  /**
+   * A service principal's OAuth client id, for machine-to-machine OAuth when there is no token;
+   * without it DATABRICKS_CLIENT_ID is read. Not a secret: named in messages.
+   */
+  clientId?: string;
+  /** The client's secret (plain data: the token source is built in the collector); without it DATABRICKS_CLIENT_SECRET. */
+  clientSecret?: string;
+  /** Where the client came from, named when it is refused ("OAuth client <id> (DATABRICKS_CLIENT_ID)"). */
+  clientSource?: string;
   /** The token could not be resolved (a `${env:VAR}` that is not set): reported, no request sent. */
   credentialError?: string;
   /** Runs started at or after this time (`start_time_from`), kept when they ended at or after it. */
@@ -357,19 +367,45 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
 
   // Credentials first: without a host or a token nothing is sent.
   const { url, from: hostFrom } = hostUrl(options);
-  const envToken = process.env.DATABRICKS_TOKEN === '' ? undefined : process.env.DATABRICKS_TOKEN;
+  const env = (name: string): string | undefined => (process.env[name] === '' ? undefined : process.env[name]);
+  const envToken = env('DATABRICKS_TOKEN');
   const token = options.credentialError === undefined ? (options.token ?? envToken) : undefined;
-  const tokenSource = options.token !== undefined ? (options.tokenSource ?? 'the token given in the options') : 'token from DATABRICKS_TOKEN';
+  // Without a token: OAuth machine-to-machine, the client from the options or the environment.
+  const fromOptions = options.clientId !== undefined && options.clientSecret !== undefined;
+  const clientId = token === undefined && options.credentialError === undefined ? (fromOptions ? options.clientId : env('DATABRICKS_CLIENT_SECRET') !== undefined ? env('DATABRICKS_CLIENT_ID') : undefined) : undefined;
+  const clientSecret = clientId === undefined ? undefined : fromOptions ? options.clientSecret : env('DATABRICKS_CLIENT_SECRET');
+  const tokenSource =
+    clientId !== undefined
+      ? fromOptions
+        ? (options.clientSource ?? `OAuth client ${clientId} (given in the options)`)
+        : `OAuth client ${clientId} (DATABRICKS_CLIENT_ID)`
+      : options.token !== undefined
+        ? (options.tokenSource ?? 'the token given in the options')
+        : 'token from DATABRICKS_TOKEN';
   const early: Problem[] = [];
-  if (url === undefined) early.push({ severity: 'error', code: 'config', message: `source ${source}: no Databricks workspace URL: set DATABRICKS_HOST or the source's host (e.g. https://dbc-1234.cloud.databricks.com)` });
+  if (url === undefined) early.push({ severity: 'error', code: 'config', message: `source ${source}: no Databricks workspace URL: set DATABRICKS_HOST, the source's host (e.g. https://dbc-1234.cloud.databricks.com), or host in ~/.databrickscfg` });
   if (options.credentialError !== undefined) early.push({ severity: 'error', code: 'auth-failed', message: `source ${source}: ${options.credentialError}; set it, or DATABRICKS_TOKEN, or store a token with "Set Source Secret"` });
-  else if (token === undefined) early.push({ severity: 'error', code: 'auth-failed', message: `source ${source}: no Databricks token: set DATABRICKS_TOKEN, the source's token as \${env:VAR}, or store one with "Set Source Secret"` });
+  else if (token === undefined && clientId === undefined)
+    early.push({ severity: 'error', code: 'auth-failed', message: `source ${source}: no Databricks token: set DATABRICKS_TOKEN, the source's token as \${env:VAR}, a token or client_id/client_secret in ~/.databrickscfg, DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET, or store one with "Set Source Secret"` });
   let client: JsonClient | undefined;
   if (url !== undefined && early.length === 0) {
+    const provider = clientId !== undefined ? oauthTokenProvider({ baseUrl: url, clientId, clientSecret: clientSecret!, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs }) : undefined;
+    const auth: HttpAuth = provider !== undefined ? { type: 'bearerProvider', token: provider } : { type: 'bearer', token: token! };
     try {
-      client = new JsonClient({ baseUrl: url, auth: { type: 'bearer', token: token! }, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs });
+      client = new JsonClient({ baseUrl: url, auth, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs });
     } catch (err) {
       early.push({ severity: 'error', code: 'config', message: `source ${source}: the workspace URL from ${hostFrom} is not usable: ${(err as Error).message}` });
+    }
+    // The first OAuth exchange before any request: a refused client is one problem, nothing listed.
+    if (client !== undefined && provider !== undefined) {
+      try {
+        await provider();
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        early.push({ severity: 'error', code: 'auth-failed', message: `source ${source}: ${why}; credential tried: ${tokenSource}, workspace URL from ${hostFrom} (check the client id and secret, or the service principal's access)`, file: client.urlOf('oidc/v1/token') });
+        await client.close();
+        client = undefined;
+      }
     }
   }
   if (client === undefined) {

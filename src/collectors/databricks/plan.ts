@@ -1,12 +1,15 @@
 /**
  * From a configured Databricks source to collector options. Credentials are resolved here, the way
- * Databricks' own tools read them (DATABRICKS_HOST, DATABRICKS_TOKEN), so the options that travel to
- * the worker thread are plain data; each credential carries a description of where it came from, so
- * a refused token can be named ("token from DATABRICKS_TOKEN") without ever showing the token.
+ * Databricks' own tools read them (DATABRICKS_HOST, DATABRICKS_TOKEN, the config profile in
+ * ~/.databrickscfg, a service principal's DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), so the
+ * options that travel to the worker thread are plain data; each credential carries a description of
+ * where it came from, so a refused token can be named ("token from DATABRICKS_TOKEN") without ever
+ * showing the token. The OAuth exchange itself happens in the collector.
  */
 import { commonApiOptions, type SourceConfig } from '../config';
 import { resolveSecret } from '../historyServer/plan';
 import type { DatabricksOptions } from './collect';
+import { profileValue, readDatabricksProfile } from './credentials';
 
 /** A token the editor keeps in its secret storage for this source, with a description of it. */
 export interface StoredToken {
@@ -22,8 +25,13 @@ const envValue = (name: string): string | undefined => {
 
 /**
  * Token order: the config's `token` (`${env:VAR}`), then DATABRICKS_TOKEN, then the token from the
- * editor's secret storage. A `${env:VAR}` that is not set is not thrown here: it becomes
- * `credentialError`, reported by the collector as one 'auth-failed' problem before any request.
+ * editor's secret storage, then the profile's `token`; without any, a service principal's client id
+ * and secret (DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET, else the profile's client_id +
+ * client_secret) for OAuth machine-to-machine. Host order: the config's endpoint_url/host, then
+ * DATABRICKS_HOST, then the profile's `host`. A `${env:VAR}` that is not set is not thrown here: it
+ * becomes `credentialError`, reported by the collector as one 'auth-failed' problem before any
+ * request; so does a profile named by DATABRICKS_CONFIG_PROFILE that is not there, when nothing else
+ * gives a credential.
  */
 export function databricksOptions(s: Extract<SourceConfig, { type: 'databricks' }>, stored?: StoredToken): DatabricksOptions {
   let token: string | undefined;
@@ -46,14 +54,44 @@ export function databricksOptions(s: Extract<SourceConfig, { type: 'databricks' 
     token = stored.token;
     tokenSource = stored.from;
   }
-  const host = s.host ?? envValue('DATABRICKS_HOST');
+  const profile = readDatabricksProfile();
+  const inProfile = `profile ${profile.name} in ${profile.file}`;
+  if (token === undefined && credentialError === undefined && profileValue(profile, 'token') !== undefined) {
+    token = profileValue(profile, 'token');
+    tokenSource = `token from ${inProfile}`;
+  }
+  let clientId: string | undefined;
+  let clientSecret: string | undefined;
+  let clientSource: string | undefined;
+  if (token === undefined && credentialError === undefined) {
+    if (envValue('DATABRICKS_CLIENT_ID') !== undefined && envValue('DATABRICKS_CLIENT_SECRET') !== undefined) {
+      clientId = envValue('DATABRICKS_CLIENT_ID')!;
+      clientSecret = envValue('DATABRICKS_CLIENT_SECRET');
+      clientSource = `OAuth client ${clientId} (DATABRICKS_CLIENT_ID)`;
+    } else if (profileValue(profile, 'client_id') !== undefined && profileValue(profile, 'client_secret') !== undefined) {
+      clientId = profileValue(profile, 'client_id')!;
+      clientSecret = profileValue(profile, 'client_secret');
+      clientSource = `OAuth client ${clientId} (${inProfile})`;
+    } else if (profile.explicit && profile.error !== undefined) {
+      credentialError = profile.error;
+    }
+  }
+  let host = s.host ?? envValue('DATABRICKS_HOST');
+  let hostSource = s.endpoint_url !== undefined ? "the source's endpoint_url" : s.host !== undefined ? "the source's host" : host !== undefined ? 'DATABRICKS_HOST' : undefined;
+  if (host === undefined && profileValue(profile, 'host') !== undefined) {
+    host = profileValue(profile, 'host');
+    hostSource = s.endpoint_url !== undefined ? hostSource : `host from ${inProfile}`;
+  }
   return {
     ...commonApiOptions(s),
     endpointUrl: s.endpoint_url,
     host,
-    hostSource: s.endpoint_url !== undefined ? "the source's endpoint_url" : s.host !== undefined ? "the source's host" : host !== undefined ? 'DATABRICKS_HOST' : undefined,
+    hostSource,
     token,
     tokenSource,
+    clientId,
+    clientSecret,
+    clientSource,
     credentialError,
     eventLogDir: s.event_log_dir,
   };

@@ -35,7 +35,10 @@ export interface GcpCredentials {
   auth: HttpAuth;
   /** e.g. "access token from GOOGLE_OAUTH_ACCESS_TOKEN", "service account key /k.json (GOOGLE_APPLICATION_CREDENTIALS)". */
   description: string;
-  /** The project the credentials name (key file `project_id`, ADC project), when known. */
+  /**
+   * The project: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT, CLOUDSDK_CORE_PROJECT, else the one the
+   * credentials name (key file `project_id`, ADC project), when known.
+   */
   projectId: string | null;
 }
 
@@ -99,7 +102,8 @@ export interface ResolveOptions {
  * Throws CredentialError (message names the source tried, never a secret).
  */
 export async function resolveGcpCredentials(options: ResolveOptions = {}): Promise<GcpCredentials> {
-  const envProject = process.env.GOOGLE_CLOUD_PROJECT || process.env.GCLOUD_PROJECT || null;
+  // gcloud's own override (CLOUDSDK_CORE_PROJECT, its core/project property) after the client libraries' variables.
+  const envProject = process.env.GOOGLE_CLOUD_PROJECT || process.env.GCLOUD_PROJECT || process.env.CLOUDSDK_CORE_PROJECT || null;
   const explicit: [string | undefined, string][] = [
     [options.accessToken, options.accessTokenSource ?? "access token from the source's access_token setting"],
     [process.env.GOOGLE_OAUTH_ACCESS_TOKEN, 'access token from GOOGLE_OAUTH_ACCESS_TOKEN'],

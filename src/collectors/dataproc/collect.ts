@@ -27,7 +27,7 @@ import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
 export interface DataprocOptions {
   /** Name of the configured source, stored in each record's `source`. */
   source?: string;
-  /** Default: GOOGLE_CLOUD_PROJECT, then the credentials' project. */
+  /** Default: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT or CLOUDSDK_CORE_PROJECT, then the credentials' project. */
   projectId?: string;
   /** Default: CLOUDSDK_DATAPROC_REGION, then `global`. */
   region?: string;
@@ -315,7 +315,7 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
   }
   const projectId = options.projectId ?? creds.projectId;
   if (projectId === null || projectId === '') {
-    problem({ severity: 'error', code: 'list-failed', message: `no Google Cloud project: set project_id in the source, or GOOGLE_CLOUD_PROJECT (credentials: ${creds.description} name none)`, file: apiBase });
+    problem({ severity: 'error', code: 'list-failed', message: `no Google Cloud project: set project_id in the source (--project), or GOOGLE_CLOUD_PROJECT / CLOUDSDK_CORE_PROJECT (credentials: ${creds.description} name none)`, file: apiBase });
     yield batcher.take();
     return;
   }
