@@ -594,6 +594,40 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     );
   });
 
+  it('per-service endpoints: EMR calls go to endpoint_url, GetMetricData to the CloudWatch one, S3 to the S3 one', async () => {
+    // Three fakes on three ports: each one only answers what its service is asked.
+    const cw = new EmrFake();
+    const s3 = new EmrFake();
+    const [cwUrl, s3Url] = await Promise.all([cw.start(), s3.start()]);
+    try {
+      const c0 = cluster(0, [sparkStep('s-V1', T0 + 10 * 60_000, 15), sparkStep('s-V2', T0 + 30 * 60_000, 10)], { metrics: { AppsFailed: [0, 2, 1] } });
+      fake.clusters = [c0];
+      cw.clusters = [c0];
+      const a1 = eventLogText({ appId: 'application_1750000000000_0001', startMs: T0 + 11 * 60_000, seed: 7, stages: 2, tasksPerStage: 3 });
+      s3.putObject('logs', `spark/events/${c0.Id}/${a1.totals.app_id}`, a1.text);
+      const out = await collectEmrAll(base({ cloudwatch: true, cloudwatchEndpointUrl: cwUrl, s3EndpointUrl: s3Url, eventLogDir: 's3://logs/spark/events' }));
+      expect(out.problems).toEqual([]);
+      const records = byId(out.apps);
+      expect([...records.keys()].sort()).toEqual([a1.totals.app_id, 'emr-step-s-V2'].sort());
+      expect(records.get(a1.totals.app_id)!.tags.cluster_id).toBe(c0.Id);
+      expect(records.get('emr-step-s-V2')!.tags['cloudwatch.AppsFailed.max']).toBe('2');
+
+      const targets = (f: EmrFake): string[] => [...new Set(f.requests.map((r) => r.target))].sort();
+      expect(targets(fake)).toEqual(['ElasticMapReduce.DescribeCluster', 'ElasticMapReduce.ListClusters', 'ElasticMapReduce.ListInstanceGroups', 'ElasticMapReduce.ListSteps']);
+      expect(targets(cw)).toEqual(['GraniteServiceVersion20100801.GetMetricData']);
+      expect(targets(s3)).toEqual(['s3']);
+      // Path-style on the S3 override: ListObjectsV2 and GetObject both under /logs/.
+      expect(s3.requests.some((r) => /^\/logs\/?\?/.test(r.url) && r.url.includes('list-type=2'))).toBe(true);
+      expect(s3.requests.some((r) => r.url.startsWith(`/logs/spark/events/${c0.Id}/${a1.totals.app_id}`))).toBe(true);
+      // Each request is signed for its own service.
+      for (const r of fake.requests) expect(r.authorization).toMatch(/\/us-east-1\/elasticmapreduce\/aws4_request/);
+      for (const r of cw.requests) expect(r.authorization).toMatch(/\/us-east-1\/monitoring\/aws4_request/);
+      for (const r of s3.requests) expect(r.authorization).toMatch(/\/us-east-1\/s3\/aws4_request/);
+    } finally {
+      await Promise.all([cw.stop(), s3.stop()]);
+    }
+  });
+
   it('an S3 event-log dir that refuses access stops the run with auth-failed', async () => {
     fake.clusters = [cluster(0, [sparkStep('s-1', T0 + 10 * 60_000, 2)])];
     fake.putObject('logs', 'x/y', 'z');
@@ -637,5 +671,30 @@ describe('EMR steps and plan', () => {
     expect(o.since?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
     // Plain data: it crosses to the worker thread.
     expect(structuredClone(o)).toEqual(o);
+  });
+
+  it('maps endpoint_url, cloudwatch_endpoint_url and s3_endpoint_url onto the per-service endpoint options', () => {
+    const { sources, errors } = parseConfig(
+      'sources:\n  - type: emr\n    name: vpc\n    endpoint_url: https://vpce-emr.example.com\n    cloudwatch_endpoint_url: https://vpce-monitoring.example.com\n    s3_endpoint_url: http://vpce-s3.example.com:8080\n',
+      '/tmp',
+    );
+    expect(errors).toEqual([]);
+    const s = sources[0]!;
+    if (s.type !== 'emr') throw new Error('expected emr');
+    expect(emrOptions(s)).toMatchObject({ endpointUrl: 'https://vpce-emr.example.com', cloudwatchEndpointUrl: 'https://vpce-monitoring.example.com', s3EndpointUrl: 'http://vpce-s3.example.com:8080' });
+  });
+
+  it.each([
+    ['s3_endpoint_url', 'not a url'],
+    ['s3_endpoint_url', 'ftp://s3.example.com'],
+    ['cloudwatch_endpoint_url', 'monitoring.example.com'],
+  ])('an invalid %s (%s) is a config error on its line', (key, value) => {
+    const { sources, errors } = parseConfig(`sources:\n  - type: emr\n    name: bad\n    endpoint_url: http://localhost:4566\n    ${key}: "${value}"\n`, '/tmp');
+    expect(sources).toEqual([]);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) {
+      expect(e.path).toEqual(['sources', 0, key]);
+      expect(e.line).toBe(5);
+    }
   });
 });

@@ -77,6 +77,8 @@ export const emrSourceSchema = z
     cloudwatch: z.boolean().default(true),
     event_log_dir: z.string().min(1).optional(),
     history_server_url: httpUrl.optional(),
+    cloudwatch_endpoint_url: httpUrl.optional(),
+    s3_endpoint_url: httpUrl.optional(),
   })
   .strict();
 export const databricksSourceSchema = z.object({ type: z.literal('databricks'), ...cloudCommon, host: httpUrl.optional(), token: secret.optional(), event_log_dir: z.string().min(1).optional() }).strict();
@@ -227,6 +229,8 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   project_id: 'The Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the credentials\' project).',
   profile: 'The AWS shared-config profile (default: AWS_PROFILE, then "default").',
   cloudwatch: 'Also read each cluster\'s CloudWatch metrics (AWS/ElasticMapReduce) over its lifetime.',
+  cloudwatch_endpoint_url: 'EMR: the CloudWatch endpoint, overriding endpoint_url for CloudWatch only. Needed for a CloudWatch VPC interface endpoint or proxy (these are per service).',
+  s3_endpoint_url: 'EMR: the S3 endpoint (path-style), overriding endpoint_url for S3 only. Needed for an S3 VPC interface endpoint or proxy (these are per service).',
   job_state: 'Dataproc: only jobs in this state: all (default), active (pending or running) or non_active (done, failed, cancelled).',
   labels: 'Dataproc: only jobs carrying all of these labels (key: value).',
   cluster_name: 'Dataproc: only jobs that ran on the cluster with this name.',

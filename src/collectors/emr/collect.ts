@@ -30,8 +30,15 @@ export interface EmrOptions {
   profile?: string;
   /** Explicit keys (CI, tests); otherwise the SDK's default credential chain. */
   credentials?: StaticCredentials;
-  /** Endpoint override for EMR, CloudWatch and S3 (VPC endpoints, emulators, tests). */
+  /**
+   * Endpoint override for EMR, and the default for CloudWatch and S3 too (one emulator URL, tests).
+   * Real VPC interface endpoints are per service: set the two below for those.
+   */
   endpointUrl?: string;
+  /** CloudWatch endpoint override (its own VPC endpoint or proxy); default `endpointUrl`. */
+  cloudwatchEndpointUrl?: string;
+  /** S3 endpoint override (its own VPC endpoint or proxy); default `endpointUrl`. */
+  s3EndpointUrl?: string;
   /** Only these clusters (no ListClusters). */
   clusterIds?: string[];
   /** ListClusters' ClusterStates (default: all states). */
@@ -146,12 +153,14 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
   // A cancelled run rejects with the caller's reason, not with whichever request noticed it first.
   const cancelled = (err: unknown): unknown => (ctx.signal?.aborted === true && ctx.signal.reason !== undefined ? ctx.signal.reason : err);
 
-  const endpoint = options.endpointUrl !== undefined ? { endpoint: options.endpointUrl } : {};
+  // EMR's endpoint is also the other services' default (an emulator serves all three on one URL).
+  const endpointOf = (url: string | undefined): { endpoint?: string } => (url !== undefined ? { endpoint: url } : {});
+  const cloudwatchEndpoint = options.cloudwatchEndpointUrl ?? options.endpointUrl;
+  const s3Endpoint = options.s3EndpointUrl ?? options.endpointUrl;
   const common = {
     ...(options.region !== undefined ? { region: options.region } : {}),
     // The clients read the profile's region (and other settings) from the shared config too.
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
-    ...endpoint,
     credentials: cred.provider,
     // Bounded: a dead endpoint fails the call instead of hanging the run (SDK default is no timeout).
     maxAttempts: Math.max(1, options.maxAttempts ?? 4),
@@ -161,11 +170,11 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
   // pin supports Node 20 (our target), so the warning only alarms users of the CLI; an explicit
   // setting of the variable is left as it is.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const emr = new EMRClient(common);
-  const cloudwatch = options.cloudwatch !== false ? new CloudWatchClient(common) : undefined;
+  const emr = new EMRClient({ ...common, ...endpointOf(options.endpointUrl) });
+  const cloudwatch = options.cloudwatch !== false ? new CloudWatchClient({ ...common, ...endpointOf(cloudwatchEndpoint) }) : undefined;
   let s3: S3Client | undefined;
-  // Emulators and tests have no virtual-host buckets.
-  const getS3 = (): S3Client => (s3 ??= new S3Client({ ...common, forcePathStyle: options.endpointUrl !== undefined }));
+  // Emulators, proxies and tests have no virtual-host buckets: path-style whenever S3's endpoint is overridden.
+  const getS3 = (): S3Client => (s3 ??= new S3Client({ ...common, ...endpointOf(s3Endpoint), forcePathStyle: s3Endpoint !== undefined }));
   const where = options.endpointUrl ?? `emr${options.region !== undefined ? ` (${options.region})` : ''}`;
   let emitted = 0;
   let stopped = false;

@@ -8,6 +8,8 @@ export function emrOptions(s: Extract<SourceConfig, { type: 'emr' }>): EmrOption
     region: s.region,
     profile: s.profile,
     endpointUrl: s.endpoint_url,
+    cloudwatchEndpointUrl: s.cloudwatch_endpoint_url,
+    s3EndpointUrl: s.s3_endpoint_url,
     clusterIds: s.cluster_ids,
     clusterStates: s.cluster_states,
     cloudwatch: s.cloudwatch,
