@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sparkAppRecordSchema } from '../src/collectors/record';
-import { startDatabricksFake, workspace, type DatabricksFake, type Workspace } from './support/databricksFake';
+import { startDatabricksFake, workersIn, workspace, type DatabricksFake, type Workspace } from './support/databricksFake';
 import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type FakeJob } from './support/dataprocFake';
 import { EmrFake, type FakeCluster, type FakeStep } from './support/emrFake';
 import { tempDir } from './support/tmp';
@@ -175,7 +175,7 @@ const DBX_TOKEN = 'dapiCLIsecretTOKEN00000000000000beef';
 
 async function databricksPlatform(n = 30): Promise<Platform & { fake: DatabricksFake; ws: Workspace }> {
   const ws = workspace(n);
-  const fake = await startDatabricksFake({ token: DBX_TOKEN, runs: ws.runs, clusters: ws.clusters });
+  const fake = await startDatabricksFake({ token: DBX_TOKEN, runs: ws.runs, clusters: ws.clusters, events: ws.events });
   closers.push(() => fake.close());
   const expected: Expected[] = ws.runs.map((r) => {
     const c = ws.clusters[r.tasks[0]!.cluster_instance.cluster_id]!;
@@ -184,7 +184,7 @@ async function databricksPlatform(n = 30): Promise<Platform & { fake: Databricks
       app_name: r.run_name,
       status: r.state.result_state === 'SUCCESS' ? 'completed' : 'failed',
       start_time: new Date(r.start_time).toISOString(),
-      extra: { user: r.creator_user_name, duration_ms: r.end_time - r.start_time, num_executors: c.autoscale ? null : c.num_workers, executor_cores: Number(c.spark_conf['spark.executor.cores']) },
+      extra: { user: r.creator_user_name, duration_ms: r.end_time - r.start_time, num_executors: c.autoscale ? (workersIn(ws.events?.[c.cluster_id], r.start_time, r.end_time)?.max ?? null) : c.num_workers, executor_cores: Number(c.spark_conf['spark.executor.cores']) },
     };
   });
   return {

@@ -1,7 +1,7 @@
 /**
  * The Databricks collector against a real HTTP server on 127.0.0.1 (test/support/databricksFake.ts)
- * that speaks the Jobs 2.1, Clusters 2.1 and DBFS 2.0 JSON shapes and checks the bearer token.
- * Expected values are computed from the generated workspace each test builds.
+ * that speaks the Jobs 2.1, Clusters 2.1 (`clusters/get`, `clusters/events`) and DBFS 2.0 JSON shapes
+ * and checks the bearer token. Expected values are computed from the generated workspace each test builds.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { databricksOptions } from '../src/collectors/databricks/plan';
 import { recordedOptions } from '../src/collectors/sources';
 import type { CollectProgress } from '../src/collectors/eventlog/collect';
 import { Quality, type SparkAppRecord } from '../src/collectors/record';
-import { startDatabricksFake, workspace, type DatabricksFake, type DatabricksFakeOptions, type GeneratedRun, type Workspace } from './support/databricksFake';
+import { startDatabricksFake, workersIn, workspace, type ClusterEvent, type DatabricksFake, type DatabricksFakeOptions, type GeneratedRun, type Workspace } from './support/databricksFake';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
 
@@ -54,6 +54,16 @@ const listRequests = (f: DatabricksFake): URLSearchParams[] => f.requests.filter
 const clusterRequests = (f: DatabricksFake, id?: string): number => f.requests.filter((r) => r.path === '/api/2.1/clusters/get' && (id === undefined || r.query.get('cluster_id') === id)).length;
 const byId = (records: SparkAppRecord[]): Map<string, SparkAppRecord> => new Map(records.map((r) => [r.app_id, r]));
 const runKey = (run: { run_id: number }): string => `databricks-run-${run.run_id}`;
+
+const eventRequests = (f: DatabricksFake): FakeEventsBody[] => f.requests.filter((r) => r.path === '/api/2.1/clusters/events').map((r) => r.body as FakeEventsBody);
+interface FakeEventsBody {
+  cluster_id: string;
+  start_time?: number;
+  end_time?: number;
+  order?: string;
+  event_types?: string[];
+  page_token?: string;
+}
 
 /** JVM memory string -> MB, for the few units the fixture writes (independent of jvmUnits.ts). */
 const mb = (s: string): number => {
@@ -130,10 +140,14 @@ describe('Databricks: runs, pages and clusters', () => {
       expect(rec.status).toBe(run.state.result_state === 'SUCCESS' ? 'completed' : 'failed');
       expect(rec.source).toBe('dbx');
       expect(rec.spark_version).toBeNull();
-      // A fixed-size cluster's workers are its executors; an autoscaling one's count is not known.
-      expect(rec.num_executors).toBe(c.autoscale ? null : c.num_workers);
-      if (c.autoscale) expect(rec.quality).toContain('missing:num_executors');
-      else expect(rec.quality).not.toContain('missing:num_executors');
+      // A fixed-size cluster's workers are its executors; an autoscaling one's are the most its events
+      // show over the run's window.
+      const seen = c.autoscale ? workersIn(ws.events?.[clusterId], run.start_time, run.end_time) : undefined;
+      if (c.autoscale) expect(seen).toBeDefined();
+      expect(rec.num_executors).toBe(c.autoscale ? seen!.max : c.num_workers);
+      expect(rec.quality).not.toContain('missing:num_executors');
+      expect(rec.tags.workers_min_seen).toBe(seen === undefined ? undefined : String(seen.min));
+      expect(rec.tags.workers_max_seen).toBe(seen === undefined ? undefined : String(seen.max));
       expect(rec.executor_cores).toBe(Number(c.spark_conf['spark.executor.cores']));
       expect(rec.executor_memory_mb).toBe(mb(c.spark_conf['spark.executor.memory']!));
       expect(rec.driver_memory_mb).toBe(mb(c.spark_conf['spark.driver.memory']!));
@@ -455,7 +469,8 @@ describe('Databricks: faults', () => {
       } else {
         expect(a.problems).toEqual([]);
         const c = ws.clusters[a.record.tags.cluster_id!]!;
-        expect(a.record.num_executors).toBe(c.autoscale ? null : c.num_workers);
+        const run = ws.runs.find((x) => runKey(x) === a.record.app_id)!;
+        expect(a.record.num_executors).toBe(c.autoscale ? workersIn(ws.events?.[c.cluster_id], run.start_time, run.end_time)!.max : c.num_workers);
       }
     }
     // Cached: the failing cluster was tried maxAttempts times in all, not once per run.
@@ -681,6 +696,118 @@ describe('Databricks: event_log_dir that cannot be read, problems once, cache ev
       expect(x.record.tags.spark_app_id).toBe(totals.get(x.record.tags.cluster_id!)!.app_id);
       expect(x.problems).toEqual([]);
     }
+  });
+});
+
+describe('Databricks: autoscaling clusters (clusters/events)', () => {
+  const autoscaled = (ws: Workspace): string => Object.values(ws.clusters).find((c) => c.autoscale !== undefined)!.cluster_id;
+
+  it("an autoscaling run's num_executors is the most workers its cluster had in the run's window, the count before it included; pages followed", async () => {
+    const ws = workspace(24);
+    const id = autoscaled(ws);
+    const f = await serve(ws);
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.problems).toEqual([]);
+    const got = byId(r.apps.map((a) => a.record));
+    const onAuto = ws.runs.filter((x) => x.tasks[0]!.cluster_instance.cluster_id === id);
+    expect(onAuto.length).toBeGreaterThanOrEqual(6);
+    let quiet = 0;
+    let upInside = 0;
+    for (const run of onAuto) {
+      const rec = got.get(runKey(run))!;
+      const want = workersIn(ws.events![id], run.start_time, run.end_time)!;
+      expect(rec.num_executors).toBe(want.max);
+      expect(rec.quality).not.toContain('missing:num_executors');
+      expect(rec.tags).toMatchObject({ workers_min_seen: String(want.min), workers_max_seen: String(want.max), autoscale_min_workers: '1' });
+      // A window with no size event inside: only the event before it tells the count.
+      if (want.inside.length === 0) {
+        quiet++;
+        expect(want.before).toBeGreaterThan(ws.clusters[id]!.autoscale!.min_workers);
+        expect(rec.num_executors).toBe(want.before);
+      } else if (Math.max(...want.inside) > want.before!) upInside++;
+    }
+    expect(quiet).toBeGreaterThan(0);
+    expect(upInside).toBeGreaterThan(0);
+    for (const a of r.apps) expect(a.problems).toEqual([]);
+
+    const bodies = eventRequests(f);
+    // Fixed-size clusters are never asked for events.
+    expect(new Set(bodies.map((b) => b.cluster_id))).toEqual(new Set([id]));
+    for (const run of onAuto) {
+      // One listing of the run's window (ASC, size events only), and one small query ending at its start.
+      const listing = bodies.filter((b) => b.start_time === run.start_time);
+      expect(listing.filter((b) => b.page_token === undefined)).toHaveLength(1);
+      for (const b of listing) expect(b).toMatchObject({ end_time: run.end_time, order: 'ASC' });
+      expect(listing[0]!.event_types).toEqual(expect.arrayContaining(['RESIZING', 'UPSIZE_COMPLETED', 'NODES_LOST', 'RUNNING']));
+      expect(listing[0]!.event_types).not.toContain('DRIVER_HEALTHY');
+      // The fake holds at most 4 events a page: every page of the window was read.
+      const inWindow = ws.events![id]!.filter((e) => e.type !== 'DRIVER_HEALTHY' && e.timestamp >= run.start_time && e.timestamp <= run.end_time).length;
+      expect(listing).toHaveLength(Math.max(1, Math.ceil(inWindow / 4)));
+      expect(bodies.filter((b) => b.start_time === undefined && b.end_time === run.start_time && b.order === 'DESC')).toHaveLength(1);
+    }
+    expect(Math.max(...onAuto.map((run) => bodies.filter((b) => b.start_time === run.start_time).length))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a 403 on clusters/events keeps num_executors null and missing, with one problem for the cluster', async () => {
+    const ws = workspace(24);
+    const id = autoscaled(ws);
+    const f = await serve({
+      ...ws,
+      token: SECRET,
+      fault: (req, _hit, res) => {
+        if (req.path !== '/api/2.1/clusters/events') return undefined;
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'PERMISSION_DENIED', message: `token ${req.authorization ?? ''} may not read cluster events` }));
+        return true;
+      },
+    });
+    const r = await collectDatabricksAll(fast(f.url, { token: SECRET }));
+    expect(r.problems).toEqual([]);
+    expect(r.apps).toHaveLength(ws.runs.length);
+    const problems = r.apps.flatMap((a) => a.problems);
+    expect(problems.map((p) => p.code)).toEqual(['cluster-events-forbidden']);
+    expect(problems[0]!.severity).toBe('warning');
+    expect(problems[0]!.message).toContain(id);
+    expect(problems[0]!.message).toMatch(/403/);
+    for (const a of r.apps) {
+      const c = ws.clusters[a.record.tags.cluster_id!]!;
+      if (c.autoscale) {
+        expect(a.record.num_executors).toBeNull();
+        expect(a.record.quality).toContain('missing:num_executors');
+        expect(a.record.tags.workers_max_seen).toBeUndefined();
+        expect(a.record.tags.autoscale).toBe(`${c.autoscale.min_workers}-${c.autoscale.max_workers}`);
+      } else expect(a.record.num_executors).toBe(c.num_workers);
+    }
+    expect(eventRequests(f).every((b) => b.cluster_id === id)).toBe(true);
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+  });
+
+  it('events that never tell a count: null and missing, one info problem; more than 10 pages: the first 10, one warning', async () => {
+    const ws = workspace(6, { sharedClusters: 2 });
+    const id = autoscaled(ws);
+    const onAuto = ws.runs.filter((x) => x.tasks[0]!.cluster_instance.cluster_id === id);
+    // Only stats reports without a count.
+    const silent = ws.runs.flatMap((run) => [0, 5000].map((dt): ClusterEvent => ({ cluster_id: id, timestamp: run.start_time + dt, type: 'AUTOSCALING_STATS_REPORT', details: {} })));
+    const f = await serve({ ...ws, events: { [id]: silent } });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.problems).toEqual([]);
+    expect(r.apps.flatMap((a) => a.problems).map((p) => p.code)).toEqual(['cluster-events-empty']);
+    for (const run of onAuto) {
+      const rec = byId(r.apps.map((a) => a.record)).get(runKey(run))!;
+      expect(rec.num_executors).toBeNull();
+      expect(rec.quality).toContain('missing:num_executors');
+    }
+
+    // 15 upsizes in the first run's window, one event a page: 10 pages read, then a warning.
+    const first = onAuto[0]!;
+    const many = Array.from({ length: 15 }, (_, i): ClusterEvent => ({ cluster_id: id, timestamp: first.start_time + 1000 + i * 1000, type: 'UPSIZE_COMPLETED', details: { current_num_workers: 2 + i } }));
+    const g = await serve({ ...ws, runs: [first], events: { [id]: many }, eventsPageMax: 1 });
+    const capped = await collectDatabricksAll(fast(g.url));
+    expect(capped.problems).toEqual([]);
+    expect(capped.apps).toHaveLength(1);
+    expect(capped.apps[0]!.problems.map((p) => [p.code, p.severity])).toEqual([['cluster-events-truncated', 'warning']]);
+    expect(capped.apps[0]!.record.num_executors).toBe(2 + 9);
+    expect(eventRequests(g).filter((b) => b.start_time === first.start_time)).toHaveLength(10);
   });
 });
 

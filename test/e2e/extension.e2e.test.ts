@@ -143,7 +143,7 @@ describeE2e('extension in a real VS Code', () => {
       await step(s, 'databricks', async () => {
         // A cloud source end to end: its token from the editor's secret storage, the collector in the worker.
         const ws = databricksWorkspace(5, { sharedClusters: 2 });
-        dbx = await startDatabricksFake({ token: 'dapi-e2e-secret', runs: ws.runs, clusters: ws.clusters });
+        dbx = await startDatabricksFake({ token: 'dapi-e2e-secret', runs: ws.runs, clusters: ws.clusters, events: ws.events });
         writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), `sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: lakehouse\n    type: databricks\n    endpoint_url: ${dbx.url}\n`);
         await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('lakehouse');
         await setSecretAndCollect(s, 'lakehouse', 'dapi-e2e-secret');

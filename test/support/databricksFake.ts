@@ -2,7 +2,9 @@
  * A real HTTP server on 127.0.0.1 (random port) that plays a Databricks workspace for tests: Jobs API
  * 2.1 `jobs/runs/list` (newest first, `start_time_from`, `limit` <= 25, opaque `page_token`,
  * `has_more`/`next_page_token`) and `jobs/runs/get`, Clusters API 2.1 `clusters/get`, and the DBFS
- * API 2.0 `dbfs/list` + `dbfs/read` (base64 chunks of at most 1 MB), and the OAuth token endpoint
+ * API 2.0 `dbfs/list` + `dbfs/read` (base64 chunks of at most 1 MB), Clusters API `clusters/events`
+ * (POST, 2.1 and 2.0: time window, ASC/DESC, `event_types`, `page_size` + opaque `page_token` /
+ * `next_page_token`, or the older `limit`/`offset` + `next_page`), and the OAuth token endpoint
  * `oidc/v1/token` (client-credentials grant, client id and secret as HTTP basic auth) when `oauth`
  * is given. Every API request must carry `Authorization: Bearer <token>`: the fixed `token`, or one
  * the token endpoint issued. Faults are injected per request with `fault`.
@@ -16,6 +18,8 @@ export interface FakeRequest {
   path: string;
   query: URLSearchParams;
   authorization: string | undefined;
+  /** The request body, parsed as JSON when it is JSON (POST endpoints); undefined when empty. */
+  body: unknown;
   /** When it arrived (Date.now()), to check waits such as Retry-After. */
   at: number;
 }
@@ -32,10 +36,22 @@ export interface DatabricksFakeOptions {
   dbfs?: Record<string, Buffer>;
   /** Called first for every request; returning true means it answered. `hit` counts requests with this path. */
   fault?: Fault;
+  /** Cluster events by cluster id (any order); a cluster without any answers an empty list. */
+  events?: Record<string, ClusterEvent[]>;
+  /** The most events one clusters/events page holds, whatever page_size asks (default 4: pages in tests). */
+  eventsPageMax?: number;
   /** Leave `tasks` out of runs/list answers (a server that ignores expand_tasks). */
   ignoreExpandTasks?: boolean;
   /** A service principal the token endpoint knows; tokens it issues live `expiresIn` seconds (default 3600). */
   oauth?: { clientId: string; clientSecret: string; expiresIn?: number };
+}
+
+/** A Clusters API ClusterEvent, the fields the fake filters and sorts on plus `details`. */
+export interface ClusterEvent {
+  cluster_id: string;
+  timestamp: number;
+  type: string;
+  details?: { current_num_workers?: number; target_num_workers?: number; [k: string]: unknown };
 }
 
 /** One call of the token endpoint, as the fake understood it. */
@@ -72,15 +88,30 @@ export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<
   const dbfs = new Map(Object.entries(opts.dbfs ?? {}).map(([k, v]) => [dbfsPath(k), v]));
   const startOf = (r: unknown): number => ((r as { start_time?: unknown } | null)?.start_time as number | undefined) ?? 0;
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  // Bodies are read first, so faults can look at them.
+  const receive = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: string): void => {
     const u = new URL(req.url ?? '/', 'http://fake');
-    const fr: FakeRequest = { url: `${u.pathname}${u.search}`, path: u.pathname, query: u.searchParams, authorization: req.headers.authorization, at: Date.now() };
+    let body: unknown = raw === '' ? undefined : raw;
+    if (/^application\/json/.test(req.headers['content-type'] ?? '')) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        // Kept as text: the endpoint answers 400.
+      }
+    }
+    const fr: FakeRequest = { url: `${u.pathname}${u.search}`, path: u.pathname, query: u.searchParams, authorization: req.headers.authorization, body, at: Date.now() };
     requests.push(fr);
     const hit = (hits.get(u.pathname) ?? 0) + 1;
     hits.set(u.pathname, hit);
     if (opts.fault?.(fr, hit, res) === true) return;
     if (u.pathname === '/oidc/v1/token') {
-      tokenEndpoint(req, res);
+      tokenEndpoint(req, res, raw);
       return;
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -116,6 +147,9 @@ export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<
         const c = opts.clusters?.[q.get('cluster_id') ?? ''];
         return c === undefined ? json(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: `Cluster ${q.get('cluster_id')} does not exist` }) : json(res, 200, c);
       }
+      case '/api/2.1/clusters/events':
+      case '/api/2.0/clusters/events':
+        return clusterEvents(req, res, body);
       case '/api/2.0/dbfs/list': {
         const dir = dbfsPath(q.get('path') ?? '');
         const children = new Map<string, { path: string; is_dir: boolean; file_size: number }>();
@@ -142,34 +176,71 @@ export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<
     }
   };
 
-  /** The client-credentials grant (RFC 6749 4.4): basic auth, form body grant_type + scope. */
-  const tokenEndpoint = (req: IncomingMessage, res: ServerResponse): void => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-      const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const pair = basic === undefined ? undefined : Buffer.from(basic, 'base64').toString('utf8');
-      const colon = pair?.indexOf(':') ?? -1;
-      const clientId = pair !== undefined && colon >= 0 ? decodeURIComponent(pair.slice(0, colon)) : undefined;
-      const clientSecret = pair !== undefined && colon >= 0 ? decodeURIComponent(pair.slice(colon + 1)) : undefined;
-      const ex: TokenExchange = { clientId, clientSecret, contentType: req.headers['content-type'], form, issued: undefined };
-      exchanges.push(ex);
-      if (req.method !== 'POST' || opts.oauth === undefined) return json(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: 'no OAuth here' });
-      if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) return json(res, 400, { error: 'invalid_request', error_description: 'form body expected' });
-      if (clientId !== opts.oauth.clientId || clientSecret !== opts.oauth.clientSecret) {
-        // Like some servers, the refusal repeats what it was sent: the collector must not.
-        return json(res, 401, { error: 'invalid_client', error_description: `Client authentication failed for ${clientId ?? '(none)'}:${clientSecret ?? ''} (${req.headers.authorization ?? ''})` });
-      }
-      if (form.get('grant_type') !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type', error_description: `grant ${form.get('grant_type') ?? '(none)'}` });
-      if (form.get('scope') !== 'all-apis') return json(res, 400, { error: 'invalid_scope', error_description: `scope ${form.get('scope') ?? '(none)'}` });
-      ex.issued = `oauth-${exchanges.length}-${Math.random().toString(36).slice(2)}`;
-      issued.add(ex.issued);
-      return json(res, 200, { access_token: ex.issued, token_type: 'Bearer', expires_in: opts.oauth.expiresIn ?? 3600 });
-    });
+  /**
+   * clusters/events: POST, events of `cluster_id` with start_time <= timestamp <= end_time, of
+   * `event_types` when given, in `order` (default DESC). Token paging (`page_size`, `page_token`,
+   * `next_page_token`) unless the request uses `limit`/`offset`, answered with `next_page` and
+   * `total_count` as older workspaces do. Pages hold at most `eventsPageMax` events.
+   */
+  const clusterEvents = (req: IncomingMessage, res: ServerResponse, body: unknown): void => {
+    if (req.method !== 'POST') return json(res, 405, { error_code: 'BAD_REQUEST', message: 'POST expected' });
+    if (typeof body !== 'object' || body === null) return json(res, 400, { error_code: 'MALFORMED_REQUEST', message: 'JSON body expected' });
+    const b = body as { cluster_id?: unknown; start_time?: unknown; end_time?: unknown; order?: unknown; event_types?: unknown; page_size?: unknown; page_token?: unknown; limit?: unknown; offset?: unknown };
+    if (typeof b.cluster_id !== 'string') return json(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: 'cluster_id is required' });
+    const order = b.order ?? 'DESC';
+    if (order !== 'ASC' && order !== 'DESC') return json(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: `order ${JSON.stringify(order)}` });
+    const from = typeof b.start_time === 'number' ? b.start_time : -Infinity;
+    const to = typeof b.end_time === 'number' ? b.end_time : Infinity;
+    const types = Array.isArray(b.event_types) && b.event_types.length > 0 ? new Set(b.event_types as unknown[]) : undefined;
+    const all = (opts.events?.[b.cluster_id] ?? [])
+      .filter((e) => e.timestamp >= from && e.timestamp <= to && (types === undefined || types.has(e.type)))
+      .sort((x, y) => (order === 'ASC' ? x.timestamp - y.timestamp : y.timestamp - x.timestamp));
+    const max = opts.eventsPageMax ?? 4;
+    const legacy = b.limit !== undefined || b.offset !== undefined;
+    if (legacy) {
+      const limit = typeof b.limit === 'number' ? b.limit : 50;
+      const offset = typeof b.offset === 'number' ? b.offset : 0;
+      if (!(limit >= 1 && limit <= 500)) return json(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: `limit must be 1..500, got ${limit}` });
+      const size = Math.min(limit, max);
+      const page = all.slice(offset, offset + size);
+      const more = offset + size < all.length;
+      return json(res, 200, { events: page, total_count: all.length, ...(more ? { next_page: { ...b, offset: offset + size, limit } } : {}) });
+    }
+    const size = Math.min(typeof b.page_size === 'number' && b.page_size > 0 ? b.page_size : 50, max);
+    let offset = 0;
+    if (b.page_token !== undefined) {
+      offset = typeof b.page_token === 'string' ? Number(Buffer.from(b.page_token, 'base64url').toString().replace(/^events:/, '')) : NaN;
+      if (!Number.isInteger(offset)) return json(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: 'page_token is invalid' });
+    }
+    const page = all.slice(offset, offset + size);
+    const more = offset + size < all.length;
+    return json(res, 200, { events: page, next_page_token: more ? Buffer.from(`events:${offset + size}`).toString('base64url') : '' });
   };
 
-  const local = await listenLocal(handle);
+  /** The client-credentials grant (RFC 6749 4.4): basic auth, form body grant_type + scope. */
+  const tokenEndpoint = (req: IncomingMessage, res: ServerResponse, raw: string): void => {
+    const form = new URLSearchParams(raw);
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const pair = basic === undefined ? undefined : Buffer.from(basic, 'base64').toString('utf8');
+    const colon = pair?.indexOf(':') ?? -1;
+    const clientId = pair !== undefined && colon >= 0 ? decodeURIComponent(pair.slice(0, colon)) : undefined;
+    const clientSecret = pair !== undefined && colon >= 0 ? decodeURIComponent(pair.slice(colon + 1)) : undefined;
+    const ex: TokenExchange = { clientId, clientSecret, contentType: req.headers['content-type'], form, issued: undefined };
+    exchanges.push(ex);
+    if (req.method !== 'POST' || opts.oauth === undefined) return json(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: 'no OAuth here' });
+    if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) return json(res, 400, { error: 'invalid_request', error_description: 'form body expected' });
+    if (clientId !== opts.oauth.clientId || clientSecret !== opts.oauth.clientSecret) {
+      // Like some servers, the refusal repeats what it was sent: the collector must not.
+      return json(res, 401, { error: 'invalid_client', error_description: `Client authentication failed for ${clientId ?? '(none)'}:${clientSecret ?? ''} (${req.headers.authorization ?? ''})` });
+    }
+    if (form.get('grant_type') !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type', error_description: `grant ${form.get('grant_type') ?? '(none)'}` });
+    if (form.get('scope') !== 'all-apis') return json(res, 400, { error: 'invalid_scope', error_description: `scope ${form.get('scope') ?? '(none)'}` });
+    ex.issued = `oauth-${exchanges.length}-${Math.random().toString(36).slice(2)}`;
+    issued.add(ex.issued);
+    return json(res, 200, { access_token: ex.issued, token_type: 'Bearer', expires_in: opts.oauth.expiresIn ?? 3600 });
+  };
+
+  const local = await listenLocal(receive);
   return {
     url: local.url,
     requests,
@@ -195,11 +266,65 @@ export interface GeneratedRun {
 export interface Workspace {
   runs: GeneratedRun[];
   clusters: Record<string, { cluster_id: string; cluster_name: string; spark_version: string; node_type_id: string; driver_node_type_id: string; num_workers?: number; autoscale?: { min_workers: number; max_workers: number }; spark_conf: Record<string, string>; state: string }>;
+  /** Cluster events of the autoscaling cluster (clusters/events). */
+  events?: Record<string, ClusterEvent[]>;
+}
+
+/**
+ * Events of an autoscaling cluster from `start` (minute 0) to minute `minutes`, the worker count
+ * walking between min and max. It came up 5 minutes before (RUNNING with min workers); then minute m
+ * is, by m % 4: busy (4 resizes up by one, each RESIZING then UPSIZE_COMPLETED, 4 s apart from +2 s,
+ * a stats report and a driver event between), quiet (no event at all: only the count from before
+ * tells the size), shrinking (RESIZING down by 3 at +5 s, NODES_LOST at +15 s), or late (a stats
+ * report at +10 s, one resize up at +40 s / +50 s). RESIZING's current_num_workers is the count
+ * before it; the count becomes the target only with the next event's current (downsizes) or at
+ * UPSIZE_COMPLETED.
+ */
+export function autoscaleEvents(clusterId: string, start: number, minutes: number, min: number, max: number): ClusterEvent[] {
+  const events: ClusterEvent[] = [];
+  let c = min;
+  const ev = (t: number, type: string, details?: ClusterEvent['details']): void => {
+    events.push({ cluster_id: clusterId, timestamp: t, type, ...(details !== undefined ? { details } : {}) });
+  };
+  ev(start - 5 * 60_000, 'RUNNING', { current_num_workers: c });
+  for (let m = 0; m <= minutes; m++) {
+    const at = start + m * 60_000;
+    ev(at + 1000, 'DRIVER_HEALTHY');
+    switch (m % 4) {
+      case 0:
+        for (let i = 0; i < 4; i++) {
+          const target = Math.min(max, c + 1);
+          ev(at + 2000 + i * 8000, 'RESIZING', { current_num_workers: c, target_num_workers: target });
+          ev(at + 6000 + i * 8000, 'UPSIZE_COMPLETED', { current_num_workers: target, target_num_workers: target });
+          c = target;
+        }
+        ev(at + 3000, 'AUTOSCALING_STATS_REPORT', {});
+        break;
+      case 1:
+        break;
+      case 2: {
+        const target = Math.max(min, c - 3);
+        ev(at + 5000, 'RESIZING', { current_num_workers: c, target_num_workers: target });
+        c = target;
+        if (c > min) {
+          c -= 1;
+          ev(at + 15_000, 'NODES_LOST', { current_num_workers: c, target_num_workers: target });
+        }
+        break;
+      }
+      default:
+        ev(at + 10_000, 'AUTOSCALING_STATS_REPORT', {});
+        ev(at + 40_000, 'RESIZING', { current_num_workers: c, target_num_workers: Math.min(max, c + 1) });
+        c = Math.min(max, c + 1);
+        ev(at + 50_000, 'UPSIZE_COMPLETED', { current_num_workers: c, target_num_workers: c });
+    }
+  }
+  return events;
 }
 
 /**
  * `n` finished runs, one a minute from `startMs`, by `users` in turn, each on one of `sharedClusters`
- * all-purpose clusters (cluster i has i+2 workers, or autoscale for the last one).
+ * all-purpose clusters (cluster i has i+2 workers, or autoscale for the last one, with its events).
  */
 export function workspace(n: number, opts: { startMs?: number; users?: string[]; sharedClusters?: number } = {}): Workspace {
   const start = opts.startMs ?? Date.UTC(2026, 5, 1, 8, 0, 0);
@@ -235,5 +360,19 @@ export function workspace(n: number, opts: { startMs?: number; users?: string[];
       tasks: [{ task_key: 't', existing_cluster_id: cluster, cluster_instance: { cluster_id: cluster, spark_context_id: `${9000 + (r % ids.length)}` } }],
     });
   }
-  return { runs, clusters };
+  const events: Record<string, ClusterEvent[]> = {};
+  for (const c of Object.values(clusters)) if (c.autoscale) events[c.cluster_id] = autoscaleEvents(c.cluster_id, start, n + 2, c.autoscale.min_workers, c.autoscale.max_workers);
+  return { runs, clusters, events };
+}
+
+/**
+ * The workers cluster `id` had over [start, end] by the fixture's events (independent of the
+ * collector): the count of the latest event carrying one at or before `start`, and every count inside.
+ */
+export function workersIn(events: ClusterEvent[] | undefined, start: number, end: number): { min: number; max: number; before: number | undefined; inside: number[] } | undefined {
+  const counted = (events ?? []).filter((e) => typeof e.details?.current_num_workers === 'number').sort((a, b) => a.timestamp - b.timestamp);
+  const before = counted.filter((e) => e.timestamp <= start).at(-1)?.details!.current_num_workers;
+  const inside = counted.filter((e) => e.timestamp >= start && e.timestamp <= end).map((e) => e.details!.current_num_workers!);
+  const all = [...(before !== undefined ? [before] : []), ...inside];
+  return all.length === 0 ? undefined : { min: Math.min(...all), max: Math.max(...all), before, inside };
 }

@@ -2,7 +2,9 @@
  * The Databricks collector: list job runs through the Jobs API 2.1 (`jobs/runs/list`, all pages via
  * `page_token`), read each run's clusters (`clusters/get`, once per cluster id: many runs share an
  * all-purpose cluster), and store one record per run, flagged `platform_level` because the Jobs API
- * knows times and sizing but no Spark metrics. When the clusters' event logs are reachable (cluster
+ * knows times and sizing but no Spark metrics. A run on an autoscaling cluster reads the cluster's
+ * events (`clusters/events`) over the run's window: the most workers seen is its num_executors.
+ * When the clusters' event logs are reachable (cluster
  * log delivery synced to a local folder, or a `dbfs:/` folder read through the DBFS API), the Spark
  * applications of the run's Spark context are stored instead, with the run's facts in their tags.
  *
@@ -131,12 +133,27 @@ const runSchema = z.object({
 const listSchema = z.object({ runs: z.array(z.unknown()).optional(), has_more: z.boolean().optional(), next_page_token: str });
 const dbfsListSchema = z.object({ files: z.array(z.object({ path: z.string(), is_dir: z.boolean().optional(), file_size: num })).optional() });
 const dbfsReadSchema = z.object({ bytes_read: z.number().int().nonnegative(), data: z.string() });
+// Clusters API `clusters/events`: `next_page_token` (page_token paging), or the deprecated
+// `next_page` (the whole request body of the next page, offset/limit paging) on older workspaces.
+const eventsSchema = z.object({ events: z.array(z.unknown()).optional(), next_page_token: str, next_page: z.record(z.string(), z.unknown()).optional() });
+const clusterEventSchema = z.object({ timestamp: num, type: str, details: z.object({ current_num_workers: num, target_num_workers: num }).optional() });
 
 type Run = z.infer<typeof runSchema>;
 type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 type Cluster = z.infer<typeof clusterSchema>;
 
 const RUNS_LIST = 'api/2.1/jobs/runs/list';
+const CLUSTER_EVENTS = 'api/2.1/clusters/events';
+/**
+ * The events that carry `details.current_num_workers`, the number of worker nodes the cluster had
+ * when the event happened: RUNNING (the cluster came up), RESIZING (a resize started: current is the
+ * count before it, target_num_workers only the goal, so not used), UPSIZE_COMPLETED (nodes added),
+ * NODES_LOST (nodes gone), AUTOSCALING_STATS_REPORT. Other events never tell the size.
+ */
+const SIZE_EVENTS = ['RUNNING', 'RESIZING', 'UPSIZE_COMPLETED', 'NODES_LOST', 'AUTOSCALING_STATS_REPORT'];
+/** Events per page asked for (the server may send fewer); at most this many pages per run window. */
+const EVENTS_PAGE_SIZE = 100;
+const EVENTS_MAX_PAGES = 10;
 const DBFS_CHUNK = 1024 * 1024; // the DBFS read API's largest `length`
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -223,8 +240,14 @@ function runTags(run: Run, clusters: RunClusters, primary: ClusterSpec | undefin
   return tags;
 }
 
+/** Worker counts an autoscaling cluster was seen with over a run's window (its events). */
+interface WorkersSeen {
+  min: number;
+  max: number;
+}
+
 /** One record for the run, from the Jobs and Clusters APIs only: `platform_level`. */
-function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, tags: Record<string, string>, source: string, problems: Problem[], where: string): SparkAppRecord {
+function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, tags: Record<string, string>, source: string, problems: Problem[], where: string, seen?: WorkersSeen): SparkAppRecord {
   const quality = platformLevelQuality();
   const conf: Record<string, string> = Object.fromEntries(Object.entries(primary?.spark_conf ?? {}).map(([k, v]) => [k, String(v)]));
 
@@ -242,10 +265,12 @@ function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | 
 
   // A fixed-size cluster's num_workers is its number of worker nodes, one executor each on
   // Databricks; a single-node cluster (0 workers) runs its tasks in the driver, as Spark's local mode
-  // does. An autoscaling cluster's size over the run is not known from its spec: num_executors stays
-  // unknown and min/max go to tags (autoscale_min_workers, autoscale_max_workers).
+  // does. An autoscaling cluster's size over the run is not known from its spec (min/max go to tags:
+  // autoscale_min_workers, autoscale_max_workers): its events over the run's window tell the most
+  // workers it had then (`seen`); without them num_executors stays unknown.
   let numExecutors: number | null = null;
   if (primary !== undefined && primary.autoscale === undefined && primary.num_workers !== undefined) numExecutors = Math.max(1, primary.num_workers);
+  else if (primary?.autoscale !== undefined && seen !== undefined) numExecutors = Math.max(1, seen.max);
   if (numExecutors === null) quality.add(Quality.missing('num_executors'));
 
   const startMs = epoch(run.start_time);
@@ -333,6 +358,47 @@ async function copyDbfs(client: JsonClient, from: string, to: string, signal: Ab
     copied++;
   }
   return copied;
+}
+
+/**
+ * The size events of cluster `clusterId` between `startMs` and `endMs` (oldest first), following
+ * `next_page_token` (or the older `next_page`) for at most `maxPages` pages; `truncated` when more
+ * were left. HTTP errors throw.
+ */
+async function listClusterEvents(client: JsonClient, clusterId: string, startMs: number, endMs: number, signal: AbortSignal, maxPages = EVENTS_MAX_PAGES): Promise<{ events: z.infer<typeof clusterEventSchema>[]; truncated: boolean }> {
+  const first: Record<string, unknown> = { cluster_id: clusterId, start_time: startMs, end_time: endMs, order: 'ASC', event_types: SIZE_EVENTS, page_size: EVENTS_PAGE_SIZE };
+  const events: z.infer<typeof clusterEventSchema>[] = [];
+  const tokens = new Set<string>();
+  let body = first;
+  for (let page = 1; ; page++) {
+    const res = await client.getJson(CLUSTER_EVENTS, eventsSchema, signal, { method: 'POST', body });
+    for (const e of res.events ?? []) {
+      const parsed = clusterEventSchema.safeParse(e);
+      if (parsed.success) events.push(parsed.data);
+    }
+    let next: Record<string, unknown> | undefined;
+    if (res.next_page_token !== undefined && res.next_page_token !== '') {
+      // A token seen before would loop: what was read is kept, flagged as cut short.
+      if (tokens.has(res.next_page_token)) return { events, truncated: true };
+      tokens.add(res.next_page_token);
+      next = { ...first, page_token: res.next_page_token };
+    } else if (res.next_page !== undefined && Object.keys(res.next_page).length > 0) next = res.next_page;
+    if (next === undefined || (res.events ?? []).length === 0) return { events, truncated: false };
+    if (page >= maxPages) return { events, truncated: true };
+    body = next;
+  }
+}
+
+/** The worker count the cluster had at `atMs`: its latest size event at or before then (one small page). */
+async function workersAt(client: JsonClient, clusterId: string, atMs: number, signal: AbortSignal): Promise<number | undefined> {
+  const res = await client.getJson(CLUSTER_EVENTS, eventsSchema, signal, { method: 'POST', body: { cluster_id: clusterId, end_time: atMs, order: 'DESC', event_types: SIZE_EVENTS, page_size: 25 } });
+  for (const e of res.events ?? []) {
+    const parsed = clusterEventSchema.safeParse(e);
+    if (!parsed.success || (parsed.data.timestamp ?? 0) > atMs) continue;
+    const n = parsed.data.details?.current_num_workers;
+    if (n !== undefined && Number.isInteger(n) && n >= 0) return n;
+  }
+  return undefined;
 }
 
 interface ClusterLogs {
@@ -509,6 +575,39 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       return err.message;
     }
   };
+  /**
+   * The workers an autoscaling cluster had over a run's window, from its events: the count at the
+   * window's start (its latest size event before it) and every count inside. Read once per
+   * (cluster, window); undefined when no event tells a count. HTTP errors reject.
+   */
+  const eventsCache = new Map<string, Promise<{ seen: WorkersSeen | undefined; truncated: boolean }>>();
+  const workersSeen = (id: string, startMs: number, endMs: number): Promise<{ seen: WorkersSeen | undefined; truncated: boolean }> => {
+    const key = `${id}\u0000${startMs}\u0000${endMs}`;
+    let p = eventsCache.get(key);
+    if (p === undefined) {
+      p = (async () => {
+        const before = await workersAt(api, id, startMs, controller.signal);
+        const inside = await listClusterEvents(api, id, startMs, endMs, controller.signal);
+        const counts = inside.events.flatMap((e) => {
+          const n = e.details?.current_num_workers;
+          return n !== undefined && Number.isInteger(n) && n >= 0 ? [n] : [];
+        });
+        if (before !== undefined) counts.push(before);
+        return { seen: counts.length === 0 ? undefined : { min: Math.min(...counts), max: Math.max(...counts) }, truncated: inside.truncated };
+      })();
+      p.catch(() => undefined);
+      eventsCache.set(key, p);
+    }
+    return p;
+  };
+  // Events problems are told once per cluster, with the first run that meets them.
+  const reportedEvents = new Set<string>();
+  const eventsProblem = (id: string, p: Omit<Problem, 'file'>, problems: Problem[]): void => {
+    if (reportedEvents.has(id)) return;
+    reportedEvents.add(id);
+    problems.push({ ...p, file: api.urlOf(`${CLUSTER_EVENTS}?cluster_id=${encodeURIComponent(id)}`) });
+  };
+
   // A Spark application shared by several runs (an all-purpose cluster's context) is stored once.
   const claimed = new Set<string>();
   const reportedLogs = new Set<string>();
@@ -546,7 +645,28 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     const cluster = primaryId !== undefined ? infos.get(primaryId) : undefined;
     const primary: ClusterSpec | undefined = cluster ?? (primaryId !== undefined ? clusters.specs.get(primaryId) : undefined) ?? run.cluster_spec?.new_cluster ?? run.new_cluster;
     const tags = runTags(run, clusters, primary, cluster);
-    const record = platformRecord(run, clusters, primary, tags, source, problems, where);
+    // An autoscaling cluster: how many workers it had while the run ran, from its events. A fixed-size
+    // one needs none.
+    let seen: WorkersSeen | undefined;
+    const windowStart = epoch(run.start_time);
+    const windowEnd = runStatus(run) === 'running' ? Date.now() : epoch(run.end_time);
+    if (primary?.autoscale !== undefined && primaryId !== undefined && windowStart !== null && windowEnd !== null && windowEnd >= windowStart) {
+      try {
+        const got = await workersSeen(primaryId, windowStart, windowEnd);
+        seen = got.seen;
+        if (got.truncated) eventsProblem(primaryId, { severity: 'warning', code: 'cluster-events-truncated', message: `run ${run.run_id}: cluster ${primaryId} has more than ${EVENTS_MAX_PAGES} pages of size events in the run's window: only those were read, num_executors may be low` }, problems);
+        if (seen === undefined) eventsProblem(primaryId, { severity: 'info', code: 'cluster-events-empty', message: `run ${run.run_id}: no event of autoscaling cluster ${primaryId} tells its worker count in the run's window: num_executors unknown` }, problems);
+      } catch (err) {
+        if (fatal(err)) throw err;
+        const why = err instanceof Error ? err.message : String(err);
+        eventsProblem(primaryId, { severity: 'warning', code: forbidden(err) ? 'cluster-events-forbidden' : 'cluster-events-failed', message: `run ${run.run_id}: events of autoscaling cluster ${primaryId} could not be read (${why}): num_executors unknown for its runs` }, problems);
+      }
+    }
+    if (seen !== undefined) {
+      tags.workers_min_seen = String(seen.min);
+      tags.workers_max_seen = String(seen.max);
+    }
+    const record = platformRecord(run, clusters, primary, tags, source, problems, where, seen);
     const platform: CollectedApp = { record, problems, files: [], unit: apiUnit(where, record.app_id, record.status === 'running') };
     if (logDir === undefined || clusters.ids.length === 0) return { apps: [platform], run: record };
 
