@@ -11,6 +11,7 @@ import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { fetchAttemptLog } from './eventLogMode';
+import { Batcher, pooled } from '../batching';
 import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { Quality, matchesFilter, redactSecrets, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { HistoryServerClient, type ClientOptions } from './client';
@@ -368,18 +369,15 @@ export async function fetchApplication(client: HistoryServerClient, appId: strin
 // Servers that ignore minEndDate/minDate still give the right answer: the filter is applied here too.
 export async function* collectHistoryServer(options: HistoryServerOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'history_server';
-  const batchSize = Math.max(1, options.batchSize ?? 100);
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const client = new HistoryServerClient(options);
   const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
   const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: client.bytesRead });
-  let batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
-  const take = (): Batch => {
-    const b = batch;
-    batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
-    return b;
+  const batcher = new Batcher(Math.max(1, options.batchSize ?? 100));
+  const problem = (p: Problem): void => {
+    batcher.problem(p);
+    progress.problems++;
   };
-  const size = (): number => batch.apps.length + batch.problems.length + batch.filtered;
   const stopProblem = (err: unknown, what: string): Problem => {
     if (err instanceof AuthError) return { severity: 'error', code: 'auth-failed', message: `${err.message}; stopping the run (check the username/password or token)`, file: client.urlOf(err.path) };
     const message = err instanceof Error ? err.message : String(err);
@@ -392,41 +390,10 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
   setMaxListeners((options.concurrency ?? 4) * 5 + 5, controller.signal);
   const onAbort = (): void => controller.abort(ctx.signal?.reason);
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    type Done = { key: number; item: Listed; result: CollectedApp | Error };
-    const inFlight = new Map<number, Promise<Done>>();
-    let key = 0;
-    let stopped = false;
-    const settle = async (): Promise<void> => {
-      const done = await Promise.race(inFlight.values());
-      inFlight.delete(done.key);
-      progress.logsDone++;
-      const label = `${done.item.app.id}${done.item.attempt.attemptId !== undefined ? ` attempt ${done.item.attempt.attemptId}` : ''}`;
-      if (done.result instanceof Error) {
-        if (ctx.signal?.aborted) throw done.result;
-        if (done.result instanceof AuthError) {
-          if (!stopped) {
-            stopped = true;
-            batch.problems.push(stopProblem(done.result, label));
-            progress.problems++;
-            controller.abort(done.result);
-          }
-        } else if (!stopped) {
-          const err = done.result;
-          const code = err instanceof ResponseError ? 'rest-invalid' : 'rest-failed';
-          batch.problems.push({ severity: 'error', code, message: `${label}: ${err.message}`, file: client.urlOf(`applications/${enc(done.item.app.id)}`) });
-          progress.problems++;
-        }
-      } else if (matchesFilter(done.result.record, options)) {
-        batch.apps.push(done.result);
-        progress.apps++;
-        progress.problems += done.result.problems.length;
-      } else {
-        batch.filtered++;
-      }
-      report();
-    };
+  let stopped = false;
 
+  /** The attempts to fetch, a listing page at a time; a listing that fails is one problem and ends the list. */
+  async function* wanted(): AsyncGenerator<Listed[]> {
     const pages = listPages(client, options, controller.signal);
     for (;;) {
       let page: IteratorResult<{ apps: RestApp[]; problems: Problem[] }>;
@@ -434,43 +401,51 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
         page = await pages.next();
       } catch (err) {
         if (ctx.signal?.aborted) throw err;
-        if (!stopped) {
-          batch.problems.push(stopProblem(err, 'listing applications failed'));
-          progress.problems++;
-        }
-        break;
+        if (!stopped) problem(stopProblem(err, 'listing applications failed'));
+        return;
       }
-      if (page.done || stopped) break;
-      batch.problems.push(...page.value.problems);
-      progress.problems += page.value.problems.length;
+      if (page.done || stopped) return;
+      for (const p of page.value.problems) problem(p);
       const listed = page.value.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt })));
       // The user filter is ours (the API has none): drop before fetching anything.
-      const wanted = listed.filter((l) => options.user === undefined || l.attempt.sparkUser === options.user);
-      batch.filtered += listed.length - wanted.length;
-      progress.logsFound += wanted.length;
+      const kept = listed.filter((l) => options.user === undefined || l.attempt.sparkUser === options.user);
+      batcher.filtered(listed.length - kept.length);
+      progress.logsFound += kept.length;
       report();
-      for (const item of wanted) {
-        if (stopped) break;
-        ctx.signal?.throwIfAborted();
-        const k = key++;
-        inFlight.set(
-          k,
-          fetchAttempt(client, item, controller.signal, source, options.mode ?? 'api').then(
-            (result) => ({ key: k, item, result }),
-            (err: unknown) => ({ key: k, item, result: err instanceof Error ? err : new Error(String(err)) }),
-          ),
-        );
-        while (inFlight.size >= concurrency) await settle();
-        if (size() >= batchSize) yield take();
-      }
-      if (size() >= batchSize) yield take();
+      ctx.signal?.throwIfAborted();
+      yield kept;
     }
-    while (inFlight.size > 0) {
-      await settle();
-      if (size() >= batchSize) yield take();
+  }
+
+  try {
+    const fetch = (item: Listed): Promise<CollectedApp> => fetchAttempt(client, item, controller.signal, source, options.mode ?? 'api');
+    for await (const done of pooled(wanted(), fetch, concurrency, () => stopped)) {
+      progress.logsDone++;
+      const label = `${done.item.app.id}${done.item.attempt.attemptId !== undefined ? ` attempt ${done.item.attempt.attemptId}` : ''}`;
+      if ('error' in done) {
+        if (ctx.signal?.aborted) throw done.error;
+        if (done.error instanceof AuthError) {
+          if (!stopped) {
+            stopped = true;
+            problem(stopProblem(done.error, label));
+            controller.abort(done.error);
+          }
+        } else if (!stopped) {
+          const code = done.error instanceof ResponseError ? 'rest-invalid' : 'rest-failed';
+          problem({ severity: 'error', code, message: `${label}: ${done.error.message}`, file: client.urlOf(`applications/${enc(done.item.app.id)}`) });
+        }
+      } else if (matchesFilter(done.result.record, options)) {
+        batcher.app(done.result);
+        progress.apps++;
+        progress.problems += done.result.problems.length;
+      } else {
+        batcher.filtered();
+      }
+      report();
+      if (batcher.full) yield batcher.take();
     }
     ctx.signal?.throwIfAborted();
-    if (size() > 0) yield take();
+    if (!batcher.empty) yield batcher.take();
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
     await client.close();
