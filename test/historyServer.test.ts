@@ -349,6 +349,31 @@ describe('History Server collector on self-written REST answers', () => {
     expect(s.requests.filter((p) => p.startsWith('applications?'))).toHaveLength(2);
   });
 
+  it('an error answer keeps its message but never the credentials it echoes (password, token, header), and a huge one is not read', async () => {
+    const echo: Route = (req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const decoded = /^Basic /.test(auth) ? Buffer.from(auth.slice(6), 'base64').toString() : auth;
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error_code: 'BAD_REQUEST', message: `refused ${auth} (${decoded}) pw=${decoded.split(':')[1] ?? ''}` }));
+    };
+    const big: Route = (_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'x'.repeat(200_000) }));
+    };
+    const s = await serve({ applications: echo, 'applications/big': big });
+    const basic = new HistoryServerClient({ url: s.url, auth: { type: 'basic', username: 'ops', password: 'hunter2-secret' }, maxAttempts: 1 });
+    const err = (await basic.getJson('applications', z.unknown()).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/HTTP 400 \(BAD_REQUEST: refused/);
+    expect(err.message).not.toContain('hunter2-secret');
+    expect(err.message).not.toContain(Buffer.from('ops:hunter2-secret').toString('base64'));
+    const bearer = new HistoryServerClient({ url: s.url, auth: { type: 'bearer', token: 'tok-0123456789' }, maxAttempts: 1 });
+    const err2 = (await bearer.getJson('applications', z.unknown()).catch((e: unknown) => e)) as Error;
+    expect(err2.message).not.toContain('tok-0123456789');
+    const err3 = (await bearer.getJson('applications/big', z.unknown()).catch((e: unknown) => e)) as Error;
+    expect(err3.message).toBe('applications/big: HTTP 400');
+    await Promise.all([basic.close(), bearer.close()]);
+  });
+
   it('helpers: REST dates, Retry-After', () => {
     expect(restTimeMs('2015-02-03T16:42:59.720GMT')).toBe(Date.UTC(2015, 1, 3, 16, 42, 59, 720));
     expect(restTimeMs('nonsense')).toBeNull();

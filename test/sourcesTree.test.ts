@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
 import type { DatabaseService } from '../src/views/database';
 import { SourcesModel, SourcesTree, type Source } from '../src/views/sources';
+import { sourceLocation } from '../src/collectors/sources';
 import { tempDir } from './support/tmp';
 import {
   EventEmitter,
@@ -278,5 +279,10 @@ describe('Sources model and tree', () => {
     expect(tree.getTreeItem(emr).description).toBe('emr · 2 d ago · 0 new, 0 updated, 2 errors');
     expect(tooltipOf(tree, emr)).toContain('Errors: cluster j-1 gone; throttled');
     expect(tree.getTreeItem(model.find('dp')!).description).toBe('dataproc · never collected');
+  });
+
+  it('never shows a password written into a source URL', () => {
+    const hs = { type: 'history_server', name: 'h', history_server_url: 'https://ops:s3cret@history.example.com:18080/x' } as Parameters<typeof sourceLocation>[0];
+    expect(sourceLocation(hs)).toBe('https://history.example.com:18080/x');
   });
 });

@@ -218,6 +218,47 @@ describe('database file', () => {
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
 
+  it('a change made while a save is writing is not lost: it stays for the next save', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'jobs.db');
+    const store = await JobStore.open(file);
+    // Big enough that the write (and its fsync) takes a while.
+    store.upsert(manyRecords(20_000));
+    const saving = store.save();
+    // Wait until the save is past its export: its temp file exists.
+    const started = Date.now();
+    while (!readdirSync(dir).some((n) => n.includes('.tmp-')) && Date.now() - started < 10_000) await new Promise((r) => setImmediate(r));
+    expect(readdirSync(dir).some((n) => n.includes('.tmp-')), 'the save should have reached its write').toBe(true);
+    store.delete([{ app_id: 'app-000001', attempt_id: null }]);
+    await saving;
+    expect(store.unsavedChanges).toBe(1);
+    expect(await store.save()).toEqual({ written: true, merged: false });
+    store.close();
+    const again = await JobStore.open(file);
+    expect(again.count()).toBe(19_999);
+    expect(again.get({ app_id: 'app-000001', attempt_id: null })).toBeUndefined();
+    again.close();
+  });
+
+  it('an upsert that fails part-way keeps its committed chunks journaled, so a merge replays them', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const a = await JobStore.open(file);
+    const b = await JobStore.open(file);
+    const records = manyRecords(5000);
+    // Chunks of 2,000 commit one by one; a row that breaks a NOT NULL column fails the third.
+    records[4500] = { ...records[4500]!, total_tasks: null as unknown as number };
+    expect(() => a.upsert(records)).toThrow(/NOT NULL/);
+    b.upsert([makeRecord({ app_id: 'from-b' })]);
+    await b.save();
+    // a merges onto b's file: the 4,000 rows a committed must come along.
+    expect(await a.save()).toEqual({ written: true, merged: true });
+    a.close();
+    b.close();
+    const check = await JobStore.open(file);
+    expect(check.count()).toBe(4001);
+    check.close();
+  });
+
   it('waits for a live lock and breaks a dead one', async () => {
     const file = path.join(tempDir(), 'jobs.db');
     // A lock left by a process that no longer exists is broken at once.

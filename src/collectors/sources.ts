@@ -82,15 +82,9 @@ export function stoppedRun(job: SourceJob, problems: readonly Problem[]): boolea
 
 const SECRET_OPTION = /token|secret|password|credential|auth|headers/i;
 
+/** The URL as written, without a `user:password@` part. */
 function withoutUserInfo(u: string): string {
-  try {
-    const url = new URL(u);
-    url.username = '';
-    url.password = '';
-    return url.toString();
-  } catch {
-    return '(invalid URL)';
-  }
+  return u.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
 }
 
 /** What a run record keeps of a job's options: never credentials or headers (they may hold secrets), URLs without user info, times as ISO text. */
@@ -109,13 +103,13 @@ export function recordedOptions(job: SourceJob): Record<string, unknown> {
   return out;
 }
 
-/** Where a source reads from, in a few words (the Sources view, logs). */
+/** Where a source reads from, in a few words (the Sources view, logs); never a password written into a URL. */
 export function sourceLocation(s: SourceConfig): string {
   switch (s.type) {
     case 'event_log':
       return [s.path].flat().join(', ');
     case 'history_server':
-      return s.history_server_url;
+      return withoutUserInfo(s.history_server_url);
     case 'emr':
       return `EMR ${s.region ?? '(default region)'}${s.endpoint_url ? ` at ${s.endpoint_url}` : ''}`;
     case 'databricks':

@@ -244,9 +244,17 @@ export class JobStore implements JobRepository {
   }
 
   upsert(records: readonly SparkAppRecord[], now = new Date()): UpsertCounts {
-    const counts = this.upsertWithRoom(records, now);
-    if (counts.new + counts.updated > 0) this.record({ op: 'upsert', records, now });
-    return counts;
+    // Chunks commit one by one: if a later one fails, the ones before are stored and must be journaled.
+    let committed = 0;
+    let changed = false;
+    try {
+      return this.upsertWithRoom(records, now, (done, counts) => {
+        committed = done;
+        changed ||= counts.new + counts.updated > 0;
+      });
+    } finally {
+      if (changed) this.record({ op: 'upsert', records: committed === records.length ? records : records.slice(0, committed), now });
+    }
   }
 
   /** What one new record adds to the file, as last measured (it starts at a typical row with its indexes). */
@@ -257,7 +265,7 @@ export class JobStore implements JobRepository {
    * made covers the rest of the records at the measured size and share of new records, so a bulk
    * import reopens once (after its first chunk), and a run whose records are unchanged makes none.
    */
-  private upsertWithRoom(records: readonly SparkAppRecord[], now: Date): UpsertCounts {
+  private upsertWithRoom(records: readonly SparkAppRecord[], now: Date, onChunk?: (done: number, counts: UpsertCounts) => void): UpsertCounts {
     const total: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
     // The share of this call's records that are new, from its chunks so far: none is assumed, so the
     // first chunk makes no room and a re-run whose records are all unchanged never does.
@@ -274,6 +282,7 @@ export class JobStore implements JobRepository {
       total.new += counts.new;
       total.updated += counts.updated;
       total.unchanged += counts.unchanged;
+      onChunk?.(i + chunk.length, counts);
     }
     return total;
   }
@@ -292,7 +301,12 @@ export class JobStore implements JobRepository {
     const used = this.pagesBytes();
     if (used + needed <= this.capacity) return;
     const next = openWithRoom(this.SQL, this.db.export(), Math.max(roomFor(used), Math.ceil(wanted)));
-    tune(next.db);
+    try {
+      tune(next.db);
+    } catch (err) {
+      next.db.close();
+      throw err;
+    }
     this.db.close();
     this.db = next.db;
     this.repo = new SqlJsRepository(next.db);
@@ -382,8 +396,13 @@ export class JobStore implements JobRepository {
           this.warnings.push(`${this.file} was damaged on disk (${err.message}); moved it to ${aside} and wrote this session's database instead.`);
         }
         if (fresh) {
-          tune(fresh.db);
-          migrate(fresh.db, this.file);
+          try {
+            tune(fresh.db);
+            migrate(fresh.db, this.file);
+          } catch (err) {
+            fresh.db.close();
+            throw err;
+          }
           // Ours until now is replaced by theirs plus our journal; if a replay fails, the journal stays for the next save.
           this.db.close();
           this.db = fresh.db;
@@ -393,13 +412,14 @@ export class JobStore implements JobRepository {
           merged = true;
         }
       }
+      // What this save writes: changes made while it waits on the disk stay journaled for the next one.
+      const saved = this.journal.length;
+      // sql.js exports through SQLite's backup API into a file of its own: the live file keeps its room,
+      // and the export is just the pages (cut to the header's page count all the same).
       const bytes = this.db.export();
-      // export() closes and reopens the file, which SQLite leaves at its exact length: the room is gone.
-      this.capacity = bytes.length;
-      // The room is never written to disk (should any be left, the header says where the pages end).
       await writeAtomically(this.file, bytes.subarray(0, pagesLength(bytes) ?? bytes.length));
       this.loaded = identity(await stat(this.file));
-      this.journal = [];
+      this.journal = this.journal.slice(saved);
       return { written: true, merged };
     } finally {
       await release();

@@ -11,7 +11,7 @@ import { formatBytes } from '../common/format';
 import { emptyCounts, ingest } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
 import { incremental } from '../collectors/historyServer/plan';
-import { jobsFor, sourceLocation } from '../collectors/sources';
+import { jobsFor, recordedOptions } from '../collectors/sources';
 import type { JobStore } from '../storage/jobStore';
 import { CancelledError, collectInWorker } from '../worker/collectClient';
 import type { CollectJob } from '../worker/collectProtocol';
@@ -68,7 +68,7 @@ export class CollectionController implements vscode.Disposable {
           const store = options.dryRun ? undefined : await this.db.open();
           for (const source of runnable) {
             if (token.isCancellationRequested) break;
-            let jobs: { where: string; job: CollectJob }[];
+            let jobs: { recorded: Record<string, unknown>; job: CollectJob }[];
             try {
               jobs = await this.jobsFor(source, store, settings.concurrency);
             } catch (err) {
@@ -76,7 +76,7 @@ export class CollectionController implements vscode.Disposable {
               void vscode.window.showErrorMessage(`Spark Optimizer: source ${source.name}: ${(err as Error).message}`);
               continue;
             }
-            for (const { where, job } of jobs) {
+            for (const { recorded, job } of jobs) {
               const run = collectInWorker(path.join(this.extensionPath, 'dist', 'collectWorker.js'), job, (pr) => {
                 const secs = Math.max(0.001, (Date.now() - started) / 1000);
                 const rate = job.kind === 'event_log' ? `, ${formatBytes(pr.bytesRead / secs)}/s` : '';
@@ -85,7 +85,7 @@ export class CollectionController implements vscode.Disposable {
               this.current = run;
               const sub = token.onCancellationRequested(() => run.cancel());
               try {
-                const counts = await this.consume(source.name, where, run.batches, store, options.dryRun === true);
+                const counts = await this.consume(source.name, recorded, run.batches, store, options.dryRun === true);
                 for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
               } catch (err) {
                 if (err instanceof CancelledError) {
@@ -126,15 +126,15 @@ export class CollectionController implements vscode.Disposable {
    * database already has; or the API source, with the secret the editor keeps for it when the config
    * and the environment have none. History Server runs are incremental.
    */
-  private async jobsFor(source: Source, store: JobStore | undefined, concurrency: number): Promise<{ where: string; job: CollectJob }[]> {
+  private async jobsFor(source: Source, store: JobStore | undefined, concurrency: number): Promise<{ recorded: Record<string, unknown>; job: CollectJob }[]> {
     const stored = await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
     const jobs = jobsFor(source.config, stored ? { secret: stored, from: `the editor's secret storage (source '${source.name}')` } : undefined);
     const known = store?.knownFiles() ?? [];
-    return jobs.map((j): { where: string; job: CollectJob } => {
+    return jobs.map((j): { recorded: Record<string, unknown>; job: CollectJob } => {
       if (j.kind === 'event_log') {
         const o = j.options;
         return {
-          where: o.path,
+          recorded: recordedOptions(j),
           job: {
             kind: 'event_log',
             options: { path: o.path, recursive: o.recursive ?? true, source: j.name, batchSize: o.batchSize ?? 100, concurrency: o.concurrency ?? (concurrency || undefined), since: o.since?.toISOString(), user: o.user },
@@ -144,12 +144,12 @@ export class CollectionController implements vscode.Disposable {
         };
       }
       const job = j.kind === 'history_server' && store ? { ...j, options: incremental(j.options, store.newestEndTime(j.name)) } : j;
-      return { where: sourceLocation(source.config), job: { kind: 'api', job } };
+      return { recorded: recordedOptions(job), job: { kind: 'api', job } };
     });
   }
 
   /** Upserts each batch as it arrives (a dry run only counts), logging every problem. */
-  private async consume(sourceName: string, p: string, batches: AsyncIterable<Batch>, store: Awaited<ReturnType<DatabaseService['open']>> | undefined, dryRun: boolean): Promise<RunCounts> {
+  private async consume(sourceName: string, recorded: Record<string, unknown>, batches: AsyncIterable<Batch>, store: Awaited<ReturnType<DatabaseService['open']>> | undefined, dryRun: boolean): Promise<RunCounts> {
     const logProblems = (batch: Batch): void => {
       for (const problem of [...batch.problems, ...batch.apps.flatMap((a) => a.problems)]) {
         const line = formatProblem(problem);
@@ -171,7 +171,7 @@ export class CollectionController implements vscode.Disposable {
     }
     return ingest(store, batches, {
       source: sourceName,
-      options: { path: p },
+      options: recorded,
       saveEveryMs: 15_000,
       sliceSize: 10,
       save: () => this.db.save(),

@@ -43,8 +43,14 @@ export class DatabaseService implements vscode.Disposable {
   /** Saves pending changes and tells the views. */
   async save(): Promise<void> {
     const store = await this.open();
-    this.savingUntil = Date.now() + 2000; // our own write must not look like the CLI's
-    const result = await store.save();
+    // Our own write must not look like the CLI's: while saving, and for 2 s after (watcher events lag).
+    this.savingUntil = Infinity;
+    let result: Awaited<ReturnType<JobStore['save']>>;
+    try {
+      result = await store.save();
+    } finally {
+      this.savingUntil = Date.now() + 2000;
+    }
     if (result.merged) this.log.info(`Merged changes another process saved to ${store.file}.`);
     this.changed.fire();
   }

@@ -54,7 +54,7 @@ port.on('message', (msg: unknown) => {
   void (async () => {
     try {
       for await (const batch of batches) send({ type: 'batch', batch });
-      send({ type: 'done', cancelled: false });
+      send({ type: 'done', cancelled: controller.signal.aborted });
     } catch (err) {
       if (controller.signal.aborted) send({ type: 'done', cancelled: true });
       else send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -111,6 +111,39 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Error answers larger than this are not read for their message. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** A body's text when it is at most `max` bytes; otherwise '' (and the rest is not read). */
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) {
+        body.destroy();
+        return '';
+      }
+      chunks.push(chunk);
+    }
+  } catch {
+    return '';
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `p`, or the signal's reason as soon as it aborts. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** A short, secret-free description of a network failure. */
 function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
@@ -119,8 +152,8 @@ function describeError(err: unknown): string {
   return `${code ?? err.name}: ${err.message}${cause}`;
 }
 
-/** The useful part of an error answer (`message`, `error.message`, `error_code`), short, with `secret` masked. */
-function errorDetail(text: string, secret: string | undefined): string {
+/** The useful part of an error answer (`message`, `error.message`, `error_code`), short, with every secret masked. */
+function errorDetail(text: string, secrets: readonly string[]): string {
   let detail = '';
   try {
     const body = JSON.parse(text) as { message?: unknown; error_code?: unknown; error?: unknown } | null;
@@ -130,7 +163,7 @@ function errorDetail(text: string, secret: string | undefined): string {
   } catch {
     return '';
   }
-  if (secret) detail = detail.split(secret).join('***');
+  for (const secret of secrets) if (secret.length >= 4) detail = detail.split(secret).join('***');
   return detail === '' ? '' : ` (${detail.length > 200 ? `${detail.slice(0, 200)}…` : detail})`;
 }
 
@@ -241,7 +274,8 @@ export class JsonClient {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       signal?.throwIfAborted();
       const headers: Record<string, string> = { ...this.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
-      if (this.tokenProvider) headers.authorization = `Bearer ${await this.tokenProvider()}`;
+      // A token exchange can be slow or retried: it must not outlive a cancelled run.
+      if (this.tokenProvider) headers.authorization = `Bearer ${await abortable(this.tokenProvider(), signal)}`;
       // One controller per request, released when it ends (AbortSignal.any on a long-lived run signal
       // keeps every request's signal reachable until the run ends).
       const perRequest = new AbortController();
@@ -256,8 +290,9 @@ export class JsonClient {
       try {
         const res = await request(url, { method, headers, body, signal: perRequest.signal, dispatcher: this.dispatcher });
         if (res.statusCode === 200) return await consume(res.body);
-        const secret = headers.authorization?.replace(/^\w+ /, '');
-        const detail = res.statusCode >= 400 && res.statusCode < 500 ? errorDetail(await res.body.text().catch(() => ''), secret) : '';
+        // A 4xx body says why (small JSON); a large one is not read. Masked: the header's value, and the
+        // token or password itself, in case the server echoes what it was sent.
+        const detail = res.statusCode >= 400 && res.statusCode < 500 ? errorDetail(await readCapped(res.body, MAX_ERROR_BODY), this.secretsIn(headers)) : '';
         // Otherwise drain the body so the connection can be reused; its content is not needed.
         await res.body.dump().catch(() => undefined);
         if (res.statusCode === 401 || res.statusCode === 403) throw new AuthError(res.statusCode, path, detail);
@@ -279,6 +314,16 @@ export class JsonClient {
       await sleep(Math.min(this.maxDelayMs, waitHint ?? backoff), signal);
     }
     throw new HttpError(`${path}: ${lastError} (gave up after ${this.maxAttempts} attempts)`, path, lastStatus, this.maxAttempts);
+  }
+
+  /** Every form of the credentials a request carries: the Authorization value and what it encodes. */
+  private secretsIn(headers: Record<string, string>): string[] {
+    const value = headers.authorization?.replace(/^\w+ /, '');
+    if (value === undefined) return [];
+    if (!/^Basic /i.test(headers.authorization!)) return [value];
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const password = decoded.slice(decoded.indexOf(':') + 1);
+    return [value, decoded, password];
   }
 
   async close(): Promise<void> {
