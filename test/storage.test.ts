@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sparkAppRecordSchema } from '../src/collectors/record';
+import type { Batch } from '../src/collectors/eventlog/collect';
+import { ingest } from '../src/storage/ingest';
 import { JobStore } from '../src/storage/jobStore';
 import { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate } from '../src/storage/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
@@ -133,6 +135,36 @@ describe('database file', () => {
     expect(again.count()).toBe(10_000);
     expect(again.get({ app_id: 'app-009999', attempt_id: null })?.app_name).toBe('Job 49');
     again.close();
+  });
+
+  it('ingest() told how many attempts the collector found stores the same as without, and a re-run stays all unchanged', async () => {
+    const toBatch = (records: ReturnType<typeof manyRecords>): Batch => ({
+      apps: records.map((record) => ({ record, problems: [], files: [], unit: { layout: 'single' as const, path: record.app_id, files: [], appIdHint: record.app_id, inProgress: false, compacted: false } })),
+      problems: [],
+      filtered: 0,
+      unchanged: 0,
+    });
+    async function* stream(n: number): AsyncGenerator<Batch> {
+      for (let i = 0; i < n; i += 100) {
+        await new Promise((resolve) => setImmediate(resolve)); // batches arrive as a collector sends them
+        yield toBatch(manyRecords(100, i));
+      }
+    }
+    const dir = tempDir();
+    const file = path.join(dir, 'jobs.db');
+    const store = await JobStore.open(file);
+    const first = await ingest(store, stream(3000), { source: 's', options: {}, expected: () => 3000, save: () => store.save() });
+    expect(first).toMatchObject({ new: 3000, updated: 0, unchanged: 0 });
+    const again = await ingest(store, stream(3000), { source: 's', options: {}, expected: () => 3000, save: () => store.save() });
+    expect(again).toMatchObject({ new: 0, updated: 0, unchanged: 3000 });
+    store.close();
+    const bytes = readFileSync(file);
+    const pageSize = bytes.readUInt16BE(16) === 1 ? 65536 : bytes.readUInt16BE(16);
+    expect(bytes.length).toBe(bytes.readUInt32BE(28) * pageSize);
+    const check = await JobStore.open(file);
+    expect(check.count()).toBe(3000);
+    expect(check.get({ app_id: 'app-002999', attempt_id: null })).toEqual(manyRecords(1, 2999)[0]);
+    check.close();
   });
 
   it('migrates an empty file and a database of the previous schema, keeping its rows', async () => {

@@ -97,6 +97,8 @@ export interface JobRepository {
   startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
   listRuns(limit?: number): RunRow[];
+  /** A hint that about `records` new records are coming (a collection that knows how many it found): a backend may prepare room for them. */
+  reserve?(records: number): void;
 }
 
 const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
