@@ -7,6 +7,24 @@ import type { LogUnit } from './eventlog/discovery';
 import type { Batch, CollectedApp } from './eventlog/collect';
 import type { Problem } from './record';
 
+/** What every API collector (History Server, EMR, Databricks, Dataproc) takes besides its own settings. */
+export interface ApiCollectorOptions {
+  /** Name of the configured source, stored in each record's `source`. */
+  source?: string;
+  /** Items that ended at or after this time (running ones: started at or after). */
+  since?: Date;
+  /** Only applications (or runs) of this user. */
+  user?: string;
+  /** At most this many items (applications, steps, runs or jobs). */
+  maxApps?: number;
+  /** Items fetched at once (default 4). */
+  concurrency?: number;
+  /** Records per batch (default 100). */
+  batchSize?: number;
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
 /** Builds batches of up to `size` entries (records, problems and filtered ones all count). */
 export class Batcher {
   private batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };

@@ -19,16 +19,14 @@ import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { Batcher, apiUnit, pooled } from '../batching';
+import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
 import { collectAll, type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { AuthError, HttpError, JsonClient, ResponseError, type HttpAuth } from '../http/jsonClient';
 import { oauthTokenProvider } from './credentials';
 import { Quality, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 
-export interface DatabricksOptions {
-  /** Name of the configured source, stored in each record's `source`. */
-  source?: string;
+export interface DatabricksOptions extends ApiCollectorOptions {
   /** Overrides the workspace URL (proxies, tests); wins over `host`. */
   endpointUrl?: string;
   /** The workspace URL; without it (and without endpointUrl) DATABRICKS_HOST is read. */
@@ -50,19 +48,8 @@ export interface DatabricksOptions {
   clientSource?: string;
   /** The token could not be resolved (a `${env:VAR}` that is not set): reported, no request sent. */
   credentialError?: string;
-  /** Runs started at or after this time (`start_time_from`), kept when they ended at or after it. */
-  since?: Date;
-  /** Only runs created by this user (`creator_user_name`). */
-  user?: string;
-  /** At most this many runs. */
-  maxApps?: number;
-  /** Runs processed at once (default 4). */
-  concurrency?: number;
-  batchSize?: number;
   /** Runs per list page, 1..25 (the API's maximum and default here: 25). */
   pageSize?: number;
-  /** Per-request timeout (default 30 s). */
-  timeoutMs?: number;
   /** Attempts per request, the first included (default 4). */
   maxAttempts?: number;
   /** First backoff delay (default 500 ms). */

@@ -15,7 +15,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
-import { Batcher, apiUnit, pooled } from '../batching';
+import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
 import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { HistoryServerClient } from '../historyServer/client';
@@ -24,9 +24,7 @@ import { AuthError, HttpError, JsonClient } from '../http/jsonClient';
 import { Quality, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
 
-export interface DataprocOptions {
-  /** Name of the configured source, stored in each record's `source`. */
-  source?: string;
+export interface DataprocOptions extends ApiCollectorOptions {
   /** Default: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT or CLOUDSDK_CORE_PROJECT, then the credentials' project. */
   projectId?: string;
   /** Default: CLOUDSDK_DATAPROC_REGION, then `global`. */
@@ -39,14 +37,6 @@ export interface DataprocOptions {
   accessTokenSource?: string;
   /** The Persistent History Server, e.g. https://…-dot-…dataproc.googleusercontent.com/sparkhistory. */
   historyServerUrl?: string;
-  /** Jobs (and applications) that ended at/after this time; running ones: started at/after. */
-  since?: Date;
-  user?: string;
-  /** At most this many Spark jobs. */
-  maxApps?: number;
-  /** Jobs fetched at once (default 4). */
-  concurrency?: number;
-  batchSize?: number;
   /** Jobs per listing page (default 100). */
   pageSize?: number;
   /** `jobStateMatcher` (default all). */
@@ -55,7 +45,6 @@ export interface DataprocOptions {
   labels?: Record<string, string>;
   /** Only jobs on this cluster (`clusterName`). */
   clusterName?: string;
-  timeoutMs?: number;
   maxAttempts?: number;
   backoffMs?: number;
   maxDelayMs?: number;

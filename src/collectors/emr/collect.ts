@@ -13,7 +13,7 @@ import { setMaxListeners } from 'node:events';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EMRClient, ListClustersCommand, type ClusterState } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Batcher, apiUnit, pooled } from '../batching';
+import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
 import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { matchesFilter, type Problem } from '../record';
 import { fetchCluster, type ClusterFacts, type FetchedCluster } from './cluster';
@@ -21,9 +21,7 @@ import { credentialSource, isAuthError, isCredentialError, scrubber, type Static
 import { sparkApps, type SparkApp, type SparkAppsSource } from './sparkApps';
 import { stepRecord, stepTags } from './steps';
 
-export interface EmrOptions {
-  /** Name of the configured source, stored in each record's `source`. */
-  source?: string;
+export interface EmrOptions extends ApiCollectorOptions {
   /** AWS region; otherwise AWS_REGION or the profile's region, as the AWS CLI does. */
   region?: string;
   /** A named profile of the shared config/credentials files (SSO included). */
@@ -48,14 +46,6 @@ export interface EmrOptions {
    * CreatedAfter) and every active one, whenever it was created.
    */
   since?: Date;
-  user?: string;
-  /** At most this many records. */
-  maxApps?: number;
-  /** Clusters fetched at once (default 4). */
-  concurrency?: number;
-  batchSize?: number;
-  /** Per-request timeout in ms (default 30 s). */
-  timeoutMs?: number;
   /** SDK attempts per call, the first included (default 4); throttling is retried with backoff. */
   maxAttempts?: number;
   /** Summaries of the cluster's CloudWatch metrics as tags (default true). */
