@@ -4,7 +4,7 @@
  * yields results as they complete, and a batch builder that flushes at the configured size.
  */
 import type { LogUnit } from './eventlog/discovery';
-import type { Batch, CollectedApp } from './eventlog/collect';
+import type { Batch, CollectProgress, CollectedApp } from './eventlog/collect';
 import type { Problem } from './record';
 
 /** What every API collector (History Server, EMR, Databricks, Dataproc) takes besides its own settings. */
@@ -25,18 +25,26 @@ export interface ApiCollectorOptions {
   timeoutMs?: number;
 }
 
-/** Builds batches of up to `size` entries (records, problems and filtered ones all count). */
+/**
+ * Builds batches of up to `size` entries (records, problems and filtered ones all count), and keeps
+ * the run's progress counts of records and problems as they are added.
+ */
 export class Batcher {
   private batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+  /** The collector's progress; `apps` and `problems` are counted here, the rest by the collector. */
+  readonly progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
 
   constructor(private readonly size: number) {}
 
   app(app: CollectedApp): void {
     this.batch.apps.push(app);
+    this.progress.apps++;
+    this.progress.problems += app.problems.length;
   }
 
   problem(...problems: Problem[]): void {
     this.batch.problems.push(...problems);
+    this.progress.problems += problems.length;
   }
 
   filtered(n = 1): void {

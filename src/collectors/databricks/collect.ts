@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
-import { collectAll, type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { collectAll, type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { AuthError, HttpError, JsonClient, ResponseError, type HttpAuth } from '../http/jsonClient';
 import { oauthTokenProvider } from './credentials';
@@ -416,7 +416,7 @@ function hostUrl(options: DatabricksOptions): { url: string | undefined; from: s
 export async function* collectDatabricks(options: DatabricksOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'databricks';
   const batcher = new Batcher(options.batchSize ?? 100);
-  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+  const progress = batcher.progress;
 
   // Credentials first: without a host or a token nothing is sent.
   const { url, from: hostFrom } = hostUrl(options);
@@ -483,7 +483,6 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     if (stopped) return;
     stopped = true;
     batcher.problem(p);
-    progress.problems++;
     controller.abort(new Error('stopped'));
   };
   const authProblem = (err: AuthError): Problem => ({
@@ -706,7 +705,6 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     if (err instanceof AuthError) stop(authProblem(err));
     else if (!stopped) {
       batcher.problem({ severity: 'error', code: 'list-failed', message: `listing runs failed: ${err.message}`, file: api.urlOf(RUNS_LIST) });
-      progress.problems++;
     }
   };
 
@@ -738,7 +736,6 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
           const issue = parsed.error.issues[0];
           const at = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
           batcher.problem({ severity: 'error', code: 'rest-shape', message: `runs list: ${typeof id === 'number' || typeof id === 'string' ? `run ${id}` : `entry ${offset + i}`}: unexpected shape (${at}${issue?.message ?? 'invalid'})`, file: api.urlOf(RUNS_LIST) });
-          progress.problems++;
           continue;
         }
         if (remaining <= 0) break;
@@ -778,7 +775,6 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       }
       if (why !== undefined) {
         batcher.problem({ severity: 'error', code: 'event-log-dir-unreadable', message: `event_log_dir ${logDir} cannot be read (${why}): no Spark metrics, platform-level records only`, file: logDir });
-        progress.problems++;
         logDir = undefined;
       }
     }
@@ -791,7 +787,6 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
         if (done.error instanceof AuthError) stop(authProblem(done.error));
         else if (!stopped) {
           batcher.problem({ severity: 'error', code: 'run-failed', message: `run ${done.item.run.run_id}: ${done.error.message}`, file: api.urlOf(`api/2.1/jobs/runs/get?run_id=${done.item.run.run_id}`) });
-          progress.problems++;
         }
       } else if (!stopped) {
         // `since` and `user` judge the run (its times, its creator), also when Spark apps stand for it.
@@ -799,8 +794,6 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
         else
           for (const app of done.result.apps) {
             batcher.app(app);
-            progress.apps++;
-            progress.problems += app.problems.length;
           }
       }
       report();

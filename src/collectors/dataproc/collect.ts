@@ -16,7 +16,7 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
-import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
@@ -270,23 +270,19 @@ interface Listed {
 export async function* collectDataproc(options: DataprocOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'dataproc';
   const batcher = new Batcher(options.batchSize ?? 100);
+  const progress = batcher.progress;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const region = options.region ?? (process.env.CLOUDSDK_DATAPROC_REGION || 'global');
   const apiBase = (options.endpointUrl ?? regionBase(region)).replace(/\/+$/, '');
-  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
   // Made once the credentials are known; progress reads their byte counts.
   const clients: { api?: JsonClient; hs?: HistoryServerClient } = {};
   const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: (clients.api?.bytesRead ?? 0) + (clients.hs?.bytesRead ?? 0) });
-  const problem = (p: Problem): void => {
-    batcher.problem(p);
-    progress.problems++;
-  };
   const secrets = [options.accessToken, process.env.GOOGLE_OAUTH_ACCESS_TOKEN, process.env.CLOUDSDK_AUTH_ACCESS_TOKEN];
   const clean = (text: string): string => scrubSecrets(text, ...secrets);
 
   for (const [k, v] of Object.entries(options.labels ?? {})) {
     if (!LABEL_PART.test(k) || !LABEL_PART.test(v)) {
-      problem({ severity: 'error', code: 'list-failed', message: `label ${JSON.stringify(k)}=${JSON.stringify(v)} cannot be used in a Dataproc filter (lowercase letters, digits, _ and - only)`, file: apiBase });
+      batcher.problem({ severity: 'error', code: 'list-failed', message: `label ${JSON.stringify(k)}=${JSON.stringify(v)} cannot be used in a Dataproc filter (lowercase letters, digits, _ and - only)`, file: apiBase });
       yield batcher.take();
       return;
     }
@@ -298,13 +294,13 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
   } catch (err) {
     ctx.signal?.throwIfAborted();
     const message = err instanceof CredentialError ? err.message : `finding Google Cloud credentials failed: ${err instanceof Error ? err.message : String(err)}`;
-    problem({ severity: 'error', code: 'auth-failed', message: `${clean(message)}; stopping the run`, file: apiBase });
+    batcher.problem({ severity: 'error', code: 'auth-failed', message: `${clean(message)}; stopping the run`, file: apiBase });
     yield batcher.take();
     return;
   }
   const projectId = options.projectId ?? creds.projectId;
   if (projectId === null || projectId === '') {
-    problem({ severity: 'error', code: 'list-failed', message: `no Google Cloud project: set project_id in the source (--project), or GOOGLE_CLOUD_PROJECT / CLOUDSDK_CORE_PROJECT (credentials: ${creds.description} name none)`, file: apiBase });
+    batcher.problem({ severity: 'error', code: 'list-failed', message: `no Google Cloud project: set project_id in the source (--project), or GOOGLE_CLOUD_PROJECT / CLOUDSDK_CORE_PROJECT (credentials: ${creds.description} name none)`, file: apiBase });
     yield batcher.take();
     return;
   }
@@ -329,7 +325,7 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
   const stop = (p: Problem): void => {
     if (stopped) return;
     stopped = true;
-    problem(p);
+    batcher.problem(p);
     controller.abort(new Error(p.message));
   };
   const isAuth = (err: unknown): err is AuthError | CredentialError => err instanceof AuthError || err instanceof CredentialError;
@@ -357,7 +353,7 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
           const ref = (entry as { reference?: { jobId?: unknown } } | null)?.reference?.jobId;
           const id = typeof ref === 'string' ? `job ${ref}` : `entry ${i}`;
           const issue = parsed.error.issues[0];
-          problem({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: client.urlOf(path) });
+          batcher.problem({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: client.urlOf(path) });
           continue;
         }
         const job = parsed.data;
@@ -406,7 +402,7 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
         const deleted = err instanceof HttpError && err.status === 404;
         const forbidden = err instanceof AuthError;
         const detail = clean(err instanceof Error ? err.message : String(err));
-        problem({
+        batcher.problem({
           severity: 'warning',
           code: deleted ? 'cluster-missing' : forbidden ? 'cluster-forbidden' : 'cluster-failed',
           message: deleted ? `cluster ${name} no longer exists (HTTP 404): its jobs are stored without cluster facts` : `cluster ${name}: ${detail}${forbidden ? ` (credentials: ${creds.description})` : ''}; its jobs are stored without cluster facts`,
@@ -483,13 +479,11 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
       if ('error' in done) {
         if (ctx.signal?.aborted) throw done.error;
         if (isAuth(done.error)) stop(authProblem(done.error));
-        else if (!stopped) problem({ severity: 'error', code: 'job-failed', message: `job ${done.item.job.reference.jobId}: ${clean(done.error.message)}`, file: client.urlOf(`${jobsPath}/${encodeURIComponent(done.item.job.reference.jobId)}`) });
+        else if (!stopped) batcher.problem({ severity: 'error', code: 'job-failed', message: `job ${done.item.job.reference.jobId}: ${clean(done.error.message)}`, file: client.urlOf(`${jobsPath}/${encodeURIComponent(done.item.job.reference.jobId)}`) });
       } else {
         for (const app of done.result) {
           if (matchesFilter(app.record, options)) {
             batcher.app(app);
-            progress.apps++;
-            progress.problems += app.problems.length;
           } else batcher.filtered();
         }
       }

@@ -14,7 +14,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EMRClient, ListClustersCommand, type ClusterState } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
-import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { matchesFilter, type Problem } from '../record';
 import { fetchCluster, type ClusterFacts, type FetchedCluster } from './cluster';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type StaticCredentials } from './credentials';
@@ -114,14 +114,13 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const maxApps = options.maxApps ?? Infinity;
   const batcher = new Batcher(options.batchSize ?? 100);
-  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+  const progress = batcher.progress;
   const report = (): void => ctx.onProgress?.({ ...progress });
   const nowMs = Date.now();
   const cred = credentialSource(options);
   let scrub = (t: string): string => t;
   const problem = (p: Problem): void => {
     batcher.problem({ ...p, message: scrub(p.message) });
-    progress.problems++;
   };
   const describeError = (err: unknown): string => scrub(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   const authProblem = (err: unknown, where: string): Problem => ({
@@ -181,8 +180,6 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
     }
     batcher.app({ ...app, problems });
     emitted++;
-    progress.apps++;
-    progress.problems += problems.length;
     if (emitted >= maxApps) stopped = true;
   };
 

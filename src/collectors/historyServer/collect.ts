@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { fetchAttemptLog } from './eventLogMode';
 import { Batcher, pooled } from '../batching';
-import { type Batch, type CollectContext, type CollectProgress, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { Quality, matchesFilter, redactSecrets, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
@@ -371,13 +371,9 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
   const source = options.source ?? 'history_server';
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const client = new HistoryServerClient(options);
-  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
   const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: client.bytesRead });
   const batcher = new Batcher(Math.max(1, options.batchSize ?? 100));
-  const problem = (p: Problem): void => {
-    batcher.problem(p);
-    progress.problems++;
-  };
+  const progress = batcher.progress;
   const stopProblem = (err: unknown, what: string): Problem => {
     if (err instanceof AuthError) return { severity: 'error', code: 'auth-failed', message: `${err.message}; stopping the run (check the username/password or token)`, file: client.urlOf(err.path) };
     const message = err instanceof Error ? err.message : String(err);
@@ -401,11 +397,11 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
         page = await pages.next();
       } catch (err) {
         if (ctx.signal?.aborted) throw err;
-        if (!stopped) problem(stopProblem(err, 'listing applications failed'));
+        if (!stopped) batcher.problem(stopProblem(err, 'listing applications failed'));
         return;
       }
       if (page.done || stopped) return;
-      for (const p of page.value.problems) problem(p);
+      for (const p of page.value.problems) batcher.problem(p);
       const listed = page.value.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt })));
       // The user filter is ours (the API has none): drop before fetching anything.
       const kept = listed.filter((l) => options.user === undefined || l.attempt.sparkUser === options.user);
@@ -427,17 +423,15 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
         if (done.error instanceof AuthError) {
           if (!stopped) {
             stopped = true;
-            problem(stopProblem(done.error, label));
+            batcher.problem(stopProblem(done.error, label));
             controller.abort(done.error);
           }
         } else if (!stopped) {
           const code = done.error instanceof ResponseError ? 'rest-invalid' : 'rest-failed';
-          problem({ severity: 'error', code, message: `${label}: ${done.error.message}`, file: client.urlOf(`applications/${enc(done.item.app.id)}`) });
+          batcher.problem({ severity: 'error', code, message: `${label}: ${done.error.message}`, file: client.urlOf(`applications/${enc(done.item.app.id)}`) });
         }
       } else if (matchesFilter(done.result.record, options)) {
         batcher.app(done.result);
-        progress.apps++;
-        progress.problems += done.result.problems.length;
       } else {
         batcher.filtered();
       }
