@@ -91,35 +91,37 @@ export function clusterTags(c: Cluster): Record<string, string> {
   return tags;
 }
 
-async function allSteps(emr: EMRClient, id: string, signal: AbortSignal): Promise<StepSummary[]> {
-  const steps: StepSummary[] = [];
+/** Every item of a Marker-paged EMR listing (ListSteps, ListInstanceGroups, ListInstanceFleets). */
+async function allMarkerPages<T>(page: (marker: string | undefined) => Promise<{ items: T[] | undefined; marker: string | undefined }>): Promise<T[]> {
+  const all: T[] = [];
   let marker: string | undefined;
   do {
-    const out = await emr.send(new ListStepsCommand({ ClusterId: id, Marker: marker }), { abortSignal: signal });
-    steps.push(...(out.Steps ?? []));
-    marker = out.Marker;
+    const out = await page(marker);
+    all.push(...(out.items ?? []));
+    marker = out.marker;
   } while (marker !== undefined && marker !== '');
-  return steps;
+  return all;
+}
+
+function allSteps(emr: EMRClient, id: string, signal: AbortSignal): Promise<StepSummary[]> {
+  return allMarkerPages(async (marker) => {
+    const out = await emr.send(new ListStepsCommand({ ClusterId: id, Marker: marker }), { abortSignal: signal });
+    return { items: out.Steps, marker: out.Marker };
+  });
 }
 
 async function instances(emr: EMRClient, c: Cluster, signal: AbortSignal): Promise<Record<string, string>> {
   if (c.InstanceCollectionType === 'INSTANCE_FLEET') {
-    const fleets: InstanceFleet[] = [];
-    let marker: string | undefined;
-    do {
+    const fleets = await allMarkerPages<InstanceFleet>(async (marker) => {
       const out = await emr.send(new ListInstanceFleetsCommand({ ClusterId: c.Id, Marker: marker }), { abortSignal: signal });
-      fleets.push(...(out.InstanceFleets ?? []));
-      marker = out.Marker;
-    } while (marker !== undefined && marker !== '');
+      return { items: out.InstanceFleets, marker: out.Marker };
+    });
     return fleetTags(fleets);
   }
-  const groups: InstanceGroup[] = [];
-  let marker: string | undefined;
-  do {
+  const groups = await allMarkerPages<InstanceGroup>(async (marker) => {
     const out = await emr.send(new ListInstanceGroupsCommand({ ClusterId: c.Id, Marker: marker }), { abortSignal: signal });
-    groups.push(...(out.InstanceGroups ?? []));
-    marker = out.Marker;
-  } while (marker !== undefined && marker !== '');
+    return { items: out.InstanceGroups, marker: out.Marker };
+  });
   return groupTags(groups);
 }
 
