@@ -308,9 +308,13 @@ export class JobStore implements JobRepository {
     if (needed <= 0) return;
     const used = this.pagesBytes();
     if (used + needed <= this.capacity) return;
-    const next = openWithRoom(this.SQL, this.db.export(), Math.max(roomFor(used), Math.ceil(wanted)));
+    this.swapIn(openWithRoom(this.SQL, this.db.export(), Math.max(roomFor(used), Math.ceil(wanted))), tune);
+  }
+
+  /** Replaces the live database with `next` once `prepare` succeeds on it (`next` is closed if it fails). */
+  private swapIn(next: { db: Database; capacity: number }, prepare: (db: Database) => void): void {
     try {
-      tune(next.db);
+      prepare(next.db);
     } catch (err) {
       next.db.close();
       throw err;
@@ -404,18 +408,11 @@ export class JobStore implements JobRepository {
           this.warnings.push(`${this.file} was damaged on disk (${err.message}); moved it to ${aside} and wrote this session's database instead.`);
         }
         if (fresh) {
-          try {
-            tune(fresh.db);
-            migrate(fresh.db, this.file);
-          } catch (err) {
-            fresh.db.close();
-            throw err;
-          }
           // Ours until now is replaced by theirs plus our journal; if a replay fails, the journal stays for the next save.
-          this.db.close();
-          this.db = fresh.db;
-          this.repo = new SqlJsRepository(fresh.db);
-          this.capacity = fresh.capacity;
+          this.swapIn(fresh, (db) => {
+            tune(db);
+            migrate(db, this.file);
+          });
           for (const entry of this.journal) this.replay(entry);
           merged = true;
         }
