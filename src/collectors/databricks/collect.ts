@@ -791,10 +791,7 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       } else if (!stopped) {
         // `since` and `user` judge the run (its times, its creator), also when Spark apps stand for it.
         if (!matchesFilter(done.result.run, options)) batcher.filtered();
-        else
-          for (const app of done.result.apps) {
-            batcher.app(app);
-          }
+        else for (const app of done.result.apps) batcher.app(app);
       }
       report();
       if (batcher.full) yield batcher.take();

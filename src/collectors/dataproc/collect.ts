@@ -482,9 +482,8 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
         else if (!stopped) batcher.problem({ severity: 'error', code: 'job-failed', message: `job ${done.item.job.reference.jobId}: ${clean(done.error.message)}`, file: client.urlOf(`${jobsPath}/${encodeURIComponent(done.item.job.reference.jobId)}`) });
       } else {
         for (const app of done.result) {
-          if (matchesFilter(app.record, options)) {
-            batcher.app(app);
-          } else batcher.filtered();
+          if (matchesFilter(app.record, options)) batcher.app(app);
+          else batcher.filtered();
         }
       }
       report();
