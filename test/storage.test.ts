@@ -8,7 +8,7 @@ import { ingest } from '../src/storage/ingest';
 import { JobStore } from '../src/storage/jobStore';
 import { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate } from '../src/storage/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
-import { loadSqlJs } from '../src/storage/sqlJs';
+import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
 import { makeRecord, manyRecords } from './support/records';
 import { tempDir } from './support/tmp';
 
@@ -97,6 +97,55 @@ describe('repository', () => {
   });
 });
 
+describe('in-memory database (memoryDatabase)', () => {
+  it('is an in-memory SQLite database with sql.js\'s API, a page-for-page copy of its source (page size included)', async () => {
+    const SQL = await loadSqlJs();
+    const source = new SQL.Database();
+    source.run('PRAGMA page_size = 8192');
+    source.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX t_v ON t (v)');
+    for (let i = 0; i < 500; i++) source.run('INSERT INTO t (v) VALUES (?)', [`value ${i}`]);
+    const db = memoryDatabase(SQL, source);
+    source.close();
+    // An in-memory main database has no file name.
+    expect(db.exec('PRAGMA database_list')[0]!.values[0]).toEqual([0, 'main', '']);
+    expect(db.exec('PRAGMA page_size')[0]!.values[0]![0]).toBe(8192);
+    expect(db.exec("SELECT count(*), max(v) FROM t WHERE v LIKE 'value 4%'")[0]!.values[0]).toEqual([111, 'value 499']);
+    db.run('INSERT INTO t (v) VALUES (?)', ['more']);
+    // Its export is a complete database file that opens on its own.
+    const copy = new SQL.Database(db.export());
+    expect(copy.exec('SELECT count(*) FROM t')[0]!.values[0]![0]).toBe(501);
+    expect(copy.exec('PRAGMA integrity_check')[0]!.values[0]![0]).toBe('ok');
+    copy.close();
+    expect(() => db.close()).not.toThrow();
+    // An empty one too, and sql.js's own databases still open files as before.
+    const empty = memoryDatabase(SQL);
+    expect(empty.exec('PRAGMA database_list')[0]!.values[0]).toEqual([0, 'main', '']);
+    empty.close();
+    const onFile = new SQL.Database();
+    expect(String(onFile.exec('PRAGMA database_list')[0]!.values[0]![2])).toMatch(/dbfile_/);
+    onFile.close();
+  });
+
+  it('a database file with another page size opens, takes records and saves with its page size', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const SQL = await loadSqlJs();
+    const seed = new SQL.Database();
+    seed.run('PRAGMA page_size = 16384');
+    migrate(seed, file);
+    writeFileSync(file, seed.export());
+    seed.close();
+    const store = await JobStore.open(file);
+    store.upsert(manyRecords(300));
+    await store.save();
+    store.close();
+    const bytes = readFileSync(file);
+    expect(bytes.readUInt16BE(16)).toBe(16384);
+    const again = await JobStore.open(file);
+    expect(again.count()).toBe(300);
+    again.close();
+  });
+});
+
 describe('database file', () => {
   it('saves and reopens with everything, runs included', async () => {
     const file = path.join(tempDir(), 'sub', 'jobs.db');
@@ -113,12 +162,12 @@ describe('database file', () => {
     again.close();
   });
 
-  it('a bulk import (several chunks, room made in memory) saves only the pages, and keeps growing correctly after a save', async () => {
+  it('a bulk import into the in-memory database saves a file of exactly its pages, and keeps growing correctly after a save', async () => {
     const file = path.join(tempDir(), 'jobs.db');
     const store = await JobStore.open(file);
     expect(store.upsert(manyRecords(7000))).toEqual({ new: 7000, updated: 0, unchanged: 0 });
     await store.save();
-    // After the save the in-memory file is exact again; more records must still land (and re-upserting makes no room).
+    // More records must still land after a save, and re-upserting changes nothing.
     expect(store.upsert(manyRecords(3000, 7000))).toEqual({ new: 3000, updated: 0, unchanged: 0 });
     expect(store.upsert(manyRecords(10_000))).toEqual({ new: 0, updated: 0, unchanged: 10_000 });
     await store.save();
@@ -137,7 +186,7 @@ describe('database file', () => {
     again.close();
   });
 
-  it('ingest() told how many attempts the collector found stores the same as without, and a re-run stays all unchanged', async () => {
+  it('ingest() stores batches as they arrive, and a re-run stays all unchanged', async () => {
     const toBatch = (records: ReturnType<typeof manyRecords>): Batch => ({
       apps: records.map((record) => ({ record, problems: [], files: [], unit: { layout: 'single' as const, path: record.app_id, files: [], appIdHint: record.app_id, inProgress: false, compacted: false } })),
       problems: [],
@@ -153,9 +202,9 @@ describe('database file', () => {
     const dir = tempDir();
     const file = path.join(dir, 'jobs.db');
     const store = await JobStore.open(file);
-    const first = await ingest(store, stream(3000), { source: 's', options: {}, expected: () => 3000, save: () => store.save() });
+    const first = await ingest(store, stream(3000), { source: 's', options: {}, save: () => store.save() });
     expect(first).toMatchObject({ new: 3000, updated: 0, unchanged: 0 });
-    const again = await ingest(store, stream(3000), { source: 's', options: {}, expected: () => 3000, save: () => store.save() });
+    const again = await ingest(store, stream(3000), { source: 's', options: {}, save: () => store.save() });
     expect(again).toMatchObject({ new: 0, updated: 0, unchanged: 3000 });
     store.close();
     const bytes = readFileSync(file);
@@ -272,23 +321,50 @@ describe('database file', () => {
     again.close();
   });
 
-  it('an upsert that fails part-way keeps its committed chunks journaled, so a merge replays them', async () => {
+  it('an upsert that fails part-way stores none of its records and journals nothing; the store goes on and merges', async () => {
     const file = path.join(tempDir(), 'jobs.db');
     const a = await JobStore.open(file);
     const b = await JobStore.open(file);
+    a.upsert(manyRecords(10, 9000));
     const records = manyRecords(5000);
-    // Chunks of 2,000 commit one by one; a row that breaks a NOT NULL column fails the third.
+    // One transaction per call: a row that breaks a NOT NULL column near the end undoes the whole call.
     records[4500] = { ...records[4500]!, total_tasks: null as unknown as number };
     expect(() => a.upsert(records)).toThrow(/NOT NULL/);
+    expect(a.count()).toBe(10);
+    expect(a.unsavedChanges).toBe(1);
+    expect(a.upsert(records.slice(0, 4500))).toEqual({ new: 4500, updated: 0, unchanged: 0 });
     b.upsert([makeRecord({ app_id: 'from-b' })]);
     await b.save();
-    // a merges onto b's file: the 4,000 rows a committed must come along.
+    // a merges onto b's file: everything a stored comes along, nothing of the failed call.
     expect(await a.save()).toEqual({ written: true, merged: true });
     a.close();
     b.close();
     const check = await JobStore.open(file);
-    expect(check.count()).toBe(4001);
+    expect(check.count()).toBe(4511);
+    expect(check.get({ app_id: 'app-004500', attempt_id: null })).toBeUndefined();
     check.close();
+  });
+
+  it('a database over its size limit refuses further upserts clearly, keeps what it has, and still saves', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const store = await JobStore.open(file, { maxBytes: 256 * 1024 });
+    let stored = 0;
+    let refusal: Error | undefined;
+    for (let i = 0; i < 100 && !refusal; i++) {
+      try {
+        stored += store.upsert(manyRecords(50, i * 50)).new;
+      } catch (err) {
+        refusal = err as Error;
+      }
+    }
+    expect(refusal?.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is full: it holds \\d+ MB in ${stored} records, and an in-memory database can hold about 0 MB .*nothing of this batch was stored`));
+    expect(stored).toBeGreaterThan(0);
+    expect(store.count()).toBe(stored);
+    expect((await store.save()).written).toBe(true);
+    store.close();
+    const again = await JobStore.open(file);
+    expect(again.count()).toBe(stored);
+    again.close();
   });
 
   it('waits for a live lock and breaks a dead one', async () => {

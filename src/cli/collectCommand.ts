@@ -192,10 +192,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
 
   const started = Date.now();
   let lastProgress = 0;
-  // What the current source's collector has found so far: the database makes room for what is to come.
-  let found = 0;
   const onProgress = (p: CollectProgress): void => {
-    found = p.logsFound;
     const now = Date.now();
     // Only long runs talk: at most twice a second on a terminal, every 5 s when logged.
     if (now - started < 2000 || now - lastProgress < (io.isTTY ? 500 : 5000)) return;
@@ -221,7 +218,6 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   try {
     for (const job of jobs) {
       const before = loose.length;
-      found = 0;
       const batches =
         job.kind === 'event_log'
           ? collectSource(job, {
@@ -237,7 +233,6 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
           source: job.name,
           options: recordedOptions(job),
           saveEveryMs: SAVE_EVERY_MS,
-          expected: () => found,
           save: () => store.save(),
           onBatch,
         });

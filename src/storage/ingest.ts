@@ -27,15 +27,7 @@ export interface IngestOptions {
    * extension host a whole batch at once would block the editor (BENCHMARKS.md). 0 = whole batches.
    */
   sliceSize?: number;
-  /**
-   * How many attempts the collector has found so far (its progress), so the repository can make room
-   * for the new records still to come once the first ones show what share of them is new.
-   */
-  expected?: () => number;
 }
-
-/** Records applied before the share of new ones is trusted for a reservation. */
-const RESERVE_AFTER = 200;
 
 const MAX_STORED_ERRORS = 100;
 
@@ -84,11 +76,6 @@ export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>,
   };
   try {
     for await (const batch of batches) {
-      if (opts.expected && repo.reserve && counts.seen >= RESERVE_AFTER) {
-        const share = counts.new / Math.max(1, counts.new + counts.updated + counts.unchanged);
-        const remaining = opts.expected() - counts.seen;
-        if (remaining > 0 && share > 0) repo.reserve(Math.ceil(remaining * share));
-      }
       const slice = opts.sliceSize && opts.sliceSize > 0 ? opts.sliceSize : Math.max(1, batch.apps.length);
       for (let i = 0; i === 0 || i < batch.apps.length; i += slice) {
         if (i > 0) await new Promise((resolve) => setImmediate(resolve));

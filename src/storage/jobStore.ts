@@ -11,19 +11,16 @@
  * - Recover, never delete: a file that is not a readable SQLite database is renamed to
  *   `<db>.corrupt-<time>` and a fresh database is started, with a message saying where the old one went.
  *
- * Speed (issue #3): sql.js keeps the file in Emscripten's in-memory file system, which grows a file
- * 12.5% at a time, each time into a new buffer with a full copy. Importing 100k records grew an 80 MB
- * file that way about 45 times: ~730 MB of fresh memory, whose page faults (and the full GCs that
- * big buffers trigger) were most of the 10 s. So the file is kept with free room after its pages
- * (zeros: SQLite goes by the page count in its header and writes new pages into the room without
- * growing the file), made once per need from a measured size per record, and never saved to disk.
+ * Speed (issue #3): the file's bytes are checked, then copied into an in-memory SQLite database
+ * (`memoryDatabase`, see sqlJs.ts), where upserts and commits never touch Emscripten's file system;
+ * saving exports the pages once.
  */
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import type { Database, SqlJsStatic } from 'sql.js';
+import type { Database } from 'sql.js';
 import type { SparkAppRecord } from '../collectors/record';
 import { migrate } from './migrations';
 import {
@@ -37,19 +34,24 @@ import {
   type RunRow,
   type UpsertCounts,
 } from './repository';
-import { loadSqlJs } from './sqlJs';
+import { loadSqlJs, memoryDatabase } from './sqlJs';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
-/** Records upserted per transaction; room is checked between chunks. */
-const UPSERT_CHUNK = 2000;
-/** Free room kept after the pages when the file is (re)opened: at least 4 MB, or a quarter of the database. */
-const roomFor = (bytes: number): number => Math.max(4 * 1024 * 1024, Math.ceil(bytes / 4));
 const STALE_LOCK_MS = 120_000;
 
 export interface OpenOptions {
   /** How long a save waits for another writer's lock before giving up. */
   lockTimeoutMs?: number;
+  /** The most the database may hold before upserts are refused (default MAX_DATABASE_BYTES). */
+  maxBytes?: number;
 }
+
+/**
+ * The most the in-memory database may hold and still be saved: sql.js's WebAssembly heap ends at
+ * 2 GB, where SQLite answers "out of memory", and an export needs memory of its own (measured: a
+ * 1.5 GB database still exports; one at the 2 GB limit does not). About 1.8 million typical records.
+ */
+export const MAX_DATABASE_BYTES = 1.5 * 1024 ** 3;
 
 type Journaled =
   | { op: 'upsert'; records: readonly SparkAppRecord[]; now: Date }
@@ -94,46 +96,28 @@ function pidAlive(pid: number): boolean {
 /** Reads and checks a database file; `null` bytes means "start empty". Throws CorruptDatabase. */
 class CorruptDatabase extends Error {}
 
-/**
- * The database's own length (page count x page size from its header), when the header vouches for
- * it (the change counter at offset 24 equals the version-valid-for number at 92, as every SQLite
- * since 3.7.0 writes); otherwise null.
- */
-function pagesLength(bytes: Uint8Array): number | null {
-  if (bytes.length < 100) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const pageSize = view.getUint16(16) === 1 ? 65536 : view.getUint16(16);
-  const length = view.getUint32(28) * pageSize;
-  return view.getUint32(24) === view.getUint32(92) && length > 0 && length <= bytes.length ? length : null;
-}
-
-/** Opens `bytes` with `room` free bytes after its pages (see the file comment); as they are when the header cannot say where the pages end. */
-function openWithRoom(SQL: SqlJsStatic, bytes: Uint8Array, room: number): { db: Database; capacity: number } {
-  const length = pagesLength(bytes);
-  if (length === null || room <= 0) return { db: new SQL.Database(bytes), capacity: bytes.length };
-  const padded = new Uint8Array(length + room);
-  padded.set(bytes.subarray(0, length));
-  return { db: new SQL.Database(padded), capacity: padded.length };
-}
-
-async function readDatabase(file: string): Promise<{ db: Database; id: FileIdentity | null; capacity: number }> {
+async function readDatabase(file: string): Promise<{ db: Database; id: FileIdentity | null }> {
   const SQL = await loadSqlJs();
   const st = await statOrNull(file);
-  if (st === null || st.size === 0) return { db: new SQL.Database(), id: identity(st), capacity: 0 };
+  if (st === null || st.size === 0) return { db: memoryDatabase(SQL), id: identity(st) };
   const bytes = await readFile(file);
   if (bytes.length < SQLITE_HEADER.length || !bytes.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) {
     throw new CorruptDatabase('it does not start with the SQLite header');
   }
-  let db: Database | undefined;
+  let onFile: Database | undefined;
   try {
-    db = new SQL.Database(bytes);
-    const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
+    onFile = new SQL.Database(bytes);
+    const check = onFile.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
     if (check !== 'ok') throw new CorruptDatabase(`SQLite's quick_check says: ${String(check)}`);
-    return { db, id: identity(st), capacity: bytes.length };
   } catch (err) {
-    db?.close();
+    onFile?.close();
     if (err instanceof CorruptDatabase) throw err;
     throw new CorruptDatabase(`SQLite cannot read it (${(err as Error).message})`);
+  }
+  try {
+    return { db: memoryDatabase(SQL, onFile), id: identity(st) };
+  } finally {
+    onFile.close();
   }
 }
 
@@ -171,9 +155,6 @@ export class JobStore implements JobRepository {
     private db: Database,
     private loaded: FileIdentity | null,
     private readonly options: OpenOptions,
-    private readonly SQL: SqlJsStatic,
-    /** Bytes the in-memory file holds before it must grow: its pages plus the room after them. */
-    private capacity: number,
   ) {
     this.repo = new SqlJsRepository(db);
   }
@@ -191,7 +172,7 @@ export class JobStore implements JobRepository {
       if (!(err instanceof CorruptDatabase)) throw err;
       const aside = await moveAside(abs);
       warnings.push(`${abs} is not a readable database (${err.message}); moved it to ${aside} and started a new one. Nothing was deleted.`);
-      loaded = { db: new (await loadSqlJs()).Database(), id: null, capacity: 0 };
+      loaded = { db: memoryDatabase(await loadSqlJs()), id: null };
     }
     try {
       tune(loaded.db);
@@ -200,7 +181,7 @@ export class JobStore implements JobRepository {
       loaded.db.close();
       throw err;
     }
-    const store = new JobStore(abs, loaded.db, loaded.id, options, await loadSqlJs(), loaded.capacity);
+    const store = new JobStore(abs, loaded.db, loaded.id, options);
     store.warnings.push(...warnings);
     return store;
   }
@@ -218,7 +199,7 @@ export class JobStore implements JobRepository {
   private replay(entry: Journaled): void {
     switch (entry.op) {
       case 'upsert':
-        this.upsertWithRoom(entry.records, entry.now);
+        this.repo.upsert(entry.records, entry.now);
         break;
       case 'delete':
         this.repo.delete(entry.keys);
@@ -244,85 +225,44 @@ export class JobStore implements JobRepository {
   }
 
   upsert(records: readonly SparkAppRecord[], now = new Date()): UpsertCounts {
-    // Chunks commit one by one: if a later one fails, the ones before are stored and must be journaled.
-    let committed = 0;
-    let changed = false;
+    const max = this.options.maxBytes ?? MAX_DATABASE_BYTES;
+    if (this.bytes() > max) throw this.full(max);
+    let counts: UpsertCounts;
     try {
-      return this.upsertWithRoom(records, now, (done, counts) => {
-        committed = done;
-        changed ||= counts.new + counts.updated > 0;
-      });
-    } finally {
-      if (changed) this.record({ op: 'upsert', records: committed === records.length ? records : records.slice(0, committed), now });
+      // One transaction: a call that fails stores nothing, so there is nothing to journal.
+      counts = this.repo.upsert(records, now);
+    } catch (err) {
+      throw /out of memory/i.test((err as Error).message) ? this.full(max) : err;
     }
+    if (counts.new + counts.updated > 0) this.record({ op: 'upsert', records, now });
+    return counts;
   }
 
-  /** What one new record adds to the file, as last measured (it starts at a typical row with its indexes). */
-  private bytesPerRecord = 1024;
-
-  /**
-   * Upserts in chunks, making room before a chunk that might not fit (see the file comment). The room
-   * made covers the rest of the records at the measured size and share of new records, so a bulk
-   * import reopens once (after its first chunk), and a run whose records are unchanged makes none.
-   */
-  private upsertWithRoom(records: readonly SparkAppRecord[], now: Date, onChunk?: (done: number, counts: UpsertCounts) => void): UpsertCounts {
-    const total: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
-    // The share of this call's records that are new, from its chunks so far: none is assumed, so the
-    // first chunk makes no room and a re-run whose records are all unchanged never does.
-    let newShare = 0;
-    for (let i = 0; i < records.length; i += UPSERT_CHUNK) {
-      const chunk = records.slice(i, i + UPSERT_CHUNK);
-      const perRecord = this.bytesPerRecord * newShare * 1.25;
-      this.makeRoom(chunk.length * perRecord, (records.length - i) * perRecord);
-      const before = this.pagesBytes();
-      const counts = this.repo.upsert(chunk, now);
-      const grown = this.pagesBytes() - before;
-      if (counts.new >= 100 && grown > 0) this.bytesPerRecord = Math.max(256, grown / counts.new);
-      newShare = counts.new / Math.max(1, chunk.length);
-      total.new += counts.new;
-      total.updated += counts.updated;
-      total.unchanged += counts.unchanged;
-      onChunk?.(i + chunk.length, counts);
-    }
-    return total;
+  /** The database's size: its pages. */
+  private bytes(): number {
+    const n = (pragma: string): number => Number(this.db.exec(`PRAGMA ${pragma}`)[0]?.values[0]?.[0] ?? 0);
+    return n('page_count') * n('page_size');
   }
 
-  /** Makes room for `records` new records at once when they would not fit (see the file comment): one reopen instead of many regrowths. */
-  reserve(records: number): void {
-    // Room for half as much again, so that the size per record, re-measured as records land, does
-    // not call for another reopen (each one copies the whole database).
-    const bytes = records * this.bytesPerRecord;
-    this.makeRoom(bytes, bytes * 1.5);
-  }
-
-  private pagesBytes(): number {
-    const n = (sql: string): number => Number(this.db.exec(sql)[0]?.values[0]?.[0] ?? 0);
-    return n('PRAGMA page_count') * n('PRAGMA page_size');
-  }
-
-  /**
-   * When `needed` more bytes might not fit, reopens the database from its own bytes with room for
-   * `wanted` (at least a quarter of its size).
-   */
-  private makeRoom(needed: number, wanted: number): void {
-    if (needed <= 0) return;
-    const used = this.pagesBytes();
-    if (used + needed <= this.capacity) return;
-    this.swapIn(openWithRoom(this.SQL, this.db.export(), Math.max(roomFor(used), Math.ceil(wanted))), tune);
+  private full(max: number): Error {
+    const mb = (b: number): string => `${Math.round(b / 1024 ** 2)} MB`;
+    return new Error(
+      `${this.file} is full: it holds ${mb(this.bytes())} in ${this.repo.count()} records, and an in-memory database can hold about ${mb(max)} and still be saved; ` +
+        'nothing of this batch was stored. Drop old records (the extension\'s retention setting, or Delete in the Jobs view) or collect into another database (--db).',
+    );
   }
 
   /** Replaces the live database with `next` once `prepare` succeeds on it (`next` is closed if it fails). */
-  private swapIn(next: { db: Database; capacity: number }, prepare: (db: Database) => void): void {
+  private swapIn(next: Database, prepare: (db: Database) => void): void {
     try {
-      prepare(next.db);
+      prepare(next);
     } catch (err) {
-      next.db.close();
+      next.close();
       throw err;
     }
     this.db.close();
-    this.db = next.db;
-    this.repo = new SqlJsRepository(next.db);
-    this.capacity = next.capacity;
+    this.db = next;
+    this.repo = new SqlJsRepository(next);
   }
 
   get(key: AppKey): SparkAppRecord | undefined {
@@ -409,7 +349,7 @@ export class JobStore implements JobRepository {
         }
         if (fresh) {
           // Ours until now is replaced by theirs plus our journal; if a replay fails, the journal stays for the next save.
-          this.swapIn(fresh, (db) => {
+          this.swapIn(fresh.db, (db) => {
             tune(db);
             migrate(db, this.file);
           });
@@ -419,10 +359,7 @@ export class JobStore implements JobRepository {
       }
       // What this save writes: changes made while it waits on the disk stay journaled for the next one.
       const saved = this.journal.length;
-      // sql.js exports through SQLite's backup API into a file of its own: the live file keeps its room,
-      // and the export is just the pages (cut to the header's page count all the same).
-      const bytes = this.db.export();
-      await writeAtomically(this.file, bytes.subarray(0, pagesLength(bytes) ?? bytes.length));
+      await writeAtomically(this.file, this.db.export());
       this.loaded = identity(await stat(this.file));
       this.journal = this.journal.slice(saved);
       return { written: true, merged };
@@ -437,12 +374,12 @@ export class JobStore implements JobRepository {
 }
 
 /**
- * sql.js keeps SQLite's files in Emscripten's in-memory file system, where every write is a copy:
- * keeping the rollback journal in SQLite's own memory halves upsert time (BENCHMARKS.md).
- * Durability comes from save()'s atomic file replace, not from SQLite's journal.
+ * Temporary tables and sorts stay in SQLite's memory rather than in files of Emscripten's file system.
+ * (An in-memory database keeps its rollback journal in memory anyway; durability comes from save()'s
+ * atomic file replace.)
  */
 function tune(db: Database): void {
-  db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;');
+  db.exec('PRAGMA temp_store = MEMORY;');
 }
 
 async function moveAside(file: string): Promise<string> {

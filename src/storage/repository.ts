@@ -97,8 +97,6 @@ export interface JobRepository {
   startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
   listRuns(limit?: number): RunRow[];
-  /** A hint that about `records` new records are coming (a collection that knows how many it found): a backend may prepare room for them. */
-  reserve?(records: number): void;
 }
 
 const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
@@ -212,7 +210,13 @@ export class SqlJsRepository implements JobRepository {
       this.db.exec('COMMIT');
       return result;
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      // After some errors ("out of memory" among them) SQLite has rolled back already; the error that
+      // caused it is the one to report.
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // nothing left to undo
+      }
       throw err;
     }
   }

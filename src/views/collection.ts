@@ -173,9 +173,6 @@ export class CollectionController implements vscode.Disposable {
       source: sourceName,
       options: recorded,
       saveEveryMs: 15_000,
-      // No `expected` here (the CLI passes it): the one reopen that makes room for a whole collection
-      // copies the database on this thread, a stall the editor should not take (bench host: max 139
-      // ms without, 279 ms with, for 10,000 apps; it grows with the database).
       sliceSize: 10,
       save: () => this.db.save(),
       onBatch: (batch) => {
