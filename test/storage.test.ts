@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { sparkAppRecordSchema } from '../src/collectors/record';
 import type { Batch } from '../src/collectors/eventlog/collect';
@@ -93,6 +94,66 @@ describe('repository', () => {
     store.upsert([makeRecord({ app_id: 'old' })]);
     expect(store.delete([{ app_id: 'old', attempt_id: null }])).toBe(1);
     expect(store.isUnitUnchanged('/logs/old', [{ path: '/logs/old', size: 1, mtimeMs: 1 }])).toBe(false);
+    store.close();
+  });
+});
+
+describe('environments in shared blocks', () => {
+  /** Rows of environment_blocks, read from the saved file. */
+  async function blocks(file: string): Promise<number> {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database(readFileSync(file));
+    const n = Number(db.exec('SELECT count(*) FROM environment_blocks')[0]!.values[0]![0]);
+    db.close();
+    return n;
+  }
+
+  it('every record reads back its own environment, whatever block it landed in (multi-byte text included)', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const store = await JobStore.open(file);
+    const records = manyRecords(150).map((r, i) => ({ ...r, environment: { ...r.environment, 'spark.app.name': `Jöb ✓ ${'é'.repeat(i % 7)} ${i}`, 'spark.extra': 'x'.repeat(i) } }));
+    expect(store.upsert(records)).toEqual({ new: 150, updated: 0, unchanged: 0 });
+    await store.save();
+    // 150 records: ceil(150 / 32) blocks.
+    expect(await blocks(file)).toBe(5);
+    const byId = new Map(store.list({ limit: 1000 }).map((r) => [r.app_id, r]));
+    for (const r of records) expect(byId.get(r.app_id)).toEqual(r);
+    expect(store.get({ app_id: records[77]!.app_id, attempt_id: null })).toEqual(records[77]);
+    store.close();
+  });
+
+  it('a block goes when no row points to it any more (updates, delete, retention), and not before', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const store = await JobStore.open(file);
+    const records = manyRecords(64); // two blocks of 32
+    store.upsert(records);
+    // Updating the whole first block moves its rows into a new block: the old one goes.
+    expect(store.upsert(records.slice(0, 32).map((r) => ({ ...r, environment: { ...r.environment, changed: 'yes' } })))).toEqual({ new: 0, updated: 32, unchanged: 0 });
+    await store.save();
+    expect(await blocks(file)).toBe(2);
+    // Updating part of a block leaves the block to the rows still in it.
+    store.upsert([{ ...records[40]!, environment: { changed: 'again' } }]);
+    await store.save();
+    expect(await blocks(file)).toBe(3);
+    expect(store.get({ app_id: records[41]!.app_id, attempt_id: null })).toEqual(records[41]);
+    expect(store.delete(records.slice(32).map((r) => ({ app_id: r.app_id, attempt_id: null })))).toBe(32);
+    await store.save();
+    expect(await blocks(file)).toBe(1);
+    expect(store.applyRetention(1)).toBe(32);
+    await store.save();
+    expect(await blocks(file)).toBe(0);
+    store.close();
+  });
+
+  it('a record given twice in one call counts as new, then updated, and the later one is stored', async () => {
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const first = makeRecord({ status: 'running', end_time: null, environment: { a: '1' } });
+    const later = makeRecord({ environment: { a: '2' } });
+    expect(store.upsert([first, later, later])).toEqual({ new: 1, updated: 1, unchanged: 1 });
+    expect(store.get(later)).toEqual(later);
+    // A finished record given, then an unfinished one: the finished one stays.
+    expect(store.upsert([makeRecord({ app_id: 'b' }), makeRecord({ app_id: 'b', status: 'running', end_time: null })])).toEqual({ new: 1, updated: 0, unchanged: 1 });
+    expect(store.get({ app_id: 'b', attempt_id: null })?.status).toBe('completed');
     store.close();
   });
 });
@@ -245,6 +306,34 @@ describe('database file', () => {
     const check = new SQL.Database(readFileSync(v1File));
     expect(check.exec('PRAGMA user_version')[0]!.values[0]![0]).toBe(SCHEMA_VERSION);
     expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+    check.close();
+  });
+
+  it('a schema-2 database (environment deflated in its row) migrates; its rows read as before and move into a block when updated', async () => {
+    const SQL = await loadSqlJs();
+    const v2 = new SQL.Database();
+    migrate(v2, 'v2.db', 2);
+    const r = makeRecord({ environment: { 'spark.master': 'yarn', 'spark.app.name': 'Jöb' } });
+    const columns = Object.keys(r);
+    v2.run(`INSERT INTO applications (${columns.join(', ')}, attempt_key, record_hash, first_seen, last_updated) VALUES (${columns.map(() => '?').join(', ')}, '', 'old-hash', 'x', 'x')`, [
+      ...columns.map((c) => {
+        const v = r[c as keyof typeof r];
+        if (c === 'environment') return deflateRawSync(JSON.stringify(v));
+        return typeof v === 'object' && v !== null ? JSON.stringify(v) : (v);
+      }),
+    ]);
+    const file = path.join(tempDir(), 'v2.db');
+    writeFileSync(file, v2.export());
+    v2.close();
+    const store = await JobStore.open(file);
+    expect(store.get(r)).toEqual(r);
+    const changed = { ...r, environment: { ...r.environment, more: '1' } };
+    expect(store.upsert([changed])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(store.get(r)).toEqual(changed);
+    await store.save();
+    store.close();
+    const check = new SQL.Database(readFileSync(file));
+    expect(check.exec('SELECT environment, env_block IS NOT NULL FROM applications')[0]!.values).toEqual([['', 1]]);
     check.close();
   });
 

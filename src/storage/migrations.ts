@@ -51,6 +51,16 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX apps_status ON applications (status, end_time, app_id, attempt_key);
    CREATE INDEX apps_day ON applications (substr(COALESCE(end_time, start_time), 1, 10));
    CREATE INDEX files_unit ON ingested_files (unit_path);`,
+  // 3: environments stored in shared deflated blocks, one per group of records written together
+  // (repository.ts). Rows of before keep theirs in `environment` (env_block NULL); newer rows have ''.
+  `CREATE TABLE environment_blocks (
+     id INTEGER PRIMARY KEY,
+     data BLOB NOT NULL                    -- deflated concatenation of environment JSON texts
+   );
+   ALTER TABLE applications ADD COLUMN env_block INTEGER;
+   ALTER TABLE applications ADD COLUMN env_start INTEGER;   -- byte range of this row's JSON in the inflated block
+   ALTER TABLE applications ADD COLUMN env_end INTEGER;
+   CREATE INDEX apps_env_block ON applications (env_block) WHERE env_block IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

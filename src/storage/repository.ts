@@ -102,7 +102,8 @@ export interface JobRepository {
 const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 const JSON_FIELDS = new Set<keyof SparkAppRecord>(['tags', 'environment', 'quality']);
 const FINAL: ReadonlySet<AppStatus> = new Set(['completed', 'failed']);
-const COLUMNS = [...RECORD_FIELDS, 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
+const BLOCK_COLUMNS = ['env_block', 'env_start', 'env_end'];
+const COLUMNS = [...RECORD_FIELDS, ...BLOCK_COLUMNS, 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
 const WHERE_TIME = "COALESCE(end_time, start_time)";
 
 /** One-shot hashing (Node 20.12+) is a third faster than a Hash object per record; older Node falls back. */
@@ -129,38 +130,64 @@ function attemptKey(attemptId: string | null): string {
 }
 
 /**
- * `environment` (all Spark properties, often several KB) is stored as deflated JSON: sql.js writes
- * every byte through Emscripten's in-memory file system, and a 5x smaller column made 100k upserts
- * 2.5x faster (BENCHMARKS.md). Rows written as plain JSON text are read too.
+ * `environment` (all Spark properties, often several KB) is most of a record. The environments of the
+ * records one upsert changes are stored together, up to BLOCK_RECORDS at a time, as one deflated block
+ * of their JSON texts; each row keeps its block and byte range. One zlib call per block instead of per
+ * record: Node's sync zlib builds a stream per call, and 100k such calls were about 2 s of a 100k
+ * upsert (mostly garbage collection). Records written together share most keys and values, so a block
+ * also compresses far better than each alone. Rows of before (env_block NULL) keep their environment
+ * in the `environment` column, as plain or deflated JSON, and are read as before.
  */
-/**
- * zlib's default state (memLevel 8, a 32 KB window) is allocated and cleared on every call, which was
- * most of the cost of deflating 100k small environments; Spark environments are a few KB, and a 4 KB
- * window compresses them as well (measured on ../shared/real-logs: 5.9 KB -> 1.6 KB either way).
- */
-const DEFLATE = { level: 1, memLevel: 5, windowBits: 12 };
+const BLOCK_RECORDS = 32;
+/** Records decided and written together by an upsert: a few blocks' worth. */
+const UPSERT_WINDOW = 8 * BLOCK_RECORDS;
 
-function packEnvironment(envJson: string): Uint8Array {
-  return deflateRawSync(envJson, DEFLATE);
+/** The environments' JSON texts as one deflated block, and where each one is in the inflated block. */
+function packEnvironments(texts: readonly string[]): { data: Uint8Array; ranges: [number, number][] } {
+  const parts = texts.map((t) => Buffer.from(t, 'utf8'));
+  const ranges: [number, number][] = [];
+  let at = 0;
+  for (const p of parts) {
+    ranges.push([at, at + p.length]);
+    at += p.length;
+  }
+  return { data: deflateRawSync(Buffer.concat(parts, at), { level: 1 }), ranges };
 }
 
 function unpack(v: SqlValue): unknown {
   return JSON.parse(v instanceof Uint8Array ? inflateRawSync(v).toString('utf8') : String(v));
 }
 
-function toRow(record: SparkAppRecord, envJson: string): SqlValue[] {
+/** The row's values for the record's fields; the environment itself goes into a block. */
+function toRow(record: SparkAppRecord): SqlValue[] {
   return RECORD_FIELDS.map((f) => {
+    if (f === 'environment') return '';
     const v = record[f];
-    if (f === 'environment') return packEnvironment(envJson);
     return JSON_FIELDS.has(f) ? JSON.stringify(v) : (v as SqlValue);
   });
 }
 
-function fromRow(row: Record<string, SqlValue>): SparkAppRecord {
+/** A record an upsert stores: new, or changed from the row it has (`stored`). */
+interface Change {
+  record: SparkAppRecord;
+  key: string;
+  envJson: string;
+  hash: string;
+  stored: boolean;
+}
+
+/** Inflated environment blocks by id, for the rows of one read. */
+type BlockReader = (id: number) => Buffer;
+
+function fromRow(row: Record<string, SqlValue>, block: BlockReader): SparkAppRecord {
   const out: Record<string, unknown> = {};
   for (const f of RECORD_FIELDS) {
     const v = row[f];
-    out[f] = JSON_FIELDS.has(f) ? unpack(v!) : v;
+    if (f === 'environment' && row.env_block !== null && row.env_block !== undefined) {
+      out[f] = JSON.parse(block(Number(row.env_block)).toString('utf8', Number(row.env_start), Number(row.env_end)));
+    } else {
+      out[f] = JSON_FIELDS.has(f) ? unpack(v!) : v;
+    }
   }
   return out as SparkAppRecord;
 }
@@ -226,48 +253,109 @@ export class SqlJsRepository implements JobRepository {
     this.upsert([record], now);
   }
 
+  /**
+   * Goes through the records a window at a time, so that what is held stays bounded: decides what
+   * each record of the window changes (a record given twice counts as the later change to the
+   * first), then writes the window's new and changed rows with their environments in blocks.
+   */
   upsert(records: readonly SparkAppRecord[], now = new Date()): UpsertCounts {
     const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
     const stamp = now.toISOString();
-    const lookup = this.db.prepare('SELECT record_hash, status FROM applications WHERE app_id = ? AND attempt_key = ?');
+    const lookup = this.db.prepare('SELECT record_hash, status, env_block FROM applications WHERE app_id = ? AND attempt_key = ?');
     const insert = this.db.prepare(`INSERT INTO applications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     const update = this.db.prepare(
-      `UPDATE applications SET ${[...RECORD_FIELDS, 'record_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`,
+      `UPDATE applications SET ${[...RECORD_FIELDS, ...BLOCK_COLUMNS, 'record_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`,
     );
+    const addBlock = this.db.prepare('INSERT INTO environment_blocks (data) VALUES (?)');
+    const decide = (window: readonly SparkAppRecord[]): { changes: Change[]; replacedBlocks: Set<number> } => {
+      const changes = new Map<string, Change>();
+      const replacedBlocks = new Set<number>();
+      for (const record of window) {
+        const key = attemptKey(record.attempt_id);
+        const envJson = JSON.stringify(record.environment);
+        const hash = recordHash(record, envJson);
+        const id = `${record.app_id}\u0000${key}`;
+        const earlier = changes.get(id);
+        let before: { hash: SqlValue; status: SqlValue; block?: SqlValue } | undefined = earlier && { hash: earlier.hash, status: earlier.record.status };
+        if (!earlier) {
+          const row = lookup.get([record.app_id, key]);
+          lookup.reset();
+          if (row.length > 0) before = { hash: row[0]!, status: row[1]!, block: row[2] };
+        }
+        if (before === undefined) {
+          changes.set(id, { record, key, envJson, hash, stored: false });
+          counts.new++;
+        } else if (before.hash === hash || (FINAL.has(before.status as AppStatus) && !FINAL.has(record.status))) {
+          counts.unchanged++;
+        } else {
+          changes.set(id, { record, key, envJson, hash, stored: earlier?.stored ?? true });
+          if (typeof before.block === 'number') replacedBlocks.add(before.block);
+          counts.updated++;
+        }
+      }
+      return { changes: [...changes.values()], replacedBlocks };
+    };
+    const write = (changes: readonly Change[]): void => {
+      for (let i = 0; i < changes.length; i += BLOCK_RECORDS) {
+        const group = changes.slice(i, i + BLOCK_RECORDS);
+        const { data, ranges } = packEnvironments(group.map((c) => c.envJson));
+        addBlock.run([data]);
+        const block = Number(this.db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0]);
+        group.forEach((c, k) => {
+          const values = [...toRow(c.record), block, ...ranges[k]!];
+          if (c.stored) update.run([...values, c.hash, stamp, c.record.app_id, c.key]);
+          else insert.run([...values, c.key, c.hash, stamp, stamp]);
+        });
+      }
+    };
     try {
       this.transaction(() => {
-        for (const record of records) {
-          const key = attemptKey(record.attempt_id);
-          const envJson = JSON.stringify(record.environment);
-          const hash = recordHash(record, envJson);
-          const existing = lookup.get([record.app_id, key]);
-          lookup.reset();
-          if (existing.length === 0) {
-            insert.run([...toRow(record, envJson), key, hash, stamp, stamp]);
-            counts.new++;
-          } else if (existing[0] === hash || (FINAL.has(existing[1] as AppStatus) && !FINAL.has(record.status))) {
-            counts.unchanged++;
-          } else {
-            update.run([...toRow(record, envJson), hash, stamp, record.app_id, key]);
-            counts.updated++;
-          }
+        for (let w = 0; w < records.length; w += UPSERT_WINDOW) {
+          const { changes, replacedBlocks } = decide(records.slice(w, w + UPSERT_WINDOW));
+          write(changes);
+          for (const block of replacedBlocks) this.run('DELETE FROM environment_blocks WHERE id = ? AND NOT EXISTS (SELECT 1 FROM applications WHERE env_block = ?)', [block, block]);
         }
       });
     } finally {
       lookup.free();
       insert.free();
       update.free();
+      addBlock.free();
     }
     return counts;
   }
 
+  /** Reads environment blocks for the rows of one read, each inflated once. */
+  private blockReader(): BlockReader {
+    const inflated = new Map<number, Buffer>();
+    return (id) => {
+      let block = inflated.get(id);
+      if (!block) {
+        const data = this.all('SELECT data FROM environment_blocks WHERE id = ?', [id])[0]?.data;
+        if (!(data instanceof Uint8Array)) throw new Error(`the database has lost environment block ${id}`);
+        block = inflateRawSync(data);
+        inflated.set(id, block);
+      }
+      return block;
+    };
+  }
+
+  private records(sql: string, params: SqlValue[]): SparkAppRecord[] {
+    const block = this.blockReader();
+    return this.all(sql, params).map((row) => fromRow(row, block));
+  }
+
+  /** Blocks no row points to any more (after deletes). */
+  private dropUnusedBlocks(): void {
+    this.run('DELETE FROM environment_blocks WHERE id NOT IN (SELECT env_block FROM applications WHERE env_block IS NOT NULL)');
+  }
+
   get(key: AppKey): SparkAppRecord | undefined {
-    const row = this.all('SELECT * FROM applications WHERE app_id = ? AND attempt_key = ?', [key.app_id, attemptKey(key.attempt_id)])[0];
-    return row ? fromRow(row) : undefined;
+    return this.records('SELECT * FROM applications WHERE app_id = ? AND attempt_key = ?', [key.app_id, attemptKey(key.attempt_id)])[0];
   }
 
   getByAppId(appId: string): SparkAppRecord[] {
-    return this.all('SELECT * FROM applications WHERE app_id = ? ORDER BY attempt_key', [appId]).map(fromRow);
+    return this.records('SELECT * FROM applications WHERE app_id = ? ORDER BY attempt_key', [appId]);
   }
 
   list(query: JobQuery = {}): SparkAppRecord[] {
@@ -278,10 +366,11 @@ export class SqlJsRepository implements JobRepository {
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
     // Sort and page narrow rows (an index covers end/start time), then fetch the page's full rows.
     const order = `ORDER BY ${sort} ${dir}, app_id ${dir}, attempt_key ${dir}`;
-    return this.all(
-      `SELECT * FROM applications WHERE rowid IN (SELECT rowid FROM applications ${sql} ${order} LIMIT ? OFFSET ?) ${order}`,
-      [...params, query.limit === undefined ? -1 : limit, offset],
-    ).map(fromRow);
+    return this.records(`SELECT * FROM applications WHERE rowid IN (SELECT rowid FROM applications ${sql} ${order} LIMIT ? OFFSET ?) ${order}`, [
+      ...params,
+      query.limit === undefined ? -1 : limit,
+      offset,
+    ]);
   }
 
   count(query: JobQuery = {}): number {
@@ -305,13 +394,18 @@ export class SqlJsRepository implements JobRepository {
         n += this.run('DELETE FROM applications WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
         this.run('DELETE FROM ingested_files WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
       }
+      this.dropUnusedBlocks();
       return n;
     });
   }
 
   applyRetention(days: number, now = new Date()): number {
     const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
-    return this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
+    return this.transaction(() => {
+      const n = this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
+      if (n > 0) this.dropUnusedBlocks();
+      return n;
+    });
   }
 
   isUnitUnchanged(unitPath: string, files: readonly { path: string; size: number; mtimeMs: number }[]): boolean {
