@@ -47,11 +47,12 @@ export interface OpenOptions {
 }
 
 /**
- * The most the in-memory database may hold and still be saved: sql.js's WebAssembly heap ends at
- * 2 GB, where SQLite answers "out of memory", and an export needs memory of its own (measured: a
- * 1.5 GB database still exports; one at the 2 GB limit does not). About 1.8 million typical records.
+ * The most the in-memory database may hold and still be saved and merged: sql.js's WebAssembly heap
+ * ends at about 2 GB, where SQLite answers "out of memory". An export needs memory of its own, and a
+ * merge with another writer's save holds both databases at once (measured: two 1,000 MB databases
+ * fit, two of 1,400 MB do not; one of 1.5 GB still exports). About 1.3 million records of the bench's.
  */
-export const MAX_DATABASE_BYTES = 1.5 * 1024 ** 3;
+export const MAX_DATABASE_BYTES = 1024 ** 3;
 
 type Journaled =
   | { op: 'upsert'; records: readonly SparkAppRecord[]; now: Date }
@@ -116,6 +117,8 @@ async function readDatabase(file: string): Promise<{ db: Database; id: FileIdent
   }
   try {
     return { db: memoryDatabase(SQL, onFile), id: identity(st) };
+  } catch (err) {
+    throw new Error(`${file} could not be loaded into memory (${(err as Error).message}); the file was left as it is.`);
   } finally {
     onFile.close();
   }

@@ -56,3 +56,48 @@ export function manyRecords(n: number, from = 0): SparkAppRecord[] {
     });
   });
 }
+
+/**
+ * An environment shaped like a real Spark 3.5 application's (about 75 properties, ~6 KB of JSON, as
+ * in ../shared/real-logs): most keys and values are the cluster's and the same for every app; the
+ * app's id, name, times, driver address and a few job settings differ per app `i`.
+ */
+export function sparkLikeEnvironment(i: number): Record<string, string> {
+  const submit = Date.UTC(2024, 0, 1) + i * 3_600_000;
+  const env: Record<string, string> = {
+    'spark.app.id': `spark-${(i * 2654435761).toString(16).padStart(32, '0').slice(-32)}`,
+    'spark.app.name': `nightly-etl-${i % 50}`,
+    'spark.app.submitTime': String(submit),
+    'spark.app.startTime': String(submit + 1234),
+    'spark.driver.host': `driver-${i % 997}.spark.svc.cluster.local`,
+    'spark.driver.port': String(30000 + (i % 5000)),
+    'spark.kubernetes.driver.pod.name': `nightly-etl-${i}-driver`,
+    'spark.sql.shuffle.partitions': String(200 + (i % 4) * 100),
+    'spark.executor.instances': String(2 + (i % 8)),
+    'spark.master': 'k8s://https://10.0.0.1:443',
+    'spark.submit.deployMode': 'cluster',
+    'spark.executor.cores': '4',
+    'spark.executor.memory': '8g',
+    'spark.driver.memory': '4g',
+    'spark.eventLog.enabled': 'true',
+    'spark.eventLog.dir': 's3a://company-spark-logs/event-logs/',
+    'spark.eventLog.rolling.enabled': 'true',
+    'spark.eventLog.rolling.maxFileSize': '128m',
+    'spark.sql.adaptive.enabled': 'true',
+    'spark.sql.adaptive.coalescePartitions.enabled': 'true',
+    'spark.serializer': 'org.apache.spark.serializer.KryoSerializer',
+    'spark.hadoop.fs.s3a.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
+    'spark.hadoop.fs.s3a.aws.credentials.provider': 'com.amazonaws.auth.WebIdentityTokenCredentialsProvider',
+    'spark.hadoop.fs.s3a.secret.key': '*********(redacted)',
+    'spark.kubernetes.container.image': 'registry.example.com/data/spark:3.5.3-scala2.12-java17-python3-r-ubuntu',
+    'spark.kubernetes.namespace': 'data-platform',
+    'spark.kubernetes.authenticate.driver.serviceAccountName': 'spark-driver',
+    'spark.driver.extraJavaOptions': '-Djava.net.preferIPv6Addresses=false -XX:+IgnoreUnrecognizedVMOptions --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED',
+    'spark.executor.extraJavaOptions': '-Djava.net.preferIPv6Addresses=false -XX:+IgnoreUnrecognizedVMOptions --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED',
+    'spark.jars.packages': 'org.apache.hadoop:hadoop-aws:3.3.4,com.amazonaws:aws-java-sdk-bundle:1.12.262,io.delta:delta-spark_2.12:3.2.0',
+    'spark.sql.extensions': 'io.delta.sql.DeltaSparkSessionExtension',
+    'spark.sql.catalog.spark_catalog': 'org.apache.spark.sql.delta.catalog.DeltaCatalog',
+  };
+  for (let k = 0; k < 44; k++) env[`spark.kubernetes.driver.label.team-${k}`] = `analytics-platform-${k % 9}`;
+  return env;
+}
