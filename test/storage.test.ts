@@ -223,7 +223,7 @@ describe('database file', () => {
     again.close();
   });
 
-  it('a bulk import into the in-memory database saves a file of exactly its pages, and keeps growing correctly after a save', async () => {
+  it('a bulk import into the in-memory database saves a sound file, and keeps growing correctly after a save', async () => {
     const file = path.join(tempDir(), 'jobs.db');
     const store = await JobStore.open(file);
     expect(store.upsert(manyRecords(7000))).toEqual({ new: 7000, updated: 0, unchanged: 0 });
@@ -314,19 +314,23 @@ describe('database file', () => {
     const v2 = new SQL.Database();
     migrate(v2, 'v2.db', 2);
     const r = makeRecord({ environment: { 'spark.master': 'yarn', 'spark.app.name': 'Jöb' } });
-    const columns = Object.keys(r);
-    v2.run(`INSERT INTO applications (${columns.join(', ')}, attempt_key, record_hash, first_seen, last_updated) VALUES (${columns.map(() => '?').join(', ')}, '', 'old-hash', 'x', 'x')`, [
+    const columns = Object.keys(sparkAppRecordSchema.shape) as (keyof typeof r)[];
+    const hash = createHash('sha1').update(JSON.stringify(columns.map((c) => r[c]))).digest('hex');
+    v2.run(`INSERT INTO applications (${columns.join(', ')}, attempt_key, record_hash, first_seen, last_updated) VALUES (${columns.map(() => '?').join(', ')}, '', ?, 'x', 'x')`, [
       ...columns.map((c) => {
-        const v = r[c as keyof typeof r];
+        const v = r[c];
         if (c === 'environment') return deflateRawSync(JSON.stringify(v));
-        return typeof v === 'object' && v !== null ? JSON.stringify(v) : (v);
+        return typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
       }),
+      hash,
     ]);
     const file = path.join(tempDir(), 'v2.db');
     writeFileSync(file, v2.export());
     v2.close();
     const store = await JobStore.open(file);
     expect(store.get(r)).toEqual(r);
+    // Its hash is the one this version computes: the same record again is unchanged.
+    expect(store.upsert([r])).toEqual({ new: 0, updated: 0, unchanged: 1 });
     const changed = { ...r, environment: { ...r.environment, more: '1' } };
     expect(store.upsert([changed])).toEqual({ new: 0, updated: 1, unchanged: 0 });
     expect(store.get(r)).toEqual(changed);
@@ -434,25 +438,56 @@ describe('database file', () => {
     check.close();
   });
 
-  it('a database over its size limit refuses further upserts clearly, keeps what it has, and still saves', async () => {
+  it('a database over its size limit refuses further upserts clearly, keeps what it has, still saves, and takes records again once some are dropped', async () => {
     const file = path.join(tempDir(), 'jobs.db');
-    const store = await JobStore.open(file, { maxBytes: 256 * 1024 });
+    const store = await JobStore.open(file, { maxBytes: 1024 * 1024 });
     let stored = 0;
     let refusal: Error | undefined;
-    for (let i = 0; i < 100 && !refusal; i++) {
+    for (let i = 0; i < 200 && !refusal; i++) {
       try {
         stored += store.upsert(manyRecords(50, i * 50)).new;
       } catch (err) {
         refusal = err as Error;
       }
     }
-    expect(refusal?.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is full: it holds \\d+ MB in ${stored} records, and an in-memory database can hold about 0 MB .*nothing of this batch was stored`));
+    const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(refusal?.message).toMatch(new RegExp(`^${escaped} is full: it holds 1\\.\\d MB in ${stored} records, and an in-memory database can hold about 1\\.0 MB .*nothing of this batch was stored`));
     expect(stored).toBeGreaterThan(0);
     expect(store.count()).toBe(stored);
     expect((await store.save()).written).toBe(true);
+    // Space freed by deleting is space again (SQLite reuses free pages), after a reopen too.
+    expect(store.delete(store.list({ limit: 100_000 }).map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id })))).toBe(stored);
+    await store.save();
+    store.close();
+    const again = await JobStore.open(file, { maxBytes: 1024 * 1024 });
+    expect(again.upsert(manyRecords(50, 100_000))).toEqual({ new: 50, updated: 0, unchanged: 0 });
+    again.close();
+  });
+
+  it('SQLite running out of memory in an upsert stores nothing of it, says so with the file, and the store goes on', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const store = await JobStore.open(file);
+    store.upsert(manyRecords(2000));
+    await store.save();
+    // SQLite's heap limit (process-wide in sql.js's module: set back at once) stands in for the 2 GB end of the WebAssembly heap.
+    const db = (store as unknown as { db: { exec(sql: string): unknown } }).db;
+    db.exec('PRAGMA hard_heap_limit = 12000000');
+    let error: Error | undefined;
+    try {
+      store.upsert(manyRecords(20_000, 5000));
+    } catch (err) {
+      error = err as Error;
+    } finally {
+      db.exec('PRAGMA hard_heap_limit = 0');
+    }
+    expect(error?.message).toMatch(/jobs\.db: SQLite ran out of memory storing 20000 records \(out of memory\); nothing of this batch was stored/);
+    expect(store.count()).toBe(2000);
+    expect(store.unsavedChanges).toBe(0);
+    expect(store.upsert(manyRecords(10, 5000))).toEqual({ new: 10, updated: 0, unchanged: 0 });
+    await store.save();
     store.close();
     const again = await JobStore.open(file);
-    expect(again.count()).toBe(stored);
+    expect(again.count()).toBe(2010);
     again.close();
   });
 

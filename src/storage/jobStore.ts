@@ -68,6 +68,10 @@ interface FileIdentity {
   mtimeMs: number;
 }
 
+function mb(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(bytes < 10 * 1024 ** 2 ? 1 : 0)} MB`;
+}
+
 function identity(st: Stats | null): FileIdentity | null {
   return st ? { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs } : null;
 }
@@ -235,23 +239,35 @@ export class JobStore implements JobRepository {
       // One transaction: a call that fails stores nothing, so there is nothing to journal.
       counts = this.repo.upsert(records, now);
     } catch (err) {
-      throw /out of memory/i.test((err as Error).message) ? this.full(max) : err;
+      throw /out of memory/i.test((err as Error).message) ? this.outOfMemory(records.length, max, err as Error) : err;
     }
     if (counts.new + counts.updated > 0) this.record({ op: 'upsert', records, now });
     return counts;
   }
 
-  /** The database's size: its pages. */
+  /** What the database holds: its pages less the free ones (which SQLite reuses before growing). */
   private bytes(): number {
     const n = (pragma: string): number => Number(this.db.exec(`PRAGMA ${pragma}`)[0]?.values[0]?.[0] ?? 0);
-    return n('page_count') * n('page_size');
+    return (n('page_count') - n('freelist_count')) * n('page_size');
   }
 
   private full(max: number): Error {
-    const mb = (b: number): string => `${Math.round(b / 1024 ** 2)} MB`;
     return new Error(
       `${this.file} is full: it holds ${mb(this.bytes())} in ${this.repo.count()} records, and an in-memory database can hold about ${mb(max)} and still be saved; ` +
         'nothing of this batch was stored. Drop old records (the extension\'s retention setting, or Delete in the Jobs view) or collect into another database (--db).',
+    );
+  }
+
+  /** SQLite ran out of memory inside the call (it rolled back): full, if that is why, or else said as it is. */
+  private outOfMemory(records: number, max: number, err: Error): Error {
+    try {
+      if (this.bytes() >= max * 0.9) return this.full(max);
+    } catch {
+      // the database cannot even be measured now: say what happened
+    }
+    return new Error(
+      `${this.file}: SQLite ran out of memory storing ${records} records (${err.message}); nothing of this batch was stored and the records stored before are intact. ` +
+        'sql.js has about 2 GB of memory for every database this process has open: upsert fewer records at a time, or close other databases.',
     );
   }
 

@@ -325,7 +325,10 @@ export class SqlJsRepository implements JobRepository {
     return counts;
   }
 
-  /** Reads environment blocks for the rows of one read, each inflated once. */
+  /**
+   * Reads environment blocks for the rows of one read. The last few inflated blocks are kept: rows
+   * read together were mostly written together, and a read of everything should not hold every block.
+   */
   private blockReader(): BlockReader {
     const inflated = new Map<number, Buffer>();
     return (id) => {
@@ -334,6 +337,7 @@ export class SqlJsRepository implements JobRepository {
         const data = this.all('SELECT data FROM environment_blocks WHERE id = ?', [id])[0]?.data;
         if (!(data instanceof Uint8Array)) throw new Error(`the database has lost environment block ${id}`);
         block = inflateRawSync(data);
+        if (inflated.size >= 8) inflated.delete(inflated.keys().next().value!);
         inflated.set(id, block);
       }
       return block;

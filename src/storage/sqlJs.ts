@@ -84,9 +84,15 @@ export function memoryDatabase(SQL: SqlJsStatic, source?: Database): Database {
     const target = internals(db);
     db.run('ATTACH ? AS placeholder', [target.filename]);
     db.run('DETACH placeholder');
+    // An in-memory main database has no file name; a sql.js that no longer looks sqlite3_open up per call would have opened a file.
+    if (db.exec('PRAGMA database_list')[0]?.values[0]?.[2] !== '') throw new Error('this sql.js did not open an in-memory database the way 1.16 does');
     if (source) copyPages(M, source, db);
   } catch (err) {
-    db.close();
+    try {
+      db.close();
+    } catch {
+      // the error that matters is the first one
+    }
     throw err;
   }
   return db;
@@ -102,8 +108,12 @@ function copyPages(M: SqlJsModule, source: Database, target: Database): void {
   try {
     const backup = M._sqlite3_backup_init(to, main, internals(source).db!, main);
     if (backup === 0) throw new Error(M.UTF8ToString(M._sqlite3_errmsg(to)));
-    const rc = M._sqlite3_backup_step(backup, -1);
-    M._sqlite3_backup_finish(backup);
+    let rc: number;
+    try {
+      rc = M._sqlite3_backup_step(backup, -1);
+    } finally {
+      M._sqlite3_backup_finish(backup);
+    }
     if (rc !== SQLITE_DONE) throw new Error(`copying the database into memory failed: ${M.UTF8ToString(M._sqlite3_errmsg(to))}`);
   } finally {
     M._free(main);
