@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { collectAll, type Batch } from '../src/collectors/eventlog/collect';
 import { JobStore } from '../src/storage/jobStore';
+import type { SparkAppRecord } from '../src/collectors/record';
 import { analyzeEventLogFile } from '../src/analysis/eventLogAnalyzer';
 import { collectInWorker } from '../src/worker/collectClient';
 import { ingest } from '../src/storage/ingest';
@@ -70,6 +71,23 @@ function timed<T>(fn: () => T): [T, number] {
   return [r, Number(process.hrtime.bigint() - t) / 1e6];
 }
 
+async function timedAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = process.hrtime.bigint();
+  const r = await fn();
+  return [r, Number(process.hrtime.bigint() - t) / 1e6];
+}
+
+/** Milliseconds spent upserting `rows` records into a new database at `file`, in calls of 1,000 made by `make(count, from)` as they come. */
+async function upsertInBatches(file: string, rows: number, make: (count: number, from: number) => SparkAppRecord[]): Promise<{ ms: number; store: JobStore }> {
+  const store = await JobStore.open(file);
+  let ms = 0;
+  for (let i = 0; i < rows; i += 1000) {
+    const batch = make(Math.min(1000, rows - i), i);
+    ms += timed(() => store.upsert(batch))[1];
+  }
+  return { ms, store };
+}
+
 /** Upsert, save, re-open and query figures for a database of `rows` records (issue #3 targets). */
 async function databaseFigures(rows: number): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-db-'));
@@ -78,20 +96,13 @@ async function databaseFigures(rows: number): Promise<string> {
     const records = manyRecords(rows);
     const store = await JobStore.open(file);
     const [, upsertMs] = timed(() => store.upsert(records));
-    const saveStart = process.hrtime.bigint();
-    await store.save();
-    const saveMs = Number(process.hrtime.bigint() - saveStart) / 1e6;
+    const [, saveMs] = await timedAsync(() => store.save());
     const [again, reupsertMs] = timed(() => store.upsert(records));
     store.close();
     // As a collection delivers them: batches of 1,000 generated as they come (not all held at once),
     // upserted directly, and through ingest() (what the CLI and the editor do).
-    const batched = await JobStore.open(path.join(dir, 'batched.db'));
-    let batchedMs = 0;
-    for (let i = 0; i < rows; i += 1000) {
-      const batch = manyRecords(Math.min(1000, rows - i), i);
-      batchedMs += timed(() => batched.upsert(batch))[1];
-    }
-    batched.close();
+    const batched = await upsertInBatches(path.join(dir, 'batched.db'), rows, manyRecords);
+    batched.store.close();
     const toBatch = (records: ReturnType<typeof manyRecords>): Batch => ({
       apps: records.map((record) => ({ record, problems: [], files: [], unit: { layout: 'single', path: record.app_id, files: [], appIdHint: record.app_id, inProgress: false, compacted: false } })),
       problems: [],
@@ -108,25 +119,17 @@ async function databaseFigures(rows: number): Promise<string> {
         yield toBatch(manyRecords(Math.min(1000, rows - i), i));
       }
     }
-    const ingestStart = process.hrtime.bigint();
-    await ingest(ingested, stream(), { source: 'bench', options: {} });
-    const ingestMs = Number(process.hrtime.bigint() - ingestStart) / 1e6 - makeMs;
+    const ingestMs = (await timedAsync(() => ingest(ingested, stream(), { source: 'bench', options: {} })))[1] - makeMs;
     ingested.close();
     // The same with environments shaped like real Spark apps' (~6 KB, mostly shared by the apps).
-    const sparkLike = await JobStore.open(path.join(dir, 'spark-like.db'));
-    let sparkLikeMs = 0;
-    for (let i = 0; i < rows; i += 1000) {
-      const batch = manyRecords(Math.min(1000, rows - i), i).map((r, k) => ({ ...r, environment: sparkLikeEnvironment(i + k) }));
-      sparkLikeMs += timed(() => sparkLike.upsert(batch))[1];
-    }
-    const sparkLikeSaveStart = process.hrtime.bigint();
-    await sparkLike.save();
-    const sparkLikeSaveMs = Number(process.hrtime.bigint() - sparkLikeSaveStart) / 1e6;
-    sparkLike.close();
+    const sparkLike = await upsertInBatches(path.join(dir, 'spark-like.db'), rows, (count, from) =>
+      manyRecords(count, from).map((r, k) => ({ ...r, environment: sparkLikeEnvironment(from + k) })),
+    );
+    const sparkLikeMs = sparkLike.ms;
+    const [, sparkLikeSaveMs] = await timedAsync(() => sparkLike.store.save());
+    sparkLike.store.close();
     const sparkLikeMb = statSync(path.join(dir, 'spark-like.db')).size / MB;
-    const openStart = process.hrtime.bigint();
-    const reopened = await JobStore.open(file);
-    const openMs = Number(process.hrtime.bigint() - openStart) / 1e6;
+    const [reopened, openMs] = await timedAsync(() => JobStore.open(file));
     const pages: number[] = [];
     for (let i = 0; i < 20; i++) pages.push(timed(() => reopened.list({ sort: 'end_time', limit: 200, offset: i * 1000 }))[1]);
     const filtered = timed(() => reopened.list({ user: 'maria', sort: 'end_time', limit: 200 }))[1];
@@ -136,7 +139,7 @@ async function databaseFigures(rows: number): Promise<string> {
     pages.sort((a, b) => a - b);
     return [
       `${rows} rows: upsert ${(upsertMs / 1000).toFixed(2)} s (${Math.round(rows / (upsertMs / 1000))}/s)`,
-      `in batches of 1,000 ${(batchedMs / 1000).toFixed(2)} s, through ingest() ${(ingestMs / 1000).toFixed(2)} s`,
+      `in batches of 1,000 ${(batched.ms / 1000).toFixed(2)} s, through ingest() ${(ingestMs / 1000).toFixed(2)} s`,
       `save ${(saveMs / 1000).toFixed(2)} s (${size.toFixed(0)} MB file)`,
       `with ~6 KB Spark-like environments, in batches of 1,000 ${(sparkLikeMs / 1000).toFixed(2)} s + save ${(sparkLikeSaveMs / 1000).toFixed(2)} s (${sparkLikeMb.toFixed(0)} MB file)`,
       `same upsert again ${(reupsertMs / 1000).toFixed(2)} s (${again.unchanged} unchanged)`,
