@@ -285,7 +285,7 @@ function addExecutors(table: ExpectationTable, appId: string, executors: unknown
 
 const RAN = (s: unknown): boolean => !['SKIPPED', 'PENDING'].includes(strAt(s, 'status') ?? '');
 
-function addAllStages(table: ExpectationTable, appId: string, stages: unknown[], file: string): void {
+function addAllStages(table: ExpectationTable, appId: string, stages: unknown[], file: string, logHasCpuTime: boolean): void {
   const src = (what: string): string => `${file}: ${what}`;
   const ran = stages.filter(RAN);
   const attempts = new Set(ran.map((s) => `${numAt(s, 'stageId')}.${numAt(s, 'attemptId') ?? 0}`));
@@ -306,7 +306,9 @@ function addAllStages(table: ExpectationTable, appId: string, stages: unknown[],
   table.addForAllAttempts(appId, 'memory_spilled_bytes', sumOf(ran, 'memoryBytesSpilled'), src('Σ memoryBytesSpilled'));
   table.addForAllAttempts(appId, 'disk_spilled_bytes', sumOf(ran, 'diskBytesSpilled'), src('Σ diskBytesSpilled'));
   const cpuNs = sumOf(ran, 'executorCpuTime');
-  if (cpuNs !== undefined) table.addForAllAttempts(appId, 'cpu_time_ms', Math.floor(cpuNs / 1e6), src('floor(Σ executorCpuTime ns / 1e6)'));
+  // The REST answer says 0 where Spark never measured CPU time (before 2.1); the record says unknown.
+  if (!logHasCpuTime) table.addForAllAttempts(appId, 'cpu_time_ms', null, src('null: the log has no "Executor CPU Time" (Spark < 2.1), where REST says 0'));
+  else if (cpuNs !== undefined) table.addForAllAttempts(appId, 'cpu_time_ms', Math.floor(cpuNs / 1e6), src('floor(Σ executorCpuTime ns / 1e6)'));
 }
 
 /** Cross-check only: a stage shared by two running jobs would count in both; not the case in this data. */
@@ -338,6 +340,10 @@ function buildExpectations(units: LogUnit[]): ExpectationTable {
     units
       .filter((u) => u.base === appId || u.base.startsWith(`${appId}_`))
       .some((u) => (readEvents(u) ?? []).some((e) => e.Event === 'SparkListenerExecutorRemoved'));
+  const hasCpuTime = (appId: string): boolean =>
+    units
+      .filter((u) => u.base === appId || u.base.startsWith(`${appId}_`))
+      .some((u) => (readEvents(u) ?? []).some((e) => e.Event === 'SparkListenerTaskEnd' && at(e, 'Task Metrics', 'Executor CPU Time') !== undefined));
 
   // Applications first: they tell which attempts each app has.
   const perApp: { file: string; appId: string; endpoint: string; status: string | undefined }[] = [];
@@ -359,7 +365,7 @@ function buildExpectations(units: LogUnit[]): ExpectationTable {
     if (endpoint === 'environment') addEnvironment(table, appId, data, file);
     else if (endpoint === 'executors' || endpoint === 'allexecutors') {
       addExecutors(table, appId, asArray(data), file, endpoint === 'executors' && hasExecutorRemoved(appId));
-    } else if (endpoint === 'stages' && status === undefined) addAllStages(table, appId, asArray(data), file);
+    } else if (endpoint === 'stages' && status === undefined) addAllStages(table, appId, asArray(data), file, hasCpuTime(appId));
     else if (endpoint === 'stages' && status === 'failed') {
       table.addForAllAttempts(appId, 'failed_stages', asArray(data).length, `${file}: count of entries`);
     } else if (endpoint === 'jobs' && status === undefined) addJobs(table, appId, asArray(data), file);
@@ -441,6 +447,7 @@ function reduceLog(events: Json[]): Reference {
   const failedStages = new Set<string>();
   let tasks = 0;
   let failedTasks = 0;
+  let cpuSeen = false;
   const sums = { cpuNs: 0, input: 0, output: 0, shuffleRead: 0, shuffleWrite: 0, memory: 0, disk: 0 };
 
   for (const e of events) {
@@ -484,7 +491,9 @@ function reduceLog(events: Json[]): Reference {
         const reason = strAt(e, 'Task End Reason', 'Reason');
         if (reason !== 'Success' && reason !== 'TaskKilled' && reason !== 'TaskCommitDenied') failedTasks += 1;
         const m = at(e, 'Task Metrics');
-        sums.cpuNs += numAt(m, 'Executor CPU Time') ?? 0;
+        const cpu = numAt(m, 'Executor CPU Time');
+        if (cpu !== undefined) cpuSeen = true;
+        sums.cpuNs += cpu ?? 0;
         sums.input += numAt(m, 'Input Metrics', 'Bytes Read') ?? 0;
         sums.output += numAt(m, 'Output Metrics', 'Bytes Written') ?? 0;
         sums.shuffleRead += (numAt(m, 'Shuffle Read Metrics', 'Remote Bytes Read') ?? 0) + (numAt(m, 'Shuffle Read Metrics', 'Local Bytes Read') ?? 0);
@@ -508,7 +517,8 @@ function reduceLog(events: Json[]): Reference {
     failed_tasks: failedTasks,
     total_stages: stages.size,
     failed_stages: failedStages.size,
-    cpu_time_ms: Math.floor(sums.cpuNs / 1e6),
+    // Executor CPU Time exists from Spark 2.1 (DESIGN.md §2): no task carrying it means unknown.
+    cpu_time_ms: cpuSeen || tasks === 0 ? Math.floor(sums.cpuNs / 1e6) : null,
     input_bytes: sums.input,
     output_bytes: sums.output,
     shuffle_read_bytes: sums.shuffleRead,

@@ -341,6 +341,38 @@ describe('database file', () => {
     check.close();
   });
 
+  it('schema 4: CPU time may be unknown (null); logs stored with CPU time 0 are read again by the next collection', async () => {
+    const SQL = await loadSqlJs();
+    const v3 = new SQL.Database();
+    migrate(v3, 'v3.db', 3);
+    const insert = (r: ReturnType<typeof makeRecord>): void => {
+      const columns = Object.keys(sparkAppRecordSchema.shape) as (keyof typeof r)[];
+      v3.run(`INSERT INTO applications (${columns.join(', ')}, attempt_key, record_hash, first_seen, last_updated) VALUES (${columns.map(() => '?').join(', ')}, '', 'h', 'x', 'x')`, [
+        ...columns.map((c) => {
+          const v = r[c];
+          return typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
+        }),
+      ]);
+      v3.run(`INSERT INTO ingested_files VALUES (?, ?, 1, 1, 'none', ?, '', 'ok', 'x')`, [`/logs/${r.app_id}`, `/logs/${r.app_id}`, r.app_id]);
+    };
+    const zero = makeRecord({ app_id: 'old-spark', cpu_time_ms: 0, total_tasks: 10 });
+    const measured = makeRecord({ app_id: 'new-spark', cpu_time_ms: 1234, total_tasks: 10 });
+    insert(zero);
+    insert(measured);
+    const file = path.join(tempDir(), 'v3.db');
+    writeFileSync(file, v3.export());
+    v3.close();
+    const store = await JobStore.open(file);
+    expect(store.get(zero)?.cpu_time_ms).toBe(0);
+    expect(store.get(measured)?.cpu_time_ms).toBe(1234);
+    expect(store.knownFiles().map((f) => f.path)).toEqual(['/logs/new-spark']);
+    const unknown = makeRecord({ app_id: 'spark-1.4', cpu_time_ms: null, quality: ['missing:cpu_time_ms'] });
+    expect(store.upsert([unknown])).toEqual({ new: 1, updated: 0, unchanged: 0 });
+    expect(store.get(unknown)).toEqual(unknown);
+    expect(store.list({ sort: 'cpu_time_ms', limit: 10 }).map((r) => r.cpu_time_ms)).toContain(null);
+    store.close();
+  });
+
   it('refuses a database from a newer version and leaves it untouched', async () => {
     const file = path.join(tempDir(), 'jobs.db');
     const SQL = await loadSqlJs();

@@ -29,7 +29,8 @@ export const sparkAppRecordSchema = z.object({
   failed_tasks: count,
   total_stages: count,
   failed_stages: count,
-  cpu_time_ms: count,
+  /** Null when Spark never measured it (Executor CPU Time exists from Spark 2.1), flagged `missing:cpu_time_ms`. */
+  cpu_time_ms: count.nullable(),
   input_bytes: count,
   output_bytes: count,
   shuffle_read_bytes: count,
@@ -57,13 +58,21 @@ export const Quality = {
   missing: (field: keyof SparkAppRecord): string => `missing:${field}`,
 } as const;
 
-/** The Spark metrics only Spark itself reports: a platform-level record has them 0, each flagged `missing:`. */
+/** Whether a Spark version (`1.4.0-SNAPSHOT`, `2.0.2`) is older than major.minor; false when unknown or unreadable. */
+export function sparkVersionBefore(version: string | null, major: number, minor: number): boolean {
+  const m = version === null ? null : /^(\d+)\.(\d+)/.exec(version);
+  if (!m) return false;
+  const [maj, min] = [Number(m[1]), Number(m[2])];
+  return maj < major || (maj === major && min < minor);
+}
+
+/** The Spark metrics only Spark itself reports: a platform-level record has them 0 (CPU time unknown, null), each flagged `missing:`. */
 export const SPARK_METRIC_FIELDS = ['total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes'] as const;
 export type SparkMetricField = (typeof SPARK_METRIC_FIELDS)[number];
 
 /** The metric fields of a record with no Spark metrics behind it (a cloud step/run/job). */
-export function noSparkMetrics(): Record<SparkMetricField, number> {
-  return Object.fromEntries(SPARK_METRIC_FIELDS.map((f) => [f, 0])) as Record<SparkMetricField, number>;
+export function noSparkMetrics(): Pick<SparkAppRecord, SparkMetricField> {
+  return { ...(Object.fromEntries(SPARK_METRIC_FIELDS.map((f) => [f, 0])) as Record<SparkMetricField, number>), cpu_time_ms: null };
 }
 
 /** The quality flags every platform-level record starts with. */

@@ -61,6 +61,44 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE applications ADD COLUMN env_start INTEGER;   -- byte range of this row's JSON in the inflated block
    ALTER TABLE applications ADD COLUMN env_end INTEGER;
    CREATE INDEX apps_env_block ON applications (env_block) WHERE env_block IS NOT NULL;`,
+  // 4: cpu_time_ms may be NULL: Spark before 2.1 never measured it (issue #12). SQLite cannot drop a
+  // NOT NULL constraint, so the table is rebuilt with its columns in the same order. Logs stored
+  // with CPU time 0 are forgotten as read, so the next collection reads them again and says unknown
+  // where Spark did not measure it.
+  `CREATE TABLE applications_v4 (
+     app_id TEXT NOT NULL,
+     attempt_key TEXT NOT NULL,
+     attempt_id TEXT,
+     app_name TEXT, user TEXT,
+     submit_time TEXT, start_time TEXT, end_time TEXT, duration_ms INTEGER,
+     spark_version TEXT,
+     executor_cores INTEGER, executor_memory_mb INTEGER, num_executors INTEGER, driver_memory_mb INTEGER,
+     total_tasks INTEGER NOT NULL, failed_tasks INTEGER NOT NULL,
+     total_stages INTEGER NOT NULL, failed_stages INTEGER NOT NULL,
+     cpu_time_ms INTEGER, input_bytes INTEGER NOT NULL, output_bytes INTEGER NOT NULL,
+     shuffle_read_bytes INTEGER NOT NULL, shuffle_write_bytes INTEGER NOT NULL,
+     memory_spilled_bytes INTEGER NOT NULL, disk_spilled_bytes INTEGER NOT NULL,
+     tags TEXT NOT NULL, environment TEXT NOT NULL, quality TEXT NOT NULL,
+     source TEXT NOT NULL, status TEXT NOT NULL,
+     record_hash TEXT NOT NULL,
+     first_seen TEXT NOT NULL, last_updated TEXT NOT NULL,
+     env_block INTEGER, env_start INTEGER, env_end INTEGER,
+     PRIMARY KEY (app_id, attempt_key)
+   );
+   INSERT INTO applications_v4 SELECT * FROM applications;
+   DROP TABLE applications;
+   ALTER TABLE applications_v4 RENAME TO applications;
+   CREATE INDEX apps_end_time ON applications (end_time, app_id, attempt_key);
+   CREATE INDEX apps_start_time ON applications (start_time, app_id, attempt_key);
+   CREATE INDEX apps_user ON applications (user, end_time, app_id, attempt_key);
+   CREATE INDEX apps_source ON applications (source, end_time, app_id, attempt_key);
+   CREATE INDEX apps_status ON applications (status, end_time, app_id, attempt_key);
+   CREATE INDEX apps_day ON applications (substr(COALESCE(end_time, start_time), 1, 10));
+   CREATE INDEX apps_env_block ON applications (env_block) WHERE env_block IS NOT NULL;
+   DELETE FROM ingested_files WHERE EXISTS (
+     SELECT 1 FROM applications a
+     WHERE a.app_id = ingested_files.app_id AND a.attempt_key = ingested_files.attempt_key AND a.cpu_time_ms = 0 AND a.total_tasks > 0
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,22 +17,41 @@ const EVENT_PREFIX = Buffer.from('{"Event":"');
 const TASK_END_EVENT = Buffer.from('SparkListenerTaskEnd"');
 const REASON = Buffer.from('"Task End Reason":{"Reason":"');
 const TASK_METRICS = Buffer.from('"Task Metrics":');
+const SUCCESS = Buffer.from('Success');
+/**
+ * The task end reason comes right after "Stage ID", "Stage Attempt ID" and "Task Type" (Spark
+ * 1.x–4.x); a line without it this near the start takes the parsed path.
+ */
+const REASON_WITHIN = 256;
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
 const CLOSE_BRACE = 0x7d;
 
 /** Task-metric keys, in Spark's JsonProtocol spelling; each appears at most once inside "Task Metrics". */
 const METRIC_KEYS = {
-  cpuNs: Buffer.from('"Executor CPU Time":'),
-  memorySpilled: Buffer.from('"Memory Bytes Spilled":'),
-  diskSpilled: Buffer.from('"Disk Bytes Spilled":'),
-  remoteRead: Buffer.from('"Remote Bytes Read":'),
-  localRead: Buffer.from('"Local Bytes Read":'),
-  shuffleWritten: Buffer.from('"Shuffle Bytes Written":'),
-  inputRead: Buffer.from('"Bytes Read":'),
-  outputWritten: Buffer.from('"Bytes Written":'),
+  cpuNs: 'Executor CPU Time',
+  memorySpilled: 'Memory Bytes Spilled',
+  diskSpilled: 'Disk Bytes Spilled',
+  remoteRead: 'Remote Bytes Read',
+  localRead: 'Local Bytes Read',
+  shuffleWritten: 'Shuffle Bytes Written',
+  inputRead: 'Bytes Read',
+  outputWritten: 'Bytes Written',
 } as const;
 type MetricName = keyof typeof METRIC_KEYS;
 const METRIC_NAMES = Object.keys(METRIC_KEYS) as MetricName[];
+const METRIC_INDEX = Object.fromEntries(METRIC_NAMES.map((name, i) => [name, i])) as Record<MetricName, number>;
+/** `"<key>":` for each metric, for native searches. */
+const QUOTED_KEYS = METRIC_NAMES.map((name) => Buffer.from(`"${METRIC_KEYS[name]}":`, 'latin1'));
+/** Metric values of one task, by METRIC_NAMES index; NaN where the task's metrics lack the key. */
+type TaskValues = Float64Array;
+/** For each key length in bytes, the indexes and bytes of the wanted keys that long, so the scan compares a key only with those. */
+const KEYS_BY_LENGTH: { index: number; key: Buffer }[][] = [];
+METRIC_NAMES.forEach((name, index) => {
+  const key = Buffer.from(METRIC_KEYS[name], 'latin1');
+  (KEYS_BY_LENGTH[key.length] ??= []).push({ index, key });
+});
 
 /** Events replay needs in full; every other event type is skipped without parsing. */
 const PARSED_EVENTS = new Set([
@@ -102,6 +121,83 @@ function readInt(buf: Buffer, pos: number, end: number): number | null {
   return neg ? -value : value;
 }
 
+/** Whether `line` holds exactly `key`'s bytes at `at` (a JS loop: cheaper than a native call for short keys). */
+function sameBytes(line: Buffer, at: number, key: Buffer): boolean {
+  for (let k = 0; k < key.length; k++) if (line[at + k] !== key[k]) return false;
+  return true;
+}
+
+/**
+ * One pass over a "Task Metrics" object (Spark writes it compact, keys without escapes), reading
+ * the integer value of each wanted key into `values`, at any depth (the shuffle and I/O groups are
+ * nested objects). NaN in `values` marks a key not yet seen. Every quote outside a string opens a key or a string value; a string is a key
+ * when a colon follows its closing quote. False when a wanted key's value is not an integer.
+ */
+/** First index of `needle` in buf[from, end), searched in JS (for short spans), or -1. */
+function indexOfBytes(buf: Buffer, needle: Buffer, from: number, end: number): number {
+  const first = needle[0];
+  for (let i = from, last = end - needle.length; i <= last; i++) if (buf[i] === first && sameBytes(buf, i, needle)) return i;
+  return -1;
+}
+
+/**
+ * Native searches for the quoted keys, in Spark 2+'s order, each from where the previous one
+ * matched; a key not found that way is searched again from the object's start (in case of another
+ * order). `view` must end where the line ends. Returns whether every key was found, or null when a
+ * value is not an integer.
+ */
+function searchMetrics(view: Buffer, from: number, values: TaskValues): boolean | null {
+  let cursor = from;
+  let complete = true;
+  for (let i = 0; i < QUOTED_KEYS.length; i++) {
+    const key = QUOTED_KEYS[i]!;
+    let at = view.indexOf(key, cursor);
+    if (at === -1 && cursor !== from) at = view.indexOf(key, from);
+    if (at === -1) {
+      complete = false;
+      continue;
+    }
+    const v = readInt(view, at + key.length, view.length);
+    if (v === null) return null;
+    values[i] = v;
+    cursor = at + key.length;
+  }
+  return complete;
+}
+
+function scanMetrics(line: Buffer, from: number, end: number, values: TaskValues): boolean {
+  let i = from;
+  while (i < end) {
+    if (line[i] !== QUOTE) {
+      i++;
+      continue;
+    }
+    const keyStart = i + 1;
+    let j = keyStart;
+    while (j < end) {
+      const c = line[j];
+      if (c === QUOTE) break;
+      j += c === BACKSLASH ? 2 : 1;
+    }
+    if (line[j + 1] === COLON) {
+      const candidates = KEYS_BY_LENGTH[j - keyStart];
+      if (candidates !== undefined) {
+        for (let k = 0; k < candidates.length; k++) {
+          const { index, key } = candidates[k]!;
+          if (Number.isNaN(values[index]!) && sameBytes(line, keyStart, key)) {
+            const v = readInt(line, j + 2, end);
+            if (v === null) return false;
+            values[index] = v;
+            break;
+          }
+        }
+      }
+    }
+    i = j + 1;
+  }
+  return true;
+}
+
 export class AppReplay {
   readonly problems: Problem[] = [];
   private file = '';
@@ -124,16 +220,14 @@ export class AppReplay {
   private exitCode: number | null = null;
   private tasks = 0;
   private failedTasks = 0;
-  private readonly metrics: Record<MetricName, number> = {
-    cpuNs: 0,
-    memorySpilled: 0,
-    diskSpilled: 0,
-    remoteRead: 0,
-    localRead: 0,
-    shuffleWritten: 0,
-    inputRead: 0,
-    outputWritten: 0,
-  };
+  /** Sums of the task metrics, by METRIC_NAMES index. */
+  private readonly metrics = new Float64Array(METRIC_NAMES.length);
+  /** Whether any task carried each metric at all (Spark < 2.1 never writes Executor CPU Time). */
+  private readonly metricSeen = new Uint8Array(METRIC_NAMES.length);
+  /** Set once a task lacked a metric key: see fastTaskEnd. */
+  private scanEachTask = false;
+  /** One task's values, reused line after line. */
+  private readonly taskValues: TaskValues = new Float64Array(METRIC_NAMES.length);
   private readonly extraQuality = new Set<string>();
 
   constructor(private readonly hints: ReplayHints) {}
@@ -171,13 +265,14 @@ export class AppReplay {
 
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
     if (end <= start) return;
-    if (bytesAt(buf, start, end, EVENT_PREFIX)) {
+    if (end - start > EVENT_PREFIX.length && sameBytes(buf, start, EVENT_PREFIX)) {
       const nameStart = start + EVENT_PREFIX.length;
-      const nameEnd = buf.indexOf(QUOTE, nameStart);
-      if (nameEnd !== -1 && nameEnd < end) {
+      let nameEnd = nameStart;
+      while (nameEnd < end && buf[nameEnd] !== QUOTE) nameEnd++;
+      if (nameEnd < end) {
         if (
           nameEnd - nameStart === TASK_END_EVENT.length - 1 &&
-          bytesAt(buf, nameStart, end, TASK_END_EVENT) &&
+          sameBytes(buf, nameStart, TASK_END_EVENT) &&
           buf[end - 1] === CLOSE_BRACE &&
           this.fastTaskEnd(buf, nameEnd, end)
         ) {
@@ -210,47 +305,56 @@ export class AppReplay {
     return true;
   }
 
-  /** Task end read from bytes; false when the line is not in the expected shape (caller parses it). */
+  /**
+   * Task end read from bytes; false when the line is not in the expected shape (caller parses it).
+   * Short searches are JS loops (a native `Buffer` call costs more than scanning 100 bytes), and
+   * native searches run on a view of this line alone: `Buffer.indexOf` has no end bound, so a key
+   * the line lacks would otherwise scan the rest of the 512 KiB chunk.
+   *
+   * The metrics are read one of two ways. Spark 2.1+ writes every key in every task: a native
+   * search per key, each from where the last one matched, skips the bytes in between fastest.
+   * Older logs leave keys out (no CPU time before 2.1, no empty metric groups in 1.x), and each
+   * missing key costs a search of the whole object; once a task lacks one, this log is read with
+   * one JS pass over each "Task Metrics" object instead.
+   */
   private fastTaskEnd(buf: Buffer, from: number, end: number): boolean {
-    const reason = buf.indexOf(REASON, from);
-    if (reason === -1 || reason >= end) return false;
+    const reason = indexOfBytes(buf, REASON, from, Math.min(end, from + REASON_WITHIN));
+    if (reason === -1) return false;
     const reasonStart = reason + REASON.length;
-    const reasonEnd = buf.indexOf(QUOTE, reasonStart);
-    if (reasonEnd === -1 || reasonEnd >= end) return false;
-    const outcome = taskOutcome(buf.toString('latin1', reasonStart, reasonEnd));
+    let reasonEnd = reasonStart;
+    while (reasonEnd < end && buf[reasonEnd] !== QUOTE) reasonEnd++;
+    if (reasonEnd === end) return false;
+    const outcome = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS) ? 'success' : taskOutcome(buf.toString('latin1', reasonStart, reasonEnd));
     // "Task Metrics" is the event's last field: searching back from the end skips the accumulables.
-    const tm = buf.lastIndexOf(TASK_METRICS, end - TASK_METRICS.length);
-    if (tm < reasonEnd) return false;
+    const rest = buf.subarray(reasonEnd, end);
+    const tm = rest.lastIndexOf(TASK_METRICS);
+    if (tm === -1) return false;
     const valueAt = tm + TASK_METRICS.length;
-    const values: Partial<Record<MetricName, number>> = {};
-    if (buf[valueAt] === 0x7b) {
-      // Keys are searched in Spark 2+'s order, each from where the previous one was found; a key
-      // not found that way (Spark 1.x orders them differently) is searched again from the start.
-      let cursor = valueAt;
-      for (const name of METRIC_NAMES) {
-        const key = METRIC_KEYS[name];
-        let at = buf.indexOf(key, cursor);
-        if (at === -1 || at >= end) at = cursor === valueAt ? -1 : buf.indexOf(key, valueAt);
-        if (at === -1 || at >= end) continue;
-        const v = readInt(buf, at + key.length, end);
-        if (v === null) return false;
-        values[name] = v;
-        cursor = at + key.length;
+    const values = this.taskValues.fill(NaN);
+    if (rest[valueAt] === 0x7b) {
+      if (this.scanEachTask) {
+        if (!scanMetrics(rest, valueAt + 1, rest.length, values)) return false;
+      } else {
+        const complete = searchMetrics(rest, valueAt, values);
+        if (complete === null) return false;
+        if (!complete) this.scanEachTask = true;
       }
-    } else if (!bytesAt(buf, valueAt, end, NULL_LITERAL)) {
+    } else if (!bytesAt(rest, valueAt, rest.length, NULL_LITERAL)) {
       return false;
     }
     this.addTask(outcome, values);
     return true;
   }
 
-  private addTask(outcome: TaskOutcome, values: Partial<Record<MetricName, number>>): void {
+  private addTask(outcome: TaskOutcome, values: TaskValues): void {
     this.tasks++;
     if (outcome === 'failed') this.failedTasks++;
-    for (const name of METRIC_NAMES) {
-      const v = values[name];
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v)) continue;
+      this.metricSeen[i] = 1;
       // Negative metrics are impossible (Spark uses -1 for "unknown" in some old versions): ignore them.
-      if (v !== undefined && v > 0) this.metrics[name] += v;
+      if (v > 0) this.metrics[i]! += v;
     }
   }
 
@@ -339,17 +443,21 @@ export class AppReplay {
         let outcome = taskOutcome(reason ?? 'Success');
         if (outcome === 'success' && obj(e['Task Info'])?.Failed === true) outcome = 'failed';
         const tm = obj(e['Task Metrics']);
-        const sr = obj(tm?.['Shuffle Read Metrics']);
-        this.addTask(outcome, {
-          cpuNs: num(tm?.['Executor CPU Time']) ?? undefined,
-          memorySpilled: num(tm?.['Memory Bytes Spilled']) ?? undefined,
-          diskSpilled: num(tm?.['Disk Bytes Spilled']) ?? undefined,
-          remoteRead: num(sr?.['Remote Bytes Read']) ?? undefined,
-          localRead: num(sr?.['Local Bytes Read']) ?? undefined,
-          shuffleWritten: num(obj(tm?.['Shuffle Write Metrics'])?.['Shuffle Bytes Written']) ?? undefined,
-          inputRead: num(obj(tm?.['Input Metrics'])?.['Bytes Read']) ?? undefined,
-          outputWritten: num(obj(tm?.['Output Metrics'])?.['Bytes Written']) ?? undefined,
+        const groups: Record<MetricName, Json | null> = {
+          cpuNs: tm,
+          memorySpilled: tm,
+          diskSpilled: tm,
+          remoteRead: obj(tm?.['Shuffle Read Metrics']),
+          localRead: obj(tm?.['Shuffle Read Metrics']),
+          shuffleWritten: obj(tm?.['Shuffle Write Metrics']),
+          inputRead: obj(tm?.['Input Metrics']),
+          outputWritten: obj(tm?.['Output Metrics']),
+        };
+        const values = this.taskValues.fill(NaN);
+        METRIC_NAMES.forEach((name, i) => {
+          values[i] = num(groups[name]?.[METRIC_KEYS[name]]) ?? NaN;
         });
+        this.addTask(outcome, values);
         break;
       }
       default:
@@ -424,6 +532,12 @@ export class AppReplay {
       }
     }
 
+    const total = (name: MetricName): number => this.metrics[METRIC_INDEX[name]]!;
+    // Executor CPU Time exists from Spark 2.1 (DESIGN.md §2): tasks that never carried it leave CPU
+    // time unknown, not a measured-looking 0 (no task at all used no CPU).
+    const cpuMeasured = this.metricSeen[METRIC_INDEX.cpuNs] === 1 || this.tasks === 0;
+    if (!cpuMeasured) quality.add(Quality.missing('cpu_time_ms'));
+
     const environment = redactSecrets(props);
 
     return {
@@ -444,13 +558,13 @@ export class AppReplay {
       failed_tasks: this.failedTasks,
       total_stages: this.stages.size,
       failed_stages: this.failedStages.size,
-      cpu_time_ms: Math.floor(this.metrics.cpuNs / 1e6),
-      input_bytes: this.metrics.inputRead,
-      output_bytes: this.metrics.outputWritten,
-      shuffle_read_bytes: this.metrics.remoteRead + this.metrics.localRead,
-      shuffle_write_bytes: this.metrics.shuffleWritten,
-      memory_spilled_bytes: this.metrics.memorySpilled,
-      disk_spilled_bytes: this.metrics.diskSpilled,
+      cpu_time_ms: cpuMeasured ? Math.floor(total('cpuNs') / 1e6) : null,
+      input_bytes: total('inputRead'),
+      output_bytes: total('outputWritten'),
+      shuffle_read_bytes: total('remoteRead') + total('localRead'),
+      shuffle_write_bytes: total('shuffleWritten'),
+      memory_spilled_bytes: total('memorySpilled'),
+      disk_spilled_bytes: total('diskSpilled'),
       tags: { ...this.hints.tags },
       environment,
       source: this.hints.source,
