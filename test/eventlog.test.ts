@@ -158,7 +158,11 @@ describe('event-log replay', () => {
     writeFileSync(path.join(dir, 'nested', 'local-1'), eventLogText({ appId: 'local-1' }).text);
 
     const all = await collectAll({ path: dir });
-    expect(all.problems).toEqual([]);
+    // Passed over, and said so: nothing else is a problem.
+    expect(all.problems.map((p) => [p.severity, p.code, p.file])).toEqual([
+      ['info', 'skipped-file', path.join(dir, '.application_1_0001_1.crc')],
+      ['info', 'skipped-file', path.join(dir, 'README.md')],
+    ]);
     expect(all.apps.map((a) => [a.record.app_id, a.record.attempt_id]).sort()).toEqual([
       ['application_1_0001', '1'],
       ['application_1_0001', '2'],

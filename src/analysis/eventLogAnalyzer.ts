@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
-import { CodecError, codecFromName, decode } from '../collectors/eventlog/codecs/index';
+import { CodecError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
 import { splitLines } from '../collectors/eventlog/lines';
 import { range, lineRange, sortFindings, type Finding, type FindingSeverity } from './findings';
 
@@ -334,9 +334,10 @@ export function analyzeEventLogText(text: string, ctx: EventLogContext): Finding
  * Analyzes a log from disk, any size and any codec, streamed (files over the editor's 50 MB limit
  * and compressed logs). Codec problems become findings too.
  */
-export async function analyzeEventLogFile(file: string, ctx: Partial<EventLogContext> = {}, signal?: AbortSignal): Promise<Finding[]> {
+export async function analyzeEventLogFile(file: string, ctx: Partial<EventLogContext> & { codec?: Codec } = {}, signal?: AbortSignal): Promise<Finding[]> {
   const a = new EventLogAnalyzer({ fileName: ctx.fileName ?? path.basename(file), siblings: ctx.siblings });
-  const codec = codecFromName(path.basename(file));
+  // Spark 1.x folders name the codec in a file of their own (discovery.ts); else the name says it.
+  const codec = ctx.codec ?? codecFromName(path.basename(file));
   const extra: Finding[] = [];
   let lastLine = 0;
   try {

@@ -10,49 +10,62 @@ import { parseArgs } from 'node:util';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
 import { analyzeEventLogFile } from '../analysis/eventLogAnalyzer';
 import type { Finding } from '../analysis/findings';
+import type { Codec } from '../collectors/eventlog/codecs/index';
+import { SKIPPED_FILE, discover } from '../collectors/eventlog/discovery';
+import { formatProblem, type Problem } from '../collectors/record';
 import { UsageError, oneOf, type Io } from './io';
 
 const CONFIG_NAME = /^\.?spark-optimizer\.ya?ml$/;
 const YAML = /\.ya?ml$/;
-const LOG_NAME = /^(events_\d+_.+|eventlog(-.+)?|(app|application|local|spark)[-_][^.]*(\.(lz4|lzf|snappy|zstd|zst|gz))?(\.inprogress)?)$/;
 
-type Kind = 'config' | 'eventlog' | null;
-
-async function kindOf(file: string, explicit: boolean): Promise<Kind> {
-  const name = path.basename(file);
-  if (CONFIG_NAME.test(name)) return 'config';
-  if (YAML.test(name)) return looksLikeConfig(await readFile(file, 'utf8')) ? 'config' : null;
-  if (LOG_NAME.test(name) || explicit) return 'eventlog';
-  return null;
+interface Target {
+  file: string;
+  kind: 'config' | 'eventlog';
+  /** For event logs: the codec their layout names (Spark 1.x folders), when not their file name's. */
+  codec?: Codec;
 }
 
-async function* files(target: string): AsyncGenerator<{ file: string; explicit: boolean }> {
+async function isConfig(file: string): Promise<boolean> {
+  const name = path.basename(file);
+  return CONFIG_NAME.test(name) || (YAML.test(name) && looksLikeConfig(await readFile(file, 'utf8')));
+}
+
+/**
+ * The files `validate` checks under a target: the event logs `collect` would read (the same
+ * discovery, so both see the same set) and the collector configs among the files it passes over.
+ * A file named explicitly is checked whatever its name.
+ */
+async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<Target> {
   const st = await stat(target);
   if (st.isFile()) {
-    yield { file: target, explicit: true };
+    yield { file: target, kind: (await isConfig(target)) ? 'config' : 'eventlog', codec: undefined };
     return;
   }
-  for (const entry of (await readdir(target, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.') && !CONFIG_NAME.test(entry.name)) continue;
-    const p = path.join(target, entry.name);
-    if (entry.isDirectory()) yield* files(p);
-    else if (entry.isFile()) yield { file: p, explicit: false };
+  for await (const found of discover(target)) {
+    if (!('severity' in found)) {
+      for (const f of found.files) yield { file: f.path, kind: 'eventlog', codec: f.codec };
+    } else if (found.code === SKIPPED_FILE && found.file !== undefined && (await isConfig(found.file))) {
+      yield { file: found.file, kind: 'config' };
+    } else {
+      passedOver.push(found);
+    }
   }
 }
 
-export async function analyzeFile(file: string, kind: Exclude<Kind, null>): Promise<Finding[]> {
+export async function analyzeFile(file: string, kind: Target['kind'], codec?: Codec): Promise<Finding[]> {
   if (kind === 'config') return analyzeConfig(await readFile(file, 'utf8'), { baseDir: path.dirname(file), exists: existsSync });
   const siblings = (await readdir(path.dirname(file))).filter((n) => n !== path.basename(file));
-  return analyzeEventLogFile(file, { siblings });
+  return analyzeEventLogFile(file, { siblings, codec });
 }
 
 export async function validateCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { format: { type: 'string' } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { format: { type: 'string' }, verbose: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
   const format = oneOf('format', values.format, ['text', 'json'] as const, 'text');
   if (positionals.length === 0) throw new UsageError('validate needs at least one file or folder');
   let errors = 0;
   let warnings = 0;
   let checked = 0;
+  const passedOver: Problem[] = [];
   for (const target of positionals) {
     const abs = path.resolve(io.cwd, target);
     if (!existsSync(abs)) {
@@ -60,11 +73,9 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
       errors++;
       continue;
     }
-    for await (const { file, explicit } of files(abs)) {
-      const kind = await kindOf(file, explicit);
-      if (kind === null) continue;
+    for await (const { file, kind, codec } of targets(abs, passedOver)) {
       checked++;
-      for (const f of await analyzeFile(file, kind)) {
+      for (const f of await analyzeFile(file, kind, codec)) {
         if (f.severity === 'error') errors++;
         if (f.severity === 'warning') warnings++;
         const line = f.range.start.line + 1;
@@ -74,6 +85,12 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
       }
     }
   }
-  io.err(`${checked} files checked: ${errors} errors, ${warnings} warnings`);
+  for (const p of passedOver) {
+    if (p.severity === 'error') errors++;
+    if (p.severity !== 'info' || values.verbose) io.err(formatProblem(p));
+  }
+  const skippedFiles = passedOver.filter((p) => p.code === SKIPPED_FILE).length;
+  const passed = skippedFiles > 0 ? `; ${skippedFiles} files passed over (not event logs or configs, hidden, or seen before)${values.verbose ? '' : ', --verbose lists them'}` : '';
+  io.err(`${checked} files checked: ${errors} errors, ${warnings} warnings${passed}`);
   return errors > 0 ? 1 : 0;
 }

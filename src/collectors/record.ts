@@ -52,6 +52,8 @@ export const Quality = {
   truncated: 'truncated',
   compacted: 'compacted',
   restCapped: 'rest_capped',
+  /** submit_time is after start_time: the submitting host's clock and the driver's disagree. */
+  submitAfterStart: 'submit_after_start',
   /** A cloud step/run/job with no Spark metrics behind it: times and sizing only. */
   platformLevel: 'platform_level',
   defaulted: (field: keyof SparkAppRecord): string => `defaulted:${field}`,

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { matchesFilter, type Problem, type SparkAppRecord } from '../record';
-import { discover, type LogUnit } from './discovery';
+import { SKIPPED_FILE, discover, type LogUnit } from './discovery';
 import { UnitPool } from './pool';
 import { readUnit, type UnitResult } from './readLog';
 
@@ -117,7 +117,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
       ctx.signal?.throwIfAborted();
       if ('severity' in found) {
         batch.problems.push(found);
-        progress.problems++;
+        if (found.code !== SKIPPED_FILE) progress.problems++;
         continue;
       }
       progress.logsFound++;

@@ -8,14 +8,21 @@
  *   does: a compact file replaces every file before it), and `appstatus_<appId>[.inprogress]`
  * - Databricks cluster log delivery: a folder with `eventlog` (current) and rolled
  *   `eventlog-YYYY-MM-DD--HH-MM[.gz]` files, oldest first, `eventlog` last.
- * Hidden files and folders (Spark's `.crc` side files among them) are skipped.
+ * - Spark ≤ 1.2 (`FileLogger`): a folder named after the app holding `EVENT_LOG_<N>`,
+ *   `SPARK_VERSION_<version>`, `APPLICATION_COMPLETE` once it ended, and `COMPRESSION_CODEC_<codec>`
+ *   when compressed (a short name or the codec's class name).
+ * Every file a folder scan passes over is said, never dropped silently: hidden files (Spark's `.crc`
+ * side files among them) and files that are not event logs by name or first bytes come back as
+ * `info` problems with code `skipped-file`, which the CLI counts and `--verbose` lists. The CLI's
+ * `collect` and `validate` and the editor all discover through here, so they see the same logs.
+ * Each real folder is walked once (by device and inode), so symbolic-link loops end.
  */
 import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Problem } from '../record';
 import { codecFromName, type Codec } from './codecs/index';
 
-export type Layout = 'single' | 'rolling' | 'databricks';
+export type Layout = 'single' | 'rolling' | 'databricks' | 'legacy';
 
 export interface LogFile {
   path: string;
@@ -33,7 +40,12 @@ export interface LogUnit {
   appIdHint: string;
   inProgress: boolean;
   compacted: boolean;
+  /** Spark ≤ 1.2 folders name their version in a file (`SPARK_VERSION_1.2.0`); their logs have no LogStart. */
+  sparkVersion?: string;
 }
+
+/** The code of the info problems that say which files a folder scan passed over and why. */
+export const SKIPPED_FILE = 'skipped-file';
 
 const ROLLING_DIR = /^eventlog_v2_(.+)$/;
 const ROLLING_FILE = /^events_(\d+)_(.+?)(\.compact)?$/;
@@ -41,6 +53,14 @@ const APP_STATUS = /^appstatus_/;
 const DATABRICKS_CURRENT = 'eventlog';
 const DATABRICKS_ROLLED = /^eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})(\.[a-z0-9]+)?$/;
 const CODEC_SUFFIX = /\.(lz4|lzf|snappy|zstd|zst|gz)$/;
+const LEGACY_LOG = /^EVENT_LOG_(\d+)$/;
+const LEGACY_VERSION = /^SPARK_VERSION_(.+)$/;
+const LEGACY_CODEC = /^COMPRESSION_CODEC_(.+)$/;
+const LEGACY_COMPLETE = 'APPLICATION_COMPLETE';
+/** Spark 1.x codec short names and class names (`org.apache.spark.io.LZFCompressionCodec`). */
+const LEGACY_CODECS: Record<string, Codec> = { lzf: 'lzf', lz4: 'lz4', snappy: 'snappy', zstd: 'zstd' };
+/** A plain event log's first bytes, for files whose name does not say they are one. */
+const EVENT_START = Buffer.from('{"Event":"');
 const INPROGRESS = '.inprogress';
 
 function stripSuffixes(name: string): { base: string; inProgress: boolean } {
@@ -102,6 +122,32 @@ async function databricksUnit(dir: string, names: string[]): Promise<LogUnit> {
   return { layout: 'databricks', path: dir, files, appIdHint: path.basename(dir), inProgress: false, compacted: false };
 }
 
+async function legacyUnit(dir: string, names: string[]): Promise<LogUnit | Problem> {
+  const codecName = names.map((n) => LEGACY_CODEC.exec(n)?.[1]).find((c) => c !== undefined);
+  const short = codecName?.toLowerCase().replace(/^org\.apache\.spark\.io\./, '').replace(/compressioncodec$/, '');
+  const codec: Codec | undefined = short === undefined ? 'none' : LEGACY_CODECS[short];
+  if (codec === undefined) {
+    return { severity: 'error', code: 'codec-unknown', message: `Spark 1.x log folder names an unknown compression codec ${JSON.stringify(codecName)}`, file: dir };
+  }
+  const logs = names
+    .map((n) => ({ n, m: LEGACY_LOG.exec(n) }))
+    .filter((x) => x.m !== null)
+    .sort((a, b) => Number(a.m![1]) - Number(b.m![1]));
+  return {
+    layout: 'legacy',
+    path: dir,
+    files: await Promise.all(logs.map(async (l) => ({ ...(await fileInfo(path.join(dir, l.n))), codec }))),
+    appIdHint: path.basename(dir),
+    inProgress: !names.includes(LEGACY_COMPLETE),
+    compacted: false,
+    sparkVersion: names.map((n) => LEGACY_VERSION.exec(n)?.[1]).find((v) => v !== undefined),
+  };
+}
+
+function isLegacyDir(names: string[]): boolean {
+  return names.some((n) => LEGACY_LOG.test(n));
+}
+
 function isDatabricksDir(names: string[]): boolean {
   return names.includes(DATABRICKS_CURRENT) || names.some((n) => DATABRICKS_ROLLED.test(n));
 }
@@ -113,8 +159,8 @@ async function singleUnit(file: string, st?: Stats): Promise<LogUnit> {
 
 /**
  * Walks `root` and yields one unit per application attempt as it finds them (never building the
- * whole list first), plus problems for what cannot be read. `root` may be a log file, a rolling or
- * Databricks folder, or any folder of logs.
+ * whole list first), plus problems for what cannot be read and `skipped-file` infos for what is
+ * passed over. `root` may be a log file, a rolling, Databricks or Spark 1.x folder, or any folder of logs.
  */
 export async function* discover(root: string, recursive = true): AsyncGenerator<LogUnit | Problem> {
   let st: Stats;
@@ -125,13 +171,40 @@ export async function* discover(root: string, recursive = true): AsyncGenerator<
     return;
   }
   if (st.isFile()) {
-    yield await singleUnit(root, st);
+    // Named explicitly: read whatever its name (a Spark 1.x EVENT_LOG_1 file names its folder).
+    yield LEGACY_LOG.test(path.basename(root)) ? await legacyOrSingle(root) : await singleUnit(root, st);
     return;
   }
-  yield* walk(root, recursive);
+  yield* walk(root, recursive, new Set([`${st.dev}:${st.ino}`]));
 }
 
-async function* walk(dir: string, recursive: boolean): AsyncGenerator<LogUnit | Problem> {
+/** An `EVENT_LOG_<N>` file given on its own is read as its Spark 1.x folder's attempt. */
+async function legacyOrSingle(file: string): Promise<LogUnit | Problem> {
+  const dir = path.dirname(file);
+  const unit = await legacyUnit(dir, await fs.readdir(dir).catch(() => [path.basename(file)]));
+  return 'severity' in unit ? unit : { ...unit, files: unit.files.filter((f) => f.path === file) };
+}
+
+function skipped(file: string, why: string): Problem {
+  return { severity: 'info', code: SKIPPED_FILE, message: `skipped ${file}: ${why}`, file };
+}
+
+/** Whether a file whose name does not say so is a plain event log all the same (its first bytes). */
+async function startsLikeEventLog(file: string): Promise<boolean> {
+  let fh: import('node:fs/promises').FileHandle | undefined;
+  try {
+    fh = await fs.open(file, 'r');
+    const head = Buffer.alloc(EVENT_START.length);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return bytesRead === head.length && head.equals(EVENT_START);
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
+
+async function* walk(dir: string, recursive: boolean, visited: Set<string>): AsyncGenerator<LogUnit | Problem> {
   let entries: import('node:fs').Dirent[];
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
@@ -149,10 +222,17 @@ async function* walk(dir: string, recursive: boolean): AsyncGenerator<LogUnit | 
     yield await databricksUnit(dir, fileNames);
     return;
   }
+  if (isLegacyDir(fileNames)) {
+    yield await legacyUnit(dir, fileNames);
+    return;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
     const p = path.join(dir, entry.name);
+    if (entry.name.startsWith('.')) {
+      yield skipped(p, 'hidden');
+      continue;
+    }
     let isDir = entry.isDirectory();
     let isFile = entry.isFile();
     if (entry.isSymbolicLink()) {
@@ -166,13 +246,36 @@ async function* walk(dir: string, recursive: boolean): AsyncGenerator<LogUnit | 
       }
     }
     if (isDir) {
-      if (ROLLING_DIR.test(entry.name) || recursive) yield* walk(p, recursive);
-    } else if (isFile && looksLikeSingleLog(entry.name)) {
+      if (!ROLLING_DIR.test(entry.name) && !recursive) {
+        yield skipped(p, 'a folder, and the scan is not recursive');
+        continue;
+      }
+      let id: string;
+      try {
+        const s = await fs.stat(p);
+        id = `${s.dev}:${s.ino}`;
+      } catch (err) {
+        yield { severity: 'error', code: 'path-unreadable', message: `cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, file: p };
+        continue;
+      }
+      if (visited.has(id)) {
+        yield skipped(p, 'a folder already scanned (through a symbolic link)');
+        continue;
+      }
+      visited.add(id);
+      yield* walk(p, recursive, visited);
+    } else if (isFile) {
+      if (!looksLikeSingleLog(entry.name) && !(await startsLikeEventLog(p))) {
+        yield skipped(p, 'not an event log (by its name and first bytes)');
+        continue;
+      }
       try {
         yield await singleUnit(p);
       } catch (err) {
         yield { severity: 'error', code: 'path-unreadable', message: `cannot read ${p}: ${String(err)}`, file: p };
       }
+    } else {
+      yield skipped(p, 'not a regular file');
     }
   }
 }

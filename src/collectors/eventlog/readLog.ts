@@ -66,6 +66,7 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     appId: unit.appIdHint,
     source: options.source,
     inProgress: unit.inProgress,
+    sparkVersion: unit.sparkVersion,
     tags: { log_layout: unit.layout, log_codec: [...new Set(unit.files.map((f) => f.codec))].join(',') },
   });
   if (unit.compacted) replay.flag(Quality.compacted);

@@ -75,6 +75,8 @@ export interface ReplayHints {
   source: string;
   /** The layout says the app is still running (`.inprogress` file or `appstatus_*.inprogress`). */
   inProgress: boolean;
+  /** From the layout (Spark ≤ 1.2's `SPARK_VERSION_x` file), for logs without a LogStart. */
+  sparkVersion?: string;
   tags: Record<string, string>;
 }
 
@@ -384,15 +386,25 @@ export class AppReplay {
     }
     this.sawEvent = true;
     if (!isUtf8(bytes)) this.problem('warning', 'invalid-utf8', 'invalid UTF-8 bytes (replaced by U+FFFD)', lineNo);
-    this.event(type, e);
+    this.event(type, e, lineNo);
   }
 
-  private event(type: string, e: Json): void {
+  /**
+   * An event that parsed but lacks the key it exists for: a problem on its line, and the field it
+   * would have fed is flagged `missing:` (its value is what the other events gave).
+   */
+  private keyless(type: string, key: string, field: keyof SparkAppRecord, lineNo: number): void {
+    this.problem('warning', 'missing-key', `${type} without "${key}": event ignored, ${field} may be incomplete`, lineNo);
+    this.extraQuality.add(Quality.missing(field));
+  }
+
+  private event(type: string, e: Json, lineNo: number): void {
     switch (type) {
       case 'SparkListenerLogStart':
         this.sparkVersion = str(e['Spark Version']);
         break;
       case 'SparkListenerApplicationStart':
+        if (str(e['App ID']) === null) this.problem('warning', 'missing-key', `${type} without "App ID": the id comes from spark.app.id or the file name`, lineNo);
         this.appId = str(e['App ID']) ?? this.appId;
         this.attemptId = str(e['App Attempt ID']) ?? this.attemptId;
         this.appName = str(e['App Name']);
@@ -408,6 +420,10 @@ export class AppReplay {
         const props = obj(e['Spark Properties']);
         // Very old logs write properties as [key, value] pairs, like the REST API does.
         const pairs = Array.isArray(e['Spark Properties']) ? (e['Spark Properties'] as unknown[]) : null;
+        if (!props && !pairs) {
+          this.keyless(type, 'Spark Properties', 'environment', lineNo);
+          break;
+        }
         this.props = {};
         if (props) for (const [k, v] of Object.entries(props)) this.props[k] = String(v);
         if (pairs) for (const p of pairs) if (Array.isArray(p) && p.length === 2) this.props[String(p[0])] = String(p[1]);
@@ -415,27 +431,32 @@ export class AppReplay {
       }
       case 'SparkListenerExecutorAdded': {
         const id = str(e['Executor ID']);
-        if (id !== null) {
-          this.executors.add(id);
-          const cores = num(obj(e['Executor Info'])?.['Total Cores']);
-          if (cores !== null) this.executorCores.set(id, cores);
+        if (id === null) {
+          this.keyless(type, 'Executor ID', 'num_executors', lineNo);
+          break;
         }
+        this.executors.add(id);
+        const cores = num(obj(e['Executor Info'])?.['Total Cores']);
+        if (cores !== null) this.executorCores.set(id, cores);
         break;
       }
       case 'SparkListenerBlockManagerAdded': {
         const id = str(obj(e['Block Manager ID'])?.['Executor ID']);
-        if (id !== null) this.blockManagers.add(id);
+        if (id === null) this.keyless(type, 'Block Manager ID.Executor ID', 'num_executors', lineNo);
+        else this.blockManagers.add(id);
         break;
       }
       case 'SparkListenerStageCompleted': {
         const info = obj(e['Stage Info']);
         const id = num(info?.['Stage ID']);
-        if (info && id !== null) {
-          const key = `${id}.${num(info['Stage Attempt ID']) ?? 0}`;
-          this.stages.add(key);
-          if (info['Failure Reason'] !== undefined && info['Failure Reason'] !== null) this.failedStages.add(key);
-          else this.failedStages.delete(key);
+        if (!info || id === null) {
+          this.keyless(type, info ? 'Stage Info.Stage ID' : 'Stage Info', 'total_stages', lineNo);
+          break;
         }
+        const key = `${id}.${num(info['Stage Attempt ID']) ?? 0}`;
+        this.stages.add(key);
+        if (info['Failure Reason'] !== undefined && info['Failure Reason'] !== null) this.failedStages.add(key);
+        else this.failedStages.delete(key);
         break;
       }
       case 'SparkListenerTaskEnd': {
@@ -502,15 +523,24 @@ export class AppReplay {
       }
     }
 
-    if (this.appId === null) quality.add(Quality.missing('app_id'));
+    // Without an ApplicationStart (a log cut at its head, or an odd writer) the environment still
+    // names the app, better than the file name does.
+    const appId = this.appId ?? nonEmpty(prop('spark.app.id'));
+    const appName = this.appName ?? nonEmpty(prop('spark.app.name'));
+    if (appId === null) quality.add(Quality.missing('app_id'));
     if (this.startMs === null) quality.add(Quality.missing('start_time'));
-    if (this.sparkVersion === null) quality.add(Quality.missing('spark_version'));
+    const sparkVersion = this.sparkVersion ?? this.hints.sparkVersion ?? null;
+    if (sparkVersion === null) quality.add(Quality.missing('spark_version'));
 
     const submitProp = prop('spark.app.submitTime');
     let submitMs = submitProp !== undefined && /^\d+$/.test(submitProp) ? Number(submitProp) : null;
     if (submitMs === null && this.startMs !== null) {
       submitMs = this.startMs;
       quality.add(Quality.defaulted('submit_time'));
+    } else if (submitMs !== null && this.startMs !== null && submitMs > this.startMs) {
+      // Submitted on one host, started on another: their clocks disagree.
+      quality.add(Quality.submitAfterStart);
+      this.problem('warning', 'time-order', `submitted (${iso(submitMs)}, spark.app.submitTime) after it started (${iso(this.startMs)}): clock skew between the submitting host and the driver`, undefined);
     }
 
     let status: AppStatus;
@@ -541,15 +571,15 @@ export class AppReplay {
     const environment = redactSecrets(props);
 
     return {
-      app_id: this.appId ?? this.hints.appId,
+      app_id: appId ?? this.hints.appId,
       attempt_id: this.attemptId,
-      app_name: this.appName,
+      app_name: appName,
       user: this.user,
       submit_time: iso(submitMs),
       start_time: iso(this.startMs),
       end_time: iso(this.endMs),
       duration_ms: duration,
-      spark_version: this.sparkVersion,
+      spark_version: sparkVersion,
       executor_cores: executorCores,
       executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
       num_executors: numExecutors,
@@ -588,6 +618,10 @@ function taskOutcome(reason: string): TaskOutcome {
   if (reason === 'Success') return 'success';
   if (reason === 'TaskKilled' || reason === 'TaskCommitDenied') return 'killed';
   return 'failed';
+}
+
+function nonEmpty(v: string | undefined): string | null {
+  return v === undefined || v.trim() === '' ? null : v;
 }
 
 function isDriver(id: string): boolean {

@@ -1,0 +1,247 @@
+/**
+ * Issue #12, items 5–10 and the fast path's line bound: each case is a small log written here, in
+ * the shape the Spark version in question writes, checked through the collector (and the CLI where
+ * the issue is about what people see).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectAll } from '../src/collectors/eventlog/collect';
+import { readUnit } from '../src/collectors/eventlog/readLog';
+import { discover, type LogUnit } from '../src/collectors/eventlog/discovery';
+import { eventLogText } from './support/eventLogGenerator';
+import { lzfStream } from './support/sparkCompress';
+import { tempDir } from './support/tmp';
+
+const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
+const T0 = Date.UTC(2014, 5, 1);
+
+const j = (o: object): string => JSON.stringify(o);
+const appStart = (extra: object = {}): string => j({ Event: 'SparkListenerApplicationStart', 'App Name': 'old job', Timestamp: T0, User: 'ann', ...extra });
+const appEnd = j({ Event: 'SparkListenerApplicationEnd', Timestamp: T0 + 60_000 });
+const env = (props: Record<string, string>): string => j({ Event: 'SparkListenerEnvironmentUpdate', 'JVM Information': {}, 'Spark Properties': props, 'System Properties': {}, 'Classpath Entries': {} });
+/** A Spark 1.x task end: no CPU time, and only the metric groups the task had. */
+function taskEnd1x(id: number, metrics: object | null, reason = 'Success'): string {
+  return j({
+    Event: 'SparkListenerTaskEnd',
+    'Stage ID': 0,
+    'Stage Attempt ID': 0,
+    'Task Type': 'ShuffleMapTask',
+    'Task End Reason': { Reason: reason },
+    'Task Info': { 'Task ID': id, Index: id, 'Launch Time': T0, 'Executor ID': '1', Host: 'h', Locality: 'PROCESS_LOCAL', 'Finish Time': T0 + 10, Failed: false, Accumulables: [] },
+    ...(metrics === null ? {} : { 'Task Metrics': metrics }),
+  });
+}
+const mapMetrics = (written: number, read: number): object => ({
+  'Host Name': 'h',
+  'Executor Deserialize Time': 3,
+  'Executor Run Time': 30,
+  'Result Size': 900,
+  'JVM GC Time': 0,
+  'Result Serialization Time': 0,
+  'Memory Bytes Spilled': 0,
+  'Disk Bytes Spilled': 0,
+  'Shuffle Write Metrics': { 'Shuffle Bytes Written': written, 'Shuffle Write Time': 5 },
+  'Input Metrics': { 'Data Read Method': 'Hadoop', 'Bytes Read': read },
+});
+const reduceMetrics = (remote: number, local: number): object => ({
+  'Host Name': 'h',
+  'Executor Run Time': 20,
+  'Memory Bytes Spilled': 7,
+  'Disk Bytes Spilled': 0,
+  'Shuffle Read Metrics': { 'Remote Blocks Fetched': 1, 'Local Blocks Fetched': 1, 'Fetch Wait Time': 0, 'Remote Bytes Read': remote, 'Local Bytes Read': local },
+});
+const executorAdded = (id: string): string => j({ Event: 'SparkListenerExecutorAdded', Timestamp: T0, 'Executor ID': id, 'Executor Info': { Host: 'h', 'Total Cores': 2 } });
+
+function unitOf(file: string): LogUnit {
+  return { layout: 'single', path: file, files: [{ path: file, codec: 'none', size: 0, mtimeMs: 0 }], appIdHint: path.basename(file), inProgress: false, compacted: false };
+}
+
+async function readText(lines: string[], name = 'app-1'): Promise<Awaited<ReturnType<typeof readUnit>>> {
+  const file = path.join(tempDir(), name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return readUnit(unitOf(file), { source: 'test' });
+}
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('Spark 1.x task ends (issue #12 items 1 and 6)', () => {
+  const lines = [
+    appStart({ 'App ID': 'app-1' }),
+    executorAdded('1'),
+    taskEnd1x(1, mapMetrics(100, 1000)),
+    taskEnd1x(2, reduceMetrics(40, 2)),
+    taskEnd1x(3, null, 'ExceptionFailure'),
+    taskEnd1x(4, mapMetrics(5, 0)),
+    appEnd,
+  ];
+
+  it('sums each metric from its own line only, with CPU time unknown (null), not 0', async () => {
+    const { record, problems } = await readText(lines);
+    expect(problems).toEqual([]);
+    expect(record).toMatchObject({
+      total_tasks: 4,
+      failed_tasks: 1,
+      shuffle_write_bytes: 105,
+      input_bytes: 1000,
+      shuffle_read_bytes: 42,
+      memory_spilled_bytes: 7,
+      output_bytes: 0,
+      cpu_time_ms: null,
+    });
+    expect(record!.quality).toContain('missing:cpu_time_ms');
+  });
+
+  it('reads the same numbers when the lines are not in the compact form the fast path expects', async () => {
+    const spaced = lines.map((l) => JSON.stringify(JSON.parse(l) as object, null, 1).replaceAll('\n', ''));
+    const fast = (await readText(lines)).record!;
+    const parsed = (await readText(spaced)).record!;
+    expect(parsed).toEqual(fast);
+  });
+
+  it('counts CPU time once any task carries it (Spark 2.1+), and 0 for an app with no task', async () => {
+    const withCpu = lines.map((l, i) => (i === 2 ? l.replace('"Host Name":"h",', '"Host Name":"h","Executor CPU Time":2500000,') : l));
+    expect((await readText(withCpu)).record).toMatchObject({ cpu_time_ms: 2 });
+    const none = (await readText([appStart({ 'App ID': 'app-1' }), executorAdded('1'), appEnd])).record!;
+    expect(none.cpu_time_ms).toBe(0);
+    expect(none.quality).not.toContain('missing:cpu_time_ms');
+  });
+
+  it('keeps metric keys inside string values and escaped quotes from being read as keys', async () => {
+    const tricky = taskEnd1x(9, { 'Host Name': 'a\\"Bytes Read\\":77', 'Memory Bytes Spilled': 1, 'Input Metrics': { 'Data Read Method': '"Bytes Read":88', 'Bytes Read': 3 } });
+    const { record } = await readText([appStart({ 'App ID': 'app-1' }), tricky, appEnd]);
+    expect(record).toMatchObject({ input_bytes: 3, memory_spilled_bytes: 1, total_tasks: 1 });
+  });
+});
+
+describe('events without their key field (issue #12 item 5)', () => {
+  it.each([
+    ['SparkListenerExecutorAdded', j({ Event: 'SparkListenerExecutorAdded', Timestamp: T0, 'Executor Info': { 'Total Cores': 2 } }), 'missing:num_executors', 'Executor ID'],
+    ['SparkListenerStageCompleted', j({ Event: 'SparkListenerStageCompleted', 'Stage Info': { 'Stage Name': 'x', 'Number of Tasks': 1 } }), 'missing:total_stages', 'Stage ID'],
+    ['SparkListenerEnvironmentUpdate', j({ Event: 'SparkListenerEnvironmentUpdate', 'JVM Information': {} }), 'missing:environment', 'Spark Properties'],
+  ])('%s: a problem on its line, and the record says what it lacks', async (_name, bad, flag, key) => {
+    const { record, problems } = await readText([appStart({ 'App ID': 'app-1' }), executorAdded('1'), bad, appEnd]);
+    expect(record!.quality).toContain(flag);
+    const p = problems.find((x) => x.code === 'missing-key');
+    expect(p).toMatchObject({ severity: 'warning', line: 3 });
+    expect(p!.message).toContain(key);
+    expect(p!.file).toMatch(/app-1$/);
+  });
+
+  it('an ApplicationStart without "App ID": a problem, and the id from spark.app.id', async () => {
+    const { record, problems } = await readText([env({ 'spark.app.id': 'app-from-env' }), appStart(), appEnd], 'file-name-id');
+    expect(record!.app_id).toBe('app-from-env');
+    expect(problems).toContainEqual(expect.objectContaining({ code: 'missing-key', line: 2 }));
+  });
+});
+
+describe('a log without an ApplicationStart (issue #12 item 8)', () => {
+  it('takes the id and name from the environment before the file name', async () => {
+    const { record } = await readText([env({ 'spark.app.id': 'local-123', 'spark.app.name': 'from env', 'spark.executor.memory': '2g' })], 'some-copy');
+    expect(record).toMatchObject({ app_id: 'local-123', app_name: 'from env', executor_memory_mb: 2048 });
+    expect(record!.quality).not.toContain('missing:app_id');
+    const bare = (await readText([env({ 'spark.executor.memory': '2g' })], 'some-copy')).record!;
+    expect(bare.app_id).toBe('some-copy');
+    expect(bare.quality).toContain('missing:app_id');
+  });
+});
+
+describe('submit time after start time (issue #12 item 10)', () => {
+  it('is flagged in quality with a problem', async () => {
+    const { record, problems } = await readText([env({ 'spark.app.submitTime': String(T0 + 5000) }), appStart({ 'App ID': 'app-1' }), appEnd]);
+    expect(record!.quality).toContain('submit_after_start');
+    expect(problems).toContainEqual(expect.objectContaining({ code: 'time-order' }));
+    const ok = (await readText([env({ 'spark.app.submitTime': String(T0 - 5000) }), appStart({ 'App ID': 'app-1' }), appEnd])).record!;
+    expect(ok.quality).not.toContain('submit_after_start');
+  });
+});
+
+describe("Spark ≤ 1.2's folder layout (issue #12 item 7)", () => {
+  function legacyFolder(root: string, name: string, opts: { version: string; complete: boolean; codec?: string }): void {
+    const dir = path.join(root, name);
+    mkdirSync(dir, { recursive: true });
+    // Spark 1.0 logs have no LogStart and no App ID in ApplicationStart.
+    const text = `${[env({ 'spark.executor.memory': '3g' }), appStart(), executorAdded('1'), taskEnd1x(1, mapMetrics(10, 20)), ...(opts.complete ? [appEnd] : [])].join('\n')}\n`;
+    writeFileSync(path.join(dir, 'EVENT_LOG_1'), opts.codec ? lzfStream(Buffer.from(text)) : text);
+    writeFileSync(path.join(dir, `SPARK_VERSION_${opts.version}`), '');
+    if (opts.codec) writeFileSync(path.join(dir, `COMPRESSION_CODEC_${opts.codec}`), '');
+    if (opts.complete) writeFileSync(path.join(dir, 'APPLICATION_COMPLETE'), '');
+  }
+
+  it('is one application per folder, keyed by its name, with the version, completion and codec its files name', async () => {
+    const root = tempDir();
+    legacyFolder(root, 'old job-1401580800000', { version: '1.0.2', complete: true });
+    legacyFolder(root, 'app-20140601000000-0001', { version: '1.2.1', complete: true, codec: 'org.apache.spark.io.LZFCompressionCodec' });
+    legacyFolder(root, 'app-20140601000000-0002', { version: '1.1.0', complete: false, codec: 'lzf' });
+    const { apps, problems } = await collectAll({ path: root });
+    expect(problems.filter((p) => p.severity !== 'info')).toEqual([]);
+    const byId = Object.fromEntries(apps.map((a) => [a.record.app_id, a.record]));
+    expect(Object.keys(byId).sort()).toEqual(['app-20140601000000-0001', 'app-20140601000000-0002', 'old job-1401580800000']);
+    expect(byId['old job-1401580800000']).toMatchObject({ spark_version: '1.0.2', status: 'completed', executor_memory_mb: 3072, total_tasks: 1, input_bytes: 20 });
+    expect(byId['app-20140601000000-0001']).toMatchObject({ spark_version: '1.2.1', status: 'completed', total_tasks: 1, shuffle_write_bytes: 10 });
+    expect(byId['app-20140601000000-0001']!.tags).toMatchObject({ log_layout: 'legacy', log_codec: 'lzf' });
+    expect(byId['app-20140601000000-0002']).toMatchObject({ spark_version: '1.1.0', status: 'running' });
+    expect(byId['app-20140601000000-0002']!.quality).toContain('in_progress');
+  });
+
+  it('validate checks the folder with the codec it names', () => {
+    const root = tempDir();
+    legacyFolder(root, 'app-1', { version: '1.2.1', complete: true, codec: 'lzf' });
+    const r = cli('validate', root, '--format', 'json');
+    expect(r.stderr).toMatch(/^1 files checked: 0 errors/m);
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('what a folder scan passes over (issue #12 item 9)', () => {
+  function oddFolder(): string {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'app-1'), eventLogText({ appId: 'app-1' }).text);
+    // A log saved under a name that does not say so: read, by its first bytes.
+    writeFileSync(path.join(root, 'copied-log.json'), eventLogText({ appId: 'app-2' }).text);
+    writeFileSync(path.join(root, 'metrics.json'), '{"not": "an event log"}\n');
+    writeFileSync(path.join(root, 'Application.log'), '24/06/01 INFO SparkContext: Running Spark version 3.5.0\n');
+    writeFileSync(path.join(root, '.app-1.crc'), 'crc');
+    mkdirSync(path.join(root, 'sub'));
+    writeFileSync(path.join(root, 'sub', 'local-3'), eventLogText({ appId: 'local-3' }).text);
+    return root;
+  }
+
+  it('collect reads every log, says what it passed over and why, and lists them with --verbose', () => {
+    const root = oddFolder();
+    const r = cli('collect', '--source', 'event-logs', '--path', root, '--dry-run', '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { app_id: string }).app_id).sort()).toEqual(['app-1', 'app-2', 'local-3']);
+    expect(r.stderr).toContain('3 files passed over (1 hidden, 2 not an event log (by its name and first bytes)); --verbose lists them');
+    expect(r.stderr).not.toContain('metrics.json');
+    const verbose = cli('collect', '--source', 'event-logs', '--path', root, '--dry-run', '--format', 'json', '--verbose');
+    expect(verbose.stderr).toContain(`skipped ${path.join(root, 'metrics.json')}: not an event log`);
+    expect(verbose.stderr).toContain(`skipped ${path.join(root, 'Application.log')}: not an event log`);
+  });
+
+  it('validate checks exactly the files collect reads', async () => {
+    const root = oddFolder();
+    const units: string[] = [];
+    for await (const found of discover(root)) if (!('severity' in found)) units.push(...found.files.map((f) => f.path));
+    expect(units.sort()).toEqual([path.join(root, 'app-1'), path.join(root, 'copied-log.json'), path.join(root, 'sub', 'local-3')]);
+    // One error per file, so the output names each file validate read.
+    for (const f of units) writeFileSync(f, `${eventLogText({ appId: path.basename(f) }).text}not json\n`);
+    const r = cli('validate', root, '--format', 'json');
+    const files = new Set(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file));
+    expect([...files].sort()).toEqual(units.sort());
+    expect(r.stderr).toMatch(/^3 files checked: .*3 files passed over/m);
+  });
+
+  it('walks each real folder once: links back to a folder do not loop or read a log twice', async () => {
+    const root = oddFolder();
+    symlinkSync('.', path.join(root, 'loop-a'));
+    symlinkSync('..', path.join(root, 'sub', 'loop-b'));
+    const { apps, problems } = await collectAll({ path: root });
+    expect(apps.map((a) => a.record.app_id).sort()).toEqual(['app-1', 'app-2', 'local-3']);
+    expect(problems.filter((p) => p.message.includes('already scanned')).map((p) => path.basename(p.file ?? ''))).toEqual(['loop-a', 'loop-b']);
+  });
+});
