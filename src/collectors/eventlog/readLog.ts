@@ -18,6 +18,8 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Called with compressed bytes read from disk as they are read. */
   onBytes?: (bytes: number) => void;
+  /** Largest zstd window a frame may need, in MiB; see DecodeOptions in codecs/index.ts (default 128). */
+  maxZstdWindowMb?: number;
 }
 
 export interface UnitResult {
@@ -78,7 +80,9 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     try {
       const split = await splitLines(
         // Plain files go straight to the line splitter, which copies what it keeps: buffers can be reused.
-        decode(file.codec, readFileChunks(file.path, file.codec === 'none', options.signal, options.onBytes), file.path),
+        decode(file.codec, readFileChunks(file.path, file.codec === 'none', options.signal, options.onBytes), file.path, {
+          maxZstdWindowMb: options.maxZstdWindowMb,
+        }),
         (buf, start, end, lineNo) => replay.line(buf, start, end, lineNo),
         maxLine,
         (lineNo, bytes) =>

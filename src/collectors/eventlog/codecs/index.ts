@@ -10,6 +10,15 @@ import { decodeSnappyStream } from './snappyStream';
 import { decodeZstd } from './zstd';
 
 export { CodecError } from './codecError';
+export { DEFAULT_MAX_ZSTD_WINDOW_MB, MAX_ZSTD_WINDOW_MB_LIMIT } from './zstd';
+
+export interface DecodeOptions {
+  /**
+   * Largest zstd window a frame may need, in MiB (1 to MAX_ZSTD_WINDOW_MB_LIMIT, default
+   * DEFAULT_MAX_ZSTD_WINDOW_MB = 128, zstd's own default). Decoding holds about this much memory.
+   */
+  maxZstdWindowMb?: number;
+}
 
 export type Codec = 'none' | 'gzip' | 'lz4' | 'lzf' | 'snappy' | 'zstd';
 
@@ -44,7 +53,7 @@ async function* passThrough(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer
   for await (const chunk of input) if (chunk.length > 0) yield chunk;
 }
 
-async function* decodeFramed(codec: Exclude<Codec, 'none'>, input: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
+async function* decodeFramed(codec: Exclude<Codec, 'none'>, input: AsyncIterable<Buffer>, file: string, options: DecodeOptions): AsyncGenerator<Buffer> {
   const reader = new ByteReader(input);
   try {
     if (await reader.atEnd()) return;
@@ -59,7 +68,7 @@ async function* decodeFramed(codec: Exclude<Codec, 'none'>, input: AsyncIterable
         yield* decodeLzf(reader, file);
         break;
       case 'zstd':
-        yield* decodeZstd(reader, file);
+        yield* decodeZstd(reader, file, { maxWindowMb: options.maxZstdWindowMb });
         break;
       case 'gzip':
         yield* decodeGzip(reader, file);
@@ -72,9 +81,11 @@ async function* decodeFramed(codec: Exclude<Codec, 'none'>, input: AsyncIterable
 
 /**
  * Streams decompressed bytes. Yields every complete decompressed block before throwing CodecError.
- * Memory stays bounded by a few blocks, never the whole file. 'none' passes chunks through. An
- * empty input yields nothing. Errors of the input itself (I/O) pass through unchanged.
+ * Memory stays bounded by a few blocks, never the whole file; zstd also keeps its frame's window (at
+ * most `options.maxZstdWindowMb`; a frame that needs more is a CodecError naming that option). A bad
+ * option value is a RangeError. 'none' passes chunks through. An empty input yields nothing. Errors
+ * of the input itself (I/O) pass through unchanged.
  */
-export function decode(codec: Codec, input: AsyncIterable<Buffer>, file: string): AsyncIterable<Buffer> {
-  return codec === 'none' ? passThrough(input) : decodeFramed(codec, input, file);
+export function decode(codec: Codec, input: AsyncIterable<Buffer>, file: string, options: DecodeOptions = {}): AsyncIterable<Buffer> {
+  return codec === 'none' ? passThrough(input) : decodeFramed(codec, input, file, options);
 }

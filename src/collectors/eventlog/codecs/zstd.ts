@@ -1,13 +1,13 @@
 /**
- * Spark's `.zstd` event logs: standard Zstandard (zstd-jni), one or many frames back to back,
- * decoded by fzstd. We walk the frame and block headers ourselves and push fzstd whole blocks, so
- * that a cut-off file is told apart from a damaged one, errors carry the offset of their block,
- * and a header cannot make fzstd allocate an absurd window.
+ * Spark's `.zstd` event logs: standard Zstandard (zstd-jni), one or many frames back to back. We
+ * walk the frame and block headers here, so that a cut-off file is told apart from a damaged one,
+ * errors carry the offset of their block, and a header cannot make us allocate an absurd window;
+ * zstdFrameDecoder.ts decodes the blocks into a ring the size of the window.
  * Not verified: the optional content checksum (XXH64), which zstd-jni does not write by default.
  */
-import { Decompress } from 'fzstd';
 import type { ByteReader } from './byteReader';
-import { CodecError, badMagicError, shortTailError, truncatedError } from './codecError';
+import { BlockFormatError, CodecError, badMagicError, shortTailError, truncatedError } from './codecError';
+import { ZSTD_MAX_BLOCK, ZstdFrameDecoder } from './zstdFrameDecoder';
 
 const FRAME_MAGIC = 0xfd2fb528;
 const MAGIC_BYTES = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
@@ -16,14 +16,12 @@ const FORMAT = 'a zstd stream';
 /** Skippable frames: magic 0x184D2A50..0x184D2A5F, a 4-byte size, then data to ignore. */
 const SKIPPABLE_MASK = 0xfffffff0;
 const SKIPPABLE_MAGIC = 0x184d2a50;
-/**
- * fzstd 0.1.1 reads an offset's extra bits with one 32-bit load, which loses bits for offset codes
- * above 25: frames with windows over 64 MiB (`zstd --long=27`, `--ultra -22`) decode to wrong bytes
- * without an error. It also shifts its whole window once per 128 KiB block, so big windows are slow.
- * 32 MiB covers every level up to 20 without --long (Spark's default level 1 uses 512 KiB).
- */
-const MAX_WINDOW = 32 * 1024 * 1024;
-const MAX_BLOCK = 128 * 1024;
+/** zstd's own default decoder limit (ZSTD_WINDOWLOG_LIMIT_DEFAULT = 27), which `zstd -d` applies too. */
+export const DEFAULT_MAX_ZSTD_WINDOW_MB = 128;
+/** windowLog 30: a 1 GiB ring is as much as a worker should hold; no event log writer goes near it. */
+export const MAX_ZSTD_WINDOW_MB_LIMIT = 1024;
+/** The option that raises the window limit, named in the error that refuses a frame. */
+const WINDOW_OPTION = 'maxZstdWindowMb';
 const DICT_ID_BYTES = [0, 1, 2, 4] as const;
 const CONTENT_SIZE_BYTES = [0, 2, 4, 8] as const;
 
@@ -33,20 +31,23 @@ function readLE(b: Uint8Array, at: number, n: number): number {
   return v;
 }
 
-export async function* decodeZstd(reader: ByteReader, file: string): AsyncGenerator<Buffer> {
-  const output: Buffer[] = [];
-  const fz = new Decompress((data) => {
-    if (data.length > 0) output.push(Buffer.from(data.buffer, data.byteOffset, data.length));
-  });
-  /** Pushes bytes to fzstd; returns its error instead of throwing so that what it decoded is yielded first. */
-  const feed = (bytes: Uint8Array, final: boolean): Error | null => {
-    try {
-      fz.push(bytes, final);
-      return null;
-    } catch (err) {
-      return err instanceof Error ? err : new Error(String(err));
-    }
-  };
+export interface ZstdOptions {
+  /** Largest window a frame may need, in MiB (1 to MAX_ZSTD_WINDOW_MB_LIMIT); DEFAULT_MAX_ZSTD_WINDOW_MB if absent. */
+  maxWindowMb?: number;
+}
+
+/** A block's body is copied into scratch at LEAD, with room on both sides for the decoder's bit loads. */
+const LEAD = 16;
+const TAIL = 8;
+
+export async function* decodeZstd(reader: ByteReader, file: string, options: ZstdOptions = {}): AsyncGenerator<Buffer> {
+  const maxWindowMb = options.maxWindowMb ?? DEFAULT_MAX_ZSTD_WINDOW_MB;
+  if (!(Number.isFinite(maxWindowMb) && maxWindowMb >= 1 && maxWindowMb <= MAX_ZSTD_WINDOW_MB_LIMIT)) {
+    throw new RangeError(`${WINDOW_OPTION} must be a number of MiB from 1 to ${MAX_ZSTD_WINDOW_MB_LIMIT}, not ${maxWindowMb}`);
+  }
+  const maxWindow = Math.floor(maxWindowMb * 2 ** 20);
+  const decoder = new ZstdFrameDecoder();
+  const scratch = new Uint8Array(LEAD + ZSTD_MAX_BLOCK + TAIL);
   const corrupt = (at: number, why: string): CodecError => new CodecError(file, at, false, `corrupt zstd stream: ${why}`);
 
   let truncated: CodecError | null = null;
@@ -94,27 +95,32 @@ export async function* decodeZstd(reader: ByteReader, file: string): AsyncGenera
     if (dictId !== 0) {
       throw new CodecError(file, at, false, `the zstd frame at byte ${at} needs dictionary ${dictId}; frames compressed with a dictionary cannot be read`);
     }
+    const contentSize = sizeBytes === 0 ? -1 : readLE(header, headerLen - sizeBytes, sizeBytes) + (fcsFlag === 1 ? 256 : 0);
     let window: number;
     if (singleSegment) {
-      window = readLE(header, headerLen - sizeBytes, sizeBytes) + (fcsFlag === 1 ? 256 : 0);
+      window = contentSize;
     } else {
       const exponent = header[5]! >>> 3;
       const base = 2 ** (10 + exponent);
       window = base + (base / 8) * (header[5]! & 7);
     }
-    if (window > MAX_WINDOW) {
+    if (window > maxWindow) {
+      const mib = window / 2 ** 20;
+      const need = mib >= 1 ? `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB` : `${window} bytes`;
+      const advice =
+        mib <= MAX_ZSTD_WINDOW_MB_LIMIT
+          ? `set ${WINDOW_OPTION} to ${Math.ceil(mib)} or more to read it (memory use grows with the window)`
+          : `windows over ${MAX_ZSTD_WINDOW_MB_LIMIT} MiB are not supported; recompress without --long or with a smaller --long=N`;
       throw new CodecError(
         file,
         at,
         false,
-        `the zstd frame at byte ${at} needs a ${(window / 2 ** 20).toFixed(0)} MiB window, more than the ${MAX_WINDOW / 2 ** 20} MiB this reader supports; ` +
-          'recompress with a level of 19 or lower and without --long (or the header is damaged)',
+        `the zstd frame at byte ${at} needs a ${need} window, more than the ${maxWindowMb} MiB allowed: ${advice} (or the header is damaged)`,
       );
     }
-    const maxBlock = Math.min(window, MAX_BLOCK);
-    let failure = feed(header, false);
+    decoder.startFrame(window);
+    const maxBlock = Math.min(window, ZSTD_MAX_BLOCK);
     reader.skip(headerLen);
-    if (failure !== null) throw corrupt(at, `the frame header at byte ${at} is invalid (${failure.message})`);
 
     for (;;) {
       const blockAt = reader.position;
@@ -135,11 +141,22 @@ export async function* decodeZstd(reader: ByteReader, file: string): AsyncGenera
         truncated = truncatedError(file, blockAt, 'a zstd block', `${bodyLen} bytes, only ${reader.available - 3} present`);
         break frames;
       }
-      failure = feed(reader.peek(3 + bodyLen), false);
+      scratch.set(reader.peek(3 + bodyLen).subarray(3), LEAD);
       reader.skip(3 + bodyLen);
-      while (output.length > 0) yield output.shift()!;
-      if (failure !== null) throw corrupt(blockAt, `the block at byte ${blockAt} cannot be decoded (${failure.message})`);
+      let out: { start: number; end: number };
+      try {
+        out = decoder.block(type, scratch, LEAD, size);
+      } catch (err) {
+        // RangeError: a damaged block that slipped past the checks and made a copy run out of bounds.
+        if (!(err instanceof BlockFormatError || err instanceof RangeError)) throw err;
+        throw corrupt(blockAt, `the block at byte ${blockAt} cannot be decoded (${err.message})`);
+      }
+      // A copy: the ring is overwritten as decoding goes on, and callers may keep what they are given.
+      if (out.end > out.start) yield Buffer.from(decoder.output.subarray(out.start, out.end));
       if (last) break;
+    }
+    if (contentSize >= 0 && decoder.frameSize !== contentSize) {
+      throw corrupt(reader.position, `the frame at byte ${at} declares ${contentSize} bytes of content but holds ${decoder.frameSize}`);
     }
     if (hasChecksum) {
       const checksumAt = reader.position;
@@ -147,14 +164,8 @@ export async function* decodeZstd(reader: ByteReader, file: string): AsyncGenera
         truncated = truncatedError(file, checksumAt, 'the checksum of a zstd frame');
         break;
       }
-      const failed = feed(reader.peek(4), false);
       reader.skip(4);
-      if (failed !== null) throw corrupt(checksumAt, `the frame checksum at byte ${checksumAt} is misplaced (${failed.message})`);
     }
   }
-  // fzstd holds back very small frames until it has 18 bytes; `final` flushes them.
-  const failure = feed(new Uint8Array(0), true);
-  while (output.length > 0) yield output.shift()!;
   if (truncated !== null) throw truncated;
-  if (failure !== null) throw corrupt(reader.position, `the stream does not end cleanly (${failure.message})`);
 }
