@@ -446,12 +446,12 @@ describe('zstd', () => {
     expect(err.offset).toBe(0);
   });
 
-  it('refuses a window fzstd cannot decode correctly, with advice', async () => {
-    // Frame header: magic, descriptor 0 (window descriptor follows), window 2^(10+17) = 128 MiB; then a raw last block.
-    const frame = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3, 0x19, 0x00, 0x00, 0x61, 0x62, 0x63]);
+  it('refuses a window over the default limit, with advice', async () => {
+    // Frame header: magic, descriptor 0 (window descriptor follows), window 2^(10+18) = 256 MiB; then a raw last block.
+    const frame = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 18 << 3, 0x19, 0x00, 0x00, 0x61, 0x62, 0x63]);
     const err = codecError(await run('zstd', chunked(frame, 1024)));
     expect(err.truncated).toBe(false);
-    expect(err.message).toContain('needs a 128 MiB window');
+    expect(err.message).toContain('needs a 256 MiB window');
   });
 
   it('decodes a hand-made frame with raw and RLE blocks', async () => {
