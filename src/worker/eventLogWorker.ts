@@ -1,18 +1,18 @@
-/** Worker-thread entry: reads the application attempts the pool hands it, one at a time. */
+/** Worker-thread entry: reads the application attempts the pool hands it, one at a time, in order. */
 import { parentPort } from 'node:worker_threads';
 import { readUnit } from '../collectors/eventlog/readLog';
-import { isReadRequest, type WorkerReply } from '../collectors/eventlog/workerProtocol';
+import { isReadRequest, type ReadRequest, type WorkerReply } from '../collectors/eventlog/workerProtocol';
 
 const REPORT_EVERY = 64 * 1024 * 1024;
 
 const port = parentPort;
 if (!port) throw new Error('eventLogWorker must run in a worker thread');
 
-port.on('message', (msg: unknown) => {
-  if (!isReadRequest(msg)) return;
-  const send = (reply: WorkerReply): void => port.postMessage(reply);
+/** Reads one attempt and answers for it. */
+function read(msg: ReadRequest): Promise<void> {
+  const send = (reply: WorkerReply): void => port!.postMessage(reply);
   let pending = 0;
-  readUnit(msg.unit, {
+  return readUnit(msg.unit, {
     source: msg.source,
     maxLineBytes: msg.maxLineBytes,
     onBytes: (n) => {
@@ -29,4 +29,11 @@ port.on('message', (msg: unknown) => {
     },
     (err: unknown) => send({ type: 'failed', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
+}
+
+// The pool hands out small attempts a few ahead (pool.ts): they are read one after another, in order.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (msg: unknown) => {
+  if (!isReadRequest(msg)) return;
+  queue = queue.then(() => read(msg));
 });

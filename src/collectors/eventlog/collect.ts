@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { matchesFilter, type Problem, type SparkAppRecord } from '../record';
 import { SKIPPED_FILE, discover, type LogUnit } from './discovery';
-import { UnitPool } from './pool';
+import { POOL_DEPTH, UnitPool } from './pool';
 import { readUnit, type UnitResult } from './readLog';
 
 export interface EventLogOptions {
@@ -88,7 +88,8 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     progress.logsDone++;
     const files = done.unit.files.map((f) => f.path);
     if (done.result instanceof Error) {
-      if (ctx.signal?.aborted) throw done.result;
+      // Cancelled: say so, not what closing the pool did to the reads in flight.
+      ctx.signal?.throwIfAborted();
       batch.problems.push({ severity: 'error', code: 'read-failed', message: `reading ${done.unit.path} failed: ${done.result.message}`, file: done.unit.path });
     } else if (done.result.record === null) {
       batch.problems.push(...done.result.problems);
@@ -136,7 +137,8 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
           (err: unknown) => ({ key: k, unit: found, result: err instanceof Error ? err : new Error(String(err)) }),
         ),
       );
-      while (inFlight.size >= concurrency) await settle();
+      // The pool takes small attempts a few per worker ahead (pool.ts), so that many may be in flight.
+      while (inFlight.size >= (pool ? concurrency * POOL_DEPTH : concurrency)) await settle();
       if (full()) yield take();
     }
     while (inFlight.size > 0) {

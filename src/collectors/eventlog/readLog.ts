@@ -3,6 +3,7 @@
  * Databricks folder) into its record: disk -> codec -> lines -> replay, streamed end to end so
  * memory does not grow with the log.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileReadResult } from 'node:fs/promises';
 import type { Problem, SparkAppRecord } from '../record';
 import { validateRecord, Quality } from '../record';
@@ -31,12 +32,53 @@ const DEFAULT_MAX_LINE = 256 * 1024 * 1024;
 const READ_CHUNK = 512 * 1024;
 
 /**
+ * A file of at most READ_CHUNK bytes, read whole with synchronous calls into a buffer of its size
+ * (null for a bigger file). For folders of many small logs the four thread-pool round trips of the
+ * streamed read (open, read, read, close) and its two fresh 512 KiB buffers cost more than parsing
+ * the file (issue #12: 10,000 logs of 66 KB; BENCHMARKS.md). A file that grows meanwhile is read to its end.
+ */
+function readSmallFile(file: string): Buffer[] | null {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > READ_CHUNK) return null;
+    const chunks: Buffer[] = [];
+    // One byte more than the size, so the read that fills the file also shows it did not grow.
+    let buf = Buffer.allocUnsafe(size + 1);
+    let filled = 0;
+    for (;;) {
+      const n = readSync(fd, buf, filled, buf.length - filled, null);
+      if (n === 0) break;
+      filled += n;
+      if (filled === buf.length) {
+        chunks.push(buf);
+        buf = Buffer.allocUnsafe(READ_CHUNK);
+        filled = 0;
+      }
+    }
+    if (filled > 0) chunks.push(buf.subarray(0, filled));
+    return chunks;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * File chunks with the next read already in flight while the caller works on the current one.
  * With `reuse`, two buffers take turns (the caller must not keep a chunk once it asks for the
  * next): fresh buffers cost a page fault per 4 KiB, a third of the engine's time on plain logs.
  * 512 KiB chunks measured fastest (bigger ones fall out of the CPU cache; see BENCHMARKS.md).
  */
 async function* readFileChunks(file: string, reuse: boolean, signal: AbortSignal | undefined, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {
+  const whole = readSmallFile(file);
+  if (whole !== null) {
+    for (const chunk of whole) {
+      signal?.throwIfAborted();
+      onBytes?.(chunk.length);
+      yield chunk;
+    }
+    return;
+  }
   const fh = await open(file, 'r');
   const spare = reuse ? [Buffer.allocUnsafeSlow(READ_CHUNK), Buffer.allocUnsafeSlow(READ_CHUNK)] : [];
   let turn = 0;
