@@ -2,20 +2,51 @@
 // `--tools` bundles the developer scripts (benchmark, sample writer) into out/ instead (never shipped).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { build } from 'esbuild';
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+
+// The API collectors, with undici, the AWS SDK and google-auth-library, are files of their own that
+// src/collectors/sources.ts imports when a source of theirs runs. In the bundles, merely parsing them
+// cost every CLI command and every activation: a 4.8 MB cli.js, `--help` at 90 MB (issue #12,
+// BENCHMARKS.md). Their import() becomes a require() (`supported` below) of the file next to the bundle.
+const API_COLLECTORS = { historyServer: 'historyServerCollector', emr: 'emrCollector', databricks: 'databricksCollector', dataproc: 'dataprocCollector' };
+const apiCollectorFiles = {
+  name: 'api-collector-files',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/\w+\/collect\.js$/ }, (args) => {
+      const file = API_COLLECTORS[args.path.split('/')[1]];
+      return args.kind === 'dynamic-import' && file ? { path: `./${file}.js`, external: true } : undefined;
+    });
+  },
+};
+// zod bundles the error messages of every language (366 KB of its 750 KB, parsed by every bundle and
+// worker thread at start); only English is ever used. `locales` then holds English alone.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core|mini)[\\/][^\\/]+\.js$/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '../locales/en.js'), namespace: 'zod-english' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(args.path)};`, resolveDir: path.dirname(args.path) }));
+  },
+};
+const shipped = { ...common, plugins: [apiCollectorFiles, zodEnglishOnly], supported: { 'dynamic-import': false } };
 const builds = process.argv.includes('--tools')
   ? [
       build({ ...common, entryPoints: ['scripts/bench.ts'], outfile: 'out/bench.js' }),
       build({ ...common, entryPoints: ['scripts/makeSamples.ts'], outfile: 'out/makeSamples.js' }),
+      build({ ...common, entryPoints: ['scripts/startup.ts'], outfile: 'out/startup.js' }),
+      build({ ...common, entryPoints: ['scripts/activate.ts'], outfile: 'out/activate.js' }),
     ]
   : [
-      build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-      build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
-      build({ ...common, entryPoints: ['src/worker/eventLogWorker.ts'], outfile: 'dist/worker.js' }),
-      build({ ...common, entryPoints: ['src/worker/collectWorker.ts'], outfile: 'dist/collectWorker.js' }),
-      build({ ...common, entryPoints: ['src/worker/analyzeWorker.ts'], outfile: 'dist/analyzeWorker.js' }),
+      build({ ...shipped, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+      build({ ...shipped, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+      build({ ...shipped, entryPoints: ['src/worker/eventLogWorker.ts'], outfile: 'dist/worker.js' }),
+      build({ ...shipped, entryPoints: ['src/worker/collectWorker.ts'], outfile: 'dist/collectWorker.js' }),
+      build({ ...shipped, entryPoints: ['src/worker/analyzeWorker.ts'], outfile: 'dist/analyzeWorker.js' }),
+      ...Object.entries(API_COLLECTORS).map(([dir, file]) => build({ ...shipped, entryPoints: [`src/collectors/${dir}/collect.ts`], outfile: `dist/${file}.js` })),
       build({ ...common, entryPoints: ['scripts/writeSchema.ts'], outfile: 'out/writeSchema.js', sourcemap: false }),
     ];
 await Promise.all(builds);

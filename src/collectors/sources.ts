@@ -1,17 +1,18 @@
 /**
  * One place that knows every source type: from a configured source to the jobs that collect it, and
  * from a job to its collector. The CLI, the collection worker and the extension all go through here,
- * so adding a source type is one entry in each switch below and nothing elsewhere.
+ * so adding a source type is one entry in each switch below and nothing elsewhere (an API source's
+ * collector also gets a file of its own in scripts/build.mjs; without one it is bundled inline).
  */
 import type { SourceConfig } from './config';
-import { collectDatabricks, type DatabricksOptions } from './databricks/collect';
+import type { DatabricksOptions } from './databricks/collect';
 import { databricksOptions } from './databricks/plan';
-import { collectDataproc, type DataprocOptions } from './dataproc/collect';
+import type { DataprocOptions } from './dataproc/collect';
 import { dataprocOptions } from './dataproc/plan';
-import { collectEmr, type EmrOptions } from './emr/collect';
+import type { EmrOptions } from './emr/collect';
 import { emrOptions } from './emr/plan';
 import { collectEventLogs, type Batch, type CollectContext, type EventLogOptions } from './eventlog/collect';
-import { collectHistoryServer, type HistoryServerOptions } from './historyServer/collect';
+import type { HistoryServerOptions } from './historyServer/collect';
 import { historyPlan } from './historyServer/plan';
 import type { Problem } from './record';
 
@@ -60,17 +61,28 @@ export function jobsFor(s: SourceConfig, stored?: StoredSecret): SourceJob[] {
 
 /** The collector of a job. */
 export function collectSource(job: SourceJob, ctx: CollectContext): AsyncGenerator<Batch> {
+  return job.kind === 'event_log' ? collectEventLogs(job.options, ctx) : collectApi(job, ctx);
+}
+
+/**
+ * The API collectors are imported when a job of theirs runs: together with undici, the AWS SDK and
+ * google-auth-library they are ~3.5 MB of code that every CLI command and every activation used to
+ * load first (issue #12). scripts/build.mjs bundles each of these imports as a file of its own.
+ */
+async function* collectApi(job: ApiJob, ctx: CollectContext): AsyncGenerator<Batch> {
+  yield* await apiCollector(job, ctx);
+}
+
+async function apiCollector(job: ApiJob, ctx: CollectContext): Promise<AsyncGenerator<Batch>> {
   switch (job.kind) {
-    case 'event_log':
-      return collectEventLogs(job.options, ctx);
     case 'history_server':
-      return collectHistoryServer(job.options, ctx);
+      return (await import('./historyServer/collect.js')).collectHistoryServer(job.options, ctx);
     case 'emr':
-      return collectEmr(job.options, ctx);
+      return (await import('./emr/collect.js')).collectEmr(job.options, ctx);
     case 'databricks':
-      return collectDatabricks(job.options, ctx);
+      return (await import('./databricks/collect.js')).collectDatabricks(job.options, ctx);
     case 'dataproc':
-      return collectDataproc(job.options, ctx);
+      return (await import('./dataproc/collect.js')).collectDataproc(job.options, ctx);
   }
 }
 

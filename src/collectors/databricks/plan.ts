@@ -9,7 +9,7 @@
 import { commonApiOptions, type SourceConfig } from '../config';
 import { resolveSecret } from '../historyServer/plan';
 import type { DatabricksOptions } from './collect';
-import { profileValue, readDatabricksProfile } from './credentials';
+import { profileValue, readDatabricksProfile } from './profile';
 
 /** A token the editor keeps in its secret storage for this source, with a description of it. */
 export interface StoredToken {
