@@ -4,14 +4,16 @@
  * peak RSS is per measurement. Prints ratios; BENCHMARKS.md records the figures.
  *
  *   BENCH_MB=600 BENCH_BIG_MB=2048 npm run bench
+ *   BENCH_ONLY=shapes,small BENCH_SHAPE_MB=128 npm run bench     (issue #12: every Spark version, many small logs)
  */
-import { fork } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { fork, spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, readdirSync, existsSync, mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
-import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
 import { once } from 'node:events';
-import { gzipSync } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { collectAll, type Batch } from '../src/collectors/eventlog/collect';
 import { JobStore } from '../src/storage/jobStore';
@@ -27,8 +29,10 @@ import { manyRecords, sparkLikeEnvironment } from '../test/support/records';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { LogUnit } from '../src/collectors/eventlog/discovery';
-import { codecFromName } from '../src/collectors/eventlog/codecs/index';
+import { codecFromName, decode } from '../src/collectors/eventlog/codecs/index';
 import { generateEventLog, emptyTotals } from '../test/support/eventLogGenerator';
+import { REAL_SHAPES, SMALL_SHAPES, cutShape, readShape, scaleShape, sharedDir } from '../test/support/sparkShapes';
+import { collectEventLogs } from '../src/collectors/eventlog/collect';
 
 const DATA = path.resolve(process.env.BENCH_DIR ?? 'bench-data');
 const MB = 1024 * 1024;
@@ -181,6 +185,172 @@ async function hostStall(folder: string): Promise<string> {
   }
 }
 
+
+/**
+ * The naive baseline of issue #12, as a naive tool would do it: readline + JSON.parse of every line
+ * and the sums of the task metrics the engine reports. One CommonJS file so the same code runs in a
+ * measured child of this script and as a whole process beside the CLI (`node naive.cjs <file|dir>`).
+ */
+const NAIVE_SCRIPT = `'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const readline = require('node:readline');
+function empty() {
+  return { files: 0, bytes: 0, lines: 0, tasks: 0, failed: 0, cpuNs: 0, input: 0, output: 0, shuffleRead: 0, shuffleWrite: 0, memSpill: 0, diskSpill: 0 };
+}
+async function parseFile(file, t) {
+  t.files++;
+  await parseStream(fs.createReadStream(file), t);
+}
+async function parseStream(input, t) {
+  const rl = readline.createInterface({ input, crlfDelay: Infinity });
+  for await (const line of rl) {
+    t.bytes += Buffer.byteLength(line) + 1;
+    t.lines++;
+    if (line.length === 0) continue;
+    const e = JSON.parse(line);
+    if (e.Event !== 'SparkListenerTaskEnd') continue;
+    t.tasks++;
+    const reason = e['Task End Reason'] && e['Task End Reason'].Reason;
+    if (reason !== 'Success' && reason !== 'TaskKilled' && reason !== 'TaskCommitDenied') t.failed++;
+    const m = e['Task Metrics'];
+    if (!m) continue;
+    t.cpuNs += m['Executor CPU Time'] || 0;
+    t.input += (m['Input Metrics'] && m['Input Metrics']['Bytes Read']) || 0;
+    t.output += (m['Output Metrics'] && m['Output Metrics']['Bytes Written']) || 0;
+    const sr = m['Shuffle Read Metrics'];
+    if (sr) t.shuffleRead += (sr['Remote Bytes Read'] || 0) + (sr['Local Bytes Read'] || 0);
+    t.shuffleWrite += (m['Shuffle Write Metrics'] && m['Shuffle Write Metrics']['Shuffle Bytes Written']) || 0;
+    t.memSpill += m['Memory Bytes Spilled'] || 0;
+    t.diskSpill += m['Disk Bytes Spilled'] || 0;
+  }
+}
+async function parse(p) {
+  const t = empty();
+  if (fs.statSync(p).isDirectory()) {
+    for (const name of fs.readdirSync(p).sort()) await parseFile(path.join(p, name), t);
+  } else {
+    await parseFile(p, t);
+  }
+  return t;
+}
+module.exports = { parse, parseStream, empty };
+if (require.main === module) parse(process.argv[2]).then((t) => console.log(JSON.stringify(t)));
+`;
+
+interface NaiveTotals {
+  files: number;
+  bytes: number;
+  lines: number;
+  tasks: number;
+  failed: number;
+  cpuNs: number;
+  input: number;
+  output: number;
+  shuffleRead: number;
+  shuffleWrite: number;
+  memSpill: number;
+  diskSpill: number;
+}
+
+function writeNaiveScript(): string {
+  const file = path.join(DATA, 'naive.cjs');
+  mkdirSync(DATA, { recursive: true });
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== NAIVE_SCRIPT) writeFileSync(file, NAIVE_SCRIPT);
+  return file;
+}
+
+function naiveDetail(t: NaiveTotals): string {
+  return `${t.files > 1 ? `${t.files} files, ` : ''}${t.tasks} tasks, ${t.failed} failed, cpu ${Math.floor(t.cpuNs / 1e6)} ms, input ${t.input}, shuffle r/w ${t.shuffleRead}/${t.shuffleWrite}`;
+}
+
+interface ProcessRun {
+  seconds: number;
+  maxRssMb: number;
+  code: number | null;
+  stderr: string;
+  /** The last line the process printed (the CLI's summary). */
+  last: string;
+}
+
+/** One whole process (start-up included), timed from here; peak RSS from GNU time's %M. */
+function runProcess(args: string[]): ProcessRun {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH-RSS-KB %M', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 512 * MB, encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const kb = /BENCH-RSS-KB (\d+)/.exec(r.stderr ?? '');
+  const last = (r.stdout ?? '').trimEnd().split('\n').at(-1) ?? '';
+  return { seconds, maxRssMb: kb ? Number(kb[1]) / 1024 : NaN, code: r.status, stderr: (r.stderr ?? '').replace(/BENCH-RSS-KB \d+\s*$/, '').trim(), last };
+}
+
+/** `spark-optimizer collect` of `p` into the database `db`, as a user runs it. */
+function cliCollect(p: string, db: string): ProcessRun {
+  const r = runProcess([path.resolve('dist/cli.js'), 'collect', '--source', 'event-logs', '--path', p, '--db', db]);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`cli collect ${p} exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
+  return r;
+}
+
+/** The best of BENCH_REPEAT collects of `p`, each into a fresh database under `dir`. */
+function cliCollectBest(p: string, dir: string): ProcessRun {
+  const runs: ProcessRun[] = [];
+  for (let i = 0; i < Math.max(1, Number(process.env.BENCH_REPEAT ?? 3)); i++) runs.push(cliCollect(p, path.join(dir, `jobs-${i}.db`)));
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return { ...best, maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)) };
+}
+
+/** A log of `mb` MB in the shape of one real Spark version's log (test/support/sparkShapes.ts). */
+async function ensureShape(file: string, real: string, mb: number): Promise<void> {
+  if (existsSync(file) && statSync(file).size >= mb * MB * 0.9) return;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const out = createWriteStream(file);
+  let written = 0;
+  for (const line of scaleShape(readShape(real), mb * MB)) {
+    written += line.length + 1;
+    if (!out.write(`${line}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  process.stderr.write(`generated ${file}: ${(written / MB).toFixed(0)} MB from ${real}\n`);
+}
+
+/** 10,000 logs of about 66 KB cut from Spark 1.2-3.0 logs, each with its own app id (the file's name). */
+function ensureSmallLogs(dir: string, count: number, kb: number): number {
+  const last = path.join(dir, smallName(count - 1));
+  if (!existsSync(last)) {
+    mkdirSync(dir, { recursive: true });
+    const shapes = SMALL_SHAPES.map(readShape);
+    for (let i = 0; i < count; i++) {
+      const appId = smallName(i);
+      writeFileSync(path.join(dir, appId), `${[...cutShape(shapes[i % shapes.length]!, kb * 1024, { appId })].join('\n')}\n`);
+    }
+  }
+  return readdirSync(dir).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+}
+
+function smallName(i: number): string {
+  return `local-${1700000000000 + i}`;
+}
+
+/** Collect of a folder through ingest() into a fresh database, then again over the unchanged files (the CLI's path, in one process). */
+async function smallIngest(folder: string): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-small-'));
+  try {
+    const store = await JobStore.open(path.join(dir, 'jobs.db'));
+    const run = (): Promise<{ new: number; unchanged: number }> =>
+      ingest(store, collectEventLogs({ path: folder, source: 'bench' }, { workerScript: path.resolve('dist/worker.js'), isUnchanged: (unit) => store.isUnitUnchanged(unit.path, unit.files) }), {
+        source: 'bench',
+        options: {},
+        save: () => store.save(),
+      });
+    const [first, firstMs] = await timedAsync(run);
+    const [second, secondMs] = await timedAsync(run);
+    store.close();
+    return `fresh ${(firstMs / 1000).toFixed(2)} s (${first.new} new); unchanged ${(secondMs / 1000).toFixed(2)} s (${second.unchanged} unchanged)`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Child side: run one measurement and send the result to the parent. */
 async function child(kind: string, file: string): Promise<void> {
   // Sampled, not getrusage's maxRSS: on Linux that survives fork+exec and would include the parent's peak.
@@ -192,18 +362,21 @@ async function child(kind: string, file: string): Promise<void> {
   let outputBytes = 0;
   let detail = '';
   if (kind === 'naive') {
-    const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-    let tasks = 0;
-    let cpu = 0;
-    for await (const line of rl) {
-      outputBytes += line.length + 1;
-      const e = JSON.parse(line) as { Event: string; 'Task Metrics'?: { 'Executor CPU Time'?: number } };
-      if (e.Event === 'SparkListenerTaskEnd') {
-        tasks++;
-        cpu += e['Task Metrics']?.['Executor CPU Time'] ?? 0;
-      }
-    }
-    detail = `${tasks} tasks, cpu ${Math.floor(cpu / 1e6)} ms`;
+    // The same code as the naive process of the CLI pairs (bench-data/naive.cjs), loaded here.
+    const naive = createRequire(__filename)(writeNaiveScript()) as { parse(p: string): Promise<NaiveTotals> };
+    const t = await naive.parse(file);
+    outputBytes = t.bytes;
+    detail = naiveDetail(t);
+  } else if (kind.startsWith('naive-')) {
+    // A naive tool on a compressed log: zlib's gunzip stream for gzip, the engine's own decoders
+    // (as a library) for Spark's codecs, then the same readline + JSON.parse.
+    const naive = createRequire(__filename)(writeNaiveScript()) as { parseStream(s: NodeJS.ReadableStream, t: NaiveTotals): Promise<void>; empty(): NaiveTotals };
+    const codec = codecFromName(file);
+    const input = codec === 'gzip' ? createReadStream(file).pipe(createGunzip()) : Readable.from(decode(codec, createReadStream(file, { highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file));
+    const t = naive.empty();
+    await naive.parseStream(input, t);
+    outputBytes = t.bytes;
+    detail = naiveDetail(t);
   } else if (kind === 'analyze') {
     const cpu = process.cpuUsage();
     const findings = await analyzeEventLogFile(file);
@@ -215,6 +388,8 @@ async function child(kind: string, file: string): Promise<void> {
     const r = await collectHistoryServerAll({ url: file, concurrency });
     const secs = Number(process.hrtime.bigint() - started) / 1e9;
     detail = `${r.apps.length} apps at concurrency ${concurrency}: ${(r.apps.length / secs).toFixed(0)} apps/s, ${r.problems.length} problems`;
+  } else if (kind === 'small-ingest') {
+    detail = await smallIngest(file);
   } else if (kind === 'host') {
     detail = await hostStall(file);
   } else if (kind === 'database') {
@@ -230,13 +405,16 @@ async function child(kind: string, file: string): Promise<void> {
     const result = await readUnit(unitFor(file), { source: 'bench' });
     decoded = statSync(file).size;
     const r = result.record;
-    detail = r ? `${r.total_tasks} tasks, cpu ${r.cpu_time_ms} ms, ${result.problems.length} problems` : 'no record';
+    detail = r ? `${r.total_tasks} tasks, ${r.failed_tasks} failed, cpu ${r.cpu_time_ms} ms, input ${r.input_bytes}, shuffle r/w ${r.shuffle_read_bytes}/${r.shuffle_write_bytes}, ${result.problems.length} problems` : 'no record';
     outputBytes = kind === 'engine' ? decoded : Number(process.env.BENCH_DECODED ?? 0);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
   const maxRssMb = Math.max(peakRss, process.memoryUsage.rss()) / MB;
-  process.send!({ name: kind, seconds, inputBytes: existsSync(file) ? statSync(file).size : 0, outputBytes, maxRssMb, detail } satisfies Measurement);
+  const m: Measurement = { name: kind, seconds, inputBytes: existsSync(file) ? statSync(file).size : 0, outputBytes, maxRssMb, detail };
+  // Run by hand (`node --cpu-prof out/bench.js --child small-ingest DIR`), a child prints its figures.
+  if (process.send) process.send(m);
+  else console.log(JSON.stringify(m));
 }
 
 function measure(kind: string, file: string, env: Record<string, string> = {}): Promise<Measurement> {
@@ -246,6 +424,24 @@ function measure(kind: string, file: string, env: Record<string, string> = {}): 
     p.once('error', reject);
     p.once('exit', (code) => code !== 0 && reject(new Error(`${kind} exited ${code}`)));
   });
+}
+
+/**
+ * Best of BENCH_REPEAT runs (default 3): others share this machine, and one slow run must not decide
+ * a ratio. Peak RSS is the highest of the runs.
+ */
+async function measureBest(kind: string, file: string, env: Record<string, string> = {}): Promise<Measurement> {
+  const runs: Measurement[] = [];
+  for (let i = 0; i < Math.max(1, Number(process.env.BENCH_REPEAT ?? 3)); i++) runs.push(await measure(kind, file, env));
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return { ...best, maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)) };
+}
+
+function runProcessBest(args: string[]): ProcessRun {
+  const runs: ProcessRun[] = [];
+  for (let i = 0; i < Math.max(1, Number(process.env.BENCH_REPEAT ?? 3)); i++) runs.push(runProcess(args));
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return { ...best, maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)) };
 }
 
 /** Writes the log in every codec. The compressors are loaded here only, so children measure the engine alone. */
@@ -272,6 +468,108 @@ function row(m: Measurement, baseline?: Measurement): string {
   return `${m.name.padEnd(22)} ${(m.outputBytes / MB).toFixed(0).padStart(6)} MB  ${m.seconds.toFixed(2).padStart(7)} s  ${mbps.toFixed(0).padStart(5)} MB/s  peak RSS ${m.maxRssMb.toFixed(0).padStart(4)} MB${ratio}  (${m.detail})`;
 }
 
+const CODECS = ['gz', 'lz4', 'snappy', 'lzf', 'zstd'];
+
+function ratioOf(baseline: { seconds: number }, m: { seconds: number }): string {
+  return `${(baseline.seconds / m.seconds).toFixed(2)}x`;
+}
+
+/**
+ * Issue #12: every Spark version's log shape, plain and in each codec, against the naive baseline
+ * on the plain log (so a codec's ratio also pays its decompression, the naive side pays none),
+ * and the whole `spark-optimizer collect` process against a whole naive process.
+ * BENCH_SHAPE_MB sizes each log; BENCH_SHAPES=spark1.4,spark2.1 picks shapes; each figure is the best of BENCH_REPEAT runs.
+ */
+async function shapesSection(): Promise<void> {
+  const mb = Number(process.env.BENCH_SHAPE_MB ?? 128);
+  const picked = process.env.BENCH_SHAPES?.split(',');
+  console.log(`\nEvery Spark version (logs of ${mb} MB scaled from ${sharedDir()}; ratio = naive on the plain log / engine):`);
+  const shapes = [...REAL_SHAPES.map((s) => ({ name: s.name, from: s.file })), { name: 'gen3.5', from: '' }];
+  const results: string[][] = [];
+  const against: string[][] = [];
+  for (const shape of shapes) {
+    if (picked && !picked.includes(shape.name)) continue;
+    const file = path.join(DATA, 'shapes', `${shape.name.replace('.', '_')}-${mb}mb`);
+    if (shape.from === '') await ensureLog(file, mb);
+    else await ensureShape(file, shape.from, mb);
+    const named = (m: Measurement): Measurement => ({ ...m, name: `${shape.name} ${m.name}` });
+    const naive = named(await measureBest('naive', file));
+    console.log(row(naive));
+    const engine = named(await measureBest('engine', file));
+    console.log(row(engine, naive));
+    const ratios = [ratioOf(naive, engine)];
+    let peak = engine.maxRssMb;
+    const decoded = String(statSync(file).size);
+    const decodedRatios: string[] = [];
+    for (const [codec, f] of Object.entries(await compressAll(file))) {
+      const naiveCodec = named(await measureBest(`naive-${codec}`, f));
+      const m = named(await measureBest(`engine-${codec}`, f, { BENCH_DECODED: decoded }));
+      console.log(row(naiveCodec));
+      console.log(`${row(m, naive)}, ${ratioOf(naiveCodec, m)} naive-${codec}`);
+      ratios.push(ratioOf(naive, m));
+      decodedRatios.push(ratioOf(naiveCodec, m));
+      peak = Math.max(peak, m.maxRssMb);
+    }
+    const tmp = mkdtempSync(path.join(tmpdir(), 'bench-cli-'));
+    try {
+      const naiveProcess = runProcessBest([writeNaiveScript(), file]);
+      const cli = cliCollectBest(file, tmp);
+      console.log(`${`${shape.name} processes`.padEnd(22)} naive ${naiveProcess.seconds.toFixed(2)} s (${naiveProcess.maxRssMb.toFixed(0)} MB), spark-optimizer collect ${cli.seconds.toFixed(2)} s (${cli.maxRssMb.toFixed(0)} MB): ${ratioOf(naiveProcess, cli)}  (${cli.last})`);
+      ratios.push(ratioOf(naiveProcess, cli));
+      peak = Math.max(peak, cli.maxRssMb);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    results.push([shape.name, `${naive.seconds.toFixed(2)} s`, ...ratios, `${peak.toFixed(0)} MB`]);
+    against.push([shape.name, ...decodedRatios]);
+  }
+  console.log(`\nEngine against naive readline + JSON.parse of the plain log (codecs: the engine also decompresses, the naive side does not):`);
+  console.log(`| shape | naive (plain) | plain | ${CODECS.join(' | ')} | CLI process | peak RSS |`);
+  console.log(`|---|---|---|${CODECS.map(() => '---|').join('')}---|---|`);
+  for (const r of results) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\nEngine against a naive tool reading the same compressed file (gunzip stream, the engine's decoders for Spark's codecs, then readline + JSON.parse):`);
+  console.log(`| shape | ${CODECS.join(' | ')} |`);
+  console.log(`|---|${CODECS.map(() => '---|').join('')}`);
+  for (const r of against) console.log(`| ${r.join(' | ')} |`);
+}
+
+/**
+ * Issue #12: 10,000 small logs (about 66 KB, Spark 1.2-3.0 shapes) through `spark-optimizer collect`
+ * into a fresh database, then again over the unchanged files, against one naive process parsing
+ * the same files (each the best of BENCH_REPEAT interleaved runs). BENCH_SMALL_COUNT changes the count.
+ */
+async function smallSection(): Promise<void> {
+  const count = Number(process.env.BENCH_SMALL_COUNT ?? 10_000);
+  const dir = path.join(DATA, `small-logs-${count}`);
+  const bytes = ensureSmallLogs(dir, count, 66);
+  console.log(`\nMany small logs (${count} logs, ${(bytes / count / 1024).toFixed(0)} KB on average, cut from Spark 1.2-3.0 logs):`);
+  const tmp = mkdtempSync(path.join(tmpdir(), 'bench-small-cli-'));
+  try {
+    // Interleaved, best of BENCH_REPEAT: naive process, collect into a fresh database, collect again (unchanged).
+    const best = (runs: ProcessRun[]): ProcessRun => runs.reduce((x, y) => (y.seconds < x.seconds ? y : x));
+    const naiveRuns: ProcessRun[] = [];
+    const freshRuns: ProcessRun[] = [];
+    const againRuns: ProcessRun[] = [];
+    for (let i = 0; i < Math.max(1, Number(process.env.BENCH_REPEAT ?? 3)); i++) {
+      const db = path.join(tmp, `jobs-${i}.db`);
+      naiveRuns.push(runProcess([writeNaiveScript(), dir]));
+      freshRuns.push(cliCollect(dir, db));
+      againRuns.push(cliCollect(dir, db));
+      console.log(`  run ${i + 1}: naive ${naiveRuns[i]!.seconds.toFixed(2)} s, fresh ${freshRuns[i]!.seconds.toFixed(2)} s, unchanged ${againRuns[i]!.seconds.toFixed(2)} s`);
+    }
+    const [naiveProcess, fresh, again] = [best(naiveRuns), best(freshRuns), best(againRuns)];
+    console.log(`naive process          ${naiveProcess.seconds.toFixed(2)} s, peak RSS ${naiveProcess.maxRssMb.toFixed(0)} MB`);
+    console.log(`collect, fresh db      ${fresh.seconds.toFixed(2)} s, peak RSS ${fresh.maxRssMb.toFixed(0)} MB  ${ratioOf(naiveProcess, fresh)} naive process  (${fresh.last})`);
+    console.log(`collect, unchanged     ${again.seconds.toFixed(2)} s, peak RSS ${again.maxRssMb.toFixed(0)} MB  (${again.last})`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (process.env.BENCH_SMALL_INPROCESS !== '0') {
+    const inProcess = await measure('small-ingest', dir);
+    console.log(`collectEventLogs + ingest in one process: ${inProcess.detail}; peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`);
+  }
+}
+
 /** `BENCH_ONLY=hs,database npm run bench` runs just those sections. */
 function want(section: string): boolean {
   const only = process.env.BENCH_ONLY;
@@ -282,10 +580,14 @@ async function main(): Promise<void> {
   const mb = Number(process.env.BENCH_MB ?? 500);
   const bigMb = Number(process.env.BENCH_BIG_MB ?? 0);
   const plain = path.join(DATA, `bench-${mb}mb`);
-  await ensureLog(plain, mb);
-  console.log(`node ${process.version}; log ${plain} (${(statSync(plain).size / MB).toFixed(0)} MB)\n`);
+  console.log(`node ${process.version}; ${availableParallelism()} cores`);
+
+  if (want('shapes')) await shapesSection();
+  if (want('small')) await smallSection();
 
   if (want('engine')) {
+    await ensureLog(plain, mb);
+    console.log(`\nlog ${plain} (${(statSync(plain).size / MB).toFixed(0)} MB)`);
     console.log('Uncompressed (engine vs naive readline + JSON.parse):');
     const naive = await measure('naive', plain);
     console.log(row(naive));
