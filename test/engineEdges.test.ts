@@ -245,3 +245,35 @@ describe('what a folder scan passes over (issue #12 item 9)', () => {
     expect(problems.filter((p) => p.message.includes('already scanned')).map((p) => path.basename(p.file ?? ''))).toEqual(['loop-a', 'loop-b']);
   });
 });
+
+describe('zstd windows over the default limit (issue #12 item 4): the setting reaches the decoder', () => {
+  /** One zstd frame declaring a 256 MiB window (descriptor exponent 18), holding `data` in raw blocks. */
+  function bigWindowFrame(data: Buffer): Buffer {
+    const parts = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 18 << 3])];
+    for (let at = 0; at < data.length; at += 128 * 1024) {
+      const block = data.subarray(at, at + 128 * 1024);
+      const last = at + block.length >= data.length ? 1 : 0;
+      const header = (block.length << 3) | last; // type 0: raw
+      parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), block);
+    }
+    return Buffer.concat(parts);
+  }
+
+  it('is refused by default with the flag named, and read with --zstd-max-window-mb or zstd_max_window_mb', () => {
+    const dir = tempDir();
+    const logs = path.join(dir, 'logs');
+    mkdirSync(logs);
+    writeFileSync(path.join(logs, 'app-photon.zstd'), bigWindowFrame(Buffer.from(eventLogText({ appId: 'app-photon' }).text)));
+    const refused = cli('collect', '--source', 'event-logs', '--path', logs, '--dry-run', '--format', 'json');
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/app-photon\.zstd.*needs a 256 MiB window.*--zstd-max-window-mb/);
+    const flag = cli('collect', '--source', 'event-logs', '--path', logs, '--dry-run', '--format', 'json', '--zstd-max-window-mb', '256');
+    expect((JSON.parse(flag.stdout) as { app_id: string }).app_id).toBe('app-photon');
+    writeFileSync(path.join(dir, 'spark-optimizer.yaml'), 'sources:\n  - name: photon\n    type: event_log\n    path: logs\n    zstd_max_window_mb: 256\n');
+    const config = cli('collect', '--config', path.join(dir, 'spark-optimizer.yaml'), '--dry-run', '--format', 'json');
+    expect((JSON.parse(config.stdout) as { app_id: string; source: string }).source).toBe('photon');
+    expect(cli('collect', '--source', 'event-logs', '--path', logs, '--zstd-max-window-mb', '2048').code).toBe(2);
+    const validated = cli('validate', logs, '--zstd-max-window-mb', '256');
+    expect(validated.stderr).toMatch(/^1 files checked: 0 errors/m);
+  });
+});

@@ -49,12 +49,14 @@ describe('package.json manifest', () => {
 
 describe('settings parsing', () => {
   it('keeps good values and defaults bad ones with a warning', () => {
-    const { settings, warnings } = parseSettings({ databasePath: 'db/jobs.db', retentionDays: -3, concurrency: 2.5, eventLogFolders: ['logs', 7] });
-    expect(settings).toEqual({ databasePath: 'db/jobs.db', eventLogFolders: [], autoCollectIntervalMinutes: 0, retentionDays: 0, concurrency: 0 });
+    const { settings, warnings } = parseSettings({ databasePath: 'db/jobs.db', retentionDays: -3, concurrency: 2.5, eventLogFolders: ['logs', 7], zstdMaxWindowMb: 4096 });
+    expect(settings).toEqual({ databasePath: 'db/jobs.db', eventLogFolders: [], autoCollectIntervalMinutes: 0, retentionDays: 0, concurrency: 0, zstdMaxWindowMb: 128 });
     expect(warnings).toEqual([
       'Setting sparkOptimizer.eventLogFolders = ["logs",7] is not valid; using [].',
       'Setting sparkOptimizer.retentionDays = -3 is not valid; using 0.',
       'Setting sparkOptimizer.concurrency = 2.5 is not valid; using 0.',
+      'Setting sparkOptimizer.zstdMaxWindowMb = 4096 is not valid; using 128.',
     ]);
+    expect(parseSettings({ zstdMaxWindowMb: 512 }).settings.zstdMaxWindowMb).toBe(512);
   });
 });

@@ -334,7 +334,7 @@ export function analyzeEventLogText(text: string, ctx: EventLogContext): Finding
  * Analyzes a log from disk, any size and any codec, streamed (files over the editor's 50 MB limit
  * and compressed logs). Codec problems become findings too.
  */
-export async function analyzeEventLogFile(file: string, ctx: Partial<EventLogContext> & { codec?: Codec } = {}, signal?: AbortSignal): Promise<Finding[]> {
+export async function analyzeEventLogFile(file: string, ctx: Partial<EventLogContext> & { codec?: Codec; maxZstdWindowMb?: number } = {}, signal?: AbortSignal): Promise<Finding[]> {
   const a = new EventLogAnalyzer({ fileName: ctx.fileName ?? path.basename(file), siblings: ctx.siblings });
   // Spark 1.x folders name the codec in a file of their own (discovery.ts); else the name says it.
   const codec = ctx.codec ?? codecFromName(path.basename(file));
@@ -342,7 +342,7 @@ export async function analyzeEventLogFile(file: string, ctx: Partial<EventLogCon
   let lastLine = 0;
   try {
     const split = await splitLines(
-      decode(codec, createReadStream(file, { signal, highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file),
+      decode(codec, createReadStream(file, { signal, highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file, { maxZstdWindowMb: ctx.maxZstdWindowMb }),
       (buf, start, end, lineNo) => {
         lastLine = lineNo;
         a.line(buf.toString('utf8', start, end), lineNo - 1);

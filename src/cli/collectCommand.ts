@@ -17,7 +17,7 @@ import { applyBatch, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
 import type { JobRepository, RunCounts } from '../storage/repository';
 import { formatBytes, formatDuration, table } from '../common/format';
-import { DEFAULT_DB, UsageError, oneOf, parseDate, positiveInt, type Io } from './io';
+import { DEFAULT_DB, UsageError, oneOf, parseDate, positiveInt, zstdWindowFlag, type Io } from './io';
 
 const SAVE_EVERY_MS = 10_000;
 
@@ -150,6 +150,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
       format: { type: 'string' },
       status: { type: 'string' },
       'max-apps': { type: 'string' },
+      'zstd-max-window-mb': { type: 'string' },
       mode: { type: 'string' },
       region: { type: 'string' },
       profile: { type: 'string' },
@@ -172,6 +173,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const dryRun = values['dry-run'];
   const status = values.status === undefined ? undefined : oneOf('status', values.status, ['completed', 'running', 'all'] as const, 'completed');
   const maxApps = values['max-apps'] === undefined ? undefined : positiveInt('max-apps', values['max-apps'], 1);
+  const maxZstdWindowMb = zstdWindowFlag(values['zstd-max-window-mb']);
 
   let jobs: SourceJob[];
   let failedSources = 0;
@@ -185,7 +187,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const given = <T>(o: T): Partial<T> => Object.fromEntries(Object.entries(o as object).filter(([, v]) => v !== undefined)) as Partial<T>;
   jobs = jobs.map((job): SourceJob => {
     const common = given({ since, user: values.user, concurrency, batchSize: values['batch-size'] === undefined ? undefined : batchSize });
-    const api = job.kind === 'event_log' ? {} : given({ maxApps, ...(job.kind === 'history_server' ? { status } : {}) });
+    const api = job.kind === 'event_log' ? given({ maxZstdWindowMb }) : given({ maxApps, ...(job.kind === 'history_server' ? { status } : {}) });
     return { ...job, options: { ...job.options, ...common, ...api } } as SourceJob;
   });
 

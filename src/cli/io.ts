@@ -20,6 +20,14 @@ export function positiveInt(flag: string, raw: string | undefined, fallback: num
   return Number(raw);
 }
 
+/** `--zstd-max-window-mb`: MiB from 1 to 1024 (codecs/zstd.ts), or undefined for the default. */
+export function zstdWindowFlag(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const mb = positiveInt('zstd-max-window-mb', raw, 128);
+  if (mb > 1024) throw new UsageError(`--zstd-max-window-mb must be at most 1024, got ${raw}`);
+  return mb;
+}
+
 export function parseDate(flag: string, raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
   const d = new Date(raw);

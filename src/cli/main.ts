@@ -18,11 +18,12 @@ const USAGE = `Usage:
   spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
                        [--sort FIELD] [--asc] [--limit N] [--offset N] [--format table|json|csv] [--db PATH]
   spark-optimizer runs [--limit N] [--format table|json] [--db PATH]
-  spark-optimizer validate PATH... [--format text|json]   (event logs and collector configs; exit 1 on errors)
+  spark-optimizer validate PATH... [--format text|json] [--verbose] [--zstd-max-window-mb N]
+                        (event logs and collector configs; exit 1 on errors)
 
 collect options:
   --source event-logs   Spark event-log files and folders (plain, .gz, .lz4, .lzf, .snappy, .zstd;
-                        single files, rolling eventlog_v2_* and Databricks folders)
+                        single files, rolling eventlog_v2_*, Databricks and Spark 1.x folders)
   --path PATH           a log file or a folder (walked recursively unless --no-recursive)
   --config FILE         collect the sources a config file defines (all, or --name SOURCE)
   --db PATH             the database (default .spark-optimizer/jobs.db in this folder)
@@ -34,6 +35,8 @@ collect options:
   --format json         JSON lines on stdout, one record per application attempt, plus "problems"
   --max-apps N          at most N applications (History Server) or steps/runs/jobs (cloud sources)
   --endpoint-url URL    cloud sources: another API endpoint (VPC endpoint, proxy, emulator)
+  --verbose             list each file a folder scan passed over (hidden, not an event log), not just counts
+  --zstd-max-window-mb N  largest zstd window to decode, in MiB (default 128, at most 1024)
 
 Credentials are read the platform's own way, never from flags:
   History Server  SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN, or _USERNAME and _PASSWORD

@@ -13,7 +13,7 @@ import type { Finding } from '../analysis/findings';
 import type { Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
-import { UsageError, oneOf, type Io } from './io';
+import { UsageError, oneOf, zstdWindowFlag, type Io } from './io';
 
 const CONFIG_NAME = /^\.?spark-optimizer\.ya?ml$/;
 const YAML = /\.ya?ml$/;
@@ -52,15 +52,16 @@ async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<T
   }
 }
 
-export async function analyzeFile(file: string, kind: Target['kind'], codec?: Codec): Promise<Finding[]> {
+export async function analyzeFile(file: string, kind: Target['kind'], codec?: Codec, maxZstdWindowMb?: number): Promise<Finding[]> {
   if (kind === 'config') return analyzeConfig(await readFile(file, 'utf8'), { baseDir: path.dirname(file), exists: existsSync });
   const siblings = (await readdir(path.dirname(file))).filter((n) => n !== path.basename(file));
-  return analyzeEventLogFile(file, { siblings, codec });
+  return analyzeEventLogFile(file, { siblings, codec, maxZstdWindowMb });
 }
 
 export async function validateCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { format: { type: 'string' }, verbose: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { format: { type: 'string' }, verbose: { type: 'boolean', default: false }, 'zstd-max-window-mb': { type: 'string' } }, strict: true, allowPositionals: true });
   const format = oneOf('format', values.format, ['text', 'json'] as const, 'text');
+  const maxZstdWindowMb = zstdWindowFlag(values['zstd-max-window-mb']);
   if (positionals.length === 0) throw new UsageError('validate needs at least one file or folder');
   let errors = 0;
   let warnings = 0;
@@ -75,7 +76,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
     }
     for await (const { file, kind, codec } of targets(abs, passedOver)) {
       checked++;
-      for (const f of await analyzeFile(file, kind, codec)) {
+      for (const f of await analyzeFile(file, kind, codec, maxZstdWindowMb)) {
         if (f.severity === 'error') errors++;
         if (f.severity === 'warning') warnings++;
         const line = f.range.start.line + 1;

@@ -22,6 +22,7 @@ export const eventLogSourceSchema = z
     concurrency: z.number().int().min(1).max(64).optional(),
     since: since.optional(),
     user: z.string().min(1).optional(),
+    zstd_max_window_mb: z.number().int().min(1).max(1024).optional(),
   })
   .strict();
 
@@ -208,6 +209,7 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   concurrency: 'How many logs (or requests) are read at once.',
   since: 'Only applications that ended (running ones: started) at or after this date.',
   user: 'Only applications run by this user.',
+  zstd_max_window_mb: 'Largest zstd window a .zstd log may need, in MiB (default 128, what zstd itself decodes by default; up to 1024). Memory use grows with it.',
   history_server_url: 'The Spark History Server, e.g. http://history:18080 (the REST API is under /api/v1).',
   mode: '`api`: read the REST API; `eventlog`: download each application\'s event log and parse it (the most exact).',
   username: 'User for HTTP basic authentication.',

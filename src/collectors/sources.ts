@@ -40,7 +40,7 @@ export function jobsFor(s: SourceConfig, stored?: StoredSecret): SourceJob[] {
       return [s.path].flat().map((p) => ({
         kind: 'event_log',
         name: s.name,
-        options: { path: p, recursive: s.recursive, batchSize: s.batch_size, concurrency: s.concurrency, since: s.since ? new Date(s.since) : undefined, user: s.user, source: s.name },
+        options: { path: p, recursive: s.recursive, batchSize: s.batch_size, concurrency: s.concurrency, since: s.since ? new Date(s.since) : undefined, user: s.user, source: s.name, maxZstdWindowMb: s.zstd_max_window_mb },
       }));
     case 'history_server': {
       const plan = historyPlan(s);

@@ -70,7 +70,7 @@ export class CollectionController implements vscode.Disposable {
             if (token.isCancellationRequested) break;
             let jobs: { recorded: Record<string, unknown>; job: CollectJob }[];
             try {
-              jobs = await this.jobsFor(source, store, settings.concurrency);
+              jobs = await this.jobsFor(source, store, settings.concurrency, settings.zstdMaxWindowMb);
             } catch (err) {
               this.log.error(`Source ${source.name}: ${(err as Error).message}`);
               void vscode.window.showErrorMessage(`Spark Optimizer: source ${source.name}: ${(err as Error).message}`);
@@ -126,7 +126,7 @@ export class CollectionController implements vscode.Disposable {
    * database already has; or the API source, with the secret the editor keeps for it when the config
    * and the environment have none. History Server runs are incremental.
    */
-  private async jobsFor(source: Source, store: JobStore | undefined, concurrency: number): Promise<{ recorded: Record<string, unknown>; job: CollectJob }[]> {
+  private async jobsFor(source: Source, store: JobStore | undefined, concurrency: number, zstdMaxWindowMb: number): Promise<{ recorded: Record<string, unknown>; job: CollectJob }[]> {
     const stored = await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
     const jobs = jobsFor(source.config, stored ? { secret: stored, from: `the editor's secret storage (source '${source.name}')` } : undefined);
     const known = store?.knownFiles() ?? [];
@@ -137,7 +137,7 @@ export class CollectionController implements vscode.Disposable {
           recorded: recordedOptions(j),
           job: {
             kind: 'event_log',
-            options: { path: o.path, recursive: o.recursive ?? true, source: j.name, batchSize: o.batchSize ?? 100, concurrency: o.concurrency ?? (concurrency || undefined), since: o.since?.toISOString(), user: o.user },
+            options: { path: o.path, recursive: o.recursive ?? true, source: j.name, batchSize: o.batchSize ?? 100, concurrency: o.concurrency ?? (concurrency || undefined), since: o.since?.toISOString(), user: o.user, maxZstdWindowMb: o.maxZstdWindowMb ?? zstdMaxWindowMb },
             known,
             poolScript: path.join(this.extensionPath, 'dist', 'worker.js'),
           },

@@ -7,6 +7,7 @@ export const settingsSchema = z.object({
   autoCollectIntervalMinutes: z.number().min(0).max(1440).catch(0),
   retentionDays: z.number().min(0).max(36500).catch(0),
   concurrency: z.number().int().min(0).max(64).catch(0),
+  zstdMaxWindowMb: z.number().int().min(1).max(1024).catch(128),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export const SETTING_KEYS = Object.keys(settingsSchema.shape) as (keyof Settings)[];

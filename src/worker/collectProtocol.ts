@@ -23,6 +23,7 @@ export interface StartOptions {
   /** ISO time. */
   since?: string;
   user?: string;
+  maxZstdWindowMb?: number;
 }
 
 /**

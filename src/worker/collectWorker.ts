@@ -48,6 +48,7 @@ port.on('message', (msg: unknown) => {
             concurrency: job.options.concurrency,
             since: job.options.since ? new Date(job.options.since) : undefined,
             user: job.options.user,
+            maxZstdWindowMb: job.options.maxZstdWindowMb,
           },
           { signal: controller.signal, workerScript: job.poolScript, isUnchanged: unchangedCheck(job.known), onProgress },
         );

@@ -14,7 +14,7 @@ function read(msg: ReadRequest): Promise<void> {
   let pending = 0;
   return readUnit(msg.unit, {
     source: msg.source,
-    maxLineBytes: msg.maxLineBytes,
+    ...msg.limits,
     onBytes: (n) => {
       pending += n;
       if (pending >= REPORT_EVERY) {

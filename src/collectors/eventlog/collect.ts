@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { matchesFilter, type Problem, type SparkAppRecord } from '../record';
 import { SKIPPED_FILE, discover, type LogUnit } from './discovery';
 import { POOL_DEPTH, UnitPool } from './pool';
-import { readUnit, type UnitResult } from './readLog';
+import { readUnit, type ReadLimits, type UnitResult } from './readLog';
 
 export interface EventLogOptions {
   path: string;
@@ -21,6 +21,8 @@ export interface EventLogOptions {
   concurrency?: number;
   batchSize?: number;
   maxLineBytes?: number;
+  /** Largest zstd window a log may need, in MiB (default 128, windowLog 27; see codecs/zstd.ts). */
+  maxZstdWindowMb?: number;
 }
 
 export interface CollectContext {
@@ -68,14 +70,15 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     progress.bytesRead += n;
   };
 
+  const limits: ReadLimits = { maxLineBytes: options.maxLineBytes, maxZstdWindowMb: options.maxZstdWindowMb };
   let pool: UnitPool | undefined;
   const readOne = (unit: LogUnit): Promise<UnitResult> => {
     // One attempt alone is read here: starting a worker would cost more than it saves.
     if (ctx.workerScript && concurrency > 1 && progress.logsFound > 1) {
       pool ??= new UnitPool(ctx.workerScript, concurrency);
-      return pool.read(unit, source, onBytes, options.maxLineBytes);
+      return pool.read(unit, source, onBytes, limits);
     }
-    return readUnit(unit, { source, signal: ctx.signal, onBytes, maxLineBytes: options.maxLineBytes });
+    return readUnit(unit, { source, signal: ctx.signal, onBytes, ...limits });
   };
 
   let batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };

@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { LogUnit } from './discovery';
-import type { UnitResult } from './readLog';
+import type { ReadLimits, UnitResult } from './readLog';
 import { isWorkerReply, type ReadRequest } from './workerProtocol';
 
 interface Pending {
@@ -95,7 +95,7 @@ export class UnitPool {
     for (const w of this.waiting.splice(0)) w();
   }
 
-  async read(unit: LogUnit, source: string, onBytes?: (n: number) => void, maxLineBytes?: number): Promise<UnitResult> {
+  async read(unit: LogUnit, source: string, onBytes?: (n: number) => void, limits?: ReadLimits): Promise<UnitResult> {
     const small = unit.files.reduce((n, f) => n + f.size, 0) <= SMALL_UNIT_BYTES;
     let worker: Worker | undefined;
     for (;;) {
@@ -108,7 +108,7 @@ export class UnitPool {
     return new Promise<UnitResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onBytes, small });
       this.queued.get(worker)!.push(id);
-      const req: ReadRequest = { type: 'read', id, unit, source, maxLineBytes };
+      const req: ReadRequest = { type: 'read', id, unit, source, limits };
       worker.postMessage(req);
     });
   }

@@ -23,6 +23,9 @@ export interface ReadOptions {
   maxZstdWindowMb?: number;
 }
 
+/** The limits a collection sets on reading (they travel to the worker threads with each request). */
+export type ReadLimits = Pick<ReadOptions, 'maxLineBytes' | 'maxZstdWindowMb'>;
+
 export interface UnitResult {
   record: SparkAppRecord | null;
   problems: Problem[];

@@ -3,7 +3,7 @@
  * One file so both sides agree; every message is checked on receipt.
  */
 import type { LogUnit } from './discovery';
-import type { UnitResult } from './readLog';
+import type { ReadLimits, UnitResult } from './readLog';
 
 /** Main -> worker: read one application attempt. */
 export interface ReadRequest {
@@ -11,7 +11,7 @@ export interface ReadRequest {
   id: number;
   unit: LogUnit;
   source: string;
-  maxLineBytes?: number;
+  limits?: ReadLimits;
 }
 
 export type WorkerReply =

@@ -21,7 +21,7 @@ export const DEFAULT_MAX_ZSTD_WINDOW_MB = 128;
 /** windowLog 30: a 1 GiB ring is as much as a worker should hold; no event log writer goes near it. */
 export const MAX_ZSTD_WINDOW_MB_LIMIT = 1024;
 /** The option that raises the window limit, named in the error that refuses a frame. */
-const WINDOW_OPTION = 'maxZstdWindowMb';
+const WINDOW_OPTION = 'zstd_max_window_mb (config), --zstd-max-window-mb (CLI) or sparkOptimizer.zstdMaxWindowMb (editor)';
 const DICT_ID_BYTES = [0, 1, 2, 4] as const;
 const CONTENT_SIZE_BYTES = [0, 2, 4, 8] as const;
 
@@ -43,7 +43,7 @@ const TAIL = 8;
 export async function* decodeZstd(reader: ByteReader, file: string, options: ZstdOptions = {}): AsyncGenerator<Buffer> {
   const maxWindowMb = options.maxWindowMb ?? DEFAULT_MAX_ZSTD_WINDOW_MB;
   if (!(Number.isFinite(maxWindowMb) && maxWindowMb >= 1 && maxWindowMb <= MAX_ZSTD_WINDOW_MB_LIMIT)) {
-    throw new RangeError(`${WINDOW_OPTION} must be a number of MiB from 1 to ${MAX_ZSTD_WINDOW_MB_LIMIT}, not ${maxWindowMb}`);
+    throw new RangeError(`the zstd window limit must be a number of MiB from 1 to ${MAX_ZSTD_WINDOW_MB_LIMIT}, not ${maxWindowMb}`);
   }
   const maxWindow = Math.floor(maxWindowMb * 2 ** 20);
   const decoder = new ZstdFrameDecoder();
