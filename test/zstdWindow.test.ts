@@ -191,7 +191,8 @@ describe('zstd frames with large windows', () => {
     expect(err.truncated).toBe(false);
     expect(err.offset).toBe(0);
     expect(err.problem).toContain('needs a 256 MiB window, more than the 128 MiB allowed');
-    expect(err.problem).toContain('maxZstdWindowMb');
+    expect(err.problem).toContain('--zstd-max-window-mb');
+    expect(err.problem).toContain('sparkOptimizer.zstdMaxWindowMb');
     expect(refused.bytes).toBe(0);
 
     const allowed = await decodeFile(file, byteAt, { maxZstdWindowMb: 256 });
@@ -205,7 +206,7 @@ describe('zstd frames with large windows', () => {
     const small = path.join(dir, 'w27.zstd');
     writeFileSync(small, Buffer.concat([frameHeader(27), rawBlock(Buffer.from('abc'), true)]));
     const low = await decodeFile(small, (i) => 'abc'.charCodeAt(i), { maxZstdWindowMb: 64 });
-    expect((low.error as CodecError).problem).toContain('needs a 128 MiB window, more than the 64 MiB allowed: set maxZstdWindowMb to 128');
+    expect((low.error as CodecError).problem).toContain('needs a 128 MiB window, more than the 64 MiB allowed: set zstd_max_window_mb (config), --zstd-max-window-mb (CLI) or sparkOptimizer.zstdMaxWindowMb (editor) to 128');
     const ok = await decodeFile(small, (i) => 'abc'.charCodeAt(i));
     expect(ok.error).toBeNull();
     expect(ok.bytes).toBe(3);
