@@ -249,7 +249,7 @@ describe('what a folder scan passes over (issue #12 item 9)', () => {
 describe('zstd windows over the default limit (issue #12 item 4): the setting reaches the decoder', () => {
   /** One zstd frame declaring a 256 MiB window (descriptor exponent 18), holding `data` in raw blocks. */
   function bigWindowFrame(data: Buffer): Buffer {
-    const parts = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 18 << 3])];
+    const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 18 << 3])];
     for (let at = 0; at < data.length; at += 128 * 1024) {
       const block = data.subarray(at, at + 128 * 1024);
       const last = at + block.length >= data.length ? 1 : 0;

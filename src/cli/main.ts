@@ -86,7 +86,8 @@ if (require.main === module) {
   // `jobs` peak at ~95 MB instead of ~60 MB (issue #12); only functions that stay hot in long runs
   // are worth them. Set here, not in the storage code: V8 flags hold for the whole process, and the
   // extension host is shared with other extensions.
-  setFlagsFromString('--wasm-tiering-budget=1000000000');
+  setFlagsFromString('--no-wasm-tier-up');
+  setFlagsFromString('--no-wasm-dynamic-tiering');
   main(process.argv.slice(2), {
     out: (s) => process.stdout.write(`${s}\n`),
     err: (s) => process.stderr.write(`${s}\n`),

@@ -60,6 +60,10 @@ export interface Batch {
   unchanged: number;
 }
 
+/** The worker pool starts after this many logs, or once the logs found hold this many bytes. */
+const POOL_AFTER_LOGS = 32;
+const POOL_AFTER_BYTES = 16 * 1024 * 1024;
+
 export async function* collectEventLogs(options: EventLogOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'event_log';
   const batchSize = Math.max(1, options.batchSize ?? 100);
@@ -72,9 +76,13 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
 
   const limits: ReadLimits = { maxLineBytes: options.maxLineBytes, maxZstdWindowMb: options.maxZstdWindowMb };
   let pool: UnitPool | undefined;
+  let bytesFound = 0;
   const readOne = (unit: LogUnit): Promise<UnitResult> => {
-    // One attempt alone is read here: starting a worker would cost more than it saves.
-    if (ctx.workerScript && concurrency > 1 && progress.logsFound > 1) {
+    bytesFound += unit.files.reduce((n, f) => n + f.size, 0);
+    // A few small logs are read here: starting workers costs ~20 MB and tens of ms each, more than
+    // they save (issue #12: start-up). The pool starts once the run shows it has work for it.
+    const enough = progress.logsFound > POOL_AFTER_LOGS || (progress.logsFound > 1 && bytesFound > POOL_AFTER_BYTES);
+    if (ctx.workerScript && concurrency > 1 && (pool !== undefined || enough)) {
       pool ??= new UnitPool(ctx.workerScript, concurrency);
       return pool.read(unit, source, onBytes, limits);
     }
