@@ -17,6 +17,7 @@ import { Readable } from 'node:stream';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { collectAll, type Batch } from '../src/collectors/eventlog/collect';
 import { JobStore } from '../src/storage/jobStore';
+import { unchangedCheck } from '../src/storage/unchanged';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { analyzeEventLogFile } from '../src/analysis/eventLogAnalyzer';
 import { collectInWorker } from '../src/worker/collectClient';
@@ -337,7 +338,7 @@ async function smallIngest(folder: string): Promise<string> {
   try {
     const store = await JobStore.open(path.join(dir, 'jobs.db'));
     const run = (): Promise<{ new: number; unchanged: number }> =>
-      ingest(store, collectEventLogs({ path: folder, source: 'bench' }, { workerScript: path.resolve('dist/worker.js'), isUnchanged: (unit) => store.isUnitUnchanged(unit.path, unit.files) }), {
+      ingest(store, collectEventLogs({ path: folder, source: 'bench' }, { workerScript: path.resolve('dist/worker.js'), isUnchanged: unchangedCheck(store.knownFiles()) }), {
         source: 'bench',
         options: {},
         save: () => store.save(),

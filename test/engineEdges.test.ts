@@ -150,6 +150,18 @@ describe('a log without an ApplicationStart (issue #12 item 8)', () => {
   });
 });
 
+describe('the environment read without parsing the rest of its line', () => {
+  it('gives the same properties as parsing the whole line, brackets and quotes in values included', async () => {
+    const props = { 'spark.app.id': 'app-9', 'spark.driver.extraJavaOptions': '-Da={"b":[1,2]} -Dc=\\"d\\"', 'spark.executor.memory': '3g', 'weird}]key': 'x' };
+    const line = j({ Event: 'SparkListenerEnvironmentUpdate', 'JVM Information': { 'Java Home': '/j' }, 'Spark Properties': props, 'System Properties': { 'user.name': 'z' }, 'Classpath Entries': { '/a.jar': 'System Classpath' } });
+    const spaced = JSON.stringify(JSON.parse(line) as object, null, 1).replaceAll('\n', '');
+    const fast = (await readText([line])).record!;
+    const parsed = (await readText([spaced])).record!;
+    expect(fast.environment).toEqual(props);
+    expect(parsed).toEqual(fast);
+  });
+});
+
 describe('submit time after start time (issue #12 item 10)', () => {
   it('is flagged in quality with a problem', async () => {
     const { record, problems } = await readText([env({ 'spark.app.submitTime': String(T0 + 5000) }), appStart({ 'App ID': 'app-1' }), appEnd]);

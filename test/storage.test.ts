@@ -7,6 +7,7 @@ import { sparkAppRecordSchema } from '../src/collectors/record';
 import type { Batch } from '../src/collectors/eventlog/collect';
 import { ingest } from '../src/storage/ingest';
 import { JobStore } from '../src/storage/jobStore';
+import { unchangedCheck } from '../src/storage/unchanged';
 import { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate } from '../src/storage/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
 import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
@@ -86,14 +87,14 @@ describe('repository', () => {
     const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
     store.upsert([makeRecord({ app_id: 'old', end_time: '2020-01-01T00:00:00.000Z' }), makeRecord({ app_id: 'new', end_time: new Date().toISOString() })]);
     store.recordFiles([{ path: '/logs/old', unit_path: '/logs/old', size: 1, mtime_ms: 1, codec: 'none', app_id: 'old', attempt_id: null, status: 'ok' }]);
-    expect(store.isUnitUnchanged('/logs/old', [{ path: '/logs/old', size: 1, mtimeMs: 1 }])).toBe(true);
+    expect(unchangedCheck(store.knownFiles())({ path: '/logs/old', files: [{ path: '/logs/old', size: 1, mtimeMs: 1 }] })).toBe(true);
     expect(store.applyRetention(30)).toBe(1);
     expect(store.list().map((r) => r.app_id)).toEqual(['new']);
     // Retention keeps the file known, so the old log is not imported again.
-    expect(store.isUnitUnchanged('/logs/old', [{ path: '/logs/old', size: 1, mtimeMs: 1 }])).toBe(true);
+    expect(unchangedCheck(store.knownFiles())({ path: '/logs/old', files: [{ path: '/logs/old', size: 1, mtimeMs: 1 }] })).toBe(true);
     store.upsert([makeRecord({ app_id: 'old' })]);
     expect(store.delete([{ app_id: 'old', attempt_id: null }])).toBe(1);
-    expect(store.isUnitUnchanged('/logs/old', [{ path: '/logs/old', size: 1, mtimeMs: 1 }])).toBe(false);
+    expect(unchangedCheck(store.knownFiles())({ path: '/logs/old', files: [{ path: '/logs/old', size: 1, mtimeMs: 1 }] })).toBe(false);
     store.close();
   });
 });

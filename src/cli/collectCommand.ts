@@ -15,6 +15,7 @@ import { formatProblem, type Problem } from '../collectors/record';
 import { collectSource, jobsFor, recordedOptions, stoppedRun, type SourceJob } from '../collectors/sources';
 import { applyBatch, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
+import { unchangedCheck } from '../storage/unchanged';
 import type { JobRepository, RunCounts } from '../storage/repository';
 import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, UsageError, oneOf, parseDate, positiveInt, zstdWindowFlag, type Io } from './io';
@@ -228,7 +229,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
               signal: controller.signal,
               onProgress,
               workerScript: path.join(__dirname, 'worker.js'),
-              isUnchanged: store ? (unit) => store.isUnitUnchanged(unit.path, unit.files) : undefined,
+              isUnchanged: store ? unchangedCheck(store.knownFiles()) : undefined,
             })
           : collectSource(job.kind === 'history_server' && store ? { ...job, options: incremental(job.options, store.newestEndTime(job.name)) } : job, { signal: controller.signal, onProgress });
       let counts: RunCounts;

@@ -316,10 +316,6 @@ export class JobStore implements JobRepository {
     return n;
   }
 
-  isUnitUnchanged(unitPath: string, files: readonly { path: string; size: number; mtimeMs: number }[]): boolean {
-    return this.repo.isUnitUnchanged(unitPath, files);
-  }
-
   recordFiles(files: readonly IngestedFile[], now = new Date()): void {
     this.repo.recordFiles(files, now);
     this.record({ op: 'files', files, now });

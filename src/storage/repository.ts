@@ -88,7 +88,6 @@ export interface JobRepository {
   /** Drops records older than `days` (by end time, else start time). Their files stay known, so they are not re-imported. */
   applyRetention(days: number, now?: Date): number;
   /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
-  isUnitUnchanged(unitPath: string, files: readonly { path: string; size: number; mtimeMs: number }[]): boolean;
   recordFiles(files: readonly IngestedFile[], now?: Date): void;
   /** The latest end time among the finished applications of a source: where an incremental History Server run starts. */
   newestEndTime(source: string): string | null;
@@ -409,16 +408,6 @@ export class SqlJsRepository implements JobRepository {
       const n = this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
       if (n > 0) this.dropUnusedBlocks();
       return n;
-    });
-  }
-
-  isUnitUnchanged(unitPath: string, files: readonly { path: string; size: number; mtimeMs: number }[]): boolean {
-    const known = this.all("SELECT path, size, mtime_ms FROM ingested_files WHERE unit_path = ? AND status = 'ok'", [unitPath]);
-    if (known.length !== files.length) return false;
-    const byPath = new Map(known.map((r) => [String(r.path), r]));
-    return files.every((f) => {
-      const k = byPath.get(f.path);
-      return k !== undefined && Number(k.size) === f.size && Number(k.mtime_ms) === f.mtimeMs;
     });
   }
 

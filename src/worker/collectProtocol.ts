@@ -7,12 +7,8 @@ import type { Batch, CollectProgress } from '../collectors/eventlog/collect';
 import type { ApiJob } from '../collectors/sources';
 
 /** A file the database already holds, so the worker can skip attempts whose files did not change. */
-export interface KnownFile {
-  unit_path: string;
-  path: string;
-  size: number;
-  mtime_ms: number;
-}
+export type { KnownFile } from '../storage/unchanged';
+import type { KnownFile } from '../storage/unchanged';
 
 export interface StartOptions {
   path: string;

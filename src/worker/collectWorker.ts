@@ -2,25 +2,13 @@
 import { parentPort } from 'node:worker_threads';
 import { collectEventLogs, type CollectProgress } from '../collectors/eventlog/collect';
 import { collectSource } from '../collectors/sources';
-import { isHostMessage, type KnownFile, type WorkerMessage } from './collectProtocol';
+import { unchangedCheck } from '../storage/unchanged';
+import { isHostMessage, type WorkerMessage } from './collectProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('collectWorker must run in a worker thread');
 const send = (m: WorkerMessage): void => port.postMessage(m);
 const controller = new AbortController();
-
-function unchangedCheck(known: KnownFile[]): (unit: { path: string; files: { path: string; size: number; mtimeMs: number }[] }) => boolean {
-  const byUnit = new Map<string, Map<string, KnownFile>>();
-  for (const k of known) {
-    let files = byUnit.get(k.unit_path);
-    if (!files) byUnit.set(k.unit_path, (files = new Map<string, KnownFile>()));
-    files.set(k.path, k);
-  }
-  return (unit) => {
-    const files = byUnit.get(unit.path);
-    return files !== undefined && files.size === unit.files.length && unit.files.every((f) => files.get(f.path)?.size === f.size && files.get(f.path)?.mtime_ms === f.mtimeMs);
-  };
-}
 
 port.on('message', (msg: unknown) => {
   if (!isHostMessage(msg)) return;

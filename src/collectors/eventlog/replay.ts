@@ -20,6 +20,9 @@ const STAGE_COMPLETED_EVENT = Buffer.from('SparkListenerStageCompleted');
 const STAGE_INFO_ID = Buffer.from(',"Stage Info":{"Stage ID":');
 const STAGE_ATTEMPT_ID = Buffer.from(',"Stage Attempt ID":');
 const FAILURE_REASON = Buffer.from('"Failure Reason":');
+const ENVIRONMENT_UPDATE = 'SparkListenerEnvironmentUpdate';
+const ENVIRONMENT_UPDATE_EVENT = Buffer.from(ENVIRONMENT_UPDATE);
+const SPARK_PROPERTIES = Buffer.from('"Spark Properties":');
 const REASON = Buffer.from('"Task End Reason":{"Reason":"');
 const TASK_METRICS = Buffer.from('"Task Metrics":');
 const SUCCESS = Buffer.from('Success');
@@ -192,6 +195,25 @@ function scanMetrics(buf: Buffer, words: DataView, from: number, end: number, va
 }
 
 /**
+ * The end (exclusive) of the JSON object or array that starts at buf[at], or -1 when there is none
+ * before `end`. Strings are skipped whole, so brackets inside them do not count.
+ */
+function endOfValue(buf: Buffer, words: DataView, at: number, end: number): number {
+  const open = buf[at];
+  if (open !== 0x7b && open !== 0x5b) return -1;
+  let depth = 0;
+  for (let i = at; i < end; i++) {
+    const c = buf[i];
+    if (c === QUOTE) {
+      i = nextQuote(buf, words, i + 1, end);
+      if (i >= end) return -1;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/**
  * The index of the next unescaped quote in buf[i, end), or `end`. Four bytes at a time through
  * `words` (a DataView of buf's bytes): the test for a quote byte in a word is the
  * classic "has zero byte" bit trick on the word XOR 0x22222222. Halves the scan's time on 1.x logs.
@@ -303,6 +325,10 @@ export class AppReplay {
           return;
         }
         if (nameLength === STAGE_COMPLETED_EVENT.length && sameBytes(buf, nameStart, STAGE_COMPLETED_EVENT) && buf[end - 1] === CLOSE_BRACE && this.fastStageCompleted(buf, nameEnd + 1, end)) {
+          this.sawEvent = true;
+          return;
+        }
+        if (nameLength === ENVIRONMENT_UPDATE_EVENT.length && sameBytes(buf, nameStart, ENVIRONMENT_UPDATE_EVENT) && buf[end - 1] === CLOSE_BRACE && this.fastEnvironment(buf, nameEnd + 1, end, lineNo)) {
           this.sawEvent = true;
           return;
         }
@@ -468,6 +494,44 @@ export class AppReplay {
     this.extraQuality.add(Quality.missing(field));
   }
 
+  /** The `Spark Properties` of an EnvironmentUpdate, from either path. */
+  private environmentUpdate(value: unknown, lineNo: number): void {
+    const props = obj(value);
+    // Very old logs write properties as [key, value] pairs, like the REST API does.
+    const pairs = Array.isArray(value) ? (value as unknown[]) : null;
+    if (!props && !pairs) {
+      this.keyless(ENVIRONMENT_UPDATE, 'Spark Properties', 'environment', lineNo);
+      return;
+    }
+    this.props = {};
+    if (props) for (const [k, v] of Object.entries(props)) this.props[k] = String(v);
+    if (pairs) for (const p of pairs) if (Array.isArray(p) && p.length === 2) this.props[String(p[0])] = String(p[1]);
+  }
+
+  /**
+   * An EnvironmentUpdate with only its `Spark Properties` parsed: the System Properties and
+   * Classpath Entries around them are most of the line (tens of KB), and most of a small log.
+   * False when the line is not in that shape (the caller parses it whole).
+   */
+  private fastEnvironment(buf: Buffer, from: number, end: number, lineNo: number): boolean {
+    const words = this.wordsOf(buf);
+    const key = indexOfKey(buf, words, from, end, SPARK_PROPERTIES);
+    if (key === -1) return false;
+    const valueStart = key + SPARK_PROPERTIES.length;
+    const valueEnd = endOfValue(buf, words, valueStart, end);
+    if (valueEnd === -1) return false;
+    const text = buf.subarray(valueStart, valueEnd);
+    let value: unknown;
+    try {
+      value = JSON.parse(text.toString('utf8'));
+    } catch {
+      return false;
+    }
+    if (!isUtf8(text)) this.problem('warning', 'invalid-utf8', 'invalid UTF-8 bytes (replaced by U+FFFD)', lineNo);
+    this.environmentUpdate(value, lineNo);
+    return true;
+  }
+
   private event(type: string, e: Json, lineNo: number): void {
     switch (type) {
       case 'SparkListenerLogStart':
@@ -486,19 +550,9 @@ export class AppReplay {
         // Spark 4 writes the driver's exit code; older logs cannot tell a failed app from a good one.
         this.exitCode = num(e.ExitCode);
         break;
-      case 'SparkListenerEnvironmentUpdate': {
-        const props = obj(e['Spark Properties']);
-        // Very old logs write properties as [key, value] pairs, like the REST API does.
-        const pairs = Array.isArray(e['Spark Properties']) ? (e['Spark Properties'] as unknown[]) : null;
-        if (!props && !pairs) {
-          this.keyless(type, 'Spark Properties', 'environment', lineNo);
-          break;
-        }
-        this.props = {};
-        if (props) for (const [k, v] of Object.entries(props)) this.props[k] = String(v);
-        if (pairs) for (const p of pairs) if (Array.isArray(p) && p.length === 2) this.props[String(p[0])] = String(p[1]);
+      case 'SparkListenerEnvironmentUpdate':
+        this.environmentUpdate(e['Spark Properties'], lineNo);
         break;
-      }
       case 'SparkListenerExecutorAdded': {
         const id = str(e['Executor ID']);
         if (id === null) {
