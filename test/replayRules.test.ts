@@ -1,0 +1,138 @@
+/**
+ * The event-log rules of DESIGN.md §2 one at a time, on a few hand-written events each, so that a
+ * broken rule fails a test that names it (issue 19). Each rule is checked on both of replay's
+ * paths: the byte reader for Spark's usual field order, and the parsed path for anything else.
+ */
+import { describe, expect, it } from 'vitest';
+import { AppReplay } from '../src/collectors/eventlog/replay';
+import type { SparkAppRecord } from '../src/collectors/record';
+
+type Event = Record<string, unknown>;
+
+function replay(events: readonly Event[]): { record: SparkAppRecord; replay: AppReplay } {
+  const r = new AppReplay({ appId: 'app-rules', source: 'test', inProgress: false, tags: {} });
+  r.beginFile('app-rules');
+  events.forEach((e, i) => {
+    const buf = Buffer.from(JSON.stringify(e));
+    r.line(buf, 0, buf.length, i + 1);
+  });
+  r.endFile();
+  const record = r.finish();
+  expect(r.problems).toEqual([]);
+  return { record: record!, replay: r };
+}
+
+const start: Event = { Event: 'SparkListenerApplicationStart', 'App Name': 'rules', 'App ID': 'app-rules', Timestamp: 1_700_000_000_000, User: 'u' };
+const end: Event = { Event: 'SparkListenerApplicationEnd', Timestamp: 1_700_000_060_000 };
+
+function executorAdded(id: string, cores = 4): Event {
+  return { Event: 'SparkListenerExecutorAdded', Timestamp: 1, 'Executor ID': id, 'Executor Info': { Host: 'h', 'Total Cores': cores, 'Log Urls': {} } };
+}
+function blockManagerAdded(id: string): Event {
+  return { Event: 'SparkListenerBlockManagerAdded', 'Block Manager ID': { 'Executor ID': id, Host: 'h', Port: 1 }, 'Maximum Memory': 1 };
+}
+
+/** Spark's field order (JsonProtocol.stageCompletedToJson): the byte reader takes it. */
+function stageCompleted(id: number, attempt: number, failure?: string | null): Event {
+  return {
+    Event: 'SparkListenerStageCompleted',
+    'Stage Info': { 'Stage ID': id, 'Stage Attempt ID': attempt, 'Stage Name': `stage ${id}`, 'Number of Tasks': 1, ...(failure !== undefined ? { 'Failure Reason': failure } : {}), Accumulables: [] },
+  };
+}
+/** The same facts in another field order: only the parsed path reads it. */
+function stageCompletedReordered(id: number, attempt: number, failure?: string): Event {
+  return {
+    Event: 'SparkListenerStageCompleted',
+    'Stage Info': { 'Stage Attempt ID': attempt, 'Stage ID': id, 'Stage Name': `stage ${id}`, ...(failure !== undefined ? { 'Failure Reason': failure } : {}), Accumulables: [] },
+  };
+}
+
+interface TaskOpts {
+  reason?: string;
+  remote?: number;
+  local?: number;
+  /** Puts the reason after the metrics, which sends the line to the parsed path. */
+  parsed?: boolean;
+}
+function taskEnd({ reason = 'Success', remote = 0, local = 0, parsed = false }: TaskOpts = {}): Event {
+  const head = { Event: 'SparkListenerTaskEnd', 'Stage ID': 0, 'Stage Attempt ID': 0, 'Task Type': 'ResultTask' };
+  const endReason = { 'Task End Reason': { Reason: reason } };
+  const info = { 'Task Info': { 'Task ID': 1, Failed: reason !== 'Success' && reason !== 'TaskKilled' } };
+  const metrics = {
+    'Task Metrics': {
+      'Executor CPU Time': 1_000_000,
+      'Memory Bytes Spilled': 0,
+      'Disk Bytes Spilled': 0,
+      'Shuffle Read Metrics': { 'Remote Blocks Fetched': 1, 'Local Blocks Fetched': 1, 'Remote Bytes Read': remote, 'Local Bytes Read': local, 'Total Records Read': 1 },
+      'Shuffle Write Metrics': { 'Shuffle Bytes Written': 0 },
+      'Input Metrics': { 'Bytes Read': 0 },
+      'Output Metrics': { 'Bytes Written': 0 },
+    },
+  };
+  return parsed ? { ...head, ...info, ...metrics, ...endReason } : { ...head, ...endReason, ...info, ...metrics };
+}
+
+describe.each([
+  ['byte reader', false],
+  ['parsed path', true],
+] as const)('replay rules (%s)', (_path, parsed) => {
+  it('failed tasks: every reason but Success, TaskKilled and TaskCommitDenied; all of them count as tasks', () => {
+    const reasons = ['Success', 'Success', 'TaskKilled', 'TaskCommitDenied', 'Resubmitted', 'ExceptionFailure', 'FetchFailed', 'ExecutorLostFailure', 'TaskResultLost', 'UnknownReason'];
+    const { record } = replay([start, ...reasons.map((reason) => taskEnd({ reason, parsed })), end]);
+    expect(record.total_tasks).toBe(10);
+    expect(record.failed_tasks).toBe(6);
+  });
+
+  it('failed tasks: a killed task alone is not a failure, a resubmitted one alone is', () => {
+    expect(replay([start, taskEnd({ reason: 'TaskKilled', parsed }), end]).record.failed_tasks).toBe(0);
+    expect(replay([start, taskEnd({ reason: 'TaskCommitDenied', parsed }), end]).record.failed_tasks).toBe(0);
+    expect(replay([start, taskEnd({ reason: 'Resubmitted', parsed }), end]).record.failed_tasks).toBe(1);
+  });
+
+  it('shuffle read is remote + local bytes', () => {
+    const { record } = replay([start, taskEnd({ remote: 1000, local: 24, parsed }), taskEnd({ remote: 0, local: 7, parsed }), taskEnd({ remote: 300, local: 0, parsed }), end]);
+    expect(record.shuffle_read_bytes).toBe(1331);
+  });
+});
+
+describe.each([
+  ['byte reader', stageCompleted],
+  ['parsed path', stageCompletedReordered],
+] as const)('stage counting (%s)', (_path, stage) => {
+  it('a stage retried after a failure: two attempts, one failed. The later successful attempt does not clear the failed one', () => {
+    const { record } = replay([start, stage(0, 0), stage(1, 0, 'FetchFailed'), stage(1, 1), end]);
+    expect(record.total_stages).toBe(3);
+    expect(record.failed_stages).toBe(1);
+  });
+
+  it('the same attempt seen again (a compacted copy, a replayed event) takes its latest outcome', () => {
+    expect(replay([start, stage(1, 0, 'lost'), stage(1, 0), end]).record).toMatchObject({ total_stages: 1, failed_stages: 0 });
+    expect(replay([start, stage(1, 0), stage(1, 0, 'lost'), end]).record).toMatchObject({ total_stages: 1, failed_stages: 1 });
+  });
+});
+
+describe('stage counting, Failure Reason null', () => {
+  it('a null Failure Reason is not a failure', () => {
+    expect(replay([start, stageCompleted(3, 0, null), end]).record).toMatchObject({ total_stages: 1, failed_stages: 0 });
+  });
+});
+
+describe('num_executors', () => {
+  it('leaves out the driver when executors exist', () => {
+    const { record } = replay([start, executorAdded('driver', 8), executorAdded('1'), executorAdded('2'), end]);
+    expect(record.num_executors).toBe(2);
+    // The driver's cores are not an executor's either.
+    expect(record.executor_cores).toBe(4);
+  });
+
+  it('counts the driver alone in local mode, and its cores', () => {
+    const { record } = replay([start, executorAdded('driver', 8), end]);
+    expect(record.num_executors).toBe(1);
+    expect(record.executor_cores).toBe(8);
+  });
+
+  it('logs before Spark 1.3 (no ExecutorAdded): the block managers, without <driver> when others exist', () => {
+    expect(replay([start, blockManagerAdded('<driver>'), blockManagerAdded('0'), blockManagerAdded('1'), blockManagerAdded('2'), end]).record.num_executors).toBe(3);
+    expect(replay([start, blockManagerAdded('<driver>'), end]).record.num_executors).toBe(1);
+  });
+});
