@@ -226,10 +226,14 @@ describe.each(CODECS)('decode %s', (codec) => {
         released = true;
       }
     }
+    let first: Buffer | undefined;
     for await (const part of decode(codec, source(), `x.${codec}`)) {
-      expect(part.length).toBeGreaterThan(0);
+      first = part;
       break;
     }
+    // Checked after the loop: a decoder that yields nothing must fail here, not skip the check.
+    expect(first?.length ?? 0).toBeGreaterThan(0);
+    expect(isPrefixOf(first!, LOG)).toBe(true);
     expect(released).toBe(true);
   });
 });

@@ -351,13 +351,16 @@ describe('dataproc collector', () => {
 
   it('429 and 503 answers are retried (Retry-After honoured) and everything arrives', async () => {
     const fixture = jobsFixture(6);
+    // When page 2 was throttled and when it was asked again: the gap is the Retry-After, not the backoff.
+    const pageTwoAt: number[] = [];
     const f = await fake({
       jobs: fixture.map(fakeJob),
       clusters: { c1: cluster1 },
       fault: (r, res, hit) => {
-        // Hit 2 of the jobs path is page 2's first try: throttled, to be retried at once.
+        if (r.path.endsWith('/jobs') && r.query.get('pageToken') === '3') pageTwoAt.push(performance.now());
+        // Hit 2 of the jobs path is page 2's first try: throttled for one second.
         if (r.path.endsWith('/jobs') && r.query.get('pageToken') === '3' && hit === 2) {
-          res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' });
+          res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
           res.end('{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"Quota exceeded"}}');
           return true;
         }
@@ -370,11 +373,14 @@ describe('dataproc collector', () => {
       },
     });
     process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
-    const out = await collectDataprocAll(opts(f, { pageSize: 3 }));
+    // Backoff alone would wait at most a few milliseconds here; the cap leaves room for the 1 s asked.
+    const out = await collectDataprocAll(opts(f, { pageSize: 3, backoffMs: 1, maxDelayMs: 5000 }));
     expect(out.problems).toEqual([]);
     expect(out.apps).toHaveLength(fixture.length);
     expect(jobsRequests(f).map((r) => r.query.get('pageToken'))).toEqual([null, '3', '3']);
     expect(clusterRequests(f, 'c1')).toHaveLength(3);
+    expect(pageTwoAt).toHaveLength(2);
+    expect(pageTwoAt[1]! - pageTwoAt[0]!).toBeGreaterThanOrEqual(950);
   });
 
   it('a listing that keeps failing is list-failed and stops the run', async () => {

@@ -32,8 +32,8 @@ function expectTotals(r: SparkAppRecord, t: GeneratedTotals): void {
     disk_spilled_bytes: t.disk_spilled_bytes,
     num_executors: t.num_executors,
     executor_cores: t.executor_cores,
-    executor_memory_mb: memoryStringToMb(t.executor_memory),
-    driver_memory_mb: memoryStringToMb(t.driver_memory),
+    executor_memory_mb: t.executor_memory_mb,
+    driver_memory_mb: t.driver_memory_mb,
   });
 }
 
@@ -119,6 +119,43 @@ describe('event-log replay', () => {
     expectTotals(compacted.apps[0]!.record, totals);
   });
 
+  it('rolling and Databricks folders: the order of the files decides which of two environments is the last one read', async () => {
+    // An application whose environment changes (a later EnvironmentUpdate replaces the earlier one,
+    // as Spark's listeners take it): the record keeps what the last file in Spark's order says.
+    const env = (memory: string): string => JSON.stringify({ Event: 'SparkListenerEnvironmentUpdate', 'Spark Properties': { 'spark.executor.memory': memory, 'spark.driver.memory': '1g' } });
+    const dir = tempDir();
+    const { text, totals } = eventLogText({ appId: 'app-order', stages: 2, tasksPerStage: 3 });
+    const lines = text.trimEnd().split('\n');
+    const roll = path.join(dir, 'eventlog_v2_app-order');
+    mkdirSync(roll);
+    // events_1 … events_12: in text order events_12 would come before events_2 and events_9.
+    const per = Math.ceil(lines.length / 12);
+    for (let i = 1; i <= 12; i++) {
+      const part = lines.slice((i - 1) * per, i * per);
+      if (i === 9) part.push(env('3g'));
+      if (i === 12) part.push(env('5g'));
+      writeFileSync(path.join(roll, `events_${i}_app-order`), `${part.join('\n')}\n`);
+    }
+    writeFileSync(path.join(roll, 'appstatus_app-order'), '');
+    const rolling = await collectAll({ path: roll });
+    expect(rolling.problems).toEqual([]);
+    expect(rolling.apps[0]!.files.map((f) => path.basename(f).split('_')[1])).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']);
+    expect(rolling.apps[0]!.record).toMatchObject({ executor_memory_mb: 5 * 1024, driver_memory_mb: 1024, total_tasks: totals.total_tasks });
+
+    // Databricks: the rolled eventlog-<time>.gz files oldest first, the current `eventlog` last (in
+    // text order `eventlog` would come first).
+    const db = path.join(dir, 'dbx', 'app-order-dbx', 'eventlog');
+    mkdirSync(db, { recursive: true });
+    const half = Math.floor(lines.length / 2);
+    writeFileSync(path.join(db, 'eventlog-2024-05-01--09-00.gz'), gzipSync(`${[...lines.slice(0, half), env('3g')].join('\n')}\n`));
+    writeFileSync(path.join(db, 'eventlog-2024-05-01--10-00.gz'), gzipSync(`${[env('6g')].join('\n')}\n`));
+    writeFileSync(path.join(db, 'eventlog'), `${[...lines.slice(half), env('7g')].join('\n')}\n`);
+    const dbx = await collectAll({ path: path.join(dir, 'dbx') });
+    expect(dbx.problems).toEqual([]);
+    expect(dbx.apps[0]!.files.map((f) => path.basename(f))).toEqual(['eventlog-2024-05-01--09-00.gz', 'eventlog-2024-05-01--10-00.gz', 'eventlog']);
+    expect(dbx.apps[0]!.record).toMatchObject({ executor_memory_mb: 7 * 1024, total_tasks: totals.total_tasks });
+  });
+
   it('marks a rolling log without appstatus completion as running', async () => {
     const dir = tempDir();
     const { text, totals } = eventLogText({ running: true, stages: 1, tasksPerStage: 2 });
@@ -169,9 +206,17 @@ describe('event-log replay', () => {
       ['local-1', null],
     ]);
     expect((await collectAll({ path: dir, recursive: false })).apps).toHaveLength(2);
-    const since = await collectAll({ path: dir, recursive: false, since: new Date(Date.UTC(2024, 0, 1, 12)) });
+    // `since` compares the end time: attempt 1 started before this moment but ended after it, so it
+    // stays (a start-time rule would drop it) …
+    expect(a1.totals.end_ms! - a1.totals.start_ms).toBeGreaterThan(2);
+    const midRun = await collectAll({ path: dir, recursive: false, since: new Date(a1.totals.start_ms + 1) });
+    expect(midRun.apps.map((a) => a.record.attempt_id).sort()).toEqual(['1', '2']);
+    expect(midRun.filtered).toBe(0);
+    // … and one millisecond after it ended, it goes.
+    const since = await collectAll({ path: dir, recursive: false, since: new Date(a1.totals.end_ms! + 1) });
     expect(since.apps.map((a) => a.record.attempt_id)).toEqual(['2']);
     expect(since.filtered).toBe(1);
+    expect((await collectAll({ path: dir, recursive: false, since: new Date(a1.totals.end_ms!) })).apps).toHaveLength(2);
     expect((await collectAll({ path: dir, user: 'alice' })).apps.map((a) => a.record.attempt_id)).toEqual(['2']);
   });
 

@@ -28,6 +28,9 @@ export interface GeneratedTotals {
   executor_cores: number;
   executor_memory: string;
   driver_memory: string;
+  /** The same sizes in MiB, written out here rather than computed by the code under test. */
+  executor_memory_mb: number;
+  driver_memory_mb: number;
   spark_version: string;
 }
 
@@ -266,6 +269,8 @@ export function emptyTotals(opts: GeneratorOptions = {}): GeneratedTotals {
     executor_cores: 2,
     executor_memory: '4g',
     driver_memory: '2g',
+    executor_memory_mb: 4096,
+    driver_memory_mb: 2048,
     spark_version: '3.5.3',
   };
 }
