@@ -80,12 +80,12 @@ function looksLikeSingleLog(name: string): boolean {
  * discovery runs in the CLI or a worker thread, never on the editor's; 10,000 small logs spent
  * 0.8 s of the main thread on them.
  */
-async function fileInfo(p: string, st?: Stats): Promise<LogFile> {
+function fileInfo(p: string, st?: Stats): LogFile {
   const s = st ?? statSync(p);
   return { path: p, codec: codecFromName(path.basename(p)), size: s.size, mtimeMs: s.mtimeMs };
 }
 
-async function rollingUnit(dir: string, names: string[]): Promise<LogUnit | Problem> {
+function rollingUnit(dir: string, names: string[]): LogUnit | Problem {
   const m = ROLLING_DIR.exec(path.basename(dir));
   const byIndex = new Map<number, { index: number; name: string; compact: boolean }>();
   let inProgress = true;
@@ -108,7 +108,7 @@ async function rollingUnit(dir: string, names: string[]): Promise<LogUnit | Prob
     if (e.compact) from = i;
   });
   const used = events.slice(from);
-  const files = await Promise.all(used.map((e) => fileInfo(path.join(dir, e.name))));
+  const files = used.map((e) => fileInfo(path.join(dir, e.name)));
   return {
     layout: 'rolling',
     path: dir,
@@ -119,15 +119,15 @@ async function rollingUnit(dir: string, names: string[]): Promise<LogUnit | Prob
   };
 }
 
-async function databricksUnit(dir: string, names: string[]): Promise<LogUnit> {
+function databricksUnit(dir: string, names: string[]): LogUnit {
   const rolled = names.filter((n) => DATABRICKS_ROLLED.test(n)).sort();
   const ordered = names.includes(DATABRICKS_CURRENT) ? [...rolled, DATABRICKS_CURRENT] : rolled;
-  const files = await Promise.all(ordered.map((n) => fileInfo(path.join(dir, n))));
+  const files = ordered.map((n) => fileInfo(path.join(dir, n)));
   // Databricks keeps writing `eventlog` while the cluster runs; completion is read from the content.
   return { layout: 'databricks', path: dir, files, appIdHint: path.basename(dir), inProgress: false, compacted: false };
 }
 
-async function legacyUnit(dir: string, names: string[]): Promise<LogUnit | Problem> {
+function legacyUnit(dir: string, names: string[]): LogUnit | Problem {
   const codecName = names.map((n) => LEGACY_CODEC.exec(n)?.[1]).find((c) => c !== undefined);
   const short = codecName?.toLowerCase().replace(/^org\.apache\.spark\.io\./, '').replace(/compressioncodec$/, '');
   const codec: Codec | undefined = short === undefined ? 'none' : LEGACY_CODECS[short];
@@ -141,7 +141,7 @@ async function legacyUnit(dir: string, names: string[]): Promise<LogUnit | Probl
   return {
     layout: 'legacy',
     path: dir,
-    files: await Promise.all(logs.map(async (l) => ({ ...(await fileInfo(path.join(dir, l.n))), codec }))),
+    files: logs.map((l) => ({ ...fileInfo(path.join(dir, l.n)), codec })),
     appIdHint: path.basename(dir),
     inProgress: !names.includes(LEGACY_COMPLETE),
     compacted: false,
@@ -157,9 +157,9 @@ function isDatabricksDir(names: string[]): boolean {
   return names.includes(DATABRICKS_CURRENT) || names.some((n) => DATABRICKS_ROLLED.test(n));
 }
 
-async function singleUnit(file: string, st?: Stats): Promise<LogUnit> {
+function singleUnit(file: string, st?: Stats): LogUnit {
   const { base, inProgress } = stripSuffixes(path.basename(file));
-  return { layout: 'single', path: file, files: [await fileInfo(file, st)], appIdHint: base, inProgress, compacted: false };
+  return { layout: 'single', path: file, files: [fileInfo(file, st)], appIdHint: base, inProgress, compacted: false };
 }
 
 /**
@@ -177,7 +177,7 @@ export async function* discover(root: string, recursive = true): AsyncGenerator<
   }
   if (st.isFile()) {
     // Named explicitly: read whatever its name (a Spark 1.x EVENT_LOG_1 file names its folder).
-    yield LEGACY_LOG.test(path.basename(root)) ? await legacyOrSingle(root) : await singleUnit(root, st);
+    yield LEGACY_LOG.test(path.basename(root)) ? await legacyOrSingle(root) : singleUnit(root, st);
     return;
   }
   yield* walk(root, recursive, new Set([`${st.dev}:${st.ino}`]));
@@ -186,7 +186,7 @@ export async function* discover(root: string, recursive = true): AsyncGenerator<
 /** An `EVENT_LOG_<N>` file given on its own is read as its Spark 1.x folder's attempt. */
 async function legacyOrSingle(file: string): Promise<LogUnit | Problem> {
   const dir = path.dirname(file);
-  const unit = await legacyUnit(dir, await fs.readdir(dir).catch(() => [path.basename(file)]));
+  const unit = legacyUnit(dir, await fs.readdir(dir).catch(() => [path.basename(file)]));
   return 'severity' in unit ? unit : { ...unit, files: unit.files.filter((f) => f.path === file) };
 }
 
@@ -220,15 +220,15 @@ async function* walk(dir: string, recursive: boolean, visited: Set<string>): Asy
   const names = entries.map((e) => e.name);
   const fileNames = entries.filter((e) => !e.isDirectory()).map((e) => e.name);
   if (ROLLING_DIR.test(path.basename(dir))) {
-    yield await rollingUnit(dir, names);
+    yield rollingUnit(dir, names);
     return;
   }
   if (isDatabricksDir(fileNames)) {
-    yield await databricksUnit(dir, fileNames);
+    yield databricksUnit(dir, fileNames);
     return;
   }
   if (isLegacyDir(fileNames)) {
-    yield await legacyUnit(dir, fileNames);
+    yield legacyUnit(dir, fileNames);
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -275,7 +275,7 @@ async function* walk(dir: string, recursive: boolean, visited: Set<string>): Asy
         continue;
       }
       try {
-        yield await singleUnit(p);
+        yield singleUnit(p);
       } catch (err) {
         yield { severity: 'error', code: 'path-unreadable', message: `cannot read ${p}: ${String(err)}`, file: p };
       }

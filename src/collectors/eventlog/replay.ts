@@ -252,8 +252,8 @@ export class AppReplay {
   private readonly executors = new Set<string>();
   private readonly executorCores = new Map<string, number>();
   private readonly blockManagers = new Set<string>();
-  private readonly stages = new Set<string>();
-  private readonly failedStages = new Set<string>();
+  /** Each stage attempt (`id.attempt`) seen completing, and whether its latest completion failed. */
+  private readonly stageFailed = new Map<string, boolean>();
   private exitCode: number | null = null;
   private tasks = 0;
   private failedTasks = 0;
@@ -411,10 +411,8 @@ export class AppReplay {
   }
 
   private stageCompleted(key: string, failed: boolean): void {
-    this.stages.add(key);
     // The same attempt seen again (a rolling log's compacted copy, a replayed event) takes its latest outcome.
-    if (failed) this.failedStages.add(key);
-    else this.failedStages.delete(key);
+    this.stageFailed.set(key, failed);
   }
 
   /**
@@ -707,8 +705,8 @@ export class AppReplay {
       driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
       total_tasks: this.tasks,
       failed_tasks: this.failedTasks,
-      total_stages: this.stages.size,
-      failed_stages: this.failedStages.size,
+      total_stages: this.stageFailed.size,
+      failed_stages: [...this.stageFailed.values()].filter((f) => f).length,
       cpu_time_ms: cpuMeasured ? Math.floor(total('cpuNs') / 1e6) : null,
       input_bytes: total('inputRead'),
       output_bytes: total('outputWritten'),
