@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { expect, it } from 'vitest';
 import { eventLogText } from '../support/eventLogGenerator';
 import { startDatabricksFake, workspace as databricksWorkspace, type DatabricksFake } from '../support/databricksFake';
@@ -158,6 +159,10 @@ describeE2e('extension in a real VS Code', () => {
         mkdirSync(big);
         const text = eventLogText({ stages: 2, tasksPerStage: 20 }).text;
         for (let i = 0; i < 3000; i++) writeFileSync(path.join(big, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
+        // 3,000 small logs alone are collected in about a second now, before the palette's cancel
+        // arrives: 60 copies of a 40 MB gzipped log (2.4 GB to decode and replay) keep it running.
+        const heavy = gzipSync(eventLogText({ appId: 'app-heavy', stages: 60, tasksPerStage: 200 }).text, { level: 1 });
+        for (let i = 0; i < 60; i++) writeFileSync(path.join(big, `zz-heavy-${i}.gz`), heavy);
         writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: bigfolder\n    type: event_log\n    path: big\n');
         await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('bigfolder');
         await s.runCommand('Spark Optimizer: Collect from Source…');
