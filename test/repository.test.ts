@@ -1,0 +1,144 @@
+/**
+ * SqlJsRepository's rules that storage.test.ts leaves to chance, found by `npm run mutate`
+ * (issue 19, TESTING.md): query filters and groups, the finished-record rule for both final
+ * statuses, a record given twice in one upsert, files, runs, and a lost environment block.
+ */
+import type { Database } from 'sql.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate } from '../src/storage/migrations';
+import { SqlJsRepository, type GroupField } from '../src/storage/repository';
+import { loadSqlJs } from '../src/storage/sqlJs';
+import { makeRecord } from './support/records';
+
+const open: Database[] = [];
+afterEach(() => {
+  for (const db of open.splice(0)) db.close();
+});
+
+async function repository(): Promise<{ repo: SqlJsRepository; db: Database }> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database();
+  open.push(db);
+  migrate(db, 'mem');
+  return { repo: new SqlJsRepository(db), db };
+}
+
+describe('SqlJsRepository', () => {
+  it.each(['completed', 'failed'] as const)('a %s record is never replaced by an unfinished one', async (status) => {
+    const { repo } = await repository();
+    const finished = makeRecord({ status });
+    repo.upsert([finished]);
+    expect(repo.upsert([makeRecord({ status: 'running', end_time: null, duration_ms: null })])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    expect(repo.upsert([makeRecord({ status: 'unknown', end_time: null, duration_ms: null })])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    expect(repo.get(finished)).toEqual(finished);
+    // A finished one may replace a finished one.
+    const other = makeRecord({ status: status === 'completed' ? 'failed' : 'completed' });
+    expect(repo.upsert([other])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+  });
+
+  it('the same attempt twice in one upsert: new, then the later version as an update of it', async () => {
+    const { repo } = await repository();
+    const first = makeRecord({ status: 'running', end_time: null, duration_ms: null });
+    const later = makeRecord({ total_tasks: 200 });
+    expect(repo.upsert([first, later])).toEqual({ new: 1, updated: 1, unchanged: 0 });
+    expect(repo.count()).toBe(1);
+    expect(repo.get(later)).toEqual(later);
+  });
+
+  it('a stored attempt changed and changed back in one upsert ends as the last version', async () => {
+    const { repo } = await repository();
+    const a = makeRecord();
+    repo.upsert([a]);
+    const b = makeRecord({ total_tasks: 300 });
+    expect(repo.upsert([b, a])).toEqual({ new: 0, updated: 2, unchanged: 0 });
+    expect(repo.get(a)).toEqual(a);
+  });
+
+  it('create refuses an existing attempt, naming it', async () => {
+    const { repo } = await repository();
+    repo.create(makeRecord());
+    expect(() => repo.create(makeRecord())).toThrow('application app-1 attempt (none) already exists');
+    repo.create(makeRecord({ attempt_id: '2' }));
+    expect(() => repo.create(makeRecord({ attempt_id: '2' }))).toThrow('application app-1 attempt 2 already exists');
+  });
+
+  it('until is exclusive; name matches literally, % and _ included; sort ascending on request', async () => {
+    const { repo } = await repository();
+    repo.upsert([
+      makeRecord({ app_id: 'a', app_name: '50% sample', end_time: '2024-06-01T00:00:00.000Z' }),
+      makeRecord({ app_id: 'b', app_name: '500 sample', end_time: '2024-06-02T00:00:00.000Z' }),
+      makeRecord({ app_id: 'c', app_name: 'x_y', end_time: '2024-06-03T00:00:00.000Z' }),
+      makeRecord({ app_id: 'd', app_name: 'xzy', end_time: '2024-06-04T00:00:00.000Z' }),
+    ]);
+    expect(repo.list({ until: '2024-06-02T00:00:00.000Z' }).map((r) => r.app_id)).toEqual(['a']);
+    expect(repo.count({ until: '2024-06-03T00:00:00.000Z' })).toBe(2);
+    expect(repo.list({ name: '50%' }).map((r) => r.app_id)).toEqual(['a']);
+    expect(repo.list({ name: 'x_y' }).map((r) => r.app_id)).toEqual(['c']);
+    expect(repo.list({ descending: false }).map((r) => r.app_id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(repo.list().map((r) => r.app_id)).toEqual(['d', 'c', 'b', 'a']);
+    expect(repo.list({ limit: 1, offset: 1 }).map((r) => r.app_id)).toEqual(['c']);
+  });
+
+  it('groups: a missing value is the empty key; days newest first', async () => {
+    const { repo } = await repository();
+    repo.upsert([
+      makeRecord({ app_id: 'a', user: null, end_time: '2024-06-01T10:00:00.000Z' }),
+      makeRecord({ app_id: 'b', user: 'ann', end_time: '2024-06-03T10:00:00.000Z' }),
+      makeRecord({ app_id: 'c', user: 'ann', end_time: '2024-06-02T10:00:00.000Z' }),
+    ]);
+    expect(repo.groupCounts('user')).toEqual([
+      { key: '', count: 1 },
+      { key: 'ann', count: 2 },
+    ]);
+    expect(repo.groupCounts('day').map((g) => g.key)).toEqual(['2024-06-03', '2024-06-02', '2024-06-01']);
+    // A field that cannot be grouped by (the views pass user input through) groups by source.
+    expect(repo.groupCounts('nonsense' as GroupField)).toEqual([{ key: 'event_log', count: 3 }]);
+  });
+
+  it('newestEndTime: the latest end of a source’s finished applications', async () => {
+    const { repo } = await repository();
+    expect(repo.newestEndTime('hs')).toBeNull();
+    repo.upsert([
+      makeRecord({ app_id: 'a', source: 'hs', end_time: '2024-06-01T00:00:00.000Z' }),
+      makeRecord({ app_id: 'b', source: 'hs', status: 'failed', end_time: '2024-06-05T00:00:00.000Z' }),
+      makeRecord({ app_id: 'c', source: 'hs', status: 'running', end_time: '2024-06-09T00:00:00.000Z' }),
+      makeRecord({ app_id: 'd', source: 'other', end_time: '2024-06-08T00:00:00.000Z' }),
+    ]);
+    expect(repo.newestEndTime('hs')).toBe('2024-06-05T00:00:00.000Z');
+    expect(repo.newestEndTime('none')).toBeNull();
+  });
+
+  it('files: recorded, and listed when read without errors', async () => {
+    const { repo, db } = await repository();
+    const file = (p: string, status: 'ok' | 'problems' = 'ok') => ({ path: p, unit_path: '/u', size: 10, mtime_ms: 5, codec: 'none', app_id: 'app-1', attempt_id: null, status });
+    repo.recordFiles([file('/u/1'), file('/u/2'), file('/v/1', 'problems')]);
+    // A file that held no application has no attempt key either.
+    repo.recordFiles([{ ...file('/w/1', 'problems'), app_id: null }]);
+    expect(db.exec("SELECT app_id, attempt_key FROM ingested_files WHERE path IN ('/u/1', '/w/1') ORDER BY path")[0]!.values).toEqual([
+      ['app-1', ''],
+      [null, null],
+    ]);
+    expect(repo.knownFiles()).toEqual([
+      { unit_path: '/u', path: '/u/1', size: 10, mtime_ms: 5 },
+      { unit_path: '/u', path: '/u/2', size: 10, mtime_ms: 5 },
+    ]);
+  });
+
+  it('runs: unfinished ones say finished null; finished ones their counts and errors', async () => {
+    const { repo } = await repository();
+    const at = new Date('2024-06-01T00:00:00.000Z');
+    repo.startRun('r1', 'logs', { path: '/x' }, at);
+    expect(repo.listRuns()).toEqual([{ run_id: 'r1', source: 'logs', options: { path: '/x' }, started: at.toISOString(), finished: null, seen: 0, new: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [] }]);
+    const end = new Date('2024-06-01T00:01:00.000Z');
+    repo.finishRun('r1', { seen: 5, new: 1, updated: 2, unchanged: 1, skipped: 1, failed: 0 }, ['one'], end);
+    expect(repo.listRuns()[0]).toMatchObject({ finished: end.toISOString(), seen: 5, new: 1, updated: 2, errors: ['one'] });
+  });
+
+  it('a row whose environment block is gone is an error that says so', async () => {
+    const { repo, db } = await repository();
+    repo.upsert([makeRecord()]);
+    const block = Number(db.exec('SELECT env_block FROM applications')[0]!.values[0]![0]);
+    db.run('DELETE FROM environment_blocks');
+    expect(() => repo.get(makeRecord())).toThrow(`the database has lost environment block ${block}`);
+  });
+});
