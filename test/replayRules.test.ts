@@ -3,7 +3,7 @@
  * broken rule fails a test that names it (issue 19). Each rule is checked on both of replay's
  * paths: the byte reader for Spark's usual field order, and the parsed path for anything else.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AppReplay } from '../src/collectors/eventlog/replay';
 import type { SparkAppRecord } from '../src/collectors/record';
 
@@ -134,5 +134,62 @@ describe('num_executors', () => {
   it('logs before Spark 1.3 (no ExecutorAdded): the block managers, without <driver> when others exist', () => {
     expect(replay([start, blockManagerAdded('<driver>'), blockManagerAdded('0'), blockManagerAdded('1'), blockManagerAdded('2'), end]).record.num_executors).toBe(3);
     expect(replay([start, blockManagerAdded('<driver>'), end]).record.num_executors).toBe(1);
+  });
+});
+
+describe('the byte reader', () => {
+  it('reads Spark’s usual task-end, task-start and stage-completed lines, and skips unneeded events, without JSON.parse', () => {
+    // Task Info with escaped quotes and backslashes before the metrics; a Spark 1.x task without
+    // CPU time or shuffle groups; metrics null; another event type that replay does not need.
+    const tricky = { ...taskEnd({ reason: 'ExceptionFailure', remote: 5, local: 6 }), 'Task Info': { Host: 'h\\"x\\', Accumulables: [{ Name: 'a "quoted" \\ name', Value: '"Bytes Read":99' }] } };
+    const old = { Event: 'SparkListenerTaskEnd', 'Stage ID': 0, 'Stage Attempt ID': 0, 'Task Type': 'ShuffleMapTask', 'Task End Reason': { Reason: 'Success' }, 'Task Info': {}, 'Task Metrics': { 'Memory Bytes Spilled': 3, 'Disk Bytes Spilled': 4, 'Input Metrics': { 'Bytes Read': 10 } } };
+    const nullMetrics = { Event: 'SparkListenerTaskEnd', 'Stage ID': 0, 'Stage Attempt ID': 0, 'Task Type': 'ResultTask', 'Task End Reason': { Reason: 'TaskKilled' }, 'Task Info': {}, 'Task Metrics': null };
+    const lines = [
+      taskEnd({ remote: 100, local: 1 }),
+      tricky,
+      old,
+      nullMetrics,
+      { Event: 'SparkListenerTaskStart', 'Stage ID': 0, 'Task Info': { 'Task ID': 1 } },
+      stageCompleted(0, 0),
+      stageCompleted(1, 0, 'lost'),
+      stageCompleted(2, 0, null),
+      { Event: 'SparkListenerJobStart', 'Job ID': 0, Properties: {} },
+    ].map((e) => Buffer.from(JSON.stringify(e)));
+    const r = new AppReplay({ appId: 'app-bytes', source: 'test', inProgress: false, tags: {} });
+    r.beginFile('f');
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      lines.forEach((b, i) => r.line(b, 0, b.length, i + 1));
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+    r.endFile();
+    expect(r.problems).toEqual([]);
+    expect(r.finish()).toMatchObject({
+      total_tasks: 4,
+      failed_tasks: 1,
+      total_stages: 3,
+      failed_stages: 1,
+      shuffle_read_bytes: 112,
+      input_bytes: 10,
+      memory_spilled_bytes: 3,
+      disk_spilled_bytes: 4,
+      cpu_time_ms: 2,
+    });
+  });
+
+  it('a line in another shape goes to the parsed path and still counts', () => {
+    const lines = [taskEnd({ parsed: true, remote: 1, local: 2 }), stageCompletedReordered(4, 1, 'x')].map((e) => Buffer.from(JSON.stringify(e)));
+    const r = new AppReplay({ appId: 'app-parsed', source: 'test', inProgress: false, tags: {} });
+    r.beginFile('f');
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      lines.forEach((b, i) => r.line(b, 0, b.length, i + 1));
+      expect(parse).toHaveBeenCalledTimes(2);
+    } finally {
+      parse.mockRestore();
+    }
+    expect(r.finish()).toMatchObject({ total_tasks: 1, shuffle_read_bytes: 3, total_stages: 1, failed_stages: 1 });
   });
 });

@@ -1,0 +1,427 @@
+/**
+ * The HTTP client's rules on a local server (src/collectors/http/jsonClient.ts): what is retried and
+ * how long it waits, what an error says and what it hides, credentials, URLs, bodies (issue 19;
+ * `npm run mutate` measures it, TESTING.md).
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { AuthError, HttpError, JsonClient, ResponseError, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
+import { listenLocal, type LocalServer } from './support/localServer';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  at: number;
+}
+
+const servers: LocalServer[] = [];
+const clients: JsonClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** A server whose `answer(n, req)` handles the n-th request (from 1); every request is recorded. */
+async function server(answer: (n: number, res: ServerResponse, seen: Seen) => void): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const s = await listenLocal((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: performance.now() };
+      seen.push(entry);
+      answer(seen.length, res, entry);
+    });
+  });
+  servers.push(s);
+  return { url: s.url, seen };
+}
+
+function client(options: JsonClientOptions): JsonClient {
+  const c = new JsonClient({ maxAttempts: 3, backoffMs: 1, maxDelayMs: 5, timeoutMs: 2000, ...options });
+  clients.push(c);
+  return c;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+};
+const ANY = z.unknown();
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('retries', () => {
+  it.each([408, 429, 500, 502, 503, 599])('HTTP %d is retried, and the answer after it is returned', async (status) => {
+    const s = await server((n, res) => (n === 1 ? json(res, status, {}) : json(res, 200, { ok: n })));
+    expect(await client({ baseUrl: s.url }).getJson('x', ANY)).toEqual({ ok: 2 });
+    expect(s.seen).toHaveLength(2);
+  });
+
+  it.each([400, 404, 409, 499])('HTTP %d is not retried: an HttpError with the status and the attempt', async (status) => {
+    const s = await server((_n, res) => json(res, status, {}));
+    const err = await failure(client({ baseUrl: s.url }).getJson('things', ANY));
+    expect(err).toBeInstanceOf(HttpError);
+    expect(err).toMatchObject({ name: 'HttpError', message: `things: HTTP ${status}`, path: 'things', status, attempts: 1 });
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('gives up after maxAttempts in all, naming the last status and the count', async () => {
+    const s = await server((_n, res) => json(res, 503, {}));
+    const err = await failure(client({ baseUrl: s.url, maxAttempts: 3 }).getText('x'));
+    expect(err).toMatchObject({ name: 'HttpError', message: 'x: HTTP 503 (gave up after 3 attempts)', status: 503, attempts: 3 });
+    expect(s.seen).toHaveLength(3);
+  });
+
+  it('maxAttempts below 1 still makes one attempt', async () => {
+    const s = await server((_n, res) => json(res, 503, {}));
+    const err = await failure(client({ baseUrl: s.url, maxAttempts: 0 }).getText('x'));
+    expect(err).toMatchObject({ message: 'x: HTTP 503 (gave up after 1 attempts)', attempts: 1 });
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('default: four attempts', async () => {
+    const s = await server((_n, res) => json(res, 500, {}));
+    const c = new JsonClient({ baseUrl: s.url, backoffMs: 1, maxDelayMs: 2 });
+    clients.push(c);
+    expect(await failure(c.getText('x'))).toMatchObject({ attempts: 4 });
+    expect(s.seen).toHaveLength(4);
+  });
+
+  it('a network error is retried and named; status null', async () => {
+    const s = await server((n, res) => (n === 1 ? res.socket?.destroy() : json(res, 200, [1])));
+    expect(await client({ baseUrl: s.url }).getJson('x', ANY)).toEqual([1]);
+    const dead = await server((_n, res) => res.socket?.destroy());
+    const err = await failure(client({ baseUrl: dead.url, maxAttempts: 2 }).getText('x'));
+    expect(err).toMatchObject({ name: 'HttpError', status: null, attempts: 2 });
+    expect(err.message).toMatch(/^x: \S+: .+ \(gave up after 2 attempts\)$/);
+  });
+
+  it('a request slower than the timeout is abandoned and retried; the message says so', async () => {
+    const s = await server((n, res) => {
+      if (n === 1) setTimeout(() => json(res, 200, { v: 'late' }), 1500);
+      else json(res, 200, { v: 'fast' });
+    });
+    expect(await client({ baseUrl: s.url, timeoutMs: 200 }).getJson('x', ANY)).toEqual({ v: 'fast' });
+    const slow = await server((_n, res) => setTimeout(() => json(res, 200, { v: 'late' }), 1500));
+    expect(await failure(client({ baseUrl: slow.url, timeoutMs: 100, maxAttempts: 2 }).getText('x'))).toMatchObject({ message: 'x: timed out after 100 ms (gave up after 2 attempts)' });
+  });
+});
+
+describe('waits', () => {
+  it('Retry-After in seconds is waited for, up to maxDelayMs', async () => {
+    const s = await server((n, res) => (n === 1 ? json(res, 429, {}, { 'retry-after': '1' }) : json(res, 200, {})));
+    await client({ baseUrl: s.url, maxDelayMs: 5000 }).getText('x');
+    expect(s.seen[1]!.at - s.seen[0]!.at).toBeGreaterThanOrEqual(950);
+    const capped = await server((n, res) => (n === 1 ? json(res, 503, {}, { 'retry-after': '60' }) : json(res, 200, {})));
+    await client({ baseUrl: capped.url, maxDelayMs: 300 }).getText('x');
+    const gap = capped.seen[1]!.at - capped.seen[0]!.at;
+    expect(gap).toBeGreaterThanOrEqual(250);
+    expect(gap).toBeLessThan(2000);
+  });
+
+  it('backoff without Retry-After: at most backoffMs × 2^(attempt-1), capped by maxDelayMs', async () => {
+    const s = await server((n, res) => (n < 4 ? json(res, 500, {}) : json(res, 200, {})));
+    await client({ baseUrl: s.url, maxAttempts: 4, backoffMs: 40, maxDelayMs: 60 }).getText('x');
+    const gaps = s.seen.slice(1).map((r, i) => r.at - s.seen[i]!.at);
+    // Full jitter: anything from 0 to the bound; the bounds are 40, 60 (80 capped), 60 (160 capped).
+    for (const g of gaps) expect(g).toBeLessThan(60 + 40);
+  });
+
+  it('backoff with the jitter at its top: backoffMs, then doubling, capped; no wait after the last attempt', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    try {
+      const s = await server((n, res) => (n < 4 ? json(res, 500, {}) : json(res, 200, {})));
+      await client({ baseUrl: s.url, maxAttempts: 4, backoffMs: 100, maxDelayMs: 300 }).getText('x');
+      const gaps = s.seen.slice(1).map((r, i) => r.at - s.seen[i]!.at);
+      [100, 200, 300].forEach((bound, i) => {
+        expect(gaps[i]).toBeGreaterThanOrEqual(bound * 0.9);
+        expect(gaps[i]).toBeLessThan(bound + 80);
+      });
+      const failing = await server((_n, res) => json(res, 500, {}));
+      const started = performance.now();
+      await failure(client({ baseUrl: failing.url, maxAttempts: 2, backoffMs: 300, maxDelayMs: 5000 }).getText('x'));
+      const took = performance.now() - started;
+      expect(took).toBeGreaterThanOrEqual(270);
+      expect(took).toBeLessThan(550);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('default backoff is half a second at most for the first retry, not more', async () => {
+    const s = await server((n, res) => (n === 1 ? json(res, 500, {}) : json(res, 200, {})));
+    const c = new JsonClient({ baseUrl: s.url });
+    clients.push(c);
+    await c.getText('x');
+    expect(s.seen[1]!.at - s.seen[0]!.at).toBeLessThan(500 + 100);
+  });
+
+  it('a default maxDelayMs of 30 s lets a Retry-After of 1 s through', async () => {
+    const s = await server((n, res) => (n === 1 ? json(res, 429, {}, { 'retry-after': '1' }) : json(res, 200, {})));
+    const c = new JsonClient({ baseUrl: s.url, backoffMs: 1 });
+    clients.push(c);
+    await c.getText('x');
+    expect(s.seen[1]!.at - s.seen[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('retryAfterMs: seconds (with spaces), an HTTP date, or null', () => {
+    expect(retryAfterMs('3')).toBe(3000);
+    expect(retryAfterMs(' 2 ')).toBe(2000);
+    expect(retryAfterMs('12', Date.UTC(2030, 0, 1))).toBe(12_000);
+    expect(retryAfterMs(['4', '9'])).toBe(4000);
+    expect(retryAfterMs('0')).toBe(0);
+    expect(retryAfterMs('3s', Date.UTC(2030, 0, 1))).toBeNull();
+    expect(retryAfterMs('a3', Date.UTC(2030, 0, 1))).toBeNull();
+    expect(retryAfterMs(new Date(Date.UTC(2030, 0, 1, 0, 0, 10)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(10_000);
+    expect(retryAfterMs(new Date(Date.UTC(2029, 0, 1)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(0);
+    expect(retryAfterMs('')).toBeNull();
+    expect(retryAfterMs('   ')).toBeNull();
+    expect(retryAfterMs(undefined)).toBeNull();
+    expect(retryAfterMs([])).toBeNull();
+    expect(retryAfterMs('soon')).toBeNull();
+  });
+});
+
+describe('cancellation', () => {
+  it('an aborted signal stops before the first request', async () => {
+    const s = await server((_n, res) => json(res, 200, {}));
+    const ac = new AbortController();
+    ac.abort(new Error('cancelled'));
+    expect((await failure(client({ baseUrl: s.url }).getText('x', ac.signal))).message).toBe('cancelled');
+    expect(s.seen).toHaveLength(0);
+  });
+
+  it('aborting during a request ends it with the signal’s reason, not retried', async () => {
+    const s = await server(() => undefined);
+    const ac = new AbortController();
+    const p = client({ baseUrl: s.url, timeoutMs: 10_000 }).getText('x', ac.signal);
+    setTimeout(() => ac.abort(new Error('stop now')), 100);
+    expect((await failure(p)).message).toBe('stop now');
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('aborting during the wait before a retry ends it at once', async () => {
+    const s = await server((_n, res) => json(res, 503, {}, { 'retry-after': '30' }));
+    const ac = new AbortController();
+    const started = performance.now();
+    const p = client({ baseUrl: s.url, maxDelayMs: 30_000 }).getText('x', ac.signal);
+    setTimeout(() => ac.abort(new Error('stop waiting')), 150);
+    expect((await failure(p)).message).toBe('stop waiting');
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('a token provider that hangs is cut short by the signal', async () => {
+    const s = await server((_n, res) => json(res, 200, {}));
+    const ac = new AbortController();
+    const p = client({ baseUrl: s.url, auth: { type: 'bearerProvider', token: () => new Promise<string>(() => undefined) } }).getText('x', ac.signal);
+    setTimeout(() => ac.abort(new Error('no token')), 50);
+    expect((await failure(p)).message).toBe('no token');
+    expect(s.seen).toHaveLength(0);
+  });
+
+  it('a signal that never fires changes nothing, and its listeners are removed', async () => {
+    const s = await server((n, res) => (n === 1 ? json(res, 500, {}) : json(res, 200, { ok: true })));
+    const ac = new AbortController();
+    let added = 0;
+    let removed = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    const remove = ac.signal.removeEventListener.bind(ac.signal);
+    ac.signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      added++;
+      add(...args);
+    });
+    ac.signal.removeEventListener = ((...args: Parameters<AbortSignal['removeEventListener']>) => {
+      removed++;
+      remove(...args);
+    });
+    const tokens: string[] = [];
+    const c = client({ baseUrl: s.url, auth: { type: 'bearerProvider', token: () => Promise.resolve(`t${tokens.push('x')}`) } });
+    expect(await c.getJson('x', ANY, ac.signal)).toEqual({ ok: true });
+    expect(added).toBeGreaterThan(0);
+    expect(removed).toBe(added);
+  });
+});
+
+describe('error answers', () => {
+  const cases: [string, unknown, string][] = [
+    ['a message', { message: 'page_token is invalid' }, ' (page_token is invalid)'],
+    ['error_code and message (Databricks)', { error_code: 'INVALID_PARAMETER_VALUE', message: 'page_token is invalid' }, ' (INVALID_PARAMETER_VALUE: page_token is invalid)'],
+    ['a nested error (Google)', { error: { code: 400, status: 'INVALID_ARGUMENT', message: 'bad filter' } }, ' (INVALID_ARGUMENT: bad filter)'],
+    ['an error string', { error: 'invalid_grant' }, ' (invalid_grant)'],
+    ['a null error', { error: null }, ''],
+    ['empty strings', { error_code: '', message: '' }, ''],
+    ['numbers only', { error_code: 42, message: 7 }, ''],
+    ['not JSON', 'Bad Request', ''],
+    ['null', 'null', ''],
+  ];
+  it.each(cases)('%s', async (_what, body, detail) => {
+    const s = await server((_n, res) => json(res, 400, body));
+    expect((await failure(client({ baseUrl: s.url }).getText('p'))).message).toBe(`p: HTTP 400${detail}`);
+  });
+
+  it('a long message is cut at 200 characters', async () => {
+    const long = 'x'.repeat(250);
+    const s = await server((_n, res) => json(res, 400, { message: long }));
+    expect((await failure(client({ baseUrl: s.url }).getText('p'))).message).toBe(`p: HTTP 400 (${'x'.repeat(200)}…)`);
+    const exact = await server((_n, res) => json(res, 400, { message: 'y'.repeat(200) }));
+    expect((await failure(client({ baseUrl: exact.url }).getText('p'))).message).toBe(`p: HTTP 400 (${'y'.repeat(200)})`);
+  });
+
+  it('an error answer over 64 KiB is not read for its message', async () => {
+    const s = await server((_n, res) => json(res, 400, { message: `big ${'z'.repeat(70 * 1024)}` }));
+    expect((await failure(client({ baseUrl: s.url }).getText('p'))).message).toBe('p: HTTP 400');
+    const at = await server((_n, res) => json(res, 400, { message: 'm'.repeat(64 * 1024 - 14) }));
+    expect((await failure(client({ baseUrl: at.url }).getText('p'))).message).toMatch(/^p: HTTP 400 \(m{200}…\)$/);
+  });
+
+  it('5xx answers are not read for a message, and say so only by status', async () => {
+    const s = await server((_n, res) => json(res, 500, { message: 'internal detail' }));
+    expect((await failure(client({ baseUrl: s.url, maxAttempts: 1 }).getText('p'))).message).toBe('p: HTTP 500 (gave up after 1 attempts)');
+  });
+
+  it('the credentials are masked wherever the server echoes them: token, password, user:password, header value', async () => {
+    const echo = (_n: number, res: ServerResponse, seen: Seen): void => json(res, 400, { message: `got ${seen.headers.authorization ?? ''} / ${Buffer.from((seen.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8')}` });
+    const s = await server(echo);
+    const bearer = (await failure(client({ baseUrl: s.url, auth: { type: 'bearer', token: 'sekrit-token' } }).getText('p'))).message;
+    expect(bearer).not.toContain('sekrit-token');
+    expect(bearer).toContain('got Bearer ***');
+    const basic = (await failure(client({ baseUrl: s.url, auth: { type: 'basic', username: 'bob', password: 'hunter22' } }).getText('p'))).message;
+    expect(basic).not.toContain('hunter22');
+    expect(basic).not.toContain(Buffer.from('bob:hunter22').toString('base64'));
+    expect(basic).toContain('got Basic *** / ***');
+    // Too short to mask without mangling the message: left as is.
+    const short = (await failure(client({ baseUrl: s.url, auth: { type: 'bearer', token: 'abc' } }).getText('p'))).message;
+    expect(short).toContain('got Bearer abc');
+    const four = (await failure(client({ baseUrl: s.url, auth: { type: 'bearer', token: 'abcd' } }).getText('p'))).message;
+    expect(four).toContain('got Bearer ***');
+  });
+
+  it('401 and 403 are AuthErrors, never retried, with the server’s reason', async () => {
+    const s = await server((n, res) => json(res, n === 1 ? 401 : 403, { message: 'token expired' }));
+    const c = client({ baseUrl: s.url });
+    const e401 = await failure(c.getText('apps'));
+    expect(e401).toBeInstanceOf(AuthError);
+    expect(e401).toMatchObject({ name: 'AuthError', status: 401, path: 'apps', message: '401 Unauthorized: wrong or missing credentials for apps (token expired)' });
+    const e403 = await failure(c.getText('apps'));
+    expect(e403).toMatchObject({ name: 'AuthError', status: 403, message: '403 Forbidden: these credentials may not read for apps (token expired)' });
+    expect(s.seen).toHaveLength(2);
+    expect(new AuthError(401, 'x').message).toBe('401 Unauthorized: wrong or missing credentials for x');
+  });
+});
+
+describe('answers', () => {
+  it('malformed JSON and a wrong shape are ResponseErrors naming where, not retried', async () => {
+    const s = await server((n, res) => json(res, 200, n === 1 ? '{"a":' : { items: [{ id: 'x' }] }));
+    const c = client({ baseUrl: s.url });
+    const bad = await failure(c.getJson('p', ANY));
+    expect(bad).toBeInstanceOf(ResponseError);
+    expect(bad).toMatchObject({ name: 'ResponseError', path: 'p' });
+    expect(bad.message).toMatch(/^p: malformed JSON \(.+\) in a 5-byte answer$/);
+    const shape = await failure(c.getJson('q', z.object({ items: z.array(z.object({ id: z.number() })) })));
+    expect(shape).toMatchObject({ name: 'ResponseError', path: 'q', message: 'q: unexpected answer shape at items.0.id: Invalid input: expected number, received string' });
+    const top = await failure(c.getJson('r', z.string()));
+    expect(top.message).toBe('r: unexpected answer shape at (top): Invalid input: expected string, received object');
+    expect(s.seen).toHaveLength(3);
+  });
+
+  it('counts the bytes it read, for text and for downloads, which stream into a file', async () => {
+    const payload = 'é'.repeat(1000);
+    const s = await server((_n, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(payload);
+    });
+    const c = client({ baseUrl: s.url });
+    expect(await c.getText('t')).toBe(payload);
+    expect(c.bytesRead).toBe(2000);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'jsonclient-')), 'log.zip');
+    expect(await c.download('logs', file)).toBe(2000);
+    expect(readFileSync(file, 'utf8')).toBe(payload);
+    expect(c.bytesRead).toBe(4000);
+  });
+
+  it('a download may take ten times the request timeout', async () => {
+    const s = await server((_n, res) => {
+      res.writeHead(200);
+      res.write('a');
+      setTimeout(() => res.end('b'), 400);
+    });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'jsonclient-')), 'x');
+    expect(await client({ baseUrl: s.url, timeoutMs: 100 }).download('d', file)).toBe(2);
+  });
+});
+
+describe('requests', () => {
+  it('GET by default with accept: application/json and the extra headers; no body, no content-type', async () => {
+    const s = await server((_n, res) => json(res, 200, {}));
+    await client({ baseUrl: s.url, headers: { 'x-team': 'data' } }).getText('x');
+    expect(s.seen[0]).toMatchObject({ method: 'GET', body: '' });
+    expect(s.seen[0]!.headers).toMatchObject({ accept: 'application/json', 'x-team': 'data' });
+    expect(s.seen[0]!.headers['content-type']).toBeUndefined();
+    expect(s.seen[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it('POST sends its body as JSON', async () => {
+    const s = await server((_n, res) => json(res, 200, { created: true }));
+    expect(await client({ baseUrl: s.url }).getJson('items', ANY, undefined, { method: 'POST', body: { a: [1] } })).toEqual({ created: true });
+    expect(s.seen[0]).toMatchObject({ method: 'POST', body: '{"a":[1]}' });
+    expect(s.seen[0]!.headers['content-type']).toBe('application/json');
+  });
+
+  it('paths join the base URL with one slash; the base loses its query, hash and trailing slashes', async () => {
+    const s = await server((_n, res) => json(res, 200, {}));
+    const c = client({ baseUrl: `${s.url}/api/v1//?x=1#frag` });
+    expect(c.apiBase).toBe(`${s.url}/api/v1`);
+    expect(c.urlOf('//applications?status=completed')).toBe(`${s.url}/api/v1/applications?status=completed`);
+    await c.getText('/applications');
+    expect(s.seen[0]!.url).toBe('/api/v1/applications');
+  });
+
+  it('only http and https', () => {
+    expect(() => new JsonClient({ baseUrl: 'ftp://host/x' })).toThrow('the URL must be http:// or https://, got ftp:');
+    expect(new JsonClient({ baseUrl: 'https://host/x' }).apiBase).toBe('https://host/x');
+  });
+
+  it('credentials: basic, bearer, a provider asked before every attempt, and user:password in the URL', async () => {
+    const s = await server((n, res) => (n === 3 ? json(res, 500, {}) : json(res, 200, {})));
+    await client({ baseUrl: s.url, auth: { type: 'basic', username: 'ann', password: 'p:w' } }).getText('a');
+    expect(s.seen[0]!.headers.authorization).toBe(`Basic ${Buffer.from('ann:p:w').toString('base64')}`);
+    await client({ baseUrl: s.url, auth: { type: 'bearer', token: 'tok' } }).getText('b');
+    expect(s.seen[1]!.headers.authorization).toBe('Bearer tok');
+    let asked = 0;
+    await client({ baseUrl: s.url, auth: { type: 'bearerProvider', token: () => Promise.resolve(`fresh-${++asked}`) } }).getText('c');
+    expect(s.seen.slice(2, 4).map((r) => r.headers.authorization)).toEqual(['Bearer fresh-1', 'Bearer fresh-2']);
+    const withUser = client({ baseUrl: s.url.replace('http://', 'http://me%40corp:s%3Acret@') });
+    expect(withUser.apiBase).toBe(s.url);
+    await withUser.getText('d');
+    expect(s.seen[4]!.headers.authorization).toBe(`Basic ${Buffer.from('me@corp:s:cret').toString('base64')}`);
+    // Explicit auth wins over the URL's.
+    await client({ baseUrl: s.url.replace('http://', 'http://x:y@'), auth: { type: 'bearer', token: 'z' } }).getText('e');
+    expect(s.seen[5]!.headers.authorization).toBe('Bearer z');
+  });
+
+  it('a dispatcher of its own (TLS options) is closed with the client; a given one is left open', async () => {
+    const s = await server((_n, res) => json(res, 200, { ok: 1 }));
+    const own = new JsonClient({ baseUrl: s.url, insecureSkipVerify: true });
+    expect(await own.getJson('x', ANY)).toEqual({ ok: 1 });
+    await own.close();
+    await expect(own.getText('x')).rejects.toThrow();
+    const shared = new JsonClient({ baseUrl: s.url });
+    await shared.close();
+    expect(await shared.getJson('x', ANY)).toEqual({ ok: 1 });
+  });
+});
