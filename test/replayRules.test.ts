@@ -193,3 +193,119 @@ describe('the byte reader', () => {
     expect(r.finish()).toMatchObject({ total_tasks: 1, shuffle_read_bytes: 3, total_stages: 1, failed_stages: 1 });
   });
 });
+
+describe('the record’s other rules', () => {
+  const env = (props: Record<string, string> | [string, string][]): Event => ({ Event: 'SparkListenerEnvironmentUpdate', 'Spark Properties': props });
+
+  it('a task marked Failed in its Task Info fails even with reason Success (parsed path)', () => {
+    const t = { ...taskEnd({ parsed: true }), 'Task Info': { 'Task ID': 1, Failed: true } };
+    expect(replay([start, t, end]).record.failed_tasks).toBe(1);
+  });
+
+  it('every metric group on the parsed path; negative values (unknown in old Spark) are left out', () => {
+    const t = {
+      Event: 'SparkListenerTaskEnd',
+      'Task Info': {},
+      'Task Metrics': {
+        'Executor CPU Time': 5_000_000,
+        'Memory Bytes Spilled': -1,
+        'Disk Bytes Spilled': 7,
+        'Shuffle Read Metrics': { 'Remote Bytes Read': 1, 'Local Bytes Read': 2 },
+        'Shuffle Write Metrics': { 'Shuffle Bytes Written': 3 },
+        'Input Metrics': { 'Bytes Read': 4 },
+        'Output Metrics': { 'Bytes Written': 5 },
+      },
+      'Task End Reason': { Reason: 'Success' },
+    };
+    expect(replay([start, t, t, end]).record).toMatchObject({ cpu_time_ms: 10, memory_spilled_bytes: 0, disk_spilled_bytes: 14, shuffle_read_bytes: 6, shuffle_write_bytes: 6, input_bytes: 8, output_bytes: 10 });
+  });
+
+  it('CPU time: unknown (null, flagged) when tasks never carried it; 0 when there was no task', () => {
+    const old = { Event: 'SparkListenerTaskEnd', 'Task End Reason': { Reason: 'Success' }, 'Task Info': {}, 'Task Metrics': { 'Disk Bytes Spilled': 1 } };
+    const r = replay([start, old, end]).record;
+    expect(r.cpu_time_ms).toBeNull();
+    expect(r.quality).toContain('missing:cpu_time_ms');
+    const none = replay([start, end]).record;
+    expect(none.cpu_time_ms).toBe(0);
+    expect(none.quality).not.toContain('missing:cpu_time_ms');
+  });
+
+  it('executor cores: spark.executor.cores when it is a number (spaces allowed), else the largest executor', () => {
+    const ex = [executorAdded('1', 2), executorAdded('2', 6)];
+    expect(replay([start, env({ 'spark.executor.cores': '12' }), ...ex, end]).record.executor_cores).toBe(12);
+    expect(replay([start, env({ 'spark.executor.cores': ' 3 ' }), ...ex, end]).record.executor_cores).toBe(3);
+    for (const bad of ['4x', 'x4', 'four', '']) expect(replay([start, env({ 'spark.executor.cores': bad }), ...ex, end]).record.executor_cores).toBe(6);
+    const r = replay([start, { Event: 'SparkListenerExecutorAdded', 'Executor ID': '1', 'Executor Info': { Host: 'h' } }, end]).record;
+    expect(r.executor_cores).toBe(1);
+    expect(r.quality).toContain('defaulted:executor_cores');
+  });
+
+  it('without ApplicationStart: id and name from the environment, flagged missing:start_time; no id at all: missing:app_id', () => {
+    const r = replay([env({ 'spark.app.id': 'app-env', 'spark.app.name': 'from env' }), end]).record;
+    expect(r).toMatchObject({ app_id: 'app-env', app_name: 'from env', start_time: null, duration_ms: null });
+    expect(r.quality).toContain('missing:start_time');
+    expect(r.quality).not.toContain('missing:app_id');
+    const blank = replay([env({ 'spark.app.id': ' ', 'spark.app.name': '' }), end]).record;
+    expect(blank).toMatchObject({ app_id: 'app-rules', app_name: null });
+    expect(blank.quality).toContain('missing:app_id');
+    // ApplicationStart wins over the environment.
+    expect(replay([start, env({ 'spark.app.id': 'x', 'spark.app.name': 'y' }), end]).record).toMatchObject({ app_id: 'app-rules', app_name: 'rules' });
+  });
+
+  it('submit time: spark.app.submitTime in ms; else the start, flagged; after the start, flagged with a warning', () => {
+    expect(replay([start, env({ 'spark.app.submitTime': '1699999999000' }), end]).record).toMatchObject({ submit_time: new Date(1_699_999_999_000).toISOString(), quality: expect.not.arrayContaining(['defaulted:submit_time']) as unknown });
+    const defaulted = replay([start, env({ 'spark.app.submitTime': '17e11' }), end]).record;
+    expect(defaulted.submit_time).toBe(new Date(1_700_000_000_000).toISOString());
+    expect(defaulted.quality).toContain('defaulted:submit_time');
+    const equal = replay([start, env({ 'spark.app.submitTime': '1700000000000' }), end]).record;
+    expect(equal.quality).not.toContain('submit_after_start');
+    const r = new AppReplay({ appId: 'a', source: 's', inProgress: false, tags: {} });
+    for (const e of [start, env({ 'spark.app.submitTime': '1700000000500' }), end]) {
+      const b = Buffer.from(JSON.stringify(e));
+      r.line(b, 0, b.length, 1);
+    }
+    expect(r.finish()!.quality).toContain('submit_after_start');
+    expect(r.problems.map((p) => [p.severity, p.code])).toEqual([['warning', 'time-order']]);
+  });
+
+  it('status and duration: completed, failed by exit code, running when in progress, unknown (truncated) otherwise; an end before the start is an error', () => {
+    expect(replay([start, end]).record).toMatchObject({ status: 'completed', duration_ms: 60_000 });
+    expect(replay([start, { ...end, ExitCode: 0 }]).record.status).toBe('completed');
+    expect(replay([start, { ...end, ExitCode: 2 }]).record.status).toBe('failed');
+    const cut = replay([start]).record;
+    expect(cut).toMatchObject({ status: 'unknown', end_time: null, duration_ms: null });
+    expect(cut.quality).toContain('truncated');
+    const running = new AppReplay({ appId: 'a', source: 's', inProgress: true, tags: {} });
+    const b = Buffer.from(JSON.stringify(start));
+    running.line(b, 0, b.length, 1);
+    expect(running.finish()).toMatchObject({ status: 'running', quality: expect.arrayContaining(['in_progress']) as unknown });
+    const backwards = new AppReplay({ appId: 'a', source: 's', inProgress: false, tags: {} });
+    for (const e of [start, { ...end, Timestamp: 1_699_999_999_999 }]) {
+      const line = Buffer.from(JSON.stringify(e));
+      backwards.line(line, 0, line.length, 1);
+    }
+    expect(backwards.finish()!.duration_ms).toBeNull();
+    expect(backwards.problems.map((p) => [p.severity, p.code])).toEqual([['error', 'time-order']]);
+    expect(replay([start, { ...end, Timestamp: 1_700_000_000_000 }]).record.duration_ms).toBe(0);
+  });
+
+  it('old logs write Spark Properties as [key, value] pairs; other entries are ignored', () => {
+    const pairs = [['spark.executor.memory', '3g'], ['spark.driver.memory', '512m'], ['spark.lonely'], 'spark.text', ['a', 'b', 'c']] as unknown as [string, string][];
+    const r = replay([start, env(pairs), end]).record;
+    expect(r).toMatchObject({ executor_memory_mb: 3072, driver_memory_mb: 512 });
+    expect(r.environment).toEqual({ 'spark.executor.memory': '3g', 'spark.driver.memory': '512m' });
+  });
+
+  it('parsed path: null metrics and missing metric groups count the task and add nothing', () => {
+    const bare = (metrics: unknown): Event => ({ Event: 'SparkListenerTaskEnd', 'Task Info': {}, 'Task Metrics': metrics, 'Task End Reason': { Reason: 'Success' } });
+    const r = replay([start, bare(null), bare({ 'Executor CPU Time': 2_000_000 }), bare({}), end]).record;
+    expect(r).toMatchObject({ total_tasks: 3, cpu_time_ms: 2, shuffle_read_bytes: 0, shuffle_write_bytes: 0, input_bytes: 0, output_bytes: 0 });
+  });
+
+  it('a submit time without a start is not called later than the start', () => {
+    const r = replay([env({ 'spark.app.id': 'x', 'spark.app.submitTime': '1700000000500' }), end]).record;
+    expect(r.submit_time).toBe(new Date(1_700_000_000_500).toISOString());
+    expect(r.quality).not.toContain('submit_after_start');
+    expect(r.quality).not.toContain('defaulted:submit_time');
+  });
+});
