@@ -212,6 +212,11 @@ describe('cancellation', () => {
     setTimeout(() => ac.abort(new Error('stop now')), 100);
     expect((await failure(p)).message).toBe('stop now');
     expect(s.seen).toHaveLength(1);
+    // On the last attempt too: the reason, not a gave-up HttpError.
+    const last = new AbortController();
+    const q = client({ baseUrl: s.url, timeoutMs: 10_000, maxAttempts: 1 }).getText('y', last.signal);
+    setTimeout(() => last.abort(new Error('stop the last')), 100);
+    expect(await failure(q)).toMatchObject({ message: 'stop the last' });
   });
 
   it('aborting during the wait before a retry ends it at once', async () => {
