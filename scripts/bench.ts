@@ -403,10 +403,7 @@ async function child(kind: string, file: string): Promise<void> {
     detail = `${r.apps.length} apps, ${r.apps.reduce((n, a) => n + a.record.total_tasks, 0)} tasks`;
   } else {
     let decoded = 0;
-    // As collect reads a log on its own: with a second core, a compressed log is decoded on it
-    // (decodeAside.ts). BENCH_DECODE_HERE=1 measures decoding on this thread instead.
-    const aside = availableParallelism() > 1 && process.env.BENCH_DECODE_HERE !== '1' ? path.resolve('dist/worker.js') : undefined;
-    const result = await readUnit(unitFor(file), { source: 'bench', decodeScript: aside });
+    const result = await readUnit(unitFor(file), { source: 'bench' });
     decoded = statSync(file).size;
     const r = result.record;
     detail = r ? `${r.total_tasks} tasks, ${r.failed_tasks} failed, cpu ${r.cpu_time_ms} ms, input ${r.input_bytes}, shuffle r/w ${r.shuffle_read_bytes}/${r.shuffle_write_bytes}, ${result.problems.length} problems` : 'no record';

@@ -86,9 +86,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
       pool ??= new UnitPool(ctx.workerScript, concurrency);
       return pool.read(unit, source, onBytes, limits);
     }
-    // Read here: a compressed log is decoded on another core meanwhile, when there is one.
-    const decodeScript = ctx.workerScript !== undefined && concurrency > 1 ? ctx.workerScript : undefined;
-    return readUnit(unit, { source, signal: ctx.signal, onBytes, ...limits, decodeScript });
+    return readUnit(unit, { source, signal: ctx.signal, onBytes, ...limits });
   };
 
   let batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };

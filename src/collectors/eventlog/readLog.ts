@@ -8,7 +8,6 @@ import { open, type FileReadResult } from 'node:fs/promises';
 import type { Problem, SparkAppRecord } from '../record';
 import { validateRecord, Quality } from '../record';
 import { CodecError, decode } from './codecs/index';
-import { decodeAside } from './decodeAside';
 import type { LogUnit } from './discovery';
 import { splitLines } from './lines';
 import { AppReplay } from './replay';
@@ -22,12 +21,6 @@ export interface ReadOptions {
   onBytes?: (bytes: number) => void;
   /** Largest zstd window a frame may need, in MiB; see DecodeOptions in codecs/index.ts (default 128). */
   maxZstdWindowMb?: number;
-  /**
-   * The event-log worker script: a compressed file of at least DECODE_ASIDE_MIN_BYTES is then
-   * decoded on another thread while this one replays it (decodeAside.ts). Given only when a core
-   * is free for it, i.e. not inside the pool's own workers.
-   */
-  decodeScript?: string;
 }
 
 /** The limits a collection sets on reading (they travel to the worker threads with each request). */
@@ -39,8 +32,6 @@ export interface UnitResult {
 }
 
 const DEFAULT_MAX_LINE = 256 * 1024 * 1024;
-/** Smaller compressed files decode here: a thread costs tens of milliseconds to start. */
-export const DECODE_ASIDE_MIN_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 512 * 1024;
 
 /**
@@ -81,7 +72,7 @@ function readSmallFile(file: string): Buffer[] | null {
  * next): fresh buffers cost a page fault per 4 KiB, a third of the engine's time on plain logs.
  * 512 KiB chunks measured fastest (bigger ones fall out of the CPU cache; see BENCHMARKS.md).
  */
-export async function* readFileChunks(file: string, reuse: boolean, signal: AbortSignal | undefined, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {
+async function* readFileChunks(file: string, reuse: boolean, signal: AbortSignal | undefined, onBytes: ((n: number) => void) | undefined): AsyncGenerator<Buffer> {
   const whole = readSmallFile(file);
   if (whole !== null) {
     for (const chunk of whole) {
@@ -134,11 +125,9 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     try {
       const split = await splitLines(
         // Plain files go straight to the line splitter, which copies what it keeps: buffers can be reused.
-        options.decodeScript !== undefined && file.codec !== 'none' && file.size >= DECODE_ASIDE_MIN_BYTES
-          ? decodeAside(options.decodeScript, file.path, file.codec, { maxZstdWindowMb: options.maxZstdWindowMb }, options.signal, options.onBytes)
-          : decode(file.codec, readFileChunks(file.path, file.codec === 'none', options.signal, options.onBytes), file.path, {
-              maxZstdWindowMb: options.maxZstdWindowMb,
-            }),
+        decode(file.codec, readFileChunks(file.path, file.codec === 'none', options.signal, options.onBytes), file.path, {
+          maxZstdWindowMb: options.maxZstdWindowMb,
+        }),
         (buf, start, end, lineNo) => replay.line(buf, start, end, lineNo),
         maxLine,
         (lineNo, bytes) =>
