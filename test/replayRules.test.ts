@@ -112,8 +112,9 @@ describe.each([
 });
 
 describe('stage counting, Failure Reason null', () => {
-  it('a null Failure Reason is not a failure', () => {
+  it('a null Failure Reason is not a failure, on either path', () => {
     expect(replay([start, stageCompleted(3, 0, null), end]).record).toMatchObject({ total_stages: 1, failed_stages: 0 });
+    expect(replay([start, stageCompletedReordered(3, 0, null as unknown as string), end]).record).toMatchObject({ total_stages: 1, failed_stages: 0 });
   });
 });
 
