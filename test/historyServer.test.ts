@@ -381,6 +381,10 @@ describe('History Server collector on self-written REST answers', () => {
     expect(retryAfterMs(new Date(Date.UTC(2030, 0, 1, 0, 0, 10)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(10_000);
     expect(retryAfterMs(undefined)).toBeNull();
     expect(retryAfterMs('soon')).toBeNull();
+    // Fractional seconds are seconds, not a date in 2001 (which would mean: retry at once).
+    expect(retryAfterMs('1.5')).toBe(1500);
+    expect(retryAfterMs('0.25')).toBe(250);
+    expect(retryAfterMs('12/31')).toBeNull();
   });
 });
 

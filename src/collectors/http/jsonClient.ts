@@ -84,11 +84,16 @@ export class ResponseError extends Error {
 
 const RETRY_STATUS = (s: number): boolean => s === 408 || s === 429 || s >= 500;
 
-/** Retry-After: delta-seconds or an HTTP date; null when absent or unreadable. */
+/**
+ * Retry-After: delta-seconds or an HTTP date; null when absent or unreadable. Seconds with a
+ * fraction (not in RFC 9110, but some servers send them) are seconds too: `Date.parse('1.5')` would
+ * read them as a date in 2001 and wait nothing. A date must name its month or zone in letters.
+ */
 export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | null {
   const v = Array.isArray(value) ? value[0] : value;
   if (v === undefined || v.trim() === '') return null;
-  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Math.ceil(Number(v) * 1000);
+  if (!/[a-z]/i.test(v)) return null;
   const at = Date.parse(v);
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
