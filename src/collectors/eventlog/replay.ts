@@ -14,7 +14,7 @@ import { Quality, redactSecrets, type AppStatus, type Problem, type SparkAppReco
 import { memoryStringToMb } from './jvmUnits';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
-const TASK_END_EVENT = Buffer.from('SparkListenerTaskEnd"');
+const TASK_END_EVENT = Buffer.from('SparkListenerTaskEnd');
 const TASK_START_EVENT = Buffer.from('SparkListenerTaskStart');
 const STAGE_COMPLETED_EVENT = Buffer.from('SparkListenerStageCompleted');
 const STAGE_INFO_ID = Buffer.from(',"Stage Info":{"Stage ID":');
@@ -38,16 +38,19 @@ const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const CLOSE_BRACE = 0x7d;
 
-/** Task-metric keys, in Spark's JsonProtocol spelling; each appears at most once inside "Task Metrics". */
+/**
+ * Task-metric keys, in Spark's JsonProtocol spelling, with the group object that holds each (null:
+ * "Task Metrics" itself); each key appears at most once inside "Task Metrics".
+ */
 const METRIC_KEYS = {
-  cpuNs: 'Executor CPU Time',
-  memorySpilled: 'Memory Bytes Spilled',
-  diskSpilled: 'Disk Bytes Spilled',
-  remoteRead: 'Remote Bytes Read',
-  localRead: 'Local Bytes Read',
-  shuffleWritten: 'Shuffle Bytes Written',
-  inputRead: 'Bytes Read',
-  outputWritten: 'Bytes Written',
+  cpuNs: { key: 'Executor CPU Time', group: null },
+  memorySpilled: { key: 'Memory Bytes Spilled', group: null },
+  diskSpilled: { key: 'Disk Bytes Spilled', group: null },
+  remoteRead: { key: 'Remote Bytes Read', group: 'Shuffle Read Metrics' },
+  localRead: { key: 'Local Bytes Read', group: 'Shuffle Read Metrics' },
+  shuffleWritten: { key: 'Shuffle Bytes Written', group: 'Shuffle Write Metrics' },
+  inputRead: { key: 'Bytes Read', group: 'Input Metrics' },
+  outputWritten: { key: 'Bytes Written', group: 'Output Metrics' },
 } as const;
 type MetricName = keyof typeof METRIC_KEYS;
 const METRIC_NAMES = Object.keys(METRIC_KEYS) as MetricName[];
@@ -57,7 +60,7 @@ type TaskValues = Float64Array;
 /** For each key length in bytes, the indexes and bytes of the wanted keys that long, so the scan compares a key only with those. */
 const KEYS_BY_LENGTH: { index: number; key: Buffer }[][] = [];
 METRIC_NAMES.forEach((name, index) => {
-  const key = Buffer.from(METRIC_KEYS[name], 'latin1');
+  const key = Buffer.from(METRIC_KEYS[name].key, 'latin1');
   (KEYS_BY_LENGTH[key.length] ??= []).push({ index, key });
 });
 
@@ -105,7 +108,7 @@ function iso(ms: number | null): string | null {
 
 /** Whether `needle` is at `pos`, entirely before `end`. */
 function bytesAt(buf: Buffer, pos: number, end: number, needle: Buffer): boolean {
-  return pos + needle.length <= end && buf.compare(needle, 0, needle.length, pos, pos + needle.length) === 0;
+  return pos + needle.length <= end && sameBytes(buf, pos, needle);
 }
 
 /** Reads a JSON integer starting at `pos`; null when the bytes there are not one. */
@@ -269,6 +272,18 @@ export class AppReplay {
   private readonly taskValues: TaskValues = new Float64Array(METRIC_NAMES.length);
   private readonly extraQuality = new Set<string>();
 
+  /**
+   * Events read from their bytes, most frequent first; a reader returns false when the line is not
+   * in the shape it expects, and the line is then parsed. Task starts, the other half of a log's
+   * lines, are skipped without decoding their name.
+   */
+  private readonly fastEvents: readonly { name: Buffer; read: (buf: Buffer, from: number, end: number, lineNo: number) => boolean }[] = [
+    { name: TASK_END_EVENT, read: (buf, from, end) => this.fastTaskEnd(buf, from, end) },
+    { name: TASK_START_EVENT, read: () => true },
+    { name: STAGE_COMPLETED_EVENT, read: (buf, from, end) => this.fastStageCompleted(buf, from, end) },
+    { name: ENVIRONMENT_UPDATE_EVENT, read: (buf, from, end, lineNo) => this.fastEnvironment(buf, from, end, lineNo) },
+  ];
+
   constructor(private readonly hints: ReplayHints) {}
 
   /** Starts the next file of this attempt (rolling logs have several); line numbers restart. */
@@ -304,33 +319,21 @@ export class AppReplay {
 
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
     if (end <= start) return;
-    if (end - start > EVENT_PREFIX.length && sameBytes(buf, start, EVENT_PREFIX)) {
+    if (bytesAt(buf, start, end, EVENT_PREFIX)) {
       const nameStart = start + EVENT_PREFIX.length;
       let nameEnd = nameStart;
       while (nameEnd < end && buf[nameEnd] !== QUOTE) nameEnd++;
       if (nameEnd < end) {
-        if (
-          nameEnd - nameStart === TASK_END_EVENT.length - 1 &&
-          sameBytes(buf, nameStart, TASK_END_EVENT) &&
-          buf[end - 1] === CLOSE_BRACE &&
-          this.fastTaskEnd(buf, nameEnd, end)
-        ) {
-          this.sawEvent = true;
-          return;
-        }
-        const nameLength = nameEnd - nameStart;
-        // Task starts are the other half of a log's lines: skipped without decoding their name.
-        if (nameLength === TASK_START_EVENT.length && sameBytes(buf, nameStart, TASK_START_EVENT) && buf[end - 1] === CLOSE_BRACE) {
-          this.sawEvent = true;
-          return;
-        }
-        if (nameLength === STAGE_COMPLETED_EVENT.length && sameBytes(buf, nameStart, STAGE_COMPLETED_EVENT) && buf[end - 1] === CLOSE_BRACE && this.fastStageCompleted(buf, nameEnd + 1, end)) {
-          this.sawEvent = true;
-          return;
-        }
-        if (nameLength === ENVIRONMENT_UPDATE_EVENT.length && sameBytes(buf, nameStart, ENVIRONMENT_UPDATE_EVENT) && buf[end - 1] === CLOSE_BRACE && this.fastEnvironment(buf, nameEnd + 1, end, lineNo)) {
-          this.sawEvent = true;
-          return;
+        if (buf[end - 1] === CLOSE_BRACE) {
+          const nameLength = nameEnd - nameStart;
+          for (const fast of this.fastEvents) {
+            if (fast.name.length !== nameLength || !sameBytes(buf, nameStart, fast.name)) continue;
+            if (fast.read(buf, nameEnd + 1, end, lineNo)) {
+              this.sawEvent = true;
+              return;
+            }
+            break;
+          }
         }
         const name = buf.toString('latin1', nameStart, nameEnd);
         if (!PARSED_EVENTS.has(name)) {
@@ -583,19 +586,10 @@ export class AppReplay {
         let outcome = taskOutcome(reason ?? 'Success');
         if (outcome === 'success' && obj(e['Task Info'])?.Failed === true) outcome = 'failed';
         const tm = obj(e['Task Metrics']);
-        const groups: Record<MetricName, Json | null> = {
-          cpuNs: tm,
-          memorySpilled: tm,
-          diskSpilled: tm,
-          remoteRead: obj(tm?.['Shuffle Read Metrics']),
-          localRead: obj(tm?.['Shuffle Read Metrics']),
-          shuffleWritten: obj(tm?.['Shuffle Write Metrics']),
-          inputRead: obj(tm?.['Input Metrics']),
-          outputWritten: obj(tm?.['Output Metrics']),
-        };
         const values = this.taskValues.fill(NaN);
         METRIC_NAMES.forEach((name, i) => {
-          values[i] = num(groups[name]?.[METRIC_KEYS[name]]) ?? NaN;
+          const { key, group } = METRIC_KEYS[name];
+          values[i] = num((group === null ? tm : obj(tm?.[group]))?.[key]) ?? NaN;
         });
         this.addTask(outcome, values);
         break;
