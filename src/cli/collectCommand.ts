@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, sourceSchema, type SourceConfig } from '../collectors/config';
 import type { Batch, CollectProgress, CollectedApp } from '../collectors/eventlog/collect';
-import { SKIPPED_FILE } from '../collectors/eventlog/discovery';
+import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discovery';
 import { incremental } from '../collectors/historyServer/plan';
 import { formatProblem, type Problem } from '../collectors/record';
 import { collectSource, jobsFor, recordedOptions, stoppedRun, type SourceJob } from '../collectors/sources';
@@ -262,17 +262,9 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   if (format === 'table' && shown.length > 0) io.out(table(APP_HEADER, shown.map(appRow)));
   for (const app of shown) for (const p of app.problems) io.err(formatProblem(p));
   // Files a folder scan passed over are counted by reason; --verbose names them.
-  const passedOver = loose.filter((p) => p.code === SKIPPED_FILE);
   for (const p of loose) if (p.code !== SKIPPED_FILE || values.verbose) io.err(formatProblem(p));
-  if (passedOver.length > 0) {
-    const reasons = new Map<string, number>();
-    for (const p of passedOver) {
-      const why = p.message.slice(`skipped ${p.file ?? ''}: `.length);
-      reasons.set(why, (reasons.get(why) ?? 0) + 1);
-    }
-    const list = [...reasons].map(([why, n]) => `${n} ${why}`).join(', ');
-    io.err(`${passedOver.length} files passed over (${list})${values.verbose ? '' : '; --verbose lists them'}`);
-  }
+  const passedOver = passedOverSummary(loose);
+  if (passedOver !== null) io.err(`${passedOver}${values.verbose ? '' : '; --verbose lists them'}`);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   const where = dryRun ? 'dry run, nothing stored' : `stored in ${path.resolve(io.cwd, values.db ?? DEFAULT_DB)}`;
   const summary = `${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed (${where}); ${secs} s`;

@@ -81,10 +81,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
-  // V8 tiers a WebAssembly function up to its optimizing compiler once it has run ~1.8 MB of code
-  // (its default budget). Opening the database crosses that, and the optimizing compiles then made
-  // `jobs` peak at ~95 MB instead of ~60 MB (issue #12); only functions that stay hot in long runs
-  // are worth them. Set here, not in the storage code: V8 flags hold for the whole process, and the
+  // SQLite's WebAssembly runs on V8's baseline compiler only: opening a database made V8 tier its
+  // large functions up to the optimizing compiler, and its compiles and tier-up state cost `jobs`
+  // ~35 MB and a fresh-database `collect` 80 -> 66 MB (issue #12), for a few percent of speed in
+  // long runs. Set here, not in the storage code: V8 flags hold for the whole process, and the
   // extension host is shared with other extensions.
   setFlagsFromString('--no-wasm-tier-up');
   setFlagsFromString('--no-wasm-dynamic-tiering');

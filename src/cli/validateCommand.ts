@@ -11,7 +11,7 @@ import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
 import { analyzeEventLogFile } from '../analysis/eventLogAnalyzer';
 import type { Finding } from '../analysis/findings';
 import type { Codec } from '../collectors/eventlog/codecs/index';
-import { SKIPPED_FILE, discover } from '../collectors/eventlog/discovery';
+import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
 import { UsageError, oneOf, zstdWindowFlag, type Io } from './io';
 
@@ -90,8 +90,8 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
     if (p.severity === 'error') errors++;
     if (p.severity !== 'info' || values.verbose) io.err(formatProblem(p));
   }
-  const skippedFiles = passedOver.filter((p) => p.code === SKIPPED_FILE).length;
-  const passed = skippedFiles > 0 ? `; ${skippedFiles} files passed over (not event logs or configs, hidden, or seen before)${values.verbose ? '' : ', --verbose lists them'}` : '';
+  const summary = passedOverSummary(passedOver);
+  const passed = summary === null ? '' : `; ${summary}${values.verbose ? '' : '; --verbose lists them'}`;
   io.err(`${checked} files checked: ${errors} errors, ${warnings} warnings${passed}`);
   return errors > 0 ? 1 : 0;
 }

@@ -190,8 +190,23 @@ async function legacyOrSingle(file: string): Promise<LogUnit | Problem> {
   return 'severity' in unit ? unit : { ...unit, files: unit.files.filter((f) => f.path === file) };
 }
 
+const skippedPrefix = (file: string): string => `skipped ${file}: `;
+
 function skipped(file: string, why: string): Problem {
-  return { severity: 'info', code: SKIPPED_FILE, message: `skipped ${file}: ${why}`, file };
+  return { severity: 'info', code: SKIPPED_FILE, message: `${skippedPrefix(file)}${why}`, file };
+}
+
+/** `N files passed over (k <reason>, …)` for the skipped-file infos among `problems`; null when there are none. */
+export function passedOverSummary(problems: readonly Problem[]): string | null {
+  const reasons = new Map<string, number>();
+  for (const p of problems) {
+    if (p.code !== SKIPPED_FILE) continue;
+    const why = p.message.slice(skippedPrefix(p.file ?? '').length);
+    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  }
+  if (reasons.size === 0) return null;
+  const total = [...reasons.values()].reduce((a, b) => a + b, 0);
+  return `${total} files passed over (${[...reasons].map(([why, n]) => `${n} ${why}`).join(', ')})`;
 }
 
 /** Whether a file whose name does not say so is a plain event log all the same (its first bytes). */
@@ -238,44 +253,38 @@ async function* walk(dir: string, recursive: boolean, visited: Set<string>): Asy
       yield skipped(p, 'hidden');
       continue;
     }
-    let isDir = entry.isDirectory();
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
+    // Folders and links are stat'ed once: a link's target decides what it is, a folder's device and
+    // inode whether it was walked already.
+    let st: Stats | undefined;
+    if (entry.isSymbolicLink() || entry.isDirectory()) {
       try {
-        const s = await fs.stat(p);
-        isDir = s.isDirectory();
-        isFile = s.isFile();
-      } catch {
-        yield { severity: 'warning', code: 'path-unreadable', message: `broken symbolic link ${p}`, file: p };
+        st = statSync(p);
+      } catch (err) {
+        yield entry.isSymbolicLink()
+          ? { severity: 'warning', code: 'path-unreadable', message: `broken symbolic link ${p}`, file: p }
+          : { severity: 'error', code: 'path-unreadable', message: `cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, file: p };
         continue;
       }
     }
-    if (isDir) {
+    if (st?.isDirectory()) {
       if (!ROLLING_DIR.test(entry.name) && !recursive) {
         yield skipped(p, 'a folder, and the scan is not recursive');
         continue;
       }
-      let id: string;
-      try {
-        const s = await fs.stat(p);
-        id = `${s.dev}:${s.ino}`;
-      } catch (err) {
-        yield { severity: 'error', code: 'path-unreadable', message: `cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, file: p };
-        continue;
-      }
+      const id = `${st.dev}:${st.ino}`;
       if (visited.has(id)) {
         yield skipped(p, 'a folder already scanned (through a symbolic link)');
         continue;
       }
       visited.add(id);
       yield* walk(p, recursive, visited);
-    } else if (isFile) {
+    } else if (st?.isFile() ?? entry.isFile()) {
       if (!looksLikeSingleLog(entry.name) && !(await startsLikeEventLog(p))) {
         yield skipped(p, 'not an event log (by its name and first bytes)');
         continue;
       }
       try {
-        yield singleUnit(p);
+        yield singleUnit(p, st);
       } catch (err) {
         yield { severity: 'error', code: 'path-unreadable', message: `cannot read ${p}: ${String(err)}`, file: p };
       }
