@@ -21,6 +21,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promis
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
+import type { KnownFile } from './unchanged';
 import type { SparkAppRecord } from '../collectors/record';
 import { migrate } from './migrations';
 import {
@@ -321,7 +322,7 @@ export class JobStore implements JobRepository {
     this.record({ op: 'files', files, now });
   }
 
-  knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[] {
+  knownFiles(): KnownFile[] {
     return this.repo.knownFiles();
   }
 

@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
+import type { KnownFile } from './unchanged';
 
 export interface AppKey {
   app_id: string;
@@ -92,7 +93,7 @@ export interface JobRepository {
   /** The latest end time among the finished applications of a source: where an incremental History Server run starts. */
   newestEndTime(source: string): string | null;
   /** Every file read without errors: what an out-of-process collector needs to skip unchanged attempts. */
-  knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[];
+  knownFiles(): KnownFile[];
   startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
   listRuns(limit?: number): RunRow[];
@@ -433,7 +434,7 @@ export class SqlJsRepository implements JobRepository {
     return typeof v === 'string' ? v : null;
   }
 
-  knownFiles(): { unit_path: string; path: string; size: number; mtime_ms: number }[] {
+  knownFiles(): KnownFile[] {
     return this.all("SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'").map((r) => ({
       unit_path: String(r.unit_path),
       path: String(r.path),
