@@ -14,6 +14,7 @@ import { randomFillSync } from 'node:crypto';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CodecError, decode, type DecodeOptions } from '../src/collectors/eventlog/codecs/index';
+import { isCi } from './support/shared';
 import { tempDir } from './support/tmp';
 
 const MiB = 2 ** 20;
@@ -132,7 +133,12 @@ function zstdCli(): string | null {
 }
 
 const CLI = zstdCli();
-if (CLI === null) {
+/**
+ * Without the `zstd` command the checks against it are skipped loudly on a developer machine; in CI,
+ * where scripts/e2e/setup.sh always installs it, they run and fail (as describeShared does).
+ */
+const REFERENCE = CLI !== null || isCi();
+if (!REFERENCE) {
   console.warn('test/zstdWindow.test.ts: no `zstd` command (scripts/e2e/setup.sh installs it): the tests against the reference zstd are SKIPPED');
 }
 
@@ -149,7 +155,7 @@ describe('zstd frames with large windows', () => {
     // The ring is the window plus two blocks: the output goes round it, and is not held whole.
     expect(size).toBeGreaterThan(1.5 * 128 * MiB);
     expect(out.peakExtra).toBeLessThan(128 * MiB + 64 * MiB);
-    if (CLI !== null) {
+    if (REFERENCE) {
       // The hand-made frame is valid zstd: the reference decoder agrees.
       const r = spawnSync('zstd', ['-d', '-q', '-c', file], { maxBuffer: size + MiB });
       expect(r.status).toBe(0);
@@ -158,7 +164,7 @@ describe('zstd frames with large windows', () => {
     }
   });
 
-  it.skipIf(CLI === null)('decodes what `zstd -1 --long=27` writes for 2 x 70 MiB of random bytes', async () => {
+  it.skipIf(!REFERENCE)('decodes what `zstd -1 --long=27` writes for 2 x 70 MiB of random bytes', async () => {
     const dir = tempDir();
     const raw = path.join(dir, 'events');
     const file = `${raw}.zstd`;
