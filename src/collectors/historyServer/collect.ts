@@ -200,7 +200,8 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
   // REST reports executorCpuTime 0 where Spark never measured it (before 2.1; a newer server
   // replaying an old log), and older servers leave it out: tasks that ran without a nanosecond of
   // CPU mean CPU time is unknown, not 0.
-  const cpuKnown = a.stages !== null && !sparkVersionBefore(sparkVersion, 2, 1) && (sum((s) => pos(s.executorCpuTime)) > 0 || sum((s) => pos(s.executorRunTime)) === 0);
+  const cpuNs = sum((s) => pos(s.executorCpuTime));
+  const cpuKnown = a.stages !== null && !sparkVersionBefore(sparkVersion, 2, 1) && (cpuNs > 0 || sum((s) => pos(s.executorRunTime)) === 0);
   if (!cpuKnown) quality.add(Quality.missing('cpu_time_ms'));
 
   const environment = redactSecrets(props);
@@ -223,7 +224,7 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     failed_tasks: sum((s) => pos(s.numFailedTasks)),
     total_stages: stageKeys.size,
     failed_stages: failedKeys.size,
-    cpu_time_ms: cpuKnown ? Math.floor(sum((s) => pos(s.executorCpuTime)) / 1e6) : null,
+    cpu_time_ms: cpuKnown ? Math.floor(cpuNs / 1e6) : null,
     input_bytes: sum((s) => pos(s.inputBytes)),
     output_bytes: sum((s) => pos(s.outputBytes)),
     shuffle_read_bytes: sum((s) => (s.shuffleReadBytes !== undefined ? pos(s.shuffleReadBytes) : pos(s.shuffleRemoteBytesRead) + pos(s.shuffleLocalBytesRead))),
