@@ -3,14 +3,14 @@
  * how long it waits, what an error says and what it hides, credentials, URLs, bodies (issue 19;
  * `npm run mutate` measures it, TESTING.md).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { AuthError, HttpError, JsonClient, ResponseError, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
 import { listenLocal, type LocalServer } from './support/localServer';
+import { tempDir } from './support/tmp';
 
 interface Seen {
   method: string;
@@ -353,7 +353,7 @@ describe('answers', () => {
     const c = client({ baseUrl: s.url });
     expect(await c.getText('t')).toBe(payload);
     expect(c.bytesRead).toBe(2000);
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'jsonclient-')), 'log.zip');
+    const file = path.join(tempDir(), 'log.zip');
     expect(await c.download('logs', file)).toBe(2000);
     expect(readFileSync(file, 'utf8')).toBe(payload);
     expect(c.bytesRead).toBe(4000);
@@ -365,7 +365,7 @@ describe('answers', () => {
       res.write('a');
       setTimeout(() => res.end('b'), 400);
     });
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'jsonclient-')), 'x');
+    const file = path.join(tempDir(), 'x');
     expect(await client({ baseUrl: s.url, timeoutMs: 100 }).download('d', file)).toBe(2);
   });
 });
