@@ -66,6 +66,7 @@ export async function fetchAttemptLog(client: HistoryServerClient, base: string,
     const unit = { ...app.unit, path: where, files: [] };
     return { record: { ...app.record, tags: { ...app.record.tags, origin: 'history_server' } }, problems: [...app.problems, ...result.problems].map(relocate), files: [], unit };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    // Also when the download failed or the run was cancelled: the folder holds a copy of the log.
+    await rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);
   }
 }

@@ -11,11 +11,12 @@
  *   credential masked): "INVALID_PARAMETER_VALUE: page_token is invalid" is what a user needs.
  * - Bodies are parsed as JSON and validated with zod; a body that is not JSON or not the expected
  *   shape is a `ResponseError` (not retried: the server answered, the answer is bad).
+ * - Bodies are consumed as they arrive, without backpressure on undici (exchange.ts says why).
  */
-import { createWriteStream, readFileSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { exchange, SinkFailure, type Head, type Sink } from './exchange';
 
 export type HttpAuth =
   | { type: 'basic'; username: string; password: string }
@@ -120,22 +121,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 const MAX_ERROR_BODY = 64 * 1024;
 
 /** A body's text when it is at most `max` bytes; otherwise '' (and the rest is not read). */
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+function cappedText(max: number): Sink<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+  return {
+    data(chunk) {
       size += chunk.length;
-      if (size > max) {
-        body.destroy();
-        return '';
-      }
+      if (size > max) return false;
       chunks.push(chunk);
-    }
-  } catch {
-    return '';
-  }
-  return Buffer.concat(chunks).toString('utf8');
+      return true;
+    },
+    end: () => (size > max ? '' : Buffer.concat(chunks).toString('utf8')),
+  };
 }
 
 /** `p`, or the signal's reason as soon as it aborts. */
@@ -247,31 +244,43 @@ export class JsonClient {
 
   /** Sends `path` with timeout and retries; the body as text. */
   getText(path: string, signal?: AbortSignal, init: RequestInit = {}): Promise<string> {
-    return this.send(path, signal, this.timeoutMs, init, async (body) => {
-      const text = await body.text();
-      this.bytesRead += Buffer.byteLength(text);
-      return text;
+    return this.send(path, signal, this.timeoutMs, init, () => {
+      const chunks: Buffer[] = [];
+      return {
+        data: (chunk) => {
+          this.bytesRead += chunk.length;
+          chunks.push(chunk);
+          return true;
+        },
+        end: () => Buffer.concat(chunks).toString('utf8'),
+      };
     });
   }
 
   /**
    * GET `path` streamed into `file` (never held in memory), with the same retries. The timeout
-   * covers the whole transfer, so it is ten times the per-request one.
+   * covers the whole transfer, so it is ten times the per-request one. Written with writeSync: a
+   * disk slower than the network holds the event loop, and TCP then slows the server down.
    */
   download(path: string, file: string, signal?: AbortSignal): Promise<number> {
-    return this.send(path, signal, this.timeoutMs * 10, {}, async (body) => {
+    return this.send(path, signal, this.timeoutMs * 10, {}, () => {
+      const fd = openSync(file, 'w');
       let bytes = 0;
-      body.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-      });
-      await pipeline(body, createWriteStream(file));
-      this.bytesRead += bytes;
-      return bytes;
+      return {
+        data: (chunk) => {
+          bytes += chunk.length;
+          this.bytesRead += chunk.length;
+          for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
+          return true;
+        },
+        end: () => bytes,
+        release: () => closeSync(fd),
+      };
     });
   }
 
-  private async send<T>(path: string, signal: AbortSignal | undefined, timeoutMs: number, init: RequestInit, consume: (body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
-    const url = this.urlOf(path);
+  private async send<T>(path: string, signal: AbortSignal | undefined, timeoutMs: number, init: RequestInit, on200: (head: Head) => Sink<T>): Promise<T> {
+    const url = new URL(this.urlOf(path));
     const method = init.method ?? 'GET';
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
     let lastError = '';
@@ -293,21 +302,23 @@ export class JsonClient {
       signal?.addEventListener('abort', onAbort, { once: true });
       let waitHint: number | null = null;
       try {
-        const res = await request(url, { method, headers, body, signal: perRequest.signal, dispatcher: this.dispatcher });
-        if (res.statusCode === 200) return await consume(res.body);
-        // A 4xx body says why (small JSON); a large one is not read. Masked: the header's value, and the
-        // token or password itself, in case the server echoes what it was sent.
-        const detail = res.statusCode >= 400 && res.statusCode < 500 ? errorDetail(await readCapped(res.body, MAX_ERROR_BODY), this.secretsIn(headers)) : '';
-        // Otherwise drain the body so the connection can be reused; its content is not needed.
-        await res.body.dump().catch(() => undefined);
-        if (res.statusCode === 401 || res.statusCode === 403) throw new AuthError(res.statusCode, path, detail);
-        lastStatus = res.statusCode;
-        lastError = `HTTP ${res.statusCode}${detail}`;
-        if (!RETRY_STATUS(res.statusCode)) throw new HttpError(`${path}: HTTP ${res.statusCode}${detail}`, path, res.statusCode, attempt);
-        waitHint = retryAfterMs(res.headers['retry-after']);
+        // A 4xx body says why (small JSON); a large one is not read. Other statuses are not read at all.
+        const { head, result } = await exchange<T | string>({ url, method, headers, body, dispatcher: this.dispatcher, signal: perRequest.signal }, (h): Sink<T | string> =>
+          h.status === 200 ? on200(h) : cappedText(h.status >= 400 && h.status < 500 ? MAX_ERROR_BODY : 0),
+        );
+        if (head.status === 200) return result as T;
+        // Masked: the header's value, and the token or password itself, in case the server echoes what it was sent.
+        const detail = head.status >= 400 && head.status < 500 ? errorDetail(result as string, this.secretsIn(headers)) : '';
+        if (head.status === 401 || head.status === 403) throw new AuthError(head.status, path, detail);
+        lastStatus = head.status;
+        lastError = `HTTP ${head.status}${detail}`;
+        if (!RETRY_STATUS(head.status)) throw new HttpError(`${path}: HTTP ${head.status}${detail}`, path, head.status, attempt);
+        waitHint = retryAfterMs(head.headers['retry-after']);
       } catch (err) {
         if (err instanceof AuthError || err instanceof HttpError) throw err;
         if (signal?.aborted) throw signal.reason as Error;
+        // The answer itself failed (a full disk): asking again would fail again.
+        if (err instanceof SinkFailure) throw err.error;
         lastStatus = null;
         lastError = timedOut ? `timed out after ${timeoutMs} ms` : describeError(err);
       } finally {

@@ -1,0 +1,150 @@
+/**
+ * The HTTP client and the History Server collector against a local server that misbehaves: closes
+ * the connection, resets it, trickles, redirects, sends answers over the limit (issue 13). Every
+ * server is on 127.0.0.1 and every test is bounded in time.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ZipFile } from 'yazl';
+import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
+import { eventLogText } from './support/eventLogGenerator';
+import { startFakeServer, syntheticListing, type FakeServer } from './support/historyServerFake';
+
+function zip(entries: Record<string, string | Buffer>): Promise<Buffer> {
+  const z = new ZipFile();
+  for (const [name, text] of Object.entries(entries)) z.addBuffer(Buffer.isBuffer(text) ? text : Buffer.from(text), name);
+  z.end();
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
+    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    z.outputStream.on('error', reject);
+  });
+}
+
+/** Uncaught exceptions while `run` runs (undici's crash happens in a socket's 'end' handler, outside any promise). */
+async function uncaughtDuring<T>(run: () => Promise<T>): Promise<{ result: T; uncaught: Error[] }> {
+  const uncaught: Error[] = [];
+  const listener = (err: Error): void => {
+    uncaught.push(err);
+  };
+  process.prependListener('uncaughtException', listener);
+  try {
+    const result = await run();
+    // The crash comes on the socket's 'end', a tick after the body: let it come.
+    await new Promise((r) => setTimeout(r, 50));
+    return { result, uncaught };
+  } finally {
+    process.removeListener('uncaughtException', listener);
+  }
+}
+
+const hsTempFolders = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-hs-'));
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('a server that closes the connection after the body (Connection: close)', () => {
+  it('mode eventlog: every app is stored, nothing is thrown outside the run, no temp folder is left', async () => {
+    const ids = ['app-1', 'app-2', 'app-3', 'app-4', 'app-5', 'app-6', 'app-7', 'app-8'];
+    // An unknown event with 3 MB of random text makes each zip about that large: a body big enough
+    // for undici's parser to be paused by the disk when the server's FIN comes.
+    const logs = ids.map((id, i) => eventLogText({ appId: id, startMs: Date.UTC(2024, 5, 1 + i), seed: i + 1 }));
+    const zips = await Promise.all(logs.map((l, i) => zip({ [ids[i]!]: `${l.text}{"Event":"org.example.Padding","Data":"${randomBytes(2_300_000).toString('base64')}"}\n` })));
+    const before = new Set(hsTempFolders());
+    server = await startFakeServer({
+      applications: { json: syntheticListing(logs.map((l, i) => ({ id: ids[i]!, startMs: l.totals.start_ms, endMs: l.totals.end_ms, executors: [], stages: [] }))) },
+      ...Object.fromEntries(
+        ids.map((id, i) => [
+          `applications/${id}/logs`,
+          (_req: unknown, res: ServerResponse) => {
+            res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': zips[i]!.length, connection: 'close' });
+            res.end(zips[i]);
+          },
+        ]),
+      ),
+    });
+    const { result, uncaught } = await uncaughtDuring(() => collectHistoryServerAll({ url: server!.url, mode: 'eventlog', concurrency: 4 }));
+    expect(uncaught.map((e) => `${e.name}: ${e.message}`)).toEqual([]);
+    expect(result.problems).toEqual([]);
+    expect(result.apps.map((a) => a.record.app_id).sort()).toEqual(ids);
+    expect(hsTempFolders().filter((n) => !before.has(n))).toEqual([]);
+  }, 20_000);
+});
+
+describe('downloads that fail or are cancelled (mode eventlog)', () => {
+  const good = eventLogText({ appId: 'app-good', startMs: Date.UTC(2024, 5, 1) });
+  const listing = (ids: string[]): unknown[] => syntheticListing(ids.map((id) => ({ id, startMs: good.totals.start_ms, endMs: good.totals.end_ms, executors: [], stages: [] })));
+
+  it('a reset, a close before the body and a short body are problems of their apps; the others are stored', async () => {
+    const bytes = await zip({ 'app-good': good.text });
+    const before = new Set(hsTempFolders());
+    server = await startFakeServer({
+      applications: { json: listing(['app-good', 'app-reset', 'app-closed', 'app-short']) },
+      'applications/app-good/logs': (_req, res) => {
+        res.writeHead(200, { 'content-length': bytes.length });
+        res.end(bytes);
+      },
+      // Half the zip, then a TCP reset.
+      'applications/app-reset/logs': (_req, res) => {
+        res.writeHead(200, { 'content-length': bytes.length });
+        res.write(bytes.subarray(0, bytes.length >> 1), () => res.socket?.resetAndDestroy());
+      },
+      'applications/app-closed/logs': (_req, res) => res.socket?.end(),
+      // Fewer bytes than announced, then the connection ends.
+      'applications/app-short/logs': (_req, res) => {
+        res.socket?.end(`HTTP/1.1 200 OK\r\ncontent-length: ${bytes.length}\r\nconnection: close\r\n\r\n`);
+      },
+    });
+    const { result, uncaught } = await uncaughtDuring(() => collectHistoryServerAll({ url: server!.url, mode: 'eventlog', maxAttempts: 2, backoffMs: 1, maxDelayMs: 2 }));
+    expect(uncaught).toEqual([]);
+    expect(result.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
+    const messages = result.problems.map((p) => p.message).sort();
+    expect(messages).toHaveLength(3);
+    expect(messages[0]).toMatch(/^app-closed: applications\/app-closed\/logs: .+ \(gave up after 2 attempts\)$/);
+    expect(messages[1]).toMatch(/^app-reset: applications\/app-reset\/logs: .+ \(gave up after 2 attempts\)$/);
+    expect(messages[2]).toMatch(/^app-short: applications\/app-short\/logs: .+ \(gave up after 2 attempts\)$/);
+    expect(server.requests.filter((r) => r.endsWith('/logs')).sort()).toEqual(['app-closed', 'app-closed', 'app-good', 'app-reset', 'app-reset', 'app-short', 'app-short'].map((id) => `applications/${id}/logs`));
+    expect(hsTempFolders().filter((n) => !before.has(n))).toEqual([]);
+  });
+
+  it('cancelled while logs trickle in: the run ends with the reason at once and every temp folder is gone', async () => {
+    const ids = ['app-1', 'app-2', 'app-3', 'app-4', 'app-5', 'app-6'];
+    const before = new Set(hsTempFolders());
+    let started = 0;
+    let allStarted!: () => void;
+    const downloading = new Promise<void>((resolve) => (allStarted = resolve));
+    server = await startFakeServer({
+      applications: { json: listing(ids) },
+      ...Object.fromEntries(
+        ids.map((id) => [
+          `applications/${id}/logs`,
+          (_req: unknown, res: ServerResponse) => {
+            res.writeHead(200, { 'content-length': 10_000_000 });
+            // A first piece, flushed, and then nothing more: the download is under way.
+            res.write(Buffer.alloc(1024 * 1024), () => {
+              if (++started === ids.length) allStarted();
+            });
+          },
+        ]),
+      ),
+    });
+    const controller = new AbortController();
+    const run = collectHistoryServerAll({ url: server.url, mode: 'eventlog', concurrency: ids.length }, { signal: controller.signal });
+    run.catch(() => undefined);
+    await downloading;
+    // Each download has its folder now.
+    expect(hsTempFolders().filter((n) => !before.has(n))).toHaveLength(ids.length);
+    const t0 = performance.now();
+    controller.abort(new Error('cancelled by the test'));
+    await expect(run).rejects.toThrow('cancelled by the test');
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(hsTempFolders().filter((n) => !before.has(n))).toEqual([]);
+  });
+});
