@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ZipFile } from 'yazl';
 import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
 import { eventLogText } from './support/eventLogGenerator';
-import { startFakeServer, syntheticListing, type FakeServer } from './support/historyServerFake';
+import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';
 
 function zip(entries: Record<string, string | Buffer>): Promise<Buffer> {
   const z = new ZipFile();
@@ -148,3 +148,91 @@ describe('downloads that fail or are cancelled (mode eventlog)', () => {
     expect(hsTempFolders().filter((n) => !before.has(n))).toEqual([]);
   });
 });
+
+const T0 = Date.UTC(2025, 4, 1, 12);
+const APPS: SyntheticApp[] = ['app-a', 'app-b', 'app-c'].map((id, i) => ({ id, startMs: T0 + i * 1000, endMs: T0 + i * 1000 + 500, executors: [{ id: '1', cores: 2 }], stages: [{ id: 0, status: 'COMPLETE', complete: 4 }] }));
+
+describe('answers over the limit (mode api)', () => {
+  it('a stage list over the limit is a problem of its app naming the URL, the limit and the setting; asked for once; the others are stored', async () => {
+    let stagesAsked = 0;
+    server = await startFakeServer({
+      applications: { json: syntheticListing(APPS) },
+      ...syntheticRoutes(APPS),
+      // An endless stage list, without a length: read up to the limit, then dropped.
+      'applications/app-b/stages': (_req, res) => {
+        stagesAsked++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[');
+        const piece = `${'{"status":"COMPLETE","stageId":1},'.repeat(2000)}`;
+        const more = (): void => {
+          while (!res.destroyed && res.write(piece));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        more();
+      },
+    });
+    const t0 = performance.now();
+    const r = await collectHistoryServerAll({ url: server.url, maxResponseBytes: 1024 * 1024 });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.apps.map((a) => a.record.app_id).sort()).toEqual(['app-a', 'app-c']);
+    expect(r.problems).toEqual([
+      {
+        severity: 'error',
+        code: 'rest-invalid',
+        message: `app-b: applications/app-b/stages: the answer is larger than the 1 MiB limit, so it was not read (${server.url}/api/v1/applications/app-b/stages); raise max_response_mb to read it`,
+        file: `${server.url}/api/v1/applications/app-b`,
+      },
+    ]);
+    expect(stagesAsked).toBe(1);
+  });
+
+  it('a listing over the limit ends the listing with one problem that says so', async () => {
+    server = await startFakeServer({
+      applications: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 5 * 1024 * 1024 });
+        res.end(Buffer.alloc(5 * 1024 * 1024, 0x20));
+      },
+    });
+    const r = await collectHistoryServerAll({ url: server.url, maxResponseBytes: 1024 * 1024 });
+    expect(r.apps).toEqual([]);
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([
+      ['list-failed', `listing applications failed: applications?status=completed&limit=500: the answer is larger than the 1 MiB limit, so it was not read (${server.url}/api/v1/applications?status=completed&limit=500); raise max_response_mb to read it`],
+    ]);
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('a server that trickles', () => {
+  it('an answer that comes a byte at a time is abandoned at the timeout, retried, and given up on: a problem of its app', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    server = await startFakeServer({
+      applications: { json: syntheticListing(APPS.slice(0, 2)) },
+      ...syntheticRoutes(APPS.slice(0, 2)),
+      'applications/app-b/environment': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const body = JSON.stringify({ sparkProperties: [] });
+        let i = 0;
+        const t = setInterval(() => {
+          if (res.destroyed || i >= body.length) {
+            clearInterval(t);
+            if (!res.destroyed) res.end();
+            return;
+          }
+          res.write(body[i++]);
+        }, 40);
+        timers.add(t);
+      },
+    });
+    try {
+      const t0 = performance.now();
+      const r = await collectHistoryServerAll({ url: server.url, timeoutMs: 300, maxAttempts: 2, backoffMs: 1, maxDelayMs: 2 });
+      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-a']);
+      expect(r.problems.map((p) => p.message)).toEqual(['app-b: applications/app-b/environment: timed out after 300 ms (gave up after 2 attempts)']);
+      expect(server.requests.filter((q) => q === 'applications/app-b/environment')).toHaveLength(2);
+    } finally {
+      for (const t of timers) clearInterval(t);
+    }
+  });
+});
+

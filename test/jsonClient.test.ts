@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { AuthError, HttpError, JsonClient, ResponseError, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
+import { AuthError, formatBytes, HttpError, JsonClient, ResponseError, ResponseTooLargeError, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
+import { keepOf, loadTokenizer, PrunedJsonReader, type Keep } from '../src/collectors/http/jsonStream';
 import { listenLocal, type LocalServer } from './support/localServer';
 import { tempDir } from './support/tmp';
 
@@ -430,3 +431,179 @@ describe('requests', () => {
     expect(await shared.getJson('x', ANY)).toEqual({ ok: 1 });
   });
 });
+
+describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was asked for 4 times, and ended in ERR_STRING_TOO_LONG)', () => {
+  const MiB = 1024 * 1024;
+
+  /** Writes `total` bytes of a JSON array in 64 KiB pieces, as fast as the client reads; counts what it wrote. */
+  function streamArray(res: ServerResponse, total: number, item: string, sent: { bytes: number }): void {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('[');
+    const piece = `${Array.from({ length: Math.max(1, Math.floor(65536 / (item.length + 1))) }, () => item).join(',')},`;
+    const more = (): void => {
+      while (sent.bytes < total) {
+        sent.bytes += piece.length;
+        if (!res.write(piece)) {
+          res.once('drain', more);
+          return;
+        }
+      }
+      res.end(`${item}]`);
+    };
+    res.on('close', () => res.removeAllListeners('drain'));
+    more();
+  }
+
+  it('one announced over the limit is refused before its body is read, once, naming the URL, the limit and the setting', async () => {
+    const s = await server((_n, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(2 * MiB) });
+      res.end(Buffer.alloc(2 * MiB, 0x20));
+    });
+    const c = client({ baseUrl: `${s.url}/api/v1`, maxResponseBytes: MiB });
+    const err = await failure(c.getJson('applications/app-1/stages', ANY));
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(err).toBeInstanceOf(ResponseError);
+    expect(err.message).toBe(`applications/app-1/stages: the answer is larger than the 1 MiB limit, so it was not read (${s.url}/api/v1/applications/app-1/stages); raise max_response_mb to read it`);
+    expect(s.seen).toHaveLength(1);
+    expect(c.bytesRead).toBe(0);
+  });
+
+  it('one without a length is read up to the limit and no further, and not asked for again', async () => {
+    const sent = { bytes: 0 };
+    const s = await server((_n, res) => streamArray(res, 64 * MiB, '{"stageId":1}', sent));
+    const c = client({ baseUrl: s.url, maxResponseBytes: 2 * MiB });
+    const t0 = performance.now();
+    const err = await failure(c.getJson('stages', z.array(z.object({ stageId: z.number() }))));
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(s.seen).toHaveLength(1);
+    expect(c.bytesRead).toBeGreaterThan(2 * MiB);
+    expect(c.bytesRead).toBeLessThan(2 * MiB + 256 * 1024);
+    // The connection was dropped: the server stopped far short of its 64 MiB.
+    await vi.waitFor(() => expect(sent.bytes).toBeLessThan(16 * MiB));
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+
+  it('getText and download have limits too: the answer’s, and the one a download is given', async () => {
+    const s = await server((_n, res) => {
+      res.writeHead(200);
+      res.end('x'.repeat(5000));
+    });
+    const c = client({ baseUrl: s.url, maxResponseBytes: 4096 });
+    expect(await failure(c.getText('t'))).toBeInstanceOf(ResponseTooLargeError);
+    const file = path.join(tempDir(), 'logs.zip');
+    const err = await failure(c.download('logs', file, undefined, { maxBytes: 1000, setting: 'max_unpacked_mb' }));
+    expect(err.message).toBe(`logs: the answer is larger than the 1000 B limit, so it was not read (${s.url}/logs); raise max_unpacked_mb to read it`);
+    // No limit given: a download may be larger than an answer.
+    expect(await c.download('logs', file)).toBe(5000);
+    expect(s.seen).toHaveLength(3);
+  });
+
+  it('a large answer is parsed as it comes and keeps only what the schema reads', async () => {
+    // 12 MiB of stages that are mostly stack traces we never read: streamed (over 8 MiB), pruned.
+    const stage = (i: number): unknown => ({ status: 'COMPLETE', stageId: i, details: `at org.apache.spark.Foo.bar(Foo.scala:${i})\n`.repeat(40), accumulatorUpdates: [{ id: i, name: 'x', value: '1' }], inputBytes: i * 10 });
+    const stages = Array.from({ length: 7000 }, (_, i) => stage(i));
+    const text = JSON.stringify(stages);
+    expect(text.length).toBeGreaterThan(12 * MiB);
+    const s = await server((_n, res) => json(res, 200, text));
+    const schema = z.array(z.object({ status: z.string(), stageId: z.number(), inputBytes: z.number().optional() }));
+    // A kept share of 16/4 = 4 MiB: the whole answer would never fit, the kept fields do.
+    const got = await client({ baseUrl: s.url, maxResponseBytes: 16 * MiB }).getJson('stages', schema);
+    expect(got).toEqual(schema.parse(stages));
+    // What the schema keeps counts against the kept share: here all of it (z.unknown keeps whole entries).
+    const err = await failure(client({ baseUrl: s.url, maxResponseBytes: 16 * MiB }).getJson('stages', z.array(z.unknown())));
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(err.message).toBe(`stages: the answer holds more than 4 MiB of values we keep (a quarter of the 16 MiB limit), so it was not read (${s.url}/stages); raise max_response_mb to read it`);
+    // Malformed past the first 8 MiB: still a ResponseError naming where, not retried.
+    const broken = await server((_n, res) => json(res, 200, `${text.slice(0, 9 * MiB)}}`));
+    const bad = await failure(client({ baseUrl: broken.url }).getJson('stages', schema));
+    expect(bad).toBeInstanceOf(ResponseError);
+    expect(bad.message).toMatch(/^stages: malformed JSON \(.+\) in a \d+-byte answer$/);
+    expect(broken.seen).toHaveLength(1);
+  });
+
+  it('formatBytes', () => {
+    expect([0, 1000, 1024, 1536, 256 * MiB, 1.5 * 1024 * MiB].map(formatBytes)).toEqual(['0 B', '1000 B', '1 KiB', '1.5 KiB', '256 MiB', '1.5 GiB']);
+  });
+});
+
+describe('the pruned stream reader', () => {
+  /** What `keep` keeps of a parsed value: the reference the reader must match. */
+  function prune(v: unknown, keep: Keep): unknown {
+    if (keep.kind === 'array' && Array.isArray(v)) return v.map((x) => prune(x, keep.element));
+    if (keep.kind === 'object' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        const sub = keep.keys.get(k);
+        if (sub !== undefined) Object.defineProperty(out, k, { value: prune(x, sub), writable: true, enumerable: true, configurable: true });
+      }
+      return out;
+    }
+    return v;
+  }
+
+  const schema = z.array(
+    z.object({
+      id: z.string(),
+      n: z.number().optional(),
+      tags: z.array(z.string()).nullable(),
+      inner: z.object({ a: z.unknown() }).optional(),
+      loose: z.looseObject({ x: z.number() }).optional(),
+    }),
+  );
+  const doc = JSON.stringify([
+    { id: 'é€😀 "q" \\ \n', n: -1.5e3, tags: ['a', 'b'], skip: { deep: [[[{ x: '}]' }]]], s: 'é'.repeat(300) }, inner: { a: [1, { b: null }], b: 2 } },
+    { id: '', n: 0, tags: null, skipped: 'x'.repeat(600), loose: { x: 1, y: [true, false] } },
+  ]).replace('"n":0', '"__proto__":{"polluted":1},"n":0');
+
+  it('gives what JSON.parse and the schema keep, wherever the bytes are cut', async () => {
+    const tokenizer = await loadTokenizer();
+    const keep = keepOf(schema);
+    const want = prune(JSON.parse(doc), keep);
+    const bytes = Buffer.from(doc);
+    for (let cut = 1; cut < bytes.length; cut += 7) {
+      const r = new PrunedJsonReader(keep, tokenizer);
+      r.write(bytes.subarray(0, cut));
+      r.write(bytes.subarray(cut));
+      const got = r.end() as Record<string, unknown>[];
+      expect(got).toEqual(want);
+      expect(Object.getPrototypeOf(got[1])).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+    const byByte = new PrunedJsonReader(keep, tokenizer);
+    for (const b of bytes) byByte.write(Buffer.from([b]));
+    expect(byByte.end()).toEqual(want);
+    expect(schema.safeParse(want).success).toBe(true);
+  });
+
+  it('top-level scalars, truncated and malformed input', async () => {
+    const tokenizer = await loadTokenizer();
+    const read = (text: string): unknown => {
+      const r = new PrunedJsonReader({ kind: 'all' }, tokenizer);
+      r.write(Buffer.from(text));
+      return r.end();
+    };
+    expect([read('42'), read(' "x" '), read('null'), read('true'), read('[]'), read('{}')]).toEqual([42, 'x', null, true, [], {}]);
+    // As JSON.parse: "__proto__" is a key like any other, not the object's prototype.
+    const proto = read('{"__proto__": {"polluted": 1}}') as object;
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(Object.keys(proto)).toEqual(['__proto__']);
+    expect(proto).toEqual(JSON.parse('{"__proto__": {"polluted": 1}}'));
+    expect(() => read('[1, 2')).toThrow();
+    expect(() => read('{"a": }')).toThrow();
+    expect(() => read('')).toThrow();
+  });
+
+  it('keepOf: object keys, array elements, optional and nullable unwrapped; loose objects, unions and the rest whole', () => {
+    expect(keepOf(z.object({ a: z.number(), b: z.array(z.object({ c: z.string() })).optional() }))).toEqual({
+      kind: 'object',
+      keys: new Map<string, Keep>([
+        ['a', { kind: 'all' }],
+        ['b', { kind: 'array', element: { kind: 'object', keys: new Map([['c', { kind: 'all' }]]) } }],
+      ]),
+    });
+    expect(keepOf(z.looseObject({ a: z.number() }))).toEqual({ kind: 'all' });
+    expect(keepOf(z.union([z.object({ a: z.number() }), z.string()]))).toEqual({ kind: 'all' });
+    expect(keepOf(z.array(z.unknown()).nullable())).toEqual({ kind: 'array', element: { kind: 'all' } });
+  });
+});
+

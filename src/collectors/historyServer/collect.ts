@@ -286,7 +286,8 @@ async function* listPages(client: HistoryServerClient, options: HistoryServerOpt
   for (;;) {
     // Apps of the boundary millisecond come again: ask for that many more.
     const limit = paged ? Math.min(pageSize, remaining) + boundary.size : options.maxApps;
-    const raw = await client.getJson(listPath(options, limit, maxEnd), listSchema, signal);
+    // Entries are checked one by one below; a large listing keeps only the fields appSchema reads.
+    const raw = await client.getJson(listPath(options, limit, maxEnd), listSchema, signal, { shape: z.array(appSchema) });
     const apps: RestApp[] = [];
     const problems: Problem[] = [];
     let oldest: number | null = null;

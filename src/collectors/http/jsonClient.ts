@@ -10,13 +10,16 @@
  *   the URL is moved out of it. An error answer's own `message` is kept (cut short, with any
  *   credential masked): "INVALID_PARAMETER_VALUE: page_token is invalid" is what a user needs.
  * - Bodies are parsed as JSON and validated with zod; a body that is not JSON or not the expected
- *   shape is a `ResponseError` (not retried: the server answered, the answer is bad).
+ *   shape is a `ResponseError` (not retried: the server answered, the answer is bad). A body over
+ *   `maxResponseBytes` is not read further (`ResponseTooLargeError`, not retried either); a large
+ *   one is parsed as a stream that keeps only what the schema reads (jsonStream.ts).
  * - Bodies are consumed as they arrive, without backpressure on undici (exchange.ts says why).
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { exchange, SinkFailure, type Head, type Sink } from './exchange';
+import { keepOf, KeptTooMuchError, loadTokenizer, PrunedJsonReader } from './jsonStream';
 
 export type HttpAuth =
   | { type: 'basic'; username: string; password: string }
@@ -45,7 +48,18 @@ export interface JsonClientOptions {
   proxy?: string;
   /** Replaces the dispatcher built from the TLS and proxy options (tests). */
   dispatcher?: Dispatcher;
+  /**
+   * Largest answer read, in bytes (default 256 MiB). A larger one is not read further and not
+   * retried: `ResponseTooLargeError`. Downloads take their own limit.
+   */
+  maxResponseBytes?: number;
 }
+
+/** Default for `maxResponseBytes`: far above any History Server, Databricks or Dataproc answer we ask for. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/** The config key (MiB) a user raises when an answer is over the limit; named in the error. */
+export const MAX_RESPONSE_SETTING = 'max_response_mb';
 
 /** The server refused our credentials (401) or our access (403). Stops the run. */
 export class AuthError extends Error {
@@ -81,6 +95,37 @@ export class ResponseError extends Error {
     super(message);
     this.name = 'ResponseError';
   }
+}
+
+/**
+ * An answer larger than the limit: it was not read further, and it is not asked for again (the same
+ * bytes would come again). Names the URL, the limit and the setting that raises it.
+ */
+export class ResponseTooLargeError extends ResponseError {
+  constructor(
+    path: string,
+    readonly url: string,
+    readonly limit: number,
+    readonly setting = MAX_RESPONSE_SETTING,
+    /** Set when what would be kept, not the answer's size, passed its share of the limit. */
+    keptBudget?: number,
+  ) {
+    const what = keptBudget === undefined ? `is larger than the ${formatBytes(limit)} limit` : `holds more than ${formatBytes(keptBudget)} of values we keep (a quarter of the ${formatBytes(limit)} limit)`;
+    super(`${path}: the answer ${what}, so it was not read (${url}); raise ${setting} to read it`, path);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+/** `256 MiB`, `1.5 GiB`, `512 KiB`, `12 B`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : Number(v.toFixed(1))} ${units[i]!}`;
 }
 
 const RETRY_STATUS = (s: number): boolean => s === 408 || s === 429 || s >= 500;
@@ -173,7 +218,25 @@ export interface RequestInit {
   method?: 'GET' | 'POST';
   /** Sent as JSON. */
   body?: unknown;
+  /**
+   * For a large answer parsed as a stream: the schema whose fields are kept (default: the one that
+   * validates). A list validated loosely, entry by entry later, names its entries' schema here.
+   */
+  shape?: z.ZodType;
 }
+
+/** Answers up to this size are parsed whole with JSON.parse (fast); larger ones as a pruned stream. */
+const WHOLE_PARSE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A streamed answer may keep at most this fraction of `maxResponseBytes` (64 MiB by default): what
+ * is kept lives as JS strings and objects, about twice its JSON size, while what is skipped costs
+ * nothing. An answer that is one 256 MiB string would otherwise take 440 MB to refuse.
+ */
+const KEPT_SHARE = 4;
+
+/** A JSON body as read: whole (small) or already pruned into a value (large), or where it went wrong. */
+type JsonBody = { size: number } & ({ text: string } | { reader: PrunedJsonReader } | { malformed: string });
 
 export class JsonClient {
   readonly apiBase: string;
@@ -187,6 +250,7 @@ export class JsonClient {
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
   private readonly maxDelayMs: number;
+  private readonly maxResponseBytes: number;
 
   constructor(options: JsonClientOptions) {
     const url = new URL(options.baseUrl);
@@ -206,6 +270,7 @@ export class JsonClient {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
     this.backoffMs = options.backoffMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownDispatcher = false;
@@ -224,14 +289,52 @@ export class JsonClient {
     return `${this.apiBase}/${path.replace(/^\/+/, '')}`;
   }
 
-  /** Sends `path` (relative to the base URL), parses JSON, validates with `schema`. GET unless `init` says otherwise. */
+  /**
+   * Sends `path` (relative to the base URL), parses JSON, validates with `schema`. GET unless `init`
+   * says otherwise. An answer over 8 MiB is parsed as it arrives, keeping only what the schema (or
+   * `init.shape`) reads; one over `maxResponseBytes` is not read further.
+   */
   async getJson<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal, init: RequestInit = {}): Promise<z.infer<S>> {
-    const text = await this.getText(path, signal, init);
+    const tokenizer = await loadTokenizer();
+    const keep = keepOf(init.shape ?? schema);
+    const body = await this.send(path, signal, this.timeoutMs, init, (head): Sink<JsonBody> => {
+      const limit = this.limitBody(path, head, this.maxResponseBytes);
+      let size = 0;
+      let chunks: Buffer[] = [];
+      let reader: PrunedJsonReader | null = null;
+      let malformed: string | null = null;
+      return {
+        data: (chunk) => {
+          size += chunk.length;
+          this.bytesRead += chunk.length;
+          limit(size);
+          try {
+            if (reader !== null) reader.write(chunk);
+            else {
+              chunks.push(chunk);
+              if (size > WHOLE_PARSE_BYTES) {
+                reader = new PrunedJsonReader(keep, tokenizer, this.maxResponseBytes / KEPT_SHARE);
+                for (const c of chunks) reader.write(c);
+                chunks = [];
+              }
+            }
+          } catch (err) {
+            if (err instanceof KeptTooMuchError) throw new ResponseTooLargeError(path, this.urlOf(path), this.maxResponseBytes, MAX_RESPONSE_SETTING, err.budget);
+            // The rest cannot make it JSON: stop reading.
+            malformed = (err as Error).message;
+            return false;
+          }
+          return true;
+        },
+        end: () => (malformed !== null ? { size, malformed } : reader !== null ? { size, reader } : { size, text: Buffer.concat(chunks).toString('utf8') }),
+      };
+    });
     let data: unknown;
     try {
-      data = JSON.parse(text);
+      if ('malformed' in body) throw new Error(body.malformed);
+      data = 'text' in body ? JSON.parse(body.text) : body.reader.end();
     } catch (err) {
-      throw new ResponseError(`${path}: malformed JSON (${(err as Error).message}) in a ${text.length}-byte answer`, path);
+      throw new ResponseError(`${path}: malformed JSON (${(err as Error).message}) in a ${body.size}-byte answer`, path);
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
@@ -242,13 +345,17 @@ export class JsonClient {
     return parsed.data;
   }
 
-  /** Sends `path` with timeout and retries; the body as text. */
+  /** Sends `path` with timeout and retries; the body as text (at most `maxResponseBytes`). */
   getText(path: string, signal?: AbortSignal, init: RequestInit = {}): Promise<string> {
-    return this.send(path, signal, this.timeoutMs, init, () => {
+    return this.send(path, signal, this.timeoutMs, init, (head) => {
+      const limit = this.limitBody(path, head, this.maxResponseBytes);
       const chunks: Buffer[] = [];
+      let size = 0;
       return {
         data: (chunk) => {
+          size += chunk.length;
           this.bytesRead += chunk.length;
+          limit(size);
           chunks.push(chunk);
           return true;
         },
@@ -258,18 +365,21 @@ export class JsonClient {
   }
 
   /**
-   * GET `path` streamed into `file` (never held in memory), with the same retries. The timeout
+   * GET `path` streamed into `file` (never held in memory), with the same retries, at most
+   * `maxBytes` (default: no limit; `setting` is what the error tells the user to raise). The timeout
    * covers the whole transfer, so it is ten times the per-request one. Written with writeSync: a
    * disk slower than the network holds the event loop, and TCP then slows the server down.
    */
-  download(path: string, file: string, signal?: AbortSignal): Promise<number> {
-    return this.send(path, signal, this.timeoutMs * 10, {}, () => {
+  download(path: string, file: string, signal?: AbortSignal, limit: { maxBytes?: number; setting?: string } = {}): Promise<number> {
+    return this.send(path, signal, this.timeoutMs * 10, {}, (head) => {
+      const check = this.limitBody(path, head, limit.maxBytes ?? Infinity, limit.setting);
       const fd = openSync(file, 'w');
       let bytes = 0;
       return {
         data: (chunk) => {
           bytes += chunk.length;
           this.bytesRead += chunk.length;
+          check(bytes);
           for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
           return true;
         },
@@ -277,6 +387,19 @@ export class JsonClient {
         release: () => closeSync(fd),
       };
     });
+  }
+
+  /**
+   * A check of the bytes read so far against `max`, after refusing an answer whose announced length
+   * is already over it (nothing of it is read then).
+   */
+  private limitBody(path: string, head: Head, max: number, setting?: string): (size: number) => void {
+    const tooLarge = (): ResponseTooLargeError => new ResponseTooLargeError(path, this.urlOf(path), max, setting);
+    const announced = Number(head.headers['content-length']);
+    if (Number.isFinite(announced) && announced > max) throw tooLarge();
+    return (size) => {
+      if (size > max) throw tooLarge();
+    };
   }
 
   private async send<T>(path: string, signal: AbortSignal | undefined, timeoutMs: number, init: RequestInit, on200: (head: Head) => Sink<T>): Promise<T> {
@@ -317,7 +440,7 @@ export class JsonClient {
       } catch (err) {
         if (err instanceof AuthError || err instanceof HttpError) throw err;
         if (signal?.aborted) throw signal.reason as Error;
-        // The answer itself failed (a full disk): asking again would fail again.
+        // The answer itself failed (over the limit, a full disk): asking again would fail again.
         if (err instanceof SinkFailure) throw err.error;
         lastStatus = null;
         lastError = timedOut ? `timed out after ${timeoutMs} ms` : describeError(err);
