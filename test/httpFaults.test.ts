@@ -9,7 +9,10 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ZipFile } from 'yazl';
+import { z } from 'zod';
 import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
+import { HttpError, JsonClient } from '../src/collectors/http/jsonClient';
+import { listenLocal } from './support/localServer';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';
 
@@ -233,6 +236,61 @@ describe('a server that trickles', () => {
     } finally {
       for (const t of timers) clearInterval(t);
     }
+  });
+});
+
+describe('a server that redirects', () => {
+  const NOT_FOLLOWED = 'not followed: requests, and their credentials, go only to the configured URL, so if the API moved, configure the new address';
+
+  it('the error names where it points and why it is not followed; the target is never asked, nothing is retried', async () => {
+    const targetHits: string[] = [];
+    const target = await listenLocal((req, res) => {
+      targetHits.push(req.url ?? '');
+      res.end('[]');
+    });
+    const seen: string[] = [];
+    const source = await listenLocal((req, res) => {
+      seen.push(req.url ?? '');
+      const to: Record<string, string | undefined> = {
+        '/a': `${target.url}/api/v1/applications`,
+        // Relative, resolved against the request; a query (maybe a signed token) and credentials are not shown.
+        '/api/v1/b': '../login?ticket=SECRET#x',
+        '/c': target.url.replace('http://', 'http://user:pw@') + '/x?sig=SECRET',
+        '/d': undefined,
+      };
+      res.writeHead(req.url === '/d' ? 307 : 302, to[req.url ?? ''] === undefined ? {} : { location: to[req.url ?? '']! });
+      res.end('moved');
+    });
+    const client = new JsonClient({ baseUrl: source.url, auth: { type: 'bearer', token: 'tok-123456' }, backoffMs: 1, maxDelayMs: 2 });
+    try {
+      const fail = (p: string): Promise<HttpError> => client.getJson(p, z.unknown()).then(() => Promise.reject(new Error('expected a failure')), (e: HttpError) => e);
+      const a = await fail('a');
+      expect(a).toBeInstanceOf(HttpError);
+      expect(a).toMatchObject({ status: 302, attempts: 1, message: `a: HTTP 302 (a redirect to ${target.url}/api/v1/applications; ${NOT_FOLLOWED})` });
+      expect((await fail('api/v1/b')).message).toBe(`api/v1/b: HTTP 302 (a redirect to ${source.url}/api/login?…; ${NOT_FOLLOWED})`);
+      const c = (await fail('c')).message;
+      expect(c).toBe(`c: HTTP 302 (a redirect to ${target.url}/x?…; ${NOT_FOLLOWED})`);
+      expect(c).not.toContain('SECRET');
+      expect(c).not.toContain('pw');
+      expect((await fail('d')).message).toBe('d: HTTP 307 (a redirect without a Location; redirects are not followed)');
+      expect(seen).toEqual(['/a', '/api/v1/b', '/c', '/d']);
+      expect(targetHits).toEqual([]);
+    } finally {
+      await client.close();
+      await Promise.all([source.close(), target.close()]);
+    }
+  });
+
+  it('a History Server behind a login redirect: one problem naming the login page', async () => {
+    server = await startFakeServer({
+      applications: (_req, res) => {
+        res.writeHead(302, { location: 'https://sso.example.invalid/login?service=history' });
+        res.end();
+      },
+    });
+    const r = await collectHistoryServerAll({ url: server.url });
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([['list-failed', `listing applications failed: applications?status=completed&limit=500: HTTP 302 (a redirect to https://sso.example.invalid/login?…; ${NOT_FOLLOWED})`]]);
+    expect(server.requests).toHaveLength(1);
   });
 });
 

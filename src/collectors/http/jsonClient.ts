@@ -5,6 +5,8 @@
  * - Network errors, 408, 429 and 5xx are retried with exponential backoff and full jitter, honouring
  *   `Retry-After` (seconds or an HTTP date, capped), up to a bounded number of attempts in total.
  * - 401/403 become an `AuthError`, never retried: the caller reports it once and stops.
+ * - Redirects are not followed (requests go only to the configured address, with its credentials):
+ *   the error names the target.
  * - Credentials (basic, bearer, or a callback that returns a fresh bearer token) go only into the
  *   Authorization header; they are never part of an error message, and user:password written into
  *   the URL is moved out of it. An error answer's own `message` is kept (cut short, with any
@@ -178,6 +180,26 @@ function cappedText(max: number): Sink<string> {
     },
     end: () => (size > max ? '' : Buffer.concat(chunks).toString('utf8')),
   };
+}
+
+/** What a 3xx says, for the error: where it points (no query, no credentials) and why we stay. */
+function redirectDetail(head: Head, from: string): string {
+  const location = head.headers.location;
+  const raw = Array.isArray(location) ? location[0] : location;
+  if (raw === undefined || raw.trim() === '') return ' (a redirect without a Location; redirects are not followed)';
+  let target: string;
+  try {
+    const url = new URL(raw.trim(), from);
+    url.username = '';
+    url.password = '';
+    const query = url.search !== '';
+    url.search = '';
+    url.hash = '';
+    target = `${url.toString()}${query ? '?…' : ''}`;
+  } catch {
+    target = JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw);
+  }
+  return ` (a redirect to ${target}; not followed: requests, and their credentials, go only to the configured URL, so if the API moved, configure the new address)`;
 }
 
 /** `p`, or the signal's reason as soon as it aborts. */
@@ -431,7 +453,7 @@ export class JsonClient {
         );
         if (head.status === 200) return result as T;
         // Masked: the header's value, and the token or password itself, in case the server echoes what it was sent.
-        const detail = head.status >= 400 && head.status < 500 ? errorDetail(result as string, this.secretsIn(headers)) : '';
+        const detail = head.status >= 400 && head.status < 500 ? errorDetail(result as string, this.secretsIn(headers)) : head.status >= 300 && head.status < 400 ? redirectDetail(head, url.toString()) : '';
         if (head.status === 401 || head.status === 403) throw new AuthError(head.status, path, detail);
         lastStatus = head.status;
         lastError = `HTTP ${head.status}${detail}`;
