@@ -102,6 +102,14 @@ function num(v: unknown): number | null {
 function obj(v: unknown): Json | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null;
 }
+/**
+ * A property as text, the way Spark writes every one; numbers, booleans and null from other writers
+ * as their JSON text. Null for an object or array: no Spark version writes one, and String() of a
+ * deeply nested array recurses until the stack overflows (issue 13).
+ */
+function propertyText(v: unknown): string | null {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : null;
+}
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
@@ -483,7 +491,21 @@ export class AppReplay {
     }
     this.sawEvent = true;
     if (!isUtf8(bytes)) this.problem('warning', 'invalid-utf8', 'invalid UTF-8 bytes (replaced by U+FFFD)', lineNo);
-    this.event(type, e, lineNo);
+    try {
+      this.event(type, e, lineNo);
+    } catch (err) {
+      this.tooDeep(err, type, lineNo);
+    }
+  }
+
+  /**
+   * A line whose values overflowed the stack while being read (a value nested thousands of levels
+   * deep: JSON.parse itself does not recurse, code reading what it gave may): a problem on its
+   * line, and the lines after it are still read. Any other error is a bug and is thrown on.
+   */
+  private tooDeep(err: unknown, type: string, lineNo: number): void {
+    if (!(err instanceof RangeError)) throw err;
+    this.lineProblem('malformed-line', `${type} could not be read (${err.message}): a value nested too deeply?`, lineNo);
   }
 
   /**
@@ -505,8 +527,21 @@ export class AppReplay {
       return;
     }
     this.props = {};
-    if (props) for (const [k, v] of Object.entries(props)) this.props[k] = String(v);
-    if (pairs) for (const p of pairs) if (Array.isArray(p) && p.length === 2) this.props[String(p[0])] = String(p[1]);
+    const entries = props ? Object.entries(props) : pairs!.flatMap((p) => (Array.isArray(p) && p.length === 2 ? [p as [unknown, unknown]] : []));
+    let nested: string | undefined;
+    let nestedCount = 0;
+    for (const [k, v] of entries) {
+      const key = propertyText(k);
+      const text = propertyText(v);
+      if (key !== null && text !== null) this.props[key] = text;
+      else {
+        nested ??= key ?? '(a nested key)';
+        nestedCount++;
+      }
+    }
+    if (nestedCount > 0) {
+      this.problem('warning', 'bad-property', `${nestedCount} Spark ${nestedCount === 1 ? 'property is' : 'properties are'} an object or array, not text (first: ${JSON.stringify((nested ?? '').slice(0, 80))}): left out of environment`, lineNo);
+    }
   }
 
   /**
@@ -529,7 +564,11 @@ export class AppReplay {
       return false;
     }
     if (!isUtf8(text)) this.problem('warning', 'invalid-utf8', 'invalid UTF-8 bytes (replaced by U+FFFD)', lineNo);
-    this.environmentUpdate(value, lineNo);
+    try {
+      this.environmentUpdate(value, lineNo);
+    } catch (err) {
+      this.tooDeep(err, ENVIRONMENT_UPDATE, lineNo);
+    }
     return true;
   }
 
