@@ -1,13 +1,15 @@
 /**
- * Issue 13: values no real Spark writes, each in a small log made here. Item 5: a property nested
- * 100,000 levels deep is a problem on its line, and the lines after it are still read.
+ * Issue 13, items 3, 5 and 6: values no real Spark writes, each in a small log made here. The record
+ * survives, the value that cannot be true is not stored (null, or left out of its total), an error
+ * says where it was read, and the record is flagged `invalid:<field>`.
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogUnit } from '../src/collectors/eventlog/discovery';
 import { readUnit } from '../src/collectors/eventlog/readLog';
-import type { Problem, SparkAppRecord } from '../src/collectors/record';
+import { validateRecord, type Problem, type SparkAppRecord } from '../src/collectors/record';
+import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 
 const T0 = Date.UTC(2024, 5, 1);
@@ -63,5 +65,138 @@ describe('a property value nested 100,000 levels deep (item 5)', () => {
     const { record, problems } = await readLines([appStart(), pairs, taskEnd(1), appEnd()]);
     expect(record).toMatchObject({ driver_memory_mb: 512, total_tasks: 1, status: 'completed' });
     expect(problems.map((p) => [p.code, p.line])).toEqual([['bad-property', 2]]);
+  });
+});
+
+const invalidAt = (field: keyof SparkAppRecord, file: string, line?: number): Problem =>
+  expect.objectContaining({ severity: 'error', code: 'invalid-value', field, file, ...(line !== undefined ? { line } : {}) }) as Problem;
+
+describe('a time outside the range a record holds (item 3)', () => {
+  it.each([
+    ['8640000000000001 (past JavaScript’s last Date)', 8_640_000_000_000_001],
+    ['1e17', 1e17],
+    ['a year past 9999', Date.UTC(10_000, 0, 1)],
+    ['a fraction of a millisecond', T0 + 60_000.5],
+    ['before 1970', -5],
+    ['text', 'yesterday'],
+  ])('an ApplicationEnd Timestamp of %s: the record is kept, completed, with end_time null and an error on the line', async (_name, bad) => {
+    const { record, problems, file } = await readLines([appStart(), executorAdded('1', 2), taskEnd(1), appEnd(bad)]);
+    expect(record).toMatchObject({ app_id: 'app-1', status: 'completed', start_time: new Date(T0).toISOString(), end_time: null, duration_ms: null, total_tasks: 1 });
+    expect(record.quality).toContain('invalid:end_time');
+    expect(record.quality).not.toContain('truncated');
+    expect(problems).toEqual([invalidAt('end_time', file, 4)]);
+    expect(problems[0]!.message).toMatch(/^SparkListenerApplicationEnd Timestamp .+ is (after the year 9999|not a whole number of milliseconds|before 1970|not a number): left out of end_time$/);
+  });
+
+  it('an ApplicationStart Timestamp of 1e17: start_time null, flagged invalid (not missing), no time-order noise', async () => {
+    const { record, problems, file } = await readLines([appStart(1e17), appEnd()]);
+    expect(record).toMatchObject({ start_time: null, submit_time: null, end_time: new Date(T0 + 60_000).toISOString(), duration_ms: null });
+    expect(record.quality).toContain('invalid:start_time');
+    expect(record.quality).not.toContain('missing:start_time');
+    expect(problems).toEqual([invalidAt('start_time', file, 1)]);
+  });
+
+  it('spark.app.submitTime of 99999999999999999999: submit_time null (not the start), the error on the environment line', async () => {
+    const { record, problems, file } = await readLines([appStart(), env({ 'spark.app.submitTime': '99999999999999999999' }), appEnd()]);
+    expect(record).toMatchObject({ submit_time: null, start_time: new Date(T0).toISOString(), status: 'completed' });
+    expect(record.quality).toContain('invalid:submit_time');
+    expect(record.quality).not.toContain('defaulted:submit_time');
+    expect(problems).toEqual([invalidAt('submit_time', file, 2)]);
+    expect(problems[0]!.message).toContain('99999999999999999999');
+  });
+});
+
+describe('values that cannot be true are not stored (item 6)', () => {
+  /** Both of replay's paths must give one record, and the same problems. */
+  async function bothPaths(lines: string[]): Promise<{ record: SparkAppRecord; problems: Problem[]; file: string }> {
+    const fast = await readLines(lines);
+    const parsed = await readLines(lines.map(spaced));
+    expect(parsed.record).toEqual(fast.record);
+    expect(parsed.problems.map((p) => ({ ...p, file: '' }))).toEqual(fast.problems.map((p) => ({ ...p, file: '' })));
+    return fast;
+  }
+
+  it('a 400-digit CPU time: cpu_time_ms null (not Infinity), the error on its line, the other metrics still summed', async () => {
+    const { record, problems, file } = await bothPaths([appStart(), executorAdded('1', 2), taskEnd(1), taskEnd(2, { cpu: '9'.repeat(400) }), appEnd()]);
+    expect(record).toMatchObject({ cpu_time_ms: null, total_tasks: 2, input_bytes: 200, shuffle_read_bytes: 30 });
+    expect(record.quality).toContain('invalid:cpu_time_ms');
+    expect(record.quality).not.toContain('missing:cpu_time_ms');
+    expect(problems).toEqual([invalidAt('cpu_time_ms', file, 4)]);
+  });
+
+  it.each([
+    ['1.5', 'not a whole number'],
+    ['1e20', 'over 2^53 - 1'],
+    ['9007199254740993', 'over 2^53 - 1'],
+    ['"100"', 'not a number'],
+  ])('Bytes Read %s: left out of input_bytes (an integer still), flagged, an error on its line', async (raw, fault) => {
+    const { record, problems, file } = await bothPaths([appStart(), taskEnd(1), taskEnd(2, { input: raw }), taskEnd(3), appEnd()]);
+    expect(record).toMatchObject({ input_bytes: 200, total_tasks: 3, cpu_time_ms: 9 });
+    expect(record.quality).toContain('invalid:input_bytes');
+    expect(problems).toEqual([invalidAt('input_bytes', file, 3)]);
+    expect(problems[0]!.message).toContain(fault);
+  });
+
+  it('the largest exact integer is still read, on the byte reader', async () => {
+    const { record, problems } = await bothPaths([appStart(), taskEnd(1, { input: String(Number.MAX_SAFE_INTEGER) }), appEnd()]);
+    expect(problems).toEqual([]);
+    expect(record.input_bytes).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it.each([
+    ['-4', -4],
+    ['0', 0],
+    ['2.5', 2.5],
+  ])('"Total Cores": %s: executor_cores null (not a guess from the other executors), an error on its line', async (_name, cores) => {
+    const { record, problems, file } = await readLines([appStart(), executorAdded('1', 4), executorAdded('2', cores), appEnd()]);
+    expect(record).toMatchObject({ executor_cores: null, num_executors: 2 });
+    expect(record.quality).toContain('invalid:executor_cores');
+    expect(record.quality).not.toContain('defaulted:executor_cores');
+    expect(problems).toEqual([invalidAt('executor_cores', file, 3)]);
+  });
+
+  it('an impossible Total Cores is still reported when spark.executor.cores decides, but the record is not flagged', async () => {
+    const { record, problems } = await readLines([appStart(), env({ 'spark.executor.cores': '3' }), executorAdded('1', -4), appEnd()]);
+    expect(record.executor_cores).toBe(3);
+    expect(record.quality).not.toContain('invalid:executor_cores');
+    expect(problems.map((p) => [p.code, p.line])).toEqual([['invalid-value', 3]]);
+  });
+
+  it.each(['0', '99999999999999999999'])('spark.executor.cores=%s: executor_cores null, the error on the environment line', async (cores) => {
+    const { record, problems, file } = await readLines([appStart(), env({ 'spark.executor.cores': cores }), executorAdded('1', 4), appEnd()]);
+    expect(record.executor_cores).toBeNull();
+    expect(record.quality).toContain('invalid:executor_cores');
+    expect(problems).toEqual([invalidAt('executor_cores', file, 2)]);
+  });
+
+  it('many bad lines: 20 errors listed per file, the rest counted', async () => {
+    const lines = [appStart(), ...Array.from({ length: 30 }, (_, i) => taskEnd(i, { input: '0.5' })), appEnd()];
+    const { record, problems } = await readLines(lines);
+    expect(record).toMatchObject({ total_tasks: 30, input_bytes: 0 });
+    expect(problems.filter((p) => p.line !== undefined)).toHaveLength(20);
+    expect(problems.at(-1)).toMatchObject({ code: 'invalid-value', message: '10 more invalid values not listed' });
+  });
+
+  describe('validateRecord, the net under every source', () => {
+    it.each([
+      [{ cpu_time_ms: Infinity }, 'cpu_time_ms', null],
+      [{ executor_cores: -4 }, 'executor_cores', null],
+      [{ driver_memory_mb: 1e300 }, 'driver_memory_mb', null],
+      [{ start_time: '+275760-09-13T00:00:00.000Z' }, 'start_time', null],
+      [{ input_bytes: 1.5 }, 'input_bytes', 0],
+      [{ shuffle_read_bytes: 2 ** 60 }, 'shuffle_read_bytes', 0],
+    ] as const)('%o: an error, the field %s stored as %s, flagged invalid', (overrides, field, stored) => {
+      const record = makeRecord(overrides);
+      const problems = validateRecord(record, 'f');
+      expect(problems).toContainEqual(expect.objectContaining({ severity: 'error', code: 'record-invalid', field, file: 'f' }));
+      expect(record[field]).toBe(stored);
+      expect(record.quality).toEqual([`invalid:${field}`]);
+    });
+
+    it('a valid record is left as it is', () => {
+      const record = makeRecord();
+      expect(validateRecord(record)).toEqual([]);
+      expect(record).toEqual(makeRecord());
+    });
   });
 });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 const count = z.number().int().nonnegative();
-const isoTime = z.string().datetime({ offset: false });
+const isoUtc = z.string().datetime({ offset: false });
 
 export const STATUSES = ['completed', 'running', 'failed', 'unknown'] as const;
 export type AppStatus = (typeof STATUSES)[number];
@@ -16,9 +16,9 @@ export const sparkAppRecordSchema = z.object({
   attempt_id: z.string().min(1).nullable(),
   app_name: z.string().nullable(),
   user: z.string().nullable(),
-  submit_time: isoTime.nullable(),
-  start_time: isoTime.nullable(),
-  end_time: isoTime.nullable(),
+  submit_time: isoUtc.nullable(),
+  start_time: isoUtc.nullable(),
+  end_time: isoUtc.nullable(),
   duration_ms: count.nullable(),
   spark_version: z.string().nullable(),
   executor_cores: count.nullable(),
@@ -58,7 +58,80 @@ export const Quality = {
   platformLevel: 'platform_level',
   defaulted: (field: keyof SparkAppRecord): string => `defaulted:${field}`,
   missing: (field: keyof SparkAppRecord): string => `missing:${field}`,
+  /**
+   * A value read for the field could not be true (issue 13: a time outside 1970–9999, a fraction or
+   * negative where a count belongs, beyond 2^53); it was left out and reported as an error. A field
+   * that can be null is then null; a total that cannot (input_bytes, …) is the sum of the other values.
+   */
+  invalid: (field: keyof SparkAppRecord): string => `invalid:${field}`,
 } as const;
+
+/**
+ * The latest time a record holds, 9999-12-31T23:59:59.999Z. Later ones need ISO-8601's expanded
+ * (six-digit) years, which the schema and SQLite's date functions do not read; past ±8.64e15 ms
+ * (ECMA-262 §21.4.1.1) JavaScript has no Date at all and toISOString throws a RangeError.
+ */
+export const LATEST_TIME_MS = 253_402_300_799_999;
+
+/**
+ * Why `ms`, epoch milliseconds read from a source (Spark, the History Server and the cloud APIs all
+ * give them), cannot be one of the record's times; null when it can. The one rule every source uses.
+ */
+export function timeFault(ms: number): string | null {
+  if (!Number.isInteger(ms)) return 'not a whole number of milliseconds';
+  if (ms < 0) return 'before 1970';
+  if (ms > LATEST_TIME_MS) return 'after the year 9999';
+  return null;
+}
+
+/** Epoch milliseconds as the record's ISO-8601 UTC string; null for null and for what timeFault refuses (never throws). */
+export function isoTime(ms: number | null): string | null {
+  return ms === null || timeFault(ms) !== null ? null : new Date(ms).toISOString();
+}
+
+/** Why `v` cannot be one of the record's counts, sizes or durations; null when it can. */
+export function countFault(v: number): string | null {
+  if (!Number.isInteger(v)) return Number.isFinite(v) ? 'not a whole number' : 'not a finite number';
+  if (v < 0) return 'negative';
+  // Beyond 2^53 a double no longer holds every integer, and SQLite's INTEGER stores it as a REAL.
+  if (!Number.isSafeInteger(v)) return 'over 2^53 - 1';
+  return null;
+}
+
+/**
+ * The error for a value read from a source that cannot be true (the caller also flags
+ * `Quality.invalid` on the field it would have fed). `what` names the value where it was read.
+ */
+export function invalidValue(field: keyof SparkAppRecord, what: string, value: unknown, fault: string, at: Pick<Problem, 'file' | 'line'>): Problem {
+  const shown = typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+  const short = shown.length > 40 ? `${shown.slice(0, 40)}… (${shown.length} characters)` : shown;
+  return { severity: 'error', code: 'invalid-value', field, message: `${what} ${short} is ${fault}: left out of ${field}`, ...at };
+}
+
+/** What an API source gathers while it builds one record: its flags, and its problems with where they came from (a URL, an app). */
+export interface RecordFindings {
+  quality: Set<string>;
+  problems: Problem[];
+  where: string;
+}
+
+/** `ms` when it can be one of the record's times (timeFault); otherwise null, with the error and the `invalid:` flag in `found`. */
+export function checkedTime(ms: number | null, field: 'submit_time' | 'start_time' | 'end_time', what: string, found: RecordFindings): number | null {
+  const fault = ms === null ? null : timeFault(ms);
+  if (fault === null) return ms;
+  found.problems.push(invalidValue(field, what, ms, fault, { file: found.where }));
+  found.quality.add(Quality.invalid(field));
+  return null;
+}
+
+/** `v` when it can be one of the record's counts or sizes (countFault); otherwise null, with the error and the `invalid:` flag in `found`. */
+export function checkedCount(v: number, field: keyof SparkAppRecord, what: string, found: RecordFindings): number | null {
+  const fault = countFault(v);
+  if (fault === null) return v;
+  found.problems.push(invalidValue(field, what, v, fault, { file: found.where }));
+  found.quality.add(Quality.invalid(field));
+  return null;
+}
 
 /** Whether a Spark version (`1.4.0-SNAPSHOT`, `2.0.2`) is older than major.minor; false when unknown or unreadable. */
 export function sparkVersionBefore(version: string | null, major: number, minor: number): boolean {
@@ -115,10 +188,19 @@ export interface Problem {
   field?: string;
 }
 
+/** The record's times, counts and sizes: where validateRecord replaces a value the schema refuses. */
+const VALUE_FIELDS: ReadonlySet<string> = new Set<keyof SparkAppRecord>(['submit_time', 'start_time', 'end_time', 'duration_ms', 'executor_cores', 'executor_memory_mb', 'num_executors', 'driver_memory_mb', ...SPARK_METRIC_FIELDS]);
+type ValueField = 'submit_time' | 'start_time' | 'end_time' | 'duration_ms' | 'executor_cores' | 'executor_memory_mb' | 'num_executors' | 'driver_memory_mb' | SparkMetricField;
+
 /**
  * Checks a record against the schema and the record's own invariants (DESIGN.md §2, issue 2):
  * required fields present, duration >= 0, at least one executor, failed <= total for tasks and
  * stages. Failures come back as problems attached to the record, never thrown.
+ *
+ * A time, count or size the schema refuses (Infinity, a fraction, a negative count, a year past
+ * 9999) is then replaced, so no source stores a value that cannot be true (issue 13): by null where
+ * the field may be null, else by 0, and flagged `invalid:<field>`. Sources check what they read
+ * first, with the place it came from; this is the net under all of them.
  */
 export function validateRecord(record: SparkAppRecord, file?: string): Problem[] {
   const problems: Problem[] = [];
@@ -141,8 +223,22 @@ export function validateRecord(record: SparkAppRecord, file?: string): Problem[]
   rule(record.failed_tasks <= record.total_tasks, 'failed_tasks', `failed_tasks ${record.failed_tasks} > total_tasks ${record.total_tasks}`);
   rule(record.failed_stages <= record.total_stages, 'failed_stages', `failed_stages ${record.failed_stages} > total_stages ${record.total_stages}`);
   rule(record.duration_ms === null || record.duration_ms >= 0, 'duration_ms', 'application ends before it starts');
-  if (record.start_time === null) rule(false, 'start_time', 'no SparkListenerApplicationStart: start time unknown');
+  if (record.start_time === null && !record.quality.includes(Quality.invalid('start_time'))) rule(false, 'start_time', 'no SparkListenerApplicationStart: start time unknown');
+  if (!parsed.success) replaceRefused(record, parsed.error.issues);
   return problems;
+}
+
+function replaceRefused(record: SparkAppRecord, issues: readonly { path: readonly PropertyKey[] }[]): void {
+  const flags: string[] = [];
+  for (const { path } of issues) {
+    const field = path[0];
+    if (typeof field !== 'string' || !VALUE_FIELDS.has(field)) continue;
+    const f = field as ValueField;
+    const nullable = sparkAppRecordSchema.shape[f].safeParse(null).success;
+    (record as Record<ValueField, number | string | null>)[f] = nullable ? null : 0;
+    flags.push(Quality.invalid(f));
+  }
+  if (flags.length > 0) record.quality = [...new Set([...record.quality, ...flags])].sort();
 }
 
 /** `file:line: severity [code] message`, the one-line form the CLI prints and runs store. */

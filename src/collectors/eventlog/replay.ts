@@ -10,7 +10,7 @@
  * events it does not need (TaskStart, SQL, block updates, custom listeners) are skipped unparsed.
  */
 import { isUtf8 } from 'node:buffer';
-import { Quality, redactSecrets, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, countFault, invalidValue, isoTime, redactSecrets, timeFault, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 import { memoryStringToMb } from './jvmUnits';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
@@ -40,18 +40,19 @@ const CLOSE_BRACE = 0x7d;
 
 /**
  * Task-metric keys, in Spark's JsonProtocol spelling, with the group object that holds each (null:
- * "Task Metrics" itself); each key appears at most once inside "Task Metrics".
+ * "Task Metrics" itself) and the record field it is summed into; each key appears at most once
+ * inside "Task Metrics".
  */
 const METRIC_KEYS = {
-  cpuNs: { key: 'Executor CPU Time', group: null },
-  memorySpilled: { key: 'Memory Bytes Spilled', group: null },
-  diskSpilled: { key: 'Disk Bytes Spilled', group: null },
-  remoteRead: { key: 'Remote Bytes Read', group: 'Shuffle Read Metrics' },
-  localRead: { key: 'Local Bytes Read', group: 'Shuffle Read Metrics' },
-  shuffleWritten: { key: 'Shuffle Bytes Written', group: 'Shuffle Write Metrics' },
-  inputRead: { key: 'Bytes Read', group: 'Input Metrics' },
-  outputWritten: { key: 'Bytes Written', group: 'Output Metrics' },
-} as const;
+  cpuNs: { key: 'Executor CPU Time', group: null, field: 'cpu_time_ms' },
+  memorySpilled: { key: 'Memory Bytes Spilled', group: null, field: 'memory_spilled_bytes' },
+  diskSpilled: { key: 'Disk Bytes Spilled', group: null, field: 'disk_spilled_bytes' },
+  remoteRead: { key: 'Remote Bytes Read', group: 'Shuffle Read Metrics', field: 'shuffle_read_bytes' },
+  localRead: { key: 'Local Bytes Read', group: 'Shuffle Read Metrics', field: 'shuffle_read_bytes' },
+  shuffleWritten: { key: 'Shuffle Bytes Written', group: 'Shuffle Write Metrics', field: 'shuffle_write_bytes' },
+  inputRead: { key: 'Bytes Read', group: 'Input Metrics', field: 'input_bytes' },
+  outputWritten: { key: 'Bytes Written', group: 'Output Metrics', field: 'output_bytes' },
+} as const satisfies Record<string, { key: string; group: string | null; field: keyof SparkAppRecord }>;
 type MetricName = keyof typeof METRIC_KEYS;
 const METRIC_NAMES = Object.keys(METRIC_KEYS) as MetricName[];
 const METRIC_INDEX = Object.fromEntries(METRIC_NAMES.map((name, i) => [name, i])) as Record<MetricName, number>;
@@ -77,7 +78,7 @@ const PARSED_EVENTS = new Set([
 ]);
 
 
-/** At most this many malformed-line problems per file; the rest are counted in one summary problem. */
+/** At most this many malformed-line problems per file; the rest are counted in one summary problem. So are invalid values. */
 const MAX_LINE_PROBLEMS = 20;
 
 export interface ReplayHints {
@@ -110,9 +111,6 @@ function obj(v: unknown): Json | null {
 function propertyText(v: unknown): string | null {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : null;
 }
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
 
 /** Whether `needle` is at `pos`, entirely before `end`. */
 function bytesAt(buf: Buffer, pos: number, end: number, needle: Buffer): boolean {
@@ -135,7 +133,9 @@ function readInt(buf: Buffer, pos: number, end: number): number | null {
     digits++;
     pos++;
   }
-  if (digits === 0) return null;
+  // Past 2^53 the sum above is no longer exact: JSON.parse's path judges such a value (one record
+  // from either path). The sum only grows, so a value that overflowed stays above the bound.
+  if (digits === 0 || value > Number.MAX_SAFE_INTEGER) return null;
   const next = buf[pos];
   // A fraction or exponent means this is not the integer Spark writes: let JSON.parse handle it.
   if (next === 0x2e || next === 0x65 || next === 0x45) return null;
@@ -250,6 +250,7 @@ export class AppReplay {
   readonly problems: Problem[] = [];
   private file = '';
   private fileLineProblems = 0;
+  private fileValueProblems = 0;
   private sawEvent = false;
 
   private sparkVersion: string | null = null;
@@ -259,8 +260,15 @@ export class AppReplay {
   private user: string | null = null;
   private startMs: number | null = null;
   private endMs: number | null = null;
+  /** An ApplicationEnd with a Timestamp was seen, even one that is not a time (the app ended). */
+  private ended = false;
   private props: Record<string, string> | null = null;
+  /** Where the Spark Properties in use were read, for problems found in them when the record is built. */
+  private propsAt: Pick<Problem, 'file' | 'line'> = {};
+  /** Record fields fed a value that cannot be true (flagged `invalid:`); for a time, only while its latest value is one. */
+  private readonly invalidFields = new Set<keyof SparkAppRecord>();
   private readonly executors = new Set<string>();
+  /** Total Cores per executor; NaN for a value that cannot be a number of cores. */
   private readonly executorCores = new Map<string, number>();
   private readonly blockManagers = new Set<string>();
   /** Each stage attempt (`id.attempt`) seen completing, and whether its latest completion failed. */
@@ -298,6 +306,7 @@ export class AppReplay {
   beginFile(file: string): void {
     this.file = file;
     this.fileLineProblems = 0;
+    this.fileValueProblems = 0;
   }
 
   endFile(): void {
@@ -305,6 +314,8 @@ export class AppReplay {
     if (hidden > 0) {
       this.problem('error', 'malformed-line', `${hidden} more malformed lines not listed`, undefined);
     }
+    const hiddenValues = this.fileValueProblems - MAX_LINE_PROBLEMS;
+    if (hiddenValues > 0) this.problem('error', 'invalid-value', `${hiddenValues} more invalid values not listed`, undefined);
   }
 
   flag(quality: string): void {
@@ -318,6 +329,26 @@ export class AppReplay {
   private lineProblem(code: string, message: string, line: number): void {
     this.fileLineProblems++;
     if (this.fileLineProblems <= MAX_LINE_PROBLEMS) this.problem('error', code, message, line);
+  }
+
+  /** A value on a line of this file that cannot be true: an error there (the caller decides what the field then holds). */
+  private invalidOnLine(field: keyof SparkAppRecord, what: string, value: unknown, fault: string, line: number): void {
+    this.fileValueProblems++;
+    if (this.fileValueProblems <= MAX_LINE_PROBLEMS) this.problems.push(invalidValue(field, what, value, fault, { file: this.file, line }));
+  }
+
+  /** An event's Timestamp as epoch ms; null when absent, or (with an error on its line) when it cannot be a time. */
+  private eventTime(e: Json, type: string, field: 'start_time' | 'end_time', lineNo: number): number | null {
+    const v = e.Timestamp;
+    if (v === undefined || v === null) return null;
+    const fault = typeof v === 'number' ? timeFault(v) : 'not a number';
+    if (fault === null) {
+      this.invalidFields.delete(field);
+      return v as number;
+    }
+    this.invalidOnLine(field, `${type} Timestamp`, v, fault, lineNo);
+    this.invalidFields.add(field);
+    return null;
   }
 
   /** Whether any line of the log was a Spark listener event. */
@@ -527,6 +558,7 @@ export class AppReplay {
       return;
     }
     this.props = {};
+    this.propsAt = { file: this.file, line: lineNo };
     const entries = props ? Object.entries(props) : pairs!.flatMap((p) => (Array.isArray(p) && p.length === 2 ? [p as [unknown, unknown]] : []));
     let nested: string | undefined;
     let nestedCount = 0;
@@ -583,10 +615,11 @@ export class AppReplay {
         this.attemptId = str(e['App Attempt ID']) ?? this.attemptId;
         this.appName = str(e['App Name']);
         this.user = str(e.User);
-        this.startMs = num(e.Timestamp);
+        this.startMs = this.eventTime(e, type, 'start_time', lineNo);
         break;
       case 'SparkListenerApplicationEnd':
-        this.endMs = num(e.Timestamp);
+        this.endMs = this.eventTime(e, type, 'end_time', lineNo);
+        this.ended = this.endMs !== null || this.invalidFields.has('end_time');
         // Spark 4 writes the driver's exit code; older logs cannot tell a failed app from a good one.
         this.exitCode = num(e.ExitCode);
         break;
@@ -600,8 +633,11 @@ export class AppReplay {
           break;
         }
         this.executors.add(id);
-        const cores = num(obj(e['Executor Info'])?.['Total Cores']);
-        if (cores !== null) this.executorCores.set(id, cores);
+        const cores = obj(e['Executor Info'])?.['Total Cores'];
+        if (cores === undefined || cores === null) break;
+        const fault = typeof cores !== 'number' ? 'not a number' : cores === 0 ? 'no cores at all' : countFault(cores);
+        if (fault !== null) this.invalidOnLine('executor_cores', `${type} Executor Info.Total Cores`, cores, fault, lineNo);
+        this.executorCores.set(id, fault === null ? (cores as number) : NaN);
         break;
       }
       case 'SparkListenerBlockManagerAdded': {
@@ -627,8 +663,16 @@ export class AppReplay {
         const tm = obj(e['Task Metrics']);
         const values = this.taskValues.fill(NaN);
         METRIC_NAMES.forEach((name, i) => {
-          const { key, group } = METRIC_KEYS[name];
-          values[i] = num((group === null ? tm : obj(tm?.[group]))?.[key]) ?? NaN;
+          const { key, group, field } = METRIC_KEYS[name];
+          const v = (group === null ? tm : obj(tm?.[group]))?.[key];
+          if (v === undefined || v === null) return;
+          // Negative integers are Spark's "unknown" (addTask skips them). The byte reader takes only
+          // safe integers, so every value that cannot be true is judged here, whichever path saw the line first.
+          if (typeof v === 'number' && Number.isSafeInteger(v)) values[i] = v;
+          else {
+            this.invalidOnLine(field, `SparkListenerTaskEnd Task Metrics.${group === null ? '' : `${group}.`}${key}`, v, typeof v === 'number' ? countFault(v)! : 'not a number', lineNo);
+            this.invalidFields.add(field);
+          }
         });
         this.addTask(outcome, values);
         break;
@@ -662,14 +706,25 @@ export class AppReplay {
 
     let executorCores: number | null = null;
     const coresProp = prop('spark.executor.cores');
-    if (coresProp !== undefined && /^\d+$/.test(coresProp.trim())) executorCores = Number(coresProp);
-    else {
+    if (coresProp !== undefined && /^\d+$/.test(coresProp.trim())) {
+      executorCores = Number(coresProp);
+      const fault = executorCores === 0 ? 'no cores at all' : countFault(executorCores);
+      if (fault !== null) {
+        this.problems.push(invalidValue('executor_cores', 'spark.executor.cores', coresProp, fault, this.propsAt));
+        quality.add(Quality.invalid('executor_cores'));
+        executorCores = null;
+      }
+    } else {
       // In local mode the driver is the executor, so its cores count.
       const entries = [...this.executorCores.entries()];
       const nonDriverCores = entries.filter(([id]) => !isDriver(id));
       const observed = (nonDriverCores.length > 0 ? nonDriverCores : entries).map(([, c]) => c);
-      if (observed.length > 0) executorCores = Math.max(...observed);
-      else {
+      // NaN: an executor's Total Cores could not be true (reported on its line), so the most is unknown.
+      if (observed.length > 0) executorCores = observed.reduce((a, b) => Math.max(a, b));
+      if (executorCores !== null && Number.isNaN(executorCores)) {
+        quality.add(Quality.invalid('executor_cores'));
+        executorCores = null;
+      } else if (observed.length === 0) {
         executorCores = 1; // YARN and Kubernetes default (spark.executor.cores)
         quality.add(Quality.defaulted('executor_cores'));
       }
@@ -680,23 +735,27 @@ export class AppReplay {
     const appId = this.appId ?? nonEmpty(prop('spark.app.id'));
     const appName = this.appName ?? nonEmpty(prop('spark.app.name'));
     if (appId === null) quality.add(Quality.missing('app_id'));
-    if (this.startMs === null) quality.add(Quality.missing('start_time'));
+    if (this.startMs === null && !this.invalidFields.has('start_time')) quality.add(Quality.missing('start_time'));
     const sparkVersion = this.sparkVersion ?? this.hints.sparkVersion ?? null;
     if (sparkVersion === null) quality.add(Quality.missing('spark_version'));
 
     const submitProp = prop('spark.app.submitTime');
     let submitMs = submitProp !== undefined && /^\d+$/.test(submitProp) ? Number(submitProp) : null;
-    if (submitMs === null && this.startMs !== null) {
+    const submitFault = submitMs === null ? null : timeFault(submitMs);
+    if (submitFault !== null) {
+      this.problems.push(invalidValue('submit_time', 'spark.app.submitTime', submitProp, submitFault, this.propsAt));
+      quality.add(Quality.invalid('submit_time'));
+    } else if (submitMs === null && this.startMs !== null) {
       submitMs = this.startMs;
       quality.add(Quality.defaulted('submit_time'));
     } else if (submitMs !== null && this.startMs !== null && submitMs > this.startMs) {
       // Submitted on one host, started on another: their clocks disagree.
       quality.add(Quality.submitAfterStart);
-      this.problem('warning', 'time-order', `submitted (${iso(submitMs)}, spark.app.submitTime) after it started (${iso(this.startMs)}): clock skew between the submitting host and the driver`, undefined);
+      this.problem('warning', 'time-order', `submitted (${isoTime(submitMs)}, spark.app.submitTime) after it started (${isoTime(this.startMs)}): clock skew between the submitting host and the driver`, undefined);
     }
 
     let status: AppStatus;
-    if (this.endMs !== null) status = this.exitCode !== null && this.exitCode !== 0 ? 'failed' : 'completed';
+    if (this.ended) status = this.exitCode !== null && this.exitCode !== 0 ? 'failed' : 'completed';
     else if (this.hints.inProgress) {
       status = 'running';
       quality.add(Quality.inProgress);
@@ -709,7 +768,7 @@ export class AppReplay {
     if (this.startMs !== null && this.endMs !== null) {
       duration = this.endMs - this.startMs;
       if (duration < 0) {
-        this.problem('error', 'time-order', `application ends (${iso(this.endMs)}) before it starts (${iso(this.startMs)})`, undefined);
+        this.problem('error', 'time-order', `application ends (${isoTime(this.endMs)}) before it starts (${isoTime(this.startMs)})`, undefined);
         duration = null;
       }
     }
@@ -718,7 +777,10 @@ export class AppReplay {
     // Executor CPU Time exists from Spark 2.1 (DESIGN.md §2): tasks that never carried it leave CPU
     // time unknown, not a measured-looking 0 (no task at all used no CPU).
     const cpuMeasured = this.metricSeen[METRIC_INDEX.cpuNs] === 1 || this.tasks === 0;
-    if (!cpuMeasured) quality.add(Quality.missing('cpu_time_ms'));
+    // A task's CPU time that cannot be true leaves the total unknown; other totals leave the value out.
+    const cpuInvalid = this.invalidFields.has('cpu_time_ms');
+    if (!cpuMeasured && !cpuInvalid) quality.add(Quality.missing('cpu_time_ms'));
+    for (const field of this.invalidFields) quality.add(Quality.invalid(field));
 
     const environment = redactSecrets(props);
 
@@ -727,9 +789,9 @@ export class AppReplay {
       attempt_id: this.attemptId,
       app_name: appName,
       user: this.user,
-      submit_time: iso(submitMs),
-      start_time: iso(this.startMs),
-      end_time: iso(this.endMs),
+      submit_time: submitFault === null ? isoTime(submitMs) : null,
+      start_time: isoTime(this.startMs),
+      end_time: isoTime(this.endMs),
       duration_ms: duration,
       spark_version: sparkVersion,
       executor_cores: executorCores,
@@ -740,7 +802,7 @@ export class AppReplay {
       failed_tasks: this.failedTasks,
       total_stages: this.stageFailed.size,
       failed_stages: [...this.stageFailed.values()].filter((f) => f).length,
-      cpu_time_ms: cpuMeasured ? Math.floor(total('cpuNs') / 1e6) : null,
+      cpu_time_ms: cpuMeasured && !cpuInvalid ? Math.floor(total('cpuNs') / 1e6) : null,
       input_bytes: total('inputRead'),
       output_bytes: total('outputWritten'),
       shuffle_read_bytes: total('remoteRead') + total('localRead'),
