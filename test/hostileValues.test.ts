@@ -1,14 +1,21 @@
 /**
- * Issue 13, items 3, 5 and 6: values no real Spark writes, each in a small log made here. The record
- * survives, the value that cannot be true is not stored (null, or left out of its total), an error
- * says where it was read, and the record is flagged `invalid:<field>`.
+ * Issue 13, items 3, 5 and 6: values no real Spark or cloud API writes, each in a small log or
+ * answer made here. The record survives, the value that cannot be true is not stored (null, or left
+ * out of its total), an error says where it was read, and the record is flagged `invalid:<field>`.
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import type { StepSummary } from '@aws-sdk/client-emr';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collectDatabricksAll } from '../src/collectors/databricks/collect';
+import { platformRecord } from '../src/collectors/dataproc/collect';
+import { stepRecord } from '../src/collectors/emr/steps';
 import type { LogUnit } from '../src/collectors/eventlog/discovery';
 import { readUnit } from '../src/collectors/eventlog/readLog';
+import { collectHistoryServerAll, toRecord, type AttemptAnswers } from '../src/collectors/historyServer/collect';
 import { validateRecord, type Problem, type SparkAppRecord } from '../src/collectors/record';
+import { startDatabricksFake, workspace, type DatabricksFake } from './support/databricksFake';
+import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer } from './support/historyServerFake';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 
@@ -200,3 +207,114 @@ describe('values that cannot be true are not stored (item 6)', () => {
     });
   });
 });
+
+describe('API sources: the same rules (items 3 and 6)', () => {
+  describe('History Server', () => {
+    const servers: FakeServer[] = [];
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map((s) => s.close()));
+    });
+
+    it('an endTimeEpoch of 1e17: the attempt is kept with end_time null, the error names its URL', async () => {
+      const app = { id: 'app-far', user: 'etl', startMs: T0, endMs: T0 + 1000, executors: [{ id: '1', cores: 2 }], stages: [{ id: 0, status: 'COMPLETE', complete: 1 }] };
+      const listing = syntheticListing([app]) as { attempts: Record<string, unknown>[] }[];
+      Object.assign(listing[0]!.attempts[0]!, { endTimeEpoch: 1e17, endTime: '+5138-11-16T09:46:40.000GMT' });
+      const s = await startFakeServer({ applications: { json: listing }, ...syntheticRoutes([app]) });
+      servers.push(s);
+      const r = await collectHistoryServerAll({ url: s.url, backoffMs: 5, maxDelayMs: 50, timeoutMs: 2000 });
+      expect(r.problems).toEqual([]);
+      expect(r.apps).toHaveLength(1);
+      const { record, problems } = r.apps[0]!;
+      expect(record).toMatchObject({ app_id: 'app-far', status: 'completed', start_time: new Date(T0).toISOString(), end_time: null, duration_ms: null, total_tasks: 1 });
+      expect(record.quality).toContain('invalid:end_time');
+      expect(problems).toEqual([expect.objectContaining({ severity: 'error', code: 'invalid-value', field: 'end_time', file: expect.stringContaining('applications/app-far') as unknown })]);
+    });
+
+    it('a start time past 9999 and a submitTime of 99999999999999999999: both null and flagged', () => {
+      const problems: Problem[] = [];
+      const record = toRecord(
+        { ...hsAnswers(), attempt: { startTimeEpoch: 8_640_000_000_000_001, endTimeEpoch: T0, completed: true }, properties: { 'spark.app.submitTime': '99999999999999999999' } },
+        'hs',
+        problems,
+        'http://hs/app-1',
+      );
+      expect(record).toMatchObject({ start_time: null, submit_time: null, end_time: new Date(T0).toISOString() });
+      expect(record.quality).toEqual(expect.arrayContaining(['invalid:start_time', 'invalid:submit_time']));
+      expect(record.quality).not.toContain('missing:start_time');
+      expect(problems.map((p) => [p.code, p.field, p.file])).toEqual([
+        ['invalid-value', 'start_time', 'http://hs/app-1'],
+        ['invalid-value', 'submit_time', 'http://hs/app-1'],
+      ]);
+    });
+
+    it('a stage’s 1.5 input bytes and Infinity CPU time are left out and flagged, per value', () => {
+      const problems: Problem[] = [];
+      const stages = [
+        { status: 'COMPLETE', stageId: 0, attemptId: 0, numCompleteTasks: 1, inputBytes: 1.5, executorCpuTime: 4_000_000, outputBytes: 1.5 },
+        { status: 'COMPLETE', stageId: 1, attemptId: 0, numCompleteTasks: 1, inputBytes: 10, executorCpuTime: Infinity, outputBytes: 1.5 },
+      ];
+      const record = toRecord({ ...hsAnswers(), stages }, 'hs', problems, 'http://hs/app-1');
+      // 1.5 + 1.5 would have summed to a whole 3.
+      expect(record).toMatchObject({ input_bytes: 10, output_bytes: 0, cpu_time_ms: null, total_tasks: 2 });
+      expect(record.quality).toEqual(expect.arrayContaining(['invalid:input_bytes', 'invalid:output_bytes', 'invalid:cpu_time_ms']));
+      expect(record.quality).not.toContain('missing:cpu_time_ms');
+      expect(problems.map((p) => [p.code, p.field])).toEqual([
+        ['invalid-value', 'cpu_time_ms'],
+        ['invalid-value', 'input_bytes'],
+        ['invalid-value', 'output_bytes'],
+        ['invalid-value', 'output_bytes'],
+      ]);
+    });
+  });
+
+  describe('cloud APIs', () => {
+    const fakes: DatabricksFake[] = [];
+    afterEach(async () => {
+      await Promise.all(fakes.splice(0).map((f) => f.close()));
+    });
+
+    it('Databricks: a run that ends at 1e17 is kept with end_time null and an error naming the run', async () => {
+      const ws = workspace(1, { sharedClusters: 1 });
+      ws.runs[0]!.end_time = 1e17;
+      const f = await startDatabricksFake({ token: 't', runs: ws.runs, clusters: ws.clusters });
+      fakes.push(f);
+      const r = await collectDatabricksAll({ endpointUrl: f.url, token: 't', tokenSource: 'test', source: 'dbx', backoffMs: 5, maxDelayMs: 50, timeoutMs: 2000 });
+      expect(r.apps).toHaveLength(1);
+      const { record, problems } = r.apps[0]!;
+      expect(record).toMatchObject({ end_time: null, duration_ms: null, status: 'completed' });
+      expect(record.start_time).toBe(new Date(ws.runs[0]!.start_time).toISOString());
+      expect(record.quality).toContain('invalid:end_time');
+      expect(problems).toEqual([expect.objectContaining({ severity: 'error', code: 'invalid-value', field: 'end_time' })]);
+      expect(problems[0]!.message).toContain(`run ${ws.runs[0]!.run_id}`);
+    });
+
+    it('Dataproc: a state time in the year 100000 is not stored as a six-digit-year string', () => {
+      const problems: Problem[] = [];
+      const job = { reference: { jobId: 'j1' }, status: { state: 'DONE', stateStartTime: '+100000-01-01T00:00:00Z' }, statusHistory: [{ state: 'PENDING', stateStartTime: '2024-06-01T00:00:00Z' }, { state: 'RUNNING', stateStartTime: '2024-06-01T00:00:05Z' }] };
+      const record = platformRecord(job, 'sparkJob', null, {}, 'dp', problems, 'projects/p/regions/r/jobs/j1');
+      expect(record).toMatchObject({ submit_time: '2024-06-01T00:00:00.000Z', start_time: '2024-06-01T00:00:05.000Z', end_time: null, duration_ms: null });
+      expect(record.quality).toContain('invalid:end_time');
+      expect(problems).toEqual([expect.objectContaining({ severity: 'error', code: 'invalid-value', field: 'end_time', file: 'projects/p/regions/r/jobs/j1' })]);
+    });
+
+    it('EMR: a step that starts at the last Date JavaScript has is kept with start_time null', () => {
+      const problems: Problem[] = [];
+      const step: StepSummary = { Id: 's-1', Name: 'spark', Status: { State: 'COMPLETED', Timeline: { CreationDateTime: new Date(T0), StartDateTime: new Date(8_640_000_000_000_000), EndDateTime: new Date(T0 + 5000) } } };
+      const record = stepRecord(step, { source: 'emr', sparkVersion: '3.5.0', clusterTags: {}, where: 'j-1' }, problems);
+      expect(record).toMatchObject({ submit_time: new Date(T0).toISOString(), start_time: null, end_time: new Date(T0 + 5000).toISOString(), duration_ms: null });
+      expect(record.quality).toContain('invalid:start_time');
+      expect(problems).toEqual([expect.objectContaining({ severity: 'error', code: 'invalid-value', field: 'start_time', file: 'j-1 step s-1' })]);
+    });
+  });
+});
+
+function hsAnswers(): AttemptAnswers {
+  return {
+    app: { id: 'app-1', name: 'hostile', attempts: [{}] },
+    attempt: { startTimeEpoch: T0, endTimeEpoch: T0 + 60_000, completed: true, appSparkVersion: '3.5.3', sparkUser: 'u' },
+    properties: {},
+    executors: [{ id: '1', totalCores: 2 }],
+    stages: [],
+    jobStageIds: null,
+  };
+}

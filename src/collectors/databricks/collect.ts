@@ -24,7 +24,7 @@ import { collectAll, type Batch, type CollectContext, type CollectedApp, gather,
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { AuthError, HttpError, JsonClient, ResponseError, type HttpAuth } from '../http/jsonClient';
 import { oauthTokenProvider } from './credentials';
-import { Quality, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedTime, isoTime, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 
 export interface DatabricksOptions extends ApiCollectorOptions {
   /** Overrides the workspace URL (proxies, tests); wins over `host`. */
@@ -143,7 +143,6 @@ const EVENTS_PAGE_SIZE = 100;
 const EVENTS_MAX_PAGES = 10;
 const DBFS_CHUNK = 1024 * 1024; // the DBFS read API's largest `length`
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const epoch = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) && v > 0 ? v : null);
 
 /** A run's state as the record's status (Jobs API RunLifeCycleState / RunResultState). */
@@ -260,16 +259,18 @@ function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | 
   else if (primary?.autoscale !== undefined && seen !== undefined) numExecutors = Math.max(1, seen.max);
   if (numExecutors === null) quality.add(Quality.missing('num_executors'));
 
-  const startMs = epoch(run.start_time);
+  const found = { quality, problems, where };
+  const startMs = checkedTime(epoch(run.start_time), 'start_time', `run ${run.run_id} start_time`, found);
   const status = runStatus(run);
-  const endMs = status === 'running' ? null : epoch(run.end_time);
-  if (startMs === null) quality.add(Quality.missing('start_time'));
+  const endMs = status === 'running' ? null : checkedTime(epoch(run.end_time), 'end_time', `run ${run.run_id} end_time`, found);
+  // platformLevelQuality() has no missing:start_time; an invalid start is flagged as such instead.
+  if (startMs === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
   if (status === 'running') quality.add(Quality.inProgress);
   let duration: number | null = null;
   if (startMs !== null && endMs !== null) {
     duration = endMs - startMs;
     if (duration < 0) {
-      problems.push({ severity: 'error', code: 'time-order', message: `run ${run.run_id} ends (${iso(endMs)}) before it starts (${iso(startMs)})`, file: where });
+      problems.push({ severity: 'error', code: 'time-order', message: `run ${run.run_id} ends (${isoTime(endMs)}) before it starts (${isoTime(startMs)})`, file: where });
       duration = null;
     }
   }
@@ -286,9 +287,9 @@ function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | 
     app_name: run.run_name ?? null,
     user: run.creator_user_name ?? null,
     // The Jobs API's start_time is when the run was submitted (cluster creation included).
-    submit_time: iso(startMs),
-    start_time: iso(startMs),
-    end_time: iso(endMs),
+    submit_time: isoTime(startMs),
+    start_time: isoTime(startMs),
+    end_time: isoTime(endMs),
     duration_ms: duration,
     spark_version: null,
     executor_cores: executorCores,

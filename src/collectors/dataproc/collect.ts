@@ -21,7 +21,7 @@ import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
 import { AuthError, HttpError, JsonClient } from '../http/jsonClient';
-import { Quality, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedTime, isoTime, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
 
 export interface DataprocOptions extends ApiCollectorOptions {
@@ -114,7 +114,6 @@ const ms = (t: string | undefined): number | null => {
   const v = Date.parse(t);
   return Number.isNaN(v) ? null : v;
 };
-const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
 
 /**
  * Submit (first state), start (first RUNNING; first SETUP_DONE only when there is no RUNNING) and end
@@ -175,10 +174,14 @@ function sparkProperties(job: Job, kind: (typeof SPARK_KINDS)[number][0], cluste
 export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], cluster: Cluster | null, tags: Record<string, string>, source: string, problems: Problem[], where: string): SparkAppRecord {
   const quality = platformLevelQuality();
   const props = sparkProperties(job, kind, cluster);
-  const { submit, start, end } = jobTimes(job);
+  const times = jobTimes(job);
+  const found = { quality, problems, where };
+  const start = checkedTime(times.start, 'start_time', `job ${job.reference.jobId} start (stateStartTime)`, found);
+  const submit = checkedTime(times.submit, 'submit_time', `job ${job.reference.jobId} submit (stateStartTime)`, found);
+  const end = checkedTime(times.end, 'end_time', `job ${job.reference.jobId} end (stateStartTime)`, found);
   const status = dataprocStatus(job.status.state);
   if (status === 'running') quality.add(Quality.inProgress);
-  if (start === null) quality.add(Quality.missing('start_time'));
+  if (start === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
   const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number | null => {
     const raw = props[key];
     const mb = raw === undefined ? null : memoryStringToMb(raw);
@@ -206,9 +209,9 @@ export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], 
     attempt_id: null,
     app_name: yarnName ?? props['spark.app.name'] ?? job.reference.jobId,
     user: null,
-    submit_time: iso(submit ?? start),
-    start_time: iso(start),
-    end_time: iso(end),
+    submit_time: isoTime(submit ?? (quality.has(Quality.invalid('submit_time')) ? null : start)),
+    start_time: isoTime(start),
+    end_time: isoTime(end),
     duration_ms: start !== null && end !== null && end >= start ? end - start : null,
     spark_version: null,
     executor_cores: cores,

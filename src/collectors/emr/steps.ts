@@ -4,7 +4,7 @@
  */
 import type { StepSummary } from '@aws-sdk/client-emr';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { Quality, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedTime, isoTime, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 
 // EMR's command-runner.jar runs these; `spark-example` is EMR's wrapper for Spark's bundled examples.
 const SPARK_COMMANDS = new Set(['spark-submit', 'spark-sql', 'pyspark', 'spark-shell', 'spark-example']);
@@ -75,7 +75,8 @@ export function stepStatus(state: string | undefined): AppStatus {
   }
 }
 
-export const iso = (d: Date | undefined): string | null => (d === undefined || Number.isNaN(d.getTime()) ? null : d.toISOString());
+/** A time from the SDK as the record's ISO string; null when absent or not a time a record holds (isoTime). */
+export const iso = (d: Date | undefined): string | null => (d === undefined ? null : isoTime(d.getTime()));
 
 
 export interface StepContext {
@@ -123,10 +124,13 @@ export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[
   const driverMemory = memory('spark.driver.memory', 'driver_memory_mb');
 
   const t = step.Status?.Timeline;
-  const submit = iso(t?.CreationDateTime);
-  const start = iso(t?.StartDateTime);
-  const end = iso(t?.EndDateTime);
-  if (start === null) quality.add(Quality.missing('start_time'));
+  const found = { quality, problems, where };
+  const time = (field: 'submit_time' | 'start_time' | 'end_time', d: Date | undefined, what: string): string | null =>
+    isoTime(checkedTime(d === undefined ? null : d.getTime(), field, `step ${step.Id ?? '?'} ${what}`, found));
+  const submit = time('submit_time', t?.CreationDateTime, 'CreationDateTime');
+  const start = time('start_time', t?.StartDateTime, 'StartDateTime');
+  const end = time('end_time', t?.EndDateTime, 'EndDateTime');
+  if (start === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
   const status = stepStatus(step.Status?.State);
   if (status === 'running') quality.add(Quality.inProgress);
   let duration: number | null = null;

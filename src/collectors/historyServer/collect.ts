@@ -13,7 +13,7 @@ import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { fetchAttemptLog } from './eventLogMode';
 import { Batcher, pooled } from '../batching';
 import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
-import { Quality, matchesFilter, redactSecrets, sparkVersionBefore, validateRecord, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedCount, checkedTime, isoTime, matchesFilter, redactSecrets, sparkVersionBefore, timeFault, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 
@@ -101,7 +101,6 @@ function epochOrText(epoch: number | undefined, text: string | undefined): numbe
   return ms === null || ms <= 0 ? null : ms;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const pos = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v > 0 ? v : 0);
 const isDriver = (id: string): boolean => id === 'driver' || id === '<driver>';
 
@@ -120,6 +119,7 @@ export interface AttemptAnswers {
 /** Maps one attempt's REST answers onto the record, with replay.ts's decisions. */
 export function toRecord(a: AttemptAnswers, source: string, problems: Problem[], where: string): SparkAppRecord {
   const quality = new Set<string>();
+  const found = { quality, problems, where };
   const props = a.properties ?? {};
   if (a.properties === null) quality.add(Quality.missing('environment'));
 
@@ -153,16 +153,16 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     }
   }
 
-  const startMs = epochOrText(a.attempt.startTimeEpoch, a.attempt.startTime);
+  const startMs = checkedTime(epochOrText(a.attempt.startTimeEpoch, a.attempt.startTime), 'start_time', 'startTimeEpoch/startTime', found);
   const completed = a.attempt.completed === true;
-  const endMs = completed ? epochOrText(a.attempt.endTimeEpoch, a.attempt.endTime) : null;
-  if (startMs === null) quality.add(Quality.missing('start_time'));
+  const endMs = completed ? checkedTime(epochOrText(a.attempt.endTimeEpoch, a.attempt.endTime), 'end_time', 'endTimeEpoch/endTime', found) : null;
+  if (startMs === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
   const sparkVersion = a.attempt.appSparkVersion !== undefined && a.attempt.appSparkVersion !== '' ? a.attempt.appSparkVersion : null;
   if (sparkVersion === null) quality.add(Quality.missing('spark_version'));
 
   const submitProp = props['spark.app.submitTime'];
-  let submitMs = submitProp !== undefined && /^\d+$/.test(submitProp) ? Number(submitProp) : null;
-  if (submitMs === null && startMs !== null) {
+  let submitMs = submitProp !== undefined && /^\d+$/.test(submitProp) ? checkedTime(Number(submitProp), 'submit_time', 'spark.app.submitTime', found) : null;
+  if (submitMs === null && startMs !== null && !quality.has(Quality.invalid('submit_time'))) {
     submitMs = startMs;
     quality.add(Quality.defaulted('submit_time'));
   }
@@ -174,7 +174,7 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
   if (startMs !== null && endMs !== null) {
     duration = endMs - startMs;
     if (duration < 0) {
-      problems.push({ severity: 'error', code: 'time-order', message: `application ends (${iso(endMs)}) before it starts (${iso(startMs)})`, file: where });
+      problems.push({ severity: 'error', code: 'time-order', message: `application ends (${isoTime(endMs)}) before it starts (${isoTime(startMs)})`, file: where });
       duration = null;
     }
   }
@@ -184,6 +184,13 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
   // Stage attempts that ran: never-submitted (SKIPPED) and waiting (PENDING) ones did no task.
   const ran = stages.filter((s) => s.status !== 'SKIPPED' && s.status !== 'PENDING');
   const sum = (f: (s: RestStage) => number): number => ran.reduce((t, s) => t + f(s), 0);
+  // As pos(), but a stage value that cannot be true (a fraction, past 2^53) is left out of its total, reported and flagged.
+  const value =
+    (field: keyof SparkAppRecord, key: 'executorCpuTime' | 'inputBytes' | 'outputBytes' | 'shuffleReadBytes' | 'shuffleRemoteBytesRead' | 'shuffleLocalBytesRead' | 'shuffleWriteBytes' | 'memoryBytesSpilled' | 'diskBytesSpilled') =>
+    (s: RestStage): number => {
+      const v = s[key];
+      return v === undefined || v <= 0 ? 0 : (checkedCount(v, field, `stage ${s.stageId}.${s.attemptId ?? 0} ${key}`, found) ?? 0);
+    };
   const finished = ran.filter((s) => s.status === 'COMPLETE' || s.status === 'FAILED');
   const stageKeys = new Set(finished.map((s) => `${s.stageId}.${s.attemptId ?? 0}`));
   const failedKeys = new Set(finished.filter((s) => s.status === 'FAILED').map((s) => `${s.stageId}.${s.attemptId ?? 0}`));
@@ -200,9 +207,10 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
   // REST reports executorCpuTime 0 where Spark never measured it (before 2.1; a newer server
   // replaying an old log), and older servers leave it out: tasks that ran without a nanosecond of
   // CPU mean CPU time is unknown, not 0.
-  const cpuNs = sum((s) => pos(s.executorCpuTime));
-  const cpuKnown = a.stages !== null && !sparkVersionBefore(sparkVersion, 2, 1) && (cpuNs > 0 || sum((s) => pos(s.executorRunTime)) === 0);
-  if (!cpuKnown) quality.add(Quality.missing('cpu_time_ms'));
+  const cpuNs = sum(value('cpu_time_ms', 'executorCpuTime'));
+  const cpuInvalid = quality.has(Quality.invalid('cpu_time_ms'));
+  const cpuKnown = a.stages !== null && !sparkVersionBefore(sparkVersion, 2, 1) && (cpuNs > 0 || sum((s) => pos(s.executorRunTime)) === 0) && !cpuInvalid;
+  if (!cpuKnown && !cpuInvalid) quality.add(Quality.missing('cpu_time_ms'));
 
   const environment = redactSecrets(props);
 
@@ -211,9 +219,9 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     attempt_id: a.attempt.attemptId ?? null,
     app_name: a.app.name ?? null,
     user: a.attempt.sparkUser ?? null,
-    submit_time: iso(submitMs),
-    start_time: iso(startMs),
-    end_time: iso(endMs),
+    submit_time: isoTime(submitMs),
+    start_time: isoTime(startMs),
+    end_time: isoTime(endMs),
     duration_ms: duration,
     spark_version: sparkVersion,
     executor_cores: executorCores,
@@ -225,12 +233,12 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     total_stages: stageKeys.size,
     failed_stages: failedKeys.size,
     cpu_time_ms: cpuKnown ? Math.floor(cpuNs / 1e6) : null,
-    input_bytes: sum((s) => pos(s.inputBytes)),
-    output_bytes: sum((s) => pos(s.outputBytes)),
-    shuffle_read_bytes: sum((s) => (s.shuffleReadBytes !== undefined ? pos(s.shuffleReadBytes) : pos(s.shuffleRemoteBytesRead) + pos(s.shuffleLocalBytesRead))),
-    shuffle_write_bytes: sum((s) => pos(s.shuffleWriteBytes)),
-    memory_spilled_bytes: sum((s) => pos(s.memoryBytesSpilled)),
-    disk_spilled_bytes: sum((s) => pos(s.diskBytesSpilled)),
+    input_bytes: sum(value('input_bytes', 'inputBytes')),
+    output_bytes: sum(value('output_bytes', 'outputBytes')),
+    shuffle_read_bytes: sum((s) => (s.shuffleReadBytes !== undefined ? value('shuffle_read_bytes', 'shuffleReadBytes')(s) : value('shuffle_read_bytes', 'shuffleRemoteBytesRead')(s) + value('shuffle_read_bytes', 'shuffleLocalBytesRead')(s))),
+    shuffle_write_bytes: sum(value('shuffle_write_bytes', 'shuffleWriteBytes')),
+    memory_spilled_bytes: sum(value('memory_spilled_bytes', 'memoryBytesSpilled')),
+    disk_spilled_bytes: sum(value('disk_spilled_bytes', 'diskBytesSpilled')),
     tags: { origin: 'history_server' },
     environment,
     source,
@@ -261,12 +269,15 @@ function listPath(options: HistoryServerOptions, limit: number | undefined, maxE
   return qs === '' ? 'applications' : `applications?${qs}`;
 }
 
-/** An application's end time as the listing orders it (its latest attempt's); null while running. */
+/**
+ * An application's end time as the listing orders it (its latest attempt's); null while running.
+ * An end that is not a time (timeFault) orders nothing: as the next page's maxEndDate it would throw.
+ */
 function appEndMs(app: RestApp): number | null {
   let end: number | null = null;
   for (const a of app.attempts) {
     const ms = epochOrText(a.endTimeEpoch, a.endTime);
-    if (ms !== null && (end === null || ms > end)) end = ms;
+    if (ms !== null && timeFault(ms) === null && (end === null || ms > end)) end = ms;
   }
   return end;
 }
