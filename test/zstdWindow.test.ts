@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CodecError, decode, type DecodeOptions } from '../src/collectors/eventlog/codecs/index';
+import { CodecError, MAX_DECOMPRESSION_RATIO_LIMIT, decode, type DecodeOptions } from '../src/collectors/eventlog/codecs/index';
 import { isCi } from './support/shared';
 import { tempDir } from './support/tmp';
 
@@ -109,7 +109,9 @@ async function decodeFile(file: string, byteAt: (i: number) => number, options?:
   let bytes = 0;
   let mismatchAt = -1;
   try {
-    for await (const chunk of decode('zstd', createReadStream(file, { highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file, options)) {
+    // The hand-made frames expand about 1000x (long runs of far copies): past the default decompression-bomb limit by design.
+    const limits = { maxDecompressionRatio: MAX_DECOMPRESSION_RATIO_LIMIT, ...options };
+    for await (const chunk of decode('zstd', createReadStream(file, { highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file, limits)) {
       if (mismatchAt < 0) {
         for (let i = 0; i < chunk.length; i++) {
           if (chunk[i] !== byteAt(bytes + i)) {

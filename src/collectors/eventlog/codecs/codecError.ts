@@ -16,6 +16,17 @@ export class CodecError extends Error {
   }
 }
 
+/**
+ * The file decompresses to more than the ratio allows (index.ts, DecodeOptions.maxDecompressionRatio):
+ * a decompression bomb, or a log so repetitive that only a raised limit reads it. Not damage.
+ */
+export class DecompressionLimitError extends CodecError {
+  constructor(file: string, offset: number, problem: string) {
+    super(file, offset, false, problem);
+    this.name = 'DecompressionLimitError';
+  }
+}
+
 /** The input ended inside a block or frame: normal for a log Spark is still writing. */
 export function truncatedError(file: string, offset: number, what: string, detail?: string): CodecError {
   const more = detail === undefined ? '' : ` (${detail})`;
