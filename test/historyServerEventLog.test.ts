@@ -1,16 +1,22 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ZipFile } from 'yazl';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
+import { formatBytes } from '../src/collectors/http/jsonClient';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, type FakeServer } from './support/historyServerFake';
 import { tempDir } from './support/tmp';
 
-function zip(entries: Record<string, string>): Promise<Buffer> {
+function zip(entries: Record<string, string | Readable>, compress = true): Promise<Buffer> {
   const z = new ZipFile();
-  for (const [name, text] of Object.entries(entries)) z.addBuffer(Buffer.from(text), name);
+  for (const [name, text] of Object.entries(entries)) {
+    if (typeof text === 'string') z.addBuffer(Buffer.from(text), name, { compress });
+    else z.addReadStream(text, name, { compress });
+  }
   z.end();
   const chunks: Buffer[] = [];
   return new Promise((resolve, reject) => {
@@ -101,3 +107,126 @@ describe('History Server, mode: eventlog (download /logs and parse it)', () => {
     expect(r.problems.map((p) => p.message).join('\n')).toMatch(/app-gone\/logs: HTTP 404/);
   });
 });
+
+/** `mib` MiB of zeros, a piece at a time: deflates about 1000 to 1. */
+function zeros(mib: number): Readable {
+  const piece = Buffer.alloc(1024 * 1024);
+  let left = mib;
+  return new Readable({
+    read() {
+      this.push(left-- > 0 ? piece : null);
+    },
+  });
+}
+
+/**
+ * A zip whose directory declares one stored entry of `declared` bytes (zip64 sizes) while holding
+ * none: what a server could send to make us plan for a petabyte.
+ */
+function declaringZip(name: string, declared: number): Buffer {
+  const n = Buffer.from(name);
+  const extra = Buffer.alloc(20);
+  extra.writeUInt16LE(1, 0); // zip64 extended information
+  extra.writeUInt16LE(16, 2);
+  extra.writeBigUInt64LE(BigInt(declared), 4);
+  extra.writeBigUInt64LE(BigInt(declared), 12);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(45, 4);
+  local.writeUInt32LE(0xffffffff, 18);
+  local.writeUInt32LE(0xffffffff, 22);
+  local.writeUInt16LE(n.length, 26);
+  local.writeUInt16LE(extra.length, 28);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(45, 4);
+  central.writeUInt16LE(45, 6);
+  central.writeUInt32LE(0xffffffff, 20);
+  central.writeUInt32LE(0xffffffff, 24);
+  central.writeUInt16LE(n.length, 28);
+  central.writeUInt16LE(extra.length, 30);
+  const head = Buffer.concat([local, n, extra]);
+  const directory = Buffer.concat([central, n, extra]);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(head.length, 16);
+  return Buffer.concat([head, directory, end]);
+}
+
+describe('History Server, mode: eventlog: zips that would unpack to too much (issue 13: a 23 MB zip wrote 5.17 GB)', () => {
+  const good = eventLogText({ appId: 'app-good', startMs: Date.UTC(2024, 5, 1) });
+  const listing = (ids: string[]): unknown[] => syntheticListing(ids.map((id) => ({ id, startMs: good.totals.start_ms, endMs: good.totals.end_ms, executors: [], stages: [] })));
+  const serveZips = async (zips: Record<string, Buffer>): Promise<FakeServer> =>
+    startFakeServer({
+      applications: { json: listing(Object.keys(zips)) },
+      ...Object.fromEntries(
+        Object.entries(zips).map(([id, bytes]) => [
+          `applications/${id}/logs`,
+          (_req: unknown, res: import('node:http').ServerResponse) => {
+            res.writeHead(200, { 'content-type': 'application/octet-stream' });
+            res.end(bytes);
+          },
+        ]),
+      ),
+    });
+  const hsFolders = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-hs-'));
+
+  it('a zip that deflates 100 MiB of zeros (about 1000 to 1) is refused for its ratio before anything is unpacked; the good log is read', async () => {
+    const bomb = await zip({ 'app-bomb': zeros(100) });
+    expect(bomb.length).toBeLessThan(200 * 1024);
+    server = await serveZips({ 'app-good': await zip({ 'app-good': good.text }), 'app-bomb': bomb });
+    const before = new Set(hsFolders());
+    const t0 = performance.now();
+    const r = await collectHistoryServerAll({ url: server.url, mode: 'eventlog' });
+    // Unpacking 100 MiB and reading it as a log would take seconds; refusing takes none.
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
+    const ratio = Math.round((100 * 1024 * 1024) / bomb.length);
+    expect(r.problems).toEqual([
+      {
+        severity: 'error',
+        code: 'rest-invalid',
+        message: `app-bomb: ${server.url}/api/v1/applications/app-bomb/logs: the event log would unpack to 100 MiB from a ${formatBytes(bomb.length)} zip (${ratio} to 1), over the limit of 200 to 1 (max_unpack_ratio); not unpacked`,
+        file: `${server.url}/api/v1/applications/app-bomb`,
+      },
+    ]);
+    expect(hsFolders().filter((n) => !before.has(n))).toEqual([]);
+  });
+
+  it('maxUnpackedBytes: a log over it is refused, from its directory or, stored, already by its download', async () => {
+    const big = eventLogText({ appId: 'app-big', stages: 10, tasksPerStage: 400, startMs: Date.UTC(2024, 5, 1) });
+    expect(big.text.length).toBeGreaterThan(2 * 1024 * 1024);
+    server = await serveZips({ 'app-good': await zip({ 'app-good': good.text }), 'app-big': await zip({ 'app-big': big.text }), 'app-stored': await zip({ 'app-stored': big.text }, false) });
+    const r = await collectHistoryServerAll({ url: server.url, mode: 'eventlog', maxUnpackedBytes: 2 * 1024 * 1024 });
+    expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
+    const messages = r.problems.map((p) => p.message).sort();
+    expect(messages).toEqual([
+      `app-big: ${server.url}/api/v1/applications/app-big/logs: the event log would unpack to ${formatBytes(big.text.length)}, over the 2 MiB limit (max_unpacked_mb); not unpacked`,
+      `app-stored: applications/app-stored/logs: the answer is larger than the 2 MiB limit, so it was not read (${server.url}/api/v1/applications/app-stored/logs); raise max_unpacked_mb to read it`,
+    ]);
+    // Refused, not retried.
+    expect(server.requests.filter((q) => q.endsWith('/logs'))).toHaveLength(3);
+  });
+
+  it('free space is checked before unpacking: a zip declaring a petabyte is refused even with no limits', async () => {
+    server = await serveZips({ 'app-good': await zip({ 'app-good': good.text }), 'app-huge': declaringZip('app-huge', 2 ** 50) });
+    const r = await collectHistoryServerAll({ url: server.url, mode: 'eventlog', maxUnpackedBytes: Infinity, maxUnpackRatio: Infinity });
+    expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
+    expect(r.problems).toHaveLength(1);
+    const message = r.problems[0]!.message;
+    expect(message.startsWith(`app-huge: ${server.url}/api/v1/applications/app-huge/logs: unpacking needs 1024 TiB and `)).toBe(true);
+    expect(message).toMatch(/ has [\d.]+ (B|KiB|MiB|GiB|TiB) free \(512 MiB is kept free\); not unpacked$/);
+  });
+
+  it('zip-slip stays refused, and a zip with one escaping entry unpacks nothing at all', async () => {
+    const evil = Buffer.from((await zip({ 'app-evil': good.text, 'xx/evil': 'x' })).toString('latin1').replaceAll('xx/evil', '../evil'), 'latin1');
+    server = await serveZips({ 'app-evil': evil });
+    const r = await collectHistoryServerAll({ url: server.url, mode: 'eventlog' });
+    expect(r.apps).toEqual([]);
+    expect(r.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^app-evil: .*(invalid relative path|points outside the archive)/)]);
+  });
+});
+

@@ -10,14 +10,14 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { fetchAttemptLog } from './eventLogMode';
+import { fetchAttemptLog, type UnpackLimits } from './eventLogMode';
 import { Batcher, pooled } from '../batching';
 import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { Quality, checkedCount, checkedTime, isoTime, matchesFilter, redactSecrets, sparkVersionBefore, timeFault, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 
-export interface HistoryServerOptions extends ClientOptions {
+export interface HistoryServerOptions extends ClientOptions, UnpackLimits {
   /** Which applications to list (default completed). */
   status?: 'completed' | 'running' | 'all';
   /** Completed apps that ended at/after this time (`minEndDate`); otherwise apps started at/after (`minDate`). */
@@ -335,9 +335,9 @@ async function* listPages(client: HistoryServerClient, options: HistoryServerOpt
   }
 }
 
-async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string, mode: 'api' | 'eventlog'): Promise<CollectedApp> {
+async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string, mode: 'api' | 'eventlog', limits: UnpackLimits = {}): Promise<CollectedApp> {
   const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
-  if (mode === 'eventlog') return fetchAttemptLog(client, base, source, signal);
+  if (mode === 'eventlog') return fetchAttemptLog(client, base, source, signal, limits);
   const where = client.urlOf(base);
   const problems: Problem[] = [];
   const optional = async <T>(p: Promise<T>, what: string): Promise<T | null> => {
@@ -438,7 +438,7 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
   const running = new Set<Promise<unknown>>();
   try {
     const fetch = (item: Listed): Promise<CollectedApp> => {
-      const p = fetchAttempt(client, item, controller.signal, source, options.mode ?? 'api');
+      const p = fetchAttempt(client, item, controller.signal, source, options.mode ?? 'api', options);
       const settled: Promise<unknown> = p.then(
         () => running.delete(settled),
         () => running.delete(settled),

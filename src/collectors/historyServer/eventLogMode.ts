@@ -3,9 +3,14 @@
  * `/applications/{id}[/{attempt}]/logs` (a zip) into a temporary folder, streamed to disk, unpacked
  * entry by entry (also streamed), and read by the event-log engine, so the record is exactly what
  * the event-log collector gives for the same log.
+ *
+ * A zip is a promise about sizes, so it is checked before anything is unpacked (issue 13: a 23 MB
+ * zip from /logs wrote 5.17 GB to the temp folder): the sizes its directory declares, their total
+ * against a limit and against the zip's own size (a ratio), and the free space of the temp folder.
+ * yauzl holds each entry to its declared size while unpacking, so the checks hold for the bytes too.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -13,49 +18,133 @@ import yauzl from 'yauzl';
 import { collectAll } from '../eventlog/collect';
 import type { CollectedApp } from '../eventlog/collect';
 import type { Problem } from '../record';
+import { formatBytes, ResponseError, ResponseTooLargeError } from '../http/jsonClient';
 import type { HistoryServerClient } from './client';
 
-/** Unpacks `zip` into `into`, one entry at a time; entries escaping the folder are refused. */
-async function unzip(zip: string, into: string): Promise<number> {
-  const archive = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(zip, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(err) : resolve(z))));
-  let files = 0;
-  await new Promise<void>((resolve, reject) => {
+export interface UnpackLimits {
+  /** Most bytes one attempt's zip may unpack to (default 64 GiB); the zip download is held to it too. */
+  maxUnpackedBytes?: number;
+  /** Most bytes unpacked per byte of zip (default 200), for zips that unpack to more than 64 MiB. */
+  maxUnpackRatio?: number;
+}
+
+/** Far above real event logs: a log of many GB is still read; Spark's event logs deflate 5-15 to 1. */
+export const DEFAULT_MAX_UNPACKED_BYTES = 64 * 1024 ** 3;
+export const DEFAULT_MAX_UNPACK_RATIO = 200;
+/** The config keys named in the problems (MiB, and a plain ratio). */
+export const MAX_UNPACKED_SETTING = 'max_unpacked_mb';
+export const MAX_UNPACK_RATIO_SETTING = 'max_unpack_ratio';
+/** Below this, a zip is never refused for its ratio: a small log of repeated lines may deflate far. */
+const RATIO_FLOOR = 64 * 1024 * 1024;
+/** Left free on the temp folder's disk after unpacking. */
+const FREE_SPACE_RESERVE = 512 * 1024 * 1024;
+/** A rolling log is a few hundred files; more than this is not an event log. */
+const MAX_ENTRIES = 10_000;
+
+/** The zip is refused for what it would unpack to; nothing of it was written. */
+export class UnpackRefusedError extends ResponseError {
+  constructor(message: string, where: string) {
+    super(`${where}: ${message}`, where);
+    this.name = 'UnpackRefusedError';
+  }
+}
+
+/** Bytes free for us on the disk that holds `dir`. */
+async function freeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
+
+function openZip(zip: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => yauzl.open(zip, { lazyEntries: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z))));
+}
+
+/** Every entry of the zip's central directory, read without unpacking anything. */
+function entriesOf(archive: yauzl.ZipFile, into: string): Promise<yauzl.Entry[]> {
+  const entries: yauzl.Entry[] = [];
+  return new Promise((resolve, reject) => {
     archive.on('error', reject);
-    archive.on('end', () => resolve());
+    archive.on('end', () => resolve(entries));
     archive.on('entry', (entry: yauzl.Entry) => {
       const target = path.resolve(into, entry.fileName);
       if (!target.startsWith(into + path.sep)) {
         reject(new Error(`zip entry ${JSON.stringify(entry.fileName)} points outside the archive`));
         return;
       }
-      if (entry.fileName.endsWith('/')) {
-        archive.readEntry();
+      if (entries.length >= MAX_ENTRIES) {
+        reject(new Error(`the zip holds more than ${MAX_ENTRIES} entries; an event log has far fewer`));
         return;
       }
-      archive.openReadStream(entry, (err, stream) => {
-        if (err) return reject(err);
-        mkdir(path.dirname(target), { recursive: true })
-          .then(() => pipeline(stream, createWriteStream(target)))
-          .then(() => {
-            files++;
-            archive.readEntry();
-          }, reject);
-      });
+      entries.push(entry);
+      archive.readEntry();
     });
     archive.readEntry();
   });
-  return files;
 }
 
-export async function fetchAttemptLog(client: HistoryServerClient, base: string, source: string, signal: AbortSignal | undefined): Promise<CollectedApp> {
+/** Refuses what the entries would unpack to, before anything is written. */
+async function checkUnpack(entries: yauzl.Entry[], zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string): Promise<void> {
+  const total = entries.reduce((t, e) => t + e.uncompressedSize, 0);
+  if (total > limits.maxUnpackedBytes) {
+    throw new UnpackRefusedError(`the event log would unpack to ${formatBytes(total)}, over the ${formatBytes(limits.maxUnpackedBytes)} limit (${MAX_UNPACKED_SETTING}); not unpacked`, where);
+  }
+  const ratio = total / Math.max(1, zipBytes);
+  if (total > RATIO_FLOOR && ratio > limits.maxUnpackRatio) {
+    throw new UnpackRefusedError(
+      `the event log would unpack to ${formatBytes(total)} from a ${formatBytes(zipBytes)} zip (${Math.round(ratio)} to 1), over the limit of ${limits.maxUnpackRatio} to 1 (${MAX_UNPACK_RATIO_SETTING}); not unpacked`,
+      where,
+    );
+  }
+  const free = await freeBytes(into);
+  if (total + FREE_SPACE_RESERVE > free) {
+    throw new Error(`${where}: unpacking needs ${formatBytes(total)} and ${into} has ${formatBytes(free)} free (${formatBytes(FREE_SPACE_RESERVE)} is kept free); not unpacked`);
+  }
+}
+
+/**
+ * Unpacks `zip` into `into`, one entry at a time, after checking it (above); entries escaping the
+ * folder are refused. Returns how many files it wrote.
+ */
+async function unzip(zip: string, zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string): Promise<number> {
+  const archive = await openZip(zip);
+  try {
+    const entries = await entriesOf(archive, into);
+    await checkUnpack(entries, zipBytes, into, limits, where);
+    let files = 0;
+    for (const entry of entries) {
+      if (entry.fileName.endsWith('/')) continue;
+      const target = path.resolve(into, entry.fileName);
+      const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => archive.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
+      await mkdir(path.dirname(target), { recursive: true });
+      await pipeline(stream, createWriteStream(target));
+      files++;
+    }
+    return files;
+  } finally {
+    archive.close();
+  }
+}
+
+export async function fetchAttemptLog(client: HistoryServerClient, base: string, source: string, signal: AbortSignal | undefined, limits: UnpackLimits = {}): Promise<CollectedApp> {
   const where = client.urlOf(`${base}/logs`);
+  const all: Required<UnpackLimits> = { maxUnpackedBytes: limits.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, maxUnpackRatio: limits.maxUnpackRatio ?? DEFAULT_MAX_UNPACK_RATIO };
   const dir = await mkdtemp(path.join(tmpdir(), 'spark-opt-hs-'));
   try {
     const zip = path.join(dir, 'logs.zip');
-    await client.download(`${base}/logs`, zip, signal);
+    // The zip cannot be larger than what it unpacks to (stored entries are as large), nor than the disk.
+    const room = (await freeBytes(dir)) - FREE_SPACE_RESERVE;
+    let zipBytes: number;
+    try {
+      zipBytes = await client.download(`${base}/logs`, zip, signal, { maxBytes: Math.max(0, Math.min(all.maxUnpackedBytes, room)), setting: MAX_UNPACKED_SETTING });
+    } catch (err) {
+      if (err instanceof ResponseTooLargeError && err.limit < all.maxUnpackedBytes) {
+        throw new Error(`${where}: the zip is larger than the ${formatBytes(Math.max(0, room + FREE_SPACE_RESERVE))} free in ${dir} (${formatBytes(FREE_SPACE_RESERVE)} is kept free); not downloaded`);
+      }
+      throw err;
+    }
     const logs = path.join(dir, 'logs');
     await mkdir(logs);
-    const files = await unzip(zip, logs);
+    const files = await unzip(zip, zipBytes, logs, all, where);
     const result = await collectAll({ path: logs, source, concurrency: 1 }, { signal });
     // Problems name the entry inside the server's zip, not our temporary copy.
     const relocate = (p: Problem): Problem => (p.file?.startsWith(logs) ? { ...p, file: `${where}!${p.file.slice(logs.length)}` } : p);
