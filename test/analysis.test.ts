@@ -254,6 +254,12 @@ describe('hovers', () => {
     expect(describeEvent('not json')).toBeUndefined();
   });
 
+  it('show a timestamp outside the date range as written instead of throwing (issue #13 item 3)', () => {
+    expect(describeEvent('{"Event":"SparkListenerApplicationEnd","Timestamp":1718000000000}')).toBe('**Application end** at 2024-06-10T06:13:20.000Z');
+    expect(describeEvent('{"Event":"SparkListenerApplicationEnd","Timestamp":1e17}')).toBe('**Application end** at 100000000000000000 (not a valid time)');
+    expect(describeEvent('{"Event":"SparkListenerApplicationStart","App Name":"a","App ID":"b","User":"u","Timestamp":-1.5}')).toContain('at -1.5 (not a valid time)');
+  });
+
   it('describe a config key and its default only when the cursor is on the key', () => {
     expect(describeConfigKey('    batch_size: 50', 6)).toBe('**batch_size**: Records written to the database per batch.\n\nDefault: `100`');
     expect(describeConfigKey('  - name: nightly', 5)).toMatch(/^\*\*name\*\*: A unique name/);

@@ -1,5 +1,6 @@
 /** Hover texts: an event-log line in words with units, a config key with what it does and its default. Pure. */
 import { KEY_DOCS, keyDefault } from '../collectors/config';
+import { isoTime } from '../collectors/record';
 import { formatBytes, formatDuration } from '../common/format';
 
 /** A config key in words with its default, when the cursor is on the key (hover). */
@@ -26,6 +27,8 @@ export function describeEvent(line: string): string | undefined {
   const o = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
   const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
   const t = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
+  // A timestamp outside the record's range (year 9999, negative, fractional) is shown as written.
+  const at = (v: unknown): string => isoTime(n(v)) ?? `${t(v)} (not a valid time)`;
   if (type === 'SparkListenerTaskEnd') {
     const tm = o(e['Task Metrics']);
     const info = o(e['Task Info']);
@@ -37,8 +40,8 @@ export function describeEvent(line: string): string | undefined {
       `Spilled ${formatBytes(n(tm['Memory Bytes Spilled']))} memory, ${formatBytes(n(tm['Disk Bytes Spilled']))} disk`,
     ].join('  \n');
   }
-  if (type === 'SparkListenerApplicationStart') return `**Application start**: ${t(e['App Name'])} (${t(e['App ID'])}) by ${t(e.User)} at ${new Date(n(e.Timestamp)).toISOString()}`;
-  if (type === 'SparkListenerApplicationEnd') return `**Application end** at ${new Date(n(e.Timestamp)).toISOString()}`;
+  if (type === 'SparkListenerApplicationStart') return `**Application start**: ${t(e['App Name'])} (${t(e['App ID'])}) by ${t(e.User)} at ${at(e.Timestamp)}`;
+  if (type === 'SparkListenerApplicationEnd') return `**Application end** at ${at(e.Timestamp)}`;
   if (type === 'SparkListenerExecutorAdded') return `**Executor ${t(e['Executor ID'])} added** with ${n(o(e['Executor Info'])['Total Cores'])} cores`;
   return `**${type}**`;
 }
