@@ -1,14 +1,108 @@
 /**
- * Issue 13, hostile files: a decompression bomb stops at a ratio in every codec (item 8).
+ * Issue 13, hostile files: one line cannot take the memory or the database (item 7), and a
+ * decompression bomb stops at a ratio in every codec (item 8).
  * Every file is made here; the big ones are compressed, so little touches the disk.
  */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { collectAll } from '../src/collectors/eventlog/collect';
 import { CodecError, DecompressionLimitError, RATIO_FREE_BYTES, decode, type Codec } from '../src/collectors/eventlog/codecs/index';
+import { DEFAULT_MAX_LINE_MB, OVERLONG_HEAD, splitLines } from '../src/collectors/eventlog/lines';
+import { MAX_STORED_ENVIRONMENT, MAX_STORED_TEXT } from '../src/collectors/eventlog/readLog';
 import { lz4BlockStream, lzfStream, snappyStream, zstdFrames } from './support/sparkCompress';
+import { tempDir } from './support/tmp';
 
 const MiB = 2 ** 20;
+const T0 = 1_700_000_000_000;
+
+/** A small complete log; `env` adds Spark properties, `start` replaces the ApplicationStart's Timestamp. */
+function smallLog(appId: string, opts: { env?: Record<string, string>; start?: number; appName?: string } = {}): string {
+  return `${[
+    JSON.stringify({ Event: 'SparkListenerLogStart', 'Spark Version': '3.5.3' }),
+    JSON.stringify({ Event: 'SparkListenerApplicationStart', 'App Name': opts.appName ?? 'small', 'App ID': appId, Timestamp: opts.start ?? T0, User: 'u' }),
+    JSON.stringify({
+      Event: 'SparkListenerEnvironmentUpdate',
+      'Spark Properties': { 'spark.executor.cores': '4', 'spark.executor.memory': '4g', 'spark.driver.memory': '2g', ...opts.env },
+    }),
+    JSON.stringify({ Event: 'SparkListenerExecutorAdded', Timestamp: T0 + 10, 'Executor ID': '1', 'Executor Info': { Host: 'h', 'Total Cores': 4 } }),
+    JSON.stringify({ Event: 'SparkListenerApplicationEnd', Timestamp: T0 + 60_000 }),
+  ].join('\n')}\n`;
+}
+
+describe('one line cannot take the memory or the database (item 7)', () => {
+  async function split(chunks: Buffer[], max: number): Promise<{ lines: string[]; overlong: [number, number, string][] }> {
+    const lines: string[] = [];
+    const overlong: [number, number, string][] = [];
+    await splitLines(Readable.from(chunks), (buf, s, e, n) => lines.push(`${n}:${buf.toString('latin1', s, e)}`), max, (n, bytes, head) => overlong.push([n, bytes, head.toString('latin1')]));
+    return { lines, overlong };
+  }
+
+  it('a line over the limit inside one chunk (a decoded block) is skipped like one that spans chunks', async () => {
+    const long = `{"Event":"Big","x":"${'x'.repeat(2000)}"}`;
+    const got = await split([Buffer.from(`short\n${long}\nafter\n`)], 1000);
+    expect(got.lines).toEqual(['1:short', '3:after']);
+    expect(got.overlong).toEqual([[2, long.length, long.slice(0, OVERLONG_HEAD)]]);
+  });
+
+  it('a line whose last piece takes it over the limit is skipped, and its first bytes name it', async () => {
+    // 9 + 3 + 984 bytes carried are within the limit; the 6 before the newline take the line to 1,002.
+    const got = await split([Buffer.from('a\n{"Event":'), Buffer.from('"Sp'), Buffer.from(`ark"${'y'.repeat(980)}`), Buffer.from('zzzzzz\nb\n')], 1000);
+    expect(got.lines).toEqual(['1:a', '3:b']);
+    expect(got.overlong).toEqual([[2, 1002, `{"Event":"Spark"${'y'.repeat(OVERLONG_HEAD - 16)}`]]);
+  });
+
+  it('by default a 40 MB line is skipped as it streams by, with a problem naming the file, line, limit and setting', async () => {
+    const dir = tempDir();
+    const lines = smallLog('app-wide').trimEnd().split('\n');
+    lines.splice(2, 0, `{"Event":"SparkListenerEnvironmentUpdate","Spark Properties":{"spark.huge":"${'x'.repeat(40 * MiB)}"}}`);
+    // LZ4 at most 255x: 160 KB on disk, and under the decompression limit.
+    const file = path.join(dir, 'app-wide.lz4');
+    writeFileSync(file, lz4BlockStream(Buffer.from(`${lines.join('\n')}\n`)));
+    const { apps, problems } = await collectAll({ path: dir });
+    expect(problems).toEqual([]);
+    expect(apps[0]!.record).toMatchObject({ app_id: 'app-wide', executor_cores: 4, executor_memory_mb: 4096, end_time: new Date(T0 + 60_000).toISOString() });
+    expect(apps[0]!.record.environment['spark.huge']).toBeUndefined();
+    expect(apps[0]!.problems).toEqual([
+      {
+        severity: 'error',
+        code: 'line-too-long',
+        file,
+        line: 3,
+        message: `line 3 is 40.0 MB, over the ${DEFAULT_MAX_LINE_MB} MB line limit (a SparkListenerEnvironmentUpdate event): skipped. Raise max_line_mb (config), --max-line-mb (CLI) or sparkOptimizer.maxLineMb (editor) to read it; memory use grows with the limit`,
+      },
+    ]);
+  });
+
+  it('stores at most MAX_STORED_TEXT characters of one value and MAX_STORED_ENVIRONMENT of properties, flagged and said', async () => {
+    const dir = tempDir();
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`spark.many.${String(i).padStart(2, '0')}`, String(i % 10).repeat(30_000)]));
+    const file = path.join(dir, 'app-big');
+    writeFileSync(file, smallLog('app-big', { appName: 'n'.repeat(100_000), env: { 'spark.huge': 'x'.repeat(3 * MiB), ...many } }));
+    const { apps } = await collectAll({ path: dir });
+    const { record, problems } = apps[0]!;
+    expect(record.app_name).toBe(`${'n'.repeat(MAX_STORED_TEXT)}… [cut: 100000 characters]`);
+    expect(record.environment['spark.huge']).toBe(`${'x'.repeat(MAX_STORED_TEXT)}… [cut: ${3 * MiB} characters]`);
+    expect(record.environment['spark.executor.cores']).toBe('4');
+    const kept = Object.entries(record.environment).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    expect(kept).toBeLessThanOrEqual(MAX_STORED_ENVIRONMENT);
+    // 1 MiB holds the first 32 of the 40 properties of 30,000 characters after the cut one.
+    expect(Object.keys(record.environment).filter((k) => k.startsWith('spark.many.'))).toHaveLength(32);
+    expect(record.quality).toEqual(expect.arrayContaining(['capped:app_name', 'capped:environment']));
+    expect(problems).toEqual([
+      { severity: 'warning', code: 'value-capped', field: 'app_name', file, message: `app_name is 100000 characters; the record keeps the first ${MAX_STORED_TEXT}` },
+      {
+        severity: 'warning',
+        code: 'value-capped',
+        field: 'environment',
+        file,
+        message: `a property value is over ${MAX_STORED_TEXT} characters and kept cut to that: spark.huge (${3 * MiB} characters); 8 properties are left out, past 1 M characters of properties in all (so that one line cannot make the record huge)`,
+      },
+    ]);
+  });
+});
 
 /** Zeros compress beyond 10x in every codec (deflate ~1000x, LZ4 255x, LZF 88x, Snappy 21x, zstd far more). */
 const COMPRESSORS: [Codec, (b: Buffer) => Buffer][] = [
@@ -28,6 +122,22 @@ async function drain(codec: Codec, data: Buffer, ratio?: number): Promise<{ byte
   } catch (error) {
     return { bytes, error };
   }
+}
+
+/**
+ * A zstd frame of RLE blocks (3-byte header + the byte, 128 KiB each): `mib` MiB of spaces from
+ * 32 bytes per MiB, the shape of issue 13's 2 MB file that expanded to 20 GiB.
+ */
+function zstdBomb(mib: number): Buffer {
+  const header = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (17 - 10) << 3]);
+  const blocks = mib * 8;
+  const body = Buffer.alloc(blocks * 4);
+  for (let i = 0; i < blocks; i++) {
+    const h = ((128 * 1024) << 3) | (1 << 1) | (i === blocks - 1 ? 1 : 0);
+    body.writeUIntLE(h, i * 4, 3);
+    body[i * 4 + 3] = 0x20;
+  }
+  return Buffer.concat([header, body]);
 }
 
 describe('a decompression bomb stops at a ratio, in every codec (item 8)', () => {
@@ -54,5 +164,34 @@ describe('a decompression bomb stops at a ratio, in every codec (item 8)', () =>
       const { error } = await drain('gzip', gzipSync(Buffer.from('{}\n')), bad);
       expect(error).toBeInstanceOf(RangeError);
     }
+  });
+
+  it('a zstd file of RLE blocks stops after RATIO_FREE_BYTES, through collect, naming the file and the setting', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'app-bomb.zstd');
+    writeFileSync(file, zstdBomb(1024)); // 32 KB on disk, 1 GiB decoded
+    writeFileSync(path.join(dir, 'app-ok.zstd'), zstdFrames(Buffer.from(smallLog('app-ok'))));
+    const started = Date.now();
+    const { apps, problems } = await collectAll({ path: dir });
+    expect(apps.map((a) => a.record.app_id)).toEqual(['app-ok']);
+    expect(problems.map((p) => `${p.severity} ${p.code} ${p.file}`)).toEqual([`error decompression-limit ${file}`]);
+    expect(problems[0]!.message).toMatch(/^the first [\d.]+ bytes of the file decompress to 16\.\d MiB or more, over 1000 times their size: .*max_decompression_ratio/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('collect reads a file past the default ratio when max_decompression_ratio is raised', async () => {
+    const dir = tempDir();
+    const lines = smallLog('app-dense').trimEnd().split('\n');
+    // 24 MiB of one repeated line: beyond the free 16 MiB, zstd packs it far past 1000x.
+    const dense = JSON.stringify({ Event: 'SparkListenerBlockUpdated', 'Block Updated Info': { 'Block ID': 'rdd_0_0' } });
+    const block = `${dense}\n`.repeat(Math.ceil((24 * MiB) / (dense.length + 1)));
+    const text = `${lines.slice(0, 4).join('\n')}\n${block}${lines.slice(4).join('\n')}\n`;
+    writeFileSync(path.join(dir, 'app-dense.zstd'), zstdFrames(Buffer.from(text), { level: 9 }));
+    const stopped = await collectAll({ path: dir });
+    expect(stopped.apps[0]!.problems.map((p) => p.code)).toEqual(['decompression-limit']);
+    expect(stopped.apps[0]!.record.quality).toContain('truncated');
+    const raised = await collectAll({ path: dir, maxDecompressionRatio: 100_000 });
+    expect(raised.apps[0]!.problems).toEqual([]);
+    expect(raised.apps[0]!.record).toMatchObject({ app_id: 'app-dense', end_time: new Date(T0 + 60_000).toISOString() });
   });
 });

@@ -20,9 +20,12 @@ export interface EventLogOptions {
   /** Attempts read at once; defaults to the machine's cores. */
   concurrency?: number;
   batchSize?: number;
+  /** Longest line read, in bytes (default 32 MiB; see lines.ts). */
   maxLineBytes?: number;
   /** Largest zstd window a log may need, in MiB (default 128, windowLog 27; see codecs/zstd.ts). */
   maxZstdWindowMb?: number;
+  /** Most decompressed bytes per compressed byte before a log counts as a decompression bomb (default 1000; see codecs/index.ts). */
+  maxDecompressionRatio?: number;
 }
 
 export interface CollectContext {
@@ -74,7 +77,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     progress.bytesRead += n;
   };
 
-  const limits: ReadLimits = { maxLineBytes: options.maxLineBytes, maxZstdWindowMb: options.maxZstdWindowMb };
+  const limits: ReadLimits = { maxLineBytes: options.maxLineBytes, maxZstdWindowMb: options.maxZstdWindowMb, maxDecompressionRatio: options.maxDecompressionRatio };
   let pool: UnitPool | undefined;
   let bytesFound = 0;
   const readOne = (unit: LogUnit): Promise<UnitResult> => {

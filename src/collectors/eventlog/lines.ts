@@ -2,10 +2,44 @@
  * Splits a stream of byte chunks into lines without decoding them: lines are handed out as
  * (buffer, start, end) views so the replay can look at bytes and decode only what it needs.
  * Nothing keeps a reference to a chunk after the next one is requested, so readers may reuse
- * chunk memory. Memory is bounded by one chunk plus the longest line, and a line longer than `maxLineBytes` is
- * dropped (reported through `onOverlong`) instead of growing without bound.
+ * chunk memory. Memory is bounded by one chunk plus twice the longest line kept (its pieces, then the
+ * line made of them): a line longer than `maxLineBytes` is skipped as it streams by (reported through
+ * `onOverlong` with its first bytes) instead of growing without bound.
  */
 export type LineSink = (buf: Buffer, start: number, end: number, lineNo: number) => void;
+
+/**
+ * Default longest line, in MiB. Spark's longest real lines are SQL plans (SparkListenerSQLExecutionStart,
+ * which the record does not read) of a few MB. A line held costs five to eight times its size at
+ * once (its pieces, the joined line, its text, twice as big when a character is outside Latin-1, and
+ * the parsed value): 32 MiB keeps a run near 250 MB (BENCHMARKS.md; issue 13: a 250 MB line took 1.19 GB).
+ */
+export const DEFAULT_MAX_LINE_MB = 32;
+/** V8 strings hold at most 2^29 - 24 characters: a longer line could never be parsed. */
+export const MAX_LINE_MB_LIMIT = 512;
+/** The option that raises the line limit, named in the problem that skips a line. */
+export const LINE_OPTION = 'max_line_mb (config), --max-line-mb (CLI) or sparkOptimizer.maxLineMb (editor)';
+
+/** `{"Event":"Name"` at the start of a line: the event an over-long line held, for its report. */
+const EVENT_HEAD = /^\s*\{\s*"Event"\s*:\s*"([^"\\]{1,200})"/;
+
+/** The event named at the start of an over-long line's first bytes, or null. */
+export function eventOfHead(head: Buffer): string | null {
+  return EVENT_HEAD.exec(head.toString('latin1'))?.[1] ?? null;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} bytes`;
+}
+
+/** The message for a line over the limit (collection and validate say the same). */
+export function overlongMessage(lineNo: number, bytes: number, head: Buffer, maxLineBytes: number): string {
+  const event = eventOfHead(head);
+  const limit = maxLineBytes % 2 ** 20 === 0 ? `${maxLineBytes / 2 ** 20} MB` : formatBytes(maxLineBytes);
+  return `line ${lineNo} is ${formatBytes(bytes)}, over the ${limit} line limit${event === null ? '' : ` (a ${event} event)`}: skipped. Raise ${LINE_OPTION} to read it; memory use grows with the limit`;
+}
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -20,21 +54,35 @@ export interface SplitResult {
   tail: Buffer | null;
 }
 
-export async function splitLines(
-  chunks: AsyncIterable<Buffer>,
-  sink: LineSink,
-  maxLineBytes: number,
-  onOverlong: (lineNo: number, bytes: number) => void,
-): Promise<SplitResult> {
+/** Bytes kept from the start of an over-long line, so that its report can name its event. */
+export const OVERLONG_HEAD = 256;
+
+/** A line over the limit: its number, its whole length in bytes, and its first OVERLONG_HEAD bytes. */
+export type OverlongSink = (lineNo: number, bytes: number, head: Buffer) => void;
+
+export async function splitLines(chunks: AsyncIterable<Buffer>, sink: LineSink, maxLineBytes: number, onOverlong: OverlongSink): Promise<SplitResult> {
   let lineNo = 0;
   let carry: Buffer[] = [];
   let carryBytes = 0;
   let dropping = false; // inside an over-long line: skip until its newline
+  let head: Buffer = Buffer.alloc(0);
 
   const emit = (buf: Buffer, start: number, end: number): void => {
     lineNo++;
     if (end > start && buf[end - 1] === CR) end--;
     sink(buf, start, end, lineNo);
+  };
+  /** Starts skipping the current line: what was carried of it, then `next`, its piece in this chunk. */
+  const startDropping = (next: Buffer): void => {
+    head = Buffer.concat([...carry, next], Math.min(carryBytes + next.length, OVERLONG_HEAD));
+    dropping = true;
+    carry = [];
+  };
+  const overlong = (bytes: number): void => {
+    lineNo++;
+    onOverlong(lineNo, bytes, head);
+    dropping = false;
+    carryBytes = 0;
   };
 
   for await (const chunk of chunks) {
@@ -43,27 +91,19 @@ export async function splitLines(
       const nl = chunk.indexOf(NL, pos);
       if (nl === -1) {
         const rest = chunk.length - pos;
-        if (!dropping && carryBytes + rest > maxLineBytes) {
-          dropping = true;
-          carry = [];
-        }
-        if (dropping) carryBytes += rest;
-        else {
-          // Copied: the reader may reuse the chunk's memory once we ask for the next one.
-          carry.push(Buffer.from(chunk.subarray(pos)));
-          carryBytes += rest;
-        }
+        if (!dropping && carryBytes + rest > maxLineBytes) startDropping(chunk.subarray(pos));
+        // Copied: the reader may reuse the chunk's memory once we ask for the next one.
+        if (!dropping) carry.push(Buffer.from(chunk.subarray(pos)));
+        carryBytes += rest;
         break;
       }
+      const length = carryBytes + (nl - pos);
+      if (!dropping && length > maxLineBytes) startDropping(chunk.subarray(pos, nl));
       if (dropping) {
-        lineNo++;
-        onOverlong(lineNo, carryBytes + (nl - pos));
-        dropping = false;
-        carry = [];
-        carryBytes = 0;
+        overlong(length);
       } else if (carryBytes > 0) {
         carry.push(chunk.subarray(pos, nl));
-        const line = Buffer.concat(carry, carryBytes + (nl - pos));
+        const line = Buffer.concat(carry, length);
         carry = [];
         carryBytes = 0;
         emit(line, 0, line.length);
@@ -74,8 +114,7 @@ export async function splitLines(
     }
   }
   if (dropping) {
-    lineNo++;
-    onOverlong(lineNo, carryBytes);
+    overlong(carryBytes);
     return { lines: lineNo, tail: null };
   }
   return { lines: lineNo, tail: carryBytes > 0 ? Buffer.concat(carry, carryBytes) : null };
