@@ -4,11 +4,14 @@
  * The CLI runs as a child process without blocking this process, which serves it.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ZipFile } from 'yazl';
 import { sparkAppRecordSchema } from '../src/collectors/record';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type Route, type SyntheticApp } from './support/historyServerFake';
+import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
 
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
@@ -113,6 +116,47 @@ describe('spark-optimizer collect --source history-server', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.source)).toEqual(['hs', 'hs']);
     expect(r.stdout + r.stderr).not.toContain('tok-123');
+  });
+
+  it('--mode eventlog against a server that closes each connection after the body: exit 0, every app stored, the temp folder empty (issue 13, item 1)', async () => {
+    // Zips of about 3 MB (a padding event of random text), whose last 512 KiB come in one burst with
+    // the FIN: undici's parser was then paused by the disk when the FIN came, and the process died
+    // of an AssertionError.
+    const ids = ['app-1', 'app-2', 'app-3'];
+    const logs = ids.map((id, i) => eventLogText({ appId: id, startMs: T0 + i * 60_000, seed: i + 1 }));
+    const zips = await Promise.all(
+      logs.map((l, i) => {
+        const z = new ZipFile();
+        z.addBuffer(Buffer.from(`${l.text}{"Event":"org.example.Padding","Data":"${randomBytes(2_300_000).toString('base64')}"}\n`), ids[i]!);
+        z.end();
+        const chunks: Buffer[] = [];
+        return new Promise<Buffer>((resolve) => {
+          z.outputStream.on('data', (c: Buffer) => chunks.push(c));
+          z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+        });
+      }),
+    );
+    const s = await serve({
+      applications: { json: syntheticListing(logs.map((l, i) => ({ id: ids[i]!, startMs: l.totals.start_ms, endMs: l.totals.end_ms, executors: [], stages: [] }))) },
+      ...Object.fromEntries(
+        ids.map((id, i): [string, Route] => [
+          `applications/${id}/logs`,
+          (_req, res) => {
+            res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': zips[i]!.length, connection: 'close' });
+            // The last half megabyte in one burst with the FIN, once the client has caught up.
+            const tail = zips[i]!.length - 512 * 1024;
+            res.write(zips[i]!.subarray(0, tail), () => setTimeout(() => res.end(zips[i]!.subarray(tail)), 100));
+          },
+        ]),
+      ),
+    });
+    const dir = tempDir();
+    const tmp = tempDir();
+    const r = await run(['collect', '--source', 'history-server', '--url', s.url, '--mode', 'eventlog', '--db', path.join(dir, 'jobs.db')], { TMPDIR: tmp });
+    expect(r.stderr).not.toMatch(/AssertionError/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/3 new, 0 updated, 0 unchanged, 0 skipped, 0 failed \(stored in /);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('a missing --url is a usage error', async () => {
