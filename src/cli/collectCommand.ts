@@ -13,13 +13,13 @@ import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discover
 import { incremental } from '../collectors/historyServer/plan';
 import { formatProblem, type Problem } from '../collectors/record';
 import { collectSource, jobsFor, recordedOptions, stoppedRun, type SourceJob } from '../collectors/sources';
-import { applyBatch, emptyCounts, ingest } from '../storage/ingest';
+import { SaveSchedule, applyBatch, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
-import { unchangedCheck } from '../storage/unchanged';
 import type { JobRepository, RunCounts } from '../storage/repository';
 import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, UsageError, oneOf, parseDate, positiveInt, zstdWindowFlag, type Io } from './io';
 
+/** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
 
 /** `--source` spellings (the seed's and the config's) to config types. */
@@ -194,6 +194,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
 
   const store = dryRun ? null : await JobStore.open(path.resolve(io.cwd, values.db ?? DEFAULT_DB));
   for (const w of store?.warnings ?? []) io.err(`warning: ${w}`);
+  const saves = store ? new SaveSchedule(() => store.save(), SAVE_EVERY_MS) : undefined;
 
   const started = Date.now();
   let lastProgress = 0;
@@ -220,6 +221,10 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     }
   };
   let fatal = false;
+  let failure: Error | undefined;
+  const add = (counts: RunCounts): void => {
+    for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
+  };
   try {
     for (const job of jobs) {
       const before = loose.length;
@@ -229,19 +234,12 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
               signal: controller.signal,
               onProgress,
               workerScript: path.join(__dirname, 'worker.js'),
-              isUnchanged: store ? unchangedCheck(store.knownFiles()) : undefined,
+              isUnchanged: store ? (unit) => store.isUnchanged(unit) : undefined,
             })
           : collectSource(job.kind === 'history_server' && store ? { ...job, options: incremental(job.options, store.newestEndTime(job.name)) } : job, { signal: controller.signal, onProgress });
       let counts: RunCounts;
       if (store) {
-        const summary = await ingest(store, batches, {
-          source: job.name,
-          options: recordedOptions(job),
-          saveEveryMs: SAVE_EVERY_MS,
-          save: () => store.save(),
-          onBatch,
-        });
-        counts = summary;
+        counts = await ingest(store, batches, { source: job.name, options: recordedOptions(job), saves, onBatch });
       } else {
         counts = emptyCounts();
         for await (const batch of batches) {
@@ -249,15 +247,26 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
           onBatch(batch);
         }
       }
-      for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
+      add(counts);
       // An unreadable path, wrong credentials or an unreadable listing stopped this source early.
       if (stoppedRun(job, loose.slice(before))) fatal = true;
     }
+  } catch (err) {
+    failure = err instanceof Error ? err : new Error(String(err));
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
+  }
+  // The run's one save (besides the timed ones of a long run); a failed run keeps what it collected too.
+  try {
+    await saves?.flush();
+  } catch (err) {
+    if (failure === undefined) throw err;
+    io.err(`spark-optimizer: ${(err as Error).message}`);
+  } finally {
     store?.close();
   }
+  if (failure !== undefined) throw failure;
 
   if (format === 'table' && shown.length > 0) io.out(table(APP_HEADER, shown.map(appRow)));
   for (const app of shown) for (const p of app.problems) io.err(formatProblem(p));

@@ -21,7 +21,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promis
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import type { KnownFile } from './unchanged';
+import { KnownFileIndex, type KnownFile } from './unchanged';
 import type { SparkAppRecord } from '../collectors/record';
 import { migrate } from './migrations';
 import {
@@ -156,6 +156,8 @@ async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
 export class JobStore implements JobRepository {
   private repo: SqlJsRepository;
   private journal: Journaled[] = [];
+  /** The files read without errors, built on first use and kept current (null = build again). */
+  private known: KnownFileIndex | null = null;
   readonly warnings: string[] = [];
 
   private constructor(
@@ -283,6 +285,7 @@ export class JobStore implements JobRepository {
     this.db.close();
     this.db = next;
     this.repo = new SqlJsRepository(next);
+    this.known = null;
   }
 
   get(key: AppKey): SparkAppRecord | undefined {
@@ -307,23 +310,37 @@ export class JobStore implements JobRepository {
 
   delete(keys: readonly AppKey[]): number {
     const n = this.repo.delete(keys);
+    this.known = null;
     this.record({ op: 'delete', keys });
     return n;
   }
 
   applyRetention(days: number, now = new Date()): number {
     const n = this.repo.applyRetention(days, now);
-    if (n > 0) this.record({ op: 'retention', days, now });
+    if (n > 0) {
+      this.known = null;
+      this.record({ op: 'retention', days, now });
+    }
     return n;
   }
 
   recordFiles(files: readonly IngestedFile[], now = new Date()): void {
     this.repo.recordFiles(files, now);
+    this.known?.record(files);
     this.record({ op: 'files', files, now });
   }
 
   knownFiles(): KnownFile[] {
     return this.repo.knownFiles();
+  }
+
+  /**
+   * The incremental rule (unchanged.ts) against what the database holds now, including the files
+   * recorded since: one read of the table however many sources a run has.
+   */
+  isUnchanged(unit: { path: string; files: readonly { path: string; size: number; mtimeMs: number }[] }): boolean {
+    this.known ??= new KnownFileIndex(this.repo.knownFiles());
+    return this.known.isUnchanged(unit);
   }
 
   newestEndTime(source: string): string | null {

@@ -11,15 +11,53 @@ export interface KnownFile {
   mtime_ms: number;
 }
 
-export function unchangedCheck(known: readonly KnownFile[]): (unit: { path: string; files: readonly { path: string; size: number; mtimeMs: number }[] }) => boolean {
-  const byUnit = new Map<string, Map<string, KnownFile>>();
-  for (const k of known) {
-    let files = byUnit.get(k.unit_path);
-    if (!files) byUnit.set(k.unit_path, (files = new Map<string, KnownFile>()));
+type Unit = { path: string; files: readonly { path: string; size: number; mtimeMs: number }[] };
+
+/**
+ * Known files by attempt, kept current as a run records files the way `recordFiles` stores them (one
+ * row per path; only files read without errors are known). One index serves every source of a run:
+ * reading the table again for each source made a run of N sources cost N² (issue #13: 100,000 sources).
+ */
+export class KnownFileIndex {
+  private readonly byPath = new Map<string, KnownFile>();
+  private readonly byUnit = new Map<string, Map<string, KnownFile>>();
+
+  constructor(known: readonly KnownFile[]) {
+    for (const k of known) this.put(k);
+  }
+
+  /** Files just stored: each replaces the row of its path; one read with problems is no longer known. */
+  record(files: readonly (KnownFile & { status: 'ok' | 'problems' })[]): void {
+    for (const f of files) {
+      this.remove(f.path);
+      if (f.status === 'ok') this.put({ unit_path: f.unit_path, path: f.path, size: f.size, mtime_ms: f.mtime_ms });
+    }
+  }
+
+  isUnchanged(unit: Unit): boolean {
+    const files = this.byUnit.get(unit.path);
+    return files !== undefined && files.size === unit.files.length && unit.files.every((f) => files.get(f.path)?.size === f.size && files.get(f.path)?.mtime_ms === f.mtimeMs);
+  }
+
+  private put(k: KnownFile): void {
+    this.remove(k.path);
+    this.byPath.set(k.path, k);
+    let files = this.byUnit.get(k.unit_path);
+    if (!files) this.byUnit.set(k.unit_path, (files = new Map<string, KnownFile>()));
     files.set(k.path, k);
   }
-  return (unit) => {
-    const files = byUnit.get(unit.path);
-    return files !== undefined && files.size === unit.files.length && unit.files.every((f) => files.get(f.path)?.size === f.size && files.get(f.path)?.mtime_ms === f.mtimeMs);
-  };
+
+  private remove(file: string): void {
+    const old = this.byPath.get(file);
+    if (!old) return;
+    this.byPath.delete(file);
+    const files = this.byUnit.get(old.unit_path)!;
+    files.delete(file);
+    if (files.size === 0) this.byUnit.delete(old.unit_path);
+  }
+}
+
+export function unchangedCheck(known: readonly KnownFile[]): (unit: Unit) => boolean {
+  const index = new KnownFileIndex(known);
+  return (unit) => index.isUnchanged(unit);
 }

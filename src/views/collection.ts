@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { Batch } from '../collectors/eventlog/collect';
 import { formatProblem } from '../collectors/record';
 import { formatBytes } from '../common/format';
-import { emptyCounts, ingest } from '../storage/ingest';
+import { SaveSchedule, emptyCounts, ingest } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
 import { incremental } from '../collectors/historyServer/plan';
 import { jobsFor, recordedOptions } from '../collectors/sources';
@@ -66,45 +66,53 @@ export class CollectionController implements vscode.Disposable {
         },
         async (progress, token) => {
           const store = options.dryRun ? undefined : await this.db.open();
-          for (const source of runnable) {
-            if (token.isCancellationRequested) break;
-            let jobs: { recorded: Record<string, unknown>; job: CollectJob }[];
-            try {
-              jobs = await this.jobsFor(source, store, settings.concurrency, settings.zstdMaxWindowMb);
-            } catch (err) {
-              this.log.error(`Source ${source.name}: ${(err as Error).message}`);
-              void vscode.window.showErrorMessage(`Spark Optimizer: source ${source.name}: ${(err as Error).message}`);
-              continue;
-            }
-            for (const { recorded, job } of jobs) {
-              const run = collectInWorker(path.join(this.extensionPath, 'dist', 'collectWorker.js'), job, (pr) => {
-                const secs = Math.max(0.001, (Date.now() - started) / 1000);
-                const rate = job.kind === 'event_log' ? `, ${formatBytes(pr.bytesRead / secs)}/s` : '';
-                progress.report({ message: `${source.name}: ${pr.logsDone}/${pr.logsFound} ${job.kind === 'event_log' ? 'logs' : 'applications'}, ${pr.apps} apps${rate}` });
-              });
-              this.current = run;
-              const sub = token.onCancellationRequested(() => run.cancel());
+          // One schedule for the whole run: saved every 15 s and once at its end, not after each source (issue #13).
+          const saves = store ? new SaveSchedule(() => this.db.save(), 15_000) : undefined;
+          try {
+            for (const source of runnable) {
+              if (token.isCancellationRequested) break;
+              let jobs: { recorded: Record<string, unknown>; job: CollectJob }[];
               try {
-                const counts = await this.consume(source.name, recorded, run.batches, store, options.dryRun === true);
-                for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
+                jobs = await this.jobsFor(source, store, settings.concurrency, settings.zstdMaxWindowMb);
               } catch (err) {
-                if (err instanceof CancelledError) {
-                  cancelled = true;
-                  break;
-                }
-                throw err;
-              } finally {
-                sub.dispose();
-                this.current = undefined;
+                this.log.error(`Source ${source.name}: ${(err as Error).message}`);
+                void vscode.window.showErrorMessage(`Spark Optimizer: source ${source.name}: ${(err as Error).message}`);
+                continue;
               }
+              for (const { recorded, job } of jobs) {
+                const run = collectInWorker(path.join(this.extensionPath, 'dist', 'collectWorker.js'), job, (pr) => {
+                  const secs = Math.max(0.001, (Date.now() - started) / 1000);
+                  const rate = job.kind === 'event_log' ? `, ${formatBytes(pr.bytesRead / secs)}/s` : '';
+                  progress.report({ message: `${source.name}: ${pr.logsDone}/${pr.logsFound} ${job.kind === 'event_log' ? 'logs' : 'applications'}, ${pr.apps} apps${rate}` });
+                });
+                this.current = run;
+                const sub = token.onCancellationRequested(() => run.cancel());
+                try {
+                  const counts = await this.consume(source.name, recorded, run.batches, store, saves);
+                  for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
+                } catch (err) {
+                  if (err instanceof CancelledError) {
+                    cancelled = true;
+                    break;
+                  }
+                  throw err;
+                } finally {
+                  sub.dispose();
+                  this.current = undefined;
+                }
+              }
+              if (cancelled) break;
             }
-            if (cancelled) break;
+          } catch (err) {
+            // What the run collected before the failure is kept.
+            await saves?.flush().catch((saveErr: unknown) => this.log.error(`Saving what was collected failed too: ${(saveErr as Error).message}`));
+            throw err;
           }
           if (store && !options.dryRun && settings.retentionDays > 0) {
             const dropped = store.applyRetention(settings.retentionDays);
             if (dropped > 0) this.log.info(`Retention: dropped ${dropped} jobs older than ${settings.retentionDays} days.`);
           }
-          if (!options.dryRun) await this.db.save();
+          await saves?.flush();
         },
       );
     } catch (err) {
@@ -149,7 +157,7 @@ export class CollectionController implements vscode.Disposable {
   }
 
   /** Upserts each batch as it arrives (a dry run only counts), logging every problem. */
-  private async consume(sourceName: string, recorded: Record<string, unknown>, batches: AsyncIterable<Batch>, store: Awaited<ReturnType<DatabaseService['open']>> | undefined, dryRun: boolean): Promise<RunCounts> {
+  private async consume(sourceName: string, recorded: Record<string, unknown>, batches: AsyncIterable<Batch>, store: JobStore | undefined, saves: SaveSchedule | undefined): Promise<RunCounts> {
     const logProblems = (batch: Batch): void => {
       for (const problem of [...batch.problems, ...batch.apps.flatMap((a) => a.problems)]) {
         const line = formatProblem(problem);
@@ -158,7 +166,7 @@ export class CollectionController implements vscode.Disposable {
         else this.log.info(line);
       }
     };
-    if (dryRun || !store) {
+    if (!store) {
       const counts = emptyCounts();
       for await (const batch of batches) {
         counts.new += batch.apps.length;
@@ -172,9 +180,8 @@ export class CollectionController implements vscode.Disposable {
     return ingest(store, batches, {
       source: sourceName,
       options: recorded,
-      saveEveryMs: 15_000,
+      saves,
       sliceSize: 10,
-      save: () => this.db.save(),
       onBatch: (batch) => {
         logProblems(batch);
         this.db.notify();
