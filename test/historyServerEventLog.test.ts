@@ -189,7 +189,7 @@ describe('History Server, mode: eventlog: zips that would unpack to too much (is
       {
         severity: 'error',
         code: 'rest-invalid',
-        message: `app-bomb: ${server.url}/api/v1/applications/app-bomb/logs: the event log would unpack to 100 MiB from a ${formatBytes(bomb.length)} zip (${ratio} to 1), over the limit of 200 to 1 (max_unpack_ratio); not unpacked`,
+        message: `app-bomb: ${server.url}/api/v1/applications/app-bomb/logs: the event log would unpack to 100 MiB from a ${formatBytes(bomb.length)} zip (${ratio} to 1), over the limit of 200 to 1, so it was not unpacked; raise max_unpack_ratio (config) or --max-unpack-ratio (CLI) to read it`,
         file: `${server.url}/api/v1/applications/app-bomb`,
       },
     ]);
@@ -204,8 +204,8 @@ describe('History Server, mode: eventlog: zips that would unpack to too much (is
     expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
     const messages = r.problems.map((p) => p.message).sort();
     expect(messages).toEqual([
-      `app-big: ${server.url}/api/v1/applications/app-big/logs: the event log would unpack to ${formatBytes(big.text.length)}, over the 2 MiB limit (max_unpacked_mb); not unpacked`,
-      `app-stored: applications/app-stored/logs: the answer is larger than the 2 MiB limit, so it was not read (${server.url}/api/v1/applications/app-stored/logs); raise max_unpacked_mb to read it`,
+      `app-big: ${server.url}/api/v1/applications/app-big/logs: the event log would unpack to ${formatBytes(big.text.length)}, over the 2 MiB limit, so it was not unpacked; raise max_unpacked_mb (config) or --max-unpacked-mb (CLI) to read it`,
+      `app-stored: applications/app-stored/logs: the answer is larger than the 2 MiB limit, so it was not read (${server.url}/api/v1/applications/app-stored/logs); raise max_unpacked_mb (config) or --max-unpacked-mb (CLI) to read it`,
     ]);
     // Refused, not retried.
     expect(server.requests.filter((q) => q.endsWith('/logs'))).toHaveLength(3);

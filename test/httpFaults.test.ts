@@ -184,7 +184,7 @@ describe('answers over the limit (mode api)', () => {
       {
         severity: 'error',
         code: 'rest-invalid',
-        message: `app-b: applications/app-b/stages: the answer is larger than the 1 MiB limit, so it was not read (${server.url}/api/v1/applications/app-b/stages); raise max_response_mb to read it`,
+        message: `app-b: applications/app-b/stages: the answer is larger than the 1 MiB limit, so it was not read (${server.url}/api/v1/applications/app-b/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`,
         file: `${server.url}/api/v1/applications/app-b`,
       },
     ]);
@@ -201,7 +201,7 @@ describe('answers over the limit (mode api)', () => {
     const r = await collectHistoryServerAll({ url: server.url, maxResponseBytes: 1024 * 1024 });
     expect(r.apps).toEqual([]);
     expect(r.problems.map((p) => [p.code, p.message])).toEqual([
-      ['list-failed', `listing applications failed: applications?status=completed&limit=500: the answer is larger than the 1 MiB limit, so it was not read (${server.url}/api/v1/applications?status=completed&limit=500); raise max_response_mb to read it`],
+      ['list-failed', `listing applications failed: applications?status=completed&limit=500: the answer is larger than the 1 MiB limit, so it was not read (${server.url}/api/v1/applications?status=completed&limit=500); raise max_response_mb (config) or --max-response-mb (CLI) to read it`],
     ]);
     expect(server.requests).toHaveLength(1);
   });

@@ -463,7 +463,7 @@ describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was as
     const err = await failure(c.getJson('applications/app-1/stages', ANY));
     expect(err).toBeInstanceOf(ResponseTooLargeError);
     expect(err).toBeInstanceOf(ResponseError);
-    expect(err.message).toBe(`applications/app-1/stages: the answer is larger than the 1 MiB limit, so it was not read (${s.url}/api/v1/applications/app-1/stages); raise max_response_mb to read it`);
+    expect(err.message).toBe(`applications/app-1/stages: the answer is larger than the 1 MiB limit, so it was not read (${s.url}/api/v1/applications/app-1/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`);
     expect(s.seen).toHaveLength(1);
     expect(c.bytesRead).toBe(0);
   });
@@ -491,8 +491,8 @@ describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was as
     const c = client({ baseUrl: s.url, maxResponseBytes: 4096 });
     expect(await failure(c.getText('t'))).toBeInstanceOf(ResponseTooLargeError);
     const file = path.join(tempDir(), 'logs.zip');
-    const err = await failure(c.download('logs', file, undefined, { maxBytes: 1000, setting: 'max_unpacked_mb' }));
-    expect(err.message).toBe(`logs: the answer is larger than the 1000 B limit, so it was not read (${s.url}/logs); raise max_unpacked_mb to read it`);
+    const err = await failure(c.download('logs', file, undefined, { maxBytes: 1000, setting: 'max_unpacked_mb (config)' }));
+    expect(err.message).toBe(`logs: the answer is larger than the 1000 B limit, so it was not read (${s.url}/logs); raise max_unpacked_mb (config) to read it`);
     // No limit given: a download may be larger than an answer.
     expect(await c.download('logs', file)).toBe(5000);
     expect(s.seen).toHaveLength(3);
@@ -512,7 +512,7 @@ describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was as
     // What the schema keeps counts against the kept share: here all of it (z.unknown keeps whole entries).
     const err = await failure(client({ baseUrl: s.url, maxResponseBytes: 16 * MiB }).getJson('stages', z.array(z.unknown())));
     expect(err).toBeInstanceOf(ResponseTooLargeError);
-    expect(err.message).toBe(`stages: the answer holds more than 4 MiB of values we keep (a quarter of the 16 MiB limit), so it was not read (${s.url}/stages); raise max_response_mb to read it`);
+    expect(err.message).toBe(`stages: the answer holds more than 4 MiB of values we keep (a quarter of the 16 MiB limit), so it was not read (${s.url}/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`);
     // Malformed past the first 8 MiB: still a ResponseError naming where, not retried.
     const broken = await server((_n, res) => json(res, 200, `${text.slice(0, 9 * MiB)}}`));
     const bad = await failure(client({ baseUrl: broken.url }).getJson('stages', schema));

@@ -31,9 +31,13 @@ export interface UnpackLimits {
 /** Far above real event logs: a log of many GB is still read; Spark's event logs deflate 5-15 to 1. */
 export const DEFAULT_MAX_UNPACKED_BYTES = 64 * 1024 ** 3;
 export const DEFAULT_MAX_UNPACK_RATIO = 200;
-/** The config keys named in the problems (MiB, and a plain ratio). */
-export const MAX_UNPACKED_SETTING = 'max_unpacked_mb';
-export const MAX_UNPACK_RATIO_SETTING = 'max_unpack_ratio';
+/**
+ * Where a user raises the limits (MiB, and a plain ratio), named in the problems. Not the codecs'
+ * max_decompression_ratio: its default of 1000 is about deflate's own ceiling (1032 to 1), so on a
+ * zip it would never fire.
+ */
+export const MAX_UNPACKED_SETTING = 'max_unpacked_mb (config) or --max-unpacked-mb (CLI)';
+export const MAX_UNPACK_RATIO_SETTING = 'max_unpack_ratio (config) or --max-unpack-ratio (CLI)';
 /** Below this, a zip is never refused for its ratio: a small log of repeated lines may deflate far. */
 const RATIO_FLOOR = 64 * 1024 * 1024;
 /** Left free on the temp folder's disk after unpacking. */
@@ -86,12 +90,12 @@ function entriesOf(archive: yauzl.ZipFile, into: string): Promise<yauzl.Entry[]>
 async function checkUnpack(entries: yauzl.Entry[], zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string): Promise<void> {
   const total = entries.reduce((t, e) => t + e.uncompressedSize, 0);
   if (total > limits.maxUnpackedBytes) {
-    throw new UnpackRefusedError(`the event log would unpack to ${formatBytes(total)}, over the ${formatBytes(limits.maxUnpackedBytes)} limit (${MAX_UNPACKED_SETTING}); not unpacked`, where);
+    throw new UnpackRefusedError(`the event log would unpack to ${formatBytes(total)}, over the ${formatBytes(limits.maxUnpackedBytes)} limit, so it was not unpacked; raise ${MAX_UNPACKED_SETTING} to read it`, where);
   }
   const ratio = total / Math.max(1, zipBytes);
   if (total > RATIO_FLOOR && ratio > limits.maxUnpackRatio) {
     throw new UnpackRefusedError(
-      `the event log would unpack to ${formatBytes(total)} from a ${formatBytes(zipBytes)} zip (${Math.round(ratio)} to 1), over the limit of ${limits.maxUnpackRatio} to 1 (${MAX_UNPACK_RATIO_SETTING}); not unpacked`,
+      `the event log would unpack to ${formatBytes(total)} from a ${formatBytes(zipBytes)} zip (${Math.round(ratio)} to 1), over the limit of ${limits.maxUnpackRatio} to 1, so it was not unpacked; raise ${MAX_UNPACK_RATIO_SETTING} to read it`,
       where,
     );
   }

@@ -60,8 +60,8 @@ export interface JsonClientOptions {
 /** Default for `maxResponseBytes`: far above any History Server, Databricks or Dataproc answer we ask for. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
-/** The config key (MiB) a user raises when an answer is over the limit; named in the error. */
-export const MAX_RESPONSE_SETTING = 'max_response_mb';
+/** Where a user raises the limit (MiB), named in the error as lines.ts and the codecs name theirs. */
+export const MAX_RESPONSE_SETTING = 'max_response_mb (config) or --max-response-mb (CLI)';
 
 /** The server refused our credentials (401) or our access (403). Stops the run. */
 export class AuthError extends Error {
