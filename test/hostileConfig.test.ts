@@ -1,14 +1,17 @@
 /**
- * Issue #13, item 9: configs of many sources cost one save and one read of the known files per run,
- * not per source.
+ * Issue #13, items 9 and 10: configs of many sources cost one save and one read of the known files
+ * per run, not per source; and the messages of a hostile config name its file, line or field.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as vscode from 'vscode';
+import { analyzeConfig } from '../src/analysis/configAnalyzer';
 import { main } from '../src/cli/main';
 import type { Io } from '../src/cli/io';
-import type { SourceConfig } from '../src/collectors/config';
+import { parseConfig, type SourceConfig } from '../src/collectors/config';
+import { formatBytes, visible } from '../src/common/format';
 import { SaveSchedule } from '../src/storage/ingest';
 import { JobStore } from '../src/storage/jobStore';
 import { SqlJsRepository } from '../src/storage/repository';
@@ -16,6 +19,8 @@ import { CollectionController } from '../src/views/collection';
 import type { DatabaseService } from '../src/views/database';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
+
+const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 
 // The editor's collection runs under a progress notification; the shared fake has no `window`.
 vi.mock('vscode', async (importOriginal) => ({
@@ -134,5 +139,70 @@ describe('item 9: a config of many sources', () => {
     now = 1e9;
     await never.due();
     expect(saved).toBe(2);
+  });
+});
+
+describe('item 10: messages a person can act on', () => {
+  it('an undefined YAML alias names its line (parser, analyzer and the CLI)', async () => {
+    const text = 'sources:\n  - type: event_log\n    path: *logs\n';
+    expect(parseConfig(text, '/configs')).toEqual({ sources: [], errors: [{ message: '*logs refers to no anchor: define &logs on the value it stands for, above this line', line: 3, path: [] }] });
+    expect(analyzeConfig(text, { baseDir: '/configs' })).toEqual([
+      {
+        range: { start: { line: 2, character: 10 }, end: { line: 2, character: 15 } },
+        severity: 'error',
+        code: 'undefined-alias',
+        message: '*logs refers to no anchor: define &logs on the value it stands for, above this line.',
+      },
+    ]);
+    const dir = tempDir();
+    const config = path.join(dir, 'spark-optimizer.yaml');
+    writeFileSync(config, text);
+    const io = captureIo(dir);
+    expect(await main(['collect', '--config', config, '--dry-run'], io)).toBe(1);
+    expect(io.errText()).toContain(`${config}:3: *logs refers to no anchor`);
+  });
+
+  it('an alias defined before it is used still works', () => {
+    const { sources, errors } = parseConfig('x: &logs /data/logs\nsources:\n  - type: event_log\n    path: *logs\n', '/configs');
+    expect(errors).toEqual([{ message: 'Unrecognized key: "x"', line: 1, path: [] }]);
+    expect(sources).toEqual([]);
+    expect(parseConfig('sources:\n  - type: event_log\n    path: &logs /data/logs\n  - type: event_log\n    path: *logs\n', '/configs').sources.map((s) => s.type === 'event_log' && s.path)).toEqual(['/data/logs', '/data/logs']);
+  });
+
+  it('a progress rate is whole bytes per second', () => {
+    expect(formatBytes(990.4239104022621)).toBe('990 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+  });
+
+  it('a BOM or another invisible character in a message is shown as an escape', () => {
+    expect(visible('\uFEFFuser a\tb\nc\u200B')).toBe('\\uFEFFuser a\tb\nc\\u200B');
+    const text = '\uFEFFsources:\n  - type: event_log\n    path: /logs\n    \uFEFFuser: x\n';
+    expect(parseConfig(text, '/configs').errors.map((e) => e.message)).toEqual(['sources.0: Unrecognized key: "\\uFEFFuser"']);
+    expect(analyzeConfig(text, { baseDir: '/configs' }).map((f) => f.message)).toEqual(['Unknown key "\\uFEFFuser" at source 1 (event_log). Did you mean "user"?']);
+    // The CLI's messages, whoever made them: a path with a zero-width space in its name.
+    const dir = tempDir();
+    const r = spawnSync(process.execPath, [CLI, 'collect', '--source', 'event-logs', '--path', path.join(dir, '\u200Blogs'), '--dry-run'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toContain(`${path.join(dir, '\\u200Blogs')}`);
+    expect(r.stderr).not.toContain('\u200B');
+  });
+
+  it('a secret written as ${env:} (no name) is a config error naming the line and field, not a password', async () => {
+    const text = 'sources:\n  - type: history_server\n    history_server_url: http://127.0.0.1:9\n    username: spark\n    password: ${env:}\n';
+    expect(parseConfig(text, '/configs').errors).toEqual([
+      {
+        message: 'sources.0.password: is not a valid ${env:NAME} reference: NAME must be an environment variable name (letters, digits and _, not starting with a digit), e.g. ${env:SPARK_HISTORY_PASSWORD}',
+        line: 5,
+        path: ['sources', 0, 'password'],
+      },
+    ]);
+    for (const bad of ['${ENV:HS_PASSWORD}', '${env:HS-PASSWORD}', '${env: HS}']) expect(parseConfig(text.replace('${env:}', bad), '/configs').errors).toHaveLength(1);
+    expect(parseConfig(text.replace('${env:}', '${env:HS_PASSWORD}'), '/configs').errors).toEqual([]);
+    expect(analyzeConfig(text, { baseDir: '/configs' }).map((f) => [f.code, f.severity, f.range.start.line])).toEqual([['invalid-value', 'error', 4]]);
+    const dir = tempDir();
+    const config = path.join(dir, 'spark-optimizer.yaml');
+    writeFileSync(config, text);
+    const io = captureIo(dir);
+    expect(await main(['collect', '--config', config, '--dry-run'], io)).toBe(1);
+    expect(io.errText()).toContain(`${config}:5: sources.0.password: is not a valid \${env:NAME} reference`);
   });
 });

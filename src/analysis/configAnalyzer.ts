@@ -5,9 +5,10 @@
  * paths that do not exist, inline secrets, duplicate names — each with a fix where one is obvious.
  */
 import * as path from 'node:path';
-import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ZodObject, ZodRawShape } from 'zod';
-import { SOURCE_SCHEMAS, type SourceType } from '../collectors/config';
+import { SOURCE_SCHEMAS, undefinedAliasMessage, undefinedAliases, type SourceType } from '../collectors/config';
+import { visible } from '../common/format';
 import { range, sortFindings, type Finding, type FindingFix, type Range } from './findings';
 
 export interface ConfigContext {
@@ -18,7 +19,8 @@ export interface ConfigContext {
 }
 
 const SECRET_KEY = /token|password|passwd|secret|api[_-]?key|access[_-]?key/i;
-const ENV_REF = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
+/** Written as a reference, though not a valid one: the schema's error says so, not an inline-secret warning. */
+const LIKE_ENV_REF = /^\$\{\s*env\s*:/i;
 const TOP_KEYS = ['collector', 'sources'];
 const SOURCE_TYPES = Object.keys(SOURCE_SCHEMAS) as SourceType[];
 /**
@@ -77,13 +79,15 @@ export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
     return { start: at(node.range[0]), end: at(node.range[1]) };
   };
   const add = (severity: Finding['severity'], code: string, r: Range, message: string, fixes?: FindingFix[]): void => {
-    findings.push({ range: r, severity, code, message, ...(fixes ? { fixes } : {}) });
+    findings.push({ range: r, severity, code, message: visible(message), ...(fixes ? { fixes } : {}) });
   };
 
   for (const e of doc.errors) {
     add('error', 'yaml-syntax', { start: at(e.pos[0]), end: at(e.pos[1]) }, e.message.split('\n')[0]!);
   }
   if (doc.errors.length > 0) return sortFindings(findings);
+  const dangling = new Set(undefinedAliases(doc));
+  for (const alias of dangling) add('error', 'undefined-alias', nodeRange(alias), `${undefinedAliasMessage(alias)}.`);
 
   const root = doc.contents;
   if (!isMap(root)) {
@@ -169,6 +173,8 @@ export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
         const p = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
         const target = doc.getIn([...where, ...p], true) as Node | undefined;
         const key = String(p[0] ?? '');
+        // The undefined alias is the finding there, not the value it failed to give.
+        if (isAlias(target) && dangling.has(target)) continue;
         if (target === undefined) {
           add('error', 'missing-key', nodeRange(typeNode), `${label} (${type}) needs "${key}": ${issue.message}.`);
         } else {
@@ -183,7 +189,7 @@ export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
       for (const pair of m.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : '';
         if (isMap(pair.value)) visit(pair.value);
-        else if (SECRET_KEY.test(key) && isScalar(pair.value) && typeof pair.value.value === 'string' && pair.value.value !== '' && !ENV_REF.test(pair.value.value)) {
+        else if (SECRET_KEY.test(key) && isScalar(pair.value) && typeof pair.value.value === 'string' && pair.value.value !== '' && !LIKE_ENV_REF.test(pair.value.value)) {
           const ref = `\${env:${envName(sourceName, key)}}`;
           add(
             'warning',

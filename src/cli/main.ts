@@ -4,6 +4,7 @@
  * database, nothing readable), 2 = usage error.
  */
 import { setFlagsFromString } from 'node:v8';
+import { visible } from '../common/format';
 import { UsageError, type Io } from './io';
 
 const USAGE = `Usage:
@@ -71,11 +72,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    // `code` is not always a string: a DOMException's (an AbortError's) is a number.
+    const code: unknown = (err as { code?: unknown } | null)?.code;
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`spark-optimizer: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
-    io.err(`spark-optimizer: ${(err as Error).message}`);
+    io.err(`spark-optimizer: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
 }
@@ -90,7 +93,8 @@ if (require.main === module) {
   setFlagsFromString('--no-wasm-dynamic-tiering');
   main(process.argv.slice(2), {
     out: (s) => process.stdout.write(`${s}\n`),
-    err: (s) => process.stderr.write(`${s}\n`),
+    // Messages show invisible characters (a BOM in a key, a file name or a log line) as escapes; data on stdout stays as it is.
+    err: (s) => process.stderr.write(`${visible(s)}\n`),
     isTTY: process.stderr.isTTY === true,
     cwd: process.cwd(),
   }).then(

@@ -5,8 +5,9 @@
  * issues onto exact ranges).
  */
 import * as path from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, visit, type Alias, type Document } from 'yaml';
 import { z } from 'zod';
+import { visible } from '../common/format';
 
 const name = z.string().min(1).max(100);
 const since = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date such as 2024-05-01 or 2024-05-01T12:00:00Z');
@@ -27,8 +28,17 @@ export const eventLogSourceSchema = z
   .strict();
 
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
-/** Secrets are written as `${env:VAR}` (or set with the editor's secret command), never inline. */
-const secret = z.string().min(1);
+/** A reference to an environment variable, the way secrets are written: `${env:VAR}`. */
+export const ENV_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
+/**
+ * Secrets are written as `${env:VAR}` (or set with the editor's secret command), never inline. A
+ * value that starts like a reference but is not one (`${env:}`, `${ENV:X}`, `${env:MY-VAR}`) is
+ * refused: it would be sent as the secret itself (issue #13).
+ */
+const secret = z
+  .string()
+  .min(1)
+  .refine((v) => !/^\$\{\s*env\s*:/i.test(v) || ENV_REFERENCE.test(v), 'is not a valid ${env:NAME} reference: NAME must be an environment variable name (letters, digits and _, not starting with a digit), e.g. ${env:SPARK_HISTORY_PASSWORD}');
 
 export const historyServerSourceSchema = z
   .object({
@@ -136,13 +146,51 @@ function lineOf(doc: Document, lines: LineCounter, at: (string | number)[]): num
   return undefined;
 }
 
+/**
+ * Aliases (`*name`) with no anchor (`&name`) before them, in one pass over the document: yaml's own
+ * `Alias.resolve` walks the whole document for each alias, and its `toJS` throws a ReferenceError that
+ * names no line.
+ */
+export function undefinedAliases(doc: Document): Alias[] {
+  const anchors = new Set<string>();
+  const undefinedOnes: Alias[] = [];
+  visit(doc, {
+    Alias: (_key, node) => {
+      if (!anchors.has(node.source)) undefinedOnes.push(node);
+    },
+    Node: (_key, node) => {
+      if (node.anchor) anchors.add(node.anchor);
+    },
+  });
+  return undefinedOnes;
+}
+
+export function undefinedAliasMessage(alias: Alias): string {
+  return `*${alias.source} refers to no anchor: define &${alias.source} on the value it stands for, above this line`;
+}
+
 /** Parses a config file's text. Relative `path:` entries are resolved against `baseDir`. */
 export function parseConfig(text: string, baseDir: string): ParsedConfig {
+  const parsed = parseConfigText(text, baseDir);
+  // Messages quote keys and values as written: an invisible character (a byte-order mark) is shown.
+  for (const e of parsed.errors) e.message = visible(e.message);
+  return parsed;
+}
+
+function parseConfigText(text: string, baseDir: string): ParsedConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const errors: ConfigError[] = doc.errors.map((e) => ({ message: e.message.split('\n')[0]!, line: lines.linePos(e.pos[0]).line, path: [] }));
   if (errors.length > 0) return { sources: [], errors };
-  const data: unknown = doc.toJS();
+  const dangling = undefinedAliases(doc);
+  if (dangling.length > 0) return { sources: [], errors: dangling.map((a) => ({ message: undefinedAliasMessage(a), line: a.range ? lines.linePos(a.range[0]).line : undefined, path: [] })) };
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // yaml's limit on alias expansion (billion laughs): "Excessive alias count indicates a resource exhaustion attack".
+    return { sources: [], errors: [{ message: `${(err as Error).message}; the config was not read`, line: 1, path: [] }] };
+  }
   // Pick the form by its key so errors are about the fields, not "matches neither form".
   const form = data !== null && typeof data === 'object' && 'sources' in data && !('collector' in data) ? listForm : singleForm;
   if (data === null || typeof data !== 'object' || (!('sources' in data) && !('collector' in data))) {

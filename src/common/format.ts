@@ -7,7 +7,20 @@ export function formatBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+  // Whole bytes: a rate below 1 KB/s is a fraction ('990.4239104022621 B/s', issue #13).
+  return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * Text for a message with its invisible characters shown as escapes (`\uFEFF`): a byte-order mark,
+ * zero-width and direction marks, control characters other than newline and tab. A key or value
+ * quoted in a message otherwise looks right and is not (issue #13: a BOM before a key).
+ */
+export function visible(text: string): string {
+  return text.replace(/[^\P{Cc}\n\t]|\p{Cf}|[\u2028\u2029]/gu, (c) => {
+    const hex = c.codePointAt(0)!.toString(16).toUpperCase();
+    return hex.length <= 4 ? `\\u${hex.padStart(4, '0')}` : `\\u{${hex}}`;
+  });
 }
 
 export function formatDuration(ms: number | null): string {
