@@ -1,13 +1,17 @@
 /**
- * Issue 13, hostile files: one line cannot take the memory or the database (item 7), and a
- * decompression bomb stops at a ratio in every codec (item 8).
+ * Issue 13, hostile files: `validate` checks every file whatever one of them does (item 4), a deeply
+ * nested value does not stop the analyzer (item 5), one line cannot take the memory or the
+ * database (item 7), and a decompression bomb stops at a ratio in every codec (item 8).
  * Every file is made here; the big ones are compressed, so little touches the disk.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { analyzeEventLogFile } from '../src/analysis/eventLogAnalyzer';
+import { validateCommand } from '../src/cli/validateCommand';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { CodecError, DecompressionLimitError, RATIO_FREE_BYTES, decode, type Codec } from '../src/collectors/eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, OVERLONG_HEAD, splitLines } from '../src/collectors/eventlog/lines';
@@ -31,6 +35,89 @@ function smallLog(appId: string, opts: { env?: Record<string, string>; start?: n
     JSON.stringify({ Event: 'SparkListenerApplicationEnd', Timestamp: T0 + 60_000 }),
   ].join('\n')}\n`;
 }
+
+interface Captured {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+/** `spark-optimizer validate` in this process, its output captured. */
+async function validate(...args: string[]): Promise<Captured> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await validateCommand(args, { out: (s) => out.push(s), err: (s) => err.push(s), isTTY: false, cwd: process.cwd() });
+  return { code, out, err };
+}
+
+/** The JSON findings of a validate run, as `file code` pairs (base names). */
+function fileCodes(run: Captured): string[] {
+  return run.out.map((l) => JSON.parse(l) as { file: string; code: string }).map((f) => `${path.basename(f.file)} ${f.code}`);
+}
+
+describe('validate checks every file, whatever one of them does (item 4)', () => {
+  it('a time no date can hold is a finding on its line, and the files after it are still checked', async () => {
+    const dir = tempDir();
+    // ApplicationStart past 8.64e15 ms and an end before it: formatting that start as a date threw and ended the run.
+    writeFileSync(path.join(dir, 'app-1'), smallLog('app-1', { start: 8640000000000001 }));
+    writeFileSync(path.join(dir, 'app-2'), smallLog('app-2', { env: { 'spark.app.submitTime': '99999999999999999999' } }));
+    writeFileSync(path.join(dir, 'app-3'), smallLog('app-3'));
+    const run = await validate(dir, '--format', 'json');
+    expect(fileCodes(run)).toEqual(['app-1 invalid-value', 'app-2 invalid-value']);
+    const [start, submit] = run.out.map((l) => JSON.parse(l) as { line: number; column: number; message: string });
+    expect([start!.line, submit!.line]).toEqual([2, 3]);
+    expect(start!.message).toBe('Timestamp 8640000000000001 is after the year 9999: collection leaves start_time empty and flags it invalid.');
+    expect(submit!.message).toBe('spark.app.submitTime 99999999999999999999 is after the year 9999: collection leaves submit_time empty and flags it invalid.');
+    expect(run.err).toEqual(['3 files checked: 2 errors, 0 warnings']);
+  });
+
+  it('a file it cannot read is an error finding on that file, and the others are still checked (real EACCES)', () => {
+    const dir = tempDir();
+    const logs = path.join(dir, 'logs');
+    mkdirSync(logs);
+    writeFileSync(path.join(logs, 'app-a'), smallLog('app-a'));
+    writeFileSync(path.join(logs, 'app-b'), smallLog('app-b'));
+    writeFileSync(path.join(logs, 'app-c'), smallLog('app-c'));
+    writeFileSync(path.join(logs, 'spark-optimizer.yaml'), 'sources: []\n');
+    writeFileSync(path.join(logs, 'other.yaml'), 'a: 1\n');
+    for (const f of ['app-b', 'spark-optimizer.yaml', 'other.yaml']) chmodSync(path.join(logs, f), 0o000);
+    chmodSync(dir, 0o755);
+    chmodSync(logs, 0o755);
+    // Root reads any file whatever its mode: the CLI runs as `nobody` then, as a user would meet EACCES.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = spawnSync(process.execPath, [path.resolve('dist/cli.js'), 'validate', logs, '--format', 'json'], { encoding: 'utf8', ...asUser });
+    expect(r.stderr).toBe('5 files checked: 3 errors, 0 warnings\n');
+    const findings = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; code: string; line: number; message: string });
+    expect(findings.map((f) => `${path.basename(f.file)} ${f.code} ${f.line}`).sort()).toEqual(['app-b read-failed 1', 'other.yaml read-failed 1', 'spark-optimizer.yaml read-failed 1']);
+    expect(findings[0]!.message).toBe('Cannot read this file: EACCES (permission denied: this user may not read it). Collection cannot read it either.');
+    expect(r.status).toBe(1);
+  });
+
+  it('a path that cannot be read as a file is a finding from the analyzer, not an exception', async () => {
+    const dir = tempDir();
+    const folder = path.join(dir, 'app-1.lz4');
+    mkdirSync(folder);
+    expect(await analyzeEventLogFile(folder)).toEqual([
+      { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 'error', code: 'read-failed', message: 'Cannot read this file: EISDIR (it is a folder, not a file). Collection cannot read it either.' },
+    ]);
+  });
+});
+
+describe('a value nested 100,000 levels deep (item 5, the analyzer)', () => {
+  it('is read like any value, and the lines after it are still checked', async () => {
+    const dir = tempDir();
+    const deep = 100_000;
+    const props = '"spark.executor.cores":"4","spark.executor.memory":"4g","spark.driver.memory":"2g"';
+    const nested = `{"Event":"SparkListenerEnvironmentUpdate","Spark Properties":{${props},"spark.deep":${'['.repeat(deep)}${']'.repeat(deep)}}}`;
+    const task = `{"Event":"SparkListenerTaskEnd","Stage ID":0,"Stage Attempt ID":0,"Task Metrics":${'{"a":'.repeat(deep)}1${'}'.repeat(deep)}}`;
+    const lines = smallLog('app-deep', { start: T0 }).trimEnd().split('\n');
+    // After the deep lines: a job that ends before the application starts, which only a reader that went on can see.
+    lines.splice(4, 0, nested, task, JSON.stringify({ Event: 'SparkListenerJobEnd', 'Job ID': 0, 'Completion Time': T0 - 10_000 }));
+    writeFileSync(path.join(dir, 'app-deep'), `${lines.join('\n')}\n`);
+    const findings = await analyzeEventLogFile(path.join(dir, 'app-deep'));
+    expect(findings.map((f) => `${f.range.start.line} ${f.code}`)).toEqual(['5 task-for-unknown-stage', '6 time-backwards']);
+  });
+});
 
 describe('one line cannot take the memory or the database (item 7)', () => {
   async function split(chunks: Buffer[], max: number): Promise<{ lines: string[]; overlong: [number, number, string][] }> {
@@ -74,6 +161,26 @@ describe('one line cannot take the memory or the database (item 7)', () => {
         message: `line 3 is 40.0 MB, over the ${DEFAULT_MAX_LINE_MB} MB line limit (a SparkListenerEnvironmentUpdate event): skipped. Raise max_line_mb (config), --max-line-mb (CLI) or sparkOptimizer.maxLineMb (editor) to read it; memory use grows with the limit`,
       },
     ]);
+
+    const run = await validate(file, '--format', 'json');
+    const findings = run.out.map((l) => JSON.parse(l) as { line: number; code: string; message: string });
+    expect(findings.map((f) => `${f.line} ${f.code}`)).toEqual(['3 line-too-long']);
+    expect(findings[0]!.message).toMatch(/^Line 3 is 40\.0 MB, over the 32 MB line limit .* --max-line-mb .*; collection skips it too\.$/);
+    // Raised by the flag, the line is read (and its value is cut when stored; see the next test).
+    expect(await validate(file, '--max-line-mb', '64')).toMatchObject({ code: 0, out: [] });
+  });
+
+  it('validate takes --max-line-mb and --max-decompression-ratio like collect, and refuses values out of range', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'app-1');
+    writeFileSync(file, smallLog('app-1', { env: { 'spark.long': 'z'.repeat(2 * MiB) } }));
+    const run = await validate(file, '--max-line-mb', '1', '--max-decompression-ratio', '50');
+    expect(run.out).toEqual([
+      `${file}:1:1: warning missing-environment-update No SparkListenerEnvironmentUpdate: executor and driver sizes fall back to defaults.`,
+      expect.stringMatching(new RegExp(`^${file}:3:1: error line-too-long Line 3 is 2\\.0 MB, over the 1 MB line limit`)),
+    ]);
+    await expect(validate(file, '--max-line-mb', '513')).rejects.toThrow('--max-line-mb must be at most 512');
+    await expect(validate(file, '--max-decompression-ratio', '1')).rejects.toThrow('--max-decompression-ratio must be from 2 to 1000000, got "1"');
   });
 
   it('stores at most MAX_STORED_TEXT characters of one value and MAX_STORED_ENVIRONMENT of properties, flagged and said', async () => {
@@ -166,7 +273,7 @@ describe('a decompression bomb stops at a ratio, in every codec (item 8)', () =>
     }
   });
 
-  it('a zstd file of RLE blocks stops after RATIO_FREE_BYTES, through collect, naming the file and the setting', async () => {
+  it('a zstd file of RLE blocks stops after RATIO_FREE_BYTES, through collect and validate, naming the file and the setting', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'app-bomb.zstd');
     writeFileSync(file, zstdBomb(1024)); // 32 KB on disk, 1 GiB decoded
@@ -176,6 +283,11 @@ describe('a decompression bomb stops at a ratio, in every codec (item 8)', () =>
     expect(apps.map((a) => a.record.app_id)).toEqual(['app-ok']);
     expect(problems.map((p) => `${p.severity} ${p.code} ${p.file}`)).toEqual([`error decompression-limit ${file}`]);
     expect(problems[0]!.message).toMatch(/^the first [\d.]+ bytes of the file decompress to 16\.\d MiB or more, over 1000 times their size: .*max_decompression_ratio/);
+    const run = await validate(dir);
+    expect(run.out).toEqual([
+      expect.stringMatching(new RegExp(`^${file}:1:1: error decompression-limit the first .* over 1000 times their size: .*--max-decompression-ratio .*\\. Collection stops there too\\.$`)),
+      `${file}:1:1: error no-events No Spark listener event in this file: it is empty or not an event log.`,
+    ]);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

@@ -6,8 +6,9 @@
  */
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
-import { CodecError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
-import { splitLines } from '../collectors/eventlog/lines';
+import { CodecError, DecompressionLimitError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
+import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from '../collectors/eventlog/lines';
+import { timeFault } from '../collectors/record';
 import { range, lineRange, sortFindings, type Finding, type FindingSeverity } from './findings';
 
 export interface EventLogContext {
@@ -68,6 +69,12 @@ const ROLLING_PART = /^events_(\d+)_(.+?)(\.[a-z0-9]+)?(\.compact)?$/;
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | null => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** Epoch ms that can be one of the record's times (record.ts timeFault), else null: past ±8.64e15 ms `toISOString` throws. */
+const time = (v: unknown): number | null => {
+  const n = num(v);
+  return n !== null && timeFault(n) === null ? n : null;
+};
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class EventLogAnalyzer {
   private readonly findings: Finding[] = [];
@@ -128,17 +135,45 @@ export class EventLogAnalyzer {
     this.event(type, e, text, lineNo);
   }
 
-  private time(ts: number | null, lineNo: number, length: number, what: string): void {
+  private ordered(ts: number | null, lineNo: number, length: number, what: string): void {
     if (ts === null || ts <= 0) return;
     if (this.lastTime && ts < this.lastTime.ts - CLOCK_SLACK_MS) {
       this.add(
         'warning',
         'time-backwards',
         lineRange(lineNo, length),
-        `${what} (${new Date(ts).toISOString()}) is ${((this.lastTime.ts - ts) / 1000).toFixed(1)} s earlier than an event logged before it (line ${this.lastTime.line + 1}): the log's lines are out of order or were merged from several logs.`,
+        `${what} (${iso(ts)}) is ${((this.lastTime.ts - ts) / 1000).toFixed(1)} s earlier than an event logged before it (line ${this.lastTime.line + 1}): the log's lines are out of order or were merged from several logs.`,
       );
     }
     if (!this.lastTime || ts > this.lastTime.ts) this.lastTime = { ts, line: lineNo };
+  }
+
+  /**
+   * An application start or end `Timestamp`: null when absent, and also (with an error) when it
+   * cannot be a time, which collection leaves out of the record's field (record.ts timeFault).
+   */
+  private appTime(e: Json, text: string, lineNo: number, field: 'start_time' | 'end_time'): number | null {
+    const v = e.Timestamp;
+    if (v === undefined || v === null) return null;
+    const fault = typeof v === 'number' ? timeFault(v) : 'not a number';
+    if (fault === null) return v as number;
+    this.notATime('Timestamp', v, fault, text, lineNo, field);
+    return null;
+  }
+
+  /** A value that cannot be one of the record's times: an error on the key and its value, as collection reports it. */
+  private notATime(key: string, value: unknown, fault: string, text: string, lineNo: number, field: string): void {
+    const needle = `"${key}":`;
+    const at = text.indexOf(needle);
+    let end = at + needle.length;
+    while (at >= 0 && end < text.length && text[end] !== ',' && text[end] !== '}') end++;
+    const shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    this.add(
+      'error',
+      'invalid-value',
+      at >= 0 ? range(lineNo, at, lineNo, end) : lineRange(lineNo, text.length),
+      `${key} ${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown} is ${fault}: collection leaves ${field} empty and flags it invalid.`,
+    );
   }
 
   private event(type: string, e: Json, text: string, lineNo: number): void {
@@ -148,25 +183,30 @@ export class EventLogAnalyzer {
         this.logStart = true;
         return;
       case 'SparkListenerApplicationStart':
-        this.appStart = { line: lineNo, ts: num(e.Timestamp) };
-        this.time(this.appStart.ts, lineNo, text.length, 'Application start');
+        this.appStart = { line: lineNo, ts: this.appTime(e, text, lineNo, 'start_time') };
+        this.ordered(this.appStart.ts, lineNo, text.length, 'Application start');
         return;
       case 'SparkListenerApplicationEnd': {
-        const ts = num(e.Timestamp);
+        const ts = this.appTime(e, text, lineNo, 'end_time');
         this.appEnd = { line: lineNo, ts };
         if (ts !== null && this.appStart?.ts != null && ts < this.appStart.ts) {
-          this.add('error', 'end-before-start', whole, `The application ends (${new Date(ts).toISOString()}) before it starts (${new Date(this.appStart.ts).toISOString()}, line ${this.appStart.line + 1}): its duration would be negative, so the record leaves it empty.`);
-        } else this.time(ts, lineNo, text.length, 'Application end');
+          this.add('error', 'end-before-start', whole, `The application ends (${iso(ts)}) before it starts (${iso(this.appStart.ts)}, line ${this.appStart.line + 1}): its duration would be negative, so the record leaves it empty.`);
+        } else this.ordered(ts, lineNo, text.length, 'Application end');
         return;
       }
-      case 'SparkListenerEnvironmentUpdate':
+      case 'SparkListenerEnvironmentUpdate': {
         this.env = { line: lineNo, length: text.length, props: obj(e['Spark Properties']) ?? {} };
+        // Read like replay.ts does: digits only, else the submit time falls back to the start.
+        const submit = this.env.props['spark.app.submitTime'];
+        const fault = typeof submit === 'string' && /^\d+$/.test(submit) ? timeFault(Number(submit)) : null;
+        if (fault !== null) this.notATime('spark.app.submitTime', submit, fault, text, lineNo, 'submit_time');
         return;
+      }
       case 'SparkListenerJobStart':
-        this.time(num(e['Submission Time']), lineNo, text.length, 'Job submission');
+        this.ordered(time(e['Submission Time']), lineNo, text.length, 'Job submission');
         return;
       case 'SparkListenerJobEnd':
-        this.time(num(e['Completion Time']), lineNo, text.length, 'Job completion');
+        this.ordered(time(e['Completion Time']), lineNo, text.length, 'Job completion');
         return;
       case 'SparkListenerStageSubmitted': {
         const info = obj(e['Stage Info']);
@@ -330,36 +370,77 @@ export function analyzeEventLogText(text: string, ctx: EventLogContext): Finding
   return a.finish();
 }
 
+/** What analyzeEventLogFile takes besides the file: the context, and the limits collection reads with (readLog.ts). */
+export interface EventLogFileOptions extends Partial<EventLogContext> {
+  codec?: Codec;
+  maxZstdWindowMb?: number;
+  maxDecompressionRatio?: number;
+  /** Longest line read, in bytes (collection's default when absent); longer lines are a finding, skipped as they stream by. */
+  maxLineBytes?: number;
+}
+
 /**
  * Analyzes a log from disk, any size and any codec, streamed (files over the editor's 50 MB limit
- * and compressed logs). Codec problems become findings too.
+ * and compressed logs), with the limits collection reads it with. Codec problems and a file that
+ * cannot be read (permissions, a folder, I/O errors) become findings too.
  */
-export async function analyzeEventLogFile(file: string, ctx: Partial<EventLogContext> & { codec?: Codec; maxZstdWindowMb?: number } = {}, signal?: AbortSignal): Promise<Finding[]> {
+export async function analyzeEventLogFile(file: string, ctx: EventLogFileOptions = {}, signal?: AbortSignal): Promise<Finding[]> {
   const a = new EventLogAnalyzer({ fileName: ctx.fileName ?? path.basename(file), siblings: ctx.siblings });
   // Spark 1.x folders name the codec in a file of their own (discovery.ts); else the name says it.
   const codec = ctx.codec ?? codecFromName(path.basename(file));
+  const maxLine = ctx.maxLineBytes ?? DEFAULT_MAX_LINE_MB * 2 ** 20;
   const extra: Finding[] = [];
   let lastLine = 0;
   try {
     const split = await splitLines(
-      decode(codec, createReadStream(file, { signal, highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file, { maxZstdWindowMb: ctx.maxZstdWindowMb }),
+      decode(codec, createReadStream(file, { signal, highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file, {
+        maxZstdWindowMb: ctx.maxZstdWindowMb,
+        maxDecompressionRatio: ctx.maxDecompressionRatio,
+      }),
       (buf, start, end, lineNo) => {
         lastLine = lineNo;
         a.line(buf.toString('utf8', start, end), lineNo - 1);
       },
-      256 * 1024 * 1024,
-      (lineNo) => extra.push({ range: range(lineNo - 1, 0, lineNo - 1, 0), severity: 'error', code: 'line-too-long', message: 'This line is over 256 MB; collection skips it.' }),
+      maxLine,
+      (lineNo, bytes, head) => {
+        lastLine = lineNo;
+        const message = overlongMessage(lineNo, bytes, head, maxLine);
+        extra.push({ range: range(lineNo - 1, 0, lineNo - 1, 0), severity: 'error', code: 'line-too-long', message: `${message[0]!.toUpperCase()}${message.slice(1)}; collection skips it too.` });
+      },
     );
     if (split.tail) a.line(split.tail.toString('utf8'), split.lines, false);
     lastLine = split.lines;
   } catch (err) {
-    if (!(err instanceof CodecError)) throw err;
-    extra.push({
-      range: range(lastLine, 0, lastLine, 0),
-      severity: err.truncated && path.basename(file).endsWith('.inprogress') ? 'information' : err.truncated ? 'warning' : 'error',
-      code: err.truncated ? 'codec-truncated' : 'codec-corrupt',
-      message: err.problem,
-    });
+    if (signal?.aborted) throw err;
+    if (err instanceof DecompressionLimitError) {
+      extra.push({ range: range(lastLine, 0, lastLine, 0), severity: 'error', code: 'decompression-limit', message: `${err.problem}. Collection stops there too.` });
+    } else if (err instanceof CodecError) {
+      extra.push({
+        range: range(lastLine, 0, lastLine, 0),
+        severity: err.truncated && path.basename(file).endsWith('.inprogress') ? 'information' : err.truncated ? 'warning' : 'error',
+        code: err.truncated ? 'codec-truncated' : 'codec-corrupt',
+        message: err.problem,
+      });
+    } else {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw err;
+      // Reading stopped here: what came before was checked, what would have come after was not.
+      extra.push({ range: range(lastLine, 0, lastLine, 0), severity: 'error', code: 'read-failed', message: readFailure(code, err as Error) });
+      return sortFindings(extra);
+    }
   }
   return sortFindings([...extra, ...a.finish()]);
+}
+
+/** Why a file could not be read, for a person: the system's code, what it means, and that collection cannot read it either. */
+export function readFailure(code: string, err: Error): string {
+  const why: Record<string, string> = {
+    EACCES: 'permission denied: this user may not read it',
+    EPERM: 'operation not permitted',
+    EISDIR: 'it is a folder, not a file',
+    ENOENT: 'it no longer exists (deleted or moved while being checked)',
+    EIO: 'an input/output error from the disk or file system',
+    ELOOP: 'too many levels of symbolic links',
+  };
+  return `Cannot read this file: ${code}${why[code] !== undefined ? ` (${why[code]})` : ` (${err.message})`}. Collection cannot read it either.`;
 }

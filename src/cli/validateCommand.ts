@@ -8,12 +8,13 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
-import { analyzeEventLogFile } from '../analysis/eventLogAnalyzer';
-import type { Finding } from '../analysis/findings';
-import type { Codec } from '../collectors/eventlog/codecs/index';
+import { analyzeEventLogFile, readFailure, type EventLogFileOptions } from '../analysis/eventLogAnalyzer';
+import { range, type Finding } from '../analysis/findings';
+import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MIN_DECOMPRESSION_RATIO, type Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
+import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from '../collectors/eventlog/lines';
 import { formatProblem, type Problem } from '../collectors/record';
-import { UsageError, oneOf, zstdWindowFlag, type Io } from './io';
+import { UsageError, oneOf, positiveInt, zstdWindowFlag, type Io } from './io';
 
 const CONFIG_NAME = /^\.?spark-optimizer\.ya?ml$/;
 const YAML = /\.ya?ml$/;
@@ -25,9 +26,16 @@ interface Target {
   codec?: Codec;
 }
 
+/** Whether a file is a collector config; a YAML file that cannot be read counts as one, so that reading it reports why. */
 async function isConfig(file: string): Promise<boolean> {
   const name = path.basename(file);
-  return CONFIG_NAME.test(name) || (YAML.test(name) && looksLikeConfig(await readFile(file, 'utf8')));
+  if (CONFIG_NAME.test(name)) return true;
+  if (!YAML.test(name)) return false;
+  try {
+    return looksLikeConfig(await readFile(file, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -52,16 +60,68 @@ async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<T
   }
 }
 
-export async function analyzeFile(file: string, kind: Target['kind'], codec?: Codec, maxZstdWindowMb?: number): Promise<Finding[]> {
+/** The limits `validate` reads event logs with, the same as `collect`'s (readLog.ts ReadLimits). */
+export type ValidateLimits = Pick<EventLogFileOptions, 'maxZstdWindowMb' | 'maxLineBytes' | 'maxDecompressionRatio'>;
+
+export async function analyzeFile(file: string, kind: Target['kind'], codec?: Codec, limits: ValidateLimits = {}): Promise<Finding[]> {
   if (kind === 'config') return analyzeConfig(await readFile(file, 'utf8'), { baseDir: path.dirname(file), exists: existsSync });
   const siblings = (await readdir(path.dirname(file))).filter((n) => n !== path.basename(file));
-  return analyzeEventLogFile(file, { siblings, codec, maxZstdWindowMb });
+  return analyzeEventLogFile(file, { siblings, codec, ...limits });
+}
+
+/**
+ * One file's findings, whatever happens while checking it: a file that cannot be read, or a check
+ * that fails, is an error finding on that file, and the other files are still checked (issue 13:
+ * one EACCES, or one time no date can hold, ended the whole run naming no file).
+ */
+export async function checkFile(file: string, kind: Target['kind'], codec: Codec | undefined, limits: ValidateLimits): Promise<Finding[]> {
+  try {
+    return await analyzeFile(file, kind, codec, limits);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const at = range(0, 0, 0, 0);
+    if (typeof code === 'string') return [{ range: at, severity: 'error', code: 'read-failed', message: readFailure(code, err as Error) }];
+    return [{ range: at, severity: 'error', code: 'check-failed', message: `Checking this file failed: ${err instanceof Error ? err.message : String(err)}. The other files were still checked; please report this with the file if you can.` }];
+  }
+}
+
+/** `--max-line-mb`: MiB from 1 to MAX_LINE_MB_LIMIT (lines.ts), as bytes, or undefined for the default. */
+export function maxLineFlag(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const mb = positiveInt('max-line-mb', raw, DEFAULT_MAX_LINE_MB);
+  if (mb > MAX_LINE_MB_LIMIT) throw new UsageError(`--max-line-mb must be at most ${MAX_LINE_MB_LIMIT} (the longest text JavaScript can hold), got ${JSON.stringify(raw)}`);
+  return mb * 2 ** 20;
+}
+
+/** `--max-decompression-ratio`: MIN_DECOMPRESSION_RATIO to MAX_DECOMPRESSION_RATIO_LIMIT (codecs/index.ts), or undefined for the default. */
+export function decompressionRatioFlag(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const ratio = positiveInt('max-decompression-ratio', raw, DEFAULT_MAX_DECOMPRESSION_RATIO);
+  if (ratio < MIN_DECOMPRESSION_RATIO || ratio > MAX_DECOMPRESSION_RATIO_LIMIT) {
+    throw new UsageError(`--max-decompression-ratio must be from ${MIN_DECOMPRESSION_RATIO} to ${MAX_DECOMPRESSION_RATIO_LIMIT}, got ${JSON.stringify(raw)}`);
+  }
+  return ratio;
 }
 
 export async function validateCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { format: { type: 'string' }, verbose: { type: 'boolean', default: false }, 'zstd-max-window-mb': { type: 'string' } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      format: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      'zstd-max-window-mb': { type: 'string' },
+      'max-line-mb': { type: 'string' },
+      'max-decompression-ratio': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
   const format = oneOf('format', values.format, ['text', 'json'] as const, 'text');
-  const maxZstdWindowMb = zstdWindowFlag(values['zstd-max-window-mb']);
+  const limits: ValidateLimits = {
+    maxZstdWindowMb: zstdWindowFlag(values['zstd-max-window-mb']),
+    maxLineBytes: maxLineFlag(values['max-line-mb']),
+    maxDecompressionRatio: decompressionRatioFlag(values['max-decompression-ratio']),
+  };
   if (positionals.length === 0) throw new UsageError('validate needs at least one file or folder');
   let errors = 0;
   let warnings = 0;
@@ -74,16 +134,22 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
       errors++;
       continue;
     }
-    for await (const { file, kind, codec } of targets(abs, passedOver)) {
-      checked++;
-      for (const f of await analyzeFile(file, kind, codec, maxZstdWindowMb)) {
-        if (f.severity === 'error') errors++;
-        if (f.severity === 'warning') warnings++;
-        const line = f.range.start.line + 1;
-        const column = f.range.start.character + 1;
-        if (format === 'json') io.out(JSON.stringify({ file, line, column, severity: f.severity, code: f.code, message: f.message }));
-        else io.out(`${file}:${line}:${column}: ${f.severity} ${f.code} ${f.message}`);
+    try {
+      for await (const { file, kind, codec } of targets(abs, passedOver)) {
+        checked++;
+        for (const f of await checkFile(file, kind, codec, limits)) {
+          if (f.severity === 'error') errors++;
+          if (f.severity === 'warning') warnings++;
+          const line = f.range.start.line + 1;
+          const column = f.range.start.character + 1;
+          if (format === 'json') io.out(JSON.stringify({ file, line, column, severity: f.severity, code: f.code, message: f.message }));
+          else io.out(`${file}:${line}:${column}: ${f.severity} ${f.code} ${f.message}`);
+        }
       }
+    } catch (err) {
+      // The target itself (not one file under it) could not be listed; the other targets are still checked.
+      io.err(`spark-optimizer: cannot read ${abs}: ${err instanceof Error ? err.message : String(err)}`);
+      errors++;
     }
   }
   for (const p of passedOver) {
