@@ -39,6 +39,7 @@ const builds = process.argv.includes('--tools')
       build({ ...common, entryPoints: ['scripts/makeSamples.ts'], outfile: 'out/makeSamples.js' }),
       build({ ...common, entryPoints: ['scripts/startup.ts'], outfile: 'out/startup.js' }),
       build({ ...common, entryPoints: ['scripts/activate.ts'], outfile: 'out/activate.js' }),
+      build({ ...common, entryPoints: ['scripts/fuzz.ts'], outfile: 'out/fuzz.js' }),
     ]
   : [
       build({ ...shipped, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
