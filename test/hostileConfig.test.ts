@@ -1,9 +1,11 @@
 /**
  * Issue #13, items 9 and 10: configs of many sources cost one save and one read of the known files
- * per run, not per source; and the messages of a hostile config name its file, line or field.
+ * per run, not per source; and the messages of a hostile config, a stopped run or a failing disk say
+ * which file, line or field, and what was (not) stored.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type * as fsPromises from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as vscode from 'vscode';
@@ -18,10 +20,19 @@ import { SqlJsRepository } from '../src/storage/repository';
 import { CollectionController } from '../src/views/collection';
 import type { DatabaseService } from '../src/views/database';
 import { eventLogText } from './support/eventLogGenerator';
+import { listenLocal } from './support/localServer';
+import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 
+/** fs/promises as the storage code sees it, with `open` replaceable per test (tests run as root: EACCES and a full disk cannot be made for real). */
+const fsHook = vi.hoisted(() => ({ open: undefined as undefined | ((real: typeof fsPromises.open, file: string, flags?: string | number) => Promise<fsPromises.FileHandle>) }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof fsPromises>();
+  const open = ((file: string, flags?: string | number, mode?: number) => (fsHook.open ? fsHook.open(real.open, file, flags) : real.open(file, flags, mode))) as typeof real.open;
+  return { ...real, default: { ...real, open }, open };
+});
 // The editor's collection runs under a progress notification; the shared fake has no `window`.
 vi.mock('vscode', async (importOriginal) => ({
   ...(await importOriginal<object>()),
@@ -35,6 +46,7 @@ vi.mock('vscode', async (importOriginal) => ({
   },
 }));
 afterEach(() => {
+  fsHook.open = undefined;
   vi.restoreAllMocks();
 });
 
@@ -143,6 +155,32 @@ describe('item 9: a config of many sources', () => {
 });
 
 describe('item 10: messages a person can act on', () => {
+  it('SIGTERM during collect ends with a cancelled summary and exit 143, keeping the run in the database', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'jobs.db');
+    let requested!: () => void;
+    const request = new Promise<void>((resolve) => (requested = resolve));
+    const server = await listenLocal(() => requested()); // never answers
+    try {
+      const child = spawn(process.execPath, [CLI, 'collect', '--source', 'history-server', '--url', server.url, '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await request;
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(err).not.toMatch(/TypeError|startsWith/);
+      expect(out).toMatch(/^Cancelled by SIGTERM: 0 new, 0 updated, 0 unchanged, 0 skipped, 0 failed \(stored in .*jobs\.db\)/);
+      const store = await JobStore.open(db);
+      expect(store.listRuns()[0]!.errors.join('\n')).toMatch(/run stopped/);
+      store.close();
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
+
   it('an undefined YAML alias names its line (parser, analyzer and the CLI)', async () => {
     const text = 'sources:\n  - type: event_log\n    path: *logs\n';
     expect(parseConfig(text, '/configs')).toEqual({ sources: [], errors: [{ message: '*logs refers to no anchor: define &logs on the value it stands for, above this line', line: 3, path: [] }] });
@@ -167,6 +205,53 @@ describe('item 10: messages a person can act on', () => {
     expect(errors).toEqual([{ message: 'Unrecognized key: "x"', line: 1, path: [] }]);
     expect(sources).toEqual([]);
     expect(parseConfig('sources:\n  - type: event_log\n    path: &logs /data/logs\n  - type: event_log\n    path: *logs\n', '/configs').sources.map((s) => s.type === 'event_log' && s.path)).toEqual(['/data/logs', '/data/logs']);
+  });
+
+  it('a save that meets a full disk says so, keeps the old database and removes its partial temp file', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'jobs.db');
+    const store = await JobStore.open(db);
+    store.upsert([makeRecord({ app_id: 'app-old' })]);
+    await store.save();
+    const before = readFileSync(db);
+    store.upsert(Array.from({ length: 50 }, (_, i) => makeRecord({ app_id: `app-new-${i}` })));
+    // Half of the bytes reach the temp file, then the disk is full.
+    fsHook.open = async (real, file, flags) => {
+      const fh = await real(file, flags);
+      if (!file.includes('.tmp-')) return fh;
+      return Object.assign(Object.create(fh) as fsPromises.FileHandle, {
+        writeFile: async (bytes: Uint8Array) => {
+          await fh.write(bytes.subarray(0, bytes.length >> 1));
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+        },
+        close: () => fh.close(),
+        sync: () => fh.sync(),
+      });
+    };
+    const failed = await store.save().then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    fsHook.open = undefined;
+    store.close();
+    expect(failed?.message).toMatch(new RegExp(`^saving ${db} \\(writing ${db}\\.tmp-\\d+-\\w+, removed again\\) failed: the disk is full \\(ENOSPC\\)\\. Nothing new was stored: ${db} is intact, as it was before this save\\. Free some space`));
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readFileSync(db).equals(before)).toBe(true);
+    expect(await storedRecords(db)).toBe(1);
+  });
+
+  it('a save without permission to write the folder says so and names the folder to fix', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'jobs.db');
+    const store = await JobStore.open(db);
+    store.upsert([makeRecord()]);
+    fsHook.open = async (real, file, flags) => {
+      if (file.includes('.tmp-')) throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES', errno: -13, syscall: 'open' });
+      return real(file, flags);
+    };
+    await expect(store.save()).rejects.toThrow(/failed: permission denied \(EACCES\)\. Nothing new was stored: .*jobs\.db is intact, as it was before this save\. Make the folder writable/);
+    store.close();
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
   it('a progress rate is whole bytes per second', () => {
@@ -204,5 +289,31 @@ describe('item 10: messages a person can act on', () => {
     const io = captureIo(dir);
     expect(await main(['collect', '--config', config, '--dry-run'], io)).toBe(1);
     expect(io.errText()).toContain(`${config}:5: sources.0.password: is not a valid \${env:NAME} reference`);
+  });
+
+  it('a read-only (0444) database file is refused, not replaced: by a save, and by collect before it collects', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'jobs.db');
+    const first = await JobStore.open(db);
+    first.upsert([makeRecord({ app_id: 'app-old' })]);
+    await first.save();
+    first.close();
+    chmodSync(db, 0o444);
+    const before = { bytes: readFileSync(db), ino: statSync(db).ino };
+    const store = await JobStore.open(db);
+    expect(store.count()).toBe(1); // reading it is fine
+    store.upsert([makeRecord({ app_id: 'app-new' })]);
+    await expect(store.save()).rejects.toThrow(`${db} is read-only (mode 0444): it was left as it is and nothing was stored in it. Make it writable (chmod u+w ${db}) to collect into it, or collect into another database (--db).`);
+    store.close();
+    expect(statSync(db).ino).toBe(before.ino);
+    expect(readFileSync(db).equals(before.bytes)).toBe(true);
+
+    mkdirSync(path.join(dir, 'logs'));
+    writeFileSync(path.join(dir, 'logs', 'app-1'), eventLogText({ appId: 'app-1' }).text);
+    const io = captureIo(dir);
+    expect(await main(['collect', '--source', 'event-logs', '--path', path.join(dir, 'logs'), '--db', db], io)).toBe(1);
+    expect(io.errText()).toContain(`${db} is read-only (mode 0444)`);
+    expect(io.outText()).toBe('');
+    expect(statSync(db).ino).toBe(before.ino);
   });
 });

@@ -5,6 +5,7 @@
  * the same `jobsFor` as a config file's sources.
  */
 import { readFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, sourceSchema, type SourceConfig } from '../collectors/config';
@@ -194,6 +195,11 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
 
   const store = dryRun ? null : await JobStore.open(path.resolve(io.cwd, values.db ?? DEFAULT_DB));
   for (const w of store?.warnings ?? []) io.err(`warning: ${w}`);
+  // A database that cannot be saved is said before the run, not after collecting into it.
+  await store?.checkWritable().catch((err: unknown) => {
+    store.close();
+    throw err;
+  });
   const saves = store ? new SaveSchedule(() => store.save(), SAVE_EVERY_MS) : undefined;
 
   const started = Date.now();
@@ -206,8 +212,13 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     io.err(progressLine(p, started));
   };
 
+  // The first SIGINT/SIGTERM stops the run, which then saves what it collected and says so; a second one ends the process.
   const controller = new AbortController();
-  const stop = (): void => controller.abort();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    stoppedBy ??= signal;
+    controller.abort();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const shown: CollectedApp[] = [];
@@ -227,6 +238,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   };
   try {
     for (const job of jobs) {
+      if (controller.signal.aborted) break;
       const before = loose.length;
       const batches =
         job.kind === 'event_log'
@@ -237,15 +249,27 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
               isUnchanged: store ? (unit) => store.isUnchanged(unit) : undefined,
             })
           : collectSource(job.kind === 'history_server' && store ? { ...job, options: incremental(job.options, store.newestEndTime(job.name)) } : job, { signal: controller.signal, onProgress });
-      let counts: RunCounts;
-      if (store) {
-        counts = await ingest(store, batches, { source: job.name, options: recordedOptions(job), saves, onBatch });
-      } else {
-        counts = emptyCounts();
-        for await (const batch of batches) {
-          applyBatch(dryRunRepository, batch, counts);
-          onBatch(batch);
+      // This source's counts so far, for a run that is stopped half-way through it.
+      let counts = emptyCounts();
+      try {
+        if (store) {
+          counts = await ingest(store, batches, {
+            source: job.name,
+            options: recordedOptions(job),
+            saves,
+            onBatch: (batch, sofar) => {
+              counts = sofar;
+              onBatch(batch);
+            },
+          });
+        } else {
+          for await (const batch of batches) {
+            applyBatch(dryRunRepository, batch, counts);
+            onBatch(batch);
+          }
         }
+      } catch (err) {
+        if (!controller.signal.aborted) throw err;
       }
       add(counts);
       // An unreadable path, wrong credentials or an unreadable listing stopped this source early.
@@ -276,10 +300,13 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   if (passedOver !== null) io.err(`${passedOver}${values.verbose ? '' : '; --verbose lists them'}`);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   const where = dryRun ? 'dry run, nothing stored' : `stored in ${path.resolve(io.cwd, values.db ?? DEFAULT_DB)}`;
-  const summary = `${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed (${where}); ${secs} s`;
+  const stopped = stoppedBy === undefined ? '' : `Cancelled by ${stoppedBy}: `;
+  const summary = `${stopped}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed (${where}); ${secs} s`;
   if (format === 'json') io.err(summary);
   else io.out(summary);
 
+  // The shell's convention for a process ended by a signal: 128 + its number.
+  if (stoppedBy !== undefined) return 128 + osConstants.signals[stoppedBy];
   if (fatal || failedSources > 0) return 1;
   const collected = total.new + total.updated + total.unchanged + total.skipped;
   return collected === 0 && total.failed > 0 ? 1 : 0;

@@ -10,6 +10,9 @@
  *   save is journaled as the repository call that made it), so neither writer loses the other's records.
  * - Recover, never delete: a file that is not a readable SQLite database is renamed to
  *   `<db>.corrupt-<time>` and a fresh database is started, with a message saying where the old one went.
+ * - Refuse, never override: a database file without write permission (chmod 444) is not replaced,
+ *   and a save that fails (a full disk, no permission) removes its temp file and says that the
+ *   database on disk is as it was.
  *
  * Speed (issue #3): the file's bytes are checked, then copied into an in-memory SQLite database
  * (`memoryDatabase`, see sqlJs.ts), where upserts and commits never touch Emscripten's file system;
@@ -17,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
@@ -129,28 +132,66 @@ async function readDatabase(file: string): Promise<{ db: Database; id: FileIdent
   }
 }
 
+/** What the errors a save can meet mean, and what to do about them. */
+const FS_FAILURES: Readonly<Record<string, { what: string; fix: string }>> = {
+  ENOSPC: { what: 'the disk is full', fix: 'Free some space there, or collect into another database (--db).' },
+  EDQUOT: { what: 'the disk quota is used up', fix: 'Free some space there, or collect into another database (--db).' },
+  EFBIG: { what: 'the file is larger than this process may write', fix: 'Raise the file size limit (ulimit -f), or collect into another database (--db).' },
+  EACCES: { what: 'permission denied', fix: 'Make the folder writable for this user, or collect into another database (--db).' },
+  EPERM: { what: 'operation not permitted', fix: 'Make the folder writable for this user, or collect into another database (--db).' },
+  EROFS: { what: 'the file system is read-only', fix: 'Collect into a database on a writable disk (--db).' },
+};
+
+/** A file-system error in words a person can act on, naming the file; the errno code stays on `code`. */
+export function fsFailure(err: unknown, doing: string, outcome: string): Error {
+  const e = err as NodeJS.ErrnoException;
+  const known = typeof e.code === 'string' ? FS_FAILURES[e.code] : undefined;
+  const why = known ? `${known.what} (${e.code})` : e.message;
+  return Object.assign(new Error(`${doing} failed: ${why}. ${outcome}${known ? ` ${known.fix}` : ''}`, { cause: err }), { code: e.code });
+}
+
+/**
+ * Writes `bytes` to a temp file beside `file`, fsyncs it and renames it over `file`. On any failure
+ * before the rename the temp file is removed (a partial copy of a full disk must not wait for the
+ * next command) and `file` is untouched.
+ */
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw fsFailure(err, `saving ${file} (writing ${tmp}, removed again)`, `Nothing new was stored: ${file} is intact, as it was before this save.`);
   }
-  // The rename itself must reach the disk too (POSIX: fsync the directory).
-  const dir = await open(path.dirname(file), fsConstants.O_RDONLY);
+  // The rename itself must reach the disk too (POSIX: fsync the directory). The new file is in place
+  // by now, so a folder that cannot be opened or synced is not a failed save.
+  const dir = await open(path.dirname(file), fsConstants.O_RDONLY).catch(() => null);
+  if (dir === null) return;
   try {
     await dir.sync().catch(() => undefined); // some file systems refuse fsync on a directory
   } finally {
     await dir.close();
   }
+}
+
+/**
+ * A database file without write permission is left alone: rename() in a writable folder would
+ * replace it anyway. The mode bits are read as well as access(): root passes every access check.
+ */
+async function refuseReadOnly(file: string): Promise<void> {
+  const st = await statOrNull(file);
+  if (st === null) return;
+  const writable = (st.mode & 0o222) !== 0 && (await access(file, fsConstants.W_OK).then(() => true, () => false));
+  if (writable) return;
+  const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+  throw new Error(`${file} is read-only (mode ${mode}): it was left as it is and nothing was stored in it. Make it writable (chmod u+w ${file}) to collect into it, or collect into another database (--db).`);
 }
 
 export class JobStore implements JobRepository {
@@ -172,7 +213,9 @@ export class JobStore implements JobRepository {
   /** Opens (creating folders as needed), migrates, and recovers from a corrupt file. */
   static async open(file: string, options: OpenOptions = {}): Promise<JobStore> {
     const abs = path.resolve(file);
-    await mkdir(path.dirname(abs), { recursive: true });
+    await mkdir(path.dirname(abs), { recursive: true }).catch((err: unknown) => {
+      throw fsFailure(err, `creating the folder of ${abs}`, 'Nothing was stored.');
+    });
     await removeDeadTempFiles(abs);
     const warnings: string[] = [];
     let loaded: Awaited<ReturnType<typeof readDatabase>>;
@@ -343,6 +386,11 @@ export class JobStore implements JobRepository {
     return this.known.isUnchanged(unit);
   }
 
+  /** Throws, saying what to do, when saves could not write the database file (it is read-only). */
+  async checkWritable(): Promise<void> {
+    await refuseReadOnly(this.file);
+  }
+
   newestEndTime(source: string): string | null {
     return this.repo.newestEndTime(source);
   }
@@ -369,6 +417,7 @@ export class JobStore implements JobRepository {
     if (this.journal.length === 0 && this.loaded !== null) return { written: false, merged: false };
     const release = await acquireLock(`${this.file}.lock`, this.options.lockTimeoutMs ?? 30_000, this.file);
     try {
+      await refuseReadOnly(this.file);
       let merged = false;
       const onDisk = identity(await statOrNull(this.file));
       if (!sameIdentity(onDisk, this.loaded) && onDisk !== null && onDisk.size > 0) {
@@ -472,12 +521,15 @@ async function acquireLock(lockPath: string, timeoutMs: number, dbFile: string):
       const fh = await open(lockPath, 'wx');
       try {
         await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() } satisfies LockInfo));
-      } finally {
+      } catch (err) {
         await fh.close();
+        await rm(lockPath, { force: true });
+        throw err;
       }
+      await fh.close();
       return () => rm(lockPath, { force: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsFailure(err, `saving ${dbFile} (creating the lock ${lockPath})`, `Nothing new was stored: ${dbFile} is intact, as it was before this save.`);
     }
     if (await lockIsStale(lockPath)) {
       // Renamed, not deleted, so two processes breaking the same stale lock cannot both succeed.

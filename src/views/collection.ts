@@ -66,6 +66,7 @@ export class CollectionController implements vscode.Disposable {
         },
         async (progress, token) => {
           const store = options.dryRun ? undefined : await this.db.open();
+          await store?.checkWritable();
           // One schedule for the whole run: saved every 15 s and once at its end, not after each source (issue #13).
           const saves = store ? new SaveSchedule(() => this.db.save(), 15_000) : undefined;
           try {
