@@ -59,7 +59,7 @@ function make(name: string, root: string): Target<unknown> | null {
       return eventLogTarget({ root, limits, realLogs: real, realOnly: true }) as Target<unknown>;
     }
     case 'bomb':
-      return bombTarget({ root, limits, range: { minMb: 64, maxMb: env('FUZZ_BOMB_MB', 1024) } }) as Target<unknown>;
+      return bombTarget({ root, limits, range: { minMb: 16, maxMb: env('FUZZ_BOMB_MB', 1024) } }) as Target<unknown>;
     case 'config':
       return configTarget({ root, limits, maxSources: env('FUZZ_MAX_SOURCES', 20_000) }) as Target<unknown>;
     case 'rest':

@@ -305,10 +305,10 @@ export function restTarget(opts: RestTargetOptions): Target<RestCase> {
     const endpoint = c.mode === 'api' ? API_ENDPOINTS[c.endpoint % API_ENDPOINTS.length] : LOG_ENDPOINTS[c.endpoint % LOG_ENDPOINTS.length];
     // A broken listing may lose every application, as long as an error says the listing broke.
     const listingBroken = endpoint === 'listing-body' && problems.some((p) => p.severity === 'error' && (p.code === 'list-failed' || p.code === 'rest-shape'));
-    for (const g of good) {
-      // Byte edits of the whole listing may change a good entry's values: then it must still be there.
-      const kept = endpoint === 'listing-body' && c.bytes.length > 0 ? now.has(g.id) : now.get(g.id) === base.get(g.id);
-      if (kept || listingBroken) continue;
+    // Byte edits of the whole listing may change a good entry's id or values: no good record to compare.
+    const goodUntouched = !(endpoint === 'listing-body' && c.bytes.length > 0);
+    for (const g of goodUntouched ? good : []) {
+      if (now.get(g.id) === base.get(g.id) || listingBroken) continue;
       out.push({ kind: 'rest/good-kept', detail: now.has(g.id) ? `${g.id}: another record than without the fault: ${firstDifference(now.get(g.id)!, base.get(g.id) ?? '')}` : `${g.id} lost${got.problems[0] ? ` (${got.problems[0].message.slice(0, 200)})` : ''}` });
     }
     for (const p of problems) {
