@@ -200,11 +200,28 @@ describe('item 10: messages a person can act on', () => {
     expect(io.errText()).toContain(`${config}:3: *logs refers to no anchor`);
   });
 
-  it('an alias defined before it is used still works', () => {
+  it('an alias defined before it is used works, in the editor as in the CLI', () => {
     const { sources, errors } = parseConfig('x: &logs /data/logs\nsources:\n  - type: event_log\n    path: *logs\n', '/configs');
     expect(errors).toEqual([{ message: 'Unrecognized key: "x"', line: 1, path: [] }]);
     expect(sources).toEqual([]);
-    expect(parseConfig('sources:\n  - type: event_log\n    path: &logs /data/logs\n  - type: event_log\n    path: *logs\n', '/configs').sources.map((s) => s.type === 'event_log' && s.path)).toEqual(['/data/logs', '/data/logs']);
+    const text = 'sources:\n  - type: event_log\n    path: &logs /data/logs\n  - type: event_log\n    path: *logs\n';
+    expect(parseConfig(text, '/configs').sources.map((s) => s.type === 'event_log' && s.path)).toEqual(['/data/logs', '/data/logs']);
+    expect(analyzeConfig(text, { baseDir: '/configs' })).toEqual([]);
+  });
+
+  it('aliases that expand too far (billion laughs) are an error in the editor as in the CLI', () => {
+    let text = 'x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 5; i++) text += `x${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]\n`;
+    text += 'collector:\n  type: event_log\n  path: *a4\n';
+    expect(parseConfig(text, '/configs').errors).toEqual([{ message: 'Excessive alias count indicates a resource exhaustion attack; the config was not read', line: 1, path: [] }]);
+    expect(analyzeConfig(text, { baseDir: '/configs' }).map((f) => [f.code, f.message])).toEqual([['yaml-aliases', 'Excessive alias count indicates a resource exhaustion attack; the config is not read.']]);
+  });
+
+  it('a value nested thousands of levels deep is one error saying so, not a stack overflow', () => {
+    const text = `collector:\n  type: event_log\n  path: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
+    const message = 'a value is nested too deeply to read (the YAML parser ran out of stack): look for a long run of [, { or - here; a config is a few levels deep';
+    expect(parseConfig(text, '/configs').errors).toEqual([{ message, line: 3, path: [] }]);
+    expect(analyzeConfig(text, { baseDir: '/configs' }).map((f) => [f.code, f.range.start.line, f.message])).toEqual([['yaml-syntax', 2, message]]);
   });
 
   it('a save that meets a full disk says so, keeps the old database and removes its partial temp file', async () => {

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ZodObject, ZodRawShape } from 'zod';
-import { SOURCE_SCHEMAS, undefinedAliasMessage, undefinedAliases, type SourceType } from '../collectors/config';
+import { SOURCE_SCHEMAS, undefinedAliasMessage, undefinedAliases, yamlErrors, type SourceType } from '../collectors/config';
 import { visible } from '../common/format';
 import { range, sortFindings, type Finding, type FindingFix, type Range } from './findings';
 
@@ -68,7 +68,7 @@ function envName(source: string, key: string): string {
 
 export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const findings: Finding[] = [];
   const at = (offset: number): { line: number; character: number } => {
     const p = lines.linePos(offset);
@@ -82,12 +82,21 @@ export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
     findings.push({ range: r, severity, code, message: visible(message), ...(fixes ? { fixes } : {}) });
   };
 
-  for (const e of doc.errors) {
-    add('error', 'yaml-syntax', { start: at(e.pos[0]), end: at(e.pos[1]) }, e.message.split('\n')[0]!);
-  }
+  for (const e of yamlErrors(doc)) add('error', 'yaml-syntax', { start: at(e.pos[0]), end: at(e.pos[1]) }, e.message);
   if (doc.errors.length > 0) return sortFindings(findings);
   const dangling = new Set(undefinedAliases(doc));
   for (const alias of dangling) add('error', 'undefined-alias', nodeRange(alias), `${undefinedAliasMessage(alias)}.`);
+  // The whole document as data, once, with its aliases resolved as the CLI's parseConfig does
+  // (a source's own toJSON() has no document to resolve `*name` against).
+  let data: unknown;
+  if (dangling.size === 0) {
+    try {
+      data = doc.toJS();
+    } catch (err) {
+      add('error', 'yaml-aliases', nodeRange(doc.contents), `${(err as Error).message}; the config is not read.`);
+      return sortFindings(findings);
+    }
+  }
 
   const root = doc.contents;
   if (!isMap(root)) {
@@ -166,7 +175,7 @@ export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (!allowed.includes(key)) unknownKey(pair, allowed, `${label} (${type})`);
     }
-    const value = map.toJSON() as Record<string, unknown>;
+    const value = (data === undefined ? map.toJSON() : where.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], data)) as Record<string, unknown>;
     const result = schema.safeParse(value);
     if (!result.success) {
       for (const issue of result.error.issues) {

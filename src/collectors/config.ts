@@ -165,6 +165,23 @@ export function undefinedAliases(doc: Document): Alias[] {
   return undefinedOnes;
 }
 
+/**
+ * The document's YAML errors, in words. A value nested thousands of levels deep makes the parser run
+ * out of stack, which it records as an error of its own ("Maximum call stack size exceeded"), once
+ * per level it unwinds: that is said once, as what it means.
+ */
+export function yamlErrors(doc: Document): { message: string; pos: [number, number] }[] {
+  const out: { message: string; pos: [number, number] }[] = [];
+  let tooDeep = false;
+  for (const e of doc.errors) {
+    if (/Maximum call stack size exceeded/.test(e.message)) {
+      if (!tooDeep) out.push({ message: 'a value is nested too deeply to read (the YAML parser ran out of stack): look for a long run of [, { or - here; a config is a few levels deep', pos: e.pos });
+      tooDeep = true;
+    } else out.push({ message: e.message.split('\n')[0]!, pos: e.pos });
+  }
+  return out;
+}
+
 export function undefinedAliasMessage(alias: Alias): string {
   return `*${alias.source} refers to no anchor: define &${alias.source} on the value it stands for, above this line`;
 }
@@ -180,7 +197,7 @@ export function parseConfig(text: string, baseDir: string): ParsedConfig {
 function parseConfigText(text: string, baseDir: string): ParsedConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const errors: ConfigError[] = doc.errors.map((e) => ({ message: e.message.split('\n')[0]!, line: lines.linePos(e.pos[0]).line, path: [] }));
+  const errors: ConfigError[] = yamlErrors(doc).map((e) => ({ message: e.message, line: lines.linePos(e.pos[0]).line, path: [] }));
   if (errors.length > 0) return { sources: [], errors };
   const dangling = undefinedAliases(doc);
   if (dangling.length > 0) return { sources: [], errors: dangling.map((a) => ({ message: undefinedAliasMessage(a), line: a.range ? lines.linePos(a.range[0]).line : undefined, path: [] })) };
