@@ -138,6 +138,10 @@ function send(res: ServerResponse, body: Buffer, transport: Transport, contentTy
   // Kept open only when the length is right: a missing or long one would wait for the client's timeout.
   if (transport.end === 'destroy') socket.destroy();
   else if (transport.end === 'end' || transport.length === 'none' || transport.length === 'long') socket.end();
+  // Node's server never answers another request on this connection (this response never ended for
+  // it): close it a little later, as a server drops an idle keep-alive connection, instead of
+  // leaving the client's next request on it to its timeout.
+  else setTimeout(() => socket.destroy(), 100).unref();
 }
 
 export interface RestTargetOptions {
