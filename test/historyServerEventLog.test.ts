@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ZipFile } from 'yazl';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
-import { formatBytes } from '../src/collectors/http/jsonClient';
+import { formatBytes } from '../src/common/format';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, type FakeServer } from './support/historyServerFake';
 import { tempDir } from './support/tmp';
@@ -174,14 +174,14 @@ describe('History Server, mode: eventlog: zips that would unpack to too much (is
     });
   const hsFolders = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-hs-'));
 
-  it('a zip that deflates 100 MiB of zeros (about 1000 to 1) is refused for its ratio before anything is unpacked; the good log is read', async () => {
+  it('a zip that deflates 100 MB of zeros (about 1000 to 1) is refused for its ratio before anything is unpacked; the good log is read', async () => {
     const bomb = await zip({ 'app-bomb': zeros(100) });
     expect(bomb.length).toBeLessThan(200 * 1024);
     server = await serveZips({ 'app-good': await zip({ 'app-good': good.text }), 'app-bomb': bomb });
     const before = new Set(hsFolders());
     const t0 = performance.now();
     const r = await collectHistoryServerAll({ url: server.url, mode: 'eventlog' });
-    // Unpacking 100 MiB and reading it as a log would take seconds; refusing takes none.
+    // Unpacking 100 MB and reading it as a log would take seconds; refusing takes none.
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
     const ratio = Math.round((100 * 1024 * 1024) / bomb.length);
@@ -189,7 +189,7 @@ describe('History Server, mode: eventlog: zips that would unpack to too much (is
       {
         severity: 'error',
         code: 'rest-invalid',
-        message: `app-bomb: ${server.url}/api/v1/applications/app-bomb/logs: the event log would unpack to 100 MiB from a ${formatBytes(bomb.length)} zip (${ratio} to 1), over the limit of 200 to 1, so it was not unpacked; raise max_unpack_ratio (config) or --max-unpack-ratio (CLI) to read it`,
+        message: `app-bomb: ${server.url}/api/v1/applications/app-bomb/logs: the event log would unpack to 100 MB from a ${formatBytes(bomb.length)} zip (${ratio} to 1), over the limit of 200 to 1, so it was not unpacked; raise max_unpack_ratio (config) or --max-unpack-ratio (CLI) to read it`,
         file: `${server.url}/api/v1/applications/app-bomb`,
       },
     ]);
@@ -204,8 +204,8 @@ describe('History Server, mode: eventlog: zips that would unpack to too much (is
     expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
     const messages = r.problems.map((p) => p.message).sort();
     expect(messages).toEqual([
-      `app-big: ${server.url}/api/v1/applications/app-big/logs: the event log would unpack to ${formatBytes(big.text.length)}, over the 2 MiB limit, so it was not unpacked; raise max_unpacked_mb (config) or --max-unpacked-mb (CLI) to read it`,
-      `app-stored: applications/app-stored/logs: the answer is larger than the 2 MiB limit, so it was not read (${server.url}/api/v1/applications/app-stored/logs); raise max_unpacked_mb (config) or --max-unpacked-mb (CLI) to read it`,
+      `app-big: ${server.url}/api/v1/applications/app-big/logs: the event log would unpack to ${formatBytes(big.text.length)}, over the 2 MB limit, so it was not unpacked; raise max_unpacked_mb (config) or --max-unpacked-mb (CLI) to read it`,
+      `app-stored: applications/app-stored/logs: the answer is larger than the 2 MB limit, so it was not read (${server.url}/api/v1/applications/app-stored/logs); raise max_unpacked_mb (config) or --max-unpacked-mb (CLI) to read it`,
     ]);
     // Refused, not retried.
     expect(server.requests.filter((q) => q.endsWith('/logs'))).toHaveLength(3);
@@ -217,8 +217,8 @@ describe('History Server, mode: eventlog: zips that would unpack to too much (is
     expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
     expect(r.problems).toHaveLength(1);
     const message = r.problems[0]!.message;
-    expect(message.startsWith(`app-huge: ${server.url}/api/v1/applications/app-huge/logs: unpacking needs 1024 TiB and `)).toBe(true);
-    expect(message).toMatch(/ has [\d.]+ (B|KiB|MiB|GiB|TiB) free \(512 MiB is kept free\); not unpacked$/);
+    expect(message.startsWith(`app-huge: ${server.url}/api/v1/applications/app-huge/logs: unpacking needs 1024 TB and `)).toBe(true);
+    expect(message).toMatch(/ has [\d.]+ (B|KB|MB|GB|TB) free \(512 MB is kept free\); not unpacked$/);
   });
 
   it('zip-slip stays refused, and a zip with one escaping entry unpacks nothing at all', async () => {

@@ -158,14 +158,14 @@ describe('one line cannot take the memory or the database (item 7)', () => {
         code: 'line-too-long',
         file,
         line: 3,
-        message: `line 3 is 40.0 MB, over the ${DEFAULT_MAX_LINE_MB} MB line limit (a SparkListenerEnvironmentUpdate event): skipped. Raise max_line_mb (config), --max-line-mb (CLI) or sparkOptimizer.maxLineMb (editor) to read it; memory use grows with the limit`,
+        message: `line 3 is 40 MB, over the ${DEFAULT_MAX_LINE_MB} MB line limit (a SparkListenerEnvironmentUpdate event): skipped. Raise max_line_mb (config), --max-line-mb (CLI) or sparkOptimizer.maxLineMb (editor) to read it; memory use grows with the limit`,
       },
     ]);
 
     const run = await validate(file, '--format', 'json');
     const findings = run.out.map((l) => JSON.parse(l) as { line: number; code: string; message: string });
     expect(findings.map((f) => `${f.line} ${f.code}`)).toEqual(['3 line-too-long']);
-    expect(findings[0]!.message).toMatch(/^Line 3 is 40\.0 MB, over the 32 MB line limit .* --max-line-mb .*; collection skips it too\.$/);
+    expect(findings[0]!.message).toMatch(/^Line 3 is 40 MB, over the 32 MB line limit .* --max-line-mb .*; collection skips it too\.$/);
     // Raised by the flag, the line is read (and its value is cut when stored; see the next test).
     expect(await validate(file, '--max-line-mb', '64')).toMatchObject({ code: 0, out: [] });
   });
@@ -177,7 +177,7 @@ describe('one line cannot take the memory or the database (item 7)', () => {
     const run = await validate(file, '--max-line-mb', '1', '--max-decompression-ratio', '50');
     expect(run.out).toEqual([
       `${file}:1:1: warning missing-environment-update No SparkListenerEnvironmentUpdate: executor and driver sizes fall back to defaults.`,
-      expect.stringMatching(new RegExp(`^${file}:3:1: error line-too-long Line 3 is 2\\.0 MB, over the 1 MB line limit`)),
+      expect.stringMatching(new RegExp(`^${file}:3:1: error line-too-long Line 3 is 2 MB, over the 1 MB line limit`)),
     ]);
     await expect(validate(file, '--max-line-mb', '513')).rejects.toThrow('--max-line-mb must be at most 512');
     await expect(validate(file, '--max-decompression-ratio', '1')).rejects.toThrow('--max-decompression-ratio must be from 2 to 1000000, got "1"');
@@ -195,7 +195,7 @@ describe('one line cannot take the memory or the database (item 7)', () => {
     expect(record.environment['spark.executor.cores']).toBe('4');
     const kept = Object.entries(record.environment).reduce((n, [k, v]) => n + k.length + v.length, 0);
     expect(kept).toBeLessThanOrEqual(MAX_STORED_ENVIRONMENT);
-    // 1 MiB holds the first 32 of the 40 properties of 30,000 characters after the cut one.
+    // 1 MB holds the first 32 of the 40 properties of 30,000 characters after the cut one.
     expect(Object.keys(record.environment).filter((k) => k.startsWith('spark.many.'))).toHaveLength(32);
     expect(record.quality).toEqual(expect.arrayContaining(['capped:app_name', 'capped:environment']));
     expect(problems).toEqual([
@@ -232,8 +232,8 @@ async function drain(codec: Codec, data: Buffer, ratio?: number): Promise<{ byte
 }
 
 /**
- * A zstd frame of RLE blocks (3-byte header + the byte, 128 KiB each): `mib` MiB of spaces from
- * 32 bytes per MiB, the shape of issue 13's 2 MB file that expanded to 20 GiB.
+ * A zstd frame of RLE blocks (3-byte header + the byte, 128 KB each): `mib` MiB of spaces from
+ * 32 bytes per MiB, the shape of issue 13's 2 MB file that expanded to 20 GB.
  */
 function zstdBomb(mib: number): Buffer {
   const header = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (17 - 10) << 3]);
@@ -258,8 +258,8 @@ describe('a decompression bomb stops at a ratio, in every codec (item 8)', () =>
     expect(err).toBeInstanceOf(CodecError);
     expect(err.truncated).toBe(false);
     expect(err.file).toBe(`/logs/app.${codec}`);
-    expect(err.problem).toMatch(/^the first [\d.]+ [KM]iB of the file decompress to [\d.]+ MiB or more, over 10 times their size: stopped there, .* raise max_decompression_ratio \(config\), --max-decompression-ratio \(CLI\) or sparkOptimizer\.maxDecompressionRatio \(editor\)$/);
-    // Everything before the block that went over was handed on (blocks are at most 128 KiB here), nothing after it.
+    expect(err.problem).toMatch(/^the first [\d.]+ [KM]B of the file decompress to [\d.]+ MB or more, over 10 times their size: stopped there, .* raise max_decompression_ratio \(config\), --max-decompression-ratio \(CLI\) or sparkOptimizer\.maxDecompressionRatio \(editor\)$/);
+    // Everything before the block that went over was handed on (blocks are at most 128 KB here), nothing after it.
     expect(stopped.bytes).toBeGreaterThan(RATIO_FREE_BYTES - 128 * 1024);
     expect(stopped.bytes).toBeLessThanOrEqual(RATIO_FREE_BYTES);
     // Within the ratio, the same input decodes whole.
@@ -276,13 +276,13 @@ describe('a decompression bomb stops at a ratio, in every codec (item 8)', () =>
   it('a zstd file of RLE blocks stops after RATIO_FREE_BYTES, through collect and validate, naming the file and the setting', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'app-bomb.zstd');
-    writeFileSync(file, zstdBomb(1024)); // 32 KB on disk, 1 GiB decoded
+    writeFileSync(file, zstdBomb(1024)); // 32 KB on disk, 1 GB decoded
     writeFileSync(path.join(dir, 'app-ok.zstd'), zstdFrames(Buffer.from(smallLog('app-ok'))));
     const started = Date.now();
     const { apps, problems } = await collectAll({ path: dir });
     expect(apps.map((a) => a.record.app_id)).toEqual(['app-ok']);
     expect(problems.map((p) => `${p.severity} ${p.code} ${p.file}`)).toEqual([`error decompression-limit ${file}`]);
-    expect(problems[0]!.message).toMatch(/^the first [\d.]+ bytes of the file decompress to 16\.\d MiB or more, over 1000 times their size: .*max_decompression_ratio/);
+    expect(problems[0]!.message).toMatch(/^the first [\d.]+ B of the file decompress to 16(\.\d)? MB or more, over 1000 times their size: .*max_decompression_ratio/);
     const run = await validate(dir);
     expect(run.out).toEqual([
       expect.stringMatching(new RegExp(`^${file}:1:1: error decompression-limit the first .* over 1000 times their size: .*--max-decompression-ratio .*\\. Collection stops there too\\.$`)),
@@ -294,7 +294,7 @@ describe('a decompression bomb stops at a ratio, in every codec (item 8)', () =>
   it('collect reads a file past the default ratio when max_decompression_ratio is raised', async () => {
     const dir = tempDir();
     const lines = smallLog('app-dense').trimEnd().split('\n');
-    // 24 MiB of one repeated line: beyond the free 16 MiB, zstd packs it far past 1000x.
+    // 24 MB of one repeated line: beyond the free 16 MB, zstd packs it far past 1000x.
     const dense = JSON.stringify({ Event: 'SparkListenerBlockUpdated', 'Block Updated Info': { 'Block ID': 'rdd_0_0' } });
     const block = `${dense}\n`.repeat(Math.ceil((24 * MiB) / (dense.length + 1)));
     const text = `${lines.slice(0, 4).join('\n')}\n${block}${lines.slice(4).join('\n')}\n`;
@@ -305,5 +305,25 @@ describe('a decompression bomb stops at a ratio, in every codec (item 8)', () =>
     const raised = await collectAll({ path: dir, maxDecompressionRatio: 100_000 });
     expect(raised.apps[0]!.problems).toEqual([]);
     expect(raised.apps[0]!.record).toMatchObject({ app_id: 'app-dense', end_time: new Date(T0 + 60_000).toISOString() });
+  });
+});
+
+describe('a byte-order mark at the start of a log (issue 13 item 10)', () => {
+  it('is not part of the first event: collect reads it and validate finds nothing, plain and gzip', async () => {
+    const dir = tempDir();
+    const text = smallLog('app-bom', { appName: 'bom' });
+    writeFileSync(path.join(dir, 'app-bom'), `\uFEFF${text}`);
+    writeFileSync(path.join(dir, 'app-bomz.gz'), gzipSync(Buffer.from(`\uFEFF${text.replace('app-bom', 'app-bomz')}`)));
+    const { apps, problems } = await collectAll({ path: dir });
+    expect(problems).toEqual([]);
+    const records = apps.map((a) => a.record).sort((a, b) => a.app_id.localeCompare(b.app_id));
+    expect(records.map((r) => [r.app_id, r.app_name, r.spark_version])).toEqual([
+      ['app-bom', 'bom', '3.5.3'],
+      ['app-bomz', 'bom', '3.5.3'],
+    ]);
+    expect(records.every((r) => !r.quality.includes('missing:spark_version'))).toBe(true);
+    const run = await validate(dir, '--format', 'json');
+    expect(run.out).toEqual([]);
+    expect(run.code).toBe(0);
   });
 });

@@ -56,7 +56,7 @@ afterEach(async () => {
 describe('a server that closes the connection after the body (Connection: close)', () => {
   it('mode eventlog: every app is stored, nothing is thrown outside the run, no temp folder is left', async () => {
     const ids = ['app-1', 'app-2', 'app-3', 'app-4'];
-    // An unknown event with 3 MB of random text makes each zip about that large; its last 512 KiB
+    // An unknown event with 3 MB of random text makes each zip about that large; its last 512 KB
     // come in one burst with the FIN, so that undici's parser is paused by the disk when the FIN comes.
     const logs = ids.map((id, i) => eventLogText({ appId: id, startMs: Date.UTC(2024, 5, 1 + i), seed: i + 1 }));
     const zips = await Promise.all(logs.map((l, i) => zip({ [ids[i]!]: `${l.text}{"Event":"org.example.Padding","Data":"${randomBytes(2_300_000).toString('base64')}"}\n` })));
@@ -68,7 +68,7 @@ describe('a server that closes the connection after the body (Connection: close)
           `applications/${id}/logs`,
           (_req: unknown, res: ServerResponse) => {
             res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': zips[i]!.length, connection: 'close' });
-            // The last 512 KiB in one burst with the FIN, once the client has caught up.
+            // The last 512 KB in one burst with the FIN, once the client has caught up.
             const tail = zips[i]!.length - 512 * 1024;
             res.write(zips[i]!.subarray(0, tail), () => setTimeout(() => res.end(zips[i]!.subarray(tail)), 100));
           },
@@ -184,7 +184,7 @@ describe('answers over the limit (mode api)', () => {
       {
         severity: 'error',
         code: 'rest-invalid',
-        message: `app-b: applications/app-b/stages: the answer is larger than the 1 MiB limit, so it was not read (${server.url}/api/v1/applications/app-b/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`,
+        message: `app-b: applications/app-b/stages: the answer is larger than the 1 MB limit, so it was not read (${server.url}/api/v1/applications/app-b/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`,
         file: `${server.url}/api/v1/applications/app-b`,
       },
     ]);
@@ -201,7 +201,7 @@ describe('answers over the limit (mode api)', () => {
     const r = await collectHistoryServerAll({ url: server.url, maxResponseBytes: 1024 * 1024 });
     expect(r.apps).toEqual([]);
     expect(r.problems.map((p) => [p.code, p.message])).toEqual([
-      ['list-failed', `listing applications failed: applications?status=completed&limit=500: the answer is larger than the 1 MiB limit, so it was not read (${server.url}/api/v1/applications?status=completed&limit=500); raise max_response_mb (config) or --max-response-mb (CLI) to read it`],
+      ['list-failed', `listing applications failed: applications?status=completed&limit=500: the answer is larger than the 1 MB limit, so it was not read (${server.url}/api/v1/applications?status=completed&limit=500); raise max_response_mb (config) or --max-response-mb (CLI) to read it`],
     ]);
     expect(server.requests).toHaveLength(1);
   });

@@ -71,7 +71,7 @@ describe('Jobs tree model', () => {
     const [day] = await tree.getChildren(source);
     const [job] = await tree.getChildren(day);
     const item = tree.getTreeItem(job!);
-    expect(item.description).toBe('1m 30s · completed · 100 tasks · 3.0 GB shuffle');
+    expect(item.description).toBe('1m 30s · completed · 100 tasks · 3 GB shuffle');
     expect((item.iconPath as { id: string }).id).toBe('pass');
     expect((item.tooltip as { value: string }).value).toContain('\\<script\\>alert\\(1\\)\\</script\\>');
     expect(item.command).toEqual({ command: 'sparkOptimizer.openJob', title: 'Open Job', arguments: [job] });

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { AuthError, formatBytes, HttpError, JsonClient, ResponseError, ResponseTooLargeError, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
+import { AuthError, HttpError, JsonClient, ResponseError, ResponseTooLargeError, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
+import { formatBytes } from '../src/common/format';
 import { keepOf, loadTokenizer, PrunedJsonReader, type Keep } from '../src/collectors/http/jsonStream';
 import { listenLocal, type LocalServer } from './support/localServer';
 import { tempDir } from './support/tmp';
@@ -288,7 +289,7 @@ describe('error answers', () => {
     expect((await failure(client({ baseUrl: exact.url }).getText('p'))).message).toBe(`p: HTTP 400 (${'y'.repeat(200)})`);
   });
 
-  it('an error answer over 64 KiB is not read for its message', async () => {
+  it('an error answer over 64 KB is not read for its message', async () => {
     const s = await server((_n, res) => json(res, 400, { message: `big ${'z'.repeat(70 * 1024)}` }));
     expect((await failure(client({ baseUrl: s.url }).getText('p'))).message).toBe('p: HTTP 400');
     const at = await server((_n, res) => json(res, 400, { message: 'm'.repeat(64 * 1024 - 14) }));
@@ -435,7 +436,7 @@ describe('requests', () => {
 describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was asked for 4 times, and ended in ERR_STRING_TOO_LONG)', () => {
   const MiB = 1024 * 1024;
 
-  /** Writes `total` bytes of a JSON array in 64 KiB pieces, as fast as the client reads; counts what it wrote. */
+  /** Writes `total` bytes of a JSON array in 64 KB pieces, as fast as the client reads; counts what it wrote. */
   function streamArray(res: ServerResponse, total: number, item: string, sent: { bytes: number }): void {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('[');
@@ -463,7 +464,7 @@ describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was as
     const err = await failure(c.getJson('applications/app-1/stages', ANY));
     expect(err).toBeInstanceOf(ResponseTooLargeError);
     expect(err).toBeInstanceOf(ResponseError);
-    expect(err.message).toBe(`applications/app-1/stages: the answer is larger than the 1 MiB limit, so it was not read (${s.url}/api/v1/applications/app-1/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`);
+    expect(err.message).toBe(`applications/app-1/stages: the answer is larger than the 1 MB limit, so it was not read (${s.url}/api/v1/applications/app-1/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`);
     expect(s.seen).toHaveLength(1);
     expect(c.bytesRead).toBe(0);
   });
@@ -478,7 +479,7 @@ describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was as
     expect(s.seen).toHaveLength(1);
     expect(c.bytesRead).toBeGreaterThan(2 * MiB);
     expect(c.bytesRead).toBeLessThan(2 * MiB + 256 * 1024);
-    // The connection was dropped: the server stopped far short of its 64 MiB.
+    // The connection was dropped: the server stopped far short of its 64 MB.
     await vi.waitFor(() => expect(sent.bytes).toBeLessThan(16 * MiB));
     expect(performance.now() - t0).toBeLessThan(3000);
   });
@@ -499,21 +500,21 @@ describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was as
   });
 
   it('a large answer is parsed as it comes and keeps only what the schema reads', async () => {
-    // 12 MiB of stages that are mostly stack traces we never read: streamed (over 8 MiB), pruned.
+    // 12 MB of stages that are mostly stack traces we never read: streamed (over 8 MB), pruned.
     const stage = (i: number): unknown => ({ status: 'COMPLETE', stageId: i, details: `at org.apache.spark.Foo.bar(Foo.scala:${i})\n`.repeat(40), accumulatorUpdates: [{ id: i, name: 'x', value: '1' }], inputBytes: i * 10 });
     const stages = Array.from({ length: 7000 }, (_, i) => stage(i));
     const text = JSON.stringify(stages);
     expect(text.length).toBeGreaterThan(12 * MiB);
     const s = await server((_n, res) => json(res, 200, text));
     const schema = z.array(z.object({ status: z.string(), stageId: z.number(), inputBytes: z.number().optional() }));
-    // A kept share of 16/4 = 4 MiB: the whole answer would never fit, the kept fields do.
+    // A kept share of 16/4 = 4 MB: the whole answer would never fit, the kept fields do.
     const got = await client({ baseUrl: s.url, maxResponseBytes: 16 * MiB }).getJson('stages', schema);
     expect(got).toEqual(schema.parse(stages));
     // What the schema keeps counts against the kept share: here all of it (z.unknown keeps whole entries).
     const err = await failure(client({ baseUrl: s.url, maxResponseBytes: 16 * MiB }).getJson('stages', z.array(z.unknown())));
     expect(err).toBeInstanceOf(ResponseTooLargeError);
-    expect(err.message).toBe(`stages: the answer holds more than 4 MiB of values we keep (a quarter of the 16 MiB limit), so it was not read (${s.url}/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`);
-    // Malformed past the first 8 MiB: still a ResponseError naming where, not retried.
+    expect(err.message).toBe(`stages: the answer holds more than 4 MB of values we keep (a quarter of the 16 MB limit), so it was not read (${s.url}/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`);
+    // Malformed past the first 8 MB: still a ResponseError naming where, not retried.
     const broken = await server((_n, res) => json(res, 200, `${text.slice(0, 9 * MiB)}}`));
     const bad = await failure(client({ baseUrl: broken.url }).getJson('stages', schema));
     expect(bad).toBeInstanceOf(ResponseError);
@@ -521,8 +522,8 @@ describe('answers over the limit (issue 13: one 1 GB answer took 2.28 GB, was as
     expect(broken.seen).toHaveLength(1);
   });
 
-  it('formatBytes', () => {
-    expect([0, 1000, 1024, 1536, 256 * MiB, 1.5 * 1024 * MiB].map(formatBytes)).toEqual(['0 B', '1000 B', '1 KiB', '1.5 KiB', '256 MiB', '1.5 GiB']);
+  it('formatBytes: units of 1024, one decimal, none when it is 0 (the one formatter of tables and messages)', () => {
+    expect([0, 1000, 1024, 1536, 256 * MiB, 1.5 * 1024 * MiB].map(formatBytes)).toEqual(['0 B', '1000 B', '1 KB', '1.5 KB', '256 MB', '1.5 GB']);
   });
 });
 

@@ -7,8 +7,9 @@ export function formatBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  // Whole bytes: a rate below 1 KB/s is a fraction ('990.4239104022621 B/s', issue #13).
-  return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+  // Whole bytes: a rate below 1 KB/s is a fraction ('990.4239104022621 B/s', issue #13). One
+  // decimal above, none when it is 0 ('256 MB', '1.5 GB'). Units are of 1024, in tables and messages alike.
+  return `${i === 0 ? Math.round(v) : Number(v.toFixed(1))} ${units[i]}`;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { formatBytes } from '../../common/format';
+
 /**
  * Splits a stream of byte chunks into lines without decoding them: lines are handed out as
  * (buffer, start, end) views so the replay can look at bytes and decode only what it needs.
@@ -28,17 +30,10 @@ export function eventOfHead(head: Buffer): string | null {
   return EVENT_HEAD.exec(head.toString('latin1'))?.[1] ?? null;
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${bytes} bytes`;
-}
-
 /** The message for a line over the limit (collection and validate say the same). */
 export function overlongMessage(lineNo: number, bytes: number, head: Buffer, maxLineBytes: number): string {
   const event = eventOfHead(head);
-  const limit = maxLineBytes % 2 ** 20 === 0 ? `${maxLineBytes / 2 ** 20} MB` : formatBytes(maxLineBytes);
-  return `line ${lineNo} is ${formatBytes(bytes)}, over the ${limit} line limit${event === null ? '' : ` (a ${event} event)`}: skipped. Raise ${LINE_OPTION} to read it; memory use grows with the limit`;
+  return `line ${lineNo} is ${formatBytes(bytes)}, over the ${formatBytes(maxLineBytes)} line limit${event === null ? '' : ` (a ${event} event)`}: skipped. Raise ${LINE_OPTION} to read it; memory use grows with the limit`;
 }
 
 const NL = 0x0a;
@@ -70,6 +65,8 @@ export async function splitLines(chunks: AsyncIterable<Buffer>, sink: LineSink, 
   const emit = (buf: Buffer, start: number, end: number): void => {
     lineNo++;
     if (end > start && buf[end - 1] === CR) end--;
+    // A byte-order mark (a file saved by an editor) is not part of the first event.
+    if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
     sink(buf, start, end, lineNo);
   };
   /** Starts skipping the current line: what was carried of it, then `next`, its piece in this chunk. */

@@ -18,7 +18,8 @@ import yauzl from 'yauzl';
 import { collectAll } from '../eventlog/collect';
 import type { CollectedApp } from '../eventlog/collect';
 import type { Problem } from '../record';
-import { formatBytes, ResponseError, ResponseTooLargeError } from '../http/jsonClient';
+import { formatBytes } from '../../common/format';
+import { ResponseError, ResponseTooLargeError } from '../http/jsonClient';
 import type { HistoryServerClient } from './client';
 
 export interface UnpackLimits {

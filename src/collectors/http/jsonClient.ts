@@ -20,6 +20,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { formatBytes } from '../../common/format';
 import { exchange, SinkFailure, type Head, type Sink } from './exchange';
 import { keepOf, KeptTooMuchError, loadTokenizer, PrunedJsonReader } from './jsonStream';
 
@@ -116,18 +117,6 @@ export class ResponseTooLargeError extends ResponseError {
     super(`${path}: the answer ${what}, so it was not read (${url}); raise ${setting} to read it`, path);
     this.name = 'ResponseTooLargeError';
   }
-}
-
-/** `256 MiB`, `1.5 GiB`, `512 KiB`, `12 B`. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : Number(v.toFixed(1))} ${units[i]!}`;
 }
 
 const RETRY_STATUS = (s: number): boolean => s === 408 || s === 429 || s >= 500;

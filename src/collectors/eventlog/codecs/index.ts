@@ -2,6 +2,7 @@
  * Streaming decoders for the codecs Spark writes event logs with (CompressionCodec.scala: lz4, lzf,
  * snappy, zstd) and for gzip (Databricks). Each framing lives in its own file; see DESIGN.md §5.
  */
+import { formatBytes } from '../../../common/format';
 import { ByteReader } from './byteReader';
 import { DecompressionLimitError } from './codecError';
 import { decodeGzip } from './gzip';
@@ -88,10 +89,6 @@ function framing(codec: Exclude<Codec, 'none'>, reader: ByteReader, file: string
   }
 }
 
-function mb(bytes: number): string {
-  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
-}
-
 async function* decodeFramed(codec: Exclude<Codec, 'none'>, input: AsyncIterable<Buffer>, file: string, options: DecodeOptions): AsyncGenerator<Buffer> {
   const ratio = options.maxDecompressionRatio ?? DEFAULT_MAX_DECOMPRESSION_RATIO;
   if (!(Number.isFinite(ratio) && ratio >= MIN_DECOMPRESSION_RATIO && ratio <= MAX_DECOMPRESSION_RATIO_LIMIT)) {
@@ -111,7 +108,7 @@ async function* decodeFramed(codec: Exclude<Codec, 'none'>, input: AsyncIterable
           throw new DecompressionLimitError(
             file,
             reader.position,
-            `the first ${mb(reader.position)} of the file decompress to ${mb(out)} or more, over ${ratio} times their size: stopped there, as a decompression bomb could fill the memory or take hours. Real event logs compress about 5-20x; if this one is real, raise ${RATIO_OPTION}`,
+            `the first ${formatBytes(reader.position)} of the file decompress to ${formatBytes(out)} or more, over ${ratio} times their size: stopped there, as a decompression bomb could fill the memory or take hours. Real event logs compress about 5-20x; if this one is real, raise ${RATIO_OPTION}`,
           );
         }
       }
