@@ -3,28 +3,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ZipFile } from 'yazl';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
 import { formatBytes } from '../src/common/format';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, type FakeServer } from './support/historyServerFake';
 import { tempDir } from './support/tmp';
-
-function zip(entries: Record<string, string | Readable>, compress = true): Promise<Buffer> {
-  const z = new ZipFile();
-  for (const [name, text] of Object.entries(entries)) {
-    if (typeof text === 'string') z.addBuffer(Buffer.from(text), name, { compress });
-    else z.addReadStream(text, name, { compress });
-  }
-  z.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
-}
+import { zip } from './support/zip';
 
 let server: FakeServer | undefined;
 afterEach(async () => {

@@ -4,29 +4,18 @@
  * server is on 127.0.0.1 and every test is bounded in time.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ZipFile } from 'yazl';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
 import { HttpError, JsonClient } from '../src/collectors/http/jsonClient';
 import { listenLocal } from './support/localServer';
 import { eventLogText } from './support/eventLogGenerator';
+import { zip } from './support/zip';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';
-
-function zip(entries: Record<string, string | Buffer>): Promise<Buffer> {
-  const z = new ZipFile();
-  for (const [name, text] of Object.entries(entries)) z.addBuffer(Buffer.isBuffer(text) ? text : Buffer.from(text), name);
-  z.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
-}
 
 /** Uncaught exceptions while `run` runs (undici's crash happens in a socket's 'end' handler, outside any promise). */
 async function uncaughtDuring<T>(run: () => Promise<T>): Promise<{ result: T; uncaught: Error[] }> {
@@ -45,7 +34,21 @@ async function uncaughtDuring<T>(run: () => Promise<T>): Promise<{ result: T; un
   }
 }
 
-const hsTempFolders = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-hs-'));
+/**
+ * The collector's temp folders, in a temp root of this file's own: other test files, running at the
+ * same time, make and remove `spark-opt-hs-*` folders in the shared one (os.tmpdir() reads TMPDIR).
+ */
+const realTmp = tmpdir();
+let ownTmp = '';
+beforeAll(() => {
+  ownTmp = mkdtempSync(path.join(realTmp, 'spark-opt-faults-'));
+  process.env.TMPDIR = ownTmp;
+});
+afterAll(() => {
+  process.env.TMPDIR = realTmp;
+  rmSync(ownTmp, { recursive: true, force: true });
+});
+const hsTempFolders = (): string[] => readdirSync(ownTmp).filter((n) => n.startsWith('spark-opt-hs-'));
 
 let server: FakeServer | undefined;
 afterEach(async () => {
