@@ -1,5 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { collectHistoryServerAll } from '../src/collectors/historyServer/collect
 import { formatBytes } from '../src/common/format';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, type FakeServer } from './support/historyServerFake';
-import { tempDir } from './support/tmp';
+import { ownTempRoot, tempDir } from './support/tmp';
 import { zip } from './support/zip';
 
 let server: FakeServer | undefined;
@@ -157,7 +156,7 @@ describe('History Server, mode: eventlog: zips that would unpack to too much (is
         ]),
       ),
     });
-  const hsFolders = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-hs-'));
+  const hsFolders = ownTempRoot('spark-opt-hs-');
 
   it('a zip that deflates 100 MB of zeros (about 1000 to 1) is refused for its ratio before anything is unpacked; the good log is read', async () => {
     const bomb = await zip({ 'app-bomb': zeros(100) });

@@ -4,16 +4,14 @@
  * server is on 127.0.0.1 and every test is bounded in time.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
 import { HttpError, JsonClient } from '../src/collectors/http/jsonClient';
 import { listenLocal } from './support/localServer';
 import { eventLogText } from './support/eventLogGenerator';
+import { ownTempRoot } from './support/tmp';
 import { zip } from './support/zip';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';
 
@@ -34,21 +32,8 @@ async function uncaughtDuring<T>(run: () => Promise<T>): Promise<{ result: T; un
   }
 }
 
-/**
- * The collector's temp folders, in a temp root of this file's own: other test files, running at the
- * same time, make and remove `spark-opt-hs-*` folders in the shared one (os.tmpdir() reads TMPDIR).
- */
-const realTmp = tmpdir();
-let ownTmp = '';
-beforeAll(() => {
-  ownTmp = mkdtempSync(path.join(realTmp, 'spark-opt-faults-'));
-  process.env.TMPDIR = ownTmp;
-});
-afterAll(() => {
-  process.env.TMPDIR = realTmp;
-  rmSync(ownTmp, { recursive: true, force: true });
-});
-const hsTempFolders = (): string[] => readdirSync(ownTmp).filter((n) => n.startsWith('spark-opt-hs-'));
+/** The collector's temp folders, in this file's own temp root. */
+const hsTempFolders = ownTempRoot('spark-opt-hs-');
 
 let server: FakeServer | undefined;
 afterEach(async () => {

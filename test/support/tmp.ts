@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 
 /**
  * A fresh temporary folder, removed when the current test finishes (or, made outside a test, when
@@ -17,4 +17,23 @@ export function tempDir(): string {
     afterAll(remove);
   }
   return dir;
+}
+
+/**
+ * Gives the calling test file a temp root of its own (os.tmpdir() reads TMPDIR) for its tests, and
+ * returns the names in it starting with `prefix`. Other test files, running at the same time, make
+ * and remove their own folders in the shared one, so a count of leftovers there races with them.
+ */
+export function ownTempRoot(prefix: string): () => string[] {
+  const shared = tmpdir();
+  let root = '';
+  beforeAll(() => {
+    root = mkdtempSync(path.join(shared, 'spark-opt-root-'));
+    process.env.TMPDIR = root;
+  });
+  afterAll(() => {
+    process.env.TMPDIR = shared;
+    rmSync(root, { recursive: true, force: true });
+  });
+  return () => readdirSync(root).filter((n) => n.startsWith(prefix));
 }
