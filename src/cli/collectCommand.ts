@@ -18,7 +18,7 @@ import { SaveSchedule, applyBatch, emptyCounts, ingest } from '../storage/ingest
 import { JobStore } from '../storage/jobStore';
 import type { JobRepository, RunCounts } from '../storage/repository';
 import { formatBytes, formatDuration, table } from '../common/format';
-import { DEFAULT_DB, UsageError, oneOf, parseDate, positiveInt, zstdWindowFlag, type Io } from './io';
+import { DEFAULT_DB, UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
@@ -153,6 +153,11 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
       status: { type: 'string' },
       'max-apps': { type: 'string' },
       'zstd-max-window-mb': { type: 'string' },
+      'max-line-mb': { type: 'string' },
+      'max-decompression-ratio': { type: 'string' },
+      'max-response-mb': { type: 'string' },
+      'max-unpacked-mb': { type: 'string' },
+      'max-unpack-ratio': { type: 'string' },
       mode: { type: 'string' },
       region: { type: 'string' },
       profile: { type: 'string' },
@@ -175,7 +180,10 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const dryRun = values['dry-run'];
   const status = values.status === undefined ? undefined : oneOf('status', values.status, ['completed', 'running', 'all'] as const, 'completed');
   const maxApps = values['max-apps'] === undefined ? undefined : positiveInt('max-apps', values['max-apps'], 1);
-  const maxZstdWindowMb = zstdWindowFlag(values['zstd-max-window-mb']);
+  // Limits, each with the meaning of its config key (config.ts); event-log ones for every source whose logs the engine reads.
+  const readLimits = { maxZstdWindowMb: zstdWindowFlag(values['zstd-max-window-mb']), maxLineBytes: maxLineFlag(values['max-line-mb']), maxDecompressionRatio: decompressionRatioFlag(values['max-decompression-ratio']) };
+  const maxResponseBytes = maxResponseFlag(values['max-response-mb']);
+  const unpackLimits = { maxUnpackedBytes: maxUnpackedFlag(values['max-unpacked-mb']), maxUnpackRatio: unpackRatioFlag(values['max-unpack-ratio']) };
 
   let jobs: SourceJob[];
   let failedSources = 0;
@@ -189,8 +197,14 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const given = <T>(o: T): Partial<T> => Object.fromEntries(Object.entries(o as object).filter(([, v]) => v !== undefined)) as Partial<T>;
   jobs = jobs.map((job): SourceJob => {
     const common = given({ since, user: values.user, concurrency, batchSize: values['batch-size'] === undefined ? undefined : batchSize });
-    const api = job.kind === 'event_log' ? given({ maxZstdWindowMb }) : given({ maxApps, ...(job.kind === 'history_server' ? { status } : {}) });
-    return { ...job, options: { ...job.options, ...common, ...api } } as SourceJob;
+    const byKind: Record<SourceJob['kind'], object> = {
+      event_log: readLimits,
+      history_server: { maxApps, status, maxResponseBytes, ...unpackLimits, ...readLimits },
+      emr: { maxApps },
+      databricks: { maxApps, maxResponseBytes },
+      dataproc: { maxApps, maxResponseBytes },
+    };
+    return { ...job, options: { ...job.options, ...common, ...given(byKind[job.kind]) } } as SourceJob;
   });
 
   const store = dryRun ? null : await JobStore.open(path.resolve(io.cwd, values.db ?? DEFAULT_DB));

@@ -1,5 +1,8 @@
 /** What every CLI command shares: output streams, usage errors, flag parsing helpers. */
 import * as path from 'node:path';
+import { MAX_DECOMPRESSION_RATIO_LIMIT, MIN_DECOMPRESSION_RATIO } from '../collectors/eventlog/codecs/index';
+import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from '../collectors/eventlog/lines';
+import { MAX_RESPONSE_MB, MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../collectors/http/limits';
 
 export interface Io {
   out: (s: string) => void;
@@ -26,6 +29,44 @@ export function zstdWindowFlag(raw: string | undefined): number | undefined {
   const mb = positiveInt('zstd-max-window-mb', raw, 128);
   if (mb > 1024) throw new UsageError(`--zstd-max-window-mb must be at most 1024, got ${raw}`);
   return mb;
+}
+
+/** `--max-line-mb`: MiB from 1 to MAX_LINE_MB_LIMIT (lines.ts), as bytes, or undefined for the default. */
+export function maxLineFlag(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const mb = positiveInt('max-line-mb', raw, DEFAULT_MAX_LINE_MB);
+  if (mb > MAX_LINE_MB_LIMIT) throw new UsageError(`--max-line-mb must be at most ${MAX_LINE_MB_LIMIT} (the longest text JavaScript can hold), got ${JSON.stringify(raw)}`);
+  return mb * 2 ** 20;
+}
+
+/** An integer flag from `range.min` to `range.max`, or undefined when not given. */
+function intIn(flag: string, raw: string | undefined, range: { min: number; max: number }): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = positiveInt(flag, raw, range.min);
+  if (n < range.min || n > range.max) throw new UsageError(`--${flag} must be from ${range.min} to ${range.max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** `--max-decompression-ratio`: MIN_DECOMPRESSION_RATIO to MAX_DECOMPRESSION_RATIO_LIMIT (codecs/index.ts), or undefined for the default. */
+export function decompressionRatioFlag(raw: string | undefined): number | undefined {
+  return intIn('max-decompression-ratio', raw, { min: MIN_DECOMPRESSION_RATIO, max: MAX_DECOMPRESSION_RATIO_LIMIT });
+}
+
+/** `--max-response-mb`: MiB (http/limits.ts), as bytes, or undefined for the default. */
+export function maxResponseFlag(raw: string | undefined): number | undefined {
+  const mb = intIn('max-response-mb', raw, MAX_RESPONSE_MB);
+  return mb === undefined ? undefined : mb * 2 ** 20;
+}
+
+/** `--max-unpacked-mb`: MiB (http/limits.ts), as bytes, or undefined for the default. */
+export function maxUnpackedFlag(raw: string | undefined): number | undefined {
+  const mb = intIn('max-unpacked-mb', raw, MAX_UNPACKED_MB);
+  return mb === undefined ? undefined : mb * 2 ** 20;
+}
+
+/** `--max-unpack-ratio` (http/limits.ts), or undefined for the default. */
+export function unpackRatioFlag(raw: string | undefined): number | undefined {
+  return intIn('max-unpack-ratio', raw, MAX_UNPACK_RATIO);
 }
 
 export function parseDate(flag: string, raw: string | undefined): Date | undefined {

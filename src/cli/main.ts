@@ -20,6 +20,7 @@ const USAGE = `Usage:
                        [--sort FIELD] [--asc] [--limit N] [--offset N] [--format table|json|csv] [--db PATH]
   spark-optimizer runs [--limit N] [--format table|json] [--db PATH]
   spark-optimizer validate PATH... [--format text|json] [--verbose] [--zstd-max-window-mb N]
+                        [--max-line-mb N] [--max-decompression-ratio N]
                         (event logs and collector configs; exit 1 on errors)
 
 collect options:
@@ -37,7 +38,21 @@ collect options:
   --max-apps N          at most N applications (History Server) or steps/runs/jobs (cloud sources)
   --endpoint-url URL    cloud sources: another API endpoint (VPC endpoint, proxy, emulator)
   --verbose             list each file a folder scan passed over (hidden, not an event log), not just counts
+
+Limits of collect (validate takes the first three); each is also a source's key in a config file
+(--max-line-mb is max_line_mb), and a flag wins over the file:
   --zstd-max-window-mb N  largest zstd window to decode, in MiB (default 128, at most 1024)
+  --max-line-mb N         longest event-log line read, in MiB (default 32, at most 512); a longer one is skipped
+  --max-decompression-ratio N
+                          most decompressed bytes per compressed byte of a log, past its first 16 MiB
+                          (default 1000, 2 to 1000000); a log over it is stopped as a decompression bomb
+  --max-response-mb N     largest REST answer read, in MiB (default 256, at most 4096): History Server,
+                          Databricks, Dataproc
+  --max-unpacked-mb N     History Server --mode eventlog: most one attempt's log zip may unpack to, in MiB
+                          (default 65536, i.e. 64 GiB)
+  --max-unpack-ratio N    History Server --mode eventlog: most bytes unpacked per byte of a zip that
+                          unpacks to over 64 MiB (default 200)
+  The event-log limits also hold for the logs History Server --mode eventlog downloads.
 
 Credentials are read the platform's own way, never from flags:
   History Server  SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN, or _USERNAME and _PASSWORD

@@ -10,11 +10,10 @@ import { parseArgs } from 'node:util';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
 import { analyzeEventLogFile, readFailure, type EventLogFileOptions } from '../analysis/eventLogAnalyzer';
 import { range, type Finding } from '../analysis/findings';
-import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MIN_DECOMPRESSION_RATIO, type Codec } from '../collectors/eventlog/codecs/index';
+import type { Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
-import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from '../collectors/eventlog/lines';
 import { formatProblem, type Problem } from '../collectors/record';
-import { UsageError, oneOf, positiveInt, zstdWindowFlag, type Io } from './io';
+import { UsageError, decompressionRatioFlag, maxLineFlag, oneOf, zstdWindowFlag, type Io } from './io';
 
 const CONFIG_NAME = /^\.?spark-optimizer\.ya?ml$/;
 const YAML = /\.ya?ml$/;
@@ -83,24 +82,6 @@ export async function checkFile(file: string, kind: Target['kind'], codec: Codec
     if (typeof code === 'string') return [{ range: at, severity: 'error', code: 'read-failed', message: readFailure(code, err as Error) }];
     return [{ range: at, severity: 'error', code: 'check-failed', message: `Checking this file failed: ${err instanceof Error ? err.message : String(err)}. The other files were still checked; please report this with the file if you can.` }];
   }
-}
-
-/** `--max-line-mb`: MiB from 1 to MAX_LINE_MB_LIMIT (lines.ts), as bytes, or undefined for the default. */
-export function maxLineFlag(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const mb = positiveInt('max-line-mb', raw, DEFAULT_MAX_LINE_MB);
-  if (mb > MAX_LINE_MB_LIMIT) throw new UsageError(`--max-line-mb must be at most ${MAX_LINE_MB_LIMIT} (the longest text JavaScript can hold), got ${JSON.stringify(raw)}`);
-  return mb * 2 ** 20;
-}
-
-/** `--max-decompression-ratio`: MIN_DECOMPRESSION_RATIO to MAX_DECOMPRESSION_RATIO_LIMIT (codecs/index.ts), or undefined for the default. */
-export function decompressionRatioFlag(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const ratio = positiveInt('max-decompression-ratio', raw, DEFAULT_MAX_DECOMPRESSION_RATIO);
-  if (ratio < MIN_DECOMPRESSION_RATIO || ratio > MAX_DECOMPRESSION_RATIO_LIMIT) {
-    throw new UsageError(`--max-decompression-ratio must be from ${MIN_DECOMPRESSION_RATIO} to ${MAX_DECOMPRESSION_RATIO_LIMIT}, got ${JSON.stringify(raw)}`);
-  }
-  return ratio;
 }
 
 export async function validateCommand(args: string[], io: Io): Promise<number> {

@@ -8,10 +8,31 @@ import * as path from 'node:path';
 import { LineCounter, parseDocument, isNode, visit, type Alias, type Document } from 'yaml';
 import { z } from 'zod';
 import { visible } from '../common/format';
+import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MAX_ZSTD_WINDOW_MB_LIMIT, MIN_DECOMPRESSION_RATIO, RATIO_FREE_BYTES } from './eventlog/codecs/index';
+import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from './eventlog/lines';
+import { MAX_RESPONSE_MB, MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from './http/limits';
 
 const name = z.string().min(1).max(100);
 const since = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date such as 2024-05-01 or 2024-05-01T12:00:00Z');
 const batchSize = z.number().int().min(1).max(10_000);
+const between = (range: { min: number; max: number }): z.ZodOptional<z.ZodNumber> => z.number().int().min(range.min).max(range.max).optional();
+
+/**
+ * The limits the event-log engine reads a log with (readLog.ts ReadLimits), on every source whose
+ * logs it reads itself. Left out, the editor's setting (sparkOptimizer.*) or the engine's default holds.
+ */
+const readLimits = {
+  zstd_max_window_mb: between({ min: 1, max: MAX_ZSTD_WINDOW_MB_LIMIT }),
+  max_line_mb: between({ min: 1, max: MAX_LINE_MB_LIMIT }),
+  max_decompression_ratio: between({ min: MIN_DECOMPRESSION_RATIO, max: MAX_DECOMPRESSION_RATIO_LIMIT }),
+};
+/** The most of one REST answer read (jsonClient.ts), in MiB. */
+const maxResponseMb = between(MAX_RESPONSE_MB);
+
+/** MiB as a config key or flag gives them, in bytes as the collectors take them; left out stays left out. */
+export function mebibytes(mb: number | undefined): number | undefined {
+  return mb === undefined ? undefined : mb * 2 ** 20;
+}
 
 export const eventLogSourceSchema = z
   .object({
@@ -23,7 +44,7 @@ export const eventLogSourceSchema = z
     concurrency: z.number().int().min(1).max(64).optional(),
     since: since.optional(),
     user: z.string().min(1).optional(),
-    zstd_max_window_mb: z.number().int().min(1).max(1024).optional(),
+    ...readLimits,
   })
   .strict();
 
@@ -59,6 +80,11 @@ export const historyServerSourceSchema = z
     batch_size: batchSize.default(100),
     since: since.optional(),
     user: z.string().min(1).optional(),
+    max_response_mb: maxResponseMb,
+    // mode: eventlog: the /logs zip, and the log in it, read by the event-log engine.
+    max_unpacked_mb: between(MAX_UNPACKED_MB),
+    max_unpack_ratio: between(MAX_UNPACK_RATIO),
+    ...readLimits,
   })
   .strict();
 
@@ -92,7 +118,9 @@ export const emrSourceSchema = z
     s3_endpoint_url: httpUrl.optional(),
   })
   .strict();
-export const databricksSourceSchema = z.object({ type: z.literal('databricks'), ...cloudCommon, host: httpUrl.optional(), token: secret.optional(), event_log_dir: z.string().min(1).optional() }).strict();
+export const databricksSourceSchema = z
+  .object({ type: z.literal('databricks'), ...cloudCommon, host: httpUrl.optional(), token: secret.optional(), event_log_dir: z.string().min(1).optional(), max_response_mb: maxResponseMb })
+  .strict();
 export const dataprocSourceSchema = z
   .object({
     type: z.literal('dataproc'),
@@ -104,6 +132,7 @@ export const dataprocSourceSchema = z
     job_state: z.enum(['all', 'active', 'non_active']).optional(),
     labels: z.record(z.string(), z.string()).optional(),
     cluster_name: z.string().min(1).optional(),
+    max_response_mb: maxResponseMb,
   })
   .strict();
 
@@ -275,6 +304,11 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   since: 'Only applications that ended (running ones: started) at or after this date.',
   user: 'Only applications run by this user.',
   zstd_max_window_mb: 'Largest zstd window a .zstd log may need, in MiB (default 128, what zstd itself decodes by default; up to 1024). Memory use grows with it.',
+  max_line_mb: `Longest event-log line read, in MiB (default ${DEFAULT_MAX_LINE_MB}; 1 to ${MAX_LINE_MB_LIMIT}). A longer line is skipped with a problem naming it; memory use grows with the limit.`,
+  max_decompression_ratio: `Most decompressed bytes per compressed byte of a log, past its first ${RATIO_FREE_BYTES / 2 ** 20} MiB (default ${DEFAULT_MAX_DECOMPRESSION_RATIO}; ${MIN_DECOMPRESSION_RATIO} to ${MAX_DECOMPRESSION_RATIO_LIMIT}). A log over it is stopped as a decompression bomb; real logs compress 5-20x.`,
+  max_response_mb: `Largest REST answer read, in MiB (default ${MAX_RESPONSE_MB.default}; ${MAX_RESPONSE_MB.min} to ${MAX_RESPONSE_MB.max}). A larger one is refused, and not asked for again.`,
+  max_unpacked_mb: `mode: eventlog: most bytes one attempt's /logs zip may unpack to, in MiB (default ${MAX_UNPACKED_MB.default}, 64 GiB; ${MAX_UNPACKED_MB.min} to ${MAX_UNPACKED_MB.max}). The download is held to it too.`,
+  max_unpack_ratio: `mode: eventlog: most bytes unpacked per byte of a /logs zip that unpacks to over 64 MiB (default ${MAX_UNPACK_RATIO.default}; ${MAX_UNPACK_RATIO.min} to ${MAX_UNPACK_RATIO.max}).`,
   history_server_url: 'The Spark History Server, e.g. http://history:18080 (the REST API is under /api/v1).',
   mode: '`api`: read the REST API; `eventlog`: download each application\'s event log and parse it (the most exact).',
   username: 'User for HTTP basic authentication.',

@@ -4,7 +4,7 @@
  * so adding a source type is one entry in each switch below and nothing elsewhere (an API source's
  * collector also gets a file of its own in scripts/build.mjs; without one it is bundled inline).
  */
-import type { SourceConfig } from './config';
+import { mebibytes, type SourceConfig } from './config';
 import type { DatabricksOptions } from './databricks/collect';
 import { databricksOptions } from './databricks/plan';
 import type { DataprocOptions } from './dataproc/collect';
@@ -40,7 +40,18 @@ export function jobsFor(s: SourceConfig, stored?: StoredSecret): SourceJob[] {
       return [s.path].flat().map((p) => ({
         kind: 'event_log',
         name: s.name,
-        options: { path: p, recursive: s.recursive, batchSize: s.batch_size, concurrency: s.concurrency, since: s.since ? new Date(s.since) : undefined, user: s.user, source: s.name, maxZstdWindowMb: s.zstd_max_window_mb },
+        options: {
+          path: p,
+          recursive: s.recursive,
+          batchSize: s.batch_size,
+          concurrency: s.concurrency,
+          since: s.since ? new Date(s.since) : undefined,
+          user: s.user,
+          source: s.name,
+          maxZstdWindowMb: s.zstd_max_window_mb,
+          maxLineBytes: mebibytes(s.max_line_mb),
+          maxDecompressionRatio: s.max_decompression_ratio,
+        },
       }));
     case 'history_server': {
       const plan = historyPlan(s);

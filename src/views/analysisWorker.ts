@@ -3,8 +3,10 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as vscode from 'vscode';
 import type { Finding } from '../analysis/findings';
+import type { ReadLimits } from '../collectors/eventlog/readLog';
 
-export type AnalysisRequest = { file: string; siblings: string[] } | { text: string; fileName: string; siblings: string[] };
+/** A log on disk is read with the limits collection reads it with (settingsSchema.ts `settingsReadLimits`). */
+export type AnalysisRequest = { file: string; siblings: string[]; limits?: ReadLimits } | { text: string; fileName: string; siblings: string[] };
 
 export class AnalysisWorker implements vscode.Disposable {
   private worker: Worker | undefined;

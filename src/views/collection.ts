@@ -14,10 +14,11 @@ import { incremental } from '../collectors/historyServer/plan';
 import { jobsFor, recordedOptions } from '../collectors/sources';
 import type { JobStore } from '../storage/jobStore';
 import { CancelledError, collectInWorker } from '../worker/collectClient';
-import type { CollectJob } from '../worker/collectProtocol';
+import { collectJob, type CollectJob, type JobDefaults } from '../worker/collectProtocol';
 import { CONTEXT } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';
+import { settingsReadLimits } from './settingsSchema';
 import type { Source } from './sources';
 
 export interface RunOptions {
@@ -74,7 +75,7 @@ export class CollectionController implements vscode.Disposable {
               if (token.isCancellationRequested) break;
               let jobs: { recorded: Record<string, unknown>; job: CollectJob }[];
               try {
-                jobs = await this.jobsFor(source, store, settings.concurrency, settings.zstdMaxWindowMb);
+                jobs = await this.jobsFor(source, store, { concurrency: settings.concurrency, limits: settingsReadLimits(settings) });
               } catch (err) {
                 this.log.error(`Source ${source.name}: ${(err as Error).message}`);
                 void vscode.window.showErrorMessage(`Spark Optimizer: source ${source.name}: ${(err as Error).message}`);
@@ -135,25 +136,14 @@ export class CollectionController implements vscode.Disposable {
    * database already has; or the API source, with the secret the editor keeps for it when the config
    * and the environment have none. History Server runs are incremental.
    */
-  private async jobsFor(source: Source, store: JobStore | undefined, concurrency: number, zstdMaxWindowMb: number): Promise<{ recorded: Record<string, unknown>; job: CollectJob }[]> {
+  private async jobsFor(source: Source, store: JobStore | undefined, defaults: JobDefaults): Promise<{ recorded: Record<string, unknown>; job: CollectJob }[]> {
     const stored = await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
     const jobs = jobsFor(source.config, stored ? { secret: stored, from: `the editor's secret storage (source '${source.name}')` } : undefined);
     const known = store?.knownFiles() ?? [];
-    return jobs.map((j): { recorded: Record<string, unknown>; job: CollectJob } => {
-      if (j.kind === 'event_log') {
-        const o = j.options;
-        return {
-          recorded: recordedOptions(j),
-          job: {
-            kind: 'event_log',
-            options: { path: o.path, recursive: o.recursive ?? true, source: j.name, batchSize: o.batchSize ?? 100, concurrency: o.concurrency ?? (concurrency || undefined), since: o.since?.toISOString(), user: o.user, maxZstdWindowMb: o.maxZstdWindowMb ?? zstdMaxWindowMb },
-            known,
-            poolScript: path.join(this.extensionPath, 'dist', 'worker.js'),
-          },
-        };
-      }
+    const poolScript = path.join(this.extensionPath, 'dist', 'worker.js');
+    return jobs.map((j) => {
       const job = j.kind === 'history_server' && store ? { ...j, options: incremental(j.options, store.newestEndTime(j.name)) } : j;
-      return { recorded: recordedOptions(job), job: { kind: 'api', job } };
+      return { recorded: recordedOptions(job), job: collectJob(job, defaults, known, poolScript) };
     });
   }
 

@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import type { AnalysisWorker } from './analysisWorker';
 import { COMMANDS } from './commands';
 import { toDiagnostic } from './diagnostics';
+import { readSettings } from './settings';
+import { settingsReadLimits } from './settingsSchema';
 
 const COMPRESSED = '**/*.{lz4,lzf,snappy,zstd,zst,gz,inprogress}';
 const NAMED_LOGS = '**/{events_*_*,eventlog,application_*_*,app-*-*,local-*}';
@@ -44,7 +46,7 @@ export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputCh
             progress.report({ message: `${i + 1}/${files.length}: ${path.basename(uri.fsPath)}`, increment: 100 / files.length });
             const siblings = (await readdir(path.dirname(uri.fsPath))).filter((n) => n !== path.basename(uri.fsPath));
             try {
-              const findings = await deps.worker.analyze({ file: uri.fsPath, siblings });
+              const findings = await deps.worker.analyze({ file: uri.fsPath, siblings, limits: settingsReadLimits(readSettings(deps.log, uri)) });
               collection.set(uri, findings.map(toDiagnostic));
               problems += findings.length;
               checked++;

@@ -3,7 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { collectEventLogs, type CollectProgress } from '../collectors/eventlog/collect';
 import { collectSource } from '../collectors/sources';
 import { unchangedCheck } from '../storage/unchanged';
-import { isHostMessage, type WorkerMessage } from './collectProtocol';
+import { eventLogOptions, isHostMessage, type WorkerMessage } from './collectProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('collectWorker must run in a worker thread');
@@ -28,16 +28,7 @@ port.on('message', (msg: unknown) => {
     job.kind === 'api'
       ? collectSource(job.job, { signal: controller.signal, onProgress })
       : collectEventLogs(
-          {
-            path: job.options.path,
-            recursive: job.options.recursive,
-            source: job.options.source,
-            batchSize: job.options.batchSize,
-            concurrency: job.options.concurrency,
-            since: job.options.since ? new Date(job.options.since) : undefined,
-            user: job.options.user,
-            maxZstdWindowMb: job.options.maxZstdWindowMb,
-          },
+          eventLogOptions(job.options),
           { signal: controller.signal, workerScript: job.poolScript, isUnchanged: unchangedCheck(job.known), onProgress },
         );
   void (async () => {

@@ -56,6 +56,8 @@ export interface DatabricksOptions extends ApiCollectorOptions {
   backoffMs?: number;
   /** Longest single wait, Retry-After included (default 30 s). */
   maxDelayMs?: number;
+  /** Largest answer read, in bytes (jsonClient.ts; default 256 MiB): `max_response_mb`. */
+  maxResponseBytes?: number;
   /**
    * Where cluster log delivery puts the clusters' logs: a local folder (synced down) or `dbfs:/…`.
    * Spark event logs are read from `<dir>/<cluster_id>/eventlog/`.
@@ -446,7 +448,7 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     const provider = clientId !== undefined ? oauthTokenProvider({ baseUrl: url, clientId, clientSecret: clientSecret!, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs }) : undefined;
     const auth: HttpAuth = provider !== undefined ? { type: 'bearerProvider', token: provider } : { type: 'bearer', token: token! };
     try {
-      client = new JsonClient({ baseUrl: url, auth, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs });
+      client = new JsonClient({ baseUrl: url, auth, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs, maxResponseBytes: options.maxResponseBytes });
     } catch (err) {
       early.push({ severity: 'error', code: 'config', message: `source ${source}: the workspace URL from ${hostFrom} is not usable: ${(err as Error).message}` });
     }

@@ -6,7 +6,7 @@
  * where it came from, so a refused token can be named ("token from DATABRICKS_TOKEN") without ever
  * showing the token. The OAuth exchange itself happens in the collector.
  */
-import { commonApiOptions, type SourceConfig } from '../config';
+import { commonApiOptions, mebibytes, type SourceConfig } from '../config';
 import { resolveSecret } from '../historyServer/plan';
 import type { DatabricksOptions } from './collect';
 import { profileValue, readDatabricksProfile } from './profile';
@@ -94,5 +94,6 @@ export function databricksOptions(s: Extract<SourceConfig, { type: 'databricks' 
     clientSource,
     credentialError,
     eventLogDir: s.event_log_dir,
+    maxResponseBytes: mebibytes(s.max_response_mb),
   };
 }

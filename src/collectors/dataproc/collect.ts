@@ -48,6 +48,8 @@ export interface DataprocOptions extends ApiCollectorOptions {
   maxAttempts?: number;
   backoffMs?: number;
   maxDelayMs?: number;
+  /** Largest answer read from the Dataproc API and the History Server, in bytes (jsonClient.ts; default 256 MiB): `max_response_mb`. */
+  maxResponseBytes?: number;
   /** Bound on finding credentials and the first token, metadata-server probe included (default 15 s). */
   authTimeoutMs?: number;
 }
@@ -308,7 +310,7 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
     return;
   }
 
-  const http = { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs };
+  const http = { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs, maxResponseBytes: options.maxResponseBytes };
   const api = new JsonClient({ baseUrl: apiBase, auth: creds.auth, ...http });
   const hs = options.historyServerUrl !== undefined ? new HistoryServerClient({ url: options.historyServerUrl, ...http }) : undefined;
   clients.api = api;

@@ -3,7 +3,7 @@
  * An `access_token` written as `${env:VAR}` is resolved here; without one the collector finds
  * GOOGLE_OAUTH_ACCESS_TOKEN / CLOUDSDK_AUTH_ACCESS_TOKEN or Application Default Credentials itself.
  */
-import { commonApiOptions, type SourceConfig } from '../config';
+import { commonApiOptions, mebibytes, type SourceConfig } from '../config';
 import { resolveSecret } from '../historyServer/plan';
 import type { DataprocOptions } from './collect';
 
@@ -18,5 +18,6 @@ export function dataprocOptions(s: Extract<SourceConfig, { type: 'dataproc' }>):
     jobState: s.job_state,
     labels: s.labels,
     clusterName: s.cluster_name,
+    maxResponseBytes: mebibytes(s.max_response_mb),
   };
 }

@@ -10,14 +10,15 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { fetchAttemptLog, type UnpackLimits } from './eventLogMode';
+import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
 import { Batcher, pooled } from '../batching';
 import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
 import { Quality, checkedCount, checkedTime, isoTime, matchesFilter, redactSecrets, sparkVersionBefore, timeFault, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 
-export interface HistoryServerOptions extends ClientOptions, UnpackLimits {
+/** With the limits `mode: eventlog` downloads and reads each attempt's log with (eventLogMode.ts). */
+export interface HistoryServerOptions extends ClientOptions, AttemptLogLimits {
   /** Which applications to list (default completed). */
   status?: 'completed' | 'running' | 'all';
   /** Completed apps that ended at/after this time (`minEndDate`); otherwise apps started at/after (`minDate`). */
@@ -335,7 +336,7 @@ async function* listPages(client: HistoryServerClient, options: HistoryServerOpt
   }
 }
 
-async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string, mode: 'api' | 'eventlog', limits: UnpackLimits = {}): Promise<CollectedApp> {
+async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string, mode: 'api' | 'eventlog', limits: AttemptLogLimits = {}): Promise<CollectedApp> {
   const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
   if (mode === 'eventlog') return fetchAttemptLog(client, base, source, signal, limits);
   const where = client.urlOf(base);

@@ -17,9 +17,11 @@ import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { collectAll } from '../eventlog/collect';
 import type { CollectedApp } from '../eventlog/collect';
+import type { ReadLimits } from '../eventlog/readLog';
 import type { Problem } from '../record';
 import { formatBytes } from '../../common/format';
 import { ResponseError, ResponseTooLargeError } from '../http/jsonClient';
+import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';
 import type { HistoryServerClient } from './client';
 
 export interface UnpackLimits {
@@ -30,8 +32,8 @@ export interface UnpackLimits {
 }
 
 /** Far above real event logs: a log of many GB is still read; Spark's event logs deflate 5-15 to 1. */
-export const DEFAULT_MAX_UNPACKED_BYTES = 64 * 1024 ** 3;
-export const DEFAULT_MAX_UNPACK_RATIO = 200;
+export const DEFAULT_MAX_UNPACKED_BYTES = MAX_UNPACKED_MB.default * 2 ** 20;
+export const DEFAULT_MAX_UNPACK_RATIO = MAX_UNPACK_RATIO.default;
 /**
  * Where a user raises the limits (MiB, and a plain ratio), named in the problems. Not the codecs'
  * max_decompression_ratio: its default of 1000 is about deflate's own ceiling (1032 to 1), so on a
@@ -130,7 +132,10 @@ async function unzip(zip: string, zipBytes: number, into: string, limits: Requir
   }
 }
 
-export async function fetchAttemptLog(client: HistoryServerClient, base: string, source: string, signal: AbortSignal | undefined, limits: UnpackLimits = {}): Promise<CollectedApp> {
+/** What `fetchAttemptLog` holds a download to: the zip's limits, and those the event-log engine reads the unpacked log with. */
+export type AttemptLogLimits = UnpackLimits & ReadLimits;
+
+export async function fetchAttemptLog(client: HistoryServerClient, base: string, source: string, signal: AbortSignal | undefined, limits: AttemptLogLimits = {}): Promise<CollectedApp> {
   const where = client.urlOf(`${base}/logs`);
   const all: Required<UnpackLimits> = { maxUnpackedBytes: limits.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, maxUnpackRatio: limits.maxUnpackRatio ?? DEFAULT_MAX_UNPACK_RATIO };
   const dir = await mkdtemp(path.join(tmpdir(), 'spark-opt-hs-'));
@@ -150,7 +155,8 @@ export async function fetchAttemptLog(client: HistoryServerClient, base: string,
     const logs = path.join(dir, 'logs');
     await mkdir(logs);
     const files = await unzip(zip, zipBytes, logs, all, where);
-    const result = await collectAll({ path: logs, source, concurrency: 1 }, { signal });
+    const read: ReadLimits = { maxLineBytes: limits.maxLineBytes, maxZstdWindowMb: limits.maxZstdWindowMb, maxDecompressionRatio: limits.maxDecompressionRatio };
+    const result = await collectAll({ path: logs, source, concurrency: 1, ...read }, { signal });
     // Problems name the entry inside the server's zip, not our temporary copy.
     const relocate = (p: Problem): Problem => (p.file?.startsWith(logs) ? { ...p, file: `${where}!${p.file.slice(logs.length)}` } : p);
     const app = result.apps[0];

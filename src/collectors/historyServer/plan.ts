@@ -2,7 +2,7 @@
  * From a configured History Server source to collector options: secrets resolved from `${env:VAR}`
  * or SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD}. Shared by the CLI and the extension.
  */
-import { commonApiOptions, type SourceConfig } from '../config';
+import { commonApiOptions, mebibytes, type SourceConfig } from '../config';
 import type { HistoryServerAuth } from './client';
 import type { HistoryServerOptions } from './collect';
 
@@ -40,6 +40,12 @@ export function historyPlan(s: Extract<SourceConfig, { type: 'history_server' }>
       caFile: s.ca_file,
       insecureSkipVerify: s.insecure_skip_verify,
       auth: historyAuth(s.name, s),
+      maxResponseBytes: mebibytes(s.max_response_mb),
+      maxUnpackedBytes: mebibytes(s.max_unpacked_mb),
+      maxUnpackRatio: s.max_unpack_ratio,
+      maxZstdWindowMb: s.zstd_max_window_mb,
+      maxLineBytes: mebibytes(s.max_line_mb),
+      maxDecompressionRatio: s.max_decompression_ratio,
     },
   };
 }
