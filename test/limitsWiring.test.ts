@@ -346,3 +346,18 @@ describe('documentation of the limits', () => {
     expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(MAX_RESPONSE_MB.default * MiB);
   });
 });
+
+describe('validate', () => {
+  it('shows invisible characters in finding messages on stdout as escapes, text and JSON', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'app-1');
+    writeFileSync(file, smallLog('app-1', [JSON.stringify({ Event: 'SparkListener\u200BJobStart', 'Job ID': 1 })]));
+    const text = await cli(dir, 'validate', file);
+    expect(text.out).toContain('Unknown event type SparkListener\\u200BJobStart');
+    expect(text.out).not.toContain('\u200B');
+    const json = await cli(dir, 'validate', file, '--format', 'json');
+    const messages = json.out.split('\n').map((l) => (JSON.parse(l) as { message: string }).message);
+    expect(messages.some((m) => m.includes('SparkListener\\u200BJobStart'))).toBe(true);
+    expect(messages.some((m) => m.includes('\u200B'))).toBe(false);
+  });
+});

@@ -13,6 +13,7 @@ import { range, type Finding } from '../analysis/findings';
 import type { Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
+import { visible } from '../common/format';
 import { UsageError, decompressionRatioFlag, maxLineFlag, oneOf, zstdWindowFlag, type Io } from './io';
 
 const CONFIG_NAME = /^\.?spark-optimizer\.ya?ml$/;
@@ -123,8 +124,10 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
           if (f.severity === 'warning') warnings++;
           const line = f.range.start.line + 1;
           const column = f.range.start.character + 1;
-          if (format === 'json') io.out(JSON.stringify({ file, line, column, severity: f.severity, code: f.code, message: f.message }));
-          else io.out(`${file}:${line}:${column}: ${f.severity} ${f.code} ${f.message}`);
+          // A message may quote a key or a line with an invisible character (a BOM): shown as an escape, as on stderr.
+          const message = visible(f.message);
+          if (format === 'json') io.out(JSON.stringify({ file, line, column, severity: f.severity, code: f.code, message }));
+          else io.out(`${file}:${line}:${column}: ${f.severity} ${f.code} ${message}`);
         }
       }
     } catch (err) {

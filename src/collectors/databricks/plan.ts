@@ -6,7 +6,7 @@
  * where it came from, so a refused token can be named ("token from DATABRICKS_TOKEN") without ever
  * showing the token. The OAuth exchange itself happens in the collector.
  */
-import { commonApiOptions, mebibytes, type SourceConfig } from '../config';
+import { ENV_REFERENCE, commonApiOptions, mebibytes, type SourceConfig } from '../config';
 import { resolveSecret } from '../historyServer/plan';
 import type { DatabricksOptions } from './collect';
 import { profileValue, readDatabricksProfile } from './profile';
@@ -38,7 +38,7 @@ export function databricksOptions(s: Extract<SourceConfig, { type: 'databricks' 
   let tokenSource: string | undefined;
   let credentialError: string | undefined;
   if (s.token !== undefined) {
-    const ref = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(s.token);
+    const ref = ENV_REFERENCE.exec(s.token);
     try {
       token = resolveSecret(s.token, `source ${s.name}: token`);
       tokenSource = ref ? `token from ${ref[1]!} (the source's token: \${env:${ref[1]!}})` : `the token written in the source's config`;

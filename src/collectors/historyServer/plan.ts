@@ -2,14 +2,14 @@
  * From a configured History Server source to collector options: secrets resolved from `${env:VAR}`
  * or SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD}. Shared by the CLI and the extension.
  */
-import { commonApiOptions, mebibytes, type SourceConfig } from '../config';
+import { ENV_REFERENCE, commonApiOptions, mebibytes, type SourceConfig } from '../config';
 import type { HistoryServerAuth } from './client';
 import type { HistoryServerOptions } from './collect';
 
 /** `${env:VAR}` is read from the environment; anything else is taken as written. */
 export function resolveSecret(value: string | undefined, what: string): string | undefined {
   if (value === undefined) return undefined;
-  const m = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value);
+  const m = ENV_REFERENCE.exec(value);
   if (!m) return value;
   const v = process.env[m[1]!];
   if (v === undefined || v === '') throw new Error(`${what} refers to environment variable ${m[1]!}, which is not set`);
