@@ -10,12 +10,12 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { ZipFile } from 'yazl';
 import { collectHistoryServerAll, type HistoryServerOptions } from '../../src/collectors/historyServer/collect';
 import type { Gathered } from '../../src/collectors/eventlog/collect';
 import { sparkAppRecordSchema, type Problem } from '../../src/collectors/record';
 import { eventLogText } from '../support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type Route, type SyntheticApp } from '../support/historyServerFake';
+import { zip } from '../support/zip';
 import { DEFAULT_LIMITS, INTERNAL_ERROR, basicViolations, describe, firstDifference, measure, type Limits, type Target, type Violation } from './harness';
 import { byteEditArb, editBytes, editJson, editLines, FOCUS_KEYS, jsonEditArb, lineEditArb, type ByteEdit, type JsonEdit, type LineEdit } from './mutate';
 
@@ -96,18 +96,6 @@ function apps(): { good: SyntheticApp[]; target: SyntheticApp } {
   ];
   const target: SyntheticApp = { id: TARGET_ID, name: 'Fuzzed', startMs: START + 5e6, endMs: START + 6e6, properties: { 'spark.executor.memory': '4g', 'spark.driver.memory': '2g', 'spark.executor.cores': '2', 'spark.app.submitTime': String(START + 5e6 - 500) }, executors: [{ id: 'driver', cores: 0 }, { id: '1', cores: 2 }, { id: '2', cores: 2 }], stages: [stage(0), stage(1), stage(2, { killed: 1 })] };
   return { good, target };
-}
-
-function zip(entries: Record<string, Buffer>): Promise<Buffer> {
-  const z = new ZipFile();
-  for (const [name, bytes] of Object.entries(entries)) z.addBuffer(bytes, name);
-  z.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
 }
 
 /** Sends `body` with `transport`'s faults. */
