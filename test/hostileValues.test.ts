@@ -318,3 +318,16 @@ function hsAnswers(): AttemptAnswers {
     jobStageIds: null,
   };
 }
+
+describe('an empty "App ID" is no id (found by the fuzz suite)', () => {
+  it('the id comes from spark.app.id, else the file name, with a warning on its line; an empty attempt id is none', async () => {
+    const start = (id: string): string => j({ Event: 'SparkListenerApplicationStart', 'App Name': 'hostile', 'App ID': id, 'App Attempt ID': '', Timestamp: T0, User: 'ann' });
+    const fromProps = await readLines([start(''), env({ 'spark.app.id': 'app-from-props' }), appEnd()]);
+    expect(fromProps.record).toMatchObject({ app_id: 'app-from-props', attempt_id: null });
+    expect(fromProps.problems).toEqual([
+      expect.objectContaining({ severity: 'warning', code: 'missing-key', line: 1, message: 'SparkListenerApplicationStart with an empty "App ID": the id comes from spark.app.id or the file name' }),
+    ]);
+    const fromFile = await readLines([start('  '), env({}), appEnd()]);
+    expect(fromFile.record.app_id).toBe('app-1');
+  });
+});

@@ -609,14 +609,17 @@ export class AppReplay {
       case 'SparkListenerLogStart':
         this.sparkVersion = str(e['Spark Version']);
         break;
-      case 'SparkListenerApplicationStart':
-        if (str(e['App ID']) === null) this.problem('warning', 'missing-key', `${type} without "App ID": the id comes from spark.app.id or the file name`, lineNo);
-        this.appId = str(e['App ID']) ?? this.appId;
-        this.attemptId = str(e['App Attempt ID']) ?? this.attemptId;
+      case 'SparkListenerApplicationStart': {
+        // An empty id is no id: it would key every such log to one record.
+        const id = nonEmpty(str(e['App ID']));
+        if (id === null) this.problem('warning', 'missing-key', `${type} ${str(e['App ID']) === '' ? 'with an empty' : 'without'} "App ID": the id comes from spark.app.id or the file name`, lineNo);
+        this.appId = id ?? this.appId;
+        this.attemptId = nonEmpty(str(e['App Attempt ID'])) ?? this.attemptId;
         this.appName = str(e['App Name']);
         this.user = str(e.User);
         this.startMs = this.eventTime(e, type, 'start_time', lineNo);
         break;
+      }
       case 'SparkListenerApplicationEnd':
         this.endMs = this.eventTime(e, type, 'end_time', lineNo);
         this.ended = this.endMs !== null || this.invalidFields.has('end_time');
@@ -834,8 +837,8 @@ function taskOutcome(reason: string): TaskOutcome {
   return 'failed';
 }
 
-function nonEmpty(v: string | undefined): string | null {
-  return v === undefined || v.trim() === '' ? null : v;
+function nonEmpty(v: string | null | undefined): string | null {
+  return v === undefined || v === null || v.trim() === '' ? null : v;
 }
 
 function isDriver(id: string): boolean {
