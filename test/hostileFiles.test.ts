@@ -117,6 +117,20 @@ describe('a value nested 100,000 levels deep (item 5, the analyzer)', () => {
     const findings = await analyzeEventLogFile(path.join(dir, 'app-deep'));
     expect(findings.map((f) => `${f.range.start.line} ${f.code}`)).toEqual(['5 task-for-unknown-stage', '6 time-backwards']);
   });
+
+  it('as an application Timestamp it is one invalid-value finding, not a check of the file that failed (found by the fuzz suite)', async () => {
+    const dir = tempDir();
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const lines = smallLog('app-deep-ts').trimEnd().split('\n');
+    lines[1] = lines[1]!.replace(`"Timestamp":${T0}`, `"Timestamp":${deep}`);
+    lines[4] = lines[4]!.replace(`"Timestamp":${T0 + 60_000}`, '"Timestamp":{"a":1}');
+    writeFileSync(path.join(dir, 'app-deep-ts'), `${lines.join('\n')}\n`);
+    const findings = await analyzeEventLogFile(path.join(dir, 'app-deep-ts'));
+    expect(findings.map((f) => `${f.range.start.line} ${f.code} ${f.message}`)).toEqual([
+      '1 invalid-value Timestamp (an array) is not a number: collection leaves start_time empty and flags it invalid.',
+      '4 invalid-value Timestamp (an object) is not a number: collection leaves end_time empty and flags it invalid.',
+    ]);
+  });
 });
 
 describe('one line cannot take the memory or the database (item 7)', () => {

@@ -167,7 +167,8 @@ export class EventLogAnalyzer {
     const at = text.indexOf(needle);
     let end = at + needle.length;
     while (at >= 0 && end < text.length && text[end] !== ',' && text[end] !== '}') end++;
-    const shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    // An object or array is shown as written: JSON.stringify of one nested 10,000 deep overflows the stack.
+    const shown = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : Array.isArray(value) ? '(an array)' : '(an object)';
     this.add(
       'error',
       'invalid-value',
