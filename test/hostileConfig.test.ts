@@ -12,7 +12,7 @@ import type * as vscode from 'vscode';
 import { analyzeConfig } from '../src/analysis/configAnalyzer';
 import { main } from '../src/cli/main';
 import type { Io } from '../src/cli/io';
-import { parseConfig, type SourceConfig } from '../src/collectors/config';
+import { TOO_DEEP, parseConfig, type SourceConfig } from '../src/collectors/config';
 import { formatBytes, visible } from '../src/common/format';
 import { SaveSchedule } from '../src/storage/ingest';
 import { JobStore } from '../src/storage/jobStore';
@@ -332,5 +332,22 @@ describe('item 10: messages a person can act on', () => {
     expect(io.errText()).toContain(`${db} is read-only (mode 0444)`);
     expect(io.outText()).toBe('');
     expect(statSync(db).ino).toBe(before.ino);
+  });
+});
+
+describe('a config nested deeper than the stack allows (found by the fuzz suite)', () => {
+  it('2,000 block levels in a fresh process: collect and validate name the deepest line, never a bare RangeError', () => {
+    // The YAML parser records some overflows as an error with a place and throws others; this shape
+    // (a source's `type:` holding the levels) threw in the built CLI: "spark-optimizer: Maximum call stack size exceeded".
+    const levels = Array.from({ length: 2000 }, (_, i) => `\n${' '.repeat(6 + i)}k${i}:`).join('');
+    const file = path.join(tempDir(), 'spark-optimizer.yaml');
+    writeFileSync(file, `sources:\n  - name: a\n    type:${levels} 1\n    path: /tmp\n`);
+    const deepest = 3 + 2000;
+    const collect = spawnSync(process.execPath, [CLI, 'collect', '--config', file, '--dry-run'], { encoding: 'utf8', timeout: 30_000 });
+    expect(collect.stderr.trimEnd().split('\n')).toEqual(['spark-optimizer: invalid config:', `${file}:${deepest}: ${TOO_DEEP}`]);
+    expect(collect.status).toBe(1);
+    const validate = spawnSync(process.execPath, [CLI, 'validate', file], { encoding: 'utf8', timeout: 30_000 });
+    expect(validate.stdout.trimEnd().split('\n')).toEqual([`${file}:${deepest}:1: error yaml-syntax ${TOO_DEEP}`]);
+    expect(validate.status).toBe(1);
   });
 });

@@ -7,9 +7,9 @@
 import * as path from 'node:path';
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ZodObject, ZodRawShape } from 'zod';
-import { SOURCE_SCHEMAS, undefinedAliasMessage, undefinedAliases, yamlErrors, type SourceType } from '../collectors/config';
+import { SOURCE_SCHEMAS, TOO_DEEP, deepestLine, isStackOverflow, undefinedAliasMessage, undefinedAliases, yamlErrors, type SourceType } from '../collectors/config';
 import { visible } from '../common/format';
-import { range, sortFindings, type Finding, type FindingFix, type Range } from './findings';
+import { lineRange, range, sortFindings, type Finding, type FindingFix, type Range } from './findings';
 
 export interface ConfigContext {
   /** Folder that relative paths are resolved against (the config file's folder). */
@@ -67,6 +67,15 @@ function envName(source: string, key: string): string {
 }
 
 export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
+  try {
+    return analyzeConfigText(text, ctx);
+  } catch (err) {
+    if (!isStackOverflow(err)) throw err;
+    return [{ range: lineRange(deepestLine(text) - 1, 0), severity: 'error', code: 'yaml-syntax', message: TOO_DEEP }];
+  }
+}
+
+function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const findings: Finding[] = [];

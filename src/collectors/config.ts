@@ -194,6 +194,36 @@ export function undefinedAliases(doc: Document): Alias[] {
   return undefinedOnes;
 }
 
+export const TOO_DEEP = 'a value is nested too deeply to read (the YAML parser ran out of stack): look for a long run of [, { or - here; a config is a few levels deep';
+
+/** Whether `err` is V8 running out of stack ("Maximum call stack size exceeded"). */
+export function isStackOverflow(err: unknown): boolean {
+  return err instanceof Error && /Maximum call stack size exceeded/.test(err.message);
+}
+
+/**
+ * The 1-based number of the most indented line: where a config nested too deep to parse most likely
+ * goes wrong. Depending on where the stack runs out, the YAML parser records the overflow as an
+ * error with its place, or throws it with none (issue #13: 2,000 block levels, in a fresh process).
+ */
+export function deepestLine(text: string): number {
+  let best = 1;
+  let bestIndent = -1;
+  let line = 1;
+  for (let start = 0; start < text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let i = start;
+    while (i < end && (text[i] === ' ' || text[i] === '-' || text[i] === '[' || text[i] === '{')) i++;
+    if (i - start > bestIndent) {
+      bestIndent = i - start;
+      best = line;
+    }
+    start = end + 1;
+  }
+  return best;
+}
+
 /**
  * The document's YAML errors, in words. A value nested thousands of levels deep makes the parser run
  * out of stack, which it records as an error of its own ("Maximum call stack size exceeded"), once
@@ -203,8 +233,8 @@ export function yamlErrors(doc: Document): { message: string; pos: [number, numb
   const out: { message: string; pos: [number, number] }[] = [];
   let tooDeep = false;
   for (const e of doc.errors) {
-    if (/Maximum call stack size exceeded/.test(e.message)) {
-      if (!tooDeep) out.push({ message: 'a value is nested too deeply to read (the YAML parser ran out of stack): look for a long run of [, { or - here; a config is a few levels deep', pos: e.pos });
+    if (isStackOverflow(e)) {
+      if (!tooDeep) out.push({ message: TOO_DEEP, pos: e.pos });
       tooDeep = true;
     } else out.push({ message: e.message.split('\n')[0]!, pos: e.pos });
   }
@@ -217,7 +247,13 @@ export function undefinedAliasMessage(alias: Alias): string {
 
 /** Parses a config file's text. Relative `path:` entries are resolved against `baseDir`. */
 export function parseConfig(text: string, baseDir: string): ParsedConfig {
-  const parsed = parseConfigText(text, baseDir);
+  let parsed: ParsedConfig;
+  try {
+    parsed = parseConfigText(text, baseDir);
+  } catch (err) {
+    if (!isStackOverflow(err)) throw err;
+    parsed = { sources: [], errors: [{ message: TOO_DEEP, line: deepestLine(text), path: [] }] };
+  }
   // Messages quote keys and values as written: an invisible character (a byte-order mark) is shown.
   for (const e of parsed.errors) e.message = visible(e.message);
   return parsed;
