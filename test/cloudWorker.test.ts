@@ -78,10 +78,12 @@ describe('Databricks through the collection worker', () => {
       expect(r.duration_ms).toBe(run.end_time - run.start_time);
     }
 
-    // `since` reached the worker as a Date: every listing asked from it.
+    // `since` reached the worker as a Date: the runs that ended before it were left out as listed
+    // (runs/list filters by start time only, so no start_time_from is sent: issue 14).
+    expect(batches.reduce((n, b) => n + b.filtered, 0)).toBe(ws.runs.length - expected.length);
     const lists = listQueries(f);
-    expect(lists).toHaveLength(Math.ceil(expected.length / 25));
-    for (const q of lists) expect(q.get('start_time_from')).toBe(String(since.getTime()));
+    expect(lists).toHaveLength(Math.ceil(ws.runs.length / 25));
+    for (const q of lists) expect(q.has('start_time_from')).toBe(false);
     expect(f.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
 
     expect(progress.length).toBeGreaterThan(0);

@@ -77,7 +77,7 @@ function configFor(extra: Record<string, unknown>): Extract<SourceConfig, { type
 }
 
 describe('Databricks: runs, pages and clusters', () => {
-  it('reads every run once across 3 pages, sends start_time_from from since, and fetches each cluster once', async () => {
+  it('reads every run once across 3 pages, leaves out those that ended before since as listed, and fetches each cluster once', async () => {
     const ws = workspace(70);
     const f = await serve(ws);
     const since = new Date(ws.runs[5]!.start_time);
@@ -99,10 +99,11 @@ describe('Databricks: runs, pages and clusters', () => {
     expect(batches.length).toBeGreaterThanOrEqual(Math.ceil(expected.length / 10));
 
     const lists = listRequests(f);
-    expect(lists).toHaveLength(Math.ceil(expected.length / 25));
+    expect(lists).toHaveLength(Math.ceil(ws.runs.length / 25));
     expect(lists.length).toBeGreaterThanOrEqual(3);
     for (const q of lists) {
-      expect(q.get('start_time_from')).toBe(String(since.getTime()));
+      // runs/list filters by start time only: a start_time_from would drop runs that ended after since.
+      expect(q.has('start_time_from')).toBe(false);
       expect(q.get('expand_tasks')).toBe('true');
       expect(Number(q.get('limit'))).toBeLessThanOrEqual(25);
     }
@@ -171,6 +172,39 @@ describe('Databricks: runs, pages and clusters', () => {
     }
   });
 
+  it("a multi-task run's setup/execution durations, 0 by the API's definition, are left out and flagged; run_duration is kept (issue 14)", async () => {
+    const ws = workspace(3, { sharedClusters: 1 });
+    const [a, b, c] = ws.runs as [GeneratedRun, GeneratedRun, GeneratedRun];
+    const cluster = a.tasks[0]!.cluster_instance;
+    const task = (key: string, setup: number, execution: number): Record<string, unknown> => ({ task_key: key, existing_cluster_id: cluster.cluster_id, cluster_instance: cluster, setup_duration: setup, execution_duration: execution, cleanup_duration: 0 });
+    // Jobs API 2.1 runs/get: "The setup_duration field is set to 0 for multitask job runs. The total
+    // duration of a multitask job run is the value of the run_duration field."
+    const zeros = { setup_duration: 0, execution_duration: 0, cleanup_duration: 0 };
+    const runs = [
+      { ...a, format: 'MULTI_TASK', ...zeros, run_duration: 420_000, tasks: [task('extract', 60_000, 200_000), task('load', 5_000, 150_000)] },
+      { ...b, format: 'MULTI_TASK', ...zeros, run_duration: 170_000, tasks: [task('only', 45_000, 120_000)] },
+      { ...c, format: 'SINGLE_TASK', setup_duration: 30_000, execution_duration: 90_000, cleanup_duration: 1_000 },
+    ];
+    const f = await serve({ runs, clusters: ws.clusters });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.problems).toEqual([]);
+    const got = byId(r.apps.map((x) => x.record));
+    const multi = got.get(runKey(a))!;
+    expect(multi.tags.setup_duration_ms).toBeUndefined();
+    expect(multi.tags.execution_duration_ms).toBeUndefined();
+    expect(multi.tags.run_duration_ms).toBe('420000');
+    expect(multi.quality).toEqual(expect.arrayContaining(['missing:tags.setup_duration_ms', 'missing:tags.execution_duration_ms']));
+    expect(multi.duration_ms).toBe(a.end_time - a.start_time);
+    // One task: its own durations are the run's.
+    const single = got.get(runKey(b))!;
+    expect([single.tags.setup_duration_ms, single.tags.execution_duration_ms, single.tags.run_duration_ms]).toEqual(['45000', '120000', '170000']);
+    expect(single.quality.filter((q) => q.startsWith('missing:tags.'))).toEqual([]);
+    // A single-task-format run reports them itself.
+    const old = got.get(runKey(c))!;
+    expect([old.tags.setup_duration_ms, old.tags.execution_duration_ms, old.tags.run_duration_ms]).toEqual(['30000', '90000', undefined]);
+    expect(old.quality.filter((q) => q.startsWith('missing:tags.'))).toEqual([]);
+  });
+
   it('maps life-cycle and result states to completed / failed / running / unknown', async () => {
     const base = workspace(1).runs[0]!;
     const cases: [GeneratedRun['state'], SparkAppRecord['status']][] = [
@@ -229,6 +263,39 @@ describe('Databricks: runs, pages and clusters', () => {
     const expected = ws.runs.filter((r) => r.creator_user_name === user);
     expect(mine.apps.map((a) => a.record.app_id).sort()).toEqual(expected.map(runKey).sort());
     expect(mine.filtered).toBe(ws.runs.length - expected.length);
+  });
+
+  it('since keeps the runs that ended at or after it, also those that started before it; one that ended before is left out unread (issue 14)', async () => {
+    const { clusters } = workspace(1, { sharedClusters: 1 });
+    const shared = Object.keys(clusters)[0]!;
+    // The run that ended before since has a cluster of its own: reading it would show it was not left out as listed.
+    const own = '0601-old-cluster';
+    const allClusters = { ...clusters, [own]: { ...clusters[shared]!, cluster_id: own } };
+    const since = Date.UTC(2026, 5, 2, 0, 0, 0);
+    const MIN = 60_000;
+    const mk = (run_id: number, start: number, end: number, cluster = shared): GeneratedRun => ({
+      run_id,
+      job_id: 1,
+      run_name: `run-${run_id}`,
+      creator_user_name: 'ana@example.com',
+      start_time: start,
+      end_time: end,
+      state: { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS', state_message: '' },
+      tasks: [{ task_key: 't', existing_cluster_id: cluster, cluster_instance: { cluster_id: cluster, spark_context_id: String(run_id) } }],
+    });
+    const long = mk(1, since - 26 * 60 * MIN, since + 90 * MIN); // a day-long run, ended after since
+    const atSince = mk(2, since - 30 * MIN, since); // ended exactly at since
+    const fresh = mk(3, since + 5 * MIN, since + 20 * MIN);
+    const old = mk(4, since - 3 * 60 * MIN, since - MIN, own); // ended a minute before since
+    const f = await serve({ runs: [long, atSince, fresh, old], clusters: allClusters });
+    const r = await collectDatabricksAll(fast(f.url, { since: new Date(since) }));
+    expect(r.problems).toEqual([]);
+    expect(r.apps.map((a) => a.record.app_id).sort()).toEqual([long, atSince, fresh].map(runKey).sort());
+    const kept = byId(r.apps.map((a) => a.record)).get(runKey(long))!;
+    expect([kept.start_time, kept.end_time]).toEqual([new Date(long.start_time).toISOString(), new Date(long.end_time).toISOString()]);
+    expect(r.filtered).toBe(1);
+    expect(clusterRequests(f, own)).toBe(0);
+    expect(f.requests.some((q) => q.query.get('run_id') === String(old.run_id))).toBe(false);
   });
 
   it('maxApps counts only the runs that pass the user filter', async () => {
@@ -584,7 +651,7 @@ describe('Databricks: Spark metrics from cluster log delivery', () => {
     expect(r.apps.find((a) => a.record.app_id === runKey(other))!.problems.map((p) => p.code)).toEqual(['eventlog-missing']);
   });
 
-  it('a dbfs:/ event_log_dir is read through the DBFS API in 1 MB chunks, then removed', async () => {
+  it('a dbfs:/ event_log_dir is read through the DBFS API at absolute paths (/cluster-logs/…), in 1 MB chunks, then removed (issue 14)', async () => {
     const ws = workspace(3, { sharedClusters: 3 });
     const run = ws.runs[2]!;
     const { cluster_id, spark_context_id } = run.tasks[0]!.cluster_instance;
@@ -594,11 +661,17 @@ describe('Databricks: Spark metrics from cluster log delivery', () => {
     const dbfsFile = `dbfs:/cluster-logs/${cluster_id}/eventlog/${cluster_id}_10_0_0_1/${spark_context_id}/eventlog`;
     const f = await serve({ ...ws, dbfs: { [dbfsFile]: Buffer.from(log.text) } });
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-dbfs-')).length;
-    const r = await collectDatabricksAll(fast(f.url, { eventLogDir: 'dbfs:/cluster-logs' }));
+    const r = await collectDatabricksAll(fast(f.url, { eventLogDir: 'dbfs:/cluster-logs/' }));
     expect(r.problems).toEqual([]);
     const spark = r.apps.find((a) => a.record.app_id === log.totals.app_id)!;
     checkSparkRecord(spark.record, log.totals, run);
+    // The DBFS API takes "the absolute DBFS path" (/mnt/foo), not the dbfs:/ URI the config names.
+    const lists = f.requests.filter((q) => q.path === '/api/2.0/dbfs/list').map((q) => q.query.get('path'));
+    const logs = `/cluster-logs/${cluster_id}/eventlog`;
+    expect(lists).toEqual(expect.arrayContaining(['/cluster-logs', logs, `${logs}/${cluster_id}_10_0_0_1`, `${logs}/${cluster_id}_10_0_0_1/${spark_context_id}`]));
+    for (const p of lists) expect(p).toMatch(/^\/cluster-logs(\/|$)/);
     const reads = f.requests.filter((q) => q.path === '/api/2.0/dbfs/read');
+    for (const q of reads) expect(q.query.get('path')).toBe(`${logs}/${cluster_id}_10_0_0_1/${spark_context_id}/eventlog`);
     expect(reads.length).toBe(Math.ceil(log.text.length / (1024 * 1024)));
     for (const q of reads) expect(Number(q.query.get('length'))).toBeLessThanOrEqual(1024 * 1024);
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('spark-opt-dbfs-')).length).toBe(before);
@@ -643,7 +716,7 @@ describe('Databricks: event_log_dir that cannot be read, problems once, cache ev
     expect(r.problems[0]!.message).toContain('dbfs:/cluster-logz');
     expect(r.apps).toHaveLength(ws.runs.length);
     for (const a of r.apps) expect(a.problems).toEqual([]);
-    expect(f.requests.filter((q) => q.path === '/api/2.0/dbfs/list').map((q) => q.query.get('path'))).toEqual(['dbfs:/cluster-logz']);
+    expect(f.requests.filter((q) => q.path === '/api/2.0/dbfs/list').map((q) => q.query.get('path'))).toEqual(['/cluster-logz']);
   });
 
   it("a run's problems are attached once, to the first of its Spark applications", async () => {
@@ -680,7 +753,7 @@ describe('Databricks: event_log_dir that cannot be read, problems once, cache ev
     const r = await collectDatabricksAll(fast(f.url, { eventLogDir: 'dbfs:/logs', concurrency: 1, logCacheClusters: 1 }));
     expect(r.problems).toEqual([]);
     for (const id of Object.keys(ws.clusters)) {
-      const reads = f.requests.filter((q) => q.path === '/api/2.0/dbfs/list' && q.query.get('path') === `dbfs:/logs/${id}/eventlog`).length;
+      const reads = f.requests.filter((q) => q.path === '/api/2.0/dbfs/list' && q.query.get('path') === `/logs/${id}/eventlog`).length;
       expect(reads).toBe(ws.runs.filter((x) => x.tasks[0]!.cluster_instance.cluster_id === id).length);
     }
     // Each cluster's Spark application is stored once, by the first (newest) run of its context; the others link to it.

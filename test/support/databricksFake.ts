@@ -2,7 +2,7 @@
  * A real HTTP server on 127.0.0.1 (random port) that plays a Databricks workspace for tests: Jobs API
  * 2.1 `jobs/runs/list` (newest first, `start_time_from`, `limit` <= 25, opaque `page_token`,
  * `has_more`/`next_page_token`) and `jobs/runs/get`, Clusters API 2.1 `clusters/get`, and the DBFS
- * API 2.0 `dbfs/list` + `dbfs/read` (base64 chunks of at most 1 MB), Clusters API `clusters/events`
+ * API 2.0 `dbfs/list` + `dbfs/read` (absolute paths only, base64 chunks of at most 1 MB), Clusters API `clusters/events`
  * (POST, 2.1 and 2.0: time window, ASC/DESC, `event_types`, `page_size` + opaque `page_token` /
  * `next_page_token`, or the older `limit`/`offset` + `next_page`), and the OAuth token endpoint
  * `oidc/v1/token` (client-credentials grant, client id and secret as HTTP basic auth) when `oauth`
@@ -78,7 +78,18 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 };
 
+/** A fixture's DBFS key (`dbfs:/path` or `/path`) as the absolute path the DBFS API uses. */
 const dbfsPath = (p: string): string => p.replace(/^dbfs:/, '').replace(/\/+$/, '');
+
+/**
+ * The DBFS API's `path` must be "the absolute DBFS path" (`/mnt/foo`, DBFS API 2.0 list/read): the
+ * fake refuses anything else, a `dbfs:/` URI included, so a client that sends one is caught.
+ */
+const badDbfsPath = (res: ServerResponse, p: string | null): boolean => {
+  if (p !== null && p.startsWith('/')) return false;
+  json(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: `Path must be absolute: ${p ?? '(none)'}` });
+  return true;
+};
 
 export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<DatabricksFake> {
   const requests: FakeRequest[] = [];
@@ -151,18 +162,21 @@ export async function startDatabricksFake(opts: DatabricksFakeOptions): Promise<
       case '/api/2.0/clusters/events':
         return clusterEvents(req, res, body);
       case '/api/2.0/dbfs/list': {
+        if (badDbfsPath(res, q.get('path'))) return;
         const dir = dbfsPath(q.get('path') ?? '');
         const children = new Map<string, { path: string; is_dir: boolean; file_size: number }>();
         for (const [p, content] of dbfs) {
           if (!p.startsWith(`${dir}/`)) continue;
           const rest = p.slice(dir.length + 1).split('/');
           const child = `${dir}/${rest[0]!}`;
-          children.set(child, rest.length > 1 ? { path: `dbfs:${child}`, is_dir: true, file_size: 0 } : { path: `dbfs:${child}`, is_dir: false, file_size: content.length });
+          // The API lists absolute paths, like the ones it takes.
+          children.set(child, rest.length > 1 ? { path: child, is_dir: true, file_size: 0 } : { path: child, is_dir: false, file_size: content.length });
         }
         if (children.size === 0) return json(res, 404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: `No file or directory exists on path ${dir}.` });
         return json(res, 200, { files: [...children.values()] });
       }
       case '/api/2.0/dbfs/read': {
+        if (badDbfsPath(res, q.get('path'))) return;
         const content = dbfs.get(dbfsPath(q.get('path') ?? ''));
         if (content === undefined) return json(res, 404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'No such file' });
         const offset = Number(q.get('offset') ?? '0');

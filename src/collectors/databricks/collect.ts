@@ -24,7 +24,7 @@ import { collectAll, type Batch, type CollectContext, type CollectedApp, gather,
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { AuthError, HttpError, JsonClient, ResponseError, type HttpAuth } from '../http/jsonClient';
 import { oauthTokenProvider } from './credentials';
-import { Quality, checkedTime, isoTime, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedTime, isoTime, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, timeFault, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 
 export interface DatabricksOptions extends ApiCollectorOptions {
   /** Overrides the workspace URL (proxies, tests); wins over `host`. */
@@ -94,6 +94,8 @@ const taskSchema = z.object({
   new_cluster: clusterSpecSchema.optional(),
   job_cluster_key: str,
   cluster_instance: clusterInstanceSchema.optional(),
+  setup_duration: num,
+  execution_duration: num,
 });
 const runSchema = z.object({
   run_id: z.number().int().nonnegative(),
@@ -107,6 +109,8 @@ const runSchema = z.object({
   execution_duration: num,
   run_duration: num,
   run_type: str,
+  // SINGLE_TASK or MULTI_TASK (deprecated, still sent): a multi-task run's setup/execution durations are 0.
+  format: str,
   run_page_url: str,
   attempt_number: num,
   state: stateSchema.optional(),
@@ -162,6 +166,24 @@ export function runStatus(run: Pick<Run, 'state' | 'status'>): AppStatus {
   return 'unknown';
 }
 
+/**
+ * The time `since` judges a listed run by, as its record will hold it (matchesFilter): its end, or
+ * its start while it runs; null when neither is a time a record holds.
+ *
+ * `since` keeps runs that ended at or after it, as every source does. The Jobs API's runs/list
+ * filters by start time only (`start_time_from`), and a run has no longest duration to subtract
+ * from `since` (`timeout_seconds` is unset by default; streaming and continuous jobs run for weeks),
+ * so no start_time_from is sent: the listing covers the runs the workspace keeps (60 days) and the
+ * ones that ended before `since` are dropped as they are listed, which costs their list entry only.
+ */
+function sinceTime(run: Run): number | null {
+  const valid = (v: number | undefined): number | null => {
+    const ms = epoch(v);
+    return ms !== null && timeFault(ms) === null ? ms : null;
+  };
+  return (runStatus(run) === 'running' ? null : valid(run.end_time)) ?? valid(run.start_time);
+}
+
 interface RunClusters {
   /** Cluster ids in the order the run names them; the first one sizes the record. */
   ids: string[];
@@ -192,6 +214,20 @@ function runClusters(run: Run): RunClusters {
   return out;
 }
 
+/**
+ * The durations the Jobs API gives for a run. `setup_duration` and `execution_duration` are "set to
+ * 0 for multitask job runs" (Jobs API 2.1 runs/get), whose total is `run_duration`; a multi-task run
+ * with one task has them on that task. Otherwise they are unknown (undefined), not 0.
+ */
+function runDurations(run: Run): { setup?: number; execution?: number; run?: number; multiTask: boolean } {
+  const tasks = run.tasks ?? [];
+  const multiTask = run.format === 'MULTI_TASK' || tasks.length > 1;
+  const total = run.run_duration !== undefined && run.run_duration > 0 ? run.run_duration : undefined;
+  if (!multiTask) return { setup: run.setup_duration, execution: run.execution_duration, run: total, multiTask };
+  const only = tasks.length === 1 ? tasks[0] : undefined;
+  return { setup: only?.setup_duration, execution: only?.execution_duration, run: total, multiTask };
+}
+
 /** The run's platform facts, as tags (string -> string); also merged into its Spark applications. */
 function runTags(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, cluster: Cluster | undefined): Record<string, string> {
   const tags: Record<string, string> = { origin: 'databricks', run_id: String(run.run_id) };
@@ -206,8 +242,10 @@ function runTags(run: Run, clusters: RunClusters, primary: ClusterSpec | undefin
   set('life_cycle_state', run.state?.life_cycle_state ?? run.status?.state);
   set('result_state', run.state?.result_state ?? run.status?.termination_details?.code);
   set('state_message', run.state?.state_message ?? run.status?.termination_details?.message);
-  set('setup_duration_ms', run.setup_duration);
-  set('execution_duration_ms', run.execution_duration);
+  const durations = runDurations(run);
+  set('setup_duration_ms', durations.setup);
+  set('execution_duration_ms', durations.execution);
+  set('run_duration_ms', durations.run);
   set('cluster_id', clusters.ids[0]);
   if (clusters.ids.length > 1) set('cluster_ids', clusters.ids.join(','));
   const contexts = clusters.ids.flatMap((id) => [...(clusters.contexts.get(id) ?? [])]);
@@ -237,6 +275,13 @@ interface WorkersSeen {
 /** One record for the run, from the Jobs and Clusters APIs only: `platform_level`. */
 function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, tags: Record<string, string>, source: string, problems: Problem[], where: string, seen?: WorkersSeen): SparkAppRecord {
   const quality = platformLevelQuality();
+  // A multi-task run's own setup/execution durations are 0 by definition: the tags are left out,
+  // and flagged, rather than showing a 0 that looks measured.
+  const durations = runDurations(run);
+  if (durations.multiTask) {
+    if (durations.setup === undefined) quality.add('missing:tags.setup_duration_ms');
+    if (durations.execution === undefined) quality.add('missing:tags.execution_duration_ms');
+  }
   const conf: Record<string, string> = Object.fromEntries(Object.entries(primary?.spark_conf ?? {}).map(([k, v]) => [k, String(v)]));
 
   const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number | null => {
@@ -311,11 +356,20 @@ function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | 
 
 // ---------------------------------------------------------------------------------------------
 
-/** Copies `dbfs:/…` `from` (a folder, recursively) into local `to`, a 1 MB base64 chunk at a time. */
+/**
+ * A DBFS location as the DBFS API takes it: "the absolute DBFS path", e.g. `/mnt/foo` (DBFS API 2.0
+ * list and read). The config names folders as `dbfs:/…` URIs, the form Spark and dbutils use.
+ */
+function dbfsApiPath(location: string): string {
+  const p = location.replace(/^dbfs:/i, '').replace(/^\/*/, '/');
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+/** Copies DBFS folder `from` (`dbfs:/…` or absolute, recursively) into local `to`, a 1 MB base64 chunk at a time. */
 async function copyDbfs(client: JsonClient, from: string, to: string, signal: AbortSignal): Promise<number> {
   let list: z.infer<typeof dbfsListSchema>;
   try {
-    list = await client.getJson(`api/2.0/dbfs/list?${new URLSearchParams({ path: from }).toString()}`, dbfsListSchema, signal);
+    list = await client.getJson(`api/2.0/dbfs/list?${new URLSearchParams({ path: dbfsApiPath(from) }).toString()}`, dbfsListSchema, signal);
   } catch (err) {
     // RESOURCE_DOES_NOT_EXIST: this cluster delivered no logs (yet).
     if (err instanceof HttpError && err.status === 404) return 0;
@@ -335,7 +389,7 @@ async function copyDbfs(client: JsonClient, from: string, to: string, signal: Ab
     const out = await open(target, 'w');
     try {
       for (let offset = 0; ; ) {
-        const q = new URLSearchParams({ path: f.path, offset: String(offset), length: String(DBFS_CHUNK) });
+        const q = new URLSearchParams({ path: dbfsApiPath(f.path), offset: String(offset), length: String(DBFS_CHUNK) });
         const chunk = await client.getJson(`api/2.0/dbfs/read?${q.toString()}`, dbfsReadSchema, signal);
         if (chunk.bytes_read === 0) break;
         await out.write(Buffer.from(chunk.data, 'base64'));
@@ -556,7 +610,7 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
    */
   const logDirUnusable = async (dir: string): Promise<string | undefined> => {
     try {
-      if (dir.startsWith('dbfs:')) await api.getJson(`api/2.0/dbfs/list?${new URLSearchParams({ path: dir }).toString()}`, dbfsListSchema, controller.signal);
+      if (dir.startsWith('dbfs:')) await api.getJson(`api/2.0/dbfs/list?${new URLSearchParams({ path: dbfsApiPath(dir) }).toString()}`, dbfsListSchema, controller.signal);
       else await readdir(dir);
       return undefined;
     } catch (err) {
@@ -711,7 +765,19 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     }
   };
 
-  /** All runs, a page at a time; entries of the wrong shape are problems, the user filter applies here. */
+  /**
+   * Runs left out as they were listed (user, since), not yet counted in a batch: a page can leave
+   * out all 25, and they go into the batches a few at a time so none is over its size.
+   */
+  let listedOut = 0;
+  function* countListedOut(): Generator<Batch> {
+    for (; listedOut > 0; listedOut--) {
+      batcher.filtered();
+      if (batcher.full) yield batcher.take();
+    }
+  }
+
+  /** All runs, a page at a time; entries of the wrong shape are problems, the user and since filters apply here. */
   async function* pages(): AsyncGenerator<Listed[]> {
     let remaining = options.maxApps ?? Infinity;
     let pageToken: string | undefined;
@@ -719,7 +785,6 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     const seenTokens = new Set<string>();
     for (;;) {
       const q = new URLSearchParams({ limit: String(pageSize), expand_tasks: 'true' });
-      if (options.since !== undefined) q.set('start_time_from', String(options.since.getTime()));
       if (pageToken !== undefined) q.set('page_token', pageToken);
       else if (offset > 0) q.set('offset', String(offset));
       let page: z.infer<typeof listSchema>;
@@ -744,7 +809,13 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
         if (remaining <= 0) break;
         // The API has no user filter: drop before reading any cluster. maxApps counts kept runs only.
         if (options.user !== undefined && parsed.data.creator_user_name !== options.user) {
-          batcher.filtered();
+          listedOut++;
+          continue;
+        }
+        // `since` is judged here too, before any cluster, event or log of the run is read.
+        const t = sinceTime(parsed.data);
+        if (options.since !== undefined && t !== null && t < options.since.getTime()) {
+          listedOut++;
           continue;
         }
         remaining--;
@@ -798,8 +869,10 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       }
       report();
       if (batcher.full) yield batcher.take();
+      yield* countListedOut();
     }
     ctx.signal?.throwIfAborted();
+    yield* countListedOut();
     if (!batcher.empty) yield batcher.take();
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
