@@ -133,7 +133,8 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
       apps = [...apps, ...b.apps];
       problems.push(...b.problems);
     }
-    expect(problems).toEqual([]);
+    // The setup steps are told once, as what they are (the test below).
+    expect(problems).toEqual([expect.objectContaining({ severity: 'info', code: 'emr-not-spark-steps' })]);
     const sparkSteps = clusters.flatMap((c) => c.steps.filter((s) => s.Config.Args[0] === 'spark-submit').map((s) => ({ c, s })));
     expect(apps.map((a) => a.record.app_id).sort()).toEqual(sparkSteps.map(({ s }) => `emr-step-${s.Id}`).sort());
     // Pages: 7 clusters by 3 = 3 ListClusters calls, each after the first with the previous Marker.
@@ -180,6 +181,35 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     expect(allText(apps)).not.toContain('inline-secret-xyz');
     // Non-Spark steps never become records.
     expect([...records.keys()].some((k) => k.includes('s-O'))).toBe(false);
+  });
+
+  it('setup and Hive steps are not "skipped" (what since/user leave out): one info line counts them as not Spark steps, by what they run (issue 14)', async () => {
+    const hive = (id: string, startMs: number): FakeStep => ({
+      Id: id,
+      Name: 'Hive program',
+      ActionOnFailure: 'CONTINUE',
+      Config: { Jar: 'command-runner.jar', Args: ['hive-script', '--run-hive-script', '--args', '-f', 's3://queries/daily.q'] },
+      Status: { State: 'COMPLETED', Timeline: { CreationDateTime: new Date(startMs), StartDateTime: new Date(startMs), EndDateTime: new Date(startMs + 120_000) } },
+    });
+    const copy: FakeStep = { ...hive('s-CP2', T0 + 2 * HOUR + 20 * 60_000), Name: 'copy out', Config: { Jar: 's3://tools/lib/s3-dist-cp.jar', Args: ['--src', 's3://a/', '--dest', 's3://b/'] } };
+    fake.clusters = [
+      cluster(0, [otherStep('s-O0', T0 + 6 * 60_000), sparkStep('s-A0', T0 + 10 * 60_000, 5), hive('s-H0', T0 + 20 * 60_000)]),
+      cluster(1, [sparkStep('s-A1', T0 + HOUR + 10 * 60_000, 5), sparkStep('s-B1', T0 + HOUR + 40 * 60_000, 5)], { State: 'WAITING', Ended: undefined }),
+      cluster(2, [otherStep('s-O2', T0 + 2 * HOUR + 6 * 60_000), hive('s-H2', T0 + 2 * HOUR + 10 * 60_000), copy]),
+    ];
+    const out = await collectEmrAll(base());
+    expect(out.apps.map((a) => a.record.app_id).sort()).toEqual(['emr-step-s-A0', 'emr-step-s-A1', 'emr-step-s-B1']);
+    // Nothing was left out by since or user.
+    expect(out.filtered).toBe(0);
+    expect(out.problems).toHaveLength(1);
+    expect(out.problems[0]).toMatchObject({ severity: 'info', code: 'emr-not-spark-steps' });
+    expect(out.problems[0]!.message).toMatch(/^not Spark steps: 5 on 2 clusters \(hive-script 2, state-pusher-script 2, s3-dist-cp\.jar 1\); they run none of spark-submit, /);
+
+    // With since, "skipped" counts only the Spark step that ended before it; the other steps are still told as such.
+    const since = await collectEmrAll(base({ since: new Date(T0 + HOUR + 30 * 60_000) }));
+    expect(since.apps.map((a) => a.record.app_id)).toEqual(['emr-step-s-B1']);
+    expect(since.filtered).toBe(1);
+    expect(since.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^not Spark steps: 3 on 1 cluster \(/)]);
   });
 
   it('sizes fleets by instance types and capacity, and summarises CloudWatch metrics over the cluster lifetime', async () => {

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-emr';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { clusterMetrics } from './cloudwatch';
-import { isSparkStep, iso } from './steps';
+import { isSparkStep, iso, stepCommand } from './steps';
 import type { Problem } from '../record';
 
 export interface ClusterFacts {
@@ -33,8 +33,8 @@ export interface FetchedCluster {
   facts: ClusterFacts;
   /** Spark steps only, in the order EMR lists them (newest first). */
   steps: StepSummary[];
-  /** Steps that were not Spark (left out). */
-  skippedSteps: number;
+  /** Steps that run no Spark launcher (setup, Hive, Pig, copies …): what each runs (stepCommand). Not records, and not "skipped", which is what since/user leave out. */
+  otherSteps: string[];
   problems: Problem[];
 }
 
@@ -165,7 +165,7 @@ export async function fetchCluster(clients: Clients, id: string, signal: AbortSi
   return {
     facts: { id, where, startMs, endMs, sparkVersion: spark?.Version ?? null, tags },
     steps,
-    skippedSteps: all.length - steps.length,
+    otherSteps: all.filter((s) => !isSparkStep(s)).map(stepCommand),
     problems,
   };
 }

@@ -19,7 +19,7 @@ import { matchesFilter, type Problem } from '../record';
 import { fetchCluster, type ClusterFacts, type FetchedCluster } from './cluster';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type StaticCredentials } from './credentials';
 import { sparkApps, type SparkApp, type SparkAppsSource } from './sparkApps';
-import { stepRecord, stepTags } from './steps';
+import { SPARK_LAUNCHERS, stepRecord, stepTags } from './steps';
 
 export interface EmrOptions extends ApiCollectorOptions {
   /** AWS region; otherwise AWS_REGION or the profile's region, as the AWS CLI does. */
@@ -167,6 +167,9 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
   const where = options.endpointUrl ?? `emr${options.region !== undefined ? ` (${options.region})` : ''}`;
   let emitted = 0;
   let stopped = false;
+  // Steps that are not Spark are neither records nor "skipped" (what since/user leave out): they are
+  // told once, at the end, by what they run.
+  const notSpark = { clusters: 0, commands: new Map<string, number>() };
 
   const emit = (app: CollectedApp): void => {
     if (emitted >= maxApps) {
@@ -282,9 +285,10 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
         continue;
       }
       if (stopped) continue;
-      const { facts, steps, problems, skippedSteps } = done.result;
+      const { facts, steps, problems, otherSteps } = done.result;
       for (const p of problems) problem(p);
-      batcher.filtered(skippedSteps);
+      if (otherSteps.length > 0) notSpark.clusters++;
+      for (const command of otherSteps) notSpark.commands.set(command, (notSpark.commands.get(command) ?? 0) + 1);
       progress.logsFound += steps.length;
       if (batcher.full) yield batcher.take();
 
@@ -346,6 +350,17 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
         progress.logsDone++;
         if (batcher.full) yield batcher.take();
       }
+    }
+    const others = [...notSpark.commands.values()].reduce((a, b) => a + b, 0);
+    if (others > 0) {
+      const kinds = [...notSpark.commands].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const named = kinds.slice(0, 5).map(([c, n]) => `${c} ${n}`).join(', ') + (kinds.length > 5 ? `, ${kinds.length - 5} other commands` : '');
+      problem({
+        severity: 'info',
+        code: 'emr-not-spark-steps',
+        message: `not Spark steps: ${others} on ${notSpark.clusters} cluster${notSpark.clusters === 1 ? '' : 's'} (${named}); they run none of ${SPARK_LAUNCHERS.join(', ')}: no Spark application to store`,
+        file: where,
+      });
     }
     report();
     if (!batcher.empty) yield batcher.take();

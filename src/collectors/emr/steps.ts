@@ -15,6 +15,22 @@ export function isSparkStep(step: StepSummary): boolean {
   return args.some((a) => SPARK_COMMANDS.has(a.trim().split('/').pop() ?? ''));
 }
 
+/** The spark-submit-like commands, for messages about steps that run none of them. */
+export const SPARK_LAUNCHERS = [...SPARK_COMMANDS];
+
+/**
+ * What a step runs, to name steps that are not Spark: the command that command-runner.jar or
+ * script-runner.jar runs (`hive-script`, `state-pusher-script`, `s3-dist-cp`, a script's name), or
+ * else the step's own JAR.
+ */
+export function stepCommand(step: StepSummary): string {
+  const base = (s: string | undefined): string => s?.trim().split('/').pop() ?? '';
+  const jar = base(step.Config?.Jar);
+  const first = base(step.Config?.Args?.[0]);
+  if (/^(command|script)-runner\.jar$/.test(jar) && first !== '') return first;
+  return jar !== '' ? jar : 'unknown';
+}
+
 
 // spark-submit's own flags that set Spark properties (SparkSubmitArguments.scala).
 const FLAG_PROPERTIES: Record<string, string> = {
