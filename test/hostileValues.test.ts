@@ -230,6 +230,24 @@ describe('API sources: the same rules (items 3 and 6)', () => {
       expect(problems).toEqual([expect.objectContaining({ severity: 'error', code: 'invalid-value', field: 'end_time', file: expect.stringContaining('applications/app-far') as unknown })]);
     });
 
+    it('a Spark property nested 100,000 deep in /environment is left out with a warning; the record is kept (found by the fuzz suite)', async () => {
+      const app = { id: 'app-deep', startMs: T0, endMs: T0 + 1000, executors: [], stages: [], properties: {} };
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      const routes = syntheticRoutes([app]);
+      routes['applications/app-deep/environment'] = { text: `{"runtime":{},"sparkProperties":[["spark.executor.cores","3"],["spark.deep",${deep}],[${deep},"x"]],"systemProperties":[],"classpathEntries":[]}` };
+      const s = await startFakeServer({ applications: { json: syntheticListing([app]) }, ...routes });
+      servers.push(s);
+      const r = await collectHistoryServerAll({ url: s.url, backoffMs: 5, maxDelayMs: 50, timeoutMs: 2000 });
+      expect(r.problems).toEqual([]);
+      expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-deep']);
+      const { record, problems } = r.apps[0]!;
+      expect(record.environment).toEqual({ 'spark.executor.cores': '3' });
+      expect(record.executor_cores).toBe(3);
+      expect(problems).toEqual([
+        { severity: 'warning', code: 'bad-property', message: 'app-deep: 2 Spark properties are an object or array, not text (first: "spark.deep"): left out of environment', file: `${s.url}/api/v1/applications/app-deep/environment` },
+      ]);
+    });
+
     it('a start time past 9999 and a submitTime of 99999999999999999999: both null and flagged', () => {
       const problems: Problem[] = [];
       const record = toRecord(

@@ -256,3 +256,34 @@ export function matchesFilter(record: SparkAppRecord, filter: { since?: Date; us
   }
   return true;
 }
+
+/**
+ * Spark properties as text, from key-value pairs as an event log or the History Server gives them.
+ * A key or value that is an object or array is left out (String() of one nested 100,000 deep
+ * overflows the stack, and its text would mean nothing), and `leftOut` says so in words, once.
+ */
+export function textProperties(entries: Iterable<readonly [unknown, unknown]>): { properties: Record<string, string>; leftOut: string | null } {
+  const properties: Record<string, string> = {};
+  let first: string | undefined;
+  let count = 0;
+  for (const [k, v] of entries) {
+    const key = propertyText(k);
+    const text = propertyText(v);
+    if (key !== null && text !== null) properties[key] = text;
+    else {
+      first ??= key ?? '(a nested key)';
+      count++;
+    }
+  }
+  const leftOut = count === 0 ? null : `${count} Spark ${count === 1 ? 'property is' : 'properties are'} an object or array, not text (first: ${JSON.stringify((first ?? '').slice(0, 80))}): left out of environment`;
+  return { properties, leftOut };
+}
+
+/**
+ * A property as text, the way Spark writes every one; numbers, booleans and null from other writers
+ * as their JSON text. Null for an object or array: no Spark version writes one, and String() of a
+ * deeply nested array recurses until the stack overflows (issue 13).
+ */
+function propertyText(v: unknown): string | null {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : null;
+}

@@ -10,7 +10,7 @@
  * events it does not need (TaskStart, SQL, block updates, custom listeners) are skipped unparsed.
  */
 import { isUtf8 } from 'node:buffer';
-import { Quality, countFault, invalidValue, isoTime, redactSecrets, timeFault, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, countFault, invalidValue, isoTime, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type SparkAppRecord } from '../record';
 import { memoryStringToMb } from './jvmUnits';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
@@ -102,14 +102,6 @@ function num(v: unknown): number | null {
 }
 function obj(v: unknown): Json | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null;
-}
-/**
- * A property as text, the way Spark writes every one; numbers, booleans and null from other writers
- * as their JSON text. Null for an object or array: no Spark version writes one, and String() of a
- * deeply nested array recurses until the stack overflows (issue 13).
- */
-function propertyText(v: unknown): string | null {
-  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : null;
 }
 
 /** Whether `needle` is at `pos`, entirely before `end`. */
@@ -557,23 +549,11 @@ export class AppReplay {
       this.keyless(ENVIRONMENT_UPDATE, 'Spark Properties', 'environment', lineNo);
       return;
     }
-    this.props = {};
     this.propsAt = { file: this.file, line: lineNo };
     const entries = props ? Object.entries(props) : pairs!.flatMap((p) => (Array.isArray(p) && p.length === 2 ? [p as [unknown, unknown]] : []));
-    let nested: string | undefined;
-    let nestedCount = 0;
-    for (const [k, v] of entries) {
-      const key = propertyText(k);
-      const text = propertyText(v);
-      if (key !== null && text !== null) this.props[key] = text;
-      else {
-        nested ??= key ?? '(a nested key)';
-        nestedCount++;
-      }
-    }
-    if (nestedCount > 0) {
-      this.problem('warning', 'bad-property', `${nestedCount} Spark ${nestedCount === 1 ? 'property is' : 'properties are'} an object or array, not text (first: ${JSON.stringify((nested ?? '').slice(0, 80))}): left out of environment`, lineNo);
-    }
+    const { properties, leftOut } = textProperties(entries);
+    this.props = properties;
+    if (leftOut !== null) this.problem('warning', 'bad-property', leftOut, lineNo);
   }
 
   /**

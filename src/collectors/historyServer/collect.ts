@@ -13,7 +13,7 @@ import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
 import { Batcher, pooled } from '../batching';
 import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
-import { Quality, checkedCount, checkedTime, isoTime, matchesFilter, redactSecrets, sparkVersionBefore, timeFault, validateRecord, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedCount, checkedTime, isoTime, matchesFilter, redactSecrets, sparkVersionBefore, textProperties, timeFault, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 
@@ -369,8 +369,9 @@ async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Liste
   ]);
   let properties: Record<string, string> | null = null;
   if (env !== null) {
-    properties = {};
-    for (const pair of env.sparkProperties) if (pair.length === 2) properties[String(pair[0])] = String(pair[1]);
+    const read = textProperties(env.sparkProperties.flatMap((p) => (p.length === 2 ? [p as [unknown, unknown]] : [])));
+    properties = read.properties;
+    if (read.leftOut !== null) problems.push({ severity: 'warning', code: 'bad-property', message: `${app.id}: ${read.leftOut}`, file: client.urlOf(`${base}/environment`) });
   }
   const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
   const record = toRecord({ app, attempt, properties, executors: executors ?? [], stages, jobStageIds }, source, problems, where);
