@@ -90,6 +90,30 @@ describe('History Server, mode: eventlog (download /logs and parse it)', () => {
     expect(r.problems.map((p) => p.message).join('\n')).toMatch(/app-evil: .*(invalid relative path|points outside the archive)/);
     expect(r.problems.map((p) => p.message).join('\n')).toMatch(/app-gone\/logs: HTTP 404/);
   });
+
+  it("a log whose App ID differs from the server's id is stored under the server's id, with a warning (found by the fuzz suite)", async () => {
+    const log = eventLogText({ appId: 'app-listed', startMs: Date.UTC(2024, 5, 1) });
+    const renamed = log.text.replace('"App ID":"app-listed"', '"App ID":0');
+    expect(renamed).not.toBe(log.text);
+    server = await startFakeServer({
+      applications: { json: syntheticListing([{ id: 'app-listed', startMs: log.totals.start_ms, endMs: log.totals.end_ms, executors: [], stages: [] }]) },
+      'applications/app-listed/logs': (_req, res) => {
+        void zip({ 'app-listed': renamed }).then((b) => {
+          res.writeHead(200);
+          res.end(b);
+        });
+      },
+    });
+    const r = await collectHistoryServerAll({ url: server.url, mode: 'eventlog' });
+    expect(r.problems).toEqual([]);
+    expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-listed']);
+    expect(r.apps[0]!.problems).toContainEqual({
+      severity: 'warning',
+      code: 'app-id-differs',
+      message: `app-listed: the downloaded log says App ID "0"; the record keeps the History Server's id`,
+      file: `${server.url}/api/v1/applications/app-listed/logs`,
+    });
+  });
 });
 
 /** `mib` MiB of zeros, a piece at a time: deflates about 1000 to 1. */

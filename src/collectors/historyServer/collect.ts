@@ -338,7 +338,18 @@ async function* listPages(client: HistoryServerClient, options: HistoryServerOpt
 
 async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string, mode: 'api' | 'eventlog', limits: AttemptLogLimits = {}): Promise<CollectedApp> {
   const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
-  if (mode === 'eventlog') return fetchAttemptLog(client, base, source, signal, limits);
+  if (mode === 'eventlog') {
+    const got = await fetchAttemptLog(client, base, source, signal, limits);
+    if (got.record.app_id === app.id) return got;
+    // The server's id is the one asked for, listed and kept for the next run: the record takes it.
+    const differs: Problem = {
+      severity: 'warning',
+      code: 'app-id-differs',
+      message: `${app.id}: the downloaded log says App ID ${JSON.stringify(got.record.app_id.slice(0, 80))}; the record keeps the History Server's id`,
+      file: client.urlOf(`${base}/logs`),
+    };
+    return { ...got, record: { ...got.record, app_id: app.id }, problems: [...got.problems, differs] };
+  }
   const where = client.urlOf(base);
   const problems: Problem[] = [];
   const optional = async <T>(p: Promise<T>, what: string): Promise<T | null> => {
