@@ -114,6 +114,48 @@ describe('History Server, mode: eventlog (download /logs and parse it)', () => {
       file: `${server.url}/api/v1/applications/app-listed/logs`,
     });
   });
+
+  it('a zip whose deflated data is damaged is a problem for its app, never an uncaught zlib error (found by the fuzz suite)', async () => {
+    const log = eventLogText({ appId: 'app-z', startMs: Date.UTC(2024, 5, 1), stages: 3, tasksPerStage: 200 });
+    const good = await zip({ 'app-z': log.text });
+    // Garbage over part of the deflated data (after the 30-byte local header and the name), ten ways.
+    const damaged = Array.from({ length: 10 }, (_, i) => {
+      const bytes = Buffer.from(good);
+      bytes.fill(0xff - i * 7, 40 + i * 50, 48 + i * 50);
+      return bytes;
+    });
+    const ids = damaged.map((_, i) => `app-bad${i}`);
+    server = await startFakeServer({
+      applications: { json: syntheticListing(['app-z', ...ids].map((id) => ({ id, startMs: log.totals.start_ms, endMs: log.totals.end_ms, executors: [], stages: [] }))) },
+      'applications/app-z/logs': (_req, res) => {
+        res.writeHead(200);
+        res.end(good);
+      },
+      ...Object.fromEntries(
+        ids.map((id, i) => [
+          `applications/${id}/logs`,
+          (_req: unknown, res: import('node:http').ServerResponse) => {
+            res.writeHead(200);
+            res.end(damaged[i]);
+          },
+        ]),
+      ),
+    });
+    const uncaught: unknown[] = [];
+    const listener = (err: unknown): void => {
+      uncaught.push(err);
+    };
+    process.prependListener('uncaughtException', listener);
+    try {
+      const r = await collectHistoryServerAll({ url: server.url, mode: 'eventlog', concurrency: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(uncaught).toEqual([]);
+      expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-z']);
+      expect(r.problems.map((p) => p.message.split(':')[0])).toEqual(expect.arrayContaining(ids));
+    } finally {
+      process.removeListener('uncaughtException', listener);
+    }
+  });
 });
 
 /** `mib` MiB of zeros, a piece at a time: deflates about 1000 to 1. */

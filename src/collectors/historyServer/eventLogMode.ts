@@ -121,8 +121,10 @@ async function unzip(zip: string, zipBytes: number, into: string, limits: Requir
     for (const entry of entries) {
       if (entry.fileName.endsWith('/')) continue;
       const target = path.resolve(into, entry.fileName);
-      const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => archive.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
       await mkdir(path.dirname(target), { recursive: true });
+      // Piped as soon as it is open: the entry starts inflating at once, and a damaged one's zlib
+      // error, emitted with no listener yet (during an await), was uncaught (found by the fuzz suite).
+      const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => archive.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
       await pipeline(stream, createWriteStream(target));
       files++;
     }
