@@ -13,6 +13,11 @@ function ok(text: string): ReturnType<typeof parseConfig>['sources'] {
   expect(errors).toEqual([]);
   return sources;
 }
+/** The errors of a config whose other sources are kept (issue 14), with the names of those kept. */
+function keptWith(text: string): { kept: string[]; errors: { message: string; line?: number; path: string }[] } {
+  const { sources, errors } = parseConfig(text, BASE);
+  return { kept: sources.map((s) => s.name), errors: errors.map((e) => ({ message: e.message, line: e.line, path: e.path.join('.') })) };
+}
 function errorsOf(text: string): { message: string; line?: number; path: string }[] {
   const { sources, errors } = parseConfig(text, BASE);
   expect(sources).toEqual([]);
@@ -58,10 +63,10 @@ describe('parseConfig: forms and names', () => {
     expect(sources.map((s) => ('event_log_dir' in s ? s.event_log_dir : undefined))).toEqual([path.join(BASE, 'logs/dbx'), 'dbfs:/cluster-logs', 's3://bucket/prefix', '/var/log/spark']);
   });
 
-  it('duplicate names: an error on the second one’s name, naming the first; no source is returned', () => {
-    expect(errorsOf('sources:\n  - type: emr\n    name: x\n  - type: databricks\n    name: x\n')).toEqual([{ message: 'duplicate source name "x" (also source 1)', line: 5, path: 'sources.1.name' }]);
+  it('duplicate names: an error on the second one’s name, naming the first; the first is kept', () => {
+    expect(keptWith('sources:\n  - type: emr\n    name: x\n  - type: databricks\n    name: x\n')).toEqual({ kept: ['x'], errors: [{ message: 'duplicate source name "x" (also source 1)', line: 5, path: 'sources.1.name' }] });
     // Default names collide too.
-    expect(errorsOf('sources:\n  - type: emr\n    name: emr-2\n  - type: emr\n')).toEqual([{ message: 'duplicate source name "emr-2" (also source 1)', line: 4, path: 'sources.1.name' }]);
+    expect(keptWith('sources:\n  - type: emr\n    name: emr-2\n  - type: emr\n')).toEqual({ kept: ['emr-2'], errors: [{ message: 'duplicate source name "emr-2" (also source 1)', line: 4, path: 'sources.1.name' }] });
   });
 });
 
@@ -79,10 +84,11 @@ describe('parseConfig: errors with their line', () => {
     expect(errorsOf(text)).toEqual([{ message: 'expected a top-level `collector:` (one source) or `sources:` (a list of named sources)', line: 1, path: '' }]);
   });
 
-  it('a field error names the field path and its line', () => {
-    expect(errorsOf('sources:\n  - type: event_log\n    path: logs\n  - type: history_server\n    history_server_url: ftp://hs\n')).toEqual([
-      { message: 'sources.1.history_server_url: must be an http:// or https:// URL', line: 5, path: 'sources.1.history_server_url' },
-    ]);
+  it('a field error names the field path and its line (the other sources are kept)', () => {
+    expect(keptWith('sources:\n  - type: event_log\n    path: logs\n  - type: history_server\n    history_server_url: ftp://hs\n')).toEqual({
+      kept: ['event_log-1'],
+      errors: [{ message: 'sources.1.history_server_url: must be an http:// or https:// URL', line: 5, path: 'sources.1.history_server_url' }],
+    });
   });
 
   it('an unknown key is an error on its own line', () => {

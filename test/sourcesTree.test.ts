@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
 import type { DatabaseService } from '../src/views/database';
-import { SourcesModel, SourcesTree, type Source } from '../src/views/sources';
+import { SourcesModel, SourcesTree, isInvalidSource, type Source, type SourceNode } from '../src/views/sources';
 import { sourceLocation } from '../src/collectors/sources';
 import { tempDir } from './support/tmp';
 import {
@@ -74,7 +74,7 @@ async function setup(root: string, withRoot = true): Promise<Setup> {
 }
 
 const nameOf = (s: Source): string => s.name;
-const tooltipOf = (tree: SourcesTree, s: Source): string => (tree.getTreeItem(s).tooltip as unknown as MarkdownString).value;
+const tooltipOf = (tree: SourcesTree, s: SourceNode): string => (tree.getTreeItem(s).tooltip as unknown as MarkdownString).value;
 
 const COLLECTOR_FORM = `collector:
   type: event_log
@@ -113,7 +113,9 @@ describe('Sources model and tree', () => {
     write(root, 'b/other.yaml', 'collector:\n  type: event_log\n  name: not-a-config\n  path: x\n');
     const { model, tree, warnings } = await setup(root);
 
-    const sources = tree.getChildren();
+    const children = tree.getChildren();
+    expect(children.filter(isInvalidSource)).toEqual([]);
+    const sources = children as Source[];
     expect(sources.map(nameOf)).toEqual(['event_log', 'local', 'hs', 'emr-prod', 'databricks-4', 'dp']);
     expect(sources.map((s) => s.config.type)).toEqual(['event_log', 'event_log', 'history_server', 'emr', 'databricks', 'dataproc']);
     expect(sources[0]!.configUri!.fsPath).toBe(path.join(root, 'a', 'spark-optimizer.yaml'));
@@ -158,19 +160,34 @@ describe('Sources model and tree', () => {
     expect(tree.getTreeItem(model.all[1]!).id).toBe('source:nightly (team-b)');
   });
 
-  it('skips a config with errors, logs them, and still loads the others', async () => {
+  it('keeps the good sources of a config with a bad one, shows the bad one and an unreadable file with their errors, and logs them (issue 14)', async () => {
     const root = tempDir();
     write(root, 'a/spark-optimizer.yaml', 'sources:\n  - type: history_server\n    name: broken\n    history_server_url: ftp://nope\n  - type: event_log\n    name: fine-but-same-file\n    path: x\n');
     write(root, 'b/spark-optimizer.yaml', 'collector: [unclosed\n');
     write(root, 'c/spark-optimizer.yaml', 'collector:\n  type: event_log\n  name: good\n  path: logs\n');
-    const { model, warnings } = await setup(root);
-    expect(model.all.map(nameOf)).toEqual(['good']);
+    const { model, tree, warnings } = await setup(root);
+    // Only the sources that can run are collected ("Collect from All Sources" runs model.all).
+    expect(model.all.map(nameOf)).toEqual(['fine-but-same-file', 'good']);
+    const shown = tree.getChildren();
+    expect(shown.map((n) => n.name)).toEqual(['broken', 'fine-but-same-file', path.join('b', 'spark-optimizer.yaml'), 'good']);
+    const [broken, , unreadable] = shown;
+    expect(isInvalidSource(broken) && isInvalidSource(unreadable)).toBe(true);
+    const item = tree.getTreeItem(broken!);
+    expect((item.iconPath as unknown as ThemeIcon).id).toBe('error');
+    expect(item.contextValue).toBeUndefined(); // no collect / dry run / secret menu on it
+    expect(item.description).toBe('history_server · not collected: line 4: sources.0.history_server_url: must be an http:// or https:// URL');
+    expect(tooltipOf(tree, broken!)).toContain(`${path.join(root, 'a', 'spark-optimizer.yaml')}:2`);
+    expect(tooltipOf(tree, broken!)).toContain('history\\_server\\_url: must be an http:// or https:// URL');
+    expect(item.command).toMatchObject({ command: 'sparkOptimizer.openConfig', arguments: [broken] });
+    expect(tree.getTreeItem(unreadable!).description).toMatch(/^config cannot be read: line 2: Flow/);
+    expect(new Set(shown.map((n) => tree.getTreeItem(n).id)).size).toBe(4);
     expect(contextKeys.get('sparkOptimizer.hasSources')).toBe(true);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toContain(path.join(root, 'a', 'spark-optimizer.yaml'));
     expect(warnings[0]).toContain('history_server_url');
     expect(warnings[1]).toContain(path.join(root, 'b', 'spark-optimizer.yaml'));
 
+    rmSync(path.join(root, 'a'), { recursive: true });
     rmSync(path.join(root, 'c'), { recursive: true });
     await model.reload();
     expect(model.all).toEqual([]);

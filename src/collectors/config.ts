@@ -149,6 +149,9 @@ export const sourceSchema = z.discriminatedUnion('type', [eventLogSourceSchema, 
 
 const singleForm = z.object({ collector: sourceSchema }).strict();
 const listForm = z.object({ sources: z.array(sourceSchema).min(1) }).strict();
+/** The two forms without their sources, which parseConfig checks one by one. */
+const singleEnvelope = z.object({ collector: z.unknown() }).strict();
+const listEnvelope = z.object({ sources: z.array(z.unknown()).min(1) }).strict();
 /** The seed's single `collector:` form, or a `sources:` list. */
 export const configSchema = z.union([singleForm, listForm]);
 
@@ -162,9 +165,29 @@ export interface ConfigError {
   path: (string | number)[];
 }
 
-export interface ParsedConfig {
-  sources: SourceConfig[];
+/** A source the config lists but that cannot run: its own errors (the file's other sources are kept). */
+export interface InvalidSource {
+  /** Its place in `sources:` (0 for the `collector:` form). */
+  index: number;
+  /** Its `name:` as written, else the name it would have had (`<type>-<n>`), else `source <n>`. */
+  name: string;
+  /** Its `type:` as written, when that is a string. */
+  type?: string;
+  /** 1-based line where the source starts. */
+  line?: number;
   errors: ConfigError[];
+}
+
+export interface ParsedConfig {
+  /** The sources that can run. */
+  sources: SourceConfig[];
+  /** Every error: the whole file's, or those of the sources in `invalid`. */
+  errors: ConfigError[];
+  /**
+   * Sources dropped for errors of their own; absent when the file itself could not be read (YAML
+   * syntax, aliases, top-level keys), which leaves no source at all.
+   */
+  invalid?: InvalidSource[];
 }
 
 function lineOf(doc: Document, lines: LineCounter, at: (string | number)[]): number | undefined {
@@ -274,44 +297,63 @@ function parseConfigText(text: string, baseDir: string): ParsedConfig {
     return { sources: [], errors: [{ message: `${(err as Error).message}; the config was not read`, line: 1, path: [] }] };
   }
   // Pick the form by its key so errors are about the fields, not "matches neither form".
-  const form = data !== null && typeof data === 'object' && 'sources' in data && !('collector' in data) ? listForm : singleForm;
   if (data === null || typeof data !== 'object' || (!('sources' in data) && !('collector' in data))) {
     return { sources: [], errors: [{ message: 'expected a top-level `collector:` (one source) or `sources:` (a list of named sources)', line: 1, path: [] }] };
   }
-  const parsed = form.safeParse(data);
-  if (!parsed.success) {
-    return {
-      sources: [],
-      errors: parsed.error.issues.map((i) => {
-        const at = i.path.filter((p): p is string | number => typeof p !== 'symbol');
-        return { message: `${at.length > 0 ? `${at.join('.')}: ` : ''}${i.message}`, line: lineOf(doc, lines, at), path: at };
-      }),
-    };
-  }
-  const single = 'collector' in parsed.data;
-  const list = 'collector' in parsed.data ? [parsed.data.collector] : parsed.data.sources;
-  const sources = list.map((s, i): SourceConfig => {
+  const single = 'collector' in data;
+  const issueErrors = (issues: readonly z.core.$ZodIssue[], prefix: (string | number)[]): ConfigError[] =>
+    issues.map((i) => {
+      const at = [...prefix, ...i.path.filter((p): p is string | number => typeof p !== 'symbol')];
+      return { message: `${at.length > 0 ? `${at.join('.')}: ` : ''}${i.message}`, line: lineOf(doc, lines, at), path: at };
+    });
+  // The file's shape (its top-level keys, a non-empty `sources:` list) first: an error there leaves no source.
+  const envelope = (single ? singleEnvelope : listEnvelope).safeParse(data);
+  if (!envelope.success) return { sources: [], errors: issueErrors(envelope.error.issues, []) };
+  const entries: unknown[] = single ? [(data as { collector: unknown }).collector] : (data as { sources: unknown[] }).sources;
+  // Then each source on its own: one that is wrong is dropped with its errors, and the others are kept.
+  const invalid: InvalidSource[] = [];
+  const sources: SourceConfig[] = [];
+  const indexes: number[] = [];
+  const reject = (i: number, errs: ConfigError[]): void => {
+    const raw = (entries[i] ?? {}) as { name?: unknown; type?: unknown };
+    const type = typeof raw.type === 'string' ? raw.type : undefined;
+    const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : type !== undefined ? (single ? type : `${type}-${i + 1}`) : `source ${i + 1}`;
+    const at = single ? ['collector'] : ['sources', i];
+    invalid.push({ index: i, name, type, line: lineOf(doc, lines, at), errors: errs });
+    errors.push(...errs);
+  };
+  entries.forEach((entry, i) => {
+    const parsed = sourceSchema.safeParse(entry);
+    if (!parsed.success) {
+      reject(i, issueErrors(parsed.error.issues, single ? ['collector'] : ['sources', i]));
+      return;
+    }
+    const s = parsed.data;
     const named = { ...s, name: s.name ?? (single ? s.type : `${s.type}-${i + 1}`) };
-    if (named.type === 'event_log') {
-      const paths = Array.isArray(named.path) ? named.path : [named.path];
-      const resolved = paths.map((p) => path.resolve(baseDir, p));
-      return { ...named, path: resolved.length === 1 ? resolved[0]! : resolved };
-    }
-    // A local event_log_dir is relative to this file too; s3://, dbfs:/ and other URLs are left as written.
-    if ('event_log_dir' in named && named.event_log_dir !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(named.event_log_dir)) {
-      return { ...named, event_log_dir: path.resolve(baseDir, named.event_log_dir) };
-    }
-    return named;
-  });
-  const seen = new Map<string, number>();
-  sources.forEach((s, i) => {
-    const first = seen.get(s.name);
+    const first = indexes[sources.findIndex((o) => o.name === named.name)];
     if (first !== undefined) {
       const at = ['sources', i, 'name'];
-      errors.push({ message: `duplicate source name ${JSON.stringify(s.name)} (also source ${first + 1})`, line: lineOf(doc, lines, at), path: at });
-    } else seen.set(s.name, i);
+      reject(i, [{ message: `duplicate source name ${JSON.stringify(named.name)} (also source ${first + 1})`, line: lineOf(doc, lines, at), path: at }]);
+      return;
+    }
+    sources.push(resolvePaths(named, baseDir));
+    indexes.push(i);
   });
-  return { sources: errors.length > 0 ? [] : sources, errors };
+  return { sources, errors, invalid };
+}
+
+/** Relative `path:` entries (and a local `event_log_dir`) resolved against the config's folder. */
+function resolvePaths(named: SourceConfig, baseDir: string): SourceConfig {
+  if (named.type === 'event_log') {
+    const paths = Array.isArray(named.path) ? named.path : [named.path];
+    const resolved = paths.map((p) => path.resolve(baseDir, p));
+    return { ...named, path: resolved.length === 1 ? resolved[0]! : resolved };
+  }
+  // A local event_log_dir is relative to this file too; s3://, dbfs:/ and other URLs are left as written.
+  if ('event_log_dir' in named && named.event_log_dir !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(named.event_log_dir)) {
+    return { ...named, event_log_dir: path.resolve(baseDir, named.event_log_dir) };
+  }
+  return named;
 }
 
 /** The options every API source (History Server and the cloud sources) takes from its config the same way. */

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { CollectionController } from './collection';
 import { COMMANDS } from './commands';
 import type { JobsTree } from './jobs';
-import type { Source, SourcesModel } from './sources';
+import { isInvalidSource, type Source, type SourcesModel } from './sources';
 
 const STARTER = `# Spark Optimizer collector config: the sources to collect Spark job metrics from.
 # Each source has a name and a type (event_log, history_server, emr, databricks, dataproc).
@@ -87,6 +87,12 @@ export function register(
       await model.reload();
     }),
     vscode.commands.registerCommand(COMMANDS.openConfig, async (arg: unknown) => {
+      // A source that cannot run: its config, at the source's line.
+      if (isInvalidSource(arg)) {
+        const at = new vscode.Position(Math.max(0, (arg.line ?? 1) - 1), 0);
+        await vscode.window.showTextDocument(arg.configUri, { selection: new vscode.Range(at, at) });
+        return;
+      }
       const s = isSource(arg) ? arg : undefined;
       if (s?.configUri) await vscode.window.showTextDocument(s.configUri);
       else if (s) await vscode.commands.executeCommand('workbench.action.openSettings', 'sparkOptimizer.eventLogFolders');

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseConfig, type SourceConfig } from '../collectors/config';
+import { parseConfig, type ConfigError, type SourceConfig } from '../collectors/config';
 import { sourceLocation } from '../collectors/sources';
 import type { RunRow } from '../storage/repository';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
@@ -18,14 +18,39 @@ export interface Source {
   config: SourceConfig;
   /** The config file it came from; undefined for sources from settings. */
   configUri?: vscode.Uri;
-  /** 1-based line of the source in its config, for "Open Config". */
   errors: string[];
+}
+
+/**
+ * A source its config lists but that cannot run (its own errors; the file's other sources still
+ * run), or a config file that cannot be read at all. Shown in the view with its errors, never run.
+ */
+export interface InvalidSource {
+  invalid: true;
+  /** The source's name (as written, or the one it would have had); the file's path for a file that cannot be read. */
+  name: string;
+  type?: string;
+  configUri: vscode.Uri;
+  /** 1-based line where the source starts, for "Open Config". */
+  line?: number;
+  /** Its place in the file (`sources:` index), or -1 for the whole file: with the file, a stable id. */
+  index: number;
+  /** "line N: message", in the file's order. */
+  errors: string[];
+}
+
+/** What the Sources view lists. */
+export type SourceNode = Source | InvalidSource;
+
+export function isInvalidSource(node: unknown): node is InvalidSource {
+  return typeof node === 'object' && node !== null && (node as { invalid?: unknown }).invalid === true;
 }
 
 const CONFIG_GLOB = '**/{spark-optimizer.yaml,spark-optimizer.yml,.spark-optimizer.yml,.spark-optimizer.yaml}';
 
 export class SourcesModel implements vscode.Disposable {
   private sources: Source[] = [];
+  private nodes: SourceNode[] = [];
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
@@ -40,8 +65,14 @@ export class SourcesModel implements vscode.Disposable {
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('sparkOptimizer.eventLogFolders') && reload()));
   }
 
+  /** The sources that can run. */
   get all(): readonly Source[] {
     return this.sources;
+  }
+
+  /** Every source and every invalid one, in config order (the view's list). */
+  get entries(): readonly SourceNode[] {
+    return this.nodes;
   }
 
   find(name: string): Source | undefined {
@@ -50,6 +81,7 @@ export class SourcesModel implements vscode.Disposable {
 
   async reload(): Promise<void> {
     const found: Source[] = [];
+    const nodes: SourceNode[] = [];
     const files = await vscode.workspace.findFiles(CONFIG_GLOB, '**/node_modules/**', 50);
     for (const uri of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
       let text: string;
@@ -59,17 +91,35 @@ export class SourcesModel implements vscode.Disposable {
         this.log.warn(`Cannot read ${uri.fsPath}: ${String(err)}`);
         continue;
       }
-      const { sources, errors } = parseConfig(text, path.dirname(uri.fsPath));
+      const { sources, errors, invalid } = parseConfig(text, path.dirname(uri.fsPath));
       if (errors.length > 0) this.log.warn(`${uri.fsPath}: ${errors.map((e) => `${e.line ?? '?'}: ${e.message}`).join('; ')} (see the Problems panel)`);
-      for (const s of sources) found.push({ name: found.some((f) => f.name === s.name) ? `${s.name} (${path.basename(path.dirname(uri.fsPath))})` : s.name, config: s, configUri: uri, errors: [] });
+      const lines = (errs: readonly ConfigError[]): string[] => errs.map((e) => `${e.line !== undefined ? `line ${e.line}: ` : ''}${e.message}`);
+      if (invalid === undefined) {
+        const name = this.root ? path.relative(this.root.fsPath, uri.fsPath) : uri.fsPath;
+        nodes.push({ invalid: true, name, configUri: uri, line: errors[0]?.line, index: -1, errors: lines(errors) });
+        continue;
+      }
+      // Good and invalid sources in the order the file lists them.
+      const inFile: { index: number; node: SourceNode }[] = invalid.map((bad) => ({ index: bad.index, node: { invalid: true, name: bad.name, type: bad.type, configUri: uri, line: bad.line, index: bad.index, errors: lines(bad.errors) } }));
+      let next = 0;
+      for (const s of sources) {
+        while (invalid.some((bad) => bad.index === next)) next++;
+        const source: Source = { name: found.some((f) => f.name === s.name) ? `${s.name} (${path.basename(path.dirname(uri.fsPath))})` : s.name, config: s, configUri: uri, errors: [] };
+        found.push(source);
+        inFile.push({ index: next++, node: source });
+      }
+      nodes.push(...inFile.sort((a, b) => a.index - b.index).map((e) => e.node));
     }
     if (this.root) {
       for (const folder of readSettings(this.log, this.root).eventLogFolders) {
         const abs = path.resolve(this.root.fsPath, folder);
-        found.push({ name: `folder: ${folder}`, config: { type: 'event_log', name: `folder: ${folder}`, path: abs, recursive: true, batch_size: 100 }, errors: [] });
+        const source: Source = { name: `folder: ${folder}`, config: { type: 'event_log', name: `folder: ${folder}`, path: abs, recursive: true, batch_size: 100 }, errors: [] };
+        found.push(source);
+        nodes.push(source);
       }
     }
     this.sources = found;
+    this.nodes = nodes;
     void vscode.commands.executeCommand('setContext', CONTEXT.hasSources, found.length > 0);
     this.changed.fire();
   }
@@ -109,7 +159,35 @@ export class SourceItem extends vscode.TreeItem {
   }
 }
 
-export class SourcesTree implements vscode.TreeDataProvider<Source>, vscode.Disposable {
+/** Markdown's special characters in text quoted from a config, escaped. */
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+/** A source that cannot run: an error icon, its first error in the description, all of them in the tooltip. */
+export class InvalidSourceItem extends vscode.TreeItem {
+  constructor(readonly source: InvalidSource) {
+    super(source.name, vscode.TreeItemCollapsibleState.None);
+    this.id = `invalid:${source.configUri.fsPath}:${source.index}`;
+    // No contextValue: none of the source commands (collect, dry run, secret) applies to it.
+    this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+    const what = source.index < 0 ? 'config cannot be read' : `${source.type ?? 'source'} · not collected`;
+    this.description = `${what}: ${source.errors[0] ?? ''}`;
+    const where = `${source.configUri.fsPath}${source.line !== undefined ? `:${source.line}` : ''}`;
+    this.tooltip = new vscode.MarkdownString(
+      [
+        `**${escapeMarkdown(source.name)}**: ${source.index < 0 ? 'this config cannot be read, so none of its sources is collected' : 'this source is not collected until its config is fixed; the file\'s other sources are'}`,
+        `\`${where}\``,
+        ...source.errors.slice(0, 10).map((e) => `- ${escapeMarkdown(e)}`),
+        source.errors.length > 10 ? `… and ${source.errors.length - 10} more (see the Problems panel)` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  }
+}
+
+export class SourcesTree implements vscode.TreeDataProvider<SourceNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private runs = new Map<string, RunRow>();
@@ -134,14 +212,14 @@ export class SourcesTree implements vscode.TreeDataProvider<Source>, vscode.Disp
     this.changed.fire();
   }
 
-  getTreeItem(source: Source): vscode.TreeItem {
-    const item = new SourceItem(source, this.runs.get(source.name));
+  getTreeItem(source: SourceNode): vscode.TreeItem {
+    const item = isInvalidSource(source) ? new InvalidSourceItem(source) : new SourceItem(source, this.runs.get(source.name));
     if (source.configUri) item.command = { command: COMMANDS.openConfig, title: 'Open Config', arguments: [source] };
     return item;
   }
 
-  getChildren(element?: Source): Source[] {
-    return element ? [] : [...this.model.all];
+  getChildren(element?: SourceNode): SourceNode[] {
+    return element ? [] : [...this.model.entries];
   }
 
   dispose(): void {
