@@ -8,15 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig, sourceSchema, type SourceConfig } from '../collectors/config';
+import { parseConfig, sourceSchema, type ConfigError, type SourceConfig } from '../collectors/config';
 import type { Batch, CollectProgress, CollectedApp } from '../collectors/eventlog/collect';
 import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discovery';
 import { incremental } from '../collectors/historyServer/plan';
 import { formatProblem, type Problem } from '../collectors/record';
 import { collectSource, jobsFor, recordedOptions, stoppedRun, type SourceJob } from '../collectors/sources';
-import { SaveSchedule, applyBatch, emptyCounts, ingest } from '../storage/ingest';
+import { ProblemLogs, SaveSchedule, applyBatch, dryRunRepository, emptyCounts, ingest } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
-import type { JobRepository, RunCounts } from '../storage/repository';
+import type { RunCounts } from '../storage/repository';
 import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 
@@ -35,8 +35,9 @@ const SOURCE_TYPES: Record<string, SourceConfig['type']> = {
 };
 
 function progressLine(p: CollectProgress, startedMs: number): string {
+  if (p.phase === 'discovering') return `finding logs: ${p.logsFound} so far`;
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);
-  return `${p.logsDone}/${p.logsFound} logs, ${formatBytes(p.bytesRead)} read (${formatBytes(p.bytesRead / secs)}/s), ${p.apps} apps, ${p.problems} problems`;
+  return `${p.logsDone} of ${p.logsFound} logs, ${formatBytes(p.bytesRead)} read (${formatBytes(p.bytesRead / secs)}/s), ${p.apps} apps, ${p.problems} problems`;
 }
 
 function appRow({ record: r }: CollectedApp): string[] {
@@ -66,11 +67,24 @@ async function jobsFromConfig(file: string, only: string | undefined, io: Io): P
   } catch (err) {
     throw new Error(`cannot read config ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  const { sources, errors } = parseConfig(text, path.dirname(abs));
-  if (errors.length > 0) throw new Error(`invalid config:\n${errors.map((e) => `${abs}${e.line ? `:${e.line}` : ''}: ${e.message}`).join('\n')}`);
+  const { sources, errors, invalid } = parseConfig(text, path.dirname(abs));
+  const at = (e: ConfigError): string => `${abs}${e.line ? `:${e.line}` : ''}: ${e.message}`;
+  // The file itself cannot be read, or none of its sources can run: there is nothing to collect.
+  if (invalid === undefined || sources.length === 0) throw new Error(`invalid config:\n${errors.map(at).join('\n')}`);
+  const named = invalid.find((s) => s.name === only);
+  if (named !== undefined) throw new Error(`invalid config: source ${JSON.stringify(only)}:\n${named.errors.map(at).join('\n')}`);
   const picked = only === undefined ? sources : sources.filter((s) => s.name === only);
   if (picked.length === 0) throw new UsageError(`no source named ${JSON.stringify(only)} in ${abs}; it has: ${sources.map((s) => s.name).join(', ')}`);
-  return jobsOf(picked, io);
+  // One source that is wrong does not stop the others (issue 14): it is named, file:line, and the
+  // run exits 1 after collecting the rest, so a cron job notices a source it no longer collects.
+  // With --name, only the source asked for matters: the others' errors are warnings.
+  for (const bad of invalid) {
+    const lines = bad.errors.map(at).join('\n');
+    if (only === undefined) io.err(`spark-optimizer: source ${bad.name} is not collected, its config is invalid:\n${lines}`);
+    else io.err(`warning: source ${bad.name} in this config is invalid:\n${lines}`);
+  }
+  const collected = jobsOf(picked, io);
+  return { jobs: collected.jobs, failed: collected.failed + (only === undefined ? invalid.length : 0) };
 }
 
 function jobsOf(sources: SourceConfig[], io: Io): { jobs: SourceJob[]; failed: number } {
@@ -238,7 +252,10 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const shown: CollectedApp[] = [];
   const loose: Problem[] = [];
   const total: RunCounts = emptyCounts();
+  const withProblems = new ProblemLogs();
+  // Called for what was stored (or counted by a dry run) only: never for a batch after a cancel.
   const onBatch = (batch: Batch): void => {
+    withProblems.add(batch);
     loose.push(...batch.problems);
     for (const app of batch.apps) {
       if (format === 'json') io.out(JSON.stringify({ ...app.record, problems: app.problems }));
@@ -263,27 +280,20 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
               isUnchanged: store ? (unit) => store.isUnchanged(unit) : undefined,
             })
           : collectSource(job.kind === 'history_server' && store ? { ...job, options: incremental(job.options, store.newestEndTime(job.name)) } : job, { signal: controller.signal, onProgress });
-      // This source's counts so far, for a run that is stopped half-way through it.
+      // A cancel stores nothing more, and the counts are what was stored (ingest's `signal`).
       let counts = emptyCounts();
-      try {
-        if (store) {
-          counts = await ingest(store, batches, {
-            source: job.name,
-            options: recordedOptions(job),
-            saves,
-            onBatch: (batch, sofar) => {
-              counts = sofar;
-              onBatch(batch);
-            },
-          });
-        } else {
+      if (store) {
+        counts = await ingest(store, batches, { source: job.name, options: recordedOptions(job), saves, onBatch, signal: controller.signal });
+      } else {
+        try {
           for await (const batch of batches) {
+            if (controller.signal.aborted) break;
             applyBatch(dryRunRepository, batch, counts);
             onBatch(batch);
           }
+        } catch (err) {
+          if (!controller.signal.aborted) throw err;
         }
-      } catch (err) {
-        if (!controller.signal.aborted) throw err;
       }
       add(counts);
       // An unreadable path, wrong credentials or an unreadable listing stopped this source early.
@@ -315,7 +325,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   const where = dryRun ? 'dry run, nothing stored' : `stored in ${path.resolve(io.cwd, values.db ?? DEFAULT_DB)}`;
   const stopped = stoppedBy === undefined ? '' : `Cancelled by ${stoppedBy}: `;
-  const summary = `${stopped}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed (${where}); ${secs} s`;
+  const summary = `${stopped}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed${withProblems.summary()} (${where}); ${secs} s`;
   if (format === 'json') io.err(summary);
   else io.out(summary);
 
@@ -326,8 +336,3 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   return collected === 0 && total.failed > 0 ? 1 : 0;
 }
 
-/** A dry run counts every attempt as new: nothing is compared with a database. */
-const dryRunRepository: Pick<JobRepository, 'upsert' | 'recordFiles'> = {
-  upsert: (records) => ({ new: records.length, updated: 0, unchanged: 0 }),
-  recordFiles: () => undefined,
-};

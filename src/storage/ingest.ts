@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Batch } from '../collectors/eventlog/collect';
+import { SKIPPED_FILE } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
 import type { IngestedFile, JobRepository, RunCounts } from './repository';
 
@@ -13,6 +14,8 @@ export interface RunSummary extends RunCounts {
   runId: string;
   /** Problems of the run, for the caller to show (the run record keeps the first 100 error lines). */
   problems: Problem[];
+  /** The run was cancelled (its signal aborted): the counts are what it stored before. */
+  cancelled: boolean;
 }
 
 /**
@@ -54,7 +57,13 @@ export interface IngestOptions {
   /** A run of this one source: saved every `saveEveryMs` (0 = only at the end) and when it ends. Ignored with `saves`. */
   saveEveryMs?: number;
   save?: () => Promise<unknown>;
+  /** After each batch is stored, with the run's counts so far. */
   onBatch?: (batch: Batch, counts: RunCounts) => void;
+  /**
+   * Cancels the run: nothing is stored once it aborts, not the rest of a batch being stored nor the
+   * batches a collector still yields, and ingest resolves with what was stored (`cancelled`).
+   */
+  signal?: AbortSignal;
   /**
    * Upsert at most this many records at a time, yielding to the event loop in between: on the
    * extension host a whole batch at once would block the editor (BENCHMARKS.md). 0 = whole batches.
@@ -107,24 +116,94 @@ export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>,
     repo.finishRun(runId, counts, errors);
     if (!opts.saves) await saves?.flush();
   };
+  const aborted = (): boolean => opts.signal?.aborted === true;
+  const cancelled = async (): Promise<RunSummary> => {
+    await finish(['run stopped: cancelled']);
+    return { runId, ...counts, problems, cancelled: true };
+  };
   try {
     for await (const batch of batches) {
+      if (aborted()) return await cancelled();
       const slice = opts.sliceSize && opts.sliceSize > 0 ? opts.sliceSize : Math.max(1, batch.apps.length);
+      let stored = 0;
       for (let i = 0; i === 0 || i < batch.apps.length; i += slice) {
         if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        // A cancel that came between two slices: the slices stored so far are the batch.
+        if (aborted()) break;
         // The batch's counts and loose problems go with its first slice.
         const part: Batch = i === 0 ? { ...batch, apps: batch.apps.slice(0, slice) } : { apps: batch.apps.slice(i, i + slice), problems: [], filtered: 0, unchanged: 0 };
         applyBatch(repo, part, counts);
+        stored = Math.min(batch.apps.length, i + slice);
       }
-      problems.push(...batch.problems, ...batch.apps.flatMap((a) => a.problems));
-      opts.onBatch?.(batch, { ...counts });
+      const kept: Batch = stored === batch.apps.length ? batch : { ...batch, apps: batch.apps.slice(0, stored) };
+      problems.push(...kept.problems, ...kept.apps.flatMap((a) => a.problems));
+      opts.onBatch?.(kept, { ...counts });
+      if (aborted()) return await cancelled();
       await saves?.due();
     }
   } catch (err) {
-    // Cancelled or failed: what was collected so far is kept, and the run says why it stopped.
+    // A collector stops by throwing once it is cancelled (AbortError, the worker's CancelledError).
+    if (aborted()) return await cancelled();
+    // Failed: what was collected so far is kept, and the run says why it stopped.
     await finish([`run stopped: ${(err as Error).message}`]);
     throw err;
   }
   await finish();
-  return { runId, ...counts, problems };
+  return { runId, ...counts, problems, cancelled: false };
+}
+
+/** A dry run counts every attempt as new: nothing is compared with a database. */
+export const dryRunRepository: Pick<JobRepository, 'upsert' | 'recordFiles'> = {
+  upsert: (records) => ({ new: records.length, updated: 0, unchanged: 0 }),
+  recordFiles: () => undefined,
+};
+
+/** What to show of a log (or, for API sources, an application) that was read with problems. */
+export interface ProblemLog {
+  /** The log's path; for a problem that names no file, the application it is about. */
+  file?: string;
+  app?: string;
+  problems: Problem[];
+}
+
+/**
+ * The logs (and applications) a run read with problems, as the end of a run counts them: any
+ * problem of an attempt, even one that was stored (a malformed line, a cut-off log), and any error
+ * not tied to one (a log with no event). Files a folder scan passed over are counted apart.
+ */
+export class ProblemLogs {
+  private readonly byKey = new Map<string, ProblemLog>();
+
+  /** Adds a batch that was stored (or counted by a dry run). */
+  add(batch: Batch): void {
+    for (const app of batch.apps) {
+      for (const p of app.problems) {
+        const file = p.file ?? (app.unit.files.length > 0 ? app.unit.path : undefined);
+        const key = file !== undefined ? `file:${file}` : `app:${app.record.app_id}/${app.record.attempt_id ?? ''}`;
+        this.entry(key, file === undefined ? { app: app.record.app_id, problems: [] } : { file, problems: [] }).problems.push(p);
+      }
+    }
+    for (const p of batch.problems) {
+      if (p.code === SKIPPED_FILE || p.file === undefined) continue;
+      this.entry(`file:${p.file}`, { file: p.file, problems: [] }).problems.push(p);
+    }
+  }
+
+  private entry(key: string, fresh: ProblemLog): ProblemLog {
+    let e = this.byKey.get(key);
+    if (!e) this.byKey.set(key, (e = fresh));
+    return e;
+  }
+
+  get all(): ProblemLog[] {
+    return [...this.byKey.values()];
+  }
+
+  /** ", 2 logs with problems" (and applications, for API sources); '' when there are none. */
+  summary(): string {
+    const logs = this.all.filter((e) => e.file !== undefined).length;
+    const apps = this.byKey.size - logs;
+    const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'} with problems`;
+    return [logs > 0 ? plural(logs, 'log') : '', apps > 0 ? plural(apps, 'application') : ''].map((t) => (t ? `, ${t}` : '')).join('');
+  }
 }

@@ -5,10 +5,11 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Batch } from '../collectors/eventlog/collect';
+import { stat } from 'node:fs/promises';
+import type { Batch, CollectProgress } from '../collectors/eventlog/collect';
 import { formatProblem } from '../collectors/record';
 import { formatBytes } from '../common/format';
-import { SaveSchedule, emptyCounts, ingest } from '../storage/ingest';
+import { ProblemLogs, SaveSchedule, applyBatch, dryRunRepository, emptyCounts, ingest, type ProblemLog } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
 import { incremental } from '../collectors/historyServer/plan';
 import { jobsFor, recordedOptions } from '../collectors/sources';
@@ -25,6 +26,24 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Background runs (auto-collect) show progress in the status bar area, not a notification. */
   quiet?: boolean;
+}
+
+const SHOW_PROBLEMS = 'Show Problems';
+
+/** "finding logs… 1,234" while event logs are discovered, then "12 of 8,000 logs, 12 apps, 40 MB/s". */
+function progressText(p: CollectProgress, eventLogs: boolean, started: number): string {
+  if (p.phase === 'discovering') return `finding logs… ${p.logsFound}`;
+  const secs = Math.max(0.001, (Date.now() - started) / 1000);
+  const rate = eventLogs ? `, ${formatBytes(p.bytesRead / secs)}/s` : '';
+  return `${p.logsDone} of ${p.logsFound} ${eventLogs ? 'logs' : 'applications'}, ${p.apps} apps${rate}`;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export class CollectionController implements vscode.Disposable {
@@ -55,7 +74,11 @@ export class CollectionController implements vscode.Disposable {
     if (runnable.length === 0) return undefined;
     const settings = readSettings(this.log, this.root);
     const total = emptyCounts();
-    let cancelled = false;
+    const withProblems = new ProblemLogs();
+    // The run's one cancel, from the notification or the Cancel command: the worker is told to stop,
+    // and nothing more is stored from the moment it fires (ingest's `signal`).
+    const abort = new AbortController();
+    this.current = { cancel: () => abort.abort() };
     const started = Date.now();
     void vscode.commands.executeCommand('setContext', CONTEXT.collecting, true);
     try {
@@ -66,13 +89,14 @@ export class CollectionController implements vscode.Disposable {
           cancellable: !options.quiet,
         },
         async (progress, token) => {
+          const onCancel = token.onCancellationRequested(() => abort.abort());
           const store = options.dryRun ? undefined : await this.db.open();
           await store?.checkWritable();
           // One schedule for the whole run: saved every 15 s and once at its end, not after each source (issue #13).
           const saves = store ? new SaveSchedule(() => this.db.save(), 15_000) : undefined;
           try {
             for (const source of runnable) {
-              if (token.isCancellationRequested) break;
+              if (abort.signal.aborted) break;
               let jobs: { recorded: Record<string, unknown>; job: CollectJob }[];
               try {
                 jobs = await this.jobsFor(source, store, { concurrency: settings.concurrency, limits: settingsReadLimits(settings) });
@@ -82,35 +106,28 @@ export class CollectionController implements vscode.Disposable {
                 continue;
               }
               for (const { recorded, job } of jobs) {
-                const run = collectInWorker(path.join(this.extensionPath, 'dist', 'collectWorker.js'), job, (pr) => {
-                  const secs = Math.max(0.001, (Date.now() - started) / 1000);
-                  const rate = job.kind === 'event_log' ? `, ${formatBytes(pr.bytesRead / secs)}/s` : '';
-                  progress.report({ message: `${source.name}: ${pr.logsDone}/${pr.logsFound} ${job.kind === 'event_log' ? 'logs' : 'applications'}, ${pr.apps} apps${rate}` });
-                });
-                this.current = run;
-                const sub = token.onCancellationRequested(() => run.cancel());
+                if (abort.signal.aborted) break;
+                const run = collectInWorker(path.join(this.extensionPath, 'dist', 'collectWorker.js'), job, (pr) => progress.report({ message: `${source.name}: ${progressText(pr, job.kind === 'event_log', started)}` }));
+                const stop = (): void => run.cancel();
+                abort.signal.addEventListener('abort', stop, { once: true });
                 try {
-                  const counts = await this.consume(source.name, recorded, run.batches, store, saves);
+                  const counts = await this.consume(source.name, recorded, run.batches, store, saves, abort.signal, withProblems);
                   for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
-                } catch (err) {
-                  if (err instanceof CancelledError) {
-                    cancelled = true;
-                    break;
-                  }
-                  throw err;
                 } finally {
-                  sub.dispose();
-                  this.current = undefined;
+                  abort.signal.removeEventListener('abort', stop);
+                  // A run that ended on its own has nothing left to cancel; one that failed is stopped.
+                  run.cancel();
                 }
               }
-              if (cancelled) break;
             }
           } catch (err) {
             // What the run collected before the failure is kept.
             await saves?.flush().catch((saveErr: unknown) => this.log.error(`Saving what was collected failed too: ${(saveErr as Error).message}`));
             throw err;
+          } finally {
+            onCancel.dispose();
           }
-          if (store && !options.dryRun && settings.retentionDays > 0) {
+          if (store && !options.dryRun && settings.retentionDays > 0 && !abort.signal.aborted) {
             const dropped = store.applyRetention(settings.retentionDays);
             if (dropped > 0) this.log.info(`Retention: dropped ${dropped} jobs older than ${settings.retentionDays} days.`);
           }
@@ -125,10 +142,36 @@ export class CollectionController implements vscode.Disposable {
       this.current = undefined;
       void vscode.commands.executeCommand('setContext', CONTEXT.collecting, false);
     }
-    const summary = `${cancelled ? 'Cancelled: ' : ''}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed${options.dryRun ? ' (dry run, nothing stored)' : ''}`;
+    const cancelled = abort.signal.aborted;
+    const summary = `${cancelled ? 'Cancelled: ' : ''}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed${withProblems.summary()}${options.dryRun ? ' (dry run, nothing stored)' : ''}`;
     this.log.info(`Collection ${summary} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    if (!options.quiet) void vscode.window.showInformationMessage(`Spark Optimizer: ${summary}`, 'Show Log').then((a) => a && this.log.show());
+    if (!options.quiet) {
+      const problems = withProblems.all;
+      const buttons = problems.length > 0 ? [SHOW_PROBLEMS, 'Show Log'] : ['Show Log'];
+      void vscode.window.showInformationMessage(`Spark Optimizer: ${summary}`, ...buttons).then((a) => {
+        if (a === 'Show Log') this.log.show();
+        else if (a === SHOW_PROBLEMS) void this.showProblems(problems);
+      });
+    }
     return total;
+  }
+
+  /** The logs read with problems, to pick one and open it: the editor's diagnostics then show each problem in place. */
+  private async showProblems(logs: readonly ProblemLog[]): Promise<void> {
+    const items = logs.map((log) => {
+      const first = log.problems[0]!;
+      const more = log.problems.length > 1 ? ` (+${log.problems.length - 1} more)` : '';
+      return {
+        label: log.file !== undefined ? path.basename(log.file) : (log.app ?? 'application'),
+        description: log.file !== undefined ? path.dirname(log.file) : 'application',
+        detail: `${first.severity}: ${first.line !== undefined ? `line ${first.line}: ` : ''}${first.message}${more}`,
+        log,
+      };
+    });
+    const pick = await vscode.window.showQuickPick(items, { title: `Spark Optimizer: ${logs.length} read with problems`, matchOnDescription: true, matchOnDetail: true });
+    if (!pick) return;
+    if (pick.log.file !== undefined && (await isFile(pick.log.file))) await vscode.window.showTextDocument(vscode.Uri.file(pick.log.file));
+    else this.log.show();
   }
 
   /**
@@ -147,9 +190,13 @@ export class CollectionController implements vscode.Disposable {
     });
   }
 
-  /** Upserts each batch as it arrives (a dry run only counts), logging every problem. */
-  private async consume(sourceName: string, recorded: Record<string, unknown>, batches: AsyncIterable<Batch>, store: JobStore | undefined, saves: SaveSchedule | undefined): Promise<RunCounts> {
-    const logProblems = (batch: Batch): void => {
+  /**
+   * Upserts each batch as it arrives (a dry run only counts), logging every problem. Once `signal`
+   * aborts nothing more is stored or counted; the counts are what was stored before.
+   */
+  private async consume(sourceName: string, recorded: Record<string, unknown>, batches: AsyncIterable<Batch>, store: JobStore | undefined, saves: SaveSchedule | undefined, signal: AbortSignal, withProblems: ProblemLogs): Promise<RunCounts> {
+    const onBatch = (batch: Batch): void => {
+      withProblems.add(batch);
       for (const problem of [...batch.problems, ...batch.apps.flatMap((a) => a.problems)]) {
         const line = formatProblem(problem);
         if (problem.severity === 'error') this.log.error(line);
@@ -159,12 +206,14 @@ export class CollectionController implements vscode.Disposable {
     };
     if (!store) {
       const counts = emptyCounts();
-      for await (const batch of batches) {
-        counts.new += batch.apps.length;
-        counts.unchanged += batch.unchanged;
-        counts.skipped += batch.filtered;
-        counts.failed += batch.problems.filter((x) => x.severity === 'error').length;
-        logProblems(batch);
+      try {
+        for await (const batch of batches) {
+          if (signal.aborted) break;
+          applyBatch(dryRunRepository, batch, counts);
+          onBatch(batch);
+        }
+      } catch (err) {
+        if (!(err instanceof CancelledError && signal.aborted)) throw err;
       }
       return counts;
     }
@@ -173,8 +222,9 @@ export class CollectionController implements vscode.Disposable {
       options: recorded,
       saves,
       sliceSize: 10,
+      signal,
       onBatch: (batch) => {
-        logProblems(batch);
+        onBatch(batch);
         this.db.notify();
       },
     });

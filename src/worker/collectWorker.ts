@@ -18,10 +18,14 @@ port.on('message', (msg: unknown) => {
   }
   const job = msg.job;
   let lastProgress = 0;
+  let lastPhase: CollectProgress['phase'];
   const onProgress = (progress: CollectProgress): void => {
     const now = Date.now();
-    if (now - lastProgress < 200) return;
+    // At most five a second, but always the first of a phase (reading's gives the total) and the last.
+    const last = progress.phase === 'reading' && progress.logsDone === progress.logsFound;
+    if (now - lastProgress < 200 && progress.phase === lastPhase && !last) return;
     lastProgress = now;
+    lastPhase = progress.phase;
     send({ type: 'progress', progress });
   };
   const batches =

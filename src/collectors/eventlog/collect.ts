@@ -38,6 +38,11 @@ export interface CollectContext {
 }
 
 export interface CollectProgress {
+  /**
+   * Event logs are all found before any is read, so that reading has a real total: while
+   * `discovering`, `logsFound` grows and nothing is done; after it, `logsFound` is the total.
+   */
+  phase?: 'discovering' | 'reading';
   logsFound: number;
   logsDone: number;
   bytesRead: number;
@@ -71,7 +76,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
   const source = options.source ?? 'event_log';
   const batchSize = Math.max(1, options.batchSize ?? 100);
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
-  const progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+  const progress: CollectProgress = { phase: 'discovering', logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
   const report = (): void => ctx.onProgress?.({ ...progress });
   const onBytes = (n: number): void => {
     progress.bytesRead += n;
@@ -128,14 +133,23 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
   const onAbort = (): void => void pool?.close();
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    // Discovery first (it only lists and stats), so that progress says "N of TOTAL", not "N of N+1".
+    const units: LogUnit[] = [];
     for await (const found of discover(options.path, options.recursive ?? true)) {
       ctx.signal?.throwIfAborted();
       if ('severity' in found) {
         batch.problems.push(found);
         if (found.code !== SKIPPED_FILE) progress.problems++;
+        if (full()) yield take();
         continue;
       }
+      units.push(found);
       progress.logsFound++;
+      report();
+    }
+    progress.phase = 'reading';
+    for (const found of units) {
+      ctx.signal?.throwIfAborted();
       if (ctx.isUnchanged?.(found)) {
         batch.unchanged++;
         progress.logsDone++;
