@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Batch } from '../collectors/eventlog/collect';
-import { SKIPPED_FILE } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
 import type { IngestedFile, JobRepository, RunCounts } from './repository';
 
@@ -169,7 +168,7 @@ export interface ProblemLog {
 /**
  * The logs (and applications) a run read with problems, as the end of a run counts them: any
  * problem of an attempt, even one that was stored (a malformed line, a cut-off log), and any error
- * not tied to one (a log with no event). Files a folder scan passed over are counted apart.
+ * or warning about a file not tied to one (a log with no event). Info notes are not counted.
  */
 export class ProblemLogs {
   private readonly byKey = new Map<string, ProblemLog>();
@@ -184,7 +183,8 @@ export class ProblemLogs {
       }
     }
     for (const p of batch.problems) {
-      if (p.code === SKIPPED_FILE || p.file === undefined) continue;
+      // Notes not about an attempt (files a folder scan passed over, steps that are not Spark) are info.
+      if (p.severity === 'info' || p.file === undefined) continue;
       this.entry(`file:${p.file}`, { file: p.file, problems: [] }).problems.push(p);
     }
   }
