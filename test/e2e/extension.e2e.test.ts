@@ -171,6 +171,15 @@ describeE2e('extension in a real VS Code', () => {
         await s.runCommand('Spark Optimizer: Cancel Collection');
         await s.waitForText(/Cancelled: \d+ new/, 30_000);
       });
+
+      await step(s, 'bad-source', async () => {
+        // Issue 14: one bad source keeps the others, and shows in the tree with its error.
+        writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: broken\n    type: history_server\n    concurrency: 0\n');
+        // 'event_log' is cfg/.spark-optimizer.yml's collector with its 'pathh' (step 'problems'): bad too, and shown.
+        await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toEqual(['event_log', 'samples', 'broken']);
+        // Kept in test-results/e2e/ for a person to look at the view.
+        await s.screenshot('extension-bad-source');
+      });
     } finally {
       await session?.close();
       await hs?.close();
