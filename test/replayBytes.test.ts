@@ -304,6 +304,21 @@ describe('the parsed path’s readers', () => {
     expect(r.record).toMatchObject({ app_id: '12345', attempt_id: '2', num_executors: 2, executor_cores: 5, total_tasks: 1, failed_tasks: 1 });
   });
 
+  it('an application start or end without a Timestamp, or with a null one, has no time, and no invalid value', async () => {
+    const noTime = [j({ Event: 'SparkListenerApplicationStart', 'App Name': 'n', 'App ID': 'app-t' }), j({ Event: 'SparkListenerApplicationEnd', Timestamp: null })];
+    const r = await readLines(`${noTime.join('\n')}\n`);
+    expect(r.problems.map((p) => p.code)).not.toContain('invalid-value');
+    expect(r.record).toMatchObject({ start_time: null, end_time: null });
+    expect(r.record!.quality).toContain('missing:start_time');
+    expect(r.record!.quality).not.toContain('invalid:start_time');
+  });
+
+  it('a Timestamp written as text is an invalid value, “not a number”', async () => {
+    const r = await readLines(`${[j({ Event: 'SparkListenerApplicationStart', 'App Name': 'n', 'App ID': 'app-t', Timestamp: String(T0) }), appEnd].join('\n')}\n`);
+    expect(r.record).toMatchObject({ start_time: null });
+    expect(r.problems).toEqual([{ severity: 'error', code: 'invalid-value', field: 'start_time', message: `SparkListenerApplicationStart Timestamp "${T0}" is not a number: left out of start_time`, line: 1 }]);
+  });
+
   it('a Stage Info that is not an object is a missing Stage Info', async () => {
     const r = await readLines(`${[appStart, j({ Event: 'SparkListenerStageCompleted', 'Stage Info': 'x' }), appEnd].join('\n')}\n`);
     expect(r.record).toMatchObject({ total_stages: 0 });
@@ -311,7 +326,7 @@ describe('the parsed path’s readers', () => {
   });
 });
 
-describe('malformed lines in a file', () => {
+describe('problems listed per file', () => {
   const bad = (n: number): string[] => Array.from({ length: n }, (_, i) => `{"Event":"SparkListenerTaskEnd","Task Info":{"Task ID":${i}},`);
 
   it('the first 20 are listed, the rest counted in one error', async () => {
@@ -323,6 +338,15 @@ describe('malformed lines in a file', () => {
   it('exactly 20 are all listed, with no count', async () => {
     const r = await readLines(`${[appStart, ...bad(20), appEnd].join('\n')}\n`);
     expect(r.problems.map((p) => [p.severity, p.code, p.line])).toEqual(bad(20).map((_, i) => ['error', 'malformed-line', i + 2]));
+  });
+
+  it('invalid values too: 20 listed, the rest counted in one error; exactly 20, no count', async () => {
+    const fractions = (n: number): string[] => Array.from({ length: n }, () => taskEnd({ metrics: metricsOf({ input: '0.5' }) }));
+    const many = await readLines(`${[appStart, ...fractions(23), appEnd].join('\n')}\n`);
+    expect(many.problems.map((p) => [p.severity, p.code, p.line])).toEqual([...fractions(20).map((_, i) => ['error', 'invalid-value', i + 2]), ['error', 'invalid-value', undefined]]);
+    expect(many.problems.at(-1)!.message).toBe('3 more invalid values not listed');
+    const twenty = await readLines(`${[appStart, ...fractions(20), appEnd].join('\n')}\n`);
+    expect(twenty.problems.map((p) => [p.code, p.line])).toEqual(fractions(20).map((_, i) => ['invalid-value', i + 2]));
   });
 });
 
