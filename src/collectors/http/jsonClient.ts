@@ -307,7 +307,6 @@ export class JsonClient {
    */
   async getJson<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal, init: RequestInit = {}): Promise<z.infer<S>> {
     const tokenizer = await loadTokenizer();
-    const keep = keepOf(init.shape ?? schema);
     const body = await this.send(path, signal, this.timeoutMs, init, (head): Sink<JsonBody> => {
       const limit = this.limitBody(path, head, this.maxResponseBytes);
       let size = 0;
@@ -324,7 +323,8 @@ export class JsonClient {
             else {
               chunks.push(chunk);
               if (size > WHOLE_PARSE_BYTES) {
-                reader = new PrunedJsonReader(keep, tokenizer, this.maxResponseBytes / KEPT_SHARE);
+                // What the schema reads, worked out only for the few answers big enough to stream.
+                reader = new PrunedJsonReader(keepOf(init.shape ?? schema), tokenizer, this.maxResponseBytes / KEPT_SHARE);
                 for (const c of chunks) reader.write(c);
                 chunks = [];
               }
