@@ -18,7 +18,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { describeSkipped } from '../support/skip';
 
 /** The repository root: this file is `<root>/test/e2e/harness.ts`. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -56,11 +57,7 @@ export function e2eAvailable(): { ok: boolean; reason?: string } {
 export function describeE2e(name: string, fn: () => void): void {
   const availability = e2eAvailable();
   if (!availability.ok && !process.env.CI) {
-    const message = `SKIPPED ${name}: ${availability.reason ?? 'tools missing'}. Install with: bash scripts/e2e/setup.sh`;
-    describe(name, () => {
-      console.warn(`\n!!! ${message}\n`);
-      it.skip(message, () => undefined);
-    });
+    describeSkipped(name, `SKIPPED ${name}: ${availability.reason ?? 'tools missing'}. Install with: bash scripts/e2e/setup.sh`);
     return;
   }
   describe(name, () => {

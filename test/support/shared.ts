@@ -8,6 +8,7 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'vitest';
+import { describeSkipped } from './skip';
 
 /** The repository root: this file is `<root>/test/support/shared.ts`. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -52,9 +53,5 @@ export function describeShared(name: string, fn: () => void): void {
     });
     return;
   }
-  const message = `SKIPPED: ${why}`;
-  describe(name, () => {
-    console.warn(message);
-    it.skip(message, () => undefined);
-  });
+  describeSkipped(name, `SKIPPED: ${why}`);
 }
