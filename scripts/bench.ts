@@ -15,7 +15,8 @@ import { once } from 'node:events';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readUnit } from '../src/collectors/eventlog/readLog';
-import { collectAll, type Batch } from '../src/collectors/eventlog/collect';
+import { collectAll } from '../src/collectors/eventlog/collect';
+import { type Batch } from '../src/collectors/contract';
 import { JobStore } from '../src/storage/jobStore';
 import { unchangedCheck } from '../src/storage/unchanged';
 import type { SparkAppRecord } from '../src/collectors/record';
@@ -109,7 +110,7 @@ async function databaseFigures(rows: number): Promise<string> {
     const batched = await upsertInBatches(path.join(dir, 'batched.db'), rows, manyRecords);
     batched.store.close();
     const toBatch = (records: ReturnType<typeof manyRecords>): Batch => ({
-      apps: records.map((record) => ({ record, problems: [], files: [], unit: { layout: 'single', path: record.app_id, files: [], appIdHint: record.app_id, inProgress: false, compacted: false } })),
+      apps: records.map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })),
       problems: [],
       filtered: 0,
       unchanged: 0,

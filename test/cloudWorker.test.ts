@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databricksSourceSchema, type SourceConfig } from '../src/collectors/config';
-import type { Batch, CollectProgress } from '../src/collectors/eventlog/collect';
+import type { Batch, CollectProgress } from '../src/collectors/contract';
 import { sparkAppRecordSchema } from '../src/collectors/record';
 import { jobsFor, type ApiJob } from '../src/collectors/sources';
 import { CancelledError, collectInWorker } from '../src/worker/collectClient';

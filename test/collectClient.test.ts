@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Batch } from '../src/collectors/eventlog/collect';
+import type { Batch } from '../src/collectors/contract';
 import { CancelledError, collectInWorker } from '../src/worker/collectClient';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';

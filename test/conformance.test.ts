@@ -23,7 +23,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { collectAll, type CollectedApp } from '../src/collectors/eventlog/collect';
+import { collectAll } from '../src/collectors/eventlog/collect';
+import { type CollectedApp } from '../src/collectors/contract';
 import type { Problem, SparkAppRecord } from '../src/collectors/record';
 import { describeShared, sharedPath } from './support/shared';
 

@@ -13,7 +13,7 @@ import { oauthTokenProvider } from '../src/collectors/databricks/credentials';
 import { parseIni } from '../src/collectors/databricks/profile';
 import { databricksOptions } from '../src/collectors/databricks/plan';
 import { recordedOptions } from '../src/collectors/sources';
-import type { CollectProgress } from '../src/collectors/eventlog/collect';
+import type { CollectProgress } from '../src/collectors/contract';
 import { Quality, type SparkAppRecord } from '../src/collectors/record';
 import { startDatabricksFake, workersIn, workspace, type ClusterEvent, type DatabricksFake, type DatabricksFakeOptions, type GeneratedRun, type Workspace } from './support/databricksFake';
 import { eventLogText } from './support/eventLogGenerator';

@@ -7,7 +7,7 @@ import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../sr
 import { dataprocOptions } from '../src/collectors/dataproc/plan';
 import { resolveGcpCredentials } from '../src/collectors/dataproc/auth';
 import { parseConfig } from '../src/collectors/config';
-import type { CollectProgress } from '../src/collectors/eventlog/collect';
+import type { CollectProgress } from '../src/collectors/contract';
 import { Quality } from '../src/collectors/record';
 import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type FakeJob } from './support/dataprocFake';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';

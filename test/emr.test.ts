@@ -420,7 +420,7 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
       expect(r.tags.release_label).toBe(c.ReleaseLabel);
       expect(r.tags['aws:tag:team']).toBe(c.Tags[0]!.Value);
       const app = out.apps.find((x) => x.record === r)!;
-      expect(app.unit.path.startsWith('s3://logs/spark/events/')).toBe(true);
+      expect(app.provenance.path.startsWith('s3://logs/spark/events/')).toBe(true);
     }
     expect(records.get('emr-step-s-J2')!.quality).toContain('platform_level');
     // The not-listed cluster's folder and the old log were never fetched.

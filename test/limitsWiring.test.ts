@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
 import { parseConfig, type SourceConfig } from '../src/collectors/config';
-import type { Batch } from '../src/collectors/eventlog/collect';
+import type { Batch } from '../src/collectors/contract';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../src/collectors/http/jsonClient';
 import { MAX_RESPONSE_MB } from '../src/collectors/http/limits';
 import { jobsFor } from '../src/collectors/sources';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { sparkAppRecordSchema } from '../src/collectors/record';
-import type { Batch } from '../src/collectors/eventlog/collect';
+import type { Batch } from '../src/collectors/contract';
 import { ingest } from '../src/storage/ingest';
 import { JobStore } from '../src/storage/jobStore';
 import { unchangedCheck } from '../src/storage/unchanged';
@@ -250,7 +250,7 @@ describe('database file', () => {
 
   it('ingest() stores batches as they arrive, and a re-run stays all unchanged', async () => {
     const toBatch = (records: ReturnType<typeof manyRecords>): Batch => ({
-      apps: records.map((record) => ({ record, problems: [], files: [], unit: { layout: 'single' as const, path: record.app_id, files: [], appIdHint: record.app_id, inProgress: false, compacted: false } })),
+      apps: records.map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })),
       problems: [],
       filtered: 0,
       unchanged: 0,

@@ -9,7 +9,7 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, sourceSchema, type ConfigError, type SourceConfig } from '../collectors/config';
-import type { Batch, CollectProgress, CollectedApp } from '../collectors/eventlog/collect';
+import type { Batch, CollectProgress, CollectedApp } from '../collectors/contract';
 import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discovery';
 import { incremental } from '../collectors/historyServer/plan';
 import { formatProblem, type Problem } from '../collectors/record';

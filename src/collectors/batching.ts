@@ -3,8 +3,7 @@
  * only "list pages -> fetch each item -> map to a record": a bounded-concurrency fetch loop that
  * yields results as they complete, and a batch builder that flushes at the configured size.
  */
-import type { LogUnit } from './eventlog/discovery';
-import type { Batch, CollectProgress, CollectedApp } from './eventlog/collect';
+import type { Batch, CollectProgress, CollectedApp } from './contract';
 import type { Problem } from './record';
 
 /** What every API collector (History Server, EMR, Databricks, Dataproc) takes besides its own settings. */
@@ -106,9 +105,4 @@ export async function* pooled<T, R>(
     if (stop()) break;
   }
   while (inFlight.size > 0) yield await settle();
-}
-
-/** The bookkeeping unit of a record that came from an API rather than from files on disk. */
-export function apiUnit(where: string, appId: string, inProgress: boolean): LogUnit {
-  return { layout: 'single', path: where, files: [], appIdHint: appId, inProgress, compacted: false };
 }

@@ -5,7 +5,7 @@
  * half-way keeps everything saved before.
  */
 import { randomUUID } from 'node:crypto';
-import type { Batch } from '../collectors/eventlog/collect';
+import type { Batch } from '../collectors/contract';
 import { formatProblem, type Problem } from '../collectors/record';
 import type { IngestedFile, JobRepository, RunCounts } from './repository';
 
@@ -89,9 +89,9 @@ export function applyBatch(repo: Pick<JobRepository, 'upsert' | 'recordFiles'>, 
   counts.failed += batch.problems.filter((p) => p.severity === 'error').length;
   counts.seen += batch.apps.length + batch.unchanged + batch.filtered + batch.problems.filter((p) => p.severity === 'error').length;
   const files: IngestedFile[] = batch.apps.flatMap((a) =>
-    a.unit.files.map((f) => ({
+    a.provenance.files.map((f) => ({
       path: f.path,
-      unit_path: a.unit.path,
+      unit_path: a.provenance.path,
       size: f.size,
       mtime_ms: f.mtimeMs,
       codec: f.codec,
@@ -177,7 +177,7 @@ export class ProblemLogs {
   add(batch: Batch): void {
     for (const app of batch.apps) {
       for (const p of app.problems) {
-        const file = p.file ?? (app.unit.files.length > 0 ? app.unit.path : undefined);
+        const file = p.file ?? (app.provenance.files.length > 0 ? app.provenance.path : undefined);
         const key = file !== undefined ? `file:${file}` : `app:${app.record.app_id}/${app.record.attempt_id ?? ''}`;
         this.entry(key, file === undefined ? { app: app.record.app_id, problems: [] } : { file, problems: [] }).problems.push(p);
       }

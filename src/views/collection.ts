@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
-import type { Batch, CollectProgress } from '../collectors/eventlog/collect';
+import type { Batch, CollectProgress } from '../collectors/contract';
 import { formatProblem } from '../collectors/record';
 import { formatBytes } from '../common/format';
 import { ProblemLogs, SaveSchedule, applyBatch, dryRunRepository, emptyCounts, ingest, type ProblemLog } from '../storage/ingest';

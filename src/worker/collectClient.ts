@@ -4,7 +4,7 @@
  * within a grace period; a worker that crashes ends the iteration with an error, never a hang.
  */
 import { Worker } from 'node:worker_threads';
-import type { Batch, CollectProgress } from '../collectors/eventlog/collect';
+import type { Batch, CollectProgress } from '../collectors/contract';
 import { isWorkerMessage, type CollectJob, type HostMessage } from './collectProtocol';
 
 const CANCEL_GRACE_MS = 2000;

@@ -3,7 +3,8 @@
  * discovers, parses and normalizes; the host owns the database and upserts the batches it is sent.
  * Every message is checked on receipt.
  */
-import type { Batch, CollectProgress, EventLogOptions } from '../collectors/eventlog/collect';
+import type { EventLogOptions } from '../collectors/eventlog/collect';
+import type { Batch, CollectProgress } from '../collectors/contract';
 import type { ReadLimits } from '../collectors/eventlog/readLog';
 import type { ApiJob, SourceJob } from '../collectors/sources';
 

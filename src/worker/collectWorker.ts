@@ -1,6 +1,7 @@
 /** Worker-thread entry for one collection run; see collectProtocol.ts. */
 import { parentPort } from 'node:worker_threads';
-import { collectEventLogs, type CollectProgress } from '../collectors/eventlog/collect';
+import { collectEventLogs } from '../collectors/eventlog/collect';
+import { type CollectProgress } from '../collectors/contract';
 import { collectSource } from '../collectors/sources';
 import { unchangedCheck } from '../storage/unchanged';
 import { eventLogOptions, isHostMessage, type WorkerMessage } from './collectProtocol';

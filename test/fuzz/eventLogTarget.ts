@@ -8,7 +8,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { collectAll, type CollectedApp, type Gathered } from '../../src/collectors/eventlog/collect';
+import { collectAll } from '../../src/collectors/eventlog/collect';
+import { type CollectedApp, type Gathered } from '../../src/collectors/contract';
 import { sparkAppRecordSchema, type Problem } from '../../src/collectors/record';
 import { validateCommand } from '../../src/cli/validateCommand';
 import { DEFAULT_LIMITS, INTERNAL_ERROR, basicViolations, firstDifference, measure, normalized, type Limits, type Target, type Violation } from './harness';
@@ -154,7 +155,7 @@ class LogBench {
     const dir = path.join(this.opts.root, `baseline-${this.baselines.size}`);
     unit.files.forEach((f, i) => writeFile(path.join(dir, f.rel), bytes[i]!));
     const got = await collectAll({ path: dir, source: 'fuzz', concurrency: 2 });
-    const app = got.apps.find((a) => a.unit.path === path.join(dir, unit.root));
+    const app = got.apps.find((a) => a.provenance.path === path.join(dir, unit.root));
     const v = await validate(dir);
     const b: Baseline = {
       app: app ? normalizedApp(dir, app) : null,
@@ -198,7 +199,7 @@ class LogBench {
     const all: Problem[] = [...got.problems, ...got.apps.flatMap((a) => a.problems)];
     goods.forEach((g, i) => {
       const root = path.join(dir, g.root);
-      const app = got.apps.find((a) => a.unit.path === root);
+      const app = got.apps.find((a) => a.provenance.path === root);
       const base = goodBase[i]!;
       if (!app) out.push({ kind: `${c}/good-kept`, detail: `no record for the good log ${g.root} (alone it gives one)` });
       else if (normalizedApp(dir, app) !== base.app) out.push({ kind: `${c}/good-kept`, detail: `the good log ${g.root} gives another record or problems than alone: ${firstDifference(normalizedApp(dir, app), base.app ?? '')}` });
@@ -209,14 +210,14 @@ class LogBench {
       if (!under(dir, p.file)) out.push({ kind: `${c}/named`, detail: `a problem names no file of the case: ${JSON.stringify(p).slice(0, 300)}` });
       if (INTERNAL_ERROR.test(p.message)) out.push({ kind: `${c}/no-internal-error`, detail: `${p.code}: ${p.message.slice(0, 300)}` });
     }
-    const mine = got.apps.find((a) => a.unit.path === target);
+    const mine = got.apps.find((a) => a.provenance.path === target);
     if (!mine && !all.some((p) => under(target, p.file))) out.push({ kind: `${c}/named`, detail: `the mutated log ${path.relative(dir, target)} gave neither a record nor a problem naming it` });
     for (const a of got.apps) {
       const r = sparkAppRecordSchema.strict().safeParse(a.record);
       if (!r.success) {
         const issue = r.error.issues[0]!;
         const field = issue.path.join('.');
-        out.push({ kind: `${c}/possible-values`, detail: `${path.relative(dir, a.unit.path)}: ${field} = ${JSON.stringify((a.record as Record<string, unknown>)[field])} (${issue.message})` });
+        out.push({ kind: `${c}/possible-values`, detail: `${path.relative(dir, a.provenance.path)}: ${field} = ${JSON.stringify((a.record as Record<string, unknown>)[field])} (${issue.message})` });
       }
     }
     if (unmutated !== null && unmutated.app !== null) {

@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { collectHistoryServerAll, type HistoryServerOptions } from '../../src/collectors/historyServer/collect';
-import type { Gathered } from '../../src/collectors/eventlog/collect';
+import type { Gathered } from '../../src/collectors/contract';
 import { sparkAppRecordSchema, type Problem } from '../../src/collectors/record';
 import { eventLogText } from '../support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type Route, type SyntheticApp } from '../support/historyServerFake';

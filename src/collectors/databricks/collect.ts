@@ -19,8 +19,9 @@ import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
-import { collectAll, type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { Batcher, pooled, type ApiCollectorOptions } from '../batching';
+import { collectAll } from '../eventlog/collect';
+import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { AuthError, HttpError, JsonClient, ResponseError, type HttpAuth } from '../http/jsonClient';
 import { oauthTokenProvider } from './credentials';
@@ -710,7 +711,7 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       tags.workers_max_seen = String(seen.max);
     }
     const record = platformRecord(run, clusters, primary, tags, source, problems, where, seen);
-    const platform: CollectedApp = { record, problems, files: [], unit: apiUnit(where, record.app_id, record.status === 'running') };
+    const platform: CollectedApp = { record, problems, files: [], provenance: apiProvenance(where) };
     if (logDir === undefined || clusters.ids.length === 0) return { apps: [platform], run: record };
 
     // Spark metrics: the applications of the run's Spark contexts (Databricks writes
@@ -734,7 +735,7 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       }
       const contexts = clusters.contexts.get(id);
       for (const app of logs.apps) {
-        const ctxId = path.basename(app.unit.path);
+        const ctxId = path.basename(app.provenance.path);
         if (contexts !== undefined ? !contexts.has(ctxId) : !clusters.own.has(id)) continue;
         const key = `${app.record.app_id}\u0000${app.record.attempt_id ?? ''}`;
         linked.push(app.record.app_id);

@@ -15,8 +15,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
-import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
-import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { Batcher, pooled, type ApiCollectorOptions } from '../batching';
+import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
@@ -439,7 +439,6 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
     }
     const appIds = [...new Set((job.yarnApplications ?? []).map((a) => yarnAppId(a.trackingUrl)).filter((id): id is string => id !== null))];
     const tags = jobTags(job, kindName, info, projectId, region, appIds);
-    const inProgress = dataprocStatus(job.status.state) === 'running';
     if (hs !== undefined && appIds.length > 0) {
       const out: CollectedApp[] = [];
       for (const appId of appIds) {
@@ -475,7 +474,7 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
       }
     }
     const record = platformRecord(job, kind, info, tags, source, problems, where);
-    return [{ record, problems, files: [], unit: apiUnit(where, record.app_id, inProgress) }];
+    return [{ record, problems, files: [], provenance: apiProvenance(where) }];
   };
 
   try {

@@ -13,8 +13,8 @@ import { setMaxListeners } from 'node:events';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EMRClient, ListClustersCommand, type ClusterState } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Batcher, apiUnit, pooled, type ApiCollectorOptions } from '../batching';
-import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { Batcher, pooled, type ApiCollectorOptions } from '../batching';
+import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { matchesFilter, type Problem } from '../record';
 import { fetchCluster, type ClusterFacts, type FetchedCluster } from './cluster';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type StaticCredentials } from './credentials';
@@ -330,7 +330,7 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
         if (step.Id !== undefined && covered.has(step.Id)) continue;
         const stepProblems: Problem[] = [];
         const record = stepRecord(step, { source, sparkVersion: facts.sparkVersion, clusterTags: facts.tags, where: facts.where }, stepProblems);
-        emit({ record, problems: stepProblems, files: [], unit: apiUnit(`${facts.where}/steps/${step.Id ?? ''}`, record.app_id, record.status === 'running') });
+        emit({ record, problems: stepProblems, files: [], provenance: apiProvenance(`${facts.where}/steps/${step.Id ?? ''}`) });
         report();
         if (batcher.full) yield batcher.take();
       }
@@ -345,7 +345,7 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
       for (const a of joiner.rest()) {
         emit({
           ...a.app,
-          problems: [...a.app.problems, { severity: 'info', code: 'emr-unjoined', message: `${a.app.record.app_id}: no listed EMR cluster ran at its start time; stored without cluster tags`, file: a.app.unit.path }],
+          problems: [...a.app.problems, { severity: 'info', code: 'emr-unjoined', message: `${a.app.record.app_id}: no listed EMR cluster ran at its start time; stored without cluster tags`, file: a.app.provenance.path }],
         });
         progress.logsDone++;
         if (batcher.full) yield batcher.take();

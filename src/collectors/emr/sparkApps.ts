@@ -15,7 +15,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { collectEventLogs, type CollectContext, type CollectedApp } from '../eventlog/collect';
+import { collectEventLogs } from '../eventlog/collect';
+import { type CollectContext, type CollectedApp } from '../contract';
 import { collectHistoryServer } from '../historyServer/collect';
 import type { Problem } from '../record';
 
@@ -194,7 +195,7 @@ export async function sparkApps(
               ...a,
               files: a.files.map(shown),
               problems: a.problems.map(fix),
-              unit: { ...a.unit, path: shown(a.unit.path), files: a.unit.files.map((f) => ({ ...f, path: shown(f.path) })) },
+              provenance: { path: shown(a.provenance.path), files: a.provenance.files.map((f) => ({ ...f, path: shown(f.path) })) },
             };
             found.apps.push({ app, clusterHint: hint });
           }

@@ -4,7 +4,8 @@
  * Bad input never stops the run: it becomes problems, and the rest is still collected.
  */
 import { availableParallelism } from 'node:os';
-import { matchesFilter, type Problem, type SparkAppRecord } from '../record';
+import { DEFAULT_BATCH_SIZE, emptyBatch, gather, type Batch, type CollectContext, type CollectProgress, type Gathered } from '../contract';
+import { matchesFilter } from '../record';
 import { SKIPPED_FILE, discover, type LogUnit } from './discovery';
 import { POOL_DEPTH, UnitPool } from './pool';
 import { readUnit, type ReadLimits, type UnitResult } from './readLog';
@@ -28,53 +29,13 @@ export interface EventLogOptions {
   maxDecompressionRatio?: number;
 }
 
-export interface CollectContext {
-  signal?: AbortSignal;
-  onProgress?: (p: CollectProgress) => void;
-  /** Bundled worker entry (dist/worker.js); without it every attempt is read on this thread. */
-  workerScript?: string;
-  /** Incremental runs: an attempt whose files did not change since the last run is not read again. */
-  isUnchanged?: (unit: LogUnit) => boolean;
-}
-
-export interface CollectProgress {
-  /**
-   * Event logs are all found before any is read, so that reading has a real total: while
-   * `discovering`, `logsFound` grows and nothing is done; after it, `logsFound` is the total.
-   */
-  phase?: 'discovering' | 'reading';
-  logsFound: number;
-  logsDone: number;
-  bytesRead: number;
-  apps: number;
-  problems: number;
-}
-
-export interface CollectedApp {
-  record: SparkAppRecord;
-  problems: Problem[];
-  files: string[];
-  /** The files as discovered (sizes and times), for incremental bookkeeping. */
-  unit: LogUnit;
-}
-
-export interface Batch {
-  apps: CollectedApp[];
-  /** Problems not tied to one application (unreadable paths, files with no Spark event). */
-  problems: Problem[];
-  /** Attempts read but left out by `since` / `user`. */
-  filtered: number;
-  /** Attempts not read because their files did not change (`isUnchanged`). */
-  unchanged: number;
-}
-
 /** The worker pool starts after this many logs, or once the logs found hold this many bytes. */
 const POOL_AFTER_LOGS = 32;
 const POOL_AFTER_BYTES = 16 * 1024 * 1024;
 
 export async function* collectEventLogs(options: EventLogOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'event_log';
-  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
   const progress: CollectProgress = { phase: 'discovering', logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
   const report = (): void => ctx.onProgress?.({ ...progress });
@@ -97,7 +58,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     return readUnit(unit, { source, signal: ctx.signal, onBytes, ...limits });
   };
 
-  let batch: Batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+  let batch = emptyBatch();
   const inFlight = new Map<number, Promise<{ key: number; unit: LogUnit; result: UnitResult | Error }>>();
   let key = 0;
 
@@ -113,7 +74,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     } else if (done.result.record === null) {
       batch.problems.push(...done.result.problems);
     } else if (matchesFilter(done.result.record, options)) {
-      batch.apps.push({ record: done.result.record, problems: done.result.problems, files, unit: done.unit });
+      batch.apps.push({ record: done.result.record, problems: done.result.problems, files, provenance: done.unit });
       progress.apps++;
     } else {
       batch.filtered++;
@@ -125,7 +86,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
   const full = (): boolean => size() >= batchSize;
   const take = (): Batch => {
     const b = batch;
-    batch = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+    batch = emptyBatch();
     return b;
   };
 
@@ -184,23 +145,4 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
 /** Everything a collection found, in one place; for tests and small runs. */
 export function collectAll(options: EventLogOptions, ctx: CollectContext = {}): Promise<Gathered> {
   return gather(collectEventLogs(options, ctx));
-}
-
-export interface Gathered {
-  apps: CollectedApp[];
-  problems: Problem[];
-  filtered: number;
-  unchanged: number;
-}
-
-/** Every batch of a collection in one result (tests and small runs; a real run streams the batches). */
-export async function gather(batches: AsyncIterable<Batch>): Promise<Gathered> {
-  const out: Gathered = { apps: [], problems: [], filtered: 0, unchanged: 0 };
-  for await (const b of batches) {
-    out.apps.push(...b.apps);
-    out.problems.push(...b.problems);
-    out.filtered += b.filtered;
-    out.unchanged += b.unchanged;
-  }
-  return out;
 }

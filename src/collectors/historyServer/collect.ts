@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
 import { Batcher, pooled } from '../batching';
-import { type Batch, type CollectContext, type CollectedApp, gather, type Gathered } from '../eventlog/collect';
+import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { Quality, checkedCount, checkedTime, isoTime, matchesFilter, redactSecrets, sparkVersionBefore, textProperties, timeFault, validateRecord, type Problem, type SparkAppRecord } from '../record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
@@ -386,8 +386,7 @@ async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Liste
   }
   const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
   const record = toRecord({ app, attempt, properties, executors: executors ?? [], stages, jobStageIds }, source, problems, where);
-  const unit = { layout: 'single' as const, path: where, files: [], appIdHint: app.id, inProgress: attempt.completed !== true, compacted: false };
-  return { record, problems, files: [], unit };
+  return { record, problems, files: [], provenance: apiProvenance(where) };
 }
 
 /**

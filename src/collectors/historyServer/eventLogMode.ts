@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { collectAll } from '../eventlog/collect';
-import type { CollectedApp } from '../eventlog/collect';
+import { apiProvenance, type CollectedApp } from '../contract';
 import type { ReadLimits } from '../eventlog/readLog';
 import type { Problem } from '../record';
 import { formatBytes } from '../../common/format';
@@ -165,8 +165,7 @@ export async function fetchAttemptLog(client: HistoryServerClient, base: string,
     if (!app || result.apps.length > 1) {
       throw new Error(`${where}: expected one application attempt in the downloaded log, found ${result.apps.length} (${files} files)${result.problems.length > 0 ? `: ${result.problems.map((p) => p.message).join('; ')}` : ''}`);
     }
-    const unit = { ...app.unit, path: where, files: [] };
-    return { record: { ...app.record, tags: { ...app.record.tags, origin: 'history_server' } }, problems: [...app.problems, ...result.problems].map(relocate), files: [], unit };
+    return { record: { ...app.record, tags: { ...app.record.tags, origin: 'history_server' } }, problems: [...app.problems, ...result.problems].map(relocate), files: [], provenance: apiProvenance(where) };
   } finally {
     // Also when the download failed or the run was cancelled: the folder holds a copy of the log.
     await rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);

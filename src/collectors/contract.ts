@@ -1,0 +1,97 @@
+/**
+ * What every collector yields, whatever it reads: batches of application records with their
+ * problems and where each came from, and progress while it runs. The pipeline (pipeline.ts) runs a
+ * collector and hands its batches to a sink; nothing here knows event logs or any API.
+ */
+import type { Problem, SparkAppRecord } from './record';
+
+/** Records per batch when a source does not say (`batch_size`, `--batch-size`). */
+export const DEFAULT_BATCH_SIZE = 100;
+
+/** One file a record was read from, as found on disk (for incremental runs). */
+export interface SourceFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  codec: string;
+}
+
+/**
+ * Where a record came from: the event-log attempt (its folder or file, and the files read, which
+ * incremental runs remember), or the API object it was fetched as (`path` names it; no files).
+ */
+export interface Provenance {
+  path: string;
+  files: readonly SourceFile[];
+}
+
+/** The provenance of a record fetched from an API: the object it came from, no files. */
+export function apiProvenance(where: string): Provenance {
+  return { path: where, files: [] };
+}
+
+export interface CollectedApp {
+  record: SparkAppRecord;
+  problems: Problem[];
+  /** The event-log files the record was read from (none for a record from an API alone). */
+  files: string[];
+  provenance: Provenance;
+}
+
+export interface Batch {
+  apps: CollectedApp[];
+  /** Problems not tied to one application (unreadable paths, files with no Spark event, refused listings). */
+  problems: Problem[];
+  /** Applications read but left out by `since` / `user`. */
+  filtered: number;
+  /** Attempts not read because their files did not change (`isUnchanged`). */
+  unchanged: number;
+}
+
+export function emptyBatch(): Batch {
+  return { apps: [], problems: [], filtered: 0, unchanged: 0 };
+}
+
+export interface CollectProgress {
+  /**
+   * Event logs are all found before any is read, so that reading has a real total: while
+   * `discovering`, `logsFound` grows and nothing is done; after it, `logsFound` is the total.
+   */
+  phase?: 'discovering' | 'reading';
+  logsFound: number;
+  logsDone: number;
+  bytesRead: number;
+  apps: number;
+  problems: number;
+}
+
+export interface CollectContext {
+  signal?: AbortSignal;
+  onProgress?: (p: CollectProgress) => void;
+  /** Bundled event-log worker entry (dist/worker.js); without it every attempt is read on this thread. */
+  workerScript?: string;
+  /** Incremental runs: an attempt whose files did not change since the last run is not read again. */
+  isUnchanged?: (unit: Provenance) => boolean;
+}
+
+/** A collector: one job's options in, batches out. */
+export type Collector<O> = (options: O, ctx: CollectContext) => AsyncGenerator<Batch>;
+
+export interface Gathered {
+  apps: CollectedApp[];
+  problems: Problem[];
+  filtered: number;
+  unchanged: number;
+}
+
+/** Every batch of a collection in one result (tests and small runs; a real run streams the batches). */
+export async function gather(batches: AsyncIterable<Batch>): Promise<Gathered> {
+  const out: Gathered = { apps: [], problems: [], filtered: 0, unchanged: 0 };
+  for await (const b of batches) {
+    out.apps.push(...b.apps);
+    out.problems.push(...b.problems);
+    out.filtered += b.filtered;
+    out.unchanged += b.unchanged;
+  }
+  return out;
+}
