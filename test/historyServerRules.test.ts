@@ -3,7 +3,7 @@
  * `toRecord` (issue 19): each test fails when its rule is broken in src/.
  */
 import { describe, expect, it } from 'vitest';
-import { toRecord, type AttemptAnswers, type RestExecutor, type RestStage } from '../src/collectors/historyServer/collect';
+import { toRecord, type AttemptAnswers, type RestExecutor, type RestStage } from '../src/collectors/historyServer/record';
 import type { Problem, SparkAppRecord } from '../src/collectors/record';
 
 function record(over: Partial<AttemptAnswers>): SparkAppRecord {

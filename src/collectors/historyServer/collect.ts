@@ -1,7 +1,7 @@
 /**
  * The History Server collector: list applications through `/api/v1/applications`, then for each
  * attempt read `/environment`, `/allexecutors`, `/stages` and `/jobs` (a few attempts at a time) and
- * map them onto the same record fields as the event-log engine (replay.ts), decision for decision.
+ * map them onto a record (record.ts).
  *
  * One bad application (404, malformed JSON, unexpected shape, retries exhausted) becomes a problem
  * for that application and the others still arrive. Wrong credentials (401/403) are reported once
@@ -9,11 +9,11 @@
  */
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
-import { memoryStringToMb } from '../eventlog/jvmUnits';
 import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
 import { Batcher, pooled } from '../batching';
 import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
-import { Quality, checkedCount, checkedTime, isoTime, matchesFilter, redactSecrets, sparkVersionBefore, textProperties, timeFault, validateRecord, type Problem, type SparkAppRecord } from '../record';
+import { matchesFilter, textProperties, timeFault, type Problem } from '../record';
+import { appSchema, epochOrText, executorSchema, stageSchema, toRecord, type RestApp, type RestAttempt } from './record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 
@@ -41,213 +41,15 @@ export interface HistoryServerOptions extends ClientOptions, AttemptLogLimits {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The answers, loosely: only the fields we read; everything else may change between Spark versions.
-
-const n = z.number().optional();
-const attemptSchema = z.object({
-  attemptId: z.string().optional(),
-  startTime: z.string().optional(),
-  endTime: z.string().optional(),
-  startTimeEpoch: n,
-  endTimeEpoch: n,
-  sparkUser: z.string().optional(),
-  completed: z.boolean().optional(),
-  appSparkVersion: z.string().optional(),
-});
-const appSchema = z.object({ id: z.string().min(1), name: z.string().optional(), attempts: z.array(attemptSchema).min(1) });
-export type RestApp = z.infer<typeof appSchema>;
-export type RestAttempt = z.infer<typeof attemptSchema>;
+// The answers the listing and fetching read besides those the record maps (record.ts), loosely.
 
 const listSchema = z.array(z.unknown());
 const environmentSchema = z.object({ sparkProperties: z.array(z.array(z.unknown())) });
-const executorSchema = z.object({ id: z.string(), totalCores: n });
-const stageSchema = z.object({
-  status: z.string(),
-  stageId: z.number(),
-  attemptId: n,
-  numCompleteTasks: n,
-  numFailedTasks: n,
-  numKilledTasks: n,
-  executorCpuTime: n,
-  executorRunTime: n,
-  inputBytes: n,
-  outputBytes: n,
-  shuffleReadBytes: n,
-  shuffleRemoteBytesRead: n,
-  shuffleLocalBytesRead: n,
-  shuffleWriteBytes: n,
-  memoryBytesSpilled: n,
-  diskBytesSpilled: n,
-});
 const jobSchema = z.object({ jobId: z.number(), stageIds: z.array(z.number()).optional() });
-
-export type RestStage = z.infer<typeof stageSchema>;
-export type RestExecutor = z.infer<typeof executorSchema>;
-
-/** `2015-02-03T16:42:59.720GMT` (the REST API's date format) as epoch ms. */
-export function restTimeMs(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  const ms = Date.parse(text.replace(/GMT$/, 'Z'));
-  return Number.isNaN(ms) ? null : ms;
-}
 
 /** Spark's own date parameter format: `yyyy-MM-dd'T'HH:mm:ss.SSS` + `GMT`. */
 export function restDateParam(d: Date): string {
   return d.toISOString().replace(/Z$/, 'GMT');
-}
-
-function epochOrText(epoch: number | undefined, text: string | undefined): number | null {
-  // Running apps report endTimeEpoch -1 (endTime 1969-12-31T23:59:59.999GMT).
-  const ms = epoch ?? restTimeMs(text);
-  return ms === null || ms <= 0 ? null : ms;
-}
-
-const pos = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v > 0 ? v : 0);
-const isDriver = (id: string): boolean => id === 'driver' || id === '<driver>';
-
-export interface AttemptAnswers {
-  app: RestApp;
-  attempt: RestAttempt;
-  /** null when the server has no /environment for the attempt. */
-  properties: Record<string, string> | null;
-  executors: RestExecutor[];
-  /** null when the server has no /stages for the attempt: task and stage totals are then unknown. */
-  stages: RestStage[] | null;
-  /** Stage ids the jobs reference; null when /jobs was not available. */
-  jobStageIds: number[] | null;
-}
-
-/** Maps one attempt's REST answers onto the record, with replay.ts's decisions. */
-export function toRecord(a: AttemptAnswers, source: string, problems: Problem[], where: string): SparkAppRecord {
-  const quality = new Set<string>();
-  const found = { quality, problems, where };
-  const props = a.properties ?? {};
-  if (a.properties === null) quality.add(Quality.missing('environment'));
-
-  const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number => {
-    const raw = props[key];
-    const mb = raw === undefined ? null : memoryStringToMb(raw);
-    if (raw !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `${key}=${JSON.stringify(raw)} is not a JVM memory size; using Spark's default 1g`, file: where });
-    if (mb !== null) return mb;
-    quality.add(Quality.defaulted(field));
-    return 1024;
-  };
-
-  const ids = a.executors.map((e) => e.id);
-  const nonDriver = ids.filter((id) => !isDriver(id));
-  const numExecutors = ids.length === 0 ? null : nonDriver.length > 0 ? nonDriver.length : 1;
-  if (numExecutors === null) quality.add(Quality.missing('num_executors'));
-
-  let executorCores: number | null;
-  const coresProp = props['spark.executor.cores'];
-  if (coresProp !== undefined && /^\d+$/.test(coresProp.trim())) executorCores = Number(coresProp);
-  else {
-    // REST reports totalCores 0 for executors known only from a block manager (logs before Spark
-    // 1.3 have no ExecutorAdded); replay.ts has no cores for those either, so 0 means "unknown".
-    const withCores = a.executors.filter((e) => pos(e.totalCores) > 0);
-    const nonDriverCores = withCores.filter((e) => !isDriver(e.id));
-    const observed = (nonDriverCores.length > 0 ? nonDriverCores : withCores).map((e) => pos(e.totalCores));
-    if (observed.length > 0) executorCores = Math.max(...observed);
-    else {
-      executorCores = 1;
-      quality.add(Quality.defaulted('executor_cores'));
-    }
-  }
-
-  const startMs = checkedTime(epochOrText(a.attempt.startTimeEpoch, a.attempt.startTime), 'start_time', 'startTimeEpoch/startTime', found);
-  const completed = a.attempt.completed === true;
-  const endMs = completed ? checkedTime(epochOrText(a.attempt.endTimeEpoch, a.attempt.endTime), 'end_time', 'endTimeEpoch/endTime', found) : null;
-  if (startMs === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
-  const sparkVersion = a.attempt.appSparkVersion !== undefined && a.attempt.appSparkVersion !== '' ? a.attempt.appSparkVersion : null;
-  if (sparkVersion === null) quality.add(Quality.missing('spark_version'));
-
-  const submitProp = props['spark.app.submitTime'];
-  let submitMs = submitProp !== undefined && /^\d+$/.test(submitProp) ? checkedTime(Number(submitProp), 'submit_time', 'spark.app.submitTime', found) : null;
-  if (submitMs === null && startMs !== null && !quality.has(Quality.invalid('submit_time'))) {
-    submitMs = startMs;
-    quality.add(Quality.defaulted('submit_time'));
-  }
-
-  const status = completed ? 'completed' : 'running';
-  if (!completed) quality.add(Quality.inProgress);
-
-  let duration: number | null = null;
-  if (startMs !== null && endMs !== null) {
-    duration = endMs - startMs;
-    if (duration < 0) {
-      problems.push({ severity: 'error', code: 'time-order', message: `application ends (${isoTime(endMs)}) before it starts (${isoTime(startMs)})`, file: where });
-      duration = null;
-    }
-  }
-
-  if (a.stages === null) for (const f of ['total_tasks', 'total_stages', 'cpu_time_ms'] as const) quality.add(Quality.missing(f));
-  const stages = a.stages ?? [];
-  // Stage attempts that ran: never-submitted (SKIPPED) and waiting (PENDING) ones did no task.
-  const ran = stages.filter((s) => s.status !== 'SKIPPED' && s.status !== 'PENDING');
-  const sum = (f: (s: RestStage) => number): number => ran.reduce((t, s) => t + f(s), 0);
-  // As pos(), but a stage value that cannot be true (a fraction, past 2^53) is left out of its total, reported and flagged.
-  const value =
-    (field: keyof SparkAppRecord, key: 'executorCpuTime' | 'inputBytes' | 'outputBytes' | 'shuffleReadBytes' | 'shuffleRemoteBytesRead' | 'shuffleLocalBytesRead' | 'shuffleWriteBytes' | 'memoryBytesSpilled' | 'diskBytesSpilled') =>
-    (s: RestStage): number => {
-      const v = s[key];
-      return v === undefined || v <= 0 ? 0 : (checkedCount(v, field, `stage ${s.stageId}.${s.attemptId ?? 0} ${key}`, found) ?? 0);
-    };
-  const finished = ran.filter((s) => s.status === 'COMPLETE' || s.status === 'FAILED');
-  const stageKeys = new Set(finished.map((s) => `${s.stageId}.${s.attemptId ?? 0}`));
-  const failedKeys = new Set(finished.filter((s) => s.status === 'FAILED').map((s) => `${s.stageId}.${s.attemptId ?? 0}`));
-
-  if (a.jobStageIds !== null) {
-    const listed = new Set(stages.map((s) => s.stageId));
-    const missing = [...new Set(a.jobStageIds)].filter((id) => !listed.has(id));
-    if (missing.length > 0) {
-      quality.add(Quality.restCapped);
-      problems.push({ severity: 'warning', code: 'rest-capped', message: `the server no longer lists ${missing.length} stage(s) its jobs reference (spark.ui.retainedStages): task and stage totals are partial`, file: where });
-    }
-  }
-
-  // REST reports executorCpuTime 0 where Spark never measured it (before 2.1; a newer server
-  // replaying an old log), and older servers leave it out: tasks that ran without a nanosecond of
-  // CPU mean CPU time is unknown, not 0.
-  const cpuNs = sum(value('cpu_time_ms', 'executorCpuTime'));
-  const cpuInvalid = quality.has(Quality.invalid('cpu_time_ms'));
-  const cpuKnown = a.stages !== null && !sparkVersionBefore(sparkVersion, 2, 1) && (cpuNs > 0 || sum((s) => pos(s.executorRunTime)) === 0) && !cpuInvalid;
-  if (!cpuKnown && !cpuInvalid) quality.add(Quality.missing('cpu_time_ms'));
-
-  const environment = redactSecrets(props);
-
-  const record: SparkAppRecord = {
-    app_id: a.app.id,
-    attempt_id: a.attempt.attemptId ?? null,
-    app_name: a.app.name ?? null,
-    user: a.attempt.sparkUser ?? null,
-    submit_time: isoTime(submitMs),
-    start_time: isoTime(startMs),
-    end_time: isoTime(endMs),
-    duration_ms: duration,
-    spark_version: sparkVersion,
-    executor_cores: executorCores,
-    executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
-    num_executors: numExecutors,
-    driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
-    total_tasks: sum((s) => pos(s.numCompleteTasks) + pos(s.numFailedTasks) + pos(s.numKilledTasks)),
-    failed_tasks: sum((s) => pos(s.numFailedTasks)),
-    total_stages: stageKeys.size,
-    failed_stages: failedKeys.size,
-    cpu_time_ms: cpuKnown ? Math.floor(cpuNs / 1e6) : null,
-    input_bytes: sum(value('input_bytes', 'inputBytes')),
-    output_bytes: sum(value('output_bytes', 'outputBytes')),
-    shuffle_read_bytes: sum((s) => (s.shuffleReadBytes !== undefined ? value('shuffle_read_bytes', 'shuffleReadBytes')(s) : value('shuffle_read_bytes', 'shuffleRemoteBytesRead')(s) + value('shuffle_read_bytes', 'shuffleLocalBytesRead')(s))),
-    shuffle_write_bytes: sum(value('shuffle_write_bytes', 'shuffleWriteBytes')),
-    memory_spilled_bytes: sum(value('memory_spilled_bytes', 'memoryBytesSpilled')),
-    disk_spilled_bytes: sum(value('disk_spilled_bytes', 'diskBytesSpilled')),
-    tags: { origin: 'history_server' },
-    environment,
-    source,
-    status,
-    quality: [...quality].sort(),
-  };
-  problems.push(...validateRecord(record, where));
-  return record;
 }
 
 // ---------------------------------------------------------------------------------------------
