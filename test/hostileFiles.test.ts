@@ -15,7 +15,7 @@ import { validateCommand } from '../src/cli/validateCommand';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { CodecError, DecompressionLimitError, RATIO_FREE_BYTES, decode, type Codec } from '../src/collectors/eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, OVERLONG_HEAD, splitLines } from '../src/collectors/eventlog/lines';
-import { MAX_STORED_ENVIRONMENT, MAX_STORED_TEXT } from '../src/collectors/eventlog/readLog';
+import { MAX_STORED_ENVIRONMENT, MAX_STORED_TEXT } from '../src/collectors/record/finish';
 import { lz4BlockStream, lzfStream, snappyStream, zstdFrames } from './support/sparkCompress';
 import { tempDir } from './support/tmp';
 

@@ -198,9 +198,14 @@ describe('the byte reader', () => {
 describe('the record’s other rules', () => {
   const env = (props: Record<string, string> | [string, string][]): Event => ({ Event: 'SparkListenerEnvironmentUpdate', 'Spark Properties': props });
 
-  it('a task marked Failed in its Task Info fails even with reason Success (parsed path)', () => {
-    const t = { ...taskEnd({ parsed: true }), 'Task Info': { 'Task ID': 1, Failed: true } };
-    expect(replay([start, t, end]).record.failed_tasks).toBe(1);
+  it('a task fails by its end reason alone, as Spark counts it (AppStatusListener): Task Info.Failed does not make a Success fail, on either path', () => {
+    // Before issue 14 the parsed path counted this task failed and the byte reader did not.
+    for (const parsed of [false, true]) {
+      const t = { ...taskEnd({ parsed }), 'Task Info': { 'Task ID': 1, Failed: true } };
+      expect(replay([start, t, end]).record).toMatchObject({ total_tasks: 1, failed_tasks: 0 });
+      const failed = { ...taskEnd({ parsed, reason: 'ExceptionFailure' }), 'Task Info': { 'Task ID': 1, Failed: false } };
+      expect(replay([start, failed, end]).record).toMatchObject({ total_tasks: 1, failed_tasks: 1 });
+    }
   });
 
   it('every metric group on the parsed path; negative values (unknown in old Spark) are left out', () => {

@@ -108,11 +108,15 @@ export function invalidValue(field: keyof SparkAppRecord, what: string, value: u
   return { severity: 'error', code: 'invalid-value', field, message: `${what} ${short} is ${fault}: left out of ${field}`, ...at };
 }
 
-/** What an API source gathers while it builds one record: its flags, and its problems with where they came from (a URL, an app). */
+/** What a source gathers while it builds one record: its flags, and its problems with where they came from (a file, a URL, an app). */
 export interface RecordFindings {
   quality: Set<string>;
   problems: Problem[];
   where: string;
+  /** What the record stands for in messages (`run 42`, `step s-1`); the application itself when absent. */
+  subject?: string;
+  /** Where the Spark properties were read (an event log's EnvironmentUpdate line); `where` when absent. */
+  propsAt?: Pick<Problem, 'file' | 'line'>;
 }
 
 /** `ms` when it can be one of the record's times (timeFault); otherwise null, with the error and the `invalid:` flag in `found`. */

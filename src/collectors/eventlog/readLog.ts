@@ -5,8 +5,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileReadResult } from 'node:fs/promises';
-import type { Problem, SparkAppRecord } from '../record';
-import { validateRecord, Quality } from '../record';
+import { Quality, type Problem, type SparkAppRecord } from '../record';
+import { finishRecord } from '../record/finish';
 import { CodecError, DecompressionLimitError, decode } from './codecs/index';
 import type { LogUnit } from './discovery';
 import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from './lines';
@@ -34,77 +34,6 @@ export interface UnitResult {
 }
 
 const READ_CHUNK = 512 * 1024;
-
-/**
- * Longest text a record keeps from a log, in characters (a property value, the app name): a log may
- * hold a value of any size up to the line limit, and issue 13's 100 MB property became a 100 MB
- * database row (`jobs --format json` on it took 1.42 GB). Spark's real property values are at most
- * a few KB (class paths, Java options).
- */
-export const MAX_STORED_TEXT = 64 * 1024;
-/** Most characters of Spark properties (keys and values) a record keeps; real environments are tens of KB. */
-export const MAX_STORED_ENVIRONMENT = 1024 * 1024;
-
-/** The quality flag of a field whose stored text was cut to the limits above. */
-export function cappedFlag(field: keyof SparkAppRecord): string {
-  return `capped:${field}`;
-}
-
-/** `text` cut to `max` characters (not inside a surrogate pair), with a note of how long it was. */
-function cut(text: string, max: number): string {
-  const end = text.charCodeAt(max - 1) >= 0xd800 && text.charCodeAt(max - 1) <= 0xdbff ? max - 1 : max;
-  return `${text.slice(0, end)}… [cut: ${text.length} characters]`;
-}
-
-/**
- * Cuts the record's text to MAX_STORED_TEXT per value and MAX_STORED_ENVIRONMENT for all its
- * properties, flags each field cut `capped:<field>` and says what was cut. Numbers, times and ids
- * are left alone (an id is the record's key: cutting it could merge two applications).
- */
-export function capStoredText(record: SparkAppRecord, file: string): Problem[] {
-  const problems: Problem[] = [];
-  const flags = new Set(record.quality);
-  const note = (field: keyof SparkAppRecord, message: string): void => {
-    flags.add(cappedFlag(field));
-    problems.push({ severity: 'warning', code: 'value-capped', field, message, file });
-  };
-  for (const field of ['app_name', 'user', 'spark_version'] as const) {
-    const v = record[field];
-    if (v !== null && v.length > MAX_STORED_TEXT) {
-      record[field] = cut(v, MAX_STORED_TEXT);
-      note(field, `${field} is ${v.length} characters; the record keeps the first ${MAX_STORED_TEXT}`);
-    }
-  }
-  const tooLong: string[] = [];
-  let left = 0;
-  let total = 0;
-  let capped = false;
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record.environment)) {
-    const kept = value.length > MAX_STORED_TEXT ? cut(value, MAX_STORED_TEXT) : value;
-    if (key.length > MAX_STORED_TEXT || total + key.length + kept.length > MAX_STORED_ENVIRONMENT) {
-      left++;
-      capped = true;
-      continue;
-    }
-    if (kept !== value) {
-      tooLong.push(`${key} (${value.length} characters)`);
-      capped = true;
-    }
-    env[key] = kept;
-    total += key.length + kept.length;
-  }
-  if (capped) {
-    record.environment = env;
-    const parts: string[] = [];
-    if (tooLong.length > 0) parts.push(`${tooLong.length === 1 ? 'a property value is' : `${tooLong.length} property values are`} over ${MAX_STORED_TEXT} characters and kept cut to that: ${tooLong.slice(0, 3).join(', ')}${tooLong.length > 3 ? ', …' : ''}`);
-    if (left > 0) parts.push(`${left} ${left === 1 ? 'property is' : 'properties are'} left out, past ${MAX_STORED_ENVIRONMENT / 1024 / 1024} M characters of properties in all`);
-    note('environment', `${parts.join('; ')} (so that one line cannot make the record huge)`);
-  }
-  if (problems.length > 0) record.quality = [...flags].sort();
-  return problems;
-}
-
 
 /**
  * A file of at most READ_CHUNK bytes, read whole with synchronous calls into a buffer of its size
@@ -238,6 +167,6 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     }
     return { record: null, problems };
   }
-  problems.push(...capStoredText(record, unit.path), ...validateRecord(record, unit.path));
+  problems.push(...finishRecord(record, unit.path));
   return { record, problems };
 }

@@ -10,8 +10,9 @@
  * events it does not need (TaskStart, SQL, block updates, custom listeners) are skipped unparsed.
  */
 import { isUtf8 } from 'node:buffer';
-import { Quality, countFault, invalidValue, isoTime, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type SparkAppRecord } from '../record';
-import { memoryStringToMb } from './jvmUnits';
+import { isStackOverflow } from '../../common/stack';
+import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
+import { coresFault, executorCores, executorCount, memoryMb, recordTimes, submitTimeProperty } from '../record/rules';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
 const TASK_END_EVENT = Buffer.from('SparkListenerTaskEnd');
@@ -40,8 +41,8 @@ const CLOSE_BRACE = 0x7d;
 
 /**
  * Task-metric keys, in Spark's JsonProtocol spelling, with the group object that holds each (null:
- * "Task Metrics" itself) and the record field it is summed into; each key appears at most once
- * inside "Task Metrics".
+ * "Task Metrics" itself) and the record field it is summed into (DESIGN.md §2: shuffle read is
+ * remote + local); each key appears at most once inside "Task Metrics".
  */
 const METRIC_KEYS = {
   cpuNs: { key: 'Executor CPU Time', group: null, field: 'cpu_time_ms' },
@@ -55,7 +56,10 @@ const METRIC_KEYS = {
 } as const satisfies Record<string, { key: string; group: string | null; field: keyof SparkAppRecord }>;
 type MetricName = keyof typeof METRIC_KEYS;
 const METRIC_NAMES = Object.keys(METRIC_KEYS) as MetricName[];
-const METRIC_INDEX = Object.fromEntries(METRIC_NAMES.map((name, i) => [name, i])) as Record<MetricName, number>;
+type MetricField = (typeof METRIC_KEYS)[MetricName]['field'];
+/** The record fields the keys are summed into, each once, and the one each key feeds (by index). */
+const METRIC_FIELDS = [...new Set(METRIC_NAMES.map((name) => METRIC_KEYS[name].field))];
+const FIELD_OF_KEY = Uint8Array.from(METRIC_NAMES, (name) => METRIC_FIELDS.indexOf(METRIC_KEYS[name].field));
 /** Metric values of one task, by METRIC_NAMES index; NaN where the task's metrics lack the key. */
 type TaskValues = Float64Array;
 /** For each key length in bytes, the indexes and bytes of the wanted keys that long, so the scan compares a key only with those. */
@@ -268,10 +272,10 @@ export class AppReplay {
   private exitCode: number | null = null;
   private tasks = 0;
   private failedTasks = 0;
-  /** Sums of the task metrics, by METRIC_NAMES index. */
-  private readonly metrics = new Float64Array(METRIC_NAMES.length);
-  /** Whether any task carried each metric at all (Spark < 2.1 never writes Executor CPU Time). */
-  private readonly metricSeen = new Uint8Array(METRIC_NAMES.length);
+  /** Sums of the task metrics, by METRIC_FIELDS index. */
+  private readonly metrics = new Float64Array(METRIC_FIELDS.length);
+  /** Whether any task carried a metric of each field at all (Spark < 2.1 never writes Executor CPU Time). */
+  private readonly metricSeen = new Uint8Array(METRIC_FIELDS.length);
   private words: DataView | undefined;
   private wordsFor: Buffer | undefined;
   /** Bytes from the last task end's `"Task Metrics":` to its line's end (see findTaskMetrics). */
@@ -482,9 +486,10 @@ export class AppReplay {
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (Number.isNaN(v)) continue;
-      this.metricSeen[i] = 1;
+      const field = FIELD_OF_KEY[i]!;
+      this.metricSeen[field] = 1;
       // Negative metrics are impossible (Spark uses -1 for "unknown" in some old versions): ignore them.
-      if (v > 0) this.metrics[i]! += v;
+      if (v > 0) this.metrics[field]! += v;
     }
   }
 
@@ -527,7 +532,7 @@ export class AppReplay {
    * line, and the lines after it are still read. Any other error is a bug and is thrown on.
    */
   private tooDeep(err: unknown, type: string, lineNo: number): void {
-    if (!(err instanceof RangeError)) throw err;
+    if (!isStackOverflow(err)) throw err;
     this.lineProblem('malformed-line', `${type} could not be read (${err.message}): a value nested too deeply?`, lineNo);
   }
 
@@ -618,7 +623,7 @@ export class AppReplay {
         this.executors.add(id);
         const cores = obj(e['Executor Info'])?.['Total Cores'];
         if (cores === undefined || cores === null) break;
-        const fault = typeof cores !== 'number' ? 'not a number' : cores === 0 ? 'no cores at all' : countFault(cores);
+        const fault = typeof cores !== 'number' ? 'not a number' : coresFault(cores);
         if (fault !== null) this.invalidOnLine('executor_cores', `${type} Executor Info.Total Cores`, cores, fault, lineNo);
         this.executorCores.set(id, fault === null ? (cores as number) : NaN);
         break;
@@ -640,9 +645,7 @@ export class AppReplay {
         break;
       }
       case 'SparkListenerTaskEnd': {
-        const reason = str(obj(e['Task End Reason'])?.Reason);
-        let outcome = taskOutcome(reason ?? 'Success');
-        if (outcome === 'success' && obj(e['Task Info'])?.Failed === true) outcome = 'failed';
+        const outcome = taskOutcome(str(obj(e['Task End Reason'])?.Reason) ?? 'Success');
         const tm = obj(e['Task Metrics']);
         const values = this.taskValues.fill(NaN);
         METRIC_NAMES.forEach((name, i) => {
@@ -669,73 +672,25 @@ export class AppReplay {
   finish(): SparkAppRecord | null {
     if (!this.sawEvent) return null;
     const quality = new Set<string>(this.extraQuality);
+    for (const field of this.invalidFields) quality.add(Quality.invalid(field));
+    const found: RecordFindings = { quality, problems: this.problems, where: this.file, propsAt: this.propsAt };
     const props = this.props ?? {};
     const prop = (k: string): string | undefined => props[k];
     if (this.props === null) quality.add(Quality.missing('environment'));
 
-    const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number => {
-      const raw = prop(key);
-      const mb = raw === undefined ? null : memoryStringToMb(raw);
-      if (raw !== undefined && mb === null) this.problem('warning', 'bad-property', `${key}=${JSON.stringify(raw)} is not a JVM memory size; using Spark's default 1g`, undefined);
-      if (mb !== null) return mb;
-      quality.add(Quality.defaulted(field));
-      return 1024; // Spark's default for spark.executor.memory and spark.driver.memory
-    };
-
-    const executorIds = this.executors.size > 0 ? [...this.executors] : this.fallbackExecutors();
-    const nonDriver = executorIds.filter((id) => !isDriver(id));
-    const numExecutors = executorIds.length === 0 ? null : nonDriver.length > 0 ? nonDriver.length : 1;
-    if (numExecutors === null) quality.add(Quality.missing('num_executors'));
-
-    let executorCores: number | null = null;
-    const coresProp = prop('spark.executor.cores');
-    if (coresProp !== undefined && /^\d+$/.test(coresProp.trim())) {
-      executorCores = Number(coresProp);
-      const fault = executorCores === 0 ? 'no cores at all' : countFault(executorCores);
-      if (fault !== null) {
-        this.problems.push(invalidValue('executor_cores', 'spark.executor.cores', coresProp, fault, this.propsAt));
-        quality.add(Quality.invalid('executor_cores'));
-        executorCores = null;
-      }
-    } else {
-      // In local mode the driver is the executor, so its cores count.
-      const entries = [...this.executorCores.entries()];
-      const nonDriverCores = entries.filter(([id]) => !isDriver(id));
-      const observed = (nonDriverCores.length > 0 ? nonDriverCores : entries).map(([, c]) => c);
-      // NaN: an executor's Total Cores could not be true (reported on its line), so the most is unknown.
-      if (observed.length > 0) executorCores = observed.reduce((a, b) => Math.max(a, b));
-      if (executorCores !== null && Number.isNaN(executorCores)) {
-        quality.add(Quality.invalid('executor_cores'));
-        executorCores = null;
-      } else if (observed.length === 0) {
-        executorCores = 1; // YARN and Kubernetes default (spark.executor.cores)
-        quality.add(Quality.defaulted('executor_cores'));
-      }
-    }
+    // Logs older than Spark 1.3 have no ExecutorAdded: their block managers name the executors (DESIGN.md §2).
+    const numExecutors = executorCount(this.executors.size > 0 ? this.executors : this.blockManagers, found);
+    const cores = executorCores(props, this.executorCores, 'spark-default', found);
 
     // Without an ApplicationStart (a log cut at its head, or an odd writer) the environment still
     // names the app, better than the file name does.
     const appId = this.appId ?? nonEmpty(prop('spark.app.id'));
     const appName = this.appName ?? nonEmpty(prop('spark.app.name'));
     if (appId === null) quality.add(Quality.missing('app_id'));
-    if (this.startMs === null && !this.invalidFields.has('start_time')) quality.add(Quality.missing('start_time'));
     const sparkVersion = this.sparkVersion ?? this.hints.sparkVersion ?? null;
     if (sparkVersion === null) quality.add(Quality.missing('spark_version'));
 
-    const submitProp = prop('spark.app.submitTime');
-    let submitMs = submitProp !== undefined && /^\d+$/.test(submitProp) ? Number(submitProp) : null;
-    const submitFault = submitMs === null ? null : timeFault(submitMs);
-    if (submitFault !== null) {
-      this.problems.push(invalidValue('submit_time', 'spark.app.submitTime', submitProp, submitFault, this.propsAt));
-      quality.add(Quality.invalid('submit_time'));
-    } else if (submitMs === null && this.startMs !== null) {
-      submitMs = this.startMs;
-      quality.add(Quality.defaulted('submit_time'));
-    } else if (submitMs !== null && this.startMs !== null && submitMs > this.startMs) {
-      // Submitted on one host, started on another: their clocks disagree.
-      quality.add(Quality.submitAfterStart);
-      this.problem('warning', 'time-order', `submitted (${isoTime(submitMs)}, spark.app.submitTime) after it started (${isoTime(this.startMs)}): clock skew between the submitting host and the driver`, undefined);
-    }
+    const times = recordTimes({ submit: submitTimeProperty(props, found), submitFrom: 'spark.app.submitTime', start: this.startMs, end: this.endMs }, found);
 
     let status: AppStatus;
     if (this.ended) status = this.exitCode !== null && this.exitCode !== 0 ? 'failed' : 'completed';
@@ -747,70 +702,56 @@ export class AppReplay {
       quality.add(Quality.truncated);
     }
 
-    let duration: number | null = null;
-    if (this.startMs !== null && this.endMs !== null) {
-      duration = this.endMs - this.startMs;
-      if (duration < 0) {
-        this.problem('error', 'time-order', `application ends (${isoTime(this.endMs)}) before it starts (${isoTime(this.startMs)})`, undefined);
-        duration = null;
-      }
-    }
-
-    const total = (name: MetricName): number => this.metrics[METRIC_INDEX[name]]!;
+    const total = (field: MetricField): number => this.metrics[METRIC_FIELDS.indexOf(field)]!;
     // Executor CPU Time exists from Spark 2.1 (DESIGN.md §2): tasks that never carried it leave CPU
     // time unknown, not a measured-looking 0 (no task at all used no CPU).
-    const cpuMeasured = this.metricSeen[METRIC_INDEX.cpuNs] === 1 || this.tasks === 0;
+    const cpuMeasured = this.metricSeen[METRIC_FIELDS.indexOf('cpu_time_ms')] === 1 || this.tasks === 0;
     // A task's CPU time that cannot be true leaves the total unknown; other totals leave the value out.
     const cpuInvalid = this.invalidFields.has('cpu_time_ms');
     if (!cpuMeasured && !cpuInvalid) quality.add(Quality.missing('cpu_time_ms'));
-    for (const field of this.invalidFields) quality.add(Quality.invalid(field));
-
-    const environment = redactSecrets(props);
 
     return {
       app_id: appId ?? this.hints.appId,
       attempt_id: this.attemptId,
       app_name: appName,
       user: this.user,
-      submit_time: submitFault === null ? isoTime(submitMs) : null,
-      start_time: isoTime(this.startMs),
-      end_time: isoTime(this.endMs),
-      duration_ms: duration,
+      ...times,
       spark_version: sparkVersion,
-      executor_cores: executorCores,
-      executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
+      executor_cores: cores,
+      executor_memory_mb: memoryMb(props, 'spark.executor.memory', 'spark-default', found),
       num_executors: numExecutors,
-      driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
+      driver_memory_mb: memoryMb(props, 'spark.driver.memory', 'spark-default', found),
       total_tasks: this.tasks,
       failed_tasks: this.failedTasks,
       total_stages: this.stageFailed.size,
       failed_stages: [...this.stageFailed.values()].filter((f) => f).length,
-      cpu_time_ms: cpuMeasured && !cpuInvalid ? Math.floor(total('cpuNs') / 1e6) : null,
-      input_bytes: total('inputRead'),
-      output_bytes: total('outputWritten'),
-      shuffle_read_bytes: total('remoteRead') + total('localRead'),
-      shuffle_write_bytes: total('shuffleWritten'),
-      memory_spilled_bytes: total('memorySpilled'),
-      disk_spilled_bytes: total('diskSpilled'),
+      cpu_time_ms: cpuMeasured && !cpuInvalid ? Math.floor(total('cpu_time_ms') / 1e6) : null,
+      input_bytes: total('input_bytes'),
+      output_bytes: total('output_bytes'),
+      shuffle_read_bytes: total('shuffle_read_bytes'),
+      shuffle_write_bytes: total('shuffle_write_bytes'),
+      memory_spilled_bytes: total('memory_spilled_bytes'),
+      disk_spilled_bytes: total('disk_spilled_bytes'),
       tags: { ...this.hints.tags },
-      environment,
+      environment: redactSecrets(props),
       source: this.hints.source,
       status,
       quality: [...quality].sort(),
     };
   }
 
-  /** Logs older than Spark 1.3 have no ExecutorAdded: use the block managers (DESIGN.md §2). */
-  private fallbackExecutors(): string[] {
-    return [...this.blockManagers];
-  }
 }
 
 const NULL_LITERAL = Buffer.from('null');
 
 type TaskOutcome = 'success' | 'failed' | 'killed';
 
-/** As Spark's History Server counts them (AppStatusListener): killed and commit-denied tasks are not failures. */
+/**
+ * A task's outcome by its end reason alone, as Spark's History Server counts it
+ * (AppStatusListener.onTaskEnd): killed and commit-denied tasks are killed (numKilledTasks), not
+ * failures; every other reason but Success fails (Resubmitted too). `Task Info.Failed` is not
+ * read: Spark does not count by it. A line without a reason (no Spark writes one) is a success.
+ */
 function taskOutcome(reason: string): TaskOutcome {
   if (reason === 'Success') return 'success';
   if (reason === 'TaskKilled' || reason === 'TaskCommitDenied') return 'killed';
@@ -821,6 +762,3 @@ function nonEmpty(v: string | null | undefined): string | null {
   return v === undefined || v === null || v.trim() === '' ? null : v;
 }
 
-function isDriver(id: string): boolean {
-  return id === 'driver' || id === '<driver>';
-}
