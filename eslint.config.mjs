@@ -12,7 +12,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/collectors/**', 'src/analysis/**', 'src/storage/**', 'src/worker/**', 'src/cli/**'],
+    files: ['src/collectors/**', 'src/pipeline.ts', 'src/analysis/**', 'src/storage/**', 'src/worker/**', 'src/cli/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -173,7 +173,7 @@ async function hostStall(folder: string): Promise<string> {
     histogram.enable();
     const run = collectInWorker(
       path.resolve('dist/collectWorker.js'),
-      { kind: 'event_log', options: { path: folder, recursive: true, source: 'bench', batchSize: 100 }, known: store.knownFiles(), poolScript: path.resolve('dist/worker.js') },
+      { job: { kind: 'event_log', name: 'bench', options: { path: folder, recursive: true, source: 'bench', batchSize: 100 } }, known: store.knownFiles(), poolScript: path.resolve('dist/worker.js') },
       () => undefined,
     );
     // As the extension does (src/views/collection.ts): slices of 10 records, yielding in between.

@@ -8,15 +8,15 @@ import { build } from 'esbuild';
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 
 // The API collectors, with undici, the AWS SDK and google-auth-library, are files of their own that
-// src/collectors/sources.ts imports when a source of theirs runs. In the bundles, merely parsing them
+// their descriptors (src/collectors/<dir>/source.ts) import when a source of theirs runs. In the bundles, merely parsing them
 // cost every CLI command and every activation: a 4.8 MB cli.js, `--help` at 90 MB (issue #12,
 // BENCHMARKS.md). Their import() becomes a require() (`supported` below) of the file next to the bundle.
 const API_COLLECTORS = { historyServer: 'historyServerCollector', emr: 'emrCollector', databricks: 'databricksCollector', dataproc: 'dataprocCollector' };
 const apiCollectorFiles = {
   name: 'api-collector-files',
   setup(b) {
-    b.onResolve({ filter: /^\.\/\w+\/collect\.js$/ }, (args) => {
-      const file = API_COLLECTORS[args.path.split('/')[1]];
+    b.onResolve({ filter: /^\.\/collect\.js$/ }, (args) => {
+      const file = API_COLLECTORS[path.basename(args.resolveDir)];
       return args.kind === 'dynamic-import' && file ? { path: `./${file}.js`, external: true } : undefined;
     });
   },

@@ -1,15 +1,15 @@
 /**
  * A Databricks source collected through the real collection worker (dist/collectWorker.js, from
  * `npm run build`): the job is made by `jobsFor` from a config entry, posted to the worker thread as
- * `{ kind: 'api', job }`, and read back as batches, against the Databricks fake on 127.0.0.1.
+ * `{ job, known: [] }`, and read back as batches, against the Databricks fake on 127.0.0.1.
  */
 import * as path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { databricksSourceSchema, type SourceConfig } from '../src/collectors/config';
+import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
 import type { Batch, CollectProgress } from '../src/collectors/contract';
 import { sparkAppRecordSchema } from '../src/collectors/record';
-import { jobsFor, type ApiJob } from '../src/collectors/sources';
+import { jobsFor, type SourceJob } from '../src/collectors/registry';
 import { CancelledError, collectInWorker } from '../src/worker/collectClient';
 import { startDatabricksFake, workspace, type DatabricksFake, type DatabricksFakeOptions } from './support/databricksFake';
 
@@ -36,8 +36,8 @@ async function serve(opts: Omit<DatabricksFakeOptions, 'token'>): Promise<Databr
 }
 
 /** The job the extension would post: from a config entry, through jobsFor. */
-function apiJob(extra: Record<string, unknown>): Extract<ApiJob, { kind: 'databricks' }> {
-  const config: SourceConfig = { ...databricksSourceSchema.parse({ type: 'databricks', token: `\${env:${TOKEN_VAR}}`, ...extra }), name: 'dbx-worker' };
+function apiJob(extra: Record<string, unknown>): Extract<SourceJob, { kind: 'databricks' }> {
+  const config: SourceConfig = { ...SOURCE_SCHEMAS.databricks.parse({ type: 'databricks', token: `\${env:${TOKEN_VAR}}`, ...extra }), name: 'dbx-worker' };
   const jobs = jobsFor(config);
   expect(jobs).toHaveLength(1);
   const job = jobs[0]!;
@@ -57,7 +57,7 @@ describe('Databricks through the collection worker', () => {
     expect(job.options.token).toBe(TOKEN);
 
     const progress: CollectProgress[] = [];
-    const run = collectInWorker(WORKER, { kind: 'api', job }, (p) => progress.push(p));
+    const run = collectInWorker(WORKER, { job, known: [] }, (p) => progress.push(p));
     const batches: Batch[] = [];
     for await (const b of run.batches) batches.push(b);
 
@@ -112,7 +112,7 @@ describe('Databricks through the collection worker', () => {
       },
     });
     const job = apiJob({ endpoint_url: f.url, batch_size: 1, timeout: 60 });
-    const run = collectInWorker(WORKER, { kind: 'api', job }, () => undefined);
+    const run = collectInWorker(WORKER, { job, known: [] }, () => undefined);
     const seen: string[] = [];
     let cancelled = false;
     let batchesAfterCancel = 0;

@@ -16,7 +16,7 @@ describe('collection in a worker thread', () => {
     const progress: number[] = [];
     const run = collectInWorker(
       path.join(DIST, 'collectWorker.js'),
-      { kind: 'event_log', options: { path: dir, recursive: true, source: 'test', batchSize: 2 }, known, poolScript: path.join(DIST, 'worker.js') },
+      { job: { kind: 'event_log', name: 'test', options: { path: dir, recursive: true, source: 'test', batchSize: 2 } }, known, poolScript: path.join(DIST, 'worker.js') },
       (p) => progress.push(p.logsDone),
     );
     const batches: Batch[] = [];
@@ -26,7 +26,7 @@ describe('collection in a worker thread', () => {
     const { statSync } = await import('node:fs');
     const st = statSync(path.join(dir, 'app-1'));
     const known1 = [{ unit_path: path.join(dir, 'app-1'), path: path.join(dir, 'app-1'), size: st.size, mtime_ms: st.mtimeMs }];
-    const again = collectInWorker(path.join(DIST, 'collectWorker.js'), { kind: 'event_log', options: { path: dir, recursive: true, source: 'test', batchSize: 10 }, known: known1 }, () => undefined);
+    const again = collectInWorker(path.join(DIST, 'collectWorker.js'), { job: { kind: 'event_log', name: 'test', options: { path: dir, recursive: true, source: 'test', batchSize: 10 } }, known: known1 }, () => undefined);
     let unchanged = 0;
     let apps = 0;
     for await (const b of again.batches) {
@@ -40,7 +40,7 @@ describe('collection in a worker thread', () => {
     const dir = tempDir();
     const text = eventLogText({ stages: 20, tasksPerStage: 200 }).text;
     for (let i = 0; i < 12; i++) writeFileSync(path.join(dir, `app-${i}`), text);
-    const run = collectInWorker(path.join(DIST, 'collectWorker.js'), { kind: 'event_log', options: { path: dir, recursive: true, source: 'test', batchSize: 1, concurrency: 1 }, known: [] }, () => undefined);
+    const run = collectInWorker(path.join(DIST, 'collectWorker.js'), { job: { kind: 'event_log', name: 'test', options: { path: dir, recursive: true, source: 'test', batchSize: 1, concurrency: 1 } }, known: [] }, () => undefined);
     let cancelledAt = 0;
     let got = 0;
     const consume = (async () => {
@@ -62,7 +62,7 @@ describe('collection in a worker thread', () => {
     const dir = tempDir();
     const bogus = path.join(dir, 'crash.js');
     writeFileSync(bogus, 'process.exit(3)');
-    const run = collectInWorker(bogus, { kind: 'event_log', options: { path: dir, recursive: true, source: 'test', batchSize: 1 }, known: [] }, () => undefined);
+    const run = collectInWorker(bogus, { job: { kind: 'event_log', name: 'test', options: { path: dir, recursive: true, source: 'test', batchSize: 1 } }, known: [] }, () => undefined);
     const consume = (async () => {
       for await (const _ of run.batches) void _;
     })();

@@ -4,7 +4,8 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commonApiOptions, configSchema, KEY_DOCS, keyDefault, parseConfig, SOURCE_SCHEMAS } from '../src/collectors/config';
+import { commonApiOptions } from '../src/collectors/configKeys';
+import { configSchema, KEY_DOCS, keyDefault, parseConfig, SOURCE_SCHEMAS } from '../src/collectors/config';
 
 const BASE = path.resolve('/configs/team');
 

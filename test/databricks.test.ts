@@ -7,13 +7,13 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { databricksSourceSchema, type SourceConfig } from '../src/collectors/config';
+import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
 import { collectDatabricks, collectDatabricksAll, type DatabricksOptions } from '../src/collectors/databricks/collect';
 import { runStatus } from '../src/collectors/databricks/record';
 import { oauthTokenProvider } from '../src/collectors/databricks/credentials';
 import { parseIni } from '../src/collectors/databricks/profile';
-import { databricksOptions } from '../src/collectors/databricks/plan';
-import { recordedOptions } from '../src/collectors/sources';
+import { databricksOptions } from '../src/collectors/databricks/source';
+import { recordedOptions } from '../src/collectors/registry';
 import type { CollectProgress } from '../src/collectors/contract';
 import { Quality, type SparkAppRecord } from '../src/collectors/record';
 import { startDatabricksFake, workersIn, workspace, type ClusterEvent, type DatabricksFake, type DatabricksFakeOptions, type GeneratedRun, type Workspace } from './support/databricksFake';
@@ -74,7 +74,7 @@ const mb = (s: string): number => {
 };
 
 function configFor(extra: Record<string, unknown>): Extract<SourceConfig, { type: 'databricks' }> {
-  return { ...databricksSourceSchema.parse({ type: 'databricks', ...extra }), name: 'prod' };
+  return { ...SOURCE_SCHEMAS.databricks.parse({ type: 'databricks', ...extra }), name: 'prod' };
 }
 
 describe('Databricks: runs, pages and clusters', () => {

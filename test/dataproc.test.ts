@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
-import { dataprocOptions } from '../src/collectors/dataproc/plan';
+import { dataprocOptions } from '../src/collectors/dataproc/source';
 import { resolveGcpCredentials } from '../src/collectors/dataproc/auth';
 import { parseConfig } from '../src/collectors/config';
 import type { CollectProgress } from '../src/collectors/contract';

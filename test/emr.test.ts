@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { collectEmr, collectEmrAll, type EmrOptions } from '../src/collectors/emr/collect';
-import { emrOptions } from '../src/collectors/emr/plan';
+import { emrOptions } from '../src/collectors/emr/source';
 import { isSparkStep, submitProperties } from '../src/collectors/emr/steps';
 import { parseConfig } from '../src/collectors/config';
 import { validateRecord, type SparkAppRecord } from '../src/collectors/record';

@@ -14,11 +14,13 @@ import { parseConfig, type SourceConfig } from '../src/collectors/config';
 import type { Batch } from '../src/collectors/contract';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../src/collectors/http/jsonClient';
 import { MAX_RESPONSE_MB } from '../src/collectors/http/limits';
-import { jobsFor } from '../src/collectors/sources';
+import type { SourceJob } from '../src/collectors/registry';
 import { AnalysisWorker } from '../src/views/analysisWorker';
-import { parseSettings, settingsReadLimits } from '../src/views/settingsSchema';
+import { parseSettings, settingsJobDefaults, settingsReadLimits } from '../src/views/settingsSchema';
 import { collectInWorker } from '../src/worker/collectClient';
-import { collectJob, isHostMessage, type CollectJob } from '../src/worker/collectProtocol';
+import { isHostMessage } from '../src/worker/collectProtocol';
+import type { JobOverrides } from '../src/collectors/descriptor';
+import { plan as planSources } from '../src/pipeline';
 import { startFakeServer, syntheticListing, type FakeServer, type Route } from './support/historyServerFake';
 import { listenLocal } from './support/localServer';
 import { tempDir } from './support/tmp';
@@ -269,33 +271,31 @@ describe('max_response_mb on Databricks and Dataproc sources', () => {
 
 describe('event-log limits from the editor settings', () => {
   const eventLogSource = (extra: Record<string, unknown> = {}): SourceConfig => ({ type: 'event_log', name: 'logs', path: 'logs', recursive: true, batch_size: 100, ...extra });
-  const defaultsOf = (raw: Record<string, unknown>): { concurrency: number; limits: ReturnType<typeof settingsReadLimits> } => {
-    const { settings } = parseSettings(raw);
-    return { concurrency: settings.concurrency, limits: settingsReadLimits(settings) };
-  };
+  const defaultsOf = (raw: Record<string, unknown>): JobOverrides => settingsJobDefaults(parseSettings(raw).settings);
 
   it('settings become the worker job options where a source says nothing; a source key wins; History Server jobs get them too', () => {
     expect(parseSettings({ maxLineMb: 1024, maxDecompressionRatio: 1 }).warnings).toEqual([
       'Setting sparkOptimizer.maxLineMb = 1024 is not valid; using 32.',
       'Setting sparkOptimizer.maxDecompressionRatio = 1 is not valid; using 1000.',
     ]);
-    expect(defaultsOf({}).limits).toEqual({ maxZstdWindowMb: 128, maxLineBytes: 32 * MiB, maxDecompressionRatio: 1000 });
+    expect(defaultsOf({})).toEqual({ concurrency: undefined, maxZstdWindowMb: 128, maxLineBytes: 32 * MiB, maxDecompressionRatio: 1000 });
     const defaults = defaultsOf({ maxLineMb: 1, maxDecompressionRatio: 100 });
-    const job = collectJob(jobsFor(eventLogSource())[0]!, defaults, []);
+    const planned = (source: SourceConfig): SourceJob => planSources([source], { defaults }).jobs[0]!.job;
+    const job = planned(eventLogSource());
     expect(job).toMatchObject({ kind: 'event_log', options: { maxLineBytes: MiB, maxDecompressionRatio: 100, maxZstdWindowMb: 128 } });
-    expect(isHostMessage({ type: 'start', job })).toBe(true);
-    expect(isHostMessage({ type: 'start', job: { ...job, options: { ...(job as Extract<CollectJob, { kind: 'event_log' }>).options, maxLineBytes: '1' } } })).toBe(false);
-    expect(collectJob(jobsFor(eventLogSource({ max_line_mb: 64, max_decompression_ratio: 5000 }))[0]!, defaults, [])).toMatchObject({ options: { maxLineBytes: 64 * MiB, maxDecompressionRatio: 5000 } });
+    expect(isHostMessage({ type: 'start', job: { job, known: [] } })).toBe(true);
+    expect(isHostMessage({ type: 'start', job: { job: { ...job, options: { ...job.options, maxLineBytes: '1' } }, known: [] } })).toBe(false);
+    expect(planned(eventLogSource({ max_line_mb: 64, max_decompression_ratio: 5000 }))).toMatchObject({ options: { maxLineBytes: 64 * MiB, maxDecompressionRatio: 5000 } });
     const hs = { type: 'history_server', name: 'hs', history_server_url: 'http://127.0.0.1:9', mode: 'eventlog', concurrency: 4, insecure_skip_verify: false, timeout: 30, status: 'completed', batch_size: 100 } as SourceConfig;
-    expect(collectJob(jobsFor(hs)[0]!, defaults, [])).toMatchObject({ kind: 'api', job: { options: { maxLineBytes: MiB, maxDecompressionRatio: 100 } } });
-    expect(collectJob(jobsFor({ ...hs, max_line_mb: 2 } as SourceConfig)[0]!, defaults, [])).toMatchObject({ job: { options: { maxLineBytes: 2 * MiB } } });
+    expect(planned(hs)).toMatchObject({ kind: 'history_server', options: { maxLineBytes: MiB, maxDecompressionRatio: 100 } });
+    expect(planned({ ...hs, max_line_mb: 2 } as SourceConfig)).toMatchObject({ options: { maxLineBytes: 2 * MiB } });
   });
 
   it('the collection worker reads with them (dist/collectWorker.js)', async () => {
     const dir = logsFolder();
     const codes = async (raw: Record<string, unknown>): Promise<Record<string, string[]>> => {
-      const job = collectJob(jobsFor(eventLogSource({ path: path.join(dir, 'logs') }))[0]!, defaultsOf(raw), []);
-      const run = collectInWorker(path.join(ROOT, 'dist', 'collectWorker.js'), job, () => undefined);
+      const job = planSources([eventLogSource({ path: path.join(dir, 'logs') })], { defaults: defaultsOf(raw) }).jobs[0]!.job;
+      const run = collectInWorker(path.join(ROOT, 'dist', 'collectWorker.js'), { job, known: [] }, () => undefined);
       const batches: Batch[] = [];
       for await (const b of run.batches) batches.push(b);
       return Object.fromEntries(batches.flatMap((b) => b.apps).map((a) => [a.record.app_id, a.problems.map((p) => p.code)]));

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
 import type { DatabaseService } from '../src/views/database';
 import { SourcesModel, SourcesTree, isInvalidSource, type Source, type SourceNode } from '../src/views/sources';
-import { sourceLocation } from '../src/collectors/sources';
+import { sourceLocation } from '../src/collectors/registry';
 import { tempDir } from './support/tmp';
 import {
   EventEmitter,

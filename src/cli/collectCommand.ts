@@ -10,29 +10,22 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, sourceSchema, type ConfigError, type SourceConfig } from '../collectors/config';
 import type { Batch, CollectProgress, CollectedApp } from '../collectors/contract';
+import type { JobOverrides, SourceFlag } from '../collectors/descriptor';
 import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discovery';
-import { incremental } from '../collectors/historyServer/plan';
 import { formatProblem, type Problem } from '../collectors/record';
-import { collectSource, jobsFor, recordedOptions, stoppedRun, type SourceJob } from '../collectors/sources';
-import { ProblemLogs, SaveSchedule, applyBatch, dryRunRepository, emptyCounts, ingest } from '../storage/ingest';
+import { DESCRIPTORS, descriptorOf, typeOfCliName } from '../collectors/registry';
+import { collectRun, dryRunSink, plan, runJob, storeSink, type Runner } from '../pipeline';
+import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
-import type { RunCounts } from '../storage/repository';
+import { WORKER_BUNDLES } from '../worker/collectProtocol';
 import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
 
-/** `--source` spellings (the seed's and the config's) to config types. */
-const SOURCE_TYPES: Record<string, SourceConfig['type']> = {
-  'event-logs': 'event_log',
-  event_log: 'event_log',
-  'history-server': 'history_server',
-  history_server: 'history_server',
-  emr: 'emr',
-  databricks: 'databricks',
-  dataproc: 'dataproc',
-};
+/** Every source type's flags, once each (several types share `--region`, `--endpoint-url`…). */
+const SOURCE_FLAGS: Map<string, SourceFlag> = new Map(DESCRIPTORS.flatMap((d) => d.flags.map((f) => [f.flag, f] as const)));
 
 function progressLine(p: CollectProgress, startedMs: number): string {
   if (p.phase === 'discovering') return `finding logs: ${p.logsFound} so far`;
@@ -58,8 +51,8 @@ function appRow({ record: r }: CollectedApp): string[] {
 }
 const APP_HEADER = ['app_id', 'attempt', 'name', 'user', 'status', 'duration', 'tasks', 'failed', 'execs', 'cpu', 'input', 'shuffle r/w'];
 
-/** The jobs of a config file's sources (all, or the one named). A source that cannot start is reported and skipped. */
-async function jobsFromConfig(file: string, only: string | undefined, io: Io): Promise<{ jobs: SourceJob[]; failed: number }> {
+/** A config file's sources (all, or the one named), and how many of them are invalid and will not be collected. */
+async function sourcesFromConfig(file: string, only: string | undefined, io: Io): Promise<{ sources: SourceConfig[]; failed: number }> {
   const abs = path.resolve(io.cwd, file);
   let text: string;
   try {
@@ -83,22 +76,7 @@ async function jobsFromConfig(file: string, only: string | undefined, io: Io): P
     if (only === undefined) io.err(`spark-optimizer: source ${bad.name} is not collected, its config is invalid:\n${lines}`);
     else io.err(`warning: source ${bad.name} in this config is invalid:\n${lines}`);
   }
-  const collected = jobsOf(picked, io);
-  return { jobs: collected.jobs, failed: collected.failed + (only === undefined ? invalid.length : 0) };
-}
-
-function jobsOf(sources: SourceConfig[], io: Io): { jobs: SourceJob[]; failed: number } {
-  const jobs: SourceJob[] = [];
-  let failed = 0;
-  for (const s of sources) {
-    try {
-      jobs.push(...jobsFor(s));
-    } catch (err) {
-      io.err(`spark-optimizer: source ${s.name}: ${(err as Error).message}; skipped.`);
-      failed++;
-    }
-  }
-  return { jobs, failed };
+  return { sources: picked, failed: only === undefined ? invalid.length : 0 };
 }
 
 /**
@@ -107,121 +85,99 @@ function jobsOf(sources: SourceConfig[], io: Io): { jobs: SourceJob[]; failed: n
  */
 function sourceFromFlags(values: Record<string, string | string[] | boolean | undefined>, io: Io): SourceConfig {
   const raw = values.source as string | undefined;
-  const type = raw === undefined ? undefined : SOURCE_TYPES[raw];
-  if (type === undefined) throw new UsageError(raw === undefined ? '--source (event-logs, history-server, emr, databricks, dataproc) or --config is required' : `unknown --source ${JSON.stringify(raw)}; use event-logs, history-server, emr, databricks or dataproc`);
-  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const type = raw === undefined ? undefined : typeOfCliName(raw);
+  const names = DESCRIPTORS.map((d) => d.cliNames[0]!);
+  if (type === undefined) throw new UsageError(raw === undefined ? `--source (${names.join(', ')}) or --config is required` : `unknown --source ${JSON.stringify(raw)}; use ${names.slice(0, -1).join(', ')} or ${names.at(-1)!}`);
+  const d = descriptorOf(type);
   const entry: Record<string, unknown> = { type, name: type };
-  const set = (key: string, v: unknown): void => {
-    if (v !== undefined) entry[key] = v;
-  };
-  if (type === 'event_log') {
-    if (!str('path')) throw new UsageError('--path is required with --source event-logs');
-    set('path', path.resolve(io.cwd, str('path')!));
-    set('recursive', !values['no-recursive']);
-  } else if (type === 'history_server') {
-    if (!str('url')) throw new UsageError('--url is required with --source history-server');
-    if (!/^https?:\/\/[^/]/.test(str('url')!)) throw new UsageError(`--url must be an http:// or https:// URL, got ${JSON.stringify(str('url'))}`);
-    set('history_server_url', str('url'));
-    set('mode', str('mode'));
-    set('status', str('status'));
-  } else {
-    set('endpoint_url', str('endpoint-url'));
-    set('region', str('region'));
-    set('event_log_dir', str('event-log-dir'));
-    set('history_server_url', str('history-server-url'));
-    if (type === 'emr') {
-      set('profile', str('profile'));
-      set('cluster_ids', values['cluster-id']);
-      set('cloudwatch', values['no-cloudwatch'] ? false : undefined);
+  for (const f of d.flags) {
+    const v = values[f.flag];
+    if (v === undefined || v === false) {
+      if (f.required) throw new UsageError(`--${f.flag} is required with --source ${raw}`);
+      continue;
     }
-    if (type === 'databricks') set('host', str('host'));
-    if (type === 'dataproc') set('project_id', str('project'));
+    entry[f.key] = f.kind === 'negate' ? false : f.kind === 'path' ? path.resolve(io.cwd, v as string) : v;
+  }
+  // A flag of another source type is a mistake, not something to ignore.
+  for (const flag of SOURCE_FLAGS.keys()) {
+    const v = values[flag];
+    if (v !== undefined && v !== false && !d.flags.some((f) => f.flag === flag)) throw new UsageError(`--${flag} does not apply to --source ${raw}`);
   }
   const parsed = sourceSchema.safeParse(entry);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = issue.path.join('.');
-    const flag = key === 'history_server_url' && type === 'history_server' ? 'url' : key.replace(/_/g, '-').replace(/^project-id$/, 'project').replace(/^cluster-ids(\..*)?$/, 'cluster-id');
-    throw new UsageError(`--source ${raw}: ${key === '' ? '' : `--${flag}: `}${issue.message}`);
+    const key = issue.path[0];
+    const flag = d.flags.find((f) => f.key === key)?.flag;
+    throw new UsageError(`--source ${raw}: ${flag !== undefined ? `--${flag}: ` : key !== undefined ? `${String(key)}: ` : ''}${issue.message}`);
   }
-  return { ...parsed.data, name: type };
+  return { ...(parsed.data as SourceConfig), name: type };
+}
+
+/** The flags of every run, whatever its source; each source type's own come from its descriptor. */
+const RUN_FLAGS = {
+  source: { type: 'string' },
+  config: { type: 'string' },
+  name: { type: 'string' },
+  db: { type: 'string' },
+  since: { type: 'string' },
+  user: { type: 'string' },
+  'batch-size': { type: 'string' },
+  concurrency: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  format: { type: 'string' },
+  status: { type: 'string' },
+  'max-apps': { type: 'string' },
+  'zstd-max-window-mb': { type: 'string' },
+  'max-line-mb': { type: 'string' },
+  'max-decompression-ratio': { type: 'string' },
+  'max-response-mb': { type: 'string' },
+  'max-unpacked-mb': { type: 'string' },
+  'max-unpack-ratio': { type: 'string' },
+  verbose: { type: 'boolean', default: false },
+} as const;
+
+type FlagSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean'; default: boolean };
+const FLAG_SPECS: Record<string, FlagSpec> = {
+  ...RUN_FLAGS,
+  ...Object.fromEntries([...SOURCE_FLAGS].map(([flag, f]): [string, FlagSpec] => [flag, f.kind === 'negate' ? { type: 'boolean', default: false } : f.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' }])),
+};
+
+/** The run flags as job overrides (pipeline.ts): each has the meaning of its config key and wins over the config. */
+function overridesFromFlags(values: Record<string, string | string[] | boolean | undefined>): JobOverrides {
+  const str = (k: keyof typeof RUN_FLAGS): string | undefined => values[k] as string | undefined;
+  return {
+    since: parseDate('since', str('since')),
+    user: str('user'),
+    concurrency: str('concurrency') === undefined ? undefined : positiveInt('concurrency', str('concurrency'), 1),
+    batchSize: str('batch-size') === undefined ? undefined : positiveInt('batch-size', str('batch-size'), 1),
+    maxApps: str('max-apps') === undefined ? undefined : positiveInt('max-apps', str('max-apps'), 1),
+    status: str('status') === undefined ? undefined : oneOf('status', str('status'), ['completed', 'running', 'all'] as const, 'completed'),
+    maxZstdWindowMb: zstdWindowFlag(str('zstd-max-window-mb')),
+    maxLineBytes: maxLineFlag(str('max-line-mb')),
+    maxDecompressionRatio: decompressionRatioFlag(str('max-decompression-ratio')),
+    maxResponseBytes: maxResponseFlag(str('max-response-mb')),
+    maxUnpackedBytes: maxUnpackedFlag(str('max-unpacked-mb')),
+    maxUnpackRatio: unpackRatioFlag(str('max-unpack-ratio')),
+  };
 }
 
 export async function collectCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      source: { type: 'string' },
-      path: { type: 'string' },
-      url: { type: 'string' },
-      config: { type: 'string' },
-      name: { type: 'string' },
-      db: { type: 'string' },
-      since: { type: 'string' },
-      user: { type: 'string' },
-      'batch-size': { type: 'string' },
-      concurrency: { type: 'string' },
-      'no-recursive': { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      format: { type: 'string' },
-      status: { type: 'string' },
-      'max-apps': { type: 'string' },
-      'zstd-max-window-mb': { type: 'string' },
-      'max-line-mb': { type: 'string' },
-      'max-decompression-ratio': { type: 'string' },
-      'max-response-mb': { type: 'string' },
-      'max-unpacked-mb': { type: 'string' },
-      'max-unpack-ratio': { type: 'string' },
-      mode: { type: 'string' },
-      region: { type: 'string' },
-      profile: { type: 'string' },
-      host: { type: 'string' },
-      project: { type: 'string' },
-      'endpoint-url': { type: 'string' },
-      'cluster-id': { type: 'string', multiple: true },
-      'event-log-dir': { type: 'string' },
-      'history-server-url': { type: 'string' },
-      'no-cloudwatch': { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const format = oneOf('format', values.format, ['table', 'json'] as const, 'table');
-  const batchSize = positiveInt('batch-size', values['batch-size'], 100);
-  const concurrency = values.concurrency === undefined ? undefined : positiveInt('concurrency', values.concurrency, 1);
-  const since = parseDate('since', values.since);
-  const dryRun = values['dry-run'];
-  const status = values.status === undefined ? undefined : oneOf('status', values.status, ['completed', 'running', 'all'] as const, 'completed');
-  const maxApps = values['max-apps'] === undefined ? undefined : positiveInt('max-apps', values['max-apps'], 1);
-  // Limits, each with the meaning of its config key (config.ts); event-log ones for every source whose logs the engine reads.
-  const readLimits = { maxZstdWindowMb: zstdWindowFlag(values['zstd-max-window-mb']), maxLineBytes: maxLineFlag(values['max-line-mb']), maxDecompressionRatio: decompressionRatioFlag(values['max-decompression-ratio']) };
-  const maxResponseBytes = maxResponseFlag(values['max-response-mb']);
-  const unpackLimits = { maxUnpackedBytes: maxUnpackedFlag(values['max-unpacked-mb']), maxUnpackRatio: unpackRatioFlag(values['max-unpack-ratio']) };
+  const { values } = parseArgs({ args, options: FLAG_SPECS, strict: true, allowPositionals: false });
+  const format = oneOf('format', values.format as string | undefined, ['table', 'json'] as const, 'table');
+  const overrides = overridesFromFlags(values);
+  const dryRun = values['dry-run'] === true;
 
-  let jobs: SourceJob[];
+  let sources: SourceConfig[];
   let failedSources = 0;
   if (values.config !== undefined) {
     if (values.source !== undefined || values.path !== undefined) throw new UsageError('--config and --source/--path are alternatives; give one');
-    ({ jobs, failed: failedSources } = await jobsFromConfig(values.config, values.name, io));
+    ({ sources, failed: failedSources } = await sourcesFromConfig(values.config as string, values.name as string | undefined, io));
   } else {
-    ({ jobs, failed: failedSources } = jobsOf([sourceFromFlags(values, io)], io));
+    sources = [sourceFromFlags(values, io)];
   }
-  // Flags given beside a config (or a --source) override what it says.
-  const given = <T>(o: T): Partial<T> => Object.fromEntries(Object.entries(o as object).filter(([, v]) => v !== undefined)) as Partial<T>;
-  jobs = jobs.map((job): SourceJob => {
-    const common = given({ since, user: values.user, concurrency, batchSize: values['batch-size'] === undefined ? undefined : batchSize });
-    const byKind: Record<SourceJob['kind'], object> = {
-      event_log: readLimits,
-      history_server: { maxApps, status, maxResponseBytes, ...unpackLimits, ...readLimits },
-      emr: { maxApps },
-      databricks: { maxApps, maxResponseBytes },
-      dataproc: { maxApps, maxResponseBytes },
-    };
-    return { ...job, options: { ...job.options, ...common, ...given(byKind[job.kind]) } } as SourceJob;
-  });
 
-  const store = dryRun ? null : await JobStore.open(path.resolve(io.cwd, values.db ?? DEFAULT_DB));
+  const dbPath = path.resolve(io.cwd, (values.db as string | undefined) ?? DEFAULT_DB);
+  const store = dryRun ? null : await JobStore.open(dbPath);
   for (const w of store?.warnings ?? []) io.err(`warning: ${w}`);
   // A database that cannot be saved is said before the run, not after collecting into it.
   await store?.checkWritable().catch((err: unknown) => {
@@ -229,6 +185,10 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     throw err;
   });
   const saves = store ? new SaveSchedule(() => store.save(), SAVE_EVERY_MS) : undefined;
+  const planned = plan(sources, { overrides, newestEndTime: store ? (name) => store.newestEndTime(name) : undefined });
+  // A source that cannot start (a ${env:VAR} that is not set) is named; the others run, and the run exits 1.
+  for (const f of planned.failed) io.err(`spark-optimizer: source ${f.source}: ${f.message}; skipped.`);
+  failedSources += planned.failed.length;
 
   const started = Date.now();
   let lastProgress = 0;
@@ -251,7 +211,6 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   process.once('SIGTERM', stop);
   const shown: CollectedApp[] = [];
   const loose: Problem[] = [];
-  const total: RunCounts = emptyCounts();
   const withProblems = new ProblemLogs();
   // Called for what was stored (or counted by a dry run) only: never for a batch after a cancel.
   const onBatch = (batch: Batch): void => {
@@ -262,43 +221,14 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
       else shown.push(app);
     }
   };
-  let fatal = false;
+  // In this thread; event logs on a pool of worker threads once a run has enough of them.
+  const here: Runner = ({ job }, signal) => ({
+    batches: runJob(job, { signal, onProgress, workerScript: path.join(__dirname, WORKER_BUNDLES.eventLog), isUnchanged: store ? (unit) => store.isUnchanged(unit) : undefined }),
+  });
+  let result: Awaited<ReturnType<typeof collectRun>> | undefined;
   let failure: Error | undefined;
-  const add = (counts: RunCounts): void => {
-    for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
-  };
   try {
-    for (const job of jobs) {
-      if (controller.signal.aborted) break;
-      const before = loose.length;
-      const batches =
-        job.kind === 'event_log'
-          ? collectSource(job, {
-              signal: controller.signal,
-              onProgress,
-              workerScript: path.join(__dirname, 'worker.js'),
-              isUnchanged: store ? (unit) => store.isUnchanged(unit) : undefined,
-            })
-          : collectSource(job.kind === 'history_server' && store ? { ...job, options: incremental(job.options, store.newestEndTime(job.name)) } : job, { signal: controller.signal, onProgress });
-      // A cancel stores nothing more, and the counts are what was stored (ingest's `signal`).
-      let counts = emptyCounts();
-      if (store) {
-        counts = await ingest(store, batches, { source: job.name, options: recordedOptions(job), saves, onBatch, signal: controller.signal });
-      } else {
-        try {
-          for await (const batch of batches) {
-            if (controller.signal.aborted) break;
-            applyBatch(dryRunRepository, batch, counts);
-            onBatch(batch);
-          }
-        } catch (err) {
-          if (!controller.signal.aborted) throw err;
-        }
-      }
-      add(counts);
-      // An unreadable path, wrong credentials or an unreadable listing stopped this source early.
-      if (stoppedRun(job, loose.slice(before))) fatal = true;
-    }
+    result = await collectRun(planned.jobs, here, store ? storeSink(store, { saves }) : dryRunSink, controller.signal, onBatch);
   } catch (err) {
     failure = err instanceof Error ? err : new Error(String(err));
   } finally {
@@ -315,6 +245,8 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     store?.close();
   }
   if (failure !== undefined) throw failure;
+  if (result === undefined) throw new Error('collection ended without a result');
+  const total = result.counts;
 
   if (format === 'table' && shown.length > 0) io.out(table(APP_HEADER, shown.map(appRow)));
   for (const app of shown) for (const p of app.problems) io.err(formatProblem(p));
@@ -323,7 +255,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const passedOver = passedOverSummary(loose);
   if (passedOver !== null) io.err(`${passedOver}${values.verbose ? '' : '; --verbose lists them'}`);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  const where = dryRun ? 'dry run, nothing stored' : `stored in ${path.resolve(io.cwd, values.db ?? DEFAULT_DB)}`;
+  const where = dryRun ? 'dry run, nothing stored' : `stored in ${dbPath}`;
   const stopped = stoppedBy === undefined ? '' : `Cancelled by ${stoppedBy}: `;
   const summary = `${stopped}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed${withProblems.summary()} (${where}); ${secs} s`;
   if (format === 'json') io.err(summary);
@@ -331,7 +263,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
 
   // The shell's convention for a process ended by a signal: 128 + its number.
   if (stoppedBy !== undefined) return 128 + osConstants.signals[stoppedBy];
-  if (fatal || failedSources > 0) return 1;
+  if (result.stopped || failedSources > 0) return 1;
   const collected = total.new + total.updated + total.unchanged + total.skipped;
   return collected === 0 && total.failed > 0 ? 1 : 0;
 }

@@ -7,19 +7,18 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import type { Batch, CollectProgress } from '../collectors/contract';
+import type { StoredSecret } from '../collectors/descriptor';
 import { formatProblem } from '../collectors/record';
 import { formatBytes } from '../common/format';
-import { ProblemLogs, SaveSchedule, applyBatch, dryRunRepository, emptyCounts, ingest, type ProblemLog } from '../storage/ingest';
+import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../pipeline';
+import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
-import { incremental } from '../collectors/historyServer/plan';
-import { jobsFor, recordedOptions } from '../collectors/sources';
-import type { JobStore } from '../storage/jobStore';
-import { CancelledError, collectInWorker } from '../worker/collectClient';
-import { collectJob, type CollectJob, type JobDefaults } from '../worker/collectProtocol';
+import { collectInWorker } from '../worker/collectClient';
+import { WORKER_BUNDLES } from '../worker/collectProtocol';
 import { CONTEXT } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';
-import { settingsReadLimits } from './settingsSchema';
+import { settingsJobDefaults } from './settingsSchema';
 import type { Source } from './sources';
 
 export interface RunOptions {
@@ -95,31 +94,36 @@ export class CollectionController implements vscode.Disposable {
           // One schedule for the whole run: saved every 15 s and once at its end, not after each source (issue #13).
           const saves = store ? new SaveSchedule(() => this.db.save(), 15_000) : undefined;
           try {
+            const secrets = new Map<string, StoredSecret>();
             for (const source of runnable) {
-              if (abort.signal.aborted) break;
-              let jobs: { recorded: Record<string, unknown>; job: CollectJob }[];
-              try {
-                jobs = await this.jobsFor(source, store, { concurrency: settings.concurrency, limits: settingsReadLimits(settings) });
-              } catch (err) {
-                this.log.error(`Source ${source.name}: ${(err as Error).message}`);
-                void vscode.window.showErrorMessage(`Spark Optimizer: source ${source.name}: ${(err as Error).message}`);
-                continue;
-              }
-              for (const { recorded, job } of jobs) {
-                if (abort.signal.aborted) break;
-                const run = collectInWorker(path.join(this.extensionPath, 'dist', 'collectWorker.js'), job, (pr) => progress.report({ message: `${source.name}: ${progressText(pr, job.kind === 'event_log', started)}` }));
-                const stop = (): void => run.cancel();
-                abort.signal.addEventListener('abort', stop, { once: true });
-                try {
-                  const counts = await this.consume(source.name, recorded, run.batches, store, saves, abort.signal, withProblems);
-                  for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += counts[k];
-                } finally {
-                  abort.signal.removeEventListener('abort', stop);
-                  // A run that ended on its own has nothing left to cancel; one that failed is stopped.
-                  run.cancel();
-                }
-              }
+              const secret = await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
+              if (secret) secrets.set(source.name, { secret, from: `the editor's secret storage (source '${source.name}')` });
             }
+            const planned = plan(
+              runnable.map((s) => s.config),
+              { defaults: settingsJobDefaults(settings), stored: (s) => secrets.get(s.name), newestEndTime: store && ((name) => store.newestEndTime(name)) },
+            );
+            for (const { source, message } of planned.failed) {
+              this.log.error(`Source ${source}: ${message}`);
+              void vscode.window.showErrorMessage(`Spark Optimizer: source ${source}: ${message}`);
+            }
+            const bundle = (name: string): string => path.join(this.extensionPath, 'dist', name);
+            const inWorker: Runner = ({ job }, signal) => {
+              const run = collectInWorker(bundle(WORKER_BUNDLES.collect), { job, known: store?.knownFiles() ?? [], poolScript: bundle(WORKER_BUNDLES.eventLog) }, (pr) =>
+                progress.report({ message: `${job.name}: ${progressText(pr, job.kind === 'event_log', started)}` }),
+              );
+              const stop = (): void => run.cancel();
+              signal.addEventListener('abort', stop, { once: true });
+              // A run that ended on its own has nothing left to cancel; one that failed is stopped.
+              return { batches: run.batches, close: () => (signal.removeEventListener('abort', stop), run.cancel()) };
+            };
+            const sink = store ? storeSink(store, { saves, sliceSize: 10 }) : dryRunSink;
+            const result = await collectRun(planned.jobs, inWorker, sink, abort.signal, (batch) => {
+              withProblems.add(batch);
+              this.logProblems(batch);
+              if (store) this.db.notify();
+            });
+            for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += result.counts[k];
           } catch (err) {
             // What the run collected before the failure is kept.
             await saves?.flush().catch((saveErr: unknown) => this.log.error(`Saving what was collected failed too: ${(saveErr as Error).message}`));
@@ -174,60 +178,14 @@ export class CollectionController implements vscode.Disposable {
     else this.log.show();
   }
 
-  /**
-   * The worker jobs of one source (sources.ts `jobsFor`): one per event-log path, with the files the
-   * database already has; or the API source, with the secret the editor keeps for it when the config
-   * and the environment have none. History Server runs are incremental.
-   */
-  private async jobsFor(source: Source, store: JobStore | undefined, defaults: JobDefaults): Promise<{ recorded: Record<string, unknown>; job: CollectJob }[]> {
-    const stored = await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
-    const jobs = jobsFor(source.config, stored ? { secret: stored, from: `the editor's secret storage (source '${source.name}')` } : undefined);
-    const known = store?.knownFiles() ?? [];
-    const poolScript = path.join(this.extensionPath, 'dist', 'worker.js');
-    return jobs.map((j) => {
-      const job = j.kind === 'history_server' && store ? { ...j, options: incremental(j.options, store.newestEndTime(j.name)) } : j;
-      return { recorded: recordedOptions(job), job: collectJob(job, defaults, known, poolScript) };
-    });
-  }
-
-  /**
-   * Upserts each batch as it arrives (a dry run only counts), logging every problem. Once `signal`
-   * aborts nothing more is stored or counted; the counts are what was stored before.
-   */
-  private async consume(sourceName: string, recorded: Record<string, unknown>, batches: AsyncIterable<Batch>, store: JobStore | undefined, saves: SaveSchedule | undefined, signal: AbortSignal, withProblems: ProblemLogs): Promise<RunCounts> {
-    const onBatch = (batch: Batch): void => {
-      withProblems.add(batch);
-      for (const problem of [...batch.problems, ...batch.apps.flatMap((a) => a.problems)]) {
-        const line = formatProblem(problem);
-        if (problem.severity === 'error') this.log.error(line);
-        else if (problem.severity === 'warning') this.log.warn(line);
-        else this.log.info(line);
-      }
-    };
-    if (!store) {
-      const counts = emptyCounts();
-      try {
-        for await (const batch of batches) {
-          if (signal.aborted) break;
-          applyBatch(dryRunRepository, batch, counts);
-          onBatch(batch);
-        }
-      } catch (err) {
-        if (!(err instanceof CancelledError && signal.aborted)) throw err;
-      }
-      return counts;
+  /** Every problem of a stored batch, in the Output channel at its severity. */
+  private logProblems(batch: Batch): void {
+    for (const problem of [...batch.problems, ...batch.apps.flatMap((a) => a.problems)]) {
+      const line = formatProblem(problem);
+      if (problem.severity === 'error') this.log.error(line);
+      else if (problem.severity === 'warning') this.log.warn(line);
+      else this.log.info(line);
     }
-    return ingest(store, batches, {
-      source: sourceName,
-      options: recorded,
-      saves,
-      sliceSize: 10,
-      signal,
-      onBatch: (batch) => {
-        onBatch(batch);
-        this.db.notify();
-      },
-    });
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MIN_DECOMPRESSION_RATIO } from '../collectors/eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from '../collectors/eventlog/lines';
 import type { ReadLimits } from '../collectors/eventlog/readLog';
+import type { JobOverrides } from '../collectors/descriptor';
 
 export const settingsSchema = z.object({
   databasePath: z.string().min(1).catch('.spark-optimizer/jobs.db'),
@@ -33,4 +34,9 @@ export function parseSettings(raw: Record<string, unknown>): { settings: Setting
  */
 export function settingsReadLimits(s: Pick<Settings, 'zstdMaxWindowMb' | 'maxLineMb' | 'maxDecompressionRatio'>): Required<ReadLimits> {
   return { maxZstdWindowMb: s.zstdMaxWindowMb, maxLineBytes: s.maxLineMb * 2 ** 20, maxDecompressionRatio: s.maxDecompressionRatio };
+}
+
+/** What the settings give a collection job where its source says nothing (pipeline.ts `plan`'s defaults): event logs read at once (0: one per core) and the read limits. */
+export function settingsJobDefaults(s: Pick<Settings, 'concurrency' | 'zstdMaxWindowMb' | 'maxLineMb' | 'maxDecompressionRatio'>): JobOverrides {
+  return { concurrency: s.concurrency || undefined, ...settingsReadLimits(s) };
 }

@@ -5,42 +5,25 @@ import * as vscode from 'vscode';
 import type { CollectionController } from './collection';
 import { COMMANDS } from './commands';
 import type { JobsTree } from './jobs';
+import { DESCRIPTORS, descriptorOf } from '../collectors/registry';
 import { isInvalidSource, type Source, type SourcesModel } from './sources';
 
-const STARTER = `# Spark Optimizer collector config: the sources to collect Spark job metrics from.
-# Each source has a name and a type (event_log, history_server, emr, databricks, dataproc).
+/** A new config file: every source type's starter entry (registry.ts), the first ready to run, the others commented out. */
+export const STARTER = `# Spark Optimizer collector config: the sources to collect Spark job metrics from.
+# Each source has a name and a type (${DESCRIPTORS.map((d) => d.type).join(', ')}).
 sources:
-  - name: local-event-logs
-    type: event_log
-    # A folder of Spark event logs (spark.eventLog.dir), relative to this file or absolute.
-    path: spark-events
-    # recursive: true        # walk sub-folders (default)
-    # since: 2024-06-01      # only applications that ended after this date
-  # - name: history
-  #   type: history_server
-  #   history_server_url: http://localhost:18080
-  #   token: \${env:SPARK_HISTORY_TOKEN}   # never write a secret inline
-  # - name: emr
-  #   type: emr
-  #   region: us-east-1        # credentials: the AWS default chain (AWS_PROFILE, SSO, env, instance role)
-  # - name: databricks
-  #   type: databricks
-  #   host: https://dbc-1234.cloud.databricks.com   # token: DATABRICKS_TOKEN or "Set Source Secret…"
-  # - name: dataproc
-  #   type: dataproc
-  #   project_id: my-project   # credentials: Application Default Credentials
-  #   region: us-central1
-`;
+${DESCRIPTORS.map((d) => d.starter).join('')}`;
 
 function isSource(v: unknown): v is Source {
   return typeof v === 'object' && v !== null && 'config' in v && 'name' in v;
 }
 
-async function pickSource(model: SourcesModel, arg: unknown, title: string): Promise<Source | undefined> {
+async function pickSource(model: SourcesModel, arg: unknown, title: string, among: (s: Source) => boolean = () => true): Promise<Source | undefined> {
   if (isSource(arg)) return arg;
-  if (model.all.length === 1) return model.all[0];
+  const sources = model.all.filter(among);
+  if (sources.length === 1) return sources[0];
   const pick = await vscode.window.showQuickPick(
-    model.all.map((s) => ({ label: s.name, description: s.config.type, source: s })),
+    sources.map((s) => ({ label: s.name, description: descriptorOf(s.config.type).title, source: s })),
     { title },
   );
   return pick?.source;
@@ -105,9 +88,15 @@ export function register(
       await vscode.commands.executeCommand('sparkOptimizer.jobs.focus');
     }),
     vscode.commands.registerCommand(COMMANDS.setSourceSecret, async (arg: unknown) => {
-      const s = await pickSource(model, arg, 'Set the secret (token or password) of which source?');
+      // Only the source types that take a secret from the editor (their descriptor says which).
+      const s = await pickSource(model, arg, 'Set the secret (token or password) of which source?', (src) => descriptorOf(src.config.type).secret !== undefined);
       if (!s) return;
-      const value = await vscode.window.showInputBox({ title: `Secret for ${s.name}`, prompt: 'Stored in the editor’s secret storage, never in settings or logs.', password: true, ignoreFocusOut: true });
+      const what = descriptorOf(s.config.type).secret;
+      if (what === undefined) {
+        void vscode.window.showInformationMessage(`Spark Optimizer: ${s.name} (${descriptorOf(s.config.type).title}) takes no secret from the editor; its credentials are read the platform's way.`);
+        return;
+      }
+      const value = await vscode.window.showInputBox({ title: `Secret for ${s.name} (${what})`, prompt: 'Stored in the editor’s secret storage, never in settings or logs.', password: true, ignoreFocusOut: true });
       if (value === undefined) return;
       await context.secrets.store(`sparkOptimizer.secret.${s.name}`, value);
       void vscode.window.showInformationMessage(`Spark Optimizer: secret for ${s.name} saved.`);

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseConfig, type ConfigError, type SourceConfig } from '../collectors/config';
-import { sourceLocation } from '../collectors/sources';
+import { descriptorOf, sourceLocation } from '../collectors/registry';
 import type { RunRow } from '../storage/repository';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
@@ -129,7 +129,6 @@ export class SourcesModel implements vscode.Disposable {
   }
 }
 
-const TYPE_ICONS: Record<SourceConfig['type'], string> = { event_log: 'file-text', history_server: 'server', emr: 'cloud', databricks: 'cloud', dataproc: 'cloud' };
 
 function ago(iso: string): string {
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
@@ -147,7 +146,7 @@ export class SourceItem extends vscode.TreeItem {
     super(source.name, vscode.TreeItemCollapsibleState.None);
     this.id = `source:${source.name}`;
     this.contextValue = ITEM.source;
-    this.iconPath = new vscode.ThemeIcon(TYPE_ICONS[source.config.type]);
+    this.iconPath = new vscode.ThemeIcon(descriptorOf(source.config.type).icon);
     const run = lastRun ? `${ago(lastRun.started)} · ${lastRun.new} new, ${lastRun.updated} updated${lastRun.errors.length > 0 ? `, ${lastRun.errors.length} errors` : ''}` : 'never collected';
     this.description = `${source.config.type} · ${run}`;
     const where = sourceLocation(source.config);

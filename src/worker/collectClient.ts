@@ -38,7 +38,8 @@ export function collectInWorker(script: string, job: CollectJob, onProgress: (p:
     void worker.terminate();
   };
   worker.on('message', (m: unknown) => {
-    if (!isWorkerMessage(m)) return;
+    // A message that is not the protocol's would be data lost without a word: the run fails instead.
+    if (!isWorkerMessage(m)) return end(new Error('collection worker sent a message that is not part of the protocol'));
     if (m.type === 'batch') {
       queue.push(m.batch);
       notify();

@@ -1,10 +1,9 @@
-/** Worker-thread entry for one collection run; see collectProtocol.ts. */
+/** Worker-thread entry for one collection run: the pipeline's `runJob` off the editor's thread; see collectProtocol.ts. */
 import { parentPort } from 'node:worker_threads';
-import { collectEventLogs } from '../collectors/eventlog/collect';
-import { type CollectProgress } from '../collectors/contract';
-import { collectSource } from '../collectors/sources';
+import type { CollectProgress } from '../collectors/contract';
+import { runJob } from '../pipeline';
 import { unchangedCheck } from '../storage/unchanged';
-import { eventLogOptions, isHostMessage, type WorkerMessage } from './collectProtocol';
+import { isHostMessage, type WorkerMessage } from './collectProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('collectWorker must run in a worker thread');
@@ -12,12 +11,15 @@ const send = (m: WorkerMessage): void => port.postMessage(m);
 const controller = new AbortController();
 
 port.on('message', (msg: unknown) => {
-  if (!isHostMessage(msg)) return;
+  if (!isHostMessage(msg)) {
+    send({ type: 'error', message: 'the collection worker was sent a message it does not understand' });
+    return;
+  }
   if (msg.type === 'cancel') {
     controller.abort();
     return;
   }
-  const job = msg.job;
+  const { job, known, poolScript } = msg.job;
   let lastProgress = 0;
   let lastPhase: CollectProgress['phase'];
   const onProgress = (progress: CollectProgress): void => {
@@ -29,13 +31,7 @@ port.on('message', (msg: unknown) => {
     lastPhase = progress.phase;
     send({ type: 'progress', progress });
   };
-  const batches =
-    job.kind === 'api'
-      ? collectSource(job.job, { signal: controller.signal, onProgress })
-      : collectEventLogs(
-          eventLogOptions(job.options),
-          { signal: controller.signal, workerScript: job.poolScript, isUnchanged: unchangedCheck(job.known), onProgress },
-        );
+  const batches = runJob(job, { signal: controller.signal, onProgress, workerScript: poolScript, isUnchanged: unchangedCheck(known) });
   void (async () => {
     try {
       for await (const batch of batches) send({ type: 'batch', batch });

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { analyzeConfig } from '../../src/analysis/configAnalyzer';
 import { parseConfig, type ParsedConfig } from '../../src/collectors/config';
-import { jobsFor } from '../../src/collectors/sources';
+import { jobsFor } from '../../src/collectors/registry';
 import { collectCommand } from '../../src/cli/collectCommand';
 import { validateCommand } from '../../src/cli/validateCommand';
 import type { Finding } from '../../src/analysis/findings';

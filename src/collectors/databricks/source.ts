@@ -1,15 +1,22 @@
 /**
- * From a configured Databricks source to collector options. Credentials are resolved here, the way
+ * The Databricks source type: Jobs API runs, joined with their clusters' event logs. Its config
+ * becomes collector options here. Credentials are resolved here, the way
  * Databricks' own tools read them (DATABRICKS_HOST, DATABRICKS_TOKEN, the config profile in
  * ~/.databrickscfg, a service principal's DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), so the
  * options that travel to the worker thread are plain data; each credential carries a description of
  * where it came from, so a refused token can be named ("token from DATABRICKS_TOKEN") without ever
  * showing the token. The OAuth exchange itself happens in the collector.
  */
-import { ENV_REFERENCE, commonApiOptions, mebibytes, type SourceConfig } from '../config';
-import { resolveSecret } from '../historyServer/plan';
+import { z } from 'zod';
+import { ENV_REFERENCE, cloudKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, resolveSecret, secret } from '../configKeys';
+import { apiRunStopped, type SourceDescriptor } from '../descriptor';
 import type { DatabricksOptions } from './collect';
 import { profileValue, readDatabricksProfile } from './profile';
+
+const schema = z
+  .object({ type: z.literal('databricks'), ...cloudKeys, host: httpUrl.optional(), token: secret.optional(), event_log_dir: z.string().min(1).optional(), max_response_mb: maxResponseMb })
+  .strict();
+export type DatabricksSourceConfig = z.infer<typeof schema> & { name: string };
 
 /** A token the editor keeps in its secret storage for this source, with a description of it. */
 export interface StoredToken {
@@ -33,7 +40,7 @@ const envValue = (name: string): string | undefined => {
  * request; so does a profile named by DATABRICKS_CONFIG_PROFILE that is not there, when nothing else
  * gives a credential.
  */
-export function databricksOptions(s: Extract<SourceConfig, { type: 'databricks' }>, stored?: StoredToken): DatabricksOptions {
+export function databricksOptions(s: DatabricksSourceConfig, stored?: StoredToken): DatabricksOptions {
   let token: string | undefined;
   let tokenSource: string | undefined;
   let credentialError: string | undefined;
@@ -97,3 +104,29 @@ export function databricksOptions(s: Extract<SourceConfig, { type: 'databricks' 
     maxResponseBytes: mebibytes(s.max_response_mb),
   };
 }
+
+export const databricksSource = {
+  type: 'databricks',
+  title: 'Databricks',
+  cliNames: ['databricks'],
+  schema,
+  keyDocs: { host: 'The workspace URL, e.g. https://dbc-1234.cloud.databricks.com.' },
+  flags: [
+    { flag: 'host', key: 'host' },
+    { flag: 'endpoint-url', key: 'endpoint_url' },
+    { flag: 'event-log-dir', key: 'event_log_dir' },
+  ],
+  usage: '[--host URL] [--event-log-dir dbfs:/P]',
+  credentials: 'DATABRICKS_HOST and DATABRICKS_TOKEN, a ~/.databrickscfg profile (DATABRICKS_CONFIG_PROFILE), or OAuth M2M: DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET',
+  icon: 'cloud',
+  starter: `  # - name: databricks
+  #   type: databricks
+  #   host: https://dbc-1234.cloud.databricks.com   # token: DATABRICKS_TOKEN or "Set Source Secret…"
+`,
+  location: (s) => s.endpoint_url ?? s.host ?? 'the workspace in DATABRICKS_HOST',
+  takes: ['maxApps', 'maxResponseBytes'],
+  secret: 'token',
+  jobs: (s, stored) => [databricksOptions(s, stored && { token: stored.secret, from: `token from ${stored.from}` })],
+  stopped: apiRunStopped,
+  collector: async () => (await import('./collect.js')).collectDatabricks,
+} satisfies SourceDescriptor<'databricks', DatabricksSourceConfig, DatabricksOptions>;

@@ -1,0 +1,67 @@
+/** `spark-optimizer --help`: each source type's usage line and credentials come from its descriptor (registry.ts). */
+import { DESCRIPTORS } from '../collectors/registry';
+
+/** `words` after `lead`, wrapped at `width` columns with continuation lines indented by `indent`. */
+function wrapped(lead: string, words: string, indent: number, width = 104): string {
+  const lines: string[] = [];
+  let line = lead;
+  for (const word of words.split(/ (?=\[|--|\(|[A-Za-z])/)) {
+    if (line.length + 1 + word.length > width && line.trim() !== lead.trim()) {
+      lines.push(line);
+      line = ' '.repeat(indent);
+    } else if (line.length > 0 && !line.endsWith(' ')) line += ' ';
+    line += word;
+  }
+  return [...lines, line].join('\n');
+}
+
+const collectLines = DESCRIPTORS.map((d) => wrapped(`  spark-optimizer collect --source ${d.cliNames[0]!}`, `${d.usage} [options]`, 26)).join('\n');
+const credentialLines = DESCRIPTORS.filter((d) => d.credentials !== undefined)
+  .map((d) => wrapped(`  ${d.cliNames[0]!.padEnd(15)} `, d.credentials!, 18))
+  .join('\n');
+
+export const USAGE = `Usage:
+${collectLines}
+  spark-optimizer collect --config spark-optimizer.yaml [--name SOURCE] [options]
+  spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
+                       [--sort FIELD] [--asc] [--limit N] [--offset N] [--format table|json|csv] [--db PATH]
+  spark-optimizer runs [--limit N] [--format table|json] [--db PATH]
+  spark-optimizer validate PATH... [--format text|json] [--verbose] [--zstd-max-window-mb N]
+                        [--max-line-mb N] [--max-decompression-ratio N]
+                        (event logs and collector configs; exit 1 on errors)
+
+collect options:
+${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} (${d.title})`).join(', '), 24)}
+  --path PATH           event logs: a log file or a folder (walked recursively unless --no-recursive);
+                        plain, .gz, .lz4, .lzf, .snappy, .zstd; single files, rolling eventlog_v2_*,
+                        Databricks and Spark 1.x folders
+  --config FILE         collect the sources a config file defines (all, or --name SOURCE)
+  --db PATH             the database (default .spark-optimizer/jobs.db in this folder)
+  --dry-run             collect and print; store nothing
+  --since DATE          only applications that ended (running ones: started) at/after DATE (ISO-8601)
+  --user USER           only applications run by USER
+  --batch-size N        records per database batch (default 100)
+  --concurrency N       logs read at once (default: the number of cores)
+  --format json         JSON lines on stdout, one record per application attempt, plus "problems"
+  --max-apps N          at most N applications (History Server) or steps/runs/jobs (cloud sources)
+  --endpoint-url URL    cloud sources: another API endpoint (VPC endpoint, proxy, emulator)
+  --verbose             list each file a folder scan passed over (hidden, not an event log), not just counts
+
+Limits of collect (validate takes the first three); each is also a source's key in a config file
+(--max-line-mb is max_line_mb), and a flag wins over the file:
+  --zstd-max-window-mb N  largest zstd window to decode, in MiB (default 128, at most 1024)
+  --max-line-mb N         longest event-log line read, in MiB (default 32, at most 512); a longer one is skipped
+  --max-decompression-ratio N
+                          most decompressed bytes per compressed byte of a log, past its first 16 MiB
+                          (default 1000, 2 to 1000000); a log over it is stopped as a decompression bomb
+  --max-response-mb N     largest REST answer read, in MiB (default 256, at most 4096): History Server,
+                          Databricks, Dataproc
+  --max-unpacked-mb N     History Server --mode eventlog: most one attempt's log zip may unpack to, in MiB
+                          (default 65536, i.e. 64 GiB)
+  --max-unpack-ratio N    History Server --mode eventlog: most bytes unpacked per byte of a zip that
+                          unpacks to over 64 MiB (default 200)
+  The event-log limits also hold for the logs History Server --mode eventlog downloads.
+
+Credentials are read the platform's own way, never from flags:
+${credentialLines}
+`;

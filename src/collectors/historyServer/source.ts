@@ -1,0 +1,107 @@
+/**
+ * The History Server source type. Its config becomes collector options here, with secrets resolved
+ * from `${env:VAR}`, SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD} or the editor's secret storage.
+ */
+import { z } from 'zod';
+import { apiKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, readLimitKeys, readLimitsOf, resolveSecret, secret, unpackLimitKeys } from '../configKeys';
+import { READ_LIMIT_OVERRIDES, apiRunStopped, withoutUserInfo, type SourceDescriptor } from '../descriptor';
+import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';
+import type { HistoryServerAuth } from './client';
+import type { HistoryServerOptions } from './collect';
+
+const schema = z
+  .object({
+    type: z.literal('history_server'),
+    ...apiKeys,
+    history_server_url: httpUrl,
+    mode: z.enum(['api', 'eventlog']).default('api'),
+    username: z.string().min(1).optional(),
+    password: secret.optional(),
+    token: secret.optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    ca_file: z.string().min(1).optional(),
+    insecure_skip_verify: z.boolean().default(false),
+    status: z.enum(['completed', 'running', 'all']).default('completed'),
+    max_response_mb: maxResponseMb,
+    ...unpackLimitKeys,
+    ...readLimitKeys,
+  })
+  .strict();
+export type HistoryServerSourceConfig = z.infer<typeof schema> & { name: string };
+
+/** Credentials for a History Server: from the config (`${env:VAR}`) or SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD}. */
+export function historyAuth(source: string, cfg: { username?: string; password?: string; token?: string }): HistoryServerAuth | undefined {
+  const prefix = `SPARK_OPTIMIZER_${source}_`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  const env = (k: string): string | undefined => (process.env[prefix + k] === '' ? undefined : process.env[prefix + k]);
+  const token = resolveSecret(cfg.token, `source ${source}: token`) ?? env('TOKEN');
+  if (token !== undefined) return { type: 'bearer', token };
+  const username = cfg.username ?? env('USERNAME');
+  const password = resolveSecret(cfg.password, `source ${source}: password`) ?? env('PASSWORD');
+  return username !== undefined ? { type: 'basic', username, password: password ?? '' } : undefined;
+}
+
+/**
+ * Incremental runs: with no `since` of its own, a completed-apps run asks only for applications that
+ * ended at or after the newest end time already stored for this source. An application that was
+ * still running last time ends after that, so it is fetched again once it finishes.
+ */
+export function incremental(options: HistoryServerOptions, newestEndTime: string | null): HistoryServerOptions {
+  if (options.since !== undefined || newestEndTime === null || (options.status ?? 'completed') !== 'completed') return options;
+  return { ...options, since: new Date(newestEndTime) };
+}
+
+export const historyServerSource = {
+  type: 'history_server',
+  title: 'Spark History Server',
+  cliNames: ['history-server', 'history_server'],
+  schema,
+  keyDocs: {
+    mode: '`api`: read the REST API; `eventlog`: download each application\'s event log and parse it (the most exact).',
+    username: 'User for HTTP basic authentication.',
+    password: 'Password for basic authentication: write ${env:VAR} or use the "Set Source Secret" command, never the password itself.',
+    headers: 'Extra HTTP headers sent with every request.',
+    ca_file: 'A PEM file of certificate authorities to trust for HTTPS.',
+    insecure_skip_verify: 'Skip TLS certificate checks (only for testing).',
+    status: 'Which applications to collect: completed, running or all.',
+    max_unpacked_mb: `mode: eventlog: most bytes one attempt's /logs zip may unpack to, in MiB (default ${MAX_UNPACKED_MB.default}, 64 GiB; ${MAX_UNPACKED_MB.min} to ${MAX_UNPACKED_MB.max}). The download is held to it too.`,
+    max_unpack_ratio: `mode: eventlog: most bytes unpacked per byte of a /logs zip that unpacks to over 64 MiB (default ${MAX_UNPACK_RATIO.default}; ${MAX_UNPACK_RATIO.min} to ${MAX_UNPACK_RATIO.max}).`,
+  },
+  flags: [
+    { flag: 'url', key: 'history_server_url', required: true },
+    { flag: 'mode', key: 'mode' },
+  ],
+  usage: '--url URL [--mode api|eventlog] [--status S] [--max-apps N]',
+  credentials: 'SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN, or _USERNAME and _PASSWORD',
+  icon: 'server',
+  starter: `  # - name: history
+  #   type: history_server
+  #   history_server_url: http://localhost:18080
+  #   token: \${env:SPARK_HISTORY_TOKEN}   # never write a secret inline
+`,
+  location: (s) => withoutUserInfo(s.history_server_url),
+  takes: ['maxApps', 'status', 'maxResponseBytes', 'maxUnpackedBytes', 'maxUnpackRatio', ...READ_LIMIT_OVERRIDES],
+  secret: 'token or password',
+  jobs: (s, stored) => {
+    // No credentials in the config or the environment: the editor's secret storage.
+    const auth = historyAuth(s.name, s) ?? (stored && (s.username ? { type: 'basic' as const, username: s.username, password: stored.secret } : { type: 'bearer' as const, token: stored.secret }));
+    return [
+      {
+        url: s.history_server_url,
+        ...commonApiOptions(s),
+        mode: s.mode,
+        status: s.status,
+        headers: s.headers,
+        caFile: s.ca_file,
+        insecureSkipVerify: s.insecure_skip_verify,
+        auth,
+        maxResponseBytes: mebibytes(s.max_response_mb),
+        maxUnpackedBytes: mebibytes(s.max_unpacked_mb),
+        maxUnpackRatio: s.max_unpack_ratio,
+        ...readLimitsOf(s),
+      },
+    ];
+  },
+  incremental,
+  stopped: apiRunStopped,
+  collector: async () => (await import('./collect.js')).collectHistoryServer,
+} satisfies SourceDescriptor<'history_server', HistoryServerSourceConfig, HistoryServerOptions>;

@@ -1,0 +1,112 @@
+/**
+ * Every source type, one line each. The config schema, the JSON Schema, the CLI's flags and usage,
+ * the editor's Sources view and starter config, and the worker protocol's accepted kinds all come
+ * from here. Adding a source type: a descriptor (`<type>/source.ts`), a collector, one line below,
+ * and its tests (test/registry.test.ts checks that every descriptor is complete).
+ */
+import type { z } from 'zod';
+import type { Batch, CollectContext } from './contract';
+import { COMMON_OVERRIDES, withoutUserInfo, type JobOverrides, type SourceDescriptor, type StoredSecret } from './descriptor';
+import { databricksSource } from './databricks/source';
+import { dataprocSource } from './dataproc/source';
+import { emrSource } from './emr/source';
+import { eventLogSource } from './eventlog/source';
+import { historyServerSource } from './historyServer/source';
+import type { Problem } from './record';
+
+export const SOURCE_TYPES = {
+  event_log: eventLogSource,
+  history_server: historyServerSource,
+  emr: emrSource,
+  databricks: databricksSource,
+  dataproc: dataprocSource,
+} as const;
+
+type Descriptors = typeof SOURCE_TYPES;
+export type SourceType = keyof Descriptors;
+type ConfigOf<K extends SourceType> = z.infer<Descriptors[K]['schema']> & { name: string };
+export type OptionsOf<K extends SourceType> = Parameters<Awaited<ReturnType<Descriptors[K]['collector']>>>[0];
+/** A configured source of any type, as its schema gives it, with its name settled. */
+export type SourceConfig = { [K in SourceType]: ConfigOf<K> }[SourceType];
+/** What one collection run reads; options are plain data (they are posted to a worker thread). */
+export type SourceJob = { [K in SourceType]: { kind: K; name: string; options: OptionsOf<K> } }[SourceType];
+
+/** The descriptors, in the order help and pickers list them. */
+export const DESCRIPTORS: readonly SourceDescriptor[] = Object.values(SOURCE_TYPES) as readonly SourceDescriptor[];
+
+export function isSourceType(t: unknown): t is SourceType {
+  return typeof t === 'string' && Object.hasOwn(SOURCE_TYPES, t);
+}
+
+/** The descriptor of a type, loosely typed for code that handles every type alike. */
+export function descriptorOf(type: SourceType): SourceDescriptor<string, { type: string; name: string }, object> {
+  return SOURCE_TYPES[type] as unknown as SourceDescriptor<string, { type: string; name: string }, object>;
+}
+
+/** The config schemas by type, for the config parser and the editor's analyzer. */
+export const SOURCE_SCHEMAS = Object.fromEntries(DESCRIPTORS.map((d) => [d.type, d.schema])) as { [K in SourceType]: Descriptors[K]['schema'] };
+
+/** The jobs of one configured source: one per event-log path, one for any other source. Throws on a `${env:VAR}` that is not set. */
+export function jobsFor(s: SourceConfig, stored?: StoredSecret): SourceJob[] {
+  return descriptorOf(s.type)
+    .jobs(s, stored)
+    .map((options) => ({ kind: s.type, name: s.name, options }) as SourceJob);
+}
+
+/**
+ * A job with `overrides` (command-line flags) winning over its options and `defaults` (editor
+ * settings) filling in what they leave out, for the keys its type takes; given-but-undefined is not given.
+ */
+export function adjustedJob(job: SourceJob, overrides: JobOverrides = {}, defaults: JobOverrides = {}): SourceJob {
+  const options = { ...(job.options as Record<string, unknown>) };
+  for (const key of [...COMMON_OVERRIDES, ...descriptorOf(job.kind).takes]) {
+    if (overrides[key] !== undefined) options[key] = overrides[key];
+    else if (options[key] === undefined && defaults[key] !== undefined) options[key] = defaults[key];
+  }
+  return { ...job, options } as SourceJob;
+}
+
+/** The job for an incremental run, given the newest end time already stored for its source. */
+export function incrementalJob(job: SourceJob, newestEndTime: (source: string) => string | null): SourceJob {
+  const d = descriptorOf(job.kind);
+  return d.incremental ? ({ ...job, options: d.incremental(job.options, newestEndTime(job.name)) } as SourceJob) : job;
+}
+
+/** The collector of a job, loaded when it runs. */
+export async function* collectSource(job: SourceJob, ctx: CollectContext): AsyncGenerator<Batch> {
+  const collect = await descriptorOf(job.kind).collector();
+  yield* collect(job.options, ctx);
+}
+
+/** Problems after which a source's run stopped early: wrong credentials, an unreadable listing or path, a source that cannot start. */
+export function stoppedRun(job: SourceJob, problems: readonly Problem[]): boolean {
+  return descriptorOf(job.kind).stopped(job.options, problems);
+}
+
+const SECRET_OPTION = /token|secret|password|credential|auth|headers/i;
+
+/** What a run record keeps of a job's options: never credentials or headers (they may hold secrets), URLs without user info, times as ISO text. */
+export function recordedOptions(job: SourceJob): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(job.options)) {
+    if (v === undefined) continue;
+    if (SECRET_OPTION.test(k)) {
+      // Which kind of credential, never its value.
+      if (k === 'auth' && typeof v === 'object' && v !== null && 'type' in v) out.auth = (v as { type: string }).type;
+      if (k === 'tokenSource' && typeof v === 'string') out.tokenSource = v;
+      continue;
+    }
+    out[k] = v instanceof Date ? v.toISOString() : typeof v === 'string' && /^https?:\/\//.test(v) ? withoutUserInfo(v) : v;
+  }
+  return out;
+}
+
+/** Where a source reads from, in a few words (the Sources view, logs); never a password written into a URL. */
+export function sourceLocation(s: SourceConfig): string {
+  return descriptorOf(s.type).location(s);
+}
+
+/** The type a `--source` spelling names. */
+export function typeOfCliName(name: string): SourceType | undefined {
+  return DESCRIPTORS.find((d) => d.cliNames.includes(name))?.type as SourceType | undefined;
+}
