@@ -7,7 +7,8 @@
 import * as path from 'node:path';
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ZodObject, ZodRawShape } from 'zod';
-import { SOURCE_SCHEMAS, TOO_DEEP, deepestLine, isStackOverflow, undefinedAliasMessage, undefinedAliases, yamlErrors, type SourceType } from '../collectors/config';
+import { SOURCE_SCHEMAS, TOO_DEEP, deepestLine, undefinedAliasMessage, undefinedAliases, yamlErrors, type SourceType } from '../collectors/config';
+import { isStackOverflow } from '../common/stack';
 import { visible } from '../common/format';
 import { lineRange, range, sortFindings, type Finding, type FindingFix, type Range } from './findings';
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { LineCounter, parseDocument, isNode, visit, type Alias, type Document } from 'yaml';
 import { z } from 'zod';
 import { visible } from '../common/format';
+import { isStackOverflow } from '../common/stack';
 import { SHARED_KEY_DOCS } from './configKeys';
 import { DESCRIPTORS, SOURCE_SCHEMAS, type SourceConfig } from './registry';
 
@@ -85,11 +86,6 @@ export function undefinedAliases(doc: Document): Alias[] {
 }
 
 export const TOO_DEEP = 'a value is nested too deeply to read (the YAML parser ran out of stack): look for a long run of [, { or - here; a config is a few levels deep';
-
-/** Whether `err` is V8 running out of stack ("Maximum call stack size exceeded"). */
-export function isStackOverflow(err: unknown): boolean {
-  return err instanceof Error && /Maximum call stack size exceeded/.test(err.message);
-}
 
 /**
  * The 1-based number of the most indented line: where a config nested too deep to parse most likely

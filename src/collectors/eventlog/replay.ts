@@ -533,7 +533,7 @@ export class AppReplay {
    */
   private tooDeep(err: unknown, type: string, lineNo: number): void {
     if (!isStackOverflow(err)) throw err;
-    this.lineProblem('malformed-line', `${type} could not be read (${err.message}): a value nested too deeply?`, lineNo);
+    this.lineProblem('malformed-line', `${type} could not be read (${(err as Error).message}): a value nested too deeply?`, lineNo);
   }
 
   /**
