@@ -7,12 +7,11 @@
  * for that application and the others still arrive. Wrong credentials (401/403) are reported once
  * and stop the run; so does a listing that cannot be read.
  */
-import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
-import { Batcher, pooled } from '../batching';
+import { runApiCollector } from '../api/runner';
 import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
-import { matchesFilter, textProperties, timeFault, type Problem } from '../record';
+import { textProperties, timeFault, type Problem } from '../record';
 import { appSchema, epochOrText, executorSchema, stageSchema, toRecord, type RestApp, type RestAttempt } from './record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
@@ -200,99 +199,33 @@ export async function fetchApplication(client: HistoryServerClient, appId: strin
   return Promise.all(app.attempts.map((attempt) => fetchAttempt(client, { app, attempt }, signal, source, 'api')));
 }
 
-// Servers that ignore minEndDate/minDate still give the right answer: the filter is applied here too.
+// Servers that ignore minEndDate/minDate still give the right answer: the runner filters the records too.
 export async function* collectHistoryServer(options: HistoryServerOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'history_server';
-  const concurrency = Math.max(1, options.concurrency ?? 4);
   const client = new HistoryServerClient(options);
-  const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: client.bytesRead });
-  const batcher = new Batcher(Math.max(1, options.batchSize ?? 100));
-  const progress = batcher.progress;
-  const stopProblem = (err: unknown, what: string): Problem => {
-    if (err instanceof AuthError) return { severity: 'error', code: 'auth-failed', message: `${err.message}; stopping the run (check the username/password or token)`, file: client.urlOf(err.path) };
-    const message = err instanceof Error ? err.message : String(err);
-    return { severity: 'error', code: 'list-failed', message: `${what}: ${message}`, file: client.apiBase };
-  };
-
-  // A private controller: an auth failure cancels the other requests in flight.
-  const controller = new AbortController();
-  // Every request in flight (up to 4 per attempt) listens on this signal, one listener each, removed when it ends.
-  setMaxListeners((options.concurrency ?? 4) * 5 + 5, controller.signal);
-  const onAbort = (): void => controller.abort(ctx.signal?.reason);
-  ctx.signal?.addEventListener('abort', onAbort, { once: true });
-  let stopped = false;
-
-  /** The attempts to fetch, a listing page at a time; a listing that fails is one problem and ends the list. */
-  async function* wanted(): AsyncGenerator<Listed[]> {
-    const pages = listPages(client, options, controller.signal);
-    for (;;) {
-      let page: IteratorResult<{ apps: RestApp[]; problems: Problem[] }>;
-      try {
-        page = await pages.next();
-      } catch (err) {
-        if (ctx.signal?.aborted) throw err;
-        if (!stopped) batcher.problem(stopProblem(err, 'listing applications failed'));
-        return;
+  yield* runApiCollector<Listed, CollectedApp>(options, ctx, (run) => ({
+    // listPages asks for `limit` applications; the items here are their attempts.
+    maxApps: 'listing',
+    bytesRead: () => client.bytesRead,
+    list: async function* () {
+      for await (const page of listPages(client, options, run.signal)) {
+        yield { items: page.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt }))), problems: page.problems };
       }
-      if (page.done || stopped) return;
-      for (const p of page.value.problems) batcher.problem(p);
-      const listed = page.value.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt })));
-      // The user filter is ours (the API has none): drop before fetching anything.
-      const kept = listed.filter((l) => options.user === undefined || l.attempt.sparkUser === options.user);
-      batcher.filtered(listed.length - kept.length);
-      progress.logsFound += kept.length;
-      report();
-      ctx.signal?.throwIfAborted();
-      yield kept;
-    }
-  }
-
-  // Fetches still running when the run ends early (cancelled, or the consumer stopped): they are
-  // aborted and waited for, so that each one's temporary folder is gone when the run is.
-  const running = new Set<Promise<unknown>>();
-  try {
-    const fetch = (item: Listed): Promise<CollectedApp> => {
-      const p = fetchAttempt(client, item, controller.signal, source, options.mode ?? 'api', options);
-      const settled: Promise<unknown> = p.then(
-        () => running.delete(settled),
-        () => running.delete(settled),
-      );
-      running.add(settled);
-      return p;
-    };
-    for await (const done of pooled(wanted(), fetch, concurrency, () => stopped)) {
-      progress.logsDone++;
-      const label = `${done.item.app.id}${done.item.attempt.attemptId !== undefined ? ` attempt ${done.item.attempt.attemptId}` : ''}`;
-      if ('error' in done) {
-        if (ctx.signal?.aborted) throw done.error;
-        if (done.error instanceof AuthError) {
-          if (!stopped) {
-            stopped = true;
-            batcher.problem(stopProblem(done.error, label));
-            controller.abort(done.error);
-          }
-        } else if (!stopped) {
-          const code = done.error instanceof ResponseError ? 'rest-invalid' : 'rest-failed';
-          batcher.problem({ severity: 'error', code, message: `${label}: ${done.error.message}`, file: client.urlOf(`applications/${enc(done.item.app.id)}`) });
-        }
-      } else if (matchesFilter(done.result.record, options)) {
-        batcher.app(done.result);
-      } else {
-        batcher.filtered();
-      }
-      report();
-      if (batcher.full) yield batcher.take();
-    }
-    ctx.signal?.throwIfAborted();
-    if (!batcher.empty) yield batcher.take();
-  } finally {
-    ctx.signal?.removeEventListener('abort', onAbort);
-    if (running.size > 0) {
-      controller.abort(ctx.signal?.reason ?? new Error('the collection stopped'));
-      await Promise.allSettled([...running]);
-    }
-    await client.close();
-  }
+    },
+    // The user filter is ours (the API has none): applied before fetching anything.
+    listed: ({ attempt }) => ({ user: attempt.sparkUser ?? null }),
+    fetch: (item) => fetchAttempt(client, item, run.signal, source, options.mode ?? 'api', options),
+    found: (app) => [{ apps: [app] }],
+    refused: (err) => (err instanceof AuthError ? { severity: 'error', code: 'auth-failed', message: `${err.message}; stopping the run (check the username/password or token)`, file: client.urlOf(err.path) } : undefined),
+    listFailed: (err) => ({ severity: 'error', code: 'list-failed', message: `listing applications failed: ${err.message}`, file: client.apiBase }),
+    failed: ({ app, attempt }, err) => ({
+      severity: 'error',
+      code: err instanceof ResponseError ? 'rest-invalid' : 'rest-failed',
+      message: `${app.id}${attempt.attemptId !== undefined ? ` attempt ${attempt.attemptId}` : ''}: ${err.message}`,
+      file: client.urlOf(`applications/${enc(app.id)}`),
+    }),
+    close: () => client.close(),
+  }));
 }
 
 /** Everything one History Server collection found; for tests and small runs. */
