@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { collectAll } from '../src/collectors/eventlog/collect';
-import { memoryStringToMb } from '../src/collectors/eventlog/jvmUnits';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { eventLogText, type GeneratedTotals } from './support/eventLogGenerator';
 import { lz4BlockStream, lzfStream, snappyStream, zstdFrames } from './support/sparkCompress';
@@ -249,20 +248,6 @@ describe('event-log replay', () => {
     expect(record.quality).toEqual(expect.arrayContaining(['defaulted:executor_memory_mb', 'defaulted:driver_memory_mb']));
     expect(record.quality).not.toContain('defaulted:executor_cores');
   });
-});
-
-describe('JVM memory strings', () => {
-  it.each([
-    ['512m', 512],
-    ['4g', 4096],
-    ['4G', 4096],
-    ['1t', 1024 * 1024],
-    ['2048k', 2],
-    ['1536', 1536],
-    ['1.5g', 1536],
-  ])('%s -> %d MB', (s, mb) => expect(memoryStringToMb(s)).toBe(mb));
-  it('bare bytes when asked', () => expect(memoryStringToMb('1073741824', 'b')).toBe(1024));
-  it('rejects nonsense', () => expect(memoryStringToMb('lots')).toBeNull());
 });
 
 describe('bad input never stops the run', () => {

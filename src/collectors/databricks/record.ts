@@ -3,8 +3,9 @@
  * API 2.1, Clusters API 2.1), and the platform-level record of one run, with its facts as tags.
  */
 import { z } from 'zod';
-import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { Quality, checkedTime, isoTime, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedTime, noSparkMetrics, platformLevelQuality, redactSecrets, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
+import { finishRecord } from '../record/finish';
+import { executorCores, memoryMb, recordTimes } from '../record/rules';
 
 // The answers, loosely: only the fields we read.
 
@@ -171,6 +172,7 @@ export interface WorkersSeen {
 /** One record for the run, from the Jobs and Clusters APIs only: `platform_level`. */
 export function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, tags: Record<string, string>, source: string, problems: Problem[], where: string, seen?: WorkersSeen): SparkAppRecord {
   const quality = platformLevelQuality();
+  const found: RecordFindings = { quality, problems, where, subject: `run ${run.run_id}` };
   // A multi-task run's own setup/execution durations are 0 by definition: the tags are left out,
   // and flagged, rather than showing a 0 that looks measured.
   const durations = runDurations(run);
@@ -180,17 +182,8 @@ export function platformRecord(run: Run, clusters: RunClusters, primary: Cluster
   }
   const conf: Record<string, string> = Object.fromEntries(Object.entries(primary?.spark_conf ?? {}).map(([k, v]) => [k, String(v)]));
 
-  const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number | null => {
-    const raw = conf[key];
-    const mb = raw === undefined ? null : memoryStringToMb(raw);
-    if (raw !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `run ${run.run_id}: ${key}=${JSON.stringify(raw)} is not a JVM memory size`, file: where });
-    // Databricks sizes executors from the node type when the conf says nothing; we do not guess it.
-    if (mb === null) quality.add(Quality.missing(field));
-    return mb;
-  };
-  const coresRaw = conf['spark.executor.cores'];
-  const executorCores = coresRaw !== undefined && /^\d+$/.test(coresRaw.trim()) && Number(coresRaw) > 0 ? Number(coresRaw) : null;
-  if (executorCores === null) quality.add(Quality.missing('executor_cores'));
+  // Databricks sizes executors from the node type when the conf says nothing; we do not guess it.
+  const cores = executorCores(conf, [], 'unknown', found);
 
   // A fixed-size cluster's num_workers is its number of worker nodes, one executor each on
   // Databricks; a single-node cluster (0 workers) runs its tasks in the driver, as Spark's local mode
@@ -202,50 +195,35 @@ export function platformRecord(run: Run, clusters: RunClusters, primary: Cluster
   else if (primary?.autoscale !== undefined && seen !== undefined) numExecutors = Math.max(1, seen.max);
   if (numExecutors === null) quality.add(Quality.missing('num_executors'));
 
-  const found = { quality, problems, where };
   const startMs = checkedTime(epoch(run.start_time), 'start_time', `run ${run.run_id} start_time`, found);
   const status = runStatus(run);
   const endMs = status === 'running' ? null : checkedTime(epoch(run.end_time), 'end_time', `run ${run.run_id} end_time`, found);
-  // platformLevelQuality() has no missing:start_time; an invalid start is flagged as such instead.
-  if (startMs === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
   if (status === 'running') quality.add(Quality.inProgress);
-  let duration: number | null = null;
-  if (startMs !== null && endMs !== null) {
-    duration = endMs - startMs;
-    if (duration < 0) {
-      problems.push({ severity: 'error', code: 'time-order', message: `run ${run.run_id} ends (${isoTime(endMs)}) before it starts (${isoTime(startMs)})`, file: where });
-      duration = null;
-    }
-  }
+  // The Jobs API's start_time is when the run was submitted (cluster creation included).
+  const times = recordTimes({ submit: startMs, submitFrom: 'start_time', start: startMs, end: endMs }, found);
   // A runtime ("13.3.x-scala2.12") is not a Spark version, and no table of them is kept here: the
   // runtime goes to tags and spark_version stays unknown.
   quality.add(Quality.missing('spark_version'));
   if (clusters.ids.length === 0 && primary === undefined) problems.push({ severity: 'info', code: 'no-cluster', message: `run ${run.run_id} names no cluster (serverless?): no executor sizing`, file: where });
-
-  const environment = redactSecrets(conf);
 
   const record: SparkAppRecord = {
     app_id: `databricks-run-${run.run_id}`,
     attempt_id: null,
     app_name: run.run_name ?? null,
     user: run.creator_user_name ?? null,
-    // The Jobs API's start_time is when the run was submitted (cluster creation included).
-    submit_time: isoTime(startMs),
-    start_time: isoTime(startMs),
-    end_time: isoTime(endMs),
-    duration_ms: duration,
+    ...times,
     spark_version: null,
-    executor_cores: executorCores,
-    executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
+    executor_cores: cores,
+    executor_memory_mb: memoryMb(conf, 'spark.executor.memory', 'unknown', found),
     num_executors: numExecutors,
-    driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
+    driver_memory_mb: memoryMb(conf, 'spark.driver.memory', 'unknown', found),
     ...noSparkMetrics(),
     tags,
-    environment,
+    environment: redactSecrets(conf),
     source,
     status,
     quality: [...quality].sort(),
   };
-  problems.push(...validateRecord(record, where));
+  problems.push(...finishRecord(record, where));
   return record;
 }

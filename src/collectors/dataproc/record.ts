@@ -3,8 +3,9 @@
  * status and times, its facts as tags, and the platform-level record of one job.
  */
 import { z } from 'zod';
-import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { Quality, checkedTime, isoTime, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedTime, noSparkMetrics, platformLevelQuality, redactSecrets, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
+import { finishRecord } from '../record/finish';
+import { executorCores, executorInstances, memoryMb, recordTimes } from '../record/rules';
 
 // The answers, loosely: only the fields we read.
 
@@ -121,50 +122,31 @@ export function sparkProperties(job: Job, kind: (typeof SPARK_KINDS)[number][0],
 export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], cluster: Cluster | null, tags: Record<string, string>, source: string, problems: Problem[], where: string): SparkAppRecord {
   const quality = platformLevelQuality();
   const props = sparkProperties(job, kind, cluster);
-  const times = jobTimes(job);
-  const found = { quality, problems, where };
-  const start = checkedTime(times.start, 'start_time', `job ${job.reference.jobId} start (stateStartTime)`, found);
-  const submit = checkedTime(times.submit, 'submit_time', `job ${job.reference.jobId} submit (stateStartTime)`, found);
-  const end = checkedTime(times.end, 'end_time', `job ${job.reference.jobId} end (stateStartTime)`, found);
+  const read = jobTimes(job);
+  const id = job.reference.jobId;
+  const found: RecordFindings = { quality, problems, where, subject: `job ${id}` };
+  const start = checkedTime(read.start, 'start_time', `job ${id} start (stateStartTime)`, found);
+  const submit = checkedTime(read.submit, 'submit_time', `job ${id} submit (stateStartTime)`, found);
+  const end = checkedTime(read.end, 'end_time', `job ${id} end (stateStartTime)`, found);
   const status = dataprocStatus(job.status.state);
   if (status === 'running') quality.add(Quality.inProgress);
-  if (start === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
-  const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number | null => {
-    const raw = props[key];
-    const mb = raw === undefined ? null : memoryStringToMb(raw);
-    if (raw !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `job ${job.reference.jobId}: ${key}=${JSON.stringify(raw)} is not a JVM memory size`, file: where });
-    if (mb === null) quality.add(Quality.missing(field));
-    return mb;
-  };
-  const int = (field: 'executor_cores' | 'num_executors', key: string): number | null => {
-    const raw = props[key]?.trim();
-    if (raw !== undefined && /^\d+$/.test(raw)) return Number(raw);
-    quality.add(Quality.missing(field));
-    return null;
-  };
-  const cores = int('executor_cores', 'spark.executor.cores');
+  const times = recordTimes({ submit, submitFrom: 'PENDING stateStartTime', start, end }, found);
+  const cores = executorCores(props, [], 'unknown', found);
   // With dynamic allocation spark.executor.instances is only the starting count. It is on by default on
   // Dataproc, so only an explicit "false" makes spark.executor.instances the count.
-  const dynamic = props['spark.dynamicAllocation.enabled']?.trim().toLowerCase() !== 'false';
-  let executors: number | null = null;
-  if (dynamic) quality.add(Quality.missing('num_executors'));
-  else executors = int('num_executors', 'spark.executor.instances');
-  if (executors === 0) executors = null;
+  const executors = executorInstances(props, true, found);
   const yarnName = job.yarnApplications?.[0]?.name;
   const record: SparkAppRecord = {
-    app_id: `dataproc-job-${job.reference.jobId}`,
+    app_id: `dataproc-job-${id}`,
     attempt_id: null,
-    app_name: yarnName ?? props['spark.app.name'] ?? job.reference.jobId,
+    app_name: yarnName ?? props['spark.app.name'] ?? id,
     user: null,
-    submit_time: isoTime(submit ?? (quality.has(Quality.invalid('submit_time')) ? null : start)),
-    start_time: isoTime(start),
-    end_time: isoTime(end),
-    duration_ms: start !== null && end !== null && end >= start ? end - start : null,
+    ...times,
     spark_version: null,
     executor_cores: cores,
-    executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
+    executor_memory_mb: memoryMb(props, 'spark.executor.memory', 'unknown', found),
     num_executors: executors,
-    driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
+    driver_memory_mb: memoryMb(props, 'spark.driver.memory', 'unknown', found),
     ...noSparkMetrics(),
     tags,
     environment: redactSecrets(props),
@@ -176,6 +158,6 @@ export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], 
   quality.add(Quality.missing('user'));
   quality.add(Quality.missing('spark_version'));
   record.quality = [...quality].sort();
-  problems.push(...validateRecord(record, where));
+  problems.push(...finishRecord(record, where));
   return record;
 }

@@ -3,8 +3,9 @@
  * and the platform-level record of a step whose Spark metrics are not reachable.
  */
 import type { StepSummary } from '@aws-sdk/client-emr';
-import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { Quality, checkedTime, isoTime, noSparkMetrics, platformLevelQuality, redactSecrets, validateRecord, type AppStatus, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedTime, isoTime, noSparkMetrics, platformLevelQuality, redactSecrets, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
+import { finishRecord } from '../record/finish';
+import { executorCores, executorInstances, memoryMb, recordTimes } from '../record/rules';
 
 // EMR's command-runner.jar runs these; `spark-example` is EMR's wrapper for Spark's bundled examples.
 const SPARK_COMMANDS = new Set(['spark-submit', 'spark-sql', 'pyspark', 'spark-shell', 'spark-example']);
@@ -117,46 +118,24 @@ export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[
   const quality = platformLevelQuality().add(Quality.missing('user'));
   const props = submitProperties(step.Config?.Args ?? []);
   const where = `${c.where} step ${step.Id ?? '?'}`;
+  const found: RecordFindings = { quality, problems, where, subject: `step ${step.Id ?? '?'}` };
 
-  const whole = (key: string, field: keyof SparkAppRecord): number | null => {
-    const v = props[key];
-    if (v !== undefined && /^\d+$/.test(v.trim())) return Number(v);
-    quality.add(Quality.missing(field));
-    return null;
-  };
-  const memory = (key: string, field: keyof SparkAppRecord): number | null => {
-    const v = props[key];
-    const mb = v === undefined ? null : memoryStringToMb(v);
-    if (v !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `step ${step.Id ?? '?'}: ${key}=${JSON.stringify(v)} is not a JVM memory size`, file: where });
-    if (mb === null) quality.add(Quality.missing(field));
-    return mb;
-  };
   // Executors come from the step's own spark-submit flags only: EMR sizes them from the instance
   // types (maximizeResourceAllocation, dynamic allocation), which the tags carry but which do not
   // give a number of executors; unknown stays null and flagged rather than guessed.
-  const executorCores = whole('spark.executor.cores', 'executor_cores');
-  const numExecutors = whole('spark.executor.instances', 'num_executors');
-  const executorMemory = memory('spark.executor.memory', 'executor_memory_mb');
-  const driverMemory = memory('spark.driver.memory', 'driver_memory_mb');
+  const cores = executorCores(props, [], 'unknown', found);
+  const numExecutors = executorInstances(props, false, found);
+  const executorMemory = memoryMb(props, 'spark.executor.memory', 'unknown', found);
+  const driverMemory = memoryMb(props, 'spark.driver.memory', 'unknown', found);
 
   const t = step.Status?.Timeline;
-  const found = { quality, problems, where };
-  const time = (field: 'submit_time' | 'start_time' | 'end_time', d: Date | undefined, what: string): string | null =>
-    isoTime(checkedTime(d === undefined ? null : d.getTime(), field, `step ${step.Id ?? '?'} ${what}`, found));
+  const time = (field: 'submit_time' | 'start_time' | 'end_time', d: Date | undefined, what: string): number | null => checkedTime(d === undefined ? null : d.getTime(), field, `step ${step.Id ?? '?'} ${what}`, found);
   const submit = time('submit_time', t?.CreationDateTime, 'CreationDateTime');
   const start = time('start_time', t?.StartDateTime, 'StartDateTime');
   const end = time('end_time', t?.EndDateTime, 'EndDateTime');
-  if (start === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
   const status = stepStatus(step.Status?.State);
   if (status === 'running') quality.add(Quality.inProgress);
-  let duration: number | null = null;
-  if (start !== null && end !== null) {
-    duration = Date.parse(end) - Date.parse(start);
-    if (duration < 0) {
-      problems.push({ severity: 'error', code: 'time-order', message: `step ${step.Id ?? '?'} ends (${end}) before it starts (${start})`, file: where });
-      duration = null;
-    }
-  }
+  const times = recordTimes({ submit, submitFrom: 'CreationDateTime', start, end }, found);
   if (c.sparkVersion === null) quality.add(Quality.missing('spark_version'));
 
   const record: SparkAppRecord = {
@@ -164,12 +143,9 @@ export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[
     attempt_id: null,
     app_name: step.Name ?? null,
     user: null,
-    submit_time: submit,
-    start_time: start,
-    end_time: end,
-    duration_ms: duration,
+    ...times,
     spark_version: c.sparkVersion,
-    executor_cores: executorCores,
+    executor_cores: cores,
     executor_memory_mb: executorMemory,
     num_executors: numExecutors,
     driver_memory_mb: driverMemory,
@@ -180,6 +156,6 @@ export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[
     status,
     quality: [...quality].sort(),
   };
-  problems.push(...validateRecord(record, where));
+  problems.push(...finishRecord(record, where));
   return record;
 }

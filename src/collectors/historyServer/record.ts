@@ -4,8 +4,9 @@
  * the event-log engine (replay.ts), decision for decision.
  */
 import { z } from 'zod';
-import { memoryStringToMb } from '../eventlog/jvmUnits';
-import { Quality, checkedCount, checkedTime, isoTime, redactSecrets, sparkVersionBefore, validateRecord, type Problem, type SparkAppRecord } from '../record';
+import { Quality, checkedCount, checkedTime, redactSecrets, sparkVersionBefore, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
+import { finishRecord } from '../record/finish';
+import { executorCores, executorCount, memoryMb, recordTimes, submitTimeProperty } from '../record/rules';
 
 // The answers, loosely: only the fields we read; everything else may change between Spark versions.
 
@@ -61,7 +62,6 @@ export function epochOrText(epoch: number | undefined, text: string | undefined)
 }
 
 const pos = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v > 0 ? v : 0);
-const isDriver = (id: string): boolean => id === 'driver' || id === '<driver>';
 
 export interface AttemptAnswers {
   app: RestApp;
@@ -75,68 +75,29 @@ export interface AttemptAnswers {
   jobStageIds: number[] | null;
 }
 
-/** Maps one attempt's REST answers onto the record, with replay.ts's decisions. */
+/** Maps one attempt's REST answers onto the record, by the record module's rules as replay.ts does. */
 export function toRecord(a: AttemptAnswers, source: string, problems: Problem[], where: string): SparkAppRecord {
   const quality = new Set<string>();
-  const found = { quality, problems, where };
+  const found: RecordFindings = { quality, problems, where };
   const props = a.properties ?? {};
   if (a.properties === null) quality.add(Quality.missing('environment'));
 
-  const memory = (field: 'executor_memory_mb' | 'driver_memory_mb', key: string): number => {
-    const raw = props[key];
-    const mb = raw === undefined ? null : memoryStringToMb(raw);
-    if (raw !== undefined && mb === null) problems.push({ severity: 'warning', code: 'bad-property', message: `${key}=${JSON.stringify(raw)} is not a JVM memory size; using Spark's default 1g`, file: where });
-    if (mb !== null) return mb;
-    quality.add(Quality.defaulted(field));
-    return 1024;
-  };
-
-  const ids = a.executors.map((e) => e.id);
-  const nonDriver = ids.filter((id) => !isDriver(id));
-  const numExecutors = ids.length === 0 ? null : nonDriver.length > 0 ? nonDriver.length : 1;
-  if (numExecutors === null) quality.add(Quality.missing('num_executors'));
-
-  let executorCores: number | null;
-  const coresProp = props['spark.executor.cores'];
-  if (coresProp !== undefined && /^\d+$/.test(coresProp.trim())) executorCores = Number(coresProp);
-  else {
-    // REST reports totalCores 0 for executors known only from a block manager (logs before Spark
-    // 1.3 have no ExecutorAdded); replay.ts has no cores for those either, so 0 means "unknown".
-    const withCores = a.executors.filter((e) => pos(e.totalCores) > 0);
-    const nonDriverCores = withCores.filter((e) => !isDriver(e.id));
-    const observed = (nonDriverCores.length > 0 ? nonDriverCores : withCores).map((e) => pos(e.totalCores));
-    if (observed.length > 0) executorCores = Math.max(...observed);
-    else {
-      executorCores = 1;
-      quality.add(Quality.defaulted('executor_cores'));
-    }
-  }
+  const numExecutors = executorCount(a.executors.map((e) => e.id), found);
+  // REST reports totalCores 0 for executors known only from a block manager (logs before Spark
+  // 1.3 have no ExecutorAdded); replay.ts has no cores for those either, so 0 means "unknown". A
+  // value that cannot be a count is reported here, and makes the most cores unknown (NaN), as in replay.ts.
+  const observed = a.executors.flatMap(({ id, totalCores: c }) => (c !== undefined && c > 0 ? [[id, checkedCount(c, 'executor_cores', `executor ${id} totalCores`, found) ?? NaN] as const] : []));
+  const cores = executorCores(props, observed, 'spark-default', found);
 
   const startMs = checkedTime(epochOrText(a.attempt.startTimeEpoch, a.attempt.startTime), 'start_time', 'startTimeEpoch/startTime', found);
   const completed = a.attempt.completed === true;
   const endMs = completed ? checkedTime(epochOrText(a.attempt.endTimeEpoch, a.attempt.endTime), 'end_time', 'endTimeEpoch/endTime', found) : null;
-  if (startMs === null && !quality.has(Quality.invalid('start_time'))) quality.add(Quality.missing('start_time'));
   const sparkVersion = a.attempt.appSparkVersion !== undefined && a.attempt.appSparkVersion !== '' ? a.attempt.appSparkVersion : null;
   if (sparkVersion === null) quality.add(Quality.missing('spark_version'));
-
-  const submitProp = props['spark.app.submitTime'];
-  let submitMs = submitProp !== undefined && /^\d+$/.test(submitProp) ? checkedTime(Number(submitProp), 'submit_time', 'spark.app.submitTime', found) : null;
-  if (submitMs === null && startMs !== null && !quality.has(Quality.invalid('submit_time'))) {
-    submitMs = startMs;
-    quality.add(Quality.defaulted('submit_time'));
-  }
+  const times = recordTimes({ submit: submitTimeProperty(props, found), submitFrom: 'spark.app.submitTime', start: startMs, end: endMs }, found);
 
   const status = completed ? 'completed' : 'running';
   if (!completed) quality.add(Quality.inProgress);
-
-  let duration: number | null = null;
-  if (startMs !== null && endMs !== null) {
-    duration = endMs - startMs;
-    if (duration < 0) {
-      problems.push({ severity: 'error', code: 'time-order', message: `application ends (${isoTime(endMs)}) before it starts (${isoTime(startMs)})`, file: where });
-      duration = null;
-    }
-  }
 
   if (a.stages === null) for (const f of ['total_tasks', 'total_stages', 'cpu_time_ms'] as const) quality.add(Quality.missing(f));
   const stages = a.stages ?? [];
@@ -171,22 +132,17 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
   const cpuKnown = a.stages !== null && !sparkVersionBefore(sparkVersion, 2, 1) && (cpuNs > 0 || sum((s) => pos(s.executorRunTime)) === 0) && !cpuInvalid;
   if (!cpuKnown && !cpuInvalid) quality.add(Quality.missing('cpu_time_ms'));
 
-  const environment = redactSecrets(props);
-
   const record: SparkAppRecord = {
     app_id: a.app.id,
     attempt_id: a.attempt.attemptId ?? null,
     app_name: a.app.name ?? null,
     user: a.attempt.sparkUser ?? null,
-    submit_time: isoTime(submitMs),
-    start_time: isoTime(startMs),
-    end_time: isoTime(endMs),
-    duration_ms: duration,
+    ...times,
     spark_version: sparkVersion,
-    executor_cores: executorCores,
-    executor_memory_mb: memory('executor_memory_mb', 'spark.executor.memory'),
+    executor_cores: cores,
+    executor_memory_mb: memoryMb(props, 'spark.executor.memory', 'spark-default', found),
     num_executors: numExecutors,
-    driver_memory_mb: memory('driver_memory_mb', 'spark.driver.memory'),
+    driver_memory_mb: memoryMb(props, 'spark.driver.memory', 'spark-default', found),
     total_tasks: sum((s) => pos(s.numCompleteTasks) + pos(s.numFailedTasks) + pos(s.numKilledTasks)),
     failed_tasks: sum((s) => pos(s.numFailedTasks)),
     total_stages: stageKeys.size,
@@ -199,11 +155,11 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     memory_spilled_bytes: sum(value('memory_spilled_bytes', 'memoryBytesSpilled')),
     disk_spilled_bytes: sum(value('disk_spilled_bytes', 'diskBytesSpilled')),
     tags: { origin: 'history_server' },
-    environment,
+    environment: redactSecrets(props),
     source,
     status,
     quality: [...quality].sort(),
   };
-  problems.push(...validateRecord(record, where));
+  problems.push(...finishRecord(record, where));
   return record;
 }
