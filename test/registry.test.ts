@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
 import { KEY_DOCS, SOURCE_SCHEMAS, parseConfig, type SourceConfig } from '../src/collectors/config';
 import { COMMON_OVERRIDES, type SourceDescriptor } from '../src/collectors/descriptor';
-import { DESCRIPTORS, SOURCE_TYPES, adjustedJob, isSourceType, jobsFor, type SourceType } from '../src/collectors/registry';
+import { DESCRIPTORS, SOURCE_TYPES, adjustedJob, isSourceType, jobsFor, type SourceJob, type SourceType } from '../src/collectors/registry';
 import { plan } from '../src/pipeline';
 import { isHostMessage } from '../src/worker/collectProtocol';
 
@@ -22,6 +22,8 @@ function starterSource(d: SourceDescriptor): SourceConfig {
   expect(parsed.sources).toHaveLength(1);
   return parsed.sources[0]!;
 }
+
+const optionsOf = (job: SourceJob): Record<string, unknown> => job.options as unknown as Record<string, unknown>;
 
 const output = (): { out: string[]; err: string[]; io: Parameters<typeof main>[1] } => {
   const out: string[] = [];
@@ -95,10 +97,11 @@ describe('the source registry', () => {
     vi.stubEnv('SPARK_HISTORY_TOKEN', 'starter-token');
     for (const d of DESCRIPTORS) {
       const [job] = jobsFor(starterSource(d));
-      const adjusted = adjustedJob(job!, { maxApps: 7, user: 'ana', maxResponseBytes: 2 ** 20 }) as { options: Record<string, unknown> };
-      expect(adjusted.options.user, d.type).toBe('ana');
-      expect(adjusted.options.maxApps, d.type).toBe(d.takes.includes('maxApps') ? 7 : (job!.options as Record<string, unknown>).maxApps);
-      expect(adjusted.options.maxResponseBytes, d.type).toBe(d.takes.includes('maxResponseBytes') ? 2 ** 20 : (job!.options as Record<string, unknown>).maxResponseBytes);
+      const before = optionsOf(job!);
+      const adjusted = optionsOf(adjustedJob(job!, { maxApps: 7, user: 'ana', maxResponseBytes: 2 ** 20 }));
+      expect(adjusted.user, d.type).toBe('ana');
+      expect(adjusted.maxApps, d.type).toBe(d.takes.includes('maxApps') ? 7 : before.maxApps);
+      expect(adjusted.maxResponseBytes, d.type).toBe(d.takes.includes('maxResponseBytes') ? 2 ** 20 : before.maxResponseBytes);
     }
     expect(COMMON_OVERRIDES).toEqual(['since', 'user', 'concurrency', 'batchSize']);
   });

@@ -17,7 +17,7 @@ import { DESCRIPTORS, descriptorOf, typeOfCliName } from '../collectors/registry
 import { collectRun, dryRunSink, plan, runJob, storeSink, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
-import { WORKER_BUNDLES } from '../worker/collectProtocol';
+import { WORKER_BUNDLES } from '../worker/bundles';
 import { formatBytes, formatDuration, table } from '../common/format';
 import { DEFAULT_DB, UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 

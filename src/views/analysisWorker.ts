@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type * as vscode from 'vscode';
 import type { Finding } from '../analysis/findings';
 import type { ReadLimits } from '../collectors/eventlog/readLog';
+import { WORKER_BUNDLES } from '../worker/bundles';
 
 /** A log on disk is read with the limits collection reads it with (settingsSchema.ts `settingsReadLimits`). */
 export type AnalysisRequest = { file: string; siblings: string[]; limits?: ReadLimits } | { text: string; fileName: string; siblings: string[] };
@@ -17,7 +18,7 @@ export class AnalysisWorker implements vscode.Disposable {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(path.join(this.extensionPath, 'dist', 'analyzeWorker.js'));
+    const worker = new Worker(path.join(this.extensionPath, 'dist', WORKER_BUNDLES.analyze));
     worker.on('message', (m: { id: number; findings?: Finding[]; error?: string }) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);

@@ -14,7 +14,7 @@ import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../pipelin
 import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
 import { collectInWorker } from '../worker/collectClient';
-import { WORKER_BUNDLES } from '../worker/collectProtocol';
+import { WORKER_BUNDLES } from '../worker/bundles';
 import { CONTEXT } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';

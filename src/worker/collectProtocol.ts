@@ -12,9 +12,6 @@ import type { KnownFile } from '../storage/unchanged';
 /** A file the database already holds, so the worker can skip attempts whose files did not change. */
 export type { KnownFile } from '../storage/unchanged';
 
-/** The file names of the bundled workers, next to the extension's and the CLI's bundles in dist/. */
-export const WORKER_BUNDLES = { collect: 'collectWorker.js', eventLog: 'worker.js', analyze: 'analyzeWorker.js' } as const;
-
 /** What one worker run collects: a planned job, the files the database already has (event logs skip the unchanged), and the event-log pool's script. */
 export interface CollectJob {
   job: SourceJob;
