@@ -1,7 +1,7 @@
 // Bundles the extension, the CLI and the worker with esbuild (Node 20, CommonJS, vscode external).
 // `--tools` bundles the developer scripts (benchmark, sample writer) into out/ instead (never shipped).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 
@@ -11,7 +11,13 @@ const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs'
 // their descriptors (src/collectors/<dir>/source.ts) import when a source of theirs runs. In the bundles, merely parsing them
 // cost every CLI command and every activation: a 4.8 MB cli.js, `--help` at 90 MB (issue #12,
 // BENCHMARKS.md). Their import() becomes a require() (`supported` below) of the file next to the bundle.
-const API_COLLECTORS = { historyServer: 'historyServerCollector', emr: 'emrCollector', databricks: 'databricksCollector', dataproc: 'dataprocCollector' };
+// Every source type but event logs (which every run needs) has its collector in a file of its own:
+// a folder of src/collectors with a collect.ts, bundled as dist/<folder>Collector.js.
+const API_COLLECTORS = Object.fromEntries(
+  readdirSync('src/collectors', { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'eventlog' && existsSync(path.join('src/collectors', d.name, 'collect.ts')))
+    .map((d) => [d.name, `${d.name}Collector`]),
+);
 const apiCollectorFiles = {
   name: 'api-collector-files',
   setup(b) {
