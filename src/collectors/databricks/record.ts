@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { Quality, checkedTime, noSparkMetrics, platformLevelQuality, redactSecrets, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
-import { finishRecord } from '../record/finish';
-import { executorCores, memoryMb, recordTimes } from '../record/rules';
+import { completeRecord } from '../record/finish';
+import { recordSizing, recordTimes } from '../record/rules';
 
 // The answers, loosely: only the fields we read.
 
@@ -182,8 +182,6 @@ export function platformRecord(run: Run, clusters: RunClusters, primary: Cluster
   }
   const conf: Record<string, string> = Object.fromEntries(Object.entries(primary?.spark_conf ?? {}).map(([k, v]) => [k, String(v)]));
 
-  // Databricks sizes executors from the node type when the conf says nothing; we do not guess it.
-  const cores = executorCores(conf, [], 'unknown', found);
 
   // A fixed-size cluster's num_workers is its number of worker nodes, one executor each on
   // Databricks; a single-node cluster (0 workers) runs its tasks in the driver, as Spark's local mode
@@ -194,6 +192,8 @@ export function platformRecord(run: Run, clusters: RunClusters, primary: Cluster
   if (primary !== undefined && primary.autoscale === undefined && primary.num_workers !== undefined) numExecutors = Math.max(1, primary.num_workers);
   else if (primary?.autoscale !== undefined && seen !== undefined) numExecutors = Math.max(1, seen.max);
   if (numExecutors === null) quality.add(Quality.missing('num_executors'));
+  // Databricks sizes executors from the node type when the conf says nothing; we do not guess it.
+  const sizing = recordSizing(conf, numExecutors, [], 'unknown', found);
 
   const startMs = checkedTime(epoch(run.start_time), 'start_time', `run ${run.run_id} start_time`, found);
   const status = runStatus(run);
@@ -206,24 +206,19 @@ export function platformRecord(run: Run, clusters: RunClusters, primary: Cluster
   quality.add(Quality.missing('spark_version'));
   if (clusters.ids.length === 0 && primary === undefined) problems.push({ severity: 'info', code: 'no-cluster', message: `run ${run.run_id} names no cluster (serverless?): no executor sizing`, file: where });
 
-  const record: SparkAppRecord = {
+  const fields: Omit<SparkAppRecord, 'quality'> = {
     app_id: `databricks-run-${run.run_id}`,
     attempt_id: null,
     app_name: run.run_name ?? null,
     user: run.creator_user_name ?? null,
     ...times,
     spark_version: null,
-    executor_cores: cores,
-    executor_memory_mb: memoryMb(conf, 'spark.executor.memory', 'unknown', found),
-    num_executors: numExecutors,
-    driver_memory_mb: memoryMb(conf, 'spark.driver.memory', 'unknown', found),
+    ...sizing,
     ...noSparkMetrics(),
     tags,
     environment: redactSecrets(conf),
     source,
     status,
-    quality: [...quality].sort(),
   };
-  problems.push(...finishRecord(record, where));
-  return record;
+  return completeRecord(fields, found);
 }

@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { Quality, checkedTime, noSparkMetrics, platformLevelQuality, redactSecrets, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
-import { finishRecord } from '../record/finish';
-import { executorCores, executorInstances, memoryMb, recordTimes } from '../record/rules';
+import { completeRecord } from '../record/finish';
+import { executorInstances, recordSizing, recordTimes } from '../record/rules';
 
 // The answers, loosely: only the fields we read.
 
@@ -131,33 +131,26 @@ export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], 
   const status = dataprocStatus(job.status.state);
   if (status === 'running') quality.add(Quality.inProgress);
   const times = recordTimes({ submit, submitFrom: 'PENDING stateStartTime', start, end }, found);
-  const cores = executorCores(props, [], 'unknown', found);
   // With dynamic allocation spark.executor.instances is only the starting count. It is on by default on
   // Dataproc, so only an explicit "false" makes spark.executor.instances the count.
-  const executors = executorInstances(props, true, found);
+  const sizing = recordSizing(props, executorInstances(props, true, found), [], 'unknown', found);
+  // Dataproc does not report the Spark user or version of a job (the image version is in tags).
+  quality.add(Quality.missing('user'));
+  quality.add(Quality.missing('spark_version'));
   const yarnName = job.yarnApplications?.[0]?.name;
-  const record: SparkAppRecord = {
+  const fields: Omit<SparkAppRecord, 'quality'> = {
     app_id: `dataproc-job-${id}`,
     attempt_id: null,
     app_name: yarnName ?? props['spark.app.name'] ?? id,
     user: null,
     ...times,
     spark_version: null,
-    executor_cores: cores,
-    executor_memory_mb: memoryMb(props, 'spark.executor.memory', 'unknown', found),
-    num_executors: executors,
-    driver_memory_mb: memoryMb(props, 'spark.driver.memory', 'unknown', found),
+    ...sizing,
     ...noSparkMetrics(),
     tags,
     environment: redactSecrets(props),
     source,
     status,
-    quality: [],
   };
-  // Dataproc does not report the Spark user or version of a job (the image version is in tags).
-  quality.add(Quality.missing('user'));
-  quality.add(Quality.missing('spark_version'));
-  record.quality = [...quality].sort();
-  problems.push(...finishRecord(record, where));
-  return record;
+  return completeRecord(fields, found);
 }

@@ -4,8 +4,8 @@
  */
 import type { StepSummary } from '@aws-sdk/client-emr';
 import { Quality, checkedTime, isoTime, noSparkMetrics, platformLevelQuality, redactSecrets, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
-import { finishRecord } from '../record/finish';
-import { executorCores, executorInstances, memoryMb, recordTimes } from '../record/rules';
+import { completeRecord } from '../record/finish';
+import { executorInstances, recordSizing, recordTimes } from '../record/rules';
 
 // EMR's command-runner.jar runs these; `spark-example` is EMR's wrapper for Spark's bundled examples.
 const SPARK_COMMANDS = new Set(['spark-submit', 'spark-sql', 'pyspark', 'spark-shell', 'spark-example']);
@@ -123,10 +123,7 @@ export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[
   // Executors come from the step's own spark-submit flags only: EMR sizes them from the instance
   // types (maximizeResourceAllocation, dynamic allocation), which the tags carry but which do not
   // give a number of executors; unknown stays null and flagged rather than guessed.
-  const cores = executorCores(props, [], 'unknown', found);
-  const numExecutors = executorInstances(props, false, found);
-  const executorMemory = memoryMb(props, 'spark.executor.memory', 'unknown', found);
-  const driverMemory = memoryMb(props, 'spark.driver.memory', 'unknown', found);
+  const sizing = recordSizing(props, executorInstances(props, false, found), [], 'unknown', found);
 
   const t = step.Status?.Timeline;
   const time = (field: 'submit_time' | 'start_time' | 'end_time', d: Date | undefined, what: string): number | null => checkedTime(d === undefined ? null : d.getTime(), field, `step ${step.Id ?? '?'} ${what}`, found);
@@ -138,24 +135,19 @@ export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[
   const times = recordTimes({ submit, submitFrom: 'CreationDateTime', start, end }, found);
   if (c.sparkVersion === null) quality.add(Quality.missing('spark_version'));
 
-  const record: SparkAppRecord = {
+  const fields: Omit<SparkAppRecord, 'quality'> = {
     app_id: `emr-step-${step.Id ?? 'unknown'}`,
     attempt_id: null,
     app_name: step.Name ?? null,
     user: null,
     ...times,
     spark_version: c.sparkVersion,
-    executor_cores: cores,
-    executor_memory_mb: executorMemory,
-    num_executors: numExecutors,
-    driver_memory_mb: driverMemory,
+    ...sizing,
     ...noSparkMetrics(),
     tags: { origin: 'emr', ...c.clusterTags, ...stepTags(step) },
     environment: props,
     source: c.source,
     status,
-    quality: [...quality].sort(),
   };
-  problems.push(...finishRecord(record, where));
-  return record;
+  return completeRecord(fields, found);
 }

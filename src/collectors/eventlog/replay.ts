@@ -12,7 +12,7 @@
 import { isUtf8 } from 'node:buffer';
 import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
-import { coresFault, executorCores, executorCount, memoryMb, recordTimes, submitTimeProperty } from '../record/rules';
+import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
 const TASK_END_EVENT = Buffer.from('SparkListenerTaskEnd');
@@ -34,10 +34,8 @@ const SUCCESS = Buffer.from('Success');
 const REASON_WITHIN = 256;
 /** How far from the last task's distance findTaskMetrics looks first. */
 const METRICS_SLACK = 48;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const CLOSE_BRACE = 0x7d;
+/** The bytes of JSON's syntax the byte reader looks for. */
+const [QUOTE, BACKSLASH, COLON, CLOSE_BRACE] = [0x22, 0x5c, 0x3a, 0x7d] as const;
 
 /**
  * Task-metric keys, in Spark's JsonProtocol spelling, with the group object that holds each (null:
@@ -679,8 +677,7 @@ export class AppReplay {
     if (this.props === null) quality.add(Quality.missing('environment'));
 
     // Logs older than Spark 1.3 have no ExecutorAdded: their block managers name the executors (DESIGN.md §2).
-    const numExecutors = executorCount(this.executors.size > 0 ? this.executors : this.blockManagers, found);
-    const cores = executorCores(props, this.executorCores, 'spark-default', found);
+    const sizing = recordSizing(props, executorCount(this.executors.size > 0 ? this.executors : this.blockManagers, found), this.executorCores, 'spark-default', found);
 
     // Without an ApplicationStart (a log cut at its head, or an odd writer) the environment still
     // names the app, better than the file name does.
@@ -717,10 +714,7 @@ export class AppReplay {
       user: this.user,
       ...times,
       spark_version: sparkVersion,
-      executor_cores: cores,
-      executor_memory_mb: memoryMb(props, 'spark.executor.memory', 'spark-default', found),
-      num_executors: numExecutors,
-      driver_memory_mb: memoryMb(props, 'spark.driver.memory', 'spark-default', found),
+      ...sizing,
       total_tasks: this.tasks,
       failed_tasks: this.failedTasks,
       total_stages: this.stageFailed.size,

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { Quality, checkedCount, checkedTime, redactSecrets, sparkVersionBefore, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
-import { finishRecord } from '../record/finish';
-import { executorCores, executorCount, memoryMb, recordTimes, submitTimeProperty } from '../record/rules';
+import { completeRecord } from '../record/finish';
+import { executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 
 // The answers, loosely: only the fields we read; everything else may change between Spark versions.
 
@@ -82,12 +82,11 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
   const props = a.properties ?? {};
   if (a.properties === null) quality.add(Quality.missing('environment'));
 
-  const numExecutors = executorCount(a.executors.map((e) => e.id), found);
   // REST reports totalCores 0 for executors known only from a block manager (logs before Spark
   // 1.3 have no ExecutorAdded); replay.ts has no cores for those either, so 0 means "unknown". A
   // value that cannot be a count is reported here, and makes the most cores unknown (NaN), as in replay.ts.
   const observed = a.executors.flatMap(({ id, totalCores: c }) => (c !== undefined && c > 0 ? [[id, checkedCount(c, 'executor_cores', `executor ${id} totalCores`, found) ?? NaN] as const] : []));
-  const cores = executorCores(props, observed, 'spark-default', found);
+  const sizing = recordSizing(props, executorCount(a.executors.map((e) => e.id), found), observed, 'spark-default', found);
 
   const startMs = checkedTime(epochOrText(a.attempt.startTimeEpoch, a.attempt.startTime), 'start_time', 'startTimeEpoch/startTime', found);
   const completed = a.attempt.completed === true;
@@ -132,17 +131,14 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
   const cpuKnown = a.stages !== null && !sparkVersionBefore(sparkVersion, 2, 1) && (cpuNs > 0 || sum((s) => pos(s.executorRunTime)) === 0) && !cpuInvalid;
   if (!cpuKnown && !cpuInvalid) quality.add(Quality.missing('cpu_time_ms'));
 
-  const record: SparkAppRecord = {
+  const fields: Omit<SparkAppRecord, 'quality'> = {
     app_id: a.app.id,
     attempt_id: a.attempt.attemptId ?? null,
     app_name: a.app.name ?? null,
     user: a.attempt.sparkUser ?? null,
     ...times,
     spark_version: sparkVersion,
-    executor_cores: cores,
-    executor_memory_mb: memoryMb(props, 'spark.executor.memory', 'spark-default', found),
-    num_executors: numExecutors,
-    driver_memory_mb: memoryMb(props, 'spark.driver.memory', 'spark-default', found),
+    ...sizing,
     total_tasks: sum((s) => pos(s.numCompleteTasks) + pos(s.numFailedTasks) + pos(s.numKilledTasks)),
     failed_tasks: sum((s) => pos(s.numFailedTasks)),
     total_stages: stageKeys.size,
@@ -158,8 +154,6 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     environment: redactSecrets(props),
     source,
     status,
-    quality: [...quality].sort(),
   };
-  problems.push(...finishRecord(record, where));
-  return record;
+  return completeRecord(fields, found);
 }

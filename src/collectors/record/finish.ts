@@ -3,7 +3,7 @@
  * then check it against the schema and its invariants. One rule, so that a property value from the
  * History Server or a cloud API is capped exactly as one from an event log.
  */
-import { validateRecord, type Problem, type SparkAppRecord } from '../record';
+import { validateRecord, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 
 /**
  * Longest text a record keeps from a source, in characters (a property value, the app name): a log
@@ -79,4 +79,11 @@ export function capStoredText(record: SparkAppRecord, file: string): Problem[] {
 /** The record's text capped (capStoredText), then the record checked (validateRecord): the problems of both, in that order. */
 export function finishRecord(record: SparkAppRecord, where: string): Problem[] {
   return [...capStoredText(record, where), ...validateRecord(record, where)];
+}
+
+/** The record of `fields` with the flags gathered in `found`, finished (finishRecord), its problems added to `found`'s. */
+export function completeRecord(fields: Omit<SparkAppRecord, 'quality'>, found: RecordFindings): SparkAppRecord {
+  const record: SparkAppRecord = { ...fields, quality: [...found.quality].sort() };
+  found.problems.push(...finishRecord(record, found.where));
+  return record;
 }

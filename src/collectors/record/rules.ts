@@ -65,6 +65,22 @@ export function memoryMb(props: Readonly<Record<string, string>>, key: keyof typ
   return fellBack(MEMORY_FIELDS[key], SPARK_DEFAULT_MEMORY_MB, fallback, found);
 }
 
+export type RecordSizing = Pick<SparkAppRecord, 'executor_cores' | 'executor_memory_mb' | 'num_executors' | 'driver_memory_mb'>;
+
+/**
+ * The record's four sizing fields from the Spark properties, by the rules below: executor cores
+ * (from the properties, else the most of `observedCores`), both memories, and `numExecutors`, which
+ * each source counts its own way (executorCount, executorInstances, a cluster's size).
+ */
+export function recordSizing(props: Readonly<Record<string, string>>, numExecutors: number | null, observedCores: Iterable<readonly [string, number]>, fallback: SizingFallback, found: RecordFindings): RecordSizing {
+  return {
+    executor_cores: executorCores(props, observedCores, fallback, found),
+    executor_memory_mb: memoryMb(props, 'spark.executor.memory', fallback, found),
+    num_executors: numExecutors,
+    driver_memory_mb: memoryMb(props, 'spark.driver.memory', fallback, found),
+  };
+}
+
 /** Why `cores` cannot be a number of cores an executor had; null when it can. */
 export function coresFault(cores: number): string | null {
   return cores === 0 ? 'no cores at all' : countFault(cores);
