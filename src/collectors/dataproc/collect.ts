@@ -13,14 +13,14 @@
  * not work (a 401, or a 403 on the listing) stop the run once, naming the credential source tried; so
  * does a listing that cannot be read.
  */
-import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
-import { Batcher, pooled, type ApiCollectorOptions } from '../batching';
+import { onceEach } from '../api/onceEach';
+import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Page } from '../api/runner';
 import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
 import { AuthError, HttpError, JsonClient } from '../http/jsonClient';
-import { matchesFilter, type Problem } from '../record';
+import type { Problem } from '../record';
 import { SPARK_KINDS, clusterSchema, jobSchema, jobTags, jobTimes, platformRecord, yarnAppId, type Cluster, type Job } from './record';
 import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
 
@@ -98,159 +98,130 @@ interface Listed {
   kindName: string;
 }
 
-export async function* collectDataproc(options: DataprocOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
-  const source = options.source ?? 'dataproc';
-  const batcher = new Batcher(options.batchSize ?? 100);
-  const progress = batcher.progress;
-  const concurrency = Math.max(1, options.concurrency ?? 4);
+/** A region's Dataproc API (and the History Server, when there is one), with the credentials found for it. */
+interface Region {
+  apiBase: string;
+  api: JsonClient;
+  hs: HistoryServerClient | undefined;
+  projectId: string;
+  region: string;
+  /** `v1/projects/<project>/regions/<region>` */
+  path: string;
+  /** Where the credentials came from, for messages (never the token). */
+  credentials: string;
+}
+
+/**
+ * The clients of one collection, credentials first; what stops it (a label the API's filter cannot
+ * take, no credentials, no project) is returned as problems, nothing sent.
+ */
+async function connect(options: DataprocOptions, ctx: CollectContext, clean: (text: string) => string): Promise<Region | { problems: Problem[] }> {
   const region = options.region ?? (process.env.CLOUDSDK_DATAPROC_REGION || 'global');
   const apiBase = (options.endpointUrl ?? regionBase(region)).replace(/\/+$/, '');
-  // Made once the credentials are known; progress reads their byte counts.
-  const clients: { api?: JsonClient; hs?: HistoryServerClient } = {};
-  const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: (clients.api?.bytesRead ?? 0) + (clients.hs?.bytesRead ?? 0) });
-  const secrets = [options.accessToken, process.env.GOOGLE_OAUTH_ACCESS_TOKEN, process.env.CLOUDSDK_AUTH_ACCESS_TOKEN];
-  const clean = (text: string): string => scrubSecrets(text, ...secrets);
-
   for (const [k, v] of Object.entries(options.labels ?? {})) {
     if (!LABEL_PART.test(k) || !LABEL_PART.test(v)) {
-      batcher.problem({ severity: 'error', code: 'list-failed', message: `label ${JSON.stringify(k)}=${JSON.stringify(v)} cannot be used in a Dataproc filter (lowercase letters, digits, _ and - only)`, file: apiBase });
-      yield batcher.take();
-      return;
+      return { problems: [{ severity: 'error', code: 'list-failed', message: `label ${JSON.stringify(k)}=${JSON.stringify(v)} cannot be used in a Dataproc filter (lowercase letters, digits, _ and - only)`, file: apiBase }] };
     }
   }
-
   let creds;
   try {
     creds = await abortable(resolveGcpCredentials({ accessToken: options.accessToken, accessTokenSource: options.accessTokenSource, timeoutMs: options.authTimeoutMs }), ctx.signal);
   } catch (err) {
     ctx.signal?.throwIfAborted();
     const message = err instanceof CredentialError ? err.message : `finding Google Cloud credentials failed: ${err instanceof Error ? err.message : String(err)}`;
-    batcher.problem({ severity: 'error', code: 'auth-failed', message: `${clean(message)}; stopping the run`, file: apiBase });
-    yield batcher.take();
-    return;
+    return { problems: [{ severity: 'error', code: 'auth-failed', message: `${clean(message)}; stopping the run`, file: apiBase }] };
   }
   const projectId = options.projectId ?? creds.projectId;
   if (projectId === null || projectId === '') {
-    batcher.problem({ severity: 'error', code: 'list-failed', message: `no Google Cloud project: set project_id in the source (--project), or GOOGLE_CLOUD_PROJECT / CLOUDSDK_CORE_PROJECT (credentials: ${creds.description} name none)`, file: apiBase });
-    yield batcher.take();
-    return;
+    return { problems: [{ severity: 'error', code: 'list-failed', message: `no Google Cloud project: set project_id in the source (--project), or GOOGLE_CLOUD_PROJECT / CLOUDSDK_CORE_PROJECT (credentials: ${creds.description} name none)`, file: apiBase }] };
   }
-
   const http = { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs, maxResponseBytes: options.maxResponseBytes };
-  const api = new JsonClient({ baseUrl: apiBase, auth: creds.auth, ...http });
-  const hs = options.historyServerUrl !== undefined ? new HistoryServerClient({ url: options.historyServerUrl, ...http }) : undefined;
-  clients.api = api;
-  clients.hs = hs;
-  const jobsPath = `v1/projects/${encodeURIComponent(projectId)}/regions/${encodeURIComponent(region)}/jobs`;
-  const authProblem = (err: AuthError | CredentialError): Problem => {
-    const detail = err instanceof AuthError ? `${err.message} (credentials: ${creds.description})` : err.message;
-    return { severity: 'error', code: 'auth-failed', message: `${clean(detail)}; stopping the run`, file: err instanceof AuthError ? api.urlOf(err.path) : apiBase };
+  return {
+    apiBase,
+    api: new JsonClient({ baseUrl: apiBase, auth: creds.auth, ...http }),
+    hs: options.historyServerUrl !== undefined ? new HistoryServerClient({ url: options.historyServerUrl, ...http }) : undefined,
+    projectId,
+    region,
+    path: `v1/projects/${encodeURIComponent(projectId)}/regions/${encodeURIComponent(region)}`,
+    credentials: creds.description,
   };
+}
 
-  // A private controller: an auth failure cancels the other requests in flight.
-  const controller = new AbortController();
-  setMaxListeners(concurrency * 6 + 10, controller.signal);
-  const onAbort = (): void => controller.abort(ctx.signal?.reason);
-  ctx.signal?.addEventListener('abort', onAbort, { once: true });
-  let stopped = false;
-  const stop = (p: Problem): void => {
-    if (stopped) return;
-    stopped = true;
-    batcher.problem(p);
-    controller.abort(new Error(p.message));
-  };
-  const isAuth = (err: unknown): err is AuthError | CredentialError => err instanceof AuthError || err instanceof CredentialError;
-
-  const client = api;
-  async function* pages(): AsyncGenerator<Listed[]> {
-    let token: string | undefined;
-    let remaining = options.maxApps ?? Infinity;
-    const seenTokens = new Set<string>();
-    for (;;) {
-      const path = `${jobsPath}?${listQuery(options, token)}`;
-      let page: z.infer<typeof listSchema>;
-      try {
-        page = await client.getJson(path, listSchema, controller.signal);
-      } catch (err) {
-        if (ctx.signal?.aborted || stopped) return;
-        if (isAuth(err)) stop(authProblem(err));
-        else stop({ severity: 'error', code: 'list-failed', message: `listing Dataproc jobs failed: ${clean(err instanceof Error ? err.message : String(err))}`, file: client.urlOf(jobsPath) });
-        return;
+/**
+ * The region's jobs, a page at a time: entries of the wrong shape are problems, jobs that are not
+ * Spark (Hadoop, Hive, Pig, Presto/Trino, Flink) are filtered.
+ */
+async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSignal): AsyncGenerator<Page<Listed>> {
+  const jobsPath = `${r.path}/jobs`;
+  let token: string | undefined;
+  const seenTokens = new Set<string>();
+  for (;;) {
+    const path = `${jobsPath}?${listQuery(options, token)}`;
+    const page = await r.api.getJson(path, listSchema, signal);
+    const out: Page<Listed> = { items: [], problems: [], filtered: 0 };
+    for (const [i, entry] of (page.jobs ?? []).entries()) {
+      const parsed = jobSchema.safeParse(entry);
+      if (!parsed.success) {
+        const ref = (entry as { reference?: { jobId?: unknown } } | null)?.reference?.jobId;
+        const id = typeof ref === 'string' ? `job ${ref}` : `entry ${i}`;
+        const issue = parsed.error.issues[0];
+        out.problems!.push({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: r.api.urlOf(path) });
+        continue;
       }
-      const out: Listed[] = [];
-      for (const [i, entry] of (page.jobs ?? []).entries()) {
-        const parsed = jobSchema.safeParse(entry);
-        if (!parsed.success) {
-          const ref = (entry as { reference?: { jobId?: unknown } } | null)?.reference?.jobId;
-          const id = typeof ref === 'string' ? `job ${ref}` : `entry ${i}`;
-          const issue = parsed.error.issues[0];
-          batcher.problem({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: client.urlOf(path) });
-          continue;
-        }
-        const job = parsed.data;
-        const kind = SPARK_KINDS.find(([k]) => job[k] !== undefined);
-        if (kind === undefined) {
-          // Hadoop, Hive, Pig, Presto/Trino, Flink jobs: not Spark.
-          batcher.filtered();
-          continue;
-        }
-        // `since` needs no cluster or History Server answer: drop old jobs before fetching anything.
-        if (options.since !== undefined) {
-          const t = jobTimes(job);
-          const when = t.end ?? t.start;
-          if (when === null || when < options.since.getTime()) {
-            batcher.filtered();
-            continue;
-          }
-        }
-        if (remaining <= 0) break;
-        remaining--;
-        out.push({ job, kind: kind[0], kindName: kind[1] });
-      }
-      progress.logsFound += out.length;
-      report();
-      yield out;
-      token = page.nextPageToken === '' ? undefined : page.nextPageToken;
-      if (token === undefined || remaining <= 0 || stopped) return;
-      if (seenTokens.has(token)) {
-        stop({ severity: 'error', code: 'list-failed', message: `listing stopped: the server gave page token ${JSON.stringify(token.slice(0, 40))} twice`, file: client.urlOf(jobsPath) });
-        return;
-      }
-      seenTokens.add(token);
+      const job = parsed.data;
+      const kind = SPARK_KINDS.find(([k]) => job[k] !== undefined);
+      if (kind === undefined) out.filtered!++;
+      else out.items.push({ job, kind: kind[0], kindName: kind[1] });
     }
+    token = page.nextPageToken === '' ? undefined : page.nextPageToken;
+    if (token !== undefined && seenTokens.has(token)) {
+      out.problems!.push({ severity: 'error', code: 'list-failed', message: `listing stopped: the server gave page token ${JSON.stringify(token.slice(0, 40))} twice`, file: r.api.urlOf(jobsPath) });
+      token = undefined;
+    }
+    yield out;
+    if (token === undefined) return;
+    seenTokens.add(token);
   }
+}
 
-  // Each cluster is read once; a failure other than credentials is a warning, said once. A 403 here is
-  // a permission on that one cluster (IAM conditions can differ per cluster), not bad credentials: only
-  // a 401, or a credential source that stops giving tokens, stops the run.
-  const clusters = new Map<string, Promise<Cluster | null>>();
-  const cluster = (name: string): Promise<Cluster | null> => {
-    let p = clusters.get(name);
-    if (p === undefined) {
-      const path = `v1/projects/${encodeURIComponent(projectId)}/regions/${encodeURIComponent(region)}/clusters/${encodeURIComponent(name)}`;
-      p = client.getJson(path, clusterSchema, controller.signal).catch((err: unknown) => {
-        if (err instanceof CredentialError || (err instanceof AuthError && err.status !== 403) || ctx.signal?.aborted) throw err;
-        const deleted = err instanceof HttpError && err.status === 404;
-        const forbidden = err instanceof AuthError;
-        const detail = clean(err instanceof Error ? err.message : String(err));
-        batcher.problem({
-          severity: 'warning',
-          code: deleted ? 'cluster-missing' : forbidden ? 'cluster-forbidden' : 'cluster-failed',
-          message: deleted ? `cluster ${name} no longer exists (HTTP 404): its jobs are stored without cluster facts` : `cluster ${name}: ${detail}${forbidden ? ` (credentials: ${creds.description})` : ''}; its jobs are stored without cluster facts`,
-          file: client.urlOf(path),
-        });
-        return null;
+/** What one collection reads besides the jobs: each cluster once, and the History Server's applications. */
+class JobReads {
+  /**
+   * Each cluster is read once; a failure other than credentials is a warning, said once. A 403 here
+   * is a permission on that one cluster (IAM conditions can differ per cluster), not bad
+   * credentials: only a 401, or a credential source that stops giving tokens, stops the run.
+   */
+  private readonly cluster = onceEach(async (name): Promise<Cluster | null> => {
+    const path = `${this.r.path}/clusters/${encodeURIComponent(name)}`;
+    try {
+      return await this.r.api.getJson(path, clusterSchema, this.run.signal);
+    } catch (err) {
+      if (err instanceof CredentialError || (err instanceof AuthError && err.status !== 403) || this.run.signal.aborted) throw err;
+      const deleted = err instanceof HttpError && err.status === 404;
+      const forbidden = err instanceof AuthError;
+      const detail = err instanceof Error ? err.message : String(err);
+      this.run.problem({
+        severity: 'warning',
+        code: deleted ? 'cluster-missing' : forbidden ? 'cluster-forbidden' : 'cluster-failed',
+        message: deleted ? `cluster ${name} no longer exists (HTTP 404): its jobs are stored without cluster facts` : `cluster ${name}: ${detail}${forbidden ? ` (credentials: ${this.r.credentials})` : ''}; its jobs are stored without cluster facts`,
+        file: this.r.api.urlOf(path),
       });
-      clusters.set(name, p);
+      return null;
     }
-    return p;
-  };
+  });
 
-  const fetchJob = async ({ job, kind, kindName }: Listed): Promise<CollectedApp[]> => {
-    const where = client.urlOf(`${jobsPath}/${encodeURIComponent(job.reference.jobId)}`);
+  constructor(
+    private readonly r: Region,
+    private readonly run: ApiRun,
+    private readonly source: string,
+  ) {}
+
+  /** One job's records: its Spark applications from the History Server, else its platform-level record. */
+  async read({ job, kind, kindName }: Listed): Promise<CollectedApp[]> {
+    const where = this.r.api.urlOf(`${this.r.path}/jobs/${encodeURIComponent(job.reference.jobId)}`);
     const name = job.placement?.clusterName;
     const problems: Problem[] = [];
-    let info = name !== undefined && name !== '' ? await cluster(name) : null;
+    let info = name !== undefined && name !== '' ? await this.cluster(name) : null;
     // Clusters are read by name: one deleted and recreated under the same name is another cluster,
     // whose image and sizing say nothing about this job.
     const jobUuid = job.placement?.clusterUuid;
@@ -264,68 +235,82 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
       info = null;
     }
     const appIds = [...new Set((job.yarnApplications ?? []).map((a) => yarnAppId(a.trackingUrl)).filter((id): id is string => id !== null))];
-    const tags = jobTags(job, kindName, info, projectId, region, appIds);
-    if (hs !== undefined && appIds.length > 0) {
-      const out: CollectedApp[] = [];
-      for (const appId of appIds) {
-        try {
-          for (const app of await fetchApplication(hs, appId, source, controller.signal)) {
-            out.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags, origin: 'dataproc+history_server' } } });
-          }
-        } catch (err) {
-          if (ctx.signal?.aborted) throw err;
-          // The History Server has its own access control (Component Gateway, a proxy): its 401/403 says
-          // nothing about the GCP credentials, so it is this job's problem and the job keeps its platform record.
-          if (err instanceof AuthError) {
-            problems.push({
-              severity: 'warning',
-              code: 'history-forbidden',
-              message: `job ${job.reference.jobId}: the History Server refused application ${appId} (HTTP ${err.status}); the job is stored as its platform-level record`,
-              file: hs.urlOf(`applications/${appId}`),
-            });
-            continue;
-          }
-          const missing = err instanceof HttpError && err.status === 404;
-          problems.push({
-            severity: 'warning',
-            code: missing ? 'history-missing' : 'history-failed',
-            message: `job ${job.reference.jobId}: application ${appId} ${missing ? 'is not on the History Server (HTTP 404)' : `could not be read from the History Server: ${clean(err instanceof Error ? err.message : String(err))}`}`,
-            file: hs.urlOf(`applications/${appId}`),
-          });
-        }
-      }
-      if (out.length > 0) {
-        if (problems.length > 0) out[0]!.problems.push(...problems);
-        return out;
-      }
+    const tags = jobTags(job, kindName, info, this.r.projectId, this.r.region, appIds);
+    const fromHistory = await this.historyApps(job, appIds, tags, problems);
+    if (fromHistory.length > 0) {
+      if (problems.length > 0) fromHistory[0]!.problems.push(...problems);
+      return fromHistory;
     }
-    const record = platformRecord(job, kind, info, tags, source, problems, where);
+    const record = platformRecord(job, kind, info, tags, this.source, problems, where);
     return [{ record, problems, files: [], provenance: apiProvenance(where) }];
-  };
-
-  try {
-    for await (const done of pooled(pages(), fetchJob, concurrency, () => stopped)) {
-      progress.logsDone++;
-      if ('error' in done) {
-        if (ctx.signal?.aborted) throw done.error;
-        if (isAuth(done.error)) stop(authProblem(done.error));
-        else if (!stopped) batcher.problem({ severity: 'error', code: 'job-failed', message: `job ${done.item.job.reference.jobId}: ${clean(done.error.message)}`, file: client.urlOf(`${jobsPath}/${encodeURIComponent(done.item.job.reference.jobId)}`) });
-      } else {
-        for (const app of done.result) {
-          if (matchesFilter(app.record, options)) batcher.app(app);
-          else batcher.filtered();
-        }
-      }
-      report();
-      if (batcher.full) yield batcher.take();
-    }
-    ctx.signal?.throwIfAborted();
-    if (!batcher.empty) yield batcher.take();
-  } finally {
-    ctx.signal?.removeEventListener('abort', onAbort);
-    await api.close();
-    await hs?.close();
   }
+
+  /** The job's applications on the Persistent History Server, with the job's tags; what fails is a problem of the job. */
+  private async historyApps(job: Job, appIds: string[], tags: Record<string, string>, problems: Problem[]): Promise<CollectedApp[]> {
+    const hs = this.r.hs;
+    const out: CollectedApp[] = [];
+    if (hs === undefined) return out;
+    for (const appId of appIds) {
+      try {
+        for (const app of await fetchApplication(hs, appId, this.source, this.run.signal)) {
+          out.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags, origin: 'dataproc+history_server' } } });
+        }
+      } catch (err) {
+        if (this.run.signal.aborted) throw err;
+        // The History Server has its own access control (Component Gateway, a proxy): its 401/403 says
+        // nothing about the GCP credentials, so it is this job's problem and the job keeps its platform record.
+        const missing = err instanceof HttpError && err.status === 404;
+        problems.push(
+          err instanceof AuthError
+            ? { severity: 'warning', code: 'history-forbidden', message: `job ${job.reference.jobId}: the History Server refused application ${appId} (HTTP ${err.status}); the job is stored as its platform-level record`, file: hs.urlOf(`applications/${appId}`) }
+            : {
+                severity: 'warning',
+                code: missing ? 'history-missing' : 'history-failed',
+                message: `job ${job.reference.jobId}: application ${appId} ${missing ? 'is not on the History Server (HTTP 404)' : `could not be read from the History Server: ${err instanceof Error ? err.message : String(err)}`}`,
+                file: hs.urlOf(`applications/${appId}`),
+              },
+        );
+      }
+    }
+    return out;
+  }
+}
+
+export async function* collectDataproc(options: DataprocOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
+  const source = options.source ?? 'dataproc';
+  const secrets = [options.accessToken, process.env.GOOGLE_OAUTH_ACCESS_TOKEN, process.env.CLOUDSDK_AUTH_ACCESS_TOKEN];
+  const clean = (text: string): string => scrubSecrets(text, ...secrets);
+  const r = await connect(options, ctx, clean);
+  if ('problems' in r) {
+    yield* notStarted(r.problems, ctx);
+    return;
+  }
+  const jobsPath = `${r.path}/jobs`;
+  const isAuth = (err: unknown): err is AuthError | CredentialError => err instanceof AuthError || err instanceof CredentialError;
+  yield* runApiCollector<Listed, CollectedApp[]>(options, ctx, (run) => {
+    const reads = new JobReads(r, run, source);
+    return {
+      maxApps: 'items',
+      scrub: clean,
+      bytesRead: () => r.api.bytesRead + (r.hs?.bytesRead ?? 0),
+      list: () => listJobs(r, options, run.signal),
+      // `since` needs no cluster or History Server answer: old jobs are left out before fetching anything.
+      listed: ({ job }) => {
+        const t = jobTimes(job);
+        return { time: t.end ?? t.start };
+      },
+      fetch: (item) => reads.read(item),
+      found: (apps) => apps.map((app) => ({ apps: [app] })),
+      refused: (err) =>
+        isAuth(err) ? { severity: 'error', code: 'auth-failed', message: `${err instanceof AuthError ? `${err.message} (credentials: ${r.credentials})` : err.message}; stopping the run`, file: err instanceof AuthError ? r.api.urlOf(err.path) : r.apiBase } : undefined,
+      listFailed: (err) => ({ severity: 'error', code: 'list-failed', message: `listing Dataproc jobs failed: ${err.message}`, file: r.api.urlOf(jobsPath) }),
+      failed: ({ job }, err) => ({ severity: 'error', code: 'job-failed', message: `job ${job.reference.jobId}: ${err.message}`, file: r.api.urlOf(`${jobsPath}/${encodeURIComponent(job.reference.jobId)}`) }),
+      close: async () => {
+        await r.api.close();
+        await r.hs?.close();
+      },
+    };
+  });
 }
 
 /** Everything one Dataproc collection found; for tests and small runs. */
