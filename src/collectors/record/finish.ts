@@ -75,7 +75,6 @@ export function capStoredText(record: SparkAppRecord, file: string): Problem[] {
   return problems;
 }
 
-
 /** The record's text capped (capStoredText), then the record checked (validateRecord): the problems of both, in that order. */
 export function finishRecord(record: SparkAppRecord, where: string): Problem[] {
   return [...capStoredText(record, where), ...validateRecord(record, where)];

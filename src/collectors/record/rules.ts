@@ -46,9 +46,9 @@ export function memoryStringToMb(value: string, bareUnit: 'b' | 'm' = 'm'): numb
 
 const MEMORY_FIELDS = { 'spark.executor.memory': 'executor_memory_mb', 'spark.driver.memory': 'driver_memory_mb' } as const;
 /** Spark's default for spark.executor.memory and spark.driver.memory: 1g. */
-export const SPARK_DEFAULT_MEMORY_MB = 1024;
+const SPARK_DEFAULT_MEMORY_MB = 1024;
 /** Spark's default for spark.executor.cores on YARN and Kubernetes (standalone takes a worker's cores). */
-export const SPARK_DEFAULT_EXECUTOR_CORES = 1;
+const SPARK_DEFAULT_EXECUTOR_CORES = 1;
 
 /**
  * executor_memory_mb or driver_memory_mb from its Spark property (`key`). A value that is not a JVM
@@ -87,7 +87,7 @@ export function coresFault(cores: number): string | null {
 }
 
 /** Whether an executor id is the driver's (`<driver>` in logs before Spark 1.3). */
-export function isDriver(id: string): boolean {
+function isDriver(id: string): boolean {
   return id === 'driver' || id === '<driver>';
 }
 
@@ -169,8 +169,8 @@ function unknown(field: keyof SparkAppRecord, found: RecordFindings): null {
 // Times
 
 /**
- * `spark.app.submitTime` (epoch ms; spark-submit sets it from Spark 2.4) when it is one; null when
- * absent or not a number, and null with an error and `invalid:submit_time` when it cannot be a time.
+ * `spark.app.submitTime` (epoch ms, as spark-submit writes it) when it is one; null when absent or
+ * not a number, and null with an error and `invalid:submit_time` when it cannot be a time.
  */
 export function submitTimeProperty(props: Readonly<Record<string, string>>, found: RecordFindings): number | null {
   const raw = props['spark.app.submitTime'];
