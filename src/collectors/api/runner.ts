@@ -48,7 +48,7 @@ export interface Page<T> {
  * it out before anything is fetched. A field left out is not known yet: the record decides. A null
  * is known to be none, and is left out as matchesFilter leaves out a record without it.
  */
-export interface Listed {
+export interface ListedFacts {
   user?: string | null;
   /** Epoch ms the record will be judged by: its end, or its start while it runs. */
   time?: number | null;
@@ -95,7 +95,7 @@ export interface ApiCollector<T, R> {
   /** The listing, a page at a time. An error ends it: refused credentials stop the run, anything else is `listFailed`. */
   list: () => AsyncIterable<Page<T>>;
   /** What the listing tells of an item's record, for `since` and `user` before it is fetched. */
-  listed?: (item: T) => Listed;
+  listed?: (item: T) => ListedFacts;
   /** Fetches one item; `concurrency` of them run at once. A rejection is `refused` or `failed`. */
   fetch: (item: T) => Promise<R>;
   /**
@@ -128,172 +128,219 @@ export function* notStarted(problems: Problem[], ctx: CollectContext): Generator
  * returns the collector's steps; batches come out as records are stored.
  */
 export async function* runApiCollector<T, R>(options: ApiCollectorOptions, ctx: CollectContext, build: (run: ApiRun) => ApiCollector<T, R>): AsyncGenerator<Batch> {
-  const concurrency = Math.max(1, options.concurrency ?? 4);
-  const batcher = new Batcher(options.batchSize ?? DEFAULT_BATCH_SIZE);
-  const progress = batcher.progress;
-  // A private controller: a stop cancels the other requests in flight, a cancel cancels them all.
-  const controller = new AbortController();
-  // Every request in flight listens on this signal, one listener each (several per item).
-  setMaxListeners(concurrency * 8 + 10, controller.signal);
-  const onAbort = (): void => controller.abort(ctx.signal?.reason);
-  ctx.signal?.addEventListener('abort', onAbort, { once: true });
-  if (ctx.signal?.aborted) onAbort();
-
-  let stopped = false;
-  let scrub: ((text: string) => string) | undefined;
-  const scrubbed = (p: Problem): Problem => (scrub === undefined ? p : { ...p, message: scrub(p.message) });
-  const run: ApiRun = {
-    signal: controller.signal,
-    progress,
-    get stopped() {
-      return stopped;
-    },
-    problem: (...problems) => batcher.problem(...problems.map(scrubbed)),
-    filtered: (n = 1) => batcher.filtered(n),
-    stop: (p) => {
-      if (stopped) return;
-      stopped = true;
-      run.problem(p);
-      controller.abort(new Error(p.message));
-    },
-  };
-
-  // Fetches still running when the run ends early (cancelled, stopped, or the consumer stopped
-  // reading): aborted and waited for, so that each one's temporary folder is gone when the run is.
-  const running = new Set<Promise<unknown>>();
-  let c: ApiCollector<T, R> | undefined;
+  let collection: Collection<T, R> | undefined;
   try {
-    const collector = build(run);
-    c = collector;
-    scrub = collector.scrub;
-    const perItem = (collector.progress ?? 'items') === 'items';
-    const maxItems = collector.maxApps === 'items' ? (options.maxApps ?? Infinity) : Infinity;
-    const maxRecords = collector.maxApps === 'records' ? (options.maxApps ?? Infinity) : Infinity;
-    const report = (): void => ctx.onProgress?.({ ...progress, bytesRead: collector.bytesRead?.() ?? progress.bytesRead });
-
-    /** The filter before anything is fetched: what the listing says of the item's record. */
-    const listedOut = (item: T): boolean => {
-      const known = collector.listed?.(item) ?? {};
-      if (options.user !== undefined && known.user !== undefined && known.user !== options.user) return true;
-      return options.since !== undefined && known.time !== undefined && (known.time === null || known.time < options.since.getTime());
-    };
-
-    /** The items to fetch, a listing page at a time; a listing that fails is one problem and ends the list. */
-    async function* pages(): AsyncGenerator<T[]> {
-      let taken = 0;
-      const listing = collector.list()[Symbol.asyncIterator]();
-      try {
-        while (!stopped && taken < maxItems) {
-          let page: IteratorResult<Page<T>>;
-          try {
-            page = await listing.next();
-          } catch (err) {
-            if (ctx.signal?.aborted) throw err;
-            if (!stopped) {
-              const authFailed = collector.refused(err);
-              if (authFailed !== undefined) run.stop(authFailed);
-              else run.problem(collector.listFailed(asError(err)));
-            }
-            return;
-          }
-          if (page.done || stopped) return;
-          run.problem(...(page.value.problems ?? []));
-          batcher.filtered(page.value.filtered ?? 0);
-          const items: T[] = [];
-          for (const item of page.value.items) {
-            if (taken >= maxItems) break;
-            if (listedOut(item)) batcher.filtered();
-            else {
-              taken++;
-              items.push(item);
-            }
-          }
-          if (perItem) progress.logsFound += items.length;
-          report();
-          ctx.signal?.throwIfAborted();
-          yield items;
-        }
-      } finally {
-        await listing.return?.();
-      }
-    }
-
-    let stored = 0;
-    /** Stores the records `since` and `user` keep, up to maxApps of them. */
-    const keep = (found: Found): void => {
-      if (stopped) return;
-      if (found.judgedBy !== undefined && !matchesFilter(found.judgedBy, options)) return batcher.filtered();
-      for (const app of found.apps) {
-        if (stopped) return;
-        if (found.judgedBy === undefined && !matchesFilter(app.record, options)) {
-          batcher.filtered();
-          continue;
-        }
-        batcher.app(scrub === undefined ? app : { ...app, problems: app.problems.map(scrubbed) });
-        if (++stored >= maxRecords) {
-          stopped = true;
-          controller.abort(new Error(`maxApps: ${stored} records stored`));
-        }
-      }
-    };
-
-    const fetch = (item: T): Promise<R> => {
-      const p = collector.fetch(item);
-      const settled: Promise<unknown> = p.then(
-        () => running.delete(settled),
-        () => running.delete(settled),
-      );
-      running.add(settled);
-      return p;
-    };
-
-    if (collector.prepare !== undefined) {
-      try {
-        await collector.prepare();
-      } catch (err) {
-        const authFailed = ctx.signal?.aborted ? undefined : collector.refused(err);
-        if (authFailed === undefined) throw err;
-        run.stop(authFailed);
-      }
-      report();
-    }
-    if (!stopped) {
-      for await (const done of pooled(pages(), fetch, concurrency, () => stopped)) {
-        if (perItem) progress.logsDone++;
-        let reported = false;
-        if ('error' in done) {
-          if (ctx.signal?.aborted) throw done.error;
-          if (!stopped) {
-            const authFailed = collector.refused(done.error);
-            if (authFailed !== undefined) run.stop(authFailed);
-            else run.problem(collector.failed(done.item, done.error));
-          }
-        } else if (!stopped) {
-          for await (const found of collector.found(done.result, done.item)) {
-            keep(found);
-            report();
-            reported = true;
-            while (batcher.full) yield batcher.take();
-          }
-        }
-        if (!reported) report();
-        while (batcher.full) yield batcher.take();
-      }
-    }
-    ctx.signal?.throwIfAborted();
-    for (const found of collector.finish?.() ?? []) {
-      keep(found);
-      while (batcher.full) yield batcher.take();
-    }
-    report();
-    while (!batcher.empty) yield batcher.take();
+    collection = new Collection(options, ctx, build);
+    yield* collection.batches();
   } catch (err) {
     // A cancelled run rejects with the caller's reason, not with whichever request noticed it first.
     throw ctx.signal?.aborted === true && ctx.signal.reason !== undefined ? ctx.signal.reason : err;
   } finally {
-    ctx.signal?.removeEventListener('abort', onAbort);
-    if (!controller.signal.aborted) controller.abort(new Error('the collection ended'));
-    await Promise.allSettled([...running]);
-    await c?.close();
+    await collection?.end();
+  }
+}
+
+/** One run of one API collector. */
+class Collection<T, R> implements ApiRun {
+  private readonly batcher: Batcher;
+  // A private controller: a stop cancels the other requests in flight, a cancel cancels them all.
+  private readonly controller = new AbortController();
+  private readonly onAbort = (): void => this.controller.abort(this.ctx.signal?.reason);
+  // Fetches still running when the run ends early (cancelled, stopped, or the consumer stopped
+  // reading): aborted and waited for, so that each one's temporary folder is gone when the run is.
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly concurrency: number;
+  private readonly c: ApiCollector<T, R>;
+  private readonly scrub: ((text: string) => string) | undefined;
+  private isStopped = false;
+  private stored = 0;
+
+  constructor(
+    private readonly options: ApiCollectorOptions,
+    private readonly ctx: CollectContext,
+    build: (run: ApiRun) => ApiCollector<T, R>,
+  ) {
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.batcher = new Batcher(options.batchSize ?? DEFAULT_BATCH_SIZE);
+    // Every request in flight listens on this signal, one listener each (several per item).
+    setMaxListeners(this.concurrency * 8 + 10, this.controller.signal);
+    ctx.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (ctx.signal?.aborted) this.onAbort();
+    this.c = build(this);
+    this.scrub = this.c.scrub;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get progress(): CollectProgress {
+    return this.batcher.progress;
+  }
+
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  problem(...problems: Problem[]): void {
+    this.batcher.problem(...problems.map((p) => this.scrubbed(p)));
+  }
+
+  filtered(n = 1): void {
+    this.batcher.filtered(n);
+  }
+
+  stop(p: Problem): void {
+    if (this.isStopped) return;
+    this.isStopped = true;
+    this.problem(p);
+    this.controller.abort(new Error(p.message));
+  }
+
+  async *batches(): AsyncGenerator<Batch> {
+    const c = this.c;
+    const perItem = (c.progress ?? 'items') === 'items';
+    if (c.prepare !== undefined) {
+      try {
+        await c.prepare();
+      } catch (err) {
+        const authFailed = this.ctx.signal?.aborted ? undefined : c.refused(err);
+        if (authFailed === undefined) throw err;
+        this.stop(authFailed);
+      }
+      this.report();
+    }
+    if (!this.isStopped) {
+      for await (const done of pooled(this.pages(perItem), (item) => this.fetch(item), this.concurrency, () => this.isStopped)) {
+        if (perItem) this.progress.logsDone++;
+        let reported = false;
+        if ('error' in done) {
+          if (this.ctx.signal?.aborted) throw done.error;
+          if (!this.isStopped) {
+            const authFailed = c.refused(done.error);
+            if (authFailed !== undefined) this.stop(authFailed);
+            else this.problem(c.failed(done.item, done.error));
+          }
+        } else if (!this.isStopped) {
+          for await (const found of c.found(done.result, done.item)) {
+            this.keep(found);
+            this.report();
+            reported = true;
+            yield* this.full();
+          }
+        }
+        if (!reported) this.report();
+        yield* this.full();
+      }
+    }
+    this.ctx.signal?.throwIfAborted();
+    for (const found of c.finish?.() ?? []) {
+      this.keep(found);
+      yield* this.full();
+    }
+    this.report();
+    while (!this.batcher.empty) yield this.batcher.take();
+  }
+
+  /** Aborts what is still in flight, waits for it to end, then closes the collector's clients. */
+  async end(): Promise<void> {
+    this.ctx.signal?.removeEventListener('abort', this.onAbort);
+    if (!this.controller.signal.aborted) this.controller.abort(new Error('the collection ended'));
+    await Promise.allSettled([...this.running]);
+    await this.c.close();
+  }
+
+  private *full(): Generator<Batch> {
+    while (this.batcher.full) yield this.batcher.take();
+  }
+
+  private report(): void {
+    this.ctx.onProgress?.({ ...this.progress, bytesRead: this.c.bytesRead?.() ?? this.progress.bytesRead });
+  }
+
+  private scrubbed(p: Problem): Problem {
+    return this.scrub === undefined ? p : { ...p, message: this.scrub(p.message) };
+  }
+
+  /** The items to fetch, a listing page at a time; a listing that fails is one problem and ends the list. */
+  private async *pages(perItem: boolean): AsyncGenerator<T[]> {
+    const c = this.c;
+    const maxItems = c.maxApps === 'items' ? (this.options.maxApps ?? Infinity) : Infinity;
+    let taken = 0;
+    const listing = c.list()[Symbol.asyncIterator]();
+    try {
+      while (!this.isStopped && taken < maxItems) {
+        let page: IteratorResult<Page<T>>;
+        try {
+          page = await listing.next();
+        } catch (err) {
+          if (this.ctx.signal?.aborted) throw err;
+          if (!this.isStopped) {
+            const authFailed = c.refused(err);
+            if (authFailed !== undefined) this.stop(authFailed);
+            else this.problem(c.listFailed(asError(err)));
+          }
+          return;
+        }
+        if (page.done || this.isStopped) return;
+        this.problem(...(page.value.problems ?? []));
+        this.filtered(page.value.filtered ?? 0);
+        const items: T[] = [];
+        for (const item of page.value.items) {
+          if (taken >= maxItems) break;
+          if (this.listedOut(item)) this.filtered();
+          else {
+            taken++;
+            items.push(item);
+          }
+        }
+        if (perItem) this.progress.logsFound += items.length;
+        this.report();
+        this.ctx.signal?.throwIfAborted();
+        yield items;
+      }
+    } finally {
+      await listing.return?.();
+    }
+  }
+
+  /** The filter before anything is fetched: what the listing says of the item's record. */
+  private listedOut(item: T): boolean {
+    const { since, user } = this.options;
+    const known = this.c.listed?.(item) ?? {};
+    if (user !== undefined && known.user !== undefined && known.user !== user) return true;
+    return since !== undefined && known.time !== undefined && (known.time === null || known.time < since.getTime());
+  }
+
+  private fetch(item: T): Promise<R> {
+    const p = this.c.fetch(item);
+    const settled: Promise<unknown> = p.then(
+      () => this.running.delete(settled),
+      () => this.running.delete(settled),
+    );
+    this.running.add(settled);
+    return p;
+  }
+
+  /** Stores the records `since` and `user` keep (matchesFilter), up to maxApps of them when it counts records. */
+  private keep(found: Found): void {
+    if (this.isStopped) return;
+    if (found.judgedBy !== undefined && !matchesFilter(found.judgedBy, this.options)) {
+      this.filtered();
+      return;
+    }
+    const maxRecords = this.c.maxApps === 'records' ? (this.options.maxApps ?? Infinity) : Infinity;
+    for (const app of found.apps) {
+      if (this.isStopped) return;
+      if (found.judgedBy === undefined && !matchesFilter(app.record, this.options)) {
+        this.filtered();
+        continue;
+      }
+      this.batcher.app(this.scrub === undefined ? app : { ...app, problems: app.problems.map((p) => this.scrubbed(p)) });
+      if (++this.stored >= maxRecords) {
+        this.isStopped = true;
+        this.controller.abort(new Error(`maxApps: ${this.stored} records stored`));
+      }
+    }
   }
 }

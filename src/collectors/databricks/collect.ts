@@ -10,9 +10,10 @@
  *
  * One bad run (malformed entry, cluster that cannot be read) becomes a problem and the others still
  * arrive. A refused token (401 anywhere, or 401/403 on the runs listing) is reported once, naming
- * where the token came from, and stops the run; so does a listing that cannot be read. A 403 on one
- * cluster, run or DBFS path (cluster ACLs) is only a problem of the runs it concerns. The token is
- * never part of any output.
+ * where the token came from, and stops the run. A listing that cannot be read is `list-failed` and
+ * ends the listing; the runs being read still arrive. A 403 on one cluster, run or DBFS path
+ * (cluster ACLs) is only a problem of the runs it concerns. The token is never part of any output.
+ * Abort, paging, concurrency, filters and batches are the runner's (api/runner.ts).
  */
 import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

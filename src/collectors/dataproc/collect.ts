@@ -10,8 +10,9 @@
  *
  * One bad job (wrong shape, a History Server answer that fails or is refused) is a problem for that
  * job; a deleted or forbidden (403) cluster is a warning and its jobs still arrive. Credentials that do
- * not work (a 401, or a 403 on the listing) stop the run once, naming the credential source tried; so
- * does a listing that cannot be read.
+ * not work (a 401, or a 403 on the listing) stop the run once, naming the credential source tried. A
+ * listing that cannot be read is `list-failed` and ends the listing; the jobs being read still arrive.
+ * Abort, paging, concurrency, filters and batches are the runner's (api/runner.ts).
  */
 import { z } from 'zod';
 import { onceEach } from '../api/onceEach';

@@ -7,7 +7,8 @@
  *
  * One cluster failing is a problem naming it; the others are stored. Credentials that are missing,
  * expired or refused are one `auth-failed` problem naming the credential source tried, and the run
- * stops. A listing that fails is `list-failed`, and the run stops.
+ * stops. A listing that fails is `list-failed` and ends the listing; the clusters being read still
+ * arrive. Abort, paging, concurrency, filters and batches are the runner's (api/runner.ts).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EMRClient, ListClustersCommand, type ClusterState } from '@aws-sdk/client-emr';

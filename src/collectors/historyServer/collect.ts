@@ -5,7 +5,9 @@
  *
  * One bad application (404, malformed JSON, unexpected shape, retries exhausted) becomes a problem
  * for that application and the others still arrive. Wrong credentials (401/403) are reported once
- * and stop the run; so does a listing that cannot be read.
+ * and stop the run. A listing that cannot be read is `list-failed` and ends the listing; the
+ * attempts being read still arrive. Abort, paging, concurrency, filters and batches are the
+ * runner's (api/runner.ts).
  */
 import { z } from 'zod';
 import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
