@@ -159,27 +159,29 @@ async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSigna
   for (;;) {
     const path = `${jobsPath}?${listQuery(options, token)}`;
     const page = await r.api.getJson(path, listSchema, signal);
-    const out: Page<Listed> = { items: [], problems: [], filtered: 0 };
+    const items: Listed[] = [];
+    const problems: Problem[] = [];
+    let filtered = 0;
     for (const [i, entry] of (page.jobs ?? []).entries()) {
       const parsed = jobSchema.safeParse(entry);
       if (!parsed.success) {
         const ref = (entry as { reference?: { jobId?: unknown } } | null)?.reference?.jobId;
         const id = typeof ref === 'string' ? `job ${ref}` : `entry ${i}`;
         const issue = parsed.error.issues[0];
-        out.problems!.push({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: r.api.urlOf(path) });
+        problems.push({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: r.api.urlOf(path) });
         continue;
       }
       const job = parsed.data;
       const kind = SPARK_KINDS.find(([k]) => job[k] !== undefined);
-      if (kind === undefined) out.filtered!++;
-      else out.items.push({ job, kind: kind[0], kindName: kind[1] });
+      if (kind === undefined) filtered++;
+      else items.push({ job, kind: kind[0], kindName: kind[1] });
     }
     token = page.nextPageToken === '' ? undefined : page.nextPageToken;
     if (token !== undefined && seenTokens.has(token)) {
-      out.problems!.push({ severity: 'error', code: 'list-failed', message: `listing stopped: the server gave page token ${JSON.stringify(token.slice(0, 40))} twice`, file: r.api.urlOf(jobsPath) });
+      problems.push({ severity: 'error', code: 'list-failed', message: `listing stopped: the server gave page token ${JSON.stringify(token.slice(0, 40))} twice`, file: r.api.urlOf(jobsPath) });
       token = undefined;
     }
-    yield out;
+    yield { items, problems, filtered };
     if (token === undefined) return;
     seenTokens.add(token);
   }
@@ -287,7 +289,6 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
     return;
   }
   const jobsPath = `${r.path}/jobs`;
-  const isAuth = (err: unknown): err is AuthError | CredentialError => err instanceof AuthError || err instanceof CredentialError;
   yield* runApiCollector<Listed, CollectedApp[]>(options, ctx, (run) => {
     const reads = new JobReads(r, run, source);
     return {
@@ -302,8 +303,12 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
       },
       fetch: (item) => reads.read(item),
       found: (apps) => apps.map((app) => ({ apps: [app] })),
-      refused: (err) =>
-        isAuth(err) ? { severity: 'error', code: 'auth-failed', message: `${err instanceof AuthError ? `${err.message} (credentials: ${r.credentials})` : err.message}; stopping the run`, file: err instanceof AuthError ? r.api.urlOf(err.path) : r.apiBase } : undefined,
+      // A 401 (or a 403 that escapes a job: the listing's), or a credential source that stops giving tokens.
+      refused: (err) => {
+        if (err instanceof AuthError) return { severity: 'error', code: 'auth-failed', message: `${err.message} (credentials: ${r.credentials}); stopping the run`, file: r.api.urlOf(err.path) };
+        if (err instanceof CredentialError) return { severity: 'error', code: 'auth-failed', message: `${err.message}; stopping the run`, file: r.apiBase };
+        return undefined;
+      },
       listFailed: (err) => ({ severity: 'error', code: 'list-failed', message: `listing Dataproc jobs failed: ${err.message}`, file: r.api.urlOf(jobsPath) }),
       failed: ({ job }, err) => ({ severity: 'error', code: 'job-failed', message: `job ${job.reference.jobId}: ${err.message}`, file: r.api.urlOf(`${jobsPath}/${encodeURIComponent(job.reference.jobId)}`) }),
       close: async () => {
