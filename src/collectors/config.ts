@@ -223,7 +223,7 @@ function resolvePaths(named: SourceConfig, baseDir: string): SourceConfig {
 export const KEY_DOCS: Readonly<Record<string, string>> = Object.fromEntries([
   ['type', `The kind of source: ${DESCRIPTORS.map((d) => d.type).join(', ')}.`],
   ...Object.entries(SHARED_KEY_DOCS),
-  ...DESCRIPTORS.flatMap((d) => Object.entries(d.keyDocs)),
+  ...DESCRIPTORS.flatMap((d) => Object.entries(d.schema.shape as Record<string, z.ZodType>).flatMap(([key, field]) => (field.description === undefined ? [] : [[key, field.description] as const]))),
 ]);
 
 /** The default a key takes when left out (for hovers), from the first source schema that has it. */

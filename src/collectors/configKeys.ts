@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_BATCH_SIZE } from './contract';
 import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MAX_ZSTD_WINDOW_MB_LIMIT, MIN_DECOMPRESSION_RATIO, RATIO_FREE_BYTES } from './eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from './eventlog/lines';
-import { MAX_RESPONSE_MB, MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from './http/limits';
+import { MAX_RESPONSE_MB } from './http/limits';
 
 export const sourceName = z.string().min(1).max(100);
 export const sinceDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date such as 2024-05-01 or 2024-05-01T12:00:00Z');
@@ -27,8 +27,6 @@ export const readLimitKeys = {
 };
 /** The most of one REST answer read (jsonClient.ts), in MiB. */
 export const maxResponseMb = between(MAX_RESPONSE_MB);
-/** mode: eventlog: the /logs zip, and the log in it, read by the event-log engine. */
-export const unpackLimitKeys = { max_unpacked_mb: between(MAX_UNPACKED_MB), max_unpack_ratio: between(MAX_UNPACK_RATIO) };
 
 /** MiB as a config key or flag gives them, in bytes as the collectors take them; left out stays left out. */
 export function mebibytes(mb: number | undefined): number | undefined {
@@ -89,7 +87,18 @@ export function commonApiOptions(s: { name: string; since?: string; user?: strin
   return { source: s.name, since: s.since ? new Date(s.since) : undefined, user: s.user, maxApps: s.max_apps, concurrency: s.concurrency, batchSize: s.batch_size, timeoutMs: s.timeout * 1000 };
 }
 
-/** What the keys more than one source type has do (hovers, the JSON Schema); each type documents its own in its descriptor. */
+/** `snake_case` to `camelCase`, as a config key becomes its collector option. */
+type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+
+/** The config keys `keys` of `s` as collector options of the same meaning: `cluster_ids` becomes `clusterIds`. */
+export function camelKeys<C extends object, K extends keyof C & string>(s: C, keys: readonly K[]): { [P in K as Camel<P>]: C[P] } {
+  return Object.fromEntries(keys.map((k) => [k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), s[k]])) as { [P in K as Camel<P>]: C[P] };
+}
+
+/**
+ * What the keys more than one source type has do (hovers, the JSON Schema). A key only one type
+ * has is documented where its descriptor's schema declares it (`.describe()`).
+ */
 export const SHARED_KEY_DOCS: Readonly<Record<string, string>> = {
   collector: 'One source (the single-source form). Use `sources:` for several.',
   sources: 'A list of named sources to collect from.',

@@ -61,8 +61,6 @@ export interface SourceDescriptor<T extends string = string, C extends { type: T
   cliNames: readonly string[];
   /** The config entry's schema (strict, with `type: T`). */
   schema: z.ZodObject<z.ZodRawShape>;
-  /** What each key only this type has does (hovers, the JSON Schema); shared keys are in configKeys.ts. */
-  keyDocs: Readonly<Record<string, string>>;
   flags: readonly SourceFlag[];
   /** The flags of its `collect --source` usage line, after the source: `--path PATH`. */
   usage: string;
@@ -86,6 +84,11 @@ export interface SourceDescriptor<T extends string = string, C extends { type: T
   stopped(options: O, problems: readonly Problem[]): boolean;
   /** Its collector, loaded when a job of its type runs (the API ones carry HTTP stacks: issue #12). */
   collector(): Promise<Collector<O>>;
+}
+
+/** A type's flags: a config key stands for `--key-with-dashes`; an object for any other flag. */
+export function sourceFlags(...flags: readonly (string | SourceFlag)[]): SourceFlag[] {
+  return flags.map((f) => (typeof f === 'string' ? { flag: f.replace(/_/g, '-'), key: f } : f));
 }
 
 /** An API source's run stopped early: refused credentials, an unreadable listing, a source that cannot start. */

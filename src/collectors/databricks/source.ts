@@ -9,12 +9,19 @@
  */
 import { z } from 'zod';
 import { ENV_REFERENCE, cloudKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, resolveSecret, secret } from '../configKeys';
-import { apiRunStopped, type SourceDescriptor } from '../descriptor';
+import { apiRunStopped, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { DatabricksOptions } from './collect';
 import { profileValue, readDatabricksProfile } from './profile';
 
 const schema = z
-  .object({ type: z.literal('databricks'), ...cloudKeys, host: httpUrl.optional(), token: secret.optional(), event_log_dir: z.string().min(1).optional(), max_response_mb: maxResponseMb })
+  .object({
+    type: z.literal('databricks'),
+    ...cloudKeys,
+    host: httpUrl.optional().describe('The workspace URL, e.g. https://dbc-1234.cloud.databricks.com.'),
+    token: secret.optional(),
+    event_log_dir: z.string().min(1).optional(),
+    max_response_mb: maxResponseMb,
+  })
   .strict();
 export type DatabricksSourceConfig = z.infer<typeof schema> & { name: string };
 
@@ -110,12 +117,7 @@ export const databricksSource = {
   title: 'Databricks',
   cliNames: ['databricks'],
   schema,
-  keyDocs: { host: 'The workspace URL, e.g. https://dbc-1234.cloud.databricks.com.' },
-  flags: [
-    { flag: 'host', key: 'host' },
-    { flag: 'endpoint-url', key: 'endpoint_url' },
-    { flag: 'event-log-dir', key: 'event_log_dir' },
-  ],
+  flags: sourceFlags('host', 'endpoint_url', 'event_log_dir'),
   usage: '[--host URL] [--event-log-dir dbfs:/P]',
   credentials: 'DATABRICKS_HOST and DATABRICKS_TOKEN, a ~/.databrickscfg profile (DATABRICKS_CONFIG_PROFILE), or OAuth M2M: DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET',
   icon: 'cloud',

@@ -5,21 +5,21 @@
  * GOOGLE_OAUTH_ACCESS_TOKEN / CLOUDSDK_AUTH_ACCESS_TOKEN or Application Default Credentials itself.
  */
 import { z } from 'zod';
-import { cloudKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, resolveSecret, secret } from '../configKeys';
-import { apiRunStopped, type SourceDescriptor } from '../descriptor';
+import { camelKeys, cloudKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, resolveSecret, secret } from '../configKeys';
+import { apiRunStopped, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { DataprocOptions } from './collect';
 
 const schema = z
   .object({
     type: z.literal('dataproc'),
     ...cloudKeys,
-    project_id: z.string().min(1).optional(),
+    project_id: z.string().min(1).optional().describe("The Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the credentials' project)."),
     region: z.string().min(1).optional(),
-    access_token: secret.optional(),
+    access_token: secret.optional().describe('OAuth access token: write ${env:VAR}, never the token itself.'),
     history_server_url: httpUrl.optional(),
-    job_state: z.enum(['all', 'active', 'non_active']).optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    cluster_name: z.string().min(1).optional(),
+    job_state: z.enum(['all', 'active', 'non_active']).optional().describe('Dataproc: only jobs in this state: all (default), active (pending or running) or non_active (done, failed, cancelled).'),
+    labels: z.record(z.string(), z.string()).optional().describe('Dataproc: only jobs carrying all of these labels (key: value).'),
+    cluster_name: z.string().min(1).optional().describe('Dataproc: only jobs that ran on the cluster with this name.'),
     max_response_mb: maxResponseMb,
   })
   .strict();
@@ -28,14 +28,8 @@ export type DataprocSourceConfig = z.infer<typeof schema> & { name: string };
 export function dataprocOptions(s: DataprocSourceConfig): DataprocOptions {
   return {
     ...commonApiOptions(s),
-    projectId: s.project_id,
-    region: s.region,
-    endpointUrl: s.endpoint_url,
+    ...camelKeys(s, ['project_id', 'region', 'endpoint_url', 'history_server_url', 'job_state', 'labels', 'cluster_name']),
     accessToken: resolveSecret(s.access_token, `source ${s.name}: access_token`),
-    historyServerUrl: s.history_server_url,
-    jobState: s.job_state,
-    labels: s.labels,
-    clusterName: s.cluster_name,
     maxResponseBytes: mebibytes(s.max_response_mb),
   };
 }
@@ -45,19 +39,7 @@ export const dataprocSource = {
   title: 'Google Cloud Dataproc',
   cliNames: ['dataproc'],
   schema,
-  keyDocs: {
-    project_id: 'The Google Cloud project (default: GOOGLE_CLOUD_PROJECT or the credentials\' project).',
-    access_token: 'OAuth access token: write ${env:VAR}, never the token itself.',
-    job_state: 'Dataproc: only jobs in this state: all (default), active (pending or running) or non_active (done, failed, cancelled).',
-    labels: 'Dataproc: only jobs carrying all of these labels (key: value).',
-    cluster_name: 'Dataproc: only jobs that ran on the cluster with this name.',
-  },
-  flags: [
-    { flag: 'project', key: 'project_id' },
-    { flag: 'region', key: 'region' },
-    { flag: 'endpoint-url', key: 'endpoint_url' },
-    { flag: 'history-server-url', key: 'history_server_url' },
-  ],
+  flags: sourceFlags({ flag: 'project', key: 'project_id' }, 'region', 'endpoint_url', 'history_server_url'),
   usage: '[--project P] [--region R] [--history-server-url URL]',
   credentials: 'GOOGLE_OAUTH_ACCESS_TOKEN, or Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, metadata server)',
   icon: 'cloud',

@@ -3,8 +3,8 @@
  * Credentials are never in the config: the AWS chain finds them.
  */
 import { z } from 'zod';
-import { cloudKeys, commonApiOptions, httpUrl } from '../configKeys';
-import { apiRunStopped, type SourceDescriptor } from '../descriptor';
+import { camelKeys, cloudKeys, commonApiOptions, httpUrl } from '../configKeys';
+import { apiRunStopped, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { EmrOptions } from './collect';
 
 const schema = z
@@ -12,32 +12,26 @@ const schema = z
     type: z.literal('emr'),
     ...cloudKeys,
     region: z.string().min(1).optional(),
-    profile: z.string().min(1).optional(),
-    cluster_ids: z.array(z.string().min(1)).optional(),
-    cluster_states: z.array(z.enum(['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS'])).optional(),
-    cloudwatch: z.boolean().default(true),
+    profile: z.string().min(1).optional().describe('The AWS shared-config profile (default: AWS_PROFILE, then "default").'),
+    cluster_ids: z.array(z.string().min(1)).optional().describe('Only these clusters.'),
+    cluster_states: z
+      .array(z.enum(['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS']))
+      .optional()
+      .describe('Only clusters in these states.'),
+    cloudwatch: z.boolean().default(true).describe("Also read each cluster's CloudWatch metrics (AWS/ElasticMapReduce) over its lifetime."),
     event_log_dir: z.string().min(1).optional(),
     history_server_url: httpUrl.optional(),
-    cloudwatch_endpoint_url: httpUrl.optional(),
-    s3_endpoint_url: httpUrl.optional(),
+    cloudwatch_endpoint_url: httpUrl
+      .optional()
+      .describe('EMR: the CloudWatch endpoint, overriding endpoint_url for CloudWatch only. Needed for a CloudWatch VPC interface endpoint or proxy (these are per service).'),
+    s3_endpoint_url: httpUrl.optional().describe('EMR: the S3 endpoint (path-style), overriding endpoint_url for S3 only. Needed for an S3 VPC interface endpoint or proxy (these are per service).'),
   })
   .strict();
 export type EmrSourceConfig = z.infer<typeof schema> & { name: string };
 
 export function emrOptions(s: EmrSourceConfig): EmrOptions {
-  return {
-    ...commonApiOptions(s),
-    region: s.region,
-    profile: s.profile,
-    endpointUrl: s.endpoint_url,
-    cloudwatchEndpointUrl: s.cloudwatch_endpoint_url,
-    s3EndpointUrl: s.s3_endpoint_url,
-    clusterIds: s.cluster_ids,
-    clusterStates: s.cluster_states,
-    cloudwatch: s.cloudwatch,
-    eventLogDir: s.event_log_dir,
-    historyServerUrl: s.history_server_url,
-  };
+  const keys = ['region', 'profile', 'endpoint_url', 'cloudwatch_endpoint_url', 's3_endpoint_url', 'cluster_ids', 'cluster_states', 'cloudwatch', 'event_log_dir', 'history_server_url'] as const;
+  return { ...commonApiOptions(s), ...camelKeys(s, keys) };
 }
 
 export const emrSource = {
@@ -45,23 +39,7 @@ export const emrSource = {
   title: 'Amazon EMR',
   cliNames: ['emr'],
   schema,
-  keyDocs: {
-    profile: 'The AWS shared-config profile (default: AWS_PROFILE, then "default").',
-    cluster_ids: 'Only these clusters.',
-    cluster_states: 'Only clusters in these states.',
-    cloudwatch: 'Also read each cluster\'s CloudWatch metrics (AWS/ElasticMapReduce) over its lifetime.',
-    cloudwatch_endpoint_url: 'EMR: the CloudWatch endpoint, overriding endpoint_url for CloudWatch only. Needed for a CloudWatch VPC interface endpoint or proxy (these are per service).',
-    s3_endpoint_url: 'EMR: the S3 endpoint (path-style), overriding endpoint_url for S3 only. Needed for an S3 VPC interface endpoint or proxy (these are per service).',
-  },
-  flags: [
-    { flag: 'region', key: 'region' },
-    { flag: 'profile', key: 'profile' },
-    { flag: 'cluster-id', key: 'cluster_ids', kind: 'list' },
-    { flag: 'no-cloudwatch', key: 'cloudwatch', kind: 'negate' },
-    { flag: 'endpoint-url', key: 'endpoint_url' },
-    { flag: 'event-log-dir', key: 'event_log_dir' },
-    { flag: 'history-server-url', key: 'history_server_url' },
-  ],
+  flags: sourceFlags('region', 'profile', { flag: 'cluster-id', key: 'cluster_ids', kind: 'list' }, { flag: 'no-cloudwatch', key: 'cloudwatch', kind: 'negate' }, 'endpoint_url', 'event_log_dir', 'history_server_url'),
   usage: '[--region R] [--profile P] [--cluster-id ID]... [--no-cloudwatch] [--event-log-dir s3://B/P] [--history-server-url URL]',
   credentials: 'the AWS default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE or --profile (shared config and credentials files, SSO), instance metadata',
   icon: 'cloud',

@@ -1,15 +1,17 @@
 /** The event-log source type: Spark event-log files and folders, read by the engine in this folder. */
 import { z } from 'zod';
 import { batchSize, readLimitKeys, readLimitsOf, sinceDate, sourceName, userName } from '../configKeys';
-import { READ_LIMIT_OVERRIDES, type SourceDescriptor } from '../descriptor';
+import { READ_LIMIT_OVERRIDES, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { EventLogOptions } from './collect';
 
 const schema = z
   .object({
     type: z.literal('event_log'),
     name: sourceName.optional(),
-    path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'path is required: a folder or file of event logs, or a list of them' }),
-    recursive: z.boolean().default(true),
+    path: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'path is required: a folder or file of event logs, or a list of them' })
+      .describe('A folder or file of Spark event logs (spark.eventLog.dir), or a list of them; relative to this file.'),
+    recursive: z.boolean().default(true).describe('Walk sub-folders of `path`.'),
     batch_size: batchSize,
     concurrency: z.number().int().min(1).max(64).optional(),
     since: sinceDate.optional(),
@@ -24,14 +26,7 @@ export const eventLogSource = {
   title: 'Spark event logs',
   cliNames: ['event-logs', 'event_log'],
   schema,
-  keyDocs: {
-    path: 'A folder or file of Spark event logs (spark.eventLog.dir), or a list of them; relative to this file.',
-    recursive: 'Walk sub-folders of `path`.',
-  },
-  flags: [
-    { flag: 'path', key: 'path', kind: 'path', required: true },
-    { flag: 'no-recursive', key: 'recursive', kind: 'negate' },
-  ],
+  flags: sourceFlags({ flag: 'path', key: 'path', kind: 'path', required: true }, { flag: 'no-recursive', key: 'recursive', kind: 'negate' }),
   usage: '--path PATH [--no-recursive]',
   icon: 'file-text',
   starter: `  - name: local-event-logs

@@ -3,8 +3,8 @@
  * from `${env:VAR}`, SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD} or the editor's secret storage.
  */
 import { z } from 'zod';
-import { apiKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, readLimitKeys, readLimitsOf, resolveSecret, secret, unpackLimitKeys } from '../configKeys';
-import { READ_LIMIT_OVERRIDES, apiRunStopped, withoutUserInfo, type SourceDescriptor } from '../descriptor';
+import { apiKeys, between, camelKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, readLimitKeys, readLimitsOf, resolveSecret, secret } from '../configKeys';
+import { READ_LIMIT_OVERRIDES, apiRunStopped, sourceFlags, withoutUserInfo, type SourceDescriptor } from '../descriptor';
 import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';
 import type { HistoryServerAuth } from './client';
 import type { HistoryServerOptions } from './collect';
@@ -14,16 +14,20 @@ const schema = z
     type: z.literal('history_server'),
     ...apiKeys,
     history_server_url: httpUrl,
-    mode: z.enum(['api', 'eventlog']).default('api'),
-    username: z.string().min(1).optional(),
-    password: secret.optional(),
+    mode: z.enum(['api', 'eventlog']).default('api').describe("`api`: read the REST API; `eventlog`: download each application's event log and parse it (the most exact)."),
+    username: z.string().min(1).optional().describe('User for HTTP basic authentication.'),
+    password: secret.optional().describe('Password for basic authentication: write ${env:VAR} or use the "Set Source Secret" command, never the password itself.'),
     token: secret.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    ca_file: z.string().min(1).optional(),
-    insecure_skip_verify: z.boolean().default(false),
-    status: z.enum(['completed', 'running', 'all']).default('completed'),
+    headers: z.record(z.string(), z.string()).optional().describe('Extra HTTP headers sent with every request.'),
+    ca_file: z.string().min(1).optional().describe('A PEM file of certificate authorities to trust for HTTPS.'),
+    insecure_skip_verify: z.boolean().default(false).describe('Skip TLS certificate checks (only for testing).'),
+    status: z.enum(['completed', 'running', 'all']).default('completed').describe('Which applications to collect: completed, running or all.'),
     max_response_mb: maxResponseMb,
-    ...unpackLimitKeys,
+    // mode: eventlog: the /logs zip, and the log in it, read by the event-log engine.
+    max_unpacked_mb: between(MAX_UNPACKED_MB).describe(
+      `mode: eventlog: most bytes one attempt's /logs zip may unpack to, in MiB (default ${MAX_UNPACKED_MB.default}, 64 GiB; ${MAX_UNPACKED_MB.min} to ${MAX_UNPACKED_MB.max}). The download is held to it too.`,
+    ),
+    max_unpack_ratio: between(MAX_UNPACK_RATIO).describe(`mode: eventlog: most bytes unpacked per byte of a /logs zip that unpacks to over 64 MiB (default ${MAX_UNPACK_RATIO.default}; ${MAX_UNPACK_RATIO.min} to ${MAX_UNPACK_RATIO.max}).`),
     ...readLimitKeys,
   })
   .strict();
@@ -55,21 +59,7 @@ export const historyServerSource = {
   title: 'Spark History Server',
   cliNames: ['history-server', 'history_server'],
   schema,
-  keyDocs: {
-    mode: '`api`: read the REST API; `eventlog`: download each application\'s event log and parse it (the most exact).',
-    username: 'User for HTTP basic authentication.',
-    password: 'Password for basic authentication: write ${env:VAR} or use the "Set Source Secret" command, never the password itself.',
-    headers: 'Extra HTTP headers sent with every request.',
-    ca_file: 'A PEM file of certificate authorities to trust for HTTPS.',
-    insecure_skip_verify: 'Skip TLS certificate checks (only for testing).',
-    status: 'Which applications to collect: completed, running or all.',
-    max_unpacked_mb: `mode: eventlog: most bytes one attempt's /logs zip may unpack to, in MiB (default ${MAX_UNPACKED_MB.default}, 64 GiB; ${MAX_UNPACKED_MB.min} to ${MAX_UNPACKED_MB.max}). The download is held to it too.`,
-    max_unpack_ratio: `mode: eventlog: most bytes unpacked per byte of a /logs zip that unpacks to over 64 MiB (default ${MAX_UNPACK_RATIO.default}; ${MAX_UNPACK_RATIO.min} to ${MAX_UNPACK_RATIO.max}).`,
-  },
-  flags: [
-    { flag: 'url', key: 'history_server_url', required: true },
-    { flag: 'mode', key: 'mode' },
-  ],
+  flags: sourceFlags({ flag: 'url', key: 'history_server_url', required: true }, 'mode'),
   usage: '--url URL [--mode api|eventlog] [--status S] [--max-apps N]',
   credentials: 'SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN, or _USERNAME and _PASSWORD',
   icon: 'server',
@@ -88,11 +78,7 @@ export const historyServerSource = {
       {
         url: s.history_server_url,
         ...commonApiOptions(s),
-        mode: s.mode,
-        status: s.status,
-        headers: s.headers,
-        caFile: s.ca_file,
-        insecureSkipVerify: s.insecure_skip_verify,
+        ...camelKeys(s, ['mode', 'status', 'headers', 'ca_file', 'insecure_skip_verify']),
         auth,
         maxResponseBytes: mebibytes(s.max_response_mb),
         maxUnpackedBytes: mebibytes(s.max_unpacked_mb),

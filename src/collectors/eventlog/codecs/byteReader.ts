@@ -1,3 +1,5 @@
+import { truncatedError } from './codecError';
+
 /**
  * Pull-based reader over a stream of chunks for the block framings: waits for a header or a whole
  * block, then hands it out contiguously, without copying when it lies inside one chunk. Holds only
@@ -69,6 +71,16 @@ export class ByteReader {
     this.chunks = rest;
     this.head = 0;
     return merged;
+  }
+
+  /**
+   * The block at the read position, its `header` bytes and the `body` bytes the header declares,
+   * contiguous and not consumed (as peek). When the input ends first, a CodecError: the file is cut
+   * off inside `what`.
+   */
+  async peekBlock(header: number, body: number, file: string, what: string): Promise<Buffer> {
+    if (!(await this.ensure(header + body))) throw truncatedError(file, this.position, what, `${body} bytes, only ${this.buffered - header} present`);
+    return this.peek(header + body);
   }
 
   /** Consumes `n` buffered bytes (n <= available). */

@@ -82,11 +82,11 @@ export function badMagicError(file: string, offset: number, format: string, magi
 }
 
 /**
- * At end of input with fewer bytes than a magic number: a prefix of the magic is a cut-off file,
- * anything else is not this codec.
+ * At end of input inside a header that starts with a magic number: a tail that begins as the magic
+ * does (as far as either goes) is a cut-off file, anything else is not this codec.
  */
 export function shortTailError(file: string, offset: number, tail: Uint8Array, magic: Uint8Array, format: string, magicText: string, what: string): CodecError {
-  if (tail.every((v, i) => v === magic[i])) return truncatedError(file, offset, what);
+  if (tail.every((v, i) => i >= magic.length || v === magic[i])) return truncatedError(file, offset, what);
   return badMagicError(file, offset, format, magicText, tail);
 }
 
@@ -101,5 +101,19 @@ export class BlockFormatError extends Error {
     super(reason);
     this.name = 'BlockFormatError';
     this.at = at;
+  }
+}
+
+/**
+ * Runs a raw block decoder on a block that starts at byte `at` of the file; a BlockFormatError it
+ * throws becomes `corrupt(why, where)` at the damaged byte of the file. Other errors pass through.
+ */
+export function decodeBlockAt<T>(at: number, corrupt: (why: string, where: number) => CodecError, decodeRaw: () => T): T {
+  try {
+    return decodeRaw();
+  } catch (err) {
+    if (!(err instanceof BlockFormatError)) throw err;
+    const where = at + err.at;
+    throw corrupt(`is damaged at byte ${where}: ${err.message}`, where);
   }
 }

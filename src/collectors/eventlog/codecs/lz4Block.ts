@@ -8,8 +8,8 @@
  * stream Spark has not finished, which is fine.
  */
 import type { ByteReader } from './byteReader';
-import { BlockFormatError, CodecError, badMagicError, shortTailError, truncatedError } from './codecError';
-import { copyLiterals, copyMatch } from './lzCopy';
+import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, shortTailError } from './codecError';
+import { copyLiterals, copyMatch, type LzUnit } from './lzCopy';
 import { xxh32 } from './xxhash32';
 
 const MAGIC = Buffer.from('LZ4Block', 'latin1');
@@ -27,12 +27,14 @@ function compressBound(n: number): number {
   return n + Math.floor(n / 255) + 16;
 }
 
+/** How lz4DecodeBlock's errors name what it decodes. */
+const UNIT: LzUnit = { name: 'block', sizeFrom: 'header' };
+
 /**
  * Decodes one raw LZ4 block src[start, end) into dst from index 0 and returns the bytes written.
  * Every length and offset is checked against both buffers: the input may be damaged.
  */
 export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
-  const dEnd = dst.length;
   let s = start;
   let d = 0;
   for (;;) {
@@ -48,9 +50,7 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst:
       } while (more === 255);
     }
     if (lit > 0) {
-      if (lit > end - s) throw new BlockFormatError(s, `a run of ${lit} literals runs past the end of the block`);
-      if (lit > dEnd - d) throw new BlockFormatError(s, 'the block decodes to more bytes than its header says');
-      copyLiterals(src, s, dst, d, lit);
+      copyLiterals(src, s, end, dst, d, lit, UNIT);
       s += lit;
       d += lit;
     }
@@ -70,26 +70,18 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst:
       } while (more === 255);
     }
     len += 4;
-    if (len > dEnd - d) throw new BlockFormatError(s, 'the block decodes to more bytes than its header says');
-    copyMatch(dst, d, offset, len);
+    copyMatch(dst, d, offset, len, s, UNIT);
     d += len;
   }
 }
 
 export async function* decodeLz4Block(reader: ByteReader, file: string): AsyncGenerator<Buffer> {
-  for (;;) {
+  while (!(await reader.atEnd())) {
     const at = reader.position;
-    if (!(await reader.ensure(HEADER_LEN))) {
-      const left = reader.available;
-      if (left === 0) return;
-      const tail = reader.peek(left);
-      if (left < MAGIC.length) throw shortTailError(file, at, tail, MAGIC, FORMAT, MAGIC_TEXT, 'an LZ4Block header');
-      if (!tail.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, tail);
-      throw truncatedError(file, at, 'an LZ4Block header');
-    }
+    if (!(await reader.ensure(HEADER_LEN))) throw shortTailError(file, at, reader.peek(reader.available), MAGIC, FORMAT, MAGIC_TEXT, 'an LZ4Block header');
     const header = reader.peek(HEADER_LEN);
     if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, reader.peek(Math.min(reader.available, 64)));
-    const corrupt = (why: string): CodecError => new CodecError(file, at, false, `corrupt LZ4Block stream: the block at byte ${at} ${why}`);
+    const corrupt = (why: string, where = at): CodecError => new CodecError(file, where, false, `corrupt LZ4Block stream: the block at byte ${at} ${why}`);
     const token = header[8]!;
     const method = token & 0xf0;
     const level = token & 0x0f;
@@ -112,22 +104,12 @@ export async function* decodeLz4Block(reader: ByteReader, file: string): AsyncGe
     if (method === METHOD_RAW && compressedLen !== originalLen) {
       throw corrupt(`is stored uncompressed but declares ${compressedLen} stored and ${originalLen} original bytes`);
     }
-    if (!(await reader.ensure(HEADER_LEN + compressedLen))) {
-      throw truncatedError(file, at, 'an LZ4 block', `${compressedLen} bytes, only ${reader.available - HEADER_LEN} present`);
-    }
-    const block = reader.peek(HEADER_LEN + compressedLen);
+    const block = await reader.peekBlock(HEADER_LEN, compressedLen, file, 'an LZ4 block');
     const out = Buffer.allocUnsafe(originalLen);
     if (method === METHOD_RAW) {
       block.copy(out, 0, HEADER_LEN);
     } else {
-      let written: number;
-      try {
-        written = lz4DecodeBlock(block, HEADER_LEN, block.length, out);
-      } catch (err) {
-        if (!(err instanceof BlockFormatError)) throw err;
-        const where = at + err.at;
-        throw new CodecError(file, where, false, `corrupt LZ4Block stream: the block at byte ${at} is damaged at byte ${where}: ${err.message}`);
-      }
+      const written = decodeBlockAt(at, corrupt, () => lz4DecodeBlock(block, HEADER_LEN, block.length, out));
       if (written !== originalLen) throw corrupt(`decodes to ${written} bytes, but its header says ${originalLen}`);
     }
     const actual = xxh32(out, 0, originalLen, CHECKSUM_SEED) & 0x0fffffff;

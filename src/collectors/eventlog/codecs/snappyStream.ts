@@ -9,8 +9,8 @@
  * form (the whole file one raw block, which cannot be streamed and which Spark does not write).
  */
 import type { ByteReader } from './byteReader';
-import { BlockFormatError, CodecError, badMagicError, shortTailError, truncatedError } from './codecError';
-import { copyLiterals, copyMatch } from './lzCopy';
+import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, shortTailError, truncatedError } from './codecError';
+import { copyLiterals, copyMatch, type LzUnit } from './lzCopy';
 
 const MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const MAGIC_TEXT = "'\\x82SNAPPY\\0'";
@@ -35,9 +35,11 @@ export function snappyLength(src: Uint8Array, start: number, end: number): [numb
   throw new BlockFormatError(s, 'the length preamble does not fit in 32 bits');
 }
 
+/** How snappyDecodeBlock's errors name what it decodes. */
+const UNIT: LzUnit = { name: 'block', sizeFrom: 'preamble' };
+
 /** Decodes raw Snappy elements src[start, end) into dst from index 0; returns the bytes written. */
 export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
-  const dEnd = dst.length;
   let s = start;
   let d = 0;
   while (s < end) {
@@ -55,9 +57,7 @@ export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, d
         s += n;
       }
       lit += 1;
-      if (lit > end - s) throw new BlockFormatError(s, `a run of ${lit} literals runs past the end of the block`);
-      if (lit > dEnd - d) throw new BlockFormatError(s, 'the block decodes to more bytes than its preamble says');
-      copyLiterals(src, s, dst, d, lit);
+      copyLiterals(src, s, end, dst, d, lit, UNIT);
       s += lit;
       d += lit;
       continue;
@@ -80,35 +80,23 @@ export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, d
       s += 4;
     }
     if (offset === 0 || offset > d) throw new BlockFormatError(s, `a copy refers ${offset} bytes back, before the start of the block`);
-    if (len > dEnd - d) throw new BlockFormatError(s, 'the block decodes to more bytes than its preamble says');
-    copyMatch(dst, d, offset, len);
+    copyMatch(dst, d, offset, len, s, UNIT);
     d += len;
   }
   return d;
 }
 
-function isMagicPrefix(b: Uint8Array): boolean {
-  return b.every((v, i) => i >= MAGIC.length || v === MAGIC[i]);
-}
-
 export async function* decodeSnappyStream(reader: ByteReader, file: string): AsyncGenerator<Buffer> {
   let expectHeader = true;
-  for (;;) {
+  while (!(await reader.atEnd())) {
     const at = reader.position;
     if (!(await reader.ensure(4))) {
-      const left = reader.available;
-      if (left === 0) return;
-      const tail = reader.peek(left);
-      if (expectHeader) throw shortTailError(file, at, tail, MAGIC, FORMAT, MAGIC_TEXT, 'a snappy-java stream header');
+      if (expectHeader) throw shortTailError(file, at, reader.peek(reader.available), MAGIC, FORMAT, MAGIC_TEXT, 'a snappy-java stream header');
       throw truncatedError(file, at, 'a snappy-java chunk length');
     }
     const lengthField = reader.peek(4).readUInt32BE(0);
     if (expectHeader || lengthField === MAGIC_HEAD) {
-      if (!(await reader.ensure(HEADER_LEN))) {
-        const tail = reader.peek(reader.available);
-        if (isMagicPrefix(tail)) throw truncatedError(file, at, 'a snappy-java stream header');
-        throw badMagicError(file, at, FORMAT, MAGIC_TEXT, tail);
-      }
+      if (!(await reader.ensure(HEADER_LEN))) throw shortTailError(file, at, reader.peek(reader.available), MAGIC, FORMAT, MAGIC_TEXT, 'a snappy-java stream header');
       const header = reader.peek(HEADER_LEN);
       if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, reader.peek(Math.min(reader.available, 64)));
       reader.skip(HEADER_LEN);
@@ -118,22 +106,15 @@ export async function* decodeSnappyStream(reader: ByteReader, file: string): Asy
     const corrupt = (why: string, where = at): CodecError =>
       new CodecError(file, where, false, `corrupt snappy-java stream: the chunk at byte ${at} ${why}`);
     if (lengthField === 0 || lengthField > MAX_BLOCK) throw corrupt(`declares ${lengthField | 0} compressed bytes`);
-    if (!(await reader.ensure(4 + lengthField))) {
-      throw truncatedError(file, at, 'a Snappy chunk', `${lengthField} bytes, only ${reader.available - 4} present`);
-    }
-    const chunk = reader.peek(4 + lengthField);
-    let out: Buffer;
-    try {
+    const chunk = await reader.peekBlock(4, lengthField, file, 'a Snappy chunk');
+    const out = decodeBlockAt(at, corrupt, () => {
       const [length, body] = snappyLength(chunk, 4, chunk.length);
       if (length > MAX_BLOCK) throw corrupt(`declares ${length} decompressed bytes`);
-      out = Buffer.allocUnsafe(length);
-      const written = snappyDecodeBlock(chunk, body, chunk.length, out);
+      const decoded = Buffer.allocUnsafe(length);
+      const written = snappyDecodeBlock(chunk, body, chunk.length, decoded);
       if (written !== length) throw corrupt(`decodes to ${written} bytes, but its preamble says ${length}`);
-    } catch (err) {
-      if (!(err instanceof BlockFormatError)) throw err;
-      const where = at + err.at;
-      throw corrupt(`is damaged at byte ${where}: ${err.message}`, where);
-    }
+      return decoded;
+    });
     reader.skip(4 + lengthField);
     yield out;
   }

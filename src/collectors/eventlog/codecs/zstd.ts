@@ -50,34 +50,20 @@ export async function* decodeZstd(reader: ByteReader, file: string, options: Zst
   const scratch = new Uint8Array(LEAD + ZSTD_MAX_BLOCK + TAIL);
   const corrupt = (at: number, why: string): CodecError => new CodecError(file, at, false, `corrupt zstd stream: ${why}`);
 
-  let truncated: CodecError | null = null;
-  frames: for (;;) {
+  while (!(await reader.atEnd())) {
     const at = reader.position;
-    if (!(await reader.ensure(4))) {
-      const left = reader.available;
-      if (left === 0) break;
-      throw shortTailError(file, at, reader.peek(left), MAGIC_BYTES, FORMAT, MAGIC_TEXT, 'a zstd frame header');
-    }
+    if (!(await reader.ensure(4))) throw shortTailError(file, at, reader.peek(reader.available), MAGIC_BYTES, FORMAT, MAGIC_TEXT, 'a zstd frame header');
     const magic = reader.peek(4).readUInt32LE(0);
     if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-      if (!(await reader.ensure(8))) {
-        truncated = truncatedError(file, at, 'a skippable zstd frame header');
-        break;
-      }
+      if (!(await reader.ensure(8))) throw truncatedError(file, at, 'a skippable zstd frame header');
       const size = reader.peek(8).readUInt32LE(4);
       reader.skip(8);
-      if ((await reader.discard(size)) < size) {
-        truncated = truncatedError(file, at, 'a skippable zstd frame', `${size} bytes`);
-        break;
-      }
+      if ((await reader.discard(size)) < size) throw truncatedError(file, at, 'a skippable zstd frame', `${size} bytes`);
       continue;
     }
     if (magic !== FRAME_MAGIC) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, reader.peek(Math.min(reader.available, 64)));
 
-    if (!(await reader.ensure(5))) {
-      truncated = truncatedError(file, at, 'a zstd frame header');
-      break;
-    }
+    if (!(await reader.ensure(5))) throw truncatedError(file, at, 'a zstd frame header');
     const descriptor = reader.peek(5)[4]!;
     const singleSegment = (descriptor >>> 5) & 1;
     const hasChecksum = (descriptor >>> 2) & 1;
@@ -86,10 +72,7 @@ export async function* decodeZstd(reader: ByteReader, file: string, options: Zst
     const fcsFlag = descriptor >>> 6;
     const sizeBytes = fcsFlag === 0 ? singleSegment : CONTENT_SIZE_BYTES[fcsFlag]!;
     const headerLen = 5 + (singleSegment ? 0 : 1) + dictBytes + sizeBytes;
-    if (!(await reader.ensure(headerLen))) {
-      truncated = truncatedError(file, at, 'a zstd frame header');
-      break;
-    }
+    if (!(await reader.ensure(headerLen))) throw truncatedError(file, at, 'a zstd frame header');
     const header = reader.peek(headerLen);
     const dictId = readLE(header, 5 + (singleSegment ? 0 : 1), dictBytes);
     if (dictId !== 0) {
@@ -124,10 +107,7 @@ export async function* decodeZstd(reader: ByteReader, file: string, options: Zst
 
     for (;;) {
       const blockAt = reader.position;
-      if (!(await reader.ensure(3))) {
-        truncated = truncatedError(file, blockAt, 'a zstd block header');
-        break frames;
-      }
+      if (!(await reader.ensure(3))) throw truncatedError(file, blockAt, 'a zstd block header');
       const b = reader.peek(3);
       const blockHeader = b[0]! | (b[1]! << 8) | (b[2]! << 16);
       const last = blockHeader & 1;
@@ -137,11 +117,8 @@ export async function* decodeZstd(reader: ByteReader, file: string, options: Zst
       if (size > maxBlock) throw corrupt(blockAt, `the block at byte ${blockAt} declares ${size} bytes, more than the ${maxBlock} this frame allows`);
       // An RLE block (type 1) stores one byte that is repeated `size` times.
       const bodyLen = type === 1 ? 1 : size;
-      if (!(await reader.ensure(3 + bodyLen))) {
-        truncated = truncatedError(file, blockAt, 'a zstd block', `${bodyLen} bytes, only ${reader.available - 3} present`);
-        break frames;
-      }
-      scratch.set(reader.peek(3 + bodyLen).subarray(3), LEAD);
+      const block = await reader.peekBlock(3, bodyLen, file, 'a zstd block');
+      scratch.set(block.subarray(3), LEAD);
       reader.skip(3 + bodyLen);
       let out: { start: number; end: number };
       try {
@@ -160,12 +137,8 @@ export async function* decodeZstd(reader: ByteReader, file: string, options: Zst
     }
     if (hasChecksum) {
       const checksumAt = reader.position;
-      if (!(await reader.ensure(4))) {
-        truncated = truncatedError(file, checksumAt, 'the checksum of a zstd frame');
-        break;
-      }
+      if (!(await reader.ensure(4))) throw truncatedError(file, checksumAt, 'the checksum of a zstd frame');
       reader.skip(4);
     }
   }
-  if (truncated !== null) throw truncated;
 }

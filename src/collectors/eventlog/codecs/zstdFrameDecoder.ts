@@ -245,18 +245,9 @@ export class ZstdFrameDecoder {
     const mlT = this.current.matchLength!;
     const low = p * 8;
     let bp = (end - 1) * 8 + highBit(view.getUint8(end - 1));
-    const llNb = llT.nbBits;
-    const llNext = llT.nextBase;
-    const llBase = llT.baseline;
-    const llExtra = llT.extraBits;
-    const ofNb = ofT.nbBits;
-    const ofNext = ofT.nextBase;
-    const ofBase = ofT.baseline;
-    const ofExtra = ofT.extraBits;
-    const mlNb = mlT.nbBits;
-    const mlNext = mlT.nextBase;
-    const mlBase = mlT.baseline;
-    const mlExtra = mlT.extraBits;
+    const { nbBits: llNb, nextBase: llNext, baseline: llBase, extraBits: llExtra } = llT;
+    const { nbBits: ofNb, nextBase: ofNext, baseline: ofBase, extraBits: ofExtra } = ofT;
+    const { nbBits: mlNb, nextBase: mlNext, baseline: mlBase, extraBits: mlExtra } = mlT;
 
     bp -= llT.accuracyLog;
     let llState = bitsAt(view, bp, llT.accuracyLog);
