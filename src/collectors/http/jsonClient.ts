@@ -308,16 +308,14 @@ export class JsonClient {
   async getJson<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal, init: RequestInit = {}): Promise<z.infer<S>> {
     const tokenizer = await loadTokenizer();
     const body = await this.send(path, signal, this.timeoutMs, init, (head): Sink<JsonBody> => {
-      const limit = this.limitBody(path, head, this.maxResponseBytes);
+      const count = this.bodyCounter(path, head, this.maxResponseBytes);
       let size = 0;
       let chunks: Buffer[] = [];
       let reader: PrunedJsonReader | null = null;
       let malformed: string | null = null;
       return {
         data: (chunk) => {
-          size += chunk.length;
-          this.bytesRead += chunk.length;
-          limit(size);
+          size = count(chunk);
           try {
             if (reader !== null) reader.write(chunk);
             else {
@@ -359,14 +357,11 @@ export class JsonClient {
   /** Sends `path` with timeout and retries; the body as text (at most `maxResponseBytes`). */
   getText(path: string, signal?: AbortSignal, init: RequestInit = {}): Promise<string> {
     return this.send(path, signal, this.timeoutMs, init, (head) => {
-      const limit = this.limitBody(path, head, this.maxResponseBytes);
+      const count = this.bodyCounter(path, head, this.maxResponseBytes);
       const chunks: Buffer[] = [];
-      let size = 0;
       return {
         data: (chunk) => {
-          size += chunk.length;
-          this.bytesRead += chunk.length;
-          limit(size);
+          count(chunk);
           chunks.push(chunk);
           return true;
         },
@@ -383,14 +378,12 @@ export class JsonClient {
    */
   download(path: string, file: string, signal?: AbortSignal, limit: { maxBytes?: number; setting?: string } = {}): Promise<number> {
     return this.send(path, signal, this.timeoutMs * 10, {}, (head) => {
-      const check = this.limitBody(path, head, limit.maxBytes ?? Infinity, limit.setting);
+      const count = this.bodyCounter(path, head, limit.maxBytes ?? Infinity, limit.setting);
       const fd = openSync(file, 'w');
       let bytes = 0;
       return {
         data: (chunk) => {
-          bytes += chunk.length;
-          this.bytesRead += chunk.length;
-          check(bytes);
+          bytes = count(chunk);
           for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
           return true;
         },
@@ -401,15 +394,20 @@ export class JsonClient {
   }
 
   /**
-   * A check of the bytes read so far against `max`, after refusing an answer whose announced length
-   * is already over it (nothing of it is read then).
+   * What every 200 sink does with a chunk first: count it (in `bytesRead` too) and refuse the answer
+   * once it passes `max`; returns the answer's bytes so far. An answer whose announced length is
+   * already over `max` is refused here, before anything of it is read.
    */
-  private limitBody(path: string, head: Head, max: number, setting?: string): (size: number) => void {
+  private bodyCounter(path: string, head: Head, max: number, setting?: string): (chunk: Buffer) => number {
     const tooLarge = (): ResponseTooLargeError => new ResponseTooLargeError(path, this.urlOf(path), max, setting);
     const announced = Number(head.headers['content-length']);
     if (Number.isFinite(announced) && announced > max) throw tooLarge();
-    return (size) => {
+    let size = 0;
+    return (chunk) => {
+      size += chunk.length;
+      this.bytesRead += chunk.length;
       if (size > max) throw tooLarge();
+      return size;
     };
   }
 
