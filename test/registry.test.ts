@@ -46,6 +46,7 @@ describe('the source registry', () => {
       expect(d.cliNames.length, d.type).toBeGreaterThan(0);
       expect(d.icon, d.type).toMatch(/^[a-z][a-z-]+$/);
       expect(d.usage.length, d.type).toBeGreaterThan(0);
+      expect(d.narrows.length, d.type).toBeGreaterThan(20);
       expect(d.starter, d.type).toContain(`type: ${d.type}`);
       expect(SOURCE_SCHEMAS[d.type as SourceType]).toBe(d.schema);
     }
@@ -113,6 +114,7 @@ describe('the source registry', () => {
     for (const d of DESCRIPTORS) {
       expect(help).toContain(`collect --source ${d.cliNames[0]!} ${d.usage.split(' ')[0]!}`);
       if (d.credentials) expect(help.replace(/\s+/g, ' ')).toContain(d.credentials.replace(/\s+/g, ' '));
+      expect(help.replace(/\s+/g, ' ')).toContain(d.narrows.replace(/\s+/g, ' '));
     }
   });
 

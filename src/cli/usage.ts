@@ -16,6 +16,7 @@ function wrapped(lead: string, words: string, indent: number, width = 104): stri
 }
 
 const collectLines = DESCRIPTORS.map((d) => wrapped(`  spark-optimizer collect --source ${d.cliNames[0]!}`, `${d.usage} [options]`, 26)).join('\n');
+const narrowLines = DESCRIPTORS.map((d) => wrapped(`  ${d.cliNames[0]!.padEnd(15)} `, d.narrows, 18)).join('\n');
 const credentialLines = DESCRIPTORS.filter((d) => d.credentials !== undefined)
   .map((d) => wrapped(`  ${d.cliNames[0]!.padEnd(15)} `, d.credentials!, 18))
   .join('\n');
@@ -61,6 +62,9 @@ Limits of collect (validate takes the first three); each is also a source's key 
   --max-unpack-ratio N    History Server --mode eventlog: most bytes unpacked per byte of a zip that
                           unpacks to over 64 MiB (default 200)
   The event-log limits also hold for the logs History Server --mode eventlog downloads.
+
+--since and --user: every application read is judged by the same rule; before reading, each source narrows:
+${narrowLines}
 
 Credentials are read the platform's own way, never from flags:
 ${credentialLines}

@@ -64,6 +64,12 @@ export interface SourceDescriptor<T extends string = string, C extends { type: T
   flags: readonly SourceFlag[];
   /** The flags of its `collect --source` usage line, after the source: `--path PATH`. */
   usage: string;
+  /**
+   * How `since` and `user` narrow what it reads before anything is fetched (its push-down), for
+   * `--help`. Whatever is read is then judged by the one rule every source shares (record.ts
+   * `matchesFilter`: ended at or after `since`, running ones started at or after it).
+   */
+  narrows: string;
   /** How it finds credentials, for `--help`; none for a type that needs none. */
   credentials?: string;
   /** A codicon for the Sources view. */

@@ -119,6 +119,7 @@ export const databricksSource = {
   schema,
   flags: sourceFlags('host', 'endpoint_url', 'event_log_dir'),
   usage: '[--host URL] [--event-log-dir dbfs:/P]',
+  narrows: "runs that ended before since (running ones: started) and runs of other creators are dropped as they are listed; the Jobs API's own time filter is by start, so it is not used",
   credentials: 'DATABRICKS_HOST and DATABRICKS_TOKEN, a ~/.databrickscfg profile (DATABRICKS_CONFIG_PROFILE), or OAuth M2M: DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET',
   icon: 'cloud',
   starter: `  # - name: databricks

@@ -41,6 +41,7 @@ export const dataprocSource = {
   schema,
   flags: sourceFlags({ flag: 'project', key: 'project_id' }, 'region', 'endpoint_url', 'history_server_url'),
   usage: '[--project P] [--region R] [--history-server-url URL]',
+  narrows: 'jobs that ended before since (running ones: started), by their status history, are dropped as they are listed; user is judged on the record',
   credentials: 'GOOGLE_OAUTH_ACCESS_TOKEN, or Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, metadata server)',
   icon: 'cloud',
   starter: `  # - name: dataproc

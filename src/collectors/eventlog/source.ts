@@ -28,6 +28,7 @@ export const eventLogSource = {
   schema,
   flags: sourceFlags({ flag: 'path', key: 'path', kind: 'path', required: true }, { flag: 'no-recursive', key: 'recursive', kind: 'negate' }),
   usage: '--path PATH [--no-recursive]',
+  narrows: 'nothing before reading: every log is read, then its application is judged (a log holds its own times and user)',
   icon: 'file-text',
   starter: `  - name: local-event-logs
     type: event_log

@@ -61,6 +61,7 @@ export const historyServerSource = {
   schema,
   flags: sourceFlags({ flag: 'url', key: 'history_server_url', required: true }, 'mode'),
   usage: '--url URL [--mode api|eventlog] [--status S] [--max-apps N]',
+  narrows: "since is asked of the server (minEndDate for completed applications, minDate otherwise); user by the listing's sparkUser, before any attempt is fetched",
   credentials: 'SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN, or _USERNAME and _PASSWORD',
   icon: 'server',
   starter: `  # - name: history
