@@ -19,6 +19,27 @@ const HEADER_LEN = 21;
 const METHOD_RAW = 0x10;
 const METHOD_LZ4 = 0x20;
 const CHECKSUM_SEED = 0x9747b28c;
+
+/**
+ * The sum of an LZ4 extended length at src[s]: bytes of 255, then one below 255, each added to the
+ * 4-bit length. How many bytes it took follows from the sum (lengthBytes), so the hot loop needs no
+ * second result.
+ */
+function extendedLength(src: Uint8Array, s: number, end: number, what: string): number {
+  let sum = 0;
+  let more: number;
+  do {
+    if (s >= end) throw new BlockFormatError(s, `${what} runs past the end of the block`);
+    more = src[s++]!;
+    sum += more;
+  } while (more === 255);
+  return sum;
+}
+
+/** The bytes an extended length whose sum is `sum` took: one per full 255, and the last one. */
+function lengthBytes(sum: number): number {
+  return ((sum / 255) | 0) + 1;
+}
 /** lz4-java allows up to 32 MiB blocks (level 15); anything declaring more is damage, not data. */
 const MAX_BLOCK = 64 * 1024 * 1024;
 
@@ -42,12 +63,9 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst:
     const token = src[s++]!;
     let lit = token >>> 4;
     if (lit === 15) {
-      let more: number;
-      do {
-        if (s >= end) throw new BlockFormatError(s, 'a literal length runs past the end of the block');
-        more = src[s++]!;
-        lit += more;
-      } while (more === 255);
+      const more = extendedLength(src, s, end, 'a literal length');
+      lit += more;
+      s += lengthBytes(more);
     }
     if (lit > 0) {
       copyLiterals(src, s, end, dst, d, lit, UNIT);
@@ -62,12 +80,9 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst:
     s += 2;
     let len = token & 15;
     if (len === 15) {
-      let more: number;
-      do {
-        if (s >= end) throw new BlockFormatError(s, 'a match length runs past the end of the block');
-        more = src[s++]!;
-        len += more;
-      } while (more === 255);
+      const more = extendedLength(src, s, end, 'a match length');
+      len += more;
+      s += lengthBytes(more);
     }
     len += 4;
     copyMatch(dst, d, offset, len, s, UNIT);

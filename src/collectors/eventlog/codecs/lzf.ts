@@ -9,15 +9,17 @@ import { copyLiterals, copyMatch, type LzUnit } from './lzCopy';
 
 const FORMAT = 'an LZF stream (ning compress-lzf, as Spark writes .lzf)';
 const MAGIC_TEXT = "'ZV'";
-const TYPE_STORED = 0;
-const TYPE_COMPRESSED = 1;
-const STORED_HEADER = 5;
-const COMPRESSED_HEADER = 7;
-
 /** How lzfDecodeBlock's errors name what it decodes. */
 const UNIT: LzUnit = { name: 'chunk', sizeFrom: 'header' };
+/** A chunk's type byte (after 'ZV'), and its header's length: 'ZV', type, length (2), and for a compressed chunk its uncompressed length (2). */
+const STORED = { type: 0, header: 5 } as const;
+const COMPRESSED = { type: 1, header: 7 } as const;
 
-/** Decodes LZF data src[start, end) into dst from index 0; returns the bytes written. */
+/**
+ * Decodes LZF data src[start, end) into dst from index 0; returns the bytes written. A control byte
+ * below 32 starts ctrl + 1 literals; any other is a back reference of length ctrl >> 5 (7: one more
+ * length byte follows) plus 2, at an offset of 13 bits.
+ */
 export function lzfDecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
   let s = start;
   let d = 0;
@@ -48,36 +50,36 @@ export function lzfDecodeBlock(src: Uint8Array, start: number, end: number, dst:
 export async function* decodeLzf(reader: ByteReader, file: string): AsyncGenerator<Buffer> {
   while (!(await reader.atEnd())) {
     const at = reader.position;
-    if (!(await reader.ensure(STORED_HEADER))) {
+    if (!(await reader.ensure(STORED.header))) {
       const left = reader.available;
       const tail = reader.peek(left);
-      const prefixOk = tail[0] === 0x5a && (left < 2 || tail[1] === 0x56) && (left < 3 || tail[2] === TYPE_STORED || tail[2] === TYPE_COMPRESSED);
+      const prefixOk = tail[0] === 0x5a && (left < 2 || tail[1] === 0x56) && (left < 3 || tail[2] === STORED.type || tail[2] === COMPRESSED.type);
       if (prefixOk) throw truncatedError(file, at, 'an LZF chunk header');
       throw badMagicError(file, at, FORMAT, MAGIC_TEXT, tail);
     }
-    const head = reader.peek(STORED_HEADER);
+    const head = reader.peek(STORED.header);
     if (head[0] !== 0x5a || head[1] !== 0x56) throw badMagicError(file, at, FORMAT, MAGIC_TEXT, reader.peek(Math.min(reader.available, 64)));
     const type = head[2]!;
-    if (type === TYPE_STORED) {
+    if (type === STORED.type) {
       const length = head.readUInt16BE(3);
-      const chunk = await reader.peekBlock(STORED_HEADER, length, file, 'a stored LZF chunk');
+      const chunk = await reader.peekBlock(STORED.header, length, file, 'a stored LZF chunk');
       const out = Buffer.allocUnsafe(length);
-      chunk.copy(out, 0, STORED_HEADER);
-      reader.skip(STORED_HEADER + length);
+      chunk.copy(out, 0, STORED.header);
+      reader.skip(STORED.header + length);
       if (length > 0) yield out;
       continue;
     }
     const corrupt = (why: string, where = at): CodecError => new CodecError(file, where, false, `corrupt LZF stream: the chunk at byte ${at} ${why}`);
-    if (type !== TYPE_COMPRESSED) throw corrupt(`has type ${type} (expected 0 stored or 1 compressed)`, at + 2);
-    if (!(await reader.ensure(COMPRESSED_HEADER))) throw truncatedError(file, at, 'an LZF chunk header');
-    const header = reader.peek(COMPRESSED_HEADER);
+    if (type !== COMPRESSED.type) throw corrupt(`has type ${type} (expected 0 stored or 1 compressed)`, at + 2);
+    if (!(await reader.ensure(COMPRESSED.header))) throw truncatedError(file, at, 'an LZF chunk header');
+    const header = reader.peek(COMPRESSED.header);
     const compressedLen = header.readUInt16BE(3);
     const length = header.readUInt16BE(5);
-    const chunk = await reader.peekBlock(COMPRESSED_HEADER, compressedLen, file, 'an LZF chunk');
+    const chunk = await reader.peekBlock(COMPRESSED.header, compressedLen, file, 'an LZF chunk');
     const out = Buffer.allocUnsafe(length);
-    const written = decodeBlockAt(at, corrupt, () => lzfDecodeBlock(chunk, COMPRESSED_HEADER, chunk.length, out));
+    const written = decodeBlockAt(at, corrupt, () => lzfDecodeBlock(chunk, COMPRESSED.header, chunk.length, out));
     if (written !== length) throw corrupt(`decodes to ${written} bytes, but its header says ${length}`);
-    reader.skip(COMPRESSED_HEADER + compressedLen);
+    reader.skip(COMPRESSED.header + compressedLen);
     if (length > 0) yield out;
   }
 }
