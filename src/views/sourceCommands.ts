@@ -20,8 +20,9 @@ function isSource(v: unknown): v is Source {
 
 async function pickSource(model: SourcesModel, arg: unknown, title: string, among: (s: Source) => boolean = () => true): Promise<Source | undefined> {
   if (isSource(arg)) return arg;
+  if (model.all.length === 1) return model.all[0];
+  // Several sources: always ask, listing those the command applies to (one left is still confirmed).
   const sources = model.all.filter(among);
-  if (sources.length === 1) return sources[0];
   const pick = await vscode.window.showQuickPick(
     sources.map((s) => ({ label: s.name, description: descriptorOf(s.config.type).title, source: s })),
     { title },
