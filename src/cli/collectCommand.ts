@@ -19,7 +19,7 @@ import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
 import { WORKER_BUNDLES } from '../worker/bundles';
 import { formatBytes, formatDuration, table } from '../common/format';
-import { DEFAULT_DB, UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
+import { DEFAULT_DB, UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
@@ -115,24 +115,9 @@ function sourceFromFlags(values: Record<string, string | string[] | boolean | un
 
 /** The flags of every run, whatever its source; each source type's own come from its descriptor. */
 const RUN_FLAGS = {
-  source: { type: 'string' },
-  config: { type: 'string' },
-  name: { type: 'string' },
-  db: { type: 'string' },
-  since: { type: 'string' },
-  user: { type: 'string' },
-  'batch-size': { type: 'string' },
-  concurrency: { type: 'string' },
+  ...stringFlags('source', 'config', 'name', 'db', 'since', 'user', 'batch-size', 'concurrency', 'format', 'status', 'max-apps'),
+  ...stringFlags('zstd-max-window-mb', 'max-line-mb', 'max-decompression-ratio', 'max-response-mb', 'max-unpacked-mb', 'max-unpack-ratio'),
   'dry-run': { type: 'boolean', default: false },
-  format: { type: 'string' },
-  status: { type: 'string' },
-  'max-apps': { type: 'string' },
-  'zstd-max-window-mb': { type: 'string' },
-  'max-line-mb': { type: 'string' },
-  'max-decompression-ratio': { type: 'string' },
-  'max-response-mb': { type: 'string' },
-  'max-unpacked-mb': { type: 'string' },
-  'max-unpack-ratio': { type: 'string' },
   verbose: { type: 'boolean', default: false },
 } as const;
 

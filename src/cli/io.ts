@@ -14,6 +14,11 @@ export interface Io {
 /** Wrong flags or arguments: exit code 2 with the usage text. */
 export class UsageError extends Error {}
 
+/** `--name VALUE` flags for node:util parseArgs, one entry each. */
+export function stringFlags<K extends string>(...names: K[]): Record<K, { type: 'string' }> {
+  return Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as Record<K, { type: 'string' }>;
+}
+
 /** Where the workspace database lives unless `--db` says otherwise. */
 export const DEFAULT_DB = path.join('.spark-optimizer', 'jobs.db');
 

@@ -6,7 +6,7 @@ import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collecto
 import { JobStore } from '../storage/jobStore';
 import { SORT_FIELDS } from '../storage/repository';
 import { formatBytes, formatDuration, table } from '../common/format';
-import { DEFAULT_DB, oneOf, parseDate, positiveInt, type Io } from './io';
+import { DEFAULT_DB, oneOf, parseDate, positiveInt, stringFlags, type Io } from './io';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
@@ -29,20 +29,7 @@ function csvCell(v: unknown): string {
 export async function jobsCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      db: { type: 'string' },
-      user: { type: 'string' },
-      name: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      status: { type: 'string' },
-      source: { type: 'string' },
-      sort: { type: 'string' },
-      asc: { type: 'boolean', default: false },
-      limit: { type: 'string' },
-      offset: { type: 'string' },
-      format: { type: 'string' },
-    },
+    options: { ...stringFlags('db', 'user', 'name', 'since', 'until', 'status', 'source', 'sort', 'limit', 'offset', 'format'), asc: { type: 'boolean', default: false } },
     strict: true,
     allowPositionals: false,
   });
