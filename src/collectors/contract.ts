@@ -4,6 +4,7 @@
  * collector and hands its batches to a sink; nothing here knows event logs or any API.
  */
 import type { Problem, SparkAppRecord } from './record';
+import type { AppSummaries } from './record/summaries';
 
 /** Records per batch when a source does not say (`batch_size`, `--batch-size`). */
 export const DEFAULT_BATCH_SIZE = 100;
@@ -32,6 +33,8 @@ export function apiProvenance(where: string): Provenance {
 
 export interface CollectedApp {
   record: SparkAppRecord;
+  /** Its stages and executors, when the source could see them (issue 15). */
+  summaries?: AppSummaries;
   problems: Problem[];
   /** The event-log files the record was read from (none for a record from an API alone). */
   files: string[];

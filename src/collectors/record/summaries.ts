@@ -1,0 +1,69 @@
+/**
+ * Below the application: one summary per stage attempt and per executor, as issue 15 names their
+ * fields (`spark-optimizer show --format json` prints them as they are). Field names follow the
+ * record's: snake_case, times as ISO-8601 UTC text, bytes and milliseconds as integers. Every
+ * source that can see stages and executors (event logs, the History Server, and EMR and Dataproc
+ * through theirs) gives these same shapes; the store keeps them in tables linked to the attempt.
+ */
+
+/** A stage attempt's status, as the History Server's stage list says it (lower case). */
+export type StageStatus = 'complete' | 'failed' | 'active' | 'skipped';
+
+/** Task durations of one stage attempt (ms): exact min and max, quantiles from a bounded sketch. */
+export interface TaskDurationQuantiles {
+  min: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  max: number;
+}
+
+export interface StageSummary {
+  stage_id: number;
+  attempt_id: number;
+  name: string | null;
+  status: StageStatus;
+  submission_time: string | null;
+  completion_time: string | null;
+  duration_ms: number | null;
+  /** Task attempts that ended. */
+  num_tasks: number;
+  /** Counted as the History Server counts them: an end reason other than Success, TaskKilled or TaskCommitDenied. */
+  failed_tasks: number;
+  killed_tasks: number;
+  input_bytes: number;
+  output_bytes: number;
+  /** Remote + local. */
+  shuffle_read_bytes: number;
+  shuffle_write_bytes: number;
+  memory_spilled_bytes: number;
+  disk_spilled_bytes: number;
+  executor_run_time_ms: number;
+  cpu_time_ms: number;
+  gc_time_ms: number;
+  /** Null where the log or the API does not have it. */
+  peak_execution_memory_bytes: number | null;
+  /** Null for a stage attempt with no ended task. */
+  task_duration_ms: TaskDurationQuantiles | null;
+}
+
+export interface ExecutorSummary {
+  executor_id: string;
+  host: string | null;
+  total_cores: number | null;
+  add_time: string | null;
+  remove_time: string | null;
+  remove_reason: string | null;
+  total_tasks: number;
+  failed_tasks: number;
+  gc_time_ms: number;
+  shuffle_read_bytes: number;
+  shuffle_write_bytes: number;
+}
+
+/** What a source saw below the application; absent when it could not see it (a platform-only record). */
+export interface AppSummaries {
+  stages: StageSummary[];
+  /** The driver is listed only when it is the only executor (local mode). */
+  executors: ExecutorSummary[];
+}
