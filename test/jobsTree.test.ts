@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatLocalTime } from '../src/common/format';
 import { JobStore } from '../src/storage/jobStore';
 import type { DatabaseService } from '../src/views/database';
 import { JobsTree, PAGE, type JobNode } from '../src/views/jobs';
@@ -66,13 +67,16 @@ describe('Jobs tree model', () => {
   });
 
   it('shows a job with its status icon, human description and escaped tooltip', async () => {
-    const { tree } = await treeOver([makeRecord({ app_name: '<script>alert(1)</script>', duration_ms: 90_000, shuffle_read_bytes: 3 * 1024 ** 3 })]);
+    const record = makeRecord({ app_name: '<script>alert(1)</script>', duration_ms: 90_000, shuffle_read_bytes: 3 * 1024 ** 3 });
+    const { tree } = await treeOver([record]);
     const [source] = await tree.getChildren();
     const [day] = await tree.getChildren(source);
     const [job] = await tree.getChildren(day);
     const item = tree.getTreeItem(job!);
-    expect(item.description).toBe('1m 30s · completed · 100 tasks · 3 GB shuffle');
-    expect((item.iconPath as { id: string }).id).toBe('pass');
+    // Issue 15: the start time first, local with its zone (this machine's zone: see jobsTreeLook.test.ts for fixed zones).
+    expect(item.description).toBe(`${formatLocalTime(record.start_time)} · 1m 30s · completed · 100 tasks · 1 failed · 3 GB shuffle`);
+    // makeRecord has 1 failed task: a warning, not a pass (issue 15).
+    expect((item.iconPath as { id: string }).id).toBe('warning');
     expect((item.tooltip as { value: string }).value).toContain('\\<script\\>alert\\(1\\)\\</script\\>');
     expect(item.command).toEqual({ command: 'sparkOptimizer.openJob', title: 'Open Job', arguments: [job] });
   });

@@ -34,6 +34,26 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
+const LOCAL_TIME = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A time as the reader lives it: "2024-06-11 14:03 GMT+2", in the local zone (or `timeZone`), with
+ * the zone said, so that runs of the same name are told apart and nobody mistakes UTC for local.
+ */
+export function formatLocalTime(iso: string | null, timeZone?: string): string {
+  if (iso === null) return '-';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '-';
+  const key = timeZone ?? '';
+  let f = LOCAL_TIME.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    LOCAL_TIME.set(key, f);
+  }
+  const part = Object.fromEntries(f.formatToParts(t).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
+}
+
 /** Left-aligned text table; numbers right-aligned. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
