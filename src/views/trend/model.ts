@@ -1,0 +1,78 @@
+/**
+ * The trend of one application name (issue 15): its runs over time, one series per metric, as plain
+ * data for a chart. Pure; the webview only draws it. A point keeps its run's key so that clicking it
+ * opens that run's page.
+ */
+import type { SparkAppRecord } from '../../collectors/record';
+
+export const TREND_METRICS = [
+  { key: 'duration_ms', label: 'Duration', unit: 'ms' },
+  { key: 'cpu_time_ms', label: 'CPU time', unit: 'ms' },
+  { key: 'shuffle_read_bytes', label: 'Shuffle read', unit: 'bytes' },
+  { key: 'shuffle_write_bytes', label: 'Shuffle write', unit: 'bytes' },
+  { key: 'memory_spilled_bytes', label: 'Spill (memory)', unit: 'bytes' },
+  { key: 'disk_spilled_bytes', label: 'Spill (disk)', unit: 'bytes' },
+  { key: 'failed_tasks', label: 'Failed tasks', unit: 'count' },
+] as const satisfies readonly { key: keyof SparkAppRecord; label: string; unit: 'ms' | 'bytes' | 'count' }[];
+
+export type TrendMetric = (typeof TREND_METRICS)[number]['key'];
+
+export interface TrendPoint {
+  app_id: string;
+  attempt_id: string | null;
+  /** Epoch ms of the run's start (its end, or submit time, when it has no start). */
+  at: number;
+  status: SparkAppRecord['status'];
+  /** Null where the run did not measure it (CPU time before Spark 2.1, a running run's duration). */
+  values: Record<TrendMetric, number | null>;
+}
+
+export interface TrendModel {
+  appName: string;
+  points: TrendPoint[];
+  /** Per metric: the median over the runs that have it, and how the newest run compares (newest / median), or null. */
+  summary: Record<TrendMetric, { median: number | null; newestRatio: number | null }>;
+  /** Runs left out because they carry no time at all. */
+  untimed: number;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function timeOf(r: SparkAppRecord): number | null {
+  for (const t of [r.start_time, r.submit_time, r.end_time]) {
+    if (t === null) continue;
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return null;
+}
+
+/** The trend of `runs` (records of one application name, any order). */
+export function trendModel(appName: string, runs: readonly SparkAppRecord[]): TrendModel {
+  const points: TrendPoint[] = [];
+  let untimed = 0;
+  for (const r of runs) {
+    const at = timeOf(r);
+    if (at === null) {
+      untimed++;
+      continue;
+    }
+    const values = Object.fromEntries(TREND_METRICS.map((m) => [m.key, r[m.key]])) as Record<TrendMetric, number | null>;
+    points.push({ app_id: r.app_id, attempt_id: r.attempt_id, at, status: r.status, values });
+  }
+  points.sort((a, b) => a.at - b.at || a.app_id.localeCompare(b.app_id));
+  const newest = points.at(-1);
+  const summary = Object.fromEntries(
+    TREND_METRICS.map((m) => {
+      const med = median(points.map((p) => p.values[m.key]).filter((v): v is number => v !== null));
+      const last = newest?.values[m.key] ?? null;
+      return [m.key, { median: med, newestRatio: med !== null && med > 0 && last !== null ? last / med : null }];
+    }),
+  ) as TrendModel['summary'];
+  return { appName, points, summary, untimed };
+}
