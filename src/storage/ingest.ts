@@ -78,8 +78,9 @@ export function emptyCounts(): RunCounts {
 
 /** Applies one batch to the repository and the run's counts. */
 export function applyBatch(repo: Pick<JobRepository, 'upsert' | 'recordFiles'>, batch: Batch, counts: RunCounts, now = new Date()): void {
+  // Record and summaries only: the store's journal keeps what it is given until the next save.
   const upserted = repo.upsert(
-    batch.apps.map((a) => a.record),
+    batch.apps.map((a) => (a.summaries ? { record: a.record, summaries: a.summaries } : a.record)),
     now,
   );
   counts.new += upserted.new;

@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { KnownFileIndex, type KnownFile } from './unchanged';
 import type { SparkAppRecord } from '../collectors/record';
+import type { AppSummaries } from '../collectors/record/summaries';
 import { migrate } from './migrations';
 import {
   SqlJsRepository,
@@ -37,6 +38,7 @@ import {
   type RunCounts,
   type RunRow,
   type UpsertCounts,
+  type UpsertItem,
 } from './repository';
 import { loadSqlJs, memoryDatabase } from './sqlJs';
 
@@ -59,7 +61,7 @@ export interface OpenOptions {
 export const MAX_DATABASE_BYTES = 1024 ** 3;
 
 type Journaled =
-  | { op: 'upsert'; records: readonly SparkAppRecord[]; now: Date }
+  | { op: 'upsert'; records: readonly UpsertItem[]; now: Date }
   | { op: 'delete'; keys: readonly AppKey[] }
   | { op: 'retention'; days: number; now: Date }
   | { op: 'files'; files: readonly IngestedFile[]; now: Date }
@@ -277,7 +279,8 @@ export class JobStore implements JobRepository {
     this.record({ op: 'upsert', records: [record], now });
   }
 
-  upsert(records: readonly SparkAppRecord[], now = new Date()): UpsertCounts {
+  /** Records with their summaries (AppEntry) or alone; a merge replays both. */
+  upsert(records: readonly UpsertItem[], now = new Date()): UpsertCounts {
     const max = this.options.maxBytes ?? MAX_DATABASE_BYTES;
     if (this.bytes() > max) throw this.full(max);
     let counts: UpsertCounts;
@@ -337,6 +340,10 @@ export class JobStore implements JobRepository {
 
   getByAppId(appId: string): SparkAppRecord[] {
     return this.repo.getByAppId(appId);
+  }
+
+  summariesOf(key: AppKey): AppSummaries | undefined {
+    return this.repo.summariesOf(key);
   }
 
   list(query?: JobQuery): SparkAppRecord[] {

@@ -99,6 +99,39 @@ export const MIGRATIONS: readonly string[] = [
      SELECT 1 FROM applications a
      WHERE a.app_id = ingested_files.app_id AND a.attempt_key = ingested_files.attempt_key AND a.cpu_time_ms = 0 AND a.total_tasks > 0
    );`,
+  // 5: stage attempts and executors below each application attempt (issue 15, collectors/record/summaries.ts),
+  // keyed by the application's (app_id, attempt_key) and replaced with it by upserts (repository.ts).
+  // WITHOUT ROWID: a row lives once, in its key's b-tree, and an application's rows are one range of it.
+  // `summaries_hash` is NULL while an application has none stored. The files of stored applications are
+  // forgotten as read (as in 4), so the next collection reads them again and stores their summaries;
+  // the files of records retention dropped stay known, so those are not imported again.
+  `CREATE TABLE stages (
+     app_id TEXT NOT NULL, attempt_key TEXT NOT NULL,
+     stage_id INTEGER NOT NULL, attempt_id INTEGER NOT NULL,
+     name TEXT, status TEXT NOT NULL,
+     submission_time TEXT, completion_time TEXT, duration_ms INTEGER,
+     num_tasks INTEGER NOT NULL, failed_tasks INTEGER NOT NULL, killed_tasks INTEGER NOT NULL,
+     input_bytes INTEGER NOT NULL, output_bytes INTEGER NOT NULL,
+     shuffle_read_bytes INTEGER NOT NULL, shuffle_write_bytes INTEGER NOT NULL,
+     memory_spilled_bytes INTEGER NOT NULL, disk_spilled_bytes INTEGER NOT NULL,
+     executor_run_time_ms INTEGER NOT NULL, cpu_time_ms INTEGER NOT NULL, gc_time_ms INTEGER NOT NULL,
+     peak_execution_memory_bytes INTEGER,
+     task_min_ms INTEGER, task_p25_ms INTEGER, task_p50_ms INTEGER, task_p75_ms INTEGER, task_max_ms INTEGER,  -- all NULL: no ended task
+     PRIMARY KEY (app_id, attempt_key, stage_id, attempt_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE executors (
+     app_id TEXT NOT NULL, attempt_key TEXT NOT NULL,
+     executor_id TEXT NOT NULL,
+     host TEXT, total_cores INTEGER,
+     add_time TEXT, remove_time TEXT, remove_reason TEXT,
+     total_tasks INTEGER NOT NULL, failed_tasks INTEGER NOT NULL, gc_time_ms INTEGER NOT NULL,
+     shuffle_read_bytes INTEGER NOT NULL, shuffle_write_bytes INTEGER NOT NULL,
+     PRIMARY KEY (app_id, attempt_key, executor_id)
+   ) WITHOUT ROWID;
+   ALTER TABLE applications ADD COLUMN summaries_hash TEXT;
+   DELETE FROM ingested_files WHERE EXISTS (
+     SELECT 1 FROM applications a WHERE a.app_id = ingested_files.app_id AND a.attempt_key = ingested_files.attempt_key
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,6 +9,9 @@ import * as crypto from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
+import type { AppSummaries } from '../collectors/record/summaries';
+import { isRecordColumn, type FieldCondition, type RecordColumn } from './fields';
+import { readSummaries, summariesHash, SummaryWriter } from './summaries';
 import type { KnownFile } from './unchanged';
 
 export interface AppKey {
@@ -22,6 +25,7 @@ export interface UpsertCounts {
   unchanged: number;
 }
 
+/** The sort fields the Jobs tree offers; `JobQuery.sort` takes any record column (fields.ts). */
 export const SORT_FIELDS = ['end_time', 'start_time', 'duration_ms', 'app_name', 'user', 'cpu_time_ms', 'total_tasks', 'shuffle_read_bytes'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
 export const GROUP_FIELDS = ['source', 'user', 'status', 'day'] as const;
@@ -39,7 +43,10 @@ export interface JobQuery {
   until?: string;
   /** `YYYY-MM-DD` of the end (or start) time, as the tree groups by day. */
   day?: string;
-  sort?: SortField;
+  /** Any record column (fields.ts `fieldByName` turns a friendly name into one); end_time when unknown. */
+  sort?: SortField | RecordColumn;
+  /** Conditions on record columns, all of which must hold (`jobs --where`). */
+  where?: readonly FieldCondition[];
   descending?: boolean;
   limit?: number;
   offset?: number;
@@ -74,12 +81,30 @@ export interface RunRow extends RunCounts {
   errors: string[];
 }
 
+/** A record with the stages and executors read with it (issue 15), as a collector yields them. */
+export interface AppEntry {
+  record: SparkAppRecord;
+  /** Absent: the source could not see them. */
+  summaries?: AppSummaries;
+}
+
+/** What upsert takes: records alone, or with their summaries. */
+export type UpsertItem = SparkAppRecord | AppEntry;
+
 export interface JobRepository {
   /** Inserts a record that must not exist yet; throws if it does. */
   create(record: SparkAppRecord, now?: Date): void;
-  /** Idempotent: an identical record is `unchanged`; a finished record is never replaced by an unfinished one. */
-  upsert(records: readonly SparkAppRecord[], now?: Date): UpsertCounts;
+  /**
+   * Idempotent: an identical record (with identical summaries, or none given) is `unchanged`; a
+   * finished record is never replaced by an unfinished one, nor are its summaries. A record that
+   * changes takes the summaries it comes with (none given: its stored ones are removed, they were
+   * of the copy it replaces); a record that does not change but comes with other summaries than it
+   * has gets those (`updated`).
+   */
+  upsert(items: readonly UpsertItem[], now?: Date): UpsertCounts;
   get(key: AppKey): SparkAppRecord | undefined;
+  /** The attempt's stages (by stage_id, attempt_id) and executors (by numeric id); undefined when none are stored. */
+  summariesOf(key: AppKey): AppSummaries | undefined;
   getByAppId(appId: string): SparkAppRecord[];
   list(query?: JobQuery): SparkAppRecord[];
   count(query?: JobQuery): number;
@@ -103,7 +128,7 @@ const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkApp
 const JSON_FIELDS = new Set<keyof SparkAppRecord>(['tags', 'environment', 'quality']);
 const FINAL: ReadonlySet<AppStatus> = new Set(['completed', 'failed']);
 const BLOCK_COLUMNS = ['env_block', 'env_start', 'env_end'];
-const COLUMNS = [...RECORD_FIELDS, ...BLOCK_COLUMNS, 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
+const COLUMNS = [...RECORD_FIELDS, ...BLOCK_COLUMNS, 'summaries_hash', 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
 const WHERE_TIME = "COALESCE(end_time, start_time)";
 
 /** One-shot hashing (Node 20.12+) is a third faster than a Hash object per record; older Node falls back. */
@@ -167,13 +192,25 @@ function toRow(record: SparkAppRecord): SqlValue[] {
   });
 }
 
-/** A record an upsert stores: new, or changed from the row it has (`stored`). */
+/**
+ * A record an upsert stores: new, or changed from the row it has (`stored`); or, with `summariesOnly`,
+ * a stored record whose summaries alone change. `summaries` undefined = none given.
+ */
 interface Change {
   record: SparkAppRecord;
   key: string;
   envJson: string;
   hash: string;
   stored: boolean;
+  summaries: AppSummaries | undefined;
+  summariesHash: string | null;
+  summariesOnly: boolean;
+  /** The environment block of the stored row, which a full update replaces. */
+  storedBlock: SqlValue | undefined;
+}
+
+function entryOf(item: UpsertItem): AppEntry {
+  return 'record' in item ? item : { record: item };
 }
 
 /** Inflated environment blocks by id, for the rows of one read. */
@@ -206,6 +243,12 @@ function where(q: JobQuery): { sql: string; params: SqlValue[] } {
   if (q.since !== undefined) add(`${WHERE_TIME} >= ?`, q.since);
   if (q.until !== undefined) add(`${WHERE_TIME} < ?`, q.until);
   if (q.day !== undefined) add(`substr(${WHERE_TIME}, 1, 10) = ?`, q.day);
+  for (const c of q.where ?? []) {
+    // Column names come from the fields table only, never from the caller's text.
+    if (!isRecordColumn(c.field)) throw new Error(`not a record field: ${c.field}`);
+    if (c.value === null) parts.push(`${c.field} IS ${c.op === '=' ? '' : 'NOT '}NULL`);
+    else add(`${c.field} ${c.op} ?`, c.value);
+  }
   return { sql: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
@@ -256,39 +299,57 @@ export class SqlJsRepository implements JobRepository {
   /**
    * Goes through the records a window at a time, so that what is held stays bounded: decides what
    * each record of the window changes (a record given twice counts as the later change to the
-   * first), then writes the window's new and changed rows with their environments in blocks.
+   * first), then writes the window's new and changed rows with their environments in blocks, and
+   * their summaries' rows, in the same transaction.
    */
-  upsert(records: readonly SparkAppRecord[], now = new Date()): UpsertCounts {
+  upsert(items: readonly UpsertItem[], now = new Date()): UpsertCounts {
     const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
     const stamp = now.toISOString();
-    const lookup = this.db.prepare('SELECT record_hash, status, env_block FROM applications WHERE app_id = ? AND attempt_key = ?');
+    const lookup = this.db.prepare('SELECT record_hash, status, env_block, summaries_hash FROM applications WHERE app_id = ? AND attempt_key = ?');
     const insert = this.db.prepare(`INSERT INTO applications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     const update = this.db.prepare(
-      `UPDATE applications SET ${[...RECORD_FIELDS, ...BLOCK_COLUMNS, 'record_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`,
+      `UPDATE applications SET ${[...RECORD_FIELDS, ...BLOCK_COLUMNS, 'summaries_hash', 'record_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`,
     );
+    const updateSummaries = this.db.prepare('UPDATE applications SET summaries_hash = ?, last_updated = ? WHERE app_id = ? AND attempt_key = ?');
     const addBlock = this.db.prepare('INSERT INTO environment_blocks (data) VALUES (?)');
-    const decide = (window: readonly SparkAppRecord[]): { changes: Change[]; replacedBlocks: Set<number> } => {
+    const summaryRows = new SummaryWriter(this.db);
+    const decide = (window: readonly UpsertItem[]): { changes: Change[]; replacedBlocks: Set<number> } => {
       const changes = new Map<string, Change>();
       const replacedBlocks = new Set<number>();
-      for (const record of window) {
+      for (const item of window) {
+        const { record, summaries } = entryOf(item);
         const key = attemptKey(record.attempt_id);
         const envJson = JSON.stringify(record.environment);
         const hash = recordHash(record, envJson);
+        const sumHash = summaries ? summariesHash(summaries) : null;
         const id = `${record.app_id}\u0000${key}`;
         const earlier = changes.get(id);
-        let before: { hash: SqlValue; status: SqlValue; block?: SqlValue } | undefined = earlier && { hash: earlier.hash, status: earlier.record.status };
+        let before: { hash: SqlValue; status: SqlValue; block?: SqlValue; sumHash: SqlValue } | undefined = earlier && {
+          hash: earlier.hash,
+          status: earlier.record.status,
+          block: earlier.storedBlock,
+          sumHash: earlier.summariesHash,
+        };
         if (!earlier) {
           const row = lookup.get([record.app_id, key]);
           lookup.reset();
-          if (row.length > 0) before = { hash: row[0]!, status: row[1]!, block: row[2] };
+          if (row.length > 0) before = { hash: row[0]!, status: row[1]!, block: row[2], sumHash: row[3]! };
         }
+        const change: Change = { record, key, envJson, hash, stored: earlier?.stored ?? before !== undefined, summaries, summariesHash: sumHash, summariesOnly: false, storedBlock: before?.block };
         if (before === undefined) {
-          changes.set(id, { record, key, envJson, hash, stored: false });
+          changes.set(id, change);
           counts.new++;
-        } else if (before.hash === hash || (FINAL.has(before.status as AppStatus) && !FINAL.has(record.status))) {
+        } else if (FINAL.has(before.status as AppStatus) && !FINAL.has(record.status)) {
           counts.unchanged++;
+        } else if (before.hash === hash) {
+          if (sumHash === null || sumHash === before.sumHash) counts.unchanged++;
+          else {
+            // The same record with other summaries (first read with them, or read again better).
+            changes.set(id, earlier ? { ...earlier, summaries, summariesHash: sumHash } : { ...change, summariesOnly: true });
+            counts.updated++;
+          }
         } else {
-          changes.set(id, { record, key, envJson, hash, stored: earlier?.stored ?? true });
+          changes.set(id, change);
           if (typeof before.block === 'number') replacedBlocks.add(before.block);
           counts.updated++;
         }
@@ -296,22 +357,29 @@ export class SqlJsRepository implements JobRepository {
       return { changes: [...changes.values()], replacedBlocks };
     };
     const write = (changes: readonly Change[]): void => {
-      for (let i = 0; i < changes.length; i += BLOCK_RECORDS) {
-        const group = changes.slice(i, i + BLOCK_RECORDS);
+      const records = changes.filter((c) => !c.summariesOnly);
+      for (let i = 0; i < records.length; i += BLOCK_RECORDS) {
+        const group = records.slice(i, i + BLOCK_RECORDS);
         const { data, ranges } = packEnvironments(group.map((c) => c.envJson));
         addBlock.run([data]);
         const block = Number(this.db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0]);
         group.forEach((c, k) => {
           const values = [...toRow(c.record), block, ...ranges[k]!];
-          if (c.stored) update.run([...values, c.hash, stamp, c.record.app_id, c.key]);
-          else insert.run([...values, c.key, c.hash, stamp, stamp]);
+          if (c.stored) update.run([...values, c.summariesHash, c.hash, stamp, c.record.app_id, c.key]);
+          else insert.run([...values, c.summariesHash, c.key, c.hash, stamp, stamp]);
         });
+      }
+      for (const c of changes) {
+        if (c.summariesOnly) updateSummaries.run([c.summariesHash, stamp, c.record.app_id, c.key]);
+        // A stored record replaced without summaries loses the ones of the copy it replaces.
+        if (c.summaries) summaryRows.write(c.record.app_id, c.key, c.summaries, !c.stored);
+        else if (c.stored) summaryRows.remove(c.record.app_id, c.key);
       }
     };
     try {
       this.transaction(() => {
-        for (let w = 0; w < records.length; w += UPSERT_WINDOW) {
-          const { changes, replacedBlocks } = decide(records.slice(w, w + UPSERT_WINDOW));
+        for (let w = 0; w < items.length; w += UPSERT_WINDOW) {
+          const { changes, replacedBlocks } = decide(items.slice(w, w + UPSERT_WINDOW));
           write(changes);
           for (const block of replacedBlocks) this.run('DELETE FROM environment_blocks WHERE id = ? AND NOT EXISTS (SELECT 1 FROM applications WHERE env_block = ?)', [block, block]);
         }
@@ -320,7 +388,9 @@ export class SqlJsRepository implements JobRepository {
       lookup.free();
       insert.free();
       update.free();
+      updateSummaries.free();
       addBlock.free();
+      summaryRows.free();
     }
     return counts;
   }
@@ -358,13 +428,20 @@ export class SqlJsRepository implements JobRepository {
     return this.records('SELECT * FROM applications WHERE app_id = ? AND attempt_key = ?', [key.app_id, attemptKey(key.attempt_id)])[0];
   }
 
+  summariesOf(key: AppKey): AppSummaries | undefined {
+    const k = attemptKey(key.attempt_id);
+    const stored = this.all('SELECT summaries_hash FROM applications WHERE app_id = ? AND attempt_key = ?', [key.app_id, k])[0];
+    if (stored === undefined || stored.summaries_hash === null) return undefined;
+    return readSummaries(this.db, key.app_id, k);
+  }
+
   getByAppId(appId: string): SparkAppRecord[] {
     return this.records('SELECT * FROM applications WHERE app_id = ? ORDER BY attempt_key', [appId]);
   }
 
   list(query: JobQuery = {}): SparkAppRecord[] {
     const { sql, params } = where(query);
-    const sort = SORT_FIELDS.includes(query.sort as SortField) ? query.sort! : 'end_time';
+    const sort = query.sort !== undefined && isRecordColumn(query.sort) ? query.sort : 'end_time';
     const dir = query.descending === false ? 'ASC' : 'DESC';
     const limit = Math.max(0, Math.floor(query.limit ?? -1));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
@@ -396,6 +473,7 @@ export class SqlJsRepository implements JobRepository {
       let n = 0;
       for (const k of keys) {
         n += this.run('DELETE FROM applications WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
+        for (const table of ['stages', 'executors']) this.run(`DELETE FROM ${table} WHERE app_id = ? AND attempt_key = ?`, [k.app_id, attemptKey(k.attempt_id)]);
         this.run('DELETE FROM ingested_files WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
       }
       this.dropUnusedBlocks();
@@ -406,6 +484,8 @@ export class SqlJsRepository implements JobRepository {
   applyRetention(days: number, now = new Date()): number {
     const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
     return this.transaction(() => {
+      const old = `SELECT app_id, attempt_key FROM applications WHERE ${WHERE_TIME} < ?`;
+      for (const table of ['stages', 'executors']) this.run(`DELETE FROM ${table} WHERE (app_id, attempt_key) IN (${old})`, [cutoff]);
       const n = this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
       if (n > 0) this.dropUnusedBlocks();
       return n;
