@@ -1,0 +1,429 @@
+/**
+ * The Job page's view model (issue 15): plain data computed from a record and its stage and
+ * executor summaries, which the webview only renders. Pure (no vscode, no DOM), so it is tested in
+ * Node (test/jobPageModel.test.ts) and the webview bundle can import its sort function.
+ *
+ * Times on the page are seconds since the application started (the Spark UI's event timeline reads
+ * the same way); absolute times are UTC ISO text, as the record holds them.
+ */
+import type { SparkAppRecord } from '../../collectors/record';
+import type { AppSummaries, StageStatus, StageSummary } from '../../collectors/record/summaries';
+import { formatBytes, formatDuration } from '../../common/format';
+
+/** Stages are costly when, largest first, they make up this share of all executor run time… */
+export const COSTLY_RUN_TIME_SHARE = 0.8;
+/** …each holding at least this share of it, and no more than this many of them. */
+export const COSTLY_MIN_SHARE = 0.05;
+export const COSTLY_MAX_STAGES = 10;
+/** A stage is skewed when its slowest task took this many times its median task… */
+export const SKEW_FACTOR = 3;
+/** …and that slowest task took at least this long (a 40 ms task 5× a 8 ms median is noise). */
+export const SKEW_MIN_MAX_TASK_MS = 1_000;
+
+export type Tone = 'ok' | 'warn' | 'error' | 'neutral';
+
+export interface Card {
+  id: 'status' | 'duration' | 'tasks' | 'cpu' | 'shuffle' | 'spill' | 'executors';
+  label: string;
+  value: string;
+  detail: string;
+  tone: Tone;
+}
+
+export interface GanttRow {
+  /** `3.1`: stage 3, attempt 1. */
+  key: string;
+  label: string;
+  name: string;
+  status: StageStatus;
+  /** Seconds since the timeline's origin. */
+  start: number;
+  end: number;
+  /** Row of the packed timeline: stage attempts that overlap in time never share one. */
+  lane: number;
+  costly: boolean;
+}
+
+export interface StageRow {
+  key: string;
+  stageId: number;
+  attempt: number;
+  name: string;
+  status: StageStatus;
+  durationMs: number | null;
+  duration: string;
+  tasks: number;
+  failedTasks: number;
+  killedTasks: number;
+  /** Failed tasks, then a failed stage attempt: what "sort by failures" orders on. */
+  failures: number;
+  input: string;
+  inputBytes: number;
+  shuffleReadBytes: number;
+  shuffleWriteBytes: number;
+  /** Read + write, what "sort by shuffle" orders on. */
+  shuffleBytes: number;
+  shuffle: string;
+  spillBytes: number;
+  /** Memory / disk. */
+  spill: string;
+  runTimeMs: number;
+  runTime: string;
+  /** Share of the application's executor run time, 0..1. */
+  runShare: number;
+  gcTime: string;
+  /** Slowest task / median task; null without task durations or with a 0 ms median. */
+  skew: number | null;
+  skewText: string;
+  /** Median and max task duration, formatted ("1.2 s / 8.4 s"). */
+  taskTimes: string;
+  costly: boolean;
+  /** Why it is costly, in words ("41% of executor run time", "slowest task 12× the median"). */
+  costlyReasons: string[];
+}
+
+export interface ExecutorRow {
+  id: string;
+  host: string;
+  cores: string;
+  added: string;
+  removed: string;
+  removeReason: string;
+  tasks: number;
+  failedTasks: number;
+  gcTimeMs: number;
+  gcTime: string;
+  shuffleRead: string;
+  shuffleWrite: string;
+}
+
+export interface ConfigEntry {
+  key: string;
+  value: string;
+}
+
+export interface QualityFlag {
+  flag: string;
+  severity: 'error' | 'warning' | 'info';
+  text: string;
+}
+
+export interface JobPageModel {
+  key: { app_id: string; attempt_id: string | null };
+  title: string;
+  /** Facts under the title: app id, attempt, user, Spark version, source, start. */
+  facts: { label: string; value: string }[];
+  cards: Card[];
+  /** Whether stages and executors are known for this record (false for platform-only sources). */
+  hasSummaries: boolean;
+  /** Why stages are missing, when they are. */
+  summariesNote: string | null;
+  timeline: {
+    /** UTC ISO time of second 0 (the application's start, or its first stage). */
+    origin: string | null;
+    /** Seconds from origin to the application's end (or the last thing seen). */
+    span: number;
+    lanes: number;
+    gantt: GanttRow[];
+    /** Stage attempts without a submission time, left off the timeline. */
+    untimed: number;
+    /** Executors alive over time, as steps: count[i] holds from t[i] to t[i + 1]. */
+    executors: { t: number[]; count: number[]; peak: number };
+  };
+  stages: StageRow[];
+  executors: ExecutorRow[];
+  config: ConfigEntry[];
+  flags: QualityFlag[];
+}
+
+const ms = (iso: string | null): number | null => {
+  if (iso === null) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : t;
+};
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+const count = (n: number): string => n.toLocaleString('en-US');
+const utc = (iso: string | null): string => (iso === null ? '-' : `${iso.slice(0, 19).replace('T', ' ')} UTC`);
+/** Seconds since the origin as text: `+12.3 s`, `+4m 05s`, `+1h 02m`. */
+export function offsetText(seconds: number): string {
+  const s = Math.max(0, seconds);
+  if (s < 60) return `+${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `+${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `+${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+function cards(r: SparkAppRecord, s: AppSummaries | undefined): Card[] {
+  const failedSomething = r.failed_tasks > 0 || r.failed_stages > 0;
+  const statusTone: Tone = r.status === 'failed' ? 'error' : r.status === 'running' || r.status === 'unknown' || failedSomething ? 'warn' : 'ok';
+  const runTimeMs = s ? s.stages.reduce((a, st) => a + st.executor_run_time_ms, 0) : 0;
+  const cpuDetail = r.cpu_time_ms === null ? 'not measured (Spark before 2.1)' : runTimeMs > 0 ? `${Math.round((100 * r.cpu_time_ms) / runTimeMs)}% of ${formatDuration(runTimeMs)} executor run time` : 'executor CPU time';
+  const exec = s?.executors ?? [];
+  const cores = r.executor_cores === null ? null : `${r.executor_cores} cores`;
+  const mem = r.executor_memory_mb === null ? null : formatBytes(r.executor_memory_mb * 1024 ** 2);
+  const each = [cores, mem].filter((x) => x !== null).join(', ');
+  const spilled = r.memory_spilled_bytes + r.disk_spilled_bytes;
+  return [
+    {
+      id: 'status',
+      label: 'Status',
+      value: r.status,
+      detail: failedSomething ? `with failures: ${plural(r.failed_tasks, 'task')}, ${plural(r.failed_stages, 'stage')}` : r.status === 'completed' ? 'no failed tasks or stages' : '',
+      tone: statusTone,
+    },
+    { id: 'duration', label: 'Duration', value: formatDuration(r.duration_ms), detail: r.start_time ? `from ${utc(r.start_time)}` : 'start unknown', tone: 'neutral' },
+    {
+      id: 'tasks',
+      label: 'Tasks',
+      value: count(r.total_tasks),
+      detail: `${count(r.failed_tasks)} failed · ${plural(r.total_stages, 'stage')}, ${count(r.failed_stages)} failed`,
+      tone: failedSomething ? 'warn' : 'neutral',
+    },
+    { id: 'cpu', label: 'CPU time', value: r.cpu_time_ms === null ? 'unknown' : formatDuration(r.cpu_time_ms), detail: cpuDetail, tone: 'neutral' },
+    { id: 'shuffle', label: 'Shuffle', value: formatBytes(r.shuffle_read_bytes + r.shuffle_write_bytes), detail: `read ${formatBytes(r.shuffle_read_bytes)} · write ${formatBytes(r.shuffle_write_bytes)}`, tone: 'neutral' },
+    {
+      id: 'spill',
+      label: 'Spill',
+      value: formatBytes(spilled),
+      detail: `memory ${formatBytes(r.memory_spilled_bytes)} · disk ${formatBytes(r.disk_spilled_bytes)}`,
+      tone: r.disk_spilled_bytes > 0 ? 'warn' : 'neutral',
+    },
+    {
+      id: 'executors',
+      label: 'Executors',
+      value: r.num_executors === null ? (exec.length > 0 ? count(exec.length) : 'unknown') : count(r.num_executors),
+      detail: [each && `${each} each`, r.driver_memory_mb === null ? '' : `driver ${formatBytes(r.driver_memory_mb * 1024 ** 2)}`].filter(Boolean).join(' · '),
+      tone: 'neutral',
+    },
+  ];
+}
+
+function skewOf(s: StageSummary): number | null {
+  const d = s.task_duration_ms;
+  if (!d || d.p50 <= 0) return null;
+  return d.max / d.p50;
+}
+
+/** The costly stage attempts' keys, with why, by the rules at the top of this file. */
+function costlyStages(stages: readonly StageSummary[], totalRunMs: number): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (k: string, why: string): void => {
+    out.set(k, [...(out.get(k) ?? []), why]);
+  };
+  if (totalRunMs > 0) {
+    const byRunTime = [...stages].sort((a, b) => b.executor_run_time_ms - a.executor_run_time_ms);
+    let sum = 0;
+    for (const s of byRunTime.slice(0, COSTLY_MAX_STAGES)) {
+      const share = s.executor_run_time_ms / totalRunMs;
+      if (sum >= COSTLY_RUN_TIME_SHARE * totalRunMs || share < COSTLY_MIN_SHARE) break;
+      sum += s.executor_run_time_ms;
+      add(`${s.stage_id}.${s.attempt_id}`, `${Math.round(share * 100)}% of executor run time`);
+    }
+  }
+  for (const s of stages) {
+    const skew = skewOf(s);
+    if (skew !== null && skew >= SKEW_FACTOR && (s.task_duration_ms?.max ?? 0) >= SKEW_MIN_MAX_TASK_MS) add(`${s.stage_id}.${s.attempt_id}`, `slowest task ${skew.toFixed(1)}× the median`);
+  }
+  return out;
+}
+
+function stageRows(stages: readonly StageSummary[]): StageRow[] {
+  const totalRunMs = stages.reduce((a, s) => a + s.executor_run_time_ms, 0);
+  const costly = costlyStages(stages, totalRunMs);
+  return stages.map((s) => {
+    const key = `${s.stage_id}.${s.attempt_id}`;
+    const skew = skewOf(s);
+    const d = s.task_duration_ms;
+    const reasons = costly.get(key) ?? [];
+    return {
+      key,
+      stageId: s.stage_id,
+      attempt: s.attempt_id,
+      name: s.name ?? '',
+      status: s.status,
+      durationMs: s.duration_ms,
+      duration: formatDuration(s.duration_ms),
+      tasks: s.num_tasks,
+      failedTasks: s.failed_tasks,
+      killedTasks: s.killed_tasks,
+      failures: s.failed_tasks + (s.status === 'failed' ? 1 : 0),
+      input: formatBytes(s.input_bytes),
+      inputBytes: s.input_bytes,
+      shuffleReadBytes: s.shuffle_read_bytes,
+      shuffleWriteBytes: s.shuffle_write_bytes,
+      shuffleBytes: s.shuffle_read_bytes + s.shuffle_write_bytes,
+      shuffle: `${formatBytes(s.shuffle_read_bytes)} / ${formatBytes(s.shuffle_write_bytes)}`,
+      spillBytes: s.memory_spilled_bytes + s.disk_spilled_bytes,
+      spill: `${formatBytes(s.memory_spilled_bytes)} / ${formatBytes(s.disk_spilled_bytes)}`,
+      runTimeMs: s.executor_run_time_ms,
+      runTime: formatDuration(s.executor_run_time_ms),
+      runShare: totalRunMs > 0 ? s.executor_run_time_ms / totalRunMs : 0,
+      gcTime: formatDuration(s.gc_time_ms),
+      skew,
+      skewText: skew === null ? '-' : `${skew.toFixed(1)}×`,
+      taskTimes: d ? `${formatDuration(d.p50)} / ${formatDuration(d.max)}` : '-',
+      costly: reasons.length > 0,
+      costlyReasons: reasons,
+    };
+  });
+}
+
+/** Greedy interval packing: each bar takes the first lane free at its start (bars sorted by start). */
+function packLanes(bars: { start: number; end: number }[]): number[] {
+  const laneEnds: number[] = [];
+  return bars.map((b) => {
+    let lane = laneEnds.findIndex((end) => end <= b.start);
+    if (lane < 0) lane = laneEnds.push(b.end) - 1;
+    else laneEnds[lane] = b.end;
+    return lane;
+  });
+}
+
+function timeline(r: SparkAppRecord, s: AppSummaries | undefined, rows: readonly StageRow[]): JobPageModel['timeline'] {
+  const stages = s?.stages ?? [];
+  const execs = s?.executors ?? [];
+  const starts = [ms(r.start_time), ...stages.map((st) => ms(st.submission_time)), ...execs.map((e) => ms(e.add_time))].filter((t): t is number => t !== null);
+  const originMs = ms(r.start_time) ?? (starts.length > 0 ? Math.min(...starts) : null);
+  if (originMs === null) return { origin: null, span: 0, lanes: 0, gantt: [], untimed: stages.length, executors: { t: [], count: [], peak: 0 } };
+  const ends = [ms(r.end_time), ...stages.map((st) => ms(st.completion_time)), ...execs.map((e) => ms(e.remove_time)), ...starts].filter((t): t is number => t !== null);
+  let endMs = originMs;
+  for (const t of ends) if (t > endMs) endMs = t;
+  const sec = (t: number): number => (t - originMs) / 1000;
+  const costly = new Set(rows.filter((x) => x.costly).map((x) => x.key));
+
+  const timed = stages
+    .map((st) => ({ st, start: ms(st.submission_time), end: ms(st.completion_time) }))
+    .filter((x): x is { st: StageSummary; start: number; end: number | null } => x.start !== null)
+    .map((x) => ({ st: x.st, start: sec(x.start), end: sec(Math.max(x.start, x.end ?? endMs)) }))
+    .sort((a, b) => a.start - b.start || a.st.stage_id - b.st.stage_id || a.st.attempt_id - b.st.attempt_id);
+  const lanes = packLanes(timed);
+  const gantt: GanttRow[] = timed.map((x, i) => {
+    const key = `${x.st.stage_id}.${x.st.attempt_id}`;
+    return { key, label: x.st.attempt_id > 0 ? `Stage ${x.st.stage_id} (attempt ${x.st.attempt_id})` : `Stage ${x.st.stage_id}`, name: x.st.name ?? '', status: x.st.status, start: x.start, end: x.end, lane: lanes[i]!, costly: costly.has(key) };
+  });
+
+  // Executors alive: +1 at each add, -1 at each remove; one step per distinct time.
+  const deltas = new Map<number, number>();
+  for (const e of execs) {
+    const add = ms(e.add_time);
+    if (add === null) continue;
+    deltas.set(sec(add), (deltas.get(sec(add)) ?? 0) + 1);
+    const rm = ms(e.remove_time);
+    if (rm !== null) deltas.set(sec(Math.max(rm, add)), (deltas.get(sec(Math.max(rm, add))) ?? 0) - 1);
+  }
+  const t: number[] = [0];
+  const n: number[] = [0];
+  let alive = 0;
+  let peak = 0;
+  for (const [at, d] of [...deltas].sort((a, b) => a[0] - b[0])) {
+    alive += d;
+    peak = Math.max(peak, alive);
+    if (t[t.length - 1] === at) n[n.length - 1] = alive;
+    else {
+      t.push(at);
+      n.push(alive);
+    }
+  }
+  const span = sec(endMs);
+  if (t[t.length - 1]! < span) {
+    t.push(span);
+    n.push(alive);
+  }
+  return { origin: new Date(originMs).toISOString(), span, lanes: lanes.length === 0 ? 0 : Math.max(...lanes) + 1, gantt, untimed: stages.length - timed.length, executors: { t, count: n, peak } };
+}
+
+const FLAG_TEXT: Record<string, [QualityFlag['severity'], string]> = {
+  in_progress: ['warning', 'The event log was still being written: the application had not ended when it was read.'],
+  truncated: ['warning', 'The event log ends early (a broken or missing last part): totals cover what was read.'],
+  compacted: ['warning', 'The event log was compacted by Spark: task metrics of the compacted part are incomplete.'],
+  rest_capped: ['warning', "The History Server's retention limit was hit: some stages or tasks were not listed."],
+  submit_after_start: ['info', "The submit time is after the start time: the submitting host's clock and the driver's disagree."],
+  platform_level: ['info', 'A platform-level record (a cloud run or step) with no Spark metrics behind it: times and sizing only.'],
+};
+
+function flags(r: SparkAppRecord): QualityFlag[] {
+  return r.quality.map((flag) => {
+    const known = FLAG_TEXT[flag];
+    if (known) return { flag, severity: known[0], text: known[1] };
+    const [kind, field = ''] = flag.split(':', 2);
+    if (kind === 'missing') return { flag, severity: 'info', text: `${field} is not known for this application (the source does not report it).` };
+    if (kind === 'defaulted') return { flag, severity: 'info', text: `${field} was not in the source: Spark's default was used.` };
+    if (kind === 'invalid') return { flag, severity: 'error', text: `A value read for ${field} could not be true and was left out.` };
+    return { flag, severity: 'info', text: flag };
+  });
+}
+
+/** The page for one application attempt. `summaries` is undefined when the source could not see stages (a platform-only record). */
+export function jobPageModel(record: SparkAppRecord, summaries: AppSummaries | undefined): JobPageModel {
+  const stages = summaries ? stageRows(summaries.stages) : [];
+  const r = record;
+  const facts = [
+    { label: 'Application', value: r.app_id },
+    ...(r.attempt_id ? [{ label: 'Attempt', value: r.attempt_id }] : []),
+    { label: 'User', value: r.user ?? '-' },
+    { label: 'Spark', value: r.spark_version ?? '-' },
+    { label: 'Source', value: r.source },
+    { label: 'Started', value: utc(r.start_time) },
+    { label: 'Ended', value: utc(r.end_time) },
+  ];
+  return {
+    key: { app_id: r.app_id, attempt_id: r.attempt_id },
+    title: r.app_name ?? r.app_id,
+    facts,
+    cards: cards(r, summaries),
+    hasSummaries: summaries !== undefined,
+    summariesNote: summaries ? null : `Stages and executors are not available for this source (${r.source}): it reports the application only.`,
+    timeline: timeline(r, summaries, stages),
+    stages,
+    executors: (summaries?.executors ?? []).map((e) => ({
+      id: e.executor_id,
+      host: e.host ?? '-',
+      cores: e.total_cores === null ? '-' : String(e.total_cores),
+      added: e.add_time === null ? '-' : utc(e.add_time),
+      removed: e.remove_time === null ? '-' : utc(e.remove_time),
+      removeReason: e.remove_reason ?? '',
+      tasks: e.total_tasks,
+      failedTasks: e.failed_tasks,
+      gcTimeMs: e.gc_time_ms,
+      gcTime: formatDuration(e.gc_time_ms),
+      shuffleRead: formatBytes(e.shuffle_read_bytes),
+      shuffleWrite: formatBytes(e.shuffle_write_bytes),
+    })),
+    config: Object.entries(r.environment)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => ({ key, value })),
+    flags: flags(r),
+  };
+}
+
+export const STAGE_SORTS = ['stage', 'duration', 'shuffle', 'spill', 'failures', 'skew', 'runTime'] as const;
+export type StageSort = (typeof STAGE_SORTS)[number];
+
+const SORT_VALUE: Record<StageSort, (r: StageRow) => number> = {
+  stage: (r) => r.stageId * 1_000 + r.attempt,
+  duration: (r) => r.durationMs ?? -1,
+  shuffle: (r) => r.shuffleBytes,
+  spill: (r) => r.spillBytes,
+  failures: (r) => r.failures,
+  skew: (r) => r.skew ?? -1,
+  runTime: (r) => r.runTimeMs,
+};
+
+/** Stage rows in the order a column asks (a copy); ties keep stage order. Unknown values (no duration, no skew) go last. */
+export function sortStages(rows: readonly StageRow[], by: StageSort, descending: boolean): StageRow[] {
+  const v = SORT_VALUE[by];
+  const byStage = SORT_VALUE.stage;
+  return [...rows].sort((a, b) => {
+    const [x, y] = [v(a), v(b)];
+    if (x < 0 !== y < 0) return x < 0 ? 1 : -1;
+    return (descending ? y - x : x - y) || byStage(a) - byStage(b);
+  });
+}
+
+/** Config entries whose key or value holds the text (case-insensitive); all of them for an empty query. */
+export function filterConfig(entries: readonly ConfigEntry[], query: string): ConfigEntry[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return [...entries];
+  return entries.filter((e) => e.key.toLowerCase().includes(q) || e.value.toLowerCase().includes(q));
+}

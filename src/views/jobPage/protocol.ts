@@ -1,0 +1,85 @@
+/**
+ * Messages between the extension host and the Job page webview, the one protocol file (issue 15).
+ * Both sides check what they receive with the guards below: the page checks the host's, the host
+ * the page's. Pure: the webview bundle imports it too. The page's saved state (getState/setState,
+ * handed to the WebviewPanelSerializer after a reload) is checked here as well.
+ */
+import { STAGE_SORTS, type JobPageModel, type StageSort } from './model';
+
+export interface JobKey {
+  app_id: string;
+  attempt_id: string | null;
+}
+
+/** Where the event log of the job is, as far as the host knows. */
+export interface EventLogInfo {
+  /** A file or folder that Open Event Log opens; null when the source has none (an API source). */
+  path: string | null;
+  /** What the page says about it ("the source's folder", "found by the application id"). */
+  note: string;
+}
+
+export type HostMessage =
+  /** Host -> page, after the page says it is ready (and again when the job changes in the database): what to show. */
+  | { type: 'model'; model: JobPageModel; eventLog: EventLogInfo }
+  /** Host -> page, instead of a model: the job is not (or no longer) in the database. */
+  | { type: 'missing'; key: JobKey; message: string };
+
+export type PageMessage =
+  /** Page -> host, once its script runs (also after a reload): send the model. */
+  | { type: 'ready' }
+  /** Page -> host, the "Open Record as JSON" button. */
+  | { type: 'openJson' }
+  /** Page -> host, an "Open Event Log" button (the header's, or a quality flag's). */
+  | { type: 'openEventLog' };
+
+/** What the page keeps across reloads (vscode.setState), and the serializer gets back. */
+export interface PageState {
+  key: JobKey;
+  sort: StageSort;
+  descending: boolean;
+  configQuery: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+export function isJobKey(v: unknown): v is JobKey {
+  return isObject(v) && typeof v.app_id === 'string' && v.app_id.length > 0 && (v.attempt_id === null || typeof v.attempt_id === 'string');
+}
+
+function isModel(v: unknown): v is JobPageModel {
+  if (!isObject(v) || !isJobKey(v.key) || typeof v.title !== 'string' || typeof v.hasSummaries !== 'boolean') return false;
+  const tl = v.timeline;
+  return (
+    ['facts', 'cards', 'stages', 'executors', 'config', 'flags'].every((k) => Array.isArray(v[k])) &&
+    isObject(tl) &&
+    Array.isArray(tl.gantt) &&
+    isObject(tl.executors) &&
+    Array.isArray(tl.executors.t) &&
+    Array.isArray(tl.executors.count)
+  );
+}
+
+function isEventLogInfo(v: unknown): v is EventLogInfo {
+  return isObject(v) && (v.path === null || typeof v.path === 'string') && typeof v.note === 'string';
+}
+
+export function isHostMessage(m: unknown): m is HostMessage {
+  if (!isObject(m)) return false;
+  switch (m.type) {
+    case 'model':
+      return isModel(m.model) && isEventLogInfo(m.eventLog);
+    case 'missing':
+      return isJobKey(m.key) && typeof m.message === 'string';
+    default:
+      return false;
+  }
+}
+
+export function isPageMessage(m: unknown): m is PageMessage {
+  return isObject(m) && (m.type === 'ready' || m.type === 'openJson' || m.type === 'openEventLog');
+}
+
+export function isPageState(v: unknown): v is PageState {
+  return isObject(v) && isJobKey(v.key) && (STAGE_SORTS as readonly unknown[]).includes(v.sort) && typeof v.descending === 'boolean' && typeof v.configQuery === 'string';
+}

@@ -1,0 +1,197 @@
+/** The Job page's view model (issue 15): pure, from a record and its stage and executor summaries. */
+import { describe, expect, it } from 'vitest';
+import type { AppSummaries, ExecutorSummary, StageSummary } from '../src/collectors/record/summaries';
+import { filterConfig, jobPageModel, offsetText, sortStages } from '../src/views/jobPage/model';
+import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobPage/protocol';
+import { makeRecord } from './support/records';
+
+const T0 = Date.parse('2024-06-01T00:00:01.000Z');
+const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
+
+function stage(id: number, o: Partial<StageSummary> & { from?: number; to?: number } = {}): StageSummary {
+  const { from = id * 10, to = id * 10 + 5, ...rest } = o;
+  return {
+    stage_id: id,
+    attempt_id: 0,
+    name: `map at Job.scala:${id}`,
+    status: 'complete',
+    submission_time: at(from),
+    completion_time: at(to),
+    duration_ms: (to - from) * 1000,
+    num_tasks: 10,
+    failed_tasks: 0,
+    killed_tasks: 0,
+    input_bytes: 0,
+    output_bytes: 0,
+    shuffle_read_bytes: 0,
+    shuffle_write_bytes: 0,
+    memory_spilled_bytes: 0,
+    disk_spilled_bytes: 0,
+    executor_run_time_ms: 1_000,
+    cpu_time_ms: 800,
+    gc_time_ms: 10,
+    peak_execution_memory_bytes: null,
+    task_duration_ms: { min: 90, p25: 95, p50: 100, p75: 105, max: 120 },
+    ...rest,
+  };
+}
+
+function executor(id: string, o: Partial<ExecutorSummary> = {}): ExecutorSummary {
+  return { executor_id: id, host: `host-${id}`, total_cores: 2, add_time: at(0), remove_time: null, remove_reason: null, total_tasks: 10, failed_tasks: 0, gc_time_ms: 1_500, shuffle_read_bytes: 2048, shuffle_write_bytes: 0, ...o };
+}
+
+describe('jobPageModel', () => {
+  it('cards carry formatted values with units, and tones for failures and disk spill', () => {
+    const m = jobPageModel(makeRecord({ failed_tasks: 10, total_tasks: 26, failed_stages: 1, disk_spilled_bytes: 3 * 1024 ** 3, memory_spilled_bytes: 512 * 1024 ** 2, shuffle_read_bytes: 1024 ** 2, shuffle_write_bytes: 1024 ** 2 }), undefined);
+    const card = (id: string) => m.cards.find((c) => c.id === id)!;
+    expect(m.cards.map((c) => c.id)).toEqual(['status', 'duration', 'tasks', 'cpu', 'shuffle', 'spill', 'executors']);
+    expect(card('status')).toMatchObject({ value: 'completed', tone: 'warn', detail: 'with failures: 10 tasks, 1 stage' });
+    expect(card('duration')).toMatchObject({ value: '10m 0s', detail: 'from 2024-06-01 00:00:01 UTC' });
+    expect(card('tasks')).toMatchObject({ value: '26', detail: '10 failed · 5 stages, 1 failed', tone: 'warn' });
+    expect(card('cpu')).toMatchObject({ value: '2m 3s', detail: 'executor CPU time' });
+    expect(card('shuffle')).toMatchObject({ value: '2 MB', detail: 'read 1 MB · write 1 MB' });
+    expect(card('spill')).toMatchObject({ value: '3.5 GB', detail: 'memory 512 MB · disk 3 GB', tone: 'warn' });
+    expect(card('executors')).toMatchObject({ value: '4', detail: '2 cores, 4 GB each · driver 2 GB' });
+    expect(jobPageModel(makeRecord({ status: 'failed' }), undefined).cards[0]!.tone).toBe('error');
+    expect(jobPageModel(makeRecord({ failed_tasks: 0 }), undefined).cards[0]).toMatchObject({ tone: 'ok', detail: 'no failed tasks or stages' });
+    expect(jobPageModel(makeRecord({ cpu_time_ms: null }), undefined).cards[3]).toMatchObject({ value: 'unknown', detail: 'not measured (Spark before 2.1)' });
+  });
+
+  it('a record without summaries keeps cards and config and says stages are not available', () => {
+    const m = jobPageModel(makeRecord({ source: 'lakehouse', environment: { 'spark.sql.shuffle.partitions': '200', 'spark.app.name': 'x', 'spark.databricks.token': '*********(redacted)' } }), undefined);
+    expect(m.hasSummaries).toBe(false);
+    expect(m.summariesNote).toBe('Stages and executors are not available for this source (lakehouse): it reports the application only.');
+    expect(m.stages).toEqual([]);
+    expect(m.executors).toEqual([]);
+    expect(m.timeline.gantt).toEqual([]);
+    expect(m.config.map((c) => c.key)).toEqual(['spark.app.name', 'spark.databricks.token', 'spark.sql.shuffle.partitions']);
+    expect(m.cards).toHaveLength(7);
+  });
+
+  it('stage rows: skew is max / median task time, costly marks the stages that make most of the run time and the skewed ones', () => {
+    const stages = [
+      stage(0, { executor_run_time_ms: 60_000 }), // 60% of 100 s
+      stage(1, { executor_run_time_ms: 25_000 }), // 25%: 60 + 25 passes 80%
+      stage(2, { executor_run_time_ms: 10_000 }),
+      stage(3, { executor_run_time_ms: 4_000, task_duration_ms: { min: 100, p25: 200, p50: 400, p75: 500, max: 6_000 } }), // 15× skew, 6 s max
+      stage(4, { executor_run_time_ms: 1_000, task_duration_ms: { min: 1, p25: 2, p50: 10, p75: 20, max: 500 } }), // 50× but a 0.5 s task: noise
+    ];
+    const m = jobPageModel(makeRecord(), { stages, executors: [] });
+    const row = (id: number) => m.stages.find((r) => r.stageId === id)!;
+    expect(m.stages.filter((r) => r.costly).map((r) => r.key)).toEqual(['0.0', '1.0', '3.0']);
+    expect(row(0).costlyReasons).toEqual(['60% of executor run time']);
+    expect(row(1).costlyReasons).toEqual(['25% of executor run time']);
+    expect(row(2).costly).toBe(false);
+    expect(row(3).costlyReasons).toEqual(['slowest task 15.0× the median']);
+    expect(row(3)).toMatchObject({ skew: 15, skewText: '15.0×', taskTimes: '400 ms / 6.0 s', runShare: 0.04 });
+    expect(row(4)).toMatchObject({ costly: false, skewText: '50.0×' });
+    expect(jobPageModel(makeRecord(), { stages: [stage(0, { task_duration_ms: null })], executors: [] }).stages[0]).toMatchObject({ skew: null, skewText: '-', taskTimes: '-' });
+  });
+
+  it('stage rows format sizes and durations and count a failed attempt as a failure', () => {
+    const m = jobPageModel(makeRecord(), { stages: [stage(7, { attempt_id: 1, status: 'failed', failed_tasks: 3, shuffle_read_bytes: 5 * 1024 ** 3, shuffle_write_bytes: 1024, memory_spilled_bytes: 1024 ** 2, disk_spilled_bytes: 0, duration_ms: 125_000 })], executors: [] });
+    expect(m.stages[0]).toMatchObject({ key: '7.1', failures: 4, shuffle: '5 GB / 1 KB', spill: '1 MB / 0 B', duration: '2m 5s', shuffleBytes: 5 * 1024 ** 3 + 1024 });
+  });
+
+  it('sorts stages by each column, unknown values last, ties in stage order', () => {
+    const stages = [stage(0, { duration_ms: 3_000, disk_spilled_bytes: 5 }), stage(1, { duration_ms: null, failed_tasks: 2 }), stage(2, { duration_ms: 9_000, shuffle_read_bytes: 10 }), stage(3, { duration_ms: 3_000, task_duration_ms: null })];
+    const rows = jobPageModel(makeRecord(), { stages, executors: [] }).stages;
+    const keys = (r: ReturnType<typeof sortStages>) => r.map((x) => x.stageId);
+    expect(keys(sortStages(rows, 'duration', true))).toEqual([2, 0, 3, 1]);
+    expect(keys(sortStages(rows, 'duration', false))).toEqual([0, 3, 2, 1]);
+    expect(keys(sortStages(rows, 'shuffle', true))).toEqual([2, 0, 1, 3]);
+    expect(keys(sortStages(rows, 'spill', true))).toEqual([0, 1, 2, 3]);
+    expect(keys(sortStages(rows, 'failures', true))).toEqual([1, 0, 2, 3]);
+    expect(keys(sortStages(rows, 'skew', false))).toEqual([0, 1, 2, 3]);
+    expect(keys(sortStages(rows, 'skew', true))[3]).toBe(3);
+    expect(keys(sortStages(rows, 'stage', false))).toEqual([0, 1, 2, 3]);
+    expect(keys(rows)).toEqual([0, 1, 2, 3]); // a copy: the model is untouched
+  });
+
+  it('timeline: stage attempts in seconds since the start, packed so that overlapping ones never share a lane', () => {
+    const stages = [stage(0, { from: 0, to: 10 }), stage(1, { from: 5, to: 20 }), stage(2, { from: 12, to: 30 }), stage(3, { submission_time: null, completion_time: null }), stage(4, { from: 25, completion_time: null, status: 'active' })];
+    const m = jobPageModel(makeRecord(), { stages, executors: [] });
+    expect(m.timeline.origin).toBe('2024-06-01T00:00:01.000Z');
+    expect(m.timeline.span).toBe(600);
+    expect(m.timeline.untimed).toBe(1);
+    expect(m.timeline.gantt.map((g) => [g.key, g.start, g.end, g.lane])).toEqual([
+      ['0.0', 0, 10, 0],
+      ['1.0', 5, 20, 1],
+      ['2.0', 12, 30, 0],
+      ['4.0', 25, 600, 1], // still running: drawn to the application's end
+    ]);
+    expect(m.timeline.lanes).toBe(2);
+    expect(m.timeline.gantt[0]!.label).toBe('Stage 0');
+  });
+
+  it('executor count over time: steps at adds and removes, with the peak', () => {
+    const executors = [executor('1', { add_time: at(2) }), executor('2', { add_time: at(2), remove_time: at(100), remove_reason: 'idle' }), executor('3', { add_time: at(50), remove_time: at(100) })];
+    const m = jobPageModel(makeRecord(), { stages: [], executors });
+    expect(m.timeline.executors).toEqual({ t: [0, 2, 50, 100, 600], count: [0, 2, 3, 1, 1], peak: 3 });
+    expect(m.executors[1]).toMatchObject({ id: '2', host: 'host-2', cores: '2', removed: '2024-06-01 00:01:41 UTC', removeReason: 'idle', gcTime: '1.5 s', shuffleRead: '2 KB' });
+  });
+
+  it('quality flags in words, with a severity', () => {
+    const m = jobPageModel(makeRecord({ quality: ['in_progress', 'missing:cpu_time_ms', 'invalid:end_time', 'something_new'] }), undefined);
+    expect(m.flags.map((f) => [f.flag, f.severity])).toEqual([
+      ['in_progress', 'warning'],
+      ['missing:cpu_time_ms', 'info'],
+      ['invalid:end_time', 'error'],
+      ['something_new', 'info'],
+    ]);
+    expect(m.flags[1]!.text).toMatch(/cpu_time_ms is not known/);
+  });
+
+  it('searches the configuration by key and value', () => {
+    const entries = [{ key: 'spark.executor.memory', value: '4g' }, { key: 'spark.master', value: 'yarn' }];
+    expect(filterConfig(entries, 'MEMORY')).toEqual([entries[0]]);
+    expect(filterConfig(entries, 'yarn')).toEqual([entries[1]]);
+    expect(filterConfig(entries, '  ')).toEqual(entries);
+  });
+
+  it('offsets read as a person says them', () => {
+    expect([offsetText(3.25), offsetText(42), offsetText(245), offsetText(3_725)]).toEqual(['+3.3 s', '+42 s', '+4m 05s', '+1h 02m']);
+  });
+
+  it('builds the model of a 2,000-stage application well under 500 ms', () => {
+    const stages = Array.from({ length: 2_000 }, (_, i) =>
+      stage(i, { from: i * 2, to: i * 2 + 7, executor_run_time_ms: 1_000 + ((i * 7919) % 5_000), shuffle_read_bytes: (i * 104_729) % 1_000_000, task_duration_ms: { min: 10, p25: 20, p50: 40, p75: 60, max: 40 + ((i * 31) % 2_000) } }),
+    );
+    const executors = Array.from({ length: 200 }, (_, i) => executor(String(i), { add_time: at(i), remove_time: i % 3 === 0 ? at(3_000 + i) : null }));
+    const environment = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`spark.conf.key${i}`, `v${i}`]));
+    const summaries: AppSummaries = { stages, executors };
+    const record = makeRecord({ duration_ms: 4_100_000, end_time: at(4_100), environment, total_stages: 2_000 });
+    jobPageModel(record, summaries); // warm-up (JIT), as the extension host has run code before
+    const started = performance.now();
+    const m = jobPageModel(record, summaries);
+    const sorted = sortStages(m.stages, 'skew', true);
+    const took = performance.now() - started;
+    console.log(`jobPageModel for 2,000 stages, 200 executors, 400 properties (+ one sort): ${took.toFixed(1)} ms`);
+    expect(took).toBeLessThan(100);
+    expect(m.stages).toHaveLength(2_000);
+    expect(m.timeline.gantt).toHaveLength(2_000);
+    expect(m.timeline.lanes).toBe(4); // each stage lasts 7 s and a new one starts every 2 s
+    expect(m.timeline.executors.peak).toBe(200);
+    expect(m.stages.filter((r) => r.costly).length).toBeGreaterThan(0);
+    expect(sorted[0]!.skew).toBeGreaterThanOrEqual(sorted[1]!.skew!);
+    expect(JSON.stringify(m).length).toBeLessThan(2_000_000); // what crosses to the webview
+  });
+});
+
+describe('job page protocol', () => {
+  it('accepts the messages each side sends and refuses others', () => {
+    const model = jobPageModel(makeRecord(), { stages: [stage(0)], executors: [executor('1')] });
+    expect(isHostMessage({ type: 'model', model, eventLog: { path: '/logs/app-1', note: 'x' } })).toBe(true);
+    expect(isHostMessage(JSON.parse(JSON.stringify({ type: 'model', model, eventLog: { path: null, note: '' } })))).toBe(true);
+    expect(isHostMessage({ type: 'model', model: { ...model, stages: 'x' }, eventLog: { path: null, note: '' } })).toBe(false);
+    expect(isHostMessage({ type: 'model', model })).toBe(false);
+    expect(isHostMessage({ type: 'missing', key: { app_id: 'a', attempt_id: null }, message: 'gone' })).toBe(true);
+    expect(isHostMessage({ type: 'missing', key: { app_id: '', attempt_id: null }, message: 'gone' })).toBe(false);
+    expect(isPageMessage({ type: 'ready' })).toBe(true);
+    expect(isPageMessage({ type: 'openEventLog' })).toBe(true);
+    expect(isPageMessage({ type: 'runCommand', command: 'rm' })).toBe(false);
+    expect(isPageMessage(null)).toBe(false);
+    expect(isPageState({ key: { app_id: 'a', attempt_id: '1' }, sort: 'skew', descending: true, configQuery: '' })).toBe(true);
+    expect(isPageState({ key: { app_id: 'a', attempt_id: '1' }, sort: 'name', descending: true, configQuery: '' })).toBe(false);
+  });
+});
