@@ -4,13 +4,13 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { JobStore } from '../storage/jobStore';
-import { SORT_FIELDS } from '../storage/repository';
+import { FieldError, fieldByName, parseCondition, type FieldCondition } from '../storage/fields';
 import { formatBytes, formatDuration, table } from '../common/format';
-import { DEFAULT_DB, oneOf, parseDate, positiveInt, stringFlags, type Io } from './io';
+import { DEFAULT_DB, oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
-async function openExisting(db: string | undefined, io: Io): Promise<JobStore | null> {
+export async function openExisting(db: string | undefined, io: Io): Promise<JobStore | null> {
   const file = path.resolve(io.cwd, db ?? DEFAULT_DB);
   if (!existsSync(file)) {
     io.err(`spark-optimizer: no database at ${file} yet; run \`spark-optimizer collect\` first (or pass --db).`);
@@ -29,13 +29,32 @@ function csvCell(v: unknown): string {
 export async function jobsCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { ...stringFlags('db', 'user', 'name', 'since', 'until', 'status', 'source', 'sort', 'limit', 'offset', 'format'), asc: { type: 'boolean', default: false } },
+    options: {
+      ...stringFlags('db', 'user', 'name', 'since', 'until', 'status', 'source', 'sort', 'limit', 'offset', 'format'),
+      where: { type: 'string', multiple: true },
+      asc: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
     strict: true,
     allowPositionals: false,
   });
+  if (values.help) {
+    // Loaded only when asked for (usage.ts reads the source registry).
+    io.out((await import('./usage.js')).JOBS_USAGE);
+    return 0;
+  }
   const format = oneOf('format', values.format, ['table', 'json', 'csv'] as const, 'table');
   const status = values.status === undefined ? undefined : oneOf('status', values.status, STATUSES, 'completed');
-  const sort = oneOf('sort', values.sort, SORT_FIELDS, 'end_time');
+  const sortField = values.sort === undefined ? undefined : fieldByName(values.sort);
+  if (values.sort !== undefined && !sortField) throw new UsageError(`--sort takes a record field, got ${JSON.stringify(values.sort)} (spark-optimizer jobs --help lists them)`);
+  const sort = sortField?.column ?? 'end_time';
+  let where: FieldCondition[];
+  try {
+    where = (values.where ?? []).map(parseCondition);
+  } catch (err) {
+    if (err instanceof FieldError) throw new UsageError(`--where: ${err.message}`);
+    throw err;
+  }
   const limit = positiveInt('limit', values.limit, 100);
   const offset = values.offset === undefined ? 0 : positiveInt('offset', values.offset, 0);
   const since = parseDate('since', values.since)?.toISOString();
@@ -43,7 +62,7 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
   const store = await openExisting(values.db, io);
   if (!store) return 1;
   try {
-    const query = { user: values.user, name: values.name, status, source: values.source, since, until };
+    const query = { user: values.user, name: values.name, status, source: values.source, since, until, where };
     const records = store.list({ ...query, sort, descending: !values.asc, limit, offset });
     if (format === 'json') for (const r of records) io.out(JSON.stringify(r));
     else if (format === 'csv') {

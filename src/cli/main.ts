@@ -22,6 +22,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await (await import('./collectCommand.js')).collectCommand(rest, io);
       case 'jobs':
         return await (await import('./jobsCommand.js')).jobsCommand(rest, io);
+      case 'show':
+        return await (await import('./showCommand.js')).showCommand(rest, io);
+      case 'compare':
+        return await (await import('./compareCommand.js')).compareCommand(rest, io);
       case 'runs':
         return await (await import('./jobsCommand.js')).runsCommand(rest, io);
       case 'validate':

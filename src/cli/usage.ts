@@ -1,5 +1,6 @@
 /** `spark-optimizer --help`: each source type's usage line and credentials come from its descriptor (registry.ts). */
 import { DESCRIPTORS } from '../collectors/registry';
+import { fieldsHelp, OPERATORS } from '../storage/fields';
 
 /** `words` after `lead`, wrapped at `width` columns with continuation lines indented by `indent`. */
 function wrapped(lead: string, words: string, indent: number, width = 104): string {
@@ -25,7 +26,14 @@ export const USAGE = `Usage:
 ${collectLines}
   spark-optimizer collect --config spark-optimizer.yaml [--name SOURCE] [options]
   spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
-                       [--sort FIELD] [--asc] [--limit N] [--offset N] [--format table|json|csv] [--db PATH]
+                       [--where "FIELD OP VALUE"]... [--sort FIELD] [--asc] [--limit N] [--offset N]
+                       [--format table|json|csv] [--db PATH]     (fields: spark-optimizer jobs --help)
+  spark-optimizer show APP_ID [--attempt N] [--top N] [--format text|json] [--db PATH]
+                       (the record, its longest stages and its executors; JSON: the record's keys
+                       plus "stages" and "executors". Without --attempt: the last attempt)
+  spark-optimizer compare A B [--attempt-a N] [--attempt-b N] [--top N] [--format text|json] [--db PATH]
+                       (B against A: metric changes, stages aligned by name, else by stage id,
+                       and the Spark properties that differ)
   spark-optimizer runs [--limit N] [--format table|json] [--db PATH]
   spark-optimizer validate PATH... [--format text|json] [--verbose] [--zstd-max-window-mb N]
                         [--max-line-mb N] [--max-decompression-ratio N]
@@ -68,4 +76,21 @@ ${narrowLines}
 
 Credentials are read the platform's own way, never from flags:
 ${credentialLines}
+`;
+
+/** `spark-optimizer jobs --help`: the flags, then every field --sort and --where take, by its names. */
+export const JOBS_USAGE = `Usage:
+  spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
+                       [--where "FIELD OP VALUE"]... [--sort FIELD] [--asc] [--limit N] [--offset N]
+                       [--format table|json|csv] [--db PATH]
+
+  --sort FIELD     sort by any field below (newest/largest first; --asc for the other way); default end_time
+  --where COND     FIELD OP VALUE, OP one of ${OPERATORS.join(' ')}; several --where must all hold.
+                   Values in the field's units: --where "failed>0" --where "duration>=1h30m"
+                   --where "spill>1GB" --where "user=etl"; FIELD=null / FIELD!=null for unknown values
+  --name TEXT      part of the application name (any case)
+  --since/--until  ended (running ones: started) at/after, before this date
+
+Fields (the column name, or any other name listed):
+${fieldsHelp()}
 `;

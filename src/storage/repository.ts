@@ -10,7 +10,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
-import { isRecordColumn, type FieldCondition, type RecordColumn } from './fields';
+import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
 import { readSummaries, summariesHash, SummaryWriter } from './summaries';
 import type { KnownFile } from './unchanged';
 
@@ -244,8 +244,8 @@ function where(q: JobQuery): { sql: string; params: SqlValue[] } {
   if (q.until !== undefined) add(`${WHERE_TIME} < ?`, q.until);
   if (q.day !== undefined) add(`substr(${WHERE_TIME}, 1, 10) = ?`, q.day);
   for (const c of q.where ?? []) {
-    // Column names come from the fields table only, never from the caller's text.
-    if (!isRecordColumn(c.field)) throw new Error(`not a record field: ${c.field}`);
+    // Column names and operators come from the fields table only, never from the caller's text.
+    if (!isRecordColumn(c.field) || !OPERATORS.includes(c.op)) throw new Error(`not a condition on a record field: ${JSON.stringify(c)}`);
     if (c.value === null) parts.push(`${c.field} IS ${c.op === '=' ? '' : 'NOT '}NULL`);
     else add(`${c.field} ${c.op} ?`, c.value);
   }

@@ -6,7 +6,7 @@
  */
 import * as crypto from 'node:crypto';
 import type { Database, SqlValue, Statement } from 'sql.js';
-import type { AppSummaries, ExecutorSummary, StageStatus, StageSummary } from '../collectors/record/summaries';
+import type { AppSummaries, ExecutorSummary, StageSummary } from '../collectors/record/summaries';
 
 const STAGE_FIELDS = [
   'stage_id',
@@ -111,7 +111,6 @@ function rows(db: Database, sql: string, params: SqlValue[]): Record<string, Sql
 function toStage(r: Record<string, SqlValue>): StageSummary {
   const out: Record<string, unknown> = {};
   for (const f of STAGE_FIELDS) out[f] = r[f];
-  out.status = r.status as StageStatus;
   out.task_duration_ms = r.task_min_ms === null ? null : Object.fromEntries(QUANTILES.map((q) => [q, r[`task_${q}_ms`]]));
   return out as unknown as StageSummary;
 }

@@ -1,0 +1,228 @@
+/**
+ * Two runs side by side (issue 15): the record's metrics with absolute and % deltas, the stages
+ * aligned, and the Spark properties that differ. A pure view model: `spark-optimizer compare`
+ * prints it and the editor's compare view renders it.
+ *
+ * Stages are compared as stages, not attempts: a stage's attempts add up (what the stage cost in
+ * all, retries included) and its status is its last attempt's. They are aligned by name where
+ * names match: the k-th stage of a name in A (by stage id) with the k-th of that name in B, so a
+ * loop's repeated stages pair in order. Stages left over (no name, or a name only one run has) are
+ * aligned by stage id with the other run's left-over stage of the same id; the rest are one-sided.
+ *
+ * Environments are compared as stored, so secrets stay redacted (two redacted values look equal).
+ */
+import type { SparkAppRecord } from '../collectors/record';
+import type { AppSummaries, StageStatus, StageSummary } from '../collectors/record/summaries';
+import { FIELDS, type FieldKind, type RecordColumn } from '../storage/fields';
+
+export interface Run {
+  record: SparkAppRecord;
+  /** Undefined when the run's stages and executors were not collected. */
+  summaries?: AppSummaries;
+}
+
+export interface Delta {
+  a: number | null;
+  b: number | null;
+  /** b − a; null when either is unknown. */
+  delta: number | null;
+  /** (b − a) / a × 100, rounded to 0.1; null when either is unknown or a is 0 and b is not. */
+  percent: number | null;
+}
+
+export interface MetricRow extends Delta {
+  field: RecordColumn;
+  label: string;
+  kind: FieldKind;
+}
+
+export const STAGE_METRICS = [
+  'duration_ms',
+  'num_tasks',
+  'failed_tasks',
+  'input_bytes',
+  'output_bytes',
+  'shuffle_read_bytes',
+  'shuffle_write_bytes',
+  'memory_spilled_bytes',
+  'disk_spilled_bytes',
+  'executor_run_time_ms',
+  'cpu_time_ms',
+  'gc_time_ms',
+] as const satisfies readonly (keyof StageSummary)[];
+export type StageMetric = (typeof STAGE_METRICS)[number];
+
+/** One run's side of an aligned stage: its attempts added up. */
+export interface StageSide {
+  stage_id: number;
+  attempts: number;
+  /** The last attempt's. */
+  status: StageStatus;
+}
+
+export interface StageRow {
+  name: string | null;
+  /** How the two sides were paired; null when only one run has the stage. */
+  matched_by: 'name' | 'stage_id' | null;
+  a: StageSide | null;
+  b: StageSide | null;
+  metrics: Record<StageMetric, Delta>;
+}
+
+export interface ConfigRow {
+  key: string;
+  /** Null: not set in that run. */
+  a: string | null;
+  b: string | null;
+  /** A property Spark sets anew for every run (its id, times, driver address): it always differs. */
+  per_run: boolean;
+}
+
+export interface RunHeader {
+  app_id: string;
+  attempt_id: string | null;
+  app_name: string | null;
+  status: SparkAppRecord['status'];
+  start_time: string | null;
+  spark_version: string | null;
+  source: string;
+  /** Whether the run's stages and executors were collected (without them there are no stage rows of it). */
+  has_stages: boolean;
+}
+
+export interface Comparison {
+  a: RunHeader;
+  b: RunHeader;
+  metrics: MetricRow[];
+  /** In A's stage order, then the stages only B has in B's order. */
+  stages: StageRow[];
+  stage_counts: { by_name: number; by_stage_id: number; only_a: number; only_b: number };
+  /** Only the properties whose values differ, by key. */
+  config: ConfigRow[];
+}
+
+/** Properties Spark sets for each run on its own: they differ between any two runs. */
+const PER_RUN_KEYS = new Set(['spark.app.id', 'spark.app.startTime', 'spark.app.submitTime', 'spark.app.attempt.id', 'spark.driver.host', 'spark.driver.port', 'spark.kubernetes.driver.pod.name', 'spark.ui.proxyBase']);
+const NUMERIC: ReadonlySet<FieldKind> = new Set(['duration', 'count', 'bytes', 'mb']);
+
+export function delta(a: number | null | undefined, b: number | null | undefined): Delta {
+  const x = a ?? null;
+  const y = b ?? null;
+  if (x === null || y === null) return { a: x, b: y, delta: null, percent: null };
+  const d = y - x;
+  const percent = x === 0 ? (d === 0 ? 0 : null) : Math.round((d / x) * 1000) / 10;
+  return { a: x, b: y, delta: d, percent };
+}
+
+interface StageTotal {
+  name: string | null;
+  side: StageSide;
+  sums: Record<StageMetric, number | null>;
+}
+
+/** A run's stages, attempts added up, by stage id. */
+function stageTotals(stages: readonly StageSummary[]): StageTotal[] {
+  const byId = new Map<number, StageTotal>();
+  const sorted = [...stages].sort((x, y) => x.stage_id - y.stage_id || x.attempt_id - y.attempt_id);
+  for (const s of sorted) {
+    let t = byId.get(s.stage_id);
+    if (!t) {
+      t = { name: s.name, side: { stage_id: s.stage_id, attempts: 0, status: s.status }, sums: Object.fromEntries(STAGE_METRICS.map((m) => [m, 0])) as Record<StageMetric, number | null> };
+      byId.set(s.stage_id, t);
+    }
+    t.side.attempts++;
+    t.side.status = s.status;
+    t.name ??= s.name;
+    for (const m of STAGE_METRICS) {
+      const v = s[m];
+      const sum = t.sums[m];
+      t.sums[m] = v === null || sum === null ? null : sum + v;
+    }
+  }
+  return [...byId.values()];
+}
+
+function stageRow(x: StageTotal | undefined, y: StageTotal | undefined, matched: StageRow['matched_by']): StageRow {
+  return {
+    name: x?.name ?? y?.name ?? null,
+    matched_by: matched,
+    a: x?.side ?? null,
+    b: y?.side ?? null,
+    metrics: Object.fromEntries(STAGE_METRICS.map((m) => [m, delta(x ? x.sums[m] : null, y ? y.sums[m] : null)])) as Record<StageMetric, Delta>,
+  };
+}
+
+function alignStages(a: readonly StageSummary[], b: readonly StageSummary[]): { rows: StageRow[]; counts: Comparison['stage_counts'] } {
+  const left = stageTotals(a);
+  const right = stageTotals(b);
+  const partner = new Map<StageTotal, { other: StageTotal; by: 'name' | 'stage_id' }>();
+  const taken = new Set<StageTotal>();
+  // By name: the k-th of a name on each side.
+  const rightByName = new Map<string, StageTotal[]>();
+  for (const t of right) {
+    if (t.name === null) continue;
+    const same = rightByName.get(t.name);
+    if (same) same.push(t);
+    else rightByName.set(t.name, [t]);
+  }
+  for (const t of left) {
+    const queue = t.name === null ? undefined : rightByName.get(t.name);
+    const other = queue?.shift();
+    if (other) {
+      partner.set(t, { other, by: 'name' });
+      taken.add(other);
+    }
+  }
+  // By stage id: what is left on both sides.
+  const rightById = new Map(right.filter((t) => !taken.has(t)).map((t) => [t.side.stage_id, t]));
+  for (const t of left) {
+    if (partner.has(t)) continue;
+    const other = rightById.get(t.side.stage_id);
+    if (other) {
+      partner.set(t, { other, by: 'stage_id' });
+      taken.add(other);
+    }
+  }
+  const counts = { by_name: 0, by_stage_id: 0, only_a: 0, only_b: 0 };
+  const rows: StageRow[] = left.map((t) => {
+    const p = partner.get(t);
+    if (p?.by === 'name') counts.by_name++;
+    else if (p) counts.by_stage_id++;
+    else counts.only_a++;
+    return stageRow(t, p?.other, p?.by ?? null);
+  });
+  for (const t of right) {
+    if (taken.has(t)) continue;
+    counts.only_b++;
+    rows.push(stageRow(undefined, t, null));
+  }
+  return { rows, counts };
+}
+
+function header(run: Run): RunHeader {
+  const r = run.record;
+  return { app_id: r.app_id, attempt_id: r.attempt_id, app_name: r.app_name, status: r.status, start_time: r.start_time, spark_version: r.spark_version, source: r.source, has_stages: run.summaries !== undefined };
+}
+
+function configDiff(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): ConfigRow[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  const rows: ConfigRow[] = [];
+  for (const key of keys) {
+    const x = Object.hasOwn(a, key) ? a[key]! : null;
+    const y = Object.hasOwn(b, key) ? b[key]! : null;
+    if (x !== y) rows.push({ key, a: x, b: y, per_run: PER_RUN_KEYS.has(key) });
+  }
+  return rows;
+}
+
+/** A compared with B: B's figures minus A's. */
+export function compareRuns(a: Run, b: Run): Comparison {
+  const metrics: MetricRow[] = FIELDS.filter((f) => NUMERIC.has(f.kind)).map((f) => ({
+    field: f.column,
+    label: f.label,
+    kind: f.kind,
+    ...delta(a.record[f.column] as number | null, b.record[f.column] as number | null),
+  }));
+  const { rows, counts } = alignStages(a.summaries?.stages ?? [], b.summaries?.stages ?? []);
+  return { a: header(a), b: header(b), metrics, stages: rows, stage_counts: counts, config: configDiff(a.record.environment, b.record.environment) };
+}

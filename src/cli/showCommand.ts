@@ -1,0 +1,131 @@
+/**
+ * `spark-optimizer show APP_ID`: one application attempt, its record and its stages and executors
+ * (issue 15). With several attempts and no `--attempt`, the last one is shown and the others are
+ * named on stderr (stdout stays one document).
+ */
+import { parseArgs } from 'node:util';
+import type { SparkAppRecord } from '../collectors/record';
+import type { AppSummaries, StageSummary } from '../collectors/record/summaries';
+import { formatBytes, formatDuration, recordSummary, table } from '../common/format';
+import type { JobStore } from '../storage/jobStore';
+import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
+import { openExisting } from './jobsCommand';
+
+/** Attempt ids in order: numbers by value ("2" before "10"), none first. */
+function byAttempt(a: SparkAppRecord, b: SparkAppRecord): number {
+  const x = a.attempt_id ?? '';
+  const y = b.attempt_id ?? '';
+  const nx = /^\d+$/.test(x) ? Number(x) : Number.NaN;
+  const ny = /^\d+$/.test(y) ? Number(y) : Number.NaN;
+  if (!Number.isNaN(nx) && !Number.isNaN(ny) && nx !== ny) return nx - ny;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function attemptName(r: SparkAppRecord): string {
+  return r.attempt_id ?? '(none)';
+}
+
+/**
+ * The attempt of `appId` to show: `attempt` if given, else the only or the last one (`others` names
+ * the rest). Throws an Error (exit 1) naming what exists when there is no such application or attempt.
+ */
+export function findRun(store: Pick<JobStore, 'getByAppId' | 'file'>, appId: string, attempt: string | undefined): { record: SparkAppRecord; others: SparkAppRecord[] } {
+  const all = store.getByAppId(appId).sort(byAttempt);
+  if (all.length === 0) throw new Error(`no application ${JSON.stringify(appId)} in ${store.file}; \`spark-optimizer jobs --db ${store.file}\` lists what it holds.`);
+  if (attempt === undefined) return { record: all[all.length - 1]!, others: all.slice(0, -1) };
+  const found = all.find((r) => (r.attempt_id ?? '') === attempt);
+  if (!found) throw new Error(`application ${appId} has no attempt ${JSON.stringify(attempt)}; its attempts: ${all.map(attemptName).join(', ')}.`);
+  return { record: found, others: [] };
+}
+
+function time(iso: string | null): string {
+  return iso === null ? '-' : iso.slice(0, 19).replace('T', ' ');
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** The stages that cost the most: by duration (unknown last), the first `top`. */
+function costliest(stages: readonly StageSummary[], top: number): StageSummary[] {
+  return [...stages].sort((x, y) => (y.duration_ms ?? -1) - (x.duration_ms ?? -1) || x.stage_id - y.stage_id || x.attempt_id - y.attempt_id).slice(0, top);
+}
+
+function stageTable(stages: readonly StageSummary[]): string {
+  return table(
+    ['stage', 'attempt', 'status', 'duration', 'tasks', 'failed', 'input', 'shuffle read', 'shuffle write', 'spill (disk)', 'gc', 'task p50', 'task max', 'name'],
+    stages.map((s) => [
+      String(s.stage_id),
+      String(s.attempt_id),
+      s.status,
+      formatDuration(s.duration_ms),
+      count(s.num_tasks),
+      count(s.failed_tasks),
+      formatBytes(s.input_bytes),
+      formatBytes(s.shuffle_read_bytes),
+      formatBytes(s.shuffle_write_bytes),
+      formatBytes(s.disk_spilled_bytes),
+      formatDuration(s.gc_time_ms),
+      formatDuration(s.task_duration_ms?.p50 ?? null),
+      formatDuration(s.task_duration_ms?.max ?? null),
+      (s.name ?? '-').slice(0, 60),
+    ]),
+  );
+}
+
+/** The text `show` prints: the record's summary, the costliest stages, the executors. */
+export function showText(record: SparkAppRecord, summaries: AppSummaries | undefined, top: number): string {
+  const rows = recordSummary(record);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const out = [`${record.app_name ?? record.app_id}`, '', ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ''];
+  if (!summaries) {
+    out.push('Stages and executors: not collected for this record (its source could not see them, or it was stored before they were collected).');
+    return out.join('\n');
+  }
+  const { stages, executors } = summaries;
+  const failed = stages.filter((s) => s.status === 'failed').length;
+  const shown = costliest(stages, top);
+  out.push(`Stage attempts: ${count(stages.length)}${failed > 0 ? ` (${count(failed)} failed)` : ''}${shown.length < stages.length ? `; the ${shown.length} longest:` : ''}`);
+  if (shown.length > 0) out.push(stageTable(shown));
+  out.push('', `Executors: ${count(executors.length)}`);
+  if (executors.length > 0) {
+    out.push(
+      table(
+        ['executor', 'host', 'cores', 'added', 'removed', 'tasks', 'failed', 'gc', 'shuffle read', 'shuffle write', 'removed because'],
+        executors.map((e) => [
+          e.executor_id,
+          e.host ?? '-',
+          e.total_cores === null ? '-' : String(e.total_cores),
+          time(e.add_time),
+          time(e.remove_time),
+          count(e.total_tasks),
+          count(e.failed_tasks),
+          formatDuration(e.gc_time_ms),
+          formatBytes(e.shuffle_read_bytes),
+          formatBytes(e.shuffle_write_bytes),
+          (e.remove_reason ?? '').replace(/\s+/g, ' ').slice(0, 60),
+        ]),
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+export async function showCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: stringFlags('db', 'attempt', 'format', 'top'), strict: true, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError(`show takes one application id, got ${positionals.length}`);
+  const format = oneOf('format', values.format, ['text', 'json'] as const, 'text');
+  const top = positiveInt('top', values.top, 10);
+  const store = await openExisting(values.db, io);
+  if (!store) return 1;
+  try {
+    const { record, others } = findRun(store, positionals[0]!, values.attempt);
+    if (others.length > 0) io.err(`note: showing attempt ${attemptName(record)} of ${record.app_id}, the last; it also has ${others.map(attemptName).join(', ')} (--attempt N).`);
+    const summaries = store.summariesOf(record);
+    if (format === 'json') io.out(JSON.stringify({ ...record, stages: summaries?.stages ?? [], executors: summaries?.executors ?? [] }));
+    else io.out(showText(record, summaries, top));
+    return 0;
+  } finally {
+    store.close();
+  }
+}
