@@ -33,7 +33,11 @@ export async function startFakeServer(routes: Map<string, Route> | Record<string
     const route = table.get(key);
     const hit = (hits.get(key) ?? 0) + 1;
     hits.set(key, hit);
-    if (route === undefined) {
+    const derived = route === undefined ? derivedTaskSummary(table, rel) : undefined;
+    if (derived !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(derived));
+    } else if (route === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end(`no route for ${rel}`);
     } else if (typeof route === 'function') {
@@ -55,6 +59,33 @@ export async function startFakeServer(routes: Map<string, Route> | Record<string
   };
 }
 
+/**
+ * A real server answers `stages/{id}/{attempt}/taskSummary` for every stage attempt with a
+ * successful task. A table that serves a `/stages` list but no route for one of its task summaries
+ * (tests written before issue 15 asked for them) gets a stand-in: every task took the stage's mean
+ * executor run time. Undefined (a 404, as Spark answers) for a stage attempt without a completed task.
+ */
+function derivedTaskSummary(table: Map<string, Route>, rel: string): unknown {
+  const m = /^(.*)\/stages\/(\d+)\/(\d+)\/taskSummary(\?.*)?$/.exec(rel);
+  if (!m) return undefined;
+  const list = table.get(`${m[1]!}/stages`);
+  if (list === undefined || typeof list === 'function') return undefined;
+  let stages: unknown;
+  try {
+    stages = 'json' in list ? list.json : JSON.parse(list.text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(stages)) return undefined;
+  const stage = (stages as { stageId?: unknown; attemptId?: unknown; numCompleteTasks?: unknown; executorRunTime?: unknown }[]).find(
+    (s) => s.stageId === Number(m[2]) && (s.attemptId ?? 0) === Number(m[3]),
+  );
+  const done = typeof stage?.numCompleteTasks === 'number' ? stage.numCompleteTasks : 0;
+  if (done <= 0) return undefined;
+  const mean = typeof stage?.executorRunTime === 'number' ? Math.round(stage.executorRunTime / done) : 0;
+  return taskSummaryAnswer([mean, mean, mean, mean, mean]);
+}
+
 /** REST answers for one synthetic attempt, built from a handful of values (Spark 3.x field names). */
 export interface SyntheticApp {
   id: string;
@@ -65,13 +96,64 @@ export interface SyntheticApp {
   endMs: number | null;
   sparkVersion?: string;
   properties?: Record<string, string>;
-  executors: { id: string; cores: number }[];
-  stages: { id: number; attempt?: number; status: string; complete: number; failed?: number; killed?: number; cpuNs?: number; input?: number; output?: number; shuffleRead?: number; shuffleWrite?: number; memSpill?: number; diskSpill?: number }[];
+  /** `host`, `addMs` and the rest: the executor summary's fields (issue 15); absent ones are not in the answer. */
+  executors: { id: string; cores: number; host?: string; addMs?: number; removeMs?: number; removeReason?: string; tasks?: number; failedTasks?: number; gcMs?: number; shuffleRead?: number; shuffleWrite?: number }[];
+  /**
+   * `durations`: the task summary's `duration` quantiles (min, p25, p50, p75, max), served at
+   * `stages/{id}/{attempt}/taskSummary` for a stage with a completed task (default 100 … 500);
+   * `null` serves no task summary (404). `submitMs`/`completeMs`/`runMs`/`gcMs`/`peakMem`: the stage summary's.
+   */
+  stages: {
+    id: number;
+    attempt?: number;
+    status: string;
+    complete: number;
+    failed?: number;
+    killed?: number;
+    cpuNs?: number;
+    input?: number;
+    output?: number;
+    shuffleRead?: number;
+    shuffleWrite?: number;
+    memSpill?: number;
+    diskSpill?: number;
+    durations?: number[] | null;
+    submitMs?: number;
+    completeMs?: number;
+    runMs?: number;
+    gcMs?: number;
+    peakMem?: number;
+  }[];
   /** Stage ids referenced by jobs (defaults to the listed stages). */
   jobStageIds?: number[];
 }
 
 const gmt = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, 'GMT');
+
+/** A `taskSummary` answer as Spark 3.x gives it for the quantiles 0, .25, .5, .75, 1 (doubles; only `duration` is set from the test). */
+export function taskSummaryAnswer(duration: number[]): unknown {
+  const zeros = duration.map(() => 0);
+  return {
+    quantiles: [0.0, 0.25, 0.5, 0.75, 1.0],
+    duration,
+    executorDeserializeTime: zeros,
+    executorDeserializeCpuTime: zeros,
+    executorRunTime: duration.map((d) => Math.max(0, d - 1)),
+    executorCpuTime: zeros,
+    resultSize: zeros,
+    jvmGcTime: zeros,
+    resultSerializationTime: zeros,
+    gettingResultTime: zeros,
+    schedulerDelay: zeros,
+    peakExecutionMemory: zeros,
+    memoryBytesSpilled: zeros,
+    diskBytesSpilled: zeros,
+    inputMetrics: { bytesRead: zeros, recordsRead: zeros },
+    outputMetrics: { bytesWritten: zeros, recordsWritten: zeros },
+    shuffleReadMetrics: { readBytes: zeros, readRecords: zeros, remoteBlocksFetched: zeros, localBlocksFetched: zeros, fetchWaitTime: zeros, remoteBytesRead: zeros, remoteBytesReadToDisk: zeros, totalBlocksFetched: zeros },
+    shuffleWriteMetrics: { writeBytes: zeros, writeRecords: zeros, writeTime: zeros },
+  };
+}
 
 export function syntheticListing(apps: SyntheticApp[]): unknown[] {
   const byId = new Map<string, SyntheticApp[]>();
@@ -95,13 +177,28 @@ export function syntheticListing(apps: SyntheticApp[]): unknown[] {
   }));
 }
 
-/** Routes for the attempts' /environment, /allexecutors, /stages and /jobs. */
+/** Routes for the attempts' /environment, /allexecutors, /stages, /jobs and the stages' taskSummary. */
 export function syntheticRoutes(apps: SyntheticApp[]): Record<string, Route> {
   const routes: Record<string, Route> = {};
   for (const a of apps) {
     const base = `applications/${a.id}${a.attemptId !== undefined ? `/${a.attemptId}` : ''}`;
     routes[`${base}/environment`] = { json: { runtime: { javaVersion: '17' }, sparkProperties: Object.entries(a.properties ?? {}), systemProperties: [], classpathEntries: [] } };
-    routes[`${base}/allexecutors`] = { json: a.executors.map((e) => ({ id: e.id, hostPort: 'h:1', isActive: false, totalCores: e.cores, totalTasks: 0 })) };
+    routes[`${base}/allexecutors`] = {
+      json: a.executors.map((e) => ({
+        id: e.id,
+        hostPort: e.host ?? 'h:1',
+        isActive: false,
+        totalCores: e.cores,
+        totalTasks: e.tasks ?? 0,
+        ...(e.failedTasks !== undefined ? { failedTasks: e.failedTasks } : {}),
+        ...(e.gcMs !== undefined ? { totalGCTime: e.gcMs } : {}),
+        ...(e.shuffleRead !== undefined ? { totalShuffleRead: e.shuffleRead } : {}),
+        ...(e.shuffleWrite !== undefined ? { totalShuffleWrite: e.shuffleWrite } : {}),
+        ...(e.addMs !== undefined ? { addTime: gmt(e.addMs) } : {}),
+        ...(e.removeMs !== undefined ? { removeTime: gmt(e.removeMs) } : {}),
+        ...(e.removeReason !== undefined ? { removeReason: e.removeReason } : {}),
+      })),
+    };
     routes[`${base}/stages`] = {
       json: a.stages.map((s) => ({
         status: s.status,
@@ -119,8 +216,18 @@ export function syntheticRoutes(apps: SyntheticApp[]): Record<string, Route> {
         memoryBytesSpilled: s.memSpill ?? 0,
         diskBytesSpilled: s.diskSpill ?? 0,
         name: `stage ${s.id}`,
+        ...(s.submitMs !== undefined ? { submissionTime: gmt(s.submitMs) } : {}),
+        ...(s.completeMs !== undefined ? { completionTime: gmt(s.completeMs) } : {}),
+        ...(s.runMs !== undefined ? { executorRunTime: s.runMs } : {}),
+        ...(s.gcMs !== undefined ? { jvmGcTime: s.gcMs } : {}),
+        ...(s.peakMem !== undefined ? { peakExecutionMemory: s.peakMem } : {}),
       })),
     };
+    // Spark answers a task summary for a stage attempt with a successful task (AppStatusStore.taskSummary), else 404.
+    for (const s of a.stages) {
+      if (s.complete <= 0 || s.status === 'SKIPPED' || s.status === 'PENDING' || s.durations === null) continue;
+      routes[`${base}/stages/${s.id}/${s.attempt ?? 0}/taskSummary`] = { json: taskSummaryAnswer(s.durations ?? [100, 200, 300, 400, 500]) };
+    }
     routes[`${base}/jobs`] = { json: [{ jobId: 0, status: 'SUCCEEDED', stageIds: a.jobStageIds ?? [...new Set(a.stages.map((s) => s.id))] }] };
   }
   return routes;

@@ -1,7 +1,8 @@
 /**
  * The History Server collector: list applications through `/api/v1/applications`, then for each
  * attempt read `/environment`, `/allexecutors`, `/stages` and `/jobs` (a few attempts at a time) and
- * map them onto a record (record.ts).
+ * map them onto a record (record.ts) and its stage and executor summaries (summaries.ts), whose task
+ * durations take one `/stages/{id}/{attempt}/taskSummary` per stage attempt that had a successful task.
  *
  * One bad application (404, malformed JSON, unexpected shape, retries exhausted) becomes a problem
  * for that application and the others still arrive. Wrong credentials (401/403) are reported once
@@ -16,10 +17,11 @@ import { apiProvenance, gather, type Batch, type CollectContext, type CollectedA
 import { textProperties, timeFault, type Problem } from '../record';
 import { appSchema, epochOrText, executorSchema, stageSchema, toRecord, type RestApp, type RestAttempt } from './record';
 import { HistoryServerClient, type ClientOptions } from './client';
+import { fillTaskDurations, toSummaries, type TaskSummaryLimits } from './summaries';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 
 /** With the limits `mode: eventlog` downloads and reads each attempt's log with (eventLogMode.ts). */
-export interface HistoryServerOptions extends ClientOptions, AttemptLogLimits {
+export interface HistoryServerOptions extends ClientOptions, AttemptLogLimits, TaskSummaryLimits {
   /** Which applications to list (default completed). */
   status?: 'completed' | 'running' | 'all';
   /** Completed apps that ended at/after this time (`minEndDate`); otherwise apps started at/after (`minDate`). */
@@ -139,7 +141,14 @@ async function* listPages(client: HistoryServerClient, options: HistoryServerOpt
   }
 }
 
-async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Listed, signal: AbortSignal | undefined, source: string, mode: 'api' | 'eventlog', limits: AttemptLogLimits = {}): Promise<CollectedApp> {
+async function fetchAttempt(
+  client: HistoryServerClient,
+  { app, attempt }: Listed,
+  signal: AbortSignal | undefined,
+  source: string,
+  mode: 'api' | 'eventlog',
+  limits: AttemptLogLimits & TaskSummaryLimits = {},
+): Promise<CollectedApp> {
   const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
   if (mode === 'eventlog') {
     const got = await fetchAttemptLog(client, base, source, signal, limits);
@@ -189,16 +198,18 @@ async function fetchAttempt(client: HistoryServerClient, { app, attempt }: Liste
   }
   const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
   const record = toRecord({ app, attempt, properties, executors: executors ?? [], stages, jobStageIds }, source, problems, where);
-  return { record, problems, files: [], provenance: apiProvenance(where) };
+  const summaries = toSummaries(stages, executors, problems, where);
+  if (summaries !== undefined && stages !== null) await fillTaskDurations(client, base, stages, summaries, problems, signal, limits);
+  return { record, ...(summaries !== undefined ? { summaries } : {}), problems, files: [], provenance: apiProvenance(where) };
 }
 
 /**
  * Every attempt of one application known by id (collectors that learn Spark app ids elsewhere, e.g.
  * Dataproc's YARN applications on a Persistent History Server), mapped as a listed one would be.
  */
-export async function fetchApplication(client: HistoryServerClient, appId: string, source: string, signal?: AbortSignal): Promise<CollectedApp[]> {
+export async function fetchApplication(client: HistoryServerClient, appId: string, source: string, signal?: AbortSignal, limits: TaskSummaryLimits = {}): Promise<CollectedApp[]> {
   const app = await client.getJson(`applications/${enc(appId)}`, appSchema, signal);
-  return Promise.all(app.attempts.map((attempt) => fetchAttempt(client, { app, attempt }, signal, source, 'api')));
+  return Promise.all(app.attempts.map((attempt) => fetchAttempt(client, { app, attempt }, signal, source, 'api', limits)));
 }
 
 // Servers that ignore minEndDate/minDate still give the right answer: the runner filters the records too.

@@ -165,7 +165,14 @@ export async function fetchAttemptLog(client: HistoryServerClient, base: string,
     if (!app || result.apps.length > 1) {
       throw new Error(`${where}: expected one application attempt in the downloaded log, found ${result.apps.length} (${files} files)${result.problems.length > 0 ? `: ${result.problems.map((p) => p.message).join('; ')}` : ''}`);
     }
-    return { record: { ...app.record, tags: { ...app.record.tags, origin: 'history_server' } }, problems: [...app.problems, ...result.problems].map(relocate), files: [], provenance: apiProvenance(where) };
+    // The engine's stage and executor summaries (issue 15), when it gives them, go with the record.
+    return {
+      record: { ...app.record, tags: { ...app.record.tags, origin: 'history_server' } },
+      ...(app.summaries !== undefined ? { summaries: app.summaries } : {}),
+      problems: [...app.problems, ...result.problems].map(relocate),
+      files: [],
+      provenance: apiProvenance(where),
+    };
   } finally {
     // Also when the download failed or the run was cancelled: the folder holds a copy of the log.
     await rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);

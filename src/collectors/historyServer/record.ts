@@ -25,7 +25,23 @@ export const appSchema = z.object({ id: z.string().min(1), name: z.string().opti
 export type RestApp = z.infer<typeof appSchema>;
 export type RestAttempt = z.infer<typeof attemptSchema>;
 
-export const executorSchema = z.object({ id: z.string(), totalCores: n });
+// The fields only the summaries read never fail an answer the record needs: a value of another type is left out.
+const t = z.string().optional().catch(undefined);
+const m = z.number().optional().catch(undefined);
+export const executorSchema = z.object({
+  id: z.string(),
+  totalCores: n,
+  // Read for the executor summaries (summaries.ts).
+  hostPort: t,
+  addTime: t,
+  removeTime: t,
+  removeReason: t,
+  totalTasks: m,
+  failedTasks: m,
+  totalGCTime: m,
+  totalShuffleRead: m,
+  totalShuffleWrite: m,
+});
 export const stageSchema = z.object({
   status: z.string(),
   stageId: z.number(),
@@ -43,6 +59,12 @@ export const stageSchema = z.object({
   shuffleWriteBytes: n,
   memoryBytesSpilled: n,
   diskBytesSpilled: n,
+  // Read for the stage summaries (summaries.ts).
+  name: t,
+  submissionTime: t,
+  completionTime: t,
+  jvmGcTime: m,
+  peakExecutionMemory: m,
 });
 
 export type RestStage = z.infer<typeof stageSchema>;
