@@ -10,6 +10,7 @@ import { DatabaseService } from './views/database';
 import { DiagnosticsController } from './views/diagnostics';
 import { register as registerDiskCheck } from './views/diskCheck';
 import { register as registerJobCommands } from './views/jobCommands';
+import { register as registerJobPage } from './views/jobPage/register';
 import { JobsTree } from './views/jobs';
 import { readSettings } from './views/settings';
 import { register as registerSourceCommands } from './views/sourceCommands';
@@ -51,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
     };
     registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted, showFilter }, context);
     registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
+    registerJobPage({ db, sources: model, log }, context);
     registerDiskCheck({ worker: analysisWorker, log }, context);
 
     let timer: NodeJS.Timeout | undefined;

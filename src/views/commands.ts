@@ -12,6 +12,8 @@ export const COMMANDS = {
   applyRetention: 'sparkOptimizer.applyRetention',
   exportJobs: 'sparkOptimizer.exportJobs',
   openJob: 'sparkOptimizer.openJob',
+  openJobJson: 'sparkOptimizer.openJobJson',
+  openEventLog: 'sparkOptimizer.openEventLog',
   groupJobs: 'sparkOptimizer.groupJobs',
   filterJobs: 'sparkOptimizer.filterJobs',
   sortJobs: 'sparkOptimizer.sortJobs',

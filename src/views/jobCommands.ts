@@ -7,6 +7,7 @@ import { SORT_FIELDS } from '../storage/repository';
 import { COMMANDS } from './commands';
 import type { DatabaseService } from './database';
 import { jobDocument } from './format';
+import { isJobKey } from './jobPage/protocol';
 import type { JobNode, JobsTree } from './jobs';
 import { readSettings } from './settings';
 
@@ -33,9 +34,10 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
         return r ? jobDocument(r) : 'This job is no longer in the database.';
       },
     }),
-    vscode.commands.registerCommand(COMMANDS.openJob, async (arg: unknown) => {
-      if (!isJobNode(arg)) return;
-      const r = arg.record;
+    // The record as Markdown + JSON (the Job page, jobPage/register.ts, is what Open Job shows): from a Jobs tree node or a job key (the page's button).
+    vscode.commands.registerCommand(COMMANDS.openJobJson, async (arg: unknown) => {
+      const r = isJobNode(arg) ? arg.record : isJobKey(arg) ? (await db.open()).get(arg) : undefined;
+      if (!r) return;
       const uri = vscode.Uri.from({ scheme: SCHEME, path: `/${r.app_id}${r.attempt_id ? `-attempt-${r.attempt_id}` : ''}.md` });
       records.set(uri.toString(), r);
       changed.fire(uri);

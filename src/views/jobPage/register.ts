@@ -1,0 +1,121 @@
+/**
+ * The Job page (issue 15): opened by Open Job (the Jobs tree's click), one panel per application
+ * attempt, refreshed when the database changes, restored after a reload by a WebviewPanelSerializer
+ * from the key the page saved. The model is computed here, in the host, from the store.
+ */
+import { stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SparkAppRecord } from '../../collectors/record';
+import { COMMANDS } from '../commands';
+import type { DatabaseService } from '../database';
+import type { SourcesModel } from '../sources';
+import { findEventLog, opensAsText } from './eventLog';
+import { jobPageModel } from './model';
+import { JobPagePanel, VIEW_TYPE, webviewOptions } from './panel';
+import { isJobKey, isPageState, type JobKey } from './protocol';
+
+export interface JobPageDeps {
+  db: DatabaseService;
+  sources: SourcesModel;
+  log: vscode.LogOutputChannel;
+}
+
+const keyText = (k: JobKey): string => `${k.app_id}\u0000${k.attempt_id ?? ''}`;
+
+/** A Jobs tree node, a record or a bare key: what Open Job is called with. */
+function jobKeyOf(arg: unknown): JobKey | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const rec = (arg as { record?: unknown }).record ?? arg;
+  if (!isJobKey(rec)) return undefined;
+  return { app_id: rec.app_id, attempt_id: rec.attempt_id };
+}
+
+export function register(deps: JobPageDeps, context: vscode.ExtensionContext): void {
+  const { db, log } = deps;
+  const pages = new Map<string, JobPagePanel>();
+
+  const sourceOf = (r: SparkAppRecord): { config: Parameters<typeof findEventLog>[0]; dir: string | undefined } => {
+    const s = deps.sources.find(r.source);
+    return { config: s?.config, dir: s?.configUri ? path.dirname(s.configUri.fsPath) : undefined };
+  };
+
+  const load = async (page: JobPagePanel): Promise<void> => {
+    const store = await db.open();
+    const record = store.get(page.key);
+    if (!record) {
+      page.post({ type: 'missing', key: page.key, message: `${page.key.app_id}${page.key.attempt_id ? ` (attempt ${page.key.attempt_id})` : ''} is no longer in the database.` });
+      return;
+    }
+    const started = Date.now();
+    const model = jobPageModel(record, store.summariesOf(page.key));
+    const { config, dir } = sourceOf(record);
+    const eventLog = await findEventLog(config, dir, page.key);
+    page.panel.title = `Job: ${model.title}`;
+    page.post({ type: 'model', model, eventLog });
+    log.debug(`Job page ${record.app_id}: ${model.stages.length} stages, model in ${Date.now() - started} ms`);
+  };
+
+  const openEventLog = async (key: JobKey): Promise<void> => {
+    const store = await db.open();
+    const record = store.get(key);
+    if (!record) return;
+    const { config, dir } = sourceOf(record);
+    const found = await findEventLog(config, dir, key);
+    if (found.path === null) {
+      void vscode.window.showInformationMessage(`Spark Optimizer: no event log to open for ${key.app_id}: ${found.note}.`);
+      return;
+    }
+    const isDir = (await stat(found.path).catch(() => null))?.isDirectory() ?? false;
+    const uri = vscode.Uri.file(found.path);
+    if (opensAsText(found.path, isDir)) await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    else await vscode.commands.executeCommand('revealInExplorer', uri);
+  };
+
+  const attach = (panel: vscode.WebviewPanel, key: JobKey, title: string): JobPagePanel => {
+    const page = new JobPagePanel(panel, key, context.extensionUri, title, {
+      log,
+      load,
+      handle: async (p, m) => {
+        if (m.type === 'openJson') await vscode.commands.executeCommand(COMMANDS.openJobJson, p.key);
+        else await openEventLog(p.key);
+      },
+    });
+    pages.set(keyText(key), page);
+    page.onDidDispose(() => pages.delete(keyText(key)));
+    return page;
+  };
+
+  context.subscriptions.push(
+    { dispose: () => [...pages.values()].forEach((p) => p.dispose()) },
+    vscode.commands.registerCommand(COMMANDS.openJob, (arg: unknown) => {
+      const key = jobKeyOf(arg);
+      if (!key) return;
+      const open = pages.get(keyText(key));
+      if (open) {
+        open.panel.reveal();
+        return;
+      }
+      const name = (arg as { record?: SparkAppRecord }).record?.app_name ?? key.app_id;
+      const panel = vscode.window.createWebviewPanel(VIEW_TYPE, `Job: ${name}`, vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+      attach(panel, key, name);
+    }),
+    vscode.commands.registerCommand(COMMANDS.openEventLog, async (arg: unknown) => {
+      const key = jobKeyOf(arg);
+      if (key) await openEventLog(key);
+    }),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state: unknown) => {
+        if (!isPageState(state)) {
+          panel.dispose(); // a page from before it saved its key: nothing to show
+          return Promise.resolve();
+        }
+        attach(panel, state.key, state.key.app_id);
+        return Promise.resolve();
+      },
+    }),
+    db.onDidChange(() => {
+      for (const page of pages.values()) void load(page).catch((err: unknown) => log.warn(`Job page refresh: ${String(err)}`));
+    }),
+  );
+}
