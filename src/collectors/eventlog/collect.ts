@@ -74,7 +74,8 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     } else if (done.result.record === null) {
       batch.problems.push(...done.result.problems);
     } else if (matchesFilter(done.result.record, options)) {
-      batch.apps.push({ record: done.result.record, problems: done.result.problems, files, provenance: done.unit });
+      const { record, summaries, problems } = done.result;
+      batch.apps.push({ record, ...(summaries === undefined ? {} : { summaries }), problems, files, provenance: done.unit });
       progress.apps++;
     } else {
       batch.filtered++;

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileReadResult } from 'node:fs/promises';
 import { Quality, type Problem, type SparkAppRecord } from '../record';
+import type { AppSummaries } from '../record/summaries';
 import { finishRecord } from '../record/finish';
 import { CodecError, DecompressionLimitError, decode } from './codecs/index';
 import type { LogUnit } from './discovery';
@@ -31,6 +32,8 @@ export type ReadLimits = Pick<ReadOptions, 'maxLineBytes' | 'maxZstdWindowMb' | 
 export interface UnitResult {
   record: SparkAppRecord | null;
   problems: Problem[];
+  /** The attempt's stage attempts and executors (summaries.ts); absent when there is no record. */
+  summaries?: AppSummaries;
 }
 
 const READ_CHUNK = 512 * 1024;
@@ -168,5 +171,5 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     return { record: null, problems };
   }
   problems.push(...finishRecord(record, unit.path));
-  return { record, problems };
+  return { record, problems, summaries: replay.summaries() };
 }

@@ -13,14 +13,29 @@ import { isUtf8 } from 'node:buffer';
 import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
+import type { AppSummaries } from '../record/summaries';
+import { SummaryTracker, TASK_METRIC, type TaskOutcome } from './summaries';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
 const TASK_END_EVENT = Buffer.from('SparkListenerTaskEnd');
 const TASK_START_EVENT = Buffer.from('SparkListenerTaskStart');
 const STAGE_COMPLETED_EVENT = Buffer.from('SparkListenerStageCompleted');
+const STAGE_SUBMITTED_EVENT = Buffer.from('SparkListenerStageSubmitted');
+const TASK_STAGE_ID = Buffer.from(',"Stage ID":');
+const TASK_INFO = Buffer.from('"Task Info":');
+/** Members of Task Info and Stage Info the summaries read from bytes (summaries.ts), and where their byte reader stops. */
+const TASK_INFO_KEYS = ['Launch Time', 'Executor ID', 'Finish Time'].map((k) => Buffer.from(k));
+const [LAUNCH_AT, EXECUTOR_AT, FINISH_AT] = [0, 1, 2] as const;
+const STAGE_INFO_KEYS = ['Stage Name', 'Submission Time', 'Completion Time', 'Failure Reason'].map((k) => Buffer.from(k));
+const [NAME_AT, SUBMITTED_AT, COMPLETED_AT, FAILURE_AT] = [0, 1, 2, 3] as const;
+const JOB_START_EVENT = Buffer.from('SparkListenerJobStart');
+const JOB_KEYS = [Buffer.from('Stage Infos')];
+const JOB_STAGE_KEYS = ['Stage ID', 'Stage Attempt ID', 'Stage Name'].map((k) => Buffer.from(k));
+const RDD_INFO = Buffer.from('RDD Info');
+const STAGE_INFO_QUOTED = STAGE_INFO_KEYS.map((k) => Buffer.from(`"${k.toString()}":`));
+const ACCUMULABLES = Buffer.from('Accumulables');
 const STAGE_INFO_ID = Buffer.from(',"Stage Info":{"Stage ID":');
 const STAGE_ATTEMPT_ID = Buffer.from(',"Stage Attempt ID":');
-const FAILURE_REASON = Buffer.from('"Failure Reason":');
 const ENVIRONMENT_UPDATE = 'SparkListenerEnvironmentUpdate';
 const ENVIRONMENT_UPDATE_EVENT = Buffer.from(ENVIRONMENT_UPDATE);
 const SPARK_PROPERTIES = Buffer.from('"Spark Properties":');
@@ -40,7 +55,8 @@ const [QUOTE, BACKSLASH, COLON, CLOSE_BRACE] = [0x22, 0x5c, 0x3a, 0x7d] as const
 /**
  * Task-metric keys, in Spark's JsonProtocol spelling, with the group object that holds each (null:
  * "Task Metrics" itself) and the record field it is summed into (DESIGN.md §2: shuffle read is
- * remote + local); each key appears at most once inside "Task Metrics".
+ * remote + local; null: only the stage and executor summaries use it); each key appears at most
+ * once inside "Task Metrics". The order is summaries.ts's TASK_METRIC (checked below).
  */
 const METRIC_KEYS = {
   cpuNs: { key: 'Executor CPU Time', group: null, field: 'cpu_time_ms' },
@@ -51,13 +67,23 @@ const METRIC_KEYS = {
   shuffleWritten: { key: 'Shuffle Bytes Written', group: 'Shuffle Write Metrics', field: 'shuffle_write_bytes' },
   inputRead: { key: 'Bytes Read', group: 'Input Metrics', field: 'input_bytes' },
   outputWritten: { key: 'Bytes Written', group: 'Output Metrics', field: 'output_bytes' },
-} as const satisfies Record<string, { key: string; group: string | null; field: keyof SparkAppRecord }>;
+  runTime: { key: 'Executor Run Time', group: null, field: null },
+  gcTime: { key: 'JVM GC Time', group: null, field: null },
+  peakMemory: { key: 'Peak Execution Memory', group: null, field: null },
+} as const satisfies Record<string, { key: string; group: string | null; field: keyof SparkAppRecord | null }>;
 type MetricName = keyof typeof METRIC_KEYS;
 const METRIC_NAMES = Object.keys(METRIC_KEYS) as MetricName[];
-type MetricField = (typeof METRIC_KEYS)[MetricName]['field'];
-/** The record fields the keys are summed into, each once, and the one each key feeds (by index). */
-const METRIC_FIELDS = [...new Set(METRIC_NAMES.map((name) => METRIC_KEYS[name].field))];
-const FIELD_OF_KEY = Uint8Array.from(METRIC_NAMES, (name) => METRIC_FIELDS.indexOf(METRIC_KEYS[name].field));
+METRIC_NAMES.forEach((name, i) => {
+  if (TASK_METRIC[name] !== i) throw new Error(`METRIC_KEYS and TASK_METRIC disagree on ${name}`);
+});
+type MetricField = NonNullable<(typeof METRIC_KEYS)[MetricName]['field']>;
+/** The record fields the keys are summed into, each once, and the one each key feeds (by index; NO_FIELD: none). */
+const METRIC_FIELDS = [...new Set(METRIC_NAMES.flatMap((name) => METRIC_KEYS[name].field ?? []))];
+const NO_FIELD = 255;
+const FIELD_OF_KEY = Uint8Array.from(METRIC_NAMES, (name) => {
+  const field = METRIC_KEYS[name].field;
+  return field === null ? NO_FIELD : METRIC_FIELDS.indexOf(field);
+});
 /** Metric values of one task, by METRIC_NAMES index; NaN where the task's metrics lack the key. */
 type TaskValues = Float64Array;
 /** For each key length in bytes, the indexes and bytes of the wanted keys that long, so the scan compares a key only with those. */
@@ -77,6 +103,10 @@ const PARSED_EVENTS = new Set([
   'SparkListenerBlockManagerAdded',
   'SparkListenerStageCompleted',
   'SparkListenerTaskEnd',
+  // For the stage and executor summaries only (summaries.ts).
+  'SparkListenerStageSubmitted',
+  'SparkListenerJobStart',
+  'SparkListenerExecutorRemoved',
 ]);
 
 
@@ -219,6 +249,71 @@ function endOfValue(buf: Buffer, words: DataView, at: number, end: number): numb
 }
 
 /**
+ * Where the values of `keys` are among the members of a JSON object, read from its bytes: from `p`
+ * (a member's quote) to the object's closing brace, a member named `stop`, or the point where every
+ * key has been found. `found[k]` gets the position of keys[k]'s value (the caller sets -1 for not
+ * seen first). Only this object's own members count (nested values are skipped whole, strings too).
+ * Returns 0 at the closing brace or with every key found, the position of the `stop` member's quote
+ * when it stopped there, and -1 when the bytes are not compact JSON members as Spark writes them,
+ * or a wanted key appears twice (JSON.parse keeps the last one): the caller then parses the line.
+ */
+function objectMembers(buf: Buffer, words: DataView, p: number, end: number, keys: readonly Buffer[], found: Int32Array, stop: Buffer | null): number {
+  let missing = 0;
+  for (let k = 0; k < keys.length; k++) if (found[k] === -1) missing++;
+  while (missing > 0) {
+    if (buf[p] === CLOSE_BRACE) return 0;
+    if (buf[p] !== QUOTE) return -1;
+    const keyEnd = nextQuote(buf, words, p + 1, end);
+    if (keyEnd >= end || buf[keyEnd + 1] !== COLON) return -1;
+    const keyLength = keyEnd - p - 1;
+    if (stop !== null && keyLength === stop.length && sameBytes(buf, p + 1, stop)) return p;
+    const v = keyEnd + 2;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      if (key.length !== keyLength || !sameBytes(buf, p + 1, key)) continue;
+      if (found[k] !== -1) return -1;
+      found[k] = v;
+      missing--;
+      break;
+    }
+    const c = buf[v];
+    let next: number;
+    if (c === QUOTE) next = nextQuote(buf, words, v + 1, end) + 1;
+    else if (c === 0x7b || c === 0x5b) next = endOfValue(buf, words, v, end);
+    else {
+      next = v;
+      while (next < end && buf[next] !== 0x2c && buf[next] !== CLOSE_BRACE) next++;
+    }
+    if (next < 0 || next >= end) return -1;
+    if (buf[next] === CLOSE_BRACE) return 0;
+    if (buf[next] !== 0x2c) return -1;
+    p = next + 1;
+  }
+  return 0;
+}
+
+/** The integer at `at`, null for JSON's null, undefined when it is neither (the caller parses the line). */
+function intOrNull(buf: Buffer, at: number, end: number): number | null | undefined {
+  if (bytesAt(buf, at, end, NULL_LITERAL)) return null;
+  return readInt(buf, at, end) ?? undefined;
+}
+
+/** The string at `at` (a quote), null for JSON's null, undefined when it is neither. Escapes are decoded by JSON.parse. */
+function stringOrNull(buf: Buffer, words: DataView, at: number, end: number): string | null | undefined {
+  if (bytesAt(buf, at, end, NULL_LITERAL)) return null;
+  if (buf[at] !== QUOTE) return undefined;
+  const close = nextQuote(buf, words, at + 1, end);
+  if (close >= end) return undefined;
+  for (let i = at + 1; i < close; i++) if (buf[i] === BACKSLASH) return JSON.parse(buf.toString('utf8', at, close + 1)) as string;
+  return buf.toString('utf8', at + 1, close);
+}
+
+/** A whole-number field of a parsed event (a time, an id), null when absent or not a safe integer. */
+function int(v: unknown): number | null {
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
+}
+
+/**
  * The index of the next unescaped quote in buf[i, end), or `end`. Four bytes at a time through
  * `words` (a DataView of buf's bytes): the test for a quote byte in a word is the
  * classic "has zero byte" bit trick on the word XOR 0x22222222. Halves the scan's time on 1.x logs.
@@ -281,6 +376,13 @@ export class AppReplay {
   /** One task's values, reused line after line. */
   private readonly taskValues: TaskValues = new Float64Array(METRIC_NAMES.length);
   private readonly extraQuality = new Set<string>();
+  /** Stage attempts and executors (summaries.ts). */
+  private readonly tracker = new SummaryTracker();
+  /** Value positions objectMembers finds, reused line after line. */
+  private readonly taskInfoAt = new Int32Array(TASK_INFO_KEYS.length);
+  private readonly stageInfoAt = new Int32Array(STAGE_INFO_KEYS.length);
+  private readonly jobAt = new Int32Array(JOB_KEYS.length);
+  private readonly jobStageAt = new Int32Array(JOB_STAGE_KEYS.length);
 
   /**
    * Events read from their bytes, most frequent first; a reader returns false when the line is not
@@ -290,7 +392,9 @@ export class AppReplay {
   private readonly fastEvents: readonly { name: Buffer; read: (buf: Buffer, from: number, end: number, lineNo: number) => boolean }[] = [
     { name: TASK_END_EVENT, read: (buf, from, end) => this.fastTaskEnd(buf, from, end) },
     { name: TASK_START_EVENT, read: () => true },
-    { name: STAGE_COMPLETED_EVENT, read: (buf, from, end) => this.fastStageCompleted(buf, from, end) },
+    { name: STAGE_COMPLETED_EVENT, read: (buf, from, end) => this.fastStageInfo(buf, from, end, true) },
+    { name: STAGE_SUBMITTED_EVENT, read: (buf, from, end) => this.fastStageInfo(buf, from, end, false) },
+    { name: JOB_START_EVENT, read: (buf, from, end) => this.fastJobStart(buf, from, end) },
     { name: ENVIRONMENT_UPDATE_EVENT, read: (buf, from, end, lineNo) => this.fastEnvironment(buf, from, end, lineNo) },
   ];
 
@@ -404,6 +508,19 @@ export class AppReplay {
    */
   private fastTaskEnd(buf: Buffer, from: number, end: number): boolean {
     const words = this.wordsOf(buf);
+    // `,"Stage ID":N,"Stage Attempt ID":M` right after the event name (Spark 1.2-4.x; 1.0-1.1 lack the attempt).
+    if (!sameBytes(buf, from, TASK_STAGE_ID)) return false;
+    const idAt = from + TASK_STAGE_ID.length;
+    const stageId = readInt(buf, idAt, end);
+    if (stageId === null) return false;
+    let at = idAt + 1;
+    while (at < end && buf[at] !== 0x2c) at++;
+    let attempt = 0;
+    if (bytesAt(buf, at, end, STAGE_ATTEMPT_ID)) {
+      const a = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);
+      if (a === null) return false;
+      attempt = a;
+    }
     const reason = indexOfKey(buf, words, from, Math.min(end, from + REASON_WITHIN), REASON);
     if (reason === -1) return false;
     const reasonStart = reason + REASON.length;
@@ -413,6 +530,34 @@ export class AppReplay {
     const outcome = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS) ? 'success' : taskOutcome(buf.toString('latin1', reasonStart, reasonEnd));
     const tm = this.findTaskMetrics(buf, words, reasonEnd, end);
     if (tm === -1) return false;
+    // Task Info follows the reason (Spark 1.x-4.x), before the metrics; its launch time, executor
+    // and finish time come before its Accumulables, so the reader stops well short of them.
+    const info = indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO);
+    if (info === -1) return false;
+    const infoAt = info + TASK_INFO.length;
+    const found = this.taskInfoAt.fill(-1);
+    if (buf[infoAt] !== 0x7b) return false;
+    let walked = objectMembers(buf, words, infoAt + 1, tm, TASK_INFO_KEYS, found, ACCUMULABLES);
+    // Not all before the Accumulables (never so in Spark's logs): look on to the end of Task Info.
+    if (walked > 0) walked = objectMembers(buf, words, walked, tm, TASK_INFO_KEYS, found, null);
+    if (walked === -1) return false;
+    const launchAt = found[LAUNCH_AT]!;
+    const idAtBytes = found[EXECUTOR_AT]!;
+    const finishAt = found[FINISH_AT]!;
+    // A key that is absent is unknown on both paths; one that is there must be what Spark writes.
+    const launch = launchAt === -1 ? null : readInt(buf, launchAt, tm);
+    const finish = finishAt === -1 ? null : readInt(buf, finishAt, tm);
+    if ((launch === null && launchAt !== -1 && !bytesAt(buf, launchAt, tm, NULL_LITERAL)) || (finish === null && finishAt !== -1 && !bytesAt(buf, finishAt, tm, NULL_LITERAL))) return false;
+    let idEnd = -1;
+    if (idAtBytes !== -1) {
+      if (buf[idAtBytes] !== QUOTE) {
+        if (!bytesAt(buf, idAtBytes, tm, NULL_LITERAL)) return false;
+      } else {
+        idEnd = nextQuote(buf, words, idAtBytes + 1, tm);
+        if (idEnd >= tm) return false;
+        for (let i = idAtBytes + 1; i < idEnd; i++) if (buf[i] === BACKSLASH) return false;
+      }
+    }
     const valueAt = tm + TASK_METRICS.length;
     const values = this.taskValues.fill(NaN);
     if (buf[valueAt] === 0x7b) {
@@ -421,34 +566,100 @@ export class AppReplay {
       return false;
     }
     this.addTask(outcome, values);
+    const executor = idEnd === -1 ? null : this.tracker.executorAt(buf, idAtBytes + 1, idEnd);
+    this.tracker.task(this.tracker.stage(stageId, attempt), executor, outcome, launch === null || finish === null ? NaN : taskDuration(launch, finish), values);
     return true;
   }
 
   /**
-   * A stage completion read from bytes: Spark 1.x–4.x write `"Stage Info":{"Stage ID":N,"Stage
-   * Attempt ID":M,` right after the event name, and `"Failure Reason"` only for a failed attempt.
-   * Small apps have as many stage lines as task lines, each with kilobytes of accumulables.
+   * A stage submission or completion read from bytes: Spark 1.x-4.x write `"Stage Info":{"Stage
+   * ID":N,"Stage Attempt ID":M,` right after the event name, then the name, the RDDs, the times and
+   * (only for a failed attempt) `"Failure Reason"`, all before the Accumulables, where the reader
+   * stops. Small apps have as many stage lines as task lines, each with kilobytes of accumulables.
    * False when the line is not in that shape (the caller parses it).
    */
-  private fastStageCompleted(buf: Buffer, from: number, end: number): boolean {
+  private fastStageInfo(buf: Buffer, from: number, end: number, completed: boolean): boolean {
     if (!sameBytes(buf, from, STAGE_INFO_ID)) return false;
+    const words = this.wordsOf(buf);
     const idAt = from + STAGE_INFO_ID.length;
     const id = readInt(buf, idAt, end);
     if (id === null) return false;
     let at = idAt + 1;
     while (at < end && buf[at] !== 0x2c) at++;
     if (!sameBytes(buf, at, STAGE_ATTEMPT_ID)) return false;
-    const attempt = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);
+    const attemptAt = at + STAGE_ATTEMPT_ID.length;
+    const attempt = readInt(buf, attemptAt, end);
     if (attempt === null) return false;
-    const reason = indexOfKey(buf, this.wordsOf(buf), at, end, FAILURE_REASON);
-    const failed = reason !== -1 && !bytesAt(buf, reason + FAILURE_REASON.length, end, NULL_LITERAL);
-    this.stageCompleted(`${id}.${attempt}`, failed);
+    at = attemptAt + 1;
+    while (at < end && buf[at] !== 0x2c && buf[at] !== CLOSE_BRACE) at++;
+    const found = this.stageInfoAt.fill(-1);
+    if (buf[at] === 0x2c) {
+      const walked = objectMembers(buf, words, at + 1, end, STAGE_INFO_KEYS, found, ACCUMULABLES);
+      if (walked === -1) return false;
+      // Spark writes them all before the Accumulables; one spelled after them is left to JSON.parse.
+      if (walked > 0) {
+        for (let k = 0; k < STAGE_INFO_KEYS.length; k++) {
+          if (found[k] === -1 && indexOfKey(buf, words, walked, end, STAGE_INFO_QUOTED[k]!) !== -1) return false;
+        }
+      }
+    }
+    const nameAt = found[NAME_AT]!;
+    const submittedAt = found[SUBMITTED_AT]!;
+    const completedAt = found[COMPLETED_AT]!;
+    const failureAt = found[FAILURE_AT]!;
+    const name = nameAt === -1 ? null : stringOrNull(buf, words, nameAt, end);
+    const submitted = submittedAt === -1 ? null : intOrNull(buf, submittedAt, end);
+    const completedMs = completedAt === -1 ? null : intOrNull(buf, completedAt, end);
+    if (name === undefined || submitted === undefined || completedMs === undefined) return false;
+    if (completed) {
+      const failed = failureAt !== -1 && !bytesAt(buf, failureAt, end, NULL_LITERAL);
+      this.stageCompleted(id, attempt, name, submitted, completedMs, failed);
+    } else this.tracker.stageSubmitted(id, attempt, name, submitted);
     return true;
   }
 
-  private stageCompleted(key: string, failed: boolean): void {
+  /**
+   * A job start read from bytes: only its Stage Infos' ids, attempts and names (each before the
+   * stage's RDD Info in Spark 1.x-4.x), for the stages it may skip. SQL apps run many jobs, each
+   * line listing every stage with its RDDs. False when the line is not in that shape.
+   */
+  private fastJobStart(buf: Buffer, from: number, end: number): boolean {
+    if (buf[from] !== 0x2c) return false;
+    const words = this.wordsOf(buf);
+    const job = this.jobAt.fill(-1);
+    if (objectMembers(buf, words, from + 1, end, JOB_KEYS, job, null) === -1) return false;
+    const infosAt = job[0]!;
+    // No Stage Infos (Spark 1.0-1.1 list only ids), or not a list: nothing for the summaries, as on the parsed path.
+    if (infosAt === -1 || buf[infosAt] !== 0x5b) return infosAt === -1 || buf[infosAt] !== 0x7b;
+    let p = infosAt + 1;
+    if (buf[p] === 0x5d) return true;
+    for (;;) {
+      if (buf[p] !== 0x7b) return false;
+      const infoEnd = endOfValue(buf, words, p, end);
+      if (infoEnd === -1) return false;
+      const found = this.jobStageAt.fill(-1);
+      let walked = objectMembers(buf, words, p + 1, infoEnd, JOB_STAGE_KEYS, found, RDD_INFO);
+      if (walked > 0) walked = objectMembers(buf, words, walked, infoEnd, JOB_STAGE_KEYS, found, null);
+      if (walked === -1) return false;
+      const idAt = found[0]!;
+      const attemptAt = found[1]!;
+      const nameAt = found[2]!;
+      const id = idAt === -1 ? null : intOrNull(buf, idAt, infoEnd);
+      const attempt = attemptAt === -1 ? null : intOrNull(buf, attemptAt, infoEnd);
+      const name = nameAt === -1 ? null : stringOrNull(buf, words, nameAt, infoEnd);
+      if (id === undefined || attempt === undefined || name === undefined) return false;
+      if (id !== null) this.tracker.jobStage(id, attempt ?? 0, name);
+      p = infoEnd;
+      if (buf[p] === 0x5d) return true;
+      if (buf[p] !== 0x2c) return false;
+      p++;
+    }
+  }
+
+  private stageCompleted(id: number, attempt: number, name: string | null, submitted: number | null, completed: number | null, failed: boolean): void {
     // The same attempt seen again (a rolling log's compacted copy, a replayed event) takes its latest outcome.
-    this.stageFailed.set(key, failed);
+    this.stageFailed.set(`${id}.${attempt}`, failed);
+    this.tracker.stageCompleted(id, attempt, name, submitted, completed, failed);
   }
 
   /**
@@ -480,11 +691,12 @@ export class AppReplay {
 
   private addTask(outcome: TaskOutcome, values: TaskValues): void {
     this.tasks++;
-    if (outcome === 'failed') this.failedTasks++;
+    if (outcome === 'failed' || outcome === 'resubmitted') this.failedTasks++;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (Number.isNaN(v)) continue;
       const field = FIELD_OF_KEY[i]!;
+      if (field === NO_FIELD) continue;
       this.metricSeen[field] = 1;
       // Negative metrics are impossible (Spark uses -1 for "unknown" in some old versions): ignore them.
       if (v > 0) this.metrics[field]! += v;
@@ -619,27 +831,57 @@ export class AppReplay {
           break;
         }
         this.executors.add(id);
-        const cores = obj(e['Executor Info'])?.['Total Cores'];
-        if (cores === undefined || cores === null) break;
+        const executorInfo = obj(e['Executor Info']);
+        const cores = executorInfo?.['Total Cores'];
+        const host = str(executorInfo?.Host);
+        if (cores === undefined || cores === null) {
+          this.tracker.executorAdded(id, host, null, int(e.Timestamp));
+          break;
+        }
         const fault = typeof cores !== 'number' ? 'not a number' : coresFault(cores);
         if (fault !== null) this.invalidOnLine('executor_cores', `${type} Executor Info.Total Cores`, cores, fault, lineNo);
         this.executorCores.set(id, fault === null ? (cores as number) : NaN);
+        this.tracker.executorAdded(id, host, fault === null ? (cores as number) : null, int(e.Timestamp));
+        break;
+      }
+      case 'SparkListenerExecutorRemoved': {
+        const id = str(e['Executor ID']);
+        if (id !== null) this.tracker.executorRemoved(id, int(e.Timestamp), str(e['Removed Reason']));
         break;
       }
       case 'SparkListenerBlockManagerAdded': {
-        const id = str(obj(e['Block Manager ID'])?.['Executor ID']);
+        const manager = obj(e['Block Manager ID']);
+        const id = str(manager?.['Executor ID']);
         if (id === null) this.keyless(type, 'Block Manager ID.Executor ID', 'num_executors', lineNo);
-        else this.blockManagers.add(id);
+        else {
+          this.blockManagers.add(id);
+          this.tracker.blockManagerAdded(id, str(manager?.Host), int(e.Timestamp));
+        }
         break;
       }
-      case 'SparkListenerStageCompleted': {
+      case 'SparkListenerStageCompleted':
+      case 'SparkListenerStageSubmitted': {
         const info = obj(e['Stage Info']);
         const id = num(info?.['Stage ID']);
         if (!info || id === null) {
-          this.keyless(type, info ? 'Stage Info.Stage ID' : 'Stage Info', 'total_stages', lineNo);
+          if (type === 'SparkListenerStageCompleted') this.keyless(type, info ? 'Stage Info.Stage ID' : 'Stage Info', 'total_stages', lineNo);
           break;
         }
-        this.stageCompleted(`${id}.${num(info['Stage Attempt ID']) ?? 0}`, info['Failure Reason'] !== undefined && info['Failure Reason'] !== null);
+        const attempt = num(info['Stage Attempt ID']) ?? 0;
+        const name = info['Stage Name'] === undefined ? null : str(info['Stage Name']);
+        if (type === 'SparkListenerStageSubmitted') this.tracker.stageSubmitted(id, attempt, name, int(info['Submission Time']));
+        else this.stageCompleted(id, attempt, name, int(info['Submission Time']), int(info['Completion Time']), info['Failure Reason'] !== undefined && info['Failure Reason'] !== null);
+        break;
+      }
+      case 'SparkListenerJobStart': {
+        // Stage attempts a job may run; those never submitted are skipped (summaries.ts).
+        const infos = e['Stage Infos'];
+        if (!Array.isArray(infos)) break;
+        for (const v of infos) {
+          const info = obj(v);
+          const id = num(info?.['Stage ID']);
+          if (info && id !== null) this.tracker.jobStage(id, num(info['Stage Attempt ID']) ?? 0, str(info['Stage Name']));
+        }
         break;
       }
       case 'SparkListenerTaskEnd': {
@@ -653,17 +895,35 @@ export class AppReplay {
           // Negative integers are Spark's "unknown" (addTask skips them). The byte reader takes only
           // safe integers, so every value that cannot be true is judged here, whichever path saw the line first.
           if (typeof v === 'number' && Number.isSafeInteger(v)) values[i] = v;
-          else {
+          // A summary-only metric that cannot be true is left out of the summaries.
+          else if (field !== null) {
             this.invalidOnLine(field, `SparkListenerTaskEnd Task Metrics.${group === null ? '' : `${group}.`}${key}`, v, typeof v === 'number' ? countFault(v)! : 'not a number', lineNo);
             this.invalidFields.add(field);
           }
         });
         this.addTask(outcome, values);
+        const stageId = num(e['Stage ID']);
+        const taskInfo = obj(e['Task Info']);
+        const executorId = str(taskInfo?.['Executor ID']);
+        const launch = int(taskInfo?.['Launch Time']);
+        const finish = int(taskInfo?.['Finish Time']);
+        this.tracker.task(
+          stageId === null ? null : this.tracker.stage(stageId, num(e['Stage Attempt ID']) ?? 0),
+          executorId === null ? null : this.tracker.executor(executorId),
+          outcome,
+          launch === null || finish === null ? NaN : taskDuration(launch, finish),
+          values,
+        );
         break;
       }
       default:
         break;
     }
+  }
+
+  /** The attempt's stage and executor summaries (call after the last line). */
+  summaries(): AppSummaries {
+    return this.tracker.summaries();
   }
 
   /** The record for this attempt; null when the input held no Spark event at all. */
@@ -738,7 +998,6 @@ export class AppReplay {
 
 const NULL_LITERAL = Buffer.from('null');
 
-type TaskOutcome = 'success' | 'failed' | 'killed';
 
 /**
  * A task's outcome by its end reason alone, as Spark's History Server counts it
@@ -749,7 +1008,14 @@ type TaskOutcome = 'success' | 'failed' | 'killed';
 function taskOutcome(reason: string): TaskOutcome {
   if (reason === 'Success') return 'success';
   if (reason === 'TaskKilled' || reason === 'TaskCommitDenied') return 'killed';
+  // Failed, but its metrics were already counted at the task's first end (summaries.ts).
+  if (reason === 'Resubmitted') return 'resubmitted';
   return 'failed';
+}
+
+/** Task Info's Finish Time - Launch Time (Spark's TaskInfo.duration); NaN for a task with no launch or no finish. */
+function taskDuration(launch: number, finish: number): number {
+  return launch > 0 && finish >= launch ? finish - launch : NaN;
 }
 
 function nonEmpty(v: string | null | undefined): string | null {

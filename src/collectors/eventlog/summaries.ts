@@ -1,0 +1,413 @@
+/**
+ * Stage-attempt and executor summaries (issue 15), built while an event log streams by: replay.ts
+ * feeds every task end, stage and executor event here, from its byte path and its JSON.parse path
+ * alike, and `summaries()` gives record/summaries.ts's shapes at the end. Memory grows with the
+ * number of stage attempts and executors, never with the number of tasks: a stage keeps sums, and
+ * its task durations go into a DurationSketch of bounded size.
+ *
+ * Counting follows Spark's History Server (core/.../status/AppStatusListener.scala), so that the
+ * numbers equal its `/stages` and `/allexecutors` lists (test/stageConformance.test.ts):
+ * - a task end counts as success, killed (TaskKilled, TaskCommitDenied) or failed (anything else,
+ *   Resubmitted too); a Resubmitted end adds no metrics (the History Server has already removed the
+ *   task it would update: onTaskEnd's `liveTasks.remove` finds nothing);
+ * - the metrics of every other ended task are summed into its stage attempt and executor, failed
+ *   and killed ones included;
+ * - the task-duration quantiles are over successful tasks only, with duration = Task Info
+ *   `Finish Time - Launch Time` (TaskInfo.duration), as AppStatusStore.taskSummary computes its
+ *   `duration` distribution (it filters `status == "SUCCESS"`), and each quantile is the value at
+ *   index min(floor(q * n), n - 1) of the sorted durations, as there.
+ */
+import { isoTime } from '../record';
+import type { AppSummaries, ExecutorSummary, StageStatus, StageSummary, TaskDurationQuantiles } from '../record/summaries';
+
+/**
+ * The task metrics a summary uses, by index into the values replay.ts reads per task (its
+ * METRIC_KEYS follow this order; replay checks it at load). NaN where a task's metrics lack the key.
+ */
+export const TASK_METRIC = {
+  cpuNs: 0,
+  memorySpilled: 1,
+  diskSpilled: 2,
+  remoteRead: 3,
+  localRead: 4,
+  shuffleWritten: 5,
+  inputRead: 6,
+  outputWritten: 7,
+  runTime: 8,
+  gcTime: 9,
+  peakMemory: 10,
+} as const;
+
+/** How a task attempt ended, by its end reason, as the History Server counts it (see replay.ts taskOutcome). */
+export type TaskOutcome = 'success' | 'failed' | 'killed' | 'resubmitted';
+
+/** Durations kept exactly per stage attempt before the sketch takes over. */
+export const EXACT_DURATIONS = 64;
+/** The sketch's relative accuracy: every quantile it gives is within 1% of a true duration at that rank (plus rounding to whole ms). */
+export const SKETCH_ALPHA = 0.01;
+const GAMMA = (1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA);
+const LN_GAMMA = Math.log(GAMMA);
+/** Bucket of the largest duration a double holds as an integer (2^53 ms): the sketch never has more buckets than this. */
+export const MAX_BUCKETS = Math.ceil(Math.log(Number.MAX_SAFE_INTEGER) / LN_GAMMA) + 1;
+
+/**
+ * Task durations (whole ms, >= 0) of one stage attempt. Exact up to EXACT_DURATIONS values, so
+ * small stages get the History Server's exact quantiles; past that a log-bucket sketch (the
+ * DDSketch idea: bucket i holds (γ^(i-1), γ^i] with γ = (1+α)/(1-α), and its midpoint 2γ^i/(γ+1)
+ * is within α = 1% of every value in it). Its buckets are one dense array over the indexes seen so
+ * far, at most MAX_BUCKETS (about 1,900) cells whatever the number of tasks; zeros are counted apart.
+ * Min and max are always exact.
+ */
+export class DurationSketch {
+  private exact: Float64Array | null = null;
+  private buckets: Float64Array | null = null;
+  /** Index of buckets[0]. */
+  private lo = 0;
+  private zeros = 0;
+  count = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  add(ms: number): void {
+    if (ms < this.min) this.min = ms;
+    if (ms > this.max) this.max = ms;
+    const n = this.count++;
+    if (this.buckets === null) {
+      if (n < EXACT_DURATIONS) {
+        if (this.exact === null || n === this.exact.length) {
+          const grown = new Float64Array(Math.min(EXACT_DURATIONS, n === 0 ? 8 : n * 2));
+          if (this.exact !== null) grown.set(this.exact);
+          this.exact = grown;
+        }
+        this.exact[n] = ms;
+        return;
+      }
+      const kept = this.exact!;
+      this.exact = null;
+      this.buckets = new Float64Array(0);
+      for (let i = 0; i < kept.length; i++) this.bucket(kept[i]!);
+    }
+    this.bucket(ms);
+  }
+
+  private bucket(ms: number): void {
+    if (ms <= 0) {
+      this.zeros++;
+      return;
+    }
+    const index = Math.max(0, Math.ceil(Math.log(ms) / LN_GAMMA));
+    let b = this.buckets!;
+    if (b.length === 0) {
+      this.lo = index;
+      b = this.buckets = new Float64Array(1);
+    } else if (index < this.lo || index >= this.lo + b.length) {
+      // Grow to cover the new index, with some room on that side so that growing stays rare.
+      const newLo = index < this.lo ? Math.max(0, index - 16) : this.lo;
+      const newHi = index >= this.lo + b.length ? Math.min(MAX_BUCKETS, index + 17) : this.lo + b.length;
+      const grown = new Float64Array(newHi - newLo);
+      grown.set(b, this.lo - newLo);
+      this.lo = newLo;
+      b = this.buckets = grown;
+    }
+    b[index - this.lo]!++;
+  }
+
+  /** Cells held (exact values or buckets): bounded by max(EXACT_DURATIONS, MAX_BUCKETS). */
+  get cells(): number {
+    return this.buckets?.length ?? this.exact?.length ?? 0;
+  }
+
+  /** The value at 0-based rank `rank` of the sorted durations (exact, or within SKETCH_ALPHA). */
+  private atRank(rank: number, sorted: Float64Array | null): number {
+    if (sorted !== null) return sorted[rank]!;
+    if (rank < this.zeros) return 0;
+    let seen = this.zeros;
+    const b = this.buckets!;
+    for (let i = 0; i < b.length; i++) {
+      seen += b[i]!;
+      if (seen > rank) {
+        const mid = (2 * GAMMA ** (this.lo + i)) / (GAMMA + 1);
+        return Math.min(this.max, Math.max(this.min, Math.round(mid)));
+      }
+    }
+    return this.max;
+  }
+
+  quantiles(): TaskDurationQuantiles | null {
+    const n = this.count;
+    if (n === 0) return null;
+    const sorted = this.exact !== null ? this.exact.slice(0, n).sort() : null;
+    // AppStatusStore.taskSummary: the value at index min(floor(q * n), n - 1).
+    const at = (q: number): number => this.atRank(Math.min(Math.floor(q * n), n - 1), sorted);
+    return { min: this.min, p25: at(0.25), p50: at(0.5), p75: at(0.75), max: this.max };
+  }
+}
+
+/** One stage attempt's sums; fields are plain numbers so that a task end allocates nothing. */
+export class StageStats {
+  name: string | null = null;
+  submittedMs: number | null = null;
+  completedMs: number | null = null;
+  /** Seen in a StageSubmitted or StageCompleted, or running tasks: not skipped. */
+  ran = false;
+  completed = false;
+  failed = false;
+  tasks = 0;
+  failedTasks = 0;
+  killedTasks = 0;
+  input = 0;
+  output = 0;
+  shuffleRead = 0;
+  shuffleWrite = 0;
+  memorySpilled = 0;
+  diskSpilled = 0;
+  runTime = 0;
+  cpuNs = 0;
+  gcTime = 0;
+  /** Largest task peak; -1 until a task carries "Peak Execution Memory". */
+  peakMemory = -1;
+  readonly durations = new DurationSketch();
+
+  constructor(
+    readonly stageId: number,
+    readonly attemptId: number,
+  ) {}
+}
+
+export class ExecutorStats {
+  host: string | null = null;
+  cores: number | null = null;
+  addedMs: number | null = null;
+  removedMs: number | null = null;
+  removeReason: string | null = null;
+  tasks = 0;
+  failedTasks = 0;
+  gcTime = 0;
+  shuffleRead = 0;
+  shuffleWrite = 0;
+  /** The id's UTF-8 bytes, for the byte path's lookup without decoding. */
+  readonly idBytes: Buffer;
+
+  constructor(readonly id: string) {
+    this.idBytes = Buffer.from(id, 'utf8');
+  }
+}
+
+/** A value only when it is a positive number (Spark writes -1 for unknown; addTask in replay.ts skips those too). */
+function positive(v: number): number {
+  return v > 0 ? v : 0;
+}
+
+function isDriver(id: string): boolean {
+  return id === 'driver' || id === '<driver>';
+}
+
+/** FNV-1a over buf[start, end): the byte path's executor-id hash (the parsed path hashes the same bytes). */
+function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** Stage attempts and executors of one application attempt, fed by replay.ts. */
+export class SummaryTracker {
+  private readonly stages = new Map<number, StageStats>();
+  private lastStage: StageStats | null = null;
+  private readonly executors = new Map<string, ExecutorStats>();
+  /** Executors by hashBytes of their id, for the byte path; a bucket lists the ids with that hash. */
+  private readonly byHash = new Map<number, ExecutorStats[]>();
+
+  /** The stage attempt, made on first sight. */
+  stage(stageId: number, attemptId: number): StageStats {
+    const last = this.lastStage;
+    if (last !== null && last.stageId === stageId && last.attemptId === attemptId) return last;
+    // Stage ids are Ints, attempts small: one number keys both (exact below 2^53).
+    const key = stageId * 0x100000 + attemptId;
+    let s = this.stages.get(key);
+    if (s === undefined || s.stageId !== stageId || s.attemptId !== attemptId) {
+      s = new StageStats(stageId, attemptId);
+      this.stages.set(key, s);
+    }
+    this.lastStage = s;
+    return s;
+  }
+
+  /** The executor, made on first sight. */
+  executor(id: string): ExecutorStats {
+    let e = this.executors.get(id);
+    if (e === undefined) {
+      e = new ExecutorStats(id);
+      this.executors.set(id, e);
+      const h = hashBytes(e.idBytes, 0, e.idBytes.length);
+      const list = this.byHash.get(h);
+      if (list === undefined) this.byHash.set(h, [e]);
+      else list.push(e);
+    }
+    return e;
+  }
+
+  /** The executor whose id is the UTF-8 bytes buf[start, end) (no escapes in them), without decoding them unless new. */
+  executorAt(buf: Buffer, start: number, end: number): ExecutorStats {
+    const list = this.byHash.get(hashBytes(buf, start, end));
+    if (list !== undefined) {
+      const length = end - start;
+      for (let k = 0; k < list.length; k++) {
+        const e = list[k]!;
+        const id = e.idBytes;
+        if (id.length !== length) continue;
+        let same = true;
+        for (let i = 0; i < length; i++) {
+          if (id[i] !== buf[start + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return e;
+      }
+    }
+    return this.executor(buf.toString('utf8', start, end));
+  }
+
+  /** A job's Stage Infos: attempts it may run; those never submitted are skipped. */
+  jobStage(stageId: number, attemptId: number, name: string | null): void {
+    const s = this.stage(stageId, attemptId);
+    s.name ??= name;
+  }
+
+  stageSubmitted(stageId: number, attemptId: number, name: string | null, submittedMs: number | null): void {
+    const s = this.stage(stageId, attemptId);
+    s.ran = true;
+    if (name !== null) s.name = name;
+    if (submittedMs !== null) s.submittedMs = submittedMs;
+  }
+
+  /** A StageCompleted; the same attempt seen again (a compacted copy) takes its latest outcome. */
+  stageCompleted(stageId: number, attemptId: number, name: string | null, submittedMs: number | null, completedMs: number | null, failed: boolean): void {
+    const s = this.stage(stageId, attemptId);
+    s.ran = true;
+    s.completed = true;
+    s.failed = failed;
+    if (name !== null) s.name = name;
+    if (submittedMs !== null) s.submittedMs = submittedMs;
+    if (completedMs !== null) s.completedMs = completedMs;
+  }
+
+  executorAdded(id: string, host: string | null, cores: number | null, addedMs: number | null): void {
+    const e = this.executor(id);
+    if (host !== null) e.host = host;
+    if (cores !== null) e.cores = cores;
+    if (addedMs !== null) e.addedMs = addedMs;
+  }
+
+  /** Logs before Spark 1.3 name executors only by their block managers; a later ExecutorAdded's values win. */
+  blockManagerAdded(id: string, host: string | null, addedMs: number | null): void {
+    const e = this.executor(id);
+    e.host ??= host;
+    e.addedMs ??= addedMs;
+  }
+
+  executorRemoved(id: string, removedMs: number | null, reason: string | null): void {
+    const e = this.executor(id);
+    e.removedMs = removedMs;
+    e.removeReason = reason;
+  }
+
+  /**
+   * One task end. `values` by TASK_METRIC index (NaN: not in the task's metrics); `durationMs` is
+   * Finish Time - Launch Time, NaN when unknown. `stage` and `executor` are null when the line does
+   * not name them.
+   */
+  task(stage: StageStats | null, executor: ExecutorStats | null, outcome: TaskOutcome, durationMs: number, values: Float64Array): void {
+    const ok = outcome === 'success';
+    const failed = outcome === 'failed' || outcome === 'resubmitted';
+    // Resubmitted: the History Server already counted this task's metrics at its first end.
+    const metrics = outcome !== 'resubmitted';
+    if (stage !== null) {
+      stage.ran = true;
+      stage.tasks++;
+      if (failed) stage.failedTasks++;
+      else if (outcome === 'killed') stage.killedTasks++;
+      if (metrics) {
+        stage.input += positive(values[TASK_METRIC.inputRead]!);
+        stage.output += positive(values[TASK_METRIC.outputWritten]!);
+        stage.shuffleRead += positive(values[TASK_METRIC.remoteRead]!) + positive(values[TASK_METRIC.localRead]!);
+        stage.shuffleWrite += positive(values[TASK_METRIC.shuffleWritten]!);
+        stage.memorySpilled += positive(values[TASK_METRIC.memorySpilled]!);
+        stage.diskSpilled += positive(values[TASK_METRIC.diskSpilled]!);
+        stage.runTime += positive(values[TASK_METRIC.runTime]!);
+        stage.cpuNs += positive(values[TASK_METRIC.cpuNs]!);
+        stage.gcTime += positive(values[TASK_METRIC.gcTime]!);
+        const peak = values[TASK_METRIC.peakMemory]!;
+        if (peak >= 0 && peak > stage.peakMemory) stage.peakMemory = peak;
+      }
+      if (ok && durationMs >= 0) stage.durations.add(durationMs);
+    }
+    if (executor !== null) {
+      executor.tasks++;
+      if (failed) executor.failedTasks++;
+      if (metrics) {
+        executor.gcTime += positive(values[TASK_METRIC.gcTime]!);
+        executor.shuffleRead += positive(values[TASK_METRIC.remoteRead]!) + positive(values[TASK_METRIC.localRead]!);
+        executor.shuffleWrite += positive(values[TASK_METRIC.shuffleWritten]!);
+      }
+    }
+  }
+
+  /** Stage attempts by stage id then attempt; executors in the order first seen, the driver only when alone. */
+  summaries(): AppSummaries {
+    const stages = [...this.stages.values()].sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId).map(stageSummary);
+    const all = [...this.executors.values()];
+    const workers = all.filter((e) => !isDriver(e.id));
+    return { stages, executors: (workers.length > 0 ? workers : all).map(executorSummary) };
+  }
+}
+
+function stageStatus(s: StageStats): StageStatus {
+  if (s.completed) return s.failed ? 'failed' : 'complete';
+  return s.ran ? 'active' : 'skipped';
+}
+
+function stageSummary(s: StageStats): StageSummary {
+  const submitted = isoTime(s.submittedMs);
+  const completed = isoTime(s.completedMs);
+  return {
+    stage_id: s.stageId,
+    attempt_id: s.attemptId,
+    name: s.name,
+    status: stageStatus(s),
+    submission_time: submitted,
+    completion_time: completed,
+    duration_ms: submitted !== null && completed !== null && s.completedMs! >= s.submittedMs! ? s.completedMs! - s.submittedMs! : null,
+    num_tasks: s.tasks,
+    failed_tasks: s.failedTasks,
+    killed_tasks: s.killedTasks,
+    input_bytes: s.input,
+    output_bytes: s.output,
+    shuffle_read_bytes: s.shuffleRead,
+    shuffle_write_bytes: s.shuffleWrite,
+    memory_spilled_bytes: s.memorySpilled,
+    disk_spilled_bytes: s.diskSpilled,
+    executor_run_time_ms: s.runTime,
+    // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime.
+    cpu_time_ms: Math.floor(s.cpuNs / 1e6),
+    gc_time_ms: s.gcTime,
+    peak_execution_memory_bytes: s.peakMemory >= 0 ? s.peakMemory : null,
+    task_duration_ms: s.durations.quantiles(),
+  };
+}
+
+function executorSummary(e: ExecutorStats): ExecutorSummary {
+  return {
+    executor_id: e.id,
+    host: e.host,
+    total_cores: e.cores,
+    add_time: isoTime(e.addedMs),
+    remove_time: isoTime(e.removedMs),
+    remove_reason: e.removeReason,
+    total_tasks: e.tasks,
+    failed_tasks: e.failedTasks,
+    gc_time_ms: e.gcTime,
+    shuffle_read_bytes: e.shuffleRead,
+    shuffle_write_bytes: e.shuffleWrite,
+  };
+}

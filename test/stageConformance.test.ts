@@ -1,0 +1,193 @@
+/**
+ * Conformance of the event-log stage and executor summaries (issue 15, src/collectors/eventlog/summaries.ts)
+ * with Apache Spark's own History Server answers: `HistoryServerExpectations/*stage_list*` (the REST
+ * `/stages` list, also filtered by `?status=`) and `executor_list_json_expectation.json` /
+ * `executor_node_excludeOnFailure_expectation.json` (`/executors`), for the logs they were made from
+ * (URL_MAP.tsv names the app of each). Every expected number is read from those files here.
+ *
+ * Stage attempt, REST StageData -> StageSummary:
+ * - stageId, attemptId -> stage_id, attempt_id; status (upper case) -> status (lower case); name -> name
+ * - submissionTime, completionTime ("…GMT") -> submission_time, completion_time (ISO-8601 "…Z");
+ *   duration_ms = completion - submission (the stage page's duration)
+ * - numCompleteTasks + numFailedTasks + numKilledTasks -> num_tasks (task attempts that ended; REST's
+ *   numTasks is the stage's partition count, not what ran)
+ * - numFailedTasks -> failed_tasks; numKilledTasks -> killed_tasks
+ * - inputBytes, outputBytes, shuffleReadBytes (remote + local), shuffleWriteBytes, memoryBytesSpilled,
+ *   diskBytesSpilled, executorRunTime, jvmGcTime -> input_bytes, output_bytes, shuffle_read_bytes,
+ *   shuffle_write_bytes, memory_spilled_bytes, disk_spilled_bytes, executor_run_time_ms, gc_time_ms
+ * - floor(executorCpuTime / 1e6) -> cpu_time_ms (REST and the log both give nanoseconds)
+ * - peakExecutionMemory -> peak_execution_memory_bytes, with two deliberate differences: REST sums
+ *   the task peaks of a stage (LiveEntityHelpers.addMetrics adds every metric), we keep the largest
+ *   task peak, since a sum of peaks is no peak; and REST says 0 where the log never carries "Peak
+ *   Execution Memory" (logs before Spark 1.5), we say null (unknown). Both asserted below.
+ * Executor, REST ExecutorSummary -> ExecutorSummary:
+ * - id -> executor_id; the host of hostPort -> host; totalCores -> total_cores; addTime, removeTime,
+ *   removeReason -> add_time, remove_time, remove_reason
+ * - totalTasks -> total_tasks (REST counts task starts, we count task ends: equal once every task
+ *   ended, as in these logs); failedTasks -> failed_tasks; totalGCTime -> gc_time_ms;
+ *   totalShuffleRead, totalShuffleWrite -> shuffle_read_bytes, shuffle_write_bytes
+ * - Differences: REST's totalGCTime of the Spark 1.2 local-mode driver is 0 though its stage list
+ *   counts 352 ms of GC on the same tasks (asserted below: we give the tasks' sum); REST lists the driver always, we list it only when it is the only executor (local
+ *   mode; issue 15), so the cluster app's driver is asserted absent; a driver known only from its
+ *   BlockManagerAdded (logs before Spark 1.3 have no ExecutorAdded) has totalCores 0 in REST, which
+ *   is "not known" there: we say null.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { expect, it } from 'vitest';
+import { collectAll } from '../src/collectors/eventlog/collect';
+import type { CollectedApp } from '../src/collectors/contract';
+import type { ExecutorSummary, StageSummary } from '../src/collectors/record/summaries';
+import { describeShared, sharedPath } from './support/shared';
+
+const LOGS = sharedPath('spark-events', 'spark-events');
+const EXPECTATIONS = sharedPath('spark-events', 'HistoryServerExpectations');
+
+type Json = Record<string, unknown>;
+
+function expectation(file: string): Json[] {
+  return JSON.parse(readFileSync(path.join(EXPECTATIONS, file), 'utf8')) as Json[];
+}
+
+/** The app id a REST path of URL_MAP.tsv names, by expectation file. */
+function appOf(file: string): string {
+  const line = readFileSync(path.join(EXPECTATIONS, 'URL_MAP.tsv'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${file}\t`));
+  if (line === undefined) throw new Error(`${file} is not in URL_MAP.tsv`);
+  return /applications\/([^/?]+)/.exec(line.split('\t')[1]!)![1]!;
+}
+
+/** "2015-02-03T16:43:07.191GMT" -> "2015-02-03T16:43:07.191Z"; absent -> null. */
+function restTime(v: unknown): string | null {
+  return typeof v === 'string' ? new Date(v.replace(/GMT$/, 'Z')).toISOString() : null;
+}
+
+async function read(appId: string): Promise<CollectedApp> {
+  const { apps } = await collectAll({ path: path.join(LOGS, appId), source: 'conformance' });
+  expect(apps).toHaveLength(1);
+  expect(apps[0]!.summaries).toBeDefined();
+  return apps[0]!;
+}
+
+/** What our stage attempt must say, from REST's, by the mapping above (peak memory compared apart). */
+function expectedStage(s: Json): Omit<StageSummary, 'peak_execution_memory_bytes' | 'task_duration_ms'> {
+  const n = (k: string): number => s[k] as number;
+  const submitted = restTime(s.submissionTime);
+  const completed = restTime(s.completionTime);
+  return {
+    stage_id: n('stageId'),
+    attempt_id: n('attemptId'),
+    name: s.name as string,
+    status: (s.status as string).toLowerCase() as StageSummary['status'],
+    submission_time: submitted,
+    completion_time: completed,
+    duration_ms: submitted !== null && completed !== null ? Date.parse(completed) - Date.parse(submitted) : null,
+    num_tasks: n('numCompleteTasks') + n('numFailedTasks') + n('numKilledTasks'),
+    failed_tasks: n('numFailedTasks'),
+    killed_tasks: n('numKilledTasks'),
+    input_bytes: n('inputBytes'),
+    output_bytes: n('outputBytes'),
+    shuffle_read_bytes: n('shuffleReadBytes'),
+    shuffle_write_bytes: n('shuffleWriteBytes'),
+    memory_spilled_bytes: n('memoryBytesSpilled'),
+    disk_spilled_bytes: n('diskBytesSpilled'),
+    executor_run_time_ms: n('executorRunTime'),
+    cpu_time_ms: Math.floor(n('executorCpuTime') / 1e6),
+    gc_time_ms: n('jvmGcTime'),
+  };
+}
+
+function expectedExecutor(e: Json): Omit<ExecutorSummary, 'total_cores'> {
+  const n = (k: string): number => e[k] as number;
+  return {
+    executor_id: e.id as string,
+    host: (e.hostPort as string).replace(/:\d+$/, ''),
+    add_time: restTime(e.addTime),
+    remove_time: restTime(e.removeTime),
+    remove_reason: (e.removeReason as string | undefined) ?? null,
+    total_tasks: n('totalTasks'),
+    failed_tasks: n('failedTasks'),
+    gc_time_ms: n('totalGCTime'),
+    shuffle_read_bytes: n('totalShuffleRead'),
+    shuffle_write_bytes: n('totalShuffleWrite'),
+  };
+}
+
+describeShared('stage and executor summaries equal Spark’s History Server lists', () => {
+  for (const file of ['stage_list_json_expectation.json', 'complete_stage_list_json_expectation.json', 'failed_stage_list_json_expectation.json']) {
+    it(`${file}: every stage attempt, field by field`, async () => {
+      const app = await read(appOf(file));
+      const rest = expectation(file);
+      const status = /^(complete|failed)_/.exec(file)?.[1];
+      const ours = app.summaries!.stages.filter((s) => status === undefined || s.status === status);
+      expect(ours.map((s) => `${s.stage_id}.${s.attempt_id}`).sort()).toEqual(rest.map((s) => `${String(s.stageId)}.${String(s.attemptId)}`).sort());
+      expect(rest.length).toBeGreaterThan(0);
+      for (const r of rest) {
+        const s = ours.find((o) => o.stage_id === r.stageId && o.attempt_id === r.attemptId)!;
+        const { peak_execution_memory_bytes: peak, task_duration_ms: durations, ...rest } = s;
+        expect(rest).toEqual(expectedStage(r));
+        // Deliberate difference: this Spark 1.2 log never carries "Peak Execution Memory"; REST says 0, we say unknown.
+        expect(r.peakExecutionMemory).toBe(0);
+        expect(peak).toBeNull();
+        // Every stage here had successful tasks: their durations are known.
+        expect(durations).not.toBeNull();
+        expect(durations!.min).toBeLessThanOrEqual(durations!.p50);
+        expect(durations!.p50).toBeLessThanOrEqual(durations!.max);
+      }
+    });
+  }
+
+  it('executor_list_json_expectation.json: the driver of a local-mode app, the only executor', async () => {
+    const file = 'executor_list_json_expectation.json';
+    const app = await read(appOf(file));
+    const rest = expectation(file);
+    expect(rest).toHaveLength(1);
+    const ours = app.summaries!.executors;
+    expect(ours.map((e) => e.executor_id)).toEqual(['driver']);
+    const { total_cores: cores, gc_time_ms: gc, ...others } = ours[0]!;
+    expect({ ...others, gc_time_ms: 0 }).toEqual(expectedExecutor(rest[0]!));
+    // Difference: REST's executor list says totalGCTime 0 for this Spark 1.2 log, while REST's own
+    // stage list sums jvmGcTime over the same 32 tasks (all on this driver) to 352 ms.
+    // AppStatusListener.onTaskEnd adds each task's jvmGCTime to its executor, so the executor
+    // expectation looks older than that code; we keep the executor consistent with its stages.
+    expect(rest[0]!.totalGCTime).toBe(0);
+    const stageGc = expectation('stage_list_json_expectation.json').reduce((n, s) => n + (s.jvmGcTime as number), 0);
+    expect(stageGc).toBe(352);
+    expect(gc).toBe(stageGc);
+    // Deliberate difference: known only from its BlockManagerAdded (Spark 1.2), REST says 0 cores, we say unknown.
+    expect(rest[0]!.totalCores).toBe(0);
+    expect(cores).toBeNull();
+  });
+
+  it('executor_node_excludeOnFailure_expectation.json: every executor of a cluster app; the driver is left out', async () => {
+    const file = 'executor_node_excludeOnFailure_expectation.json';
+    const app = await read(appOf(file));
+    const rest = expectation(file);
+    const ours = app.summaries!.executors;
+    // Deliberate difference: REST lists the driver (with no task) beside the executors; we do not.
+    const driver = rest.find((e) => e.id === 'driver')!;
+    expect(driver.totalTasks).toBe(0);
+    const executors = rest.filter((e) => e.id !== 'driver');
+    expect(ours.map((e) => e.executor_id).sort()).toEqual(executors.map((e) => e.id as string).sort());
+    for (const r of executors) {
+      const e = ours.find((o) => o.executor_id === r.id)!;
+      expect(e).toEqual({ ...expectedExecutor(r), total_cores: r.totalCores });
+    }
+    // The failures REST counts per executor are here too (two executors failed every task).
+    expect(ours.filter((e) => e.failed_tasks > 0).map((e) => e.executor_id).sort()).toEqual(['0', '2']);
+  });
+
+  it('the record’s totals are the sums of its stage attempts (every task end belongs to one)', async () => {
+    for (const appId of ['local-1422981780767', 'app-20161116163331-0000', 'application_1553914137147_0018', 'eventlog_v2_local-1766844910796']) {
+      const { record, summaries } = await read(appId);
+      const sum = (k: keyof StageSummary): number => summaries!.stages.reduce((n, s) => n + (s[k] as number), 0);
+      expect(sum('num_tasks')).toBe(record.total_tasks);
+      expect(sum('failed_tasks')).toBe(record.failed_tasks);
+      expect(sum('input_bytes')).toBe(record.input_bytes);
+      expect(sum('shuffle_read_bytes')).toBe(record.shuffle_read_bytes);
+      expect(sum('shuffle_write_bytes')).toBe(record.shuffle_write_bytes);
+      expect(summaries!.stages.filter((s) => s.status === 'failed')).toHaveLength(record.failed_stages);
+    }
+  });
+});
