@@ -20,6 +20,7 @@ import { type Batch } from '../src/collectors/contract';
 import { JobStore } from '../src/storage/jobStore';
 import { unchangedCheck } from '../src/storage/unchanged';
 import type { SparkAppRecord } from '../src/collectors/record';
+import type { AppSummaries, ExecutorSummary, StageSummary } from '../src/collectors/record/summaries';
 import { analyzeEventLogFile } from '../src/analysis/eventLogAnalyzer';
 import { collectInWorker } from '../src/worker/collectClient';
 import { ingest } from '../src/storage/ingest';
@@ -154,6 +155,106 @@ async function databaseFigures(rows: number): Promise<string> {
       `by user ${filtered.toFixed(1)} ms`,
       `group by day ${groups.toFixed(1)} ms`,
     ].join('; ');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Summaries shaped like a real application's (issue 15): stage names as Spark writes them, byte and
+ * time figures of realistic magnitude (so SQLite stores them in as many bytes as real ones take),
+ * ISO times, quantiles; a fraction of executors removed with a reason.
+ */
+function realisticSummaries(app: number, stages: number, executors: number): AppSummaries {
+  const start = Date.UTC(2024, 0, 1) + app * 3_600_000;
+  const ops = ['save at NativeMethodAccessorImpl.java:0', 'collect at EtlJob.scala:', 'parquet at Writer.scala:', 'count at Checks.scala:', 'showString at NativeMethodAccessorImpl.java:0', 'run at ThreadPoolExecutor.java:1136'];
+  const big = (k: number, scale: number): number => Math.floor(scale * (1 + ((k * 2654435761 + app) % 1000) / 100));
+  const stageRows: StageSummary[] = Array.from({ length: stages }, (_, i) => {
+    const submitted = start + i * 1_500;
+    const duration = big(i, 800);
+    const op = ops[i % ops.length]!;
+    return {
+      stage_id: i,
+      attempt_id: i % 97 === 5 ? 1 : 0,
+      name: op.endsWith(':') ? `${op}${100 + (i % 400)}` : op,
+      status: i % 97 === 5 ? 'failed' : 'complete',
+      submission_time: new Date(submitted).toISOString(),
+      completion_time: new Date(submitted + duration).toISOString(),
+      duration_ms: duration,
+      num_tasks: 1 + (i % 400),
+      failed_tasks: i % 50 === 0 ? 2 : 0,
+      killed_tasks: 0,
+      input_bytes: i % 3 === 0 ? big(i, 50_000_000) : 0,
+      output_bytes: i % 5 === 0 ? big(i, 20_000_000) : 0,
+      shuffle_read_bytes: big(i + 1, 30_000_000),
+      shuffle_write_bytes: big(i + 2, 30_000_000),
+      memory_spilled_bytes: i % 7 === 0 ? big(i, 100_000_000) : 0,
+      disk_spilled_bytes: i % 7 === 0 ? big(i, 40_000_000) : 0,
+      executor_run_time_ms: big(i, 40_000),
+      cpu_time_ms: big(i, 30_000),
+      gc_time_ms: big(i, 500),
+      peak_execution_memory_bytes: big(i, 200_000_000),
+      task_duration_ms: { min: big(i, 50), p25: big(i, 200), p50: big(i, 300), p75: big(i, 450), max: big(i, 3_000) },
+    };
+  });
+  const executorRows: ExecutorSummary[] = Array.from({ length: executors }, (_, i) => ({
+    executor_id: String(i + 1),
+    host: `ip-10-0-${i % 250}-${(i * 7) % 250}.ec2.internal`,
+    total_cores: 4,
+    add_time: new Date(start + 5_000 + i * 100).toISOString(),
+    remove_time: i % 4 === 0 ? new Date(start + 600_000 + i * 1000).toISOString() : null,
+    remove_reason: i % 4 === 0 ? 'Executor decommission: spot instance termination' : null,
+    total_tasks: big(i, 400),
+    failed_tasks: i % 9 === 0 ? 1 : 0,
+    gc_time_ms: big(i, 5_000),
+    shuffle_read_bytes: big(i, 300_000_000),
+    shuffle_write_bytes: big(i, 300_000_000),
+  }));
+  return { stages: stageRows, executors: executorRows };
+}
+
+/**
+ * What stage and executor summaries add (issue 15): the same records upserted with and without
+ * them, per shape; the database's bytes per application (pages in use), upsert time per app, the
+ * same upsert again (unchanged), and reading one app's summaries.
+ */
+async function summariesFigures(): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-sum-'));
+  const shapes = [
+    { label: '50 stages / 20 executors', apps: 2_000, stages: 50, executors: 20 },
+    { label: '2,000 stages / 200 executors', apps: 100, stages: 2_000, executors: 200 },
+  ];
+  try {
+    const lines: string[] = [];
+    for (const shape of shapes) {
+      const figures: { bytes: number; ms: number; againMs: number; store: JobStore }[] = [];
+      for (const withSummaries of [false, true]) {
+        const file = path.join(dir, `${shape.stages}-${withSummaries}.db`);
+        const store = await JobStore.open(file);
+        let ms = 0;
+        let againMs = 0;
+        for (let i = 0; i < shape.apps; i += 100) {
+          const batch = manyRecords(Math.min(100, shape.apps - i), i).map((record, k) => ({
+            record: { ...record, environment: sparkLikeEnvironment(i + k) },
+            summaries: withSummaries ? realisticSummaries(i + k, shape.stages, shape.executors) : undefined,
+          }));
+          ms += timed(() => store.upsert(batch))[1];
+          againMs += timed(() => store.upsert(batch))[1];
+        }
+        await store.save();
+        figures.push({ bytes: statSync(file).size, ms, againMs, store });
+      }
+      const [plain, full] = figures;
+      const read = timed(() => full!.store.summariesOf({ app_id: 'app-000042', attempt_id: null }))[1];
+      for (const f of figures) f.store.close();
+      const perApp = (full!.bytes - plain!.bytes) / shape.apps;
+      lines.push(
+        `${shape.label}: +${(perApp / 1024).toFixed(1)} KB per app (${shape.apps} apps: ${(plain!.bytes / MB).toFixed(1)} -> ${(full!.bytes / MB).toFixed(1)} MB file), ` +
+          `upsert ${(plain!.ms / shape.apps).toFixed(2)} -> ${(full!.ms / shape.apps).toFixed(2)} ms per app, same again ${(plain!.againMs / shape.apps).toFixed(2)} -> ${(full!.againMs / shape.apps).toFixed(2)} ms, ` +
+          `summariesOf ${read.toFixed(1)} ms`,
+      );
+    }
+    return lines.join('\n                       ');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -396,6 +497,8 @@ async function child(kind: string, file: string): Promise<void> {
     detail = await hostStall(file);
   } else if (kind === 'database') {
     detail = await databaseFigures(Number(process.env.BENCH_ROWS ?? 100_000));
+  } else if (kind === 'summaries') {
+    detail = await summariesFigures();
   } else if (kind.startsWith('folder')) {
     // A folder of logs: concurrency 1 on this thread vs the worker pool on every core.
     const pooled = kind === 'folder-pool';
@@ -666,6 +769,12 @@ async function main(): Promise<void> {
     console.log('\nDatabase (sql.js):');
     const db = await measure('database', DATA);
     console.log(`database               ${db.detail}; peak RSS ${db.maxRssMb.toFixed(0)} MB`);
+  }
+
+  if (want('summaries')) {
+    console.log('\nStage and executor summaries in the database (issue 15; without -> with, Spark-like environments):');
+    const sums = await measure('summaries', DATA);
+    console.log(`summaries              ${sums.detail}; peak RSS ${sums.maxRssMb.toFixed(0)} MB`);
   }
 
   if (want('big')) {

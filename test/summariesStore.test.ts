@@ -199,6 +199,7 @@ describe('summaries in the store', () => {
     const record = makeRecord();
     const summaries = makeSummaries(2, 1);
     async function* batches(): AsyncGenerator<Batch> {
+      await new Promise((resolve) => setImmediate(resolve)); // as a collector sends it
       yield { apps: [{ record, summaries, problems: [], files: [], provenance: { path: 'x', files: [] } }], problems: [], filtered: 0, unchanged: 0 };
     }
     const run = await ingest(store, batches(), { source: 'test', options: {} });
