@@ -17,7 +17,7 @@ export interface ReadRequest {
 export type WorkerReply =
   /** Worker -> main, while reading: compressed bytes read since the last report (at most every 64 MB). */
   | { type: 'bytes'; id: number; bytes: number }
-  /** Worker -> main, once per request: the attempt's record and problems. */
+  /** Worker -> main, once per request: the attempt's record, problems, and stage and executor summaries (issue 15). */
   | { type: 'done'; id: number; result: UnitResult }
   /** Worker -> main, once per request, instead of `done`: an unexpected failure (a bug, not bad input). */
   | { type: 'failed'; id: number; message: string };
@@ -29,5 +29,15 @@ export function isReadRequest(m: unknown): m is ReadRequest {
 
 export function isWorkerReply(m: unknown): m is WorkerReply {
   const r = m as Partial<WorkerReply> | null;
-  return typeof r === 'object' && r !== null && typeof r.id === 'number' && (r.type === 'bytes' || r.type === 'done' || r.type === 'failed');
+  if (typeof r !== 'object' || r === null || typeof r.id !== 'number') return false;
+  if (r.type === 'done') return isUnitResult((r as { result?: unknown }).result);
+  return r.type === 'bytes' || r.type === 'failed';
+}
+
+/** A `done` reply's result: a record (or null), its problems, and summaries when there is a record. */
+function isUnitResult(v: unknown): v is UnitResult {
+  const r = v as Partial<UnitResult> | null;
+  if (typeof r !== 'object' || r === null || !Array.isArray(r.problems) || (r.record !== null && typeof r.record !== 'object')) return false;
+  const s = r.summaries;
+  return s === undefined || (typeof s === 'object' && s !== null && Array.isArray(s.stages) && Array.isArray(s.executors));
 }
