@@ -101,7 +101,7 @@ export interface SyntheticApp {
   /**
    * `durations`: the task summary's `duration` quantiles (min, p25, p50, p75, max), served at
    * `stages/{id}/{attempt}/taskSummary` for a stage with a completed task (default 100 … 500);
-   * `null` serves no task summary (404). `submitMs`/`completeMs`/`runMs`/`gcMs`/`peakMem`: the stage summary's.
+   * `null` answers its task summary with a 404. `submitMs`/`completeMs`/`runMs`/`gcMs`/`peakMem`: the stage summary's.
    */
   stages: {
     id: number;
@@ -225,8 +225,9 @@ export function syntheticRoutes(apps: SyntheticApp[]): Record<string, Route> {
     };
     // Spark answers a task summary for a stage attempt with a successful task (AppStatusStore.taskSummary), else 404.
     for (const s of a.stages) {
-      if (s.complete <= 0 || s.status === 'SKIPPED' || s.status === 'PENDING' || s.durations === null) continue;
-      routes[`${base}/stages/${s.id}/${s.attempt ?? 0}/taskSummary`] = { json: taskSummaryAnswer(s.durations ?? [100, 200, 300, 400, 500]) };
+      if (s.complete <= 0 || s.status === 'SKIPPED' || s.status === 'PENDING') continue;
+      const at = `${base}/stages/${s.id}/${s.attempt ?? 0}/taskSummary`;
+      routes[at] = s.durations === null ? { text: `no tasks reported metrics for ${s.id} / ${s.attempt ?? 0}`, status: 404 } : { json: taskSummaryAnswer(s.durations ?? [100, 200, 300, 400, 500]) };
     }
     routes[`${base}/jobs`] = { json: [{ jobId: 0, status: 'SUCCEEDED', stageIds: a.jobStageIds ?? [...new Set(a.stages.map((s) => s.id))] }] };
   }
