@@ -36,7 +36,11 @@ export const taskSummarySchema = z.object({
 });
 
 export interface TaskSummaryLimits {
-  /** Task summaries asked for at once, per application attempt (default 4). */
+  /**
+   * Task summaries asked for at once, per application attempt (default 4, at most
+   * MAX_TASK_SUMMARY_CONCURRENCY): the attempts themselves run `concurrency` at once, and the
+   * runner sizes the run signal's listeners for 8 requests per attempt (api/runner.ts).
+   */
   taskSummaryConcurrency?: number;
   /**
    * Most task summaries asked for per application attempt (default 5000): past it, the other
@@ -46,6 +50,7 @@ export interface TaskSummaryLimits {
 }
 
 export const DEFAULT_TASK_SUMMARY_CONCURRENCY = 4;
+export const MAX_TASK_SUMMARY_CONCURRENCY = 8;
 export const DEFAULT_MAX_TASK_SUMMARIES = 5000;
 /** After this many task summaries failed in a row, the rest are not asked for (a server without the endpoint, or one struggling). */
 export const TASK_SUMMARY_FAILURES_IN_A_ROW = 10;
@@ -300,7 +305,7 @@ export async function fillTaskDurations(
       failed.add(`stage ${stageKey(s)}: no task durations: ${why}`);
     }
   };
-  const concurrency = Math.max(1, limits.taskSummaryConcurrency ?? DEFAULT_TASK_SUMMARY_CONCURRENCY);
+  const concurrency = Math.min(MAX_TASK_SUMMARY_CONCURRENCY, Math.max(1, Math.floor(limits.taskSummaryConcurrency ?? DEFAULT_TASK_SUMMARY_CONCURRENCY)));
   await Promise.all(Array.from({ length: Math.min(concurrency, asked.length) }, worker));
   if (fatal !== null) throw (fatal as { err: unknown }).err;
   failed.flush();
