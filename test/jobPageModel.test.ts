@@ -1,9 +1,14 @@
 /** The Job page's view model (issue 15): pure, from a record and its stage and executor summaries. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { SourceConfig } from '../src/collectors/config';
 import type { AppSummaries, ExecutorSummary, StageSummary } from '../src/collectors/record/summaries';
+import { findEventLog, opensAsText } from '../src/views/jobPage/eventLog';
 import { filterConfig, jobPageModel, offsetText, sortStages } from '../src/views/jobPage/model';
 import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobPage/protocol';
 import { makeRecord } from './support/records';
+import { tempDir } from './support/tmp';
 
 const T0 = Date.parse('2024-06-01T00:00:01.000Z');
 const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
@@ -58,20 +63,20 @@ describe('jobPageModel', () => {
   });
 
   it('a record without summaries keeps cards and config and says stages are not available', () => {
-    const m = jobPageModel(makeRecord({ source: 'lakehouse', environment: { 'spark.sql.shuffle.partitions': '200', 'spark.app.name': 'x', 'spark.databricks.token': '*********(redacted)' } }), undefined);
+    const m = jobPageModel(makeRecord({ source: 'lakehouse', environment: { 'spark.sql.shuffle.partitions': '200', 'spark.app.name': 'x', 'spark.databricks.token': '*********(redacted)', 'spark.label.team10': 'a', 'spark.label.team2': 'b' } }), undefined);
     expect(m.hasSummaries).toBe(false);
     expect(m.summariesNote).toBe('Stages and executors are not available for this source (lakehouse): it reports the application only.');
     expect(m.stages).toEqual([]);
     expect(m.executors).toEqual([]);
     expect(m.timeline.gantt).toEqual([]);
-    expect(m.config.map((c) => c.key)).toEqual(['spark.app.name', 'spark.databricks.token', 'spark.sql.shuffle.partitions']);
+    expect(m.config.map((c) => c.key)).toEqual(['spark.app.name', 'spark.databricks.token', 'spark.label.team2', 'spark.label.team10', 'spark.sql.shuffle.partitions']);
     expect(m.cards).toHaveLength(7);
   });
 
   it('stage rows: skew is max / median task time, costly marks the stages that make most of the run time and the skewed ones', () => {
     const stages = [
-      stage(0, { executor_run_time_ms: 60_000 }), // 60% of 100 s
-      stage(1, { executor_run_time_ms: 25_000 }), // 25%: 60 + 25 passes 80%
+      stage(0, { executor_run_time_ms: 45_000 }), // 45% of 100 s
+      stage(1, { executor_run_time_ms: 40_000 }), // 40%: 45 + 40 passes 80%
       stage(2, { executor_run_time_ms: 10_000 }),
       stage(3, { executor_run_time_ms: 4_000, task_duration_ms: { min: 100, p25: 200, p50: 400, p75: 500, max: 6_000 } }), // 15× skew, 6 s max
       stage(4, { executor_run_time_ms: 1_000, task_duration_ms: { min: 1, p25: 2, p50: 10, p75: 20, max: 500 } }), // 50× but a 0.5 s task: noise
@@ -79,13 +84,16 @@ describe('jobPageModel', () => {
     const m = jobPageModel(makeRecord(), { stages, executors: [] });
     const row = (id: number) => m.stages.find((r) => r.stageId === id)!;
     expect(m.stages.filter((r) => r.costly).map((r) => r.key)).toEqual(['0.0', '1.0', '3.0']);
-    expect(row(0).costlyReasons).toEqual(['60% of executor run time']);
-    expect(row(1).costlyReasons).toEqual(['25% of executor run time']);
+    expect(row(0).costlyReasons).toEqual(['45% of executor run time']);
+    expect(row(1).costlyReasons).toEqual(['40% of executor run time']);
     expect(row(2).costly).toBe(false);
     expect(row(3).costlyReasons).toEqual(['slowest task 15.0× the median']);
     expect(row(3)).toMatchObject({ skew: 15, skewText: '15.0×', taskTimes: '400 ms / 6.0 s', runShare: 0.04 });
     expect(row(4)).toMatchObject({ costly: false, skewText: '50.0×' });
     expect(jobPageModel(makeRecord(), { stages: [stage(0, { task_duration_ms: null })], executors: [] }).stages[0]).toMatchObject({ skew: null, skewText: '-', taskTimes: '-' });
+    // An even job: no stage stands out by run time (each 20%, under 1.5x the average).
+    const even = jobPageModel(makeRecord(), { stages: [0, 1, 2, 3, 4].map((i) => stage(i, { executor_run_time_ms: 20_000 + i * 1_000 })), executors: [] });
+    expect(even.stages.filter((r) => r.costly)).toEqual([]);
   });
 
   it('stage rows format sizes and durations and count a failed attempt as a failure', () => {
@@ -193,5 +201,24 @@ describe('job page protocol', () => {
     expect(isPageMessage(null)).toBe(false);
     expect(isPageState({ key: { app_id: 'a', attempt_id: '1' }, sort: 'skew', descending: true, configQuery: '' })).toBe(true);
     expect(isPageState({ key: { app_id: 'a', attempt_id: '1' }, sort: 'name', descending: true, configQuery: '' })).toBe(false);
+  });
+});
+
+describe('Open Event Log: finding the log from the source', () => {
+  it('finds a file or a rolling folder named after the application, else offers the source path, and says why when there is none', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'nested', 'eventlog_v2_spark-abc'), { recursive: true });
+    writeFileSync(path.join(dir, 'app-1_1.lz4'), '');
+    writeFileSync(path.join(dir, 'app-1_2.lz4'), '');
+    writeFileSync(path.join(dir, 'app-7'), '');
+    const source = (p: string | string[]): SourceConfig => ({ type: 'event_log', name: 's', path: p, recursive: true, batch_size: 100 });
+    expect((await findEventLog(source(dir), undefined, { app_id: 'app-7', attempt_id: null })).path).toBe(path.join(dir, 'app-7'));
+    expect((await findEventLog(source(dir), undefined, { app_id: 'app-1', attempt_id: '2' })).path).toBe(path.join(dir, 'app-1_2.lz4'));
+    expect((await findEventLog(source('.'), dir, { app_id: 'spark-abc', attempt_id: null })).path).toBe(path.join(dir, 'nested', 'eventlog_v2_spark-abc'));
+    expect(await findEventLog(source([dir]), undefined, { app_id: 'app-404', attempt_id: null })).toEqual({ path: dir, note: "no file named after app-404 was found: this is the source's path" });
+    expect((await findEventLog(source(path.join(dir, 'gone')), undefined, { app_id: 'x', attempt_id: null })).path).toBeNull();
+    expect((await findEventLog({ type: 'databricks', name: 'd' } as unknown as SourceConfig, undefined, { app_id: 'x', attempt_id: null })).note).toMatch(/databricks source reads an API/);
+    expect((await findEventLog(undefined, undefined, { app_id: 'x', attempt_id: null })).note).toMatch(/not configured/);
+    expect([opensAsText('/l/app-1', false), opensAsText('/l/app-1.zstd', false), opensAsText('/l/eventlog_v2_x', true)]).toEqual([true, false, false]);
   });
 });

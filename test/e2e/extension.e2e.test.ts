@@ -1,6 +1,6 @@
 /**
  * The packaged extension in a real VS Code (code-server + Chromium), used as a person would:
- * the Sources view, collecting from the palette, the Jobs view's groups and names, opening a job,
+ * the Sources view, collecting from the palette, the Jobs view's groups and names, opening a job's page,
  * diagnostics in the Problems panel, and cancelling a long collection. Needs
  * `bash scripts/e2e/setup.sh` (run by `npm test`). Screenshots of failed steps go to test-results/e2e.
  */
@@ -95,10 +95,66 @@ describeE2e('extension in a real VS Code', () => {
         await expect.poll(async () => (await s.treeItems('Jobs')).slice(2).sort(), { timeout: 15_000 }).toEqual(SAMPLE_NAMES);
       });
 
-      await step(s, 'open-job', async () => {
+      await step(s, 'job-page', async () => {
+        // Issue 15: a click opens the Job page, a webview; its content is read through its frame.
         await clickJobsRow(s, 'NightlyTaxiAggregation');
+        const page = await s.webviewFrame('Job: NightlyTaxiAggregation', 30_000);
+        await page.locator('h1', { hasText: 'NightlyTaxiAggregation' }).waitFor({ state: 'visible', timeout: 15_000 });
+        expect((await page.locator('[data-card="tasks"] .card-value').innerText()).trim()).toBe('80');
+        expect(await page.locator('[data-card="duration"] .card-value').innerText()).toMatch(/^\d+(\.\d)? s$|^\d+m \d+s$/);
+        const stageIds = async (): Promise<number[]> => (await page.locator('table.stages tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-stage') ?? ''))).map((k) => Number(k.split('.')[0]));
+        await expect.poll(async () => (await stageIds()).length, { timeout: 15_000 }).toBeGreaterThan(1);
+        // Sorting by stage from the keyboard: the header is a button; Enter on it sorts ascending, again descending.
+        await page.locator('button.sort[data-sort="stage"]').focus();
+        await s.page.keyboard.press('Enter');
+        const ascending = await stageIds();
+        expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
+        await page.locator('button.sort[data-sort="stage"]').click();
+        await expect.poll(stageIds, { timeout: 5_000 }).toEqual([...ascending].reverse());
+        expect(await page.locator('th[aria-sort="descending"] button.sort').getAttribute('data-sort')).toBe('stage');
+        // The timeline and executor charts are drawn (uPlot canvases), the config is searchable.
+        expect(await page.locator('.chart canvas').count()).toBeGreaterThanOrEqual(2);
+        const configRows = page.locator('#config-h ~ div table tbody tr');
+        const allConfig = await configRows.count();
+        await page.locator('#config-search input').fill('spark.app');
+        await expect.poll(() => configRows.count(), { timeout: 5_000 }).toBeLessThan(allConfig);
+        await page.locator('#config-search input').fill('');
+        await page.locator('button.sort[data-sort="duration"]').click();
+        // Kept in test-results/e2e/ for a person to look at the page: its top, its stages, its config.
+        await s.runCommand('Notifications: Clear All Notifications');
+        for (const [at, name] of [['h1', 'job-page'], ['#stages-h', 'job-page-stages'], ['#config-h', 'job-page-config']] as const) {
+          await page.locator(at).evaluate((el) => el.scrollIntoView());
+          await s.screenshot(name);
+        }
+        // The Markdown/JSON view stays, one click away.
+        await page.locator('vscode-button', { hasText: 'Open Record as JSON' }).click();
         // Monaco renders spaces as no-break spaces: \s matches both.
         await s.waitForText(/Tasks\s+80\s\(0\sfailed\)/, 15_000);
+      });
+
+      await step(s, 'job-page-restored', async () => {
+        // Sort by skew and search the config, then reload the window: the serializer brings the page
+        // back with the job, the sort and the search the page saved (setState).
+        await s.page.locator('.tabs-container .tab', { hasText: 'Job: NightlyTaxiAggregation' }).click();
+        let page = await s.webviewFrame('Job: NightlyTaxiAggregation', 30_000);
+        await page.locator('button.sort[data-sort="skew"]').click();
+        await page.locator('#config-search input').fill('executor');
+        await expect.poll(() => page.locator('th[aria-sort="descending"] button.sort').getAttribute('data-sort'), { timeout: 5_000 }).toBe('skew');
+        await s.runCommand('Developer: Reload Window');
+        await s.page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+        page = await s.webviewFrame('Job: NightlyTaxiAggregation', 60_000);
+        await expect.poll(() => page.locator('th[aria-sort="descending"] button.sort').getAttribute('data-sort').catch(() => null), { timeout: 30_000 }).toBe('skew');
+        expect(await page.locator('#config-search input').inputValue()).toBe('executor');
+        expect(await page.locator('table.stages tbody tr').count()).toBeGreaterThan(1);
+        // Colours are the theme's: a high-contrast theme redraws the page and its charts (for a person to look at).
+        await s.runCommand('Preferences: Color Theme');
+        await pickInQuickInput(s, 'Dark High Contrast');
+        await expect.poll(() => page.locator('body').getAttribute('class'), { timeout: 15_000 }).toMatch(/vscode-high-contrast/);
+        await page.locator('#timeline-h').evaluate((el) => el.scrollIntoView());
+        await s.screenshot('job-page-high-contrast');
+        await s.runCommand('Preferences: Color Theme');
+        await pickInQuickInput(s, 'Light Modern');
+        await expect.poll(() => page.locator('body').getAttribute('class'), { timeout: 15_000 }).toMatch(/vscode-light/);
       });
 
       await step(s, 'problems', async () => {

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { describeSkipped } from '../support/skip';
 
@@ -109,6 +109,12 @@ export interface VsCodeSession {
   notifications(): Promise<string[]>;
   /** Opens the Problems panel (Ctrl+Shift+M) and returns the text of its rows: file rows and problem rows, in order. */
   problems(): Promise<string[]>;
+  /**
+   * The document of the webview whose `<title>` is `title` (string: exact; RegExp: a match), once
+   * it is visible. VS Code nests a webview twice: the workbench's `iframe.webview` hosts VS Code's
+   * own page (pre/index.html), which loads the extension's HTML into its `iframe#active-frame`.
+   */
+  webviewFrame(title: string | RegExp, timeoutMs?: number): Promise<Frame>;
   /** Saves a PNG of the page to test-results/e2e/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
   /** code-server's output so far plus browser page errors (for failure messages). */
@@ -482,6 +488,33 @@ class Session implements VsCodeSession {
     const empty = panel.locator('.message-box-container', { hasText: /No problems/i });
     await rows.or(empty).first().waitFor({ state: 'visible', timeout: 15_000 });
     return readRows(rows, async (row) => oneLine(await row.innerText()));
+  }
+
+  async webviewFrame(title: string | RegExp, timeoutMs = 30_000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    const wanted = (t: string): boolean => (typeof title === 'string' ? t === title : title.test(t));
+    let found: Frame | undefined;
+    await pollUntil(
+      async () => {
+        for (const frame of this.page.frames()) {
+          const host = frame.parentFrame();
+          // Only the inner frame: Playwright keeps the id it had when attached ("pending-frame", renamed
+          // "active-frame" once loaded), so the nesting is checked, not the name.
+          if (!host || host.parentFrame() !== this.page.mainFrame() || !(await host.frameElement().then(async (e) => ((await e.getAttribute('class')) ?? '').split(/\s+/).includes('webview'), () => false))) continue;
+          const outer = await host.frameElement().catch(() => null);
+          if (!outer || !(await outer.isVisible().catch(() => false))) continue; // a hidden editor's webview
+          if (wanted(await frame.title().catch(() => ''))) {
+            found = frame;
+            return true;
+          }
+        }
+        return false;
+      },
+      deadline,
+      `a webview titled ${String(title)}`,
+    );
+    trace(`webview ${String(title)} found`);
+    return found!;
   }
 
   async screenshot(name: string): Promise<string> {

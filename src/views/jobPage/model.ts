@@ -12,8 +12,9 @@ import { formatBytes, formatDuration } from '../../common/format';
 
 /** Stages are costly when, largest first, they make up this share of all executor run time… */
 export const COSTLY_RUN_TIME_SHARE = 0.8;
-/** …each holding at least this share of it, and no more than this many of them. */
+/** …each holding at least this share of it and this many times the average stage's (in an even job no stage stands out), and no more than this many of them. */
 export const COSTLY_MIN_SHARE = 0.05;
+export const COSTLY_ABOVE_MEAN = 1.5;
 export const COSTLY_MAX_STAGES = 10;
 /** A stage is skewed when its slowest task took this many times its median task… */
 export const SKEW_FACTOR = 3;
@@ -136,6 +137,9 @@ export interface JobPageModel {
   flags: QualityFlag[];
 }
 
+/** Property names in natural order: team2 before team10. */
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
 const ms = (iso: string | null): number | null => {
   if (iso === null) return null;
   const t = Date.parse(iso);
@@ -213,10 +217,11 @@ function costlyStages(stages: readonly StageSummary[], totalRunMs: number): Map<
   };
   if (totalRunMs > 0) {
     const byRunTime = [...stages].sort((a, b) => b.executor_run_time_ms - a.executor_run_time_ms);
+    const minShare = Math.max(COSTLY_MIN_SHARE, COSTLY_ABOVE_MEAN / stages.length);
     let sum = 0;
     for (const s of byRunTime.slice(0, COSTLY_MAX_STAGES)) {
       const share = s.executor_run_time_ms / totalRunMs;
-      if (sum >= COSTLY_RUN_TIME_SHARE * totalRunMs || share < COSTLY_MIN_SHARE) break;
+      if (sum >= COSTLY_RUN_TIME_SHARE * totalRunMs || share < minShare) break;
       sum += s.executor_run_time_ms;
       add(`${s.stage_id}.${s.attempt_id}`, `${Math.round(share * 100)}% of executor run time`);
     }
@@ -391,7 +396,7 @@ export function jobPageModel(record: SparkAppRecord, summaries: AppSummaries | u
       shuffleWrite: formatBytes(e.shuffle_write_bytes),
     })),
     config: Object.entries(r.environment)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => NATURAL.compare(a, b))
       .map(([key, value]) => ({ key, value })),
     flags: flags(r),
   };

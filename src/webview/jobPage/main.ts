@@ -124,7 +124,7 @@ function barColour(g: GanttRow, p: Palette): string {
 function ganttChart(m: JobPageModel, width: number, tooltip: HTMLElement, target: HTMLElement): uPlot {
   const p = palette();
   const { gantt, lanes, span } = m.timeline;
-  const height = Math.min(420, Math.max(140, lanes * 22 + 60));
+  const height = Math.min(420, Math.max(110, lanes * 24 + 50));
   const hit = (u: uPlot, left: number, top: number): GanttRow | undefined => {
     if (left < 0 || top < 0) return undefined;
     const x = u.posToVal(left, 'x');
@@ -138,7 +138,7 @@ function ganttChart(m: JobPageModel, width: number, tooltip: HTMLElement, target
       legend: { show: false },
       cursor: { sync: { key: 'job' }, y: false, points: { show: false }, drag: { x: false, y: false } },
       scales: { x: { time: false, range: [0, Math.max(span, 1)] }, y: { range: [lanes, 0] } },
-      axes: axes(p, 'concurrent stages', (_u, splits) => splits.map(() => '')),
+      axes: axes(p, 'stages', (_u, splits) => splits.map(() => '')),
       series: [{}, { show: false }],
       hooks: {
         draw: [
@@ -201,7 +201,7 @@ function executorChart(m: JobPageModel, width: number, target: HTMLElement): uPl
       cursor: { sync: { key: 'job' }, y: false, points: { show: false }, drag: { x: false, y: false } },
       scales: { x: { time: false, range: [0, Math.max(m.timeline.span, 1)] }, y: { range: [0, Math.max(1, peak) * 1.15] } },
       axes: axes(p, 'executors', (_u, splits) => splits.map((s) => (Number.isInteger(s) ? String(s) : ''))),
-      series: [{}, { stroke: p.line, width: 2, fill: `${p.line}33`, paths: uPlot.paths.stepped!({ align: 1 }) }],
+      series: [{}, { stroke: p.line, width: 2, fill: `${p.line}33`, paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } }],
     },
     [t, count],
     target,
