@@ -180,7 +180,8 @@ describe('jobPageModel', () => {
     expect(m.timeline.gantt).toHaveLength(2_000);
     expect(m.timeline.lanes).toBe(4); // each stage lasts 7 s and a new one starts every 2 s
     expect(m.timeline.executors.peak).toBe(200);
-    expect(m.stages.filter((r) => r.costly).length).toBeGreaterThan(0);
+    // Skewed stages abound in this app: only the ten whose stragglers cost most are marked (plus none by run time: it is even).
+    expect(m.stages.filter((r) => r.costly).length).toBe(10);
     expect(sorted[0]!.skew).toBeGreaterThanOrEqual(sorted[1]!.skew!);
     expect(JSON.stringify(m).length).toBeLessThan(2_000_000); // what crosses to the webview
   });

@@ -18,7 +18,7 @@ export const COSTLY_ABOVE_MEAN = 1.5;
 export const COSTLY_MAX_STAGES = 10;
 /** A stage is skewed when its slowest task took this many times its median task… */
 export const SKEW_FACTOR = 3;
-/** …and that slowest task took at least this long (a 40 ms task 5× a 8 ms median is noise). */
+/** …and that slowest task took at least this long (a 40 ms task 5× a 8 ms median is noise); the COSTLY_MAX_STAGES whose stragglers cost the most time. */
 export const SKEW_MIN_MAX_TASK_MS = 1_000;
 
 export type Tone = 'ok' | 'warn' | 'error' | 'neutral';
@@ -226,10 +226,12 @@ function costlyStages(stages: readonly StageSummary[], totalRunMs: number): Map<
       add(`${s.stage_id}.${s.attempt_id}`, `${Math.round(share * 100)}% of executor run time`);
     }
   }
-  for (const s of stages) {
-    const skew = skewOf(s);
-    if (skew !== null && skew >= SKEW_FACTOR && (s.task_duration_ms?.max ?? 0) >= SKEW_MIN_MAX_TASK_MS) add(`${s.stage_id}.${s.attempt_id}`, `slowest task ${skew.toFixed(1)}× the median`);
-  }
+  // The skewed stages whose stragglers cost the most wall time (slowest task minus the median), at most COSTLY_MAX_STAGES.
+  const skewed = stages
+    .filter((s) => (skewOf(s) ?? 0) >= SKEW_FACTOR && (s.task_duration_ms?.max ?? 0) >= SKEW_MIN_MAX_TASK_MS)
+    .sort((a, b) => b.task_duration_ms!.max - b.task_duration_ms!.p50 - (a.task_duration_ms!.max - a.task_duration_ms!.p50))
+    .slice(0, COSTLY_MAX_STAGES);
+  for (const s of skewed) add(`${s.stage_id}.${s.attempt_id}`, `slowest task ${skewOf(s)!.toFixed(1)}× the median`);
   return out;
 }
 

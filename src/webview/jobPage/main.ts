@@ -109,7 +109,7 @@ function palette(): Palette {
 function axes(p: Palette, yLabel: string, yValues?: uPlot.Axis['values']): uPlot.Axis[] {
   const common = { stroke: p.fg, font: p.font, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid, width: 1 } };
   return [
-    { ...common, values: (_u, splits) => splits.map((s) => offsetText(s)) },
+    { ...common, space: 90, values: (_u, splits) => splits.map((s) => offsetText(s)) },
     { ...common, label: yLabel, labelFont: p.font, size: 50, ...(yValues ? { values: yValues } : {}) },
   ];
 }
