@@ -54,7 +54,9 @@ export function compareText(c: Comparison, top: number): string {
     out.push(`Stages: not collected for ${missing}.`);
   }
   if (c.stages.length > 0) {
-    const moved = [...c.stages].sort((x, y) => Math.abs(y.metrics.duration_ms.delta ?? y.metrics.duration_ms.a ?? y.metrics.duration_ms.b ?? 0) - Math.abs(x.metrics.duration_ms.delta ?? x.metrics.duration_ms.a ?? x.metrics.duration_ms.b ?? 0)).slice(0, top);
+    // All stages in order when they fit; else those whose duration moved most (a one-sided stage by its whole duration).
+    const change = (r: StageRow): number => Math.abs(r.metrics.duration_ms.delta ?? r.metrics.duration_ms.a ?? r.metrics.duration_ms.b ?? 0);
+    const moved = c.stages.length <= top ? c.stages : [...c.stages].sort((x, y) => change(y) - change(x)).slice(0, top);
     out.push(`Stages: ${n.by_name} aligned by name, ${n.by_stage_id} by stage id, ${n.only_a} only in A, ${n.only_b} only in B${moved.length < c.stages.length ? `; the ${moved.length} whose duration changed most:` : ''}`);
     out.push(
       table(
