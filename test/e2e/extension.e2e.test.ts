@@ -225,7 +225,7 @@ describeE2e('extension in a real VS Code', () => {
         await pickInQuickInput(s, 'bigfolder');
         await s.waitForText(/collecting bigfolder/, 30_000);
         const progressToast = s.page.locator('.notification-toast', { hasText: 'collecting bigfolder' });
-        expect(await progressToast.count()).toBe(1);
+        await expect.poll(() => progressToast.count(), { timeout: 10_000 }).toBe(1);
         await s.runCommand('Spark Optimizer: Cancel Collection');
         await s.waitForText(/Cancelled: \d+ new/, 30_000);
         // The run is over once it says so: its progress notification is gone, not left with a Cancel button.
