@@ -24,16 +24,16 @@ const STAGE_SUBMITTED_EVENT = Buffer.from('SparkListenerStageSubmitted');
 const TASK_STAGE_ID = Buffer.from(',"Stage ID":');
 const TASK_INFO = Buffer.from('"Task Info":');
 /** Members of Task Info and Stage Info the summaries read from bytes (summaries.ts), and where their byte reader stops. */
-const TASK_INFO_KEYS = ['Launch Time', 'Executor ID', 'Finish Time'].map((k) => Buffer.from(k));
+const quotedKey = (k: string): Buffer => Buffer.from(`"${k}":`);
+const TASK_INFO_KEYS = ['Launch Time', 'Executor ID', 'Finish Time'].map(quotedKey);
 const [LAUNCH_AT, EXECUTOR_AT, FINISH_AT] = [0, 1, 2] as const;
-const STAGE_INFO_KEYS = ['Stage Name', 'Submission Time', 'Completion Time', 'Failure Reason'].map((k) => Buffer.from(k));
+const STAGE_INFO_KEYS = ['Stage Name', 'Submission Time', 'Completion Time', 'Failure Reason'].map(quotedKey);
 const [NAME_AT, SUBMITTED_AT, COMPLETED_AT, FAILURE_AT] = [0, 1, 2, 3] as const;
 const JOB_START_EVENT = Buffer.from('SparkListenerJobStart');
-const JOB_KEYS = [Buffer.from('Stage Infos')];
-const JOB_STAGE_KEYS = ['Stage ID', 'Stage Attempt ID', 'Stage Name'].map((k) => Buffer.from(k));
-const RDD_INFO = Buffer.from('RDD Info');
-const STAGE_INFO_QUOTED = STAGE_INFO_KEYS.map((k) => Buffer.from(`"${k.toString()}":`));
-const ACCUMULABLES = Buffer.from('Accumulables');
+const JOB_STAGE_ID = quotedKey('Stage ID');
+const JOB_STAGE_IDS = quotedKey('Stage IDs');
+const STAGE_NAME = Buffer.from(',"Stage Name":');
+const ACCUMULABLES = quotedKey('Accumulables');
 const STAGE_INFO_ID = Buffer.from(',"Stage Info":{"Stage ID":');
 const STAGE_ATTEMPT_ID = Buffer.from(',"Stage Attempt ID":');
 const ENVIRONMENT_UPDATE = 'SparkListenerEnvironmentUpdate';
@@ -249,47 +249,41 @@ function endOfValue(buf: Buffer, words: DataView, at: number, end: number): numb
 }
 
 /**
- * Where the values of `keys` are among the members of a JSON object, read from its bytes: from `p`
- * (a member's quote) to the object's closing brace, a member named `stop`, or the point where every
- * key has been found. `found[k]` gets the position of keys[k]'s value (the caller sets -1 for not
- * seen first). Only this object's own members count (nested values are skipped whole, strings too).
- * Returns 0 at the closing brace or with every key found, the position of the `stop` member's quote
- * when it stopped there, and -1 when the bytes are not compact JSON members as Spark writes them,
- * or a wanted key appears twice (JSON.parse keeps the last one): the caller then parses the line.
+ * Where the values of `keys` (each `"name":`) are in buf[from, end), read from its bytes: one pass
+ * from quote to quote (nextQuote), as findTaskMetrics does, so nested values and long strings cost
+ * no more than their quotes. `found[k]` gets the position of keys[k]'s first value (the caller
+ * sets -1 for not seen first). It stops when every key is found, or at the `stop` key, which
+ * Spark writes after all of them (its Accumulables, often most of the line); then it returns that
+ * key's position, else 0. A key inside a nested value counts as well: Spark writes none of these
+ * there. -1 when a wanted key appears twice before that (JSON.parse keeps the last): the caller
+ * then parses the line.
  */
-function objectMembers(buf: Buffer, words: DataView, p: number, end: number, keys: readonly Buffer[], found: Int32Array, stop: Buffer | null): number {
+function keysAt(buf: Buffer, words: DataView, from: number, end: number, keys: readonly Buffer[], found: Int32Array, stop: Buffer | null): number {
   let missing = 0;
   for (let k = 0; k < keys.length; k++) if (found[k] === -1) missing++;
-  while (missing > 0) {
-    if (buf[p] === CLOSE_BRACE) return 0;
-    if (buf[p] !== QUOTE) return -1;
-    const keyEnd = nextQuote(buf, words, p + 1, end);
-    if (keyEnd >= end || buf[keyEnd + 1] !== COLON) return -1;
-    const keyLength = keyEnd - p - 1;
-    if (stop !== null && keyLength === stop.length && sameBytes(buf, p + 1, stop)) return p;
-    const v = keyEnd + 2;
+  for (let i = nextQuote(buf, words, from, end); missing > 0 && i < end; i = nextQuote(buf, words, i + 1, end)) {
+    if (stop !== null && bytesAt(buf, i, end, stop)) return i;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
-      if (key.length !== keyLength || !sameBytes(buf, p + 1, key)) continue;
+      if (!bytesAt(buf, i, end, key)) continue;
       if (found[k] !== -1) return -1;
-      found[k] = v;
+      found[k] = i + key.length;
       missing--;
+      i += key.length - 1;
       break;
     }
-    const c = buf[v];
-    let next: number;
-    if (c === QUOTE) next = nextQuote(buf, words, v + 1, end) + 1;
-    else if (c === 0x7b || c === 0x5b) next = endOfValue(buf, words, v, end);
-    else {
-      next = v;
-      while (next < end && buf[next] !== 0x2c && buf[next] !== CLOSE_BRACE) next++;
-    }
-    if (next < 0 || next >= end) return -1;
-    if (buf[next] === CLOSE_BRACE) return 0;
-    if (buf[next] !== 0x2c) return -1;
-    p = next + 1;
   }
   return 0;
+}
+
+/** How far from where the last task had them nearTaskInfo looks for Task Info's keys. */
+const TASK_INFO_SLACK = 24;
+const NEXT_EXECUTOR_ID = Buffer.from(',"Executor ID":');
+
+/** The first `key` (which starts with a quote) within TASK_INFO_SLACK bytes of base + distance, inside [base, limit); -1 if none. */
+function near(buf: Buffer, words: DataView, base: number, limit: number, distance: number, key: Buffer): number {
+  const from = Math.max(base, base + distance - TASK_INFO_SLACK);
+  return indexOfKey(buf, words, from, Math.min(limit, base + distance + TASK_INFO_SLACK + key.length), key);
 }
 
 /** The integer at `at`, null for JSON's null, undefined when it is neither (the caller parses the line). */
@@ -371,6 +365,9 @@ export class AppReplay {
   private readonly metricSeen = new Uint8Array(METRIC_FIELDS.length);
   private words: DataView | undefined;
   private wordsFor: Buffer | undefined;
+  /** Bytes from Task Info's start to the last task's Launch Time value, and from its Executor ID value to its Finish Time value (see nearTaskInfo); 0 before the first. */
+  private launchDistance = 0;
+  private finishDistance = 0;
   /** Bytes from the last task end's `"Task Metrics":` to its line's end (see findTaskMetrics). */
   private metricsDistance = 0;
   /** One task's values, reused line after line. */
@@ -378,11 +375,9 @@ export class AppReplay {
   private readonly extraQuality = new Set<string>();
   /** Stage attempts and executors (summaries.ts). */
   private readonly tracker = new SummaryTracker();
-  /** Value positions objectMembers finds, reused line after line. */
+  /** Value positions keysAt finds, reused line after line. */
   private readonly taskInfoAt = new Int32Array(TASK_INFO_KEYS.length);
   private readonly stageInfoAt = new Int32Array(STAGE_INFO_KEYS.length);
-  private readonly jobAt = new Int32Array(JOB_KEYS.length);
-  private readonly jobStageAt = new Int32Array(JOB_STAGE_KEYS.length);
 
   /**
    * Events read from their bytes, most frequent first; a reader returns false when the line is not
@@ -390,8 +385,6 @@ export class AppReplay {
    * lines, are skipped without decoding their name.
    */
   private readonly fastEvents: readonly { name: Buffer; read: (buf: Buffer, from: number, end: number, lineNo: number) => boolean }[] = [
-    { name: TASK_END_EVENT, read: (buf, from, end) => this.fastTaskEnd(buf, from, end) },
-    { name: TASK_START_EVENT, read: () => true },
     { name: STAGE_COMPLETED_EVENT, read: (buf, from, end) => this.fastStageInfo(buf, from, end, true) },
     { name: STAGE_SUBMITTED_EVENT, read: (buf, from, end) => this.fastStageInfo(buf, from, end, false) },
     { name: JOB_START_EVENT, read: (buf, from, end) => this.fastJobStart(buf, from, end) },
@@ -463,13 +456,25 @@ export class AppReplay {
       if (nameEnd < end) {
         if (buf[end - 1] === CLOSE_BRACE) {
           const nameLength = nameEnd - nameStart;
-          for (const fast of this.fastEvents) {
-            if (fast.name.length !== nameLength || !sameBytes(buf, nameStart, fast.name)) continue;
-            if (fast.read(buf, nameEnd + 1, end, lineNo)) {
+          // Task ends and starts, nearly every line, are called directly: one call site for all
+          // the readers would see too many functions to stay fast (V8 inline caches hold four).
+          if (nameLength === TASK_END_EVENT.length && sameBytes(buf, nameStart, TASK_END_EVENT)) {
+            if (this.fastTaskEnd(buf, nameEnd + 1, end)) {
               this.sawEvent = true;
               return;
             }
-            break;
+          } else if (nameLength === TASK_START_EVENT.length && sameBytes(buf, nameStart, TASK_START_EVENT)) {
+            this.sawEvent = true;
+            return;
+          } else {
+            for (const fast of this.fastEvents) {
+              if (fast.name.length !== nameLength || !sameBytes(buf, nameStart, fast.name)) continue;
+              if (fast.read(buf, nameEnd + 1, end, lineNo)) {
+                this.sawEvent = true;
+                return;
+              }
+              break;
+            }
           }
         }
         const name = buf.toString('latin1', nameStart, nameEnd);
@@ -537,10 +542,14 @@ export class AppReplay {
     const infoAt = info + TASK_INFO.length;
     const found = this.taskInfoAt.fill(-1);
     if (buf[infoAt] !== 0x7b) return false;
-    let walked = objectMembers(buf, words, infoAt + 1, tm, TASK_INFO_KEYS, found, ACCUMULABLES);
-    // Not all before the Accumulables (never so in Spark's logs): look on to the end of Task Info.
-    if (walked > 0) walked = objectMembers(buf, words, walked, tm, TASK_INFO_KEYS, found, null);
-    if (walked === -1) return false;
+    if (!this.nearTaskInfo(buf, words, infoAt, tm, found)) {
+      let stopped = keysAt(buf, words, infoAt + 1, tm, TASK_INFO_KEYS, found, ACCUMULABLES);
+      // Not all before the Accumulables (never so in Spark's logs): look on to the metrics.
+      if (stopped > 0) stopped = keysAt(buf, words, stopped + 1, tm, TASK_INFO_KEYS, found, null);
+      if (stopped === -1) return false;
+      if (found[LAUNCH_AT] !== -1) this.launchDistance = found[LAUNCH_AT]! - infoAt;
+      if (found[EXECUTOR_AT] !== -1 && found[FINISH_AT] !== -1) this.finishDistance = found[FINISH_AT]! - found[EXECUTOR_AT]!;
+    }
     const launchAt = found[LAUNCH_AT]!;
     const idAtBytes = found[EXECUTOR_AT]!;
     const finishAt = found[FINISH_AT]!;
@@ -593,15 +602,15 @@ export class AppReplay {
     at = attemptAt + 1;
     while (at < end && buf[at] !== 0x2c && buf[at] !== CLOSE_BRACE) at++;
     const found = this.stageInfoAt.fill(-1);
-    if (buf[at] === 0x2c) {
-      const walked = objectMembers(buf, words, at + 1, end, STAGE_INFO_KEYS, found, ACCUMULABLES);
-      if (walked === -1) return false;
-      // Spark writes them all before the Accumulables; one spelled after them is left to JSON.parse.
-      if (walked > 0) {
-        for (let k = 0; k < STAGE_INFO_KEYS.length; k++) {
-          if (found[k] === -1 && indexOfKey(buf, words, walked, end, STAGE_INFO_QUOTED[k]!) !== -1) return false;
-        }
-      }
+    // Spark writes the name next, then the RDDs, and the rest before the Accumulables.
+    const stopped = keysAt(buf, words, at, end, STAGE_INFO_KEYS, found, ACCUMULABLES);
+    if (stopped === -1) return false;
+    if (stopped > 0) {
+      // A key this event uses that is not before the Accumulables (so not seen above) is left to
+      // JSON.parse if it is anywhere after them; a completed stage's Failure Reason is looked for so
+      // (as this reader always did), a submitted stage's only lacks its completion.
+      const used = completed ? STAGE_INFO_KEYS.length : COMPLETED_AT;
+      for (let k = 0; k < used; k++) if (found[k] === -1 && indexOfKey(buf, words, stopped, end, STAGE_INFO_KEYS[k]!) !== -1) return false;
     }
     const nameAt = found[NAME_AT]!;
     const submittedAt = found[SUBMITTED_AT]!;
@@ -624,42 +633,61 @@ export class AppReplay {
    * line listing every stage with its RDDs. False when the line is not in that shape.
    */
   private fastJobStart(buf: Buffer, from: number, end: number): boolean {
-    if (buf[from] !== 0x2c) return false;
     const words = this.wordsOf(buf);
-    const job = this.jobAt.fill(-1);
-    if (objectMembers(buf, words, from + 1, end, JOB_KEYS, job, null) === -1) return false;
-    const infosAt = job[0]!;
-    // No Stage Infos (Spark 1.0-1.1 list only ids), or not a list: nothing for the summaries, as on the parsed path.
-    if (infosAt === -1 || buf[infosAt] !== 0x5b) return infosAt === -1 || buf[infosAt] !== 0x7b;
-    let p = infosAt + 1;
-    if (buf[p] === 0x5d) return true;
-    for (;;) {
-      if (buf[p] !== 0x7b) return false;
-      const infoEnd = endOfValue(buf, words, p, end);
-      if (infoEnd === -1) return false;
-      const found = this.jobStageAt.fill(-1);
-      let walked = objectMembers(buf, words, p + 1, infoEnd, JOB_STAGE_KEYS, found, RDD_INFO);
-      if (walked > 0) walked = objectMembers(buf, words, walked, infoEnd, JOB_STAGE_KEYS, found, null);
-      if (walked === -1) return false;
-      const idAt = found[0]!;
-      const attemptAt = found[1]!;
-      const nameAt = found[2]!;
-      const id = idAt === -1 ? null : intOrNull(buf, idAt, infoEnd);
-      const attempt = attemptAt === -1 ? null : intOrNull(buf, attemptAt, infoEnd);
-      const name = nameAt === -1 ? null : stringOrNull(buf, words, nameAt, infoEnd);
-      if (id === undefined || attempt === undefined || name === undefined) return false;
-      if (id !== null) this.tracker.jobStage(id, attempt ?? 0, name);
-      p = infoEnd;
-      if (buf[p] === 0x5d) return true;
-      if (buf[p] !== 0x2c) return false;
-      p++;
+    // Each stage of Stage Infos opens `{"Stage ID":N,"Stage Attempt ID":M,"Stage Name":"…"`; the
+    // list ends at "Stage IDs" (Spark 1.0-1.1 write only that), before the Properties.
+    for (let i = nextQuote(buf, words, from, end); i < end; i = nextQuote(buf, words, i + 1, end)) {
+      if (bytesAt(buf, i, end, JOB_STAGE_IDS)) return true;
+      if (buf[i - 1] !== 0x7b || !bytesAt(buf, i, end, JOB_STAGE_ID)) continue;
+      const idAt = i + JOB_STAGE_ID.length;
+      const id = readInt(buf, idAt, end);
+      if (id === null) return false;
+      let at = idAt + 1;
+      while (at < end && buf[at] !== 0x2c) at++;
+      if (!bytesAt(buf, at, end, STAGE_ATTEMPT_ID)) return false;
+      const attempt = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);
+      if (attempt === null) return false;
+      at += STAGE_ATTEMPT_ID.length + 1;
+      while (at < end && buf[at] !== 0x2c) at++;
+      if (!bytesAt(buf, at, end, STAGE_NAME)) return false;
+      const name = stringOrNull(buf, words, at + STAGE_NAME.length, end);
+      if (name === undefined) return false;
+      this.tracker.jobStage(id, attempt, name);
+      i = at + STAGE_NAME.length;
     }
+    return true;
   }
 
   private stageCompleted(id: number, attempt: number, name: string | null, submitted: number | null, completed: number | null, failed: boolean): void {
     // The same attempt seen again (a rolling log's compacted copy, a replayed event) takes its latest outcome.
     this.stageFailed.set(`${id}.${attempt}`, failed);
     this.tracker.stageCompleted(id, attempt, name, submitted, completed, failed);
+  }
+
+  /**
+   * Task Info's launch time, executor and finish time where the last task had them: Spark writes
+   * `"Launch Time":N,"Executor ID":"…"` a nearly constant distance into Task Info (only digit
+   * counts change), and `"Finish Time":` a nearly constant distance after the executor id (its
+   * host and locality change it a little). Each is looked for within TASK_INFO_SLACK bytes of
+   * there and checked byte for byte; false sends the line to the full search (keysAt).
+   */
+  private nearTaskInfo(buf: Buffer, words: DataView, infoAt: number, tm: number, found: Int32Array): boolean {
+    if (this.launchDistance === 0 || this.finishDistance === 0) return false;
+    const launchKey = TASK_INFO_KEYS[LAUNCH_AT]!;
+    const launch = near(buf, words, infoAt, tm, this.launchDistance - launchKey.length, launchKey);
+    if (launch === -1) return false;
+    let p = launch + launchKey.length;
+    if (buf[p] === 0x2d) p++;
+    while (p < tm && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
+    if (!bytesAt(buf, p, tm, NEXT_EXECUTOR_ID)) return false;
+    const id = p + NEXT_EXECUTOR_ID.length;
+    const finishKey = TASK_INFO_KEYS[FINISH_AT]!;
+    const finish = near(buf, words, id, tm, this.finishDistance - finishKey.length, finishKey);
+    if (finish === -1) return false;
+    found[LAUNCH_AT] = launch + launchKey.length;
+    found[EXECUTOR_AT] = id;
+    found[FINISH_AT] = finish + finishKey.length;
+    return true;
   }
 
   /**

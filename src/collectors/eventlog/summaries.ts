@@ -43,20 +43,42 @@ export type TaskOutcome = 'success' | 'failed' | 'killed' | 'resubmitted';
 
 /** Durations kept exactly per stage attempt before the sketch takes over. */
 export const EXACT_DURATIONS = 64;
-/** The sketch's relative accuracy: every quantile it gives is within 1% of a true duration at that rank (plus rounding to whole ms). */
+/** Sub-buckets per power of two: bucket width 1/64 of its lower bound. */
+const SUB_BITS = 6;
+const SUB = 1 << SUB_BITS;
+/**
+ * The sketch's relative accuracy: a bucket's midpoint is within half its width, at most
+ * 0.5/64 = 0.78% of its lower bound, of every value in it; so every quantile it gives is within 1%
+ * of the true duration at that rank (plus rounding to whole ms).
+ */
 export const SKETCH_ALPHA = 0.01;
-const GAMMA = (1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA);
-const LN_GAMMA = Math.log(GAMMA);
-/** Bucket of the largest duration a double holds as an integer (2^53 ms): the sketch never has more buckets than this. */
-export const MAX_BUCKETS = Math.ceil(Math.log(Number.MAX_SAFE_INTEGER) / LN_GAMMA) + 1;
+/** Buckets up to the largest duration a double holds as an integer (2^53 ms): the sketch never has more. */
+export const MAX_BUCKETS = 54 * SUB;
+/** The bits of a double, to take a duration's bucket from its exponent and top mantissa bits (no Math.log per task). */
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** Bucket of ms >= 1: 64 per power of two, [2^e (1 + m/64), 2^e (1 + (m+1)/64)) is bucket 64 e + m. */
+function bucketOf(ms: number): number {
+  F64[0] = ms;
+  const hi = U32[HI]!;
+  return (((hi >>> 20) - 1023) << SUB_BITS) | ((hi >>> (20 - SUB_BITS)) & (SUB - 1));
+}
+
+/** The midpoint of bucket i. */
+function bucketMid(i: number): number {
+  return 2 ** (i >> SUB_BITS) * (1 + ((i & (SUB - 1)) + 0.5) / SUB);
+}
 
 /**
  * Task durations (whole ms, >= 0) of one stage attempt. Exact up to EXACT_DURATIONS values, so
- * small stages get the History Server's exact quantiles; past that a log-bucket sketch (the
- * DDSketch idea: bucket i holds (γ^(i-1), γ^i] with γ = (1+α)/(1-α), and its midpoint 2γ^i/(γ+1)
- * is within α = 1% of every value in it). Its buckets are one dense array over the indexes seen so
- * far, at most MAX_BUCKETS (about 1,900) cells whatever the number of tasks; zeros are counted apart.
- * Min and max are always exact.
+ * small stages get the History Server's exact quantiles; past that a log-bucket sketch with
+ * relative error (the DDSketch / HdrHistogram idea): 64 buckets per power of two, taken from the
+ * double's exponent and top six mantissa bits, whose midpoints are within 0.78% of every value in
+ * them. Its buckets are one dense array over the indexes seen so far, at most MAX_BUCKETS (3,456)
+ * cells whatever the number of tasks; a stage whose tasks take 100 ms to 1 min uses about 600.
+ * Zeros are counted apart. Min and max are always exact.
  */
 export class DurationSketch {
   private exact: Float64Array | null = null;
@@ -72,7 +94,11 @@ export class DurationSketch {
     if (ms < this.min) this.min = ms;
     if (ms > this.max) this.max = ms;
     const n = this.count++;
-    if (this.buckets === null) {
+    if (this.buckets !== null) {
+      this.bucket(ms);
+      return;
+    }
+    {
       if (n < EXACT_DURATIONS) {
         if (this.exact === null || n === this.exact.length) {
           const grown = new Float64Array(Math.min(EXACT_DURATIONS, n === 0 ? 8 : n * 2));
@@ -95,7 +121,7 @@ export class DurationSketch {
       this.zeros++;
       return;
     }
-    const index = Math.max(0, Math.ceil(Math.log(ms) / LN_GAMMA));
+    const index = bucketOf(ms);
     let b = this.buckets!;
     if (b.length === 0) {
       this.lo = index;
@@ -126,7 +152,7 @@ export class DurationSketch {
     for (let i = 0; i < b.length; i++) {
       seen += b[i]!;
       if (seen > rank) {
-        const mid = (2 * GAMMA ** (this.lo + i)) / (GAMMA + 1);
+        const mid = bucketMid(this.lo + i);
         return Math.min(this.max, Math.max(this.min, Math.round(mid)));
       }
     }
@@ -143,7 +169,10 @@ export class DurationSketch {
   }
 }
 
-/** One stage attempt's sums; fields are plain numbers so that a task end allocates nothing. */
+/** Task metrics summed per stage attempt and executor, by TASK_METRIC index (peakMemory is a maximum, not a sum). */
+const METRIC_COUNT = Object.keys(TASK_METRIC).length;
+
+/** One stage attempt's sums; a task end allocates nothing. */
 export class StageStats {
   name: string | null = null;
   submittedMs: number | null = null;
@@ -155,17 +184,10 @@ export class StageStats {
   tasks = 0;
   failedTasks = 0;
   killedTasks = 0;
-  input = 0;
-  output = 0;
-  shuffleRead = 0;
-  shuffleWrite = 0;
-  memorySpilled = 0;
-  diskSpilled = 0;
-  runTime = 0;
-  cpuNs = 0;
-  gcTime = 0;
-  /** Largest task peak; -1 until a task carries "Peak Execution Memory". */
-  peakMemory = -1;
+  /** Sums by TASK_METRIC index; at peakMemory (the last) the largest task peak. */
+  readonly sums = new Float64Array(METRIC_COUNT);
+  /** A task carried "Peak Execution Memory" (>= 0). */
+  peakSeen = false;
   readonly durations = new DurationSketch();
 
   constructor(
@@ -182,9 +204,8 @@ export class ExecutorStats {
   removeReason: string | null = null;
   tasks = 0;
   failedTasks = 0;
-  gcTime = 0;
-  shuffleRead = 0;
-  shuffleWrite = 0;
+  /** Sums by TASK_METRIC index (the summary uses GC time and shuffle). */
+  readonly sums = new Float64Array(METRIC_COUNT);
   /** The id's UTF-8 bytes, for the byte path's lookup without decoding. */
   readonly idBytes: Buffer;
 
@@ -193,10 +214,8 @@ export class ExecutorStats {
   }
 }
 
-/** A value only when it is a positive number (Spark writes -1 for unknown; addTask in replay.ts skips those too). */
-function positive(v: number): number {
-  return v > 0 ? v : 0;
-}
+/** The last index: the loops in task() sum every metric before it. */
+const PEAK = TASK_METRIC.peakMemory;
 
 function isDriver(id: string): boolean {
   return id === 'driver' || id === '<driver>';
@@ -322,23 +341,23 @@ export class SummaryTracker {
     const failed = outcome === 'failed' || outcome === 'resubmitted';
     // Resubmitted: the History Server already counted this task's metrics at its first end.
     const metrics = outcome !== 'resubmitted';
+    // Values not above 0 add nothing: NaN (not written) and Spark's -1 (unknown), as replay.ts's addTask.
     if (stage !== null) {
       stage.ran = true;
       stage.tasks++;
       if (failed) stage.failedTasks++;
       else if (outcome === 'killed') stage.killedTasks++;
       if (metrics) {
-        stage.input += positive(values[TASK_METRIC.inputRead]!);
-        stage.output += positive(values[TASK_METRIC.outputWritten]!);
-        stage.shuffleRead += positive(values[TASK_METRIC.remoteRead]!) + positive(values[TASK_METRIC.localRead]!);
-        stage.shuffleWrite += positive(values[TASK_METRIC.shuffleWritten]!);
-        stage.memorySpilled += positive(values[TASK_METRIC.memorySpilled]!);
-        stage.diskSpilled += positive(values[TASK_METRIC.diskSpilled]!);
-        stage.runTime += positive(values[TASK_METRIC.runTime]!);
-        stage.cpuNs += positive(values[TASK_METRIC.cpuNs]!);
-        stage.gcTime += positive(values[TASK_METRIC.gcTime]!);
-        const peak = values[TASK_METRIC.peakMemory]!;
-        if (peak >= 0 && peak > stage.peakMemory) stage.peakMemory = peak;
+        const sums = stage.sums;
+        for (let i = 0; i < PEAK; i++) {
+          const v = values[i]!;
+          if (v > 0) sums[i]! += v;
+        }
+        const peak = values[PEAK]!;
+        if (peak >= 0) {
+          stage.peakSeen = true;
+          if (peak > sums[PEAK]!) sums[PEAK] = peak;
+        }
       }
       if (ok && durationMs >= 0) stage.durations.add(durationMs);
     }
@@ -346,9 +365,11 @@ export class SummaryTracker {
       executor.tasks++;
       if (failed) executor.failedTasks++;
       if (metrics) {
-        executor.gcTime += positive(values[TASK_METRIC.gcTime]!);
-        executor.shuffleRead += positive(values[TASK_METRIC.remoteRead]!) + positive(values[TASK_METRIC.localRead]!);
-        executor.shuffleWrite += positive(values[TASK_METRIC.shuffleWritten]!);
+        const sums = executor.sums;
+        for (let i = 0; i < PEAK; i++) {
+          const v = values[i]!;
+          if (v > 0) sums[i]! += v;
+        }
       }
     }
   }
@@ -368,6 +389,7 @@ function stageStatus(s: StageStats): StageStatus {
 }
 
 function stageSummary(s: StageStats): StageSummary {
+  const m = s.sums;
   const submitted = isoTime(s.submittedMs);
   const completed = isoTime(s.completedMs);
   return {
@@ -381,17 +403,17 @@ function stageSummary(s: StageStats): StageSummary {
     num_tasks: s.tasks,
     failed_tasks: s.failedTasks,
     killed_tasks: s.killedTasks,
-    input_bytes: s.input,
-    output_bytes: s.output,
-    shuffle_read_bytes: s.shuffleRead,
-    shuffle_write_bytes: s.shuffleWrite,
-    memory_spilled_bytes: s.memorySpilled,
-    disk_spilled_bytes: s.diskSpilled,
-    executor_run_time_ms: s.runTime,
+    input_bytes: m[TASK_METRIC.inputRead]!,
+    output_bytes: m[TASK_METRIC.outputWritten]!,
+    shuffle_read_bytes: m[TASK_METRIC.remoteRead]! + m[TASK_METRIC.localRead]!,
+    shuffle_write_bytes: m[TASK_METRIC.shuffleWritten]!,
+    memory_spilled_bytes: m[TASK_METRIC.memorySpilled]!,
+    disk_spilled_bytes: m[TASK_METRIC.diskSpilled]!,
+    executor_run_time_ms: m[TASK_METRIC.runTime]!,
     // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime.
-    cpu_time_ms: Math.floor(s.cpuNs / 1e6),
-    gc_time_ms: s.gcTime,
-    peak_execution_memory_bytes: s.peakMemory >= 0 ? s.peakMemory : null,
+    cpu_time_ms: Math.floor(m[TASK_METRIC.cpuNs]! / 1e6),
+    gc_time_ms: m[TASK_METRIC.gcTime]!,
+    peak_execution_memory_bytes: s.peakSeen ? m[PEAK]! : null,
     task_duration_ms: s.durations.quantiles(),
   };
 }
@@ -406,8 +428,8 @@ function executorSummary(e: ExecutorStats): ExecutorSummary {
     remove_reason: e.removeReason,
     total_tasks: e.tasks,
     failed_tasks: e.failedTasks,
-    gc_time_ms: e.gcTime,
-    shuffle_read_bytes: e.shuffleRead,
-    shuffle_write_bytes: e.shuffleWrite,
+    gc_time_ms: e.sums[TASK_METRIC.gcTime]!,
+    shuffle_read_bytes: e.sums[TASK_METRIC.remoteRead]! + e.sums[TASK_METRIC.localRead]!,
+    shuffle_write_bytes: e.sums[TASK_METRIC.shuffleWritten]!,
   };
 }
