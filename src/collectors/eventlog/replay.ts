@@ -30,7 +30,6 @@ const [LAUNCH_AT, EXECUTOR_AT, FINISH_AT] = [0, 1, 2] as const;
 const STAGE_INFO_KEYS = ['Stage Name', 'Submission Time', 'Completion Time', 'Failure Reason'].map(quotedKey);
 const [NAME_AT, SUBMITTED_AT, COMPLETED_AT, FAILURE_AT] = [0, 1, 2, 3] as const;
 const JOB_START_EVENT = Buffer.from('SparkListenerJobStart');
-const JOB_STAGE_ID = quotedKey('Stage ID');
 const JOB_STAGE_IDS = quotedKey('Stage IDs');
 const STAGE_NAME = Buffer.from(',"Stage Name":');
 const ACCUMULABLES = quotedKey('Accumulables');
@@ -262,6 +261,9 @@ function keysAt(buf: Buffer, words: DataView, from: number, end: number, keys: r
   let missing = 0;
   for (let k = 0; k < keys.length; k++) if (found[k] === -1) missing++;
   for (let i = nextQuote(buf, words, from, end); missing > 0 && i < end; i = nextQuote(buf, words, i + 1, end)) {
+    // Every wanted key and the stop key start with a capital letter (Spark's keys do; values often not).
+    const c = buf[i + 1]!;
+    if (c < 0x41 || c > 0x5a) continue;
     if (stop !== null && bytesAt(buf, i, end, stop)) return i;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
@@ -274,6 +276,48 @@ function keysAt(buf: Buffer, words: DataView, from: number, end: number, keys: r
     }
   }
   return 0;
+}
+
+const NEXT_COMPLETION = Buffer.from(',"Completion Time":');
+const NEXT_FAILURE = Buffer.from(',"Failure Reason":');
+const NEXT_ACCUMULABLES = Buffer.from(',"Accumulables":');
+
+/** Past the optional minus sign and digits at `p`. */
+function pastInt(buf: Buffer, p: number, end: number): number {
+  if (buf[p] === 0x2d) p++;
+  while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
+  return p;
+}
+
+/**
+ * Stage Info's members as Spark 1.x-4.x write them, from `at` (after the attempt id):
+ * `,"Stage Name":…`, the RDDs and details, then `"Submission Time":N[,"Completion Time":N]
+ * [,"Failure Reason":…],"Accumulables":`. One search for the submission time (back from the end),
+ * the rest read where they must be; the Accumulables, often most of the line, are not read, except
+ * that a completed stage's are searched for a Failure Reason after them (never so in Spark's
+ * logs; JSON.parse would see it), as this reader always searched the whole line for one. Fills
+ * `found` as keysAt does; false when the line is not in that shape (keysAt then reads it).
+ */
+function sparkStageInfo(buf: Buffer, words: DataView, at: number, end: number, found: Int32Array, completed: boolean): boolean {
+  if (!bytesAt(buf, at, end, STAGE_NAME)) return false;
+  found[NAME_AT] = at + STAGE_NAME.length;
+  const submittedKey = STAGE_INFO_KEYS[SUBMITTED_AT]!;
+  // Searched back from the line's end: after it come only the Accumulables (and a submitted stage's
+  // Properties), often much shorter than the RDDs and details before it.
+  const submitted = lastIndexOfKey(buf, words, at + STAGE_NAME.length, end, submittedKey);
+  if (submitted === -1) return false;
+  found[SUBMITTED_AT] = submitted + submittedKey.length;
+  let p = pastInt(buf, found[SUBMITTED_AT], end);
+  if (bytesAt(buf, p, end, NEXT_COMPLETION)) {
+    found[COMPLETED_AT] = p + NEXT_COMPLETION.length;
+    p = pastInt(buf, found[COMPLETED_AT], end);
+  }
+  if (bytesAt(buf, p, end, NEXT_FAILURE)) {
+    found[FAILURE_AT] = p + NEXT_FAILURE.length;
+    return true;
+  }
+  if (!bytesAt(buf, p, end, NEXT_ACCUMULABLES)) return false;
+  return !completed || indexOfKey(buf, words, p + NEXT_ACCUMULABLES.length, end, STAGE_INFO_KEYS[FAILURE_AT]!) === -1;
 }
 
 /** How far from where the last task had them nearTaskInfo looks for Task Info's keys. */
@@ -602,8 +646,7 @@ export class AppReplay {
     at = attemptAt + 1;
     while (at < end && buf[at] !== 0x2c && buf[at] !== CLOSE_BRACE) at++;
     const found = this.stageInfoAt.fill(-1);
-    // Spark writes the name next, then the RDDs, and the rest before the Accumulables.
-    const stopped = keysAt(buf, words, at, end, STAGE_INFO_KEYS, found, ACCUMULABLES);
+    const stopped = sparkStageInfo(buf, words, at, end, found, completed) ? 0 : keysAt(buf, words, at, end, STAGE_INFO_KEYS, found.fill(-1), ACCUMULABLES);
     if (stopped === -1) return false;
     if (stopped > 0) {
       // A key this event uses that is not before the Accumulables (so not seen above) is left to
@@ -628,34 +671,28 @@ export class AppReplay {
   }
 
   /**
-   * A job start read from bytes: only its Stage Infos' ids, attempts and names (each before the
-   * stage's RDD Info in Spark 1.x-4.x), for the stages it may skip. SQL apps run many jobs, each
-   * line listing every stage with its RDDs. False when the line is not in that shape.
+   * A job start read from bytes: only its `"Stage IDs":[…]` (Spark 1.x-4.x), searched back from the
+   * line's end (only the Properties follow it), for the stages it may skip. Their names are in the
+   * Stage Infos before it, with every stage's RDDs: SQL apps run a job per query step, and reading
+   * those would cost more than the rest of the summaries (issue 15's budget), so a stage that is
+   * never submitted has no name (both paths). False when the list is not one of integers.
    */
   private fastJobStart(buf: Buffer, from: number, end: number): boolean {
-    const words = this.wordsOf(buf);
-    // Each stage of Stage Infos opens `{"Stage ID":N,"Stage Attempt ID":M,"Stage Name":"…"`; the
-    // list ends at "Stage IDs" (Spark 1.0-1.1 write only that), before the Properties.
-    for (let i = nextQuote(buf, words, from, end); i < end; i = nextQuote(buf, words, i + 1, end)) {
-      if (bytesAt(buf, i, end, JOB_STAGE_IDS)) return true;
-      if (buf[i - 1] !== 0x7b || !bytesAt(buf, i, end, JOB_STAGE_ID)) continue;
-      const idAt = i + JOB_STAGE_ID.length;
-      const id = readInt(buf, idAt, end);
+    const key = lastIndexOfKey(buf, this.wordsOf(buf), from, end, JOB_STAGE_IDS);
+    if (key === -1) return true;
+    let p = key + JOB_STAGE_IDS.length;
+    if (buf[p] !== 0x5b) return false;
+    p++;
+    if (buf[p] === 0x5d) return true;
+    for (;;) {
+      const id = readInt(buf, p, end);
       if (id === null) return false;
-      let at = idAt + 1;
-      while (at < end && buf[at] !== 0x2c) at++;
-      if (!bytesAt(buf, at, end, STAGE_ATTEMPT_ID)) return false;
-      const attempt = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);
-      if (attempt === null) return false;
-      at += STAGE_ATTEMPT_ID.length + 1;
-      while (at < end && buf[at] !== 0x2c) at++;
-      if (!bytesAt(buf, at, end, STAGE_NAME)) return false;
-      const name = stringOrNull(buf, words, at + STAGE_NAME.length, end);
-      if (name === undefined) return false;
-      this.tracker.jobStage(id, attempt, name);
-      i = at + STAGE_NAME.length;
+      this.tracker.jobStage(id, 0, null);
+      p = pastInt(buf, p, end);
+      if (buf[p] === 0x5d) return true;
+      if (buf[p] !== 0x2c) return false;
+      p++;
     }
-    return true;
   }
 
   private stageCompleted(id: number, attempt: number, name: string | null, submitted: number | null, completed: number | null, failed: boolean): void {
@@ -902,13 +939,13 @@ export class AppReplay {
         break;
       }
       case 'SparkListenerJobStart': {
-        // Stage attempts a job may run; those never submitted are skipped (summaries.ts).
-        const infos = e['Stage Infos'];
-        if (!Array.isArray(infos)) break;
-        for (const v of infos) {
-          const info = obj(v);
-          const id = num(info?.['Stage ID']);
-          if (info && id !== null) this.tracker.jobStage(id, num(info['Stage Attempt ID']) ?? 0, str(info['Stage Name']));
+        // Stages a job may run; those never submitted are skipped (summaries.ts). By id alone, as
+        // the byte path reads them (fastJobStart says why).
+        const ids = e['Stage IDs'];
+        if (!Array.isArray(ids)) break;
+        for (const v of ids) {
+          const id = int(v);
+          if (id !== null) this.tracker.jobStage(id, 0, null);
         }
         break;
       }
