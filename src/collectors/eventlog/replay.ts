@@ -324,9 +324,11 @@ function sparkStageInfo(buf: Buffer, words: DataView, at: number, end: number, f
 const TASK_INFO_SLACK = 24;
 const NEXT_EXECUTOR_ID = Buffer.from(',"Executor ID":');
 
-/** The first `key` (which starts with a quote) within TASK_INFO_SLACK bytes of base + distance, inside [base, limit); -1 if none. */
+/** `key` (which starts with a quote) at base + distance, else the first within TASK_INFO_SLACK bytes of there, inside [base, limit); -1 if none. */
 function near(buf: Buffer, words: DataView, base: number, limit: number, distance: number, key: Buffer): number {
-  const from = Math.max(base, base + distance - TASK_INFO_SLACK);
+  const guess = base + distance;
+  if (guess >= base && guess + key.length <= limit && buf[guess] === QUOTE && sameBytes(buf, guess, key)) return guess;
+  const from = Math.max(base, guess - TASK_INFO_SLACK);
   return indexOfKey(buf, words, from, Math.min(limit, base + distance + TASK_INFO_SLACK + key.length), key);
 }
 
@@ -724,6 +726,8 @@ export class AppReplay {
     found[LAUNCH_AT] = launch + launchKey.length;
     found[EXECUTOR_AT] = id;
     found[FINISH_AT] = finish + finishKey.length;
+    this.launchDistance = found[LAUNCH_AT] - infoAt;
+    this.finishDistance = found[FINISH_AT] - id;
     return true;
   }
 
