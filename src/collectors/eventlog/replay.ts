@@ -426,9 +426,8 @@ export class AppReplay {
   private readonly stageInfoAt = new Int32Array(STAGE_INFO_KEYS.length);
 
   /**
-   * Events read from their bytes, most frequent first; a reader returns false when the line is not
-   * in the shape it expects, and the line is then parsed. Task starts, the other half of a log's
-   * lines, are skipped without decoding their name.
+   * Events read from their bytes besides task ends and starts (line() takes those first); a reader
+   * returns false when the line is not in the shape it expects, and the line is then parsed.
    */
   private readonly fastEvents: readonly { name: Buffer; read: (buf: Buffer, from: number, end: number, lineNo: number) => boolean }[] = [
     { name: STAGE_COMPLETED_EVENT, read: (buf, from, end) => this.fastStageInfo(buf, from, end, true) },

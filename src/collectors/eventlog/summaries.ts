@@ -16,6 +16,11 @@
  *   `Finish Time - Launch Time` (TaskInfo.duration), as AppStatusStore.taskSummary computes its
  *   `duration` distribution (it filters `status == "SUCCESS"`), and each quantile is the value at
  *   index min(floor(q * n), n - 1) of the sorted durations, as there.
+ * Where we differ on purpose (stageConformance.test.ts asserts each): a stage's peak execution
+ * memory is its largest task peak (the History Server sums the task peaks) and null when no task
+ * carried one (it says 0); an executor's tasks are the task ends on it (it counts task starts);
+ * the driver is listed only when it is the only executor (issue 15); a stage only listed by a job
+ * (never submitted) is `skipped` and known by id alone (replay.ts fastJobStart says why).
  */
 import { isoTime } from '../record';
 import type { AppSummaries, ExecutorSummary, StageStatus, StageSummary, TaskDurationQuantiles } from '../record/summaries';
