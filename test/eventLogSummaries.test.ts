@@ -211,6 +211,9 @@ describe('the byte path and the JSON.parse path give the same summaries', () => 
       taskEnd({ executor: 'ex"1\\' }),
       taskEnd({ executor: 'ex"1\\' }),
       taskEnd({ executor: 'é' }),
+      // A failure's Task Info is searched back from the metrics: a string spelling it is not it.
+      taskEnd({ reason: { Reason: 'ExceptionFailure', Description: '"Task Info":{"Launch Time":1,"Executor ID":"x","Finish Time":2}' }, executor: 'f1' }),
+      taskEnd({ reason: { Reason: 'ExceptionFailure' }, info: { 'Task ID': 2, 'Launch Time': T0, 'Executor ID': 'f2', 'Finish Time': T0 + 7, Accumulables: [{ Name: 'a', Value: '"Task Info":{"Launch Time":1,"Executor ID":"y","Finish Time":2}' }] } }),
       taskEnd({ attempt: null, stage: 3 }),
       taskEnd({ info: { 'Task ID': 1, Accumulables: [], 'Finish Time': T0 + 50, 'Executor ID': '7', 'Launch Time': T0 } }),
       taskEnd({ info: { 'Task ID': 1, 'Launch Time': 1e3, 'Executor ID': 5, 'Finish Time': null } }),

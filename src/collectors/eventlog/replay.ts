@@ -582,8 +582,11 @@ export class AppReplay {
     if (tm === -1) return false;
     // Task Info follows the reason (Spark 1.x-4.x), before the metrics; its launch time, executor
     // and finish time come before its Accumulables, so the reader stops well short of them.
-    const info = indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO);
-    if (info === -1) return false;
+    // A success's reason ends right there; a failure's may hold a long stack trace, so its Task Info
+    // is searched back from the metrics instead (past its Accumulables, usually shorter).
+    const info = outcome === 'success' ? indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO) : lastIndexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO);
+    // lastIndexOfKey does not look at escapes: a match at an escaped quote (inside a string) goes to JSON.parse.
+    if (info === -1 || buf[info - 1] === BACKSLASH) return false;
     const infoAt = info + TASK_INFO.length;
     const found = this.taskInfoAt.fill(-1);
     if (buf[infoAt] !== 0x7b) return false;
