@@ -11,7 +11,8 @@ import { collectAll } from '../src/collectors/eventlog/collect';
 import type { LogUnit } from '../src/collectors/eventlog/discovery';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { AppReplay } from '../src/collectors/eventlog/replay';
-import { DurationSketch, EXACT_DURATIONS, MAX_BUCKETS, SKETCH_ALPHA } from '../src/collectors/eventlog/summaries';
+import { DurationSketch, EXACT_DURATIONS, MAX_BUCKETS, SKETCH_ALPHA, fastIsoTime } from '../src/collectors/eventlog/summaries';
+import { isoTime } from '../src/collectors/record';
 import type { AppSummaries, StageSummary } from '../src/collectors/record/summaries';
 import { eventLogText } from './support/eventLogGenerator';
 import { describeShared, sharedPath } from './support/shared';
@@ -345,6 +346,20 @@ describe('the task-duration sketch', () => {
     expect([q.min, q.max]).toEqual([sorted[0], sorted.at(-1)]);
     for (const [p, got] of [[0.25, q.p25], [0.5, q.p50], [0.75, q.p75]] as const) expect(Math.abs(got - sparkQuantile(sorted, p))).toBeLessThanOrEqual(SKETCH_ALPHA * sparkQuantile(sorted, p) + 0.5);
     expect(replay.summaries().executors).toHaveLength(50);
+  });
+});
+
+describe('stage times', () => {
+  it('fastIsoTime equals isoTime: 1970, leap days, centuries, the year 9999, and 100,000 random times; null and refused times as isoTime', () => {
+    const edges = [0, 1, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, 253_402_300_799_999, 1_709_164_800_000, 1_422_981_780_906];
+    let seed = 5;
+    const next = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let i = 0; i < 100_000; i++) edges.push(Math.floor(next() * 253_402_300_799_999));
+    for (const ms of edges) expect(fastIsoTime(ms), String(ms)).toBe(isoTime(ms));
+    for (const ms of [null, -1, 1.5, 253_402_300_800_000]) expect(fastIsoTime(ms)).toBe(isoTime(ms));
   });
 });
 

@@ -293,12 +293,12 @@ function pastInt(buf: Buffer, p: number, end: number): number {
  * Stage Info's members as Spark 1.x-4.x write them, from `at` (after the attempt id):
  * `,"Stage Name":…`, the RDDs and details, then `"Submission Time":N[,"Completion Time":N]
  * [,"Failure Reason":…],"Accumulables":`. One search for the submission time (back from the end),
- * the rest read where they must be; the Accumulables, often most of the line, are not read, except
- * that a completed stage's are searched for a Failure Reason after them (never so in Spark's
- * logs; JSON.parse would see it), as this reader always searched the whole line for one. Fills
- * `found` as keysAt does; false when the line is not in that shape (keysAt then reads it).
+ * the rest read where they must be, up to the Accumulables. A Failure Reason written after them
+ * (never so in Spark's logs) is not seen here, though JSON.parse would see it: searching the
+ * Accumulables for one would double this reader's cost. Fills `found` as keysAt does; false when
+ * the line is not in that shape (keysAt then reads it, and does look after the Accumulables).
  */
-function sparkStageInfo(buf: Buffer, words: DataView, at: number, end: number, found: Int32Array, completed: boolean): boolean {
+function sparkStageInfo(buf: Buffer, words: DataView, at: number, end: number, found: Int32Array): boolean {
   if (!bytesAt(buf, at, end, STAGE_NAME)) return false;
   found[NAME_AT] = at + STAGE_NAME.length;
   const submittedKey = STAGE_INFO_KEYS[SUBMITTED_AT]!;
@@ -316,8 +316,7 @@ function sparkStageInfo(buf: Buffer, words: DataView, at: number, end: number, f
     found[FAILURE_AT] = p + NEXT_FAILURE.length;
     return true;
   }
-  if (!bytesAt(buf, p, end, NEXT_ACCUMULABLES)) return false;
-  return !completed || indexOfKey(buf, words, p + NEXT_ACCUMULABLES.length, end, STAGE_INFO_KEYS[FAILURE_AT]!) === -1;
+  return bytesAt(buf, p, end, NEXT_ACCUMULABLES);
 }
 
 /** How far from where the last task had them nearTaskInfo looks for Task Info's keys. */
@@ -650,7 +649,7 @@ export class AppReplay {
     at = attemptAt + 1;
     while (at < end && buf[at] !== 0x2c && buf[at] !== CLOSE_BRACE) at++;
     const found = this.stageInfoAt.fill(-1);
-    const stopped = sparkStageInfo(buf, words, at, end, found, completed) ? 0 : keysAt(buf, words, at, end, STAGE_INFO_KEYS, found.fill(-1), ACCUMULABLES);
+    const stopped = sparkStageInfo(buf, words, at, end, found) ? 0 : keysAt(buf, words, at, end, STAGE_INFO_KEYS, found.fill(-1), ACCUMULABLES);
     if (stopped === -1) return false;
     if (stopped > 0) {
       // A key this event uses that is not before the Accumulables (so not seen above) is left to
