@@ -20,7 +20,7 @@ const SAMPLE_NAMES = ['AdHocNotebook', 'CopiedFromS3', 'DailyRevenueReport', 'Fe
 /** Packs the extension with vsce and unpacks the .vsix the way VS Code installs it. */
 function packagedExtension(into: string): string {
   const vsix = path.join(into, 'spark-optimizer.vsix');
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '-o', vsix], { cwd: REPO_ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: REPO_ROOT, stdio: 'pipe' });
   const out = path.join(into, 'unpacked');
   execFileSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', vsix, out]);
   return path.join(out, 'extension');
