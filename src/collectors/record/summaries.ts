@@ -9,7 +9,7 @@
 /** A stage attempt's status, as the History Server's stage list says it (lower case). */
 export type StageStatus = 'complete' | 'failed' | 'active' | 'skipped';
 
-/** Task durations of one stage attempt (ms): exact min and max, quantiles from a bounded sketch. */
+/** Task durations of one stage attempt's successful tasks (ms): exact min and max; from event logs, quantiles from a bounded sketch (exact up to 64 tasks). */
 export interface TaskDurationQuantiles {
   min: number;
   p25: number;
@@ -43,7 +43,7 @@ export interface StageSummary {
   gc_time_ms: number;
   /** Null where the log or the API does not have it. */
   peak_execution_memory_bytes: number | null;
-  /** Null for a stage attempt with no ended task. */
+  /** Of its successful tasks, as the History Server's task summary; null for a stage attempt with none. */
   task_duration_ms: TaskDurationQuantiles | null;
 }
 
