@@ -10,7 +10,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { HistoryServerClient } from '../src/collectors/historyServer/client';
 import { retryAfterMs } from '../src/collectors/http/jsonClient';
@@ -19,17 +19,8 @@ import { restTimeMs } from '../src/collectors/historyServer/record';
 import { sparkAppRecordSchema, type SparkAppRecord } from '../src/collectors/record';
 import { z } from 'zod';
 import { describeShared, sharedPath } from './support/shared';
-import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type Route, type SyntheticApp } from './support/historyServerFake';
+import { serve, syntheticListing, syntheticRoutes, type FakeServer, type Route, type SyntheticApp } from './support/historyServerFake';
 
-const servers: FakeServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(routes: Record<string, Route>): Promise<FakeServer> {
-  const s = await startFakeServer(routes);
-  servers.push(s);
-  return s;
-}
 /** Fast retries for tests: the backoff shape is tested, not waited for. */
 const fast = (url: string, extra: Partial<HistoryServerOptions> = {}): HistoryServerOptions => ({ url, backoffMs: 5, maxDelayMs: 50, timeoutMs: 2000, ...extra });
 
@@ -564,7 +555,6 @@ describe('History Server collector faults', () => {
     const s = await serve({});
     const url = s.url;
     await s.close();
-    servers.length = 0;
     const r = await collectHistoryServerAll(fast(url, { maxAttempts: 2 }));
     expect(r.apps).toEqual([]);
     expect(r.problems).toHaveLength(1);

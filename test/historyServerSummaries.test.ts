@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { collectHistoryServerAll, type HistoryServerOptions } from '../src/collectors/historyServer/collect';
 import { hostOf } from '../src/collectors/historyServer/summaries';
@@ -26,20 +26,11 @@ import type { ExecutorSummary, StageSummary } from '../src/collectors/record/sum
 import { fakeCluster, fakeJob, startDataprocFake } from './support/dataprocFake';
 import { EmrFake } from './support/emrFake';
 import { eventLogText } from './support/eventLogGenerator';
-import { startFakeServer, syntheticListing, syntheticRoutes, taskSummaryAnswer, type FakeServer, type Route, type SyntheticApp } from './support/historyServerFake';
+import { serve, syntheticListing, syntheticRoutes, taskSummaryAnswer, type FakeServer, type Route, type SyntheticApp } from './support/historyServerFake';
 import { describeShared, sharedPath } from './support/shared';
 import { tempDir } from './support/tmp';
 import { zip } from './support/zip';
 
-const servers: { close: () => Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(routes: Record<string, Route>): Promise<FakeServer> {
-  const s = await startFakeServer(routes);
-  servers.push(s);
-  return s;
-}
 const fast = (url: string, extra: Partial<HistoryServerOptions> = {}): HistoryServerOptions => ({ url, backoffMs: 5, maxDelayMs: 20, timeoutMs: 3000, ...extra });
 const iso = (gmt: string): string => new Date(gmt.replace(/GMT$/, 'Z')).toISOString();
 const isTaskSummary = (r: string): boolean => r.includes('/taskSummary');
@@ -478,7 +469,7 @@ describe('summaries through the joins', () => {
         ],
         clusters: { c1: fakeCluster('c1', { image: '2.2.40-debian12', master: ['n2-standard-4', 1], worker: ['n2-standard-4', 2] }) },
       });
-      servers.push(dp);
+      onTestFinished(() => dp.close());
       const out = await collectDataprocAll({ projectId: 'p', region: 'r', endpointUrl: dp.url, accessToken: 'tok-0123456789', historyServerUrl: hs.url, backoffMs: 5, timeoutMs: 3000 });
       const joined = out.apps.find((x) => x.record.app_id === appId)!;
       expect(joined.record.tags.origin).toBe('dataproc+history_server');

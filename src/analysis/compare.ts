@@ -12,7 +12,7 @@
  * Environments are compared as stored, so secrets stay redacted (two redacted values look equal).
  */
 import type { SparkAppRecord } from '../collectors/record';
-import type { AppSummaries, StageStatus, StageSummary } from '../collectors/record/summaries';
+import { STAGE_COUNTERS, type AppSummaries, type StageStatus, type StageSummary } from '../collectors/record/summaries';
 import { FIELDS, type FieldKind, type RecordColumn } from '../storage/fields';
 
 export interface Run {
@@ -36,20 +36,8 @@ export interface MetricRow extends Delta {
   kind: FieldKind;
 }
 
-export const STAGE_METRICS = [
-  'duration_ms',
-  'num_tasks',
-  'failed_tasks',
-  'input_bytes',
-  'output_bytes',
-  'shuffle_read_bytes',
-  'shuffle_write_bytes',
-  'memory_spilled_bytes',
-  'disk_spilled_bytes',
-  'executor_run_time_ms',
-  'cpu_time_ms',
-  'gc_time_ms',
-] as const satisfies readonly (keyof StageSummary)[];
+/** What an aligned stage compares: its duration and every number that adds up over its attempts. */
+export const STAGE_METRICS = ['duration_ms', ...STAGE_COUNTERS] as const satisfies readonly (keyof StageSummary)[];
 export type StageMetric = (typeof STAGE_METRICS)[number];
 
 /** One run's side of an aligned stage: its attempts added up. */

@@ -6,7 +6,7 @@
  */
 import * as crypto from 'node:crypto';
 import type { Database, SqlValue, Statement } from 'sql.js';
-import type { AppSummaries, ExecutorSummary, StageSummary } from '../collectors/record/summaries';
+import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageSummary } from '../collectors/record/summaries';
 
 const STAGE_FIELDS = [
   'stage_id',
@@ -16,18 +16,7 @@ const STAGE_FIELDS = [
   'submission_time',
   'completion_time',
   'duration_ms',
-  'num_tasks',
-  'failed_tasks',
-  'killed_tasks',
-  'input_bytes',
-  'output_bytes',
-  'shuffle_read_bytes',
-  'shuffle_write_bytes',
-  'memory_spilled_bytes',
-  'disk_spilled_bytes',
-  'executor_run_time_ms',
-  'cpu_time_ms',
-  'gc_time_ms',
+  ...STAGE_COUNTERS,
   'peak_execution_memory_bytes',
 ] as const satisfies readonly (keyof StageSummary)[];
 const QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const;

@@ -5,6 +5,7 @@
  * or a handler that answers itself (faults: slow, reset, truncated, 429, …).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { onTestFinished } from 'vitest';
 import { listenLocal } from './localServer';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
@@ -232,4 +233,11 @@ export function syntheticRoutes(apps: SyntheticApp[]): Record<string, Route> {
     routes[`${base}/jobs`] = { json: [{ jobId: 0, status: 'SUCCEEDED', stageIds: a.jobStageIds ?? [...new Set(a.stages.map((s) => s.id))] }] };
   }
   return routes;
+}
+
+/** A fake server that closes when the test that started it finishes. */
+export async function serve(routes: Map<string, Route> | Record<string, Route>): Promise<FakeServer> {
+  const s = await startFakeServer(routes);
+  onTestFinished(() => s.close());
+  return s;
 }

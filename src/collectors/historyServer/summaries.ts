@@ -38,7 +38,7 @@ export const taskSummarySchema = z.object({
 export interface TaskSummaryLimits {
   /**
    * Task summaries asked for at once, per application attempt (default 4, at most
-   * MAX_TASK_SUMMARY_CONCURRENCY): the attempts themselves run `concurrency` at once, and the
+   * TASK_SUMMARIES.maxConcurrency): the attempts themselves run `concurrency` at once, and the
    * runner sizes the run signal's listeners for 8 requests per attempt (api/runner.ts).
    */
   taskSummaryConcurrency?: number;
@@ -49,11 +49,12 @@ export interface TaskSummaryLimits {
   maxTaskSummaries?: number;
 }
 
-export const DEFAULT_TASK_SUMMARY_CONCURRENCY = 4;
-export const MAX_TASK_SUMMARY_CONCURRENCY = 8;
-export const DEFAULT_MAX_TASK_SUMMARIES = 5000;
-/** After this many task summaries failed in a row, the rest are not asked for (a server without the endpoint, or one struggling). */
-export const TASK_SUMMARY_FAILURES_IN_A_ROW = 10;
+/**
+ * Task summary requests per application attempt: at once (default, most), in all (default), and
+ * the failures in a row after which the rest are not asked for (a server without the endpoint, or
+ * one struggling).
+ */
+const TASK_SUMMARIES = { concurrency: 4, maxConcurrency: 8, max: 5000, failuresInARow: 10 } as const;
 /** Problems of one kind told one by one per application attempt; the rest are counted in one more. */
 const PROBLEMS_TOLD = 10;
 
@@ -244,7 +245,7 @@ function quantilesOf(answer: z.infer<typeof taskSummarySchema>): { q: TaskDurati
  * Fills in `task_duration_ms` from one `taskSummary` request per stage attempt with a successful
  * task, `concurrency` at once, at most `maxTaskSummaries` of them. A summary that cannot be had
  * (404, retries exhausted, a bad answer) is a warning for that stage, which keeps null; after
- * TASK_SUMMARY_FAILURES_IN_A_ROW failures in a row the rest are not asked for. Refused credentials
+ * TASK_SUMMARIES.failuresInARow failures in a row the rest are not asked for. Refused credentials
  * and a cancelled run are thrown: they end the attempt as they would any other request.
  */
 export async function fillTaskDurations(
@@ -259,7 +260,7 @@ export async function fillTaskDurations(
   const where = client.urlOf(base);
   const byKey = new Map(summaries.stages.map((s) => [`${s.stage_id}.${s.attempt_id}`, s]));
   const wanted = stages.filter((s) => hasTaskSummary(s) && byKey.has(stageKey(s)));
-  const max = Math.max(0, limits.maxTaskSummaries ?? DEFAULT_MAX_TASK_SUMMARIES);
+  const max = Math.max(0, limits.maxTaskSummaries ?? TASK_SUMMARIES.max);
   const asked = wanted.slice(0, max);
   if (wanted.length > asked.length) {
     problems.push({
@@ -279,7 +280,7 @@ export async function fillTaskDurations(
   const worker = async (): Promise<void> => {
     while (next < asked.length && fatal === null) {
       const s = asked[next++]!;
-      if (inARow >= TASK_SUMMARY_FAILURES_IN_A_ROW) {
+      if (inARow >= TASK_SUMMARIES.failuresInARow) {
         gaveUp++;
         continue;
       }
@@ -305,7 +306,7 @@ export async function fillTaskDurations(
       failed.add(`stage ${stageKey(s)}: no task durations: ${why}`);
     }
   };
-  const concurrency = Math.min(MAX_TASK_SUMMARY_CONCURRENCY, Math.max(1, Math.floor(limits.taskSummaryConcurrency ?? DEFAULT_TASK_SUMMARY_CONCURRENCY)));
+  const concurrency = Math.min(TASK_SUMMARIES.maxConcurrency, Math.max(1, Math.floor(limits.taskSummaryConcurrency ?? TASK_SUMMARIES.concurrency)));
   await Promise.all(Array.from({ length: Math.min(concurrency, asked.length) }, worker));
   if (fatal !== null) throw (fatal as { err: unknown }).err;
   failed.flush();
@@ -313,7 +314,7 @@ export async function fillTaskDurations(
     problems.push({
       severity: 'warning',
       code: 'rest-task-summary',
-      message: `${TASK_SUMMARY_FAILURES_IN_A_ROW} task summaries failed in a row: the other ${gaveUp} were not asked for, and their stage attempts have no task durations`,
+      message: `${TASK_SUMMARIES.failuresInARow} task summaries failed in a row: the other ${gaveUp} were not asked for, and their stage attempts have no task durations`,
       file: where,
     });
   }

@@ -47,6 +47,22 @@ export interface StageSummary {
   task_duration_ms: TaskDurationQuantiles | null;
 }
 
+/** A stage attempt's numbers that add up over attempts and stages (counts, bytes, times), in field order. */
+export const STAGE_COUNTERS = [
+  'num_tasks',
+  'failed_tasks',
+  'killed_tasks',
+  'input_bytes',
+  'output_bytes',
+  'shuffle_read_bytes',
+  'shuffle_write_bytes',
+  'memory_spilled_bytes',
+  'disk_spilled_bytes',
+  'executor_run_time_ms',
+  'cpu_time_ms',
+  'gc_time_ms',
+] as const satisfies readonly (keyof StageSummary)[];
+
 export interface ExecutorSummary {
   executor_id: string;
   host: string | null;
