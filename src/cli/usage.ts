@@ -32,6 +32,7 @@ ${collectLines}
                        (the record, its longest stages and its executors; JSON: the record's keys
                        plus "stages" and "executors". Without --attempt: the last attempt)
   spark-optimizer compare A B [--attempt-a N] [--attempt-b N] [--top N] [--format text|json] [--db PATH]
+  spark-optimizer compare A --previous [--attempt-a N] ...   (A against the last earlier run of its name)
                        (B against A: metric changes, stages aligned by name, else by stage id,
                        and the Spark properties that differ)
   spark-optimizer runs [--limit N] [--format table|json] [--db PATH]

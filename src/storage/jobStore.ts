@@ -342,6 +342,10 @@ export class JobStore implements JobRepository {
     return this.repo.getByAppId(appId);
   }
 
+  previousRun(record: SparkAppRecord): SparkAppRecord | undefined {
+    return this.repo.previousRun(record);
+  }
+
   summariesOf(key: AppKey): AppSummaries | undefined {
     return this.repo.summariesOf(key);
   }

@@ -106,6 +106,8 @@ export interface JobRepository {
   /** The attempt's stages (by stage_id, attempt_id) and executors (by numeric id); undefined when none are stored. */
   summariesOf(key: AppKey): AppSummaries | undefined;
   getByAppId(appId: string): SparkAppRecord[];
+  /** The run of the same application name that started last before this one (issue 15: Compare with Previous Run); none for a nameless or first run. */
+  previousRun(record: SparkAppRecord): SparkAppRecord | undefined;
   list(query?: JobQuery): SparkAppRecord[];
   count(query?: JobQuery): number;
   groupCounts(by: GroupField, query?: JobQuery): { key: string; count: number }[];
@@ -437,6 +439,18 @@ export class SqlJsRepository implements JobRepository {
 
   getByAppId(appId: string): SparkAppRecord[] {
     return this.records('SELECT * FROM applications WHERE app_id = ? ORDER BY attempt_key', [appId]);
+  }
+
+  previousRun(record: SparkAppRecord): SparkAppRecord | undefined {
+    // A run's time: its start, else its submission, else its end (the order the Jobs tree shows them in).
+    const at = record.start_time ?? record.submit_time ?? record.end_time;
+    if (record.app_name === null || at === null) return undefined;
+    return this.records(
+      `SELECT * FROM applications
+        WHERE app_name = ? AND NOT (app_id = ? AND attempt_key = ?) AND COALESCE(start_time, submit_time, end_time) < ?
+        ORDER BY COALESCE(start_time, submit_time, end_time) DESC, app_id DESC, attempt_key DESC LIMIT 1`,
+      [record.app_name, record.app_id, attemptKey(record.attempt_id), at],
+    )[0];
   }
 
   list(query: JobQuery = {}): SparkAppRecord[] {
