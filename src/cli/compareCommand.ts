@@ -5,80 +5,12 @@
  * its application name that started last before it.
  */
 import { parseArgs } from 'node:util';
-import { compareRuns, type Comparison, type Delta, type StageRow } from '../analysis/compare';
+import { compareRuns } from '../analysis/compare';
+import { compareText } from '../analysis/compareText';
 import type { SparkAppRecord } from '../collectors/record';
-import { formatBytes, formatDuration, table } from '../common/format';
-import type { FieldKind } from '../storage/fields';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { openExisting } from './jobsCommand';
 import { findRun } from './showCommand';
-
-function amount(kind: FieldKind, v: number | null): string {
-  if (v === null) return '-';
-  const sign = v < 0 ? '-' : '';
-  const n = Math.abs(v);
-  if (kind === 'duration') return sign + formatDuration(n);
-  if (kind === 'bytes') return sign + formatBytes(n);
-  if (kind === 'mb') return `${sign}${n.toLocaleString('en-US')} MB`;
-  return sign + n.toLocaleString('en-US');
-}
-
-function signed(kind: FieldKind, d: Delta): [string, string] {
-  if (d.delta === null) return ['-', '-'];
-  const abs = `${d.delta > 0 ? '+' : ''}${amount(kind, d.delta)}`;
-  const pct = d.percent === null ? (d.delta === 0 ? '0%' : 'new') : `${d.percent > 0 ? '+' : ''}${d.percent.toFixed(1)}%`;
-  return [abs, pct];
-}
-
-function runLine(tag: string, h: Comparison['a']): string {
-  const attempt = h.attempt_id ? `, attempt ${h.attempt_id}` : '';
-  return `${tag}  ${h.app_name ?? '-'} (${h.app_id}${attempt})  ${h.status}  started ${h.start_time?.slice(0, 19).replace('T', ' ') ?? '-'}  Spark ${h.spark_version ?? '-'}  source ${h.source}`;
-}
-
-function stageId(r: StageRow, side: 'a' | 'b'): string {
-  const s = r[side];
-  return s === null ? '-' : `${s.stage_id}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}`;
-}
-
-/** What `compare` prints: the two runs, the metrics that moved, the stages whose duration moved most, the config diff. */
-export function compareText(c: Comparison, top: number): string {
-  const out = [runLine('A', c.a), runLine('B', c.b), ''];
-  out.push(
-    table(
-      ['metric', 'A', 'B', 'change', '%'],
-      c.metrics.map((m) => [m.label, amount(m.kind, m.a), amount(m.kind, m.b), ...signed(m.kind, m)]),
-    ),
-  );
-  out.push('');
-  const n = c.stage_counts;
-  if (!c.a.has_stages || !c.b.has_stages) {
-    const missing = [!c.a.has_stages ? 'A' : '', !c.b.has_stages ? 'B' : ''].filter(Boolean).join(' and ');
-    out.push(`Stages: not collected for ${missing}.`);
-  }
-  if (c.stages.length > 0) {
-    // All stages in order when they fit; else those whose duration moved most (a one-sided stage by its whole duration).
-    const change = (r: StageRow): number => Math.abs(r.metrics.duration_ms.delta ?? r.metrics.duration_ms.a ?? r.metrics.duration_ms.b ?? 0);
-    const moved = c.stages.length <= top ? c.stages : [...c.stages].sort((x, y) => change(y) - change(x)).slice(0, top);
-    out.push(`Stages: ${n.by_name} aligned by name, ${n.by_stage_id} by stage id, ${n.only_a} only in A, ${n.only_b} only in B${moved.length < c.stages.length ? `; the ${moved.length} whose duration changed most:` : ''}`);
-    out.push(
-      table(
-        ['stage A', 'stage B', 'duration A', 'duration B', 'change', '%', 'shuffle read change', 'failed tasks A', 'failed tasks B', 'name'],
-        moved.map((r) => {
-          const d = r.metrics.duration_ms;
-          const f = r.metrics.failed_tasks;
-          return [stageId(r, 'a'), stageId(r, 'b'), amount('duration', d.a), amount('duration', d.b), ...signed('duration', d), signed('bytes', r.metrics.shuffle_read_bytes)[0], amount('count', f.a), amount('count', f.b), (r.name ?? '-').slice(0, 60)];
-        }),
-      ),
-    );
-  }
-  out.push('');
-  const config = c.config.filter((r) => !r.per_run);
-  const perRun = c.config.filter((r) => r.per_run);
-  out.push(config.length === 0 ? 'Config: no property differs' : `Config: ${config.length} ${config.length === 1 ? 'property differs' : 'properties differ'}`);
-  if (config.length > 0) out.push(table(['property', 'A', 'B'], config.map((r) => [r.key, r.a ?? '(not set)', r.b ?? '(not set)'])));
-  if (perRun.length > 0) out.push(`(and ${perRun.map((r) => r.key).join(', ')}, set anew for every run)`);
-  return out.join('\n');
-}
 
 export async function compareCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...stringFlags('db', 'attempt-a', 'attempt-b', 'format', 'top'), previous: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });

@@ -14,6 +14,7 @@ export const COMMANDS = {
   openJob: 'sparkOptimizer.openJob',
   openJobJson: 'sparkOptimizer.openJobJson',
   openEventLog: 'sparkOptimizer.openEventLog',
+  compareWithPrevious: 'sparkOptimizer.compareWithPrevious',
   groupJobs: 'sparkOptimizer.groupJobs',
   filterJobs: 'sparkOptimizer.filterJobs',
   sortJobs: 'sparkOptimizer.sortJobs',

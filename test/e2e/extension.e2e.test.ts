@@ -157,6 +157,31 @@ describeE2e('extension in a real VS Code', () => {
         await expect.poll(() => page.locator('body').getAttribute('class'), { timeout: 15_000 }).toMatch(/vscode-light/);
       });
 
+      await step(s, 'compare-previous', async () => {
+        // Issue 15: a job's context menu compares it with the previous run of its name (the samples have two SessionizeClicks).
+        if (!(await s.treeItems('Jobs')).includes('SessionizeClicks')) {
+          await clickJobsRow(s, 'samples');
+          await expect.poll(() => s.treeItems('Jobs'), { timeout: 15_000 }).toContain('2024-06-11');
+          if (!(await s.treeItems('Jobs')).includes('SessionizeClicks')) await clickJobsRow(s, '2024-06-11');
+        }
+        const pane = s.page.locator('.pane').filter({ has: s.page.locator('.pane-header .title', { hasText: /^Jobs$/i }) });
+        const rows = pane.locator('.monaco-list-row').filter({ has: s.page.locator('.label-name', { hasText: 'SessionizeClicks' }) });
+        await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
+        // One of the two is the later run: its comparison opens; the earlier one has no previous run and says so.
+        let opened = false;
+        for (let i = 0; i < 2 && !opened; i++) {
+          await rows.nth(i).click({ button: 'right' });
+          await s.page.locator('.monaco-menu .action-label', { hasText: 'Compare with Previous Run' }).click({ timeout: 10_000 });
+          const doc = s.page.locator('.tabs-container .tab', { hasText: /^compare .* with .*\.txt/ });
+          opened = await doc.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false);
+          if (!opened) await s.waitForText(/SessionizeClicks has no earlier run of the same name/, 10_000);
+        }
+        expect(opened).toBe(true);
+        // Monaco renders spaces as no-break spaces: \s matches both.
+        await s.waitForText(/Stages:\s\d+\saligned\sby\sname/, 15_000);
+        await s.screenshot('compare-previous');
+      });
+
       await step(s, 'problems', async () => {
         await s.openFile('logs/app-20240611120000-0002');
         await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Malformed JSON at column 121/);
