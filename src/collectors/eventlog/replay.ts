@@ -54,7 +54,7 @@ const REASON_WITHIN = 256;
 /** How far from the last task's distance findTaskMetrics looks first. */
 const METRICS_SLACK = 48;
 /** The bytes of JSON's syntax the byte reader looks for. */
-const [QUOTE, BACKSLASH, COLON, CLOSE_BRACE] = [0x22, 0x5c, 0x3a, 0x7d] as const;
+const [QUOTE, BACKSLASH, COLON, CLOSE_BRACE, COMMA] = [0x22, 0x5c, 0x3a, 0x7d, 0x2c] as const;
 
 /**
  * Task-metric keys, in Spark's JsonProtocol spelling, with the group object that holds each (null:
@@ -600,7 +600,13 @@ export class AppReplay {
     // and finish time come before its Accumulables, so the reader stops well short of them.
     // A success's reason ends right there; a failure's may hold a long stack trace, so its Task Info
     // is searched back from the metrics instead (past its Accumulables, usually shorter).
-    const info = outcome === 'success' ? indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO) : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
+    // A success's `"Success"},"Task Info":` is checked in place first: the first quote after the reason.
+    const info =
+      outcome === 'success'
+        ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && bytesAt(buf, reasonEnd + 3, tm, TASK_INFO)
+          ? reasonEnd + 3
+          : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
+        : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
     // lastIndexOfKey does not look at escapes: a match at an escaped quote (inside a string) goes to JSON.parse.
     if (info === -1 || buf[info - 1] === BACKSLASH) return false;
     const infoAt = info + TASK_INFO.length;

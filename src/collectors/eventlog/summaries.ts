@@ -238,6 +238,13 @@ function hashBytes(buf: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
+/** Whether `id` is exactly the bytes buf[start, end). */
+function sameId(id: Buffer, buf: Buffer, start: number, end: number): boolean {
+  if (id.length !== end - start) return false;
+  for (let i = 0; i < id.length; i++) if (id[i] !== buf[start + i]) return false;
+  return true;
+}
+
 /** Stage attempts and executors of one application attempt, fed by replay.ts. */
 export class SummaryTracker {
   private readonly stages = new Map<number, StageStats>();
@@ -245,6 +252,8 @@ export class SummaryTracker {
   private readonly executors = new Map<string, ExecutorStats>();
   /** Executors by hashBytes of their id, for the byte path; a bucket lists the ids with that hash. */
   private readonly byHash = new Map<number, ExecutorStats[]>();
+  /** The executor executorAt found last. */
+  private lastExecutor: ExecutorStats | null = null;
 
   /** The stage attempt, made on first sight. */
   stage(stageId: number, attemptId: number): StageStats {
@@ -277,21 +286,20 @@ export class SummaryTracker {
 
   /** The executor whose id is the UTF-8 bytes buf[start, end) (no escapes in them), without decoding them unless new. */
   executorAt(buf: Buffer, start: number, end: number): ExecutorStats {
+    // Most task ends name the executor of the task before them (local mode: always the driver).
+    const last = this.lastExecutor;
+    if (last !== null && sameId(last.idBytes, buf, start, end)) return last;
+    const e = this.executorByHash(buf, start, end);
+    this.lastExecutor = e;
+    return e;
+  }
+
+  private executorByHash(buf: Buffer, start: number, end: number): ExecutorStats {
     const list = this.byHash.get(hashBytes(buf, start, end));
     if (list !== undefined) {
-      const length = end - start;
       for (let k = 0; k < list.length; k++) {
         const e = list[k]!;
-        const id = e.idBytes;
-        if (id.length !== length) continue;
-        let same = true;
-        for (let i = 0; i < length; i++) {
-          if (id[i] !== buf[start + i]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return e;
+        if (sameId(e.idBytes, buf, start, end)) return e;
       }
     }
     return this.executor(buf.toString('utf8', start, end));
