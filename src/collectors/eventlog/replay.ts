@@ -222,6 +222,9 @@ function lastIndexOfKey(buf: Buffer, from: number, end: number, key: BackwardKey
  * an integer.
  */
 function scanMetrics(buf: Buffer, words: DataView, from: number, end: number, values: TaskValues): boolean {
+  // Once every key has its value the rest (later duplicates are passed over anyway) cannot change
+  // them: Spark 2.x-4.x tasks carry all of them before their records counts and Updated Blocks.
+  let missing = values.length;
   let i = nextQuote(buf, words, from, end);
   while (i < end) {
     const keyStart = i + 1;
@@ -235,6 +238,7 @@ function scanMetrics(buf: Buffer, words: DataView, from: number, end: number, va
             const v = readInt(buf, j + 2, end);
             if (v === null) return false;
             values[index] = v;
+            if (--missing === 0) return true;
             break;
           }
         }
