@@ -42,9 +42,20 @@ async function samePaths(lines: readonly string[], parsedLines: number | null = 
   return bytes.summaries!;
 }
 
-/** Text full of pieces of the searched keys, so a backward skip that is too long would pass over the real key. */
-const lookAlikes = (n: number): Record<string, string> =>
-  Object.fromEntries(Array.from({ length: n }, (_, i) => [`Submission Tim${'e'.repeat(i % 3)} ${i}`, `"Stage ID":"Stage IDs" ime": "Task Metrics" ${'s'.repeat(i % 17)}:`]));
+/**
+ * Properties full of pieces of the searched keys, of every length, so that a backward skip that is
+ * one byte too long lands past the real key on some line.
+ */
+function lookAlikes(n: number): Record<string, string> {
+  const alphabet = '"Stage IDsSubmission Time:Task Metricsnfo ';
+  let seed = n + 1;
+  let noise = '';
+  for (let k = 0; k < n * 2; k++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    noise += alphabet[seed % alphabet.length];
+  }
+  return { [`Submission Tim${'e'.repeat(n % 3)} ${n}`]: `"Stage ID":"Stage IDs" ime": "Task Metrics" ${noise}`, x: noise.slice(0, n % 7) };
+}
 
 function stageInfo(id: number, extra: object): object {
   return { 'Stage ID': id, 'Stage Attempt ID': 0, 'Stage Name': `stage ${id}`, 'Number of Tasks': 1, 'RDD Info': [], 'Parent IDs': [], Details: 'Submission Time":', ...extra, Accumulables: [{ ID: 1, Name: 'Submission Tim', Value: '"Submission Time":' }] };
@@ -78,7 +89,7 @@ const allMetrics = (k: number): Record<string, unknown> => ({
 describe('issue 15 byte-path shortcuts agree with JSON.parse', () => {
   it('keys searched back from the end: Submission Time and Stage IDs among look-alikes in Properties, at every offset', async () => {
     const lines: string[] = [];
-    for (let n = 0; n < 40; n++) {
+    for (let n = 0; n < 120; n++) {
       const props = lookAlikes(n);
       lines.push(j({ Event: 'SparkListenerJobStart', 'Job ID': n, 'Submission Time': T0, 'Stage Infos': [], 'Stage IDs': [n, 100 + n], Properties: props }));
       lines.push(j({ Event: 'SparkListenerStageSubmitted', 'Stage Info': stageInfo(n, { 'Submission Time': T0 + n }), Properties: props }));
@@ -87,8 +98,8 @@ describe('issue 15 byte-path shortcuts agree with JSON.parse', () => {
       lines.push(j({ Event: 'SparkListenerStageSubmitted', 'Stage Info': stageInfo(200 + n, {}), Properties: props }));
     }
     const summaries = await samePaths(lines);
-    expect(summaries.stages.find((s) => s.stage_id === 39)?.submission_time).toBe(new Date(T0 + 39).toISOString());
-    expect(summaries.stages.some((s) => s.stage_id === 139)).toBe(true);
+    expect(summaries.stages.find((s) => s.stage_id === 119)?.submission_time).toBe(new Date(T0 + 119).toISOString());
+    expect(summaries.stages.some((s) => s.stage_id === 219)).toBe(true);
   });
 
   it('the metrics scan stops once every key is read: look-alike keys after them (Updated Blocks) change nothing', async () => {
