@@ -55,9 +55,9 @@ const builds = process.argv.includes('--tools')
       build({ ...shipped, entryPoints: ['src/worker/analyzeWorker.ts'], outfile: 'dist/analyzeWorker.js' }),
       ...Object.entries(API_COLLECTORS).map(([dir, file]) => build({ ...shipped, entryPoints: [`src/collectors/${dir}/collect.ts`], outfile: `dist/${file}.js` })),
       build({ ...common, entryPoints: ['scripts/writeSchema.ts'], outfile: 'out/writeSchema.js', sourcemap: false }),
-      // The Job page's webview script and style (issue 15), for the browser: uPlot and the
+      // The Job page's and the Trend's webview scripts and styles (issue 15), for the browser: uPlot and the
       // @vscode-elements components live only here, never in dist/extension.js.
-      build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, sourcemap: false, logLevel: 'warning', entryPoints: { jobPage: 'src/webview/jobPage/main.ts' }, outdir: 'dist/webview' }),
+      build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, sourcemap: false, logLevel: 'warning', entryPoints: { jobPage: 'src/webview/jobPage/main.ts', trend: 'src/webview/trend/main.ts' }, outdir: 'dist/webview' }),
     ];
 await Promise.all(builds);
 // sql.js's WebAssembly sits next to the bundles that load it (located explicitly by src/storage/sqlJs.ts).

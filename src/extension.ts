@@ -14,6 +14,7 @@ import { register as registerJobPage } from './views/jobPage/register';
 import { JobsTree } from './views/jobs';
 import { readSettings } from './views/settings';
 import { register as registerSourceCommands } from './views/sourceCommands';
+import { register as registerTrend } from './views/trend/register';
 import { SourcesModel, SourcesTree } from './views/sources';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -53,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted, showFilter }, context);
     registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
     registerJobPage({ db, sources: model, log }, context);
+    registerTrend({ db, log }, context);
     registerDiskCheck({ worker: analysisWorker, log }, context);
 
     let timer: NodeJS.Timeout | undefined;

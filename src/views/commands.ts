@@ -15,6 +15,7 @@ export const COMMANDS = {
   openJobJson: 'sparkOptimizer.openJobJson',
   openEventLog: 'sparkOptimizer.openEventLog',
   compareWithPrevious: 'sparkOptimizer.compareWithPrevious',
+  showTrend: 'sparkOptimizer.showTrend',
   groupJobs: 'sparkOptimizer.groupJobs',
   filterJobs: 'sparkOptimizer.filterJobs',
   sortJobs: 'sparkOptimizer.sortJobs',

@@ -54,6 +54,17 @@ async function clickJobsRow(session: VsCodeSession, label: string): Promise<void
   await pane.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: label }) }).first().click({ timeout: 15_000 });
 }
 
+/**
+ * Runs an item of the open context menu: hovered until the menu marks it focused, then Enter. A plain
+ * click on the item was seen to leave the menu open, its command not run, after the window reloads.
+ */
+async function pickContextMenuItem(session: VsCodeSession, label: string): Promise<void> {
+  const menu = session.page.locator('.monaco-menu');
+  await menu.locator('.action-label', { hasText: label }).hover({ timeout: 10_000 });
+  await menu.locator('.action-item.focused .action-label', { hasText: label }).waitFor({ state: 'visible', timeout: 10_000 });
+  await session.page.keyboard.press('Enter');
+}
+
 async function pickInQuickInput(session: VsCodeSession, text: string): Promise<void> {
   const widget = session.page.locator('.quick-input-widget');
   await widget.waitFor({ state: 'visible', timeout: 15_000 });
@@ -171,7 +182,7 @@ describeE2e('extension in a real VS Code', () => {
         let opened = false;
         for (let i = 0; i < 2 && !opened; i++) {
           await rows.nth(i).click({ button: 'right' });
-          await s.page.locator('.monaco-menu .action-label', { hasText: 'Compare with Previous Run' }).click({ timeout: 10_000 });
+          await pickContextMenuItem(s, 'Compare with Previous Run');
           const doc = s.page.locator('.tabs-container .tab', { hasText: /^compare .* with .*\.txt/ });
           opened = await doc.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false);
           if (!opened) await s.waitForText(/SessionizeClicks has no earlier run of the same name/, 10_000);
@@ -180,6 +191,45 @@ describeE2e('extension in a real VS Code', () => {
         // Monaco renders spaces as no-break spaces: \s matches both.
         await s.waitForText(/Stages:\s\d+\saligned\sby\sname/, 15_000);
         await s.screenshot('compare-previous');
+      });
+
+      await step(s, 'trend', async () => {
+        // Issue 15: Show Trend on a job charts the runs of its name over time; a run opens its Job page.
+        const pane = s.page.locator('.pane').filter({ has: s.page.locator('.pane-header .title', { hasText: /^Jobs$/i }) });
+        await pane.locator('.monaco-list-row').filter({ has: s.page.locator('.label-name', { hasText: 'SessionizeClicks' }) }).first().click({ button: 'right' });
+        await pickContextMenuItem(s, 'Show Trend');
+        const page = await s.webviewFrame('Trend: SessionizeClicks', 30_000);
+        await page.locator('h1', { hasText: 'SessionizeClicks' }).waitFor({ state: 'visible', timeout: 15_000 });
+        const runs = page.locator('table.runs tbody tr');
+        await expect.poll(() => runs.count(), { timeout: 15_000 }).toBe(2);
+        expect(await page.locator('#runs-h').innerText()).toBe('Runs (2)');
+        // The chart is drawn: a uPlot canvas with pixels on it, and a card per metric to pick another.
+        const painted = (): Promise<number> =>
+          page
+            .locator('.chart canvas')
+            .first()
+            .evaluate((c: HTMLCanvasElement) => {
+              const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+              return n;
+            })
+            .catch(() => 0);
+        await expect.poll(painted, { timeout: 15_000 }).toBeGreaterThan(500);
+        await page.locator('button.card[data-metric="cpu_time_ms"]').click();
+        await expect.poll(() => page.locator('#chart-h').innerText(), { timeout: 5_000 }).toBe('CPU time over time');
+        await expect.poll(painted, { timeout: 15_000 }).toBeGreaterThan(500);
+        await page.locator('button.card[data-metric="duration_ms"]').click();
+        await expect.poll(() => page.locator('#chart-h').innerText(), { timeout: 5_000 }).toBe('Duration over time');
+        await expect.poll(painted, { timeout: 15_000 }).toBeGreaterThan(500);
+        // Kept in test-results/e2e/ for a person to look at the view.
+        await s.runCommand('Notifications: Clear All Notifications');
+        await s.screenshot('trend');
+        // A run's row opens its Job page.
+        const appId = await runs.first().getAttribute('data-app');
+        await runs.first().click();
+        const job = await s.webviewFrame('Job: SessionizeClicks', 30_000);
+        await expect.poll(() => job.locator('.facts').innerText().catch(() => ''), { timeout: 15_000 }).toContain(appId!);
       });
 
       await step(s, 'problems', async () => {
