@@ -497,13 +497,10 @@ class Session implements VsCodeSession {
     await pollUntil(
       async () => {
         for (const frame of this.page.frames()) {
-          const host = frame.parentFrame();
-          // Only the inner frame: Playwright keeps the id it had when attached ("pending-frame", renamed
-          // "active-frame" once loaded), so the nesting is checked, not the name.
-          if (!host || host.parentFrame() !== this.page.mainFrame() || !(await host.frameElement().then(async (e) => ((await e.getAttribute('class')) ?? '').split(/\s+/).includes('webview'), () => false))) continue;
-          const outer = await host.frameElement().catch(() => null);
-          if (!outer || !(await outer.isVisible().catch(() => false))) continue; // a hidden editor's webview
-          if (wanted(await frame.title().catch(() => ''))) {
+          // A frame can go away while it is looked at (a window reload, a webview disposed): that frame
+          // is not the one, and the next poll sees the frames as they are then.
+          const match = await this.isWebviewTitled(frame, wanted).catch(() => false);
+          if (match) {
             found = frame;
             return true;
           }
@@ -515,6 +512,18 @@ class Session implements VsCodeSession {
     );
     trace(`webview ${String(title)} found`);
     return found!;
+  }
+
+  /** Whether `frame` is the inner frame of a visible webview whose document title is wanted. */
+  private async isWebviewTitled(frame: Frame, wanted: (title: string) => boolean): Promise<boolean> {
+    const host = frame.parentFrame();
+    // Only the inner frame: Playwright keeps the id it had when attached ("pending-frame", renamed
+    // "active-frame" once loaded), so the nesting is checked, not the name.
+    if (!host || host.parentFrame() !== this.page.mainFrame()) return false;
+    const outer = await host.frameElement();
+    if (!((await outer.getAttribute('class')) ?? '').split(/\s+/).includes('webview')) return false;
+    if (!(await outer.isVisible())) return false; // a hidden editor's webview
+    return wanted(await frame.title());
   }
 
   async screenshot(name: string): Promise<string> {
