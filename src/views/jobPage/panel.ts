@@ -4,93 +4,24 @@
  * checked both ways (protocol.ts), and restored after a reload by the serializer in register.ts
  * from the state the page saves.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { WebviewPage } from '../webviewHtml';
 import type { HostMessage, JobKey } from './protocol';
 import { isPageMessage, type PageMessage } from './protocol';
 
 export const VIEW_TYPE = 'sparkOptimizer.jobPage';
 
-/** Where the webview bundle lives (scripts/build.mjs writes dist/webview/jobPage.js and .css). */
-export function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
-  return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-}
-
-export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [webviewRoot(extensionUri)] };
-}
-
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-export function jobPageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-  const nonce = randomBytes(16).toString('base64');
-  const root = webviewRoot(extensionUri);
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'jobPage.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'jobPage.css'));
-  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
-<title>${escapeHtml(title)}</title>
-</head>
-<body>
-<main id="app" aria-busy="true"><p class="loading">Loading ${escapeHtml(title)}…</p></main>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
-}
-
 export const pageTitle = (name: string): string => `Job: ${name}`;
 
-/** One open page: its panel, the job it shows, and the page's messages turned into calls. */
-export class JobPagePanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly disposed = new vscode.EventEmitter<void>();
-  readonly onDidDispose = this.disposed.event;
-
+/** One open page: its panel and the job it shows (webviewHtml.ts WebviewPage does the rest). */
+export class JobPagePanel extends WebviewPage<JobPagePanel, HostMessage, PageMessage> {
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly key: JobKey,
     extensionUri: vscode.Uri,
     title: string,
-    private readonly handlers: { load(page: JobPagePanel): Promise<void>; handle(page: JobPagePanel, message: Exclude<PageMessage, { type: 'ready' }>): Promise<void>; log: vscode.LogOutputChannel },
+    handlers: { load(page: JobPagePanel): Promise<void>; handle(page: JobPagePanel, message: Exclude<PageMessage, { type: 'ready' }>): Promise<void>; log: vscode.LogOutputChannel },
   ) {
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.title = pageTitle(title);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'spark.svg');
-    panel.webview.html = jobPageHtml(panel.webview, extensionUri, pageTitle(title));
-    this.disposables.push(
-      this.disposed,
-      panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (!isPageMessage(m)) {
-          handlers.log.warn(`Job page: ignored a message that is not in the protocol: ${JSON.stringify(m)?.slice(0, 200)}`);
-          return;
-        }
-        const done = m.type === 'ready' ? handlers.load(this) : handlers.handle(this, m);
-        done.catch((err: unknown) => {
-          handlers.log.error(`Job page (${m.type}): ${(err as Error).stack ?? String(err)}`);
-          void vscode.window.showErrorMessage(`Spark Optimizer: ${(err as Error).message}`);
-        });
-      }),
-      panel.onDidDispose(() => this.dispose()),
-    );
-  }
-
-  post(message: HostMessage): void {
-    void this.panel.webview.postMessage(message);
-  }
-
-  private isDisposed = false;
-
-  dispose(): void {
-    if (this.isDisposed) return;
-    this.isDisposed = true;
-    this.disposed.fire();
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
+    super(panel, extensionUri, { bundle: 'jobPage', title: pageTitle(title), what: 'Job page', isPageMessage }, handlers);
   }
 }

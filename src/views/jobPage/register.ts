@@ -12,7 +12,8 @@ import type { DatabaseService } from '../database';
 import type { SourcesModel } from '../sources';
 import { findEventLog, opensAsText } from './eventLog';
 import { jobPageModel } from './model';
-import { JobPagePanel, VIEW_TYPE, webviewOptions } from './panel';
+import { webviewOptions } from '../webviewHtml';
+import { JobPagePanel, VIEW_TYPE } from './panel';
 import { isJobKey, isPageState, type JobKey } from './protocol';
 
 export interface JobPageDeps {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { SparkAppRecord } from '../../collectors/record';
 import { COMMANDS } from '../commands';
 import type { DatabaseService } from '../database';
-import { webviewOptions } from '../jobPage/panel';
+import { webviewOptions } from '../webviewHtml';
 import { isJobKey } from '../jobPage/protocol';
 import { trendModel } from './model';
 import { TrendPanel, VIEW_TYPE, trendTitle } from './panel';
