@@ -163,6 +163,13 @@ describeE2e('extension in a real VS Code', () => {
         await expect.poll(() => page.locator('body').getAttribute('class'), { timeout: 15_000 }).toMatch(/vscode-high-contrast/);
         await page.locator('#timeline-h').evaluate((el) => el.scrollIntoView());
         await s.screenshot('job-page-high-contrast');
+        // And in the default dark theme, for a person to look at the stage table and the charts.
+        await s.runCommand('Preferences: Color Theme');
+        await pickInQuickInput(s, 'Dark Modern');
+        await expect.poll(() => page.locator('body').getAttribute('class'), { timeout: 15_000 }).toMatch(/vscode-dark/);
+        await s.screenshot('job-page-dark');
+        await page.locator('#stages-h').evaluate((el) => el.scrollIntoView());
+        await s.screenshot('job-page-stages-dark');
         await s.runCommand('Preferences: Color Theme');
         await pickInQuickInput(s, 'Light Modern');
         await expect.poll(() => page.locator('body').getAttribute('class'), { timeout: 15_000 }).toMatch(/vscode-light/);

@@ -11,18 +11,13 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import '../common/page.css';
 import './jobPage.css';
 import { filterConfig, offsetText, sortStages, type GanttRow, type JobPageModel, type StageRow, type StageSort } from '../../views/jobPage/model';
 import { isHostMessage, isPageState, type EventLogInfo, type PageMessage, type PageState } from '../../views/jobPage/protocol';
+import { cssVar, followThemeAndSize, h, showPage, vsCodeApi } from '../common/page';
 
-interface VsCodeApi {
-  postMessage(message: PageMessage): void;
-  getState(): unknown;
-  setState(state: PageState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = vsCodeApi<PageMessage, PageState>();
 const app = document.getElementById('app')!;
 /** How many stage rows are drawn before "Show all" (a 2,000-stage table stays quick to open). */
 const FIRST_ROWS = 200;
@@ -38,21 +33,6 @@ const charts: uPlot[] = [];
 
 function saveState(): void {
   if (model) vscode.setState({ key: model.key, sort, descending, configQuery });
-}
-
-/** Builds an element: h('td', { class: 'num' }, '12 s'). Text is always set as text, never as HTML. */
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) el.append(c);
-  return el;
-}
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
 function button(label: string, onClick: () => void, attrs: Record<string, string | boolean | undefined> = {}): HTMLElement {
@@ -376,11 +356,7 @@ function qualitySection(m: JobPageModel): HTMLElement {
 function render(focus?: string): void {
   for (const c of charts.splice(0)) c.destroy();
   if (!model) return;
-  const scrollY = window.scrollY;
-  app.replaceChildren(header(model), cards(model), timeline(model), stagesTable(model), executorsTable(model), configSection(model), qualitySection(model));
-  app.setAttribute('aria-busy', 'false');
-  window.scrollTo(0, scrollY);
-  if (focus) document.querySelector<HTMLElement>(focus)?.focus();
+  showPage(app, [header(model), cards(model), timeline(model), stagesTable(model), executorsTable(model), configSection(model), qualitySection(model)], focus);
 }
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
@@ -399,15 +375,6 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
   render();
 });
 
-// Theme changes swap the body's class (vscode-light / vscode-dark / vscode-high-contrast): redraw the charts' colours.
-new MutationObserver(() => render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-let resizeTimer: number | undefined;
-window.addEventListener('resize', () => {
-  clearTimeout(resizeTimer);
-  resizeTimer = window.setTimeout(() => {
-    const width = Math.max(300, (document.querySelector('.chart')?.clientWidth ?? 600));
-    for (const c of charts) c.setSize({ width, height: c.height });
-  }, 100);
-});
+followThemeAndSize(render, () => charts);
 
 vscode.postMessage({ type: 'ready' });

@@ -9,19 +9,14 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import '../common/page.css';
 import './trend.css';
 import { formatBytes, formatDuration, formatLocalTime } from '../../common/format';
 import { TREND_METRICS, type TrendMetric, type TrendModel, type TrendPoint } from '../../views/trend/model';
 import { isHostMessage, isPageState, type PageMessage, type PageState } from '../../views/trend/protocol';
+import { cssVar, followThemeAndSize, h, showPage, vsCodeApi } from '../common/page';
 
-interface VsCodeApi {
-  postMessage(message: PageMessage): void;
-  getState(): unknown;
-  setState(state: PageState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = vsCodeApi<PageMessage, PageState>();
 const app = document.getElementById('app')!;
 
 let model: TrendModel | undefined;
@@ -32,21 +27,6 @@ let chart: uPlot | undefined;
 
 function saveState(): void {
   if (model) vscode.setState({ appName: model.appName, metric });
-}
-
-/** Builds an element: h('td', { class: 'num' }, '12 s'). Text is always set as text, never as HTML. */
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) el.append(c);
-  return el;
-}
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
 const metricInfo = (key: TrendMetric): (typeof TREND_METRICS)[number] => TREND_METRICS.find((m) => m.key === key)!;
@@ -270,11 +250,7 @@ function render(focus?: string): void {
   chart?.destroy();
   chart = undefined;
   if (!model) return;
-  const scrollY = window.scrollY;
-  app.replaceChildren(header(model), cards(model), chartSection(model), runsTable(model));
-  app.setAttribute('aria-busy', 'false');
-  window.scrollTo(0, scrollY);
-  if (focus) document.querySelector<HTMLElement>(focus)?.focus();
+  showPage(app, [header(model), cards(model), chartSection(model), runsTable(model)], focus);
 }
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
@@ -294,15 +270,6 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
   render();
 });
 
-// Theme changes swap the body's class (vscode-light / vscode-dark / vscode-high-contrast): redraw the chart's colours.
-new MutationObserver(() => render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-let resizeTimer: number | undefined;
-window.addEventListener('resize', () => {
-  clearTimeout(resizeTimer);
-  resizeTimer = window.setTimeout(() => {
-    const width = Math.max(300, document.querySelector('.chart')?.clientWidth ?? 600);
-    chart?.setSize({ width, height: chart.height });
-  }, 100);
-});
+followThemeAndSize(render, () => (chart ? [chart] : []));
 
 vscode.postMessage({ type: 'ready' });
