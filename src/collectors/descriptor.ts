@@ -88,6 +88,11 @@ export interface SourceDescriptor<T extends string = string, C extends { type: T
   incremental?(options: O, newestEndTime: string | null): O;
   /** Whether these problems mean the job stopped early (unreadable path, wrong credentials, unreadable listing). */
   stopped(options: O, problems: readonly Problem[]): boolean;
+  /**
+   * Its collector reads files on disk and skips those the store already read unchanged
+   * (`CollectContext.isUnchanged`): the editor sends such a job the store's known files, and no other.
+   */
+  skipsUnchangedFiles?: true;
   /** Its collector, loaded when a job of its type runs (the API ones carry HTTP stacks: issue #12). */
   collector(): Promise<Collector<O>>;
 }

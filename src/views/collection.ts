@@ -10,6 +10,7 @@ import type { Batch, CollectProgress } from '../collectors/contract';
 import type { StoredSecret } from '../collectors/descriptor';
 import { formatProblem } from '../collectors/record';
 import { formatBytes } from '../common/format';
+import { descriptorOf } from '../collectors/registry';
 import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
@@ -109,7 +110,9 @@ export class CollectionController implements vscode.Disposable {
             }
             const bundle = (name: string): string => path.join(this.extensionPath, 'dist', name);
             const inWorker: Runner = ({ job }, signal) => {
-              const run = collectInWorker(bundle(WORKER_BUNDLES.collect), { job, known: store?.knownFiles() ?? [], poolScript: bundle(WORKER_BUNDLES.eventLog) }, (pr) =>
+              // Only a job that skips unchanged files is sent the store's known files (a full table read and copy).
+              const known = store && descriptorOf(job.kind).skipsUnchangedFiles ? store.knownFiles() : [];
+              const run = collectInWorker(bundle(WORKER_BUNDLES.collect), { job, known, poolScript: bundle(WORKER_BUNDLES.eventLog) }, (pr) =>
                 progress.report({ message: `${job.name}: ${progressText(pr, job.kind === 'event_log', started)}` }),
               );
               const stop = (): void => run.cancel();

@@ -50,6 +50,7 @@ export const eventLogSource = {
       source: s.name,
       ...readLimitsOf(s),
     })),
+  skipsUnchangedFiles: true,
   stopped: (options, problems) => problems.some((p) => p.code === 'path-unreadable' && p.file === options.path),
   collector: async () => (await import('./collect.js')).collectEventLogs,
 } satisfies SourceDescriptor<'event_log', EventLogSourceConfig, EventLogOptions>;
