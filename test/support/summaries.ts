@@ -54,3 +54,56 @@ export function makeSummaries(stages: number, executors: number): AppSummaries {
     executors: Array.from({ length: executors }, (_, i) => makeExecutor({ executor_id: String(i + 1) })),
   };
 }
+
+/**
+ * Summaries shaped like a real application's (issue 15): stage names as Spark writes them, byte and
+ * time figures of realistic magnitude (so SQLite stores them in as many bytes as real ones take),
+ * ISO times, quantiles; a fraction of executors removed with a reason.
+ */
+export function realisticSummaries(app: number, stages: number, executors: number): AppSummaries {
+  const start = Date.UTC(2024, 0, 1) + app * 3_600_000;
+  const ops = ['save at NativeMethodAccessorImpl.java:0', 'collect at EtlJob.scala:', 'parquet at Writer.scala:', 'count at Checks.scala:', 'showString at NativeMethodAccessorImpl.java:0', 'run at ThreadPoolExecutor.java:1136'];
+  const big = (k: number, scale: number): number => Math.floor(scale * (1 + ((k * 2654435761 + app) % 1000) / 100));
+  const stageRows: StageSummary[] = Array.from({ length: stages }, (_, i) => {
+    const submitted = start + i * 1_500;
+    const duration = big(i, 800);
+    const op = ops[i % ops.length]!;
+    return {
+      stage_id: i,
+      attempt_id: i % 97 === 5 ? 1 : 0,
+      name: op.endsWith(':') ? `${op}${100 + (i % 400)}` : op,
+      status: i % 97 === 5 ? 'failed' : 'complete',
+      submission_time: new Date(submitted).toISOString(),
+      completion_time: new Date(submitted + duration).toISOString(),
+      duration_ms: duration,
+      num_tasks: 1 + (i % 400),
+      failed_tasks: i % 50 === 0 ? 2 : 0,
+      killed_tasks: 0,
+      input_bytes: i % 3 === 0 ? big(i, 50_000_000) : 0,
+      output_bytes: i % 5 === 0 ? big(i, 20_000_000) : 0,
+      shuffle_read_bytes: big(i + 1, 30_000_000),
+      shuffle_write_bytes: big(i + 2, 30_000_000),
+      memory_spilled_bytes: i % 7 === 0 ? big(i, 100_000_000) : 0,
+      disk_spilled_bytes: i % 7 === 0 ? big(i, 40_000_000) : 0,
+      executor_run_time_ms: big(i, 40_000),
+      cpu_time_ms: big(i, 30_000),
+      gc_time_ms: big(i, 500),
+      peak_execution_memory_bytes: big(i, 200_000_000),
+      task_duration_ms: { min: big(i, 50), p25: big(i, 200), p50: big(i, 300), p75: big(i, 450), max: big(i, 3_000) },
+    };
+  });
+  const executorRows: ExecutorSummary[] = Array.from({ length: executors }, (_, i) => ({
+    executor_id: String(i + 1),
+    host: `ip-10-0-${i % 250}-${(i * 7) % 250}.ec2.internal`,
+    total_cores: 4,
+    add_time: new Date(start + 5_000 + i * 100).toISOString(),
+    remove_time: i % 4 === 0 ? new Date(start + 600_000 + i * 1000).toISOString() : null,
+    remove_reason: i % 4 === 0 ? 'Executor decommission: spot instance termination' : null,
+    total_tasks: big(i, 400),
+    failed_tasks: i % 9 === 0 ? 1 : 0,
+    gc_time_ms: big(i, 5_000),
+    shuffle_read_bytes: big(i, 300_000_000),
+    shuffle_write_bytes: big(i, 300_000_000),
+  }));
+  return { stages: stageRows, executors: executorRows };
+}
