@@ -69,6 +69,7 @@ describe('spark-optimizer collect', () => {
   ])('exits 2 on usage errors: %j', (args) => {
     const r = run(...args);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('Usage:');
+    expect(r.stderr).toMatch(/\nRun 'spark-optimizer (collect )?--help' for (its|the) usage\.\n$/);
+    expect(r.stderr).not.toContain('Usage:');
   });
 });

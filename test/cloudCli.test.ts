@@ -482,7 +482,7 @@ describe('spark-optimizer collect: cloud usage errors', () => {
     const r = await run(['collect', '--source', source, ...flags, '--dry-run'], isolatedEnv(dir, {}), dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(r.stderr).toContain('Usage:');
+    expect(r.stderr).toMatch(/\nRun 'spark-optimizer collect --help' for its usage\.\n$/);
     expect(r.stdout).toBe('');
   });
 });

@@ -127,7 +127,7 @@ describe('the source registry', () => {
         // Only the usage checks run: a missing required flag, or a dry run with nothing reachable is not wanted here.
         const code = await main(['collect', '--source', name, '--bogus-flag'], io);
         expect(code, `${name}: ${err.join('\n')}`).toBe(2);
-        expect(err.join('\n')).toMatch(/Unknown option '--bogus-flag'/);
+        expect(err.join('\n')).toMatch(/unknown option '--bogus-flag'/);
       }
     }
     const { err, io } = output();

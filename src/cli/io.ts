@@ -11,7 +11,7 @@ export interface Io {
   cwd: string;
 }
 
-/** Wrong flags or arguments: exit code 2 with the usage text. */
+/** Wrong flags or arguments: exit code 2, the message on one line and where the help is. */
 export class UsageError extends Error {}
 
 /** `--name VALUE` flags for node:util parseArgs, one entry each. */

@@ -33,16 +33,10 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
       ...stringFlags('db', 'user', 'name', 'since', 'until', 'status', 'source', 'sort', 'limit', 'offset', 'format'),
       where: { type: 'string', multiple: true },
       asc: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
   });
-  if (values.help) {
-    // Loaded only when asked for (usage.ts reads the source registry).
-    io.out((await import('./usage.js')).JOBS_USAGE);
-    return 0;
-  }
   const format = oneOf('format', values.format, ['table', 'json', 'csv'] as const, 'table');
   const status = values.status === undefined ? undefined : oneOf('status', values.status, STATUSES, 'completed');
   const sortField = values.sort === undefined ? undefined : fieldByName(values.sort);

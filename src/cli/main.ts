@@ -5,17 +5,61 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { visible } from '../common/format';
+import { version } from '../../package.json';
 import { UsageError, type Io } from './io';
+import { isCommand } from './commands';
 
-/** The help text, built from the source registry: loaded only when shown (issue #12: start-up). */
-async function usage(): Promise<string> {
-  return (await import('./usage.js')).USAGE;
+/** The help texts, built from the source registry: loaded only when shown (issue #12: start-up). */
+async function usage(): Promise<typeof import('./usage')> {
+  return import('./usage.js');
 }
 
+/** Whether the arguments ask for help: `--help` or `-h` anywhere before a `--`. */
+function asksForHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+/**
+ * A usage error's message on one line: node:util parseArgs adds advice on positionals to its own
+ * ("Unknown option '--x'. To specify a positional argument starting with a '-', …"); its first
+ * sentence is the message.
+ */
+function usageMessage(err: Error, parseArgs: boolean): string {
+  if (!parseArgs) return err.message;
+  const first = err.message.split(/\.\s/)[0]!.replace(/\.$/, '');
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
+
+/**
+ * A standard stream that its reader may close: `jobs --format json | head -1` closes stdout after one
+ * line, and the next write fails with EPIPE, which Node throws as an unhandled 'error' event, a stack
+ * trace (issue 16). Once closed, what is left to write is dropped and the command ends as it would
+ * have, with its own exit status (a collect still stores what it reads; validate still counts errors).
+ */
+function closable(stream: NodeJS.WriteStream): { write: (s: string) => void } {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    closed = true;
+  });
+  return {
+    write: (s) => {
+      if (!closed) stream.write(s);
+    },
+  };
+}
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (isCommand(command) && asksForHelp(rest)) {
+      io.out((await usage()).commandUsage(command));
+      return 0;
+    }
     switch (command) {
       // Each command's modules (zod schemas, yaml, sql.js) are set up when it runs (issue #12: start-up).
       case 'collect':
@@ -30,11 +74,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await (await import('./jobsCommand.js')).runsCommand(rest, io);
       case 'validate':
         return await (await import('./validateCommand.js')).validateCommand(rest, io);
+      case '--version':
+      case '-V':
+        io.out(`spark-optimizer ${version}`);
+        return 0;
+      case 'help':
+        if (isCommand(rest[0])) {
+          io.out((await usage()).commandUsage(rest[0]));
+          return 0;
+        }
+        io.out((await usage()).USAGE);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
-      case 'help':
-        io.out(await usage());
+        io.out((await usage()).USAGE);
         return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
@@ -42,8 +96,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     // `code` is not always a string: a DOMException's (an AbortError's) is a number.
     const code: unknown = (err as { code?: unknown } | null)?.code;
-    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      io.err(`spark-optimizer: ${(err as Error).message}\n\n${await usage()}`);
+    const parseArgs = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+    if (err instanceof UsageError || parseArgs) {
+      // One line and where the help is, not the whole text (issue 16).
+      const help = isCommand(command) ? `Run 'spark-optimizer ${command} --help' for its usage.` : "Run 'spark-optimizer --help' for the usage.";
+      io.err(`spark-optimizer: ${usageMessage(err as Error, parseArgs)}\n${help}`);
       return 2;
     }
     io.err(`spark-optimizer: ${err instanceof Error ? err.message : String(err)}`);
@@ -59,18 +116,20 @@ if (require.main === module) {
   // extension host is shared with other extensions.
   setFlagsFromString('--no-wasm-tier-up');
   setFlagsFromString('--no-wasm-dynamic-tiering');
+  const out = closable(process.stdout);
+  const err = closable(process.stderr);
   main(process.argv.slice(2), {
-    out: (s) => process.stdout.write(`${s}\n`),
+    out: (s) => out.write(`${s}\n`),
     // Messages show invisible characters (a BOM in a key, a file name or a log line) as escapes; data on stdout stays as it is.
-    err: (s) => process.stderr.write(`${visible(s)}\n`),
+    err: (s) => err.write(`${visible(s)}\n`),
     isTTY: process.stderr.isTTY === true,
     cwd: process.cwd(),
   }).then(
     (code) => {
       process.exitCode = code;
     },
-    (err: unknown) => {
-      process.stderr.write(`spark-optimizer: ${String(err)}\n`);
+    (e: unknown) => {
+      err.write(`spark-optimizer: ${String(e)}\n`);
       process.exitCode = 1;
     },
   );

@@ -1,6 +1,8 @@
 /** `spark-optimizer --help`: each source type's usage line and credentials come from its descriptor (registry.ts). */
 import { DESCRIPTORS } from '../collectors/registry';
 import { fieldsHelp, OPERATORS } from '../storage/fields';
+import { COMMANDS, type Command } from './commands';
+import { JSON_FIELDS, TABLE_ROWS } from './recordTable';
 
 /** `words` after `lead`, wrapped at `width` columns with continuation lines indented by `indent`. */
 function wrapped(lead: string, words: string, indent: number, width = 104): string {
@@ -22,29 +24,36 @@ const credentialLines = DESCRIPTORS.filter((d) => d.credentials !== undefined)
   .map((d) => wrapped(`  ${d.cliNames[0]!.padEnd(15)} `, d.credentials!, 18))
   .join('\n');
 
-export const USAGE = `Usage:
-${collectLines}
+/** Each command's synopsis, as its help and the whole usage show it. */
+const SYNOPSIS: Readonly<Record<Command, string>> = {
+  collect: `${collectLines}
   spark-optimizer collect --config spark-optimizer.yaml [--name SOURCE] [options]
-  spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
+  spark-optimizer collect --event-log-dir DIR [options]   (event logs: the same as --source event-logs --path DIR)`,
+  jobs: `  spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
                        [--where "FIELD OP VALUE"]... [--sort FIELD] [--asc] [--limit N] [--offset N]
-                       [--format table|json|csv] [--db PATH]     (fields: spark-optimizer jobs --help)
-  spark-optimizer show APP_ID [--attempt N] [--top N] [--format text|json] [--db PATH]
+                       [--format table|json|csv] [--utc] [--db PATH]     (fields: spark-optimizer jobs --help)`,
+  show: `  spark-optimizer show APP_ID [--attempt N] [--top N] [--format text|json] [--utc] [--db PATH]
                        (the record, its longest stages and its executors; JSON: the record's keys
-                       plus "stages" and "executors". Without --attempt: the last attempt)
-  spark-optimizer compare A B [--attempt-a N] [--attempt-b N] [--top N] [--format text|json] [--db PATH]
+                       plus "stages" and "executors". Without --attempt: the last attempt)`,
+  compare: `  spark-optimizer compare A B [--attempt-a N] [--attempt-b N] [--top N] [--format text|json] [--db PATH]
   spark-optimizer compare A --previous [--attempt-a N] ...   (A against the last earlier run of its name)
                        (B against A: metric changes, stages aligned by name, else by stage id,
-                       and the Spark properties that differ)
-  spark-optimizer runs [--limit N] [--format table|json] [--db PATH]
-  spark-optimizer validate PATH... [--format text|json] [--verbose] [--zstd-max-window-mb N]
+                       and the Spark properties that differ)`,
+  runs: `  spark-optimizer runs [--limit N] [--format table|json] [--utc] [--db PATH]
+                       (the collection runs, newest first: what each read, its counts and errors)`,
+  validate: `  spark-optimizer validate PATH... [--format text|json] [--min-severity S] [--verbose] [--zstd-max-window-mb N]
                         [--max-line-mb N] [--max-decompression-ratio N]
-                        (event logs and collector configs; exit 1 on errors)
+                        (event logs and collector configs; exit 1 on errors)`,
+};
 
-collect options:
+const TIMES = `  --utc            times in UTC (default: the local zone); each time says its zone`;
+
+const COLLECT_OPTIONS = `collect options:
 ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} (${d.title})`).join(', '), 24)}
   --path PATH           event logs: a log file or a folder (walked recursively unless --no-recursive);
                         plain, .gz, .lz4, .lzf, .snappy, .zstd; single files, rolling eventlog_v2_*,
-                        Databricks and Spark 1.x folders
+                        Databricks and Spark 1.x folders. Without --source, --path (or --event-log-dir
+                        DIR) means --source event-logs
   --config FILE         collect the sources a config file defines (all, or --name SOURCE)
   --db PATH             the database (default .spark-optimizer/jobs.db in this folder)
   --dry-run             collect and print; store nothing
@@ -52,7 +61,9 @@ ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} 
   --user USER           only applications run by USER
   --batch-size N        records per database batch (default 100)
   --concurrency N       logs read at once (default: the number of cores)
-  --format json         JSON lines on stdout, one record per application attempt, plus "problems"
+  --format table|json   table: every application read (by default, the first ${TABLE_ROWS} and a count of the
+                        rest); json: JSON lines on stdout, one record per application attempt, plus "problems"
+  --utc                 times in UTC (default: the local zone); each time says its zone
   --max-apps N          at most N applications (History Server) or steps/runs/jobs (cloud sources)
   --endpoint-url URL    cloud sources: another API endpoint (VPC endpoint, proxy, emulator)
   --verbose             list each file a folder scan passed over (hidden, not an event log), not just counts
@@ -79,11 +90,17 @@ Credentials are read the platform's own way, never from flags:
 ${credentialLines}
 `;
 
+/** `spark-optimizer --help`: every command, then collect's options (the command with the most). */
+export const USAGE = `Usage:
+${COMMANDS.map((c) => SYNOPSIS[c]).join('\n')}
+  spark-optimizer --version
+  spark-optimizer COMMAND --help   (that command's usage alone)
+
+${COLLECT_OPTIONS}`;
+
 /** `spark-optimizer jobs --help`: the flags, then every field --sort and --where take, by its names. */
-export const JOBS_USAGE = `Usage:
-  spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
-                       [--where "FIELD OP VALUE"]... [--sort FIELD] [--asc] [--limit N] [--offset N]
-                       [--format table|json|csv] [--db PATH]
+const JOBS_USAGE = `Usage:
+${SYNOPSIS.jobs}
 
   --sort FIELD     sort by any field below (newest/largest first; --asc for the other way); default end_time
   --where COND     FIELD OP VALUE, OP one of ${OPERATORS.join(' ')}; several --where must all hold.
@@ -91,7 +108,39 @@ export const JOBS_USAGE = `Usage:
                    --where "spill>1GB" --where "user=etl"; FIELD=null / FIELD!=null for unknown values
   --name TEXT      part of the application name (any case)
   --since/--until  ended (running ones: started) at/after, before this date
+${TIMES}
 
 Fields (the column name, or any other name listed):
 ${fieldsHelp()}
+  ${JSON_FIELDS.join(', ')}: JSON, printed by --format json and csv; neither sorted nor compared
 `;
+
+const VALIDATE_USAGE = `Usage:
+${SYNOPSIS.validate}
+
+  --format text|json    text: file:line:col: severity code message (1-based), findings of the same code on
+                        the same line as one; json: one object per finding (file, line, column, severity,
+                        code, message)
+  --min-severity S      the least severe findings shown: error, warning (the default), information or hint;
+                        the summary counts those not shown
+  --verbose             list each file a folder scan passed over (hidden, not an event log), not just counts
+  --zstd-max-window-mb N, --max-line-mb N, --max-decompression-ratio N
+                        the limits logs are read with, as collect's (spark-optimizer collect --help)
+`;
+
+/** One command's help: \`spark-optimizer COMMAND --help\`. */
+export function commandUsage(command: Command): string {
+  switch (command) {
+    case 'collect':
+      return `Usage:\n${SYNOPSIS.collect}\n\n${COLLECT_OPTIONS}`;
+    case 'jobs':
+      return JOBS_USAGE;
+    case 'validate':
+      return VALIDATE_USAGE;
+    case 'runs':
+    case 'show':
+      return `Usage:\n${SYNOPSIS[command]}\n\n${TIMES}\n`;
+    case 'compare':
+      return `Usage:\n${SYNOPSIS.compare}\n`;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The one table of records `collect` and `jobs` print (issue 16: they showed different columns),
+ * and how the CLI writes a time: with its zone, local unless `--utc`.
+ */
+import type { SparkAppRecord } from '../collectors/record';
+import { formatBytes, formatDuration, formatLocalTime } from '../common/format';
+
+/** Rows of its table `collect` prints unless `--format table` asks for all (a 2,000-log run printed 2,000). */
+export const TABLE_ROWS = 20;
+
+/** Record fields that hold JSON: printed by `--format json`/`csv`, never sorted or compared. */
+export const JSON_FIELDS = ['tags', 'environment', 'quality'] as const;
+
+/** A time as the CLI prints it: "2024-06-11 14:03 GMT+2" in the local zone, or "… UTC" with `--utc`. */
+export type TimeText = (iso: string | null) => string;
+
+export function timeText(utc: boolean): TimeText {
+  return (iso) => formatLocalTime(iso, utc ? 'UTC' : undefined);
+}
+
+export const RECORD_HEADER = ['app_id', 'attempt', 'name', 'user', 'status', 'end', 'duration', 'tasks', 'failed', 'execs', 'cpu', 'input', 'shuffle r/w', 'source'];
+
+export function recordRow(r: SparkAppRecord, time: TimeText): string[] {
+  return [
+    r.app_id,
+    r.attempt_id ?? '-',
+    (r.app_name ?? '-').slice(0, 40),
+    r.user ?? '-',
+    r.status,
+    time(r.end_time),
+    formatDuration(r.duration_ms),
+    String(r.total_tasks),
+    String(r.failed_tasks),
+    String(r.num_executors ?? '-'),
+    formatDuration(r.cpu_time_ms),
+    formatBytes(r.input_bytes),
+    `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`,
+    r.source,
+  ];
+}

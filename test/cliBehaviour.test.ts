@@ -1,0 +1,119 @@
+/**
+ * Issue 16, "Command line": the built CLI as a user runs it (dist/cli.js; `node scripts/build.mjs`
+ * first) — help and version, pipes closed early, the seed's cron line, a path that does not exist,
+ * big runs, times with their zone, what each run read, validate's noise, --sort's names.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { JobStore } from '../src/storage/jobStore';
+import { manyRecords } from './support/records';
+import { tempDir } from './support/tmp';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Ran {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A database holding `n` records (manyRecords: ~1 KB of JSON each). */
+async function database(n: number): Promise<string> {
+  const file = path.join(tempDir(), 'jobs.db');
+  const store = await JobStore.open(file);
+  store.upsert(manyRecords(n));
+  await store.save();
+  store.close();
+  return file;
+}
+
+const COMMANDS = ['collect', 'jobs', 'show', 'compare', 'runs', 'validate'] as const;
+
+describe('help, version and usage errors', () => {
+  it.each(COMMANDS)('%s --help and -h print that command\'s help on stdout and exit 0', (command) => {
+    for (const flag of ['--help', '-h']) {
+      const r = run([command, flag]);
+      expect(r.code, `${command} ${flag}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^Usage:\n/);
+      expect(r.stdout).toContain(`spark-optimizer ${command} `);
+      // Its own help, not the whole text: no other command's synopsis.
+      for (const other of COMMANDS.filter((c) => c !== command)) expect(r.stdout, `${command} ${flag}`).not.toMatch(new RegExp(`^ +spark-optimizer ${other} `, 'm'));
+    }
+  });
+
+  it('--help after other flags, and `help COMMAND`, print the command\'s help too', () => {
+    const r = run(['collect', '--source', 'event-logs', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--path PATH');
+    const h = run(['help', 'validate']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('spark-optimizer validate PATH...');
+  });
+
+  it('--version prints the version of package.json and exits 0', () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = run([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`spark-optimizer ${version}\n`);
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it.each([
+    [['collect', '--bogus'], /^spark-optimizer: unknown option '--bogus'\nRun 'spark-optimizer collect --help' for its usage\.\n$/],
+    [['jobs', '--limit', 'zero'], /^spark-optimizer: --limit must be a positive integer, got "zero"\nRun 'spark-optimizer jobs --help' for its usage\.\n$/],
+    [['validate'], /^spark-optimizer: validate needs at least one file or folder\nRun 'spark-optimizer validate --help' for its usage\.\n$/],
+    [['frobnicate'], /^spark-optimizer: unknown command "frobnicate"\nRun 'spark-optimizer --help' for the usage\.\n$/],
+  ])('a usage error prints one line and where the help is, exit 2: %j', (args, message) => {
+    const r = run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('a closed stdout', () => {
+  let db: string;
+  beforeAll(async () => {
+    db = await database(400);
+  });
+
+  /** Runs the CLI with its stdout's read end closed after the first chunk (or at once), as `| head -1` does. */
+  function closedEarly(args: string[], atOnce: boolean): Promise<Ran> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+      if (atOnce) child.stdout.destroy();
+      else child.stdout.once('data', () => child.stdout.destroy());
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout: '', stderr }));
+    });
+  }
+
+  it('ends `jobs --format json` quietly with status 0, every time', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await closedEarly(['jobs', '--db', db, '--format', 'json', '--limit', '400'], i % 2 === 0);
+      expect(r.stderr, `run ${i}`).toBe('');
+      expect(r.code, `run ${i}`).toBe(0);
+    }
+  });
+
+  it('through a real shell pipe to head', () => {
+    if (process.platform === 'win32') return;
+    for (let i = 0; i < 3; i++) {
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" jobs --db "${db}" --format json --limit 400 | head -1 >/dev/null; echo "status=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr, `run ${i}`).toBe('status=0\n');
+    }
+  });
+});
