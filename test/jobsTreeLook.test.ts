@@ -1,7 +1,7 @@
 /** How a job reads in the Jobs tree (issue 15): its icon says how it went, its description when it started. */
 import { describe, expect, it } from 'vitest';
 import { formatLocalTime } from '../src/common/format';
-import { jobDescription, jobIcon } from '../src/views/jobs';
+import { jobDescription, jobIcon } from '../src/views/format';
 import { makeRecord } from './support/records';
 
 describe('a job in the tree', () => {

@@ -8,8 +8,9 @@ import { z } from 'zod';
 const count = z.number().int().nonnegative();
 const isoUtc = z.string().datetime({ offset: false });
 
-export const STATUSES = ['completed', 'running', 'failed', 'unknown'] as const;
-export type AppStatus = (typeof STATUSES)[number];
+import { STATUSES } from './record/status';
+
+export { STATUSES, type AppStatus } from './record/status';
 
 export const sparkAppRecordSchema = z.object({
   app_id: z.string().min(1),

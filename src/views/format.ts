@@ -1,6 +1,6 @@
 /** Human units for the views (tooltips, descriptions, the job document). */
 import type { SparkAppRecord } from '../collectors/record';
-import { recordSummary } from '../common/format';
+import { formatBytes, formatDuration, formatLocalTime, recordSummary } from '../common/format';
 
 /** Markdown with the key metrics; record text is escaped (app names can hold anything). */
 export function jobTooltip(r: SparkAppRecord): string {
@@ -24,4 +24,26 @@ export function jobDocument(r: SparkAppRecord): string {
     JSON.stringify(r, null, 2),
     '',
   ].join('\n');
+}
+
+/**
+ * How a job looks in the tree: a failed application is an error, a completed one with failed tasks
+ * or stages a warning (not a green check: 10 of 26 tasks failed is not a pass), a running one spins.
+ * Pure, for tests: [codicon, theme colour, why in words].
+ */
+export function jobIcon(r: Pick<SparkAppRecord, 'status' | 'failed_tasks' | 'total_tasks' | 'failed_stages'>): [string, string, string] {
+  if (r.status === 'failed') return ['error', 'testing.iconFailed', 'the application failed'];
+  if (r.status === 'running') return ['sync', 'charts.blue', 'running'];
+  if (r.status === 'unknown') return ['question', 'charts.yellow', 'status unknown'];
+  if (r.failed_tasks > 0 || r.failed_stages > 0) {
+    const parts = [r.failed_tasks > 0 && `${r.failed_tasks} of ${r.total_tasks} tasks failed`, r.failed_stages > 0 && `${r.failed_stages} stage${r.failed_stages === 1 ? '' : 's'} failed`].filter(Boolean);
+    return ['warning', 'list.warningForeground', `completed, but ${parts.join(' and ')}`];
+  }
+  return ['pass', 'testing.iconPassed', 'completed'];
+}
+
+/** The job row's description: when it started (local, with its zone, so same-name runs are told apart), then how it went. */
+export function jobDescription(r: SparkAppRecord, timeZone?: string): string {
+  const failed = r.failed_tasks > 0 ? ` · ${r.failed_tasks} failed` : '';
+  return `${formatLocalTime(r.start_time, timeZone)} · ${formatDuration(r.duration_ms)} · ${r.status}${r.attempt_id ? ` · attempt ${r.attempt_id}` : ''} · ${r.total_tasks} tasks${failed} · ${formatBytes(r.shuffle_read_bytes)} shuffle`;
 }

@@ -8,8 +8,7 @@ import type { SparkAppRecord } from '../collectors/record';
 import type { JobQuery, SortField } from '../storage/repository';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
-import { formatBytes, formatDuration, formatLocalTime } from '../common/format';
-import { jobTooltip } from './format';
+import { jobDescription, jobIcon, jobTooltip } from './format';
 
 export const PAGE = 200;
 export type Grouping = 'source' | 'user';
@@ -24,28 +23,6 @@ export interface JobsState {
   filter: Pick<JobQuery, 'name' | 'user' | 'status' | 'since' | 'source'>;
   sort: SortField;
   descending: boolean;
-}
-
-/**
- * How a job looks in the tree: a failed application is an error, a completed one with failed tasks
- * or stages a warning (not a green check: 10 of 26 tasks failed is not a pass), a running one spins.
- * Pure, for tests: [codicon, theme colour, why in words].
- */
-export function jobIcon(r: Pick<SparkAppRecord, 'status' | 'failed_tasks' | 'total_tasks' | 'failed_stages'>): [string, string, string] {
-  if (r.status === 'failed') return ['error', 'testing.iconFailed', 'the application failed'];
-  if (r.status === 'running') return ['sync', 'charts.blue', 'running'];
-  if (r.status === 'unknown') return ['question', 'charts.yellow', 'status unknown'];
-  if (r.failed_tasks > 0 || r.failed_stages > 0) {
-    const parts = [r.failed_tasks > 0 && `${r.failed_tasks} of ${r.total_tasks} tasks failed`, r.failed_stages > 0 && `${r.failed_stages} stage${r.failed_stages === 1 ? '' : 's'} failed`].filter(Boolean);
-    return ['warning', 'list.warningForeground', `completed, but ${parts.join(' and ')}`];
-  }
-  return ['pass', 'testing.iconPassed', 'completed'];
-}
-
-/** The job row's description: when it started (local, with its zone, so same-name runs are told apart), then how it went. */
-export function jobDescription(r: SparkAppRecord, timeZone?: string): string {
-  const failed = r.failed_tasks > 0 ? ` · ${r.failed_tasks} failed` : '';
-  return `${formatLocalTime(r.start_time, timeZone)} · ${formatDuration(r.duration_ms)} · ${r.status}${r.attempt_id ? ` · attempt ${r.attempt_id}` : ''} · ${r.total_tasks} tasks${failed} · ${formatBytes(r.shuffle_read_bytes)} shuffle`;
 }
 
 function nodeId(n: JobNode): string {

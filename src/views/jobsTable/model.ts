@@ -1,0 +1,169 @@
+/**
+ * The Jobs table (issue 15): every collected job in one sortable, filterable table, paged from SQL.
+ * Pure: the page's query (what the reader typed and picked) becomes a repository query here, and a
+ * stored record becomes a row of display texts here, so the host only runs them and the page only
+ * draws them. Fields, their friendly names and how their values read are src/storage/fields.ts's,
+ * the same ones `jobs --sort/--where` take; a condition is written as on the command line.
+ */
+import type { SparkAppRecord } from '../../collectors/record';
+import { STATUSES, type AppStatus } from '../../collectors/record/status';
+import { formatBytes, formatDuration, formatLocalTime } from '../../common/format';
+import { FIELDS, FieldError, fieldOf, isRecordColumn, parseCondition, type FieldCondition, type FieldInfo, type RecordColumn } from '../../storage/fields';
+import type { JobQuery, JobRepository } from '../../storage/repository';
+import { jobIcon } from '../format';
+import type { JobKey } from '../jobPage/protocol';
+
+/** What the reader asked for, as the page sends it and saves it. */
+export interface TableQuery {
+  /** Contained in the name, the application id or the user, any case. */
+  text: string;
+  /** Conditions as `jobs --where` takes them, separated by commas: `failed>0, spill>1g, duration>1h`. */
+  conditions: string;
+  status: AppStatus | null;
+  user: string | null;
+  source: string | null;
+  /** First and last day (YYYY-MM-DD, local), of the end time (a running job's start). */
+  from: string | null;
+  to: string | null;
+  sort: RecordColumn;
+  descending: boolean;
+}
+
+export const DEFAULT_QUERY: TableQuery = { text: '', conditions: '', status: null, user: null, source: null, from: null, to: null, sort: 'start_time', descending: true };
+
+/** The columns shown until the reader picks others. */
+export const DEFAULT_COLUMNS: readonly RecordColumn[] = ['app_name', 'status', 'start_time', 'duration_ms', 'cpu_time_ms', 'total_tasks', 'failed_tasks', 'shuffle_read_bytes', 'disk_spilled_bytes', 'user', 'source'];
+
+/** One-click thresholds the page offers; each adds its condition to the conditions box. */
+export const QUICK_FILTERS: readonly { label: string; condition: string }[] = [
+  { label: 'Failed tasks > 0', condition: 'failed_tasks>0' },
+  { label: 'Disk spill > 1 GB', condition: 'disk_spilled_bytes>1g' },
+  { label: 'Duration > 1 h', condition: 'duration_ms>1h' },
+];
+
+/** How many rows one request reads: a screenful or two. */
+export const PAGE_ROWS = 100;
+
+export interface ColumnInfo {
+  column: RecordColumn;
+  label: string;
+  /** Right-aligned (a number). */
+  numeric: boolean;
+}
+
+export const COLUMNS: readonly ColumnInfo[] = FIELDS.map((f) => ({ column: f.column, label: f.label, numeric: f.kind !== 'text' && f.kind !== 'time' }));
+
+export interface TableRow {
+  key: JobKey;
+  /** The Jobs tree's icon for it (codicon name) and what it means. */
+  icon: string;
+  iconText: string;
+  /** Every column's display text (the page shows the ones picked). */
+  cells: Record<RecordColumn, string>;
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** A field's value as a person reads it: sizes and durations in units, times local with their zone. */
+export function cellText(field: FieldInfo, value: string | number | null, timeZone?: string): string {
+  if (value === null) return '-';
+  if (typeof value === 'string') return field.kind === 'time' ? formatLocalTime(value, timeZone) : value;
+  switch (field.kind) {
+    case 'bytes':
+      return formatBytes(value);
+    case 'mb':
+      return formatBytes(value * 1024 ** 2);
+    case 'duration':
+      return formatDuration(value);
+    default:
+      return count(value);
+  }
+}
+
+export function tableRow(r: SparkAppRecord, timeZone?: string): TableRow {
+  const [icon, , iconText] = jobIcon(r);
+  const cells = Object.fromEntries(FIELDS.map((f) => [f.column, cellText(f, r[f.column], timeZone)])) as Record<RecordColumn, string>;
+  return { key: { app_id: r.app_id, attempt_id: r.attempt_id }, icon, iconText, cells };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Local midnight of a `YYYY-MM-DD` day, `plusDays` later, as the ISO time the store compares. */
+function localDay(day: string, plusDays: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return new Date(y, m - 1, d + plusDays).toISOString();
+}
+
+/** The conditions text split into conditions; each bad one is named in the error. */
+export function parseConditions(text: string): { conditions: FieldCondition[]; errors: string[] } {
+  const conditions: FieldCondition[] = [];
+  const errors: string[] = [];
+  for (const part of text.split(/,|\band\b/i)) {
+    if (part.trim() === '') continue;
+    try {
+      conditions.push(parseCondition(part));
+    } catch (err) {
+      if (!(err instanceof FieldError)) throw err;
+      errors.push(err.message);
+    }
+  }
+  return { conditions, errors };
+}
+
+/** The repository query for what the reader asked, or what is wrong with it (the table then shows nothing new). */
+export function toJobQuery(q: TableQuery): { query: JobQuery } | { errors: string[] } {
+  const { conditions, errors } = parseConditions(q.conditions);
+  if (q.from !== null && !DAY.test(q.from)) errors.push(`the first day must be a date like 2024-05-01, got ${JSON.stringify(q.from)}`);
+  if (q.to !== null && !DAY.test(q.to)) errors.push(`the last day must be a date like 2024-05-31, got ${JSON.stringify(q.to)}`);
+  if (q.from !== null && q.to !== null && DAY.test(q.from) && DAY.test(q.to) && q.from > q.to) errors.push(`the first day (${q.from}) is after the last (${q.to})`);
+  if (errors.length > 0) return { errors };
+  const query: JobQuery = { sort: q.sort, descending: q.descending };
+  if (q.text.trim() !== '') query.text = q.text.trim();
+  if (conditions.length > 0) query.where = conditions;
+  if (q.status !== null) query.status = q.status;
+  if (q.user !== null) query.user = q.user;
+  if (q.source !== null) query.source = q.source;
+  if (q.from !== null) query.since = localDay(q.from, 0);
+  if (q.to !== null) query.until = localDay(q.to, 1);
+  return { query };
+}
+
+export interface TablePage {
+  /** How many match in all; null when not asked (the page already knows it: it is scrolling). */
+  total: number | null;
+  offset: number;
+  rows: TableRow[];
+}
+
+/**
+ * Rows `offset`… of what `q` asks for (at most `limit`), and how many there are in all when `count`
+ * (a filtered count scans the table: a page scrolled to under the same query does not pay it again).
+ */
+export function tablePage(store: Pick<JobRepository, 'list' | 'count'>, q: TableQuery, offset: number, limit: number, options: { count?: boolean; timeZone?: string } = {}): TablePage | { errors: string[] } {
+  const built = toJobQuery(q);
+  if ('errors' in built) return built;
+  const rows = store.list({ ...built.query, offset, limit }).map((r) => tableRow(r, options.timeZone));
+  return { total: options.count === false ? null : store.count(built.query), offset, rows };
+}
+
+/** The choices the filters offer: the users and sources in the store, and every status. */
+export interface TableChoices {
+  users: string[];
+  sources: string[];
+  statuses: readonly AppStatus[];
+}
+
+export function tableChoices(store: Pick<JobRepository, 'groupCounts'>): TableChoices {
+  const keys = (by: 'user' | 'source'): string[] =>
+    store
+      .groupCounts(by)
+      .map((g) => g.key)
+      .filter((k) => k !== '');
+  return { users: keys('user'), sources: keys('source'), statuses: STATUSES };
+}
+
+export function isColumn(v: unknown): v is RecordColumn {
+  return typeof v === 'string' && isRecordColumn(v);
+}
+
+export { fieldOf };

@@ -1,0 +1,87 @@
+/**
+ * The Jobs table (issue 15): Open Jobs Table (the Jobs view's title bar, the palette) opens one
+ * panel over every collected job. The page asks for rows by position; each request runs one SQL
+ * page and one count on the store (model.ts `tablePage`), so 100,000 jobs cost what one screenful
+ * costs. When the database changes the page is sent its choices again and asks for its rows again.
+ * Restored after a reload by a WebviewPanelSerializer (the page's query and columns are its state).
+ */
+import * as vscode from 'vscode';
+import { COMMANDS } from '../commands';
+import type { DatabaseService } from '../database';
+import { WebviewPage, webviewOptions } from '../webviewHtml';
+import { COLUMNS, QUICK_FILTERS, tableChoices, tablePage } from './model';
+import { isPageMessage, type HostMessage, type PageMessage } from './protocol';
+
+export const VIEW_TYPE = 'sparkOptimizer.jobsTable';
+const TITLE = 'Spark Jobs';
+
+export interface JobsTableDeps {
+  db: DatabaseService;
+  log: vscode.LogOutputChannel;
+}
+
+class JobsTablePanel extends WebviewPage<JobsTablePanel, HostMessage, PageMessage> {
+  constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, handlers: ConstructorParameters<typeof WebviewPage<JobsTablePanel, HostMessage, PageMessage>>[3]) {
+    super(panel, extensionUri, { bundle: 'jobsTable', title: TITLE, what: 'Jobs table', isPageMessage }, handlers);
+  }
+}
+
+export function register(deps: JobsTableDeps, context: vscode.ExtensionContext): void {
+  const { db, log } = deps;
+  let open: JobsTablePanel | undefined;
+
+  const load = async (page: JobsTablePanel): Promise<void> => {
+    const store = await db.open();
+    page.post({ type: 'init', columns: COLUMNS, choices: tableChoices(store), quickFilters: QUICK_FILTERS });
+  };
+
+  const handle = async (page: JobsTablePanel, m: Exclude<PageMessage, { type: 'ready' }>): Promise<void> => {
+    switch (m.type) {
+      case 'rows': {
+        const store = await db.open();
+        const started = performance.now();
+        const result = tablePage(store, m.query, m.offset, m.limit, { count: m.count });
+        const ms = Math.round(performance.now() - started);
+        if ('errors' in result) page.post({ type: 'invalid', id: m.id, errors: result.errors });
+        else page.post({ type: 'rows', id: m.id, ...result, ms });
+        log.debug(`Jobs table: rows ${m.offset}+${m.limit}${'total' in result && result.total !== null ? ` of ${result.total}` : ''} in ${ms} ms`);
+        return;
+      }
+      case 'openJob':
+        await vscode.commands.executeCommand(COMMANDS.openJob, m.key);
+        return;
+      case 'compare':
+        await vscode.commands.executeCommand(COMMANDS.compareJobs, m.a, m.b);
+        return;
+    }
+  };
+
+  const attach = (panel: vscode.WebviewPanel): JobsTablePanel => {
+    const page = new JobsTablePanel(panel, context.extensionUri, { log, load, handle });
+    open = page;
+    page.onDidDispose(() => {
+      if (open === page) open = undefined;
+    });
+    return page;
+  };
+
+  context.subscriptions.push(
+    { dispose: () => open?.dispose() },
+    vscode.commands.registerCommand(COMMANDS.openJobsTable, () => {
+      if (open) {
+        open.panel.reveal();
+        return;
+      }
+      attach(vscode.window.createWebviewPanel(VIEW_TYPE, TITLE, vscode.ViewColumn.Active, webviewOptions(context.extensionUri)));
+    }),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      deserializeWebviewPanel: (panel) => {
+        attach(panel);
+        return Promise.resolve();
+      },
+    }),
+    db.onDidChange(() => {
+      if (open) void load(open).catch((err: unknown) => log.warn(`Jobs table refresh: ${String(err)}`));
+    }),
+  );
+}

@@ -1,0 +1,109 @@
+/** The Jobs table's view model (issue 15): queries, pages, rows and the protocol, over a real store. */
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobStore } from '../src/storage/jobStore';
+import { fieldOf } from '../src/storage/fields';
+import { DEFAULT_QUERY, cellText, tableChoices, tablePage, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
+import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobsTable/protocol';
+import { makeRecord } from './support/records';
+import { tempDir } from './support/tmp';
+
+const GB = 1024 ** 3;
+const at = (d: number, h = 12): string => new Date(Date.UTC(2024, 5, d, h)).toISOString();
+
+const run = (r: Parameters<typeof makeRecord>[0]): ReturnType<typeof makeRecord> => makeRecord({ failed_tasks: 0, ...r });
+const records = [
+  run({ app_id: 'app-1', app_name: 'Nightly ETL', user: 'etl', source: 'prod', start_time: at(1), end_time: at(1, 13), duration_ms: 3_600_000, failed_tasks: 0, disk_spilled_bytes: 0 }),
+  run({ app_id: 'app-2', app_name: 'Nightly ETL', user: 'etl', source: 'prod', start_time: at(2), end_time: at(2, 15), duration_ms: 3 * 3_600_000, failed_tasks: 4, total_tasks: 40, disk_spilled_bytes: 3 * GB }),
+  run({ app_id: 'app-3', app_name: 'Ad hoc', user: 'ana', source: 'dev', start_time: at(3), end_time: at(3, 12), duration_ms: 90_000, failed_tasks: 0, disk_spilled_bytes: 2 * GB }),
+  run({ app_id: 'app-4', app_name: 'Report 100%_done', user: 'bob', source: 'dev', status: 'failed', start_time: at(4), end_time: at(4, 12), duration_ms: 5_000 }),
+  run({ app_id: 'etl-special', app_name: 'Other', user: 'zed', source: 'prod', start_time: at(5), end_time: at(5, 12), duration_ms: 60_000 }),
+];
+
+let store: JobStore;
+beforeAll(async () => {
+  store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+  store.upsert(records);
+});
+afterAll(() => store.close());
+
+const q = (change: Partial<TableQuery>): TableQuery => ({ ...DEFAULT_QUERY, ...change });
+function page(change: Partial<TableQuery>, offset = 0, limit = 100): TablePage {
+  const p = tablePage(store, q(change), offset, limit, { timeZone: 'UTC' });
+  if ('errors' in p) throw new Error(p.errors.join('; '));
+  return p;
+}
+const ids = (p: TablePage): string[] => p.rows.map((r) => r.key.app_id);
+
+describe('the jobs table model', () => {
+  it('sorts by any column, both ways, newest first by default', () => {
+    expect(ids(page({}))).toEqual(['etl-special', 'app-4', 'app-3', 'app-2', 'app-1']);
+    expect(ids(page({ sort: 'duration_ms', descending: true }))).toEqual(['app-2', 'app-1', 'app-3', 'etl-special', 'app-4']);
+    expect(ids(page({ sort: 'user', descending: false }))).toEqual(['app-3', 'app-4', 'app-1', 'app-2', 'etl-special']);
+  });
+
+  it('searches names, ids and users, with LIKE wildcards taken literally', () => {
+    expect(ids(page({ text: 'etl' })).sort()).toEqual(['app-1', 'app-2', 'etl-special']);
+    expect(ids(page({ text: '100%_' }))).toEqual(['app-4']);
+    expect(page({ text: '%' }).total).toBe(1);
+  });
+
+  it('filters by thresholds written as on the command line, and by user, source, status and days', () => {
+    expect(ids(page({ conditions: 'failed>0' }))).toEqual(['app-2']);
+    expect(ids(page({ conditions: 'spill > 1g, duration>1m' }))).toEqual(['app-3', 'app-2']);
+    expect(ids(page({ conditions: 'duration_ms>1h and spill>1g' }))).toEqual(['app-2']);
+    expect(ids(page({ user: 'etl', source: 'prod' }))).toEqual(['app-2', 'app-1']);
+    expect(ids(page({ status: 'failed' }))).toEqual(['app-4']);
+    // Days are local; in UTC June 2nd to 3rd holds the runs that ended those days.
+    process.env.TZ = 'UTC';
+    expect(ids(page({ from: '2024-06-02', to: '2024-06-03' }))).toEqual(['app-3', 'app-2']);
+  });
+
+  it('names what is wrong with a query instead of running it', () => {
+    const bad = toJobQuery(q({ conditions: 'failed>0, spil>1g, duration>fast', from: '2024-13', to: null }));
+    expect('errors' in bad && bad.errors).toEqual([expect.stringContaining('unknown field "spil"'), expect.stringContaining('duration_ms takes a duration'), expect.stringContaining('first day must be a date')]);
+    const backwards = toJobQuery(q({ from: '2024-06-05', to: '2024-06-01' }));
+    expect('errors' in backwards && backwards.errors[0]).toBe('the first day (2024-06-05) is after the last (2024-06-01)');
+  });
+
+  it('pages: offsets and totals match one unpaged read', () => {
+    const all = ids(page({ sort: 'app_id', descending: false }));
+    const pieces = [0, 2, 4].flatMap((o) => ids(page({ sort: 'app_id', descending: false }, o, 2)));
+    expect(pieces).toEqual(all);
+    expect(page({}, 4, 2)).toMatchObject({ total: 5, offset: 4 });
+    const scrolled = tablePage(store, q({}), 2, 2, { count: false });
+    expect('rows' in scrolled && scrolled.total).toBeNull();
+  });
+
+  it('rows carry the tree icon and every field as a person reads it', () => {
+    const row = page({ text: 'app-2' }).rows[0]!;
+    expect(row.icon).toBe('warning');
+    expect(row.iconText).toBe('completed, but 4 of 40 tasks failed');
+    expect(row.cells.duration_ms).toBe('3h 0m');
+    expect(row.cells.disk_spilled_bytes).toBe('3 GB');
+    expect(row.cells.start_time).toBe('2024-06-02 12:00 UTC');
+    expect(page({ status: 'failed' }).rows[0]!.icon).toBe('error');
+    expect(cellText(fieldOf('executor_memory_mb'), 4096)).toBe('4 GB');
+    expect(cellText(fieldOf('cpu_time_ms'), null)).toBe('-');
+  });
+
+  it('offers the users and sources in the store', () => {
+    expect(tableChoices(store)).toMatchObject({ users: ['ana', 'bob', 'etl', 'zed'], sources: ['dev', 'prod'] });
+  });
+});
+
+describe('the jobs table protocol', () => {
+  it('accepts what the host and the page send, and nothing else', () => {
+    const p = page({});
+    expect(isHostMessage({ type: 'rows', id: 3, ...p, ms: 4 })).toBe(true);
+    expect(isHostMessage({ type: 'rows', id: 3, ...p, rows: [{ ...p.rows[0], cells: {} }], ms: 4 })).toBe(false);
+    expect(isHostMessage({ type: 'invalid', id: 1, errors: ['x'] })).toBe(true);
+    expect(isPageMessage({ type: 'rows', id: 1, query: q({}), offset: 0, limit: 100, count: true })).toBe(true);
+    expect(isPageMessage({ type: 'rows', id: 1, query: q({}), offset: 0, limit: 100 })).toBe(false);
+    expect(isPageMessage({ type: 'rows', id: 1, query: q({ sort: 'environment' as never }), offset: 0, limit: 100, count: true })).toBe(false);
+    expect(isPageMessage({ type: 'rows', id: 1, query: q({}), offset: 0, limit: 5000, count: true })).toBe(false);
+    expect(isPageMessage({ type: 'compare', a: { app_id: 'a', attempt_id: null }, b: { app_id: 'b', attempt_id: '1' } })).toBe(true);
+    expect(isPageState({ query: q({}), columns: ['app_name', 'duration_ms'] })).toBe(true);
+    expect(isPageState({ query: q({}), columns: ['DROP TABLE'] })).toBe(false);
+  });
+});
