@@ -4,10 +4,11 @@
  * big runs, times with their zone, what each run read, validate's noise, --sort's names.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
+import { eventLogText } from './support/eventLogGenerator';
 import { manyRecords } from './support/records';
 import { tempDir } from './support/tmp';
 
@@ -23,6 +24,17 @@ interface Ran {
 function run(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Ran {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, cwd: opts.cwd, env: { ...process.env, ...opts.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A folder of `n` small event logs, app ids app-0000… */
+function logs(n: number): string {
+  const dir = path.join(tempDir(), 'logs');
+  mkdirSync(dir);
+  for (let i = 0; i < n; i++) {
+    const appId = `app-${String(i).padStart(4, '0')}`;
+    writeFileSync(path.join(dir, appId), eventLogText({ appId, appName: `Job${i}`, stages: 1, tasksPerStage: 2 }).text);
+  }
+  return dir;
 }
 
 /** A database holding `n` records (manyRecords: ~1 KB of JSON each). */
@@ -116,4 +128,54 @@ describe('a closed stdout', () => {
       expect(r.stderr, `run ${i}`).toBe('status=0\n');
     }
   });
+});
+
+describe('collect', () => {
+  it('takes the seed\'s cron line: --event-log-dir with no --source reads event logs', () => {
+    const dir = logs(2);
+    const r = run(['collect', '--event-log-dir', dir, '--dry-run']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2 new, 0 updated, 0 unchanged, 0 skipped, 0 failed \(dry run, nothing stored\)/);
+  });
+
+  it('--event-log-dir with an object-store URL and no --source says which source reads it', () => {
+    const r = run(['collect', '--event-log-dir', 's3://bucket/logs', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--event-log-dir s3:\/\/bucket\/logs is not a local folder: add --source emr/);
+  });
+
+  it('a path that does not exist is fatal: no database file is made and no run is recorded', () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'x.db');
+    for (const args of [
+      ['--path', '/nonexistent/spark-logs'],
+      ['--source', 'event-logs', '--path', '/nonexistent/spark-logs'],
+      ['--event-log-dir', '/nonexistent/spark-logs'],
+    ]) {
+      const r = run(['collect', ...args, '--db', db], { cwd: dir });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^spark-optimizer: \/nonexistent\/spark-logs does not exist\n$/);
+      expect(existsSync(db)).toBe(false);
+      expect(existsSync(path.join(dir, '.spark-optimizer'))).toBe(false);
+    }
+    // An existing database gets no run either.
+    const good = logs(1);
+    expect(run(['collect', '--path', good, '--db', db]).code).toBe(0);
+    expect(run(['collect', '--path', '/nonexistent/spark-logs', '--db', db]).code).toBe(1);
+    const runs = run(['runs', '--db', db, '--format', 'json']);
+    expect(runs.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a config source whose path does not exist is named and skipped; the others run', () => {
+    const dir = tempDir();
+    const good = logs(1);
+    writeFileSync(path.join(dir, 'spark-optimizer.yaml'), `sources:\n  - name: gone\n    type: event_log\n    path: /nonexistent/spark-logs\n  - name: here\n    type: event_log\n    path: ${good}\n`);
+    const r = run(['collect', '--config', 'spark-optimizer.yaml', '--db', 'x.db'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('spark-optimizer: source gone: /nonexistent/spark-logs does not exist; skipped.');
+    const runs = run(['runs', '--db', path.join(dir, 'x.db'), '--format', 'json']);
+    expect(runs.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { source: string }).source)).toEqual(['here']);
+  });
+
 });

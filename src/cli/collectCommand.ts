@@ -4,6 +4,7 @@
  * with `--dry-run`). Flags become the config entry they stand for and go through the same schema and
  * the same `jobsFor` as a config file's sources.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
@@ -113,6 +114,50 @@ function sourceFromFlags(values: Record<string, string | string[] | boolean | un
   return { ...(parsed.data as SourceConfig), name: type };
 }
 
+/**
+ * `--path P` or `--event-log-dir DIR` without `--source` mean event logs (the seed's cron line is
+ * `spark-optimizer collect --event-log-dir /path/to/logs`); with `--source event-logs`,
+ * `--event-log-dir` is `--path`. An `s3://` or `dbfs:/` DIR is another source's: said, not guessed.
+ */
+function eventLogsImplied(values: Record<string, string | string[] | boolean | undefined>): Record<string, string | string[] | boolean | undefined> {
+  const dir = values['event-log-dir'] as string | undefined;
+  const source = values.source as string | undefined;
+  if (source !== undefined && typeOfCliName(source) !== 'event_log') return values;
+  if (dir === undefined) return source === undefined && values.path !== undefined ? { ...values, source: 'event-logs' } : values;
+  if (source === undefined && /^[a-z][a-z0-9+.-]+:/i.test(dir)) throw new UsageError(`--event-log-dir ${dir} is not a local folder: add --source emr (s3://) or --source databricks (dbfs:/) to read it`);
+  if (values.path !== undefined) throw new UsageError('--event-log-dir and --path both name the event logs to read; give one');
+  return { ...values, source: source ?? 'event-logs', path: dir, 'event-log-dir': undefined };
+}
+
+/** The local paths of a source that do not exist (event logs; the other types read URLs and APIs). */
+function missingPaths(source: SourceConfig): string[] {
+  return source.type === 'event_log' ? [source.path].flat().filter((p) => !existsSync(p)) : [];
+}
+
+/**
+ * A config's sources without their paths that do not exist, each named: a path that does not exist
+ * is not collected (issue 16: it made a database and recorded an empty run). A source left with no
+ * path is dropped; `partly` counts the sources that lost some of theirs.
+ */
+function withExistingPaths(sources: readonly SourceConfig[], io: Io): { sources: SourceConfig[]; partly: number } {
+  const kept: SourceConfig[] = [];
+  let partly = 0;
+  for (const s of sources) {
+    const missing = missingPaths(s);
+    if (missing.length === 0 || s.type !== 'event_log') {
+      kept.push(s);
+      continue;
+    }
+    const left = [s.path].flat().filter((p) => !missing.includes(p));
+    io.err(`spark-optimizer: source ${s.name}: ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist; ${left.length === 0 ? 'skipped' : 'the rest is collected'}.`);
+    if (left.length > 0) {
+      kept.push({ ...s, path: left });
+      partly++;
+    }
+  }
+  return { sources: kept, partly };
+}
+
 /** The flags of every run, whatever its source; each source type's own come from its descriptor. */
 const RUN_FLAGS = {
   ...stringFlags('source', 'config', 'name', 'db', 'since', 'user', 'batch-size', 'concurrency', 'format', 'status', 'max-apps'),
@@ -157,8 +202,15 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   if (values.config !== undefined) {
     if (values.source !== undefined || values.path !== undefined) throw new UsageError('--config and --source/--path are alternatives; give one');
     ({ sources, failed: failedSources } = await sourcesFromConfig(values.config as string, values.name as string | undefined, io));
+    const present = withExistingPaths(sources, io);
+    failedSources += sources.length - present.sources.length + present.partly;
+    sources = present.sources;
+    // Nothing left to collect: no database is made and no run is recorded.
+    if (sources.length === 0) return 1;
   } else {
-    sources = [sourceFromFlags(values, io)];
+    sources = [sourceFromFlags(eventLogsImplied(values), io)];
+    const missing = missingPaths(sources[0]!);
+    if (missing.length > 0) throw new Error(`${missing.join(', ')} does not exist`);
   }
 
   const dbPath = path.resolve(io.cwd, (values.db as string | undefined) ?? DEFAULT_DB);
