@@ -41,7 +41,8 @@ const zodEnglishOnly = {
 const shipped = { ...common, plugins: [apiCollectorFiles, zodEnglishOnly], supported: { 'dynamic-import': false } };
 const builds = process.argv.includes('--tools')
   ? [
-      build({ ...common, entryPoints: ['scripts/bench.ts'], outfile: 'out/bench.js' }),
+      // playwright-core (the views bench drives Chromium) is loaded from node_modules, not bundled.
+      build({ ...common, entryPoints: ['scripts/bench.ts'], outfile: 'out/bench.js', external: ['playwright-core'] }),
       build({ ...common, entryPoints: ['scripts/makeSamples.ts'], outfile: 'out/makeSamples.js' }),
       build({ ...common, entryPoints: ['scripts/startup.ts'], outfile: 'out/startup.js' }),
       build({ ...common, entryPoints: ['scripts/activate.ts'], outfile: 'out/activate.js' }),
@@ -57,7 +58,7 @@ const builds = process.argv.includes('--tools')
       build({ ...common, entryPoints: ['scripts/writeSchema.ts'], outfile: 'out/writeSchema.js', sourcemap: false }),
       // The Job page's and the Trend's webview scripts and styles (issue 15), for the browser: uPlot and the
       // @vscode-elements components live only here, never in dist/extension.js.
-      build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, sourcemap: false, logLevel: 'warning', entryPoints: { jobPage: 'src/webview/jobPage/main.ts', trend: 'src/webview/trend/main.ts' }, outdir: 'dist/webview' }),
+      build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, sourcemap: false, logLevel: 'warning', entryPoints: { jobPage: 'src/webview/jobPage/main.ts', trend: 'src/webview/trend/main.ts', jobsTable: 'src/webview/jobsTable/main.ts', compare: 'src/webview/compare/main.ts' }, outdir: 'dist/webview' }),
     ];
 await Promise.all(builds);
 // sql.js's WebAssembly sits next to the bundles that load it (located explicitly by src/storage/sqlJs.ts).

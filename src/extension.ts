@@ -9,8 +9,10 @@ import { COMMANDS } from './views/commands';
 import { DatabaseService } from './views/database';
 import { DiagnosticsController } from './views/diagnostics';
 import { register as registerDiskCheck } from './views/diskCheck';
+import { register as registerCompare } from './views/compare/register';
 import { register as registerJobCommands } from './views/jobCommands';
 import { register as registerJobPage } from './views/jobPage/register';
+import { register as registerJobsTable } from './views/jobsTable/register';
 import { JobsTree } from './views/jobs';
 import { readSettings } from './views/settings';
 import { register as registerSourceCommands } from './views/sourceCommands';
@@ -55,6 +57,8 @@ export function activate(context: vscode.ExtensionContext): void {
     registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
     registerJobPage({ db, sources: model, log }, context);
     registerTrend({ db, log }, context);
+    registerCompare({ db, log }, context);
+    registerJobsTable({ db, log }, context);
     registerDiskCheck({ worker: analysisWorker, log }, context);
 
     let timer: NodeJS.Timeout | undefined;

@@ -1,13 +1,14 @@
 /**
  * A comparison of two runs as text (analysis/compare.ts's view model): the two runs, the metrics
  * that moved, the stages whose duration moved most, the config diff. `spark-optimizer compare`
- * prints it; the editor's Compare with Previous Run opens it.
+ * prints it; the editor's Compare view (views/compare/model.ts) shows its values in the same words.
  */
 import { formatBytes, formatDuration, table } from '../common/format';
 import type { FieldKind } from '../storage/fields';
 import type { Comparison, Delta, StageRow } from './compare';
 
-function amount(kind: FieldKind, v: number | null): string {
+/** A value in its field's unit (`12.3 s`, `1.5 GB`, `4,096 MB`, `1,234`), signed; '-' when unknown. The compare view shows the same text. */
+export function amount(kind: FieldKind, v: number | null): string {
   if (v === null) return '-';
   const sign = v < 0 ? '-' : '';
   const n = Math.abs(v);
@@ -17,7 +18,8 @@ function amount(kind: FieldKind, v: number | null): string {
   return sign + n.toLocaleString('en-US');
 }
 
-function signed(kind: FieldKind, d: Delta): [string, string] {
+/** B − A and its percent as text (`+2m 5s`, `+12.5%`; `new` from a zero A); '-' when either is unknown. */
+export function signed(kind: FieldKind, d: Delta): [string, string] {
   if (d.delta === null) return ['-', '-'];
   const abs = `${d.delta > 0 ? '+' : ''}${amount(kind, d.delta)}`;
   const pct = d.percent === null ? (d.delta === 0 ? '0%' : 'new') : `${d.percent > 0 ? '+' : ''}${d.percent.toFixed(1)}%`;

@@ -16,6 +16,8 @@ export const COMMANDS = {
   openEventLog: 'sparkOptimizer.openEventLog',
   compareWithPrevious: 'sparkOptimizer.compareWithPrevious',
   showTrend: 'sparkOptimizer.showTrend',
+  compareJobs: 'sparkOptimizer.compareJobs',
+  openJobsTable: 'sparkOptimizer.openJobsTable',
   groupJobs: 'sparkOptimizer.groupJobs',
   filterJobs: 'sparkOptimizer.filterJobs',
   sortJobs: 'sparkOptimizer.sortJobs',

@@ -2,8 +2,6 @@
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { compareRuns } from '../analysis/compare';
-import { compareText } from '../analysis/compareText';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { SORT_FIELDS } from '../storage/repository';
 import { COMMANDS } from './commands';
@@ -22,8 +20,6 @@ function isJobNode(v: unknown): v is Extract<JobNode, { kind: 'job' }> {
 export function register(deps: { db: DatabaseService; tree: JobsTree; view: vscode.TreeView<JobNode>; log: vscode.LogOutputChannel; root: vscode.Uri | undefined }, context: vscode.ExtensionContext): void {
   const { db, tree, view, log } = deps;
   const records = new Map<string, SparkAppRecord>();
-  /** Comparisons opened as text, by their document's URI. */
-  const texts = new Map<string, string>();
   const changed = new vscode.EventEmitter<vscode.Uri>();
   const showFilter = (): void => {
     view.message = tree.describeFilter();
@@ -34,8 +30,6 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, {
       onDidChange: changed.event,
       provideTextDocumentContent: (uri) => {
-        const text = texts.get(uri.toString());
-        if (text !== undefined) return text;
         const r = records.get(uri.toString());
         return r ? jobDocument(r) : 'This job is no longer in the database.';
       },
@@ -49,22 +43,6 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       changed.fire(uri);
       const doc = await vscode.workspace.openTextDocument(uri);
       await vscode.window.showTextDocument(doc, { preview: true });
-    }),
-    // This run against the run of its name that started last before it, as `spark-optimizer compare A --previous` prints it.
-    vscode.commands.registerCommand(COMMANDS.compareWithPrevious, async (arg: unknown) => {
-      const store = await db.open();
-      const r = isJobNode(arg) ? arg.record : isJobKey(arg) ? store.get(arg) : undefined;
-      if (!r) return;
-      const previous = store.previousRun(r);
-      if (!previous) {
-        void vscode.window.showInformationMessage(`Spark Optimizer: ${r.app_name ?? r.app_id} has no earlier run of the same name in the database.`);
-        return;
-      }
-      const text = compareText(compareRuns({ record: previous, summaries: store.summariesOf(previous) }, { record: r, summaries: store.summariesOf(r) }), 20);
-      const uri = vscode.Uri.from({ scheme: SCHEME, path: `/compare ${previous.app_id} with ${r.app_id}.txt` });
-      texts.set(uri.toString(), text);
-      changed.fire(uri);
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
     }),
     vscode.commands.registerCommand(COMMANDS.loadMoreJobs, (arg: unknown) => {
       if (typeof arg === 'object' && arg !== null && (arg as { kind?: unknown }).kind === 'more') tree.loadMore(arg as Extract<JobNode, { kind: 'more' }>);

@@ -5,6 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 
+/** The webview bundles scripts/build.mjs builds into dist/webview (`<bundle>.js` and `.css`). */
+export type WebviewBundle = 'jobPage' | 'trend' | 'jobsTable' | 'compare';
+
 /** The built webview bundles (scripts/build.mjs). */
 export function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
@@ -17,7 +20,7 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A page's HTML: its bundle (`dist/webview/<bundle>.js` and `.css`) under a strict CSP with a nonce, nothing remote. */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: 'jobPage' | 'trend', title: string): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: WebviewBundle, title: string): string {
   const nonce = randomBytes(16).toString('base64');
   const root = webviewRoot(extensionUri);
   const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${bundle}.js`));
@@ -53,7 +56,7 @@ export class WebviewPage<Self, Host, Page extends { type: string }> implements v
   constructor(
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    page: { bundle: 'jobPage' | 'trend'; title: string; what: string; isPageMessage: (m: unknown) => m is Page },
+    page: { bundle: WebviewBundle; title: string; what: string; isPageMessage: (m: unknown) => m is Page },
     handlers: { load(page: Self): Promise<void>; handle(page: Self, message: Exclude<Page, { type: 'ready' }>): Promise<void>; log: vscode.LogOutputChannel },
   ) {
     panel.webview.options = webviewOptions(extensionUri);
