@@ -178,4 +178,61 @@ describe('collect', () => {
     expect(runs.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { source: string }).source)).toEqual(['here']);
   });
 
+  it('a big run prints the first rows of its table, says how many more, and all of them with --format table', () => {
+    const dir = logs(30);
+    const r = run(['collect', '--path', dir, '--dry-run']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => /^app-\d{4} /.test(l));
+    expect(rows).toHaveLength(20);
+    expect(r.stdout).toContain('… and 10 more applications (--format table shows them all)\n');
+    expect(r.stdout).toMatch(/30 new, 0 updated, 0 unchanged, 0 skipped, 0 failed \(dry run, nothing stored\)/);
+    const all = run(['collect', '--path', dir, '--dry-run', '--format', 'table']);
+    expect(all.stdout.split('\n').filter((l) => /^app-\d{4} /.test(l))).toHaveLength(30);
+    expect(all.stdout).not.toContain('more applications');
+    // Stored, the rest is a `jobs` away.
+    const stored = run(['collect', '--path', dir, '--db', path.join(tempDir(), 'jobs.db')]);
+    expect(stored.stdout).toContain('… and 10 more applications (--format table shows them all; `spark-optimizer jobs` lists what is stored)\n');
+  });
+
+  it('collect and jobs print the same columns, with times in the local zone (or UTC with --utc)', () => {
+    const dir = logs(1);
+    const db = path.join(tempDir(), 'jobs.db');
+    const env = { TZ: 'Asia/Kolkata' };
+    const collected = run(['collect', '--path', dir, '--db', db], { env });
+    const listed = run(['jobs', '--db', db], { env });
+    const header = (s: string): string => s.split('\n').find((l) => l.startsWith('app_id'))!.split(/\s{2,}/).join(' ');
+    expect(header(collected.stdout)).toBe(header(listed.stdout));
+    expect(header(listed.stdout)).toBe('app_id attempt name user status end duration tasks failed execs cpu input shuffle r/w source');
+    const row = (s: string): string => s.split('\n').find((l) => l.startsWith('app-0000'))!;
+    expect(row(collected.stdout)).toBe(row(listed.stdout));
+    expect(row(listed.stdout)).toMatch(/ \d{4}-\d\d-\d\d \d\d:\d\d GMT\+5:30 /);
+    expect(row(run(['jobs', '--db', db, '--utc'], { env }).stdout)).toMatch(/ \d{4}-\d\d-\d\d \d\d:\d\d UTC /);
+    expect(row(run(['collect', '--path', dir, '--dry-run', '--utc'], { env }).stdout)).toMatch(/ \d{4}-\d\d-\d\d \d\d:\d\d UTC /);
+  });
+});
+
+describe('runs', () => {
+  it('shows what each run read, with times in their zone and never a credential', async () => {
+    const dir = logs(1);
+    const db = path.join(tempDir(), 'jobs.db');
+    expect(run(['collect', '--path', dir, '--db', db]).code).toBe(0);
+    // A run recorded by an older version, or by hand, with secrets in its URL.
+    const store = await JobStore.open(db);
+    store.startRun('r-hs', 'history', { url: 'https://ana:s3cret@hs.example.com:18080/?token=abc123&x=1#frag' }, new Date('2024-06-11T10:00:00Z'));
+    store.startRun('r-emr', 'emr', { region: 'eu-west-1' }, new Date('2024-06-11T09:00:00Z'));
+    await store.save();
+    store.close();
+    const r = run(['runs', '--db', db], { env: { TZ: 'Asia/Kolkata' } });
+    expect(r.code).toBe(0);
+    const header = r.stdout.split('\n')[0]!.split(/\s{2,}/);
+    expect(header).toEqual(['started', 'source', 'read', 'finished', 'seen', 'new', 'updated', 'unchanged', 'skipped', 'failed', 'errors']);
+    expect(r.stdout).toContain(dir);
+    expect(r.stdout).toContain('https://hs.example.com:18080/?token=***&x=1');
+    expect(r.stdout).toMatch(/2024-06-11 15:30 GMT\+5:30 +history/);
+    expect(r.stdout).toMatch(/emr +region eu-west-1 /);
+    expect(r.stdout).not.toMatch(/s3cret|abc123|ana/);
+    expect(run(['runs', '--db', db, '--utc']).stdout).toMatch(/2024-06-11 10:00 UTC +history/);
+    const json = run(['runs', '--db', db, '--format', 'json']).stdout;
+    expect(json).not.toMatch(/s3cret|abc123/);
+  });
 });

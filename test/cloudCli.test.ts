@@ -278,7 +278,8 @@ describe.each(['emr', 'databricks', 'dataproc'] as const)('spark-optimizer colle
       const n = p.expected.length;
       expect(n).toBeGreaterThan(3);
 
-      const first = await run(['collect', '--source', source, ...p.flags, '--db', db], env, dir);
+      // --format table: every application's row, however many (by default a big run shows the first 20).
+      const first = await run(['collect', '--source', source, ...p.flags, '--db', db, '--format', 'table'], env, dir);
       expect(first.stderr).toMatch(p.notes);
       expect(first.code).toBe(0);
       expect(first.stdout).toContain(`${n} new, 0 updated, 0 unchanged, ${p.filtered} skipped, 0 failed (stored in ${db})`);

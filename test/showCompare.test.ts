@@ -87,7 +87,7 @@ describe('spark-optimizer show', () => {
   });
 
   it('text: the record, the longest stages (--top) and the executors', async () => {
-    const r = await cli('show', 'app-a', '--db', db, '--top', '2');
+    const r = await cli('show', 'app-a', '--db', db, '--top', '2', '--utc');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^NightlyEtl\n/);
     expect(r.out).toMatch(/Application\s+NightlyEtl \(app-a\)/);
@@ -99,7 +99,7 @@ describe('spark-optimizer show', () => {
     expect(stageLines[1]).toMatch(/^1\s+0\s+failed\s+9\.0 s\s+20\s+5\s/);
     expect(r.out).not.toContain('load at Etl.scala:10');
     expect(r.out).toContain('Executors: 2');
-    expect(r.out).toMatch(/\n\s*2\s+host-2\s+4\s+2024-06-01 00:00:01\s+2024-06-01 00:05:00\s.*Container lost/);
+    expect(r.out).toMatch(/\n\s*2\s+host-2\s+4\s+2024-06-01 00:00 UTC\s+2024-06-01 00:05 UTC\s.*Container lost/);
   });
 
   it('a record without summaries says so; JSON has empty stages and executors', async () => {

@@ -19,8 +19,9 @@ import { collectRun, dryRunSink, plan, runJob, storeSink, type Runner } from '..
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
 import { WORKER_BUNDLES } from '../worker/bundles';
-import { formatBytes, formatDuration, table } from '../common/format';
+import { formatBytes, plural, table } from '../common/format';
 import { DEFAULT_DB, UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
+import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
 
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
@@ -31,26 +32,16 @@ const SOURCE_FLAGS: Map<string, SourceFlag> = new Map(DESCRIPTORS.flatMap((d) =>
 function progressLine(p: CollectProgress, startedMs: number): string {
   if (p.phase === 'discovering') return `finding logs: ${p.logsFound} so far`;
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);
-  return `${p.logsDone} of ${p.logsFound} logs, ${formatBytes(p.bytesRead)} read (${formatBytes(p.bytesRead / secs)}/s), ${p.apps} apps, ${p.problems} problems`;
+  return `${p.logsDone} of ${plural(p.logsFound, 'log')}, ${formatBytes(p.bytesRead)} read (${formatBytes(p.bytesRead / secs)}/s), ${plural(p.apps, 'app')}, ${plural(p.problems, 'problem')}`;
 }
 
-function appRow({ record: r }: CollectedApp): string[] {
-  return [
-    r.app_id,
-    r.attempt_id ?? '-',
-    (r.app_name ?? '-').slice(0, 40),
-    r.user ?? '-',
-    r.status,
-    formatDuration(r.duration_ms),
-    String(r.total_tasks),
-    String(r.failed_tasks),
-    String(r.num_executors ?? '-'),
-    formatDuration(r.cpu_time_ms),
-    formatBytes(r.input_bytes),
-    `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`,
-  ];
+/**
+ * The order of collect's table: applications with problems first (what to look at), then the
+ * newest; a big run shows only the first TABLE_ROWS of them.
+ */
+function byInterest(a: CollectedApp, b: CollectedApp): number {
+  return Number(b.problems.length > 0) - Number(a.problems.length > 0) || (b.record.end_time ?? '').localeCompare(a.record.end_time ?? '');
 }
-const APP_HEADER = ['app_id', 'attempt', 'name', 'user', 'status', 'duration', 'tasks', 'failed', 'execs', 'cpu', 'input', 'shuffle r/w'];
 
 /** A config file's sources (all, or the one named), and how many of them are invalid and will not be collected. */
 async function sourcesFromConfig(file: string, only: string | undefined, io: Io): Promise<{ sources: SourceConfig[]; failed: number }> {
@@ -164,6 +155,7 @@ const RUN_FLAGS = {
   ...stringFlags('zstd-max-window-mb', 'max-line-mb', 'max-decompression-ratio', 'max-response-mb', 'max-unpacked-mb', 'max-unpack-ratio'),
   'dry-run': { type: 'boolean', default: false },
   verbose: { type: 'boolean', default: false },
+  utc: { type: 'boolean', default: false },
 } as const;
 
 type FlagSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean'; default: boolean };
@@ -285,7 +277,14 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   if (result === undefined) throw new Error('collection ended without a result');
   const total = result.counts;
 
-  if (format === 'table' && shown.length > 0) io.out(table(APP_HEADER, shown.map(appRow)));
+  if (format === 'table' && shown.length > 0) {
+    // Every row only when asked for (--format table): a run over 2,000 logs printed 2,000 (issue 16).
+    const rows = [...shown].sort(byInterest).slice(0, values.format === 'table' ? undefined : TABLE_ROWS);
+    const time = timeText(values.utc === true);
+    io.out(table(RECORD_HEADER, rows.map((app) => recordRow(app.record, time))));
+    const more = shown.length - rows.length;
+    if (more > 0) io.out(`… and ${plural(more, 'more application')} (--format table shows them all${dryRun ? '' : '; `spark-optimizer jobs` lists what is stored'})`);
+  }
   for (const app of shown) for (const p of app.problems) io.err(formatProblem(p));
   // Files a folder scan passed over are counted by reason; --verbose names them.
   for (const p of loose) if (p.code !== SKIPPED_FILE || values.verbose) io.err(formatProblem(p));

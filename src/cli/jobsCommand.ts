@@ -5,8 +5,10 @@ import { parseArgs } from 'node:util';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { JobStore } from '../storage/jobStore';
 import { FieldError, fieldByName, parseCondition, type FieldCondition } from '../storage/fields';
-import { formatBytes, formatDuration, table } from '../common/format';
+import { plural, table } from '../common/format';
 import { DEFAULT_DB, oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
+import { RECORD_HEADER, recordRow, timeText } from './recordTable';
+import { whatRunRead, withoutSecrets } from './runRead';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
@@ -33,6 +35,7 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
       ...stringFlags('db', 'user', 'name', 'since', 'until', 'status', 'source', 'sort', 'limit', 'offset', 'format'),
       where: { type: 'string', multiple: true },
       asc: { type: 'boolean', default: false },
+      utc: { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -64,28 +67,9 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
       for (const r of records) io.out(FIELDS.map((f) => csvCell(r[f])).join(','));
     } else {
       const total = store.count(query);
-      if (records.length > 0) {
-        io.out(
-          table(
-            ['app_id', 'attempt', 'name', 'user', 'status', 'end', 'duration', 'tasks', 'failed', 'cpu', 'shuffle read', 'source'],
-            records.map((r) => [
-              r.app_id,
-              r.attempt_id ?? '-',
-              (r.app_name ?? '-').slice(0, 40),
-              r.user ?? '-',
-              r.status,
-              r.end_time?.slice(0, 19).replace('T', ' ') ?? '-',
-              formatDuration(r.duration_ms),
-              String(r.total_tasks),
-              String(r.failed_tasks),
-              formatDuration(r.cpu_time_ms),
-              formatBytes(r.shuffle_read_bytes),
-              r.source,
-            ]),
-          ),
-        );
-      }
-      io.out(`${records.length} of ${total} applications${offset > 0 ? ` (from ${offset})` : ''}`);
+      const time = timeText(values.utc);
+      if (records.length > 0) io.out(table(RECORD_HEADER, records.map((r) => recordRow(r, time))));
+      io.out(`${records.length} of ${plural(total, 'application')}${offset > 0 ? ` (from ${offset})` : ''}`);
     }
     return 0;
   } finally {
@@ -96,7 +80,7 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
 export async function runsCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { db: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' } },
+    options: { ...stringFlags('db', 'limit', 'format'), utc: { type: 'boolean', default: false } },
     strict: true,
     allowPositionals: false,
   });
@@ -106,15 +90,17 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
   if (!store) return 1;
   try {
     const runs = store.listRuns(limit);
-    if (format === 'json') for (const r of runs) io.out(JSON.stringify(r));
+    if (format === 'json') for (const r of runs) io.out(JSON.stringify({ ...r, options: withoutSecrets(r.options) }));
     else {
+      const time = timeText(values.utc);
       io.out(
         table(
-          ['started', 'source', 'finished', 'seen', 'new', 'updated', 'unchanged', 'skipped', 'failed', 'errors'],
+          ['started', 'source', 'read', 'finished', 'seen', 'new', 'updated', 'unchanged', 'skipped', 'failed', 'errors'],
           runs.map((r) => [
-            r.started.slice(0, 19).replace('T', ' '),
+            time(r.started),
             r.source,
-            r.finished?.slice(0, 19).replace('T', ' ') ?? 'unfinished',
+            whatRunRead(r),
+            r.finished === null ? 'unfinished' : time(r.finished),
             String(r.seen),
             String(r.new),
             String(r.updated),

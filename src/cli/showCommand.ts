@@ -10,6 +10,7 @@ import { formatBytes, formatDuration, recordSummary, table } from '../common/for
 import type { JobStore } from '../storage/jobStore';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { openExisting } from './jobsCommand';
+import { timeText, type TimeText } from './recordTable';
 
 /** Attempt ids in order: numbers by value ("2" before "10"), none first. */
 function byAttempt(a: SparkAppRecord, b: SparkAppRecord): number {
@@ -36,10 +37,6 @@ export function findRun(store: Pick<JobStore, 'getByAppId' | 'file'>, appId: str
   const found = all.find((r) => (r.attempt_id ?? '') === attempt);
   if (!found) throw new Error(`application ${appId} has no attempt ${JSON.stringify(attempt)}; its attempts: ${all.map(attemptName).join(', ')}.`);
   return { record: found, others: [] };
-}
-
-function time(iso: string | null): string {
-  return iso === null ? '-' : iso.slice(0, 19).replace('T', ' ');
 }
 
 function count(n: number): string {
@@ -74,8 +71,8 @@ function stageTable(stages: readonly StageSummary[]): string {
 }
 
 /** The text `show` prints: the record's summary, the costliest stages, the executors. */
-export function showText(record: SparkAppRecord, summaries: AppSummaries | undefined, top: number): string {
-  const rows = recordSummary(record);
+export function showText(record: SparkAppRecord, summaries: AppSummaries | undefined, top: number, time: TimeText = timeText(false)): string {
+  const rows = recordSummary(record, time);
   const width = Math.max(...rows.map(([k]) => k.length));
   const out = [`${record.app_name ?? record.app_id}`, '', ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ''];
   if (!summaries) {
@@ -112,7 +109,7 @@ export function showText(record: SparkAppRecord, summaries: AppSummaries | undef
 }
 
 export async function showCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: stringFlags('db', 'attempt', 'format', 'top'), strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...stringFlags('db', 'attempt', 'format', 'top'), utc: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError(`show takes one application id, got ${positionals.length}`);
   const format = oneOf('format', values.format, ['text', 'json'] as const, 'text');
   const top = positiveInt('top', values.top, 10);
@@ -123,7 +120,7 @@ export async function showCommand(args: string[], io: Io): Promise<number> {
     if (others.length > 0) io.err(`note: showing attempt ${attemptName(record)} of ${record.app_id}, the last; it also has ${others.map(attemptName).join(', ')} (--attempt N).`);
     const summaries = store.summariesOf(record);
     if (format === 'json') io.out(JSON.stringify({ ...record, stages: summaries?.stages ?? [], executors: summaries?.executors ?? [] }));
-    else io.out(showText(record, summaries, top));
+    else io.out(showText(record, summaries, top, timeText(values.utc)));
     return 0;
   } finally {
     store.close();

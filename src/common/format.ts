@@ -1,4 +1,13 @@
 /** Human units for the CLI's table and progress lines. */
+
+/**
+ * A count and its noun, singular for exactly one: "1 error", "2 errors", "1,024 files" (issue 16:
+ * "1 errors"). The one rule for every summary; `many` for a plural that is not noun + s.
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;
@@ -67,13 +76,13 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 /** The record in words: what a person reads in a tooltip or the job document. */
-export function recordSummary(r: import('../collectors/record').SparkAppRecord): [string, string][] {
+export function recordSummary(r: import('../collectors/record').SparkAppRecord, time: (iso: string | null) => string = (iso) => iso ?? '-'): [string, string][] {
   return [
     ['Application', `${r.app_name ?? '-'} (${r.app_id}${r.attempt_id ? `, attempt ${r.attempt_id}` : ''})`],
     ['User', r.user ?? '-'],
     ['Status', r.status],
-    ['Started', r.start_time ?? '-'],
-    ['Ended', r.end_time ?? '-'],
+    ['Started', time(r.start_time)],
+    ['Ended', time(r.end_time)],
     ['Duration', formatDuration(r.duration_ms)],
     ['Spark', r.spark_version ?? '-'],
     ['Executors', `${r.num_executors ?? '-'} × ${r.executor_cores ?? '-'} cores, ${r.executor_memory_mb ?? '-'} MB; driver ${r.driver_memory_mb ?? '-'} MB`],
