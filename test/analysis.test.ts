@@ -209,6 +209,17 @@ describe('config analyzer', () => {
     expect(findings[2]!.fixes![0]!.newText).toBe('${env:SPARK_OPTIMIZER_D_TOKEN}');
   });
 
+  it('regression thresholds (issue 18): a bad value is an error on the value naming its key; an unknown key gets "did you mean", once', () => {
+    const text = ['sources:', '  - name: a', '    type: event_log', '    path: logs', '    regression:', '      factor: 0.5', '      baseline_runs: 2', '      fator: 2', ''].join('\n');
+    const findings = check(text);
+    expect(shape(findings)).toEqual([f('invalid-value', 'error', [5, 14, 5, 17]), f('invalid-value', 'error', [6, 21, 6, 22]), f('unknown-key', 'error', [7, 6, 7, 11])]);
+    expect(findings[0]!.message).toBe('"regression.factor": Too small: expected number to be >=1.');
+    expect(findings[1]!.message).toBe('"regression.baseline_runs": Too small: expected number to be >=3.');
+    expect(findings[2]!.message).toBe('Unknown key "fator" at source 1 regression. Did you mean "factor"?');
+    expect(check('collector:\n  type: emr\n  regression: 2\n').map((x) => x.message)).toEqual(['"regression": Invalid input: expected object, received number.']);
+    expect(check('collector:\n  type: emr\n  regression:\n    min_increase_mb: 512\n')).toEqual([]);
+  });
+
   it('YAML syntax errors and a config of the wrong shape', () => {
     expect(shape(check('sources:\n  - name: [unclosed\n'))[0]!.code).toBe('yaml-syntax');
     expect(shape(check('colector:\n  type: event_log\n'))).toEqual([f('unknown-key', 'error', [0, 0, 0, 8]), f('config-shape', 'error', [0, 0, 0, 0])]);
@@ -264,5 +275,6 @@ describe('hovers', () => {
     expect(describeConfigKey('    batch_size: 50', 6)).toBe('**batch_size**: Records written to the database per batch.\n\nDefault: `100`');
     expect(describeConfigKey('  - name: nightly', 5)).toMatch(/^\*\*name\*\*: A unique name/);
     expect(describeConfigKey('    batch_size: 50', 17)).toBeUndefined();
+    expect(describeConfigKey('      factor: 2', 7)).toMatch(/^\*\*factor\*\*: A metric is flagged when it exceeds its baseline by this factor .* Default 1\.5; the setting sparkOptimizer\.regression\.factor when left out\.$/);
   });
 });

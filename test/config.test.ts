@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commonApiOptions } from '../src/collectors/configKeys';
 import { configSchema, KEY_DOCS, keyDefault, parseConfig, SOURCE_SCHEMAS } from '../src/collectors/config';
+import { REGRESSION_CONFIG_KEYS } from '../src/analysis/regressionThresholds';
 
 const BASE = path.resolve('/configs/team');
 
@@ -147,6 +148,22 @@ describe('parseConfig: values', () => {
   });
 });
 
+describe('parseConfig: regression thresholds (issue 18)', () => {
+  it('every source type takes a regression: mapping; its keys are checked and named in errors with their line', () => {
+    for (const type of Object.keys(SOURCE_SCHEMAS)) expect(Object.keys(SOURCE_SCHEMAS[type as keyof typeof SOURCE_SCHEMAS].shape), type).toContain('regression');
+    expect(ok('collector:\n  type: event_log\n  path: logs\n  regression:\n    factor: 2\n    baseline_runs: 20\n')[0]).toMatchObject({ regression: { factor: 2, baseline_runs: 20 } });
+    expect(ok('collector:\n  type: emr\n  regression: {min_increase_mb: 0}\n')[0]).toMatchObject({ regression: { min_increase_mb: 0 } });
+    const text = 'sources:\n  - name: a\n    type: event_log\n    path: logs\n  - name: b\n    type: history_server\n    history_server_url: http://hs\n    regression:\n      factor: 0.5\n      min_increase_secs: 60\n';
+    expect(keptWith(text)).toEqual({
+      kept: ['a'],
+      errors: [
+        { message: 'sources.1.regression.factor: Too small: expected number to be >=1', line: 9, path: 'sources.1.regression.factor' },
+        { message: 'sources.1.regression: Unrecognized key: "min_increase_secs"', line: 9, path: 'sources.1.regression' },
+      ],
+    });
+  });
+});
+
 describe('parseConfig: limits', () => {
   const src = (type: string, extra: string): string => `collector:\n  type: ${type}\n${type === 'event_log' ? '  path: logs\n' : ''}${type === 'history_server' ? '  history_server_url: http://hs\n' : ''}  ${extra}\n`;
   it.each([
@@ -205,7 +222,7 @@ describe('commonApiOptions', () => {
 
 describe('key documentation', () => {
   it('every key of every source type, and the two top-level keys, has a description', () => {
-    const keys = new Set(['collector', 'sources', ...Object.values(SOURCE_SCHEMAS).flatMap((s) => Object.keys(s.shape))]);
+    const keys = new Set(['collector', 'sources', ...Object.values(SOURCE_SCHEMAS).flatMap((s) => Object.keys(s.shape)), ...REGRESSION_CONFIG_KEYS]);
     for (const key of keys) expect(KEY_DOCS[key]?.length ?? 0, key).toBeGreaterThan(10);
     expect(Object.keys(KEY_DOCS).sort()).toEqual([...keys].sort());
   });

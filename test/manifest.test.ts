@@ -3,12 +3,13 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, CONTEXT, ITEM } from '../src/views/commands';
 import { SETTING_KEYS, parseSettings } from '../src/views/settingsSchema';
+import { REGRESSION_SETTING_KEYS, THRESHOLD_KEYS, parseRegressionSettings } from '../src/analysis/regressionThresholds';
 
 interface Manifest {
   contributes: {
     commands: { command: string; title: string; category: string }[];
     menus: Record<string, { command: string; when?: string }[]>;
-    configuration: { properties: Record<string, { default: unknown; description: string }> };
+    configuration: { properties: Record<string, { default: unknown; description: string; minimum?: number; maximum?: number; type?: string }> };
     views: Record<string, { id: string }[]>;
     viewsWelcome: { view: string; when?: string }[];
   };
@@ -39,10 +40,25 @@ describe('package.json manifest', () => {
 
   it('declares every setting with a default and a description, and the schema knows the same keys', () => {
     const props = manifest.contributes.configuration.properties;
-    expect(Object.keys(props).sort()).toEqual(SETTING_KEYS.map((k) => `sparkOptimizer.${k}`).sort());
+    // The regression thresholds (issue 18) have their own schema, regressionThresholds.ts.
+    const regression = REGRESSION_SETTING_KEYS.map((k) => `sparkOptimizer.regression.${k}`);
+    expect(Object.keys(props).sort()).toEqual([...SETTING_KEYS.map((k) => `sparkOptimizer.${k}`), ...regression].sort());
     for (const [k, p] of Object.entries(props)) {
       expect(p.description.length, k).toBeGreaterThan(10);
+      if (regression.includes(k)) continue;
       expect(parseSettings({ [k.replace('sparkOptimizer.', '')]: p.default }).warnings).toEqual([]);
+    }
+  });
+
+  it('declares the regression thresholds with the default and range of their schema', () => {
+    const props = manifest.contributes.configuration.properties;
+    for (const k of REGRESSION_SETTING_KEYS) {
+      const p = props[`sparkOptimizer.regression.${k}`]!;
+      const range = THRESHOLD_KEYS[k].schema.toJSONSchema() as { minimum: number; maximum: number; type: string };
+      expect(p, k).toMatchObject({ default: THRESHOLD_KEYS[k].default, minimum: range.minimum, maximum: range.maximum, type: range.type });
+      expect(parseRegressionSettings({ [k]: p.default }).warnings, k).toEqual([]);
+      expect(parseRegressionSettings({ [k]: p.minimum! - 1 }).warnings, k).toHaveLength(1);
+      expect(parseRegressionSettings({ [k]: p.maximum! + 1 }).warnings, k).toHaveLength(1);
     }
   });
 });

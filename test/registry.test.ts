@@ -139,5 +139,13 @@ describe('the source registry', () => {
     const file = path.resolve(__dirname, '..', 'dist', 'config.schema.json');
     const schema = readFileSync(file, 'utf8');
     for (const d of DESCRIPTORS) expect(schema, d.type).toContain(`"const": "${d.type}"`);
+    // Every type's `regression:` thresholds (issue 18), with their ranges and descriptions.
+    type Props = Record<string, { properties?: Record<string, { minimum?: number; description?: string }>; additionalProperties?: boolean }>;
+    const single = (JSON.parse(schema) as { anyOf: { properties: { collector?: { oneOf: { properties: Props }[] } } }[] }).anyOf[0]!.properties.collector!.oneOf;
+    expect(single).toHaveLength(DESCRIPTORS.length);
+    for (const o of single) {
+      expect(o.properties.regression!.additionalProperties).toBe(false);
+      expect(o.properties.regression!.properties!.baseline_runs).toMatchObject({ minimum: 3, description: expect.stringMatching(/median/) as string });
+    }
   });
 });

@@ -11,6 +11,7 @@ import { SOURCE_SCHEMAS, TOO_DEEP, deepestLine, undefinedAliasMessage, undefined
 import { isStackOverflow } from '../common/stack';
 import { visible } from '../common/format';
 import { lineRange, range, sortFindings, type Finding, type FindingFix, type Range } from './findings';
+import { REGRESSION_CONFIG_KEYS } from './regressionThresholds';
 
 export interface ConfigContext {
   /** Folder that relative paths are resolved against (the config file's folder). */
@@ -185,6 +186,14 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (!allowed.includes(key)) unknownKey(pair, allowed, `${label} (${type})`);
     }
+    // A source's regression thresholds (issue 18) are a mapping of their own, its keys checked the same way.
+    const regression = map.get('regression', true) as Node | undefined;
+    if (isMap(regression)) {
+      for (const pair of regression.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '';
+        if (!REGRESSION_CONFIG_KEYS.includes(key as never)) unknownKey(pair, REGRESSION_CONFIG_KEYS, `${label} regression`);
+      }
+    }
     const value = (data === undefined ? map.toJSON() : where.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], data)) as Record<string, unknown>;
     const result = schema.safeParse(value);
     if (!result.success) {
@@ -194,6 +203,8 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
         const key = String(p[0] ?? '');
         // The undefined alias is the finding there, not the value it failed to give.
         if (isAlias(target) && dangling.has(target)) continue;
+        // Unknown keys of a source's regression: mapping have their own findings above.
+        if (issue.code === 'unrecognized_keys' && key === 'regression') continue;
         if (target === undefined) {
           add('error', 'missing-key', nodeRange(typeNode), `${label} (${type}) needs "${key}": ${issue.message}.`);
         } else {

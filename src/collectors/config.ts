@@ -9,6 +9,7 @@ import { LineCounter, parseDocument, isNode, visit, type Alias, type Document } 
 import { z } from 'zod';
 import { visible } from '../common/format';
 import { isStackOverflow } from '../common/stack';
+import { REGRESSION_SETTING_KEYS, THRESHOLD_KEYS } from '../analysis/regressionThresholds';
 import { SHARED_KEY_DOCS } from './configKeys';
 import { DESCRIPTORS, SOURCE_SCHEMAS, type SourceConfig } from './registry';
 
@@ -224,6 +225,8 @@ export const KEY_DOCS: Readonly<Record<string, string>> = Object.fromEntries([
   ['type', `The kind of source: ${DESCRIPTORS.map((d) => d.type).join(', ')}.`],
   ...Object.entries(SHARED_KEY_DOCS),
   ...DESCRIPTORS.flatMap((d) => Object.entries(d.schema.shape as Record<string, z.ZodType>).flatMap(([key, field]) => (field.description === undefined ? [] : [[key, field.description] as const]))),
+  // The keys of a source's `regression:` mapping (issue 18), with their defaults: keyDefault only sees a source's own keys.
+  ...REGRESSION_SETTING_KEYS.map((k) => [THRESHOLD_KEYS[k].key, `${THRESHOLD_KEYS[k].description} Default ${THRESHOLD_KEYS[k].default}; the setting sparkOptimizer.regression.${k} when left out.`] as const),
 ]);
 
 /** The default a key takes when left out (for hovers), from the first source schema that has it. */

@@ -117,5 +117,6 @@ export const SHARED_KEY_DOCS: Readonly<Record<string, string>> = {
   max_apps: 'At most this many applications per run.',
   endpoint_url: 'Override the service endpoint (VPC endpoints, proxies, emulators).',
   region: 'The cloud region.',
+  regression: 'When a run of this source counts as regressed against its earlier runs (baseline_runs, factor, min_increase_seconds, min_increase_mb, min_increase_failed_tasks, min_increase_failed_stages, min_increase_executors); keys left out take the editor\'s sparkOptimizer.regression.* settings, else their defaults.',
   event_log_dir: 'Where the clusters\' Spark event logs are: s3://bucket/prefix (EMR), dbfs:/path (Databricks cluster log delivery) or a local folder. Read with the event-log engine and joined to the platform record.',
 };

@@ -5,6 +5,7 @@
  * and its tests (test/registry.test.ts checks that every descriptor is complete).
  */
 import type { z } from 'zod';
+import { regressionConfigSchema } from '../analysis/regressionThresholds';
 import type { Batch, CollectContext } from './contract';
 import { COMMON_OVERRIDES, withoutUserInfo, type JobOverrides, type SourceDescriptor, type StoredSecret } from './descriptor';
 import { databricksSource } from './databricks/source';
@@ -14,12 +15,21 @@ import { eventLogSource } from './eventlog/source';
 import { historyServerSource } from './historyServer/source';
 import type { Problem } from './record';
 
+/** Keys every source has, whatever its type: how its runs are judged once stored (issue 18). */
+const SOURCE_KEYS = { regression: regressionConfigSchema.optional() };
+type WithSourceKeys<S> = S extends z.ZodObject<infer Shape, infer Config> ? z.ZodObject<z.core.util.Extend<Shape, typeof SOURCE_KEYS>, Config> : never;
+
+/** A type's descriptor with the keys every source has added to its schema (still strict). */
+function withSourceKeys<D extends { schema: z.ZodObject }>(d: D): Omit<D, 'schema'> & { schema: WithSourceKeys<D['schema']> } {
+  return { ...d, schema: d.schema.extend(SOURCE_KEYS) as WithSourceKeys<D['schema']> };
+}
+
 export const SOURCE_TYPES = {
-  event_log: eventLogSource,
-  history_server: historyServerSource,
-  emr: emrSource,
-  databricks: databricksSource,
-  dataproc: dataprocSource,
+  event_log: withSourceKeys(eventLogSource),
+  history_server: withSourceKeys(historyServerSource),
+  emr: withSourceKeys(emrSource),
+  databricks: withSourceKeys(databricksSource),
+  dataproc: withSourceKeys(dataprocSource),
 } as const;
 
 type Descriptors = typeof SOURCE_TYPES;
