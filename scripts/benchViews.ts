@@ -46,7 +46,9 @@ async function pageMs(bundle: string, ready: string, answers: Record<string, unk
     } });
     const done = () => (${ready}) ? requestAnimationFrame(() => requestAnimationFrame(() => { window.__t1 = performance.now(); })) : requestAnimationFrame(done);
     requestAnimationFrame(done);`;
-  const html = `<!DOCTYPE html><html><head><style>${css}</style></head><body class="vscode-dark"><main id="app" aria-busy="true"></main><script>${stub}</script><script>${js}</script></body></html>`;
+  // Under the same Content-Security-Policy as in VS Code (webviewHtml.ts): nonce'd script and style only, no inline style attributes.
+  const csp = `default-src 'none'; img-src data:; style-src 'nonce-bench'; script-src 'nonce-bench'`;
+  const html = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="${csp}"><style nonce="bench">${css}</style></head><body class="vscode-dark"><main id="app" aria-busy="true"></main><script nonce="bench">${stub}</script><script nonce="bench">${js}</script></body></html>`;
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { SourceConfig } from '../src/collectors/config';
 import type { AppSummaries, ExecutorSummary, StageSummary } from '../src/collectors/record/summaries';
 import { findEventLog, opensAsText } from '../src/views/jobPage/eventLog';
-import { filterConfig, jobPageModel, offsetText, sortStages } from '../src/views/jobPage/model';
+import { filterConfig, findingCodesOf, jobPageModel, offsetText, sortStages } from '../src/views/jobPage/model';
+import { analyzeEventLogText } from '../src/analysis/eventLogAnalyzer';
+import { collectAll } from '../src/collectors/eventlog/collect';
+import { eventLogText } from './support/eventLogGenerator';
 import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobPage/protocol';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
@@ -221,5 +224,26 @@ describe('Open Event Log: finding the log from the source', () => {
     expect((await findEventLog({ type: 'databricks', name: 'd' } as unknown as SourceConfig, undefined, { app_id: 'x', attempt_id: null })).note).toMatch(/databricks source reads an API/);
     expect((await findEventLog(undefined, undefined, { app_id: 'x', attempt_id: null })).note).toMatch(/not configured/);
     expect([opensAsText('/l/app-1', false), opensAsText('/l/app-1.zstd', false), opensAsText('/l/eventlog_v2_x', true)]).toEqual([true, false, false]);
+  });
+});
+
+describe('Open Event Log at a quality flag', () => {
+  // The engine flags the record; the editor's analyzer marks the line; findingCodesOf ties the two.
+  it.each([
+    ['truncated', 'app-flag', (lines: string[]) => [...lines.slice(0, -3), lines.at(-3)!.slice(0, 40)]],
+    ['in_progress', 'app-flag.inprogress', (lines: string[]) => lines.filter((l) => !l.includes('SparkListenerApplicationEnd'))],
+  ])('%s: the record has the flag and the analyzer marks a line with one of its codes', async (flag, name, cut) => {
+    const dir = tempDir();
+    const text = `${cut(eventLogText({ appId: 'app-flag', stages: 2, tasksPerStage: 3 }).text.trimEnd().split('\n')).join('\n')}\n`;
+    writeFileSync(path.join(dir, name), text);
+    const { apps } = await collectAll({ path: dir });
+    expect(apps[0]!.record.quality).toContain(flag);
+    const codes = analyzeEventLogText(text, { fileName: name }).map((f) => f.code);
+    expect(findingCodesOf(flag).filter((c) => codes.includes(c))).not.toEqual([]);
+  });
+
+  it('has no line for what the log cannot show', () => {
+    expect(findingCodesOf('compacted')).toEqual([]);
+    expect(findingCodesOf('missing:cpu_time_ms')).toContain('missing-event');
   });
 });

@@ -35,6 +35,8 @@ export interface JobQuery {
   user?: string;
   /** Substring of the application name, case-insensitive. */
   name?: string;
+  /** Substring of the application name, id or user, case-insensitive (the jobs table's search box). */
+  text?: string;
   status?: AppStatus;
   source?: string;
   /** Applications that ended (running ones: started) at or after this ISO time. */
@@ -231,6 +233,9 @@ function fromRow(row: Record<string, SqlValue>, block: BlockReader): SparkAppRec
   return out as SparkAppRecord;
 }
 
+/** A LIKE pattern for "contains `text`" (SQLite's LIKE ignores ASCII case), its wildcards escaped. */
+const likeContaining = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 function where(q: JobQuery): { sql: string; params: SqlValue[] } {
   const parts: string[] = [];
   const params: SqlValue[] = [];
@@ -239,7 +244,12 @@ function where(q: JobQuery): { sql: string; params: SqlValue[] } {
     params.push(value);
   };
   if (q.user !== undefined) add('user = ?', q.user);
-  if (q.name !== undefined) add("app_name LIKE ? ESCAPE '\\'", `%${q.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (q.name !== undefined) add("app_name LIKE ? ESCAPE '\\'", likeContaining(q.name));
+  if (q.text !== undefined) {
+    const like = likeContaining(q.text);
+    parts.push("(app_name LIKE ? ESCAPE '\\' OR app_id LIKE ? ESCAPE '\\' OR user LIKE ? ESCAPE '\\')");
+    params.push(like, like, like);
+  }
   if (q.status !== undefined) add('status = ?', q.status);
   if (q.source !== undefined) add('source = ?', q.source);
   if (q.since !== undefined) add(`${WHERE_TIME} >= ?`, q.since);

@@ -349,6 +349,32 @@ const FLAG_TEXT: Record<string, [QualityFlag['severity'], string]> = {
   platform_level: ['info', 'A platform-level record (a cloud run or step) with no Spark metrics behind it: times and sizing only.'],
 };
 
+/**
+ * The event-log analyzer's finding codes (src/analysis/eventLogAnalyzer.ts) that show where in the log
+ * a quality flag comes from, most telling first: Open Event Log on a flag goes to the first line the
+ * editor's diagnostics mark with one of them. Empty: the flag has no line (a compacted log, a source
+ * that does not report a field).
+ */
+export function findingCodesOf(flag: string): readonly string[] {
+  const [kind] = flag.split(':', 1);
+  switch (kind) {
+    case 'in_progress':
+      return ['missing-application-end'];
+    case 'truncated':
+      return ['truncated-line', 'codec-truncated', 'rolling-part-missing', 'malformed-json', 'codec-corrupt'];
+    case 'submit_after_start':
+      return ['end-before-start', 'time-backwards'];
+    case 'invalid':
+      return ['invalid-value', 'negative-metric', 'inconsistent-task'];
+    case 'defaulted':
+      return ['defaulted-property'];
+    case 'missing':
+      return ['missing-event', 'missing-environment-update', 'missing-application-start', 'missing-log-start'];
+    default:
+      return [];
+  }
+}
+
 function flags(r: SparkAppRecord): QualityFlag[] {
   return r.quality.map((flag) => {
     const known = FLAG_TEXT[flag];

@@ -30,8 +30,8 @@ export type PageMessage =
   | { type: 'ready' }
   /** Page -> host, the "Open Record as JSON" button. */
   | { type: 'openJson' }
-  /** Page -> host, an "Open Event Log" button (the header's, or a quality flag's). */
-  | { type: 'openEventLog' };
+  /** Page -> host, an "Open Event Log" button: the header's, or a quality flag's (`flag`: go to the line it comes from). */
+  | { type: 'openEventLog'; flag?: string };
 
 /** What the page keeps across reloads (vscode.setState), and the serializer gets back. */
 export interface PageState {
@@ -77,7 +77,7 @@ export function isHostMessage(m: unknown): m is HostMessage {
 }
 
 export function isPageMessage(m: unknown): m is PageMessage {
-  return isObject(m) && (m.type === 'ready' || m.type === 'openJson' || m.type === 'openEventLog');
+  return isObject(m) && (m.type === 'ready' || m.type === 'openJson' || (m.type === 'openEventLog' && (m.flag === undefined || typeof m.flag === 'string')));
 }
 
 export function isPageState(v: unknown): v is PageState {

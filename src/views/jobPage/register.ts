@@ -11,7 +11,7 @@ import { COMMANDS } from '../commands';
 import type { DatabaseService } from '../database';
 import type { SourcesModel } from '../sources';
 import { findEventLog, opensAsText } from './eventLog';
-import { jobPageModel } from './model';
+import { findingCodesOf, jobPageModel } from './model';
 import { webviewOptions } from '../webviewHtml';
 import { JobPagePanel, VIEW_TYPE } from './panel';
 import { isJobKey, isPageState, type JobKey } from './protocol';
@@ -57,7 +57,38 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
     log.debug(`Job page ${record.app_id}: ${model.stages.length} stages, model in ${Date.now() - started} ms`);
   };
 
-  const openEventLog = async (key: JobKey): Promise<void> => {
+  /**
+   * The first diagnostic on `uri` whose code is one of `codes` (in their order of preference), once
+   * the editor's analyzer has run on the newly opened log; undefined after `timeoutMs` without one.
+   */
+  const diagnosticWith = (uri: vscode.Uri, codes: readonly string[], timeoutMs = 15_000): Promise<vscode.Diagnostic | undefined> => {
+    const pick = (): vscode.Diagnostic | undefined => {
+      const ds = vscode.languages.getDiagnostics(uri);
+      for (const code of codes) {
+        const d = ds.find((x) => x.code === code);
+        if (d) return d;
+      }
+      return undefined;
+    };
+    const now = pick();
+    if (now || codes.length === 0) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = (d: vscode.Diagnostic | undefined): void => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(d);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+        if (!e.uris.some((u) => u.toString() === uri.toString())) return;
+        const d = pick();
+        if (d) done(d);
+      });
+    });
+  };
+
+  /** Opens the job's event log; with a quality `flag`, at the line the log shows it (the editor's own diagnostics say where). */
+  const openEventLog = async (key: JobKey, flag?: string): Promise<void> => {
     const store = await db.open();
     const record = store.get(key);
     if (!record) return;
@@ -69,8 +100,20 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
     }
     const isDir = (await stat(found.path).catch(() => null))?.isDirectory() ?? false;
     const uri = vscode.Uri.file(found.path);
-    if (opensAsText(found.path, isDir)) await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
-    else await vscode.commands.executeCommand('revealInExplorer', uri);
+    if (!opensAsText(found.path, isDir)) {
+      await vscode.commands.executeCommand('revealInExplorer', uri);
+      return;
+    }
+    const editor = await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    if (flag === undefined) return;
+    const codes = findingCodesOf(flag);
+    const d = await diagnosticWith(uri, codes);
+    if (!d) {
+      void vscode.window.showInformationMessage(`Spark Optimizer: ${flag} is not tied to a line of ${path.basename(found.path)}${codes.length === 0 ? '' : ' (the analyzer marked none for it)'}.`);
+      return;
+    }
+    editor.selection = new vscode.Selection(d.range.start, d.range.end);
+    editor.revealRange(d.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   };
 
   const attach = (panel: vscode.WebviewPanel, key: JobKey, title: string): JobPagePanel => {
@@ -79,7 +122,7 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
       load,
       handle: async (p, m) => {
         if (m.type === 'openJson') await vscode.commands.executeCommand(COMMANDS.openJobJson, p.key);
-        else await openEventLog(p.key);
+        else await openEventLog(p.key, m.flag);
       },
     });
     pages.set(keyText(key), page);

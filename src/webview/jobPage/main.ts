@@ -344,7 +344,7 @@ function qualitySection(m: JobPageModel): HTMLElement {
         { class: `flag sev-${f.severity}` },
         h('code', {}, f.flag),
         h('span', {}, f.text),
-        button('Open Event Log', () => vscode.postMessage({ type: 'openEventLog' }), { secondary: true, disabled: eventLog.path === null, title: eventLog.path ?? eventLog.note }),
+        button('Open Event Log', () => vscode.postMessage({ type: 'openEventLog', flag: f.flag }), { secondary: true, disabled: eventLog.path === null, title: eventLog.path ? `${eventLog.path}: the line this comes from, where the log shows it` : eventLog.note }),
       ),
     );
   }

@@ -138,8 +138,14 @@ function toolbar(): HTMLElement {
     select('status', 'Status', choices.statuses, query.status, (v) => setQuery({ status: v as TableQuery['status'] })),
     select('user', 'User', choices.users, query.user, (v) => setQuery({ user: v })),
     select('source', 'Source', choices.sources, query.source, (v) => setQuery({ source: v })),
-    h('label', { class: 'day' }, 'From ', textField('from', 'First day (end time)', 'YYYY-MM-DD', query.from ?? '', (v) => setQuery({ from: v || null }), 'date')),
-    h('label', { class: 'day' }, 'to ', textField('to', 'Last day (end time)', 'YYYY-MM-DD', query.to ?? '', (v) => setQuery({ to: v || null }), 'date')),
+    h(
+      'span',
+      { class: 'days', title: 'Jobs that ended (running ones: started) on these days, local time' },
+      'Ended ',
+      textField('from', 'First day (end time)', 'YYYY-MM-DD', query.from ?? '', (v) => setQuery({ from: v || null }), 'date'),
+      ' to ',
+      textField('to', 'Last day (end time)', 'YYYY-MM-DD', query.to ?? '', (v) => setQuery({ to: v || null }), 'date'),
+    ),
   );
   const conditions = textField('conditions', 'Conditions, as jobs --where takes them, separated by commas', 'Conditions: failed>0, spill>1g, duration>1h', query.conditions, (v) => v !== query.conditions && setQuery({ conditions: v }));
   const quick = quickFilters.map((q) =>
@@ -189,7 +195,7 @@ let body: HTMLElement | undefined;
 let rowsBox: HTMLElement | undefined;
 let header: HTMLElement | undefined;
 
-const WIDTHS: Partial<Record<RecordColumn, string>> = { app_name: '18em', app_id: '15em', submit_time: '11.5em', start_time: '11.5em', end_time: '11.5em', status: '7.5em', user: '8em', source: '9em', attempt_id: '5em', spark_version: '6em' };
+const WIDTHS: Partial<Record<RecordColumn, string>> = { app_name: '18em', app_id: '15em', submit_time: '13em', start_time: '13em', end_time: '13em', status: '7.5em', user: '8em', source: '9em', attempt_id: '5em', spark_version: '6em' };
 const widthOf = (c: RecordColumn): string => WIDTHS[c] ?? '8em';
 const STATUS_GLYPH: Record<string, string> = { pass: '✓', warning: '⚠', error: '✕', sync: '↻', question: '?' };
 
@@ -348,7 +354,10 @@ function grid(): HTMLElement {
   header = headerRow();
   rowsBox = h('div', { class: 'rows', role: 'rowgroup' });
   body = h('div', { class: 'body' }, rowsBox);
-  scroller = h('div', { class: 'grid', role: 'grid', 'aria-label': 'Collected jobs', 'aria-multiselectable': 'true', style: `--cols: ${gridColumns()}; --row-h: ${ROW_H}px` }, header, body);
+  scroller = h('div', { class: 'grid', role: 'grid', 'aria-label': 'Collected jobs', 'aria-multiselectable': 'true' }, header, body);
+  // Through the CSSOM: the page's Content-Security-Policy refuses inline style attributes.
+  scroller.style.setProperty('--cols', gridColumns());
+  scroller.style.setProperty('--row-h', `${ROW_H}px`);
   let frame = 0;
   scroller.addEventListener('scroll', () => {
     cancelAnimationFrame(frame);
@@ -371,13 +380,16 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
   switch (m.type) {
     case 'init': {
       const first = columns.length === 0;
+      // The database changed (a collection, a delete): the toolbar is drawn again only if its choices
+      // changed, so a search being typed keeps its focus; the rows are asked again where the reader is.
+      const redraw = first || JSON.stringify(m.choices) !== JSON.stringify(choices);
       columns = m.columns;
       choices = m.choices;
       quickFilters = m.quickFilters;
       shown = shown.filter((c) => columns.some((x) => x.column === c));
       if (shown.length === 0) shown = [...DEFAULT_COLUMNS];
-      render();
-      requery(!first); // the database changed: the same query again, where the reader is
+      if (redraw) render();
+      requery(!first);
       return;
     }
     case 'rows': {
