@@ -79,7 +79,9 @@ function cards(m: TrendModel): HTMLElement {
     const s = m.summary[info.key];
     const ratio = s.newestRatio;
     const tone = ratio === null ? 'neutral' : ratio >= 1.5 ? 'error' : ratio >= 1.15 ? 'warn' : ratio <= 0.87 ? 'ok' : 'neutral';
-    const detail = s.median === null ? 'not measured' : `median ${valueText(info.key, s.median)}${ratio !== null ? ` · newest ×${ratio.toFixed(2)}` : ''}`;
+    // "×0.00" reads as a glitch: a newest run at zero (no failed task, no spill) says so in words.
+    const newest = ratio === null ? '' : ratio === 0 ? ' · newest: none' : ` · newest ×${ratio.toFixed(2)}`;
+    const detail = s.median === null ? 'not measured' : `median ${valueText(info.key, s.median)}${newest}`;
     const b = h(
       'button',
       { type: 'button', class: `card tone-${tone}`, 'data-metric': info.key, 'aria-pressed': info.key === metric ? 'true' : 'false', title: `Chart ${info.label.toLowerCase()} over time` },
@@ -126,7 +128,7 @@ function trendChart(m: TrendModel, width: number, tooltip: HTMLElement, target: 
       scales: { x: { time: true, range: [lo - pad, hi + pad] }, y: { range: [0, max > 0 ? max * 1.15 : 1] } },
       axes: [
         { ...common, space: 110, values: (u, splits) => splits.map((t) => axisTime(t, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0))) },
-        { ...common, label: `${info.label}`, labelFont: p.font, size: 70, values: (_u, splits) => splits.map((s) => valueText(metric, s)) },
+        { ...common, label: `${info.label}`, labelFont: p.font, size: 70, values: (_u, splits) => splits.map((s) => (s === 0 ? '0' : valueText(metric, s))) },
       ],
       series: [
         {},
