@@ -80,8 +80,8 @@ function cards(m: TrendModel): HTMLElement {
     const ratio = s.newestRatio;
     const tone = ratio === null ? 'neutral' : ratio >= 1.5 ? 'error' : ratio >= 1.15 ? 'warn' : ratio <= 0.87 ? 'ok' : 'neutral';
     // "×0.00" reads as a glitch: a newest run at zero (no failed task, no spill) says so in words.
-    const newest = ratio === null ? '' : ratio === 0 ? ' · newest: none' : ` · newest ×${ratio.toFixed(2)}`;
-    const detail = s.median === null ? 'not measured' : `median ${valueText(info.key, s.median)}${newest}`;
+    const against = ratio === null ? '' : ratio === 0 ? ' · newest: none' : ` · newest ×${ratio.toFixed(2)}`;
+    const detail = s.median === null ? 'not measured' : `median ${valueText(info.key, s.median)}${against}`;
     const b = h(
       'button',
       { type: 'button', class: `card tone-${tone}`, 'data-metric': info.key, 'aria-pressed': info.key === metric ? 'true' : 'false', title: `Chart ${info.label.toLowerCase()} over time` },
