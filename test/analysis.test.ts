@@ -245,7 +245,7 @@ describe('spark-optimizer validate', () => {
     const text = spawnSync(process.execPath, [cli, 'validate', dir], { encoding: 'utf8' });
     expect(text.status).toBe(1);
     expect(text.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${path.join(dir, 'logs', 'app-bad')}:6:\\d+: error malformed-json `))]);
-    expect(text.stderr).toMatch(/3 files checked: 1 errors, 0 warnings/);
+    expect(text.stderr).toMatch(/3 files checked: 1 error, 0 warnings/);
     const json = spawnSync(process.execPath, [cli, 'validate', path.join(dir, 'logs', 'app-bad'), '--format', 'json'], { encoding: 'utf8' });
     expect(JSON.parse(json.stdout.trim())).toMatchObject({ file: path.join(dir, 'logs', 'app-bad'), line: 6, severity: 'error', code: 'malformed-json' });
     const clean = spawnSync(process.execPath, [cli, 'validate', path.join(dir, 'logs', 'app-good'), path.join(dir, 'spark-optimizer.yaml')], { encoding: 'utf8' });

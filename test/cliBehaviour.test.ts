@@ -37,6 +37,18 @@ function logs(n: number): string {
   return dir;
 }
 
+/** `logs(n)` whose EnvironmentUpdate leaves out the three properties validate reports as defaulted. */
+function bareLogs(n: number): string {
+  const dir = path.join(tempDir(), 'logs');
+  mkdirSync(dir);
+  for (let i = 0; i < n; i++) {
+    const appId = `app-${String(i).padStart(4, '0')}`;
+    const text = eventLogText({ appId, appName: `Job${i}`, stages: 1, tasksPerStage: 2 }).text.replace(/"spark\.(executor\.cores|executor\.memory|driver\.memory)":"[^"]*",/g, '');
+    writeFileSync(path.join(dir, appId), text);
+  }
+  return dir;
+}
+
 /** A database holding `n` records (manyRecords: ~1 KB of JSON each). */
 async function database(n: number): Promise<string> {
   const file = path.join(tempDir(), 'jobs.db');
@@ -96,8 +108,10 @@ describe('help, version and usage errors', () => {
 
 describe('a closed stdout', () => {
   let db: string;
+  let dir: string;
   beforeAll(async () => {
     db = await database(400);
+    dir = bareLogs(40);
   });
 
   /** Runs the CLI with its stdout's read end closed after the first chunk (or at once), as `| head -1` does. */
@@ -117,6 +131,14 @@ describe('a closed stdout', () => {
     for (let i = 0; i < 5; i++) {
       const r = await closedEarly(['jobs', '--db', db, '--format', 'json', '--limit', '400'], i % 2 === 0);
       expect(r.stderr, `run ${i}`).toBe('');
+      expect(r.code, `run ${i}`).toBe(0);
+    }
+  });
+
+  it('ends `validate` quietly with its usual status', async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await closedEarly(['validate', dir, '--min-severity', 'information'], i % 2 === 0);
+      expect(r.stderr, `run ${i}`).not.toMatch(/EPIPE|Error:|    at /);
       expect(r.code, `run ${i}`).toBe(0);
     }
   });
@@ -234,5 +256,40 @@ describe('runs', () => {
     expect(run(['runs', '--db', db, '--utc']).stdout).toMatch(/2024-06-11 10:00 UTC +history/);
     const json = run(['runs', '--db', db, '--format', 'json']).stdout;
     expect(json).not.toMatch(/s3cret|abc123/);
+  });
+});
+
+describe('validate: less noise, and grammar', () => {
+  it('hides information below --min-severity (default warning), and folds a file\'s defaulted properties into one line', () => {
+    const dir = bareLogs(2);
+    const quiet = run(['validate', dir]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toBe('2 files checked: 0 errors, 0 warnings; 6 information findings not shown (--min-severity information)\n');
+    const all = run(['validate', dir, '--min-severity', 'information']);
+    const lines = all.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/app-0000:\d+:1: information defaulted-property spark\.executor\.cores is not set: .*\. spark\.executor\.memory is not set: .*\. spark\.driver\.memory is not set: .*\.$/);
+    expect(all.stderr).toBe('2 files checked: 0 errors, 0 warnings\n');
+    // JSON keeps one object per finding, filtered the same way.
+    expect(run(['validate', dir, '--format', 'json']).stdout).toBe('');
+    expect(run(['validate', dir, '--format', 'json', '--min-severity', 'information']).stdout.trim().split('\n')).toHaveLength(6);
+    const bad = run(['validate', dir, '--min-severity', 'loud']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--min-severity must be one of error, warning, information, hint, got "loud"/);
+  });
+
+  it('says "1 file" and "1 error", not "1 files" and "1 errors"', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'app-1');
+    writeFileSync(file, `${eventLogText({ appId: 'app-1' }).text}{"Event":"SparkListenerTaskEnd",\n`);
+    const r = run(['validate', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^1 file checked: 1 error, 0 warnings/);
+  });
+
+  it('jobs says "1 of 1 application"', async () => {
+    const db = await database(1);
+    expect(run(['jobs', '--db', db]).stdout).toMatch(/\n1 of 1 application\n$/);
   });
 });

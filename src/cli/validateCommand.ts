@@ -9,11 +9,11 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
 import { analyzeEventLogFile, readFailure, type EventLogFileOptions } from '../analysis/eventLogAnalyzer';
-import { range, type Finding } from '../analysis/findings';
+import { range, type Finding, type FindingSeverity } from '../analysis/findings';
 import type { Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
-import { visible } from '../common/format';
+import { plural, visible } from '../common/format';
 import { UsageError, decompressionRatioFlag, maxLineFlag, oneOf, zstdWindowFlag, type Io } from './io';
 
 const CONFIG_NAME = /^\.?spark-optimizer\.ya?ml$/;
@@ -85,12 +85,41 @@ export async function checkFile(file: string, kind: Target['kind'], codec: Codec
   }
 }
 
+const SEVERITIES = ['error', 'warning', 'information', 'hint'] as const satisfies readonly FindingSeverity[];
+/** Severities from the most severe (0); `--min-severity S` shows those ranked at or above S. */
+const RANK: Readonly<Record<FindingSeverity, number>> = { error: 0, warning: 1, information: 2, hint: 3 };
+
+/**
+ * Findings with the same code on the same line as one, their messages joined: an event log's
+ * EnvironmentUpdate line gets one `defaulted-property` line for the properties it leaves out, not
+ * one per property. The first finding's range and severity stand for the group.
+ */
+export function foldedByLine(findings: readonly Finding[]): Finding[] {
+  const groups = new Map<string, Finding>();
+  for (const f of findings) {
+    const key = `${f.range.start.line}\u0000${f.severity}\u0000${f.code}`;
+    const first = groups.get(key);
+    groups.set(key, first === undefined ? f : { ...first, message: `${first.message} ${f.message}` });
+  }
+  return [...groups.values()];
+}
+
+/** "; 6 information findings not shown (--min-severity information)" for the findings held back, or ''. */
+function hiddenNote(hidden: ReadonlyMap<FindingSeverity, number>): string {
+  if (hidden.size === 0) return '';
+  const bySeverity = SEVERITIES.filter((s) => hidden.has(s));
+  const total = [...hidden.values()].reduce((a, b) => a + b, 0);
+  const counts = bySeverity.map((s) => `${hidden.get(s)!.toLocaleString('en-US')} ${s}`).join(' and ');
+  return `; ${counts} ${total === 1 ? 'finding' : 'findings'} not shown (--min-severity ${bySeverity.at(-1)!})`;
+}
+
 export async function validateCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
       format: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'min-severity': { type: 'string' },
       'zstd-max-window-mb': { type: 'string' },
       'max-line-mb': { type: 'string' },
       'max-decompression-ratio': { type: 'string' },
@@ -99,6 +128,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
   });
   const format = oneOf('format', values.format, ['text', 'json'] as const, 'text');
+  const least = RANK[oneOf('min-severity', values['min-severity'], SEVERITIES, 'warning')];
   const limits: ValidateLimits = {
     maxZstdWindowMb: zstdWindowFlag(values['zstd-max-window-mb']),
     maxLineBytes: maxLineFlag(values['max-line-mb']),
@@ -108,6 +138,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
   let errors = 0;
   let warnings = 0;
   let checked = 0;
+  const hidden = new Map<FindingSeverity, number>();
   const passedOver: Problem[] = [];
   for (const target of positionals) {
     const abs = path.resolve(io.cwd, target);
@@ -119,9 +150,17 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
     try {
       for await (const { file, kind, codec } of targets(abs, passedOver)) {
         checked++;
-        for (const f of await checkFile(file, kind, codec, limits)) {
+        const findings = await checkFile(file, kind, codec, limits);
+        for (const f of findings) {
           if (f.severity === 'error') errors++;
           if (f.severity === 'warning') warnings++;
+          // Errors and warnings are counted in the summary, shown or not.
+          if (RANK[f.severity] > least && RANK[f.severity] > RANK.warning) hidden.set(f.severity, (hidden.get(f.severity) ?? 0) + 1);
+        }
+        const shown = findings.filter((f) => RANK[f.severity] <= least);
+        // JSON keeps one object per finding; text prints the findings of one code on one line as one (issue 16:
+        // three defaulted-property lines per log).
+        for (const f of format === 'json' ? shown : foldedByLine(shown)) {
           const line = f.range.start.line + 1;
           const column = f.range.start.character + 1;
           // A message may quote a key or a line with an invisible character (a BOM): shown as an escape, as on stderr.
@@ -142,6 +181,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
   }
   const summary = passedOverSummary(passedOver);
   const passed = summary === null ? '' : `; ${summary}${values.verbose ? '' : '; --verbose lists them'}`;
-  io.err(`${checked} files checked: ${errors} errors, ${warnings} warnings${passed}`);
+  const notShown = hiddenNote(hidden);
+  io.err(`${plural(checked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${notShown}${passed}`);
   return errors > 0 ? 1 : 0;
 }

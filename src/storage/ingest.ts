@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Batch } from '../collectors/contract';
 import { formatProblem, type Problem } from '../collectors/record';
+import { plural } from '../common/format';
 import type { IngestedFile, JobRepository, RunCounts } from './repository';
 
 export interface RunSummary extends RunCounts {
@@ -204,7 +205,6 @@ export class ProblemLogs {
   summary(): string {
     const logs = this.all.filter((e) => e.file !== undefined).length;
     const apps = this.byKey.size - logs;
-    const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'} with problems`;
-    return [logs > 0 ? plural(logs, 'log') : '', apps > 0 ? plural(apps, 'application') : ''].map((t) => (t ? `, ${t}` : '')).join('');
+    return [logs > 0 ? `${plural(logs, 'log')} with problems` : '', apps > 0 ? `${plural(apps, 'application')} with problems` : ''].map((t) => (t ? `, ${t}` : '')).join('');
   }
 }
