@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeConfig, didYouMean } from '../src/analysis/configAnalyzer';
@@ -276,5 +276,47 @@ describe('hovers', () => {
     expect(describeConfigKey('  - name: nightly', 5)).toMatch(/^\*\*name\*\*: A unique name/);
     expect(describeConfigKey('    batch_size: 50', 17)).toBeUndefined();
     expect(describeConfigKey('      factor: 2', 7)).toMatch(/^\*\*factor\*\*: A metric is flagged when it exceeds its baseline by this factor .* Default 1\.5; the setting sparkOptimizer\.regression\.factor when left out\.$/);
+  });
+});
+
+describeShared('hovers on a real Spark 3.5 log (issue 16)', () => {
+  const file = sharedPath('real-logs', 'eventlog_v2_spark-110be3a8424d4a2789cb88134418217b', 'events_1_spark-110be3a8424d4a2789cb88134418217b');
+  const first = (event: string): string => {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.includes(`"Event":"${event}"`));
+    if (!line) throw new Error(`no ${event} in ${file}`);
+    return line;
+  };
+  it.each([
+    ['SparkListenerStageSubmitted', /^\*\*Stage \d+ submitted\*\*: .+ {2}\n\d+ tasks? · at \d{4}-/],
+    ['SparkListenerStageCompleted', /^\*\*Stage \d+ completed\*\*: .+ {2}\n\d+ tasks? · submitted \d{4}-.* · done \d{4}-.*\(\d/],
+    ['SparkListenerJobStart', /^\*\*Job \d+ started\*\* at \d{4}-\S+ with \d+ stages? \(\d/],
+    ['SparkListenerJobEnd', /^\*\*Job \d+ ended\*\*: JobSucceeded at \d{4}-/],
+    ['SparkListenerExecutorAdded', /^\*\*Executor \S+ added\*\* on \S+ with \d+ cores? at \d{4}-/],
+    ['SparkListenerEnvironmentUpdate', /^\*\*Environment\*\*: \d+ Spark propert(y|ies)s? {2}\nmaster \S+/],
+    ['SparkListenerTaskStart', /^\*\*Task \d+ of stage \d+\*\* started on executor \S+ \(\S+\) at \d{4}-/],
+    ['org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart', /^\*\*SQL execution \d+ started\*\* at \d{4}-\S+: \S/],
+    ['org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd', /^\*\*SQL execution \d+ ended\*\* at \d{4}-/],
+  ])('%s is described in words', (event, text) => {
+    expect(describeEvent(first(event))).toMatch(text);
+  });
+});
+
+describe('hovers on events the real logs do not have', () => {
+  it('an executor removed, with the reason', () => {
+    expect(describeEvent('{"Event":"SparkListenerExecutorRemoved","Timestamp":1718000000000,"Executor ID":"7","Removed Reason":"Container killed by YARN for exceeding memory limits"}')).toBe(
+      '**Executor 7 removed** at 2024-06-10T06:13:20.000Z: Container killed by YARN for exceeding memory limits',
+    );
+  });
+
+  it('a failed stage and a failed SQL execution say why, on their first line', () => {
+    expect(describeEvent('{"Event":"SparkListenerStageCompleted","Stage Info":{"Stage ID":3,"Stage Attempt ID":1,"Stage Name":"count at X.scala:1","Number of Tasks":1,"Submission Time":1718000000000,"Completion Time":1718000001500,"Failure Reason":"Job aborted\\nat line"}}')).toBe(
+      '**Stage 3 (attempt 1) failed: Job aborted**: count at X.scala:1  \n1 task · submitted 2024-06-10T06:13:20.000Z · done 2024-06-10T06:13:21.500Z (1.5 s)',
+    );
+    expect(describeEvent('{"Event":"org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd","executionId":4,"time":1718000000000,"errorMessage":"boom\\nstack"}')).toBe('**SQL execution 4 ended** at 2024-06-10T06:13:20.000Z: failed: boom');
+  });
+
+  it('a Spark 1.x task end, which never measured CPU time, says so instead of 0', () => {
+    const line = '{"Event":"SparkListenerTaskEnd","Stage ID":0,"Task End Reason":{"Reason":"Success"},"Task Info":{"Task ID":5,"Executor ID":"driver"},"Task Metrics":{"Executor Run Time":1200,"JVM GC Time":30}}';
+    expect(describeEvent(line)).toContain('run 1.2 s · CPU not measured · GC 30 ms');
   });
 });

@@ -38,6 +38,15 @@ describe('package.json manifest', () => {
     for (const w of manifest.contributes.viewsWelcome) expect(views).toContain(w.view);
   });
 
+  it('offers its commands in the palette from the first second: none waits for a context key the extension sets after it finds sources or jobs (issue 16)', () => {
+    // hasSources and hasJobs are set once the sources are found and the Jobs view is drawn: a palette
+    // entry behind them was missing for seconds after start-up, or until the Jobs view was shown.
+    // Commands run from the palette say what is missing instead (no sources yet, no jobs to delete).
+    const late: string[] = [CONTEXT.hasSources, CONTEXT.hasJobs];
+    const gated = (manifest.contributes.menus.commandPalette ?? []).filter((e) => late.some((k) => (e.when ?? '').includes(k)));
+    expect(gated).toEqual([]);
+  });
+
   it('declares every setting with a default and a description, and the schema knows the same keys', () => {
     const props = manifest.contributes.configuration.properties;
     // The regression thresholds (issue 18) have their own schema, regressionThresholds.ts.

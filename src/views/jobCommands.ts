@@ -123,6 +123,10 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
     vscode.commands.registerCommand(COMMANDS.clearJobs, async () => {
       const store = await db.open();
       const n = store.count();
+      if (n === 0) {
+        void vscode.window.showInformationMessage(`Spark Optimizer: no collected jobs to delete in ${store.file}.`);
+        return;
+      }
       const ok = await vscode.window.showWarningMessage(`Delete all ${n} collected jobs from ${store.file}? Collecting again restores them from their sources.`, { modal: true }, 'Delete');
       if (ok !== 'Delete') return;
       store.delete(store.list().map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id })));

@@ -18,11 +18,20 @@ function isSource(v: unknown): v is Source {
   return typeof v === 'object' && v !== null && 'config' in v && 'name' in v;
 }
 
-async function pickSource(model: SourcesModel, arg: unknown, title: string, among: (s: Source) => boolean = () => true): Promise<Source | undefined> {
+/** What a command that needs a source says when there is none (the palette offers it from the first second, before any source is found). */
+function noSources(what = 'no sources yet'): void {
+  void vscode.window.showInformationMessage(`Spark Optimizer: ${what}. Create a spark-optimizer.yaml first, or add event-log folders in the setting sparkOptimizer.eventLogFolders.`, 'Create').then((a) => a && vscode.commands.executeCommand(COMMANDS.createConfig));
+}
+
+async function pickSource(model: SourcesModel, arg: unknown, title: string, among: (s: Source) => boolean = () => true, none?: string): Promise<Source | undefined> {
   if (isSource(arg)) return arg;
-  if (model.all.length === 1) return model.all[0];
   // Several sources: always ask, listing those the command applies to (one left is still confirmed).
   const sources = model.all.filter(among);
+  if (sources.length === 0) {
+    noSources(model.all.length === 0 ? undefined : none);
+    return undefined;
+  }
+  if (model.all.length === 1) return model.all[0];
   const pick = await vscode.window.showQuickPick(
     sources.map((s) => ({ label: s.name, description: descriptorOf(s.config.type).title, source: s })),
     { title },
@@ -49,7 +58,7 @@ export function register(
     vscode.commands.registerCommand(COMMANDS.collectAll, async () => {
       if (!needTrust()) return;
       if (model.all.length === 0) {
-        void vscode.window.showInformationMessage('Spark Optimizer: no sources yet. Create a spark-optimizer.yaml first.', 'Create').then((a) => a && vscode.commands.executeCommand(COMMANDS.createConfig));
+        noSources();
         return;
       }
       await collection.run(model.all);
@@ -90,7 +99,7 @@ export function register(
     }),
     vscode.commands.registerCommand(COMMANDS.setSourceSecret, async (arg: unknown) => {
       // Only the source types that take a secret from the editor (their descriptor says which).
-      const s = await pickSource(model, arg, 'Set the secret (token or password) of which source?', (src) => descriptorOf(src.config.type).secret !== undefined);
+      const s = await pickSource(model, arg, 'Set the secret (token or password) of which source?', (src) => descriptorOf(src.config.type).secret !== undefined, `no source takes a secret from the editor (${DESCRIPTORS.filter((d) => d.secret !== undefined).map((d) => d.title).join(', ')} sources do)`);
       if (!s) return;
       const what = descriptorOf(s.config.type).secret;
       if (what === undefined) {

@@ -88,6 +88,14 @@ describeE2e('extension in a real VS Code', () => {
       session = await startVsCode({ extensionDir, workspace, settings: { 'sparkOptimizer.concurrency': 1 } });
       const s = session;
 
+      await step(s, 'commands-at-once', async () => {
+        // Issue 16: the palette offers the commands as soon as the workbench is up, before any view was
+        // shown (Delete All Collected Jobs… used to wait for the Jobs view), and a command with
+        // nothing to act on says so.
+        await s.runCommand('Spark Optimizer: Delete All Collected Jobs…', 5_000);
+        await s.waitForText(/no collected jobs to delete/, 15_000);
+      });
+
       await step(s, 'sources', async () => {
         await s.runCommand('View: Show Spark Optimizer');
         await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toEqual(['samples']);
