@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sparkAppRecordSchema } from '../src/collectors/record';
 import { JobStore } from '../src/storage/jobStore';
 import { eventLogText } from './support/eventLogGenerator';
 import { manyRecords } from './support/records';
@@ -291,5 +292,24 @@ describe('validate: less noise, and grammar', () => {
   it('jobs says "1 of 1 application"', async () => {
     const db = await database(1);
     expect(run(['jobs', '--db', db]).stdout).toMatch(/\n1 of 1 application\n$/);
+  });
+});
+
+describe('jobs --sort', () => {
+  it('takes every record field by its column and friendly names, and says why the JSON ones cannot sort', async () => {
+    const db = await database(3);
+    const json = new Set(['tags', 'environment', 'quality']);
+    for (const column of Object.keys(sparkAppRecordSchema.shape)) {
+      const r = run(['jobs', '--db', db, '--sort', column, '--format', 'json']);
+      if (json.has(column)) {
+        expect(r.code, column).toBe(2);
+        expect(r.stderr).toMatch(new RegExp(`^spark-optimizer: --sort ${column}: ${column} holds JSON and cannot be sorted by`));
+      } else {
+        expect(r.code, `${column}: ${r.stderr}`).toBe(0);
+      }
+    }
+    for (const name of ['duration', 'failed', 'shuffle', 'spill', 'cpu', 'memory', 'Failed tasks']) expect(run(['jobs', '--db', db, '--sort', name]).code, name).toBe(0);
+    const help = run(['jobs', '--help']).stdout;
+    for (const column of Object.keys(sparkAppRecordSchema.shape)) expect(help, column).toContain(column);
   });
 });

@@ -7,7 +7,7 @@ import { JobStore } from '../storage/jobStore';
 import { FieldError, fieldByName, parseCondition, type FieldCondition } from '../storage/fields';
 import { plural, table } from '../common/format';
 import { DEFAULT_DB, oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
-import { RECORD_HEADER, recordRow, timeText } from './recordTable';
+import { JSON_FIELDS, RECORD_HEADER, recordRow, timeText } from './recordTable';
 import { whatRunRead, withoutSecrets } from './runRead';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
@@ -43,7 +43,11 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
   const format = oneOf('format', values.format, ['table', 'json', 'csv'] as const, 'table');
   const status = values.status === undefined ? undefined : oneOf('status', values.status, STATUSES, 'completed');
   const sortField = values.sort === undefined ? undefined : fieldByName(values.sort);
-  if (values.sort !== undefined && !sortField) throw new UsageError(`--sort takes a record field, got ${JSON.stringify(values.sort)} (spark-optimizer jobs --help lists them)`);
+  if (values.sort !== undefined && !sortField) {
+    const json = JSON_FIELDS.find((f) => f === values.sort!.trim().toLowerCase());
+    if (json !== undefined) throw new UsageError(`--sort ${values.sort}: ${json} holds JSON and cannot be sorted by; --format json or csv prints it (spark-optimizer jobs --help lists the fields)`);
+    throw new UsageError(`--sort takes a record field, got ${JSON.stringify(values.sort)} (spark-optimizer jobs --help lists them)`);
+  }
   const sort = sortField?.column ?? 'end_time';
   let where: FieldCondition[];
   try {
