@@ -172,6 +172,10 @@ describe('config analyzer', () => {
     expect(shape(findings)).toEqual([f('missing-key', 'error', [1, 8, 1, 17]), f('unknown-key', 'error', [2, 2, 2, 7])]);
     expect(findings[1]!.message).toMatch(/Did you mean "path"/);
     expect(findings[1]!.fixes).toEqual([{ title: 'Rename to "path"', range: findings[1]!.range, newText: 'path' }]);
+    // A misspelt word inside a longer key gets the fix too (issue 16).
+    const inside = check('collector:\n  type: event_log\n  event_log_pth: logs\n').find((x) => x.code === 'unknown-key')!;
+    expect(inside.message).toMatch(/Did you mean "path"/);
+    expect(inside.fixes?.[0]?.title).toBe('Rename to "path"');
   });
 
   it('wrong types, out-of-range numbers, non-http URLs, paths that do not exist', () => {
@@ -228,6 +232,13 @@ describe('config analyzer', () => {
   it('suggests only close words', () => {
     expect(didYouMean('batchsize', ['batch_size', 'path'])).toBe('batch_size');
     expect(didYouMean('zzz', ['batch_size', 'path'])).toBeUndefined();
+    // A misspelt word inside a longer key (issue 16): its last words, after a prefix the writer added.
+    expect(didYouMean('event_log_pth', ['path', 'batch_size', 'max_line_mb'])).toBe('path');
+    expect(didYouMean('server_ulr', ['url', 'token', 'max_apps'])).toBe('url');
+    expect(didYouMean('spark_max_line_mbb', ['path', 'max_line_mb'])).toBe('max_line_mb');
+    // ... but not a short or distant tail.
+    expect(didYouMean('my_id', ['url', 'path'])).toBeUndefined();
+    expect(didYouMean('event_log_color', ['path', 'url'])).toBeUndefined();
   });
 });
 

@@ -37,31 +37,47 @@ export function looksLikeConfig(text: string): boolean {
   return /^(collector|sources)\s*:/m.test(text);
 }
 
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+/** Edits between two words, a swap of neighbours counting as one (`ulr` is one edit from `url`): optimal string alignment. */
+function editDistance(a: string, b: string): number {
+  let before = Array.from({ length: b.length + 1 }, () => 0);
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      row.push(d);
     }
+    [before, prev] = [prev, row];
   }
-  return row[b.length]!;
+  return prev[b.length]!;
 }
 
-export function didYouMean(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
+function closest(word: string, options: readonly string[]): { option: string; distance: number } | undefined {
+  let best: { option: string; distance: number } | undefined;
   for (const o of options) {
-    const d = levenshtein(word.toLowerCase(), o.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = o;
-    }
+    const d = editDistance(word.toLowerCase(), o.toLowerCase());
+    if (!best || d < best.distance) best = { option: o, distance: d };
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return best;
+}
+
+/**
+ * The known key a misspelt one most likely meant: the whole key within a few edits (`pathh`,
+ * `batchsize`), else its last words within one edit of a key, the words before them taken as a
+ * prefix the writer added (`event_log_pth` -> `path`, `server_ulr` -> `url`).
+ */
+export function didYouMean(word: string, options: readonly string[]): string | undefined {
+  const whole = closest(word, options);
+  if (whole && whole.distance <= Math.max(2, Math.floor(word.length / 3))) return whole.option;
+  const words = word.split(/[_-]/);
+  for (let from = 1; from < words.length; from++) {
+    const tail = words.slice(from).join('_');
+    if (tail.length < 3) break;
+    const near = closest(tail, options);
+    if (near && near.distance <= 1) return near.option;
+  }
+  return undefined;
 }
 
 function envName(source: string, key: string): string {
