@@ -41,8 +41,8 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
                        and the Spark properties that differ)`,
   runs: `  spark-optimizer runs [--limit N] [--format table|json] [--utc] [--db PATH]
                        (the collection runs, newest first: what each read, its counts and errors)`,
-  validate: `  spark-optimizer validate PATH... [--format text|json] [--min-severity S] [--verbose] [--zstd-max-window-mb N]
-                        [--max-line-mb N] [--max-decompression-ratio N]
+  validate: `  spark-optimizer validate PATH... [--format text|json] [--min-severity S] [--verbose]
+                        [--zstd-max-window-mb N] [--max-line-mb N] [--max-decompression-ratio N]
                         (event logs and collector configs; exit 1 on errors)`,
 };
 
