@@ -22,7 +22,8 @@ describe('redactSecrets', () => {
     'spark.ssh.private_key',
     'spark.ssh.privatekey',
     'spark.request.signature',
-    'spark.authenticate',
+    'spark.authenticate.secret',
+    'spark.databricks.api.key',
     'spark.hadoop.fs.azure.account.key.myaccount.blob.core.windows.net',
     'spark.hadoop.fs.azure.sas.mycontainer.myaccount.blob.core.windows.net',
     'SPARK.SERVICE.TOKEN',
@@ -33,6 +34,19 @@ describe('redactSecrets', () => {
   // Each alternative of the value pattern alone (Spark's default spark.redaction.regex), under an innocent key.
   it.each(['-Dsecret=abc', '-Ddb.password=abc', '-Dapi.token=abc', '-Dfs.s3a.access.key=abc', '-DPASSWORD=abc'])('redacts a value holding %s', (value) => {
     expect(redactSecrets({ 'spark.driver.extraJavaOptions': value, 'spark.executor.memory': '4g' })).toEqual({ 'spark.driver.extraJavaOptions': REDACTED, 'spark.executor.memory': '4g' });
+  });
+
+  it('keeps settings that only sound like credentials (issue 16): Spark’s rule does not match them', () => {
+    const props = { 'spark.kubernetes.authenticate.driver.serviceAccountName': 'spark', 'spark.authenticate': 'true', 'spark.hadoop.fs.s3a.aws.credentials.provider.mode': 'x' };
+    expect(redactSecrets(props)).toEqual({ ...props, 'spark.hadoop.fs.s3a.aws.credentials.provider.mode': REDACTED });
+  });
+
+  it('adds the application’s own spark.redaction.regex to Spark’s default, with the known credential keys on top', () => {
+    const props = { 'spark.redaction.regex': '(?i)secret|mycorp', 'spark.mycorp.id': '7', 'spark.my.password': 'p', 'spark.db.passwd': 'p', 'spark.executor.memory': '4g' };
+    // Its rule adds mycorp; it names no password, but an own rule never shows what the default hides; passwd is a known credential key.
+    expect(redactSecrets(props)).toEqual({ 'spark.redaction.regex': REDACTED, 'spark.mycorp.id': REDACTED, 'spark.my.password': REDACTED, 'spark.db.passwd': REDACTED, 'spark.executor.memory': '4g' });
+    // A rule JavaScript cannot read falls back to Spark's default.
+    expect(redactSecrets({ 'spark.redaction.regex': '(?<x', 'spark.my.token': 't' })['spark.my.token']).toBe(REDACTED);
   });
 
   it('keeps ordinary keys and values, and an access_key value (outside Spark’s value rule) readable', () => {

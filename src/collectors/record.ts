@@ -161,23 +161,45 @@ export function platformLevelQuality(): Set<string> {
 }
 
 /**
- * Property keys that look secret. Spark redacts some itself (`spark.redaction.regex`); every
- * collector redacts these again, so nothing secret is stored: passwords, tokens, keys, and the cloud
- * storage keys Spark's rule misses (`fs.azure.account.key.<account>`, SAS settings).
+ * Spark's own rule for what to hide: `spark.redaction.regex`, matched against each property's key
+ * and value (Utils.redact), here with its default. An application that sets its own is redacted by
+ * its own (see redactSecrets).
  */
-const SECRET_KEY = /secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|signature|auth|account\.key|\.sas\./i;
+export const SPARK_REDACTION_DEFAULT = '(?i)secret|password|token|access[.]?key';
 /**
- * Values that carry a secret under an innocent key (`spark.driver.extraJavaOptions=-Dpassword=…`):
- * Spark's own `Utils.redact` tests values against `spark.redaction.regex` too; this is its default
- * (`(?i)secret|password|token|access[.]key`), kept narrow so ordinary values stay readable.
+ * Credential keys Spark's default rule misses, always hidden as well: `passwd`, credentials, private
+ * keys, request signatures, `access_key`/`access-key` spellings, API keys, and the cloud storage keys
+ * (`fs.azure.account.key.<account>`, Azure SAS settings). Not `auth` alone: `spark.authenticate` and
+ * `spark.kubernetes.authenticate.driver.serviceAccountName` are settings, not secrets.
  */
-const SECRET_VALUE = /secret|password|token|access[.]key/i;
+const CREDENTIAL_KEY = /passwd|credential|private[._-]?key|signature|access[_-]key|api[._-]?key|account\.key|\.sas\.|sas[._-]?token/i;
 export const REDACTED = '*********(redacted)';
 
-/** `props` with the value of every secret-looking key, or secret-looking value, replaced by REDACTED. */
+/** A Java regex as Spark reads `spark.redaction.regex` (a leading `(?i)` is case-insensitivity), or undefined when JavaScript cannot read it. */
+function javaRegex(source: string): RegExp | undefined {
+  const m = /^\(\?([imsux]+)\)/.exec(source);
+  const flags = m ? [...new Set(m[1]!.replace(/[ux]/g, ''))].join('') : '';
+  try {
+    return new RegExp(m ? source.slice(m[0].length) : source, flags);
+  } catch {
+    return undefined;
+  }
+}
+
+const DEFAULT_RULE = javaRegex(SPARK_REDACTION_DEFAULT)!;
+
+/**
+ * `props` with every secret replaced by REDACTED: a key or value that Spark's redaction rule matches
+ * (Spark's default, and the application's own `spark.redaction.regex` when it sets one JavaScript
+ * can read: an own rule adds to what is hidden, it never shows a password the default hides), and
+ * every known credential key.
+ */
 export function redactSecrets(props: Readonly<Record<string, string>>): Record<string, string> {
+  const own = props['spark.redaction.regex'];
+  const ownRule = own === undefined ? undefined : javaRegex(own);
+  const secret = (text: string): boolean => DEFAULT_RULE.test(text) || (ownRule !== undefined && ownRule.test(text));
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(props)) out[k] = SECRET_KEY.test(k) || SECRET_VALUE.test(v) ? REDACTED : v;
+  for (const [k, v] of Object.entries(props)) out[k] = secret(k) || secret(v) || CREDENTIAL_KEY.test(k) ? REDACTED : v;
   return out;
 }
 
