@@ -352,10 +352,11 @@ describe('validate', () => {
     const dir = tempDir();
     const file = path.join(dir, 'app-1');
     writeFileSync(file, smallLog('app-1', [JSON.stringify({ Event: 'SparkListener\u200BJobStart', 'Job ID': 1 })]));
-    const text = await cli(dir, 'validate', file);
+    // An unknown event is information, below validate's default --min-severity (warning).
+    const text = await cli(dir, 'validate', file, '--min-severity', 'information');
     expect(text.out).toContain('Unknown event type SparkListener\\u200BJobStart');
     expect(text.out).not.toContain('\u200B');
-    const json = await cli(dir, 'validate', file, '--format', 'json');
+    const json = await cli(dir, 'validate', file, '--format', 'json', '--min-severity', 'information');
     const messages = json.out.split('\n').map((l) => (JSON.parse(l) as { message: string }).message);
     expect(messages.some((m) => m.includes('SparkListener\\u200BJobStart'))).toBe(true);
     expect(messages.some((m) => m.includes('\u200B'))).toBe(false);

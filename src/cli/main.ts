@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { visible } from '../common/format';
 import { version } from '../../package.json';
 import { UsageError, type Io } from './io';
-import { isCommand } from './commands';
+import { COMMANDS, isCommand } from './commands';
 
 /** The help texts, built from the source registry: loaded only when shown (issue #12: start-up). */
 async function usage(): Promise<typeof import('./usage')> {
@@ -85,11 +85,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
         io.out((await usage()).USAGE);
         return 0;
-      case undefined:
       case '-h':
       case '--help':
         io.out((await usage()).USAGE);
-        return command === undefined ? 2 : 0;
+        return 0;
+      case undefined:
+        throw new UsageError(`a command is needed: ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)!}`);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

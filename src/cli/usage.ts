@@ -61,8 +61,8 @@ ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} 
   --user USER           only applications run by USER
   --batch-size N        records per database batch (default 100)
   --concurrency N       logs read at once (default: the number of cores)
-  --format table|json   table: every application read (by default, the first ${TABLE_ROWS} and a count of the
-                        rest); json: JSON lines on stdout, one record per application attempt, plus "problems"
+  --format table|json   table: every application read (by default the first ${TABLE_ROWS}, and how many more);
+                        json: JSON lines on stdout, one record per application attempt, plus "problems"
   --utc                 times in UTC (default: the local zone); each time says its zone
   --max-apps N          at most N applications (History Server) or steps/runs/jobs (cloud sources)
   --endpoint-url URL    cloud sources: another API endpoint (VPC endpoint, proxy, emulator)
