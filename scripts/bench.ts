@@ -17,7 +17,9 @@ import { Readable } from 'node:stream';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { type Batch } from '../src/collectors/contract';
-import { JobStore } from '../src/storage/jobStore';
+import { JobStore, MAX_DATABASE_BYTES } from '../src/storage/jobStore';
+import { loadSqlJs } from '../src/storage/sqlJs';
+import { asSchema5, writeV5Summaries } from '../test/support/summaryRowsV5';
 import { unchangedCheck } from '../src/storage/unchanged';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { realisticSummaries } from '../test/support/summaries';
@@ -162,8 +164,11 @@ async function databaseFigures(rows: number): Promise<string> {
 
 /**
  * What stage and executor summaries add (issue 15): the same records upserted with and without
- * them, per shape; the database's bytes per application (pages in use), upsert time per app, the
- * same upsert again (unchanged), and reading one app's summaries.
+ * them, per shape; the database's bytes per application (a fresh file: no free pages) and how many
+ * such applications the store's limit (MAX_DATABASE_BYTES, 1 GB) holds; upsert time per app, the same
+ * upsert again (unchanged); reading an app's summaries (the first read, then the median over 50 apps).
+ * For the 50-stage shape, also the same summaries as rows in a database of schema 5, opened by this
+ * version: migration 6 (rows into blocks, then VACUUM), its time, the file before and after.
  */
 async function summariesFigures(): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-sum-'));
@@ -171,10 +176,11 @@ async function summariesFigures(): Promise<string> {
     { label: '50 stages / 20 executors', apps: 2_000, stages: 50, executors: 20 },
     { label: '2,000 stages / 200 executors', apps: 100, stages: 2_000, executors: 200 },
   ];
+  const appId = (i: number): string => `app-${String(i).padStart(6, '0')}`;
   try {
     const lines: string[] = [];
     for (const shape of shapes) {
-      const figures: { bytes: number; ms: number; againMs: number; store: JobStore }[] = [];
+      const figures: { file: string; bytes: number; ms: number; againMs: number; store: JobStore }[] = [];
       for (const withSummaries of [false, true]) {
         const file = path.join(dir, `${shape.stages}-${withSummaries}.db`);
         const store = await JobStore.open(file);
@@ -189,22 +195,42 @@ async function summariesFigures(): Promise<string> {
           againMs += timed(() => store.upsert(batch))[1];
         }
         await store.save();
-        figures.push({ bytes: statSync(file).size, ms, againMs, store });
+        figures.push({ file, bytes: statSync(file).size, ms, againMs, store });
       }
       const [plain, full] = figures;
-      const read = timed(() => full!.store.summariesOf({ app_id: 'app-000042', attempt_id: null }))[1];
+      const first = timed(() => full!.store.summariesOf({ app_id: appId(42), attempt_id: null }))[1];
+      const reads = Array.from({ length: 50 }, (_, k) => timed(() => full!.store.summariesOf({ app_id: appId(Math.floor((k * shape.apps) / 50)), attempt_id: null }))[1]).sort((a, b) => a - b);
       for (const f of figures) f.store.close();
       const perApp = (full!.bytes - plain!.bytes) / shape.apps;
+      const perGb = (bytes: number): string => `${Math.round(MAX_DATABASE_BYTES / (bytes / shape.apps)).toLocaleString('en-US')}`;
       lines.push(
-        `${shape.label}: +${(perApp / 1024).toFixed(1)} KB per app (${shape.apps} apps: ${(plain!.bytes / MB).toFixed(1)} -> ${(full!.bytes / MB).toFixed(1)} MB file), ` +
+        `${shape.label}: +${(perApp / 1024).toFixed(1)} KB per app (${shape.apps} apps: ${(plain!.bytes / MB).toFixed(1)} -> ${(full!.bytes / MB).toFixed(1)} MB file; ` +
+          `${(full!.bytes / shape.apps / 1024).toFixed(1)} KB per app in all: ${perGb(full!.bytes)} apps per GB, ${perGb(plain!.bytes)} without summaries), ` +
           `upsert ${(plain!.ms / shape.apps).toFixed(2)} -> ${(full!.ms / shape.apps).toFixed(2)} ms per app, same again ${(plain!.againMs / shape.apps).toFixed(2)} -> ${(full!.againMs / shape.apps).toFixed(2)} ms, ` +
-          `summariesOf ${read.toFixed(1)} ms`,
+          `summariesOf first ${first.toFixed(1)} ms, median ${reads[25]!.toFixed(2)} ms`,
       );
+      if (shape.stages === 50) lines.push(await schema5Figures(plain!.file, path.join(dir, 'v5.db'), shape));
     }
     return lines.join('\n                       ');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The records of `plainFile` with the shape's summaries as schema 5 stored them (rows), and what opening that database with this version does. */
+async function schema5Figures(plainFile: string, file: string, shape: { apps: number; stages: number; executors: number }): Promise<string> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(readFileSync(plainFile));
+  asSchema5(db);
+  for (let i = 0; i < shape.apps; i++) writeV5Summaries(db, `app-${String(i).padStart(6, '0')}`, '', realisticSummaries(i, shape.stages, shape.executors));
+  writeFileSync(file, db.export());
+  db.close();
+  const before = statSync(file).size;
+  const [store, openMs] = await timedAsync(() => JobStore.open(file));
+  store.startRun('bench', 'bench', {}); // something to save
+  const [, saveMs] = await timedAsync(() => store.save());
+  store.close();
+  return `  the same as rows of schema 5: ${(before / MB).toFixed(1)} MB file; opened (migration 6 and VACUUM) in ${(openMs / 1000).toFixed(2)} s, saved in ${(saveMs / 1000).toFixed(2)} s: ${(statSync(file).size / MB).toFixed(1)} MB`;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * Stage and executor summaries in the store (issue 15): migration 5 from a database of schema 4,
- * upserts that replace them with their record (idempotent, finished never replaced by unfinished),
- * delete, retention, a merge of two writers, and the ingest path.
+ * migration 6 from its rows into one block per attempt, upserts that replace them with their record
+ * (idempotent, finished never replaced by unfinished), delete, retention, a merge of two writers,
+ * and the ingest path.
  */
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Database } from 'sql.js';
 import { sparkAppRecordSchema, type SparkAppRecord } from '../src/collectors/record';
 import type { Batch } from '../src/collectors/contract';
@@ -17,7 +19,49 @@ import { SqlJsRepository } from '../src/storage/repository';
 import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
 import { makeRecord } from './support/records';
 import { makeExecutor, makeStage, makeSummaries } from './support/summaries';
+import { writeV5Summaries } from './support/summaryRowsV5';
 import { tempDir } from './support/tmp';
+
+/** Lets a test make the encoder fail after some blocks, as a process killed mid-migration would stop. */
+const codec = vi.hoisted(() => ({ blocksBeforeFailure: Infinity }));
+vi.mock('../src/storage/summaryCodec', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/storage/summaryCodec')>();
+  return {
+    ...real,
+    encodeSummaries: (summaries: AppSummaries): string => {
+      if (codec.blocksBeforeFailure-- <= 0) throw new Error('stopped mid-migration');
+      return real.encodeSummaries(summaries);
+    },
+  };
+});
+
+/** A record's row as a database of schema 2 to 5 may hold it (its environment JSON in its row), with the hash repository.ts gives it. */
+function insertRecordRow(db: Database, record: SparkAppRecord): void {
+  const columns = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
+  const hash = createHash('sha1').update(JSON.stringify(columns.map((c) => record[c]))).digest('hex');
+  db.run(`INSERT INTO applications (${columns.join(', ')}, attempt_key, record_hash, first_seen, last_updated) VALUES (${columns.map(() => '?').join(', ')}, ?, ?, 'x', 'x')`, [
+    ...columns.map((c) => {
+      const v = record[c];
+      return typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
+    }),
+    record.attempt_id ?? '',
+    hash,
+  ]);
+}
+
+function tables(db: Database): string[] {
+  return (db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]?.values ?? []).map((r) => String(r[0]));
+}
+
+/** Summaries with what rows and blocks must both keep: nulls, times that are not toISOString's text, a driver, rows out of order. */
+const TRICKY: AppSummaries = {
+  stages: [
+    makeStage({ stage_id: 7, attempt_id: 1, status: 'failed', failed_tasks: 4, completion_time: '2024-06-01T00:00:30Z' }),
+    makeStage({ stage_id: 2, name: null, status: 'skipped', num_tasks: 0, submission_time: null, completion_time: null, duration_ms: null, task_duration_ms: null, peak_execution_memory_bytes: null }),
+    makeStage({ stage_id: 7, attempt_id: 0, input_bytes: 2 ** 40 }),
+  ],
+  executors: [makeExecutor({ executor_id: '12', remove_time: '2024-06-01T00:09:00.000Z', remove_reason: 'Container killed' }), makeExecutor({ executor_id: 'driver', host: null, total_cores: null }), makeExecutor({ executor_id: '3' })],
+};
 
 async function memoryRepo(): Promise<{ db: Database; repo: SqlJsRepository }> {
   const db = memoryDatabase(await loadSqlJs());
@@ -25,9 +69,15 @@ async function memoryRepo(): Promise<{ db: Database; repo: SqlJsRepository }> {
   return { db, repo: new SqlJsRepository(db) };
 }
 
-function rowCount(db: Database, table: string, appId?: string): number {
-  const where = appId === undefined ? '' : ` WHERE app_id = '${appId}'`;
-  return Number(db.exec(`SELECT COUNT(*) FROM ${table}${where}`)[0]!.values[0]![0]);
+/** Attempts with summaries stored (all of them, or of one app id). */
+function withSummaries(db: Database, appId?: string): number {
+  const where = appId === undefined ? '' : ` AND app_id = '${appId}'`;
+  return Number(db.exec(`SELECT COUNT(*) FROM applications WHERE summaries_block IS NOT NULL${where}`)[0]!.values[0]![0]);
+}
+
+/** Blocks of summaries stored: none is left that no attempt points to. */
+function blocks(db: Database): number {
+  return Number(db.exec('SELECT COUNT(*) FROM summary_blocks')[0]!.values[0]![0]);
 }
 
 describe('summaries in the store', () => {
@@ -68,6 +118,79 @@ describe('summaries in the store', () => {
     const check = new SQL.Database(await import('node:fs').then((fs) => fs.readFileSync(file)));
     expect(schemaVersion(check)).toBe(SCHEMA_VERSION);
     check.close();
+  });
+
+  it('migration 6: a schema-5 database keeps every attempt\'s summaries, now as blocks; its files stay known; the file shrinks', async () => {
+    const SQL = await loadSqlJs();
+    const v5 = new SQL.Database();
+    migrate(v5, 'v5.db', 5);
+    const tricky = makeRecord({ app_id: 'tricky', attempt_id: '2' });
+    const empty = makeRecord({ app_id: 'empty' });
+    const none = makeRecord({ app_id: 'none' });
+    const many = Array.from({ length: 40 }, (_, i) => makeRecord({ app_id: `many-${i}` }));
+    for (const r of [tricky, empty, none, ...many]) insertRecordRow(v5, r);
+    writeV5Summaries(v5, 'tricky', '2', TRICKY);
+    writeV5Summaries(v5, 'empty', '', { stages: [], executors: [] });
+    for (const r of many) writeV5Summaries(v5, r.app_id, '', makeSummaries(50, 20));
+    // Rows no application points to (summariesOf never read them): they go with the tables.
+    writeV5Summaries(v5, 'gone', '', makeSummaries(2, 2));
+    v5.run(`INSERT INTO ingested_files VALUES ('/logs/tricky', '/logs/tricky', 1, 1, 'none', 'tricky', '2', 'ok', 'x')`);
+    const file = path.join(tempDir(), 'v5.db');
+    writeFileSync(file, v5.export());
+    v5.close();
+    const before = readFileSync(file);
+
+    const store = await JobStore.open(file);
+    // Stages by (stage_id, attempt_id), executors by numeric id, as summariesOf read the rows.
+    expect(store.summariesOf(tricky)).toEqual({ stages: [TRICKY.stages[1], TRICKY.stages[2], TRICKY.stages[0]], executors: [TRICKY.executors[2], TRICKY.executors[0], TRICKY.executors[1]] });
+    expect(store.summariesOf(empty)).toEqual({ stages: [], executors: [] });
+    expect(store.summariesOf(none)).toBeUndefined();
+    for (const r of many) expect(store.summariesOf(r)).toEqual(makeSummaries(50, 20));
+    // Their hashes stay valid: the same summaries read again change nothing. Nothing is read again.
+    expect(store.upsert([{ record: tricky, summaries: TRICKY }, ...many.map((record) => ({ record, summaries: makeSummaries(50, 20) }))])).toEqual({ new: 0, updated: 0, unchanged: 41 });
+    expect(store.knownFiles().map((f) => f.path)).toEqual(['/logs/tricky']);
+    store.close();
+    // Not saved: the file is as it was (a process killed now loses nothing).
+    expect(readFileSync(file).equals(before)).toBe(true);
+
+    const again = await JobStore.open(file);
+    again.startRun('r', 'test', {});
+    await again.save();
+    again.close();
+    const check = new SQL.Database(readFileSync(file));
+    expect(schemaVersion(check)).toBe(SCHEMA_VERSION);
+    expect(tables(check)).not.toContain('stages');
+    expect(tables(check)).not.toContain('executors');
+    expect(check.exec('SELECT COUNT(*) FROM applications WHERE summaries_block IS NOT NULL')[0]!.values[0]![0]).toBe(42);
+    expect(check.exec('SELECT COUNT(*) FROM summary_blocks')[0]!.values[0]![0]).toBe(3); // 16 attempts a block
+    expect(Number(check.exec('PRAGMA freelist_count')[0]!.values[0]![0])).toBe(0);
+    check.close();
+    expect(statSync(file).size).toBeLessThan(before.length / 3);
+  });
+
+  it('migration 6 is all or nothing: stopped part-way, the database is schema 5 with every row', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    migrate(db, 'v5.db', 5);
+    const records = Array.from({ length: 3 }, (_, i) => makeRecord({ app_id: `app-${i}` }));
+    for (const r of records) {
+      insertRecordRow(db, r);
+      writeV5Summaries(db, r.app_id, '', makeSummaries(4, 2));
+    }
+    codec.blocksBeforeFailure = 2;
+    try {
+      expect(() => migrate(db, 'v5.db')).toThrow('stopped mid-migration');
+    } finally {
+      codec.blocksBeforeFailure = Infinity;
+    }
+    expect(schemaVersion(db)).toBe(5);
+    expect(tables(db)).toEqual(['applications', 'collection_runs', 'environment_blocks', 'executors', 'ingested_files', 'stages']);
+    expect(db.exec('SELECT * FROM applications')[0]!.columns).not.toContain('summaries_block');
+    expect(db.exec('SELECT COUNT(*) FROM stages')[0]!.values[0]![0]).toBe(12);
+    migrate(db, 'v5.db');
+    const repo = new SqlJsRepository(db);
+    for (const r of records) expect(repo.summariesOf(r)).toEqual(makeSummaries(4, 2));
+    db.close();
   });
 
   it('reads stages by (stage_id, attempt_id) and executors by numeric id, keeping nulls', async () => {
@@ -111,12 +234,12 @@ describe('summaries in the store', () => {
     // Without summaries (a source that cannot see them): the record is the same, its summaries stay.
     expect(repo.upsert([record])).toEqual({ new: 0, updated: 0, unchanged: 1 });
     expect(repo.summariesOf(record)).toEqual(first);
-    expect(rowCount(db, 'stages')).toBe(5);
+    expect([withSummaries(db), blocks(db)]).toEqual([1, 1]);
     // The same record read with other summaries: they replace the old ones, no row of those is left.
     const second = makeSummaries(2, 1);
     expect(repo.upsert([{ record, summaries: second }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
     expect(repo.summariesOf(record)).toEqual(second);
-    expect([rowCount(db, 'stages'), rowCount(db, 'executors')]).toEqual([2, 1]);
+    expect([withSummaries(db), blocks(db)]).toEqual([1, 1]);
     // A changed record with summaries: both replaced.
     const changed = { ...record, total_tasks: record.total_tasks + 1 };
     const third = makeSummaries(4, 4);
@@ -127,7 +250,7 @@ describe('summaries in the store', () => {
     const platformOnly = { ...changed, total_tasks: changed.total_tasks + 1 };
     expect(repo.upsert([platformOnly])).toEqual({ new: 0, updated: 1, unchanged: 0 });
     expect(repo.summariesOf(record)).toBeUndefined();
-    expect([rowCount(db, 'stages'), rowCount(db, 'executors')]).toEqual([0, 0]);
+    expect([withSummaries(db), blocks(db)]).toEqual([0, 0]);
   });
 
   it('a record given twice in one call ends with the later summaries', async () => {
@@ -136,7 +259,7 @@ describe('summaries in the store', () => {
     const later = makeSummaries(2, 2);
     expect(repo.upsert([{ record, summaries: makeSummaries(6, 6) }, { record, summaries: later }])).toEqual({ new: 1, updated: 1, unchanged: 0 });
     expect(repo.summariesOf(record)).toEqual(later);
-    expect(rowCount(db, 'stages')).toBe(2);
+    expect([withSummaries(db), blocks(db)]).toEqual([1, 1]);
   });
 
   it('a finished record is never replaced by an unfinished copy, nor are its summaries', async () => {
@@ -165,15 +288,35 @@ describe('summaries in the store', () => {
     const gone = makeRecord({ app_id: 'gone', attempt_id: '1' });
     const kept = makeRecord({ app_id: 'gone', attempt_id: '2' });
     repo.upsert([old, recent, gone, kept].map((record) => ({ record, summaries: makeSummaries(3, 2) })));
-    expect(rowCount(db, 'stages')).toBe(12);
+    expect([withSummaries(db), blocks(db)]).toEqual([4, 1]); // written together: one block
     expect(repo.delete([gone])).toBe(1);
     expect(repo.summariesOf(gone)).toBeUndefined();
     expect(repo.summariesOf(kept)?.stages).toHaveLength(3);
-    expect(rowCount(db, 'stages', 'gone')).toBe(3);
+    expect(withSummaries(db, 'gone')).toBe(1);
     expect(repo.applyRetention(20, now)).toBe(2); // old, and attempt 2 of gone (it ended on June 1st)
-    expect([rowCount(db, 'stages', 'old'), rowCount(db, 'executors', 'old'), rowCount(db, 'stages', 'gone')]).toEqual([0, 0, 0]);
+    expect([withSummaries(db, 'old'), withSummaries(db, 'gone')]).toEqual([0, 0]);
     expect(repo.summariesOf(recent)?.stages).toHaveLength(3);
-    expect([rowCount(db, 'stages'), rowCount(db, 'executors')]).toEqual([3, 2]);
+    expect([withSummaries(db), blocks(db)]).toEqual([1, 1]);
+    expect(repo.delete([recent])).toBe(1);
+    expect(blocks(db)).toBe(0);
+  });
+
+  it('attempts written together share blocks (16 at most, an attempt of much text alone); one replaced leaves the others readable', async () => {
+    const { db, repo } = await memoryRepo();
+    const records = Array.from({ length: 40 }, (_, i) => makeRecord({ app_id: `app-${i}` }));
+    const big = makeRecord({ app_id: 'big' });
+    repo.upsert([...records.map((record, i) => ({ record, summaries: makeSummaries(i % 5, 2) })), { record: big, summaries: makeSummaries(2_000, 200) }]);
+    expect(blocks(db)).toBe(4);
+    expect(repo.summariesOf(big)).toEqual(makeSummaries(2_000, 200));
+    records.forEach((r, i) => expect(repo.summariesOf(r)).toEqual(makeSummaries(i % 5, 2)));
+    // app-3 read again with other summaries: a new block; the one it shared stays for the other 15.
+    expect(repo.upsert([{ record: records[3]!, summaries: makeSummaries(7, 7) }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(blocks(db)).toBe(5);
+    expect(repo.summariesOf(records[3]!)).toEqual(makeSummaries(7, 7));
+    records.forEach((r, i) => i !== 3 && expect(repo.summariesOf(r)).toEqual(makeSummaries(i % 5, 2)));
+    // The big one replaced by a copy without summaries: its block goes.
+    expect(repo.upsert([{ ...big, total_tasks: 1 }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(blocks(db)).toBe(4);
   });
 
   it('a merge of two writers keeps both writers\' summaries', async () => {

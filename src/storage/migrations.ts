@@ -4,8 +4,12 @@
  * Never edit a released migration: add the next one.
  */
 import type { Database } from 'sql.js';
+import { moveSummaryRowsIntoBlocks } from './summaries';
 
-export const MIGRATIONS: readonly string[] = [
+/** SQL, or a step that needs code (it runs in the migration's transaction like SQL does). */
+export type Migration = string | ((db: Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: applications and the files they were read from.
   `CREATE TABLE applications (
      app_id TEXT NOT NULL,
@@ -132,6 +136,22 @@ export const MIGRATIONS: readonly string[] = [
    DELETE FROM ingested_files WHERE EXISTS (
      SELECT 1 FROM applications a WHERE a.app_id = ingested_files.app_id AND a.attempt_key = ingested_files.attempt_key
    );`,
+  // 6: an attempt's stages and executors as one text (summaryCodec.ts), the texts of the attempts an
+  // upsert writes deflated together in shared blocks (summaries.ts), instead of rows: the bench's
+  // 50-stage / 20-executor attempt took 11.7 KB as rows, 1.8 KB this way (BENCHMARKS.md). Each row of
+  // applications keeps its block and byte range; rows of 5 are moved into blocks, their tables dropped
+  // (migrate() then VACUUMs, so that the file shrinks).
+  (db) => {
+    db.exec(`CREATE TABLE summary_blocks (
+       id INTEGER PRIMARY KEY,
+       data BLOB NOT NULL                  -- deflated concatenation of summaryCodec.ts texts
+     );
+     ALTER TABLE applications ADD COLUMN summaries_block INTEGER;    -- NULL: none stored (summaries_hash NULL too)
+     ALTER TABLE applications ADD COLUMN summaries_start INTEGER;    -- byte range of this row's text in the inflated block
+     ALTER TABLE applications ADD COLUMN summaries_end INTEGER;
+     CREATE INDEX apps_summaries_block ON applications (summaries_block) WHERE summaries_block IS NOT NULL;`);
+    moveSummaryRowsIntoBlocks(db);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -151,19 +171,42 @@ export function schemaVersion(db: Database): number {
   return typeof v === 'number' ? v : 0;
 }
 
-/** Brings `db` to the current schema in one transaction per migration. */
+/**
+ * Brings `db` to the current schema in one transaction per migration (a migration that fails leaves
+ * the database at the version before it; the file on disk changes only when the store saves). When
+ * the migrations freed more than a quarter of the pages (6 drops the row tables of summaries), the
+ * database is rebuilt without them (VACUUM), so that its file shrinks; if that fails, free pages
+ * are only left for SQLite to reuse.
+ */
 export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION): void {
   const current = schemaVersion(db);
   if (current > SCHEMA_VERSION) throw new SchemaTooNewError(file, current);
   for (let v = current; v < upTo; v++) {
+    const step = MIGRATIONS[v]!;
     db.exec('BEGIN');
     try {
-      db.exec(MIGRATIONS[v]!);
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.exec(`PRAGMA user_version = ${v + 1}`);
       db.exec('COMMIT');
     } catch (err) {
-      db.exec('ROLLBACK');
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // SQLite rolled back already (after "out of memory", say); the error that caused it is the one to report
+      }
       throw err;
     }
   }
+  if (current < upTo && pragma(db, 'freelist_count') * 4 > pragma(db, 'page_count')) {
+    try {
+      db.exec('VACUUM');
+    } catch {
+      // Out of memory for the copy VACUUM makes, say: the database is as it was, with its free pages.
+    }
+  }
+}
+
+function pragma(db: Database, name: string): number {
+  return Number(db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] ?? 0);
 }

@@ -11,7 +11,7 @@ import type { Database, SqlValue } from 'sql.js';
 import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
 import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
-import { readSummaries, summariesHash, SummaryWriter } from './summaries';
+import { dropUnusedSummaryBlocks, readSummaries, summariesHash, writeSummaryBlocks, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
 
 export interface AppKey {
@@ -132,7 +132,10 @@ const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkApp
 const JSON_FIELDS = new Set<keyof SparkAppRecord>(['tags', 'environment', 'quality']);
 const FINAL: ReadonlySet<AppStatus> = new Set(['completed', 'failed']);
 const BLOCK_COLUMNS = ['env_block', 'env_start', 'env_end'];
-const COLUMNS = [...RECORD_FIELDS, ...BLOCK_COLUMNS, 'summaries_hash', 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
+/** Where the attempt's summaries are (summaries.ts): block and byte range, all NULL for none. */
+const SUMMARY_COLUMNS = ['summaries_block', 'summaries_start', 'summaries_end'];
+const NO_SUMMARIES: readonly SqlValue[] = [null, null, null];
+const COLUMNS = [...RECORD_FIELDS, ...BLOCK_COLUMNS, ...SUMMARY_COLUMNS, 'summaries_hash', 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
 const WHERE_TIME = "COALESCE(end_time, start_time)";
 
 /** One-shot hashing (Node 20.12+) is a third faster than a Hash object per record; older Node falls back. */
@@ -211,6 +214,8 @@ interface Change {
   summariesOnly: boolean;
   /** The environment block of the stored row, which a full update replaces. */
   storedBlock: SqlValue | undefined;
+  /** The summaries block of the stored row, which any update replaces. */
+  storedSummariesBlock: SqlValue | undefined;
 }
 
 function entryOf(item: UpsertItem): AppEntry {
@@ -317,17 +322,17 @@ export class SqlJsRepository implements JobRepository {
   upsert(items: readonly UpsertItem[], now = new Date()): UpsertCounts {
     const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
     const stamp = now.toISOString();
-    const lookup = this.db.prepare('SELECT record_hash, status, env_block, summaries_hash FROM applications WHERE app_id = ? AND attempt_key = ?');
+    const lookup = this.db.prepare('SELECT record_hash, status, env_block, summaries_hash, summaries_block FROM applications WHERE app_id = ? AND attempt_key = ?');
     const insert = this.db.prepare(`INSERT INTO applications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     const update = this.db.prepare(
-      `UPDATE applications SET ${[...RECORD_FIELDS, ...BLOCK_COLUMNS, 'summaries_hash', 'record_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`,
+      `UPDATE applications SET ${[...RECORD_FIELDS, ...BLOCK_COLUMNS, ...SUMMARY_COLUMNS, 'summaries_hash', 'record_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`,
     );
-    const updateSummaries = this.db.prepare('UPDATE applications SET summaries_hash = ?, last_updated = ? WHERE app_id = ? AND attempt_key = ?');
+    const updateSummaries = this.db.prepare(`UPDATE applications SET ${[...SUMMARY_COLUMNS, 'summaries_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`);
     const addBlock = this.db.prepare('INSERT INTO environment_blocks (data) VALUES (?)');
-    const summaryRows = new SummaryWriter(this.db);
-    const decide = (window: readonly UpsertItem[]): { changes: Change[]; replacedBlocks: Set<number> } => {
+    const decide = (window: readonly UpsertItem[]): { changes: Change[]; replacedBlocks: Set<number>; replacedSummaryBlocks: Set<number> } => {
       const changes = new Map<string, Change>();
       const replacedBlocks = new Set<number>();
+      const replacedSummaryBlocks = new Set<number>();
       for (const item of window) {
         const { record, summaries } = entryOf(item);
         const key = attemptKey(record.attempt_id);
@@ -336,18 +341,30 @@ export class SqlJsRepository implements JobRepository {
         const sumHash = summaries ? summariesHash(summaries) : null;
         const id = `${record.app_id}\u0000${key}`;
         const earlier = changes.get(id);
-        let before: { hash: SqlValue; status: SqlValue; block?: SqlValue; sumHash: SqlValue } | undefined = earlier && {
+        let before: { hash: SqlValue; status: SqlValue; block?: SqlValue; sumHash: SqlValue; sumBlock?: SqlValue } | undefined = earlier && {
           hash: earlier.hash,
           status: earlier.record.status,
           block: earlier.storedBlock,
           sumHash: earlier.summariesHash,
+          sumBlock: earlier.storedSummariesBlock,
         };
         if (!earlier) {
           const row = lookup.get([record.app_id, key]);
           lookup.reset();
-          if (row.length > 0) before = { hash: row[0]!, status: row[1]!, block: row[2], sumHash: row[3]! };
+          if (row.length > 0) before = { hash: row[0]!, status: row[1]!, block: row[2], sumHash: row[3]!, sumBlock: row[4] };
         }
-        const change: Change = { record, key, envJson, hash, stored: earlier?.stored ?? before !== undefined, summaries, summariesHash: sumHash, summariesOnly: false, storedBlock: before?.block };
+        const change: Change = {
+          record,
+          key,
+          envJson,
+          hash,
+          stored: earlier?.stored ?? before !== undefined,
+          summaries,
+          summariesHash: sumHash,
+          summariesOnly: false,
+          storedBlock: before?.block,
+          storedSummariesBlock: before?.sumBlock,
+        };
         if (before === undefined) {
           changes.set(id, change);
           counts.new++;
@@ -358,17 +375,25 @@ export class SqlJsRepository implements JobRepository {
           else {
             // The same record with other summaries (first read with them, or read again better).
             changes.set(id, earlier ? { ...earlier, summaries, summariesHash: sumHash } : { ...change, summariesOnly: true });
+            if (typeof before.sumBlock === 'number') replacedSummaryBlocks.add(before.sumBlock);
             counts.updated++;
           }
         } else {
           changes.set(id, change);
           if (typeof before.block === 'number') replacedBlocks.add(before.block);
+          // Its summaries go with it: replaced by those it comes with, or none.
+          if (typeof before.sumBlock === 'number') replacedSummaryBlocks.add(before.sumBlock);
           counts.updated++;
         }
       }
-      return { changes: [...changes.values()], replacedBlocks };
+      return { changes: [...changes.values()], replacedBlocks, replacedSummaryBlocks };
     };
     const write = (changes: readonly Change[]): void => {
+      // A changed record without summaries loses those of the copy it replaces (NO_SUMMARIES).
+      const withSummaries = changes.filter((c) => c.summaries !== undefined);
+      const places = new Map<Change, SummaryPlace>();
+      writeSummaryBlocks(this.db, withSummaries.map((c) => c.summaries!)).forEach((place, k) => places.set(withSummaries[k]!, place));
+      const summaryValues = (c: Change): readonly SqlValue[] => places.get(c) ?? NO_SUMMARIES;
       const records = changes.filter((c) => !c.summariesOnly);
       for (let i = 0; i < records.length; i += BLOCK_RECORDS) {
         const group = records.slice(i, i + BLOCK_RECORDS);
@@ -376,24 +401,20 @@ export class SqlJsRepository implements JobRepository {
         addBlock.run([data]);
         const block = Number(this.db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0]);
         group.forEach((c, k) => {
-          const values = [...toRow(c.record), block, ...ranges[k]!];
+          const values = [...toRow(c.record), block, ...ranges[k]!, ...summaryValues(c)];
           if (c.stored) update.run([...values, c.summariesHash, c.hash, stamp, c.record.app_id, c.key]);
           else insert.run([...values, c.summariesHash, c.key, c.hash, stamp, stamp]);
         });
       }
-      for (const c of changes) {
-        if (c.summariesOnly) updateSummaries.run([c.summariesHash, stamp, c.record.app_id, c.key]);
-        // A stored record replaced without summaries loses the ones of the copy it replaces.
-        if (c.summaries) summaryRows.write(c.record.app_id, c.key, c.summaries, !c.stored);
-        else if (c.stored) summaryRows.remove(c.record.app_id, c.key);
-      }
+      for (const c of changes) if (c.summariesOnly) updateSummaries.run([...summaryValues(c), c.summariesHash, stamp, c.record.app_id, c.key]);
     };
     try {
       this.transaction(() => {
         for (let w = 0; w < items.length; w += UPSERT_WINDOW) {
-          const { changes, replacedBlocks } = decide(items.slice(w, w + UPSERT_WINDOW));
+          const { changes, replacedBlocks, replacedSummaryBlocks } = decide(items.slice(w, w + UPSERT_WINDOW));
           write(changes);
           for (const block of replacedBlocks) this.run('DELETE FROM environment_blocks WHERE id = ? AND NOT EXISTS (SELECT 1 FROM applications WHERE env_block = ?)', [block, block]);
+          dropUnusedSummaryBlocks(this.db, replacedSummaryBlocks);
         }
       });
     } finally {
@@ -402,7 +423,6 @@ export class SqlJsRepository implements JobRepository {
       update.free();
       updateSummaries.free();
       addBlock.free();
-      summaryRows.free();
     }
     return counts;
   }
@@ -441,10 +461,7 @@ export class SqlJsRepository implements JobRepository {
   }
 
   summariesOf(key: AppKey): AppSummaries | undefined {
-    const k = attemptKey(key.attempt_id);
-    const stored = this.all('SELECT summaries_hash FROM applications WHERE app_id = ? AND attempt_key = ?', [key.app_id, k])[0];
-    if (stored === undefined || stored.summaries_hash === null) return undefined;
-    return readSummaries(this.db, key.app_id, k);
+    return readSummaries(this.db, key.app_id, attemptKey(key.attempt_id));
   }
 
   getByAppId(appId: string): SparkAppRecord[] {
@@ -497,10 +514,10 @@ export class SqlJsRepository implements JobRepository {
       let n = 0;
       for (const k of keys) {
         n += this.run('DELETE FROM applications WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
-        for (const table of ['stages', 'executors']) this.run(`DELETE FROM ${table} WHERE app_id = ? AND attempt_key = ?`, [k.app_id, attemptKey(k.attempt_id)]);
         this.run('DELETE FROM ingested_files WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
       }
       this.dropUnusedBlocks();
+      dropUnusedSummaryBlocks(this.db);
       return n;
     });
   }
@@ -508,10 +525,11 @@ export class SqlJsRepository implements JobRepository {
   applyRetention(days: number, now = new Date()): number {
     const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
     return this.transaction(() => {
-      const old = `SELECT app_id, attempt_key FROM applications WHERE ${WHERE_TIME} < ?`;
-      for (const table of ['stages', 'executors']) this.run(`DELETE FROM ${table} WHERE (app_id, attempt_key) IN (${old})`, [cutoff]);
       const n = this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
-      if (n > 0) this.dropUnusedBlocks();
+      if (n > 0) {
+        this.dropUnusedBlocks();
+        dropUnusedSummaryBlocks(this.db);
+      }
       return n;
     });
   }

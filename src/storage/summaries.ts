@@ -1,14 +1,94 @@
 /**
- * The `stages` and `executors` tables (migration 5): an application attempt's summaries as rows
- * keyed by its (app_id, attempt_key), written and read here for repository.ts. Field names are
- * summaries.ts's; a stage's task-duration quantiles are five columns (`task_min_ms` … `task_max_ms`),
- * all NULL when the stage attempt has no ended task.
+ * Stage and executor summaries in the store (migration 6): each attempt's as one text
+ * (summaryCodec.ts); the texts of the attempts an upsert writes are deflated together into blocks
+ * of `summary_blocks`, as their environments are (repository.ts), and each attempt's row keeps its
+ * block and byte range (summaries_block, summaries_start, summaries_end; NULL: none stored).
+ *
+ * Why shared blocks rather than one deflated text per attempt: the bench's 50-stage / 20-executor
+ * attempt deflates to about 2.4 KB alone, and a 4 KB SQLite page holds only one cell that size, so
+ * each took a page (+4.1 KB per attempt, tried); 16 attempts deflated together take a quarter less
+ * (stage names and hosts repeat from run to run) and fill whole overflow pages: +1.8 KB per attempt,
+ * against 11.7 KB as migration 5's rows (BENCHMARKS.md, "What they add to the database"). Reading
+ * one attempt inflates its block: at most BLOCK_TEXT_BYTES of text.
  */
 import * as crypto from 'node:crypto';
-import type { Database, SqlValue, Statement } from 'sql.js';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { Database, SqlValue } from 'sql.js';
 import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageSummary } from '../collectors/record/summaries';
+import { decodeSummaries, encodeSummaries } from './summaryCodec';
 
-const STAGE_FIELDS = [
+/** What identifies stored summaries: a re-read that gives the same ones changes nothing. */
+export function summariesHash(summaries: AppSummaries): string {
+  return crypto.createHash('sha1').update(JSON.stringify(summaries)).digest('base64');
+}
+
+/** A block holds up to this many attempts ... */
+const BLOCK_ATTEMPTS = 16;
+/** ... and up to this much text (an attempt with more has a block of its own): what a read inflates. */
+const BLOCK_TEXT_BYTES = 128 * 1024;
+
+/** Where an attempt's summaries are: [summaries_block, summaries_start, summaries_end]. */
+export type SummaryPlace = [number, number, number];
+
+/**
+ * Writes the summaries given as blocks (in order, BLOCK_ATTEMPTS and BLOCK_TEXT_BYTES at most each)
+ * and returns where each one went, for its attempt's row.
+ */
+export function writeSummaryBlocks(db: Database, all: readonly AppSummaries[]): SummaryPlace[] {
+  const places: SummaryPlace[] = [];
+  if (all.length === 0) return places;
+  const insert = db.prepare('INSERT INTO summary_blocks (data) VALUES (?)');
+  try {
+    let group: Buffer[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (group.length === 0) return;
+      insert.run([deflateRawSync(Buffer.concat(group, bytes))]);
+      const id = Number(db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0]);
+      let at = 0;
+      for (const text of group) places.push([id, at, (at += text.length)]);
+      group = [];
+      bytes = 0;
+    };
+    for (const summaries of all) {
+      const text = Buffer.from(encodeSummaries(summaries), 'utf8');
+      if (group.length >= BLOCK_ATTEMPTS || (group.length > 0 && bytes + text.length > BLOCK_TEXT_BYTES)) flush();
+      group.push(text);
+      bytes += text.length;
+    }
+    flush();
+  } finally {
+    insert.free();
+  }
+  return places;
+}
+
+/** The attempt's stored summaries (stages by (stage_id, attempt_id), executors by numeric id); undefined when none are stored. */
+export function readSummaries(db: Database, appId: string, key: string): AppSummaries | undefined {
+  const at = db.exec('SELECT summaries_block, summaries_start, summaries_end FROM applications WHERE app_id = ? AND attempt_key = ?', [appId, key])[0]?.values[0];
+  if (at === undefined || at[0] === null) return undefined;
+  const data = db.exec('SELECT data FROM summary_blocks WHERE id = ?', [at[0]!])[0]?.values[0]?.[0];
+  if (!(data instanceof Uint8Array)) throw new Error(`the database has lost summaries block ${String(at[0])}`);
+  return decodeSummaries(inflateRawSync(data).toString('utf8', Number(at[1]), Number(at[2])));
+}
+
+/** Removes blocks no attempt points to any more: of `ids` (blocks replaced by an upsert), or all (after deletes). */
+export function dropUnusedSummaryBlocks(db: Database, ids?: Iterable<number>): void {
+  if (ids === undefined) {
+    db.run('DELETE FROM summary_blocks WHERE id NOT IN (SELECT summaries_block FROM applications WHERE summaries_block IS NOT NULL)');
+    return;
+  }
+  const drop = db.prepare('DELETE FROM summary_blocks WHERE id = ? AND NOT EXISTS (SELECT 1 FROM applications WHERE summaries_block = ?)');
+  try {
+    for (const id of ids) drop.run([id, id]);
+  } finally {
+    drop.free();
+  }
+}
+
+// Migration 5's rows, read once by migration 6. Its columns: the summaries' field names, and a
+// stage's task-duration quantiles as five columns (task_min_ms … task_max_ms), all NULL for none.
+const V5_STAGE_FIELDS = [
   'stage_id',
   'attempt_id',
   'name',
@@ -19,11 +99,8 @@ const STAGE_FIELDS = [
   ...STAGE_COUNTERS,
   'peak_execution_memory_bytes',
 ] as const satisfies readonly (keyof StageSummary)[];
-const QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const;
-const QUANTILE_COLUMNS = QUANTILES.map((q) => `task_${q}_ms`);
-const STAGE_COLUMNS = ['app_id', 'attempt_key', ...STAGE_FIELDS, ...QUANTILE_COLUMNS];
-
-const EXECUTOR_FIELDS = [
+const V5_QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const;
+const V5_EXECUTOR_FIELDS = [
   'executor_id',
   'host',
   'total_cores',
@@ -36,88 +113,75 @@ const EXECUTOR_FIELDS = [
   'shuffle_read_bytes',
   'shuffle_write_bytes',
 ] as const satisfies readonly (keyof ExecutorSummary)[];
-const EXECUTOR_COLUMNS = ['app_id', 'attempt_key', ...EXECUTOR_FIELDS];
 
-/** What identifies stored summaries: a re-read that gives the same ones changes nothing. */
-export function summariesHash(summaries: AppSummaries): string {
-  return crypto.createHash('sha1').update(JSON.stringify(summaries)).digest('base64');
-}
-
-function insertSql(table: string, columns: readonly string[]): string {
-  return `INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
-}
-
-/** Prepared statements that replace or remove an attempt's rows; free() when done. */
-export class SummaryWriter {
-  private readonly stage: Statement;
-  private readonly executor: Statement;
-  private readonly dropStages: Statement;
-  private readonly dropExecutors: Statement;
-
-  constructor(db: Database) {
-    this.stage = db.prepare(insertSql('stages', STAGE_COLUMNS));
-    this.executor = db.prepare(insertSql('executors', EXECUTOR_COLUMNS));
-    this.dropStages = db.prepare('DELETE FROM stages WHERE app_id = ? AND attempt_key = ?');
-    this.dropExecutors = db.prepare('DELETE FROM executors WHERE app_id = ? AND attempt_key = ?');
-  }
-
-  /** Removes the attempt's rows. */
-  remove(appId: string, key: string): void {
-    this.dropStages.run([appId, key]);
-    this.dropExecutors.run([appId, key]);
-  }
-
-  /** Writes `summaries` as the attempt's rows; `fresh` = it has none yet (a new record), so nothing to remove first. */
-  write(appId: string, key: string, summaries: AppSummaries, fresh: boolean): void {
-    if (!fresh) this.remove(appId, key);
-    for (const s of summaries.stages) {
-      const q = s.task_duration_ms;
-      this.stage.run([appId, key, ...STAGE_FIELDS.map((f) => s[f] as SqlValue), ...QUANTILES.map((k) => (q ? q[k] : null))]);
-    }
-    for (const e of summaries.executors) this.executor.run([appId, key, ...EXECUTOR_FIELDS.map((f) => e[f] as SqlValue)]);
-  }
-
-  free(): void {
-    this.stage.free();
-    this.executor.free();
-    this.dropStages.free();
-    this.dropExecutors.free();
-  }
-}
-
-/** Rows as arrays in `columns` order: sql.js's getAsObject per row costs twice the whole read of 2,000 stages. */
-function rows(db: Database, columns: readonly string[], sql: string, params: SqlValue[]): SqlValue[][] {
-  return db.exec(`SELECT ${columns.join(', ')} ${sql}`, params)[0]?.values ?? [];
-}
-
-function toStage(r: readonly SqlValue[]): StageSummary {
+function v5Stage(r: readonly SqlValue[]): StageSummary {
   const out: Record<string, unknown> = {};
-  STAGE_FIELDS.forEach((f, i) => (out[f] = r[i]));
-  const at = STAGE_FIELDS.length;
-  out.task_duration_ms = r[at] === null ? null : Object.fromEntries(QUANTILES.map((q, i) => [q, r[at + i]]));
+  V5_STAGE_FIELDS.forEach((f, i) => (out[f] = r[i + 2]));
+  const at = V5_STAGE_FIELDS.length + 2;
+  out.task_duration_ms = r[at] === null ? null : Object.fromEntries(V5_QUANTILES.map((q, i) => [q, r[at + i]]));
   return out as unknown as StageSummary;
 }
 
-function toExecutor(r: readonly SqlValue[]): ExecutorSummary {
-  return Object.fromEntries(EXECUTOR_FIELDS.map((f, i) => [f, r[i]])) as unknown as ExecutorSummary;
+function v5Executor(r: readonly SqlValue[]): ExecutorSummary {
+  return Object.fromEntries(V5_EXECUTOR_FIELDS.map((f, i) => [f, r[i + 2]])) as unknown as ExecutorSummary;
 }
 
-/** Executors by numeric id ("2" before "10"), then any other id ("driver") by text. */
-export function compareExecutorIds(a: string, b: string): number {
-  const na = /^\d+$/.test(a) ? Number(a) : Number.NaN;
-  const nb = /^\d+$/.test(b) ? Number(b) : Number.NaN;
-  if (!Number.isNaN(na) && !Number.isNaN(nb)) return na - nb || (a < b ? -1 : a > b ? 1 : 0);
-  if (!Number.isNaN(na)) return -1;
-  if (!Number.isNaN(nb)) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * Rows of one table, attempt after attempt, in the order of the attempts' query; `take` returns the
+ * rows of the given attempt. Only equality of keys is compared here: SQLite orders text by its UTF-8
+ * bytes, which JavaScript's string order does not always match.
+ */
+function rowsByAttempt<T>(db: Database, sql: string, toItem: (r: readonly SqlValue[]) => T): { take: (appId: string, key: string) => T[]; free: () => void } {
+  const stmt = db.prepare(sql);
+  let row: SqlValue[] | undefined = stmt.step() ? stmt.get() : undefined;
+  return {
+    take(appId, key) {
+      const items: T[] = [];
+      while (row !== undefined && row[0] === appId && row[1] === key) {
+        items.push(toItem(row));
+        row = stmt.step() ? stmt.get() : undefined;
+      }
+      return items;
+    },
+    free: () => stmt.free(),
+  };
 }
 
-/** The attempt's stored summaries: stages by (stage_id, attempt_id), executors by numeric id. */
-export function readSummaries(db: Database, appId: string, key: string): AppSummaries {
-  const where = 'WHERE app_id = ? AND attempt_key = ?';
-  const stages = rows(db, [...STAGE_FIELDS, ...QUANTILE_COLUMNS], `FROM stages ${where} ORDER BY stage_id, attempt_id`, [appId, key]).map(toStage);
-  const executors = rows(db, EXECUTOR_FIELDS, `FROM executors ${where}`, [appId, key])
-    .map(toExecutor)
-    .sort((a, b) => compareExecutorIds(a.executor_id, b.executor_id));
-  return { stages, executors };
+/** Attempts converted at a time by migration 6: what it holds of them at once. */
+const MIGRATION_CHUNK = 256;
+
+/**
+ * Migration 6, inside its transaction, after its DDL: every attempt that has summaries stored
+ * (summaries_hash set) gets them in blocks, read from migration 5's `stages` and `executors` in one
+ * pass over each table in key order; then those tables are dropped. Rows of an attempt without
+ * summaries_hash were never read (summariesOf said none), so they go with the tables.
+ */
+export function moveSummaryRowsIntoBlocks(db: Database): void {
+  const order = 'ORDER BY app_id, attempt_key';
+  const keys = (db.exec(`SELECT app_id, attempt_key FROM applications WHERE summaries_hash IS NOT NULL ${order}`)[0]?.values ?? []) as [string, string][];
+  const stored = 'SELECT 1 FROM applications a WHERE a.app_id = t.app_id AND a.attempt_key = t.attempt_key AND a.summaries_hash IS NOT NULL';
+  const stages = rowsByAttempt(
+    db,
+    `SELECT app_id, attempt_key, ${V5_STAGE_FIELDS.join(', ')}, ${V5_QUANTILES.map((q) => `task_${q}_ms`).join(', ')} FROM stages t WHERE EXISTS (${stored}) ${order}, stage_id, attempt_id`,
+    v5Stage,
+  );
+  const executors = rowsByAttempt(db, `SELECT app_id, attempt_key, ${V5_EXECUTOR_FIELDS.join(', ')} FROM executors t WHERE EXISTS (${stored}) ${order}, executor_id`, v5Executor);
+  // The rows of applications are updated once the reads of the tables (which look at applications) are done.
+  const places: SummaryPlace[] = [];
+  try {
+    for (let i = 0; i < keys.length; i += MIGRATION_CHUNK) {
+      const chunk = keys.slice(i, i + MIGRATION_CHUNK).map(([appId, key]) => ({ stages: stages.take(appId, key), executors: executors.take(appId, key) }));
+      places.push(...writeSummaryBlocks(db, chunk));
+    }
+  } finally {
+    stages.free();
+    executors.free();
+  }
+  const update = db.prepare('UPDATE applications SET summaries_block = ?, summaries_start = ?, summaries_end = ? WHERE app_id = ? AND attempt_key = ?');
+  try {
+    keys.forEach(([appId, key], i) => update.run([...places[i]!, appId, key]));
+  } finally {
+    update.free();
+  }
+  db.exec('DROP TABLE stages; DROP TABLE executors;');
 }
