@@ -204,7 +204,7 @@ describe("Spark ≤ 1.2's folder layout (issue #12 item 7)", () => {
     const root = tempDir();
     legacyFolder(root, 'app-1', { version: '1.2.1', complete: true, codec: 'lzf' });
     const r = cli('validate', root, '--format', 'json');
-    expect(r.stderr).toMatch(/^1 files checked: 0 errors/m);
+    expect(r.stderr).toMatch(/^1 file checked: 0 errors/m);
     expect(r.code).toBe(0);
   });
 });
@@ -286,6 +286,6 @@ describe('zstd windows over the default limit (issue #12 item 4): the setting re
     expect((JSON.parse(config.stdout) as { app_id: string; source: string }).source).toBe('photon');
     expect(cli('collect', '--source', 'event-logs', '--path', logs, '--zstd-max-window-mb', '2048').code).toBe(2);
     const validated = cli('validate', logs, '--zstd-max-window-mb', '256');
-    expect(validated.stderr).toMatch(/^1 files checked: 0 errors/m);
+    expect(validated.stderr).toMatch(/^1 file checked: 0 errors/m);
   });
 });
