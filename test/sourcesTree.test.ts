@@ -182,10 +182,19 @@ describe('Sources model and tree', () => {
     expect(tree.getTreeItem(unreadable!).description).toMatch(/^config cannot be read: line 2: Flow/);
     expect(new Set(shown.map((n) => tree.getTreeItem(n).id)).size).toBe(4);
     expect(contextKeys.get('sparkOptimizer.hasSources')).toBe(true);
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toContain(path.join(root, 'a', 'spark-optimizer.yaml'));
-    expect(warnings[0]).toContain('history_server_url');
-    expect(warnings[1]).toContain(path.join(root, 'b', 'spark-optimizer.yaml'));
+    // Logged as the Problems panel shows them (issue 16): the editor's analyzer, 1-based line and column.
+    const [a, b] = [path.join(root, 'a', 'spark-optimizer.yaml'), path.join(root, 'b', 'spark-optimizer.yaml')];
+    expect(warnings).toEqual([
+      `${a}:4:25: error invalid-value "history_server_url": must be an http:// or https:// URL. (see the Problems panel)`,
+      `${a}:7:11: warning path-not-found ${path.join(root, 'a', 'x')} does not exist (yet): collection will report it and collect nothing from it. (see the Problems panel)`,
+      `${b}:2:1: error yaml-syntax Flow sequence in block collection must be sufficiently indented and end with a ] (see the Problems panel)`,
+    ]);
+    // Once: a reload of unchanged configs logs nothing again; a changed one is logged anew.
+    await model.reload();
+    expect(warnings).toHaveLength(3);
+    write(root, 'b/spark-optimizer.yaml', 'collector: [still unclosed\n');
+    await model.reload();
+    expect(warnings).toHaveLength(4);
 
     rmSync(path.join(root, 'a'), { recursive: true });
     rmSync(path.join(root, 'c'), { recursive: true });

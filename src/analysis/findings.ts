@@ -44,3 +44,11 @@ const ORDER: Record<FindingSeverity, number> = { error: 0, warning: 1, informati
 export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || ORDER[a.severity] - ORDER[b.severity]);
 }
+
+/**
+ * A finding as one line of text, `file:line:column: severity code message`, 1-based as editors show
+ * them (the Problems panel's Ln and Col): `validate` prints it, the Output channel logs it.
+ */
+export function formatFinding(file: string, f: Finding): string {
+  return `${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity} ${f.code} ${f.message}`;
+}

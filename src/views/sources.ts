@@ -3,9 +3,12 @@
  * `.spark-optimizer.yml`, either form) and from the `eventLogFolders` setting. The model owns the
  * list and fires changes; the tree adapts it.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { analyzeConfig } from '../analysis/configAnalyzer';
+import { formatFinding } from '../analysis/findings';
 import { parseConfig, type ConfigError, type SourceConfig } from '../collectors/config';
 import { descriptorOf, sourceLocation } from '../collectors/registry';
 import type { RunRow } from '../storage/repository';
@@ -51,6 +54,8 @@ const CONFIG_GLOB = '**/{spark-optimizer.yaml,spark-optimizer.yml,.spark-optimiz
 export class SourcesModel implements vscode.Disposable {
   private sources: Source[] = [];
   private nodes: SourceNode[] = [];
+  /** Each config's text as its problems were last logged (logOnce). */
+  private readonly logged = new Map<string, string>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
@@ -92,7 +97,7 @@ export class SourcesModel implements vscode.Disposable {
         continue;
       }
       const { sources, errors, invalid } = parseConfig(text, path.dirname(uri.fsPath));
-      if (errors.length > 0) this.log.warn(`${uri.fsPath}: ${errors.map((e) => `${e.line ?? '?'}: ${e.message}`).join('; ')} (see the Problems panel)`);
+      if (errors.length > 0) this.logOnce(uri.fsPath, text);
       const lines = (errs: readonly ConfigError[]): string[] => errs.map((e) => `${e.line !== undefined ? `line ${e.line}: ` : ''}${e.message}`);
       if (invalid === undefined) {
         const name = this.root ? path.relative(this.root.fsPath, uri.fsPath) : uri.fsPath;
@@ -122,6 +127,17 @@ export class SourcesModel implements vscode.Disposable {
     this.nodes = nodes;
     void vscode.commands.executeCommand('setContext', CONTEXT.hasSources, found.length > 0);
     this.changed.fire();
+  }
+
+  /**
+   * Logs a config's problems as the Problems panel shows them (the same analyzer, its 1-based line and
+   * column), once: a reload of an unchanged config (the view refreshing, another file saved) logs nothing.
+   */
+  private logOnce(file: string, text: string): void {
+    if (this.logged.get(file) === text) return;
+    this.logged.set(file, text);
+    const findings = analyzeConfig(text, { baseDir: path.dirname(file), exists: existsSync }).filter((f) => f.severity === 'error' || f.severity === 'warning');
+    for (const f of findings) this.log.warn(`${formatFinding(file, f)} (see the Problems panel)`);
   }
 
   dispose(): void {
