@@ -11,7 +11,7 @@ import { collectAll } from '../src/collectors/eventlog/collect';
 import type { LogUnit } from '../src/collectors/eventlog/discovery';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { AppReplay } from '../src/collectors/eventlog/replay';
-import { DurationSketch, EXACT_DURATIONS, MAX_BUCKETS, SKETCH_ALPHA, fastIsoTime } from '../src/collectors/eventlog/summaries';
+import { DurationSketch, EXACT_DURATIONS, IsoTimes, MAX_BUCKETS, SKETCH_ALPHA } from '../src/collectors/eventlog/summaries';
 import { isoTime } from '../src/collectors/record';
 import type { AppSummaries, StageSummary } from '../src/collectors/record/summaries';
 import { eventLogText } from './support/eventLogGenerator';
@@ -350,7 +350,7 @@ describe('the task-duration sketch', () => {
 });
 
 describe('stage times', () => {
-  it('fastIsoTime equals isoTime: 1970, leap days, centuries, the year 9999, and 100,000 random times; null and refused times as isoTime', () => {
+  it('IsoTimes equals isoTime: 1970, leap days, centuries, the year 9999, 100,000 random times and 100,000 in a row on a few days; null and refused times as isoTime', () => {
     const edges = [0, 1, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, 253_402_300_799_999, 1_709_164_800_000, 1_422_981_780_906];
     let seed = 5;
     const next = (): number => {
@@ -358,8 +358,11 @@ describe('stage times', () => {
       return seed / 2147483647;
     };
     for (let i = 0; i < 100_000; i++) edges.push(Math.floor(next() * 253_402_300_799_999));
-    for (const ms of edges) expect(fastIsoTime(ms), String(ms)).toBe(isoTime(ms));
-    for (const ms of [null, -1, 1.5, 253_402_300_800_000]) expect(fastIsoTime(ms)).toBe(isoTime(ms));
+    // Times a few seconds apart across midnights and a leap day, as a log's stages are: the kept day changes under way.
+    for (let ms = 951_782_400_000 - 3_600_000, i = 0; i < 100_000; i++, ms += Math.floor(next() * 5_000)) edges.push(ms);
+    const times = new IsoTimes();
+    for (const ms of edges) expect(times.of(ms), String(ms)).toBe(isoTime(ms));
+    for (const ms of [null, -1, 1.5, 253_402_300_800_000, 0]) expect(times.of(ms)).toBe(isoTime(ms));
   });
 });
 

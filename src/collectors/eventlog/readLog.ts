@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileReadResult } from 'node:fs/promises';
+import { TRUNCATED_LINE, truncatedLineMessage } from '../../common/lineProblems';
 import { Quality, type Problem, type SparkAppRecord } from '../record';
 import type { AppSummaries } from '../record/summaries';
 import { finishRecord } from '../record/finish';
@@ -24,6 +25,8 @@ export interface ReadOptions {
   maxZstdWindowMb?: number;
   /** Most decompressed bytes per compressed byte; see DecodeOptions in codecs/index.ts (default 1000). */
   maxDecompressionRatio?: number;
+  /** False: no stage and executor summaries (AppReplay's withSummaries); only the bench's measure of their cost sets it. */
+  summaries?: boolean;
 }
 
 /** The limits a collection sets on reading (they travel to the worker threads with each request). */
@@ -119,7 +122,7 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     inProgress: unit.inProgress,
     sparkVersion: unit.sparkVersion,
     tags: { log_layout: unit.layout, log_codec: [...new Set(unit.files.map((f) => f.codec))].join(',') },
-  });
+  }, { summaries: options.summaries });
   if (unit.compacted) replay.flag(Quality.compacted);
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_MB * 2 ** 20;
 
@@ -142,7 +145,7 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
         // A broken last line is normal while Spark is still writing; elsewhere it means a cut-off copy.
         const stillWriting = last && unit.inProgress;
         if (!stillWriting) replay.flag(Quality.truncated);
-        replay.problem(stillWriting ? 'info' : 'warning', 'truncated-line', `last line ${tailLine} is cut off (no newline, not complete JSON): the file was cut off or is still being written`, tailLine);
+        replay.problem(stillWriting ? 'info' : 'warning', TRUNCATED_LINE, truncatedLineMessage(stillWriting), tailLine, 1);
       }
     } catch (err) {
       if (options.signal?.aborted) throw err;

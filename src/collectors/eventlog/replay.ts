@@ -10,11 +10,12 @@
  * events it does not need (TaskStart, SQL, block updates, custom listeners) are skipped unparsed.
  */
 import { isUtf8 } from 'node:buffer';
+import { MALFORMED_JSON, MISSING_EVENT, MISSING_EVENT_MESSAGE, NESTED_TOO_DEEP, malformedJson, moreNotListed, nestedTooDeepMessage } from '../../common/lineProblems';
 import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 import type { AppSummaries } from '../record/summaries';
-import { SummaryTracker, TASK_METRIC, type TaskOutcome } from './summaries';
+import { SummaryTracker, TASK_DURATION, TASK_METRIC, type TaskOutcome } from './summaries';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
 const TASK_END_EVENT = Buffer.from('SparkListenerTaskEnd');
@@ -88,8 +89,9 @@ const FIELD_OF_KEY = Uint8Array.from(METRIC_NAMES, (name) => {
   const field = METRIC_KEYS[name].field;
   return field === null ? NO_FIELD : METRIC_FIELDS.indexOf(field);
 });
-/** Metric values of one task, by METRIC_NAMES index; NaN where the task's metrics lack the key. */
+/** Metric values of one task, by METRIC_NAMES index (NaN where the task's metrics lack the key), then its duration at TASK_DURATION. */
 type TaskValues = Float64Array;
+if (TASK_DURATION !== METRIC_NAMES.length) throw new Error('TASK_DURATION must follow the metrics');
 /** For each key length in bytes, the indexes and bytes of the wanted keys that long, so the scan compares a key only with those. */
 const KEYS_BY_LENGTH: { index: number; key: Buffer }[][] = [];
 METRIC_NAMES.forEach((name, index) => {
@@ -114,7 +116,7 @@ const PARSED_EVENTS = new Set([
 ]);
 
 
-/** At most this many malformed-line problems per file; the rest are counted in one summary problem. So are invalid values. */
+/** At most this many line problems (malformed JSON, …) per file; the rest are counted in one summary problem. So are invalid values. */
 const MAX_LINE_PROBLEMS = 20;
 
 export interface ReplayHints {
@@ -147,6 +149,12 @@ function bytesAt(buf: Buffer, pos: number, end: number, needle: Buffer): boolean
 
 /** Reads a JSON integer starting at `pos`; null when the bytes there are not one. */
 function readInt(buf: Buffer, pos: number, end: number): number | null {
+  const v = intOrNaN(buf, pos, end);
+  return Number.isNaN(v) ? null : v;
+}
+
+/** readInt, with NaN for null: a double throughout, so the JIT need not box a large value. */
+function intOrNaN(buf: Buffer, pos: number, end: number): number {
   let neg = false;
   if (buf[pos] === 0x2d) {
     neg = true;
@@ -163,10 +171,10 @@ function readInt(buf: Buffer, pos: number, end: number): number | null {
   }
   // Past 2^53 the sum above is no longer exact: JSON.parse's path judges such a value (one record
   // from either path). The sum only grows, so a value that overflowed stays above the bound.
-  if (digits === 0 || value > Number.MAX_SAFE_INTEGER) return null;
+  if (digits === 0 || value > Number.MAX_SAFE_INTEGER) return NaN;
   const next = buf[pos];
   // A fraction or exponent means this is not the integer Spark writes: let JSON.parse handle it.
-  if (next === 0x2e || next === 0x65 || next === 0x45) return null;
+  if (next === 0x2e || next === 0x65 || next === 0x45) return NaN;
   return neg ? -value : value;
 }
 
@@ -224,7 +232,7 @@ function lastIndexOfKey(buf: Buffer, from: number, end: number, key: BackwardKey
 function scanMetrics(buf: Buffer, words: DataView, from: number, end: number, values: TaskValues): boolean {
   // Once every key has its value the rest (later duplicates are passed over anyway) cannot change
   // them: Spark 2.x-4.x tasks carry all of them before their records counts and Updated Blocks.
-  let missing = values.length;
+  let missing = METRIC_NAMES.length;
   let i = nextQuote(buf, words, from, end);
   while (i < end) {
     const keyStart = i + 1;
@@ -235,8 +243,8 @@ function scanMetrics(buf: Buffer, words: DataView, from: number, end: number, va
         for (let k = 0; k < candidates.length; k++) {
           const { index, key } = candidates[k]!;
           if (Number.isNaN(values[index]!) && sameBytes(buf, keyStart, key)) {
-            const v = readInt(buf, j + 2, end);
-            if (v === null) return false;
+            const v = intOrNaN(buf, j + 2, end);
+            if (Number.isNaN(v)) return false;
             values[index] = v;
             if (--missing === 0) return true;
             break;
@@ -319,14 +327,17 @@ function pastInt(buf: Buffer, p: number, end: number): number {
  * Accumulables for one would double this reader's cost. Fills `found` as keysAt does; false when
  * the line is not in that shape (keysAt then reads it, and does look after the Accumulables).
  */
-function sparkStageInfo(buf: Buffer, words: DataView, at: number, end: number, found: Int32Array): boolean {
+function sparkStageInfo(buf: Buffer, at: number, end: number, found: Int32Array, completed: boolean): boolean {
   if (!bytesAt(buf, at, end, STAGE_NAME)) return false;
   found[NAME_AT] = at + STAGE_NAME.length;
   const submittedKey = STAGE_INFO_KEYS[SUBMITTED_AT]!;
   // Searched back from the line's end: after it come only the Accumulables (and a submitted stage's
   // Properties), often much shorter than the RDDs and details before it.
   const submitted = lastIndexOfKey(buf, at + STAGE_NAME.length, end, SUBMITTED_BACK);
-  if (submitted === -1) return false;
+  // Spark 1.x submits a stage without its Submission Time (set when its first task starts). The
+  // search has just looked at the whole line for the key: it is nowhere, strings included, so a
+  // submitted stage has its name alone (it uses no other key), without keysAt's walk over the line.
+  if (submitted === -1) return !completed;
   found[SUBMITTED_AT] = submitted + submittedKey.length;
   let p = pastInt(buf, found[SUBMITTED_AT], end);
   if (bytesAt(buf, p, end, NEXT_COMPLETION)) {
@@ -437,7 +448,7 @@ export class AppReplay {
   /** Bytes from the last task end's `"Task Metrics":` to its line's end (see findTaskMetrics). */
   private metricsDistance = 0;
   /** One task's values, reused line after line. */
-  private readonly taskValues: TaskValues = new Float64Array(METRIC_NAMES.length);
+  private readonly taskValues: TaskValues = new Float64Array(METRIC_NAMES.length + 1);
   private readonly extraQuality = new Set<string>();
   /** Stage attempts and executors (summaries.ts). */
   private readonly tracker = new SummaryTracker();
@@ -456,7 +467,20 @@ export class AppReplay {
     { name: ENVIRONMENT_UPDATE_EVENT, read: (buf, from, end, lineNo) => this.fastEnvironment(buf, from, end, lineNo) },
   ];
 
-  constructor(private readonly hints: ReplayHints) {}
+  /**
+   * Whether the stage and executor summaries are read (summaries.ts). Off only for the bench, which
+   * measures what they cost the engine against the same build without them (issue 15: < 15%): task
+   * ends then skip Task Info, stage submissions and job starts are passed over, and summaries() is
+   * empty. A flag read per line costs nothing measurable on the normal path.
+   */
+  private readonly withSummaries: boolean;
+
+  constructor(
+    private readonly hints: ReplayHints,
+    options: { summaries?: boolean } = {},
+  ) {
+    this.withSummaries = options.summaries ?? true;
+  }
 
   /** Starts the next file of this attempt (rolling logs have several); line numbers restart. */
   beginFile(file: string): void {
@@ -467,9 +491,7 @@ export class AppReplay {
 
   endFile(): void {
     const hidden = this.fileLineProblems - MAX_LINE_PROBLEMS;
-    if (hidden > 0) {
-      this.problem('error', 'malformed-line', `${hidden} more malformed lines not listed`, undefined);
-    }
+    if (hidden > 0) this.problem('error', MALFORMED_JSON, moreNotListed(hidden), undefined);
     const hiddenValues = this.fileValueProblems - MAX_LINE_PROBLEMS;
     if (hiddenValues > 0) this.problem('error', 'invalid-value', `${hiddenValues} more invalid values not listed`, undefined);
   }
@@ -478,13 +500,13 @@ export class AppReplay {
     this.extraQuality.add(quality);
   }
 
-  problem(severity: Problem['severity'], code: string, message: string, line: number | undefined): void {
-    this.problems.push({ severity, code, message, file: this.file, line });
+  problem(severity: Problem['severity'], code: string, message: string, line: number | undefined, column?: number): void {
+    this.problems.push({ severity, code, message, file: this.file, line, ...(column !== undefined ? { column } : {}) });
   }
 
-  private lineProblem(code: string, message: string, line: number): void {
+  private lineProblem(code: string, message: string, line: number, column?: number): void {
     this.fileLineProblems++;
-    if (this.fileLineProblems <= MAX_LINE_PROBLEMS) this.problem('error', code, message, line);
+    if (this.fileLineProblems <= MAX_LINE_PROBLEMS) this.problem('error', code, message, line, column);
   }
 
   /** A value on a line of this file that cannot be true: an error there (the caller decides what the field then holds). */
@@ -545,8 +567,8 @@ export class AppReplay {
         const name = buf.toString('latin1', nameStart, nameEnd);
         if (!PARSED_EVENTS.has(name)) {
           this.sawEvent = true;
-          // Skipped unparsed, but a cut-off line is still worth a problem.
-          if (buf[end - 1] !== CLOSE_BRACE) this.lineProblem('malformed-line', `${name} event is cut off (no closing brace)`, lineNo);
+          // Skipped unparsed, but a cut-off line is still worth a problem: the parser says where, as for any other.
+          if (buf[end - 1] !== CLOSE_BRACE) this.slowLine(buf, start, end, lineNo);
           return;
         }
       }
@@ -556,7 +578,7 @@ export class AppReplay {
 
   /**
    * A last line without a newline: replayed if it is complete JSON, otherwise ignored without a
-   * malformed-line problem (the caller reports the cut-off once). Returns whether it was usable.
+   * malformed-json problem (the caller reports the cut-off once). Returns whether it was usable.
    */
   lastLine(buf: Buffer, lineNo: number): boolean {
     try {
@@ -578,18 +600,23 @@ export class AppReplay {
    */
   private fastTaskEnd(buf: Buffer, from: number, end: number): boolean {
     const words = this.wordsOf(buf);
-    // `,"Stage ID":N,"Stage Attempt ID":M` right after the event name (Spark 1.2-4.x; 1.0-1.1 lack the attempt).
-    if (!sameBytes(buf, from, TASK_STAGE_ID)) return false;
-    const idAt = from + TASK_STAGE_ID.length;
-    const stageId = readInt(buf, idAt, end);
-    if (stageId === null) return false;
-    let at = idAt + 1;
-    while (at < end && buf[at] !== 0x2c) at++;
+    const summaries = this.withSummaries;
+    let stageId = 0;
     let attempt = 0;
-    if (bytesAt(buf, at, end, STAGE_ATTEMPT_ID)) {
-      const a = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);
-      if (a === null) return false;
-      attempt = a;
+    if (summaries) {
+      // `,"Stage ID":N,"Stage Attempt ID":M` right after the event name (Spark 1.2-4.x; 1.0-1.1 lack the attempt).
+      if (!sameBytes(buf, from, TASK_STAGE_ID)) return false;
+      const idAt = from + TASK_STAGE_ID.length;
+      const id = readInt(buf, idAt, end);
+      if (id === null) return false;
+      stageId = id;
+      let at = idAt + 1;
+      while (at < end && buf[at] !== 0x2c) at++;
+      if (bytesAt(buf, at, end, STAGE_ATTEMPT_ID)) {
+        const a = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);
+        if (a === null) return false;
+        attempt = a;
+      }
     }
     const reason = indexOfKey(buf, words, from, Math.min(end, from + REASON_WITHIN), REASON);
     if (reason === -1) return false;
@@ -600,57 +627,51 @@ export class AppReplay {
     const outcome = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS) ? 'success' : taskOutcome(buf.toString('latin1', reasonStart, reasonEnd));
     const tm = this.findTaskMetrics(buf, words, reasonEnd, end);
     if (tm === -1) return false;
-    // Task Info follows the reason (Spark 1.x-4.x), before the metrics; its launch time, executor
-    // and finish time come before its Accumulables, so the reader stops well short of them.
-    // A success's reason ends right there; a failure's may hold a long stack trace, so its Task Info
-    // is searched back from the metrics instead (past its Accumulables, usually shorter).
-    // A success's `"Success"},"Task Info":` is checked in place first: the first quote after the reason.
-    const info =
-      outcome === 'success'
-        ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && bytesAt(buf, reasonEnd + 3, tm, TASK_INFO)
-          ? reasonEnd + 3
-          : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
-        : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
-    // lastIndexOfKey does not look at escapes: a match at an escaped quote (inside a string) goes to JSON.parse.
-    if (info === -1 || buf[info - 1] === BACKSLASH) return false;
-    const infoAt = info + TASK_INFO.length;
-    const found = this.taskInfoAt.fill(-1);
-    if (buf[infoAt] !== 0x7b) return false;
-    if (!this.nearTaskInfo(buf, words, infoAt, tm, found)) {
-      let stopped = keysAt(buf, words, infoAt + 1, tm, TASK_INFO_KEYS, found, ACCUMULABLES);
-      // Not all before the Accumulables (never so in Spark's logs): look on to the metrics.
-      if (stopped > 0) stopped = keysAt(buf, words, stopped + 1, tm, TASK_INFO_KEYS, found, null);
-      if (stopped === -1) return false;
-      if (found[LAUNCH_AT] !== -1) this.launchDistance = found[LAUNCH_AT]! - infoAt;
-      if (found[EXECUTOR_AT] !== -1 && found[FINISH_AT] !== -1) this.finishDistance = found[FINISH_AT]! - found[EXECUTOR_AT]!;
-    }
-    const launchAt = found[LAUNCH_AT]!;
-    const idAtBytes = found[EXECUTOR_AT]!;
-    const finishAt = found[FINISH_AT]!;
-    // A key that is absent is unknown on both paths; one that is there must be what Spark writes.
-    const launch = launchAt === -1 ? null : readInt(buf, launchAt, tm);
-    const finish = finishAt === -1 ? null : readInt(buf, finishAt, tm);
-    if ((launch === null && launchAt !== -1 && !bytesAt(buf, launchAt, tm, NULL_LITERAL)) || (finish === null && finishAt !== -1 && !bytesAt(buf, finishAt, tm, NULL_LITERAL))) return false;
+    // NaN fills the metrics and the duration: what a task end does not carry is unknown.
+    const values = this.taskValues.fill(NaN);
+    let idAt = -1;
     let idEnd = -1;
-    if (idAtBytes !== -1) {
-      if (buf[idAtBytes] !== QUOTE) {
-        if (!bytesAt(buf, idAtBytes, tm, NULL_LITERAL)) return false;
-      } else {
-        idEnd = nextQuote(buf, words, idAtBytes + 1, tm);
-        if (idEnd >= tm) return false;
-        for (let i = idAtBytes + 1; i < idEnd; i++) if (buf[i] === BACKSLASH) return false;
+    if (summaries) {
+      // Task Info follows the reason (Spark 1.x-4.x), before the metrics; its launch time, executor
+      // and finish time come before its Accumulables, so the reader stops well short of them.
+      // A success's reason ends right there; a failure's may hold a long stack trace, so its Task Info
+      // is searched back from the metrics instead (past its Accumulables, usually shorter).
+      // A success's `"Success"},"Task Info":` is checked in place first: the first quote after the reason.
+      const info =
+        outcome === 'success'
+          ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && bytesAt(buf, reasonEnd + 3, tm, TASK_INFO)
+            ? reasonEnd + 3
+            : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
+          : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
+      // lastIndexOfKey does not look at escapes: a match at an escaped quote (inside a string) goes to JSON.parse.
+      if (info === -1 || buf[info - 1] === BACKSLASH) return false;
+      const infoAt = info + TASK_INFO.length;
+      if (buf[infoAt] !== 0x7b) return false;
+      const found = this.taskInfoAt;
+      if (!this.nearTaskInfo(buf, words, infoAt, tm, found) && !this.searchTaskInfo(buf, words, infoAt, tm, found)) return false;
+      if (!durationAt(buf, found[LAUNCH_AT]!, found[FINISH_AT]!, tm, values)) return false;
+      idAt = found[EXECUTOR_AT]!;
+      if (idAt !== -1) {
+        if (buf[idAt] !== QUOTE) {
+          if (!bytesAt(buf, idAt, tm, NULL_LITERAL)) return false;
+        } else {
+          idEnd = nextQuote(buf, words, idAt + 1, tm);
+          if (idEnd >= tm) return false;
+          for (let i = idAt + 1; i < idEnd; i++) if (buf[i] === BACKSLASH) return false;
+        }
       }
     }
     const valueAt = tm + TASK_METRICS.length;
-    const values = this.taskValues.fill(NaN);
     if (buf[valueAt] === 0x7b) {
       if (!scanMetrics(buf, words, valueAt + 1, end, values)) return false;
     } else if (!bytesAt(buf, valueAt, end, NULL_LITERAL)) {
       return false;
     }
     this.addTask(outcome, values);
-    const executor = idEnd === -1 ? null : this.tracker.executorAt(buf, idAtBytes + 1, idEnd);
-    this.tracker.task(this.tracker.stage(stageId, attempt), executor, outcome, launch === null || finish === null ? NaN : taskDuration(launch, finish), values);
+    if (summaries) {
+      const executor = idEnd === -1 ? null : this.tracker.executorAt(buf, idAt + 1, idEnd);
+      this.tracker.task(this.tracker.stage(stageId, attempt), executor, outcome, values);
+    }
     return true;
   }
 
@@ -662,6 +683,7 @@ export class AppReplay {
    * False when the line is not in that shape (the caller parses it).
    */
   private fastStageInfo(buf: Buffer, from: number, end: number, completed: boolean): boolean {
+    if (!completed && !this.withSummaries) return true;
     if (!sameBytes(buf, from, STAGE_INFO_ID)) return false;
     const words = this.wordsOf(buf);
     const idAt = from + STAGE_INFO_ID.length;
@@ -676,7 +698,7 @@ export class AppReplay {
     at = attemptAt + 1;
     while (at < end && buf[at] !== 0x2c && buf[at] !== CLOSE_BRACE) at++;
     const found = this.stageInfoAt.fill(-1);
-    const stopped = sparkStageInfo(buf, words, at, end, found) ? 0 : keysAt(buf, words, at, end, STAGE_INFO_KEYS, found.fill(-1), ACCUMULABLES);
+    const stopped = sparkStageInfo(buf, at, end, found, completed) ? 0 : keysAt(buf, words, at, end, STAGE_INFO_KEYS, found.fill(-1), ACCUMULABLES);
     if (stopped === -1) return false;
     if (stopped > 0) {
       // A key this event uses that is not before the Accumulables (so not seen above) is left to
@@ -689,7 +711,7 @@ export class AppReplay {
     const submittedAt = found[SUBMITTED_AT]!;
     const completedAt = found[COMPLETED_AT]!;
     const failureAt = found[FAILURE_AT]!;
-    const name = nameAt === -1 ? null : stringOrNull(buf, words, nameAt, end);
+    const name = nameAt === -1 || !this.withSummaries ? null : stringOrNull(buf, words, nameAt, end);
     const submitted = submittedAt === -1 ? null : intOrNull(buf, submittedAt, end);
     const completedMs = completedAt === -1 ? null : intOrNull(buf, completedAt, end);
     if (name === undefined || submitted === undefined || completedMs === undefined) return false;
@@ -708,6 +730,7 @@ export class AppReplay {
    * never submitted has no name (both paths). False when the list is not one of integers.
    */
   private fastJobStart(buf: Buffer, from: number, end: number): boolean {
+    if (!this.withSummaries) return true;
     const key = lastIndexOfKey(buf, from, end, JOB_STAGE_IDS_BACK);
     if (key === -1) return true;
     let p = key + JOB_STAGE_IDS.length;
@@ -728,7 +751,23 @@ export class AppReplay {
   private stageCompleted(id: number, attempt: number, name: string | null, submitted: number | null, completed: number | null, failed: boolean): void {
     // The same attempt seen again (a rolling log's compacted copy, a replayed event) takes its latest outcome.
     this.stageFailed.set(`${id}.${attempt}`, failed);
-    this.tracker.stageCompleted(id, attempt, name, submitted, completed, failed);
+    if (this.withSummaries) this.tracker.stageCompleted(id, attempt, name, submitted, completed, failed);
+  }
+
+  /**
+   * Task Info's launch time, executor and finish time found by walking its keys (keysAt), when
+   * they are not where the last task had them (the first task, a new layout): a method of its own,
+   * so that the hot path's compiled code does not carry it. False when the line must be parsed.
+   */
+  private searchTaskInfo(buf: Buffer, words: DataView, infoAt: number, tm: number, found: Int32Array): boolean {
+    found.fill(-1);
+    let stopped = keysAt(buf, words, infoAt + 1, tm, TASK_INFO_KEYS, found, ACCUMULABLES);
+    // Not all before the Accumulables (never so in Spark's logs): look on to the metrics.
+    if (stopped > 0) stopped = keysAt(buf, words, stopped + 1, tm, TASK_INFO_KEYS, found, null);
+    if (stopped === -1) return false;
+    if (found[LAUNCH_AT] !== -1) this.launchDistance = found[LAUNCH_AT]! - infoAt;
+    if (found[EXECUTOR_AT] !== -1 && found[FINISH_AT] !== -1) this.finishDistance = found[FINISH_AT]! - found[EXECUTOR_AT]!;
+    return true;
   }
 
   /**
@@ -789,7 +828,7 @@ export class AppReplay {
   private addTask(outcome: TaskOutcome, values: TaskValues): void {
     this.tasks++;
     if (outcome === 'failed' || outcome === 'resubmitted') this.failedTasks++;
-    for (let i = 0; i < values.length; i++) {
+    for (let i = 0; i < METRIC_NAMES.length; i++) {
       const v = values[i]!;
       if (Number.isNaN(v)) continue;
       const field = FIELD_OF_KEY[i]!;
@@ -807,21 +846,14 @@ export class AppReplay {
     try {
       event = JSON.parse(text);
     } catch (err) {
-      const preview = text.length > 60 ? `${text.slice(0, 60)}…` : text;
-      const binary = !isUtf8(bytes) || /[\u0000-\u0008\u000e-\u001f]/.test(preview);
-      this.lineProblem(
-        'malformed-line',
-        binary
-          ? 'not JSON text (binary or invalid UTF-8 bytes) — is this really an uncompressed event log?'
-          : `malformed JSON (${(err as Error).message}): ${JSON.stringify(preview)}`,
-        lineNo,
-      );
+      const bad = malformedJson(text, err);
+      this.lineProblem(bad.code, bad.message, lineNo, bad.column);
       return;
     }
     const e = obj(event);
     const type = e ? str(e.Event) : null;
     if (!e || type === null) {
-      this.lineProblem('missing-event', 'JSON object without an "Event" field', lineNo);
+      this.lineProblem(MISSING_EVENT, MISSING_EVENT_MESSAGE, lineNo, 1);
       return;
     }
     this.sawEvent = true;
@@ -840,7 +872,7 @@ export class AppReplay {
    */
   private tooDeep(err: unknown, type: string, lineNo: number): void {
     if (!isStackOverflow(err)) throw err;
-    this.lineProblem('malformed-line', `${type} could not be read (${(err as Error).message}): a value nested too deeply?`, lineNo);
+    this.lineProblem(NESTED_TOO_DEEP, nestedTooDeepMessage(type, err), lineNo, 1);
   }
 
   /**
@@ -1004,11 +1036,11 @@ export class AppReplay {
         const executorId = str(taskInfo?.['Executor ID']);
         const launch = int(taskInfo?.['Launch Time']);
         const finish = int(taskInfo?.['Finish Time']);
+        values[TASK_DURATION] = launch === null || finish === null ? NaN : taskDuration(launch, finish);
         this.tracker.task(
           stageId === null ? null : this.tracker.stage(stageId, num(e['Stage Attempt ID']) ?? 0),
           executorId === null ? null : this.tracker.executor(executorId),
           outcome,
-          launch === null || finish === null ? NaN : taskDuration(launch, finish),
           values,
         );
         break;
@@ -1018,9 +1050,9 @@ export class AppReplay {
     }
   }
 
-  /** The attempt's stage and executor summaries (call after the last line). */
+  /** The attempt's stage and executor summaries (call after the last line); none when they are not read. */
   summaries(): AppSummaries {
-    return this.tracker.summaries();
+    return this.withSummaries ? this.tracker.summaries() : { stages: [], executors: [] };
   }
 
   /** The record for this attempt; null when the input held no Spark event at all. */
@@ -1113,6 +1145,23 @@ function taskOutcome(reason: string): TaskOutcome {
 /** Task Info's Finish Time - Launch Time (Spark's TaskInfo.duration); NaN for a task with no launch or no finish. */
 function taskDuration(launch: number, finish: number): number {
   return launch > 0 && finish >= launch ? finish - launch : NaN;
+}
+
+/**
+ * taskDuration from the Launch Time and Finish Time values at `launchAt` and `finishAt` (-1: the
+ * key is absent, unknown as on the parsed path), into values[TASK_DURATION]: NaN when either is
+ * unknown (absent or null). False when either is not what Spark writes (an integer or null): the
+ * caller parses the line. The times stay plain doubles (NaN: unknown), never `number | null`, and
+ * the duration is written, not returned: a large double in either is boxed, a heap number per task
+ * end (issue 15: 30 bytes of garbage each).
+ */
+function durationAt(buf: Buffer, launchAt: number, finishAt: number, end: number, values: TaskValues): boolean {
+  const launch = launchAt === -1 ? NaN : intOrNaN(buf, launchAt, end);
+  if (Number.isNaN(launch) && launchAt !== -1 && !bytesAt(buf, launchAt, end, NULL_LITERAL)) return false;
+  const finish = finishAt === -1 ? NaN : intOrNaN(buf, finishAt, end);
+  if (Number.isNaN(finish) && finishAt !== -1 && !bytesAt(buf, finishAt, end, NULL_LITERAL)) return false;
+  values[TASK_DURATION] = Number.isNaN(launch) || Number.isNaN(finish) ? NaN : taskDuration(launch, finish);
+  return true;
 }
 
 function nonEmpty(v: string | null | undefined): string | null {

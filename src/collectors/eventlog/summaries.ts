@@ -43,6 +43,13 @@ export const TASK_METRIC = {
   peakMemory: 10,
 } as const;
 
+/**
+ * Where task() finds a task's duration (Task Info's Finish Time - Launch Time; NaN when unknown):
+ * in the same array as its metrics, after them. A double passed as an argument or returned is
+ * boxed, a heap number per task end (issue 15).
+ */
+export const TASK_DURATION = Object.keys(TASK_METRIC).length;
+
 /** How a task attempt ended, by its end reason, as the History Server counts it (see replay.ts taskOutcome). */
 export type TaskOutcome = 'success' | 'failed' | 'killed' | 'resubmitted';
 
@@ -86,7 +93,12 @@ function bucketMid(i: number): number {
  * Zeros are counted apart. Min and max are always exact.
  */
 export class DurationSketch {
-  private exact: Float64Array | null = null;
+  /**
+   * The durations while there are at most EXACT_DURATIONS: a plain array, as the sums are: a typed
+   * array costs ~2 µs to allocate before the JIT has warmed up (issue 15: 20,000 of them, two per
+   * stage of a 10,000-stage log, were a fifth of what the summaries cost it).
+   */
+  private exact: number[] | null = null;
   private buckets: Float64Array | null = null;
   /** Index of buckets[0]. */
   private lo = 0;
@@ -103,21 +115,15 @@ export class DurationSketch {
       this.bucket(ms);
       return;
     }
-    {
-      if (n < EXACT_DURATIONS) {
-        if (this.exact === null || n === this.exact.length) {
-          const grown = new Float64Array(Math.min(EXACT_DURATIONS, n === 0 ? 8 : n * 2));
-          if (this.exact !== null) grown.set(this.exact);
-          this.exact = grown;
-        }
-        this.exact[n] = ms;
-        return;
-      }
-      const kept = this.exact!;
-      this.exact = null;
-      this.buckets = new Float64Array(0);
-      for (let i = 0; i < kept.length; i++) this.bucket(kept[i]!);
+    if (n < EXACT_DURATIONS) {
+      if (this.exact === null) this.exact = [ms];
+      else this.exact.push(ms);
+      return;
     }
+    const kept = this.exact!;
+    this.exact = null;
+    this.buckets = new Float64Array(0);
+    for (let i = 0; i < kept.length; i++) this.bucket(kept[i]!);
     this.bucket(ms);
   }
 
@@ -148,9 +154,8 @@ export class DurationSketch {
     return this.buckets?.length ?? this.exact?.length ?? 0;
   }
 
-  /** The value at 0-based rank `rank` of the sorted durations (exact, or within SKETCH_ALPHA). */
-  private atRank(rank: number, sorted: Float64Array | null): number {
-    if (sorted !== null) return sorted[rank]!;
+  /** The value at 0-based rank `rank` of the sorted durations, within SKETCH_ALPHA (from the buckets). */
+  private atRank(rank: number): number {
     if (rank < this.zeros) return 0;
     let seen = this.zeros;
     const b = this.buckets!;
@@ -164,23 +169,44 @@ export class DurationSketch {
     return this.max;
   }
 
-  quantiles(): TaskDurationQuantiles | null {
+  /** `scratch`: EXACT_DURATIONS cells to sort exact values in, shared by the stages of one summaries() call. */
+  quantiles(scratch: Float64Array = new Float64Array(EXACT_DURATIONS)): TaskDurationQuantiles | null {
     const n = this.count;
     if (n === 0) return null;
-    const sorted = this.exact !== null ? this.exact.subarray(0, n).sort() : null;
-    // AppStatusStore.taskSummary: the value at index min(floor(q * n), n - 1).
-    return {
-      min: this.min,
-      p25: this.atRank(Math.min(Math.floor(0.25 * n), n - 1), sorted),
-      p50: this.atRank(Math.min(Math.floor(0.5 * n), n - 1), sorted),
-      p75: this.atRank(Math.min(Math.floor(0.75 * n), n - 1), sorted),
-      max: this.max,
-    };
+    // AppStatusStore.taskSummary: the value at index min(floor(q * n), n - 1) (below n for these q).
+    const [r25, r50, r75] = [Math.floor(0.25 * n), Math.floor(0.5 * n), Math.floor(0.75 * n)];
+    const exact = this.exact;
+    if (exact !== null) {
+      // Most stages are small. A few values are sorted in place by insertion; more in `scratch`,
+      // natively (Array sort would call a comparator per step, cold), Infinity in the cells not used.
+      let sorted: ArrayLike<number> = exact;
+      if (n <= 8) {
+        for (let i = 1; i < n; i++) {
+          const v = exact[i]!;
+          let j = i - 1;
+          for (; j >= 0 && exact[j]! > v; j--) exact[j + 1] = exact[j]!;
+          exact[j + 1] = v;
+        }
+      } else {
+        scratch.fill(Infinity);
+        for (let i = 0; i < n; i++) scratch[i] = exact[i]!;
+        sorted = scratch.sort();
+      }
+      return { min: this.min, p25: sorted[r25]!, p50: sorted[r50]!, p75: sorted[r75]!, max: this.max };
+    }
+    return { min: this.min, p25: this.atRank(r25), p50: this.atRank(r50), p75: this.atRank(r75), max: this.max };
   }
 }
 
 /** Task metrics summed per stage attempt and executor, by TASK_METRIC index (peakMemory is a maximum, not a sum). */
 const METRIC_COUNT = Object.keys(TASK_METRIC).length;
+
+const ZERO_SUMS: readonly number[] = Array.from({ length: METRIC_COUNT }, () => 0);
+
+/** METRIC_COUNT zeros, to sum into (one builtin call: per stage, mostly before the JIT has warmed up). */
+function zeros(): number[] {
+  return ZERO_SUMS.slice();
+}
 
 /** One stage attempt's sums; a task end allocates nothing. */
 export class StageStats {
@@ -194,8 +220,8 @@ export class StageStats {
   tasks = 0;
   failedTasks = 0;
   killedTasks = 0;
-  /** Sums by TASK_METRIC index; at peakMemory (the last) the largest task peak. */
-  readonly sums = new Float64Array(METRIC_COUNT);
+  /** Sums by TASK_METRIC index; at peakMemory (the last) the largest task peak. A plain array: see DurationSketch.exact. */
+  readonly sums: number[] = zeros();
   /** A task carried "Peak Execution Memory" (>= 0). */
   peakSeen = false;
   readonly durations = new DurationSketch();
@@ -214,8 +240,8 @@ export class ExecutorStats {
   removeReason: string | null = null;
   tasks = 0;
   failedTasks = 0;
-  /** Sums by TASK_METRIC index (the summary uses GC time and shuffle). */
-  readonly sums = new Float64Array(METRIC_COUNT);
+  /** Sums by TASK_METRIC index, of the metrics the summary uses only (GC time and shuffle); the others stay 0. */
+  readonly sums: number[] = zeros();
   /** The id's UTF-8 bytes, for the byte path's lookup without decoding. */
   readonly idBytes: Buffer;
 
@@ -224,8 +250,12 @@ export class ExecutorStats {
   }
 }
 
-/** The last index: the loops in task() sum every metric before it. */
+/** The last index: the loop in task() sums every metric before it into a stage. */
 const PEAK = TASK_METRIC.peakMemory;
+/** The metrics an executor's summary uses (executorSummary), all task() sums into an executor. */
+const { gcTime: GC_TIME, remoteRead: REMOTE_READ, localRead: LOCAL_READ, shuffleWritten: SHUFFLE_WRITTEN } = TASK_METRIC;
+/** Executor ids that are small numbers (Spark numbers them from 1) are found by index: no hashing. */
+const NUMBERED_EXECUTORS = 4096;
 
 function isDriver(id: string): boolean {
   return id === 'driver' || id === '<driver>';
@@ -254,13 +284,17 @@ export class SummaryTracker {
   private readonly byHash = new Map<number, ExecutorStats[]>();
   /** The executor executorAt found last. */
   private lastExecutor: ExecutorStats | null = null;
+  /** Executors whose id is the decimal number (no leading zero) below NUMBERED_EXECUTORS, by that number. */
+  private readonly byNumber: (ExecutorStats | undefined)[] = [];
 
   /** The stage attempt, made on first sight. */
   stage(stageId: number, attemptId: number): StageStats {
     const last = this.lastStage;
     if (last !== null && last.stageId === stageId && last.attemptId === attemptId) return last;
-    // Stage ids are Ints, attempts small: one number keys both (exact below 2^53).
-    const key = stageId * 0x100000 + attemptId;
+    // Stage ids are Ints, attempts small: one number keys both (exact below 2^53). The id alone for a
+    // first attempt, so the key stays a small integer (stageId * 2^20 overflowed one past 2,048
+    // stages, and the JIT then recompiled every function holding this one).
+    const key = attemptId === 0 ? stageId : stageId + attemptId * 0x100000000;
     let s = this.stages.get(key);
     if (s === undefined || s.stageId !== stageId || s.attemptId !== attemptId) {
       s = new StageStats(stageId, attemptId);
@@ -289,7 +323,25 @@ export class SummaryTracker {
     // Most task ends name the executor of the task before them (local mode: always the driver).
     const last = this.lastExecutor;
     if (last !== null && sameId(last.idBytes, buf, start, end)) return last;
-    const e = this.executorByHash(buf, start, end);
+    // Else, on a cluster, most ids are numbers: "1", "2", ... (the hash below costs more than these few digits).
+    let n = 0;
+    let i = start;
+    if (end - start <= 4 && buf[start] !== 0x30) {
+      for (; i < end; i++) {
+        const d = buf[i]! - 0x30;
+        if (d < 0 || d > 9) break;
+        n = n * 10 + d;
+      }
+    }
+    let e: ExecutorStats | undefined;
+    if (i === end && i > start && n < NUMBERED_EXECUTORS) {
+      e = this.byNumber[n];
+      if (e === undefined) {
+        e = this.executorByHash(buf, start, end);
+        // Filled in order of first sight, so the array stays dense unless ids skip ahead (then still correct).
+        this.byNumber[n] = e;
+      }
+    } else e = this.executorByHash(buf, start, end);
     this.lastExecutor = e;
     return e;
   }
@@ -350,11 +402,10 @@ export class SummaryTracker {
   }
 
   /**
-   * One task end. `values` by TASK_METRIC index (NaN: not in the task's metrics); `durationMs` is
-   * Finish Time - Launch Time, NaN when unknown. `stage` and `executor` are null when the line does
-   * not name them.
+   * One task end. `values` by TASK_METRIC index (NaN: not in the task's metrics), and at
+   * TASK_DURATION its duration. `stage` and `executor` are null when the line does not name them.
    */
-  task(stage: StageStats | null, executor: ExecutorStats | null, outcome: TaskOutcome, durationMs: number, values: Float64Array): void {
+  task(stage: StageStats | null, executor: ExecutorStats | null, outcome: TaskOutcome, values: Float64Array): void {
     const ok = outcome === 'success';
     const failed = outcome === 'failed' || outcome === 'resubmitted';
     // Resubmitted: the History Server already counted this task's metrics at its first end.
@@ -377,58 +428,97 @@ export class SummaryTracker {
           if (peak > sums[PEAK]!) sums[PEAK] = peak;
         }
       }
+      const durationMs = values[TASK_DURATION]!;
       if (ok && durationMs >= 0) stage.durations.add(durationMs);
     }
     if (executor !== null) {
       executor.tasks++;
       if (failed) executor.failedTasks++;
       if (metrics) {
+        // Only what executorSummary shows: a third of the adds of every metric.
         const sums = executor.sums;
-        for (let i = 0; i < PEAK; i++) {
-          const v = values[i]!;
-          if (v > 0) sums[i]! += v;
-        }
+        let v = values[GC_TIME]!;
+        if (v > 0) sums[GC_TIME]! += v;
+        v = values[REMOTE_READ]!;
+        if (v > 0) sums[REMOTE_READ]! += v;
+        v = values[LOCAL_READ]!;
+        if (v > 0) sums[LOCAL_READ]! += v;
+        v = values[SHUFFLE_WRITTEN]!;
+        if (v > 0) sums[SHUFFLE_WRITTEN]! += v;
       }
     }
   }
 
   /** Stage attempts by stage id then attempt; executors in the order first seen, the driver only when alone. */
   summaries(): AppSummaries {
-    const stages = [...this.stages.values()].sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId).map(stageSummary);
+    const times = new IsoTimes();
+    const sorted = [...this.stages.values()];
+    // Usually in order already (first seen in a job's ascending Stage IDs): checked without a comparator call each.
+    let inOrder = true;
+    for (let i = 1; i < sorted.length && inOrder; i++) {
+      const a = sorted[i - 1]!;
+      const b = sorted[i]!;
+      inOrder = a.stageId < b.stageId || (a.stageId === b.stageId && a.attemptId < b.attemptId);
+    }
+    if (!inOrder) sorted.sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId);
+    const stages: StageSummary[] = [];
+    const scratch = new Float64Array(EXACT_DURATIONS);
+    for (const s of sorted) stages.push(stageSummary(s, times, scratch));
     const all = [...this.executors.values()];
     const workers = all.filter((e) => !isDriver(e.id));
-    return { stages, executors: (workers.length > 0 ? workers : all).map(executorSummary) };
+    return { stages, executors: (workers.length > 0 ? workers : all).map((e) => executorSummary(e, times)) };
   }
 }
 
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+/** The ASCII codes of the tens and ones digits of 0..99, for the clock part of a time. */
+const TENS = Uint8Array.from({ length: 100 }, (_, i) => 0x30 + Math.floor(i / 10));
+const ONES = Uint8Array.from({ length: 100 }, (_, i) => 0x30 + (i % 10));
+/** Buffer's latin1Slice (what toString('latin1') calls after its checks): bytes to a flat one-byte string, in one native call. */
+type Latin1Slicer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /**
- * isoTime (record.ts) without a Date per call: an app with 10,000 stages has 20,000 stage times,
- * and a Date and toISOString for each cost a third of building the summaries. The civil date from
- * days since 1970 is Howard Hinnant's `civil_from_days`; equal to isoTime for every time
- * timeFault accepts (eventLogSummaries.test.ts compares them).
+ * isoTime (record.ts) for many times in a row, without a Date each: an app with 10,000 stages has
+ * 20,000 stage times, mostly on one day. Summaries are built once, at the end, so this runs before
+ * the JIT has warmed up, where a call's cost is its bytecodes and allocations: the date part of the
+ * text (`2024-05-06T`) is written by a Date once per day, each time writes only its clock digits
+ * from tables into the same 24 bytes, and one native call makes the string (issue 15: 20,000 times
+ * took ~30 ms as template strings there, ~10 ms so). Equal to isoTime for every time
+ * (eventLogSummaries.test.ts compares them).
  */
-export function fastIsoTime(ms: number | null): string | null {
-  if (ms === null || timeFault(ms) !== null) return isoTime(ms);
-  const days = Math.floor(ms / 86_400_000);
-  let rest = ms - days * 86_400_000;
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const seconds = Math.floor(rest / 1000);
-  const millis = rest - seconds * 1000;
-  return `${year}-${pad2(month)}-${pad2(day)}T${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.${millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : millis}Z`;
+export class IsoTimes {
+  /** Days since 1970 of the date in `text`; -1 before the first. */
+  private day = -1;
+  /** `YYYY-MM-DDTHH:MM:SS.mmmZ` in latin1. */
+  private readonly text = Buffer.alloc(24) as Latin1Slicer;
+
+  of(ms: number | null): string | null {
+    if (ms === null || timeFault(ms) !== null) return isoTime(ms);
+    const text = this.text;
+    const day = Math.floor(ms / 86_400_000);
+    if (day !== this.day) {
+      this.day = day;
+      text.write(new Date(day * 86_400_000).toISOString(), 0, 'latin1');
+    }
+    let rest = ms - day * 86_400_000;
+    const hours = Math.floor(rest / 3_600_000);
+    rest -= hours * 3_600_000;
+    const minutes = Math.floor(rest / 60_000);
+    rest -= minutes * 60_000;
+    const seconds = Math.floor(rest / 1000);
+    rest -= seconds * 1000;
+    const hundreds = Math.floor(rest / 100);
+    rest -= hundreds * 100;
+    text[11] = TENS[hours]!;
+    text[12] = ONES[hours]!;
+    text[14] = TENS[minutes]!;
+    text[15] = ONES[minutes]!;
+    text[17] = TENS[seconds]!;
+    text[18] = ONES[seconds]!;
+    text[20] = 0x30 + hundreds;
+    text[21] = TENS[rest]!;
+    text[22] = ONES[rest]!;
+    return text.latin1Slice(0, 24);
+  }
 }
 
 function stageStatus(s: StageStats): StageStatus {
@@ -436,10 +526,10 @@ function stageStatus(s: StageStats): StageStatus {
   return s.ran ? 'active' : 'skipped';
 }
 
-function stageSummary(s: StageStats): StageSummary {
+function stageSummary(s: StageStats, times: IsoTimes, scratch: Float64Array): StageSummary {
   const m = s.sums;
-  const submitted = fastIsoTime(s.submittedMs);
-  const completed = fastIsoTime(s.completedMs);
+  const submitted = times.of(s.submittedMs);
+  const completed = times.of(s.completedMs);
   return {
     stage_id: s.stageId,
     attempt_id: s.attemptId,
@@ -462,17 +552,17 @@ function stageSummary(s: StageStats): StageSummary {
     cpu_time_ms: Math.floor(m[TASK_METRIC.cpuNs]! / 1e6),
     gc_time_ms: m[TASK_METRIC.gcTime]!,
     peak_execution_memory_bytes: s.peakSeen ? m[PEAK]! : null,
-    task_duration_ms: s.durations.quantiles(),
+    task_duration_ms: s.durations.quantiles(scratch),
   };
 }
 
-function executorSummary(e: ExecutorStats): ExecutorSummary {
+function executorSummary(e: ExecutorStats, times: IsoTimes): ExecutorSummary {
   return {
     executor_id: e.id,
     host: e.host,
     total_cores: e.cores,
-    add_time: fastIsoTime(e.addedMs),
-    remove_time: fastIsoTime(e.removedMs),
+    add_time: times.of(e.addedMs),
+    remove_time: times.of(e.removedMs),
     remove_reason: e.removeReason,
     total_tasks: e.tasks,
     failed_tasks: e.failedTasks,
