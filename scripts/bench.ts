@@ -49,6 +49,8 @@ interface Measurement {
   outputBytes: number;
   maxRssMb: number;
   detail: string;
+  /** CPU time of the child's work (user + system, every thread: the JIT's and GC's too), for A/B runs on a shared machine. */
+  cpuSeconds: number;
 }
 
 /** Writes a generated log of about `mb` MB: many applications' worth of stages in one attempt. */
@@ -435,6 +437,7 @@ async function child(kind: string, file: string): Promise<void> {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 5);
   const started = process.hrtime.bigint();
+  const cpuAtStart = process.cpuUsage();
   let outputBytes = 0;
   let detail = '';
   if (kind === 'naive') {
@@ -480,16 +483,18 @@ async function child(kind: string, file: string): Promise<void> {
     detail = `${r.apps.length} apps, ${r.apps.reduce((n, a) => n + a.record.total_tasks, 0)} tasks`;
   } else {
     let decoded = 0;
-    const result = await readUnit(unitFor(file), { source: 'bench' });
+    // engine-nosummaries: the same engine without the stage and executor summaries (their cost, issue 15).
+    const result = await readUnit(unitFor(file), { source: 'bench', summaries: kind !== 'engine-nosummaries' });
     decoded = statSync(file).size;
     const r = result.record;
     detail = r ? `${r.total_tasks} tasks, ${r.failed_tasks} failed, cpu ${r.cpu_time_ms} ms, input ${r.input_bytes}, shuffle r/w ${r.shuffle_read_bytes}/${r.shuffle_write_bytes}, ${result.problems.length} problems` : 'no record';
-    outputBytes = kind === 'engine' ? decoded : Number(process.env.BENCH_DECODED ?? 0);
+    outputBytes = kind === 'engine' || kind === 'engine-nosummaries' ? decoded : Number(process.env.BENCH_DECODED ?? 0);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuAtStart);
   clearInterval(sampler);
   const maxRssMb = Math.max(peakRss, process.memoryUsage.rss()) / MB;
-  const m: Measurement = { name: kind, seconds, inputBytes: existsSync(file) ? statSync(file).size : 0, outputBytes, maxRssMb, detail };
+  const m: Measurement = { name: kind, seconds, inputBytes: existsSync(file) ? statSync(file).size : 0, outputBytes, maxRssMb, detail, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   // Run by hand (`node --cpu-prof out/bench.js --child small-ingest DIR`), a child prints its figures.
   if (process.send) process.send(m);
   else console.log(JSON.stringify(m));
@@ -552,6 +557,67 @@ function ratioOf(baseline: { seconds: number }, m: { seconds: number }): string 
   return `${(baseline.seconds / m.seconds).toFixed(2)}x`;
 }
 
+/** The engine's CPU seconds on a log with and without the stage and executor summaries, and the throughput they cost. */
+interface SummariesCost {
+  shape: string;
+  on: number;
+  off: number;
+  /** 1 - off / on: the share of the engine's event-log throughput the summaries take. */
+  cost: number;
+}
+
+/** Issue 15's budget for reading stage and executor data: this share of the engine's event-log throughput. */
+const SUMMARIES_COST_TARGET = 0.15;
+
+/**
+ * What reading stage and executor summaries costs the engine on `file` (issue 15: < 15% of its
+ * throughput): the same build with and without them (readUnit's `summaries: false`), one child
+ * process each, alternating, best of BENCH_COST_REPEAT (default 7) by CPU time (user + system, every
+ * thread), since others share the machine and wall-clock best-of-N swung by +-30% (BENCHMARKS.md).
+ */
+async function summariesCost(shape: string, file: string): Promise<SummariesCost> {
+  let on = Infinity;
+  let off = Infinity;
+  for (let i = 0; i < Math.max(1, Number(process.env.BENCH_COST_REPEAT ?? 7)); i++) {
+    off = Math.min(off, (await measure('engine-nosummaries', file)).cpuSeconds);
+    on = Math.min(on, (await measure('engine', file)).cpuSeconds);
+  }
+  return { shape, on, off, cost: 1 - off / on };
+}
+
+function costRow(c: SummariesCost): string {
+  return `| ${c.shape} | ${c.off.toFixed(3)} | ${c.on.toFixed(3)} | ${(c.cost * 100).toFixed(0)}% | ${c.cost < SUMMARIES_COST_TARGET ? 'met' : 'NOT MET'} |`;
+}
+
+function printCosts(costs: SummariesCost[]): void {
+  console.log(`
+What the stage and executor summaries cost the engine (issue 15: < ${SUMMARIES_COST_TARGET * 100}% of its throughput; CPU s, best of ${process.env.BENCH_COST_REPEAT ?? 7}, same build without them):`);
+  console.log('| shape | without | with | cost | < 15% |');
+  console.log('|---|---|---|---|---|');
+  for (const c of costs) console.log(costRow(c));
+}
+
+/** The path and source of each shape's log of `mb` MB (bench-data/shapes), made on first use. */
+async function shapeLogs(mb: number): Promise<{ name: string; file: string }[]> {
+  const picked = process.env.BENCH_SHAPES?.split(',');
+  const logs: { name: string; file: string }[] = [];
+  for (const shape of [...REAL_SHAPES.map((s) => ({ name: s.name, from: s.file })), { name: 'gen3.5', from: '' }]) {
+    if (picked && !picked.includes(shape.name)) continue;
+    const file = path.join(DATA, 'shapes', `${shape.name.replace('.', '_')}-${mb}mb`);
+    if (shape.from === '') await ensureLog(file, mb);
+    else await ensureShape(file, shape.from, mb);
+    logs.push({ name: shape.name, file });
+  }
+  return logs;
+}
+
+/** `BENCH_ONLY=summaries-cost`: the summaries' cost on every shape alone (the shapes section reports it too). */
+async function summariesCostSection(): Promise<void> {
+  const costs: SummariesCost[] = [];
+  for (const { name, file } of await shapeLogs(Number(process.env.BENCH_SHAPE_MB ?? 128))) costs.push(await summariesCost(name, file));
+  printCosts(costs);
+}
+
 /**
  * Issue #12: every Spark version's log shape, plain and in each codec, against the naive baseline
  * on the plain log (so a codec's ratio also pays its decompression, the naive side pays none),
@@ -560,22 +626,21 @@ function ratioOf(baseline: { seconds: number }, m: { seconds: number }): string 
  */
 async function shapesSection(): Promise<void> {
   const mb = Number(process.env.BENCH_SHAPE_MB ?? 128);
-  const picked = process.env.BENCH_SHAPES?.split(',');
   console.log(`\nEvery Spark version (logs of ${mb} MB scaled from ${sharedDir()}; ratio = naive on the plain log / engine):`);
-  const shapes = [...REAL_SHAPES.map((s) => ({ name: s.name, from: s.file })), { name: 'gen3.5', from: '' }];
   const results: string[][] = [];
   const against: string[][] = [];
-  for (const shape of shapes) {
-    if (picked && !picked.includes(shape.name)) continue;
-    const file = path.join(DATA, 'shapes', `${shape.name.replace('.', '_')}-${mb}mb`);
-    if (shape.from === '') await ensureLog(file, mb);
-    else await ensureShape(file, shape.from, mb);
+  const costs: SummariesCost[] = [];
+  for (const shape of await shapeLogs(mb)) {
+    const file = shape.file;
     const named = (m: Measurement): Measurement => ({ ...m, name: `${shape.name} ${m.name}` });
     const naive = named(await measureBest('naive', file));
     console.log(row(naive));
     const engine = named(await measureBest('engine', file));
     console.log(row(engine, naive));
     const ratios = [ratioOf(naive, engine)];
+    const cost = await summariesCost(shape.name, file);
+    console.log(`${`${shape.name} summaries`.padEnd(22)} cost ${(cost.cost * 100).toFixed(0)}% of the engine's CPU time (${cost.off.toFixed(3)} s without, ${cost.on.toFixed(3)} s with)`);
+    costs.push(cost);
     let peak = engine.maxRssMb;
     const decoded = String(statSync(file).size);
     const decodedRatios: string[] = [];
@@ -609,6 +674,7 @@ async function shapesSection(): Promise<void> {
   console.log(`| shape | ${CODECS.join(' | ')} |`);
   console.log(`|---|${CODECS.map(() => '---|').join('')}`);
   for (const r of against) console.log(`| ${r.join(' | ')} |`);
+  printCosts(costs);
 }
 
 /**
@@ -661,6 +727,8 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}; ${availableParallelism()} cores`);
 
   if (want('shapes')) await shapesSection();
+  // Within the shapes section too; alone with BENCH_ONLY=summaries-cost.
+  if (process.env.BENCH_ONLY?.split(',').includes('summaries-cost')) await summariesCostSection();
   if (want('small')) await smallSection();
 
   if (want('engine')) {
