@@ -192,7 +192,8 @@ function header(run: Run): RunHeader {
   return { app_id: r.app_id, attempt_id: r.attempt_id, app_name: r.app_name, status: r.status, start_time: r.start_time, spark_version: r.spark_version, source: r.source, has_stages: run.summaries !== undefined };
 }
 
-function configDiff(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): ConfigRow[] {
+/** The Spark properties whose values differ between two environments (A's, B's), by key; issue 18's regression check diffs a run against its baseline with it. */
+export function configDiff(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): ConfigRow[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   const rows: ConfigRow[] = [];
   for (const key of keys) {

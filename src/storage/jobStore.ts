@@ -39,6 +39,10 @@ import {
   type RunRow,
   type UpsertCounts,
   type UpsertItem,
+  type RecordFigures,
+  type RunBaseline,
+  type FigureField,
+  type RunRef,
 } from './repository';
 import { loadSqlJs, memoryDatabase } from './sqlJs';
 
@@ -344,6 +348,18 @@ export class JobStore implements JobRepository {
 
   previousRun(record: SparkAppRecord): SparkAppRecord | undefined {
     return this.repo.previousRun(record);
+  }
+
+  baselineRuns(record: RunRef, n: number): SparkAppRecord[] {
+    return this.repo.baselineRuns(record, n);
+  }
+
+  baselines<F extends FigureField>(keys: readonly AppKey[], n: number | ((run: RecordFigures) => number), fields: readonly F[]): RunBaseline<F>[] {
+    return this.repo.baselines(keys, n, fields);
+  }
+
+  environments(keys: readonly AppKey[]): Record<string, string>[] {
+    return this.repo.environments(keys);
   }
 
   summariesOf(key: AppKey): AppSummaries | undefined {

@@ -1,0 +1,347 @@
+/**
+ * Did this run get worse than its own history? (issue 18) A run is checked against its baseline:
+ * the completed runs of the same application name and source that started before it, newest first,
+ * at most `baselineRuns` of them (JobRepository.baselineRuns). Per metric the baseline is the median
+ * of the runs that have it; with fewer than MIN_BASELINE_RUNS of them the metric, and a run with
+ * fewer baseline runs than that, is not checked. A metric regressed when it exceeds the baseline by
+ * the factor AND by the floor of its kind (regressionThresholds.ts); failed tasks or stages where
+ * none of the baseline runs had any regressed whatever the thresholds.
+ *
+ * A regressed run also says what changed since its baseline, so that a slowdown with 4x the input
+ * reads differently from one after a config change: the input size (its ratio to the baseline
+ * median), the Spark version (the baseline's most common one) and the Spark properties that differ
+ * from the baseline's (per key, the value most baseline runs had), by compare.ts's config diff; the
+ * properties Spark sets anew for every run are left out. Environments are compared as stored, so
+ * redacted secrets look equal. Pure: the store is read by checkRegressions, through an interface.
+ */
+import type { SparkAppRecord } from '../collectors/record';
+import { formatBytes, formatDuration, plural } from '../common/format';
+import { fieldOf, type FieldKind, type RecordColumn } from '../storage/fields';
+import type { AppKey, FigureField, RecordFigures, RunBaseline } from '../storage/repository';
+import { configDiff, type ConfigRow } from './compare';
+import { MIN_BASELINE_RUNS, type RegressionThresholds } from './regressionThresholds';
+
+/** What is checked, in the order results list them. */
+export const REGRESSION_METRICS = [
+  'duration_ms',
+  'cpu_time_ms',
+  'input_bytes',
+  'shuffle_read_bytes',
+  'shuffle_write_bytes',
+  'memory_spilled_bytes',
+  'disk_spilled_bytes',
+  'failed_tasks',
+  'failed_stages',
+  'num_executors',
+] as const satisfies readonly RecordColumn[];
+export type RegressionMetric = (typeof REGRESSION_METRICS)[number];
+
+const FAILURES: ReadonlySet<RegressionMetric> = new Set(['failed_tasks', 'failed_stages']);
+
+/** What the check reads of each baseline run: its key, time, Spark version, quality flags and the metrics. */
+export const BASELINE_FIELDS = ['app_id', 'attempt_id', 'submit_time', 'start_time', 'end_time', 'spark_version', 'quality', ...REGRESSION_METRICS] as const satisfies readonly FigureField[];
+export type BaselineFigures = Pick<RecordFigures, (typeof BASELINE_FIELDS)[number]>;
+
+export interface MetricCheck {
+  field: RegressionMetric;
+  /** The field's friendly label (fields.ts). */
+  label: string;
+  kind: FieldKind;
+  /** This run's value; null when not known (CPU time before Spark 2.1, a platform-level record's Spark metrics). */
+  value: number | null;
+  /** The median of the baseline runs that know it; null when fewer than MIN_BASELINE_RUNS do. */
+  baseline: number | null;
+  /** value / baseline, rounded to 0.01; null when either is unknown or the baseline is 0. */
+  ratio: number | null;
+  /** value − baseline; null when either is unknown. */
+  delta: number | null;
+  /**
+   * Why it regressed: over the factor and the floor (`threshold`), or failures where none of the
+   * baseline runs had any (`new_failures`); null when it did not.
+   */
+  flag: 'threshold' | 'new_failures' | null;
+}
+
+export type LikelyCause = 'input' | 'version' | 'config';
+
+/** What changed since the baseline runs (a regressed run only). */
+export interface BaselineChanges {
+  /** This run's input over the baseline's median input, rounded to 0.01; null when either is unknown or the baseline is 0. */
+  input_ratio: number | null;
+  input: { baseline: number | null; run: number | null };
+  /** The baseline's most common Spark version against this run's; null when they are the same. */
+  spark_version: { baseline: string | null; run: string | null } | null;
+  /**
+   * The Spark properties whose value differs from the baseline's (a: the baseline's, b: this run's),
+   * without the ones Spark sets for every run; null when the environments were not read (assessRun).
+   */
+  config: ConfigRow[] | null;
+}
+
+export type RegressionStatus = 'regressed' | 'steady' | 'unchecked';
+/** Why a run was not checked: not finished, no application name (or time) to find its history by, or too few earlier runs. */
+export type UncheckedReason = 'unfinished' | 'no_history_key' | 'too_few_runs';
+
+export interface RegressionCheck {
+  app_id: string;
+  attempt_id: string | null;
+  app_name: string | null;
+  source: string;
+  start_time: string | null;
+  status: RegressionStatus;
+  unchecked: UncheckedReason | null;
+  /** The baseline runs, newest first. */
+  baseline_runs: AppKey[];
+  /** Every metric, in REGRESSION_METRICS order; empty when not checked. */
+  metrics: MetricCheck[];
+  /** A regressed run only. */
+  changes: BaselineChanges | null;
+  /** Every change that may explain it, most likely first: the input grew (by the factor or more), the Spark version changed, properties changed. */
+  causes: LikelyCause[];
+  likely_cause: LikelyCause | null;
+  /** One line, for a tree item's description or a table cell: "Duration 2.0x, Shuffle read 2.1x; input 2.0x". */
+  summary: string;
+  /** The whole reason in sentences, for a tooltip, the job page or the CLI. */
+  explanation: string;
+}
+
+/** Statuses a run is checked in: finished ones (a running run's figures are partial). */
+const CHECKED_STATUSES: ReadonlySet<SparkAppRecord['status']> = new Set(['completed', 'failed']);
+
+/** A metric's value; null when unknown: null itself, or flagged missing or invalid (record.ts Quality). */
+function valueOf(r: Pick<RecordFigures, RegressionMetric | 'quality'>, m: RegressionMetric): number | null {
+  const v = r[m];
+  if (v === null) return null;
+  if (r.quality.length > 0 && (r.quality.includes(`missing:${m}`) || r.quality.includes(`invalid:${m}`))) return null;
+  return v;
+}
+
+/** The median (the mean of the middle two for an even count), as the Trend view takes it. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** How much more than the baseline a metric must be, besides the factor, in the record's units. */
+export function floorOf(metric: RegressionMetric, t: Readonly<RegressionThresholds>): number {
+  switch (metric) {
+    case 'duration_ms':
+    case 'cpu_time_ms':
+      return t.minIncreaseSeconds * 1000;
+    case 'failed_tasks':
+      return t.minIncreaseFailedTasks;
+    case 'failed_stages':
+      return t.minIncreaseFailedStages;
+    case 'num_executors':
+      return t.minIncreaseExecutors;
+    default:
+      return t.minIncreaseMb * 2 ** 20;
+  }
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+function ratioOf(value: number | null, baseline: number | null): number | null {
+  return value === null || baseline === null || baseline === 0 ? null : round2(value / baseline);
+}
+
+function formatValue(kind: FieldKind, v: number): string {
+  if (kind === 'duration') return formatDuration(Math.round(v));
+  if (kind === 'bytes') return formatBytes(Math.round(v));
+  return Number(v.toFixed(1)).toLocaleString('en-US');
+}
+
+function metricCheck(field: RegressionMetric, run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): MetricCheck {
+  const info = fieldOf(field);
+  const value = valueOf(run, field);
+  const known = baseline.map((b) => valueOf(b, field)).filter((v): v is number => v !== null);
+  const base = known.length >= MIN_BASELINE_RUNS ? median(known) : null;
+  const delta = value === null || base === null ? null : value - base;
+  let flag: MetricCheck['flag'] = null;
+  if (value !== null && base !== null && delta !== null) {
+    if (FAILURES.has(field) && value > 0 && known.every((v) => v === 0)) flag = 'new_failures';
+    else if (value > base * t.factor && delta > floorOf(field, t)) flag = 'threshold';
+  }
+  return { field, label: info.label, kind: info.kind, value, baseline: base, ratio: ratioOf(value, base), delta, flag };
+}
+
+function header(run: RecordFigures): Pick<RegressionCheck, 'app_id' | 'attempt_id' | 'app_name' | 'source' | 'start_time'> {
+  return { app_id: run.app_id, attempt_id: run.attempt_id, app_name: run.app_name, source: run.source, start_time: run.start_time };
+}
+
+/** The value most of `values` have; of values that tie, the one met first (the newest run's). */
+function mostCommon<T>(values: readonly T[]): T | undefined {
+  const counts = new Map<T, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: T | undefined;
+  let bestCount = 0;
+  // A Map iterates in insertion order: the first value met comes first, and only a higher count passes it.
+  for (const [v, n] of counts) {
+    if (n > bestCount) {
+      best = v;
+      bestCount = n;
+    }
+  }
+  return best;
+}
+
+/** The baseline's environment: per key, the value most baseline runs had (not set counts as a value). */
+export function baselineEnvironment(baseline: readonly Pick<SparkAppRecord, 'environment'>[]): Record<string, string> {
+  const keys = new Set(baseline.flatMap((b) => Object.keys(b.environment)));
+  const out: Record<string, string> = {};
+  for (const key of [...keys].sort()) {
+    const v = mostCommon(baseline.map((b) => (Object.hasOwn(b.environment, key) ? b.environment[key]! : null)));
+    if (v !== null && v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+function unchecked(run: RecordFigures, reason: UncheckedReason, baselineRuns: readonly BaselineFigures[]): RegressionCheck {
+  const text: Record<UncheckedReason, string> = {
+    unfinished: `Not checked: the run is ${run.status}; only finished runs are checked.`,
+    no_history_key: 'Not checked: without an application name and a time, the run has no history to compare with.',
+    too_few_runs: `Not checked: ${plural(baselineRuns.length, 'earlier completed run')} of this name and source; ${MIN_BASELINE_RUNS} are needed.`,
+  };
+  return {
+    ...header(run),
+    status: 'unchecked',
+    unchecked: reason,
+    baseline_runs: baselineRuns.map((b) => ({ app_id: b.app_id, attempt_id: b.attempt_id })),
+    metrics: [],
+    changes: null,
+    causes: [],
+    likely_cause: null,
+    summary: reason === 'too_few_runs' ? `Not checked (${plural(baselineRuns.length, 'earlier run')})` : 'Not checked',
+    explanation: text[reason],
+  };
+}
+
+/**
+ * The check on figures alone (environments not needed): whether the run regressed, by which
+ * metrics, and of what changed, the input and the Spark version (`changes.config` is null). The
+ * baseline is newest first; only its first `baselineRuns` are used.
+ */
+export function assessRun(run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
+  const runs = baseline.slice(0, t.baselineRuns);
+  if (!CHECKED_STATUSES.has(run.status)) return unchecked(run, 'unfinished', runs);
+  if (run.app_name === null || (run.start_time ?? run.submit_time ?? run.end_time) === null) return unchecked(run, 'no_history_key', runs);
+  if (runs.length < MIN_BASELINE_RUNS) return unchecked(run, 'too_few_runs', runs);
+  const metrics = REGRESSION_METRICS.map((m) => metricCheck(m, run, runs, t));
+  const regressed = metrics.some((m) => m.flag !== null);
+  const check: RegressionCheck = {
+    ...header(run),
+    status: regressed ? 'regressed' : 'steady',
+    unchecked: null,
+    baseline_runs: runs.map((b) => ({ app_id: b.app_id, attempt_id: b.attempt_id })),
+    metrics,
+    changes: null,
+    causes: [],
+    likely_cause: null,
+    summary: '',
+    explanation: '',
+  };
+  if (regressed) {
+    const input = metrics.find((m) => m.field === 'input_bytes')!;
+    const version = mostCommon(runs.map((b) => b.spark_version)) ?? null;
+    check.changes = {
+      input_ratio: input.ratio,
+      input: { baseline: input.baseline, run: input.value },
+      spark_version: version === run.spark_version ? null : { baseline: version, run: run.spark_version },
+      config: null,
+    };
+  }
+  return describe(check, runs, t);
+}
+
+type WithEnvironment = Pick<SparkAppRecord, 'environment'>;
+
+/** The whole check: assessRun, and for a regressed run the Spark properties that changed since its baseline. SparkAppRecords will do. */
+export function checkRun(run: RecordFigures & WithEnvironment, baseline: readonly (BaselineFigures & WithEnvironment)[], t: Readonly<RegressionThresholds>): RegressionCheck {
+  const check = assessRun(run, baseline, t);
+  if (check.changes === null) return check;
+  const runs = baseline.slice(0, t.baselineRuns);
+  check.changes.config = configDiff(baselineEnvironment(runs), run.environment).filter((row) => !row.per_run);
+  return describe(check, runs, t);
+}
+
+/** The causes, summary and explanation of a check from its metrics and changes. */
+function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
+  if (check.status === 'unchecked') return check;
+  const times = runs.map((b) => b.start_time ?? b.submit_time ?? b.end_time).filter((x): x is string => x !== null);
+  const span = times.length > 0 ? ` (${times.at(-1)!.slice(0, 10)} to ${times[0]!.slice(0, 10)})` : '';
+  const against = `the median of ${plural(runs.length, 'earlier completed run')}${span}`;
+  if (check.status === 'steady') {
+    check.causes = [];
+    check.likely_cause = null;
+    check.summary = `Steady against ${plural(runs.length, 'earlier run')}`;
+    check.explanation = `No regression against ${against}.`;
+    return check;
+  }
+  const flagged = check.metrics.filter((m) => m.flag !== null);
+  const c = check.changes!;
+  const inputGrew = (c.input_ratio !== null && c.input_ratio >= t.factor) || (c.input.baseline === 0 && (c.input.run ?? 0) > 0);
+  const config = c.config?.length ?? 0;
+  check.causes = [...(inputGrew ? ['input' as const] : []), ...(c.spark_version ? ['version' as const] : []), ...(config > 0 ? ['config' as const] : [])];
+  check.likely_cause = check.causes[0] ?? null;
+
+  const short = (m: MetricCheck): string => (m.flag === 'new_failures' ? `${m.label} ${formatValue(m.kind, m.value!)} (none before)` : m.ratio === null ? `${m.label} ${formatValue(m.kind, m.value!)} (0 before)` : `${m.label} ${m.ratio.toFixed(1)}x`);
+  const long = (m: MetricCheck): string =>
+    m.flag === 'new_failures'
+      ? `${m.label} ${formatValue(m.kind, m.value!)}, where none of the baseline runs had any`
+      : `${m.label} ${formatValue(m.kind, m.value!)}${m.ratio === null ? '' : `, ${m.ratio.toFixed(1)}x`} the baseline's ${formatValue(m.kind, m.baseline!)}`;
+  const inputText = (): string =>
+    c.input_ratio === null ? `the input is ${formatBytes(c.input.run ?? 0)} against none` : `the input is ${c.input_ratio.toFixed(1)}x the baseline's (${formatBytes(c.input.run!)} against ${formatBytes(c.input.baseline!)})`;
+  const versionText = (): string => `Spark ${c.spark_version!.baseline ?? 'unknown'} → ${c.spark_version!.run ?? 'unknown'}`;
+  const configText = (): string => {
+    const rows = c.config!;
+    const shown = rows.slice(0, 3).map((r) => `${r.key} ${r.a ?? '(not set)'} → ${r.b ?? '(not set)'}`);
+    return `${plural(rows.length, 'Spark property', 'Spark properties')} changed: ${shown.join('; ')}${rows.length > 3 ? `; and ${rows.length - 3} more` : ''}`;
+  };
+  const causeText: Record<LikelyCause, () => string> = { input: inputText, version: versionText, config: configText };
+  const causeShort: Record<LikelyCause, () => string> = {
+    input: () => (c.input_ratio === null ? 'new input' : `input ${c.input_ratio.toFixed(1)}x`),
+    version: versionText,
+    config: () => plural(config, 'property', 'properties') + ' changed',
+  };
+
+  check.summary = `${flagged.map(short).join(', ')}${check.likely_cause ? `; ${causeShort[check.likely_cause]()}` : ''}`;
+  const sentences = [`Regressed against ${against}: ${flagged.map(long).join('; ')}.`];
+  if (check.likely_cause === 'input') sentences.push(`Likely cause: more data, ${inputText()}, rather than a change to the job.`);
+  else if (check.likely_cause === 'version') sentences.push(`Likely cause: the Spark version changed, ${versionText()}.`);
+  else if (check.likely_cause === 'config') sentences.push(`Likely cause: the configuration, ${configText()}.`);
+  else sentences.push(`The input size and Spark version are as in the baseline${c.config === null ? '' : ', and so are the Spark properties'}: the change is elsewhere (the code, the data's shape, the cluster).`);
+  const others = check.causes.slice(1);
+  if (others.length > 0) sentences.push(`Also: ${others.map((k) => causeText[k]()).join('; ')}.`);
+  check.explanation = sentences.join(' ');
+  return check;
+}
+
+/** What checkRegressions reads: JobStore and SqlJsRepository have it. */
+export interface RegressionStore {
+  baselines<F extends FigureField>(keys: readonly AppKey[], n: number | ((run: RecordFigures) => number), fields: readonly F[]): RunBaseline<F>[];
+  environments(keys: readonly AppKey[]): Record<string, string>[];
+}
+
+/**
+ * Checks newly collected runs against the store: each run's figures against its baseline's, and for
+ * the few that regressed, their environments against the baseline's too. `thresholds` may differ by
+ * source (a source's `regression:` keys): pass a function of the run. Results are in the keys' order;
+ * keys not stored are left out.
+ */
+export function checkRegressions(store: RegressionStore, keys: readonly AppKey[], thresholds: Readonly<RegressionThresholds> | ((run: RecordFigures) => Readonly<RegressionThresholds>)): RegressionCheck[] {
+  const thresholdsOf = typeof thresholds === 'function' ? thresholds : () => thresholds;
+  const read = store.baselines(keys, typeof thresholds === 'function' ? (run) => thresholds(run).baselineRuns : thresholds.baselineRuns, BASELINE_FIELDS);
+  const checks = read.map(({ run, baseline }) => assessRun(run, baseline, thresholdsOf(run)));
+  // Environments only for the regressed (the config diff), all in one read: they are most of what a record costs to read.
+  const regressed = read.filter((_, i) => checks[i]!.status === 'regressed');
+  if (regressed.length === 0) return checks;
+  const envs = store.environments(regressed.flatMap(({ run, baseline }) => [run, ...baseline]));
+  let at = 0;
+  const withEnv = <R extends BaselineFigures>(r: R): R & WithEnvironment => ({ ...r, environment: envs[at++]! });
+  return read.map(({ run, baseline }, i) => {
+    if (checks[i]!.status !== 'regressed') return checks[i]!;
+    return checkRun(withEnv(run), baseline.map(withEnv), thresholdsOf(run));
+  });
+}
