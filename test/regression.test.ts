@@ -1,17 +1,20 @@
 /**
  * Regression flags (issue 18) on generated histories: a run against the runs of its name and source
  * before it. The pure check (assessRun, checkRun), the thresholds' schemas, and the store's side
- * (baselineRuns, figures, checkRegressions) over a real sql.js database.
+ * (baselineRuns, baselines, environments, checkRegressions) over a real sql.js database and a JobStore.
  */
+import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { assessRun, baselineEnvironment, checkRegressions, checkRun, median, REGRESSION_METRICS, type RegressionCheck } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS, parseRegressionSettings, regressionConfigSchema, sourceThresholds, type RegressionThresholds } from '../src/analysis/regressionThresholds';
+import { JobStore } from '../src/storage/jobStore';
 import { migrate } from '../src/storage/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { makeRecord } from './support/records';
+import { tempDir } from './support/tmp';
 
 const GB = 1024 ** 3;
 const MIN = 60_000;
@@ -224,8 +227,10 @@ describe('regression thresholds', () => {
 
 describe('checking new runs against the store', () => {
   const open: Database[] = [];
+  const stores: JobStore[] = [];
   afterEach(() => {
     for (const db of open.splice(0)) db.close();
+    for (const s of stores.splice(0)) s.close();
   });
 
   async function repository(): Promise<{ repo: SqlJsRepository; db: Database }> {
@@ -275,6 +280,14 @@ describe('checking new runs against the store', () => {
     expect(repo.environments([key(runs[3]!), { app_id: 'gone', attempt_id: null }, key(newest)])).toEqual([runs[3]!.environment, {}, newest.environment]);
   });
 
+  it('environments: a row stored before environment blocks (schema 2) is read from its own column', async () => {
+    const { repo, db } = await repository();
+    const old = run(1);
+    repo.upsert([old, run(2)]);
+    db.run("UPDATE applications SET env_block = NULL, env_start = NULL, env_end = NULL, environment = ? WHERE app_id = 'nightly-001'", [JSON.stringify(old.environment)]);
+    expect(repo.environments([{ app_id: 'nightly-002', attempt_id: null }, { app_id: 'nightly-001', attempt_id: null }])).toEqual([run(2).environment, old.environment]);
+  });
+
   it('the baseline query walks its index (migration 7), not every run of the name', async () => {
     const { db } = await repository();
     const plan = db.exec(
@@ -285,8 +298,9 @@ describe('checking new runs against the store', () => {
     expect(plan.join('\n')).not.toContain('TEMP B-TREE');
   });
 
-  it('checkRegressions: each new run against its own history, per-source thresholds, config read only for the regressed', async () => {
-    const { repo } = await repository();
+  it('checkRegressions over a JobStore: each new run against its own history, per-source thresholds, config read only for the regressed', async () => {
+    const repo = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    stores.push(repo);
     const nightly = history(10).reverse();
     const staging = history(10).reverse().map((r) => ({ ...r, app_id: `staging-${r.app_id}`, source: 'staging' }));
     repo.upsert([...nightly, ...staging]);
