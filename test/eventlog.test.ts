@@ -86,7 +86,7 @@ describe('event-log replay', () => {
     expect(apps).toHaveLength(1);
     expectTotals(apps[0]!.record, totals);
     expect(apps[0]!.problems).toEqual([
-      expect.objectContaining({ code: 'malformed-line', file, line: 4 }),
+      expect.objectContaining({ code: 'malformed-json', file, line: 4 }),
       expect.objectContaining({ code: 'missing-event', file, line: 5 }),
     ]);
   });
@@ -283,7 +283,7 @@ describe('bad input never stops the run', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ code: 'not-an-event-log', file: file('app-empty') }),
-        expect.objectContaining({ code: 'malformed-line', file: file('app-binary'), line: 1 }),
+        expect.objectContaining({ code: 'malformed-json', file: file('app-binary'), line: 1 }),
       ]),
     );
     expect(problems.find((p) => p.file === file('app-binary'))!.message).toMatch(/binary or invalid UTF-8/);
@@ -299,7 +299,7 @@ describe('bad input never stops the run', () => {
     writeFileSync(path.join(dir, 'app-bigline2'), lines.join('\n'));
     const { apps } = await collectAll({ path: dir });
     expectTotals(apps[0]!.record, big.totals);
-    expect(apps[0]!.problems).toEqual([expect.objectContaining({ code: 'malformed-line', line: 3 })]);
+    expect(apps[0]!.problems).toEqual([expect.objectContaining({ code: 'malformed-json', line: 3 })]);
   });
 });
 

@@ -125,10 +125,10 @@ describe('validateRecord', () => {
 
 describe('formatProblem', () => {
   it('file:line: severity [code] message, with what is known', () => {
-    expect(formatProblem({ severity: 'error', code: 'malformed-line', message: 'bad', file: 'a.log', line: 3 })).toBe('a.log:3: error [malformed-line] bad');
-    expect(formatProblem({ severity: 'error', code: 'malformed-line', message: 'bad', file: 'a.log', line: 0 })).toBe('a.log:0: error [malformed-line] bad');
-    expect(formatProblem({ severity: 'warning', code: 'c', message: 'm', file: 'a.log' })).toBe('a.log: warning [c] m');
-    expect(formatProblem({ severity: 'info', code: 'c', message: 'm' })).toBe('info [c] m');
+    expect(formatProblem({ severity: 'error', code: 'malformed-json', message: 'bad', file: 'a.log', line: 3, column: 46 })).toBe('a.log:3:46: error malformed-json bad');
+    expect(formatProblem({ severity: 'error', code: 'malformed-json', message: 'bad', file: 'a.log', line: 3 })).toBe('a.log:3: error malformed-json bad');
+    expect(formatProblem({ severity: 'warning', code: 'c', message: 'm', file: 'a.log' })).toBe('a.log: warning c m');
+    expect(formatProblem({ severity: 'info', code: 'c', message: 'm' })).toBe('information c m');
   });
 });
 

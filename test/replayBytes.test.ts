@@ -59,8 +59,8 @@ async function samePaths(lines: readonly string[]): Promise<Read> {
   const { bytes, parsed } = await bothPaths(lines);
   expect(bytes.record).not.toBeNull();
   expect(bytes.record).toEqual(parsed.record);
-  // JSON.parse's message for a malformed line names a position, which the added space can move.
-  const comparable = (r: Read): Read['problems'] => r.problems.map((p) => (p.code === 'malformed-line' ? { ...p, message: p.message.replace(/ \d+\)/, ' N)') } : p));
+  // JSON.parse's message for a malformed line names a column, which the added space can move.
+  const comparable = (r: Read): Read['problems'] => r.problems.map((p) => (p.code === 'malformed-json' ? { ...p, column: 0, message: p.message.replace(/column \d+/, 'column N') } : p));
   expect(comparable(bytes)).toEqual(comparable(parsed));
   return bytes;
 }
@@ -212,9 +212,10 @@ describe('lines', () => {
     const cut = [task.slice(0, -2), task.slice(0, task.length - 40), start.slice(0, -2), stageCompleted(2, 0).slice(0, -2), '{"Event":"SparkListenerJobSta'];
     const r = await readLines(`${[appStart, ...cut, task, appEnd].join('\n')}\n`);
     expect(r.record).toMatchObject({ total_tasks: 1, input_bytes: 4, total_stages: 0 });
-    expect(r.problems.map((p) => [p.code, p.line])).toEqual(cut.map((_, i) => ['malformed-line', i + 2]));
-    expect(r.problems[2]!.message).toBe('SparkListenerTaskStart event is cut off (no closing brace)');
-    expect(r.problems[4]!.message).toMatch(/^malformed JSON \(/);
+    expect(r.problems.map((p) => [p.code, p.line])).toEqual(cut.map((_, i) => ['malformed-json', i + 2]));
+    // A cut-off event the fast path skips unparsed is reported as the parser sees it, as any malformed line.
+    expect(r.problems[2]!.message).toMatch(/^Malformed JSON at column \d+ \(.*\)\. Collection skips this line: fix or remove it\.$/);
+    expect(r.problems[4]!.message).toMatch(/^Malformed JSON at column \d+ \(/);
   });
 
   it('an event whose name only starts with a name the byte reader knows is another event', async () => {
@@ -283,7 +284,7 @@ describe('environment updates: the Spark Properties are parsed alone', () => {
     const open = '{"Event":"SparkListenerEnvironmentUpdate","Spark Properties":{"a":{"b":{"c":"d"}}';
     const r = await samePaths([open]);
     expect(r.parsedTexts).toEqual([appStart, open, appEnd]);
-    expect(r.problems.map((p) => p.code)).toEqual(['malformed-line']);
+    expect(r.problems.map((p) => p.code)).toEqual(['malformed-json']);
     const unterminated = '{"Event":"SparkListenerEnvironmentUpdate","Spark Properties":{"a":"b}';
     const u = await samePaths([unterminated]);
     expect(u.parsedTexts).toEqual([appStart, unterminated, appEnd]);
@@ -331,13 +332,13 @@ describe('problems listed per file', () => {
 
   it('the first 20 are listed, the rest counted in one error', async () => {
     const r = await readLines(`${[appStart, ...bad(25), appEnd].join('\n')}\n`);
-    expect(r.problems.map((p) => [p.severity, p.code, p.line])).toEqual([...bad(20).map((_, i) => ['error', 'malformed-line', i + 2]), ['error', 'malformed-line', undefined]]);
+    expect(r.problems.map((p) => [p.severity, p.code, p.line])).toEqual([...bad(20).map((_, i) => ['error', 'malformed-json', i + 2]), ['error', 'malformed-json', undefined]]);
     expect(r.problems.at(-1)!.message).toBe('5 more malformed lines not listed');
   });
 
   it('exactly 20 are all listed, with no count', async () => {
     const r = await readLines(`${[appStart, ...bad(20), appEnd].join('\n')}\n`);
-    expect(r.problems.map((p) => [p.severity, p.code, p.line])).toEqual(bad(20).map((_, i) => ['error', 'malformed-line', i + 2]));
+    expect(r.problems.map((p) => [p.severity, p.code, p.line])).toEqual(bad(20).map((_, i) => ['error', 'malformed-json', i + 2]));
   });
 
   it('invalid values too: 20 listed, the rest counted in one error; exactly 20, no count', async () => {
@@ -362,7 +363,7 @@ describe('lines cut off or out of shape', () => {
     for (const cut of ['{"Event":"SparkListenerJobSta', '{"Event":"SparkListenerTaskEnd","Stage ID":0,"Stage Attempt ID":0,"Task Type":"R","Task End Reason":{"Reason":"Success}']) {
       const r = await readLines(`${[appStart, cut].join('\n')}\n`);
       expect(r.record).toMatchObject({ total_tasks: 0 });
-      expect(r.problems.map((p) => [p.code, p.line])).toEqual([['malformed-line', 2]]);
+      expect(r.problems.map((p) => [p.code, p.line])).toEqual([['malformed-json', 2]]);
     }
   });
 
@@ -376,7 +377,7 @@ describe('lines cut off or out of shape', () => {
     const { bytes, parsed } = await bothPaths(lines);
     for (const r of [bytes, parsed]) {
       expect(r.record).toMatchObject({ total_tasks: 1, input_bytes: 4 });
-      expect(r.problems.map((p) => [p.code, p.line])).toEqual([['malformed-line', 2], ['malformed-line', 3], ['malformed-line', 4]]);
+      expect(r.problems.map((p) => [p.code, p.line])).toEqual([['malformed-json', 2], ['malformed-json', 3], ['malformed-json', 4]]);
     }
   });
 

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { CodecError, DecompressionLimitError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from '../collectors/eventlog/lines';
+import { MISSING_EVENT, MISSING_EVENT_MESSAGE, TRUNCATED_LINE, malformedJson, truncatedLineMessage } from '../common/lineProblems';
 import { timeFault } from '../collectors/record';
 import { range, lineRange, sortFindings, type Finding, type FindingSeverity } from './findings';
 
@@ -114,21 +115,18 @@ export class EventLogAnalyzer {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      const message = (err as Error).message;
       if (!complete) {
         this.lastLine.broken = true;
         return; // reported in finish(), where the missing ApplicationEnd is explained with it
       }
-      const at = /position (\d+)/.exec(message);
-      // "Unexpected end of JSON input" has no position: it failed at the end of the line.
-      const col = at ? Math.min(Number(at[1]), text.length) : /end of JSON/.test(message) ? text.length : 0;
-      this.add('error', 'malformed-json', range(lineNo, col, lineNo, text.length), `Malformed JSON at column ${col + 1} (${message.replace(/ in JSON at position \d+.*$/, '')}). Collection skips this line: fix or remove it.`);
+      const bad = malformedJson(text, err);
+      this.add('error', bad.code, range(lineNo, bad.column - 1, lineNo, text.length), bad.message);
       return;
     }
     const e = obj(value);
     const type = e && typeof e.Event === 'string' ? e.Event : null;
     if (!e || type === null) {
-      this.add('error', 'missing-event', lineRange(lineNo, text.length), 'This line is JSON but has no "Event" field, so it is not a Spark listener event; collection skips it.');
+      this.add('error', MISSING_EVENT, lineRange(lineNo, text.length), MISSING_EVENT_MESSAGE);
       return;
     }
     this.events++;
@@ -285,11 +283,9 @@ export class EventLogAnalyzer {
     if (last?.broken) {
       this.add(
         this.inProgress ? 'information' : 'warning',
-        'truncated-line',
+        TRUNCATED_LINE,
         lineRange(last.line, last.length),
-        this.inProgress
-          ? 'The last line is incomplete: normal while Spark is still writing this log; collection ignores it.'
-          : 'The last line is cut off (no newline, not complete JSON): the file was truncated. Collection ignores it.',
+        truncatedLineMessage(this.inProgress),
       );
     }
     if (firstPart) {

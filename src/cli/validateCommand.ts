@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
 import { analyzeEventLogFile, readFailure, type EventLogFileOptions } from '../analysis/eventLogAnalyzer';
-import { range, type Finding, type FindingSeverity } from '../analysis/findings';
+import { formatFinding, range, type Finding, type FindingSeverity } from '../analysis/findings';
 import type { Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
@@ -166,7 +166,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
           // A message may quote a key or a line with an invisible character (a BOM): shown as an escape, as on stderr.
           const message = visible(f.message);
           if (format === 'json') io.out(JSON.stringify({ file, line, column, severity: f.severity, code: f.code, message }));
-          else io.out(`${file}:${line}:${column}: ${f.severity} ${f.code} ${message}`);
+          else io.out(formatFinding(file, { ...f, message }));
         }
       }
     } catch (err) {

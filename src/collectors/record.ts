@@ -211,7 +211,9 @@ export interface Problem {
   code: string;
   message: string;
   file?: string;
+  /** 1-based, as editors count (the Problems panel's Ln and Col). */
   line?: number;
+  column?: number;
   field?: string;
 }
 
@@ -269,9 +271,13 @@ function replaceRefused(record: SparkAppRecord, issues: readonly { path: readonl
 }
 
 /** `file:line: severity [code] message`, the one-line form the CLI prints and runs store. */
+/**
+ * A problem as one line, the shape `validate` prints findings in (analysis/findings.ts formatFinding):
+ * `file:line:column: severity code message`, 1-based; `info` reads `information` there too.
+ */
 export function formatProblem(p: Problem): string {
-  const where = p.file ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ` : '';
-  return `${where}${p.severity} [${p.code}] ${p.message}`;
+  const where = p.file ? `${p.file}${p.line !== undefined ? `:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : ''}: ` : '';
+  return `${where}${p.severity === 'info' ? 'information' : p.severity} ${p.code} ${p.message}`;
 }
 
 /** The collectors' `since` / `user` filter: `since` compares the end time, or the start for running apps. */

@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileReadResult } from 'node:fs/promises';
+import { TRUNCATED_LINE, truncatedLineMessage } from '../../common/lineProblems';
 import { Quality, type Problem, type SparkAppRecord } from '../record';
 import type { AppSummaries } from '../record/summaries';
 import { finishRecord } from '../record/finish';
@@ -144,7 +145,7 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
         // A broken last line is normal while Spark is still writing; elsewhere it means a cut-off copy.
         const stillWriting = last && unit.inProgress;
         if (!stillWriting) replay.flag(Quality.truncated);
-        replay.problem(stillWriting ? 'info' : 'warning', 'truncated-line', `last line ${tailLine} is cut off (no newline, not complete JSON): the file was cut off or is still being written`, tailLine);
+        replay.problem(stillWriting ? 'info' : 'warning', TRUNCATED_LINE, truncatedLineMessage(stillWriting), tailLine, 1);
       }
     } catch (err) {
       if (options.signal?.aborted) throw err;

@@ -10,6 +10,7 @@
  * events it does not need (TaskStart, SQL, block updates, custom listeners) are skipped unparsed.
  */
 import { isUtf8 } from 'node:buffer';
+import { MALFORMED_JSON, MISSING_EVENT, MISSING_EVENT_MESSAGE, NESTED_TOO_DEEP, malformedJson, moreNotListed, nestedTooDeepMessage } from '../../common/lineProblems';
 import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
@@ -115,7 +116,7 @@ const PARSED_EVENTS = new Set([
 ]);
 
 
-/** At most this many malformed-line problems per file; the rest are counted in one summary problem. So are invalid values. */
+/** At most this many line problems (malformed JSON, …) per file; the rest are counted in one summary problem. So are invalid values. */
 const MAX_LINE_PROBLEMS = 20;
 
 export interface ReplayHints {
@@ -490,9 +491,7 @@ export class AppReplay {
 
   endFile(): void {
     const hidden = this.fileLineProblems - MAX_LINE_PROBLEMS;
-    if (hidden > 0) {
-      this.problem('error', 'malformed-line', `${hidden} more malformed lines not listed`, undefined);
-    }
+    if (hidden > 0) this.problem('error', MALFORMED_JSON, moreNotListed(hidden), undefined);
     const hiddenValues = this.fileValueProblems - MAX_LINE_PROBLEMS;
     if (hiddenValues > 0) this.problem('error', 'invalid-value', `${hiddenValues} more invalid values not listed`, undefined);
   }
@@ -501,13 +500,13 @@ export class AppReplay {
     this.extraQuality.add(quality);
   }
 
-  problem(severity: Problem['severity'], code: string, message: string, line: number | undefined): void {
-    this.problems.push({ severity, code, message, file: this.file, line });
+  problem(severity: Problem['severity'], code: string, message: string, line: number | undefined, column?: number): void {
+    this.problems.push({ severity, code, message, file: this.file, line, ...(column !== undefined ? { column } : {}) });
   }
 
-  private lineProblem(code: string, message: string, line: number): void {
+  private lineProblem(code: string, message: string, line: number, column?: number): void {
     this.fileLineProblems++;
-    if (this.fileLineProblems <= MAX_LINE_PROBLEMS) this.problem('error', code, message, line);
+    if (this.fileLineProblems <= MAX_LINE_PROBLEMS) this.problem('error', code, message, line, column);
   }
 
   /** A value on a line of this file that cannot be true: an error there (the caller decides what the field then holds). */
@@ -568,8 +567,8 @@ export class AppReplay {
         const name = buf.toString('latin1', nameStart, nameEnd);
         if (!PARSED_EVENTS.has(name)) {
           this.sawEvent = true;
-          // Skipped unparsed, but a cut-off line is still worth a problem.
-          if (buf[end - 1] !== CLOSE_BRACE) this.lineProblem('malformed-line', `${name} event is cut off (no closing brace)`, lineNo);
+          // Skipped unparsed, but a cut-off line is still worth a problem: the parser says where, as for any other.
+          if (buf[end - 1] !== CLOSE_BRACE) this.slowLine(buf, start, end, lineNo);
           return;
         }
       }
@@ -579,7 +578,7 @@ export class AppReplay {
 
   /**
    * A last line without a newline: replayed if it is complete JSON, otherwise ignored without a
-   * malformed-line problem (the caller reports the cut-off once). Returns whether it was usable.
+   * malformed-json problem (the caller reports the cut-off once). Returns whether it was usable.
    */
   lastLine(buf: Buffer, lineNo: number): boolean {
     try {
@@ -847,21 +846,14 @@ export class AppReplay {
     try {
       event = JSON.parse(text);
     } catch (err) {
-      const preview = text.length > 60 ? `${text.slice(0, 60)}…` : text;
-      const binary = !isUtf8(bytes) || /[\u0000-\u0008\u000e-\u001f]/.test(preview);
-      this.lineProblem(
-        'malformed-line',
-        binary
-          ? 'not JSON text (binary or invalid UTF-8 bytes) — is this really an uncompressed event log?'
-          : `malformed JSON (${(err as Error).message}): ${JSON.stringify(preview)}`,
-        lineNo,
-      );
+      const bad = malformedJson(text, err);
+      this.lineProblem(bad.code, bad.message, lineNo, bad.column);
       return;
     }
     const e = obj(event);
     const type = e ? str(e.Event) : null;
     if (!e || type === null) {
-      this.lineProblem('missing-event', 'JSON object without an "Event" field', lineNo);
+      this.lineProblem(MISSING_EVENT, MISSING_EVENT_MESSAGE, lineNo, 1);
       return;
     }
     this.sawEvent = true;
@@ -880,7 +872,7 @@ export class AppReplay {
    */
   private tooDeep(err: unknown, type: string, lineNo: number): void {
     if (!isStackOverflow(err)) throw err;
-    this.lineProblem('malformed-line', `${type} could not be read (${(err as Error).message}): a value nested too deeply?`, lineNo);
+    this.lineProblem(NESTED_TOO_DEEP, nestedTooDeepMessage(type, err), lineNo, 1);
   }
 
   /**
