@@ -29,7 +29,6 @@ export function describeEvent(line: string): string | undefined {
   const t = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
   // A timestamp outside the record's range (year 9999, negative, fractional) is shown as written.
   const at = (v: unknown): string => isoTime(n(v)) ?? `${t(v)} (not a valid time)`;
-  const ms = (v: unknown): string => (typeof v === 'number' ? formatDuration(v) : 'unknown');
   const between = (from: unknown, to: unknown): string => (typeof from === 'number' && typeof to === 'number' ? ` (${formatDuration(Math.max(0, to - from))})` : '');
   const count = (v: unknown, one: string): string => `${n(v)} ${n(v) === 1 ? one : `${one}s`}`;
   const stage = (info: Record<string, unknown>): string => `Stage ${t(info['Stage ID'])}${n(info['Stage Attempt ID']) > 0 ? ` (attempt ${n(info['Stage Attempt ID'])})` : ''}`;
