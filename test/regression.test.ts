@@ -130,7 +130,7 @@ describe('the regression check on generated histories', () => {
   it("the baseline's config is what most baseline runs had, and its version the most common one", () => {
     // The newest two baseline runs already had the new setting: 8 of 10 did not.
     const base = history(10, (i) => (i >= 8 ? { environment: environment(i, { 'spark.sql.shuffle.partitions': '20' }) } : {}));
-    expect(baselineEnvironment(base)['spark.sql.shuffle.partitions']).toBe('200');
+    expect(baselineEnvironment(base.map((r) => r.environment))['spark.sql.shuffle.partitions']).toBe('200');
     const c = checkRun(run(10, { duration_ms: 20 * MIN, environment: environment(10, { 'spark.sql.shuffle.partitions': '20' }), spark_version: '4.0.0' }), base, T);
     expect(c.changes!.config!.map((r) => r.key)).toEqual(['spark.sql.shuffle.partitions']);
     expect(c.changes!.spark_version).toEqual({ baseline: '3.5.3', run: '4.0.0' });
@@ -139,7 +139,9 @@ describe('the regression check on generated histories', () => {
     expect(c.explanation).toContain('Likely cause: the Spark version changed, Spark 3.5.3 → 4.0.0.');
     expect(c.explanation).toContain('Also: 1 Spark property changed: spark.sql.shuffle.partitions 200 → 20.');
     // A tie goes to the newest run's value.
-    expect(baselineEnvironment([{ environment: { k: 'new' } }, { environment: { k: 'old' } }]).k).toBe('new');
+    expect(baselineEnvironment([{ k: 'new' }, { k: 'old' }]).k).toBe('new');
+    expect(baselineEnvironment([{ k: 'a' }, { k: 'b' }, { k: 'b' }, { k: 'a' }, {}]).k).toBe('a');
+    expect(baselineEnvironment([{}, { k: 'b' }, {}])).toEqual({});
   });
 
   it('fewer than 3 earlier runs are never flagged, whatever the slowdown; 3 are enough', () => {

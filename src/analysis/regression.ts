@@ -187,12 +187,12 @@ function mostCommon<T>(values: readonly T[]): T | undefined {
   return best;
 }
 
-/** The baseline's environment: per key, the value most baseline runs had (not set counts as a value). */
-export function baselineEnvironment(baseline: readonly Pick<SparkAppRecord, 'environment'>[]): Record<string, string> {
-  const keys = new Set(baseline.flatMap((b) => Object.keys(b.environment)));
+/** The baseline's environment from its runs' (newest first): per key, the value most baseline runs had (not set counts as a value). */
+export function baselineEnvironment(environments: readonly Readonly<Record<string, string>>[]): Record<string, string> {
+  const keys = new Set(environments.flatMap((e) => Object.keys(e)));
   const out: Record<string, string> = {};
   for (const key of [...keys].sort()) {
-    const v = mostCommon(baseline.map((b) => (Object.hasOwn(b.environment, key) ? b.environment[key]! : null)));
+    const v = mostCommon(environments.map((e) => (Object.hasOwn(e, key) ? e[key]! : null)));
     if (v !== null && v !== undefined) out[key] = v;
   }
   return out;
@@ -260,9 +260,14 @@ type WithEnvironment = Pick<SparkAppRecord, 'environment'>;
 /** The whole check: assessRun, and for a regressed run the Spark properties that changed since its baseline. SparkAppRecords will do. */
 export function checkRun(run: RecordFigures & WithEnvironment, baseline: readonly (BaselineFigures & WithEnvironment)[], t: Readonly<RegressionThresholds>): RegressionCheck {
   const check = assessRun(run, baseline, t);
-  if (check.changes === null) return check;
   const runs = baseline.slice(0, t.baselineRuns);
-  check.changes.config = configDiff(baselineEnvironment(runs), run.environment).filter((row) => !row.per_run);
+  return withConfig(check, run.environment, runs.map((b) => b.environment), runs, t);
+}
+
+/** A regressed check completed with the Spark properties that changed since its baseline (`environments`: the baseline runs', as `runs`). */
+function withConfig(check: RegressionCheck, environment: Readonly<Record<string, string>>, environments: readonly Readonly<Record<string, string>>[], runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
+  if (check.changes === null) return check;
+  check.changes.config = configDiff(baselineEnvironment(environments), environment).filter((row) => !row.per_run);
   return describe(check, runs, t);
 }
 
@@ -339,9 +344,12 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
   if (regressed.length === 0) return checks;
   const envs = store.environments(regressed.flatMap(({ run, baseline }) => [run, ...baseline]));
   let at = 0;
-  const withEnv = <R extends BaselineFigures>(r: R): R & WithEnvironment => ({ ...r, environment: envs[at++]! });
   return read.map(({ run, baseline }, i) => {
-    if (checks[i]!.status !== 'regressed') return checks[i]!;
-    return checkRun(withEnv(run), baseline.map(withEnv), thresholdsOf(run));
+    const check = checks[i]!;
+    if (check.status !== 'regressed') return check;
+    const environment = envs[at]!;
+    const environments = envs.slice(at + 1, at + 1 + baseline.length);
+    at += 1 + baseline.length;
+    return withConfig(check, environment, environments, baseline, thresholdsOf(run));
   });
 }
