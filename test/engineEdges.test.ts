@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { readUnit } from '../src/collectors/eventlog/readLog';
-import { discover, type LogUnit } from '../src/collectors/eventlog/discovery';
+import { SKIPPED_FILE, discover, passedOverSummary, type LogUnit } from '../src/collectors/eventlog/discovery';
+import type { Problem } from '../src/collectors/record';
 import { eventLogText } from './support/eventLogGenerator';
 import { lzfStream } from './support/sparkCompress';
 import { tempDir } from './support/tmp';
@@ -287,5 +288,13 @@ describe('zstd windows over the default limit (issue #12 item 4): the setting re
     expect(cli('collect', '--source', 'event-logs', '--path', logs, '--zstd-max-window-mb', '2048').code).toBe(2);
     const validated = cli('validate', logs, '--zstd-max-window-mb', '256');
     expect(validated.stderr).toMatch(/^1 file checked: 0 errors/m);
+  });
+});
+
+describe('the passed-over summary', () => {
+  it('says "1 file", not "1 files" (issue 16)', () => {
+    const skipped = (file: string, why: string): Problem => ({ severity: 'info', code: SKIPPED_FILE, message: `skipped ${file}: ${why}`, file });
+    expect(passedOverSummary([skipped('/l/a', 'hidden')])).toBe('1 file passed over (1 hidden)');
+    expect(passedOverSummary([skipped('/l/a', 'hidden'), skipped('/l/b', 'hidden')])).toBe('2 files passed over (2 hidden)');
   });
 });

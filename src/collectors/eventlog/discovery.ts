@@ -19,6 +19,7 @@
  */
 import { promises as fs, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { plural } from '../../common/format';
 import type { Problem } from '../record';
 import { codecFromName, type Codec } from './codecs/index';
 
@@ -206,7 +207,7 @@ export function passedOverSummary(problems: readonly Problem[]): string | null {
   }
   if (reasons.size === 0) return null;
   const total = [...reasons.values()].reduce((a, b) => a + b, 0);
-  return `${total} files passed over (${[...reasons].map(([why, n]) => `${n} ${why}`).join(', ')})`;
+  return `${plural(total, 'file')} passed over (${[...reasons].map(([why, n]) => `${n} ${why}`).join(', ')})`;
 }
 
 /** Whether a file whose name does not say so is a plain event log all the same (its first bytes). */

@@ -8,7 +8,7 @@
  */
 import type { SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries, StageStatus, StageSummary } from '../../collectors/record/summaries';
-import { formatBytes, formatDuration } from '../../common/format';
+import { formatBytes, formatDuration, plural } from '../../common/format';
 
 /** Stages are costly when, largest first, they make up this share of all executor run time… */
 export const COSTLY_RUN_TIME_SHARE = 0.8;
@@ -146,7 +146,6 @@ const ms = (iso: string | null): number | null => {
   return Number.isNaN(t) ? null : t;
 };
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 const count = (n: number): string => n.toLocaleString('en-US');
 const utc = (iso: string | null): string => (iso === null ? '-' : `${iso.slice(0, 19).replace('T', ' ')} UTC`);
 /** Seconds since the origin as text: `+12.3 s`, `+4m 05s`, `+1h 02m`. */
