@@ -29,3 +29,10 @@ describe('a job in the tree', () => {
     expect(formatLocalTime('not a time')).toBe('-');
   });
 });
+
+describe('grammar in the views (issue 16)', () => {
+  it('one task is "1 task"', () => {
+    expect(jobDescription(makeRecord({ total_tasks: 1, failed_tasks: 0 }), 'UTC')).toContain(' · 1 task · ');
+    expect(jobDescription(makeRecord({ total_tasks: 2, failed_tasks: 0 }), 'UTC')).toContain(' · 2 tasks · ');
+  });
+});

@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { Batch, CollectProgress } from '../collectors/contract';
 import type { StoredSecret } from '../collectors/descriptor';
 import { formatProblem } from '../collectors/record';
-import { formatBytes } from '../common/format';
+import { formatBytes, plural } from '../common/format';
 import { descriptorOf } from '../collectors/registry';
 import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../storage/ingest';
@@ -35,7 +35,7 @@ function progressText(p: CollectProgress, eventLogs: boolean, started: number): 
   if (p.phase === 'discovering') return `finding logs… ${p.logsFound}`;
   const secs = Math.max(0.001, (Date.now() - started) / 1000);
   const rate = eventLogs ? `, ${formatBytes(p.bytesRead / secs)}/s` : '';
-  return `${p.logsDone} of ${p.logsFound} ${eventLogs ? 'logs' : 'applications'}, ${p.apps} apps${rate}`;
+  return `${p.logsDone} of ${plural(p.logsFound, eventLogs ? 'log' : 'application')}, ${plural(p.apps, 'app')}${rate}`;
 }
 
 async function isFile(file: string): Promise<boolean> {
@@ -136,7 +136,7 @@ export class CollectionController implements vscode.Disposable {
           }
           if (store && !options.dryRun && settings.retentionDays > 0 && !abort.signal.aborted) {
             const dropped = store.applyRetention(settings.retentionDays);
-            if (dropped > 0) this.log.info(`Retention: dropped ${dropped} jobs older than ${settings.retentionDays} days.`);
+            if (dropped > 0) this.log.info(`Retention: dropped ${plural(dropped, 'job')} older than ${plural(settings.retentionDays, 'day')}.`);
           }
           await saves?.flush();
         },

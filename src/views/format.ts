@@ -1,6 +1,6 @@
 /** Human units for the views (tooltips, descriptions, the job document). */
 import type { SparkAppRecord } from '../collectors/record';
-import { formatBytes, formatDuration, formatLocalTime, recordSummary } from '../common/format';
+import { formatBytes, formatDuration, formatLocalTime, plural, recordSummary } from '../common/format';
 
 /** Markdown with the key metrics; record text is escaped (app names can hold anything). */
 export function jobTooltip(r: SparkAppRecord): string {
@@ -45,5 +45,5 @@ export function jobIcon(r: Pick<SparkAppRecord, 'status' | 'failed_tasks' | 'tot
 /** The job row's description: when it started (local, with its zone, so same-name runs are told apart), then how it went. */
 export function jobDescription(r: SparkAppRecord, timeZone?: string): string {
   const failed = r.failed_tasks > 0 ? ` · ${r.failed_tasks} failed` : '';
-  return `${formatLocalTime(r.start_time, timeZone)} · ${formatDuration(r.duration_ms)} · ${r.status}${r.attempt_id ? ` · attempt ${r.attempt_id}` : ''} · ${r.total_tasks} tasks${failed} · ${formatBytes(r.shuffle_read_bytes)} shuffle`;
+  return `${formatLocalTime(r.start_time, timeZone)} · ${formatDuration(r.duration_ms)} · ${r.status}${r.attempt_id ? ` · attempt ${r.attempt_id}` : ''} · ${plural(r.total_tasks, 'task')}${failed} · ${formatBytes(r.shuffle_read_bytes)} shuffle`;
 }

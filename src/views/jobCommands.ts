@@ -10,6 +10,7 @@ import { jobDocument } from './format';
 import { isJobKey } from './jobPage/protocol';
 import type { JobNode, JobsTree } from './jobs';
 import { readSettings } from './settings';
+import { plural } from '../common/format';
 
 const SCHEME = 'spark-optimizer-job';
 
@@ -112,7 +113,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       };
       const text = target.fsPath.endsWith('.csv') ? [fields.join(','), ...rows.map((r) => fields.map((f) => cell(r[f])).join(','))].join('\n') : rows.map((r) => JSON.stringify(r)).join('\n');
       await writeFile(target.fsPath, `${text}\n`);
-      void vscode.window.showInformationMessage(`Spark Optimizer: exported ${rows.length} jobs to ${path.basename(target.fsPath)}.`);
+      void vscode.window.showInformationMessage(`Spark Optimizer: exported ${plural(rows.length, 'job')} to ${path.basename(target.fsPath)}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.deleteJob, async (arg: unknown) => {
       if (!isJobNode(arg)) return;
@@ -131,7 +132,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       if (ok !== 'Delete') return;
       store.delete(store.list().map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id })));
       await db.save();
-      log.info(`Deleted ${n} jobs.`);
+      log.info(`Deleted ${plural(n, 'job')}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.applyRetention, async () => {
       let days = readSettings(log, deps.root).retentionDays;
@@ -143,7 +144,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       const store = await db.open();
       const dropped = store.applyRetention(days);
       await db.save();
-      void vscode.window.showInformationMessage(`Spark Optimizer: deleted ${dropped} jobs older than ${days} days.`);
+      void vscode.window.showInformationMessage(`Spark Optimizer: deleted ${plural(dropped, 'job')} older than ${plural(days, 'day')}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.openDatabaseLocation, async () => {
       const file = db.file;

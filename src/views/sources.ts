@@ -15,6 +15,7 @@ import type { RunRow } from '../storage/repository';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';
+import { plural } from '../common/format';
 
 export interface Source {
   name: string;
@@ -163,7 +164,7 @@ export class SourceItem extends vscode.TreeItem {
     this.id = `source:${source.name}`;
     this.contextValue = ITEM.source;
     this.iconPath = new vscode.ThemeIcon(descriptorOf(source.config.type).icon);
-    const run = lastRun ? `${ago(lastRun.started)} · ${lastRun.new} new, ${lastRun.updated} updated${lastRun.errors.length > 0 ? `, ${lastRun.errors.length} errors` : ''}` : 'never collected';
+    const run = lastRun ? `${ago(lastRun.started)} · ${lastRun.new} new, ${lastRun.updated} updated${lastRun.errors.length > 0 ? `, ${plural(lastRun.errors.length, 'error')}` : ''}` : 'never collected';
     this.description = `${source.config.type} · ${run}`;
     const where = sourceLocation(source.config);
     this.tooltip = new vscode.MarkdownString(

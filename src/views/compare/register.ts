@@ -14,7 +14,7 @@
 import * as vscode from 'vscode';
 import { compareRuns } from '../../analysis/compare';
 import type { SparkAppRecord } from '../../collectors/record';
-import { formatDuration, formatLocalTime } from '../../common/format';
+import { formatDuration, formatLocalTime, plural } from '../../common/format';
 import { COMMANDS } from '../commands';
 import type { DatabaseService } from '../database';
 import { isJobKey, type JobKey } from '../jobPage/protocol';
@@ -75,7 +75,7 @@ function runItem(r: SparkAppRecord): RunItem {
   return {
     label: r.app_name ?? r.app_id,
     description: `${formatLocalTime(r.start_time)} · ${runText(r)}`,
-    detail: `${r.status} · ${formatDuration(r.duration_ms)} · ${r.total_tasks.toLocaleString('en-US')} tasks${failed} · ${r.source}`,
+    detail: `${r.status} · ${formatDuration(r.duration_ms)} · ${plural(r.total_tasks, 'task')}${failed} · ${r.source}`,
     record: r,
   };
 }

@@ -15,7 +15,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '../common/page.css';
 import './compare.css';
-import { formatLocalTime } from '../../common/format';
+import { formatLocalTime, plural } from '../../common/format';
 import { MINOR_PERCENT, STAGE_COLUMNS, filterConfigRows, filterStageViews, sortStageViews, type CompareModel, type DeltaView, type RunView, type StageSideView, type StageSort, type StageView } from '../../views/compare/model';
 import { isHostMessage, isPageState, type PageMessage, type PageState } from '../../views/compare/protocol';
 import { h, showPage, vsCodeApi } from '../common/page';
@@ -204,7 +204,7 @@ function stagesSection(m: CompareModel): HTMLElement {
     box.replaceChildren(tableWrap('Stages of A and B, aligned', h('table', { class: 'stages' }, h('thead', {}, stageHead()), body)));
     if (shown.length < rows.length) {
       box.append(
-        button(`Show all ${rows.length.toLocaleString('en-US')} stages`, () => {
+        button(`Show all ${plural(rows.length, 'stage')}`, () => {
           showAllStages = true;
           fill();
         }, { secondary: true }),
