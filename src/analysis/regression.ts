@@ -1,9 +1,9 @@
 /**
  * Did this run get worse than its own history? (issue 18) A run is checked against its baseline:
  * the completed runs of the same application name and source that started before it, newest first,
- * at most `baselineRuns` of them (JobRepository.baselineRuns). Per metric the baseline is the median
- * of the runs that have it; with fewer than MIN_BASELINE_RUNS of them the metric, and a run with
- * fewer baseline runs than that, is not checked. A metric regressed when it exceeds the baseline by
+ * at most `baselineRuns` of them (JobRepository.baselineRuns; .baselines for many runs). Per metric,
+ * the baseline value is the median of the runs that know it; with fewer than MIN_BASELINE_RUNS of
+ * them the metric, and a run with fewer baseline runs than that, is not checked. A metric regressed when it exceeds the baseline by
  * the factor AND by the floor of its kind (regressionThresholds.ts); failed tasks or stages where
  * none of the baseline runs had any regressed whatever the thresholds.
  *
