@@ -166,6 +166,10 @@ describe('spark-optimizer compare', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^A {2}NightlyEtl \(app-a\) {2}completed/);
     expect(r.out).toMatch(/\nB {2}NightlyEtl \(app-b\) {2}completed/);
+    // Start times say their zone (issue 16): local by default, UTC with --utc.
+    expect(r.out).toMatch(/^A .* started \d{4}-\d\d-\d\d \d\d:\d\d \S+ {2}Spark/);
+    const utc = await cli('compare', 'app-a', 'app-b', '--db', db, '--utc');
+    expect(utc.out).toMatch(/^A .* started \d{4}-\d\d-\d\d \d\d:\d\d UTC {2}Spark/);
     expect(r.out).toMatch(/\nDuration\s+\S+( \S+)?\s+\S+( \S+)?\s+[+-]/);
     expect(r.out).toContain('Stages: 3 aligned by name, 0 by stage id, 0 only in A, 1 only in B; the 2 whose duration changed most:');
     expect(r.out).toMatch(/\n1 \(2 attempts\)\s+1\s+39\.0 s\s+1m 0s\s+\+21\.0 s\s+\+53\.8%\s+\+8\.8 KB\s+5\s+0\s+join at Etl\.scala:20/);

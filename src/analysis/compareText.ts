@@ -3,7 +3,7 @@
  * that moved, the stages whose duration moved most, the config diff. `spark-optimizer compare`
  * prints it; the editor's Compare view (views/compare/model.ts) shows its values in the same words.
  */
-import { formatBytes, formatDuration, table } from '../common/format';
+import { formatBytes, formatDuration, formatLocalTime, table } from '../common/format';
 import type { FieldKind } from '../storage/fields';
 import type { Comparison, Delta, StageRow } from './compare';
 
@@ -26,9 +26,9 @@ export function signed(kind: FieldKind, d: Delta): [string, string] {
   return [abs, pct];
 }
 
-function runLine(tag: string, h: Comparison['a']): string {
+function runLine(tag: string, h: Comparison['a'], timeZone: string | undefined): string {
   const attempt = h.attempt_id ? `, attempt ${h.attempt_id}` : '';
-  return `${tag}  ${h.app_name ?? '-'} (${h.app_id}${attempt})  ${h.status}  started ${h.start_time?.slice(0, 19).replace('T', ' ') ?? '-'}  Spark ${h.spark_version ?? '-'}  source ${h.source}`;
+  return `${tag}  ${h.app_name ?? '-'} (${h.app_id}${attempt})  ${h.status}  started ${formatLocalTime(h.start_time, timeZone)}  Spark ${h.spark_version ?? '-'}  source ${h.source}`;
 }
 
 function stageId(r: StageRow, side: 'a' | 'b'): string {
@@ -36,9 +36,12 @@ function stageId(r: StageRow, side: 'a' | 'b'): string {
   return s === null ? '-' : `${s.stage_id}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}`;
 }
 
-/** What `compare` prints: the two runs, the metrics that moved, the stages whose duration moved most, the config diff. */
-export function compareText(c: Comparison, top: number): string {
-  const out = [runLine('A', c.a), runLine('B', c.b), ''];
+/**
+ * What `compare` prints: the two runs (start times with their zone: local, or `timeZone`), the
+ * metrics that moved, the stages whose duration moved most, the config diff.
+ */
+export function compareText(c: Comparison, top: number, timeZone?: string): string {
+  const out = [runLine('A', c.a, timeZone), runLine('B', c.b, timeZone), ''];
   out.push(
     table(
       ['metric', 'A', 'B', 'change', '%'],

@@ -13,7 +13,7 @@ import { openExisting } from './jobsCommand';
 import { findRun } from './showCommand';
 
 export async function compareCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...stringFlags('db', 'attempt-a', 'attempt-b', 'format', 'top'), previous: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { ...stringFlags('db', 'attempt-a', 'attempt-b', 'format', 'top'), previous: { type: 'boolean', default: false }, utc: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
   const wanted = values.previous ? 1 : 2;
   if (positionals.length !== wanted) throw new UsageError(values.previous ? `compare --previous takes one application id, got ${positionals.length}` : `compare takes two application ids (or one with --previous), got ${positionals.length}`);
   const format = oneOf('format', values.format, ['text', 'json'] as const, 'text');
@@ -41,7 +41,7 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
     }
     const runs = records.map((record) => ({ record, summaries: store.summariesOf(record) }));
     const comparison = compareRuns(runs[0]!, runs[1]!);
-    io.out(format === 'json' ? JSON.stringify(comparison) : compareText(comparison, top));
+    io.out(format === 'json' ? JSON.stringify(comparison) : compareText(comparison, top, values.utc ? 'UTC' : undefined));
     return 0;
   } finally {
     store.close();

@@ -35,7 +35,7 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
   show: `  spark-optimizer show APP_ID [--attempt N] [--top N] [--format text|json] [--utc] [--db PATH]
                        (the record, its longest stages and its executors; JSON: the record's keys
                        plus "stages" and "executors". Without --attempt: the last attempt)`,
-  compare: `  spark-optimizer compare A B [--attempt-a N] [--attempt-b N] [--top N] [--format text|json] [--db PATH]
+  compare: `  spark-optimizer compare A B [--attempt-a N] [--attempt-b N] [--top N] [--format text|json] [--utc] [--db PATH]
   spark-optimizer compare A --previous [--attempt-a N] ...   (A against the last earlier run of its name)
                        (B against A: metric changes, stages aligned by name, else by stage id,
                        and the Spark properties that differ)`,
