@@ -2,8 +2,8 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
-import { fieldOf } from '../src/storage/fields';
-import { DEFAULT_QUERY, cellText, tableChoices, tablePage, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
+import { fieldOf, fieldText } from '../src/storage/fields';
+import { DEFAULT_QUERY, tableChoices, tablePage, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
 import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobsTable/protocol';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
@@ -83,8 +83,8 @@ describe('the jobs table model', () => {
     expect(row.cells.disk_spilled_bytes).toBe('3 GB');
     expect(row.cells.start_time).toBe('2024-06-02 12:00 UTC');
     expect(page({ status: 'failed' }).rows[0]!.icon).toBe('error');
-    expect(cellText(fieldOf('executor_memory_mb'), 4096)).toBe('4 GB');
-    expect(cellText(fieldOf('cpu_time_ms'), null)).toBe('-');
+    expect(fieldText(fieldOf('executor_memory_mb'), 4096)).toBe('4 GB');
+    expect(fieldText(fieldOf('cpu_time_ms'), null)).toBe('-');
   });
 
   it('offers the users and sources in the store', () => {

@@ -7,6 +7,7 @@
  * `tags`, `environment` and `quality` are JSON, neither sortable nor compared here.
  */
 import type { SparkAppRecord } from '../collectors/record';
+import { formatBytes, formatDuration, formatLocalTime } from '../common/format';
 
 /**
  * How a field's values read and print: `bytes` take 1024-based units (`10GB`, `512m`), `duration`
@@ -157,6 +158,22 @@ export function parseCondition(text: string): FieldCondition {
     return { field: field.column, op, value: null };
   }
   return { field: field.column, op, value: parseValue(field, raw) };
+}
+
+/** A field's value as a person reads it: sizes and durations in units, times local (or in `timeZone`) with their zone. */
+export function fieldText(field: FieldInfo, value: string | number | null, timeZone?: string): string {
+  if (value === null) return '-';
+  if (typeof value === 'string') return field.kind === 'time' ? formatLocalTime(value, timeZone) : value;
+  switch (field.kind) {
+    case 'bytes':
+      return formatBytes(value);
+    case 'mb':
+      return formatBytes(value * 1024 ** 2);
+    case 'duration':
+      return formatDuration(value);
+    default:
+      return value.toLocaleString('en-US');
+  }
 }
 
 /** The table `jobs --help` prints: each field's column, friendly names and what its values take. */

@@ -7,8 +7,7 @@
  */
 import type { SparkAppRecord } from '../../collectors/record';
 import { STATUSES, type AppStatus } from '../../collectors/record/status';
-import { formatBytes, formatDuration, formatLocalTime } from '../../common/format';
-import { FIELDS, FieldError, fieldOf, isRecordColumn, parseCondition, type FieldCondition, type FieldInfo, type RecordColumn } from '../../storage/fields';
+import { FIELDS, FieldError, fieldOf, fieldText, isRecordColumn, parseCondition, type FieldCondition, type RecordColumn } from '../../storage/fields';
 import type { JobQuery, JobRepository } from '../../storage/repository';
 import { jobIcon } from '../format';
 import type { JobKey } from '../jobPage/protocol';
@@ -62,27 +61,9 @@ export interface TableRow {
   cells: Record<RecordColumn, string>;
 }
 
-const count = (n: number): string => n.toLocaleString('en-US');
-
-/** A field's value as a person reads it: sizes and durations in units, times local with their zone. */
-export function cellText(field: FieldInfo, value: string | number | null, timeZone?: string): string {
-  if (value === null) return '-';
-  if (typeof value === 'string') return field.kind === 'time' ? formatLocalTime(value, timeZone) : value;
-  switch (field.kind) {
-    case 'bytes':
-      return formatBytes(value);
-    case 'mb':
-      return formatBytes(value * 1024 ** 2);
-    case 'duration':
-      return formatDuration(value);
-    default:
-      return count(value);
-  }
-}
-
 export function tableRow(r: SparkAppRecord, timeZone?: string): TableRow {
   const [icon, , iconText] = jobIcon(r);
-  const cells = Object.fromEntries(FIELDS.map((f) => [f.column, cellText(f, r[f.column], timeZone)])) as Record<RecordColumn, string>;
+  const cells = Object.fromEntries(FIELDS.map((f) => [f.column, fieldText(f, r[f.column], timeZone)])) as Record<RecordColumn, string>;
   return { key: { app_id: r.app_id, attempt_id: r.attempt_id }, icon, iconText, cells };
 }
 
