@@ -178,6 +178,34 @@ function intOrNaN(buf: Buffer, pos: number, end: number): number {
   return neg ? -value : value;
 }
 
+/**
+ * A key compared four bytes at a time (sameWords): its bytes and their little-endian 32-bit words,
+ * the last word ending with the key (so overlapping the one before when the length is not a
+ * multiple of four). For the keys a task end is checked against in place, each on every task end
+ * (issue 15: a third fewer loads than byte by byte, ~30 ns a task end).
+ */
+interface WordKey {
+  readonly bytes: Buffer;
+  readonly words: Uint32Array;
+}
+
+function wordKey(bytes: Buffer): WordKey {
+  const n = Math.ceil(bytes.length / 4);
+  const words = new Uint32Array(n);
+  for (let k = 0; k < n; k++) words[k] = bytes.readUInt32LE(Math.min(4 * k, bytes.length - 4));
+  return { bytes, words };
+}
+
+/** Whether the key's bytes are at `at`, entirely inside [0, end), compared a word at a time through `words` (a DataView of the line's buffer). */
+function sameWords(words: DataView, at: number, end: number, key: WordKey): boolean {
+  const length = key.bytes.length;
+  if (at < 0 || at + length > end) return false;
+  const w = key.words;
+  const last = w.length - 1;
+  for (let k = 0; k < last; k++) if (words.getUint32(at + 4 * k, true) !== w[k]) return false;
+  return words.getUint32(at + length - 4, true) === w[last];
+}
+
 /** Whether `line` holds exactly `key`'s bytes at `at` (a JS loop: cheaper than a native call for short keys). */
 function sameBytes(line: Buffer, at: number, key: Buffer): boolean {
   for (let k = 0; k < key.length; k++) if (line[at + k] !== key[k]) return false;
@@ -353,14 +381,19 @@ function sparkStageInfo(buf: Buffer, at: number, end: number, found: Int32Array,
 
 /** How far from where the last task had them nearTaskInfo looks for Task Info's keys. */
 const TASK_INFO_SLACK = 24;
-const NEXT_EXECUTOR_ID = Buffer.from(',"Executor ID":');
+const NEXT_EXECUTOR_ID = wordKey(Buffer.from(',"Executor ID":'));
+const LAUNCH_KEY = wordKey(TASK_INFO_KEYS[LAUNCH_AT]!);
+const FINISH_KEY = wordKey(TASK_INFO_KEYS[FINISH_AT]!);
+const TASK_STAGE_ID_KEY = wordKey(TASK_STAGE_ID);
+const STAGE_ATTEMPT_ID_KEY = wordKey(STAGE_ATTEMPT_ID);
+const TASK_INFO_KEY = wordKey(TASK_INFO);
 
 /** `key` (which starts with a quote) at base + distance, else the first within TASK_INFO_SLACK bytes of there, inside [base, limit); -1 if none. */
-function near(buf: Buffer, words: DataView, base: number, limit: number, distance: number, key: Buffer): number {
+function near(buf: Buffer, words: DataView, base: number, limit: number, distance: number, key: WordKey): number {
   const guess = base + distance;
-  if (guess >= base && guess + key.length <= limit && buf[guess] === QUOTE && sameBytes(buf, guess, key)) return guess;
+  if (guess >= base && sameWords(words, guess, limit, key)) return guess;
   const from = Math.max(base, guess - TASK_INFO_SLACK);
-  return indexOfKey(buf, words, from, Math.min(limit, base + distance + TASK_INFO_SLACK + key.length), key);
+  return indexOfKey(buf, words, from, Math.min(limit, base + distance + TASK_INFO_SLACK + key.bytes.length), key.bytes);
 }
 
 /** The integer at `at`, null for JSON's null, undefined when it is neither (the caller parses the line). */
@@ -605,14 +638,14 @@ export class AppReplay {
     let attempt = 0;
     if (summaries) {
       // `,"Stage ID":N,"Stage Attempt ID":M` right after the event name (Spark 1.2-4.x; 1.0-1.1 lack the attempt).
-      if (!sameBytes(buf, from, TASK_STAGE_ID)) return false;
+      if (!sameWords(words, from, end, TASK_STAGE_ID_KEY)) return false;
       const idAt = from + TASK_STAGE_ID.length;
       const id = readInt(buf, idAt, end);
       if (id === null) return false;
       stageId = id;
       let at = idAt + 1;
       while (at < end && buf[at] !== 0x2c) at++;
-      if (bytesAt(buf, at, end, STAGE_ATTEMPT_ID)) {
+      if (sameWords(words, at, end, STAGE_ATTEMPT_ID_KEY)) {
         const a = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);
         if (a === null) return false;
         attempt = a;
@@ -639,7 +672,7 @@ export class AppReplay {
       // A success's `"Success"},"Task Info":` is checked in place first: the first quote after the reason.
       const info =
         outcome === 'success'
-          ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && bytesAt(buf, reasonEnd + 3, tm, TASK_INFO)
+          ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && sameWords(words, reasonEnd + 3, tm, TASK_INFO_KEY)
             ? reasonEnd + 3
             : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
           : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
@@ -780,15 +813,15 @@ export class AppReplay {
   private nearTaskInfo(buf: Buffer, words: DataView, infoAt: number, tm: number, found: Int32Array): boolean {
     if (this.launchDistance === 0 || this.finishDistance === 0) return false;
     const launchKey = TASK_INFO_KEYS[LAUNCH_AT]!;
-    const launch = near(buf, words, infoAt, tm, this.launchDistance - launchKey.length, launchKey);
+    const launch = near(buf, words, infoAt, tm, this.launchDistance - launchKey.length, LAUNCH_KEY);
     if (launch === -1) return false;
     let p = launch + launchKey.length;
     if (buf[p] === 0x2d) p++;
     while (p < tm && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
-    if (!bytesAt(buf, p, tm, NEXT_EXECUTOR_ID)) return false;
-    const id = p + NEXT_EXECUTOR_ID.length;
+    if (!sameWords(words, p, tm, NEXT_EXECUTOR_ID)) return false;
+    const id = p + NEXT_EXECUTOR_ID.bytes.length;
     const finishKey = TASK_INFO_KEYS[FINISH_AT]!;
-    const finish = near(buf, words, id, tm, this.finishDistance - finishKey.length, finishKey);
+    const finish = near(buf, words, id, tm, this.finishDistance - finishKey.length, FINISH_KEY);
     if (finish === -1) return false;
     found[LAUNCH_AT] = launch + launchKey.length;
     found[EXECUTOR_AT] = id;

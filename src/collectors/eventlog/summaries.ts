@@ -201,7 +201,12 @@ export class DurationSketch {
 /** Task metrics summed per stage attempt and executor, by TASK_METRIC index (peakMemory is a maximum, not a sum). */
 const METRIC_COUNT = Object.keys(TASK_METRIC).length;
 
-const ZERO_SUMS: readonly number[] = Array.from({ length: METRIC_COUNT }, () => 0);
+/**
+ * The template zeros() copies: built from a fraction, so its elements (and every copy's) are doubles
+ * from the start, as most sums become (bytes pass 2^31): one elements kind for every stage's sums,
+ * not a copy per stage when its first large sum arrives.
+ */
+const ZERO_SUMS: readonly number[] = Array.from({ length: METRIC_COUNT }, () => 0.5).fill(0);
 
 /** METRIC_COUNT zeros, to sum into (one builtin call: per stage, mostly before the JIT has warmed up). */
 function zeros(): number[] {
