@@ -247,3 +247,31 @@ describe('Open Event Log at a quality flag', () => {
     expect(findingCodesOf('missing:cpu_time_ms')).toContain('missing-event');
   });
 });
+
+describe('the regression section (issue 18)', () => {
+  it('says whether the run regressed against its history, by which metrics, with the baseline', async () => {
+    const { JobStore } = await import('../src/storage/jobStore');
+    const { checkRegressions } = await import('../src/analysis/regression');
+    const { DEFAULT_THRESHOLDS } = await import('../src/analysis/regressionThresholds');
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const day = (d: number): string => new Date(Date.UTC(2024, 5, d, 2)).toISOString();
+    const run = (d: number, minutes: number): ReturnType<typeof makeRecord> =>
+      makeRecord({ app_id: `n-${d}`, app_name: 'Nightly', source: 'prod', start_time: day(d), end_time: new Date(Date.parse(day(d)) + minutes * 60_000).toISOString(), duration_ms: minutes * 60_000, failed_tasks: 0 });
+    store.upsert([1, 2, 3, 4, 5].map((d) => run(d, 10)).concat([run(6, 30)]));
+    const section = (d: number) => {
+      const [check] = checkRegressions(store, [{ app_id: `n-${d}`, attempt_id: null }], DEFAULT_THRESHOLDS);
+      return jobPageModel(store.get({ app_id: `n-${d}`, attempt_id: null })!, undefined, check).regression!;
+    };
+    const bad = section(6);
+    expect(bad.status).toBe('regressed');
+    expect(bad.headline).toMatch(/^Regressed: Duration 3(\.0)?x/);
+    expect(bad.metrics.find((m) => m.field === 'duration_ms')).toMatchObject({ value: '30m 0s', baseline: '10m 0s', ratio: '3.00x', flagged: true });
+    expect(bad.metrics.filter((m) => m.flagged).map((m) => m.field)).toEqual(['duration_ms']);
+    expect(bad.baselineRuns).toBe(5);
+    expect(bad.hasName).toBe(true);
+    expect(section(5)).toMatchObject({ status: 'steady', headline: expect.stringMatching(/^Steady: .* last 4 completed runs/) });
+    expect(section(2)).toMatchObject({ status: 'unchecked', headline: expect.stringMatching(/^Not checked: 1 earlier completed run/), metrics: [] });
+    expect(jobPageModel(store.get({ app_id: 'n-6', attempt_id: null })!, undefined).regression).toBeNull();
+    store.close();
+  });
+});

@@ -8,7 +8,9 @@
  */
 import type { SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries, StageStatus, StageSummary } from '../../collectors/record/summaries';
+import type { RegressionCheck, RegressionStatus } from '../../analysis/regression';
 import { formatBytes, formatDuration, plural } from '../../common/format';
+import { fieldOf, fieldText } from '../../storage/fields';
 
 /** Stages are costly when, largest first, they make up this share of all executor run time… */
 export const COSTLY_RUN_TIME_SHARE = 0.8;
@@ -109,6 +111,22 @@ export interface QualityFlag {
   text: string;
 }
 
+/** The run against its own history (issue 18): the regression check in words and a table. */
+export interface RegressionSection {
+  status: RegressionStatus;
+  /** "Regressed: Duration 2.0x; input 2.0x", "Steady against …", "Not checked: …". */
+  headline: string;
+  /** The check's whole reason (a regressed run), else ''. */
+  explanation: string;
+  baselineRuns: number;
+  /** Every metric checked: this run, the baseline's median, the ratio; flagged ones say why. */
+  metrics: { field: string; label: string; value: string; baseline: string; ratio: string; flagged: boolean; why: string }[];
+  /** The Spark properties that differ from the baseline's (a regressed run). */
+  config: { key: string; baseline: string; run: string }[];
+  /** Whether the run has a name, so Compare with Previous Run and Show Trend can follow it. */
+  hasName: boolean;
+}
+
 export interface JobPageModel {
   key: { app_id: string; attempt_id: string | null };
   title: string;
@@ -135,6 +153,35 @@ export interface JobPageModel {
   executors: ExecutorRow[];
   config: ConfigEntry[];
   flags: QualityFlag[];
+  /** Null when the run was not checked against its history (no check given). */
+  regression: RegressionSection | null;
+}
+
+/** The regression section of a run's page from its check (analysis/regression.ts). */
+export function regressionSection(check: RegressionCheck): RegressionSection {
+  const n = check.baseline_runs.length;
+  const headline =
+    check.status === 'regressed' ? `Regressed: ${check.summary}` : check.status === 'steady' ? `Steady: no metric is over the median of its last ${plural(n, 'completed run')} by the thresholds` : check.explanation;
+  return {
+    status: check.status,
+    headline,
+    explanation: check.status === 'regressed' ? check.explanation : '',
+    baselineRuns: n,
+    metrics: check.metrics.map((m) => {
+      const f = fieldOf(m.field);
+      return {
+        field: m.field,
+        label: m.label,
+        value: fieldText(f, m.value),
+        baseline: fieldText(f, m.baseline),
+        ratio: m.ratio === null ? '-' : `${m.ratio.toFixed(2)}x`,
+        flagged: m.flag !== null,
+        why: m.flag === 'new_failures' ? 'failures where the baseline had none' : m.flag === 'threshold' ? 'over the factor and the floor' : '',
+      };
+    }),
+    config: (check.changes?.config ?? []).map((c) => ({ key: c.key, baseline: c.a ?? '(not set)', run: c.b ?? '(not set)' })),
+    hasName: check.app_name !== null,
+  };
 }
 
 /** Property names in natural order: team2 before team10. */
@@ -387,7 +434,7 @@ function flags(r: SparkAppRecord): QualityFlag[] {
 }
 
 /** The page for one application attempt. `summaries` is undefined when the source could not see stages (a platform-only record). */
-export function jobPageModel(record: SparkAppRecord, summaries: AppSummaries | undefined): JobPageModel {
+export function jobPageModel(record: SparkAppRecord, summaries: AppSummaries | undefined, check?: RegressionCheck): JobPageModel {
   const stages = summaries ? stageRows(summaries.stages) : [];
   const r = record;
   const facts = [
@@ -426,6 +473,7 @@ export function jobPageModel(record: SparkAppRecord, summaries: AppSummaries | u
       .sort(([a], [b]) => NATURAL.compare(a, b))
       .map(([key, value]) => ({ key, value })),
     flags: flags(r),
+    regression: check ? regressionSection(check) : null,
   };
 }
 

@@ -31,7 +31,10 @@ export type PageMessage =
   /** Page -> host, the "Open Record as JSON" button. */
   | { type: 'openJson' }
   /** Page -> host, an "Open Event Log" button: the header's, or a quality flag's (`flag`: go to the line it comes from). */
-  | { type: 'openEventLog'; flag?: string };
+  | { type: 'openEventLog'; flag?: string }
+  /** Page -> host, the regression section's buttons: this run against its previous one, its name's trend. */
+  | { type: 'compareWithPrevious' }
+  | { type: 'showTrend' };
 
 /** What the page keeps across reloads (vscode.setState), and the serializer gets back. */
 export interface PageState {
@@ -52,6 +55,7 @@ function isModel(v: unknown): v is JobPageModel {
   const tl = v.timeline;
   return (
     ['facts', 'cards', 'stages', 'executors', 'config', 'flags'].every((k) => Array.isArray(v[k])) &&
+    (v.regression === null || (isObject(v.regression) && typeof v.regression.headline === 'string' && Array.isArray(v.regression.metrics) && Array.isArray(v.regression.config))) &&
     isObject(tl) &&
     Array.isArray(tl.gantt) &&
     isObject(tl.executors) &&
@@ -77,7 +81,7 @@ export function isHostMessage(m: unknown): m is HostMessage {
 }
 
 export function isPageMessage(m: unknown): m is PageMessage {
-  return isObject(m) && (m.type === 'ready' || m.type === 'openJson' || (m.type === 'openEventLog' && (m.flag === undefined || typeof m.flag === 'string')));
+  return isObject(m) && (['ready', 'openJson', 'compareWithPrevious', 'showTrend'].includes(m.type as string) || (m.type === 'openEventLog' && (m.flag === undefined || typeof m.flag === 'string')));
 }
 
 export function isPageState(v: unknown): v is PageState {

@@ -7,7 +7,9 @@ import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SparkAppRecord } from '../../collectors/record';
+import { checkRegressions } from '../../analysis/regression';
 import { COMMANDS } from '../commands';
+import { regressionThresholds } from '../settings';
 import type { DatabaseService } from '../database';
 import type { SourcesModel } from '../sources';
 import { findEventLog, opensAsText } from './eventLog';
@@ -49,8 +51,10 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
       return;
     }
     const started = Date.now();
-    const model = jobPageModel(record, store.summariesOf(page.key));
     const { config, dir } = sourceOf(record);
+    // The run against its own history (issue 18), with its source's thresholds.
+    const [check] = checkRegressions(store, [page.key], regressionThresholds(log, config));
+    const model = jobPageModel(record, store.summariesOf(page.key), check);
     const eventLog = await findEventLog(config, dir, page.key);
     page.panel.title = `Job: ${model.title}`;
     page.post({ type: 'model', model, eventLog });
@@ -122,6 +126,8 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
       load,
       handle: async (p, m) => {
         if (m.type === 'openJson') await vscode.commands.executeCommand(COMMANDS.openJobJson, p.key);
+        else if (m.type === 'compareWithPrevious') await vscode.commands.executeCommand(COMMANDS.compareWithPrevious, p.key);
+        else if (m.type === 'showTrend') await vscode.commands.executeCommand(COMMANDS.showTrend, p.key);
         else await openEventLog(p.key, m.flag);
       },
     });

@@ -352,11 +352,39 @@ function qualitySection(m: JobPageModel): HTMLElement {
   return section;
 }
 
+/** The run against its own history (issue 18): the verdict, why, the metrics against the baseline, what changed. */
+function regressionSection(m: JobPageModel): HTMLElement | null {
+  const r = m.regression;
+  if (!r) return null;
+  const section = h('section', { id: 'regression', class: `regression status-${r.status}`, 'aria-labelledby': 'regression-h' }, h('h2', { id: 'regression-h' }, 'Against its history'));
+  section.append(h('p', { class: `verdict verdict-${r.status}`, role: r.status === 'regressed' ? 'alert' : undefined }, r.headline));
+  if (r.explanation) section.append(h('p', { class: 'explanation' }, r.explanation));
+  if (r.metrics.length > 0) {
+    const rows = r.metrics.map((x) => [x.flagged ? h('span', { class: 'bad', title: x.why }, `⚠ ${x.label}`) : x.label, x.value, x.baseline, x.flagged ? h('span', { class: 'bad' }, x.ratio) : x.ratio]);
+    section.append(simpleTable(`This run against the median of ${r.baselineRuns} earlier runs`, ['Metric', 'This run', `Baseline (median of ${r.baselineRuns})`, 'Ratio'], rows, [false, true, true, true]));
+  }
+  if (r.config.length > 0) {
+    section.append(h('h3', {}, `Spark properties that differ from the baseline's (${r.config.length})`), simpleTable('Changed properties', ['Property', 'Baseline', 'This run'], r.config.map((c) => [c.key, c.baseline, c.run]), [false, false, false]));
+  }
+  if (r.hasName) {
+    section.append(
+      h(
+        'div',
+        { class: 'actions' },
+        button('Compare with Previous Run', () => vscode.postMessage({ type: 'compareWithPrevious' }), { secondary: true, id: 'compare-previous' }),
+        button('Show Trend', () => vscode.postMessage({ type: 'showTrend' }), { secondary: true, id: 'show-trend' }),
+      ),
+    );
+  }
+  return section;
+}
+
 /** Draws the whole page from the model; `focus` names the element to focus again (a sort button). */
 function render(focus?: string): void {
   for (const c of charts.splice(0)) c.destroy();
   if (!model) return;
-  showPage(app, [header(model), cards(model), timeline(model), stagesTable(model), executorsTable(model), configSection(model), qualitySection(model)], focus);
+  const sections = [header(model), cards(model), regressionSection(model), timeline(model), stagesTable(model), executorsTable(model), configSection(model), qualitySection(model)];
+  showPage(app, sections.filter((s): s is HTMLElement => s !== null), focus);
 }
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
