@@ -96,7 +96,7 @@ describe('spark-optimizer collect --source history-server', () => {
     });
     const r = await run(['collect', '--source', 'history-server', '--url', s.url, '--dry-run'], { SPARK_OPTIMIZER_HISTORY_SERVER_USERNAME: 'ann', SPARK_OPTIMIZER_HISTORY_SERVER_PASSWORD: 'Sekr1t-pw' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error \[auth-failed\] 401 Unauthorized/);
+    expect(r.stderr).toMatch(/error auth-failed 401 Unauthorized/);
     expect(r.stderr.match(/auth-failed/g)).toHaveLength(1);
     expect(r.stdout + r.stderr).not.toContain('Sekr1t-pw');
     expect(s.authorizations[0]).toBe(`Basic ${Buffer.from('ann:Sekr1t-pw').toString('base64')}`);
