@@ -22,7 +22,7 @@
  * the driver is listed only when it is the only executor (issue 15); a stage only listed by a job
  * (never submitted) is `skipped` and known by id alone (replay.ts fastJobStart says why).
  */
-import { isoTime, timeFault } from '../record';
+import { timeFault } from '../record';
 import type { AppSummaries, ExecutorSummary, StageStatus, StageSummary, TaskDurationQuantiles } from '../record/summaries';
 
 /**
@@ -466,9 +466,9 @@ export class SummaryTracker {
       inOrder = a.stageId < b.stageId || (a.stageId === b.stageId && a.attemptId < b.attemptId);
     }
     if (!inOrder) sorted.sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId);
-    const stages: StageSummary[] = [];
     const scratch = new Float64Array(EXACT_DURATIONS);
-    for (const s of sorted) stages.push(stageSummary(s, times, scratch));
+    // map's loop is the builtin's: no loop here for the JIT to compile on the stack (OSR) and then discard.
+    const stages = sorted.map((s) => stageSummary(s, times, scratch));
     const all = [...this.executors.values()];
     const workers = all.filter((e) => !isDriver(e.id));
     return { stages, executors: (workers.length > 0 ? workers : all).map((e) => executorSummary(e, times)) };
@@ -497,7 +497,10 @@ export class IsoTimes {
   private readonly text = Buffer.alloc(24) as Latin1Slicer;
 
   of(ms: number | null): string | null {
-    if (ms === null || timeFault(ms) !== null) return isoTime(ms);
+    // isoTime's null for null and for what timeFault refuses, without calling it: a call first
+    // reached after the JIT compiled this (an executor never removed, after thousands of stages)
+    // threw the compiled code away.
+    if (ms === null || timeFault(ms) !== null) return null;
     const text = this.text;
     const day = Math.floor(ms / 86_400_000);
     if (day !== this.day) {
