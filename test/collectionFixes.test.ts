@@ -264,7 +264,7 @@ describe('the end message counts the logs read with problems; progress has a rea
     expect(end.items).toEqual(['Show Problems', 'Show Log']);
     await vi.waitFor(() => expect(ui.opened).toHaveLength(1));
     expect(ui.quickPicks[0]!.map((p) => p.label).sort()).toEqual(WITH_PROBLEMS);
-    expect(ui.quickPicks[0]!.find((p) => p.label === WITH_PROBLEMS[0])!.detail).toMatch(/Malformed JSON at column \d+/);
+    expect(ui.quickPicks[0]!.find((p) => p.label === WITH_PROBLEMS[0])!.detail).toMatch(/^error: Ln \d+, Col \d+: Malformed JSON at column \d+/);
     expect(WITH_PROBLEMS.map((f) => path.join(logs, f))).toContain(ui.opened[0]);
     store.close();
   });

@@ -171,7 +171,8 @@ export class CollectionController implements vscode.Disposable {
       return {
         label: log.file !== undefined ? path.basename(log.file) : (log.app ?? 'application'),
         description: log.file !== undefined ? path.dirname(log.file) : 'application',
-        detail: `${first.severity}: ${first.line !== undefined ? `line ${first.line}: ` : ''}${first.message}${more}`,
+        // Line and column as the Problems panel shows them (Ln, Col), 1-based like every problem.
+        detail: `${first.severity}: ${first.line !== undefined ? `Ln ${first.line}${first.column !== undefined ? `, Col ${first.column}` : ''}: ` : ''}${first.message}${more}`,
         log,
       };
     });
