@@ -27,28 +27,13 @@
  * Stages are kept by (stage_id, attempt_id), executors by numeric id (compareExecutorIds), each key
  * once (the last given wins, as INSERT OR REPLACE did with rows): the order `summariesOf` returns.
  */
-import type { AppSummaries, ExecutorSummary, StageStatus, StageSummary, TaskDurationQuantiles } from '../collectors/record/summaries';
+import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from '../collectors/record/summaries';
 
 /** Bumped when the layout changes in a way an older decoder would misread. */
 const FORMAT = 1;
 
 /** Stage columns kept as they are, in their order after the times (see above). */
-const STAGE_PLAIN = [
-  'duration_ms',
-  'num_tasks',
-  'failed_tasks',
-  'killed_tasks',
-  'input_bytes',
-  'output_bytes',
-  'shuffle_read_bytes',
-  'shuffle_write_bytes',
-  'memory_spilled_bytes',
-  'disk_spilled_bytes',
-  'executor_run_time_ms',
-  'cpu_time_ms',
-  'gc_time_ms',
-  'peak_execution_memory_bytes',
-] as const satisfies readonly (keyof StageSummary)[];
+const STAGE_PLAIN = ['duration_ms', ...STAGE_COUNTERS, 'peak_execution_memory_bytes'] as const satisfies readonly (keyof StageSummary)[];
 const QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const satisfies readonly (keyof TaskDurationQuantiles)[];
 const EXECUTOR_PLAIN = ['total_cores', 'total_tasks', 'failed_tasks', 'gc_time_ms', 'shuffle_read_bytes', 'shuffle_write_bytes'] as const satisfies readonly (keyof ExecutorSummary)[];
 
