@@ -23,6 +23,8 @@ import { asSchema5, writeV5Summaries } from '../test/support/summaryRowsV5';
 import { unchangedCheck } from '../src/storage/unchanged';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { realisticSummaries } from '../test/support/summaries';
+import { viewsFigures } from './benchViews';
+import { regressionFigures } from './benchRegression';
 import { analyzeEventLogFile } from '../src/analysis/eventLogAnalyzer';
 import { collectInWorker } from '../src/worker/collectClient';
 import { ingest } from '../src/storage/ingest';
@@ -475,6 +477,10 @@ async function child(kind: string, file: string): Promise<void> {
     detail = await databaseFigures(Number(process.env.BENCH_ROWS ?? 100_000));
   } else if (kind === 'summaries') {
     detail = await summariesFigures();
+  } else if (kind === 'views') {
+    detail = await viewsFigures();
+  } else if (kind === 'regression') {
+    detail = await regressionFigures();
   } else if (kind.startsWith('folder')) {
     // A folder of logs: concurrency 1 on this thread vs the worker pool on every core.
     const pooled = kind === 'folder-pool';
@@ -816,6 +822,18 @@ async function main(): Promise<void> {
     console.log('\nStage and executor summaries in the database (issue 15; without -> with, Spark-like environments):');
     const sums = await measure('summaries', DATA);
     console.log(`summaries              ${sums.detail}; peak RSS ${sums.maxRssMb.toFixed(0)} MB`);
+  }
+
+  if (want('views')) {
+    console.log('\nViews (issue 15; the host reads the store and builds the model, the page draws it in headless Chromium):');
+    const views = await measure('views', DATA);
+    console.log(`views                  ${views.detail}; peak RSS ${views.maxRssMb.toFixed(0)} MB`);
+  }
+
+  if (want('regression')) {
+    console.log('\nRegression check (issue 18; checkRegressions over a store of 100,000 runs, target < 200 ms per 1,000 new runs):');
+    const regression = await measure('regression', DATA);
+    console.log(`regression             ${regression.detail}; peak RSS ${regression.maxRssMb.toFixed(0)} MB`);
   }
 
   if (want('big')) {
