@@ -7,18 +7,25 @@
  *   its own thread, the editor's collection worker (worker/collectWorker.ts) in a worker thread.
  * - sink: the store (ingest.ts: upserts, file bookkeeping, the run record, scheduled saves) or a
  *   dry run that only counts. Once the run's signal aborts, nothing more is stored or counted.
+ * - check (issue 18): once every job is stored, the runs the run stored new or updated are checked
+ *   against their own history (analysis/regression.ts) with their source's thresholds, the checks
+ *   stored, and the regressed ones returned in the run's result for the caller to report.
  */
+import { checkRegressions } from './analysis/regression';
+import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type RegressionThresholds } from './analysis/regressionThresholds';
 import type { Batch, CollectContext } from './collectors/contract';
 import type { JobOverrides, StoredSecret } from './collectors/descriptor';
 import { adjustedJob, collectSource, incrementalJob, jobsFor, recordedOptions, stoppedRun, type SourceConfig, type SourceJob } from './collectors/registry';
 import type { Problem } from './collectors/record';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
-import type { JobRepository, RunCounts } from './storage/repository';
+import type { AppKey, JobRepository, RunCounts } from './storage/repository';
 
 export interface PlannedJob {
   job: SourceJob;
   /** What the run record keeps of its options (no secrets). */
   recorded: Record<string, unknown>;
+  /** The source's `regression:` mapping (issue 18): its keys win over the thresholds the sink is given. */
+  regression?: RegressionConfig;
 }
 
 export interface PlanOptions {
@@ -51,7 +58,7 @@ export function plan(sources: readonly SourceConfig[], options: PlanOptions = {}
     for (const raw of jobs) {
       const adjusted = adjustedJob(raw, options.overrides, options.defaults);
       const job = options.newestEndTime ? incrementalJob(adjusted, options.newestEndTime) : adjusted;
-      out.jobs.push({ job, recorded: recordedOptions(job) });
+      out.jobs.push({ job, recorded: recordedOptions(job), ...(source.regression ? { regression: source.regression } : {}) });
     }
   }
   return out;
@@ -62,17 +69,72 @@ export function runJob(job: SourceJob, ctx: CollectContext): AsyncGenerator<Batc
   return collectSource(job, ctx);
 }
 
+/** A run that a collection found regressed against its own history (issue 18). */
+export interface RegressedRun {
+  key: AppKey;
+  app_name: string | null;
+  source: string;
+  /** The check's one line: "Duration 2.0x, CPU time 2.1x; input 2.0x". */
+  summary: string;
+}
+
 /** Where a job's batches go. */
 export interface Sink {
   /** Stores (or counts) `batches`; once `signal` aborts nothing more is taken, and the counts are what was taken. */
   take(job: PlannedJob, batches: AsyncIterable<Batch>, signal: AbortSignal, onBatch: (batch: Batch) => void): Promise<RunCounts>;
+  /**
+   * After the run's last job (or its failure), unless it was cancelled: checks what the jobs stored,
+   * stores the checks and returns the regressed runs. Stops between chunks once `signal` aborts.
+   */
+  afterRun?(signal: AbortSignal): Promise<RegressedRun[]>;
 }
 
-/** The store: each job is a recorded run (ingest.ts). */
-export function storeSink(repo: JobRepository, options: { saves?: SaveSchedule; sliceSize?: number } = {}): Sink {
+export interface StoreSinkOptions {
+  saves?: SaveSchedule;
+  sliceSize?: number;
+  /**
+   * How stored runs are judged against their history (issue 18): the CLI's defaults
+   * (DEFAULT_THRESHOLDS, when left out), or the editor's settings; each source's `regression:` keys win over them.
+   */
+  regression?: { thresholds: Readonly<RegressionThresholds> };
+}
+
+/**
+ * Runs checked at a time: what a check holds (each run's and its baseline's figures) stays bounded
+ * when a first collection stores 100,000 runs; ~100 ms of work each (BENCHMARKS.md, Issue 18).
+ */
+const CHECK_CHUNK = 1000;
+
+/** The store: each job is a recorded run (ingest.ts); the runs they store new or updated are checked at the end. */
+export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): Sink {
+  const changed: AppKey[] = [];
+  const base = options.regression?.thresholds ?? DEFAULT_THRESHOLDS;
+  // Jobs by source name: every job of a source has its config (one per event-log path).
+  const thresholds = new Map<string, Readonly<RegressionThresholds>>();
   return {
-    take: async (planned, batches, signal, onBatch) =>
-      ingest(repo, batches, { source: planned.job.name, options: planned.recorded, saves: options.saves, sliceSize: options.sliceSize, signal, onBatch: (batch) => onBatch(batch) }),
+    take: async (planned, batches, signal, onBatch) => {
+      if (!thresholds.has(planned.job.name)) thresholds.set(planned.job.name, planned.regression ? sourceThresholds(base, planned.regression) : base);
+      return ingest(repo, batches, { source: planned.job.name, options: planned.recorded, saves: options.saves, sliceSize: options.sliceSize, signal, changed, onBatch: (batch) => onBatch(batch) });
+    },
+    afterRun: async (signal) => {
+      // Once for the whole run, not per job: a run's baseline may come from another job (another path of its source).
+      const keys = new Map<string, AppKey>();
+      for (const k of changed) keys.set(`${k.app_id}\u0000${k.attempt_id ?? ''}`, k);
+      changed.length = 0;
+      const regressed: RegressedRun[] = [];
+      const all = [...keys.values()];
+      for (let i = 0; i < all.length; i += CHECK_CHUNK) {
+        // Between chunks the editor's host thread gets its turn, and a cancel is heard.
+        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        if (signal.aborted) break;
+        const checks = checkRegressions(repo, all.slice(i, i + CHECK_CHUNK), (run) => thresholds.get(run.source) ?? base);
+        repo.saveRegressions(checks);
+        for (const c of checks) {
+          if (c.status === 'regressed') regressed.push({ key: { app_id: c.app_id, attempt_id: c.attempt_id }, app_name: c.app_name, source: c.source, summary: c.summary });
+        }
+      }
+      return regressed;
+    },
   };
 }
 
@@ -101,28 +163,44 @@ export interface RunResult {
   counts: RunCounts;
   /** A job stopped early: an unreadable path, refused credentials, an unreadable listing. */
   stopped: boolean;
+  /** The runs stored new or updated that regressed against their history (issue 18); none for a dry or cancelled run. */
+  regressed: RegressedRun[];
 }
 
 /**
  * Runs each job into the sink, in order, until `signal` aborts. `onBatch` sees each batch that was
- * stored (or counted): never one after a cancel. A failure ends the run with it; what was stored stays.
+ * stored (or counted): never one after a cancel. A failure ends the run with it; what was stored stays,
+ * and is checked against its history (issue 18) as a run that ends is, unless it was cancelled.
  */
 export async function collectRun(jobs: readonly PlannedJob[], runner: Runner, sink: Sink, signal: AbortSignal, onBatch: (batch: Batch, job: PlannedJob) => void = () => undefined): Promise<RunResult> {
-  const result: RunResult = { counts: emptyCounts(), stopped: false };
-  for (const planned of jobs) {
-    if (signal.aborted) break;
-    const problems: Problem[] = [];
-    const run = runner(planned, signal);
-    try {
-      const counts = await sink.take(planned, run.batches, signal, (batch) => {
-        problems.push(...batch.problems);
-        onBatch(batch, planned);
-      });
-      for (const k of Object.keys(result.counts) as (keyof RunCounts)[]) result.counts[k] += counts[k];
-    } finally {
-      run.close?.();
+  const result: RunResult = { counts: emptyCounts(), stopped: false, regressed: [] };
+  try {
+    for (const planned of jobs) {
+      if (signal.aborted) break;
+      const problems: Problem[] = [];
+      const run = runner(planned, signal);
+      try {
+        const counts = await sink.take(planned, run.batches, signal, (batch) => {
+          problems.push(...batch.problems);
+          onBatch(batch, planned);
+        });
+        for (const k of Object.keys(result.counts) as (keyof RunCounts)[]) result.counts[k] += counts[k];
+      } finally {
+        run.close?.();
+      }
+      if (stoppedRun(planned.job, problems)) result.stopped = true;
     }
-    if (stoppedRun(planned.job, problems)) result.stopped = true;
+  } catch (err) {
+    if (!signal.aborted) {
+      try {
+        await sink.afterRun?.(signal);
+      } catch {
+        // The failure that ended the run is the one to report.
+      }
+    }
+    throw err;
   }
+  // Nothing more is stored once the run is cancelled, checks neither.
+  if (!signal.aborted) result.regressed = (await sink.afterRun?.(signal)) ?? [];
   return result;
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Batch } from '../collectors/contract';
 import { formatProblem, type Problem } from '../collectors/record';
 import { plural } from '../common/format';
-import type { IngestedFile, JobRepository, RunCounts } from './repository';
+import type { AppKey, IngestedFile, JobRepository, RunCounts } from './repository';
 
 export interface RunSummary extends RunCounts {
   runId: string;
@@ -69,6 +69,8 @@ export interface IngestOptions {
    * extension host a whole batch at once would block the editor (BENCHMARKS.md). 0 = whole batches.
    */
   sliceSize?: number;
+  /** Receives the key of each record the run stored new or updated (JobRepository.upsert's `changed`). */
+  changed?: AppKey[];
 }
 
 const MAX_STORED_ERRORS = 100;
@@ -77,12 +79,13 @@ export function emptyCounts(): RunCounts {
   return { seen: 0, new: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
 }
 
-/** Applies one batch to the repository and the run's counts. */
-export function applyBatch(repo: Pick<JobRepository, 'upsert' | 'recordFiles'>, batch: Batch, counts: RunCounts, now = new Date()): void {
+/** Applies one batch to the repository and the run's counts; `changed` receives the keys of the records stored new or updated. */
+export function applyBatch(repo: Pick<JobRepository, 'upsert' | 'recordFiles'>, batch: Batch, counts: RunCounts, now = new Date(), changed?: AppKey[]): void {
   // Record and summaries only: the store's journal keeps what it is given until the next save.
   const upserted = repo.upsert(
     batch.apps.map((a) => (a.summaries ? { record: a.record, summaries: a.summaries } : a.record)),
     now,
+    changed,
   );
   counts.new += upserted.new;
   counts.updated += upserted.updated;
@@ -133,7 +136,7 @@ export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>,
         if (aborted()) break;
         // The batch's counts and loose problems go with its first slice.
         const part: Batch = i === 0 ? { ...batch, apps: batch.apps.slice(0, slice) } : { apps: batch.apps.slice(i, i + slice), problems: [], filtered: 0, unchanged: 0 };
-        applyBatch(repo, part, counts);
+        applyBatch(repo, part, counts, new Date(), opts.changed);
         stored = Math.min(batch.apps.length, i + slice);
       }
       const kept: Batch = stored === batch.apps.length ? batch : { ...batch, apps: batch.apps.slice(0, stored) };

@@ -25,11 +25,13 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { KnownFileIndex, type KnownFile } from './unchanged';
+import type { RegressionCheck } from '../analysis/regression';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
 import { migrate } from './migrations';
 import {
   SqlJsRepository,
+  regressionRow,
   type AppKey,
   type GroupField,
   type IngestedFile,
@@ -43,6 +45,8 @@ import {
   type RunBaseline,
   type FigureField,
   type RunRef,
+  type RegressionRow,
+  type StoredRegression,
 } from './repository';
 import { loadSqlJs, memoryDatabase } from './sqlJs';
 
@@ -68,6 +72,7 @@ type Journaled =
   | { op: 'upsert'; records: readonly UpsertItem[]; now: Date }
   | { op: 'delete'; keys: readonly AppKey[] }
   | { op: 'retention'; days: number; now: Date }
+  | { op: 'regressions'; rows: readonly RegressionRow[]; now: Date }
   | { op: 'files'; files: readonly IngestedFile[]; now: Date }
   | { op: 'startRun'; runId: string; source: string; options: Record<string, unknown>; now: Date }
   | { op: 'finishRun'; runId: string; counts: RunCounts; errors: readonly string[]; now: Date };
@@ -266,6 +271,10 @@ export class JobStore implements JobRepository {
       case 'retention':
         this.repo.applyRetention(entry.days, entry.now);
         break;
+      case 'regressions':
+        // After the upserts journaled before it: the runs are there again (unless the other writer deleted them).
+        this.repo.saveRegressions(entry.rows, entry.now);
+        break;
       case 'files':
         this.repo.recordFiles(entry.files, entry.now);
         break;
@@ -284,13 +293,13 @@ export class JobStore implements JobRepository {
   }
 
   /** Records with their summaries (AppEntry) or alone; a merge replays both. */
-  upsert(records: readonly UpsertItem[], now = new Date()): UpsertCounts {
+  upsert(records: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
     const max = this.options.maxBytes ?? MAX_DATABASE_BYTES;
     if (this.bytes() > max) throw this.full(max);
     let counts: UpsertCounts;
     try {
       // One transaction: a call that fails stores nothing, so there is nothing to journal.
-      counts = this.repo.upsert(records, now);
+      counts = this.repo.upsert(records, now, changed);
     } catch (err) {
       throw /out of memory/i.test((err as Error).message) ? this.outOfMemory(records.length, max, err as Error) : err;
     }
@@ -364,6 +373,18 @@ export class JobStore implements JobRepository {
 
   summariesOf(key: AppKey): AppSummaries | undefined {
     return this.repo.summariesOf(key);
+  }
+
+  saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
+    // The journal keeps what is stored (regressionRow), not a steady check's figures, until the next save.
+    const rows = checks.map((c) => ('check' in c ? c : regressionRow(c)));
+    const n = this.repo.saveRegressions(rows, now);
+    if (rows.length > 0) this.record({ op: 'regressions', rows, now });
+    return n;
+  }
+
+  regressions(keys: readonly AppKey[]): (StoredRegression | null)[] {
+    return this.repo.regressions(keys);
   }
 
   list(query?: JobQuery): SparkAppRecord[] {

@@ -156,6 +156,20 @@ export const MIGRATIONS: readonly Migration[] = [
   // that started before it, newest first. The index holds them in that order, so a baseline of N runs
   // reads N index entries instead of every run of the name (an hourly job has thousands).
   `CREATE INDEX apps_baseline ON applications (app_name, source, COALESCE(start_time, submit_time, end_time), app_id, attempt_key) WHERE status = 'completed';`,
+  // 8: each attempt's latest regression check (issue 18, analysis/regression.ts), stored by the collection
+  // that read it (pipeline.ts), keyed like applications and removed with its row (repository.ts delete,
+  // retention, and an upsert that replaces the record). `status` is indexed for `jobs --regressed`.
+  // Runs stored before this migration have none until a collection reads them again.
+  `CREATE TABLE regressions (
+     app_id TEXT NOT NULL,
+     attempt_key TEXT NOT NULL,            -- as in applications
+     status TEXT NOT NULL,                 -- regressed | steady | unchecked
+     summary TEXT NOT NULL, explanation TEXT NOT NULL,
+     check_json TEXT,                      -- a regressed run's whole RegressionCheck (metrics, baseline runs, changes); NULL for the others
+     checked_at TEXT NOT NULL,
+     PRIMARY KEY (app_id, attempt_key)
+   );
+   CREATE INDEX regressions_status ON regressions (status, app_id, attempt_key);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,6 +8,7 @@
 import * as crypto from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
+import type { RegressionCheck, RegressionStatus } from '../analysis/regression';
 import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
 import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
@@ -49,6 +50,11 @@ export interface JobQuery {
   sort?: SortField | RecordColumn;
   /** Conditions on record columns, all of which must hold (`jobs --where`). */
   where?: readonly FieldCondition[];
+  /**
+   * true: only runs whose stored regression check (saveRegressions, issue 18) says 'regressed';
+   * false: only the others (steady, unchecked, or never checked).
+   */
+  regressed?: boolean;
   descending?: boolean;
   limit?: number;
   offset?: number;
@@ -102,6 +108,32 @@ export interface RunBaseline<F extends FigureField = FigureField> {
   run: RecordFigures;
   baseline: Pick<RecordFigures, F>[];
 }
+/**
+ * What is stored of a run's regression check (issue 18, migration 8): its status and words, and the
+ * whole check (metrics, baseline runs, what changed) of a regressed run only. A steady check's
+ * figures are ~2 KB of JSON that nothing reads back (the job page checks the run it shows anew);
+ * kept for every run, they would double a database of 100,000 runs.
+ */
+export interface RegressionRow {
+  app_id: string;
+  attempt_id: string | null;
+  status: RegressionStatus;
+  summary: string;
+  explanation: string;
+  /** The whole check of a regressed run; null for the others. */
+  check: RegressionCheck | null;
+}
+
+/** A run's latest regression check as stored, and when it was made. */
+export interface StoredRegression extends RegressionRow {
+  checked_at: string;
+}
+
+/** What saveRegressions stores of a check. */
+export function regressionRow(c: RegressionCheck): RegressionRow {
+  return { app_id: c.app_id, attempt_id: c.attempt_id, status: c.status, summary: c.summary, explanation: c.explanation, check: c.status === 'regressed' ? c : null };
+}
+
 /** What finds a run's baseline: its key, name, source and times. */
 export type RunRef = Pick<SparkAppRecord, 'app_id' | 'attempt_id' | 'app_name' | 'source' | 'submit_time' | 'start_time' | 'end_time'>;
 
@@ -113,9 +145,11 @@ export interface JobRepository {
    * finished record is never replaced by an unfinished one, nor are its summaries. A record that
    * changes takes the summaries it comes with (none given: its stored ones are removed, they were
    * of the copy it replaces); a record that does not change but comes with other summaries than it
-   * has gets those (`updated`).
+   * has gets those (`updated`). A record that changes loses its stored regression check (it was
+   * of the copy it replaces). `changed`, when given, receives the key of each record the call
+   * stored new or updated, once the call has succeeded: the runs a collection checks (pipeline.ts).
    */
-  upsert(items: readonly UpsertItem[], now?: Date): UpsertCounts;
+  upsert(items: readonly UpsertItem[], now?: Date, changed?: AppKey[]): UpsertCounts;
   get(key: AppKey): SparkAppRecord | undefined;
   /** The attempt's stages (by stage_id, attempt_id) and executors (by numeric id); undefined when none are stored. */
   summariesOf(key: AppKey): AppSummaries | undefined;
@@ -137,12 +171,20 @@ export interface JobRepository {
   baselines<F extends FigureField>(keys: readonly AppKey[], n: number | ((run: RecordFigures) => number), fields: readonly F[]): RunBaseline<F>[];
   /** The environments of these records, in the keys' order ({} for a key not stored); each shared block inflated once. */
   environments(keys: readonly AppKey[]): Record<string, string>[];
+  /**
+   * Stores each check (regressionRow: all of a regressed one, the words of the others) as its run's
+   * latest (issue 18), replacing the one it had; a check of a run that is not stored (deleted since,
+   * say) is left out. Returns how many were stored.
+   */
+  saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now?: Date): number;
+  /** The stored checks of these runs, in the keys' order (null: none stored); one statement per 500 keys. */
+  regressions(keys: readonly AppKey[]): (StoredRegression | null)[];
   list(query?: JobQuery): SparkAppRecord[];
   count(query?: JobQuery): number;
   groupCounts(by: GroupField, query?: JobQuery): { key: string; count: number }[];
-  /** Deletes records and forgets their files, so a later collection reads them again. */
+  /** Deletes records (and their regression checks) and forgets their files, so a later collection reads them again. */
   delete(keys: readonly AppKey[]): number;
-  /** Drops records older than `days` (by end time, else start time). Their files stay known, so they are not re-imported. */
+  /** Drops records older than `days` (by end time, else start time), and their regression checks. Their files stay known, so they are not re-imported. */
   applyRetention(days: number, now?: Date): number;
   /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
   recordFiles(files: readonly IngestedFile[], now?: Date): void;
@@ -287,6 +329,8 @@ function where(q: JobQuery): { sql: string; params: SqlValue[] } {
   if (q.since !== undefined) add(`${WHERE_TIME} >= ?`, q.since);
   if (q.until !== undefined) add(`${WHERE_TIME} < ?`, q.until);
   if (q.day !== undefined) add(`substr(${WHERE_TIME}, 1, 10) = ?`, q.day);
+  // applications unaliased: list, count and groupCounts select FROM applications with this WHERE.
+  if (q.regressed !== undefined) parts.push(`(applications.app_id, applications.attempt_key) ${q.regressed ? '' : 'NOT '}IN (SELECT app_id, attempt_key FROM regressions WHERE status = 'regressed')`);
   for (const c of q.where ?? []) {
     // Column names and operators come from the fields table only, never from the caller's text.
     if (!isRecordColumn(c.field) || !OPERATORS.includes(c.op)) throw new Error(`not a condition on a record field: ${JSON.stringify(c)}`);
@@ -370,8 +414,9 @@ export class SqlJsRepository implements JobRepository {
    * first), then writes the window's new and changed rows with their environments in blocks, and
    * their summaries' rows, in the same transaction.
    */
-  upsert(items: readonly UpsertItem[], now = new Date()): UpsertCounts {
+  upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
     const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
+    const stored: AppKey[] = [];
     const stamp = now.toISOString();
     const lookup = this.db.prepare('SELECT record_hash, status, env_block, summaries_hash, summaries_block FROM applications WHERE app_id = ? AND attempt_key = ?');
     const insert = this.db.prepare(`INSERT INTO applications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
@@ -380,6 +425,7 @@ export class SqlJsRepository implements JobRepository {
     );
     const updateSummaries = this.db.prepare(`UPDATE applications SET ${[...SUMMARY_COLUMNS, 'summaries_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`);
     const addBlock = this.db.prepare('INSERT INTO environment_blocks (data) VALUES (?)');
+    const dropCheck = this.db.prepare('DELETE FROM regressions WHERE app_id = ? AND attempt_key = ?');
     const decide = (window: readonly UpsertItem[]): { changes: Change[]; replacedBlocks: Set<number>; replacedSummaryBlocks: Set<number> } => {
       const changes = new Map<string, Change>();
       const replacedBlocks = new Set<number>();
@@ -453,11 +499,15 @@ export class SqlJsRepository implements JobRepository {
         const block = Number(this.db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0]);
         group.forEach((c, k) => {
           const values = [...toRow(c.record), block, ...ranges[k]!, ...summaryValues(c)];
-          if (c.stored) update.run([...values, c.summariesHash, c.hash, stamp, c.record.app_id, c.key]);
-          else insert.run([...values, c.summariesHash, c.key, c.hash, stamp, stamp]);
+          if (c.stored) {
+            update.run([...values, c.summariesHash, c.hash, stamp, c.record.app_id, c.key]);
+            // The check was of the record it replaces (a running run's 'unfinished', say).
+            dropCheck.run([c.record.app_id, c.key]);
+          } else insert.run([...values, c.summariesHash, c.key, c.hash, stamp, stamp]);
         });
       }
       for (const c of changes) if (c.summariesOnly) updateSummaries.run([...summaryValues(c), c.summariesHash, stamp, c.record.app_id, c.key]);
+      for (const c of changes) stored.push({ app_id: c.record.app_id, attempt_id: c.record.attempt_id });
     };
     try {
       this.transaction(() => {
@@ -474,7 +524,10 @@ export class SqlJsRepository implements JobRepository {
       update.free();
       updateSummaries.free();
       addBlock.free();
+      dropCheck.free();
     }
+    // Only once the transaction committed: a call that failed stored nothing.
+    changed?.push(...stored);
     return counts;
   }
 
@@ -604,6 +657,53 @@ export class SqlJsRepository implements JobRepository {
     return keys.map((k) => envs.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? {});
   }
 
+  saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
+    const stamp = now.toISOString();
+    const rowOf = (c: RegressionCheck | RegressionRow): RegressionRow => ('check' in c ? c : regressionRow(c));
+    // Only for a run still stored: a merge may replay checks onto a database where another writer deleted it.
+    const stmt = this.db.prepare(
+      `INSERT OR REPLACE INTO regressions (app_id, attempt_key, status, summary, explanation, check_json, checked_at)
+       SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM applications WHERE app_id = ? AND attempt_key = ?)`,
+    );
+    try {
+      return this.transaction(() => {
+        let n = 0;
+        for (const c of checks.map(rowOf)) {
+          const key = attemptKey(c.attempt_id);
+          stmt.run([c.app_id, key, c.status, c.summary, c.explanation, c.check === null ? null : JSON.stringify(c.check), stamp, c.app_id, key]);
+          n += this.db.getRowsModified();
+        }
+        return n;
+      });
+    } finally {
+      stmt.free();
+    }
+  }
+
+  regressions(keys: readonly AppKey[]): (StoredRegression | null)[] {
+    const found = new Map<string, StoredRegression>();
+    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+      const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+      const rows = this.all(
+        `SELECT * FROM regressions WHERE (app_id, attempt_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+        chunk.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]),
+      );
+      for (const row of rows) {
+        const key = String(row.attempt_key);
+        found.set(keyId(String(row.app_id), key), {
+          app_id: String(row.app_id),
+          attempt_id: key === '' ? null : key,
+          status: String(row.status) as RegressionStatus,
+          summary: String(row.summary),
+          explanation: String(row.explanation),
+          check: row.check_json === null ? null : (JSON.parse(String(row.check_json)) as RegressionCheck),
+          checked_at: String(row.checked_at),
+        });
+      }
+    }
+    return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
+  }
+
   list(query: JobQuery = {}): SparkAppRecord[] {
     const { sql, params } = where(query);
     const sort = query.sort !== undefined && isRecordColumn(query.sort) ? query.sort : 'end_time';
@@ -639,6 +739,7 @@ export class SqlJsRepository implements JobRepository {
       for (const k of keys) {
         n += this.run('DELETE FROM applications WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
         this.run('DELETE FROM ingested_files WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
+        this.run('DELETE FROM regressions WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
       }
       this.dropUnusedBlocks();
       dropUnusedSummaryBlocks(this.db);
@@ -649,6 +750,8 @@ export class SqlJsRepository implements JobRepository {
   applyRetention(days: number, now = new Date()): number {
     const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
     return this.transaction(() => {
+      // The checks first, while their rows still say which runs go.
+      this.run(`DELETE FROM regressions WHERE (app_id, attempt_key) IN (SELECT app_id, attempt_key FROM applications WHERE ${WHERE_TIME} < ?)`, [cutoff]);
       const n = this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
       if (n > 0) {
         this.dropUnusedBlocks();

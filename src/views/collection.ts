@@ -11,14 +11,14 @@ import type { StoredSecret } from '../collectors/descriptor';
 import { formatProblem } from '../collectors/record';
 import { formatBytes, plural } from '../common/format';
 import { descriptorOf } from '../collectors/registry';
-import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../pipeline';
+import { collectRun, dryRunSink, plan, storeSink, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../storage/ingest';
 import type { RunCounts } from '../storage/repository';
 import { collectInWorker } from '../worker/collectClient';
 import { WORKER_BUNDLES } from '../worker/bundles';
 import { CONTEXT } from './commands';
 import type { DatabaseService } from './database';
-import { readSettings } from './settings';
+import { readSettings, regressionThresholds } from './settings';
 import { settingsJobDefaults } from './settingsSchema';
 import type { Source } from './sources';
 
@@ -27,6 +27,9 @@ export interface RunOptions {
   /** Background runs (auto-collect) show progress in the status bar area, not a notification. */
   quiet?: boolean;
 }
+
+/** What a collection returns: its counts, and the runs it stored that regressed against their history (issue 18). */
+export type CollectionTotals = RunCounts & { regressed: RegressedRun[] };
 
 const SHOW_PROBLEMS = 'Show Problems';
 
@@ -65,7 +68,7 @@ export class CollectionController implements vscode.Disposable {
     this.current?.cancel();
   }
 
-  async run(sources: readonly Source[], options: RunOptions = {}): Promise<RunCounts | undefined> {
+  async run(sources: readonly Source[], options: RunOptions = {}): Promise<CollectionTotals | undefined> {
     if (this.current) {
       void vscode.window.showInformationMessage('Spark Optimizer: a collection is already running.');
       return undefined;
@@ -73,7 +76,7 @@ export class CollectionController implements vscode.Disposable {
     const runnable = sources;
     if (runnable.length === 0) return undefined;
     const settings = readSettings(this.log, this.root);
-    const total = emptyCounts();
+    const total: CollectionTotals = { ...emptyCounts(), regressed: [] };
     const withProblems = new ProblemLogs();
     // The run's one cancel, from the notification or the Cancel command: the worker is told to stop,
     // and nothing more is stored from the moment it fires (ingest's `signal`).
@@ -120,13 +123,15 @@ export class CollectionController implements vscode.Disposable {
               // A run that ended on its own has nothing left to cancel; one that failed is stopped.
               return { batches: run.batches, close: () => (signal.removeEventListener('abort', stop), run.cancel()) };
             };
-            const sink = store ? storeSink(store, { saves, sliceSize: 10 }) : dryRunSink;
+            // The settings' thresholds; a source's `regression:` keys win over them (pipeline.ts).
+            const sink = store ? storeSink(store, { saves, sliceSize: 10, regression: { thresholds: regressionThresholds(this.log, undefined) } }) : dryRunSink;
             const result = await collectRun(planned.jobs, inWorker, sink, abort.signal, (batch) => {
               withProblems.add(batch);
               this.logProblems(batch);
               if (store) this.db.notify();
             });
-            for (const k of Object.keys(total) as (keyof RunCounts)[]) total[k] += result.counts[k];
+            for (const k of Object.keys(result.counts) as (keyof RunCounts)[]) total[k] += result.counts[k];
+            total.regressed.push(...result.regressed);
           } catch (err) {
             // What the run collected before the failure is kept.
             await saves?.flush().catch((saveErr: unknown) => this.log.error(`Saving what was collected failed too: ${(saveErr as Error).message}`));
