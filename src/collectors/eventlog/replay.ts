@@ -147,14 +147,20 @@ function bytesAt(buf: Buffer, pos: number, end: number, needle: Buffer): boolean
   return pos + needle.length <= end && sameBytes(buf, pos, needle);
 }
 
+/** Where readInt and durationAt have intInto write (see there). */
+const INTS = new Float64Array(2);
+
 /** Reads a JSON integer starting at `pos`; null when the bytes there are not one. */
 function readInt(buf: Buffer, pos: number, end: number): number | null {
-  const v = intOrNaN(buf, pos, end);
-  return Number.isNaN(v) ? null : v;
+  return intInto(buf, pos, end, INTS, 0) ? INTS[0]! : null;
 }
 
-/** readInt, with NaN for null: a double throughout, so the JIT need not box a large value. */
-function intOrNaN(buf: Buffer, pos: number, end: number): number {
+/**
+ * Reads a JSON integer starting at `pos` into out[slot]; false (out unchanged) when the bytes there
+ * are not one. Written, not returned: a double returned from a call (a time, a byte count past
+ * 2^31) is boxed, a heap number per value (issue 15: ~30 bytes of garbage per task end).
+ */
+function intInto(buf: Buffer, pos: number, end: number, out: Float64Array, slot: number): boolean {
   let neg = false;
   if (buf[pos] === 0x2d) {
     neg = true;
@@ -171,11 +177,12 @@ function intOrNaN(buf: Buffer, pos: number, end: number): number {
   }
   // Past 2^53 the sum above is no longer exact: JSON.parse's path judges such a value (one record
   // from either path). The sum only grows, so a value that overflowed stays above the bound.
-  if (digits === 0 || value > Number.MAX_SAFE_INTEGER) return NaN;
+  if (digits === 0 || value > Number.MAX_SAFE_INTEGER) return false;
   const next = buf[pos];
   // A fraction or exponent means this is not the integer Spark writes: let JSON.parse handle it.
-  if (next === 0x2e || next === 0x65 || next === 0x45) return NaN;
-  return neg ? -value : value;
+  if (next === 0x2e || next === 0x65 || next === 0x45) return false;
+  out[slot] = neg ? -value : value;
+  return true;
 }
 
 /**
@@ -271,9 +278,7 @@ function scanMetrics(buf: Buffer, words: DataView, from: number, end: number, va
         for (let k = 0; k < candidates.length; k++) {
           const { index, key } = candidates[k]!;
           if (Number.isNaN(values[index]!) && sameBytes(buf, keyStart, key)) {
-            const v = intOrNaN(buf, j + 2, end);
-            if (Number.isNaN(v)) return false;
-            values[index] = v;
+            if (!intInto(buf, j + 2, end, values, index)) return false;
             if (--missing === 0) return true;
             break;
           }
@@ -1184,15 +1189,15 @@ function taskDuration(launch: number, finish: number): number {
  * taskDuration from the Launch Time and Finish Time values at `launchAt` and `finishAt` (-1: the
  * key is absent, unknown as on the parsed path), into values[TASK_DURATION]: NaN when either is
  * unknown (absent or null). False when either is not what Spark writes (an integer or null): the
- * caller parses the line. The times stay plain doubles (NaN: unknown), never `number | null`, and
- * the duration is written, not returned: a large double in either is boxed, a heap number per task
- * end (issue 15: 30 bytes of garbage each).
+ * caller parses the line. The times are written into INTS (intInto) and the duration into
+ * `values`, never returned: a large double returned is boxed, a heap number per task end.
  */
 function durationAt(buf: Buffer, launchAt: number, finishAt: number, end: number, values: TaskValues): boolean {
-  const launch = launchAt === -1 ? NaN : intOrNaN(buf, launchAt, end);
-  if (Number.isNaN(launch) && launchAt !== -1 && !bytesAt(buf, launchAt, end, NULL_LITERAL)) return false;
-  const finish = finishAt === -1 ? NaN : intOrNaN(buf, finishAt, end);
-  if (Number.isNaN(finish) && finishAt !== -1 && !bytesAt(buf, finishAt, end, NULL_LITERAL)) return false;
+  INTS.fill(NaN);
+  if (launchAt !== -1 && !intInto(buf, launchAt, end, INTS, 0) && !bytesAt(buf, launchAt, end, NULL_LITERAL)) return false;
+  if (finishAt !== -1 && !intInto(buf, finishAt, end, INTS, 1) && !bytesAt(buf, finishAt, end, NULL_LITERAL)) return false;
+  const launch = INTS[0]!;
+  const finish = INTS[1]!;
   values[TASK_DURATION] = Number.isNaN(launch) || Number.isNaN(finish) ? NaN : taskDuration(launch, finish);
   return true;
 }

@@ -68,6 +68,8 @@ export const SKETCH_ALPHA = 0.01;
 export const MAX_BUCKETS = 54 * SUB;
 /** The bits of a double, to take a duration's bucket from its exponent and top mantissa bits (no Math.log per task). */
 const F64 = new Float64Array(1);
+/** add()'s value, for addAt. */
+const ONE = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
@@ -99,7 +101,8 @@ export class DurationSketch {
    * stage of a 10,000-stage log, were a fifth of what the summaries cost it).
    */
   private exact: number[] | null = null;
-  private buckets: Float64Array | null = null;
+  /** Counts per bucket, a plain array as `exact` (see there). */
+  private buckets: number[] | null = null;
   /** Index of buckets[0]. */
   private lo = 0;
   private zeros = 0;
@@ -108,45 +111,68 @@ export class DurationSketch {
   max = -Infinity;
 
   add(ms: number): void {
+    ONE[0] = ms;
+    this.addAt(ONE, 0);
+  }
+
+  /**
+   * Adds values[at]. Read from the array, not passed: a double passed to a call the JIT did not
+   * inline is boxed, a heap number per task end (issue 15); only integers are passed on.
+   */
+  addAt(values: Float64Array, at: number): void {
+    const ms = values[at]!;
     if (ms < this.min) this.min = ms;
     if (ms > this.max) this.max = ms;
     const n = this.count++;
-    if (this.buckets !== null) {
-      this.bucket(ms);
-      return;
+    if (this.buckets === null) {
+      if (n < EXACT_DURATIONS) {
+        if (this.exact === null) this.exact = [ms];
+        else this.exact.push(ms);
+        return;
+      }
+      const kept = this.exact!;
+      this.exact = null;
+      this.buckets = [];
+      // One array for the spread seen so far, not one per step out of it.
+      let lowest = ms > 0 ? ms : Infinity;
+      for (let i = 0; i < kept.length; i++) if (kept[i]! > 0 && kept[i]! < lowest) lowest = kept[i]!;
+      if (lowest !== Infinity) this.cover(bucketOf(lowest), bucketOf(this.max));
+      for (let i = 0; i < kept.length; i++) {
+        if (kept[i]! <= 0) this.zeros++;
+        else this.bucket(bucketOf(kept[i]!));
+      }
     }
-    if (n < EXACT_DURATIONS) {
-      if (this.exact === null) this.exact = [ms];
-      else this.exact.push(ms);
-      return;
-    }
-    const kept = this.exact!;
-    this.exact = null;
-    this.buckets = new Float64Array(0);
-    for (let i = 0; i < kept.length; i++) this.bucket(kept[i]!);
-    this.bucket(ms);
-  }
-
-  private bucket(ms: number): void {
     if (ms <= 0) {
       this.zeros++;
       return;
     }
-    const index = bucketOf(ms);
-    let b = this.buckets!;
-    if (b.length === 0) {
-      this.lo = index;
-      b = this.buckets = new Float64Array(1);
-    } else if (index < this.lo || index >= this.lo + b.length) {
-      // Grow to cover the new index, with some room on that side so that growing stays rare.
-      const newLo = index < this.lo ? Math.max(0, index - 16) : this.lo;
-      const newHi = index >= this.lo + b.length ? Math.min(MAX_BUCKETS, index + 17) : this.lo + b.length;
-      const grown = new Float64Array(newHi - newLo);
-      grown.set(b, this.lo - newLo);
-      this.lo = newLo;
-      b = this.buckets = grown;
-    }
-    b[index - this.lo]!++;
+    // bucketOf, written out: see above.
+    F64[0] = ms;
+    const hi = U32[HI]!;
+    this.bucket((((hi >>> 20) - 1023) << SUB_BITS) | ((hi >>> (20 - SUB_BITS)) & (SUB - 1)));
+  }
+
+  /** Counts a duration > 0 in bucket `index`. */
+  private bucket(index: number): void {
+    const b = this.buckets!;
+    if (b.length === 0 || index < this.lo || index >= this.lo + b.length) this.cover(index, index);
+    this.buckets![index - this.lo]!++;
+  }
+
+  /**
+   * Makes `buckets` cover indexes [from, to], with room beside them (16 to 64 buckets, as many as it
+   * had) where it grows, so that a stage grows it a few times, not once every 16 buckets (a spread
+   * of 1 s to 20 s is 277).
+   */
+  private cover(from: number, to: number): void {
+    const b = this.buckets!;
+    const room = Math.min(64, Math.max(16, b.length));
+    const newLo = b.length === 0 || from < this.lo ? Math.max(0, from - room) : this.lo;
+    const newHi = b.length === 0 || to >= this.lo + b.length ? Math.min(MAX_BUCKETS, to + room + 1) : this.lo + b.length;
+    const grown = new Array<number>(newHi - newLo).fill(0);
+    for (let i = 0; i < b.length; i++) grown[this.lo - newLo + i] = b[i]!;
+    this.lo = newLo;
+    this.buckets = grown;
   }
 
   /** Cells held (exact values or buckets): bounded by max(EXACT_DURATIONS, MAX_BUCKETS). */
@@ -433,8 +459,7 @@ export class SummaryTracker {
           if (peak > sums[PEAK]!) sums[PEAK] = peak;
         }
       }
-      const durationMs = values[TASK_DURATION]!;
-      if (ok && durationMs >= 0) stage.durations.add(durationMs);
+      if (ok && values[TASK_DURATION]! >= 0) stage.durations.addAt(values, TASK_DURATION);
     }
     if (executor !== null) {
       executor.tasks++;
