@@ -15,7 +15,7 @@ import type { JobOverrides, SourceFlag } from '../collectors/descriptor';
 import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
 import { DESCRIPTORS, descriptorOf, typeOfCliName } from '../collectors/registry';
-import { collectRun, dryRunSink, plan, runJob, storeSink, type Runner } from '../pipeline';
+import { collectRun, dryRunSink, plan, runJob, storeSink, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { JobStore } from '../storage/jobStore';
 import { WORKER_BUNDLES } from '../worker/bundles';
@@ -25,6 +25,22 @@ import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
 
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
+
+/** `--fail-on-regression`'s exit status when a run the collection stored regressed (issue 18); main.ts lists them all. */
+export const EXIT_REGRESSED = 3;
+/** Regressed runs collect names in its last line; more are only counted. */
+const NAMED_REGRESSIONS = 5;
+
+/**
+ * collect's last line when runs it stored regressed against their history (issue 18):
+ * "2 runs regressed: Nightly app-0005 (Duration 2.0x); …", or only how many when there are many.
+ */
+export function regressedLine(runs: readonly RegressedRun[]): string {
+  const lists = '`spark-optimizer jobs --regressed` lists them';
+  if (runs.length > NAMED_REGRESSIONS) return `${plural(runs.length, 'run')} regressed against their earlier runs; ${lists}.`;
+  const named = runs.map((r) => `${r.app_name ?? '(no name)'} ${r.key.app_id}${r.key.attempt_id === null ? '' : ` attempt ${r.key.attempt_id}`} (${r.summary})`);
+  return `${plural(runs.length, 'run')} regressed: ${named.join('; ')}`;
+}
 
 /** Every source type's flags, once each (several types share `--region`, `--endpoint-url`…). */
 const SOURCE_FLAGS: Map<string, SourceFlag> = new Map(DESCRIPTORS.flatMap((d) => d.flags.map((f) => [f.flag, f] as const)));
@@ -154,6 +170,7 @@ const RUN_FLAGS = {
   ...stringFlags('source', 'config', 'name', 'db', 'since', 'user', 'batch-size', 'concurrency', 'format', 'status', 'max-apps'),
   ...stringFlags('zstd-max-window-mb', 'max-line-mb', 'max-decompression-ratio', 'max-response-mb', 'max-unpacked-mb', 'max-unpack-ratio'),
   'dry-run': { type: 'boolean', default: false },
+  'fail-on-regression': { type: 'boolean', default: false },
   verbose: { type: 'boolean', default: false },
   utc: { type: 'boolean', default: false },
 } as const;
@@ -188,6 +205,8 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const format = oneOf('format', values.format as string | undefined, ['table', 'json'] as const, 'table');
   const overrides = overridesFromFlags(values);
   const dryRun = values['dry-run'] === true;
+  const failOnRegression = values['fail-on-regression'] === true;
+  if (dryRun && failOnRegression) throw new UsageError('--fail-on-regression needs runs stored: a --dry-run checks nothing against their history');
 
   let sources: SourceConfig[];
   let failedSources = 0;
@@ -296,11 +315,18 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const summary = `${stopped}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed${withProblems.summary()} (${where}); ${secs} s`;
   if (format === 'json') io.err(summary);
   else io.out(summary);
+  // Runs stored new or updated that regressed against their own history (issue 18), checked with the defaults and each source's `regression:` keys.
+  if (result.regressed.length > 0) {
+    const line = regressedLine(result.regressed);
+    if (format === 'json') io.err(line);
+    else io.out(line);
+  }
 
   // The shell's convention for a process ended by a signal: 128 + its number.
   if (stoppedBy !== undefined) return 128 + osConstants.signals[stoppedBy];
   if (result.stopped || failedSources > 0) return 1;
   const collected = total.new + total.updated + total.unchanged + total.skipped;
-  return collected === 0 && total.failed > 0 ? 1 : 0;
+  if (collected === 0 && total.failed > 0) return 1;
+  return failOnRegression && result.regressed.length > 0 ? EXIT_REGRESSED : 0;
 }
 

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { JobStore } from '../storage/jobStore';
 import { FieldError, fieldByName, parseCondition, type FieldCondition } from '../storage/fields';
+import type { StoredRegression } from '../storage/repository';
 import { plural, table } from '../common/format';
 import { DEFAULT_DB, oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { JSON_FIELDS, RECORD_HEADER, recordRow, timeText } from './recordTable';
@@ -23,6 +24,22 @@ export async function openExisting(db: string | undefined, io: Io): Promise<JobS
   return store;
 }
 
+/** `jobs --regressed --format json`: a run's stored check, as its `regression` key. */
+function regressionJson(s: StoredRegression | null): Record<string, unknown> | null {
+  if (s === null) return null;
+  const c = s.check;
+  return {
+    status: s.status,
+    summary: s.summary,
+    explanation: s.explanation,
+    metrics: c?.metrics ?? [],
+    changes: c?.changes ?? null,
+    likely_cause: c?.likely_cause ?? null,
+    baseline_runs: c?.baseline_runs ?? [],
+    checked_at: s.checked_at,
+  };
+}
+
 function csvCell(v: unknown): string {
   const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -36,11 +53,13 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
       where: { type: 'string', multiple: true },
       asc: { type: 'boolean', default: false },
       utc: { type: 'boolean', default: false },
+      regressed: { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
   });
   const format = oneOf('format', values.format, ['table', 'json', 'csv'] as const, 'table');
+  const regressed = values.regressed;
   const status = values.status === undefined ? undefined : oneOf('status', values.status, STATUSES, 'completed');
   const sortField = values.sort === undefined ? undefined : fieldByName(values.sort);
   if (values.sort !== undefined && !sortField) {
@@ -63,17 +82,21 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
   const store = await openExisting(values.db, io);
   if (!store) return 1;
   try {
-    const query = { user: values.user, name: values.name, status, source: values.source, since, until, where };
+    const query = { user: values.user, name: values.name, status, source: values.source, since, until, where, ...(regressed ? { regressed: true } : {}) };
     const records = store.list({ ...query, sort, descending: !values.asc, limit, offset });
-    if (format === 'json') for (const r of records) io.out(JSON.stringify(r));
+    // With --regressed, each run's stored check (issue 18): one read for the page.
+    const checks = regressed ? store.regressions(records) : [];
+    if (format === 'json') records.forEach((r, i) => io.out(JSON.stringify(regressed ? { ...r, regression: regressionJson(checks[i] ?? null) } : r)));
     else if (format === 'csv') {
-      io.out(FIELDS.join(','));
-      for (const r of records) io.out(FIELDS.map((f) => csvCell(r[f])).join(','));
+      io.out([...FIELDS, ...(regressed ? ['regression'] : [])].join(','));
+      records.forEach((r, i) => io.out([...FIELDS.map((f) => csvCell(r[f])), ...(regressed ? [csvCell(checks[i]?.summary)] : [])].join(',')));
     } else {
       const total = store.count(query);
       const time = timeText(values.utc);
-      if (records.length > 0) io.out(table(RECORD_HEADER, records.map((r) => recordRow(r, time))));
-      io.out(`${records.length} of ${plural(total, 'application')}${offset > 0 ? ` (from ${offset})` : ''}`);
+      const header = regressed ? [...RECORD_HEADER, 'regression'] : RECORD_HEADER;
+      if (records.length > 0) io.out(table(header, records.map((r, i) => (regressed ? [...recordRow(r, time), checks[i]?.summary ?? '-'] : recordRow(r, time)))));
+      io.out(`${records.length} of ${plural(total, regressed ? 'regressed application' : 'application')}${offset > 0 ? ` (from ${offset})` : ''}`);
+      if (regressed && total === 0) io.out('Runs are checked against their earlier runs when `spark-optimizer collect` stores them.');
     }
     return 0;
   } finally {

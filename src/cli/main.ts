@@ -1,7 +1,9 @@
 /**
  * `spark-optimizer` command line, on the same core as the extension.
  * Exit codes: 0 = ran (problems are reported, not fatal), 1 = fatal (bad path, unreadable config or
- * database, nothing readable), 2 = usage error.
+ * database, nothing readable), 2 = usage error, 3 = `collect --fail-on-regression` stored runs that
+ * regressed against their history (issue 18; only when nothing else failed, else 1), 128 + N = a
+ * collect stopped by signal N.
  */
 import { setFlagsFromString } from 'node:v8';
 import { visible } from '../common/format';

@@ -30,7 +30,7 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
   spark-optimizer collect --config spark-optimizer.yaml [--name SOURCE] [options]
   spark-optimizer collect --event-log-dir DIR [options]   (event logs: the same as --source event-logs --path DIR)`,
   jobs: `  spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
-                       [--where "FIELD OP VALUE"]... [--sort FIELD] [--asc] [--limit N] [--offset N]
+                       [--where "FIELD OP VALUE"]... [--regressed] [--sort FIELD] [--asc] [--limit N] [--offset N]
                        [--format table|json|csv] [--utc] [--db PATH]     (fields: spark-optimizer jobs --help)`,
   show: `  spark-optimizer show APP_ID [--attempt N] [--top N] [--format text|json] [--utc] [--db PATH]
                        (the record, its longest stages and its executors; JSON: the record's keys
@@ -56,7 +56,12 @@ ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} 
                         DIR) means --source event-logs
   --config FILE         collect the sources a config file defines (all, or --name SOURCE)
   --db PATH             the database (default .spark-optimizer/jobs.db in this folder)
-  --dry-run             collect and print; store nothing
+  --dry-run             collect and print; store nothing (and check nothing against history)
+  --fail-on-regression  exit 3 when a run this collection stored regressed against its earlier runs
+                        (for CI and cron; 1 still wins when something failed). Every run stored new or
+                        updated is checked against the median of the earlier completed runs of its name
+                        and source (default: flagged at 1.5x and 1 min / 1 GiB more; a source's
+                        regression: keys in a config file change that); collect's last line names them
   --since DATE          only applications that ended (running ones: started) at/after DATE (ISO-8601)
   --user USER           only applications run by USER
   --batch-size N        records per database batch (default 100)
@@ -107,6 +112,9 @@ ${SYNOPSIS.jobs}
                    Values in the field's units: --where "failed>0" --where "duration>=1h30m"
                    --where "spill>1GB" --where "user=etl"; FIELD=null / FIELD!=null for unknown values
   --name TEXT      part of the application name (any case)
+  --regressed      only runs whose stored check says they regressed against their earlier runs (checked
+                   when collect stores them), with its summary; json: each record plus "regression"
+                   (status, summary, explanation, metrics, changes, likely_cause, baseline_runs, checked_at)
   --since/--until  ended (running ones: started) at/after, before this date
 ${TIMES}
 
