@@ -87,6 +87,17 @@ describe('the jobs table model', () => {
     expect(fieldText(fieldOf('cpu_time_ms'), null)).toBe('-');
   });
 
+  it('shows only the regressed runs when asked, each with its check summary (issue 18)', () => {
+    store.saveRegressions([
+      { app_id: 'app-2', attempt_id: null, status: 'regressed', summary: 'Duration 3.0x', explanation: 'Regressed against 3 earlier runs.', check: null },
+      { app_id: 'app-1', attempt_id: null, status: 'steady', summary: '', explanation: '', check: null },
+    ]);
+    const p = page({ regressed: true });
+    expect(ids(p)).toEqual(['app-2']);
+    expect(p.rows[0]).toMatchObject({ regressed: 'Duration 3.0x', icon: 'warning', iconText: 'regressed against its earlier runs: Duration 3.0x' });
+    expect(page({}).rows.find((r) => r.key.app_id === 'app-1')!.regressed).toBeNull();
+  });
+
   it('offers the users and sources in the store', () => {
     expect(tableChoices(store)).toMatchObject({ users: ['ana', 'bob', 'etl', 'zed'], sources: ['dev', 'prod'] });
   });

@@ -1,7 +1,7 @@
 /** How a job reads in the Jobs tree (issue 15): its icon says how it went, its description when it started. */
 import { describe, expect, it } from 'vitest';
 import { formatLocalTime } from '../src/common/format';
-import { jobDescription, jobIcon } from '../src/views/format';
+import { jobDescription, jobIcon, regressedText } from '../src/views/format';
 import { makeRecord } from './support/records';
 
 describe('a job in the tree', () => {
@@ -34,5 +34,19 @@ describe('grammar in the views (issue 16)', () => {
   it('one task is "1 task"', () => {
     expect(jobDescription(makeRecord({ total_tasks: 1, failed_tasks: 0 }), 'UTC')).toContain(' · 1 task · ');
     expect(jobDescription(makeRecord({ total_tasks: 2, failed_tasks: 0 }), 'UTC')).toContain(' · 2 tasks · ');
+  });
+});
+
+describe('a run that regressed against its history (issue 18)', () => {
+  it('is a warning with the check summary, unless it failed or runs', () => {
+    expect(jobIcon(makeRecord({ status: 'completed', failed_tasks: 0 }), 'Duration 2.0x')).toEqual(['warning', 'list.warningForeground', 'regressed against its earlier runs: Duration 2.0x']);
+    expect(jobIcon(makeRecord({ status: 'failed' }), 'Duration 2.0x')[0]).toBe('error');
+    expect(jobIcon(makeRecord({ status: 'completed', failed_tasks: 0 }))[0]).toBe('pass');
+  });
+
+  it('is named in the collection notification, the first three by name', () => {
+    const run = (n: number): { key: { app_id: string; attempt_id: null }; app_name: string; summary: string } => ({ key: { app_id: `a-${n}`, attempt_id: null }, app_name: `Job ${n}`, summary: `Duration ${n}.0x` });
+    expect(regressedText([run(2)])).toBe('1 run regressed against its history: Job 2 (Duration 2.0x).');
+    expect(regressedText([1, 2, 3, 4, 5].map(run))).toBe('5 runs regressed against their history: Job 1 (Duration 1.0x), Job 2 (Duration 2.0x), Job 3 (Duration 3.0x), and 2 more.');
   });
 });

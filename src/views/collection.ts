@@ -16,7 +16,8 @@ import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../stor
 import type { RunCounts } from '../storage/repository';
 import { collectInWorker } from '../worker/collectClient';
 import { WORKER_BUNDLES } from '../worker/bundles';
-import { CONTEXT } from './commands';
+import { COMMANDS, CONTEXT } from './commands';
+import { regressedText } from './format';
 import type { DatabaseService } from './database';
 import { readSettings, regressionThresholds } from './settings';
 import { settingsJobDefaults } from './settingsSchema';
@@ -32,6 +33,8 @@ export interface RunOptions {
 export type CollectionTotals = RunCounts & { regressed: RegressedRun[] };
 
 const SHOW_PROBLEMS = 'Show Problems';
+const SHOW_REGRESSED = 'Show Regressed';
+
 
 /** "finding logs… 1,234" while event logs are discovered, then "12 of 8,000 logs, 12 apps, 40 MB/s". */
 function progressText(p: CollectProgress, eventLogs: boolean, started: number): string {
@@ -164,6 +167,13 @@ export class CollectionController implements vscode.Disposable {
         if (a === 'Show Log') this.log.show();
         else if (a === SHOW_PROBLEMS) void this.showProblems(problems);
       });
+    }
+    // Runs worse than their own history (issue 18): one notification, even for a background run; its
+    // button opens the jobs table on them.
+    if (total.regressed.length > 0) {
+      const text = regressedText(total.regressed);
+      this.log.warn(`Collection: ${text}`);
+      void vscode.window.showWarningMessage(`Spark Optimizer: ${text}`, SHOW_REGRESSED).then((a) => a && vscode.commands.executeCommand(COMMANDS.openJobsTable, { regressed: true }));
     }
     return total;
   }

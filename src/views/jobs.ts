@@ -15,7 +15,8 @@ export type Grouping = 'source' | 'user';
 
 export type JobNode =
   | { kind: 'group'; level: 'source' | 'day' | 'user'; key: string; count: number; query: JobQuery }
-  | { kind: 'job'; record: SparkAppRecord }
+  /** `regressed`: the summary of its stored regression check when that says regressed (issue 18). */
+  | { kind: 'job'; record: SparkAppRecord; regressed?: string }
   | { kind: 'more'; query: JobQuery; offset: number; parentId: string };
 
 export interface JobsState {
@@ -88,8 +89,8 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
     const r = n.record;
     const item = new vscode.TreeItem(r.app_name ?? r.app_id, vscode.TreeItemCollapsibleState.None);
     item.id = nodeId(n);
-    item.description = jobDescription(r);
-    const [icon, color, why] = jobIcon(r);
+    item.description = n.regressed !== undefined ? `regressed: ${n.regressed} · ${jobDescription(r)}` : jobDescription(r);
+    const [icon, color, why] = jobIcon(r, n.regressed);
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
     item.tooltip = new vscode.MarkdownString(`$(${icon}) ${why}\n\n${jobTooltip(r)}`, true);
     item.contextValue = ITEM.job;
@@ -117,7 +118,12 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
     const id = nodeId(parent);
     const pages = 1 + (this.extraPages.get(id) ?? 0);
     const records = store.list({ ...parent.query, sort: this.state.sort, descending: this.state.descending, limit: PAGE * pages });
-    const nodes: JobNode[] = records.map((record) => ({ kind: 'job', record }));
+    // The page's stored regression checks, in one read (issue 18).
+    const checks = store.regressions(records);
+    const nodes: JobNode[] = records.map((record, i) => {
+      const c = checks[i];
+      return c?.status === 'regressed' ? { kind: 'job', record, regressed: c.summary } : { kind: 'job', record };
+    });
     if (records.length < parent.count) nodes.push({ kind: 'more', query: parent.query, offset: records.length, parentId: id });
     return nodes;
   }

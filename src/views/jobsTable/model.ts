@@ -24,11 +24,13 @@ export interface TableQuery {
   /** First and last day (YYYY-MM-DD, local), of the end time (a running job's start). */
   from: string | null;
   to: string | null;
+  /** Only runs whose stored regression check says they regressed against their history (issue 18). */
+  regressed: boolean;
   sort: RecordColumn;
   descending: boolean;
 }
 
-export const DEFAULT_QUERY: TableQuery = { text: '', conditions: '', status: null, user: null, source: null, from: null, to: null, sort: 'start_time', descending: true };
+export const DEFAULT_QUERY: TableQuery = { text: '', conditions: '', status: null, user: null, source: null, from: null, to: null, regressed: false, sort: 'start_time', descending: true };
 
 /** The columns shown until the reader picks others. */
 export const DEFAULT_COLUMNS: readonly RecordColumn[] = ['app_name', 'status', 'start_time', 'duration_ms', 'cpu_time_ms', 'total_tasks', 'failed_tasks', 'shuffle_read_bytes', 'disk_spilled_bytes', 'user', 'source'];
@@ -57,14 +59,16 @@ export interface TableRow {
   /** The Jobs tree's icon for it (codicon name) and what it means. */
   icon: string;
   iconText: string;
+  /** Its stored regression check's summary when that says it regressed (issue 18), else null. */
+  regressed: string | null;
   /** Every column's display text (the page shows the ones picked). */
   cells: Record<RecordColumn, string>;
 }
 
-export function tableRow(r: SparkAppRecord, timeZone?: string): TableRow {
-  const [icon, , iconText] = jobIcon(r);
+export function tableRow(r: SparkAppRecord, timeZone?: string, regressed: string | null = null): TableRow {
+  const [icon, , iconText] = jobIcon(r, regressed ?? undefined);
   const cells = Object.fromEntries(FIELDS.map((f) => [f.column, fieldText(f, r[f.column], timeZone)])) as Record<RecordColumn, string>;
-  return { key: { app_id: r.app_id, attempt_id: r.attempt_id }, icon, iconText, cells };
+  return { key: { app_id: r.app_id, attempt_id: r.attempt_id }, icon, iconText, regressed, cells };
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -106,6 +110,7 @@ export function toJobQuery(q: TableQuery): { query: JobQuery } | { errors: strin
   if (q.source !== null) query.source = q.source;
   if (q.from !== null) query.since = localDay(q.from, 0);
   if (q.to !== null) query.until = localDay(q.to, 1);
+  if (q.regressed) query.regressed = true;
   return { query };
 }
 
@@ -120,10 +125,12 @@ export interface TablePage {
  * Rows `offset`… of what `q` asks for (at most `limit`), and how many there are in all when `count`
  * (a filtered count scans the table: a page scrolled to under the same query does not pay it again).
  */
-export function tablePage(store: Pick<JobRepository, 'list' | 'count'>, q: TableQuery, offset: number, limit: number, options: { count?: boolean; timeZone?: string } = {}): TablePage | { errors: string[] } {
+export function tablePage(store: Pick<JobRepository, 'list' | 'count' | 'regressions'>, q: TableQuery, offset: number, limit: number, options: { count?: boolean; timeZone?: string } = {}): TablePage | { errors: string[] } {
   const built = toJobQuery(q);
   if ('errors' in built) return built;
-  const rows = store.list({ ...built.query, offset, limit }).map((r) => tableRow(r, options.timeZone));
+  const records = store.list({ ...built.query, offset, limit });
+  const checks = store.regressions(records);
+  const rows = records.map((r, i) => tableRow(r, options.timeZone, checks[i]?.status === 'regressed' ? checks[i].summary : null));
   return { total: options.count === false ? null : store.count(built.query), offset, rows };
 }
 

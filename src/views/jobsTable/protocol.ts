@@ -12,11 +12,16 @@ import { COLUMNS, isColumn, type ColumnInfo, type TableChoices, type TableQuery,
 
 export type HostMessage =
   /** Host -> page, after `ready` (and when the database changes): the columns and filter choices; the page then asks for rows. */
-  | { type: 'init'; columns: readonly ColumnInfo[]; choices: TableChoices; quickFilters: readonly { label: string; condition: string }[] }
+  | { type: 'init'; columns: readonly ColumnInfo[]; choices: TableChoices; quickFilters: readonly { label: string; condition: string }[]; query?: QueryOverride }
   /** Host -> page: rows `offset`… of the query of request `id`, and how many match in all (null: not counted, as asked). */
   | { type: 'rows'; id: number; total: number | null; offset: number; rows: TableRow[]; ms: number }
   /** Host -> page: the query of request `id` cannot run (a condition that does not parse, a bad date). */
   | { type: 'invalid'; id: number; errors: string[] };
+
+/** What a command opening the table may set on its query: only its runs that regressed (a collection's notification). */
+export interface QueryOverride {
+  regressed?: boolean;
+}
 
 export type PageMessage =
   | { type: 'ready' }
@@ -45,13 +50,14 @@ export function isTableQuery(v: unknown): v is TableQuery {
     isStringOrNull(v.source) &&
     isStringOrNull(v.from) &&
     isStringOrNull(v.to) &&
+    typeof v.regressed === 'boolean' &&
     isColumn(v.sort) &&
     typeof v.descending === 'boolean'
   );
 }
 
 function isRow(v: unknown): v is TableRow {
-  return isObject(v) && isJobKey(v.key) && typeof v.icon === 'string' && typeof v.iconText === 'string' && isObject(v.cells) && COLUMNS.every((c) => typeof (v.cells as Record<string, unknown>)[c.column] === 'string');
+  return isObject(v) && isJobKey(v.key) && typeof v.icon === 'string' && typeof v.iconText === 'string' && isStringOrNull(v.regressed) && isObject(v.cells) && COLUMNS.every((c) => typeof (v.cells as Record<string, unknown>)[c.column] === 'string');
 }
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
@@ -68,7 +74,8 @@ export function isHostMessage(m: unknown): m is HostMessage {
         isStrings(m.choices.sources) &&
         isStrings(m.choices.statuses) &&
         Array.isArray(m.quickFilters) &&
-        m.quickFilters.every((q) => isObject(q) && typeof q.label === 'string' && typeof q.condition === 'string')
+        m.quickFilters.every((q) => isObject(q) && typeof q.label === 'string' && typeof q.condition === 'string') &&
+        (m.query === undefined || (isObject(m.query) && (m.query.regressed === undefined || typeof m.query.regressed === 'boolean')))
       );
     case 'rows':
       return isCount(m.id) && (m.total === null || isCount(m.total)) && isCount(m.offset) && Array.isArray(m.rows) && m.rows.every(isRow) && typeof m.ms === 'number';

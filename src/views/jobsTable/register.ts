@@ -10,7 +10,7 @@ import { COMMANDS } from '../commands';
 import type { DatabaseService } from '../database';
 import { WebviewPage, webviewOptions } from '../webviewHtml';
 import { COLUMNS, QUICK_FILTERS, tableChoices, tablePage } from './model';
-import { isPageMessage, type HostMessage, type PageMessage } from './protocol';
+import { isPageMessage, type HostMessage, type PageMessage, type QueryOverride } from './protocol';
 
 export const VIEW_TYPE = 'sparkOptimizer.jobsTable';
 const TITLE = 'Spark Jobs';
@@ -29,10 +29,14 @@ class JobsTablePanel extends WebviewPage<JobsTablePanel, HostMessage, PageMessag
 export function register(deps: JobsTableDeps, context: vscode.ExtensionContext): void {
   const { db, log } = deps;
   let open: JobsTablePanel | undefined;
+  /** What the next init sets on the page's query (Show Regressed), once. */
+  let override: QueryOverride | undefined;
 
   const load = async (page: JobsTablePanel): Promise<void> => {
     const store = await db.open();
-    page.post({ type: 'init', columns: COLUMNS, choices: tableChoices(store), quickFilters: QUICK_FILTERS });
+    const query = override;
+    override = undefined;
+    page.post({ type: 'init', columns: COLUMNS, choices: tableChoices(store), quickFilters: QUICK_FILTERS, ...(query ? { query } : {}) });
   };
 
   const handle = async (page: JobsTablePanel, m: Exclude<PageMessage, { type: 'ready' }>): Promise<void> => {
@@ -67,9 +71,12 @@ export function register(deps: JobsTableDeps, context: vscode.ExtensionContext):
 
   context.subscriptions.push(
     { dispose: () => open?.dispose() },
-    vscode.commands.registerCommand(COMMANDS.openJobsTable, () => {
+    // With { regressed: true } (a collection's "Show Regressed"): the table shows only the runs that regressed.
+    vscode.commands.registerCommand(COMMANDS.openJobsTable, (arg?: unknown) => {
+      override = typeof arg === 'object' && arg !== null && (arg as QueryOverride).regressed === true ? { regressed: true } : undefined;
       if (open) {
         open.panel.reveal();
+        if (override) void load(open).catch((err: unknown) => log.warn(`Jobs table: ${String(err)}`));
         return;
       }
       attach(vscode.window.createWebviewPanel(VIEW_TYPE, TITLE, vscode.ViewColumn.Active, webviewOptions(context.extensionUri)));

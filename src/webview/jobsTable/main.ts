@@ -160,6 +160,14 @@ function toolbar(): HTMLElement {
       { secondary: true, class: 'quick', 'data-condition': q.condition, title: `Add the condition ${q.condition}` },
     ),
   );
+  const regressed = button(
+    query.regressed ? 'Regressed only ✓' : 'Regressed only',
+    () => {
+      setQuery({ regressed: !query.regressed });
+      render();
+    },
+    { secondary: !query.regressed, id: 'regressed', 'aria-pressed': query.regressed ? 'true' : 'false', title: 'Only runs that regressed against their own earlier runs (checked after each collection)' },
+  );
   const clear = button(
     'Clear filters',
     () => {
@@ -182,7 +190,7 @@ function toolbar(): HTMLElement {
     'div',
     { class: 'toolbar' },
     filters,
-    h('div', { class: 'filters' }, conditions, ...quick, clear, h('label', { class: 'columns-label' }, 'Columns ', picker)),
+    h('div', { class: 'filters' }, conditions, ...quick, regressed, clear, h('label', { class: 'columns-label' }, 'Columns ', picker)),
     h('div', { class: 'status-row' }, h('span', { id: 'summary', 'aria-live': 'polite' }), h('span', { id: 'selection' }), h('span', { class: 'actions' }, button('Compare', compare, { id: 'compare', disabled: true, title: 'Select two jobs to compare them' }), button('Open', openCursor, { id: 'open', secondary: true, title: 'Open the job under the cursor (Enter)' }))),
     h('div', { id: 'errors', role: 'alert' }),
   );
@@ -244,7 +252,8 @@ function rowElement(index: number): HTMLElement {
     e.stopPropagation();
     toggle(index);
   });
-  row.append(h('div', { class: 'cell check', role: 'gridcell' }, check), h('div', { class: `cell icon state-${r.icon}`, role: 'gridcell', title: r.iconText }, h('span', { 'aria-label': r.iconText }, STATUS_GLYPH[r.icon] ?? '•')));
+  row.append(h('div', { class: 'cell check', role: 'gridcell' }, check), h('div', { class: `cell icon state-${r.icon}${r.regressed !== null ? ' regressed' : ''}`, role: 'gridcell', title: r.iconText }, h('span', { 'aria-label': r.iconText }, STATUS_GLYPH[r.icon] ?? '•')));
+  if (r.regressed !== null) row.setAttribute('data-regressed', r.regressed);
   for (const c of shown) {
     const info = columnInfo(c);
     row.append(h('div', { class: `cell${info?.numeric ? ' num' : ''}${c === 'status' ? ` status-${r.cells.status}` : ''}`, role: 'gridcell', title: r.cells[c], 'data-column': c }, r.cells[c]));
@@ -380,16 +389,19 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
   switch (m.type) {
     case 'init': {
       const first = columns.length === 0;
+      // Opened to show something (Show Regressed after a collection): that filter, whatever was saved.
+      const override = m.query?.regressed === true && !query.regressed;
+      if (override) query = { ...query, regressed: true };
       // The database changed (a collection, a delete): the toolbar is drawn again only if its choices
       // changed, so a search being typed keeps its focus; the rows are asked again where the reader is.
-      const redraw = first || JSON.stringify(m.choices) !== JSON.stringify(choices);
+      const redraw = first || override || JSON.stringify(m.choices) !== JSON.stringify(choices);
       columns = m.columns;
       choices = m.choices;
       quickFilters = m.quickFilters;
       shown = shown.filter((c) => columns.some((x) => x.column === c));
       if (shown.length === 0) shown = [...DEFAULT_COLUMNS];
       if (redraw) render();
-      requery(!first);
+      requery(!first && !override);
       return;
     }
     case 'rows': {
