@@ -123,11 +123,15 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
       changed.length = 0;
       const regressed: RegressedRun[] = [];
       const all = [...keys.values()];
+      // One set of thresholds for every source (none has `regression:` keys) is given as it is: as a
+      // function of the run, the baselines are read in two passes (runs, then baselines by size).
+      const distinct = new Set(thresholds.values());
+      const uniform = distinct.size === 1 ? [...distinct][0] : distinct.size === 0 ? base : undefined;
       for (let i = 0; i < all.length; i += CHECK_CHUNK) {
         // Between chunks the editor's host thread gets its turn, and a cancel is heard.
         if (i > 0) await new Promise((resolve) => setImmediate(resolve));
         if (signal.aborted) break;
-        const checks = checkRegressions(repo, all.slice(i, i + CHECK_CHUNK), (run) => thresholds.get(run.source) ?? base);
+        const checks = checkRegressions(repo, all.slice(i, i + CHECK_CHUNK), uniform ?? ((run) => thresholds.get(run.source) ?? base));
         repo.saveRegressions(checks);
         for (const c of checks) {
           if (c.status === 'regressed') regressed.push({ key: { app_id: c.app_id, attempt_id: c.attempt_id }, app_name: c.app_name, source: c.source, summary: c.summary });
