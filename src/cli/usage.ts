@@ -30,8 +30,8 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
   spark-optimizer collect --config spark-optimizer.yaml [--name SOURCE] [options]
   spark-optimizer collect --event-log-dir DIR [options]   (event logs: the same as --source event-logs --path DIR)`,
   jobs: `  spark-optimizer jobs [--user U] [--name TEXT] [--since D] [--until D] [--status S] [--source S]
-                       [--where "FIELD OP VALUE"]... [--regressed] [--sort FIELD] [--asc] [--limit N] [--offset N]
-                       [--format table|json|csv] [--utc] [--db PATH]     (fields: spark-optimizer jobs --help)`,
+                       [--where "FIELD OP VALUE"]... [--regressed] [--sort FIELD] [--asc] [--limit N]
+                       [--offset N] [--format table|json|csv] [--utc] [--db PATH]   (fields: jobs --help)`,
   show: `  spark-optimizer show APP_ID [--attempt N] [--top N] [--format text|json] [--utc] [--db PATH]
                        (the record, its longest stages and its executors; JSON: the record's keys
                        plus "stages" and "executors". Without --attempt: the last attempt)`,
