@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { regressedLine } from '../src/cli/collectCommand';
+import type { RegressedRun } from '../src/pipeline';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
 
@@ -117,5 +119,16 @@ describe('spark-optimizer and runs that regress (issue 18)', () => {
     expect(r.stdout).toMatch(/6 new/);
     expect(r.stdout).not.toMatch(/regressed/);
     expect(cli(['jobs', '--regressed'], root).stdout).toMatch(/^0 of 0 regressed applications\n/);
+  });
+});
+
+describe("collect's regressed line", () => {
+  const regressed = (i: number, attempt: string | null = null, name: string | null = 'Nightly'): RegressedRun => ({ key: { app_id: `app-${i}`, attempt_id: attempt }, app_name: name, source: 'prod', summary: `Duration ${i}.0x` });
+
+  it('names up to five runs (with an attempt, and a nameless one by its id); more are only counted', () => {
+    expect(regressedLine([regressed(2)])).toBe('1 run regressed: Nightly app-2 (Duration 2.0x)');
+    expect(regressedLine([regressed(2, '1'), regressed(3, null, null)])).toBe('2 runs regressed: Nightly app-2 attempt 1 (Duration 2.0x); (no name) app-3 (Duration 3.0x)');
+    expect(regressedLine([1, 2, 3, 4, 5].map((i) => regressed(i))).split('; ')).toHaveLength(5);
+    expect(regressedLine([1, 2, 3, 4, 5, 6].map((i) => regressed(i)))).toBe('6 runs regressed against their earlier runs; `spark-optimizer jobs --regressed` lists them.');
   });
 });

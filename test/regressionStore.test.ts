@@ -184,6 +184,15 @@ describe('stored regression checks (migration 8)', () => {
     expect(repo.regressions([keyOf(runs[3]!), keyOf(runs[4]!)]).map((s) => s?.status ?? null)).toEqual([null, 'steady']);
   });
 
+  it('an upsert that fails gives no keys: it stored nothing', async () => {
+    const { repo } = await repository();
+    const changed: AppKey[] = [];
+    const broken = { ...run(1), total_tasks: null } as unknown as SparkAppRecord;
+    expect(() => repo.upsert([run(0), broken], new Date(), changed)).toThrow(/NOT NULL/);
+    expect(changed).toEqual([]);
+    expect(repo.count()).toBe(0);
+  });
+
   it('a merge of two writers keeps the table consistent: both writers\' checks, none for a run the other writer deleted', async () => {
     const file = path.join(tempDir(), 'jobs.db');
     const first = await JobStore.open(file);
