@@ -414,7 +414,9 @@ function stringOrNull(buf: Buffer, words: DataView, at: number, end: number): st
   const close = nextQuote(buf, words, at + 1, end);
   if (close >= end) return undefined;
   for (let i = at + 1; i < close; i++) if (buf[i] === BACKSLASH) return JSON.parse(buf.toString('utf8', at, close + 1)) as string;
-  return buf.toString('utf8', at + 1, close);
+  // utf8Slice is what toString('utf8', …) calls after checking its arguments (these are in range):
+  // a stage name per stage line, and the JIT then compiles neither toString nor its checks (issue 15).
+  return (buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(at + 1, close);
 }
 
 /** A whole-number field of a parsed event (a time, an id), null when absent or not a safe integer. */

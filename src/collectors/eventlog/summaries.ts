@@ -306,6 +306,16 @@ function sameId(id: Buffer, buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
+/**
+ * The key of a stage attempt in SummaryTracker's map. Stage ids are Ints, attempts small: one number
+ * keys both (exact below 2^53). The id alone for a first attempt, so the key stays a small integer
+ * (stageId * 2^20 overflowed one past 2,048 stages, and the JIT then recompiled every function
+ * holding it). A stage whose key another has is told apart by its fields.
+ */
+function stageKey(stageId: number, attemptId: number): number {
+  return attemptId === 0 ? stageId : stageId + attemptId * 0x100000000;
+}
+
 /** Stage attempts and executors of one application attempt, fed by replay.ts. */
 export class SummaryTracker {
   private readonly stages = new Map<number, StageStats>();
@@ -322,10 +332,7 @@ export class SummaryTracker {
   stage(stageId: number, attemptId: number): StageStats {
     const last = this.lastStage;
     if (last !== null && last.stageId === stageId && last.attemptId === attemptId) return last;
-    // Stage ids are Ints, attempts small: one number keys both (exact below 2^53). The id alone for a
-    // first attempt, so the key stays a small integer (stageId * 2^20 overflowed one past 2,048
-    // stages, and the JIT then recompiled every function holding this one).
-    const key = attemptId === 0 ? stageId : stageId + attemptId * 0x100000000;
+    const key = stageKey(stageId, attemptId);
     let s = this.stages.get(key);
     if (s === undefined || s.stageId !== stageId || s.attemptId !== attemptId) {
       s = new StageStats(stageId, attemptId);
