@@ -309,6 +309,52 @@ describeE2e('extension in a real VS Code', () => {
         await expect.poll(() => job.locator('.facts').innerText().catch(() => ''), { timeout: 15_000 }).toContain(appId!);
       });
 
+      await step(s, 'regression', async () => {
+        // Issue 18: a source whose newest run is far slower than its four before: the collection says
+        // so in one notification, the tree marks the run, and its page explains it against the baseline.
+        mkdirSync(path.join(workspace, 'nightly'));
+        for (let day = 1; day <= 5; day++) {
+          const appId = `app-2024070${day}020000-0000`;
+          // 6 stages run ~40 s; the last run's 30 stages ~3 min: over 1.5x and over the 60 s floor.
+          const { text } = eventLogText({ appId, appName: 'NightlyRegress', stages: day === 5 ? 30 : 6, tasksPerStage: 4, startMs: Date.UTC(2024, 6, day, 2) });
+          writeFileSync(path.join(workspace, 'nightly', appId), text);
+        }
+        writeFileSync(path.join(workspace, 'spark-optimizer.yaml'), 'sources:\n  - name: samples\n    type: event_log\n    path: logs\n  - name: nightly\n    type: event_log\n    path: nightly\n');
+        await expect.poll(() => s.treeItems('Sources'), { timeout: 30_000 }).toContain('nightly');
+        await s.runCommand('Notifications: Clear All Notifications');
+        await s.runCommand('Spark Optimizer: Collect from Source…');
+        await pickInQuickInput(s, 'nightly');
+        await s.waitForText(/1 run regressed against its history: NightlyRegress \(Duration \d+(\.\d)?x/, 60_000);
+        // For the screenshot: the run's progress toast gone, the warning's slide-in done.
+        await s.page.locator('.notification-toast', { hasText: 'collecting nightly' }).waitFor({ state: 'hidden', timeout: 30_000 });
+        await s.page.waitForTimeout(1_000);
+        await s.screenshot('regression-notification');
+        // Its button opens the jobs table on the regressed runs only.
+        await s.page.locator('.notification-toast', { hasText: 'regressed against its history' }).locator('.monaco-button', { hasText: 'Show Regressed' }).click();
+        const table = await s.webviewFrame('Spark Jobs', 30_000);
+        await expect.poll(() => table.locator('.rows .row:not(.loading)').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-app-id'))), { timeout: 15_000 }).toEqual(['app-20240705020000-0000']);
+        expect(await table.locator('#regressed').getAttribute('aria-pressed')).toBe('true');
+        // The tree: the run is a warning, its description starts with why.
+        await clickJobsRow(s, 'nightly');
+        await expect.poll(() => s.treeItems('Jobs'), { timeout: 15_000 }).toContain('2024-07-05');
+        await clickJobsRow(s, '2024-07-05');
+        const pane = s.page.locator('.pane').filter({ has: s.page.locator('.pane-header .title', { hasText: /^Jobs$/i }) });
+        const row = pane.locator('.monaco-list-row').filter({ has: s.page.locator('.label-name', { hasText: 'NightlyRegress' }) });
+        await expect.poll(() => row.locator('.label-description').innerText().catch(() => ''), { timeout: 15_000 }).toMatch(/^regressed: Duration/);
+        expect(await row.locator('.codicon-warning').count()).toBe(1);
+        await s.runCommand('Notifications: Clear All Notifications');
+        await s.screenshot('regression-tree');
+        // Its page: the verdict, the metrics against the baseline, and the way to compare.
+        await row.click();
+        const job = await s.webviewFrame('Job: NightlyRegress', 30_000);
+        await expect.poll(() => job.locator('#regression .verdict').innerText().catch(() => ''), { timeout: 15_000 }).toMatch(/^Regressed: Duration \d/);
+        expect(await job.locator('#regression').innerText()).toMatch(/Baseline \(median of 4\)/);
+        await job.locator('#regression-h').evaluate((el) => el.scrollIntoView());
+        await s.screenshot('regression-job-page');
+        await job.locator('#compare-previous').click();
+        await expect.poll(async () => (await s.webviewFrame('Compare: NightlyRegress', 30_000).catch(() => undefined)) !== undefined, { timeout: 30_000 }).toBe(true);
+      });
+
       await step(s, 'problems', async () => {
         await s.openFile('logs/app-20240611120000-0002');
         await expect.poll(async () => (await s.problems()).join('\n'), { timeout: 30_000 }).toMatch(/Malformed JSON at column 121/);

@@ -75,8 +75,11 @@ export function register(deps: JobsTableDeps, context: vscode.ExtensionContext):
     vscode.commands.registerCommand(COMMANDS.openJobsTable, (arg?: unknown) => {
       override = typeof arg === 'object' && arg !== null && (arg as QueryOverride).regressed === true ? { regressed: true } : undefined;
       if (open) {
+        // A hidden panel's page is made anew when shown (no retained context): its 'ready' loads it,
+        // override included. A visible one is told now.
+        const visible = open.panel.visible;
         open.panel.reveal();
-        if (override) void load(open).catch((err: unknown) => log.warn(`Jobs table: ${String(err)}`));
+        if (override && visible) void load(open).catch((err: unknown) => log.warn(`Jobs table: ${String(err)}`));
         return;
       }
       attach(vscode.window.createWebviewPanel(VIEW_TYPE, TITLE, vscode.ViewColumn.Active, webviewOptions(context.extensionUri)));

@@ -389,9 +389,10 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
   switch (m.type) {
     case 'init': {
       const first = columns.length === 0;
-      // Opened to show something (Show Regressed after a collection): that filter, whatever was saved.
-      const override = m.query?.regressed === true && !query.regressed;
-      if (override) query = { ...query, regressed: true };
+      // Opened to show something (Show Regressed after a collection): those runs, whatever filters were
+      // set before (a search would hide them); the sort and the columns stay.
+      const override = m.query?.regressed === true;
+      if (override) query = { ...DEFAULT_QUERY, sort: query.sort, descending: query.descending, regressed: true };
       // The database changed (a collection, a delete): the toolbar is drawn again only if its choices
       // changed, so a search being typed keeps its focus; the rows are asked again where the reader is.
       const redraw = first || override || JSON.stringify(m.choices) !== JSON.stringify(choices);
