@@ -4,17 +4,14 @@
  * (baselineRuns, baselines, environments, checkRegressions) over a real sql.js database and a JobStore.
  */
 import * as path from 'node:path';
-import type { Database } from 'sql.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { assessRun, baselineEnvironment, checkRegressions, checkRun, median, REGRESSION_METRICS, type RegressionCheck } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS, parseRegressionSettings, regressionConfigSchema, sourceThresholds, type RegressionThresholds } from '../src/analysis/regressionThresholds';
 import { JobStore } from '../src/storage/jobStore';
-import { migrate } from '../src/storage/migrations';
-import { SqlJsRepository } from '../src/storage/repository';
-import { loadSqlJs } from '../src/storage/sqlJs';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
+import { memoryRepository } from './support/memoryRepository';
 
 const GB = 1024 ** 3;
 const MIN = 60_000;
@@ -228,23 +225,13 @@ describe('regression thresholds', () => {
 });
 
 describe('checking new runs against the store', () => {
-  const open: Database[] = [];
   const stores: JobStore[] = [];
   afterEach(() => {
-    for (const db of open.splice(0)) db.close();
     for (const s of stores.splice(0)) s.close();
   });
 
-  async function repository(): Promise<{ repo: SqlJsRepository; db: Database }> {
-    const SQL = await loadSqlJs();
-    const db = new SQL.Database();
-    open.push(db);
-    migrate(db, 'mem');
-    return { repo: new SqlJsRepository(db), db };
-  }
-
   it('baselineRuns and baselines: completed runs of the same name and source that started before it, newest first, at most n', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const runs = history(12).reverse();
     repo.upsert([
       ...runs,
@@ -283,7 +270,7 @@ describe('checking new runs against the store', () => {
   });
 
   it('environments: a row stored before environment blocks (schema 2) is read from its own column', async () => {
-    const { repo, db } = await repository();
+    const { repo, db } = await memoryRepository();
     const old = run(1);
     repo.upsert([old, run(2)]);
     db.run("UPDATE applications SET env_block = NULL, env_start = NULL, env_end = NULL, environment = ? WHERE app_id = 'nightly-001'", [JSON.stringify(old.environment)]);
@@ -291,7 +278,7 @@ describe('checking new runs against the store', () => {
   });
 
   it('the baseline query walks its index (migration 7), not every run of the name', async () => {
-    const { db } = await repository();
+    const { db } = await memoryRepository();
     const plan = db.exec(
       `EXPLAIN QUERY PLAN SELECT * FROM applications WHERE app_name = 'a' AND source = 's' AND status = 'completed' AND COALESCE(start_time, submit_time, end_time) < 'x' AND NOT (app_id = 'i' AND attempt_key = '')
        ORDER BY COALESCE(start_time, submit_time, end_time) DESC, app_id DESC, attempt_key DESC LIMIT 10`,

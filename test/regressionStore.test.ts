@@ -4,8 +4,7 @@
  * writers; and the one collection pipeline checking what a run stored (storeSink, collectRun).
  */
 import * as path from 'node:path';
-import type { Database } from 'sql.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkRegressions, type RegressionCheck } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import type { Batch } from '../src/collectors/contract';
@@ -13,27 +12,13 @@ import type { SourceConfig } from '../src/collectors/registry';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
-import { migrate } from '../src/storage/migrations';
 import { SqlJsRepository, type AppKey } from '../src/storage/repository';
-import { loadSqlJs } from '../src/storage/sqlJs';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
+import { memoryRepository } from './support/memoryRepository';
 
 const MIN = 60_000;
 const GB = 1024 ** 3;
-const open: Database[] = [];
-
-afterEach(() => {
-  for (const db of open.splice(0)) db.close();
-});
-
-async function repository(): Promise<{ repo: SqlJsRepository; db: Database }> {
-  const SQL = await loadSqlJs();
-  const db = new SQL.Database();
-  open.push(db);
-  migrate(db, ':memory:');
-  return { repo: new SqlJsRepository(db), db };
-}
 
 /** Run i of `name` (source `source`): 10 min ± 4%, started on day i of June 2024; `over` changes it. */
 function run(i: number, over: Partial<SparkAppRecord> = {}, name = 'Nightly', source = 'prod'): SparkAppRecord {
@@ -64,7 +49,7 @@ function checksOf(repo: SqlJsRepository, records: readonly SparkAppRecord[]): Re
 
 describe('stored regression checks (migration 8)', () => {
   it('migration 8 makes the table and its index on status, and `jobs --regressed`-style reads use it', async () => {
-    const { db } = await repository();
+    const { db } = await memoryRepository();
     const tables = db.exec("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND tbl_name = 'regressions' ORDER BY name")[0]!.values.flat();
     expect(tables).toEqual(['regressions', 'regressions_status', 'sqlite_autoindex_regressions_1']);
     const plan = db
@@ -75,7 +60,7 @@ describe('stored regression checks (migration 8)', () => {
   });
 
   it('saveRegressions keeps all of a regressed check and the words of the others; regressions() reads them back in the keys\' order', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const runs = series();
     repo.upsert(runs);
     const checks = checksOf(repo, runs);
@@ -100,7 +85,7 @@ describe('stored regression checks (migration 8)', () => {
   });
 
   it('a check replaces the run\'s earlier one; a check of a run not stored is left out', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const runs = series();
     repo.upsert(runs);
     const [first] = checksOf(repo, [runs[5]!]);
@@ -114,7 +99,7 @@ describe('stored regression checks (migration 8)', () => {
   });
 
   it('attempts are told apart (attempt_id null vs "1" vs "2"), and pages of more than 500 keys are read whole', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const attempts = [null, '1', '2'].map((a) => makeRecord({ app_id: 'app-a', attempt_id: a }));
     const many = Array.from({ length: 1200 }, (_, i) => makeRecord({ app_id: `many-${i}` }));
     repo.upsert([...attempts, ...many]);
@@ -134,7 +119,7 @@ describe('stored regression checks (migration 8)', () => {
   });
 
   it('JobQuery.regressed filters list, count and groupCounts, with the other filters', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const nightly = series();
     const hourly = series({ duration_ms: 30 * MIN }).map((r, i) => ({ ...r, app_id: `hourly-${i}`, app_name: 'Hourly', user: 'ops' }));
     repo.upsert([...nightly, ...hourly]);
@@ -157,7 +142,7 @@ describe('stored regression checks (migration 8)', () => {
   });
 
   it('delete and retention take a run\'s check with it; a record that changes loses its check, an unchanged one keeps it', async () => {
-    const { repo, db } = await repository();
+    const { repo, db } = await memoryRepository();
     const runs = series();
     repo.upsert(runs);
     repo.saveRegressions(checksOf(repo, runs));
@@ -185,7 +170,7 @@ describe('stored regression checks (migration 8)', () => {
   });
 
   it('an upsert that fails gives no keys: it stored nothing', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const changed: AppKey[] = [];
     const broken = { ...run(1), total_tasks: null } as unknown as SparkAppRecord;
     expect(() => repo.upsert([run(0), broken], new Date(), changed)).toThrow(/NOT NULL/);

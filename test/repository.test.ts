@@ -3,29 +3,15 @@
  * (issue 19, TESTING.md): query filters and groups, the finished-record rule for both final
  * statuses, a record given twice in one upsert, files, runs, and a lost environment block.
  */
-import type { Database } from 'sql.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { migrate } from '../src/storage/migrations';
-import { SqlJsRepository, type GroupField } from '../src/storage/repository';
-import { loadSqlJs } from '../src/storage/sqlJs';
+import { describe, expect, it } from 'vitest';
+import type { GroupField } from '../src/storage/repository';
 import { makeRecord } from './support/records';
+import { memoryRepository } from './support/memoryRepository';
 
-const open: Database[] = [];
-afterEach(() => {
-  for (const db of open.splice(0)) db.close();
-});
-
-async function repository(): Promise<{ repo: SqlJsRepository; db: Database }> {
-  const SQL = await loadSqlJs();
-  const db = new SQL.Database();
-  open.push(db);
-  migrate(db, 'mem');
-  return { repo: new SqlJsRepository(db), db };
-}
 
 describe('SqlJsRepository', () => {
   it.each(['completed', 'failed'] as const)('a %s record is never replaced by an unfinished one', async (status) => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const finished = makeRecord({ status });
     repo.upsert([finished]);
     expect(repo.upsert([makeRecord({ status: 'running', end_time: null, duration_ms: null })])).toEqual({ new: 0, updated: 0, unchanged: 1 });
@@ -37,7 +23,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('the same attempt twice in one upsert: new, then the later version as an update of it', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const first = makeRecord({ status: 'running', end_time: null, duration_ms: null });
     const later = makeRecord({ total_tasks: 200 });
     expect(repo.upsert([first, later])).toEqual({ new: 1, updated: 1, unchanged: 0 });
@@ -46,7 +32,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('a stored attempt changed and changed back in one upsert ends as the last version', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const a = makeRecord();
     repo.upsert([a]);
     const b = makeRecord({ total_tasks: 300 });
@@ -55,7 +41,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('create refuses an existing attempt, naming it', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     repo.create(makeRecord());
     expect(() => repo.create(makeRecord())).toThrow('application app-1 attempt (none) already exists');
     repo.create(makeRecord({ attempt_id: '2' }));
@@ -63,7 +49,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('until is exclusive; name matches literally, % and _ included; sort ascending on request', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     repo.upsert([
       makeRecord({ app_id: 'a', app_name: '50% sample', end_time: '2024-06-01T00:00:00.000Z' }),
       makeRecord({ app_id: 'b', app_name: '500 sample', end_time: '2024-06-02T00:00:00.000Z' }),
@@ -80,7 +66,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('groups: a missing value is the empty key; days newest first', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     repo.upsert([
       makeRecord({ app_id: 'a', user: null, end_time: '2024-06-01T10:00:00.000Z' }),
       makeRecord({ app_id: 'b', user: 'ann', end_time: '2024-06-03T10:00:00.000Z' }),
@@ -96,7 +82,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('newestEndTime: the latest end of a source’s finished applications', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     expect(repo.newestEndTime('hs')).toBeNull();
     repo.upsert([
       makeRecord({ app_id: 'a', source: 'hs', end_time: '2024-06-01T00:00:00.000Z' }),
@@ -109,7 +95,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('files: recorded, and listed when read without errors', async () => {
-    const { repo, db } = await repository();
+    const { repo, db } = await memoryRepository();
     const file = (p: string, status: 'ok' | 'problems' = 'ok') => ({ path: p, unit_path: '/u', size: 10, mtime_ms: 5, codec: 'none', app_id: 'app-1', attempt_id: null, status });
     repo.recordFiles([file('/u/1'), file('/u/2'), file('/v/1', 'problems')]);
     // A file that held no application has no attempt key either.
@@ -125,7 +111,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('runs: unfinished ones say finished null; finished ones their counts and errors', async () => {
-    const { repo } = await repository();
+    const { repo } = await memoryRepository();
     const at = new Date('2024-06-01T00:00:00.000Z');
     repo.startRun('r1', 'logs', { path: '/x' }, at);
     expect(repo.listRuns()).toEqual([{ run_id: 'r1', source: 'logs', options: { path: '/x' }, started: at.toISOString(), finished: null, seen: 0, new: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [] }]);
@@ -135,7 +121,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('a row whose environment block is gone is an error that says so', async () => {
-    const { repo, db } = await repository();
+    const { repo, db } = await memoryRepository();
     repo.upsert([makeRecord()]);
     const block = Number(db.exec('SELECT env_block FROM applications')[0]!.values[0]![0]);
     db.run('DELETE FROM environment_blocks');
