@@ -261,6 +261,28 @@ describeShared('the two paths agree on Spark’s own test logs', () => {
   });
 });
 
+describeShared('without summaries (the bench measures their cost so)', () => {
+  it('the same records and problems as with them, and no stages or executors: Spark’s own test logs and a generated one', async () => {
+    const dir = sharedPath('spark-events', 'spark-events');
+    const files = readdirSync(dir).filter((name) => !statSync(path.join(dir, name)).isDirectory()).map((name) => path.join(dir, name));
+    const generated = path.join(tempDir(), 'app-gen');
+    writeFileSync(generated, eventLogText({ appId: 'app-gen', seed: 3, stages: 6, tasksPerStage: 90 }).text);
+    files.push(generated);
+    expect(files.length).toBeGreaterThan(8);
+    let withStages = 0;
+    for (const file of files) {
+      const unit: LogUnit = { layout: 'single', path: file, files: [{ path: file, codec: 'none', size: 0, mtimeMs: 0 }], appIdHint: 'x', inProgress: false, compacted: false };
+      const full = await readUnit(unit, { source: 's' });
+      const bare = await readUnit(unit, { source: 's', summaries: false });
+      expect(bare.record, file).toEqual(full.record);
+      expect(bare.problems, file).toEqual(full.problems);
+      expect(bare.summaries, file).toEqual({ stages: [], executors: [] });
+      if (full.summaries!.stages.length > 0) withStages++;
+    }
+    expect(withStages).toBeGreaterThan(8);
+  });
+});
+
 describe('the task-duration sketch', () => {
   /** A deterministic pseudo-random sequence (mulberry32). */
   function random(seed: number): () => number {
