@@ -125,8 +125,9 @@ describe('the regression check on generated histories', () => {
   });
 
   it("the baseline's config is what most baseline runs had, and its version the most common one", () => {
-    // The newest two baseline runs already had the new setting: 8 of 10 did not.
-    const base = history(10, (i) => (i >= 8 ? { environment: environment(i, { 'spark.sql.shuffle.partitions': '20' }) } : {}));
+    // The newest baseline run already had the new setting; the two before it did not (the properties
+    // are compared with the newest CONFIG_BASELINE_RUNS = 3: those in force just before the run).
+    const base = history(10, (i) => (i >= 9 ? { environment: environment(i, { 'spark.sql.shuffle.partitions': '20' }) } : {}));
     expect(baselineEnvironment(base.map((r) => r.environment))['spark.sql.shuffle.partitions']).toBe('200');
     const c = checkRun(run(10, { duration_ms: 20 * MIN, environment: environment(10, { 'spark.sql.shuffle.partitions': '20' }), spark_version: '4.0.0' }), base, T);
     expect(c.changes!.config!.map((r) => r.key)).toEqual(['spark.sql.shuffle.partitions']);
@@ -135,6 +136,11 @@ describe('the regression check on generated histories', () => {
     expect(c.causes).toEqual(['version', 'config']);
     expect(c.explanation).toContain('Likely cause: the Spark version changed, Spark 3.5.3 → 4.0.0.');
     expect(c.explanation).toContain('Also: 1 Spark property changed: spark.sql.shuffle.partitions 200 → 20.');
+    // A setting the newest two baseline runs already had, with no slowdown, does not explain this run's.
+    const settled = history(10, (i) => (i >= 8 ? { environment: environment(i, { 'spark.sql.shuffle.partitions': '20' }) } : {}));
+    const d = checkRun(run(10, { duration_ms: 20 * MIN, environment: environment(10, { 'spark.sql.shuffle.partitions': '20' }) }), settled, T);
+    expect(d.status).toBe('regressed');
+    expect(d.changes!.config).toEqual([]);
     // A tie goes to the newest run's value.
     expect(baselineEnvironment([{ k: 'new' }, { k: 'old' }]).k).toBe('new');
     expect(baselineEnvironment([{ k: 'a' }, { k: 'b' }, { k: 'b' }, { k: 'a' }, {}]).k).toBe('a');

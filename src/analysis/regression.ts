@@ -15,7 +15,7 @@
  * redacted secrets look equal. Pure: the store is read by checkRegressions, through an interface.
  */
 import type { SparkAppRecord } from '../collectors/record';
-import { formatBytes, formatDuration, plural } from '../common/format';
+import { formatBytes, formatDuration, groupDigits, plural } from '../common/format';
 import { fieldOf, type FieldKind, type RecordColumn } from '../storage/fields';
 import type { AppKey, FigureField, RecordFigures, RunBaseline } from '../storage/repository';
 import { configDiff, type ConfigRow } from './compare';
@@ -154,7 +154,7 @@ function ratioOf(value: number | null, baseline: number | null): number | null {
 function formatValue(kind: FieldKind, v: number): string {
   if (kind === 'duration') return formatDuration(Math.round(v));
   if (kind === 'bytes') return formatBytes(Math.round(v));
-  return Number(v.toFixed(1)).toLocaleString('en-US');
+  return groupDigits(Number(v.toFixed(1)));
 }
 
 function metricCheck(field: RegressionMetric, run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): MetricCheck {
@@ -273,10 +273,10 @@ type WithEnvironment = Pick<SparkAppRecord, 'environment'>;
 export function checkRun(run: RecordFigures & WithEnvironment, baseline: readonly (BaselineFigures & WithEnvironment)[], t: Readonly<RegressionThresholds>): RegressionCheck {
   const check = assessRun(run, baseline, t);
   const runs = baseline.slice(0, t.baselineRuns);
-  return withConfig(check, run.environment, runs.map((b) => b.environment), runs, t);
+  return withConfig(check, run.environment, runs.slice(0, CONFIG_BASELINE_RUNS).map((b) => b.environment), runs, t);
 }
 
-/** A regressed check completed with the Spark properties that changed since its baseline (`environments`: the baseline runs', as `runs`). */
+/** A regressed check completed with the Spark properties that changed since its baseline (`environments`: the newest CONFIG_BASELINE_RUNS baseline runs'). */
 function withConfig(check: RegressionCheck, environment: Readonly<Record<string, string>>, environments: readonly Readonly<Record<string, string>>[], runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
   if (check.changes === null) return check;
   check.changes.config = configDiff(baselineEnvironment(environments), environment).filter((row) => !row.per_run);
@@ -337,6 +337,13 @@ function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: R
   return check;
 }
 
+/**
+ * How many of the newest baseline runs a regressed run's Spark properties are compared with (the
+ * value most of them had): the properties in force just before it, at a third of the reads of the
+ * whole baseline (BENCHMARKS.md, issue 18).
+ */
+export const CONFIG_BASELINE_RUNS = 3;
+
 /** What checkRegressions reads: JobStore and SqlJsRepository have it. */
 export interface RegressionStore {
   baselines<F extends FigureField>(keys: readonly AppKey[], n: number | ((run: RecordFigures) => number), fields: readonly F[]): RunBaseline<F>[];
@@ -356,14 +363,17 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
   // Environments only for the regressed (the config diff), all in one read: they are most of what a record costs to read.
   const regressed = read.filter((_, i) => checks[i]!.status === 'regressed');
   if (regressed.length === 0) return checks;
-  const envs = store.environments(regressed.flatMap(({ run, baseline }) => [run, ...baseline]));
+  // Against the newest CONFIG_BASELINE_RUNS baseline runs' properties: each environment is a read and
+  // an inflate of its block (runs of one name sit in different blocks), most of a regressed run's cost.
+  const envs = store.environments(regressed.flatMap(({ run, baseline }) => [run, ...baseline.slice(0, CONFIG_BASELINE_RUNS)]));
   let at = 0;
   return read.map(({ run, baseline }, i) => {
     const check = checks[i]!;
     if (check.status !== 'regressed') return check;
+    const n = Math.min(baseline.length, CONFIG_BASELINE_RUNS);
     const environment = envs[at]!;
-    const environments = envs.slice(at + 1, at + 1 + baseline.length);
-    at += 1 + baseline.length;
+    const environments = envs.slice(at + 1, at + 1 + n);
+    at += 1 + n;
     return withConfig(check, environment, environments, baseline, thresholdsOf(run));
   });
 }
