@@ -1,9 +1,10 @@
 // Bundles the extension, the CLI and the worker with esbuild (Node 20, CommonJS, vscode external).
 // `--tools` bundles the developer scripts (benchmark, sample writer) into out/ instead (never shipped).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 
@@ -39,6 +40,43 @@ const zodEnglishOnly = {
   },
 };
 const shipped = { ...common, plugins: [apiCollectorFiles, zodEnglishOnly], supported: { 'dynamic-import': false } };
+
+// The yaml package (260 KB of source) is read only for a config file (`--config`, `validate` of a
+// config), but parsing it cost every CLI command ~1.5 MB of its 60 MB start-up budget (issue #12).
+// In the CLI bundle `yaml` is a module of getters that require dist/yaml.js on first use.
+const YAML_EXPORTS = Object.keys(createRequire(import.meta.url)('yaml'));
+const lazyYaml = {
+  name: 'lazy-yaml',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'lazy-yaml' }));
+    b.onResolve({ filter: /^\.\/yaml\.js$/, namespace: 'lazy-yaml' }, () => ({ path: './yaml.js', external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-yaml' }, () => ({
+      loader: 'js',
+      contents: `let yaml;\nconst load = () => (yaml ??= require('./yaml.js'));\n${YAML_EXPORTS.map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, { enumerable: true, get: () => load()[${JSON.stringify(k)}] });`).join('\n')}\n`,
+    }));
+  },
+};
+
+/**
+ * The CLI's bundle in ASCII alone (issue #12, start-up memory). esbuild escapes every non-ASCII
+ * character of code (`charset: 'ascii'`) but keeps comments as written, and one '…' or '§' in a
+ * comment makes Node hold the whole 1.2 MB source as a two-byte string: 1.2 MB more RSS for every
+ * command. Each such UTF-16 unit becomes '?', one for one, so the source map's lines and columns
+ * still hold; the build fails if that changed anything but comments (the whitespace-minified code of
+ * both must be the same).
+ */
+async function writeAscii(result) {
+  for (const file of result.outputFiles) {
+    let text = file.text;
+    if (file.path.endsWith('.js') && /[^\0-\x7f]/.test(text)) {
+      const ascii = text.replace(/[^\0-\x7f]/g, '?');
+      const code = async (t) => (await transform(t, { minifyWhitespace: true, legalComments: 'inline', logLevel: 'silent' })).code;
+      if ((await code(ascii)) !== (await code(text))) throw new Error(`${file.path}: a non-ASCII character outside a comment`);
+      text = ascii;
+    }
+    writeFileSync(file.path, text);
+  }
+}
 const builds = process.argv.includes('--tools')
   ? [
       // playwright-core (the views bench drives Chromium) is loaded from node_modules, not bundled.
@@ -50,7 +88,8 @@ const builds = process.argv.includes('--tools')
     ]
   : [
       build({ ...shipped, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-      build({ ...shipped, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+      build({ ...shipped, plugins: [...shipped.plugins, lazyYaml], entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, write: false }).then(writeAscii),
+      build({ ...shipped, stdin: { contents: "module.exports = require('yaml');", resolveDir: '.', sourcefile: 'yaml.js' }, outfile: 'dist/yaml.js' }),
       build({ ...shipped, entryPoints: ['src/worker/eventLogWorker.ts'], outfile: 'dist/worker.js' }),
       build({ ...shipped, entryPoints: ['src/worker/collectWorker.ts'], outfile: 'dist/collectWorker.js' }),
       build({ ...shipped, entryPoints: ['src/worker/analyzeWorker.ts'], outfile: 'dist/analyzeWorker.js' }),

@@ -3,7 +3,7 @@
  * that moved, the stages whose duration moved most, the config diff. `spark-optimizer compare`
  * prints it; the editor's Compare view (views/compare/model.ts) shows its values in the same words.
  */
-import { formatBytes, formatDuration, formatLocalTime, table } from '../common/format';
+import { formatBytes, formatDuration, formatLocalTime, groupDigits, table } from '../common/format';
 import type { FieldKind } from '../storage/fields';
 import type { Comparison, Delta, StageRow } from './compare';
 
@@ -14,8 +14,8 @@ export function amount(kind: FieldKind, v: number | null): string {
   const n = Math.abs(v);
   if (kind === 'duration') return sign + formatDuration(n);
   if (kind === 'bytes') return sign + formatBytes(n);
-  if (kind === 'mb') return `${sign}${n.toLocaleString('en-US')} MB`;
-  return sign + n.toLocaleString('en-US');
+  if (kind === 'mb') return `${sign}${groupDigits(n)} MB`;
+  return sign + groupDigits(n);
 }
 
 /** B − A and its percent as text (`+2m 5s`, `+12.5%`; `new` from a zero A); '-' when either is unknown. */

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { parseConfig, sourceSchema, type ConfigError, type SourceConfig } from '../collectors/config';
 import type { Batch, CollectProgress, CollectedApp } from '../collectors/contract';
 import type { JobOverrides, SourceFlag } from '../collectors/descriptor';
@@ -53,10 +54,13 @@ function progressLine(p: CollectProgress, startedMs: number): string {
 
 /**
  * The order of collect's table: applications with problems first (what to look at), then the
- * newest; a big run shows only the first TABLE_ROWS of them.
+ * newest; a big run shows only the first TABLE_ROWS of them. End times are the record's ISO UTC
+ * strings (isoTime), so code-unit order is time order; localeCompare would load ICU (issue #12).
  */
 function byInterest(a: CollectedApp, b: CollectedApp): number {
-  return Number(b.problems.length > 0) - Number(a.problems.length > 0) || (b.record.end_time ?? '').localeCompare(a.record.end_time ?? '');
+  const x = a.record.end_time ?? '';
+  const y = b.record.end_time ?? '';
+  return Number(b.problems.length > 0) - Number(a.problems.length > 0) || (y < x ? -1 : y > x ? 1 : 0);
 }
 
 /** A config file's sources (all, or the one named), and how many of them are invalid and will not be collected. */
@@ -275,6 +279,9 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   });
   let result: Awaited<ReturnType<typeof collectRun>> | undefined;
   let failure: Error | undefined;
+  // Start-up is over: the young generation grows again as V8's default has it (main.ts holds it at
+  // its first size until here), so reading a big log runs as it always did.
+  setFlagsFromString('--semi-space-growth-factor=2');
   try {
     result = await collectRun(planned.jobs, here, store ? storeSink(store, { saves }) : dryRunSink, controller.signal, onBatch);
   } catch (err) {

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries, StageSummary } from '../collectors/record/summaries';
-import { formatBytes, formatDuration, recordSummary, table } from '../common/format';
+import { formatBytes, formatDuration, groupDigits, recordSummary, table } from '../common/format';
 import type { JobStore } from '../storage/jobStore';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { openExisting } from './jobsCommand';
@@ -40,7 +40,7 @@ export function findRun(store: Pick<JobStore, 'getByAppId' | 'file'>, appId: str
 }
 
 function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return groupDigits(n);
 }
 
 /** The stages that cost the most: by duration (unknown last), the first `top`. */

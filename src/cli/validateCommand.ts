@@ -13,7 +13,7 @@ import { formatFinding, range, type Finding, type FindingSeverity } from '../ana
 import type { Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
-import { plural, visible } from '../common/format';
+import { groupDigits, plural, visible } from '../common/format';
 import { UsageError, decompressionRatioFlag, maxLineFlag, oneOf, zstdWindowFlag, type Io } from './io';
 
 const CONFIG_NAME = /^\.?spark-optimizer\.ya?ml$/;
@@ -109,7 +109,7 @@ function hiddenNote(hidden: ReadonlyMap<FindingSeverity, number>): string {
   if (hidden.size === 0) return '';
   const bySeverity = SEVERITIES.filter((s) => hidden.has(s));
   const total = [...hidden.values()].reduce((a, b) => a + b, 0);
-  const counts = bySeverity.map((s) => `${hidden.get(s)!.toLocaleString('en-US')} ${s}`).join(' and ');
+  const counts = bySeverity.map((s) => `${groupDigits(hidden.get(s)!)} ${s}`).join(' and ');
   return `; ${counts} ${total === 1 ? 'finding' : 'findings'} not shown (--min-severity ${bySeverity.at(-1)!})`;
 }
 

@@ -58,6 +58,26 @@ export function formatDuration(ms: number | null): string {
 
 const LOCAL_TIME = new Map<string, Intl.DateTimeFormat>();
 
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * formatLocalTime's text when the zone is UTC (`timeZone` 'UTC', or a process whose local zone is
+ * UTC, as on most servers), built without Intl.DateTimeFormat: its first use maps ~7 MB of ICU's
+ * data (issue #12, the CLI's 60 MB target). en-US calls that zone "UTC" at every instant, and
+ * Date#toString names it "Coordinated Universal Time" (it gives no other zone that name; checked
+ * over every IANA zone in test/startupNoIcu.test.ts). Any other zone, and years outside 1970-9999,
+ * are ICU's (undefined).
+ */
+function utcTime(t: number, timeZone: string | undefined): string | undefined {
+  const d = new Date(t);
+  if (timeZone === undefined) {
+    if (d.getTimezoneOffset() !== 0 || !d.toString().endsWith('(Coordinated Universal Time)')) return undefined;
+  } else if (timeZone !== 'UTC') return undefined;
+  const year = d.getUTCFullYear();
+  if (year < 1970 || year > 9999) return undefined;
+  return `${year}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())} UTC`;
+}
+
 /**
  * A time as the reader lives it: "2024-06-11 14:03 GMT+2", in the local zone (or `timeZone`), with
  * the zone said, so that runs of the same name are told apart and nobody mistakes UTC for local.
@@ -66,6 +86,8 @@ export function formatLocalTime(iso: string | null, timeZone?: string): string {
   if (iso === null) return '-';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '-';
+  const utc = utcTime(t, timeZone);
+  if (utc !== undefined) return utc;
   const key = timeZone ?? '';
   let f = LOCAL_TIME.get(key);
   if (!f) {

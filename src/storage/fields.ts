@@ -7,7 +7,7 @@
  * `tags`, `environment` and `quality` are JSON, neither sortable nor compared here.
  */
 import type { SparkAppRecord } from '../collectors/record';
-import { formatBytes, formatDuration, formatLocalTime } from '../common/format';
+import { formatBytes, formatDuration, formatLocalTime, groupDigits } from '../common/format';
 
 /**
  * How a field's values read and print: `bytes` take 1024-based units (`10GB`, `512m`), `duration`
@@ -172,7 +172,7 @@ export function fieldText(field: FieldInfo, value: string | number | null, timeZ
     case 'duration':
       return formatDuration(value);
     default:
-      return value.toLocaleString('en-US');
+      return groupDigits(value);
   }
 }
 
