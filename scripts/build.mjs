@@ -41,19 +41,23 @@ const zodEnglishOnly = {
 };
 const shipped = { ...common, plugins: [apiCollectorFiles, zodEnglishOnly], supported: { 'dynamic-import': false } };
 
-// The yaml package (260 KB of source) is read only for a config file (`--config`, `validate` of a
-// config), but parsing it cost every CLI command ~1.5 MB of its 60 MB start-up budget (issue #12).
-// In the CLI bundle `yaml` is a module of getters that require dist/yaml.js on first use.
-const YAML_EXPORTS = Object.keys(createRequire(import.meta.url)('yaml'));
-const lazyYaml = {
-  name: 'lazy-yaml',
+// Modules that most CLI commands never use, though a module they import names them: yaml (260 KB
+// of source, read only for a config file: `--config`, `validate` of a config) and worker_threads
+// (the event-log pool, started for more than a handful of logs). Parsing or loading them cost every
+// command 1-1.5 MB each of its 60 MB start-up budget (issue #12). In the CLI bundle each is a module
+// of getters that requires the real one on first use: yaml from dist/yaml.js, the built-in by name.
+const LAZY_MODULES = { yaml: './yaml.js', 'node:worker_threads': 'node:worker_threads' };
+const lazyModules = {
+  name: 'lazy-modules',
   setup(b) {
-    b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'lazy-yaml' }));
-    b.onResolve({ filter: /^\.\/yaml\.js$/, namespace: 'lazy-yaml' }, () => ({ path: './yaml.js', external: true }));
-    b.onLoad({ filter: /.*/, namespace: 'lazy-yaml' }, () => ({
-      loader: 'js',
-      contents: `let yaml;\nconst load = () => (yaml ??= require('./yaml.js'));\n${YAML_EXPORTS.map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, { enumerable: true, get: () => load()[${JSON.stringify(k)}] });`).join('\n')}\n`,
-    }));
+    const require = createRequire(import.meta.url);
+    b.onResolve({ filter: /.*/, namespace: 'lazy' }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /^(yaml|node:worker_threads)$/ }, (args) => ({ path: args.path, namespace: 'lazy' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
+      const from = JSON.stringify(LAZY_MODULES[args.path]);
+      const getters = Object.keys(require(args.path)).map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, { enumerable: true, get: () => load()[${JSON.stringify(k)}] });`);
+      return { loader: 'js', contents: `let loaded;\nconst load = () => (loaded ??= require(${from}));\n${getters.join('\n')}\n` };
+    });
   },
 };
 
@@ -88,7 +92,7 @@ const builds = process.argv.includes('--tools')
     ]
   : [
       build({ ...shipped, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-      build({ ...shipped, plugins: [...shipped.plugins, lazyYaml], entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, write: false }).then(writeAscii),
+      build({ ...shipped, plugins: [...shipped.plugins, lazyModules], entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, write: false }).then(writeAscii),
       build({ ...shipped, stdin: { contents: "module.exports = require('yaml');", resolveDir: '.', sourcefile: 'yaml.js' }, outfile: 'dist/yaml.js' }),
       build({ ...shipped, entryPoints: ['src/worker/eventLogWorker.ts'], outfile: 'dist/worker.js' }),
       build({ ...shipped, entryPoints: ['src/worker/collectWorker.ts'], outfile: 'dist/collectWorker.js' }),
