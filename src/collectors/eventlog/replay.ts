@@ -472,7 +472,7 @@ export class AppReplay {
   private readonly executorCores = new Map<string, number>();
   private readonly blockManagers = new Set<string>();
   /** Each stage attempt (`id.attempt`) seen completing, and whether its latest completion failed. */
-  private readonly stageFailed = new Map<string, boolean>();
+  private readonly stageFailed = new Map<number | string, boolean>();
   private exitCode: number | null = null;
   private tasks = 0;
   private failedTasks = 0;
@@ -790,7 +790,10 @@ export class AppReplay {
 
   private stageCompleted(id: number, attempt: number, name: string | null, submitted: number | null, completed: number | null, failed: boolean): void {
     // The same attempt seen again (a rolling log's compacted copy, a replayed event) takes its latest outcome.
-    this.stageFailed.set(`${id}.${attempt}`, failed);
+    // A number for the ids Spark writes (an Int id, a small attempt), no string built and hashed per
+    // stage; a string for any other pair. The two kinds of key never meet.
+    const key = id >>> 0 === id && attempt >>> 0 === attempt && attempt < 0x100000 ? id + attempt * 0x100000000 : `${id}.${attempt}`;
+    this.stageFailed.set(key, failed);
     if (this.withSummaries) this.tracker.stageCompleted(id, attempt, name, submitted, completed, failed);
   }
 

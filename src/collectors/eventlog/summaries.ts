@@ -53,8 +53,13 @@ export const TASK_DURATION = Object.keys(TASK_METRIC).length;
 /** How a task attempt ended, by its end reason, as the History Server counts it (see replay.ts taskOutcome). */
 export type TaskOutcome = 'success' | 'failed' | 'killed' | 'resubmitted';
 
-/** Durations kept exactly per stage attempt before the sketch takes over. */
-export const EXACT_DURATIONS = 64;
+/**
+ * Durations kept exactly per stage attempt before the sketch takes over: about 1 KB a stage at
+ * most. 128, not 64: a stage of 65-128 tasks spans a few hundred buckets (~2.4 KB, grown several
+ * times), so exact values cost it less memory and time as well as being exact (issue 15: the Spark
+ * 1.4 shape has stages of 100 tasks; BENCHMARKS.md has the measurements).
+ */
+export const EXACT_DURATIONS = 128;
 /** Sub-buckets per power of two: bucket width 1/64 of its lower bound. */
 const SUB_BITS = 6;
 const SUB = 1 << SUB_BITS;
@@ -126,8 +131,13 @@ export class DurationSketch {
     const n = this.count++;
     if (this.buckets === null) {
       if (n < EXACT_DURATIONS) {
-        if (this.exact === null) this.exact = [ms];
-        else this.exact.push(ms);
+        // A second value makes an array of two, not a push: push grows a one-element array to 18
+        // cells, ~130 bytes more per stage kept to the end, and Spark 3.x/4.x logs have a stage per
+        // two tasks (issue 15: what survives is what the scavenger copies).
+        const exact = this.exact;
+        if (exact === null) this.exact = [ms];
+        else if (n === 1) this.exact = [exact[0]!, ms];
+        else exact.push(ms);
         return;
       }
       const kept = this.exact!;
@@ -316,9 +326,24 @@ function stageKey(stageId: number, attemptId: number): number {
   return attemptId === 0 ? stageId : stageId + attemptId * 0x100000000;
 }
 
+/** How far past the highest first attempt so far a stage id may be and still be kept by index (V8 keeps an array's elements fast across gaps up to 1,024). */
+const DENSE_GAP = 1024;
+
+function isStage(s: StageStats | undefined): s is StageStats {
+  return s !== undefined;
+}
+
 /** Stage attempts and executors of one application attempt, fed by replay.ts. */
 export class SummaryTracker {
-  private readonly stages = new Map<number, StageStats>();
+  /**
+   * First attempts by stage id, while the ids stay dense (Spark numbers stages from 0): no hashing,
+   * and 8 bytes a stage where a Map entry took ~45 (issue 15: Spark 3.x/4.x logs have a stage per
+   * two tasks, and what every stage keeps to the end is what the garbage collector copies). A gap of
+   * up to DENSE_GAP ids keeps V8's elements fast; an id further on goes to `otherStages`.
+   */
+  private readonly firstAttempts: (StageStats | undefined)[] = [];
+  /** Every other stage attempt (retries, ids far ahead or not Ints), by stageKey. */
+  private readonly otherStages = new Map<number, StageStats>();
   private lastStage: StageStats | null = null;
   private readonly executors = new Map<string, ExecutorStats>();
   /** Executors by hashBytes of their id, for the byte path; a bucket lists the ids with that hash. */
@@ -332,11 +357,25 @@ export class SummaryTracker {
   stage(stageId: number, attemptId: number): StageStats {
     const last = this.lastStage;
     if (last !== null && last.stageId === stageId && last.attemptId === attemptId) return last;
-    const key = stageKey(stageId, attemptId);
-    let s = this.stages.get(key);
-    if (s === undefined || s.stageId !== stageId || s.attemptId !== attemptId) {
-      s = new StageStats(stageId, attemptId);
-      this.stages.set(key, s);
+    const byId = this.firstAttempts;
+    let s: StageStats | undefined;
+    if (attemptId === 0 && stageId >>> 0 === stageId && stageId < byId.length + DENSE_GAP) {
+      s = byId[stageId];
+      if (s === undefined) {
+        // Made in otherStages while its id was far ahead of the others?
+        s = this.otherStages.size === 0 ? undefined : this.otherStages.get(stageId);
+        if (s === undefined || s.stageId !== stageId || s.attemptId !== 0) {
+          s = new StageStats(stageId, 0);
+          byId[stageId] = s;
+        }
+      }
+    } else {
+      const key = stageKey(stageId, attemptId);
+      s = this.otherStages.get(key);
+      if (s === undefined || s.stageId !== stageId || s.attemptId !== attemptId) {
+        s = new StageStats(stageId, attemptId);
+        this.otherStages.set(key, s);
+      }
     }
     this.lastStage = s;
     return s;
@@ -489,15 +528,13 @@ export class SummaryTracker {
   /** Stage attempts by stage id then attempt; executors in the order first seen, the driver only when alone. */
   summaries(): AppSummaries {
     const times = new IsoTimes();
-    const sorted = [...this.stages.values()];
-    // Usually in order already (first seen in a job's ascending Stage IDs): checked without a comparator call each.
-    let inOrder = true;
-    for (let i = 1; i < sorted.length && inOrder; i++) {
-      const a = sorted[i - 1]!;
-      const b = sorted[i]!;
-      inOrder = a.stageId < b.stageId || (a.stageId === b.stageId && a.attemptId < b.attemptId);
+    // First attempts are in id order already (filter skips the holes, in the builtin's loop); the
+    // others (retries, rare) are sorted in among them.
+    const sorted = this.firstAttempts.filter(isStage);
+    if (this.otherStages.size > 0) {
+      for (const s of this.otherStages.values()) sorted.push(s);
+      sorted.sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId);
     }
-    if (!inOrder) sorted.sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId);
     const scratch = new Float64Array(EXACT_DURATIONS);
     // map's loop is the builtin's: no loop here for the JIT to compile on the stack (OSR) and then discard.
     const stages = sorted.map((s) => stageSummary(s, times, scratch));
