@@ -14,7 +14,7 @@ import { parseConfig, type SourceConfig } from '../src/collectors/config';
 import type { Batch } from '../src/collectors/contract';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../src/collectors/http/jsonClient';
 import { MAX_RESPONSE_MB } from '../src/collectors/http/limits';
-import type { SourceJob } from '../src/collectors/registry';
+import { jobsFor, type SourceJob } from '../src/collectors/registry';
 import { AnalysisWorker } from '../src/views/analysisWorker';
 import { parseSettings, settingsJobDefaults, settingsReadLimits } from '../src/views/settingsSchema';
 import { collectInWorker } from '../src/worker/collectClient';
@@ -160,6 +160,8 @@ describe('limits out of range', () => {
     ['history_server', 'max_response_mb', 1, 4096],
     ['history_server', 'max_unpacked_mb', 1, 1_048_576],
     ['history_server', 'max_unpack_ratio', 2, 1_000_000],
+    ['history_server', 'task_summary_concurrency', 1, 8],
+    ['history_server', 'max_task_summaries', 0, 1_000_000],
     ['databricks', 'max_response_mb', 1, 4096],
     ['dataproc', 'max_response_mb', 1, 4096],
   ] as const)('%s %s: %d to %d; outside, a config error naming the file, line and key', async (type, key, min, max) => {
@@ -171,6 +173,14 @@ describe('limits out of range', () => {
     const r = await cli(dir, 'collect', '--config', 'spark-optimizer.yaml', '--dry-run');
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${path.join(dir, 'spark-optimizer.yaml')}:4: collector.${key}:`);
+  });
+});
+
+describe('History Server task summaries from the config', () => {
+  it('task_summary_concurrency and max_task_summaries reach the collector as its options', () => {
+    const { sources } = parseConfig('collector:\n  type: history_server\n  history_server_url: http://127.0.0.1:9\n  task_summary_concurrency: 2\n  max_task_summaries: 7\n', '/base');
+    const [job] = jobsFor(sources[0]!);
+    expect(job!.options).toMatchObject({ taskSummaryConcurrency: 2, maxTaskSummaries: 7 });
   });
 });
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { apiKeys, between, camelKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, readLimitKeys, readLimitsOf, resolveSecret, secret } from '../configKeys';
 import { READ_LIMIT_OVERRIDES, apiRunStopped, sourceFlags, withoutUserInfo, type SourceDescriptor } from '../descriptor';
 import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';
+import { MAX_TASK_SUMMARIES, TASK_SUMMARY_CONCURRENCY } from './taskSummaryLimits';
 import type { HistoryServerAuth } from './client';
 import type { HistoryServerOptions } from './collect';
 
@@ -28,6 +29,13 @@ const schema = z
       `mode: eventlog: most bytes one attempt's /logs zip may unpack to, in MiB (default ${MAX_UNPACKED_MB.default}, 64 GiB; ${MAX_UNPACKED_MB.min} to ${MAX_UNPACKED_MB.max}). The download is held to it too.`,
     ),
     max_unpack_ratio: between(MAX_UNPACK_RATIO).describe(`mode: eventlog: most bytes unpacked per byte of a /logs zip that unpacks to over 64 MiB (default ${MAX_UNPACK_RATIO.default}; ${MAX_UNPACK_RATIO.min} to ${MAX_UNPACK_RATIO.max}).`),
+    // mode: api: the task-duration quantiles of each stage attempt, one taskSummary request each.
+    task_summary_concurrency: between(TASK_SUMMARY_CONCURRENCY).describe(
+      `mode: api: task summaries (a stage attempt's task-duration quantiles) asked for at once per application attempt (default ${TASK_SUMMARY_CONCURRENCY.default}; ${TASK_SUMMARY_CONCURRENCY.min} to ${TASK_SUMMARY_CONCURRENCY.max}).`,
+    ),
+    max_task_summaries: between(MAX_TASK_SUMMARIES).describe(
+      `mode: api: most task summaries asked for per application attempt (default ${MAX_TASK_SUMMARIES.default}); past it, stage attempts keep no task-duration quantiles, with one warning. 0 asks for none.`,
+    ),
     ...readLimitKeys,
   })
   .strict();
@@ -84,6 +92,8 @@ export const historyServerSource = {
         maxResponseBytes: mebibytes(s.max_response_mb),
         maxUnpackedBytes: mebibytes(s.max_unpacked_mb),
         maxUnpackRatio: s.max_unpack_ratio,
+        taskSummaryConcurrency: s.task_summary_concurrency,
+        maxTaskSummaries: s.max_task_summaries,
         ...readLimitsOf(s),
       },
     ];

@@ -23,6 +23,7 @@ import type { AppSummaries, ExecutorSummary, StageStatus, StageSummary, TaskDura
 import { AuthError } from '../http/jsonClient';
 import type { HistoryServerClient } from './client';
 import { restTimeMs, type RestExecutor, type RestStage } from './record';
+import { MAX_TASK_SUMMARIES, TASK_SUMMARY_CONCURRENCY } from './taskSummaryLimits';
 
 /** The quantiles asked for: min, p25, median, p75, max. Multiples of 0.05, which Spark caches (AppStatusStore.shouldCacheQuantile). */
 export const TASK_QUANTILES = [0.0, 0.25, 0.5, 0.75, 1.0] as const;
@@ -54,7 +55,7 @@ export interface TaskSummaryLimits {
  * the failures in a row after which the rest are not asked for (a server without the endpoint, or
  * one struggling).
  */
-const TASK_SUMMARIES = { concurrency: 4, maxConcurrency: 8, max: 5000, failuresInARow: 10 } as const;
+const TASK_SUMMARIES = { concurrency: TASK_SUMMARY_CONCURRENCY.default, maxConcurrency: TASK_SUMMARY_CONCURRENCY.max, max: MAX_TASK_SUMMARIES.default, failuresInARow: 10 } as const;
 /** Problems of one kind told one by one per application attempt; the rest are counted in one more. */
 const PROBLEMS_TOLD = 10;
 
