@@ -54,9 +54,17 @@ export function register(deps: JobsTableDeps, context: vscode.ExtensionContext):
       case 'openJob':
         await vscode.commands.executeCommand(COMMANDS.openJob, m.key);
         return;
-      case 'compare':
-        await vscode.commands.executeCommand(COMMANDS.compareJobs, m.a, m.b);
+      case 'compare': {
+        // The earlier run is A (the baseline), whichever was picked first.
+        const store = await db.open();
+        const at = (k: typeof m.a): number => {
+          const r = store.get(k);
+          return r ? Date.parse(r.start_time ?? r.submit_time ?? r.end_time ?? '') : Number.NaN;
+        };
+        const [a, b] = at(m.b) < at(m.a) ? [m.b, m.a] : [m.a, m.b];
+        await vscode.commands.executeCommand(COMMANDS.compareJobs, a, b);
         return;
+      }
     }
   };
 
