@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SparkAppRecord } from '../src/collectors/record';
-import { assessRun, baselineEnvironment, checkRegressions, checkRun, median, REGRESSION_METRICS, type RegressionCheck } from '../src/analysis/regression';
+import { assessRun, baselineEnvironment, checkRegressions, checkRun, REGRESSION_METRICS, type RegressionCheck } from '../src/analysis/regression';
+import { median } from '../src/common/stats';
 import { DEFAULT_THRESHOLDS, parseRegressionSettings, regressionConfigSchema, sourceThresholds, type RegressionThresholds } from '../src/analysis/regressionThresholds';
 import { JobStore } from '../src/storage/jobStore';
 import { makeRecord } from './support/records';

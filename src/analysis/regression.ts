@@ -20,6 +20,7 @@ import { fieldOf, type FieldKind, type RecordColumn } from '../storage/fields';
 import type { AppKey, FigureField, RecordFigures, RunBaseline } from '../storage/repository';
 import { configDiff, type ConfigRow } from './compare';
 import { MIN_BASELINE_RUNS, type RegressionThresholds } from './regressionThresholds';
+import { medianSorting } from '../common/stats';
 
 /** What is checked, in the order results list them. */
 export const REGRESSION_METRICS = [
@@ -114,18 +115,6 @@ function valueOf(r: Pick<RecordFigures, RegressionMetric | 'quality'>, m: Regres
   if (v === null) return null;
   if (r.quality.length > 0 && (r.quality.includes(`missing:${m}`) || r.quality.includes(`invalid:${m}`))) return null;
   return v;
-}
-
-/** The median (the mean of the middle two for an even count), as the Trend view takes it. */
-export function median(values: readonly number[]): number | null {
-  return values.length === 0 ? null : medianSorting([...values]);
-}
-
-/** The median of a non-empty array it sorts in place. */
-function medianSorting(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 }
 
 /** How much more than the baseline a metric must be, besides the factor, in the record's units. */

@@ -8,6 +8,7 @@ import type { Batch, CollectProgress } from '../collectors/contract';
 import type { ReadLimits } from '../collectors/eventlog/readLog';
 import { isSourceType, type SourceJob } from '../collectors/registry';
 import type { KnownFile } from '../storage/unchanged';
+import { isObject } from '../common/guards';
 
 /** A file the database already holds, so the worker can skip attempts whose files did not change. */
 export type { KnownFile } from '../storage/unchanged';
@@ -37,7 +38,6 @@ export type WorkerMessage =
 
 const LIMIT_KEYS = ['maxZstdWindowMb', 'maxLineBytes', 'maxDecompressionRatio'] as const satisfies (keyof ReadLimits)[];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 /** Whether `v` holds read limits (any of them absent), as a message to a worker must: positive numbers. The analysis worker checks its requests' with it too. */

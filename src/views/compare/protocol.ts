@@ -6,6 +6,7 @@
  */
 import { isJobKey, type JobKey } from '../jobPage/protocol';
 import { STAGE_COLUMNS, STAGE_SORTS, type CompareModel, type StageSort } from './model';
+import { isObject, isString, isStringOrNull } from '../../common/guards';
 
 export type HostMessage =
   /** Host -> page, after the page says it is ready (and again when the database changes): what to show. */
@@ -33,9 +34,6 @@ export interface PageState {
   showPerRun: boolean;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isStringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
 const TONES: readonly unknown[] = ['worse', 'better', 'minor', 'changed', 'same', 'unknown'];
 
 function isDeltaView(v: unknown): boolean {

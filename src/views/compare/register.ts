@@ -17,7 +17,7 @@ import type { SparkAppRecord } from '../../collectors/record';
 import { formatDuration, formatLocalTime, plural } from '../../common/format';
 import { COMMANDS } from '../commands';
 import type { DatabaseService } from '../database';
-import { isJobKey, type JobKey } from '../jobPage/protocol';
+import { isJobKey, jobKeyText, type JobKey } from '../jobPage/protocol';
 import { webviewOptions } from '../webviewHtml';
 import { compareModel, compareTitle } from './model';
 import { ComparePanel, VIEW_TYPE } from './panel';
@@ -31,8 +31,7 @@ export interface CompareDeps {
 /** The newest runs a pick offers (the quick pick filters them as one types). */
 export const PICK_LIMIT = 2_000;
 
-const keyText = (k: JobKey): string => `${k.app_id}\u0000${k.attempt_id ?? ''}`;
-const sameKey = (x: JobKey, y: JobKey): boolean => keyText(x) === keyText(y);
+const sameKey = (x: JobKey, y: JobKey): boolean => jobKeyText(x) === jobKeyText(y);
 const runText = (k: JobKey): string => `${k.app_id}${k.attempt_id ? ` (attempt ${k.attempt_id})` : ''}`;
 
 /** A Jobs tree node (its record), a record or a bare key, as a key; anything else is undefined. */
@@ -83,7 +82,7 @@ function runItem(r: SparkAppRecord): RunItem {
 export function register(deps: CompareDeps, context: vscode.ExtensionContext): void {
   const { db, log } = deps;
   const pages = new Map<string, ComparePanel>();
-  const pairText = (a: JobKey, b: JobKey): string => `${keyText(a)}\u0001${keyText(b)}`;
+  const pairText = (a: JobKey, b: JobKey): string => `${jobKeyText(a)}\u0001${jobKeyText(b)}`;
 
   const load = async (page: ComparePanel): Promise<void> => {
     const store = await db.open();

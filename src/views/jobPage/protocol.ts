@@ -5,6 +5,7 @@
  * handed to the WebviewPanelSerializer after a reload) is checked here as well.
  */
 import { STAGE_SORTS, type JobPageModel, type StageSort } from './model';
+import { isObject } from '../../common/guards';
 
 export interface JobKey {
   app_id: string;
@@ -44,7 +45,9 @@ export interface PageState {
   configQuery: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** A job key as one text (a map key), the same for every view. */
+export const jobKeyText = (k: JobKey): string => `${k.app_id}\u0000${k.attempt_id ?? ''}`;
 
 export function isJobKey(v: unknown): v is JobKey {
   return isObject(v) && typeof v.app_id === 'string' && v.app_id.length > 0 && (v.attempt_id === null || typeof v.attempt_id === 'string');

@@ -16,7 +16,7 @@ import { findEventLog, opensAsText } from './eventLog';
 import { findingCodesOf, jobPageModel } from './model';
 import { webviewOptions } from '../webviewHtml';
 import { JobPagePanel, VIEW_TYPE } from './panel';
-import { isJobKey, isPageState, type JobKey } from './protocol';
+import { isJobKey, isPageState, jobKeyText, type JobKey } from './protocol';
 
 export interface JobPageDeps {
   db: DatabaseService;
@@ -24,7 +24,6 @@ export interface JobPageDeps {
   log: vscode.LogOutputChannel;
 }
 
-const keyText = (k: JobKey): string => `${k.app_id}\u0000${k.attempt_id ?? ''}`;
 
 /** A Jobs tree node, a record or a bare key: what Open Job is called with. */
 function jobKeyOf(arg: unknown): JobKey | undefined {
@@ -131,8 +130,8 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
         else await openEventLog(p.key, m.flag);
       },
     });
-    pages.set(keyText(key), page);
-    page.onDidDispose(() => pages.delete(keyText(key)));
+    pages.set(jobKeyText(key), page);
+    page.onDidDispose(() => pages.delete(jobKeyText(key)));
     return page;
   };
 
@@ -141,7 +140,7 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
     vscode.commands.registerCommand(COMMANDS.openJob, (arg: unknown) => {
       const key = jobKeyOf(arg);
       if (!key) return;
-      const open = pages.get(keyText(key));
+      const open = pages.get(jobKeyText(key));
       if (open) {
         open.panel.reveal();
         return;

@@ -9,6 +9,7 @@
 import { STATUSES } from '../../collectors/record/status';
 import { isJobKey, type JobKey } from '../jobPage/protocol';
 import { COLUMNS, isColumn, type ColumnInfo, type TableChoices, type TableQuery, type TableRow } from './model';
+import { isCount, isObject, isStringOrNull, isStrings } from '../../common/guards';
 
 export type HostMessage =
   /** Host -> page, after `ready` (and when the database changes): the columns and filter choices; the page then asks for rows. */
@@ -36,9 +37,6 @@ export interface PageState {
   columns: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 export function isTableQuery(v: unknown): v is TableQuery {
   return (
@@ -60,7 +58,6 @@ function isRow(v: unknown): v is TableRow {
   return isObject(v) && isJobKey(v.key) && typeof v.icon === 'string' && typeof v.iconText === 'string' && isStringOrNull(v.regressed) && isObject(v.cells) && COLUMNS.every((c) => typeof (v.cells as Record<string, unknown>)[c.column] === 'string');
 }
 
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 export function isHostMessage(m: unknown): m is HostMessage {
   if (!isObject(m)) return false;

@@ -4,6 +4,7 @@
  * opens that run's page.
  */
 import type { SparkAppRecord } from '../../collectors/record';
+import { median } from '../../common/stats';
 
 export const TREND_METRICS = [
   { key: 'duration_ms', label: 'Duration', unit: 'ms' },
@@ -36,12 +37,6 @@ export interface TrendModel {
   untimed: number;
 }
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function timeOf(r: SparkAppRecord): number | null {
   for (const t of [r.start_time, r.submit_time, r.end_time]) {

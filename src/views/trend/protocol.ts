@@ -6,6 +6,7 @@
  */
 import { isJobKey, type JobKey } from '../jobPage/protocol';
 import { TREND_METRICS, type TrendMetric, type TrendModel } from './model';
+import { isNumberOrNull, isObject } from '../../common/guards';
 
 export type HostMessage =
   /** Host -> page, after the page says it is ready (and again when the database changes): what to show. `limit` is set when only the newest `limit` runs were read. */
@@ -25,8 +26,6 @@ export interface PageState {
   metric: TrendMetric;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-const isNumberOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isFinite(v));
 
 export function isTrendMetric(v: unknown): v is TrendMetric {
   return TREND_METRICS.some((m) => m.key === v);

@@ -20,7 +20,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '../common/page.css';
 import './jobsTable.css';
 import type { RecordColumn } from '../../storage/fields';
-import type { JobKey } from '../../views/jobPage/protocol';
+import { jobKeyText, type JobKey } from '../../views/jobPage/protocol';
 import { DEFAULT_COLUMNS, DEFAULT_QUERY, PAGE_ROWS, type ColumnInfo, type TableChoices, type TableQuery, type TableRow } from '../../views/jobsTable/model';
 import { isHostMessage, isPageState, type PageMessage, type PageState } from '../../views/jobsTable/protocol';
 import { h, vsCodeApi } from '../common/page';
@@ -56,7 +56,6 @@ const selected = new Map<string, JobKey>();
 /** The grid's active row (keyboard), an index into all matching jobs. */
 let cursor = 0;
 
-const keyText = (k: JobKey): string => `${k.app_id}\u0000${k.attempt_id ?? ''}`;
 const columnInfo = (c: RecordColumn): ColumnInfo | undefined => columns.find((x) => x.column === c);
 
 function saveState(): void {
@@ -245,7 +244,7 @@ function rowElement(index: number): HTMLElement {
   const r = rowAt(index);
   const active = index === cursor;
   if (!r) return h('div', { class: 'row loading', role: 'row', 'aria-rowindex': String(index + 2), 'data-index': String(index), tabindex: active ? '0' : '-1' }, h('div', { class: 'cell wide', role: 'gridcell' }, 'Loading…'));
-  const isSelected = selected.has(keyText(r.key));
+  const isSelected = selected.has(jobKeyText(r.key));
   const row = h('div', { class: `row${isSelected ? ' selected' : ''}`, role: 'row', 'aria-rowindex': String(index + 2), 'aria-selected': String(isSelected), 'data-index': String(index), 'data-app-id': r.key.app_id, tabindex: active ? '0' : '-1' });
   const check = h('input', { type: 'checkbox', tabindex: '-1', 'aria-label': `Select ${r.cells.app_name !== '-' ? r.cells.app_name : r.key.app_id}`, checked: isSelected });
   check.addEventListener('click', (e) => {
@@ -301,7 +300,7 @@ function updateStatus(): void {
 function toggle(index: number): void {
   const r = rowAt(index);
   if (!r) return;
-  const k = keyText(r.key);
+  const k = jobKeyText(r.key);
   if (selected.has(k)) selected.delete(k);
   else selected.set(k, r.key);
   drawRows();
