@@ -353,6 +353,22 @@ describeE2e('extension in a real VS Code', () => {
         await s.screenshot('regression-job-page');
         await job.locator('#compare-previous').click();
         await expect.poll(async () => (await s.webviewFrame('Compare: NightlyRegress', 30_000).catch(() => undefined)) !== undefined, { timeout: 30_000 }).toBe(true);
+        // The new views in the dark theme too, for a person to look at: the comparison, the Job page's section, the table.
+        await s.runCommand('Preferences: Color Theme');
+        await pickInQuickInput(s, 'Dark Modern');
+        const compare = await s.webviewFrame('Compare: NightlyRegress', 30_000);
+        await expect.poll(() => compare.locator('body').getAttribute('class').catch(() => ''), { timeout: 15_000 }).toMatch(/vscode-dark/);
+        await s.runCommand('Notifications: Clear All Notifications');
+        await s.screenshot('compare-dark');
+        for (const [tab, name] of [['Job: NightlyRegress', 'regression-job-page-dark'], ['Spark Jobs', 'jobs-table-dark']] as const) {
+          await s.page.locator('.tabs-container .tab', { hasText: tab }).click();
+          const f = await s.webviewFrame(tab, 30_000);
+          await expect.poll(() => f.locator('body').getAttribute('class').catch(() => ''), { timeout: 15_000 }).toMatch(/vscode-dark/);
+          if (name === 'regression-job-page-dark') await f.locator('#regression-h').evaluate((el) => el.scrollIntoView());
+          await s.screenshot(name);
+        }
+        await s.runCommand('Preferences: Color Theme');
+        await pickInQuickInput(s, 'Light Modern');
       });
 
       await step(s, 'problems', async () => {
