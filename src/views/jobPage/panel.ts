@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { WebviewPage } from '../webviewHtml';
-import type { HostMessage, JobKey } from './protocol';
+import type { EventLogInfo, HostMessage, JobKey } from './protocol';
 import { isPageMessage, type PageMessage } from './protocol';
 
 export const VIEW_TYPE = 'sparkOptimizer.jobPage';
@@ -15,6 +15,12 @@ export const pageTitle = (name: string): string => `Job: ${name}`;
 
 /** One open page: its panel and the job it shows (webviewHtml.ts WebviewPage does the rest). */
 export class JobPagePanel extends WebviewPage<JobPagePanel, HostMessage, PageMessage> {
+  /**
+   * Where its event log is, found once: the page is drawn again on every database change (each
+   * batch of a collection), and finding the log can list a source folder of thousands of files.
+   */
+  eventLog: EventLogInfo | undefined;
+
   constructor(
     panel: vscode.WebviewPanel,
     readonly key: JobKey,

@@ -54,7 +54,7 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
     // The run against its own history (issue 18), with its source's thresholds.
     const [check] = checkRegressions(store, [page.key], regressionThresholds(log, config));
     const model = jobPageModel(record, store.summariesOf(page.key), check);
-    const eventLog = await findEventLog(config, dir, page.key);
+    const eventLog = (page.eventLog ??= await findEventLog(config, dir, page.key));
     page.panel.title = `Job: ${model.title}`;
     page.post({ type: 'model', model, eventLog });
     log.debug(`Job page ${record.app_id}: ${model.stages.length} stages, model in ${Date.now() - started} ms`);
