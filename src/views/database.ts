@@ -8,11 +8,15 @@ import * as vscode from 'vscode';
 import { JobStore } from '../storage/jobStore';
 import { readSettings } from './settings';
 
+/** How often a running collection's stored batches redraw the views, at most. */
+const NOTIFY_MS = 250;
+
 export class DatabaseService implements vscode.Disposable {
   private store: Promise<JobStore> | undefined;
   private watcher: vscode.FileSystemWatcher | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+  private notifyTimer: ReturnType<typeof setTimeout> | undefined;
   private savingUntil = 0;
 
   constructor(
@@ -55,8 +59,18 @@ export class DatabaseService implements vscode.Disposable {
     this.changed.fire();
   }
 
+  /**
+   * Tells the views that a collection stored a batch. Coalesced to one change per NOTIFY_MS: a
+   * collection stores a batch every few milliseconds, and each change redraws the Jobs tree, every
+   * open Job page (its model and regression check), trend and the jobs table (its choices, page and
+   * count).
+   */
   notify(): void {
-    this.changed.fire();
+    if (this.notifyTimer !== undefined) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = undefined;
+      this.changed.fire();
+    }, NOTIFY_MS);
   }
 
   /** Closes and forgets the database (setting changed, or the file changed on disk). */
@@ -84,6 +98,7 @@ export class DatabaseService implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.notifyTimer);
     this.watcher?.dispose();
     this.changed.dispose();
     void this.store?.then((s) => s.close(), () => undefined);
