@@ -12,7 +12,8 @@ set -euo pipefail
 
 CODE_SERVER_VERSION="4.100.3"
 # zstd: the reference encoder and decoder that test/zstdWindow.test.ts checks 128 MiB-window frames against.
-APT_PACKAGES=(chromium ripgrep libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev zstd)
+# postgresql: the server (15 on Debian 12, /usr/lib/postgresql/15/bin) test/support/postgres.ts starts throw-away clusters from.
+APT_PACKAGES=(chromium ripgrep libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev zstd postgresql)
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS_DIR="$REPO_ROOT/.tools/code-server"
