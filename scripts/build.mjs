@@ -97,6 +97,8 @@ const builds = process.argv.includes('--tools')
       build({ ...shipped, entryPoints: ['src/worker/eventLogWorker.ts'], outfile: 'dist/worker.js' }),
       build({ ...shipped, entryPoints: ['src/worker/collectWorker.ts'], outfile: 'dist/collectWorker.js' }),
       build({ ...shipped, entryPoints: ['src/worker/analyzeWorker.ts'], outfile: 'dist/analyzeWorker.js' }),
+      // PostgreSQL's connection thread (storage/postgres/syncClient.ts); pg's optional native binding is never used.
+      build({ ...shipped, entryPoints: ['src/storage/postgres/pgWorker.ts'], outfile: 'dist/pgWorker.js', external: ['pg-native'] }),
       ...Object.entries(API_COLLECTORS).map(([dir, file]) => build({ ...shipped, entryPoints: [`src/collectors/${dir}/collect.ts`], outfile: `dist/${file}.js` })),
       build({ ...common, entryPoints: ['scripts/writeSchema.ts'], outfile: 'out/writeSchema.js', sourcemap: false }),
       // The Job page's and the Trend's webview scripts and styles (issue 15), for the browser: uPlot and the

@@ -36,7 +36,6 @@ import {
   type GroupField,
   type IngestedFile,
   type JobQuery,
-  type JobRepository,
   type RunCounts,
   type RunRow,
   type UpsertCounts,
@@ -49,6 +48,7 @@ import {
   type StoredRegression,
 } from './repository';
 import { loadSqlJs, memoryDatabase } from './sqlJs';
+import type { Store } from './store';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 const STALE_LOCK_MS = 120_000;
@@ -205,7 +205,8 @@ async function refuseReadOnly(file: string): Promise<void> {
   throw new Error(`${file} is read-only (mode ${mode}): it was left as it is and nothing was stored in it. Make it writable (chmod u+w ${file}) to collect into it, or collect into another database (--db).`);
 }
 
-export class JobStore implements JobRepository {
+export class JobStore implements Store {
+  readonly kind = 'sqlite';
   private repo: SqlJsRepository;
   private journal: Journaled[] = [];
   /** The files read without errors, built on first use and kept current (null = build again). */
@@ -248,6 +249,11 @@ export class JobStore implements JobRepository {
     const store = new JobStore(abs, loaded.db, loaded.id, options);
     store.warnings.push(...warnings);
     return store;
+  }
+
+  /** The file: where the jobs are, as messages name it. */
+  get where(): string {
+    return this.file;
   }
 
   /** Changes made since the last save (they are what a merge replays). */

@@ -197,15 +197,18 @@ export interface JobRepository {
   listRuns(limit?: number): RunRow[];
 }
 
-const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
-const JSON_FIELDS = new Set<keyof SparkAppRecord>(['tags', 'environment', 'quality']);
-const FINAL: ReadonlySet<AppStatus> = new Set(['completed', 'failed']);
+export const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
+/** Fields stored as JSON text. */
+export const JSON_FIELDS = new Set<keyof SparkAppRecord>(['tags', 'environment', 'quality']);
+export const FINAL: ReadonlySet<AppStatus> = new Set(['completed', 'failed']);
 const BLOCK_COLUMNS = ['env_block', 'env_start', 'env_end'];
 /** Where the attempt's summaries are (summaries.ts): block and byte range, all NULL for none. */
 const SUMMARY_COLUMNS = ['summaries_block', 'summaries_start', 'summaries_end'];
 const NO_SUMMARIES: readonly SqlValue[] = [null, null, null];
 const COLUMNS = [...RECORD_FIELDS, ...BLOCK_COLUMNS, ...SUMMARY_COLUMNS, 'summaries_hash', 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
-const WHERE_TIME = "COALESCE(end_time, start_time)";
+export const WHERE_TIME = "COALESCE(end_time, start_time)";
+/** A column name as SQL: quoted, since `user` is a reserved word in PostgreSQL (SQLite takes the quotes too). */
+export const column = (name: string): string => `"${name}"`;
 
 /** One-shot hashing (Node 20.12+) is a third faster than a Hash object per record; older Node falls back. */
 const sha1Hex: (text: string) => string =
@@ -220,13 +223,13 @@ const sha1Hex: (text: string) => string =
 const ENV_AT = RECORD_FIELDS.indexOf('environment');
 const BEFORE_ENV = RECORD_FIELDS.slice(0, ENV_AT);
 const AFTER_ENV = RECORD_FIELDS.slice(ENV_AT + 1);
-function recordHash(record: SparkAppRecord, envJson: string): string {
+export function recordHash(record: SparkAppRecord, envJson: string): string {
   const before = JSON.stringify(BEFORE_ENV.map((f) => record[f]));
   const after = JSON.stringify(AFTER_ENV.map((f) => record[f]));
   return sha1Hex(`${before.slice(0, -1)},${envJson},${after.slice(1)}`);
 }
 
-function attemptKey(attemptId: string | null): string {
+export function attemptKey(attemptId: string | null): string {
   return attemptId ?? '';
 }
 
@@ -287,7 +290,7 @@ interface Change {
   storedSummariesBlock: SqlValue | undefined;
 }
 
-function entryOf(item: UpsertItem): AppEntry {
+export function entryOf(item: UpsertItem): AppEntry {
   return 'record' in item ? item : { record: item };
 }
 
@@ -310,19 +313,39 @@ function fromRow(row: Record<string, SqlValue>, block: BlockReader): SparkAppRec
 /** A LIKE pattern for "contains `text`" (SQLite's LIKE ignores ASCII case), its wildcards escaped. */
 const likeContaining = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-function where(q: JobQuery): { sql: string; params: SqlValue[] } {
+/**
+ * What an upsert does with a record, given the stored copy (or the same call's earlier copy): the
+ * rule both stores keep (PostgresRepository states it again as its ON CONFLICT condition).
+ * - none stored: `new`;
+ * - a finished record is never replaced by an unfinished one: `unchanged`;
+ * - the same record: `unchanged`, or `summaries` when it comes with other summaries than it has;
+ * - otherwise `record`: the record changes, and takes the summaries it comes with (or none).
+ */
+export type UpsertVerdict = 'new' | 'unchanged' | 'summaries' | 'record';
+export function upsertVerdict(before: { hash: unknown; status: unknown; sumHash: unknown } | undefined, hash: string, status: AppStatus, sumHash: string | null): UpsertVerdict {
+  if (before === undefined) return 'new';
+  if (FINAL.has(before.status as AppStatus) && !FINAL.has(status)) return 'unchanged';
+  if (before.hash === hash) return sumHash === null || sumHash === before.sumHash ? 'unchanged' : 'summaries';
+  return 'record';
+}
+
+/**
+ * A query's WHERE clause with `?` parameters. `like` is the case-insensitive LIKE of the dialect
+ * (SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE).
+ */
+export function where(q: JobQuery, like: 'LIKE' | 'ILIKE' = 'LIKE'): { sql: string; params: SqlValue[] } {
   const parts: string[] = [];
   const params: SqlValue[] = [];
   const add = (sql: string, value: SqlValue): void => {
     parts.push(sql);
     params.push(value);
   };
-  if (q.user !== undefined) add('user = ?', q.user);
-  if (q.name !== undefined) add("app_name LIKE ? ESCAPE '\\'", likeContaining(q.name));
+  if (q.user !== undefined) add(`${column('user')} = ?`, q.user);
+  if (q.name !== undefined) add(`app_name ${like} ? ESCAPE '\\'`, likeContaining(q.name));
   if (q.text !== undefined) {
-    const like = likeContaining(q.text);
-    parts.push("(app_name LIKE ? ESCAPE '\\' OR app_id LIKE ? ESCAPE '\\' OR user LIKE ? ESCAPE '\\')");
-    params.push(like, like, like);
+    const text = likeContaining(q.text);
+    parts.push(`(app_name ${like} ? ESCAPE '\\' OR app_id ${like} ? ESCAPE '\\' OR ${column('user')} ${like} ? ESCAPE '\\')`);
+    params.push(text, text, text);
   }
   if (q.status !== undefined) add('status = ?', q.status);
   if (q.source !== undefined) add('source = ?', q.source);
@@ -339,8 +362,8 @@ function where(q: JobQuery): { sql: string; params: SqlValue[] } {
   for (const c of q.where ?? []) {
     // Column names and operators come from the fields table only, never from the caller's text.
     if (!isRecordColumn(c.field) || !OPERATORS.includes(c.op)) throw new Error(`not a condition on a record field: ${JSON.stringify(c)}`);
-    if (c.value === null) parts.push(`${c.field} IS ${c.op === '=' ? '' : 'NOT '}NULL`);
-    else add(`${c.field} ${c.op} ?`, c.value);
+    if (c.value === null) parts.push(`${column(c.field)} IS ${c.op === '=' ? '' : 'NOT '}NULL`);
+    else add(`${column(c.field)} ${c.op} ?`, c.value);
   }
   return { sql: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
@@ -349,7 +372,7 @@ function where(q: JobQuery): { sql: string; params: SqlValue[] } {
  * Fields as one JSON object per row (`b` the table's alias): one text column per row costs far less
  * to read through sql.js than a column per field. Field names come from the record schema only.
  */
-const FIGURE_FIELDS: readonly FigureField[] = RECORD_FIELDS.filter((f): f is FigureField => f !== 'environment' && f !== 'tags');
+export const FIGURE_FIELDS: readonly FigureField[] = RECORD_FIELDS.filter((f): f is FigureField => f !== 'environment' && f !== 'tags');
 const jsonObject = (b: string, fields: readonly FigureField[]): string => `json_object(${fields.map((f) => `'${f}', ${f === 'quality' ? `json(${b}.quality)` : `${b}.${f}`}`).join(', ')})`;
 /** A run's time as baselines are ordered by: its start, else its submission, else its end (previousRun's rule). */
 const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
@@ -365,9 +388,9 @@ const baselinesSql = (keys: number, fields: readonly FigureField[]): string => `
        ORDER BY ${runTime('b')} DESC, b.app_id DESC, b.attempt_key DESC LIMIT ?) b) AS baseline
   FROM applications r WHERE (r.app_id, r.attempt_key) IN (VALUES ${Array.from({ length: keys }, () => '(?, ?)').join(', ')})`;
 /** Keys per IN list: well under SQLite's 32,766 parameters. */
-const KEYS_PER_QUERY = 500;
+export const KEYS_PER_QUERY = 500;
 
-const keyId = (appId: string, attemptKey: string): string => `${appId}\u0000${attemptKey}`;
+export const keyId = (appId: string, attemptKey: string): string => `${appId}\u0000${attemptKey}`;
 
 export class SqlJsRepository implements JobRepository {
   constructor(private readonly db: Database) {}
@@ -467,24 +490,22 @@ export class SqlJsRepository implements JobRepository {
           storedBlock: before?.block,
           storedSummariesBlock: before?.sumBlock,
         };
-        if (before === undefined) {
+        const verdict = upsertVerdict(before, hash, record.status, sumHash);
+        if (verdict === 'new') {
           changes.set(id, change);
           counts.new++;
-        } else if (FINAL.has(before.status as AppStatus) && !FINAL.has(record.status)) {
+        } else if (verdict === 'unchanged') {
           counts.unchanged++;
-        } else if (before.hash === hash) {
-          if (sumHash === null || sumHash === before.sumHash) counts.unchanged++;
-          else {
-            // The same record with other summaries (first read with them, or read again better).
-            changes.set(id, earlier ? { ...earlier, summaries, summariesHash: sumHash } : { ...change, summariesOnly: true });
-            if (typeof before.sumBlock === 'number') replacedSummaryBlocks.add(before.sumBlock);
-            counts.updated++;
-          }
+        } else if (verdict === 'summaries') {
+          // The same record with other summaries (first read with them, or read again better).
+          changes.set(id, earlier ? { ...earlier, summaries, summariesHash: sumHash } : { ...change, summariesOnly: true });
+          if (typeof before!.sumBlock === 'number') replacedSummaryBlocks.add(before!.sumBlock);
+          counts.updated++;
         } else {
           changes.set(id, change);
-          if (typeof before.block === 'number') replacedBlocks.add(before.block);
+          if (typeof before!.block === 'number') replacedBlocks.add(before!.block);
           // Its summaries go with it: replaced by those it comes with, or none.
-          if (typeof before.sumBlock === 'number') replacedSummaryBlocks.add(before.sumBlock);
+          if (typeof before!.sumBlock === 'number') replacedSummaryBlocks.add(before!.sumBlock);
           counts.updated++;
         }
       }
@@ -716,7 +737,7 @@ export class SqlJsRepository implements JobRepository {
     const limit = Math.max(0, Math.floor(query.limit ?? -1));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
     // Sort and page narrow rows (an index covers end/start time), then fetch the page's full rows.
-    const order = `ORDER BY ${sort} ${dir}, app_id ${dir}, attempt_key ${dir}`;
+    const order = `ORDER BY ${column(sort)} ${dir}, app_id ${dir}, attempt_key ${dir}`;
     return this.records(`SELECT * FROM applications WHERE rowid IN (SELECT rowid FROM applications ${sql} ${order} LIMIT ? OFFSET ?) ${order}`, [
       ...params,
       query.limit === undefined ? -1 : limit,
@@ -730,7 +751,7 @@ export class SqlJsRepository implements JobRepository {
   }
 
   groupCounts(by: GroupField, query: JobQuery = {}): { key: string; count: number }[] {
-    const expr = by === 'day' ? `substr(${WHERE_TIME}, 1, 10)` : GROUP_FIELDS.includes(by) ? by : 'source';
+    const expr = by === 'day' ? `substr(${WHERE_TIME}, 1, 10)` : column(GROUP_FIELDS.includes(by) ? by : 'source');
     const { sql, params } = where(query);
     return this.all(`SELECT ${expr} AS k, COUNT(*) AS n FROM applications ${sql} GROUP BY k ORDER BY k ${by === 'day' ? 'DESC' : 'ASC'}`, params).map((r) => ({
       key: r.k === null ? '' : String(r.k),

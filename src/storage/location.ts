@@ -1,0 +1,131 @@
+/**
+ * Where the jobs live (issue 17): what `--db` and the `sparkOptimizer.database` setting name.
+ * - a path, or `sqlite:///relative/path` / `sqlite:////absolute/path` (SQLAlchemy's spelling, the
+ *   seed's `sqlite:///spark_optimizer.db`): the embedded sql.js file;
+ * - `postgres://user@host:5432/db?sslmode=require&sslrootcert=ca.pem` (or `postgresql://`): a shared
+ *   PostgreSQL server.
+ *
+ * A password never travels in what this returns for printing or storing (`display`): it comes from
+ * PGPASSWORD, ~/.pgpass (the `pg` client reads both), a `${env:NAME}` in the URL, the editor's secret
+ * storage, or, discouraged, the URL itself.
+ */
+import * as path from 'node:path';
+
+export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
+/** Query parameters a postgres URL may carry; anything else is refused rather than ignored. */
+const PG_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'application_name', 'connect_timeout', 'statement_timeout'];
+
+export interface PostgresLocation {
+  kind: 'postgres';
+  host: string;
+  port: number;
+  database: string;
+  user: string | undefined;
+  /** Given in the URL (or through `${env:NAME}` there); undefined: PGPASSWORD, ~/.pgpass or a secret. */
+  password: string | undefined;
+  sslmode: SslMode;
+  /** Files for TLS, resolved against the working folder. */
+  sslrootcert: string | undefined;
+  sslcert: string | undefined;
+  sslkey: string | undefined;
+  /** Seconds to wait for a connection and for each statement. */
+  connectTimeoutS: number;
+  statementTimeoutS: number;
+  /** The URL without its password: what messages, the Output channel and the runs table show. */
+  display: string;
+}
+
+export type DatabaseLocation = { kind: 'sqlite'; file: string; display: string } | PostgresLocation;
+
+export class DatabaseUrlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseUrlError';
+  }
+}
+
+const ENV_IN_TEXT = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** `${env:NAME}` anywhere in the text, from `env`; an unset one is an error naming it (never the text). */
+function expandEnv(text: string, env: NodeJS.ProcessEnv, what: string): string {
+  return text.replace(ENV_IN_TEXT, (_, name: string) => {
+    const v = env[name];
+    if (v === undefined || v === '') throw new DatabaseUrlError(`${what} refers to environment variable ${name}, which is not set`);
+    return v;
+  });
+}
+
+export function isPostgresUrl(text: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(text.trim());
+}
+
+/** The URL with any password taken out: safe for messages, logs and the database. */
+export function withoutPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_, scheme: string, auth: string) => {
+    const user = auth.split(':')[0]!;
+    return `${scheme}${user === '' ? '' : `${user}@`}`;
+  });
+}
+
+/**
+ * Reads a `--db` value or the setting. `cwd` resolves relative paths. Throws DatabaseUrlError with
+ * what is wrong, never echoing a password.
+ */
+export function parseDatabaseLocation(text: string, cwd: string, env: NodeJS.ProcessEnv = process.env): DatabaseLocation {
+  const raw = text.trim();
+  if (raw === '') throw new DatabaseUrlError('the database is empty: give a file path or a postgres:// URL');
+  if (/^sqlite:/i.test(raw)) {
+    const m = /^sqlite:\/\/\/(.+)$/i.exec(raw);
+    if (!m) throw new DatabaseUrlError(`${raw} is not a sqlite URL: write sqlite:///relative/path or sqlite:////absolute/path`);
+    const file = path.resolve(cwd, m[1]!);
+    return { kind: 'sqlite', file, display: file };
+  }
+  if (!isPostgresUrl(raw)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new DatabaseUrlError(`${withoutPassword(raw)}: only postgres:// (or postgresql://) and sqlite:/// URLs are databases`);
+    const file = path.resolve(cwd, raw);
+    return { kind: 'sqlite', file, display: file };
+  }
+  const display = withoutPassword(raw);
+  let url: URL;
+  try {
+    url = new URL(expandEnv(raw, env, display));
+  } catch (err) {
+    if (err instanceof DatabaseUrlError) throw err;
+    throw new DatabaseUrlError(`${display} is not a valid URL`);
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) throw new DatabaseUrlError(`${display} names no database: write postgres://user@host:5432/DATABASE`);
+  for (const key of url.searchParams.keys()) {
+    if (!PG_PARAMS.includes(key)) throw new DatabaseUrlError(`${display}: unknown parameter ${key} (known: ${PG_PARAMS.join(', ')})`);
+  }
+  const sslmode = (url.searchParams.get('sslmode') ?? 'prefer') as SslMode;
+  if (!SSL_MODES.includes(sslmode)) throw new DatabaseUrlError(`${display}: sslmode must be one of ${SSL_MODES.join(', ')}`);
+  const seconds = (key: string, fallback: number): number => {
+    const v = url.searchParams.get(key);
+    if (v === null) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new DatabaseUrlError(`${display}: ${key} must be a number of seconds between 1 and 3600`);
+    return n;
+  };
+  const file = (key: string): string | undefined => {
+    const v = url.searchParams.get(key);
+    return v === null ? undefined : path.resolve(cwd, v);
+  };
+  const port = url.port === '' ? 5432 : Number(url.port);
+  return {
+    kind: 'postgres',
+    host: decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')) || 'localhost',
+    port,
+    database,
+    user: url.username === '' ? undefined : decodeURIComponent(url.username),
+    password: url.password === '' ? undefined : decodeURIComponent(url.password),
+    sslmode,
+    sslrootcert: file('sslrootcert'),
+    sslcert: file('sslcert'),
+    sslkey: file('sslkey'),
+    connectTimeoutS: seconds('connect_timeout', 10),
+    statementTimeoutS: seconds('statement_timeout', 60),
+    display,
+  };
+}

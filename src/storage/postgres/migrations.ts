@@ -1,0 +1,133 @@
+/**
+ * The schema migrations of migrations.ts, numbered the same, in PostgreSQL's dialect (issue 17). The
+ * version is the one row of `spark_optimizer_schema`; each migration runs in its own transaction
+ * under an advisory lock, so that collectors starting together on a new database migrate it once.
+ * A database whose version is newer than the last migration here is refused, never rewritten.
+ *
+ * Where the embedded file needed a layout of its own (3: environments in shared deflated blocks;
+ * 6: stages and executors in shared deflated blocks), PostgreSQL compresses a large text by itself
+ * (TOAST), so a row keeps its environment and its summaries text (summaryCodec.ts) in columns.
+ * Numbers are DOUBLE PRECISION: exactly a JavaScript number, so a record reads back as it was stored.
+ */
+import { MIGRATIONS } from '../migrations';
+import type { SyncPgClient } from './syncClient';
+
+const APPLICATION_INDEXES = `
+  CREATE INDEX apps_end_time ON applications (end_time, app_id, attempt_key);
+  CREATE INDEX apps_start_time ON applications (start_time, app_id, attempt_key);
+  CREATE INDEX apps_user ON applications ("user", end_time, app_id, attempt_key);
+  CREATE INDEX apps_source ON applications (source, end_time, app_id, attempt_key);
+  CREATE INDEX apps_status ON applications (status, end_time, app_id, attempt_key);
+  CREATE INDEX apps_day ON applications (substr(COALESCE(end_time, start_time), 1, 10));`;
+
+/** Text compares bytewise, as in SQLite (sorting, grouping, equality): the two stores order alike. */
+const C = (sql: string): string => sql.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"');
+
+export const PG_MIGRATIONS: readonly string[] = [
+  // 1: applications and the files they were read from.
+  C(`CREATE TABLE applications (
+     app_id TEXT NOT NULL,
+     attempt_key TEXT NOT NULL,            -- attempt_id, or '' for none (as the embedded file keys them)
+     attempt_id TEXT,
+     app_name TEXT, "user" TEXT,
+     submit_time TEXT, start_time TEXT, end_time TEXT, duration_ms DOUBLE PRECISION,
+     spark_version TEXT,
+     executor_cores DOUBLE PRECISION, executor_memory_mb DOUBLE PRECISION, num_executors DOUBLE PRECISION, driver_memory_mb DOUBLE PRECISION,
+     total_tasks DOUBLE PRECISION NOT NULL, failed_tasks DOUBLE PRECISION NOT NULL,
+     total_stages DOUBLE PRECISION NOT NULL, failed_stages DOUBLE PRECISION NOT NULL,
+     cpu_time_ms DOUBLE PRECISION NOT NULL, input_bytes DOUBLE PRECISION NOT NULL, output_bytes DOUBLE PRECISION NOT NULL,
+     shuffle_read_bytes DOUBLE PRECISION NOT NULL, shuffle_write_bytes DOUBLE PRECISION NOT NULL,
+     memory_spilled_bytes DOUBLE PRECISION NOT NULL, disk_spilled_bytes DOUBLE PRECISION NOT NULL,
+     tags TEXT NOT NULL, environment TEXT NOT NULL, quality TEXT NOT NULL,   -- JSON
+     source TEXT NOT NULL, status TEXT NOT NULL,
+     record_hash TEXT NOT NULL,
+     first_seen TEXT NOT NULL, last_updated TEXT NOT NULL,
+     PRIMARY KEY (app_id, attempt_key)
+   );
+   CREATE TABLE ingested_files (
+     path TEXT PRIMARY KEY,
+     unit_path TEXT NOT NULL,
+     size DOUBLE PRECISION NOT NULL, mtime_ms DOUBLE PRECISION NOT NULL, codec TEXT NOT NULL,
+     app_id TEXT, attempt_key TEXT,
+     status TEXT NOT NULL,
+     last_seen TEXT NOT NULL
+   );`),
+  // 2: collection runs and the indexes of the Jobs tree's queries.
+  C(`CREATE TABLE collection_runs (
+     run_id TEXT PRIMARY KEY,
+     source TEXT NOT NULL, options TEXT NOT NULL,
+     started TEXT NOT NULL, finished TEXT,
+     seen DOUBLE PRECISION NOT NULL DEFAULT 0, new DOUBLE PRECISION NOT NULL DEFAULT 0, updated DOUBLE PRECISION NOT NULL DEFAULT 0,
+     unchanged DOUBLE PRECISION NOT NULL DEFAULT 0, skipped DOUBLE PRECISION NOT NULL DEFAULT 0, failed DOUBLE PRECISION NOT NULL DEFAULT 0,
+     errors TEXT NOT NULL DEFAULT '[]'
+   );
+   CREATE INDEX runs_started ON collection_runs (started);
+   ${APPLICATION_INDEXES}
+   CREATE INDEX files_unit ON ingested_files (unit_path);`),
+  // 3: (environment blocks) nothing: the environment stays in its column, compressed by the server.
+  `SELECT 1`,
+  // 4: cpu_time_ms may be NULL (Spark before 2.1 never measured it).
+  `ALTER TABLE applications ALTER COLUMN cpu_time_ms DROP NOT NULL`,
+  // 5: stages and executors (issue 15): their hash; NULL while none are stored.
+  C(`ALTER TABLE applications ADD COLUMN summaries_hash TEXT`),
+  // 6: ... and their text (summaryCodec.ts), NULL for none.
+  C(`ALTER TABLE applications ADD COLUMN summaries TEXT`),
+  // 7: a run's baseline (issue 18): completed runs of its name and source, by time.
+  `CREATE INDEX apps_baseline ON applications (app_name, source, (COALESCE(start_time, submit_time, end_time)), app_id, attempt_key) WHERE status = 'completed'`,
+  // 8: each attempt's latest regression check (issue 18).
+  C(`CREATE TABLE regressions (
+     app_id TEXT NOT NULL,
+     attempt_key TEXT NOT NULL,
+     status TEXT NOT NULL,
+     summary TEXT NOT NULL, explanation TEXT NOT NULL,
+     check_json TEXT,
+     checked_at TEXT NOT NULL,
+     PRIMARY KEY (app_id, attempt_key)
+   );
+   CREATE INDEX regressions_status ON regressions (status, app_id, attempt_key);`),
+];
+
+if (PG_MIGRATIONS.length !== MIGRATIONS.length) throw new Error(`PostgreSQL has ${PG_MIGRATIONS.length} migrations and the embedded file ${MIGRATIONS.length}: number them the same`);
+
+/** Any constant: the advisory lock every Spark Optimizer takes to migrate. */
+const MIGRATION_LOCK = 5_417_001;
+
+export function pgSchemaVersion(pg: SyncPgClient): number {
+  const exists = pg.query("SELECT to_regclass('spark_optimizer_schema') IS NOT NULL AS e").rows[0]?.e === true;
+  if (!exists) return 0;
+  return Number(pg.query('SELECT version FROM spark_optimizer_schema').rows[0]?.version ?? 0);
+}
+
+/** Brings the server's schema to `upTo`, one transaction per migration; refuses a newer schema. */
+export function migratePostgres(pg: SyncPgClient, upTo = PG_MIGRATIONS.length): void {
+  for (;;) {
+    const current = pgSchemaVersion(pg);
+    if (current > PG_MIGRATIONS.length) {
+      throw new Error(
+        `${pg.display} has schema version ${current}, written by a newer Spark Optimizer (this one knows up to ${PG_MIGRATIONS.length}). Upgrade Spark Optimizer; the database was left unchanged.`,
+      );
+    }
+    if (current >= upTo) return;
+    pg.query('BEGIN');
+    try {
+      // Under the lock, read the version again: another collector may have migrated meanwhile.
+      const [, , , read] = pg.batch([
+        { sql: `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})` },
+        { sql: 'CREATE TABLE IF NOT EXISTS spark_optimizer_schema (version INTEGER NOT NULL)' },
+        { sql: 'INSERT INTO spark_optimizer_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM spark_optimizer_schema)' },
+        { sql: 'SELECT version FROM spark_optimizer_schema' },
+      ]);
+      const v = Number(read!.rows[0]?.version);
+      // No parameters: the simple protocol, which runs a migration's several statements.
+      if (v < upTo && v < PG_MIGRATIONS.length) pg.batch([{ sql: PG_MIGRATIONS[v]! }, { sql: `UPDATE spark_optimizer_schema SET version = ${v + 1}` }]);
+      pg.query('COMMIT');
+    } catch (err) {
+      try {
+        pg.query('ROLLBACK');
+      } catch {
+        // the connection is gone: the server rolled back
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,508 @@
+/**
+ * JobRepository on a shared PostgreSQL server (issue 17), beside SqlJsRepository (the workspace file).
+ * Both keep the same rules and answer the same behaviour tests (test/repositoryContract.test.ts):
+ * what differs is how the rows are laid out (migrations.ts) and that several collectors on several
+ * hosts write at once.
+ *
+ * Concurrent writers converge without a lock:
+ * - an upsert is one transaction; each window of records is one INSERT … ON CONFLICT whose
+ *   condition is upsertVerdict's rule (a finished record is never replaced by an unfinished one; the
+ *   same record changes nothing but other summaries), evaluated by the server against the row as it
+ *   is when the statement takes it, so a row another collector stored meanwhile is judged, not
+ *   overwritten blindly;
+ * - rows are written in key order (files in path order), so two transactions take their row locks
+ *   in the same order; a deadlock the server still reports is retried.
+ * Counts come from the statement's own answer (RETURNING: inserted, updated, or left alone).
+ */
+import type { RegressionCheck, RegressionStatus } from '../../analysis/regression';
+import type { SparkAppRecord } from '../../collectors/record';
+import type { AppSummaries } from '../../collectors/record/summaries';
+import { isRecordColumn } from '../fields';
+import {
+  FIGURE_FIELDS,
+  GROUP_FIELDS,
+  JSON_FIELDS,
+  KEYS_PER_QUERY,
+  RECORD_FIELDS,
+  WHERE_TIME,
+  attemptKey,
+  column,
+  entryOf,
+  keyId,
+  recordHash,
+  regressionRow,
+  upsertVerdict,
+  where,
+  type AppKey,
+  type FigureField,
+  type GroupField,
+  type IngestedFile,
+  type JobQuery,
+  type JobRepository,
+  type RecordFigures,
+  type RegressionRow,
+  type RunBaseline,
+  type RunCounts,
+  type RunRef,
+  type RunRow,
+  type StoredRegression,
+  type UpsertCounts,
+  type UpsertItem,
+} from '../repository';
+import { summariesHash } from '../summaries';
+import { decodeSummaries, encodeSummaries } from '../summaryCodec';
+import type { KnownFile } from '../unchanged';
+import type { PgParam } from './protocol';
+import { PostgresError, type SyncPgClient } from './syncClient';
+
+/** `?` placeholders (the shared WHERE builder's) as PostgreSQL's `$1, $2, …`. */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+const RECORD_COLUMNS = RECORD_FIELDS.map(column).join(', ');
+const ROW_COLUMNS = [...RECORD_FIELDS, 'summaries', 'summaries_hash', 'attempt_key', 'record_hash', 'first_seen', 'last_updated'];
+/** Records per INSERT: 200 × 38 parameters, well under the protocol's 65,535. */
+const WINDOW = 200;
+const FINAL_SQL = "('completed', 'failed')";
+/** Deadlocks and serialization failures: the server rolled the transaction back, it may run again. */
+const RETRY_CODES = new Set(['40P01', '40001']);
+const RETRIES = 5;
+
+/**
+ * One window's upsert. `old` is the rows before the statement (the snapshot it starts from); the
+ * insert's condition is the rule; `dropped` removes the regression check of each record that
+ * changed (not of one whose summaries alone did); the answer names each row written.
+ */
+function upsertSql(rows: number): string {
+  const width = ROW_COLUMNS.length;
+  const values = Array.from({ length: rows }, (_, r) => `(${ROW_COLUMNS.map((_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
+  const keys = Array.from({ length: rows }, (_, r) => `($${r * width + ROW_COLUMNS.indexOf('app_id') + 1}, $${r * width + ROW_COLUMNS.indexOf('attempt_key') + 1})`).join(', ');
+  const set = [...RECORD_FIELDS, 'record_hash', 'last_updated'].map((c) => `${column(c)} = EXCLUDED.${column(c)}`);
+  const newSummaries = 'a.record_hash <> EXCLUDED.record_hash OR EXCLUDED.summaries_hash IS NOT NULL';
+  return `WITH old AS (
+      SELECT app_id, attempt_key, record_hash FROM applications WHERE (app_id, attempt_key) IN (${keys})
+    ), up AS (
+      INSERT INTO applications AS a (${ROW_COLUMNS.map(column).join(', ')}) VALUES ${values}
+      ON CONFLICT (app_id, attempt_key) DO UPDATE SET ${set.join(', ')},
+        summaries = CASE WHEN ${newSummaries} THEN EXCLUDED.summaries ELSE a.summaries END,
+        summaries_hash = CASE WHEN ${newSummaries} THEN EXCLUDED.summaries_hash ELSE a.summaries_hash END
+      WHERE NOT (a.status IN ${FINAL_SQL} AND EXCLUDED.status NOT IN ${FINAL_SQL})
+        AND (a.record_hash <> EXCLUDED.record_hash OR (EXCLUDED.summaries_hash IS NOT NULL AND EXCLUDED.summaries_hash IS DISTINCT FROM a.summaries_hash))
+      RETURNING a.app_id, a.attempt_key, a.record_hash, (a.xmax = 0) AS inserted
+    ), dropped AS (
+      DELETE FROM regressions g USING up LEFT JOIN old ON old.app_id = up.app_id AND old.attempt_key = up.attempt_key
+      WHERE g.app_id = up.app_id AND g.attempt_key = up.attempt_key AND NOT up.inserted AND old.record_hash IS DISTINCT FROM up.record_hash
+    )
+    SELECT app_id, attempt_key, inserted FROM up`;
+}
+
+/** A record as it goes in: the schema's fields (JSON ones as text), then summaries and bookkeeping. */
+interface Pending {
+  record: SparkAppRecord;
+  key: string;
+  envJson: string;
+  hash: string;
+  summaries: AppSummaries | undefined;
+  summariesHash: string | null;
+}
+
+function fromRow(row: Record<string, unknown>): SparkAppRecord {
+  const out: Record<string, unknown> = {};
+  for (const f of RECORD_FIELDS) {
+    const v = row[f];
+    out[f] = JSON_FIELDS.has(f) ? JSON.parse(String(v)) : v;
+  }
+  return out as SparkAppRecord;
+}
+
+const keyList = (n: number): string => Array.from({ length: n }, () => '(?, ?)').join(', ');
+const keyParams = (keys: readonly AppKey[]): string[] => keys.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]);
+const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
+
+export class PostgresRepository implements JobRepository {
+  constructor(private readonly pg: SyncPgClient) {}
+
+  private rows(sql: string, params: readonly PgParam[] = []): Record<string, unknown>[] {
+    return this.pg.query(numbered(sql), params).rows;
+  }
+
+  private records(sql: string, params: readonly PgParam[]): SparkAppRecord[] {
+    return this.rows(sql, params).map(fromRow);
+  }
+
+  /** Runs `fn` in one transaction; again (up to RETRIES times) when the server broke a deadlock. */
+  private transaction<T>(fn: () => T): T {
+    for (let attempt = 1; ; attempt++) {
+      this.pg.query('BEGIN');
+      try {
+        const result = fn();
+        this.pg.query('COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          this.pg.query('ROLLBACK');
+        } catch {
+          // the connection is gone: the server rolled back
+        }
+        if (!(err instanceof PostgresError && err.code !== undefined && RETRY_CODES.has(err.code)) || attempt >= RETRIES) throw err;
+      }
+    }
+  }
+
+  create(record: SparkAppRecord, now = new Date()): void {
+    if (this.get(record)) throw new Error(`application ${record.app_id} attempt ${record.attempt_id ?? '(none)'} already exists`);
+    this.upsert([record], now);
+  }
+
+  /**
+   * Each window of keys (in key order): the stored rows are read and locked (FOR UPDATE), each
+   * record of the call is judged against them in the call's order by upsertVerdict (so the counts
+   * are the embedded store's), and each key that changed is written once, as it ends. A key that
+   * was not stored when read may have been inserted by another collector since: the write's own
+   * condition judges it, and its answer corrects the count.
+   */
+  upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+    const byKey = new Map<string, Pending[]>();
+    for (const item of items) {
+      const { record, summaries } = entryOf(item);
+      const key = attemptKey(record.attempt_id);
+      const envJson = JSON.stringify(record.environment);
+      const p: Pending = { record, key, envJson, hash: recordHash(record, envJson), summaries, summariesHash: summaries ? summariesHash(summaries) : null };
+      const id = keyId(record.app_id, key);
+      const same = byKey.get(id);
+      if (same) same.push(p);
+      else byKey.set(id, [p]);
+    }
+    const ids = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const stamp = now.toISOString();
+    const { counts, stored } = this.transaction(() => {
+      const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
+      const stored: AppKey[] = [];
+      for (const window of chunks(ids, WINDOW)) {
+        const keys = window.map((id) => byKey.get(id)![0]!).map((p) => ({ app_id: p.record.app_id, attempt_id: p.record.attempt_id }));
+        const before = new Map<string, { hash: unknown; status: unknown; sumHash: unknown }>();
+        for (const r of this.rows(`SELECT app_id, attempt_key, record_hash, status, summaries_hash FROM applications WHERE (app_id, attempt_key) IN (${keyList(keys.length)}) FOR UPDATE`, keyParams(keys))) {
+          before.set(keyId(String(r.app_id), String(r.attempt_key)), { hash: r.record_hash, status: r.status, sumHash: r.summaries_hash });
+        }
+        const writes: Pending[] = [];
+        const believedNew = new Set<string>();
+        for (const id of window) {
+          let state = before.get(id);
+          let last: Pending | undefined;
+          for (const p of byKey.get(id)!) {
+            const verdict = upsertVerdict(state, p.hash, p.record.status, p.summariesHash);
+            if (verdict === 'unchanged') {
+              counts.unchanged++;
+              continue;
+            }
+            if (verdict === 'new') {
+              counts.new++;
+              believedNew.add(id);
+            } else counts.updated++;
+            // Other summaries alone keep the record as it is (and its hash), with the new summaries.
+            last = verdict === 'summaries' && last ? { ...last, summaries: p.summaries, summariesHash: p.summariesHash } : p;
+            state = { hash: last.hash, status: last.record.status, sumHash: last.summariesHash };
+          }
+          if (last) writes.push(last);
+        }
+        if (writes.length === 0) continue;
+        const params: PgParam[] = [];
+        for (const p of writes) {
+          for (const f of RECORD_FIELDS) {
+            const v = p.record[f];
+            params.push(f === 'environment' ? p.envJson : JSON_FIELDS.has(f) ? JSON.stringify(v) : (v as PgParam));
+          }
+          params.push(p.summaries ? encodeSummaries(p.summaries) : null, p.summariesHash, p.key, p.hash, stamp, stamp);
+        }
+        const written = new Map<string, boolean>();
+        for (const r of this.pg.query(upsertSql(writes.length), params).rows) written.set(keyId(String(r.app_id), String(r.attempt_key)), r.inserted === true);
+        for (const p of writes) {
+          const id = keyId(p.record.app_id, p.key);
+          const inserted = written.get(id);
+          // Inserted by another collector between our read and our write: judged by the write's condition.
+          if (believedNew.has(id) && inserted !== true) {
+            counts.new--;
+            if (inserted === undefined) counts.unchanged++;
+            else counts.updated++;
+          }
+          if (inserted !== undefined || !believedNew.has(id)) stored.push({ app_id: p.record.app_id, attempt_id: p.record.attempt_id });
+        }
+      }
+      return { counts, stored };
+    });
+    changed?.push(...stored);
+    return counts;
+  }
+
+  get(key: AppKey): SparkAppRecord | undefined {
+    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications WHERE app_id = ? AND attempt_key = ?`, [key.app_id, attemptKey(key.attempt_id)])[0];
+  }
+
+  summariesOf(key: AppKey): AppSummaries | undefined {
+    const text = this.rows('SELECT summaries FROM applications WHERE app_id = ? AND attempt_key = ?', [key.app_id, attemptKey(key.attempt_id)])[0]?.summaries;
+    return typeof text === 'string' ? decodeSummaries(text) : undefined;
+  }
+
+  getByAppId(appId: string): SparkAppRecord[] {
+    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications WHERE app_id = ? ORDER BY attempt_key`, [appId]);
+  }
+
+  previousRun(record: SparkAppRecord): SparkAppRecord | undefined {
+    const at = record.start_time ?? record.submit_time ?? record.end_time;
+    if (record.app_name === null || at === null) return undefined;
+    return this.records(
+      `SELECT ${RECORD_COLUMNS} FROM applications a
+        WHERE app_name = ? AND NOT (app_id = ? AND attempt_key = ?) AND ${runTime('a')} < ?
+        ORDER BY ${runTime('a')} DESC, app_id DESC, attempt_key DESC LIMIT 1`,
+      [record.app_name, record.app_id, attemptKey(record.attempt_id), at],
+    )[0];
+  }
+
+  baselineRuns(record: RunRef, n: number): SparkAppRecord[] {
+    const at = record.start_time ?? record.submit_time ?? record.end_time;
+    if (record.app_name === null || at === null || n < 1) return [];
+    return this.records(
+      `SELECT ${RECORD_COLUMNS} FROM applications a
+        WHERE app_name = ? AND source = ? AND status = 'completed' AND ${runTime('a')} < ? AND NOT (app_id = ? AND attempt_key = ?)
+        ORDER BY ${runTime('a')} DESC, app_id DESC, attempt_key DESC LIMIT ?`,
+      [record.app_name, record.source, at, record.app_id, attemptKey(record.attempt_id), Math.floor(n)],
+    );
+  }
+
+  /** Each run with its baseline's rows beside it (LATERAL: the baseline index walked once per run). */
+  baselines<F extends FigureField>(keys: readonly AppKey[], n: number | ((run: RecordFigures) => number), fields: readonly F[]): RunBaseline<F>[] {
+    const known = fields.filter((f) => FIGURE_FIELDS.includes(f));
+    if (known.length !== fields.length) throw new Error(`not fields of a record's figures: ${fields.filter((f) => !known.includes(f)).join(', ')}`);
+    const figures = FIGURE_FIELDS.map((f) => `r.${column(f)}`).join(', ');
+    const picked = known.map((f) => `, b.${column(f)} AS ${column(`b_${f}`)}`).join('');
+    const found = new Map<string, RunBaseline<F>>();
+    const read = (chunk: readonly AppKey[], size: number): void => {
+      const rows = this.rows(
+        `SELECT ${figures}, r.attempt_key AS r_key, b.t IS NOT NULL AS present${picked} FROM applications r
+           LEFT JOIN LATERAL (
+             SELECT ${runTime('b')} AS t, b.app_id AS b_id, b.attempt_key AS b_key${known.map((f) => `, b.${column(f)}`).join('')} FROM applications b
+              WHERE b.app_name = r.app_name AND b.source = r.source AND b.status = 'completed' AND ${runTime('b')} < ${runTime('r')}
+                AND NOT (b.app_id = r.app_id AND b.attempt_key = r.attempt_key)
+              ORDER BY ${runTime('b')} DESC, b.app_id DESC, b.attempt_key DESC
+              LIMIT ?
+           ) b ON true
+          WHERE (r.app_id, r.attempt_key) IN (${keyList(chunk.length)})
+          ORDER BY r.app_id, r.attempt_key, b.t DESC, b.b_id DESC, b.b_key DESC`,
+        [Math.max(0, Math.floor(size)), ...keyParams(chunk)],
+      );
+      // A run's rows come together; its first row of this read starts its baseline afresh.
+      const started = new Set<string>();
+      for (const row of rows) {
+        const id = keyId(String(row.app_id), String(row.r_key));
+        let entry = found.get(id);
+        if (!started.has(id)) {
+          started.add(id);
+          const run: Record<string, unknown> = {};
+          for (const f of FIGURE_FIELDS) run[f] = f === 'quality' ? JSON.parse(String(row[f])) : row[f];
+          found.set(id, (entry = { run: run as RecordFigures, baseline: [] }));
+        }
+        if (row.present !== true) continue;
+        const b: Record<string, unknown> = {};
+        for (const f of known) b[f] = f === 'quality' ? JSON.parse(String(row[`b_${f}`])) : row[`b_${f}`];
+        entry!.baseline.push(b as Pick<RecordFigures, F>);
+      }
+    };
+    if (typeof n === 'number') {
+      for (const chunk of chunks(keys, KEYS_PER_QUERY)) read(chunk, n);
+    } else {
+      // Sizes that differ by run (a source's own thresholds): the runs first, then their baselines by size.
+      for (const chunk of chunks(keys, KEYS_PER_QUERY)) read(chunk, 0);
+      const bySize = new Map<number, AppKey[]>();
+      for (const { run } of found.values()) {
+        const size = Math.floor(n(run));
+        if (size < 1) continue;
+        bySize.set(size, [...(bySize.get(size) ?? []), run]);
+      }
+      for (const [size, ks] of bySize) for (const chunk of chunks(ks, KEYS_PER_QUERY)) read(chunk, size);
+    }
+    return keys.flatMap((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? []);
+  }
+
+  environments(keys: readonly AppKey[]): Record<string, string>[] {
+    const envs = new Map<string, Record<string, string>>();
+    for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
+      const rows = this.rows(`SELECT app_id, attempt_key, environment FROM applications WHERE (app_id, attempt_key) IN (${keyList(chunk.length)})`, keyParams(chunk));
+      for (const row of rows) envs.set(keyId(String(row.app_id), String(row.attempt_key)), JSON.parse(String(row.environment)) as Record<string, string>);
+    }
+    return keys.map((k) => envs.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? {});
+  }
+
+  saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
+    const stamp = now.toISOString();
+    // The last check of a run wins, as one after the other would; in key order, as upserts lock.
+    const byKey = new Map<string, RegressionRow>();
+    for (const c of checks) {
+      const row = 'check' in c ? c : regressionRow(c);
+      byKey.set(keyId(row.app_id, attemptKey(row.attempt_id)), row);
+    }
+    const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    if (rows.length === 0) return 0;
+    return this.transaction(() => {
+      let n = 0;
+      for (const chunk of chunks(rows, 1000)) {
+        const values = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+        const params = chunk.flatMap((c) => [c.app_id, attemptKey(c.attempt_id), c.status, c.summary, c.explanation, c.check === null ? null : JSON.stringify(c.check), stamp]);
+        // Only for a run still stored (another collector may have deleted it).
+        n += this.pg.query(
+          numbered(`INSERT INTO regressions (app_id, attempt_key, status, summary, explanation, check_json, checked_at)
+            SELECT v.* FROM (VALUES ${values}) v(app_id, attempt_key, status, summary, explanation, check_json, checked_at)
+             WHERE EXISTS (SELECT 1 FROM applications a WHERE a.app_id = v.app_id AND a.attempt_key = v.attempt_key)
+            ON CONFLICT (app_id, attempt_key) DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary, explanation = EXCLUDED.explanation,
+              check_json = EXCLUDED.check_json, checked_at = EXCLUDED.checked_at`),
+          params,
+        ).rowCount;
+      }
+      return n;
+    });
+  }
+
+  regressions(keys: readonly AppKey[]): (StoredRegression | null)[] {
+    const found = new Map<string, StoredRegression>();
+    for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
+      for (const row of this.rows(`SELECT * FROM regressions WHERE (app_id, attempt_key) IN (${keyList(chunk.length)})`, keyParams(chunk))) {
+        const key = String(row.attempt_key);
+        found.set(keyId(String(row.app_id), key), {
+          app_id: String(row.app_id),
+          attempt_id: key === '' ? null : key,
+          status: String(row.status) as RegressionStatus,
+          summary: String(row.summary),
+          explanation: String(row.explanation),
+          check: typeof row.check_json === 'string' ? (JSON.parse(row.check_json) as RegressionCheck) : null,
+          checked_at: String(row.checked_at),
+        });
+      }
+    }
+    return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
+  }
+
+  list(query: JobQuery = {}): SparkAppRecord[] {
+    const { sql, params } = where(query, 'ILIKE');
+    const sort = query.sort !== undefined && isRecordColumn(query.sort) ? query.sort : 'end_time';
+    const dir = query.descending === false ? 'ASC' : 'DESC';
+    // SQLite puts NULLs first in ascending order, last in descending: the same here.
+    const nulls = dir === 'ASC' ? 'NULLS FIRST' : 'NULLS LAST';
+    const limit = query.limit === undefined ? null : Math.max(0, Math.floor(query.limit));
+    const offset = Math.max(0, Math.floor(query.offset ?? 0));
+    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications ${sql} ORDER BY ${column(sort)} ${dir} ${nulls}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`, [
+      ...(params),
+      limit,
+      offset,
+    ]);
+  }
+
+  count(query: JobQuery = {}): number {
+    const { sql, params } = where(query, 'ILIKE');
+    return Number(this.rows(`SELECT COUNT(*) AS n FROM applications ${sql}`, params)[0]?.n ?? 0);
+  }
+
+  groupCounts(by: GroupField, query: JobQuery = {}): { key: string; count: number }[] {
+    const expr = by === 'day' ? `substr(${WHERE_TIME}, 1, 10)` : column(GROUP_FIELDS.includes(by) ? by : 'source');
+    const { sql, params } = where(query, 'ILIKE');
+    return this.rows(`SELECT ${expr} AS k, COUNT(*) AS n FROM applications ${sql} GROUP BY 1 ORDER BY 1 ${by === 'day' ? 'DESC NULLS LAST' : 'ASC NULLS FIRST'}`, params).map((r) => ({
+      key: typeof r.k === 'string' ? r.k : '',
+      count: Number(r.n),
+    }));
+  }
+
+  delete(keys: readonly AppKey[]): number {
+    return this.transaction(() => {
+      let n = 0;
+      for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
+        const params = keyParams(chunk);
+        const [apps] = this.pg.batch(
+          ['applications', 'ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} WHERE (app_id, attempt_key) IN (${keyList(chunk.length)})`), params })),
+        );
+        n += apps!.rowCount;
+      }
+      return n;
+    });
+  }
+
+  applyRetention(days: number, now = new Date()): number {
+    const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
+    return this.transaction(() => {
+      const [, apps] = this.pg.batch([
+        { sql: `DELETE FROM regressions WHERE (app_id, attempt_key) IN (SELECT app_id, attempt_key FROM applications WHERE ${WHERE_TIME} < $1)`, params: [cutoff] },
+        { sql: `DELETE FROM applications WHERE ${WHERE_TIME} < $1`, params: [cutoff] },
+      ]);
+      return apps!.rowCount;
+    });
+  }
+
+  recordFiles(files: readonly IngestedFile[], now = new Date()): void {
+    const stamp = now.toISOString();
+    // One row per path (the last given wins), in path order.
+    const byPath = new Map<string, IngestedFile>();
+    for (const f of files) byPath.set(f.path, f);
+    const rows = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    if (rows.length === 0) return;
+    this.transaction(() => {
+      for (const chunk of chunks(rows, 1000)) {
+        this.pg.query(
+          numbered(`INSERT INTO ingested_files (path, unit_path, size, mtime_ms, codec, app_id, attempt_key, status, last_seen)
+            VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+            ON CONFLICT (path) DO UPDATE SET unit_path = EXCLUDED.unit_path, size = EXCLUDED.size, mtime_ms = EXCLUDED.mtime_ms,
+              codec = EXCLUDED.codec, app_id = EXCLUDED.app_id, attempt_key = EXCLUDED.attempt_key, status = EXCLUDED.status, last_seen = EXCLUDED.last_seen`),
+          chunk.flatMap((f) => [f.path, f.unit_path, f.size, f.mtime_ms, f.codec, f.app_id, f.app_id === null ? null : attemptKey(f.attempt_id), f.status, stamp]),
+        );
+      }
+    });
+  }
+
+  newestEndTime(source: string): string | null {
+    const v = this.rows("SELECT MAX(end_time) AS t FROM applications WHERE source = ? AND status IN ('completed', 'failed')", [source])[0]?.t;
+    return typeof v === 'string' ? v : null;
+  }
+
+  knownFiles(): KnownFile[] {
+    return this.rows("SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'").map((r) => ({
+      unit_path: String(r.unit_path),
+      path: String(r.path),
+      size: Number(r.size),
+      mtime_ms: Number(r.mtime_ms),
+    }));
+  }
+
+  startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
+    this.rows('INSERT INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING', [runId, source, JSON.stringify(options), now.toISOString()]);
+  }
+
+  finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
+    this.rows('UPDATE collection_runs SET finished = ?, seen = ?, new = ?, updated = ?, unchanged = ?, skipped = ?, failed = ? , errors = ? WHERE run_id = ?', [
+      now.toISOString(),
+      counts.seen,
+      counts.new,
+      counts.updated,
+      counts.unchanged,
+      counts.skipped,
+      counts.failed,
+      JSON.stringify(errors),
+      runId,
+    ]);
+  }
+
+  listRuns(limit = 50): RunRow[] {
+    return this.rows('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map((r) => ({
+      run_id: String(r.run_id),
+      source: String(r.source),
+      options: JSON.parse(String(r.options)) as Record<string, unknown>,
+      started: String(r.started),
+      finished: typeof r.finished === 'string' ? r.finished : null,
+      seen: Number(r.seen),
+      new: Number(r.new),
+      updated: Number(r.updated),
+      unchanged: Number(r.unchanged),
+      skipped: Number(r.skipped),
+      failed: Number(r.failed),
+      errors: JSON.parse(String(r.errors)) as string[],
+    }));
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * A synchronous PostgreSQL connection, so that one repository interface (repository.ts, synchronous
+ * because sql.js is) serves both stores. The connection lives in a worker thread (pgWorker.ts); a call
+ * posts its statements and blocks on Atomics.wait until the worker raises a shared flag, then takes
+ * the answer with receiveMessageOnPort. A statement list is one round trip.
+ *
+ * Blocking is bounded: the server cancels a statement after statement_timeout, and the wait gives up
+ * a little later (the worker is then stopped, the connection with it, and the call says so). The
+ * editor's extension host blocks during a call as it does for a sql.js query; pages are 200 rows.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { PostgresLocation } from '../location';
+import type { PgAnswer, PgConnectConfig, PgRequest, PgResult, PgStatement } from './protocol';
+
+export class PostgresError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'PostgresError';
+  }
+}
+
+/** dist/pgWorker.js: beside this bundle, or (tests, running the sources) in the project's dist. */
+export function pgWorkerFile(): string {
+  const candidates = [path.join(__dirname, 'pgWorker.js'), path.resolve(__dirname, '../../../dist/pgWorker.js'), path.resolve(process.cwd(), 'dist/pgWorker.js')];
+  const found = candidates.find((f) => existsSync(f));
+  if (!found) throw new PostgresError(`the PostgreSQL worker (pgWorker.js) is not built: run \`npm run build\` (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** What `pg` is given for a location: TLS files read here, so that a missing one is named at once. */
+export function connectConfig(loc: PostgresLocation, password: string | undefined): PgConnectConfig {
+  const read = (file: string | undefined, what: string): string | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new PostgresError(`${loc.display}: cannot read the ${what} ${file}: ${(err as Error).message}`);
+    }
+  };
+  const tls = { ca: read(loc.sslrootcert, 'CA file (sslrootcert)'), cert: read(loc.sslcert, 'client certificate (sslcert)'), key: read(loc.sslkey, 'client key (sslkey)') };
+  const ssl: PgConnectConfig['ssl'] =
+    loc.sslmode === 'disable'
+      ? false
+      : loc.sslmode === 'verify-full'
+        ? { rejectUnauthorized: true, ...tls }
+        : loc.sslmode === 'verify-ca'
+          ? { rejectUnauthorized: true, checkServerIdentity: 'skip', ...tls }
+          : // require / prefer: encrypted, the server's certificate not checked (libpq's meaning), unless a CA is given.
+            { rejectUnauthorized: tls.ca !== undefined, ...tls };
+  return {
+    host: loc.host,
+    port: loc.port,
+    database: loc.database,
+    user: loc.user,
+    password: password ?? loc.password,
+    ssl,
+    fallbackToPlain: loc.sslmode === 'prefer',
+    connectTimeoutMs: loc.connectTimeoutS * 1000,
+    statementTimeoutMs: loc.statementTimeoutS * 1000,
+    applicationName: 'spark-optimizer',
+  };
+}
+
+export class SyncPgClient {
+  private worker: Worker | undefined;
+  private readonly port: MessagePort;
+  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  /** How long a call may block: a statement's timeout plus the connection's, and a margin. */
+  private readonly waitMs: number;
+
+  constructor(
+    config: PgConnectConfig,
+    /** What errors name: the URL without its password. */
+    readonly display: string,
+  ) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.waitMs = config.statementTimeoutMs + config.connectTimeoutMs + 5000;
+    this.worker = new Worker(pgWorkerFile(), { workerData: { config, port: port2, flag: this.flag }, transferList: [port2] });
+    // The worker must not keep a CLI process alive, nor its messages wake anyone.
+    this.worker.unref();
+    this.port.unref();
+  }
+
+  private call(request: PgRequest): PgResult[] {
+    if (!this.worker) throw new PostgresError(`${this.display}: the connection is closed`);
+    Atomics.store(this.flag, 0, 0);
+    this.port.postMessage(request);
+    if (Atomics.wait(this.flag, 0, 0, this.waitMs) === 'timed-out') {
+      void this.worker.terminate();
+      this.worker = undefined;
+      throw new PostgresError(`${this.display} did not answer within ${Math.round(this.waitMs / 1000)} s; the connection was closed`);
+    }
+    const message = receiveMessageOnPort(this.port)?.message as PgAnswer | undefined;
+    if (!message) throw new PostgresError(`${this.display}: the connection's thread gave no answer`);
+    if (!message.ok) throw new PostgresError(`${this.display}: ${message.message}`, message.code);
+    return message.results;
+  }
+
+  query(sql: string, params?: PgStatement['params']): PgResult {
+    return this.call({ kind: 'run', statements: [{ sql, params }] })[0]!;
+  }
+
+  /** The statements in order, in one round trip; the first error stops them (and is thrown). */
+  batch(statements: PgStatement[]): PgResult[] {
+    return statements.length === 0 ? [] : this.call({ kind: 'run', statements });
+  }
+
+  /** Runs `statements` in one transaction, in one round trip: all or nothing. */
+  transaction(statements: PgStatement[]): PgResult[] {
+    try {
+      return this.batch([{ sql: 'BEGIN' }, ...statements, { sql: 'COMMIT' }]).slice(1, -1);
+    } catch (err) {
+      try {
+        this.query('ROLLBACK');
+      } catch {
+        // the connection is gone: the server rolled back
+      }
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (!this.worker) return;
+    try {
+      this.call({ kind: 'close' });
+    } catch {
+      // closing anyway
+    }
+    void this.worker.terminate();
+    this.worker = undefined;
+  }
+}
