@@ -18,10 +18,10 @@ import { formatProblem, type Problem } from '../collectors/record';
 import { DESCRIPTORS, descriptorOf, typeOfCliName } from '../collectors/registry';
 import { collectRun, dryRunSink, plan, runJob, storeSink, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
-import { JobStore } from '../storage/jobStore';
 import { WORKER_BUNDLES } from '../worker/bundles';
 import { formatBytes, plural, table } from '../common/format';
-import { DEFAULT_DB, UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
+import { UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
+import { databaseLocation, openDatabase } from './database';
 import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
 
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
@@ -228,9 +228,8 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     if (missing.length > 0) throw new Error(`${missing.join(', ')} does not exist`);
   }
 
-  const dbPath = path.resolve(io.cwd, (values.db as string | undefined) ?? DEFAULT_DB);
-  const store = dryRun ? null : await JobStore.open(dbPath);
-  for (const w of store?.warnings ?? []) io.err(`warning: ${w}`);
+  const database = databaseLocation(values.db as string | undefined, io);
+  const store = dryRun ? null : await openDatabase(database, io);
   // A database that cannot be saved is said before the run, not after collecting into it.
   await store?.checkWritable().catch((err: unknown) => {
     store.close();
@@ -317,7 +316,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const passedOver = passedOverSummary(loose);
   if (passedOver !== null) io.err(`${passedOver}${values.verbose ? '' : '; --verbose lists them'}`);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  const where = dryRun ? 'dry run, nothing stored' : `stored in ${dbPath}`;
+  const where = dryRun ? 'dry run, nothing stored' : `stored in ${database.display}`;
   const stopped = stoppedBy === undefined ? '' : `Cancelled by ${stoppedBy}: `;
   const summary = `${stopped}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed${withProblems.summary()} (${where}); ${secs} s`;
   if (format === 'json') io.err(summary);

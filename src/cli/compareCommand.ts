@@ -9,7 +9,7 @@ import { compareRuns } from '../analysis/compare';
 import { compareText } from '../analysis/compareText';
 import type { SparkAppRecord } from '../collectors/record';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
-import { openExisting } from './jobsCommand';
+import { openExisting } from './database';
 import { findRun } from './showCommand';
 
 export async function compareCommand(args: string[], io: Io): Promise<number> {
@@ -32,7 +32,7 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
       const b = pick(positionals[0]!, values['attempt-a'] ?? values['attempt-b'], 'B');
       const a = store.previousRun(b);
       if (!a) {
-        io.err(`spark-optimizer: ${b.app_id} (${b.app_name ?? 'no name'}) has no earlier run of the same name in ${store.file}.`);
+        io.err(`spark-optimizer: ${b.app_id} (${b.app_name ?? 'no name'}) has no earlier run of the same name in ${store.where}.`);
         return 1;
       }
       records = [a, b];

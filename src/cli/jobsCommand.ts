@@ -1,28 +1,16 @@
 /** `spark-optimizer jobs` and `spark-optimizer runs`: what the workspace database holds. */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
-import { JobStore } from '../storage/jobStore';
 import { FieldError, fieldByName, parseCondition, type FieldCondition } from '../storage/fields';
 import type { StoredRegression } from '../storage/repository';
 import { plural, table } from '../common/format';
-import { DEFAULT_DB, oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
+import { oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { JSON_FIELDS, RECORD_HEADER, recordRow, timeText } from './recordTable';
 import { whatRunRead, withoutSecrets } from './runRead';
+import { openExisting } from './database';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
-export async function openExisting(db: string | undefined, io: Io): Promise<JobStore | null> {
-  const file = path.resolve(io.cwd, db ?? DEFAULT_DB);
-  if (!existsSync(file)) {
-    io.err(`spark-optimizer: no database at ${file} yet; run \`spark-optimizer collect\` first (or pass --db).`);
-    return null;
-  }
-  const store = await JobStore.open(file);
-  for (const w of store.warnings) io.err(`warning: ${w}`);
-  return store;
-}
 
 /** `jobs --regressed --format json`: a run's stored check, as its `regression` key. */
 function regressionJson(s: StoredRegression | null): Record<string, unknown> | null {

@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries, StageSummary } from '../collectors/record/summaries';
 import { formatBytes, formatDuration, groupDigits, recordSummary, table } from '../common/format';
-import type { JobStore } from '../storage/jobStore';
+import type { Store } from '../storage/store';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
-import { openExisting } from './jobsCommand';
+import { openExisting } from './database';
 import { timeText, type TimeText } from './recordTable';
 
 /** Attempt ids in order: numbers by value ("2" before "10"), none first. */
@@ -30,9 +30,9 @@ function attemptName(r: SparkAppRecord): string {
  * The attempt of `appId` to show: `attempt` if given, else the only or the last one (`others` names
  * the rest). Throws an Error (exit 1) naming what exists when there is no such application or attempt.
  */
-export function findRun(store: Pick<JobStore, 'getByAppId' | 'file'>, appId: string, attempt: string | undefined): { record: SparkAppRecord; others: SparkAppRecord[] } {
+export function findRun(store: Pick<Store, 'getByAppId' | 'where'>, appId: string, attempt: string | undefined): { record: SparkAppRecord; others: SparkAppRecord[] } {
   const all = store.getByAppId(appId).sort(byAttempt);
-  if (all.length === 0) throw new Error(`no application ${JSON.stringify(appId)} in ${store.file}; \`spark-optimizer jobs --db ${store.file}\` lists what it holds.`);
+  if (all.length === 0) throw new Error(`no application ${JSON.stringify(appId)} in ${store.where}; \`spark-optimizer jobs --db ${store.where}\` lists what it holds.`);
   if (attempt === undefined) return { record: all[all.length - 1]!, others: all.slice(0, -1) };
   const found = all.find((r) => (r.attempt_id ?? '') === attempt);
   if (!found) throw new Error(`application ${appId} has no attempt ${JSON.stringify(attempt)}; its attempts: ${all.map(attemptName).join(', ')}.`);

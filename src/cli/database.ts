@@ -1,0 +1,36 @@
+/**
+ * `--db`: which store a command reads or writes (issue 17): a path or sqlite:/// URL (the embedded
+ * file, `.spark-optimizer/jobs.db` by default) or a postgres:// URL. What is printed of it is its
+ * display form: the file, or the URL without a password.
+ */
+import { existsSync } from 'node:fs';
+import { DatabaseUrlError, parseDatabaseLocation, type DatabaseLocation } from '../storage/location';
+import { openStore, type Store } from '../storage/store';
+import { DEFAULT_DB, UsageError, type Io } from './io';
+
+/** The location `--db` names; a malformed URL is a usage error. */
+export function databaseLocation(db: string | undefined, io: Io): DatabaseLocation {
+  try {
+    return parseDatabaseLocation(db ?? DEFAULT_DB, io.cwd);
+  } catch (err) {
+    if (err instanceof DatabaseUrlError) throw new UsageError(`--db: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Opens the store, printing its warnings. */
+export async function openDatabase(location: DatabaseLocation, io: Io): Promise<Store> {
+  const store = await openStore(location, io.cwd);
+  for (const w of store.warnings) io.err(`warning: ${w}`);
+  return store;
+}
+
+/** For the commands that only read: a file that does not exist yet is said, not created. */
+export async function openExisting(db: string | undefined, io: Io): Promise<Store | null> {
+  const location = databaseLocation(db, io);
+  if (location.kind === 'sqlite' && !existsSync(location.file)) {
+    io.err(`spark-optimizer: no database at ${location.file} yet; run \`spark-optimizer collect\` first (or pass --db).`);
+    return null;
+  }
+  return openDatabase(location, io);
+}
