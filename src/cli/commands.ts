@@ -1,5 +1,5 @@
 /** The CLI's commands: what `main` dispatches and `usage.ts` documents, one list. */
-export const COMMANDS = ['collect', 'jobs', 'show', 'compare', 'runs', 'validate'] as const;
+export const COMMANDS = ['collect', 'jobs', 'show', 'compare', 'runs', 'validate', 'db'] as const;
 
 export type Command = (typeof COMMANDS)[number];
 

@@ -76,6 +76,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await (await import('./jobsCommand.js')).runsCommand(rest, io);
       case 'validate':
         return await (await import('./validateCommand.js')).validateCommand(rest, io);
+      case 'db':
+        return await (await import('./dbCommand.js')).dbCommand(rest, io);
       case '--version':
       case '-V':
         io.out(`spark-optimizer ${version}`);

@@ -44,6 +44,9 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
   validate: `  spark-optimizer validate PATH... [--format text|json] [--min-severity S] [--verbose]
                         [--zstd-max-window-mb N] [--max-line-mb N] [--max-decompression-ratio N]
                         (event logs and collector configs; exit 1 on errors)`,
+  db: `  spark-optimizer db copy --from DB --to DB [--batch-size N]
+                       (every record with its stages, executors and regression checks, the known files
+                       and the collection runs, a page at a time; idempotent: run again to finish or refresh)`,
 };
 
 const TIMES = `  --utc            times in UTC (default: the local zone); each time says its zone`;
@@ -55,7 +58,10 @@ ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} 
                         Databricks and Spark 1.x folders. Without --source, --path (or --event-log-dir
                         DIR) means --source event-logs
   --config FILE         collect the sources a config file defines (all, or --name SOURCE)
-  --db PATH             the database (default .spark-optimizer/jobs.db in this folder)
+  --db PATH|URL         the database: a file (default .spark-optimizer/jobs.db in this folder), sqlite:///path,
+                        or a team's PostgreSQL: postgres://USER@HOST:5432/DB?sslmode=require&sslrootcert=ca.pem
+                        (its password from PGPASSWORD or ~/.pgpass, never the URL; sslmode disable, prefer
+                        (the default), require, verify-ca or verify-full). Every command takes --db
   --dry-run             collect and print; store nothing (and check nothing against history)
   --fail-on-regression  exit 3 when a run this collection stored regressed against its earlier runs
                         (for CI and cron; 1 still wins when something failed). Every run stored new or
@@ -150,5 +156,7 @@ export function commandUsage(command: Command): string {
       return `Usage:\n${SYNOPSIS[command]}\n\n${TIMES}\n`;
     case 'compare':
       return `Usage:\n${SYNOPSIS.compare}\n`;
+    case 'db':
+      return `Usage:\n${SYNOPSIS.db}\n\n  --from, --to     a database file, sqlite:///path or postgres://USER@HOST:PORT/DB URL (collect --help)\n  --batch-size N   records per page (default 500)\n`;
   }
 }

@@ -431,6 +431,10 @@ export class JobStore implements Store {
     return this.repo.knownFiles();
   }
 
+  ingestedFiles(): IngestedFile[] {
+    return this.repo.ingestedFiles();
+  }
+
   /**
    * The incremental rule (unchanged.ts) against what the database holds now, including the files
    * recorded since: one read of the table however many sources a run has.

@@ -192,6 +192,8 @@ export interface JobRepository {
   newestEndTime(source: string): string | null;
   /** Every file read without errors: what an out-of-process collector needs to skip unchanged attempts. */
   knownFiles(): KnownFile[];
+  /** Every recorded file as recordFiles took it, in path order (what `db copy` carries over). */
+  ingestedFiles(): IngestedFile[];
   startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
   listRuns(limit?: number): RunRow[];
@@ -391,6 +393,21 @@ const baselinesSql = (keys: number, fields: readonly FigureField[]): string => `
 export const KEYS_PER_QUERY = 500;
 
 export const keyId = (appId: string, attemptKey: string): string => `${appId}\u0000${attemptKey}`;
+
+/** A row of ingested_files as recordFiles took it. */
+export function ingestedFile(r: Record<string, unknown>): IngestedFile {
+  const key = typeof r.attempt_key === 'string' ? r.attempt_key : null;
+  return {
+    path: String(r.path),
+    unit_path: String(r.unit_path),
+    size: Number(r.size),
+    mtime_ms: Number(r.mtime_ms),
+    codec: String(r.codec),
+    app_id: typeof r.app_id === 'string' ? r.app_id : null,
+    attempt_id: key === null || key === '' ? null : key,
+    status: r.status === 'ok' ? 'ok' : 'problems',
+  };
+}
 
 export class SqlJsRepository implements JobRepository {
   constructor(private readonly db: Database) {}
@@ -816,6 +833,10 @@ export class SqlJsRepository implements JobRepository {
       size: Number(r.size),
       mtime_ms: Number(r.mtime_ms),
     }));
+  }
+
+  ingestedFiles(): IngestedFile[] {
+    return this.all('SELECT * FROM ingested_files ORDER BY path').map(ingestedFile);
   }
 
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {

@@ -28,6 +28,7 @@ import {
   attemptKey,
   column,
   entryOf,
+  ingestedFile,
   keyId,
   recordHash,
   regressionRow,
@@ -469,6 +470,10 @@ export class PostgresRepository implements JobRepository {
       size: Number(r.size),
       mtime_ms: Number(r.mtime_ms),
     }));
+  }
+
+  ingestedFiles(): IngestedFile[] {
+    return this.rows('SELECT * FROM ingested_files ORDER BY path').map(ingestedFile);
   }
 
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {

@@ -1,0 +1,110 @@
+/**
+ * `spark-optimizer db copy --from A --to B` (issue 17): everything one store holds into another (the
+ * workspace file to a team's PostgreSQL and back, or file to file), a page at a time.
+ * - Streamed: records go PAGE at a time with their stages and executors and regression checks; what
+ *   is held is one page, whatever the store's size (the embedded file is in memory anyway).
+ * - Idempotent: records go through upsert, whose rules hold (an identical record is unchanged, a
+ *   finished one is never replaced by an unfinished copy), files and runs by key; a copy run again,
+ *   or into a store that holds some of them, converges to the same rows.
+ * - The known files go too, so that collecting into the copy does not read every log again.
+ * - Stopped (Ctrl+C): the pages copied are kept (saved, for a file), and it says so.
+ * A record's first_seen in the copy is when it was copied.
+ */
+import { parseArgs } from 'node:util';
+import type { RegressionRow } from '../storage/repository';
+import type { Store } from '../storage/store';
+import { plural } from '../common/format';
+import { databaseLocation, openDatabase } from './database';
+import { UsageError, positiveInt, stringFlags, type Io } from './io';
+
+const PAGE = 500;
+
+export async function dbCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'copy') throw new UsageError(sub === undefined ? 'db needs a subcommand: copy' : `unknown db subcommand ${JSON.stringify(sub)} (known: copy)`);
+  const { values } = parseArgs({ args: rest, options: { ...stringFlags('from', 'to', 'batch-size') }, allowPositionals: false });
+  if (values.from === undefined || values.to === undefined) throw new UsageError('db copy needs --from and --to (a database file, sqlite:/// or postgres:// URL each)');
+  const page = positiveInt('batch-size', values['batch-size'], PAGE);
+  const fromAt = databaseLocation(values.from, io);
+  const toAt = databaseLocation(values.to, io);
+  if (fromAt.display === toAt.display) throw new UsageError(`--from and --to are the same database (${fromAt.display})`);
+  if (fromAt.kind === 'sqlite') {
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(fromAt.file)) throw new Error(`no database at ${fromAt.file}`);
+  }
+  const from = await openDatabase(fromAt, io);
+  let to: Store;
+  try {
+    to = await openDatabase(toAt, io);
+    await to.checkWritable();
+  } catch (err) {
+    from.close();
+    throw err;
+  }
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const started = Date.now();
+  let lastSaid = started;
+  const counts = { new: 0, updated: 0, unchanged: 0 };
+  let checks = 0;
+  try {
+    const total = from.count();
+    let done = 0;
+    // In key order, so that a page boundary falls the same way however the source is sorted for views.
+    for (let offset = 0; offset < total && !stopped; offset += page) {
+      const records = from.list({ sort: 'app_id', descending: false, limit: page, offset });
+      if (records.length === 0) break;
+      const c = to.upsert(records.map((record) => ({ record, summaries: from.summariesOf(record) })));
+      counts.new += c.new;
+      counts.updated += c.updated;
+      counts.unchanged += c.unchanged;
+      // Regression checks keep when they were made: saved together per time.
+      const byTime = new Map<string, RegressionRow[]>();
+      for (const r of from.regressions(records)) {
+        if (r === null) continue;
+        const same = byTime.get(r.checked_at);
+        if (same) same.push(r);
+        else byTime.set(r.checked_at, [r]);
+      }
+      for (const [at, rows] of byTime) checks += to.saveRegressions(rows, new Date(at));
+      done += records.length;
+      await to.save();
+      if (Date.now() - lastSaid >= 2000) {
+        lastSaid = Date.now();
+        io.err(`copied ${done.toLocaleString('en-US')} of ${plural(total, 'record')}…`);
+      }
+      // Let a Ctrl+C in.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    let files = 0;
+    let runs = 0;
+    if (!stopped) {
+      const all = from.ingestedFiles();
+      for (let i = 0; i < all.length; i += 5000) to.recordFiles(all.slice(i, i + 5000));
+      files = all.length;
+      for (const r of from.listRuns(Number.MAX_SAFE_INTEGER)) {
+        to.startRun(r.run_id, r.source, r.options, new Date(r.started));
+        if (r.finished !== null) to.finishRun(r.run_id, r, r.errors, new Date(r.finished));
+        runs++;
+      }
+      await to.save();
+    }
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const what = `${counts.new} new, ${counts.updated} updated, ${counts.unchanged} unchanged, ${plural(checks, 'regression check')}`;
+    if (stopped) {
+      io.err(`Stopped: ${what} copied from ${from.where} to ${to.where} and kept; files and runs not copied. Run it again to finish (${secs} s).`);
+      return 130;
+    }
+    io.out(`${what}, ${plural(files, 'known file')}, ${plural(runs, 'collection run')} copied from ${from.where} to ${to.where}; ${secs} s`);
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    from.close();
+    to.close();
+  }
+}
