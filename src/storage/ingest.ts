@@ -80,19 +80,7 @@ export function emptyCounts(): RunCounts {
 }
 
 /** Applies one batch to the repository and the run's counts; `changed` receives the keys of the records stored new or updated. */
-export function applyBatch(repo: Pick<JobRepository, 'upsert' | 'recordFiles'>, batch: Batch, counts: RunCounts, now = new Date(), changed?: AppKey[]): void {
-  // Record and summaries only: the store's journal keeps what it is given until the next save.
-  const upserted = repo.upsert(
-    batch.apps.map((a) => (a.summaries ? { record: a.record, summaries: a.summaries } : a.record)),
-    now,
-    changed,
-  );
-  counts.new += upserted.new;
-  counts.updated += upserted.updated;
-  counts.unchanged += upserted.unchanged + batch.unchanged;
-  counts.skipped += batch.filtered;
-  counts.failed += batch.problems.filter((p) => p.severity === 'error').length;
-  counts.seen += batch.apps.length + batch.unchanged + batch.filtered + batch.problems.filter((p) => p.severity === 'error').length;
+export function applyBatch(repo: Pick<JobRepository, 'storeBatch'>, batch: Batch, counts: RunCounts, now = new Date(), changed?: AppKey[]): void {
   const files: IngestedFile[] = batch.apps.flatMap((a) =>
     a.provenance.files.map((f) => ({
       path: f.path,
@@ -106,7 +94,19 @@ export function applyBatch(repo: Pick<JobRepository, 'upsert' | 'recordFiles'>, 
       status: a.problems.some((p) => p.severity === 'error') ? ('problems' as const) : ('ok' as const),
     })),
   );
-  if (files.length > 0) repo.recordFiles(files, now);
+  // Record and summaries only: the store's journal keeps what it is given until the next save.
+  const upserted = repo.storeBatch(
+    batch.apps.map((a) => (a.summaries ? { record: a.record, summaries: a.summaries } : a.record)),
+    files,
+    now,
+    changed,
+  );
+  counts.new += upserted.new;
+  counts.updated += upserted.updated;
+  counts.unchanged += upserted.unchanged + batch.unchanged;
+  counts.skipped += batch.filtered;
+  counts.failed += batch.problems.filter((p) => p.severity === 'error').length;
+  counts.seen += batch.apps.length + batch.unchanged + batch.filtered + batch.problems.filter((p) => p.severity === 'error').length;
 }
 
 export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>, opts: IngestOptions): Promise<RunSummary> {
@@ -157,9 +157,8 @@ export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>,
 }
 
 /** A dry run counts every attempt as new: nothing is compared with a database. */
-export const dryRunRepository: Pick<JobRepository, 'upsert' | 'recordFiles'> = {
-  upsert: (records) => ({ new: records.length, updated: 0, unchanged: 0 }),
-  recordFiles: () => undefined,
+export const dryRunRepository: Pick<JobRepository, 'storeBatch'> = {
+  storeBatch: (records) => ({ new: records.length, updated: 0, unchanged: 0 }),
 };
 
 /** What to show of a log (or, for API sources, an application) that was read with problems. */

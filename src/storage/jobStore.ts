@@ -421,6 +421,13 @@ export class JobStore implements Store {
     return n;
   }
 
+  /** Both journaled, as the calls they are; the file is written only by save(), never between them. */
+  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+    const counts = this.upsert(items, now, changed);
+    if (files.length > 0) this.recordFiles(files, now);
+    return counts;
+  }
+
   recordFiles(files: readonly IngestedFile[], now = new Date()): void {
     this.repo.recordFiles(files, now);
     this.known?.record(files);

@@ -186,6 +186,12 @@ export interface JobRepository {
   delete(keys: readonly AppKey[]): number;
   /** Drops records older than `days` (by end time, else start time), and their regression checks. Their files stay known, so they are not re-imported. */
   applyRetention(days: number, now?: Date): number;
+  /**
+   * A collected batch: its records (upsert's rules) and the files they were read from (recordFiles),
+   * all or nothing, so that a collector killed mid-batch leaves no record without its files nor files
+   * without their records.
+   */
+  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now?: Date, changed?: AppKey[]): UpsertCounts;
   /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
   recordFiles(files: readonly IngestedFile[], now?: Date): void;
   /** The latest end time among the finished applications of a source: where an incremental History Server run starts. */
@@ -802,6 +808,13 @@ export class SqlJsRepository implements JobRepository {
       }
       return n;
     });
+  }
+
+  /** In memory, nothing is durable until the store saves, which never falls between the two. */
+  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+    const counts = this.upsert(items, now, changed);
+    if (files.length > 0) this.recordFiles(files, now);
+    return counts;
   }
 
   recordFiles(files: readonly IngestedFile[], now = new Date()): void {

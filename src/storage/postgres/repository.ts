@@ -134,10 +134,18 @@ export class PostgresRepository implements JobRepository {
     return this.rows(sql, params).map(fromRow);
   }
 
-  /** Runs `fn` in one transaction; again (up to RETRIES times) when the server broke a deadlock. */
+  /** Inside transaction(): a call made there joins it. */
+  private inTransaction = false;
+
+  /**
+   * Runs `fn` in one transaction; again (up to RETRIES times) when the server broke a deadlock. A
+   * call inside `fn` that makes a transaction joins this one (storeBatch: records and files).
+   */
   private transaction<T>(fn: () => T): T {
+    if (this.inTransaction) return fn();
     for (let attempt = 1; ; attempt++) {
       this.pg.query('BEGIN');
+      this.inTransaction = true;
       try {
         const result = fn();
         this.pg.query('COMMIT');
@@ -149,8 +157,23 @@ export class PostgresRepository implements JobRepository {
           // the connection is gone: the server rolled back
         }
         if (!(err instanceof PostgresError && err.code !== undefined && RETRY_CODES.has(err.code)) || attempt >= RETRIES) throw err;
+      } finally {
+        this.inTransaction = false;
       }
     }
+  }
+
+  /** One transaction: a collector killed at any moment leaves the whole batch stored, or none of it. */
+  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+    const stored: AppKey[] = [];
+    const counts = this.transaction(() => {
+      stored.length = 0;
+      const c = this.upsert(items, now, stored);
+      this.recordFiles(files, now);
+      return c;
+    });
+    changed?.push(...stored);
+    return counts;
   }
 
   create(record: SparkAppRecord, now = new Date()): void {
