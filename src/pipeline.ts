@@ -17,6 +17,7 @@ import type { Batch, CollectContext } from './collectors/contract';
 import type { JobOverrides, StoredSecret } from './collectors/descriptor';
 import { adjustedJob, collectSource, incrementalJob, jobsFor, recordedOptions, stoppedRun, type SourceConfig, type SourceJob } from './collectors/registry';
 import type { Problem } from './collectors/record';
+import { inShard, type Shard } from './collectors/shard';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
 import type { AppKey, JobRepository, RunCounts } from './storage/repository';
 
@@ -62,6 +63,29 @@ export function plan(sources: readonly SourceConfig[], options: PlanOptions = {}
     }
   }
   return out;
+}
+
+/** Records read at a time while looking for a shard's newest one. */
+const NEWEST_PAGE = 100;
+
+/**
+ * Where an incremental run of `source` starts (PlanOptions.newestEndTime): the newest end time of its
+ * finished records, or in a sharded run (`--shard K/N`) of those of its shard only, by application id
+ * (the History Server's shard key; the one source type with incremental runs). Shards that share
+ * one database store up to different times: the newest of them all would skip what this shard has
+ * not stored yet. About N records are read to find one of the shard; a database with none among the
+ * first 50*N (or 1,000) gives null: a full run, which misses nothing.
+ */
+export function newestEndTime(repo: Pick<JobRepository, 'newestEndTime' | 'list'>, source: string, shard?: Shard): string | null {
+  if (shard === undefined || shard.count === 1) return repo.newestEndTime(source);
+  const most = Math.max(1000, 50 * shard.count);
+  for (let offset = 0; offset < most; offset += NEWEST_PAGE) {
+    const page = repo.list({ source, sort: 'end_time', descending: true, limit: NEWEST_PAGE, offset });
+    const found = page.find((r) => (r.status === 'completed' || r.status === 'failed') && r.end_time !== null && inShard(r.app_id, shard));
+    if (found !== undefined) return found.end_time;
+    if (page.length < NEWEST_PAGE) break;
+  }
+  return null;
 }
 
 /** A job's batches, read in this thread (the CLI, and the editor's collection worker). */

@@ -45,8 +45,8 @@ interface Seen {
   closed: number;
 }
 
-type Steps = Omit<ApiCollector<number, CollectedApp>, 'maxApps' | 'list' | 'fetch' | 'found' | 'refused' | 'listFailed' | 'failed' | 'close'> &
-  Partial<Pick<ApiCollector<number, CollectedApp>, 'maxApps' | 'found' | 'fetch'>> & {
+type Steps = Omit<ApiCollector<number, CollectedApp>, 'maxApps' | 'shard' | 'list' | 'fetch' | 'found' | 'refused' | 'listFailed' | 'failed' | 'close'> &
+  Partial<Pick<ApiCollector<number, CollectedApp>, 'maxApps' | 'shard' | 'found' | 'fetch'>> & {
     /** Pages of item numbers; an Error in place of a page is thrown there. */
     pages?: (number[] | Error)[];
     /** How long each fetch takes (default 1 ms), or throws. */
@@ -58,6 +58,7 @@ function fakeApi(steps: Steps): { seen: Seen; build: (run: ApiRun) => ApiCollect
   const { pages = [range(1, 10)], fetchMs = () => 1, ...rest } = steps;
   const build = (run: ApiRun): ApiCollector<number, CollectedApp> => ({
     maxApps: 'items',
+    shard: { unit: 'item', key: String },
     list: async function* (): AsyncGenerator<Page<number>> {
       for (const page of pages) {
         seen.pagesAsked++;

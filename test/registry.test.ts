@@ -106,7 +106,7 @@ describe('the source registry', () => {
       expect(adjusted.maxApps, d.type).toBe(d.takes.includes('maxApps') ? 7 : before.maxApps);
       expect(adjusted.maxResponseBytes, d.type).toBe(d.takes.includes('maxResponseBytes') ? 2 ** 20 : before.maxResponseBytes);
     }
-    expect(COMMON_OVERRIDES).toEqual(['since', 'user', 'concurrency', 'batchSize']);
+    expect(COMMON_OVERRIDES).toEqual(['since', 'user', 'concurrency', 'batchSize', 'shard']);
   });
 
   it('--help names every type, its usage line and its credentials', async () => {

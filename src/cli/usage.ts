@@ -70,6 +70,13 @@ ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} 
                         regression: keys in a config file change that); collect's last line names them
   --since DATE          only applications that ended (running ones: started) at/after DATE (ISO-8601)
   --user USER           only applications run by USER
+  --shard K/N           only the K-th of N shares (1 <= K <= N), so that N runs (cron jobs on N hosts)
+                        split one archive or listing with no overlap and no gap. Event logs are split by
+                        their path relative to --path (a rolling or Spark 1.x folder as one), API sources
+                        by what they list: History Server application id, Databricks run id, Dataproc
+                        job id, EMR cluster id. The share is the first 8 bytes of SHA-1 of that text,
+                        mod N; a log keeps its share as others are added. The run says e.g.
+                        "shard 2/4: 1,234 of 4,901 logs"; the others' logs are not read nor remembered
   --batch-size N        records per database batch (default 100)
   --concurrency N       logs read at once (default: the number of cores)
   --format table|json   table: every application read (by default the first ${TABLE_ROWS}, and how many more);

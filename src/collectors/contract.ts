@@ -5,6 +5,7 @@
  */
 import type { Problem, SparkAppRecord } from './record';
 import type { AppSummaries } from './record/summaries';
+import type { ShardTally } from './shard';
 
 /** Records per batch when a source does not say (`batch_size`, `--batch-size`). */
 export const DEFAULT_BATCH_SIZE = 100;
@@ -49,6 +50,8 @@ export interface Batch {
   filtered: number;
   /** Attempts not read because their files did not change (`isUnchanged`). */
   unchanged: number;
+  /** A sharded job (`--shard K/N`, shard.ts): how many of the units it found since the last batch are its shard's; units of other shards are in no other count. */
+  shard?: ShardTally;
 }
 
 export function emptyBatch(): Batch {

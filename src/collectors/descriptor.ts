@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import type { Collector } from './contract';
 import type { Problem } from './record';
+import type { Shard } from './shard';
 
 /** Credentials the editor keeps in its secret storage for a source (the CLI has none). */
 export interface StoredSecret {
@@ -18,7 +19,7 @@ export interface StoredSecret {
 
 /**
  * Job options a command-line flag (which wins over the config) or an editor setting (which fills
- * in what the config leaves out) may set. `since`, `user`, `concurrency` and `batchSize` are taken
+ * in what the config leaves out) may set. `since`, `user`, `concurrency`, `batchSize` and `shard` are taken
  * by every source type; the others by the types whose descriptor lists them in `takes`.
  */
 export interface JobOverrides {
@@ -34,10 +35,12 @@ export interface JobOverrides {
   maxZstdWindowMb?: number;
   maxLineBytes?: number;
   maxDecompressionRatio?: number;
+  /** `--shard K/N`: only the units (logs, listed applications…) of this shard (shard.ts). */
+  shard?: Shard;
 }
 export type OverrideKey = keyof JobOverrides;
 /** What every source type takes. */
-export const COMMON_OVERRIDES: readonly OverrideKey[] = ['since', 'user', 'concurrency', 'batchSize'];
+export const COMMON_OVERRIDES: readonly OverrideKey[] = ['since', 'user', 'concurrency', 'batchSize', 'shard'];
 /** The event-log engine's read limits (readLog.ts ReadLimits), for the types whose logs it reads. */
 export const READ_LIMIT_OVERRIDES = ['maxZstdWindowMb', 'maxLineBytes', 'maxDecompressionRatio'] as const satisfies readonly OverrideKey[];
 

@@ -1,6 +1,7 @@
 /** Batches of an API collection (runner.ts), none over the configured size. */
 import type { Batch, CollectProgress, CollectedApp } from '../contract';
 import type { Problem } from '../record';
+import { addTally, type ShardTally } from '../shard';
 
 /**
  * Collects records, problems and filtered counts, and hands them out in batches of at most `size`
@@ -11,6 +12,8 @@ export class Batcher {
   private apps: CollectedApp[] = [];
   private problems: Problem[] = [];
   private filteredCount = 0;
+  /** A sharded run's tally since the last batch (by unit: one collector has one). */
+  private readonly tallies = new Map<string, ShardTally>();
   /** The run's progress; `apps` and `problems` are counted here, the rest by the runner. */
   readonly progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
   private readonly size: number;
@@ -34,12 +37,17 @@ export class Batcher {
     this.filteredCount += n;
   }
 
+  /** Listed items of a sharded run: `mine` of `total` are its shard's. Goes with the next batch. */
+  sharded(t: ShardTally): void {
+    addTally(this.tallies, t);
+  }
+
   get full(): boolean {
     return this.count >= this.size;
   }
 
   get empty(): boolean {
-    return this.count === 0;
+    return this.count === 0 && this.tallies.size === 0;
   }
 
   /** The next batch: up to `size` entries of what was added, records first, then problems. */
@@ -51,7 +59,9 @@ export class Batcher {
     room -= problems.length;
     const filtered = Math.min(this.filteredCount, room);
     this.filteredCount -= filtered;
-    return { apps, problems, filtered, unchanged: 0 };
+    const [shard] = this.tallies.values();
+    this.tallies.clear();
+    return { apps, problems, filtered, unchanged: 0, ...(shard !== undefined ? { shard } : {}) };
   }
 
   private get count(): number {

@@ -3,8 +3,9 @@
  * does the same way, so that each one only lists, fetches and maps. The runner owns the run's
  * AbortController (linked to the caller's signal), the stop on refused credentials (one
  * `auth-failed` problem, then nothing more is requested or stored), paging, bounded concurrency,
- * the `since`/`user` filter, `maxApps`, batches of at most `batchSize` entries, progress, and
- * closing the collector's clients once its last request has ended, however the run ends.
+ * the `since`/`user` filter, the shard (`--shard K/N`, for every API source here), `maxApps`,
+ * batches of at most `batchSize` entries, progress, and closing the collector's clients once its
+ * last request has ended, however the run ends.
  *
  * Nothing here may import a cloud SDK or an auth library: every API collector's chunk loads this
  * file, and the event-log collector must not load those (test/startup.test.ts).
@@ -12,6 +13,7 @@
 import { setMaxListeners } from 'node:events';
 import { DEFAULT_BATCH_SIZE, type Batch, type CollectContext, type CollectedApp, type CollectProgress } from '../contract';
 import { matchesFilter, type Problem, type SparkAppRecord } from '../record';
+import { inShard, type Shard } from '../shard';
 import { Batcher } from './batcher';
 import { pooled } from './pooled';
 
@@ -31,6 +33,8 @@ export interface ApiCollectorOptions {
   batchSize?: number;
   /** Per-request timeout in ms (default 30 s). */
   timeoutMs?: number;
+  /** Only the listed items of this shard (`--shard K/N`), each by its collector's `shard.key` (shard.ts). */
+  shard?: Shard;
 }
 
 /** One page of a listing. */
@@ -59,6 +63,11 @@ export interface Found {
   apps: CollectedApp[];
   /** The record `since` and `user` judge all of them by (a Databricks run stands for its Spark applications); otherwise each its own. */
   judgedBy?: SparkAppRecord;
+  /**
+   * Records that no listed item stands for (EMR's applications that no cluster claimed) are split
+   * by this identity instead, in a sharded run: kept only when it is the run's shard's.
+   */
+  shardKey?: string;
 }
 
 /** The run as a collector's steps see it. */
@@ -90,19 +99,28 @@ export interface ApiCollector<T, R> {
   scrub?: (text: string) => string;
   /** Bytes read so far, for progress (default: `progress.bytesRead` as the collector keeps it). */
   bytesRead?: () => number;
+  /**
+   * How a sharded run (`--shard K/N`) splits the listing: `key` is a listed item's identity, the same
+   * on every host (the id of the application, run, job or cluster listed); `unit` names the items in
+   * the run's summary ("shard 2/4: 12 of 50 clusters"). Items of other shards are not fetched nor
+   * counted, unless `fetchOthers()` says the collector needs them all the same (EMR: a cluster claims
+   * the loose applications that ran on it): those are fetched and given to `found` with `mine` false,
+   * and nothing of them may be stored.
+   */
+  shard: { unit: string; key: (item: T) => string; fetchOthers?: () => boolean };
   /** Runs before the listing (a folder to check, logs read up front). Refused credentials thrown here stop the run. */
   prepare?: () => Promise<void>;
   /** The listing, a page at a time. An error ends it: refused credentials stop the run, anything else is `listFailed`. */
   list: () => AsyncIterable<Page<T>>;
   /** What the listing tells of an item's record, for `since` and `user` before it is fetched. */
   listed?: (item: T) => ListedFacts;
-  /** Fetches one item; `concurrency` of them run at once. A rejection is `refused` or `failed`. */
-  fetch: (item: T) => Promise<R>;
+  /** Fetches one item (`mine`: of the run's shard; always, unless `shard.fetchOthers`); `concurrency` of them run at once. A rejection is `refused` or `failed`. */
+  fetch: (item: T, mine: boolean) => Promise<R>;
   /**
    * The records of one fetched item. Taken one item at a time, as fetches complete: what runs here
    * never runs `concurrency` times at once (EMR reads a cluster's own log folder here).
    */
-  found: (result: R, item: T) => Iterable<Found> | AsyncIterable<Found>;
+  found: (result: R, item: T, mine: boolean) => Iterable<Found> | AsyncIterable<Found>;
   /** The records (and problems) left once every item is in; not called when the run is cancelled. */
   finish?: () => Iterable<Found>;
   /** The `auth-failed` problem when `err` means the credentials are refused, else undefined. */
@@ -212,7 +230,8 @@ class Collection<T, R> implements ApiRun {
     }
     if (!this.isStopped) {
       for await (const done of pooled(this.pages(perItem), (item) => this.fetch(item), this.concurrency, () => this.isStopped)) {
-        if (perItem) this.progress.logsDone++;
+        const mine = this.mine(done.item);
+        if (perItem && mine) this.progress.logsDone++;
         let reported = false;
         if ('error' in done) {
           if (this.ctx.signal?.aborted) throw done.error;
@@ -222,7 +241,7 @@ class Collection<T, R> implements ApiRun {
             else this.problem(c.failed(done.item, done.error));
           }
         } else if (!this.isStopped) {
-          for await (const found of c.found(done.result, done.item)) {
+          for await (const found of c.found(done.result, done.item, mine)) {
             this.keep(found);
             this.report();
             reported = true;
@@ -286,15 +305,25 @@ class Collection<T, R> implements ApiRun {
         this.problem(...(page.value.problems ?? []));
         this.filtered(page.value.filtered ?? 0);
         const items: T[] = [];
+        const tally = { unit: c.shard.unit, mine: 0, total: 0 };
+        const others = c.shard.fetchOthers?.() === true;
         for (const item of page.value.items) {
           if (taken >= maxItems) break;
+          tally.total++;
+          // Another shard's item is in no count but the tally; it is judged before since and user.
+          if (!this.mine(item)) {
+            if (others) items.push(item);
+            continue;
+          }
+          tally.mine++;
           if (this.listedOut(item)) this.filtered();
           else {
             taken++;
             items.push(item);
+            if (perItem) this.progress.logsFound++;
           }
         }
-        if (perItem) this.progress.logsFound += items.length;
+        if (this.options.shard !== undefined) this.batcher.sharded(tally);
         this.report();
         this.ctx.signal?.throwIfAborted();
         yield items;
@@ -302,6 +331,16 @@ class Collection<T, R> implements ApiRun {
     } finally {
       await listing.return?.();
     }
+  }
+
+  /** Whether a listed item is the run's shard's. */
+  private mine(item: T): boolean {
+    return this.ours(this.c.shard.key(item));
+  }
+
+  /** Whether an identity is the run's shard's: the one place an API source is split (shard.ts). */
+  private ours(identity: string): boolean {
+    return inShard(identity, this.options.shard);
   }
 
   /** The filter before anything is fetched: what the listing says of the item's record. */
@@ -313,7 +352,7 @@ class Collection<T, R> implements ApiRun {
   }
 
   private fetch(item: T): Promise<R> {
-    const p = this.c.fetch(item);
+    const p = this.c.fetch(item, this.mine(item));
     const settled: Promise<unknown> = p.then(
       () => this.running.delete(settled),
       () => this.running.delete(settled),
@@ -325,6 +364,7 @@ class Collection<T, R> implements ApiRun {
   /** Stores the records `since` and `user` keep (matchesFilter), up to maxApps of them when it counts records. */
   private keep(found: Found): void {
     if (this.isStopped) return;
+    if (found.shardKey !== undefined && !this.ours(found.shardKey)) return;
     if (found.judgedBy !== undefined && !matchesFilter(found.judgedBy, this.options)) {
       this.filtered();
       return;

@@ -453,6 +453,8 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     const reads = new WorkspaceReads(api, run.signal, source, options);
     return {
       maxApps: 'items',
+      // A run stands for its Spark applications (judgedBy): they go with it, by its run id.
+      shard: { unit: 'run', key: (r) => String(r.run_id) },
       bytesRead: () => api.bytesRead,
       prepare: async () => {
         const dir = reads.logDir;

@@ -293,6 +293,8 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
     const reads = new JobReads(r, run, source);
     return {
       maxApps: 'items',
+      // A job's Spark applications are found through it: they go with it, by its job id.
+      shard: { unit: 'job', key: ({ job }) => job.reference.jobId },
       scrub: clean,
       bytesRead: () => r.api.bytesRead + (r.hs?.bytesRead ?? 0),
       list: () => listJobs(r, options, run.signal),

@@ -217,11 +217,24 @@ class ClusterRecords {
   }
 
   /**
+   * A sharded run (`--shard K/N`) splits by cluster id; the loose applications each cluster claims
+   * go with it, so while any are left every cluster is fetched (without CloudWatch) to claim its own.
+   */
+  get looseLeft(): boolean {
+    return this.joiner.rest().length > 0;
+  }
+
+  /**
    * One cluster's records: Spark applications first, so the steps they ran are not stored
    * platform-level. The cluster's own folder is read now, one cluster at a time, and its
-   * applications let go once stored (memory).
+   * applications let go once stored (memory). Another shard's cluster (`ours` false) only takes
+   * back the loose applications that ran on it: that shard stores them, and it.
    */
-  async *found({ facts, steps, problems, otherSteps }: FetchedCluster): AsyncGenerator<Found> {
+  async *found({ facts, steps, problems, otherSteps }: FetchedCluster, ours = true): AsyncGenerator<Found> {
+    if (!ours) {
+      this.joiner.take(facts, steps, this.nowMs);
+      return;
+    }
     this.run.problem(...problems);
     if (otherSteps.length > 0) this.notSpark.clusters++;
     for (const command of otherSteps) this.notSpark.commands.set(command, (this.notSpark.commands.get(command) ?? 0) + 1);
@@ -268,7 +281,9 @@ class ClusterRecords {
     // since): they were never read.
     for (const a of this.run.stopped ? [] : this.joiner.rest()) {
       this.run.progress.logsDone++;
-      yield { apps: [{ ...a.app, problems: [...a.app.problems, { severity: 'info', code: 'emr-unjoined', message: `${a.app.record.app_id}: no listed EMR cluster ran at its start time; stored without cluster tags`, file: a.app.provenance.path }] }] };
+      const problem: Problem = { severity: 'info', code: 'emr-unjoined', message: `${a.app.record.app_id}: no listed EMR cluster ran at its start time; stored without cluster tags`, file: a.app.provenance.path };
+      // No cluster stands for it: a sharded run splits it by its own id.
+      yield { apps: [{ ...a.app, problems: [...a.app.problems, problem] }], shardKey: a.app.record.app_id };
     }
     const { clusters, commands } = this.notSpark;
     const others = [...commands.values()].reduce((a, b) => a + b, 0);
@@ -315,11 +330,13 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
       maxApps: 'records',
       // A cluster is many steps: progress counts those, and the Spark applications.
       progress: 'collector',
+      // A cluster's steps and applications go with it, by its id; so do the loose applications it claims.
+      shard: { unit: 'cluster', key: (id) => id, fetchOthers: () => records.looseLeft },
       scrub,
       prepare: options.eventLogDir !== undefined || options.historyServerUrl !== undefined ? () => records.readSparkApps(clients.s3, ctx) : undefined,
       list: () => clusterPages(clients.emr, options, run.signal),
-      fetch: (id) => fetchCluster(clients, id, run.signal, nowMs, (e) => ctx.signal?.aborted === true || isCredentialError(e)),
-      found: (cluster) => records.found(cluster),
+      fetch: (id, mine) => fetchCluster(mine ? clients : { emr: clients.emr }, id, run.signal, nowMs, (e) => ctx.signal?.aborted === true || isCredentialError(e)),
+      found: (cluster, _id, mine) => records.found(cluster, mine),
       finish: () => records.finish(),
       refused: (err) => (isAuthError(err) ? refusedAt(err, where) : undefined),
       listFailed: (err) => ({ severity: 'error', code: 'list-failed', message: `listing EMR clusters failed: ${describeError(err)}`, file: where }),

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_BATCH_SIZE, emptyBatch, gather, type Batch, type CollectContext, type CollectProgress, type Gathered } from '../contract';
 import { matchesFilter } from '../record';
+import { inShard, logIdentity, type Shard } from '../shard';
 import { SKIPPED_FILE, discover, type LogUnit } from './discovery';
 import { POOL_DEPTH, UnitPool } from './pool';
 import { readUnit, type ReadLimits, type UnitResult } from './readLog';
@@ -27,6 +28,8 @@ export interface EventLogOptions {
   maxZstdWindowMb?: number;
   /** Most decompressed bytes per compressed byte before a log counts as a decompression bomb (default 1000; see codecs/index.ts). */
   maxDecompressionRatio?: number;
+  /** Only the attempts of this shard (`--shard K/N`), each by its path relative to `path` (shard.ts). */
+  shard?: Shard;
 }
 
 /** The worker pool starts after this many logs, or once the logs found hold this many bytes. */
@@ -97,6 +100,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
   try {
     // Discovery first (it only lists and stats), so that progress says "N of TOTAL", not "N of N+1".
     const units: LogUnit[] = [];
+    let otherShards = 0;
     for await (const found of discover(options.path, options.recursive ?? true)) {
       ctx.signal?.throwIfAborted();
       if ('severity' in found) {
@@ -105,11 +109,17 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
         if (full()) yield take();
         continue;
       }
+      // Another shard's attempt: not read, not counted, and its files not remembered as known.
+      if (!inShard(logIdentity(options.path, found.path), options.shard)) {
+        otherShards++;
+        continue;
+      }
       units.push(found);
       progress.logsFound++;
       report();
     }
     progress.phase = 'reading';
+    if (options.shard !== undefined) batch.shard = { unit: 'log', mine: units.length, total: units.length + otherShards };
     for (const found of units) {
       ctx.signal?.throwIfAborted();
       if (ctx.isUnchanged?.(found)) {
@@ -136,7 +146,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
       ctx.signal?.throwIfAborted();
       if (full()) yield take();
     }
-    if (size() > 0) yield take();
+    if (size() > 0 || batch.shard !== undefined) yield take();
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
     await pool?.close();

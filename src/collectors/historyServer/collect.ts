@@ -219,6 +219,8 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
   yield* runApiCollector<Listed, CollectedApp>(options, ctx, (run) => ({
     // listPages asks for `limit` applications; the items here are their attempts.
     maxApps: 'listing',
+    // Every attempt of an application goes with it: the application id splits a sharded run.
+    shard: { unit: 'application attempt', key: ({ app }) => app.id },
     bytesRead: () => client.bytesRead,
     list: async function* () {
       for await (const page of listPages(client, options, run.signal)) {
