@@ -25,6 +25,7 @@ import type { SparkAppRecord } from '../src/collectors/record';
 import { realisticSummaries } from '../test/support/summaries';
 import { viewsFigures } from './benchViews';
 import { regressionFigures } from './benchRegression';
+import { postgresSection } from './benchPostgres';
 import { analyzeEventLogFile } from '../src/analysis/eventLogAnalyzer';
 import { collectInWorker } from '../src/worker/collectClient';
 import { ingest } from '../src/storage/ingest';
@@ -817,6 +818,8 @@ async function main(): Promise<void> {
     const db = await measure('database', DATA);
     console.log(`database               ${db.detail}; peak RSS ${db.maxRssMb.toFixed(0)} MB`);
   }
+
+  if (want('postgres')) await postgresSection();
 
   if (want('summaries')) {
     console.log('\nStage and executor summaries in the database (issue 15; without -> with, Spark-like environments):');

@@ -12,12 +12,17 @@
 import { MIGRATIONS } from '../migrations';
 import type { SyncPgClient } from './syncClient';
 
+/**
+ * NULLS FIRST on nullable columns: SQLite sorts NULL as the smallest value, and the repository orders
+ * as SQLite does (NULLs first ascending, last descending); an index in that order serves both
+ * directions, PostgreSQL's default (NULLs last) would serve neither.
+ */
 const APPLICATION_INDEXES = `
-  CREATE INDEX apps_end_time ON applications (end_time, app_id, attempt_key);
-  CREATE INDEX apps_start_time ON applications (start_time, app_id, attempt_key);
-  CREATE INDEX apps_user ON applications ("user", end_time, app_id, attempt_key);
-  CREATE INDEX apps_source ON applications (source, end_time, app_id, attempt_key);
-  CREATE INDEX apps_status ON applications (status, end_time, app_id, attempt_key);
+  CREATE INDEX apps_end_time ON applications (end_time NULLS FIRST, app_id, attempt_key);
+  CREATE INDEX apps_start_time ON applications (start_time NULLS FIRST, app_id, attempt_key);
+  CREATE INDEX apps_user ON applications ("user" NULLS FIRST, end_time NULLS FIRST, app_id, attempt_key);
+  CREATE INDEX apps_source ON applications (source, end_time NULLS FIRST, app_id, attempt_key);
+  CREATE INDEX apps_status ON applications (status, end_time NULLS FIRST, app_id, attempt_key);
   CREATE INDEX apps_day ON applications (substr(COALESCE(end_time, start_time), 1, 10));`;
 
 /** Text compares bytewise, as in SQLite (sorting, grouping, equality): the two stores order alike. */

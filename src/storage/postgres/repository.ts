@@ -79,7 +79,8 @@ const RETRIES = 5;
 function upsertSql(rows: number): string {
   const width = ROW_COLUMNS.length;
   const values = Array.from({ length: rows }, (_, r) => `(${ROW_COLUMNS.map((_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
-  const keys = Array.from({ length: rows }, (_, r) => `($${r * width + ROW_COLUMNS.indexOf('app_id') + 1}, $${r * width + ROW_COLUMNS.indexOf('attempt_key') + 1})`).join(', ');
+  // The window's keys again, as two arrays after the rows' values (keyArrays).
+  const keys = `SELECT * FROM unnest($${rows * width + 1}::text[], $${rows * width + 2}::text[])`;
   const set = [...RECORD_FIELDS, 'record_hash', 'last_updated'].map((c) => `${column(c)} = EXCLUDED.${column(c)}`);
   const newSummaries = 'a.record_hash <> EXCLUDED.record_hash OR EXCLUDED.summaries_hash IS NOT NULL';
   return `WITH old AS (
@@ -118,8 +119,15 @@ function fromRow(row: Record<string, unknown>): SparkAppRecord {
   return out as SparkAppRecord;
 }
 
-const keyList = (n: number): string => Array.from({ length: n }, () => '(?, ?)').join(', ');
-const keyParams = (keys: readonly AppKey[]): string[] => keys.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]);
+/**
+ * Keys as two array parameters, joined as a table: `(a, b) IN (SELECT * FROM unnest(…))` walks the
+ * primary key once per key; a list of 200 `(?, ?)` pairs was planned as a scan of the whole table
+ * (48 ms per 200 keys at 100,000 records, measured).
+ */
+const KEYS = 'SELECT * FROM unnest(?::text[], ?::text[])';
+const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((k) => k.app_id), keys.map((k) => attemptKey(k.attempt_id))];
+/** Columns that are never NULL: sorted as they are, so that an index (the primary key's) serves the order. */
+const NOT_NULL = new Set(['app_id', 'total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes', 'source', 'status']);
 const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
 
@@ -208,7 +216,7 @@ export class PostgresRepository implements JobRepository {
       for (const window of chunks(ids, WINDOW)) {
         const keys = window.map((id) => byKey.get(id)![0]!).map((p) => ({ app_id: p.record.app_id, attempt_id: p.record.attempt_id }));
         const before = new Map<string, { hash: unknown; status: unknown; sumHash: unknown }>();
-        for (const r of this.rows(`SELECT app_id, attempt_key, record_hash, status, summaries_hash FROM applications WHERE (app_id, attempt_key) IN (${keyList(keys.length)}) FOR UPDATE`, keyParams(keys))) {
+        for (const r of this.rows(`SELECT app_id, attempt_key, record_hash, status, summaries_hash FROM applications WHERE (app_id, attempt_key) IN (${KEYS}) FOR UPDATE`, keyArrays(keys))) {
           before.set(keyId(String(r.app_id), String(r.attempt_key)), { hash: r.record_hash, status: r.status, sumHash: r.summaries_hash });
         }
         const writes: Pending[] = [];
@@ -241,6 +249,7 @@ export class PostgresRepository implements JobRepository {
           }
           params.push(p.summaries ? encodeSummaries(p.summaries) : null, p.summariesHash, p.key, p.hash, stamp, stamp);
         }
+        params.push(...keyArrays(writes.map((p) => p.record)));
         const written = new Map<string, boolean>();
         for (const r of this.pg.query(upsertSql(writes.length), params).rows) written.set(keyId(String(r.app_id), String(r.attempt_key)), r.inserted === true);
         for (const p of writes) {
@@ -313,9 +322,9 @@ export class PostgresRepository implements JobRepository {
               ORDER BY ${runTime('b')} DESC, b.app_id DESC, b.attempt_key DESC
               LIMIT ?
            ) b ON true
-          WHERE (r.app_id, r.attempt_key) IN (${keyList(chunk.length)})
+          WHERE (r.app_id, r.attempt_key) IN (${KEYS})
           ORDER BY r.app_id, r.attempt_key, b.t DESC, b.b_id DESC, b.b_key DESC`,
-        [Math.max(0, Math.floor(size)), ...keyParams(chunk)],
+        [Math.max(0, Math.floor(size)), ...keyArrays(chunk)],
       );
       // A run's rows come together; its first row of this read starts its baseline afresh.
       const started = new Set<string>();
@@ -353,7 +362,7 @@ export class PostgresRepository implements JobRepository {
   environments(keys: readonly AppKey[]): Record<string, string>[] {
     const envs = new Map<string, Record<string, string>>();
     for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
-      const rows = this.rows(`SELECT app_id, attempt_key, environment FROM applications WHERE (app_id, attempt_key) IN (${keyList(chunk.length)})`, keyParams(chunk));
+      const rows = this.rows(`SELECT app_id, attempt_key, environment FROM applications WHERE (app_id, attempt_key) IN (${KEYS})`, keyArrays(chunk));
       for (const row of rows) envs.set(keyId(String(row.app_id), String(row.attempt_key)), JSON.parse(String(row.environment)) as Record<string, string>);
     }
     return keys.map((k) => envs.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? {});
@@ -391,7 +400,7 @@ export class PostgresRepository implements JobRepository {
   regressions(keys: readonly AppKey[]): (StoredRegression | null)[] {
     const found = new Map<string, StoredRegression>();
     for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
-      for (const row of this.rows(`SELECT * FROM regressions WHERE (app_id, attempt_key) IN (${keyList(chunk.length)})`, keyParams(chunk))) {
+      for (const row of this.rows(`SELECT * FROM regressions WHERE (app_id, attempt_key) IN (${KEYS})`, keyArrays(chunk))) {
         const key = String(row.attempt_key);
         found.set(keyId(String(row.app_id), key), {
           app_id: String(row.app_id),
@@ -411,8 +420,9 @@ export class PostgresRepository implements JobRepository {
     const { sql, params } = where(query, 'ILIKE');
     const sort = query.sort !== undefined && isRecordColumn(query.sort) ? query.sort : 'end_time';
     const dir = query.descending === false ? 'ASC' : 'DESC';
-    // SQLite puts NULLs first in ascending order, last in descending: the same here.
-    const nulls = dir === 'ASC' ? 'NULLS FIRST' : 'NULLS LAST';
+    // SQLite puts NULLs first in ascending order, last in descending: the same here (the indexes of
+    // nullable columns are NULLS FIRST, so that they serve it).
+    const nulls = NOT_NULL.has(sort) ? '' : dir === 'ASC' ? 'NULLS FIRST' : 'NULLS LAST';
     const limit = query.limit === undefined ? null : Math.max(0, Math.floor(query.limit));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
     return this.records(`SELECT ${RECORD_COLUMNS} FROM applications ${sql} ORDER BY ${column(sort)} ${dir} ${nulls}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`, [
@@ -440,9 +450,9 @@ export class PostgresRepository implements JobRepository {
     return this.transaction(() => {
       let n = 0;
       for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
-        const params = keyParams(chunk);
+        const params = keyArrays(chunk);
         const [apps] = this.pg.batch(
-          ['applications', 'ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} WHERE (app_id, attempt_key) IN (${keyList(chunk.length)})`), params })),
+          ['applications', 'ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} WHERE (app_id, attempt_key) IN (${KEYS})`), params })),
         );
         n += apps!.rowCount;
       }
