@@ -7,6 +7,7 @@ import { AnalysisWorker } from './views/analysisWorker';
 import { CollectionController } from './views/collection';
 import { COMMANDS } from './views/commands';
 import { DatabaseService } from './views/database';
+import { register as registerDatabaseCommands } from './views/databaseCommands';
 import { DiagnosticsController } from './views/diagnostics';
 import { register as registerDiskCheck } from './views/diskCheck';
 import { register as registerCompare } from './views/compare/register';
@@ -24,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log);
   try {
     const root = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const db = new DatabaseService(root, log);
+    const db = new DatabaseService(root, log, context.secrets);
     const model = new SourcesModel(root, log);
     const sourcesTree = new SourcesTree(model, db);
     const jobsTree = new JobsTree(db);
@@ -46,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
         await model.reload();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('sparkOptimizer.databasePath')) void db.reset();
+        if (e.affectsConfiguration('sparkOptimizer.databasePath') || e.affectsConfiguration('sparkOptimizer.database')) void db.reset();
         if (e.affectsConfiguration('sparkOptimizer.autoCollectIntervalMinutes')) scheduleAutoCollect();
       }),
     );
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
       jobsView.message = jobsTree.describeFilter();
     };
     registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted, showFilter }, context);
+    registerDatabaseCommands({ db }, context);
     registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
     registerJobPage({ db, sources: model, log }, context);
     registerTrend({ db, log }, context);
@@ -68,7 +70,13 @@ export function activate(context: vscode.ExtensionContext): void {
       if (minutes > 0) timer = setInterval(() => vscode.workspace.isTrusted && !collection.running && void collection.run(model.all, { quiet: true }), minutes * 60_000);
     };
     scheduleAutoCollect();
-    context.subscriptions.push({ dispose: () => clearInterval(timer) }, vscode.workspace.onDidGrantWorkspaceTrust(() => void model.reload()));
+    context.subscriptions.push(
+      { dispose: () => clearInterval(timer) },
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        void model.reload();
+        void db.reset(); // a PostgreSQL store is not opened in an untrusted workspace
+      }),
+    );
     void model.reload();
     log.info(`Spark Optimizer activated${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: analysis only)'}.`);
   } catch (err) {

@@ -75,7 +75,7 @@ describe('package.json manifest', () => {
 describe('settings parsing', () => {
   it('keeps good values and defaults bad ones with a warning', () => {
     const { settings, warnings } = parseSettings({ databasePath: 'db/jobs.db', retentionDays: -3, concurrency: 2.5, eventLogFolders: ['logs', 7], zstdMaxWindowMb: 4096 });
-    expect(settings).toEqual({ databasePath: 'db/jobs.db', eventLogFolders: [], autoCollectIntervalMinutes: 0, retentionDays: 0, concurrency: 0, zstdMaxWindowMb: 128, maxLineMb: 32, maxDecompressionRatio: 1000 });
+    expect(settings).toEqual({ database: '', databasePath: 'db/jobs.db', eventLogFolders: [], autoCollectIntervalMinutes: 0, retentionDays: 0, concurrency: 0, zstdMaxWindowMb: 128, maxLineMb: 32, maxDecompressionRatio: 1000 });
     expect(warnings).toEqual([
       'Setting sparkOptimizer.eventLogFolders = ["logs",7] is not valid; using [].',
       'Setting sparkOptimizer.retentionDays = -3 is not valid; using 0.',

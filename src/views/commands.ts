@@ -7,6 +7,7 @@ export const COMMANDS = {
   refresh: 'sparkOptimizer.refresh',
   setSourceSecret: 'sparkOptimizer.setSourceSecret',
   openDatabaseLocation: 'sparkOptimizer.openDatabaseLocation',
+  setDatabasePassword: 'sparkOptimizer.setDatabasePassword',
   clearJobs: 'sparkOptimizer.clearJobs',
   deleteJob: 'sparkOptimizer.deleteJob',
   applyRetention: 'sparkOptimizer.applyRetention',

@@ -1,61 +1,163 @@
 /**
- * The workspace's jobs database for the extension: opened lazily from the setting, reopened when
- * the setting changes, reloaded when another process (the CLI) saves it, and saved after changes.
- * Fires `onDidChange` so the views refresh.
+ * The workspace's jobs store for the extension (issue 17): the sql.js file, or a PostgreSQL server
+ * when `sparkOptimizer.database` names one. Opened lazily from the settings, reopened when they
+ * change. Fires `onDidChange` so the views refresh, and `onDidChangeStatus` when which store is open
+ * (or why it could not be) changes, for the status bar.
+ *
+ * The file is reloaded when another process (the CLI) saves it, and saved after changes. A server
+ * commits each call and has no file to watch: another client's writes are shown when the window
+ * regains focus and on Refresh, not on a timer (each redraw queries the server from this thread).
+ *
+ * A server's password comes from the editor's secret storage (`setPassword`), else PGPASSWORD or
+ * ~/.pgpass (the `pg` client reads both). It never reaches a message, the log or the settings.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { JobStore } from '../storage/jobStore';
+import type { DatabaseLocation, PostgresLocation } from '../storage/location';
+import { openStore, type Store } from '../storage/store';
+import { COMMANDS } from './commands';
+import { editorLocation, passwordKey } from './databaseSetting';
 import { readSettings } from './settings';
 
 /** How often a running collection's stored batches redraw the views, at most. */
 const NOTIFY_MS = 250;
+/** Focus comes back on every switch of windows: a server's views are redrawn for it at most this often. */
+const FOCUS_REFRESH_MS = 5000;
+const NO_FOLDER = 'Open a folder first: the jobs database lives in the workspace.';
+/** A password this short could be any word of a message; scrubbing it would garble, not protect. */
+const MIN_SCRUBBED_PASSWORD = 4;
+
+export const SET_PASSWORD_ACTION = 'Set Database Password…';
+export const OPEN_SETTINGS_ACTION = 'Open Settings';
+
+/** Opens the Settings editor at the database setting. */
+export function openDatabaseSetting(): Thenable<unknown> {
+  return vscode.commands.executeCommand('workbench.action.openSettings', 'sparkOptimizer.database');
+}
+
+export interface DatabaseStatus {
+  /** What the settings name; undefined when the setting cannot be used. */
+  location: DatabaseLocation | undefined;
+  /** Why the store is not open (the last attempt failed, or the setting is unusable); safe to show. */
+  problem: string | undefined;
+}
 
 export class DatabaseService implements vscode.Disposable {
-  private store: Promise<JobStore> | undefined;
+  private store: Promise<Store> | undefined;
   private watcher: vscode.FileSystemWatcher | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+  private readonly statusChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeStatus = this.statusChanged.event;
   private notifyTimer: ReturnType<typeof setTimeout> | undefined;
   private savingUntil = 0;
+  private problem: string | undefined;
+  private lastFocusRefresh = 0;
+  private readonly focus: vscode.Disposable;
 
   constructor(
     private readonly root: vscode.Uri | undefined,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
-
-  get file(): string | undefined {
-    if (!this.root) return undefined;
-    const configured = readSettings(this.log, this.root).databasePath;
-    return path.resolve(this.root.fsPath, configured);
+    private readonly secrets: vscode.SecretStorage,
+  ) {
+    this.focus = vscode.window.onDidChangeWindowState((state) => {
+      if (state.focused) this.refreshShared();
+    });
   }
 
-  open(): Promise<JobStore> {
-    const file = this.file;
-    if (!file) return Promise.reject(new Error('Open a folder first: the jobs database lives in the workspace.'));
-    this.store ??= JobStore.open(file).then((s) => {
-      for (const w of s.warnings) {
-        this.log.warn(w);
-        void vscode.window.showWarningMessage(`Spark Optimizer: ${w}`);
-      }
-      this.watch(file);
-      return s;
-    });
+  /** The store the settings name. Throws without a folder, or (DatabaseSettingError, safe to show) for an unusable setting. */
+  location(): DatabaseLocation {
+    if (!this.root) throw new Error(NO_FOLDER);
+    return editorLocation(readSettings(this.log, this.root), this.root.fsPath);
+  }
+
+  /** For the status bar; undefined without a folder. */
+  get status(): DatabaseStatus | undefined {
+    if (!this.root) return undefined;
+    try {
+      return { location: this.location(), problem: this.problem };
+    } catch (err) {
+      return { location: undefined, problem: (err as Error).message };
+    }
+  }
+
+  open(): Promise<Store> {
+    if (!this.root) return Promise.reject(new Error(NO_FOLDER));
+    this.store ??= this.openNow(this.root.fsPath);
     return this.store;
   }
 
-  /** Saves pending changes and tells the views. */
+  /** Opens the store; a failure is logged and shown once (the rejected promise stays until reset). */
+  private async openNow(root: string): Promise<Store> {
+    let loc: DatabaseLocation | undefined;
+    let password: string | undefined;
+    try {
+      loc = this.location();
+      if (loc.kind === 'postgres') {
+        if (!vscode.workspace.isTrusted) throw new Error(`${loc.display} is a PostgreSQL server, and an untrusted workspace opens no network connections: trust the workspace to use it.`);
+        password = await this.secrets.get(passwordKey(loc));
+      }
+      const store = await openStore(loc, root, { password });
+      for (const w of store.warnings) {
+        this.log.warn(w);
+        void vscode.window.showWarningMessage(`Spark Optimizer: ${w}`);
+      }
+      if (store.kind === 'sqlite') this.watch(store.where);
+      this.log.info(`Opened the jobs database ${store.where}.`);
+      this.setProblem(undefined);
+      return store;
+    } catch (err) {
+      let message = (err as Error).message;
+      for (const p of [password, loc?.kind === 'postgres' ? loc.password : undefined]) {
+        if (p !== undefined && p.length >= MIN_SCRUBBED_PASSWORD) message = message.split(p).join('***');
+      }
+      this.log.error(`Cannot open the jobs database: ${message}`);
+      this.setProblem(message);
+      this.showFailure(message, loc);
+      throw new Error(message);
+    }
+  }
+
+  private setProblem(problem: string | undefined): void {
+    this.problem = problem;
+    this.statusChanged.fire();
+  }
+
+  private showFailure(message: string, loc: DatabaseLocation | undefined): void {
+    if (loc?.kind === 'postgres' && !vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(`Spark Optimizer: ${message}`, 'Manage Workspace Trust').then((a) => a && vscode.commands.executeCommand('workbench.trust.manage'));
+      return;
+    }
+    const actions = loc?.kind === 'postgres' ? [SET_PASSWORD_ACTION, OPEN_SETTINGS_ACTION] : [OPEN_SETTINGS_ACTION];
+    void vscode.window.showErrorMessage(`Spark Optimizer: cannot open the jobs database: ${message}`, ...actions).then((a) => {
+      if (a === SET_PASSWORD_ACTION) void vscode.commands.executeCommand(COMMANDS.setDatabasePassword);
+      else if (a === OPEN_SETTINGS_ACTION) void openDatabaseSetting();
+    });
+  }
+
+  /**
+   * Keeps (or, given '', forgets) the server's password in the editor's secret storage, under its
+   * URL without the password, and opens the store again.
+   */
+  async setPassword(loc: PostgresLocation, password: string): Promise<void> {
+    const key = passwordKey(loc);
+    if (password === '') await this.secrets.delete(key);
+    else await this.secrets.store(key, password);
+    await this.reset();
+  }
+
+  /** Saves pending changes and tells the views (a server has none: each call committed). */
   async save(): Promise<void> {
     const store = await this.open();
     // Our own write must not look like the CLI's: while saving, and for 2 s after (watcher events lag).
     this.savingUntil = Infinity;
-    let result: Awaited<ReturnType<JobStore['save']>>;
+    let result: Awaited<ReturnType<Store['save']>>;
     try {
       result = await store.save();
     } finally {
       this.savingUntil = Date.now() + 2000;
     }
-    if (result.merged) this.log.info(`Merged changes another process saved to ${store.file}.`);
+    if (result.merged) this.log.info(`Merged changes another process saved to ${store.where}.`);
     this.changed.fire();
   }
 
@@ -73,13 +175,28 @@ export class DatabaseService implements vscode.Disposable {
     }, NOTIFY_MS);
   }
 
-  /** Closes and forgets the database (setting changed, or the file changed on disk). */
+  /** The window has focus again: an open server may hold what other clients wrote meanwhile. */
+  private refreshShared(): void {
+    const store = this.store;
+    if (!store || Date.now() - this.lastFocusRefresh < FOCUS_REFRESH_MS) return;
+    void store.then(
+      (s) => {
+        if (s.kind !== 'postgres' || this.store !== store) return;
+        this.lastFocusRefresh = Date.now();
+        this.notify();
+      },
+      () => undefined, // a store that failed to open is tried again on Refresh, not on every focus
+    );
+  }
+
+  /** Closes and forgets the store (setting or password changed, the file changed on disk, Refresh). */
   async reset(): Promise<void> {
     const old = this.store;
     this.store = undefined;
     this.watcher?.dispose();
     this.watcher = undefined;
     if (old) (await old.catch(() => undefined))?.close();
+    this.setProblem(undefined);
     this.changed.fire();
   }
 
@@ -99,8 +216,10 @@ export class DatabaseService implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.notifyTimer);
+    this.focus.dispose();
     this.watcher?.dispose();
     this.changed.dispose();
+    this.statusChanged.dispose();
     void this.store?.then((s) => s.close(), () => undefined);
   }
 }

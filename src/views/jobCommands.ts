@@ -13,6 +13,8 @@ import { readSettings } from './settings';
 import { plural } from '../common/format';
 
 const SCHEME = 'spark-optimizer-job';
+/** Clear All deletes this many records per statement list. */
+const CLEAR_PAGE = 1000;
 
 function isJobNode(v: unknown): v is Extract<JobNode, { kind: 'job' }> {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'job';
@@ -125,12 +127,15 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       const store = await db.open();
       const n = store.count();
       if (n === 0) {
-        void vscode.window.showInformationMessage(`Spark Optimizer: no collected jobs to delete in ${store.file}.`);
+        void vscode.window.showInformationMessage(`Spark Optimizer: no collected jobs to delete in ${store.where}.`);
         return;
       }
-      const ok = await vscode.window.showWarningMessage(`Delete all ${n} collected jobs from ${store.file}? Collecting again restores them from their sources.`, { modal: true }, 'Delete');
+      const ok = await vscode.window.showWarningMessage(`Delete all ${n} collected jobs from ${store.where}? Collecting again restores them from their sources.`, { modal: true }, 'Delete');
       if (ok !== 'Delete') return;
-      store.delete(store.list().map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id })));
+      // A page of keys at a time: a shared server may hold more records than this process should load at once.
+      for (let page = store.list({ limit: CLEAR_PAGE }); page.length > 0; page = store.list({ limit: CLEAR_PAGE })) {
+        if (store.delete(page.map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id }))) === 0) break;
+      }
       await db.save();
       log.info(`Deleted ${plural(n, 'job')}.`);
     }),
@@ -147,8 +152,20 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       void vscode.window.showInformationMessage(`Spark Optimizer: deleted ${plural(dropped, 'job')} older than ${plural(days, 'day')}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.openDatabaseLocation, async () => {
-      const file = db.file;
-      if (!file) return;
+      let loc;
+      try {
+        loc = db.location();
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Spark Optimizer: ${(err as Error).message}`);
+        return;
+      }
+      if (loc.kind === 'postgres') {
+        // The URL without its password (location.ts `display`): what may be copied and shown.
+        await vscode.env.clipboard.writeText(loc.display);
+        void vscode.window.showInformationMessage(`Spark Optimizer: the database is the PostgreSQL server ${loc.display} (URL copied).`);
+        return;
+      }
+      const file = loc.file;
       await vscode.env.clipboard.writeText(file);
       const uri = vscode.Uri.file(path.dirname(file));
       await vscode.commands.executeCommand('revealInExplorer', uri).then(undefined, () => undefined);

@@ -107,9 +107,11 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
     }
     const base: JobQuery = { ...this.state.filter };
     if (!parent) {
-      void vscode.commands.executeCommand('setContext', CONTEXT.hasJobs, store.count() > 0);
       const level = this.state.grouping === 'user' ? 'user' : 'source';
-      return store.groupCounts(level, base).map((g) => ({ kind: 'group', level, key: g.key, count: g.count, query: { ...base, [level]: g.key } }));
+      const groups = store.groupCounts(level, base);
+      // Counted only when the filter hides every group: on a shared server a count is another pass over the table.
+      void vscode.commands.executeCommand('setContext', CONTEXT.hasJobs, groups.length > 0 || store.count() > 0);
+      return groups.map((g) => ({ kind: 'group', level, key: g.key, count: g.count, query: { ...base, [level]: g.key } }));
     }
     if (parent.kind !== 'group') return [];
     if (parent.level === 'source') {

@@ -6,6 +6,8 @@ import type { ReadLimits } from '../collectors/eventlog/readLog';
 import type { JobOverrides } from '../collectors/descriptor';
 
 export const settingsSchema = z.object({
+  /** A path, sqlite:/// or postgres:// URL (issue 17); empty: the databasePath file. Checked by databaseSetting.ts. */
+  database: z.string().catch(''),
   databasePath: z.string().min(1).catch('.spark-optimizer/jobs.db'),
   eventLogFolders: z.array(z.string().min(1)).catch([]),
   autoCollectIntervalMinutes: z.number().min(0).max(1440).catch(0),
@@ -21,8 +23,11 @@ export const SETTING_KEYS = Object.keys(settingsSchema.shape) as (keyof Settings
 /** Parses raw values; returns the settings and a warning per value that had to be replaced. */
 export function parseSettings(raw: Record<string, unknown>): { settings: Settings; warnings: string[] } {
   const settings = settingsSchema.parse(raw);
-  const warnings = SETTING_KEYS.filter((k) => raw[k] !== undefined && JSON.stringify(raw[k]) !== JSON.stringify(settings[k])).map(
-    (k) => `Setting sparkOptimizer.${k} = ${JSON.stringify(raw[k])} is not valid; using ${JSON.stringify(settings[k])}.`,
+  const warnings = SETTING_KEYS.filter((k) => raw[k] !== undefined && JSON.stringify(raw[k]) !== JSON.stringify(settings[k])).map((k) =>
+    // The database setting's value may hold a password (a URL in an object, say): not echoed.
+    k === 'database'
+      ? `Setting sparkOptimizer.database is not a string; using ${JSON.stringify(settings[k])}.`
+      : `Setting sparkOptimizer.${k} = ${JSON.stringify(raw[k])} is not valid; using ${JSON.stringify(settings[k])}.`,
   );
   return { settings, warnings };
 }

@@ -1,0 +1,100 @@
+/**
+ * Which store the editor opens (issue 17), from the settings, and how it is named: pure, so that it
+ * is tested in plain Node. `sparkOptimizer.database` (a path, sqlite:/// or postgres:// URL) wins;
+ * empty, it is the `sparkOptimizer.databasePath` file.
+ *
+ * A password must not be stored in settings (DESIGN §4: secrets live in the secret storage or the
+ * environment), so a postgres URL there with a literal password is refused, and every message about
+ * the setting is scrubbed of what could be one: location.ts's `withoutPassword` only strips a
+ * well-formed `user:password@`, and a password with an unencoded `/`, `?` or `#` is not one.
+ */
+import * as path from 'node:path';
+import { DatabaseUrlError, isPostgresUrl, parseDatabaseLocation, withoutPassword, type DatabaseLocation, type PostgresLocation } from '../storage/location';
+
+export class DatabaseSettingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseSettingError';
+  }
+}
+
+const ENV_REF = /\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/g;
+const ONLY_ENV_REF = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
+/** `scheme://` then the user information up to its `@`: the authority's (no `/`, `?`, `#` before it), or up to the text's last `@`. */
+const AUTHORITY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i;
+const ANY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is;
+
+/** What follows `user:` in user information, the colons of `${env:…}` not counting; undefined: no password part. */
+function passwordOf(userinfo: string): string | undefined {
+  const masked = userinfo.replace(ENV_REF, (ref) => '\0'.repeat(ref.length));
+  const colon = masked.indexOf(':');
+  return colon < 0 ? undefined : userinfo.slice(colon + 1);
+}
+
+/** True when the URL carries a password that is not a `${env:NAME}`: such a URL must not be kept in settings. */
+export function hasLiteralPassword(text: string): boolean {
+  const m = AUTHORITY_USERINFO.exec(text.trim());
+  const password = m ? passwordOf(m[1]!) : undefined;
+  return password !== undefined && password !== '' && !ONLY_ENV_REF.test(password);
+}
+
+/** `text` with anything `url` might carry as a password replaced by `***`. */
+export function scrubPassword(text: string, url: string): string {
+  const candidates = [AUTHORITY_USERINFO, ANY_USERINFO]
+    .map((re) => re.exec(url.trim())?.[1])
+    .map((userinfo) => (userinfo === undefined ? undefined : passwordOf(userinfo)))
+    .filter((p): p is string => p !== undefined && p !== '' && !ONLY_ENV_REF.test(p))
+    .sort((a, b) => b.length - a.length);
+  return candidates.reduce((out, p) => out.split(p).join('***'), text);
+}
+
+/** The URL as messages may show it: no password, even a malformed one. */
+export function safeUrl(url: string): string {
+  return scrubPassword(withoutPassword(url.trim()), url);
+}
+
+/**
+ * The store the settings name, relative paths against the workspace folder `root`. Throws
+ * DatabaseSettingError, with a message safe to show and log, for a URL that cannot be used.
+ */
+export function editorLocation(settings: { database: string; databasePath: string }, root: string, env: NodeJS.ProcessEnv = process.env): DatabaseLocation {
+  const text = settings.database.trim();
+  if (text === '') {
+    const file = path.resolve(root, settings.databasePath);
+    return { kind: 'sqlite', file, display: file };
+  }
+  if (isPostgresUrl(text) && hasLiteralPassword(text)) {
+    throw new DatabaseSettingError(
+      `the setting sparkOptimizer.database (${safeUrl(text)}) has a password in it, and settings are no place for one: it was not used. ` +
+        'Take the password out of the URL and run "Spark Optimizer: Set Database Password…" (or use PGPASSWORD, ~/.pgpass, or user:${env:NAME}@ in the URL).',
+    );
+  }
+  try {
+    return parseDatabaseLocation(text, root, env);
+  } catch (err) {
+    if (err instanceof DatabaseUrlError) throw new DatabaseSettingError(`the setting sparkOptimizer.database: ${scrubPassword(err.message, text)}`);
+    throw err;
+  }
+}
+
+/** Where a server's password is kept in the editor's secret storage: by its URL without the password. */
+export function passwordKey(loc: PostgresLocation): string {
+  return `sparkOptimizer.dbPassword.${loc.display}`;
+}
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  /** The store could not be opened (or the setting is unusable): shown in the error colours. */
+  error: boolean;
+}
+
+/** The status-bar item: which store is open; `problem` (already safe to show) when it could not be. */
+export function storeStatus(loc: DatabaseLocation | undefined, problem: string | undefined): StatusView {
+  const suffix = problem === undefined ? '' : `\n\nNot open: ${problem}`;
+  if (loc === undefined) return { text: '$(database) Jobs database', tooltip: `Spark Optimizer jobs database${suffix}\n\nClick to change sparkOptimizer.database.`, error: true };
+  if (loc.kind === 'sqlite') {
+    return { text: `$(database) ${path.basename(loc.file)}`, tooltip: `Spark Optimizer jobs database: ${loc.file}${suffix}`, error: problem !== undefined };
+  }
+  return { text: `$(database) PostgreSQL ${loc.host}/${loc.database}`, tooltip: `Spark Optimizer jobs database: ${loc.display}${suffix}`, error: problem !== undefined };
+}
