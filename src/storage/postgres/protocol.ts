@@ -8,6 +8,8 @@ export type PgParam = string | number | boolean | null | Uint8Array | readonly (
 export interface PgStatement {
   sql: string;
   params?: readonly PgParam[];
+  /** Prepared once per connection under this name, then only bound and run. */
+  name?: string;
 }
 
 export interface PgResult {

@@ -102,8 +102,9 @@ export class SyncPgClient {
     return message.results;
   }
 
-  query(sql: string, params?: PgStatement['params']): PgResult {
-    return this.call({ kind: 'run', statements: [{ sql, params }] })[0]!;
+  /** `name`: a statement run often, prepared once per connection. */
+  query(sql: string, params?: PgStatement['params'], name?: string): PgResult {
+    return this.call({ kind: 'run', statements: [{ sql, params, name }] })[0]!;
   }
 
   /** The statements in order, in one round trip; the first error stops them (and is thrown). */
