@@ -11,6 +11,13 @@ import type { PgAnswer, PgConnectConfig, PgRequest, PgResult } from './protocol'
 // BIGINT (COUNT(*), sizes) as numbers: every count and byte size the repository stores fits 2^53.
 types.setTypeParser(20, (v) => Number(v));
 
+/**
+ * What pg 8 says when the server asks for a password (SCRAM) and none was found in the URL, the
+ * settings' secret, PGPASSWORD or ~/.pgpass: said as that, not as pg's "client password must be a string".
+ */
+const NO_PASSWORD = /SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string/;
+const NO_PASSWORD_SAID = 'the server asks for a password and none was found (not in the URL, PGPASSWORD or ~/.pgpass, nor stored by the editor for this database)';
+
 const { config, port, flag } = workerData as { config: PgConnectConfig; port: MessagePort; flag: Int32Array };
 let client: Client | undefined;
 
@@ -68,7 +75,7 @@ async function answer(request: PgRequest): Promise<PgAnswer> {
     return { ok: true, results };
   } catch (err) {
     const e = err as Error & { code?: string };
-    return { ok: false, message: e.message, code: e.code, statement: at };
+    return { ok: false, message: NO_PASSWORD.test(e.message) ? NO_PASSWORD_SAID : e.message, code: e.code, statement: at };
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * JobRepository on a shared PostgreSQL server (issue 17), beside SqlJsRepository (the workspace file).
- * Both keep the same rules and answer the same behaviour tests (test/repositoryContract.test.ts):
+ * Both keep the same rules and answer the same behaviour tests (describeEachStore, test/support/stores.ts):
  * what differs is how the rows are laid out (migrations.ts) and that several collectors on several
  * hosts write at once.
  *
@@ -118,6 +118,8 @@ const FILES_SQL = `INSERT INTO ingested_files (${FILE_COLUMNS.join(', ')}) ${col
 
 /** A record as it goes in: the schema's fields (JSON ones as text), then summaries and bookkeeping. */
 interface Pending {
+  /** Its place in the call. */
+  at: number;
   record: SparkAppRecord;
   key: string;
   envJson: string;
@@ -214,11 +216,11 @@ export class PostgresRepository implements JobRepository {
    */
   upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
     const byKey = new Map<string, Pending[]>();
-    for (const item of items) {
+    for (const [at, item] of items.entries()) {
       const { record, summaries } = entryOf(item);
       const key = attemptKey(record.attempt_id);
       const envJson = JSON.stringify(record.environment);
-      const p: Pending = { record, key, envJson, hash: recordHash(record, envJson), summaries, summariesHash: summaries ? summariesHash(summaries) : null };
+      const p: Pending = { at, record, key, envJson, hash: recordHash(record, envJson), summaries, summariesHash: summaries ? summariesHash(summaries) : null };
       const id = keyId(record.app_id, key);
       const same = byKey.get(id);
       if (same) same.push(p);
@@ -228,7 +230,9 @@ export class PostgresRepository implements JobRepository {
     const stamp = now.toISOString();
     const { counts, stored } = this.transaction(() => {
       const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
-      const stored: AppKey[] = [];
+      // Each key stored with the place in the call of its first change.
+      const stored: [number, AppKey][] = [];
+      const firstChange = new Map<string, number>();
       for (const window of chunks(ids, WINDOW)) {
         const keys = window.map((id) => byKey.get(id)![0]!).map((p) => ({ app_id: p.record.app_id, attempt_id: p.record.attempt_id }));
         const before = new Map<string, { hash: unknown; status: unknown; sumHash: unknown }>();
@@ -246,6 +250,7 @@ export class PostgresRepository implements JobRepository {
               counts.unchanged++;
               continue;
             }
+            if (!firstChange.has(id)) firstChange.set(id, p.at);
             if (verdict === 'new') {
               counts.new++;
               believedNew.add(id);
@@ -280,12 +285,14 @@ export class PostgresRepository implements JobRepository {
             if (inserted === undefined) counts.unchanged++;
             else counts.updated++;
           }
-          if (inserted !== undefined || !believedNew.has(id)) stored.push({ app_id: p.record.app_id, attempt_id: p.record.attempt_id });
+          if (inserted !== undefined || !believedNew.has(id)) stored.push([firstChange.get(id)!, { app_id: p.record.app_id, attempt_id: p.record.attempt_id }]);
         }
       }
       return { counts, stored };
     });
-    changed?.push(...stored);
+    // In the order the call changed them, not the key order they were written in: as the embedded
+    // store gives them, so that a collection checks its runs (and lists the regressed) in the same order.
+    changed?.push(...stored.sort((a, b) => a[0] - b[0]).map(([, key]) => key));
     return counts;
   }
 
