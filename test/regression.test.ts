@@ -1,18 +1,16 @@
 /**
  * Regression flags (issue 18) on generated histories: a run against the runs of its name and source
  * before it. The pure check (assessRun, checkRun), the thresholds' schemas, and the store's side
- * (baselineRuns, baselines, environments, checkRegressions) over a real sql.js database and a JobStore.
+ * (baselineRuns, baselines, environments, checkRegressions) on both stores, sql.js and PostgreSQL (issue 17).
  */
-import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { assessRun, baselineEnvironment, checkRegressions, checkRun, REGRESSION_METRICS, type RegressionCheck } from '../src/analysis/regression';
 import { median } from '../src/common/stats';
 import { DEFAULT_THRESHOLDS, parseRegressionSettings, regressionConfigSchema, sourceThresholds, type RegressionThresholds } from '../src/analysis/regressionThresholds';
-import { JobStore } from '../src/storage/jobStore';
 import { makeRecord } from './support/records';
-import { tempDir } from './support/tmp';
 import { memoryRepository } from './support/memoryRepository';
+import { describeEachStore } from './support/stores';
 
 const GB = 1024 ** 3;
 const MIN = 60_000;
@@ -231,14 +229,9 @@ describe('regression thresholds', () => {
   });
 });
 
-describe('checking new runs against the store', () => {
-  const stores: JobStore[] = [];
-  afterEach(() => {
-    for (const s of stores.splice(0)) s.close();
-  });
-
+describeEachStore('checking new runs against the store', (open) => {
   it('baselineRuns and baselines: completed runs of the same name and source that started before it, newest first, at most n', async () => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     const runs = history(12).reverse();
     repo.upsert([
       ...runs,
@@ -276,27 +269,8 @@ describe('checking new runs against the store', () => {
     expect(repo.environments([key(runs[3]!), { app_id: 'gone', attempt_id: null }, key(newest)])).toEqual([runs[3]!.environment, {}, newest.environment]);
   });
 
-  it('environments: a row stored before environment blocks (schema 2) is read from its own column', async () => {
-    const { repo, db } = await memoryRepository();
-    const old = run(1);
-    repo.upsert([old, run(2)]);
-    db.run("UPDATE applications SET env_block = NULL, env_start = NULL, env_end = NULL, environment = ? WHERE app_id = 'nightly-001'", [JSON.stringify(old.environment)]);
-    expect(repo.environments([{ app_id: 'nightly-002', attempt_id: null }, { app_id: 'nightly-001', attempt_id: null }])).toEqual([run(2).environment, old.environment]);
-  });
-
-  it('the baseline query walks its index (migration 7), not every run of the name', async () => {
-    const { db } = await memoryRepository();
-    const plan = db.exec(
-      `EXPLAIN QUERY PLAN SELECT * FROM applications WHERE app_name = 'a' AND source = 's' AND status = 'completed' AND COALESCE(start_time, submit_time, end_time) < 'x' AND NOT (app_id = 'i' AND attempt_key = '')
-       ORDER BY COALESCE(start_time, submit_time, end_time) DESC, app_id DESC, attempt_key DESC LIMIT 10`,
-    )[0]!.values.map((r) => String(r[3]));
-    expect(plan.join('\n')).toContain('USING INDEX apps_baseline');
-    expect(plan.join('\n')).not.toContain('TEMP B-TREE');
-  });
-
-  it('checkRegressions over a JobStore: each new run against its own history, per-source thresholds, config read only for the regressed', async () => {
-    const repo = await JobStore.open(path.join(tempDir(), 'jobs.db'));
-    stores.push(repo);
+  it('checkRegressions over a store: each new run against its own history, per-source thresholds, config read only for the regressed', async () => {
+    const repo = await open();
     const nightly = history(10).reverse();
     const staging = history(10).reverse().map((r) => ({ ...r, app_id: `staging-${r.app_id}`, source: 'staging' }));
     repo.upsert([...nightly, ...staging]);
@@ -320,5 +294,25 @@ describe('checking new runs against the store', () => {
     expect(checkRegressions(repo, keys.slice(1, 2), T).map((c) => c.status)).toEqual(['steady']);
     // The same as the pure check over the same records.
     expect(checks[0]).toEqual(checkRun(repo.get(keys[0]!)!, repo.baselineRuns(fresh[0]!, 10), T));
+  });
+});
+
+describe('checking new runs against the store (sql.js)', () => {
+  it('environments: a row stored before environment blocks (schema 2) is read from its own column', async () => {
+    const { repo, db } = await memoryRepository();
+    const old = run(1);
+    repo.upsert([old, run(2)]);
+    db.run("UPDATE applications SET env_block = NULL, env_start = NULL, env_end = NULL, environment = ? WHERE app_id = 'nightly-001'", [JSON.stringify(old.environment)]);
+    expect(repo.environments([{ app_id: 'nightly-002', attempt_id: null }, { app_id: 'nightly-001', attempt_id: null }])).toEqual([run(2).environment, old.environment]);
+  });
+
+  it('the baseline query walks its index (migration 7), not every run of the name', async () => {
+    const { db } = await memoryRepository();
+    const plan = db.exec(
+      `EXPLAIN QUERY PLAN SELECT * FROM applications WHERE app_name = 'a' AND source = 's' AND status = 'completed' AND COALESCE(start_time, submit_time, end_time) < 'x' AND NOT (app_id = 'i' AND attempt_key = '')
+       ORDER BY COALESCE(start_time, submit_time, end_time) DESC, app_id DESC, attempt_key DESC LIMIT 10`,
+    )[0]!.values.map((r) => String(r[3]));
+    expect(plan.join('\n')).toContain('USING INDEX apps_baseline');
+    expect(plan.join('\n')).not.toContain('TEMP B-TREE');
   });
 });

@@ -12,10 +12,11 @@ import type { SourceConfig } from '../src/collectors/registry';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
-import { SqlJsRepository, type AppKey } from '../src/storage/repository';
+import type { AppKey, JobRepository } from '../src/storage/repository';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 import { memoryRepository } from './support/memoryRepository';
+import { describeEachStore } from './support/stores';
 
 const MIN = 60_000;
 const GB = 1024 ** 3;
@@ -43,7 +44,7 @@ const series = (over: Partial<SparkAppRecord> = { duration_ms: 20 * MIN }): Spar
 
 const keyOf = (r: SparkAppRecord): AppKey => ({ app_id: r.app_id, attempt_id: r.attempt_id });
 
-function checksOf(repo: SqlJsRepository, records: readonly SparkAppRecord[]): RegressionCheck[] {
+function checksOf(repo: JobRepository, records: readonly SparkAppRecord[]): RegressionCheck[] {
   return checkRegressions(repo, records.map(keyOf), DEFAULT_THRESHOLDS);
 }
 
@@ -59,123 +60,17 @@ describe('stored regression checks (migration 8)', () => {
     expect(plan).toContain('regressions_status');
   });
 
-  it('saveRegressions keeps all of a regressed check and the words of the others; regressions() reads them back in the keys\' order', async () => {
-    const { repo } = await memoryRepository();
-    const runs = series();
-    repo.upsert(runs);
-    const checks = checksOf(repo, runs);
-    expect(checks.map((c) => c.status)).toEqual(['unchecked', 'unchecked', 'unchecked', 'steady', 'steady', 'regressed']);
-    expect(repo.saveRegressions(checks, new Date('2024-07-01T00:00:00Z'))).toBe(6);
-
-    const stranger = { app_id: 'not-stored', attempt_id: null };
-    const read = repo.regressions([keyOf(runs[5]!), stranger, keyOf(runs[3]!), keyOf(runs[0]!)]);
-    expect(read[1]).toBeNull();
-    expect(read[0]).toEqual({
-      app_id: runs[5]!.app_id,
-      attempt_id: null,
-      status: 'regressed',
-      summary: checks[5]!.summary,
-      explanation: checks[5]!.explanation,
-      check: checks[5],
-      checked_at: '2024-07-01T00:00:00.000Z',
-    });
-    expect(read[0]!.summary).toMatch(/^Duration 2\.\dx$/);
-    expect(read[2]).toMatchObject({ status: 'steady', summary: 'Steady against 3 earlier runs', check: null });
-    expect(read[3]).toMatchObject({ status: 'unchecked', summary: 'Not checked (0 earlier runs)', check: null });
-  });
-
-  it('a check replaces the run\'s earlier one; a check of a run not stored is left out', async () => {
-    const { repo } = await memoryRepository();
-    const runs = series();
-    repo.upsert(runs);
-    const [first] = checksOf(repo, [runs[5]!]);
-    repo.saveRegressions([first!], new Date('2024-07-01T00:00:00Z'));
-    const steady: RegressionCheck = { ...first!, status: 'steady', summary: 'Steady against 5 earlier runs', changes: null };
-    expect(repo.saveRegressions([steady, { ...steady, app_id: 'gone' }], new Date('2024-07-02T00:00:00Z'))).toBe(1);
-    expect(repo.regressions([keyOf(runs[5]!), { app_id: 'gone', attempt_id: null }])).toEqual([
-      expect.objectContaining({ status: 'steady', check: null, checked_at: '2024-07-02T00:00:00.000Z' }),
-      null,
-    ]);
-  });
-
-  it('attempts are told apart (attempt_id null vs "1" vs "2"), and pages of more than 500 keys are read whole', async () => {
-    const { repo } = await memoryRepository();
-    const attempts = [null, '1', '2'].map((a) => makeRecord({ app_id: 'app-a', attempt_id: a }));
-    const many = Array.from({ length: 1200 }, (_, i) => makeRecord({ app_id: `many-${i}` }));
-    repo.upsert([...attempts, ...many]);
-    const words = (r: SparkAppRecord, status: RegressionCheck['status']): Parameters<SqlJsRepository['saveRegressions']>[0][number] => ({
-      app_id: r.app_id,
-      attempt_id: r.attempt_id,
-      status,
-      summary: `${r.app_id}/${r.attempt_id ?? '-'}`,
-      explanation: '',
-      check: null,
-    });
-    repo.saveRegressions([words(attempts[0]!, 'steady'), words(attempts[2]!, 'regressed'), ...many.map((r, i) => words(r, i % 3 === 0 ? 'regressed' : 'steady'))]);
-    expect(repo.regressions(attempts.map(keyOf)).map((s) => s && `${s.status} ${s.summary}`)).toEqual(['steady app-a/-', null, 'regressed app-a/2']);
-    const read = repo.regressions(many.map(keyOf));
-    expect(read.every((s, i) => s?.summary === `many-${i}/-`)).toBe(true);
-    expect(repo.count({ regressed: true })).toBe(1 + 400);
-  });
-
-  it('JobQuery.regressed filters list, count and groupCounts, with the other filters', async () => {
-    const { repo } = await memoryRepository();
-    const nightly = series();
-    const hourly = series({ duration_ms: 30 * MIN }).map((r, i) => ({ ...r, app_id: `hourly-${i}`, app_name: 'Hourly', user: 'ops' }));
-    repo.upsert([...nightly, ...hourly]);
-    repo.saveRegressions(checksOf(repo, [...nightly, ...hourly]));
-    expect(repo.list({ regressed: true }).map((r) => r.app_id)).toEqual(['nightly-005', 'hourly-5']);
-    expect(repo.count({ regressed: true })).toBe(2);
-    expect(repo.count({ regressed: false })).toBe(10);
-    expect(repo.count()).toBe(12);
-    expect(repo.list({ regressed: true, user: 'ops' }).map((r) => r.app_id)).toEqual(['hourly-5']);
-    expect(repo.list({ regressed: true, name: 'night', sort: 'duration_ms', limit: 1 }).map((r) => r.app_id)).toEqual(['nightly-005']);
-    expect(repo.list({ regressed: true, where: [{ field: 'duration_ms', op: '>', value: 25 * MIN }] }).map((r) => r.app_id)).toEqual(['hourly-5']);
-    expect(repo.groupCounts('user', { regressed: true })).toEqual([
-      { key: 'etl', count: 1 },
-      { key: 'ops', count: 1 },
-    ]);
-    // A run never checked is not regressed.
-    repo.upsert([run(40)]);
-    expect(repo.count({ regressed: true })).toBe(2);
-    expect(repo.count({ regressed: false })).toBe(11);
-  });
-
-  it('delete and retention take a run\'s check with it; a record that changes loses its check, an unchanged one keeps it', async () => {
+  it('delete and retention leave no check of a run behind in the table', async () => {
     const { repo, db } = await memoryRepository();
     const runs = series();
     repo.upsert(runs);
     repo.saveRegressions(checksOf(repo, runs));
     const stored = (): number => Number(db.exec('SELECT COUNT(*) FROM regressions')[0]!.values[0]![0]);
     expect(stored()).toBe(6);
-
-    expect(repo.delete([keyOf(runs[5]!)])).toBe(1);
-    expect(repo.regressions([keyOf(runs[5]!)])).toEqual([null]);
-    expect(repo.count({ regressed: true })).toBe(0);
+    repo.delete([keyOf(runs[5]!)]);
     expect(stored()).toBe(5);
-
-    // Retention drops runs 0 and 1 (ended before 2024-06-03) and their checks.
-    expect(repo.applyRetention(1, new Date('2024-06-04T00:00:00Z'))).toBe(2);
-    expect(repo.regressions(runs.slice(0, 2).map(keyOf))).toEqual([null, null]);
+    repo.applyRetention(1, new Date('2024-06-04T00:00:00Z'));
     expect(stored()).toBe(3);
-
-    // The same record again: unchanged, its check stays. A changed record: its check was of the copy replaced.
-    const changed: AppKey[] = [];
-    expect(repo.upsert([runs[3]!], new Date(), changed)).toEqual({ new: 0, updated: 0, unchanged: 1 });
-    expect(changed).toEqual([]);
-    expect(repo.regressions([keyOf(runs[3]!)])[0]?.status).toBe('steady');
-    expect(repo.upsert([{ ...runs[3]!, duration_ms: 11 * MIN }, run(9)], new Date(), changed)).toEqual({ new: 1, updated: 1, unchanged: 0 });
-    expect(changed).toEqual([keyOf(runs[3]!), keyOf(run(9))]);
-    expect(repo.regressions([keyOf(runs[3]!), keyOf(runs[4]!)]).map((s) => s?.status ?? null)).toEqual([null, 'steady']);
-  });
-
-  it('an upsert that fails gives no keys: it stored nothing', async () => {
-    const { repo } = await memoryRepository();
-    const changed: AppKey[] = [];
-    const broken = { ...run(1), total_tasks: null } as unknown as SparkAppRecord;
-    expect(() => repo.upsert([run(0), broken], new Date(), changed)).toThrow(/NOT NULL/);
-    expect(changed).toEqual([]);
-    expect(repo.count()).toBe(0);
   });
 
   it('a merge of two writers keeps the table consistent: both writers\' checks, none for a run the other writer deleted', async () => {
@@ -210,6 +105,125 @@ describe('stored regression checks (migration 8)', () => {
     } finally {
       merged.close();
     }
+  });
+});
+
+describeEachStore('stored regression checks', (open, kind) => {
+  it('saveRegressions keeps all of a regressed check and the words of the others; regressions() reads them back in the keys\' order', async () => {
+    const repo = await open();
+    const runs = series();
+    repo.upsert(runs);
+    const checks = checksOf(repo, runs);
+    expect(checks.map((c) => c.status)).toEqual(['unchecked', 'unchecked', 'unchecked', 'steady', 'steady', 'regressed']);
+    expect(repo.saveRegressions(checks, new Date('2024-07-01T00:00:00Z'))).toBe(6);
+
+    const stranger = { app_id: 'not-stored', attempt_id: null };
+    const read = repo.regressions([keyOf(runs[5]!), stranger, keyOf(runs[3]!), keyOf(runs[0]!)]);
+    expect(read[1]).toBeNull();
+    expect(read[0]).toEqual({
+      app_id: runs[5]!.app_id,
+      attempt_id: null,
+      status: 'regressed',
+      summary: checks[5]!.summary,
+      explanation: checks[5]!.explanation,
+      check: checks[5],
+      checked_at: '2024-07-01T00:00:00.000Z',
+    });
+    expect(read[0]!.summary).toMatch(/^Duration 2\.\dx$/);
+    expect(read[2]).toMatchObject({ status: 'steady', summary: 'Steady against 3 earlier runs', check: null });
+    expect(read[3]).toMatchObject({ status: 'unchecked', summary: 'Not checked (0 earlier runs)', check: null });
+  });
+
+  it('a check replaces the run\'s earlier one; a check of a run not stored is left out', async () => {
+    const repo = await open();
+    const runs = series();
+    repo.upsert(runs);
+    const [first] = checksOf(repo, [runs[5]!]);
+    repo.saveRegressions([first!], new Date('2024-07-01T00:00:00Z'));
+    const steady: RegressionCheck = { ...first!, status: 'steady', summary: 'Steady against 5 earlier runs', changes: null };
+    expect(repo.saveRegressions([steady, { ...steady, app_id: 'gone' }], new Date('2024-07-02T00:00:00Z'))).toBe(1);
+    expect(repo.regressions([keyOf(runs[5]!), { app_id: 'gone', attempt_id: null }])).toEqual([
+      expect.objectContaining({ status: 'steady', check: null, checked_at: '2024-07-02T00:00:00.000Z' }),
+      null,
+    ]);
+  });
+
+  it('attempts are told apart (attempt_id null vs "1" vs "2"), and pages of more than 500 keys are read whole', async () => {
+    const repo = await open();
+    const attempts = [null, '1', '2'].map((a) => makeRecord({ app_id: 'app-a', attempt_id: a }));
+    const many = Array.from({ length: 1200 }, (_, i) => makeRecord({ app_id: `many-${i}` }));
+    repo.upsert([...attempts, ...many]);
+    const words = (r: SparkAppRecord, status: RegressionCheck['status']): Parameters<JobRepository['saveRegressions']>[0][number] => ({
+      app_id: r.app_id,
+      attempt_id: r.attempt_id,
+      status,
+      summary: `${r.app_id}/${r.attempt_id ?? '-'}`,
+      explanation: '',
+      check: null,
+    });
+    repo.saveRegressions([words(attempts[0]!, 'steady'), words(attempts[2]!, 'regressed'), ...many.map((r, i) => words(r, i % 3 === 0 ? 'regressed' : 'steady'))]);
+    expect(repo.regressions(attempts.map(keyOf)).map((s) => s && `${s.status} ${s.summary}`)).toEqual(['steady app-a/-', null, 'regressed app-a/2']);
+    const read = repo.regressions(many.map(keyOf));
+    expect(read.every((s, i) => s?.summary === `many-${i}/-`)).toBe(true);
+    expect(repo.count({ regressed: true })).toBe(1 + 400);
+  });
+
+  it('JobQuery.regressed filters list, count and groupCounts, with the other filters', async () => {
+    const repo = await open();
+    const nightly = series();
+    const hourly = series({ duration_ms: 30 * MIN }).map((r, i) => ({ ...r, app_id: `hourly-${i}`, app_name: 'Hourly', user: 'ops' }));
+    repo.upsert([...nightly, ...hourly]);
+    repo.saveRegressions(checksOf(repo, [...nightly, ...hourly]));
+    expect(repo.list({ regressed: true }).map((r) => r.app_id)).toEqual(['nightly-005', 'hourly-5']);
+    expect(repo.count({ regressed: true })).toBe(2);
+    expect(repo.count({ regressed: false })).toBe(10);
+    expect(repo.count()).toBe(12);
+    expect(repo.list({ regressed: true, user: 'ops' }).map((r) => r.app_id)).toEqual(['hourly-5']);
+    expect(repo.list({ regressed: true, name: 'night', sort: 'duration_ms', limit: 1 }).map((r) => r.app_id)).toEqual(['nightly-005']);
+    expect(repo.list({ regressed: true, where: [{ field: 'duration_ms', op: '>', value: 25 * MIN }] }).map((r) => r.app_id)).toEqual(['hourly-5']);
+    expect(repo.groupCounts('user', { regressed: true })).toEqual([
+      { key: 'etl', count: 1 },
+      { key: 'ops', count: 1 },
+    ]);
+    // A run never checked is not regressed.
+    repo.upsert([run(40)]);
+    expect(repo.count({ regressed: true })).toBe(2);
+    expect(repo.count({ regressed: false })).toBe(11);
+  });
+
+  it('delete and retention take a run\'s check with it; a record that changes loses its check, an unchanged one keeps it', async () => {
+    const repo = await open();
+    const runs = series();
+    repo.upsert(runs);
+    repo.saveRegressions(checksOf(repo, runs));
+
+    expect(repo.delete([keyOf(runs[5]!)])).toBe(1);
+    expect(repo.regressions([keyOf(runs[5]!)])).toEqual([null]);
+    expect(repo.count({ regressed: true })).toBe(0);
+
+    // Retention drops runs 0 and 1 (ended before 2024-06-03) and their checks.
+    expect(repo.applyRetention(1, new Date('2024-06-04T00:00:00Z'))).toBe(2);
+    expect(repo.regressions(runs.slice(0, 2).map(keyOf))).toEqual([null, null]);
+
+    // The same record again: unchanged, its check stays. A changed record: its check was of the copy replaced.
+    const changed: AppKey[] = [];
+    expect(repo.upsert([runs[3]!], new Date(), changed)).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    expect(changed).toEqual([]);
+    expect(repo.regressions([keyOf(runs[3]!)])[0]?.status).toBe('steady');
+    expect(repo.upsert([{ ...runs[3]!, duration_ms: 11 * MIN }, run(9)], new Date(), changed)).toEqual({ new: 1, updated: 1, unchanged: 0 });
+    expect(changed).toEqual([keyOf(runs[3]!), keyOf(run(9))]);
+    expect(repo.regressions([keyOf(runs[3]!), keyOf(runs[4]!)]).map((s) => s?.status ?? null)).toEqual([null, 'steady']);
+  });
+
+  it('an upsert that fails gives no keys: it stored nothing', async () => {
+    const repo = await open();
+    const changed: AppKey[] = [];
+    const broken = { ...run(1), total_tasks: null } as unknown as SparkAppRecord;
+    // Each store's words for the broken NOT NULL column.
+    const notNull = kind === 'sqlite' ? /NOT NULL constraint failed: applications\.total_tasks/ : /null value in column "total_tasks" of relation "applications" violates not-null constraint/;
+    expect(() => repo.upsert([run(0), broken], new Date(), changed)).toThrow(notNull);
+    expect(changed).toEqual([]);
+    expect(repo.count()).toBe(0);
   });
 });
 

@@ -1,17 +1,20 @@
 /**
- * SqlJsRepository's rules that storage.test.ts leaves to chance, found by `npm run mutate`
+ * The repository's rules that storage.test.ts leaves to chance, found by `npm run mutate`
  * (issue 19, TESTING.md): query filters and groups, the finished-record rule for both final
- * statuses, a record given twice in one upsert, files, runs, and a lost environment block.
+ * statuses, a record given twice in one upsert, files and runs, on both stores (issue 17); and,
+ * of the sql.js file alone, how it keys files and a lost environment block.
  */
 import { describe, expect, it } from 'vitest';
-import type { GroupField } from '../src/storage/repository';
+import type { AppKey, GroupField, IngestedFile } from '../src/storage/repository';
 import { makeRecord } from './support/records';
 import { memoryRepository } from './support/memoryRepository';
+import { describeEachStore } from './support/stores';
 
+const file = (p: string, status: 'ok' | 'problems' = 'ok'): IngestedFile => ({ path: p, unit_path: '/u', size: 10, mtime_ms: 5, codec: 'none', app_id: 'app-1', attempt_id: null, status });
 
-describe('SqlJsRepository', () => {
+describeEachStore('JobRepository', (open, kind) => {
   it.each(['completed', 'failed'] as const)('a %s record is never replaced by an unfinished one', async (status) => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     const finished = makeRecord({ status });
     repo.upsert([finished]);
     expect(repo.upsert([makeRecord({ status: 'running', end_time: null, duration_ms: null })])).toEqual({ new: 0, updated: 0, unchanged: 1 });
@@ -23,7 +26,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('the same attempt twice in one upsert: new, then the later version as an update of it', async () => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     const first = makeRecord({ status: 'running', end_time: null, duration_ms: null });
     const later = makeRecord({ total_tasks: 200 });
     expect(repo.upsert([first, later])).toEqual({ new: 1, updated: 1, unchanged: 0 });
@@ -32,7 +35,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('a stored attempt changed and changed back in one upsert ends as the last version', async () => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     const a = makeRecord();
     repo.upsert([a]);
     const b = makeRecord({ total_tasks: 300 });
@@ -40,8 +43,35 @@ describe('SqlJsRepository', () => {
     expect(repo.get(a)).toEqual(a);
   });
 
+  it('changed: each key the call stored new or updated, once, in the order the call changed them', async () => {
+    const repo = await open();
+    repo.upsert([makeRecord({ app_id: 'm' }), makeRecord({ app_id: 'k' })]);
+    const changed: AppKey[] = [];
+    const counts = repo.upsert(
+      [
+        makeRecord({ app_id: 'z' }),
+        makeRecord({ app_id: 'k' }),
+        makeRecord({ app_id: 'm', total_tasks: 7 }),
+        makeRecord({ app_id: 'a', attempt_id: '2' }),
+        makeRecord({ app_id: 'z', total_tasks: 9 }),
+      ],
+      new Date(),
+      changed,
+    );
+    expect(counts).toEqual({ new: 2, updated: 2, unchanged: 1 });
+    expect(changed).toEqual([
+      { app_id: 'z', attempt_id: null },
+      { app_id: 'm', attempt_id: null },
+      { app_id: 'a', attempt_id: '2' },
+    ]);
+    // A call that changes nothing gives none.
+    const none: AppKey[] = [];
+    repo.upsert([makeRecord({ app_id: 'k' })], new Date(), none);
+    expect(none).toEqual([]);
+  });
+
   it('create refuses an existing attempt, naming it', async () => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     repo.create(makeRecord());
     expect(() => repo.create(makeRecord())).toThrow('application app-1 attempt (none) already exists');
     repo.create(makeRecord({ attempt_id: '2' }));
@@ -49,7 +79,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('until is exclusive; name matches literally, % and _ included; sort ascending on request', async () => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     repo.upsert([
       makeRecord({ app_id: 'a', app_name: '50% sample', end_time: '2024-06-01T00:00:00.000Z' }),
       makeRecord({ app_id: 'b', app_name: '500 sample', end_time: '2024-06-02T00:00:00.000Z' }),
@@ -66,7 +96,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('groups: a missing value is the empty key; days newest first', async () => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     repo.upsert([
       makeRecord({ app_id: 'a', user: null, end_time: '2024-06-01T10:00:00.000Z' }),
       makeRecord({ app_id: 'b', user: 'ann', end_time: '2024-06-03T10:00:00.000Z' }),
@@ -82,7 +112,7 @@ describe('SqlJsRepository', () => {
   });
 
   it('newestEndTime: the latest end of a source’s finished applications', async () => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     expect(repo.newestEndTime('hs')).toBeNull();
     repo.upsert([
       makeRecord({ app_id: 'a', source: 'hs', end_time: '2024-06-01T00:00:00.000Z' }),
@@ -95,29 +125,66 @@ describe('SqlJsRepository', () => {
   });
 
   it('files: recorded, and listed when read without errors', async () => {
-    const { repo, db } = await memoryRepository();
-    const file = (p: string, status: 'ok' | 'problems' = 'ok') => ({ path: p, unit_path: '/u', size: 10, mtime_ms: 5, codec: 'none', app_id: 'app-1', attempt_id: null, status });
+    const repo = await open();
     repo.recordFiles([file('/u/1'), file('/u/2'), file('/v/1', 'problems')]);
     // A file that held no application has no attempt key either.
     repo.recordFiles([{ ...file('/w/1', 'problems'), app_id: null }]);
-    expect(db.exec("SELECT app_id, attempt_key FROM ingested_files WHERE path IN ('/u/1', '/w/1') ORDER BY path")[0]!.values).toEqual([
-      ['app-1', ''],
-      [null, null],
-    ]);
     expect(repo.knownFiles()).toEqual([
       { unit_path: '/u', path: '/u/1', size: 10, mtime_ms: 5 },
       { unit_path: '/u', path: '/u/2', size: 10, mtime_ms: 5 },
     ]);
   });
 
+  it('ingestedFiles: every recorded file as it was last given, in path order', async () => {
+    const repo = await open();
+    repo.recordFiles([file('/v/1', 'problems'), file('/u/2'), { ...file('/u/1'), attempt_id: '3', codec: 'zstd' }]);
+    repo.recordFiles([{ ...file('/w/1', 'problems'), app_id: null }, { ...file('/u/2'), size: 11, mtime_ms: 1_717_200_000_123.5 }]);
+    expect(repo.ingestedFiles()).toEqual([
+      { ...file('/u/1'), attempt_id: '3', codec: 'zstd' },
+      { ...file('/u/2'), size: 11, mtime_ms: 1_717_200_000_123.5 },
+      file('/v/1', 'problems'),
+      { ...file('/w/1', 'problems'), app_id: null },
+    ]);
+  });
+
+  it('storeBatch: a batch\'s records and the files they were read from; one that fails stores neither', async () => {
+    const repo = await open();
+    const changed: AppKey[] = [];
+    expect(repo.storeBatch([makeRecord({ app_id: 'b' }), makeRecord({ app_id: 'a' })], [file('/u/b'), file('/u/a')], new Date(), changed)).toEqual({ new: 2, updated: 0, unchanged: 0 });
+    expect(changed).toEqual([
+      { app_id: 'b', attempt_id: null },
+      { app_id: 'a', attempt_id: null },
+    ]);
+    expect(repo.knownFiles().map((f) => f.path).sort()).toEqual(['/u/a', '/u/b']);
+    const broken = { ...makeRecord({ app_id: 'c' }), total_tasks: null } as unknown as ReturnType<typeof makeRecord>;
+    const none: AppKey[] = [];
+    const notNull = kind === 'sqlite' ? /NOT NULL constraint failed: applications\.total_tasks/ : /violates not-null constraint/;
+    expect(() => repo.storeBatch([makeRecord({ app_id: 'd' }), broken], [file('/u/c'), file('/u/d')], new Date(), none)).toThrow(notNull);
+    expect(none).toEqual([]);
+    expect(repo.count()).toBe(2);
+    expect(repo.knownFiles().map((f) => f.path).sort()).toEqual(['/u/a', '/u/b']);
+  });
+
   it('runs: unfinished ones say finished null; finished ones their counts and errors', async () => {
-    const { repo } = await memoryRepository();
+    const repo = await open();
     const at = new Date('2024-06-01T00:00:00.000Z');
     repo.startRun('r1', 'logs', { path: '/x' }, at);
     expect(repo.listRuns()).toEqual([{ run_id: 'r1', source: 'logs', options: { path: '/x' }, started: at.toISOString(), finished: null, seen: 0, new: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [] }]);
     const end = new Date('2024-06-01T00:01:00.000Z');
     repo.finishRun('r1', { seen: 5, new: 1, updated: 2, unchanged: 1, skipped: 1, failed: 0 }, ['one'], end);
     expect(repo.listRuns()[0]).toMatchObject({ finished: end.toISOString(), seen: 5, new: 1, updated: 2, errors: ['one'] });
+  });
+});
+
+describe('SqlJsRepository', () => {
+  it('files: a file is keyed by its attempt, and one that held no application has no attempt key', async () => {
+    const { repo, db } = await memoryRepository();
+    repo.recordFiles([file('/u/1'), file('/u/2'), file('/v/1', 'problems')]);
+    repo.recordFiles([{ ...file('/w/1', 'problems'), app_id: null }]);
+    expect(db.exec("SELECT app_id, attempt_key FROM ingested_files WHERE path IN ('/u/1', '/w/1') ORDER BY path")[0]!.values).toEqual([
+      ['app-1', ''],
+      [null, null],
+    ]);
   });
 
   it('a row whose environment block is gone is an error that says so', async () => {

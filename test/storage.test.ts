@@ -12,11 +12,12 @@ import { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate } from '../src/s
 import { SqlJsRepository } from '../src/storage/repository';
 import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
 import { makeRecord, manyRecords } from './support/records';
+import { describeEachStore } from './support/stores';
 import { tempDir } from './support/tmp';
 
-describe('repository', () => {
+describeEachStore('repository', (open) => {
   it('creates, gets by app id, refuses a duplicate create, keeps attempts apart', async () => {
-    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const store = await open();
     store.create(makeRecord({ attempt_id: '1' }));
     store.create(makeRecord({ attempt_id: '2', status: 'failed' }));
     store.create(makeRecord({ app_id: 'app-2' }));
@@ -26,11 +27,10 @@ describe('repository', () => {
       ['2', 'failed'],
     ]);
     expect(store.get({ app_id: 'app-2', attempt_id: null })).toEqual(makeRecord({ app_id: 'app-2' }));
-    store.close();
   });
 
   it('upserts idempotently, updates a record that improved, never downgrades a finished one', async () => {
-    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const store = await open();
     const running = makeRecord({ status: 'running', end_time: null, duration_ms: null, quality: ['in_progress'] });
     expect(store.upsert([running])).toEqual({ new: 1, updated: 0, unchanged: 0 });
     expect(store.upsert([running])).toEqual({ new: 0, updated: 0, unchanged: 1 });
@@ -39,25 +39,10 @@ describe('repository', () => {
     expect(store.upsert([running])).toEqual({ new: 0, updated: 0, unchanged: 1 });
     expect(store.get(done)).toEqual(done);
     expect(store.count()).toBe(1);
-    store.close();
-  });
-
-  it('record_hash is the sha1 of the JSON of the fields in schema order (what databases already written hold)', async () => {
-    const SQL = await loadSqlJs();
-    const db = new SQL.Database();
-    migrate(db, 'mem');
-    const repo = new SqlJsRepository(db);
-    // Tags that hold the text of the placeholder the hashing uses, and an environment with odd characters.
-    const record = makeRecord({ tags: { note: '\u0000environment\u0000' }, environment: { 'spark.a': 'x"y\\z', 'spark.\u2028': '\u0000' } });
-    repo.upsert([record]);
-    const stored = db.exec('SELECT record_hash FROM applications')[0]!.values[0]![0];
-    const fields = Object.keys(sparkAppRecordSchema.shape) as (keyof typeof record)[];
-    expect(stored).toBe(createHash('sha1').update(JSON.stringify(fields.map((f) => record[f]))).digest('hex'));
-    db.close();
   });
 
   it('filters, sorts, pages and groups', async () => {
-    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const store = await open();
     const all = manyRecords(500);
     store.upsert(all);
     const page = store.list({ sort: 'end_time', limit: 200, offset: 200 });
@@ -80,11 +65,10 @@ describe('repository', () => {
     expect(days[0]).toEqual({ key: all.at(-1)!.end_time!.slice(0, 10), count: expect.any(Number) as number });
     expect(days.reduce((n, d) => n + d.count, 0)).toBe(500);
     expect(store.count({ day: days[0]!.key })).toBe(days[0]!.count);
-    store.close();
   });
 
   it('deletes (and forgets the files) and applies retention', async () => {
-    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const store = await open();
     store.upsert([makeRecord({ app_id: 'old', end_time: '2020-01-01T00:00:00.000Z' }), makeRecord({ app_id: 'new', end_time: new Date().toISOString() })]);
     store.recordFiles([{ path: '/logs/old', unit_path: '/logs/old', size: 1, mtime_ms: 1, codec: 'none', app_id: 'old', attempt_id: null, status: 'ok' }]);
     expect(unchangedCheck(store.knownFiles())({ path: '/logs/old', files: [{ path: '/logs/old', size: 1, mtimeMs: 1 }] })).toBe(true);
@@ -95,7 +79,22 @@ describe('repository', () => {
     store.upsert([makeRecord({ app_id: 'old' })]);
     expect(store.delete([{ app_id: 'old', attempt_id: null }])).toBe(1);
     expect(unchangedCheck(store.knownFiles())({ path: '/logs/old', files: [{ path: '/logs/old', size: 1, mtimeMs: 1 }] })).toBe(false);
-    store.close();
+  });
+});
+
+describe('repository (sql.js)', () => {
+  it('record_hash is the sha1 of the JSON of the fields in schema order (what databases already written hold)', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    migrate(db, 'mem');
+    const repo = new SqlJsRepository(db);
+    // Tags that hold the text of the placeholder the hashing uses, and an environment with odd characters.
+    const record = makeRecord({ tags: { note: '\u0000environment\u0000' }, environment: { 'spark.a': 'x"y\\z', 'spark.\u2028': '\u0000' } });
+    repo.upsert([record]);
+    const stored = db.exec('SELECT record_hash FROM applications')[0]!.values[0]![0];
+    const fields = Object.keys(sparkAppRecordSchema.shape) as (keyof typeof record)[];
+    expect(stored).toBe(createHash('sha1').update(JSON.stringify(fields.map((f) => record[f]))).digest('hex'));
+    db.close();
   });
 });
 

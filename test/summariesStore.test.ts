@@ -1,8 +1,8 @@
 /**
  * Stage and executor summaries in the store (issue 15): migration 5 from a database of schema 4,
  * migration 6 from its rows into one block per attempt, upserts that replace them with their record
- * (idempotent, finished never replaced by unfinished), delete, retention, a merge of two writers,
- * and the ingest path.
+ * (idempotent, finished never replaced by unfinished), delete, retention, and the ingest path on
+ * both stores (issue 17); of the sql.js file alone, its blocks and a merge of two writers.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
 import { makeRecord } from './support/records';
 import { makeExecutor, makeStage, makeSummaries } from './support/summaries';
 import { writeV5Summaries } from './support/summaryRowsV5';
+import { describeEachStore } from './support/stores';
 import { tempDir } from './support/tmp';
 
 /** Lets a test make the encoder fail after some blocks, as a process killed mid-migration would stop. */
@@ -193,94 +194,30 @@ describe('summaries in the store', () => {
     db.close();
   });
 
-  it('reads stages by (stage_id, attempt_id) and executors by numeric id, keeping nulls', async () => {
-    const { repo } = await memoryRepo();
-    const record = makeRecord();
-    const given: AppSummaries = {
-      stages: [
-        makeStage({ stage_id: 10, attempt_id: 0 }),
-        makeStage({ stage_id: 2, attempt_id: 1, status: 'complete' }),
-        makeStage({ stage_id: 2, attempt_id: 0, status: 'failed', failed_tasks: 3 }),
-        makeStage({ stage_id: 3, status: 'skipped', name: null, num_tasks: 0, duration_ms: null, submission_time: null, completion_time: null, task_duration_ms: null, peak_execution_memory_bytes: null }),
-      ],
-      executors: [makeExecutor({ executor_id: '10' }), makeExecutor({ executor_id: '2', host: null, total_cores: null, remove_time: '2024-06-01T00:05:00.000Z', remove_reason: 'Container killed' }), makeExecutor({ executor_id: '1' })],
-    };
-    expect(repo.upsert([{ record, summaries: given }])).toEqual({ new: 1, updated: 0, unchanged: 0 });
-    const read = repo.summariesOf(record)!;
-    expect(read.stages.map((s) => [s.stage_id, s.attempt_id])).toEqual([
-      [2, 0],
-      [2, 1],
-      [3, 0],
-      [10, 0],
-    ]);
-    expect(read.stages[0]).toEqual(given.stages[2]);
-    expect(read.stages[2]).toEqual(given.stages[3]);
-    expect(read.executors.map((e) => e.executor_id)).toEqual(['1', '2', '10']);
-    expect(read.executors[1]).toEqual(given.executors[1]);
-    // A record stored with empty summaries has them (none), unlike one stored without.
-    const empty = makeRecord({ app_id: 'empty' });
-    repo.upsert([{ record: empty, summaries: { stages: [], executors: [] } }, makeRecord({ app_id: 'none' })]);
-    expect(repo.summariesOf(empty)).toEqual({ stages: [], executors: [] });
-    expect(repo.summariesOf({ app_id: 'none', attempt_id: null })).toBeUndefined();
-    expect(repo.summariesOf({ app_id: 'missing', attempt_id: null })).toBeUndefined();
-  });
-
-  it('upserts are idempotent and replace summaries with their record', async () => {
+  it('upserts that replace summaries leave no block behind', async () => {
     const { db, repo } = await memoryRepo();
     const record = makeRecord({ attempt_id: '1' });
-    const first = makeSummaries(5, 3);
-    repo.upsert([{ record, summaries: first }]);
-    expect(repo.upsert([{ record, summaries: first }])).toEqual({ new: 0, updated: 0, unchanged: 1 });
-    // Without summaries (a source that cannot see them): the record is the same, its summaries stay.
+    repo.upsert([{ record, summaries: makeSummaries(5, 3) }]);
     expect(repo.upsert([record])).toEqual({ new: 0, updated: 0, unchanged: 1 });
-    expect(repo.summariesOf(record)).toEqual(first);
     expect([withSummaries(db), blocks(db)]).toEqual([1, 1]);
     // The same record read with other summaries: they replace the old ones, no row of those is left.
-    const second = makeSummaries(2, 1);
-    expect(repo.upsert([{ record, summaries: second }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
-    expect(repo.summariesOf(record)).toEqual(second);
+    expect(repo.upsert([{ record, summaries: makeSummaries(2, 1) }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
     expect([withSummaries(db), blocks(db)]).toEqual([1, 1]);
-    // A changed record with summaries: both replaced.
     const changed = { ...record, total_tasks: record.total_tasks + 1 };
-    const third = makeSummaries(4, 4);
-    expect(repo.upsert([{ record: changed, summaries: third }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
-    expect(repo.get(record)).toEqual(changed);
-    expect(repo.summariesOf(record)).toEqual(third);
-    // A changed record without summaries: the old ones were of the copy it replaces, so they go.
-    const platformOnly = { ...changed, total_tasks: changed.total_tasks + 1 };
-    expect(repo.upsert([platformOnly])).toEqual({ new: 0, updated: 1, unchanged: 0 });
-    expect(repo.summariesOf(record)).toBeUndefined();
+    expect(repo.upsert([{ record: changed, summaries: makeSummaries(4, 4) }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    // A changed record without summaries: its block goes.
+    expect(repo.upsert([{ ...changed, total_tasks: changed.total_tasks + 1 }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
     expect([withSummaries(db), blocks(db)]).toEqual([0, 0]);
   });
 
-  it('a record given twice in one call ends with the later summaries', async () => {
+  it('a record given twice in one call keeps one block, of the later summaries', async () => {
     const { db, repo } = await memoryRepo();
     const record = makeRecord();
-    const later = makeSummaries(2, 2);
-    expect(repo.upsert([{ record, summaries: makeSummaries(6, 6) }, { record, summaries: later }])).toEqual({ new: 1, updated: 1, unchanged: 0 });
-    expect(repo.summariesOf(record)).toEqual(later);
+    expect(repo.upsert([{ record, summaries: makeSummaries(6, 6) }, { record, summaries: makeSummaries(2, 2) }])).toEqual({ new: 1, updated: 1, unchanged: 0 });
     expect([withSummaries(db), blocks(db)]).toEqual([1, 1]);
   });
 
-  it('a finished record is never replaced by an unfinished copy, nor are its summaries', async () => {
-    const { repo } = await memoryRepo();
-    const done = makeRecord({ status: 'completed' });
-    const summaries = makeSummaries(4, 2);
-    repo.upsert([{ record: done, summaries }]);
-    const running = makeRecord({ status: 'running', end_time: null, duration_ms: null });
-    expect(repo.upsert([{ record: running, summaries: makeSummaries(1, 1) }])).toEqual({ new: 0, updated: 0, unchanged: 1 });
-    expect(repo.upsert([running])).toEqual({ new: 0, updated: 0, unchanged: 1 });
-    expect(repo.get(done)).toEqual(done);
-    expect(repo.summariesOf(done)).toEqual(summaries);
-    // The other way round: a running record with summaries is replaced by its finished copy's.
-    const app2 = { ...running, app_id: 'app-2' };
-    repo.upsert([{ record: app2, summaries: makeSummaries(1, 1) }]);
-    const finished = { ...done, app_id: 'app-2' };
-    expect(repo.upsert([{ record: finished, summaries }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
-    expect(repo.summariesOf(finished)).toEqual(summaries);
-  });
-
-  it('delete and retention remove the summaries with their records', async () => {
+  it('delete and retention remove the summaries\' blocks with their records', async () => {
     const { db, repo } = await memoryRepo();
     const now = new Date('2024-07-01T00:00:00Z');
     const old = makeRecord({ app_id: 'old', end_time: '2024-01-01T00:00:00.000Z' });
@@ -290,12 +227,9 @@ describe('summaries in the store', () => {
     repo.upsert([old, recent, gone, kept].map((record) => ({ record, summaries: makeSummaries(3, 2) })));
     expect([withSummaries(db), blocks(db)]).toEqual([4, 1]); // written together: one block
     expect(repo.delete([gone])).toBe(1);
-    expect(repo.summariesOf(gone)).toBeUndefined();
-    expect(repo.summariesOf(kept)?.stages).toHaveLength(3);
     expect(withSummaries(db, 'gone')).toBe(1);
-    expect(repo.applyRetention(20, now)).toBe(2); // old, and attempt 2 of gone (it ended on June 1st)
+    expect(repo.applyRetention(20, now)).toBe(2);
     expect([withSummaries(db, 'old'), withSummaries(db, 'gone')]).toEqual([0, 0]);
-    expect(repo.summariesOf(recent)?.stages).toHaveLength(3);
     expect([withSummaries(db), blocks(db)]).toEqual([1, 1]);
     expect(repo.delete([recent])).toBe(1);
     expect(blocks(db)).toBe(0);
@@ -336,9 +270,127 @@ describe('summaries in the store', () => {
     expect(check.summariesOf(rb)).toEqual(makeSummaries(2, 2));
     check.close();
   });
+});
+
+describeEachStore('summaries in the store', (open) => {
+  it('reads stages by (stage_id, attempt_id) and executors by numeric id, keeping nulls', async () => {
+    const repo = await open();
+    const record = makeRecord();
+    const given: AppSummaries = {
+      stages: [
+        makeStage({ stage_id: 10, attempt_id: 0 }),
+        makeStage({ stage_id: 2, attempt_id: 1, status: 'complete' }),
+        makeStage({ stage_id: 2, attempt_id: 0, status: 'failed', failed_tasks: 3 }),
+        makeStage({ stage_id: 3, status: 'skipped', name: null, num_tasks: 0, duration_ms: null, submission_time: null, completion_time: null, task_duration_ms: null, peak_execution_memory_bytes: null }),
+      ],
+      executors: [makeExecutor({ executor_id: '10' }), makeExecutor({ executor_id: '2', host: null, total_cores: null, remove_time: '2024-06-01T00:05:00.000Z', remove_reason: 'Container killed' }), makeExecutor({ executor_id: '1' })],
+    };
+    expect(repo.upsert([{ record, summaries: given }])).toEqual({ new: 1, updated: 0, unchanged: 0 });
+    const read = repo.summariesOf(record)!;
+    expect(read.stages.map((s) => [s.stage_id, s.attempt_id])).toEqual([
+      [2, 0],
+      [2, 1],
+      [3, 0],
+      [10, 0],
+    ]);
+    expect(read.stages[0]).toEqual(given.stages[2]);
+    expect(read.stages[2]).toEqual(given.stages[3]);
+    expect(read.executors.map((e) => e.executor_id)).toEqual(['1', '2', '10']);
+    expect(read.executors[1]).toEqual(given.executors[1]);
+    // A record stored with empty summaries has them (none), unlike one stored without.
+    const empty = makeRecord({ app_id: 'empty' });
+    repo.upsert([{ record: empty, summaries: { stages: [], executors: [] } }, makeRecord({ app_id: 'none' })]);
+    expect(repo.summariesOf(empty)).toEqual({ stages: [], executors: [] });
+    expect(repo.summariesOf({ app_id: 'none', attempt_id: null })).toBeUndefined();
+    expect(repo.summariesOf({ app_id: 'missing', attempt_id: null })).toBeUndefined();
+  });
+
+  it('upserts are idempotent and replace summaries with their record', async () => {
+    const repo = await open();
+    const record = makeRecord({ attempt_id: '1' });
+    const first = makeSummaries(5, 3);
+    repo.upsert([{ record, summaries: first }]);
+    expect(repo.upsert([{ record, summaries: first }])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    // Without summaries (a source that cannot see them): the record is the same, its summaries stay.
+    expect(repo.upsert([record])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    expect(repo.summariesOf(record)).toEqual(first);
+    // The same record read with other summaries: they replace the old ones.
+    const second = makeSummaries(2, 1);
+    expect(repo.upsert([{ record, summaries: second }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(repo.summariesOf(record)).toEqual(second);
+    // A changed record with summaries: both replaced.
+    const changed = { ...record, total_tasks: record.total_tasks + 1 };
+    const third = makeSummaries(4, 4);
+    expect(repo.upsert([{ record: changed, summaries: third }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(repo.get(record)).toEqual(changed);
+    expect(repo.summariesOf(record)).toEqual(third);
+    // A changed record without summaries: the old ones were of the copy it replaces, so they go.
+    const platformOnly = { ...changed, total_tasks: changed.total_tasks + 1 };
+    expect(repo.upsert([platformOnly])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(repo.summariesOf(record)).toBeUndefined();
+  });
+
+  it('a record given twice in one call ends with the later summaries', async () => {
+    const repo = await open();
+    const record = makeRecord();
+    const later = makeSummaries(2, 2);
+    expect(repo.upsert([{ record, summaries: makeSummaries(6, 6) }, { record, summaries: later }])).toEqual({ new: 1, updated: 1, unchanged: 0 });
+    expect(repo.summariesOf(record)).toEqual(later);
+  });
+
+  it('a finished record is never replaced by an unfinished copy, nor are its summaries', async () => {
+    const repo = await open();
+    const done = makeRecord({ status: 'completed' });
+    const summaries = makeSummaries(4, 2);
+    repo.upsert([{ record: done, summaries }]);
+    const running = makeRecord({ status: 'running', end_time: null, duration_ms: null });
+    expect(repo.upsert([{ record: running, summaries: makeSummaries(1, 1) }])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    expect(repo.upsert([running])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    expect(repo.get(done)).toEqual(done);
+    expect(repo.summariesOf(done)).toEqual(summaries);
+    // The other way round: a running record with summaries is replaced by its finished copy's.
+    const app2 = { ...running, app_id: 'app-2' };
+    repo.upsert([{ record: app2, summaries: makeSummaries(1, 1) }]);
+    const finished = { ...done, app_id: 'app-2' };
+    expect(repo.upsert([{ record: finished, summaries }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(repo.summariesOf(finished)).toEqual(summaries);
+  });
+
+  it('delete and retention remove the summaries with their records', async () => {
+    const repo = await open();
+    const now = new Date('2024-07-01T00:00:00Z');
+    const old = makeRecord({ app_id: 'old', end_time: '2024-01-01T00:00:00.000Z' });
+    const recent = makeRecord({ app_id: 'recent', end_time: '2024-06-30T00:00:00.000Z' });
+    const gone = makeRecord({ app_id: 'gone', attempt_id: '1' });
+    const kept = makeRecord({ app_id: 'gone', attempt_id: '2' });
+    repo.upsert([old, recent, gone, kept].map((record) => ({ record, summaries: makeSummaries(3, 2) })));
+    expect(repo.delete([gone])).toBe(1);
+    expect(repo.summariesOf(gone)).toBeUndefined();
+    expect(repo.summariesOf(kept)?.stages).toHaveLength(3);
+    expect(repo.applyRetention(20, now)).toBe(2); // old, and attempt 2 of gone (it ended on June 1st)
+    expect([old, gone, kept].map((r) => repo.summariesOf(r))).toEqual([undefined, undefined, undefined]);
+    expect(repo.summariesOf(recent)?.stages).toHaveLength(3);
+    expect(repo.delete([recent])).toBe(1);
+    expect(repo.summariesOf(recent)).toBeUndefined();
+  });
+
+  it('attempts written together, one of much text, each read back their own; one replaced leaves the others readable', async () => {
+    const repo = await open();
+    const records = Array.from({ length: 40 }, (_, i) => makeRecord({ app_id: `app-${i}` }));
+    const big = makeRecord({ app_id: 'big' });
+    repo.upsert([...records.map((record, i) => ({ record, summaries: makeSummaries(i % 5, 2) })), { record: big, summaries: makeSummaries(2_000, 200) }]);
+    expect(repo.summariesOf(big)).toEqual(makeSummaries(2_000, 200));
+    records.forEach((r, i) => expect(repo.summariesOf(r)).toEqual(makeSummaries(i % 5, 2)));
+    expect(repo.upsert([{ record: records[3]!, summaries: makeSummaries(7, 7) }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(repo.summariesOf(records[3]!)).toEqual(makeSummaries(7, 7));
+    records.forEach((r, i) => i !== 3 && expect(repo.summariesOf(r)).toEqual(makeSummaries(i % 5, 2)));
+    // The big one replaced by a copy without summaries: it has none.
+    expect(repo.upsert([{ ...big, total_tasks: 1 }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+    expect(repo.summariesOf(big)).toBeUndefined();
+  });
 
   it('ingest stores the summaries a collector carries on its apps', async () => {
-    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const store = await open();
     const record = makeRecord();
     const summaries = makeSummaries(2, 1);
     async function* batches(): AsyncGenerator<Batch> {
@@ -348,6 +400,5 @@ describe('summaries in the store', () => {
     const run = await ingest(store, batches(), { source: 'test', options: {} });
     expect(run.new).toBe(1);
     expect(store.summariesOf(record)).toEqual(summaries);
-    store.close();
   });
 });
