@@ -60,12 +60,30 @@ export function isPostgresUrl(text: string): boolean {
   return /^postgres(ql)?:\/\//i.test(text.trim());
 }
 
-/** The URL with any password taken out: safe for messages, logs and the database. */
+/**
+ * The URL with any password taken out: safe for messages, logs and the database. The user part ends
+ * at the last `@` (a password may hold an unencoded `/`, `?`, `#` or `@`: cutting too much is safe,
+ * printing a password is not), and the user name at the first `:` outside a `${env:NAME}`.
+ */
 export function withoutPassword(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_, scheme: string, auth: string) => {
-    const user = auth.split(':')[0]!;
-    return `${scheme}${user === '' ? '' : `${user}@`}`;
-  });
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(text);
+  if (!m) return text;
+  const [, scheme, rest] = m as unknown as [string, string, string];
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return text;
+  const auth = rest.slice(0, at);
+  let depth = 0;
+  let end = auth.length;
+  for (let i = 0; i < auth.length; i++) {
+    if (auth.startsWith('${', i)) depth++;
+    else if (auth[i] === '}' && depth > 0) depth--;
+    else if (auth[i] === ':' && depth === 0) {
+      end = i;
+      break;
+    }
+  }
+  const user = auth.slice(0, end);
+  return `${scheme}${user === '' ? '' : `${user}@`}${rest.slice(at + 1)}`;
 }
 
 /**
@@ -73,7 +91,10 @@ export function withoutPassword(text: string): string {
  * what is wrong, never echoing a password.
  */
 export function parseDatabaseLocation(text: string, cwd: string, env: NodeJS.ProcessEnv = process.env): DatabaseLocation {
-  const raw = text.trim();
+  let raw = text.trim();
+  // The whole value from the environment (`${env:DATABASE_URL}`): what it holds decides the kind.
+  const whole = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(raw);
+  if (whole) raw = expandEnv(raw, env, `the database (\${env:${whole[1]!}})`).trim();
   if (raw === '') throw new DatabaseUrlError('the database is empty: give a file path or a postgres:// URL');
   if (/^sqlite:/i.test(raw)) {
     const m = /^sqlite:\/\/\/(.+)$/i.exec(raw);

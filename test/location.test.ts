@@ -1,0 +1,68 @@
+/**
+ * What `--db` and the sparkOptimizer.database setting name (issue 17, storage/location.ts), and the
+ * display form that messages, the Output channel and the runs table show: never a password.
+ */
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DatabaseUrlError, parseDatabaseLocation, withoutPassword } from '../src/storage/location';
+
+describe('withoutPassword', () => {
+  it.each([
+    ['postgres://ann:s3cret@db:5432/jobs', 'postgres://ann@db:5432/jobs'],
+    ['postgres://ann:pa/ss?wo#rd@db/jobs?sslmode=require', 'postgres://ann@db/jobs?sslmode=require'],
+    ['postgres://ann:p@ss@db/jobs', 'postgres://ann@db/jobs'],
+    ['postgres://:onlypw@db/jobs', 'postgres://db/jobs'],
+    ['postgres://${env:PGUSER}:${env:PGPW}@db/jobs', 'postgres://${env:PGUSER}@db/jobs'],
+    ['postgres://ann@db/jobs', 'postgres://ann@db/jobs'],
+    ['postgres://db/jobs', 'postgres://db/jobs'],
+  ])('%s -> %s', (url, shown) => {
+    expect(withoutPassword(url)).toBe(shown);
+  });
+});
+
+describe('parseDatabaseLocation', () => {
+  const cwd = '/work/here';
+  it('a path, sqlite:///relative and sqlite:////absolute are the embedded file', () => {
+    expect(parseDatabaseLocation('jobs.db', cwd)).toEqual({ kind: 'sqlite', file: path.resolve(cwd, 'jobs.db'), display: path.resolve(cwd, 'jobs.db') });
+    expect(parseDatabaseLocation('sqlite:///spark_optimizer.db', cwd)).toMatchObject({ kind: 'sqlite', file: path.resolve(cwd, 'spark_optimizer.db') });
+    expect(parseDatabaseLocation('sqlite:////var/jobs.db', cwd)).toMatchObject({ kind: 'sqlite', file: '/var/jobs.db' });
+  });
+
+  it('a postgres URL: host, port, database, user, TLS, timeouts; the password kept apart from the display', () => {
+    const loc = parseDatabaseLocation('postgresql://ann:s3cret@db.example:6543/jobs?sslmode=verify-full&sslrootcert=ca.pem&connect_timeout=3', cwd);
+    expect(loc).toMatchObject({
+      kind: 'postgres',
+      host: 'db.example',
+      port: 6543,
+      database: 'jobs',
+      user: 'ann',
+      password: 's3cret',
+      sslmode: 'verify-full',
+      sslrootcert: path.resolve(cwd, 'ca.pem'),
+      connectTimeoutS: 3,
+      display: 'postgresql://ann@db.example:6543/jobs?sslmode=verify-full&sslrootcert=ca.pem&connect_timeout=3',
+    });
+    expect(parseDatabaseLocation('postgres://db/jobs', cwd)).toMatchObject({ port: 5432, user: undefined, password: undefined, sslmode: 'prefer' });
+  });
+
+  it('${env:NAME} in the URL, or as the whole value, comes from the environment; an unset one is named', () => {
+    const env = { PW: 'from-env', URL: 'postgres://bob@db/jobs' };
+    expect(parseDatabaseLocation('postgres://ann:${env:PW}@db/jobs', cwd, env)).toMatchObject({ password: 'from-env', display: 'postgres://ann@db/jobs' });
+    expect(parseDatabaseLocation('${env:URL}', cwd, env)).toMatchObject({ kind: 'postgres', user: 'bob' });
+    expect(() => parseDatabaseLocation('postgres://ann:${env:NOPE}@db/jobs', cwd, env)).toThrow('environment variable NOPE, which is not set');
+  });
+
+  it('refuses what it cannot use, saying why and never the password', () => {
+    const bad = ['mysql://ann:s3cret@db/jobs', 'postgres://ann:s3cret@db/', 'postgres://ann:s3cret@db/jobs?sslmode=maybe', 'postgres://ann:s3cret@db/jobs?pool=5', 'sqlite://x.db', ''];
+    for (const text of bad) {
+      let error: unknown;
+      try {
+        parseDatabaseLocation(text, cwd);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, text).toBeInstanceOf(DatabaseUrlError);
+      expect((error as Error).message).not.toContain('s3cret');
+    }
+  });
+});
