@@ -99,7 +99,7 @@ describe('help, version and usage errors', () => {
     [['jobs', '--limit', 'zero'], /^spark-optimizer: --limit must be a positive integer, got "zero"\nRun 'spark-optimizer jobs --help' for its usage\.\n$/],
     [['validate'], /^spark-optimizer: validate needs at least one file or folder\nRun 'spark-optimizer validate --help' for its usage\.\n$/],
     [['frobnicate'], /^spark-optimizer: unknown command "frobnicate"\nRun 'spark-optimizer --help' for the usage\.\n$/],
-    [[], /^spark-optimizer: a command is needed: collect, jobs, show, compare, runs or validate\nRun 'spark-optimizer --help' for the usage\.\n$/],
+    [[], /^spark-optimizer: a command is needed: collect, jobs, show, compare, runs, validate or db\nRun 'spark-optimizer --help' for the usage\.\n$/],
   ])('a usage error prints one line and where the help is, exit 2: %j', (args, message) => {
     const r = run(args);
     expect(r.code).toBe(2);

@@ -270,6 +270,27 @@ describePostgres('PostgresStore', (server) => {
     expect(ssl.rows).toEqual([{ ssl: false }]);
   });
 
+  it('a name or user holding NUL (which PostgreSQL text cannot hold) is stored with U+FFFD, not a failed batch; a re-read is unchanged', async () => {
+    const s = server();
+    const store = await open(await newDatabase(s), s.password);
+    const odd = makeRecord({ app_name: 'job\u0000x', user: '\u0000' });
+    expect(store.upsert([odd, makeRecord({ app_id: 'app-2' })])).toEqual({ new: 2, updated: 0, unchanged: 0 });
+    expect(store.get(odd)).toMatchObject({ app_name: 'job\uFFFDx', user: '\uFFFD' });
+    expect(store.upsert([odd])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+  });
+
+  it('an open store does not take the files of a batch that failed for known', async () => {
+    const s = server();
+    const store = await open(await newDatabase(s), s.password);
+    const unit = { path: '/logs/a', files: [{ path: '/logs/a', size: 1, mtimeMs: 1 }] };
+    expect(store.isUnchanged(unit)).toBe(false);
+    const file = { path: '/logs/a', unit_path: '/logs/a', size: 1, mtime_ms: 1, codec: null as unknown as string, app_id: 'app-1', attempt_id: null, status: 'ok' as const };
+    expect(() => store.storeBatch([makeRecord()], [file])).toThrow();
+    expect(store.isUnchanged(unit)).toBe(false);
+    store.storeBatch([makeRecord()], [{ ...file, codec: 'none' }]);
+    expect(store.isUnchanged(unit)).toBe(true);
+  });
+
   it('files: a file is keyed by its attempt, and one that held no application has no attempt key', async () => {
     const s = server();
     const url = await newDatabase(s);

@@ -111,6 +111,13 @@ const UPSERT_SQL = ((): string => {
     SELECT app_id, attempt_key, inserted FROM up`;
 })();
 
+/**
+ * PostgreSQL text cannot hold NUL (U+0000), which SQLite stores: a hostile log's name with one would
+ * fail the whole batch. It is stored as U+FFFD (the hash stays the record's as read, so a re-read is
+ * unchanged). JSON columns are safe: JSON.stringify writes it as \u0000.
+ */
+const storable = (v: string | number | null): string | number | null => (typeof v === 'string' && v.includes('\u0000') ? v.replace(/\u0000/g, '\uFFFD') : v);
+
 const FILE_COLUMNS = ['path', 'unit_path', 'size', 'mtime_ms', 'codec', 'app_id', 'attempt_key', 'status', 'last_seen'];
 const FILES_SQL = `INSERT INTO ingested_files (${FILE_COLUMNS.join(', ')}) ${columnsAsTable(FILE_COLUMNS, (c) => (c === 'size' || c === 'mtime_ms' ? 'float8' : 'text'))}
   ON CONFLICT (path) DO UPDATE SET unit_path = EXCLUDED.unit_path, size = EXCLUDED.size, mtime_ms = EXCLUDED.mtime_ms,
@@ -264,7 +271,7 @@ export class PostgresRepository implements JobRepository {
         if (writes.length === 0) continue;
         // One array per column (UPSERT_SQL), in ROW_COLUMNS' order.
         const values = (p: Pending): PgParam[] => [
-          ...RECORD_FIELDS.map((f) => (f === 'environment' ? p.envJson : JSON_FIELDS.has(f) ? JSON.stringify(p.record[f]) : (p.record[f] as string | number | null))),
+          ...RECORD_FIELDS.map((f) => (f === 'environment' ? p.envJson : JSON_FIELDS.has(f) ? JSON.stringify(p.record[f]) : storable(p.record[f] as string | number | null))),
           p.summaries ? encodeSummaries(p.summaries) : null,
           p.summariesHash,
           p.key,
