@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppKey, GroupField, IngestedFile } from '../src/storage/repository';
 import { makeRecord } from './support/records';
+import { makeSummaries } from './support/summaries';
 import { memoryRepository } from './support/memoryRepository';
 import { describeEachStore } from './support/stores';
 
@@ -23,6 +24,18 @@ describeEachStore('JobRepository', (open, kind) => {
     // A finished one may replace a finished one.
     const other = makeRecord({ status: status === 'completed' ? 'failed' : 'completed' });
     expect(repo.upsert([other])).toEqual({ new: 0, updated: 1, unchanged: 0 });
+  });
+
+  it("summariesOfMany: each attempt's summaries in the keys' order, undefined for none stored or no such attempt", async () => {
+    const repo = await open();
+    const a = makeRecord({ app_id: 'a' });
+    const b = makeRecord({ app_id: 'b', attempt_id: '2' });
+    const c = makeRecord({ app_id: 'c' });
+    repo.upsert([{ record: a, summaries: makeSummaries(3, 2) }, { record: b, summaries: makeSummaries(1, 1) }, c]);
+    const keys = [b, { app_id: 'nope', attempt_id: null }, c, a, ...Array.from({ length: 600 }, () => a)];
+    const many = repo.summariesOfMany(keys);
+    expect(many.slice(0, 4)).toEqual([makeSummaries(1, 1), undefined, undefined, makeSummaries(3, 2)]);
+    expect(many).toEqual(keys.map((k) => repo.summariesOf(k)));
   });
 
   it('the same attempt twice in one upsert: new, then the later version as an update of it', async () => {

@@ -58,7 +58,8 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
     for (let offset = 0; offset < total && !stopped; offset += page) {
       const records = from.list({ sort: 'app_id', descending: false, limit: page, offset });
       if (records.length === 0) break;
-      const c = to.upsert(records.map((record) => ({ record, summaries: from.summariesOf(record) })));
+      const summaries = from.summariesOfMany(records);
+      const c = to.upsert(records.map((record, k) => ({ record, summaries: summaries[k] })));
       counts.new += c.new;
       counts.updated += c.updated;
       counts.unchanged += c.unchanged;

@@ -381,6 +381,10 @@ export class JobStore implements Store {
     return this.repo.summariesOf(key);
   }
 
+  summariesOfMany(keys: readonly AppKey[]): (AppSummaries | undefined)[] {
+    return this.repo.summariesOfMany(keys);
+  }
+
   saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
     // The journal keeps what is stored (regressionRow), not a steady check's figures, until the next save.
     const rows = checks.map((c) => ('check' in c ? c : regressionRow(c)));

@@ -153,6 +153,8 @@ export interface JobRepository {
   get(key: AppKey): SparkAppRecord | undefined;
   /** The attempt's stages (by stage_id, attempt_id) and executors (by numeric id); undefined when none are stored. */
   summariesOf(key: AppKey): AppSummaries | undefined;
+  /** summariesOf for many attempts, in the keys' order: one statement per 500 keys on a server. */
+  summariesOfMany(keys: readonly AppKey[]): (AppSummaries | undefined)[];
   getByAppId(appId: string): SparkAppRecord[];
   /** The run of the same application name that started last before this one (issue 15: Compare with Previous Run); none for a nameless or first run. */
   previousRun(record: SparkAppRecord): SparkAppRecord | undefined;
@@ -616,6 +618,10 @@ export class SqlJsRepository implements JobRepository {
 
   summariesOf(key: AppKey): AppSummaries | undefined {
     return readSummaries(this.db, key.app_id, attemptKey(key.attempt_id));
+  }
+
+  summariesOfMany(keys: readonly AppKey[]): (AppSummaries | undefined)[] {
+    return keys.map((k) => this.summariesOf(k));
   }
 
   getByAppId(appId: string): SparkAppRecord[] {

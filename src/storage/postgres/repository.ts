@@ -312,6 +312,19 @@ export class PostgresRepository implements JobRepository {
     return typeof text === 'string' ? decodeSummaries(text) : undefined;
   }
 
+  summariesOfMany(keys: readonly AppKey[]): (AppSummaries | undefined)[] {
+    const found = new Map<string, string>();
+    for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
+      for (const row of this.rows(`SELECT app_id, attempt_key, summaries FROM applications WHERE summaries IS NOT NULL AND (app_id, attempt_key) IN (${KEYS})`, keyArrays(chunk))) {
+        found.set(keyId(String(row.app_id), String(row.attempt_key)), String(row.summaries));
+      }
+    }
+    return keys.map((k) => {
+      const text = found.get(keyId(k.app_id, attemptKey(k.attempt_id)));
+      return text === undefined ? undefined : decodeSummaries(text);
+    });
+  }
+
   getByAppId(appId: string): SparkAppRecord[] {
     return this.records(`SELECT ${RECORD_COLUMNS} FROM applications WHERE app_id = ? ORDER BY attempt_key`, [appId]);
   }
