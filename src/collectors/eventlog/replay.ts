@@ -650,7 +650,9 @@ export class AppReplay {
       const id = readInt(buf, idAt, end);
       if (id === null) return false;
       stageId = id;
-      let at = idAt + 1;
+      // From the id's first byte (a digit), so the loop's body runs on every line: started after it,
+      // it never ran for ids 0-9, and stage 10 came after the JIT compiled this (issue 15: a deopt).
+      let at = idAt;
       while (at < end && buf[at] !== 0x2c) at++;
       if (sameWords(words, at, end, STAGE_ATTEMPT_ID_KEY)) {
         const a = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);

@@ -146,10 +146,15 @@ export class DurationSketch {
       // One array for the spread seen so far, not one per step out of it.
       let lowest = ms > 0 ? ms : Infinity;
       for (let i = 0; i < kept.length; i++) if (kept[i]! > 0 && kept[i]! < lowest) lowest = kept[i]!;
-      if (lowest !== Infinity) this.cover(bucketOf(lowest), bucketOf(this.max));
+      // Through bucket(), counting nothing: its call to cover() then has run before the JIT compiles
+      // it (first reached later, by a value out of range, it threw the compiled code away; issue 15).
+      if (lowest !== Infinity) this.bucket(bucketOf(lowest), bucketOf(this.max), 0);
       for (let i = 0; i < kept.length; i++) {
         if (kept[i]! <= 0) this.zeros++;
-        else this.bucket(bucketOf(kept[i]!));
+        else {
+          const index = bucketOf(kept[i]!);
+          this.bucket(index, index, 1);
+        }
       }
     }
     if (ms <= 0) {
@@ -159,14 +164,15 @@ export class DurationSketch {
     // bucketOf, written out: see above.
     F64[0] = ms;
     const hi = U32[HI]!;
-    this.bucket((((hi >>> 20) - 1023) << SUB_BITS) | ((hi >>> (20 - SUB_BITS)) & (SUB - 1)));
+    const index = (((hi >>> 20) - 1023) << SUB_BITS) | ((hi >>> (20 - SUB_BITS)) & (SUB - 1));
+    this.bucket(index, index, 1);
   }
 
-  /** Counts a duration > 0 in bucket `index`. */
-  private bucket(index: number): void {
+  /** Adds `count` (0 or 1) durations > 0 to bucket `index`, first making the buckets cover [index, upTo]. */
+  private bucket(index: number, upTo: number, count: number): void {
     const b = this.buckets!;
-    if (b.length === 0 || index < this.lo || index >= this.lo + b.length) this.cover(index, index);
-    this.buckets![index - this.lo]!++;
+    if (b.length === 0 || index < this.lo || upTo >= this.lo + b.length) this.cover(index, upTo);
+    this.buckets![index - this.lo]! += count;
   }
 
   /**
@@ -488,11 +494,14 @@ export class SummaryTracker {
     // Resubmitted: the History Server already counted this task's metrics at its first end.
     const metrics = outcome !== 'resubmitted';
     // Values not above 0 add nothing: NaN (not written) and Spark's -1 (unknown), as replay.ts's addTask.
+    // Counted without branches: a counter first reached after the JIT compiled this (the first failed
+    // task, thousands of tasks in) made it throw the compiled code away and compile it again (issue 15).
+    const failedOne = failed ? 1 : 0;
     if (stage !== null) {
       stage.ran = true;
       stage.tasks++;
-      if (failed) stage.failedTasks++;
-      else if (outcome === 'killed') stage.killedTasks++;
+      stage.failedTasks += failedOne;
+      stage.killedTasks += outcome === 'killed' ? 1 : 0;
       if (metrics) {
         const sums = stage.sums;
         for (let i = 0; i < PEAK; i++) {
@@ -509,7 +518,7 @@ export class SummaryTracker {
     }
     if (executor !== null) {
       executor.tasks++;
-      if (failed) executor.failedTasks++;
+      executor.failedTasks += failedOne;
       if (metrics) {
         // Only what executorSummary shows: a third of the adds of every metric.
         const sums = executor.sums;
