@@ -7,12 +7,15 @@
  * PostgreSQL refuses to run as root ("root" execution of the PostgreSQL server is not permitted), so
  * under root the cluster is made and run as the `postgres` OS user the Debian package creates.
  *
+ * `startPostgres({ tls: true })` also turns TLS on, with a certificate from a throw-away CA made with
+ * `openssl` (Debian's `openssl` package), for the sslmode tests.
+ *
  * Plain Node (no vitest): the bench starts its server with it too. Suites use postgres.ts's describePostgres.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +32,16 @@ const OS_USER = 'postgres';
 const START_TIMEOUT_MS = 30_000;
 export const INSTALL_HINT = 'run bash scripts/e2e/setup.sh';
 
+export interface StartOptions {
+  /**
+   * TLS on (`ssl=on`), with a server certificate signed by a throw-away CA (`PgServer.caFile`). `true`:
+   * the certificate names `localhost` and 127.0.0.1; `{ hosts }`: exactly these DNS names and IP
+   * addresses (a host the certificate does not name, for the host name check). Plain TCP is still
+   * accepted: pg_hba's `host` lines match both.
+   */
+  tls?: boolean | { hosts: readonly string[] };
+}
+
 export interface PgServer {
   host: '127.0.0.1';
   port: number;
@@ -41,6 +54,10 @@ export interface PgServer {
   url: string;
   /** The cluster's data folder (inside the server's temp folder, which `stop()` removes). */
   dataDir: string;
+  /** With `tls`: the PEM certificate of the CA that signed the server's certificate (sslrootcert). */
+  caFile?: string;
+  /** With `tls`: the certificate of another throw-away CA, which signed nothing the server has. */
+  otherCaFile?: string;
   /** Stops the server at once (`pg_ctl stop -m immediate`) and removes its temp folder; idempotent. */
   stop(): Promise<void>;
   /** Runs `sql` with psql against `database` and returns its unaligned, tuples-only output. */
@@ -199,6 +216,61 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** The hosts a TLS server's certificate names by default: what the tests connect to. */
+const TLS_HOSTS = ['localhost', '127.0.0.1'];
+/** Days the throw-away certificates are valid; a suite is over long before. */
+const CERT_DAYS = '2';
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  try {
+    await execFileAsync('openssl', args, { cwd, encoding: 'utf8', timeout: START_TIMEOUT_MS });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string; code?: string };
+    const hint = e.code === 'ENOENT' ? ' (openssl is not installed: apt-get install openssl)' : '';
+    throw new Error(`openssl ${args[0] ?? ''} failed${hint}: ${e.message}\n${e.stderr ?? ''}`.trim());
+  }
+}
+
+/** A self-signed CA (P-256, for speed) in `<dir>/<name>.crt` and `.key`; returns the certificate's path. */
+async function makeCa(dir: string, name: string): Promise<string> {
+  await openssl(
+    [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', CERT_DAYS,
+      '-subj', `/CN=Spark Optimizer test CA ${name}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout', `${name}.key`, '-out', `${name}.crt`,
+    ],
+    dir,
+  );
+  return path.join(dir, `${name}.crt`);
+}
+
+/**
+ * The server's TLS files in `dir`: a CA, the server's key (mode 0600: PostgreSQL refuses a key others
+ * can read) and certificate signed by that CA for `hosts` (subjectAltName DNS:/IP:, CN the first), and
+ * a second, unrelated CA. The CAs' keys are removed once used.
+ */
+async function makeTlsFiles(dir: string, hosts: readonly string[]): Promise<{ caFile: string; otherCaFile: string; certFile: string; keyFile: string }> {
+  if (hosts.length === 0) throw new Error('startPostgres: tls.hosts names no host');
+  mkdirSync(dir, { mode: 0o700 });
+  const caFile = await makeCa(dir, 'ca');
+  const otherCaFile = await makeCa(dir, 'other-ca');
+  const altNames = hosts.map((h) => (isIP(h) === 0 ? `DNS:${h}` : `IP:${h}`)).join(',');
+  writeFileSync(
+    path.join(dir, 'server.ext'),
+    [`subjectAltName=${altNames}`, 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth', ''].join('\n'),
+  );
+  await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${hosts[0]!}`, '-keyout', 'server.key', '-out', 'server.csr'], dir);
+  await openssl(
+    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', CERT_DAYS, '-extfile', 'server.ext', '-out', 'server.crt'],
+    dir,
+  );
+  for (const f of ['ca.key', 'other-ca.key', 'server.csr', 'server.ext', 'ca.srl']) rmSync(path.join(dir, f), { force: true });
+  const keyFile = path.join(dir, 'server.key');
+  chmodSync(keyFile, 0o600);
+  return { caFile, otherCaFile, certFile: path.join(dir, 'server.crt'), keyFile };
+}
+
 function urlFor(port: number, user: string, database: string): string {
   return `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/${encodeURIComponent(database)}?sslmode=disable`;
 }
@@ -206,9 +278,10 @@ function urlFor(port: number, user: string, database: string): string {
 /**
  * Starts a throw-away PostgreSQL: initdb (SCRAM auth, random password) into a fresh temp folder,
  * `pg_ctl start` on a free port of 127.0.0.1 with its socket in that folder and durability off, and a
- * database `spark_test`. Call `stop()` when done; an 'exit' handler stops whatever is left.
+ * database `spark_test`. Call `stop()` when done; an 'exit' handler stops whatever is left. With
+ * `tls`, see StartOptions.
  */
-export async function startPostgres(): Promise<PgServer> {
+export async function startPostgres(options: StartOptions = {}): Promise<PgServer> {
   const bin = findPostgresBin();
   if (bin === null) throw new Error(`PostgreSQL is not installed: ${INSTALL_HINT}`);
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -226,7 +299,6 @@ export async function startPostgres(): Promise<PgServer> {
   };
   mkdirSync(socketDir, { mode: 0o700 });
   writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
-  fix();
 
   let started = false;
   const stopNow = (): void => {
@@ -243,6 +315,10 @@ export async function startPostgres(): Promise<PgServer> {
   running.add(handle);
 
   try {
+    const tlsHosts = options.tls === true ? TLS_HOSTS : options.tls ? options.tls.hosts : undefined;
+    const tls = tlsHosts ? await makeTlsFiles(path.join(rootDir, 'tls'), tlsHosts) : undefined;
+    // Also makes the server's key its own (still 0600), which it requires of a key file.
+    fix();
     await run(
       runner,
       path.join(bin, 'initdb'),
@@ -264,6 +340,7 @@ export async function startPostgres(): Promise<PgServer> {
         '-c fsync=off',
         '-c synchronous_commit=off',
         '-c full_page_writes=off',
+        ...(tls ? ['-c ssl=on', `-c ssl_cert_file="${tls.certFile}"`, `-c ssl_key_file="${tls.keyFile}"`] : []),
       ].join(' ');
       try {
         started = true;
@@ -290,6 +367,7 @@ export async function startPostgres(): Promise<PgServer> {
       database: DATABASE,
       url: urlFor(port, SUPERUSER, DATABASE),
       dataDir,
+      ...(tls ? { caFile: tls.caFile, otherCaFile: tls.otherCaFile } : {}),
       stop: () => (stopping ??= stopAsync(runner, bin, dataDir, rootDir, handle, () => (started = false))),
       psql: (sql) => runPsql(bin, { port, user: SUPERUSER, password, database: DATABASE }, sql),
     };

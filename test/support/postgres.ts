@@ -4,18 +4,18 @@
  * where the setup always installs it.
  */
 import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
-import { DEBIAN_ROOT, INSTALL_HINT, findPostgresBin, startPostgres, type PgServer } from './pgServer';
+import { DEBIAN_ROOT, INSTALL_HINT, findPostgresBin, startPostgres, type PgServer, type StartOptions } from './pgServer';
 import { isCi } from './shared';
 import { describeSkipped } from './skip';
 
-export { clientConfig, findPostgresBin, newDatabase, startPostgres, type PgServer } from './pgServer';
+export { clientConfig, findPostgresBin, newDatabase, startPostgres, type PgServer, type StartOptions } from './pgServer';
 
 /**
  * `describe(name, ...)` with one PostgreSQL started for the suite (beforeAll) and stopped after it;
  * `fn` gets a getter for it. Without PostgreSQL, or when it cannot start: a loud skip, or a failure
- * in CI (`CI` set), where `npm test` has installed it.
+ * in CI (`CI` set), where `npm test` has installed it. `options`: how to start it (TLS, say).
  */
-export function describePostgres(name: string, fn: (server: () => PgServer) => void): void {
+export function describePostgres(name: string, fn: (server: () => PgServer) => void, options: StartOptions = {}): void {
   const ci = isCi();
   if (findPostgresBin() === null) {
     const why = `PostgreSQL is not installed: ${INSTALL_HINT} (looked in ${DEBIAN_ROOT}/*/bin and PATH)`;
@@ -35,7 +35,7 @@ export function describePostgres(name: string, fn: (server: () => PgServer) => v
     let startError: string | undefined;
     beforeAll(async () => {
       try {
-        server = await startPostgres();
+        server = await startPostgres(options);
       } catch (err) {
         if (ci) throw err;
         startError = `SKIPPED ${name}: PostgreSQL is installed but did not start: ${(err as Error).message}`;

@@ -18,6 +18,32 @@ types.setTypeParser(20, (v) => Number(v));
 const NO_PASSWORD = /SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string/;
 const NO_PASSWORD_SAID = 'the server asks for a password and none was found (not in the URL, PGPASSWORD or ~/.pgpass, nor stored by the editor for this database)';
 
+/**
+ * Node's `code` for a server certificate that the trusted CAs do not vouch for: OpenSSL's
+ * X509_V_ERR_* names without the prefix (Node's crypto_common.cc). Said as such, with what was trusted.
+ */
+const CERT_NOT_VERIFIED = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+]);
+
 const { config, port, flag } = workerData as { config: PgConnectConfig; port: MessagePort; flag: Int32Array };
 let client: Client | undefined;
 
@@ -57,6 +83,21 @@ async function connected(): Promise<Client> {
   return c;
 }
 
+/** What an error says to the user: pg's and Node's own words, with what a TLS check failed on. */
+function said(e: Error & { code?: string; cert?: { subjectaltname?: string; subject?: { CN?: string } } }): string {
+  if (NO_PASSWORD.test(e.message)) return NO_PASSWORD_SAID;
+  if (config.ssl !== false && e.code !== undefined && CERT_NOT_VERIFIED.has(e.code)) {
+    return config.ssl.ca !== undefined
+      ? `the server's certificate could not be verified with the CA in sslrootcert (${e.message})`
+      : `the server's certificate could not be verified (${e.message}): no sslrootcert was given, so only Node's built-in CAs were trusted; give the CA that signed it with sslrootcert=FILE`;
+  }
+  if (e.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const names = e.cert?.subjectaltname ?? `CN=${e.cert?.subject?.CN ?? '?'}`;
+    return `the server's certificate is not for ${config.host} (it names ${names}): connect to a host it names, or use sslmode=verify-ca to check only its CA`;
+  }
+  return e.message;
+}
+
 async function answer(request: PgRequest): Promise<PgAnswer> {
   if (request.kind === 'close') {
     await client?.end().catch(() => undefined);
@@ -75,7 +116,7 @@ async function answer(request: PgRequest): Promise<PgAnswer> {
     return { ok: true, results };
   } catch (err) {
     const e = err as Error & { code?: string };
-    return { ok: false, message: NO_PASSWORD.test(e.message) ? NO_PASSWORD_SAID : e.message, code: e.code, statement: at };
+    return { ok: false, message: said(e), code: e.code, statement: at };
   }
 }
 

@@ -48,10 +48,12 @@ export function connectConfig(loc: PostgresLocation, password: string | undefine
       ? false
       : loc.sslmode === 'verify-full'
         ? { rejectUnauthorized: true, ...tls }
-        : loc.sslmode === 'verify-ca'
+        : // require / prefer with a CA file act as verify-ca, as in libpq ("If a root CA file exists, the
+          // behavior of sslmode=require will be the same as that of verify-ca"): the CA is checked, the
+          // host name is not. Without a CA: encrypted, the server's certificate not checked.
+          loc.sslmode === 'verify-ca' || tls.ca !== undefined
           ? { rejectUnauthorized: true, checkServerIdentity: 'skip', ...tls }
-          : // require / prefer: encrypted, the server's certificate not checked (libpq's meaning), unless a CA is given.
-            { rejectUnauthorized: tls.ca !== undefined, ...tls };
+          : { rejectUnauthorized: false, ...tls };
   return {
     host: loc.host,
     port: loc.port,
