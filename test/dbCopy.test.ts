@@ -5,6 +5,7 @@
  * command, not in the runs table, not in any table of the database.
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -116,5 +117,16 @@ describePostgres('db copy to and from PostgreSQL, and the password nowhere', (se
     const tables = await everyTableText(server(), url);
     expect(tables).toContain('"run_id"');
     expect(tables).not.toContain(password);
+  });
+
+  it('the password from ~/.pgpass (mode 0600), with nothing in the URL or the environment', async () => {
+    const url = await newDatabase(server());
+    const home = tempDir();
+    const port = new URL(url).port;
+    writeFileSync(path.join(home, '.pgpass'), `127.0.0.1:${port}:*:spark_test:${server().password.replace(/[:\\]/g, (c) => `\\${c}`)}\n`, { mode: 0o600 });
+    const r = cli(['collect', '--path', SAMPLES, '--db', url], { HOME: home, PGPASSWORD: '' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/8 new/);
+    expect(`${r.stdout}${r.stderr}`).not.toContain(server().password);
   });
 });

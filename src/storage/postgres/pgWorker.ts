@@ -10,6 +10,9 @@ import type { PgAnswer, PgConnectConfig, PgRequest, PgResult } from './protocol'
 
 // BIGINT (COUNT(*), sizes) as numbers: every count and byte size the repository stores fits 2^53.
 types.setTypeParser(20, (v) => Number(v));
+// An empty PGPASSWORD is no password, as libpq has it: pg would send '' and never read ~/.pgpass.
+// (This thread's environment is its own copy.)
+if (process.env.PGPASSWORD === '') delete process.env.PGPASSWORD;
 
 /**
  * What pg 8 says when the server asks for a password (SCRAM) and none was found in the URL, the
