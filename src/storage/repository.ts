@@ -417,6 +417,61 @@ export function ingestedFile(r: Record<string, unknown>): IngestedFile {
   };
 }
 
+/** A row of ingested_files read without errors, as the incremental rule needs it. */
+export function knownFile(r: Record<string, unknown>): KnownFile {
+  return { unit_path: String(r.unit_path), path: String(r.path), size: Number(r.size), mtime_ms: Number(r.mtime_ms) };
+}
+
+/** A row of collection_runs. */
+export function runRow(r: Record<string, unknown>): RunRow {
+  return {
+    run_id: String(r.run_id),
+    source: String(r.source),
+    options: JSON.parse(String(r.options)) as Record<string, unknown>,
+    started: String(r.started),
+    finished: typeof r.finished === 'string' ? r.finished : null,
+    seen: Number(r.seen),
+    new: Number(r.new),
+    updated: Number(r.updated),
+    unchanged: Number(r.unchanged),
+    skipped: Number(r.skipped),
+    failed: Number(r.failed),
+    errors: JSON.parse(String(r.errors)) as string[],
+  };
+}
+
+/** A row of regressions. */
+export function storedRegression(row: Record<string, unknown>): StoredRegression {
+  const key = String(row.attempt_key);
+  return {
+    app_id: String(row.app_id),
+    attempt_id: key === '' ? null : key,
+    status: String(row.status) as RegressionStatus,
+    summary: String(row.summary),
+    explanation: String(row.explanation),
+    check: typeof row.check_json === 'string' ? (JSON.parse(row.check_json) as RegressionCheck) : null,
+    checked_at: String(row.checked_at),
+  };
+}
+
+/** What both stores run to finish a run (`?` parameters: finishRunParams). */
+export const FINISH_RUN_SQL = 'UPDATE collection_runs SET finished = ?, seen = ?, new = ?, updated = ?, unchanged = ?, skipped = ?, failed = ?, errors = ? WHERE run_id = ?';
+export const finishRunParams = (runId: string, counts: RunCounts, errors: readonly string[], now: Date): (string | number)[] => [
+  now.toISOString(),
+  counts.seen,
+  counts.new,
+  counts.updated,
+  counts.unchanged,
+  counts.skipped,
+  counts.failed,
+  JSON.stringify(errors),
+  runId,
+];
+/** The latest end among a source's finished applications. */
+export const NEWEST_END_SQL = "SELECT MAX(end_time) AS t FROM applications WHERE source = ? AND status IN ('completed', 'failed')";
+/** Files read without errors. */
+export const KNOWN_FILES_SQL = "SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'";
+
 export class SqlJsRepository implements JobRepository {
   constructor(private readonly db: Database) {}
 
@@ -744,16 +799,7 @@ export class SqlJsRepository implements JobRepository {
         chunk.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]),
       );
       for (const row of rows) {
-        const key = String(row.attempt_key);
-        found.set(keyId(String(row.app_id), key), {
-          app_id: String(row.app_id),
-          attempt_id: key === '' ? null : key,
-          status: String(row.status) as RegressionStatus,
-          summary: String(row.summary),
-          explanation: String(row.explanation),
-          check: row.check_json === null ? null : (JSON.parse(String(row.check_json)) as RegressionCheck),
-          checked_at: String(row.checked_at),
-        });
+        found.set(keyId(String(row.app_id), String(row.attempt_key)), storedRegression(row));
       }
     }
     return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
@@ -841,17 +887,12 @@ export class SqlJsRepository implements JobRepository {
   }
 
   newestEndTime(source: string): string | null {
-    const v = this.all("SELECT MAX(end_time) AS t FROM applications WHERE source = ? AND status IN ('completed', 'failed')", [source])[0]?.t;
+    const v = this.all(NEWEST_END_SQL, [source])[0]?.t;
     return typeof v === 'string' ? v : null;
   }
 
   knownFiles(): KnownFile[] {
-    return this.all("SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'").map((r) => ({
-      unit_path: String(r.unit_path),
-      path: String(r.path),
-      size: Number(r.size),
-      mtime_ms: Number(r.mtime_ms),
-    }));
+    return this.all(KNOWN_FILES_SQL).map(knownFile);
   }
 
   ingestedFiles(): IngestedFile[] {
@@ -863,33 +904,10 @@ export class SqlJsRepository implements JobRepository {
   }
 
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
-    this.run('UPDATE collection_runs SET finished = ?, seen = ?, new = ?, updated = ?, unchanged = ?, skipped = ?, failed = ?, errors = ? WHERE run_id = ?', [
-      now.toISOString(),
-      counts.seen,
-      counts.new,
-      counts.updated,
-      counts.unchanged,
-      counts.skipped,
-      counts.failed,
-      JSON.stringify(errors),
-      runId,
-    ]);
+    this.run(FINISH_RUN_SQL, finishRunParams(runId, counts, errors, now));
   }
 
   listRuns(limit = 50): RunRow[] {
-    return this.all('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map((r) => ({
-      run_id: String(r.run_id),
-      source: String(r.source),
-      options: JSON.parse(String(r.options)) as Record<string, unknown>,
-      started: String(r.started),
-      finished: r.finished === null ? null : String(r.finished),
-      seen: Number(r.seen),
-      new: Number(r.new),
-      updated: Number(r.updated),
-      unchanged: Number(r.unchanged),
-      skipped: Number(r.skipped),
-      failed: Number(r.failed),
-      errors: JSON.parse(String(r.errors)) as string[],
-    }));
+    return this.all('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map(runRow);
   }
 }

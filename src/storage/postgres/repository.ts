@@ -14,12 +14,19 @@
  *   in the same order; a deadlock the server still reports is retried.
  * Counts come from the statement's own answer (RETURNING: inserted, updated, or left alone).
  */
-import type { RegressionCheck, RegressionStatus } from '../../analysis/regression';
+import type { RegressionCheck } from '../../analysis/regression';
 import type { SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries } from '../../collectors/record/summaries';
 import { isRecordColumn } from '../fields';
 import {
   FIGURE_FIELDS,
+  FINISH_RUN_SQL,
+  KNOWN_FILES_SQL,
+  NEWEST_END_SQL,
+  finishRunParams,
+  knownFile,
+  runRow,
+  storedRegression,
   GROUP_FIELDS,
   JSON_FIELDS,
   KEYS_PER_QUERY,
@@ -447,16 +454,7 @@ export class PostgresRepository implements JobRepository {
     const found = new Map<string, StoredRegression>();
     for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
       for (const row of this.rows(`SELECT * FROM regressions WHERE (app_id, attempt_key) IN (${KEYS})`, keyArrays(chunk))) {
-        const key = String(row.attempt_key);
-        found.set(keyId(String(row.app_id), key), {
-          app_id: String(row.app_id),
-          attempt_id: key === '' ? null : key,
-          status: String(row.status) as RegressionStatus,
-          summary: String(row.summary),
-          explanation: String(row.explanation),
-          check: typeof row.check_json === 'string' ? (JSON.parse(row.check_json) as RegressionCheck) : null,
-          checked_at: String(row.checked_at),
-        });
+        found.set(keyId(String(row.app_id), String(row.attempt_key)), storedRegression(row));
       }
     }
     return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
@@ -533,17 +531,12 @@ export class PostgresRepository implements JobRepository {
   }
 
   newestEndTime(source: string): string | null {
-    const v = this.rows("SELECT MAX(end_time) AS t FROM applications WHERE source = ? AND status IN ('completed', 'failed')", [source])[0]?.t;
+    const v = this.rows(NEWEST_END_SQL, [source])[0]?.t;
     return typeof v === 'string' ? v : null;
   }
 
   knownFiles(): KnownFile[] {
-    return this.rows("SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'").map((r) => ({
-      unit_path: String(r.unit_path),
-      path: String(r.path),
-      size: Number(r.size),
-      mtime_ms: Number(r.mtime_ms),
-    }));
+    return this.rows(KNOWN_FILES_SQL).map(knownFile);
   }
 
   ingestedFiles(): IngestedFile[] {
@@ -555,33 +548,10 @@ export class PostgresRepository implements JobRepository {
   }
 
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
-    this.rows('UPDATE collection_runs SET finished = ?, seen = ?, new = ?, updated = ?, unchanged = ?, skipped = ?, failed = ? , errors = ? WHERE run_id = ?', [
-      now.toISOString(),
-      counts.seen,
-      counts.new,
-      counts.updated,
-      counts.unchanged,
-      counts.skipped,
-      counts.failed,
-      JSON.stringify(errors),
-      runId,
-    ]);
+    this.rows(FINISH_RUN_SQL, finishRunParams(runId, counts, errors, now));
   }
 
   listRuns(limit = 50): RunRow[] {
-    return this.rows('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map((r) => ({
-      run_id: String(r.run_id),
-      source: String(r.source),
-      options: JSON.parse(String(r.options)) as Record<string, unknown>,
-      started: String(r.started),
-      finished: typeof r.finished === 'string' ? r.finished : null,
-      seen: Number(r.seen),
-      new: Number(r.new),
-      updated: Number(r.updated),
-      unchanged: Number(r.unchanged),
-      skipped: Number(r.skipped),
-      failed: Number(r.failed),
-      errors: JSON.parse(String(r.errors)) as string[],
-    }));
+    return this.rows('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map(runRow);
   }
 }
