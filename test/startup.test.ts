@@ -59,7 +59,7 @@ describe('start-up', () => {
     expect(bundledStacks('dataprocCollector.js')).toContain('node_modules/google-auth-library/');
   });
 
-  it('--help, validate, collect --source event-logs and jobs load no API collector and no network module', async () => {
+  it('--help, validate, collect --source event-logs and jobs load no API collector, no network module and no worker thread', async () => {
     const dir = tempDir();
     const logs = path.join(dir, 'logs');
     mkdirSync(logs);
@@ -74,6 +74,8 @@ describe('start-up', () => {
       const loaded = await runCli(args, dir);
       expect(loaded.files, args.join(' ')).toEqual(['cli.js']);
       expect(loaded.builtins.filter((m) => NETWORK.includes(m)), args.join(' ')).toEqual([]);
+      // A file database: no PostgreSQL connection thread (pgWorker.js, which holds pg) and, for a few logs, no pool.
+      expect(loaded.builtins, args.join(' ')).not.toContain('worker_threads');
     }
   });
 });

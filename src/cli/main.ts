@@ -5,6 +5,7 @@
  * regressed against their history (issue 18; only when nothing else failed, else 1), 128 + N = a
  * collect stopped by signal N.
  */
+import { writeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { visible } from '../common/format';
 import { version } from '../../package.json';
@@ -36,22 +37,51 @@ function usageMessage(err: Error, parseArgs: boolean): string {
   return first.charAt(0).toLowerCase() + first.slice(1);
 }
 
+type Write = (s: string | Uint8Array) => void;
+
 /**
  * A standard stream that its reader may close: `jobs --format json | head -1` closes stdout after one
  * line, and the next write fails with EPIPE, which Node throws as an unhandled 'error' event, a stack
  * trace (issue 16). Once closed, what is left to write is dropped and the command ends as it would
  * have, with its own exit status (a collect still stores what it reads; validate still counts errors).
  */
-function closable(stream: NodeJS.WriteStream): { write: (s: string) => void } {
+function closable(stream: NodeJS.WriteStream): Write {
   let closed = false;
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
     closed = true;
   });
-  return {
-    write: (s) => {
-      if (!closed) stream.write(s);
-    },
+  return (s) => {
+    if (!closed) stream.write(s);
+  };
+}
+
+/**
+ * Standard output or error written with fs.writeSync, not through process.stdout/stderr: the first
+ * touch of either builds a net.Socket or an fs.SyncWriteStream and loads Node's stream modules,
+ * 1.3-1.8 MB of every command's 60 MB start-up budget (issue #12). On Linux and macOS Node writes
+ * these streams synchronously anyway (files, TTYs and pipes), so the output and its order are the
+ * same. A closed reader (EPIPE) is handled as closable() does. A descriptor left non-blocking by
+ * whoever opened it (EAGAIN) hands the rest, and what follows, to the stream. Windows keeps the
+ * streams: a console there is not written as bytes.
+ */
+function standard(fd: 1 | 2, stream: () => NodeJS.WriteStream): Write {
+  if (process.platform === 'win32') return closable(stream());
+  let closed = false;
+  let viaStream: Write | undefined;
+  return (s) => {
+    if (closed) return;
+    if (viaStream !== undefined) return viaStream(s);
+    const bytes = Buffer.from(s);
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(fd, bytes, done);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') closed = true;
+      else if (code === 'EAGAIN') (viaStream = closable(stream()))(bytes.subarray(done));
+      else throw e;
+    }
   };
 }
 
@@ -113,33 +143,51 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/**
+ * V8 flags for a command's run, set in the CLI's process only (never in the extension host, which is
+ * shared with other extensions). Not for `--help`, `--version` or a usage error: loading node:v8
+ * loads Node's stream modules, 1.1 MB of `--help`'s peak (issue #12), for nothing to tune.
+ */
+function tuneV8(): void {
   // SQLite's WebAssembly runs on V8's baseline compiler only: opening a database made V8 tier its
   // large functions up to the optimizing compiler, and its compiles and tier-up state cost `jobs`
   // ~35 MB and a fresh-database `collect` 80 -> 66 MB (issue #12), for a few percent of speed in
-  // long runs. Set here, not in the storage code: V8 flags hold for the whole process, and the
-  // extension host is shared with other extensions.
+  // long runs. Set here, not in the storage code: V8 flags hold for the whole process.
   setFlagsFromString('--no-wasm-tier-up');
   setFlagsFromString('--no-wasm-dynamic-tiering');
   // Start-up allocates what lives on (modules, zod schemas, SQLite's compiled statements), so every
   // scavenge sees a high survival rate and V8 grows the young generation from 1 to 8 MB before any
   // work is done: 2-3 MB of a command's peak (issue #12, 60 MB target). It stays at its first size
-  // until `collect` starts reading (collectCommand.ts restores V8's default growth, 2).
+  // unless a `collect` grows big (collectCommand.ts then restores V8's default growth, 2).
   setFlagsFromString('--semi-space-growth-factor=1');
-  const out = closable(process.stdout);
-  const err = closable(process.stderr);
-  main(process.argv.slice(2), {
-    out: (s) => out.write(`${s}\n`),
+  // V8 optimises a function once it has run about this much bytecode (V8 11's default is 66 KB). Eight
+  // times the default tiers up the same hot functions a little later and spares the ones that are
+  // only warm in a short run: TurboFan's compiles were ~2.3 MB of a small `collect`'s peak (issue
+  // #12), and larger runs took less CPU, not more (1,000 logs in one thread: 1.12-1.21 s of CPU
+  // against 1.45-1.53 s; on the pool: 1.47-1.63 s against 1.69-1.96 s).
+  setFlagsFromString('--interrupt-budget=540672');
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  if (isCommand(argv[0]) && !asksForHelp(argv.slice(1))) tuneV8();
+  const out = standard(1, () => process.stdout);
+  const err = standard(2, () => process.stderr);
+  main(argv, {
+    out: (s) => out(`${s}\n`),
     // Messages show invisible characters (a BOM in a key, a file name or a log line) as escapes; data on stdout stays as it is.
-    err: (s) => err.write(`${visible(s)}\n`),
-    isTTY: process.stderr.isTTY === true,
+    err: (s) => err(`${visible(s)}\n`),
+    // Asked only by a long collect's progress (not at start: it would build the stream, see standard()).
+    get isTTY() {
+      return process.stderr.isTTY === true;
+    },
     cwd: process.cwd(),
   }).then(
     (code) => {
       process.exitCode = code;
     },
     (e: unknown) => {
-      err.write(`spark-optimizer: ${String(e)}\n`);
+      err(`spark-optimizer: ${String(e)}\n`);
       process.exitCode = 1;
     },
   );
