@@ -28,6 +28,15 @@ import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
 
+/**
+ * A run past this many logs found or bytes read is no longer start-up-sized: V8's young generation
+ * grows again (main.ts holds it at its first size). About where the event-log pool starts
+ * (eventlog/collect.ts), whose threads took 3-4% more CPU with it held; in one thread, held or not
+ * took the same CPU (1,000 logs; one 270 MB log).
+ */
+const BIG_RUN_LOGS = 32;
+const BIG_RUN_BYTES = 16 * 1024 * 1024;
+
 /** `--fail-on-regression`'s exit status when a run the collection stored regressed (issue 18); main.ts lists them all. */
 export const EXIT_REGRESSED = 3;
 /** Regressed runs collect names in its last line; more are only counted. */
@@ -255,7 +264,12 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
 
   const started = Date.now();
   let lastProgress = 0;
+  let grown = false;
   const onProgress = (p: CollectProgress): void => {
+    if (!grown && (p.logsFound > BIG_RUN_LOGS || p.bytesRead > BIG_RUN_BYTES)) {
+      grown = true;
+      setFlagsFromString('--semi-space-growth-factor=2');
+    }
     const now = Date.now();
     // Only long runs talk: at most twice a second on a terminal, every 5 s when logged.
     if (now - started < 2000 || now - lastProgress < (io.isTTY ? 500 : 5000)) return;
@@ -292,9 +306,6 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   });
   let result: Awaited<ReturnType<typeof collectRun>> | undefined;
   let failure: Error | undefined;
-  // Start-up is over: the young generation grows again as V8's default has it (main.ts holds it at
-  // its first size until here), so reading a big log runs as it always did.
-  setFlagsFromString('--semi-space-growth-factor=2');
   try {
     result = await collectRun(planned.jobs, here, store ? storeSink(store, { saves }) : dryRunSink, controller.signal, onBatch);
   } catch (err) {
