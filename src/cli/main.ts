@@ -61,7 +61,7 @@ function closable(stream: NodeJS.WriteStream): Write {
  * touch of either builds a net.Socket or an fs.SyncWriteStream and loads Node's stream modules,
  * 1.3-1.8 MB of every command's 60 MB start-up budget (issue #12). On Linux and macOS Node writes
  * these streams synchronously anyway (files, TTYs and pipes), so the output and its order are the
- * same. A closed reader (EPIPE) is handled as closable() does. A descriptor left non-blocking by
+ * same. A closed reader (EPIPE, or ECONNRESET on a socket) is handled as closable() does. A descriptor left non-blocking by
  * whoever opened it (EAGAIN) hands the rest, and what follows, to the stream. Windows keeps the
  * streams: a console there is not written as bytes.
  */
@@ -78,7 +78,8 @@ function standard(fd: 1 | 2, stream: () => NodeJS.WriteStream): Write {
       while (done < bytes.length) done += writeSync(fd, bytes, done);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') closed = true;
+      // A socket's reader that closed with our output unread (node's spawn pipes are socket pairs) is ECONNRESET.
+      if (code === 'EPIPE' || code === 'ECONNRESET') closed = true;
       else if (code === 'EAGAIN') (viaStream = closable(stream()))(bytes.subarray(done));
       else throw e;
     }
