@@ -35,7 +35,8 @@ const hasSources = new Promise<void>((resolve, reject) => ((loaded = resolve), (
 const api = {
   ...fake,
   workspace: withStubs({ ...fake.workspace, workspaceFolders: [{ uri: fake.Uri.file(root), name: 'w', index: 0 }], isTrusted: true }),
-  window: withStubs({ createOutputChannel: () => log, showErrorMessage: () => Promise.resolve(undefined) }),
+  // A status-bar item is written to (name, text, tooltip): a plain object, not the callable stub (a function's name is read-only).
+  window: withStubs({ createOutputChannel: () => log, showErrorMessage: () => Promise.resolve(undefined), createStatusBarItem: () => ({ show: () => undefined, hide: () => undefined, dispose: () => undefined }) }),
   commands: withStubs({
     executeCommand: async (command: string, key?: string, value?: unknown) => {
       await fake.commands.executeCommand(command, key, value);
