@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatabaseUrlError, parseDatabaseLocation, withoutPassword } from '../src/storage/location';
+import { openStore } from '../src/storage/store';
 
 describe('withoutPassword', () => {
   it.each([
@@ -64,5 +65,13 @@ describe('parseDatabaseLocation', () => {
       expect(error, text).toBeInstanceOf(DatabaseUrlError);
       expect((error as Error).message).not.toContain('s3cret');
     }
+  });
+});
+
+describe('openStore on a server that is not there', () => {
+  it('fails at once, naming the URL without its password, before any blocking connection is made', async () => {
+    const started = Date.now();
+    await expect(openStore('postgres://ann:s3cret@127.0.0.1:1/jobs', '/')).rejects.toThrow(/^postgres:\/\/ann@127\.0\.0\.1:1\/jobs: cannot reach 127\.0\.0\.1:1 \(ECONNREFUSED\)$/);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

@@ -7,13 +7,14 @@
  * save() (atomically, merged with another writer's); the server's are committed by each call (a
  * batch is one transaction), so save() there has nothing to write.
  */
+import { connect } from 'node:net';
 import { JobStore, type OpenOptions } from './jobStore';
 import { parseDatabaseLocation, type DatabaseLocation, type PostgresLocation } from './location';
 import type { JobRepository } from './repository';
 import { KnownFileIndex } from './unchanged';
 import { migratePostgres } from './postgres/migrations';
 import { PostgresRepository } from './postgres/repository';
-import { SyncPgClient, connectConfig } from './postgres/syncClient';
+import { PostgresError, SyncPgClient, connectConfig } from './postgres/syncClient';
 
 export interface Store extends JobRepository {
   readonly kind: 'sqlite' | 'postgres';
@@ -49,8 +50,13 @@ export class PostgresStore extends PostgresRepository implements Store {
     super(client);
   }
 
-  /** Connects and migrates; an error names the server (never its password) and what failed. */
-  static open(loc: PostgresLocation, password?: string): PostgresStore {
+  /**
+   * Connects and migrates; an error names the server (never its password) and what failed. The
+   * server is first reached asynchronously: a down or unreachable one is said without blocking the
+   * caller's thread (the editor's extension host) for the connect timeout.
+   */
+  static async open(loc: PostgresLocation, password?: string): Promise<PostgresStore> {
+    await reachable(loc);
     const client = new SyncPgClient(connectConfig(loc, password), loc.display);
     try {
       migratePostgres(client);
@@ -106,6 +112,22 @@ export class PostgresStore extends PostgresRepository implements Store {
   close(): void {
     this.client.close();
   }
+}
+
+/** Resolves once a TCP connection to the server opens; rejects, naming it, when none does in its connect timeout. */
+function reachable(loc: PostgresLocation): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // A host that is a folder is where the server's Unix socket is (libpq's rule, which pg follows).
+    const socket = loc.host.startsWith('/') ? connect({ path: `${loc.host}/.s.PGSQL.${loc.port}` }) : connect({ host: loc.host, port: loc.port });
+    const done = (err?: Error): void => {
+      socket.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    socket.setTimeout(loc.connectTimeoutS * 1000, () => done(new PostgresError(`${loc.display}: no answer from ${loc.host}:${loc.port} within ${loc.connectTimeoutS} s`)));
+    socket.once('connect', () => done());
+    socket.once('error', (err: NodeJS.ErrnoException) => done(new PostgresError(`${loc.display}: cannot reach ${loc.host}:${loc.port} (${err.code ?? err.message})`, err.code)));
+  });
 }
 
 /** Opens what `target` names (a path, sqlite:/// or postgres:// URL, relative to `cwd`). */
