@@ -112,8 +112,12 @@ export class DurationSketch {
   private lo = 0;
   private zeros = 0;
   count = 0;
-  min = Infinity;
-  max = -Infinity;
+  /**
+   * Exact, once count > 0. Small integers from the start, not ±Infinity: a field that holds a double
+   * holds it in a heap number of its own (16 bytes each, a stage's kept to the end; issue 15).
+   */
+  min = 0;
+  max = 0;
 
   add(ms: number): void {
     ONE[0] = ms;
@@ -125,10 +129,13 @@ export class DurationSketch {
    * inline is boxed, a heap number per task end (issue 15); only integers are passed on.
    */
   addAt(values: Float64Array, at: number): void {
-    const ms = values[at]!;
-    if (ms < this.min) this.min = ms;
-    if (ms > this.max) this.max = ms;
+    // An int32 as such (durations nearly always are: 2^31 ms is 24 days): a value read from a
+    // Float64Array is a heap number, and min and max would then hold doubles (see there).
+    const value = values[at]!;
+    const ms = (value | 0) === value ? value | 0 : value;
     const n = this.count++;
+    if (n === 0 || ms < this.min) this.min = ms;
+    if (n === 0 || ms > this.max) this.max = ms;
     if (this.buckets === null) {
       if (n < EXACT_DURATIONS) {
         // A second value makes an array of two, not a push: push grows a one-element array to 18
@@ -261,11 +268,23 @@ function zeros(): number[] {
   return ZERO_SUMS.slice();
 }
 
-/** One stage attempt's sums; a task end allocates nothing. */
-export class StageStats {
+/** Where a stage's sums array keeps its submission and completion times (NaN: none), after the metrics. */
+const SUBMITTED_MS = METRIC_COUNT;
+const COMPLETED_MS = METRIC_COUNT + 1;
+
+/** The template of a stage's sums: ZERO_SUMS, then no submission and completion time. */
+const STAGE_SUMS: readonly number[] = [...ZERO_SUMS, NaN, NaN];
+
+/**
+ * One stage attempt's sums and times, and its task durations; a task end allocates nothing. Issue
+ * 15: Spark 3.x/4.x logs have a stage per two tasks, and every byte a stage keeps to the end is
+ * copied by the garbage collector (on the Spark 4.x shape its scavenges were the largest single part,
+ * ~18 ms, of what the summaries cost the engine's main thread). So the sketch's fields are the stage's own (one object fewer:
+ * 32 bytes), and its times are kept in its sums array, unboxed: as fields, epoch times (past 2^31)
+ * were two heap numbers of 16 bytes each.
+ */
+export class StageStats extends DurationSketch {
   name: string | null = null;
-  submittedMs: number | null = null;
-  completedMs: number | null = null;
   /** Seen in a StageSubmitted or StageCompleted, or running tasks: not skipped. */
   ran = false;
   completed = false;
@@ -273,16 +292,38 @@ export class StageStats {
   tasks = 0;
   failedTasks = 0;
   killedTasks = 0;
-  /** Sums by TASK_METRIC index; at peakMemory (the last) the largest task peak. A plain array: see DurationSketch.exact. */
-  readonly sums: number[] = zeros();
+  /**
+   * Sums by TASK_METRIC index; at peakMemory (the last metric) the largest task peak; then the
+   * times at SUBMITTED_MS and COMPLETED_MS. A plain array: see DurationSketch.exact.
+   */
+  readonly sums: number[] = STAGE_SUMS.slice();
   /** A task carried "Peak Execution Memory" (>= 0). */
   peakSeen = false;
-  readonly durations = new DurationSketch();
 
   constructor(
     readonly stageId: number,
     readonly attemptId: number,
-  ) {}
+  ) {
+    super();
+  }
+
+  get submittedMs(): number | null {
+    const ms = this.sums[SUBMITTED_MS]!;
+    return Number.isNaN(ms) ? null : ms;
+  }
+
+  set submittedMs(ms: number | null) {
+    this.sums[SUBMITTED_MS] = ms ?? NaN;
+  }
+
+  get completedMs(): number | null {
+    const ms = this.sums[COMPLETED_MS]!;
+    return Number.isNaN(ms) ? null : ms;
+  }
+
+  set completedMs(ms: number | null) {
+    this.sums[COMPLETED_MS] = ms ?? NaN;
+  }
 }
 
 export class ExecutorStats {
@@ -520,7 +561,7 @@ export class SummaryTracker {
           if (peak > sums[PEAK]!) sums[PEAK] = peak;
         }
       }
-      if (ok && values[TASK_DURATION]! >= 0) stage.durations.addAt(values, TASK_DURATION);
+      if (ok && values[TASK_DURATION]! >= 0) stage.addAt(values, TASK_DURATION);
     }
     if (executor !== null) {
       executor.tasks++;
@@ -663,7 +704,7 @@ function stageSummary(this: SummaryContext, s: StageStats): StageSummary {
     cpu_time_ms: Math.floor(m[TASK_METRIC.cpuNs]! / 1e6),
     gc_time_ms: m[TASK_METRIC.gcTime]!,
     peak_execution_memory_bytes: s.peakSeen ? m[PEAK]! : null,
-    task_duration_ms: s.durations.quantiles(scratch),
+    task_duration_ms: s.quantiles(scratch),
   };
 }
 
