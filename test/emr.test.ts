@@ -7,7 +7,7 @@ import { emrOptions } from '../src/collectors/emr/source';
 import { isSparkStep, submitProperties } from '../src/collectors/emr/steps';
 import { parseConfig } from '../src/collectors/config';
 import { validateRecord, type SparkAppRecord } from '../src/collectors/record';
-import { EmrFake, type FakeCluster, type FakeStep } from './support/emrFake';
+import { EmrFake, HOUR, T0, fakeCluster as cluster, type FakeCluster, type FakeStep } from './support/emrFake';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type SyntheticApp } from './support/historyServerFake';
 import { tempDir } from './support/tmp';
@@ -51,8 +51,6 @@ afterEach(async () => {
   await fake.stop();
 });
 
-const HOUR = 3_600_000;
-const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
 
 function sparkStep(id: string, startMs: number, minutes: number, state = 'COMPLETED', extra: string[] = []): FakeStep {
   return {
@@ -80,32 +78,6 @@ function otherStep(id: string, startMs: number): FakeStep {
   };
 }
 
-function cluster(i: number, steps: FakeStep[], over: Partial<FakeCluster> = {}): FakeCluster {
-  const created = T0 + i * HOUR;
-  return {
-    Id: `j-CLUSTER${String(i).padStart(4, '0')}`,
-    Name: `etl-${i}`,
-    State: 'TERMINATED',
-    Created: new Date(created),
-    Ready: new Date(created + 5 * 60_000),
-    Ended: new Date(created + 50 * 60_000),
-    ReleaseLabel: 'emr-7.1.0',
-    Applications: [
-      { Name: 'Hadoop', Version: '3.3.6' },
-      { Name: 'Spark', Version: '3.5.0' },
-    ],
-    Tags: [
-      { Key: 'team', Value: `team-${i}` },
-      { Key: 'cost-center', Value: 'cc-42' },
-    ],
-    groups: [
-      { InstanceGroupType: 'MASTER', InstanceType: 'm5.xlarge', RequestedInstanceCount: 1, RunningInstanceCount: 0 },
-      { InstanceGroupType: 'CORE', InstanceType: 'r5.2xlarge', RequestedInstanceCount: 2 + i, RunningInstanceCount: 0 },
-    ],
-    steps,
-    ...over,
-  };
-}
 
 const base = (over: Partial<EmrOptions> = {}): EmrOptions => ({ endpointUrl: endpoint, region: 'us-east-1', source: 'emr-prod', maxAttempts: 3, timeoutMs: 5000, cloudwatch: false, ...over });
 

@@ -15,7 +15,7 @@ import { collectEmrAll } from '../src/collectors/emr/collect';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { inShard, logIdentity, parseShard, shardOf, shardSummary, type Shard } from '../src/collectors/shard';
 import { newestEndTime } from '../src/pipeline';
-import { EmrFake, type FakeCluster, type FakeStep } from './support/emrFake';
+import { EmrFake, HOUR, T0, fakeCluster, type FakeCluster, type FakeStep } from './support/emrFake';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';
 import { memoryRepository } from './support/memoryRepository';
@@ -430,8 +430,6 @@ describe('the API runner splits every API listing in one place', () => {
 });
 
 describe('collect --shard on EMR: by cluster, with the loose applications each cluster claims', () => {
-  const HOUR = 3_600_000;
-  const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
   let fake: EmrFake;
   let endpoint: string;
   beforeEach(async () => {
@@ -464,19 +462,8 @@ describe('collect --shard on EMR: by cluster, with the loose applications each c
 
   function cluster(i: number): FakeCluster {
     const created = T0 + i * HOUR;
-    return {
-      Id: `j-SHARD${String(i).padStart(4, '0')}`,
-      Name: `etl-${i}`,
-      State: 'TERMINATED',
-      Created: new Date(created),
-      Ready: new Date(created + 5 * 60_000),
-      Ended: new Date(created + 50 * 60_000),
-      ReleaseLabel: 'emr-7.1.0',
-      Applications: [{ Name: 'Spark', Version: '3.5.0' }],
-      Tags: [{ Key: 'team', Value: `team-${i}` }],
-      groups: [{ InstanceGroupType: 'CORE', InstanceType: 'r5.2xlarge', RequestedInstanceCount: 2, RunningInstanceCount: 0 }],
-      steps: [step(`s-A${i}`, created + 10 * 60_000, 10), step(`s-B${i}`, created + 25 * 60_000, 10), step(`s-C${i}`, created + 40 * 60_000, 5)],
-    };
+    const steps = [step(`s-A${i}`, created + 10 * 60_000, 10), step(`s-B${i}`, created + 25 * 60_000, 10), step(`s-C${i}`, created + 40 * 60_000, 5)];
+    return fakeCluster(i, steps, { Id: `j-SHARD${String(i).padStart(4, '0')}` });
   }
 
   it('N=3: the shards together give the records one unsharded run gives (joined the same), none twice', async () => {

@@ -297,3 +297,35 @@ export class EmrFake extends EventEmitter {
     res.end(o.body);
   }
 }
+
+/** When the fake's first cluster of the tests was created, and their spacing. */
+export const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
+export const HOUR = 3_600_000;
+
+/** Cluster `i` of a day of hourly clusters from T0 (created at the hour, ended 50 minutes later), running `steps`. */
+export function fakeCluster(i: number, steps: FakeStep[], over: Partial<FakeCluster> = {}): FakeCluster {
+  const created = T0 + i * HOUR;
+  return {
+    Id: `j-CLUSTER${String(i).padStart(4, '0')}`,
+    Name: `etl-${i}`,
+    State: 'TERMINATED',
+    Created: new Date(created),
+    Ready: new Date(created + 5 * 60_000),
+    Ended: new Date(created + 50 * 60_000),
+    ReleaseLabel: 'emr-7.1.0',
+    Applications: [
+      { Name: 'Hadoop', Version: '3.3.6' },
+      { Name: 'Spark', Version: '3.5.0' },
+    ],
+    Tags: [
+      { Key: 'team', Value: `team-${i}` },
+      { Key: 'cost-center', Value: 'cc-42' },
+    ],
+    groups: [
+      { InstanceGroupType: 'MASTER', InstanceType: 'm5.xlarge', RequestedInstanceCount: 1, RunningInstanceCount: 0 },
+      { InstanceGroupType: 'CORE', InstanceType: 'r5.2xlarge', RequestedInstanceCount: 2 + i, RunningInstanceCount: 0 },
+    ],
+    steps,
+    ...over,
+  };
+}
