@@ -174,7 +174,7 @@ describe('the database setting', () => {
   });
 
   it('refuses a postgres URL with a literal password, saying what to do and never echoing it', () => {
-    for (const url of ['postgres://etl:hunter2pw@db/spark', 'postgresql://:hunter2pw@db/spark', 'postgres://etl:hunter2pw@x@db/spark', 'postgres://${env:PGUSER}:hunter2pw@db/spark']) {
+    for (const url of ['postgres://etl:hunter2pw@db/spark', 'postgresql://:hunter2pw@db/spark', 'postgres://etl:hunter2pw@x@db/spark', 'postgres://${env:PGUSER}:hunter2pw@db/spark', 'postgres://etl@db/spark?password=hunter2pw', 'postgres://etl@db/spark?sslmode=require&password=hunter2pw&x']) {
       expect(hasLiteralPassword(url), url).toBe(true);
       let error: unknown;
       try {
@@ -187,7 +187,7 @@ describe('the database setting', () => {
       expect((error as Error).message, url).not.toContain('hunter2pw');
     }
     // An environment variable is not a password in the settings.
-    for (const url of ['postgres://etl:${env:SPARK_PW}@db/spark', 'postgres://etl@db/spark', 'postgres://db/spark', 'postgres://etl@db:5432/spark?application_name=a@b']) {
+    for (const url of ['postgres://etl:${env:SPARK_PW}@db/spark', 'postgres://etl@db/spark', 'postgres://db/spark', 'postgres://etl@db:5432/spark?application_name=a@b', 'postgres://etl@db/spark?password=${env:SPARK_PW}']) {
       expect(hasLiteralPassword(url), url).toBe(false);
     }
     expect(editorLocation({ database: 'postgres://etl:${env:SPARK_PW}@db/spark', databasePath: 'x.db' }, '/ws', { SPARK_PW: 'from-env-pw' })).toMatchObject({

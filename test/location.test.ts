@@ -16,6 +16,8 @@ describe('withoutPassword', () => {
     ['postgres://${env:PGUSER}:${env:PGPW}@db/jobs', 'postgres://${env:PGUSER}@db/jobs'],
     ['postgres://ann@db/jobs', 'postgres://ann@db/jobs'],
     ['postgres://db/jobs', 'postgres://db/jobs'],
+    ['postgres://ann@db/jobs?sslmode=require&password=s3&cr#t&x=1', 'postgres://ann@db/jobs?sslmode=require&password=…'],
+    ['postgres://db/jobs?password=s3cret', 'postgres://db/jobs?password=…'],
   ])('%s -> %s', (url, shown) => {
     expect(withoutPassword(url)).toBe(shown);
   });
@@ -44,6 +46,13 @@ describe('parseDatabaseLocation', () => {
       display: 'postgresql://ann@db.example:6543/jobs?sslmode=verify-full&sslrootcert=ca.pem&connect_timeout=3',
     });
     expect(parseDatabaseLocation('postgres://db/jobs', cwd)).toMatchObject({ port: 5432, user: undefined, password: undefined, sslmode: 'prefer' });
+    // libpq's ?password= and application_name are taken too; the display has no password.
+    expect(parseDatabaseLocation('postgres://ann@db/jobs?application_name=nightly&password=p%40ss', cwd)).toMatchObject({
+      password: 'p@ss',
+      applicationName: 'nightly',
+      display: 'postgres://ann@db/jobs?application_name=nightly&password=…',
+    });
+    expect(parseDatabaseLocation('postgres://db/jobs', cwd)).toMatchObject({ applicationName: 'spark-optimizer' });
   });
 
   it('${env:NAME} in the URL, or as the whole value, comes from the environment; an unset one is named', () => {
@@ -54,7 +63,16 @@ describe('parseDatabaseLocation', () => {
   });
 
   it('refuses what it cannot use, saying why and never the password', () => {
-    const bad = ['mysql://ann:s3cret@db/jobs', 'postgres://ann:s3cret@db/', 'postgres://ann:s3cret@db/jobs?sslmode=maybe', 'postgres://ann:s3cret@db/jobs?pool=5', 'sqlite://x.db', ''];
+    const bad = [
+      'mysql://ann:s3cret@db/jobs',
+      'postgres://ann:s3cret@db/',
+      'postgres://ann:s3cret@db/jobs?sslmode=maybe',
+      'postgres://ann:s3cret@db/jobs?pool=5',
+      'postgres://ann@db/jobs?pool=5&password=s3cret',
+      'postgres://ann@db/jobs?password=s3cret&pool=5',
+      'sqlite://x.db',
+      '',
+    ];
     for (const text of bad) {
       let error: unknown;
       try {

@@ -16,6 +16,8 @@ import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { sparkAppRecordSchema, type SparkAppRecord } from '../src/collectors/record';
 import { SCHEMA_VERSION } from '../src/storage/migrations';
 import { openStore, type Store } from '../src/storage/store';
+import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
+import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
 import { eventLogText } from './support/eventLogGenerator';
 import { clientConfig, describePostgres, newDatabase, type PgServer } from './support/postgres';
 import { makeRecord } from './support/records';
@@ -289,6 +291,43 @@ describePostgres('PostgresStore', (server) => {
     expect(store.isUnchanged(unit)).toBe(false);
     store.storeBatch([makeRecord()], [{ ...file, codec: 'none' }]);
     expect(store.isUnchanged(unit)).toBe(true);
+  });
+
+  it('a connection lost inside a batch (the backend killed between its records and its files) leaves all of the batch or none, never a part', async () => {
+    const s = server();
+    const url = await newDatabase(s);
+    for (const killBefore of ['INSERT INTO ingested_files', 'WITH input AS', 'COMMIT']) {
+      const store = await open(url, s.password);
+      const pg = (store as unknown as { client: SyncPgClient }).client;
+      const pid = Number(pg.query('SELECT pg_backend_pid() AS pid').rows[0]!.pid);
+      // The killer talks as the store does, synchronously: the store's calls block this thread.
+      const admin = new SyncPgClient(connectConfig(parseDatabaseLocation(url, '/') as PostgresLocation, s.password), url);
+      const query = pg.query.bind(pg);
+      let killed = false;
+      // Once: before the statement, the store's backend is terminated and gone.
+      pg.query = (sql, params, name) => {
+        if (!killed && sql.trimStart().startsWith(killBefore)) {
+          killed = true;
+          admin.query('SELECT pg_terminate_backend($1)', [pid]);
+          const until = Date.now() + 5000;
+          while (Date.now() < until && admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid]).rows[0]!.n !== 0);
+        }
+        return query(sql, params, name);
+      };
+      const id = `app-${killBefore.split(' ')[0]}`;
+      const file = { path: `/logs/${id}`, unit_path: `/logs/${id}`, size: 1, mtime_ms: 1, codec: 'none', app_id: id, attempt_id: null, status: 'ok' as const };
+      try {
+        store.storeBatch([makeRecord({ app_id: id })], [file]);
+      } catch {
+        // failed whole: checked below
+      }
+      admin.close();
+      expect(killed).toBe(true);
+      const c = await connect(s, url);
+      const apps = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM applications WHERE app_id = $1', [id])).rows[0]!.n;
+      const files = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM ingested_files WHERE app_id = $1', [id])).rows[0]!.n;
+      expect([apps, files], killBefore).toSatisfy(([a, f]: number[]) => a === f);
+    }
   });
 
   it('files: a file is keyed by its attempt, and one that held no application has no attempt key', async () => {

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
 /** Query parameters a postgres URL may carry; anything else is refused rather than ignored. */
-const PG_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'application_name', 'connect_timeout', 'statement_timeout'];
+const PG_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'application_name', 'connect_timeout', 'statement_timeout', 'password'];
 
 export interface PostgresLocation {
   kind: 'postgres';
@@ -29,6 +29,8 @@ export interface PostgresLocation {
   sslrootcert: string | undefined;
   sslcert: string | undefined;
   sslkey: string | undefined;
+  /** What the server's pg_stat_activity shows for the connection (default spark-optimizer). */
+  applicationName: string;
   /** Seconds to wait for a connection and for each statement. */
   connectTimeoutS: number;
   statementTimeoutS: number;
@@ -70,7 +72,7 @@ export function withoutPassword(text: string): string {
   if (!m) return text;
   const [, scheme, rest] = m as unknown as [string, string, string];
   const at = rest.lastIndexOf('@');
-  if (at < 0) return text;
+  if (at < 0) return withoutPasswordParameter(text);
   const auth = rest.slice(0, at);
   let depth = 0;
   let end = auth.length;
@@ -83,7 +85,12 @@ export function withoutPassword(text: string): string {
     }
   }
   const user = auth.slice(0, end);
-  return `${scheme}${user === '' ? '' : `${user}@`}${rest.slice(at + 1)}`;
+  return withoutPasswordParameter(`${scheme}${user === '' ? '' : `${user}@`}${rest.slice(at + 1)}`);
+}
+
+/** libpq takes `?password=…` too: it and all after it are cut (the value may hold an unencoded & or #). */
+function withoutPasswordParameter(text: string): string {
+  return text.replace(/([?&])password=.*$/is, '$1password=…');
 }
 
 /**
@@ -140,11 +147,12 @@ export function parseDatabaseLocation(text: string, cwd: string, env: NodeJS.Pro
     port,
     database,
     user: url.username === '' ? undefined : decodeURIComponent(url.username),
-    password: url.password === '' ? undefined : decodeURIComponent(url.password),
+    password: url.password !== '' ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? undefined),
     sslmode,
     sslrootcert: file('sslrootcert'),
     sslcert: file('sslcert'),
     sslkey: file('sslkey'),
+    applicationName: url.searchParams.get('application_name') ?? 'spark-optimizer',
     connectTimeoutS: seconds('connect_timeout', 10),
     statementTimeoutS: seconds('statement_timeout', 60),
     display,

@@ -23,6 +23,9 @@ const ONLY_ENV_REF = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
 /** `scheme://` then the user information up to its `@`: the authority's (no `/`, `?`, `#` before it), or up to the text's last `@`. */
 const AUTHORITY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i;
 const ANY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is;
+/** libpq's `?password=…`: its value up to the next & or #, and (it may hold those unencoded) all after it. */
+const PASSWORD_PARAM = /[?&]password=([^&#]*)/i;
+const PASSWORD_PARAM_REST = /[?&]password=(.*)$/is;
 
 /** What follows `user:` in user information, the colons of `${env:…}` not counting; undefined: no password part. */
 function passwordOf(userinfo: string): string | undefined {
@@ -35,14 +38,17 @@ function passwordOf(userinfo: string): string | undefined {
 export function hasLiteralPassword(text: string): boolean {
   const m = AUTHORITY_USERINFO.exec(text.trim());
   const password = m ? passwordOf(m[1]!) : undefined;
-  return password !== undefined && password !== '' && !ONLY_ENV_REF.test(password);
+  const param = PASSWORD_PARAM.exec(text)?.[1];
+  return [password, param].some((p) => p !== undefined && p !== '' && !ONLY_ENV_REF.test(p));
 }
 
 /** `text` with anything `url` might carry as a password replaced by `***`. */
 export function scrubPassword(text: string, url: string): string {
-  const candidates = [AUTHORITY_USERINFO, ANY_USERINFO]
-    .map((re) => re.exec(url.trim())?.[1])
-    .map((userinfo) => (userinfo === undefined ? undefined : passwordOf(userinfo)))
+  const candidates = [
+    ...[AUTHORITY_USERINFO, ANY_USERINFO].map((re) => re.exec(url.trim())?.[1]).map((userinfo) => (userinfo === undefined ? undefined : passwordOf(userinfo))),
+    PASSWORD_PARAM.exec(url)?.[1],
+    PASSWORD_PARAM_REST.exec(url)?.[1],
+  ]
     .filter((p): p is string => p !== undefined && p !== '' && !ONLY_ENV_REF.test(p))
     .sort((a, b) => b.length - a.length);
   return candidates.reduce((out, p) => out.split(p).join('***'), text);

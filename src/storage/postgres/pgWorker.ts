@@ -79,9 +79,11 @@ async function connected(): Promise<Client> {
     await c.connect();
   }
   // A dropped connection is said at the next request, not thrown from nowhere.
-  c.on('error', () => {
-    client = undefined;
-  });
+  const lost = (): void => {
+    if (client === c) client = undefined;
+  };
+  c.on('error', lost);
+  c.on('end', lost);
   client = c;
   return c;
 }
@@ -101,11 +103,30 @@ function said(e: Error & { code?: string; cert?: { subjectaltname?: string; subj
   return e.message;
 }
 
+/**
+ * The connection a transaction began on (BEGIN), until its COMMIT or ROLLBACK. If that connection
+ * is lost (server restart, failover, an idle timeout, a killed backend), the server rolled the
+ * transaction back; a new connection must not carry on with the rest of it statement by statement
+ * (each would commit alone, and the COMMIT would only warn): every request but a ROLLBACK is refused
+ * until the caller ends the transaction.
+ */
+let transactionOn: Client | undefined;
+const LOST_TRANSACTION = 'the connection to the server was lost inside a transaction; the server rolled it back, so nothing of it was stored';
+
+const keyword = (sql: string): string => sql.trim().toUpperCase();
+
 async function answer(request: PgRequest): Promise<PgAnswer> {
   if (request.kind === 'close') {
     await client?.end().catch(() => undefined);
     client = undefined;
+    transactionOn = undefined;
     return { ok: true, results: [] };
+  }
+  if (transactionOn !== undefined && transactionOn !== client) {
+    const first = keyword(request.statements[0]?.sql ?? '');
+    transactionOn = undefined;
+    if (first === 'ROLLBACK' && request.statements.length === 1) return { ok: true, results: [{ rows: [], rowCount: 0 }] };
+    return { ok: false, message: LOST_TRANSACTION, code: '08006', statement: 0 };
   }
   let at = 0;
   try {
@@ -113,21 +134,37 @@ async function answer(request: PgRequest): Promise<PgAnswer> {
     const results: PgResult[] = [];
     for (; at < request.statements.length; at++) {
       const s = request.statements[at]!;
+      const word = keyword(s.sql);
+      if (transactionOn !== undefined && transactionOn !== client) throw Object.assign(new Error(LOST_TRANSACTION), { code: '08006' });
       const r = await c.query({ text: s.sql, values: s.params as unknown[] | undefined, name: s.name });
+      if (word === 'BEGIN') transactionOn = c;
+      else if (word === 'COMMIT' || word === 'ROLLBACK') transactionOn = undefined;
       results.push({ rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 });
     }
     return { ok: true, results };
   } catch (err) {
+    // A ROLLBACK that failed (its connection gone) still ends the transaction.
+    if (request.statements.some((st) => keyword(st.sql) === 'ROLLBACK')) transactionOn = undefined;
     const e = err as Error & { code?: string };
     return { ok: false, message: said(e), code: e.code, statement: at };
   }
 }
 
-port.on('message', (request: PgRequest) => {
-  void answer(request).then((a) => {
+/** The answer, then the flag the caller waits on: always, whatever happened, so that it never waits for nothing. */
+function reply(a: PgAnswer): void {
+  try {
     port.postMessage(a);
+  } finally {
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
-  });
+  }
+}
+
+port.on('message', (request: PgRequest) => {
+  answer(request).then(reply, (err: unknown) => reply({ ok: false, message: `the connection's thread failed: ${(err as Error).message}`, statement: 0 }));
+});
+// Anything thrown outside a request (a socket error pg did not route) is said at the next request, not a hang.
+process.on('uncaughtException', () => {
+  client = undefined;
 });
 parentPort?.postMessage('ready');

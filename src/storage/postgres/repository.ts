@@ -74,8 +74,8 @@ const ROW_COLUMNS = [...RECORD_FIELDS, 'summaries', 'summaries_hash', 'attempt_k
 /** Records per statement (one array per column): 200 took a tenth longer per record (round trips, measured). */
 const WINDOW = 1000;
 const FINAL_SQL = "('completed', 'failed')";
-/** Deadlocks and serialization failures: the server rolled the transaction back, it may run again. */
-const RETRY_CODES = new Set(['40P01', '40001']);
+/** Deadlocks, serialization failures, a connection lost inside the transaction: the server rolled it back, it may run again. */
+const RETRY_CODES = new Set(['40P01', '40001', '08006']);
 const RETRIES = 5;
 
 /**
@@ -118,12 +118,6 @@ const UPSERT_SQL = ((): string => {
     SELECT app_id, attempt_key, inserted FROM up`;
 })();
 
-/**
- * PostgreSQL text cannot hold NUL (U+0000), which SQLite stores: a hostile log's name with one would
- * fail the whole batch. It is stored as U+FFFD (the hash stays the record's as read, so a re-read is
- * unchanged). JSON columns are safe: JSON.stringify writes it as \u0000.
- */
-const storable = (v: string | number | null): string | number | null => (typeof v === 'string' && v.includes('\u0000') ? v.replace(/\u0000/g, '\uFFFD') : v);
 
 const FILE_COLUMNS = ['path', 'unit_path', 'size', 'mtime_ms', 'codec', 'app_id', 'attempt_key', 'status', 'last_seen'];
 const FILES_SQL = `INSERT INTO ingested_files (${FILE_COLUMNS.join(', ')}) ${columnsAsTable(FILE_COLUMNS, (c) => (c === 'size' || c === 'mtime_ms' ? 'float8' : 'text'))}
@@ -152,12 +146,23 @@ function fromRow(row: Record<string, unknown>): SparkAppRecord {
 }
 
 /**
+ * PostgreSQL text cannot hold NUL (U+0000), which SQLite stores: a hostile log's name with one would
+ * fail the whole batch. It is stored as U+FFFD (the hash stays the record's as read, so a re-read is
+ * unchanged). JSON columns are safe: JSON.stringify writes it as \u0000.
+ */
+function storable(v: string): string;
+function storable(v: string | number | null): string | number | null;
+function storable(v: string | number | null): string | number | null {
+  return typeof v === 'string' && v.includes('\u0000') ? v.replace(/\u0000/g, '\uFFFD') : v;
+}
+
+/**
  * Keys as two array parameters, joined as a table: `(a, b) IN (SELECT * FROM unnest(…))` walks the
  * primary key once per key; a list of 200 `(?, ?)` pairs was planned as a scan of the whole table
  * (48 ms per 200 keys at 100,000 records, measured).
  */
 const KEYS = 'SELECT * FROM unnest(?::text[], ?::text[])';
-const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((k) => k.app_id), keys.map((k) => attemptKey(k.attempt_id))];
+const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((k) => storable(k.app_id)), keys.map((k) => storable(attemptKey(k.attempt_id)))];
 /** Columns that are never NULL: sorted as they are, so that an index (the primary key's) serves the order. */
 const NOT_NULL = new Set(['app_id', 'total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes', 'source', 'status']);
 const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
@@ -166,8 +171,10 @@ const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_ti
 export class PostgresRepository implements JobRepository {
   constructor(private readonly pg: SyncPgClient) {}
 
+  /** A statement with `?` parameters; text parameters as stored (storable), so a key with NUL finds its row. */
   private rows(sql: string, params: readonly PgParam[] = []): Record<string, unknown>[] {
-    return this.pg.query(numbered(sql), params).rows;
+    const stored = params.map((p) => (typeof p === 'string' ? storable(p) : Array.isArray(p) ? (p as readonly (string | number | null)[]).map((v) => storable(v)) : p));
+    return this.pg.query(numbered(sql), stored).rows;
   }
 
   private records(sql: string, params: readonly PgParam[]): SparkAppRecord[] {
@@ -231,7 +238,10 @@ export class PostgresRepository implements JobRepository {
   upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
     const byKey = new Map<string, Pending[]>();
     for (const [at, item] of items.entries()) {
-      const { record, summaries } = entryOf(item);
+      const entry = entryOf(item);
+      // Keys as stored (storable): a re-read of the same log finds its row.
+      const record = entry.record.app_id.includes('\u0000') || entry.record.attempt_id?.includes('\u0000') ? { ...entry.record, app_id: storable(entry.record.app_id), attempt_id: entry.record.attempt_id === null ? null : storable(entry.record.attempt_id) } : entry.record;
+      const summaries = entry.summaries;
       const key = attemptKey(record.attempt_id);
       const envJson = JSON.stringify(record.environment);
       const p: Pending = { at, record, key, envJson, hash: recordHash(record, envJson), summaries, summariesHash: summaries ? summariesHash(summaries) : null };
@@ -250,7 +260,7 @@ export class PostgresRepository implements JobRepository {
       for (const window of chunks(ids, WINDOW)) {
         const keys = window.map((id) => byKey.get(id)![0]!).map((p) => ({ app_id: p.record.app_id, attempt_id: p.record.attempt_id }));
         const before = new Map<string, { hash: unknown; status: unknown; sumHash: unknown }>();
-        for (const r of this.rows(`SELECT app_id, attempt_key, record_hash, status, summaries_hash FROM applications WHERE (app_id, attempt_key) IN (${KEYS}) FOR UPDATE`, keyArrays(keys))) {
+        for (const r of this.rows(`SELECT app_id, attempt_key, record_hash, status, summaries_hash FROM applications WHERE (app_id, attempt_key) IN (${KEYS}) ORDER BY app_id, attempt_key FOR UPDATE`, keyArrays(keys))) {
           before.set(keyId(String(r.app_id), String(r.attempt_key)), { hash: r.record_hash, status: r.status, sumHash: r.summaries_hash });
         }
         const writes: Pending[] = [];
@@ -524,7 +534,7 @@ export class PostgresRepository implements JobRepository {
     if (rows.length === 0) return;
     this.transaction(() => {
       for (const chunk of chunks(rows, 5000)) {
-        const values = chunk.map((f) => [f.path, f.unit_path, f.size, f.mtime_ms, f.codec, f.app_id, f.app_id === null ? null : attemptKey(f.attempt_id), f.status, stamp]);
+        const values = chunk.map((f) => [storable(f.path), storable(f.unit_path), f.size, f.mtime_ms, f.codec, f.app_id === null ? null : storable(f.app_id), f.app_id === null ? null : storable(attemptKey(f.attempt_id)), f.status, stamp]);
         this.pg.query(FILES_SQL, FILE_COLUMNS.map((_, c) => values.map((v) => v[c] ?? null)), 'spark_optimizer_files');
       }
     });

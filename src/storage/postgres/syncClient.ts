@@ -64,7 +64,7 @@ export function connectConfig(loc: PostgresLocation, password: string | undefine
     fallbackToPlain: loc.sslmode === 'prefer',
     connectTimeoutMs: loc.connectTimeoutS * 1000,
     statementTimeoutMs: loc.statementTimeoutS * 1000,
-    applicationName: 'spark-optimizer',
+    applicationName: loc.applicationName,
   };
 }
 
@@ -72,8 +72,11 @@ export class SyncPgClient {
   private worker: Worker | undefined;
   private readonly port: MessagePort;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
-  /** How long a call may block: a statement's timeout plus the connection's, and a margin. */
-  private readonly waitMs: number;
+  /** How long a call may block: each statement's timeout, the connection's, and a margin. */
+  private readonly statementMs: number;
+  private readonly connectMs: number;
+  /** Why the connection's thread ended, if it did: said by the next call instead of waiting. */
+  private died: string | undefined;
 
   constructor(
     config: PgConnectConfig,
@@ -82,21 +85,32 @@ export class SyncPgClient {
   ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.waitMs = config.statementTimeoutMs + config.connectTimeoutMs + 5000;
-    this.worker = new Worker(pgWorkerFile(), { workerData: { config, port: port2, flag: this.flag }, transferList: [port2] });
+    this.statementMs = config.statementTimeoutMs;
+    this.connectMs = config.connectTimeoutMs;
+    const worker = new Worker(pgWorkerFile(), { workerData: { config, port: port2, flag: this.flag }, transferList: [port2] });
+    this.worker = worker;
+    // A thread that dies (out of memory, say) is said, not a crash of this process nor a wait for nothing.
+    worker.on('error', (err) => (this.died = err.message));
+    worker.on('exit', (code) => (this.died ??= `the connection's thread ended (exit code ${code})`));
     // The worker must not keep a CLI process alive, nor its messages wake anyone.
     this.worker.unref();
     this.port.unref();
   }
 
   private call(request: PgRequest): PgResult[] {
-    if (!this.worker) throw new PostgresError(`${this.display}: the connection is closed`);
+    const worker = this.worker;
+    if (!worker) throw new PostgresError(`${this.display}: the connection is closed${this.died === undefined ? '' : ` (${this.died})`}`);
+    if (this.died !== undefined) {
+      this.worker = undefined;
+      throw new PostgresError(`${this.display}: ${this.died}`);
+    }
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(request);
-    if (Atomics.wait(this.flag, 0, 0, this.waitMs) === 'timed-out') {
-      void this.worker.terminate();
+    const waitMs = this.connectMs + this.statementMs * Math.max(1, request.kind === 'run' ? request.statements.length : 1) + 5000;
+    if (Atomics.wait(this.flag, 0, 0, waitMs) === 'timed-out') {
       this.worker = undefined;
-      throw new PostgresError(`${this.display} did not answer within ${Math.round(this.waitMs / 1000)} s; the connection was closed`);
+      void worker.terminate();
+      throw new PostgresError(`${this.display} did not answer within ${Math.round(waitMs / 1000)} s; the connection was closed`);
     }
     const message = receiveMessageOnPort(this.port)?.message as PgAnswer | undefined;
     if (!message) throw new PostgresError(`${this.display}: the connection's thread gave no answer`);
@@ -133,9 +147,10 @@ export class SyncPgClient {
     try {
       this.call({ kind: 'close' });
     } catch {
-      // closing anyway
+      // closing anyway (a call that timed out has stopped the thread already)
     }
-    void this.worker.terminate();
+    const worker = this.worker;
     this.worker = undefined;
+    void worker?.terminate();
   }
 }
