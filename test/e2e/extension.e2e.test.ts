@@ -505,6 +505,14 @@ describeE2e('extension in a real VS Code', () => {
           await client.end();
         }
         await expect.poll(() => s.treeItems('Jobs'), { timeout: 30_000 }).toEqual(['samples']);
+        // The jobs table pages from the server as from the file: the eight jobs, sorted by the host's query.
+        await s.runCommand('View: Close All Editors');
+        await s.runCommand('Spark Optimizer: Open Jobs Table');
+        const table = await s.webviewFrame('Spark Jobs', 30_000);
+        await expect.poll(() => table.locator('.rows .row:not(.loading)').count(), { timeout: 15_000 }).toBe(8);
+        await expect.poll(() => table.locator('#summary').innerText(), { timeout: 5_000 }).toMatch(/^8 jobs · sorted by/);
+        await s.runCommand('Notifications: Clear All Notifications');
+        await s.screenshot('postgres-jobs-table');
         // The password is nowhere but the secret storage: not in the settings, not in the extension's log.
         expect(readFileSync(settingsFile, 'utf8')).not.toContain(pg.password);
         const logs = filesUnder(path.join(s.userDataDir, 'logs')).filter((f) => f.endsWith('Spark Optimizer.log'));
