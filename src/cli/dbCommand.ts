@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { RegressionRow } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { plural } from '../common/format';
-import { databaseLocation, openDatabase } from './database';
+import { databaseLocation, openDatabase, openExisting } from './database';
 import { UsageError, positiveInt, stringFlags, type Io } from './io';
 
 const PAGE = 500;
@@ -25,14 +25,11 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: rest, options: { ...stringFlags('from', 'to', 'batch-size') }, allowPositionals: false });
   if (values.from === undefined || values.to === undefined) throw new UsageError('db copy needs --from and --to (a database file, sqlite:/// or postgres:// URL each)');
   const page = positiveInt('batch-size', values['batch-size'], PAGE);
-  const fromAt = databaseLocation(values.from, io);
   const toAt = databaseLocation(values.to, io);
-  if (fromAt.display === toAt.display) throw new UsageError(`--from and --to are the same database (${fromAt.display})`);
-  if (fromAt.kind === 'sqlite') {
-    const { existsSync } = await import('node:fs');
-    if (!existsSync(fromAt.file)) throw new Error(`no database at ${fromAt.file}`);
-  }
-  const from = await openDatabase(fromAt, io);
+  if (databaseLocation(values.from, io).display === toAt.display) throw new UsageError(`--from and --to are the same database (${toAt.display})`);
+  // A file to copy from must exist (said as `jobs` says it); a server is opened as it is.
+  const from = await openExisting(values.from, io);
+  if (!from) return 1;
   let to: Store;
   try {
     to = await openDatabase(toAt, io);

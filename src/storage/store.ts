@@ -67,24 +67,16 @@ export class PostgresStore extends PostgresRepository implements Store {
     return new PostgresStore(client, loc.display);
   }
 
-  /** Inside storeBatch: its files are known only once its transaction committed. */
-  private batching = false;
-
+  /** The batch's files are known once its transaction committed (a failed batch throws first). */
   override storeBatch(...args: Parameters<PostgresRepository['storeBatch']>): ReturnType<PostgresRepository['storeBatch']> {
-    this.batching = true;
-    let counts: ReturnType<PostgresRepository['storeBatch']>;
-    try {
-      counts = super.storeBatch(...args);
-    } finally {
-      this.batching = false;
-    }
+    const counts = super.storeBatch(...args);
     this.known?.record(args[1]);
     return counts;
   }
 
   override recordFiles(...args: Parameters<PostgresRepository['recordFiles']>): void {
     super.recordFiles(...args);
-    if (!this.batching) this.known?.record(args[0]);
+    this.known?.record(args[0]);
   }
 
   override delete(...args: Parameters<PostgresRepository['delete']>): number {

@@ -97,7 +97,7 @@ if (PG_MIGRATIONS.length !== MIGRATIONS.length) throw new Error(`PostgreSQL has 
 /** Any constant: the advisory lock every Spark Optimizer takes to migrate. */
 const MIGRATION_LOCK = 5_417_001;
 
-export function pgSchemaVersion(pg: SyncPgClient): number {
+function pgSchemaVersion(pg: SyncPgClient): number {
   const exists = pg.query("SELECT to_regclass('spark_optimizer_schema') IS NOT NULL AS e").rows[0]?.e === true;
   if (!exists) return 0;
   return Number(pg.query('SELECT version FROM spark_optimizer_schema').rows[0]?.version ?? 0);

@@ -64,7 +64,7 @@ import type { PgParam } from './protocol';
 import { PostgresError, type SyncPgClient } from './syncClient';
 
 /** `?` placeholders (the shared WHERE builder's) as PostgreSQL's `$1, $2, …`. */
-export function numbered(sql: string): string {
+function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }
@@ -216,7 +216,7 @@ export class PostgresRepository implements JobRepository {
     const counts = this.transaction(() => {
       stored.length = 0;
       const c = this.upsert(items, now, stored);
-      this.recordFiles(files, now);
+      this.writeFiles(files, now);
       return c;
     });
     changed?.push(...stored);
@@ -526,18 +526,19 @@ export class PostgresRepository implements JobRepository {
   }
 
   recordFiles(files: readonly IngestedFile[], now = new Date()): void {
+    if (files.length > 0) this.transaction(() => this.writeFiles(files, now));
+  }
+
+  /** recordFiles' statements, in the caller's transaction: one row per path (the last given wins), in path order. */
+  private writeFiles(files: readonly IngestedFile[], now: Date): void {
     const stamp = now.toISOString();
-    // One row per path (the last given wins), in path order.
     const byPath = new Map<string, IngestedFile>();
     for (const f of files) byPath.set(f.path, f);
     const rows = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    if (rows.length === 0) return;
-    this.transaction(() => {
-      for (const chunk of chunks(rows, 5000)) {
-        const values = chunk.map((f) => [storable(f.path), storable(f.unit_path), f.size, f.mtime_ms, f.codec, f.app_id === null ? null : storable(f.app_id), f.app_id === null ? null : storable(attemptKey(f.attempt_id)), f.status, stamp]);
-        this.pg.query(FILES_SQL, FILE_COLUMNS.map((_, c) => values.map((v) => v[c] ?? null)), 'spark_optimizer_files');
-      }
-    });
+    for (const chunk of chunks(rows, 5000)) {
+      const values = chunk.map((f) => [storable(f.path), storable(f.unit_path), f.size, f.mtime_ms, f.codec, f.app_id === null ? null : storable(f.app_id), f.app_id === null ? null : storable(attemptKey(f.attempt_id)), f.status, stamp]);
+      this.pg.query(FILES_SQL, FILE_COLUMNS.map((_, c) => values.map((v) => v[c] ?? null)), 'spark_optimizer_files');
+    }
   }
 
   newestEndTime(source: string): string | null {

@@ -128,20 +128,6 @@ export class SyncPgClient {
     return statements.length === 0 ? [] : this.call({ kind: 'run', statements });
   }
 
-  /** Runs `statements` in one transaction, in one round trip: all or nothing. */
-  transaction(statements: PgStatement[]): PgResult[] {
-    try {
-      return this.batch([{ sql: 'BEGIN' }, ...statements, { sql: 'COMMIT' }]).slice(1, -1);
-    } catch (err) {
-      try {
-        this.query('ROLLBACK');
-      } catch {
-        // the connection is gone: the server rolled back
-      }
-      throw err;
-    }
-  }
-
   close(): void {
     if (!this.worker) return;
     try {
