@@ -9,6 +9,7 @@ import { DEFAULT_BATCH_SIZE } from './contract';
 import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MAX_ZSTD_WINDOW_MB_LIMIT, MIN_DECOMPRESSION_RATIO, RATIO_FREE_BYTES } from './eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from './eventlog/lines';
 import { MAX_RESPONSE_MB } from './http/limits';
+import { ENV_REFERENCE } from '../common/envReference';
 
 export const sourceName = z.string().min(1).max(100);
 export const sinceDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date such as 2024-05-01 or 2024-05-01T12:00:00Z');
@@ -39,8 +40,7 @@ export function readLimitsOf(s: { zstd_max_window_mb?: number; max_line_mb?: num
 }
 
 export const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
-/** A reference to an environment variable, the way secrets are written: `${env:VAR}`. */
-export const ENV_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
+export { ENV_REFERENCE };
 /**
  * Secrets are written as `${env:VAR}` (or set with the editor's secret command), never inline. A
  * value that starts like a reference but is not one (`${env:}`, `${ENV:X}`, `${env:MY-VAR}`) is

@@ -10,6 +10,7 @@
  * storage, or, discouraged, the URL itself.
  */
 import * as path from 'node:path';
+import { ENV_REFERENCE, ENV_REFERENCES } from '../common/envReference';
 
 export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
@@ -47,11 +48,10 @@ export class DatabaseUrlError extends Error {
   }
 }
 
-const ENV_IN_TEXT = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** `${env:NAME}` anywhere in the text, from `env`; an unset one is an error naming it (never the text). */
 function expandEnv(text: string, env: NodeJS.ProcessEnv, what: string): string {
-  return text.replace(ENV_IN_TEXT, (_, name: string) => {
+  return text.replace(ENV_REFERENCES, (_, name: string) => {
     const v = env[name];
     if (v === undefined || v === '') throw new DatabaseUrlError(`${what} refers to environment variable ${name}, which is not set`);
     return v;
@@ -100,7 +100,7 @@ function withoutPasswordParameter(text: string): string {
 export function parseDatabaseLocation(text: string, cwd: string, env: NodeJS.ProcessEnv = process.env): DatabaseLocation {
   let raw = text.trim();
   // The whole value from the environment (`${env:DATABASE_URL}`): what it holds decides the kind.
-  const whole = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(raw);
+  const whole = ENV_REFERENCE.exec(raw);
   if (whole) raw = expandEnv(raw, env, `the database (\${env:${whole[1]!}})`).trim();
   if (raw === '') throw new DatabaseUrlError('the database is empty: give a file path or a postgres:// URL');
   if (/^sqlite:/i.test(raw)) {

@@ -9,6 +9,7 @@
  * well-formed `user:password@`, and a password with an unencoded `/`, `?` or `#` is not one.
  */
 import * as path from 'node:path';
+import { ENV_REFERENCE, ENV_REFERENCES } from '../common/envReference';
 import { DatabaseUrlError, isPostgresUrl, parseDatabaseLocation, withoutPassword, type DatabaseLocation, type PostgresLocation } from '../storage/location';
 
 export class DatabaseSettingError extends Error {
@@ -18,8 +19,6 @@ export class DatabaseSettingError extends Error {
   }
 }
 
-const ENV_REF = /\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/g;
-const ONLY_ENV_REF = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
 /** `scheme://` then the user information up to its `@`: the authority's (no `/`, `?`, `#` before it), or up to the text's last `@`. */
 const AUTHORITY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i;
 const ANY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is;
@@ -29,7 +28,7 @@ const PASSWORD_PARAM_REST = /[?&]password=(.*)$/is;
 
 /** What follows `user:` in user information, the colons of `${env:…}` not counting; undefined: no password part. */
 function passwordOf(userinfo: string): string | undefined {
-  const masked = userinfo.replace(ENV_REF, (ref) => '\0'.repeat(ref.length));
+  const masked = userinfo.replace(ENV_REFERENCES, (ref) => '\0'.repeat(ref.length));
   const colon = masked.indexOf(':');
   return colon < 0 ? undefined : userinfo.slice(colon + 1);
 }
@@ -39,7 +38,7 @@ export function hasLiteralPassword(text: string): boolean {
   const m = AUTHORITY_USERINFO.exec(text.trim());
   const password = m ? passwordOf(m[1]!) : undefined;
   const param = PASSWORD_PARAM.exec(text)?.[1];
-  return [password, param].some((p) => p !== undefined && p !== '' && !ONLY_ENV_REF.test(p));
+  return [password, param].some((p) => p !== undefined && p !== '' && !ENV_REFERENCE.test(p));
 }
 
 /** `text` with anything `url` might carry as a password replaced by `***`. */
@@ -49,7 +48,7 @@ export function scrubPassword(text: string, url: string): string {
     PASSWORD_PARAM.exec(url)?.[1],
     PASSWORD_PARAM_REST.exec(url)?.[1],
   ]
-    .filter((p): p is string => p !== undefined && p !== '' && !ONLY_ENV_REF.test(p))
+    .filter((p): p is string => p !== undefined && p !== '' && !ENV_REFERENCE.test(p))
     .sort((a, b) => b.length - a.length);
   return candidates.reduce((out, p) => out.split(p).join('***'), text);
 }
