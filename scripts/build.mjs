@@ -3,7 +3,6 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build, transform } from 'esbuild';
 
@@ -40,23 +39,7 @@ const zodEnglishOnly = {
     b.onLoad({ filter: /.*/, namespace: 'zod-english' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(args.path)};`, resolveDir: path.dirname(args.path) }));
   },
 };
-// `import { z } from 'zod'` binds zod's `z`, a namespace object that zod's index re-exports, and
-// esbuild keeps every export of a namespace used as a value: all of zod (390 KB: JSON Schema in and
-// out, z.compile, every schema type) in every bundle. `import * as z from 'zod'` (zod 4's own form)
-// is tree-shaken by member: 170 KB. One file of the first form is enough to pull it all in, so the
-// build reads each of ours that way (issue #12: cli.js 0.99 -> 0.78 MB, `collect` 62.6 -> 61.7 MB peak;
-// the event-log worker 0.54 -> 0.34 MB). Both forms give the same functions.
-const zodNamespaceImport = {
-  name: 'zod-namespace-import',
-  setup(b) {
-    const named = /^import \{ z \} from 'zod';$/m;
-    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      return named.test(text) ? { contents: text.replace(named, "import * as z from 'zod';"), loader: 'ts' } : undefined;
-    });
-  },
-};
-const shipped = { ...common, plugins: [apiCollectorFiles, zodEnglishOnly, zodNamespaceImport], supported: { 'dynamic-import': false } };
+const shipped = { ...common, plugins: [apiCollectorFiles, zodEnglishOnly], supported: { 'dynamic-import': false } };
 
 // Modules that most CLI commands never use, though a module they import names them: yaml (260 KB
 // of source, read only for a config file: `--config`, `validate` of a config), worker_threads

@@ -1,6 +1,6 @@
 /** Writes dist/config.schema.json (contributed through `yamlValidation`) from the zod config schema, with each key's description. */
 import { writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { KEY_DOCS, configSchema } from '../src/collectors/config';
 
 const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });

@@ -17,7 +17,7 @@ import { retryAfterMs } from '../src/collectors/http/jsonClient';
 import { collectHistoryServer, collectHistoryServerAll, type HistoryServerOptions } from '../src/collectors/historyServer/collect';
 import { restTimeMs } from '../src/collectors/historyServer/record';
 import { sparkAppRecordSchema, type SparkAppRecord } from '../src/collectors/record';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeShared, sharedPath } from './support/shared';
 import { serve, syntheticListing, syntheticRoutes, type FakeServer, type Route, type SyntheticApp } from './support/historyServerFake';
 

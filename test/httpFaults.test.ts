@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { collectHistoryServerAll } from '../src/collectors/historyServer/collect';
 import { HttpError, JsonClient } from '../src/collectors/http/jsonClient';
 import { listenLocal } from './support/localServer';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuthError, HttpError, JsonClient, ResponseError, ResponseTooLargeError, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
 import { formatBytes } from '../src/common/format';
 import { keepOf, loadTokenizer, PrunedJsonReader, type Keep } from '../src/collectors/http/jsonStream';

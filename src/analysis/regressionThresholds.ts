@@ -5,7 +5,7 @@
  * over the settings, the settings over the defaults. Only zod here: the config schema (registry.ts)
  * imports it, so it stays out of the check's own imports.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Fewer completed runs before a run than this, and it is never flagged (issue 18). */
 export const MIN_BASELINE_RUNS = 3;

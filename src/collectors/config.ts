@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { LineCounter, parseDocument, isNode, visit, type Alias, type Document } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { visible } from '../common/format';
 import { isStackOverflow } from '../common/stack';
 import { REGRESSION_SETTING_KEYS, THRESHOLD_KEYS } from '../analysis/regressionThresholds';

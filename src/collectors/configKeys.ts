@@ -4,7 +4,7 @@
  * options. Each source type's own schema is in its descriptor (`<type>/source.ts`); config.ts
  * assembles the file's schema from the registry.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_BATCH_SIZE } from './contract';
 import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MAX_ZSTD_WINDOW_MB_LIMIT, MIN_DECOMPRESSION_RATIO, RATIO_FREE_BYTES } from './eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from './eventlog/lines';

@@ -3,7 +3,7 @@
  * Field names are DESIGN.md §2's snake_case names, used unchanged in the database, the CLI's JSON
  * output and exports. Times are ISO-8601 UTC strings; bytes and milliseconds are integers.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const count = z.number().int().nonnegative();
 const isoUtc = z.string().datetime({ offset: false });

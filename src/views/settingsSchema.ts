@@ -1,5 +1,5 @@
 /** The settings' schema, apart from the vscode glue so it is unit-tested in plain Node. Bad values fall back to the defaults. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MIN_DECOMPRESSION_RATIO } from '../collectors/eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from '../collectors/eventlog/lines';
 import type { ReadLimits } from '../collectors/eventlog/readLog';

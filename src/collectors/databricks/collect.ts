@@ -18,7 +18,7 @@
 import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type Page } from '../api/runner';
 import { collectAll } from '../eventlog/collect';

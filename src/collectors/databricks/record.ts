@@ -2,7 +2,7 @@
  * Databricks answers as records: the fields of a job run and its clusters the mapping reads (Jobs
  * API 2.1, Clusters API 2.1), and the platform-level record of one run, with its facts as tags.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Quality, checkedTime, noSparkMetrics, platformLevelQuality, redactSecrets, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { completeRecord } from '../record/finish';
 import { recordSizing, recordTimes } from '../record/rules';

@@ -7,7 +7,7 @@
  * where it came from, so a refused token can be named ("token from DATABRICKS_TOKEN") without ever
  * showing the token. The OAuth exchange itself happens in the collector.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV_REFERENCE, cloudKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, resolveSecret, secret } from '../configKeys';
 import { apiRunStopped, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { DatabricksOptions } from './collect';

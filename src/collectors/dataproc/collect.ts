@@ -14,7 +14,7 @@
  * listing that cannot be read is `list-failed` and ends the listing; the jobs being read still arrive.
  * Abort, paging, concurrency, filters and batches are the runner's (api/runner.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Page } from '../api/runner';
 import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';

@@ -2,7 +2,7 @@
  * Dataproc answers as records: the fields of a job and its cluster the mapping reads, the job's
  * status and times, its facts as tags, and the platform-level record of one job.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Quality, checkedTime, noSparkMetrics, platformLevelQuality, redactSecrets, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { completeRecord } from '../record/finish';
 import { executorInstances, recordSizing, recordTimes } from '../record/rules';

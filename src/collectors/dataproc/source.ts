@@ -4,7 +4,7 @@
  * An `access_token` written as `${env:VAR}` is resolved here; without one the collector finds
  * GOOGLE_OAUTH_ACCESS_TOKEN / CLOUDSDK_AUTH_ACCESS_TOKEN or Application Default Credentials itself.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { camelKeys, cloudKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, resolveSecret, secret } from '../configKeys';
 import { apiRunStopped, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { DataprocOptions } from './collect';

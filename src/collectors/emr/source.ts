@@ -2,7 +2,7 @@
  * The EMR source type: EMR clusters' steps, joined with their Spark event logs and History Server.
  * Credentials are never in the config: the AWS chain finds them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { camelKeys, cloudKeys, commonApiOptions, httpUrl } from '../configKeys';
 import { apiRunStopped, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { EmrOptions } from './collect';

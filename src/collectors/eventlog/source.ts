@@ -1,5 +1,5 @@
 /** The event-log source type: Spark event-log files and folders, read by the engine in this folder. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { batchSize, readLimitKeys, readLimitsOf, sinceDate, sourceName, userName } from '../configKeys';
 import { READ_LIMIT_OVERRIDES, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { EventLogOptions } from './collect';

@@ -10,7 +10,7 @@
  * attempts being read still arrive. Abort, paging, concurrency, filters and batches are the
  * runner's (api/runner.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
 import { runApiCollector } from '../api/runner';
 import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';

@@ -3,7 +3,7 @@
  * mapping reads, and `toRecord`, which maps one attempt's REST answers onto the same record fields as
  * the event-log engine (replay.ts), decision for decision.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Quality, checkedCount, checkedTime, redactSecrets, sparkVersionBefore, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { completeRecord } from '../record/finish';
 import { executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';

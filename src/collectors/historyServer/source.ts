@@ -2,7 +2,7 @@
  * The History Server source type. Its config becomes collector options here, with secrets resolved
  * from `${env:VAR}`, SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD} or the editor's secret storage.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiKeys, between, camelKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, readLimitKeys, readLimitsOf, resolveSecret, secret } from '../configKeys';
 import { READ_LIMIT_OVERRIDES, apiRunStopped, sourceFlags, withoutUserInfo, type SourceDescriptor } from '../descriptor';
 import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';

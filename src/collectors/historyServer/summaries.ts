@@ -16,7 +16,7 @@
  * - An executor's totalTasks is counted at task start (killed attempts are in it); totalCores 0
  *   means not known (record.ts says why).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime, countFault, type Problem } from '../record';
 import { MAX_STORED_TEXT } from '../record/finish';
 import type { AppSummaries, ExecutorSummary, StageStatus, StageSummary, TaskDurationQuantiles } from '../record/summaries';

@@ -8,7 +8,7 @@
  * The tokenizer has no recursion and the assembler keeps its own stack, so depth costs no call stack.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What to keep of a value: all of it, an object's named keys, or an array's elements. */
 export type Keep = { kind: 'all' } | { kind: 'object'; keys: ReadonlyMap<string, Keep> } | { kind: 'array'; element: Keep };
