@@ -108,6 +108,41 @@ describeEachStore('JobRepository', (open, kind) => {
     expect(repo.list({ limit: 1, offset: 1 }).map((r) => r.app_id)).toEqual(['c']);
   });
 
+  it('after: pages in key order walk every record once, even when rows come and go between pages', async () => {
+    const repo = await open();
+    // Attempts of one app (none, '1', '2', '10' as text), ids that differ by case and past ASCII, a prefix of another.
+    const keys: AppKey[] = [
+      { app_id: 'app-1', attempt_id: null },
+      { app_id: 'app-1', attempt_id: '1' },
+      { app_id: 'app-1', attempt_id: '10' },
+      { app_id: 'app-1', attempt_id: '2' },
+      { app_id: 'app-10', attempt_id: null },
+      { app_id: 'App-2', attempt_id: null },
+      { app_id: 'app-2', attempt_id: '1' },
+      { app_id: 'app-é', attempt_id: null },
+      { app_id: 'b', attempt_id: null },
+    ];
+    repo.upsert(keys.map((k, i) => makeRecord({ ...k, end_time: `2024-06-0${(i % 9) + 1}T00:00:00.000Z` })));
+    const id = (k: AppKey): string => `${k.app_id}#${k.attempt_id ?? ''}`;
+    const inKeyOrder = repo.list({ sort: 'app_id', descending: false }).map(id);
+    const seen: string[] = [];
+    let after: AppKey | undefined;
+    for (let page = 0; ; page++) {
+      const rows = repo.list({ sort: 'app_id', descending: false, limit: 2, after });
+      if (rows.length === 0) break;
+      seen.push(...rows.map(id));
+      after = rows[rows.length - 1]!;
+      if (page === 1) {
+        // Between pages: one behind the walk removed, one behind it added, one ahead added.
+        repo.delete([keys[0]!]);
+        repo.upsert([makeRecord({ app_id: 'app-0' }), makeRecord({ app_id: 'c' })]);
+      }
+    }
+    expect(seen).toEqual([...inKeyOrder, 'c#']);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(repo.list({ sort: 'app_id', descending: false, after: { app_id: 'app-2', attempt_id: null } }).map(id)).toEqual(['app-2#1', 'app-é#', 'b#', 'c#']);
+  });
+
   it('groups: a missing value is the empty key; days newest first', async () => {
     const repo = await open();
     repo.upsert([

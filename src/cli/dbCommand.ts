@@ -11,7 +11,7 @@
  * A record's first_seen in the copy is when it was copied.
  */
 import { parseArgs } from 'node:util';
-import type { RegressionRow } from '../storage/repository';
+import type { AppKey, RegressionRow } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { plural } from '../common/format';
 import { databaseLocation, openDatabase, openExisting } from './database';
@@ -51,10 +51,14 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
   try {
     const total = from.count();
     let done = 0;
-    // In key order, so that a page boundary falls the same way however the source is sorted for views.
-    for (let offset = 0; offset < total && !stopped; offset += page) {
-      const records = from.list({ sort: 'app_id', descending: false, limit: page, offset });
+    // In key order, each page after the last key copied (keyset paging, JobQuery.after): OFFSET
+    // paging counted past every row copied before on each page, and a collector writing into the
+    // source meanwhile would shift rows across page boundaries.
+    let after: AppKey | undefined;
+    while (!stopped) {
+      const records = from.list({ sort: 'app_id', descending: false, limit: page, after });
       if (records.length === 0) break;
+      after = records[records.length - 1]!;
       const summaries = from.summariesOfMany(records);
       const c = to.upsert(records.map((record, k) => ({ record, summaries: summaries[k] })));
       counts.new += c.new;
