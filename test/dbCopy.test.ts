@@ -59,7 +59,9 @@ async function everyTableText(server: PgServer, url: string): Promise<string> {
   await c.connect();
   try {
     const tables = (await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.t);
-    const texts = await Promise.all(tables.map(async (t) => JSON.stringify((await c.query(`SELECT * FROM "${t}"`)).rows)));
+    // One query at a time: a pg Client queues concurrent ones, and pg 9 will refuse them.
+    const texts: string[] = [];
+    for (const t of tables) texts.push(JSON.stringify((await c.query(`SELECT * FROM "${t}"`)).rows));
     expect(tables).toEqual(expect.arrayContaining(['applications', 'ingested_files', 'collection_runs', 'regressions']));
     return texts.join('\n');
   } finally {
