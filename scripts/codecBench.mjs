@@ -1,5 +1,6 @@
 // Throughput of decode() per codec, in MB/s of decompressed output, on a generated Spark-like log.
 //   node --expose-gc scripts/codecBench.mjs [codec...]      (CODEC_BENCH_MB=200, the default)
+// CODEC_BENCH_RUNS (default 3) timed runs per codec, best reported: on a shared machine more runs steady the best.
 // Bundles the decoders and the test writers with esbuild into bench-data/codec (gitignored), writes
 // the log and its compressed copies there once, then decodes each copy from memory in 1 MiB chunks,
 // so the figure is the decoder alone, not the disk. A second pass checks the output byte for byte.
@@ -13,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 
 const MB = 1024 * 1024;
 const targetMb = Number(process.env.CODEC_BENCH_MB ?? 200);
+const timedRuns = Number(process.env.CODEC_BENCH_RUNS ?? 3);
 const dir = path.resolve('bench-data', 'codec');
 mkdirSync(dir, { recursive: true });
 
@@ -70,7 +72,7 @@ for (const [codec, write] of Object.entries(writers)) {
   global.gc?.();
   const rssBefore = process.memoryUsage.rss();
   let rssPeak = rssBefore;
-  for (let run = 0; run < 3; run++) {
+  for (let run = 0; run < timedRuns; run++) {
     const start = process.hrtime.bigint();
     let bytes = 0;
     let parts = 0;

@@ -9,7 +9,7 @@
  */
 import type { ByteReader } from './byteReader';
 import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, shortTailError } from './codecError';
-import { copyLiterals, copyMatch, type LzUnit } from './lzCopy';
+import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
 import { xxh32 } from './xxhash32';
 
 const MAGIC = Buffer.from('LZ4Block', 'latin1');
@@ -56,6 +56,8 @@ const UNIT: LzUnit = { name: 'block', sizeFrom: 'header' };
  * Every length and offset is checked against both buffers: the input may be damaged.
  */
 export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
+  const srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   let s = start;
   let d = 0;
   for (;;) {
@@ -68,7 +70,7 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst:
       s += lengthBytes(more);
     }
     if (lit > 0) {
-      copyLiterals(src, s, end, dst, d, lit, UNIT);
+      copyLiteralsWide(src, srcView, s, end, dst, dstView, d, lit, UNIT);
       s += lit;
       d += lit;
     }
@@ -85,7 +87,7 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst:
       s += lengthBytes(more);
     }
     len += 4;
-    copyMatch(dst, d, offset, len, s, UNIT);
+    copyMatchWide(dst, dstView, d, offset, len, s, UNIT);
     d += len;
   }
 }

@@ -3,6 +3,12 @@
  * literals, append a match. Each checks the bounds first, so that no decoder can forget to: a typed
  * array drops writes past its end without a word, which would turn damage into silently short
  * output. Short runs use a loop because a native copy costs more to call than it saves.
+ *
+ * The decoders call the `Wide` forms, which copy short runs four bytes at a time through DataViews
+ * of src and dst when there is room for the last load and store to overshoot by up to 3 bytes: the
+ * overshoot lands past the write position and is overwritten by the next run, or the unit does not
+ * decode to its declared size and is refused. Issue 12, scripts/codecBench.mjs: LZF 730 -> 1,180 MB/s of
+ * output, Snappy 600 -> 770.
  */
 import { BlockFormatError } from './codecError';
 
@@ -13,6 +19,9 @@ export interface LzUnit {
   /** What declared the decoded size: 'header' (LZ4, LZF) or 'preamble' (Snappy's varint). */
   readonly sizeFrom: string;
 }
+
+/** Longest run the Wide copies move four bytes at a time; past it a native copy is cheaper. */
+const WIDE_RUN = 48;
 
 // Errors are built out of line, which keeps the copies small enough for V8 to inline into the decoders' loops.
 function pastEnd(at: number, len: number, unit: LzUnit): BlockFormatError {
@@ -62,5 +71,39 @@ export function copyMatch(dst: Uint8Array, d: number, offset: number, len: numbe
       left -= n;
       span += n;
     }
+  }
+}
+
+/**
+ * copyLiterals, with runs of up to WIDE_RUN bytes copied four at a time. `srcView` and `dstView` are
+ * DataViews of the whole of src and dst.
+ */
+export function copyLiteralsWide(src: Uint8Array, srcView: DataView, s: number, end: number, dst: Uint8Array, dstView: DataView, d: number, len: number, unit: LzUnit): void {
+  // The room test implies both of copyLiterals' checks, with 3 bytes to spare.
+  if (len <= WIDE_RUN && len + 3 <= end - s && len + 3 <= dst.length - d) {
+    let k = 0;
+    do {
+      dstView.setInt32(d + k, srcView.getInt32(s + k, true), true);
+      k += 4;
+    } while (k < len);
+  } else {
+    copyLiterals(src, s, end, dst, d, len, unit);
+  }
+}
+
+/**
+ * copyMatch, with matches of up to WIDE_RUN bytes from at least 4 bytes back copied four at a time:
+ * each load then reads only bytes already final. `dstView` is a DataView of the whole of dst.
+ */
+export function copyMatchWide(dst: Uint8Array, dstView: DataView, d: number, offset: number, len: number, at: number, unit: LzUnit): void {
+  if (offset >= 4 && len <= WIDE_RUN && len + 3 <= dst.length - d) {
+    const m = d - offset;
+    let k = 0;
+    do {
+      dstView.setInt32(d + k, dstView.getInt32(m + k, true), true);
+      k += 4;
+    } while (k < len);
+  } else {
+    copyMatch(dst, d, offset, len, at, unit);
   }
 }

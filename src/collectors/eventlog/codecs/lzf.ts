@@ -5,7 +5,7 @@
  */
 import type { ByteReader } from './byteReader';
 import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, truncatedError } from './codecError';
-import { copyLiterals, copyMatch, type LzUnit } from './lzCopy';
+import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
 
 const FORMAT = 'an LZF stream (ning compress-lzf, as Spark writes .lzf)';
 const MAGIC_TEXT = "'ZV'";
@@ -21,13 +21,15 @@ const COMPRESSED = { type: 1, header: 7 } as const;
  * length byte follows) plus 2, at an offset of 13 bits.
  */
 export function lzfDecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
+  const srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   let s = start;
   let d = 0;
   while (s < end) {
     const ctrl = src[s++]!;
     if (ctrl < 32) {
       const lit = ctrl + 1;
-      copyLiterals(src, s, end, dst, d, lit, UNIT);
+      copyLiteralsWide(src, srcView, s, end, dst, dstView, d, lit, UNIT);
       s += lit;
       d += lit;
       continue;
@@ -41,7 +43,7 @@ export function lzfDecodeBlock(src: Uint8Array, start: number, end: number, dst:
     const offset = ((ctrl & 0x1f) << 8) + src[s++]! + 1;
     len += 2;
     if (offset > d) throw new BlockFormatError(s - 1, `a back reference points ${offset} bytes back, before the start of the chunk`);
-    copyMatch(dst, d, offset, len, s - 1, UNIT);
+    copyMatchWide(dst, dstView, d, offset, len, s - 1, UNIT);
     d += len;
   }
   return d;

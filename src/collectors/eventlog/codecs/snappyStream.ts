@@ -10,7 +10,7 @@
  */
 import type { ByteReader } from './byteReader';
 import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, shortTailError, truncatedError } from './codecError';
-import { copyLiterals, copyMatch, type LzUnit } from './lzCopy';
+import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
 
 const MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const MAGIC_TEXT = "'\\x82SNAPPY\\0'";
@@ -40,6 +40,8 @@ const UNIT: LzUnit = { name: 'block', sizeFrom: 'preamble' };
 
 /** Decodes raw Snappy elements src[start, end) into dst from index 0; returns the bytes written. */
 export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
+  const srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   let s = start;
   let d = 0;
   while (s < end) {
@@ -57,7 +59,7 @@ export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, d
         s += n;
       }
       lit += 1;
-      copyLiterals(src, s, end, dst, d, lit, UNIT);
+      copyLiteralsWide(src, srcView, s, end, dst, dstView, d, lit, UNIT);
       s += lit;
       d += lit;
       continue;
@@ -80,7 +82,7 @@ export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, d
       s += 4;
     }
     if (offset === 0 || offset > d) throw new BlockFormatError(s, `a copy refers ${offset} bytes back, before the start of the block`);
-    copyMatch(dst, d, offset, len, s, UNIT);
+    copyMatchWide(dst, dstView, d, offset, len, s, UNIT);
     d += len;
   }
   return d;

@@ -1,4 +1,11 @@
-/** XXH32 (the xxHash specification's 32-bit variant) of bytes[start, end). */
+/**
+ * XXH32 (the xxHash specification's 32-bit variant) of bytes[start, end).
+ *
+ * The 4-byte lanes are read with DataView.getInt32(.., true), which V8 compiles to one unaligned
+ * load at any offset: 2.2 GB/s against 1.3 GB/s for four byte loads, on 64 KiB LZ4 blocks (the
+ * checksum was 39% of lz4 decoding; issue 12). An Int32Array view is no faster and needs an
+ * aligned start.
+ */
 
 const P1 = 0x9e3779b1;
 const P2 = 0x85ebca77;
@@ -11,7 +18,7 @@ function rotl(x: number, r: number): number {
 }
 
 export function xxh32(bytes: Uint8Array, start: number, end: number, seed: number): number {
-  const b = bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const len = end - start;
   let p = start;
   let h: number;
@@ -22,10 +29,10 @@ export function xxh32(bytes: Uint8Array, start: number, end: number, seed: numbe
     let v4 = (seed - P1) | 0;
     const limit = end - 16;
     while (p <= limit) {
-      v1 = Math.imul(rotl((v1 + Math.imul(b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24), P2)) | 0, 13), P1);
-      v2 = Math.imul(rotl((v2 + Math.imul(b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24), P2)) | 0, 13), P1);
-      v3 = Math.imul(rotl((v3 + Math.imul(b[p + 8]! | (b[p + 9]! << 8) | (b[p + 10]! << 16) | (b[p + 11]! << 24), P2)) | 0, 13), P1);
-      v4 = Math.imul(rotl((v4 + Math.imul(b[p + 12]! | (b[p + 13]! << 8) | (b[p + 14]! << 16) | (b[p + 15]! << 24), P2)) | 0, 13), P1);
+      v1 = Math.imul(rotl((v1 + Math.imul(view.getInt32(p, true), P2)) | 0, 13), P1);
+      v2 = Math.imul(rotl((v2 + Math.imul(view.getInt32(p + 4, true), P2)) | 0, 13), P1);
+      v3 = Math.imul(rotl((v3 + Math.imul(view.getInt32(p + 8, true), P2)) | 0, 13), P1);
+      v4 = Math.imul(rotl((v4 + Math.imul(view.getInt32(p + 12, true), P2)) | 0, 13), P1);
       p += 16;
     }
     h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) | 0;
@@ -34,11 +41,11 @@ export function xxh32(bytes: Uint8Array, start: number, end: number, seed: numbe
   }
   h = (h + len) | 0;
   while (p + 4 <= end) {
-    h = Math.imul(rotl((h + Math.imul(b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24), P3)) | 0, 17), P4);
+    h = Math.imul(rotl((h + Math.imul(view.getInt32(p, true), P3)) | 0, 17), P4);
     p += 4;
   }
   while (p < end) {
-    h = Math.imul(rotl((h + Math.imul(b[p]!, P5)) | 0, 11), P1);
+    h = Math.imul(rotl((h + Math.imul(bytes[p]!, P5)) | 0, 11), P1);
     p++;
   }
   h ^= h >>> 15;
