@@ -28,6 +28,14 @@ import {
 
 export const ZSTD_MAX_BLOCK = 128 * 1024;
 
+/**
+ * Literal runs and matches up to this long are copied four bytes at a time, which may write up to 3
+ * bytes past the run. Those land inside the block's own stretch of the ring, [start, start +
+ * maxBlock): that stretch holds nothing a later match can reach (see the ring's length), and the next
+ * run overwrites them. Matches from fewer than 4 bytes back and near the block limit go byte by byte.
+ */
+const WIDE_RUN = 32;
+
 function highBit(v: number): number {
   return 31 - Math.clz32(v);
 }
@@ -53,9 +61,11 @@ export class ZstdFrameDecoder {
     matchLength: newSeqTable(maxLogOf('matchLength')),
   };
   private current: Record<SeqKind, SeqTable | null> = { literalLength: null, offset: null, matchLength: null };
+  private ringView = new DataView(this.ring.buffer);
   private view: DataView | null = null;
   /** Decoded literals of the current block (Huffman or RLE), with slack for the 4-byte bit loads. */
   private readonly literals = new Uint8Array(ZSTD_MAX_BLOCK + 8);
+  private readonly literalsView = new DataView(this.literals.buffer);
 
   /** The ring; a block's output is `output.subarray(start, end)` as returned by block(). */
   get output(): Uint8Array {
@@ -67,7 +77,10 @@ export class ZstdFrameDecoder {
     this.window = window;
     this.maxBlock = Math.min(window, ZSTD_MAX_BLOCK);
     const need = window + 2 * this.maxBlock;
-    if (this.ring.length < need) this.ring = new Uint8Array(need);
+    if (this.ring.length < need) {
+      this.ring = new Uint8Array(need);
+      this.ringView = new DataView(this.ring.buffer);
+    }
     this.pos = 0;
     this.lapEnd = 0;
     this.produced = 0;
@@ -238,6 +251,8 @@ export class ZstdFrameDecoder {
    */
   private sequences(view: DataView, p: number, end: number, nbSeq: number, lit: Uint8Array, litPos: number, litLimit: number): void {
     const ring = this.ring;
+    const ringView = this.ringView;
+    const litView = lit === this.literals ? this.literalsView : view;
     let op = this.pos;
     const limit = op + this.maxBlock;
     const llT = this.current.literalLength!;
@@ -310,7 +325,14 @@ export class ZstdFrameDecoder {
 
       if (litPos + ll > litLimit) throw new BlockFormatError(p, `sequence ${i} takes more literals than the block has`);
       if (op + ll + ml > limit) throw new BlockFormatError(p, `sequence ${i} makes the block larger than ${this.maxBlock} bytes`);
-      if (ll <= 16) {
+      if (ll <= WIDE_RUN && op + ll + 3 <= limit && litPos + ll + 3 <= lit.length) {
+        // Four bytes at a time; the up to 3 bytes written past the run are overwritten next (see WIDE_RUN).
+        let k = 0;
+        do {
+          ringView.setInt32(op + k, litView.getInt32(litPos + k, true), true);
+          k += 4;
+        } while (k < ll);
+      } else if (ll <= 16) {
         for (let k = 0; k < ll; k++) ring[op + k] = lit[litPos + k]!;
       } else {
         ring.set(lit.subarray(litPos, litPos + ll), op);
@@ -320,7 +342,16 @@ export class ZstdFrameDecoder {
       if (offset > before + op || offset > window || offset === 0) {
         throw new BlockFormatError(p, `sequence ${i} copies from ${offset} bytes back, before the start of the frame or its window`);
       }
-      if (offset <= op) {
+      if (offset >= 4 && offset <= op && ml <= WIDE_RUN && op + ml + 3 <= limit) {
+        // Each load reads bytes at least 4 behind the store, already final.
+        const m = op - offset;
+        let k = 0;
+        do {
+          ringView.setInt32(op + k, ringView.getInt32(m + k, true), true);
+          k += 4;
+        } while (k < ml);
+        op += ml;
+      } else if (offset <= op) {
         op = copyMatch(ring, op, op - offset, ml);
       } else {
         // The match starts in the previous lap of the ring and may run on into this one.
