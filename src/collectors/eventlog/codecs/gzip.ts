@@ -7,7 +7,7 @@
  * is done: when the error comes, everything decoded before it has been handed on. end() (Z_FINISH)
  * then tells a finished stream from a cut-off one ("unexpected end of file").
  * Known limit: when data that is not gzip follows a complete member, zlib fails the step that
- * also finished that member, and up to 16 KiB of its output (zlib's chunkSize) is lost.
+ * also finished that member, and up to OUTPUT_CHUNK (64 KiB) of its output is lost.
  */
 import * as zlib from 'node:zlib';
 import type { ByteReader } from './byteReader';
@@ -19,6 +19,12 @@ const FORMAT = 'a gzip stream';
 const DEFLATE = 8;
 /** Input per zlib step: bounds the output held at once to this times the compression ratio. */
 const PIECE = 16 * 1024;
+/**
+ * zlib's output buffer (its chunkSize, 16 KiB by default). Each one filled is a round trip to the
+ * thread pool: at 15x, a 16 KiB piece took 15 of them. 64 KiB: ~620 -> ~940 MB/s of output
+ * (scripts/codecBench.mjs, issue 12); 128 KiB gained 10% more for twice the loss above.
+ */
+const OUTPUT_CHUNK = 64 * 1024;
 
 interface ZlibError extends Error {
   code?: string;
@@ -34,7 +40,7 @@ export async function* decodeGzip(reader: ByteReader, file: string): AsyncGenera
   if (!head.subarray(0, 2).equals(MAGIC)) throw badMagicError(file, 0, FORMAT, MAGIC_TEXT, head);
   if (head[2] !== DEFLATE) throw new CodecError(file, 2, false, `not a gzip stream Node can read: compression method ${head[2]} at byte 2, expected 8 (deflate)`);
 
-  const gunzip = zlib.createGunzip();
+  const gunzip = zlib.createGunzip({ chunkSize: OUTPUT_CHUNK });
   const output: Buffer[] = [];
   let failure: ZlibError | null = null;
   let ended = false;
