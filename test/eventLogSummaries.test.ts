@@ -360,7 +360,7 @@ describe('the task-duration sketch', () => {
     replay.endFile();
     const s = replay.summaries().stages[0]!;
     expect(s.num_tasks).toBe(200_000);
-    const cells = (replay as unknown as { tracker: { stage(id: number, attempt: number): DurationSketch } }).tracker.stage(0, 0).cells;
+    const cells = (replay as unknown as { tracker: { durationCells(id: number, attempt: number): number } }).tracker.durationCells(0, 0);
     // 100 ms .. 60 s at 64 buckets per doubling: about 590 buckets, however many tasks.
     expect(cells).toBeLessThan(700);
     const sorted = durations.sort((a, b) => a - b);

@@ -1083,7 +1083,7 @@ export class AppReplay {
         const finish = int(taskInfo?.['Finish Time']);
         values[TASK_DURATION] = launch === null || finish === null ? NaN : taskDuration(launch, finish);
         this.tracker.task(
-          stageId === null ? null : this.tracker.stage(stageId, num(e['Stage Attempt ID']) ?? 0),
+          stageId === null ? -1 : this.tracker.stage(stageId, num(e['Stage Attempt ID']) ?? 0),
           executorId === null ? null : this.tracker.executor(executorId),
           outcome,
           values,

@@ -2,8 +2,9 @@
  * Stage-attempt and executor summaries (issue 15), built while an event log streams by: replay.ts
  * feeds every task end, stage and executor event here, from its byte path and its JSON.parse path
  * alike, and `summaries()` gives record/summaries.ts's shapes at the end. Memory grows with the
- * number of stage attempts and executors, never with the number of tasks: a stage keeps sums, and
- * its task durations go into a DurationSketch of bounded size.
+ * number of stage attempts and executors, never with the number of tasks: a stage keeps sums and
+ * its first few task durations in a slot of a typed array, the rest go into a DurationSketch of
+ * bounded size.
  *
  * Counting follows Spark's History Server (core/.../status/AppStatusListener.scala), so that the
  * numbers equal its `/stages` and `/allexecutors` lists (test/stageConformance.test.ts):
@@ -253,78 +254,56 @@ export class DurationSketch {
   }
 }
 
-/** Task metrics summed per stage attempt and executor, by TASK_METRIC index (peakMemory is a maximum, not a sum). */
+/** Task metrics summed per stage attempt and executor, by TASK_METRIC index (a stage's peakMemory is a maximum, not a sum). */
 const METRIC_COUNT = Object.keys(TASK_METRIC).length;
 
 /**
  * The template zeros() copies: built from a fraction, so its elements (and every copy's) are doubles
- * from the start, as most sums become (bytes pass 2^31): one elements kind for every stage's sums,
- * not a copy per stage when its first large sum arrives.
+ * from the start, as most sums become (bytes pass 2^31): one elements kind for every executor's
+ * sums, not a copy each when its first large sum arrives.
  */
 const ZERO_SUMS: readonly number[] = Array.from({ length: METRIC_COUNT }, () => 0.5).fill(0);
 
-/** METRIC_COUNT zeros, to sum into (one builtin call: per stage, mostly before the JIT has warmed up). */
+/** METRIC_COUNT zeros, to sum into (one builtin call). */
 function zeros(): number[] {
   return ZERO_SUMS.slice();
 }
 
-/** Where a stage's sums array keeps its submission and completion times (NaN: none), after the metrics. */
-const SUBMITTED_MS = METRIC_COUNT;
-const COMPLETED_MS = METRIC_COUNT + 1;
-
-/** The template of a stage's sums: ZERO_SUMS, then no submission and completion time. */
-const STAGE_SUMS: readonly number[] = [...ZERO_SUMS, NaN, NaN];
-
 /**
- * One stage attempt's sums and times, and its task durations; a task end allocates nothing. Issue
- * 15: Spark 3.x/4.x logs have a stage per two tasks, and every byte a stage keeps to the end is
- * copied by the garbage collector (on the Spark 4.x shape its scavenges were the largest single part,
- * ~18 ms, of what the summaries cost the engine's main thread). So the sketch's fields are the stage's own (one object fewer:
- * 32 bytes), and its times are kept in its sums array, unboxed: as fields, epoch times (past 2^31)
- * were two heap numbers of 16 bytes each.
+ * A stage attempt is a slot of SummaryTracker's `stageNumbers`, STAGE_STRIDE doubles in one growable
+ * Float64Array, not an object (issue 15): Spark 3.x/4.x logs have a stage per two tasks, and a stage
+ * as objects (its StageStats, sums and durations arrays: 445 bytes) was kept to the end, copied by
+ * every scavenge and then marked in the old generation. A typed array's elements are outside the JS
+ * heap: the collector never copies them, and an epoch time or a byte count there is never boxed.
+ * A slot holds the TASK_METRIC sums (at PEAK the largest task peak, -1 while none), then the fields below.
  */
-export class StageStats extends DurationSketch {
-  name: string | null = null;
-  /** Seen in a StageSubmitted or StageCompleted, or running tasks: not skipped. */
-  ran = false;
-  completed = false;
-  failed = false;
-  tasks = 0;
-  failedTasks = 0;
-  killedTasks = 0;
-  /**
-   * Sums by TASK_METRIC index; at peakMemory (the last metric) the largest task peak; then the
-   * times at SUBMITTED_MS and COMPLETED_MS. A plain array: see DurationSketch.exact.
-   */
-  readonly sums: number[] = STAGE_SUMS.slice();
-  /** A task carried "Peak Execution Memory" (>= 0). */
-  peakSeen = false;
+/** Submission and completion time, epoch ms; NaN: none. */
+const SUBMITTED_MS = METRIC_COUNT;
+const COMPLETED_MS = SUBMITTED_MS + 1;
+const STAGE_ID = COMPLETED_MS + 1;
+const ATTEMPT_ID = STAGE_ID + 1;
+const TASKS = ATTEMPT_ID + 1;
+const FAILED_TASKS = TASKS + 1;
+const KILLED_TASKS = FAILED_TASKS + 1;
+/** STAGE_RAN | STAGE_COMPLETED | STAGE_FAILED. */
+const FLAGS = KILLED_TASKS + 1;
+/** Successful tasks' durations: how many, the least, the largest (exact, whatever their number). */
+const DURATIONS = FLAGS + 1;
+const MIN_MS = DURATIONS + 1;
+const MAX_MS = MIN_MS + 1;
+/** 1 + the index in SummaryTracker's `sketches` of the stage's DurationSketch, once it has more than INLINE_DURATIONS durations; 0 before. */
+const SKETCH = MAX_MS + 1;
+/** Where a slot keeps its first INLINE_DURATIONS durations: a stage of a few tasks needs no sketch (Spark 3.x/4.x: most have one or two). */
+const INLINE_AT = SKETCH + 1;
+const INLINE_DURATIONS = 4;
+const STAGE_STRIDE = INLINE_AT + INLINE_DURATIONS;
 
-  constructor(
-    readonly stageId: number,
-    readonly attemptId: number,
-  ) {
-    super();
-  }
-
-  get submittedMs(): number | null {
-    const ms = this.sums[SUBMITTED_MS]!;
-    return Number.isNaN(ms) ? null : ms;
-  }
-
-  set submittedMs(ms: number | null) {
-    this.sums[SUBMITTED_MS] = ms ?? NaN;
-  }
-
-  get completedMs(): number | null {
-    const ms = this.sums[COMPLETED_MS]!;
-    return Number.isNaN(ms) ? null : ms;
-  }
-
-  set completedMs(ms: number | null) {
-    this.sums[COMPLETED_MS] = ms ?? NaN;
-  }
-}
+/** Seen in a StageSubmitted or StageCompleted, or running tasks: not skipped. */
+const STAGE_RAN = 1;
+const STAGE_COMPLETED = 2;
+const STAGE_FAILED = 4;
+/** Slots a tracker starts with; doubled when full (a copy of the numbers each time, log2(stages) in all). */
+const FIRST_SLOTS = 64;
 
 export class ExecutorStats {
   host: string | null = null;
@@ -379,25 +358,31 @@ function stageKey(stageId: number, attemptId: number): number {
   return attemptId === 0 ? stageId : stageId + attemptId * 0x100000000;
 }
 
+function isSlot(slot: number | undefined): slot is number {
+  return slot !== undefined;
+}
+
 /** How far past the highest first attempt so far a stage id may be and still be kept by index (V8 keeps an array's elements fast across gaps up to 1,024). */
 const DENSE_GAP = 1024;
 
-function isStage(s: StageStats | undefined): s is StageStats {
-  return s !== undefined;
-}
-
 /** Stage attempts and executors of one application attempt, fed by replay.ts. */
 export class SummaryTracker {
+  /** Every stage attempt's numbers, STAGE_STRIDE a slot (see STAGE_STRIDE); slots in order of first sight. */
+  private stageNumbers: Float64Array;
+  private stageCount = 0;
+  /** Each slot's name (a job's stages never submitted have none). */
+  private readonly stageNames: (string | null)[] = [];
+  /** The sketches of the stages with more than INLINE_DURATIONS durations (see SKETCH). */
+  private readonly sketches: DurationSketch[] = [];
   /**
-   * First attempts by stage id, while the ids stay dense (Spark numbers stages from 0): no hashing,
-   * and 8 bytes a stage where a Map entry took ~45 (issue 15: Spark 3.x/4.x logs have a stage per
-   * two tasks, and what every stage keeps to the end is what the garbage collector copies). A gap of
-   * up to DENSE_GAP ids keeps V8's elements fast; an id further on goes to `otherStages`.
+   * The slot of a first attempt, by stage id, while the ids stay dense (Spark numbers stages from 0):
+   * no hashing. A gap of up to DENSE_GAP ids keeps V8's elements fast (a hole is undefined); an id
+   * further on goes to `otherStages`.
    */
-  private readonly firstAttempts: (StageStats | undefined)[] = [];
-  /** Every other stage attempt (retries, ids far ahead or not Ints), by stageKey. */
-  private readonly otherStages = new Map<number, StageStats>();
-  private lastStage: StageStats | null = null;
+  private readonly slotOfId: (number | undefined)[] = [];
+  /** The slots of every other stage attempt (retries, ids far ahead or not Ints), by stageKey. */
+  private readonly otherStages = new Map<number, number>();
+  private lastSlot = -1;
   private readonly executors = new Map<string, ExecutorStats>();
   /** Executors by hashBytes of their id, for the byte path; a bucket lists the ids with that hash. */
   private readonly byHash = new Map<number, ExecutorStats[]>();
@@ -406,32 +391,75 @@ export class SummaryTracker {
   /** Executors whose id is the decimal number (no leading zero) below NUMBERED_EXECUTORS, by that number. */
   private readonly byNumber: (ExecutorStats | undefined)[] = [];
 
-  /** The stage attempt, made on first sight. */
-  stage(stageId: number, attemptId: number): StageStats {
-    const last = this.lastStage;
-    if (last !== null && last.stageId === stageId && last.attemptId === attemptId) return last;
-    const byId = this.firstAttempts;
-    let s: StageStats | undefined;
-    if (attemptId === 0 && stageId >>> 0 === stageId && stageId < byId.length + DENSE_GAP) {
-      s = byId[stageId];
-      if (s === undefined) {
-        // Made in otherStages while its id was far ahead of the others?
-        s = this.otherStages.size === 0 ? undefined : this.otherStages.get(stageId);
-        if (s === undefined || s.stageId !== stageId || s.attemptId !== 0) {
-          s = new StageStats(stageId, 0);
-          byId[stageId] = s;
-        }
-      }
+  constructor() {
+    // Assigned twice: V8 takes a field assigned once for a constant, and compiles it into the
+    // code that reads it (task(), on every task end); its first growth then threw that code away
+    // (issue 15, --trace-deopt: "code dependencies"). Now it is a variable field from the start.
+    this.stageNumbers = new Float64Array(0);
+    this.stageNumbers = new Float64Array(FIRST_SLOTS * STAGE_STRIDE);
+  }
+
+  /** The stage attempt's slot, made on first sight. */
+  stage(stageId: number, attemptId: number): number {
+    const last = this.lastSlot;
+    const numbers = this.stageNumbers;
+    if (last !== -1 && numbers[last * STAGE_STRIDE + STAGE_ID] === stageId && numbers[last * STAGE_STRIDE + ATTEMPT_ID] === attemptId) return last;
+    // A first attempt seen before, by index; anything else in a method of its own, so that the JIT
+    // compiles this (inlined into every caller) without paths first taken late (a new stage after
+    // hundreds of tasks, a grown table): each threw the compiled code away (issue 15).
+    const slot = attemptId === 0 && stageId >>> 0 === stageId ? this.slotOfId[stageId] : undefined;
+    this.lastSlot = slot === undefined ? this.newOrOtherStage(stageId, attemptId) : slot;
+    return this.lastSlot;
+  }
+
+  private newOrOtherStage(stageId: number, attemptId: number): number {
+    let slot: number;
+    if (attemptId === 0 && stageId >>> 0 === stageId && stageId < this.slotOfId.length + DENSE_GAP) {
+      // Made in otherStages while its id was far ahead of the others? It stays there.
+      const other = this.otherStages.size === 0 ? undefined : this.otherStages.get(stageId);
+      if (other !== undefined && this.isSlotOf(other, stageId, 0)) return other;
+      slot = this.newStage(stageId, 0);
+      this.slotOfId[stageId] = slot;
     } else {
       const key = stageKey(stageId, attemptId);
-      s = this.otherStages.get(key);
-      if (s === undefined || s.stageId !== stageId || s.attemptId !== attemptId) {
-        s = new StageStats(stageId, attemptId);
-        this.otherStages.set(key, s);
-      }
+      const other = this.otherStages.get(key);
+      if (other !== undefined && this.isSlotOf(other, stageId, attemptId)) return other;
+      slot = this.newStage(stageId, attemptId);
+      this.otherStages.set(key, slot);
     }
-    this.lastStage = s;
-    return s;
+    return slot;
+  }
+
+  private isSlotOf(slot: number, stageId: number, attemptId: number): boolean {
+    const at = slot * STAGE_STRIDE;
+    return this.stageNumbers[at + STAGE_ID] === stageId && this.stageNumbers[at + ATTEMPT_ID] === attemptId;
+  }
+
+  private newStage(stageId: number, attemptId: number): number {
+    const slot = this.stageCount++;
+    if ((slot + 1) * STAGE_STRIDE > this.stageNumbers.length) {
+      const grown = new Float64Array(this.stageNumbers.length * 2);
+      grown.set(this.stageNumbers);
+      this.stageNumbers = grown;
+    }
+    // The rest of the slot is zeros, as the array was made.
+    const at = slot * STAGE_STRIDE;
+    const numbers = this.stageNumbers;
+    numbers[at + SUBMITTED_MS] = NaN;
+    numbers[at + COMPLETED_MS] = NaN;
+    // No task has carried "Peak Execution Memory" (>= 0) yet.
+    numbers[at + PEAK] = -1;
+    numbers[at + STAGE_ID] = stageId;
+    numbers[at + ATTEMPT_ID] = attemptId;
+    this.stageNames.push(null);
+    return slot;
+  }
+
+  /** Cells a stage attempt's durations take: at most INLINE_DURATIONS in its slot, then its sketch's (tests: bounded). */
+  durationCells(stageId: number, attemptId: number): number {
+    const at = this.stage(stageId, attemptId) * STAGE_STRIDE;
+    const sketch = this.stageNumbers[at + SKETCH]!;
+    return sketch === 0 ? Math.min(INLINE_DURATIONS, this.stageNumbers[at + DURATIONS]!) : this.sketches[sketch - 1]!.cells;
   }
 
   /** The executor, made on first sight. */
@@ -489,26 +517,28 @@ export class SummaryTracker {
 
   /** A job's Stage Infos: attempts it may run; those never submitted are skipped. */
   jobStage(stageId: number, attemptId: number, name: string | null): void {
-    const s = this.stage(stageId, attemptId);
-    s.name ??= name;
+    const slot = this.stage(stageId, attemptId);
+    if (name !== null) this.stageNames[slot] ??= name;
   }
 
   stageSubmitted(stageId: number, attemptId: number, name: string | null, submittedMs: number | null): void {
-    const s = this.stage(stageId, attemptId);
-    s.ran = true;
-    if (name !== null) s.name = name;
-    if (submittedMs !== null) s.submittedMs = submittedMs;
+    const slot = this.stage(stageId, attemptId);
+    const at = slot * STAGE_STRIDE;
+    const numbers = this.stageNumbers;
+    numbers[at + FLAGS] = numbers[at + FLAGS]! | STAGE_RAN;
+    if (name !== null) this.stageNames[slot] = name;
+    if (submittedMs !== null) numbers[at + SUBMITTED_MS] = submittedMs;
   }
 
   /** A StageCompleted; the same attempt seen again (a compacted copy) takes its latest outcome. */
   stageCompleted(stageId: number, attemptId: number, name: string | null, submittedMs: number | null, completedMs: number | null, failed: boolean): void {
-    const s = this.stage(stageId, attemptId);
-    s.ran = true;
-    s.completed = true;
-    s.failed = failed;
-    if (name !== null) s.name = name;
-    if (submittedMs !== null) s.submittedMs = submittedMs;
-    if (completedMs !== null) s.completedMs = completedMs;
+    const slot = this.stage(stageId, attemptId);
+    const at = slot * STAGE_STRIDE;
+    const numbers = this.stageNumbers;
+    numbers[at + FLAGS] = (numbers[at + FLAGS]! & ~STAGE_FAILED) | STAGE_RAN | STAGE_COMPLETED | (failed ? STAGE_FAILED : 0);
+    if (name !== null) this.stageNames[slot] = name;
+    if (submittedMs !== null) numbers[at + SUBMITTED_MS] = submittedMs;
+    if (completedMs !== null) numbers[at + COMPLETED_MS] = completedMs;
   }
 
   executorAdded(id: string, host: string | null, cores: number | null, addedMs: number | null): void {
@@ -533,9 +563,10 @@ export class SummaryTracker {
 
   /**
    * One task end. `values` by TASK_METRIC index (NaN: not in the task's metrics), and at
-   * TASK_DURATION its duration. `stage` and `executor` are null when the line does not name them.
+   * TASK_DURATION its duration. `slot` (from stage()) is -1 and `executor` null when the line does
+   * not name them.
    */
-  task(stage: StageStats | null, executor: ExecutorStats | null, outcome: TaskOutcome, values: Float64Array): void {
+  task(slot: number, executor: ExecutorStats | null, outcome: TaskOutcome, values: Float64Array): void {
     const ok = outcome === 'success';
     const failed = outcome === 'failed' || outcome === 'resubmitted';
     // Resubmitted: the History Server already counted this task's metrics at its first end.
@@ -544,24 +575,34 @@ export class SummaryTracker {
     // Counted without branches: a counter first reached after the JIT compiled this (the first failed
     // task, thousands of tasks in) made it throw the compiled code away and compile it again (issue 15).
     const failedOne = failed ? 1 : 0;
-    if (stage !== null) {
-      stage.ran = true;
-      stage.tasks++;
-      stage.failedTasks += failedOne;
-      stage.killedTasks += outcome === 'killed' ? 1 : 0;
+    if (slot !== -1) {
+      const numbers = this.stageNumbers;
+      const at = slot * STAGE_STRIDE;
+      const tasks = numbers[at + TASKS]!;
+      numbers[at + TASKS] = tasks + 1;
+      // Ran: said by its first task (the flags are a double; or-ing them costs two conversions a task).
+      if (tasks === 0) numbers[at + FLAGS] = numbers[at + FLAGS]! | STAGE_RAN;
+      numbers[at + FAILED_TASKS]! += failedOne;
+      numbers[at + KILLED_TASKS]! += outcome === 'killed' ? 1 : 0;
       if (metrics) {
-        const sums = stage.sums;
         for (let i = 0; i < PEAK; i++) {
           const v = values[i]!;
-          if (v > 0) sums[i]! += v;
+          if (v > 0) numbers[at + i]! += v;
         }
+        // The largest task peak (>= 0; NaN, Spark's -1 and the slot's -1 are below it).
         const peak = values[PEAK]!;
-        if (peak >= 0) {
-          stage.peakSeen = true;
-          if (peak > sums[PEAK]!) sums[PEAK] = peak;
-        }
+        if (peak > numbers[at + PEAK]!) numbers[at + PEAK] = peak;
       }
-      if (ok && values[TASK_DURATION]! >= 0) stage.addAt(values, TASK_DURATION);
+      if (ok && values[TASK_DURATION]! >= 0) {
+        // Read and written as doubles of typed arrays: never boxed (issue 15).
+        const ms = values[TASK_DURATION]!;
+        const n = numbers[at + DURATIONS]!;
+        numbers[at + DURATIONS] = n + 1;
+        if (n === 0 || ms < numbers[at + MIN_MS]!) numbers[at + MIN_MS] = ms;
+        if (n === 0 || ms > numbers[at + MAX_MS]!) numbers[at + MAX_MS] = ms;
+        if (n < INLINE_DURATIONS) numbers[at + INLINE_AT + n] = ms;
+        else this.sketchOf(at).addAt(values, TASK_DURATION);
+      }
     }
     if (executor !== null) {
       executor.tasks++;
@@ -581,25 +622,42 @@ export class SummaryTracker {
     }
   }
 
+  /** The stage's sketch, made from its inline durations when its durations outgrow them. */
+  private sketchOf(at: number): DurationSketch {
+    const numbers = this.stageNumbers;
+    const index = numbers[at + SKETCH]!;
+    if (index !== 0) return this.sketches[index - 1]!;
+    const sketch = new DurationSketch();
+    for (let i = 0; i < INLINE_DURATIONS; i++) sketch.add(numbers[at + INLINE_AT + i]!);
+    this.sketches.push(sketch);
+    numbers[at + SKETCH] = this.sketches.length;
+    return sketch;
+  }
+
   /** Stage attempts by stage id then attempt; executors in the order first seen, the driver only when alone. */
   summaries(): AppSummaries {
-    const times = new IsoTimes();
-    // First attempts are in id order already (filter skips the holes, in the builtin's loop); the
-    // others (retries, rare) are sorted in among them.
-    const sorted = this.firstAttempts.filter(isStage);
+    const numbers = this.stageNumbers;
+    // First attempts are in id order already (filter skips the holes, in the builtin's loop: a loop
+    // here was compiled on the stack and then thrown away); the others (retries, rare) are sorted in
+    // among them.
+    const slots = this.slotOfId.filter(isSlot);
     if (this.otherStages.size > 0) {
-      for (const s of this.otherStages.values()) sorted.push(s);
-      sorted.sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId);
+      for (const slot of this.otherStages.values()) slots.push(slot);
+      slots.sort((a, b) => numbers[a * STAGE_STRIDE + STAGE_ID]! - numbers[b * STAGE_STRIDE + STAGE_ID]! || numbers[a * STAGE_STRIDE + ATTEMPT_ID]! - numbers[b * STAGE_STRIDE + ATTEMPT_ID]!);
     }
     // map's loop is the builtin's: no loop here for the JIT to compile on the stack (OSR) and then
     // discard. It calls stageSummary itself, with its context as `this`: through an arrow function
     // the JIT compiled stageSummary twice, alone and inlined into the arrow.
-    const context: SummaryContext = { times, scratch: [] };
-    const stages = sorted.map(stageSummary, context);
+    const times = new IsoTimes();
+    const context: SummaryContext = { times, numbers, names: this.stageNames, sketches: this.sketches, scratch: [], few: new Float64Array(INLINE_DURATIONS) };
+    const stages = slots.map(stageSummary, context);
     const all = [...this.executors.values()];
     const workers = all.filter((e) => !isDriver(e.id));
     return { stages, executors: (workers.length > 0 ? workers : all).map((e) => executorSummary(e, times)) };
   }
+
+
+
 }
 
 /** The ASCII codes of the tens and ones digits of 0..99, for the clock part of a time. */
@@ -666,45 +724,81 @@ export class IsoTimes {
   }
 }
 
-function stageStatus(s: StageStats): StageStatus {
-  if (s.completed) return s.failed ? 'failed' : 'complete';
-  return s.ran ? 'active' : 'skipped';
+function stageStatus(flags: number): StageStatus {
+  if ((flags & STAGE_COMPLETED) !== 0) return (flags & STAGE_FAILED) !== 0 ? 'failed' : 'complete';
+  return (flags & STAGE_RAN) !== 0 ? 'active' : 'skipped';
 }
 
-/** What stageSummary uses besides its stage, for every stage of a summaries() call: one IsoTimes, and arrays to sort durations in (DurationSketch.quantiles). */
+/** What stageSummary uses besides its slot, for every stage of a summaries() call. */
 interface SummaryContext {
   readonly times: IsoTimes;
+  /** SummaryTracker's stage table, names and sketches. */
+  readonly numbers: Float64Array;
+  readonly names: readonly (string | null)[];
+  readonly sketches: readonly DurationSketch[];
+  /** Arrays to sort a sketch's exact durations in (DurationSketch.quantiles). */
   readonly scratch: (Float64Array | undefined)[];
+  /** INLINE_DURATIONS cells to sort a slot's own durations in. */
+  readonly few: Float64Array;
 }
 
-function stageSummary(this: SummaryContext, s: StageStats): StageSummary {
-  const { times, scratch } = this;
-  const m = s.sums;
-  const submitted = times.of(s.submittedMs);
-  const completed = times.of(s.completedMs);
+/**
+ * `v` as an int32 when it is one. A number read from a Float64Array is a double, and an object field
+ * that holds doubles boxes each in a heap number of its own (16 bytes); as int32s, counts, ids and
+ * durations stay small integers in the summary.
+ */
+function small(v: number): number {
+  return (v | 0) === v ? v | 0 : v;
+}
+
+/** A stage attempt's summary from its slot (record/summaries.ts's shape). */
+function stageSummary(this: SummaryContext, slot: number): StageSummary {
+  const { times, numbers: m } = this;
+  const at = slot * STAGE_STRIDE;
+  const submittedMs = m[at + SUBMITTED_MS]!;
+  const completedMs = m[at + COMPLETED_MS]!;
+  const submitted = Number.isNaN(submittedMs) ? null : times.of(submittedMs);
+  const completed = Number.isNaN(completedMs) ? null : times.of(completedMs);
+  const flags = m[at + FLAGS]!;
+  const durations = m[at + DURATIONS]!;
+  const sketch = m[at + SKETCH]!;
+  let quantiles: TaskDurationQuantiles | null = null;
+  if (sketch !== 0) quantiles = this.sketches[sketch - 1]!.quantiles(this.scratch);
+  else if (durations > 0) {
+    // At most INLINE_DURATIONS values: sorted by insertion. AppStatusStore.taskSummary's value at
+    // index min(floor(q * n), n - 1), as DurationSketch.quantiles.
+    const few = this.few;
+    for (let i = 0; i < durations; i++) {
+      const v = m[at + INLINE_AT + i]!;
+      let j = i - 1;
+      for (; j >= 0 && few[j]! > v; j--) few[j + 1] = few[j]!;
+      few[j + 1] = v;
+    }
+    quantiles = { min: small(m[at + MIN_MS]!), p25: small(few[Math.floor(0.25 * durations)]!), p50: small(few[Math.floor(0.5 * durations)]!), p75: small(few[Math.floor(0.75 * durations)]!), max: small(m[at + MAX_MS]!) };
+  }
   return {
-    stage_id: s.stageId,
-    attempt_id: s.attemptId,
-    name: s.name,
-    status: stageStatus(s),
+    stage_id: small(m[at + STAGE_ID]!),
+    attempt_id: small(m[at + ATTEMPT_ID]!),
+    name: this.names[slot]!,
+    status: stageStatus(flags),
     submission_time: submitted,
     completion_time: completed,
-    duration_ms: submitted !== null && completed !== null && s.completedMs! >= s.submittedMs! ? s.completedMs! - s.submittedMs! : null,
-    num_tasks: s.tasks,
-    failed_tasks: s.failedTasks,
-    killed_tasks: s.killedTasks,
-    input_bytes: m[TASK_METRIC.inputRead]!,
-    output_bytes: m[TASK_METRIC.outputWritten]!,
-    shuffle_read_bytes: m[TASK_METRIC.remoteRead]! + m[TASK_METRIC.localRead]!,
-    shuffle_write_bytes: m[TASK_METRIC.shuffleWritten]!,
-    memory_spilled_bytes: m[TASK_METRIC.memorySpilled]!,
-    disk_spilled_bytes: m[TASK_METRIC.diskSpilled]!,
-    executor_run_time_ms: m[TASK_METRIC.runTime]!,
+    duration_ms: submitted !== null && completed !== null && completedMs >= submittedMs ? small(completedMs - submittedMs) : null,
+    num_tasks: small(m[at + TASKS]!),
+    failed_tasks: small(m[at + FAILED_TASKS]!),
+    killed_tasks: small(m[at + KILLED_TASKS]!),
+    input_bytes: m[at + TASK_METRIC.inputRead]!,
+    output_bytes: m[at + TASK_METRIC.outputWritten]!,
+    shuffle_read_bytes: m[at + TASK_METRIC.remoteRead]! + m[at + TASK_METRIC.localRead]!,
+    shuffle_write_bytes: m[at + TASK_METRIC.shuffleWritten]!,
+    memory_spilled_bytes: m[at + TASK_METRIC.memorySpilled]!,
+    disk_spilled_bytes: m[at + TASK_METRIC.diskSpilled]!,
+    executor_run_time_ms: m[at + TASK_METRIC.runTime]!,
     // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime.
-    cpu_time_ms: Math.floor(m[TASK_METRIC.cpuNs]! / 1e6),
-    gc_time_ms: m[TASK_METRIC.gcTime]!,
-    peak_execution_memory_bytes: s.peakSeen ? m[PEAK]! : null,
-    task_duration_ms: s.quantiles(scratch),
+    cpu_time_ms: Math.floor(m[at + TASK_METRIC.cpuNs]! / 1e6),
+    gc_time_ms: m[at + TASK_METRIC.gcTime]!,
+    peak_execution_memory_bytes: m[at + PEAK]! >= 0 ? m[at + PEAK]! : null,
+    task_duration_ms: quantiles,
   };
 }
 

@@ -9,7 +9,7 @@
 /** A stage attempt's status, as the History Server's stage list says it (lower case). */
 export type StageStatus = 'complete' | 'failed' | 'active' | 'skipped';
 
-/** Task durations of one stage attempt's successful tasks (ms): exact min and max; from event logs, quantiles from a bounded sketch (exact up to 64 tasks). */
+/** Task durations of one stage attempt's successful tasks (ms): exact min and max; from event logs, quantiles from a bounded sketch (exact up to 128 tasks). */
 export interface TaskDurationQuantiles {
   min: number;
   p25: number;
