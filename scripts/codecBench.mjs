@@ -1,6 +1,7 @@
 // Throughput of decode() per codec, in MB/s of decompressed output, on a generated Spark-like log.
 //   node --expose-gc scripts/codecBench.mjs [codec...]      (CODEC_BENCH_MB=200, the default)
 // CODEC_BENCH_RUNS (default 3) timed runs per codec, best reported: on a shared machine more runs steady the best.
+// CODEC_BENCH_REUSE=1 decodes with reuseOutput (this loop is done with each chunk before the next, as splitLines is).
 // Bundles the decoders and the test writers with esbuild into bench-data/codec (gitignored), writes
 // the log and its compressed copies there once, then decodes each copy from memory in 1 MiB chunks,
 // so the figure is the decoder alone, not the disk. A second pass checks the output byte for byte.
@@ -15,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 const MB = 1024 * 1024;
 const targetMb = Number(process.env.CODEC_BENCH_MB ?? 200);
 const timedRuns = Number(process.env.CODEC_BENCH_RUNS ?? 3);
+const decodeOptions = process.env.CODEC_BENCH_REUSE === '1' ? { reuseOutput: true } : {};
 const dir = path.resolve('bench-data', 'codec');
 mkdirSync(dir, { recursive: true });
 
@@ -61,7 +63,7 @@ async function* chunksOf(buf, size) {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
 }
 
-console.log(`node ${process.version}; ${(plain.length / MB).toFixed(0)} MB of Spark-like JSON; MB/s of decompressed output\n`);
+console.log(`node ${process.version}; ${(plain.length / MB).toFixed(0)} MB of Spark-like JSON; MB/s of decompressed output${decodeOptions.reuseOutput ? '; reuseOutput' : ''}\n`);
 const only = process.argv.slice(2);
 for (const [codec, write] of Object.entries(writers)) {
   if (only.length > 0 && !only.includes(codec)) continue;
@@ -76,7 +78,7 @@ for (const [codec, write] of Object.entries(writers)) {
     const start = process.hrtime.bigint();
     let bytes = 0;
     let parts = 0;
-    for await (const out of lib.decode(codec, chunksOf(compressed, MB), file)) {
+    for await (const out of lib.decode(codec, chunksOf(compressed, MB), file, decodeOptions)) {
       bytes += out.length;
       if (++parts % 64 === 0) rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
     }
@@ -85,7 +87,7 @@ for (const [codec, write] of Object.entries(writers)) {
     runs.push(seconds);
   }
   const hash = createHash('sha256');
-  for await (const out of lib.decode(codec, chunksOf(compressed, MB), file)) hash.update(out);
+  for await (const out of lib.decode(codec, chunksOf(compressed, MB), file, decodeOptions)) hash.update(out);
   const ok = hash.digest('hex') === plainDigest;
   const best = Math.min(...runs);
   console.log(

@@ -3,6 +3,7 @@
  * snappy, zstd) and for gzip (Databricks). Each framing lives in its own file; see DESIGN.md §5.
  */
 import { formatBytes } from '../../../common/format';
+import { BlockOutput } from './blockOutput';
 import { ByteReader } from './byteReader';
 import { DecompressionLimitError } from './codecError';
 import { decodeGzip } from './gzip';
@@ -26,6 +27,13 @@ export interface DecodeOptions {
    * DecompressionLimitError once the output outgrows the input read so far by more than this.
    */
   maxDecompressionRatio?: number;
+  /**
+   * The caller is done with each chunk before it asks for the next (splitLines is: it copies what
+   * it keeps). The decoders may then hand out memory they overwrite later: one buffer for every
+   * LZ4, Snappy or LZF block instead of a new one each, and zstd's window itself instead of a copy
+   * of each block. Default false: every chunk stays as it was given.
+   */
+  reuseOutput?: boolean;
 }
 
 /**
@@ -77,13 +85,13 @@ async function* passThrough(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer
 function framing(codec: Exclude<Codec, 'none'>, reader: ByteReader, file: string, options: DecodeOptions): AsyncGenerator<Buffer> {
   switch (codec) {
     case 'lz4':
-      return decodeLz4Block(reader, file);
+      return decodeLz4Block(reader, file, new BlockOutput(options.reuseOutput === true));
     case 'snappy':
-      return decodeSnappyStream(reader, file);
+      return decodeSnappyStream(reader, file, new BlockOutput(options.reuseOutput === true));
     case 'lzf':
-      return decodeLzf(reader, file);
+      return decodeLzf(reader, file, new BlockOutput(options.reuseOutput === true));
     case 'zstd':
-      return decodeZstd(reader, file, { maxWindowMb: options.maxZstdWindowMb });
+      return decodeZstd(reader, file, { maxWindowMb: options.maxZstdWindowMb, reuseOutput: options.reuseOutput });
     case 'gzip':
       return decodeGzip(reader, file);
   }

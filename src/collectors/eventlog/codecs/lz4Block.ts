@@ -7,6 +7,7 @@
  * stopOnEmptyBlock=false, so streams may follow back to back. A file that stops between blocks is a
  * stream Spark has not finished, which is fine.
  */
+import type { BlockOutput } from './blockOutput';
 import type { ByteReader } from './byteReader';
 import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, shortTailError } from './codecError';
 import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
@@ -92,7 +93,7 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst:
   }
 }
 
-export async function* decodeLz4Block(reader: ByteReader, file: string): AsyncGenerator<Buffer> {
+export async function* decodeLz4Block(reader: ByteReader, file: string, output: BlockOutput): AsyncGenerator<Buffer> {
   while (!(await reader.atEnd())) {
     const at = reader.position;
     if (!(await reader.ensure(HEADER_LEN))) throw shortTailError(file, at, reader.peek(reader.available), MAGIC, FORMAT, MAGIC_TEXT, 'an LZ4Block header');
@@ -122,7 +123,7 @@ export async function* decodeLz4Block(reader: ByteReader, file: string): AsyncGe
       throw corrupt(`is stored uncompressed but declares ${compressedLen} stored and ${originalLen} original bytes`);
     }
     const block = await reader.peekBlock(HEADER_LEN, compressedLen, file, 'an LZ4 block');
-    const out = Buffer.allocUnsafe(originalLen);
+    const out = output.take(originalLen);
     if (method === METHOD_RAW) {
       block.copy(out, 0, HEADER_LEN);
     } else {

@@ -3,6 +3,7 @@
  * Chunks of at most 64 KiB: `Z` `V`, a type byte, then for type 0 (stored) an int16 BE length and
  * the bytes, for type 1 (compressed) int16 BE compressed and uncompressed lengths and LZF data.
  */
+import type { BlockOutput } from './blockOutput';
 import type { ByteReader } from './byteReader';
 import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, truncatedError } from './codecError';
 import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
@@ -49,7 +50,7 @@ export function lzfDecodeBlock(src: Uint8Array, start: number, end: number, dst:
   return d;
 }
 
-export async function* decodeLzf(reader: ByteReader, file: string): AsyncGenerator<Buffer> {
+export async function* decodeLzf(reader: ByteReader, file: string, output: BlockOutput): AsyncGenerator<Buffer> {
   while (!(await reader.atEnd())) {
     const at = reader.position;
     if (!(await reader.ensure(STORED.header))) {
@@ -65,7 +66,7 @@ export async function* decodeLzf(reader: ByteReader, file: string): AsyncGenerat
     if (type === STORED.type) {
       const length = head.readUInt16BE(3);
       const chunk = await reader.peekBlock(STORED.header, length, file, 'a stored LZF chunk');
-      const out = Buffer.allocUnsafe(length);
+      const out = output.take(length);
       chunk.copy(out, 0, STORED.header);
       reader.skip(STORED.header + length);
       if (length > 0) yield out;
@@ -78,7 +79,7 @@ export async function* decodeLzf(reader: ByteReader, file: string): AsyncGenerat
     const compressedLen = header.readUInt16BE(3);
     const length = header.readUInt16BE(5);
     const chunk = await reader.peekBlock(COMPRESSED.header, compressedLen, file, 'an LZF chunk');
-    const out = Buffer.allocUnsafe(length);
+    const out = output.take(length);
     const written = decodeBlockAt(at, corrupt, () => lzfDecodeBlock(chunk, COMPRESSED.header, chunk.length, out));
     if (written !== length) throw corrupt(`decodes to ${written} bytes, but its header says ${length}`);
     reader.skip(COMPRESSED.header + compressedLen);

@@ -8,6 +8,7 @@
  * snappy-java writes only through SnappyFramedOutputStream) and snappy-java's headerless legacy
  * form (the whole file one raw block, which cannot be streamed and which Spark does not write).
  */
+import type { BlockOutput } from './blockOutput';
 import type { ByteReader } from './byteReader';
 import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, shortTailError, truncatedError } from './codecError';
 import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
@@ -88,7 +89,7 @@ export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, d
   return d;
 }
 
-export async function* decodeSnappyStream(reader: ByteReader, file: string): AsyncGenerator<Buffer> {
+export async function* decodeSnappyStream(reader: ByteReader, file: string, output: BlockOutput): AsyncGenerator<Buffer> {
   let expectHeader = true;
   while (!(await reader.atEnd())) {
     const at = reader.position;
@@ -112,7 +113,7 @@ export async function* decodeSnappyStream(reader: ByteReader, file: string): Asy
     const out = decodeBlockAt(at, corrupt, () => {
       const [length, body] = snappyLength(chunk, 4, chunk.length);
       if (length > MAX_BLOCK) throw corrupt(`declares ${length} decompressed bytes`);
-      const decoded = Buffer.allocUnsafe(length);
+      const decoded = output.take(length);
       const written = snappyDecodeBlock(chunk, body, chunk.length, decoded);
       if (written !== length) throw corrupt(`decodes to ${written} bytes, but its preamble says ${length}`);
       return decoded;

@@ -34,6 +34,8 @@ function readLE(b: Uint8Array, at: number, n: number): number {
 export interface ZstdOptions {
   /** Largest window a frame may need, in MiB (1 to MAX_ZSTD_WINDOW_MB_LIMIT); DEFAULT_MAX_ZSTD_WINDOW_MB if absent. */
   maxWindowMb?: number;
+  /** Hand out views of the window instead of copies (DecodeOptions.reuseOutput). */
+  reuseOutput?: boolean;
 }
 
 /** A block's body is copied into scratch at LEAD, with room on both sides for the decoder's bit loads. */
@@ -46,6 +48,7 @@ export async function* decodeZstd(reader: ByteReader, file: string, options: Zst
     throw new RangeError(`the zstd window limit must be a number of MiB from 1 to ${MAX_ZSTD_WINDOW_MB_LIMIT}, not ${maxWindowMb}`);
   }
   const maxWindow = Math.floor(maxWindowMb * 2 ** 20);
+  const reuse = options.reuseOutput === true;
   const decoder = new ZstdFrameDecoder();
   const scratch = new Uint8Array(LEAD + ZSTD_MAX_BLOCK + TAIL);
   const corrupt = (at: number, why: string): CodecError => new CodecError(file, at, false, `corrupt zstd stream: ${why}`);
@@ -128,8 +131,11 @@ export async function* decodeZstd(reader: ByteReader, file: string, options: Zst
         if (!(err instanceof BlockFormatError || err instanceof RangeError)) throw err;
         throw corrupt(blockAt, `the block at byte ${blockAt} cannot be decoded (${err.message})`);
       }
-      // A copy: the ring is overwritten as decoding goes on, and callers may keep what they are given.
-      if (out.end > out.start) yield Buffer.from(decoder.output.subarray(out.start, out.end));
+      // A copy, unless the caller is done with it before the next: the ring is overwritten as decoding goes on.
+      if (out.end > out.start) {
+        const ring = decoder.output;
+        yield reuse ? Buffer.from(ring.buffer, ring.byteOffset + out.start, out.end - out.start) : Buffer.from(ring.subarray(out.start, out.end));
+      }
       if (last) break;
     }
     if (contentSize >= 0 && decoder.frameSize !== contentSize) {
