@@ -393,6 +393,8 @@ export async function analyzeEventLogFile(file: string, ctx: EventLogFileOptions
       decode(codec, createReadStream(file, { signal, highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>, file, {
         maxZstdWindowMb: ctx.maxZstdWindowMb,
         maxDecompressionRatio: ctx.maxDecompressionRatio,
+        // Each line is made a string as it is given, and splitLines copies what it keeps.
+        reuseOutput: true,
       }),
       (buf, start, end, lineNo) => {
         lastLine = lineNo;

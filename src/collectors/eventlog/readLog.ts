@@ -131,10 +131,12 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     const last = i === unit.files.length - 1;
     try {
       const split = await splitLines(
-        // Plain files go straight to the line splitter, which copies what it keeps: buffers can be reused.
+        // The line splitter copies what it keeps and the replay reads each line as it is given, so the
+        // reader's buffers (plain files) and the decoders' output (reuseOutput) may be reused.
         decode(file.codec, readFileChunks(file.path, file.codec === 'none', options.signal, options.onBytes), file.path, {
           maxZstdWindowMb: options.maxZstdWindowMb,
           maxDecompressionRatio: options.maxDecompressionRatio,
+          reuseOutput: true,
         }),
         (buf, start, end, lineNo) => replay.line(buf, start, end, lineNo),
         maxLine,
