@@ -4,12 +4,14 @@
  * nothing; and the password of a PostgreSQL store appears nowhere: not in stdout or stderr of any
  * command, not in the runs table, not in any table of the database.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { clientConfig, describePostgres, newDatabase, type PgServer } from './support/postgres';
+import { JobStore } from '../src/storage/jobStore';
+import { manyRecords } from './support/records';
 import { tempDir } from './support/tmp';
 
 const CLI = path.resolve(__dirname, '../dist/cli.js');
@@ -51,6 +53,39 @@ describe('db copy between two files', () => {
     expect(cli(['collect', '--path', SAMPLES, '--db', path.join(dir, 'b.db')]).stdout).toMatch(/0 new, 0 updated, 8 unchanged/);
     expect(cli(['db', 'copy', '--from', a, '--to', a])).toMatchObject({ status: 2 });
     expect(cli(['db', 'copy', '--from', path.join(dir, 'none.db'), '--to', a])).toMatchObject({ status: 1 });
+  });
+
+  it('Ctrl+C keeps the records copied so far (saved though not every page is), and a second copy finishes the rest', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const from = path.join(dir, 'from.db');
+    const to = path.join(dir, 'to.db');
+    const source = await JobStore.open(from);
+    const n = 20_000;
+    for (let i = 0; i < n; i += 1000) source.upsert(manyRecords(1000, i));
+    await source.save();
+    // Pages of 1: 20,000 pages, so that the copy is still going when its first progress line comes (after 2 s).
+    const child = spawn(process.execPath, [CLI, 'db', 'copy', '--from', from, '--to', to, '--batch-size', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (!interrupted && stderr.includes('copied ')) interrupted = child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(130);
+    const kept = Number(/Stopped: (\d+) new, 0 updated, 0 unchanged/.exec(stderr)?.[1]);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(n);
+    const copy = await JobStore.open(to);
+    expect(copy.count()).toBe(kept);
+    // The first `kept` keys in key order, each exactly as in the source.
+    const copied = copy.list({ sort: 'app_id', descending: false });
+    expect(copied).toEqual(source.list({ sort: 'app_id', descending: false, limit: kept }));
+    copy.close();
+    const rest = cli(['db', 'copy', '--from', from, '--to', to]);
+    expect(rest.status, rest.stderr).toBe(0);
+    expect(rest.stdout).toMatch(new RegExp(`^${n - kept} new, 0 updated, ${kept} unchanged`));
+    source.close();
   });
 });
 
