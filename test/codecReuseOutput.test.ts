@@ -6,22 +6,10 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { decode, type Codec } from '../src/collectors/eventlog/codecs/index';
-import { generateEventLog } from './support/eventLogGenerator';
+import { logOfSize } from './support/eventLogGenerator';
 import { lz4BlockStream, lzfStream, snappyStream, zstdFrames } from './support/sparkCompress';
 
-function sparkLog(bytes: number): Buffer {
-  const lines: string[] = [];
-  let size = 0;
-  for (let seed = 1; size < bytes; seed++) {
-    for (const line of generateEventLog({ seed, stages: 3, tasksPerStage: 40, appId: `app-${seed}` })) {
-      lines.push(line);
-      size += line.length + 1;
-    }
-  }
-  return Buffer.from(`${lines.join('\n')}\n`);
-}
-
-const LOG = sparkLog(3_000_000);
+const LOG = logOfSize(3_000_000);
 const WRITERS: readonly [Codec, (b: Buffer) => Buffer][] = [
   ['lz4', (b) => lz4BlockStream(b)],
   ['snappy', (b) => snappyStream(b)],

@@ -11,7 +11,7 @@ import { BlockFormatError } from '../src/collectors/eventlog/codecs/codecError';
 import { decode } from '../src/collectors/eventlog/codecs/index';
 import { copyLiterals, copyLiteralsWide, copyMatch, copyMatchWide, type LzUnit } from '../src/collectors/eventlog/codecs/lzCopy';
 import { xxh32 } from '../src/collectors/eventlog/codecs/xxhash32';
-import { generateEventLog } from './support/eventLogGenerator';
+import { logOfSize } from './support/eventLogGenerator';
 import { describeSkipped } from './support/skip';
 import { referenceXxh32 } from './support/sparkCompress';
 
@@ -116,18 +116,6 @@ describe('xxh32 through a DataView', () => {
   });
 });
 
-/** A Spark-like log of about `bytes`, varied enough that matches come at every distance. */
-function sparkLog(bytes: number): Buffer {
-  const lines: string[] = [];
-  let size = 0;
-  for (let seed = 1; size < bytes; seed++) {
-    for (const line of generateEventLog({ seed, stages: 3, tasksPerStage: 40, appId: `app-${seed}` })) {
-      lines.push(line);
-      size += line.length + 1;
-    }
-  }
-  return Buffer.from(`${lines.join('\n')}\n`);
-}
 
 async function decodeAll(data: Buffer, chunk: number): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -146,7 +134,7 @@ if (zstdCli.status !== 0) {
     // With a 1 KiB window the ring is 3 KiB and wraps every third block: many matches start in the
     // previous lap, and every block ends at its limit, where the copies must go byte by byte.
     it.each(['10', '11', '17'])('decodes a frame with a 2^%s-byte window byte for byte', async (wlog) => {
-      const log = sparkLog(600_000);
+      const log = logOfSize(600_000);
       const compressed = spawnSync('zstd', ['-q', '-c', '-6', `--zstd=wlog=${wlog}`], { input: log, maxBuffer: 64 << 20 });
       expect(compressed.status).toBe(0);
       const out = await decodeAll(compressed.stdout, 4096);

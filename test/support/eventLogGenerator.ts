@@ -281,3 +281,19 @@ export function eventLogText(opts: GeneratorOptions = {}): { text: string; total
   const lines = [...generateEventLog(opts, totals)];
   return { text: `${lines.join('\n')}\n`, totals };
 }
+
+/**
+ * Generated apps (3 stages of 40 tasks each, seeds 1, 2, ...) back to back until the text passes
+ * `bytes`: a Spark-like log varied enough that compressors find matches at every distance.
+ */
+export function logOfSize(bytes: number): Buffer {
+  const lines: string[] = [];
+  let size = 0;
+  for (let seed = 1; size < bytes; seed++) {
+    for (const line of generateEventLog({ seed, stages: 3, tasksPerStage: 40, appId: `app-${seed}` })) {
+      lines.push(line);
+      size += line.length + 1;
+    }
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
