@@ -361,22 +361,25 @@ class Session implements VsCodeSession {
       await widget.waitFor({ state: 'hidden', timeout: remaining(deadline) });
     }
     // Right after load the keybinding service may not be listening yet: press again until the widget shows.
-    for (;;) {
-      await this.page.keyboard.press(key);
-      try {
-        await input.waitFor({ state: 'visible', timeout: Math.min(3_000, remaining(deadline)) });
-        break;
-      } catch (err) {
-        if (Date.now() >= deadline) throw new Error(`the quick input did not open on ${key}: ${errorMessage(err)}`);
+    const open = async (): Promise<void> => {
+      for (;;) {
+        await this.page.keyboard.press(key);
+        try {
+          await input.waitFor({ state: 'visible', timeout: Math.min(3_000, remaining(deadline)) });
+          return;
+        } catch (err) {
+          if (Date.now() >= deadline) throw new Error(`the quick input did not open on ${key}: ${errorMessage(err)}`);
+        }
       }
-    }
+    };
+    await open();
     let match = rows.filter({ has: this.page.locator('.label-name', { hasText: exactText(label) }) });
     if (alsoContains) match = match.filter({ hasText: alsoContains });
     // Some quick access providers (views, ...) compute their rows once per value: an item registered
     // after typing (a view of an extension still being registered) never shows: retype until it does.
     for (let wait = 1_000; ; wait = Math.min(wait * 2, 4_000)) {
-      await input.fill(value);
       try {
+        await input.fill(value, { timeout: Math.min(wait, remaining(deadline)) });
         await match.first().waitFor({ state: 'visible', timeout: Math.min(wait, remaining(deadline)) });
         trace(`row "${label}" shown`);
         break;
@@ -385,7 +388,12 @@ class Session implements VsCodeSession {
           const shown = await rows.allInnerTexts().catch(() => []);
           throw new Error(`no row "${label}" for "${value}" (rows: ${JSON.stringify(shown.map(oneLine))}): ${errorMessage(err)}`);
         }
-        await input.fill('');
+        // A webview taking the focus back (the active editor, just after another picker closed) closes
+        // the quick input (CI, stop 24: fill() then waited 30 s for an input that was gone): open it again.
+        if (!(await input.isVisible())) {
+          trace('the quick input closed; opening it again');
+          await open();
+        } else await input.fill('', { timeout: Math.min(wait, remaining(deadline)) }).catch(() => undefined);
       }
     }
     const focusedMatch = match.and(this.page.locator('.focused'));
