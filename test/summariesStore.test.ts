@@ -15,7 +15,7 @@ import type { AppSummaries } from '../src/collectors/record/summaries';
 import { ingest } from '../src/storage/ingest';
 import { JobStore } from '../src/storage/jobStore';
 import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migrations';
-import { SqlJsRepository } from '../src/storage/repository';
+import { SqlJsRepository, type JobRepository } from '../src/storage/repository';
 import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
 import { makeRecord } from './support/records';
 import { makeExecutor, makeStage, makeSummaries } from './support/summaries';
@@ -79,6 +79,19 @@ function withSummaries(db: Database, appId?: string): number {
 /** Blocks of summaries stored: none is left that no attempt points to. */
 function blocks(db: Database): number {
   return Number(db.exec('SELECT COUNT(*) FROM summary_blocks')[0]!.values[0]![0]);
+}
+
+/**
+ * Four attempts with summaries, stored in one upsert: `old` ended long before `now`, `recent` just
+ * before, and two attempts of `gone` (the second ended on June 1st, past 20 days of retention).
+ */
+function storeForRetention(repo: Pick<JobRepository, 'upsert'>): { now: Date; old: SparkAppRecord; recent: SparkAppRecord; gone: SparkAppRecord; kept: SparkAppRecord } {
+  const old = makeRecord({ app_id: 'old', end_time: '2024-01-01T00:00:00.000Z' });
+  const recent = makeRecord({ app_id: 'recent', end_time: '2024-06-30T00:00:00.000Z' });
+  const gone = makeRecord({ app_id: 'gone', attempt_id: '1' });
+  const kept = makeRecord({ app_id: 'gone', attempt_id: '2' });
+  repo.upsert([old, recent, gone, kept].map((record) => ({ record, summaries: makeSummaries(3, 2) })));
+  return { now: new Date('2024-07-01T00:00:00Z'), old, recent, gone, kept };
 }
 
 describe('summaries in the store', () => {
@@ -219,12 +232,7 @@ describe('summaries in the store', () => {
 
   it('delete and retention remove the summaries\' blocks with their records', async () => {
     const { db, repo } = await memoryRepo();
-    const now = new Date('2024-07-01T00:00:00Z');
-    const old = makeRecord({ app_id: 'old', end_time: '2024-01-01T00:00:00.000Z' });
-    const recent = makeRecord({ app_id: 'recent', end_time: '2024-06-30T00:00:00.000Z' });
-    const gone = makeRecord({ app_id: 'gone', attempt_id: '1' });
-    const kept = makeRecord({ app_id: 'gone', attempt_id: '2' });
-    repo.upsert([old, recent, gone, kept].map((record) => ({ record, summaries: makeSummaries(3, 2) })));
+    const { now, recent, gone } = storeForRetention(repo);
     expect([withSummaries(db), blocks(db)]).toEqual([4, 1]); // written together: one block
     expect(repo.delete([gone])).toBe(1);
     expect(withSummaries(db, 'gone')).toBe(1);
@@ -358,12 +366,7 @@ describeEachStore('summaries in the store', (open) => {
 
   it('delete and retention remove the summaries with their records', async () => {
     const repo = await open();
-    const now = new Date('2024-07-01T00:00:00Z');
-    const old = makeRecord({ app_id: 'old', end_time: '2024-01-01T00:00:00.000Z' });
-    const recent = makeRecord({ app_id: 'recent', end_time: '2024-06-30T00:00:00.000Z' });
-    const gone = makeRecord({ app_id: 'gone', attempt_id: '1' });
-    const kept = makeRecord({ app_id: 'gone', attempt_id: '2' });
-    repo.upsert([old, recent, gone, kept].map((record) => ({ record, summaries: makeSummaries(3, 2) })));
+    const { now, old, recent, gone, kept } = storeForRetention(repo);
     expect(repo.delete([gone])).toBe(1);
     expect(repo.summariesOf(gone)).toBeUndefined();
     expect(repo.summariesOf(kept)?.stages).toHaveLength(3);
