@@ -91,6 +91,24 @@ function bucketMid(i: number): number {
   return 2 ** (i >> SUB_BITS) * (1 + ((i & (SUB - 1)) + 0.5) / SUB);
 }
 
+/** Sorts values[0, n) in place by insertion: for the few durations of a small stage, cheaper than a native sort's call. */
+function sortFew(values: { [i: number]: number }, n: number): void {
+  for (let i = 1; i < n; i++) {
+    const v = values[i]!;
+    let j = i - 1;
+    for (; j >= 0 && values[j]! > v; j--) values[j + 1] = values[j]!;
+    values[j + 1] = v;
+  }
+}
+
+/**
+ * The quantiles of n exact durations, sorted[0, n) ascending: AppStatusStore.taskSummary's value at
+ * index min(floor(q * n), n - 1) (below n for these q). Counts as int32s where they are (see small).
+ */
+function quantilesOf(sorted: ArrayLike<number>, n: number, min: number, max: number): TaskDurationQuantiles {
+  return { min: small(min), p25: small(sorted[Math.floor(0.25 * n)]!), p50: small(sorted[Math.floor(0.5 * n)]!), p75: small(sorted[Math.floor(0.75 * n)]!), max: small(max) };
+}
+
 /**
  * Task durations (whole ms, >= 0) of one stage attempt. Exact up to EXACT_DURATIONS values, so
  * small stages get the History Server's exact quantiles; past that a log-bucket sketch with
@@ -223,12 +241,6 @@ export class DurationSketch {
   quantiles(scratch: (Float64Array | undefined)[] = []): TaskDurationQuantiles | null {
     const n = this.count;
     if (n === 0) return null;
-    // AppStatusStore.taskSummary: the value at index min(floor(q * n), n - 1) (below n for these q).
-    // Not destructured from an array: run once a stage at the end, mostly before the JIT has compiled
-    // it, where a destructuring walks the array's iterator.
-    const r25 = Math.floor(0.25 * n);
-    const r50 = Math.floor(0.5 * n);
-    const r75 = Math.floor(0.75 * n);
     const exact = this.exact;
     if (exact !== null) {
       // Most stages are small. A few values are sorted in place by insertion; more in an array of
@@ -236,21 +248,16 @@ export class DurationSketch {
       // EXACT_DURATIONS cells padded with Infinity: a stage of 10 tasks then sorted 128 values and
       // filled them first (issue 15: the Spark 1.4 shape's 2,022 stages took ~8 ms of quantiles).
       let sorted: ArrayLike<number> = exact;
-      if (n <= 8) {
-        for (let i = 1; i < n; i++) {
-          const v = exact[i]!;
-          let j = i - 1;
-          for (; j >= 0 && exact[j]! > v; j--) exact[j + 1] = exact[j]!;
-          exact[j + 1] = v;
-        }
-      } else {
+      if (n <= 8) sortFew(exact, n);
+      else {
         const cells = (scratch[n] ??= new Float64Array(n));
         for (let i = 0; i < n; i++) cells[i] = exact[i]!;
         sorted = cells.sort();
       }
-      return { min: this.min, p25: sorted[r25]!, p50: sorted[r50]!, p75: sorted[r75]!, max: this.max };
+      return quantilesOf(sorted, n, this.min, this.max);
     }
-    return { min: this.min, p25: this.atRank(r25), p50: this.atRank(r50), p75: this.atRank(r75), max: this.max };
+    // The same ranks as quantilesOf's, read from the buckets.
+    return { min: this.min, p25: this.atRank(Math.floor(0.25 * n)), p50: this.atRank(Math.floor(0.5 * n)), p75: this.atRank(Math.floor(0.75 * n)), max: this.max };
   }
 }
 
@@ -655,9 +662,6 @@ export class SummaryTracker {
     const workers = all.filter((e) => !isDriver(e.id));
     return { stages, executors: (workers.length > 0 ? workers : all).map((e) => executorSummary(e, times)) };
   }
-
-
-
 }
 
 /** The ASCII codes of the tens and ones digits of 0..99, for the clock part of a time. */
@@ -765,16 +769,11 @@ function stageSummary(this: SummaryContext, slot: number): StageSummary {
   let quantiles: TaskDurationQuantiles | null = null;
   if (sketch !== 0) quantiles = this.sketches[sketch - 1]!.quantiles(this.scratch);
   else if (durations > 0) {
-    // At most INLINE_DURATIONS values: sorted by insertion. AppStatusStore.taskSummary's value at
-    // index min(floor(q * n), n - 1), as DurationSketch.quantiles.
+    // At most INLINE_DURATIONS values, sorted by insertion.
     const few = this.few;
-    for (let i = 0; i < durations; i++) {
-      const v = m[at + INLINE_AT + i]!;
-      let j = i - 1;
-      for (; j >= 0 && few[j]! > v; j--) few[j + 1] = few[j]!;
-      few[j + 1] = v;
-    }
-    quantiles = { min: small(m[at + MIN_MS]!), p25: small(few[Math.floor(0.25 * durations)]!), p50: small(few[Math.floor(0.5 * durations)]!), p75: small(few[Math.floor(0.75 * durations)]!), max: small(m[at + MAX_MS]!) };
+    for (let i = 0; i < durations; i++) few[i] = m[at + INLINE_AT + i]!;
+    sortFew(few, durations);
+    quantiles = quantilesOf(few, durations, m[at + MIN_MS]!, m[at + MAX_MS]!);
   }
   return {
     stage_id: small(m[at + STAGE_ID]!),
