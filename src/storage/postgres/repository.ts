@@ -15,9 +15,9 @@
  * Counts come from the statement's own answer (RETURNING: inserted, updated, or left alone).
  */
 import type { RegressionCheck } from '../../analysis/regression';
-import type { SparkAppRecord } from '../../collectors/record';
+import { sparkAppRecordSchema, type SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries } from '../../collectors/record/summaries';
-import { isRecordColumn } from '../fields';
+import { FIELDS, isRecordColumn } from '../fields';
 import {
   FIGURE_FIELDS,
   FINISH_RUN_SQL,
@@ -78,16 +78,8 @@ const FINAL_SQL = "('completed', 'failed')";
 const RETRY_CODES = new Set(['40P01', '40001', '08006']);
 const RETRIES = 5;
 
-/**
- * One window's upsert. `old` is the rows before the statement (the snapshot it starts from); the
- * insert's condition is the rule; `dropped` removes the regression check of each record that
- * changed (not of one whose summaries alone did); the answer names each row written.
- */
-/** Columns stored as numbers (DOUBLE PRECISION, migrations.ts); the others are text. */
-export const NUMBER_COLUMNS: ReadonlySet<string> = new Set([
-  'duration_ms', 'executor_cores', 'executor_memory_mb', 'num_executors', 'driver_memory_mb', 'total_tasks', 'failed_tasks', 'total_stages', 'failed_stages',
-  'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes',
-]);
+/** Columns stored as numbers (DOUBLE PRECISION, migrations.ts): the fields that are not text or times; the others are text. */
+const NUMBER_COLUMNS: ReadonlySet<string> = new Set(FIELDS.filter((f) => f.kind !== 'text' && f.kind !== 'time').map((f) => f.column));
 
 /**
  * A table of rows given as one array parameter per column (`unnest`): one short statement, prepared
@@ -97,6 +89,11 @@ export const NUMBER_COLUMNS: ReadonlySet<string> = new Set([
 const columnsAsTable = (columns: readonly string[], types: (c: string) => string): string =>
   `SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${types(c)}[]`).join(', ')}) AS t(${columns.map(column).join(', ')})`;
 
+/**
+ * One window's upsert. `old` is the rows before the statement (the snapshot it starts from); the
+ * insert's condition is the rule; `dropped` removes the regression check of each record that
+ * changed (not of one whose summaries alone did); the answer names each row written.
+ */
 const UPSERT_SQL = ((): string => {
   const set = [...RECORD_FIELDS, 'record_hash', 'last_updated'].map((c) => `${column(c)} = EXCLUDED.${column(c)}`);
   const newSummaries = 'a.record_hash <> EXCLUDED.record_hash OR EXCLUDED.summaries_hash IS NOT NULL';
@@ -156,25 +153,29 @@ function storable(v: string | number | null): string | number | null {
   return typeof v === 'string' && v.includes('\u0000') ? v.replace(/\u0000/g, '\uFFFD') : v;
 }
 
+/** Parameters as stored: text, alone or in an array, through storable, so that a key with NUL finds its row. */
+function storedParams(params: readonly PgParam[]): PgParam[] {
+  return params.map((p) => (typeof p === 'string' ? storable(p) : Array.isArray(p) ? (p as readonly (string | number | null)[]).map((v) => storable(v)) : p));
+}
+
 /**
  * Keys as two array parameters, joined as a table: `(a, b) IN (SELECT * FROM unnest(…))` walks the
  * primary key once per key; a list of 200 `(?, ?)` pairs was planned as a scan of the whole table
  * (48 ms per 200 keys at 100,000 records, measured).
  */
 const KEYS = 'SELECT * FROM unnest(?::text[], ?::text[])';
-const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((k) => storable(k.app_id)), keys.map((k) => storable(attemptKey(k.attempt_id)))];
+const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((k) => k.app_id), keys.map((k) => attemptKey(k.attempt_id))];
 /** Columns that are never NULL: sorted as they are, so that an index (the primary key's) serves the order. */
-const NOT_NULL = new Set(['app_id', 'total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes', 'source', 'status']);
+const NOT_NULL: ReadonlySet<string> = new Set(FIELDS.filter((f) => !sparkAppRecordSchema.shape[f.column].safeParse(null).success).map((f) => f.column));
 const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
 
 export class PostgresRepository implements JobRepository {
   constructor(private readonly pg: SyncPgClient) {}
 
-  /** A statement with `?` parameters; text parameters as stored (storable), so a key with NUL finds its row. */
+  /** A statement with `?` parameters, given as stored (storedParams). */
   private rows(sql: string, params: readonly PgParam[] = []): Record<string, unknown>[] {
-    const stored = params.map((p) => (typeof p === 'string' ? storable(p) : Array.isArray(p) ? (p as readonly (string | number | null)[]).map((v) => storable(v)) : p));
-    return this.pg.query(numbered(sql), stored).rows;
+    return this.pg.query(numbered(sql), storedParams(params)).rows;
   }
 
   private records(sql: string, params: readonly PgParam[]): SparkAppRecord[] {
@@ -504,7 +505,7 @@ export class PostgresRepository implements JobRepository {
     return this.transaction(() => {
       let n = 0;
       for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
-        const params = keyArrays(chunk);
+        const params = storedParams(keyArrays(chunk));
         const [apps] = this.pg.batch(
           ['applications', 'ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} WHERE (app_id, attempt_key) IN (${KEYS})`), params })),
         );
