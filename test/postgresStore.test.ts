@@ -281,6 +281,16 @@ describePostgres('PostgresStore', (server) => {
     expect(store.upsert([odd])).toEqual({ new: 0, updated: 0, unchanged: 1 });
   });
 
+  it('a run whose app id holds NUL keeps its regression check (stored under the same key as its record)', async () => {
+    const s = server();
+    const store = await open(await newDatabase(s), s.password);
+    const odd = makeRecord({ app_id: 'app\u0000nul' });
+    store.upsert([odd]);
+    const row = { app_id: odd.app_id, attempt_id: null, status: 'steady' as const, summary: 'steady', explanation: 'within thresholds', check: null };
+    expect(store.saveRegressions([row])).toBe(1);
+    expect(store.regressions([odd])).toEqual([expect.objectContaining({ app_id: 'app\uFFFDnul', status: 'steady', summary: 'steady' })]);
+  });
+
   it('an open store does not take the files of a batch that failed for known', async () => {
     const s = server();
     const store = await open(await newDatabase(s), s.password);

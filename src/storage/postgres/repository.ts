@@ -164,6 +164,8 @@ function storedParams(params: readonly PgParam[]): PgParam[] {
  * (48 ms per 200 keys at 100,000 records, measured).
  */
 const KEYS = 'SELECT * FROM unnest(?::text[], ?::text[])';
+/** The key of a row as stored: a caller's key with NUL finds the row that holds U+FFFD (storable). */
+const storedKeyId = (k: AppKey): string => keyId(storable(k.app_id), storable(attemptKey(k.attempt_id)));
 const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((k) => k.app_id), keys.map((k) => attemptKey(k.attempt_id))];
 /** Columns that are never NULL: sorted as they are, so that an index (the primary key's) serves the order. */
 const NOT_NULL: ReadonlySet<string> = new Set(FIELDS.filter((f) => !sparkAppRecordSchema.shape[f.column].safeParse(null).success).map((f) => f.column));
@@ -338,7 +340,7 @@ export class PostgresRepository implements JobRepository {
       }
     }
     return keys.map((k) => {
-      const text = found.get(keyId(k.app_id, attemptKey(k.attempt_id)));
+      const text = found.get(storedKeyId(k));
       return text === undefined ? undefined : decodeSummaries(text);
     });
   }
@@ -420,7 +422,7 @@ export class PostgresRepository implements JobRepository {
       }
       for (const [size, ks] of bySize) for (const chunk of chunks(ks, KEYS_PER_QUERY)) read(chunk, size);
     }
-    return keys.flatMap((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? []);
+    return keys.flatMap((k) => found.get(storedKeyId(k)) ?? []);
   }
 
   environments(keys: readonly AppKey[]): Record<string, string>[] {
@@ -429,7 +431,7 @@ export class PostgresRepository implements JobRepository {
       const rows = this.rows(`SELECT app_id, attempt_key, environment FROM applications WHERE (app_id, attempt_key) IN (${KEYS})`, keyArrays(chunk));
       for (const row of rows) envs.set(keyId(String(row.app_id), String(row.attempt_key)), JSON.parse(String(row.environment)) as Record<string, string>);
     }
-    return keys.map((k) => envs.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? {});
+    return keys.map((k) => envs.get(storedKeyId(k)) ?? {});
   }
 
   saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
@@ -438,7 +440,7 @@ export class PostgresRepository implements JobRepository {
     const byKey = new Map<string, RegressionRow>();
     for (const c of checks) {
       const row = 'check' in c ? c : regressionRow(c);
-      byKey.set(keyId(row.app_id, attemptKey(row.attempt_id)), row);
+      byKey.set(storedKeyId(row), row);
     }
     const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
     if (rows.length === 0) return 0;
@@ -454,7 +456,8 @@ export class PostgresRepository implements JobRepository {
              WHERE EXISTS (SELECT 1 FROM applications a WHERE a.app_id = v.app_id AND a.attempt_key = v.attempt_key)
             ON CONFLICT (app_id, attempt_key) DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary, explanation = EXCLUDED.explanation,
               check_json = EXCLUDED.check_json, checked_at = EXCLUDED.checked_at`),
-          params,
+          // Keys as the record's row has them (a NUL in an id failed the statement).
+          storedParams(params),
         ).rowCount;
       }
       return n;
@@ -468,7 +471,7 @@ export class PostgresRepository implements JobRepository {
         found.set(keyId(String(row.app_id), String(row.attempt_key)), storedRegression(row));
       }
     }
-    return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
+    return keys.map((k) => found.get(storedKeyId(k)) ?? null);
   }
 
   list(query: JobQuery = {}): SparkAppRecord[] {
