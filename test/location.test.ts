@@ -14,6 +14,9 @@ describe('withoutPassword', () => {
     ['postgres://ann:p@ss@db/jobs', 'postgres://ann@db/jobs'],
     ['postgres://:onlypw@db/jobs', 'postgres://db/jobs'],
     ['postgres://${env:PGUSER}:${env:PGPW}@db/jobs', 'postgres://${env:PGUSER}@db/jobs'],
+    // A `${` that is not a whole ${env:NAME} does not hide a colon: the password after it is cut.
+    ['postgres://${ann:s3cret@db/jobs', 'postgres://${ann@db/jobs'],
+    ['postgres://${x}ann:s3cret@db/jobs', 'postgres://${x}ann@db/jobs'],
     ['postgres://ann@db/jobs', 'postgres://ann@db/jobs'],
     ['postgres://db/jobs', 'postgres://db/jobs'],
     ['postgres://ann@db/jobs?sslmode=require&password=s3&cr#t&x=1', 'postgres://ann@db/jobs?sslmode=require&password=…'],

@@ -65,7 +65,7 @@ export function isPostgresUrl(text: string): boolean {
 /**
  * The URL with any password taken out: safe for messages, logs and the database. The user part ends
  * at the last `@` (a password may hold an unencoded `/`, `?`, `#` or `@`: cutting too much is safe,
- * printing a password is not), and the user name at the first `:` outside a `${env:NAME}`.
+ * printing a password is not), and the user name at its first `:` (splitUserInfo).
  */
 export function withoutPassword(text: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(text);
@@ -73,19 +73,18 @@ export function withoutPassword(text: string): string {
   const [, scheme, rest] = m as unknown as [string, string, string];
   const at = rest.lastIndexOf('@');
   if (at < 0) return withoutPasswordParameter(text);
-  const auth = rest.slice(0, at);
-  let depth = 0;
-  let end = auth.length;
-  for (let i = 0; i < auth.length; i++) {
-    if (auth.startsWith('${', i)) depth++;
-    else if (auth[i] === '}' && depth > 0) depth--;
-    else if (auth[i] === ':' && depth === 0) {
-      end = i;
-      break;
-    }
-  }
-  const user = auth.slice(0, end);
+  const { user } = splitUserInfo(rest.slice(0, at));
   return withoutPasswordParameter(`${scheme}${user === '' ? '' : `${user}@`}${rest.slice(at + 1)}`);
+}
+
+/**
+ * User information (`user:password`, before a URL's `@`) split at its first `:` outside a
+ * `${env:NAME}` (any other `${` counts no more than other text: cutting too much is safe); password
+ * undefined when it has no `:`.
+ */
+export function splitUserInfo(userinfo: string): { user: string; password: string | undefined } {
+  const colon = userinfo.replace(ENV_REFERENCES, (ref) => '\0'.repeat(ref.length)).indexOf(':');
+  return colon < 0 ? { user: userinfo, password: undefined } : { user: userinfo.slice(0, colon), password: userinfo.slice(colon + 1) };
 }
 
 /** libpq takes `?password=…` too: it and all after it are cut (the value may hold an unencoded & or #). */

@@ -5,12 +5,13 @@
  *
  * A password must not be stored in settings (DESIGN §4: secrets live in the secret storage or the
  * environment), so a postgres URL there with a literal password is refused, and every message about
- * the setting is scrubbed of what could be one: location.ts's `withoutPassword` only strips a
- * well-formed `user:password@`, and a password with an unencoded `/`, `?` or `#` is not one.
+ * the setting is scrubbed of what could be one: beyond location.ts's `withoutPassword`, which cuts the
+ * URL's own user information and `?password=`, scrubPassword takes each candidate out of any text (a
+ * server's error message may quote it).
  */
 import * as path from 'node:path';
-import { ENV_REFERENCE, ENV_REFERENCES } from '../common/envReference';
-import { DatabaseUrlError, isPostgresUrl, parseDatabaseLocation, withoutPassword, type DatabaseLocation, type PostgresLocation } from '../storage/location';
+import { ENV_REFERENCE } from '../common/envReference';
+import { DatabaseUrlError, isPostgresUrl, parseDatabaseLocation, splitUserInfo, withoutPassword, type DatabaseLocation, type PostgresLocation } from '../storage/location';
 
 export class DatabaseSettingError extends Error {
   constructor(message: string) {
@@ -26,12 +27,7 @@ const ANY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is;
 const PASSWORD_PARAM = /[?&]password=([^&#]*)/i;
 const PASSWORD_PARAM_REST = /[?&]password=(.*)$/is;
 
-/** What follows `user:` in user information, the colons of `${env:…}` not counting; undefined: no password part. */
-function passwordOf(userinfo: string): string | undefined {
-  const masked = userinfo.replace(ENV_REFERENCES, (ref) => '\0'.repeat(ref.length));
-  const colon = masked.indexOf(':');
-  return colon < 0 ? undefined : userinfo.slice(colon + 1);
-}
+const passwordOf = (userinfo: string): string | undefined => splitUserInfo(userinfo).password;
 
 /** True when the URL carries a password that is not a `${env:NAME}`: such a URL must not be kept in settings. */
 export function hasLiteralPassword(text: string): boolean {
