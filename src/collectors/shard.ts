@@ -69,10 +69,14 @@ export interface ShardTally {
   total: number;
 }
 
+/** Two tallies of one unit added up (`had` undefined: none yet). */
+export function sumTally(had: ShardTally | undefined, t: ShardTally): ShardTally {
+  return { unit: t.unit, mine: (had?.mine ?? 0) + t.mine, total: (had?.total ?? 0) + t.total };
+}
+
 /** The tallies of a run, added up by unit (a config's event-log paths are one "logs" count). */
 export function addTally(into: Map<string, ShardTally>, t: ShardTally): void {
-  const had = into.get(t.unit);
-  into.set(t.unit, { unit: t.unit, mine: (had?.mine ?? 0) + t.mine, total: (had?.total ?? 0) + t.total });
+  into.set(t.unit, sumTally(into.get(t.unit), t));
 }
 
 /** "shard 2/4: 1,234 of 4,901 logs" (and ", 12 of 50 clusters" for each other unit). */

@@ -1,7 +1,7 @@
 /** Batches of an API collection (runner.ts), none over the configured size. */
 import type { Batch, CollectProgress, CollectedApp } from '../contract';
 import type { Problem } from '../record';
-import { addTally, type ShardTally } from '../shard';
+import { sumTally, type ShardTally } from '../shard';
 
 /**
  * Collects records, problems and filtered counts, and hands them out in batches of at most `size`
@@ -12,8 +12,8 @@ export class Batcher {
   private apps: CollectedApp[] = [];
   private problems: Problem[] = [];
   private filteredCount = 0;
-  /** A sharded run's tally since the last batch (by unit: one collector has one). */
-  private readonly tallies = new Map<string, ShardTally>();
+  /** A sharded run's tally since the last batch (one collector lists one unit). */
+  private tally: ShardTally | undefined;
   /** The run's progress; `apps` and `problems` are counted here, the rest by the runner. */
   readonly progress: CollectProgress = { logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
   private readonly size: number;
@@ -39,7 +39,7 @@ export class Batcher {
 
   /** Listed items of a sharded run: `mine` of `total` are its shard's. Goes with the next batch. */
   sharded(t: ShardTally): void {
-    addTally(this.tallies, t);
+    this.tally = sumTally(this.tally, t);
   }
 
   get full(): boolean {
@@ -47,7 +47,7 @@ export class Batcher {
   }
 
   get empty(): boolean {
-    return this.count === 0 && this.tallies.size === 0;
+    return this.count === 0 && this.tally === undefined;
   }
 
   /** The next batch: up to `size` entries of what was added, records first, then problems. */
@@ -59,8 +59,8 @@ export class Batcher {
     room -= problems.length;
     const filtered = Math.min(this.filteredCount, room);
     this.filteredCount -= filtered;
-    const [shard] = this.tallies.values();
-    this.tallies.clear();
+    const shard = this.tally;
+    this.tally = undefined;
     return { apps, problems, filtered, unchanged: 0, ...(shard !== undefined ? { shard } : {}) };
   }
 
