@@ -27,12 +27,17 @@ const NO_FOLDER = 'Open a folder first: the jobs database lives in the workspace
 /** A password this short could be any word of a message; scrubbing it would garble, not protect. */
 const MIN_SCRUBBED_PASSWORD = 4;
 
-export const SET_PASSWORD_ACTION = 'Set Database Password…';
+const SET_PASSWORD_ACTION = 'Set Database Password…';
 export const OPEN_SETTINGS_ACTION = 'Open Settings';
+
+const OPEN_SETTINGS = 'workbench.action.openSettings';
+const DATABASE_SETTING = 'sparkOptimizer.database';
+/** The command that opens the Settings editor at the database setting (the status bar item runs it). */
+export const OPEN_DATABASE_SETTING: vscode.Command = { command: OPEN_SETTINGS, title: 'Change the Jobs Database', arguments: [DATABASE_SETTING] };
 
 /** Opens the Settings editor at the database setting. */
 export function openDatabaseSetting(): Thenable<unknown> {
-  return vscode.commands.executeCommand('workbench.action.openSettings', 'sparkOptimizer.database');
+  return vscode.commands.executeCommand(OPEN_SETTINGS, DATABASE_SETTING);
 }
 
 export interface DatabaseStatus {

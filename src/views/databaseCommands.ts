@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { COMMANDS } from './commands';
-import { OPEN_SETTINGS_ACTION, openDatabaseSetting, type DatabaseService } from './database';
+import { OPEN_DATABASE_SETTING, OPEN_SETTINGS_ACTION, openDatabaseSetting, type DatabaseService } from './database';
 import { storeStatus } from './databaseSetting';
 
 /** Left, after the workbench's own items. */
@@ -15,7 +15,7 @@ export function register(deps: { db: DatabaseService }, context: vscode.Extensio
   const { db } = deps;
   const item = vscode.window.createStatusBarItem('sparkOptimizer.database', vscode.StatusBarAlignment.Left, STATUS_PRIORITY);
   item.name = 'Spark Optimizer Jobs Database';
-  item.command = { command: 'workbench.action.openSettings', title: 'Change the Jobs Database', arguments: ['sparkOptimizer.database'] };
+  item.command = OPEN_DATABASE_SETTING;
   const update = (): void => {
     const status = db.status;
     if (!status) {

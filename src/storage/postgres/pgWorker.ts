@@ -113,7 +113,9 @@ function said(e: Error & { code?: string; cert?: { subjectaltname?: string; subj
 let transactionOn: Client | undefined;
 const LOST_TRANSACTION = 'the connection to the server was lost inside a transaction; the server rolled it back, so nothing of it was stored';
 
-const keyword = (sql: string): string => sql.trim().toUpperCase();
+/** BEGIN, COMMIT or ROLLBACK when the statement is just that, else ''; matched in place, not by an upper-case copy of every statement (an upsert's is kilobytes). */
+const TRANSACTION_KEYWORD = /^\s*(BEGIN|COMMIT|ROLLBACK)\s*$/i;
+const keyword = (sql: string): string => TRANSACTION_KEYWORD.exec(sql)?.[1]!.toUpperCase() ?? '';
 
 async function answer(request: PgRequest): Promise<PgAnswer> {
   if (request.kind === 'close') {
