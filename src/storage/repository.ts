@@ -12,7 +12,7 @@ import type { RegressionCheck, RegressionStatus } from '../analysis/regression';
 import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
 import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
-import { dropUnusedSummaryBlocks, readSummaries, summariesHash, writeSummaryBlocks, type SummaryPlace } from './summaries';
+import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
 
 export interface AppKey {
@@ -298,7 +298,7 @@ interface Change {
   envJson: string;
   hash: string;
   stored: boolean;
-  summaries: AppSummaries | undefined;
+  summaries: SummariesToStore | undefined;
   summariesHash: string | null;
   summariesOnly: boolean;
   /** The environment block of the stored row, which a full update replaces. */
@@ -550,11 +550,12 @@ export class SqlJsRepository implements JobRepository {
       const replacedBlocks = new Set<number>();
       const replacedSummaryBlocks = new Set<number>();
       for (const item of window) {
-        const { record, summaries } = entryOf(item);
+        const entry = entryOf(item);
+        const record = entry.record;
+        const summaries = entry.summaries && summariesToStore(entry.summaries);
         const key = attemptKey(record.attempt_id);
         const envJson = JSON.stringify(record.environment);
         const hash = recordHash(record, envJson);
-        const sumHash = summaries ? summariesHash(summaries) : null;
         const id = `${record.app_id}\u0000${key}`;
         const earlier = changes.get(id);
         let before: { hash: SqlValue; status: SqlValue; block?: SqlValue; sumHash: SqlValue; sumBlock?: SqlValue } | undefined = earlier && {
@@ -569,6 +570,7 @@ export class SqlJsRepository implements JobRepository {
           lookup.reset();
           if (row.length > 0) before = { hash: row[0]!, status: row[1]!, block: row[2], sumHash: row[3]!, sumBlock: row[4] };
         }
+        const sumHash = summaries ? hashAgainst(summaries, before?.sumHash) : null;
         const change: Change = {
           record,
           key,
@@ -606,7 +608,7 @@ export class SqlJsRepository implements JobRepository {
       // A changed record without summaries loses those of the copy it replaces (NO_SUMMARIES).
       const withSummaries = changes.filter((c) => c.summaries !== undefined);
       const places = new Map<Change, SummaryPlace>();
-      writeSummaryBlocks(this.db, withSummaries.map((c) => c.summaries!)).forEach((place, k) => places.set(withSummaries[k]!, place));
+      writeSummaryBlocks(this.db, withSummaries.map((c) => c.summaries!.text)).forEach((place, k) => places.set(withSummaries[k]!, place));
       const summaryValues = (c: Change): readonly SqlValue[] => places.get(c) ?? NO_SUMMARIES;
       const records = changes.filter((c) => !c.summariesOnly);
       for (let i = 0; i < records.length; i += BLOCK_RECORDS) {

@@ -6,7 +6,7 @@
 import type { Database, SqlValue } from 'sql.js';
 import { STAGE_COUNTERS, type AppSummaries } from '../../src/collectors/record/summaries';
 import { MIGRATIONS } from '../../src/storage/migrations';
-import { summariesHash } from '../../src/storage/summaries';
+import { jsonSummariesHash } from '../../src/storage/summaries';
 
 const STAGE_FIELDS = ['stage_id', 'attempt_id', 'name', 'status', 'submission_time', 'completion_time', 'duration_ms', ...STAGE_COUNTERS, 'peak_execution_memory_bytes'] as const;
 const QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const;
@@ -29,7 +29,7 @@ export function writeV5Summaries(db: Database, appId: string, attemptKey: string
     stage.free();
     executor.free();
   }
-  db.run('UPDATE applications SET summaries_hash = ? WHERE app_id = ? AND attempt_key = ?', [summariesHash(summaries), appId, attemptKey]);
+  db.run('UPDATE applications SET summaries_hash = ? WHERE app_id = ? AND attempt_key = ?', [jsonSummariesHash(summaries), appId, attemptKey]);
 }
 
 /**

@@ -57,8 +57,8 @@ import {
   type UpsertCounts,
   type UpsertItem,
 } from '../repository';
-import { summariesHash } from '../summaries';
-import { decodeSummaries, encodeSummaries } from '../summaryCodec';
+import { hashAgainst, summariesToStore, type SummariesToStore } from '../summaries';
+import { decodeSummaries } from '../summaryCodec';
 import type { KnownFile } from '../unchanged';
 import type { PgParam } from './protocol';
 import { PostgresError, type SyncPgClient } from './syncClient';
@@ -129,7 +129,8 @@ interface Pending {
   key: string;
   envJson: string;
   hash: string;
-  summaries: AppSummaries | undefined;
+  summaries: SummariesToStore | undefined;
+  /** What the row's summaries_hash becomes (hashAgainst the row's, once judged); null: no summaries given. */
   summariesHash: string | null;
 }
 
@@ -244,10 +245,10 @@ export class PostgresRepository implements JobRepository {
       const entry = entryOf(item);
       // Keys as stored (storable): a re-read of the same log finds its row.
       const record = entry.record.app_id.includes('\u0000') || entry.record.attempt_id?.includes('\u0000') ? { ...entry.record, app_id: storable(entry.record.app_id), attempt_id: entry.record.attempt_id === null ? null : storable(entry.record.attempt_id) } : entry.record;
-      const summaries = entry.summaries;
+      const summaries = entry.summaries && summariesToStore(entry.summaries);
       const key = attemptKey(record.attempt_id);
       const envJson = JSON.stringify(record.environment);
-      const p: Pending = { at, record, key, envJson, hash: recordHash(record, envJson), summaries, summariesHash: summaries ? summariesHash(summaries) : null };
+      const p: Pending = { at, record, key, envJson, hash: recordHash(record, envJson), summaries, summariesHash: summaries ? summaries.hash : null };
       const id = keyId(record.app_id, key);
       const same = byKey.get(id);
       if (same) same.push(p);
@@ -272,6 +273,7 @@ export class PostgresRepository implements JobRepository {
           let state = before.get(id);
           let last: Pending | undefined;
           for (const p of byKey.get(id)!) {
+            if (p.summaries) p.summariesHash = hashAgainst(p.summaries, state?.sumHash);
             const verdict = upsertVerdict(state, p.hash, p.record.status, p.summariesHash);
             if (verdict === 'unchanged') {
               counts.unchanged++;
@@ -292,7 +294,7 @@ export class PostgresRepository implements JobRepository {
         // One array per column (UPSERT_SQL), in ROW_COLUMNS' order.
         const values = (p: Pending): PgParam[] => [
           ...RECORD_FIELDS.map((f) => (f === 'environment' ? p.envJson : JSON_FIELDS.has(f) ? JSON.stringify(p.record[f]) : storable(p.record[f] as string | number | null))),
-          p.summaries ? encodeSummaries(p.summaries) : null,
+          p.summaries ? p.summaries.text : null,
           p.summariesHash,
           p.key,
           p.hash,
