@@ -27,6 +27,7 @@
  * Stages are kept by (stage_id, attempt_id), executors by numeric id (compareExecutorIds), each key
  * once (the last given wins, as INSERT OR REPLACE did with rows): the order `summariesOf` returns.
  */
+import { AT, STAGE_STRIDE, stageTableOf, type StageTable } from '../collectors/record/stageTable';
 import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from '../collectors/record/summaries';
 
 /** Bumped when the layout changes in a way an older decoder would misread. */
@@ -173,36 +174,90 @@ function column(columns: readonly Json[], i: number, n: number): Json[] {
   return Array.isArray(c) ? c : new Array<null>(n).fill(null);
 }
 
+/**
+ * The stage columns encodeSummaries writes, before times become offsets: from StageSummary rows or
+ * straight from a stage table (stageTable.ts; the event-log engine's, no row made), in key order.
+ * A time is its milliseconds, or (ms null) its text when it is not one toISOString gives.
+ */
+interface StageColumns {
+  readonly n: number;
+  readonly ids: number[];
+  readonly attempts: Json[];
+  readonly names: (string | null)[];
+  readonly statuses: (string | null)[];
+  readonly submittedMs: (number | null)[];
+  readonly submittedText: (string | null)[];
+  readonly completedMs: (number | null)[];
+  readonly completedText: (string | null)[];
+  /** STAGE_PLAIN's columns, then QUANTILES'. */
+  readonly plain: Json[][];
+}
+
+function rowColumns(rows: readonly StageSummary[], days: IsoDays): StageColumns {
+  const stages = lastByKey(rows, (a, b) => a.stage_id - b.stage_id || a.attempt_id - b.attempt_id);
+  return {
+    n: stages.length,
+    ids: stages.map((s) => s.stage_id),
+    attempts: plain(stages, 'attempt_id'),
+    names: stages.map((s) => s.name),
+    statuses: stages.map((s) => s.status),
+    submittedMs: stages.map((s) => days.ms(s.submission_time)),
+    submittedText: stages.map((s) => s.submission_time),
+    completedMs: stages.map((s) => days.ms(s.completion_time)),
+    completedText: stages.map((s) => s.completion_time),
+    plain: [...STAGE_PLAIN.map((f) => plain(stages, f)), ...QUANTILES.map((q) => stages.map((s) => (s.task_duration_ms ? s.task_duration_ms[q] : null)))],
+  };
+}
+
+/** A table's cell as a summary field holds it: NaN is null. */
+const cell = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+function tableColumns(t: StageTable): StageColumns {
+  const m = t.numbers;
+  // The engine gives its rows in key order, each key once; any other table is put so, the last row of a key kept.
+  let order = Array.from({ length: t.count }, (_, i) => i);
+  const key = (i: number, j: number): number => m[i * STAGE_STRIDE + AT.stage_id]! - m[j * STAGE_STRIDE + AT.stage_id]! || m[i * STAGE_STRIDE + AT.attempt_id]! - m[j * STAGE_STRIDE + AT.attempt_id]!;
+  if (order.some((i) => i > 0 && key(i - 1, i) >= 0)) order = lastByKey(order, key);
+  const numbers = (at: number): (number | null)[] => order.map((i) => cell(m[i * STAGE_STRIDE + at]!));
+  const none = (): null[] => new Array<null>(order.length).fill(null);
+  return {
+    n: order.length,
+    ids: order.map((i) => m[i * STAGE_STRIDE + AT.stage_id]!),
+    attempts: numbers(AT.attempt_id),
+    names: order.map((i) => t.names[i] ?? null),
+    statuses: order.map((i) => t.statuses[i]!),
+    submittedMs: numbers(AT.submission_ms),
+    submittedText: none(),
+    completedMs: numbers(AT.completion_ms),
+    completedText: none(),
+    plain: [...STAGE_PLAIN.map((f) => numbers(AT[f])), ...TABLE_QUANTILES.map((at) => numbers(at))],
+  };
+}
+
+/** Where QUANTILES are in a table row. */
+const TABLE_QUANTILES = [AT.task_min_ms, AT.task_p25_ms, AT.task_p50_ms, AT.task_p75_ms, AT.task_max_ms];
+
 /** The summaries as text; `decodeSummaries` gives them back in summariesOf's order. */
 export function encodeSummaries(summaries: AppSummaries): string {
-  const stages = lastByKey(summaries.stages, (a, b) => a.stage_id - b.stage_id || a.attempt_id - b.attempt_id);
-  const executors = lastByKey(summaries.executors, (a, b) => compareExecutorIds(a.executor_id, b.executor_id));
   const days = new IsoDays();
-  const submitted = stages.map((s) => days.ms(s.submission_time));
-  const completed = stages.map((s) => days.ms(s.completion_time));
+  const table = stageTableOf(summaries);
+  const stages = table === undefined ? rowColumns(summaries.stages, days) : tableColumns(table);
+  const executors = lastByKey(summaries.executors, (a, b) => compareExecutorIds(a.executor_id, b.executor_id));
   const added = executors.map((e) => days.ms(e.add_time));
   const removed = executors.map((e) => days.ms(e.remove_time));
   let t0 = Infinity;
-  for (const ms of [...submitted, ...completed, ...added, ...removed]) if (ms !== null && ms < t0) t0 = ms;
+  for (const times of [stages.submittedMs, stages.completedMs, added, removed]) for (const ms of times) if (ms !== null && ms < t0) t0 = ms;
   if (t0 === Infinity) t0 = 0;
 
   let previous = t0;
-  const submission = stages.map((s, i) => {
-    const v = time(s.submission_time, submitted[i]!, previous);
-    previous = submitted[i] ?? previous;
+  const submission = stages.submittedMs.map((ms, i) => {
+    const v = time(stages.submittedText[i]!, ms, previous);
+    previous = ms ?? previous;
     return v;
   });
-  const completion = stages.map((s, i) => time(s.completion_time, completed[i]!, completionRef(submitted[i]!, s.duration_ms, t0)));
-  const stageColumns: Json[] = [
-    step(stages.map((s) => s.stage_id)),
-    plain(stages, 'attempt_id'),
-    text(stages.map((s) => s.name)),
-    text(stages.map((s) => s.status)),
-    submission,
-    completion,
-    ...STAGE_PLAIN.map((f) => plain(stages, f)),
-    ...QUANTILES.map((q) => stages.map((s) => (s.task_duration_ms ? s.task_duration_ms[q] : null))),
-  ];
+  const durations = stages.plain[0] as (number | null)[];
+  const completion = stages.completedMs.map((ms, i) => time(stages.completedText[i]!, ms, completionRef(stages.submittedMs[i]!, durations[i]!, t0)));
+  const stageColumns: Json[] = [step(stages.ids), stages.attempts, text(stages.names), text(stages.statuses), submission, completion, ...stages.plain];
 
   previous = t0;
   const addition = executors.map((e, i) => {
@@ -218,7 +273,7 @@ export function encodeSummaries(summaries: AppSummaries): string {
     text(executors.map((e) => e.remove_reason)),
     ...EXECUTOR_PLAIN.map((f) => plain(executors, f)),
   ];
-  return JSON.stringify([FORMAT, t0, stages.length, stageColumns, executors.length, executorColumns]);
+  return JSON.stringify([FORMAT, t0, stages.n, stageColumns, executors.length, executorColumns]);
 }
 
 /** Where a completion time is counted from: submission + duration when both are known. */

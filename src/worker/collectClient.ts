@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Batch, CollectProgress } from '../collectors/contract';
-import { isWorkerMessage, type CollectJob, type HostMessage } from './collectProtocol';
+import { isWorkerMessage, unwireBatch, type CollectJob, type HostMessage } from './collectProtocol';
 
 const CANCEL_GRACE_MS = 2000;
 
@@ -41,7 +41,7 @@ export function collectInWorker(script: string, job: CollectJob, onProgress: (p:
     // A message that is not the protocol's would be data lost without a word: the run fails instead.
     if (!isWorkerMessage(m)) return end(new Error('collection worker sent a message that is not part of the protocol'));
     if (m.type === 'batch') {
-      queue.push(m.batch);
+      queue.push(unwireBatch(m.batch));
       notify();
     } else if (m.type === 'progress') onProgress(m.progress);
     else if (m.type === 'done') end(m.cancelled ? new CancelledError() : undefined);

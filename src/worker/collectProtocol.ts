@@ -4,7 +4,8 @@
  * and stores the batches it is sent. Every message is checked on receipt, in both directions.
  * Options cross as they are: structured cloning keeps dates, so `since` is a Date on both sides.
  */
-import type { Batch, CollectProgress } from '../collectors/contract';
+import type { Batch, CollectedApp, CollectProgress } from '../collectors/contract';
+import { fromWire, isWireSummaries, toWire, type WireSummaries } from '../collectors/record/stageTable';
 import type { ReadLimits } from '../collectors/eventlog/readLog';
 import { isSourceType, type SourceJob } from '../collectors/registry';
 import type { KnownFile } from '../storage/unchanged';
@@ -28,7 +29,7 @@ export type HostMessage =
 
 export type WorkerMessage =
   /** Worker -> host, as attempts are read: records to store. */
-  | { type: 'batch'; batch: Batch }
+  | { type: 'batch'; batch: WireBatch }
   /** Worker -> host, at most a few times a second. */
   | { type: 'progress'; progress: CollectProgress }
   /** Worker -> host, once, at the end (also after a cancel). */
@@ -57,11 +58,25 @@ export function isHostMessage(m: unknown): m is HostMessage {
   return m.type === 'cancel' || (m.type === 'start' && isCollectJob(m.job));
 }
 
-function isBatch(v: unknown): v is Batch {
+/** A Batch as it crosses to the host: each app's summaries in their wire form (stageTable.ts: an engine's stage table as one typed array). */
+export type WireBatch = Omit<Batch, 'apps'> & { apps: (Omit<CollectedApp, 'summaries'> & { summaries?: WireSummaries })[] };
+
+export function wireBatch(b: Batch): WireBatch {
+  return { ...b, apps: b.apps.map((a) => (a.summaries === undefined ? a : { ...a, summaries: toWire(a.summaries) })) };
+}
+
+export function unwireBatch(b: WireBatch): Batch {
+  return { ...b, apps: b.apps.map((a) => (a.summaries === undefined ? (a as CollectedApp) : { ...a, summaries: fromWire(a.summaries) })) };
+}
+
+function isBatch(v: unknown): v is WireBatch {
   return (
     isObject(v) &&
     Array.isArray(v.apps) &&
-    v.apps.every((a: unknown) => isObject(a) && isObject(a.record) && Array.isArray(a.problems) && Array.isArray(a.files) && isObject(a.provenance)) &&
+    v.apps.every(
+      (a: unknown) =>
+        isObject(a) && isObject(a.record) && Array.isArray(a.problems) && Array.isArray(a.files) && isObject(a.provenance) && (a.summaries === undefined || isWireSummaries(a.summaries)),
+    ) &&
     Array.isArray(v.problems) &&
     isCount(v.filtered) &&
     isCount(v.unchanged)

@@ -3,7 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import type { CollectProgress } from '../collectors/contract';
 import { runJob } from '../pipeline';
 import { unchangedCheck } from '../storage/unchanged';
-import { isHostMessage, type WorkerMessage } from './collectProtocol';
+import { isHostMessage, wireBatch, type WorkerMessage } from './collectProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('collectWorker must run in a worker thread');
@@ -34,7 +34,7 @@ port.on('message', (msg: unknown) => {
   const batches = runJob(job, { signal: controller.signal, onProgress, workerScript: poolScript, isUnchanged: unchangedCheck(known) });
   void (async () => {
     try {
-      for await (const batch of batches) send({ type: 'batch', batch });
+      for await (const batch of batches) send({ type: 'batch', batch: wireBatch(batch) });
       send({ type: 'done', cancelled: controller.signal.aborted });
     } catch (err) {
       if (controller.signal.aborted) send({ type: 'done', cancelled: true });

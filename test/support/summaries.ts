@@ -1,4 +1,5 @@
-import type { AppSummaries, ExecutorSummary, StageSummary } from '../../src/collectors/record/summaries';
+import { STAGE_NUMBERS, STAGE_STRIDE, type StageNumber, type StageTable } from '../../src/collectors/record/stageTable';
+import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageSummary } from '../../src/collectors/record/summaries';
 
 /** A complete stage attempt with overrides; durations and quantiles follow `duration_ms`. */
 export function makeStage(overrides: Partial<StageSummary> = {}): StageSummary {
@@ -106,4 +107,32 @@ export function realisticSummaries(app: number, stages: number, executors: numbe
     shuffle_write_bytes: big(i, 300_000_000),
   }));
   return { stages: stageRows, executors: executorRows };
+}
+
+/**
+ * The stage table (stageTable.ts) holding `rows`, in their order: what the event-log engine gives.
+ * Times must be toISOString's text (a table keeps milliseconds). `spare` cells follow the rows, as a
+ * grown table's may.
+ */
+export function tableOfRows(rows: readonly StageSummary[], spare = 0): StageTable {
+  const numbers = new Float64Array((rows.length + spare) * STAGE_STRIDE).fill(Number.NaN);
+  const ms = (t: string | null): number => (t === null ? Number.NaN : Date.parse(t));
+  rows.forEach((s, i) => {
+    const values: Record<StageNumber, number | null> = {
+      stage_id: s.stage_id,
+      attempt_id: s.attempt_id,
+      submission_ms: ms(s.submission_time),
+      completion_ms: ms(s.completion_time),
+      duration_ms: s.duration_ms,
+      ...Object.fromEntries(STAGE_COUNTERS.map((c) => [c, s[c]])),
+      peak_execution_memory_bytes: s.peak_execution_memory_bytes,
+      task_min_ms: s.task_duration_ms?.min ?? null,
+      task_p25_ms: s.task_duration_ms?.p25 ?? null,
+      task_p50_ms: s.task_duration_ms?.p50 ?? null,
+      task_p75_ms: s.task_duration_ms?.p75 ?? null,
+      task_max_ms: s.task_duration_ms?.max ?? null,
+    } as Record<StageNumber, number | null>;
+    STAGE_NUMBERS.forEach((k, j) => (numbers[i * STAGE_STRIDE + j] = values[k] ?? Number.NaN));
+  });
+  return { count: rows.length, numbers, names: rows.map((s) => s.name), statuses: rows.map((s) => s.status) };
 }

@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { LogUnit } from './discovery';
 import type { ReadLimits, UnitResult } from './readLog';
-import { isWorkerReply, type ReadRequest } from './workerProtocol';
+import { isWorkerReply, unwireResult, type ReadRequest } from './workerProtocol';
 
 interface Pending {
   resolve: (r: UnitResult) => void;
@@ -52,7 +52,7 @@ export class UnitPool {
       this.pending.delete(msg.id);
       const ids = this.queued.get(worker);
       ids?.splice(ids.indexOf(msg.id), 1);
-      if (msg.type === 'done') p.resolve(msg.result);
+      if (msg.type === 'done') p.resolve(unwireResult(msg.result));
       else p.reject(new Error(`worker failed: ${msg.message}`));
       this.wake();
     });

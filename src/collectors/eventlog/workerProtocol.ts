@@ -3,6 +3,7 @@
  * One file so both sides agree; every message is checked on receipt.
  */
 import type { LogUnit } from './discovery';
+import { fromWire, isWireSummaries, toWire, type WireSummaries } from '../record/stageTable';
 import type { ReadLimits, UnitResult } from './readLog';
 
 /** Main -> worker: read one application attempt. */
@@ -18,9 +19,20 @@ export type WorkerReply =
   /** Worker -> main, while reading: compressed bytes read since the last report (at most every 64 MB). */
   | { type: 'bytes'; id: number; bytes: number }
   /** Worker -> main, once per request: the attempt's record, problems, and stage and executor summaries (issue 15). */
-  | { type: 'done'; id: number; result: UnitResult }
+  | { type: 'done'; id: number; result: WireResult }
   /** Worker -> main, once per request, instead of `done`: an unexpected failure (a bug, not bad input). */
   | { type: 'failed'; id: number; message: string };
+
+/** A UnitResult as it crosses to the main thread: its summaries in their wire form (stageTable.ts). */
+export type WireResult = Omit<UnitResult, 'summaries'> & { summaries?: WireSummaries };
+
+export function wireResult(r: UnitResult): WireResult {
+  return r.summaries === undefined ? r : { ...r, summaries: toWire(r.summaries) };
+}
+
+export function unwireResult(r: WireResult): UnitResult {
+  return r.summaries === undefined ? (r as UnitResult) : { ...r, summaries: fromWire(r.summaries) };
+}
 
 export function isReadRequest(m: unknown): m is ReadRequest {
   const r = m as Partial<ReadRequest> | null;
@@ -35,9 +47,8 @@ export function isWorkerReply(m: unknown): m is WorkerReply {
 }
 
 /** A `done` reply's result: a record (or null), its problems, and summaries when there is a record. */
-function isUnitResult(v: unknown): v is UnitResult {
-  const r = v as Partial<UnitResult> | null;
+function isUnitResult(v: unknown): v is WireResult {
+  const r = v as Partial<WireResult> | null;
   if (typeof r !== 'object' || r === null || !Array.isArray(r.problems) || (r.record !== null && typeof r.record !== 'object')) return false;
-  const s = r.summaries;
-  return s === undefined || (typeof s === 'object' && s !== null && Array.isArray(s.stages) && Array.isArray(s.executors));
+  return r.summaries === undefined || isWireSummaries(r.summaries);
 }
