@@ -23,8 +23,9 @@
  * the driver is listed only when it is the only executor (issue 15); a stage only listed by a job
  * (never submitted) is `skipped` and known by id alone (replay.ts fastJobStart says why).
  */
-import { timeFault } from '../record';
-import type { AppSummaries, ExecutorSummary, StageStatus, StageSummary, TaskDurationQuantiles } from '../record/summaries';
+import { isoTime, timeFault } from '../record';
+import { AT, STAGE_STRIDE as TABLE_STRIDE, tableSummaries } from '../record/stageTable';
+import type { AppSummaries, ExecutorSummary, StageStatus, TaskDurationQuantiles } from '../record/summaries';
 
 /**
  * The task metrics a summary uses, by index into the values replay.ts reads per task (its
@@ -103,10 +104,10 @@ function sortFew(values: { [i: number]: number }, n: number): void {
 
 /**
  * The quantiles of n exact durations, sorted[0, n) ascending: AppStatusStore.taskSummary's value at
- * index min(floor(q * n), n - 1) (below n for these q). Counts as int32s where they are (see small).
+ * index min(floor(q * n), n - 1) (below n for these q).
  */
 function quantilesOf(sorted: ArrayLike<number>, n: number, min: number, max: number): TaskDurationQuantiles {
-  return { min: small(min), p25: small(sorted[Math.floor(0.25 * n)]!), p50: small(sorted[Math.floor(0.5 * n)]!), p75: small(sorted[Math.floor(0.75 * n)]!), max: small(max) };
+  return { min, p25: sorted[Math.floor(0.25 * n)]!, p50: sorted[Math.floor(0.5 * n)]!, p75: sorted[Math.floor(0.75 * n)]!, max };
 }
 
 /**
@@ -652,79 +653,26 @@ export class SummaryTracker {
       for (const slot of this.otherStages.values()) slots.push(slot);
       slots.sort((a, b) => numbers[a * STAGE_STRIDE + STAGE_ID]! - numbers[b * STAGE_STRIDE + STAGE_ID]! || numbers[a * STAGE_STRIDE + ATTEMPT_ID]! - numbers[b * STAGE_STRIDE + ATTEMPT_ID]!);
     }
-    // map's loop is the builtin's: no loop here for the JIT to compile on the stack (OSR) and then
-    // discard. It calls stageSummary itself, with its context as `this`: through an arrow function
-    // the JIT compiled stageSummary twice, alone and inlined into the arrow.
-    const times = new IsoTimes();
-    const context: SummaryContext = { times, numbers, names: this.stageNames, sketches: this.sketches, scratch: [], few: new Float64Array(INLINE_DURATIONS) };
-    const stages = slots.map(stageSummary, context);
+    // A table (record/stageTable.ts), no object per stage: its rows are made only when read, and the
+    // store encodes the table as it is (issue 15: a 1 GB Spark 3.0 log's 75,000 stage objects were
+    // ~30 MB of heap made cold at the end). forEach's loop is the builtin's: no loop here for the
+    // JIT to compile on the stack (OSR) and then discard; it calls fillStage with its context as
+    // `this` (through an arrow the JIT compiled the callee twice, alone and inlined).
+    const count = slots.length;
+    const context: TableContext = {
+      numbers,
+      names: this.stageNames,
+      sketches: this.sketches,
+      scratch: [],
+      few: new Float64Array(INLINE_DURATIONS),
+      out: new Float64Array(count * TABLE_STRIDE),
+      outNames: new Array<string | null>(count),
+      statuses: new Array<StageStatus>(count),
+    };
+    slots.forEach(fillStage, context);
     const all = [...this.executors.values()];
     const workers = all.filter((e) => !isDriver(e.id));
-    return { stages, executors: (workers.length > 0 ? workers : all).map((e) => executorSummary(e, times)) };
-  }
-}
-
-/** The ASCII codes of the tens and ones digits of 0..99, for the clock part of a time. */
-const TENS = Uint8Array.from({ length: 100 }, (_, i) => 0x30 + Math.floor(i / 10));
-const ONES = Uint8Array.from({ length: 100 }, (_, i) => 0x30 + (i % 10));
-/** Buffer's latin1Slice (what toString('latin1') calls after its checks): bytes to a flat one-byte string, in one native call. */
-type Latin1Slicer = Buffer & { latin1Slice(start: number, end: number): string };
-
-/**
- * isoTime (record.ts) for many times in a row, without a Date each: an app with 10,000 stages has
- * 20,000 stage times, mostly on one day. Summaries are built once, at the end, so this runs before
- * the JIT has warmed up, where a call's cost is its bytecodes and allocations: the date part of the
- * text (`2024-05-06T`) is written by a Date once per day, each time writes only its clock digits
- * from tables into the same 24 bytes, and one native call makes the string (issue 15: 20,000 times
- * took ~30 ms as template strings there, ~10 ms so). Equal to isoTime for every time
- * (eventLogSummaries.test.ts compares them).
- */
-export class IsoTimes {
-  /** Days since 1970 of the date in `text`; -1 before the first. */
-  private day = -1;
-  /** Seconds since 1970 of the date and clock up to the second in `text`; -1 before the first. */
-  private second = -1;
-  /** `YYYY-MM-DDTHH:MM:SS.mmmZ` in latin1. */
-  private readonly text = Buffer.alloc(24) as Latin1Slicer;
-
-  of(ms: number | null): string | null {
-    // isoTime's null for null and for what timeFault refuses, without calling it: a call first
-    // reached after the JIT compiled this (an executor never removed, after thousands of stages)
-    // threw the compiled code away.
-    if (ms === null || timeFault(ms) !== null) return null;
-    const text = this.text;
-    const second = Math.floor(ms / 1000);
-    // Most times of a stage list fall in the second of the one before: only the milliseconds change.
-    if (second !== this.second) this.clock(second);
-    let rest = ms - second * 1000;
-    const hundreds = Math.floor(rest / 100);
-    rest -= hundreds * 100;
-    text[20] = 0x30 + hundreds;
-    text[21] = TENS[rest]!;
-    text[22] = ONES[rest]!;
-    return text.latin1Slice(0, 24);
-  }
-
-  /** Writes the date and the clock up to `second` (seconds since 1970) into `text`. */
-  private clock(second: number): void {
-    this.second = second;
-    const text = this.text;
-    const day = Math.floor(second / 86_400);
-    if (day !== this.day) {
-      this.day = day;
-      text.write(new Date(day * 86_400_000).toISOString(), 0, 'latin1');
-    }
-    let rest = second - day * 86_400;
-    const hours = Math.floor(rest / 3_600);
-    rest -= hours * 3_600;
-    const minutes = Math.floor(rest / 60);
-    rest -= minutes * 60;
-    text[11] = TENS[hours]!;
-    text[12] = ONES[hours]!;
-    text[14] = TENS[minutes]!;
-    text[15] = ONES[minutes]!;
-    text[17] = TENS[rest]!;
-    text[18] = ONES[rest]!;
+    return tableSummaries({ count, numbers: context.out, names: context.outNames, statuses: context.statuses }, (workers.length > 0 ? workers : all).map(executorSummary));
   }
 }
 
@@ -733,9 +681,8 @@ function stageStatus(flags: number): StageStatus {
   return (flags & STAGE_RAN) !== 0 ? 'active' : 'skipped';
 }
 
-/** What stageSummary uses besides its slot, for every stage of a summaries() call. */
-interface SummaryContext {
-  readonly times: IsoTimes;
+/** What fillStage uses besides its slot and row, for every stage of a summaries() call. */
+interface TableContext {
   /** SummaryTracker's stage table, names and sketches. */
   readonly numbers: Float64Array;
   readonly names: readonly (string | null)[];
@@ -744,70 +691,78 @@ interface SummaryContext {
   readonly scratch: (Float64Array | undefined)[];
   /** INLINE_DURATIONS cells to sort a slot's own durations in. */
   readonly few: Float64Array;
+  /** The table being filled (record/stageTable.ts). */
+  readonly out: Float64Array;
+  readonly outNames: (string | null)[];
+  readonly statuses: StageStatus[];
 }
 
-/**
- * `v` as an int32 when it is one. A number read from a Float64Array is a double, and an object field
- * that holds doubles boxes each in a heap number of its own (16 bytes); as int32s, counts, ids and
- * durations stay small integers in the summary.
- */
-function small(v: number): number {
-  return (v | 0) === v ? v | 0 : v;
+/** A time the summary shows, or NaN: none, or one isoTime refuses (timeFault). */
+function shownTime(ms: number): number {
+  return Number.isNaN(ms) || timeFault(ms) !== null ? Number.NaN : ms;
 }
 
-/** A stage attempt's summary from its slot (record/summaries.ts's shape). */
-function stageSummary(this: SummaryContext, slot: number): StageSummary {
-  const { times, numbers: m } = this;
+/** Row `row` of the table: the stage attempt in `slot` (record/summaries.ts's fields, NaN for null). */
+function fillStage(this: TableContext, slot: number, row: number): void {
+  const m = this.numbers;
+  const o = this.out;
   const at = slot * STAGE_STRIDE;
-  const submittedMs = m[at + SUBMITTED_MS]!;
-  const completedMs = m[at + COMPLETED_MS]!;
-  const submitted = Number.isNaN(submittedMs) ? null : times.of(submittedMs);
-  const completed = Number.isNaN(completedMs) ? null : times.of(completedMs);
-  const flags = m[at + FLAGS]!;
+  const to = row * TABLE_STRIDE;
+  const submitted = shownTime(m[at + SUBMITTED_MS]!);
+  const completed = shownTime(m[at + COMPLETED_MS]!);
+  o[to + AT.stage_id] = m[at + STAGE_ID]!;
+  o[to + AT.attempt_id] = m[at + ATTEMPT_ID]!;
+  o[to + AT.submission_ms] = submitted;
+  o[to + AT.completion_ms] = completed;
+  // NaN when either is NaN (the comparison is false).
+  o[to + AT.duration_ms] = completed >= submitted ? completed - submitted : Number.NaN;
+  o[to + AT.num_tasks] = m[at + TASKS]!;
+  o[to + AT.failed_tasks] = m[at + FAILED_TASKS]!;
+  o[to + AT.killed_tasks] = m[at + KILLED_TASKS]!;
+  o[to + AT.input_bytes] = m[at + TASK_METRIC.inputRead]!;
+  o[to + AT.output_bytes] = m[at + TASK_METRIC.outputWritten]!;
+  o[to + AT.shuffle_read_bytes] = m[at + TASK_METRIC.remoteRead]! + m[at + TASK_METRIC.localRead]!;
+  o[to + AT.shuffle_write_bytes] = m[at + TASK_METRIC.shuffleWritten]!;
+  o[to + AT.memory_spilled_bytes] = m[at + TASK_METRIC.memorySpilled]!;
+  o[to + AT.disk_spilled_bytes] = m[at + TASK_METRIC.diskSpilled]!;
+  o[to + AT.executor_run_time_ms] = m[at + TASK_METRIC.runTime]!;
+  // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime.
+  o[to + AT.cpu_time_ms] = Math.floor(m[at + TASK_METRIC.cpuNs]! / 1e6);
+  o[to + AT.gc_time_ms] = m[at + TASK_METRIC.gcTime]!;
+  o[to + AT.peak_execution_memory_bytes] = m[at + PEAK]! >= 0 ? m[at + PEAK]! : Number.NaN;
   const durations = m[at + DURATIONS]!;
   const sketch = m[at + SKETCH]!;
-  let quantiles: TaskDurationQuantiles | null = null;
-  if (sketch !== 0) quantiles = this.sketches[sketch - 1]!.quantiles(this.scratch);
-  else if (durations > 0) {
-    // At most INLINE_DURATIONS values, sorted by insertion.
+  if (sketch !== 0) {
+    const q = this.sketches[sketch - 1]!.quantiles(this.scratch)!;
+    o[to + AT.task_min_ms] = q.min;
+    o[to + AT.task_p25_ms] = q.p25;
+    o[to + AT.task_p50_ms] = q.p50;
+    o[to + AT.task_p75_ms] = q.p75;
+    o[to + AT.task_max_ms] = q.max;
+  } else if (durations > 0) {
+    // At most INLINE_DURATIONS values, sorted by insertion; the ranks are quantilesOf's.
     const few = this.few;
     for (let i = 0; i < durations; i++) few[i] = m[at + INLINE_AT + i]!;
     sortFew(few, durations);
-    quantiles = quantilesOf(few, durations, m[at + MIN_MS]!, m[at + MAX_MS]!);
+    o[to + AT.task_min_ms] = m[at + MIN_MS]!;
+    o[to + AT.task_p25_ms] = few[Math.floor(0.25 * durations)]!;
+    o[to + AT.task_p50_ms] = few[Math.floor(0.5 * durations)]!;
+    o[to + AT.task_p75_ms] = few[Math.floor(0.75 * durations)]!;
+    o[to + AT.task_max_ms] = m[at + MAX_MS]!;
+  } else {
+    for (let k = AT.task_min_ms; k <= AT.task_max_ms; k++) o[to + k] = Number.NaN;
   }
-  return {
-    stage_id: small(m[at + STAGE_ID]!),
-    attempt_id: small(m[at + ATTEMPT_ID]!),
-    name: this.names[slot]!,
-    status: stageStatus(flags),
-    submission_time: submitted,
-    completion_time: completed,
-    duration_ms: submitted !== null && completed !== null && completedMs >= submittedMs ? small(completedMs - submittedMs) : null,
-    num_tasks: small(m[at + TASKS]!),
-    failed_tasks: small(m[at + FAILED_TASKS]!),
-    killed_tasks: small(m[at + KILLED_TASKS]!),
-    input_bytes: m[at + TASK_METRIC.inputRead]!,
-    output_bytes: m[at + TASK_METRIC.outputWritten]!,
-    shuffle_read_bytes: m[at + TASK_METRIC.remoteRead]! + m[at + TASK_METRIC.localRead]!,
-    shuffle_write_bytes: m[at + TASK_METRIC.shuffleWritten]!,
-    memory_spilled_bytes: m[at + TASK_METRIC.memorySpilled]!,
-    disk_spilled_bytes: m[at + TASK_METRIC.diskSpilled]!,
-    executor_run_time_ms: m[at + TASK_METRIC.runTime]!,
-    // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime.
-    cpu_time_ms: Math.floor(m[at + TASK_METRIC.cpuNs]! / 1e6),
-    gc_time_ms: m[at + TASK_METRIC.gcTime]!,
-    peak_execution_memory_bytes: m[at + PEAK]! >= 0 ? m[at + PEAK]! : null,
-    task_duration_ms: quantiles,
-  };
+  this.outNames[row] = this.names[slot] ?? null;
+  this.statuses[row] = stageStatus(m[at + FLAGS]!);
 }
 
-function executorSummary(e: ExecutorStats, times: IsoTimes): ExecutorSummary {
+function executorSummary(e: ExecutorStats): ExecutorSummary {
   return {
     executor_id: e.id,
     host: e.host,
     total_cores: e.cores,
-    add_time: times.of(e.addedMs),
-    remove_time: times.of(e.removedMs),
+    add_time: isoTime(e.addedMs),
+    remove_time: isoTime(e.removedMs),
     remove_reason: e.removeReason,
     total_tasks: e.tasks,
     failed_tasks: e.failedTasks,
