@@ -64,7 +64,7 @@ describePostgres('a row with the older JSON hash (PostgreSQL)', (server) => {
     const client = new Client(clientConfig(s, url));
     await client.connect();
     clients.push(client);
-    const hashOf = async (): Promise<unknown> => (await client.query("SELECT summaries_hash FROM applications WHERE app_id = 'app-hash'")).rows[0]?.summaries_hash;
+    const hashOf = async (): Promise<unknown> => (await client.query<{ summaries_hash: string }>("SELECT summaries_hash FROM applications WHERE app_id = 'app-hash'")).rows[0]?.summaries_hash;
     store.upsert([{ record, summaries }]);
     expect(await hashOf()).toBe(summariesToStore(summaries).hash);
     await client.query("UPDATE applications SET summaries_hash = $1 WHERE app_id = 'app-hash'", [jsonSummariesHash(summaries)]);

@@ -75,7 +75,8 @@ export function writeSummaryBlocks(db: Database, texts: readonly string[]): Summ
     let bytes = 0;
     const flush = (): void => {
       if (group.length === 0) return;
-      insert.run([deflateRawSync(Buffer.concat(group, bytes))]);
+      // One text alone is deflated as it is: copying a 2 GB Spark 3.0 log's ~15 MB text was 12 MB more at the collect's peak.
+      insert.run([deflateRawSync(group.length === 1 ? group[0]! : Buffer.concat(group, bytes))]);
       const id = Number(db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0]);
       let at = 0;
       for (const text of group) places.push([id, at, (at += text.length)]);
