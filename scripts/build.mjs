@@ -84,6 +84,12 @@ async function writeAscii(result) {
     writeFileSync(file.path, text);
   }
 }
+// The schema a new database is made from (src/storage/schemaImage.ts, issue #12: start-up), generated from
+// the migrations before the bundles that import it; rewritten only when the migrations changed it.
+if (!process.argv.includes('--tools')) {
+  await build({ ...common, entryPoints: ['scripts/writeSchemaImage.ts'], outfile: 'out/writeSchemaImage.js', sourcemap: false });
+  execFileSync(process.execPath, ['out/writeSchemaImage.js', 'src/storage/schemaImage.ts'], { stdio: 'inherit' });
+}
 const builds = process.argv.includes('--tools')
   ? [
       // playwright-core (the views bench drives Chromium) is loaded from node_modules, not bundled.

@@ -4,6 +4,7 @@
  * Never edit a released migration: add the next one.
  */
 import type { Database } from 'sql.js';
+import { SCHEMA_IMAGE } from './schemaImage';
 import { moveSummaryRowsIntoBlocks } from './summaries';
 
 /** SQL, or a step that needs code (it runs in the migration's transaction like SQL does). */
@@ -190,31 +191,42 @@ export function schemaVersion(db: Database): number {
 }
 
 /**
+ * What the schema is, as SQLite keeps it: the CREATE statement of each table and index, in the
+ * order they were made (an index after its table). scripts/writeSchemaImage.ts writes it for the
+ * migrations' result to schemaImage.ts; a new database is made from that (migrate below).
+ */
+export function schemaStatements(db: Database): string[] {
+  return (db.exec('SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid')[0]?.values ?? []).map((row) => String(row[0]));
+}
+
+/**
  * Brings `db` to the current schema in one transaction per migration (a migration that fails leaves
  * the database at the version before it; the file on disk changes only when the store saves). When
  * the migrations freed more than a quarter of the pages (6 drops the row tables of summaries), the
  * database is rebuilt without them (VACUUM), so that its file shrinks; if that fails, free pages
  * are only left for SQLite to reuse.
+ *
+ * A new database (version 0, nothing in it) is given the schema the migrations end with in one
+ * transaction instead, from schemaImage.ts, which the build generates from MIGRATIONS: running all
+ * of them (tables made, rebuilt and dropped, then a VACUUM) took 13 ms of a first `collect`'s ~210
+ * (issue #12: start-up). test/schemaImage.test.ts checks the image against the migrations; an image
+ * of another version than SCHEMA_VERSION is not used. `viaImage: false` runs the migrations anyway
+ * (the image's generator and that test).
  */
-export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION): void {
+export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION, viaImage = true): void {
   const current = schemaVersion(db);
   if (current > SCHEMA_VERSION) throw new SchemaTooNewError(file, current);
+  if (viaImage && current === 0 && upTo === SCHEMA_VERSION && SCHEMA_IMAGE.version === SCHEMA_VERSION && isEmpty(db)) {
+    transaction(db, () => db.exec(`${SCHEMA_IMAGE.statements.map((sql) => `${sql};\n`).join('')}PRAGMA user_version = ${SCHEMA_VERSION}`));
+    return;
+  }
   for (let v = current; v < upTo; v++) {
     const step = MIGRATIONS[v]!;
-    db.exec('BEGIN');
-    try {
+    transaction(db, () => {
       if (typeof step === 'string') db.exec(step);
       else step(db);
       db.exec(`PRAGMA user_version = ${v + 1}`);
-      db.exec('COMMIT');
-    } catch (err) {
-      try {
-        db.exec('ROLLBACK');
-      } catch {
-        // SQLite rolled back already (after "out of memory", say); the error that caused it is the one to report
-      }
-      throw err;
-    }
+    });
   }
   if (current < upTo && pragma(db, 'freelist_count') * 4 > pragma(db, 'page_count')) {
     try {
@@ -223,6 +235,26 @@ export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION): void
       // Out of memory for the copy VACUUM makes, say: the database is as it was, with its free pages.
     }
   }
+}
+
+function transaction(db: Database, body: () => void): void {
+  db.exec('BEGIN');
+  try {
+    body();
+    db.exec('COMMIT');
+  } catch (err) {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // SQLite rolled back already (after "out of memory", say); the error that caused it is the one to report
+    }
+    throw err;
+  }
+}
+
+/** No table, index or anything else in it. */
+function isEmpty(db: Database): boolean {
+  return db.exec('SELECT 1 FROM sqlite_schema LIMIT 1').length === 0;
 }
 
 function pragma(db: Database, name: string): number {
