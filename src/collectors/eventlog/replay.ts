@@ -2,12 +2,13 @@
  * Replays one application attempt's event-log lines into a normalized record.
  *
  * Why it looks at bytes: `SparkListenerTaskEnd` (and its twin `TaskStart`) are nearly every line of
- * a real log, and the record needs only a handful of numbers from each. Task ends are read by
- * searching the known keys of Spark's `JsonProtocol.taskMetricsToJson` inside the line's
- * `"Task Metrics"` object (always the last field of the event, Spark 1.x–4.x), without decoding the
- * line; anything that does not look exactly as expected falls back to `JSON.parse`, which also
- * reports malformed lines. All other events the record needs are rare and are parsed in full;
- * events it does not need (TaskStart, SQL, block updates, custom listeners) are skipped unparsed.
+ * a real log, and the record needs only a handful of numbers from each. Task ends are read without
+ * decoding the line: by the layout of the last task ends when the line has it (TaskEndLayout), else
+ * by searching the known keys of Spark's `JsonProtocol.taskMetricsToJson` inside the line's
+ * `"Task Metrics"` object (always the last field of the event, Spark 1.x–4.x); anything that does
+ * not look exactly as expected falls back to `JSON.parse`, which also reports malformed lines.
+ * All other events the record needs are rare and are parsed in full; events it does not need
+ * (TaskStart, SQL, block updates, custom listeners) are skipped unparsed.
  */
 import { isUtf8 } from 'node:buffer';
 import { MALFORMED_JSON, MISSING_EVENT, MISSING_EVENT_MESSAGE, NESTED_TOO_DEEP, malformedJson, moreNotListed, nestedTooDeepMessage } from '../../common/lineProblems';
@@ -161,28 +162,32 @@ function readInt(buf: Buffer, pos: number, end: number): number | null {
  * 2^31) is boxed, a heap number per value (issue 15: ~30 bytes of garbage per task end).
  */
 function intInto(buf: Buffer, pos: number, end: number, out: Float64Array, slot: number): boolean {
+  return intAt(buf, pos, end, out, slot) !== -1;
+}
+
+/** intInto, returning where the integer's digits end instead (-1: not an integer). */
+function intAt(buf: Buffer, pos: number, end: number, out: Float64Array, slot: number): number {
   let neg = false;
   if (buf[pos] === 0x2d) {
     neg = true;
     pos++;
   }
   let value = 0;
-  let digits = 0;
+  const first = pos;
   while (pos < end) {
     const c = buf[pos]!;
     if (c < 0x30 || c > 0x39) break;
     value = value * 10 + (c - 0x30);
-    digits++;
     pos++;
   }
   // Past 2^53 the sum above is no longer exact: JSON.parse's path judges such a value (one record
   // from either path). The sum only grows, so a value that overflowed stays above the bound.
-  if (digits === 0 || value > Number.MAX_SAFE_INTEGER) return false;
+  if (pos === first || value > Number.MAX_SAFE_INTEGER) return -1;
   const next = buf[pos];
   // A fraction or exponent means this is not the integer Spark writes: let JSON.parse handle it.
-  if (next === 0x2e || next === 0x65 || next === 0x45) return false;
+  if (next === 0x2e || next === 0x65 || next === 0x45) return -1;
   out[slot] = neg ? -value : value;
-  return true;
+  return pos;
 }
 
 /**
@@ -384,6 +389,14 @@ function sparkStageInfo(buf: Buffer, at: number, end: number, found: Int32Array,
   return bytesAt(buf, p, end, NEXT_ACCUMULABLES);
 }
 
+/**
+ * Lines learned from before learning is rationed to one per LAYOUT_READS_PER_LEARN task ends read by
+ * layouts: a log whose task ends seldom repeat a layout then costs little more than the searches.
+ */
+const LEARNS_FREE = 16;
+const LAYOUT_READS_PER_LEARN = 16;
+/** Layouts kept per part, the last used first: a log's stages of different kinds may run at once, their task ends in turn. */
+const LAYOUTS_KEPT = 4;
 /** How far from where the last task had them nearTaskInfo looks for Task Info's keys. */
 const TASK_INFO_SLACK = 24;
 const NEXT_EXECUTOR_ID = wordKey(Buffer.from(',"Executor ID":'));
@@ -446,6 +459,314 @@ function nextQuote(buf: Buffer, words: DataView, i: number, end: number): number
   }
 }
 
+/**
+ * A part of a task end's line as the last lines wrote it: its bytes cut into literal runs (keys,
+ * JSON's punctuation, true, false and null) and the integers and strings between them, each value
+ * tagged with what it feeds (a metric, the stage id, …) or nothing. Spark writes a log's task ends
+ * in a few layouts (a stage's tasks alike; the Spark 1.4 shape has two, for map and result stages),
+ * so a line is read by checking each literal run in place, four bytes a compare, and reading the
+ * values between them: no key searched for, none compared with every wanted key (issue 12: the
+ * metrics scan was the largest item of a Spark 1.4 shape profile, ~80 of ~400 CPU ms). A line that differs anywhere is read
+ * by the searches (fastTaskEnd), and may then become a layout (learnLayouts): the same line read by
+ * the new layout must give what the searches gave, or it is dropped.
+ *
+ * Two parts, each with its own layouts: the head, from the event name to Task Metrics' value (or, when
+ * Task Info holds a non-empty Accumulables list or another object comes first, to that value's key,
+ * and Task Metrics is then found from the line's end as the searches find it); and the metrics,
+ * from Task Metrics' value to the line's end, or to the last wanted key's value when all eleven
+ * are there (as scanMetrics stops). Without summaries the head ends at the end reason.
+ */
+interface TaskEndLayout {
+  /** SEGMENT int32s per segment: the literal's length, its first word in `words`, its first byte in `bytes`, then the value's kind and slot. */
+  readonly segments: Int32Array;
+  /** The literals as little-endian 32-bit words, the last word of each ending with it (overlapping the one before; sameWords). */
+  readonly words: Uint32Array;
+  readonly bytes: Buffer;
+  /** A head: it ends at Task Metrics' value. Metrics: they end at the line's end. */
+  readonly closed: boolean;
+}
+
+const SEGMENT = 5;
+const [LITERAL_LENGTH, LITERAL_WORD, LITERAL_BYTE, VALUE_KIND, VALUE_SLOT] = [0, 1, 2, 3, 4] as const;
+/** Value kinds: an integer, a string (the literal before it ends with its opening quote), none (the last segment). */
+const [INT_VALUE, STRING_VALUE, NO_VALUE] = [0, 1, 2] as const;
+/**
+ * Value slots: below TASK_DURATION a metric (values[slot]); then the stage id, attempt, launch and
+ * finish time (into TaskInts at slot - STAGE_SLOT); then the end reason and the executor id
+ * (their start and end in the line, at spans[2 * (slot - REASON_SLOT)]).
+ */
+const NO_SLOT = -1;
+const STAGE_SLOT = TASK_DURATION + 1;
+const [ATTEMPT_SLOT, LAUNCH_SLOT, FINISH_SLOT, REASON_SLOT, EXECUTOR_SLOT] = [STAGE_SLOT + 1, STAGE_SLOT + 2, STAGE_SLOT + 3, STAGE_SLOT + 4, STAGE_SLOT + 5] as const;
+/** Where the head's integers go: stage id, attempt, launch and finish time, by slot - STAGE_SLOT. */
+type TaskInts = Float64Array;
+/** Start and end in the line of the end reason's text and the executor id's (-1: none), by 2 * (slot - REASON_SLOT). */
+type TaskSpans = Int32Array;
+/** Members of the head whose objects a head layout enters (other objects and arrays end it). */
+const [END_REASON_OBJECT, TASK_INFO_OBJECT] = [-2, -3] as const;
+const TASK_END_REASON_NAME = Buffer.from('Task End Reason');
+const TASK_INFO_NAME = Buffer.from('Task Info');
+const HEAD_NAMES: readonly { name: Buffer; depth: number; within: number; slot: number; summaries: boolean }[] = [
+  { name: Buffer.from('Stage ID'), depth: 1, within: NO_SLOT, slot: STAGE_SLOT, summaries: true },
+  { name: Buffer.from('Stage Attempt ID'), depth: 1, within: NO_SLOT, slot: ATTEMPT_SLOT, summaries: true },
+  { name: TASK_END_REASON_NAME, depth: 1, within: NO_SLOT, slot: END_REASON_OBJECT, summaries: false },
+  { name: TASK_INFO_NAME, depth: 1, within: NO_SLOT, slot: TASK_INFO_OBJECT, summaries: true },
+  { name: Buffer.from('Reason'), depth: 2, within: END_REASON_OBJECT, slot: REASON_SLOT, summaries: false },
+  { name: Buffer.from('Launch Time'), depth: 2, within: TASK_INFO_OBJECT, slot: LAUNCH_SLOT, summaries: true },
+  { name: Buffer.from('Executor ID'), depth: 2, within: TASK_INFO_OBJECT, slot: EXECUTOR_SLOT, summaries: true },
+  { name: Buffer.from('Finish Time'), depth: 2, within: TASK_INFO_OBJECT, slot: FINISH_SLOT, summaries: true },
+];
+const TRUE_LITERAL = Buffer.from('true');
+const FALSE_LITERAL = Buffer.from('false');
+
+/**
+ * Reads buf[p, end) by `layout` into values, ints and spans (by slot); where the layout's part ends
+ * in the line, or -1 as soon as the line differs from it (or a value it reads is not one the
+ * searches would read: an integer past 2^53, a string with an escape).
+ */
+function runLayout(buf: Buffer, words: DataView, p: number, end: number, layout: TaskEndLayout, values: TaskValues, ints: TaskInts, spans: TaskSpans): number {
+  const segments = layout.segments;
+  const literal = layout.words;
+  for (let s = 0; s < segments.length; s += SEGMENT) {
+    const length = segments[s + LITERAL_LENGTH]!;
+    if (p + length > end) return -1;
+    if (length >= 4) {
+      let w = segments[s + LITERAL_WORD]!;
+      const last = p + length - 4;
+      for (let q = p; q < last; q += 4) if (words.getUint32(q, true) !== literal[w++]) return -1;
+      if (words.getUint32(last, true) !== literal[w]) return -1;
+    } else {
+      const bytes = layout.bytes;
+      const at = segments[s + LITERAL_BYTE]!;
+      for (let k = 0; k < length; k++) if (buf[p + k] !== bytes[at + k]) return -1;
+    }
+    p += length;
+    const kind = segments[s + VALUE_KIND]!;
+    if (kind === NO_VALUE) return p;
+    const slot = segments[s + VALUE_SLOT]!;
+    if (kind === INT_VALUE) {
+      if (slot === NO_SLOT) {
+        if (buf[p] === 0x2d) p++;
+        const first = p;
+        while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
+        if (p === first) return -1;
+      } else {
+        p = slot < TASK_DURATION ? intAt(buf, p, end, values, slot) : intAt(buf, p, end, ints, slot - STAGE_SLOT);
+        if (p === -1) return -1;
+      }
+    } else {
+      const close = nextQuote(buf, words, p, end);
+      if (close >= end) return -1;
+      if (slot !== NO_SLOT) {
+        for (let q = p; q < close; q++) if (buf[q] === BACKSLASH) return -1;
+        const at = 2 * (slot - REASON_SLOT);
+        spans[at] = p;
+        spans[at + 1] = close;
+      }
+      p = close;
+    }
+  }
+  return p;
+}
+
+/** Collects a layout's segments while a line is walked (learnHead, learnMetrics). */
+class LayoutBuilder {
+  private readonly segments: number[] = [];
+  private readonly text: number[] = [];
+  /** Where the literal being collected starts in the line. */
+  private from: number;
+
+  constructor(
+    private readonly buf: Buffer,
+    from: number,
+  ) {
+    this.from = from;
+  }
+
+  /** The literal up to `valueAt`, then a value of `kind` for `slot` that ends at `valueEnd` (where the next literal starts). */
+  value(valueAt: number, valueEnd: number, kind: number, slot: number): void {
+    this.segments.push(valueAt - this.from, this.text.length, kind, slot);
+    for (let i = this.from; i < valueAt; i++) this.text.push(this.buf[i]!);
+    this.from = valueEnd;
+  }
+
+  /** The layout, its last literal ending at `at`. */
+  build(at: number, closed: boolean): TaskEndLayout {
+    this.value(at, at, NO_VALUE, NO_SLOT);
+    const bytes = Buffer.from(this.text);
+    const words: number[] = [];
+    const segments = new Int32Array((this.segments.length / 4) * SEGMENT);
+    for (let s = 0; s * 4 < this.segments.length; s++) {
+      const [length, byte, kind, slot] = this.segments.slice(s * 4, s * 4 + 4) as [number, number, number, number];
+      segments.set([length, words.length, byte, kind, slot], s * SEGMENT);
+      if (length >= 4) for (let k = 0; 4 * k < length; k++) words.push(bytes.readUInt32LE(byte + Math.min(4 * k, length - 4)));
+    }
+    return { segments, words: Uint32Array.from(words), bytes, closed };
+  }
+}
+
+/** Whether buf[start, end) spells `name`. */
+function spells(buf: Buffer, start: number, end: number, name: Buffer): boolean {
+  return end - start === name.length && sameBytes(buf, start, name);
+}
+
+/** Past the JSON integer Spark writes at `at` (an optional minus, digits, no fraction or exponent); -1 when there is none. */
+function pastInteger(buf: Buffer, at: number, end: number): number {
+  const first = buf[at] === 0x2d ? at + 1 : at;
+  const past = pastInt(buf, at, end);
+  const next = buf[past];
+  return past === first || next === 0x2e || next === 0x65 || next === 0x45 ? -1 : past;
+}
+
+/** The length of the literal true, false or null at `at`; 0 when none is there. */
+function wordLiteral(buf: Buffer, at: number, end: number): number {
+  for (const word of [TRUE_LITERAL, FALSE_LITERAL, NULL_LITERAL]) if (bytesAt(buf, at, end, word)) return word.length;
+  return 0;
+}
+
+/** A head slot's bit in learnHead's `seen`. */
+function slotBit(slot: number): number {
+  return 1 << (slot - STAGE_SLOT);
+}
+
+/** Whether a head layout has the slots the searches always read: the stage id (with summaries) and the end reason. */
+function headDone(seen: number, summaries: boolean): boolean {
+  const wanted = slotBit(REASON_SLOT) | (summaries ? slotBit(STAGE_SLOT) : 0);
+  return (seen & wanted) === wanted;
+}
+
+/**
+ * The head layout of the task end buf[from, end) (`from` just past the event name), or null when a
+ * layout cannot read it: a key it reads twice, a number that is not an integer, a value of a
+ * wanted key that is neither what the searches read nor null where they allow it.
+ */
+function learnHead(buf: Buffer, words: DataView, from: number, end: number, summaries: boolean): TaskEndLayout | null {
+  const layout = new LayoutBuilder(buf, from);
+  let depth = 1;
+  /** The object depth 2 is in (END_REASON_OBJECT, TASK_INFO_OBJECT or NO_SLOT), and the slot of the key just read. */
+  let within = NO_SLOT;
+  let slot = NO_SLOT;
+  let seen = 0;
+  for (let i = from; i < end; ) {
+    const c = buf[i]!;
+    if (c === QUOTE) {
+      const close = nextQuote(buf, words, i + 1, end);
+      if (close >= end) return null;
+      if (buf[close + 1] === COLON) {
+        if (depth === 1 && bytesAt(buf, i, end, TASK_METRICS)) return summaries && headDone(seen, summaries) ? layout.build(i + TASK_METRICS.length, true) : null;
+        slot = NO_SLOT;
+        for (const key of HEAD_NAMES) {
+          if ((key.summaries && !summaries) || key.depth !== depth || key.within !== within || !spells(buf, i + 1, close, key.name)) continue;
+          if (key.slot >= STAGE_SLOT) {
+            const bit = slotBit(key.slot);
+            if ((seen & bit) !== 0) return null;
+            seen |= bit;
+          }
+          slot = key.slot;
+          break;
+        }
+        i = close + 2;
+        continue;
+      }
+      if (slot !== NO_SLOT && slot !== REASON_SLOT && slot !== EXECUTOR_SLOT) return null;
+      layout.value(i + 1, close, STRING_VALUE, slot);
+      // Without summaries the head ends at the reason; Task Metrics is then found as the searches find it.
+      if (!summaries && slot === REASON_SLOT) return layout.build(close, false);
+      slot = NO_SLOT;
+      i = close + 1;
+      continue;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const past = pastInteger(buf, i, end);
+      if (past === -1 || (slot !== NO_SLOT && (slot < STAGE_SLOT || slot > FINISH_SLOT))) return null;
+      layout.value(i, past, INT_VALUE, slot);
+      slot = NO_SLOT;
+      i = past;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) {
+      const empty = buf[i + 1] === (c === 0x7b ? CLOSE_BRACE : 0x5d);
+      if (empty && slot < STAGE_SLOT) {
+        i += 2;
+      } else if (c === 0x7b && depth === 1 && (slot === END_REASON_OBJECT || slot === TASK_INFO_OBJECT)) {
+        within = slot;
+        depth = 2;
+        i++;
+      } else {
+        // Task Info's Accumulables, Task Executor Metrics: the head ends at its key.
+        return summaries && headDone(seen, summaries) && slot === NO_SLOT ? layout.build(i, false) : null;
+      }
+      slot = NO_SLOT;
+      continue;
+    }
+    if (c === CLOSE_BRACE || c === 0x5d) {
+      if (--depth === 0) return null;
+      within = NO_SLOT;
+      i++;
+      continue;
+    }
+    const word = wordLiteral(buf, i, end);
+    if (word > 0) {
+      // Null is what the searches allow for Task Info's times and executor (unknown, as when absent).
+      if (slot !== NO_SLOT && !((slot === LAUNCH_SLOT || slot === FINISH_SLOT || slot === EXECUTOR_SLOT) && buf[i] === 0x6e)) return null;
+      slot = NO_SLOT;
+      i += word;
+      continue;
+    }
+    if (slot !== NO_SLOT) return null;
+    i++;
+  }
+  return null;
+}
+
+/**
+ * The metrics layout of buf[at, end), `at` being Task Metrics' value, or null when a layout
+ * cannot read it. Its slots are as scanMetrics finds them: the first of each wanted key at any
+ * depth; null is not read further (nor is it by the searches).
+ */
+function learnMetrics(buf: Buffer, words: DataView, at: number, end: number): TaskEndLayout | null {
+  const layout = new LayoutBuilder(buf, at);
+  if (bytesAt(buf, at, end, NULL_LITERAL)) return layout.build(at + NULL_LITERAL.length, false);
+  if (buf[at] !== 0x7b) return null;
+  let missing = METRIC_NAMES.length;
+  let slot = NO_SLOT;
+  let seen = 0;
+  for (let i = at + 1; i < end; ) {
+    const c = buf[i]!;
+    if (c === QUOTE) {
+      const close = nextQuote(buf, words, i + 1, end);
+      if (close >= end) return null;
+      if (buf[close + 1] === COLON) {
+        slot = NO_SLOT;
+        for (const { index, key } of KEYS_BY_LENGTH[close - i - 1] ?? []) {
+          if ((seen & (1 << index)) === 0 && sameBytes(buf, i + 1, key)) slot = index;
+        }
+        i = close + 2;
+        continue;
+      }
+      if (slot !== NO_SLOT) return null;
+      layout.value(i + 1, close, STRING_VALUE, NO_SLOT);
+      i = close + 1;
+      continue;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const past = pastInteger(buf, i, end);
+      if (past === -1) return null;
+      layout.value(i, past, INT_VALUE, slot);
+      if (slot !== NO_SLOT) {
+        seen |= 1 << slot;
+        if (--missing === 0) return layout.build(past, false);
+      }
+      slot = NO_SLOT;
+      i = past;
+      continue;
+    }
+    if (slot !== NO_SLOT) return null;
+    i += Math.max(1, wordLiteral(buf, i, end));
+  }
+  return layout.build(end, true);
+}
+
 export class AppReplay {
   readonly problems: Problem[] = [];
   private file = '';
@@ -489,6 +810,19 @@ export class AppReplay {
   private metricsDistance = 0;
   /** One task's values, reused line after line. */
   private readonly taskValues: TaskValues = new Float64Array(METRIC_NAMES.length + 1);
+  /** One task's stage id, attempt, launch and finish time (TaskInts), and where its reason and executor id are in its line (TaskSpans). */
+  private readonly taskInts: TaskInts = new Float64Array(4);
+  private readonly taskSpans: TaskSpans = new Int32Array(4);
+  /** Where searchTaskEnd found `"Task Metrics":`. */
+  private taskMetricsAt = -1;
+  /** The last LAYOUTS_KEPT layouts of task ends' heads and of their metrics (TaskEndLayout), the one that read the last line first. */
+  private heads: TaskEndLayout[] = [];
+  private metricsLayouts: TaskEndLayout[] = [];
+  /** Task ends read by layouts, and lines learned from (see LEARNS_FREE). */
+  private layoutReads = 0;
+  private layoutLearns = 0;
+  /** What a new layout reads from the line it was learned from, to compare with what the search read. */
+  private readonly layoutCheck = { values: new Float64Array(METRIC_NAMES.length + 1) as TaskValues, ints: new Float64Array(4) as TaskInts, spans: new Int32Array(4) as TaskSpans };
   private readonly extraQuality = new Set<string>();
   /** Stage attempts and executors (summaries.ts). */
   private readonly tracker = new SummaryTracker();
@@ -569,6 +903,11 @@ export class AppReplay {
     return null;
   }
 
+  /** Task ends read by a layout (TaskEndLayout), not by searching their keys: for tests and the bench. */
+  get taskEndsByLayout(): number {
+    return this.layoutReads;
+  }
+
   /** Whether any line of the log was a Spark listener event. */
   get sawSparkEvent(): boolean {
     return this.sawEvent;
@@ -632,33 +971,90 @@ export class AppReplay {
 
   /**
    * Task end read from bytes; false when the line is not in the expected shape (caller parses it).
-   * Every search is a JS loop bounded by the line, finding quotes four bytes at a time (nextQuote):
-   * `Buffer.indexOf` has no end bound (a key a Spark 1.x task lacks scanned the rest of the 512 KiB
-   * chunk), and each call with a multi-byte needle costs ~0.4 µs of set-up, more than scanning a
-   * Spark 1.x task's whole metrics. The metrics are read in one pass over the "Task Metrics" object,
-   * whatever keys the version leaves out.
+   * By one of the last layouts when the line has one (TaskEndLayout), else by searching its keys
+   * (searchTaskEnd), and then the line may become a layout (learnLayouts).
    */
   private fastTaskEnd(buf: Buffer, from: number, end: number): boolean {
     const words = this.wordsOf(buf);
+    if (!this.layoutTaskEnd(buf, words, from, end)) {
+      if (!this.searchTaskEnd(buf, words, from, end)) return false;
+      if (this.layoutLearns < LEARNS_FREE || this.layoutLearns * LAYOUT_READS_PER_LEARN <= this.layoutReads) this.learnLayouts(buf, words, from, end);
+    }
+    const spans = this.taskSpans;
+    const reasonStart = spans[0]!;
+    const reasonEnd = spans[1]!;
+    const outcome = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS) ? 'success' : taskOutcome(buf.toString('latin1', reasonStart, reasonEnd));
+    const values = this.taskValues;
+    this.addTask(outcome, values);
+    if (this.withSummaries) {
+      const ints = this.taskInts;
+      const executor = spans[2] === -1 ? null : this.tracker.executorAt(buf, spans[2]!, spans[3]!);
+      this.tracker.task(this.tracker.stage(ints[0]!, ints[1]!), executor, outcome, values);
+    }
+    return true;
+  }
+
+  /**
+   * A task end read by the last head and metrics layouts (TaskEndLayout) into taskValues, taskInts
+   * and taskSpans; false when either part differs from each of its layouts (the caller searches).
+   */
+  private layoutTaskEnd(buf: Buffer, words: DataView, from: number, end: number): boolean {
+    const values = this.taskValues;
+    const ints = this.taskInts;
+    const spans = this.taskSpans;
+    const heads = this.heads;
+    let p = -1;
+    let h = 0;
+    for (; h < heads.length; h++) {
+      resetHead(ints, spans);
+      p = runLayout(buf, words, from, end, heads[h]!, values, ints, spans);
+      if (p !== -1) break;
+    }
+    if (p === -1) return false;
+    const head = heads[h]!;
+    if (h > 0) toFront(heads, h);
+    const tm = head.closed ? p - TASK_METRICS.length : this.findTaskMetrics(buf, words, p, end);
+    if (tm === -1) return false;
+    const at = tm + TASK_METRICS.length;
+    const layouts = this.metricsLayouts;
+    let m = 0;
+    for (; m < layouts.length; m++) {
+      values.fill(NaN);
+      const metrics = layouts[m]!;
+      const q = runLayout(buf, words, at, end, metrics, values, ints, spans);
+      if (q !== -1 && (q === end || !metrics.closed)) break;
+    }
+    if (m === layouts.length) return false;
+    if (m > 0) toFront(layouts, m);
+    values[TASK_DURATION] = durationOf(ints);
+    this.layoutReads++;
+    return true;
+  }
+
+  /**
+   * A task end read by searching its keys, into taskValues, taskInts, taskSpans and taskMetricsAt;
+   * false when the line is not in the expected shape (the caller parses it). Every search is a JS
+   * loop bounded by the line, finding quotes four bytes at a time (nextQuote): `Buffer.indexOf` has
+   * no end bound (a key a Spark 1.x task lacks scanned the rest of the 512 KiB chunk), and each call
+   * with a multi-byte needle costs ~0.4 µs of set-up, more than scanning a Spark 1.x task's whole
+   * metrics. The metrics are read in one pass over the "Task Metrics" object, whatever keys the
+   * version leaves out.
+   */
+  private searchTaskEnd(buf: Buffer, words: DataView, from: number, end: number): boolean {
     const summaries = this.withSummaries;
-    let stageId = 0;
-    let attempt = 0;
+    const ints = this.taskInts;
+    const spans = this.taskSpans;
+    resetHead(ints, spans);
     if (summaries) {
       // `,"Stage ID":N,"Stage Attempt ID":M` right after the event name (Spark 1.2-4.x; 1.0-1.1 lack the attempt).
       if (!sameWords(words, from, end, TASK_STAGE_ID_KEY)) return false;
       const idAt = from + TASK_STAGE_ID.length;
-      const id = readInt(buf, idAt, end);
-      if (id === null) return false;
-      stageId = id;
+      if (!intInto(buf, idAt, end, ints, 0)) return false;
       // From the id's first byte (a digit), so the loop's body runs on every line: started after it,
       // it never ran for ids 0-9, and stage 10 came after the JIT compiled this (issue 15: a deopt).
       let at = idAt;
       while (at < end && buf[at] !== 0x2c) at++;
-      if (sameWords(words, at, end, STAGE_ATTEMPT_ID_KEY)) {
-        const a = readInt(buf, at + STAGE_ATTEMPT_ID.length, end);
-        if (a === null) return false;
-        attempt = a;
-      }
+      if (sameWords(words, at, end, STAGE_ATTEMPT_ID_KEY) && !intInto(buf, at + STAGE_ATTEMPT_ID.length, end, ints, 1)) return false;
     }
     const reason = indexOfKey(buf, words, from, Math.min(end, from + REASON_WITHIN), REASON);
     if (reason === -1) return false;
@@ -666,25 +1062,25 @@ export class AppReplay {
     let reasonEnd = reasonStart;
     while (reasonEnd < end && buf[reasonEnd] !== QUOTE) reasonEnd++;
     if (reasonEnd === end) return false;
-    const outcome = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS) ? 'success' : taskOutcome(buf.toString('latin1', reasonStart, reasonEnd));
+    spans[0] = reasonStart;
+    spans[1] = reasonEnd;
+    const success = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS);
     const tm = this.findTaskMetrics(buf, words, reasonEnd, end);
     if (tm === -1) return false;
+    this.taskMetricsAt = tm;
     // NaN fills the metrics and the duration: what a task end does not carry is unknown.
     const values = this.taskValues.fill(NaN);
-    let idAt = -1;
-    let idEnd = -1;
     if (summaries) {
       // Task Info follows the reason (Spark 1.x-4.x), before the metrics; its launch time, executor
       // and finish time come before its Accumulables, so the reader stops well short of them.
       // A success's reason ends right there; a failure's may hold a long stack trace, so its Task Info
       // is searched back from the metrics instead (past its Accumulables, usually shorter).
       // A success's `"Success"},"Task Info":` is checked in place first: the first quote after the reason.
-      const info =
-        outcome === 'success'
-          ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && sameWords(words, reasonEnd + 3, tm, TASK_INFO_KEY)
-            ? reasonEnd + 3
-            : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
-          : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
+      const info = success
+        ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && sameWords(words, reasonEnd + 3, tm, TASK_INFO_KEY)
+          ? reasonEnd + 3
+          : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
+        : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
       // lastIndexOfKey does not look at escapes: a match at an escaped quote (inside a string) goes to JSON.parse.
       if (info === -1 || buf[info - 1] === BACKSLASH) return false;
       const infoAt = info + TASK_INFO.length;
@@ -692,29 +1088,58 @@ export class AppReplay {
       const found = this.taskInfoAt;
       if (!this.nearTaskInfo(buf, words, infoAt, tm, found) && !this.searchTaskInfo(buf, words, infoAt, tm, found)) return false;
       if (!durationAt(buf, found[LAUNCH_AT]!, found[FINISH_AT]!, tm, values)) return false;
-      idAt = found[EXECUTOR_AT]!;
+      const idAt = found[EXECUTOR_AT]!;
       if (idAt !== -1) {
         if (buf[idAt] !== QUOTE) {
           if (!bytesAt(buf, idAt, tm, NULL_LITERAL)) return false;
         } else {
-          idEnd = nextQuote(buf, words, idAt + 1, tm);
+          const idEnd = nextQuote(buf, words, idAt + 1, tm);
           if (idEnd >= tm) return false;
           for (let i = idAt + 1; i < idEnd; i++) if (buf[i] === BACKSLASH) return false;
+          spans[2] = idAt + 1;
+          spans[3] = idEnd;
         }
       }
     }
     const valueAt = tm + TASK_METRICS.length;
-    if (buf[valueAt] === 0x7b) {
-      if (!scanMetrics(buf, words, valueAt + 1, end, values)) return false;
-    } else if (!bytesAt(buf, valueAt, end, NULL_LITERAL)) {
-      return false;
+    if (buf[valueAt] === 0x7b) return scanMetrics(buf, words, valueAt + 1, end, values);
+    return bytesAt(buf, valueAt, end, NULL_LITERAL);
+  }
+
+  /**
+   * After searchTaskEnd read a success: each part of it that none of the last layouts reads becomes
+   * the newest layout of its part, if reading the line by it gives what the search gave. Failures
+   * are not learned: a layout would check their stack traces byte for byte, which the searches skip
+   * (the Spark 2.1 shape's 13,000 failures hold 3.7 KB each: +21% instructions with them learned).
+   */
+  private learnLayouts(buf: Buffer, words: DataView, from: number, end: number): void {
+    const spans = this.taskSpans;
+    if (spans[1]! - spans[0]! !== SUCCESS.length || !sameBytes(buf, spans[0]!, SUCCESS)) return;
+    this.layoutLearns++;
+    const check = this.layoutCheck;
+    const tm = this.taskMetricsAt;
+    const sameHead = (head: TaskEndLayout): boolean => {
+      resetHead(check.ints, check.spans);
+      const p = runLayout(buf, words, from, end, head, check.values, check.ints, check.spans);
+      if (p === -1 || (head.closed ? p - TASK_METRICS.length : this.findTaskMetrics(buf, words, p, end)) !== tm) return false;
+      for (let k = 0; k < 4; k++) if (check.spans[k] !== spans[k]) return false;
+      return check.ints[0] === this.taskInts[0] && check.ints[1] === this.taskInts[1] && Object.is(durationOf(check.ints), this.taskValues[TASK_DURATION]);
+    };
+    const sameMetrics = (metrics: TaskEndLayout): boolean => {
+      check.values.fill(NaN);
+      const q = runLayout(buf, words, tm + TASK_METRICS.length, end, metrics, check.values, check.ints, check.spans);
+      if (q === -1 || (metrics.closed && q !== end)) return false;
+      for (let k = 0; k < METRIC_NAMES.length; k++) if (!Object.is(check.values[k], this.taskValues[k])) return false;
+      return true;
+    };
+    if (!this.heads.some(sameHead)) {
+      const head = learnHead(buf, words, from, end, this.withSummaries);
+      if (head !== null && sameHead(head)) this.heads = [head, ...this.heads.slice(0, LAYOUTS_KEPT - 1)];
     }
-    this.addTask(outcome, values);
-    if (summaries) {
-      const executor = idEnd === -1 ? null : this.tracker.executorAt(buf, idAt + 1, idEnd);
-      this.tracker.task(this.tracker.stage(stageId, attempt), executor, outcome, values);
+    if (!this.metricsLayouts.some(sameMetrics)) {
+      const metrics = learnMetrics(buf, words, tm + TASK_METRICS.length, end);
+      if (metrics !== null && sameMetrics(metrics)) this.metricsLayouts = [metrics, ...this.metricsLayouts.slice(0, LAYOUTS_KEPT - 1)];
     }
-    return true;
   }
 
   /**
@@ -1207,6 +1632,29 @@ function durationAt(buf: Buffer, launchAt: number, finishAt: number, end: number
   const finish = INTS[1]!;
   values[TASK_DURATION] = Number.isNaN(launch) || Number.isNaN(finish) ? NaN : taskDuration(launch, finish);
   return true;
+}
+
+/** Moves list[i] to the front, the ones before it back by one. */
+function toFront<T>(list: T[], i: number): void {
+  const item = list[i]!;
+  for (let k = i; k > 0; k--) list[k] = list[k - 1]!;
+  list[0] = item;
+}
+
+/** TaskInts before a task end is read: stage attempt 0 (Spark 1.0-1.1 write none), times unknown; no reason or executor found. */
+function resetHead(ints: TaskInts, spans: TaskSpans): void {
+  ints[0] = 0;
+  ints[1] = 0;
+  ints[2] = NaN;
+  ints[3] = NaN;
+  spans.fill(-1);
+}
+
+/** taskDuration of the launch and finish time in `ints`; NaN when either is unknown. */
+function durationOf(ints: TaskInts): number {
+  const launch = ints[2]!;
+  const finish = ints[3]!;
+  return Number.isNaN(launch) || Number.isNaN(finish) ? NaN : taskDuration(launch, finish);
 }
 
 function nonEmpty(v: string | null | undefined): string | null {

@@ -1,0 +1,292 @@
+/**
+ * Task ends read by a layout (replay.ts TaskEndLayout: the literal runs of the last lines checked in
+ * place, the values between them read) against the rule every byte reader keeps: a line gives the
+ * same record and summaries whichever path reads it, the bytes or JSON.parse. Each case is a log of
+ * task ends that share a layout, with lines among them that differ from it in one place (a value of
+ * another kind, size or spelling, a key renamed, removed or added), read as written and with a space
+ * after each line (which sends every line to JSON.parse).
+ */
+import { describe, expect, it } from 'vitest';
+import { AppReplay } from '../src/collectors/eventlog/replay';
+import type { SparkAppRecord } from '../src/collectors/record';
+import type { AppSummaries } from '../src/collectors/record/summaries';
+
+type Json = Record<string, unknown>;
+
+const T0 = 1_700_000_000_000;
+const j = (v: unknown): string => JSON.stringify(v);
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+interface Read {
+  record: SparkAppRecord | null;
+  summaries: AppSummaries;
+  byLayout: number;
+}
+
+/** The lines replayed from one buffer, as the engine's chunks hold them; `tail` after each (a space: JSON.parse reads every line). */
+function replay(lines: readonly string[], tail: string, summaries = true): Read {
+  const text = lines.map((l) => `${l}${tail}\n`).join('');
+  const buf = Buffer.from(text);
+  const r = new AppReplay({ appId: 'app-layouts', source: 'test', inProgress: false, tags: {} }, { summaries });
+  r.beginFile('app-layouts');
+  let start = 0;
+  let lineNo = 0;
+  for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
+    r.line(buf, start, nl, ++lineNo);
+    start = nl + 1;
+  }
+  r.endFile();
+  return { record: r.finish(), summaries: r.summaries(), byLayout: r.taskEndsByLayout };
+}
+
+const appStart = j({ Event: 'SparkListenerApplicationStart', 'App Name': 'layouts', 'App ID': 'app-layouts', Timestamp: T0, User: 'u' });
+const appEnd = j({ Event: 'SparkListenerApplicationEnd', Timestamp: T0 + 600_000 });
+
+/** Asserts the rule on `taskLines` between an application start and end, with and without summaries; the byte path's read. */
+function samePaths(taskLines: readonly string[]): Read {
+  const lines = [appStart, ...taskLines, appEnd];
+  const bytes = replay(lines, '');
+  const parsed = replay(lines, ' ');
+  expect(parsed.byLayout).toBe(0);
+  expect(bytes.record).toEqual(parsed.record);
+  expect(bytes.summaries).toEqual(parsed.summaries);
+  expect(replay(lines, '', false).record).toEqual(parsed.record);
+  return bytes;
+}
+
+/** Spark 1.4's task end (JsonProtocol of 1.4: no CPU time, empty groups left out, Task Info's Accumulables empty). */
+function spark14(v: number, stage = 1): Json {
+  return {
+    Event: 'SparkListenerTaskEnd',
+    'Stage ID': stage,
+    'Stage Attempt ID': 0,
+    'Task Type': 'ShuffleMapTask',
+    'Task End Reason': { Reason: 'Success' },
+    'Task Info': { 'Task ID': v, Index: v, Attempt: 0, 'Launch Time': T0 + v * 10, 'Executor ID': 'driver', Host: 'localhost', Locality: 'PROCESS_LOCAL', Speculative: false, 'Getting Result Time': 0, 'Finish Time': T0 + v * 10 + 400 + (v % 7) * 1000, Failed: false, Accumulables: [] },
+    'Task Metrics': {
+      'Host Name': 'localhost',
+      'Executor Deserialize Time': 30 + v,
+      'Executor Run Time': 350 * v,
+      'Result Size': 2010,
+      'JVM GC Time': v % 3,
+      'Result Serialization Time': 1,
+      'Memory Bytes Spilled': 0,
+      'Disk Bytes Spilled': v * 7,
+      'Shuffle Write Metrics': { 'Shuffle Bytes Written': 1710 * v, 'Shuffle Write Time': 3675510 + v, 'Shuffle Records Written': 10 },
+      'Input Metrics': { 'Data Read Method': 'Hadoop', 'Bytes Read': 60488 * v, 'Records Read': 10000 },
+    },
+  };
+}
+
+/** Spark 3.x's task end: Accumulables in Task Info, Task Executor Metrics, every metric (the reader stops after the last wanted one). */
+function spark3(v: number, stage = 2): Json {
+  return {
+    Event: 'SparkListenerTaskEnd',
+    'Stage ID': stage,
+    'Stage Attempt ID': 0,
+    'Task Type': 'ResultTask',
+    'Task End Reason': { Reason: 'Success' },
+    'Task Info': {
+      'Task ID': v,
+      Index: v,
+      Attempt: 0,
+      'Partition ID': v,
+      'Launch Time': T0 + v,
+      'Executor ID': String(1 + (v % 3)),
+      Host: `10.0.0.${v % 5}`,
+      Locality: 'PROCESS_LOCAL',
+      Speculative: false,
+      'Getting Result Time': 0,
+      'Finish Time': T0 + v * 3 + 50,
+      Failed: false,
+      Killed: false,
+      Accumulables: [{ ID: v, Name: 'internal.metrics.executorRunTime', Update: v * 11, Value: v * 11, Internal: true, 'Count Failed Values': true }],
+    },
+    'Task Executor Metrics': { JVMHeapMemory: v * 1000, MinorGCCount: v % 4 },
+    'Task Metrics': {
+      'Executor Deserialize Time': 3,
+      'Executor Deserialize CPU Time': 2_000_000 + v,
+      'Executor Run Time': v * 11,
+      'Executor CPU Time': 91_000_000 * v,
+      'Peak Execution Memory': v * 1024,
+      'Result Size': 2470,
+      'JVM GC Time': v % 20,
+      'Result Serialization Time': 4,
+      'Memory Bytes Spilled': v % 2 === 0 ? 0 : 2 ** 40 + v,
+      'Disk Bytes Spilled': 0,
+      'Shuffle Read Metrics': { 'Remote Blocks Fetched': 1, 'Local Blocks Fetched': 2, 'Fetch Wait Time': 0, 'Remote Bytes Read': v * 5, 'Remote Bytes Read To Disk': 0, 'Local Bytes Read': v * 6, 'Total Records Read': 7 },
+      'Shuffle Write Metrics': { 'Shuffle Bytes Written': v * 8, 'Shuffle Write Time': 9, 'Shuffle Records Written': 1 },
+      'Input Metrics': { 'Bytes Read': v * 9, 'Records Read': 3 },
+      'Output Metrics': { 'Bytes Written': v * 10, 'Records Written': 4 },
+      'Updated Blocks': [{ 'Block ID': `rdd_${v}`, Status: { 'Memory Size': v } }],
+    },
+  };
+}
+
+/** Spark 1.0-1.1's task end: no Stage Attempt ID. */
+function spark10(v: number): Json {
+  const line = spark14(v, 3);
+  delete line['Stage Attempt ID'];
+  return line;
+}
+
+/** The integers and strings a mutation puts in place of a value, as JSON text. */
+const ODD_INTEGERS = ['0', '-1', '-0', '7', '1234567890123', String(2 ** 53 - 1), String(2 ** 53 + 2), '90071992547409910', '1.5', '2e3', '3E2', '7.0e1', '-5'];
+const ODD_STRINGS = ['', 'x', 'Success', 'a\\"b', '"Bytes Read":99,"x', 'h\\', '\\\\', 'é€😀', '"Task Metrics":{"Bytes Read":5}', '"Launch Time":1,"Executor ID":"9"', 'driver'];
+const WORDS = ['true', 'false', 'null', '{}', '[]', '{"x":3}', '[1,2]', '"1"'];
+
+/** Every (object, key) of `v`, depth first, in key order. */
+function members(v: unknown, out: [Json, string][] = []): [Json, string][] {
+  if (Array.isArray(v)) for (const e of v) members(e, out);
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, child] of Object.entries(v as Json)) {
+      if (k !== 'Event') out.push([v as Json, k]);
+      members(child, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * `base` with one thing changed at a random member: its value replaced (by an integer of another
+ * size or kind, a string with escapes or keys spelled in it, a literal, an object or array), its key
+ * renamed, the member removed, or a member added after it. Raw number texts are put in by placeholder.
+ * Not made: what the byte path reads apart from JSON.parse by design whichever way it reads a line
+ * (a metric key found in any group: a group renamed, or a wanted key put in another object).
+ */
+function mutated(base: Json, random: () => number): string {
+  const copy = JSON.parse(j(base)) as Json;
+  const all = members(copy);
+  const [obj, key] = all[Math.floor(random() * all.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const raw: string[] = [];
+  const placeholder = (text: string): string => {
+    raw.push(text);
+    return `@@raw${raw.length - 1}@@`;
+  };
+  const kind = Math.floor(random() * 6);
+  if (kind === 0) obj[key] = placeholder(pick(ODD_INTEGERS));
+  else if (kind === 1) obj[key] = pick(ODD_STRINGS).replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+  else if (kind === 2) obj[key] = placeholder(pick(WORDS));
+  else {
+    // Rebuilt in order, so that a renamed or added member stays where it was.
+    const entries = Object.entries(obj);
+    for (const k of Object.keys(obj)) delete obj[k];
+    for (const [k, v] of entries) {
+      if (k !== key) obj[k] = v;
+      else if (kind === 3) obj[v !== null && typeof v === 'object' ? k : `${k}x`] = v;
+      else if (kind === 4) continue;
+      else {
+        obj[k] = v;
+        obj[`Extra ${Math.floor(random() * 100)}`] = random() < 0.5 ? Math.floor(random() * 1e6) : 'extra';
+      }
+    }
+  }
+  return j(copy).replace(/"@@raw(\d+)@@"/g, (_, i: string) => raw[Number(i)]!);
+}
+
+describe('task ends read by a layout give the parsed path’s record and summaries', () => {
+  const shapes: [string, (v: number) => Json][] = [
+    ['Spark 1.4', (v) => spark14(v)],
+    ['Spark 3.x', (v) => spark3(v)],
+    ['Spark 1.0-1.1 (no attempt id)', spark10],
+  ];
+
+  for (const [name, make] of shapes) {
+    it(`${name}: lines of one layout, values of every size, read by the layout`, () => {
+      const lines = Array.from({ length: 200 }, (_, v) => j(make(v * 37 + (v % 3) * 100_001)));
+      const r = samePaths(lines);
+      // The first line is learned from; every other one is read by its layout.
+      expect(r.byLayout).toBe(lines.length - 1);
+      expect(r.record?.total_tasks).toBe(200);
+    });
+
+    it(`${name}: a line that differs from the layout in one place, 600 kinds, among lines of the layout`, () => {
+      const random = rng(name.length * 7919);
+      const lines: string[] = [];
+      for (let v = 0; v < 600; v++) {
+        lines.push(j(make(v)), j(make(v + 1000)), mutated(make(v + 2000), random));
+      }
+      const r = samePaths(lines);
+      expect(r.byLayout).toBeGreaterThan(1000);
+    });
+  }
+
+  it('layouts in turn: a map stage and a result stage, then three kinds of stage', () => {
+    const result = (v: number): Json => {
+      const line = spark14(v, 2);
+      const metrics = line['Task Metrics'] as Json;
+      delete metrics['Shuffle Write Metrics'];
+      delete metrics['Input Metrics'];
+      metrics['Shuffle Read Metrics'] = { 'Remote Blocks Fetched': 0, 'Local Blocks Fetched': 4, 'Fetch Wait Time': 0, 'Remote Bytes Read': 0, 'Local Bytes Read': 171 * v };
+      return line;
+    };
+    const lines: string[] = [];
+    for (let v = 0; v < 50; v++) lines.push(j(spark14(v)), j(result(v)));
+    for (let v = 0; v < 50; v++) lines.push(j(spark3(v)), j(result(v)), j(spark14(v)));
+    const r = samePaths(lines);
+    // Each part's layouts are tried in turn: only the first line of each kind is searched.
+    expect(r.byLayout).toBe(lines.length - 3);
+  });
+
+  it('failures, kills and resubmissions among successes: read as the searches read them', () => {
+    const lines: string[] = [];
+    const reasons: Json[] = [
+      { Reason: 'TaskKilled', 'Kill Reason': 'stage cancelled' },
+      { Reason: 'TaskKilled' },
+      { Reason: 'Resubmitted' },
+      { Reason: 'TaskCommitDenied', 'Job ID': 1, 'Partition ID': 2, 'Attempt Number': 0 },
+      { Reason: 'ExceptionFailure', 'Class Name': 'E', Description: 'bad "quoted"', 'Stack Trace': [{ 'Declaring Class': 'C', 'Method Name': 'm', 'File Name': 'F.java', 'Line Number': 3 }] },
+    ];
+    for (let v = 0; v < 100; v++) {
+      lines.push(j(spark14(v)));
+      const failed = spark14(v + 500);
+      failed['Task End Reason'] = reasons[v % reasons.length]!;
+      lines.push(j(failed));
+    }
+    const r = samePaths(lines);
+    expect(r.record).toMatchObject({ total_tasks: 200, failed_tasks: 40 });
+  });
+
+  it('Task Info’s times and executor null, then numbers: each read as the searches read them', () => {
+    const lines: string[] = [];
+    for (let v = 0; v < 40; v++) {
+      const line = spark14(v);
+      const info = line['Task Info'] as Json;
+      if (v % 4 === 1) info['Launch Time'] = null;
+      if (v % 4 === 2) info['Executor ID'] = null;
+      if (v % 4 === 3) info['Finish Time'] = null;
+      lines.push(j(line), j(line));
+    }
+    samePaths(lines);
+  });
+
+  it('a log whose every task end has a layout of its own is read right (learning rationed)', () => {
+    const lines = Array.from({ length: 300 }, (_, v) => {
+      const line = spark3(v);
+      (line['Task Metrics'] as Json)[`Custom ${v}`] = v;
+      (line['Task Info'] as Json)[`Custom ${v}`] = v;
+      return j(line);
+    });
+    samePaths(lines);
+  });
+
+  it('metrics that are null, and metrics that are not an object', () => {
+    const lines: string[] = [];
+    for (let v = 0; v < 30; v++) {
+      const line = spark14(v);
+      line['Task Metrics'] = v % 3 === 0 ? null : v % 3 === 1 ? [] : spark14(v + 1)['Task Metrics'];
+      lines.push(j(line), j(line));
+    }
+    samePaths(lines);
+  });
+});
