@@ -278,11 +278,14 @@ function zeros(): number[] {
 }
 
 /**
- * A stage attempt is a slot of SummaryTracker's `stageNumbers`, STAGE_STRIDE doubles in one growable
- * Float64Array, not an object (issue 15): Spark 3.x/4.x logs have a stage per two tasks, and a stage
- * as objects (its StageStats, sums and durations arrays: 445 bytes) was kept to the end, copied by
- * every scavenge and then marked in the old generation. A typed array's elements are outside the JS
- * heap: the collector never copies them, and an epoch time or a byte count there is never boxed.
+ * A stage attempt is a slot of SummaryTracker's `chunks`, STAGE_STRIDE doubles in a Float64Array, not
+ * an object (issue 15): Spark 3.x/4.x logs have a stage per two tasks, and a stage as objects (its
+ * StageStats, sums and durations arrays: 445 bytes) was kept to the end, copied by every scavenge and
+ * then marked in the old generation. A typed array's elements are outside the JS heap: the collector
+ * never copies them, and an epoch time or a byte count there is never boxed. Slot s is in chunk
+ * s >> CHUNK_BITS at (s & CHUNK_MASK) * STAGE_STRIDE: chunks of CHUNK_SLOTS, none copied when more
+ * come (one array doubled when full held up to twice the slots used, and both copies while it grew:
+ * 56 + 28 MB for a 2 GB Spark 3.0 log's ~150,000 stages, against 32 MB now).
  * A slot holds the TASK_METRIC sums (at PEAK the largest task peak, -1 while none), then the fields below.
  */
 /** Submission and completion time, epoch ms; NaN: none. */
@@ -310,8 +313,11 @@ const STAGE_STRIDE = INLINE_AT + INLINE_DURATIONS;
 const STAGE_RAN = 1;
 const STAGE_COMPLETED = 2;
 const STAGE_FAILED = 4;
-/** Slots a tracker starts with; doubled when full (a copy of the numbers each time, log2(stages) in all). */
+/** Slots a tracker's first chunk starts with, doubled when full up to CHUNK_SLOTS (a small log's tracker stays small). */
 const FIRST_SLOTS = 64;
+const CHUNK_BITS = 10;
+const CHUNK_SLOTS = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK_SLOTS - 1;
 
 export class ExecutorStats {
   host: string | null = null;
@@ -375,8 +381,8 @@ const DENSE_GAP = 1024;
 
 /** Stage attempts and executors of one application attempt, fed by replay.ts. */
 export class SummaryTracker {
-  /** Every stage attempt's numbers, STAGE_STRIDE a slot (see STAGE_STRIDE); slots in order of first sight. */
-  private stageNumbers: Float64Array;
+  /** Every stage attempt's numbers, STAGE_STRIDE a slot in chunks of CHUNK_SLOTS (see STAGE_STRIDE); slots in order of first sight. */
+  private readonly chunks: Float64Array[];
   private stageCount = 0;
   /** Each slot's name (a job's stages never submitted have none). */
   private readonly stageNames: (string | null)[] = [];
@@ -400,18 +406,17 @@ export class SummaryTracker {
   private readonly byNumber: (ExecutorStats | undefined)[] = [];
 
   constructor() {
-    // Assigned twice: V8 takes a field assigned once for a constant, and compiles it into the
-    // code that reads it (task(), on every task end); its first growth then threw that code away
-    // (issue 15, --trace-deopt: "code dependencies"). Now it is a variable field from the start.
-    this.stageNumbers = new Float64Array(0);
-    this.stageNumbers = new Float64Array(FIRST_SLOTS * STAGE_STRIDE);
+    this.chunks = [new Float64Array(FIRST_SLOTS * STAGE_STRIDE)];
   }
 
   /** The stage attempt's slot, made on first sight. */
   stage(stageId: number, attemptId: number): number {
     const last = this.lastSlot;
-    const numbers = this.stageNumbers;
-    if (last !== -1 && numbers[last * STAGE_STRIDE + STAGE_ID] === stageId && numbers[last * STAGE_STRIDE + ATTEMPT_ID] === attemptId) return last;
+    if (last !== -1) {
+      const numbers = this.chunks[last >> CHUNK_BITS]!;
+      const at = (last & CHUNK_MASK) * STAGE_STRIDE;
+      if (numbers[at + STAGE_ID] === stageId && numbers[at + ATTEMPT_ID] === attemptId) return last;
+    }
     // A first attempt seen before, by index; anything else in a method of its own, so that the JIT
     // compiles this (inlined into every caller) without paths first taken late (a new stage after
     // hundreds of tasks, a grown table): each threw the compiled code away (issue 15).
@@ -439,20 +444,30 @@ export class SummaryTracker {
   }
 
   private isSlotOf(slot: number, stageId: number, attemptId: number): boolean {
-    const at = slot * STAGE_STRIDE;
-    return this.stageNumbers[at + STAGE_ID] === stageId && this.stageNumbers[at + ATTEMPT_ID] === attemptId;
+    return this.idOf(slot) === stageId && this.attemptOf(slot) === attemptId;
+  }
+
+  private idOf(slot: number): number {
+    return this.chunks[slot >> CHUNK_BITS]![(slot & CHUNK_MASK) * STAGE_STRIDE + STAGE_ID]!;
+  }
+
+  private attemptOf(slot: number): number {
+    return this.chunks[slot >> CHUNK_BITS]![(slot & CHUNK_MASK) * STAGE_STRIDE + ATTEMPT_ID]!;
   }
 
   private newStage(stageId: number, attemptId: number): number {
     const slot = this.stageCount++;
-    if ((slot + 1) * STAGE_STRIDE > this.stageNumbers.length) {
-      const grown = new Float64Array(this.stageNumbers.length * 2);
-      grown.set(this.stageNumbers);
-      this.stageNumbers = grown;
+    const chunk = slot >> CHUNK_BITS;
+    const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
+    if (chunk === this.chunks.length) this.chunks.push(new Float64Array(CHUNK_SLOTS * STAGE_STRIDE));
+    else if (at + STAGE_STRIDE > this.chunks[chunk]!.length) {
+      // The first chunk, doubled up to CHUNK_SLOTS.
+      const grown = new Float64Array(Math.min(CHUNK_SLOTS * STAGE_STRIDE, this.chunks[chunk]!.length * 2));
+      grown.set(this.chunks[chunk]!);
+      this.chunks[chunk] = grown;
     }
     // The rest of the slot is zeros, as the array was made.
-    const at = slot * STAGE_STRIDE;
-    const numbers = this.stageNumbers;
+    const numbers = this.chunks[chunk]!;
     numbers[at + SUBMITTED_MS] = NaN;
     numbers[at + COMPLETED_MS] = NaN;
     // No task has carried "Peak Execution Memory" (>= 0) yet.
@@ -465,9 +480,11 @@ export class SummaryTracker {
 
   /** Cells a stage attempt's durations take: at most INLINE_DURATIONS in its slot, then its sketch's (tests: bounded). */
   durationCells(stageId: number, attemptId: number): number {
-    const at = this.stage(stageId, attemptId) * STAGE_STRIDE;
-    const sketch = this.stageNumbers[at + SKETCH]!;
-    return sketch === 0 ? Math.min(INLINE_DURATIONS, this.stageNumbers[at + DURATIONS]!) : this.sketches[sketch - 1]!.cells;
+    const slot = this.stage(stageId, attemptId);
+    const numbers = this.chunks[slot >> CHUNK_BITS]!;
+    const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
+    const sketch = numbers[at + SKETCH]!;
+    return sketch === 0 ? Math.min(INLINE_DURATIONS, numbers[at + DURATIONS]!) : this.sketches[sketch - 1]!.cells;
   }
 
   /** The executor, made on first sight. */
@@ -531,8 +548,8 @@ export class SummaryTracker {
 
   stageSubmitted(stageId: number, attemptId: number, name: string | null, submittedMs: number | null): void {
     const slot = this.stage(stageId, attemptId);
-    const at = slot * STAGE_STRIDE;
-    const numbers = this.stageNumbers;
+    const numbers = this.chunks[slot >> CHUNK_BITS]!;
+    const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
     numbers[at + FLAGS] = numbers[at + FLAGS]! | STAGE_RAN;
     if (name !== null) this.stageNames[slot] = name;
     if (submittedMs !== null) numbers[at + SUBMITTED_MS] = submittedMs;
@@ -541,8 +558,8 @@ export class SummaryTracker {
   /** A StageCompleted; the same attempt seen again (a compacted copy) takes its latest outcome. */
   stageCompleted(stageId: number, attemptId: number, name: string | null, submittedMs: number | null, completedMs: number | null, failed: boolean): void {
     const slot = this.stage(stageId, attemptId);
-    const at = slot * STAGE_STRIDE;
-    const numbers = this.stageNumbers;
+    const numbers = this.chunks[slot >> CHUNK_BITS]!;
+    const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
     numbers[at + FLAGS] = (numbers[at + FLAGS]! & ~STAGE_FAILED) | STAGE_RAN | STAGE_COMPLETED | (failed ? STAGE_FAILED : 0);
     if (name !== null) this.stageNames[slot] = name;
     if (submittedMs !== null) numbers[at + SUBMITTED_MS] = submittedMs;
@@ -584,8 +601,8 @@ export class SummaryTracker {
     // task, thousands of tasks in) made it throw the compiled code away and compile it again (issue 15).
     const failedOne = failed ? 1 : 0;
     if (slot !== -1) {
-      const numbers = this.stageNumbers;
-      const at = slot * STAGE_STRIDE;
+      const numbers = this.chunks[slot >> CHUNK_BITS]!;
+      const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
       const tasks = numbers[at + TASKS]!;
       numbers[at + TASKS] = tasks + 1;
       // Ran: said by its first task (the flags are a double; or-ing them costs two conversions a task).
@@ -609,7 +626,7 @@ export class SummaryTracker {
         if (n === 0 || ms < numbers[at + MIN_MS]!) numbers[at + MIN_MS] = ms;
         if (n === 0 || ms > numbers[at + MAX_MS]!) numbers[at + MAX_MS] = ms;
         if (n < INLINE_DURATIONS) numbers[at + INLINE_AT + n] = ms;
-        else this.sketchOf(at).addAt(values, TASK_DURATION);
+        else this.sketchOf(numbers, at).addAt(values, TASK_DURATION);
       }
     }
     if (executor !== null) {
@@ -631,8 +648,7 @@ export class SummaryTracker {
   }
 
   /** The stage's sketch, made from its inline durations when its durations outgrow them. */
-  private sketchOf(at: number): DurationSketch {
-    const numbers = this.stageNumbers;
+  private sketchOf(numbers: Float64Array, at: number): DurationSketch {
     const index = numbers[at + SKETCH]!;
     if (index !== 0) return this.sketches[index - 1]!;
     const sketch = new DurationSketch();
@@ -644,14 +660,13 @@ export class SummaryTracker {
 
   /** Stage attempts by stage id then attempt; executors in the order first seen, the driver only when alone. */
   summaries(): AppSummaries {
-    const numbers = this.stageNumbers;
     // First attempts are in id order already (filter skips the holes, in the builtin's loop: a loop
     // here was compiled on the stack and then thrown away); the others (retries, rare) are sorted in
     // among them.
     const slots = this.slotOfId.filter(isSlot);
     if (this.otherStages.size > 0) {
       for (const slot of this.otherStages.values()) slots.push(slot);
-      slots.sort((a, b) => numbers[a * STAGE_STRIDE + STAGE_ID]! - numbers[b * STAGE_STRIDE + STAGE_ID]! || numbers[a * STAGE_STRIDE + ATTEMPT_ID]! - numbers[b * STAGE_STRIDE + ATTEMPT_ID]!);
+      slots.sort((a, b) => this.idOf(a) - this.idOf(b) || this.attemptOf(a) - this.attemptOf(b));
     }
     // A table (record/stageTable.ts), no object per stage: its rows are made only when read, and the
     // store encodes the table as it is (issue 15: a 1 GB Spark 3.0 log's 75,000 stage objects were
@@ -660,7 +675,7 @@ export class SummaryTracker {
     // `this` (through an arrow the JIT compiled the callee twice, alone and inlined).
     const count = slots.length;
     const context: TableContext = {
-      numbers,
+      chunks: this.chunks,
       names: this.stageNames,
       sketches: this.sketches,
       scratch: [],
@@ -683,8 +698,8 @@ function stageStatus(flags: number): StageStatus {
 
 /** What fillStage uses besides its slot and row, for every stage of a summaries() call. */
 interface TableContext {
-  /** SummaryTracker's stage table, names and sketches. */
-  readonly numbers: Float64Array;
+  /** SummaryTracker's stage slots, names and sketches. */
+  readonly chunks: readonly Float64Array[];
   readonly names: readonly (string | null)[];
   readonly sketches: readonly DurationSketch[];
   /** Arrays to sort a sketch's exact durations in (DurationSketch.quantiles). */
@@ -704,9 +719,9 @@ function shownTime(ms: number): number {
 
 /** Row `row` of the table: the stage attempt in `slot` (record/summaries.ts's fields, NaN for null). */
 function fillStage(this: TableContext, slot: number, row: number): void {
-  const m = this.numbers;
+  const m = this.chunks[slot >> CHUNK_BITS]!;
   const o = this.out;
-  const at = slot * STAGE_STRIDE;
+  const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
   const to = row * TABLE_STRIDE;
   const submitted = shownTime(m[at + SUBMITTED_MS]!);
   const completed = shownTime(m[at + COMPLETED_MS]!);

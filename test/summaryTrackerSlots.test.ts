@@ -1,0 +1,95 @@
+/**
+ * The summary tracker's stage slots (eventlog/summaries.ts) across many chunks: thousands of stage
+ * attempts seen in a scrambled order, retries, ids far ahead and negative, tasks landing on old
+ * stages long after, give the summaries a plain per-stage tally gives.
+ */
+import { describe, expect, it } from 'vitest';
+import { SummaryTracker, TASK_DURATION, TASK_METRIC } from '../src/collectors/eventlog/summaries';
+import { isoTime } from '../src/collectors/record';
+
+/** A small deterministic generator (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Tally {
+  id: number;
+  attempt: number;
+  tasks: number;
+  input: number;
+  submitted: number | null;
+  completed: number | null;
+  durations: number[];
+}
+
+describe('the summary tracker with thousands of stage attempts', () => {
+  it('keeps each one apart, in whatever order they come, as a plain tally does', () => {
+    for (const seed of [1, 2, 3]) {
+      const next = random(seed);
+      const tracker = new SummaryTracker();
+      const tally = new Map<string, Tally>();
+      // 5,000 first attempts (several chunks of slots), every 7th retried, some ids far ahead or negative.
+      const keys: [number, number][] = [];
+      for (let i = 0; i < 5_000; i++) {
+        const id = i % 97 === 3 ? 1_000_000 + i : i % 89 === 5 ? -i : i;
+        keys.push([id, 0]);
+        if (i % 7 === 0) keys.push([id, 1 + (i % 3)]);
+      }
+      const values = new Float64Array(TASK_DURATION + 1);
+      for (let step = 0; step < 40_000; step++) {
+        // Mostly recent stages, sometimes one long past (a late task end).
+        const k = next() < 0.9 ? Math.min(keys.length - 1, Math.floor((step / 40_000) * keys.length + next() * 20)) : Math.floor(next() * keys.length);
+        const [id, attempt] = keys[k]!;
+        const key = `${id}.${attempt}`;
+        let t = tally.get(key);
+        if (t === undefined) {
+          t = { id, attempt, tasks: 0, input: 0, submitted: null, completed: null, durations: [] };
+          tally.set(key, t);
+          const submitted = 1_700_000_000_000 + k * 1_000;
+          tracker.stageSubmitted(id, attempt, `stage ${key}`, submitted);
+          t.submitted = submitted;
+        }
+        values.fill(Number.NaN);
+        const input = Math.floor(next() * 1e9);
+        const duration = Math.floor(next() * 5_000);
+        values[TASK_METRIC.inputRead] = input;
+        values[TASK_DURATION] = duration;
+        tracker.task(tracker.stage(id, attempt), null, 'success', values);
+        t.tasks++;
+        t.input += input;
+        t.durations.push(duration);
+        if (next() < 0.05 && t.completed === null) {
+          t.completed = t.submitted! + 10_000;
+          tracker.stageCompleted(id, attempt, null, null, t.completed, false);
+        }
+      }
+      const expected = [...tally.values()].sort((a, b) => a.id - b.id || a.attempt - b.attempt);
+      const stages = tracker.summaries().stages;
+      expect(stages.length).toBe(expected.length);
+      stages.forEach((s, i) => {
+        const t = expected[i]!;
+        const sorted = [...t.durations].sort((a, b) => a - b);
+        expect({ id: s.stage_id, attempt: s.attempt_id, name: s.name, tasks: s.num_tasks, input: s.input_bytes, submitted: s.submission_time, completed: s.completion_time, status: s.status, min: s.task_duration_ms?.min, max: s.task_duration_ms?.max }).toEqual({
+          id: t.id,
+          attempt: t.attempt,
+          name: `stage ${t.id}.${t.attempt}`,
+          tasks: t.tasks,
+          input: t.input,
+          submitted: isoTime(t.submitted),
+          completed: isoTime(t.completed),
+          status: t.completed === null ? 'active' : 'complete',
+          min: sorted[0],
+          max: sorted.at(-1),
+        });
+        // Quantiles are exact while a stage has at most 128 durations (EXACT_DURATIONS).
+        if (sorted.length <= 128) expect(s.task_duration_ms?.p50).toBe(sorted[Math.floor(0.5 * sorted.length)]);
+      });
+    }
+  });
+});
