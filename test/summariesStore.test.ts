@@ -29,9 +29,9 @@ vi.mock('../src/storage/summaryCodec', async (importOriginal) => {
   const real = await importOriginal<typeof import('../src/storage/summaryCodec')>();
   return {
     ...real,
-    encodeSummaries: (summaries: AppSummaries): string => {
+    encodeSummaryBytes: (summaries: AppSummaries): Buffer => {
       if (codec.blocksBeforeFailure-- <= 0) throw new Error('stopped mid-migration');
-      return real.encodeSummaries(summaries);
+      return real.encodeSummaryBytes(summaries);
     },
   };
 });

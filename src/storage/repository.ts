@@ -608,7 +608,7 @@ export class SqlJsRepository implements JobRepository {
       // A changed record without summaries loses those of the copy it replaces (NO_SUMMARIES).
       const withSummaries = changes.filter((c) => c.summaries !== undefined);
       const places = new Map<Change, SummaryPlace>();
-      writeSummaryBlocks(this.db, withSummaries.map((c) => c.summaries!.text)).forEach((place, k) => places.set(withSummaries[k]!, place));
+      writeSummaryBlocks(this.db, withSummaries.map((c) => c.summaries!.bytes)).forEach((place, k) => places.set(withSummaries[k]!, place));
       const summaryValues = (c: Change): readonly SqlValue[] => places.get(c) ?? NO_SUMMARIES;
       const records = changes.filter((c) => !c.summariesOnly);
       for (let i = 0; i < records.length; i += BLOCK_RECORDS) {

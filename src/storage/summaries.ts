@@ -15,12 +15,12 @@ import * as crypto from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageSummary } from '../collectors/record/summaries';
-import { decodeSummaries, encodeSummaries } from './summaryCodec';
+import { decodeSummaries, encodeSummaryBytes } from './summaryCodec';
 
-/** An attempt's summaries as a store writes them: summaryCodec's text, and what identifies it. */
+/** An attempt's summaries as a store writes them: summaryCodec's text (UTF-8), and what identifies it. */
 export interface SummariesToStore {
   readonly summaries: AppSummaries;
-  readonly text: string;
+  readonly bytes: Buffer;
   /** TEXT_HASH + the text's SHA-1 (base64): a re-read that gives the same text changes nothing. */
   readonly hash: string;
 }
@@ -32,7 +32,7 @@ export interface SummariesToStore {
  */
 const TEXT_HASH = 't:';
 
-const sha1 = (text: string): string => crypto.createHash('sha1').update(text).digest('base64');
+const sha1 = (text: string | Buffer): string => crypto.createHash('sha1').update(text).digest('base64');
 
 /** summaries_hash as stores wrote it before TEXT_HASH (and schema 5's rows: test/support/summaryRowsV5.ts). */
 export function jsonSummariesHash(summaries: AppSummaries): string {
@@ -40,8 +40,8 @@ export function jsonSummariesHash(summaries: AppSummaries): string {
 }
 
 export function summariesToStore(summaries: AppSummaries): SummariesToStore {
-  const text = encodeSummaries(summaries);
-  return { summaries, text, hash: TEXT_HASH + sha1(text) };
+  const bytes = encodeSummaryBytes(summaries);
+  return { summaries, bytes, hash: TEXT_HASH + sha1(bytes) };
 }
 
 /**
@@ -63,10 +63,10 @@ const BLOCK_TEXT_BYTES = 128 * 1024;
 export type SummaryPlace = [number, number, number];
 
 /**
- * Writes summaries' texts (summaryCodec's) as blocks (in order, BLOCK_ATTEMPTS and BLOCK_TEXT_BYTES
+ * Writes summaries' texts (summaryCodec's, UTF-8) as blocks (in order, BLOCK_ATTEMPTS and BLOCK_TEXT_BYTES
  * at most each) and returns where each one went, for its attempt's row.
  */
-export function writeSummaryBlocks(db: Database, texts: readonly string[]): SummaryPlace[] {
+export function writeSummaryBlocks(db: Database, texts: readonly Buffer[]): SummaryPlace[] {
   const places: SummaryPlace[] = [];
   if (texts.length === 0) return places;
   const insert = db.prepare('INSERT INTO summary_blocks (data) VALUES (?)');
@@ -83,8 +83,7 @@ export function writeSummaryBlocks(db: Database, texts: readonly string[]): Summ
       group = [];
       bytes = 0;
     };
-    for (const summaryText of texts) {
-      const text = Buffer.from(summaryText, 'utf8');
+    for (const text of texts) {
       if (group.length >= BLOCK_ATTEMPTS || (group.length > 0 && bytes + text.length > BLOCK_TEXT_BYTES)) flush();
       group.push(text);
       bytes += text.length;
@@ -203,7 +202,7 @@ export function moveSummaryRowsIntoBlocks(db: Database): void {
   const places: SummaryPlace[] = [];
   try {
     for (let i = 0; i < keys.length; i += MIGRATION_CHUNK) {
-      const chunk = keys.slice(i, i + MIGRATION_CHUNK).map(([appId, key]) => encodeSummaries({ stages: stages.take(appId, key), executors: executors.take(appId, key) }));
+      const chunk = keys.slice(i, i + MIGRATION_CHUNK).map(([appId, key]) => encodeSummaryBytes({ stages: stages.take(appId, key), executors: executors.take(appId, key) }));
       places.push(...writeSummaryBlocks(db, chunk));
     }
   } finally {

@@ -119,16 +119,6 @@ class IsoDays {
   }
 }
 
-function step(values: readonly number[]): Json {
-  if (!values.every(Number.isSafeInteger)) return { raw: [...values] };
-  let previous = 0;
-  return values.map((v) => {
-    const d = v - previous;
-    previous = v;
-    return d;
-  });
-}
-
 function unstep(column: Json | undefined, n: number): number[] {
   if (column !== undefined && column !== null && !Array.isArray(column) && typeof column === 'object') return column.raw as number[];
   const deltas = (column ?? []) as number[];
@@ -136,25 +126,10 @@ function unstep(column: Json | undefined, n: number): number[] {
   return Array.from({ length: n }, (_, i) => (previous += deltas[i] ?? 0));
 }
 
-function text(values: readonly (string | null)[]): Json {
-  const index = new Map<string | null, number>();
-  const at = values.map((v) => {
-    let i = index.get(v);
-    if (i === undefined) index.set(v, (i = index.size));
-    return i;
-  });
-  return [[...index.keys()], at];
-}
-
 function untext(column: Json | undefined, n: number): (string | null)[] {
   if (!Array.isArray(column)) return new Array<null>(n).fill(null);
   const [values, at] = column as [(string | null)[], number[]];
   return Array.from({ length: n }, (_, i) => values[at[i]!] ?? null);
-}
-
-/** A time as milliseconds from `ref`; its text (or null) where it is not one toISOString gives. */
-function time(value: string | null, ms: number | null, ref: number): Json {
-  return ms === null ? value : ms - ref;
 }
 
 function untime(days: IsoDays, v: Json | undefined, ref: number): { iso: string | null; ms: number | null } {
@@ -165,115 +140,269 @@ function untime(days: IsoDays, v: Json | undefined, ref: number): { iso: string 
   return { iso: typeof v === 'string' ? v : null, ms: null };
 }
 
-function plain<T>(rows: readonly T[], field: keyof T): Json[] {
-  return rows.map((r) => r[field] as Json);
-}
-
 function column(columns: readonly Json[], i: number, n: number): Json[] {
   const c = columns[i];
   return Array.isArray(c) ? c : new Array<null>(n).fill(null);
 }
 
+/** Values JsonWriter.values gives JSON.stringify at a time. */
+const SLICE = 2048;
+/** The first buffer a JsonWriter writes into; each next one twice as large, up to WRITER_MAX. */
+const WRITER_FIRST = 4 * 1024;
+const WRITER_MAX = 1024 * 1024;
+
 /**
- * The stage columns encodeSummaries writes, before times become offsets: from StageSummary rows or
- * straight from a stage table (stageTable.ts; the event-log engine's, no row made), in key order.
- * A time is its milliseconds, or (ms null) its text when it is not one toISOString gives.
+ * JSON text written a value at a time into buffers, joined once at the end (exactly its size): no
+ * array of a column's values and no string of the whole text. A 2 GB Spark 3.0 log's ~150,000 stage
+ * attempts are ~15 MB of text; made as 25 arrays of 150,000 values, then one string, then its bytes,
+ * their garbage held the collect's peak RSS at 200-250 MB (issue 12: < 150 MB for a 2 GB log).
+ * Numbers and texts are written as JSON.stringify writes them.
  */
-interface StageColumns {
-  readonly n: number;
-  readonly ids: number[];
-  readonly attempts: Json[];
-  readonly names: (string | null)[];
-  readonly statuses: (string | null)[];
-  readonly submittedMs: (number | null)[];
-  readonly submittedText: (string | null)[];
-  readonly completedMs: (number | null)[];
-  readonly completedText: (string | null)[];
-  /** STAGE_PLAIN's columns, then QUANTILES'. */
-  readonly plain: Json[][];
+class JsonWriter {
+  private readonly full: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(WRITER_FIRST);
+  private at = 0;
+
+  add(text: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.at + text.length * 3 > this.buf.length) {
+      this.full.push(this.buf.subarray(0, this.at));
+      this.buf = Buffer.allocUnsafe(Math.max(text.length * 3, Math.min(WRITER_MAX, this.buf.length * 2)));
+      this.at = 0;
+    }
+    this.at += this.buf.write(text, this.at, 'utf8');
+  }
+
+  /**
+   * `[v(0),v(1),…]` for i < n, as JSON.stringify writes the array, through JSON.stringify of SLICE
+   * values at a time: native, so fast while the code is still cold (a collect runs this once; text
+   * made value by value in JS cost ~2 µs a stage more), and each slice and its text are small enough
+   * for the young generation (a whole column of 150,000 values, array and text, went to the large
+   * object space, which only a full collection frees).
+   */
+  values(n: number, v: (i: number) => number | string | null | undefined): void {
+    const slice: (number | string | null | undefined)[] = [];
+    this.add('[');
+    for (let from = 0; from < n; from += SLICE) {
+      const to = Math.min(n, from + SLICE);
+      slice.length = 0;
+      for (let i = from; i < to; i++) slice.push(v(i));
+      if (from > 0) this.add(',');
+      const text = JSON.stringify(slice);
+      this.add(text.slice(1, -1));
+    }
+    this.add(']');
+  }
+
+  /** values() of a table's column: the cell at `at` of each row (`order`: the rows in turn; null: 0..n-1); NaN is null, as JSON.stringify writes it. */
+  cells(m: Float64Array, n: number, at: number, order: readonly number[] | null): void {
+    this.values(n, order === null ? (i) => m[i * STAGE_STRIDE + at]! : (i) => m[order[i]! * STAGE_STRIDE + at]!);
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat([...this.full, this.buf.subarray(0, this.at)]);
+  }
 }
 
-function rowColumns(rows: readonly StageSummary[], days: IsoDays): StageColumns {
+/**
+ * A column in the text's forms (see the top of this file), written by `out`:
+ * - step: differences from the previous value, or `{"raw": [...]}` when a value is not a safe integer;
+ * - text: `[distinct values, index of each]`;
+ * - plain: the values.
+ */
+function stepColumn(out: JsonWriter, n: number, v: (i: number) => number): void {
+  let safe = true;
+  for (let i = 0; i < n && safe; i++) safe = Number.isSafeInteger(v(i));
+  if (!safe) {
+    out.add('{"raw":');
+    out.values(n, v);
+    out.add('}');
+    return;
+  }
+  let previous = 0;
+  out.values(n, (i) => {
+    const value = v(i);
+    const d = value - previous;
+    previous = value;
+    return d;
+  });
+}
+
+function textColumn(out: JsonWriter, n: number, v: (i: number) => string | null): void {
+  const index = new Map<string | null, number>();
+  const at = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const value = v(i);
+    let k = index.get(value);
+    if (k === undefined) index.set(value, (k = index.size));
+    at[i] = k;
+  }
+  const distinct = [...index.keys()];
+  out.add('[');
+  out.values(distinct.length, (k) => distinct[k]!);
+  out.add(',');
+  out.values(n, (i) => at[i]!);
+  out.add(']');
+}
+
+/**
+ * An attempt's stages as encodeSummaries reads them, in key order: from StageSummary rows or
+ * straight from a stage table (stageTable.ts; the event-log engine's, no row made). A time is its
+ * milliseconds, or (ms null) its text when it is not one toISOString gives.
+ */
+interface StageSource {
+  readonly n: number;
+  id(i: number): number;
+  attempt(i: number): number;
+  name(i: number): string | null;
+  status(i: number): string;
+  submittedMs(i: number): number | null;
+  completedMs(i: number): number | null;
+  submittedText(i: number): string | null;
+  completedText(i: number): string | null;
+  /** Column k of STAGE_PLAIN's, then QUANTILES' (PLAIN_COLUMNS in all). */
+  plain(k: number, i: number): number | null;
+  /** Writes column k whole, as out.values(n, (i) => plain(k, i)) would. */
+  writePlain(out: JsonWriter, k: number): void;
+}
+
+const PLAIN_COLUMNS = STAGE_PLAIN.length + QUANTILES.length;
+
+function rowSource(rows: readonly StageSummary[], days: IsoDays): StageSource {
   const stages = lastByKey(rows, (a, b) => a.stage_id - b.stage_id || a.attempt_id - b.attempt_id);
+  const submitted = stages.map((s) => days.ms(s.submission_time));
+  const completed = stages.map((s) => days.ms(s.completion_time));
   return {
     n: stages.length,
-    ids: stages.map((s) => s.stage_id),
-    attempts: plain(stages, 'attempt_id'),
-    names: stages.map((s) => s.name),
-    statuses: stages.map((s) => s.status),
-    submittedMs: stages.map((s) => days.ms(s.submission_time)),
-    submittedText: stages.map((s) => s.submission_time),
-    completedMs: stages.map((s) => days.ms(s.completion_time)),
-    completedText: stages.map((s) => s.completion_time),
-    plain: [...STAGE_PLAIN.map((f) => plain(stages, f)), ...QUANTILES.map((q) => stages.map((s) => (s.task_duration_ms ? s.task_duration_ms[q] : null)))],
+    id: (i) => stages[i]!.stage_id,
+    attempt: (i) => stages[i]!.attempt_id,
+    name: (i) => stages[i]!.name,
+    status: (i) => stages[i]!.status,
+    submittedMs: (i) => submitted[i]!,
+    completedMs: (i) => completed[i]!,
+    submittedText: (i) => stages[i]!.submission_time,
+    completedText: (i) => stages[i]!.completion_time,
+    plain,
+    writePlain: (out, k) => out.values(stages.length, (i) => plain(k, i)),
   };
+  function plain(k: number, i: number): number | null {
+    return k < STAGE_PLAIN.length ? stages[i]![STAGE_PLAIN[k]!] : (stages[i]!.task_duration_ms?.[QUANTILES[k - STAGE_PLAIN.length]!] ?? null);
+  }
 }
 
-/** A table's cell as a summary field holds it: NaN is null. */
-const cell = (v: number): number | null => (Number.isNaN(v) ? null : v);
+/** Where STAGE_PLAIN's and then QUANTILES' columns are in a table row. */
+const TABLE_PLAIN = [...STAGE_PLAIN.map((f) => AT[f]), AT.task_min_ms, AT.task_p25_ms, AT.task_p50_ms, AT.task_p75_ms, AT.task_max_ms];
 
-function tableColumns(t: StageTable): StageColumns {
+function tableSource(t: StageTable): StageSource {
   const m = t.numbers;
   // The engine gives its rows in key order, each key once; any other table is put so, the last row of a key kept.
-  let order = Array.from({ length: t.count }, (_, i) => i);
   const key = (i: number, j: number): number => m[i * STAGE_STRIDE + AT.stage_id]! - m[j * STAGE_STRIDE + AT.stage_id]! || m[i * STAGE_STRIDE + AT.attempt_id]! - m[j * STAGE_STRIDE + AT.attempt_id]!;
-  if (order.some((i) => i > 0 && key(i - 1, i) >= 0)) order = lastByKey(order, key);
-  const numbers = (at: number): (number | null)[] => order.map((i) => cell(m[i * STAGE_STRIDE + at]!));
-  const none = (): null[] => new Array<null>(order.length).fill(null);
+  let inOrder = true;
+  for (let i = 1; i < t.count && inOrder; i++) inOrder = key(i - 1, i) < 0;
+  const order = inOrder ? null : lastByKey(Array.from({ length: t.count }, (_, i) => i), key);
+  const row = order === null ? (i: number): number => i : (i: number): number => order[i]!;
+  // A cell as a summary field holds it: NaN is null.
+  const cell = (i: number, at: number): number | null => {
+    const v = m[row(i) * STAGE_STRIDE + at]!;
+    return Number.isNaN(v) ? null : v;
+  };
   return {
-    n: order.length,
-    ids: order.map((i) => m[i * STAGE_STRIDE + AT.stage_id]!),
-    attempts: numbers(AT.attempt_id),
-    names: order.map((i) => t.names[i] ?? null),
-    statuses: order.map((i) => t.statuses[i]!),
-    submittedMs: numbers(AT.submission_ms),
-    submittedText: none(),
-    completedMs: numbers(AT.completion_ms),
-    completedText: none(),
-    plain: [...STAGE_PLAIN.map((f) => numbers(AT[f])), ...TABLE_QUANTILES.map((at) => numbers(at))],
+    n: order === null ? t.count : order.length,
+    id: (i) => m[row(i) * STAGE_STRIDE + AT.stage_id]!,
+    attempt: (i) => m[row(i) * STAGE_STRIDE + AT.attempt_id]!,
+    name: (i) => t.names[row(i)] ?? null,
+    status: (i) => t.statuses[row(i)]!,
+    submittedMs: (i) => cell(i, AT.submission_ms),
+    completedMs: (i) => cell(i, AT.completion_ms),
+    submittedText: () => null,
+    completedText: () => null,
+    plain: (k, i) => cell(i, TABLE_PLAIN[k]!),
+    // Straight from the numbers (a closure per value cost ~2 µs a stage more; issue 12's 2 GB logs have ~150,000).
+    writePlain: (out, k) => out.cells(m, order === null ? t.count : order.length, TABLE_PLAIN[k]!, order),
   };
 }
-
-/** Where QUANTILES are in a table row. */
-const TABLE_QUANTILES = [AT.task_min_ms, AT.task_p25_ms, AT.task_p50_ms, AT.task_p75_ms, AT.task_max_ms];
 
 /** The summaries as text; `decodeSummaries` gives them back in summariesOf's order. */
 export function encodeSummaries(summaries: AppSummaries): string {
+  return encodeSummaryBytes(summaries).toString('utf8');
+}
+
+/** encodeSummaries' text as UTF-8 (what the stores keep), written a value at a time (JsonWriter). */
+export function encodeSummaryBytes(summaries: AppSummaries): Buffer {
   const days = new IsoDays();
   const table = stageTableOf(summaries);
-  const stages = table === undefined ? rowColumns(summaries.stages, days) : tableColumns(table);
+  const stages = table === undefined ? rowSource(summaries.stages, days) : tableSource(table);
   const executors = lastByKey(summaries.executors, (a, b) => compareExecutorIds(a.executor_id, b.executor_id));
   const added = executors.map((e) => days.ms(e.add_time));
   const removed = executors.map((e) => days.ms(e.remove_time));
   let t0 = Infinity;
-  for (const times of [stages.submittedMs, stages.completedMs, added, removed]) for (const ms of times) if (ms !== null && ms < t0) t0 = ms;
+  const earliest = (ms: number | null): void => {
+    if (ms !== null && ms < t0) t0 = ms;
+  };
+  for (let i = 0; i < stages.n; i++) {
+    earliest(stages.submittedMs(i));
+    earliest(stages.completedMs(i));
+  }
+  added.forEach(earliest);
+  removed.forEach(earliest);
   if (t0 === Infinity) t0 = 0;
 
+  // [FORMAT, t0, stage count, [stage columns], executor count, [executor columns]]
+  const out = new JsonWriter();
+  out.add(`[${FORMAT},`);
+  out.add(JSON.stringify(t0));
+  out.add(`,${stages.n},[`);
+  stepColumn(out, stages.n, (i) => stages.id(i));
+  out.add(',');
+  out.values(stages.n, (i) => stages.attempt(i));
+  out.add(',');
+  textColumn(out, stages.n, (i) => stages.name(i));
+  out.add(',');
+  textColumn(out, stages.n, (i) => stages.status(i));
+  // Times as ms from the column's previous time; a completion from its submission + duration.
   let previous = t0;
-  const submission = stages.submittedMs.map((ms, i) => {
-    const v = time(stages.submittedText[i]!, ms, previous);
-    previous = ms ?? previous;
+  out.add(',');
+  out.values(stages.n, (i) => {
+    const ms = stages.submittedMs(i);
+    if (ms === null) return stages.submittedText(i);
+    const v = ms - previous;
+    previous = ms;
     return v;
   });
-  const durations = stages.plain[0] as (number | null)[];
-  const completion = stages.completedMs.map((ms, i) => time(stages.completedText[i]!, ms, completionRef(stages.submittedMs[i]!, durations[i]!, t0)));
-  const stageColumns: Json[] = [step(stages.ids), stages.attempts, text(stages.names), text(stages.statuses), submission, completion, ...stages.plain];
+  out.add(',');
+  out.values(stages.n, (i) => {
+    const ms = stages.completedMs(i);
+    return ms === null ? stages.completedText(i) : ms - completionRef(stages.submittedMs(i), stages.plain(0, i), t0);
+  });
+  for (let k = 0; k < PLAIN_COLUMNS; k++) {
+    out.add(',');
+    stages.writePlain(out, k);
+  }
 
+  const m = executors.length;
+  out.add(`],${m},[`);
+  textColumn(out, m, (i) => executors[i]!.executor_id);
+  out.add(',');
+  textColumn(out, m, (i) => executors[i]!.host);
   previous = t0;
-  const addition = executors.map((e, i) => {
-    const v = time(e.add_time, added[i]!, previous);
-    previous = added[i] ?? previous;
+  out.add(',');
+  out.values(m, (i) => {
+    const ms = added[i]!;
+    if (ms === null) return executors[i]!.add_time;
+    const v = ms - previous;
+    previous = ms;
     return v;
   });
-  const executorColumns: Json[] = [
-    text(executors.map((e) => e.executor_id)),
-    text(executors.map((e) => e.host)),
-    addition,
-    executors.map((e, i) => time(e.remove_time, removed[i]!, added[i] ?? t0)),
-    text(executors.map((e) => e.remove_reason)),
-    ...EXECUTOR_PLAIN.map((f) => plain(executors, f)),
-  ];
-  return JSON.stringify([FORMAT, t0, stages.n, stageColumns, executors.length, executorColumns]);
+  out.add(',');
+  out.values(m, (i) => (removed[i] === null ? executors[i]!.remove_time : removed[i]! - (added[i] ?? t0)));
+  out.add(',');
+  textColumn(out, m, (i) => executors[i]!.remove_reason);
+  for (const f of EXECUTOR_PLAIN) {
+    out.add(',');
+    out.values(m, (i) => executors[i]![f]);
+  }
+  out.add(']]');
+  return out.bytes();
 }
 
 /** Where a completion time is counted from: submission + duration when both are known. */

@@ -294,7 +294,7 @@ export class PostgresRepository implements JobRepository {
         // One array per column (UPSERT_SQL), in ROW_COLUMNS' order.
         const values = (p: Pending): PgParam[] => [
           ...RECORD_FIELDS.map((f) => (f === 'environment' ? p.envJson : JSON_FIELDS.has(f) ? JSON.stringify(p.record[f]) : storable(p.record[f] as string | number | null))),
-          p.summaries ? p.summaries.text : null,
+          p.summaries ? p.summaries.bytes.toString('utf8') : null,
           p.summariesHash,
           p.key,
           p.hash,
