@@ -15,7 +15,7 @@ import { DurationSketch, EXACT_DURATIONS, MAX_BUCKETS, SKETCH_ALPHA } from '../s
 import { IsoTimes } from '../src/collectors/record/stageTable';
 import { isoTime } from '../src/collectors/record';
 import type { AppSummaries, StageSummary } from '../src/collectors/record/summaries';
-import { eventLogText } from './support/eventLogGenerator';
+import { eventLogText, rng as random } from './support/eventLogGenerator';
 import { describeShared, sharedPath } from './support/shared';
 import { tempDir } from './support/tmp';
 
@@ -285,17 +285,6 @@ describeShared('without summaries (the bench measures their cost so)', () => {
 });
 
 describe('the task-duration sketch', () => {
-  /** A deterministic pseudo-random sequence (mulberry32). */
-  function random(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it(`is exact up to ${EXACT_DURATIONS} durations`, () => {
     const next = random(7);
     const values = Array.from({ length: EXACT_DURATIONS }, () => Math.floor(next() * 5000));

@@ -6,17 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SummaryTracker, TASK_DURATION, TASK_METRIC } from '../src/collectors/eventlog/summaries';
 import { isoTime } from '../src/collectors/record';
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './support/eventLogGenerator';
 
 interface Tally {
   id: number;
@@ -31,7 +21,7 @@ interface Tally {
 describe('the summary tracker with thousands of stage attempts', () => {
   it('keeps each one apart, in whatever order they come, as a plain tally does', () => {
     for (const seed of [1, 2, 3]) {
-      const next = random(seed);
+      const next = rng(seed);
       const tracker = new SummaryTracker();
       const tally = new Map<string, Tally>();
       // 5,000 first attempts (several chunks of slots), every 7th retried, some ids far ahead or negative.

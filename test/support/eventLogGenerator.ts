@@ -52,7 +52,8 @@ export interface GeneratorOptions {
   startMs?: number;
 }
 
-function rng(seed: number): () => number {
+/** A deterministic pseudo-random sequence in [0, 1) (xorshift32), for generated logs and the tests' random cases. */
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
