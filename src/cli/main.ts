@@ -10,7 +10,9 @@ import { setFlagsFromString } from 'node:v8';
 import { visible } from '../common/format';
 import { version } from '../../package.json';
 import { UsageError, type Io } from './io';
-import { COMMANDS, isCommand } from './commands';
+import { COMMANDS, isCommand, type Command } from './commands';
+// Loading it sets nothing up: SQLite is instantiated by loadSqlJs, when a database opens.
+import { compileSqlJs } from '../storage/sqlJs';
 
 /** The help texts, built from the source registry: loaded only when shown (issue #12: start-up). */
 async function usage(): Promise<typeof import('./usage')> {
@@ -86,8 +88,19 @@ function standard(fd: 1 | 2, stream: () => NodeJS.WriteStream): Write {
   };
 }
 
+/**
+ * Whether a command is about to open the workspace's SQLite file: every command but `validate`,
+ * unless it is a `--dry-run` or names a PostgreSQL server (the URL is told by its scheme, wherever
+ * it is in the arguments). A wrong guess costs a compile on a background thread, nothing else.
+ */
+function opensSqlite(command: Command, args: readonly string[]): boolean {
+  return command !== 'validate' && !args.some((a) => a === '--dry-run' || /^postgres(ql)?:/i.test(a) || /^--db=postgres(ql)?:/i.test(a));
+}
+
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
+  // SQLite's WebAssembly compiles on V8's background threads while the command's modules load (issue #12).
+  if (isCommand(command) && !asksForHelp(rest) && opensSqlite(command, rest)) void compileSqlJs();
   try {
     if (isCommand(command) && asksForHelp(rest)) {
       io.out((await usage()).commandUsage(command));
