@@ -19,8 +19,6 @@ import type { AppSummaries } from '../record/summaries';
 import { SummaryTracker, TASK_DURATION, TASK_METRIC, type TaskOutcome } from './summaries';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
-const TASK_END_EVENT = Buffer.from('SparkListenerTaskEnd');
-const TASK_START_EVENT = Buffer.from('SparkListenerTaskStart');
 const STAGE_COMPLETED_EVENT = Buffer.from('SparkListenerStageCompleted');
 const STAGE_SUBMITTED_EVENT = Buffer.from('SparkListenerStageSubmitted');
 const TASK_STAGE_ID = Buffer.from(',"Stage ID":');
@@ -217,6 +215,35 @@ function sameWords(words: DataView, at: number, end: number, key: WordKey): bool
   for (let k = 0; k < last; k++) if (words.getUint32(at + 4 * k, true) !== w[k]) return false;
   return words.getUint32(at + length - 4, true) === w[last];
 }
+
+/**
+ * A key compared eight bytes at a time (sameWides): its 8-byte words read as little-endian doubles,
+ * the last ending with the key, as TaskEndLayout.wides (which says why doubles compare as bits here).
+ */
+interface WideKey {
+  readonly bytes: Buffer;
+  readonly wides: Float64Array;
+}
+
+function wideKey(bytes: Buffer): WideKey {
+  const wides = Float64Array.from({ length: Math.ceil(bytes.length / 8) }, (_, k) => bytes.readDoubleLE(Math.min(8 * k, bytes.length - 8)));
+  if (bytes.length < 8 || wides.some((w) => Number.isNaN(w) || w === 0)) throw new Error(`not a wide key: ${bytes.toString('latin1')}`);
+  return { bytes, wides };
+}
+
+/** Whether the key's bytes are at `at`, entirely inside [at, end), compared through `words` (a DataView of the line's buffer). */
+function sameWides(words: DataView, at: number, end: number, key: WideKey): boolean {
+  const length = key.bytes.length;
+  if (at + length > end) return false;
+  const w = key.wides;
+  const last = w.length - 1;
+  for (let k = 0; k < last; k++) if (words.getFloat64(at + 8 * k, true) !== w[k]) return false;
+  return words.getFloat64(at + length - 8, true) === w[last];
+}
+
+/** A task end's and a task start's first bytes, up to the event name's closing quote. */
+const TASK_END_LINE = wideKey(Buffer.from('{"Event":"SparkListenerTaskEnd"'));
+const TASK_START_LINE = wideKey(Buffer.from('{"Event":"SparkListenerTaskStart"'));
 
 /** Whether `line` holds exactly `key`'s bytes at `at` (a JS loop: cheaper than a native call for short keys). */
 function sameBytes(line: Buffer, at: number, key: Buffer): boolean {
@@ -477,9 +504,20 @@ function nextQuote(buf: Buffer, words: DataView, i: number, end: number): number
  * are there (as scanMetrics stops). Without summaries the head ends at the end reason.
  */
 interface TaskEndLayout {
-  /** SEGMENT int32s per segment: the literal's length, its first word in `words`, its first byte in `bytes`, then the value's kind and slot. */
+  /**
+   * SEGMENT int32s per segment: the literal's length, its first word (in `wides` for 8 bytes or
+   * more, in `words` for 4 to 7), its first byte in `bytes`, then the value's kind and slot.
+   */
   readonly segments: Int32Array;
-  /** The literals as little-endian 32-bit words, the last word of each ending with it (overlapping the one before; sameWords). */
+  /**
+   * The literals of 8 bytes or more as 8-byte words, read as little-endian doubles: one load and
+   * compare per 8 bytes (the line's bytes are read the same way). The last word of each ends with
+   * it (overlapping the one before, as sameWords does). Doubles compare equal exactly when their
+   * bits do, but for NaN and for 0 and -0: build() makes no layout with such a word (text never
+   * has one: its top byte would be 0x7f or 0xff, or all eight bytes 0x00 or 0x80).
+   */
+  readonly wides: Float64Array;
+  /** The literals of 4 to 7 bytes as two little-endian 32-bit words, the first and the last four bytes. */
   readonly words: Uint32Array;
   readonly bytes: Buffer;
   /** A head: it ends at Task Metrics' value. Metrics: they end at the line's end. */
@@ -526,15 +564,18 @@ const FALSE_LITERAL = Buffer.from('false');
  */
 function runLayout(buf: Buffer, words: DataView, p: number, end: number, layout: TaskEndLayout, values: TaskValues, ints: TaskInts, spans: TaskSpans): number {
   const segments = layout.segments;
-  const literal = layout.words;
+  const wides = layout.wides;
   for (let s = 0; s < segments.length; s += SEGMENT) {
     const length = segments[s + LITERAL_LENGTH]!;
     if (p + length > end) return -1;
-    if (length >= 4) {
+    if (length >= 8) {
       let w = segments[s + LITERAL_WORD]!;
-      const last = p + length - 4;
-      for (let q = p; q < last; q += 4) if (words.getUint32(q, true) !== literal[w++]) return -1;
-      if (words.getUint32(last, true) !== literal[w]) return -1;
+      const last = p + length - 8;
+      for (let q = p; q < last; q += 8) if (words.getFloat64(q, true) !== wides[w++]) return -1;
+      if (words.getFloat64(last, true) !== wides[w]) return -1;
+    } else if (length >= 4) {
+      const w = segments[s + LITERAL_WORD]!;
+      if (words.getUint32(p, true) !== layout.words[w] || words.getUint32(p + length - 4, true) !== layout.words[w + 1]) return -1;
     } else {
       const bytes = layout.bytes;
       const at = segments[s + LITERAL_BYTE]!;
@@ -590,18 +631,28 @@ class LayoutBuilder {
     this.from = valueEnd;
   }
 
-  /** The layout, its last literal ending at `at`. */
-  build(at: number, closed: boolean): TaskEndLayout {
+  /** The layout, its last literal ending at `at`; null when a literal has an 8-byte word a double cannot tell apart (see TaskEndLayout.wides). */
+  build(at: number, closed: boolean): TaskEndLayout | null {
     this.value(at, at, NO_VALUE, NO_SLOT);
     const bytes = Buffer.from(this.text);
+    const wides: number[] = [];
     const words: number[] = [];
     const segments = new Int32Array((this.segments.length / 4) * SEGMENT);
     for (let s = 0; s * 4 < this.segments.length; s++) {
       const [length, byte, kind, slot] = this.segments.slice(s * 4, s * 4 + 4) as [number, number, number, number];
-      segments.set([length, words.length, byte, kind, slot], s * SEGMENT);
-      if (length >= 4) for (let k = 0; 4 * k < length; k++) words.push(bytes.readUInt32LE(byte + Math.min(4 * k, length - 4)));
+      if (length >= 8) {
+        segments.set([length, wides.length, byte, kind, slot], s * SEGMENT);
+        for (let k = 0; 8 * k < length; k++) {
+          const wide = bytes.readDoubleLE(byte + Math.min(8 * k, length - 8));
+          if (Number.isNaN(wide) || wide === 0) return null;
+          wides.push(wide);
+        }
+      } else {
+        segments.set([length, words.length, byte, kind, slot], s * SEGMENT);
+        if (length >= 4) words.push(bytes.readUInt32LE(byte), bytes.readUInt32LE(byte + length - 4));
+      }
     }
-    return { segments, words: Uint32Array.from(words), bytes, closed };
+    return { segments, wides: Float64Array.from(wides), words: Uint32Array.from(words), bytes, closed };
   }
 }
 
@@ -915,39 +966,43 @@ export class AppReplay {
 
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
     if (end <= start) return;
+    const closed = buf[end - 1] === CLOSE_BRACE;
+    if (closed) {
+      // Task ends and starts, nearly every line, told by their first bytes eight at a time, and
+      // called directly: one call site for all the readers would see too many functions to stay
+      // fast (V8 inline caches hold four).
+      const words = this.wordsOf(buf);
+      if (sameWides(words, start, end, TASK_END_LINE)) {
+        if (this.fastTaskEnd(buf, start + TASK_END_LINE.bytes.length, end)) this.sawEvent = true;
+        else this.slowLine(buf, start, end, lineNo);
+        return;
+      }
+      if (sameWides(words, start, end, TASK_START_LINE)) {
+        this.sawEvent = true;
+        return;
+      }
+    }
     if (bytesAt(buf, start, end, EVENT_PREFIX)) {
       const nameStart = start + EVENT_PREFIX.length;
       let nameEnd = nameStart;
       while (nameEnd < end && buf[nameEnd] !== QUOTE) nameEnd++;
       if (nameEnd < end) {
-        if (buf[end - 1] === CLOSE_BRACE) {
+        if (closed) {
           const nameLength = nameEnd - nameStart;
-          // Task ends and starts, nearly every line, are called directly: one call site for all
-          // the readers would see too many functions to stay fast (V8 inline caches hold four).
-          if (nameLength === TASK_END_EVENT.length && sameBytes(buf, nameStart, TASK_END_EVENT)) {
-            if (this.fastTaskEnd(buf, nameEnd + 1, end)) {
+          for (const fast of this.fastEvents) {
+            if (fast.name.length !== nameLength || !sameBytes(buf, nameStart, fast.name)) continue;
+            if (fast.read(buf, nameEnd + 1, end, lineNo)) {
               this.sawEvent = true;
               return;
             }
-          } else if (nameLength === TASK_START_EVENT.length && sameBytes(buf, nameStart, TASK_START_EVENT)) {
-            this.sawEvent = true;
-            return;
-          } else {
-            for (const fast of this.fastEvents) {
-              if (fast.name.length !== nameLength || !sameBytes(buf, nameStart, fast.name)) continue;
-              if (fast.read(buf, nameEnd + 1, end, lineNo)) {
-                this.sawEvent = true;
-                return;
-              }
-              break;
-            }
+            break;
           }
         }
         const name = buf.toString('latin1', nameStart, nameEnd);
         if (!PARSED_EVENTS.has(name)) {
           this.sawEvent = true;
           // Skipped unparsed, but a cut-off line is still worth a problem: the parser says where, as for any other.
-          if (buf[end - 1] !== CLOSE_BRACE) this.slowLine(buf, start, end, lineNo);
+          if (!closed) this.slowLine(buf, start, end, lineNo);
           return;
         }
       }
