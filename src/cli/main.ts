@@ -106,6 +106,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.out((await usage()).commandUsage(command));
       return 0;
     }
+    // Before the command's modules build their zod schemas (zodConfig.ts).
+    if (isCommand(command)) (await import('./zodConfig.js')).zodWithoutCodegen();
     switch (command) {
       // Each command's modules (zod schemas, yaml, sql.js) are set up when it runs (issue #12: start-up).
       case 'collect':
