@@ -348,9 +348,10 @@ describe('the task-duration sketch', () => {
       feed(taskEnd({ executor: String(i % 50), finish: T0 + 1000 + d, metrics: metrics({ run: d }) }), i + 2);
     }
     replay.endFile();
+    // Asked before summaries(), which rewrites the stage's slot as its row.
+    const cells = (replay as unknown as { tracker: { durationCells(id: number, attempt: number): number } }).tracker.durationCells(0, 0);
     const s = replay.summaries().stages[0]!;
     expect(s.num_tasks).toBe(200_000);
-    const cells = (replay as unknown as { tracker: { durationCells(id: number, attempt: number): number } }).tracker.durationCells(0, 0);
     // 100 ms .. 60 s at 64 buckets per doubling: about 590 buckets, however many tasks.
     expect(cells).toBeLessThan(700);
     const sorted = durations.sort((a, b) => a - b);

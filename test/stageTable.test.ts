@@ -72,9 +72,13 @@ describe('a stage table', () => {
     expect(isWireSummaries(structuredClone(toWire(plain)))).toBe(true);
     const table = tableOfRows(plain.stages);
     for (const broken of [
-      { table: { ...table, numbers: table.numbers.subarray(0, 10) }, executors: [] },
+      { table: { ...table, chunks: [table.chunks[0]!.subarray(0, 10), ...table.chunks.slice(1)] }, executors: [] },
+      { table: { ...table, chunks: table.chunks.slice(1) }, executors: [] },
+      { table: { ...table, rows: Int32Array.from(table.rows!, (r) => r + 1_000) }, executors: [] },
+      { table: { ...table, rows: Array.from(table.rows!) }, executors: [] },
+      { table: { ...table, stride: 5 }, executors: [] },
       { table: { ...table, names: [] }, executors: [] },
-      { table: { ...table, numbers: Array.from(table.numbers) }, executors: [] },
+      { table: { ...table, chunks: table.chunks.map((c) => Array.from(c)) }, executors: [] },
       { table, executors: null },
       { stages: null, executors: [] },
     ]) {

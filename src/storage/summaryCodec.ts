@@ -27,7 +27,7 @@
  * Stages are kept by (stage_id, attempt_id), executors by numeric id (compareExecutorIds), each key
  * once (the last given wins, as INSERT OR REPLACE did with rows): the order `summariesOf` returns.
  */
-import { AT, STAGE_STRIDE, stageTableOf, type StageTable } from '../collectors/record/stageTable';
+import { AT, cellOf, stageTableOf, type StageTable } from '../collectors/record/stageTable';
 import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from '../collectors/record/summaries';
 
 /** Bumped when the layout changes in a way an older decoder would misread. */
@@ -194,11 +194,6 @@ class JsonWriter {
     this.add(']');
   }
 
-  /** values() of a table's column: the cell at `at` of each row (`order`: the rows in turn; null: 0..n-1); NaN is null, as JSON.stringify writes it. */
-  cells(m: Float64Array, n: number, at: number, order: readonly number[] | null): void {
-    this.values(n, order === null ? (i) => m[i * STAGE_STRIDE + at]! : (i) => m[order[i]! * STAGE_STRIDE + at]!);
-  }
-
   bytes(): Buffer {
     return Buffer.concat([...this.full, this.buf.subarray(0, this.at)]);
   }
@@ -294,31 +289,33 @@ function rowSource(rows: readonly StageSummary[], days: IsoDays): StageSource {
 const TABLE_PLAIN = [...STAGE_PLAIN.map((f) => AT[f]), AT.task_min_ms, AT.task_p25_ms, AT.task_p50_ms, AT.task_p75_ms, AT.task_max_ms];
 
 function tableSource(t: StageTable): StageSource {
-  const m = t.numbers;
-  // The engine gives its rows in key order, each key once; any other table is put so, the last row of a key kept.
-  const key = (i: number, j: number): number => m[i * STAGE_STRIDE + AT.stage_id]! - m[j * STAGE_STRIDE + AT.stage_id]! || m[i * STAGE_STRIDE + AT.attempt_id]! - m[j * STAGE_STRIDE + AT.attempt_id]!;
+  // The engine gives its entries in key order, each key once; any other table is put so, the last entry of a key kept.
+  const key = (i: number, j: number): number => cellOf(t, i, AT.stage_id) - cellOf(t, j, AT.stage_id) || cellOf(t, i, AT.attempt_id) - cellOf(t, j, AT.attempt_id);
   let inOrder = true;
   for (let i = 1; i < t.count && inOrder; i++) inOrder = key(i - 1, i) < 0;
   const order = inOrder ? null : lastByKey(Array.from({ length: t.count }, (_, i) => i), key);
-  const row = order === null ? (i: number): number => i : (i: number): number => order[i]!;
-  // A cell as a summary field holds it: NaN is null.
+  const entry = order === null ? (i: number): number => i : (i: number): number => order[i]!;
+  const n = order === null ? t.count : order.length;
+  // A cell as a summary field holds it: NaN is null (JSON.stringify writes NaN as null too).
   const cell = (i: number, at: number): number | null => {
-    const v = m[row(i) * STAGE_STRIDE + at]!;
+    const v = cellOf(t, entry(i), at);
     return Number.isNaN(v) ? null : v;
   };
   return {
-    n: order === null ? t.count : order.length,
-    id: (i) => m[row(i) * STAGE_STRIDE + AT.stage_id]!,
-    attempt: (i) => m[row(i) * STAGE_STRIDE + AT.attempt_id]!,
-    name: (i) => t.names[row(i)] ?? null,
-    status: (i) => t.statuses[row(i)]!,
+    n,
+    id: (i) => cellOf(t, entry(i), AT.stage_id),
+    attempt: (i) => cellOf(t, entry(i), AT.attempt_id),
+    name: (i) => t.names[entry(i)] ?? null,
+    status: (i) => t.statuses[entry(i)]!,
     submittedMs: (i) => cell(i, AT.submission_ms),
     completedMs: (i) => cell(i, AT.completion_ms),
     submittedText: () => null,
     completedText: () => null,
     plain: (k, i) => cell(i, TABLE_PLAIN[k]!),
-    // Straight from the numbers (a closure per value cost ~2 µs a stage more; issue 12's 2 GB logs have ~150,000).
-    writePlain: (out, k) => out.cells(m, order === null ? t.count : order.length, TABLE_PLAIN[k]!, order),
+    writePlain: (out, k) => {
+      const at = TABLE_PLAIN[k]!;
+      out.values(n, (i) => cellOf(t, entry(i), at));
+    },
   };
 }
 

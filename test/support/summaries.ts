@@ -114,8 +114,11 @@ export function realisticSummaries(app: number, stages: number, executors: numbe
  * Times must be toISOString's text (a table keeps milliseconds). `spare` cells follow the rows, as a
  * grown table's may.
  */
-export function tableOfRows(rows: readonly StageSummary[], spare = 0): StageTable {
-  const numbers = new Float64Array((rows.length + spare) * STAGE_STRIDE).fill(Number.NaN);
+export function tableOfRows(rows: readonly StageSummary[], spare = 0, chunkBits = 4): StageTable {
+  const perChunk = 1 << chunkBits;
+  // A stride wider than a row, as the engine's slots are: cells past STAGE_NUMBERS hold junk a reader must not see.
+  const stride = STAGE_STRIDE + 3;
+  const chunks = Array.from({ length: Math.ceil((rows.length + spare) / perChunk) || 1 }, () => new Float64Array(perChunk * stride).fill(-7));
   const ms = (t: string | null): number => (t === null ? Number.NaN : Date.parse(t));
   rows.forEach((s, i) => {
     const values: Record<StageNumber, number | null> = {
@@ -132,7 +135,17 @@ export function tableOfRows(rows: readonly StageSummary[], spare = 0): StageTabl
       task_p75_ms: s.task_duration_ms?.p75 ?? null,
       task_max_ms: s.task_duration_ms?.max ?? null,
     } as Record<StageNumber, number | null>;
-    STAGE_NUMBERS.forEach((k, j) => (numbers[i * STAGE_STRIDE + j] = values[k] ?? Number.NaN));
+    // Entries in reverse row order, so that `rows` is exercised.
+    const r = rows.length - 1 - i;
+    STAGE_NUMBERS.forEach((k, j) => (chunks[r >> chunkBits]![(r & (perChunk - 1)) * stride + j] = values[k] ?? Number.NaN));
   });
-  return { count: rows.length, numbers, names: rows.map((s) => s.name), statuses: rows.map((s) => s.status) };
+  return {
+    count: rows.length,
+    chunks,
+    chunkBits,
+    stride,
+    rows: Int32Array.from(rows, (_, i) => rows.length - 1 - i),
+    names: rows.map((s) => s.name),
+    statuses: rows.map((s) => s.status),
+  };
 }

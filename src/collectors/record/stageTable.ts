@@ -6,9 +6,12 @@
  * into milliseconds to encode them (BENCHMARKS.md, issue 15). The store encodes a table directly
  * (storage/summaryCodec.ts); views, the CLI and the tests read `stages` as ever, built on first read.
  *
- * A table row is STAGE_STRIDE doubles in one Float64Array (STAGE_NUMBERS, NaN for null, times as
- * epoch ms), its name and status beside it. It crosses a worker boundary as it is (`toWire`): a typed
- * array is copied as one block by structured clone, where rows would be cloned object by object.
+ * A table's entries are rows of numbers (STAGE_NUMBERS, NaN for null, times as epoch ms) in chunks of
+ * Float64Arrays, with each entry's name and status beside them. The engine rewrites its tracker's stage
+ * slots in place as the rows (eventlog/summaries.ts), so a log's stages are never held twice: rows are
+ * `stride` doubles apart (its slots are wider than STAGE_NUMBERS), and `rows` lists the row of each
+ * entry in key order. A table crosses a worker boundary as it is (`toWire`): typed arrays are copied
+ * as blocks by structured clone, where StageSummary rows would be cloned object by object.
  */
 import { timeFault } from '../record';
 import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from './summaries';
@@ -38,12 +41,24 @@ const QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const satisfies readonl
 const QUANTILE_AT = [AT.task_min_ms, AT.task_p25_ms, AT.task_p50_ms, AT.task_p75_ms, AT.task_max_ms] as const;
 
 export interface StageTable {
-  /** Stage attempts, by (stage_id, attempt_id), each once. */
+  /** Stage attempts (entries), by (stage_id, attempt_id), each once. */
   readonly count: number;
-  /** count * STAGE_STRIDE numbers (more cells may follow them, unused). */
-  readonly numbers: Float64Array;
+  /** The rows: row r in chunks[r >> chunkBits], from (r & (2^chunkBits - 1)) * stride, STAGE_NUMBERS in order. */
+  readonly chunks: readonly Float64Array[];
+  readonly chunkBits: number;
+  /** Doubles from a row to the next (STAGE_STRIDE or more). */
+  readonly stride: number;
+  /** The row of each entry; null: entry i is row i. */
+  readonly rows: Int32Array | null;
+  /** By entry. */
   readonly names: readonly (string | null)[];
   readonly statuses: readonly StageStatus[];
+}
+
+/** Entry i's number at `at` (one of AT's). */
+export function cellOf(t: StageTable, i: number, at: number): number {
+  const r = t.rows === null ? i : t.rows[i]!;
+  return t.chunks[r >> t.chunkBits]![(r & ((1 << t.chunkBits) - 1)) * t.stride + at]!;
 }
 
 /** The tables of summaries made by tableSummaries, by the summaries object (no property of theirs, so equality and JSON see none). */
@@ -113,27 +128,25 @@ export class IsoTimes {
   }
 }
 
-/** The number at `at` of row `i`, or null for NaN. */
+/** Entry i's number at `at`, or null for NaN. */
 function numberOrNull(t: StageTable, i: number, at: number): number | null {
-  const v = t.numbers[i * STAGE_STRIDE + at]!;
+  const v = cellOf(t, i, at);
   return Number.isNaN(v) ? null : v;
 }
 
-/** Row `i` of `t` as a StageSummary (`times`: one IsoTimes for the rows made together). */
+/** Entry `i` of `t` as a StageSummary (`times`: one IsoTimes for the rows made together). */
 export function stageRow(t: StageTable, i: number, times = new IsoTimes()): StageSummary {
-  const m = t.numbers;
-  const at = i * STAGE_STRIDE;
-  const quantiles = Number.isNaN(m[at + AT.task_min_ms]!) ? null : (Object.fromEntries(QUANTILES.map((q, k) => [q, m[at + QUANTILE_AT[k]!]!])) as unknown as TaskDurationQuantiles);
+  const quantiles = Number.isNaN(cellOf(t, i, AT.task_min_ms)) ? null : (Object.fromEntries(QUANTILES.map((q, k) => [q, cellOf(t, i, QUANTILE_AT[k]!)])) as unknown as TaskDurationQuantiles);
   const row: Record<string, unknown> = {
-    stage_id: m[at + AT.stage_id]!,
-    attempt_id: m[at + AT.attempt_id]!,
+    stage_id: cellOf(t, i, AT.stage_id),
+    attempt_id: cellOf(t, i, AT.attempt_id),
     name: t.names[i] ?? null,
     status: t.statuses[i]!,
     submission_time: times.of(numberOrNull(t, i, AT.submission_ms)),
     completion_time: times.of(numberOrNull(t, i, AT.completion_ms)),
     duration_ms: numberOrNull(t, i, AT.duration_ms),
   };
-  for (const c of STAGE_COUNTERS) row[c] = m[at + AT[c]]!;
+  for (const c of STAGE_COUNTERS) row[c] = cellOf(t, i, AT[c]);
   row.peak_execution_memory_bytes = numberOrNull(t, i, AT.peak_execution_memory_bytes);
   row.task_duration_ms = quantiles;
   return row as unknown as StageSummary;
@@ -173,7 +186,7 @@ export function stageTableOf(s: AppSummaries): StageTable | undefined {
   return TABLES.get(s);
 }
 
-/** Summaries as they cross a worker boundary: a table as it is (one typed array), other summaries as they are. */
+/** Summaries as they cross a worker boundary: a table as it is (typed arrays), other summaries as they are. */
 export type WireSummaries = AppSummaries | { table: StageTable; executors: ExecutorSummary[] };
 
 export function toWire(s: AppSummaries): WireSummaries {
@@ -191,15 +204,15 @@ export function isWireSummaries(v: unknown): v is WireSummaries {
   if (typeof w !== 'object' || w === null || !Array.isArray(w.executors)) return false;
   if (Array.isArray(w.stages)) return true;
   const t = w.table;
-  return (
-    typeof t === 'object' &&
-    t !== null &&
-    typeof t.count === 'number' &&
-    t.numbers instanceof Float64Array &&
-    t.numbers.length >= t.count * STAGE_STRIDE &&
-    Array.isArray(t.names) &&
-    t.names.length >= t.count &&
-    Array.isArray(t.statuses) &&
-    t.statuses.length >= t.count
-  );
+  if (typeof t !== 'object' || t === null || !Number.isSafeInteger(t.count) || t.count! < 0 || !Array.isArray(t.names) || t.names.length < t.count! || !Array.isArray(t.statuses) || t.statuses.length < t.count!) return false;
+  if (!Number.isSafeInteger(t.stride) || t.stride! < STAGE_STRIDE || !Number.isInteger(t.chunkBits) || t.chunkBits! < 0 || t.chunkBits! > 24) return false;
+  if (!Array.isArray(t.chunks) || !t.chunks.every((c) => c instanceof Float64Array)) return false;
+  if (t.rows !== null && !(t.rows instanceof Int32Array && t.rows.length >= t.count!)) return false;
+  // Every entry's row is inside its chunk.
+  for (let i = 0; i < t.count!; i++) {
+    const r = t.rows === null ? i : t.rows[i]!;
+    const chunk = t.chunks[r >> t.chunkBits!];
+    if (r < 0 || chunk === undefined || ((r & ((1 << t.chunkBits!) - 1)) + 1) * t.stride! > chunk.length) return false;
+  }
+  return true;
 }
