@@ -162,7 +162,8 @@ export function stageRows(t: StageTable): StageSummary[] {
  * Summaries whose stages are `table`: `stages` is made from it when first read (and kept; setting it
  * drops the table), so that a caller that only stores them (stageTableOf) makes no row at all.
  * `stages` is an own enumerable property before `executors`, as in a plain AppSummaries, so that
- * equality, spreading and JSON see the same object.
+ * equality, spreading and JSON see the same object. The rows are read from the table: a store keeps
+ * the table, so a change made to a row in place is not kept (nothing does that; set `stages` instead).
  */
 export function tableSummaries(table: StageTable, executors: ExecutorSummary[]): AppSummaries {
   let rows: StageSummary[] | undefined;
