@@ -238,7 +238,7 @@ describe('task ends read by a layout give the parsed path’s record and summari
     expect(r.byLayout).toBe(lines.length - 3);
   });
 
-  it('failures, kills and resubmissions among successes: read as the searches read them', () => {
+  it('failures, kills and resubmissions among successes: read by layouts, as the searches read them', () => {
     const lines: string[] = [];
     const reasons: Json[] = [
       { Reason: 'TaskKilled', 'Kill Reason': 'stage cancelled' },
@@ -255,6 +255,9 @@ describe('task ends read by a layout give the parsed path’s record and summari
     }
     const r = samePaths(lines);
     expect(r.record).toMatchObject({ total_tasks: 200, failed_tasks: 40 });
+    // A failure's head ends at its reason, whatever follows it, and its Task Info has layouts of its
+    // own: only the first success and the first failure are searched.
+    expect(r.byLayout).toBe(lines.length - 2);
   });
 
   it('Task Info’s times and executor null, then numbers: each read as the searches read them', () => {

@@ -691,7 +691,7 @@ function headDone(seen: number, summaries: boolean): boolean {
  * layout cannot read it: a key it reads twice, a number that is not an integer, a value of a
  * wanted key that is neither what the searches read nor null where they allow it.
  */
-function learnHead(buf: Buffer, words: DataView, from: number, end: number, summaries: boolean): TaskEndLayout | null {
+function learnHead(buf: Buffer, words: DataView, from: number, end: number, summaries: boolean, toReason: boolean): TaskEndLayout | null {
   const layout = new LayoutBuilder(buf, from);
   let depth = 1;
   /** The object depth 2 is in (END_REASON_OBJECT, TASK_INFO_OBJECT or NO_SLOT), and the slot of the key just read. */
@@ -704,7 +704,7 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
       const close = nextQuote(buf, words, i + 1, end);
       if (close >= end) return null;
       if (buf[close + 1] === COLON) {
-        if (depth === 1 && bytesAt(buf, i, end, TASK_METRICS)) return summaries && headDone(seen, summaries) ? layout.build(i + TASK_METRICS.length, true) : null;
+        if (depth === 1 && bytesAt(buf, i, end, TASK_METRICS)) return summaries && !toReason && headDone(seen, summaries) ? layout.build(i + TASK_METRICS.length, true) : null;
         slot = NO_SLOT;
         for (const key of HEAD_NAMES) {
           if ((key.summaries && !summaries) || key.depth !== depth || key.within !== within || !spells(buf, i + 1, close, key.name)) continue;
@@ -721,8 +721,9 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
       }
       if (slot !== NO_SLOT && slot !== REASON_SLOT && slot !== EXECUTOR_SLOT) return null;
       layout.value(i + 1, close, STRING_VALUE, slot);
-      // Without summaries the head ends at the reason; Task Metrics is then found as the searches find it.
-      if (!summaries && slot === REASON_SLOT) return layout.build(close, false);
+      // A head to the reason (without summaries, or for a failure) ends here; Task Metrics is then
+      // found as the searches find it, and Task Info (with summaries) too (layoutTaskInfo).
+      if (toReason && slot === REASON_SLOT) return headDone(seen, summaries) ? layout.build(close, false) : null;
       slot = NO_SLOT;
       i = close + 1;
       continue;
@@ -745,7 +746,7 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
         i++;
       } else {
         // Task Info's Accumulables, Task Executor Metrics: the head ends at its key.
-        return summaries && headDone(seen, summaries) && slot === NO_SLOT ? layout.build(i, false) : null;
+        return summaries && !toReason && headDone(seen, summaries) && slot === NO_SLOT ? layout.build(i, false) : null;
       }
       slot = NO_SLOT;
       continue;
@@ -760,6 +761,65 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
     if (word > 0) {
       // Null is what the searches allow for Task Info's times and executor (unknown, as when absent).
       if (slot !== NO_SLOT && !((slot === LAUNCH_SLOT || slot === FINISH_SLOT || slot === EXECUTOR_SLOT) && buf[i] === 0x6e)) return null;
+      slot = NO_SLOT;
+      i += word;
+      continue;
+    }
+    if (slot !== NO_SLOT) return null;
+    i++;
+  }
+  return null;
+}
+
+/**
+ * The layout of a Task Info object whose `{` is at `at`, up to its end or to a non-empty object or
+ * array in it (its Accumulables), for a task end whose head ends at its reason (a failure's: the
+ * searches' Task Info, found back from Task Metrics past the stack trace). Null as learnHead.
+ */
+function learnInfo(buf: Buffer, words: DataView, at: number, end: number): TaskEndLayout | null {
+  const layout = new LayoutBuilder(buf, at);
+  let slot = NO_SLOT;
+  let seen = 0;
+  for (let i = at + 1; i < end; ) {
+    const c = buf[i]!;
+    if (c === QUOTE) {
+      const close = nextQuote(buf, words, i + 1, end);
+      if (close >= end) return null;
+      if (buf[close + 1] === COLON) {
+        slot = NO_SLOT;
+        for (const key of HEAD_NAMES) {
+          if (key.within !== TASK_INFO_OBJECT || !spells(buf, i + 1, close, key.name)) continue;
+          if ((seen & slotBit(key.slot)) !== 0) return null;
+          seen |= slotBit(key.slot);
+          slot = key.slot;
+        }
+        i = close + 2;
+        continue;
+      }
+      if (slot !== NO_SLOT && slot !== EXECUTOR_SLOT) return null;
+      layout.value(i + 1, close, STRING_VALUE, slot);
+      slot = NO_SLOT;
+      i = close + 1;
+      continue;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const past = pastInteger(buf, i, end);
+      if (past === -1 || slot === EXECUTOR_SLOT) return null;
+      layout.value(i, past, INT_VALUE, slot);
+      slot = NO_SLOT;
+      i = past;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) {
+      if (slot !== NO_SLOT) return null;
+      if (buf[i + 1] !== (c === 0x7b ? CLOSE_BRACE : 0x5d)) return layout.build(i, false);
+      i += 2;
+      continue;
+    }
+    if (c === CLOSE_BRACE) return slot === NO_SLOT ? layout.build(i, false) : null;
+    const word = wordLiteral(buf, i, end);
+    if (word > 0) {
+      if (slot !== NO_SLOT && buf[i] !== 0x6e) return null;
       slot = NO_SLOT;
       i += word;
       continue;
@@ -866,9 +926,14 @@ export class AppReplay {
   private readonly taskSpans: TaskSpans = new Int32Array(4);
   /** Where searchTaskEnd found `"Task Metrics":`. */
   private taskMetricsAt = -1;
-  /** The last LAYOUTS_KEPT layouts of task ends' heads and of their metrics (TaskEndLayout), the one that read the last line first. */
+  /** The last LAYOUTS_KEPT layouts of each part of task ends (TaskEndLayout), the one that read the last line first: heads that read Task Info too, and metrics. */
   private heads: TaskEndLayout[] = [];
   private metricsLayouts: TaskEndLayout[] = [];
+  /** Heads that end at the end reason (all of them without summaries), and the Task Info layouts read after them (layoutTaskInfo). */
+  private reasonHeads: TaskEndLayout[] = [];
+  private infoLayouts: TaskEndLayout[] = [];
+  /** Where searchTaskEnd found `"Task Info":` (with summaries). */
+  private infoKeyAt = -1;
   /** Task ends read by layouts, and lines learned from (see LEARNS_FREE). */
   private layoutReads = 0;
   private layoutLearns = 0;
@@ -1057,19 +1122,36 @@ export class AppReplay {
     const values = this.taskValues;
     const ints = this.taskInts;
     const spans = this.taskSpans;
-    const heads = this.heads;
+    // Heads that read Task Info too (successes, with summaries) first: a head to the reason reads
+    // every line that one of them reads, more slowly.
+    let heads = this.heads;
+    let h = heads.length;
     let p = -1;
-    let h = 0;
-    for (; h < heads.length; h++) {
+    for (let k = 0; k < heads.length; k++) {
       resetHead(ints, spans);
-      p = runLayout(buf, words, from, end, heads[h]!, values, ints, spans);
-      if (p !== -1) break;
+      p = runLayout(buf, words, from, end, heads[k]!, values, ints, spans);
+      if (p !== -1) {
+        h = k;
+        break;
+      }
     }
-    if (p === -1) return false;
+    if (p === -1) {
+      heads = this.reasonHeads;
+      for (let k = 0; k < heads.length; k++) {
+        resetHead(ints, spans);
+        p = runLayout(buf, words, from, end, heads[k]!, values, ints, spans);
+        if (p !== -1) {
+          h = k;
+          break;
+        }
+      }
+      if (p === -1) return false;
+    }
     const head = heads[h]!;
     if (h > 0) toFront(heads, h);
     const tm = head.closed ? p - TASK_METRICS.length : this.findTaskMetrics(buf, words, p, end);
     if (tm === -1) return false;
+    if (heads === this.reasonHeads && this.withSummaries && !this.layoutTaskInfo(buf, words, tm)) return false;
     const at = tm + TASK_METRICS.length;
     const layouts = this.metricsLayouts;
     let m = 0;
@@ -1084,6 +1166,26 @@ export class AppReplay {
     values[TASK_DURATION] = durationOf(ints);
     this.layoutReads++;
     return true;
+  }
+
+  /**
+   * Task Info's launch and finish time and executor by the last Task Info layouts, for a task end
+   * read by a head to its reason (taskSpans has the reason): its Task Info found as the searches
+   * find it (taskInfoKey), then read by a layout. False when none reads it (the caller searches).
+   */
+  private layoutTaskInfo(buf: Buffer, words: DataView, tm: number): boolean {
+    const key = taskInfoKey(buf, words, this.taskSpans, tm);
+    if (key === -1) return false;
+    const at = key + TASK_INFO.length;
+    const layouts = this.infoLayouts;
+    for (let k = 0; k < layouts.length; k++) {
+      resetInfo(this.taskInts, this.taskSpans);
+      if (runLayout(buf, words, at, tm, layouts[k]!, this.taskValues, this.taskInts, this.taskSpans) !== -1) {
+        if (k > 0) toFront(layouts, k);
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -1119,27 +1221,17 @@ export class AppReplay {
     if (reasonEnd === end) return false;
     spans[0] = reasonStart;
     spans[1] = reasonEnd;
-    const success = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS);
     const tm = this.findTaskMetrics(buf, words, reasonEnd, end);
     if (tm === -1) return false;
     this.taskMetricsAt = tm;
     // NaN fills the metrics and the duration: what a task end does not carry is unknown.
     const values = this.taskValues.fill(NaN);
     if (summaries) {
-      // Task Info follows the reason (Spark 1.x-4.x), before the metrics; its launch time, executor
-      // and finish time come before its Accumulables, so the reader stops well short of them.
-      // A success's reason ends right there; a failure's may hold a long stack trace, so its Task Info
-      // is searched back from the metrics instead (past its Accumulables, usually shorter).
-      // A success's `"Success"},"Task Info":` is checked in place first: the first quote after the reason.
-      const info = success
-        ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && sameWords(words, reasonEnd + 3, tm, TASK_INFO_KEY)
-          ? reasonEnd + 3
-          : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
-        : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
-      // lastIndexOfKey does not look at escapes: a match at an escaped quote (inside a string) goes to JSON.parse.
-      if (info === -1 || buf[info - 1] === BACKSLASH) return false;
+      // Its launch time, executor and finish time come before its Accumulables, so the reader stops well short of them.
+      const info = taskInfoKey(buf, words, spans, tm);
+      if (info === -1) return false;
+      this.infoKeyAt = info;
       const infoAt = info + TASK_INFO.length;
-      if (buf[infoAt] !== 0x7b) return false;
       const found = this.taskInfoAt;
       if (!this.nearTaskInfo(buf, words, infoAt, tm, found) && !this.searchTaskInfo(buf, words, infoAt, tm, found)) return false;
       if (!durationAt(buf, found[LAUNCH_AT]!, found[FINISH_AT]!, tm, values)) return false;
@@ -1162,39 +1254,51 @@ export class AppReplay {
   }
 
   /**
-   * After searchTaskEnd read a success: each part of it that none of the last layouts reads becomes
-   * the newest layout of its part, if reading the line by it gives what the search gave. Failures
-   * are not learned: a layout would check their stack traces byte for byte, which the searches skip
-   * (the Spark 2.1 shape's 13,000 failures hold 3.7 KB each: +21% instructions with them learned).
+   * After searchTaskEnd read a task end: each part of it that none of the last layouts reads becomes
+   * the newest layout of its part, if reading the line by it gives what the search gave. With
+   * summaries, a success's head reads Task Info too; a failure's head ends at its reason and its
+   * Task Info is a part of its own: a layout through its stack trace would check every byte of it,
+   * which the searches skip (the Spark 2.1 shape's 13,000 failures hold 3.7 KB each: +21% instructions).
    */
   private learnLayouts(buf: Buffer, words: DataView, from: number, end: number): void {
-    const spans = this.taskSpans;
-    if (spans[1]! - spans[0]! !== SUCCESS.length || !sameBytes(buf, spans[0]!, SUCCESS)) return;
     this.layoutLearns++;
+    const spans = this.taskSpans;
+    const ints = this.taskInts;
+    const values = this.taskValues;
     const check = this.layoutCheck;
     const tm = this.taskMetricsAt;
+    const summaries = this.withSummaries;
+    const toReason = !summaries || spans[1]! - spans[0]! !== SUCCESS.length || !sameBytes(buf, spans[0]!, SUCCESS);
     const sameHead = (head: TaskEndLayout): boolean => {
       resetHead(check.ints, check.spans);
       const p = runLayout(buf, words, from, end, head, check.values, check.ints, check.spans);
       if (p === -1 || (head.closed ? p - TASK_METRICS.length : this.findTaskMetrics(buf, words, p, end)) !== tm) return false;
+      if (toReason) return p === spans[1] && check.spans[0] === spans[0] && check.ints[0] === ints[0] && check.ints[1] === ints[1];
       for (let k = 0; k < 4; k++) if (check.spans[k] !== spans[k]) return false;
-      return check.ints[0] === this.taskInts[0] && check.ints[1] === this.taskInts[1] && Object.is(durationOf(check.ints), this.taskValues[TASK_DURATION]);
+      return check.ints[0] === ints[0] && check.ints[1] === ints[1] && Object.is(durationOf(check.ints), values[TASK_DURATION]);
+    };
+    const sameInfo = (info: TaskEndLayout): boolean => {
+      resetInfo(check.ints, check.spans);
+      if (runLayout(buf, words, this.infoKeyAt + TASK_INFO.length, tm, info, check.values, check.ints, check.spans) === -1) return false;
+      return check.spans[2] === spans[2] && check.spans[3] === spans[3] && Object.is(durationOf(check.ints), values[TASK_DURATION]);
     };
     const sameMetrics = (metrics: TaskEndLayout): boolean => {
       check.values.fill(NaN);
       const q = runLayout(buf, words, tm + TASK_METRICS.length, end, metrics, check.values, check.ints, check.spans);
       if (q === -1 || (metrics.closed && q !== end)) return false;
-      for (let k = 0; k < METRIC_NAMES.length; k++) if (!Object.is(check.values[k], this.taskValues[k])) return false;
+      for (let k = 0; k < METRIC_NAMES.length; k++) if (!Object.is(check.values[k], values[k])) return false;
       return true;
     };
-    if (!this.heads.some(sameHead)) {
-      const head = learnHead(buf, words, from, end, this.withSummaries);
-      if (head !== null && sameHead(head)) this.heads = [head, ...this.heads.slice(0, LAYOUTS_KEPT - 1)];
+    const kept = (layout: TaskEndLayout | null, list: TaskEndLayout[], same: (layout: TaskEndLayout) => boolean): TaskEndLayout[] =>
+      layout !== null && same(layout) ? [layout, ...list.slice(0, LAYOUTS_KEPT - 1)] : list;
+    if (!toReason) {
+      if (!this.heads.some(sameHead)) this.heads = kept(learnHead(buf, words, from, end, true, false), this.heads, sameHead);
+    } else {
+      if (!this.reasonHeads.some(sameHead)) this.reasonHeads = kept(learnHead(buf, words, from, end, summaries, true), this.reasonHeads, sameHead);
+      const infoAt = this.infoKeyAt + TASK_INFO.length;
+      if (summaries && !this.infoLayouts.some(sameInfo)) this.infoLayouts = kept(learnInfo(buf, words, infoAt, tm), this.infoLayouts, sameInfo);
     }
-    if (!this.metricsLayouts.some(sameMetrics)) {
-      const metrics = learnMetrics(buf, words, tm + TASK_METRICS.length, end);
-      if (metrics !== null && sameMetrics(metrics)) this.metricsLayouts = [metrics, ...this.metricsLayouts.slice(0, LAYOUTS_KEPT - 1)];
-    }
+    if (!this.metricsLayouts.some(sameMetrics)) this.metricsLayouts = kept(learnMetrics(buf, words, tm + TASK_METRICS.length, end), this.metricsLayouts, sameMetrics);
   }
 
   /**
@@ -1694,6 +1798,35 @@ function toFront<T>(list: T[], i: number): void {
   const item = list[i]!;
   for (let k = i; k > 0; k--) list[k] = list[k - 1]!;
   list[0] = item;
+}
+
+/**
+ * Where `"Task Info":` is in a task end whose reason is at taskSpans[0, 1) and whose Task Metrics
+ * is at `tm`, its value an object; -1 when it is not so. Task Info follows the reason (Spark
+ * 1.x-4.x), before the metrics. A success's reason ends right there: its `"Success"},"Task Info":`
+ * is checked in place first. A failure's may hold a long stack trace, so its Task Info is searched
+ * back from the metrics instead (past its Accumulables, usually shorter).
+ */
+function taskInfoKey(buf: Buffer, words: DataView, spans: TaskSpans, tm: number): number {
+  const reasonStart = spans[0]!;
+  const reasonEnd = spans[1]!;
+  const success = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS);
+  const info = success
+    ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && sameWords(words, reasonEnd + 3, tm, TASK_INFO_KEY)
+      ? reasonEnd + 3
+      : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
+    : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
+  // lastIndexOfKey does not look at escapes: a match at an escaped quote (inside a string) goes to JSON.parse.
+  if (info === -1 || buf[info - 1] === BACKSLASH || buf[info + TASK_INFO.length] !== 0x7b) return -1;
+  return info;
+}
+
+/** What Task Info gives, unknown before it is read: the launch and finish time, the executor. */
+function resetInfo(ints: TaskInts, spans: TaskSpans): void {
+  ints[2] = NaN;
+  ints[3] = NaN;
+  spans[2] = -1;
+  spans[3] = -1;
 }
 
 /** TaskInts before a task end is read: stage attempt 0 (Spark 1.0-1.1 write none), times unknown; no reason or executor found. */
