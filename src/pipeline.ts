@@ -20,6 +20,7 @@ import type { Problem } from './collectors/record';
 import { inShard, type Shard } from './collectors/shard';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
 import type { AppKey, JobRepository, RunCounts } from './storage/repository';
+import { pushAll } from './common/arrays';
 
 export interface PlannedJob {
   job: SourceJob;
@@ -209,7 +210,7 @@ export async function collectRun(jobs: readonly PlannedJob[], runner: Runner, si
       const run = runner(planned, signal);
       try {
         const counts = await sink.take(planned, run.batches, signal, (batch) => {
-          problems.push(...batch.problems);
+          pushAll(problems, batch.problems);
           onBatch(batch, planned);
         });
         for (const k of Object.keys(result.counts) as (keyof RunCounts)[]) result.counts[k] += counts[k];

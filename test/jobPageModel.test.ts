@@ -5,13 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { SourceConfig } from '../src/collectors/config';
 import type { AppSummaries, ExecutorSummary, StageSummary } from '../src/collectors/record/summaries';
 import { findEventLog, opensAsText } from '../src/views/jobPage/eventLog';
-import { filterConfig, findingCodesOf, jobPageModel, offsetText, sortStages, type RegressionSection } from '../src/views/jobPage/model';
+import { filterConfig, findingCodesOf, jobPageModel, offsetText, packLanes, sortStages, type RegressionSection } from '../src/views/jobPage/model';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { JobStore } from '../src/storage/jobStore';
 import { analyzeEventLogText } from '../src/analysis/eventLogAnalyzer';
 import { collectAll } from '../src/collectors/eventlog/collect';
-import { eventLogText } from './support/eventLogGenerator';
+import { eventLogText, rng } from './support/eventLogGenerator';
+import { realisticSummaries } from './support/summaries';
 import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobPage/protocol';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
@@ -278,5 +279,43 @@ describe('the regression section (issue 18)', () => {
     expect(early.metrics).toEqual([]);
     expect(jobPageModel(store.get({ app_id: 'n-6', attempt_id: null })!, undefined).regression).toBeNull();
     store.close();
+  });
+});
+
+describe('the timeline of an application with very many stages', () => {
+  /** The rule packLanes keeps: each bar in the lowest-numbered lane free at its start, by a scan of every lane. */
+  function scanLanes(bars: readonly { start: number; end: number }[]): number[] {
+    const ends: number[] = [];
+    return bars.map((b) => {
+      let lane = ends.findIndex((end) => end <= b.start);
+      if (lane < 0) lane = ends.push(b.end) - 1;
+      else ends[lane] = b.end;
+      return lane;
+    });
+  }
+
+  it('packs bars into the lanes a scan of every lane gives', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const next = rng(seed);
+      // Starts in order, with ties; ends equal to starts, touching others, or long.
+      let t = 0;
+      const bars = Array.from({ length: 3_000 }, () => {
+        t += next() < 0.3 ? 0 : Math.floor(next() * 10);
+        const start = t;
+        const kind = next();
+        return { start, end: kind < 0.2 ? start : start + Math.floor((kind < 0.9 ? 30 : 3_000) * next()) };
+      });
+      expect(packLanes(bars)).toEqual(scanLanes(bars));
+    }
+    expect(packLanes([])).toEqual([]);
+  });
+
+  it('is made for 150,000 stage attempts without a start time on the record (no argument list of every stage)', () => {
+    const { stages, executors } = realisticSummaries(1, 150_000, 4);
+    const m = jobPageModel(makeRecord({ start_time: null, end_time: null }), { stages, executors });
+    expect(m.stages).toHaveLength(150_000);
+    expect(m.timeline.origin).toBe(stages[0]!.submission_time);
+    expect(m.timeline.gantt).toHaveLength(150_000);
+    expect(m.timeline.lanes).toBe(m.timeline.gantt.reduce((most, g) => Math.max(most, g.lane), 0) + 1);
   });
 });

@@ -6,6 +6,7 @@
 import type { Problem, SparkAppRecord } from './record';
 import type { AppSummaries } from './record/summaries';
 import type { ShardTally } from './shard';
+import { pushAll } from '../common/arrays';
 
 /** Records per batch when a source does not say (`batch_size`, `--batch-size`). */
 export const DEFAULT_BATCH_SIZE = 100;
@@ -94,8 +95,8 @@ export interface Gathered {
 export async function gather(batches: AsyncIterable<Batch>): Promise<Gathered> {
   const out: Gathered = { apps: [], problems: [], filtered: 0, unchanged: 0 };
   for await (const b of batches) {
-    out.apps.push(...b.apps);
-    out.problems.push(...b.problems);
+    pushAll(out.apps, b.apps);
+    pushAll(out.problems, b.problems);
     out.filtered += b.filtered;
     out.unchanged += b.unchanged;
   }

@@ -14,6 +14,7 @@ import type { AppSummaries } from '../collectors/record/summaries';
 import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
 import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
+import { pushAll } from '../common/arrays';
 
 export interface AppKey {
   app_id: string;
@@ -646,7 +647,7 @@ export class SqlJsRepository implements JobRepository {
       dropCheck.free();
     }
     // Only once the transaction committed: a call that failed stored nothing.
-    changed?.push(...stored);
+    if (changed) pushAll(changed, stored);
     return counts;
   }
 

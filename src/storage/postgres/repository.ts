@@ -62,6 +62,7 @@ import { decodeSummaries } from '../summaryCodec';
 import type { KnownFile } from '../unchanged';
 import type { PgParam } from './protocol';
 import { PostgresError, type SyncPgClient } from './syncClient';
+import { pushAll } from '../../common/arrays';
 
 /** `?` placeholders (the shared WHERE builder's) as PostgreSQL's `$1, $2, …`. */
 function numbered(sql: string): string {
@@ -223,7 +224,7 @@ export class PostgresRepository implements JobRepository {
       this.writeFiles(files, now);
       return c;
     });
-    changed?.push(...stored);
+    if (changed) pushAll(changed, stored);
     return counts;
   }
 
@@ -321,7 +322,7 @@ export class PostgresRepository implements JobRepository {
     });
     // In the order the call changed them, not the key order they were written in: as the embedded
     // store gives them, so that a collection checks its runs (and lists the regressed) in the same order.
-    changed?.push(...stored.sort((a, b) => a[0] - b[0]).map(([, key]) => key));
+    if (changed) pushAll(changed, stored.sort((a, b) => a[0] - b[0]).map(([, key]) => key));
     return counts;
   }
 
