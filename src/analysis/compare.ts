@@ -145,17 +145,19 @@ function alignStages(a: readonly StageSummary[], b: readonly StageSummary[]): { 
   const right = stageTotals(b);
   const partner = new Map<StageTotal, { other: StageTotal; by: 'name' | 'stage_id' }>();
   const taken = new Set<StageTotal>();
-  // By name: the k-th of a name on each side.
-  const rightByName = new Map<string, StageTotal[]>();
+  // By name: the k-th of a name on each side. Each name's list is walked by an index, not shifted:
+  // a streaming application repeats a few names over 150,000 stages, and shift() copies what is left
+  // each time (8.4 s of a 12.5 s compare).
+  const rightByName = new Map<string, { list: StageTotal[]; next: number }>();
   for (const t of right) {
     if (t.name === null) continue;
     const same = rightByName.get(t.name);
-    if (same) same.push(t);
-    else rightByName.set(t.name, [t]);
+    if (same) same.list.push(t);
+    else rightByName.set(t.name, { list: [t], next: 0 });
   }
   for (const t of left) {
     const queue = t.name === null ? undefined : rightByName.get(t.name);
-    const other = queue?.shift();
+    const other = queue?.list[queue.next++];
     if (other) {
       partner.set(t, { other, by: 'name' });
       taken.add(other);
