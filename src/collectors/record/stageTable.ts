@@ -61,8 +61,9 @@ export function cellOf(t: StageTable, i: number, at: number): number {
   return t.chunks[r >> t.chunkBits]![(r & ((1 << t.chunkBits) - 1)) * t.stride + at]!;
 }
 
-/** The tables of summaries made by tableSummaries, by the summaries object (no property of theirs, so equality and JSON see none). */
-const TABLES = new WeakMap<AppSummaries, StageTable>();
+/** Where tableSummaries keeps the table on its summaries: a symbol, not enumerable, so that equality, JSON and structured clone see none. */
+const TABLE = Symbol('stage table');
+type WithTable = AppSummaries & { [TABLE]?: StageTable };
 
 /** The ASCII codes of the tens and ones digits of 0..99, for the clock part of a time. */
 const TENS = Uint8Array.from({ length: 100 }, (_, i) => 0x30 + Math.floor(i / 10));
@@ -174,17 +175,17 @@ export function tableSummaries(table: StageTable, executors: ExecutorSummary[]):
     get: () => (rows ??= stageRows(table)),
     set: (v: StageSummary[]) => {
       rows = v;
-      TABLES.delete(s);
+      delete (s as WithTable)[TABLE];
     },
   });
   s.executors = executors;
-  TABLES.set(s, table);
+  Object.defineProperty(s, TABLE, { value: table, enumerable: false, configurable: true });
   return s;
 }
 
 /** The table `s` was made from (tableSummaries), while its stages were not replaced; undefined for any other summaries. */
 export function stageTableOf(s: AppSummaries): StageTable | undefined {
-  return TABLES.get(s);
+  return (s as WithTable)[TABLE];
 }
 
 /** Summaries as they cross a worker boundary: a table as it is (typed arrays), other summaries as they are. */
