@@ -292,4 +292,18 @@ describe('task ends read by a layout give the parsed path’s record and summari
     }
     samePaths(lines);
   });
+
+  it('a layout learned from a line without Task Info’s keys does not skip them on the next lines', () => {
+    // The first line's reason holds an array and its Task Info nothing: a head that jumped from that
+    // array to Task Metrics would read the first line as the searches do, and the next ones without
+    // their launch, finish and executor.
+    const line = (v: number, info: boolean): string => {
+      const task = spark3(v);
+      task['Task End Reason'] = { Reason: 'Success', Notes: [v] };
+      if (!info) task['Task Info'] = { Accumulables: [{ ID: 1 }] };
+      return j(task);
+    };
+    const r = samePaths([line(0, false), ...Array.from({ length: 20 }, (_, v) => line(v + 1, true))]);
+    expect(r.summaries.executors.map((e) => e.executor_id).sort()).toEqual(['1', '2', '3']);
+  });
 });

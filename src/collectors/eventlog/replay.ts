@@ -680,6 +680,9 @@ function slotBit(slot: number): number {
   return 1 << (slot - STAGE_SLOT);
 }
 
+/** The slots of Task Info's launch time, executor and finish time. */
+const INFO_SLOTS = slotBit(LAUNCH_SLOT) | slotBit(EXECUTOR_SLOT) | slotBit(FINISH_SLOT);
+
 /** Whether a head layout has the slots the searches always read: the stage id (with summaries) and the end reason. */
 function headDone(seen: number, summaries: boolean): boolean {
   const wanted = slotBit(REASON_SLOT) | (summaries ? slotBit(STAGE_SLOT) : 0);
@@ -698,6 +701,7 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
   let within = NO_SLOT;
   let slot = NO_SLOT;
   let seen = 0;
+  let infoDone = false;
   for (let i = from; i < end; ) {
     const c = buf[i]!;
     if (c === QUOTE) {
@@ -745,14 +749,18 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
         depth = 2;
         i++;
       } else {
-        // Task Info's Accumulables, Task Executor Metrics: the head ends at its key.
-        return summaries && !toReason && headDone(seen, summaries) && slot === NO_SLOT ? layout.build(i, false) : null;
+        // Task Info's Accumulables, Task Executor Metrics: the head ends at its key, and its reader
+        // looks for Task Metrics from there. Only inside Task Info or after it, and with its wanted
+        // keys all seen: the searches look on to Task Metrics for a key not seen before.
+        const infoRead = (seen & INFO_SLOTS) === INFO_SLOTS && (within === TASK_INFO_OBJECT || (depth === 1 && infoDone));
+        return summaries && !toReason && infoRead && headDone(seen, summaries) && slot === NO_SLOT ? layout.build(i, false) : null;
       }
       slot = NO_SLOT;
       continue;
     }
     if (c === CLOSE_BRACE || c === 0x5d) {
       if (--depth === 0) return null;
+      if (within === TASK_INFO_OBJECT) infoDone = true;
       within = NO_SLOT;
       i++;
       continue;
@@ -774,7 +782,8 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
 /**
  * The layout of a Task Info object whose `{` is at `at`, up to its end or to a non-empty object or
  * array in it (its Accumulables), for a task end whose head ends at its reason (a failure's: the
- * searches' Task Info, found back from Task Metrics past the stack trace). Null as learnHead.
+ * searches' Task Info, found back from Task Metrics past the stack trace). Null as learnHead, and
+ * when Task Info lacks one of the wanted keys (the searches would look on for it past the layout).
  */
 function learnInfo(buf: Buffer, words: DataView, at: number, end: number): TaskEndLayout | null {
   const layout = new LayoutBuilder(buf, at);
@@ -812,11 +821,12 @@ function learnInfo(buf: Buffer, words: DataView, at: number, end: number): TaskE
     }
     if (c === 0x7b || c === 0x5b) {
       if (slot !== NO_SLOT) return null;
-      if (buf[i + 1] !== (c === 0x7b ? CLOSE_BRACE : 0x5d)) return layout.build(i, false);
+      // Its Accumulables: the layout ends at them, once every wanted key is seen (see learnHead).
+      if (buf[i + 1] !== (c === 0x7b ? CLOSE_BRACE : 0x5d)) return (seen & INFO_SLOTS) === INFO_SLOTS ? layout.build(i, false) : null;
       i += 2;
       continue;
     }
-    if (c === CLOSE_BRACE) return slot === NO_SLOT ? layout.build(i, false) : null;
+    if (c === CLOSE_BRACE) return slot === NO_SLOT && (seen & INFO_SLOTS) === INFO_SLOTS ? layout.build(i, false) : null;
     const word = wordLiteral(buf, i, end);
     if (word > 0) {
       if (slot !== NO_SLOT && buf[i] !== 0x6e) return null;
@@ -1130,10 +1140,12 @@ export class AppReplay {
     for (let k = 0; k < heads.length; k++) {
       resetHead(ints, spans);
       p = runLayout(buf, words, from, end, heads[k]!, values, ints, spans);
-      if (p !== -1) {
+      // Only for a success, whose Task Info the searches take right after its reason (taskInfoKey).
+      if (p !== -1 && spans[1]! - spans[0]! === SUCCESS.length && sameBytes(buf, spans[0]!, SUCCESS)) {
         h = k;
         break;
       }
+      p = -1;
     }
     if (p === -1) {
       heads = this.reasonHeads;
