@@ -12,7 +12,7 @@ import type { LogUnit } from '../src/collectors/eventlog/discovery';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { AppReplay } from '../src/collectors/eventlog/replay';
 import { DurationSketch, EXACT_DURATIONS, MAX_BUCKETS, SKETCH_ALPHA } from '../src/collectors/eventlog/summaries';
-import { IsoTimes } from '../src/collectors/record/stageTable';
+import { IsoTimes, stageTableOf } from '../src/collectors/record/stageTable';
 import { isoTime } from '../src/collectors/record';
 import type { AppSummaries, StageSummary } from '../src/collectors/record/summaries';
 import { eventLogText, rng as random } from './support/eventLogGenerator';
@@ -380,14 +380,16 @@ describe('stage times', () => {
 });
 
 describe('through the worker pool', () => {
-  it('summaries arrive on CollectedApp as read on this thread', async () => {
+  it('summaries arrive on CollectedApp as read on this thread, as stage tables (one of several chunks of slots)', async () => {
     const dir = tempDir();
     for (let i = 0; i < 6; i++) writeFileSync(path.join(dir, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 3, tasksPerStage: 20 }).text);
+    writeFileSync(path.join(dir, 'app-many'), eventLogText({ appId: 'app-many', seed: 9, stages: 2_500, tasksPerStage: 1 }).text);
     const pooled = await collectAll({ path: dir, concurrency: 2 }, { workerScript: WORKER });
     const inline = await collectAll({ path: dir, concurrency: 1 });
     const byId = (r: typeof pooled): unknown[] => [...r.apps].sort((a, b) => a.record.app_id.localeCompare(b.record.app_id)).map((a) => [a.record.app_id, a.summaries]);
-    expect(pooled.apps).toHaveLength(6);
-    expect(pooled.apps.every((a) => a.summaries!.stages.length === 3)).toBe(true);
+    expect(pooled.apps).toHaveLength(7);
+    expect(pooled.apps.map((a) => a.summaries!.stages.length).sort((a, b) => a - b)).toEqual([3, 3, 3, 3, 3, 3, 2_500]);
+    expect(pooled.apps.every((a) => stageTableOf(a.summaries!) !== undefined)).toBe(true);
     expect(byId(pooled)).toEqual(byId(inline));
   });
 });
