@@ -273,14 +273,19 @@ describe('task ends read by a layout give the parsed path’s record and summari
     samePaths(lines);
   });
 
-  it('a log whose every task end has a layout of its own is read right (learning rationed)', () => {
-    const lines = Array.from({ length: 300 }, (_, v) => {
-      const line = spark3(v);
+  it('task ends with a layout each (learning rationed, layouts tried only now and then), then ones that share one', () => {
+    const own = Array.from({ length: 300 }, (_, v) => {
+      const line = spark14(v);
       (line['Task Metrics'] as Json)[`Custom ${v}`] = v;
       (line['Task Info'] as Json)[`Custom ${v}`] = v;
       return j(line);
     });
-    samePaths(lines);
+    const shared = Array.from({ length: 1500 }, (_, v) => j(spark14(v)));
+    const r = samePaths([...own, ...shared]);
+    // The first 16 lines were learned from; the next line is learned from at the 1,024th task end,
+    // and its layout read from the first line that tries it (within 64) on.
+    expect(r.byLayout).toBeGreaterThanOrEqual(own.length + shared.length - 1024 - 64);
+    expect(r.byLayout).toBeLessThan(shared.length);
   });
 
   it('metrics that are null, and metrics that are not an object', () => {
