@@ -4,8 +4,8 @@
  * as one typed array and come out as the same summaries.
  */
 import { describe, expect, it } from 'vitest';
-import { fromWire, isWireSummaries, stageRows, stageTableOf, tableSummaries, toWire } from '../src/collectors/record/stageTable';
-import type { AppSummaries, StageSummary } from '../src/collectors/record/summaries';
+import { AT, fromWire, isWireSummaries, stageRows, stageTableOf, tableSummaries, toWire, type StageTable } from '../src/collectors/record/stageTable';
+import type { AppSummaries, StageStatus, StageSummary } from '../src/collectors/record/summaries';
 import { decodeSummaries, encodeSummaries } from '../src/storage/summaryCodec';
 import { makeExecutor, makeStage, realisticSummaries, tableOfRows } from './support/summaries';
 
@@ -16,6 +16,14 @@ const ODD: StageSummary[] = [
   makeStage({ stage_id: 1, attempt_id: 1, status: 'active', completion_time: null, duration_ms: null, input_bytes: 2 ** 52 + 2, cpu_time_ms: 0.5 }),
   makeStage({ stage_id: 2 ** 31 + 5, status: 'failed', failed_tasks: 3, submission_time: '1999-12-31T23:59:59.999Z', completion_time: '2000-01-01T00:00:00.001Z', duration_ms: 2 }),
 ];
+
+/** `t` with entry i's number at `at` set to v (its chunks copied). */
+function withCell(t: StageTable, i: number, at: number, v: number): StageTable {
+  const chunks = t.chunks.map((c) => c.slice());
+  const r = t.rows === null ? i : t.rows[i]!;
+  chunks[r >> t.chunkBits]![(r & ((1 << t.chunkBits) - 1)) * t.stride + at] = v;
+  return { ...t, chunks };
+}
 
 describe('a stage table', () => {
   it('reads back as the rows it holds, field order included', () => {
@@ -79,6 +87,11 @@ describe('a stage table', () => {
       { table: { ...table, stride: 5 }, executors: [] },
       { table: { ...table, names: [] }, executors: [] },
       { table: { ...table, chunks: table.chunks.map((c) => Array.from(c)) }, executors: [] },
+      // What no table may hold: a time isoTime refuses, some quantiles only, a name that is no text, an unknown status.
+      { table: withCell(table, 0, AT.submission_ms, -5), executors: [] },
+      { table: withCell(table, 1, AT.task_p50_ms, Number.NaN), executors: [] },
+      { table: { ...table, names: table.names.map((n, i) => (i === 2 ? ({ evil: 1 } as unknown as string) : n)) }, executors: [] },
+      { table: { ...table, statuses: table.statuses.map((x, i) => (i === 2 ? ('done' as StageStatus) : x)) }, executors: [] },
       { table, executors: null },
       { stages: null, executors: [] },
     ]) {

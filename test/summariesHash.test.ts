@@ -14,7 +14,8 @@ import { decodeSummaries, encodeSummaries } from '../src/storage/summaryCodec';
 import { memoryRepository } from './support/memoryRepository';
 import { clientConfig, describePostgres, newDatabase } from './support/postgres';
 import { makeRecord } from './support/records';
-import { makeSummaries } from './support/summaries';
+import { makeSummaries, tableOfRows } from './support/summaries';
+import { AT, tableSummaries } from '../src/collectors/record/stageTable';
 
 const record = makeRecord({ app_id: 'app-hash', attempt_id: '1' });
 const summaries = makeSummaries(30, 4);
@@ -45,6 +46,20 @@ describe('a row with the older JSON hash (sql.js)', () => {
     expect(repo.upsert([{ record, summaries: other }])).toEqual({ new: 0, updated: 1, unchanged: 0 });
     expect(hashOf()).toBe(summariesToStore(other).hash);
     expect(repo.summariesOf(record)).toEqual(other);
+  });
+});
+
+describe('a row with the older JSON hash, read again by the event-log engine (a stage table)', () => {
+  it('is unchanged, and its rows were made for the hash alone (not kept on the summaries)', async () => {
+    const { repo, db } = await memoryRepository();
+    repo.upsert([{ record, summaries }]);
+    db.run("UPDATE applications SET summaries_hash = ? WHERE app_id = 'app-hash'", [jsonSummariesHash(summaries)]);
+    const table = tableOfRows(summaries.stages);
+    const fromEngine = tableSummaries(table, summaries.executors);
+    expect(repo.upsert([{ record, summaries: fromEngine }])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    // Rows read through `stages` would be kept: a change to the table would then not show in them.
+    table.chunks[0]![AT.num_tasks] = 12_345;
+    expect(fromEngine.stages.some((st) => st.num_tasks === 12_345)).toBe(true);
   });
 });
 

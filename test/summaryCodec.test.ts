@@ -8,9 +8,29 @@ import type { AppSummaries } from '../src/collectors/record/summaries';
 import { compareExecutorIds, decodeSummaries, encodeSummaries, SummaryTextError } from '../src/storage/summaryCodec';
 import { makeExecutor, makeStage, makeSummaries } from './support/summaries';
 
+/** encodeSummaries' text for the golden test's summaries, as 69260dd's encoder (JSON.stringify of the columns) wrote it. */
+const GOLDEN =
+  '[1,1717200001500,3,[[0,1,1],[0,0,1],[["stage 0 at Job.scala:10",null,"collect at \\"Q\\".scala:9"],[0,1,2]],[["complete","failed"],[0,0,1]],[500,null,0],[0,null,"2024-06-01T00:00:30Z"],[10000,null,10000],[20,20,20],[0,0,0],[0,0,0],[1000,9007199254740994,1000],[0,0,0],[500,500,500],[600,600,600],[0,0,0],[0,0,0],[40000,40000,40000],[30000,30000,30000],[100,100,100],[1048576,null,1048576],[100,null,100],[200,null,200],[300,null,300],[400,null,400],[2000,null,2000]],3,[[["1","10","driver"],[0,1,2]],[["host-1","host-10",null],[0,1,2]],[0,0,null],[null,58500,null],[[null,"lost"],[0,1,0]],[4,4,null],[50,50,50],[0,0,0],[250,250,250],[1000,1000,1000],[1200,1200,1200]]]';
+
 const roundTrip = (s: AppSummaries): AppSummaries => decodeSummaries(encodeSummaries(s));
 
 describe('summary texts', () => {
+  it('are the very text format 1 has always been (stored hashes are SHA-1s of it): a golden copy, written by the encoder of 69260dd', () => {
+    const summaries: AppSummaries = {
+      stages: [
+        makeStage({ stage_id: 2, attempt_id: 1, status: 'failed', name: 'collect at "Q".scala:9', completion_time: '2024-06-01T00:00:30Z' }),
+        makeStage({ stage_id: 0 }),
+        makeStage({ stage_id: 1, name: null, submission_time: null, completion_time: null, duration_ms: null, task_duration_ms: null, peak_execution_memory_bytes: null, input_bytes: 2 ** 53 + 2 }),
+      ],
+      executors: [
+        makeExecutor({ executor_id: '10', remove_time: '2024-06-01T00:01:00.000Z', remove_reason: 'lost' }),
+        makeExecutor(),
+        makeExecutor({ executor_id: 'driver', host: null, total_cores: null, add_time: null }),
+      ],
+    };
+    expect(encodeSummaries(summaries)).toBe(GOLDEN);
+  });
+
   it('give back what they were given, with the fields in the order summaries.ts declares them', () => {
     const given = makeSummaries(30, 12);
     const read = roundTrip(given);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SummaryTracker, TASK_DURATION, TASK_METRIC } from '../src/collectors/eventlog/summaries';
 import { isoTime } from '../src/collectors/record';
+import { stageTableOf } from '../src/collectors/record/stageTable';
 import { rng } from './support/eventLogGenerator';
 
 interface Tally {
@@ -81,5 +82,24 @@ describe('the summary tracker with thousands of stage attempts', () => {
         if (sorted.length <= 128) expect(s.task_duration_ms?.p50).toBe(sorted[Math.floor(0.5 * sorted.length)]);
       });
     }
+  });
+
+  it("gives its summaries once: the same again, a small log's table no larger than its stages, and no event after them", () => {
+    const tracker = new SummaryTracker();
+    const values = new Float64Array(TASK_DURATION + 1).fill(Number.NaN);
+    values[TASK_DURATION] = 10;
+    for (const id of [0, 1, 2]) {
+      tracker.stageSubmitted(id, 0, `stage ${id}`, 1_700_000_000_000);
+      tracker.task(tracker.stage(id, 0), null, 'success', values);
+    }
+    const s = tracker.summaries();
+    expect(tracker.summaries()).toBe(s);
+    const table = stageTableOf(s)!;
+    // Three slots' worth, not the first chunk's 64 (it crosses to the main thread and waits in the store's journal).
+    expect(table.chunks.reduce((n, c) => n + c.length, 0)).toBe(3 * table.stride);
+    const before = JSON.stringify(s);
+    expect(() => tracker.task(tracker.stage(0, 0), null, 'success', values)).toThrow(/after the summaries were made/);
+    expect(() => tracker.stageSubmitted(7, 0, 'late', null)).toThrow(/after the summaries were made/);
+    expect(JSON.stringify(tracker.summaries())).toBe(before);
   });
 });

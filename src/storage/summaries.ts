@@ -14,6 +14,7 @@
 import * as crypto from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
+import { stageRows, stageTableOf } from '../collectors/record/stageTable';
 import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageSummary } from '../collectors/record/summaries';
 import { decodeSummaries, encodeSummaryBytes } from './summaryCodec';
 
@@ -36,7 +37,9 @@ const sha1 = (text: string | Buffer): string => crypto.createHash('sha1').update
 
 /** summaries_hash as stores wrote it before TEXT_HASH (and schema 5's rows: test/support/summaryRowsV5.ts). */
 export function jsonSummariesHash(summaries: AppSummaries): string {
-  return sha1(JSON.stringify(summaries));
+  // A table's rows made for this alone: read through \`stages\`, they would be kept on the summaries beside the table.
+  const table = stageTableOf(summaries);
+  return sha1(JSON.stringify(table === undefined ? summaries : { stages: stageRows(table), executors: summaries.executors }));
 }
 
 export function summariesToStore(summaries: AppSummaries): SummariesToStore {

@@ -27,7 +27,7 @@
  * Stages are kept by (stage_id, attempt_id), executors by numeric id (compareExecutorIds), each key
  * once (the last given wins, as INSERT OR REPLACE did with rows): the order `summariesOf` returns.
  */
-import { AT, cellOf, stageTableOf, type StageTable } from '../collectors/record/stageTable';
+import { AT, cellOf, nullIfNaN, stageTableOf, type StageTable } from '../collectors/record/stageTable';
 import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from '../collectors/record/summaries';
 
 /** Bumped when the layout changes in a way an older decoder would misread. */
@@ -296,11 +296,8 @@ function tableSource(t: StageTable): StageSource {
   const order = inOrder ? null : lastByKey(Array.from({ length: t.count }, (_, i) => i), key);
   const entry = order === null ? (i: number): number => i : (i: number): number => order[i]!;
   const n = order === null ? t.count : order.length;
-  // A cell as a summary field holds it: NaN is null (JSON.stringify writes NaN as null too).
-  const cell = (i: number, at: number): number | null => {
-    const v = cellOf(t, entry(i), at);
-    return Number.isNaN(v) ? null : v;
-  };
+  // A cell as a summary field holds it (JSON.stringify writes NaN as null too, in writePlain).
+  const cell = (i: number, at: number): number | null => nullIfNaN(cellOf(t, entry(i), at));
   return {
     n,
     id: (i) => cellOf(t, entry(i), AT.stage_id),

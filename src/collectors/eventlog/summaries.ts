@@ -23,8 +23,8 @@
  * the driver is listed only when it is the only executor (issue 15); a stage only listed by a job
  * (never submitted) is `skipped` and known by id alone (replay.ts fastJobStart says why).
  */
-import { isoTime, timeFault } from '../record';
-import { AT, STAGE_STRIDE as TABLE_STRIDE, tableSummaries } from '../record/stageTable';
+import { isoTime } from '../record';
+import { AT, STAGE_STRIDE as ROW_STRIDE, tableSummaries, tableTime } from '../record/stageTable';
 import type { AppSummaries, ExecutorSummary, StageStatus, TaskDurationQuantiles } from '../record/summaries';
 
 /**
@@ -456,6 +456,7 @@ export class SummaryTracker {
   }
 
   private newStage(stageId: number, attemptId: number): number {
+    if (this.result !== undefined) throw new Error('a stage event after the summaries were made (SummaryTracker.summaries() comes after the last event)');
     const slot = this.stageCount++;
     const chunk = slot >> CHUNK_BITS;
     const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
@@ -691,14 +692,25 @@ export class SummaryTracker {
       sketches: this.sketches,
       scratch: [],
       few: new Float64Array(INLINE_DURATIONS),
-      row: new Float64Array(TABLE_STRIDE),
+      row: new Float64Array(ROW_STRIDE),
       outNames: new Array<string | null>(count),
       statuses: new Array<StageStatus>(count),
     };
     slots.forEach(fillStage, context);
+    // The last chunk cut to the slots used: a small log's table would otherwise carry its whole first
+    // chunk (64 slots, 13.8 KB) to the main thread and the store's journal, per log (10,000 small logs:
+    // 313-327 -> 500-520 MB peak before this).
+    const chunks = [...this.chunks];
+    const last = chunks.length - 1;
+    const used = (this.stageCount - (last << CHUNK_BITS)) * STAGE_STRIDE;
+    if (used < chunks[last]!.length) chunks[last] = chunks[last]!.slice(0, used);
+    // The slots are rows now: a later event would read and write them as slots. None may come (newStage throws).
+    this.lastSlot = -1;
+    this.slotOfId.length = 0;
+    this.otherStages.clear();
     const all = [...this.executors.values()];
     const workers = all.filter((e) => !isDriver(e.id));
-    const table = { count, chunks: this.chunks, chunkBits: CHUNK_BITS, stride: STAGE_STRIDE, rows: Int32Array.from(slots), names: context.outNames, statuses: context.statuses };
+    const table = { count, chunks, chunkBits: CHUNK_BITS, stride: STAGE_STRIDE, rows: Int32Array.from(slots), names: context.outNames, statuses: context.statuses };
     return tableSummaries(table, (workers.length > 0 ? workers : all).map(executorSummary));
   }
 }
@@ -724,18 +736,13 @@ interface TableContext {
   readonly statuses: StageStatus[];
 }
 
-/** A time the summary shows, or NaN: none, or one isoTime refuses (timeFault). */
-function shownTime(ms: number): number {
-  return Number.isNaN(ms) || timeFault(ms) !== null ? Number.NaN : ms;
-}
-
 /** Entry `entry` of the table: the stage attempt in `slot`, its slot rewritten as its row (record/summaries.ts's fields, NaN for null). */
 function fillStage(this: TableContext, slot: number, entry: number): void {
   const m = this.chunks[slot >> CHUNK_BITS]!;
   const o = this.row;
   const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
-  const submitted = shownTime(m[at + SUBMITTED_MS]!);
-  const completed = shownTime(m[at + COMPLETED_MS]!);
+  const submitted = tableTime(m[at + SUBMITTED_MS]!);
+  const completed = tableTime(m[at + COMPLETED_MS]!);
   o[AT.stage_id] = m[at + STAGE_ID]!;
   o[AT.attempt_id] = m[at + ATTEMPT_ID]!;
   o[AT.submission_ms] = submitted;

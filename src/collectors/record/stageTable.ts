@@ -55,6 +55,21 @@ export interface StageTable {
   readonly statuses: readonly StageStatus[];
 }
 
+/**
+ * A time as a table holds it: epoch ms, or NaN for none and for any time isoTime refuses (timeFault),
+ * so that a table and its rows say the same (the engine writes its times through this).
+ */
+export function tableTime(ms: number): number {
+  return Number.isNaN(ms) || timeFault(ms) !== null ? Number.NaN : ms;
+}
+
+/** A table's number as a summary field holds it: NaN is null. */
+export function nullIfNaN(v: number): number | null {
+  return Number.isNaN(v) ? null : v;
+}
+
+const STATUSES: ReadonlySet<unknown> = new Set<StageStatus>(['complete', 'failed', 'active', 'skipped']);
+
 /** Entry i's number at `at` (one of AT's). */
 export function cellOf(t: StageTable, i: number, at: number): number {
   const r = t.rows === null ? i : t.rows[i]!;
@@ -131,8 +146,7 @@ export class IsoTimes {
 
 /** Entry i's number at `at`, or null for NaN. */
 function numberOrNull(t: StageTable, i: number, at: number): number | null {
-  const v = cellOf(t, i, at);
-  return Number.isNaN(v) ? null : v;
+  return nullIfNaN(cellOf(t, i, at));
 }
 
 /** Entry `i` of `t` as a StageSummary (`times`: one IsoTimes for the rows made together). */
@@ -210,11 +224,18 @@ export function isWireSummaries(v: unknown): v is WireSummaries {
   if (!Number.isSafeInteger(t.stride) || t.stride! < STAGE_STRIDE || !Number.isInteger(t.chunkBits) || t.chunkBits! < 0 || t.chunkBits! > 24) return false;
   if (!Array.isArray(t.chunks) || !t.chunks.every((c) => c instanceof Float64Array)) return false;
   if (t.rows !== null && !(t.rows instanceof Int32Array && t.rows.length >= t.count!)) return false;
-  // Every entry's row is inside its chunk.
-  for (let i = 0; i < t.count!; i++) {
-    const r = t.rows === null ? i : t.rows[i]!;
-    const chunk = t.chunks[r >> t.chunkBits!];
-    if (r < 0 || chunk === undefined || ((r & ((1 << t.chunkBits!) - 1)) + 1) * t.stride! > chunk.length) return false;
+  // Every entry's row is inside its chunk, and holds what a table may: times tableTime keeps, all
+  // five quantiles or none, a name or null, a status.
+  const table = t as StageTable;
+  for (let i = 0; i < table.count; i++) {
+    const r = table.rows === null ? i : table.rows[i]!;
+    const chunk = table.chunks[r >> table.chunkBits];
+    if (r < 0 || chunk === undefined || ((r & ((1 << table.chunkBits) - 1)) + 1) * table.stride > chunk.length) return false;
+    for (const at of [AT.submission_ms, AT.completion_ms]) if (!Object.is(tableTime(cellOf(table, i, at)), cellOf(table, i, at))) return false;
+    const quantiles = QUANTILE_AT.filter((at) => !Number.isNaN(cellOf(table, i, at))).length;
+    if (quantiles !== 0 && quantiles !== QUANTILE_AT.length) return false;
+    const name = table.names[i];
+    if ((name !== null && typeof name !== 'string') || !STATUSES.has(table.statuses[i])) return false;
   }
   return true;
 }
