@@ -4,7 +4,7 @@
  * as one typed array and come out as the same summaries.
  */
 import { describe, expect, it } from 'vitest';
-import { AT, fromWire, isWireSummaries, stageRows, stageTableOf, tableSummaries, toWire, type StageTable } from '../src/collectors/record/stageTable';
+import { AT, fromWire, isWireSummaries, stageRows, stageTableOf, tableSummaries, toWire, wireBuffers, type StageTable } from '../src/collectors/record/stageTable';
 import type { AppSummaries, StageStatus, StageSummary } from '../src/collectors/record/summaries';
 import { decodeSummaries, encodeSummaries } from '../src/storage/summaryCodec';
 import { makeExecutor, makeStage, realisticSummaries, tableOfRows } from './support/summaries';
@@ -75,6 +75,15 @@ describe('a stage table', () => {
     const back = fromWire(wire);
     expect(stageTableOf(back)).toBeDefined();
     expect(back).toEqual(plain);
+    // Sent with its buffers transferred: the receiver has them, the sender's are gone (no copy made).
+    const sent = tableSummaries(tableOfRows(plain.stages), plain.executors);
+    const wireSent = toWire(sent);
+    const buffers = wireBuffers(wireSent);
+    expect(buffers.length).toBe(stageTableOf(sent)!.chunks.length + 1);
+    const received = fromWire(structuredClone(wireSent, { transfer: buffers }));
+    expect(received).toEqual(plain);
+    expect(stageTableOf(sent)!.chunks.every((c) => c.length === 0)).toBe(true);
+    expect(wireBuffers(toWire(plain))).toEqual([]);
     // Plain summaries cross as they are.
     expect(fromWire(structuredClone(toWire(plain)))).toEqual(plain);
     expect(isWireSummaries(structuredClone(toWire(plain)))).toBe(true);

@@ -3,6 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import type { CollectProgress } from '../collectors/contract';
 import { runJob } from '../pipeline';
 import { unchangedCheck } from '../storage/unchanged';
+import { wireBuffers } from '../collectors/record/stageTable';
 import { isHostMessage, wireBatch, type WorkerMessage } from './collectProtocol';
 
 const port = parentPort;
@@ -34,7 +35,10 @@ port.on('message', (msg: unknown) => {
   const batches = runJob(job, { signal: controller.signal, onProgress, workerScript: poolScript, isUnchanged: unchangedCheck(known) });
   void (async () => {
     try {
-      for await (const batch of batches) send({ type: 'batch', batch: wireBatch(batch) });
+      for await (const batch of batches) {
+        const wire = wireBatch(batch);
+        port.postMessage({ type: 'batch', batch: wire } satisfies WorkerMessage, [...new Set(wire.apps.flatMap((a) => wireBuffers(a.summaries)))]);
+      }
       send({ type: 'done', cancelled: controller.signal.aborted });
     } catch (err) {
       if (controller.signal.aborted) send({ type: 'done', cancelled: true });

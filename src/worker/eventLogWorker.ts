@@ -1,6 +1,7 @@
 /** Worker-thread entry: reads the application attempts the pool hands it, one at a time, in order. */
 import { parentPort } from 'node:worker_threads';
 import { readUnit } from '../collectors/eventlog/readLog';
+import { wireBuffers } from '../collectors/record/stageTable';
 import { isReadRequest, wireResult, type ReadRequest, type WorkerReply } from '../collectors/eventlog/workerProtocol';
 
 const REPORT_EVERY = 64 * 1024 * 1024;
@@ -25,7 +26,8 @@ function read(msg: ReadRequest): Promise<void> {
   }).then(
     (result) => {
       if (pending > 0) send({ type: 'bytes', id: msg.id, bytes: pending });
-      send({ type: 'done', id: msg.id, result: wireResult(result) });
+      const wire = wireResult(result);
+      port!.postMessage({ type: 'done', id: msg.id, result: wire } satisfies WorkerReply, wireBuffers(wire.summaries));
     },
     (err: unknown) => send({ type: 'failed', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
