@@ -285,7 +285,8 @@ function zeros(): number[] {
  * never copies them, and an epoch time or a byte count there is never boxed. Slot s is in chunk
  * s >> CHUNK_BITS at (s & CHUNK_MASK) * STAGE_STRIDE: chunks of CHUNK_SLOTS, none copied when more
  * come (one array doubled when full held up to twice the slots used, and both copies while it grew:
- * 56 + 28 MB for a 2 GB Spark 3.0 log's ~150,000 stages, against 32 MB now).
+ * 56 + 28 MB for a 2 GB Spark 3.0 log's ~150,000 stages, against 32 MB now). summaries() rewrites
+ * each slot as its row of the stage table.
  * A slot holds the TASK_METRIC sums (at PEAK the largest task peak, -1 while none), then the fields below.
  */
 /** Submission and completion time, epoch ms; NaN: none. */
@@ -313,9 +314,13 @@ const STAGE_STRIDE = INLINE_AT + INLINE_DURATIONS;
 const STAGE_RAN = 1;
 const STAGE_COMPLETED = 2;
 const STAGE_FAILED = 4;
-/** Slots a tracker's first chunk starts with, doubled when full up to CHUNK_SLOTS (a small log's tracker stays small). */
-const FIRST_SLOTS = 64;
-const CHUNK_BITS = 10;
+/**
+ * Slots a chunk holds: 64 (13.8 KB), so that a small log's tracker stays small, and so that a new chunk
+ * is first made at the 65th stage, before the JIT compiles newStage into stage(): with chunks of 1,024
+ * the first was made after it, and that threw the compiled code away ("insufficient type feedback",
+ * issue 15: stage() compiled twice on the Spark 4.x shape).
+ */
+const CHUNK_BITS = 6;
 const CHUNK_SLOTS = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK_SLOTS - 1;
 
@@ -382,7 +387,7 @@ const DENSE_GAP = 1024;
 /** Stage attempts and executors of one application attempt, fed by replay.ts. */
 export class SummaryTracker {
   /** Every stage attempt's numbers, STAGE_STRIDE a slot in chunks of CHUNK_SLOTS (see STAGE_STRIDE); slots in order of first sight. */
-  private readonly chunks: Float64Array[];
+  private readonly chunks: Float64Array[] = [];
   private stageCount = 0;
   /** Each slot's name (a job's stages never submitted have none). */
   private readonly stageNames: (string | null)[] = [];
@@ -404,10 +409,6 @@ export class SummaryTracker {
   private lastExecutor: ExecutorStats | null = null;
   /** Executors whose id is the decimal number (no leading zero) below NUMBERED_EXECUTORS, by that number. */
   private readonly byNumber: (ExecutorStats | undefined)[] = [];
-
-  constructor() {
-    this.chunks = [new Float64Array(FIRST_SLOTS * STAGE_STRIDE)];
-  }
 
   /** The stage attempt's slot, made on first sight. */
   stage(stageId: number, attemptId: number): number {
@@ -461,12 +462,6 @@ export class SummaryTracker {
     const chunk = slot >> CHUNK_BITS;
     const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
     if (chunk === this.chunks.length) this.chunks.push(new Float64Array(CHUNK_SLOTS * STAGE_STRIDE));
-    else if (at + STAGE_STRIDE > this.chunks[chunk]!.length) {
-      // The first chunk, doubled up to CHUNK_SLOTS.
-      const grown = new Float64Array(Math.min(CHUNK_SLOTS * STAGE_STRIDE, this.chunks[chunk]!.length * 2));
-      grown.set(this.chunks[chunk]!);
-      this.chunks[chunk] = grown;
-    }
     // The rest of the slot is zeros, as the array was made.
     const numbers = this.chunks[chunk]!;
     numbers[at + SUBMITTED_MS] = NaN;
@@ -703,7 +698,7 @@ export class SummaryTracker {
     const chunks = [...this.chunks];
     const last = chunks.length - 1;
     const used = (this.stageCount - (last << CHUNK_BITS)) * STAGE_STRIDE;
-    if (used < chunks[last]!.length) chunks[last] = chunks[last]!.slice(0, used);
+    if (last >= 0 && used < chunks[last]!.length) chunks[last] = chunks[last]!.slice(0, used);
     // The slots are rows now: a later event would read and write them as slots. None may come (newStage throws).
     this.lastSlot = -1;
     this.slotOfId.length = 0;
