@@ -1,5 +1,5 @@
 /**
- * Task ends read by a layout (replay.ts TaskEndLayout: the literal runs of the last lines checked in
+ * Task ends read by a layout (taskLayout.ts TaskEndLayout: the literal runs of the last lines checked in
  * place, the values between them read) against the rule every byte reader keeps: a line gives the
  * same record and summaries whichever path reads it, the bytes or JSON.parse. Each case is a log of
  * task ends that share a layout, with lines among them that differ from it in one place (a value of
@@ -63,14 +63,15 @@ function samePaths(taskLines: readonly string[]): Read {
   return bytes;
 }
 
+/** The members a successful task end starts with (Spark 1.2-4.x), before its Task Info. */
+function head(stage: number, type: string): Json {
+  return { Event: 'SparkListenerTaskEnd', 'Stage ID': stage, 'Stage Attempt ID': 0, 'Task Type': type, 'Task End Reason': { Reason: 'Success' } };
+}
+
 /** Spark 1.4's task end (JsonProtocol of 1.4: no CPU time, empty groups left out, Task Info's Accumulables empty). */
 function spark14(v: number, stage = 1): Json {
   return {
-    Event: 'SparkListenerTaskEnd',
-    'Stage ID': stage,
-    'Stage Attempt ID': 0,
-    'Task Type': 'ShuffleMapTask',
-    'Task End Reason': { Reason: 'Success' },
+    ...head(stage, 'ShuffleMapTask'),
     'Task Info': { 'Task ID': v, Index: v, Attempt: 0, 'Launch Time': T0 + v * 10, 'Executor ID': 'driver', Host: 'localhost', Locality: 'PROCESS_LOCAL', Speculative: false, 'Getting Result Time': 0, 'Finish Time': T0 + v * 10 + 400 + (v % 7) * 1000, Failed: false, Accumulables: [] },
     'Task Metrics': {
       'Host Name': 'localhost',
@@ -90,11 +91,7 @@ function spark14(v: number, stage = 1): Json {
 /** Spark 3.x's task end: Accumulables in Task Info, Task Executor Metrics, every metric (the reader stops after the last wanted one). */
 function spark3(v: number, stage = 2): Json {
   return {
-    Event: 'SparkListenerTaskEnd',
-    'Stage ID': stage,
-    'Stage Attempt ID': 0,
-    'Task Type': 'ResultTask',
-    'Task End Reason': { Reason: 'Success' },
+    ...head(stage, 'ResultTask'),
     'Task Info': {
       'Task ID': v,
       Index: v,

@@ -3,7 +3,7 @@
  *
  * Why it looks at bytes: `SparkListenerTaskEnd` (and its twin `TaskStart`) are nearly every line of
  * a real log, and the record needs only a handful of numbers from each. Task ends are read without
- * decoding the line: by the layout of the last task ends when the line has it (TaskEndLayout), else
+ * decoding the line: by the layout of the last task ends when the line has it (taskLayout.ts), else
  * by searching the known keys of Spark's `JsonProtocol.taskMetricsToJson` inside the line's
  * `"Task Metrics"` object (always the last field of the event, Spark 1.x–4.x); anything that does
  * not look exactly as expected falls back to `JSON.parse`, which also reports malformed lines.
@@ -16,13 +16,15 @@ import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 import type { AppSummaries } from '../record/summaries';
-import { SummaryTracker, TASK_DURATION, TASK_METRIC, type TaskOutcome } from './summaries';
+import { SummaryTracker, TASK_DURATION, type TaskOutcome } from './summaries';
+import { BACKSLASH, CLOSE_BRACE, COLON, NULL_LITERAL, QUOTE, backwardKey, bytesAt, indexOfKey, intInto, lastIndexOfKey, nextQuote, pastInt, readInt, sameBytes, sameWords, wordKey, type WordKey } from './jsonBytes';
+import { KEYS_BY_LENGTH, METRIC_KEYS, METRIC_NAMES, SUCCESS, TASK_INFO, TASK_METRICS, TaskMetricsFinder, resetHead, taskDuration, taskInfoKey, type MetricName, type TaskInts, type TaskSpans, type TaskValues } from './taskEnd';
+import { TaskLayouts } from './taskLayout';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
 const STAGE_COMPLETED_EVENT = Buffer.from('SparkListenerStageCompleted');
 const STAGE_SUBMITTED_EVENT = Buffer.from('SparkListenerStageSubmitted');
 const TASK_STAGE_ID = Buffer.from(',"Stage ID":');
-const TASK_INFO = Buffer.from('"Task Info":');
 /** Members of Task Info and Stage Info the summaries read from bytes (summaries.ts), and where their byte reader stops. */
 const quotedKey = (k: string): Buffer => Buffer.from(`"${k}":`);
 const TASK_INFO_KEYS = ['Launch Time', 'Executor ID', 'Finish Time'].map(quotedKey);
@@ -39,47 +41,15 @@ const ENVIRONMENT_UPDATE = 'SparkListenerEnvironmentUpdate';
 const ENVIRONMENT_UPDATE_EVENT = Buffer.from(ENVIRONMENT_UPDATE);
 const SPARK_PROPERTIES = Buffer.from('"Spark Properties":');
 const REASON = Buffer.from('"Task End Reason":{"Reason":"');
-const TASK_METRICS = Buffer.from('"Task Metrics":');
 /** The keys searched back from a line's end (lastIndexOfKey). */
-const TASK_INFO_BACK = backwardKey(TASK_INFO);
-const TASK_METRICS_BACK = backwardKey(TASK_METRICS);
 const JOB_STAGE_IDS_BACK = backwardKey(JOB_STAGE_IDS);
 const SUBMITTED_BACK = backwardKey(STAGE_INFO_KEYS[SUBMITTED_AT]!);
-const SUCCESS = Buffer.from('Success');
 /**
  * The task end reason comes right after "Stage ID", "Stage Attempt ID" and "Task Type" (Spark
  * 1.x–4.x); a line without it this near the start takes the parsed path.
  */
 const REASON_WITHIN = 256;
-/** How far from the last task's distance findTaskMetrics looks first. */
-const METRICS_SLACK = 48;
-/** The bytes of JSON's syntax the byte reader looks for. */
-const [QUOTE, BACKSLASH, COLON, CLOSE_BRACE, COMMA] = [0x22, 0x5c, 0x3a, 0x7d, 0x2c] as const;
 
-/**
- * Task-metric keys, in Spark's JsonProtocol spelling, with the group object that holds each (null:
- * "Task Metrics" itself) and the record field it is summed into (DESIGN.md §2: shuffle read is
- * remote + local; null: only the stage and executor summaries use it); each key appears at most
- * once inside "Task Metrics". The order is summaries.ts's TASK_METRIC (checked below).
- */
-const METRIC_KEYS = {
-  cpuNs: { key: 'Executor CPU Time', group: null, field: 'cpu_time_ms' },
-  memorySpilled: { key: 'Memory Bytes Spilled', group: null, field: 'memory_spilled_bytes' },
-  diskSpilled: { key: 'Disk Bytes Spilled', group: null, field: 'disk_spilled_bytes' },
-  remoteRead: { key: 'Remote Bytes Read', group: 'Shuffle Read Metrics', field: 'shuffle_read_bytes' },
-  localRead: { key: 'Local Bytes Read', group: 'Shuffle Read Metrics', field: 'shuffle_read_bytes' },
-  shuffleWritten: { key: 'Shuffle Bytes Written', group: 'Shuffle Write Metrics', field: 'shuffle_write_bytes' },
-  inputRead: { key: 'Bytes Read', group: 'Input Metrics', field: 'input_bytes' },
-  outputWritten: { key: 'Bytes Written', group: 'Output Metrics', field: 'output_bytes' },
-  runTime: { key: 'Executor Run Time', group: null, field: null },
-  gcTime: { key: 'JVM GC Time', group: null, field: null },
-  peakMemory: { key: 'Peak Execution Memory', group: null, field: null },
-} as const satisfies Record<string, { key: string; group: string | null; field: keyof SparkAppRecord | null }>;
-type MetricName = keyof typeof METRIC_KEYS;
-const METRIC_NAMES = Object.keys(METRIC_KEYS) as MetricName[];
-METRIC_NAMES.forEach((name, i) => {
-  if (TASK_METRIC[name] !== i) throw new Error(`METRIC_KEYS and TASK_METRIC disagree on ${name}`);
-});
 type MetricField = NonNullable<(typeof METRIC_KEYS)[MetricName]['field']>;
 /** The record fields the keys are summed into, each once, and the one each key feeds (by index; NO_FIELD: none). */
 const METRIC_FIELDS = [...new Set(METRIC_NAMES.flatMap((name) => METRIC_KEYS[name].field ?? []))];
@@ -87,15 +57,6 @@ const NO_FIELD = 255;
 const FIELD_OF_KEY = Uint8Array.from(METRIC_NAMES, (name) => {
   const field = METRIC_KEYS[name].field;
   return field === null ? NO_FIELD : METRIC_FIELDS.indexOf(field);
-});
-/** Metric values of one task, by METRIC_NAMES index (NaN where the task's metrics lack the key), then its duration at TASK_DURATION. */
-type TaskValues = Float64Array;
-if (TASK_DURATION !== METRIC_NAMES.length) throw new Error('TASK_DURATION must follow the metrics');
-/** For each key length in bytes, the indexes and bytes of the wanted keys that long, so the scan compares a key only with those. */
-const KEYS_BY_LENGTH: { index: number; key: Buffer }[][] = [];
-METRIC_NAMES.forEach((name, index) => {
-  const key = Buffer.from(METRIC_KEYS[name].key, 'latin1');
-  (KEYS_BY_LENGTH[key.length] ??= []).push({ index, key });
 });
 
 /** Events replay needs in full; every other event type is skipped without parsing. */
@@ -141,84 +102,9 @@ function obj(v: unknown): Json | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null;
 }
 
-/** Whether `needle` is at `pos`, entirely before `end`. */
-function bytesAt(buf: Buffer, pos: number, end: number, needle: Buffer): boolean {
-  return pos + needle.length <= end && sameBytes(buf, pos, needle);
-}
-
-/** Where readInt and durationAt have intInto write (see there). */
-const INTS = new Float64Array(2);
-
-/** Reads a JSON integer starting at `pos`; null when the bytes there are not one. */
-function readInt(buf: Buffer, pos: number, end: number): number | null {
-  return intInto(buf, pos, end, INTS, 0) ? INTS[0]! : null;
-}
-
-/**
- * Reads a JSON integer starting at `pos` into out[slot]; false (out unchanged) when the bytes there
- * are not one. Written, not returned: a double returned from a call (a time, a byte count past
- * 2^31) is boxed, a heap number per value (issue 15: ~30 bytes of garbage per task end).
- */
-function intInto(buf: Buffer, pos: number, end: number, out: Float64Array, slot: number): boolean {
-  return intAt(buf, pos, end, out, slot) !== -1;
-}
-
-/** intInto, returning where the integer's digits end instead (-1: not an integer). */
-function intAt(buf: Buffer, pos: number, end: number, out: Float64Array, slot: number): number {
-  let neg = false;
-  if (buf[pos] === 0x2d) {
-    neg = true;
-    pos++;
-  }
-  let value = 0;
-  const first = pos;
-  while (pos < end) {
-    const c = buf[pos]!;
-    if (c < 0x30 || c > 0x39) break;
-    value = value * 10 + (c - 0x30);
-    pos++;
-  }
-  // Past 2^53 the sum above is no longer exact: JSON.parse's path judges such a value (one record
-  // from either path). The sum only grows, so a value that overflowed stays above the bound.
-  if (pos === first || value > Number.MAX_SAFE_INTEGER) return -1;
-  const next = buf[pos];
-  // A fraction or exponent means this is not the integer Spark writes: let JSON.parse handle it.
-  if (next === 0x2e || next === 0x65 || next === 0x45) return -1;
-  out[slot] = neg ? -value : value;
-  return pos;
-}
-
-/**
- * A key compared four bytes at a time (sameWords): its bytes and their little-endian 32-bit words,
- * the last word ending with the key (so overlapping the one before when the length is not a
- * multiple of four). For the keys a task end is checked against in place, each on every task end
- * (issue 15: a third fewer loads than byte by byte, ~30 ns a task end).
- */
-interface WordKey {
-  readonly bytes: Buffer;
-  readonly words: Uint32Array;
-}
-
-function wordKey(bytes: Buffer): WordKey {
-  const n = Math.ceil(bytes.length / 4);
-  const words = new Uint32Array(n);
-  for (let k = 0; k < n; k++) words[k] = bytes.readUInt32LE(Math.min(4 * k, bytes.length - 4));
-  return { bytes, words };
-}
-
-/** Whether the key's bytes are at `at`, entirely inside [0, end), compared a word at a time through `words` (a DataView of the line's buffer). */
-function sameWords(words: DataView, at: number, end: number, key: WordKey): boolean {
-  const length = key.bytes.length;
-  if (at < 0 || at + length > end) return false;
-  const w = key.words;
-  const last = w.length - 1;
-  for (let k = 0; k < last; k++) if (words.getUint32(at + 4 * k, true) !== w[k]) return false;
-  return words.getUint32(at + length - 4, true) === w[last];
-}
-
 /**
  * A key compared eight bytes at a time (sameWides): its 8-byte words read as little-endian doubles,
- * the last ending with the key, as TaskEndLayout.wides (which says why doubles compare as bits here).
+ * the last ending with the key, as taskLayout.ts's TaskEndLayout.wides (which says why doubles compare as bits here).
  */
 interface WideKey {
   readonly bytes: Buffer;
@@ -244,50 +130,6 @@ function sameWides(words: DataView, at: number, end: number, key: WideKey): bool
 /** A task end's and a task start's first bytes, up to the event name's closing quote. */
 const TASK_END_LINE = wideKey(Buffer.from('{"Event":"SparkListenerTaskEnd"'));
 const TASK_START_LINE = wideKey(Buffer.from('{"Event":"SparkListenerTaskStart"'));
-
-/** Whether `line` holds exactly `key`'s bytes at `at` (a JS loop: cheaper than a native call for short keys). */
-function sameBytes(line: Buffer, at: number, key: Buffer): boolean {
-  for (let k = 0; k < key.length; k++) if (line[at + k] !== key[k]) return false;
-  return true;
-}
-
-/** The first `needle` (which starts with a quote) in buf[from, end) at an unescaped quote, or -1. */
-function indexOfKey(buf: Buffer, words: DataView, from: number, end: number, needle: Buffer): number {
-  const last = end - needle.length;
-  for (let i = nextQuote(buf, words, from, end); i <= last; i = nextQuote(buf, words, i + 1, end)) {
-    if (sameBytes(buf, i, needle)) return i;
-  }
-  return -1;
-}
-
-/**
- * A key lastIndexOfKey searches for: its bytes and, for each byte value, how far back the search
- * may move from a place holding that byte that is not the key's start: the nearest later position
- * of that byte in the key, else the key's length (Horspool's rule, mirrored for a backward search).
- * The keys are 12-20 bytes, so over a Properties object or an Accumulables list the search looks
- * at about one byte in ten (issue 15: half the cost of a stage line on Spark 3.x logs).
- */
-interface BackwardKey {
-  readonly bytes: Buffer;
-  readonly shifts: Uint8Array;
-}
-
-function backwardKey(bytes: Buffer): BackwardKey {
-  const shifts = new Uint8Array(256).fill(bytes.length);
-  for (let k = bytes.length - 1; k >= 1; k--) shifts[bytes[k]!] = k;
-  return { bytes, shifts };
-}
-
-/** The last `key` (which starts with a quote) in buf[from, end), or -1. */
-function lastIndexOfKey(buf: Buffer, from: number, end: number, key: BackwardKey): number {
-  const { bytes, shifts } = key;
-  for (let i = end - bytes.length; i >= from; ) {
-    const c = buf[i]!;
-    if (c === QUOTE && sameBytes(buf, i, bytes)) return i;
-    i -= shifts[c]!;
-  }
-  return -1;
-}
 
 /**
  * One pass over a "Task Metrics" object in buf[from, end), reading the integer value of each wanted
@@ -343,7 +185,7 @@ function endOfValue(buf: Buffer, words: DataView, at: number, end: number): numb
 
 /**
  * Where the values of `keys` (each `"name":`) are in buf[from, end), read from its bytes: one pass
- * from quote to quote (nextQuote), as findTaskMetrics does, so nested values and long strings cost
+ * from quote to quote (nextQuote), as TaskMetricsFinder (taskEnd.ts) does, so nested values and long strings cost
  * no more than their quotes. `found[k]` gets the position of keys[k]'s first value (the caller
  * sets -1 for not seen first). It stops when every key is found, or at the `stop` key, which
  * Spark writes after all of them (its Accumulables, often most of the line); then it returns that
@@ -375,13 +217,6 @@ function keysAt(buf: Buffer, words: DataView, from: number, end: number, keys: r
 const NEXT_COMPLETION = Buffer.from(',"Completion Time":');
 const NEXT_FAILURE = Buffer.from(',"Failure Reason":');
 const NEXT_ACCUMULABLES = Buffer.from(',"Accumulables":');
-
-/** Past the optional minus sign and digits at `p`. */
-function pastInt(buf: Buffer, p: number, end: number): number {
-  if (buf[p] === 0x2d) p++;
-  while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
-  return p;
-}
 
 /**
  * Stage Info's members as Spark 1.x-4.x write them, from `at` (after the attempt id):
@@ -416,25 +251,6 @@ function sparkStageInfo(buf: Buffer, at: number, end: number, found: Int32Array,
   return bytesAt(buf, p, end, NEXT_ACCUMULABLES);
 }
 
-/**
- * Lines learned from before learning is rationed to one per LAYOUT_READS_PER_LEARN task ends read by
- * layouts, or one more per TASKS_PER_LEARN task ends (so that a log whose task ends repeat their
- * layouts only after a run of lines that do not still learns them): a log whose task ends seldom
- * repeat a layout then costs little more than the searches (a line learned from costs about ten read).
- */
-const LEARNS_FREE = 16;
-const LAYOUT_READS_PER_LEARN = 16;
-const TASKS_PER_LEARN = 1024;
-/**
- * Task ends read by layouts minus those they missed, kept within [LAYOUTS_OFF, -LAYOUTS_OFF]: at
- * LAYOUTS_OFF (16 misses more than reads, lately) only every LAYOUT_PROBE_EVERY-th task end tries
- * them. A Spark 1.4 shape whose every task end ends in a key of its own was 50-65% slower without
- * this (each line tried four metrics layouts to their end, then searched).
- */
-const LAYOUTS_OFF = -16;
-const LAYOUT_PROBE_EVERY = 64;
-/** Layouts kept per part, the last used first: a log's stages of different kinds may run at once, their task ends in turn. */
-const LAYOUTS_KEPT = 4;
 /** How far from where the last task had them nearTaskInfo looks for Task Info's keys. */
 const TASK_INFO_SLACK = 24;
 const NEXT_EXECUTOR_ID = wordKey(Buffer.from(',"Executor ID":'));
@@ -442,7 +258,6 @@ const LAUNCH_KEY = wordKey(TASK_INFO_KEYS[LAUNCH_AT]!);
 const FINISH_KEY = wordKey(TASK_INFO_KEYS[FINISH_AT]!);
 const TASK_STAGE_ID_KEY = wordKey(TASK_STAGE_ID);
 const STAGE_ATTEMPT_ID_KEY = wordKey(STAGE_ATTEMPT_ID);
-const TASK_INFO_KEY = wordKey(TASK_INFO);
 
 /** `key` (which starts with a quote) at base + distance, else the first within TASK_INFO_SLACK bytes of there, inside [base, limit); -1 if none. */
 function near(buf: Buffer, words: DataView, base: number, limit: number, distance: number, key: WordKey): number {
@@ -473,430 +288,6 @@ function stringOrNull(buf: Buffer, words: DataView, at: number, end: number): st
 /** A whole-number field of a parsed event (a time, an id), null when absent or not a safe integer. */
 function int(v: unknown): number | null {
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
-}
-
-/**
- * The index of the next unescaped quote in buf[i, end), or `end`. Four bytes at a time through
- * `words` (a DataView of buf's bytes): the test for a quote byte in a word is the
- * classic "has zero byte" bit trick on the word XOR 0x22222222. Halves the scan's time on 1.x logs.
- */
-function nextQuote(buf: Buffer, words: DataView, i: number, end: number): number {
-  for (;;) {
-    while (i + 4 <= end) {
-      const x = words.getUint32(i, true) ^ 0x22222222;
-      if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break;
-      i += 4;
-    }
-    while (i < end && buf[i] !== QUOTE) i++;
-    if (i >= end) return end;
-    // Escaped when preceded by an odd number of backslashes.
-    let slashes = 0;
-    while (buf[i - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return i;
-    i++;
-  }
-}
-
-/**
- * A part of a task end's line as the last lines wrote it: its bytes cut into literal runs (keys,
- * JSON's punctuation, true, false and null) and the integers and strings between them, each value
- * tagged with what it feeds (a metric, the stage id, …) or nothing. Spark writes a log's task ends
- * in a few layouts (a stage's tasks alike; the Spark 1.4 shape has two, for map and result stages),
- * so a line is read by checking each literal run in place, four bytes a compare, and reading the
- * values between them: no key searched for, none compared with every wanted key (issue 12: the
- * metrics scan was the largest item of a Spark 1.4 shape profile, ~80 of ~400 CPU ms). A line that differs anywhere is read
- * by the searches (fastTaskEnd), and may then become a layout (learnLayouts): the same line read by
- * the new layout must give what the searches gave, or it is dropped.
- *
- * Two parts, each with its own layouts: the head, from the event name to Task Metrics' value (or, when
- * Task Info holds a non-empty Accumulables list or another object comes first, to that value's key,
- * and Task Metrics is then found from the line's end as the searches find it); and the metrics,
- * from Task Metrics' value to the line's end, or to the last wanted key's value when all eleven
- * are there (as scanMetrics stops). Without summaries the head ends at the end reason.
- */
-interface TaskEndLayout {
-  /**
-   * SEGMENT int32s per segment: the literal's length, its first word (in `wides` for 8 bytes or
-   * more, in `words` for 4 to 7), its first byte in `bytes`, then the value's kind and slot.
-   */
-  readonly segments: Int32Array;
-  /**
-   * The literals of 8 bytes or more as 8-byte words, read as little-endian doubles: one load and
-   * compare per 8 bytes (the line's bytes are read the same way). The last word of each ends with
-   * it (overlapping the one before, as sameWords does). Doubles compare equal exactly when their
-   * bits do, but for NaN and for 0 and -0: build() makes no layout with such a word (text never
-   * has one: its top byte would be 0x7f or 0xff, or all eight bytes 0x00 or 0x80).
-   */
-  readonly wides: Float64Array;
-  /** The literals of 4 to 7 bytes as two little-endian 32-bit words, the first and the last four bytes. */
-  readonly words: Uint32Array;
-  readonly bytes: Buffer;
-  /** A head: it ends at Task Metrics' value. Metrics: they end at the line's end. */
-  readonly closed: boolean;
-}
-
-const SEGMENT = 5;
-const [LITERAL_LENGTH, LITERAL_WORD, LITERAL_BYTE, VALUE_KIND, VALUE_SLOT] = [0, 1, 2, 3, 4] as const;
-/** Value kinds: an integer, a string (the literal before it ends with its opening quote), none (the last segment). */
-const [INT_VALUE, STRING_VALUE, NO_VALUE] = [0, 1, 2] as const;
-/**
- * Value slots: below TASK_DURATION a metric (values[slot]); then the stage id, attempt, launch and
- * finish time (into TaskInts at slot - STAGE_SLOT); then the end reason and the executor id
- * (their start and end in the line, at spans[2 * (slot - REASON_SLOT)]).
- */
-const NO_SLOT = -1;
-const STAGE_SLOT = TASK_DURATION + 1;
-const [ATTEMPT_SLOT, LAUNCH_SLOT, FINISH_SLOT, REASON_SLOT, EXECUTOR_SLOT] = [STAGE_SLOT + 1, STAGE_SLOT + 2, STAGE_SLOT + 3, STAGE_SLOT + 4, STAGE_SLOT + 5] as const;
-/** Where the head's integers go: stage id, attempt, launch and finish time, by slot - STAGE_SLOT. */
-type TaskInts = Float64Array;
-/** Start and end in the line of the end reason's text and the executor id's (-1: none), by 2 * (slot - REASON_SLOT). */
-type TaskSpans = Int32Array;
-/** Members of the head whose objects a head layout enters (other objects and arrays end it). */
-const [END_REASON_OBJECT, TASK_INFO_OBJECT] = [-2, -3] as const;
-const TASK_END_REASON_NAME = Buffer.from('Task End Reason');
-const TASK_INFO_NAME = Buffer.from('Task Info');
-const HEAD_NAMES: readonly { name: Buffer; depth: number; within: number; slot: number; summaries: boolean }[] = [
-  { name: Buffer.from('Stage ID'), depth: 1, within: NO_SLOT, slot: STAGE_SLOT, summaries: true },
-  { name: Buffer.from('Stage Attempt ID'), depth: 1, within: NO_SLOT, slot: ATTEMPT_SLOT, summaries: true },
-  { name: TASK_END_REASON_NAME, depth: 1, within: NO_SLOT, slot: END_REASON_OBJECT, summaries: false },
-  { name: TASK_INFO_NAME, depth: 1, within: NO_SLOT, slot: TASK_INFO_OBJECT, summaries: true },
-  { name: Buffer.from('Reason'), depth: 2, within: END_REASON_OBJECT, slot: REASON_SLOT, summaries: false },
-  { name: Buffer.from('Launch Time'), depth: 2, within: TASK_INFO_OBJECT, slot: LAUNCH_SLOT, summaries: true },
-  { name: Buffer.from('Executor ID'), depth: 2, within: TASK_INFO_OBJECT, slot: EXECUTOR_SLOT, summaries: true },
-  { name: Buffer.from('Finish Time'), depth: 2, within: TASK_INFO_OBJECT, slot: FINISH_SLOT, summaries: true },
-];
-const TRUE_LITERAL = Buffer.from('true');
-const FALSE_LITERAL = Buffer.from('false');
-
-/**
- * Reads buf[p, end) by `layout` into values, ints and spans (by slot); where the layout's part ends
- * in the line, or -1 as soon as the line differs from it (or a value it reads is not one the
- * searches would read: an integer past 2^53, a string with an escape).
- */
-function runLayout(buf: Buffer, words: DataView, p: number, end: number, layout: TaskEndLayout, values: TaskValues, ints: TaskInts, spans: TaskSpans): number {
-  const segments = layout.segments;
-  const wides = layout.wides;
-  for (let s = 0; s < segments.length; s += SEGMENT) {
-    const length = segments[s + LITERAL_LENGTH]!;
-    if (p + length > end) return -1;
-    if (length >= 8) {
-      let w = segments[s + LITERAL_WORD]!;
-      const last = p + length - 8;
-      for (let q = p; q < last; q += 8) if (words.getFloat64(q, true) !== wides[w++]) return -1;
-      if (words.getFloat64(last, true) !== wides[w]) return -1;
-    } else if (length >= 4) {
-      const w = segments[s + LITERAL_WORD]!;
-      if (words.getUint32(p, true) !== layout.words[w] || words.getUint32(p + length - 4, true) !== layout.words[w + 1]) return -1;
-    } else {
-      const bytes = layout.bytes;
-      const at = segments[s + LITERAL_BYTE]!;
-      for (let k = 0; k < length; k++) if (buf[p + k] !== bytes[at + k]) return -1;
-    }
-    p += length;
-    const kind = segments[s + VALUE_KIND]!;
-    if (kind === NO_VALUE) return p;
-    const slot = segments[s + VALUE_SLOT]!;
-    if (kind === INT_VALUE) {
-      if (slot === NO_SLOT) {
-        if (buf[p] === 0x2d) p++;
-        const first = p;
-        while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
-        if (p === first) return -1;
-      } else {
-        p = slot < TASK_DURATION ? intAt(buf, p, end, values, slot) : intAt(buf, p, end, ints, slot - STAGE_SLOT);
-        if (p === -1) return -1;
-      }
-    } else {
-      const close = nextQuote(buf, words, p, end);
-      if (close >= end) return -1;
-      if (slot !== NO_SLOT) {
-        for (let q = p; q < close; q++) if (buf[q] === BACKSLASH) return -1;
-        const at = 2 * (slot - REASON_SLOT);
-        spans[at] = p;
-        spans[at + 1] = close;
-      }
-      p = close;
-    }
-  }
-  return p;
-}
-
-/** Collects a layout's segments while a line is walked (learnHead, learnMetrics). */
-class LayoutBuilder {
-  private readonly segments: number[] = [];
-  private readonly text: number[] = [];
-  /** Where the literal being collected starts in the line. */
-  private from: number;
-
-  constructor(
-    private readonly buf: Buffer,
-    from: number,
-  ) {
-    this.from = from;
-  }
-
-  /** The literal up to `valueAt`, then a value of `kind` for `slot` that ends at `valueEnd` (where the next literal starts). */
-  value(valueAt: number, valueEnd: number, kind: number, slot: number): void {
-    this.segments.push(valueAt - this.from, this.text.length, kind, slot);
-    for (let i = this.from; i < valueAt; i++) this.text.push(this.buf[i]!);
-    this.from = valueEnd;
-  }
-
-  /** The layout, its last literal ending at `at`; null when a literal has an 8-byte word a double cannot tell apart (see TaskEndLayout.wides). */
-  build(at: number, closed: boolean): TaskEndLayout | null {
-    this.value(at, at, NO_VALUE, NO_SLOT);
-    const bytes = Buffer.from(this.text);
-    const wides: number[] = [];
-    const words: number[] = [];
-    const segments = new Int32Array((this.segments.length / 4) * SEGMENT);
-    for (let s = 0; s * 4 < this.segments.length; s++) {
-      const [length, byte, kind, slot] = this.segments.slice(s * 4, s * 4 + 4) as [number, number, number, number];
-      if (length >= 8) {
-        segments.set([length, wides.length, byte, kind, slot], s * SEGMENT);
-        for (let k = 0; 8 * k < length; k++) {
-          const wide = bytes.readDoubleLE(byte + Math.min(8 * k, length - 8));
-          if (Number.isNaN(wide) || wide === 0) return null;
-          wides.push(wide);
-        }
-      } else {
-        segments.set([length, words.length, byte, kind, slot], s * SEGMENT);
-        if (length >= 4) words.push(bytes.readUInt32LE(byte), bytes.readUInt32LE(byte + length - 4));
-      }
-    }
-    return { segments, wides: Float64Array.from(wides), words: Uint32Array.from(words), bytes, closed };
-  }
-}
-
-/** Whether buf[start, end) spells `name`. */
-function spells(buf: Buffer, start: number, end: number, name: Buffer): boolean {
-  return end - start === name.length && sameBytes(buf, start, name);
-}
-
-/** Past the JSON integer Spark writes at `at` (an optional minus, digits, no fraction or exponent); -1 when there is none. */
-function pastInteger(buf: Buffer, at: number, end: number): number {
-  const first = buf[at] === 0x2d ? at + 1 : at;
-  const past = pastInt(buf, at, end);
-  const next = buf[past];
-  return past === first || next === 0x2e || next === 0x65 || next === 0x45 ? -1 : past;
-}
-
-/** The length of the literal true, false or null at `at`; 0 when none is there. */
-function wordLiteral(buf: Buffer, at: number, end: number): number {
-  for (const word of [TRUE_LITERAL, FALSE_LITERAL, NULL_LITERAL]) if (bytesAt(buf, at, end, word)) return word.length;
-  return 0;
-}
-
-/** A head slot's bit in learnHead's `seen`. */
-function slotBit(slot: number): number {
-  return 1 << (slot - STAGE_SLOT);
-}
-
-/** The slots of Task Info's launch time, executor and finish time. */
-const INFO_SLOTS = slotBit(LAUNCH_SLOT) | slotBit(EXECUTOR_SLOT) | slotBit(FINISH_SLOT);
-
-/** Whether a head layout has the slots the searches always read: the stage id (with summaries) and the end reason. */
-function headDone(seen: number, summaries: boolean): boolean {
-  const wanted = slotBit(REASON_SLOT) | (summaries ? slotBit(STAGE_SLOT) : 0);
-  return (seen & wanted) === wanted;
-}
-
-/**
- * The head layout of the task end buf[from, end) (`from` just past the event name), or null when a
- * layout cannot read it: a key it reads twice, a number that is not an integer, a value of a
- * wanted key that is neither what the searches read nor null where they allow it.
- */
-function learnHead(buf: Buffer, words: DataView, from: number, end: number, summaries: boolean, toReason: boolean): TaskEndLayout | null {
-  const layout = new LayoutBuilder(buf, from);
-  let depth = 1;
-  /** The object depth 2 is in (END_REASON_OBJECT, TASK_INFO_OBJECT or NO_SLOT), and the slot of the key just read. */
-  let within = NO_SLOT;
-  let slot = NO_SLOT;
-  let seen = 0;
-  let infoDone = false;
-  for (let i = from; i < end; ) {
-    const c = buf[i]!;
-    if (c === QUOTE) {
-      const close = nextQuote(buf, words, i + 1, end);
-      if (close >= end) return null;
-      if (buf[close + 1] === COLON) {
-        if (depth === 1 && bytesAt(buf, i, end, TASK_METRICS)) return summaries && !toReason && headDone(seen, summaries) ? layout.build(i + TASK_METRICS.length, true) : null;
-        slot = NO_SLOT;
-        for (const key of HEAD_NAMES) {
-          if ((key.summaries && !summaries) || key.depth !== depth || key.within !== within || !spells(buf, i + 1, close, key.name)) continue;
-          if (key.slot >= STAGE_SLOT) {
-            const bit = slotBit(key.slot);
-            if ((seen & bit) !== 0) return null;
-            seen |= bit;
-          }
-          slot = key.slot;
-          break;
-        }
-        i = close + 2;
-        continue;
-      }
-      if (slot !== NO_SLOT && slot !== REASON_SLOT && slot !== EXECUTOR_SLOT) return null;
-      layout.value(i + 1, close, STRING_VALUE, slot);
-      // A head to the reason (without summaries, or for a failure) ends here; Task Metrics is then
-      // found as the searches find it, and Task Info (with summaries) too (layoutTaskInfo).
-      if (toReason && slot === REASON_SLOT) return headDone(seen, summaries) ? layout.build(close, false) : null;
-      slot = NO_SLOT;
-      i = close + 1;
-      continue;
-    }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const past = pastInteger(buf, i, end);
-      if (past === -1 || (slot !== NO_SLOT && (slot < STAGE_SLOT || slot > FINISH_SLOT))) return null;
-      layout.value(i, past, INT_VALUE, slot);
-      slot = NO_SLOT;
-      i = past;
-      continue;
-    }
-    if (c === 0x7b || c === 0x5b) {
-      const empty = buf[i + 1] === (c === 0x7b ? CLOSE_BRACE : 0x5d);
-      if (empty && slot < STAGE_SLOT) {
-        i += 2;
-      } else if (c === 0x7b && depth === 1 && (slot === END_REASON_OBJECT || slot === TASK_INFO_OBJECT)) {
-        within = slot;
-        depth = 2;
-        i++;
-      } else {
-        // Task Info's Accumulables, Task Executor Metrics: the head ends at its key, and its reader
-        // looks for Task Metrics from there. Only inside Task Info or after it, and with its wanted
-        // keys all seen: the searches look on to Task Metrics for a key not seen before.
-        const infoRead = (seen & INFO_SLOTS) === INFO_SLOTS && (within === TASK_INFO_OBJECT || (depth === 1 && infoDone));
-        return summaries && !toReason && infoRead && headDone(seen, summaries) && slot === NO_SLOT ? layout.build(i, false) : null;
-      }
-      slot = NO_SLOT;
-      continue;
-    }
-    if (c === CLOSE_BRACE || c === 0x5d) {
-      if (--depth === 0) return null;
-      if (within === TASK_INFO_OBJECT) infoDone = true;
-      within = NO_SLOT;
-      i++;
-      continue;
-    }
-    const word = wordLiteral(buf, i, end);
-    if (word > 0) {
-      // Null is what the searches allow for Task Info's times and executor (unknown, as when absent).
-      if (slot !== NO_SLOT && !((slot === LAUNCH_SLOT || slot === FINISH_SLOT || slot === EXECUTOR_SLOT) && buf[i] === 0x6e)) return null;
-      slot = NO_SLOT;
-      i += word;
-      continue;
-    }
-    if (slot !== NO_SLOT) return null;
-    i++;
-  }
-  return null;
-}
-
-/**
- * The layout of a Task Info object whose `{` is at `at`, up to its end or to a non-empty object or
- * array in it (its Accumulables), for a task end whose head ends at its reason (a failure's: the
- * searches' Task Info, found back from Task Metrics past the stack trace). Null as learnHead, and
- * when Task Info lacks one of the wanted keys (the searches would look on for it past the layout).
- */
-function learnInfo(buf: Buffer, words: DataView, at: number, end: number): TaskEndLayout | null {
-  const layout = new LayoutBuilder(buf, at);
-  let slot = NO_SLOT;
-  let seen = 0;
-  for (let i = at + 1; i < end; ) {
-    const c = buf[i]!;
-    if (c === QUOTE) {
-      const close = nextQuote(buf, words, i + 1, end);
-      if (close >= end) return null;
-      if (buf[close + 1] === COLON) {
-        slot = NO_SLOT;
-        for (const key of HEAD_NAMES) {
-          if (key.within !== TASK_INFO_OBJECT || !spells(buf, i + 1, close, key.name)) continue;
-          if ((seen & slotBit(key.slot)) !== 0) return null;
-          seen |= slotBit(key.slot);
-          slot = key.slot;
-        }
-        i = close + 2;
-        continue;
-      }
-      if (slot !== NO_SLOT && slot !== EXECUTOR_SLOT) return null;
-      layout.value(i + 1, close, STRING_VALUE, slot);
-      slot = NO_SLOT;
-      i = close + 1;
-      continue;
-    }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const past = pastInteger(buf, i, end);
-      if (past === -1 || slot === EXECUTOR_SLOT) return null;
-      layout.value(i, past, INT_VALUE, slot);
-      slot = NO_SLOT;
-      i = past;
-      continue;
-    }
-    if (c === 0x7b || c === 0x5b) {
-      if (slot !== NO_SLOT) return null;
-      // Its Accumulables: the layout ends at them, once every wanted key is seen (see learnHead).
-      if (buf[i + 1] !== (c === 0x7b ? CLOSE_BRACE : 0x5d)) return (seen & INFO_SLOTS) === INFO_SLOTS ? layout.build(i, false) : null;
-      i += 2;
-      continue;
-    }
-    if (c === CLOSE_BRACE) return slot === NO_SLOT && (seen & INFO_SLOTS) === INFO_SLOTS ? layout.build(i, false) : null;
-    const word = wordLiteral(buf, i, end);
-    if (word > 0) {
-      if (slot !== NO_SLOT && buf[i] !== 0x6e) return null;
-      slot = NO_SLOT;
-      i += word;
-      continue;
-    }
-    if (slot !== NO_SLOT) return null;
-    i++;
-  }
-  return null;
-}
-
-/**
- * The metrics layout of buf[at, end), `at` being Task Metrics' value, or null when a layout
- * cannot read it. Its slots are as scanMetrics finds them: the first of each wanted key at any
- * depth; null is not read further (nor is it by the searches).
- */
-function learnMetrics(buf: Buffer, words: DataView, at: number, end: number): TaskEndLayout | null {
-  const layout = new LayoutBuilder(buf, at);
-  if (bytesAt(buf, at, end, NULL_LITERAL)) return layout.build(at + NULL_LITERAL.length, false);
-  if (buf[at] !== 0x7b) return null;
-  let missing = METRIC_NAMES.length;
-  let slot = NO_SLOT;
-  let seen = 0;
-  for (let i = at + 1; i < end; ) {
-    const c = buf[i]!;
-    if (c === QUOTE) {
-      const close = nextQuote(buf, words, i + 1, end);
-      if (close >= end) return null;
-      if (buf[close + 1] === COLON) {
-        slot = NO_SLOT;
-        for (const { index, key } of KEYS_BY_LENGTH[close - i - 1] ?? []) {
-          if ((seen & (1 << index)) === 0 && sameBytes(buf, i + 1, key)) slot = index;
-        }
-        i = close + 2;
-        continue;
-      }
-      if (slot !== NO_SLOT) return null;
-      layout.value(i + 1, close, STRING_VALUE, NO_SLOT);
-      i = close + 1;
-      continue;
-    }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const past = pastInteger(buf, i, end);
-      if (past === -1) return null;
-      layout.value(i, past, INT_VALUE, slot);
-      if (slot !== NO_SLOT) {
-        seen |= 1 << slot;
-        if (--missing === 0) return layout.build(past, false);
-      }
-      slot = NO_SLOT;
-      i = past;
-      continue;
-    }
-    if (slot !== NO_SLOT) return null;
-    i += Math.max(1, wordLiteral(buf, i, end));
-  }
-  return layout.build(end, true);
 }
 
 export class AppReplay {
@@ -938,8 +329,8 @@ export class AppReplay {
   /** Bytes from Task Info's start to the last task's Launch Time value, and from its Executor ID value to its Finish Time value (see nearTaskInfo); 0 before the first. */
   private launchDistance = 0;
   private finishDistance = 0;
-  /** Bytes from the last task end's `"Task Metrics":` to its line's end (see findTaskMetrics). */
-  private metricsDistance = 0;
+  /** Where Task Metrics is in a task end, for the searches and the layouts alike. */
+  private readonly metricsFinder = new TaskMetricsFinder();
   /** One task's values, reused line after line. */
   private readonly taskValues: TaskValues = new Float64Array(METRIC_NAMES.length + 1);
   /** One task's stage id, attempt, launch and finish time (TaskInts), and where its reason and executor id are in its line (TaskSpans). */
@@ -947,21 +338,10 @@ export class AppReplay {
   private readonly taskSpans: TaskSpans = new Int32Array(4);
   /** Where searchTaskEnd found `"Task Metrics":`. */
   private taskMetricsAt = -1;
-  /** The last LAYOUTS_KEPT layouts of each part of task ends (TaskEndLayout), the one that read the last line first: heads that read Task Info too, and metrics. */
-  private heads: TaskEndLayout[] = [];
-  private metricsLayouts: TaskEndLayout[] = [];
-  /** Heads that end at the end reason (all of them without summaries), and the Task Info layouts read after them (layoutTaskInfo). */
-  private reasonHeads: TaskEndLayout[] = [];
-  private infoLayouts: TaskEndLayout[] = [];
   /** Where searchTaskEnd found `"Task Info":` (with summaries). */
   private infoKeyAt = -1;
-  /** Task ends read by layouts, and lines learned from (see LEARNS_FREE). */
-  private layoutReads = 0;
-  /** See LAYOUTS_OFF. */
-  private layoutScore = 0;
-  private layoutLearns = 0;
-  /** What a new layout reads from the line it was learned from, to compare with what the search read. */
-  private readonly layoutCheck = { values: new Float64Array(METRIC_NAMES.length + 1) as TaskValues, ints: new Float64Array(4) as TaskInts, spans: new Int32Array(4) as TaskSpans };
+  /** The layouts of the last task ends (taskLayout.ts), which read into taskValues, taskInts and taskSpans. */
+  private readonly layouts: TaskLayouts;
   private readonly extraQuality = new Set<string>();
   /** Stage attempts and executors (summaries.ts). */
   private readonly tracker = new SummaryTracker();
@@ -993,6 +373,7 @@ export class AppReplay {
     options: { summaries?: boolean } = {},
   ) {
     this.withSummaries = options.summaries ?? true;
+    this.layouts = new TaskLayouts(this.taskValues, this.taskInts, this.taskSpans, this.metricsFinder, this.withSummaries);
   }
 
   /** Starts the next file of this attempt (rolling logs have several); line numbers restart. */
@@ -1042,9 +423,9 @@ export class AppReplay {
     return null;
   }
 
-  /** Task ends read by a layout (TaskEndLayout), not by searching their keys: for tests and the bench. */
+  /** Task ends read by a layout (taskLayout.ts), not by searching their keys: for tests and the bench. */
   get taskEndsByLayout(): number {
-    return this.layoutReads;
+    return this.layouts.taskEndsRead;
   }
 
   /** Whether any line of the log was a Spark listener event. */
@@ -1114,23 +495,14 @@ export class AppReplay {
 
   /**
    * Task end read from bytes; false when the line is not in the expected shape (caller parses it).
-   * By one of the last layouts when the line has one (TaskEndLayout), else by searching its keys
-   * (searchTaskEnd), and then the line may become a layout (learnLayouts).
+   * By one of the last layouts when the line has one (TaskLayouts.read), else by searching its keys
+   * (searchTaskEnd), and then the line may become a layout (TaskLayouts.learn).
    */
   private fastTaskEnd(buf: Buffer, from: number, end: number): boolean {
     const words = this.wordsOf(buf);
-    // While the layouts keep missing, only every LAYOUT_PROBE_EVERY-th task end tries them (and may
-    // become one): a line that misses costs its tries on top of the searches.
-    const probe = this.tasks % LAYOUT_PROBE_EVERY === 0;
-    let read = false;
-    if (this.layoutScore > LAYOUTS_OFF || probe) {
-      read = this.layoutTaskEnd(buf, words, from, end);
-      this.layoutScore = read ? Math.min(this.layoutScore + 1, -LAYOUTS_OFF) : Math.max(this.layoutScore - 1, LAYOUTS_OFF);
-    }
-    if (!read) {
+    if (!this.layouts.read(buf, words, from, end, this.tasks)) {
       if (!this.searchTaskEnd(buf, words, from, end)) return false;
-      const learns = this.layoutLearns;
-      if (learns < LEARNS_FREE + Math.floor(this.tasks / TASKS_PER_LEARN) || learns * LAYOUT_READS_PER_LEARN <= this.layoutReads) this.learnLayouts(buf, words, from, end);
+      this.layouts.learn(buf, words, from, end, this.tasks, this.taskMetricsAt, this.infoKeyAt);
     }
     const spans = this.taskSpans;
     const reasonStart = spans[0]!;
@@ -1144,82 +516,6 @@ export class AppReplay {
       this.tracker.task(this.tracker.stage(ints[0]!, ints[1]!), executor, outcome, values);
     }
     return true;
-  }
-
-  /**
-   * A task end read by the last head and metrics layouts (TaskEndLayout) into taskValues, taskInts
-   * and taskSpans; false when either part differs from each of its layouts (the caller searches).
-   */
-  private layoutTaskEnd(buf: Buffer, words: DataView, from: number, end: number): boolean {
-    const values = this.taskValues;
-    const ints = this.taskInts;
-    const spans = this.taskSpans;
-    // Heads that read Task Info too (successes, with summaries) first: a head to the reason reads
-    // every line that one of them reads, more slowly.
-    let heads = this.heads;
-    let h = heads.length;
-    let p = -1;
-    for (let k = 0; k < heads.length; k++) {
-      resetHead(ints, spans);
-      p = runLayout(buf, words, from, end, heads[k]!, values, ints, spans);
-      // Only for a success, whose Task Info the searches take right after its reason (taskInfoKey).
-      if (p !== -1 && spans[1]! - spans[0]! === SUCCESS.length && sameBytes(buf, spans[0]!, SUCCESS)) {
-        h = k;
-        break;
-      }
-      p = -1;
-    }
-    if (p === -1) {
-      heads = this.reasonHeads;
-      for (let k = 0; k < heads.length; k++) {
-        resetHead(ints, spans);
-        p = runLayout(buf, words, from, end, heads[k]!, values, ints, spans);
-        if (p !== -1) {
-          h = k;
-          break;
-        }
-      }
-      if (p === -1) return false;
-    }
-    const head = heads[h]!;
-    if (h > 0) toFront(heads, h);
-    const tm = head.closed ? p - TASK_METRICS.length : this.findTaskMetrics(buf, words, p, end);
-    if (tm === -1) return false;
-    if (heads === this.reasonHeads && this.withSummaries && !this.layoutTaskInfo(buf, words, tm)) return false;
-    const at = tm + TASK_METRICS.length;
-    const layouts = this.metricsLayouts;
-    let m = 0;
-    for (; m < layouts.length; m++) {
-      values.fill(NaN);
-      const metrics = layouts[m]!;
-      const q = runLayout(buf, words, at, end, metrics, values, ints, spans);
-      if (q !== -1 && (q === end || !metrics.closed)) break;
-    }
-    if (m === layouts.length) return false;
-    if (m > 0) toFront(layouts, m);
-    values[TASK_DURATION] = durationOf(ints);
-    this.layoutReads++;
-    return true;
-  }
-
-  /**
-   * Task Info's launch and finish time and executor by the last Task Info layouts, for a task end
-   * read by a head to its reason (taskSpans has the reason): its Task Info found as the searches
-   * find it (taskInfoKey), then read by a layout. False when none reads it (the caller searches).
-   */
-  private layoutTaskInfo(buf: Buffer, words: DataView, tm: number): boolean {
-    const key = taskInfoKey(buf, words, this.taskSpans, tm);
-    if (key === -1) return false;
-    const at = key + TASK_INFO.length;
-    const layouts = this.infoLayouts;
-    for (let k = 0; k < layouts.length; k++) {
-      resetInfo(this.taskInts, this.taskSpans);
-      if (runLayout(buf, words, at, tm, layouts[k]!, this.taskValues, this.taskInts, this.taskSpans) !== -1) {
-        if (k > 0) toFront(layouts, k);
-        return true;
-      }
-    }
-    return false;
   }
 
   /**
@@ -1255,7 +551,7 @@ export class AppReplay {
     if (reasonEnd === end) return false;
     spans[0] = reasonStart;
     spans[1] = reasonEnd;
-    const tm = this.findTaskMetrics(buf, words, reasonEnd, end);
+    const tm = this.metricsFinder.find(buf, words, reasonEnd, end);
     if (tm === -1) return false;
     this.taskMetricsAt = tm;
     // NaN fills the metrics and the duration: what a task end does not carry is unknown.
@@ -1285,54 +581,6 @@ export class AppReplay {
     const valueAt = tm + TASK_METRICS.length;
     if (buf[valueAt] === 0x7b) return scanMetrics(buf, words, valueAt + 1, end, values);
     return bytesAt(buf, valueAt, end, NULL_LITERAL);
-  }
-
-  /**
-   * After searchTaskEnd read a task end: each part of it that none of the last layouts reads becomes
-   * the newest layout of its part, if reading the line by it gives what the search gave. With
-   * summaries, a success's head reads Task Info too; a failure's head ends at its reason and its
-   * Task Info is a part of its own: a layout through its stack trace would check every byte of it,
-   * which the searches skip (the Spark 2.1 shape's 13,000 failures hold 3.7 KB each: +21% instructions).
-   */
-  private learnLayouts(buf: Buffer, words: DataView, from: number, end: number): void {
-    this.layoutLearns++;
-    const spans = this.taskSpans;
-    const ints = this.taskInts;
-    const values = this.taskValues;
-    const check = this.layoutCheck;
-    const tm = this.taskMetricsAt;
-    const summaries = this.withSummaries;
-    const toReason = !summaries || spans[1]! - spans[0]! !== SUCCESS.length || !sameBytes(buf, spans[0]!, SUCCESS);
-    const sameHead = (head: TaskEndLayout): boolean => {
-      resetHead(check.ints, check.spans);
-      const p = runLayout(buf, words, from, end, head, check.values, check.ints, check.spans);
-      if (p === -1 || (head.closed ? p - TASK_METRICS.length : this.findTaskMetrics(buf, words, p, end)) !== tm) return false;
-      if (toReason) return p === spans[1] && check.spans[0] === spans[0] && check.ints[0] === ints[0] && check.ints[1] === ints[1];
-      for (let k = 0; k < 4; k++) if (check.spans[k] !== spans[k]) return false;
-      return check.ints[0] === ints[0] && check.ints[1] === ints[1] && Object.is(durationOf(check.ints), values[TASK_DURATION]);
-    };
-    const sameInfo = (info: TaskEndLayout): boolean => {
-      resetInfo(check.ints, check.spans);
-      if (runLayout(buf, words, this.infoKeyAt + TASK_INFO.length, tm, info, check.values, check.ints, check.spans) === -1) return false;
-      return check.spans[2] === spans[2] && check.spans[3] === spans[3] && Object.is(durationOf(check.ints), values[TASK_DURATION]);
-    };
-    const sameMetrics = (metrics: TaskEndLayout): boolean => {
-      check.values.fill(NaN);
-      const q = runLayout(buf, words, tm + TASK_METRICS.length, end, metrics, check.values, check.ints, check.spans);
-      if (q === -1 || (metrics.closed && q !== end)) return false;
-      for (let k = 0; k < METRIC_NAMES.length; k++) if (!Object.is(check.values[k], values[k])) return false;
-      return true;
-    };
-    const kept = (layout: TaskEndLayout | null, list: TaskEndLayout[], same: (layout: TaskEndLayout) => boolean): TaskEndLayout[] =>
-      layout !== null && same(layout) ? [layout, ...list.slice(0, LAYOUTS_KEPT - 1)] : list;
-    if (!toReason) {
-      if (!this.heads.some(sameHead)) this.heads = kept(learnHead(buf, words, from, end, true, false), this.heads, sameHead);
-    } else {
-      if (!this.reasonHeads.some(sameHead)) this.reasonHeads = kept(learnHead(buf, words, from, end, summaries, true), this.reasonHeads, sameHead);
-      const infoAt = this.infoKeyAt + TASK_INFO.length;
-      if (summaries && !this.infoLayouts.some(sameInfo)) this.infoLayouts = kept(learnInfo(buf, words, infoAt, tm), this.infoLayouts, sameInfo);
-    }
-    if (!this.metricsLayouts.some(sameMetrics)) this.metricsLayouts = kept(learnMetrics(buf, words, tm + TASK_METRICS.length, end), this.metricsLayouts, sameMetrics);
   }
 
   /**
@@ -1459,24 +707,6 @@ export class AppReplay {
     this.launchDistance = found[LAUNCH_AT] - infoAt;
     this.finishDistance = found[FINISH_AT] - id;
     return true;
-  }
-
-  /**
-   * Where `"Task Metrics":` is in buf[from, end). It is the event's last field, so its distance
-   * from the line's end barely changes from task to task (only digit counts do): look within 48
-   * bytes of the last distance first, then search back from the end (which skips the accumulables).
-   * Either way the match is checked byte for byte.
-   */
-  private findTaskMetrics(buf: Buffer, words: DataView, from: number, end: number): number {
-    if (this.metricsDistance > 0) {
-      const guess = end - this.metricsDistance;
-      const hi = Math.min(end, guess + METRICS_SLACK + TASK_METRICS.length);
-      const at = indexOfKey(buf, words, Math.max(from, guess - METRICS_SLACK), hi, TASK_METRICS);
-      if (at !== -1) return at;
-    }
-    const at = lastIndexOfKey(buf, from, end, TASK_METRICS_BACK);
-    if (at !== -1) this.metricsDistance = end - at;
-    return at;
   }
 
   /** A DataView of exactly `buf`'s bytes, made once per chunk (see nextQuote). */
@@ -1788,9 +1018,6 @@ export class AppReplay {
 
 }
 
-const NULL_LITERAL = Buffer.from('null');
-
-
 /**
  * A task's outcome by its end reason alone, as Spark's History Server counts it
  * (AppStatusListener.onTaskEnd): killed and commit-denied tasks are killed (numKilledTasks), not
@@ -1805,78 +1032,24 @@ function taskOutcome(reason: string): TaskOutcome {
   return 'failed';
 }
 
-/** Task Info's Finish Time - Launch Time (Spark's TaskInfo.duration); NaN for a task with no launch or no finish. */
-function taskDuration(launch: number, finish: number): number {
-  return launch > 0 && finish >= launch ? finish - launch : NaN;
-}
+/** Where durationAt has intInto write the launch and finish time (see there). */
+const TIMES = new Float64Array(2);
 
 /**
  * taskDuration from the Launch Time and Finish Time values at `launchAt` and `finishAt` (-1: the
  * key is absent, unknown as on the parsed path), into values[TASK_DURATION]: NaN when either is
  * unknown (absent or null). False when either is not what Spark writes (an integer or null): the
- * caller parses the line. The times are written into INTS (intInto) and the duration into
+ * caller parses the line. The times are written into TIMES (intInto) and the duration into
  * `values`, never returned: a large double returned is boxed, a heap number per task end.
  */
 function durationAt(buf: Buffer, launchAt: number, finishAt: number, end: number, values: TaskValues): boolean {
-  INTS.fill(NaN);
-  if (launchAt !== -1 && !intInto(buf, launchAt, end, INTS, 0) && !bytesAt(buf, launchAt, end, NULL_LITERAL)) return false;
-  if (finishAt !== -1 && !intInto(buf, finishAt, end, INTS, 1) && !bytesAt(buf, finishAt, end, NULL_LITERAL)) return false;
-  const launch = INTS[0]!;
-  const finish = INTS[1]!;
+  TIMES.fill(NaN);
+  if (launchAt !== -1 && !intInto(buf, launchAt, end, TIMES, 0) && !bytesAt(buf, launchAt, end, NULL_LITERAL)) return false;
+  if (finishAt !== -1 && !intInto(buf, finishAt, end, TIMES, 1) && !bytesAt(buf, finishAt, end, NULL_LITERAL)) return false;
+  const launch = TIMES[0]!;
+  const finish = TIMES[1]!;
   values[TASK_DURATION] = Number.isNaN(launch) || Number.isNaN(finish) ? NaN : taskDuration(launch, finish);
   return true;
-}
-
-/** Moves list[i] to the front, the ones before it back by one. */
-function toFront<T>(list: T[], i: number): void {
-  const item = list[i]!;
-  for (let k = i; k > 0; k--) list[k] = list[k - 1]!;
-  list[0] = item;
-}
-
-/**
- * Where `"Task Info":` is in a task end whose reason is at taskSpans[0, 1) and whose Task Metrics
- * is at `tm`, its value an object; -1 when it is not so. Task Info follows the reason (Spark
- * 1.x-4.x), before the metrics. A success's reason ends right there: its `"Success"},"Task Info":`
- * is checked in place first. A failure's may hold a long stack trace, so its Task Info is searched
- * back from the metrics instead (past its Accumulables, usually shorter).
- */
-function taskInfoKey(buf: Buffer, words: DataView, spans: TaskSpans, tm: number): number {
-  const reasonStart = spans[0]!;
-  const reasonEnd = spans[1]!;
-  const success = reasonEnd - reasonStart === SUCCESS.length && sameBytes(buf, reasonStart, SUCCESS);
-  const info = success
-    ? buf[reasonEnd + 1] === CLOSE_BRACE && buf[reasonEnd + 2] === COMMA && sameWords(words, reasonEnd + 3, tm, TASK_INFO_KEY)
-      ? reasonEnd + 3
-      : indexOfKey(buf, words, reasonEnd + 1, tm, TASK_INFO)
-    : lastIndexOfKey(buf, reasonEnd + 1, tm, TASK_INFO_BACK);
-  // lastIndexOfKey does not look at escapes: a match at an escaped quote (inside a string) goes to JSON.parse.
-  if (info === -1 || buf[info - 1] === BACKSLASH || buf[info + TASK_INFO.length] !== 0x7b) return -1;
-  return info;
-}
-
-/** What Task Info gives, unknown before it is read: the launch and finish time, the executor. */
-function resetInfo(ints: TaskInts, spans: TaskSpans): void {
-  ints[2] = NaN;
-  ints[3] = NaN;
-  spans[2] = -1;
-  spans[3] = -1;
-}
-
-/** TaskInts before a task end is read: stage attempt 0 (Spark 1.0-1.1 write none), times unknown; no reason or executor found. */
-function resetHead(ints: TaskInts, spans: TaskSpans): void {
-  ints[0] = 0;
-  ints[1] = 0;
-  ints[2] = NaN;
-  ints[3] = NaN;
-  spans.fill(-1);
-}
-
-/** taskDuration of the launch and finish time in `ints`; NaN when either is unknown. */
-function durationOf(ints: TaskInts): number {
-  const launch = ints[2]!;
-  const finish = ints[3]!;
-  return Number.isNaN(launch) || Number.isNaN(finish) ? NaN : taskDuration(launch, finish);
 }
 
 function nonEmpty(v: string | null | undefined): string | null {
