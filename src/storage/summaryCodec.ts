@@ -147,8 +147,10 @@ function column(columns: readonly Json[], i: number, n: number): Json[] {
 
 /** Values JsonWriter.values gives JSON.stringify at a time. */
 const SLICE = 2048;
+/** Text a JsonWriter holds as a string before it writes it into a buffer. */
+const PENDING = 16 * 1024;
 /** The first buffer a JsonWriter writes into; each next one twice as large, up to WRITER_MAX. */
-const WRITER_FIRST = 4 * 1024;
+const WRITER_FIRST = 64 * 1024;
 const WRITER_MAX = 1024 * 1024;
 
 /**
@@ -160,14 +162,28 @@ const WRITER_MAX = 1024 * 1024;
  */
 class JsonWriter {
   private readonly full: Buffer[] = [];
-  private buf = Buffer.allocUnsafe(WRITER_FIRST);
+  private buf: Buffer | null = null;
   private at = 0;
+  /**
+   * Text not yet in a buffer: pieces are joined as a string up to PENDING characters, then written at
+   * once. A native write per piece (~120 for a small application's summaries) made encoding twice
+   * as slow as JSON.stringify of the whole (25 against 12 µs an application); a small application's
+   * text never reaches a buffer at all (bytes()).
+   */
+  private pending = '';
 
   add(text: string): void {
+    this.pending += text;
+    if (this.pending.length > PENDING) this.flush();
+  }
+
+  private flush(): void {
+    const text = this.pending;
+    this.pending = '';
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.at + text.length * 3 > this.buf.length) {
-      this.full.push(this.buf.subarray(0, this.at));
-      this.buf = Buffer.allocUnsafe(Math.max(text.length * 3, Math.min(WRITER_MAX, this.buf.length * 2)));
+    if (this.buf === null || this.at + text.length * 3 > this.buf.length) {
+      if (this.buf !== null) this.full.push(this.buf.subarray(0, this.at));
+      this.buf = Buffer.allocUnsafe(Math.max(text.length * 3, this.buf === null ? WRITER_FIRST : Math.min(WRITER_MAX, this.buf.length * 2)));
       this.at = 0;
     }
     this.at += this.buf.write(text, this.at, 'utf8');
@@ -195,6 +211,8 @@ class JsonWriter {
   }
 
   bytes(): Buffer {
+    if (this.buf === null) return Buffer.from(this.pending, 'utf8');
+    this.flush();
     return Buffer.concat([...this.full, this.buf.subarray(0, this.at)]);
   }
 }
