@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppReplay } from '../src/collectors/eventlog/replay';
+import { LEARN_AFTER } from '../src/collectors/eventlog/taskLayout';
 import type { SparkAppRecord } from '../src/collectors/record';
 import type { AppSummaries } from '../src/collectors/record/summaries';
 
@@ -51,9 +52,15 @@ function replay(lines: readonly string[], tail: string, summaries = true): Read 
 const appStart = j({ Event: 'SparkListenerApplicationStart', 'App Name': 'layouts', 'App ID': 'app-layouts', Timestamp: T0, User: 'u' });
 const appEnd = j({ Event: 'SparkListenerApplicationEnd', Timestamp: T0 + 600_000 });
 
-/** Asserts the rule on `taskLines` between an application start and end, with and without summaries; the byte path's read. */
+/**
+ * LEARN_AFTER task ends first (of a stage of their own, read by the searches: no layout is learned
+ * before them), so that layouts are learned from the test's own lines.
+ */
+const WARM_UP = Array.from({ length: LEARN_AFTER }, (_, v) => j({ ...head(99, 'ResultTask'), 'Task Info': { 'Task ID': 90_000 + v, 'Launch Time': T0, 'Executor ID': '1', 'Finish Time': T0 + 5 }, 'Task Metrics': { 'Executor Run Time': v } }));
+
+/** Asserts the rule on `taskLines` between an application start and end (after WARM_UP), with and without summaries; the byte path's read. */
 function samePaths(taskLines: readonly string[]): Read {
-  const lines = [appStart, ...taskLines, appEnd];
+  const lines = [appStart, ...WARM_UP, ...taskLines, appEnd];
   const bytes = replay(lines, '');
   const parsed = replay(lines, ' ');
   expect(parsed.byLayout).toBe(0);
@@ -198,13 +205,22 @@ describe('task ends read by a layout give the parsed path’s record and summari
     ['Spark 1.0-1.1 (no attempt id)', spark10],
   ];
 
+  it(`a log of fewer than ${LEARN_AFTER} task ends is read by the searches alone (learning would cost a small log more than it saves)`, () => {
+    const lines = Array.from({ length: LEARN_AFTER - 1 }, (_, v) => j(spark14(v)));
+    const r = replay([appStart, ...lines, appEnd], '');
+    expect(r.byLayout).toBe(0);
+    expect(r.record?.total_tasks).toBe(LEARN_AFTER - 1);
+    // Past them, the task end after the LEARN_AFTER-th is learned from, and the ones after it are read by its layout.
+    expect(replay([appStart, ...lines, ...lines.slice(0, 10), appEnd], '').byLayout).toBe(8);
+  });
+
   for (const [name, make] of shapes) {
     it(`${name}: lines of one layout, values of every size, read by the layout`, () => {
       const lines = Array.from({ length: 200 }, (_, v) => j(make(v * 37 + (v % 3) * 100_001)));
       const r = samePaths(lines);
       // The first line is learned from; every other one is read by its layout.
       expect(r.byLayout).toBe(lines.length - 1);
-      expect(r.record?.total_tasks).toBe(200);
+      expect(r.record?.total_tasks).toBe(LEARN_AFTER + 200);
     });
 
     it(`${name}: a line that differs from the layout in one place, 600 kinds, among lines of the layout`, () => {
@@ -251,7 +267,7 @@ describe('task ends read by a layout give the parsed path’s record and summari
       lines.push(j(failed));
     }
     const r = samePaths(lines);
-    expect(r.record).toMatchObject({ total_tasks: 200, failed_tasks: 40 });
+    expect(r.record).toMatchObject({ total_tasks: LEARN_AFTER + 200, failed_tasks: 40 });
     // A failure's head ends at its reason, whatever follows it, and its Task Info has layouts of its
     // own: only the first success and the first failure are searched.
     expect(r.byLayout).toBe(lines.length - 2);
