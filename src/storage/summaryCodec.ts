@@ -27,15 +27,14 @@
  * Stages are kept by (stage_id, attempt_id), executors by numeric id (compareExecutorIds), each key
  * once (the last given wins, as INSERT OR REPLACE did with rows): the order `summariesOf` returns.
  */
-import { AT, cellOf, nullIfNaN, stageTableOf, type StageTable } from '../collectors/record/stageTable';
-import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from '../collectors/record/summaries';
+import { AT, cellOf, nullIfNaN, QUANTILE_AT, stageTableOf, type StageTable } from '../collectors/record/stageTable';
+import { QUANTILES, STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary } from '../collectors/record/summaries';
 
 /** Bumped when the layout changes in a way an older decoder would misread. */
 const FORMAT = 1;
 
 /** Stage columns kept as they are, in their order after the times (see above). */
 const STAGE_PLAIN = ['duration_ms', ...STAGE_COUNTERS, 'peak_execution_memory_bytes'] as const satisfies readonly (keyof StageSummary)[];
-const QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const satisfies readonly (keyof TaskDurationQuantiles)[];
 const EXECUTOR_PLAIN = ['total_cores', 'total_tasks', 'failed_tasks', 'gc_time_ms', 'shuffle_read_bytes', 'shuffle_write_bytes'] as const satisfies readonly (keyof ExecutorSummary)[];
 
 type Json = null | number | string | Json[] | { raw: Json[] };
@@ -304,7 +303,7 @@ function rowSource(rows: readonly StageSummary[], days: IsoDays): StageSource {
 }
 
 /** Where STAGE_PLAIN's and then QUANTILES' columns are in a table row. */
-const TABLE_PLAIN = [...STAGE_PLAIN.map((f) => AT[f]), AT.task_min_ms, AT.task_p25_ms, AT.task_p50_ms, AT.task_p75_ms, AT.task_max_ms];
+const TABLE_PLAIN = [...STAGE_PLAIN.map((f) => AT[f]), ...QUANTILE_AT];
 
 function tableSource(t: StageTable): StageSource {
   // The engine gives its entries in key order, each key once; any other table is put so, the last entry of a key kept.

@@ -14,7 +14,7 @@
  * as blocks by structured clone, where StageSummary rows would be cloned object by object.
  */
 import { timeFault } from '../record';
-import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from './summaries';
+import { QUANTILES, STAGE_COUNTERS, STAGE_STATUSES, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from './summaries';
 
 /** A table row's numbers, in order; NaN where the summary holds null. Times are epoch ms. */
 export const STAGE_NUMBERS = [
@@ -37,8 +37,8 @@ export type StageNumber = (typeof STAGE_NUMBERS)[number];
 export const AT = Object.fromEntries(STAGE_NUMBERS.map((k, i) => [k, i])) as { readonly [K in StageNumber]: number };
 export const STAGE_STRIDE = STAGE_NUMBERS.length;
 
-const QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const satisfies readonly (keyof TaskDurationQuantiles)[];
-const QUANTILE_AT = [AT.task_min_ms, AT.task_p25_ms, AT.task_p50_ms, AT.task_p75_ms, AT.task_max_ms] as const;
+/** Where each of QUANTILES is in a row. */
+export const QUANTILE_AT = [AT.task_min_ms, AT.task_p25_ms, AT.task_p50_ms, AT.task_p75_ms, AT.task_max_ms] as const;
 
 export interface StageTable {
   /** Stage attempts (entries), by (stage_id, attempt_id), each once. */
@@ -68,7 +68,7 @@ export function nullIfNaN(v: number): number | null {
   return Number.isNaN(v) ? null : v;
 }
 
-const STATUSES: ReadonlySet<unknown> = new Set<StageStatus>(['complete', 'failed', 'active', 'skipped']);
+const STATUSES: ReadonlySet<unknown> = new Set(STAGE_STATUSES);
 
 /** Entry i's number at `at` (one of AT's). */
 export function cellOf(t: StageTable, i: number, at: number): number {

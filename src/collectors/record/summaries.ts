@@ -7,7 +7,8 @@
  */
 
 /** A stage attempt's status, as the History Server's stage list says it (lower case). */
-export type StageStatus = 'complete' | 'failed' | 'active' | 'skipped';
+export const STAGE_STATUSES = ['complete', 'failed', 'active', 'skipped'] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
 
 /** Task durations of one stage attempt's successful tasks (ms): exact min and max; from event logs, quantiles from a bounded sketch (exact up to 128 tasks). */
 export interface TaskDurationQuantiles {
@@ -17,6 +18,9 @@ export interface TaskDurationQuantiles {
   p75: number;
   max: number;
 }
+
+/** TaskDurationQuantiles' fields, in order. */
+export const QUANTILES = ['min', 'p25', 'p50', 'p75', 'max'] as const satisfies readonly (keyof TaskDurationQuantiles)[];
 
 export interface StageSummary {
   stage_id: number;
