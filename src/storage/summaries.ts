@@ -37,7 +37,7 @@ const sha1 = (text: string | Buffer): string => crypto.createHash('sha1').update
 
 /** summaries_hash as stores wrote it before TEXT_HASH (and schema 5's rows: test/support/summaryRowsV5.ts). */
 export function jsonSummariesHash(summaries: AppSummaries): string {
-  // A table's rows made for this alone: read through \`stages\`, they would be kept on the summaries beside the table.
+  // A table's rows made for this alone: read through `stages`, they would be kept on the summaries beside the table.
   const table = stageTableOf(summaries);
   return sha1(JSON.stringify(table === undefined ? summaries : { stages: stageRows(table), executors: summaries.executors }));
 }

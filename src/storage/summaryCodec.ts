@@ -153,8 +153,8 @@ const WRITER_FIRST = 64 * 1024;
 const WRITER_MAX = 1024 * 1024;
 
 /**
- * JSON text written a value at a time into buffers, joined once at the end (exactly its size): no
- * array of a column's values and no string of the whole text. A 2 GB Spark 3.0 log's ~150,000 stage
+ * JSON text written a slice of a column at a time into buffers, joined once at the end (exactly its
+ * size): no array of a whole column's values and no string of the whole text. A 2 GB Spark 3.0 log's ~150,000 stage
  * attempts are ~15 MB of text; made as 25 arrays of 150,000 values, then one string, then its bytes,
  * their garbage held the collect's peak RSS at 200-250 MB (issue 12: < 150 MB for a 2 GB log).
  * Numbers and texts are written as JSON.stringify writes them.
@@ -274,11 +274,11 @@ interface StageSource {
   completedText(i: number): string | null;
   /** Column k of STAGE_PLAIN's, then QUANTILES' (PLAIN_COLUMNS in all). */
   plain(k: number, i: number): number | null;
-  /** Writes column k whole, as out.values(n, (i) => plain(k, i)) would. */
-  writePlain(out: JsonWriter, k: number): void;
 }
 
 const PLAIN_COLUMNS = STAGE_PLAIN.length + QUANTILES.length;
+/** The duration's plain column: a completion time is kept as its distance from submission + duration. */
+const DURATION = STAGE_PLAIN.indexOf('duration_ms');
 
 function rowSource(rows: readonly StageSummary[], days: IsoDays): StageSource {
   const stages = lastByKey(rows, (a, b) => a.stage_id - b.stage_id || a.attempt_id - b.attempt_id);
@@ -294,12 +294,8 @@ function rowSource(rows: readonly StageSummary[], days: IsoDays): StageSource {
     completedMs: (i) => completed[i]!,
     submittedText: (i) => stages[i]!.submission_time,
     completedText: (i) => stages[i]!.completion_time,
-    plain,
-    writePlain: (out, k) => out.values(stages.length, (i) => plain(k, i)),
+    plain: (k, i) => (k < STAGE_PLAIN.length ? stages[i]![STAGE_PLAIN[k]!] : (stages[i]!.task_duration_ms?.[QUANTILES[k - STAGE_PLAIN.length]!] ?? null)),
   };
-  function plain(k: number, i: number): number | null {
-    return k < STAGE_PLAIN.length ? stages[i]![STAGE_PLAIN[k]!] : (stages[i]!.task_duration_ms?.[QUANTILES[k - STAGE_PLAIN.length]!] ?? null);
-  }
 }
 
 /** Where STAGE_PLAIN's and then QUANTILES' columns are in a table row. */
@@ -313,7 +309,7 @@ function tableSource(t: StageTable): StageSource {
   const order = inOrder ? null : lastByKey(Array.from({ length: t.count }, (_, i) => i), key);
   const entry = order === null ? (i: number): number => i : (i: number): number => order[i]!;
   const n = order === null ? t.count : order.length;
-  // A cell as a summary field holds it (JSON.stringify writes NaN as null too, in writePlain).
+  // A cell as a summary field holds it.
   const cell = (i: number, at: number): number | null => nullIfNaN(cellOf(t, entry(i), at));
   return {
     n,
@@ -326,10 +322,6 @@ function tableSource(t: StageTable): StageSource {
     submittedText: () => null,
     completedText: () => null,
     plain: (k, i) => cell(i, TABLE_PLAIN[k]!),
-    writePlain: (out, k) => {
-      const at = TABLE_PLAIN[k]!;
-      out.values(n, (i) => cellOf(t, entry(i), at));
-    },
   };
 }
 
@@ -338,7 +330,7 @@ export function encodeSummaries(summaries: AppSummaries): string {
   return encodeSummaryBytes(summaries).toString('utf8');
 }
 
-/** encodeSummaries' text as UTF-8 (what the stores keep), written a value at a time (JsonWriter). */
+/** encodeSummaries' text as UTF-8 (what the stores keep), written a slice of a column at a time (JsonWriter). */
 export function encodeSummaryBytes(summaries: AppSummaries): Buffer {
   const days = new IsoDays();
   const table = stageTableOf(summaries);
@@ -383,11 +375,11 @@ export function encodeSummaryBytes(summaries: AppSummaries): Buffer {
   out.add(',');
   out.values(stages.n, (i) => {
     const ms = stages.completedMs(i);
-    return ms === null ? stages.completedText(i) : ms - completionRef(stages.submittedMs(i), stages.plain(0, i), t0);
+    return ms === null ? stages.completedText(i) : ms - completionRef(stages.submittedMs(i), stages.plain(DURATION, i), t0);
   });
   for (let k = 0; k < PLAIN_COLUMNS; k++) {
     out.add(',');
-    stages.writePlain(out, k);
+    out.values(stages.n, (i) => stages.plain(k, i));
   }
 
   const m = executors.length;
