@@ -24,8 +24,8 @@
  * (never submitted) is `skipped` and known by id alone (replay.ts fastJobStart says why).
  */
 import { isoTime } from '../record';
-import { AT, STAGE_STRIDE as ROW_STRIDE, tableSummaries, tableTime } from '../record/stageTable';
-import type { AppSummaries, ExecutorSummary, StageStatus, TaskDurationQuantiles } from '../record/summaries';
+import { AT, QUANTILE_AT, STAGE_STRIDE as ROW_STRIDE, tableSummaries, tableTime } from '../record/stageTable';
+import { QUANTILES, type AppSummaries, type ExecutorSummary, type StageStatus, type TaskDurationQuantiles } from '../record/summaries';
 
 /**
  * The task metrics a summary uses, by index into the values replay.ts reads per task (its
@@ -402,6 +402,8 @@ export class SummaryTracker {
   /** The slots of every other stage attempt (retries, ids far ahead or not Ints), by stageKey. */
   private readonly otherStages = new Map<number, number>();
   private lastSlot = -1;
+  /** What summaries() gave: the slots are rows of its table since. */
+  private result: AppSummaries | undefined;
   private readonly executors = new Map<string, ExecutorStats>();
   /** Executors by hashBytes of their id, for the byte path; a bucket lists the ids with that hash. */
   private readonly byHash = new Map<number, ExecutorStats[]>();
@@ -664,8 +666,6 @@ export class SummaryTracker {
     return (this.result ??= this.makeSummaries());
   }
 
-  private result: AppSummaries | undefined;
-
   private makeSummaries(): AppSummaries {
     // First attempts are in id order already (filter skips the holes, in the builtin's loop: a loop
     // here was compiled on the stack and then thrown away); the others (retries, rare) are sorted in
@@ -760,26 +760,16 @@ function fillStage(this: TableContext, slot: number, entry: number): void {
   o[AT.peak_execution_memory_bytes] = m[at + PEAK]! >= 0 ? m[at + PEAK]! : Number.NaN;
   const durations = m[at + DURATIONS]!;
   const sketch = m[at + SKETCH]!;
-  if (sketch !== 0) {
-    const q = this.sketches[sketch - 1]!.quantiles(this.scratch)!;
-    o[AT.task_min_ms] = q.min;
-    o[AT.task_p25_ms] = q.p25;
-    o[AT.task_p50_ms] = q.p50;
-    o[AT.task_p75_ms] = q.p75;
-    o[AT.task_max_ms] = q.max;
-  } else if (durations > 0) {
-    // At most INLINE_DURATIONS values, sorted by insertion; the ranks are quantilesOf's.
+  let q: TaskDurationQuantiles | null = null;
+  if (sketch !== 0) q = this.sketches[sketch - 1]!.quantiles(this.scratch);
+  else if (durations > 0) {
+    // At most INLINE_DURATIONS values, sorted by insertion.
     const few = this.few;
     for (let i = 0; i < durations; i++) few[i] = m[at + INLINE_AT + i]!;
     sortFew(few, durations);
-    o[AT.task_min_ms] = m[at + MIN_MS]!;
-    o[AT.task_p25_ms] = few[Math.floor(0.25 * durations)]!;
-    o[AT.task_p50_ms] = few[Math.floor(0.5 * durations)]!;
-    o[AT.task_p75_ms] = few[Math.floor(0.75 * durations)]!;
-    o[AT.task_max_ms] = m[at + MAX_MS]!;
-  } else {
-    for (let k = AT.task_min_ms; k <= AT.task_max_ms; k++) o[k] = Number.NaN;
+    q = quantilesOf(few, durations, m[at + MIN_MS]!, m[at + MAX_MS]!);
   }
+  QUANTILE_AT.forEach((to, k) => (o[to] = q === null ? Number.NaN : q[QUANTILES[k]!]));
   this.outNames[entry] = this.names[slot] ?? null;
   this.statuses[entry] = stageStatus(m[at + FLAGS]!);
   // Read whole first: the row's cells overlap the slot's fields.
