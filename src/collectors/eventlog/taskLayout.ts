@@ -264,6 +264,24 @@ function headDone(seen: number, summaries: boolean): boolean {
 }
 
 /**
+ * A scalar at buf[i] of a head or Task Info being learned (learnHead, learnInfo): an integer, read into
+ * `slot`, or true, false or null (null only where `slot` takes it). Where it ends; -1 when `slot`
+ * takes no such value (no layout); 0 when buf[i] starts none (a brace, a bracket, punctuation).
+ */
+function learnScalar(layout: LayoutBuilder, buf: Buffer, i: number, end: number, slot: number): number {
+  const c = buf[i]!;
+  if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+    const past = pastInteger(buf, i, end);
+    if (past === -1 || !takesInteger(slot)) return -1;
+    layout.value(i, past, INT_VALUE, slot);
+    return past;
+  }
+  const word = wordLiteral(buf, i, end);
+  if (word === 0) return 0;
+  return slot !== NO_SLOT && !(takesNull(slot) && buf[i] === 0x6e) ? -1 : i + word;
+}
+
+/**
  * The head layout of the task end buf[from, end) (`from` just past the event name), or null when a
  * layout cannot read it: a key it reads twice, a number that is not an integer, a value of a
  * wanted key that is neither what the searches read nor null where they allow it.
@@ -300,12 +318,11 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
       i = close + 1;
       continue;
     }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const past = pastInteger(buf, i, end);
-      if (past === -1 || !takesInteger(slot)) return null;
-      layout.value(i, past, INT_VALUE, slot);
+    const scalar = learnScalar(layout, buf, i, end, slot);
+    if (scalar === -1) return null;
+    if (scalar > 0) {
       slot = NO_SLOT;
-      i = past;
+      i = scalar;
       continue;
     }
     if (c === 0x7b || c === 0x5b) {
@@ -331,13 +348,6 @@ function learnHead(buf: Buffer, words: DataView, from: number, end: number, summ
       if (within === TASK_INFO_OBJECT) infoDone = true;
       within = NO_SLOT;
       i++;
-      continue;
-    }
-    const word = wordLiteral(buf, i, end);
-    if (word > 0) {
-      if (slot !== NO_SLOT && !(takesNull(slot) && buf[i] === 0x6e)) return null;
-      slot = NO_SLOT;
-      i += word;
       continue;
     }
     if (slot !== NO_SLOT) return null;
@@ -376,12 +386,11 @@ function learnInfo(buf: Buffer, words: DataView, at: number, end: number): TaskE
       i = close + 1;
       continue;
     }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const past = pastInteger(buf, i, end);
-      if (past === -1 || !takesInteger(slot)) return null;
-      layout.value(i, past, INT_VALUE, slot);
+    const scalar = learnScalar(layout, buf, i, end, slot);
+    if (scalar === -1) return null;
+    if (scalar > 0) {
       slot = NO_SLOT;
-      i = past;
+      i = scalar;
       continue;
     }
     if (c === 0x7b || c === 0x5b) {
@@ -392,13 +401,6 @@ function learnInfo(buf: Buffer, words: DataView, at: number, end: number): TaskE
       continue;
     }
     if (c === CLOSE_BRACE) return slot === NO_SLOT && (seen & INFO_SLOTS) === INFO_SLOTS ? layout.build(i, false) : null;
-    const word = wordLiteral(buf, i, end);
-    if (word > 0) {
-      if (slot !== NO_SLOT && !(takesNull(slot) && buf[i] === 0x6e)) return null;
-      slot = NO_SLOT;
-      i += word;
-      continue;
-    }
     if (slot !== NO_SLOT) return null;
     i++;
   }
