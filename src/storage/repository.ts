@@ -15,6 +15,7 @@ import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } fro
 import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
 import { pushAll } from '../common/arrays';
+import { textParam } from './sqlJs';
 
 export interface AppKey {
   app_id: string;
@@ -787,14 +788,14 @@ export class SqlJsRepository implements JobRepository {
     // Only for a run still stored: a merge may replay checks onto a database where another writer deleted it.
     const stmt = this.db.prepare(
       `INSERT OR REPLACE INTO regressions (app_id, attempt_key, status, summary, explanation, check_json, checked_at)
-       SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM applications WHERE app_id = ? AND attempt_key = ?)`,
+       SELECT ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ? WHERE EXISTS (SELECT 1 FROM applications WHERE app_id = ? AND attempt_key = ?)`,
     );
     try {
       return this.transaction(() => {
         let n = 0;
         for (const c of checks.map(rowOf)) {
           const key = attemptKey(c.attempt_id);
-          stmt.run([c.app_id, key, c.status, c.summary, c.explanation, c.check === null ? null : JSON.stringify(c.check), stamp, c.app_id, key]);
+          stmt.run([c.app_id, key, c.status, textParam(c.summary), textParam(c.explanation), textParam(c.check === null ? null : JSON.stringify(c.check)), stamp, c.app_id, key]);
           n += this.db.getRowsModified();
         }
         return n;
