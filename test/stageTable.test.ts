@@ -1,12 +1,13 @@
 /**
  * Stage attempts as a table (record/stageTable.ts): read as rows they are the summaries they hold;
- * the store encodes a table to the very text it gives for those rows; they cross worker boundaries
- * as one typed array and come out as the same summaries.
+ * the store encodes a table to the very text it gives for those rows; summaries cross worker
+ * boundaries as that text (summariesWire.ts) and come out as the same summaries.
  */
 import { describe, expect, it } from 'vitest';
-import { AT, fromWire, isWireSummaries, stageRows, stageTableOf, tableSummaries, toWire, wireBuffers, type StageTable } from '../src/collectors/record/stageTable';
-import type { AppSummaries, StageStatus, StageSummary } from '../src/collectors/record/summaries';
-import { decodeSummaries, encodeSummaries } from '../src/storage/summaryCodec';
+import { stageRows, stageTableOf, tableSummaries } from '../src/collectors/record/stageTable';
+import { fromWire, isWireSummaries, toWire, wireBuffers } from '../src/collectors/record/summariesWire';
+import type { AppSummaries, StageSummary } from '../src/collectors/record/summaries';
+import { decodeSummaries, encodeSummaries, encodeSummaryBytes } from '../src/storage/summaryCodec';
 import { makeExecutor, makeStage, realisticSummaries, tableOfRows } from './support/summaries';
 
 /** Rows with what a table must keep: nulls in every nullable field, no quantiles, a retry, big and fractional numbers. */
@@ -16,14 +17,6 @@ const ODD: StageSummary[] = [
   makeStage({ stage_id: 1, attempt_id: 1, status: 'active', completion_time: null, duration_ms: null, input_bytes: 2 ** 52 + 2, cpu_time_ms: 0.5 }),
   makeStage({ stage_id: 2 ** 31 + 5, status: 'failed', failed_tasks: 3, submission_time: '1999-12-31T23:59:59.999Z', completion_time: '2000-01-01T00:00:00.001Z', duration_ms: 2 }),
 ];
-
-/** `t` with entry i's number at `at` set to v (its chunks copied). */
-function withCell(t: StageTable, i: number, at: number, v: number): StageTable {
-  const chunks = t.chunks.map((c) => c.slice());
-  const r = t.rows === null ? i : t.rows[i]!;
-  chunks[r >> t.chunkBits]![(r & ((1 << t.chunkBits) - 1)) * t.stride + at] = v;
-  return { ...t, chunks };
-}
 
 describe('a stage table', () => {
   it('reads back as the rows it holds, field order included', () => {
@@ -66,44 +59,38 @@ describe('a stage table', () => {
     ]);
   });
 
-  it('crosses a worker boundary as one typed array and comes out as the same summaries; a broken wire form is refused', () => {
+  it('crosses a worker boundary as the store\'s text, transferred, and is stored without being encoded again; a broken wire form is refused', () => {
     const plain = realisticSummaries(2, 300, 5);
-    const s = tableSummaries(tableOfRows(plain.stages), plain.executors);
-    const wire = structuredClone(toWire(s));
-    expect(isWireSummaries(wire)).toBe(true);
-    expect(Object.keys(wire)).toEqual(['table', 'executors']);
-    const back = fromWire(wire);
-    expect(stageTableOf(back)).toBeDefined();
-    expect(back).toEqual(plain);
-    // Sent with its buffers transferred: the receiver has them, the sender's are gone (no copy made).
     const sent = tableSummaries(tableOfRows(plain.stages), plain.executors);
-    const wireSent = toWire(sent);
-    const buffers = wireBuffers(wireSent);
-    expect(buffers.length).toBe(stageTableOf(sent)!.chunks.length + 1);
-    const received = fromWire(structuredClone(wireSent, { transfer: buffers }));
-    expect(received).toEqual(plain);
-    expect(stageTableOf(sent)!.chunks.every((c) => c.length === 0)).toBe(true);
-    expect(wireBuffers(toWire(plain))).toEqual([]);
-    // Plain summaries cross as they are.
-    expect(fromWire(structuredClone(toWire(plain)))).toEqual(plain);
-    expect(isWireSummaries(structuredClone(toWire(plain)))).toBe(true);
-    const table = tableOfRows(plain.stages);
-    for (const broken of [
-      { table: { ...table, chunks: [table.chunks[0]!.subarray(0, 10), ...table.chunks.slice(1)] }, executors: [] },
-      { table: { ...table, chunks: table.chunks.slice(1) }, executors: [] },
-      { table: { ...table, rows: Int32Array.from(table.rows!, (r) => r + 1_000) }, executors: [] },
-      { table: { ...table, rows: Array.from(table.rows!) }, executors: [] },
-      { table: { ...table, stride: 5 }, executors: [] },
-      { table: { ...table, names: [] }, executors: [] },
-      { table: { ...table, chunks: table.chunks.map((c) => Array.from(c)) }, executors: [] },
-      // What no table may hold: a time isoTime refuses, some quantiles only, a name that is no text, an unknown status.
-      { table: withCell(table, 0, AT.submission_ms, -5), executors: [] },
-      { table: withCell(table, 1, AT.task_p50_ms, Number.NaN), executors: [] },
-      { table: { ...table, names: table.names.map((n, i) => (i === 2 ? ({ evil: 1 } as unknown as string) : n)) }, executors: [] },
-      { table: { ...table, statuses: table.statuses.map((x, i) => (i === 2 ? ('done' as StageStatus) : x)) }, executors: [] },
-      { table, executors: null },
-      { stages: null, executors: [] },
-    ]) {
+    const text = encodeSummaryBytes(sent);
+    const wire = toWire(sent);
+    expect(Object.keys(wire)).toEqual(['text']);
+    expect(Buffer.from(wire.text).equals(text)).toBe(true);
+    const buffers = wireBuffers(wire);
+    const received = structuredClone(wire, { transfer: buffers });
+    // Transferred, not copied: the sender's buffer is gone.
+    expect(wire.text.byteLength).toBe(0);
+    expect(isWireSummaries(received)).toBe(true);
+    const back = fromWire(received);
+    // The store gets the very bytes that crossed (no second encoding), and a reader the same summaries.
+    expect(encodeSummaryBytes(back)).toBe(encodeSummaryBytes(back));
+    expect(encodeSummaryBytes(back).equals(text)).toBe(true);
+    expect(back).toEqual(plain);
+    expect(Object.keys(back)).toEqual(['stages', 'executors']);
+    expect(JSON.parse(JSON.stringify(back))).toEqual(JSON.parse(JSON.stringify(plain)));
+    // A small text sits in Node's shared buffer pool: it is copied into a buffer of its own, so the transfer takes nothing else.
+    const small: AppSummaries = { stages: [], executors: [makeExecutor()] };
+    const pooled = encodeSummaryBytes(small);
+    const smallWire = toWire(small);
+    expect(smallWire.text.byteLength).toBe(smallWire.text.buffer.byteLength);
+    const smallBack = fromWire(structuredClone(smallWire, { transfer: wireBuffers(smallWire) }));
+    expect(smallBack).toEqual(decodeSummaries(pooled.toString('utf8')));
+    // Replaced stages are encoded anew, with the executors the text held.
+    smallBack.stages = [ODD[0]!];
+    expect(encodeSummaries(smallBack)).toBe(encodeSummaries({ stages: [ODD[0]!], executors: small.executors }));
+    // A text that is not summaries throws when read, naming what is wrong.
+    expect(() => fromWire({ text: Buffer.from('[1,2') }).stages).toThrow(/not stage and executor summaries/);
+    for (const broken of [null, 'text', { text: new Uint8Array(0) }, { text: 'a text' }, { text: [1, 2] }, { stages: [], executors: [] }, { table: {}, executors: [] }]) {
       expect(isWireSummaries(broken)).toBe(false);
     }
   });

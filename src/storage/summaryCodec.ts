@@ -330,8 +330,41 @@ export function encodeSummaries(summaries: AppSummaries): string {
   return encodeSummaryBytes(summaries).toString('utf8');
 }
 
-/** encodeSummaries' text as UTF-8 (what the stores keep), written a slice of a column at a time (JsonWriter). */
+/** The text summaries were read from (textSummaries), kept on them while their stages and executors are not replaced. */
+const TEXT = Symbol('summaries text');
+type WithText = AppSummaries & { [TEXT]?: Buffer };
+
+/**
+ * Summaries given as their text (UTF-8): `stages` and `executors` are decoded together when either is
+ * first read, and encodeSummaryBytes gives the text back as it is. Summaries that cross a worker
+ * boundary are their text (summariesWire.ts): a store writes it without decoding it. Setting either
+ * field drops the text. Both are own enumerable properties, `stages` first, as in a plain AppSummaries.
+ * A text that does not decode throws when a field is first read (SummaryTextError).
+ */
+export function textSummaries(text: Buffer): AppSummaries {
+  let decoded: AppSummaries | undefined;
+  const s = {} as WithText;
+  const field = <K extends keyof AppSummaries>(key: K): void => {
+    Object.defineProperty(s, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => (decoded ??= decodeSummaries(text.toString('utf8')))[key],
+      set: (v: AppSummaries[K]) => {
+        decoded = { ...(decoded ?? decodeSummaries(text.toString('utf8'))), [key]: v };
+        delete s[TEXT];
+      },
+    });
+  };
+  field('stages');
+  field('executors');
+  Object.defineProperty(s, TEXT, { value: text, enumerable: false, configurable: true });
+  return s;
+}
+
+/** encodeSummaries' text as UTF-8 (what the stores keep), written a slice of a column at a time (JsonWriter); summaries read from a text give it back. */
 export function encodeSummaryBytes(summaries: AppSummaries): Buffer {
+  const given = (summaries as WithText)[TEXT];
+  if (given !== undefined) return given;
   const days = new IsoDays();
   const table = stageTableOf(summaries);
   const stages = table === undefined ? rowSource(summaries.stages, days) : tableSource(table);

@@ -5,7 +5,7 @@
  * Options cross as they are: structured cloning keeps dates, so `since` is a Date on both sides.
  */
 import type { Batch, CollectedApp, CollectProgress } from '../collectors/contract';
-import { fromWire, isWireSummaries, toWire, type WireSummaries } from '../collectors/record/stageTable';
+import { fromWire, isWireSummaries, toWire, type WireSummaries } from '../collectors/record/summariesWire';
 import type { ReadLimits } from '../collectors/eventlog/readLog';
 import { isSourceType, type SourceJob } from '../collectors/registry';
 import type { KnownFile } from '../storage/unchanged';
@@ -58,11 +58,14 @@ export function isHostMessage(m: unknown): m is HostMessage {
   return m.type === 'cancel' || (m.type === 'start' && isCollectJob(m.job));
 }
 
-/** A Batch as it crosses to the host: each app's summaries in their wire form (stageTable.ts: an engine's stage table as one typed array). */
+/** A Batch as it crosses to the host: each app's summaries in their wire form (summariesWire.ts: the store's text). */
 export type WireBatch = Omit<Batch, 'apps'> & { apps: (Omit<CollectedApp, 'summaries'> & { summaries?: WireSummaries })[] };
 
 export function wireBatch(b: Batch): WireBatch {
-  return { ...b, apps: b.apps.map((a) => (a.summaries === undefined ? a : { ...a, summaries: toWire(a.summaries) })) };
+  return {
+    ...b,
+    apps: b.apps.map(({ summaries, ...a }) => (summaries === undefined ? a : { ...a, summaries: toWire(summaries) })),
+  };
 }
 
 export function unwireBatch(b: WireBatch): Batch {

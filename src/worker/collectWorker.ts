@@ -3,7 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import type { CollectProgress } from '../collectors/contract';
 import { runJob } from '../pipeline';
 import { unchangedCheck } from '../storage/unchanged';
-import { wireBuffers } from '../collectors/record/stageTable';
+import { wireBuffers } from '../collectors/record/summariesWire';
 import { isHostMessage, wireBatch, type WorkerMessage } from './collectProtocol';
 
 const port = parentPort;

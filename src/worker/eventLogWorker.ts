@@ -1,7 +1,7 @@
 /** Worker-thread entry: reads the application attempts the pool hands it, one at a time, in order. */
 import { parentPort } from 'node:worker_threads';
 import { readUnit } from '../collectors/eventlog/readLog';
-import { wireBuffers } from '../collectors/record/stageTable';
+import { wireBuffers } from '../collectors/record/summariesWire';
 import { isReadRequest, wireResult, type ReadRequest, type WorkerReply } from '../collectors/eventlog/workerProtocol';
 
 const REPORT_EVERY = 64 * 1024 * 1024;

@@ -3,7 +3,7 @@
  * One file so both sides agree; every message is checked on receipt.
  */
 import type { LogUnit } from './discovery';
-import { fromWire, isWireSummaries, toWire, type WireSummaries } from '../record/stageTable';
+import { fromWire, isWireSummaries, toWire, type WireSummaries } from '../record/summariesWire';
 import type { ReadLimits, UnitResult } from './readLog';
 
 /** Main -> worker: read one application attempt. */
@@ -23,11 +23,12 @@ export type WorkerReply =
   /** Worker -> main, once per request, instead of `done`: an unexpected failure (a bug, not bad input). */
   | { type: 'failed'; id: number; message: string };
 
-/** A UnitResult as it crosses to the main thread: its summaries in their wire form (stageTable.ts). */
+/** A UnitResult as it crosses to the main thread: its summaries in their wire form (summariesWire.ts). */
 export type WireResult = Omit<UnitResult, 'summaries'> & { summaries?: WireSummaries };
 
 export function wireResult(r: UnitResult): WireResult {
-  return r.summaries === undefined ? r : { ...r, summaries: toWire(r.summaries) };
+  const { summaries, ...rest } = r;
+  return summaries === undefined ? rest : { ...rest, summaries: toWire(summaries) };
 }
 
 export function unwireResult(r: WireResult): UnitResult {

@@ -10,11 +10,10 @@
  * Float64Arrays, with each entry's name and status beside them. The engine rewrites its tracker's stage
  * slots in place as the rows (eventlog/summaries.ts), so a log's stages are never held twice: rows are
  * `stride` doubles apart (its slots are wider than STAGE_NUMBERS), and `rows` lists the row of each
- * entry in key order. A table crosses a worker boundary as it is (`toWire`): typed arrays are copied
- * as blocks by structured clone, where StageSummary rows would be cloned object by object.
+ * entry in key order. Summaries cross a worker boundary as the store's text (summariesWire.ts).
  */
 import { timeFault } from '../record';
-import { QUANTILES, STAGE_COUNTERS, STAGE_STATUSES, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from './summaries';
+import { QUANTILES, STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from './summaries';
 
 /** A table row's numbers, in order; NaN where the summary holds null. Times are epoch ms. */
 export const STAGE_NUMBERS = [
@@ -67,8 +66,6 @@ export function tableTime(ms: number): number {
 export function nullIfNaN(v: number): number | null {
   return Number.isNaN(v) ? null : v;
 }
-
-const STATUSES: ReadonlySet<unknown> = new Set(STAGE_STATUSES);
 
 /** Entry i's number at `at` (one of AT's). */
 export function cellOf(t: StageTable, i: number, at: number): number {
@@ -202,51 +199,3 @@ export function stageTableOf(s: AppSummaries): StageTable | undefined {
   return (s as WithTable)[TABLE];
 }
 
-/** Summaries as they cross a worker boundary: a table as it is (typed arrays), other summaries as they are. */
-export type WireSummaries = AppSummaries | { table: StageTable; executors: ExecutorSummary[] };
-
-export function toWire(s: AppSummaries): WireSummaries {
-  const table = stageTableOf(s);
-  return table === undefined ? s : { table, executors: s.executors };
-}
-
-/**
- * The buffers of a wire form's table, to transfer with the message rather than copy: the sender is
- * done with them (a 2 GB Spark 3.0 log's table is ~26 MB, copied once per thread it crosses).
- */
-export function wireBuffers(w: WireSummaries | undefined): ArrayBuffer[] {
-  if (w === undefined || !('table' in w)) return [];
-  const buffers = new Set<ArrayBuffer>(w.table.chunks.map((c) => c.buffer as ArrayBuffer));
-  if (w.table.rows !== null) buffers.add(w.table.rows.buffer as ArrayBuffer);
-  return [...buffers];
-}
-
-export function fromWire(w: WireSummaries): AppSummaries {
-  return 'table' in w ? tableSummaries(w.table, w.executors) : w;
-}
-
-/** Whether `v` is summaries in either wire form (a message checked on receipt). */
-export function isWireSummaries(v: unknown): v is WireSummaries {
-  const w = v as { stages?: unknown; table?: Partial<StageTable>; executors?: unknown } | null;
-  if (typeof w !== 'object' || w === null || !Array.isArray(w.executors)) return false;
-  if (Array.isArray(w.stages)) return true;
-  const t = w.table;
-  if (typeof t !== 'object' || t === null || !Number.isSafeInteger(t.count) || t.count! < 0 || !Array.isArray(t.names) || t.names.length < t.count! || !Array.isArray(t.statuses) || t.statuses.length < t.count!) return false;
-  if (!Number.isSafeInteger(t.stride) || t.stride! < STAGE_STRIDE || !Number.isInteger(t.chunkBits) || t.chunkBits! < 0 || t.chunkBits! > 24) return false;
-  if (!Array.isArray(t.chunks) || !t.chunks.every((c) => c instanceof Float64Array)) return false;
-  if (t.rows !== null && !(t.rows instanceof Int32Array && t.rows.length >= t.count!)) return false;
-  // Every entry's row is inside its chunk, and holds what a table may: times tableTime keeps, all
-  // five quantiles or none, a name or null, a status.
-  const table = t as StageTable;
-  for (let i = 0; i < table.count; i++) {
-    const r = table.rows === null ? i : table.rows[i]!;
-    const chunk = table.chunks[r >> table.chunkBits];
-    if (r < 0 || chunk === undefined || ((r & ((1 << table.chunkBits) - 1)) + 1) * table.stride > chunk.length) return false;
-    for (const at of [AT.submission_ms, AT.completion_ms]) if (!Object.is(tableTime(cellOf(table, i, at)), cellOf(table, i, at))) return false;
-    const quantiles = QUANTILE_AT.filter((at) => !Number.isNaN(cellOf(table, i, at))).length;
-    if (quantiles !== 0 && quantiles !== QUANTILE_AT.length) return false;
-    const name = table.names[i];
-    if ((name !== null && typeof name !== 'string') || !STATUSES.has(table.statuses[i])) return false;
-  }
-  return true;
-}
