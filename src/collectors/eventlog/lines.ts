@@ -55,64 +55,90 @@ export const OVERLONG_HEAD = 256;
 /** A line over the limit: its number, its whole length in bytes, and its first OVERLONG_HEAD bytes. */
 export type OverlongSink = (lineNo: number, bytes: number, head: Buffer) => void;
 
-export async function splitLines(chunks: AsyncIterable<Buffer>, sink: LineSink, maxLineBytes: number, onOverlong: OverlongSink): Promise<SplitResult> {
-  let lineNo = 0;
-  let carry: Buffer[] = [];
-  let carryBytes = 0;
-  let dropping = false; // inside an over-long line: skip until its newline
-  let head: Buffer = Buffer.alloc(0);
+/**
+ * The line splitter itself, fed one chunk at a time (push) and then told the input ended (end): for
+ * a caller that has its chunks at hand, as readLog.ts has a small file's bytes, without the
+ * promises of an async iteration per chunk.
+ */
+export class LineSplitter {
+  private lineNo = 0;
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** Inside an over-long line: skip until its newline. */
+  private dropping = false;
+  private head: Buffer = Buffer.alloc(0);
 
-  const emit = (buf: Buffer, start: number, end: number): void => {
-    lineNo++;
-    if (end > start && buf[end - 1] === CR) end--;
-    // A byte-order mark (a file saved by an editor) is not part of the first event.
-    if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
-    sink(buf, start, end, lineNo);
-  };
-  /** Starts skipping the current line: what was carried of it, then `next`, its piece in this chunk. */
-  const startDropping = (next: Buffer): void => {
-    head = Buffer.concat([...carry, next], Math.min(carryBytes + next.length, OVERLONG_HEAD));
-    dropping = true;
-    carry = [];
-  };
-  const overlong = (bytes: number): void => {
-    lineNo++;
-    onOverlong(lineNo, bytes, head);
-    dropping = false;
-    carryBytes = 0;
-  };
+  constructor(
+    private readonly sink: LineSink,
+    private readonly maxLineBytes: number,
+    private readonly onOverlong: OverlongSink,
+  ) {}
 
-  for await (const chunk of chunks) {
+  /** Hands out the lines `chunk` completes; keeps (copied) what is left of its last line. */
+  push(chunk: Buffer): void {
+    const maxLineBytes = this.maxLineBytes;
     let pos = 0;
     while (pos < chunk.length) {
       const nl = chunk.indexOf(NL, pos);
       if (nl === -1) {
         const rest = chunk.length - pos;
-        if (!dropping && carryBytes + rest > maxLineBytes) startDropping(chunk.subarray(pos));
+        if (!this.dropping && this.carryBytes + rest > maxLineBytes) this.startDropping(chunk.subarray(pos));
         // Copied: the reader may reuse the chunk's memory once we ask for the next one.
-        if (!dropping) carry.push(Buffer.from(chunk.subarray(pos)));
-        carryBytes += rest;
+        if (!this.dropping) this.carry.push(Buffer.from(chunk.subarray(pos)));
+        this.carryBytes += rest;
         break;
       }
-      const length = carryBytes + (nl - pos);
-      if (!dropping && length > maxLineBytes) startDropping(chunk.subarray(pos, nl));
-      if (dropping) {
-        overlong(length);
-      } else if (carryBytes > 0) {
-        carry.push(chunk.subarray(pos, nl));
-        const line = Buffer.concat(carry, length);
-        carry = [];
-        carryBytes = 0;
-        emit(line, 0, line.length);
+      const length = this.carryBytes + (nl - pos);
+      if (!this.dropping && length > maxLineBytes) this.startDropping(chunk.subarray(pos, nl));
+      if (this.dropping) {
+        this.overlong(length);
+      } else if (this.carryBytes > 0) {
+        this.carry.push(chunk.subarray(pos, nl));
+        const line = Buffer.concat(this.carry, length);
+        this.carry = [];
+        this.carryBytes = 0;
+        this.emit(line, 0, line.length);
       } else {
-        emit(chunk, pos, nl);
+        this.emit(chunk, pos, nl);
       }
       pos = nl + 1;
     }
   }
-  if (dropping) {
-    overlong(carryBytes);
-    return { lines: lineNo, tail: null };
+
+  /** The input ended: the lines handed out, and the bytes after the last newline. */
+  end(): SplitResult {
+    if (this.dropping) {
+      this.overlong(this.carryBytes);
+      return { lines: this.lineNo, tail: null };
+    }
+    return { lines: this.lineNo, tail: this.carryBytes > 0 ? Buffer.concat(this.carry, this.carryBytes) : null };
   }
-  return { lines: lineNo, tail: carryBytes > 0 ? Buffer.concat(carry, carryBytes) : null };
+
+  private emit(buf: Buffer, start: number, end: number): void {
+    const lineNo = ++this.lineNo;
+    if (end > start && buf[end - 1] === CR) end--;
+    // A byte-order mark (a file saved by an editor) is not part of the first event.
+    if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
+    this.sink(buf, start, end, lineNo);
+  }
+
+  /** Starts skipping the current line: what was carried of it, then `next`, its piece in this chunk. */
+  private startDropping(next: Buffer): void {
+    this.head = Buffer.concat([...this.carry, next], Math.min(this.carryBytes + next.length, OVERLONG_HEAD));
+    this.dropping = true;
+    this.carry = [];
+  }
+
+  private overlong(bytes: number): void {
+    this.lineNo++;
+    this.onOverlong(this.lineNo, bytes, this.head);
+    this.dropping = false;
+    this.carryBytes = 0;
+  }
+}
+
+export async function splitLines(chunks: AsyncIterable<Buffer>, sink: LineSink, maxLineBytes: number, onOverlong: OverlongSink): Promise<SplitResult> {
+  const splitter = new LineSplitter(sink, maxLineBytes, onOverlong);
+  for await (const chunk of chunks) splitter.push(chunk);
+  return splitter.end();
 }
