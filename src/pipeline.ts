@@ -16,9 +16,10 @@ import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type Regre
 import type { Batch, CollectContext } from './collectors/contract';
 import type { JobOverrides, StoredSecret } from './collectors/descriptor';
 import { adjustedJob, collectSource, incrementalJob, jobsFor, recordedOptions, stoppedRun, type SourceConfig, type SourceJob } from './collectors/registry';
-import type { Problem } from './collectors/record';
+import type { Problem, SparkAppRecord } from './collectors/record';
 import { inShard, type Shard } from './collectors/shard';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
+import { attemptKey, keyId, runTimeOf } from './storage/keys';
 import type { AppKey, JobRepository, RunCounts } from './storage/repository';
 import { pushAll } from './common/arrays';
 
@@ -130,24 +131,48 @@ export interface StoreSinkOptions {
  */
 const CHECK_CHUNK = 1000;
 
+/**
+ * Where a run sits in its history: name, source and time (baselines' order). Checks go through the
+ * runs in this order, so that a chunk holds runs of one name close in time, whose baselines the store
+ * reads together (SqlJsRepository.baselines); a first collection of 10,000 runs read each baseline
+ * row ten times over in the order the logs were read (issue #12).
+ */
+const historyPlace = (r: SparkAppRecord): string => `${r.app_name ?? ''}\u0000${r.source}\u0000${runTimeOf(r) ?? ''}`;
+
 /** The store: each job is a recorded run (ingest.ts); the runs they store new or updated are checked at the end. */
 export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): Sink {
   const changed: AppKey[] = [];
+  const places = new Map<string, string>();
   const base = options.regression?.thresholds ?? DEFAULT_THRESHOLDS;
   // Jobs by source name: every job of a source has its config (one per event-log path).
   const thresholds = new Map<string, Readonly<RegressionThresholds>>();
   return {
     take: async (planned, batches, signal, onBatch) => {
       if (!thresholds.has(planned.job.name)) thresholds.set(planned.job.name, planned.regression ? sourceThresholds(base, planned.regression) : base);
-      return ingest(repo, batches, { source: planned.job.name, options: planned.recorded, saves: options.saves, sliceSize: options.sliceSize, signal, changed, onBatch: (batch) => onBatch(batch) });
+      const first = changed.length;
+      return ingest(repo, batches, {
+        source: planned.job.name,
+        options: planned.recorded,
+        saves: options.saves,
+        sliceSize: options.sliceSize,
+        signal,
+        changed,
+        onBatch: (batch) => {
+          if (changed.length > first) for (const a of batch.apps) places.set(keyId(a.record.app_id, attemptKey(a.record.attempt_id)), historyPlace(a.record));
+          onBatch(batch);
+        },
+      });
     },
     afterRun: async (signal) => {
       // Once for the whole run, not per job: a run's baseline may come from another job (another path of its source).
       const keys = new Map<string, AppKey>();
-      for (const k of changed) keys.set(`${k.app_id}\u0000${k.attempt_id ?? ''}`, k);
+      for (const k of changed) keys.set(keyId(k.app_id, attemptKey(k.attempt_id)), k);
       changed.length = 0;
       const regressed: RegressedRun[] = [];
-      const all = [...keys.values()];
+      const order = new Map([...keys.keys()].map((id, i) => [id, i]));
+      const placeOf = (id: string): string => places.get(id) ?? '';
+      const all = [...keys].sort(([a], [b]) => (placeOf(a) < placeOf(b) ? -1 : placeOf(a) > placeOf(b) ? 1 : order.get(a)! - order.get(b)!)).map(([, k]) => k);
+      places.clear();
       // One set of thresholds for every source (none has `regression:` keys) is given as it is: as a
       // function of the run, the baselines are read in two passes (runs, then baselines by size).
       const distinct = new Set(thresholds.values());
@@ -162,7 +187,9 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
           if (c.status === 'regressed') regressed.push({ key: { app_id: c.app_id, attempt_id: c.attempt_id }, app_name: c.app_name, source: c.source, summary: c.summary });
         }
       }
-      return regressed;
+      // In the order the runs were stored.
+      const at = (r: RegressedRun): number => order.get(keyId(r.key.app_id, attemptKey(r.key.attempt_id)))!;
+      return regressed.sort((a, b) => at(a) - at(b));
     },
   };
 }

@@ -269,6 +269,54 @@ describeEachStore('checking new runs against the store', (open) => {
     expect(repo.environments([key(runs[3]!), { app_id: 'gone', attempt_id: null }, key(newest)])).toEqual([runs[3]!.environment, {}, newest.environment]);
   });
 
+  it('baselines of many runs equal each run\'s baselineRuns: runs of one name read together, ties in time, attempts, long histories, sizes per run', async () => {
+    const repo = await open();
+    // A seeded mix: three names over two sources, many runs sharing a time (copies of one log), attempts, runs without a start.
+    let seed = 7;
+    const next = (k: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), Math.floor((seed / 2 ** 31) * k));
+    const records: SparkAppRecord[] = [];
+    for (let i = 0; i < 400; i++) {
+      const day = next(40);
+      const time = `2024-03-${String(1 + (day % 28)).padStart(2, '0')}T0${next(3)}:00:00.000Z`;
+      records.push(
+        makeRecord({
+          app_id: `app-${String(next(300)).padStart(3, '0')}-${i}`,
+          attempt_id: next(4) === 0 ? String(1 + next(2)) : null,
+          app_name: ['Nightly', 'Hourly', 'Once'][next(3)]!,
+          source: next(5) === 0 ? 'staging' : 'event_log',
+          status: next(8) === 0 ? 'failed' : 'completed',
+          start_time: next(10) === 0 ? null : time,
+          submit_time: time,
+          duration_ms: 1000 + next(5000),
+          quality: next(6) === 0 ? ['missing:cpu_time_ms'] : [],
+        }),
+      );
+    }
+    repo.upsert(records);
+    const nightly = records.filter((r) => r.app_name === 'Nightly' && r.source === 'event_log' && r.start_time !== null).sort((a, b) => a.start_time!.localeCompare(b.start_time!));
+    const [oldest, newest] = [nightly[0]!, nightly.at(-1)!];
+    const keyOf = (r: SparkAppRecord): { app_id: string; attempt_id: string | null } => ({ app_id: r.app_id, attempt_id: r.attempt_id });
+    const pick = (r: SparkAppRecord): Record<string, unknown> => ({ app_id: r.app_id, attempt_id: r.attempt_id, duration_ms: r.duration_ms, quality: r.quality });
+    const fields = ['app_id', 'attempt_id', 'duration_ms', 'quality'] as const;
+    for (const [keys, size] of [
+      [records.map(keyOf), 10],
+      [records.slice(0, 5).map(keyOf), 3],
+      [records.filter((_, i) => i % 7 === 0).map(keyOf), (r: { duration_ms: number | null }) => (r.duration_ms! % 3) * 4],
+      // Two runs a month apart, a hundred between them: read run by run.
+      [[oldest, newest].map(keyOf), 2],
+    ] as const) {
+      const many = repo.baselines(keys, size, fields);
+      expect(many.length).toBe(keys.length);
+      // Most runs have a baseline to compare: the check is not of empty lists.
+      expect(many.filter((b) => b.baseline.length > 0).length).toBeGreaterThanOrEqual(many.length / 2);
+      for (const { run, baseline } of many) {
+        const record = records.find((r) => r.app_id === run.app_id && r.attempt_id === run.attempt_id)!;
+        const n = typeof size === 'number' ? size : size(run);
+        expect(baseline).toEqual(repo.baselineRuns(record, n).map(pick));
+      }
+    }
+  });
+
   it('checkRegressions over a store: each new run against its own history, per-source thresholds, config read only for the regressed', async () => {
     const repo = await open();
     const nightly = history(10).reverse();

@@ -1,0 +1,16 @@
+/**
+ * How the stores name an application attempt and place a run in its history: small rules shared by
+ * the repositories and the collection pipeline, in a module of their own so that code which only
+ * needs them (the editor's collection thread) does not load a store.
+ */
+
+/** A key's attempt as the stores keep it: '' for none (a primary key's column cannot be NULL). */
+export function attemptKey(attemptId: string | null): string {
+  return attemptId ?? '';
+}
+
+/** One string for an attempt's key, to look it up in a Map. */
+export const keyId = (appId: string, attemptKey: string): string => `${appId}\u0000${attemptKey}`;
+
+/** A run's time as baselines are ordered by: its start, else its submission, else its end (previousRun's rule). */
+export const runTimeOf = (r: { start_time: string | null; submit_time: string | null; end_time: string | null }): string | null => r.start_time ?? r.submit_time ?? r.end_time;
