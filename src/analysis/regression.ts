@@ -17,6 +17,7 @@
 import type { SparkAppRecord } from '../collectors/record';
 import { formatBytes, formatDuration, groupDigits, plural } from '../common/format';
 import { fieldOf, type FieldKind, type RecordColumn } from '../storage/fields';
+import { attemptKey, keyId } from '../storage/keys';
 import type { AppKey, FigureField, RecordFigures, RunBaseline } from '../storage/repository';
 import { configDiff, type ConfigRow } from './compare';
 import { MIN_BASELINE_RUNS, type RegressionThresholds } from './regressionThresholds';
@@ -262,13 +263,13 @@ type WithEnvironment = Pick<SparkAppRecord, 'environment'>;
 export function checkRun(run: RecordFigures & WithEnvironment, baseline: readonly (BaselineFigures & WithEnvironment)[], t: Readonly<RegressionThresholds>): RegressionCheck {
   const check = assessRun(run, baseline, t);
   const runs = baseline.slice(0, t.baselineRuns);
-  return withConfig(check, run.environment, runs.slice(0, CONFIG_BASELINE_RUNS).map((b) => b.environment), runs, t);
+  return withConfig(check, run.environment, baselineEnvironment(runs.slice(0, CONFIG_BASELINE_RUNS).map((b) => b.environment)), runs, t);
 }
 
-/** A regressed check completed with the Spark properties that changed since its baseline (`environments`: the newest CONFIG_BASELINE_RUNS baseline runs'). */
-function withConfig(check: RegressionCheck, environment: Readonly<Record<string, string>>, environments: readonly Readonly<Record<string, string>>[], runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
+/** A regressed check completed with the Spark properties that changed since its baseline (`baseline`: baselineEnvironment of the newest CONFIG_BASELINE_RUNS baseline runs'). */
+function withConfig(check: RegressionCheck, environment: Readonly<Record<string, string>>, baseline: Readonly<Record<string, string>>, runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
   if (check.changes === null) return check;
-  check.changes.config = configDiff(baselineEnvironment(environments), environment).filter((row) => !row.per_run);
+  check.changes.config = configDiff(baseline, environment).filter((row) => !row.per_run);
   return describe(check, runs, t);
 }
 
@@ -354,15 +355,20 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
   if (regressed.length === 0) return checks;
   // Against the newest CONFIG_BASELINE_RUNS baseline runs' properties: each environment is a read and
   // an inflate of its block (runs of one name sit in different blocks), most of a regressed run's cost.
-  const envs = store.environments(regressed.flatMap(({ run, baseline }) => [run, ...baseline.slice(0, CONFIG_BASELINE_RUNS)]));
-  let at = 0;
+  // Each once: runs checked together (neighbours in their history) mostly share their baseline runs.
+  const idOf = (k: AppKey): string => keyId(k.app_id, attemptKey(k.attempt_id));
+  const wanted = new Map<string, AppKey>();
+  for (const { run, baseline } of regressed) for (const k of [run, ...baseline.slice(0, CONFIG_BASELINE_RUNS)]) wanted.set(idOf(k), k);
+  const found = store.environments([...wanted.values()]);
+  const envOf = new Map([...wanted.keys()].map((id, i) => [id, found[i]!]));
+  const baselineEnvs = new Map<string, Record<string, string>>();
   return read.map(({ run, baseline }, i) => {
     const check = checks[i]!;
     if (check.status !== 'regressed') return check;
-    const n = Math.min(baseline.length, CONFIG_BASELINE_RUNS);
-    const environment = envs[at]!;
-    const environments = envs.slice(at + 1, at + 1 + n);
-    at += 1 + n;
-    return withConfig(check, environment, environments, baseline, thresholdsOf(run));
+    const runs = baseline.slice(0, CONFIG_BASELINE_RUNS);
+    const together = runs.map(idOf).join('\u0001');
+    let base = baselineEnvs.get(together);
+    if (base === undefined) baselineEnvs.set(together, (base = baselineEnvironment(runs.map((b) => envOf.get(idOf(b))!))));
+    return withConfig(check, envOf.get(idOf(run))!, base, baseline, thresholdsOf(run));
   });
 }
