@@ -187,6 +187,8 @@ function javaRegex(source: string): RegExp | undefined {
 }
 
 const DEFAULT_RULE = javaRegex(SPARK_REDACTION_DEFAULT)!;
+/** What a key is hidden by whatever the application's own rule: Spark's default or a credential key, in one search. */
+const KEY_RULE = new RegExp(`${DEFAULT_RULE.source}|${CREDENTIAL_KEY.source}`, 'i');
 
 /**
  * `props` with every secret replaced by REDACTED: a key or value that Spark's redaction rule matches
@@ -197,9 +199,11 @@ const DEFAULT_RULE = javaRegex(SPARK_REDACTION_DEFAULT)!;
 export function redactSecrets(props: Readonly<Record<string, string>>): Record<string, string> {
   const own = props['spark.redaction.regex'];
   const ownRule = own === undefined ? undefined : javaRegex(own);
-  const secret = (text: string): boolean => DEFAULT_RULE.test(text) || (ownRule !== undefined && ownRule.test(text));
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(props)) out[k] = secret(k) || secret(v) || CREDENTIAL_KEY.test(k) ? REDACTED : v;
+  for (const k of Object.keys(props)) {
+    const v = props[k]!;
+    out[k] = KEY_RULE.test(k) || DEFAULT_RULE.test(v) || (ownRule !== undefined && (ownRule.test(k) || ownRule.test(v))) ? REDACTED : v;
+  }
   return out;
 }
 

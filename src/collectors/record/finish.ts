@@ -45,6 +45,10 @@ export function capStoredText(record: SparkAppRecord, file: string): Problem[] {
       note(field, `${field} is ${v.length} characters; the record keeps the first ${MAX_STORED_TEXT}`);
     }
   }
+  if (!environmentOverLimits(record.environment)) {
+    if (problems.length > 0) record.quality = [...flags].sort();
+    return problems;
+  }
   const tooLong: string[] = [];
   let left = 0;
   let total = 0;
@@ -73,6 +77,21 @@ export function capStoredText(record: SparkAppRecord, file: string): Problem[] {
   }
   if (problems.length > 0) record.quality = [...flags].sort();
   return problems;
+}
+
+/**
+ * Whether any property of `env` is cut or left out by capStoredText's rules: a key or value over
+ * MAX_STORED_TEXT, or all of them over MAX_STORED_ENVIRONMENT. Nearly every environment is neither,
+ * and is then kept as it is, not copied (10,000 small logs: a copy of ~200 properties per record).
+ */
+function environmentOverLimits(env: Readonly<Record<string, string>>): boolean {
+  let total = 0;
+  for (const key of Object.keys(env)) {
+    const value = env[key]!;
+    if (key.length > MAX_STORED_TEXT || value.length > MAX_STORED_TEXT) return true;
+    total += key.length + value.length;
+  }
+  return total > MAX_STORED_ENVIRONMENT;
 }
 
 /** The record's text capped (capStoredText), then the record checked (validateRecord): the problems of both, in that order. */
