@@ -102,4 +102,25 @@ describe('the summary tracker with thousands of stage attempts', () => {
     expect(() => tracker.stageSubmitted(7, 0, 'late', null)).toThrow(/after the summaries were made/);
     expect(JSON.stringify(tracker.summaries())).toBe(before);
   });
+
+  it.each([1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 130])('%i stages, the first chunk grown as they come: every stage kept, the table its stages exactly', (count) => {
+    const tracker = new SummaryTracker();
+    const values = new Float64Array(TASK_DURATION + 1).fill(Number.NaN);
+    values[TASK_METRIC.inputRead] = 1;
+    for (let id = 0; id < count; id++) {
+      tracker.stageSubmitted(id, 0, `stage ${id}`, 1_700_000_000_000 + id);
+      // Tasks on every stage so far after each new one: slots written after the chunk that holds them grew.
+      for (let earlier = 0; earlier <= id; earlier += 7) {
+        values[TASK_DURATION] = earlier + 1;
+        tracker.task(tracker.stage(earlier, 0), null, 'success', values);
+      }
+    }
+    const s = tracker.summaries();
+    expect(stageTableOf(s)!.chunks.reduce((n, c) => n + c.length, 0)).toBe(count * stageTableOf(s)!.stride);
+    s.stages.forEach((stage, id) => {
+      const tasks = id % 7 === 0 ? count - id : 0;
+      expect(stage).toMatchObject({ stage_id: id, name: `stage ${id}`, submission_time: isoTime(1_700_000_000_000 + id), num_tasks: tasks, input_bytes: tasks });
+    });
+    expect(s.stages).toHaveLength(count);
+  });
 });

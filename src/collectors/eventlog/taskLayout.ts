@@ -480,8 +480,11 @@ export class TaskLayouts {
   private learns = 0;
   /** See LAYOUTS_OFF. */
   private score = 0;
-  /** What a new layout reads from the line it was learned from, to compare with what the search read. */
-  private readonly check = { values: new Float64Array(METRIC_NAMES.length + 1) as TaskValues, ints: new Float64Array(4) as TaskInts, spans: new Int32Array(4) as TaskSpans };
+  /**
+   * What a new layout reads from the line it was learned from, to compare with what the search read;
+   * made at the first learning (LEARN_AFTER task ends in): most small logs never learn.
+   */
+  private check: { values: TaskValues; ints: TaskInts; spans: TaskSpans } | undefined;
 
   /**
    * @param values, ints, spans where a task end read goes (the replay's, which the searches fill too)
@@ -611,7 +614,7 @@ export class TaskLayouts {
     const spans = this.spans;
     const ints = this.ints;
     const values = this.values;
-    const check = this.check;
+    const check = (this.check ??= { values: new Float64Array(METRIC_NAMES.length + 1), ints: new Float64Array(4), spans: new Int32Array(4) });
     const summaries = this.summaries;
     const toReason = !summaries || spans[1]! - spans[0]! !== SUCCESS.length || !sameBytes(buf, spans[0]!, SUCCESS);
     const sameHead = (head: TaskEndLayout): boolean => {
