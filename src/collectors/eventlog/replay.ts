@@ -953,6 +953,13 @@ export class AppReplay {
     return this.withSummaries ? this.tracker.summaries() : { stages: [], executors: [] };
   }
 
+  /** Stage attempts whose latest completion failed. */
+  private failedStages(): number {
+    let failed = 0;
+    for (const f of this.stageFailed.values()) if (f) failed++;
+    return failed;
+  }
+
   /** The record for this attempt; null when the input held no Spark event at all. */
   finish(): SparkAppRecord | null {
     if (!this.sawEvent) return null;
@@ -1005,7 +1012,7 @@ export class AppReplay {
       total_tasks: this.tasks,
       failed_tasks: this.failedTasks,
       total_stages: this.stageFailed.size,
-      failed_stages: [...this.stageFailed.values()].filter((f) => f).length,
+      failed_stages: this.failedStages(),
       cpu_time_ms: cpuMeasured && !cpuInvalid ? Math.floor(total('cpu_time_ms') / 1e6) : null,
       input_bytes: total('input_bytes'),
       output_bytes: total('output_bytes'),

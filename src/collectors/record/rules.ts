@@ -105,11 +105,20 @@ export function executorCores(props: Readonly<Record<string, string>>, observed:
     if (fault === null) return cores;
     return invalidProperty('executor_cores', 'spark.executor.cores', raw, fault, found);
   }
-  const all = [...observed];
-  const nonDriver = all.filter(([id]) => !isDriver(id));
-  const seen = (nonDriver.length > 0 ? nonDriver : all).map(([, cores]) => cores);
-  if (seen.length === 0) return fellBack('executor_cores', SPARK_DEFAULT_EXECUTOR_CORES, fallback, found);
-  const most = seen.reduce((a, b) => Math.max(a, b));
+  // The most of the non-driver executors' cores, else of all (the driver alone); NaN when one is NaN.
+  let all = 0;
+  let mostOfAll = -Infinity;
+  let nonDriver = 0;
+  let mostOfNonDriver = -Infinity;
+  for (const [id, cores] of observed) {
+    all++;
+    mostOfAll = Math.max(mostOfAll, cores);
+    if (isDriver(id)) continue;
+    nonDriver++;
+    mostOfNonDriver = Math.max(mostOfNonDriver, cores);
+  }
+  if (all === 0) return fellBack('executor_cores', SPARK_DEFAULT_EXECUTOR_CORES, fallback, found);
+  const most = nonDriver > 0 ? mostOfNonDriver : mostOfAll;
   if (!Number.isNaN(most)) return most;
   // One executor's cores could not be true (reported where it was read): the most is unknown.
   found.quality.add(Quality.invalid('executor_cores'));
