@@ -538,7 +538,6 @@ export class SqlJsRepository implements JobRepository {
     const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
     const stored: AppKey[] = [];
     const stamp = now.toISOString();
-    const lookup = this.db.prepare('SELECT record_hash, status, env_block, summaries_hash, summaries_block FROM applications WHERE app_id = ? AND attempt_key = ?');
     const insert = this.db.prepare(`INSERT INTO applications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     const update = this.db.prepare(
       `UPDATE applications SET ${[...RECORD_FIELDS, ...BLOCK_COLUMNS, ...SUMMARY_COLUMNS, 'summaries_hash', 'record_hash', 'last_updated'].map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND attempt_key = ?`,
@@ -550,6 +549,17 @@ export class SqlJsRepository implements JobRepository {
       const changes = new Map<string, Change>();
       const replacedBlocks = new Set<number>();
       const replacedSummaryBlocks = new Set<number>();
+      // What the window's keys have stored, in one read (a statement per record cost more than its row).
+      const storedRows = new Map<string, SqlValue[]>();
+      const keys = window.map((item) => entryOf(item).record);
+      for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+        const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+        const rows = this.db.exec(
+          `SELECT app_id, attempt_key, record_hash, status, env_block, summaries_hash, summaries_block FROM applications WHERE (app_id, attempt_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+          chunk.flatMap((r) => [r.app_id, attemptKey(r.attempt_id)]),
+        )[0]?.values;
+        for (const row of rows ?? []) storedRows.set(keyId(String(row[0]), String(row[1])), row.slice(2));
+      }
       for (const item of window) {
         const entry = entryOf(item);
         const record = entry.record;
@@ -557,7 +567,7 @@ export class SqlJsRepository implements JobRepository {
         const key = attemptKey(record.attempt_id);
         const envJson = JSON.stringify(record.environment);
         const hash = recordHash(record, envJson);
-        const id = `${record.app_id}\u0000${key}`;
+        const id = keyId(record.app_id, key);
         const earlier = changes.get(id);
         let before: { hash: SqlValue; status: SqlValue; block?: SqlValue; sumHash: SqlValue; sumBlock?: SqlValue } | undefined = earlier && {
           hash: earlier.hash,
@@ -567,9 +577,8 @@ export class SqlJsRepository implements JobRepository {
           sumBlock: earlier.storedSummariesBlock,
         };
         if (!earlier) {
-          const row = lookup.get([record.app_id, key]);
-          lookup.reset();
-          if (row.length > 0) before = { hash: row[0]!, status: row[1]!, block: row[2], sumHash: row[3]!, sumBlock: row[4] };
+          const row = storedRows.get(id);
+          if (row !== undefined) before = { hash: row[0]!, status: row[1]!, block: row[2], sumHash: row[3]!, sumBlock: row[4] };
         }
         const sumHash = summaries ? hashAgainst(summaries, before?.sumHash) : null;
         const change: Change = {
@@ -639,7 +648,6 @@ export class SqlJsRepository implements JobRepository {
         }
       });
     } finally {
-      lookup.free();
       insert.free();
       update.free();
       updateSummaries.free();
