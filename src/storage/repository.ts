@@ -5,7 +5,6 @@
  * the workspace implementation. Persistence (locking, atomic save, merging with another writer)
  * lives in jobStore.ts.
  */
-import * as crypto from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import type { RegressionCheck, RegressionStatus } from '../analysis/regression';
@@ -16,6 +15,7 @@ import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, 
 import type { KnownFile } from './unchanged';
 import { pushAll } from '../common/arrays';
 import { textParam } from './sqlJs';
+import { sha1 } from '../common/sha1';
 import { attemptKey, keyId, runTimeOf } from './keys';
 
 export { attemptKey, keyId, runTimeOf } from './keys';
@@ -232,9 +232,7 @@ export const WHERE_TIME = "COALESCE(end_time, start_time)";
 /** A column name as SQL: quoted, since `user` is a reserved word in PostgreSQL (SQLite takes the quotes too). */
 export const column = (name: string): string => `"${name}"`;
 
-/** One-shot hashing (Node 20.12+) is a third faster than a Hash object per record; older Node falls back. */
-const sha1Hex: (text: string) => string =
-  typeof (crypto as { hash?: unknown }).hash === 'function' ? (text) => crypto.hash('sha1', text, 'hex') : (text) => crypto.createHash('sha1').update(text).digest('hex');
+const sha1Hex = (text: string): string => sha1(text, 'hex');
 
 /**
  * Same record, same hash, whatever the key order it was built with: the JSON of the fields in schema

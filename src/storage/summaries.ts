@@ -11,12 +11,12 @@
  * against 11.7 KB as migration 5's rows (BENCHMARKS.md, "What they add to the database"). Reading
  * one attempt inflates its block: at most BLOCK_TEXT_BYTES of text.
  */
-import * as crypto from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import { stageRows, stageTableOf } from '../collectors/record/stageTable';
 import { STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageSummary } from '../collectors/record/summaries';
 import { decodeSummaries, encodeSummaryBytes } from './summaryCodec';
+import { sha1 } from '../common/sha1';
 
 /** An attempt's summaries as a store writes them: summaryCodec's text (UTF-8), and what identifies it. */
 export interface SummariesToStore {
@@ -33,18 +33,18 @@ export interface SummariesToStore {
  */
 const TEXT_HASH = 't:';
 
-const sha1 = (text: string | Buffer): string => crypto.createHash('sha1').update(text).digest('base64');
+const sha1Base64 = (data: string | Buffer): string => sha1(data, 'base64');
 
 /** summaries_hash as stores wrote it before TEXT_HASH (and schema 5's rows: test/support/summaryRowsV5.ts). */
 export function jsonSummariesHash(summaries: AppSummaries): string {
   // A table's rows made for this alone: read through `stages`, they would be kept on the summaries beside the table.
   const table = stageTableOf(summaries);
-  return sha1(JSON.stringify(table === undefined ? summaries : { stages: stageRows(table), executors: summaries.executors }));
+  return sha1Base64(JSON.stringify(table === undefined ? summaries : { stages: stageRows(table), executors: summaries.executors }));
 }
 
 export function summariesToStore(summaries: AppSummaries): SummariesToStore {
   const bytes = encodeSummaryBytes(summaries);
-  return { summaries, bytes, hash: TEXT_HASH + sha1(bytes) };
+  return { summaries, bytes, hash: TEXT_HASH + sha1Base64(bytes) };
 }
 
 /**
