@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectAll, collectEventLogs } from '../src/collectors/eventlog/collect';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
@@ -19,29 +18,6 @@ describe('parallel reading on the worker pool', () => {
     expect(pooled.apps).toHaveLength(8);
     expect(byId(pooled)).toEqual(byId(inline));
     expect(progress.at(-1)).toBe(8);
-  });
-
-  it('sends requests and answers in batches, summaries included, and answers a lone big log at once', async () => {
-    const dir = tempDir();
-    for (let i = 0; i < 40; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(2, '0')}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 2, tasksPerStage: 5 }).text);
-    const sent = vi.spyOn(Worker.prototype, 'postMessage');
-    try {
-      const pooled = await collectAll({ path: dir, concurrency: 2 }, { workerScript: WORKER });
-      const inline = await collectAll({ path: dir, concurrency: 1 });
-      const byId = (r: typeof pooled): unknown[] => r.apps.map((a) => [a.record, a.summaries, a.problems]).sort((a, b) => String((a[0] as { app_id: string }).app_id).localeCompare(String((b[0] as { app_id: string }).app_id)));
-      expect(pooled.apps).toHaveLength(40);
-      expect(byId(pooled)).toEqual(byId(inline));
-      // 40 logs on 2 workers in far fewer messages than logs.
-      expect(sent.mock.calls.length).toBeLessThan(20);
-      expect(sent.mock.calls.every(([m]) => (m as { type: string }).type === 'reads')).toBe(true);
-    } finally {
-      sent.mockRestore();
-    }
-    // One big log alone on a worker: its answer does not wait for others that never come.
-    const big = tempDir();
-    writeFileSync(path.join(big, 'app-big'), eventLogText({ appId: 'app-big', stages: 30, tasksPerStage: 3_000 }).text);
-    const one = await collectAll({ path: big, concurrency: 2 }, { workerScript: WORKER });
-    expect(one.apps.map((a) => a.record.app_id)).toEqual(['app-big']);
   });
 
   it('stops promptly when cancelled and terminates its workers', async () => {

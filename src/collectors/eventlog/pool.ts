@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { LogUnit } from './discovery';
 import type { ReadLimits, UnitResult } from './readLog';
-import { repliesOf, unwireResult, type ReadBatch, type ReadRequest, type WorkerReply } from './workerProtocol';
+import { isWorkerReply, unwireResult, type ReadRequest } from './workerProtocol';
 
 interface Pending {
   resolve: (r: UnitResult) => void;
@@ -30,8 +30,6 @@ export class UnitPool {
   private readonly queued = new Map<Worker, number[]>();
   private readonly waiting: (() => void)[] = [];
   private readonly pending = new Map<number, Pending>();
-  /** Requests not yet sent, by worker (send()). */
-  private readonly outboxes = new Map<Worker, ReadRequest[]>();
   private nextId = 1;
   private closed = false;
 
@@ -47,7 +45,16 @@ export class UnitPool {
     this.workers.push(worker);
     this.queued.set(worker, []);
     worker.on('message', (msg: unknown) => {
-      for (const reply of repliesOf(msg)) this.receive(worker, reply);
+      if (!isWorkerReply(msg)) return;
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      if (msg.type === 'bytes') return p.onBytes?.(msg.bytes);
+      this.pending.delete(msg.id);
+      const ids = this.queued.get(worker);
+      ids?.splice(ids.indexOf(msg.id), 1);
+      if (msg.type === 'done') p.resolve(unwireResult(msg.result));
+      else p.reject(new Error(`worker failed: ${msg.message}`));
+      this.wake();
     });
     const crash = (err: Error): void => {
       const ids = this.queued.get(worker) ?? [];
@@ -66,32 +73,6 @@ export class UnitPool {
     worker.on('exit', (code) => {
       if (!this.closed && this.queued.has(worker)) crash(new Error(`worker exited with code ${code}`));
     });
-  }
-
-  private receive(worker: Worker, reply: WorkerReply): void {
-    const p = this.pending.get(reply.id);
-    if (!p) return;
-    if (reply.type === 'bytes') return p.onBytes?.(reply.bytes);
-    this.pending.delete(reply.id);
-    const ids = this.queued.get(worker);
-    ids?.splice(ids.indexOf(reply.id), 1);
-    if (reply.type === 'done') p.resolve(unwireResult(reply.result));
-    else p.reject(new Error(`worker failed: ${reply.message}`));
-    this.wake();
-  }
-
-  /** Sends what was asked of `worker` in this turn of the event loop, as one message. */
-  private send(worker: Worker, request: ReadRequest): void {
-    let box = this.outboxes.get(worker);
-    if (box === undefined) {
-      this.outboxes.set(worker, (box = []));
-      // After this turn's other requests (those of the answers just received) have joined it.
-      setImmediate(() => {
-        this.outboxes.delete(worker);
-        if (!this.closed) worker.postMessage({ type: 'reads', requests: box! } satisfies ReadBatch);
-      });
-    }
-    box.push(request);
   }
 
   /** The worker to give a request to now, if any: the least busy one that may take it. */
@@ -127,7 +108,8 @@ export class UnitPool {
     return new Promise<UnitResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onBytes, small });
       this.queued.get(worker)!.push(id);
-      this.send(worker, { type: 'read', id, unit, source, limits });
+      const req: ReadRequest = { type: 'read', id, unit, source, limits };
+      worker.postMessage(req);
     });
   }
 

@@ -35,36 +35,9 @@ export function unwireResult(r: WireResult): UnitResult {
   return r.summaries === undefined ? (r as UnitResult) : { ...r, summaries: fromWire(r.summaries) };
 }
 
-/**
- * Requests and replies travel in batches: every request the pool makes in one turn of the event loop
- * (a worker's first few, or those that follow a batch of answers) in one message, and a worker's
- * answers a few at a time while it has more queued. A message costs each side ~30 us besides its
- * contents; 10,000 small logs were 20,000 messages (issue #12).
- */
-export interface ReadBatch {
-  type: 'reads';
-  requests: ReadRequest[];
-}
-
-export interface ReplyBatch {
-  type: 'replies';
-  replies: WorkerReply[];
-}
-
 export function isReadRequest(m: unknown): m is ReadRequest {
   const r = m as Partial<ReadRequest> | null;
   return typeof r === 'object' && r !== null && r.type === 'read' && typeof r.id === 'number' && typeof r.source === 'string' && typeof r.unit === 'object';
-}
-
-export function isReadBatch(m: unknown): m is ReadBatch {
-  const b = m as Partial<ReadBatch> | null;
-  return typeof b === 'object' && b !== null && b.type === 'reads' && Array.isArray(b.requests) && b.requests.every(isReadRequest);
-}
-
-/** The replies of a batch that are well formed (one that is not is dropped, as a lone reply would be). */
-export function repliesOf(m: unknown): WorkerReply[] {
-  const b = m as Partial<ReplyBatch> | null;
-  return typeof b === 'object' && b !== null && b.type === 'replies' && Array.isArray(b.replies) ? b.replies.filter(isWorkerReply) : [];
 }
 
 export function isWorkerReply(m: unknown): m is WorkerReply {
