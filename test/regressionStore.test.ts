@@ -269,6 +269,33 @@ describe('the collection pipeline checks what a run stored (issue 18)', () => {
     }
   });
 
+  it('checks in chunks in history order, says how far it is, and gives the regressed runs in the order they were stored', async () => {
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    try {
+      // 2,500 runs of five names stored newest first: every run is checked, against its history as a whole.
+      const names = ['A', 'B', 'C', 'D', 'E'];
+      const runs = Array.from({ length: 2_500 }, (_, i) => {
+        const day = 499 - Math.floor(i / 5);
+        return run(day, day % 97 === 0 ? { duration_ms: 30 * MIN } : {}, names[i % 5]);
+      });
+      const progress: [number, number][] = [];
+      const { jobs } = plan([source('prod')]);
+      const result = await collectRun(jobs, runnerOf({ prod: runs }), storeSink(store, { onCheck: (checked, total) => progress.push([checked, total]) }), new AbortController().signal);
+      expect(result.counts.new).toBe(2_500);
+      expect(progress).toEqual([[0, 2_500], [1_000, 2_500], [2_000, 2_500], [2_500, 2_500]]);
+      const checks = store.regressions(runs.map(keyOf));
+      expect(checks.every((c) => c !== null)).toBe(true);
+      // The slow days regressed, once their names had enough history; the others did not.
+      const slow = runs.filter((r) => r.duration_ms === 30 * MIN && Number(r.app_id.slice(-3)) >= 3).map((r) => r.app_id);
+      expect(result.regressed.map((r) => r.key.app_id)).toEqual(slow);
+      // Each check is the one the store gives for that run alone.
+      const sample = [runs[0]!, runs[1_234]!, runs[2_499]!];
+      expect(checksOf(store, sample).map((c) => [c.status, c.summary])).toEqual(sample.map((r) => store.regressions([keyOf(r)])[0]).map((c) => [c!.status, c!.summary]));
+    } finally {
+      store.close();
+    }
+  });
+
   it('each source\'s `regression:` keys win over the thresholds the sink is given, which win over the defaults', async () => {
     const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
     try {

@@ -270,12 +270,16 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
       grown = true;
       setFlagsFromString('--semi-space-growth-factor=2');
     }
-    const now = Date.now();
-    // Only long runs talk: at most twice a second on a terminal, every 5 s when logged.
-    if (now - started < 2000 || now - lastProgress < (io.isTTY ? 500 : 5000)) return;
-    lastProgress = now;
-    io.err(progressLine(p, started));
+    tell(() => progressLine(p, started));
   };
+  /** Only long runs talk: at most twice a second on a terminal, every 5 s when logged; `last` always (a phase's end). */
+  function tell(line: () => string, last = false): void {
+    const now = Date.now();
+    if (now - started < 2000 || (!last && now - lastProgress < (io.isTTY ? 500 : 5000))) return;
+    lastProgress = now;
+    io.err(line());
+  }
+  const onCheck = (checked: number, total: number): void => tell(() => `checking runs against their history: ${checked} of ${plural(total, 'run')}`, checked === total);
 
   // The first SIGINT/SIGTERM stops the run, which then saves what it collected and says so; a second one ends the process.
   const controller = new AbortController();
@@ -307,7 +311,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   let result: Awaited<ReturnType<typeof collectRun>> | undefined;
   let failure: Error | undefined;
   try {
-    result = await collectRun(planned.jobs, here, store ? storeSink(store, { saves }) : dryRunSink, controller.signal, onBatch);
+    result = await collectRun(planned.jobs, here, store ? storeSink(store, { saves, onCheck }) : dryRunSink, controller.signal, onBatch);
   } catch (err) {
     failure = err instanceof Error ? err : new Error(String(err));
   } finally {

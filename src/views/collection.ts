@@ -127,7 +127,14 @@ export class CollectionController implements vscode.Disposable {
               return { batches: run.batches, close: () => (signal.removeEventListener('abort', stop), run.cancel()) };
             };
             // The settings' thresholds; a source's `regression:` keys win over them (pipeline.ts).
-            const sink = store ? storeSink(store, { saves, sliceSize: 10, regression: { thresholds: regressionThresholds(this.log, undefined) } }) : dryRunSink;
+            const sink = store
+              ? storeSink(store, {
+                  saves,
+                  sliceSize: 10,
+                  regression: { thresholds: regressionThresholds(this.log, undefined) },
+                  onCheck: (checked, total) => progress.report({ message: `checking runs against their history: ${checked} of ${plural(total, 'run')}` }),
+                })
+              : dryRunSink;
             const result = await collectRun(planned.jobs, inWorker, sink, abort.signal, (batch) => {
               withProblems.add(batch);
               this.logProblems(batch);
