@@ -20,7 +20,7 @@ import { addTally, parseShard, shardSummary, type Shard, type ShardTally } from 
 import { collectRun, dryRunSink, newestEndTime, plan, runJob, storeSink, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { WORKER_BUNDLES } from '../worker/bundles';
-import { formatBytes, plural, table } from '../common/format';
+import { formatBytes, groupDigits, plural, table } from '../common/format';
 import { UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 import { databaseLocation, openDatabase } from './database';
 import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
@@ -59,7 +59,7 @@ const SOURCE_FLAGS: Map<string, SourceFlag> = new Map(DESCRIPTORS.flatMap((d) =>
 function progressLine(p: CollectProgress, startedMs: number): string {
   if (p.phase === 'discovering') return `finding logs: ${p.logsFound} so far`;
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);
-  return `${p.logsDone} of ${plural(p.logsFound, 'log')}, ${formatBytes(p.bytesRead)} read (${formatBytes(p.bytesRead / secs)}/s), ${plural(p.apps, 'app')}, ${plural(p.problems, 'problem')}`;
+  return `${groupDigits(p.logsDone)} of ${plural(p.logsFound, 'log')}, ${formatBytes(p.bytesRead)} read (${formatBytes(p.bytesRead / secs)}/s), ${plural(p.apps, 'app')}, ${plural(p.problems, 'problem')}`;
 }
 
 /**
@@ -279,7 +279,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     lastProgress = now;
     io.err(line());
   }
-  const onCheck = (checked: number, total: number): void => tell(() => `checking runs against their history: ${checked} of ${plural(total, 'run')}`, checked === total);
+  const onCheck = (checked: number, total: number): void => tell(() => `checking runs against their history: ${groupDigits(checked)} of ${plural(total, 'run')}`, checked === total);
 
   // The first SIGINT/SIGTERM stops the run, which then saves what it collected and says so; a second one ends the process.
   const controller = new AbortController();

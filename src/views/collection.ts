@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { Batch, CollectProgress } from '../collectors/contract';
 import type { StoredSecret } from '../collectors/descriptor';
 import { formatProblem } from '../collectors/record';
-import { formatBytes, plural } from '../common/format';
+import { formatBytes, groupDigits, plural } from '../common/format';
 import { descriptorOf } from '../collectors/registry';
 import { collectRun, dryRunSink, plan, storeSink, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../storage/ingest';
@@ -41,7 +41,7 @@ function progressText(p: CollectProgress, eventLogs: boolean, started: number): 
   if (p.phase === 'discovering') return `finding logs… ${p.logsFound}`;
   const secs = Math.max(0.001, (Date.now() - started) / 1000);
   const rate = eventLogs ? `, ${formatBytes(p.bytesRead / secs)}/s` : '';
-  return `${p.logsDone} of ${plural(p.logsFound, eventLogs ? 'log' : 'application')}, ${plural(p.apps, 'app')}${rate}`;
+  return `${groupDigits(p.logsDone)} of ${plural(p.logsFound, eventLogs ? 'log' : 'application')}, ${plural(p.apps, 'app')}${rate}`;
 }
 
 async function isFile(file: string): Promise<boolean> {
@@ -132,7 +132,7 @@ export class CollectionController implements vscode.Disposable {
                   saves,
                   sliceSize: 10,
                   regression: { thresholds: regressionThresholds(this.log, undefined) },
-                  onCheck: (checked, total) => progress.report({ message: `checking runs against their history: ${checked} of ${plural(total, 'run')}` }),
+                  onCheck: (checked, total) => progress.report({ message: `checking runs against their history: ${groupDigits(checked)} of ${plural(total, 'run')}` }),
                 })
               : dryRunSink;
             const result = await collectRun(planned.jobs, inWorker, sink, abort.signal, (batch) => {
