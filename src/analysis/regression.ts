@@ -110,11 +110,17 @@ export interface RegressionCheck {
 /** Statuses a run is checked in: finished ones (a running run's figures are partial). */
 const CHECKED_STATUSES: ReadonlySet<SparkAppRecord['status']> = new Set(['completed', 'failed']);
 
+/** The quality flags that make a metric unknown (record.ts Quality), made once: valueOf runs ~100 times a checked run. */
+const UNKNOWN_FLAGS = new Map(REGRESSION_METRICS.map((m) => [m, [`missing:${m}`, `invalid:${m}`] as const]));
+
 /** A metric's value; null when unknown: null itself, or flagged missing or invalid (record.ts Quality). */
 function valueOf(r: Pick<RecordFigures, RegressionMetric | 'quality'>, m: RegressionMetric): number | null {
   const v = r[m];
   if (v === null) return null;
-  if (r.quality.length > 0 && (r.quality.includes(`missing:${m}`) || r.quality.includes(`invalid:${m}`))) return null;
+  if (r.quality.length > 0) {
+    const [missing, invalid] = UNKNOWN_FLAGS.get(m)!;
+    if (r.quality.includes(missing) || r.quality.includes(invalid)) return null;
+  }
   return v;
 }
 
