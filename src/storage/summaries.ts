@@ -50,7 +50,10 @@ export function summariesToStore(summaries: AppSummaries): SummariesToStore {
 /**
  * The hash to judge `s` by against a row's summaries_hash (`stored`): its own, or the stored one
  * when that is an older JSON hash of the same summaries, so that the first re-read after an upgrade
- * does not count as an update (that costs the old hash once, only for rows that hold one).
+ * does not count as an update (that costs the old hash once, only for rows that hold one). The older
+ * hash is of the summaries in the order the reader gave them; summaries that crossed a worker as their
+ * text (summariesWire.ts) come back with executors in id order, so a row whose executors Spark added in
+ * another order is counted as updated once, and re-stored with the new hash.
  */
 export function hashAgainst(s: SummariesToStore, stored: unknown): string {
   if (typeof stored === 'string' && !stored.startsWith(TEXT_HASH) && stored === jsonSummariesHash(s.summaries)) return stored;
