@@ -16,7 +16,7 @@ import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 import type { AppSummaries } from '../record/summaries';
-import { SummaryTracker, TASK_DURATION, type TaskOutcome } from './summaries';
+import { COMPLETED_FAILED, COMPLETED_OK, SUBMITTED, SummaryTracker, TASK_DURATION, type TaskOutcome } from './summaries';
 import { BACKSLASH, CLOSE_BRACE, COLON, NULL_LITERAL, QUOTE, backwardKey, bytesAt, indexOfKey, intInto, lastIndexOfKey, nextQuote, pastInt, readInt, sameBytes, sameWords, wordKey, type WordKey } from './jsonBytes';
 import { KEYS_BY_LENGTH, METRIC_KEYS, METRIC_NAMES, SUCCESS, TASK_INFO, TASK_METRICS, TaskMetricsFinder, resetHead, taskDuration, taskInfoKey, type MetricName, type TaskInts, type TaskSpans, type TaskValues } from './taskEnd';
 import { TaskLayouts } from './taskLayout';
@@ -626,7 +626,7 @@ export class AppReplay {
     if (completed) {
       const failed = failureAt !== -1 && !bytesAt(buf, failureAt, end, NULL_LITERAL);
       this.stageCompleted(id, attempt, name, submitted, completedMs, failed);
-    } else this.tracker.stageSubmitted(id, attempt, name, submitted);
+    } else this.tracker.stageEvent(id, attempt, name, submitted, null, SUBMITTED);
     return true;
   }
 
@@ -662,7 +662,7 @@ export class AppReplay {
     // stage; a string for any other pair. The two kinds of key never meet.
     const key = id >>> 0 === id && attempt >>> 0 === attempt && attempt < 0x100000 ? id + attempt * 0x100000000 : `${id}.${attempt}`;
     this.stageFailed.set(key, failed);
-    if (this.withSummaries) this.tracker.stageCompleted(id, attempt, name, submitted, completed, failed);
+    if (this.withSummaries) this.tracker.stageEvent(id, attempt, name, submitted, completed, failed ? COMPLETED_FAILED : COMPLETED_OK);
   }
 
   /**

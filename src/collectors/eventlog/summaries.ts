@@ -25,7 +25,7 @@
  */
 import { isoTime } from '../record';
 import { AT, QUANTILE_AT, STAGE_STRIDE as ROW_STRIDE, tableSummaries, tableTime } from '../record/stageTable';
-import { QUANTILES, type AppSummaries, type ExecutorSummary, type StageStatus, type TaskDurationQuantiles } from '../record/summaries';
+import { type AppSummaries, type ExecutorSummary, type StageStatus, type TaskDurationQuantiles } from '../record/summaries';
 
 /**
  * The task metrics a summary uses, by index into the values replay.ts reads per task (its
@@ -285,35 +285,70 @@ function zeros(): number[] {
  * never copies them, and an epoch time or a byte count there is never boxed. Slot s is in chunk
  * s >> CHUNK_BITS at (s & CHUNK_MASK) * STAGE_STRIDE: chunks of CHUNK_SLOTS, none copied when more
  * come (one array doubled when full held up to twice the slots used, and both copies while it grew:
- * 56 + 28 MB for a 2 GB Spark 3.0 log's ~150,000 stages, against 32 MB now). summaries() rewrites
- * each slot as its row of the stage table.
- * A slot holds the TASK_METRIC sums (at PEAK the largest task peak, -1 while none), then the fields below.
+ * 56 + 28 MB for a 2 GB Spark 3.0 log's ~150,000 stages, against 32 MB now).
+ * A slot is its row of the table as it fills (record/stageTable.ts's AT; NaN for null), so that
+ * summaries() has little left to do per stage (issue 15: that pass over every stage, cold at the
+ * end of a log, was the largest part of what the summaries cost the Spark 3.x/4.x shapes):
+ * - times are written through tableTime as they come, and the duration with them;
+ * - the sums are added into their row cells; cpu_time_ms sums nanoseconds (made ms at the end),
+ *   shuffle_read_bytes the remote bytes (the local ones are LOCAL_READ_SUM's, added at the end);
+ * - the peak is the largest task peak (>= 0), NaN while none;
+ * - while a stage has at most INLINE_DURATIONS successful durations, its quantile cells are their
+ *   quantiles, kept as each comes: they hold all of them, sorted (see inlineDuration); past that
+ *   its DurationSketch has them, and the cells are written from it at the end.
+ * Then the fields below, past the row.
  */
-/** Submission and completion time, epoch ms; NaN: none. */
-const SUBMITTED_MS = METRIC_COUNT;
-const COMPLETED_MS = SUBMITTED_MS + 1;
-const STAGE_ID = COMPLETED_MS + 1;
-const ATTEMPT_ID = STAGE_ID + 1;
-const TASKS = ATTEMPT_ID + 1;
-const FAILED_TASKS = TASKS + 1;
-const KILLED_TASKS = FAILED_TASKS + 1;
+const SLOT_ID = AT.stage_id;
+const SLOT_ATTEMPT = AT.attempt_id;
+const SLOT_SUBMITTED = AT.submission_ms;
+const SLOT_COMPLETED = AT.completion_ms;
+const SLOT_DURATION = AT.duration_ms;
+const SLOT_TASKS = AT.num_tasks;
+const SLOT_FAILED = AT.failed_tasks;
+const SLOT_KILLED = AT.killed_tasks;
+const SLOT_CPU = AT.cpu_time_ms;
+const SLOT_SHUFFLE_READ = AT.shuffle_read_bytes;
+const SLOT_PEAK = AT.peak_execution_memory_bytes;
+const [SLOT_MIN, SLOT_P25, SLOT_P50, SLOT_P75, SLOT_MAX] = QUANTILE_AT;
+/** The local shuffle bytes read (shuffle_read_bytes holds the remote ones until the end). */
+const LOCAL_READ_SUM = ROW_STRIDE;
 /** STAGE_RAN | STAGE_COMPLETED | STAGE_FAILED. */
-const FLAGS = KILLED_TASKS + 1;
-/** Successful tasks' durations: how many, the least, the largest (exact, whatever their number). */
+const FLAGS = LOCAL_READ_SUM + 1;
+/** Successful tasks' durations: how many. */
 const DURATIONS = FLAGS + 1;
-const MIN_MS = DURATIONS + 1;
-const MAX_MS = MIN_MS + 1;
 /** 1 + the index in SummaryTracker's `sketches` of the stage's DurationSketch, once it has more than INLINE_DURATIONS durations; 0 before. */
-const SKETCH = MAX_MS + 1;
-/** Where a slot keeps its first INLINE_DURATIONS durations: a stage of a few tasks needs no sketch (Spark 3.x/4.x: most have one or two). */
-const INLINE_AT = SKETCH + 1;
+const SKETCH = DURATIONS + 1;
+const STAGE_STRIDE = SKETCH + 1;
+/**
+ * Durations a slot keeps in its quantile cells: up to four sorted values are all among the min,
+ * p25, p50, p75 and max (index floor(q * n), n <= 4), so the cells hold them (Spark 3.x/4.x: most
+ * stages have one or two tasks; a stage of more gets a sketch).
+ */
 const INLINE_DURATIONS = 4;
-const STAGE_STRIDE = INLINE_AT + INLINE_DURATIONS;
+/** Where in a slot task() adds each TASK_METRIC sum but the peak. */
+const SUM_CELL_OF: Record<Exclude<keyof typeof TASK_METRIC, 'peakMemory'>, number> = {
+  cpuNs: AT.cpu_time_ms,
+  memorySpilled: AT.memory_spilled_bytes,
+  diskSpilled: AT.disk_spilled_bytes,
+  remoteRead: AT.shuffle_read_bytes,
+  localRead: LOCAL_READ_SUM,
+  shuffleWritten: AT.shuffle_write_bytes,
+  inputRead: AT.input_bytes,
+  outputWritten: AT.output_bytes,
+  runTime: AT.executor_run_time_ms,
+  gcTime: AT.gc_time_ms,
+};
+/** SUM_CELL_OF by TASK_METRIC index (the peak's is never read). */
+const SUM_CELL = Uint8Array.from(Object.keys(TASK_METRIC), (k) => SUM_CELL_OF[k as keyof typeof SUM_CELL_OF] ?? 0);
 
 /** Seen in a StageSubmitted or StageCompleted, or running tasks: not skipped. */
 const STAGE_RAN = 1;
 const STAGE_COMPLETED = 2;
 const STAGE_FAILED = 4;
+/** What a stage line says of its attempt (SummaryTracker.stageEvent): the flags it sets. */
+export const SUBMITTED = STAGE_RAN;
+export const COMPLETED_OK = STAGE_RAN | STAGE_COMPLETED;
+export const COMPLETED_FAILED = STAGE_RAN | STAGE_COMPLETED | STAGE_FAILED;
 /**
  * Slots a chunk holds: 64 (13.8 KB), so that a small log's tracker stays small, and so that a new chunk
  * is first made at the 65th stage, before the JIT compiles newStage into stage(): with chunks of 1,024
@@ -424,7 +459,7 @@ export class SummaryTracker {
     if (last !== -1) {
       const numbers = this.chunks[last >> CHUNK_BITS]!;
       const at = (last & CHUNK_MASK) * STAGE_STRIDE;
-      if (numbers[at + STAGE_ID] === stageId && numbers[at + ATTEMPT_ID] === attemptId) return last;
+      if (numbers[at + SLOT_ID] === stageId && numbers[at + SLOT_ATTEMPT] === attemptId) return last;
     }
     // A first attempt seen before, by index; anything else in a method of its own, so that the JIT
     // compiles this (inlined into every caller) without paths first taken late (a new stage after
@@ -457,11 +492,11 @@ export class SummaryTracker {
   }
 
   private idOf(slot: number): number {
-    return this.chunks[slot >> CHUNK_BITS]![(slot & CHUNK_MASK) * STAGE_STRIDE + STAGE_ID]!;
+    return this.chunks[slot >> CHUNK_BITS]![(slot & CHUNK_MASK) * STAGE_STRIDE + SLOT_ID]!;
   }
 
   private attemptOf(slot: number): number {
-    return this.chunks[slot >> CHUNK_BITS]![(slot & CHUNK_MASK) * STAGE_STRIDE + ATTEMPT_ID]!;
+    return this.chunks[slot >> CHUNK_BITS]![(slot & CHUNK_MASK) * STAGE_STRIDE + SLOT_ATTEMPT]!;
   }
 
   private newStage(stageId: number, attemptId: number): number {
@@ -473,12 +508,18 @@ export class SummaryTracker {
     else if (at === this.chunks[chunk]!.length) this.growFirstChunk();
     // The rest of the slot is zeros, as the array was made.
     const numbers = this.chunks[chunk]!;
-    numbers[at + SUBMITTED_MS] = NaN;
-    numbers[at + COMPLETED_MS] = NaN;
-    // No task has carried "Peak Execution Memory" (>= 0) yet.
-    numbers[at + PEAK] = -1;
-    numbers[at + STAGE_ID] = stageId;
-    numbers[at + ATTEMPT_ID] = attemptId;
+    numbers[at + SLOT_ID] = stageId;
+    numbers[at + SLOT_ATTEMPT] = attemptId;
+    // Null until known: the times and the duration, the peak, the quantiles.
+    numbers[at + SLOT_SUBMITTED] = NaN;
+    numbers[at + SLOT_COMPLETED] = NaN;
+    numbers[at + SLOT_DURATION] = NaN;
+    numbers[at + SLOT_PEAK] = NaN;
+    numbers[at + SLOT_MIN] = NaN;
+    numbers[at + SLOT_P25] = NaN;
+    numbers[at + SLOT_P50] = NaN;
+    numbers[at + SLOT_P75] = NaN;
+    numbers[at + SLOT_MAX] = NaN;
     this.stageNames.push(null);
     return slot;
   }
@@ -560,23 +601,33 @@ export class SummaryTracker {
   }
 
   stageSubmitted(stageId: number, attemptId: number, name: string | null, submittedMs: number | null): void {
-    const slot = this.stage(stageId, attemptId);
-    const numbers = this.chunks[slot >> CHUNK_BITS]!;
-    const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
-    numbers[at + FLAGS] = numbers[at + FLAGS]! | STAGE_RAN;
-    if (name !== null) this.stageNames[slot] = name;
-    if (submittedMs !== null) numbers[at + SUBMITTED_MS] = submittedMs;
+    this.stageEvent(stageId, attemptId, name, submittedMs, null, SUBMITTED);
   }
 
   /** A StageCompleted; the same attempt seen again (a compacted copy) takes its latest outcome. */
   stageCompleted(stageId: number, attemptId: number, name: string | null, submittedMs: number | null, completedMs: number | null, failed: boolean): void {
+    this.stageEvent(stageId, attemptId, name, submittedMs, completedMs, failed ? COMPLETED_FAILED : COMPLETED_OK);
+  }
+
+  /**
+   * A StageSubmitted (`outcome` SUBMITTED, `completedMs` null) or a StageCompleted (COMPLETED_OK or
+   * COMPLETED_FAILED). One method for both, called by replay.ts's byte reader directly: the JIT
+   * compiles it (and stage(), inlined) once, not once per kind of line (issue 15: the compiling is
+   * much of what the summaries cost a 128 MB log).
+   */
+  stageEvent(stageId: number, attemptId: number, name: string | null, submittedMs: number | null, completedMs: number | null, outcome: number): void {
     const slot = this.stage(stageId, attemptId);
     const numbers = this.chunks[slot >> CHUNK_BITS]!;
     const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
-    numbers[at + FLAGS] = (numbers[at + FLAGS]! & ~STAGE_FAILED) | STAGE_RAN | STAGE_COMPLETED | (failed ? STAGE_FAILED : 0);
+    // A completion replaces the failed bit (its latest outcome); a submission keeps it.
+    numbers[at + FLAGS] = (numbers[at + FLAGS]! & (outcome === SUBMITTED ? ~0 : ~STAGE_FAILED)) | outcome;
     if (name !== null) this.stageNames[slot] = name;
-    if (submittedMs !== null) numbers[at + SUBMITTED_MS] = submittedMs;
-    if (completedMs !== null) numbers[at + COMPLETED_MS] = completedMs;
+    if (submittedMs !== null) numbers[at + SLOT_SUBMITTED] = tableTime(submittedMs);
+    if (completedMs !== null) numbers[at + SLOT_COMPLETED] = tableTime(completedMs);
+    const submitted = numbers[at + SLOT_SUBMITTED]!;
+    const completed = numbers[at + SLOT_COMPLETED]!;
+    // NaN when either is NaN (the comparison is false).
+    numbers[at + SLOT_DURATION] = completed >= submitted ? completed - submitted : Number.NaN;
   }
 
   executorAdded(id: string, host: string | null, cores: number | null, addedMs: number | null): void {
@@ -616,29 +667,25 @@ export class SummaryTracker {
     if (slot !== -1) {
       const numbers = this.chunks[slot >> CHUNK_BITS]!;
       const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
-      const tasks = numbers[at + TASKS]!;
-      numbers[at + TASKS] = tasks + 1;
+      const tasks = numbers[at + SLOT_TASKS]!;
+      numbers[at + SLOT_TASKS] = tasks + 1;
       // Ran: said by its first task (the flags are a double; or-ing them costs two conversions a task).
       if (tasks === 0) numbers[at + FLAGS] = numbers[at + FLAGS]! | STAGE_RAN;
-      numbers[at + FAILED_TASKS]! += failedOne;
-      numbers[at + KILLED_TASKS]! += outcome === 'killed' ? 1 : 0;
+      numbers[at + SLOT_FAILED]! += failedOne;
+      numbers[at + SLOT_KILLED]! += outcome === 'killed' ? 1 : 0;
       if (metrics) {
         for (let i = 0; i < PEAK; i++) {
           const v = values[i]!;
-          if (v > 0) numbers[at + i]! += v;
+          if (v > 0) numbers[at + SUM_CELL[i]!]! += v;
         }
-        // The largest task peak (>= 0; NaN, Spark's -1 and the slot's -1 are below it).
+        // The largest task peak (>= 0; NaN and Spark's -1 are not; the slot's NaN is below every one).
         const peak = values[PEAK]!;
-        if (peak > numbers[at + PEAK]!) numbers[at + PEAK] = peak;
+        if (peak >= 0 && !(peak <= numbers[at + SLOT_PEAK]!)) numbers[at + SLOT_PEAK] = peak;
       }
       if (ok && values[TASK_DURATION]! >= 0) {
-        // Read and written as doubles of typed arrays: never boxed (issue 15).
-        const ms = values[TASK_DURATION]!;
         const n = numbers[at + DURATIONS]!;
         numbers[at + DURATIONS] = n + 1;
-        if (n === 0 || ms < numbers[at + MIN_MS]!) numbers[at + MIN_MS] = ms;
-        if (n === 0 || ms > numbers[at + MAX_MS]!) numbers[at + MAX_MS] = ms;
-        if (n < INLINE_DURATIONS) numbers[at + INLINE_AT + n] = ms;
+        if (n < INLINE_DURATIONS) inlineDuration(numbers, at, n, values);
         else this.sketchOf(numbers, at).addAt(values, TASK_DURATION);
       }
     }
@@ -665,7 +712,8 @@ export class SummaryTracker {
     const index = numbers[at + SKETCH]!;
     if (index !== 0) return this.sketches[index - 1]!;
     const sketch = new DurationSketch();
-    for (let i = 0; i < INLINE_DURATIONS; i++) sketch.add(numbers[at + INLINE_AT + i]!);
+    // The INLINE_DURATIONS durations so far, sorted, in the cells inlineDuration kept them in (order does not change a sketch).
+    for (const cell of FOUR_SORTED) sketch.add(numbers[at + cell]!);
     this.sketches.push(sketch);
     numbers[at + SKETCH] = this.sketches.length;
     return sketch;
@@ -673,8 +721,8 @@ export class SummaryTracker {
 
   /**
    * Stage attempts by stage id then attempt; executors in the order first seen, the driver only when
-   * alone. Called after the last event: each stage's slot is rewritten in place as its row of the
-   * table (no second copy of a log's stages: ~26 MB for the ~150,000 of a 2 GB Spark 3.0 log), so
+   * alone. Called after the last event: each stage's slot is finished in place as its row of the
+   * table (fillStage; no second copy of a log's stages: ~26 MB for the ~150,000 of a 2 GB Spark 3.0 log), so
    * the tracker takes no more events after it; called again, it gives the same summaries.
    */
   summaries(): AppSummaries {
@@ -701,10 +749,9 @@ export class SummaryTracker {
       names: this.stageNames,
       sketches: this.sketches,
       scratch: [],
-      few: FEW,
-      row: ROW,
       outNames: new Array<string | null>(count),
       statuses: new Array<StageStatus>(count),
+      rows: new Int32Array(count),
     };
     slots.forEach(fillStage, context);
     // The last chunk cut to the slots used: a small log's table would otherwise carry its whole first
@@ -720,7 +767,7 @@ export class SummaryTracker {
     this.otherStages.clear();
     const all = [...this.executors.values()];
     const workers = all.filter((e) => !isDriver(e.id));
-    const table = { count, chunks, chunkBits: CHUNK_BITS, stride: STAGE_STRIDE, rows: Int32Array.from(slots), names: context.outNames, statuses: context.statuses };
+    const table = { count, chunks, chunkBits: CHUNK_BITS, stride: STAGE_STRIDE, rows: context.rows, names: context.outNames, statuses: context.statuses };
     return tableSummaries(table, (workers.length > 0 ? workers : all).map(executorSummary));
   }
 }
@@ -730,15 +777,47 @@ function stageStatus(flags: number): StageStatus {
   return (flags & STAGE_RAN) !== 0 ? 'active' : 'skipped';
 }
 
-/**
- * fillStage's row and durations to sort, shared by every summaries() call of a thread: each is used
- * only within one synchronous call. A typed array of their size is memory of its own (off the heap),
- * ~1-2 us to make and more to collect, per log: 10,000 small logs made 20,000 of them (issue #12).
- */
-const ROW = new Float64Array(ROW_STRIDE);
-const FEW = new Float64Array(INLINE_DURATIONS);
+/** stageStatus by a slot's flags (STAGE_RAN | STAGE_COMPLETED | STAGE_FAILED): one load per stage at the end. */
+const STATUS_OF_FLAGS: readonly StageStatus[] = Array.from({ length: 8 }, (_, flags) => stageStatus(flags));
 
-/** What fillStage uses besides its slot and row, for every stage of a summaries() call. */
+/**
+ * inlineDuration's durations to sort, shared by every tracker of a thread: used only within one
+ * synchronous call. A typed array is memory of its own (off the heap), ~1-2 us to make and more to
+ * collect, per log: 10,000 small logs made 20,000 of them (issue #12).
+ */
+const FEW = new Float64Array(INLINE_DURATIONS);
+/** Where a slot of INLINE_DURATIONS durations has them, sorted (see inlineDuration). */
+const FOUR_SORTED = [SLOT_MIN, SLOT_P25, SLOT_P50, SLOT_MAX] as const;
+
+/**
+ * Adds values[TASK_DURATION] (a successful task's duration, >= 0) to the slot at `at` of `numbers`,
+ * which has n < INLINE_DURATIONS durations: its quantile cells (SLOT_MIN to SLOT_MAX) are rewritten
+ * as the quantiles of the n + 1, AppStatusStore.taskSummary's value at index floor(q * (n + 1)), as
+ * quantilesOf. Up to four sorted values are each one of those cells, so no other cell keeps them:
+ * for n = 1 the min; 2: min, max; 3: min, p50, max; 4: min, p25, p50, max (FOUR_SORTED).
+ */
+function inlineDuration(numbers: Float64Array, at: number, n: number, values: Float64Array): void {
+  const ms = values[TASK_DURATION]!;
+  const few = FEW;
+  if (n > 0) few[0] = numbers[at + SLOT_MIN]!;
+  if (n === 2) few[1] = numbers[at + SLOT_MAX]!;
+  else if (n === 3) {
+    few[1] = numbers[at + SLOT_P50]!;
+    few[2] = numbers[at + SLOT_MAX]!;
+  }
+  let j = n - 1;
+  for (; j >= 0 && few[j]! > ms; j--) few[j + 1] = few[j]!;
+  few[j + 1] = ms;
+  // floor(q * k) for k <= 4 durations: k >> 2, k >> 1 and (3 * k) >> 2.
+  const k = n + 1;
+  numbers[at + SLOT_MIN] = few[0]!;
+  numbers[at + SLOT_P25] = few[k >> 2]!;
+  numbers[at + SLOT_P50] = few[k >> 1]!;
+  numbers[at + SLOT_P75] = few[(3 * k) >> 2]!;
+  numbers[at + SLOT_MAX] = few[n]!;
+}
+
+/** What fillStage uses besides its slot, for every stage of a summaries() call. */
 interface TableContext {
   /** SummaryTracker's stage slots, names and sketches. */
   readonly chunks: readonly Float64Array[];
@@ -746,57 +825,37 @@ interface TableContext {
   readonly sketches: readonly DurationSketch[];
   /** Arrays to sort a sketch's exact durations in (DurationSketch.quantiles). */
   readonly scratch: (Float64Array | undefined)[];
-  /** INLINE_DURATIONS cells to sort a slot's own durations in. */
-  readonly few: Float64Array;
-  /** A row, made here before it overwrites its slot (record/stageTable.ts's STAGE_NUMBERS). */
-  readonly row: Float64Array;
   readonly outNames: (string | null)[];
   readonly statuses: StageStatus[];
+  /** The table's rows: the slot of each entry. */
+  readonly rows: Int32Array;
 }
 
-/** Entry `entry` of the table: the stage attempt in `slot`, its slot rewritten as its row (record/summaries.ts's fields, NaN for null). */
+/**
+ * Entry `entry` of the table: the stage attempt in `slot`, whose slot is its row already but for the
+ * few cells made here (see STAGE_STRIDE): a few loads and stores per stage, cold at the end.
+ */
 function fillStage(this: TableContext, slot: number, entry: number): void {
   const m = this.chunks[slot >> CHUNK_BITS]!;
-  const o = this.row;
   const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
-  const submitted = tableTime(m[at + SUBMITTED_MS]!);
-  const completed = tableTime(m[at + COMPLETED_MS]!);
-  o[AT.stage_id] = m[at + STAGE_ID]!;
-  o[AT.attempt_id] = m[at + ATTEMPT_ID]!;
-  o[AT.submission_ms] = submitted;
-  o[AT.completion_ms] = completed;
-  // NaN when either is NaN (the comparison is false).
-  o[AT.duration_ms] = completed >= submitted ? completed - submitted : Number.NaN;
-  o[AT.num_tasks] = m[at + TASKS]!;
-  o[AT.failed_tasks] = m[at + FAILED_TASKS]!;
-  o[AT.killed_tasks] = m[at + KILLED_TASKS]!;
-  o[AT.input_bytes] = m[at + TASK_METRIC.inputRead]!;
-  o[AT.output_bytes] = m[at + TASK_METRIC.outputWritten]!;
-  o[AT.shuffle_read_bytes] = m[at + TASK_METRIC.remoteRead]! + m[at + TASK_METRIC.localRead]!;
-  o[AT.shuffle_write_bytes] = m[at + TASK_METRIC.shuffleWritten]!;
-  o[AT.memory_spilled_bytes] = m[at + TASK_METRIC.memorySpilled]!;
-  o[AT.disk_spilled_bytes] = m[at + TASK_METRIC.diskSpilled]!;
-  o[AT.executor_run_time_ms] = m[at + TASK_METRIC.runTime]!;
+  m[at + SLOT_SHUFFLE_READ]! += m[at + LOCAL_READ_SUM]!;
   // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime.
-  o[AT.cpu_time_ms] = Math.floor(m[at + TASK_METRIC.cpuNs]! / 1e6);
-  o[AT.gc_time_ms] = m[at + TASK_METRIC.gcTime]!;
-  o[AT.peak_execution_memory_bytes] = m[at + PEAK]! >= 0 ? m[at + PEAK]! : Number.NaN;
-  const durations = m[at + DURATIONS]!;
+  m[at + SLOT_CPU] = Math.floor(m[at + SLOT_CPU]! / 1e6);
   const sketch = m[at + SKETCH]!;
-  let q: TaskDurationQuantiles | null = null;
-  if (sketch !== 0) q = this.sketches[sketch - 1]!.quantiles(this.scratch);
-  else if (durations > 0) {
-    // At most INLINE_DURATIONS values, sorted by insertion.
-    const few = this.few;
-    for (let i = 0; i < durations; i++) few[i] = m[at + INLINE_AT + i]!;
-    sortFew(few, durations);
-    q = quantilesOf(few, durations, m[at + MIN_MS]!, m[at + MAX_MS]!);
-  }
-  QUANTILE_AT.forEach((to, k) => (o[to] = q === null ? Number.NaN : q[QUANTILES[k]!]));
+  if (sketch !== 0) sketchQuantiles(m, at, this.sketches[sketch - 1]!, this.scratch);
+  this.rows[entry] = slot;
   this.outNames[entry] = this.names[slot] ?? null;
-  this.statuses[entry] = stageStatus(m[at + FLAGS]!);
-  // Read whole first: the row's cells overlap the slot's fields.
-  m.set(o, at);
+  this.statuses[entry] = STATUS_OF_FLAGS[m[at + FLAGS]!]!;
+}
+
+/** The quantile cells of the slot at `at` of `m`, from its sketch (a stage of more than INLINE_DURATIONS durations). */
+function sketchQuantiles(m: Float64Array, at: number, sketch: DurationSketch, scratch: (Float64Array | undefined)[]): void {
+  const q = sketch.quantiles(scratch)!;
+  m[at + SLOT_MIN] = q.min;
+  m[at + SLOT_P25] = q.p25;
+  m[at + SLOT_P50] = q.p50;
+  m[at + SLOT_P75] = q.p75;
+  m[at + SLOT_MAX] = q.max;
 }
 
 function executorSummary(e: ExecutorStats): ExecutorSummary {
