@@ -623,10 +623,14 @@ export class AppReplay {
     const submitted = submittedAt === -1 ? null : intOrNull(buf, submittedAt, end);
     const completedMs = completedAt === -1 ? null : intOrNull(buf, completedAt, end);
     if (name === undefined || submitted === undefined || completedMs === undefined) return false;
+    let outcome = SUBMITTED;
     if (completed) {
       const failed = failureAt !== -1 && !bytesAt(buf, failureAt, end, NULL_LITERAL);
-      this.stageCompleted(id, attempt, name, submitted, completedMs, failed);
-    } else this.tracker.stageEvent(id, attempt, name, submitted, null, SUBMITTED);
+      this.stageOutcome(id, attempt, failed);
+      outcome = failed ? COMPLETED_FAILED : COMPLETED_OK;
+    }
+    // One call site for both kinds of line: the JIT compiles the tracker's side of them once (issue 15).
+    if (this.withSummaries) this.tracker.stageEvent(id, attempt, name, submitted, completed ? completedMs : null, outcome);
     return true;
   }
 
@@ -656,13 +660,19 @@ export class AppReplay {
     }
   }
 
+  /** A parsed StageCompleted. */
   private stageCompleted(id: number, attempt: number, name: string | null, submitted: number | null, completed: number | null, failed: boolean): void {
+    this.stageOutcome(id, attempt, failed);
+    if (this.withSummaries) this.tracker.stageCompleted(id, attempt, name, submitted, completed, failed);
+  }
+
+  /** A stage attempt's completion, for the record's stage counts. */
+  private stageOutcome(id: number, attempt: number, failed: boolean): void {
     // The same attempt seen again (a rolling log's compacted copy, a replayed event) takes its latest outcome.
     // A number for the ids Spark writes (an Int id, a small attempt), no string built and hashed per
     // stage; a string for any other pair. The two kinds of key never meet.
     const key = id >>> 0 === id && attempt >>> 0 === attempt && attempt < 0x100000 ? id + attempt * 0x100000000 : `${id}.${attempt}`;
     this.stageFailed.set(key, failed);
-    if (this.withSummaries) this.tracker.stageEvent(id, attempt, name, submitted, completed, failed ? COMPLETED_FAILED : COMPLETED_OK);
   }
 
   /**
