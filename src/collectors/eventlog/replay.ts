@@ -350,13 +350,41 @@ export class AppReplay {
   private readonly stageInfoAt = new Int32Array(STAGE_INFO_KEYS.length);
 
   /**
+   * A job start read from bytes: only its `"Stage IDs":[…]` (Spark 1.x-4.x), searched back from the
+   * line's end (only the Properties follow it), for the stages it may skip. Their names are in the
+   * Stage Infos before it, with every stage's RDDs: SQL apps run a job per query step, and reading
+   * those would cost more than the rest of the summaries (issue 15's budget), so a stage that is
+   * never submitted has no name (both paths). False when the list is not one of integers.
+   * An arrow, the table's reader itself (fastEvents): through a closure calling it, TurboFan compiled
+   * it twice, alone and inlined into the closure (issue 15).
+   */
+  private readonly fastJobStart = (buf: Buffer, from: number, end: number): boolean => {
+    if (!this.withSummaries) return true;
+    const key = lastIndexOfKey(buf, from, end, JOB_STAGE_IDS_BACK);
+    if (key === -1) return true;
+    let p = key + JOB_STAGE_IDS.length;
+    if (buf[p] !== 0x5b) return false;
+    p++;
+    if (buf[p] === 0x5d) return true;
+    for (;;) {
+      const id = readInt(buf, p, end);
+      if (id === null) return false;
+      this.tracker.jobStage(id, 0, null);
+      p = pastInt(buf, p, end);
+      if (buf[p] === 0x5d) return true;
+      if (buf[p] !== 0x2c) return false;
+      p++;
+    }
+  };
+
+  /**
    * Events read from their bytes besides task ends and starts (line() takes those first); a reader
    * returns false when the line is not in the shape it expects, and the line is then parsed.
    */
   private readonly fastEvents: readonly { name: Buffer; read: (buf: Buffer, from: number, end: number, lineNo: number) => boolean }[] = [
     { name: STAGE_COMPLETED_EVENT, read: (buf, from, end) => this.fastStageInfo(buf, from, end, true) },
     { name: STAGE_SUBMITTED_EVENT, read: (buf, from, end) => this.fastStageInfo(buf, from, end, false) },
-    { name: JOB_START_EVENT, read: (buf, from, end) => this.fastJobStart(buf, from, end) },
+    { name: JOB_START_EVENT, read: this.fastJobStart },
     { name: ENVIRONMENT_UPDATE_EVENT, read: (buf, from, end, lineNo) => this.fastEnvironment(buf, from, end, lineNo) },
   ];
 
@@ -632,32 +660,6 @@ export class AppReplay {
     // One call site for both kinds of line: the JIT compiles the tracker's side of them once (issue 15).
     if (this.withSummaries) this.tracker.stageEvent(id, attempt, name, submitted, completed ? completedMs : null, outcome);
     return true;
-  }
-
-  /**
-   * A job start read from bytes: only its `"Stage IDs":[…]` (Spark 1.x-4.x), searched back from the
-   * line's end (only the Properties follow it), for the stages it may skip. Their names are in the
-   * Stage Infos before it, with every stage's RDDs: SQL apps run a job per query step, and reading
-   * those would cost more than the rest of the summaries (issue 15's budget), so a stage that is
-   * never submitted has no name (both paths). False when the list is not one of integers.
-   */
-  private fastJobStart(buf: Buffer, from: number, end: number): boolean {
-    if (!this.withSummaries) return true;
-    const key = lastIndexOfKey(buf, from, end, JOB_STAGE_IDS_BACK);
-    if (key === -1) return true;
-    let p = key + JOB_STAGE_IDS.length;
-    if (buf[p] !== 0x5b) return false;
-    p++;
-    if (buf[p] === 0x5d) return true;
-    for (;;) {
-      const id = readInt(buf, p, end);
-      if (id === null) return false;
-      this.tracker.jobStage(id, 0, null);
-      p = pastInt(buf, p, end);
-      if (buf[p] === 0x5d) return true;
-      if (buf[p] !== 0x2c) return false;
-      p++;
-    }
   }
 
   /** A parsed StageCompleted. */
