@@ -278,17 +278,17 @@ function plainlyValid(r: SparkAppRecord): boolean {
     isoUtcOrNull(r.submit_time) &&
     isoUtcOrNull(r.start_time) &&
     isoUtcOrNull(r.end_time) &&
-    (r.duration_ms === null || isCount(r.duration_ms)) &&
+    countOrNull(r.duration_ms) &&
     stringOrNull(r.spark_version) &&
-    (r.executor_cores === null || isCount(r.executor_cores)) &&
-    (r.executor_memory_mb === null || isCount(r.executor_memory_mb)) &&
-    (r.num_executors === null || isCount(r.num_executors)) &&
-    (r.driver_memory_mb === null || isCount(r.driver_memory_mb)) &&
+    countOrNull(r.executor_cores) &&
+    countOrNull(r.executor_memory_mb) &&
+    countOrNull(r.num_executors) &&
+    countOrNull(r.driver_memory_mb) &&
     isCount(r.total_tasks) &&
     isCount(r.failed_tasks) &&
     isCount(r.total_stages) &&
     isCount(r.failed_stages) &&
-    (r.cpu_time_ms === null || isCount(r.cpu_time_ms)) &&
+    countOrNull(r.cpu_time_ms) &&
     isCount(r.input_bytes) &&
     isCount(r.output_bytes) &&
     isCount(r.shuffle_read_bytes) &&
@@ -305,6 +305,10 @@ function plainlyValid(r: SparkAppRecord): boolean {
 
 function isCount(v: unknown): boolean {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function countOrNull(v: unknown): boolean {
+  return v === null || isCount(v);
 }
 
 function stringOrNull(v: unknown): boolean {
