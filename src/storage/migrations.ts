@@ -5,6 +5,7 @@
  */
 import type { Database } from 'sql.js';
 import { SCHEMA_IMAGE } from './schemaImage';
+import { transaction } from './sqlJs';
 import { moveSummaryRowsIntoBlocks } from './summaries';
 
 /** SQL, or a step that needs code (it runs in the migration's transaction like SQL does). */
@@ -234,21 +235,6 @@ export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION, viaIm
     } catch {
       // Out of memory for the copy VACUUM makes, say: the database is as it was, with its free pages.
     }
-  }
-}
-
-function transaction(db: Database, body: () => void): void {
-  db.exec('BEGIN');
-  try {
-    body();
-    db.exec('COMMIT');
-  } catch (err) {
-    try {
-      db.exec('ROLLBACK');
-    } catch {
-      // SQLite rolled back already (after "out of memory", say); the error that caused it is the one to report
-    }
-    throw err;
   }
 }
 

@@ -14,7 +14,7 @@ import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } fro
 import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
 import { pushAll } from '../common/arrays';
-import { textParam } from './sqlJs';
+import { textParam, transaction } from './sqlJs';
 import { sha1 } from '../common/sha1';
 import { attemptKey, keyId, runTimeOf } from './keys';
 
@@ -504,21 +504,7 @@ export class SqlJsRepository implements JobRepository {
 
   /** Runs `fn` in one transaction (all or nothing). */
   transaction<T>(fn: () => T): T {
-    this.db.exec('BEGIN');
-    try {
-      const result = fn();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      // After some errors ("out of memory" among them) SQLite has rolled back already; the error that
-      // caused it is the one to report.
-      try {
-        this.db.exec('ROLLBACK');
-      } catch {
-        // nothing left to undo
-      }
-      throw err;
-    }
+    return transaction(this.db, fn);
   }
 
   create(record: SparkAppRecord, now = new Date()): void {

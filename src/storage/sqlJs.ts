@@ -57,6 +57,28 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
   return loading;
 }
 
+/**
+ * Runs `body` in a transaction of `db`: committed when it returns, rolled back when it throws (the
+ * error it threw is the one that propagates).
+ */
+export function transaction<T>(db: Database, body: () => T): T {
+  db.exec('BEGIN');
+  try {
+    const result = body();
+    db.exec('COMMIT');
+    return result;
+  } catch (err) {
+    // After some errors ("out of memory" among them) SQLite has rolled back already; the error that
+    // caused it is the one to report.
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // nothing left to undo
+    }
+    throw err;
+  }
+}
+
 /** Texts up to this many UTF-16 units are bound as they are: a Buffer costs more than sql.js's loops for them. */
 const TEXT_AS_BYTES_FROM = 64;
 
