@@ -398,10 +398,10 @@ const jsonObject = (b: string, fields: readonly FigureField[]): string => `json_
 const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
 const isAscii = (text: string): boolean => /^[\x00-\x7f]*$/.test(text);
 /**
- * Runs by key with their baseline runs' `fields`, `?` the baseline's size. The subquery is
+ * Runs' keys with their baseline runs' `fields`, `?` the baseline's size. The subquery is
  * baselineRuns', which walks index apps_baseline (migration 7); json_group_array keeps its order.
  */
-const baselinesSql = (keys: number, fields: readonly FigureField[]): string => `SELECT ${jsonObject('r', FIGURE_FIELDS)} AS run, (
+const baselinesSql = (keys: number, fields: readonly FigureField[]): string => `SELECT r.app_id, r.attempt_key, (
     SELECT json_group_array(${jsonObject('b', fields)}) FROM (
       SELECT ${fields.map((f) => `b.${f}`).join(', ')} FROM applications b
        WHERE b.app_name = r.app_name AND b.source = r.source AND b.status = 'completed' AND ${runTime('b')} < ${runTime('r')}
@@ -769,9 +769,10 @@ export class SqlJsRepository implements JobRepository {
         try {
           stmt.bind([size, ...chunk.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)])]);
           while (stmt.step()) {
-            const [run, baseline] = stmt.get() as [string, string];
-            const r = JSON.parse(run) as RecordFigures;
-            found.set(keyId(r.app_id, attemptKey(r.attempt_id)), { run: r, baseline: JSON.parse(baseline) as Pick<RecordFigures, F>[] });
+            // The runs' figures were read above; this read gives their baselines.
+            const [appId, key, baseline] = stmt.get() as [string, string, string];
+            const id = keyId(appId, key);
+            found.set(id, { run: runs.get(id)!, baseline: JSON.parse(baseline) as Pick<RecordFigures, F>[] });
           }
         } finally {
           stmt.free();
