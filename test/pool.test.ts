@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { collectAll, collectEventLogs } from '../src/collectors/eventlog/collect';
+import { UnitPool } from '../src/collectors/eventlog/pool';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
 
@@ -10,14 +11,29 @@ const WORKER = path.resolve(__dirname, '..', 'dist', 'worker.js');
 describe('parallel reading on the worker pool', () => {
   it('gives the same records as reading on this thread, with progress', async () => {
     const dir = tempDir();
-    for (let i = 0; i < 8; i++) writeFileSync(path.join(dir, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 3, tasksPerStage: 20 }).text);
-    const progress: number[] = [];
-    const pooled = await collectAll({ path: dir, concurrency: 3 }, { workerScript: WORKER, onProgress: (p) => progress.push(p.logsDone) });
+    // More logs than collectEventLogs reads before it starts the pool (POOL_AFTER_LOGS).
+    const count = 40;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      const file = path.join(dir, `app-${i}`);
+      writeFileSync(file, eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 3, tasksPerStage: 20 }).text);
+      bytes += statSync(file).size;
+    }
+    const progress: { logsDone: number; bytesRead: number }[] = [];
+    const pooledReads = vi.spyOn(UnitPool.prototype, 'read');
+    let pooled: Awaited<ReturnType<typeof collectAll>>;
+    try {
+      pooled = await collectAll({ path: dir, concurrency: 3 }, { workerScript: WORKER, onProgress: (p) => progress.push({ logsDone: p.logsDone, bytesRead: p.bytesRead }) });
+      expect(pooledReads.mock.calls.length).toBeGreaterThan(0);
+    } finally {
+      pooledReads.mockRestore();
+    }
     const inline = await collectAll({ path: dir, concurrency: 1 });
     const byId = (r: typeof pooled): unknown[] => r.apps.map((a) => a.record).sort((a, b) => a.app_id.localeCompare(b.app_id));
-    expect(pooled.apps).toHaveLength(8);
+    expect(pooled.apps).toHaveLength(count);
     expect(byId(pooled)).toEqual(byId(inline));
-    expect(progress.at(-1)).toBe(8);
+    // Every byte read is reported, those read by the workers too (with their answers).
+    expect(progress.at(-1)).toEqual({ logsDone: count, bytesRead: bytes });
   });
 
   it('stops promptly when cancelled and terminates its workers', async () => {

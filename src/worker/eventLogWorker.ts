@@ -25,9 +25,8 @@ function read(msg: ReadRequest): Promise<void> {
     },
   }).then(
     (result) => {
-      if (pending > 0) send({ type: 'bytes', id: msg.id, bytes: pending });
       const wire = wireResult(result);
-      port!.postMessage({ type: 'done', id: msg.id, result: wire } satisfies WorkerReply, wireBuffers(wire.summaries));
+      port!.postMessage({ type: 'done', id: msg.id, result: wire, bytes: pending } satisfies WorkerReply, wireBuffers(wire.summaries));
     },
     (err: unknown) => send({ type: 'failed', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
