@@ -232,6 +232,14 @@ function unchecked(run: RecordFigures, reason: UncheckedReason, baselineRuns: re
  * baseline is newest first; only its first `baselineRuns` are used.
  */
 export function assessRun(run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
+  return describe(judge(run, baseline, t), baseline.slice(0, t.baselineRuns), t);
+}
+
+/**
+ * assessRun before its words: a regressed run's causes, summary and explanation are written once its
+ * config diff is known (withConfig), not twice (issue #12: 10,000 runs, a third regressed).
+ */
+function judge(run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
   const runs = baseline.slice(0, t.baselineRuns);
   if (!CHECKED_STATUSES.has(run.status)) return unchecked(run, 'unfinished', runs);
   if (run.app_name === null || (run.start_time ?? run.submit_time ?? run.end_time) === null) return unchecked(run, 'no_history_key', runs);
@@ -260,15 +268,16 @@ export function assessRun(run: RecordFigures, baseline: readonly BaselineFigures
       config: null,
     };
   }
-  return describe(check, runs, t);
+  return check;
 }
 
 type WithEnvironment = Pick<SparkAppRecord, 'environment'>;
 
 /** The whole check: assessRun, and for a regressed run the Spark properties that changed since its baseline. SparkAppRecords will do. */
 export function checkRun(run: RecordFigures & WithEnvironment, baseline: readonly (BaselineFigures & WithEnvironment)[], t: Readonly<RegressionThresholds>): RegressionCheck {
-  const check = assessRun(run, baseline, t);
+  const check = judge(run, baseline, t);
   const runs = baseline.slice(0, t.baselineRuns);
+  if (check.status !== 'regressed') return describe(check, runs, t);
   return withConfig(check, run.environment, baselineEnvironment(runs.slice(0, CONFIG_BASELINE_RUNS).map((b) => b.environment)), runs, t);
 }
 
@@ -355,10 +364,14 @@ export interface RegressionStore {
 export function checkRegressions(store: RegressionStore, keys: readonly AppKey[], thresholds: Readonly<RegressionThresholds> | ((run: RecordFigures) => Readonly<RegressionThresholds>)): RegressionCheck[] {
   const thresholdsOf = typeof thresholds === 'function' ? thresholds : () => thresholds;
   const read = store.baselines(keys, typeof thresholds === 'function' ? (run) => thresholds(run).baselineRuns : thresholds.baselineRuns, BASELINE_FIELDS);
-  const checks = read.map(({ run, baseline }) => assessRun(run, baseline, thresholdsOf(run)));
+  const checks = read.map(({ run, baseline }) => judge(run, baseline, thresholdsOf(run)));
   // Environments only for the regressed (the config diff), all in one read: they are most of what a record costs to read.
   const regressed = read.filter((_, i) => checks[i]!.status === 'regressed');
-  if (regressed.length === 0) return checks;
+  const described = (check: RegressionCheck, i: number): RegressionCheck => {
+    const t = thresholdsOf(read[i]!.run);
+    return describe(check, read[i]!.baseline.slice(0, t.baselineRuns), t);
+  };
+  if (regressed.length === 0) return checks.map(described);
   // Against the newest CONFIG_BASELINE_RUNS baseline runs' properties: each environment is a read and
   // an inflate of its block (runs of one name sit in different blocks), most of a regressed run's cost.
   // Each once: runs checked together (neighbours in their history) mostly share their baseline runs.
@@ -370,7 +383,7 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
   const baselineEnvs = new Map<string, Record<string, string>>();
   return read.map(({ run, baseline }, i) => {
     const check = checks[i]!;
-    if (check.status !== 'regressed') return check;
+    if (check.status !== 'regressed') return described(check, i);
     const runs = baseline.slice(0, CONFIG_BASELINE_RUNS);
     const together = runs.map(idOf).join('\u0001');
     let base = baselineEnvs.get(together);
