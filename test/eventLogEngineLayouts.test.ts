@@ -6,9 +6,13 @@
  * another kind, size or spelling, a key renamed, removed or added), read as written and with a space
  * after each line (which sends every line to JSON.parse).
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { readUnit } from '../src/collectors/eventlog/readLog';
 import { AppReplay } from '../src/collectors/eventlog/replay';
-import { LEARN_AFTER } from '../src/collectors/eventlog/taskLayout';
+import { LEARN_AFTER, TaskLayoutLibrary, TaskLayouts } from '../src/collectors/eventlog/taskLayout';
 import type { SparkAppRecord } from '../src/collectors/record';
 import type { AppSummaries } from '../src/collectors/record/summaries';
 
@@ -33,20 +37,31 @@ interface Read {
   byLayout: number;
 }
 
-/** The lines replayed from one buffer, as the engine's chunks hold them; `tail` after each (a space: JSON.parse reads every line). */
-function replay(lines: readonly string[], tail: string, summaries = true): Read {
-  const text = lines.map((l) => `${l}${tail}\n`).join('');
-  const buf = Buffer.from(text);
-  const r = new AppReplay({ appId: 'app-layouts', source: 'test', inProgress: false, tags: {} }, { summaries });
+/**
+ * The lines replayed from one buffer, as the engine's chunks hold them; `tail` after each (a space:
+ * JSON.parse reads every line); with `layouts`, the replay shares them (as readLog.ts's attempts of one thread do).
+ */
+function replay(lines: readonly string[], tail: string, summaries = true, layouts?: TaskLayoutLibrary): Read {
+  const r = replayer(summaries, layouts);
+  lines.forEach((line) => r.feed(line, tail));
+  return r.done();
+}
+
+/** A replay fed line by line, each line in a buffer of its own (so that replays fed in turn never share one). */
+function replayer(summaries = true, layouts?: TaskLayoutLibrary): { feed: (line: string, tail?: string) => void; done: () => Read } {
+  const r = new AppReplay({ appId: 'app-layouts', source: 'test', inProgress: false, tags: {} }, { summaries, layouts });
   r.beginFile('app-layouts');
-  let start = 0;
   let lineNo = 0;
-  for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
-    r.line(buf, start, nl, ++lineNo);
-    start = nl + 1;
-  }
-  r.endFile();
-  return { record: r.finish(), summaries: r.summaries(), byLayout: r.taskEndsByLayout };
+  return {
+    feed: (line, tail = '') => {
+      const buf = Buffer.from(`${line}${tail}\n`);
+      r.line(buf, 0, buf.length - 1, ++lineNo);
+    },
+    done: () => {
+      r.endFile();
+      return { record: r.finish(), summaries: r.summaries(), byLayout: r.taskEndsByLayout };
+    },
+  };
 }
 
 const appStart = j({ Event: 'SparkListenerApplicationStart', 'App Name': 'layouts', 'App ID': 'app-layouts', Timestamp: T0, User: 'u' });
@@ -323,5 +338,86 @@ describe('task ends read by a layout give the parsed path’s record and summari
     };
     const r = samePaths([line(0, false), ...Array.from({ length: 20 }, (_, v) => line(v + 1, true))]);
     expect(r.summaries.executors.map((e) => e.executor_id).sort()).toEqual(['1', '2', '3']);
+  });
+});
+
+describe('task-end layouts shared by the logs one thread reads (TaskLayoutLibrary)', () => {
+  /** A small log: an application start, `n` task ends made by `make`, an application end. */
+  const small = (n: number, make: (v: number) => Json, from = 0): string[] => [appStart, ...Array.from({ length: n }, (_, v) => j(make(from + v))), appEnd];
+
+  /** Reads `lines` with `library` and checks it against JSON.parse's path; the byte path's read. */
+  const sameAsParsed = (lines: readonly string[], library: TaskLayoutLibrary, summaries = true): Read => {
+    const bytes = replay(lines, '', summaries, library);
+    const parsed = replay(lines, ' ', summaries);
+    expect(bytes.record).toEqual(parsed.record);
+    expect(bytes.summaries).toEqual(parsed.summaries);
+    return bytes;
+  };
+
+  it(`a log of fewer than ${LEARN_AFTER} task ends reads them by the layouts of the logs before it`, () => {
+    const library = new TaskLayoutLibrary(true);
+    // Alone, such a log learns nothing (learning costs a small log more than it saves).
+    expect(replay(small(30, spark14), '').byLayout).toBe(0);
+    // The library's first logs learn from their first lines (LIBRARY_LEARNS_FREE), and the next log reads all of its task ends by their layouts.
+    expect(sameAsParsed(small(30, spark14), library).byLayout).toBe(29);
+    expect(sameAsParsed(small(30, spark14, 100), library).byLayout).toBe(30);
+    expect(sameAsParsed(small(30, spark3), library).byLayout).toBe(29);
+    expect(sameAsParsed(small(30, spark3, 100), library).byLayout).toBe(30);
+    expect(sameAsParsed(small(30, spark14, 200), library).byLayout).toBe(30);
+    // Without summaries the heads end at the end reason: a library of their own.
+    const plain = new TaskLayoutLibrary(false);
+    sameAsParsed(small(30, spark3), plain, false);
+    expect(sameAsParsed(small(30, spark3, 100), plain, false).byLayout).toBe(30);
+    expect(() => replay(small(3, spark3), '', false, library)).toThrow(/with or without summaries/);
+  });
+
+  it('lines that differ from a shared layout in one place, 600 kinds, in small logs: as JSON.parse reads them', () => {
+    for (const [name, make] of [['Spark 1.4', spark14], ['Spark 3.x', spark3], ['Spark 1.0-1.1', spark10]] as const) {
+      const library = new TaskLayoutLibrary(true);
+      sameAsParsed(small(20, make), library);
+      const random = rng(name.length * 104_729);
+      let byLayout = 0;
+      for (let log = 0; log < 30; log++) {
+        const lines = [appStart];
+        for (let v = 0; v < 20; v++) lines.push(j(make(log * 100 + v)), mutated(make(log * 100 + v + 50), random));
+        lines.push(appEnd);
+        byLayout += sameAsParsed(lines, library).byLayout;
+      }
+      expect(byLayout).toBeGreaterThan(600);
+    }
+  });
+
+  it('logs read at once, their lines in turn, share layouts and read as each alone would', () => {
+    const library = new TaskLayoutLibrary(true);
+    const failed = (v: number): Json => ({ ...spark14(v), 'Task End Reason': { Reason: 'ExceptionFailure', 'Class Name': 'E', Description: 'x', 'Stack Trace': [] } });
+    const logs = [small(40, spark14), small(25, spark3), small(30, (v) => (v % 3 === 0 ? failed(v) : spark14(v))), small(12, spark10), small(40, spark3, 500)];
+    const readers = logs.map(() => replayer(true, library));
+    for (let i = 0; i < Math.max(...logs.map((l) => l.length)); i++) logs.forEach((lines, k) => lines[i] !== undefined && readers[k]!.feed(lines[i]!));
+    const reads = readers.map((r) => r.done());
+    logs.forEach((lines, k) => {
+      const parsed = replay(lines, ' ');
+      expect(reads[k]!.record).toEqual(parsed.record);
+      expect(reads[k]!.summaries).toEqual(parsed.summaries);
+    });
+    expect(reads.reduce((n, r) => n + r.byLayout, 0)).toBeGreaterThan(120);
+  });
+
+  it('readUnit: the second small log a thread reads has its task ends read by layouts', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shared-layouts-'));
+    try {
+      const unit = (name: string, lines: readonly string[]) => {
+        const file = path.join(dir, name);
+        writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+        return { layout: 'single' as const, path: file, files: [{ path: file, codec: 'none' as const, size: 1, mtimeMs: 0 }], appIdHint: name, inProgress: false, compacted: false };
+      };
+      await readUnit(unit('app-1', small(30, spark3)), { source: 'test' });
+      const read = vi.spyOn(TaskLayouts.prototype, 'read');
+      const second = await readUnit(unit('app-2', small(30, spark3, 100)), { source: 'test' });
+      expect(second.record?.total_tasks).toBe(30);
+      expect(read.mock.results.filter((r) => r.value === true)).toHaveLength(30);
+      read.mockRestore();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,7 @@ import { CodecError, DecompressionLimitError, decode } from './codecs/index';
 import type { LogUnit } from './discovery';
 import { DEFAULT_MAX_LINE_MB, LineSplitter, overlongMessage, splitLines, type SplitResult } from './lines';
 import { AppReplay } from './replay';
+import { TaskLayoutLibrary } from './taskLayout';
 
 export interface ReadOptions {
   source: string;
@@ -152,6 +153,21 @@ async function* readFileChunks(file: string, reuse: boolean, signal: AbortSignal
   }
 }
 
+/**
+ * The task-end layouts of the attempts this thread reads, with summaries and without (made on first
+ * use): each worker thread loads this module anew, so it has its own, and the attempts it reads one
+ * after another (and the main thread's, a few at once before the pool starts) read their task ends
+ * by the layouts the attempts before them learned (taskLayout.ts TaskLayoutLibrary; issue #12).
+ * Held here because readUnit is what every reader of a thread calls.
+ */
+const threadLayouts = new Map<boolean, TaskLayoutLibrary>();
+
+function layoutsFor(summaries: boolean): TaskLayoutLibrary {
+  let library = threadLayouts.get(summaries);
+  if (library === undefined) threadLayouts.set(summaries, (library = new TaskLayoutLibrary(summaries)));
+  return library;
+}
+
 export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<UnitResult> {
   const replay = new AppReplay({
     appId: unit.appIdHint,
@@ -159,7 +175,7 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     inProgress: unit.inProgress,
     sparkVersion: unit.sparkVersion,
     tags: { log_layout: unit.layout, log_codec: [...new Set(unit.files.map((f) => f.codec))].join(',') },
-  }, { summaries: options.summaries });
+  }, { summaries: options.summaries, layouts: layoutsFor(options.summaries ?? true) });
   if (unit.compacted) replay.flag(Quality.compacted);
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_MB * 2 ** 20;
 

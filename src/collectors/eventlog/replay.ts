@@ -19,7 +19,7 @@ import type { AppSummaries } from '../record/summaries';
 import { COMPLETED_FAILED, COMPLETED_OK, SUBMITTED, SummaryTracker, TASK_DURATION, type TaskOutcome } from './summaries';
 import { BACKSLASH, CLOSE_BRACE, COLON, NULL_LITERAL, QUOTE, backwardKey, bytesAt, indexOfKey, intInto, lastIndexOfKey, nextQuote, pastInt, readInt, sameBytes, sameWords, wordKey, type WordKey } from './jsonBytes';
 import { KEYS_BY_LENGTH, METRIC_KEYS, METRIC_NAMES, SUCCESS, TASK_INFO, TASK_METRICS, TaskMetricsFinder, resetHead, taskDuration, taskInfoKey, type MetricName, type TaskInts, type TaskSpans, type TaskValues } from './taskEnd';
-import { TaskLayouts } from './taskLayout';
+import { TaskLayouts, type TaskLayoutLibrary } from './taskLayout';
 
 const EVENT_PREFIX = Buffer.from('{"Event":"');
 const STAGE_COMPLETED_EVENT = Buffer.from('SparkListenerStageCompleted');
@@ -396,12 +396,16 @@ export class AppReplay {
    */
   private readonly withSummaries: boolean;
 
+  /**
+   * @param options.layouts the task-end layouts this replay shares with the others of its thread
+   *   (readLog.ts); without them it reads by layouts of its own only, learned after LEARN_AFTER task ends (taskLayout.ts)
+   */
   constructor(
     private readonly hints: ReplayHints,
-    options: { summaries?: boolean } = {},
+    options: { summaries?: boolean; layouts?: TaskLayoutLibrary } = {},
   ) {
     this.withSummaries = options.summaries ?? true;
-    this.layouts = new TaskLayouts(this.taskValues, this.taskInts, this.taskSpans, this.metricsFinder, this.withSummaries);
+    this.layouts = new TaskLayouts(this.taskValues, this.taskInts, this.taskSpans, this.metricsFinder, this.withSummaries, options.layouts);
   }
 
   /** Starts the next file of this attempt (rolling logs have several); line numbers restart. */

@@ -462,27 +462,144 @@ function toFront<T>(list: T[], i: number): void {
   list[0] = item;
 }
 
+/** `layout` first, then the first of `list`, `kept` in all. */
+function withFirst(layout: TaskEndLayout, list: readonly TaskEndLayout[], kept: number): TaskEndLayout[] {
+  return [layout, ...list.slice(0, kept - 1)];
+}
+
+/** The layouts of each part, the one that read the last line first. */
+interface PartLayouts {
+  /** Heads that read Task Info too (successes, with summaries). */
+  heads: TaskEndLayout[];
+  /** Heads that end at the end reason (all of them without summaries), and the Task Info layouts read after them (readTaskInfo). */
+  reasonHeads: TaskEndLayout[];
+  infoLayouts: TaskEndLayout[];
+  metrics: TaskEndLayout[];
+}
+
+function noLayouts(): PartLayouts {
+  return { heads: [], reasonHeads: [], infoLayouts: [], metrics: [] };
+}
+
+/** Whether the end reason at spans[0, 1) is `Success`. */
+function succeeded(buf: Buffer, spans: TaskSpans): boolean {
+  return spans[1]! - spans[0]! === SUCCESS.length && sameBytes(buf, spans[0]!, SUCCESS);
+}
+
+/**
+ * The head of the task end buf[from, end) read by the first layout of `list` that reads it (with
+ * `success`, only a success's: its Task Info the searches take right after its reason, taskInfoKey),
+ * which moves to the list's front; where the head ends, or -1 when none reads it.
+ */
+function readHead(buf: Buffer, words: DataView, from: number, end: number, list: TaskEndLayout[], success: boolean, values: TaskValues, ints: TaskInts, spans: TaskSpans): number {
+  for (let k = 0; k < list.length; k++) {
+    resetHead(ints, spans);
+    const p = runLayout(buf, words, from, end, list[k]!, values, ints, spans);
+    if (p !== -1 && (!success || succeeded(buf, spans))) {
+      if (k > 0) toFront(list, k);
+      return p;
+    }
+  }
+  return -1;
+}
+
+/** Task Info buf[at, tm) read by the first layout of `list` that reads it, which moves to the front; false when none does. */
+function readInfo(buf: Buffer, words: DataView, at: number, tm: number, list: TaskEndLayout[], values: TaskValues, ints: TaskInts, spans: TaskSpans): boolean {
+  for (let k = 0; k < list.length; k++) {
+    resetInfo(ints, spans);
+    if (runLayout(buf, words, at, tm, list[k]!, values, ints, spans) !== -1) {
+      if (k > 0) toFront(list, k);
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Task Metrics' value buf[at, end) read by the first layout of `list` that reads it, which moves to the front; false when none does. */
+function readMetrics(buf: Buffer, words: DataView, at: number, end: number, list: TaskEndLayout[], values: TaskValues, ints: TaskInts, spans: TaskSpans): boolean {
+  for (let m = 0; m < list.length; m++) {
+    values.fill(NaN);
+    const metrics = list[m]!;
+    const q = runLayout(buf, words, at, end, metrics, values, ints, spans);
+    if (q !== -1 && (q === end || !metrics.closed)) {
+      if (m > 0) toFront(list, m);
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Layouts per part a TaskLayoutLibrary keeps. The 10,000 small logs of issue #12 (nine Spark 1.2-3.0
+ * applications) need 2 heads and 8 metrics layouts; a line that no layout reads tries them all.
+ */
+const LIBRARY_KEPT = 16;
+/**
+ * Lines the replays of a library learn from before learning is rationed to one per
+ * LAYOUT_READS_PER_LEARN task ends its layouts read, or one more per TASKS_PER_LEARN task ends they
+ * searched (so that a thread whose first logs share no layout still learns those of the next ones).
+ */
+const LIBRARY_LEARNS_FREE = 64;
+
+/**
+ * The layouts the replays of one thread share (readLog.ts keeps one per thread and setting of
+ * summaries), so that a log of a few dozen task ends, which never learns layouts of its own
+ * (LEARN_AFTER), reads them by the layouts of the logs before it: Spark writes the task ends of
+ * every application of a version alike (issue #12: 10,000 logs of ~20-50 task ends, each searched).
+ * A replay takes a layout from here into its own (TaskLayouts) when none of those reads a part of a
+ * line, and puts what it learns here too. Layouts are exact for any line they read, whichever log
+ * they were learned from, and are never changed once made; replays reading at once (async reads
+ * interleave between chunks) only reorder these lists, each within one line's read.
+ */
+export class TaskLayoutLibrary {
+  readonly layouts = noLayouts();
+  /** Task ends its replays read by layouts; before their own LEARN_AFTER, task ends they searched and lines they learned from (see LIBRARY_LEARNS_FREE). */
+  reads = 0;
+  searched = 0;
+  learns = 0;
+  /**
+   * Task ends that looked here for a layout; of those that found one, minus those that did not, within
+   * [LAYOUTS_OFF, -LAYOUTS_OFF] (as TaskLayouts' score): `first` for the first task end of a replay
+   * that looks, `score` for the others. The first lines of a log are where a library pays: logs whose
+   * other lines never repeat a layout must not keep the next logs from it, and logs that share none
+   * must not pay a look for each.
+   */
+  lookups = 0;
+  first = 0;
+  score = 0;
+
+  /** @param summaries whether its replays read the stage and executor summaries (their heads then read Task Info) */
+  constructor(readonly summaries: boolean) {}
+
+  /** Whether a replay may learn from a line before its own LEARN_AFTER task ends: the layouts learned so pay for their learning. */
+  get learning(): boolean {
+    return this.learns < LIBRARY_LEARNS_FREE + this.reads / LAYOUT_READS_PER_LEARN + this.searched / TASKS_PER_LEARN;
+  }
+}
+
 /**
  * The layouts a replay keeps (LAYOUTS_KEPT per part, the one that read the last line first), when
  * it tries them (LAYOUTS_OFF) and when it learns new ones (LEARNS_FREE). It reads into the replay's
  * TaskValues, TaskInts and TaskSpans, and finds Task Metrics with the replay's finder, as the
  * searches do. Not for a line the searches could not read: learn() takes only what they read.
+ * With a library (TaskLayoutLibrary), a part none of its layouts reads is looked for there, and
+ * what it learns is put there too.
  */
 export class TaskLayouts {
-  /** Heads that read Task Info too (successes, with summaries), and metrics. */
-  private heads: TaskEndLayout[] = [];
-  private metricsLayouts: TaskEndLayout[] = [];
-  /** Heads that end at the end reason (all of them without summaries), and the Task Info layouts read after them (readTaskInfo). */
-  private reasonHeads: TaskEndLayout[] = [];
-  private infoLayouts: TaskEndLayout[] = [];
+  private readonly own = noLayouts();
   /** Task ends read by layouts, and lines learned from (see LEARNS_FREE). */
   private reads = 0;
   private learns = 0;
   /** See LAYOUTS_OFF. */
   private score = 0;
+  /** The library's layouts for the task end being read: undefined before a part looks there, null when it is off (see shared()). */
+  private sharedNow: PartLayouts | null | undefined;
+  /** Whether a task end of this replay looked in the library (see TaskLayoutLibrary.first), and whether the one being read is the first. */
+  private looked = false;
+  private firstLook = false;
   /**
    * What a new layout reads from the line it was learned from, to compare with what the search read;
-   * made at the first learning (LEARN_AFTER task ends in): most small logs never learn.
+   * made at the first learning: most small logs never learn.
    */
   private check: { values: TaskValues; ints: TaskInts; spans: TaskSpans } | undefined;
 
@@ -490,6 +607,7 @@ export class TaskLayouts {
    * @param values, ints, spans where a task end read goes (the replay's, which the searches fill too)
    * @param metrics the replay's finder of Task Metrics (its distance is the last task end's, whichever reader read it)
    * @param summaries whether the stage and executor summaries are read (heads then read Task Info)
+   * @param library the layouts this replay shares with the others of its thread, if any
    */
   constructor(
     private readonly values: TaskValues,
@@ -497,7 +615,10 @@ export class TaskLayouts {
     private readonly spans: TaskSpans,
     private readonly metrics: TaskMetricsFinder,
     private readonly summaries: boolean,
-  ) {}
+    private readonly library?: TaskLayoutLibrary,
+  ) {
+    if (library !== undefined && library.summaries !== summaries) throw new Error('a layout library is for replays with or without summaries, not both');
+  }
 
   /** Task ends read by layouts, not by searching their keys: for tests and the bench. */
   get taskEndsRead(): number {
@@ -509,24 +630,56 @@ export class TaskLayouts {
    * metrics layouts into values, ints and spans; false when either part differs from each of its
    * layouts (the caller searches). `tasks`: task ends read so far. While the layouts keep missing,
    * only every LAYOUT_PROBE_EVERY-th task end tries them (and may become one): a line that misses
-   * costs its tries on top of the searches.
+   * costs its tries on top of the searches. Without a library none are learned before LEARN_AFTER
+   * task ends, so none are tried; with one, from the first task end on.
    */
   read(buf: Buffer, words: DataView, from: number, end: number, tasks: number): boolean {
-    if (tasks < LEARN_AFTER || (this.score <= LAYOUTS_OFF && tasks % LAYOUT_PROBE_EVERY !== 0)) return false;
+    const library = this.library;
+    if (library === undefined ? tasks < LEARN_AFTER : library.layouts.metrics.length === 0 && this.own.metrics.length === 0) return false;
+    if (this.score <= LAYOUTS_OFF && tasks % LAYOUT_PROBE_EVERY !== 0) return false;
+    this.sharedNow = undefined;
     const read = this.readTaskEnd(buf, words, from, end);
     this.score = read ? Math.min(this.score + 1, -LAYOUTS_OFF) : Math.max(this.score - 1, LAYOUTS_OFF);
+    // The library's scores count the task ends that looked there, not their parts.
+    if (this.sharedNow && library !== undefined) {
+      const score = this.firstLook ? library.first : library.score;
+      const next = read ? Math.min(score + 1, -LAYOUTS_OFF) : Math.max(score - 1, LAYOUTS_OFF);
+      if (this.firstLook) library.first = next;
+      else library.score = next;
+    }
     return read;
   }
 
   /**
    * After the searches read a task end that no layout read (values, ints and spans hold what they
    * read; Task Metrics at `tm`, Task Info's key at `infoKeyAt` with summaries): learns from it when
-   * learning is due (LEARNS_FREE). `tasks`: task ends read before this one.
+   * learning is due (LEARNS_FREE; before LEARN_AFTER task ends, the library's). `tasks`: task ends read before this one.
    */
   learn(buf: Buffer, words: DataView, from: number, end: number, tasks: number, tm: number, infoKeyAt: number): void {
-    if (tasks < LEARN_AFTER) return;
+    if (tasks < LEARN_AFTER) {
+      const library = this.library;
+      if (library === undefined) return;
+      library.searched++;
+      if (library.learning) this.learnFrom(buf, words, from, end, tm, infoKeyAt);
+      return;
+    }
     const learns = this.learns;
     if (learns < LEARNS_FREE + Math.floor(tasks / TASKS_PER_LEARN) || learns * LAYOUT_READS_PER_LEARN <= this.reads) this.learnFrom(buf, words, from, end, tm, infoKeyAt);
+  }
+
+  /**
+   * The library's layouts, for a part none of this replay's own reads; null when there is no
+   * library or it is off (its task ends kept missing: LAYOUTS_OFF, probed every LAYOUT_PROBE_EVERY-th;
+   * a replay's first look and its others are scored apart, TaskLayoutLibrary.first). Decided once per task end.
+   */
+  private shared(): PartLayouts | null {
+    if (this.sharedNow !== undefined) return this.sharedNow;
+    const library = this.library;
+    if (library === undefined) return (this.sharedNow = null);
+    this.firstLook = !this.looked;
+    if ((this.firstLook ? library.first : library.score) <= LAYOUTS_OFF && library.lookups++ % LAYOUT_PROBE_EVERY !== 0) return (this.sharedNow = null);
+    this.looked = true;
+    return (this.sharedNow = library.layouts);
   }
 
   /** read(), whether or not the layouts are off. */
@@ -534,51 +687,40 @@ export class TaskLayouts {
     const values = this.values;
     const ints = this.ints;
     const spans = this.spans;
-    // Heads that read Task Info too (successes, with summaries) first: a head to the reason reads
-    // every line that one of them reads, more slowly.
-    let heads = this.heads;
-    let h = heads.length;
-    let p = -1;
-    for (let k = 0; k < heads.length; k++) {
-      resetHead(ints, spans);
-      p = runLayout(buf, words, from, end, heads[k]!, values, ints, spans);
-      // Only for a success, whose Task Info the searches take right after its reason (taskInfoKey).
-      if (p !== -1 && spans[1]! - spans[0]! === SUCCESS.length && sameBytes(buf, spans[0]!, SUCCESS)) {
-        h = k;
-        break;
-      }
-      p = -1;
+    const own = this.own;
+    // Heads that read Task Info too (successes, with summaries) first, the library's too: a head to
+    // the reason reads every line that one of them reads, more slowly (and may then find no layout
+    // of its Task Info: a success's is learned with its head).
+    let toReason = false;
+    let p = readHead(buf, words, from, end, own.heads, true, values, ints, spans);
+    const shared = p === -1 ? this.shared() : null;
+    if (shared !== null) {
+      p = readHead(buf, words, from, end, shared.heads, true, values, ints, spans);
+      if (p !== -1) own.heads = withFirst(shared.heads[0]!, own.heads, LAYOUTS_KEPT);
     }
     if (p === -1) {
-      heads = this.reasonHeads;
-      for (let k = 0; k < heads.length; k++) {
-        resetHead(ints, spans);
-        p = runLayout(buf, words, from, end, heads[k]!, values, ints, spans);
-        if (p !== -1) {
-          h = k;
-          break;
-        }
-      }
-      if (p === -1) return false;
+      toReason = true;
+      p = readHead(buf, words, from, end, own.reasonHeads, false, values, ints, spans);
     }
-    const head = heads[h]!;
-    if (h > 0) toFront(heads, h);
+    if (p === -1) {
+      if (shared === null) return false;
+      p = readHead(buf, words, from, end, shared.reasonHeads, false, values, ints, spans);
+      if (p === -1) return false;
+      own.reasonHeads = withFirst(shared.reasonHeads[0]!, own.reasonHeads, LAYOUTS_KEPT);
+    }
+    const head = toReason ? own.reasonHeads[0]! : own.heads[0]!;
     const tm = head.closed ? p - TASK_METRICS.length : this.metrics.find(buf, words, p, end);
     if (tm === -1) return false;
-    if (heads === this.reasonHeads && this.summaries && !this.readTaskInfo(buf, words, tm)) return false;
+    if (toReason && this.summaries && !this.readTaskInfo(buf, words, tm)) return false;
     const at = tm + TASK_METRICS.length;
-    const layouts = this.metricsLayouts;
-    let m = 0;
-    for (; m < layouts.length; m++) {
-      values.fill(NaN);
-      const metrics = layouts[m]!;
-      const q = runLayout(buf, words, at, end, metrics, values, ints, spans);
-      if (q !== -1 && (q === end || !metrics.closed)) break;
+    if (!readMetrics(buf, words, at, end, own.metrics, values, ints, spans)) {
+      const library = this.shared();
+      if (library === null || !readMetrics(buf, words, at, end, library.metrics, values, ints, spans)) return false;
+      own.metrics = withFirst(library.metrics[0]!, own.metrics, LAYOUTS_KEPT);
     }
-    if (m === layouts.length) return false;
-    if (m > 0) toFront(layouts, m);
     values[TASK_DURATION] = durationOf(ints);
     this.reads++;
+    if (this.library !== undefined) this.library.reads++;
     return true;
   }
 
@@ -591,32 +733,31 @@ export class TaskLayouts {
     const key = taskInfoKey(buf, words, this.spans, tm);
     if (key === -1) return false;
     const at = key + TASK_INFO.length;
-    const layouts = this.infoLayouts;
-    for (let k = 0; k < layouts.length; k++) {
-      resetInfo(this.ints, this.spans);
-      if (runLayout(buf, words, at, tm, layouts[k]!, this.values, this.ints, this.spans) !== -1) {
-        if (k > 0) toFront(layouts, k);
-        return true;
-      }
-    }
-    return false;
+    const own = this.own;
+    if (readInfo(buf, words, at, tm, own.infoLayouts, this.values, this.ints, this.spans)) return true;
+    const shared = this.shared();
+    if (shared === null || !readInfo(buf, words, at, tm, shared.infoLayouts, this.values, this.ints, this.spans)) return false;
+    own.infoLayouts = withFirst(shared.infoLayouts[0]!, own.infoLayouts, LAYOUTS_KEPT);
+    return true;
   }
 
   /**
    * Each part of a task end the searches read that none of the last layouts reads becomes the
-   * newest layout of its part, if reading the line by it gives what the search gave. With
+   * newest layout of its part: the library's that reads it, else a new one if reading the line by
+   * it gives what the search gave (and it then goes to the library too). With
    * summaries, a success's head reads Task Info too; a failure's head ends at its reason and its
    * Task Info is a part of its own: a layout through its stack trace would check every byte of it,
    * which the searches skip (the Spark 2.1 shape's 13,000 failures hold 3.7 KB each: +21% instructions).
    */
   private learnFrom(buf: Buffer, words: DataView, from: number, end: number, tm: number, infoKeyAt: number): void {
     this.learns++;
+    if (this.library !== undefined) this.library.learns++;
     const spans = this.spans;
     const ints = this.ints;
     const values = this.values;
     const check = (this.check ??= { values: new Float64Array(METRIC_NAMES.length + 1), ints: new Float64Array(4), spans: new Int32Array(4) });
     const summaries = this.summaries;
-    const toReason = !summaries || spans[1]! - spans[0]! !== SUCCESS.length || !sameBytes(buf, spans[0]!, SUCCESS);
+    const toReason = !summaries || !succeeded(buf, spans);
     const sameHead = (head: TaskEndLayout): boolean => {
       resetHead(check.ints, check.spans);
       const p = runLayout(buf, words, from, end, head, check.values, check.ints, check.spans);
@@ -638,14 +779,26 @@ export class TaskLayouts {
       for (let k = 0; k < METRIC_NAMES.length; k++) if (!Object.is(check.values[k], values[k])) return false;
       return true;
     };
-    const kept = (layout: TaskEndLayout | null, list: TaskEndLayout[], same: (layout: TaskEndLayout) => boolean): TaskEndLayout[] =>
-      layout !== null && same(layout) ? [layout, ...list.slice(0, LAYOUTS_KEPT - 1)] : list;
+    const own = this.own;
+    const shared = this.library?.layouts;
+    /** The part's layouts with the one that reads the line first (the library's, else `learned` if it reads it as the search did); unchanged when none does. */
+    const learnPart = (part: keyof PartLayouts, same: (layout: TaskEndLayout) => boolean, learned: () => TaskEndLayout | null): void => {
+      if (own[part].some(same)) return;
+      let layout = shared?.[part].find(same);
+      if (layout === undefined) {
+        const made = learned();
+        if (made === null || !same(made)) return;
+        layout = made;
+        if (shared !== undefined) shared[part] = withFirst(layout, shared[part], LIBRARY_KEPT);
+      }
+      own[part] = withFirst(layout, own[part], LAYOUTS_KEPT);
+    };
     if (!toReason) {
-      if (!this.heads.some(sameHead)) this.heads = kept(learnHead(buf, words, from, end, true, false), this.heads, sameHead);
+      learnPart('heads', sameHead, () => learnHead(buf, words, from, end, true, false));
     } else {
-      if (!this.reasonHeads.some(sameHead)) this.reasonHeads = kept(learnHead(buf, words, from, end, summaries, true), this.reasonHeads, sameHead);
-      if (summaries && !this.infoLayouts.some(sameInfo)) this.infoLayouts = kept(learnInfo(buf, words, infoAt, tm), this.infoLayouts, sameInfo);
+      learnPart('reasonHeads', sameHead, () => learnHead(buf, words, from, end, summaries, true));
+      if (summaries) learnPart('infoLayouts', sameInfo, () => learnInfo(buf, words, infoAt, tm));
     }
-    if (!this.metricsLayouts.some(sameMetrics)) this.metricsLayouts = kept(learnMetrics(buf, words, tm + TASK_METRICS.length, end), this.metricsLayouts, sameMetrics);
+    learnPart('metrics', sameMetrics, () => learnMetrics(buf, words, tm + TASK_METRICS.length, end));
   }
 }
