@@ -17,10 +17,12 @@ import { KEYS_BY_LENGTH, METRIC_NAMES, SUCCESS, TASK_INFO, TASK_METRICS, duratio
  */
 const LEARNS_FREE = 16;
 /**
- * Task ends a log is read by the searches alone before layouts are learned: learning from a line costs
- * about ten reads of it, so a small log never earns it back. 10,000 small logs (~20-60 task ends
- * each) took 40% more CPU to read with layouts learned from their first lines (--dry-run, 3.6-3.8 ->
- * 5.1-5.6 s); a large log reads its first 256 task ends by searching, as before layouts.
+ * Task ends a log is read by the searches alone before it learns layouts of its own: learning from a
+ * line costs about ten reads of it, so a small log never earns it back. 10,000 small logs (~20-60
+ * task ends each) took 40% more CPU to read with layouts learned from their first lines (--dry-run,
+ * 3.6-3.8 -> 5.1-5.6 s). With a TaskLayoutLibrary (readUnit's replays), the logs of a thread read
+ * by the layouts the logs before them learned from the first task end on, and learn into it on
+ * the library's ration (LIBRARY_LEARNS_FREE) before this.
  */
 export const LEARN_AFTER = 256;
 const LAYOUT_READS_PER_LEARN = 16;
