@@ -41,16 +41,33 @@ type Json = null | number | string | Json[] | { raw: Json[] };
 
 /** Executors by numeric id ("2" before "10"), then any other id ("driver") by text. */
 export function compareExecutorIds(a: string, b: string): number {
-  const na = /^\d+$/.test(a) ? Number(a) : Number.NaN;
-  const nb = /^\d+$/.test(b) ? Number(b) : Number.NaN;
+  const na = numericId(a);
+  const nb = numericId(b);
   if (!Number.isNaN(na) && !Number.isNaN(nb)) return na - nb || (a < b ? -1 : a > b ? 1 : 0);
   if (!Number.isNaN(na)) return -1;
   if (!Number.isNaN(nb)) return 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** In key order (`order`), each key once: the last one given (the sort is stable, so equal keys stay in the order given). */
-function lastByKey<T>(items: readonly T[], order: (a: T, b: T) => number): T[] {
+/** An id of digits 0-9 only as its number; NaN for any other. */
+function numericId(id: string): number {
+  if (id.length === 0) return Number.NaN;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return Number.NaN;
+  }
+  return Number(id);
+}
+
+/**
+ * In key order (`order`), each key once: the last one given (the sort is stable, so equal keys stay
+ * in the order given). Items given so (the event-log engine's executors, nearly always) are kept as
+ * they are, not copied.
+ */
+function lastByKey<T>(items: readonly T[], order: (a: T, b: T) => number): readonly T[] {
+  let inOrder = true;
+  for (let i = 1; i < items.length && inOrder; i++) inOrder = order(items[i - 1]!, items[i]!) < 0;
+  if (inOrder) return items;
   const sorted = [...items].sort(order);
   return sorted.filter((item, i) => i + 1 === sorted.length || order(item, sorted[i + 1]!) !== 0);
 }
@@ -64,10 +81,36 @@ function digit(text: string, i: number): number {
   return d >= 0 && d <= 9 ? d : Number.NaN;
 }
 
+/** Days in each month of a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Days since 1970 of the date `text` starts with, `YYYY-MM-DDT` as toISOString writes one (years
+ * 0000-9999); null for any other text, and for a day the Gregorian calendar does not have
+ * (2024-02-30, which Date.parse reads as March 1st). Counted, not parsed by a Date: a Date.parse and
+ * a toISOString per application were a large part of a small one's encoding (issue #12).
+ */
+function isoDay(text: string): number | null {
+  if (text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d || text.charCodeAt(10) !== 0x54) return null;
+  const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
+  const month = digit(text, 5) * 10 + digit(text, 6);
+  const day = digit(text, 8) * 10 + digit(text, 9);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  // NaN (not a digit) fails these too.
+  if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!))) return null;
+  // The proleptic Gregorian calendar's days, in eras of 400 years that start on March 1st (as
+  // Howard Hinnant's days_from_civil counts them), so that February's leap day ends a year.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * ((month + 9) % 12) + 2) / 5) + day - 1;
+  return era * 146_097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719_468;
+}
+
 /**
  * ISO-8601 times and their milliseconds, without a Date per time: an attempt with 2,000 stages has
  * 4,000 stage times, mostly on a day or two, and Date.parse + toISOString per time were half of the
- * encoding's time. The date part (`2024-05-06T`) is checked, or made, by a Date once per day.
+ * encoding's time. The date part (`2024-05-06T`) is checked (isoDay), or made by a Date, once per day.
  */
 class IsoDays {
   /** Days since 1970 of `prefix`. */
@@ -79,12 +122,10 @@ class IsoDays {
     if (text === null) return null;
     if (text.length !== 24 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) return this.slowMs(text);
     if (this.prefix.length !== 11 || !text.startsWith(this.prefix)) {
-      const date = text.slice(0, 11);
-      const day = Date.parse(`${date}00:00:00.000Z`);
-      // 2024-02-30 parses as March 1st: not a text toISOString gives.
-      if (!Number.isFinite(day) || new Date(day).toISOString().slice(0, 11) !== date) return this.slowMs(text);
-      this.day = day / DAY_MS;
-      this.prefix = date;
+      const day = isoDay(text);
+      if (day === null) return this.slowMs(text);
+      this.day = day;
+      this.prefix = text.slice(0, 11);
     }
     const hours = digit(text, 11) * 10 + digit(text, 12);
     const minutes = digit(text, 14) * 10 + digit(text, 15);
@@ -146,90 +187,177 @@ function column(columns: readonly Json[], i: number, n: number): Json[] {
 
 /** Values JsonWriter.values gives JSON.stringify at a time. */
 const SLICE = 2048;
-/** Text a JsonWriter holds as a string before it writes it into a buffer. */
-const PENDING = 16 * 1024;
-/** The first buffer a JsonWriter writes into; each next one twice as large, up to WRITER_MAX. */
+/** The first buffer a JsonWriter writes into (SCRATCH); each next one twice as large, up to WRITER_MAX. */
 const WRITER_FIRST = 64 * 1024;
 const WRITER_MAX = 1024 * 1024;
 
 /** Columns of at most this many values are written value by value (JsonWriter.values). */
 const FEW = 16;
 
-/** A value as JSON.stringify writes it in an array: numbers that are not finite, and undefined, are null. */
-function jsonValue(v: number | string | null | undefined): string {
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
-  return typeof v === 'string' ? JSON.stringify(v) : 'null';
-}
+/**
+ * Where every JsonWriter of a thread writes first, reused: encodeSummaryBytes is synchronous and
+ * copies what it wrote into a buffer of the text's size before it returns. A first buffer of each
+ * writer's own would be a second ArrayBuffer per small application (~500 bytes of text; 10,000
+ * small logs, issue #12) beside the one bytes() gives.
+ */
+const SCRATCH = Buffer.allocUnsafeSlow(WRITER_FIRST);
 
 /**
- * JSON text written a slice of a column at a time into buffers, joined once at the end (exactly its
- * size): no array of a whole column's values and no string of the whole text. A 2 GB Spark 3.0 log's ~150,000 stage
- * attempts are ~15 MB of text; made as 25 arrays of 150,000 values, then one string, then its bytes,
- * their garbage held the collect's peak RSS at 200-250 MB (issue 12: < 150 MB for a 2 GB log).
- * Numbers and texts are written as JSON.stringify writes them.
+ * JSON text written as bytes into buffers, joined once at the end into a buffer of exactly its size
+ * and of its own (summariesWire.ts transfers it to another thread as it is): no string of the whole
+ * text, and no array of a whole column's values. A 2 GB Spark 3.0 log's ~150,000 stage attempts are
+ * ~15 MB of text; made as 25 arrays of 150,000 values, then one string, then its bytes, their
+ * garbage held the collect's peak RSS at 200-250 MB (issue 12: < 150 MB for a 2 GB log).
+ * Numbers and texts are written as JSON.stringify writes them (summaryCodecReference.test.ts compares).
  */
 class JsonWriter {
+  /** Buffers filled, in order. */
   private readonly full: Buffer[] = [];
-  private buf: Buffer | null = null;
+  private fullBytes = 0;
+  private buf = SCRATCH;
   private at = 0;
-  /**
-   * Text not yet in a buffer: pieces are joined as a string up to PENDING characters, then written at
-   * once. A native write per piece (~120 for a small application's summaries) made encoding twice
-   * as slow as JSON.stringify of the whole (25 against 12 µs an application); a small application's
-   * text never reaches a buffer at all (bytes()).
-   */
-  private pending = '';
 
-  add(text: string): void {
-    this.pending += text;
-    if (this.pending.length > PENDING) this.flush();
+  /**
+   * Text of one-byte characters that JSON does not escape (punctuation, a number's text), byte by
+   * byte: a small application's summaries are ~120 such pieces, and a native write per piece made
+   * encoding twice as slow as JSON.stringify of the whole.
+   */
+  ascii(text: string): void {
+    const n = text.length;
+    if (this.at + n > this.buf.length) this.grow(n);
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < n; i++) buf[at++] = text.charCodeAt(i);
+    this.at = at;
   }
 
-  private flush(): void {
-    const text = this.pending;
-    this.pending = '';
+  /** Any text, as UTF-8 (a slice of JSON.stringify's text). */
+  text(text: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.buf === null || this.at + text.length * 3 > this.buf.length) {
-      if (this.buf !== null) this.full.push(this.buf.subarray(0, this.at));
-      this.buf = Buffer.allocUnsafe(Math.max(text.length * 3, this.buf === null ? WRITER_FIRST : Math.min(WRITER_MAX, this.buf.length * 2)));
-      this.at = 0;
-    }
+    if (this.at + text.length * 3 > this.buf.length) this.grow(text.length * 3);
     this.at += this.buf.write(text, this.at, 'utf8');
   }
 
+  /** A value as JSON.stringify writes it in an array: numbers that are not finite, and undefined, are null. */
+  value(v: number | string | null | undefined): void {
+    if (typeof v === 'number') {
+      if (Number.isSafeInteger(v)) this.integer(v);
+      else this.ascii(Number.isFinite(v) ? String(v) : 'null');
+    } else if (typeof v === 'string') this.string(v);
+    else this.ascii('null');
+  }
+
+  /** A safe integer's digits, as String gives them (-0 is 0). */
+  private integer(v: number): void {
+    // 2^53 has 16 digits, and the sign.
+    if (this.at + 17 > this.buf.length) this.grow(17);
+    if (v < 0) {
+      this.buf[this.at++] = 0x2d;
+      v = -v;
+    }
+    if (v <= 0x7fffffff) {
+      this.digits(v | 0, 1);
+      return;
+    }
+    // The digits above the last nine (below 2^53 / 10^9 < 2^24), then those nine: each part an
+    // int32, whose division by 10 the JIT makes a multiplication (a double's % was a call per digit).
+    const low = v % 1e9;
+    this.digits((v - low) / 1e9, 1);
+    this.digits(low, 9);
+  }
+
+  /** The digits of 0 <= x < 2^31, at least `width` of them (zeros first). */
+  private digits(x: number, width: number): void {
+    let n = 1;
+    for (let p = 10; n < 10 && p <= x; p *= 10) n++;
+    if (n < width) n = width;
+    const buf = this.buf;
+    let at = this.at + n;
+    this.at = at;
+    for (let i = 0; i < n; i++) {
+      const rest = (x / 10) | 0;
+      buf[--at] = 0x30 + x - rest * 10;
+      x = rest;
+    }
+  }
+
+  /** A string as JSON.stringify quotes it: byte by byte when no character of it is escaped or more than one byte. */
+  private string(v: string): void {
+    const n = v.length;
+    if (this.at + n + 2 > this.buf.length) this.grow(n + 2);
+    const buf = this.buf;
+    let at = this.at;
+    buf[at++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        // Written again from the start, as JSON.stringify escapes it.
+        this.text(JSON.stringify(v));
+        return;
+      }
+      buf[at++] = c;
+    }
+    buf[at++] = 0x22;
+    this.at = at;
+  }
+
+  /** Moves on to a buffer with room for `bytes` more. */
+  private grow(bytes: number): void {
+    this.full.push(this.buf.subarray(0, this.at));
+    this.fullBytes += this.at;
+    this.buf = Buffer.allocUnsafe(Math.max(bytes, Math.min(WRITER_MAX, this.buf.length * 2)));
+    this.at = 0;
+  }
+
   /**
-   * `[v(0),v(1),…]` for i < n, as JSON.stringify writes the array, through JSON.stringify of SLICE
-   * values at a time: native, so fast while the code is still cold (a collect runs this once; text
-   * made value by value in JS cost ~2 µs a stage more), and each slice and its text are small enough
-   * for the young generation (a whole column of 150,000 values, array and text, went to the large
-   * object space, which only a full collection frees).
+   * `[v(0),v(1),…]` for i < n, as JSON.stringify writes the array. A long column goes through
+   * JSON.stringify of SLICE values at a time: native, so fast while the code is still cold (a
+   * collect runs this once; text made value by value in JS cost ~2 µs a stage more), and each slice
+   * and its text are small enough for the young generation (a whole column of 150,000 values, array
+   * and text, went to the large object space, which only a full collection frees).
    */
   values(n: number, v: (i: number) => number | string | null | undefined): void {
     if (n <= FEW) {
       // A small application's column (a few stages, a few executors): an array and a native call per
-      // column cost more than its values (~20 of an encoding's 24 µs); the same text, value by value.
-      let text = '[';
-      for (let i = 0; i < n; i++) text += i === 0 ? jsonValue(v(i)) : `,${jsonValue(v(i))}`;
-      this.add(`${text}]`);
+      // column cost more than its values.
+      this.ascii('[');
+      for (let i = 0; i < n; i++) {
+        if (i > 0) this.ascii(',');
+        this.value(v(i));
+      }
+      this.ascii(']');
       return;
     }
     const slice: (number | string | null | undefined)[] = [];
-    this.add('[');
+    this.ascii('[');
     for (let from = 0; from < n; from += SLICE) {
       const to = Math.min(n, from + SLICE);
       slice.length = 0;
       for (let i = from; i < to; i++) slice.push(v(i));
-      if (from > 0) this.add(',');
+      if (from > 0) this.ascii(',');
       const text = JSON.stringify(slice);
-      this.add(text.slice(1, -1));
+      this.text(text.slice(1, -1));
     }
-    this.add(']');
+    this.ascii(']');
   }
 
+  /** `values` as JSON.stringify writes the array: a few, value by value. */
+  list(values: readonly (number | string | null)[]): void {
+    this.ascii('[');
+    for (let i = 0; i < values.length; i++) {
+      if (i > 0) this.ascii(',');
+      this.value(values[i]);
+    }
+    this.ascii(']');
+  }
+
+  /** The text, in a buffer of its own (not a view of Node's pool or of SCRATCH) of exactly its size. */
   bytes(): Buffer {
-    if (this.buf === null) return Buffer.from(this.pending, 'utf8');
-    this.flush();
-    return Buffer.concat([...this.full, this.buf.subarray(0, this.at)]);
+    const out = Buffer.allocUnsafeSlow(this.fullBytes + this.at);
+    let at = 0;
+    for (const b of this.full) at += b.copy(out, at);
+    this.buf.copy(out, at, 0, this.at);
+    return out;
   }
 }
 
@@ -243,9 +371,9 @@ function stepColumn(out: JsonWriter, n: number, v: (i: number) => number): void 
   let safe = true;
   for (let i = 0; i < n && safe; i++) safe = Number.isSafeInteger(v(i));
   if (!safe) {
-    out.add('{"raw":');
+    out.ascii('{"raw":');
     out.values(n, v);
-    out.add('}');
+    out.ascii('}');
     return;
   }
   let previous = 0;
@@ -258,6 +386,24 @@ function stepColumn(out: JsonWriter, n: number, v: (i: number) => number): void 
 }
 
 function textColumn(out: JsonWriter, n: number, v: (i: number) => string | null): void {
+  if (n <= FEW) {
+    // A few values (a small application's): a search of the distinct ones costs less than a Map and
+    // an array of indexes.
+    const distinct: (string | null)[] = [];
+    for (let i = 0; i < n; i++) {
+      const value = v(i);
+      if (!distinct.includes(value)) distinct.push(value);
+    }
+    out.ascii('[');
+    out.list(distinct);
+    out.ascii(',[');
+    for (let i = 0; i < n; i++) {
+      if (i > 0) out.ascii(',');
+      out.value(distinct.indexOf(v(i)));
+    }
+    out.ascii(']]');
+    return;
+  }
   const index = new Map<string | null, number>();
   const at = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -267,11 +413,11 @@ function textColumn(out: JsonWriter, n: number, v: (i: number) => string | null)
     at[i] = k;
   }
   const distinct = [...index.keys()];
-  out.add('[');
+  out.ascii('[');
   out.values(distinct.length, (k) => distinct[k]!);
-  out.add(',');
+  out.ascii(',');
   out.values(n, (i) => at[i]!);
-  out.add(']');
+  out.ascii(']');
 }
 
 /**
@@ -378,7 +524,11 @@ export function textSummaries(text: Buffer): AppSummaries {
   return s;
 }
 
-/** encodeSummaries' text as UTF-8 (what the stores keep), written a slice of a column at a time (JsonWriter); summaries read from a text give it back. */
+/**
+ * encodeSummaries' text as UTF-8 (what the stores keep), written value by value or a slice of a
+ * column at a time (JsonWriter), in a buffer of its own of exactly its size (summariesWire.ts
+ * transfers it as it is); summaries read from a text give it back.
+ */
 export function encodeSummaryBytes(summaries: AppSummaries): Buffer {
   const given = (summaries as WithText)[TEXT];
   if (given !== undefined) return given;
@@ -402,19 +552,19 @@ export function encodeSummaryBytes(summaries: AppSummaries): Buffer {
 
   // [FORMAT, t0, stage count, [stage columns], executor count, [executor columns]]
   const out = new JsonWriter();
-  out.add(`[${FORMAT},`);
-  out.add(JSON.stringify(t0));
-  out.add(`,${stages.n},[`);
+  out.ascii(`[${FORMAT},`);
+  out.value(t0);
+  out.ascii(`,${stages.n},[`);
   stepColumn(out, stages.n, (i) => stages.id(i));
-  out.add(',');
+  out.ascii(',');
   out.values(stages.n, (i) => stages.attempt(i));
-  out.add(',');
+  out.ascii(',');
   textColumn(out, stages.n, (i) => stages.name(i));
-  out.add(',');
+  out.ascii(',');
   textColumn(out, stages.n, (i) => stages.status(i));
   // Times as ms from the column's previous time; a completion from its submission + duration.
   let previous = t0;
-  out.add(',');
+  out.ascii(',');
   out.values(stages.n, (i) => {
     const ms = stages.submittedMs(i);
     if (ms === null) return stages.submittedText(i);
@@ -422,23 +572,23 @@ export function encodeSummaryBytes(summaries: AppSummaries): Buffer {
     previous = ms;
     return v;
   });
-  out.add(',');
+  out.ascii(',');
   out.values(stages.n, (i) => {
     const ms = stages.completedMs(i);
     return ms === null ? stages.completedText(i) : ms - completionRef(stages.submittedMs(i), stages.plain(DURATION, i), t0);
   });
   for (let k = 0; k < PLAIN_COLUMNS; k++) {
-    out.add(',');
+    out.ascii(',');
     out.values(stages.n, (i) => stages.plain(k, i));
   }
 
   const m = executors.length;
-  out.add(`],${m},[`);
+  out.ascii(`],${m},[`);
   textColumn(out, m, (i) => executors[i]!.executor_id);
-  out.add(',');
+  out.ascii(',');
   textColumn(out, m, (i) => executors[i]!.host);
   previous = t0;
-  out.add(',');
+  out.ascii(',');
   out.values(m, (i) => {
     const ms = added[i]!;
     if (ms === null) return executors[i]!.add_time;
@@ -446,15 +596,15 @@ export function encodeSummaryBytes(summaries: AppSummaries): Buffer {
     previous = ms;
     return v;
   });
-  out.add(',');
+  out.ascii(',');
   out.values(m, (i) => (removed[i] === null ? executors[i]!.remove_time : removed[i]! - (added[i] ?? t0)));
-  out.add(',');
+  out.ascii(',');
   textColumn(out, m, (i) => executors[i]!.remove_reason);
   for (const f of EXECUTOR_PLAIN) {
-    out.add(',');
+    out.ascii(',');
     out.values(m, (i) => executors[i]![f]);
   }
-  out.add(']]');
+  out.ascii(']]');
   return out.bytes();
 }
 

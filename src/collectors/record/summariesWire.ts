@@ -16,7 +16,8 @@ export interface WireSummaries {
 
 export function toWire(s: AppSummaries): WireSummaries {
   const bytes = encodeSummaryBytes(s);
-  // A buffer of its own to transfer: a small Buffer is a view of Node's shared pool.
+  // A buffer of its own to transfer. encodeSummaryBytes writes the text into one, so that it is not
+  // copied again here (issue #12: 10,000 small logs); a text read back (textSummaries) may be a view.
   return { text: bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes) };
 }
 
