@@ -12,8 +12,8 @@ import type { LogUnit } from '../src/collectors/eventlog/discovery';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { AppReplay } from '../src/collectors/eventlog/replay';
 import { DurationSketch, EXACT_DURATIONS, MAX_BUCKETS, SKETCH_ALPHA } from '../src/collectors/eventlog/summaries';
-import { IsoTimes, stageTableOf } from '../src/collectors/record/stageTable';
-import { isoTime } from '../src/collectors/record';
+import { stageTableOf } from '../src/collectors/record/stageTable';
+import { isoTime, IsoTimes, timeFault } from '../src/collectors/record';
 import type { AppSummaries, StageSummary } from '../src/collectors/record/summaries';
 import { eventLogText, rng as random } from './support/eventLogGenerator';
 import { describeShared, sharedPath } from './support/shared';
@@ -363,7 +363,7 @@ describe('the task-duration sketch', () => {
 });
 
 describe('stage times', () => {
-  it('IsoTimes equals isoTime: 1970, leap days, centuries, the year 9999, 100,000 random times and 100,000 in a row on a few days; null and refused times as isoTime', () => {
+  it('IsoTimes and isoTime equal toISOString: 1970, leap days, centuries, the year 9999, 100,000 random times and 100,000 in a row on a few days; null for null and refused times', () => {
     const edges = [0, 1, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, 253_402_300_799_999, 1_709_164_800_000, 1_422_981_780_906];
     let seed = 5;
     const next = (): number => {
@@ -373,9 +373,17 @@ describe('stage times', () => {
     for (let i = 0; i < 100_000; i++) edges.push(Math.floor(next() * 253_402_300_799_999));
     // Times a few seconds apart across midnights and a leap day, as a log's stages are: the kept day changes under way.
     for (let ms = 951_782_400_000 - 3_600_000, i = 0; i < 100_000; i++, ms += Math.floor(next() * 5_000)) edges.push(ms);
+    const dated = (ms: number | null): string | null => (ms === null || timeFault(ms) !== null ? null : new Date(ms).toISOString());
     const times = new IsoTimes();
-    for (const ms of edges) expect(times.of(ms), String(ms)).toBe(isoTime(ms));
-    for (const ms of [null, -1, 1.5, 253_402_300_800_000, 0]) expect(times.of(ms)).toBe(isoTime(ms));
+    // isoTime keeps one IsoTimes for the thread: its times and those of another IsoTimes interleave here.
+    for (const ms of edges) {
+      expect(times.of(ms), String(ms)).toBe(dated(ms));
+      expect(isoTime(ms + 1_000), String(ms + 1_000)).toBe(dated(ms + 1_000));
+    }
+    for (const ms of [null, -1, 1.5, 253_402_300_800_000, 0, Number.NaN, Infinity]) {
+      expect(times.of(ms)).toBe(dated(ms));
+      expect(isoTime(ms)).toBe(dated(ms));
+    }
   });
 });
 

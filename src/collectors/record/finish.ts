@@ -33,9 +33,10 @@ function cut(text: string, max: number): string {
  */
 export function capStoredText(record: SparkAppRecord, file: string): Problem[] {
   const problems: Problem[] = [];
-  const flags = new Set(record.quality);
+  // Made for the first field cut: nearly every record has none.
+  let flags: Set<string> | undefined;
   const note = (field: keyof SparkAppRecord, message: string): void => {
-    flags.add(cappedFlag(field));
+    (flags ??= new Set(record.quality)).add(cappedFlag(field));
     problems.push({ severity: 'warning', code: 'value-capped', field, message, file });
   };
   for (const field of ['app_name', 'user', 'spark_version'] as const) {
@@ -46,7 +47,7 @@ export function capStoredText(record: SparkAppRecord, file: string): Problem[] {
     }
   }
   if (!environmentOverLimits(record.environment)) {
-    if (problems.length > 0) record.quality = [...flags].sort();
+    if (flags !== undefined) record.quality = [...flags].sort();
     return problems;
   }
   const tooLong: string[] = [];
@@ -75,7 +76,7 @@ export function capStoredText(record: SparkAppRecord, file: string): Problem[] {
     if (left > 0) parts.push(`${left} ${left === 1 ? 'property is' : 'properties are'} left out, past ${MAX_STORED_ENVIRONMENT / 1024 / 1024} M characters of properties in all`);
     note('environment', `${parts.join('; ')} (so that one line cannot make the record huge)`);
   }
-  if (problems.length > 0) record.quality = [...flags].sort();
+  if (flags !== undefined) record.quality = [...flags].sort();
   return problems;
 }
 
@@ -96,7 +97,9 @@ function environmentOverLimits(env: Readonly<Record<string, string>>): boolean {
 
 /** The record's text capped (capStoredText), then the record checked (validateRecord): the problems of both, in that order. */
 export function finishRecord(record: SparkAppRecord, where: string): Problem[] {
-  return [...capStoredText(record, where), ...validateRecord(record, where)];
+  const problems = capStoredText(record, where);
+  for (const p of validateRecord(record, where)) problems.push(p);
+  return problems;
 }
 
 /** The record of `fields` with the flags gathered in `found`, finished (finishRecord), its problems added to `found`'s. */

@@ -12,7 +12,7 @@
  * `stride` doubles apart (its slots are wider than STAGE_NUMBERS), and `rows` lists the row of each
  * entry in key order. Summaries cross a worker boundary as the store's text (summariesWire.ts).
  */
-import { timeFault } from '../record';
+import { IsoTimes, timeFault } from '../record';
 import { QUANTILES, STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary, type TaskDurationQuantiles } from './summaries';
 
 /** A table row's numbers, in order; NaN where the summary holds null. Times are epoch ms. */
@@ -76,70 +76,6 @@ export function cellOf(t: StageTable, i: number, at: number): number {
 /** Where tableSummaries keeps the table on its summaries: a symbol, not enumerable, so that equality, JSON and structured clone see none. */
 const TABLE = Symbol('stage table');
 type WithTable = AppSummaries & { [TABLE]?: StageTable };
-
-/** The ASCII codes of the tens and ones digits of 0..99, for the clock part of a time. */
-const TENS = Uint8Array.from({ length: 100 }, (_, i) => 0x30 + Math.floor(i / 10));
-const ONES = Uint8Array.from({ length: 100 }, (_, i) => 0x30 + (i % 10));
-/** Buffer's latin1Slice (what toString('latin1') calls after its checks): bytes to a flat one-byte string, in one native call. */
-type Latin1Slicer = Buffer & { latin1Slice(start: number, end: number): string };
-
-/**
- * isoTime (record.ts) for many times in a row, without a Date each: an app with 10,000 stages has
- * 20,000 stage times, mostly on one day. Rows are made once, cold (the event-log engine made them
- * at the end of a log before tables), where a call's cost is its bytecodes and allocations: the date part of the
- * text (`2024-05-06T`) is written by a Date once per day, each time writes only its clock digits
- * from tables into the same 24 bytes, and one native call makes the string (issue 15: 20,000 times
- * took ~30 ms as template strings there, ~10 ms so). Equal to isoTime for every time
- * (eventLogSummaries.test.ts compares them).
- */
-export class IsoTimes {
-  /** Days since 1970 of the date in `text`; -1 before the first. */
-  private day = -1;
-  /** Seconds since 1970 of the date and clock up to the second in `text`; -1 before the first. */
-  private second = -1;
-  /** `YYYY-MM-DDTHH:MM:SS.mmmZ` in latin1. */
-  private readonly text = Buffer.alloc(24) as Latin1Slicer;
-
-  of(ms: number | null): string | null {
-    // isoTime's null for null and for what timeFault refuses, without calling it: a call first
-    // reached after the JIT compiled this (an executor never removed, after thousands of stages)
-    // threw the compiled code away.
-    if (ms === null || timeFault(ms) !== null) return null;
-    const text = this.text;
-    const second = Math.floor(ms / 1000);
-    // Most times of a stage list fall in the second of the one before: only the milliseconds change.
-    if (second !== this.second) this.clock(second);
-    let rest = ms - second * 1000;
-    const hundreds = Math.floor(rest / 100);
-    rest -= hundreds * 100;
-    text[20] = 0x30 + hundreds;
-    text[21] = TENS[rest]!;
-    text[22] = ONES[rest]!;
-    return text.latin1Slice(0, 24);
-  }
-
-  /** Writes the date and the clock up to `second` (seconds since 1970) into `text`. */
-  private clock(second: number): void {
-    this.second = second;
-    const text = this.text;
-    const day = Math.floor(second / 86_400);
-    if (day !== this.day) {
-      this.day = day;
-      text.write(new Date(day * 86_400_000).toISOString(), 0, 'latin1');
-    }
-    let rest = second - day * 86_400;
-    const hours = Math.floor(rest / 3_600);
-    rest -= hours * 3_600;
-    const minutes = Math.floor(rest / 60);
-    rest -= minutes * 60;
-    text[11] = TENS[hours]!;
-    text[12] = ONES[hours]!;
-    text[14] = TENS[minutes]!;
-    text[15] = ONES[minutes]!;
-    text[17] = TENS[rest]!;
-    text[18] = ONES[rest]!;
-  }
-}
 
 /** Entry i's number at `at`, or null for NaN. */
 function numberOrNull(t: StageTable, i: number, at: number): number | null {
