@@ -227,6 +227,43 @@ describe('the byte path and the JSON.parse path give the same summaries', () => 
     ]);
   });
 
+  it('stage names given again from the last names read (RecentNames): repeats, same lengths, short, non-ASCII, escaped, more names than kept', async () => {
+    const names = ['count at A.scala:1', 'count at A.scala:2', 'count at A.scala:1', 'ab', 'ab', 'é at B', 'é at B', 'x\\y"z', 'x\\y"z', 'abcd', 'abce', 'bbcd', 'n1 at C', 'n2 at C', 'n3 at C', 'n4 at C', 'n5 at C', 'count at A.scala:1', 'abcd'];
+    const lines = names.flatMap((name, id) => [stageSubmitted(id, 0, { 'Stage Name': name, 'Submission Time': T0 }), stageCompleted(id, 0, { 'Stage Name': name, 'Submission Time': T0, 'Completion Time': T0 + 1 })]);
+    const { summaries, parses } = await samePaths(lines);
+    // The application start and end, and the escaped name of four lines (decoded by JSON.parse, never kept).
+    expect(parses).toBe(6);
+    expect(summaries!.stages.map((s) => s.name)).toEqual(names);
+  });
+
+  it('the record’s stage counts, with summaries from the tracker’s slots: the same as without them, for ids Spark writes and any others', async () => {
+    const completed = (id: number, attempt: number, failed: boolean): string => stageCompleted(id, attempt, { 'Submission Time': T0, 'Completion Time': T0 + 1, ...(failed ? { 'Failure Reason': 'boom' } : {}) });
+    const lines = [
+      completed(0, 0, true),
+      completed(0, 0, false),
+      completed(1, 0, false),
+      completed(1, 1, true),
+      completed(1, 2 ** 21, true),
+      completed(2 ** 33, 0, true),
+      completed(1.5, 5, true),
+      completed(1, 5.5, false),
+      completed(-1, 0, true),
+      completed(-0, 0, true),
+      completed(3, 0, false),
+      completed(3, 0, true),
+      stageSubmitted(4, 0),
+      jobStart([5]),
+    ];
+    const file = path.join(tempDir(), 'app-counts');
+    writeFileSync(file, `${[appStart, ...lines, appEnd].join('\n')}\n`);
+    const unit: LogUnit = { layout: 'single', path: file, files: [{ path: file, codec: 'none', size: 0, mtimeMs: 0 }], appIdHint: 'app-counts', inProgress: false, compacted: false };
+    const full = await readUnit(unit, { source: 's' });
+    const bare = await readUnit(unit, { source: 's', summaries: false });
+    expect(full.record).toEqual(bare.record);
+    // 0.0 (latest ok), 1.0, 1.1, 1.2^21, 2^33.0, "1.5.5" (1.5 attempt 5 and 1 attempt 5.5 spell the same key), -1.0, 0.0 again as -0, 3.0 (latest failed).
+    expect([full.record!.total_stages, full.record!.failed_stages]).toEqual([8, 6]);
+  });
+
   it('generated logs, whole', async () => {
     for (const seed of [1, 2, 3]) {
       const { text } = eventLogText({ appId: 'app-sum', seed, stages: 4, tasksPerStage: 30 });
@@ -292,6 +329,13 @@ describe('the task-duration sketch', () => {
     for (const v of values) sketch.add(v);
     const sorted = [...values].sort((a, b) => a - b);
     expect(sketch.quantiles()).toEqual({ min: sorted[0], p25: sparkQuantile(sorted, 0.25), p50: sparkQuantile(sorted, 0.5), p75: sparkQuantile(sorted, 0.75), max: sorted.at(-1) });
+    // At every count, across the exact values' growth (2, then 32 cells, then EXACT_DURATIONS), with a double among them.
+    const growing = new DurationSketch();
+    for (let n = 1; n <= EXACT_DURATIONS; n++) {
+      growing.add(n === 40 ? 2 ** 33 + 1 : values[n - 1]!);
+      const some = values.slice(0, n).map((v, i) => (i === 39 ? 2 ** 33 + 1 : v)).sort((a, b) => a - b);
+      expect(growing.quantiles(), `${n} durations`).toEqual({ min: some[0], p25: sparkQuantile(some, 0.25), p50: sparkQuantile(some, 0.5), p75: sparkQuantile(some, 0.75), max: some.at(-1) });
+    }
   });
 
   it(`past that, every quantile is within ${SKETCH_ALPHA * 100}% (+ 0.5 ms rounding) of the exact one; min and max stay exact`, () => {

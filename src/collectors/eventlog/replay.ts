@@ -16,7 +16,7 @@ import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 import type { AppSummaries } from '../record/summaries';
-import { COMPLETED_FAILED, COMPLETED_OK, SUBMITTED, SummaryTracker, TASK_DURATION, type TaskOutcome } from './summaries';
+import { COMPLETED_FAILED, COMPLETED_OK, SUBMITTED, SummaryTracker, TASK_DURATION, plainStage, type TaskOutcome } from './summaries';
 import { BACKSLASH, CLOSE_BRACE, COLON, NULL_LITERAL, QUOTE, backwardKey, bytesAt, indexOfKey, intInto, lastIndexOfKey, nextQuote, pastInt, readInt, sameBytes, sameWords, wordKey, type WordKey } from './jsonBytes';
 import { KEYS_BY_LENGTH, METRIC_KEYS, METRIC_NAMES, SUCCESS, TASK_INFO, TASK_METRICS, TaskMetricsFinder, resetHead, taskDuration, taskInfoKey, type MetricName, type TaskInts, type TaskSpans, type TaskValues } from './taskEnd';
 import { TaskLayouts, type TaskLayoutLibrary } from './taskLayout';
@@ -273,16 +273,79 @@ function intOrNull(buf: Buffer, at: number, end: number): number | null | undefi
   return readInt(buf, at, end) ?? undefined;
 }
 
-/** The string at `at` (a quote), null for JSON's null, undefined when it is neither. Escapes are decoded by JSON.parse. */
-function stringOrNull(buf: Buffer, words: DataView, at: number, end: number): string | null | undefined {
+/** Stage names RecentNames keeps. */
+const RECENT_NAMES = 4;
+
+/** A name RecentNames keeps: its text, and its bytes' length and little-endian 32-bit words as sameWords compares them. */
+interface RecentName {
+  readonly text: string;
+  readonly length: number;
+  readonly words: readonly number[];
+}
+
+/**
+ * The last stage names a replay decoded without escapes, given again when a stage line has the same
+ * bytes (which decode to the same text): Spark writes a stage's name in its submission and its
+ * completion, and an application's stages repeat a few names (one call site run by many jobs), so
+ * most stage lines make no string (issue 15: a native utf8Slice and its garbage per stage line, two
+ * stage lines per two task ends on the Spark 3.x/4.x shapes). Compared four bytes at a time: a
+ * character at a time cost as much as the decoding. The one that matched last is first.
+ */
+class RecentNames {
+  private readonly names: RecentName[] = [];
+
+  /** The kept text whose bytes are buf[start, end) (`words`: a DataView of buf), else undefined. */
+  find(words: DataView, start: number, end: number): string | undefined {
+    const names = this.names;
+    const length = end - start;
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      if (name.length !== length || !sameName(words, start, length, name)) continue;
+      if (k > 0) {
+        names[k] = names[0]!;
+        names[0] = name;
+      }
+      return name.text;
+    }
+    return undefined;
+  }
+
+  /** Keeps `text`, decoded from buf[start, end) (4 bytes or more, no escapes), in place of the one used longest ago. */
+  add(buf: Buffer, start: number, end: number, text: string): void {
+    const length = end - start;
+    const n = (length + 3) >> 2;
+    const words = new Array<number>(n);
+    for (let k = 0; k < n; k++) words[k] = buf.readUInt32LE(start + Math.min(4 * k, length - 4));
+    if (this.names.length === RECENT_NAMES) this.names.pop();
+    this.names.unshift({ text, length, words });
+  }
+}
+
+/** Whether the `length` bytes from `at` are `name`'s (its words as wordKey's: the last ends with the name; the caller has checked the length). */
+function sameName(words: DataView, at: number, length: number, name: RecentName): boolean {
+  const w = name.words;
+  const last = w.length - 1;
+  for (let k = 0; k < last; k++) if (words.getUint32(at + 4 * k, true) !== w[k]) return false;
+  return words.getUint32(at + length - 4, true) === w[last];
+}
+
+/**
+ * The string at `at` (a quote), null for JSON's null, undefined when it is neither. Escapes are
+ * decoded by JSON.parse; a text `recent` keeps is given again, one of 4 bytes or more decoded without escapes is kept.
+ */
+function stringOrNull(buf: Buffer, words: DataView, at: number, end: number, recent: RecentNames): string | null | undefined {
   if (bytesAt(buf, at, end, NULL_LITERAL)) return null;
   if (buf[at] !== QUOTE) return undefined;
   const close = nextQuote(buf, words, at + 1, end);
   if (close >= end) return undefined;
+  const known = close - at - 1 >= 4 ? recent.find(words, at + 1, close) : undefined;
+  if (known !== undefined) return known;
   for (let i = at + 1; i < close; i++) if (buf[i] === BACKSLASH) return JSON.parse(buf.toString('utf8', at, close + 1)) as string;
   // utf8Slice is what toString('utf8', …) calls after checking its arguments (these are in range):
-  // a stage name per stage line, and the JIT then compiles neither toString nor its checks (issue 15).
-  return (buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(at + 1, close);
+  // the JIT then compiles neither toString nor its checks (issue 15).
+  const text = (buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(at + 1, close);
+  if (close - at - 1 >= 4) recent.add(buf, at + 1, close, text);
+  return text;
 }
 
 /** A whole-number field of a parsed event (a time, an id), null when absent or not a safe integer. */
@@ -315,7 +378,10 @@ export class AppReplay {
   /** Total Cores per executor; NaN for a value that cannot be a number of cores. */
   private readonly executorCores = new Map<string, number>();
   private readonly blockManagers = new Set<string>();
-  /** Each stage attempt (`id.attempt`) seen completing, and whether its latest completion failed. */
+  /**
+   * Each stage attempt (`id.attempt`) seen completing, and whether its latest completion failed; with
+   * summaries only those whose id and attempt are not plainStage's (the tracker's slots count the rest).
+   */
   private readonly stageFailed = new Map<number | string, boolean>();
   private exitCode: number | null = null;
   private tasks = 0;
@@ -348,6 +414,8 @@ export class AppReplay {
   /** Value positions keysAt finds, reused line after line. */
   private readonly taskInfoAt = new Int32Array(TASK_INFO_KEYS.length);
   private readonly stageInfoAt = new Int32Array(STAGE_INFO_KEYS.length);
+  /** The stage names decoded last (stringOrNull). */
+  private readonly recentNames = new RecentNames();
 
   /**
    * A job start read from bytes: only its `"Stage IDs":[…]` (Spark 1.x-4.x), searched back from the
@@ -651,7 +719,7 @@ export class AppReplay {
     const submittedAt = found[SUBMITTED_AT]!;
     const completedAt = found[COMPLETED_AT]!;
     const failureAt = found[FAILURE_AT]!;
-    const name = nameAt === -1 || !this.withSummaries ? null : stringOrNull(buf, words, nameAt, end);
+    const name = nameAt === -1 || !this.withSummaries ? null : stringOrNull(buf, words, nameAt, end, this.recentNames);
     const submitted = submittedAt === -1 ? null : intOrNull(buf, submittedAt, end);
     const completedMs = completedAt === -1 ? null : intOrNull(buf, completedAt, end);
     if (name === undefined || submitted === undefined || completedMs === undefined) return false;
@@ -674,10 +742,14 @@ export class AppReplay {
 
   /** A stage attempt's completion, for the record's stage counts. */
   private stageOutcome(id: number, attempt: number, failed: boolean): void {
+    const plain = plainStage(id, attempt);
+    // With summaries the tracker's slot of this attempt says the same (its caller feeds it this
+    // completion): counted from there at the end (SummaryTracker.completedStages), no map kept beside it.
+    if (plain && this.withSummaries) return;
     // The same attempt seen again (a rolling log's compacted copy, a replayed event) takes its latest outcome.
-    // A number for the ids Spark writes (an Int id, a small attempt), no string built and hashed per
-    // stage; a string for any other pair. The two kinds of key never meet.
-    const key = id >>> 0 === id && attempt >>> 0 === attempt && attempt < 0x100000 ? id + attempt * 0x100000000 : `${id}.${attempt}`;
+    // A number for the ids Spark writes, no string built and hashed per stage; a string for any
+    // other pair. The two kinds of key never meet.
+    const key = plain ? id + attempt * 0x100000000 : `${id}.${attempt}`;
     this.stageFailed.set(key, failed);
   }
 
@@ -1009,6 +1081,7 @@ export class AppReplay {
       quality.add(Quality.truncated);
     }
 
+    const tracked = this.withSummaries ? this.tracker.completedStages() : { completed: 0, failed: 0 };
     const total = (field: MetricField): number => this.metrics[METRIC_FIELDS.indexOf(field)]!;
     // Executor CPU Time exists from Spark 2.1 (DESIGN.md §2): tasks that never carried it leave CPU
     // time unknown, not a measured-looking 0 (no task at all used no CPU).
@@ -1027,8 +1100,8 @@ export class AppReplay {
       ...sizing,
       total_tasks: this.tasks,
       failed_tasks: this.failedTasks,
-      total_stages: this.stageFailed.size,
-      failed_stages: this.failedStages(),
+      total_stages: this.stageFailed.size + tracked.completed,
+      failed_stages: this.failedStages() + tracked.failed,
       cpu_time_ms: cpuMeasured && !cpuInvalid ? Math.floor(total('cpu_time_ms') / 1e6) : null,
       input_bytes: total('input_bytes'),
       output_bytes: total('output_bytes'),

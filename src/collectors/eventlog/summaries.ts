@@ -102,6 +102,22 @@ function sortFew(values: { [i: number]: number }, n: number): void {
   }
 }
 
+/** Cells a sketch's exact durations grow to from two (grownExact), then EXACT_DURATIONS. */
+const FIRST_EXACT_CELLS = 32;
+
+/**
+ * `exact`'s n values (all its cells) and `ms` in an array of FIRST_EXACT_CELLS or EXACT_DURATIONS
+ * cells: two arrays made as a stage's durations grow to EXACT_DURATIONS, not push's four (19, 44, 82,
+ * 139 cells; issue 15: ~2.3 KB of garbage per 100-task stage, a third of what the Spark 1.4 shape
+ * allocates with summaries).
+ */
+function grownExact(exact: readonly number[], n: number, ms: number): number[] {
+  const grown = new Array<number>(n < FIRST_EXACT_CELLS ? FIRST_EXACT_CELLS : EXACT_DURATIONS);
+  for (let i = 0; i < n; i++) grown[i] = exact[i]!;
+  grown[n] = ms;
+  return grown;
+}
+
 /**
  * The quantiles of n exact durations, sorted[0, n) ascending: AppStatusStore.taskSummary's value at
  * index min(floor(q * n), n - 1) (below n for these q).
@@ -123,7 +139,8 @@ export class DurationSketch {
   /**
    * The durations while there are at most EXACT_DURATIONS: a plain array, as the sums are: a typed
    * array costs ~2 µs to allocate before the JIT has warmed up (issue 15: 20,000 of them, two per
-   * stage of a 10,000-stage log, were a fifth of what the summaries cost it).
+   * stage of a 10,000-stage log, were a fifth of what the summaries cost it). Its first `count`
+   * cells are the durations; past two it has room for more (grownExact).
    */
   private exact: number[] | null = null;
   /** Counts per bucket, a plain array as `exact` (see there). */
@@ -164,7 +181,8 @@ export class DurationSketch {
         const exact = this.exact;
         if (exact === null) this.exact = [ms];
         else if (n === 1) this.exact = [exact[0]!, ms];
-        else exact.push(ms);
+        else if (n < exact.length) exact[n] = ms;
+        else this.exact = grownExact(exact, n, ms);
         return;
       }
       const kept = this.exact!;
@@ -418,6 +436,15 @@ function stageKey(stageId: number, attemptId: number): number {
   return attemptId === 0 ? stageId : stageId + attemptId * 0x100000000;
 }
 
+/**
+ * Whether a stage attempt's id and attempt are those Spark writes (an Int id, a small attempt): the
+ * record counts those stages by the tracker's slots when it reads the summaries, any other pair by a
+ * map of its own (replay.ts stageOutcome; its text keys could name two such pairs alike).
+ */
+export function plainStage(stageId: number, attemptId: number): boolean {
+  return stageId >>> 0 === stageId && attemptId >>> 0 === attemptId && attemptId < 0x100000;
+}
+
 function isSlot(slot: number | undefined): slot is number {
   return slot !== undefined;
 }
@@ -530,6 +557,26 @@ export class SummaryTracker {
     const grown = new Float64Array(Math.min(full.length * 4, CHUNK_SLOTS * STAGE_STRIDE));
     grown.set(full);
     this.chunks[0] = grown;
+  }
+
+  /**
+   * Stage attempts a completion was seen for whose id and attempt are plainStage's, and how many of
+   * them last completed failed: the record's stage counts with summaries, read from the slots' flags
+   * (a map of every attempt besides the slots cost the Spark 3.x shapes more than their stages' names;
+   * issue 15). Before or after summaries(), which leaves the flags, ids and attempts as they are.
+   */
+  completedStages(): { completed: number; failed: number } {
+    let completed = 0;
+    let failed = 0;
+    for (let slot = 0; slot < this.stageCount; slot++) {
+      const numbers = this.chunks[slot >> CHUNK_BITS]!;
+      const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
+      const flags = numbers[at + FLAGS]!;
+      if ((flags & STAGE_COMPLETED) === 0 || !plainStage(numbers[at + SLOT_ID]!, numbers[at + SLOT_ATTEMPT]!)) continue;
+      completed++;
+      if ((flags & STAGE_FAILED) !== 0) failed++;
+    }
+    return { completed, failed };
   }
 
   /** Cells a stage attempt's durations take: at most INLINE_DURATIONS in its slot, then its sketch's (tests: bounded; before summaries()). */
