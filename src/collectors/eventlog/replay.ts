@@ -269,8 +269,10 @@ function near(buf: Buffer, words: DataView, base: number, limit: number, distanc
 
 /** The integer at `at`, null for JSON's null, undefined when it is neither (the caller parses the line). */
 function intOrNull(buf: Buffer, at: number, end: number): number | null | undefined {
-  if (bytesAt(buf, at, end, NULL_LITERAL)) return null;
-  return readInt(buf, at, end) ?? undefined;
+  // The integer first: stage times are nearly never null.
+  const value = readInt(buf, at, end);
+  if (value !== null) return value;
+  return bytesAt(buf, at, end, NULL_LITERAL) ? null : undefined;
 }
 
 /** Stage names RecentNames keeps. */
@@ -334,8 +336,7 @@ function sameName(words: DataView, at: number, length: number, name: RecentName)
  * decoded by JSON.parse; a text `recent` keeps is given again, one of 4 bytes or more decoded without escapes is kept.
  */
 function stringOrNull(buf: Buffer, words: DataView, at: number, end: number, recent: RecentNames): string | null | undefined {
-  if (bytesAt(buf, at, end, NULL_LITERAL)) return null;
-  if (buf[at] !== QUOTE) return undefined;
+  if (buf[at] !== QUOTE) return bytesAt(buf, at, end, NULL_LITERAL) ? null : undefined;
   const close = nextQuote(buf, words, at + 1, end);
   if (close >= end) return undefined;
   const known = close - at - 1 >= 4 ? recent.find(words, at + 1, close) : undefined;
@@ -705,7 +706,12 @@ export class AppReplay {
     if (attempt === null) return false;
     at = attemptAt + 1;
     while (at < end && buf[at] !== 0x2c && buf[at] !== CLOSE_BRACE) at++;
-    const found = this.stageInfoAt.fill(-1);
+    // Four stores, not TypedArray#fill: a builtin's call per stage line (issue 15).
+    const found = this.stageInfoAt;
+    found[NAME_AT] = -1;
+    found[SUBMITTED_AT] = -1;
+    found[COMPLETED_AT] = -1;
+    found[FAILURE_AT] = -1;
     const stopped = sparkStageInfo(buf, at, end, found, completed) ? 0 : keysAt(buf, words, at, end, STAGE_INFO_KEYS, found.fill(-1), ACCUMULABLES);
     if (stopped === -1) return false;
     if (stopped > 0) {
@@ -715,10 +721,10 @@ export class AppReplay {
       const used = completed ? STAGE_INFO_KEYS.length : COMPLETED_AT;
       for (let k = 0; k < used; k++) if (found[k] === -1 && indexOfKey(buf, words, stopped, end, STAGE_INFO_KEYS[k]!) !== -1) return false;
     }
-    const nameAt = found[NAME_AT]!;
-    const submittedAt = found[SUBMITTED_AT]!;
-    const completedAt = found[COMPLETED_AT]!;
-    const failureAt = found[FAILURE_AT]!;
+    const nameAt = found[NAME_AT];
+    const submittedAt = found[SUBMITTED_AT];
+    const completedAt = found[COMPLETED_AT];
+    const failureAt = found[FAILURE_AT];
     const name = nameAt === -1 || !this.withSummaries ? null : stringOrNull(buf, words, nameAt, end, this.recentNames);
     const submitted = submittedAt === -1 ? null : intOrNull(buf, submittedAt, end);
     const completedMs = completedAt === -1 ? null : intOrNull(buf, completedAt, end);

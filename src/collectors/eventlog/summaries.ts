@@ -377,6 +377,12 @@ const CHUNK_BITS = 6;
 const CHUNK_SLOTS = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK_SLOTS - 1;
 /**
+ * Chunks made at once at most (SummaryTracker.nextChunk): 16, 222 KB. A block's chunks not used by
+ * the end stay with the summaries until they are stored (at most 15, ~208 KB).
+ */
+const BLOCK_CHUNKS = 16;
+const NO_BLOCK = new Float64Array(0);
+/**
  * Slots the first chunk starts with; it grows (four times, to CHUNK_SLOTS) as stages come. Most
  * small logs have a handful of stages: zeroing and collecting a 13.8 KB chunk per log cost ~3 us of
  * the 10,000 small logs' ~200 us each (issue #12).
@@ -457,6 +463,9 @@ export class SummaryTracker {
   /** Every stage attempt's numbers, STAGE_STRIDE a slot in chunks of CHUNK_SLOTS (see STAGE_STRIDE); slots in order of first sight. */
   private readonly chunks: Float64Array[] = [];
   private stageCount = 0;
+  /** Where nextChunk takes chunks from, and how much of it it has given. */
+  private block = NO_BLOCK;
+  private blockUsed = 0;
   /** Each slot's name (a job's stages never submitted have none). */
   private readonly stageNames: (string | null)[] = [];
   /** The sketches of the stages with more than INLINE_DURATIONS durations (see SKETCH). */
@@ -531,7 +540,7 @@ export class SummaryTracker {
     const slot = this.stageCount++;
     const chunk = slot >> CHUNK_BITS;
     const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
-    if (chunk === this.chunks.length) this.chunks.push(new Float64Array((chunk === 0 ? FIRST_CHUNK_SLOTS : CHUNK_SLOTS) * STAGE_STRIDE));
+    if (chunk === this.chunks.length) this.chunks.push(chunk === 0 ? new Float64Array(FIRST_CHUNK_SLOTS * STAGE_STRIDE) : this.nextChunk());
     else if (at === this.chunks[chunk]!.length) this.growFirstChunk();
     // The rest of the slot is zeros, as the array was made.
     const numbers = this.chunks[chunk]!;
@@ -549,6 +558,23 @@ export class SummaryTracker {
     numbers[at + SLOT_MAX] = NaN;
     this.stageNames.push(null);
     return slot;
+  }
+
+  /**
+   * A chunk after the first: a view of the block of chunks made last, or of a new block when that one
+   * is used up (as many chunks as there are so far, up to BLOCK_CHUNKS). A typed array with memory of
+   * its own took ~10 us to make in a busy engine (issue 15: most of newStage's time on a 1 GB Spark 3.0
+   * log, ~1,170 chunks); a view of a block's memory is a small object.
+   */
+  private nextChunk(): Float64Array {
+    const size = CHUNK_SLOTS * STAGE_STRIDE;
+    if (this.blockUsed === this.block.length) {
+      this.block = new Float64Array(Math.min(this.chunks.length, BLOCK_CHUNKS) * size);
+      this.blockUsed = 0;
+    }
+    const from = this.blockUsed;
+    this.blockUsed = from + size;
+    return this.block.subarray(from, from + size);
   }
 
   /** The first chunk, full below CHUNK_SLOTS slots, made four times as big (see FIRST_CHUNK_SLOTS). */
