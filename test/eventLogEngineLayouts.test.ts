@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { readUnit } from '../src/collectors/eventlog/readLog';
 import { AppReplay } from '../src/collectors/eventlog/replay';
-import { LEARN_AFTER, TaskLayoutLibrary, TaskLayouts } from '../src/collectors/eventlog/taskLayout';
+import { LEARN_AFTER, LIBRARY_LEARNS_AFTER, TaskLayoutLibrary, TaskLayouts } from '../src/collectors/eventlog/taskLayout';
 import type { SparkAppRecord } from '../src/collectors/record';
 import type { AppSummaries } from '../src/collectors/record/summaries';
 
@@ -354,8 +354,19 @@ describe('task-end layouts shared by the logs one thread reads (TaskLayoutLibrar
     return bytes;
   };
 
-  it(`a log of fewer than ${LEARN_AFTER} task ends reads them by the layouts of the logs before it`, () => {
+  it(`a library learns only after its logs searched ${LIBRARY_LEARNS_AFTER} task ends (a command reading a few small logs pays nothing for it)`, () => {
     const library = new TaskLayoutLibrary(true);
+    let searched = 0;
+    let log = 0;
+    for (; searched + 30 <= LIBRARY_LEARNS_AFTER; log++, searched += 30) expect(sameAsParsed(small(30, spark3, log * 100), library).byLayout).toBe(0);
+    // The log that takes it past the threshold learns from its next lines, and the one after reads all of its task ends by layout.
+    sameAsParsed(small(30, spark3, log++ * 100), library);
+    expect(sameAsParsed(small(30, spark3, log * 100), library).byLayout).toBe(30);
+  });
+
+  // The libraries below learn from their first line (learnsAfter 0), so that each case needs only a few logs.
+  it(`a log of fewer than ${LEARN_AFTER} task ends reads them by the layouts of the logs before it`, () => {
+    const library = new TaskLayoutLibrary(true, 0);
     // Alone, such a log learns nothing (learning costs a small log more than it saves).
     expect(replay(small(30, spark14), '').byLayout).toBe(0);
     // The library's first logs learn from their first lines (LIBRARY_LEARNS_FREE), and the next log reads all of its task ends by their layouts.
@@ -365,7 +376,7 @@ describe('task-end layouts shared by the logs one thread reads (TaskLayoutLibrar
     expect(sameAsParsed(small(30, spark3, 100), library).byLayout).toBe(30);
     expect(sameAsParsed(small(30, spark14, 200), library).byLayout).toBe(30);
     // Without summaries the heads end at the end reason: a library of their own.
-    const plain = new TaskLayoutLibrary(false);
+    const plain = new TaskLayoutLibrary(false, 0);
     sameAsParsed(small(30, spark3), plain, false);
     expect(sameAsParsed(small(30, spark3, 100), plain, false).byLayout).toBe(30);
     expect(() => replay(small(3, spark3), '', false, library)).toThrow(/with or without summaries/);
@@ -373,7 +384,7 @@ describe('task-end layouts shared by the logs one thread reads (TaskLayoutLibrar
 
   it('lines that differ from a shared layout in one place, 600 kinds, in small logs: as JSON.parse reads them', () => {
     for (const [name, make] of [['Spark 1.4', spark14], ['Spark 3.x', spark3], ['Spark 1.0-1.1', spark10]] as const) {
-      const library = new TaskLayoutLibrary(true);
+      const library = new TaskLayoutLibrary(true, 0);
       sameAsParsed(small(20, make), library);
       const random = rng(name.length * 104_729);
       let byLayout = 0;
@@ -388,7 +399,7 @@ describe('task-end layouts shared by the logs one thread reads (TaskLayoutLibrar
   });
 
   it('logs read at once, their lines in turn, share layouts and read as each alone would', () => {
-    const library = new TaskLayoutLibrary(true);
+    const library = new TaskLayoutLibrary(true, 0);
     const failed = (v: number): Json => ({ ...spark14(v), 'Task End Reason': { Reason: 'ExceptionFailure', 'Class Name': 'E', Description: 'x', 'Stack Trace': [] } });
     const logs = [small(40, spark14), small(25, spark3), small(30, (v) => (v % 3 === 0 ? failed(v) : spark14(v))), small(12, spark10), small(40, spark3, 500)];
     const readers = logs.map(() => replayer(true, library));
@@ -402,7 +413,7 @@ describe('task-end layouts shared by the logs one thread reads (TaskLayoutLibrar
     expect(reads.reduce((n, r) => n + r.byLayout, 0)).toBeGreaterThan(120);
   });
 
-  it('readUnit: the second small log a thread reads has its task ends read by layouts', async () => {
+  it(`readUnit: once a thread's small logs searched ${LIBRARY_LEARNS_AFTER} task ends, the next small log's are read by layouts`, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'shared-layouts-'));
     try {
       const unit = (name: string, lines: readonly string[]) => {
@@ -410,9 +421,10 @@ describe('task-end layouts shared by the logs one thread reads (TaskLayoutLibrar
         writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
         return { layout: 'single' as const, path: file, files: [{ path: file, codec: 'none' as const, size: 1, mtimeMs: 0 }], appIdHint: name, inProgress: false, compacted: false };
       };
-      await readUnit(unit('app-1', small(30, spark3)), { source: 'test' });
+      // This thread's library may have seen other tests' logs: enough small logs to pass its threshold, and one more to learn from.
+      for (let log = 0; log * 30 < LIBRARY_LEARNS_AFTER + 30; log++) await readUnit(unit(`app-${log}`, small(30, spark3, log * 100)), { source: 'test' });
       const read = vi.spyOn(TaskLayouts.prototype, 'read');
-      const second = await readUnit(unit('app-2', small(30, spark3, 100)), { source: 'test' });
+      const second = await readUnit(unit('app-last', small(30, spark3, 100_000)), { source: 'test' });
       expect(second.record?.total_tasks).toBe(30);
       expect(read.mock.results.filter((r) => r.value === true)).toHaveLength(30);
       read.mockRestore();

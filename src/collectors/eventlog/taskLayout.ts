@@ -542,6 +542,13 @@ const LIBRARY_KEPT = 16;
  * searched (so that a thread whose first logs share no layout still learns those of the next ones).
  */
 const LIBRARY_LEARNS_FREE = 64;
+/**
+ * Task ends a thread's small logs are read by the searches alone before their library learns: a
+ * command that reads a few small logs (issue #12's start-up: 4 logs of 80 task ends) would pay for
+ * compiling the learning and layout code, +10-15 ms and +1 MB of its 150 ms and 60 MB, and gain
+ * nothing; 10,000 such logs lose the layouts of their first ~50.
+ */
+export const LIBRARY_LEARNS_AFTER = 1024;
 
 /**
  * The layouts the replays of one thread share (readLog.ts keeps one per thread and setting of
@@ -570,12 +577,18 @@ export class TaskLayoutLibrary {
   first = 0;
   score = 0;
 
-  /** @param summaries whether its replays read the stage and executor summaries (their heads then read Task Info) */
-  constructor(readonly summaries: boolean) {}
+  /**
+   * @param summaries whether its replays read the stage and executor summaries (their heads then read Task Info)
+   * @param learnsAfter task ends its replays search before it learns (LIBRARY_LEARNS_AFTER)
+   */
+  constructor(
+    readonly summaries: boolean,
+    readonly learnsAfter = LIBRARY_LEARNS_AFTER,
+  ) {}
 
   /** Whether a replay may learn from a line before its own LEARN_AFTER task ends: the layouts learned so pay for their learning. */
   get learning(): boolean {
-    return this.learns < LIBRARY_LEARNS_FREE + this.reads / LAYOUT_READS_PER_LEARN + this.searched / TASKS_PER_LEARN;
+    return this.searched >= this.learnsAfter && this.learns < LIBRARY_LEARNS_FREE + this.reads / LAYOUT_READS_PER_LEARN + this.searched / TASKS_PER_LEARN;
   }
 }
 
