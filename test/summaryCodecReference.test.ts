@@ -52,34 +52,25 @@ function referenceText(s: AppSummaries): string {
     const d = stages[i]!.duration_ms;
     return ms + (d !== null && Number.isSafeInteger(d) ? d : 0);
   };
-  previous = t0;
+  /** A time column: each known time as its step from the one before (the first from t0), an unknown one as it was given. */
+  const steps = (times: readonly (number | null)[], given: readonly (string | null)[]): Json => {
+    let before = t0;
+    return times.map((ms, i) => (ms === null ? given[i]! : ms - before + 0 * (before = ms)));
+  };
   const stageColumns: Json[] = [
     idColumn,
     stages.map((x) => x.attempt_id),
     textColumn(stages.map((x) => x.name)),
     textColumn(stages.map((x) => x.status)),
-    stages.map((x, i) => {
-      const ms = submitted[i]!;
-      if (ms === null) return x.submission_time;
-      const v = ms - previous;
-      previous = ms;
-      return v;
-    }),
+    steps(submitted, stages.map((x) => x.submission_time)),
     stages.map((x, i) => (completed[i] === null ? x.completion_time : completed[i]! - ref(i))),
     ...STAGE_PLAIN.map((f) => stages.map((x) => x[f])),
     ...QUANTILES.map((q) => stages.map((x) => x.task_duration_ms?.[q] ?? null)),
   ];
-  previous = t0;
   const executorColumns: Json[] = [
     textColumn(executors.map((e) => e.executor_id)),
     textColumn(executors.map((e) => e.host)),
-    executors.map((e, i) => {
-      const ms = added[i]!;
-      if (ms === null) return e.add_time;
-      const v = ms - previous;
-      previous = ms;
-      return v;
-    }),
+    steps(added, executors.map((e) => e.add_time)),
     executors.map((e, i) => (removed[i] === null ? e.remove_time : removed[i]! - (added[i] ?? t0))),
     textColumn(executors.map((e) => e.remove_reason)),
     ...EXECUTOR_PLAIN.map((f) => executors.map((e) => e[f])),
