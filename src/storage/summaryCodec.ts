@@ -27,6 +27,7 @@
  * Stages are kept by (stage_id, attempt_id), executors by numeric id (compareExecutorIds), each key
  * once (the last given wins, as INSERT OR REPLACE did with rows): the order `summariesOf` returns.
  */
+import { IsoTimes } from '../collectors/record';
 import { AT, cellOf, nullIfNaN, QUANTILE_AT, stageTableOf, type StageTable } from '../collectors/record/stageTable';
 import { QUANTILES, STAGE_COUNTERS, type AppSummaries, type ExecutorSummary, type StageStatus, type StageSummary } from '../collectors/record/summaries';
 
@@ -73,8 +74,6 @@ function lastByKey<T>(items: readonly T[], order: (a: T, b: T) => number): reado
 }
 
 const DAY_MS = 86_400_000;
-const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 /** The digit at `i` of `text`, or NaN. */
 function digit(text: string, i: number): number {
   const d = text.charCodeAt(i) - 48;
@@ -108,9 +107,10 @@ function isoDay(text: string): number | null {
 }
 
 /**
- * ISO-8601 times and their milliseconds, without a Date per time: an attempt with 2,000 stages has
- * 4,000 stage times, mostly on a day or two, and Date.parse + toISOString per time were half of the
- * encoding's time. The date part (`2024-05-06T`) is checked (isoDay), or made by a Date, once per day.
+ * ISO-8601 times' milliseconds, without a Date per time: an attempt with 2,000 stages has 4,000
+ * stage times, mostly on a day or two, and Date.parse per time was half of the encoding's time. The
+ * date part (`2024-05-06T`) is checked (isoDay) once per day. (Decoding writes times back through
+ * record.ts's IsoTimes.)
  */
 class IsoDays {
   /** Days since 1970 of `prefix`. */
@@ -141,22 +141,6 @@ class IsoDays {
     return Number.isFinite(ms) && new Date(ms).toISOString() === text ? ms : null;
   }
 
-  /** toISOString of `ms`. */
-  iso(ms: number): string {
-    const day = Math.floor(ms / DAY_MS);
-    if (day !== this.day) {
-      const iso = new Date(ms).toISOString(); // throws RangeError beyond ±8.64e15 ms, as it would
-      this.day = day;
-      this.prefix = iso.slice(0, iso.indexOf('T') + 1);
-    }
-    let rest = ms - day * DAY_MS;
-    const hours = Math.floor(rest / 3_600_000);
-    rest -= hours * 3_600_000;
-    const minutes = Math.floor(rest / 60_000);
-    rest -= minutes * 60_000;
-    const seconds = Math.floor(rest / 1000);
-    return `${this.prefix}${PAD2[hours]!}:${PAD2[minutes]!}:${PAD2[seconds]!}.${PAD3[rest - seconds * 1000]!}Z`;
-  }
 }
 
 function unstep(column: Json | undefined, n: number): number[] {
@@ -172,10 +156,11 @@ function untext(column: Json | undefined, n: number): (string | null)[] {
   return Array.from({ length: n }, (_, i) => values[at[i]!] ?? null);
 }
 
-function untime(days: IsoDays, v: Json | undefined, ref: number): { iso: string | null; ms: number | null } {
+function untime(times: IsoTimes, v: Json | undefined, ref: number): { iso: string | null; ms: number | null } {
   if (typeof v === 'number') {
     const ms = ref + v;
-    return { iso: days.iso(ms), ms };
+    // A time the record would refuse (before 1970, after 9999) was stored as toISOString wrote it, and is given back so.
+    return { iso: times.of(ms) ?? new Date(ms).toISOString(), ms };
   }
   return { iso: typeof v === 'string' ? v : null, ms: null };
 }
@@ -341,16 +326,6 @@ class JsonWriter {
     this.ascii(']');
   }
 
-  /** `values` as JSON.stringify writes the array: a few, value by value. */
-  list(values: readonly (number | string | null)[]): void {
-    this.ascii('[');
-    for (let i = 0; i < values.length; i++) {
-      if (i > 0) this.ascii(',');
-      this.value(values[i]);
-    }
-    this.ascii(']');
-  }
-
   /** The text, in a buffer of its own (not a view of Node's pool or of SCRATCH) of exactly its size. */
   bytes(): Buffer {
     const out = Buffer.allocUnsafeSlow(this.fullBytes + this.at);
@@ -395,13 +370,10 @@ function textColumn(out: JsonWriter, n: number, v: (i: number) => string | null)
       if (!distinct.includes(value)) distinct.push(value);
     }
     out.ascii('[');
-    out.list(distinct);
-    out.ascii(',[');
-    for (let i = 0; i < n; i++) {
-      if (i > 0) out.ascii(',');
-      out.value(distinct.indexOf(v(i)));
-    }
-    out.ascii(']]');
+    out.values(distinct.length, (k) => distinct[k]);
+    out.ascii(',');
+    out.values(n, (i) => distinct.indexOf(v(i)));
+    out.ascii(']');
     return;
   }
   const index = new Map<string | null, number>();
@@ -627,11 +599,11 @@ export function decodeSummaries(text: string): AppSummaries {
   if (!Array.isArray(parsed) || ![0, 1, 2, 4].every((i) => typeof parsed[i] === 'number')) throw new SummaryTextError('not stage and executor summaries');
   const [format, t0, nStages, stageColumns, nExecutors, executorColumns] = parsed as [number, number, number, Json[], number, Json[]];
   if (format > FORMAT) throw new SummaryTextError(`summaries in format ${format}, written by a newer Spark Optimizer (this one reads up to ${FORMAT})`);
-  const days = new IsoDays();
-  return { stages: decodeStages(days, stageColumns, nStages, t0), executors: decodeExecutors(days, executorColumns, nExecutors, t0) };
+  const times = new IsoTimes();
+  return { stages: decodeStages(times, stageColumns, nStages, t0), executors: decodeExecutors(times, executorColumns, nExecutors, t0) };
 }
 
-function decodeStages(days: IsoDays, columns: readonly Json[], n: number, t0: number): StageSummary[] {
+function decodeStages(times: IsoTimes, columns: readonly Json[], n: number, t0: number): StageSummary[] {
   const ids = unstep(columns[0], n);
   const attempts = column(columns, 1, n) as number[];
   const names = untext(columns[2], n);
@@ -646,9 +618,9 @@ function decodeStages(days: IsoDays, columns: readonly Json[], n: number, t0: nu
   const out: StageSummary[] = new Array<StageSummary>(n);
   let previous = t0;
   for (let i = 0; i < n; i++) {
-    const submitted = untime(days, submission[i], previous);
+    const submitted = untime(times, submission[i], previous);
     previous = submitted.ms ?? previous;
-    const completed = untime(days, completion[i], completionRef(submitted.ms, duration![i]!, t0));
+    const completed = untime(times, completion[i], completionRef(submitted.ms, duration![i]!, t0));
     const min = qMin![i];
     // Field order as summaries.ts declares it: `show --format json` prints the objects as they are.
     out[i] = {
@@ -678,7 +650,7 @@ function decodeStages(days: IsoDays, columns: readonly Json[], n: number, t0: nu
   return out;
 }
 
-function decodeExecutors(days: IsoDays, columns: readonly Json[], n: number, t0: number): ExecutorSummary[] {
+function decodeExecutors(times: IsoTimes, columns: readonly Json[], n: number, t0: number): ExecutorSummary[] {
   const ids = untext(columns[0], n);
   const hosts = untext(columns[1], n);
   const addition = column(columns, 2, n);
@@ -688,9 +660,9 @@ function decodeExecutors(days: IsoDays, columns: readonly Json[], n: number, t0:
   const out: ExecutorSummary[] = new Array<ExecutorSummary>(n);
   let previous = t0;
   for (let i = 0; i < n; i++) {
-    const added = untime(days, addition[i], previous);
+    const added = untime(times, addition[i], previous);
     previous = added.ms ?? previous;
-    const removed = untime(days, removal[i], added.ms ?? t0);
+    const removed = untime(times, removal[i], added.ms ?? t0);
     out[i] = {
       executor_id: ids[i]!,
       host: hosts[i]!,

@@ -11,7 +11,7 @@ if (!port) throw new Error('eventLogWorker must run in a worker thread');
 
 /** Reads one attempt and answers for it. */
 function read(msg: ReadRequest): Promise<void> {
-  const send = (reply: WorkerReply): void => port!.postMessage(reply);
+  const send = (reply: WorkerReply, transfer: ArrayBuffer[] = []): void => port!.postMessage(reply, transfer);
   let pending = 0;
   return readUnit(msg.unit, {
     source: msg.source,
@@ -26,7 +26,7 @@ function read(msg: ReadRequest): Promise<void> {
   }).then(
     (result) => {
       const wire = wireResult(result);
-      port!.postMessage({ type: 'done', id: msg.id, result: wire, bytes: pending } satisfies WorkerReply, wireBuffers(wire.summaries));
+      send({ type: 'done', id: msg.id, result: wire, bytes: pending }, wireBuffers(wire.summaries));
     },
     (err: unknown) => send({ type: 'failed', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );

@@ -52,11 +52,11 @@ export class UnitPool {
       this.pending.delete(msg.id);
       const ids = this.queued.get(worker);
       ids?.splice(ids.indexOf(msg.id), 1);
-      if (msg.type === 'done') {
+      if (msg.type === 'failed') p.reject(new Error(`worker failed: ${msg.message}`));
+      else {
         if (msg.bytes > 0) p.onBytes?.(msg.bytes);
         p.resolve(unwireResult(msg.result));
       }
-      else p.reject(new Error(`worker failed: ${msg.message}`));
       this.wake();
     });
     const crash = (err: Error): void => {

@@ -3,6 +3,7 @@
  * then check it against the schema and its invariants. One rule, so that a property value from the
  * History Server or a cloud API is capped exactly as one from an event log.
  */
+import { pushAll } from '../../common/arrays';
 import { validateRecord, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 
 /**
@@ -98,7 +99,7 @@ function environmentOverLimits(env: Readonly<Record<string, string>>): boolean {
 /** The record's text capped (capStoredText), then the record checked (validateRecord): the problems of both, in that order. */
 export function finishRecord(record: SparkAppRecord, where: string): Problem[] {
   const problems = capStoredText(record, where);
-  for (const p of validateRecord(record, where)) problems.push(p);
+  pushAll(problems, validateRecord(record, where));
   return problems;
 }
 
