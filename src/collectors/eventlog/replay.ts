@@ -278,11 +278,10 @@ function intOrNull(buf: Buffer, at: number, end: number): number | null | undefi
 /** Stage names RecentNames keeps. */
 const RECENT_NAMES = 4;
 
-/** A name RecentNames keeps: its text, and its bytes' length and little-endian 32-bit words as sameWords compares them. */
+/** A name RecentNames keeps: its text, and its bytes as sameWords compares them. */
 interface RecentName {
   readonly text: string;
-  readonly length: number;
-  readonly words: readonly number[];
+  readonly key: WordKey;
 }
 
 /**
@@ -302,7 +301,7 @@ class RecentNames {
     const length = end - start;
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
-      if (name.length !== length || !sameName(words, start, length, name)) continue;
+      if (name.key.bytes.length !== length || !sameWords(words, start, end, name.key)) continue;
       if (k > 0) {
         names[k] = names[0]!;
         names[0] = name;
@@ -314,21 +313,10 @@ class RecentNames {
 
   /** Keeps `text`, decoded from buf[start, end) (4 bytes or more, no escapes), in place of the one used longest ago. */
   add(buf: Buffer, start: number, end: number, text: string): void {
-    const length = end - start;
-    const n = (length + 3) >> 2;
-    const words = new Array<number>(n);
-    for (let k = 0; k < n; k++) words[k] = buf.readUInt32LE(start + Math.min(4 * k, length - 4));
     if (this.names.length === RECENT_NAMES) this.names.pop();
-    this.names.unshift({ text, length, words });
+    // A copy: the line's buffer is reused.
+    this.names.unshift({ text, key: wordKey(Buffer.from(buf.subarray(start, end))) });
   }
-}
-
-/** Whether the `length` bytes from `at` are `name`'s (its words as wordKey's: the last ends with the name; the caller has checked the length). */
-function sameName(words: DataView, at: number, length: number, name: RecentName): boolean {
-  const w = name.words;
-  const last = w.length - 1;
-  for (let k = 0; k < last; k++) if (words.getUint32(at + 4 * k, true) !== w[k]) return false;
-  return words.getUint32(at + length - 4, true) === w[last];
 }
 
 /**
