@@ -11,6 +11,9 @@ import { DEFAULT_THRESHOLDS, parseRegressionSettings, regressionConfigSchema, so
 import { makeRecord } from './support/records';
 import { memoryRepository } from './support/memoryRepository';
 import { describeEachStore } from './support/stores';
+import { describeShared, sharedPath } from './support/shared';
+import { collectAll } from '../src/collectors/eventlog/collect';
+import { configDiff } from '../src/analysis/compare';
 
 const GB = 1024 ** 3;
 const MIN = 60_000;
@@ -362,5 +365,22 @@ describe('checking new runs against the store (sql.js)', () => {
     )[0]!.values.map((r) => String(r[3]));
     expect(plan.join('\n')).toContain('USING INDEX apps_baseline');
     expect(plan.join('\n')).not.toContain('TEMP B-TREE');
+  });
+});
+
+describeShared('what changed between real runs of one job (../shared)', () => {
+  it("runs of one Spark 1.2-1.4 shell differ only in what Spark sets per run: the driver's servers, folders and ids", async () => {
+    const dir = sharedPath('spark-events', 'spark-events');
+    const { apps } = await collectAll({ path: dir });
+    const shells = ['local-1422981759269', 'local-1422981780767', 'local-1425081759269', 'local-1430917381534'].map((id) => apps.find((a) => a.record.app_id === id)!.record);
+    expect(shells.map((r) => r.app_name)).toEqual(['Spark shell', 'Spark shell', 'Spark shell', 'Spark shell']);
+    const [first, ...later] = shells.map((r) => r.environment);
+    const rows = later.flatMap((env) => configDiff(first!, env));
+    // They do differ (ports, a random Tachyon folder, the app id), all in properties Spark sets anew for each run.
+    expect(new Set(rows.filter((r) => r.per_run).map((r) => r.key))).toEqual(
+      new Set(['spark.app.id', 'spark.driver.host', 'spark.driver.port', 'spark.repl.class.uri', 'spark.fileserver.uri', 'spark.tachyonStore.folderName']),
+    );
+    // What is left is the one real difference: the last run logged its events elsewhere.
+    expect(rows.filter((r) => !r.per_run).map((r) => r.key)).toEqual(['spark.eventLog.dir']);
   });
 });

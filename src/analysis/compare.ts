@@ -89,8 +89,38 @@ export interface Comparison {
   config: ConfigRow[];
 }
 
-/** Properties Spark sets for each run on its own: they differ between any two runs. */
-const PER_RUN_KEYS = new Set(['spark.app.id', 'spark.app.startTime', 'spark.app.submitTime', 'spark.app.attempt.id', 'spark.driver.host', 'spark.driver.port', 'spark.kubernetes.driver.pod.name', 'spark.ui.proxyBase']);
+/**
+ * Properties Spark (or its cluster manager) sets for each run on its own: they differ between any two
+ * runs, so they say nothing about what changed. Besides the ids, times and the driver's address: the
+ * driver's servers (Spark 1.x's file server, the REPL's class server and output folder), random
+ * block-store folders (1.x), URLs naming the driver or the YARN application, and the pod address and
+ * submission id a Kubernetes operator gives each run. Two runs of one Spark 1.2 shell in ../shared
+ * differed in four of these and nothing else, and were blamed on "3 properties changed".
+ */
+const PER_RUN_KEYS = new Set([
+  'spark.app.id',
+  'spark.app.startTime',
+  'spark.app.submitTime',
+  'spark.app.attempt.id',
+  'spark.app.initial.jar.urls',
+  'spark.app.initial.file.urls',
+  'spark.app.initial.archive.urls',
+  'spark.driver.host',
+  'spark.driver.port',
+  'spark.driver.bindAddress',
+  'spark.driver.appUIAddress',
+  'spark.fileserver.uri',
+  'spark.repl.class.uri',
+  'spark.repl.class.outputDir',
+  'spark.tachyonStore.folderName',
+  'spark.externalBlockStore.folderName',
+  'spark.executorEnv.SPARK_DRIVER_POD_IP',
+  'spark.kubernetes.driver.pod.name',
+  'spark.kubernetes.driver.label.sparkoperator.k8s.io/submission-id',
+  'spark.kubernetes.executor.label.sparkoperator.k8s.io/submission-id',
+  'spark.org.apache.hadoop.yarn.server.webproxy.amfilter.AmIpFilter.param.PROXY_URI_BASES',
+  'spark.ui.proxyBase',
+]);
 const NUMERIC: ReadonlySet<FieldKind> = new Set(['duration', 'count', 'bytes', 'mb']);
 
 export function delta(a: number | null | undefined, b: number | null | undefined): Delta {
