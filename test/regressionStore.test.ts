@@ -12,6 +12,9 @@ import type { SourceConfig } from '../src/collectors/registry';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
+import { migrate, schemaVersion } from '../src/storage/migrations';
+import { SqlJsRepository } from '../src/storage/repository';
+import { loadSqlJs } from '../src/storage/sqlJs';
 import type { AppKey, JobRepository } from '../src/storage/repository';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
@@ -58,6 +61,41 @@ describe('stored regression checks (migration 8)', () => {
       .values.map((r) => String(r[3]))
       .join('\n');
     expect(plan).toContain('regressions_status');
+  });
+
+  it('migration 9 packs the checks stored whole: under a third of the text, read back as they were', async () => {
+    const { repo } = await memoryRepository();
+    const runs = series({ duration_ms: 20 * MIN, input_bytes: 30 * GB, spark_version: '3.5.1', environment: { 'spark.sql.shuffle.partitions': '50' } });
+    repo.upsert(runs);
+    const checks = checksOf(repo, runs);
+    expect(checks[5]).toMatchObject({ status: 'regressed', causes: ['input', 'version', 'config'] });
+    // A database of schema 8, with the checks as it stored them: whole.
+    const SQL = await loadSqlJs();
+    const old = new SQL.Database();
+    try {
+      migrate(old, 'v8.db', 8, false);
+      for (const c of checks) {
+        old.run('INSERT INTO regressions (app_id, attempt_key, status, summary, explanation, check_json, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+          c.app_id,
+          c.attempt_id ?? '',
+          c.status,
+          c.summary,
+          c.explanation,
+          c.status === 'regressed' ? JSON.stringify(c) : null,
+          '2024-07-01T00:00:00.000Z',
+        ]);
+      }
+      const text = (): string => String(old.exec("SELECT check_json FROM regressions WHERE status = 'regressed'")[0]!.values[0]![0]);
+      const whole = text();
+      migrate(old, 'v8.db');
+      expect(schemaVersion(old)).toBe(9);
+      expect(text().startsWith('{"v":2,')).toBe(true);
+      expect(text().length * 3).toBeLessThan(whole.length);
+      const read = new SqlJsRepository(old).regressions(runs.map(keyOf));
+      expect(read.map((r) => r?.check ?? null)).toEqual(checks.map((c) => (c.status === 'regressed' ? c : null)));
+    } finally {
+      old.close();
+    }
   });
 
   it('delete and retention leave no check of a run behind in the table', async () => {
@@ -132,6 +170,19 @@ describeEachStore('stored regression checks', (open, kind) => {
     expect(read[0]!.summary).toMatch(/^Duration 2\.\dx$/);
     expect(read[2]).toMatchObject({ status: 'steady', summary: 'Steady against 3 earlier runs', check: null });
     expect(read[3]).toMatchObject({ status: 'unchecked', summary: 'Not checked (0 earlier runs)', check: null });
+  });
+
+  it('a regressed check with every kind of change, of an attempt, reads back as it was checked', async () => {
+    const repo = await open();
+    const over = { attempt_id: '2', duration_ms: 20 * MIN, input_bytes: 30 * GB, spark_version: '3.5.1', failed_tasks: 4, cpu_time_ms: null, environment: { 'spark.sql.shuffle.partitions': '50', 'spark.extra': 'x' } };
+    const runs = series(over);
+    repo.upsert(runs);
+    const checks = checksOf(repo, runs);
+    expect(checks[5]).toMatchObject({ attempt_id: '2', status: 'regressed', likely_cause: 'input' });
+    expect(checks[5]!.changes!.config!.length).toBeGreaterThan(1);
+    expect(checks[5]!.metrics.find((m) => m.field === 'failed_tasks')!.flag).toBe('new_failures');
+    repo.saveRegressions(checks);
+    expect(repo.regressions([keyOf(runs[5]!)])[0]!.check).toEqual(checks[5]);
   });
 
   it('a check replaces the run\'s earlier one; a check of a run not stored is left out', async () => {

@@ -154,7 +154,6 @@ function formatValue(kind: FieldKind, v: number): string {
 }
 
 function metricCheck(field: RegressionMetric, run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): MetricCheck {
-  const info = fieldOf(field);
   const value = valueOf(run, field);
   // One pass, no copies: this runs for 10 metrics of every new run (issue 18's bench: 1,000 at a time).
   const known: number[] = [];
@@ -166,13 +165,24 @@ function metricCheck(field: RegressionMetric, run: RecordFigures, baseline: read
     if (v !== 0) noneNonZero = false;
   }
   const base = known.length >= MIN_BASELINE_RUNS ? medianSorting(known) : null;
-  const delta = value === null || base === null ? null : value - base;
   let flag: MetricCheck['flag'] = null;
-  if (value !== null && base !== null && delta !== null) {
+  if (value !== null && base !== null) {
     if (FAILURES.has(field) && value > 0 && noneNonZero) flag = 'new_failures';
-    else if (value > base * t.factor && delta > floorOf(field, t)) flag = 'threshold';
+    else if (value > base * t.factor && value - base > floorOf(field, t)) flag = 'threshold';
   }
-  return { field, label: info.label, kind: info.kind, value, baseline: base, ratio: ratioOf(value, base), delta, flag };
+  return metricOf(field, value, base, flag);
+}
+
+/** A metric's check from its value, baseline and flag: its label and kind are fields.ts's, its ratio and delta follow from the two. */
+function metricOf(field: RegressionMetric, value: number | null, base: number | null, flag: MetricCheck['flag']): MetricCheck {
+  const info = fieldOf(field);
+  return { field, label: info.label, kind: info.kind, value, baseline: base, ratio: ratioOf(value, base), delta: value === null || base === null ? null : value - base, flag };
+}
+
+/** A regressed run's changes before its config diff: its input against the baseline's (the input metric), and the Spark versions. */
+function changesOf(metrics: readonly MetricCheck[], spark_version: BaselineChanges['spark_version'], config: ConfigRow[] | null): BaselineChanges {
+  const input = metrics.find((m) => m.field === 'input_bytes')!;
+  return { input_ratio: input.ratio, input: { baseline: input.baseline, run: input.value }, spark_version, config };
 }
 
 function header(run: RecordFigures): Pick<RegressionCheck, 'app_id' | 'attempt_id' | 'app_name' | 'source' | 'start_time'> {
@@ -259,14 +269,8 @@ function judge(run: RecordFigures, baseline: readonly BaselineFigures[], t: Read
     explanation: '',
   };
   if (regressed) {
-    const input = metrics.find((m) => m.field === 'input_bytes')!;
     const version = mostCommon(runs.map((b) => b.spark_version)) ?? null;
-    check.changes = {
-      input_ratio: input.ratio,
-      input: { baseline: input.baseline, run: input.value },
-      spark_version: version === run.spark_version ? null : { baseline: version, run: run.spark_version },
-      config: null,
-    };
+    check.changes = changesOf(metrics, version === run.spark_version ? null : { baseline: version, run: run.spark_version }, null);
   }
   return check;
 }
@@ -340,6 +344,74 @@ function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: R
   if (others.length > 0) sentences.push(`Also: ${others.map((k) => causeText[k]()).join('; ')}.`);
   check.explanation = sentences.join(' ');
   return check;
+}
+
+/**
+ * What a store keeps of a regressed check (regressions.check_json, migration 9): what cannot be
+ * derived again. The row has the key, status, summary and explanation; fields.ts the metrics' labels
+ * and kinds; a metric's value and baseline its ratio and delta, and the input metric the changes'
+ * input. Stored whole, a check took 3.6 KB of JSON per regressed run, 12 of the 33 MB of a
+ * 10,000-log collection with a third of its runs regressed (issue #12's bench); packed, 1.3 KB, most
+ * of it the properties that changed.
+ */
+interface PackedCheck {
+  v: 2;
+  app_name: string | null;
+  source: string;
+  start_time: string | null;
+  /** An app id alone for an attempt_id null, else [app_id, attempt_id]. */
+  baseline_runs: (string | [string, string])[];
+  /** [value, baseline, flag] by metric. */
+  metrics: Partial<Record<RegressionMetric, [number | null, number | null, MetricCheck['flag']]>>;
+  spark_version: BaselineChanges['spark_version'];
+  /** [key, baseline's value, this run's] of each property that changed; null when environments were not read. */
+  config: [string, string | null, string | null][] | null;
+  causes: LikelyCause[];
+}
+
+/** The stored text of a regressed check (unpackCheck reads it back). */
+export function packCheck(c: RegressionCheck): string {
+  const packed: PackedCheck = {
+    v: 2,
+    app_name: c.app_name,
+    source: c.source,
+    start_time: c.start_time,
+    baseline_runs: c.baseline_runs.map((k) => (k.attempt_id === null ? k.app_id : [k.app_id, k.attempt_id])),
+    metrics: Object.fromEntries(c.metrics.map((m) => [m.field, [m.value, m.baseline, m.flag]])),
+    spark_version: c.changes?.spark_version ?? null,
+    config: c.changes?.config?.map((r) => [r.key, r.a, r.b]) ?? null,
+    causes: c.causes,
+  };
+  return JSON.stringify(packed);
+}
+
+/** What a stored check's row has besides check_json. */
+export type CheckRow = Pick<RegressionCheck, 'app_id' | 'attempt_id' | 'status' | 'summary' | 'explanation'>;
+
+/** A regressed check as packCheck stored it, or as stores before migration 9 did (the whole check). */
+export function unpackCheck(text: string, row: CheckRow): RegressionCheck {
+  const stored = JSON.parse(text) as PackedCheck | RegressionCheck;
+  if (!('v' in stored)) return stored;
+  const metrics = REGRESSION_METRICS.flatMap((field) => {
+    const m = stored.metrics[field];
+    return m === undefined ? [] : [metricOf(field, m[0], m[1], m[2])];
+  });
+  return {
+    app_id: row.app_id,
+    attempt_id: row.attempt_id,
+    app_name: stored.app_name,
+    source: stored.source,
+    start_time: stored.start_time,
+    status: row.status,
+    unchecked: null,
+    baseline_runs: stored.baseline_runs.map((k) => (typeof k === 'string' ? { app_id: k, attempt_id: null } : { app_id: k[0], attempt_id: k[1] })),
+    metrics,
+    changes: changesOf(metrics, stored.spark_version, stored.config?.map(([key, a, b]) => ({ key, a, b, per_run: false })) ?? null),
+    causes: stored.causes,
+    likely_cause: stored.causes[0] ?? null,
+    summary: row.summary,
+    explanation: row.explanation,
+  };
 }
 
 /**

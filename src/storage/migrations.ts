@@ -7,6 +7,7 @@ import type { Database } from 'sql.js';
 import { SCHEMA_IMAGE } from './schemaImage';
 import { transaction } from './sqlJs';
 import { moveSummaryRowsIntoBlocks } from './summaries';
+import { packCheck, unpackCheck, type RegressionStatus } from '../analysis/regression';
 
 /** SQL, or a step that needs code (it runs in the migration's transaction like SQL does). */
 export type Migration = string | ((db: Database) => void);
@@ -172,7 +173,24 @@ export const MIGRATIONS: readonly Migration[] = [
      PRIMARY KEY (app_id, attempt_key)
    );
    CREATE INDEX regressions_status ON regressions (status, app_id, attempt_key);`,
+  // 9: a regressed check is stored packed (regression.ts packCheck): what cannot be derived again,
+  // about a third of the whole check's JSON. Checks stored whole are packed here; a reader takes either.
+  repackChecks,
 ];
+
+/** Migration 9: each regressed check stored whole, packed. */
+function repackChecks(db: Database): void {
+  const rows = db.exec(`SELECT app_id, attempt_key, status, summary, explanation, check_json FROM regressions WHERE check_json IS NOT NULL AND check_json NOT LIKE '{"v":%'`)[0]?.values ?? [];
+  const update = db.prepare('UPDATE regressions SET check_json = ? WHERE app_id = ? AND attempt_key = ?');
+  try {
+    for (const [appId, key, status, summary, explanation, text] of rows) {
+      const row = { app_id: String(appId), attempt_id: key === '' ? null : String(key), status: String(status) as RegressionStatus, summary: String(summary), explanation: String(explanation) };
+      update.run([packCheck(unpackCheck(String(text), row)), appId!, key!]);
+    }
+  } finally {
+    update.free();
+  }
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

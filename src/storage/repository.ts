@@ -7,7 +7,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
-import type { RegressionCheck, RegressionStatus } from '../analysis/regression';
+import { packCheck, unpackCheck, type RegressionCheck, type RegressionStatus } from '../analysis/regression';
 import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
 import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
@@ -132,7 +132,7 @@ export interface RegressionRow {
   status: RegressionStatus;
   summary: string;
   explanation: string;
-  /** The whole check of a regressed run; null for the others. */
+  /** The whole check of a regressed run (stored packed: regression.ts packCheck); null for the others. */
   check: RegressionCheck | null;
 }
 
@@ -453,15 +453,14 @@ export function runRow(r: Record<string, unknown>): RunRow {
 /** A row of regressions. */
 export function storedRegression(row: Record<string, unknown>): StoredRegression {
   const key = String(row.attempt_key);
-  return {
+  const words = {
     app_id: String(row.app_id),
     attempt_id: key === '' ? null : key,
     status: String(row.status) as RegressionStatus,
     summary: String(row.summary),
     explanation: String(row.explanation),
-    check: typeof row.check_json === 'string' ? (JSON.parse(row.check_json) as RegressionCheck) : null,
-    checked_at: String(row.checked_at),
   };
+  return { ...words, check: typeof row.check_json === 'string' ? unpackCheck(row.check_json, words) : null, checked_at: String(row.checked_at) };
 }
 
 /** What both stores run to finish a run (`?` parameters: finishRunParams). */
@@ -875,7 +874,7 @@ export class SqlJsRepository implements JobRepository {
         let n = 0;
         for (const c of checks.map(rowOf)) {
           const key = attemptKey(c.attempt_id);
-          stmt.run([c.app_id, key, c.status, textParam(c.summary), textParam(c.explanation), textParam(c.check === null ? null : JSON.stringify(c.check)), stamp, c.app_id, key]);
+          stmt.run([c.app_id, key, c.status, textParam(c.summary), textParam(c.explanation), textParam(c.check === null ? null : packCheck(c.check)), stamp, c.app_id, key]);
           n += this.db.getRowsModified();
         }
         return n;

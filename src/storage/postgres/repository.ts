@@ -14,7 +14,7 @@
  *   in the same order; a deadlock the server still reports is retried.
  * Counts come from the statement's own answer (RETURNING: inserted, updated, or left alone).
  */
-import type { RegressionCheck } from '../../analysis/regression';
+import { packCheck, type RegressionCheck } from '../../analysis/regression';
 import { sparkAppRecordSchema, type SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries } from '../../collectors/record/summaries';
 import { FIELDS, isRecordColumn } from '../fields';
@@ -451,7 +451,7 @@ export class PostgresRepository implements JobRepository {
       let n = 0;
       for (const chunk of chunks(rows, 1000)) {
         const values = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-        const params = chunk.flatMap((c) => [c.app_id, attemptKey(c.attempt_id), c.status, c.summary, c.explanation, c.check === null ? null : JSON.stringify(c.check), stamp]);
+        const params = chunk.flatMap((c) => [c.app_id, attemptKey(c.attempt_id), c.status, c.summary, c.explanation, c.check === null ? null : packCheck(c.check), stamp]);
         // Only for a run still stored (another collector may have deleted it).
         n += this.pg.query(
           numbered(`INSERT INTO regressions (app_id, attempt_key, status, summary, explanation, check_json, checked_at)
