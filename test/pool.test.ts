@@ -1,5 +1,6 @@
 import { statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { collectAll, collectEventLogs } from '../src/collectors/eventlog/collect';
 import { UnitPool } from '../src/collectors/eventlog/pool';
@@ -34,6 +35,31 @@ describe('parallel reading on the worker pool', () => {
     expect(byId(pooled)).toEqual(byId(inline));
     // Every byte read is reported, those read by the workers too (with their answers).
     expect(progress.at(-1)).toEqual({ logsDone: count, bytesRead: bytes });
+  });
+
+  it('sends requests and answers a few to a message, summaries and problems included', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 60; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(2, '0')}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 2, tasksPerStage: 5 }).text);
+    // A broken log: its answer carries a problem and no record.
+    writeFileSync(path.join(dir, 'app-broken'), '{"Event":"SparkListenerLogStart"\n');
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    let pooled: Awaited<ReturnType<typeof collectAll>>;
+    let requests: number[];
+    try {
+      pooled = await collectAll({ path: dir, concurrency: 2 }, { workerScript: WORKER });
+      requests = posted.mock.calls.map(([m]) => (m as { requests: unknown[] }).requests.length);
+    } finally {
+      posted.mockRestore();
+    }
+    const inline = await collectAll({ path: dir, concurrency: 1 });
+    const byId = (r: typeof pooled): unknown[] =>
+      r.apps.map((a) => [a.record, a.summaries?.stages, a.summaries?.executors, a.problems]).sort((a, b) => String((a[0] as { app_id: string }).app_id).localeCompare(String((b[0] as { app_id: string }).app_id)));
+    expect(pooled.apps).toHaveLength(60);
+    expect(byId(pooled)).toEqual(byId(inline));
+    expect(pooled.problems).toEqual(inline.problems);
+    // Every log was read by the pool (more than POOL_AFTER_LOGS, collect.ts), in far fewer messages than logs.
+    expect(requests.reduce((a, b) => a + b, 0)).toBe(61);
+    expect(requests.length).toBeLessThan(30);
   });
 
   it('stops promptly when cancelled and terminates its workers', async () => {

@@ -2,16 +2,37 @@
 import { parentPort } from 'node:worker_threads';
 import { readUnit } from '../collectors/eventlog/readLog';
 import { wireBuffers } from '../collectors/record/summariesWire';
-import { isReadRequest, wireResult, type ReadRequest, type WorkerReply } from '../collectors/eventlog/workerProtocol';
+import { requestsOf, wireResult, type ReadRequest, type ReplyBatch, type WorkerReply } from '../collectors/eventlog/workerProtocol';
 
 const REPORT_EVERY = 64 * 1024 * 1024;
+/** Answers sent together while more attempts are queued (workerProtocol.ts ReplyBatch; pool.ts POOL_DEPTH). */
+const REPLIES_PER_MESSAGE = 8;
 
 const port = parentPort;
 if (!port) throw new Error('eventLogWorker must run in a worker thread');
 
+let outbox: WorkerReply[] = [];
+let transfers: ArrayBuffer[] = [];
+/** Attempts received and not yet answered. */
+let queued = 0;
+
+function flush(): void {
+  if (outbox.length === 0) return;
+  port!.postMessage({ type: 'replies', replies: outbox } satisfies ReplyBatch, transfers);
+  outbox = [];
+  transfers = [];
+}
+
+/** An attempt's answer: sent with the next few, or at once when no other attempt is queued (a big log's, the last one's). */
+function answer(reply: WorkerReply, buffers: ArrayBuffer[] = []): void {
+  outbox.push(reply);
+  for (const b of buffers) transfers.push(b);
+  queued--;
+  if (queued === 0 || outbox.length >= REPLIES_PER_MESSAGE) flush();
+}
+
 /** Reads one attempt and answers for it. */
 function read(msg: ReadRequest): Promise<void> {
-  const send = (reply: WorkerReply, transfer: ArrayBuffer[] = []): void => port!.postMessage(reply, transfer);
   let pending = 0;
   return readUnit(msg.unit, {
     source: msg.source,
@@ -19,22 +40,25 @@ function read(msg: ReadRequest): Promise<void> {
     onBytes: (n) => {
       pending += n;
       if (pending >= REPORT_EVERY) {
-        send({ type: 'bytes', id: msg.id, bytes: pending });
+        // Progress goes at once, after the answers made before it.
+        outbox.push({ type: 'bytes', id: msg.id, bytes: pending });
+        flush();
         pending = 0;
       }
     },
   }).then(
     (result) => {
       const wire = wireResult(result);
-      send({ type: 'done', id: msg.id, result: wire, bytes: pending }, wireBuffers(wire.summaries));
+      answer({ type: 'done', id: msg.id, result: wire, bytes: pending }, wireBuffers(wire.summaries));
     },
-    (err: unknown) => send({ type: 'failed', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    (err: unknown) => answer({ type: 'failed', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
 }
 
 // The pool hands out small attempts a few ahead (pool.ts): they are read one after another, in order.
-let queue: Promise<void> = Promise.resolve();
+let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: unknown) => {
-  if (!isReadRequest(msg)) return;
-  queue = queue.then(() => read(msg));
+  const requests = requestsOf(msg);
+  queued += requests.length;
+  for (const request of requests) chain = chain.then(() => read(request));
 });

@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { LogUnit } from './discovery';
 import type { ReadLimits, UnitResult } from './readLog';
-import { isWorkerReply, unwireResult, type ReadRequest } from './workerProtocol';
+import { repliesOf, unwireResult, type ReadBatch, type ReadRequest, type WorkerReply } from './workerProtocol';
 
 interface Pending {
   resolve: (r: UnitResult) => void;
@@ -21,6 +21,13 @@ interface Pending {
 
 /** Attempts handed to one worker ahead of its answers. */
 export const POOL_DEPTH = 16;
+/**
+ * Requests for one worker sent together (workerProtocol.ts ReadBatch) while it still holds at least
+ * REQUESTS_LOW unanswered: a worker answers REPLIES_PER_MESSAGE (eventLogWorker.ts) at a time, and the
+ * requests that follow a batch of answers go back as one message. Fewer held, they go at once.
+ */
+const REQUESTS_PER_MESSAGE = 8;
+const REQUESTS_LOW = 4;
 /** Attempts up to this size (all files, compressed) may queue on a worker. */
 const SMALL_UNIT_BYTES = 1024 * 1024;
 
@@ -30,6 +37,8 @@ export class UnitPool {
   private readonly queued = new Map<Worker, number[]>();
   private readonly waiting: (() => void)[] = [];
   private readonly pending = new Map<number, Pending>();
+  /** Requests made and not yet sent, by worker (send()); sent at the latest after this turn of the event loop. */
+  private readonly outboxes = new Map<Worker, ReadRequest[]>();
   private nextId = 1;
   private closed = false;
 
@@ -45,23 +54,13 @@ export class UnitPool {
     this.workers.push(worker);
     this.queued.set(worker, []);
     worker.on('message', (msg: unknown) => {
-      if (!isWorkerReply(msg)) return;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      if (msg.type === 'bytes') return p.onBytes?.(msg.bytes);
-      this.pending.delete(msg.id);
-      const ids = this.queued.get(worker);
-      ids?.splice(ids.indexOf(msg.id), 1);
-      if (msg.type === 'failed') p.reject(new Error(`worker failed: ${msg.message}`));
-      else {
-        if (msg.bytes > 0) p.onBytes?.(msg.bytes);
-        p.resolve(unwireResult(msg.result));
-      }
+      for (const reply of repliesOf(msg)) this.receive(worker, reply);
       this.wake();
     });
     const crash = (err: Error): void => {
       const ids = this.queued.get(worker) ?? [];
       this.queued.delete(worker);
+      this.outboxes.delete(worker);
       this.workers.splice(this.workers.indexOf(worker), 1);
       for (const id of ids) {
         this.pending.get(id)?.reject(err);
@@ -76,6 +75,42 @@ export class UnitPool {
     worker.on('exit', (code) => {
       if (!this.closed && this.queued.has(worker)) crash(new Error(`worker exited with code ${code}`));
     });
+  }
+
+  private receive(worker: Worker, reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    if (reply.type === 'bytes') return p.onBytes?.(reply.bytes);
+    this.pending.delete(reply.id);
+    const ids = this.queued.get(worker);
+    ids?.splice(ids.indexOf(reply.id), 1);
+    if (reply.type === 'failed') p.reject(new Error(`worker failed: ${reply.message}`));
+    else {
+      if (reply.bytes > 0) p.onBytes?.(reply.bytes);
+      p.resolve(unwireResult(reply.result));
+    }
+  }
+
+  /** Sends `request` to `worker`: now if it is about to run out of work, else with the next few (at the latest after this turn). */
+  private send(worker: Worker, request: ReadRequest): void {
+    let box = this.outboxes.get(worker);
+    if (box === undefined) {
+      const fresh: ReadRequest[] = (box = []);
+      this.outboxes.set(worker, fresh);
+      setImmediate(() => {
+        if (this.outboxes.get(worker) === fresh) this.flush(worker);
+      });
+    }
+    box.push(request);
+    // What the worker holds: the requests sent to it and not answered (queued, less those not sent yet).
+    const held = this.queued.get(worker)!.length - box.length;
+    if (held < REQUESTS_LOW || box.length >= REQUESTS_PER_MESSAGE) this.flush(worker);
+  }
+
+  private flush(worker: Worker): void {
+    const box = this.outboxes.get(worker);
+    this.outboxes.delete(worker);
+    if (box !== undefined && box.length > 0 && !this.closed) worker.postMessage({ type: 'reads', requests: box } satisfies ReadBatch);
   }
 
   /** The worker to give a request to now, if any: the least busy one that may take it. */
@@ -111,8 +146,7 @@ export class UnitPool {
     return new Promise<UnitResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onBytes, small });
       this.queued.get(worker)!.push(id);
-      const req: ReadRequest = { type: 'read', id, unit, source, limits };
-      worker.postMessage(req);
+      this.send(worker, { type: 'read', id, unit, source, limits });
     });
   }
 
