@@ -65,6 +65,16 @@ const BLOCK_ATTEMPTS = 16;
 /** ... and up to this much text (an attempt with more has a block of its own): what a read inflates. */
 const BLOCK_TEXT_BYTES = 128 * 1024;
 
+/**
+ * zlib's level for the blocks. Level 4 (the fastest with lazy matching) against the default 6, over the
+ * 625 blocks of 16 texts of bench-data/small-logs-10000 (~8 KB each; best of 7 in one process): 29.4 ms
+ * for 725 KB against 39.8 ms for 677 KB (+7% bytes, +0.14% of that 34 MB database); level 1 23.4 ms
+ * for 816 KB (+21%). On the main thread of a collect, where both cores are busy, it costs about twice
+ * that (issue #12). A big log's text compresses as well at 4 as at 6 (the 128 MB shapes' ~35-900 KB
+ * texts: within 2%, ~1 ms).
+ */
+const BLOCK_LEVEL = 4;
+
 /** Where an attempt's summaries are: [summaries_block, summaries_start, summaries_end]. */
 export type SummaryPlace = [number, number, number];
 
@@ -82,7 +92,7 @@ export function writeSummaryBlocks(db: Database, texts: readonly Buffer[]): Summ
     const flush = (): void => {
       if (group.length === 0) return;
       // One text alone is deflated as it is: copying a 2 GB Spark 3.0 log's ~15 MB text was 12 MB more at the collect's peak.
-      insert.run([deflateRawSync(group.length === 1 ? group[0]! : Buffer.concat(group, bytes))]);
+      insert.run([deflateRawSync(group.length === 1 ? group[0]! : Buffer.concat(group, bytes), { level: BLOCK_LEVEL })]);
       const id = Number(db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0]);
       let at = 0;
       for (const text of group) places.push([id, at, (at += text.length)]);
