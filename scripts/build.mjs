@@ -1,6 +1,7 @@
 // Bundles the extension, the CLI and the worker with esbuild (Node 20, CommonJS, vscode external).
 // `--tools` bundles the developer scripts (benchmark, sample writer) into out/ instead (never shipped).
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -70,9 +71,10 @@ const lazyModules = {
  * comment makes Node hold the whole 1.2 MB source as a two-byte string: 1.2 MB more RSS for every
  * command. Each such UTF-16 unit becomes '?', one for one, so the source map's lines and columns
  * still hold; the build fails if that changed anything but comments (the whitespace-minified code of
- * both must be the same).
+ * both must be the same). Returns the texts written, by file name.
  */
 async function writeAscii(result) {
+  const texts = {};
   for (const file of result.outputFiles) {
     let text = file.text;
     if (file.path.endsWith('.js') && /[^\0-\x7f]/.test(text)) {
@@ -82,7 +84,9 @@ async function writeAscii(result) {
       text = ascii;
     }
     writeFileSync(file.path, text);
+    texts[path.basename(file.path)] = text;
   }
+  return texts;
 }
 // The schema a new database is made from (src/storage/schemaImage.ts, issue #12: start-up), generated from
 // the migrations before the bundles that import it; rewritten only when the migrations changed it.
@@ -101,10 +105,18 @@ const builds = process.argv.includes('--tools')
     ]
   : [
       build({ ...shipped, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-      // Whitespace and syntax minified, names kept (stack traces still name functions; cli.js.map maps
+      // Whitespace and syntax minified, names kept (stack traces still name functions; cliMain.js.map maps
       // lines back): V8 keeps the whole source and scans it, and 0.78 -> 0.55 MB took 0.5 MB off
       // `collect`'s peak (issue #12). Names renamed too would take 0.2 MB more, not worth unreadable traces.
-      build({ ...shipped, plugins: [...shipped.plugins, lazyModules], entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', minifyWhitespace: true, minifySyntax: true, banner: { js: '#!/usr/bin/env node' }, write: false }).then(writeAscii),
+      // The bundle is one function expression that dist/cli.js (src/cli/launcher.ts) compiles with a V8 code
+      // cache and calls as Node calls a module's code; the banner takes the line the shebang had, so
+      // the source map's lines hold. The launcher names its caches by the bundle's content hash.
+      build({ ...shipped, plugins: [...shipped.plugins, lazyModules], entryPoints: ['src/cli/main.ts'], outfile: 'dist/cliMain.js', minifyWhitespace: true, minifySyntax: true, banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' }, write: false })
+        .then(writeAscii)
+        .then((texts) => {
+          const hash = createHash('sha256').update(texts['cliMain.js']).digest('hex').slice(0, 16);
+          return build({ ...shipped, plugins: [...shipped.plugins, lazyModules], entryPoints: ['src/cli/launcher.ts'], outfile: 'dist/cli.js', minifySyntax: true, define: { CLI_BUNDLE_HASH: JSON.stringify(hash) }, banner: { js: '#!/usr/bin/env node' }, write: false }).then(writeAscii);
+        }),
       build({ ...shipped, stdin: { contents: "module.exports = require('yaml');", resolveDir: '.', sourcefile: 'yaml.js' }, outfile: 'dist/yaml.js' }),
       build({ ...shipped, entryPoints: ['src/worker/eventLogWorker.ts'], outfile: 'dist/worker.js' }),
       build({ ...shipped, entryPoints: ['src/worker/collectWorker.ts'], outfile: 'dist/collectWorker.js' }),

@@ -49,8 +49,9 @@ function runCli(args: string[], cwd: string): Promise<Loaded> {
 const NETWORK = ['http', 'https', 'http2', 'tls'];
 
 describe('start-up', () => {
-  it('the CLI, the collection worker and the extension bundles leave the HTTP stacks to the API collector files', () => {
+  it('the CLI (its entry and its bundle), the collection worker and the extension bundles leave the HTTP stacks to the API collector files', () => {
     expect(bundledStacks('cli.js')).toEqual([]);
+    expect(bundledStacks('cliMain.js')).toEqual([]);
     expect(bundledStacks('collectWorker.js')).toEqual([]);
     expect(bundledStacks('extension.js')).toEqual([]);
     expect(bundledStacks('historyServerCollector.js')).toContain('node_modules/undici/');

@@ -30,7 +30,7 @@ const SAVE_EVERY_MS = 10_000;
 
 /**
  * A run past this many logs found or bytes read is no longer start-up-sized: V8's young generation
- * grows again (main.ts holds it at its first size). About where the event-log pool starts
+ * grows again (v8Flags.ts holds it at its first size). About where the event-log pool starts
  * (eventlog/collect.ts), whose threads took 3-4% more CPU with it held; in one thread, held or not
  * took the same CPU (1,000 logs; one 270 MB log).
  */

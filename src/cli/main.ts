@@ -6,26 +6,16 @@
  * collect stopped by signal N.
  */
 import { writeSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { visible } from '../common/format';
 import { version } from '../../package.json';
 import { UsageError, type Io } from './io';
-import { COMMANDS, isCommand, type Command } from './commands';
+import { COMMANDS, asksForHelp, isCommand, type Command } from './commands';
 // Loading it sets nothing up: SQLite is instantiated by loadSqlJs, when a database opens.
 import { compileSqlJs } from '../storage/sqlJs';
 
 /** The help texts, built from the source registry: loaded only when shown (issue #12: start-up). */
 async function usage(): Promise<typeof import('./usage')> {
   return import('./usage.js');
-}
-
-/** Whether the arguments ask for help: `--help` or `-h` anywhere before a `--`. */
-function asksForHelp(args: readonly string[]): boolean {
-  for (const a of args) {
-    if (a === '--') return false;
-    if (a === '--help' || a === '-h') return true;
-  }
-  return false;
 }
 
 /**
@@ -159,38 +149,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/**
- * V8 flags for a command's run, set in the CLI's process only (never in the extension host, which is
- * shared with other extensions). Not for `--help`, `--version` or a usage error: loading node:v8
- * loads Node's stream modules, 1.1 MB of `--help`'s peak (issue #12), for nothing to tune.
- */
-function tuneV8(): void {
-  // SQLite's WebAssembly runs on V8's baseline compiler only: opening a database made V8 tier its
-  // large functions up to the optimizing compiler, and its compiles and tier-up state cost `jobs`
-  // ~35 MB and a fresh-database `collect` 80 -> 66 MB (issue #12), for a few percent of speed in
-  // long runs. Set here, not in the storage code: V8 flags hold for the whole process.
-  setFlagsFromString('--no-wasm-tier-up');
-  setFlagsFromString('--no-wasm-dynamic-tiering');
-  // Start-up allocates what lives on (modules, zod schemas, SQLite's compiled statements), so every
-  // scavenge sees a high survival rate and V8 grows the young generation from 1 to 8 MB before any
-  // work is done: 2-3 MB of a command's peak (issue #12, 60 MB target). It stays at its first size
-  // unless a `collect` grows big (collectCommand.ts then restores V8's default growth, 2).
-  setFlagsFromString('--semi-space-growth-factor=1');
-  // V8 optimises a function once it has run about this much bytecode (V8 11's default is 66 KB). Eight
-  // times the default tiers up the same hot functions a little later and spares the ones that are
-  // only warm in a short run: TurboFan's compiles were ~2.3 MB of a small `collect`'s peak (issue
-  // #12), and larger runs took less CPU, not more (1,000 logs in one thread: 1.12-1.21 s of CPU
-  // against 1.45-1.53 s; on the pool: 1.47-1.63 s against 1.69-1.96 s).
-  setFlagsFromString('--interrupt-budget=540672');
-  // No baseline (Sparkplug) code: in a start-up-sized run it compiled the warm functions once more
-  // for little, 0.5 MB of a small `collect`'s peak (issue #12). The hot ones still reach TurboFan;
-  // one 323 MB log took the same CPU (0.68-0.69 s against 0.68 s), 300 logs on the pool too.
-  setFlagsFromString('--no-sparkplug');
-}
-
+// Run as the CLI: the bundle of this file (dist/cliMain.js) is run by dist/cli.js (launcher.ts), which
+// hands it its own `module` and has set the V8 flags of the run (v8Flags.ts).
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  if (isCommand(argv[0]) && !asksForHelp(argv.slice(1))) tuneV8();
   const out = standard(1, () => process.stdout);
   const err = standard(2, () => process.stderr);
   main(argv, {

@@ -113,6 +113,8 @@ export const USAGE = `Usage:
 ${COMMANDS.map((c) => SYNOPSIS[c]).join('\n')}
   spark-optimizer --version
   spark-optimizer COMMAND --help   (that command's usage alone)
+  SPARK_OPTIMIZER_COMPILE_CACHE=DIR   where each command keeps V8's compiled code for its next runs
+                       (default ~/.cache/spark-optimizer; 0: none)
 
 ${COLLECT_OPTIONS}`;
 

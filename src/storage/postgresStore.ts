@@ -1,0 +1,97 @@
+/**
+ * The jobs store on a PostgreSQL server (issue 17), opened by store.ts's openStore for a postgres://
+ * location. A module of its own so that a file database's commands never set up the PostgreSQL code
+ * (its zod checks, its repository's tables): openStore imports it only for a server (issue #12, start-up).
+ */
+import { connect } from 'node:net';
+import type { PostgresLocation } from './location';
+import type { Store } from './store';
+import { KnownFileIndex } from './unchanged';
+import { migratePostgres } from './postgres/migrations';
+import { PostgresRepository } from './postgres/repository';
+import { PostgresError, SyncPgClient, connectConfig } from './postgres/syncClient';
+
+export class PostgresStore extends PostgresRepository implements Store {
+  readonly kind = 'postgres';
+  readonly warnings: string[] = [];
+  readonly unsavedChanges = 0;
+  private known: KnownFileIndex | null = null;
+
+  private constructor(
+    private readonly client: SyncPgClient,
+    readonly where: string,
+  ) {
+    super(client);
+  }
+
+  /**
+   * Connects and migrates; an error names the server (never its password) and what failed. The
+   * server is first reached asynchronously: a down or unreachable one is said without blocking the
+   * caller's thread (the editor's extension host) for the connect timeout.
+   */
+  static async open(loc: PostgresLocation, password?: string): Promise<PostgresStore> {
+    await reachable(loc);
+    const client = new SyncPgClient(connectConfig(loc, password), loc.display);
+    try {
+      migratePostgres(client);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    return new PostgresStore(client, loc.display);
+  }
+
+  /** The batch's files are known once its transaction committed (a failed batch throws first). */
+  override storeBatch(...args: Parameters<PostgresRepository['storeBatch']>): ReturnType<PostgresRepository['storeBatch']> {
+    const counts = super.storeBatch(...args);
+    this.known?.record(args[1]);
+    return counts;
+  }
+
+  override recordFiles(...args: Parameters<PostgresRepository['recordFiles']>): void {
+    super.recordFiles(...args);
+    this.known?.record(args[0]);
+  }
+
+  override delete(...args: Parameters<PostgresRepository['delete']>): number {
+    this.known = null;
+    return super.delete(...args);
+  }
+
+  /** Read once per open store: the files any host has recorded until then, and those this one records. */
+  isUnchanged(unit: { path: string; files: readonly { path: string; size: number; mtimeMs: number }[] }): boolean {
+    this.known ??= new KnownFileIndex(this.knownFiles());
+    return this.known.isUnchanged(unit);
+  }
+
+  async checkWritable(): Promise<void> {
+    // Writing needs INSERT on the tables; a read-only role is told now, not at the first batch.
+    const rows = this.client.query("SELECT has_table_privilege('applications', 'INSERT') AND has_table_privilege('ingested_files', 'INSERT') AS ok").rows;
+    if (rows[0]?.ok !== true) throw new Error(`${this.where}: this role may not write the jobs tables (INSERT on applications and ingested_files); nothing was stored.`);
+    return Promise.resolve();
+  }
+
+  save(): Promise<{ written: boolean; merged: boolean }> {
+    return Promise.resolve({ written: false, merged: false });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** Resolves once a TCP connection to the server opens; rejects, naming it, when none does in its connect timeout. */
+function reachable(loc: PostgresLocation): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // A host that is a folder is where the server's Unix socket is (libpq's rule, which pg follows).
+    const socket = loc.host.startsWith('/') ? connect({ path: `${loc.host}/.s.PGSQL.${loc.port}` }) : connect({ host: loc.host, port: loc.port });
+    const done = (err?: Error): void => {
+      socket.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    socket.setTimeout(loc.connectTimeoutS * 1000, () => done(new PostgresError(`${loc.display}: no answer from ${loc.host}:${loc.port} within ${loc.connectTimeoutS} s`)));
+    socket.once('connect', () => done());
+    socket.once('error', (err: NodeJS.ErrnoException) => done(new PostgresError(`${loc.display}: cannot reach ${loc.host}:${loc.port} (${err.code ?? err.message})`, err.code)));
+  });
+}
