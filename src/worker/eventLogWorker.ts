@@ -55,7 +55,7 @@ function read(msg: ReadRequest): Promise<void> {
   );
 }
 
-// The pool hands out small attempts a few ahead (pool.ts): they are read one after another, in order.
+// The pool hands out small attempts ahead (pool.ts POOL_DEPTH): they are read one after another, in order.
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: unknown) => {
   const requests = requestsOf(msg);

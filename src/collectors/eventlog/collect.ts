@@ -144,7 +144,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
         continue;
       }
       start(found);
-      // The pool takes small attempts a few per worker ahead (pool.ts), so that many may be in flight.
+      // The pool takes small attempts POOL_DEPTH per worker ahead (pool.ts), so that many may be in flight.
       while (inFlight >= (pool ? concurrency * POOL_DEPTH : concurrency)) await settle();
       if (full()) yield take();
     }
