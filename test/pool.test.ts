@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
@@ -35,6 +35,25 @@ describe('parallel reading on the worker pool', () => {
     expect(byId(pooled)).toEqual(byId(inline));
     // Every byte read is reported, those read by the workers too (with their answers).
     expect(progress.at(-1)).toEqual({ logsDone: count, bytesRead: bytes });
+  });
+
+  it.skipIf(process.platform !== 'linux')('readers run at a lower priority than the thread that stores what they read (Linux: nice per thread)', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 40; i++) writeFileSync(path.join(dir, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 3, tasksPerStage: 20 }).text);
+    // Field 19 of /proc/<pid>/task/<tid>/stat (after the parenthesised name) is the thread's nice value.
+    const niceValues = (): number[] =>
+      readdirSync('/proc/self/task').flatMap((tid) => {
+        try {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+        } catch {
+          return []; // a thread that ended meanwhile
+        }
+      });
+    let seen: number[] = [];
+    await collectAll({ path: dir, concurrency: 2 }, { workerScript: WORKER, onProgress: (p) => void (p.logsDone > 0 && seen.length === 0 && (seen = niceValues())) });
+    expect(seen.filter((n) => n === 10)).toHaveLength(2);
+    expect(niceValues().every((n) => n === 0)).toBe(true);
   });
 
   it('sends requests and answers a few to a message, summaries and problems included', async () => {
