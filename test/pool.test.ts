@@ -5,8 +5,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { collectAll, collectEventLogs } from '../src/collectors/eventlog/collect';
 import { UnitPool } from '../src/collectors/eventlog/pool';
 import type { CollectProgress } from '../src/collectors/contract';
-
-const readOriginal = UnitPool.prototype.read;
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
 
@@ -63,22 +61,20 @@ describe('parallel reading on the worker pool', () => {
     const dir = tempDir();
     for (let i = 0; i < 80; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(2, '0')}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 2, tasksPerStage: 5 }).text);
     const reports: CollectProgress[] = [];
-    // How many logs discovery had found when each pool read was asked for.
-    const foundAtRead: number[] = [];
-    const reads = vi.spyOn(UnitPool.prototype, 'read').mockImplementation(function (this: UnitPool, ...args) {
-      foundAtRead.push(reports.at(-1)?.logsFound ?? 0);
-      return readOriginal.apply(this, args);
-    });
+    // With each report, how many reads the pool had been asked for by then.
+    const asked: number[] = [];
+    const reads = vi.spyOn(UnitPool.prototype, 'read');
     let got: Awaited<ReturnType<typeof collectAll>>;
     try {
-      got = await collectAll({ path: dir, concurrency: 2 }, { workerScript: WORKER, onProgress: (p) => reports.push(p) });
+      got = await collectAll({ path: dir, concurrency: 2 }, { workerScript: WORKER, onProgress: (p) => void (reports.push(p), asked.push(reads.mock.calls.length)) });
+      expect(reads.mock.calls).toHaveLength(80);
     } finally {
       reads.mockRestore();
     }
     expect(got.apps).toHaveLength(80);
-    // Every log went to the pool; the first reads began while logs were still being found (after 32: POOL_AFTER_LOGS).
-    expect(foundAtRead).toHaveLength(80);
-    expect(foundAtRead[0]).toBe(33);
+    // Every log went to the pool; the first reads were asked for while logs were still being found (after 32: POOL_AFTER_LOGS).
+    const firstAsked = asked.findIndex((n) => n > 0);
+    expect(reports[firstAsked]).toMatchObject({ phase: 'discovering', logsFound: 34 });
     // What they read is reported after discovery, one log at a time, against the final total.
     const reading = reports.filter((p) => p.phase !== 'discovering');
     expect(reading.map((p) => [p.logsDone, p.logsFound])).toEqual(Array.from({ length: 80 }, (_, i) => [i + 1, 80]));
