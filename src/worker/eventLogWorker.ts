@@ -1,13 +1,11 @@
 /** Worker-thread entry: reads the application attempts the pool hands it, one at a time, in order. */
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { readUnit } from '../collectors/eventlog/readLog';
 import { wireBuffers } from '../collectors/record/summariesWire';
-import { requestsOf, wireResult, type ReadRequest, type ReplyBatch, type WorkerReply } from '../collectors/eventlog/workerProtocol';
+import { PER_MESSAGE, requestsOf, wireResult, type ReadRequest, type ReplyBatch, type WorkerReply } from '../collectors/eventlog/workerProtocol';
 
 const REPORT_EVERY = 64 * 1024 * 1024;
-/** Answers sent together while more attempts are queued (workerProtocol.ts ReplyBatch; pool.ts POOL_DEPTH). */
-const REPLIES_PER_MESSAGE = 8;
 
 const port = parentPort;
 if (!port) throw new Error('eventLogWorker must run in a worker thread');
@@ -16,13 +14,14 @@ if (!port) throw new Error('eventLogWorker must run in a worker thread');
  * A reader's nice value: readers yield the core to the thread that stores what they read. With two
  * cores and three busy threads, that thread fell behind and finished alone after the readers, one
  * core idle (10,000 small logs: storing ended ~0.2 s after reading; issue #12). CFS gives a nice-0
- * thread ~9x a nice-10 one's share while both want a core, and a reader alone all of it. Only on
+ * thread ~9x a thread's share 10 below it while both want a core, and a reader alone all of it. Only on
  * Linux, where each thread has its own nice value: elsewhere it would lower the whole process.
  */
 const READER_NICE = 10;
 if (process.platform === 'linux') {
   try {
-    setPriority(0, READER_NICE);
+    // Lower than the thread it was started from (a run under `nice` stays below it), never higher.
+    setPriority(0, Math.min(19, getPriority(0) + READER_NICE));
   } catch {
     // not allowed here: the reader runs as it was
   }
@@ -45,7 +44,7 @@ function answer(reply: WorkerReply, buffers: ArrayBuffer[] = []): void {
   outbox.push(reply);
   for (const b of buffers) transfers.push(b);
   queued--;
-  if (queued === 0 || outbox.length >= REPLIES_PER_MESSAGE) flush();
+  if (queued === 0 || outbox.length >= PER_MESSAGE) flush();
 }
 
 /** Reads one attempt and answers for it. */

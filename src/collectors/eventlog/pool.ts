@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { LogUnit } from './discovery';
 import type { ReadLimits, UnitResult } from './readLog';
-import { repliesOf, unwireResult, type ReadBatch, type ReadRequest, type WorkerReply } from './workerProtocol';
+import { PER_MESSAGE, repliesOf, unwireResult, type ReadBatch, type ReadRequest, type WorkerReply } from './workerProtocol';
 
 interface Pending {
   resolve: (r: UnitResult) => void;
@@ -28,11 +28,9 @@ interface Pending {
  */
 export const POOL_DEPTH = 64;
 /**
- * Requests for one worker sent together (workerProtocol.ts ReadBatch) while it still holds at least
- * REQUESTS_LOW unanswered: a worker answers REPLIES_PER_MESSAGE (eventLogWorker.ts) at a time, and the
- * requests that follow a batch of answers go back as one message. Fewer held, they go at once.
+ * Requests for one worker go PER_MESSAGE together (workerProtocol.ts ReadBatch) while it still holds
+ * at least REQUESTS_LOW unanswered; fewer held, they go at once.
  */
-const REQUESTS_PER_MESSAGE = 8;
 const REQUESTS_LOW = 4;
 /** Attempts up to this size (all files, compressed) may queue on a worker. */
 const SMALL_UNIT_BYTES = 1024 * 1024;
@@ -110,7 +108,7 @@ export class UnitPool {
     box.push(request);
     // What the worker holds: the requests sent to it and not answered (queued, less those not sent yet).
     const held = this.queued.get(worker)!.length - box.length;
-    if (held < REQUESTS_LOW || box.length >= REQUESTS_PER_MESSAGE) this.flush(worker);
+    if (held < REQUESTS_LOW || box.length >= PER_MESSAGE) this.flush(worker);
   }
 
   private flush(worker: Worker): void {
