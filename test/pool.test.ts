@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { collectAll, collectEventLogs } from '../src/collectors/eventlog/collect';
 import { UnitPool } from '../src/collectors/eventlog/pool';
+import { discover, type LogUnit } from '../src/collectors/eventlog/discovery';
 import type { CollectProgress } from '../src/collectors/contract';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
@@ -83,6 +84,30 @@ describe('parallel reading on the worker pool', () => {
     const reading = reports.filter((p) => p.phase !== 'discovering');
     expect(reading.map((p) => [p.logsDone, p.logsFound])).toEqual(Array.from({ length: 80 }, (_, i) => [i + 1, 80]));
     expect(reports.filter((p) => p.phase === 'discovering').every((p) => p.logsDone === 0)).toBe(true);
+  });
+
+  it('a worker that dies loses only the attempt that killed it: the others it held are read again, each alone', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 17; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(2, '0')}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 2, tasksPerStage: 5 }).text);
+    writeFileSync(path.join(dir, 'app-08-deadly'), eventLogText({ appId: 'app-deadly', seed: 99, stages: 2, tasksPerStage: 5 }).text);
+    const units: LogUnit[] = [];
+    for await (const found of discover(dir)) if (!('severity' in found)) units.push(found);
+    expect(units.map((u) => path.basename(u.path)).indexOf('app-08-deadly')).toBe(9);
+    // The worker, but one that dies (as out of memory would) when it opens app-deadly.
+    const wrapper = path.join(dir, 'dying-worker.js');
+    writeFileSync(
+      wrapper,
+      `const fs = require('node:fs'); const open = fs.openSync;\nfs.openSync = function (p, ...rest) { if (String(p).endsWith('deadly')) process.exit(3); return open.call(this, p, ...rest); };\nrequire(${JSON.stringify(WORKER)});\n`,
+    );
+    const pool = new UnitPool(wrapper, 1);
+    try {
+      const results = await Promise.allSettled(units.map((u) => pool.read(u, 'test')));
+      const outcome = results.map((r, i) => [path.basename(units[i]!.path), r.status === 'fulfilled' ? r.value.record?.app_id : (r.reason as Error).message]);
+      // Every other log read, those the dead worker had read and not yet sent and those it had not started among them.
+      expect(outcome).toEqual(units.map((u) => path.basename(u.path)).map((name) => [name, name === 'app-08-deadly' ? 'worker exited with code 3' : `app-${Number(name.slice(4))}`]));
+    } finally {
+      await pool.close();
+    }
   });
 
   it('sends requests and answers a few to a message, summaries and problems included', async () => {

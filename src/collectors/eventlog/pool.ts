@@ -16,7 +16,11 @@ interface Pending {
   resolve: (r: UnitResult) => void;
   reject: (e: Error) => void;
   onBytes?: (n: number) => void;
+  /** May queue behind others on a worker (SMALL_UNIT_BYTES); a retried attempt never does. */
   small: boolean;
+  request: Omit<ReadRequest, 'type' | 'id'>;
+  /** Whether a worker holding it crashed already. */
+  retried: boolean;
 }
 
 /**
@@ -61,17 +65,30 @@ export class UnitPool {
       for (const reply of repliesOf(msg)) this.receive(worker, reply);
       this.wake();
     });
+    // A worker that dies (out of memory, a crash) held attempts it had not answered: some read and
+    // waiting to go with the next few answers, one being read, the rest not started. Each is read
+    // again once, alone on a worker, so that only the one that kills a worker again fails.
     const crash = (err: Error): void => {
       const ids = this.queued.get(worker) ?? [];
       this.queued.delete(worker);
       this.outboxes.delete(worker);
       this.workers.splice(this.workers.indexOf(worker), 1);
+      const again: number[] = [];
       for (const id of ids) {
-        this.pending.get(id)?.reject(err);
-        this.pending.delete(id);
+        const p = this.pending.get(id);
+        if (p === undefined) continue;
+        if (p.retried || this.closed) {
+          p.reject(err);
+          this.pending.delete(id);
+        } else {
+          p.retried = true;
+          p.small = false;
+          again.push(id);
+        }
       }
       if (!this.closed) {
         this.spawn();
+        for (const id of again) void this.place(id);
         this.wake();
       }
     };
@@ -138,21 +155,34 @@ export class UnitPool {
     for (const w of this.waiting.splice(0)) w();
   }
 
-  async read(unit: LogUnit, source: string, onBytes?: (n: number) => void, limits?: ReadLimits): Promise<UnitResult> {
+  read(unit: LogUnit, source: string, onBytes?: (n: number) => void, limits?: ReadLimits): Promise<UnitResult> {
     const small = unit.files.reduce((n, f) => n + f.size, 0) <= SMALL_UNIT_BYTES;
-    let worker: Worker | undefined;
+    const id = this.nextId++;
+    const result = new Promise<UnitResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onBytes, small, request: { unit, source, limits }, retried: false });
+    });
+    void this.place(id);
+    return result;
+  }
+
+  /** Gives attempt `id` to a worker that may take it, once one may; rejects it if the pool closes first. */
+  private async place(id: number): Promise<void> {
     for (;;) {
-      if (this.closed) throw new Error('pool closed');
-      worker = this.pick(small);
-      if (worker) break;
+      const p = this.pending.get(id);
+      if (p === undefined) return; // settled meanwhile: the pool closed
+      if (this.closed) {
+        p.reject(new Error('pool closed'));
+        this.pending.delete(id);
+        return;
+      }
+      const worker = this.pick(p.small);
+      if (worker) {
+        this.queued.get(worker)!.push(id);
+        this.send(worker, { type: 'read', id, ...p.request });
+        return;
+      }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
-    const id = this.nextId++;
-    return new Promise<UnitResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onBytes, small });
-      this.queued.get(worker)!.push(id);
-      this.send(worker, { type: 'read', id, unit, source, limits });
-    });
   }
 
   async close(): Promise<void> {
