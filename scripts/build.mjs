@@ -46,18 +46,17 @@ const shipped = { ...common, plugins: [apiCollectorFiles, zodEnglishOnly], suppo
 // of source, read only for a config file: `--config`, `validate` of a config), worker_threads
 // (the event-log pool, started for more than a handful of logs), zlib (gzip logs, stored summaries;
 // named by the flag helpers every command loads), v8 (flags set for a command, not for `--help`) and
-// net (storage/store.ts reaches a PostgreSQL server with it; a file database never does: 0.2 MB),
-// crypto (record hashes when storing; the CLI's entry checks its bundle's hash only when it writes a code cache).
+// net (storage/store.ts reaches a PostgreSQL server with it; a file database never does: 0.2 MB).
 // Parsing or loading them cost every command 1-1.5 MB each of its 60 MB start-up budget (issue #12);
 // zlib and v8 each load Node's stream modules. In the CLI bundle each is a module of getters that
 // requires the real one on first use: yaml from dist/yaml.js, a built-in by name.
-const LAZY_MODULES = { yaml: './yaml.js', ...Object.fromEntries(['node:worker_threads', 'node:zlib', 'node:v8', 'node:net', 'node:crypto'].map((m) => [m, m])) };
+const LAZY_MODULES = { yaml: './yaml.js', ...Object.fromEntries(['node:worker_threads', 'node:zlib', 'node:v8', 'node:net'].map((m) => [m, m])) };
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
     const require = createRequire(import.meta.url);
     b.onResolve({ filter: /.*/, namespace: 'lazy' }, (args) => ({ path: args.path, external: true }));
-    b.onResolve({ filter: /^(yaml|node:(worker_threads|zlib|v8|net|crypto))$/ }, (args) => ({ path: args.path, namespace: 'lazy' }));
+    b.onResolve({ filter: /^(yaml|node:(worker_threads|zlib|v8|net))$/ }, (args) => ({ path: args.path, namespace: 'lazy' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
       const from = JSON.stringify(LAZY_MODULES[args.path]);
       const getters = Object.keys(require(args.path)).map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, { enumerable: true, get: () => load()[${JSON.stringify(k)}] });`);
