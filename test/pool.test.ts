@@ -110,6 +110,26 @@ describe('parallel reading on the worker pool', () => {
     }
   });
 
+  it('answers that cannot be sent together are sent one by one: no attempt is left unanswered', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 12; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(2, '0')}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 2, tasksPerStage: 5 }).text);
+    const units: LogUnit[] = [];
+    for await (const found of discover(dir)) if (!('severity' in found)) units.push(found);
+    // The worker, but its first message to the pool fails (as one holding a value that does not clone would).
+    const wrapper = path.join(dir, 'refusing-worker.js');
+    writeFileSync(
+      wrapper,
+      `const port = require('node:worker_threads').parentPort; const post = port.postMessage.bind(port); let first = true;\nport.postMessage = (...args) => { if (first) { first = false; throw new Error('could not be cloned'); } return post(...args); };\nrequire(${JSON.stringify(WORKER)});\n`,
+    );
+    const pool = new UnitPool(wrapper, 1);
+    try {
+      const results = await Promise.all(units.map((u) => pool.read(u, 'test')));
+      expect(results.map((r) => r.record?.app_id)).toEqual(units.map((_, i) => `app-${i}`));
+    } finally {
+      await pool.close();
+    }
+  }, 20_000);
+
   it('sends requests and answers a few to a message, summaries and problems included', async () => {
     const dir = tempDir();
     for (let i = 0; i < 60; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(2, '0')}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 2, tasksPerStage: 5 }).text);

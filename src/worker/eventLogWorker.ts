@@ -34,10 +34,27 @@ let queued = 0;
 
 function flush(): void {
   if (outbox.length === 0) return;
-  port!.postMessage({ type: 'replies', replies: outbox } satisfies ReplyBatch, transfers);
+  const replies = outbox;
+  const buffers = transfers;
   outbox = [];
   transfers = [];
+  try {
+    port!.postMessage({ type: 'replies', replies } satisfies ReplyBatch, buffers);
+  } catch {
+    // One of them could not be sent (a value that does not clone, say; nothing was transferred): each
+    // again alone, copied, and one that still cannot be sent is answered with why. Never an attempt
+    // left unanswered: the pool would wait for it for ever.
+    for (const reply of replies) {
+      try {
+        port!.postMessage({ type: 'replies', replies: [reply] } satisfies ReplyBatch);
+      } catch (err) {
+        port!.postMessage({ type: 'replies', replies: [{ type: 'failed', id: reply.id, message: `its answer could not be sent to the main thread: ${messageOf(err)}` }] } satisfies ReplyBatch);
+      }
+    }
+  }
 }
+
+const messageOf = (err: unknown): string => (err instanceof Error ? (err.stack ?? err.message) : String(err));
 
 /** An attempt's answer: sent with the next few, or at once when no other attempt is queued (a big log's, the last one's). */
 function answer(reply: WorkerReply, buffers: ArrayBuffer[] = []): void {
@@ -64,10 +81,15 @@ function read(msg: ReadRequest): Promise<void> {
     },
   }).then(
     (result) => {
-      const wire = wireResult(result);
+      let wire: ReturnType<typeof wireResult>;
+      try {
+        wire = wireResult(result);
+      } catch (err) {
+        return answer({ type: 'failed', id: msg.id, message: messageOf(err) });
+      }
       answer({ type: 'done', id: msg.id, result: wire, bytes: pending }, wireBuffers(wire.summaries));
     },
-    (err: unknown) => answer({ type: 'failed', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    (err: unknown) => answer({ type: 'failed', id: msg.id, message: messageOf(err) }),
   );
 }
 
@@ -76,5 +98,6 @@ let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: unknown) => {
   const requests = requestsOf(msg);
   queued += requests.length;
-  for (const request of requests) chain = chain.then(() => read(request));
+  // Each read in turn, whatever became of the one before (a link that threw would stop every later one).
+  for (const request of requests) chain = chain.then(() => read(request)).catch(() => undefined);
 });
