@@ -48,6 +48,15 @@ function logs(dir: string): string {
   return folder;
 }
 
+/** A new folder with a cache folder in it, and the `--version` run that made its cache (`file`). */
+async function versionCache(): Promise<{ dir: string; cache: string; env: Record<string, string>; first: Ran; file: string }> {
+  const dir = tempDir();
+  const cache = path.join(dir, 'cache');
+  const env = { SPARK_OPTIMIZER_COMPILE_CACHE: cache };
+  const first = await run(['--version'], dir, env);
+  return { dir, cache, env, first, file: caches(cache).other! };
+}
+
 describe('the CLI compile cache', () => {
   it('a run that succeeded leaves its kind a cache, which the next run uses as it is, with the same output', async () => {
     const dir = tempDir();
@@ -96,11 +105,7 @@ describe('the CLI compile cache', () => {
   });
 
   it('a damaged cache: a broken header is refused, a broken body crashes V8 once and is dropped by the next run; the cache is made again', async () => {
-    const dir = tempDir();
-    const cache = path.join(dir, 'cache');
-    const env = { SPARK_OPTIMIZER_COMPILE_CACHE: cache };
-    const first = await run(['--version'], dir, env);
-    const file = caches(cache).other!;
+    const { dir, env, first, file } = await versionCache();
     const good = readFileSync(file);
     // A header destroyed: refused, the run goes on without the cache and makes it again.
     writeFileSync(file, Buffer.alloc(good.length, 0x5a));
@@ -123,11 +128,7 @@ describe('the CLI compile cache', () => {
   });
 
   it('a cache is only read from and written to a folder of this user that no one else can write, given as an absolute path', async () => {
-    const dir = tempDir();
-    const cache = path.join(dir, 'cache');
-    const env = { SPARK_OPTIMIZER_COMPILE_CACHE: cache };
-    const first = await run(['--version'], dir, env);
-    const file = caches(cache).other!;
+    const { dir, cache, env, first, file } = await versionCache();
     const made = statSync(file);
     // Writable by others: neither used nor remade.
     chmodSync(cache, 0o777);
