@@ -85,9 +85,9 @@ function private_(p: string, file: boolean): boolean {
 }
 
 /** The V8 data of a cache file made for this bundle, intact; undefined for anything else. */
-function readCache(folder: string, file: string): Buffer | undefined {
+function readCache(file: string): Buffer | undefined {
   try {
-    if (!private_(folder, false)) return undefined;
+    if (!private_(path.dirname(file), false)) return undefined;
     if (existsSync(file + LOADING)) {
       // The last run that read this cache died reading it.
       unmark(file);
@@ -110,7 +110,8 @@ function readCache(folder: string, file: string): Buffer | undefined {
  * with (a bundle changed since has another hash: no cache), and only into a private folder. Any
  * failure leaves things as they were: the cache only saves time.
  */
-function writeCache(script: Script, source: string, folder: string, file: string, tuned: boolean): void {
+function writeCache(script: Script, source: string, file: string, tuned: boolean): void {
+  const folder = path.dirname(file);
   try {
     if (createHash('sha256').update(source).digest('hex').slice(0, 16) !== CLI_BUNDLE_HASH) return;
     mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -171,11 +172,12 @@ const tuned = tunesV8(argv);
 // Help texts run other code than `--version`: a cache of one would leave the other's compiling to do.
 const kind = tuned ? argv[0]! : argv[0] === 'help' || asksForHelp(argv) ? 'help' : 'other';
 const folder = cacheFolder();
+/** This kind of run's cache file, in `folder`; undefined for none. */
 const file = folder === undefined ? undefined : path.join(folder, `cli-${kind}-${CLI_BUNDLE_HASH}-${statSync(BUNDLE).size}-${process.version}-${process.arch}${optionsTag()}.v8cache`);
 // Read before the bundle's source, which took a 4-log `collect`'s peak from 59.9 to 61.3 MB when read
 // after it: Node reads the source into a buffer it frees at once, which raises glibc's mmap threshold
 // past the cache's size, so the cache's buffer came from the heap and stayed resident once freed.
-let cachedData = folder === undefined || file === undefined ? undefined : readCache(folder, file);
+let cachedData = file === undefined ? undefined : readCache(file);
 const source = readFileSync(BUNDLE, 'utf8');
 // V8 takes a cache only in a process whose flags are those it was made with (a tuned run's: writeCache
 // sets them again). Without a cache the bundle is compiled before the flags change, as it was before
@@ -186,10 +188,10 @@ const loading = cachedData !== undefined && file !== undefined ? mark(file + LOA
 const script = new Script(source, { filename: BUNDLE, cachedData });
 if (loading !== undefined) unmark(loading);
 if (tuned && cachedData === undefined) tuneV8();
-if (folder !== undefined && file !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+if (file !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
   // Only a run that succeeded: a usage error's run compiles little of what the command needs.
   process.once('exit', (code) => {
-    if (code === 0) writeCache(script, source, folder, file, tuned);
+    if (code === 0) writeCache(script, source, file, tuned);
   });
 }
 cachedData = undefined; // its 0.3-0.8 MB are not kept through the run
