@@ -7,7 +7,9 @@ import type { Database } from 'sql.js';
 import { SCHEMA_IMAGE } from './schemaImage';
 import { transaction } from './sqlJs';
 import { moveSummaryRowsIntoBlocks } from './summaries';
-import { packCheck, unpackCheck, type RegressionStatus } from '../analysis/regression';
+import { packCheck } from '../analysis/regression';
+import { attemptKey } from './keys';
+import { storedRegression, type StoredRegression } from './repository';
 
 /** SQL, or a step that needs code (it runs in the migration's transaction like SQL does). */
 export type Migration = string | ((db: Database) => void);
@@ -178,15 +180,18 @@ export const MIGRATIONS: readonly Migration[] = [
   repackChecks,
 ];
 
-/** Migration 9: each regressed check stored whole, packed. */
+/** Migration 9: each regressed check stored whole, packed; read as the store reads a check (storedRegression). */
 function repackChecks(db: Database): void {
-  const rows = db.exec(`SELECT app_id, attempt_key, status, summary, explanation, check_json FROM regressions WHERE check_json IS NOT NULL AND check_json NOT LIKE '{"v":%'`)[0]?.values ?? [];
+  const read = db.prepare(`SELECT * FROM regressions WHERE check_json IS NOT NULL AND check_json NOT LIKE '{"v":%'`);
+  const stored: StoredRegression[] = [];
+  try {
+    while (read.step()) stored.push(storedRegression(read.getAsObject()));
+  } finally {
+    read.free();
+  }
   const update = db.prepare('UPDATE regressions SET check_json = ? WHERE app_id = ? AND attempt_key = ?');
   try {
-    for (const [appId, key, status, summary, explanation, text] of rows) {
-      const row = { app_id: String(appId), attempt_id: key === '' ? null : String(key), status: String(status) as RegressionStatus, summary: String(summary), explanation: String(explanation) };
-      update.run([packCheck(unpackCheck(String(text), row)), appId!, key!]);
-    }
+    for (const s of stored) update.run([packCheck(s.check!), s.app_id, attemptKey(s.attempt_id)]);
   } finally {
     update.free();
   }
