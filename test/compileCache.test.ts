@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
+import { skippedHere } from './support/skip';
 
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 
@@ -187,7 +188,7 @@ describe('the CLI compile cache', () => {
   });
 
   // XDG_CACHE_HOME is the Linux (and BSD) rule; macOS and Windows have folders of their own.
-  it.skipIf(process.platform === 'darwin' || process.platform === 'win32')('goes in the user cache folder (XDG_CACHE_HOME), and nowhere with SPARK_OPTIMIZER_COMPILE_CACHE=0', async () => {
+  it.skipIf(skippedHere(process.platform === 'darwin' || process.platform === 'win32', `NOT RUN on ${process.platform}: XDG_CACHE_HOME is the Linux and BSD rule`))('goes in the user cache folder (XDG_CACHE_HOME), and nowhere with SPARK_OPTIMIZER_COMPILE_CACHE=0', async () => {
     const dir = tempDir();
     const xdg = path.join(dir, 'xdg');
     const env = { XDG_CACHE_HOME: xdg, SPARK_OPTIMIZER_COMPILE_CACHE: '' };

@@ -8,6 +8,7 @@ import { discover, type LogUnit } from '../src/collectors/eventlog/discovery';
 import type { CollectProgress } from '../src/collectors/contract';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
+import { skippedHere } from './support/skip';
 
 const WORKER = path.resolve(__dirname, '..', 'dist', 'worker.js');
 
@@ -39,7 +40,7 @@ describe('parallel reading on the worker pool', () => {
     expect(progress.at(-1)).toEqual({ logsDone: count, bytesRead: bytes });
   });
 
-  it.skipIf(process.platform !== 'linux')('readers run at a lower priority than the thread that stores what they read (Linux: nice per thread)', async () => {
+  it.skipIf(skippedHere(process.platform !== 'linux', `NOT RUN on ${process.platform}: readers' nice value is per thread on Linux only`))('readers run at a lower priority than the thread that stores what they read (Linux: nice per thread)', async () => {
     const dir = tempDir();
     for (let i = 0; i < 40; i++) writeFileSync(path.join(dir, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 3, tasksPerStage: 20 }).text);
     // Field 19 of /proc/<pid>/task/<tid>/stat (after the parenthesised name) is the thread's nice value.

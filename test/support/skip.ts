@@ -10,3 +10,12 @@ export function describeSkipped(name: string, reason: string): void {
     it.skip(reason, () => undefined);
   });
 }
+
+/**
+ * For `it.skipIf`: `skip` as it is, said loudly when true, as describeSkipped says a suite that
+ * cannot run here (a test of what one platform alone does, say).
+ */
+export function skippedHere(skip: boolean, reason: string): boolean {
+  if (skip) console.warn(`\n!!! ${reason}\n`);
+  return skip;
+}

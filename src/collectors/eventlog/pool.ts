@@ -4,7 +4,7 @@
  * order given; small attempts are handed out ahead (POOL_DEPTH), so a worker does not wait for this
  * thread between two of them (issue #12: with one at a time, workers reading 66 KB logs sat idle a
  * third of the time). A big attempt is only given to a worker with nothing else queued, and nothing is queued
- * behind it, so one big log does not hold up small ones.
+ * behind it, so one big log does not hold up small ones; so is an attempt read again after its worker died.
  * `close()` terminates every worker at once, which is how cancellation really stops the work.
  */
 import { Worker } from 'node:worker_threads';
@@ -140,7 +140,7 @@ export class UnitPool {
     let bestCount = Infinity;
     for (const w of this.workers) {
       const ids = this.queued.get(w)!;
-      // A big attempt is queued alone (read()), so the oldest tells whether small ones may join.
+      // A big or retried attempt is queued alone (place()), so the oldest tells whether small ones may join.
       const free = ids.length === 0 || (small && ids.length < POOL_DEPTH && this.pending.get(ids[0]!)?.small === true);
       if (free && ids.length < bestCount) {
         best = w;

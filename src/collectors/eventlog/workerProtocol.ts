@@ -2,10 +2,8 @@
  * Messages between the event-log worker pool (main thread) and `src/worker/eventLogWorker.ts`.
  * One file so both sides agree; every message is checked on receipt.
  *
- * Requests and replies travel a few to a message (ReadBatch, ReplyBatch). A message costs its sender
- * ~15-25 us and its receiver ~10 us besides its contents (postMessage, the wake-up of the other
- * thread, the message event); 10,000 small logs were 20,000 messages, ~0.5 CPU-s of a collection
- * whose two cores are both busy (issue #12).
+ * Requests and replies travel PER_MESSAGE to a message (ReadBatch, ReplyBatch): 10,000 small logs
+ * were 20,000 messages, ~0.5 CPU-s of a collection whose two cores are both busy (issue #12).
  */
 import type { LogUnit } from './discovery';
 import { fromWire, isWireSummaries, toWire, type WireSummaries } from '../record/summariesWire';
@@ -31,8 +29,9 @@ export interface ReadBatch {
 
 /**
  * How many requests, or answers, go in one message while more follow: a worker answers this many
- * at a time, and the requests that follow a message of answers go back as one (a message cost a
- * worker ~24 us and the main thread ~11 us besides its contents; issue #12).
+ * at a time, and the requests that follow a message of answers go back as one. A message cost a
+ * worker ~24 us and the main thread ~11 us besides its contents: postMessage, the other thread's
+ * wake-up, the message event (issue #12).
  */
 export const PER_MESSAGE = 8;
 
