@@ -9,7 +9,6 @@ import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { parseConfig, sourceSchema, type ConfigError, type SourceConfig } from '../collectors/config';
 import type { Batch, CollectProgress, CollectedApp } from '../collectors/contract';
 import type { JobOverrides, SourceFlag } from '../collectors/descriptor';
@@ -24,15 +23,14 @@ import { formatBytes, groupDigits, plural, table } from '../common/format';
 import { UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 import { databaseLocation, openDatabase } from './database';
 import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
+import { tuneV8ForLongRun } from './v8Flags';
 
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
 
 /**
- * A run past this many logs found or bytes read is no longer start-up-sized: V8's young generation
- * grows again (v8Flags.ts holds it at its first size). About where the event-log pool starts
- * (eventlog/collect.ts), whose threads took 3-4% more CPU with it held; in one thread, held or not
- * took the same CPU (1,000 logs; one 270 MB log).
+ * A run past this many logs found or bytes read is no longer start-up-sized: V8 gets a long run's
+ * flags (v8Flags.ts tuneV8ForLongRun). About where the event-log pool starts (eventlog/collect.ts).
  */
 const BIG_RUN_LOGS = 32;
 const BIG_RUN_BYTES = 16 * 1024 * 1024;
@@ -268,7 +266,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const onProgress = (p: CollectProgress): void => {
     if (!grown && (p.logsFound > BIG_RUN_LOGS || p.bytesRead > BIG_RUN_BYTES)) {
       grown = true;
-      setFlagsFromString('--semi-space-growth-factor=2');
+      tuneV8ForLongRun();
     }
     tell(() => progressLine(p, started));
   };
