@@ -6,6 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { checkRun } from '../src/analysis/regression';
+import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import type { SparkAppRecord } from '../src/collectors/record';
 import type { AppSummaries } from '../src/collectors/record/summaries';
@@ -68,6 +70,11 @@ beforeAll(async () => {
   db = path.join(dir, 'jobs.db');
   const store = await JobStore.open(db);
   store.upsert([{ record: records.get('app-a/')!, summaries: summariesA }, { record: records.get('app-b/')!, summaries: summariesB }, records.get('app-c/1')!, records.get('app-c/2')!]);
+  // B's check against three runs like A (issue 18): its failed tasks are new, so it regressed.
+  const a = records.get('app-a/')!;
+  const check = checkRun(records.get('app-b/')!, [1, 2, 3].map((n) => ({ ...a, app_id: `app-a${n}` })), DEFAULT_THRESHOLDS);
+  expect(check.status).toBe('regressed');
+  store.saveRegressions([check], new Date('2024-06-02T00:00:00Z'));
   await store.save();
   store.close();
 });
@@ -78,8 +85,10 @@ describe('spark-optimizer show', () => {
     expect(r.code).toBe(0);
     expect(r.out.split('\n')).toHaveLength(1);
     const shown = JSON.parse(r.out) as Record<string, unknown>;
-    const { stages, executors, ...record } = shown;
+    const { stages, executors, regression, ...record } = shown;
     expect(record).toEqual(records.get('app-a/'));
+    // Never checked (stored without a collect): its check is null.
+    expect(regression).toBeNull();
     expect(stages).toEqual([...summariesA.stages].sort((x, y) => x.stage_id - y.stage_id || x.attempt_id - y.attempt_id));
     expect((stages as object[]).map((s) => Object.keys(s).sort())).toEqual(summariesA.stages.map((s) => Object.keys(s).sort()));
     expect(executors).toEqual([summariesA.executors[1], summariesA.executors[0]]);
@@ -100,6 +109,20 @@ describe('spark-optimizer show', () => {
     expect(r.out).not.toContain('load at Etl.scala:10');
     expect(r.out).toContain('Executors: 2');
     expect(r.out).toMatch(/\n\s*2\s+host-2\s+4\s+2024-06-01 00:00 UTC\s+2024-06-01 00:05 UTC\s.*Container lost/);
+  });
+
+  it('its stored check against its history: text says it with the reason, JSON as `jobs --regressed` does', async () => {
+    const text = await cli('show', 'app-b', '--db', db, '--utc');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/\nHistory\s+Failed tasks \d+ \(none before\)[^\n]* \(checked 2024-06-02 00:00 UTC\)\n/);
+    expect(text.out).toContain('\nRegressed against the median of 3 earlier completed runs');
+    const json = JSON.parse((await cli('show', 'app-b', '--db', db, '--format', 'json')).out) as { regression: Record<string, unknown> };
+    const listed = (await cli('jobs', '--regressed', '--db', db, '--format', 'json')).out.split('\n').map((l) => JSON.parse(l) as { app_id: string; regression: unknown });
+    expect(listed.map((j) => j.app_id)).toEqual(['app-b']);
+    expect(json.regression).toEqual(listed[0]!.regression);
+    expect(json.regression).toMatchObject({ status: 'regressed', checked_at: '2024-06-02T00:00:00.000Z', likely_cause: 'input' });
+    // A run never checked says how runs get checked.
+    expect((await cli('show', 'app-a', '--db', db)).out).toMatch(/\nHistory\s+not checked \(runs are checked when `spark-optimizer collect` stores them\)\n/);
   });
 
   it('a record without summaries says so; JSON has empty stages and executors', async () => {

@@ -2,31 +2,14 @@
 import { parseArgs } from 'node:util';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { FieldError, fieldByName, parseCondition, type FieldCondition } from '../storage/fields';
-import type { StoredRegression } from '../storage/repository';
 import { plural, table } from '../common/format';
 import { oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
-import { JSON_FIELDS, RECORD_HEADER, recordRow, timeText } from './recordTable';
+import { JSON_FIELDS, RECORD_HEADER, recordRow, regressionJson, timeText } from './recordTable';
 import { whatRunRead, withoutSecrets } from './runRead';
 import { openExisting } from './database';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
-
-/** `jobs --regressed --format json`: a run's stored check, as its `regression` key. */
-function regressionJson(s: StoredRegression | null): Record<string, unknown> | null {
-  if (s === null) return null;
-  const c = s.check;
-  return {
-    status: s.status,
-    summary: s.summary,
-    explanation: s.explanation,
-    metrics: c?.metrics ?? [],
-    changes: c?.changes ?? null,
-    likely_cause: c?.likely_cause ?? null,
-    baseline_runs: c?.baseline_runs ?? [],
-    checked_at: s.checked_at,
-  };
-}
 
 function csvCell(v: unknown): string {
   const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);

@@ -3,6 +3,7 @@
  * and how the CLI writes a time: with its zone, local unless `--utc`.
  */
 import type { SparkAppRecord } from '../collectors/record';
+import type { StoredRegression } from '../storage/repository';
 import { formatBytes, formatDuration, formatLocalTime } from '../common/format';
 
 /** Rows of its table `collect` prints unless `--format table` asks for all (a 2,000-log run printed 2,000). */
@@ -37,4 +38,20 @@ export function recordRow(r: SparkAppRecord, time: TimeText): string[] {
     `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`,
     r.source,
   ];
+}
+
+/** A run's stored check (issue 18) as `jobs --regressed --format json` and `show --format json` print it, as their `regression` key. */
+export function regressionJson(s: StoredRegression | null): Record<string, unknown> | null {
+  if (s === null) return null;
+  const c = s.check;
+  return {
+    status: s.status,
+    summary: s.summary,
+    explanation: s.explanation,
+    metrics: c?.metrics ?? [],
+    changes: c?.changes ?? null,
+    likely_cause: c?.likely_cause ?? null,
+    baseline_runs: c?.baseline_runs ?? [],
+    checked_at: s.checked_at,
+  };
 }

@@ -1,16 +1,18 @@
 /**
  * `spark-optimizer show APP_ID`: one application attempt, its record and its stages and executors
- * (issue 15). With several attempts and no `--attempt`, the last one is shown and the others are
- * named on stderr (stdout stays one document).
+ * (issue 15), and its check against its history as `collect` stored it (issue 18). With several
+ * attempts and no `--attempt`, the last one is shown and the others are named on stderr (stdout
+ * stays one document).
  */
 import { parseArgs } from 'node:util';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries, StageSummary } from '../collectors/record/summaries';
 import { formatBytes, formatDuration, groupDigits, recordSummary, table } from '../common/format';
+import type { StoredRegression } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { openExisting } from './database';
-import { timeText, type TimeText } from './recordTable';
+import { regressionJson, timeText, type TimeText } from './recordTable';
 
 /** Attempt ids in order: numbers by value ("2" before "10"), none first. */
 function byAttempt(a: SparkAppRecord, b: SparkAppRecord): number {
@@ -70,11 +72,14 @@ function stageTable(stages: readonly StageSummary[]): string {
   );
 }
 
-/** The text `show` prints: the record's summary, the costliest stages, the executors. */
-export function showText(record: SparkAppRecord, summaries: AppSummaries | undefined, top: number, time: TimeText = timeText(false)): string {
+/** The text `show` prints: the record's summary and its check against its history, the costliest stages, the executors. */
+export function showText(record: SparkAppRecord, summaries: AppSummaries | undefined, top: number, time: TimeText = timeText(false), check: StoredRegression | null = null): string {
   const rows = recordSummary(record, time);
+  // Its check: one line in the summary; a regressed run's whole reason below it.
+  rows.push(['History', check === null ? 'not checked (runs are checked when `spark-optimizer collect` stores them)' : `${check.summary} (checked ${time(check.checked_at)})`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const out = [`${record.app_name ?? record.app_id}`, '', ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ''];
+  if (check?.status === 'regressed') out.push(check.explanation, '');
   if (!summaries) {
     out.push('Stages and executors: not collected for this record (its source could not see them, or it was stored before they were collected).');
     return out.join('\n');
@@ -119,8 +124,9 @@ export async function showCommand(args: string[], io: Io): Promise<number> {
     const { record, others } = findRun(store, positionals[0]!, values.attempt);
     if (others.length > 0) io.err(`note: showing attempt ${attemptName(record)} of ${record.app_id}, the last; it also has ${others.map(attemptName).join(', ')} (--attempt N).`);
     const summaries = store.summariesOf(record);
-    if (format === 'json') io.out(JSON.stringify({ ...record, stages: summaries?.stages ?? [], executors: summaries?.executors ?? [] }));
-    else io.out(showText(record, summaries, top, timeText(values.utc)));
+    const check = store.regressions([record])[0] ?? null;
+    if (format === 'json') io.out(JSON.stringify({ ...record, stages: summaries?.stages ?? [], executors: summaries?.executors ?? [], regression: regressionJson(check) }));
+    else io.out(showText(record, summaries, top, timeText(values.utc), check));
     return 0;
   } finally {
     store.close();
