@@ -111,6 +111,33 @@ describe('parallel reading on the worker pool', () => {
     }
   });
 
+  it('an attempt read again after its worker died counts its bytes once in the progress', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 3; i++) writeFileSync(path.join(dir, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 2, tasksPerStage: 5 }).text);
+    const units: LogUnit[] = [];
+    for await (const found of discover(dir)) if (!('severity' in found)) units.push(found);
+    // The worker, but the first one to be asked for app-1 reports 5,000 bytes of it read (as a big
+    // log's worker does every 64 MB) and dies before reading on (its own reader never sees the
+    // request: listeners share the message); the next worker reads it whole.
+    const marker = path.join(dir, 'died-once');
+    const wrapper = path.join(dir, 'dying-midway-worker.js');
+    writeFileSync(
+      wrapper,
+      `const fs = require('node:fs'); const port = require('node:worker_threads').parentPort;\nport.on('message', (msg) => { const i = msg.requests.findIndex((r) => r.unit.path.endsWith('app-1')); if (i !== -1 && !fs.existsSync(${JSON.stringify(marker)})) { fs.writeFileSync(${JSON.stringify(marker)}, ''); port.postMessage({ type: 'replies', replies: [{ type: 'bytes', id: msg.requests[i].id, bytes: 5000 }] }); msg.requests.splice(i, 1); setTimeout(() => process.exit(3), 50); } });\nrequire(${JSON.stringify(WORKER)});\n`,
+    );
+    const pool = new UnitPool(wrapper, 1);
+    try {
+      const counted = new Map<string, number>();
+      const results = await Promise.all(units.map((u) => pool.read(u, 'test', (n) => counted.set(path.basename(u.path), (counted.get(path.basename(u.path)) ?? 0) + n))));
+      expect(results.map((r) => r.record?.app_id)).toEqual(['app-0', 'app-1', 'app-2']);
+      expect(readFileSync(marker, 'utf8')).toBe('');
+      // Each log's bytes once: app-1's 5,000 reported before the crash are not counted again.
+      expect([...counted].sort()).toEqual(units.map((u) => [path.basename(u.path), statSync(u.path).size]));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('answers that cannot be sent together are sent one by one: no attempt is left unanswered', async () => {
     const dir = tempDir();
     for (let i = 0; i < 12; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(2, '0')}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 2, tasksPerStage: 5 }).text);

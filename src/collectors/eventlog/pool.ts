@@ -21,6 +21,9 @@ interface Pending {
   request: Omit<ReadRequest, 'type' | 'id'>;
   /** Whether a worker holding it crashed already. */
   retried: boolean;
+  /** Bytes its reads have reported to onBytes, and bytes the read now under way has read (progress()). */
+  reported: number;
+  read: number;
 }
 
 /**
@@ -83,6 +86,7 @@ export class UnitPool {
         } else {
           p.retried = true;
           p.small = false;
+          p.read = 0;
           again.push(id);
         }
       }
@@ -101,15 +105,27 @@ export class UnitPool {
   private receive(worker: Worker, reply: WorkerReply): void {
     const p = this.pending.get(reply.id);
     if (!p) return;
-    if (reply.type === 'bytes') return p.onBytes?.(reply.bytes);
+    if (reply.type === 'bytes') return this.progress(p, reply.bytes);
     this.pending.delete(reply.id);
     const ids = this.queued.get(worker);
     ids?.splice(ids.indexOf(reply.id), 1);
     if (reply.type === 'failed') p.reject(new Error(`worker failed: ${reply.message}`));
     else {
-      if (reply.bytes > 0) p.onBytes?.(reply.bytes);
+      this.progress(p, reply.bytes);
       p.resolve(unwireResult(reply.result));
     }
+  }
+
+  /**
+   * `bytes` more read of attempt `p`: only what its reads have not reported yet goes to onBytes, so
+   * that an attempt read again after its worker died counts its bytes once, not twice.
+   */
+  private progress(p: Pending, bytes: number): void {
+    p.read += bytes;
+    if (p.read <= p.reported) return;
+    const fresh = p.read - p.reported;
+    p.reported = p.read;
+    p.onBytes?.(fresh);
   }
 
   /** Sends `request` to `worker`: now if it is about to run out of work, else with the next few (at the latest after this turn). */
@@ -159,7 +175,7 @@ export class UnitPool {
     const small = unit.files.reduce((n, f) => n + f.size, 0) <= SMALL_UNIT_BYTES;
     const id = this.nextId++;
     const result = new Promise<UnitResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onBytes, small, request: { unit, source, limits }, retried: false });
+      this.pending.set(id, { resolve, reject, onBytes, small, request: { unit, source, limits }, retried: false, reported: 0, read: 0 });
     });
     void this.place(id);
     return result;
