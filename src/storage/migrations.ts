@@ -164,7 +164,8 @@ export const MIGRATIONS: readonly Migration[] = [
   // 8: each attempt's latest regression check (issue 18, analysis/regression.ts), stored by the collection
   // that read it (pipeline.ts), keyed like applications and removed with its row (repository.ts delete,
   // retention, and an upsert that replaces the record). `status` is indexed for `jobs --regressed`.
-  // Runs stored before this migration have none until a collection reads them again.
+  // Runs stored before this migration have none until a collection reads them again. check_json held
+  // the whole check here; since 9 it holds it packed (the column's note below is this version's).
   `CREATE TABLE regressions (
      app_id TEXT NOT NULL,
      attempt_key TEXT NOT NULL,            -- as in applications
