@@ -117,7 +117,7 @@ function writeCache(script: Script, source: string, file: string, tuned: boolean
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     accessSync(folder, constants.W_OK);
     if (!private_(folder, false)) return;
-    // The flags a cached run compiles under: a `collect` that grew big has changed one since (collectCommand.ts).
+    // The flags a cached run compiles under: a `collect` that grew big has changed some since (v8Flags.ts tuneV8ForLongRun).
     if (tuned) tuneV8();
     const body = script.createCachedData();
     const header = Buffer.alloc(HEADER);

@@ -1,8 +1,9 @@
 /**
  * V8 flags for a command's run, set in the CLI's process only (never in the extension host, which is
- * shared with other extensions) by its entry (launcher.ts): before it compiles the CLI's bundle with a
- * code cache, after it compiles the bundle without one, and again before it writes the cache. V8
- * takes a cache only in a process whose flags are those it was made with.
+ * shared with other extensions): by its entry (launcher.ts) before it compiles the CLI's bundle with a
+ * code cache, after it compiles the bundle without one, and again before it writes the cache (V8
+ * takes a cache only in a process whose flags are those it was made with); and by `collect` once its
+ * run outgrows start-up size (tuneV8ForLongRun).
  */
 import { setFlagsFromString } from 'node:v8';
 import { asksForHelp, isCommand } from './commands';
@@ -17,7 +18,7 @@ const FLAGS = [
   // Start-up allocates what lives on (modules, zod schemas, SQLite's compiled statements), so every
   // scavenge sees a high survival rate and V8 grows the young generation from 1 to 8 MB before any
   // work is done: 2-3 MB of a command's peak (issue #12, 60 MB target). It stays at its first size
-  // unless a `collect` grows big (collectCommand.ts then sets V8's default growth, 2).
+  // unless a `collect` grows big (tuneV8ForLongRun then sets V8's default growth, 2).
   '--semi-space-growth-factor=1',
   // V8 optimises a function once it has run about this much bytecode (V8 11's default is 66 KB). Eight
   // times the default tiers up the same hot functions a little later and spares the ones that are
@@ -27,7 +28,8 @@ const FLAGS = [
   '--interrupt-budget=540672',
   // No baseline (Sparkplug) code: in a start-up-sized run it compiled the warm functions once more
   // for little, 0.5 MB of a small `collect`'s peak (issue #12). The hot ones still reach TurboFan;
-  // one 323 MB log took the same CPU (0.68-0.69 s against 0.68 s), 300 logs on the pool too.
+  // one 323 MB log took the same CPU (0.68-0.69 s against 0.68 s). A `collect` that grows big turns
+  // it back on (tuneV8ForLongRun): many small logs read mostly warm code, not hot.
   '--no-sparkplug',
 ];
 
@@ -40,10 +42,12 @@ export function tunesV8(argv: readonly string[]): boolean {
   return isCommand(argv[0]) && !asksForHelp(argv.slice(1));
 }
 
-/** Sets the flags above (again, when they were set: a run may have changed one since, see FLAGS). */
+/** Sets the flags above (again, when they were set: a run may have changed some since, see FLAGS). */
 export function tuneV8(): void {
   for (const flag of FLAGS) setFlagsFromString(flag);
 }
+
+const LONG_RUN_FLAGS = ['--semi-space-growth-factor=2', '--sparkplug'];
 
 /**
  * A run that is no longer start-up-sized (collectCommand.ts: past the size where the event-log pool
@@ -56,9 +60,12 @@ export function tuneV8(): void {
  * CPU-s, the run 3.24-3.37 -> 3.00-3.17 s (issue #12). V8's default tier-up budget as well measured
  * alike (its readers spent less, its compiler threads more). The launcher sets FLAGS again before it
  * writes a code cache (V8 takes a cache only under the flags it was made with).
+ *
+ * Node warns that flags changed after start-up may behave unpredictably: other threads may be running
+ * (V8's compiler threads; the pool's, when the switch comes from bytes read rather than logs found).
+ * These two are read afresh at each tier-up decision and each scavenge, and flipping them mid-run
+ * was seen to do nothing else (a review ran it with the pool's threads reading).
  */
-const LONG_RUN_FLAGS = ['--semi-space-growth-factor=2', '--sparkplug'];
-
 export function tuneV8ForLongRun(): void {
   for (const flag of LONG_RUN_FLAGS) setFlagsFromString(flag);
 }
