@@ -74,7 +74,10 @@ beforeAll(async () => {
   const a = records.get('app-a/')!;
   const check = checkRun(records.get('app-b/')!, [1, 2, 3].map((n) => ({ ...a, app_id: `app-a${n}` })), DEFAULT_THRESHOLDS);
   expect(check.status).toBe('regressed');
-  store.saveRegressions([check], new Date('2024-06-02T00:00:00Z'));
+  // C's second attempt, checked with no earlier run of its name: unchecked.
+  const lone = checkRun(records.get('app-c/2')!, [], DEFAULT_THRESHOLDS);
+  expect(lone.status).toBe('unchecked');
+  store.saveRegressions([check, lone], new Date('2024-06-02T00:00:00Z'));
   await store.save();
   store.close();
 });
@@ -114,7 +117,7 @@ describe('spark-optimizer show', () => {
   it('its stored check against its history: text says it with the reason, JSON as `jobs --regressed` does', async () => {
     const text = await cli('show', 'app-b', '--db', db, '--utc');
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/\nHistory\s+Failed tasks \d+ \(none before\)[^\n]* \(checked 2024-06-02 00:00 UTC\)\n/);
+    expect(text.out).toMatch(/\nHistory\s+Failed tasks \d+ \(none before\)[^\n]* \(as of 2024-06-02 00:00 UTC\)\n/);
     expect(text.out).toContain('\nRegressed against the median of 3 earlier completed runs');
     const json = JSON.parse((await cli('show', 'app-b', '--db', db, '--format', 'json')).out) as { regression: Record<string, unknown> };
     const listed = (await cli('jobs', '--regressed', '--db', db, '--format', 'json')).out.split('\n').map((l) => JSON.parse(l) as { app_id: string; regression: unknown });
@@ -122,7 +125,11 @@ describe('spark-optimizer show', () => {
     expect(json.regression).toEqual(listed[0]!.regression);
     expect(json.regression).toMatchObject({ status: 'regressed', checked_at: '2024-06-02T00:00:00.000Z', likely_cause: 'input' });
     // A run never checked says how runs get checked.
-    expect((await cli('show', 'app-a', '--db', db)).out).toMatch(/\nHistory\s+not checked \(runs are checked when `spark-optimizer collect` stores them\)\n/);
+    expect((await cli('show', 'app-a', '--db', db)).out).toMatch(/\nHistory\s+never checked \(a run is checked when a collection stores it new or updated\)\n/);
+    // A run checked without a verdict says why, on its line.
+    const retried = await cli('show', 'app-c', '--attempt', '2', '--db', db, '--utc');
+    expect(retried.out).toMatch(/\nHistory\s+Not checked: 0 earlier completed runs of this name and source; 3 are needed\. \(as of 2024-06-02 00:00 UTC\)\n/);
+    expect(retried.out).not.toContain('Regressed against');
   });
 
   it('a record without summaries says so; JSON has empty stages and executors', async () => {

@@ -1,8 +1,10 @@
 /**
- * The one table of records `collect` and `jobs` print (issue 16: they showed different columns),
- * and how the CLI writes a time: with its zone, local unless `--utc`.
+ * The one table of records `collect` and `jobs` print (issue 16: they showed different columns), the
+ * one JSON form of a run's stored check that `jobs` and `show` print, and how the CLI writes a time:
+ * with its zone, local unless `--utc`.
  */
 import type { SparkAppRecord } from '../collectors/record';
+import type { RegressionCheck } from '../analysis/regression';
 import type { StoredRegression } from '../storage/repository';
 import { formatBytes, formatDuration, formatLocalTime } from '../common/format';
 
@@ -41,7 +43,18 @@ export function recordRow(r: SparkAppRecord, time: TimeText): string[] {
 }
 
 /** A run's stored check (issue 18) as `jobs --regressed --format json` and `show --format json` print it, as their `regression` key. */
-export function regressionJson(s: StoredRegression | null): Record<string, unknown> | null {
+export interface RegressionJson {
+  status: StoredRegression['status'];
+  summary: string;
+  explanation: string;
+  metrics: RegressionCheck['metrics'];
+  changes: RegressionCheck['changes'];
+  likely_cause: RegressionCheck['likely_cause'];
+  baseline_runs: RegressionCheck['baseline_runs'];
+  checked_at: string;
+}
+
+export function regressionJson(s: StoredRegression | null): RegressionJson | null {
   if (s === null) return null;
   const c = s.check;
   return {

@@ -72,11 +72,19 @@ function stageTable(stages: readonly StageSummary[]): string {
   );
 }
 
+/**
+ * A run's check against its history on one line: a steady or regressed run's summary (a regressed
+ * run's whole reason is printed below the record), why a run was not checked, or that it never was.
+ */
+function historyText(check: StoredRegression | null, time: TimeText): string {
+  if (check === null) return 'never checked (a run is checked when a collection stores it new or updated)';
+  return `${check.status === 'unchecked' ? check.explanation : check.summary} (as of ${time(check.checked_at)})`;
+}
+
 /** The text `show` prints: the record's summary and its check against its history, the costliest stages, the executors. */
 export function showText(record: SparkAppRecord, summaries: AppSummaries | undefined, top: number, time: TimeText = timeText(false), check: StoredRegression | null = null): string {
   const rows = recordSummary(record, time);
-  // Its check: one line in the summary; a regressed run's whole reason below it.
-  rows.push(['History', check === null ? 'not checked (runs are checked when `spark-optimizer collect` stores them)' : `${check.summary} (checked ${time(check.checked_at)})`]);
+  rows.push(['History', historyText(check, time)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const out = [`${record.app_name ?? record.app_id}`, '', ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ''];
   if (check?.status === 'regressed') out.push(check.explanation, '');
