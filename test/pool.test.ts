@@ -127,14 +127,46 @@ describe('parallel reading on the worker pool', () => {
     );
     const pool = new UnitPool(wrapper, 1);
     try {
-      const counted = new Map<string, number>();
-      const results = await Promise.all(units.map((u) => pool.read(u, 'test', (n) => counted.set(path.basename(u.path), (counted.get(path.basename(u.path)) ?? 0) + n))));
+      const counted = new Map<string, number[]>();
+      const results = await Promise.all(units.map((u) => pool.read(u, 'test', (n) => counted.set(path.basename(u.path), [...(counted.get(path.basename(u.path)) ?? []), n]))));
       expect(results.map((r) => r.record?.app_id)).toEqual(['app-0', 'app-1', 'app-2']);
       expect(readFileSync(marker, 'utf8')).toBe('');
-      // Each log's bytes once: app-1's 5,000 reported before the crash are not counted again.
-      expect([...counted].sort()).toEqual(units.map((u) => [path.basename(u.path), statSync(u.path).size]));
+      // Each log's bytes once: app-1's 5,000 reported before the crash, then only the rest of it.
+      const size = (name: string): number => statSync(path.join(dir, name)).size;
+      expect([...counted].sort()).toEqual([
+        ['app-0', [size('app-0')]],
+        ['app-1', [5000, size('app-1') - 5000]],
+        ['app-2', [size('app-2')]],
+      ]);
     } finally {
       await pool.close();
+    }
+  });
+
+  it('takes no answer from a worker it has given up for dead', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'app-0'), eventLogText({ appId: 'app-0', seed: 1, stages: 2, tasksPerStage: 5 }).text);
+    const units: LogUnit[] = [];
+    for await (const found of discover(dir)) if (!('severity' in found)) units.push(found);
+    // Its 'error' can come before the last messages it posted (Node sends them on different ports);
+    // here such a message is handed to the pool as its worker would, after the pool let the worker go.
+    const pool = new UnitPool(WORKER, 1);
+    const internals = pool as unknown as { workers: Worker[]; receive(worker: Worker, reply: unknown): void };
+    const gone = internals.workers[0]!;
+    gone.emit('error', new Error('out of memory'));
+    try {
+      const bytes: number[] = [];
+      const read = pool.read(units[0]!, 'test', (n) => bytes.push(n));
+      internals.receive(gone, { type: 'bytes', id: 1, bytes: 99 });
+      internals.receive(gone, { type: 'failed', id: 1, message: 'answered by the dead worker' });
+      // The attempt is read by the worker that replaced it, and only its bytes are counted.
+      expect((await read).record?.app_id).toBe('app-0');
+      expect(bytes).toEqual([statSync(units[0]!.path).size]);
+      expect(internals.workers).toHaveLength(1);
+      expect(internals.workers[0]).not.toBe(gone);
+    } finally {
+      await pool.close();
+      await gone.terminate();
     }
   });
 

@@ -103,12 +103,16 @@ export class UnitPool {
   }
 
   private receive(worker: Worker, reply: WorkerReply): void {
+    // A worker already given up for dead (its 'error' may come before its last messages): what it held
+    // is read again elsewhere, so its late answers are not taken (one would leave its id queued on the
+    // worker that reads it again, which would then never be given more).
+    const ids = this.queued.get(worker);
+    if (ids === undefined) return;
     const p = this.pending.get(reply.id);
     if (!p) return;
     if (reply.type === 'bytes') return this.progress(p, reply.bytes);
     this.pending.delete(reply.id);
-    const ids = this.queued.get(worker);
-    ids?.splice(ids.indexOf(reply.id), 1);
+    ids.splice(ids.indexOf(reply.id), 1);
     if (reply.type === 'failed') p.reject(new Error(`worker failed: ${reply.message}`));
     else {
       this.progress(p, reply.bytes);
