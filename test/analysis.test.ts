@@ -108,6 +108,20 @@ describe('event-log analyzer', () => {
     expect(partPosition('app-1', [])).toEqual({ first: true, last: true });
   });
 
+  it("gives a part's position alike whether or not its folder's names include its own (validate passes one listing per folder)", () => {
+    const folders = [
+      ['events_1_app', 'events_2_app', 'events_3_app', 'appstatus_app'],
+      ['events_1_app', 'events_2_app.compact', 'events_3_app', 'events_4_app'],
+      ['eventlog', 'eventlog-2024-01-01--10-00.gz', 'eventlog-2024-01-01--11-00.gz'],
+      ['eventlog-2024-01-01--10-00.gz', 'eventlog-2024-01-01--11-00.gz'],
+      ['app-1', 'app-2', 'eventlog-2024-01-01--10-00.gz'],
+    ];
+    const positions = folders.flatMap((names) => names.map((name) => ({ name, withOwn: partPosition(name, names), without: partPosition(name, names.filter((n) => n !== name)) })));
+    for (const { name, withOwn, without } of positions) expect(withOwn, name).toEqual(without);
+    // Not all alike: the cases above tell first, middle and last parts apart.
+    expect(new Set(positions.map((p) => JSON.stringify(p.withOwn))).size).toBe(4);
+  });
+
   it('notes missing parts of a rolling log', () => {
     const middle = goodLines.filter((l) => l.includes('SparkListenerTask') || l.includes('Stage'));
     const findings = analyzeEventLogText(`${middle.join('\n')}\n`, { fileName: 'events_3_app', siblings: ['events_1_app'] });

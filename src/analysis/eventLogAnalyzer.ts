@@ -15,7 +15,10 @@ import { range, lineRange, sortFindings, type Finding, type FindingSeverity } fr
 export interface EventLogContext {
   /** The file's name (base name is enough): tells `.inprogress` and rolling parts apart. */
   fileName: string;
-  /** Names of the other files in the same folder, to spot missing parts of a rolling log. */
+  /**
+   * Names of the files in the same folder, to spot missing parts of a rolling log; the file's own
+   * name may be among them (it changes nothing: `validate` passes one listing for a folder's files).
+   */
   siblings?: readonly string[];
 }
 
@@ -351,10 +354,12 @@ export function partPosition(name: string, siblings: readonly string[]): { first
     const start = Math.max(rolling[4] ? n : 0, ...indexes.filter((i) => i.compact).map((i) => i.n));
     return { first: n <= start || !indexes.some((i) => i.n < n && i.n >= start), last: !indexes.some((i) => i.n > n) };
   }
+  // Any other name is a whole log: its folder's names are not looked at (a folder of 10,000 logs would
+  // look at 10,000 names per log).
+  if (name !== 'eventlog' && !DATABRICKS_ROLLED.test(name)) return { first: true, last: true };
   const rolled = siblings.filter((s) => DATABRICKS_ROLLED.test(s)).sort();
   if (name === 'eventlog') return { first: rolled.length === 0, last: true };
-  if (DATABRICKS_ROLLED.test(name)) return { first: rolled.length === 0 || name <= rolled[0]!, last: !siblings.includes('eventlog') && !rolled.some((r) => r > name) };
-  return { first: true, last: true };
+  return { first: rolled.length === 0 || name <= rolled[0]!, last: !siblings.includes('eventlog') && !rolled.some((r) => r > name) };
 }
 
 /** Analyzes a log's text (an editor document). */
