@@ -4,11 +4,11 @@
  * any error is found.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
-import { analyzeEventLogFile, readFailure, type EventLogFileOptions } from '../analysis/eventLogAnalyzer';
+import { FolderNames, analyzeEventLogFile, readFailure, type EventLogFileOptions } from '../analysis/eventLogAnalyzer';
 import { formatFinding, range, type Finding, type FindingSeverity } from '../analysis/findings';
 import type { Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
@@ -62,27 +62,6 @@ async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<T
 
 /** The limits `validate` reads event logs with, the same as `collect`'s (readLog.ts ReadLimits). */
 export type ValidateLimits = Pick<EventLogFileOptions, 'maxZstdWindowMb' | 'maxLineBytes' | 'maxDecompressionRatio'>;
-
-/**
- * The names in the folder of the files being checked, listed once per folder: an event log is
- * checked against its folder's names (rolling parts, appstatus files: eventLogAnalyzer.ts). Listed
- * once per file, a folder of 10,000 small logs was 10,000 listings of 10,000 names: 74 s, 22 of them
- * in the kernel, against 3 s to collect the same logs (issue #12). One folder is kept: discovery
- * gives a folder's files together.
- */
-class FolderNames {
-  private folder: string | undefined;
-  private names: Promise<readonly string[]> | undefined;
-
-  of(file: string): Promise<readonly string[]> {
-    const folder = path.dirname(file);
-    if (this.folder !== folder || this.names === undefined) {
-      this.folder = folder;
-      this.names = readdir(folder);
-    }
-    return this.names;
-  }
-}
 
 async function analyzeFile(file: string, kind: Target['kind'], codec: Codec | undefined, limits: ValidateLimits, folders: FolderNames): Promise<Finding[]> {
   if (kind === 'config') return analyzeConfig(await readFile(file, 'utf8'), { baseDir: path.dirname(file), exists: existsSync });

@@ -3,7 +3,8 @@
  * files over 50 MB as text, so their analysis runs from disk in a worker thread, with a cancellable
  * progress notification; the findings go to the Problems panel like any other diagnostics.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { FolderNames } from '../analysis/eventLogAnalyzer';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisWorker } from './analysisWorker';
@@ -40,12 +41,13 @@ export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputCh
         const sub = token.onCancellationRequested(() => deps.worker.stop());
         let problems = 0;
         let checked = 0;
+        const folders = new FolderNames();
         try {
           for (const [i, uri] of files.entries()) {
             if (token.isCancellationRequested) break;
             progress.report({ message: `${i + 1}/${files.length}: ${path.basename(uri.fsPath)}`, increment: 100 / files.length });
-            const siblings = (await readdir(path.dirname(uri.fsPath))).filter((n) => n !== path.basename(uri.fsPath));
             try {
+              const siblings = await folders.of(uri.fsPath);
               const findings = await deps.worker.analyze({ file: uri.fsPath, siblings, limits: settingsReadLimits(readSettings(deps.log, uri)) });
               collection.set(uri, findings.map(toDiagnostic));
               problems += findings.length;
