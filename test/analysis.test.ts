@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeConfig, didYouMean } from '../src/analysis/configAnalyzer';
-import { analyzeEventLogFile, analyzeEventLogText, partPosition } from '../src/analysis/eventLogAnalyzer';
+import { analyzeEventLogFile, analyzeEventLogText, folderIndex, partPosition, siblingsFor } from '../src/analysis/eventLogAnalyzer';
 import type { Finding, FindingSeverity } from '../src/analysis/findings';
 import { describeConfigKey, describeEvent } from '../src/analysis/hover';
 import { eventLogText } from './support/eventLogGenerator';
@@ -108,18 +108,42 @@ describe('event-log analyzer', () => {
     expect(partPosition('app-1', [])).toEqual({ first: true, last: true });
   });
 
-  it("gives a part's position alike whether or not its folder's names include its own (validate passes one listing per folder)", () => {
+  it("finds the same with a log's group of its folder's names (siblingsFor) as with every name, its own among them or not", () => {
+    // Folders as validate and the editor's check of logs on disk meet them; each log of each is read
+    // as a whole log, a first, a middle and a last part (the findings depend on where it sits).
     const folders = [
       ['events_1_app', 'events_2_app', 'events_3_app', 'appstatus_app'],
-      ['events_1_app', 'events_2_app.compact', 'events_3_app', 'events_4_app'],
+      ['events_1_app', 'events_2_app.compact', 'events_3_app', 'events_5_app.lz4'],
+      ['events_1_a', 'events_2_a', 'events_1_b', 'events_3_b', 'appstatus_b.inprogress', 'app-7', 'eventlog'],
       ['eventlog', 'eventlog-2024-01-01--10-00.gz', 'eventlog-2024-01-01--11-00.gz'],
-      ['eventlog-2024-01-01--10-00.gz', 'eventlog-2024-01-01--11-00.gz'],
-      ['app-1', 'app-2', 'eventlog-2024-01-01--10-00.gz'],
+      ['eventlog-2024-01-01--10-00.gz', 'eventlog-2024-01-01--11-00.gz', 'app-1.zstd', 'EVENT_LOG_1', 'APPLICATION_COMPLETE'],
+      ['app-1', 'app-2.inprogress', 'local-3.snappy'],
     ];
-    const positions = folders.flatMap((names) => names.map((name) => ({ name, withOwn: partPosition(name, names), without: partPosition(name, names.filter((n) => n !== name)) })));
-    for (const { name, withOwn, without } of positions) expect(withOwn, name).toEqual(without);
-    // Not all alike: the cases above tell first, middle and last parts apart.
-    expect(new Set(positions.map((p) => JSON.stringify(p.withOwn))).size).toBe(4);
+    const start = goodLines.filter((l) => !l.includes('ApplicationEnd'));
+    const middle = goodLines.filter((l) => l.includes('SparkListenerTask') || l.includes('Stage'));
+    const end = goodLines.filter((l) => !l.includes('ApplicationStart') && !l.includes('EnvironmentUpdate'));
+    const texts = [good.text, ...[start, middle, end].map((lines) => `${lines.join('\n')}\n`)];
+    let compared = 0;
+    const seen = new Set<string>();
+    for (const names of folders) {
+      const index = folderIndex(names);
+      for (const name of names) {
+        for (const text of texts) {
+          const whole = analyzeEventLogText(text, { fileName: name, siblings: names });
+          expect(analyzeEventLogText(text, { fileName: name, siblings: names.filter((n) => n !== name) }), name).toEqual(whole);
+          expect(analyzeEventLogText(text, { fileName: name, siblings: siblingsFor(name, index) }), name).toEqual(whole);
+          seen.add(whole.map((w) => w.code).join());
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(4 * folders.flat().length);
+    // Not all alike: the folders above give rolling parts with parts missing or not, appstatus or not, first and last parts.
+    expect(seen.size).toBeGreaterThanOrEqual(12);
+    // A whole log's group is empty; a rolling part's is its application's parts and one appstatus file.
+    expect(siblingsFor('app-7', folderIndex(folders[2]!))).toEqual([]);
+    expect(siblingsFor('events_3_b', folderIndex(folders[2]!))).toEqual(['events_1_b', 'events_3_b', 'appstatus_b.inprogress']);
+    expect(siblingsFor('eventlog', folderIndex(folders[3]!))).toEqual(folders[3]);
   });
 
   it('notes missing parts of a rolling log', () => {

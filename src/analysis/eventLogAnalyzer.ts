@@ -5,7 +5,6 @@
  * memory. Unlike the collector's replay, it parses every line: it must find what is wrong anywhere.
  */
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { CodecError, DecompressionLimitError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from '../collectors/eventlog/lines';
@@ -334,13 +333,57 @@ export class EventLogAnalyzer {
     if (missing.length > 0) {
       this.add('warning', 'rolling-part-missing', range(0, 0, 0, 0), `This is part ${m[1]} of a rolling event log, but part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing from the folder: the application's record will be incomplete.`);
     }
-    if (!this.ctx.siblings.some((s) => s.startsWith('appstatus_'))) {
+    if (!this.ctx.siblings.some((s) => s.startsWith(APP_STATUS_PREFIX))) {
       this.add('information', 'rolling-status-missing', range(0, 0, 0, 0), 'The folder has no appstatus_… file, so whether the application finished is read from the events alone.');
     }
   }
 }
 
 const DATABRICKS_ROLLED = /^eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})/;
+const APP_STATUS_PREFIX = 'appstatus_';
+
+/**
+ * A folder's names grouped by what a log among them reads of the others (siblingsFor): each
+ * application's rolling parts, the Databricks parts (`eventlog` and `eventlog-<time>`), and one
+ * `appstatus_…` file if there is any. Made once per folder: a log's partPosition and rollingParts
+ * then look through its own group, not through every name (a folder of 10,000 logs would look
+ * through 10,000 names per log; issue #12).
+ */
+export interface FolderIndex {
+  readonly rolling: ReadonlyMap<string, readonly string[]>;
+  readonly databricks: readonly string[];
+  readonly appStatus: string | undefined;
+}
+
+export function folderIndex(names: readonly string[]): FolderIndex {
+  const rolling = new Map<string, string[]>();
+  const databricks: string[] = [];
+  let appStatus: string | undefined;
+  for (const name of names) {
+    const part = ROLLING_PART.exec(name);
+    if (part) {
+      const same = rolling.get(part[2]!);
+      if (same) same.push(name);
+      else rolling.set(part[2]!, [name]);
+    } else if (name === 'eventlog' || DATABRICKS_ROLLED.test(name)) databricks.push(name);
+    else if (appStatus === undefined && name.startsWith(APP_STATUS_PREFIX)) appStatus = name;
+  }
+  return { rolling, databricks, appStatus };
+}
+
+/**
+ * The names of `name`'s folder that the analyzer reads for it (EventLogContext.siblings): the other
+ * parts of its rolling log and an appstatus file, or the other Databricks parts, or none for a whole
+ * log. The analyzer finds the same with these as with every name of the folder (analysis.test.ts).
+ */
+export function siblingsFor(name: string, index: FolderIndex): readonly string[] {
+  const part = ROLLING_PART.exec(name);
+  if (part) {
+    const parts = index.rolling.get(part[2]!) ?? [];
+    return index.appStatus === undefined ? parts : [...parts, index.appStatus];
+  }
+  return name === 'eventlog' || DATABRICKS_ROLLED.test(name) ? index.databricks : [];
+}
 
 /**
  * Where a file sits in a multi-file log: rolling `events_N_…` parts (from the last `.compact` on)
@@ -361,27 +404,6 @@ export function partPosition(name: string, siblings: readonly string[]): { first
   const rolled = siblings.filter((s) => DATABRICKS_ROLLED.test(s)).sort();
   if (name === 'eventlog') return { first: rolled.length === 0, last: true };
   return { first: rolled.length === 0 || name <= rolled[0]!, last: !siblings.includes('eventlog') && !rolled.some((r) => r > name) };
-}
-
-/**
- * The names in the folder of the logs being checked one after another (EventLogContext.siblings),
- * listed once per folder: `validate` and the editor's check of logs on disk read the folder anew for
- * every log, and a folder of 10,000 small logs was 10,000 listings of 10,000 names (74 s against 3 s
- * to collect them; issue #12). One folder is kept: discovery gives a folder's files together.
- */
-export class FolderNames {
-  private folder: string | undefined;
-  private names: Promise<readonly string[]> | undefined;
-
-  /** The names in `file`'s folder, its own among them. */
-  of(file: string): Promise<readonly string[]> {
-    const folder = path.dirname(file);
-    if (this.folder !== folder || this.names === undefined) {
-      this.folder = folder;
-      this.names = readdir(folder);
-    }
-    return this.names;
-  }
 }
 
 /** Analyzes a log's text (an editor document). */

@@ -8,7 +8,8 @@ import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
-import { FolderNames, analyzeEventLogFile, readFailure, type EventLogFileOptions } from '../analysis/eventLogAnalyzer';
+import { analyzeEventLogFile, readFailure, type EventLogFileOptions } from '../analysis/eventLogAnalyzer';
+import { FolderNames } from '../analysis/folderNames';
 import { formatFinding, range, type Finding, type FindingSeverity } from '../analysis/findings';
 import type { Codec } from '../collectors/eventlog/codecs/index';
 import { SKIPPED_FILE, discover, passedOverSummary } from '../collectors/eventlog/discovery';
@@ -65,7 +66,7 @@ export type ValidateLimits = Pick<EventLogFileOptions, 'maxZstdWindowMb' | 'maxL
 
 async function analyzeFile(file: string, kind: Target['kind'], codec: Codec | undefined, limits: ValidateLimits, folders: FolderNames): Promise<Finding[]> {
   if (kind === 'config') return analyzeConfig(await readFile(file, 'utf8'), { baseDir: path.dirname(file), exists: existsSync });
-  return analyzeEventLogFile(file, { siblings: await folders.of(file), codec, ...limits });
+  return analyzeEventLogFile(file, { siblings: await folders.siblingsOf(file), codec, ...limits });
 }
 
 /**

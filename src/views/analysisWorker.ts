@@ -7,7 +7,7 @@ import type { ReadLimits } from '../collectors/eventlog/readLog';
 import { WORKER_BUNDLES } from '../worker/bundles';
 
 /** A log on disk is read with the limits collection reads it with (settingsSchema.ts `settingsReadLimits`). */
-export type AnalysisRequest = { file: string; siblings: readonly string[]; limits?: ReadLimits } | { text: string; fileName: string; siblings: readonly string[] };
+export type AnalysisRequest = { file: string; siblings: readonly string[] | undefined; limits?: ReadLimits } | { text: string; fileName: string; siblings: readonly string[] };
 
 export class AnalysisWorker implements vscode.Disposable {
   private worker: Worker | undefined;

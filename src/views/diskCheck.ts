@@ -4,9 +4,9 @@
  * progress notification; the findings go to the Problems panel like any other diagnostics.
  */
 import { stat } from 'node:fs/promises';
-import { FolderNames } from '../analysis/eventLogAnalyzer';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { FolderNames } from '../analysis/folderNames';
 import type { AnalysisWorker } from './analysisWorker';
 import { COMMANDS } from './commands';
 import { toDiagnostic } from './diagnostics';
@@ -41,25 +41,31 @@ export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputCh
         const sub = token.onCancellationRequested(() => deps.worker.stop());
         let problems = 0;
         let checked = 0;
+        let failed = 0;
+        // Each folder listed once, whatever the number of logs in it.
         const folders = new FolderNames();
         try {
           for (const [i, uri] of files.entries()) {
             if (token.isCancellationRequested) break;
             progress.report({ message: `${i + 1}/${files.length}: ${path.basename(uri.fsPath)}`, increment: 100 / files.length });
+            const siblings = await folders.siblingsOf(uri.fsPath);
+            if (token.isCancellationRequested) break;
             try {
-              const siblings = await folders.of(uri.fsPath);
               const findings = await deps.worker.analyze({ file: uri.fsPath, siblings, limits: settingsReadLimits(readSettings(deps.log, uri)) });
               collection.set(uri, findings.map(toDiagnostic));
               problems += findings.length;
               checked++;
             } catch (err) {
-              if (!token.isCancellationRequested) deps.log.error(`${uri.fsPath}: ${(err as Error).message}`);
+              if (token.isCancellationRequested) break;
+              failed++;
+              deps.log.error(`${uri.fsPath}: ${(err as Error).message}`);
             }
           }
         } finally {
           sub.dispose();
         }
-        void vscode.window.showInformationMessage(`Spark Optimizer: checked ${checked} event logs on disk, ${problems} findings (see Problems).`);
+        const notChecked = failed > 0 ? `; ${failed} could not be checked (see the Spark Optimizer output)` : '';
+        void vscode.window.showInformationMessage(`Spark Optimizer: checked ${checked} event logs on disk, ${problems} findings (see Problems)${notChecked}.`);
       });
     }),
   );

@@ -1,8 +1,9 @@
 /**
  * Worker-thread entry for analysis that must not run on the extension host's thread:
- * - `{ id, file, siblings, limits? }`: an event log from disk (compressed, or too big for the editor),
+ * - `{ id, file, siblings?, limits? }`: an event log from disk (compressed, or too big for the editor),
  *   read with collection's limits (the editor's settings);
- * - `{ id, text, fileName, siblings }`: a large open document's text.
+ * - `{ id, text, fileName, siblings? }`: a large open document's text.
+ * `siblings`: what the log reads of its folder's names (EventLogContext); none when it could not be listed.
  * Replies `{ id, findings }` or `{ id, error }`.
  */
 import { parentPort } from 'node:worker_threads';
@@ -15,7 +16,7 @@ if (!port) throw new Error('analyzeWorker must run in a worker thread');
 
 interface Request {
   id: number;
-  siblings: string[];
+  siblings?: readonly string[];
   file?: string;
   limits?: ReadLimits;
   text?: string;
@@ -24,7 +25,7 @@ interface Request {
 
 function isRequest(m: unknown): m is Request {
   const r = m as Partial<Request> | null;
-  return typeof r === 'object' && r !== null && typeof r.id === 'number' && Array.isArray(r.siblings) && (r.limits === undefined || isReadLimits(r.limits)) && (typeof r.file === 'string' || (typeof r.text === 'string' && typeof r.fileName === 'string'));
+  return typeof r === 'object' && r !== null && typeof r.id === 'number' && (r.siblings === undefined || Array.isArray(r.siblings)) && (r.limits === undefined || isReadLimits(r.limits)) && (typeof r.file === 'string' || (typeof r.text === 'string' && typeof r.fileName === 'string'));
 }
 
 port.on('message', (msg: unknown) => {
