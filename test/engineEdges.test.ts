@@ -201,12 +201,14 @@ describe("Spark ≤ 1.2's folder layout (issue #12 item 7)", () => {
     expect(byId['app-20140601000000-0002']!.quality).toContain('in_progress');
   });
 
-  it('validate checks the folder with the codec it names', () => {
+  it('validate checks the folder, and its EVENT_LOG_1 named alone, with the codec the folder names', () => {
     const root = tempDir();
     legacyFolder(root, 'app-1', { version: '1.2.1', complete: true, codec: 'lzf' });
-    const r = cli('validate', root, '--format', 'json');
-    expect(r.stderr).toMatch(/^1 file checked: 0 errors/m);
-    expect(r.code).toBe(0);
+    for (const target of [root, path.join(root, 'app-1', 'EVENT_LOG_1')]) {
+      const r = cli('validate', target, '--format', 'json');
+      expect(r.stderr, target).toMatch(/^1 file checked: 0 errors/m);
+      expect(r.code, target).toBe(0);
+    }
   });
 });
 

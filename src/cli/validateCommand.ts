@@ -46,10 +46,12 @@ async function isConfig(file: string): Promise<boolean> {
  */
 async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<Target> {
   const st = await stat(target);
-  if (st.isFile()) {
-    yield { file: target, kind: (await isConfig(target)) ? 'config' : 'eventlog', codec: undefined };
+  if (st.isFile() && (await isConfig(target))) {
+    yield { file: target, kind: 'config' };
     return;
   }
+  // A log named explicitly is checked whatever its name, read as collect reads it: a Spark 1.x
+  // EVENT_LOG_1 with the codec its folder names (COMPRESSION_CODEC_x), not as plain text.
   for await (const found of discover(target)) {
     if (!('severity' in found)) {
       for (const f of found.files) yield { file: f.path, kind: 'eventlog', codec: f.codec };
