@@ -4,7 +4,7 @@
  * the issue is about what people see).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectAll } from '../src/collectors/eventlog/collect';
@@ -199,6 +199,25 @@ describe("Spark ≤ 1.2's folder layout (issue #12 item 7)", () => {
     expect(byId['app-20140601000000-0001']!.tags).toMatchObject({ log_layout: 'legacy', log_codec: 'lzf' });
     expect(byId['app-20140601000000-0002']).toMatchObject({ spark_version: '1.1.0', status: 'running' });
     expect(byId['app-20140601000000-0002']!.quality).toContain('in_progress');
+  });
+
+  it('validate takes a folder without APPLICATION_COMPLETE as a log still being written, as collect does', () => {
+    const root = tempDir();
+    legacyFolder(root, 'app-running', { version: '1.1.0', complete: false });
+    legacyFolder(root, 'app-died', { version: '1.1.0', complete: true });
+    // A folder that says it completed but whose log has no end: its driver died.
+    writeFileSync(path.join(root, 'app-died', 'EVENT_LOG_1'), readFileSync(path.join(root, 'app-running', 'EVENT_LOG_1')));
+    const r = cli('validate', root, '--format', 'json', '--min-severity', 'information');
+    const ends = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; code: string; severity: string; message: string })
+      .filter((f) => f.code === 'missing-application-end')
+      .map((f) => [path.basename(path.dirname(f.file)), f.severity, /^No SparkListenerApplicationEnd yet: the application is still running/.test(f.message)]);
+    expect(ends.sort()).toEqual([
+      ['app-died', 'warning', false],
+      ['app-running', 'information', true],
+    ]);
   });
 
   it('validate checks the folder, and its EVENT_LOG_1 named alone, with the codec the folder names', () => {

@@ -20,6 +20,12 @@ export interface EventLogContext {
    * name may be among them (it changes nothing: `validate` passes one listing for a folder's files).
    */
   siblings?: readonly string[];
+  /**
+   * Whether the log is still being written, as discovery tells from its layout: an `appstatus_…`
+   * file ending in `.inprogress` next to a rolling log, a Spark 1.x folder without
+   * APPLICATION_COMPLETE (discovery.ts). Unknown (left out): only an `.inprogress` name says so.
+   */
+  inProgress?: boolean;
 }
 
 /** Event types Spark itself writes (JsonProtocol and the SQL/streaming listeners); others are custom. */
@@ -99,7 +105,7 @@ export class EventLogAnalyzer {
 
   constructor(private readonly ctx: EventLogContext) {
     const name = path.basename(ctx.fileName);
-    this.inProgress = name.endsWith('.inprogress');
+    this.inProgress = ctx.inProgress ?? name.endsWith('.inprogress');
     ({ first: this.firstPart, last: this.lastPart } = partPosition(name, ctx.siblings ?? []));
   }
 
@@ -298,7 +304,7 @@ export class EventLogAnalyzer {
     }
     if (lastPart && !this.appEnd) {
       const at = last ? lineRange(last.line, last.length) : top;
-      if (this.inProgress) this.add('information', 'missing-application-end', at, 'No SparkListenerApplicationEnd yet: the application is still running (.inprogress). Its record is marked running.');
+      if (this.inProgress) this.add('information', 'missing-application-end', at, 'No SparkListenerApplicationEnd yet: the application is still running (its log is in progress). Its record is marked running.');
       else if (last?.broken)
         this.add('warning', 'missing-application-end', at, 'No SparkListenerApplicationEnd and the last line is cut off: the log was most likely truncated (a partial copy or a crashed driver). The record is marked truncated.');
       else
@@ -431,7 +437,7 @@ export interface EventLogFileOptions extends Partial<EventLogContext> {
  * cannot be read (permissions, a folder, I/O errors) become findings too.
  */
 export async function analyzeEventLogFile(file: string, ctx: EventLogFileOptions = {}, signal?: AbortSignal): Promise<Finding[]> {
-  const a = new EventLogAnalyzer({ fileName: ctx.fileName ?? path.basename(file), siblings: ctx.siblings });
+  const a = new EventLogAnalyzer({ fileName: ctx.fileName ?? path.basename(file), siblings: ctx.siblings, inProgress: ctx.inProgress });
   // Spark 1.x folders name the codec in a file of their own (discovery.ts); else the name says it.
   const codec = ctx.codec ?? codecFromName(path.basename(file));
   const maxLine = ctx.maxLineBytes ?? DEFAULT_MAX_LINE_MB * 2 ** 20;

@@ -25,6 +25,8 @@ interface Target {
   kind: 'config' | 'eventlog';
   /** For event logs: the codec their layout names (Spark 1.x folders), when not their file name's. */
   codec?: Codec;
+  /** For event logs: whether discovery found the log still being written (its last file only: the one being written). */
+  inProgress?: boolean;
 }
 
 /** Whether a file is a collector config; a YAML file that cannot be read counts as one, so that reading it reports why. */
@@ -54,7 +56,7 @@ async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<T
   // EVENT_LOG_1 with the codec its folder names (COMPRESSION_CODEC_x), not as plain text.
   for await (const found of discover(target)) {
     if (!('severity' in found)) {
-      for (const f of found.files) yield { file: f.path, kind: 'eventlog', codec: f.codec };
+      for (const [i, f] of found.files.entries()) yield { file: f.path, kind: 'eventlog', codec: f.codec, inProgress: found.inProgress && i === found.files.length - 1 };
     } else if (found.code === SKIPPED_FILE && found.file !== undefined && (await isConfig(found.file))) {
       yield { file: found.file, kind: 'config' };
     } else {
@@ -66,9 +68,10 @@ async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<T
 /** The limits `validate` reads event logs with, the same as `collect`'s (readLog.ts ReadLimits). */
 export type ValidateLimits = Pick<EventLogFileOptions, 'maxZstdWindowMb' | 'maxLineBytes' | 'maxDecompressionRatio'>;
 
-async function analyzeFile(file: string, kind: Target['kind'], codec: Codec | undefined, limits: ValidateLimits, folders: FolderNames): Promise<Finding[]> {
+async function analyzeFile(target: Target, limits: ValidateLimits, folders: FolderNames): Promise<Finding[]> {
+  const { file, kind, codec, inProgress } = target;
   if (kind === 'config') return analyzeConfig(await readFile(file, 'utf8'), { baseDir: path.dirname(file), exists: existsSync });
-  return analyzeEventLogFile(file, { siblings: await folders.siblingsOf(file), codec, ...limits });
+  return analyzeEventLogFile(file, { siblings: await folders.siblingsOf(file), codec, inProgress, ...limits });
 }
 
 /**
@@ -76,9 +79,9 @@ async function analyzeFile(file: string, kind: Target['kind'], codec: Codec | un
  * that fails, is an error finding on that file, and the other files are still checked (issue 13:
  * one EACCES, or one time no date can hold, ended the whole run naming no file).
  */
-async function checkFile(file: string, kind: Target['kind'], codec: Codec | undefined, limits: ValidateLimits, folders: FolderNames): Promise<Finding[]> {
+async function checkFile(target: Target, limits: ValidateLimits, folders: FolderNames): Promise<Finding[]> {
   try {
-    return await analyzeFile(file, kind, codec, limits, folders);
+    return await analyzeFile(target, limits, folders);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const at = range(0, 0, 0, 0);
@@ -151,9 +154,10 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
       continue;
     }
     try {
-      for await (const { file, kind, codec } of targets(abs, passedOver)) {
+      for await (const target of targets(abs, passedOver)) {
+        const { file } = target;
         checked++;
-        const findings = await checkFile(file, kind, codec, limits, folders);
+        const findings = await checkFile(target, limits, folders);
         for (const f of findings) {
           if (f.severity === 'error') errors++;
           if (f.severity === 'warning') warnings++;
