@@ -3,11 +3,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as vscode from 'vscode';
 import type { Finding } from '../analysis/findings';
-import type { ReadLimits } from '../collectors/eventlog/readLog';
+import type { AnalysisMessage, AnalysisReply, AnalysisRequest } from '../worker/analyzeProtocol';
 import { WORKER_BUNDLES } from '../worker/bundles';
-
-/** A log on disk is read with the limits collection reads it with (settingsSchema.ts `settingsReadLimits`). */
-export type AnalysisRequest = { file: string; siblings: readonly string[] | undefined; limits?: ReadLimits } | { text: string; fileName: string; siblings: readonly string[] };
 
 export class AnalysisWorker implements vscode.Disposable {
   private worker: Worker | undefined;
@@ -19,7 +16,7 @@ export class AnalysisWorker implements vscode.Disposable {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(path.join(this.extensionPath, 'dist', WORKER_BUNDLES.analyze));
-    worker.on('message', (m: { id: number; findings?: Finding[]; error?: string }) => {
+    worker.on('message', (m: AnalysisReply) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.error !== undefined) p?.reject(new Error(m.error));
@@ -41,7 +38,7 @@ export class AnalysisWorker implements vscode.Disposable {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ...request });
+      worker.postMessage({ id, ...request } satisfies AnalysisMessage);
     });
   }
 

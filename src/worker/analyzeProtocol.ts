@@ -1,0 +1,38 @@
+/**
+ * The analysis worker's messages (worker/analyzeWorker.ts, started by views/analysisWorker.ts), in
+ * one place: what the extension asks, what the worker answers.
+ */
+import type { Finding } from '../analysis/findings';
+import type { ReadLimits } from '../collectors/eventlog/readLog';
+import { isReadLimits } from './collectProtocol';
+
+/**
+ * What the extension asks (AnalysisWorker.analyze), one at a time or several, answered by id:
+ * - `{ file, siblings, limits? }`: an event log from disk (compressed, or too big for the editor),
+ *   read with the limits collection reads it with (settingsSchema.ts `settingsReadLimits`);
+ * - `{ text, fileName, siblings }`: a large open document's text.
+ * `siblings`: what the log reads of its folder's names (EventLogContext); none when it could not be listed.
+ */
+export type AnalysisRequest = { file: string; siblings: readonly string[] | undefined; limits?: ReadLimits } | { text: string; fileName: string; siblings: readonly string[] };
+
+/** A request as it crosses to the worker: with its id. */
+export type AnalysisMessage = AnalysisRequest & { id: number };
+
+/** What the worker answers to the request `id`: its findings, or why it could not analyze it. */
+export interface AnalysisReply {
+  id: number;
+  findings?: Finding[];
+  error?: string;
+}
+
+/** Checked by the worker on receipt. */
+export function isAnalysisMessage(m: unknown): m is AnalysisMessage {
+  const r = m as Partial<{ id: unknown; siblings: unknown; file: unknown; limits: unknown; text: unknown; fileName: unknown }> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.id === 'number' &&
+    (r.siblings === undefined || (Array.isArray(r.siblings) && r.siblings.every((s) => typeof s === 'string'))) &&
+    (typeof r.file === 'string' ? r.limits === undefined || isReadLimits(r.limits) : typeof r.text === 'string' && typeof r.fileName === 'string')
+  );
+}
