@@ -106,6 +106,8 @@ describe('event-log analyzer', () => {
     expect(partPosition('eventlog', ['eventlog-2024-01-01--10-00.gz'])).toEqual({ first: false, last: true });
     expect(partPosition('eventlog-2024-01-01--10-00.gz', ['eventlog'])).toEqual({ first: true, last: false });
     expect(partPosition('app-1', [])).toEqual({ first: true, last: true });
+    // Not a Databricks part by discovery's rule (a name after the time): a whole log, as collect reads it.
+    expect(partPosition('eventlog-2024-01-01--10-00-copy', ['eventlog'])).toEqual({ first: true, last: true });
   });
 
   it("finds the same with a log's group of its folder's names (siblingsFor) as with every name, its own among them or not", () => {

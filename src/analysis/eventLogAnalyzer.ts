@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { CodecError, DecompressionLimitError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
+import { DATABRICKS_ROLLED } from '../collectors/eventlog/discovery';
 import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from '../collectors/eventlog/lines';
 import { MISSING_EVENT, MISSING_EVENT_MESSAGE, TRUNCATED_LINE, malformedJson, truncatedLineMessage } from '../common/lineProblems';
 import { timeFault } from '../collectors/record';
@@ -345,7 +346,6 @@ export class EventLogAnalyzer {
   }
 }
 
-const DATABRICKS_ROLLED = /^eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})/;
 const APP_STATUS_PREFIX = 'appstatus_';
 
 /**

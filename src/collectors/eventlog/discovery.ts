@@ -52,7 +52,8 @@ const ROLLING_DIR = /^eventlog_v2_(.+)$/;
 const ROLLING_FILE = /^events_(\d+)_(.+?)(\.compact)?$/;
 const APP_STATUS = /^appstatus_/;
 const DATABRICKS_CURRENT = 'eventlog';
-const DATABRICKS_ROLLED = /^eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})(\.[a-z0-9]+)?$/;
+/** A Databricks rolled part, `eventlog-<yyyy-mm-dd--hh-mm>[.codec]` (the analyzer places a log among them by the same rule). */
+export const DATABRICKS_ROLLED = /^eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})(\.[a-z0-9]+)?$/;
 const CODEC_SUFFIX = /\.(lz4|lzf|snappy|zstd|zst|gz)$/;
 const LEGACY_LOG = /^EVENT_LOG_(\d+)$/;
 const LEGACY_VERSION = /^SPARK_VERSION_(.+)$/;
