@@ -56,33 +56,77 @@ export interface EmrOptions extends ApiCollectorOptions {
   historyServerUrl?: string;
 }
 
-/** Joins the Spark applications that no `<ClusterId>/` folder names to clusters and steps as the clusters arrive. */
+/**
+ * Joins the Spark applications that no `<ClusterId>/` folder names to clusters and steps as the
+ * clusters arrive. A cluster looks only at the applications that started within its steps' windows
+ * (the only ones stepFor can give a step), found by start time: each cluster looked through every
+ * application left, twice, so an account of 1,000 clusters and 10,000 loose applications made 20
+ * million checks of every step.
+ */
 class Joiner {
-  constructor(private loose: SparkApp[]) {}
+  /** The loose applications with a start time, by start time (then as found). */
+  private readonly byStart: { app: SparkApp; start: number; index: number }[];
+  /** Indexes (in `loose`) of the applications a cluster took. */
+  private readonly taken = new Set<number>();
+
+  constructor(private readonly loose: SparkApp[]) {
+    this.byStart = loose
+      .map((app, index) => ({ app, start: startOf(app), index }))
+      .filter((e) => !Number.isNaN(e.start))
+      .sort((a, b) => a.start - b.start || a.index - b.index);
+  }
 
   /**
-   * The loose applications that ran on one cluster: one of its Spark steps contains the
-   * application's start, and a YARN id's ResourceManager start (`application_<ms>_<n>`) falls in
-   * the cluster's lifetime. Lifetime alone is not enough: with overlapping clusters the first one
-   * fetched (which one is, depends on timing) would claim the other's applications.
+   * The loose applications that ran on one cluster, in the order found: one of its Spark steps
+   * contains the application's start, and a YARN id's ResourceManager start (`application_<ms>_<n>`)
+   * falls in the cluster's lifetime. Lifetime alone is not enough: with overlapping clusters the
+   * first one fetched (which one is, depends on timing) would claim the other's applications.
    */
   take(c: ClusterFacts, steps: FetchedCluster['steps'], nowMs: number): SparkApp[] {
     if (c.startMs === null) return [];
     const end = c.endMs ?? nowMs;
-    const ours = (a: SparkApp): boolean => {
-      const rm = YARN_ID.exec(a.app.record.app_id);
-      if (rm !== null && (Number(rm[1]) < c.startMs! || Number(rm[1]) > end)) return false;
-      return stepFor(a, steps, nowMs) !== undefined;
-    };
-    const mine = this.loose.filter(ours);
-    this.loose = this.loose.filter((a) => !ours(a));
-    return mine;
+    let from = Infinity;
+    let to = -Infinity;
+    for (const step of steps) {
+      const stepFrom = step.Status?.Timeline?.StartDateTime?.getTime();
+      if (stepFrom === undefined) continue;
+      from = Math.min(from, stepFrom);
+      to = Math.max(to, step.Status?.Timeline?.EndDateTime?.getTime() ?? nowMs);
+    }
+    const mine: { app: SparkApp; index: number }[] = [];
+    for (let i = firstAtOrAfter(this.byStart, from); i < this.byStart.length && this.byStart[i]!.start <= to; i++) {
+      const e = this.byStart[i]!;
+      if (this.taken.has(e.index)) continue;
+      const rm = YARN_ID.exec(e.app.app.record.app_id);
+      if (rm !== null && (Number(rm[1]) < c.startMs || Number(rm[1]) > end)) continue;
+      if (stepFor(e.app, steps, nowMs) === undefined) continue;
+      this.taken.add(e.index);
+      mine.push(e);
+    }
+    return mine.sort((a, b) => a.index - b.index).map((e) => e.app);
+  }
+
+  /** Whether some applications are not claimed by any cluster yet. */
+  get left(): boolean {
+    return this.taken.size < this.loose.length;
   }
 
   /** Applications no listed cluster claimed. */
   rest(): SparkApp[] {
-    return this.loose;
+    return this.loose.filter((_, i) => !this.taken.has(i));
   }
+}
+
+/** The first entry of `sorted` (by start) that starts at or after `at`. */
+function firstAtOrAfter(sorted: readonly { start: number }[], at: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]!.start < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 const ACTIVE_STATES: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'];
@@ -221,7 +265,7 @@ class ClusterRecords {
    * go with it, so while any are left every cluster is fetched (without CloudWatch) to claim its own.
    */
   get looseLeft(): boolean {
-    return this.joiner.rest().length > 0;
+    return this.joiner.left;
   }
 
   /**
