@@ -488,6 +488,28 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     expect(out.apps.find((a) => a.record.app_id === foreign.totals.app_id)!.problems.map((p) => p.code)).toEqual(['emr-unjoined']);
   });
 
+  it("joins loose applications by their steps' windows, ends included, a running step's to now", async () => {
+    const c0 = cluster(0, [sparkStep('s-A', T0 + 10 * 60_000, 5), sparkStep('s-B', T0 + 30 * 60_000, 5, 'RUNNING')]);
+    fake.clusters = [c0];
+    // An application starting at startMs (the generator's application starts 2 s into its log).
+    const at = (n: number, startMs: number): ReturnType<typeof eventLogText> => {
+      const log = eventLogText({ appId: `application_${T0 + 60_000}_000${n}`, startMs: startMs - 2000, seed: 20 + n, stages: 1, tasksPerStage: 2 });
+      expect(log.totals.start_ms).toBe(startMs);
+      return log;
+    };
+    const logs = {
+      atStart: at(1, T0 + 10 * 60_000),
+      atEnd: at(2, T0 + 15 * 60_000),
+      justAfter: at(3, T0 + 15 * 60_000 + 1),
+      duringRunning: at(4, T0 + 40 * 60_000),
+    };
+    for (const log of Object.values(logs)) fake.putObject('logs', `spark/events/${log.totals.app_id}`, log.text);
+    const out = await collectEmrAll(base({ eventLogDir: 's3://logs/spark/events' }));
+    const records = byId(out.apps);
+    const stepOf = (log: ReturnType<typeof eventLogText>): unknown => records.get(log.totals.app_id)!.tags.step_id;
+    expect(Object.fromEntries(Object.entries(logs).map(([name, log]) => [name, stepOf(log) ?? null]))).toEqual({ atStart: 's-A', atEnd: 's-A', justAfter: null, duringRunning: 's-B' });
+  });
+
   it('since keeps a rolling event log whose first part is older than since but whose last part is newer', async () => {
     const c0 = cluster(0, [sparkStep('s-R1', T0 + 10 * 60_000, 40)]);
     fake.clusters = [c0];
