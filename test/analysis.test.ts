@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeConfig, didYouMean } from '../src/analysis/configAnalyzer';
-import { analyzeEventLogFile, analyzeEventLogText, folderIndex, partPosition, siblingsFor } from '../src/analysis/eventLogAnalyzer';
+import { analyzeEventLogFile, analyzeEventLogText, folderIndex, partPosition, readsFolderNames, siblingsFor } from '../src/analysis/eventLogAnalyzer';
 import type { Finding, FindingSeverity } from '../src/analysis/findings';
 import { describeConfigKey, describeEvent } from '../src/analysis/hover';
 import { eventLogText } from './support/eventLogGenerator';
@@ -146,6 +146,8 @@ describe('event-log analyzer', () => {
     expect(siblingsFor('app-7', folderIndex(folders[2]!))).toEqual([]);
     expect(siblingsFor('events_3_b', folderIndex(folders[2]!))).toEqual(['events_1_b', 'events_3_b', 'appstatus_b.inprogress']);
     expect(siblingsFor('eventlog', folderIndex(folders[3]!))).toEqual(folders[3]);
+    // The editor lists a document's folder only for the names that read it.
+    expect(['events_2_app', 'events_5_app.lz4', 'eventlog', 'eventlog-2024-01-01--10-00.gz', 'app-1', 'local-3.snappy', 'EVENT_LOG_1', 'eventlog-2024-01-01--10-00-copy'].map(readsFolderNames)).toEqual([true, true, true, true, false, false, false, false]);
   });
 
   it('notes missing parts of a rolling log', () => {

@@ -377,12 +377,18 @@ export function folderIndex(names: readonly string[]): FolderIndex {
   return { rolling, databricks, appStatus };
 }
 
+/** Whether a log of this name reads its folder's names (a rolling or Databricks part); a whole log does not. */
+export function readsFolderNames(name: string): boolean {
+  return ROLLING_PART.test(name) || name === 'eventlog' || DATABRICKS_ROLLED.test(name);
+}
+
 /**
  * The names of `name`'s folder that the analyzer reads for it (EventLogContext.siblings): the other
  * parts of its rolling log and an appstatus file, or the other Databricks parts, or none for a whole
  * log. The analyzer finds the same with these as with every name of the folder (analysis.test.ts).
  */
 export function siblingsFor(name: string, index: FolderIndex): readonly string[] {
+  if (!readsFolderNames(name)) return [];
   const part = ROLLING_PART.exec(name);
   if (part) {
     const parts = index.rolling.get(part[2]!) ?? [];

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
-import { analyzeEventLogText } from '../analysis/eventLogAnalyzer';
+import { analyzeEventLogText, folderIndex, readsFolderNames, siblingsFor } from '../analysis/eventLogAnalyzer';
 import type { Finding, FindingSeverity } from '../analysis/findings';
 import { existsSync } from 'node:fs';
 import { describeConfigKey, describeEvent } from '../analysis/hover';
@@ -50,9 +50,15 @@ function kindOf(doc: vscode.TextDocument): Kind | undefined {
 /** Documents bigger than this are analyzed on the analysis worker, so typing never waits for it. */
 const ON_THREAD_LIMIT = 1024 * 1024;
 
-function siblingsOf(file: string): string[] {
+/**
+ * What a document reads of its folder's names (eventLogAnalyzer.ts siblingsFor): listed, on this
+ * thread, only for a rolling or Databricks part, not at each analysis of every log.
+ */
+function siblingsOf(file: string): readonly string[] {
+  const name = path.basename(file);
+  if (!readsFolderNames(name)) return [];
   try {
-    return readdirSync(path.dirname(file)).filter((n) => n !== path.basename(file));
+    return siblingsFor(name, folderIndex(readdirSync(path.dirname(file))));
   } catch {
     return []; // an untitled or remote document: no folder to look at
   }
