@@ -162,6 +162,34 @@ describe('event-log analyzer', () => {
     expect(findings[0]!.message).toMatch(/part 3 .* part 2 is missing/);
   });
 
+  it('takes a compacted part without a codec as compacted: the parts it replaced are not missing', () => {
+    const end = goodLines.filter((l) => !l.includes('ApplicationStart') && !l.includes('EnvironmentUpdate'));
+    const findings = analyzeEventLogText(`${end.join('\n')}\n`, { fileName: 'events_4_app', siblings: ['events_3_app.compact', 'events_4_app', 'appstatus_app'] });
+    expect(findings.map((x) => x.code)).not.toContain('rolling-part-missing');
+    expect(partPosition('events_3_app.compact', ['events_4_app'])).toEqual({ first: true, last: false });
+  });
+
+  it("a part whose folder could not be listed is not blamed for the start or end only its neighbours hold", () => {
+    const middle = `${goodLines.filter((l) => l.includes('SparkListenerTask') || l.includes('Stage')).join('\n')}\n`;
+    const codes = (siblings: readonly string[] | undefined): string[] => analyzeEventLogText(middle, { fileName: 'events_2_app', siblings }).map((x) => x.code);
+    // Listed, alone: it is the first and last part, and lacks what those hold.
+    expect(codes([])).toEqual(expect.arrayContaining(['missing-application-start', 'missing-application-end']));
+    // Not listed: where it sits is unknown.
+    expect(codes(undefined)).not.toEqual(expect.arrayContaining(['missing-application-start']));
+    expect(codes(undefined)).not.toContain('missing-application-end');
+  });
+
+  it("rates a cut-off compressed log as collection does: information while it is being written, a warning in its last part, an error in a part others follow", async () => {
+    const dir = tempDir();
+    const whole = lz4BlockStream(Buffer.from(good.text), { blockSize: 4096 });
+    const cut = path.join(dir, 'events_2_app.lz4');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const severity = async (ctx: { siblings: string[]; inProgress?: boolean }): Promise<string | undefined> => (await analyzeEventLogFile(cut, ctx)).find((x) => x.code === 'codec-truncated')?.severity;
+    expect(await severity({ siblings: ['events_1_app', 'events_2_app.lz4'], inProgress: true })).toBe('information');
+    expect(await severity({ siblings: ['events_1_app', 'events_2_app.lz4'], inProgress: false })).toBe('warning');
+    expect(await severity({ siblings: ['events_1_app', 'events_2_app.lz4', 'events_3_app'] })).toBe('error');
+  });
+
   it('analyzes compressed logs from disk, and reports a corrupt codec stream', async () => {
     const dir = tempDir();
     const lines = [...goodLines];

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { CodecError, DecompressionLimitError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
 import { DATABRICKS_ROLLED } from '../collectors/eventlog/discovery';
 import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from '../collectors/eventlog/lines';
-import { MISSING_EVENT, MISSING_EVENT_MESSAGE, TRUNCATED_LINE, malformedJson, truncatedLineMessage } from '../common/lineProblems';
+import { MISSING_EVENT, MISSING_EVENT_MESSAGE, TRUNCATED_LINE, codecFailureSeverity, malformedJson, truncatedLineMessage } from '../common/lineProblems';
 import { timeFault } from '../collectors/record';
 import { range, lineRange, sortFindings, type Finding, type FindingSeverity } from './findings';
 
@@ -75,7 +75,8 @@ const DEFAULTED: [string, string][] = [
 /** At most this many findings per code; the rest are summed up in one. */
 const MAX_PER_CODE = 100;
 const CLOCK_SLACK_MS = 1000;
-const ROLLING_PART = /^events_(\d+)_(.+?)(\.[a-z0-9]+)?(\.compact)?$/;
+// A codec suffix is never `.compact` itself: `events_3_app.compact` is part 3 of app, compacted, not compressed.
+const ROLLING_PART = /^events_(\d+)_(.+?)(\.(?!compact$)[a-z0-9]+)?(\.compact)?$/;
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | null => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
@@ -107,7 +108,15 @@ export class EventLogAnalyzer {
   constructor(private readonly ctx: EventLogContext) {
     const name = path.basename(ctx.fileName);
     this.inProgress = ctx.inProgress ?? name.endsWith('.inprogress');
-    ({ first: this.firstPart, last: this.lastPart } = partPosition(name, ctx.siblings ?? []));
+    // A part whose folder could not be listed: where it sits is unknown, so neither its start nor its end is looked for.
+    const unplaced = ctx.siblings === undefined && readsFolderNames(name);
+    ({ first: this.firstPart, last: this.lastPart } = unplaced ? { first: false, last: false } : partPosition(name, ctx.siblings ?? []));
+  }
+
+  /** How bad a codec's failure in this log is, as collection rates it (codecFailureSeverity). */
+  codecSeverity(truncated: boolean): FindingSeverity {
+    const severity = codecFailureSeverity(truncated, this.lastPart, this.inProgress);
+    return severity === 'info' ? 'information' : severity;
   }
 
   private add(severity: FindingSeverity, code: string, r: Finding['range'], message: string, fixes?: Finding['fixes']): void {
@@ -341,7 +350,7 @@ export class EventLogAnalyzer {
       this.add('warning', 'rolling-part-missing', range(0, 0, 0, 0), `This is part ${m[1]} of a rolling event log, but part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing from the folder: the application's record will be incomplete.`);
     }
     if (!this.ctx.siblings.some((s) => s.startsWith(APP_STATUS_PREFIX))) {
-      this.add('information', 'rolling-status-missing', range(0, 0, 0, 0), 'The folder has no appstatus_… file, so whether the application finished is read from the events alone.');
+      this.add('information', 'rolling-status-missing', range(0, 0, 0, 0), 'The folder has no appstatus_… file: the application is taken as finished only if its log ends with SparkListenerApplicationEnd, and as still running otherwise (as collection takes it).');
     }
   }
 }
@@ -477,7 +486,7 @@ export async function analyzeEventLogFile(file: string, ctx: EventLogFileOptions
     } else if (err instanceof CodecError) {
       extra.push({
         range: range(lastLine, 0, lastLine, 0),
-        severity: err.truncated && path.basename(file).endsWith('.inprogress') ? 'information' : err.truncated ? 'warning' : 'error',
+        severity: a.codecSeverity(err.truncated),
         code: err.truncated ? 'codec-truncated' : 'codec-corrupt',
         message: err.problem,
       });

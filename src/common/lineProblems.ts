@@ -45,3 +45,12 @@ export function nestedTooDeepMessage(event: string, err: unknown): string {
 export function moreNotListed(n: number): string {
   return `${n} more malformed ${n === 1 ? 'line' : 'lines'} not listed`;
 }
+
+/**
+ * How bad a codec's failure is, for collection (readLog.ts) and the analyzer alike: damage is an
+ * error; a file cut off is an error in a part other parts follow, a warning in a log's last part, and
+ * information only while the log is still being written.
+ */
+export function codecFailureSeverity(truncated: boolean, lastPart: boolean, stillWriting: boolean): 'error' | 'warning' | 'info' {
+  return !truncated || !lastPart ? 'error' : stillWriting ? 'info' : 'warning';
+}

@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileReadResult } from 'node:fs/promises';
-import { TRUNCATED_LINE, truncatedLineMessage } from '../../common/lineProblems';
+import { TRUNCATED_LINE, codecFailureSeverity, truncatedLineMessage } from '../../common/lineProblems';
 import { Quality, type Problem, type SparkAppRecord } from '../record';
 import type { AppSummaries } from '../record/summaries';
 import { finishRecord } from '../record/finish';
@@ -215,7 +215,7 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
       } else if (err instanceof CodecError) {
         replay.flag(Quality.truncated);
         // Same rule as a broken last line: expected while Spark writes, suspicious in a finished log, an error mid-way.
-        const severity = !err.truncated || !last ? 'error' : unit.inProgress ? 'info' : 'warning';
+        const severity = codecFailureSeverity(err.truncated, last, unit.inProgress);
         replay.problem(severity, err.truncated ? 'codec-truncated' : 'codec-corrupt', err.problem, undefined);
       } else {
         const code = (err as NodeJS.ErrnoException).code;
