@@ -228,6 +228,11 @@ describe("Spark ≤ 1.2's folder layout (issue #12 item 7)", () => {
       expect(r.stderr, target).toMatch(/^1 file checked: 0 errors/m);
       expect(r.code, target).toBe(0);
     }
+    // Named alone, it is checked whatever its neighbours: here a link to nothing.
+    symlinkSync(path.join(root, 'gone'), path.join(root, 'app-1', 'EVENT_LOG_2'));
+    const alone = cli('validate', path.join(root, 'app-1', 'EVENT_LOG_1'), '--format', 'json');
+    expect(alone.stderr).toMatch(/^1 file checked: 0 errors/m);
+    expect(alone.code).toBe(0);
   });
 });
 

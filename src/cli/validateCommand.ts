@@ -53,7 +53,8 @@ async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<T
     return;
   }
   // A log named explicitly is checked whatever its name, read as collect reads it: a Spark 1.x
-  // EVENT_LOG_1 with the codec its folder names (COMPRESSION_CODEC_x), not as plain text.
+  // EVENT_LOG_1 with the codec its folder names (COMPRESSION_CODEC_x), not as plain text; a folder
+  // naming a codec Spark does not have is a problem of its own, and nothing is checked.
   for await (const found of discover(target)) {
     if (!('severity' in found)) {
       for (const [i, f] of found.files.entries()) yield { file: f.path, kind: 'eventlog', codec: f.codec, inProgress: found.inProgress && i === found.files.length - 1 };

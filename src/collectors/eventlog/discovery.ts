@@ -185,11 +185,18 @@ export async function* discover(root: string, recursive = true): AsyncGenerator<
   yield* walk(root, recursive, new Set([`${st.dev}:${st.ino}`]));
 }
 
-/** An `EVENT_LOG_<N>` file given on its own is read as its Spark 1.x folder's attempt. */
+/**
+ * An `EVENT_LOG_<N>` file given on its own is read as its Spark 1.x folder's attempt: with the codec,
+ * version and completion its folder's files name, and of the folder's logs only this one (a
+ * neighbour that cannot be read is not this one's problem). A folder that cannot be listed names
+ * none of them: the file is then read as it is named.
+ */
 async function legacyOrSingle(file: string): Promise<LogUnit | Problem> {
   const dir = path.dirname(file);
-  const unit = legacyUnit(dir, await fs.readdir(dir).catch(() => [path.basename(file)]));
-  return 'severity' in unit ? unit : { ...unit, files: unit.files.filter((f) => f.path === file) };
+  const names = await fs.readdir(dir).catch(() => null);
+  if (names === null) return singleUnit(file);
+  const own = path.basename(file);
+  return legacyUnit(dir, names.filter((n) => !LEGACY_LOG.test(n) || n === own));
 }
 
 const skippedPrefix = (file: string): string => `skipped ${file}: `;
