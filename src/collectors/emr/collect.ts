@@ -64,16 +64,16 @@ export interface EmrOptions extends ApiCollectorOptions {
  * million checks of every step.
  */
 class Joiner {
-  /** The loose applications with a start time, by start time (then as found). */
-  private readonly byStart: { app: SparkApp; start: number; index: number }[];
-  /** Indexes (in `loose`) of the applications a cluster took. */
-  private readonly taken = new Set<number>();
+  /** The loose applications with a start time, by start time (then as found); `app` is let go once a cluster takes it. */
+  private readonly byStart: { app: SparkApp | null; start: number; index: number }[];
+  /** The applications without a start time (no step can claim them), with their place among the loose ones. */
+  private readonly timeless: { app: SparkApp; index: number }[];
+  private claimed = 0;
 
-  constructor(private readonly loose: SparkApp[]) {
-    this.byStart = loose
-      .map((app, index) => ({ app, start: startOf(app), index }))
-      .filter((e) => !Number.isNaN(e.start))
-      .sort((a, b) => a.start - b.start || a.index - b.index);
+  constructor(loose: SparkApp[]) {
+    const entries: { app: SparkApp | null; start: number; index: number }[] = loose.map((app, index) => ({ app, start: startOf(app), index }));
+    this.byStart = entries.filter((e) => !Number.isNaN(e.start)).sort((a, b) => a.start - b.start || a.index - b.index);
+    this.timeless = loose.map((app, index) => ({ app, index })).filter((e) => Number.isNaN(startOf(e.app)));
   }
 
   /**
@@ -85,35 +85,41 @@ class Joiner {
   take(c: ClusterFacts, steps: FetchedCluster['steps'], nowMs: number): SparkApp[] {
     if (c.startMs === null) return [];
     const end = c.endMs ?? nowMs;
+    // The span of the steps' windows (a step without a valid time has none, as stepFor skips it).
     let from = Infinity;
     let to = -Infinity;
     for (const step of steps) {
       const stepFrom = step.Status?.Timeline?.StartDateTime?.getTime();
-      if (stepFrom === undefined) continue;
+      const stepTo = step.Status?.Timeline?.EndDateTime?.getTime() ?? nowMs;
+      if (stepFrom === undefined || !Number.isFinite(stepFrom) || !Number.isFinite(stepTo)) continue;
       from = Math.min(from, stepFrom);
-      to = Math.max(to, step.Status?.Timeline?.EndDateTime?.getTime() ?? nowMs);
+      to = Math.max(to, stepTo);
     }
     const mine: { app: SparkApp; index: number }[] = [];
     for (let i = firstAtOrAfter(this.byStart, from); i < this.byStart.length && this.byStart[i]!.start <= to; i++) {
       const e = this.byStart[i]!;
-      if (this.taken.has(e.index)) continue;
+      if (e.app === null) continue;
       const rm = YARN_ID.exec(e.app.app.record.app_id);
       if (rm !== null && (Number(rm[1]) < c.startMs || Number(rm[1]) > end)) continue;
       if (stepFor(e.app, steps, nowMs) === undefined) continue;
-      this.taken.add(e.index);
-      mine.push(e);
+      mine.push({ app: e.app, index: e.index });
+      // Held no longer here: the cluster stores it, and it can be freed once stored.
+      e.app = null;
+      this.claimed++;
     }
     return mine.sort((a, b) => a.index - b.index).map((e) => e.app);
   }
 
-  /** Whether some applications are not claimed by any cluster yet. */
+  /** Whether a cluster fetched later may still claim some application (one with a start time not yet claimed). */
   get left(): boolean {
-    return this.taken.size < this.loose.length;
+    return this.claimed < this.byStart.length;
   }
 
-  /** Applications no listed cluster claimed. */
+  /** Applications no listed cluster claimed, in the order found. */
   rest(): SparkApp[] {
-    return this.loose.filter((_, i) => !this.taken.has(i));
+    const left: { app: SparkApp; index: number }[] = [...this.timeless];
+    for (const e of this.byStart) if (e.app !== null) left.push({ app: e.app, index: e.index });
+    return left.sort((a, b) => a.index - b.index).map((e) => e.app);
   }
 }
 
