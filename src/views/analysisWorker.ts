@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as vscode from 'vscode';
 import type { Finding } from '../analysis/findings';
-import type { AnalysisMessage, AnalysisReply, AnalysisRequest } from '../worker/analyzeProtocol';
+import { isAnalysisReply, type AnalysisMessage, type AnalysisRequest } from '../worker/analyzeProtocol';
 import { WORKER_BUNDLES } from '../worker/bundles';
 
 export class AnalysisWorker implements vscode.Disposable {
@@ -16,7 +16,8 @@ export class AnalysisWorker implements vscode.Disposable {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(path.join(this.extensionPath, 'dist', WORKER_BUNDLES.analyze));
-    worker.on('message', (m: AnalysisReply) => {
+    worker.on('message', (m: unknown) => {
+      if (!isAnalysisReply(m)) return;
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.error !== undefined) p?.reject(new Error(m.error));

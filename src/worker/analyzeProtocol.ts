@@ -13,7 +13,7 @@ import { isReadLimits } from './collectProtocol';
  * - `{ text, fileName, siblings }`: a large open document's text.
  * `siblings`: what the log reads of its folder's names (EventLogContext); none when it could not be listed.
  */
-export type AnalysisRequest = { file: string; siblings: readonly string[] | undefined; limits?: ReadLimits } | { text: string; fileName: string; siblings: readonly string[] };
+export type AnalysisRequest = { file: string; siblings: readonly string[] | undefined; limits?: ReadLimits } | { text: string; fileName: string; siblings: readonly string[] | undefined };
 
 /** A request as it crosses to the worker: with its id. */
 export type AnalysisMessage = AnalysisRequest & { id: number };
@@ -25,7 +25,18 @@ export interface AnalysisReply {
   error?: string;
 }
 
-/** Checked by the worker on receipt. */
+/** A file request (else a text request); the same test the check below makes. */
+export function isFileRequest(m: AnalysisMessage): m is Extract<AnalysisMessage, { file: string }> {
+  return typeof (m as { file?: unknown }).file === 'string';
+}
+
+/** Checked by the extension on receipt. */
+export function isAnalysisReply(m: unknown): m is AnalysisReply {
+  const r = m as Partial<Record<keyof AnalysisReply, unknown>> | null;
+  return typeof r === 'object' && r !== null && typeof r.id === 'number' && (r.error === undefined ? Array.isArray(r.findings) : typeof r.error === 'string');
+}
+
+/** Checked by the worker on receipt; a message that fails it but has an id is answered with an error (never left waiting). */
 export function isAnalysisMessage(m: unknown): m is AnalysisMessage {
   const r = m as Partial<{ id: unknown; siblings: unknown; file: unknown; limits: unknown; text: unknown; fileName: unknown }> | null;
   return (
