@@ -26,9 +26,10 @@ describe('spark-optimizer validate on a folder of many logs', () => {
   it("lists each folder's names once, whatever the number of logs in it, and checks every log", async () => {
     const dir = tempDir();
     // Named to sort among the logs: discovery gives the folder's logs on both sides of it.
-    const sub = path.join(dir, 'app-15-more');
+    const sub = path.join(dir, 'events_1_app-15-more');
     mkdirSync(sub);
-    for (let i = 0; i < 40; i++) writeFileSync(path.join(i < 30 ? dir : sub, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 1, tasksPerStage: 2 }).text);
+    // Logs named as rolling parts (each an application of its own), the names that read their folder.
+    for (let i = 0; i < 40; i++) writeFileSync(path.join(i < 30 ? dir : sub, `events_1_app-${String(i).padStart(2, '0')}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 1, tasksPerStage: 2 }).text);
     const err: string[] = [];
     const code = await main(['validate', dir], { out: () => undefined, err: (s) => err.push(s), isTTY: false, cwd: '/' });
     expect(code).toBe(0);

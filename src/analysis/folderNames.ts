@@ -7,12 +7,12 @@
  */
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { folderIndex, siblingsFor, type FolderIndex } from './eventLogAnalyzer';
+import { folderIndex, readsFolderNames, siblingsFor, type FolderIndex } from './eventLogAnalyzer';
 
 /**
- * Folders whose index is kept. Discovery walks depth first with a folder's entries in name order, so
- * a folder's logs can come on both sides of its subfolders: the folders above the one being read
- * are kept while it is.
+ * Folders whose index is kept, the least recently used dropped first. Discovery walks depth first with
+ * a folder's entries in name order, so a folder's logs can come on both sides of its subfolders: a
+ * folder is listed again only when more than 15 others were read in between.
  */
 const FOLDERS_KEPT = 16;
 
@@ -28,6 +28,8 @@ export class FolderNames {
    * listing is not kept: the next file of the folder tries again.
    */
   async siblingsOf(file: string): Promise<readonly string[] | undefined> {
+    // A whole log reads none: its folder is not listed at all.
+    if (!readsFolderNames(path.basename(file))) return [];
     const folder = path.dirname(file);
     let index = this.folders.get(folder);
     if (index === undefined) {
