@@ -712,6 +712,11 @@ async function smallSection(): Promise<void> {
     console.log(`naive process          ${naiveProcess.seconds.toFixed(2)} s, peak RSS ${naiveProcess.maxRssMb.toFixed(0)} MB`);
     console.log(`collect, fresh db      ${fresh.seconds.toFixed(2)} s, peak RSS ${fresh.maxRssMb.toFixed(0)} MB  ${ratioOf(naiveProcess, fresh)} naive process  (${fresh.last})`);
     console.log(`collect, unchanged     ${again.seconds.toFixed(2)} s, peak RSS ${again.maxRssMb.toFixed(0)} MB  (${again.last})`);
+    // validate parses every line as the naive parse does: about as long, once. It listed the folder
+    // once per log until stop 29 (74 s here), a cliff this row would show again.
+    const validate = runProcess([path.resolve('dist/cli.js'), 'validate', dir]);
+    if (validate.code !== 0) throw new Error(`validate ${dir} exited ${validate.code}: ${validate.stderr.slice(0, 2000)}`);
+    console.log(`validate               ${validate.seconds.toFixed(2)} s, peak RSS ${validate.maxRssMb.toFixed(0)} MB  ${(validate.seconds / naiveProcess.seconds).toFixed(2)}x the naive process's time  (${validate.stderr.split('\n').at(-1)})`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
