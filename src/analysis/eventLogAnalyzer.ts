@@ -357,6 +357,9 @@ export class EventLogAnalyzer {
 
 const APP_STATUS_PREFIX = 'appstatus_';
 
+/** A Databricks part: the current `eventlog` or a rolled `eventlog-<time>` (discovery's rule). */
+const isDatabricksPart = (name: string): boolean => name === 'eventlog' || DATABRICKS_ROLLED.test(name);
+
 /**
  * A folder's names grouped by what a log among them reads of the others (siblingsFor): each
  * application's rolling parts, the Databricks parts (`eventlog` and `eventlog-<time>`), and one
@@ -380,7 +383,7 @@ export function folderIndex(names: readonly string[]): FolderIndex {
       const same = rolling.get(part[2]!);
       if (same) same.push(name);
       else rolling.set(part[2]!, [name]);
-    } else if (name === 'eventlog' || DATABRICKS_ROLLED.test(name)) databricks.push(name);
+    } else if (isDatabricksPart(name)) databricks.push(name);
     else if (appStatus === undefined && name.startsWith(APP_STATUS_PREFIX)) appStatus = name;
   }
   return { rolling, databricks, appStatus };
@@ -388,7 +391,7 @@ export function folderIndex(names: readonly string[]): FolderIndex {
 
 /** Whether a log of this name reads its folder's names (a rolling or Databricks part); a whole log does not. */
 export function readsFolderNames(name: string): boolean {
-  return ROLLING_PART.test(name) || name === 'eventlog' || DATABRICKS_ROLLED.test(name);
+  return ROLLING_PART.test(name) || isDatabricksPart(name);
 }
 
 /**
@@ -397,13 +400,12 @@ export function readsFolderNames(name: string): boolean {
  * log. The analyzer finds the same with these as with every name of the folder (analysis.test.ts).
  */
 export function siblingsFor(name: string, index: FolderIndex): readonly string[] {
-  if (!readsFolderNames(name)) return [];
   const part = ROLLING_PART.exec(name);
   if (part) {
     const parts = index.rolling.get(part[2]!) ?? [];
     return index.appStatus === undefined ? parts : [...parts, index.appStatus];
   }
-  return name === 'eventlog' || DATABRICKS_ROLLED.test(name) ? index.databricks : [];
+  return isDatabricksPart(name) ? index.databricks : [];
 }
 
 /**
@@ -421,7 +423,7 @@ export function partPosition(name: string, siblings: readonly string[]): { first
   }
   // Any other name is a whole log: its folder's names are not looked at (a folder of 10,000 logs would
   // look at 10,000 names per log).
-  if (name !== 'eventlog' && !DATABRICKS_ROLLED.test(name)) return { first: true, last: true };
+  if (!isDatabricksPart(name)) return { first: true, last: true };
   const rolled = siblings.filter((s) => DATABRICKS_ROLLED.test(s)).sort();
   if (name === 'eventlog') return { first: rolled.length === 0, last: true };
   return { first: rolled.length === 0 || name <= rolled[0]!, last: !siblings.includes('eventlog') && !rolled.some((r) => r > name) };
