@@ -118,7 +118,8 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     // But once it has found enough for the pool, the pool reads while it goes on (what it reads is
     // reported after): 10,000 small logs took ~75 ms to find, and a worker ~35 ms to start (issue #12).
     const units: LogUnit[] = [];
-    const early = new Map<LogUnit, 'started' | 'unchanged'>();
+    // units[0, next) were decided while discovery went on: started, or unchanged (those are in `unchangedEarly`).
+    const unchangedEarly = new Set<LogUnit>();
     let next = 0;
     let otherShards = 0;
     for await (const found of discover(options.path, options.recursive ?? true)) {
@@ -140,27 +141,24 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
       if (ctx.workerScript && concurrency > 1 && progress.logsFound > POOL_AFTER_LOGS) {
         for (; next < units.length && room(); next++) {
           const unit = units[next]!;
-          if (ctx.isUnchanged?.(unit)) early.set(unit, 'unchanged');
-          else {
-            early.set(unit, 'started');
-            start(unit);
-          }
+          if (ctx.isUnchanged?.(unit)) unchangedEarly.add(unit);
+          else start(unit);
         }
       }
     }
     progress.phase = 'reading';
     if (options.shard !== undefined) batch.shard = { unit: 'log', mine: units.length, total: units.length + otherShards };
-    for (const found of units) {
+    for (const [i, found] of units.entries()) {
       ctx.signal?.throwIfAborted();
-      const seen = early.get(found);
-      if (seen === 'unchanged' || (seen === undefined && ctx.isUnchanged?.(found))) {
+      const decided = i < next;
+      if (decided ? unchangedEarly.has(found) : ctx.isUnchanged?.(found)) {
         batch.unchanged++;
         progress.logsDone++;
         report();
         if (full()) yield take();
         continue;
       }
-      if (seen === undefined) start(found);
+      if (!decided) start(found);
       while (!room()) await settle();
       if (full()) yield take();
     }
