@@ -71,9 +71,14 @@ class Joiner {
   private claimed = 0;
 
   constructor(loose: SparkApp[]) {
-    const entries: { app: SparkApp | null; start: number; index: number }[] = loose.map((app, index) => ({ app, start: startOf(app), index }));
-    this.byStart = entries.filter((e) => !Number.isNaN(e.start)).sort((a, b) => a.start - b.start || a.index - b.index);
-    this.timeless = loose.map((app, index) => ({ app, index })).filter((e) => Number.isNaN(startOf(e.app)));
+    this.byStart = [];
+    this.timeless = [];
+    loose.forEach((app, index) => {
+      const start = startOf(app);
+      if (Number.isNaN(start)) this.timeless.push({ app, index });
+      else this.byStart.push({ app, start, index });
+    });
+    this.byStart.sort((a, b) => a.start - b.start || a.index - b.index);
   }
 
   /**
