@@ -324,3 +324,37 @@ describe('the passed-over summary', () => {
     expect(passedOverSummary([skipped('/l/a', 'hidden'), skipped('/l/b', 'hidden')])).toBe('2 files passed over (2 hidden)');
   });
 });
+
+describe("a one-application folder's other files", () => {
+  /** What discovery passes over in `root`: each file's name and why. */
+  async function passedOver(root: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const found of discover(root)) {
+      if ('severity' in found && found.code === SKIPPED_FILE) out.push(`${path.basename(found.file!)}: ${found.message.slice(`skipped ${found.file}: `.length)}`);
+    }
+    return out;
+  }
+
+  it('are each passed over with a reason, not dropped without a word', async () => {
+    const root = tempDir();
+    const log = eventLogText({ appId: 'app-1' }).text;
+    const dbx = path.join(root, 'cluster-1');
+    mkdirSync(dbx);
+    for (const name of ['eventlog', 'eventlog-2024-06-11--03-00', 'eventlog-2024-06-11--03-00-copy', '.eventlog.crc']) writeFileSync(path.join(dbx, name), log);
+    mkdirSync(path.join(dbx, 'old'));
+    const rolling = path.join(root, 'eventlog_v2_app-2');
+    mkdirSync(rolling);
+    for (const name of ['events_1_app-2', 'events_2_app-2.compact', 'events_3_app-2', 'appstatus_app-2', 'notes.txt']) writeFileSync(path.join(rolling, name), log);
+    const legacy = path.join(root, 'app-3');
+    mkdirSync(legacy);
+    for (const name of ['EVENT_LOG_1', 'SPARK_VERSION_1.0.0', 'APPLICATION_COMPLETE', 'EVENT_LOG_1.bak']) writeFileSync(path.join(legacy, name), log);
+    expect(await passedOver(root)).toEqual([
+      'EVENT_LOG_1.bak: not a part of the legacy event log in its folder',
+      '.eventlog.crc: hidden',
+      'eventlog-2024-06-11--03-00-copy: not a part of the databricks event log in its folder',
+      'old: not a part of the databricks event log in its folder',
+      'events_1_app-2: a rolling part a compacted part replaces',
+      'notes.txt: not a part of the rolling event log in its folder',
+    ]);
+  });
+});

@@ -59,6 +59,8 @@ const LEGACY_LOG = /^EVENT_LOG_(\d+)$/;
 const LEGACY_VERSION = /^SPARK_VERSION_(.+)$/;
 const LEGACY_CODEC = /^COMPRESSION_CODEC_(.+)$/;
 const LEGACY_COMPLETE = 'APPLICATION_COMPLETE';
+/** The files a rolling or Spark 1.x folder holds besides its logs, which say how to read them. */
+const KNOWN_MARKERS = [APP_STATUS, LEGACY_VERSION, LEGACY_CODEC, new RegExp(`^${LEGACY_COMPLETE}$`)];
 /** Spark 1.x codec short names and class names (`org.apache.spark.io.LZFCompressionCodec`). */
 const LEGACY_CODECS: Record<string, Codec> = { lzf: 'lzf', lz4: 'lz4', snappy: 'snappy', zstd: 'zstd' };
 /** A plain event log's first bytes, for files whose name does not say they are one. */
@@ -233,6 +235,19 @@ async function startsLikeEventLog(file: string): Promise<boolean> {
   }
 }
 
+/** Files a name that makes a folder one application's (rolling, Databricks, Spark 1.x) are read whole; the rest of it is passed over, and said so. */
+function* leftOut(unit: LogUnit, entries: import('node:fs').Dirent[]): Generator<Problem> {
+  const read = new Set(unit.files.map((f) => path.basename(f.path)));
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of sorted) {
+    if (read.has(e.name) || KNOWN_MARKERS.some((r) => r.test(e.name))) continue;
+    const p = path.join(unit.path, e.name);
+    if (e.name.startsWith('.')) yield skipped(p, 'hidden');
+    else if (unit.layout === 'rolling' && ROLLING_FILE.test(e.name)) yield skipped(p, 'a rolling part a compacted part replaces');
+    else yield skipped(p, `not a part of the ${unit.layout} event log in its folder`);
+  }
+}
+
 async function* walk(dir: string, recursive: boolean, visited: Set<string>): AsyncGenerator<LogUnit | Problem> {
   let entries: import('node:fs').Dirent[];
   try {
@@ -243,16 +258,16 @@ async function* walk(dir: string, recursive: boolean, visited: Set<string>): Asy
   }
   const names = entries.map((e) => e.name);
   const fileNames = entries.filter((e) => !e.isDirectory()).map((e) => e.name);
-  if (ROLLING_DIR.test(path.basename(dir))) {
-    yield rollingUnit(dir, names);
-    return;
-  }
-  if (isDatabricksDir(fileNames)) {
-    yield databricksUnit(dir, fileNames);
-    return;
-  }
-  if (isLegacyDir(fileNames)) {
-    yield legacyUnit(dir, fileNames);
+  const unit = ROLLING_DIR.test(path.basename(dir))
+    ? rollingUnit(dir, names)
+    : isDatabricksDir(fileNames)
+      ? databricksUnit(dir, fileNames)
+      : isLegacyDir(fileNames)
+        ? legacyUnit(dir, fileNames)
+        : undefined;
+  if (unit !== undefined) {
+    yield unit;
+    if ('layout' in unit) yield* leftOut(unit, entries);
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
