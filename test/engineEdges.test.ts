@@ -258,8 +258,8 @@ describe('what a folder scan passes over (issue #12 item 9)', () => {
     expect(r.stderr).toContain('3 files passed over (1 hidden, 2 not an event log (by its name and first bytes)); --verbose lists them');
     expect(r.stderr).not.toContain('metrics.json');
     const verbose = cli('collect', '--source', 'event-logs', '--path', root, '--dry-run', '--format', 'json', '--verbose');
-    expect(verbose.stderr).toContain(`skipped ${path.join(root, 'metrics.json')}: not an event log`);
-    expect(verbose.stderr).toContain(`skipped ${path.join(root, 'Application.log')}: not an event log`);
+    expect(verbose.stderr).toContain(`${path.join(root, 'metrics.json')}: information skipped-file not an event log`);
+    expect(verbose.stderr).toContain(`${path.join(root, 'Application.log')}: information skipped-file not an event log`);
   });
 
   it('validate checks exactly the files collect reads', async () => {
@@ -319,7 +319,7 @@ describe('zstd windows over the default limit (issue #12 item 4): the setting re
 
 describe('the passed-over summary', () => {
   it('says "1 file", not "1 files" (issue 16)', () => {
-    const skipped = (file: string, why: string): Problem => ({ severity: 'info', code: SKIPPED_FILE, message: `skipped ${file}: ${why}`, file });
+    const skipped = (file: string, why: string): Problem => ({ severity: 'info', code: SKIPPED_FILE, message: why, file });
     expect(passedOverSummary([skipped('/l/a', 'hidden')])).toBe('1 file passed over (1 hidden)');
     expect(passedOverSummary([skipped('/l/a', 'hidden'), skipped('/l/b', 'hidden')])).toBe('2 files passed over (2 hidden)');
   });
@@ -330,7 +330,7 @@ describe("a one-application folder's other files", () => {
   async function passedOver(root: string): Promise<string[]> {
     const out: string[] = [];
     for await (const found of discover(root)) {
-      if ('severity' in found && found.code === SKIPPED_FILE) out.push(`${path.basename(found.file!)}: ${found.message.slice(`skipped ${found.file}: `.length)}`);
+      if ('severity' in found && found.code === SKIPPED_FILE) out.push(`${path.basename(found.file!)}: ${found.message}`);
     }
     return out;
   }

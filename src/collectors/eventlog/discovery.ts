@@ -201,10 +201,9 @@ async function legacyOrSingle(file: string): Promise<LogUnit | Problem> {
   return legacyUnit(dir, names.filter((n) => !LEGACY_LOG.test(n) || n === own));
 }
 
-const skippedPrefix = (file: string): string => `skipped ${file}: `;
-
+/** A passed-over file: its message is why (formatProblem puts the file and the code before it). */
 function skipped(file: string, why: string): Problem {
-  return { severity: 'info', code: SKIPPED_FILE, message: `${skippedPrefix(file)}${why}`, file };
+  return { severity: 'info', code: SKIPPED_FILE, message: why, file };
 }
 
 /** `N files passed over (k <reason>, …)` for the skipped-file infos among `problems`; null when there are none. */
@@ -212,8 +211,7 @@ export function passedOverSummary(problems: readonly Problem[]): string | null {
   const reasons = new Map<string, number>();
   for (const p of problems) {
     if (p.code !== SKIPPED_FILE) continue;
-    const why = p.message.slice(skippedPrefix(p.file ?? '').length);
-    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    reasons.set(p.message, (reasons.get(p.message) ?? 0) + 1);
   }
   if (reasons.size === 0) return null;
   const total = [...reasons.values()].reduce((a, b) => a + b, 0);
