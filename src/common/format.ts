@@ -46,14 +46,19 @@ export function visible(text: string): string {
   });
 }
 
+/**
+ * `850 ms`, `12.3 s`, `4m 5s`, `2h 3m`. Each unit is rounded before it is split, so that a carry
+ * moves up: 119.6 s is `2m 0s`, not `1m 60s`, and 59.96 s is `1m 0s`, not `60.0 s`.
+ */
 export function formatDuration(ms: number | null): string {
   if (ms === null) return '-';
   if (ms < 1000) return `${ms} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${Math.round(s % 60)}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
 
 const LOCAL_TIME = new Map<string, Intl.DateTimeFormat>();
