@@ -56,13 +56,15 @@ describe('jobPageModel', () => {
   it('cards carry formatted values with units, and tones for failures and disk spill', () => {
     const m = jobPageModel(makeRecord({ failed_tasks: 10, total_tasks: 26, failed_stages: 1, disk_spilled_bytes: 3 * 1024 ** 3, memory_spilled_bytes: 512 * 1024 ** 2, shuffle_read_bytes: 1024 ** 2, shuffle_write_bytes: 1024 ** 2 }), undefined);
     const card = (id: string) => m.cards.find((c) => c.id === id)!;
-    expect(m.cards.map((c) => c.id)).toEqual(['status', 'duration', 'tasks', 'cpu', 'shuffle', 'spill', 'executors']);
+    expect(m.cards.map((c) => c.id)).toEqual(['status', 'duration', 'tasks', 'cpu', 'io', 'shuffle', 'spill', 'executors']);
     expect(card('status')).toMatchObject({ value: 'completed', tone: 'warn', detail: 'with failures: 10 tasks, 1 stage' });
-    expect(card('duration')).toMatchObject({ value: '10m 0s', detail: 'from 2024-06-01 00:00:01 UTC' });
+    expect(card('duration')).toMatchObject({ value: '10m 0s', detail: '' });
     expect(card('tasks')).toMatchObject({ value: '26', detail: '10 failed · 5 stages, 1 failed', tone: 'warn' });
     expect(card('cpu')).toMatchObject({ value: '2m 3s', detail: 'executor CPU time' });
-    expect(card('shuffle')).toMatchObject({ value: '2 MB', detail: 'read 1 MB · write 1 MB' });
-    expect(card('spill')).toMatchObject({ value: '3.5 GB', detail: 'memory 512 MB · disk 3 GB', tone: 'warn' });
+    // Neither read + write nor memory + disk spill is a size of anything: each pair is shown apart.
+    expect(card('io')).toMatchObject({ label: 'Input / output', value: '976.6 KB / 2 KB' });
+    expect(card('shuffle')).toMatchObject({ label: 'Shuffle read / write', value: '1 MB / 1 MB' });
+    expect(card('spill')).toMatchObject({ label: 'Spill (disk)', value: '3 GB', detail: '512 MB as held in memory', tone: 'warn' });
     expect(card('executors')).toMatchObject({ value: '4', detail: '2 cores, 4 GB each · driver 2 GB' });
     expect(jobPageModel(makeRecord({ status: 'failed' }), undefined).cards[0]!.tone).toBe('error');
     expect(jobPageModel(makeRecord({ failed_tasks: 0 }), undefined).cards[0]).toMatchObject({ tone: 'ok', detail: 'no failed tasks or stages' });
@@ -77,7 +79,7 @@ describe('jobPageModel', () => {
     expect(m.executors).toEqual([]);
     expect(m.timeline.gantt).toEqual([]);
     expect(m.config.map((c) => c.key)).toEqual(['spark.app.name', 'spark.databricks.token', 'spark.label.team2', 'spark.label.team10', 'spark.sql.shuffle.partitions']);
-    expect(m.cards).toHaveLength(7);
+    expect(m.cards).toHaveLength(8);
   });
 
   it('stage rows: skew is max / median task time, costly marks the stages that make most of the run time and the skewed ones', () => {
@@ -105,7 +107,8 @@ describe('jobPageModel', () => {
 
   it('stage rows format sizes and durations and count a failed attempt as a failure', () => {
     const m = jobPageModel(makeRecord(), { stages: [stage(7, { attempt_id: 1, status: 'failed', failed_tasks: 3, shuffle_read_bytes: 5 * 1024 ** 3, shuffle_write_bytes: 1024, memory_spilled_bytes: 1024 ** 2, disk_spilled_bytes: 0, duration_ms: 125_000 })], executors: [] });
-    expect(m.stages[0]).toMatchObject({ key: '7.1', failures: 4, shuffle: '5 GB / 1 KB', spill: '1 MB / 0 B', duration: '2m 5s', shuffleBytes: 5 * 1024 ** 3 + 1024 });
+    expect(m.stages[0]).toMatchObject({ key: '7.1', failures: 4, shuffle: '5 GB / 1 KB', spill: '0 B', memorySpill: '1 MB', spillBytes: 0, duration: '2m 5s', shuffleBytes: 5 * 1024 ** 3 + 1024 });
+    expect(m.cards.find((c) => c.id === 'duration')!.detail).toBe('longest stage: 7 (attempt 1), 2m 5s');
   });
 
   it('sorts stages by each column, unknown values last, ties in stage order', () => {

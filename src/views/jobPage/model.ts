@@ -27,7 +27,7 @@ export const SKEW_MIN_MAX_TASK_MS = 1_000;
 export type Tone = 'ok' | 'warn' | 'error' | 'neutral';
 
 export interface Card {
-  id: 'status' | 'duration' | 'tasks' | 'cpu' | 'shuffle' | 'spill' | 'executors';
+  id: 'status' | 'duration' | 'tasks' | 'cpu' | 'io' | 'shuffle' | 'spill' | 'executors';
   label: string;
   value: string;
   detail: string;
@@ -63,14 +63,18 @@ export interface StageRow {
   failures: number;
   input: string;
   inputBytes: number;
+  /** Input / output, formatted. */
+  io: string;
   shuffleReadBytes: number;
   shuffleWriteBytes: number;
   /** Read + write, what "sort by shuffle" orders on. */
   shuffleBytes: number;
   shuffle: string;
+  /** Spilled to disk: what "sort by spill" orders on (the memory size is of the same data). */
   spillBytes: number;
-  /** Memory / disk. */
   spill: string;
+  /** The spilled data's size as it was held in memory. */
+  memorySpill: string;
   runTimeMs: number;
   runTime: string;
   /** Share of the application's executor run time, 0..1. */
@@ -214,7 +218,7 @@ function cards(r: SparkAppRecord, s: AppSummaries | undefined): Card[] {
   const cores = r.executor_cores === null ? null : `${r.executor_cores} cores`;
   const mem = r.executor_memory_mb === null ? null : formatBytes(r.executor_memory_mb * 1024 ** 2);
   const each = [cores, mem].filter((x) => x !== null).join(', ');
-  const spilled = r.memory_spilled_bytes + r.disk_spilled_bytes;
+  const longest = s?.stages.reduce<StageSummary | undefined>((a, st) => (st.duration_ms !== null && st.duration_ms > (a?.duration_ms ?? -1) ? st : a), undefined);
   return [
     {
       id: 'status',
@@ -223,7 +227,13 @@ function cards(r: SparkAppRecord, s: AppSummaries | undefined): Card[] {
       detail: failedSomething ? `with failures: ${plural(r.failed_tasks, 'task')}, ${plural(r.failed_stages, 'stage')}` : r.status === 'completed' ? 'no failed tasks or stages' : '',
       tone: statusTone,
     },
-    { id: 'duration', label: 'Duration', value: formatDuration(r.duration_ms), detail: r.start_time ? `from ${utc(r.start_time)}` : 'start unknown', tone: 'neutral' },
+    {
+      id: 'duration',
+      label: 'Duration',
+      value: formatDuration(r.duration_ms),
+      detail: longest ? `longest stage: ${longest.stage_id}${longest.attempt_id > 0 ? ` (attempt ${longest.attempt_id})` : ''}, ${formatDuration(longest.duration_ms)}` : r.start_time ? '' : 'start unknown',
+      tone: 'neutral',
+    },
     {
       id: 'tasks',
       label: 'Tasks',
@@ -232,12 +242,15 @@ function cards(r: SparkAppRecord, s: AppSummaries | undefined): Card[] {
       tone: failedSomething ? 'warn' : 'neutral',
     },
     { id: 'cpu', label: 'CPU time', value: r.cpu_time_ms === null ? 'unknown' : formatDuration(r.cpu_time_ms), detail: cpuDetail, tone: 'neutral' },
-    { id: 'shuffle', label: 'Shuffle', value: formatBytes(r.shuffle_read_bytes + r.shuffle_write_bytes), detail: `read ${formatBytes(r.shuffle_read_bytes)} · write ${formatBytes(r.shuffle_write_bytes)}`, tone: 'neutral' },
+    { id: 'io', label: 'Input / output', value: `${formatBytes(r.input_bytes)} / ${formatBytes(r.output_bytes)}`, detail: 'read from and written to storage', tone: 'neutral' },
+    // Read and write are not added: what one stage writes, the next reads.
+    { id: 'shuffle', label: 'Shuffle read / write', value: `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`, detail: 'between stages', tone: 'neutral' },
+    // Spark's two spill sizes are of the same data (as held in memory, as written to disk): never added.
     {
       id: 'spill',
-      label: 'Spill',
-      value: formatBytes(spilled),
-      detail: `memory ${formatBytes(r.memory_spilled_bytes)} · disk ${formatBytes(r.disk_spilled_bytes)}`,
+      label: 'Spill (disk)',
+      value: formatBytes(r.disk_spilled_bytes),
+      detail: `${formatBytes(r.memory_spilled_bytes)} as held in memory`,
       tone: r.disk_spilled_bytes > 0 ? 'warn' : 'neutral',
     },
     {
@@ -304,12 +317,14 @@ function stageRows(stages: readonly StageSummary[]): StageRow[] {
       failures: s.failed_tasks + (s.status === 'failed' ? 1 : 0),
       input: formatBytes(s.input_bytes),
       inputBytes: s.input_bytes,
+      io: `${formatBytes(s.input_bytes)} / ${formatBytes(s.output_bytes)}`,
       shuffleReadBytes: s.shuffle_read_bytes,
       shuffleWriteBytes: s.shuffle_write_bytes,
       shuffleBytes: s.shuffle_read_bytes + s.shuffle_write_bytes,
       shuffle: `${formatBytes(s.shuffle_read_bytes)} / ${formatBytes(s.shuffle_write_bytes)}`,
-      spillBytes: s.memory_spilled_bytes + s.disk_spilled_bytes,
-      spill: `${formatBytes(s.memory_spilled_bytes)} / ${formatBytes(s.disk_spilled_bytes)}`,
+      spillBytes: s.disk_spilled_bytes,
+      spill: formatBytes(s.disk_spilled_bytes),
+      memorySpill: formatBytes(s.memory_spilled_bytes),
       runTimeMs: s.executor_run_time_ms,
       runTime: formatDuration(s.executor_run_time_ms),
       runShare: totalRunMs > 0 ? s.executor_run_time_ms / totalRunMs : 0,

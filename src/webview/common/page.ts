@@ -35,6 +35,24 @@ export function cssVar(name: string, fallback: string): string {
 }
 
 /**
+ * Black or white, whichever reads better on `colour` (`#rgb`, `#rrggbb[aa]` or `rgb[a](…)`): by its
+ * relative luminance (WCAG 2), black above 0.179, where both give the same contrast. A theme's chart
+ * colours range from pale to deep, and the editor's background colour on them read at 3:1.
+ */
+export function inkOn(colour: string): string {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i.exec(colour.trim())?.[1];
+  const rgb = hex
+    ? (hex.length === 3 ? [...hex].map((c) => c + c) : [hex.slice(0, 2), hex.slice(2, 4), hex.slice(4, 6)]).map((x) => parseInt(x, 16))
+    : /^rgba?\(\s*(\d+)[,\s]+(\d+)[,\s]+(\d+)/i.exec(colour.trim())?.slice(1, 4).map(Number);
+  if (!rgb) return '#000';
+  const [r, g, b] = rgb.map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 ? '#000' : '#fff';
+}
+
+/**
  * Theme changes swap the body's class (vscode-light / vscode-dark / vscode-high-contrast): `render`
  * draws again with the new colours. A window resize fits the page's charts to `.chart`'s width.
  */

@@ -15,7 +15,7 @@ import '../common/page.css';
 import './jobPage.css';
 import { filterConfig, offsetText, sortStages, type GanttRow, type JobPageModel, type StageRow, type StageSort } from '../../views/jobPage/model';
 import { isHostMessage, isPageState, type EventLogInfo, type PageMessage, type PageState } from '../../views/jobPage/protocol';
-import { cssVar, followThemeAndSize, h, showPage, vsCodeApi } from '../common/page';
+import { cssVar, followThemeAndSize, h, inkOn, showPage, vsCodeApi } from '../common/page';
 
 const vscode = vsCodeApi<PageMessage, PageState>();
 const app = document.getElementById('app')!;
@@ -134,13 +134,16 @@ function ganttChart(m: JobPageModel, width: number, tooltip: HTMLElement, target
             ctx.textBaseline = 'middle';
             for (const g of gantt) {
               const x0 = u.valToPos(g.start, 'x', true);
-              const x1 = Math.max(x0 + 2, u.valToPos(g.end, 'x', true));
+              // A pixel's gap at the end, so that a stage that starts as the last one ends is a bar of its own.
+              const end = u.valToPos(g.end, 'x', true);
+              const x1 = Math.max(x0 + 2, end - (end - x0 > 4 * devicePixelRatio ? devicePixelRatio : 0));
               const y = u.valToPos(g.lane + 0.5, 'y', true) - barHeight / 2;
-              ctx.fillStyle = barColour(g, p);
+              const fill = barColour(g, p);
+              ctx.fillStyle = fill;
               ctx.fillRect(x0, y, x1 - x0, barHeight);
               const label = g.key.endsWith('.0') ? g.key.slice(0, -2) : g.key;
               if (x1 - x0 > ctx.measureText(label).width + 6 && barHeight > 9 * devicePixelRatio) {
-                ctx.fillStyle = cssVar('--vscode-editor-background', '#000');
+                ctx.fillStyle = inkOn(fill);
                 ctx.fillText(label, x0 + 3, y + barHeight / 2);
               }
             }
@@ -216,8 +219,9 @@ const STAGE_COLUMNS: { label: string; sort?: StageSort; num?: boolean; cell: (r:
   { label: 'Duration', sort: 'duration', num: true, cell: (r) => r.duration },
   { label: 'Run time', sort: 'runTime', num: true, cell: (r) => `${r.runTime} (${Math.round(r.runShare * 100)}%)` },
   { label: 'Tasks (failed)', sort: 'failures', num: true, cell: (r) => (r.failedTasks > 0 || r.status === 'failed' ? h('span', { class: 'bad' }, `${r.tasks} (${r.failedTasks} failed)`) : `${r.tasks}`) },
+  { label: 'Input / output', num: true, cell: (r) => r.io },
   { label: 'Shuffle read / write', sort: 'shuffle', num: true, cell: (r) => r.shuffle },
-  { label: 'Spill mem / disk', sort: 'spill', num: true, cell: (r) => r.spill },
+  { label: 'Spill (disk)', sort: 'spill', num: true, cell: (r) => h('span', { title: `${r.memorySpill} as held in memory` }, r.spill) },
   { label: 'Task median / max', num: true, cell: (r) => r.taskTimes },
   { label: 'Skew', sort: 'skew', num: true, cell: (r) => r.skewText },
 ];
