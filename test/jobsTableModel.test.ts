@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
 import { fieldOf, fieldText } from '../src/storage/fields';
-import { DEFAULT_QUERY, tableChoices, tablePage, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
+import { DEFAULT_COLUMNS, DEFAULT_QUERY, columnWidth, tableChoices, tablePage, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
 import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobsTable/protocol';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
@@ -100,6 +100,17 @@ describe('the jobs table model', () => {
 
   it('offers the users and sources in the store', () => {
     expect(tableChoices(store)).toMatchObject({ users: ['ana', 'bob', 'etl', 'zed'], sources: ['dev', 'prod'] });
+  });
+});
+
+describe('the jobs table columns', () => {
+  it('fit a 1,000 px editor by default (13 px text: 78em), with the check and icon columns', () => {
+    const em = (w: string): number => Number(/^([\d.]+)em$/.exec(w)![1]);
+    const total = 2.2 + 1.8 + DEFAULT_COLUMNS.reduce((a, c) => a + em(columnWidth(c)), 0);
+    expect(total).toBeLessThanOrEqual(78);
+    // Each kind has its width: a time is wider than a count, a name wider than a status.
+    expect(em(columnWidth('start_time'))).toBeGreaterThan(em(columnWidth('total_tasks')));
+    expect(em(columnWidth('app_name'))).toBeGreaterThan(em(columnWidth('status')));
   });
 });
 

@@ -21,13 +21,17 @@ describe('trendModel', () => {
     expect(m.untimed).toBe(1);
   });
 
-  it('summarises each metric by its median and how the newest run compares with it', () => {
+  it('summarises each metric by the median of the runs before the newest, and how the newest compares with it', () => {
     const m = trendModel('Nightly', runs);
-    expect(m.summary.duration_ms).toEqual({ median: 120_000, newestRatio: 2.5 });
-    // CPU: only the runs that measured it count.
-    expect(m.summary.cpu_time_ms).toEqual({ median: 6_000, newestRatio: 1.5 });
+    // r1 and r2 before r3: the newest is not part of its own baseline (as on the Job page).
+    expect(m.summary.duration_ms).toEqual({ median: 110_000, earlier: 2, newestRatio: 300_000 / 110_000 });
+    // CPU: only the runs that measured it count (r1 did not).
+    expect(m.summary.cpu_time_ms).toEqual({ median: 3_000, earlier: 1, newestRatio: 3 });
+    expect(m.summary.failed_tasks).toEqual({ median: 1, earlier: 2, newestRatio: 0 });
     // A median of 0 gives no ratio rather than Infinity.
-    expect(m.summary.failed_tasks).toEqual({ median: 0, newestRatio: null });
-    expect(trendModel('None', []).summary.duration_ms).toEqual({ median: null, newestRatio: null });
+    const zero = trendModel('Nightly', [runs[1]!, runs[2]!, makeRecord({ app_id: 'r4', app_name: 'Nightly', start_time: day(4), failed_tasks: 0 })].map((r) => ({ ...r, failed_tasks: 0 })));
+    expect(zero.summary.failed_tasks).toEqual({ median: 0, earlier: 2, newestRatio: null });
+    expect(trendModel('None', []).summary.duration_ms).toEqual({ median: null, earlier: 0, newestRatio: null });
+    expect(trendModel('One', [runs[0]!]).summary.duration_ms).toEqual({ median: null, earlier: 0, newestRatio: null });
   });
 });

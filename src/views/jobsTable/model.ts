@@ -7,7 +7,7 @@
  */
 import type { SparkAppRecord } from '../../collectors/record';
 import { STATUSES, type AppStatus } from '../../collectors/record/status';
-import { FIELDS, FieldError, fieldOf, fieldText, isRecordColumn, parseCondition, type FieldCondition, type RecordColumn } from '../../storage/fields';
+import { FIELDS, FieldError, fieldOf, fieldText, isRecordColumn, parseCondition, type FieldCondition, type FieldKind, type RecordColumn } from '../../storage/fields';
 import type { JobQuery, JobRepository } from '../../storage/repository';
 import { jobIcon } from '../format';
 import type { JobKey } from '../jobPage/protocol';
@@ -33,7 +33,16 @@ export interface TableQuery {
 export const DEFAULT_QUERY: TableQuery = { text: '', conditions: '', status: null, user: null, source: null, from: null, to: null, regressed: false, sort: 'start_time', descending: true };
 
 /** The columns shown until the reader picks others. */
-export const DEFAULT_COLUMNS: readonly RecordColumn[] = ['app_name', 'status', 'start_time', 'duration_ms', 'cpu_time_ms', 'total_tasks', 'failed_tasks', 'shuffle_read_bytes', 'disk_spilled_bytes', 'user', 'source'];
+export const DEFAULT_COLUMNS: readonly RecordColumn[] = ['app_name', 'status', 'start_time', 'duration_ms', 'cpu_time_ms', 'total_tasks', 'failed_tasks', 'shuffle_read_bytes', 'disk_spilled_bytes', 'source'];
+
+/** Column widths by what a field holds: wide enough for its longest usual value, so that the default columns fit a 1,000 px editor. */
+const KIND_WIDTH: Record<FieldKind, string> = { text: '7em', time: '11.5em', duration: '6.5em', count: '5.5em', bytes: '6.5em', mb: '6.5em' };
+const COLUMN_WIDTH: Partial<Record<RecordColumn, string>> = { app_name: '12em', app_id: '15em', status: '6.5em', attempt_id: '5em', spark_version: '6em' };
+
+/** A column's width in the table's grid. */
+export function columnWidth(column: RecordColumn): string {
+  return COLUMN_WIDTH[column] ?? KIND_WIDTH[fieldOf(column).kind];
+}
 
 /** One-click thresholds the page offers; each adds its condition to the conditions box. */
 export const QUICK_FILTERS: readonly { label: string; condition: string }[] = [

@@ -31,8 +31,12 @@ export interface TrendPoint {
 export interface TrendModel {
   appName: string;
   points: TrendPoint[];
-  /** Per metric: the median over the runs that have it, and how the newest run compares (newest / median), or null. */
-  summary: Record<TrendMetric, { median: number | null; newestRatio: number | null }>;
+  /**
+   * Per metric: the median over the runs before the newest that have it (`earlier` of them), and how
+   * the newest run compares (newest / median), or null. The newest is left out of its own baseline,
+   * as the Job page's check against its history leaves it out.
+   */
+  summary: Record<TrendMetric, { median: number | null; earlier: number; newestRatio: number | null }>;
   /** Runs left out because they carry no time at all. */
   untimed: number;
 }
@@ -64,9 +68,13 @@ export function trendModel(appName: string, runs: readonly SparkAppRecord[]): Tr
   const newest = points.at(-1);
   const summary = Object.fromEntries(
     TREND_METRICS.map((m) => {
-      const med = median(points.map((p) => p.values[m.key]).filter((v): v is number => v !== null));
+      const before = points
+        .slice(0, -1)
+        .map((p) => p.values[m.key])
+        .filter((v): v is number => v !== null);
+      const med = median(before);
       const last = newest?.values[m.key] ?? null;
-      return [m.key, { median: med, newestRatio: med !== null && med > 0 && last !== null ? last / med : null }];
+      return [m.key, { median: med, earlier: before.length, newestRatio: med !== null && med > 0 && last !== null ? last / med : null }];
     }),
   ) as TrendModel['summary'];
   return { appName, points, summary, untimed };

@@ -50,7 +50,7 @@ function isModel(v: unknown): v is TrendModel {
     v.points.every(isPoint) &&
     TREND_METRICS.every((m) => {
       const s = summary[m.key];
-      return isObject(s) && isNumberOrNull(s.median) && isNumberOrNull(s.newestRatio);
+      return isObject(s) && isNumberOrNull(s.median) && typeof s.earlier === 'number' && isNumberOrNull(s.newestRatio);
     })
   );
 }

@@ -21,7 +21,7 @@ import '../common/page.css';
 import './jobsTable.css';
 import type { RecordColumn } from '../../storage/fields';
 import { jobKeyText, type JobKey } from '../../views/jobPage/protocol';
-import { DEFAULT_COLUMNS, DEFAULT_QUERY, PAGE_ROWS, type ColumnInfo, type TableChoices, type TableQuery, type TableRow } from '../../views/jobsTable/model';
+import { DEFAULT_COLUMNS, DEFAULT_QUERY, PAGE_ROWS, columnWidth, type ColumnInfo, type TableChoices, type TableQuery, type TableRow } from '../../views/jobsTable/model';
 import { isHostMessage, isPageState, type PageMessage, type PageState } from '../../views/jobsTable/protocol';
 import { h, vsCodeApi } from '../common/page';
 
@@ -202,12 +202,10 @@ let body: HTMLElement | undefined;
 let rowsBox: HTMLElement | undefined;
 let header: HTMLElement | undefined;
 
-const WIDTHS: Partial<Record<RecordColumn, string>> = { app_name: '18em', app_id: '15em', submit_time: '13em', start_time: '13em', end_time: '13em', status: '7.5em', user: '8em', source: '9em', attempt_id: '5em', spark_version: '6em' };
-const widthOf = (c: RecordColumn): string => WIDTHS[c] ?? '8em';
 const STATUS_GLYPH: Record<string, string> = { pass: '✓', warning: '⚠', error: '✕', sync: '↻', question: '?' };
 
 function gridColumns(): string {
-  return ['2.2em', '1.8em', ...shown.map(widthOf)].join(' ');
+  return ['2.2em', '1.8em', ...shown.map(columnWidth)].join(' ');
 }
 
 function headerRow(): HTMLElement {

@@ -79,9 +79,9 @@ function cards(m: TrendModel): HTMLElement {
     const s = m.summary[info.key];
     const ratio = s.newestRatio;
     const tone = ratio === null ? 'neutral' : ratio >= 1.5 ? 'error' : ratio >= 1.15 ? 'warn' : ratio <= 0.87 ? 'ok' : 'neutral';
-    // "×0.00" reads as a glitch: a newest run at zero (no failed task, no spill) says so in words.
-    const against = ratio === null ? '' : ratio === 0 ? ' · newest: none' : ` · newest ×${ratio.toFixed(2)}`;
-    const detail = s.median === null ? 'not measured' : `median ${valueText(info.key, s.median)}${against}`;
+    // "×0.00" reads as a glitch: a newest run at zero (no failed task, no spill) shows its 0 as the value.
+    const against = ratio === null || ratio === 0 ? '' : ` · ×${ratio.toFixed(2)}`;
+    const detail = s.median === null ? (m.points.length < 2 ? 'no earlier run' : 'not measured before') : `median of ${s.earlier} earlier: ${valueText(info.key, s.median)}${against}`;
     const b = h(
       'button',
       { type: 'button', class: `card tone-${tone}`, 'data-metric': info.key, 'aria-pressed': info.key === metric ? 'true' : 'false', title: `Chart ${info.label.toLowerCase()} over time` },
@@ -96,7 +96,7 @@ function cards(m: TrendModel): HTMLElement {
     });
     list.append(b);
   }
-  return h('section', { 'aria-label': 'Newest run against the median' }, h('p', { class: 'hint' }, 'The newest run, and how it compares with the median of the runs. Pick a metric to chart it.'), list);
+  return h('section', { 'aria-label': 'Newest run against the median of the earlier runs' }, h('p', { class: 'hint' }, 'The newest run, and how it compares with the median of the runs before it. Pick a metric to chart it.'), list);
 }
 
 function trendChart(m: TrendModel, width: number, tooltip: HTMLElement, target: HTMLElement): uPlot {
@@ -205,7 +205,7 @@ function chartSection(m: TrendModel): HTMLElement {
     return section;
   }
   section.append(
-    h('p', { class: 'hint' }, `One point per run, by its start time (${Intl.DateTimeFormat().resolvedOptions().timeZone})${measured < m.points.length ? ` (${m.points.length - measured} without a value not drawn)` : ''}; red: failed; dashed: the median. Click a point to open the run.`),
+    h('p', { class: 'hint' }, `One point per run, by its start time (${Intl.DateTimeFormat().resolvedOptions().timeZone})${measured < m.points.length ? ` (${m.points.length - measured} without a value not drawn)` : ''}; red: failed; dashed: the median of the runs before the newest. Click a point to open the run.`),
   );
   const box = h('div', { class: 'chart', role: 'img', 'aria-label': `${info.label} of ${measured} runs over time` });
   const tooltip = h('div', { class: 'chart-tooltip', 'aria-live': 'polite' });
@@ -219,13 +219,13 @@ function chartSection(m: TrendModel): HTMLElement {
 
 const COLUMNS: { label: string; num?: boolean; cell: (p: TrendPoint) => Node | string }[] = [
   { label: 'Started', cell: (p) => timeText(p) },
-  { label: 'Application', cell: (p) => runText(p) },
+  { label: 'Application', cell: (p) => h('span', { class: 'run-id', title: runText(p) }, runText(p)) },
   { label: 'Status', cell: (p) => h('span', { class: `status status-${p.status}` }, p.status) },
   { label: 'Duration', num: true, cell: (p) => valueText('duration_ms', p.values.duration_ms) },
   { label: 'CPU time', num: true, cell: (p) => valueText('cpu_time_ms', p.values.cpu_time_ms) },
-  { label: 'Shuffle read / write', num: true, cell: (p) => `${valueText('shuffle_read_bytes', p.values.shuffle_read_bytes)} / ${valueText('shuffle_write_bytes', p.values.shuffle_write_bytes)}` },
-  { label: 'Spill mem / disk', num: true, cell: (p) => `${valueText('memory_spilled_bytes', p.values.memory_spilled_bytes)} / ${valueText('disk_spilled_bytes', p.values.disk_spilled_bytes)}` },
   { label: 'Failed tasks', num: true, cell: (p) => (p.values.failed_tasks ? h('span', { class: 'bad' }, String(p.values.failed_tasks)) : valueText('failed_tasks', p.values.failed_tasks)) },
+  { label: 'Shuffle read / write', num: true, cell: (p) => `${valueText('shuffle_read_bytes', p.values.shuffle_read_bytes)} / ${valueText('shuffle_write_bytes', p.values.shuffle_write_bytes)}` },
+  { label: 'Spill (disk)', num: true, cell: (p) => h('span', { title: `${valueText('memory_spilled_bytes', p.values.memory_spilled_bytes)} as held in memory` }, valueText('disk_spilled_bytes', p.values.disk_spilled_bytes)) },
 ];
 
 function runsTable(m: TrendModel): HTMLElement {
