@@ -409,6 +409,23 @@ describe('database file', () => {
     expect((await JobStore.open(file)).count()).toBe(1);
   });
 
+  it.each([
+    ['garbage', Buffer.from('this is not a database at all')],
+    ['a damaged SQLite file', Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4000, 7)])],
+  ])('opened to read only, refuses %s with its name and leaves it where it is', async (_what, bytes) => {
+    const dir = tempDir();
+    const file = path.join(dir, 'notes.md');
+    writeFileSync(file, bytes);
+    await expect(JobStore.open(file, { readOnly: true })).rejects.toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a readable Spark Optimizer database .* it was left as it is`));
+    expect(readdirSync(dir)).toEqual(['notes.md']);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it('names a folder given as the database file', async () => {
+    const dir = tempDir();
+    await expect(JobStore.open(dir)).rejects.toThrow(/is a folder, not a database file; pass a file path to --db/);
+  });
+
   it('merges when another writer saved in between: neither loses records', async () => {
     const file = path.join(tempDir(), 'jobs.db');
     const a = await JobStore.open(file);

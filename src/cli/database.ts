@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { DatabaseUrlError, parseDatabaseLocation, type DatabaseLocation } from '../storage/location';
-import { openStore, type Store } from '../storage/store';
+import { openStore, type OpenStoreOptions, type Store } from '../storage/store';
 import { DEFAULT_DB, UsageError, type Io } from './io';
 
 /** The location `--db` names; a malformed URL is a usage error. */
@@ -19,8 +19,8 @@ export function databaseLocation(db: string | undefined, io: Io): DatabaseLocati
 }
 
 /** Opens the store, printing its warnings. */
-export async function openDatabase(location: DatabaseLocation, io: Io): Promise<Store> {
-  const store = await openStore(location, io.cwd);
+export async function openDatabase(location: DatabaseLocation, io: Io, options: OpenStoreOptions = {}): Promise<Store> {
+  const store = await openStore(location, io.cwd, options);
   for (const w of store.warnings) io.err(`warning: ${w}`);
   return store;
 }
@@ -32,5 +32,5 @@ export async function openExisting(db: string | undefined, io: Io): Promise<Stor
     io.err(`spark-optimizer: no database at ${location.file} yet; run \`spark-optimizer collect\` first (or pass --db).`);
     return null;
   }
-  return openDatabase(location, io);
+  return openDatabase(location, io, { readOnly: true });
 }

@@ -58,6 +58,12 @@ export interface OpenOptions {
   lockTimeoutMs?: number;
   /** The most the database may hold before upserts are refused (default MAX_DATABASE_BYTES). */
   maxBytes?: number;
+  /**
+   * For a command that only reads (`jobs`, `show`, `compare`, `db copy --from`): a file that is not
+   * a readable database is refused with an error naming it, never moved aside (a typo in `--db`
+   * must not make a file vanish); only a writer recovers by starting anew.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -120,7 +126,10 @@ async function readDatabase(file: string): Promise<{ db: Database; id: FileIdent
   const SQL = await loadSqlJs();
   const st = await statOrNull(file);
   if (st === null || st.size === 0) return { db: memoryDatabase(SQL), id: identity(st) };
-  const bytes = await readFile(file);
+  if (st.isDirectory()) throw new Error(`${file} is a folder, not a database file; pass a file path to --db (such as ${path.join(file, 'jobs.db')}).`);
+  const bytes = await readFile(file).catch((err: unknown) => {
+    throw new Error(`cannot read the database ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; it was left as it is.`);
+  });
   if (bytes.length < SQLITE_HEADER.length || !bytes.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) {
     throw new CorruptDatabase('it does not start with the SQLite header');
   }
@@ -235,6 +244,7 @@ export class JobStore implements Store {
       loaded = await readDatabase(abs);
     } catch (err) {
       if (!(err instanceof CorruptDatabase)) throw err;
+      if (options.readOnly) throw new Error(`${abs} is not a readable Spark Optimizer database (${err.message}); it was left as it is. Check the --db path.`);
       const aside = await moveAside(abs);
       warnings.push(`${abs} is not a readable database (${err.message}); moved it to ${aside} and started a new one. Nothing was deleted.`);
       loaded = { db: memoryDatabase(await loadSqlJs()), id: null };
