@@ -105,8 +105,24 @@ export function applyBatch(repo: Pick<JobRepository, 'storeBatch'>, batch: Batch
   counts.updated += upserted.updated;
   counts.unchanged += upserted.unchanged + batch.unchanged;
   counts.skipped += batch.filtered;
-  counts.failed += batch.problems.filter((p) => p.severity === 'error').length;
-  counts.seen += batch.apps.length + batch.unchanged + batch.filtered + batch.problems.filter((p) => p.severity === 'error').length;
+  const failed = failedSources(batch.problems);
+  counts.failed += failed;
+  counts.seen += batch.apps.length + batch.unchanged + batch.filtered + failed;
+}
+
+/**
+ * What failed, counted once each: the files (or, for a problem that names none, the problems) with an
+ * error that gave no record. A log of three malformed lines is one failed log, not three.
+ */
+function failedSources(problems: readonly Problem[]): number {
+  const files = new Set<string>();
+  let unnamed = 0;
+  for (const p of problems) {
+    if (p.severity !== 'error') continue;
+    if (p.file === undefined) unnamed++;
+    else files.add(p.file);
+  }
+  return files.size + unnamed;
 }
 
 export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>, opts: IngestOptions): Promise<RunSummary> {
