@@ -135,6 +135,18 @@ describe('the source registry', () => {
     expect(err[0]).toMatch(/^spark-optimizer: --region does not apply to --source databricks\n/);
   });
 
+  it("refuses a run flag that no source of the run takes, naming the types that take it (a review: --status running collected every event log)", async () => {
+    const logs = path.resolve(__dirname, '..', 'samples', 'event-logs');
+    for (const [flag, value] of [['--status', 'running'], ['--max-apps', '1'], ['--max-response-mb', '1'], ['--max-unpacked-mb', '1'], ['--max-unpack-ratio', '2']]) {
+      const { err, io } = output();
+      expect(await main(['collect', '--path', logs, '--dry-run', flag!, value!], io), flag).toBe(2);
+      expect(err[0]).toMatch(new RegExp(`^spark-optimizer: ${flag} does not apply to --source event-logs; it is for .*history-server`));
+    }
+    // Taken by the event-log engine: accepted.
+    const { io } = output();
+    expect(await main(['collect', '--path', logs, '--dry-run', '--max-line-mb', '2', '--format', 'json'], io)).toBe(0);
+  });
+
   it('the built JSON Schema has every type (dist/config.schema.json)', () => {
     const file = path.resolve(__dirname, '..', 'dist', 'config.schema.json');
     const schema = readFileSync(file, 'utf8');

@@ -193,6 +193,32 @@ const FLAG_SPECS: Record<string, FlagSpec> = {
   ...Object.fromEntries([...SOURCE_FLAGS].map(([flag, f]): [string, FlagSpec] => [flag, f.kind === 'negate' ? { type: 'boolean', default: false } : f.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' }])),
 };
 
+/** The run flags that only some source types take (their descriptor's `takes`), by the override each sets. */
+const TYPE_FLAGS: Partial<Record<keyof JobOverrides, string>> = {
+  maxApps: 'max-apps',
+  status: 'status',
+  maxResponseBytes: 'max-response-mb',
+  maxUnpackedBytes: 'max-unpacked-mb',
+  maxUnpackRatio: 'max-unpack-ratio',
+  maxZstdWindowMb: 'zstd-max-window-mb',
+  maxLineBytes: 'max-line-mb',
+  maxDecompressionRatio: 'max-decompression-ratio',
+};
+
+/**
+ * A run flag that none of the run's sources takes is a mistake, not something to ignore (`--status
+ * running` with event logs collected every application): refused, naming the types that take it.
+ */
+function refuseUntakenFlags(overrides: JobOverrides, sources: readonly SourceConfig[], fromConfig: boolean): void {
+  for (const [key, flag] of Object.entries(TYPE_FLAGS) as [keyof JobOverrides, string][]) {
+    if (overrides[key] === undefined) continue;
+    if (sources.some((s) => descriptorOf(s.type).takes.includes(key))) continue;
+    const takers = DESCRIPTORS.filter((d) => d.takes.includes(key)).map((d) => d.cliNames[0]!);
+    const to = fromConfig ? 'any source of this config' : `--source ${DESCRIPTORS.find((d) => d.type === sources[0]?.type)?.cliNames[0] ?? sources[0]?.type}`;
+    throw new UsageError(`--${flag} does not apply to ${to}; it is for ${takers.join(', ')}`);
+  }
+}
+
 /** `--shard K/N` (shard.ts), or undefined when not given. */
 function shardFlag(raw: string | undefined): Shard | undefined {
   if (raw === undefined) return undefined;
@@ -246,6 +272,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     const missing = missingPaths(sources[0]!);
     if (missing.length > 0) throw new Error(`${missing.join(', ')} does not exist`);
   }
+  refuseUntakenFlags(overrides, sources, values.config !== undefined);
 
   const database = databaseLocation(values.db as string | undefined, io);
   const store = dryRun ? null : await openDatabase(database, io);
