@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { compareRuns } from '../analysis/compare';
 import { compareText } from '../analysis/compareText';
 import type { SparkAppRecord } from '../collectors/record';
+import { visible } from '../common/format';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { openExisting } from './database';
 import { findRun } from './showCommand';
@@ -41,7 +42,7 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
     }
     const runs = records.map((record) => ({ record, summaries: store.summariesOf(record) }));
     const comparison = compareRuns(runs[0]!, runs[1]!);
-    io.out(format === 'json' ? JSON.stringify(comparison) : compareText(comparison, top, values.utc ? 'UTC' : undefined));
+    io.out(format === 'json' ? JSON.stringify(comparison) : visible(compareText(comparison, top, values.utc ? 'UTC' : undefined)));
     return 0;
   } finally {
     store.close();

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries, StageSummary } from '../collectors/record/summaries';
-import { formatBytes, formatDuration, groupDigits, recordSummary, table } from '../common/format';
+import { formatBytes, formatDuration, groupDigits, recordSummary, table, visible } from '../common/format';
 import type { StoredRegression } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
@@ -134,7 +134,7 @@ export async function showCommand(args: string[], io: Io): Promise<number> {
     const summaries = store.summariesOf(record);
     const check = store.regressions([record])[0] ?? null;
     if (format === 'json') io.out(JSON.stringify({ ...record, stages: summaries?.stages ?? [], executors: summaries?.executors ?? [], regression: regressionJson(check) }));
-    else io.out(showText(record, summaries, top, timeText(values.utc), check));
+    else io.out(visible(showText(record, summaries, top, timeText(values.utc), check)));
     return 0;
   } finally {
     store.close();

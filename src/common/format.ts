@@ -39,6 +39,11 @@ export function formatBytes(n: number): string {
  * zero-width and direction marks, control characters other than newline and tab. A key or value
  * quoted in a message otherwise looks right and is not (issue #13: a BOM before a key).
  */
+/** A table cell: visible(), with newlines and tabs escaped too. */
+function cellText(text: string): string {
+  return visible(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
 export function visible(text: string): string {
   return text.replace(/[^\P{Cc}\n\t]|\p{Cf}|[\u2028\u2029]/gu, (c) => {
     const hex = c.codePointAt(0)!.toString(16).toUpperCase();
@@ -105,6 +110,9 @@ export function formatLocalTime(iso: string | null, timeZone?: string): string {
 
 /** Left-aligned text table; numbers right-aligned. */
 export function table(header: string[], rows: string[][]): string {
+  // A cell is one line of text a terminal only prints: an app name with a newline or an escape
+  // sequence (it comes from the log) must neither break the table nor recolour the terminal.
+  rows = rows.map((r) => r.map(cellText));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d.,-]+( \w+)?$|^-$/.test(r[i] ?? '')));
   const line = (cells: string[]): string =>
