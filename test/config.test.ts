@@ -110,7 +110,7 @@ describe('parseConfig: errors with their line', () => {
 
   it('since must be a date', () => {
     expect(ok('collector:\n  type: emr\n  since: 2024-05-01\n')[0]).toMatchObject({ since: '2024-05-01' });
-    expect(errorsOf('collector:\n  type: emr\n  since: yesterday\n')).toEqual([{ message: 'collector.since: must be a date such as 2024-05-01 or 2024-05-01T12:00:00Z', line: 3, path: 'collector.since' }]);
+    expect(errorsOf('collector:\n  type: emr\n  since: yesterday\n')).toEqual([{ message: 'collector.since: must be a date or time such as 2024-05-01, 2024-05-01 12:00 (local) or 2024-05-01T12:00:00Z', line: 3, path: 'collector.since' }]);
   });
 });
 

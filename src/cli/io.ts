@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { MAX_DECOMPRESSION_RATIO_LIMIT, MIN_DECOMPRESSION_RATIO } from '../collectors/eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from '../collectors/eventlog/lines';
 import { MAX_RESPONSE_MB, MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../collectors/http/limits';
+import { parseTime } from '../common/parseTime';
 
 export interface Io {
   out: (s: string) => void;
@@ -22,9 +23,13 @@ export function stringFlags<K extends string>(...names: K[]): Record<K, { type: 
 /** Where the workspace database lives unless `--db` says otherwise. */
 export const DEFAULT_DB = path.join('.spark-optimizer', 'jobs.db');
 
-export function positiveInt(flag: string, raw: string | undefined, fallback: number): number {
+/** The most a count flag takes: beyond it SQLite (and the user) get a number that means nothing ("datatype mismatch" at 10^20). */
+const MAX_COUNT_FLAG = 1_000_000_000;
+
+export function positiveInt(flag: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--${flag} must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${flag} must be ${min === 0 ? 'a whole number' : 'a positive integer'}, got ${JSON.stringify(raw)}`);
+  if (Number(raw) > MAX_COUNT_FLAG) throw new UsageError(`--${flag} must be at most ${MAX_COUNT_FLAG.toLocaleString('en-US')}, got ${raw}`);
   return Number(raw);
 }
 
@@ -76,8 +81,8 @@ export function unpackRatioFlag(raw: string | undefined): number | undefined {
 
 export function parseDate(flag: string, raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
-  const d = new Date(raw);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--${flag} must be a date like 2024-05-01 or 2024-05-01T12:00:00Z, got ${JSON.stringify(raw)}`);
+  const d = parseTime(raw);
+  if (d === undefined) throw new UsageError(`--${flag} must be a date or time like 2024-05-01, 2024-05-01 12:00 (local) or 2024-05-01T12:00:00Z, got ${JSON.stringify(raw)}`);
   return d;
 }
 

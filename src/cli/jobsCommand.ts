@@ -47,7 +47,7 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
     throw err;
   }
   const limit = positiveInt('limit', values.limit, 100);
-  const offset = values.offset === undefined ? 0 : positiveInt('offset', values.offset, 0);
+  const offset = positiveInt('offset', values.offset, 0, 0);
   const since = parseDate('since', values.since)?.toISOString();
   const until = parseDate('until', values.until)?.toISOString();
   const store = await openExisting(values.db, io);

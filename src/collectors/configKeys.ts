@@ -10,9 +10,10 @@ import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MAX_ZST
 import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from './eventlog/lines';
 import { MAX_RESPONSE_MB } from './http/limits';
 import { ENV_REFERENCE } from '../common/envReference';
+import { parseTime } from '../common/parseTime';
 
 export const sourceName = z.string().min(1).max(100);
-export const sinceDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date such as 2024-05-01 or 2024-05-01T12:00:00Z');
+export const sinceDate = z.string().refine((s) => parseTime(s) !== undefined, 'must be a date or time such as 2024-05-01, 2024-05-01 12:00 (local) or 2024-05-01T12:00:00Z');
 export const batchSize = z.number().int().min(1).max(10_000).default(DEFAULT_BATCH_SIZE);
 export const between = (range: { min: number; max: number }): z.ZodOptional<z.ZodNumber> => z.number().int().min(range.min).max(range.max).optional();
 export const userName = z.string().min(1).optional();
@@ -84,7 +85,7 @@ export function commonApiOptions(s: { name: string; since?: string; user?: strin
   batchSize: number;
   timeoutMs: number;
 } {
-  return { source: s.name, since: s.since ? new Date(s.since) : undefined, user: s.user, maxApps: s.max_apps, concurrency: s.concurrency, batchSize: s.batch_size, timeoutMs: s.timeout * 1000 };
+  return { source: s.name, since: s.since ? parseTime(s.since) : undefined, user: s.user, maxApps: s.max_apps, concurrency: s.concurrency, batchSize: s.batch_size, timeoutMs: s.timeout * 1000 };
 }
 
 /** `snake_case` to `camelCase`, as a config key becomes its collector option. */

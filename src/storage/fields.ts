@@ -8,6 +8,7 @@
  */
 import type { SparkAppRecord } from '../collectors/record';
 import { formatBytes, formatDuration, formatLocalTime, groupDigits } from '../common/format';
+import { parseTime } from '../common/parseTime';
 
 /**
  * How a field's values read and print: `bytes` take 1024-based units (`10GB`, `512m`), `duration`
@@ -108,7 +109,7 @@ function duration(raw: string): number | undefined {
 
 const EXAMPLES: Readonly<Record<FieldKind, string>> = {
   text: 'text',
-  time: 'a date or time like 2024-05-01 or 2024-05-01T12:00:00Z',
+  time: 'a date or time like 2024-05-01, 2024-05-01 12:00 (local) or 2024-05-01T12:00:00Z',
   duration: 'a duration like 90s, 5m, 1h30m or a number of ms',
   count: 'a whole number',
   bytes: 'a size like 512MB, 1.5g or a number of bytes',
@@ -124,8 +125,7 @@ export function parseValue(field: FieldInfo, raw: string): string | number {
       v = text;
       break;
     case 'time': {
-      const d = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : undefined;
-      v = d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined;
+      v = parseTime(text)?.toISOString();
       break;
     }
     case 'duration':

@@ -11,6 +11,7 @@ import { isJobKey } from './jobPage/protocol';
 import type { JobNode, JobsTree } from './jobs';
 import { readSettings } from './settings';
 import { plural } from '../common/format';
+import { parseTime } from '../common/parseTime';
 
 const SCHEME = 'spark-optimizer-job';
 /** Clear All deletes this many records per statement list. */
@@ -81,7 +82,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
             const [k, ...rest] = part.split(':');
             const value = rest.join(':');
             if (k === 'status' && !(STATUSES as readonly string[]).includes(value)) return `status must be one of ${STATUSES.join(', ')}`;
-            if (k === 'since' && Number.isNaN(Date.parse(value))) return 'since must be a date such as 2024-06-01';
+            if (k === 'since' && parseTime(value) === undefined) return 'since must be a date or time such as 2024-06-01 or 2024-06-01 12:00';
             if (!['name', 'user', 'status', 'since', 'source'].includes(k!) && !value) continue;
             if (!['name', 'user', 'status', 'since', 'source'].includes(k!)) return `unknown filter "${k}": use name:, user:, status:, since:, source:`;
           }

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { batchSize, readLimitKeys, readLimitsOf, sinceDate, sourceName, userName } from '../configKeys';
 import { READ_LIMIT_OVERRIDES, sourceFlags, type SourceDescriptor } from '../descriptor';
 import type { EventLogOptions } from './collect';
+import { parseTime } from '../../common/parseTime';
 
 const schema = z
   .object({
@@ -45,7 +46,7 @@ export const eventLogSource = {
       recursive: s.recursive,
       batchSize: s.batch_size,
       concurrency: s.concurrency,
-      since: s.since ? new Date(s.since) : undefined,
+      since: s.since ? parseTime(s.since) : undefined,
       user: s.user,
       source: s.name,
       ...readLimitsOf(s),
