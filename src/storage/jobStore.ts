@@ -4,8 +4,8 @@
  * sql.js keeps the whole database in memory; saving writes the file anew. Three rules make that safe:
  * - Atomic: write `<db>.tmp-<pid>-<n>`, fsync, rename over the database, fsync the folder. A process
  *   killed at any point leaves the old file or the new one, both complete.
- * - Two writers (the CLI from cron, the editor): saves take `<db>.lock` (created exclusively; a lock
- *   whose process is gone, or older than two minutes, is broken). If the file changed on disk since
+ * - Two writers (the CLI from cron, the editor): saves take `<db>.lock` (fileLock.ts: created
+ *   exclusively; a lock whose process is gone is broken, race-free). If the file changed on disk since
  *   we loaded it, we load it again and replay our own changes onto it (every change since the last
  *   save is journaled as the repository call that made it), so neither writer loses the other's records.
  * - Recover, never delete: a file that is not a readable SQLite database is renamed to
@@ -21,9 +21,9 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
+import { acquireLock, LockTimeout, pidAlive } from './fileLock';
 import { KnownFileIndex, type KnownFile } from './unchanged';
 import type { RegressionCheck } from '../analysis/regression';
 import type { SparkAppRecord } from '../collectors/record';
@@ -51,7 +51,6 @@ import { loadSqlJs, memoryDatabase } from './sqlJs';
 import type { Store } from './store';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
-const STALE_LOCK_MS = 120_000;
 
 export interface OpenOptions {
   /** How long a save waits for another writer's lock before giving up. */
@@ -107,15 +106,6 @@ async function statOrNull(file: string): Promise<Stats | null> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -494,7 +484,7 @@ export class JobStore implements Store {
    */
   async save(): Promise<{ written: boolean; merged: boolean }> {
     if (this.journal.length === 0 && this.loaded !== null) return { written: false, merged: false };
-    const release = await acquireLock(`${this.file}.lock`, this.options.lockTimeoutMs ?? 30_000, this.file);
+    const release = await this.lock();
     try {
       await refuseReadOnly(this.file);
       let merged = false;
@@ -526,6 +516,17 @@ export class JobStore implements Store {
       return { written: true, merged };
     } finally {
       await release();
+    }
+  }
+
+  /** Takes `<db>.lock` (fileLock.ts), errors said naming the database. */
+  private async lock(): Promise<() => Promise<void>> {
+    const lockPath = `${this.file}.lock`;
+    try {
+      return await acquireLock(lockPath, this.options.lockTimeoutMs ?? 30_000);
+    } catch (err) {
+      if (err instanceof LockTimeout) throw new Error(`${this.file} is ${err.message}`);
+      throw fsFailure(err, `saving ${this.file} (creating the lock ${lockPath})`, `Nothing new was stored: ${this.file} is intact, as it was before this save.`);
     }
   }
 
@@ -562,71 +563,5 @@ async function removeDeadTempFiles(file: string): Promise<void> {
     if (!name.startsWith(base)) continue;
     const pid = Number(name.slice(base.length).split('-')[0]);
     if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(path.join(path.dirname(file), name), { force: true });
-  }
-}
-
-interface LockInfo {
-  pid: number;
-  host: string;
-  at: number;
-}
-
-async function lockIsStale(lockPath: string): Promise<boolean> {
-  let st: Stats;
-  let text: string;
-  try {
-    st = await stat(lockPath);
-    text = await readFile(lockPath, 'utf8');
-  } catch {
-    return false; // gone already: just retry
-  }
-  const age = Date.now() - st.mtimeMs;
-  let info: LockInfo | null = null;
-  try {
-    info = JSON.parse(text) as LockInfo;
-  } catch {
-    // Being written this very moment, or left half-written by a crash: only the latter gets old.
-    return age > 5_000;
-  }
-  if (age > STALE_LOCK_MS) return true;
-  return info.host === hostname() && !pidAlive(info.pid);
-}
-
-async function acquireLock(lockPath: string, timeoutMs: number, dbFile: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 5;
-  for (;;) {
-    try {
-      const fh = await open(lockPath, 'wx');
-      try {
-        await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() } satisfies LockInfo));
-      } catch (err) {
-        await fh.close();
-        await rm(lockPath, { force: true });
-        throw err;
-      }
-      await fh.close();
-      return () => rm(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsFailure(err, `saving ${dbFile} (creating the lock ${lockPath})`, `Nothing new was stored: ${dbFile} is intact, as it was before this save.`);
-    }
-    if (await lockIsStale(lockPath)) {
-      // Renamed, not deleted, so two processes breaking the same stale lock cannot both succeed.
-      const stale = `${lockPath}.stale-${process.pid}-${randomUUID().slice(0, 8)}`;
-      await rename(lockPath, stale).then(() => rm(stale, { force: true }), () => undefined);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      let holder = 'another process';
-      try {
-        const info = JSON.parse(await readFile(lockPath, 'utf8')) as LockInfo;
-        holder = `process ${info.pid} on ${info.host}`;
-      } catch {
-        // keep the generic wording
-      }
-      throw new Error(`${dbFile} is locked by ${holder} (${lockPath}); gave up after ${Math.round(timeoutMs / 1000)} s. Try again when it finishes.`);
-    }
-    await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
-    delay = Math.min(delay * 2, 200);
   }
 }
