@@ -7,6 +7,7 @@ import { oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from 
 import { JSON_FIELDS, RECORD_HEADER, recordRow, regressionJson, timeText } from './recordTable';
 import { whatRunRead, withoutSecrets } from './runRead';
 import { openExisting } from './database';
+import type { Store } from '../storage/store';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
@@ -14,6 +15,21 @@ const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)
 function csvCell(v: unknown): string {
   const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * `--source S` as the store names sources: S itself, or the one stored name that reads the same up
+ * to case, dashes and a plural s (`collect --source event-logs` stores its runs as `event_log`; the
+ * registry's names are not loaded here, for `jobs`'s start-up). A name the store does not hold is an
+ * error listing those it does: an empty table would read as "no jobs".
+ */
+function storedSource(store: Pick<Store, 'groupCounts' | 'where'>, raw: string): string {
+  const stored = store.groupCounts('source').map((g) => g.key);
+  if (stored.includes(raw)) return raw;
+  const loose = (name: string): string => name.toLowerCase().replace(/-/g, '_').replace(/s$/, '');
+  const alike = stored.filter((name) => loose(name) === loose(raw));
+  if (alike.length === 1) return alike[0]!;
+  throw new Error(`no source named ${JSON.stringify(raw)} in ${store.where}; its sources: ${stored.length > 0 ? stored.join(', ') : 'none yet'}`);
 }
 
 export async function jobsCommand(args: string[], io: Io): Promise<number> {
@@ -53,7 +69,8 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
   const store = await openExisting(values.db, io);
   if (!store) return 1;
   try {
-    const query = { user: values.user, name: values.name, status, source: values.source, since, until, where, ...(regressed ? { regressed: true } : {}) };
+    const source = values.source === undefined ? undefined : storedSource(store, values.source);
+    const query = { user: values.user, name: values.name, status, source, since, until, where, ...(regressed ? { regressed: true } : {}) };
     const records = store.list({ ...query, sort, descending: !values.asc, limit, offset });
     // With --regressed, each run's stored check (issue 18): one read for the page.
     const checks = regressed ? store.regressions(records) : [];
