@@ -2,12 +2,13 @@
  * Storage bugs a review reproduced with several processes, a damaged file or a concurrent delete:
  * each test here failed on the code before its fix.
  */
-import { utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
-import { makeRecord } from './support/records';
+import { loadSqlJs } from '../src/storage/sqlJs';
+import { makeRecord, manyRecords } from './support/records';
 import { tempDir } from './support/tmp';
 
 /** A pid no process has: pid_max is at most 2^22. */
@@ -57,5 +58,44 @@ describe('the save lock', () => {
     utimesSync(`${file}.lock`, threeMinutesAgo, threeMinutesAgo);
     expect((await store.save()).written).toBe(true);
     store.close();
+  });
+});
+
+describe('a database file cut short', () => {
+  /** A saved database of a few pages, and its bytes. */
+  async function saved(): Promise<{ dir: string; file: string; bytes: Buffer }> {
+    const dir = tempDir();
+    const file = path.join(dir, 'jobs.db');
+    const store = await JobStore.open(file);
+    store.upsert(manyRecords(40));
+    await store.save();
+    store.close();
+    return { dir, file, bytes: readFileSync(file) };
+  }
+
+  it('inside its last page (quick_check passes, the lost bytes read as zeros) is damaged: a writer moves it aside, a reader refuses it', async () => {
+    const { dir, file, bytes } = await saved();
+    expect(bytes.length % 4096).toBe(0);
+    // As the review's `head -c 150000` of a 151552-byte file: the end of the last page gone, which
+    // SQLite itself does not notice (this database's last 200 bytes are a record's).
+    const cut = bytes.subarray(0, bytes.length - 200);
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database(cut);
+    expect(db.exec('PRAGMA quick_check')[0]?.values[0]?.[0]).toBe('ok');
+    db.close();
+    writeFileSync(file, cut);
+    await expect(JobStore.open(file, { readOnly: true })).rejects.toThrow(/is not a readable Spark Optimizer database \(its \d+ bytes are not whole pages of 4096 bytes: it was cut short\); it was left as it is/);
+    expect(readFileSync(file).length).toBe(bytes.length - 200);
+    const store = await JobStore.open(file);
+    expect(store.warnings).toEqual([expect.stringMatching(/cut short\); moved it to .*jobs\.db\.corrupt-/)]);
+    expect(store.count()).toBe(0);
+    store.close();
+    expect(readdirSync(dir).filter((n) => n.startsWith('jobs.db.corrupt-'))).toHaveLength(1);
+  });
+
+  it('by whole pages, shorter than the page count its header gives, is said so', async () => {
+    const { file, bytes } = await saved();
+    writeFileSync(file, bytes.subarray(0, bytes.length - 4096));
+    await expect(JobStore.open(file, { readOnly: true })).rejects.toThrow(/it holds \d+ of the \d+ pages its header counts: it was cut short/);
   });
 });

@@ -109,6 +109,26 @@ async function statOrNull(file: string): Promise<Stats | null> {
   }
 }
 
+/**
+ * Why a database file's length does not fit its header, or null. A file cut short inside its last
+ * page (a copy that stopped, a full disk) passes quick_check: SQLite reads the missing bytes as zeros,
+ * inside stored JSON, say, and the next save would write them for good. The header
+ * (sqlite.org/fileformat2.html) gives the page size (bytes 16-17, 1 meaning 65536) and the page count
+ * (bytes 28-31, valid when the change counter at 24-27 equals the one at 92-95).
+ */
+function cutShort(bytes: Buffer): string | null {
+  if (bytes.length < 100) return `it is ${bytes.length} bytes, shorter than the SQLite header`;
+  const raw = bytes.readUInt16BE(16);
+  const pageSize = raw === 1 ? 65536 : raw;
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return `its header gives no valid page size (${raw})`;
+  if (bytes.length % pageSize !== 0) return `its ${bytes.length} bytes are not whole pages of ${pageSize} bytes: it was cut short`;
+  const pages = bytes.readUInt32BE(28);
+  if (pages > 0 && bytes.readUInt32BE(24) === bytes.readUInt32BE(92) && bytes.length < pages * pageSize) {
+    return `it holds ${bytes.length / pageSize} of the ${pages} pages its header counts: it was cut short`;
+  }
+  return null;
+}
+
 /** Reads and checks a database file; `null` bytes means "start empty". Throws CorruptDatabase. */
 class CorruptDatabase extends Error {}
 
@@ -123,6 +143,8 @@ async function readDatabase(file: string): Promise<{ db: Database; id: FileIdent
   if (bytes.length < SQLITE_HEADER.length || !bytes.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) {
     throw new CorruptDatabase('it does not start with the SQLite header');
   }
+  const short = cutShort(bytes);
+  if (short !== null) throw new CorruptDatabase(short);
   let onFile: Database | undefined;
   try {
     onFile = new SQL.Database(bytes);
