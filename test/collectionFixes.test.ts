@@ -216,6 +216,17 @@ describe('one bad source in a config keeps the others', () => {
     expect(invalid).toEqual([{ index: 1, name: 'broken', type: 'history_server', line: 5, errors }]);
   });
 
+  it("collect names a bad source's errors at the places and in the words validate uses (a review: line 5 for both)", () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'c1.yaml');
+    writeFileSync(config, `sources:\n  - name: local\n    type: event_log\n    path: ${tinyLogs(1)}\n  - name: typo\n    type: event_log\n    pathh: ../samples\n`);
+    const validate = spawnSync(process.execPath, [CLI, 'validate', config], { encoding: 'utf8', timeout: 30_000 });
+    const placed = validate.stdout.split('\n').filter((l) => l.startsWith(`${config}:`));
+    expect(placed.map((l) => l.slice(config.length).split(' ')[0])).toEqual([':6:11:', ':7:5:']);
+    const collect = spawnSync(process.execPath, [CLI, 'collect', '--config', config, '--dry-run'], { encoding: 'utf8', timeout: 30_000 });
+    expect(collect.stderr).toContain(`source typo is not collected, its config is invalid:\n${placed.join('\n')}\n`);
+  });
+
   it('collect --config collects the good sources, names the bad one by file and line, and exits 1', async () => {
     const logs = tinyLogs(3);
     const dir = tempDir();
@@ -223,7 +234,8 @@ describe('one bad source in a config keeps the others', () => {
     writeFileSync(config, CONFIG(logs));
     const db = path.join(dir, 'jobs.db');
     const r = spawnSync(process.execPath, [CLI, 'collect', '--config', config, '--db', db], { encoding: 'utf8', timeout: 30_000 });
-    expect(r.stderr).toContain(`source broken is not collected, its config is invalid:\n${config}:7: sources.1.history_server_url: must be an http:// or https:// URL`);
+    // Placed and worded as `validate` and the editor place and word it (line and column of the value).
+    expect(r.stderr).toContain(`source broken is not collected, its config is invalid:\n${config}:7:25: error invalid-value "history_server_url": must be an http:// or https:// URL.`);
     expect(r.stdout).toMatch(/3 new, 0 updated, 3 unchanged, 0 skipped, 0 failed/);
     expect(r.status).toBe(1);
     const store = await JobStore.open(db);

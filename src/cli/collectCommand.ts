@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig, sourceSchema, type ConfigError, type SourceConfig } from '../collectors/config';
+import { parseConfig, sourceSchema, type ConfigError, type InvalidSource, type SourceConfig } from '../collectors/config';
 import type { Batch, CollectProgress, CollectedApp } from '../collectors/contract';
 import type { JobOverrides, SourceFlag } from '../collectors/descriptor';
 import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discovery';
@@ -71,6 +71,27 @@ function byInterest(a: CollectedApp, b: CollectedApp): number {
   return Number(b.problems.length > 0) - Number(a.problems.length > 0) || (y < x ? -1 : y > x ? 1 : 0);
 }
 
+/**
+ * The invalid sources' errors as `validate` and the editor place and word them (configAnalyzer: the
+ * key's own line and column, "Did you mean"), by source: each error finding goes to the invalid
+ * source whose entry starts last at or before its line (a valid source has none). A source the
+ * analyzer finds nothing wrong with keeps the schema's errors.
+ */
+async function analyzerErrors(text: string, file: string, invalid: readonly InvalidSource[]): Promise<Map<number, string[]>> {
+  const { analyzeConfig } = await import('../analysis/configAnalyzer.js');
+  const { formatFinding } = await import('../analysis/findings.js');
+  const starts = invalid.filter((s) => s.line !== undefined).sort((a, b) => a.line! - b.line!);
+  const out = new Map<number, string[]>();
+  for (const f of analyzeConfig(text, { baseDir: path.dirname(file), exists: existsSync })) {
+    if (f.severity !== 'error') continue;
+    const line = f.range.start.line + 1;
+    const owner = starts.filter((s) => s.line! <= line).at(-1);
+    if (owner === undefined) continue;
+    out.set(owner.index, [...(out.get(owner.index) ?? []), formatFinding(file, f)]);
+  }
+  return out;
+}
+
 /** A config file's sources (all, or the one named), and how many of them are invalid and will not be collected. */
 async function sourcesFromConfig(file: string, only: string | undefined, io: Io): Promise<{ sources: SourceConfig[]; failed: number }> {
   const abs = path.resolve(io.cwd, file);
@@ -91,8 +112,9 @@ async function sourcesFromConfig(file: string, only: string | undefined, io: Io)
   // One source that is wrong does not stop the others (issue 14): it is named, file:line, and the
   // run exits 1 after collecting the rest, so a cron job notices a source it no longer collects.
   // With --name, only the source asked for matters: the others' errors are warnings.
+  const placed = invalid.length > 0 ? await analyzerErrors(text, abs, invalid) : new Map<number, string[]>();
   for (const bad of invalid) {
-    const lines = bad.errors.map(at).join('\n');
+    const lines = (placed.get(bad.index) ?? bad.errors.map(at)).join('\n');
     if (only === undefined) io.err(`spark-optimizer: source ${bad.name} is not collected, its config is invalid:\n${lines}`);
     else io.err(`warning: source ${bad.name} in this config is invalid:\n${lines}`);
   }
