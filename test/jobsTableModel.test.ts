@@ -127,5 +127,8 @@ describe('the jobs table protocol', () => {
     expect(isPageMessage({ type: 'compare', a: { app_id: 'a', attempt_id: null }, b: { app_id: 'b', attempt_id: '1' } })).toBe(true);
     expect(isPageState({ query: q({}), columns: ['app_name', 'duration_ms'] })).toBe(true);
     expect(isPageState({ query: q({}), columns: ['DROP TABLE'] })).toBe(false);
+    // The jobs picked to compare are kept in the state (the page is rebuilt each time its tab shows).
+    expect(isPageState({ query: q({}), columns: [], selected: [{ app_id: 'a', attempt_id: null }, { app_id: 'b', attempt_id: '2' }] })).toBe(true);
+    expect(isPageState({ query: q({}), columns: [], selected: [{ app_id: 7 }] })).toBe(false);
   });
 });

@@ -49,6 +49,19 @@ describe('Jobs tree model', () => {
     expect(new Set(all.map((n) => (n.kind === 'job' ? n.record.app_id : ''))).size).toBe(225);
   });
 
+  it('lists a day newest start first, a running job among them by its start (its description shows the start)', async () => {
+    const at = (h: number): string => `2024-06-11T${String(h).padStart(2, '0')}:00:00.000Z`;
+    const { tree } = await treeOver([
+      makeRecord({ app_id: 'early', app_name: 'Early', start_time: at(1), end_time: at(2) }),
+      makeRecord({ app_id: 'running', app_name: 'Running', status: 'running', start_time: at(4), end_time: null, duration_ms: null }),
+      makeRecord({ app_id: 'late', app_name: 'Late', start_time: at(5), end_time: at(6) }),
+    ]);
+    const [source] = await tree.getChildren();
+    const [day] = await tree.getChildren(source);
+    // By end time the running job (no end) sank below the 01:00 one.
+    expect((await tree.getChildren(day)).map((n) => label(tree, n))).toEqual(['Late', 'Running', 'Early']);
+  });
+
   it('groups by user, filters, sorts, and refreshes when the database changes', async () => {
     const { tree, changed } = await treeOver(records);
     let fired = 0;

@@ -37,7 +37,7 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
   readonly onDidChangeTreeData = this.changed.event;
   /** Extra pages loaded under a parent (by its id), appended after its first page. */
   private readonly extraPages = new Map<string, number>();
-  state: JobsState = { grouping: 'source', filter: {}, sort: 'end_time', descending: true };
+  state: JobsState = { grouping: 'source', filter: {}, sort: 'start_time', descending: true };
   private readonly subs: vscode.Disposable[];
 
   constructor(private readonly db: DatabaseService) {

@@ -314,6 +314,8 @@ describeE2e('extension in a real VS Code', () => {
         // Back in the table, Enter on a row opens its Job page.
         await s.page.locator('.tabs-container .tab', { hasText: 'Spark Jobs' }).click();
         const again = await s.webviewFrame('Spark Jobs', 30_000);
+        // The page was rebuilt when its tab showed again: the two picked runs are still picked.
+        await expect.poll(() => again.locator('#selection').innerText().catch(() => ''), { timeout: 15_000 }).toBe('2 selected');
         const appId = await again.locator('.rows .row:not(.loading)').first().getAttribute('data-app-id');
         await again.locator('.rows .row:not(.loading)').first().click();
         await s.page.keyboard.press('Enter');
@@ -377,6 +379,8 @@ describeE2e('extension in a real VS Code', () => {
           const f = await s.webviewFrame(tab, 30_000);
           await expect.poll(() => f.locator('body').getAttribute('class').catch(() => ''), { timeout: 15_000 }).toMatch(/vscode-dark/);
           if (name === 'regression-job-page-dark') await f.locator('#regression-h').evaluate((el) => el.scrollIntoView());
+          // The table rebuilds when its tab shows: its rows, not "Loading", in the picture.
+          else await f.locator('.rows .row:not(.loading)').first().waitFor({ timeout: 15_000 });
           await s.screenshot(name);
         }
         await s.runCommand('Preferences: Color Theme');

@@ -35,6 +35,8 @@ export type PageMessage =
 export interface PageState {
   query: TableQuery;
   columns: string[];
+  /** The jobs picked to compare, in the order picked: kept while the tab is hidden (its page is rebuilt when shown) and over a reload. */
+  selected?: JobKey[];
 }
 
 
@@ -100,5 +102,5 @@ export function isPageMessage(m: unknown): m is PageMessage {
 }
 
 export function isPageState(v: unknown): v is PageState {
-  return isObject(v) && isTableQuery(v.query) && Array.isArray(v.columns) && v.columns.every(isColumn);
+  return isObject(v) && isTableQuery(v.query) && Array.isArray(v.columns) && v.columns.every(isColumn) && (v.selected === undefined || (Array.isArray(v.selected) && v.selected.every(isJobKey)));
 }

@@ -52,14 +52,14 @@ let needTotal = true;
 let errors: string[] = [];
 
 /** Selected jobs, in the order they were picked. */
-const selected = new Map<string, JobKey>();
+const selected = new Map<string, JobKey>(isPageState(saved) ? (saved.selected ?? []).map((k) => [jobKeyText(k), k]) : []);
 /** The grid's active row (keyboard), an index into all matching jobs. */
 let cursor = 0;
 
 const columnInfo = (c: RecordColumn): ColumnInfo | undefined => columns.find((x) => x.column === c);
 
 function saveState(): void {
-  vscode.setState({ query, columns: shown });
+  vscode.setState({ query, columns: shown, selected: [...selected.values()] });
 }
 
 // ---- asking the host ---------------------------------------------------------------------------
@@ -285,7 +285,7 @@ function updateStatus(): void {
   const summary = document.getElementById('summary');
   if (summary) {
     const sortLabel = columnInfo(query.sort)?.label ?? query.sort;
-    summary.textContent = total === null ? 'Loading…' : `${total.toLocaleString('en-US')} ${total === 1 ? 'job' : 'jobs'} · sorted by ${sortLabel} ${query.descending ? '▼' : '▲'} · ${lastMs} ms`;
+    summary.textContent = total === null ? 'Loading…' : `${total.toLocaleString('en-US')} ${total === 1 ? 'job' : 'jobs'} · sorted by ${sortLabel} ${query.descending ? '▼' : '▲'} · read in ${lastMs} ms`;
   }
   const selection = document.getElementById('selection');
   if (selection) selection.textContent = selected.size === 0 ? 'Space or the checkbox selects; select two to compare.' : `${selected.size} selected${selected.size === 2 ? '' : selected.size > 2 ? ' (compare takes two)' : ' (select one more to compare)'}`;
@@ -301,6 +301,7 @@ function toggle(index: number): void {
   const k = jobKeyText(r.key);
   if (selected.has(k)) selected.delete(k);
   else selected.set(k, r.key);
+  saveState();
   drawRows();
   updateStatus();
 }
