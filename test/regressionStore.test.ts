@@ -166,6 +166,8 @@ describeEachStore('stored regression checks', (open, kind) => {
       explanation: checks[5]!.explanation,
       check: checks[5],
       checked_at: '2024-07-01T00:00:00.000Z',
+      // The run as stored, which the check is of (a copy stores it only onto that run).
+      of: { status: 'completed', end_time: runs[5]!.end_time },
     });
     expect(read[0]!.summary).toMatch(/^Duration 2\.\dx$/);
     expect(read[2]).toMatchObject({ status: 'steady', summary: 'Steady against 3 earlier runs', check: null });

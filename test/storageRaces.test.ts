@@ -6,9 +6,13 @@ import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkRegressions } from '../src/analysis/regression';
+import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { JobStore } from '../src/storage/jobStore';
+import type { AppKey, JobRepository, RegressionRow } from '../src/storage/repository';
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { makeRecord, manyRecords } from './support/records';
+import { describeEachStore } from './support/stores';
 import { tempDir } from './support/tmp';
 
 /** A pid no process has: pid_max is at most 2^22. */
@@ -97,5 +101,57 @@ describe('a database file cut short', () => {
     const { file, bytes } = await saved();
     writeFileSync(file, bytes.subarray(0, bytes.length - 4096));
     await expect(JobStore.open(file, { readOnly: true })).rejects.toThrow(/it holds \d+ of the \d+ pages its header counts: it was cut short/);
+  });
+});
+
+/** A run finished, and the copy of it read while it ran (an .inprogress log). */
+const finished = makeRecord({ app_id: 'app-r' });
+const running = makeRecord({ app_id: 'app-r', status: 'running', end_time: null, duration_ms: null, quality: ['in_progress'] });
+const keyR: AppKey = { app_id: 'app-r', attempt_id: null };
+const steady: RegressionRow = { ...keyR, status: 'steady', summary: 'Steady against 3 earlier runs', explanation: 'Steady.', check: null };
+
+/** What `db copy` does with a page: the records (upsert's rules), then their checks. */
+function copy(from: JobRepository, to: JobRepository): number {
+  const records = from.list({ sort: 'app_id', descending: false });
+  to.upsert(records.map((record, k) => ({ record, summaries: from.summariesOfMany(records)[k] })));
+  return to.saveRegressions(from.regressions(records).flatMap((r) => (r === null ? [] : [r])));
+}
+
+describeEachStore('a regression check goes with the copy of the run it was made for', (open) => {
+  it('db copy from a store holding the unfinished copy leaves the finished run its own check', async () => {
+    const from = await open();
+    from.upsert([running]);
+    const [unfinished] = checkRegressions(from, [keyR], DEFAULT_THRESHOLDS);
+    expect(unfinished).toMatchObject({ status: 'unchecked', unchecked: 'unfinished' });
+    from.saveRegressions([unfinished!]);
+    const to = await open();
+    to.upsert([finished]);
+    to.saveRegressions([steady]);
+    expect(copy(from, to)).toBe(0);
+    expect(to.get(keyR)?.status).toBe('completed');
+    expect(to.regressions([keyR])[0]).toMatchObject({ status: 'steady', summary: 'Steady against 3 earlier runs' });
+    // The other way the finished run replaces the unfinished one, and its check comes with it.
+    expect(copy(to, from)).toBe(1);
+    expect(from.regressions([keyR])[0]).toMatchObject({ status: 'steady', of: { status: 'completed', end_time: finished.end_time } });
+  });
+});
+
+describe('a regression check merged from another writer', () => {
+  it('a check of the unfinished copy, replayed onto the finished run another writer saved, is left out', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const a = await JobStore.open(file);
+    a.upsert([running]);
+    a.saveRegressions(checkRegressions(a, [keyR], DEFAULT_THRESHOLDS));
+    const b = await JobStore.open(file);
+    b.upsert([finished]);
+    b.saveRegressions([steady]);
+    await b.save();
+    b.close();
+    expect(await a.save()).toEqual({ written: true, merged: true });
+    a.close();
+    const after = await JobStore.open(file);
+    expect(after.get(keyR)?.status).toBe('completed');
+    expect(after.regressions([keyR])[0]).toMatchObject({ status: 'steady', summary: 'Steady against 3 earlier runs' });
+    after.close();
   });
 });

@@ -408,8 +408,16 @@ export class JobStore implements Store {
   }
 
   saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
-    // The journal keeps what is stored (regressionRow), not a steady check's figures, until the next save.
-    const rows = checks.map((c) => ('check' in c ? c : regressionRow(c)));
+    // The journal keeps what is stored (regressionRow), not a steady check's figures, until the next
+    // save; and which copy of each run was checked, so that a merge does not put the check onto another.
+    const given = checks.map((c) => ('check' in c ? c : regressionRow(c)));
+    const versions = this.repo.runVersions(given.filter((r) => r.of === undefined));
+    let k = 0;
+    const rows = given.map((r): RegressionRow => {
+      if (r.of !== undefined) return r;
+      const of = versions[k++];
+      return of ? { ...r, of } : r;
+    });
     const n = this.repo.saveRegressions(rows, now);
     if (rows.length > 0) this.record({ op: 'regressions', rows, now });
     return n;

@@ -134,6 +134,19 @@ export interface RegressionRow {
   explanation: string;
   /** The whole check of a regressed run (stored packed: regression.ts packCheck); null for the others. */
   check: RegressionCheck | null;
+  /**
+   * The run as it was when checked. A check is stored only onto that run: `db copy` and a merge with
+   * another writer save checks after upserting their records, and a record refused there (upsert
+   * never replaces a finished run by an unfinished copy) must not take its copy's check ("not checked:
+   * the run is running") either. Absent: the run as stored now (a check just made from it).
+   */
+  of?: RunVersion;
+}
+
+/** What tells one stored copy of a run from another for its check: its status and end. */
+export interface RunVersion {
+  status: AppStatus;
+  end_time: string | null;
 }
 
 /** A run's latest regression check as stored, and when it was made. */
@@ -188,7 +201,8 @@ export interface JobRepository {
   /**
    * Stores each check (regressionRow: all of a regressed one, the words of the others) as its run's
    * latest (issue 18), replacing the one it had; a check of a run that is not stored (deleted since,
-   * say) is left out. Returns how many were stored.
+   * say), or of another copy of it than the one stored (RegressionRow.of), is left out. Returns how
+   * many were stored.
    */
   saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now?: Date): number;
   /** The stored checks of these runs, in the keys' order (null: none stored); one statement per 500 keys. */
@@ -460,8 +474,14 @@ export function storedRegression(row: Record<string, unknown>): StoredRegression
     summary: String(row.summary),
     explanation: String(row.explanation),
   };
-  return { ...words, check: typeof row.check_json === 'string' ? unpackCheck(row.check_json, words) : null, checked_at: String(row.checked_at) };
+  const stored: StoredRegression = { ...words, check: typeof row.check_json === 'string' ? unpackCheck(row.check_json, words) : null, checked_at: String(row.checked_at) };
+  // Read with its run (regressions()): a stored check is of the run as stored, since upsert drops the check of a run it changes.
+  if (typeof row.run_status === 'string') stored.of = { status: row.run_status as AppStatus, end_time: typeof row.run_end === 'string' ? row.run_end : null };
+  return stored;
 }
+
+/** The parameters of saveRegressions' condition on the run (`? IS NULL OR (status = ? AND end_time IS ?)`): none when `of` is absent. */
+export const runVersionParams = (of: RunVersion | undefined): (string | null)[] => [of?.status ?? null, of?.status ?? null, of?.end_time ?? null];
 
 /** What both stores run to finish a run (`?` parameters: finishRunParams). */
 export const FINISH_RUN_SQL = 'UPDATE collection_runs SET finished = ?, seen = ?, new = ?, updated = ?, unchanged = ?, skipped = ?, failed = ?, errors = ? WHERE run_id = ?';
@@ -864,17 +884,19 @@ export class SqlJsRepository implements JobRepository {
   saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
     const stamp = now.toISOString();
     const rowOf = (c: RegressionCheck | RegressionRow): RegressionRow => ('check' in c ? c : regressionRow(c));
-    // Only for a run still stored: a merge may replay checks onto a database where another writer deleted it.
+    // Only for a run still stored, as it was checked: a merge may replay checks onto a database where
+    // another writer deleted the run, or stored a finished copy where this one checked a running one.
     const stmt = this.db.prepare(
       `INSERT OR REPLACE INTO regressions (app_id, attempt_key, status, summary, explanation, check_json, checked_at)
-       SELECT ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ? WHERE EXISTS (SELECT 1 FROM applications WHERE app_id = ? AND attempt_key = ?)`,
+       SELECT ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?
+        WHERE EXISTS (SELECT 1 FROM applications WHERE app_id = ? AND attempt_key = ? AND (? IS NULL OR (status = ? AND end_time IS ?)))`,
     );
     try {
       return this.transaction(() => {
         let n = 0;
         for (const c of checks.map(rowOf)) {
           const key = attemptKey(c.attempt_id);
-          stmt.run([c.app_id, key, c.status, textParam(c.summary), textParam(c.explanation), textParam(c.check === null ? null : packCheck(c.check)), stamp, c.app_id, key]);
+          stmt.run([c.app_id, key, c.status, textParam(c.summary), textParam(c.explanation), textParam(c.check === null ? null : packCheck(c.check)), stamp, c.app_id, key, ...runVersionParams(c.of)]);
           n += this.db.getRowsModified();
         }
         return n;
@@ -889,12 +911,27 @@ export class SqlJsRepository implements JobRepository {
     for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
       const chunk = keys.slice(i, i + KEYS_PER_QUERY);
       const rows = this.all(
-        `SELECT * FROM regressions WHERE (app_id, attempt_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+        `SELECT g.*, a.status AS run_status, a.end_time AS run_end FROM regressions g LEFT JOIN applications a ON a.app_id = g.app_id AND a.attempt_key = g.attempt_key
+          WHERE (g.app_id, g.attempt_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
         chunk.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]),
       );
       for (const row of rows) {
         found.set(keyId(String(row.app_id), String(row.attempt_key)), storedRegression(row));
       }
+    }
+    return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
+  }
+
+  /** Each stored run's status and end, in the keys' order (null: not stored): what a check is of (RegressionRow.of). */
+  runVersions(keys: readonly AppKey[]): (RunVersion | null)[] {
+    const found = new Map<string, RunVersion>();
+    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+      const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+      const rows = this.all(
+        `SELECT app_id, attempt_key, status, end_time FROM applications WHERE (app_id, attempt_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+        chunk.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]),
+      );
+      for (const r of rows) found.set(keyId(String(r.app_id), String(r.attempt_key)), { status: String(r.status) as AppStatus, end_time: typeof r.end_time === 'string' ? r.end_time : null });
     }
     return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
   }

@@ -450,13 +450,16 @@ export class PostgresRepository implements JobRepository {
     return this.transaction(() => {
       let n = 0;
       for (const chunk of chunks(rows, 1000)) {
-        const values = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-        const params = chunk.flatMap((c) => [c.app_id, attemptKey(c.attempt_id), c.status, c.summary, c.explanation, c.check === null ? null : packCheck(c.check), stamp]);
-        // Only for a run still stored (another collector may have deleted it).
+        const values = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT))').join(', ');
+        const params = chunk.flatMap((c) => [c.app_id, attemptKey(c.attempt_id), c.status, c.summary, c.explanation, c.check === null ? null : packCheck(c.check), stamp, c.of?.status ?? null, c.of?.end_time ?? null]);
+        // Only for a run still stored (another collector may have deleted it), as it was checked
+        // (RegressionRow.of: db copy must not put an unfinished copy's check onto a finished run).
         n += this.pg.query(
           numbered(`INSERT INTO regressions (app_id, attempt_key, status, summary, explanation, check_json, checked_at)
-            SELECT v.* FROM (VALUES ${values}) v(app_id, attempt_key, status, summary, explanation, check_json, checked_at)
-             WHERE EXISTS (SELECT 1 FROM applications a WHERE a.app_id = v.app_id AND a.attempt_key = v.attempt_key)
+            SELECT v.app_id, v.attempt_key, v.status, v.summary, v.explanation, v.check_json, v.checked_at
+              FROM (VALUES ${values}) v(app_id, attempt_key, status, summary, explanation, check_json, checked_at, of_status, of_end)
+             WHERE EXISTS (SELECT 1 FROM applications a WHERE a.app_id = v.app_id AND a.attempt_key = v.attempt_key
+                             AND (v.of_status IS NULL OR (a.status = v.of_status AND a.end_time IS NOT DISTINCT FROM v.of_end)))
             ON CONFLICT (app_id, attempt_key) DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary, explanation = EXCLUDED.explanation,
               check_json = EXCLUDED.check_json, checked_at = EXCLUDED.checked_at`),
           // Keys as the record's row has them (a NUL in an id failed the statement).
@@ -470,7 +473,9 @@ export class PostgresRepository implements JobRepository {
   regressions(keys: readonly AppKey[]): (StoredRegression | null)[] {
     const found = new Map<string, StoredRegression>();
     for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
-      for (const row of this.rows(`SELECT * FROM regressions WHERE (app_id, attempt_key) IN (${KEYS})`, keyArrays(chunk))) {
+      const sql = `SELECT g.*, a.status AS run_status, a.end_time AS run_end FROM regressions g LEFT JOIN applications a ON a.app_id = g.app_id AND a.attempt_key = g.attempt_key
+                    WHERE (g.app_id, g.attempt_key) IN (${KEYS})`;
+      for (const row of this.rows(sql, keyArrays(chunk))) {
         found.set(keyId(String(row.app_id), String(row.attempt_key)), storedRegression(row));
       }
     }
