@@ -36,8 +36,8 @@ export const DEFAULT_QUERY: TableQuery = { text: '', conditions: '', status: nul
 export const DEFAULT_COLUMNS: readonly RecordColumn[] = ['app_name', 'status', 'start_time', 'duration_ms', 'cpu_time_ms', 'total_tasks', 'failed_tasks', 'shuffle_read_bytes', 'disk_spilled_bytes', 'source'];
 
 /** Column widths by what a field holds: wide enough for its longest usual value, so that the default columns fit a 1,000 px editor. */
-const KIND_WIDTH: Record<FieldKind, string> = { text: '7em', time: '11.5em', duration: '6.5em', count: '5.5em', bytes: '6.5em', mb: '6.5em' };
-const COLUMN_WIDTH: Partial<Record<RecordColumn, string>> = { app_name: '12em', app_id: '15em', status: '6.5em', attempt_id: '5em', spark_version: '6em' };
+const KIND_WIDTH: Record<FieldKind, string> = { text: '7em', time: '13.5em', duration: '6em', count: '4.5em', bytes: '6.5em', mb: '6.5em' };
+const COLUMN_WIDTH: Partial<Record<RecordColumn, string>> = { app_name: '12em', app_id: '15em', status: '7.5em', attempt_id: '5em', spark_version: '6em' };
 
 /** A column's width in the table's grid. */
 export function columnWidth(column: RecordColumn): string {
