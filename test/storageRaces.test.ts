@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { JobStore } from '../src/storage/jobStore';
-import type { AppKey, JobRepository, RegressionRow } from '../src/storage/repository';
+import type { AppKey, IngestedFile, JobRepository, RegressionRow } from '../src/storage/repository';
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { makeRecord, manyRecords } from './support/records';
 import { describeEachStore } from './support/stores';
@@ -152,6 +152,33 @@ describe('a regression check merged from another writer', () => {
     const after = await JobStore.open(file);
     expect(after.get(keyR)?.status).toBe('completed');
     expect(after.regressions([keyR])[0]).toMatchObject({ status: 'steady', summary: 'Steady against 3 earlier runs' });
+    after.close();
+  });
+});
+
+describe('a delete while another writer collects', () => {
+  it('the file of a deleted record is not known again after the merge, so the next collection reads it and the record returns', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const record = makeRecord({ app_id: 'app-d' });
+    const log: IngestedFile = { path: '/logs/app-d', unit_path: '/logs/app-d', size: 100, mtime_ms: 1, codec: 'none', app_id: 'app-d', attempt_id: null, status: 'ok' };
+    const first = await JobStore.open(file);
+    first.storeBatch([record], [log]);
+    await first.save();
+    first.close();
+    // A collection reads the log again (its file changed, the record did not) while the record is deleted and saved.
+    const collect = await JobStore.open(file);
+    const user = await JobStore.open(file);
+    expect(user.delete([{ app_id: 'app-d', attempt_id: null }])).toBe(1);
+    await user.save();
+    user.close();
+    const touched = { ...log, mtime_ms: 2 };
+    expect(collect.storeBatch([record], [touched])).toEqual({ new: 0, updated: 0, unchanged: 1 });
+    expect(await collect.save()).toEqual({ written: true, merged: true });
+    collect.close();
+    const after = await JobStore.open(file);
+    expect(after.get({ app_id: 'app-d', attempt_id: null })).toBeUndefined();
+    expect(after.knownFiles().map((f) => f.path)).toEqual([]);
+    expect(after.isUnchanged({ path: '/logs/app-d', files: [{ path: '/logs/app-d', size: 100, mtimeMs: 2 }] })).toBe(false);
     after.close();
   });
 });

@@ -303,9 +303,19 @@ export class JobStore implements Store {
         // After the upserts journaled before it: the runs are there again (unless the other writer deleted them).
         this.repo.saveRegressions(entry.rows, entry.now);
         break;
-      case 'files':
-        this.repo.recordFiles(entry.files, entry.now);
+      case 'files': {
+        // A known file always has its record. This session's upsert of a record that did not change
+        // was not journaled, so a record the other writer deleted since is not stored again; its files
+        // must not be either, or the next collection would call them unchanged and the record would
+        // never come back (delete() forgets them so that it does).
+        const stored = this.repo.runVersions(entry.files.flatMap((f) => (f.app_id === null ? [] : [{ app_id: f.app_id, attempt_id: f.attempt_id }])));
+        let k = 0;
+        this.repo.recordFiles(
+          entry.files.filter((f) => f.app_id === null || stored[k++] !== null),
+          entry.now,
+        );
         break;
+      }
       case 'startRun':
         this.repo.startRun(entry.runId, entry.source, entry.options, entry.now);
         break;
