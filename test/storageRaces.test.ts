@@ -2,7 +2,7 @@
  * Storage bugs a review reproduced with several processes, a damaged file or a concurrent delete:
  * each test here failed on the code before its fix.
  */
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -180,5 +180,42 @@ describe('a delete while another writer collects', () => {
     expect(after.knownFiles().map((f) => f.path)).toEqual([]);
     expect(after.isUnchanged({ path: '/logs/app-d', files: [{ path: '/logs/app-d', size: 100, mtimeMs: 2 }] })).toBe(false);
     after.close();
+  });
+});
+
+describe('saving a database reached through a symlink, or with its own mode', () => {
+  it('a symlinked database stays a link: the save writes the file it points to', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'real'));
+    const real = path.join(dir, 'real', 'jobs.db');
+    const link = path.join(dir, 'jobs.db');
+    const first = await JobStore.open(real);
+    first.upsert([makeRecord({ app_id: 'one' })]);
+    await first.save();
+    first.close();
+    symlinkSync(path.relative(dir, real), link);
+    const store = await JobStore.open(link);
+    store.upsert([makeRecord({ app_id: 'two' })]);
+    expect((await store.save()).written).toBe(true);
+    store.close();
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readdirSync(path.join(dir, 'real')).sort()).toEqual(['jobs.db']);
+    const again = await JobStore.open(real);
+    expect(again.count()).toBe(2);
+    again.close();
+  });
+
+  it('a database chmod 600 stays 600 after a save (and 640 stays 640)', async () => {
+    const file = path.join(tempDir(), 'jobs.db');
+    const store = await JobStore.open(file);
+    for (const mode of [0o600, 0o640]) {
+      store.upsert([makeRecord({ app_id: `app-${mode}` })]);
+      await store.save();
+      chmodSync(file, mode);
+      store.upsert([makeRecord({ app_id: `app-${mode}-2` })]);
+      await store.save();
+      expect(statSync(file).mode & 0o777).toBe(mode);
+    }
+    store.close();
   });
 });

@@ -20,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { acquireLock, LockTimeout, pidAlive } from './fileLock';
@@ -183,28 +183,54 @@ export function fsFailure(err: unknown, doing: string, outcome: string): Error {
 }
 
 /**
- * Writes `bytes` to a temp file beside `file`, fsyncs it and renames it over `file`. On any failure
- * before the rename the temp file is removed (a partial copy of a full disk must not wait for the
- * next command) and `file` is untouched.
+ * The file a path names, through any symlinks: where a save writes (a temp file beside it, renamed
+ * over it), locks and moves a damaged file aside. Renamed over, a symlink would become a plain file
+ * and the file it pointed to would keep the old data. A path not there yet is in its folder as
+ * resolved; a dangling link, where it points.
+ */
+async function realFile(file: string): Promise<string> {
+  try {
+    return await realpath(file);
+  } catch {
+    // not there (yet), or a link to nowhere
+  }
+  const st = await lstat(file).catch(() => null);
+  if (st?.isSymbolicLink()) return path.resolve(path.dirname(file), await readlink(file));
+  const dir = await realpath(path.dirname(file)).catch(() => path.dirname(file));
+  return path.join(dir, path.basename(file));
+}
+
+/**
+ * Writes `bytes` to a temp file beside `file` (through symlinks: realFile), fsyncs it and renames it
+ * over `file`. The new file keeps the old one's mode (a chmod 600 database stays private) and, where
+ * this process may, its owner. On any failure before the rename the temp file is removed (a partial
+ * copy of a full disk must not wait for the next command) and `file` is untouched.
  */
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const real = await realFile(file);
+  const tmp = `${real}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
   try {
-    const fh = await open(tmp, 'w');
+    const old = await statOrNull(real);
+    const fh = await open(tmp, 'wx');
     try {
+      if (old !== null) {
+        // Best effort: another user's file, writable to us by its group, cannot be given its mode or owner.
+        await fh.chmod(old.mode & 0o7777).catch(() => undefined);
+        await fh.chown(old.uid, old.gid).catch(() => undefined);
+      }
       await fh.writeFile(bytes);
       await fh.sync();
     } finally {
       await fh.close();
     }
-    await rename(tmp, file);
+    await rename(tmp, real);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw fsFailure(err, `saving ${file} (writing ${tmp}, removed again)`, `Nothing new was stored: ${file} is intact, as it was before this save.`);
   }
   // The rename itself must reach the disk too (POSIX: fsync the directory). The new file is in place
   // by now, so a folder that cannot be opened or synced is not a failed save.
-  const dir = await open(path.dirname(file), fsConstants.O_RDONLY).catch(() => null);
+  const dir = await open(path.dirname(real), fsConstants.O_RDONLY).catch(() => null);
   if (dir === null) return;
   try {
     await dir.sync().catch(() => undefined); // some file systems refuse fsync on a directory
@@ -249,7 +275,7 @@ export class JobStore implements Store {
     await mkdir(path.dirname(abs), { recursive: true }).catch((err: unknown) => {
       throw fsFailure(err, `creating the folder of ${abs}`, 'Nothing was stored.');
     });
-    await removeDeadTempFiles(abs);
+    await removeDeadTempFiles(await realFile(abs));
     const warnings: string[] = [];
     let loaded: Awaited<ReturnType<typeof readDatabase>>;
     try {
@@ -561,7 +587,8 @@ export class JobStore implements Store {
 
   /** Takes `<db>.lock` (fileLock.ts), errors said naming the database. */
   private async lock(): Promise<() => Promise<void>> {
-    const lockPath = `${this.file}.lock`;
+    // Beside the file itself: two writers reaching it through different links take the same lock.
+    const lockPath = `${await realFile(this.file)}.lock`;
     try {
       return await acquireLock(lockPath, this.options.lockTimeoutMs ?? 30_000);
     } catch (err) {
@@ -584,9 +611,11 @@ function tune(db: Database): void {
   db.exec('PRAGMA temp_store = MEMORY;');
 }
 
+/** Renames the damaged file (not a symlink to it) to `<file>.corrupt-<time>` beside it; returns the new name. */
 async function moveAside(file: string): Promise<string> {
-  const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  await rename(file, aside);
+  const real = await realFile(file);
+  const aside = `${real}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await rename(real, aside);
   return aside;
 }
 
