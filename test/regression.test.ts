@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SparkAppRecord } from '../src/collectors/record';
-import { assessRun, baselineEnvironment, checkRegressions, checkRun, REGRESSION_METRICS, type RegressionCheck } from '../src/analysis/regression';
+import { assessRun, baselineEnvironment, checkRegressions, checkRun, packCheck, unpackCheck, REGRESSION_METRICS, type RegressionCheck } from '../src/analysis/regression';
 import { median } from '../src/common/stats';
 import { DEFAULT_THRESHOLDS, parseRegressionSettings, regressionConfigSchema, sourceThresholds, type RegressionThresholds } from '../src/analysis/regressionThresholds';
 import { makeRecord } from './support/records';
@@ -96,6 +96,27 @@ describe('the regression check on generated histories', () => {
     expect(c.likely_cause).toBeNull();
     expect(c.summary).toMatch(/^Duration 2\.\dx, CPU time 2\.\dx$/);
     expect(c.explanation).toContain('the change is elsewhere');
+  });
+
+  it('a slowdown on the same input with 5x the stages is put down to another plan, and the stored check keeps it', () => {
+    // The e2e's NightlyRegress: 30 stages against 6, the input, version and properties as before (a review
+    // of the screenshots: the page said "the change is elsewhere" while Compare showed Stages 6 -> 30).
+    const base = history(10, () => ({ total_stages: 6, total_tasks: 24 }));
+    const c = checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 30, total_tasks: 120 }), base, T);
+    expect(c.status).toBe('regressed');
+    expect(c.changes!.plan).toEqual({ stages: [6, 30], tasks: [24, 120] });
+    expect(c.causes).toEqual(['plan']);
+    expect(c.summary).toMatch(/^Duration 2\.\dx; 30 stages \(was 6\)$/);
+    expect(c.explanation).toContain("Likely cause: the job ran another plan, 30 stages and 120 tasks against the baseline's 6 and 24, with the input, Spark version and properties as before: the code or the query changed.");
+    const row = { app_id: c.app_id, attempt_id: c.attempt_id, status: c.status, summary: c.summary, explanation: c.explanation };
+    expect(unpackCheck(packCheck(c), row)).toEqual(c);
+    // A check stored before the plan was kept reads back without one.
+    const old = JSON.parse(packCheck(c)) as Record<string, unknown>;
+    delete old.plan;
+    expect(unpackCheck(JSON.stringify(old), row).changes!.plan).toBeNull();
+    // One stage more, or a plan 1.4x the baseline's, is no other plan.
+    expect(checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 7, total_tasks: 28 }), base, T).changes!.plan).toBeNull();
+    expect(checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 2, total_tasks: 8 }), base, T).changes!.plan).toEqual({ stages: [6, 2], tasks: [24, 8] });
   });
 
   it('a slowdown with 2x the input is reported as explained by the input', () => {

@@ -30,7 +30,7 @@ function cli(args: string[], cwd: string): Ran {
 
 /**
  * Run i of "Nightly", a day after run i-1: 20 stages of 6 s each (the generator's stage time), so
- * 123.5 s; `slow` gives it 40 stages, 243.5 s: 2.0x, two minutes over a one-minute floor. One task a
+ * 123.5 s; `slow` gives it 40 stages, 243.5 s: 2.0x, two minutes over a one-minute floor. (The check puts it down to another plan: 40 stages against 20.) One task a
  * stage keeps CPU time, shuffle and spill well under their floors of 1 minute and 1 GiB.
  */
 function writeRun(dir: string, i: number, slow = false): string {
@@ -57,13 +57,13 @@ describe('spark-optimizer and runs that regress (issue 18)', () => {
     expect(collected.code, collected.stderr).toBe(0);
     const lines = collected.stdout.trim().split('\n');
     expect(lines.at(-2)).toMatch(/^6 new, 0 updated, 0 unchanged, 0 skipped, 0 failed \(stored in /);
-    expect(lines.at(-1)).toBe(`1 run regressed: Nightly ${slow} (Duration 2.0x)`);
+    expect(lines.at(-1)).toBe(`1 run regressed: Nightly ${slow} (Duration 2.0x; 40 stages (was 20))`);
 
     const table = cli(['jobs', '--regressed', '--utc'], root);
     expect(table.code, table.stderr).toBe(0);
     const rows = table.stdout.trim().split('\n');
     expect(rows[0]).toMatch(/^app_id +attempt +name .* source +regression$/);
-    expect(rows.filter((r) => r.startsWith('app-'))).toEqual([expect.stringMatching(new RegExp(`^${slow} .* Nightly .*event_log +Duration 2\\.0x$`))]);
+    expect(rows.filter((r) => r.startsWith('app-'))).toEqual([expect.stringMatching(new RegExp(`^${slow} .* Nightly .*event_log +Duration 2\\.0x; 40 stages \\(was 20\\)$`))]);
     expect(rows.at(-1)).toBe('1 of 1 regressed application');
 
     const json = cli(['jobs', '--regressed', '--format', 'json'], root);
@@ -72,11 +72,11 @@ describe('spark-optimizer and runs that regress (issue 18)', () => {
     expect(records.map((r) => r.app_id)).toEqual([slow]);
     const regression = records[0]!.regression;
     expect(Object.keys(regression)).toEqual(['status', 'summary', 'explanation', 'metrics', 'changes', 'likely_cause', 'baseline_runs', 'checked_at']);
-    expect(regression).toMatchObject({ status: 'regressed', summary: 'Duration 2.0x', likely_cause: null });
+    expect(regression).toMatchObject({ status: 'regressed', summary: 'Duration 2.0x; 40 stages (was 20)', likely_cause: 'plan' });
     expect(regression.explanation).toMatch(/^Regressed against the median of 5 earlier completed runs \(2026-01-01 to 2026-01-05\): Duration 4m 4s, 2\.0x the baseline's 2m 4s\./);
     expect(regression.metrics.filter((m) => m.flag !== null)).toEqual([expect.objectContaining({ field: 'duration_ms', flag: 'threshold', ratio: 1.97 })]);
     expect(regression.baseline_runs).toHaveLength(5);
-    expect(regression.changes).toMatchObject({ spark_version: null, config: [] });
+    expect(regression.changes).toMatchObject({ spark_version: null, config: [], plan: { stages: [20, 40], tasks: [20, 40] } });
 
     // Without --regressed, jobs lists all six, as before.
     expect(cli(['jobs'], root).stdout.trim().split('\n').at(-1)).toBe('6 of 6 applications');
@@ -94,7 +94,7 @@ describe('spark-optimizer and runs that regress (issue 18)', () => {
     expect(regressed.code, regressed.stderr).toBe(3);
     // JSON lines on stdout; the summary and the regressed line on stderr.
     expect(regressed.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { app_id: string }).app_id)).toEqual([slow]);
-    expect(regressed.stderr.trim().split('\n').at(-1)).toBe(`1 run regressed: Nightly ${slow} (Duration 2.0x)`);
+    expect(regressed.stderr.trim().split('\n').at(-1)).toBe(`1 run regressed: Nightly ${slow} (Duration 2.0x; 40 stages (was 20))`);
 
     // Nothing new the next time: nothing is checked, and the run passes.
     const again = cli(['collect', '--path', logs, '--fail-on-regression'], root);
@@ -102,7 +102,7 @@ describe('spark-optimizer and runs that regress (issue 18)', () => {
     expect(again.stdout).toMatch(/0 new, 0 updated, 6 unchanged/);
     expect(again.stdout).not.toMatch(/regressed/);
     // The stored check stays.
-    expect(cli(['jobs', '--regressed', '--format', 'csv'], root).stdout.trim().split('\n').slice(1).map((l) => [l.split(',')[0], l.split(',').at(-1)])).toEqual([[slow, 'Duration 2.0x']]);
+    expect(cli(['jobs', '--regressed', '--format', 'csv'], root).stdout.trim().split('\n').slice(1).map((l) => [l.split(',')[0], l.split(',').at(-1)])).toEqual([[slow, 'Duration 2.0x; 40 stages (was 20)']]);
 
     const dry = cli(['collect', '--path', logs, '--dry-run', '--fail-on-regression'], root);
     expect(dry.code).toBe(2);

@@ -41,7 +41,7 @@ export type RegressionMetric = (typeof REGRESSION_METRICS)[number];
 const FAILURES: ReadonlySet<RegressionMetric> = new Set(['failed_tasks', 'failed_stages']);
 
 /** What the check reads of each baseline run: its key, time, Spark version, quality flags and the metrics. */
-export const BASELINE_FIELDS = ['app_id', 'attempt_id', 'submit_time', 'start_time', 'end_time', 'spark_version', 'quality', ...REGRESSION_METRICS] as const satisfies readonly FigureField[];
+export const BASELINE_FIELDS = ['app_id', 'attempt_id', 'submit_time', 'start_time', 'end_time', 'spark_version', 'quality', 'total_stages', 'total_tasks', ...REGRESSION_METRICS] as const satisfies readonly FigureField[];
 export type BaselineFigures = Pick<RecordFigures, (typeof BASELINE_FIELDS)[number]>;
 
 export interface MetricCheck {
@@ -64,7 +64,7 @@ export interface MetricCheck {
   flag: 'threshold' | 'new_failures' | null;
 }
 
-export type LikelyCause = 'input' | 'version' | 'config';
+export type LikelyCause = 'input' | 'version' | 'config' | 'plan';
 
 /** What changed since the baseline runs (a regressed run only). */
 export interface BaselineChanges {
@@ -78,6 +78,12 @@ export interface BaselineChanges {
    * without the ones Spark sets for every run; null when the environments were not read (assessRun).
    */
   config: ConfigRow[] | null;
+  /**
+   * The job ran another plan: its stage count is the factor or more away from the baseline's median
+   * (either way), by 2 stages at least. [baseline's median, this run's] stages and tasks; null when
+   * alike or unknown (checks stored before it was kept).
+   */
+  plan: { stages: [number, number]; tasks: [number, number] } | null;
 }
 
 export type RegressionStatus = 'regressed' | 'steady' | 'unchecked';
@@ -179,10 +185,20 @@ function metricOf(field: RegressionMetric, value: number | null, base: number | 
   return { field, label: info.label, kind: info.kind, value, baseline: base, ratio: ratioOf(value, base), delta: value === null || base === null ? null : value - base, flag };
 }
 
-/** A regressed run's changes before its config diff: its input against the baseline's (the input metric), and the Spark versions. */
-function changesOf(metrics: readonly MetricCheck[], spark_version: BaselineChanges['spark_version'], config: ConfigRow[] | null): BaselineChanges {
+/** A regressed run's changes before its config diff: its input against the baseline's (the input metric), the Spark versions, the plan. */
+function changesOf(metrics: readonly MetricCheck[], spark_version: BaselineChanges['spark_version'], config: ConfigRow[] | null, plan: BaselineChanges['plan']): BaselineChanges {
   const input = metrics.find((m) => m.field === 'input_bytes')!;
-  return { input_ratio: input.ratio, input: { baseline: input.baseline, run: input.value }, spark_version, config };
+  return { input_ratio: input.ratio, input: { baseline: input.baseline, run: input.value }, spark_version, config, plan };
+}
+
+/** BaselineChanges.plan: the run's stage and task counts against the baseline's medians, when the stages differ by the factor (either way) and by 2 or more. */
+function planOf(run: RecordFigures, runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): BaselineChanges['plan'] {
+  const stages = medianSorting(runs.map((b) => b.total_stages));
+  const tasks = medianSorting(runs.map((b) => b.total_tasks));
+  if (run.total_stages === 0 || stages === 0) return null;
+  const ratio = Math.max(run.total_stages / stages, stages / run.total_stages);
+  if (ratio < t.factor || Math.abs(run.total_stages - stages) < 2) return null;
+  return { stages: [stages, run.total_stages], tasks: [tasks, run.total_tasks] };
 }
 
 function header(run: RecordFigures): Pick<RegressionCheck, 'app_id' | 'attempt_id' | 'app_name' | 'source' | 'start_time'> {
@@ -270,7 +286,7 @@ function judge(run: RecordFigures, baseline: readonly BaselineFigures[], t: Read
   };
   if (regressed) {
     const version = mostCommon(runs.map((b) => b.spark_version)) ?? null;
-    check.changes = changesOf(metrics, version === run.spark_version ? null : { baseline: version, run: run.spark_version }, null);
+    check.changes = changesOf(metrics, version === run.spark_version ? null : { baseline: version, run: run.spark_version }, null, planOf(run, runs, t));
   }
   return check;
 }
@@ -311,7 +327,8 @@ function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: R
   const c = check.changes!;
   const inputGrew = (c.input_ratio !== null && c.input_ratio >= t.factor) || (c.input.baseline === 0 && (c.input.run ?? 0) > 0);
   const config = c.config?.length ?? 0;
-  check.causes = [...(inputGrew ? ['input' as const] : []), ...(c.spark_version ? ['version' as const] : []), ...(config > 0 ? ['config' as const] : [])];
+  // The plan last: a new version or changed properties may be why the plan changed.
+  check.causes = [...(inputGrew ? ['input' as const] : []), ...(c.spark_version ? ['version' as const] : []), ...(config > 0 ? ['config' as const] : []), ...(c.plan ? ['plan' as const] : [])];
   check.likely_cause = check.causes[0] ?? null;
 
   const short = (m: MetricCheck): string => (m.flag === 'new_failures' ? `${m.label} ${formatValue(m.kind, m.value!)} (none before)` : m.ratio === null ? `${m.label} ${formatValue(m.kind, m.value!)} (0 before)` : `${m.label} ${m.ratio.toFixed(1)}x`);
@@ -327,11 +344,13 @@ function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: R
     const shown = rows.slice(0, 3).map((r) => `${r.key} ${r.a ?? '(not set)'} → ${r.b ?? '(not set)'}`);
     return `${plural(rows.length, 'Spark property', 'Spark properties')} changed: ${shown.join('; ')}${rows.length > 3 ? `; and ${rows.length - 3} more` : ''}`;
   };
-  const causeText: Record<LikelyCause, () => string> = { input: inputText, version: versionText, config: configText };
+  const planText = (): string => `the job ran another plan, ${plural(c.plan!.stages[1], 'stage')} and ${plural(c.plan!.tasks[1], 'task')} against the baseline's ${groupDigits(c.plan!.stages[0])} and ${groupDigits(c.plan!.tasks[0])}`;
+  const causeText: Record<LikelyCause, () => string> = { input: inputText, version: versionText, config: configText, plan: planText };
   const causeShort: Record<LikelyCause, () => string> = {
     input: () => (c.input_ratio === null ? 'new input' : `input ${c.input_ratio.toFixed(1)}x`),
     version: versionText,
     config: () => plural(config, 'property', 'properties') + ' changed',
+    plan: () => `${plural(c.plan!.stages[1], 'stage')} (was ${groupDigits(c.plan!.stages[0])})`,
   };
 
   check.summary = `${flagged.map(short).join(', ')}${check.likely_cause ? `; ${causeShort[check.likely_cause]()}` : ''}`;
@@ -339,6 +358,7 @@ function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: R
   if (check.likely_cause === 'input') sentences.push(`Likely cause: more data, ${inputText()}, rather than a change to the job.`);
   else if (check.likely_cause === 'version') sentences.push(`Likely cause: the Spark version changed, ${versionText()}.`);
   else if (check.likely_cause === 'config') sentences.push(`Likely cause: the configuration, ${configText()}.`);
+  else if (check.likely_cause === 'plan') sentences.push(`Likely cause: ${planText()}, with the input, Spark version and properties as before: the code or the query changed.`);
   else sentences.push(`The input size and Spark version are as in the baseline${c.config === null ? '' : ', and so are the Spark properties'}: the change is elsewhere (the code, the data's shape, the cluster).`);
   const others = check.causes.slice(1);
   if (others.length > 0) sentences.push(`Also: ${others.map((k) => causeText[k]()).join('; ')}.`);
@@ -366,6 +386,8 @@ interface PackedCheck {
   spark_version: BaselineChanges['spark_version'];
   /** [key, baseline's value, this run's] of each property that changed; null when environments were not read. */
   config: [string, string | null, string | null][] | null;
+  /** [[baseline, run] stages, [baseline, run] tasks] when the plan changed (BaselineChanges.plan); absent in checks stored before it was kept. */
+  plan?: [[number, number], [number, number]];
   causes: LikelyCause[];
 }
 
@@ -380,6 +402,7 @@ export function packCheck(c: RegressionCheck): string {
     metrics: Object.fromEntries(c.metrics.map((m) => [m.field, [m.value, m.baseline, m.flag]])),
     spark_version: c.changes?.spark_version ?? null,
     config: c.changes?.config?.map((r) => [r.key, r.a, r.b]) ?? null,
+    ...(c.changes?.plan ? { plan: [c.changes.plan.stages, c.changes.plan.tasks] as [[number, number], [number, number]] } : {}),
     causes: c.causes,
   };
   return JSON.stringify(packed);
@@ -406,7 +429,7 @@ export function unpackCheck(text: string, row: CheckRow): RegressionCheck {
     unchecked: null,
     baseline_runs: stored.baseline_runs.map((k) => (typeof k === 'string' ? { app_id: k, attempt_id: null } : { app_id: k[0], attempt_id: k[1] })),
     metrics,
-    changes: changesOf(metrics, stored.spark_version, stored.config?.map(([key, a, b]) => ({ key, a, b, per_run: false })) ?? null),
+    changes: changesOf(metrics, stored.spark_version, stored.config?.map(([key, a, b]) => ({ key, a, b, per_run: false })) ?? null, stored.plan ? { stages: stored.plan[0], tasks: stored.plan[1] } : null),
     causes: stored.causes,
     likely_cause: stored.causes[0] ?? null,
     summary: row.summary,
