@@ -219,3 +219,35 @@ describe('saving a database reached through a symlink, or with its own mode', ()
     store.close();
   });
 });
+
+describe('a read-only folder or damaged read-only file', () => {
+  it('a database in a read-only folder is refused before a collection (checkWritable), not at the lock after it', async () => {
+    const dir = path.join(tempDir(), 'ro');
+    mkdirSync(dir);
+    const file = path.join(dir, 'jobs.db');
+    const first = await JobStore.open(file);
+    first.upsert([makeRecord()]);
+    await first.save();
+    first.close();
+    chmodSync(dir, 0o555);
+    try {
+      const store = await JobStore.open(file);
+      await expect(store.checkWritable()).rejects.toThrow(`${dir}, the folder of ${file}, is read-only (mode 0555): nothing was stored in ${file}`);
+      store.upsert([makeRecord({ app_id: 'app-2' })]);
+      await expect(store.save()).rejects.toThrow(/the folder of .* is read-only \(mode 0555\)/);
+      store.close();
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+  });
+
+  it('a damaged database file without write permission is refused, not moved aside and replaced', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'jobs.db');
+    writeFileSync(file, 'not a database at all, but somebody\'s notes');
+    chmodSync(file, 0o444);
+    await expect(JobStore.open(file)).rejects.toThrow(`${file} is not a readable database (it does not start with the SQLite header); ${file} is read-only (mode 0444): it was left as it is`);
+    expect(readdirSync(dir)).toEqual(['jobs.db']);
+    expect(readFileSync(file, 'utf8')).toBe('not a database at all, but somebody\'s notes');
+  });
+});

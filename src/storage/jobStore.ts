@@ -239,17 +239,32 @@ async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+/** The mode of a file or folder without write permission, as `0444`; null when it may be written. */
+async function readOnlyMode(file: string, st: Stats): Promise<string | null> {
+  // The mode bits as well as access(): root passes every access check.
+  const writable = (st.mode & 0o222) !== 0 && (await access(file, fsConstants.W_OK).then(() => true, () => false));
+  return writable ? null : (st.mode & 0o777).toString(8).padStart(4, '0');
+}
+
 /**
  * A database file without write permission is left alone: rename() in a writable folder would
- * replace it anyway. The mode bits are read as well as access(): root passes every access check.
+ * replace it anyway. A read-only folder is said before a collection too: a save writes its temp file
+ * and lock there, so it would fail only after everything was collected.
  */
 async function refuseReadOnly(file: string): Promise<void> {
-  const st = await statOrNull(file);
-  if (st === null) return;
-  const writable = (st.mode & 0o222) !== 0 && (await access(file, fsConstants.W_OK).then(() => true, () => false));
-  if (writable) return;
-  const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-  throw new Error(`${file} is read-only (mode ${mode}): it was left as it is and nothing was stored in it. Make it writable (chmod u+w ${file}) to collect into it, or collect into another database (--db).`);
+  const real = await realFile(file);
+  const st = await statOrNull(real);
+  const mode = st && (await readOnlyMode(real, st));
+  if (mode) throw new Error(`${file} is read-only (mode ${mode}): it was left as it is and nothing was stored in it. Make it writable (chmod u+w ${file}) to collect into it, or collect into another database (--db).`);
+  const dir = path.dirname(real);
+  const dirSt = await statOrNull(dir);
+  const dirMode = dirSt && (await readOnlyMode(dir, dirSt));
+  if (dirMode) {
+    throw new Error(
+      `${dir}, the folder of ${file}, is read-only (mode ${dirMode}): nothing was stored in ${file}; a save writes a new file there and renames it over the database. ` +
+        `Make the folder writable (chmod u+w ${dir}) to collect into it, or collect into another database (--db).`,
+    );
+  }
 }
 
 export class JobStore implements Store {
@@ -283,6 +298,10 @@ export class JobStore implements Store {
     } catch (err) {
       if (!(err instanceof CorruptDatabase)) throw err;
       if (options.readOnly) throw new Error(`${abs} is not a readable Spark Optimizer database (${err.message}); it was left as it is. Check the --db path.`);
+      // Refuse, never override: a read-only file (or folder) is not moved aside and replaced either.
+      await refuseReadOnly(abs).catch((ro: unknown) => {
+        throw new Error(`${abs} is not a readable database (${err.message}); ${(ro as Error).message}`);
+      });
       const aside = await moveAside(abs);
       warnings.push(`${abs} is not a readable database (${err.message}); moved it to ${aside} and started a new one. Nothing was deleted.`);
       loaded = { db: memoryDatabase(await loadSqlJs()), id: null };
