@@ -358,3 +358,33 @@ describe("a one-application folder's other files", () => {
     ]);
   });
 });
+
+describe('a rolling log with parts missing', () => {
+  /** A rolling folder of `parts` (names after events_), each a slice of one generated log's lines. */
+  async function rolling(parts: string[]): Promise<{ units: LogUnit[]; results: Awaited<ReturnType<typeof readUnit>>[] }> {
+    const dir = path.join(tempDir(), 'eventlog_v2_app-r');
+    mkdirSync(dir);
+    const lines = eventLogText({ appId: 'app-r' }).text.trimEnd().split('\n');
+    const per = Math.ceil(lines.length / parts.length);
+    // `3.compact` is part 3 compacted: events_3_app-r.compact.
+    parts.forEach((name, i) => writeFileSync(path.join(dir, `events_${name.replace('.compact', '')}_app-r${name.endsWith('.compact') ? '.compact' : ''}`), `${lines.slice(i * per, (i + 1) * per).join('\n')}\n`));
+    writeFileSync(path.join(dir, 'appstatus_app-r'), '');
+    const units: LogUnit[] = [];
+    for await (const found of discover(dir)) if (!('severity' in found)) units.push(found);
+    return { units, results: await Promise.all(units.map((u) => readUnit(u, { source: 'test' }))) };
+  }
+
+  it('is read, flagged truncated, with a warning naming the parts (as validate names them)', async () => {
+    const gap = await rolling(['2', '4']);
+    expect(gap.units[0]!.missingParts).toEqual([1, 3]);
+    const r = gap.results[0]!;
+    expect(r.record!.quality).toContain('truncated');
+    expect(r.problems[0]).toMatchObject({ severity: 'warning', code: 'rolling-part-missing', message: "this rolling event log's parts 1, 3 are missing from the folder: its record is incomplete", file: path.dirname(gap.units[0]!.files[0]!.path) });
+    // Whole, or from its last compacted part on: nothing missing, no flag.
+    for (const whole of [['1', '2', '3'], ['3.compact', '4']]) {
+      const { units, results } = await rolling(whole);
+      expect(units[0]!.missingParts, whole.join()).toBeUndefined();
+      expect(results[0]!.record!.quality, whole.join()).not.toContain('truncated');
+    }
+  });
+});

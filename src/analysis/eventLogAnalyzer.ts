@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { CodecError, DecompressionLimitError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
-import { DATABRICKS_ROLLED } from '../collectors/eventlog/discovery';
+import { DATABRICKS_ROLLED, ROLLING_PART_MISSING, rollingGapText, rollingGaps } from '../collectors/eventlog/discovery';
 import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from '../collectors/eventlog/lines';
 import { MISSING_EVENT, MISSING_EVENT_MESSAGE, TRUNCATED_LINE, codecFailureSeverity, malformedJson, truncatedLineMessage } from '../common/lineProblems';
 import { timeFault } from '../collectors/record';
@@ -344,10 +344,9 @@ export class EventLogAnalyzer {
       present.add(Number(o[1]));
       if (o[4]) compactFrom = Math.max(compactFrom, Number(o[1]));
     }
-    const missing: number[] = [];
-    for (let i = Math.max(1, compactFrom); i < Number(m[1]); i++) if (!present.has(i)) missing.push(i);
+    const missing = rollingGaps(present, compactFrom, Number(m[1]) - 1);
     if (missing.length > 0) {
-      this.add('warning', 'rolling-part-missing', range(0, 0, 0, 0), `This is part ${m[1]} of a rolling event log, but part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing from the folder: the application's record will be incomplete.`);
+      this.add('warning', ROLLING_PART_MISSING, range(0, 0, 0, 0), `This is part ${m[1]} of a rolling event log, but ${rollingGapText(missing)}: the application's record will be incomplete.`);
     }
     if (!this.ctx.siblings.some((s) => s.startsWith(APP_STATUS_PREFIX))) {
       this.add('information', 'rolling-status-missing', range(0, 0, 0, 0), 'The folder has no appstatus_… file: the application is taken as finished only if its log ends with SparkListenerApplicationEnd, and as still running otherwise (as collection takes it).');

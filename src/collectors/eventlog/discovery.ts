@@ -43,10 +43,30 @@ export interface LogUnit {
   compacted: boolean;
   /** Spark ≤ 1.2 folders name their version in a file (`SPARK_VERSION_1.2.0`); their logs have no LogStart. */
   sparkVersion?: string;
+  /** A rolling log's parts that are not in its folder (rollingGaps): its record is incomplete. */
+  missingParts?: number[];
+}
+
+/**
+ * The parts of a rolling log missing below `upTo`: the indexes from the last compacted part (or 1)
+ * that are not `present`. One rule for collection (a unit's gaps) and the editor's analyzer (the
+ * gaps before the part it checks).
+ */
+export function rollingGaps(present: ReadonlySet<number>, compactFrom: number, upTo: number): number[] {
+  const missing: number[] = [];
+  for (let i = Math.max(1, compactFrom); i <= upTo; i++) if (!present.has(i)) missing.push(i);
+  return missing;
+}
+
+/** A rolling-part-missing problem's words, for the parts `missing` of the log at `where`. */
+export function rollingGapText(missing: readonly number[]): string {
+  return `part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing from the folder`;
 }
 
 /** The code of the info problems that say which files a folder scan passed over and why. */
 export const SKIPPED_FILE = 'skipped-file';
+/** The code of the warning that a rolling log lacks parts (collection and the editor's analyzer). */
+export const ROLLING_PART_MISSING = 'rolling-part-missing';
 
 const ROLLING_DIR = /^eventlog_v2_(.+)$/;
 const ROLLING_FILE = /^events_(\d+)_(.+?)(\.compact)?$/;
@@ -113,6 +133,7 @@ function rollingUnit(dir: string, names: string[]): LogUnit | Problem {
   });
   const used = events.slice(from);
   const files = used.map((e) => fileInfo(path.join(dir, e.name)));
+  const missingParts = rollingGaps(new Set(used.map((e) => e.index)), used[0]!.compact ? used[0]!.index : 1, used.at(-1)!.index);
   return {
     layout: 'rolling',
     path: dir,
@@ -120,6 +141,7 @@ function rollingUnit(dir: string, names: string[]): LogUnit | Problem {
     appIdHint: m ? m[1]! : path.basename(dir),
     inProgress,
     compacted: used[0]!.compact,
+    ...(missingParts.length > 0 ? { missingParts } : {}),
   };
 }
 

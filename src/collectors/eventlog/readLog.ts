@@ -10,7 +10,7 @@ import { Quality, type Problem, type SparkAppRecord } from '../record';
 import type { AppSummaries } from '../record/summaries';
 import { finishRecord } from '../record/finish';
 import { CodecError, DecompressionLimitError, decode } from './codecs/index';
-import type { LogUnit } from './discovery';
+import { ROLLING_PART_MISSING, rollingGapText, type LogUnit } from './discovery';
 import { DEFAULT_MAX_LINE_MB, LineSplitter, overlongMessage, splitLines, type SplitResult } from './lines';
 import { AppReplay } from './replay';
 import { TaskLayoutLibrary } from './taskLayout';
@@ -177,6 +177,8 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
     tags: { log_layout: unit.layout, log_codec: [...new Set(unit.files.map((f) => f.codec))].join(',') },
   }, { summaries: options.summaries, layouts: layoutsFor(options.summaries ?? true) });
   if (unit.compacted) replay.flag(Quality.compacted);
+  // The parts that are there are read; what the missing ones held is not in the record.
+  if (unit.missingParts) replay.flag(Quality.truncated);
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_MB * 2 ** 20;
 
   for (const [i, file] of unit.files.entries()) {
@@ -227,6 +229,7 @@ export async function readUnit(unit: LogUnit, options: ReadOptions): Promise<Uni
 
   const record = replay.finish();
   const problems = replay.problems;
+  if (unit.missingParts) problems.unshift({ severity: 'warning', code: ROLLING_PART_MISSING, message: `this rolling event log's ${rollingGapText(unit.missingParts)}: its record is incomplete`, file: unit.path });
   if (record === null) {
     if (!problems.some((p) => p.severity === 'error')) {
       problems.push({ severity: 'error', code: 'not-an-event-log', message: `no Spark listener event found in ${unit.path}`, file: unit.path });
