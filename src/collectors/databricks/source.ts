@@ -54,7 +54,7 @@ export function databricksOptions(s: DatabricksSourceConfig, stored?: StoredToke
   if (s.token !== undefined) {
     const ref = ENV_REFERENCE.exec(s.token);
     try {
-      token = resolveSecret(s.token, `source ${s.name}: token`);
+      token = resolveSecret(s.token, 'token');
       tokenSource = ref ? `token from ${ref[1]!} (the source's token: \${env:${ref[1]!}})` : `the token written in the source's config`;
     } catch (err) {
       credentialError = (err as Error).message;

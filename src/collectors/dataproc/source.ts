@@ -29,7 +29,7 @@ export function dataprocOptions(s: DataprocSourceConfig): DataprocOptions {
   return {
     ...commonApiOptions(s),
     ...camelKeys(s, ['project_id', 'region', 'endpoint_url', 'history_server_url', 'job_state', 'labels', 'cluster_name']),
-    accessToken: resolveSecret(s.access_token, `source ${s.name}: access_token`),
+    accessToken: resolveSecret(s.access_token, 'access_token'),
     maxResponseBytes: mebibytes(s.max_response_mb),
   };
 }

@@ -45,10 +45,10 @@ export type HistoryServerSourceConfig = z.infer<typeof schema> & { name: string 
 export function historyAuth(source: string, cfg: { username?: string; password?: string; token?: string }): HistoryServerAuth | undefined {
   const prefix = `SPARK_OPTIMIZER_${source}_`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
   const env = (k: string): string | undefined => (process.env[prefix + k] === '' ? undefined : process.env[prefix + k]);
-  const token = resolveSecret(cfg.token, `source ${source}: token`) ?? env('TOKEN');
+  const token = resolveSecret(cfg.token, 'token') ?? env('TOKEN');
   if (token !== undefined) return { type: 'bearer', token };
   const username = cfg.username ?? env('USERNAME');
-  const password = resolveSecret(cfg.password, `source ${source}: password`) ?? env('PASSWORD');
+  const password = resolveSecret(cfg.password, 'password') ?? env('PASSWORD');
   return username !== undefined ? { type: 'basic', username, password: password ?? '' } : undefined;
 }
 
