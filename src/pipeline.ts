@@ -9,7 +9,8 @@
  *   dry run that only counts. Once the run's signal aborts, nothing more is stored or counted.
  * - check (issue 18): once every job is stored, the runs the run stored new or updated are checked
  *   against their own history (analysis/regression.ts) with their source's thresholds, the checks
- *   stored, and the regressed ones returned in the run's result for the caller to report.
+ *   stored, and the regressed ones returned in the run's result for the caller to report. So are its
+ *   sources' runs that an earlier, cancelled or killed, run stored but never checked.
  */
 import { checkRegressions } from './analysis/regression';
 import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type RegressionThresholds } from './analysis/regressionThresholds';
@@ -135,6 +136,12 @@ export interface StoreSinkOptions {
  * when a first collection stores 100,000 runs; ~100 ms of work each (BENCHMARKS.md, Issue 18).
  */
 const CHECK_CHUNK = 1000;
+/**
+ * Runs of a run's sources stored without a check (a collection cancelled or killed before its
+ * check) that a collection checks besides its own: about a second of checking. Their logs are
+ * unchanged, so nothing else would ever check them; a larger backlog goes over the next collections.
+ */
+const LEFT_UNCHECKED = 10_000;
 
 /**
  * Where a run sits in its history: name, source and time (baselines' order). Checks go through the
@@ -173,6 +180,12 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
       const keys = new Map<string, AppKey>();
       for (const k of changed) keys.set(keyId(k.app_id, attemptKey(k.attempt_id)), k);
       changed.length = 0;
+      for (const source of thresholds.keys()) {
+        for (const k of repo.uncheckedRuns(source, LEFT_UNCHECKED)) {
+          const id = keyId(k.app_id, attemptKey(k.attempt_id));
+          if (!keys.has(id)) keys.set(id, k);
+        }
+      }
       const regressed: RegressedRun[] = [];
       const order = new Map([...keys.keys()].map((id, i) => [id, i]));
       const placeOf = (id: string): string => places.get(id) ?? '';
@@ -226,7 +239,7 @@ export interface RunResult {
   counts: RunCounts;
   /** A job stopped early: an unreadable path, refused credentials, an unreadable listing. */
   stopped: boolean;
-  /** The runs stored new or updated that regressed against their history (issue 18); none for a dry or cancelled run. */
+  /** The runs stored new or updated (or left unchecked by an earlier run) that regressed against their history (issue 18); none for a dry or cancelled run. */
   regressed: RegressedRun[];
 }
 

@@ -8,6 +8,10 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
+import type { Batch } from '../src/collectors/contract';
+import type { SourceConfig } from '../src/collectors/registry';
+import type { SparkAppRecord } from '../src/collectors/record';
+import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
 import type { AppKey, IngestedFile, JobRepository, RegressionRow } from '../src/storage/repository';
 import { loadSqlJs } from '../src/storage/sqlJs';
@@ -134,6 +138,14 @@ describeEachStore('a regression check goes with the copy of the run it was made 
     expect(copy(to, from)).toBe(1);
     expect(from.regressions([keyR])[0]).toMatchObject({ status: 'steady', of: { status: 'completed', end_time: finished.end_time } });
   });
+
+  it('uncheckedRuns gives a source\'s runs that have no stored check (what a cancelled collection left)', async () => {
+    const repo = await open();
+    repo.upsert([finished, makeRecord({ app_id: 'app-s', attempt_id: '2' }), makeRecord({ app_id: 'app-t' }), makeRecord({ app_id: 'app-o', source: 'other' })]);
+    repo.saveRegressions([{ ...steady, app_id: 'app-t' }]);
+    expect(repo.uncheckedRuns('event_log', 10).sort((a, b) => a.app_id.localeCompare(b.app_id))).toEqual([keyR, { app_id: 'app-s', attempt_id: '2' }]);
+    expect(repo.uncheckedRuns('event_log', 1)).toHaveLength(1);
+  });
 });
 
 describe('a regression check merged from another writer', () => {
@@ -249,5 +261,41 @@ describe('a read-only folder or damaged read-only file', () => {
     await expect(JobStore.open(file)).rejects.toThrow(`${file} is not a readable database (it does not start with the SQLite header); ${file} is read-only (mode 0444): it was left as it is`);
     expect(readdirSync(dir)).toEqual(['jobs.db']);
     expect(readFileSync(file, 'utf8')).toBe('not a database at all, but somebody\'s notes');
+  });
+});
+
+describe('runs a cancelled collection stored but never checked', () => {
+  /** Run i of Nightly: 10 minutes a day in June 2024; the sixth 2x slower. */
+  const nightly = Array.from({ length: 6 }, (_, i) => {
+    const start = Date.UTC(2024, 5, 1) + i * 86_400_000;
+    const duration = (i === 5 ? 20 : 10) * 60_000;
+    return makeRecord({ app_id: `nightly-${i}`, app_name: 'Nightly', source: 'prod', start_time: new Date(start).toISOString(), end_time: new Date(start + duration).toISOString(), duration_ms: duration });
+  });
+  /** A runner yielding `records` as one batch, aborting `cancel` after it (a Ctrl+C once they are stored). */
+  const runnerOf = (records: SparkAppRecord[], cancel?: AbortController): Runner => () => ({
+    batches: (async function* (): AsyncGenerator<Batch> {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield { apps: records.map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })), problems: [], filtered: 0, unchanged: 0 };
+      cancel?.abort();
+    })(),
+  });
+
+  it('are checked by the next collection of their source, though their logs are unchanged', async () => {
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    try {
+      const { jobs } = plan([{ type: 'event_log', name: 'prod', path: '/logs/prod' } as SourceConfig]);
+      const cancel = new AbortController();
+      await collectRun(jobs, runnerOf(nightly, cancel), storeSink(store), cancel.signal);
+      expect(store.count()).toBe(6);
+      expect(store.regressions(nightly)).toEqual(nightly.map(() => null));
+      const next = await collectRun(jobs, runnerOf(nightly), storeSink(store), new AbortController().signal);
+      expect(next.counts.unchanged).toBe(6);
+      expect(next.regressed.map((r) => r.key.app_id)).toEqual(['nightly-5']);
+      expect(store.regressions(nightly).map((c) => c?.status)).toEqual(['unchecked', 'unchecked', 'unchecked', 'steady', 'steady', 'regressed']);
+      // Checked once: a collection after that checks nothing again.
+      expect((await collectRun(jobs, runnerOf(nightly), storeSink(store), new AbortController().signal)).regressed).toEqual([]);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -482,6 +482,10 @@ export class JobStore implements Store {
     return this.repo.regressions(keys);
   }
 
+  uncheckedRuns(source: string, limit: number): AppKey[] {
+    return this.repo.uncheckedRuns(source, limit);
+  }
+
   list(query?: JobQuery): SparkAppRecord[] {
     return this.repo.list(query);
   }

@@ -207,6 +207,12 @@ export interface JobRepository {
   saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now?: Date): number;
   /** The stored checks of these runs, in the keys' order (null: none stored); one statement per 500 keys. */
   regressions(keys: readonly AppKey[]): (StoredRegression | null)[];
+  /**
+   * Up to `limit` stored runs of a source that have no stored check: a collection cancelled or killed
+   * before its check stored them, and the next one finds their logs unchanged (pipeline.ts checks
+   * them then). By name and run time, as checks go through runs.
+   */
+  uncheckedRuns(source: string, limit: number): AppKey[];
   list(query?: JobQuery): SparkAppRecord[];
   count(query?: JobQuery): number;
   groupCounts(by: GroupField, query?: JobQuery): { key: string; count: number }[];
@@ -498,6 +504,10 @@ export const finishRunParams = (runId: string, counts: RunCounts, errors: readon
 ];
 /** The latest end among a source's finished applications. */
 export const NEWEST_END_SQL = "SELECT MAX(end_time) AS t FROM applications WHERE source = ? AND status IN ('completed', 'failed')";
+/** uncheckedRuns, for both stores. */
+export const UNCHECKED_RUNS_SQL = `SELECT app_id, attempt_key FROM applications a WHERE source = ?
+   AND NOT EXISTS (SELECT 1 FROM regressions g WHERE g.app_id = a.app_id AND g.attempt_key = a.attempt_key)
+ ORDER BY app_name, ${runTime('a')}, app_id, attempt_key LIMIT ?`;
 /** Files read without errors. */
 export const KNOWN_FILES_SQL = "SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'";
 
@@ -920,6 +930,10 @@ export class SqlJsRepository implements JobRepository {
       }
     }
     return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
+  }
+
+  uncheckedRuns(source: string, limit: number): AppKey[] {
+    return this.all(UNCHECKED_RUNS_SQL, [source, limit]).map((r) => ({ app_id: String(r.app_id), attempt_id: r.attempt_key === '' ? null : String(r.attempt_key) }));
   }
 
   /** Each stored run's status and end, in the keys' order (null: not stored): what a check is of (RegressionRow.of). */

@@ -23,6 +23,7 @@ import {
   FINISH_RUN_SQL,
   KNOWN_FILES_SQL,
   NEWEST_END_SQL,
+  UNCHECKED_RUNS_SQL,
   finishRunParams,
   knownFile,
   runRow,
@@ -551,6 +552,10 @@ export class PostgresRepository implements JobRepository {
       const values = chunk.map((f) => [storable(f.path), storable(f.unit_path), f.size, f.mtime_ms, f.codec, f.app_id === null ? null : storable(f.app_id), f.app_id === null ? null : storable(attemptKey(f.attempt_id)), f.status, stamp]);
       this.pg.query(FILES_SQL, FILE_COLUMNS.map((_, c) => values.map((v) => v[c] ?? null)), 'spark_optimizer_files');
     }
+  }
+
+  uncheckedRuns(source: string, limit: number): AppKey[] {
+    return this.rows(UNCHECKED_RUNS_SQL, [source, limit]).map((r) => ({ app_id: String(r.app_id), attempt_id: r.attempt_key === '' ? null : String(r.attempt_key) }));
   }
 
   newestEndTime(source: string): string | null {
