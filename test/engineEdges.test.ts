@@ -273,6 +273,11 @@ describe('what a folder scan passes over (issue #12 item 9)', () => {
     const files = new Set(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file));
     expect([...files].sort()).toEqual(units.sort());
     expect(r.stderr).toMatch(/^3 files checked: .*3 files passed over/m);
+    // --no-recursive, as collect takes it: the subfolder is passed over by both.
+    const flat = cli('validate', root, '--format', 'json', '--no-recursive');
+    expect(new Set(flat.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file))).toEqual(new Set([path.join(root, 'app-1'), path.join(root, 'copied-log.json')]));
+    expect(flat.stderr).toMatch(/^2 files checked: .*4 files passed over \(.*1 a folder, and the scan is not recursive/m);
+    expect(cli('collect', '--path', root, '--dry-run', '--no-recursive').stderr).toMatch(/^4 files passed over \(.*1 a folder, and the scan is not recursive/m);
   });
 
   it('walks each real folder once: links back to a folder do not loop or read a log twice', async () => {

@@ -41,7 +41,7 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
                        and the Spark properties that differ)`,
   runs: `  spark-optimizer runs [--limit N] [--format table|json] [--utc] [--db PATH]
                        (the collection runs, newest first: what each read, its counts and errors)`,
-  validate: `  spark-optimizer validate PATH... [--format text|json] [--min-severity S] [--verbose]
+  validate: `  spark-optimizer validate PATH... [--format text|json] [--min-severity S] [--verbose] [--no-recursive]
                         [--zstd-max-window-mb N] [--max-line-mb N] [--max-decompression-ratio N]
                         (event logs and collector configs; exit 1 on errors)`,
   db: `  spark-optimizer db copy --from DB --to DB [--batch-size N]
@@ -85,6 +85,7 @@ ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} 
   --max-apps N          at most N applications (History Server) or steps/runs/jobs (cloud sources)
   --endpoint-url URL    cloud sources: another API endpoint (VPC endpoint, proxy, emulator)
   --verbose             list each file a folder scan passed over (hidden, not an event log), not just counts
+  --no-recursive        a folder's subfolders are passed over, as collect --no-recursive passes them over
 
 Limits of collect (validate takes the first three); each is also a source's key in a config file
 (--max-line-mb is max_line_mb), and a flag wins over the file:

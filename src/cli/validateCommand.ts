@@ -46,7 +46,7 @@ async function isConfig(file: string): Promise<boolean> {
  * discovery, so both see the same set) and the collector configs among the files it passes over.
  * A file named explicitly is checked whatever its name.
  */
-async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<Target> {
+async function* targets(target: string, passedOver: Problem[], recursive: boolean): AsyncGenerator<Target> {
   const st = await stat(target);
   if (st.isFile() && (await isConfig(target))) {
     yield { file: target, kind: 'config' };
@@ -55,7 +55,7 @@ async function* targets(target: string, passedOver: Problem[]): AsyncGenerator<T
   // A log named explicitly is checked whatever its name, read as collect reads it: a Spark 1.x
   // EVENT_LOG_1 with the codec its folder names (COMPRESSION_CODEC_x), not as plain text; a folder
   // naming a codec Spark does not have is a problem of its own, and nothing is checked.
-  for await (const found of discover(target)) {
+  for await (const found of discover(target, recursive)) {
     if (!('severity' in found)) {
       for (const [i, f] of found.files.entries()) yield { file: f.path, kind: 'eventlog', codec: f.codec, inProgress: found.inProgress && i === found.files.length - 1 };
     } else if (found.code === SKIPPED_FILE && found.file !== undefined && (await isConfig(found.file))) {
@@ -125,6 +125,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
     options: {
       format: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'no-recursive': { type: 'boolean', default: false },
       'min-severity': { type: 'string' },
       'zstd-max-window-mb': { type: 'string' },
       'max-line-mb': { type: 'string' },
@@ -155,7 +156,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
       continue;
     }
     try {
-      for await (const target of targets(abs, passedOver)) {
+      for await (const target of targets(abs, passedOver, !values['no-recursive'])) {
         const { file } = target;
         checked++;
         const findings = await checkFile(target, limits, folders);
