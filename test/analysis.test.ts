@@ -201,6 +201,15 @@ describe('event-log analyzer', () => {
   });
 });
 
+describe('a Spark 1.x log without LogStart', () => {
+  it("says where spark_version comes from: the folder's SPARK_VERSION file when discovery found one, as collection takes it", () => {
+    const lines = eventLogText({ appId: 'app-old' }).text.split('\n').filter((l) => !l.includes('SparkListenerLogStart'));
+    const message = (sparkVersion?: string): string | undefined => analyzeEventLogText(lines.join('\n'), { fileName: 'EVENT_LOG_1', sparkVersion }).find((f) => f.code === 'missing-log-start')?.message;
+    expect(message()).toMatch(/spark_version stays empty\.$/);
+    expect(message('1.2.0')).toMatch(/spark_version is taken from the folder's SPARK_VERSION_1\.2\.0 file\.$/);
+  });
+});
+
 describe('broken-log corpus made from a good log', () => {
   const cases: [string, (lines: string[]) => string, string[]][] = [
     ['truncated in the middle', (l) => l.join('\n').slice(0, Math.floor(l.join('\n').length / 2)), ['truncated-line', 'missing-application-end']],

@@ -27,6 +27,8 @@ export interface EventLogContext {
    * APPLICATION_COMPLETE (discovery.ts). Unknown (left out): only an `.inprogress` name says so.
    */
   inProgress?: boolean;
+  /** The version a Spark 1.x folder names in its SPARK_VERSION_x file (discovery.ts), which collection records for a log without LogStart. */
+  sparkVersion?: string;
 }
 
 /** Event types Spark itself writes (JsonProtocol and the SQL/streaming listeners); others are custom. */
@@ -308,7 +310,10 @@ export class EventLogAnalyzer {
       );
     }
     if (firstPart) {
-      if (!this.logStart) this.add('information', 'missing-log-start', top, 'No SparkListenerLogStart: the log was written by Spark before 1.5 or lost its first line. spark_version stays empty.');
+      if (!this.logStart) {
+        const version = this.ctx.sparkVersion === undefined ? 'spark_version stays empty.' : `spark_version is taken from the folder's SPARK_VERSION_${this.ctx.sparkVersion} file.`;
+        this.add('information', 'missing-log-start', top, `No SparkListenerLogStart: the log was written by Spark before 1.5 or lost its first line. ${version}`);
+      }
       if (!this.appStart) this.add('error', 'missing-application-start', top, 'No SparkListenerApplicationStart: the record has no start time, name or user, and takes its app id from the file name.');
       if (!this.env) this.add('warning', 'missing-environment-update', top, 'No SparkListenerEnvironmentUpdate: executor and driver sizes fall back to defaults.');
     }
@@ -453,7 +458,7 @@ export interface EventLogFileOptions extends Partial<EventLogContext> {
  * cannot be read (permissions, a folder, I/O errors) become findings too.
  */
 export async function analyzeEventLogFile(file: string, ctx: EventLogFileOptions = {}, signal?: AbortSignal): Promise<Finding[]> {
-  const a = new EventLogAnalyzer({ fileName: ctx.fileName ?? path.basename(file), siblings: ctx.siblings, inProgress: ctx.inProgress });
+  const a = new EventLogAnalyzer({ fileName: ctx.fileName ?? path.basename(file), siblings: ctx.siblings, inProgress: ctx.inProgress, sparkVersion: ctx.sparkVersion });
   // Spark 1.x folders name the codec in a file of their own (discovery.ts); else the name says it.
   const codec = ctx.codec ?? codecFromName(path.basename(file));
   const maxLine = ctx.maxLineBytes ?? DEFAULT_MAX_LINE_MB * 2 ** 20;

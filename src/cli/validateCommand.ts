@@ -27,6 +27,8 @@ interface Target {
   codec?: Codec;
   /** For event logs: whether discovery found the log still being written (its last file only: the one being written). */
   inProgress?: boolean;
+  /** For a Spark 1.x folder's logs: the version its SPARK_VERSION_x file names. */
+  sparkVersion?: string;
 }
 
 /** Whether a file is a collector config; a YAML file that cannot be read counts as one, so that reading it reports why. */
@@ -57,7 +59,7 @@ async function* targets(target: string, passedOver: Problem[], recursive: boolea
   // naming a codec Spark does not have is a problem of its own, and nothing is checked.
   for await (const found of discover(target, recursive)) {
     if (!('severity' in found)) {
-      for (const [i, f] of found.files.entries()) yield { file: f.path, kind: 'eventlog', codec: f.codec, inProgress: found.inProgress && i === found.files.length - 1 };
+      for (const [i, f] of found.files.entries()) yield { file: f.path, kind: 'eventlog', codec: f.codec, inProgress: found.inProgress && i === found.files.length - 1, sparkVersion: found.sparkVersion };
     } else if (found.code === SKIPPED_FILE && found.file !== undefined && (await isConfig(found.file))) {
       yield { file: found.file, kind: 'config' };
     } else {
@@ -70,9 +72,9 @@ async function* targets(target: string, passedOver: Problem[], recursive: boolea
 export type ValidateLimits = Pick<EventLogFileOptions, 'maxZstdWindowMb' | 'maxLineBytes' | 'maxDecompressionRatio'>;
 
 async function analyzeFile(target: Target, limits: ValidateLimits, folders: FolderNames): Promise<Finding[]> {
-  const { file, kind, codec, inProgress } = target;
+  const { file, kind, codec, inProgress, sparkVersion } = target;
   if (kind === 'config') return analyzeConfig(await readFile(file, 'utf8'), { baseDir: path.dirname(file), exists: existsSync });
-  return analyzeEventLogFile(file, { siblings: await folders.siblingsOf(file), codec, inProgress, ...limits });
+  return analyzeEventLogFile(file, { siblings: await folders.siblingsOf(file), codec, inProgress, sparkVersion, ...limits });
 }
 
 /**
