@@ -10,9 +10,10 @@
  *   save is journaled as the repository call that made it), so neither writer loses the other's records.
  * - Recover, never delete: a file that is not a readable SQLite database is renamed to
  *   `<db>.corrupt-<time>` and a fresh database is started, with a message saying where the old one went.
- * - Refuse, never override: a database file without write permission (chmod 444) is not replaced,
- *   and a save that fails (a full disk, no permission) removes its temp file and says that the
- *   database on disk is as it was.
+ * - Refuse, never override: a database file without write permission (chmod 444), damaged or not,
+ *   is not replaced, a read-only folder is said before a collection rather than at its save, and a
+ *   save that fails (a full disk, no permission) removes its temp file and says that the database on
+ *   disk is as it was. A symlinked database stays a link, and the file keeps its mode.
  *
  * Speed (issue #3): the file's bytes are checked, then copied into an in-memory SQLite database
  * (`memoryDatabase`, see sqlJs.ts), where upserts and commits never touch Emscripten's file system;
