@@ -168,16 +168,20 @@ describe('cancel: the summary counts exactly what was stored, and nothing is sto
     store.close();
   });
 
-  it('in the CLI: SIGTERM half-way through, summary and database agree, and no batch is stored after it', async () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('in the CLI: %s half-way through, summary and database agree, and no batch is stored after it', async (name, exit) => {
     const logs = tinyLogs(400);
     const db = path.join(tempDir(), 'jobs.db');
     let printed = 0;
     let printedAtSignal = 0;
-    // The command's own SIGTERM handler, called as the signal would: emitting a real SIGTERM here
-    // would reach the test runner's handlers too.
-    const before = new Set(process.listeners('SIGTERM'));
+    // The command's own handler, called as the signal would: emitting a real signal here would
+    // reach the test runner's handlers too. (SIGHUP: the terminal closed; it was not handled, and a
+    // save interval's records were lost.)
+    const before = new Set(process.listeners(name));
     const signal = (): void => {
-      for (const l of process.listeners('SIGTERM')) if (!before.has(l)) l('SIGTERM');
+      for (const l of process.listeners(name)) if (!before.has(l)) l(name);
     };
     const errLines: string[] = [];
     const io = {
@@ -194,8 +198,8 @@ describe('cancel: the summary counts exactly what was stored, and nothing is sto
       cwd: REPO,
     };
     const code = await collectCommand(['--source', 'event-logs', '--path', logs, '--db', db, '--format', 'json', '--batch-size', '10', '--concurrency', '1'], io);
-    expect(code).toBe(143);
-    const summary = errLines.find((l) => /^Cancelled by SIGTERM: /.test(l))!;
+    expect(code).toBe(exit);
+    const summary = errLines.find((l) => l.startsWith(`Cancelled by ${name}: `))!;
     const store = await JobStore.open(db);
     expect(printedAtSignal).toBe(55);
     // The batch being printed was stored before the signal; the next one never is.

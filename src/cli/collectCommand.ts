@@ -20,7 +20,7 @@ import { collectRun, dryRunSink, newestEndTime, plan, runJob, storeSink, type Re
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { WORKER_BUNDLES } from '../worker/bundles';
 import { formatBytes, groupDigits, plural, table } from '../common/format';
-import { UsageError, decompressionRatioFlag, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
+import { STOP_SIGNALS, UsageError, decompressionRatioFlag, ignoreClosedTerminal, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 import { databaseLocation, openDatabase } from './database';
 import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
 import { tuneV8ForLongRun } from './v8Flags';
@@ -328,15 +328,17 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   }
   const onCheck = (checked: number, total: number): void => tell(() => `checking runs against their history: ${groupDigits(checked)} of ${plural(total, 'run')}`, checked === total);
 
-  // The first SIGINT/SIGTERM stops the run, which then saves what it collected and says so; a second one ends the process.
+  // The first SIGINT/SIGTERM/SIGHUP stops the run, which then saves what it collected and says so; a
+  // second one ends the process. SIGHUP: the terminal closed (an ssh session dropped), where up to a
+  // save interval's records were lost.
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const stop = (signal: NodeJS.Signals): void => {
     stoppedBy ??= signal;
+    if (signal === 'SIGHUP') ignoreClosedTerminal();
     controller.abort();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const s of STOP_SIGNALS) process.once(s, stop);
   const shown: CollectedApp[] = [];
   const loose: Problem[] = [];
   const withProblems = new ProblemLogs();
@@ -362,8 +364,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   } catch (err) {
     failure = err instanceof Error ? err : new Error(String(err));
   } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+    for (const s of STOP_SIGNALS) process.removeListener(s, stop);
   }
   // The run's one save (besides the timed ones of a long run); a failed run keeps what it collected too.
   try {

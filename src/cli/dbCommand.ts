@@ -20,7 +20,7 @@ import type { AppKey, RegressionRow } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { plural } from '../common/format';
 import { databaseLocation, openDatabase, openExisting } from './database';
-import { UsageError, positiveInt, stringFlags, type Io } from './io';
+import { STOP_SIGNALS, UsageError, ignoreClosedTerminal, positiveInt, stringFlags, type Io } from './io';
 
 const PAGE = 500;
 const SAVE_EVERY_MS = 5000;
@@ -46,11 +46,11 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
     throw err;
   }
   let stopped = false;
-  const stop = (): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     stopped = true;
+    if (signal === 'SIGHUP') ignoreClosedTerminal();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const s of STOP_SIGNALS) process.once(s, stop);
   const started = Date.now();
   let lastSaid = started;
   let lastSaved = started;
@@ -123,8 +123,7 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
     io.out(`${what}, ${plural(files, 'known file')}, ${plural(runs, 'collection run')} copied from ${from.where} to ${to.where}; ${secs} s`);
     return 0;
   } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+    for (const s of STOP_SIGNALS) process.removeListener(s, stop);
     from.close();
     to.close();
   }

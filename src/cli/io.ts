@@ -91,3 +91,11 @@ export function oneOf<T extends string>(flag: string, raw: string | undefined, a
   if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
   return raw as T;
 }
+
+/** The signals that stop a run, which then saves what it collected (collect, db copy). */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** After a hang-up the terminal is gone: what is still printed fails (EIO), and must not end the process before it saves. */
+export function ignoreClosedTerminal(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+}
