@@ -21,7 +21,7 @@ import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { WORKER_BUNDLES } from '../worker/bundles';
 import { formatBytes, groupDigits, plural, table } from '../common/format';
 import { STOP_SIGNALS, UsageError, decompressionRatioFlag, ignoreClosedTerminal, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
-import { databaseLocation, openDatabase } from './database';
+import { databaseLocation, openDatabase, printNewWarnings } from './database';
 import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
 import { tuneV8ForLongRun } from './v8Flags';
 
@@ -303,6 +303,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     store.close();
     throw err;
   });
+  const openWarnings = store?.warnings.length ?? 0;
   const saves = store ? new SaveSchedule(() => store.save(), SAVE_EVERY_MS) : undefined;
   const planned = plan(sources, { overrides, newestEndTime: store ? (name) => newestEndTime(store, name, overrides.shard) : undefined });
   // A source that cannot start (a ${env:VAR} that is not set) is named; the others run, and the run exits 1.
@@ -373,6 +374,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
     if (failure === undefined) throw err;
     io.err(`spark-optimizer: ${(err as Error).message}`);
   } finally {
+    if (store) printNewWarnings(store, openWarnings, io);
     store?.close();
   }
   if (failure !== undefined) throw failure;

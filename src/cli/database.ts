@@ -25,6 +25,14 @@ export async function openDatabase(location: DatabaseLocation, io: Io, options: 
   return store;
 }
 
+/**
+ * Prints the warnings a store gathered since it had `seen` of them: a save that found the file
+ * damaged on disk moves it aside and says so in `warnings` (openDatabase printed those of the open).
+ */
+export function printNewWarnings(store: Pick<Store, 'warnings'>, seen: number, io: Io): void {
+  for (const w of store.warnings.slice(seen)) io.err(`warning: ${w}`);
+}
+
 /** For the commands that only read: a file that does not exist yet is said, not created. */
 export async function openExisting(db: string | undefined, io: Io): Promise<Store | null> {
   const location = databaseLocation(db, io);

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import type { AppKey, RegressionRow } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { plural } from '../common/format';
-import { databaseLocation, openDatabase, openExisting } from './database';
+import { databaseLocation, openDatabase, openExisting, printNewWarnings } from './database';
 import { STOP_SIGNALS, UsageError, ignoreClosedTerminal, positiveInt, stringFlags, type Io } from './io';
 
 const PAGE = 500;
@@ -45,6 +45,7 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
     from.close();
     throw err;
   }
+  const toWarnings = to.warnings.length;
   let stopped = false;
   const stop = (signal: NodeJS.Signals): void => {
     stopped = true;
@@ -124,6 +125,7 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
     return 0;
   } finally {
     for (const s of STOP_SIGNALS) process.removeListener(s, stop);
+    printNewWarnings(to, toWarnings, io);
     from.close();
     to.close();
   }
