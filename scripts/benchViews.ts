@@ -110,6 +110,9 @@ async function jobsTableFigures(dir: string): Promise<string> {
     ['by shuffle read, ascending', { ...DEFAULT_QUERY, sort: 'shuffle_read_bytes', descending: false }],
     ['failed tasks > 0, by spill', { ...DEFAULT_QUERY, conditions: 'failed>0', sort: 'disk_spilled_bytes' }],
     ['search "etl", by CPU', { ...DEFAULT_QUERY, text: 'etl', sort: 'cpu_time_ms' }],
+    // Text sorts ignore case (repository.ts sortKey): no index serves them.
+    ['by name', { ...DEFAULT_QUERY, sort: 'app_name', descending: false }],
+    ['by status', { ...DEFAULT_QUERY, sort: 'status', descending: false }],
     ['scrolled to row 50,000 (no count)', DEFAULT_QUERY],
   ];
   const lines: string[] = [];

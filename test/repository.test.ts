@@ -108,6 +108,13 @@ describeEachStore('JobRepository', (open, kind) => {
     expect(repo.list({ limit: 1, offset: 1 }).map((r) => r.app_id)).toEqual(['c']);
   });
 
+  it('sorts names, users and other text without regard to case; ids in byte order (pages walk them)', async () => {
+    const repo = await open();
+    repo.upsert(['SessionizeClicks', 'databricks-job-7731', 'AdHoc', 'nightly'].map((name, i) => makeRecord({ app_id: `a-${i}`, app_name: name, user: i % 2 === 0 ? 'Zed' : 'ann' })));
+    expect(repo.list({ sort: 'app_name', descending: false }).map((r) => r.app_name)).toEqual(['AdHoc', 'databricks-job-7731', 'nightly', 'SessionizeClicks']);
+    expect(repo.list({ sort: 'user', descending: false }).map((r) => r.user)).toEqual(['ann', 'ann', 'Zed', 'Zed']);
+  });
+
   it('after: pages in key order walk every record once, even when rows come and go between pages', async () => {
     const repo = await open();
     // Attempts of one app (none, '1', '2', '10' as text), ids that differ by case and past ASCII, a prefix of another.

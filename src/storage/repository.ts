@@ -10,7 +10,7 @@ import type { Database, SqlValue } from 'sql.js';
 import { packCheck, unpackCheck, type RegressionCheck, type RegressionStatus } from '../analysis/regression';
 import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
-import { isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
+import { fieldOf, isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
 import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
 import { pushAll } from '../common/arrays';
@@ -251,6 +251,13 @@ const COLUMNS = [...RECORD_FIELDS, ...BLOCK_COLUMNS, ...SUMMARY_COLUMNS, 'summar
 export const WHERE_TIME = "COALESCE(end_time, start_time)";
 /** A column name as SQL: quoted, since `user` is a reserved word in PostgreSQL (SQLite takes the quotes too). */
 export const column = (name: string): string => `"${name}"`;
+/**
+ * What a list sorts by for a field: text without regard to case ('databricks-job' among the names
+ * beginning with D, not after 'SessionizeClicks'; ASCII letters in SQLite, every letter in
+ * PostgreSQL), anything else as stored. The key (app_id, attempt) stays in byte order: pages walk
+ * it (JobQuery.after).
+ */
+export const sortKey = (field: RecordColumn): string => (fieldOf(field).kind === 'text' && field !== 'app_id' && field !== 'attempt_id' ? `lower(${column(field)})` : column(field));
 
 const sha1Hex = (text: string): string => sha1(text, 'hex');
 
@@ -957,7 +964,7 @@ export class SqlJsRepository implements JobRepository {
     const limit = Math.max(0, Math.floor(query.limit ?? -1));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
     // Sort and page narrow rows (an index covers end/start time), then fetch the page's full rows.
-    const order = `ORDER BY ${column(sort)} ${dir}, app_id ${dir}, attempt_key ${dir}`;
+    const order = `ORDER BY ${sortKey(sort)} ${dir}, app_id ${dir}, attempt_key ${dir}`;
     return this.records(`SELECT * FROM applications WHERE rowid IN (SELECT rowid FROM applications ${sql} ${order} LIMIT ? OFFSET ?) ${order}`, [
       ...params,
       query.limit === undefined ? -1 : limit,

@@ -41,6 +41,7 @@ import {
   recordHash,
   regressionRow,
   upsertVerdict,
+  sortKey,
   where,
   type AppKey,
   type FigureField,
@@ -492,7 +493,7 @@ export class PostgresRepository implements JobRepository {
     const nulls = NOT_NULL.has(sort) ? '' : dir === 'ASC' ? 'NULLS FIRST' : 'NULLS LAST';
     const limit = query.limit === undefined ? null : Math.max(0, Math.floor(query.limit));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
-    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications ${sql} ORDER BY ${column(sort)} ${dir} ${nulls}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`, [
+    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications ${sql} ORDER BY ${sortKey(sort)} ${dir} ${nulls}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`, [
       ...(params),
       limit,
       offset,
