@@ -118,6 +118,9 @@ describe('stage attempts', () => {
       stageCompleted(1, 0, { 'Submission Time': T0 + 700, 'Completion Time': T0 + 800, 'Failure Reason': 'boom' }),
       stageSubmitted(1, 1, { 'Submission Time': T0 + 900 }),
       stageSubmitted(2, 0, { 'Submission Time': T0 + 1000 }),
+      // No partitions to compute: DAGScheduler posts it submitted and completed without a submission time (the History Server's SKIPPED).
+      stageSubmitted(4, 0, {}),
+      stageCompleted(4, 0, { 'Completion Time': T0 + 1100 }),
     ]);
     // Only the application start and end are parsed: every stage and job line is read from its bytes.
     expect(parses).toBe(2);
@@ -127,6 +130,7 @@ describe('stage attempts', () => {
       [1, 1, 'active'],
       [2, 0, 'active'],
       [3, 0, 'skipped'],
+      [4, 0, 'skipped'],
     ]);
     expect(stage(summaries, 0)).toMatchObject({ name: 'stage 0', submission_time: new Date(T0 + 100).toISOString(), completion_time: new Date(T0 + 600).toISOString(), duration_ms: 500, num_tasks: 0, task_duration_ms: null, peak_execution_memory_bytes: null });
     expect(stage(summaries, 1, 1)).toMatchObject({ completion_time: null, duration_ms: null });
@@ -196,10 +200,25 @@ describe('executors', () => {
     ]);
     expect(summaries!.executors).toEqual([
       { executor_id: '1', host: 'h1', total_cores: 4, add_time: new Date(T0 + 10).toISOString(), remove_time: null, remove_reason: null, total_tasks: 0, failed_tasks: 0, gc_time_ms: 0, shuffle_read_bytes: 0, shuffle_write_bytes: 0 },
-      { executor_id: '2', host: 'h2', total_cores: 8, add_time: new Date(T0 + 10).toISOString(), remove_time: new Date(T0 + 5000).toISOString(), remove_reason: 'lost worker', total_tasks: 1, failed_tasks: 0, gc_time_ms: 4, shuffle_read_bytes: 0, shuffle_write_bytes: 3 },
+      // The task end after its removal is not its own (the History Server updates live executors only).
+      { executor_id: '2', host: 'h2', total_cores: 8, add_time: new Date(T0 + 10).toISOString(), remove_time: new Date(T0 + 5000).toISOString(), remove_reason: 'lost worker', total_tasks: 0, failed_tasks: 0, gc_time_ms: 0, shuffle_read_bytes: 0, shuffle_write_bytes: 0 },
     ]);
     const local = await samePaths([executorAdded('driver', 2, 'localhost'), taskEnd({ executor: 'driver' })]);
     expect(local.summaries!.executors.map((e) => [e.executor_id, e.total_cores, e.total_tasks])).toEqual([['driver', 2, 1]]);
+  });
+
+  it('an executor removed and added again under its id is a new executor: its removal and counts start anew (a review)', async () => {
+    const { summaries } = await samePaths([
+      executorAdded('1', 4, 'h1'),
+      executorAdded('2', 8, 'h2'),
+      taskEnd({ executor: '2', metrics: metrics({ gc: 4, written: 3 }) }),
+      j({ Event: 'SparkListenerExecutorRemoved', Timestamp: T0 + 5000, 'Executor ID': '2', 'Removed Reason': 'lost worker' }),
+      // ExecutorLostFailure ends posted after the removal: not counted.
+      taskEnd({ executor: '2', reason: { Reason: 'ExecutorLostFailure', 'Executor ID': '2', 'Exit Caused By App': true } }),
+      j({ Event: 'SparkListenerExecutorAdded', Timestamp: T0 + 6000, 'Executor ID': '2', 'Executor Info': { Host: 'h3', 'Total Cores': 2 } }),
+      taskEnd({ executor: '2', metrics: metrics({ gc: 5, written: 7 }) }),
+    ]);
+    expect(summaries!.executors.find((e) => e.executor_id === '2')).toEqual({ executor_id: '2', host: 'h3', total_cores: 2, add_time: new Date(T0 + 6000).toISOString(), remove_time: null, remove_reason: null, total_tasks: 1, failed_tasks: 0, gc_time_ms: 5, shuffle_read_bytes: 0, shuffle_write_bytes: 7 });
   });
 });
 

@@ -395,6 +395,8 @@ export class ExecutorStats {
   addedMs: number | null = null;
   removedMs: number | null = null;
   removeReason: string | null = null;
+  /** An ExecutorRemoved was read (its time may be unknown): later task ends are not counted, and an ExecutorAdded starts it anew. */
+  removed = false;
   tasks = 0;
   failedTasks = 0;
   /** Sums by TASK_METRIC index, of the metrics the summary uses only (GC time and shuffle); the others stay 0. */
@@ -404,6 +406,19 @@ export class ExecutorStats {
 
   constructor(readonly id: string) {
     this.idBytes = Buffer.from(id, 'utf8');
+  }
+
+  /** As new: an executor added again under its id after its removal. */
+  reset(): void {
+    this.host = null;
+    this.cores = null;
+    this.addedMs = null;
+    this.removedMs = null;
+    this.removeReason = null;
+    this.removed = false;
+    this.tasks = 0;
+    this.failedTasks = 0;
+    this.sums.fill(0);
   }
 }
 
@@ -705,6 +720,9 @@ export class SummaryTracker {
 
   executorAdded(id: string, host: string | null, cores: number | null, addedMs: number | null): void {
     const e = this.executor(id);
+    // Added again after its removal (Spark lets an executor re-register): a new executor, as the
+    // History Server makes a new one (AppStatusListener.onExecutorAdded).
+    if (e.removed) e.reset();
     if (host !== null) e.host = host;
     if (cores !== null) e.cores = cores;
     if (addedMs !== null) e.addedMs = addedMs;
@@ -721,6 +739,7 @@ export class SummaryTracker {
     const e = this.executor(id);
     e.removedMs = removedMs;
     e.removeReason = reason;
+    e.removed = true;
   }
 
   /**
@@ -762,7 +781,9 @@ export class SummaryTracker {
         else this.sketchOf(numbers, at).addAt(values, TASK_DURATION);
       }
     }
-    if (executor !== null) {
+    // A removed executor's task ends (ExecutorLostFailure, Resubmitted, posted after its removal) are
+    // not its own any more: the History Server updates live executors only (AppStatusListener.onTaskEnd).
+    if (executor !== null && !executor.removed) {
       executor.tasks++;
       executor.failedTasks += failedOne;
       if (metrics) {
@@ -919,7 +940,10 @@ function fillStage(this: TableContext, slot: number, entry: number): void {
   if (sketch !== 0) sketchQuantiles(m, at, this.sketches[sketch - 1]!, this.scratch);
   this.rows[entry] = slot;
   this.outNames[entry] = this.names[slot] ?? null;
-  this.statuses[entry] = STATUS_OF_FLAGS[m[at + FLAGS]!]!;
+  const status = STATUS_OF_FLAGS[m[at + FLAGS]!]!;
+  // Completed without ever having a submission time or a task: the History Server's SKIPPED
+  // (AppStatusListener.onStageCompleted). DAGScheduler posts such a stage when it has no partitions to compute.
+  this.statuses[entry] = status === 'complete' && Number.isNaN(m[at + SLOT_SUBMITTED]!) && m[at + SLOT_TASKS] === 0 ? 'skipped' : status;
 }
 
 /** The quantile cells of the slot at `at` of `m`, from its sketch (a stage of more than INLINE_DURATIONS durations). */
