@@ -110,7 +110,11 @@ export function apiRunStopped(_options: unknown, problems: readonly Problem[]): 
   return problems.some((p) => p.code === 'auth-failed' || p.code === 'list-failed' || p.code === 'config');
 }
 
-/** The URL as written, without a `user:password@` part. */
+/**
+ * The URL as written, without a `user:password@` part: everything before the authority's last `@`
+ * (a user name may hold one, `alice@corp.com:secret@host`; it stripped to the first, and stored the
+ * password).
+ */
 export function withoutUserInfo(u: string): string {
-  return u.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+  return u.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
 }

@@ -1,0 +1,12 @@
+/** A URL's user and password never reach the database or a label (descriptor.ts withoutUserInfo, registry.ts recordedOptions). */
+import { describe, expect, it } from 'vitest';
+import { withoutUserInfo } from '../src/collectors/descriptor';
+
+describe('withoutUserInfo', () => {
+  it('strips the whole user:password part, an @ in the user name included (a review: the password was stored)', () => {
+    expect(withoutUserInfo('http://alice@corp.com:Pa55-SEKRIT@127.0.0.1:18080/')).toBe('http://127.0.0.1:18080/');
+    expect(withoutUserInfo('https://u:p@hs.example.com/api?x=a@b')).toBe('https://hs.example.com/api?x=a@b');
+    expect(withoutUserInfo('https://hs.example.com/path/@x')).toBe('https://hs.example.com/path/@x');
+    expect(withoutUserInfo('http://hs:18080')).toBe('http://hs:18080');
+  });
+});
