@@ -346,6 +346,16 @@ describe('answers', () => {
     expect(s.seen).toHaveLength(3);
   });
 
+  it('a web page answered with 200 is named as one (a sign-in page, a proxy), not as malformed JSON (a review)', async () => {
+    const s = await server((_n, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><html><body>Sign in</body></html>');
+    });
+    const bad = await failure(client({ baseUrl: s.url }).getJson('applications', ANY));
+    expect(bad).toBeInstanceOf(ResponseError);
+    expect(bad.message).toBe('applications: the server answered with a web page (text/html), not JSON: a sign-in page or a proxy in front of the API? Check the URL and the credentials');
+  });
+
   it('counts the bytes it read, for text and for downloads, which stream into a file', async () => {
     const payload = 'é'.repeat(1000);
     const s = await server((_n, res) => {

@@ -307,8 +307,10 @@ export class JsonClient {
    */
   async getJson<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal, init: RequestInit = {}): Promise<z.infer<S>> {
     const tokenizer = await loadTokenizer();
+    let contentType = '';
     const body = await this.send(path, signal, this.timeoutMs, init, (head): Sink<JsonBody> => {
       const count = this.bodyCounter(path, head, this.maxResponseBytes);
+      contentType = String(head.headers['content-type'] ?? '');
       let size = 0;
       let chunks: Buffer[] = [];
       let reader: PrunedJsonReader | null = null;
@@ -343,6 +345,8 @@ export class JsonClient {
       if ('malformed' in body) throw new Error(body.malformed);
       data = 'text' in body ? JSON.parse(body.text) : body.reader.end();
     } catch (err) {
+      // A 200 with a web page is a sign-in page or a proxy in the way, not a History Server's broken JSON.
+      if (/html/i.test(contentType)) throw new ResponseError(`${path}: the server answered with a web page (${contentType.split(';')[0]!.trim()}), not JSON: a sign-in page or a proxy in front of the API? Check the URL and the credentials`, path);
       throw new ResponseError(`${path}: malformed JSON (${(err as Error).message}) in a ${body.size}-byte answer`, path);
     }
     const parsed = schema.safeParse(data);
