@@ -18,7 +18,7 @@
  * - Bodies are consumed as they arrive, without backpressure on undici (exchange.ts says why).
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { formatBytes } from '../../common/format';
 import { exchange, SinkFailure, type Head, type Sink } from './exchange';
@@ -249,6 +249,16 @@ const KEPT_SHARE = 4;
 /** A JSON body as read: whole (small) or already pruned into a value (large), or where it went wrong. */
 type JsonBody = { size: number } & ({ text: string } | { reader: PrunedJsonReader } | { malformed: string });
 
+/** Whether the environment names a proxy (HTTPS_PROXY, HTTP_PROXY, either case), as curl and most tools take it. */
+function envProxy(): boolean {
+  return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((k) => (process.env[k] ?? '') !== '');
+}
+
+/** NO_PROXY, and this machine's own addresses always: a server on 127.0.0.1 is never reached through a proxy. */
+function noProxy(): string {
+  return [process.env.NO_PROXY ?? process.env.no_proxy ?? '', 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',');
+}
+
 export class JsonClient {
   readonly apiBase: string;
   /** Bytes of response bodies read so far. */
@@ -285,9 +295,14 @@ export class JsonClient {
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownDispatcher = false;
-    } else if (options.proxy || options.caFile || options.insecureSkipVerify) {
+    } else if (options.proxy || options.caFile || options.insecureSkipVerify || envProxy()) {
       const connect = { ...(options.caFile ? { ca: readFileSync(options.caFile) } : {}), ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}) };
-      this.dispatcher = options.proxy ? new ProxyAgent({ uri: options.proxy, requestTls: connect }) : new Agent({ connect });
+      this.dispatcher = options.proxy
+        ? new ProxyAgent({ uri: options.proxy, requestTls: connect })
+        : envProxy()
+          ? // Its options go to the ProxyAgents it makes (requestTls: the TLS to the server through the proxy).
+            new EnvHttpProxyAgent({ noProxy: noProxy(), connect, requestTls: connect } as EnvHttpProxyAgent.Options)
+          : new Agent({ connect });
       this.ownDispatcher = true;
     } else {
       this.dispatcher = undefined;

@@ -1,0 +1,63 @@
+/**
+ * HTTPS_PROXY / HTTP_PROXY are honoured, as curl honours them (a review: collect failed with ENOTFOUND
+ * where curl -x worked); NO_PROXY and this machine's own addresses are reached directly.
+ */
+import * as http from 'node:http';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as z from 'zod';
+import { JsonClient } from '../src/collectors/http/jsonClient';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+
+/** A JSON server on `host`, and a CONNECT proxy that records each tunnel it opens. */
+async function serverOn(host: string): Promise<string> {
+  const s = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => s.listen(0, host, resolve));
+  closers.push(() => new Promise((resolve) => s.close(() => resolve())));
+  return `http://${host}:${(s.address() as AddressInfo).port}`;
+}
+
+async function proxy(): Promise<{ url: string; tunnels: string[] }> {
+  const tunnels: string[] = [];
+  const p = http.createServer();
+  p.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    tunnels.push(req.url ?? '');
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = net.connect(Number(port), host, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => p.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise((resolve) => { p.closeAllConnections?.(); p.close(() => resolve()); }));
+  return { url: `http://127.0.0.1:${(p.address() as AddressInfo).port}`, tunnels };
+}
+
+describe('a proxy named by the environment', () => {
+  it('carries requests to other hosts, not to this machine or NO_PROXY', async () => {
+    const { url: proxyUrl, tunnels } = await proxy();
+    vi.stubEnv('HTTP_PROXY', proxyUrl);
+    vi.stubEnv('NO_PROXY', '127.0.0.3');
+    // 127.0.0.2 is this machine too, but not one of the addresses always reached directly: it stands for a remote host.
+    for (const host of ['127.0.0.2', '127.0.0.1', '127.0.0.3']) {
+      const base = await serverOn(host);
+      const client = new JsonClient({ baseUrl: base, maxAttempts: 1 });
+      closers.push(() => client.close());
+      expect(await client.getJson('x', z.object({ ok: z.boolean() }))).toEqual({ ok: true });
+    }
+    expect(tunnels).toHaveLength(1);
+    expect(tunnels[0]).toMatch(/^127\.0\.0\.2:\d+$/);
+  });
+});
