@@ -138,6 +138,17 @@ describe('stage attempts', () => {
     expect(stage(summaries, 3)).toMatchObject({ name: null, submission_time: null });
   });
 
+  it("a stage's duration runs from its first task's launch, as the History Server's stage table measures it (not from its submission)", async () => {
+    // 300 task ends: read by the searches first, then by the layouts they learn; the earliest launch is the 200th's.
+    const tasks = Array.from({ length: 300 }, (_, i) => taskEnd({ launch: T0 + (i === 199 ? 5_000 : 6_000 + i), finish: T0 + 8_000 + i }));
+    const { summaries } = await samePaths([stageSubmitted(0, 0, { 'Submission Time': T0 }), ...tasks, stageCompleted(0, 0, { 'Submission Time': T0, 'Completion Time': T0 + 9_000 })]);
+    // Submitted at T0, waiting 5 s for executors: the stage ran 4 s.
+    expect(stage(summaries, 0)).toMatchObject({ submission_time: new Date(T0).toISOString(), duration_ms: 4_000 });
+    // No task end: from its submission.
+    const none = await samePaths([stageSubmitted(0, 0, { 'Submission Time': T0 }), stageCompleted(0, 0, { 'Submission Time': T0, 'Completion Time': T0 + 9_000 })]);
+    expect(stage(none.summaries, 0)).toMatchObject({ duration_ms: 9_000 });
+  });
+
   it('tasks counted as the History Server counts them; metrics summed (not for Resubmitted); peak is the largest task peak', async () => {
     const { summaries, parses } = await samePaths([
       taskEnd({ metrics: metrics({ run: 10, gc: 1, cpu: 2_500_000, remote: 5, local: 6, written: 7, input: 8, output: 9, mem: 10, disk: 11, peak: 100 }) }),

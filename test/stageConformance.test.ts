@@ -8,7 +8,8 @@
  * Stage attempt, REST StageData -> StageSummary:
  * - stageId, attemptId -> stage_id, attempt_id; status (upper case) -> status (lower case); name -> name
  * - submissionTime, completionTime ("…GMT") -> submission_time, completion_time (ISO-8601 "…Z");
- *   duration_ms = completion - submission (the stage page's duration)
+ *   duration_ms = completion - firstTaskLaunchedTime, as the History Server's stage table measures
+ *   it (StageTable.scala; the submission time counts the wait for executors, SPARK-10930)
  * - numCompleteTasks + numFailedTasks + numKilledTasks -> num_tasks (task attempts that ended; REST's
  *   numTasks is the stage's partition count, not what ran)
  * - numFailedTasks -> failed_tasks; numKilledTasks -> killed_tasks
@@ -75,6 +76,7 @@ function expectedStage(s: Json): Omit<StageSummary, 'peak_execution_memory_bytes
   const n = (k: string): number => s[k] as number;
   const submitted = restTime(s.submissionTime);
   const completed = restTime(s.completionTime);
+  const firstLaunch = restTime(s.firstTaskLaunchedTime);
   return {
     stage_id: n('stageId'),
     attempt_id: n('attemptId'),
@@ -82,7 +84,7 @@ function expectedStage(s: Json): Omit<StageSummary, 'peak_execution_memory_bytes
     status: (s.status as string).toLowerCase() as StageSummary['status'],
     submission_time: submitted,
     completion_time: completed,
-    duration_ms: submitted !== null && completed !== null ? Date.parse(completed) - Date.parse(submitted) : null,
+    duration_ms: firstLaunch !== null && completed !== null ? Date.parse(completed) - Date.parse(firstLaunch) : null,
     num_tasks: n('numCompleteTasks') + n('numFailedTasks') + n('numKilledTasks'),
     failed_tasks: n('numFailedTasks'),
     killed_tasks: n('numKilledTasks'),

@@ -6,7 +6,7 @@
  * the same events gives.
  */
 import { describe, expect, it } from 'vitest';
-import { SummaryTracker, TASK_DURATION, TASK_METRIC, type TaskOutcome } from '../src/collectors/eventlog/summaries';
+import { SummaryTracker, TASK_DURATION, TASK_LAUNCH, TASK_METRIC, TASK_VALUES, type TaskOutcome } from '../src/collectors/eventlog/summaries';
 import { isoTime, timeFault } from '../src/collectors/record';
 import type { StageSummary } from '../src/collectors/record/summaries';
 import { rng } from './support/eventLogGenerator';
@@ -19,6 +19,8 @@ interface Tally {
   sums: number[];
   peak: number | null;
   durations: number[];
+  /** The earliest launch time given to one of its tasks. */
+  firstLaunch: number | null;
   submitted: number | null;
   completed: number | null;
   ran: boolean;
@@ -43,10 +45,12 @@ function expected(t: Tally): Partial<StageSummary> {
     stage_id: t.id,
     attempt_id: 0,
     name: t.name,
-    status: t.done ? (t.failedStage ? 'failed' : 'complete') : t.ran ? 'active' : 'skipped',
+    // Completed without a submission time or any task: skipped, as the History Server says.
+    status: t.done ? (t.failedStage ? 'failed' : submitted === null && t.tasks === 0 ? 'skipped' : 'complete') : t.ran ? 'active' : 'skipped',
     submission_time: isoTime(submitted),
     completion_time: isoTime(completed),
-    duration_ms: submitted !== null && completed !== null && completed >= submitted ? completed - submitted : null,
+    // From the first task's launch (the History Server's stage table), else from the submission.
+    duration_ms: ((from) => (from !== null && completed !== null && completed >= from ? completed - from : null))(t.firstLaunch !== null ? validTime(t.firstLaunch) : submitted),
     num_tasks: t.tasks,
     failed_tasks: t.failed,
     killed_tasks: t.killed,
@@ -71,10 +75,10 @@ describe('stage slots that are their table rows as they fill', () => {
       const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
       const tracker = new SummaryTracker();
       const tallies: Tally[] = [];
-      const values = new Float64Array(TASK_DURATION + 1);
+      const values = new Float64Array(TASK_VALUES);
       const times = [null, 1_700_000_000_000, 1_700_000_123_456, -5, 1.5, 1_699_999_999_000];
       for (let id = 0; id < 400; id++) {
-        const t: Tally = { id, tasks: 0, failed: 0, killed: 0, sums: new Array<number>(METRICS).fill(0), peak: null, durations: [], submitted: null, completed: null, ran: false, done: false, failedStage: false, name: null };
+        const t: Tally = { id, tasks: 0, failed: 0, killed: 0, sums: new Array<number>(METRICS).fill(0), peak: null, durations: [], submitted: null, completed: null, firstLaunch: null, ran: false, done: false, failedStage: false, name: null };
         tallies.push(t);
         if (next() < 0.2) tracker.jobStage(id, 0, null);
         const line = (): void => {
@@ -112,6 +116,10 @@ describe('stage slots that are their table rows as they fill', () => {
           }
           // Few distinct durations, so that ties are common; NaN: unknown.
           values[TASK_DURATION] = next() < 0.1 ? Number.NaN : Math.floor(next() * 6) * 100;
+          // Launch times from the same few, unknown now and then: the earliest known one starts the stage's duration.
+          const launch = next() < 0.1 ? null : pick(times.filter((x) => x !== null));
+          values[TASK_LAUNCH] = launch ?? Number.NaN;
+          if (launch !== null && (t.firstLaunch === null || launch < t.firstLaunch)) t.firstLaunch = launch;
           tracker.task(tracker.stage(id, 0), null, outcome, values);
           t.tasks++;
           t.ran = true;

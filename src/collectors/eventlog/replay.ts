@@ -16,7 +16,7 @@ import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 import type { AppSummaries } from '../record/summaries';
-import { COMPLETED_FAILED, COMPLETED_OK, SUBMITTED, SummaryTracker, TASK_DURATION, plainStage, type TaskOutcome } from './summaries';
+import { COMPLETED_FAILED, COMPLETED_OK, SUBMITTED, SummaryTracker, TASK_DURATION, TASK_LAUNCH, TASK_VALUES, plainStage, type TaskOutcome } from './summaries';
 import { BACKSLASH, CLOSE_BRACE, COLON, NULL_LITERAL, QUOTE, backwardKey, bytesAt, indexOfKey, intInto, lastIndexOfKey, nextQuote, pastInt, readInt, sameBytes, sameWords, wordKey, type WordKey } from './jsonBytes';
 import { KEYS_BY_LENGTH, METRIC_KEYS, METRIC_NAMES, SUCCESS, TASK_INFO, TASK_METRICS, TaskMetricsFinder, resetHead, taskDuration, taskInfoKey, type MetricName, type TaskInts, type TaskSpans, type TaskValues } from './taskEnd';
 import { TaskLayouts, type TaskLayoutLibrary } from './taskLayout';
@@ -387,7 +387,7 @@ export class AppReplay {
   /** Where Task Metrics is in a task end, for the searches and the layouts alike. */
   private readonly metricsFinder = new TaskMetricsFinder();
   /** One task's values, reused line after line. */
-  private readonly taskValues: TaskValues = new Float64Array(METRIC_NAMES.length + 1);
+  private readonly taskValues: TaskValues = new Float64Array(TASK_VALUES);
   /** One task's stage id, attempt, launch and finish time (TaskInts), and where its reason and executor id are in its line (TaskSpans). */
   private readonly taskInts: TaskInts = new Float64Array(4);
   private readonly taskSpans: TaskSpans = new Int32Array(4);
@@ -1017,6 +1017,7 @@ export class AppReplay {
         const launch = int(taskInfo?.['Launch Time']);
         const finish = int(taskInfo?.['Finish Time']);
         values[TASK_DURATION] = launch === null || finish === null ? NaN : taskDuration(launch, finish);
+        values[TASK_LAUNCH] = launch ?? NaN;
         this.tracker.task(
           stageId === null ? -1 : this.tracker.stage(stageId, num(e['Stage Attempt ID']) ?? 0),
           executorId === null ? null : this.tracker.executor(executorId),
@@ -1144,6 +1145,7 @@ function durationAt(buf: Buffer, launchAt: number, finishAt: number, end: number
   const launch = TIMES[0]!;
   const finish = TIMES[1]!;
   values[TASK_DURATION] = Number.isNaN(launch) || Number.isNaN(finish) ? NaN : taskDuration(launch, finish);
+  values[TASK_LAUNCH] = launch;
   return true;
 }
 

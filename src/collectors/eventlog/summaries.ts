@@ -51,6 +51,10 @@ export const TASK_METRIC = {
  * boxed, a heap number per task end (issue 15).
  */
 export const TASK_DURATION = Object.keys(TASK_METRIC).length;
+/** Where task() finds a task's Launch Time (NaN when unknown): a stage's duration runs from its first task's launch. */
+export const TASK_LAUNCH = TASK_DURATION + 1;
+/** The length of a task's values (TaskValues): the metrics, its duration and its launch time. */
+export const TASK_VALUES = TASK_LAUNCH + 1;
 
 /** How a task attempt ended, by its end reason, as the History Server counts it (see replay.ts taskOutcome). */
 export type TaskOutcome = 'success' | 'failed' | 'killed' | 'resubmitted';
@@ -336,7 +340,9 @@ const FLAGS = LOCAL_READ_SUM + 1;
 const DURATIONS = FLAGS + 1;
 /** 1 + the index in SummaryTracker's `sketches` of the stage's DurationSketch, once it has more than INLINE_DURATIONS durations; 0 before. */
 const SKETCH = DURATIONS + 1;
-const STAGE_STRIDE = SKETCH + 1;
+/** The earliest Launch Time of its task ends (Infinity while none): the History Server's firstTaskLaunchedTime. */
+const FIRST_LAUNCH = SKETCH + 1;
+const STAGE_STRIDE = FIRST_LAUNCH + 1;
 /**
  * Durations a slot keeps in its quantile cells: up to four sorted values are all among the min,
  * p25, p50, p75 and max (index floor(q * n), n <= 4), so the cells hold them (Spark 3.x/4.x: most
@@ -571,6 +577,7 @@ export class SummaryTracker {
     numbers[at + SLOT_P50] = NaN;
     numbers[at + SLOT_P75] = NaN;
     numbers[at + SLOT_MAX] = NaN;
+    numbers[at + FIRST_LAUNCH] = Infinity;
     this.stageNames.push(null);
     return slot;
   }
@@ -712,10 +719,6 @@ export class SummaryTracker {
     if (name !== null) this.stageNames[slot] = name;
     if (submittedMs !== null) numbers[at + SLOT_SUBMITTED] = tableTime(submittedMs);
     if (completedMs !== null) numbers[at + SLOT_COMPLETED] = tableTime(completedMs);
-    const submitted = numbers[at + SLOT_SUBMITTED]!;
-    const completed = numbers[at + SLOT_COMPLETED]!;
-    // NaN when either is NaN (the comparison is false).
-    numbers[at + SLOT_DURATION] = completed >= submitted ? completed - submitted : Number.NaN;
   }
 
   executorAdded(id: string, host: string | null, cores: number | null, addedMs: number | null): void {
@@ -764,6 +767,9 @@ export class SummaryTracker {
       // Ran: said by its first task (the flags are a double; or-ing them costs two conversions a task).
       if (tasks === 0) numbers[at + FLAGS] = numbers[at + FLAGS]! | STAGE_RAN;
       numbers[at + SLOT_FAILED]! += failedOne;
+      // NaN (no launch time) is not below anything.
+      const launch = values[TASK_LAUNCH]!;
+      if (launch < numbers[at + FIRST_LAUNCH]!) numbers[at + FIRST_LAUNCH] = launch;
       numbers[at + SLOT_KILLED]! += outcome === 'killed' ? 1 : 0;
       if (metrics) {
         for (let i = 0; i < PEAK; i++) {
@@ -934,6 +940,13 @@ function fillStage(this: TableContext, slot: number, entry: number): void {
   const m = this.chunks[slot >> CHUNK_BITS]!;
   const at = (slot & CHUNK_MASK) * STAGE_STRIDE;
   m[at + SLOT_SHUFFLE_READ]! += m[at + LOCAL_READ_SUM]!;
+  // From its first task's launch to its completion, as the History Server's stage table measures it
+  // (StageTable.scala: the submission time counts the wait for executors, SPARK-10930); from its
+  // submission when no task end gave a launch time. NaN when either end is unknown or they cross.
+  const first = m[at + FIRST_LAUNCH]!;
+  const from = first < Infinity ? tableTime(first) : m[at + SLOT_SUBMITTED]!;
+  const completed = m[at + SLOT_COMPLETED]!;
+  m[at + SLOT_DURATION] = completed >= from ? completed - from : Number.NaN;
   // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime.
   m[at + SLOT_CPU] = Math.floor(m[at + SLOT_CPU]! / 1e6);
   const sketch = m[at + SKETCH]!;

@@ -5,7 +5,7 @@
  * line to TaskLayouts.learn, which may make new layouts of it. What both readers share (the metric
  * keys, where a task's values go, how Task Info and Task Metrics are found) is in taskEnd.ts.
  */
-import { TASK_DURATION } from './summaries';
+import { TASK_DURATION, TASK_LAUNCH, TASK_VALUES } from './summaries';
 import { BACKSLASH, CLOSE_BRACE, COLON, NULL_LITERAL, QUOTE, bytesAt, intAt, nextQuote, pastInt, sameBytes } from './jsonBytes';
 import { KEYS_BY_LENGTH, METRIC_NAMES, SUCCESS, TASK_INFO, TASK_METRICS, durationOf, resetHead, resetInfo, taskInfoKey, type TaskInts, type TaskMetricsFinder, type TaskSpans, type TaskValues } from './taskEnd';
 
@@ -734,6 +734,7 @@ export class TaskLayouts {
       own.metrics = withFirst(library.metrics[0]!, own.metrics, LAYOUTS_KEPT);
     }
     values[TASK_DURATION] = durationOf(ints);
+    values[TASK_LAUNCH] = ints[2]!;
     this.reads++;
     if (this.library !== undefined) this.library.reads++;
     return true;
@@ -770,7 +771,7 @@ export class TaskLayouts {
     const spans = this.spans;
     const ints = this.ints;
     const values = this.values;
-    const check = (this.check ??= { values: new Float64Array(METRIC_NAMES.length + 1), ints: new Float64Array(4), spans: new Int32Array(4) });
+    const check = (this.check ??= { values: new Float64Array(TASK_VALUES), ints: new Float64Array(4), spans: new Int32Array(4) });
     const summaries = this.summaries;
     const toReason = !summaries || !succeeded(buf, spans);
     const sameHead = (head: TaskEndLayout): boolean => {
@@ -779,13 +780,13 @@ export class TaskLayouts {
       if (p === -1 || (head.closed ? p - TASK_METRICS.length : this.metrics.find(buf, words, p, end)) !== tm) return false;
       if (toReason) return p === spans[1] && check.spans[0] === spans[0] && check.ints[0] === ints[0] && check.ints[1] === ints[1];
       for (let k = 0; k < 4; k++) if (check.spans[k] !== spans[k]) return false;
-      return check.ints[0] === ints[0] && check.ints[1] === ints[1] && Object.is(durationOf(check.ints), values[TASK_DURATION]);
+      return check.ints[0] === ints[0] && check.ints[1] === ints[1] && Object.is(durationOf(check.ints), values[TASK_DURATION]) && Object.is(check.ints[2], values[TASK_LAUNCH]);
     };
     const infoAt = infoKeyAt + TASK_INFO.length;
     const sameInfo = (info: TaskEndLayout): boolean => {
       resetInfo(check.ints, check.spans);
       if (runLayout(buf, words, infoAt, tm, info, check.values, check.ints, check.spans) === -1) return false;
-      return check.spans[2] === spans[2] && check.spans[3] === spans[3] && Object.is(durationOf(check.ints), values[TASK_DURATION]);
+      return check.spans[2] === spans[2] && check.spans[3] === spans[3] && Object.is(durationOf(check.ints), values[TASK_DURATION]) && Object.is(check.ints[2], values[TASK_LAUNCH]);
     };
     const sameMetrics = (metrics: TaskEndLayout): boolean => {
       check.values.fill(NaN);
