@@ -169,6 +169,8 @@ describe('jobPageModel', () => {
 
   it('offsets read as a person says them', () => {
     expect([offsetText(3.25), offsetText(42), offsetText(245), offsetText(3_725)]).toEqual(['+3.3 s', '+42 s', '+4m 05s', '+1h 02m']);
+    // Whole seconds as the axis' ticks are: no tenth beside the ticks past 10 s.
+    expect([0, 5, 10, 15].map(offsetText)).toEqual(['+0 s', '+5 s', '+10 s', '+15 s']);
   });
 
   it('builds the model of a 2,000-stage application well under 500 ms', () => {

@@ -203,7 +203,8 @@ const utc = (iso: string | null): string => (iso === null ? '-' : `${iso.slice(0
 /** Seconds since the origin as text: `+12.3 s`, `+4m 05s`, `+1h 02m`. */
 export function offsetText(seconds: number): string {
   const s = Math.max(0, seconds);
-  if (s < 60) return `+${s.toFixed(s < 10 ? 1 : 0)} s`;
+  // A tenth below 10 s, unless whole (the axis' ticks: +0 s, +5 s, +10 s, not +5.0 s beside +10 s).
+  if (s < 60) return `+${s.toFixed(s < 10 && !Number.isInteger(s) ? 1 : 0)} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `+${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
   return `+${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
