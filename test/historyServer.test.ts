@@ -107,7 +107,8 @@ describeShared('History Server collector on Spark’s expected REST answers', ()
       expect(a.record.quality, a.record.app_id).toContain('missing:total_tasks');
       expect(a.problems.every((p) => p.code === 'rest-missing' && /HTTP 404/.test(p.message)), a.record.app_id).toBe(true);
     }
-    expect(s.requests[0]).toBe('applications');
+    // Status all: the running applications, then the completed ones (each with its own `since` parameter when there is one).
+    expect(s.requests.slice(0, 2)).toEqual(['applications?status=running', 'applications?status=completed&limit=500']);
     // Cross-source agreement on what the listing gives, for every listed app that has a log in ../shared.
     const logs = new Set(readdirSync(sharedPath('spark-events', 'spark-events')));
     let compared = 0;
@@ -248,7 +249,8 @@ describe('History Server collector on self-written REST answers', () => {
     const since = new Date(T0 - 1);
     const batches = [];
     for await (const b of collectHistoryServer(fast(s.url, { status: 'completed', since, maxApps: 50, user: 'bob', batchSize: 1 }))) batches.push(b);
-    expect(s.requests[0]).toBe(`applications?status=completed&minEndDate=${encodeURIComponent(since.toISOString().replace('Z', 'GMT'))}&limit=50`);
+    // Other users' applications do not count against max-apps (the runner leaves them out): a page of 500 is asked for, not 50.
+    expect(s.requests[0]).toBe(`applications?status=completed&minEndDate=${encodeURIComponent(since.toISOString().replace('Z', 'GMT'))}&limit=500`);
     const apps = batches.flatMap((b) => b.apps);
     expect(apps.map((a) => `${a.record.app_id}/${a.record.attempt_id}`).sort()).toEqual(['app-multi/1', 'app-multi/2']);
     expect(batches.reduce((t, b) => t + b.filtered, 0)).toBe(3); // the fake ignores ?status: 5 attempts listed, 2 are bob's
@@ -318,9 +320,13 @@ describe('History Server collector on self-written REST answers', () => {
     expect(listings.length).toBeGreaterThanOrEqual(20);
     expect(listings.length).toBeLessThanOrEqual(22);
 
-    // max-apps stops the paging early.
-    const capped = await collectHistoryServerAll(fast(s.url, { user: 'nobody', maxApps: 1200 }));
-    expect(capped.filtered).toBe(1200);
+    // max-apps counts the user's applications only: 3 of bob's, however many others' pages that takes;
+    // and stops the paging early once it has them (bob's third newest, app-07007, is on the sixth page of 500).
+    const capped = await collectHistoryServerAll(fast(s.url, { user: 'bob', maxApps: 3 }));
+    expect(capped.apps).toHaveLength(3);
+    expect(capped.filtered + capped.apps.length).toBeLessThanOrEqual(3003);
+    const nobody = await collectHistoryServerAll(fast(s.url, { user: 'nobody', maxApps: 1200 }));
+    expect(nobody.filtered).toBe(10_000);
   });
 
   it('more applications in one millisecond than a page holds: the window grows instead of sticking', async () => {

@@ -19,15 +19,19 @@ import { appSchema, epochOrText, executorSchema, stageSchema, toRecord, type Res
 import { HistoryServerClient, type ClientOptions } from './client';
 import { fillTaskDurations, toSummaries, type TaskSummaryLimits } from './summaries';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
+import { inShard, type Shard } from '../shard';
 
 /** With the limits `mode: eventlog` downloads and reads each attempt's log with (eventLogMode.ts). */
 export interface HistoryServerOptions extends ClientOptions, AttemptLogLimits, TaskSummaryLimits {
   /** Which applications to list (default completed). */
   status?: 'completed' | 'running' | 'all';
-  /** Completed apps that ended at/after this time (`minEndDate`); otherwise apps started at/after (`minDate`). */
+  /** Completed apps that ended at/after this time (`minEndDate`), running ones that started at/after it (`minDate`); status `all` asks for each. */
   since?: Date;
   user?: string;
+  /** Applications (by id) of other users and other shards are not counted: `maxApps` of this user's and shard's are listed. */
   maxApps?: number;
+  /** `--shard K/N`: the runner fetches only this shard's applications (by id). */
+  shard?: Shard;
   /** Attempts fetched at once (default 4). */
   concurrency?: number;
   /** `api` (default): the REST answers; `eventlog`: download each attempt's event log and parse it. */
@@ -36,7 +40,7 @@ export interface HistoryServerOptions extends ClientOptions, AttemptLogLimits, T
   /** Name of the configured source, stored in each record's `source`. */
   source?: string;
   /**
-   * Completed applications are listed this many at a time, in end-time windows (`maxEndDate` set to
+   * Completed applications are listed this many new ones at a time, in end-time windows (`maxEndDate` set to
    * the oldest end time of the previous page), so a server with many thousands of applications is
    * never held in memory at once. 0 = one request for the whole list. Default 500.
    */
@@ -64,15 +68,22 @@ interface Listed {
 
 const enc = encodeURIComponent;
 
-function listPath(options: HistoryServerOptions, limit: number | undefined, maxEndMs: number | undefined): string {
+function listPath(options: HistoryServerOptions, status: 'completed' | 'running', limit: number | undefined, maxEndMs: number | undefined): string {
   const q = new URLSearchParams();
-  const status = options.status ?? 'completed';
-  if (status !== 'all') q.set('status', status);
+  q.set('status', status);
+  // The documented rule: ended at/after `since`; a running application has no end: started.
   if (options.since) q.set(status === 'completed' ? 'minEndDate' : 'minDate', restDateParam(options.since));
   if (maxEndMs !== undefined) q.set('maxEndDate', restDateParam(new Date(maxEndMs)));
   if (limit !== undefined) q.set('limit', String(limit));
-  const qs = q.toString();
-  return qs === '' ? 'applications' : `applications?${qs}`;
+  return `applications?${q.toString()}`;
+}
+
+/** Every valid end time of an application's attempts. */
+function attemptEnds(app: RestApp): number[] {
+  return app.attempts.flatMap((a) => {
+    const ms = epochOrText(a.endTimeEpoch, a.endTime);
+    return ms !== null && timeFault(ms) === null ? [ms] : [];
+  });
 }
 
 /**
@@ -80,31 +91,129 @@ function listPath(options: HistoryServerOptions, limit: number | undefined, maxE
  * An end that is not a time (timeFault) orders nothing: as the next page's maxEndDate it would throw.
  */
 function appEndMs(app: RestApp): number | null {
-  let end: number | null = null;
-  for (const a of app.attempts) {
-    const ms = epochOrText(a.endTimeEpoch, a.endTime);
-    if (ms !== null && timeFault(ms) === null && (end === null || ms > end)) end = ms;
-  }
-  return end;
+  const ends = attemptEnds(app);
+  return ends.length === 0 ? null : Math.max(...ends);
+}
+
+/** Spark lists an application as running while its latest attempt (the first) is not completed. */
+function isRunning(app: RestApp): boolean {
+  const latest = app.attempts[0]!;
+  return latest.completed !== undefined ? !latest.completed : appEndMs(app) === null;
+}
+
+/** What the listing has left to give before `maxApps` is reached, shared by a status-all run's two listings. */
+interface Budget {
+  remaining: number;
 }
 
 /**
- * The application list, a page at a time. Completed applications come newest end time first
- * (Spark's FsHistoryProvider order); each next page asks for `maxEndDate` = the oldest end time seen,
- * inclusive, and skips the applications of the previous page's last millisecond it already gave.
- * Entries of the wrong shape come back as problems; they do not stop the listing.
+ * Whether a listed application counts against `maxApps`: the runner leaves out, before fetching,
+ * the attempts of other users and the applications of other shards, so those count for nothing
+ * (as the cloud sources count after filtering); an application with an attempt of the user counts.
+ */
+function countsAgainstMax(app: RestApp, options: HistoryServerOptions): boolean {
+  if (!inShard(app.id, options.shard)) return false;
+  return options.user === undefined || app.attempts.some((a) => a.sparkUser === options.user);
+}
+
+/** The listing's entries of the wrong shape as problems, each entry once per run (status all lists twice). */
+class ShapeProblems {
+  private readonly said = new Set<string>();
+  constructor(private readonly client: HistoryServerClient) {}
+
+  of(entry: unknown, i: number, error: z.ZodError): Problem[] {
+    const id = typeof (entry as { id?: unknown } | null)?.id === 'string' ? (entry as { id: string }).id : `entry ${i}`;
+    const message = `application list: ${id}: unexpected shape (${error.issues[0]?.message ?? 'invalid'})`;
+    if (this.said.has(message)) return [];
+    this.said.add(message);
+    return [{ severity: 'error', code: 'rest-shape', message, file: this.client.urlOf('applications') }];
+  }
+}
+
+/**
+ * The application list: for status `all`, the running applications (minDate) and then the
+ * completed ones (minEndDate), so that `since` keeps an application that started before it and ended
+ * after it; otherwise the one status asked for.
  */
 async function* listPages(client: HistoryServerClient, options: HistoryServerOptions, signal: AbortSignal): AsyncGenerator<{ apps: RestApp[]; problems: Problem[] }> {
-  const paged = (options.status ?? 'completed') === 'completed' && (options.pageSize ?? 500) > 0;
+  const budget: Budget = { remaining: options.maxApps ?? Infinity };
+  const shapes = new ShapeProblems(client);
+  const status = options.status ?? 'completed';
+  if (status !== 'completed') {
+    // A server that ignores ?status gives completed applications here too: in a status-all run the completed listing gives them.
+    yield* listRunning(client, options, budget, shapes, signal, status === 'all' ? isRunning : () => true);
+    if (status === 'running' || budget.remaining <= 0) return;
+  }
+  yield* listCompleted(client, options, budget, shapes, signal, status === 'all' ? (app) => !isRunning(app) : () => true);
+}
+
+/** Running applications: one request (a running application has no end time to page by). */
+async function* listRunning(
+  client: HistoryServerClient,
+  options: HistoryServerOptions,
+  budget: Budget,
+  shapes: ShapeProblems,
+  signal: AbortSignal,
+  keep: (app: RestApp) => boolean,
+): AsyncGenerator<{ apps: RestApp[]; problems: Problem[] }> {
+  const filtering = options.user !== undefined || (options.shard?.count ?? 1) > 1;
+  const limit = filtering || !Number.isFinite(budget.remaining) ? undefined : budget.remaining;
+  const raw = await client.getJson(listPath(options, 'running', limit, undefined), listSchema, signal, { shape: z.array(appSchema) });
+  const apps: RestApp[] = [];
+  const problems: Problem[] = [];
+  for (const [i, entry] of raw.entries()) {
+    const app = appSchema.safeParse(entry);
+    if (!app.success) {
+      problems.push(...shapes.of(entry, i, app.error));
+      continue;
+    }
+    // `limit` counts applications; a server that ignores it is cut here.
+    if (!keep(app.data) || budget.remaining <= 0) continue;
+    apps.push(app.data);
+    if (countsAgainstMax(app.data, options)) budget.remaining--;
+  }
+  yield { apps, problems };
+}
+
+/**
+ * Completed applications, a page at a time, newest end time first (Spark's FsHistoryProvider order);
+ * each next page asks for `maxEndDate` = the oldest end time seen, inclusive, and skips what it
+ * already gave: the applications of the previous page's last millisecond, and those with an older
+ * attempt in the window (Spark lists an application when any attempt ended in it, under its latest
+ * end, so a YARN-retried application comes again at the top of every page down to its first
+ * attempt's end). The page asks for that many more than it wants new, so that it always holds new
+ * ones while there are any (r1: a last page of 1 + 1 filled up with a retried application and the
+ * listing stopped, failed). Entries of the wrong shape come back as problems; they do not stop it.
+ */
+async function* listCompleted(
+  client: HistoryServerClient,
+  options: HistoryServerOptions,
+  budget: Budget,
+  shapes: ShapeProblems,
+  signal: AbortSignal,
+  keep: (app: RestApp) => boolean,
+): AsyncGenerator<{ apps: RestApp[]; problems: Problem[] }> {
   const pageSize = options.pageSize ?? 500;
-  let remaining = options.maxApps ?? Infinity;
+  const paged = pageSize > 0;
+  // Applications of other users or shards do not count against maxApps: a page of them is no nearer the cap.
+  const filtering = options.user !== undefined || (options.shard?.count ?? 1) > 1;
+  const minEnd = options.since?.getTime() ?? -Infinity;
   let maxEnd: number | undefined;
   let boundary = new Set<string>();
+  // Applications given with an attempt older than their end: id -> every attempt's end.
+  const spread = new Map<string, number[]>();
   for (;;) {
-    // Apps of the boundary millisecond come again: ask for that many more.
-    const limit = paged ? Math.min(pageSize, remaining) + boundary.size : options.maxApps;
+    const want = filtering ? pageSize : Math.min(pageSize, budget.remaining);
+    let again = 0;
+    if (maxEnd !== undefined) {
+      for (const [id, ends] of spread) {
+        if (ends.every((e) => e > maxEnd!)) spread.delete(id); // never in a window again: they only move down
+        else if (!boundary.has(id) && ends.some((e) => e >= minEnd && e <= maxEnd!)) again++;
+      }
+    }
+    const limit = paged ? want + boundary.size + again : filtering || !Number.isFinite(budget.remaining) ? undefined : budget.remaining;
     // Entries are checked one by one below; a large listing keeps only the fields appSchema reads.
-    const raw = await client.getJson(listPath(options, limit, maxEnd), listSchema, signal, { shape: z.array(appSchema) });
+    const raw = await client.getJson(listPath(options, 'completed', limit, maxEnd), listSchema, signal, { shape: z.array(appSchema) });
     const apps: RestApp[] = [];
     const problems: Problem[] = [];
     let oldest: number | null = null;
@@ -112,21 +221,23 @@ async function* listPages(client: HistoryServerClient, options: HistoryServerOpt
     for (const [i, entry] of raw.entries()) {
       const app = appSchema.safeParse(entry);
       if (!app.success) {
-        const id = typeof (entry as { id?: unknown } | null)?.id === 'string' ? (entry as { id: string }).id : `entry ${i}`;
-        problems.push({ severity: 'error', code: 'rest-shape', message: `application list: ${id}: unexpected shape (${app.error.issues[0]?.message ?? 'invalid'})`, file: client.urlOf('applications') });
+        problems.push(...shapes.of(entry, i, app.error));
         continue;
       }
-      const end = appEndMs(app.data);
+      const ends = attemptEnds(app.data);
+      const end = ends.length === 0 ? null : Math.max(...ends);
       if (end !== null && (oldest === null || end < oldest)) oldest = end;
-      // Already given: the previous page's last millisecond, or (a server ignoring maxEndDate) newer ones.
+      // Already given: the previous page's last millisecond, a retried application again, or (a server ignoring maxEndDate) newer ones.
       if (boundary.has(app.data.id) || (maxEnd !== undefined && end !== null && end > maxEnd)) continue;
       fresh++;
+      if (end !== null && ends.some((e) => e < end)) spread.set(app.data.id, ends);
       // `limit` counts applications; a server that ignores it is cut here.
-      if (apps.length < remaining) apps.push(app.data);
+      if (!keep(app.data) || budget.remaining <= 0) continue;
+      apps.push(app.data);
+      if (countsAgainstMax(app.data, options)) budget.remaining--;
     }
-    remaining -= apps.length;
     yield { apps, problems };
-    if (!paged || limit === undefined || raw.length < limit || remaining <= 0 || oldest === null) return;
+    if (!paged || limit === undefined || raw.length < limit || budget.remaining <= 0 || oldest === null) return;
     const next = raw
       .map((e) => appSchema.safeParse(e))
       .flatMap((r) => (r.success && appEndMs(r.data) === oldest ? [r.data.id] : []));
