@@ -16,12 +16,13 @@ import { checkRegressions } from './analysis/regression';
 import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type RegressionThresholds } from './analysis/regressionThresholds';
 import type { Batch, CollectContext } from './collectors/contract';
 import type { JobOverrides, StoredSecret } from './collectors/descriptor';
-import { adjustedJob, collectSource, incrementalJob, jobsFor, recordedOptions, stoppedRun, type SourceConfig, type SourceJob } from './collectors/registry';
+import { listedThrough, RunListing } from './collectors/historyServer/cursor';
+import { adjustedJob, collectSource, cursorKey, incrementalJob, jobsFor, recordedOptions, stoppedRun, type CursorKey, type SourceConfig, type SourceJob } from './collectors/registry';
 import type { Problem, SparkAppRecord } from './collectors/record';
 import { inShard, type Shard } from './collectors/shard';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
 import { attemptKey, keyId, runTimeOf } from './storage/keys';
-import type { AppKey, JobRepository, RunCounts } from './storage/repository';
+import { LISTED_THROUGH, type AppKey, type JobRepository, type RunCounts } from './storage/repository';
 import { pushAll } from './common/arrays';
 
 export interface PlannedJob {
@@ -39,8 +40,11 @@ export interface PlanOptions {
   defaults?: JobOverrides;
   /** The secret the editor keeps for a source, if any. */
   stored?: (source: SourceConfig) => StoredSecret | undefined;
-  /** Incremental runs: the newest end time already stored for a source (no store: a full run). */
-  newestEndTime?: (source: string) => string | null;
+  /**
+   * Incremental runs: a job's cursor, where complete listings of its source and scope reached
+   * (JobRepository.newestEndTime with the key; historyServer/cursor.ts); no store: a full run.
+   */
+  newestEndTime?: (of: CursorKey) => string | null;
 }
 
 export interface Plan {
@@ -72,14 +76,19 @@ export function plan(sources: readonly SourceConfig[], options: PlanOptions = {}
 const NEWEST_PAGE = 100;
 
 /**
- * Where an incremental run of `source` starts (PlanOptions.newestEndTime): the newest end time of its
- * finished records, or in a sharded run (`--shard K/N`) of those of its shard only, by application id
- * (the History Server's shard key; the one source type with incremental runs). Shards that share
- * one database store up to different times: the newest of them all would skip what this shard has
- * not stored yet. About N records are read to find one of the shard; a database with none among the
- * first 50*N (or 1,000) gives null: a full run, which misses nothing.
+ * Where an incremental run starts (PlanOptions.newestEndTime). With a cursor key (what plan asks
+ * with): the newest end time that complete listings of that source and scope (server, shard)
+ * recorded (historyServer/cursor.ts); the key has the shard, so `shard` is not needed.
+ *
+ * With a source name alone, as before cursors: the newest end time of its finished records, or in a
+ * sharded run (`--shard K/N`) of those of its shard only, by application id. This is no cursor (a
+ * capped or partial run stores new applications without older ones); incremental runs do not use it.
+ * About N records are read to find one of the shard; a database with none among the first 50*N
+ * (or 1,000) gives null.
  */
-export function newestEndTime(repo: Pick<JobRepository, 'newestEndTime' | 'list'>, source: string, shard?: Shard): string | null {
+export function newestEndTime(repo: Pick<JobRepository, 'newestEndTime' | 'list'>, of: string | CursorKey, shard?: Shard): string | null {
+  if (typeof of !== 'string') return repo.newestEndTime(of);
+  const source = of;
   if (shard === undefined || shard.count === 1) return repo.newestEndTime(source);
   const most = Math.max(1000, 50 * shard.count);
   for (let offset = 0; offset < most; offset += NEWEST_PAGE) {
@@ -162,7 +171,9 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
     take: async (planned, batches, signal, onBatch) => {
       if (!thresholds.has(planned.job.name)) thresholds.set(planned.job.name, planned.regression ? sourceThresholds(base, planned.regression) : base);
       const first = changed.length;
-      return ingest(repo, batches, {
+      // What the run's cursor needs (historyServer/cursor.ts): only History Server runs record one.
+      const listing = planned.job.kind === 'history_server' ? new RunListing(planned.job.options.maxApps !== undefined) : undefined;
+      const summary = await ingest(repo, batches, {
         source: planned.job.name,
         options: planned.recorded,
         saves: options.saves,
@@ -170,10 +181,18 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
         signal,
         changed,
         onBatch: (batch) => {
+          listing?.take(batch);
           if (changed.length > first) for (const a of batch.apps) places.set(keyId(a.record.app_id, attemptKey(a.record.attempt_id)), historyPlace(a.record));
           onBatch(batch);
         },
       });
+      // Once its records are stored, a run that listed its server completely records where it reached: the next run's cursor.
+      const through = listing !== undefined && planned.job.kind === 'history_server' && !summary.cancelled && !signal.aborted ? listedThrough(planned.job.options, listing) : null;
+      if (through !== null) {
+        const key = cursorKey(planned.job.name, planned.recorded);
+        repo.startRun(summary.runId, planned.job.name, { ...planned.recorded, [LISTED_THROUGH]: { end_time: through, scope: key.scope } });
+      }
+      return summary;
     },
     afterRun: async (signal) => {
       // Once for the whole run, not per job: a run's baseline may come from another job (another path of its source).

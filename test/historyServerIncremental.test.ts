@@ -9,9 +9,21 @@
  * 2. max-apps counted other users' and other shards' applications (r8).
  * 3. status all + since asked for minDate only: an application that started before since and ended
  *    after it was dropped (r5).
+ * 4. The incremental cursor was the newest end time stored under the source's name, so a capped
+ *    trial run, a cancelled or failed first run, a run of one user, or another server collected under
+ *    the same name made every later run skip the older applications for good (r10, r11, r3); now only a
+ *    complete listing of the same server records one (historyServer/cursor.ts), on both stores.
+ * 5. An application the server listed late (log replay), after a newer one was stored, was never
+ *    collected (r2): incremental runs ask from the cursor minus an hour.
  */
 import { describe, expect, it } from 'vitest';
+import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
+import type { JobOverrides } from '../src/collectors/descriptor';
 import { collectHistoryServerAll, type HistoryServerOptions } from '../src/collectors/historyServer/collect';
+import { OVERLAP_MS } from '../src/collectors/historyServer/cursor';
+import { collectRun, newestEndTime, plan, runJob, storeSink } from '../src/pipeline';
+import type { JobRepository } from '../src/storage/repository';
+import { describeEachStore } from './support/stores';
 import { serve, syntheticListing, syntheticRoutes, type FakeServer, type Handler, type SyntheticApp } from './support/historyServerFake';
 
 const T0 = Date.UTC(2024, 0, 10);
@@ -131,5 +143,152 @@ describe('History Server listing: max-apps, users, shards, status all', () => {
     expect(ids(r)).toEqual(['app-long', 'app-new', 'app-running-new']);
     const at = encodeURIComponent(since.toISOString().replace('Z', 'GMT'));
     expect(s.requests.filter((p) => p.startsWith('applications?'))).toEqual([`applications?status=running&minDate=${at}`, `applications?status=completed&minEndDate=${at}&limit=500`]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Where incremental runs start (the cursor), through the pipeline the CLI and the editor run.
+
+/** A CLI run: `--source history-server --url URL [flags]`, named by its type whatever the URL. */
+function cliSource(url: string): SourceConfig {
+  return { ...SOURCE_SCHEMAS.history_server.parse({ type: 'history_server', history_server_url: url }), name: 'history_server' };
+}
+
+interface RunOutcome {
+  counts: { new: number; updated: number; unchanged: number };
+  /** The `since` the run asked the server for (ISO), if any. */
+  since: string | undefined;
+}
+
+/** One collection into `repo` as `collect` runs it: planned with the store's cursor, run, stored. */
+async function collect(repo: JobRepository, url: string, overrides: JobOverrides = {}, stopAfter?: number): Promise<RunOutcome> {
+  const planned = plan([cliSource(url)], { overrides, newestEndTime: (of) => newestEndTime(repo, of, overrides.shard) });
+  const controller = new AbortController();
+  let stored = 0;
+  const result = await collectRun(planned.jobs, ({ job }, signal) => ({ batches: runJob(job, { signal }) }), storeSink(repo), controller.signal, (batch) => {
+    stored += batch.apps.length;
+    if (stopAfter !== undefined && stored >= stopAfter) controller.abort();
+  });
+  const since = (planned.jobs[0]!.job.options as HistoryServerOptions).since;
+  return { counts: result.counts, since: since?.toISOString() };
+}
+
+const storedIds = (repo: JobRepository): string[] => repo.list({ limit: 100_000 }).map((r) => r.app_id).sort();
+
+/** `n` completed applications a second apart, newest `app-{n-1}`, ending at T0 + i s. */
+const many = (n: number, prefix = 'app'): SyntheticApp[] => Array.from({ length: n }, (_, i) => app(`${prefix}-${String(i).padStart(3, '0')}`, T0 + i * 1000));
+
+describeEachStore('History Server incremental runs: the cursor', (open) => {
+  it('a --max-apps trial, then a full run: the full run collects the older applications too (r10)', async () => {
+    const repo = await open();
+    const s = await sparkServer(many(30));
+    const trial = await collect(repo, s.url, { maxApps: 5 });
+    expect(trial.counts.new).toBe(5);
+    const full = await collect(repo, s.url);
+    // No cursor from the capped trial: the full run lists everything.
+    expect(full.since).toBeUndefined();
+    expect(full.counts).toMatchObject({ new: 25, unchanged: 5 });
+    expect(storedIds(repo)).toHaveLength(30);
+    // That complete run recorded where it reached; the next asks from there minus the overlap.
+    const next = await collect(repo, s.url);
+    expect(next.since).toBe(new Date(T0 + 29_000 - OVERLAP_MS).toISOString());
+    expect(repo.listRuns(1)[0]!.options).toMatchObject({ cursor: new Date(T0 + 29_000).toISOString() });
+  });
+
+  it('a first run cancelled part way, then a re-run: the re-run collects the rest (r11)', async () => {
+    const repo = await open();
+    const s = await sparkServer(many(40));
+    const first = await collect(repo, s.url, { batchSize: 2, concurrency: 1 }, 6);
+    expect(first.counts.new).toBeGreaterThanOrEqual(6);
+    expect(first.counts.new).toBeLessThan(40);
+    const again = await collect(repo, s.url);
+    expect(again.since).toBeUndefined();
+    expect(storedIds(repo)).toHaveLength(40);
+  });
+
+  it('two servers collected under one name (the CLI names runs by type): the second one’s older applications are all collected (r3)', async () => {
+    const repo = await open();
+    const a = await sparkServer(many(5, 'a').map((x) => ({ ...x, endMs: x.endMs! + 86_400_000, startMs: x.startMs + 86_400_000 })));
+    const b = await sparkServer(many(12, 'b'));
+    await collect(repo, a.url);
+    const second = await collect(repo, b.url);
+    expect(second.since).toBeUndefined();
+    expect(second.counts.new).toBe(12);
+    // Each server has its own cursor, under the same name.
+    expect((await collect(repo, a.url)).since).toBe(new Date(T0 + 86_400_000 + 4000 - OVERLAP_MS).toISOString());
+    expect((await collect(repo, b.url)).since).toBe(new Date(T0 + 11_000 - OVERLAP_MS).toISOString());
+    // Credentials in the URL, or /api/v1, name the same server.
+    expect((await collect(repo, b.url.replace('http://', 'http://u:pw@') + '/api/v1/')).since).toBe(new Date(T0 + 11_000 - OVERLAP_MS).toISOString());
+  });
+
+  it('a first run of one user, then a run of all: everyone’s applications', async () => {
+    const repo = await open();
+    const apps = many(10).map((x, i) => ({ ...x, user: i === 9 ? 'irashid' : 'etl' }));
+    const s = await sparkServer(apps);
+    expect((await collect(repo, s.url, { user: 'irashid' })).counts.new).toBe(1);
+    const all = await collect(repo, s.url);
+    expect(all.since).toBeUndefined();
+    expect(storedIds(repo)).toHaveLength(10);
+  });
+
+  it('a listing that fails part way, then a run that can read it: the rest arrives', async () => {
+    const repo = await open();
+    const apps = many(505);
+    let failing = true;
+    const listing = sparkListing(() => apps);
+    const s = await serve({
+      ...syntheticRoutes(apps),
+      applications: (req, res, hit) => {
+        // The second page (of 500) fails, every retry: list-failed after the newest 500.
+        if (failing && (req.url ?? '').includes('maxEndDate')) {
+          res.writeHead(500);
+          res.end('down');
+          return;
+        }
+        listing(req, res, hit);
+      },
+    });
+    const first = await collect(repo, s.url, { concurrency: 8 });
+    expect(first.counts.new).toBe(500);
+    failing = false;
+    const again = await collect(repo, s.url, { concurrency: 8 });
+    expect(again.since).toBeUndefined();
+    expect(storedIds(repo)).toHaveLength(505);
+  });
+
+  it('an application that could not be fetched is asked for again by the next run', async () => {
+    const repo = await open();
+    const apps = many(12);
+    let failing = true;
+    const routes = syntheticRoutes(apps);
+    const stages = routes['applications/app-003/stages']!;
+    const s = await serve({
+      ...routes,
+      applications: sparkListing(() => apps),
+      'applications/app-003/stages': (req, res, hit) => {
+        if (!failing) return typeof stages === 'function' ? stages(req, res, hit) : (res.writeHead(200, { 'content-type': 'application/json' }), res.end(JSON.stringify((stages as { json: unknown }).json)));
+        res.writeHead(500);
+        res.end('broken');
+      },
+    });
+    expect((await collect(repo, s.url)).counts.new).toBe(11);
+    failing = false;
+    const again = await collect(repo, s.url);
+    expect(again.since).toBeUndefined();
+    expect(storedIds(repo)).toHaveLength(12);
+  });
+
+  it('an application listed late (its log replayed after a newer one was stored) is collected by the next run: the overlap (r2)', async () => {
+    const repo = await open();
+    const apps = [app('app-b', T0 + 10_000)];
+    const s = await serve({ applications: sparkListing(() => apps), ...syntheticRoutes([app('app-a', T0), app('app-b', T0 + 10_000), app('app-c', T0 + 20_000)]) });
+    expect((await collect(repo, s.url)).counts.new).toBe(1);
+    // The server has now replayed A (ended 10 s before B) and C.
+    apps.push(app('app-a', T0), app('app-c', T0 + 20_000));
+    const second = await collect(repo, s.url);
+    expect(second.since).toBe(new Date(T0 + 10_000 - OVERLAP_MS).toISOString());
+    // B, in the overlap, is fetched again and stored unchanged: the overlap's cost.
+    expect(second.counts).toMatchObject({ new: 2, unchanged: 1 });
+    expect(storedIds(repo)).toEqual(['app-a', 'app-b', 'app-c']);
   });
 });

@@ -12,6 +12,7 @@ import { databricksSource } from './databricks/source';
 import { dataprocSource } from './dataproc/source';
 import { emrSource } from './emr/source';
 import { eventLogSource } from './eventlog/source';
+import { cursorScope } from './historyServer/cursor';
 import { historyServerSource } from './historyServer/source';
 import type { Problem } from './record';
 
@@ -76,10 +77,25 @@ export function adjustedJob(job: SourceJob, overrides: JobOverrides = {}, defaul
   return { ...job, options } as SourceJob;
 }
 
-/** The job for an incremental run, given the newest end time already stored for its source. */
-export function incrementalJob(job: SourceJob, newestEndTime: (source: string) => string | null): SourceJob {
+/**
+ * Which cursor a job asks for (PlanOptions.newestEndTime): its source's name and its scope, the
+ * server and shard its runs list (historyServer/cursor.ts): two servers collected under one name
+ * (CLI runs are named by type) or two shards of one server never share a cursor.
+ */
+export interface CursorKey {
+  source: string;
+  scope: string;
+}
+
+/** The cursor key of a job (of its recorded options, as the run that records a cursor keys it). */
+export function cursorKey(name: string, recorded: Record<string, unknown>): CursorKey {
+  return { source: name, scope: cursorScope(recorded) };
+}
+
+/** The job for an incremental run, given where its source's complete listings reached (its cursor). */
+export function incrementalJob(job: SourceJob, newestEndTime: (of: CursorKey) => string | null): SourceJob {
   const d = descriptorOf(job.kind);
-  return d.incremental ? ({ ...job, options: d.incremental(job.options, newestEndTime(job.name)) } as SourceJob) : job;
+  return d.incremental ? ({ ...job, options: d.incremental(job.options, newestEndTime(cursorKey(job.name, recordedOptions(job)))) } as SourceJob) : job;
 }
 
 /** The collector of a job, loaded when it runs. */

@@ -228,12 +228,20 @@ export interface JobRepository {
   storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now?: Date, changed?: AppKey[]): UpsertCounts;
   /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
   recordFiles(files: readonly IngestedFile[], now?: Date): void;
-  /** The latest end time among the finished applications of a source: where an incremental History Server run starts. */
-  newestEndTime(source: string): string | null;
+  /**
+   * With a cursor key (registry CursorKey): where an incremental run starts, the newest end time that
+   * finished runs of that source and scope recorded as listed through (`listed_through` in their
+   * options: historyServer/cursor.ts says when a run may record one), or null (a full run). With a
+   * source name alone: the latest end time among its finished applications, which is no cursor (a
+   * capped, filtered, cancelled or failed run, or another server under the same name, stores new
+   * applications without the older ones).
+   */
+  newestEndTime(of: string | ListingScope): string | null;
   /** Every file read without errors: what an out-of-process collector needs to skip unchanged attempts. */
   knownFiles(): KnownFile[];
   /** Every recorded file as recordFiles took it, in path order (what `db copy` carries over). */
   ingestedFiles(): IngestedFile[];
+  /** Records a run and its options; for a run already recorded, replaces its options (the cursor it listed through, once it is known). */
   startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
   listRuns(limit?: number): RunRow[];
@@ -509,6 +517,26 @@ export const finishRunParams = (runId: string, counts: RunCounts, errors: readon
   JSON.stringify(errors),
   runId,
 ];
+/** A cursor key (registry CursorKey): a source's name and the scope (server, shard) its runs listed. */
+export interface ListingScope {
+  source: string;
+  scope: string;
+}
+/** Where, in a run's stored options, a run that listed its server completely keeps where it reached: `{ end_time, scope }`. */
+export const LISTED_THROUGH = 'listed_through';
+/** The newest runs of a source that recorded a cursor (any scope: the scope is compared in newestListedThrough). */
+export const LISTED_THROUGH_SQL = `SELECT options FROM collection_runs WHERE source = ? AND finished IS NOT NULL AND options LIKE '%"${LISTED_THROUGH}"%' ORDER BY started DESC LIMIT 200`;
+/** The newest end time that rows of LISTED_THROUGH_SQL recorded for `scope`. */
+export function newestListedThrough(rows: readonly Record<string, unknown>[], scope: string): string | null {
+  let newest: string | null = null;
+  for (const r of rows) {
+    const l = (JSON.parse(String(r.options)) as Record<string, { end_time?: unknown; scope?: unknown } | undefined>)[LISTED_THROUGH];
+    if (l?.scope === scope && typeof l.end_time === 'string' && (newest === null || l.end_time > newest)) newest = l.end_time;
+  }
+  return newest;
+}
+/** Records a run, or replaces the options of one recorded (the cursor it listed through, once known). */
+export const START_RUN_SQL = 'INSERT INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET options = excluded.options';
 /** The latest end among a source's finished applications. */
 export const NEWEST_END_SQL = "SELECT MAX(end_time) AS t FROM applications WHERE source = ? AND status IN ('completed', 'failed')";
 /** uncheckedRuns, for both stores. */
@@ -1038,8 +1066,9 @@ export class SqlJsRepository implements JobRepository {
     }
   }
 
-  newestEndTime(source: string): string | null {
-    const v = this.all(NEWEST_END_SQL, [source])[0]?.t;
+  newestEndTime(of: string | ListingScope): string | null {
+    if (typeof of !== 'string') return newestListedThrough(this.all(LISTED_THROUGH_SQL, [of.source]), of.scope);
+    const v = this.all(NEWEST_END_SQL, [of])[0]?.t;
     return typeof v === 'string' ? v : null;
   }
 
@@ -1052,7 +1081,7 @@ export class SqlJsRepository implements JobRepository {
   }
 
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
-    this.run('INSERT OR IGNORE INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?)', [runId, source, JSON.stringify(options), now.toISOString()]);
+    this.run(START_RUN_SQL, [runId, source, JSON.stringify(options), now.toISOString()]);
   }
 
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {

@@ -25,6 +25,11 @@ import { inShard, type Shard } from '../shard';
 export interface HistoryServerOptions extends ClientOptions, AttemptLogLimits, TaskSummaryLimits {
   /** Which applications to list (default completed). */
   status?: 'completed' | 'running' | 'all';
+  /**
+   * Incremental runs (source.ts `incremental`): the cursor `since` was taken from (cursor.ts), ISO;
+   * `since` is then the cursor minus the overlap. Absent: `since`, if any, is the user's own.
+   */
+  cursor?: string;
   /** Completed apps that ended at/after this time (`minEndDate`), running ones that started at/after it (`minDate`); status `all` asks for each. */
   since?: Date;
   user?: string;

@@ -8,6 +8,7 @@ import { READ_LIMIT_OVERRIDES, apiRunStopped, sourceFlags, withoutUserInfo, type
 import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';
 import { MAX_TASK_SUMMARIES, TASK_SUMMARY_CONCURRENCY } from './taskSummaryLimits';
 import type { HistoryServerAuth } from './client';
+import { OVERLAP_MS } from './cursor';
 import type { HistoryServerOptions } from './collect';
 
 const schema = z
@@ -54,12 +55,15 @@ export function historyAuth(source: string, cfg: { username?: string; password?:
 
 /**
  * Incremental runs: with no `since` of its own, a completed-apps run asks only for applications that
- * ended at or after the newest end time already stored for this source. An application that was
- * still running last time ends after that, so it is fetched again once it finishes.
+ * ended at or after its cursor (cursor.ts: where the newest complete listing of this server and shard
+ * reached) minus an hour's overlap, for applications the server listed late. An application that was
+ * still running last time ends after the cursor, so it is fetched again once it finishes.
  */
-export function incremental(options: HistoryServerOptions, newestEndTime: string | null): HistoryServerOptions {
-  if (options.since !== undefined || newestEndTime === null || (options.status ?? 'completed') !== 'completed') return options;
-  return { ...options, since: new Date(newestEndTime) };
+export function incremental(options: HistoryServerOptions, cursor: string | null): HistoryServerOptions {
+  if (options.since !== undefined || cursor === null || (options.status ?? 'completed') !== 'completed') return options;
+  const at = Date.parse(cursor);
+  if (Number.isNaN(at)) return options;
+  return { ...options, since: new Date(at - OVERLAP_MS), cursor };
 }
 
 export const historyServerSource = {

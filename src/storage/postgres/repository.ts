@@ -23,6 +23,10 @@ import {
   FINISH_RUN_SQL,
   KNOWN_FILES_SQL,
   NEWEST_END_SQL,
+  LISTED_THROUGH_SQL,
+  START_RUN_SQL,
+  newestListedThrough,
+  type ListingScope,
   UNCHECKED_RUNS_SQL,
   finishRunParams,
   knownFile,
@@ -559,8 +563,9 @@ export class PostgresRepository implements JobRepository {
     return this.rows(UNCHECKED_RUNS_SQL, [source, limit]).map((r) => ({ app_id: String(r.app_id), attempt_id: r.attempt_key === '' ? null : String(r.attempt_key) }));
   }
 
-  newestEndTime(source: string): string | null {
-    const v = this.rows(NEWEST_END_SQL, [source])[0]?.t;
+  newestEndTime(of: string | ListingScope): string | null {
+    if (typeof of !== 'string') return newestListedThrough(this.rows(LISTED_THROUGH_SQL, [of.source]), of.scope);
+    const v = this.rows(NEWEST_END_SQL, [of])[0]?.t;
     return typeof v === 'string' ? v : null;
   }
 
@@ -573,7 +578,7 @@ export class PostgresRepository implements JobRepository {
   }
 
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
-    this.rows('INSERT INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING', [runId, source, JSON.stringify(options), now.toISOString()]);
+    this.rows(START_RUN_SQL, [runId, source, JSON.stringify(options), now.toISOString()]);
   }
 
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
