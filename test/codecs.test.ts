@@ -5,6 +5,7 @@ import { CodecError, codecFromName, decode, type Codec } from '../src/collectors
 import { xxh32 } from '../src/collectors/eventlog/codecs/xxhash32';
 import { generateEventLog } from './support/eventLogGenerator';
 import { lz4BlockStream, lzfStream, referenceXxh32, snappyStream, zstdFrames } from './support/sparkCompress';
+import { codecError, decodeOutcome, type Outcome } from './support/decodeOutcome';
 
 type Compressed = Exclude<Codec, 'none'>;
 const CODECS: readonly Compressed[] = ['lz4', 'snappy', 'lzf', 'zstd', 'gzip'];
@@ -78,25 +79,7 @@ function chunked(data: Buffer, size: number): AsyncIterable<Buffer> {
   return Readable.from(slices(data, size));
 }
 
-interface Outcome {
-  out: Buffer;
-  error: unknown;
-}
-
-async function run(codec: Codec, input: AsyncIterable<Buffer>, file = `events_1_app.${codec}`): Promise<Outcome> {
-  const parts: Buffer[] = [];
-  try {
-    for await (const part of decode(codec, input, file)) parts.push(Buffer.from(part));
-    return { out: Buffer.concat(parts), error: null };
-  } catch (error) {
-    return { out: Buffer.concat(parts), error };
-  }
-}
-
-function codecError(outcome: Outcome): CodecError {
-  expect(outcome.error).toBeInstanceOf(CodecError);
-  return outcome.error as CodecError;
-}
+const run = (codec: Codec, input: AsyncIterable<Buffer>, file = `events_1_app.${codec}`): Promise<Outcome> => decodeOutcome(codec, input, file);
 
 function isPrefixOf(prefix: Buffer, whole: Buffer): boolean {
   return prefix.length <= whole.length && whole.subarray(0, prefix.length).equals(prefix);

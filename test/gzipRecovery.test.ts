@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { collectAll } from '../src/collectors/eventlog/collect';
-import { CodecError, decode } from '../src/collectors/eventlog/codecs/index';
+import type { CodecError } from '../src/collectors/eventlog/codecs/index';
+import { codecError, decodeOutcome, type Outcome } from './support/decodeOutcome';
 import { eventLogText, rng } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
 
@@ -26,26 +27,10 @@ const TEXT = Buffer.from(LOG.text);
 const MEMBER = gzipSync(TEXT);
 const FILE = '/logs/app-gz.gz';
 
-interface Outcome {
-  out: Buffer;
-  error: unknown;
-}
-
 /** decode() of `data` handed over in chunks of `size` bytes, as a file stream does. */
-async function run(data: Buffer, size = 64 * 1024): Promise<Outcome> {
+function run(data: Buffer, size = 64 * 1024): Promise<Outcome> {
   const chunks = Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
-  const parts: Buffer[] = [];
-  try {
-    for await (const part of decode('gzip', Readable.from(chunks), FILE)) parts.push(Buffer.from(part));
-    return { out: Buffer.concat(parts), error: null };
-  } catch (error) {
-    return { out: Buffer.concat(parts), error };
-  }
-}
-
-function codecError(outcome: Outcome): CodecError {
-  expect(outcome.error).toBeInstanceOf(CodecError);
-  return outcome.error as CodecError;
+  return decodeOutcome('gzip', Readable.from(chunks), FILE);
 }
 
 /** The byte a "near byte N" error names. */
