@@ -23,6 +23,7 @@ import { collectHistoryServerAll, type HistoryServerOptions } from '../src/colle
 import { OVERLAP_MS } from '../src/collectors/historyServer/cursor';
 import { collectRun, newestEndTime, plan, runJob, storeSink } from '../src/pipeline';
 import type { JobRepository } from '../src/storage/repository';
+import { unchangedCheck } from '../src/storage/unchanged';
 import { describeEachStore } from './support/stores';
 import { serve, syntheticListing, syntheticRoutes, type FakeServer, type Handler, type SyntheticApp } from './support/historyServerFake';
 
@@ -103,6 +104,15 @@ describe('History Server listing: max-apps, users, shards, status all', () => {
     expect(all.apps).toHaveLength(522);
   });
 
+  it('since leaves out, before fetching, an attempt that ended before it (the server lists the application for its newer attempt)', async () => {
+    const apps = [app('app-retried', T0 + 1000, { attemptId: '2' }), app('app-retried', T0 - 86_000_000, { attemptId: '1', startMs: T0 - 86_400_000 })];
+    const s = await sparkServer(apps);
+    const r = await collectHistoryServerAll(fast(s.url, { since: new Date(T0) }));
+    expect(r.apps.map((a) => a.record.attempt_id)).toEqual(['2']);
+    expect(r.filtered).toBe(1);
+    expect(s.requests.filter((p) => p.startsWith('applications/app-retried/1/'))).toEqual([]);
+  });
+
   it('max-apps counts the user’s applications, not the others listed before them (r8)', async () => {
     // Newest first: five of etl's, then three of irashid's.
     const apps = [...[0, 1, 2].map((i) => app(`app-ira-${i}`, T0 + i * 1000, { user: 'irashid' })), ...[3, 4, 5, 6, 7].map((i) => app(`app-etl-${i}`, T0 + i * 1000))];
@@ -165,7 +175,9 @@ async function collect(repo: JobRepository, url: string, overrides: JobOverrides
   const planned = plan([cliSource(url)], { overrides, newestEndTime: (of) => newestEndTime(repo, of, overrides.shard) });
   const controller = new AbortController();
   let stored = 0;
-  const result = await collectRun(planned.jobs, ({ job }, signal) => ({ batches: runJob(job, { signal }) }), storeSink(repo), controller.signal, (batch) => {
+  // What the store holds, as the CLI's store and the editor's worker tell it (unchanged.ts).
+  const isUnchanged = unchangedCheck(repo.knownFiles());
+  const result = await collectRun(planned.jobs, ({ job }, signal) => ({ batches: runJob(job, { signal, isUnchanged }) }), storeSink(repo), controller.signal, (batch) => {
     stored += batch.apps.length;
     if (stopAfter !== undefined && stored >= stopAfter) controller.abort();
   });
@@ -189,10 +201,25 @@ describeEachStore('History Server incremental runs: the cursor', (open) => {
     expect(full.since).toBeUndefined();
     expect(full.counts).toMatchObject({ new: 25, unchanged: 5 });
     expect(storedIds(repo)).toHaveLength(30);
-    // That complete run recorded where it reached; the next asks from there minus the overlap.
+    // That complete run recorded where it reached (the newest it stored: the trial's five were held, not
+    // fetched again); the next asks from there minus the overlap.
     const next = await collect(repo, s.url);
-    expect(next.since).toBe(new Date(T0 + 29_000 - OVERLAP_MS).toISOString());
-    expect(repo.listRuns(1)[0]!.options).toMatchObject({ cursor: new Date(T0 + 29_000).toISOString() });
+    expect(next.since).toBe(new Date(T0 + 24_000 - OVERLAP_MS).toISOString());
+    expect(repo.listRuns(1)[0]!.options).toMatchObject({ cursor: new Date(T0 + 24_000).toISOString() });
+    expect(next.counts).toMatchObject({ new: 0, updated: 0, unchanged: 30 });
+  });
+
+  it('a capped run whose cap is partly met by applications the store holds records no cursor either', async () => {
+    const repo = await open();
+    // Two hours apart: the overlap covers one application, not all.
+    const s = await sparkServer(Array.from({ length: 20 }, (_, i) => app(`app-${String(i).padStart(3, '0')}`, T0 + i * 7_200_000)));
+    await collect(repo, s.url, { maxApps: 5 });
+    const capped = await collect(repo, s.url, { maxApps: 8 });
+    // The five newest are held (counted unchanged, not fetched), three more stored: the cap was reached.
+    expect(capped.counts).toMatchObject({ new: 3, unchanged: 5 });
+    const full = await collect(repo, s.url);
+    expect(full.since).toBeUndefined();
+    expect(storedIds(repo)).toHaveLength(20);
   });
 
   it('a first run cancelled part way, then a re-run: the re-run collects the rest (r11)', async () => {
@@ -287,8 +314,16 @@ describeEachStore('History Server incremental runs: the cursor', (open) => {
     apps.push(app('app-a', T0), app('app-c', T0 + 20_000));
     const second = await collect(repo, s.url);
     expect(second.since).toBe(new Date(T0 + 10_000 - OVERLAP_MS).toISOString());
-    // B, in the overlap, is fetched again and stored unchanged: the overlap's cost.
+    // B, listed again in the overlap, is held completed with the same end time: counted unchanged, not fetched again.
     expect(second.counts).toMatchObject({ new: 2, unchanged: 1 });
     expect(storedIds(repo)).toEqual(['app-a', 'app-b', 'app-c']);
+    expect(s.requests.filter((p) => p.startsWith('applications/app-b/')).filter((p) => p.endsWith('/environment'))).toHaveLength(1);
+    expect(s.requests.filter((p) => p.startsWith('applications/app-a/')).filter((p) => p.endsWith('/environment'))).toHaveLength(1);
+    // A third run: A, B and C are all in the hour before the cursor, none is fetched again.
+    const before = s.requests.length;
+    const third = await collect(repo, s.url);
+    expect(third.since).toBe(new Date(T0 + 20_000 - OVERLAP_MS).toISOString());
+    expect(third.counts).toMatchObject({ new: 0, updated: 0, unchanged: 3 });
+    expect(s.requests.slice(before).filter((p) => !p.startsWith('applications?'))).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@
 import * as z from 'zod';
 import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
 import { runApiCollector } from '../api/runner';
-import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
+import { apiProvenance, emptyBatch, gather, type Batch, type CollectContext, type CollectedApp, type Gathered, type Provenance } from '../contract';
 import { textProperties, timeFault, type Problem } from '../record';
 import { appSchema, epochOrText, executorSchema, stageSchema, toRecord, type RestApp, type RestAttempt } from './record';
 import { HistoryServerClient, type ClientOptions } from './client';
@@ -328,11 +328,46 @@ export async function fetchApplication(client: HistoryServerClient, appId: strin
   return Promise.all(app.attempts.map((attempt) => fetchAttempt(client, { app, attempt }, signal, source, 'api', limits)));
 }
 
+/**
+ * What the store keeps of a completed attempt read through the API, so that a later run can tell it
+ * holds it (CollectContext.isUnchanged): one "file", the attempt's URL, whose mtime is its end time.
+ * A completed attempt's answers do not change while its end time does not; an attempt read with an
+ * error is not held (ingest records it as read with problems) and is read again. Null while running.
+ */
+function heldMark(client: HistoryServerClient, { app, attempt }: Listed): Provenance | null {
+  // record.ts: completed only when the listing says so.
+  if (attempt.completed !== true) return null;
+  const end = epochOrText(attempt.endTimeEpoch, attempt.endTime);
+  if (end === null || timeFault(end) !== null) return null;
+  const where = client.urlOf(`applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`);
+  return { path: where, files: [{ path: where, size: 0, mtimeMs: end, codec: 'rest' }] };
+}
+
+/** The time `since` judges an attempt's record by (record.ts: its end once completed, else its start), when the listing gives it cleanly. */
+function listedTime(attempt: RestAttempt): { time?: number } {
+  const ms = attempt.completed === true ? epochOrText(attempt.endTimeEpoch, attempt.endTime) : epochOrText(attempt.startTimeEpoch, attempt.startTime);
+  return ms !== null && timeFault(ms) === null ? { time: ms } : {};
+}
+
 // Servers that ignore minEndDate/minDate still give the right answer: the runner filters the records too.
 export async function* collectHistoryServer(options: HistoryServerOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'history_server';
   const client = new HistoryServerClient(options);
-  yield* runApiCollector<Listed, CollectedApp>(options, ctx, (run) => ({
+  const mode = options.mode ?? 'api';
+  // Incremental runs ask again for the hour before their cursor (cursor.ts): an attempt the store
+  // already holds, completed with the same end time, is not fetched again (api mode; the CLI's store
+  // says; the editor sends History Server jobs no known files, so there each is fetched again).
+  const holds = mode === 'api' ? ctx.isUnchanged : undefined;
+  const held = (item: Listed): boolean => {
+    if (holds === undefined || !inShard(item.app.id, options.shard)) return false;
+    if (options.user !== undefined && item.attempt.sparkUser !== options.user) return false;
+    const mark = heldMark(client, item);
+    if (mark === null || (options.since !== undefined && mark.files[0]!.mtimeMs < options.since.getTime())) return false;
+    return holds(mark);
+  };
+  // Attempts left out as held since the last batch: counted unchanged in the next one.
+  let unchanged = 0;
+  const batches = runApiCollector<Listed, CollectedApp>(options, ctx, (run) => ({
     // listPages asks for `limit` applications; the items here are their attempts.
     maxApps: 'listing',
     // Every attempt of an application goes with it: the application id splits a sharded run.
@@ -340,12 +375,20 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
     bytesRead: () => client.bytesRead,
     list: async function* () {
       for await (const page of listPages(client, options, run.signal)) {
-        yield { items: page.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt }))), problems: page.problems };
+        const items = page.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt })));
+        const fetched = holds === undefined ? items : items.filter((item) => !held(item));
+        unchanged += items.length - fetched.length;
+        yield { items: fetched, problems: page.problems };
       }
     },
-    // The user filter is ours (the API has none): applied before fetching anything.
-    listed: ({ attempt }) => ({ user: attempt.sparkUser ?? null }),
-    fetch: (item) => fetchAttempt(client, item, run.signal, source, options.mode ?? 'api', options),
+    // The user filter is ours (the API has none), and `since` is judged by the attempt's own time (the
+    // server lists an application when any attempt is in the window): both before fetching anything.
+    listed: ({ attempt }) => ({ user: attempt.sparkUser ?? null, ...listedTime(attempt) }),
+    fetch: async (item) => {
+      const got = await fetchAttempt(client, item, run.signal, source, mode, options);
+      const mark = mode === 'api' && (got.record.status === 'completed' || got.record.status === 'failed') ? heldMark(client, item) : null;
+      return mark === null ? got : { ...got, provenance: mark };
+    },
     found: (app) => [{ apps: [app] }],
     refused: (err) => (err instanceof AuthError ? { severity: 'error', code: 'auth-failed', message: `${err.message}; stopping the run (check the username/password or token)`, file: client.urlOf(err.path) } : undefined),
     listFailed: (err) => ({ severity: 'error', code: 'list-failed', message: `listing applications failed: ${err.message}`, file: client.apiBase }),
@@ -357,6 +400,11 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
     }),
     close: () => client.close(),
   }));
+  for await (const batch of batches) {
+    yield unchanged === 0 ? batch : { ...batch, unchanged: batch.unchanged + unchanged };
+    unchanged = 0;
+  }
+  if (unchanged > 0) yield { ...emptyBatch(), unchanged };
 }
 
 /** Everything one History Server collection found; for tests and small runs. */

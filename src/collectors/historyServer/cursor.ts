@@ -26,8 +26,11 @@
  *
  * The overlap: the History Server lists an application only once it has replayed its event log, so
  * one that ended at 10:00:00 may appear after one that ended at 10:00:10 was stored (r2). An
- * incremental run asks from the cursor minus OVERLAP_MS; what it lists again there is fetched again
- * and stored unchanged (its detail requests are the cost: the applications that ended in that hour).
+ * incremental run asks from the cursor minus OVERLAP_MS. What it lists again there that the store
+ * holds completed with the same end time is not fetched again (collect.ts heldMark; the CLI's store
+ * tells it, the editor's worker is sent no known files for this type and fetches it again); it is
+ * counted unchanged. Such held attempts are not in the run's records, so T is the newest end among
+ * the records fetched: a cursor can lag behind what is stored, never run ahead of it.
  */
 import type { Batch } from '../contract';
 import type { HistoryServerOptions } from './collect';
@@ -51,6 +54,8 @@ export class RunListing {
   newestEnd: string | null = null;
   /** Applications stored (only counted when the run has a cap). */
   readonly apps = new Set<string>();
+  /** Attempts not fetched because the store holds them unchanged: they count against the cap too. */
+  unchanged = 0;
   /** Any error the run reported besides a record's own. */
   errors = false;
 
@@ -58,6 +63,7 @@ export class RunListing {
 
   take(batch: Batch): void {
     if (batch.problems.some((p) => p.severity === 'error')) this.errors = true;
+    this.unchanged += batch.unchanged;
     for (const { record } of batch.apps) {
       if (this.countApps) this.apps.add(record.app_id);
       if ((record.status === 'completed' || record.status === 'failed') && record.end_time !== null && (this.newestEnd === null || record.end_time > this.newestEnd)) this.newestEnd = record.end_time;
@@ -69,7 +75,8 @@ export class RunListing {
 export function listedThrough(options: HistoryServerOptions, run: RunListing): string | null {
   if ((options.status ?? 'completed') !== 'completed' || options.user !== undefined) return null;
   if (options.since !== undefined && options.cursor === undefined) return null;
-  if (options.maxApps !== undefined && run.apps.size >= options.maxApps) return null;
+  // Reached or maybe reached (an unchanged attempt may be one of an application stored): the listing stopped there.
+  if (options.maxApps !== undefined && run.apps.size + run.unchanged >= options.maxApps) return null;
   if (run.errors) return null;
   return run.newestEnd;
 }
