@@ -21,8 +21,8 @@ import { adjustedJob, collectSource, cursorKey, incrementalJob, jobsFor, recorde
 import type { Problem, SparkAppRecord } from './collectors/record';
 import { inShard, type Shard } from './collectors/shard';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
-import { attemptKey, keyId, runTimeOf } from './storage/keys';
-import { LISTED_THROUGH, type AppKey, type JobRepository, type RunCounts } from './storage/repository';
+import { LISTED_THROUGH, attemptKey, keyId, runTimeOf } from './storage/keys';
+import type { AppKey, JobRepository, RunCounts } from './storage/repository';
 import { pushAll } from './common/arrays';
 
 export interface PlannedJob {

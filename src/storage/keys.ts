@@ -5,6 +5,13 @@
  */
 
 /** A key's attempt as the stores keep it: '' for none (a primary key's column cannot be NULL). */
+/**
+ * Where, in a run's stored options, a run that listed its server completely keeps where it reached:
+ * `{ end_time, scope }` (historyServer/cursor.ts). Here, not in repository.ts: the pipeline writes it
+ * in the editor's collection worker, whose bundle has no repository.
+ */
+export const LISTED_THROUGH = 'listed_through';
+
 export function attemptKey(attemptId: string | null): string {
   return attemptId ?? '';
 }

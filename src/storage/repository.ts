@@ -16,7 +16,8 @@ import type { KnownFile } from './unchanged';
 import { pushAll } from '../common/arrays';
 import { textParam, transaction } from './sqlJs';
 import { sha1 } from '../common/sha1';
-import { attemptKey, keyId, runTimeOf } from './keys';
+import { LISTED_THROUGH, attemptKey, keyId, runTimeOf } from './keys';
+export { LISTED_THROUGH } from './keys';
 
 export { attemptKey, keyId, runTimeOf } from './keys';
 
@@ -522,8 +523,6 @@ export interface ListingScope {
   source: string;
   scope: string;
 }
-/** Where, in a run's stored options, a run that listed its server completely keeps where it reached: `{ end_time, scope }`. */
-export const LISTED_THROUGH = 'listed_through';
 /** The newest runs of a source that recorded a cursor (any scope: the scope is compared in newestListedThrough). */
 export const LISTED_THROUGH_SQL = `SELECT options FROM collection_runs WHERE source = ? AND finished IS NOT NULL AND options LIKE '%"${LISTED_THROUGH}"%' ORDER BY started DESC LIMIT 200`;
 /** The newest end time that rows of LISTED_THROUGH_SQL recorded for `scope`. */
