@@ -50,6 +50,7 @@ describeShared('History Server summaries on Spark’s expected REST answers', ()
     name: string;
     status: string;
     submissionTime: string;
+    firstTaskLaunchedTime: string;
     completionTime: string;
     numCompleteTasks: number;
     numFailedTasks: number;
@@ -111,7 +112,8 @@ describeShared('History Server summaries on Spark’s expected REST answers', ()
       status: s.status.toLowerCase() as StageSummary['status'],
       submission_time: iso(s.submissionTime),
       completion_time: iso(s.completionTime),
-      duration_ms: Date.parse(iso(s.completionTime)) - Date.parse(iso(s.submissionTime)),
+      // From the first task's launch, as Spark's stage table measures it.
+      duration_ms: Date.parse(iso(s.completionTime)) - Date.parse(iso(s.firstTaskLaunchedTime)),
       num_tasks: s.numCompleteTasks + s.numFailedTasks + s.numKilledTasks,
       failed_tasks: s.numFailedTasks,
       killed_tasks: s.numKilledTasks,
@@ -165,6 +167,8 @@ describeShared('History Server summaries on Spark’s expected REST answers', ()
     const failed = got.find((x) => x.stage_id === 2)!;
     expect(failed).toMatchObject({ status: 'failed', num_tasks: 8, failed_tasks: 1, killed_tasks: 0, duration_ms: 51, executor_run_time_ms: 278, submission_time: '2015-02-03T16:43:06.296Z' });
     expect(got.find((x) => x.stage_id === 1)).toMatchObject({ input_bytes: 28000128, shuffle_write_bytes: 13180, gc_time_ms: 152, duration_ms: 457 });
+    // Stage 0 waited 6 ms for its first task (submitted 16:43:04.228, first launch .234, completed .819).
+    expect(got.find((x) => x.stage_id === 0)).toMatchObject({ submission_time: '2015-02-03T16:43:04.228Z', duration_ms: 585 });
     // The stages add up to the record's totals.
     expect(got.reduce((t, x) => t + x.num_tasks, 0)).toBe(app.record.total_tasks);
     expect(got.reduce((t, x) => t + x.failed_tasks, 0)).toBe(app.record.failed_tasks);

@@ -62,6 +62,7 @@ export const stageSchema = z.object({
   // Read for the stage summaries (summaries.ts).
   name: t,
   submissionTime: t,
+  firstTaskLaunchedTime: t,
   completionTime: t,
   jvmGcTime: m,
   peakExecutionMemory: m,

@@ -151,12 +151,15 @@ function stageSummary(s: RestStage, v: Values, unknown: CappedProblems): StageSu
     return null;
   }
   const submitted = v.time(s.submissionTime, `${at} submissionTime`);
+  const firstLaunch = v.time(s.firstTaskLaunchedTime, `${at} firstTaskLaunchedTime`);
   const completed = v.time(s.completionTime, `${at} completionTime`);
   const complete = v.count(s.numCompleteTasks, `${at} numCompleteTasks`);
   const failed = v.count(s.numFailedTasks, `${at} numFailedTasks`);
   const killed = v.count(s.numKilledTasks, `${at} numKilledTasks`);
-  // Spark's stage data has no duration of its own; the stage table shows completion - submission.
-  const duration = submitted.ms !== null && completed.ms !== null && completed.ms >= submitted.ms ? completed.ms - submitted.ms : null;
+  // Spark's stage data has no duration of its own; its stage table shows completion - first task
+  // launch (StageTable.scala), as the event-log summaries do: from the submission when no task launched.
+  const from = firstLaunch.ms ?? submitted.ms;
+  const duration = from !== null && completed.ms !== null && completed.ms >= from ? completed.ms - from : null;
   const cpuNs = v.count(s.executorCpuTime, `${at} executorCpuTime`);
   const shuffleRead =
     s.shuffleReadBytes !== undefined ? v.count(s.shuffleReadBytes, `${at} shuffleReadBytes`) : v.count(s.shuffleRemoteBytesRead, `${at} shuffleRemoteBytesRead`) + v.count(s.shuffleLocalBytesRead, `${at} shuffleLocalBytesRead`);
