@@ -4,7 +4,7 @@
  * the event-log engine (replay.ts), decision for decision.
  */
 import * as z from 'zod';
-import { Quality, checkedCount, checkedTime, redactSecrets, sparkVersionBefore, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
+import { Quality, SPARK_METRIC_FIELDS, checkedCount, checkedTime, redactSecrets, sparkVersionBefore, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { completeRecord } from '../record/finish';
 import { executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 
@@ -121,7 +121,9 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
   const status = completed ? 'completed' : 'running';
   if (!completed) quality.add(Quality.inProgress);
 
-  if (a.stages === null) for (const f of ['total_tasks', 'total_stages', 'cpu_time_ms'] as const) quality.add(Quality.missing(f));
+  // Without the stage list every Spark metric is unknown, not 0: its sums and counts come from it
+  // (a review: /stages answering 404 stored input, shuffle, spill and failures as a measured 0).
+  if (a.stages === null) for (const f of SPARK_METRIC_FIELDS) quality.add(Quality.missing(f));
   const stages = a.stages ?? [];
   // Stage attempts that ran: never-submitted (SKIPPED) and waiting (PENDING) ones did no task.
   const ran = stages.filter((s) => s.status !== 'SKIPPED' && s.status !== 'PENDING');
