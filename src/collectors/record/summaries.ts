@@ -29,6 +29,7 @@ export interface StageSummary {
   status: StageStatus;
   submission_time: string | null;
   completion_time: string | null;
+  /** From the first task's launch to the completion, as Spark's stage table measures it; from the submission when no task launched. */
   duration_ms: number | null;
   /** Task attempts that ended. */
   num_tasks: number;
