@@ -94,13 +94,31 @@ export function clusterTags(c: Cluster): Record<string, string> {
 /** Every item of a Marker-paged EMR listing (ListSteps, ListInstanceGroups, ListInstanceFleets). */
 async function allMarkerPages<T>(page: (marker: string | undefined) => Promise<{ items: T[] | undefined; marker: string | undefined }>): Promise<T[]> {
   const all: T[] = [];
+  const markers = new MarkerGuard();
   let marker: string | undefined;
   do {
     const out = await page(marker);
     all.push(...(out.items ?? []));
-    marker = out.marker;
-  } while (marker !== undefined && marker !== '');
+    marker = markers.next(out.marker);
+  } while (marker !== undefined);
   return all;
+}
+
+/**
+ * A Marker given twice would page forever (an emulator or proxy that ignores Marker; a review: 204 MB
+ * and no end after 15 s): the listing stops with an error naming it, as Databricks' and Dataproc's
+ * listings stop on a repeated page token.
+ */
+export class MarkerGuard {
+  private readonly seen = new Set<string>();
+
+  /** The marker of the next page, undefined when there is none; throws when it came before. */
+  next(marker: string | undefined): string | undefined {
+    if (marker === undefined || marker === '') return undefined;
+    if (this.seen.has(marker)) throw new Error(`the server returned Marker ${JSON.stringify(marker.slice(0, 40))} twice; listing stopped to avoid a loop`);
+    this.seen.add(marker);
+    return marker;
+  }
 }
 
 function allSteps(emr: EMRClient, id: string, signal: AbortSignal): Promise<StepSummary[]> {

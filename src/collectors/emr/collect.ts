@@ -16,7 +16,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Found, type Page } from '../api/runner';
 import { apiProvenance, gather, type Batch, type CollectContext, type Gathered } from '../contract';
 import type { Problem } from '../record';
-import { fetchCluster, type Clients, type ClusterFacts, type FetchedCluster } from './cluster';
+import { MarkerGuard, fetchCluster, type Clients, type ClusterFacts, type FetchedCluster } from './cluster';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type CredentialSource, type StaticCredentials } from './credentials';
 import { sparkApps, type SparkApp, type SparkAppsSource } from './sparkApps';
 import { SPARK_LAUNCHERS, stepRecord, stepTags } from './steps';
@@ -199,6 +199,7 @@ async function* clusterPages(emr: EMRClient, options: EmrOptions, signal: AbortS
   }
   const seen = new Set<string>();
   async function* listClusters(input: { ClusterStates?: ClusterState[]; CreatedAfter?: Date }): AsyncGenerator<Page<string>> {
+    const markers = new MarkerGuard();
     let marker: string | undefined;
     do {
       const out = await emr.send(new ListClustersCommand({ ...input, Marker: marker }), { abortSignal: signal });
@@ -209,8 +210,8 @@ async function* clusterPages(emr: EMRClient, options: EmrOptions, signal: AbortS
         page.push(c.Id);
       }
       yield { items: page };
-      marker = out.Marker;
-    } while (marker !== undefined && marker !== '');
+      marker = markers.next(out.Marker);
+    } while (marker !== undefined);
   }
   yield* listClusters({ ClusterStates: options.clusterStates, CreatedAfter: options.since });
   if (options.since === undefined) return;
