@@ -2,11 +2,11 @@
  * The lock a save holds on `<db>.lock`, so that two writers (the CLI from cron, the editor) never
  * write the database at once.
  *
- * Taking it: create the file exclusively (O_EXCL) with `{pid, host, at}`. A lock is stale when its
- * process is gone (same host, the pid answers no signal), or, from another host (where the pid cannot
- * be asked), when nobody touched it for two minutes: a holder touches its lock every HEARTBEAT_MS, so
- * a long save is not taken for a dead one. A live holder on this host is waited for however long it
- * takes (up to the caller's timeout), never broken by age.
+ * Taking it: create the file exclusively (O_EXCL) with `{pid, host, at}`. A lock is stale when
+ * nobody touched it for two minutes (a holder touches its lock every HEARTBEAT_MS, so a long save is
+ * not taken for a dead one), or sooner, on this host, when its pid answers no signal. A live pid alone
+ * does not keep an untouched lock: the pid may have been reused (a review: a container's PID 1 held a
+ * dead process's lock for ever).
  *
  * Breaking a stale lock is where two writers could both end up holding it: A and B both judge the
  * lock stale; A removes it and creates its own; B, acting on what it saw before, removes A's live lock
@@ -18,12 +18,12 @@
  * other breaker waits for `.break`) and nothing can create it (it exists). A `.break` whose own holder
  * died is broken the same way, through `<lock>.break.break`.
  *
- * Left open: a holder on another host that stops (SIGSTOP, a suspended VM) for two minutes loses its lock.
+ * Left open: a holder that stops (SIGSTOP, a suspended VM) for two minutes loses its lock.
  */
 import { open, rm, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
-/** A lock from another host untouched this long is taken for dead. */
+/** A lock untouched this long is taken for dead. */
 const STALE_LOCK_MS = 120_000;
 /** How often a holder touches its lock: well inside STALE_LOCK_MS. */
 const HEARTBEAT_MS = 20_000;
@@ -83,8 +83,11 @@ function isStale(seen: Seen): boolean {
   const age = Date.now() - seen.mtimeMs;
   const info = parse(seen.text);
   if (info === null) return age > HALF_WRITTEN_MS;
-  if (info.host === hostname()) return !pidAlive(info.pid);
-  return age > STALE_LOCK_MS;
+  // Untouched for two minutes is dead on any host: every holder touches its lock every HEARTBEAT_MS.
+  // On this host a gone pid says so sooner; a live one may be another process that reused a dead
+  // holder's pid (a container's PID 1 after a restart), which alone would block every save for good.
+  if (age > STALE_LOCK_MS) return true;
+  return info.host === hostname() && !pidAlive(info.pid);
 }
 
 /** Creates `file` exclusively with this process's lock text; null when it exists. Other errors are thrown as they are. */
