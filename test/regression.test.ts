@@ -117,6 +117,10 @@ describe('the regression check on generated histories', () => {
     // One stage more, or a plan 1.4x the baseline's, is no other plan.
     expect(checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 7, total_tasks: 28 }), base, T).changes!.plan).toBeNull();
     expect(checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 2, total_tasks: 8 }), base, T).changes!.plan).toEqual({ stages: [6, 2], tasks: [24, 8] });
+    // Counts that are not whole are no plan (a review): a cut-off run's, or baseline runs without stages (left out of the median).
+    expect(checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 2, total_tasks: 8, quality: ['truncated'] }), base, T).changes!.plan).toBeNull();
+    const someWithout = history(10, (i) => (i % 2 === 0 ? { total_stages: 0, total_tasks: 0, quality: ['missing:total_stages', 'missing:total_tasks'] } : { total_stages: 6, total_tasks: 24 }));
+    expect(checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 6, total_tasks: 24 }), someWithout, T).changes!.plan).toBeNull();
   });
 
   it('a slowdown with 2x the input is reported as explained by the input', () => {

@@ -191,10 +191,21 @@ function changesOf(metrics: readonly MetricCheck[], spark_version: BaselineChang
   return { input_ratio: input.ratio, input: { baseline: input.baseline, run: input.value }, spark_version, config, plan };
 }
 
+/** Whether a run's stage and task counts are all of them: not flagged truncated, compacted, or missing or invalid counts. */
+const PARTIAL_COUNTS = new Set(['truncated', 'compacted', 'missing:total_stages', 'invalid:total_stages', 'missing:total_tasks', 'invalid:total_tasks']);
+function countsWhole(r: Pick<RecordFigures, 'quality'>): boolean {
+  return !r.quality.some((q) => PARTIAL_COUNTS.has(q));
+}
+
 /** BaselineChanges.plan: the run's stage and task counts against the baseline's medians, when the stages differ by the factor (either way) and by 2 or more. */
 function planOf(run: RecordFigures, runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): BaselineChanges['plan'] {
-  const stages = medianSorting(runs.map((b) => b.total_stages));
-  const tasks = medianSorting(runs.map((b) => b.total_tasks));
+  // Counts a log did not give whole (a cut-off or compacted log, a source without stages) are no plan:
+  // the run's own, or the baseline runs' (left out; a review: five of them at 0 halved the median).
+  if (!countsWhole(run)) return null;
+  const whole = runs.filter(countsWhole);
+  if (whole.length === 0) return null;
+  const stages = medianSorting(whole.map((b) => b.total_stages));
+  const tasks = medianSorting(whole.map((b) => b.total_tasks));
   if (run.total_stages === 0 || stages === 0) return null;
   const ratio = Math.max(run.total_stages / stages, stages / run.total_stages);
   if (ratio < t.factor || Math.abs(run.total_stages - stages) < 2) return null;
