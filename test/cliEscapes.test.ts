@@ -10,8 +10,12 @@ import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
 
 async function run(...args: string[]): Promise<{ code: number; out: string }> {
+  return runOn(false, ...args);
+}
+
+async function runOn(isTTY: boolean, ...args: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: () => undefined, isTTY: false, cwd: process.cwd() });
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => out.push(s), isTTY, cwd: process.cwd() });
   return { code, out: out.join('\n') };
 }
 
@@ -36,5 +40,17 @@ describe('text from a log in the terminal', () => {
     }
     // In a table, the newline is escaped too: the row stays one line.
     expect(outputs[1]!.out).toMatch(/^app-esc-1 .*evil\\u001B\[31mRED\\u001B\[0m\\nsecond\\u000D/m);
+    // CSV: escaped on a terminal, as stored in a pipe or file (it is data there).
+    expect((await runOn(true, 'jobs', '--db', db, '--format', 'csv')).out).not.toMatch(/[\u001b\u0007]/);
+    expect((await runOn(false, 'jobs', '--db', db, '--format', 'csv')).out).toContain('evil\u001b[31mRED');
+  });
+
+  it("is shown escaped by validate, in a file's name too", async () => {
+    const dir = tempDir();
+    const name = path.join(dir, 'app-\u001b]0;pwned\u0007x');
+    writeFileSync(name, 'not json\n');
+    const { out } = await run('validate', dir, '--verbose');
+    expect(out).toContain('app-\\u001B]0;pwned\\u0007x');
+    expect(out).not.toMatch(/[\u001b\u0007]/);
   });
 });

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { FieldError, fieldByName, parseCondition, type FieldCondition } from '../storage/fields';
-import { plural, table } from '../common/format';
+import { plural, table, visible } from '../common/format';
 import { oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { JSON_FIELDS, RECORD_HEADER, recordRow, regressionJson, timeText } from './recordTable';
 import { whatRunRead, withoutSecrets } from './runRead';
@@ -12,8 +12,10 @@ import type { Store } from '../storage/store';
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
 
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+/** A CSV field; on a terminal with what a terminal would obey shown escaped (visible), as in the table; in a file or pipe, as stored. */
+function csvCell(v: unknown, terminal: boolean): string {
+  const raw = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  const s = terminal ? visible(raw) : raw;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -77,7 +79,7 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
     if (format === 'json') records.forEach((r, i) => io.out(JSON.stringify(regressed ? { ...r, regression: regressionJson(checks[i] ?? null) } : r)));
     else if (format === 'csv') {
       io.out([...FIELDS, ...(regressed ? ['regression'] : [])].join(','));
-      records.forEach((r, i) => io.out([...FIELDS.map((f) => csvCell(r[f])), ...(regressed ? [csvCell(checks[i]?.summary)] : [])].join(',')));
+      records.forEach((r, i) => io.out([...FIELDS.map((f) => csvCell(r[f], io.isTTY)), ...(regressed ? [csvCell(checks[i]?.summary, io.isTTY)] : [])].join(',')));
     } else {
       const total = store.count(query);
       const time = timeText(values.utc);

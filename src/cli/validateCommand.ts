@@ -177,7 +177,8 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
           // A message may quote a key or a line with an invisible character (a BOM): shown as an escape, as on stderr.
           const message = visible(f.message);
           if (format === 'json') io.out(JSON.stringify({ file, line, column, severity: f.severity, code: f.code, message }));
-          else io.out(formatFinding(file, { ...f, message }));
+          // The file's name too: a name may hold an escape sequence (a review), which a terminal would obey.
+          else io.out(visible(formatFinding(file, { ...f, message })));
         }
       }
     } catch (err) {
@@ -188,7 +189,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
   }
   for (const p of passedOver) {
     if (p.severity === 'error') errors++;
-    if (p.severity !== 'info' || values.verbose) io.err(formatProblem(p));
+    if (p.severity !== 'info' || values.verbose) io.err(visible(formatProblem(p)));
   }
   const summary = passedOverSummary(passedOver);
   const passed = summary === null ? '' : `; ${summary}${values.verbose ? '' : '; --verbose lists them'}`;
