@@ -171,6 +171,8 @@ describe('jobPageModel', () => {
     expect([offsetText(3.25), offsetText(42), offsetText(245), offsetText(3_725)]).toEqual(['+3.3 s', '+42 s', '+4m 05s', '+1h 02m']);
     // Whole seconds as the axis' ticks are: no tenth beside the ticks past 10 s.
     expect([0, 5, 10, 15].map(offsetText)).toEqual(['+0 s', '+5 s', '+10 s', '+15 s']);
+    // Rounded before split: no '+60 s' or '+10.0 s' (a review).
+    expect([59.6, 9.96, 3599.7].map(offsetText)).toEqual(['+1m 00s', '+10 s', '+1h 00m']);
   });
 
   it('builds the model of a 2,000-stage application well under 500 ms', () => {

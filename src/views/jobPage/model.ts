@@ -202,11 +202,14 @@ const count = (n: number): string => n.toLocaleString('en-US');
 const utc = (iso: string | null): string => (iso === null ? '-' : `${iso.slice(0, 19).replace('T', ' ')} UTC`);
 /** Seconds since the origin as text: `+12.3 s`, `+4m 05s`, `+1h 02m`. */
 export function offsetText(seconds: number): string {
-  const s = Math.max(0, seconds);
+  // Rounded before it is split, as formatDuration: 59.6 s is +1m 00s, not +60 s; 9.96 s is +10 s.
+  const tenths = Math.round(Math.max(0, seconds) * 10);
   // A tenth below 10 s, unless whole (the axis' ticks: +0 s, +5 s, +10 s, not +5.0 s beside +10 s).
-  if (s < 60) return `+${s.toFixed(s < 10 && !Number.isInteger(s) ? 1 : 0)} s`;
+  if (tenths < 100) return `+${(tenths / 10).toFixed(tenths % 10 === 0 ? 0 : 1)} s`;
+  const s = Math.round(tenths / 10);
+  if (s < 60) return `+${s} s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `+${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  if (m < 60) return `+${m}m ${String(s % 60).padStart(2, '0')}s`;
   return `+${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
