@@ -33,6 +33,23 @@ export function apiProvenance(where: string): Provenance {
   return { path: where, files: [] };
 }
 
+/**
+ * The tag by which a Spark application's record replaces the platform-level record of the cloud
+ * run, step or job it ran in (Databricks `databricks-run-<run_id>`, EMR `emr-step-<step id>`,
+ * Dataproc `dataproc-job-<job id>`): its value is that record's app_id (platform records have no
+ * attempt). A collector stores the platform-level record while the run's event log (or History
+ * Server) is out of reach, and the Spark application's once it is there; the store keeps one of
+ * them (repository.ts `supersede`, applied by upsert in both stores, so that `db copy` and a merge
+ * of two writers keep it too):
+ * - a record with this tag removes the stored platform-level record it names (as `delete` does:
+ *   its summaries and regression check go with it);
+ * - a platform-level record is not stored while a record of its source naming it is stored (its
+ *   log seen first, then gone: the Spark record wins), nor beside one in the same call.
+ * A tag, not a field of the batch: it is part of the stored record, so a later run, another
+ * writer or a copy of the database still knows which run the Spark record stands for.
+ */
+export const REPLACES_TAG = 'replaces_app_id';
+
 export interface CollectedApp {
   record: SparkAppRecord;
   /** Its stages and executors, when the source could see them (issue 15). */

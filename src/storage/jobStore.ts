@@ -387,7 +387,8 @@ export class JobStore implements Store {
     } catch (err) {
       throw /out of memory/i.test((err as Error).message) ? this.outOfMemory(records.length, max, err as Error) : err;
     }
-    if (counts.new + counts.updated > 0) this.record({ op: 'upsert', records, now });
+    // A call that only removed platform-level records (repository.ts supersede) changed the database too.
+    if (counts.new + counts.updated + (counts.removed ?? 0) > 0) this.record({ op: 'upsert', records, now });
     return counts;
   }
 

@@ -8,7 +8,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import { packCheck, unpackCheck, type RegressionCheck, type RegressionStatus } from '../analysis/regression';
-import { sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
+import { REPLACES_TAG } from '../collectors/contract';
+import { Quality, sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
 import { fieldOf, isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
 import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
@@ -30,6 +31,8 @@ export interface UpsertCounts {
   new: number;
   updated: number;
   unchanged: number;
+  /** Platform-level records removed because a record of the call, or one stored, replaces them (supersede). */
+  removed?: number;
 }
 
 /** The sort fields the Jobs tree offers; `JobQuery.sort` takes any record column (fields.ts). */
@@ -341,6 +344,49 @@ interface Change {
   /** The summaries block of the stored row, which any update replaces. */
   storedSummariesBlock: SqlValue | undefined;
 }
+
+/** What supersede does to one upsert call (contract.ts REPLACES_TAG). */
+export interface Supersession {
+  /** The items to upsert: those that are not a replaced platform-level record. */
+  keep: UpsertItem[];
+  /** Items left out (counted unchanged: nothing of them is stored). */
+  skipped: number;
+  /** The platform-level records to remove (attempt null; only a stored row flagged platform_level is removed). */
+  remove: AppKey[];
+}
+
+/**
+ * The rule of contract.ts REPLACES_TAG for one upsert call, both stores: a record naming a
+ * platform-level record (its REPLACES_TAG) removes it, and a platform-level record named by a record
+ * of the call or by one stored (`storedNames`: of these app ids of this source, those a stored
+ * record of the source names) is not stored, and a stored copy of it is removed.
+ */
+export function supersede(items: readonly UpsertItem[], storedNames: (source: string, appIds: readonly string[]) => Iterable<string>): Supersession {
+  const named = new Set<string>();
+  for (const item of items) {
+    const v = entryOf(item).record.tags[REPLACES_TAG];
+    if (v !== undefined && v !== '') named.add(v);
+  }
+  const platform = (r: SparkAppRecord): boolean => r.attempt_id === null && r.quality.includes(Quality.platformLevel);
+  const asked = new Map<string, string[]>();
+  for (const item of items) {
+    const r = entryOf(item).record;
+    if (!platform(r) || named.has(r.app_id)) continue;
+    const ids = asked.get(r.source);
+    if (ids) ids.push(r.app_id);
+    else asked.set(r.source, [r.app_id]);
+  }
+  for (const [source, ids] of asked) for (const id of storedNames(source, ids)) named.add(id);
+  if (named.size === 0) return { keep: [...items], skipped: 0, remove: [] };
+  const keep = items.filter((item) => {
+    const r = entryOf(item).record;
+    return !(platform(r) && named.has(r.app_id));
+  });
+  return { keep, skipped: items.length - keep.length, remove: [...named].map((app_id) => ({ app_id, attempt_id: null })) };
+}
+
+/** What narrows supersede's stored side to the rows naming some record before their tags are parsed (`_` matching itself too is harmless). */
+export const REPLACES_LIKE = `%"${REPLACES_TAG}":%`;
 
 export function entryOf(item: UpsertItem): AppEntry {
   return 'record' in item ? item : { record: item };
@@ -687,12 +733,16 @@ export class SqlJsRepository implements JobRepository {
     };
     try {
       this.transaction(() => {
-        for (let w = 0; w < items.length; w += UPSERT_WINDOW) {
-          const { changes, replacedBlocks, replacedSummaryBlocks } = decide(items.slice(w, w + UPSERT_WINDOW));
+        const { keep, skipped, remove } = supersede(items, (source, ids) => this.storedNames(source, ids));
+        counts.unchanged += skipped;
+        for (let w = 0; w < keep.length; w += UPSERT_WINDOW) {
+          const { changes, replacedBlocks, replacedSummaryBlocks } = decide(keep.slice(w, w + UPSERT_WINDOW));
           write(changes);
           for (const block of replacedBlocks) this.run('DELETE FROM environment_blocks WHERE id = ? AND NOT EXISTS (SELECT 1 FROM applications WHERE env_block = ?)', [block, block]);
           dropUnusedSummaryBlocks(this.db, replacedSummaryBlocks);
         }
+        const platform = remove.length > 0 ? this.platformKeys(remove) : [];
+        if (platform.length > 0) counts.removed = this.deleteRows(platform);
       });
     } finally {
       insert.free();
@@ -1014,17 +1064,37 @@ export class SqlJsRepository implements JobRepository {
   }
 
   delete(keys: readonly AppKey[]): number {
-    return this.transaction(() => {
-      let n = 0;
-      for (const k of keys) {
-        n += this.run('DELETE FROM applications WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
-        this.run('DELETE FROM ingested_files WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
-        this.run('DELETE FROM regressions WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
-      }
-      this.dropUnusedBlocks();
-      dropUnusedSummaryBlocks(this.db);
-      return n;
-    });
+    return this.transaction(() => this.deleteRows(keys));
+  }
+
+  /** delete() inside a transaction already open (upsert's supersede). */
+  private deleteRows(keys: readonly AppKey[]): number {
+    let n = 0;
+    for (const k of keys) {
+      n += this.run('DELETE FROM applications WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
+      this.run('DELETE FROM ingested_files WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
+      this.run('DELETE FROM regressions WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
+    }
+    this.dropUnusedBlocks();
+    dropUnusedSummaryBlocks(this.db);
+    return n;
+  }
+
+  /** supersede's stored side: of these platform-level app ids of `source`, those a stored record of it names. */
+  private storedNames(source: string, appIds: readonly string[]): string[] {
+    const out: string[] = [];
+    // Only the source's rows (index apps_source) whose tags name some record are parsed.
+    for (let i = 0; i < appIds.length; i += KEYS_PER_QUERY) {
+      const chunk = appIds.slice(i, i + KEYS_PER_QUERY);
+      const rows = this.all(`SELECT DISTINCT json_extract(tags, '$.${REPLACES_TAG}') AS v FROM applications WHERE source = ? AND tags LIKE ? AND json_extract(tags, '$.${REPLACES_TAG}') IN (${chunk.map(() => '?').join(', ')})`, [source, REPLACES_LIKE, ...chunk]);
+      for (const r of rows) out.push(String(r.v));
+    }
+    return out;
+  }
+
+  /** Of these keys, the stored rows flagged platform-level: all supersede may remove. */
+  private platformKeys(keys: readonly AppKey[]): AppKey[] {
+    return keys.filter((k) => this.all(`SELECT 1 FROM applications WHERE app_id = ? AND attempt_key = ? AND quality LIKE ?`, [k.app_id, attemptKey(k.attempt_id), `%"${Quality.platformLevel}"%`]).length > 0);
   }
 
   applyRetention(days: number, now = new Date()): number {

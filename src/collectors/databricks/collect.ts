@@ -22,11 +22,11 @@ import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type Page } from '../api/runner';
 import { collectAll } from '../eventlog/collect';
-import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
+import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { AuthError, HttpError, ResponseError, type JsonClient } from '../http/jsonClient';
 import { connectWorkspace, type WorkspaceAccess } from './credentials';
 import { timeFault, type Problem, type SparkAppRecord } from '../record';
-import { clusterSchema, epoch, platformRecord, runClusters, runSchema, runStatus, runTags, type Cluster, type ClusterSpec, type Run, type RunClusters, type WorkersSeen } from './record';
+import { clusterSchema, epoch, platformRecord, runAppId, runClusters, runSchema, runStatus, runTags, type Cluster, type ClusterSpec, type Run, type RunClusters, type WorkersSeen } from './record';
 
 export interface DatabricksOptions extends ApiCollectorOptions, WorkspaceAccess {
   /** Runs per list page, 1..25 (the API's maximum and default here: 25). */
@@ -430,7 +430,8 @@ class WorkspaceReads {
         linked.push(app.record.app_id);
         if (this.claimed.has(key)) continue;
         this.claimed.add(key);
-        apps.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags } } });
+        // It replaces the run's platform-level record, stored while its log was not there (or later, once it is gone).
+        apps.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags, [REPLACES_TAG]: runAppId(run) } } });
       }
     }
     return { apps, linked };

@@ -169,6 +169,9 @@ export interface WorkersSeen {
   max: number;
 }
 
+/** The app_id of a run's platform-level record, which its Spark applications replace (contract.ts REPLACES_TAG). */
+export const runAppId = (run: Pick<Run, 'run_id'>): string => `databricks-run-${run.run_id}`;
+
 /** One record for the run, from the Jobs and Clusters APIs only: `platform_level`. */
 export function platformRecord(run: Run, clusters: RunClusters, primary: ClusterSpec | undefined, tags: Record<string, string>, source: string, problems: Problem[], where: string, seen?: WorkersSeen): SparkAppRecord {
   const quality = platformLevelQuality();
@@ -207,7 +210,7 @@ export function platformRecord(run: Run, clusters: RunClusters, primary: Cluster
   if (clusters.ids.length === 0 && primary === undefined) problems.push({ severity: 'info', code: 'no-cluster', message: `run ${run.run_id} names no cluster (serverless?): no executor sizing`, file: where });
 
   const fields: Omit<SparkAppRecord, 'quality'> = {
-    app_id: `databricks-run-${run.run_id}`,
+    app_id: runAppId(run),
     attempt_id: null,
     app_name: run.run_name ?? null,
     user: run.creator_user_name ?? null,

@@ -17,12 +17,12 @@
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Page } from '../api/runner';
-import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
+import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
 import { AuthError, HttpError, JsonClient } from '../http/jsonClient';
 import type { Problem } from '../record';
-import { SPARK_KINDS, clusterSchema, jobSchema, jobTags, jobTimes, platformRecord, yarnAppId, type Cluster, type Job } from './record';
+import { SPARK_KINDS, clusterSchema, jobAppId, jobSchema, jobTags, jobTimes, platformRecord, yarnAppId, type Cluster, type Job } from './record';
 import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
 
 export interface DataprocOptions extends ApiCollectorOptions {
@@ -256,7 +256,8 @@ class JobReads {
     for (const appId of appIds) {
       try {
         for (const app of await fetchApplication(hs, appId, this.source, this.run.signal)) {
-          out.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags, origin: 'dataproc+history_server' } } });
+          // It replaces the job's platform-level record, stored while the History Server was out of reach (or later, once it is again).
+          out.push({ ...app, record: { ...app.record, tags: { ...app.record.tags, ...tags, origin: 'dataproc+history_server', [REPLACES_TAG]: jobAppId(job) } } });
         }
       } catch (err) {
         if (this.run.signal.aborted) throw err;

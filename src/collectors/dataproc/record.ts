@@ -118,6 +118,9 @@ export function sparkProperties(job: Job, kind: (typeof SPARK_KINDS)[number][0],
   return props;
 }
 
+/** The app_id of a job's platform-level record, which its Spark applications replace (contract.ts REPLACES_TAG). */
+export const jobAppId = (job: Pick<Job, 'reference'>): string => `dataproc-job-${job.reference.jobId}`;
+
 /** The platform-level record of one job: times, status, sizing from properties; no Spark metrics. */
 export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], cluster: Cluster | null, tags: Record<string, string>, source: string, problems: Problem[], where: string): SparkAppRecord {
   const quality = platformLevelQuality();
@@ -139,7 +142,7 @@ export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], 
   quality.add(Quality.missing('spark_version'));
   const yarnName = job.yarnApplications?.[0]?.name;
   const fields: Omit<SparkAppRecord, 'quality'> = {
-    app_id: `dataproc-job-${id}`,
+    app_id: jobAppId(job),
     attempt_id: null,
     app_name: yarnName ?? props['spark.app.name'] ?? id,
     user: null,

@@ -14,12 +14,12 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EMRClient, ListClustersCommand, type ClusterState } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Found, type Page } from '../api/runner';
-import { apiProvenance, gather, type Batch, type CollectContext, type Gathered } from '../contract';
+import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type Gathered } from '../contract';
 import type { Problem } from '../record';
 import { MarkerGuard, fetchCluster, type Clients, type ClusterFacts, type FetchedCluster } from './cluster';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type CredentialSource, type StaticCredentials } from './credentials';
 import { sparkApps, type SparkApp, type SparkAppsSource } from './sparkApps';
-import { SPARK_LAUNCHERS, stepRecord, stepTags } from './steps';
+import { SPARK_LAUNCHERS, stepAppId, stepRecord, stepTags } from './steps';
 
 export interface EmrOptions extends ApiCollectorOptions {
   /** AWS region; otherwise AWS_REGION or the profile's region, as the AWS CLI does. */
@@ -317,7 +317,9 @@ class ClusterRecords {
       const step = stepFor(a, steps, this.nowMs);
       if (step?.Id !== undefined) covered.add(step.Id);
       // The engine validated the record already; the merged tags cannot make it invalid.
-      const record = { ...a.app.record, source: this.options.source, tags: { ...a.app.record.tags, ...facts.tags, ...(step !== undefined ? stepTags(step) : {}) } };
+      // It replaces its step's platform-level record, stored while its log was not there (or later, once it is gone).
+      const replaces: Record<string, string> = step?.Id !== undefined ? { [REPLACES_TAG]: stepAppId(step) } : {};
+      const record = { ...a.app.record, source: this.options.source, tags: { ...a.app.record.tags, ...facts.tags, ...(step !== undefined ? stepTags(step) : {}), ...replaces } };
       this.run.progress.logsDone++;
       yield { apps: [{ ...a.app, record }] };
     }

@@ -113,7 +113,11 @@ export function stepTags(step: StepSummary): Record<string, string> {
   return tags;
 }
 
+/** The app_id of a step's platform-level record, which its Spark applications replace (contract.ts REPLACES_TAG). */
+export const stepAppId = (step: Pick<StepSummary, 'Id'>): string => `emr-step-${step.Id ?? 'unknown'}`;
+
 /** One Spark step with no Spark metrics behind it: times, status and sizing only, honestly flagged. */
+
 export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[]): SparkAppRecord {
   const quality = platformLevelQuality().add(Quality.missing('user'));
   const props = submitProperties(step.Config?.Args ?? []);
@@ -136,7 +140,7 @@ export function stepRecord(step: StepSummary, c: StepContext, problems: Problem[
   if (c.sparkVersion === null) quality.add(Quality.missing('spark_version'));
 
   const fields: Omit<SparkAppRecord, 'quality'> = {
-    app_id: `emr-step-${step.Id ?? 'unknown'}`,
+    app_id: stepAppId(step),
     attempt_id: null,
     app_name: step.Name ?? null,
     user: null,

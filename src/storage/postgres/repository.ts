@@ -15,7 +15,8 @@
  * Counts come from the statement's own answer (RETURNING: inserted, updated, or left alone).
  */
 import { packCheck, type RegressionCheck } from '../../analysis/regression';
-import { sparkAppRecordSchema, type SparkAppRecord } from '../../collectors/record';
+import { REPLACES_TAG } from '../../collectors/contract';
+import { Quality, sparkAppRecordSchema, type SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries } from '../../collectors/record/summaries';
 import { FIELDS, isRecordColumn } from '../fields';
 import {
@@ -41,6 +42,8 @@ import {
   column,
   entryOf,
   ingestedFile,
+  supersede,
+  REPLACES_LIKE,
   keyId,
   recordHash,
   regressionRow,
@@ -247,6 +250,41 @@ export class PostgresRepository implements JobRepository {
    * condition judges it, and its answer corrects the count.
    */
   upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+    const stored: AppKey[] = [];
+    const counts = this.transaction(() => {
+      // Again from the start when the server broke a deadlock and the transaction is retried.
+      stored.length = 0;
+      const { keep, skipped, remove } = supersede(items, (source, ids) => this.storedNames(source, ids));
+      const c = this.upsertItems(keep, now, stored);
+      c.unchanged += skipped;
+      const platform = remove.length > 0 ? this.platformKeys(remove) : [];
+      if (platform.length > 0) c.removed = this.delete(platform);
+      return c;
+    });
+    if (changed) pushAll(changed, stored);
+    return counts;
+  }
+
+  /** supersede's stored side: of these platform-level app ids of `source`, those a stored record of it names. */
+  private storedNames(source: string, appIds: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const chunk of chunks(appIds, KEYS_PER_QUERY)) {
+      const named = `(tags::json ->> '${REPLACES_TAG}')`;
+      for (const r of this.rows(`SELECT DISTINCT ${named} AS v FROM applications WHERE source = ? AND tags LIKE ? AND ${named} = ANY(?::text[])`, [source, REPLACES_LIKE, chunk])) out.push(String(r.v));
+    }
+    return out;
+  }
+
+  /** Of these keys, the stored rows flagged platform-level: all supersede may remove. */
+  private platformKeys(keys: readonly AppKey[]): AppKey[] {
+    return this.rows(`SELECT app_id, attempt_key FROM applications WHERE (app_id, attempt_key) IN (${KEYS}) AND quality LIKE ?`, [...keyArrays(keys), `%"${Quality.platformLevel}"%`]).map((r) => ({
+      app_id: String(r.app_id),
+      attempt_id: r.attempt_key === '' ? null : String(r.attempt_key),
+    }));
+  }
+
+  /** upsert() for the records supersede keeps, inside its transaction; `changed` as upsert's. */
+  private upsertItems(items: readonly UpsertItem[], now: Date, changed: AppKey[]): UpsertCounts {
     const byKey = new Map<string, Pending[]>();
     for (const [at, item] of items.entries()) {
       const entry = entryOf(item);
@@ -328,7 +366,7 @@ export class PostgresRepository implements JobRepository {
     });
     // In the order the call changed them, not the key order they were written in: as the embedded
     // store gives them, so that a collection checks its runs (and lists the regressed) in the same order.
-    if (changed) pushAll(changed, stored.sort((a, b) => a[0] - b[0]).map(([, key]) => key));
+    pushAll(changed, stored.sort((a, b) => a[0] - b[0]).map(([, key]) => key));
     return counts;
   }
 
@@ -518,6 +556,7 @@ export class PostgresRepository implements JobRepository {
     }));
   }
 
+  /** Inside upsert's transaction too (supersede): it joins it. */
   delete(keys: readonly AppKey[]): number {
     return this.transaction(() => {
       let n = 0;
