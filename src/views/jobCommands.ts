@@ -76,13 +76,13 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       const text = await vscode.window.showInputBox({
         title: 'Filter jobs',
         prompt: 'Words such as: name:etl user:maria status:failed since:2024-06-01 source:nightly (empty clears the filter)',
-        value: [current.source && `source:${current.source}`, current.name && `name:${current.name}`, current.user && `user:${current.user}`, current.status && `status:${current.status}`, current.since && `since:${current.since.slice(0, 10)}`].filter(Boolean).join(' '),
+        value: [current.source && `source:${current.source}`, current.name && `name:${current.name}`, current.user && `user:${current.user}`, current.status && `status:${current.status}`, current.since && `since:${localSince(current.since)}`].filter(Boolean).join(' '),
         validateInput: (v) => {
           for (const part of v.split(/\s+/).filter(Boolean)) {
             const [k, ...rest] = part.split(':');
             const value = rest.join(':');
             if (k === 'status' && !(STATUSES as readonly string[]).includes(value)) return `status must be one of ${STATUSES.join(', ')}`;
-            if (k === 'since' && parseTime(value) === undefined) return 'since must be a date or time such as 2024-06-01 or 2024-06-01 12:00';
+            if (k === 'since' && parseTime(value) === undefined) return 'since must be a date or time such as 2024-06-01 or 2024-06-01T12:00 (local time)';
             if (!['name', 'user', 'status', 'since', 'source'].includes(k!) && !value) continue;
             if (!['name', 'user', 'status', 'since', 'source'].includes(k!)) return `unknown filter "${k}": use name:, user:, status:, since:, source:`;
           }
@@ -90,18 +90,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
         },
       });
       if (text === undefined) return;
-      const filter: JobsTree['state']['filter'] = {};
-      for (const part of text.split(/\s+/).filter(Boolean)) {
-        const [k, ...rest] = part.split(':');
-        const value = rest.join(':');
-        if (!value) filter.name = part;
-        else if (k === 'name') filter.name = value;
-        else if (k === 'user') filter.user = value;
-        else if (k === 'status') filter.status = value as SparkAppRecord['status'];
-        else if (k === 'since') filter.since = new Date(value).toISOString();
-        else if (k === 'source') filter.source = value;
-      }
-      tree.setState({ filter });
+      tree.setState({ filter: filterOf(text) });
       showFilter();
     }),
     vscode.commands.registerCommand(COMMANDS.exportJobs, async () => {
@@ -173,4 +162,29 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       void vscode.window.showInformationMessage(`Spark Optimizer: the database is ${file} (path copied).`);
     }),
   );
+}
+
+/** A since filter's instant as it is typed back in: the local date, with the time when it is not midnight. */
+export function localSince(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return d.getHours() === 0 && d.getMinutes() === 0 ? day : `${day}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** The Jobs tree's filter from what was typed (validated first): `name:etl since:2024-06-01 …`, a bare word a name. */
+export function filterOf(text: string): JobsTree['state']['filter'] {
+  const filter: JobsTree['state']['filter'] = {};
+  for (const part of text.split(/\s+/).filter(Boolean)) {
+    const [k, ...rest] = part.split(':');
+    const value = rest.join(':');
+    if (!value) filter.name = part;
+    else if (k === 'name') filter.name = value;
+    else if (k === 'user') filter.user = value;
+    else if (k === 'status') filter.status = value as SparkAppRecord['status'];
+    // Read as the CLI and the jobs table read it (local time), not as new Date() reads a date alone (UTC).
+    else if (k === 'since') filter.since = parseTime(value)!.toISOString();
+    else if (k === 'source') filter.source = value;
+  }
+  return filter;
 }
