@@ -18,4 +18,11 @@ describe('a run counts', () => {
     applyBatch({ storeBatch: () => ({ new: 0, updated: 0, unchanged: 0 }) }, batch, counts);
     expect(counts).toMatchObject({ failed: 3, seen: 3 });
   });
+
+  it("each of an API page's unreadable runs, which share the endpoint's name as their file (a review)", () => {
+    const shape = (run: number): Problem => ({ severity: 'error', code: 'rest-shape', message: `run ${run}: unexpected shape`, file: 'runs/list' });
+    const counts = emptyCounts();
+    applyBatch({ storeBatch: () => ({ new: 0, updated: 0, unchanged: 0 }) }, { apps: [], problems: [shape(1), shape(2), shape(3)], filtered: 0, unchanged: 0 }, counts);
+    expect(counts).toMatchObject({ failed: 3, seen: 3 });
+  });
 });

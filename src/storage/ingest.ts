@@ -111,18 +111,18 @@ export function applyBatch(repo: Pick<JobRepository, 'storeBatch'>, batch: Batch
 }
 
 /**
- * What failed, counted once each: the files (or, for a problem that names none, the problems) with an
- * error that gave no record. A log of three malformed lines is one failed log, not three.
+ * What failed, counted once each: an event log whose lines failed is one (a log of three malformed
+ * lines is one failed log, not three), and every other error is one: an API's errors name the
+ * endpoint they came from, shared by the runs they are about (three unreadable runs of one
+ * `runs/list` page are three failures; a review).
  */
 function failedSources(problems: readonly Problem[]): number {
-  const files = new Set<string>();
-  let unnamed = 0;
-  for (const p of problems) {
-    if (p.severity !== 'error') continue;
-    if (p.file === undefined) unnamed++;
-    else files.add(p.file);
-  }
-  return files.size + unnamed;
+  const onLine = (p: Problem): p is Problem & { file: string } => p.line !== undefined && p.file !== undefined;
+  const lineFiles = new Set<string>();
+  for (const p of problems) if (p.severity === 'error' && onLine(p)) lineFiles.add(p.file);
+  let others = 0;
+  for (const p of problems) if (p.severity === 'error' && !onLine(p) && (p.file === undefined || !lineFiles.has(p.file))) others++;
+  return lineFiles.size + others;
 }
 
 export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>, opts: IngestOptions): Promise<RunSummary> {
