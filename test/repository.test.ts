@@ -113,6 +113,8 @@ describeEachStore('JobRepository', (open, kind) => {
     repo.upsert(['SessionizeClicks', 'databricks-job-7731', 'AdHoc', 'nightly'].map((name, i) => makeRecord({ app_id: `a-${i}`, app_name: name, user: i % 2 === 0 ? 'Zed' : 'ann' })));
     expect(repo.list({ sort: 'app_name', descending: false }).map((r) => r.app_name)).toEqual(['AdHoc', 'databricks-job-7731', 'nightly', 'SessionizeClicks']);
     expect(repo.list({ sort: 'user', descending: false }).map((r) => r.user)).toEqual(['ann', 'ann', 'Zed', 'Zed']);
+    // The tree's groups and the table's choices alike (a review: they stayed in byte order).
+    expect(repo.groupCounts('user').map((g) => g.key)).toEqual(['ann', 'Zed']);
   });
 
   it('after: pages in key order walk every record once, even when rows come and go between pages', async () => {

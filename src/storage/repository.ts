@@ -1057,7 +1057,7 @@ export class SqlJsRepository implements JobRepository {
   groupCounts(by: GroupField, query: JobQuery = {}): { key: string; count: number }[] {
     const expr = by === 'day' ? `substr(${WHERE_TIME}, 1, 10)` : column(GROUP_FIELDS.includes(by) ? by : 'source');
     const { sql, params } = where(query);
-    return this.all(`SELECT ${expr} AS k, COUNT(*) AS n FROM applications ${sql} GROUP BY k ORDER BY k ${by === 'day' ? 'DESC' : 'ASC'}`, params).map((r) => ({
+    return this.all(`SELECT ${expr} AS k, COUNT(*) AS n FROM applications ${sql} GROUP BY k ORDER BY ${by === 'day' ? 'k DESC' : 'lower(k), k'}`, params).map((r) => ({
       key: r.k === null ? '' : String(r.k),
       count: Number(r.n),
     }));

@@ -550,7 +550,7 @@ export class PostgresRepository implements JobRepository {
   groupCounts(by: GroupField, query: JobQuery = {}): { key: string; count: number }[] {
     const expr = by === 'day' ? `substr(${WHERE_TIME}, 1, 10)` : column(GROUP_FIELDS.includes(by) ? by : 'source');
     const { sql, params } = where(query, 'ILIKE');
-    return this.rows(`SELECT ${expr} AS k, COUNT(*) AS n FROM applications ${sql} GROUP BY 1 ORDER BY 1 ${by === 'day' ? 'DESC NULLS LAST' : 'ASC NULLS FIRST'}`, params).map((r) => ({
+    return this.rows(`SELECT ${expr} AS k, COUNT(*) AS n FROM applications ${sql} GROUP BY 1 ORDER BY ${by === 'day' ? '1 DESC NULLS LAST' : `lower(${expr}) ASC NULLS FIRST, ${expr} COLLATE "C" ASC NULLS FIRST`}`, params).map((r) => ({
       key: typeof r.k === 'string' ? r.k : '',
       count: Number(r.n),
     }));
