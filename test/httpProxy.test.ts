@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
+import { oauthTokenProvider } from '../src/collectors/databricks/credentials';
 import { JsonClient } from '../src/collectors/http/jsonClient';
 
 const closers: (() => Promise<void>)[] = [];
@@ -19,7 +20,8 @@ afterEach(async () => {
 async function serverOn(host: string): Promise<string> {
   const s = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{"ok":true}');
+    // Every answer a JSON client here reads: an { ok } and an OAuth token answer alike.
+    res.end('{"ok":true,"access_token":"t-1","expires_in":3600}');
   });
   await new Promise<void>((resolve) => s.listen(0, host, resolve));
   closers.push(() => new Promise((resolve) => s.close(() => resolve())));
@@ -59,5 +61,16 @@ describe('a proxy named by the environment', () => {
     }
     expect(tunnels).toHaveLength(1);
     expect(tunnels[0]).toMatch(/^127\.0\.0\.2:\d+$/);
+  });
+});
+
+describe("Databricks' OAuth token exchange", () => {
+  it('goes through the proxy the environment names too (a review: it used the global dispatcher)', async () => {
+    const { url: proxyUrl, tunnels } = await proxy();
+    vi.stubEnv('HTTP_PROXY', proxyUrl);
+    const base = await serverOn('127.0.0.2');
+    const token = oauthTokenProvider({ baseUrl: base, clientId: 'id', clientSecret: 'secret', maxAttempts: 1 });
+    expect(await token()).toBe('t-1');
+    expect(tunnels).toEqual([expect.stringMatching(/^127\.0\.0\.2:\d+$/)]);
   });
 });

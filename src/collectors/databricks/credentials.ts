@@ -8,7 +8,7 @@
  * answer of the token endpoint is cut short with the client secret masked.
  */
 import { request } from 'undici';
-import { AuthError, HttpError, JsonClient, type HttpAuth } from '../http/jsonClient';
+import { AuthError, HttpError, JsonClient, proxyFromEnv, type HttpAuth } from '../http/jsonClient';
 import type { Problem } from '../record';
 
 /** The token endpoint refused the client (400/401): the client id or secret is wrong, or not allowed. */
@@ -70,6 +70,8 @@ export function oauthTokenProvider(o: OAuthClientOptions): () => Promise<string>
   const secrets = [o.clientSecret, basic];
   let current: { token: string; expiresAt: number } | undefined;
   let inFlight: Promise<string> | undefined;
+  // Through the environment's proxy, as the API requests go (a review: behind one, the exchange failed with ENOTFOUND).
+  const dispatcher = proxyFromEnv();
 
   const exchange = async (): Promise<string> => {
     let last = '';
@@ -83,6 +85,7 @@ export function oauthTokenProvider(o: OAuthClientOptions): () => Promise<string>
           headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
           body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'all-apis' }).toString(),
           signal: AbortSignal.timeout(timeoutMs),
+          ...(dispatcher === undefined ? {} : { dispatcher }),
         });
         status = res.statusCode;
         text = await res.body.text();

@@ -259,6 +259,17 @@ function noProxy(): string {
   return [process.env.NO_PROXY ?? process.env.no_proxy ?? '', 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',');
 }
 
+/**
+ * The dispatcher for the proxy the environment names, or undefined when it names none: every request
+ * this project sends outside the AWS SDK goes through it (JsonClient, Databricks' OAuth token
+ * exchange). `connect`: the TLS options, to the server through the proxy as well as directly.
+ */
+export function proxyFromEnv(connect: Record<string, unknown> = {}): Dispatcher | undefined {
+  if (!envProxy()) return undefined;
+  // Its options go to the ProxyAgents it makes (requestTls: the TLS to the server through the proxy).
+  return new EnvHttpProxyAgent({ noProxy: noProxy(), connect, requestTls: connect } as EnvHttpProxyAgent.Options);
+}
+
 export class JsonClient {
   readonly apiBase: string;
   /** Bytes of response bodies read so far. */
@@ -299,10 +310,7 @@ export class JsonClient {
       const connect = { ...(options.caFile ? { ca: readFileSync(options.caFile) } : {}), ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}) };
       this.dispatcher = options.proxy
         ? new ProxyAgent({ uri: options.proxy, requestTls: connect })
-        : envProxy()
-          ? // Its options go to the ProxyAgents it makes (requestTls: the TLS to the server through the proxy).
-            new EnvHttpProxyAgent({ noProxy: noProxy(), connect, requestTls: connect } as EnvHttpProxyAgent.Options)
-          : new Agent({ connect });
+        : (proxyFromEnv(connect) ?? new Agent({ connect }));
       this.ownDispatcher = true;
     } else {
       this.dispatcher = undefined;
