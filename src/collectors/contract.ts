@@ -6,6 +6,7 @@
 import type { Problem, SparkAppRecord } from './record';
 import type { AppSummaries } from './record/summaries';
 import type { ShardTally } from './shard';
+import { sep } from 'node:path';
 import { pushAll } from '../common/arrays';
 
 /** Records per batch when a source does not say (`batch_size`, `--batch-size`). */
@@ -58,6 +59,32 @@ export interface CollectedApp {
   /** The event-log files the record was read from (none for a record from an API alone). */
   files: string[];
   provenance: Provenance;
+}
+
+/**
+ * Paths under a temporary copy (`temp`: logs downloaded from S3 or DBFS) as the remote paths they
+ * were copied from (`remote` + the rest of the path, `/`-separated): what records, problems and the
+ * known files keep, not a folder about to vanish (each run's temp folder would add its own rows to
+ * the known files; a review). Other paths are left as they are.
+ */
+export function remotePath(temp: string, remote: string): (p: string) => string {
+  const base = remote.replace(/\/+$/, '');
+  return (p) => (p === temp || p.startsWith(`${temp}${sep}`) ? `${base}/${p.slice(temp.length + 1).split(sep).join('/')}`.replace(/\/+$/, '') : p);
+}
+
+/** A problem with its file shown by `shown` (remotePath). */
+export function problemAt(p: Problem, shown: (p: string) => string): Problem {
+  return p.file === undefined ? p : { ...p, file: shown(p.file) };
+}
+
+/** An application with every path shown by `shown` (remotePath). */
+export function appAt(a: CollectedApp, shown: (p: string) => string): CollectedApp {
+  return {
+    ...a,
+    files: a.files.map(shown),
+    problems: a.problems.map((p) => problemAt(p, shown)),
+    provenance: { ...a.provenance, path: shown(a.provenance.path), files: a.provenance.files.map((f) => ({ ...f, path: shown(f.path) })) },
+  };
 }
 
 export interface Batch {

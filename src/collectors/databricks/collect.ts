@@ -22,7 +22,7 @@ import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type Page } from '../api/runner';
 import { collectAll } from '../eventlog/collect';
-import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
+import { REPLACES_TAG, apiProvenance, appAt, gather, problemAt, remotePath, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { AuthError, HttpError, ResponseError, type JsonClient } from '../http/jsonClient';
 import { connectWorkspace, type WorkspaceAccess } from './credentials';
 import { timeFault, type Problem, type SparkAppRecord } from '../record';
@@ -386,18 +386,22 @@ class WorkspaceReads {
   private async readClusterLogs(id: string): Promise<ClusterLogs> {
     const logDir = this.logDir!;
     let dir: string;
+    let shown = (p: string): string => p;
     if (logDir.startsWith('dbfs:')) {
       this.tempRoot ??= mkdtemp(path.join(tmpdir(), 'spark-opt-dbfs-'));
       dir = path.join(await this.tempRoot, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
       const remote = `${logDir.replace(/\/+$/, '')}/${id}/eventlog`;
       if ((await copyDbfs(this.api, remote, dir, this.signal)) === 0) return { apps: [], problems: [] };
+      // Records, problems and known files name the dbfs:/ paths, not this run's temp copy.
+      shown = remotePath(dir, remote);
     } else {
       dir = path.join(logDir, id, 'eventlog');
     }
     // No `since`/`user` here: those apply to the run (its creator), not to Spark's own user.
     const all = await collectAll({ path: dir, source: this.source, recursive: true }, { signal: this.signal });
     // A cluster without delivered logs is normal (log delivery off, or not yet synced).
-    return { apps: all.apps, problems: all.problems.filter((p) => p.code !== 'path-unreadable' || p.file !== dir) };
+    const problems = all.problems.filter((p) => p.code !== 'path-unreadable' || p.file !== dir);
+    return { apps: all.apps.map((a) => appAt(a, shown)), problems: problems.map((p) => problemAt(p, shown)) };
   }
 
   /**

@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { collectEventLogs } from '../eventlog/collect';
-import { type CollectContext, type CollectedApp } from '../contract';
+import { appAt, problemAt, remotePath, type CollectContext, type CollectedApp } from '../contract';
 import { collectHistoryServer } from '../historyServer/collect';
 import type { Problem } from '../record';
 
@@ -184,20 +184,14 @@ export async function sparkApps(
         dir = temp;
       }
       // Paths in records and problems point at S3, not at a temp folder that is about to vanish.
-      const shown = (p: string): string => (temp !== undefined && p.startsWith(temp) ? `s3://${s3Uri!.bucket}/${s3Uri!.prefix}${path.relative(temp, p).split(path.sep).join('/')}` : p);
-      const fix = (p: Problem): Problem => ({ ...p, file: p.file !== undefined ? shown(p.file) : undefined });
+      const shown = temp !== undefined ? remotePath(temp, `s3://${s3Uri!.bucket}/${s3Uri!.prefix}`) : (p: string): string => p;
+      const fix = (p: Problem): Problem => problemAt(p, shown);
       for (const root of roots ?? [dir!]) {
         for await (const b of collectEventLogs({ path: root, recursive: true, since: o.since, user: o.user, source: o.source, concurrency: o.concurrency }, inner)) {
           found.filtered += b.filtered;
           found.problems.push(...b.problems.map(fix));
           for (const a of b.apps) {
-            const app: CollectedApp = {
-              ...a,
-              files: a.files.map(shown),
-              problems: a.problems.map(fix),
-              provenance: { path: shown(a.provenance.path), files: a.provenance.files.map((f) => ({ ...f, path: shown(f.path) })) },
-            };
-            found.apps.push({ app, clusterHint: hint });
+            found.apps.push({ app: appAt(a, shown), clusterHint: hint });
           }
         }
       }
