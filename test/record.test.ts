@@ -3,7 +3,7 @@
  * rule fails a test that names it (issue 19; `npm run mutate` measures it, TESTING.md).
  */
 import { describe, expect, it } from 'vitest';
-import { formatProblem, matchesFilter, noSparkMetrics, platformLevelQuality, REDACTED, redactSecrets, sparkAppRecordSchema, sparkVersionBefore, validateRecord } from '../src/collectors/record';
+import { formatProblem, matchesFilter, noSparkMetrics, platformLevelQuality, REDACTED, redactSecrets, sparkAppRecordSchema, sparkVersionBefore, validateRecord, type SparkAppRecord } from '../src/collectors/record';
 import { makeRecord } from './support/records';
 
 describe('redactSecrets', () => {
@@ -157,5 +157,14 @@ describe('platform-level records', () => {
     expect([...platformLevelQuality()].sort()).toEqual(
       ['platform_level', ...['total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes'].map((f) => `missing:${f}`)].sort(),
     );
+  });
+});
+
+describe('a record without a start time', () => {
+  it('is warned about as an event log would be, as a finished platform record is, but not as a queued platform record (a review)', () => {
+    const startless = (over: Partial<SparkAppRecord>): string[] => validateRecord(makeRecord({ start_time: null, duration_ms: null, ...over })).filter((p) => p.field === 'start_time').map((p) => p.message);
+    expect(startless({})).toEqual(['no SparkListenerApplicationStart: start time unknown']);
+    expect(startless({ quality: ['platform_level'] })).toEqual(['start time unknown: the platform gave none']);
+    expect(startless({ quality: ['platform_level'], status: 'running', end_time: null })).toEqual([]);
   });
 });

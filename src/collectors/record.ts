@@ -360,7 +360,12 @@ export function validateRecord(record: SparkAppRecord, file?: string): Problem[]
   rule(record.failed_tasks <= record.total_tasks, 'failed_tasks', `failed_tasks ${record.failed_tasks} > total_tasks ${record.total_tasks}`);
   rule(record.failed_stages <= record.total_stages, 'failed_stages', `failed_stages ${record.failed_stages} > total_stages ${record.total_stages}`);
   rule(record.duration_ms === null || record.duration_ms >= 0, 'duration_ms', 'application ends before it starts');
-  if (record.start_time === null && !record.quality.includes(Quality.invalid('start_time'))) rule(false, 'start_time', 'no SparkListenerApplicationStart: start time unknown');
+  if (record.start_time === null && !record.quality.includes(Quality.invalid('start_time'))) {
+    // A platform's record (an EMR step, a Databricks run, a Dataproc job) has no event log to name; a
+    // queued one has simply not started yet (a review: a PENDING Dataproc job was warned about).
+    const platform = record.quality.includes(Quality.platformLevel);
+    if (!(platform && record.status === 'running')) rule(false, 'start_time', platform ? 'start time unknown: the platform gave none' : 'no SparkListenerApplicationStart: start time unknown');
+  }
   if (parsed !== null && !parsed.success) replaceRefused(record, parsed.error.issues);
   return problems;
 }
