@@ -2,13 +2,18 @@
  * HTTPS_PROXY / HTTP_PROXY are honoured, as curl honours them (a review: collect failed with ENOTFOUND
  * where curl -x worked); NO_PROXY and this machine's own addresses are reached directly.
  */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { build } from 'esbuild';
 import * as z from 'zod';
 import { oauthTokenProvider } from '../src/collectors/databricks/credentials';
 import { JsonClient } from '../src/collectors/http/jsonClient';
+import { tempDir } from './support/tmp';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -72,5 +77,19 @@ describe("Databricks' OAuth token exchange", () => {
     const token = oauthTokenProvider({ baseUrl: base, clientId: 'id', clientSecret: 'secret', maxAttempts: 1 });
     expect(await token()).toBe('t-1');
     expect(tunnels).toEqual([expect.stringMatching(/^127\.0\.0\.2:\d+$/)]);
+  });
+});
+
+describe("undici's experimental-agent warning", () => {
+  it('is not printed on a proxied run, where a cron job would mail it every time (a review); other warnings are', async () => {
+    const dir = tempDir();
+    const entry = path.join(dir, 'entry.ts');
+    writeFileSync(entry, `import { proxyFromEnv } from ${JSON.stringify(path.resolve(__dirname, '../src/collectors/http/jsonClient'))};\nproxyFromEnv();\nprocess.emitWarning('another warning', { code: 'OTHER' });\n`);
+    const out = path.join(dir, 'entry.js');
+    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'silent' });
+    const run = spawnSync(process.execPath, [out], { env: { ...process.env, HTTP_PROXY: 'http://127.0.0.1:9' }, encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(0);
+    expect(run.stderr).not.toContain('EnvHttpProxyAgent is experimental');
+    expect(run.stderr).toContain('another warning');
   });
 });

@@ -266,8 +266,22 @@ function noProxy(): string {
  */
 export function proxyFromEnv(connect: Record<string, unknown> = {}): Dispatcher | undefined {
   if (!envProxy()) return undefined;
-  // Its options go to the ProxyAgents it makes (requestTls: the TLS to the server through the proxy).
-  return new EnvHttpProxyAgent({ noProxy: noProxy(), connect, requestTls: connect } as EnvHttpProxyAgent.Options);
+  // undici 6 calls the agent experimental (UNDICI-EHPA) on stderr, once a process: noise in a cron
+  // job's mail on every proxied run (a review). That one warning is held back; any other passes.
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  const original = Object.getOwnPropertyDescriptor(process, 'emitWarning');
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]): void => {
+    const options = rest[0];
+    if (typeof options === 'object' && options !== null && (options as { code?: unknown }).code === 'UNDICI-EHPA') return;
+    emit(warning, ...rest);
+  };
+  try {
+    // Its options go to the ProxyAgents it makes (requestTls: the TLS to the server through the proxy).
+    return new EnvHttpProxyAgent({ noProxy: noProxy(), connect, requestTls: connect } as EnvHttpProxyAgent.Options);
+  } finally {
+    if (original) Object.defineProperty(process, 'emitWarning', original);
+    else Reflect.deleteProperty(process, 'emitWarning');
+  }
 }
 
 export class JsonClient {
