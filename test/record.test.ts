@@ -139,7 +139,7 @@ describe('matchesFilter', () => {
     expect(matchesFilter(r, { user: 'other' })).toBe(false);
     expect(matchesFilter(r, {})).toBe(true);
   });
-  it('since compares the end time, inclusive; a running app (no end) its start; no time at all never matches', () => {
+  it('since compares the end time, inclusive; a running app (no end) its start; no time at all matches only a running app (queued: of now)', () => {
     expect(matchesFilter(r, { since: new Date('2024-06-01T00:05:00.000Z') })).toBe(true);
     expect(matchesFilter(r, { since: new Date('2024-06-01T00:10:01.000Z') })).toBe(true);
     expect(matchesFilter(r, { since: new Date('2024-06-01T00:10:01.001Z') })).toBe(false);
@@ -147,6 +147,8 @@ describe('matchesFilter', () => {
     expect(matchesFilter(running, { since: new Date('2024-06-01T00:00:01.000Z') })).toBe(true);
     expect(matchesFilter(running, { since: new Date('2024-06-01T00:00:01.001Z') })).toBe(false);
     expect(matchesFilter(makeRecord({ start_time: null, end_time: null }), { since: new Date(0) })).toBe(false);
+    // A queued job (running, not started): kept whatever --since says (a review: a PENDING Dataproc job was dropped).
+    expect(matchesFilter(makeRecord({ status: 'running', start_time: null, end_time: null }), { since: new Date() })).toBe(true);
     expect(matchesFilter(makeRecord({ start_time: null, end_time: null }), {})).toBe(true);
   });
 });

@@ -493,12 +493,14 @@ export function formatProblem(p: Problem): string {
   return `${where}${p.severity === 'info' ? 'information' : p.severity} ${p.code} ${p.message}`;
 }
 
-/** The collectors' `since` / `user` filter: `since` compares the end time, or the start for running apps. */
+/** The collectors' `since` / `user` filter: `since` compares the end time, or the start for running apps (one not started yet passes). */
 export function matchesFilter(record: SparkAppRecord, filter: { since?: Date; user?: string }): boolean {
   if (filter.user !== undefined && record.user !== filter.user) return false;
   if (filter.since !== undefined) {
     const t = record.end_time ?? record.start_time;
-    if (t === null || Date.parse(t) < filter.since.getTime()) return false;
+    // A running record with no time yet (a queued job) is of now: kept (a review: any --since dropped it).
+    if (t === null) return record.status === 'running';
+    if (Date.parse(t) < filter.since.getTime()) return false;
   }
   return true;
 }
