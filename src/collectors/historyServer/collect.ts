@@ -106,11 +106,6 @@ function isRunning(app: RestApp): boolean {
   return latest.completed !== undefined ? !latest.completed : appEndMs(app) === null;
 }
 
-/** What the listing has left to give before `maxApps` is reached, shared by a status-all run's two listings. */
-interface Budget {
-  remaining: number;
-}
-
 /**
  * Whether a listed application counts against `maxApps`: the runner leaves out, before fetching,
  * the attempts of other users and the applications of other shards, so those count for nothing
@@ -121,12 +116,63 @@ function countsAgainstMax(app: RestApp, options: HistoryServerOptions): boolean 
   return options.user === undefined || app.attempts.some((a) => a.sparkUser === options.user);
 }
 
-/** The listing's entries of the wrong shape as problems, each entry once per run (status all lists twice). */
-class ShapeProblems {
-  private readonly said = new Set<string>();
-  constructor(private readonly client: HistoryServerClient) {}
+type ListPage = { apps: RestApp[]; problems: Problem[] };
 
-  of(entry: unknown, i: number, error: z.ZodError): Problem[] {
+/**
+ * One run's listing: what its requests share. A status-all run lists twice (running, then completed)
+ * under one `maxApps`; entries of the wrong shape are problems, each entry once per run.
+ */
+class Listing {
+  /** What the listing has left to give before `maxApps` is reached. */
+  private remaining: number;
+  private readonly said = new Set<string>();
+  /** Other users' or shards' applications do not count against maxApps: a page of them is no nearer the cap. */
+  readonly filtering: boolean;
+
+  constructor(
+    readonly client: HistoryServerClient,
+    readonly options: HistoryServerOptions,
+    readonly signal: AbortSignal,
+  ) {
+    this.remaining = options.maxApps ?? Infinity;
+    this.filtering = options.user !== undefined || (options.shard?.count ?? 1) > 1;
+  }
+
+  get done(): boolean {
+    return this.remaining <= 0;
+  }
+
+  /** The most a request may ask for when it asks for the applications it keeps (undefined: no limit). */
+  get capped(): number | undefined {
+    return this.filtering || !Number.isFinite(this.remaining) ? undefined : this.remaining;
+  }
+
+  /** How many new applications a page wants: a page's worth, or what the cap leaves. */
+  wanted(pageSize: number): number {
+    return this.filtering ? pageSize : Math.min(pageSize, this.remaining);
+  }
+
+  /** One listing request's entries: those of the right shape, in order; the others as problems (entries are checked one by one; a large listing keeps only the fields appSchema reads). */
+  async read(status: 'running' | 'completed', limit: number | undefined, maxEnd: number | undefined): Promise<{ raw: number; apps: RestApp[]; problems: Problem[] }> {
+    const raw = await this.client.getJson(listPath(this.options, status, limit, maxEnd), listSchema, this.signal, { shape: z.array(appSchema) });
+    const apps: RestApp[] = [];
+    const problems: Problem[] = [];
+    for (const [i, entry] of raw.entries()) {
+      const app = appSchema.safeParse(entry);
+      if (app.success) apps.push(app.data);
+      else problems.push(...this.shapeProblem(entry, i, app.error));
+    }
+    return { raw: raw.length, apps, problems };
+  }
+
+  /** Adds `app` to `page` if `keep` says so and the cap allows (`limit` counts applications; a server that ignores it is cut here). */
+  take(app: RestApp, keep: (app: RestApp) => boolean, page: ListPage): void {
+    if (!keep(app) || this.remaining <= 0) return;
+    page.apps.push(app);
+    if (countsAgainstMax(app, this.options)) this.remaining--;
+  }
+
+  private shapeProblem(entry: unknown, i: number, error: z.ZodError): Problem[] {
     const id = typeof (entry as { id?: unknown } | null)?.id === 'string' ? (entry as { id: string }).id : `entry ${i}`;
     const message = `application list: ${id}: unexpected shape (${error.issues[0]?.message ?? 'invalid'})`;
     if (this.said.has(message)) return [];
@@ -140,44 +186,23 @@ class ShapeProblems {
  * completed ones (minEndDate), so that `since` keeps an application that started before it and ended
  * after it; otherwise the one status asked for.
  */
-async function* listPages(client: HistoryServerClient, options: HistoryServerOptions, signal: AbortSignal): AsyncGenerator<{ apps: RestApp[]; problems: Problem[] }> {
-  const budget: Budget = { remaining: options.maxApps ?? Infinity };
-  const shapes = new ShapeProblems(client);
+async function* listPages(client: HistoryServerClient, options: HistoryServerOptions, signal: AbortSignal): AsyncGenerator<ListPage> {
+  const listing = new Listing(client, options, signal);
   const status = options.status ?? 'completed';
   if (status !== 'completed') {
     // A server that ignores ?status gives completed applications here too: in a status-all run the completed listing gives them.
-    yield* listRunning(client, options, budget, shapes, signal, status === 'all' ? isRunning : () => true);
-    if (status === 'running' || budget.remaining <= 0) return;
+    yield await listRunning(listing, status === 'all' ? isRunning : () => true);
+    if (status === 'running' || listing.done) return;
   }
-  yield* listCompleted(client, options, budget, shapes, signal, status === 'all' ? (app) => !isRunning(app) : () => true);
+  yield* listCompleted(listing, status === 'all' ? (app) => !isRunning(app) : () => true);
 }
 
 /** Running applications: one request (a running application has no end time to page by). */
-async function* listRunning(
-  client: HistoryServerClient,
-  options: HistoryServerOptions,
-  budget: Budget,
-  shapes: ShapeProblems,
-  signal: AbortSignal,
-  keep: (app: RestApp) => boolean,
-): AsyncGenerator<{ apps: RestApp[]; problems: Problem[] }> {
-  const filtering = options.user !== undefined || (options.shard?.count ?? 1) > 1;
-  const limit = filtering || !Number.isFinite(budget.remaining) ? undefined : budget.remaining;
-  const raw = await client.getJson(listPath(options, 'running', limit, undefined), listSchema, signal, { shape: z.array(appSchema) });
-  const apps: RestApp[] = [];
-  const problems: Problem[] = [];
-  for (const [i, entry] of raw.entries()) {
-    const app = appSchema.safeParse(entry);
-    if (!app.success) {
-      problems.push(...shapes.of(entry, i, app.error));
-      continue;
-    }
-    // `limit` counts applications; a server that ignores it is cut here.
-    if (!keep(app.data) || budget.remaining <= 0) continue;
-    apps.push(app.data);
-    if (countsAgainstMax(app.data, options)) budget.remaining--;
-  }
-  yield { apps, problems };
+async function listRunning(listing: Listing, keep: (app: RestApp) => boolean): Promise<ListPage> {
+  const { apps, problems } = await listing.read('running', listing.capped, undefined);
+  const page: ListPage = { apps: [], problems };
+  for (const app of apps) listing.take(app, keep, page);
+  return page;
 }
 
 /**
@@ -190,25 +215,15 @@ async function* listRunning(
  * ones while there are any (r1: a last page of 1 + 1 filled up with a retried application and the
  * listing stopped, failed). Entries of the wrong shape come back as problems; they do not stop it.
  */
-async function* listCompleted(
-  client: HistoryServerClient,
-  options: HistoryServerOptions,
-  budget: Budget,
-  shapes: ShapeProblems,
-  signal: AbortSignal,
-  keep: (app: RestApp) => boolean,
-): AsyncGenerator<{ apps: RestApp[]; problems: Problem[] }> {
-  const pageSize = options.pageSize ?? 500;
+async function* listCompleted(listing: Listing, keep: (app: RestApp) => boolean): AsyncGenerator<ListPage> {
+  const pageSize = listing.options.pageSize ?? 500;
   const paged = pageSize > 0;
-  // Applications of other users or shards do not count against maxApps: a page of them is no nearer the cap.
-  const filtering = options.user !== undefined || (options.shard?.count ?? 1) > 1;
-  const minEnd = options.since?.getTime() ?? -Infinity;
+  const minEnd = listing.options.since?.getTime() ?? -Infinity;
   let maxEnd: number | undefined;
   let boundary = new Set<string>();
   // Applications given with an attempt older than their end: id -> every attempt's end.
   const spread = new Map<string, number[]>();
   for (;;) {
-    const want = filtering ? pageSize : Math.min(pageSize, budget.remaining);
     let again = 0;
     if (maxEnd !== undefined) {
       for (const [id, ends] of spread) {
@@ -216,43 +231,36 @@ async function* listCompleted(
         else if (!boundary.has(id) && ends.some((e) => e >= minEnd && e <= maxEnd!)) again++;
       }
     }
-    const limit = paged ? want + boundary.size + again : filtering || !Number.isFinite(budget.remaining) ? undefined : budget.remaining;
-    // Entries are checked one by one below; a large listing keeps only the fields appSchema reads.
-    const raw = await client.getJson(listPath(options, 'completed', limit, maxEnd), listSchema, signal, { shape: z.array(appSchema) });
-    const apps: RestApp[] = [];
-    const problems: Problem[] = [];
+    const limit = paged ? listing.wanted(pageSize) + boundary.size + again : listing.capped;
+    const { raw, apps, problems } = await listing.read('completed', limit, maxEnd);
+    const page: ListPage = { apps: [], problems };
     let oldest: number | null = null;
+    let atOldest: string[] = [];
     let fresh = 0;
-    for (const [i, entry] of raw.entries()) {
-      const app = appSchema.safeParse(entry);
-      if (!app.success) {
-        problems.push(...shapes.of(entry, i, app.error));
-        continue;
-      }
-      const ends = attemptEnds(app.data);
+    for (const app of apps) {
+      const ends = attemptEnds(app);
       const end = ends.length === 0 ? null : Math.max(...ends);
-      if (end !== null && (oldest === null || end < oldest)) oldest = end;
+      if (end !== null && (oldest === null || end <= oldest)) {
+        // The applications of the page's oldest millisecond: the next page's boundary.
+        if (end !== oldest) atOldest = [];
+        oldest = end;
+        atOldest.push(app.id);
+      }
       // Already given: the previous page's last millisecond, a retried application again, or (a server ignoring maxEndDate) newer ones.
-      if (boundary.has(app.data.id) || (maxEnd !== undefined && end !== null && end > maxEnd)) continue;
+      if (boundary.has(app.id) || (maxEnd !== undefined && end !== null && end > maxEnd)) continue;
       fresh++;
-      if (end !== null && ends.some((e) => e < end)) spread.set(app.data.id, ends);
-      // `limit` counts applications; a server that ignores it is cut here.
-      if (!keep(app.data) || budget.remaining <= 0) continue;
-      apps.push(app.data);
-      if (countsAgainstMax(app.data, options)) budget.remaining--;
+      if (end !== null && ends.some((e) => e < end)) spread.set(app.id, ends);
+      listing.take(app, keep, page);
     }
-    yield { apps, problems };
-    if (!paged || limit === undefined || raw.length < limit || budget.remaining <= 0 || oldest === null) return;
-    const next = raw
-      .map((e) => appSchema.safeParse(e))
-      .flatMap((r) => (r.success && appEndMs(r.data) === oldest ? [r.data.id] : []));
+    yield page;
+    if (!paged || limit === undefined || raw < limit || listing.done || oldest === null) return;
     if (fresh === 0) {
       // Asking again would give the same page.
-      yield { apps: [], problems: [{ severity: 'error', code: 'list-failed', message: `listing stopped early: a full page of ${raw.length} held no new application (does the server ignore maxEndDate or limit?)`, file: client.urlOf('applications') }] };
+      yield { apps: [], problems: [{ severity: 'error', code: 'list-failed', message: `listing stopped early: a full page of ${raw} held no new application (does the server ignore maxEndDate or limit?)`, file: listing.client.urlOf('applications') }] };
       return;
     }
     // The same millisecond may hold applications on both sides of the page break: remember them all.
-    boundary = maxEnd === oldest ? new Set([...boundary, ...next]) : new Set(next);
+    boundary = maxEnd === oldest ? new Set([...boundary, ...atOldest]) : new Set(atOldest);
     maxEnd = oldest;
   }
 }
