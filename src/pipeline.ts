@@ -16,8 +16,7 @@ import { checkRegressions } from './analysis/regression';
 import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type RegressionThresholds } from './analysis/regressionThresholds';
 import type { Batch, CollectContext } from './collectors/contract';
 import type { JobOverrides, StoredSecret } from './collectors/descriptor';
-import { listedThrough, RunListing } from './collectors/historyServer/cursor';
-import { adjustedJob, collectSource, cursorKey, incrementalJob, jobsFor, recordedOptions, stoppedRun, type CursorKey, type SourceConfig, type SourceJob } from './collectors/registry';
+import { adjustedJob, collectSource, cursorKey, cursorTracker, incrementalJob, jobsFor, recordedOptions, stoppedRun, type CursorKey, type SourceConfig, type SourceJob } from './collectors/registry';
 import type { Problem, SparkAppRecord } from './collectors/record';
 import { inShard, type Shard } from './collectors/shard';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
@@ -171,8 +170,8 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
     take: async (planned, batches, signal, onBatch) => {
       if (!thresholds.has(planned.job.name)) thresholds.set(planned.job.name, planned.regression ? sourceThresholds(base, planned.regression) : base);
       const first = changed.length;
-      // What the run's cursor needs (historyServer/cursor.ts): only History Server runs record one.
-      const listing = planned.job.kind === 'history_server' ? new RunListing(planned.job.options.maxApps !== undefined) : undefined;
+      // What the run's cursor needs (a History Server run's: historyServer/cursor.ts); none for the other types.
+      const cursor = cursorTracker(planned.job);
       const summary = await ingest(repo, batches, {
         source: planned.job.name,
         options: planned.recorded,
@@ -181,13 +180,13 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
         signal,
         changed,
         onBatch: (batch) => {
-          listing?.take(batch);
+          cursor?.take(batch);
           if (changed.length > first) for (const a of batch.apps) places.set(keyId(a.record.app_id, attemptKey(a.record.attempt_id)), historyPlace(a.record));
           onBatch(batch);
         },
       });
       // Once its records are stored, a run that listed its server completely records where it reached: the next run's cursor.
-      const through = listing !== undefined && planned.job.kind === 'history_server' && !summary.cancelled && !signal.aborted ? listedThrough(planned.job.options, listing) : null;
+      const through = cursor !== undefined && !summary.cancelled && !signal.aborted ? cursor.reached() : null;
       if (through !== null) {
         const key = cursorKey(planned.job.name, planned.recorded);
         repo.startRun(summary.runId, planned.job.name, { ...planned.recorded, [LISTED_THROUGH]: { end_time: through, scope: key.scope } });

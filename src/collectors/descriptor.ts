@@ -6,7 +6,13 @@
  * worker protocol, the config schema and the JSON Schema are all built from it.
  */
 import type { z } from 'zod';
-import type { Collector } from './contract';
+import type { Batch, Collector } from './contract';
+
+/** What the store sink keeps of a job's batches for its cursor, and where the run reached once all are stored (null: it records none). */
+export interface CursorTracker {
+  take(batch: Batch): void;
+  reached(): string | null;
+}
 import type { Problem } from './record';
 import type { Shard } from './shard';
 
@@ -89,6 +95,8 @@ export interface SourceDescriptor<T extends string = string, C extends { type: T
   jobs(config: C, stored?: StoredSecret): O[];
   /** Incremental runs: the options given the newest end time stored for this source. */
   incremental?(options: O, newestEndTime: string | null): O;
+  /** Incremental runs: what a job's run reached, from its batches as they are stored (the next run's cursor). */
+  cursor?(options: O): CursorTracker;
   /** Whether these problems mean the job stopped early (unreadable path, wrong credentials, unreadable listing). */
   stopped(options: O, problems: readonly Problem[]): boolean;
   /**

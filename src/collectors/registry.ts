@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { regressionConfigSchema } from '../analysis/regressionThresholds';
 import type { Batch, CollectContext } from './contract';
-import { COMMON_OVERRIDES, withoutUserInfo, type JobOverrides, type SourceDescriptor, type StoredSecret } from './descriptor';
+import { COMMON_OVERRIDES, withoutUserInfo, type CursorTracker, type JobOverrides, type SourceDescriptor, type StoredSecret } from './descriptor';
 import { databricksSource } from './databricks/source';
 import { dataprocSource } from './dataproc/source';
 import { emrSource } from './emr/source';
@@ -90,6 +90,11 @@ export interface CursorKey {
 /** The cursor key of a job (of its recorded options, as the run that records a cursor keys it). */
 export function cursorKey(name: string, recorded: Record<string, unknown>): CursorKey {
   return { source: name, scope: cursorScope(recorded) };
+}
+
+/** What records a job's cursor as its run is stored (descriptor cursor), or undefined for a type that keeps none. */
+export function cursorTracker(job: SourceJob): CursorTracker | undefined {
+  return descriptorOf(job.kind).cursor?.(job.options);
 }
 
 /** The job for an incremental run, given where its source's complete listings reached (its cursor). */

@@ -8,7 +8,7 @@ import { READ_LIMIT_OVERRIDES, apiRunStopped, sourceFlags, withoutUserInfo, type
 import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';
 import { MAX_TASK_SUMMARIES, TASK_SUMMARY_CONCURRENCY } from './taskSummaryLimits';
 import type { HistoryServerAuth } from './client';
-import { OVERLAP_MS } from './cursor';
+import { OVERLAP_MS, RunListing, listedThrough } from './cursor';
 import type { HistoryServerOptions } from './collect';
 
 const schema = z
@@ -103,6 +103,10 @@ export const historyServerSource = {
     ];
   },
   incremental,
+  cursor(options) {
+    const run = new RunListing(options.maxApps !== undefined);
+    return { take: (batch) => run.take(batch), reached: () => listedThrough(options, run) };
+  },
   stopped: apiRunStopped,
   collector: async () => (await import('./collect.js')).collectHistoryServer,
 } satisfies SourceDescriptor<'history_server', HistoryServerSourceConfig, HistoryServerOptions>;
