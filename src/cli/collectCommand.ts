@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, sourceSchema, type ConfigError, type InvalidSource, type SourceConfig } from '../collectors/config';
 import type { Batch, CollectProgress, CollectedApp } from '../collectors/contract';
-import type { JobOverrides, SourceFlag } from '../collectors/descriptor';
+import { COMMON_OVERRIDES, type JobOverrides, type SourceFlag } from '../collectors/descriptor';
 import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discovery';
 import { formatProblem, type Problem } from '../collectors/record';
 import { DESCRIPTORS, descriptorOf, typeOfCliName } from '../collectors/registry';
@@ -215,25 +215,13 @@ const FLAG_SPECS: Record<string, FlagSpec> = {
   ...Object.fromEntries([...SOURCE_FLAGS].map(([flag, f]): [string, FlagSpec] => [flag, f.kind === 'negate' ? { type: 'boolean', default: false } : f.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' }])),
 };
 
-/** The run flags that only some source types take (their descriptor's `takes`), by the override each sets. */
-const TYPE_FLAGS: Partial<Record<keyof JobOverrides, string>> = {
-  maxApps: 'max-apps',
-  status: 'status',
-  maxResponseBytes: 'max-response-mb',
-  maxUnpackedBytes: 'max-unpacked-mb',
-  maxUnpackRatio: 'max-unpack-ratio',
-  maxZstdWindowMb: 'zstd-max-window-mb',
-  maxLineBytes: 'max-line-mb',
-  maxDecompressionRatio: 'max-decompression-ratio',
-};
-
 /**
  * A run flag that none of the run's sources takes is a mistake, not something to ignore (`--status
  * running` with event logs collected every application): refused, naming the types that take it.
  */
 function refuseUntakenFlags(overrides: JobOverrides, sources: readonly SourceConfig[], fromConfig: boolean): void {
-  for (const [key, flag] of Object.entries(TYPE_FLAGS) as [keyof JobOverrides, string][]) {
-    if (overrides[key] === undefined) continue;
+  for (const [key, { flag }] of Object.entries(OVERRIDE_FLAGS) as [keyof JobOverrides, { flag: string }][]) {
+    if (overrides[key] === undefined || COMMON_OVERRIDES.includes(key)) continue;
     if (sources.some((s) => descriptorOf(s.type).takes.includes(key))) continue;
     const takers = DESCRIPTORS.filter((d) => d.takes.includes(key)).map((d) => d.cliNames[0]!);
     const to = fromConfig ? 'any source of this config' : `--source ${DESCRIPTORS.find((d) => d.type === sources[0]?.type)?.cliNames[0] ?? sources[0]?.type}`;
@@ -251,24 +239,32 @@ function shardFlag(raw: string | undefined): Shard | undefined {
   }
 }
 
+/** Each job override's flag, and how the flag's text reads: the one table of the run flags' meaning. */
+const OVERRIDE_FLAGS: { [K in keyof JobOverrides]-?: { flag: keyof typeof RUN_FLAGS; read: (raw: string) => JobOverrides[K] } } = {
+  since: { flag: 'since', read: (raw) => parseDate('since', raw) },
+  user: { flag: 'user', read: (raw) => raw },
+  concurrency: { flag: 'concurrency', read: (raw) => positiveInt('concurrency', raw, 1) },
+  batchSize: { flag: 'batch-size', read: (raw) => positiveInt('batch-size', raw, 1) },
+  maxApps: { flag: 'max-apps', read: (raw) => positiveInt('max-apps', raw, 1) },
+  status: { flag: 'status', read: (raw) => oneOf('status', raw, ['completed', 'running', 'all'] as const, 'completed') },
+  maxZstdWindowMb: { flag: 'zstd-max-window-mb', read: zstdWindowFlag },
+  maxLineBytes: { flag: 'max-line-mb', read: maxLineFlag },
+  maxDecompressionRatio: { flag: 'max-decompression-ratio', read: decompressionRatioFlag },
+  maxResponseBytes: { flag: 'max-response-mb', read: maxResponseFlag },
+  maxUnpackedBytes: { flag: 'max-unpacked-mb', read: maxUnpackedFlag },
+  maxUnpackRatio: { flag: 'max-unpack-ratio', read: unpackRatioFlag },
+  shard: { flag: 'shard', read: shardFlag },
+};
+
 /** The run flags as job overrides (pipeline.ts): each has the meaning of its config key and wins over the config. */
 function overridesFromFlags(values: Record<string, string | string[] | boolean | undefined>): JobOverrides {
-  const str = (k: keyof typeof RUN_FLAGS): string | undefined => values[k] as string | undefined;
-  return {
-    since: parseDate('since', str('since')),
-    user: str('user'),
-    concurrency: str('concurrency') === undefined ? undefined : positiveInt('concurrency', str('concurrency'), 1),
-    batchSize: str('batch-size') === undefined ? undefined : positiveInt('batch-size', str('batch-size'), 1),
-    maxApps: str('max-apps') === undefined ? undefined : positiveInt('max-apps', str('max-apps'), 1),
-    status: str('status') === undefined ? undefined : oneOf('status', str('status'), ['completed', 'running', 'all'] as const, 'completed'),
-    maxZstdWindowMb: zstdWindowFlag(str('zstd-max-window-mb')),
-    maxLineBytes: maxLineFlag(str('max-line-mb')),
-    maxDecompressionRatio: decompressionRatioFlag(str('max-decompression-ratio')),
-    maxResponseBytes: maxResponseFlag(str('max-response-mb')),
-    maxUnpackedBytes: maxUnpackedFlag(str('max-unpacked-mb')),
-    maxUnpackRatio: unpackRatioFlag(str('max-unpack-ratio')),
-    shard: shardFlag(str('shard')),
-  };
+  const overrides: JobOverrides = {};
+  // OVERRIDE_FLAGS' type pairs each key with its reader; the loop cannot see the pairing (hence `never`).
+  for (const [key, { flag, read }] of Object.entries(OVERRIDE_FLAGS) as [keyof JobOverrides, { flag: string; read: (raw: string) => never }][]) {
+    const raw = values[flag] as string | undefined;
+    if (raw !== undefined) overrides[key] = read(raw);
+  }
+  return overrides;
 }
 
 export async function collectCommand(args: string[], io: Io): Promise<number> {
