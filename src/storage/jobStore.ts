@@ -47,6 +47,7 @@ import {
   type RunRef,
   type RegressionRow,
   type StoredRegression,
+  type ListingScope,
 } from './repository';
 import { loadSqlJs, memoryDatabase } from './sqlJs';
 import type { Store } from './store';
@@ -551,8 +552,8 @@ export class JobStore implements Store {
     await refuseReadOnly(this.file);
   }
 
-  newestEndTime(source: string): string | null {
-    return this.repo.newestEndTime(source);
+  newestEndTime(of: string | ListingScope): string | null {
+    return this.repo.newestEndTime(of);
   }
 
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
