@@ -135,12 +135,12 @@ export class EventLogAnalyzer {
     let value: unknown;
     try {
       value = JSON.parse(text);
-    } catch (err) {
+    } catch {
       if (!complete) {
         this.lastLine.broken = true;
         return; // reported in finish(), where the missing ApplicationEnd is explained with it
       }
-      const bad = malformedJson(text, err);
+      const bad = malformedJson(text);
       this.add('error', bad.code, range(lineNo, bad.column - 1, lineNo, text.length), bad.message);
       return;
     }

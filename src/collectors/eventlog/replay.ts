@@ -820,8 +820,8 @@ export class AppReplay {
     let event: unknown;
     try {
       event = JSON.parse(text);
-    } catch (err) {
-      const bad = malformedJson(text, err);
+    } catch {
+      const bad = malformedJson(text);
       this.lineProblem(bad.code, bad.message, lineNo, bad.column);
       return;
     }
