@@ -5,7 +5,7 @@
  * paths that do not exist, inline secrets, duplicate names — each with a fix where one is obvious.
  */
 import * as path from 'node:path';
-import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { ZodObject, ZodRawShape } from 'zod';
 import { SOURCE_SCHEMAS, TOO_DEEP, deepestLine, undefinedAliasMessage, undefinedAliases, yamlErrors, type SourceType } from '../collectors/config';
 import { isStackOverflow } from '../common/stack';
@@ -20,9 +20,17 @@ export interface ConfigContext {
   exists?: (absolutePath: string) => boolean;
 }
 
-const SECRET_KEY = /token|password|passwd|secret|api[_-]?key|access[_-]?key/i;
-/** Written as a reference, though not a valid one: the schema's error says so, not an inline-secret warning. */
-const LIKE_ENV_REF = /^\$\{\s*env\s*:/i;
+/** Keys whose value is a credential; `authorization` and `cookie` for a source's `headers:` (a review: `Authorization: Bearer …` went unseen). */
+const SECRET_KEY = /token|password|passwd|secret|api[_-]?key|access[_-]?key|authori[sz]ation|credential|cookie|private[_-]?key/i;
+/**
+ * Written as a reference, valid or not (the schema's error says which is not), anywhere in the value:
+ * a header holds one after its scheme (`Bearer ${env:TOKEN}`).
+ */
+const LIKE_ENV_REF = /\$\{\s*env\s*:/i;
+/** An HTTP authorization scheme before the credential, kept by the quick fix: `Bearer ${env:…}`. */
+const AUTH_SCHEME = /^(?:Bearer|Basic|Token|Digest|ApiKey)\s+/i;
+/** A URL with a password in its user info (`https://user:pw@host`): group 1 is the password. */
+const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:([^/?#@\s]+)@/i;
 const TOP_KEYS = ['collector', 'sources'];
 const SOURCE_TYPES = Object.keys(SOURCE_SCHEMAS) as SourceType[];
 /**
@@ -105,6 +113,8 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
     if (!node?.range) return range(0, 0, 0, 0);
     return { start: at(node.range[0]), end: at(node.range[1]) };
   };
+  /** The source being checked, for the environment variable names the inline-secret fixes suggest. */
+  let sourceNameNow = '';
   const add = (severity: Finding['severity'], code: string, r: Range, message: string, fixes?: FindingFix[]): void => {
     findings.push({ range: r, severity, code, message: visible(message), ...(fixes ? { fixes } : {}) });
   };
@@ -229,21 +239,21 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
       }
     }
     const name = nameOf(map);
-    const sourceName = name?.value ?? type;
-    // Inline secrets: anywhere in the source, a secret-looking key with a literal value.
-    const visit = (m: YAMLMap): void => {
-      for (const pair of m.items) {
+    sourceNameNow = name?.value ?? type;
+    // Inline secrets: anywhere in the source, a secret-looking key with a literal value, and a URL with a password in it.
+    const visit = (node: unknown): void => {
+      if (isSeq(node)) {
+        for (const item of node.items) visit(item);
+        return;
+      }
+      if (!isMap(node)) return;
+      for (const pair of node.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : '';
-        if (isMap(pair.value)) visit(pair.value);
-        else if (SECRET_KEY.test(key) && isScalar(pair.value) && typeof pair.value.value === 'string' && pair.value.value !== '' && !LIKE_ENV_REF.test(pair.value.value)) {
-          const ref = `\${env:${envName(sourceName, key)}}`;
-          add(
-            'warning',
-            'inline-secret',
-            nodeRange(pair.value),
-            `"${key}" is written inline: anyone who can read this file can read it. Use the "Spark Optimizer: Set Source Secret" command, or an environment variable reference such as ${ref}.`,
-            [{ title: `Replace with ${ref}`, range: nodeRange(pair.value), newText: ref }],
-          );
+        const value = pair.value;
+        if (isMap(value) || isSeq(value)) visit(value);
+        else if (isScalar(value) && typeof value.value === 'string' && value.value !== '' && !LIKE_ENV_REF.test(value.value)) {
+          if (SECRET_KEY.test(key)) inlineSecret(key, value as Scalar<string>);
+          else urlPassword(key, value as Scalar<string>);
         }
       }
     };
@@ -258,6 +268,49 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
       }
     }
     return name;
+  }
+
+  /**
+   * A scalar's range without the line break(s) a block scalar (`|`, `>`) ends with: replacing
+   * nodeRange would join the next key to this line (a review: `token: |` then `user: bob` became
+   * invalid YAML).
+   */
+  function valueRange(node: Scalar): Range {
+    const [from, to] = node.range ?? [0, 0];
+    let end = to;
+    while (end > from && /\s/.test(text[end - 1]!)) end--;
+    return { start: at(from), end: at(end) };
+  }
+
+  function inlineSecret(key: string, value: Scalar<string>): void {
+    const ref = `\${env:${envName(sourceNameNow, key)}}`;
+    // A header's scheme stays: `Authorization: Bearer sk-…` becomes `Bearer ${env:…}`.
+    const scheme = AUTH_SCHEME.exec(value.value)?.[0];
+    const plain = value.type === 'PLAIN' || value.type === 'QUOTE_DOUBLE' || value.type === 'QUOTE_SINGLE';
+    const newText = scheme !== undefined && plain ? `${scheme}${ref}` : ref;
+    add(
+      'warning',
+      'inline-secret',
+      valueRange(value),
+      `"${key}" is written inline: anyone who can read this file can read it. Use the "Spark Optimizer: Set Source Secret" command, or an environment variable reference such as ${ref}.`,
+      [{ title: `Replace with ${newText}`, range: valueRange(value), newText }],
+    );
+  }
+
+  function urlPassword(key: string, value: Scalar<string>): void {
+    const m = URL_PASSWORD.exec(value.value);
+    if (!m || LIKE_ENV_REF.test(m[1]!)) return;
+    const r = valueRange(value);
+    // The password's own place when the value is written as is (plain, or quoted without escapes on one line).
+    const written = value.range ? text.slice(value.range[0], value.range[1]) : '';
+    const offset = written.indexOf(`:${m[1]!}@`);
+    const where = offset >= 0 && value.range ? { start: at(value.range[0] + offset + 1), end: at(value.range[0] + offset + 1 + m[1]!.length) } : r;
+    add(
+      'warning',
+      'inline-secret',
+      where,
+      `"${key}" holds a password in its URL (user:password@host): anyone who can read this file can read it. Leave it out of the URL and use the source's username and password keys (password: \${env:…}) or the "Spark Optimizer: Set Source Secret" command.`,
+    );
   }
 
   function nameOf(map: YAMLMap): { value: string; node: Node } | null {

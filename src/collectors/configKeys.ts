@@ -9,7 +9,7 @@ import { DEFAULT_BATCH_SIZE } from './contract';
 import { DEFAULT_MAX_DECOMPRESSION_RATIO, MAX_DECOMPRESSION_RATIO_LIMIT, MAX_ZSTD_WINDOW_MB_LIMIT, MIN_DECOMPRESSION_RATIO, RATIO_FREE_BYTES } from './eventlog/codecs/index';
 import { DEFAULT_MAX_LINE_MB, MAX_LINE_MB_LIMIT } from './eventlog/lines';
 import { MAX_RESPONSE_MB } from './http/limits';
-import { ENV_REFERENCE } from '../common/envReference';
+import { ENV_REFERENCE, ENV_REFERENCES } from '../common/envReference';
 import { parseTime } from '../common/parseTime';
 
 export const sourceName = z.string().min(1).max(100);
@@ -60,6 +60,35 @@ export function resolveSecret(value: string | undefined, what: string): string |
   const v = process.env[m[1]!];
   if (v === undefined || v === '') throw new Error(`${what} refers to environment variable ${m[1]!}, which is not set`);
   return v;
+}
+
+/** A reference that is not one (`${env:}`, `${ENV:X}`, `${env:MY-VAR}`) anywhere in a text, once the valid ones are taken out. */
+const BROKEN_REFERENCE = /\$\{\s*env\s*:/i;
+
+/**
+ * Extra HTTP headers. A value often holds a credential (`Authorization: Bearer …`), so it may name
+ * environment variables as a secret does, whole or in part: `Bearer ${env:SPARK_HISTORY_TOKEN}`
+ * (a review: a reference here was sent to the server as written). A reference that is not a valid
+ * one is refused, as for a secret.
+ */
+export const headerMap = z.record(
+  z.string(),
+  z.string().refine((v) => !BROKEN_REFERENCE.test(v.replace(ENV_REFERENCES, '')), 'holds a ${env:…} reference that is not a valid one: NAME must be an environment variable name (letters, digits and _, not starting with a digit), e.g. Bearer ${env:SPARK_HISTORY_TOKEN}'),
+);
+
+/** Headers with every `${env:VAR}` in their values read from the environment; a variable not set is an error naming the header. */
+export function resolveHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  if (headers === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      value.replace(ENV_REFERENCES, (_ref, env: string) => {
+        const v = process.env[env];
+        if (v === undefined || v === '') throw new Error(`header ${name} refers to environment variable ${env}, which is not set`);
+        return v;
+      }),
+    ]),
+  );
 }
 
 /** The keys every API source (History Server and the cloud sources) has. */

@@ -3,7 +3,7 @@
  * from `${env:VAR}`, SPARK_OPTIMIZER_<SOURCE>_{TOKEN,USERNAME,PASSWORD} or the editor's secret storage.
  */
 import * as z from 'zod';
-import { apiKeys, between, camelKeys, commonApiOptions, httpUrl, maxResponseMb, mebibytes, readLimitKeys, readLimitsOf, resolveSecret, secret } from '../configKeys';
+import { apiKeys, between, camelKeys, commonApiOptions, headerMap, httpUrl, maxResponseMb, mebibytes, readLimitKeys, readLimitsOf, resolveHeaders, resolveSecret, secret } from '../configKeys';
 import { READ_LIMIT_OVERRIDES, apiRunStopped, sourceFlags, withoutUserInfo, type SourceDescriptor } from '../descriptor';
 import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';
 import { MAX_TASK_SUMMARIES, TASK_SUMMARY_CONCURRENCY } from './taskSummaryLimits';
@@ -20,7 +20,7 @@ const schema = z
     username: z.string().min(1).optional().describe('User for HTTP basic authentication.'),
     password: secret.optional().describe('Password for basic authentication: write ${env:VAR} or use the "Set Source Secret" command, never the password itself.'),
     token: secret.optional(),
-    headers: z.record(z.string(), z.string()).optional().describe('Extra HTTP headers sent with every request.'),
+    headers: headerMap.optional().describe('Extra HTTP headers sent with every request; a value may hold ${env:VAR} references (`Authorization: Bearer ${env:SPARK_HISTORY_TOKEN}`), never a secret itself.'),
     ca_file: z.string().min(1).optional().describe('A PEM file of certificate authorities to trust for HTTPS.'),
     insecure_skip_verify: z.boolean().default(false).describe('Skip TLS certificate checks (only for testing).'),
     status: z.enum(['completed', 'running', 'all']).default('completed').describe('Which applications to collect: completed, running or all.'),
@@ -91,7 +91,8 @@ export const historyServerSource = {
       {
         url: s.history_server_url,
         ...commonApiOptions(s),
-        ...camelKeys(s, ['mode', 'status', 'headers', 'ca_file', 'insecure_skip_verify']),
+        ...camelKeys(s, ['mode', 'status', 'ca_file', 'insecure_skip_verify']),
+        headers: resolveHeaders(s.headers),
         auth,
         maxResponseBytes: mebibytes(s.max_response_mb),
         maxUnpackedBytes: mebibytes(s.max_unpacked_mb),

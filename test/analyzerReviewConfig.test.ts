@@ -1,0 +1,86 @@
+/**
+ * A review of the config analyzer: secrets it missed (an Authorization header, a password in a URL),
+ * header values that named environment variables and were sent as written, and a quick fix that
+ * broke a block scalar.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { analyzeConfig } from '../src/analysis/configAnalyzer';
+import type { Finding, FindingFix } from '../src/analysis/findings';
+import { parseConfig } from '../src/collectors/config';
+import { resolveHeaders } from '../src/collectors/configKeys';
+import { historyServerSource, type HistoryServerSourceConfig } from '../src/collectors/historyServer/source';
+
+const ctx = { baseDir: '/tmp', exists: (): boolean => true };
+const secrets = (text: string): Finding[] => analyzeConfig(text, ctx).filter((f) => f.code === 'inline-secret');
+
+/** The text with a quick fix applied. */
+function applyFix(text: string, fix: FindingFix): string {
+  const lines = text.split('\n');
+  const offset = (p: { line: number; character: number }): number => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  return text.slice(0, offset(fix.range.start)) + fix.newText + text.slice(offset(fix.range.end));
+}
+
+describe('inline secrets the analyzer missed', () => {
+  const history = (extra: string): string => `collector:\n  type: history_server\n  history_server_url: http://history:18080\n${extra}`;
+
+  it('an Authorization header: flagged, and the fix keeps its scheme', () => {
+    const text = history('  headers:\n    Authorization: Bearer sk-live-SUPERSECRET123\n');
+    const [found, ...more] = secrets(text);
+    expect(more).toEqual([]);
+    expect(found!.range).toEqual({ start: { line: 4, character: 19 }, end: { line: 4, character: 48 } });
+    const fixed = applyFix(text, found!.fixes![0]!);
+    expect(fixed).toContain('    Authorization: Bearer ${env:SPARK_OPTIMIZER_HISTORY_SERVER_AUTHORIZATION}\n');
+    expect(secrets(fixed)).toEqual([]);
+    expect(parseConfig(fixed, '/tmp').errors).toEqual([]);
+  });
+
+  it('a password in a URL: flagged on the password', () => {
+    const text = 'collector:\n  type: history_server\n  history_server_url: https://user:hunter2pass@spark-history.example.com\n';
+    const found = secrets(text);
+    const col = text.split('\n')[2]!.indexOf('hunter2pass');
+    expect(found.map((f) => f.range)).toEqual([{ start: { line: 2, character: col }, end: { line: 2, character: col + 'hunter2pass'.length } }]);
+    expect(found[0]!.message).not.toContain('hunter2pass');
+    // A user without a password is no secret.
+    expect(secrets('collector:\n  type: history_server\n  history_server_url: https://user@spark-history.example.com\n')).toEqual([]);
+  });
+
+  it('a header naming an environment variable: not an inline secret, and sent with its value', () => {
+    const text = history('  headers:\n    X-Api-Token: ${env:MY_TOK}\n    Authorization: Bearer ${env:MY_BEARER}\n    X-Team: data\n');
+    expect(analyzeConfig(text, ctx)).toEqual([]);
+    const parsed = parseConfig(text, '/tmp');
+    expect(parsed.errors).toEqual([]);
+    process.env.MY_TOK = 'tok-1';
+    process.env.MY_BEARER = 'b-2';
+    try {
+      const [job] = historyServerSource.jobs(parsed.sources[0] as HistoryServerSourceConfig, undefined);
+      expect(job!.headers).toEqual({ 'X-Api-Token': 'tok-1', Authorization: 'Bearer b-2', 'X-Team': 'data' });
+    } finally {
+      delete process.env.MY_TOK;
+      delete process.env.MY_BEARER;
+    }
+    expect(() => resolveHeaders({ 'X-Api-Token': '${env:MY_TOK}' })).toThrow('header X-Api-Token refers to environment variable MY_TOK, which is not set');
+  });
+
+  it('a header with a reference that is not one is refused, by collect and the analyzer alike', () => {
+    const text = history('  headers:\n    X-Api-Token: ${env:MY-TOK}\n');
+    expect(parseConfig(text, '/tmp').errors.map((e) => [e.line, e.path.join('.')])).toEqual([[5, 'collector.headers.X-Api-Token']]);
+    expect(analyzeConfig(text, ctx).map((f) => [f.code, f.range.start.line])).toEqual([['invalid-value', 4]]);
+  });
+});
+
+describe('the inline-secret fix keeps the YAML valid', () => {
+  it.each([
+    ['a literal block', 'token: |\n    sk-secret\n'],
+    ['a folded block with a chomping indicator', 'token: >-\n    sk-secret\n\n'],
+    ['a plain value', 'token: sk-secret\n'],
+    ['a quoted value', 'token: "sk-secret"\n'],
+  ])('%s', (_what, token) => {
+    const text = `collector:\n  type: history_server\n  history_server_url: http://history:18080\n  ${token}  user: bob\n`;
+    const [found] = secrets(text);
+    const fixed = applyFix(text, found!.fixes![0]!);
+    const doc = parseDocument(fixed);
+    expect(doc.errors).toEqual([]);
+    expect(doc.toJS()).toEqual({ collector: { type: 'history_server', history_server_url: 'http://history:18080', token: '${env:SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN}', user: 'bob' } });
+  });
+});
