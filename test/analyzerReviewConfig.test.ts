@@ -3,13 +3,25 @@
  * header values that named environment variables and were sent as written, and a quick fix that
  * broke a block scalar.
  */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { analyzeConfig } from '../src/analysis/configAnalyzer';
+import { analyzeConfig, looksLikeConfig } from '../src/analysis/configAnalyzer';
+import { main } from '../src/cli/main';
 import type { Finding, FindingFix } from '../src/analysis/findings';
 import { parseConfig } from '../src/collectors/config';
 import { resolveHeaders } from '../src/collectors/configKeys';
 import { historyServerSource, type HistoryServerSourceConfig } from '../src/collectors/historyServer/source';
+import { tempDir } from './support/tmp';
+
+/** `spark-optimizer ARGS…`: exit code, stdout and stderr lines. */
+async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), isTTY: false, cwd: '/' });
+  return { code, out, err };
+}
 
 const ctx = { baseDir: '/tmp', exists: (): boolean => true };
 const secrets = (text: string): Finding[] => analyzeConfig(text, ctx).filter((f) => f.code === 'inline-secret');
@@ -82,5 +94,30 @@ describe('the inline-secret fix keeps the YAML valid', () => {
     const doc = parseDocument(fixed);
     expect(doc.errors).toEqual([]);
     expect(doc.toJS()).toEqual({ collector: { type: 'history_server', history_server_url: 'http://history:18080', token: '${env:SPARK_OPTIMIZER_HISTORY_SERVER_TOKEN}', user: 'bob' } });
+  });
+});
+
+describe('a config that starts with a byte-order mark', () => {
+  const text = 'collector:\n  type: event_log\n  pathh: /tmp\n';
+  const bom = `\uFEFF${text}`;
+
+  it('is a config, with the columns the editor shows (it hides the mark)', () => {
+    expect(looksLikeConfig(bom)).toBe(true);
+    expect(analyzeConfig(bom, ctx)).toEqual(analyzeConfig(text, ctx));
+    expect(analyzeConfig('\uFEFFcolector:\n  type: event_log\n  path: /tmp\n', ctx).find((f) => f.code === 'unknown-key')!.range.start).toEqual({ line: 0, character: 0 });
+  });
+
+  it('validate checks it as a config, named or found in a folder', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'team.yaml');
+    writeFileSync(file, bom);
+    for (const target of [file, dir]) {
+      const { code, out } = await cli('validate', target, '--format', 'json');
+      expect(code).toBe(1);
+      expect(out.map((l) => JSON.parse(l) as { line: number; column: number; code: string }).map((f) => [f.line, f.column, f.code])).toEqual([
+        [2, 9, 'missing-key'],
+        [3, 3, 'unknown-key'],
+      ]);
+    }
   });
 });

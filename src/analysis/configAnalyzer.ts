@@ -42,7 +42,7 @@ const STRIPPED = Object.fromEntries(SOURCE_TYPES.map((t) => [t, (SOURCE_SCHEMAS[
 
 /** Whether a YAML text looks like a collector config (for files not named like one). */
 export function looksLikeConfig(text: string): boolean {
-  return /^(collector|sources)\s*:/m.test(text);
+  return /^\uFEFF?(collector|sources)\s*:/m.test(text);
 }
 
 /** Edits between two words, a swap of neighbours counting as one (`ulr` is one edit from `url`): optimal string alignment. */
@@ -93,6 +93,9 @@ function envName(source: string, key: string): string {
 }
 
 export function analyzeConfig(text: string, ctx: ConfigContext): Finding[] {
+  // A byte-order mark is not text: editors hide it and count line 1's columns without it, so `validate`,
+  // which reads the file's bytes, must too (a review: every column of line 1 was one too far).
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return analyzeConfigText(text, ctx);
   } catch (err) {
