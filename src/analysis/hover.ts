@@ -5,9 +5,10 @@ import { formatBytes, formatDuration } from '../common/format';
 
 /** A config key in words with its default, when the cursor is on the key (hover). */
 export function describeConfigKey(line: string, character: number): string | undefined {
-  const m = /^(\s*(?:-\s+)?)([A-Za-z_]+)\s*:/.exec(line);
+  // A key may have digits (`s3_endpoint_url`) and be quoted (`"max_line_mb":`), as YAML allows.
+  const m = /^(\s*(?:-\s+)?)([A-Za-z_][A-Za-z0-9_]*|"[A-Za-z0-9_]+"|'[A-Za-z0-9_]+')\s*:/.exec(line);
   if (!m || character < m[1]!.length || character > m[1]!.length + m[2]!.length) return undefined;
-  const key = m[2]!;
+  const key = m[2]!.replace(/^["']|["']$/g, '');
   const doc = KEY_DOCS[key];
   if (!doc) return undefined;
   const def = keyDefault(key);
