@@ -269,7 +269,7 @@ export class EventLogAnalyzer {
     }
     const reason = obj(e['Task End Reason'])?.Reason;
     if (reason === 'Success' && info?.Failed === true) {
-      this.add('warning', 'inconsistent-task', lineRange(lineNo, text.length), 'Task End Reason is Success but Task Info says Failed: the record counts it as failed.');
+      this.add('warning', 'inconsistent-task', lineRange(lineNo, text.length), 'Task End Reason is Success but Task Info says Failed: the record counts it by its end reason, as succeeded (as Spark\'s History Server does), not in failed_tasks.');
     }
     const tm = obj(e['Task Metrics']);
     if (!tm) return;
