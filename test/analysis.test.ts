@@ -261,7 +261,7 @@ describe('config analyzer', () => {
     const text = ['sources:', '  - name: a', '    type: event_log', '    path: nowhere', '    batch_size: 0', '    recursive: "yes"', '  - name: b', '    type: history_server', '    history_server_url: ftp://h', '    timeout: 9999', ''].join('\n');
     const findings = check(text, (p) => p !== '/cfg/nowhere');
     expect(shape(findings)).toEqual([
-      f('path-not-found', 'warning', [3, 10, 3, 17]),
+      f('path-not-found', 'error', [3, 10, 3, 17]),
       f('invalid-value', 'error', [4, 16, 4, 17]),
       f('invalid-value', 'error', [5, 15, 5, 20]),
       f('invalid-value', 'error', [8, 24, 8, 31]),

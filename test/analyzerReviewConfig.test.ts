@@ -121,3 +121,15 @@ describe('a config that starts with a byte-order mark', () => {
     }
   });
 });
+
+describe('validate and collect agree on a path that does not exist', () => {
+  it('both exit 1', async () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'spark-optimizer.yaml');
+    writeFileSync(config, 'sources:\n  - name: a\n    type: event_log\n    path: ./nope\n');
+    const validated = await cli('validate', config, '--format', 'json');
+    const collected = await cli('collect', '--config', config, '--dry-run', '--db', path.join(dir, 'jobs.db'));
+    expect([validated.code, collected.code]).toEqual([1, 1]);
+    expect(validated.out.map((l) => JSON.parse(l) as { line: number; column: number; severity: string; code: string }).map((f) => [f.line, f.column, f.severity, f.code])).toEqual([[4, 11, 'error', 'path-not-found']]);
+  });
+});

@@ -186,7 +186,7 @@ describe('Sources model and tree', () => {
     const [a, b] = [path.join(root, 'a', 'spark-optimizer.yaml'), path.join(root, 'b', 'spark-optimizer.yaml')];
     expect(warnings).toEqual([
       `${a}:4:25: error invalid-value "history_server_url": must be an http:// or https:// URL. (see the Problems panel)`,
-      `${a}:7:11: warning path-not-found ${path.join(root, 'a', 'x')} does not exist (yet): collection will report it and collect nothing from it. (see the Problems panel)`,
+      `${a}:7:11: error path-not-found ${path.join(root, 'a', 'x')} does not exist: collection names it, reads nothing from it and ends with exit status 1. (see the Problems panel)`,
       `${b}:2:1: error yaml-syntax Flow sequence in block collection must be sufficiently indented and end with a ] (see the Problems panel)`,
     ]);
     // Once: a reload of unchanged configs logs nothing again; a changed one is logged anew.

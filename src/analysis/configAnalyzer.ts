@@ -267,7 +267,8 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
       for (const entry of entries) {
         if (!isScalar(entry) || typeof entry.value !== 'string') continue;
         const abs = path.resolve(ctx.baseDir, entry.value);
-        if (!ctx.exists(abs)) add('warning', 'path-not-found', nodeRange(entry), `${abs} does not exist (yet): collection will report it and collect nothing from it.`);
+        // An error, as for collect: it names the path, skips it and exits 1 (a review: validate said a warning and exited 0).
+        if (!ctx.exists(abs)) add('error', 'path-not-found', nodeRange(entry), `${abs} does not exist: collection names it, reads nothing from it and ends with exit status 1.`);
       }
     }
     return name;
