@@ -1,6 +1,6 @@
 /** EMR's Marker paging stops on a repeated marker instead of paging forever (a review: ListSteps grew to 204 MB in 15 s). */
 import { describe, expect, it } from 'vitest';
-import { MarkerGuard } from '../src/collectors/emr/cluster';
+import { MarkerGuard } from '../src/collectors/emr/markers';
 
 describe('MarkerGuard', () => {
   it('passes new markers, ends on none or an empty one, and refuses one given before', () => {

@@ -75,6 +75,8 @@ export class EmrFake extends EventEmitter {
   stepPageSize = 50;
   s3PageSize = 1000;
   metricsPageSize = 100;
+  /** A server that ignores NextToken: every GetMetricData page is the first, and names this token as the next. */
+  metricsStuckToken: string | undefined;
   /** bucket -> key -> object */
   objects = new Map<string, Map<string, { body: Buffer; lastModified: Date }>>();
   faults: Fault[] = [];
@@ -253,9 +255,9 @@ export class EmrFake extends EventEmitter {
     const points = queries.reduce((n, q) => n + Math.ceil((Number(body.EndTime) - start) / q.MetricStat.Period), 0);
     if (points > 100_800) return this.error(res, 'GraniteServiceVersion20100801.GetMetricData', 400, 'InvalidParameterCombination', `You have requested up to ${points} datapoints, which exceeds the limit of 100800.`);
     // Pages split the result list, as GetMetricData does when there are more series than fit.
-    const p = this.page(results, body.NextToken, this.metricsPageSize);
+    const p = this.page(results, this.metricsStuckToken !== undefined ? undefined : body.NextToken, this.metricsPageSize);
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'fake-request' });
-    res.end(JSON.stringify({ MetricDataResults: p.items, NextToken: p.next, Messages: [] }));
+    res.end(JSON.stringify({ MetricDataResults: p.items, NextToken: this.metricsStuckToken ?? p.next, Messages: [] }));
   }
 
   private s3(req: IncomingMessage, res: ServerResponse): void {

@@ -3,6 +3,7 @@
  * real lifetime, summarised as `cloudwatch.<metric>.avg` / `.max` tags.
  */
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { MarkerGuard } from './markers';
 
 /** Metrics EMR publishes every 5 minutes that say how busy and how healthy the cluster was. */
 export const EMR_METRICS = ['YARNMemoryAvailablePercentage', 'ContainerAllocated', 'ContainerPendingRatio', 'AppsCompleted', 'AppsFailed'] as const;
@@ -39,6 +40,8 @@ export async function clusterMetrics(cw: CloudWatchClient, clusterId: string, st
   );
   const byId = new Map(queries.map((q) => [q.Id!, q.Label!]));
   const values = new Map<string, number[]>();
+  // A repeated NextToken throws (each call is billed): the caller records the cluster without these tags.
+  const tokens = new MarkerGuard('NextToken');
   let next: string | undefined;
   do {
     const out = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: new Date(startMs), EndTime: new Date(endMs), NextToken: next }), { abortSignal: signal });
@@ -49,8 +52,8 @@ export async function clusterMetrics(cw: CloudWatchClient, clusterId: string, st
       list.push(...(r.Values ?? []).filter((v) => Number.isFinite(v)));
       values.set(label, list);
     }
-    next = out.NextToken;
-  } while (next !== undefined && next !== '');
+    next = tokens.next(out.NextToken);
+  } while (next !== undefined);
 
   const tags: Record<string, string> = {};
   for (const [label, vs] of values) {

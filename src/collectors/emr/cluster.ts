@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-emr';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { clusterMetrics } from './cloudwatch';
+import { MarkerGuard } from './markers';
 import { isSparkStep, iso, stepCommand } from './steps';
 import type { Problem } from '../record';
 
@@ -102,23 +103,6 @@ async function allMarkerPages<T>(page: (marker: string | undefined) => Promise<{
     marker = markers.next(out.marker);
   } while (marker !== undefined);
   return all;
-}
-
-/**
- * A Marker given twice would page forever (an emulator or proxy that ignores Marker; a review: 204 MB
- * and no end after 15 s): the listing stops with an error naming it, as Databricks' and Dataproc's
- * listings stop on a repeated page token.
- */
-export class MarkerGuard {
-  private readonly seen = new Set<string>();
-
-  /** The marker of the next page, undefined when there is none; throws when it came before. */
-  next(marker: string | undefined): string | undefined {
-    if (marker === undefined || marker === '') return undefined;
-    if (this.seen.has(marker)) throw new Error(`the server returned Marker ${JSON.stringify(marker.slice(0, 40))} twice; listing stopped to avoid a loop`);
-    this.seen.add(marker);
-    return marker;
-  }
 }
 
 function allSteps(emr: EMRClient, id: string, signal: AbortSignal): Promise<StepSummary[]> {

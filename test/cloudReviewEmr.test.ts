@@ -1,0 +1,71 @@
+/** EMR defects of a review of the cloud collectors, each against the fake on 127.0.0.1. */
+import path from 'node:path';
+import { tmpdir } from 'node:os';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { collectEmrAll, type EmrOptions } from '../src/collectors/emr/collect';
+import { EmrFake, T0, fakeCluster, type FakeStep } from './support/emrFake';
+
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY42';
+const ENV_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
+const saved: Record<string, string | undefined> = {};
+
+let fake: EmrFake;
+let endpoint: string;
+
+beforeAll(() => {
+  for (const k of ENV_KEYS) saved[k] = process.env[k];
+  // Never the real instance-metadata service, never the developer's own ~/.aws files.
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  const dir = path.join(tmpdir(), 'emr-test-no-such-dir');
+  process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
+  for (const k of ['AWS_PROFILE', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[k];
+});
+afterAll(() => {
+  for (const k of ENV_KEYS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
+beforeEach(async () => {
+  fake = new EmrFake();
+  endpoint = await fake.start();
+});
+afterEach(async () => {
+  await fake.stop();
+});
+
+const base = (over: Partial<EmrOptions> = {}): EmrOptions => ({
+  endpointUrl: endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SECRET },
+  source: 'emr',
+  cloudwatch: false,
+  maxAttempts: 1,
+  timeoutMs: 5000,
+  ...over,
+});
+
+function sparkStep(id: string, startMs: number, state = 'COMPLETED', endMs: number | undefined = startMs + 10 * 60_000): FakeStep {
+  return {
+    Id: id,
+    Name: `job ${id}`,
+    Config: { Jar: 'command-runner.jar', Args: ['spark-submit', `s3://code/${id}.py`] },
+    Status: { State: state, Timeline: { CreationDateTime: new Date(startMs - 60_000), StartDateTime: new Date(startMs), ...(endMs !== undefined ? { EndDateTime: new Date(endMs) } : {}) } },
+  };
+}
+
+describe('EMR review fixes', () => {
+  it('a CloudWatch NextToken given twice stops paging: the cluster is stored, with an emr-partial warning', { timeout: 10_000 }, async () => {
+    fake.clusters = [fakeCluster(0, [sparkStep('s-CW', T0 + 10 * 60_000)], { metrics: { AppsCompleted: [1, 2] } })];
+    fake.metricsPageSize = 1;
+    fake.metricsStuckToken = 'same';
+    const out = await collectEmrAll(base({ cloudwatch: true }));
+    expect(out.apps.map((a) => a.record.app_id)).toEqual(['emr-step-s-CW']);
+    expect(out.problems.map((p) => [p.code, p.severity])).toEqual([['emr-partial', 'warning']]);
+    expect(out.problems[0]!.message).toContain('NextToken "same" twice');
+    expect(Object.keys(out.apps[0]!.record.tags).some((k) => k.startsWith('cloudwatch.'))).toBe(false);
+    // The first page, then the one that repeats its token: no more billed calls.
+    expect(fake.calls('GraniteServiceVersion20100801.GetMetricData').length).toBe(2);
+  });
+});
