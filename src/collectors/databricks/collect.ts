@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
+import { ListingGuard } from '../api/listingGuard';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type Page } from '../api/runner';
 import { collectAll } from '../eventlog/collect';
 import { REPLACES_TAG, apiProvenance, appAt, gather, problemAt, remotePath, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
@@ -191,11 +192,14 @@ interface RunResult {
   run: SparkAppRecord;
 }
 
-/** All runs, a page at a time; entries of the wrong shape are problems of their page. */
+/**
+ * All runs, a page at a time; entries of the wrong shape are problems of their page. Runs already
+ * listed are not listed again, and a page of nothing new ends the listing as failed (ListingGuard).
+ */
 async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal): AsyncGenerator<Page<Run>> {
   let pageToken: string | undefined;
   let offset = 0;
-  const seenTokens = new Set<string>();
+  const guard = new ListingGuard<number>('page_token');
   for (;;) {
     const q = new URLSearchParams({ limit: String(pageSize), expand_tasks: 'true' });
     if (pageToken !== undefined) q.set('page_token', pageToken);
@@ -216,14 +220,11 @@ async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal)
       problems.push({ severity: 'error', code: 'rest-shape', message: `runs list: ${typeof id === 'number' || typeof id === 'string' ? `run ${id}` : `entry ${offset + i}`}: unexpected shape (${at}${issue?.message ?? 'invalid'})`, file: api.urlOf(RUNS_LIST) });
     }
     offset += raw.length;
-    yield { items: runs, problems };
-    if (page.has_more !== true || raw.length === 0) return;
+    const more = page.has_more === true && raw.length > 0;
+    yield { items: guard.fresh(runs, (r) => r.run_id, more), problems };
+    if (!more) return;
     // Old workspaces page with `offset` only (deprecated since June 2023).
-    pageToken = page.next_page_token;
-    if (pageToken !== undefined) {
-      if (seenTokens.has(pageToken)) throw new Error(`the server returned page_token ${JSON.stringify(pageToken.slice(0, 40))} twice; listing stopped to avoid a loop`);
-      seenTokens.add(pageToken);
-    }
+    pageToken = guard.token(page.next_page_token);
   }
 }
 

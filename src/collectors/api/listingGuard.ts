@@ -1,0 +1,37 @@
+/**
+ * What keeps a paged listing from going round forever on a server that does not page as documented
+ * (a review: Databricks' offset paging against a server that ignores `offset`, and fresh page
+ * tokens over the same runs, listed and fetched the same two runs until cancelled). A listing
+ * throws the guard's errors: the runner makes them its `list-failed` problem, and the run is not
+ * complete. Each check comes before the page is yielded, so nothing of a page seen before is fetched.
+ */
+export class ListingGuard<K> {
+  private readonly tokens = new Set<string>();
+  private readonly ids = new Set<K>();
+
+  /** `tokenName`: what the API calls its page token, for messages (`page_token`, `pageToken`). */
+  constructor(private readonly tokenName: string) {}
+
+  /** The next page's token, undefined when there is none; throws when it came before. */
+  token(next: string | undefined): string | undefined {
+    if (next === undefined || next === '') return undefined;
+    if (this.tokens.has(next)) throw new Error(`the server returned ${this.tokenName} ${JSON.stringify(next.slice(0, 40))} twice; listing stopped to avoid a loop`);
+    this.tokens.add(next);
+    return next;
+  }
+
+  /**
+   * The items of a page not listed before (by `id`), in order. A page of items that were all listed
+   * before while more are announced is a server that ignores the page token or the offset: it throws.
+   */
+  fresh<T>(items: readonly T[], id: (item: T) => K, more: boolean): T[] {
+    const out = items.filter((item) => {
+      const k = id(item);
+      if (this.ids.has(k)) return false;
+      this.ids.add(k);
+      return true;
+    });
+    if (more && items.length > 0 && out.length === 0) throw new Error(`a page brought ${items.length} entr${items.length === 1 ? 'y' : 'ies'} all listed before and announced more; the server ignores the ${this.tokenName} or offset, listing stopped to avoid a loop`);
+    return out;
+  }
+}

@@ -1,0 +1,77 @@
+/** Databricks defects of a review of the cloud collectors, each against the fake workspace on 127.0.0.1. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectDatabricksAll, type DatabricksOptions } from '../src/collectors/databricks/collect';
+import { startDatabricksFake, type DatabricksFake, type DatabricksFakeOptions } from './support/databricksFake';
+
+const TOKEN = 'dapiSECRETfeedface0000000000000042';
+const ENV_KEYS = ['DATABRICKS_HOST', 'DATABRICKS_TOKEN', 'DATABRICKS_CONFIG_FILE', 'DATABRICKS_CONFIG_PROFILE', 'DATABRICKS_CLIENT_ID', 'DATABRICKS_CLIENT_SECRET', 'HOME'] as const;
+const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+const fakes: DatabricksFake[] = [];
+let home: string;
+beforeEach(() => {
+  for (const k of ENV_KEYS) delete process.env[k];
+  home = mkdtempSync(path.join(tmpdir(), 'dbx-home-'));
+  process.env.HOME = home;
+});
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.close()));
+  for (const k of ENV_KEYS) {
+    const v = savedEnv[k];
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  rmSync(home, { recursive: true, force: true });
+});
+
+async function serve(opts: Partial<DatabricksFakeOptions> & { runs: unknown[] }): Promise<DatabricksFake> {
+  const f = await startDatabricksFake({ token: TOKEN, clusters: { c1: { cluster_id: 'c1', cluster_name: 'c', num_workers: 2, spark_version: '13.3.x-scala2.12', node_type_id: 'i3.xlarge' } }, ...opts });
+  fakes.push(f);
+  return f;
+}
+const fast = (url: string, extra: Partial<DatabricksOptions> = {}): DatabricksOptions => ({ endpointUrl: url, token: TOKEN, tokenSource: 'test token', source: 'dbx', backoffMs: 5, maxDelayMs: 50, timeoutMs: 2000, ...extra });
+const json = (res: ServerResponse, status: number, body: unknown): true => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+  return true;
+};
+const BASE = Date.UTC(2026, 5, 1, 8, 0, 0);
+const run = (id: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  run_id: id,
+  job_id: 1,
+  run_name: `r${id}`,
+  creator_user_name: 'u@x',
+  start_time: BASE + id * 1000,
+  end_time: BASE + id * 1000 + 500,
+  state: { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' },
+  tasks: [{ task_key: 't', existing_cluster_id: 'c1' }],
+  ...extra,
+});
+const LIST = '/api/2.1/jobs/runs/list';
+const lists = (f: DatabricksFake): URLSearchParams[] => f.requests.filter((r) => r.path === LIST).map((r) => r.query);
+const ids = (r: Awaited<ReturnType<typeof collectDatabricksAll>>): string[] => r.apps.map((a) => a.record.app_id);
+
+describe('Databricks listing review fixes', () => {
+  it('offset paging against a server that ignores offset stops with list-failed after one repeated page', { timeout: 10_000 }, async () => {
+    const f = await serve({ runs: [], fault: (req, _hit, res) => req.path === LIST && json(res, 200, { runs: [run(1), run(2)], has_more: true }) });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(ids(r)).toEqual(['databricks-run-1', 'databricks-run-2']);
+    expect(r.problems.map((p) => p.code)).toEqual(['list-failed']);
+    expect(r.problems[0]!.message).toContain('all listed before');
+    expect(lists(f).map((q) => q.get('offset'))).toEqual([null, '2']);
+  });
+
+  it('fresh page tokens over the same runs stop with list-failed; a page of some new runs is kept, without the repeats', { timeout: 10_000 }, async () => {
+    const f = await serve({
+      runs: [],
+      fault: (req, hit, res) => req.path === LIST && json(res, 200, { runs: hit === 1 ? [run(1), run(2)] : [run(2), run(3)], has_more: true, next_page_token: `t${hit}` }),
+    });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(ids(r)).toEqual(['databricks-run-1', 'databricks-run-2', 'databricks-run-3']);
+    expect(r.problems.map((p) => p.code)).toEqual(['list-failed']);
+    expect(lists(f)).toHaveLength(3);
+  });
+});
