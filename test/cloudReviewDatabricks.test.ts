@@ -75,3 +75,17 @@ describe('Databricks listing review fixes', () => {
     expect(lists(f)).toHaveLength(3);
   });
 });
+
+describe('Databricks error answers with status 200', () => {
+  it('a runs/list answer whose body is an error is list-failed quoting it, the token masked, not an empty last page', { timeout: 10_000 }, async () => {
+    const f = await serve({
+      runs: [],
+      fault: (req, hit, res) =>
+        req.path === LIST && (hit === 1 ? json(res, 200, { runs: [run(1)], has_more: true, next_page_token: 'p2' }) : json(res, 200, { error_code: 'TEMPORARILY_UNAVAILABLE', message: `try later (token ${TOKEN})` })),
+    });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(ids(r)).toEqual(['databricks-run-1']);
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([['list-failed', 'listing runs failed: the answer (HTTP 200) is an error: TEMPORARILY_UNAVAILABLE: try later (token ***)']]);
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+  });
+});

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
-import { ListingGuard } from '../api/listingGuard';
+import { ListingGuard, errorInAnswer } from '../api/listingGuard';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type Page } from '../api/runner';
 import { collectAll } from '../eventlog/collect';
 import { REPLACES_TAG, apiProvenance, appAt, gather, problemAt, remotePath, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
@@ -49,7 +49,8 @@ export interface DatabricksOptions extends ApiCollectorOptions, WorkspaceAccess 
 
 const num = z.number().optional();
 const str = z.string().optional();
-const listSchema = z.object({ runs: z.array(z.unknown()).optional(), has_more: z.boolean().optional(), next_page_token: str });
+// `error_code` and `message`: an error answered with status 200 (errorInAnswer).
+const listSchema = z.object({ runs: z.array(z.unknown()).optional(), has_more: z.boolean().optional(), next_page_token: str, error_code: z.unknown().optional(), message: z.unknown().optional() });
 const dbfsListSchema = z.object({ files: z.array(z.object({ path: z.string(), is_dir: z.boolean().optional(), file_size: num })).optional() });
 const dbfsReadSchema = z.object({ bytes_read: z.number().int().nonnegative(), data: z.string() });
 // Clusters API `clusters/events`: `next_page_token` (page_token paging), or the deprecated
@@ -205,6 +206,8 @@ async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal)
     if (pageToken !== undefined) q.set('page_token', pageToken);
     else if (offset > 0) q.set('offset', String(offset));
     const page = await api.getJson(`${RUNS_LIST}?${q.toString()}`, listSchema, signal);
+    const error = errorInAnswer(page);
+    if (error !== undefined) throw new Error(`the answer (HTTP 200) is an error: ${error}`);
     const raw = page.runs ?? [];
     const runs: Run[] = [];
     const problems: Problem[] = [];
@@ -453,7 +456,7 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
     yield* notStarted(workspace.problems, ctx);
     return;
   }
-  const { api, tried } = workspace;
+  const { api, tried, scrub } = workspace;
   const pageSize = Math.min(25, Math.max(1, options.pageSize ?? 25));
   yield* runApiCollector<Run, RunResult>(options, ctx, (run) => {
     const reads = new WorkspaceReads(api, run.signal, source, options);
@@ -461,6 +464,8 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       maxApps: 'items',
       // A run stands for its Spark applications (judgedBy): they go with it, by its run id.
       shard: { unit: 'run', key: (r) => String(r.run_id) },
+      // Error answers the server words itself (errorInAnswer) may quote the token.
+      scrub,
       bytesRead: () => api.bytesRead,
       prepare: async () => {
         const dir = reads.logDir;

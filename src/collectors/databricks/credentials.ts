@@ -168,6 +168,8 @@ export interface Workspace {
   api: JsonClient;
   /** "credential tried: <where the token came from>, workspace URL from <where the host came from>". */
   tried: string;
+  /** Masks the token, the OAuth client's secret and every token issued to it in a message. */
+  scrub: (text: string) => string;
 }
 
 function hostUrl(options: WorkspaceAccess): { url: string | undefined; from: string } {
@@ -208,7 +210,21 @@ export async function connectWorkspace(options: WorkspaceAccess, source: string)
     problems.push({ severity: 'error', code: 'auth-failed', message: `source ${source}: no Databricks token: set DATABRICKS_TOKEN, the source's token as \${env:VAR}, a token or client_id/client_secret in ~/.databrickscfg, DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET, or store one with "Set Source Secret"` });
   if (url === undefined || problems.length > 0) return { problems };
 
-  const provider = clientId !== undefined ? oauthTokenProvider({ baseUrl: url, clientId, clientSecret: clientSecret!, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs }) : undefined;
+  const secrets = new Set<string>([token, clientSecret].filter((s): s is string => s !== undefined && s.length >= 4));
+  const oauth = clientId !== undefined ? oauthTokenProvider({ baseUrl: url, clientId, clientSecret: clientSecret!, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs }) : undefined;
+  const provider =
+    oauth === undefined
+      ? undefined
+      : async (): Promise<string> => {
+          const issued = await oauth();
+          if (issued.length >= 4) secrets.add(issued);
+          return issued;
+        };
+  const scrub = (text: string): string => {
+    let out = text;
+    for (const s of secrets) out = out.split(s).join('***');
+    return out;
+  };
   const auth: HttpAuth = provider !== undefined ? { type: 'bearerProvider', token: provider } : { type: 'bearer', token: token! };
   let api: JsonClient;
   try {
@@ -226,5 +242,5 @@ export async function connectWorkspace(options: WorkspaceAccess, source: string)
       return { problems: [{ severity: 'error', code: 'auth-failed', message: `source ${source}: ${why}; credential tried: ${tokenSource}, workspace URL from ${hostFrom} (check the client id and secret, or the service principal's access)`, file: api.urlOf('oidc/v1/token') }] };
     }
   }
-  return { api, tried: `credential tried: ${tokenSource}, workspace URL from ${hostFrom}` };
+  return { api, tried: `credential tried: ${tokenSource}, workspace URL from ${hostFrom}`, scrub };
 }

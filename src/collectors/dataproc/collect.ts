@@ -16,6 +16,7 @@
  */
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
+import { errorInAnswer } from '../api/listingGuard';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Page } from '../api/runner';
 import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { HistoryServerClient } from '../historyServer/client';
@@ -58,7 +59,8 @@ export interface DataprocOptions extends ApiCollectorOptions {
 // ---------------------------------------------------------------------------------------------
 // The listing, loosely (the job and its cluster: record.ts).
 
-const listSchema = z.object({ jobs: z.array(z.unknown()).optional(), nextPageToken: z.string().optional() });
+// `error`: an error answered with status 200 (errorInAnswer).
+const listSchema = z.object({ jobs: z.array(z.unknown()).optional(), nextPageToken: z.string().optional(), error: z.unknown().optional() });
 
 const LABEL_PART = /^[\p{Ll}\p{Lo}\p{N}_-]{1,63}$/u;
 
@@ -159,6 +161,8 @@ async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSigna
   for (;;) {
     const path = `${jobsPath}?${listQuery(options, token)}`;
     const page = await r.api.getJson(path, listSchema, signal);
+    const error = errorInAnswer(page);
+    if (error !== undefined) throw new Error(`the answer (HTTP 200) is an error: ${error}`);
     const items: Listed[] = [];
     const problems: Problem[] = [];
     let filtered = 0;

@@ -1,0 +1,65 @@
+/** Dataproc defects of a review of the cloud collectors, each against the fake API on 127.0.0.1. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
+import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type DataprocFakeOptions } from './support/dataprocFake';
+
+const PROJECT = 'proj-1';
+const REGION = 'europe-west1';
+const TOKEN = 'ya29.FAKE-SECRET-access-token-0123456789';
+const T0 = Date.UTC(2026, 0, 10, 8, 0, 0);
+const ENV_KEYS = ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_CONFIG', 'HOME', 'METADATA_SERVER_DETECTION', 'GCE_METADATA_HOST', 'CLOUDSDK_DATAPROC_REGION'];
+
+let saved: Record<string, string | undefined>;
+let home: string;
+const servers: DataprocFake[] = [];
+beforeEach(() => {
+  saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  for (const k of ENV_KEYS) delete process.env[k];
+  // No real gcloud credentials or metadata server can leak into a test.
+  home = mkdtempSync(path.join(tmpdir(), 'dataproc-review-'));
+  process.env.HOME = home;
+  process.env.CLOUDSDK_CONFIG = path.join(home, 'gcloud');
+  process.env.METADATA_SERVER_DETECTION = 'none';
+});
+afterEach(async () => {
+  for (const k of ENV_KEYS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  rmSync(home, { recursive: true, force: true });
+});
+
+async function fake(o: Partial<DataprocFakeOptions> & { jobs: unknown[] }): Promise<DataprocFake> {
+  const f = await startDataprocFake({ project: PROJECT, region: REGION, tokens: [TOKEN], clusters: { c1: cluster1 }, ...o });
+  servers.push(f);
+  return f;
+}
+const opts = (f: DataprocFake, extra: Partial<DataprocOptions> = {}): DataprocOptions => ({ source: 'dp', projectId: PROJECT, region: REGION, endpointUrl: f.url, accessToken: TOKEN, maxAttempts: 2, backoffMs: 5, maxDelayMs: 20, timeoutMs: 3000, authTimeoutMs: 3000, ...extra });
+const cluster1 = fakeCluster('c1', { image: '2.2.40-debian12', master: ['n2-standard-4', 1], worker: ['n2-highmem-8', 5] });
+const json = (res: ServerResponse, status: number, body: unknown): true => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+  return true;
+};
+const isList = (p: string): boolean => p.endsWith('/jobs');
+const ids = (r: Awaited<ReturnType<typeof collectDataprocAll>>): string[] => r.apps.map((a) => a.record.app_id);
+
+describe('Dataproc error answers with status 200', () => {
+  it('a jobs.list answer whose body is a Google error is list-failed quoting it, the token masked, not an empty last page', { timeout: 10_000 }, async () => {
+    const done = fakeJob({ id: 'j1', state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 60_000 });
+    const f = await fake({
+      jobs: [],
+      fault: (req, res, hit) =>
+        isList(req.path) && (hit === 1 ? json(res, 200, { jobs: [done], nextPageToken: 'p2' }) : json(res, 200, { error: { code: 503, message: `backend unavailable (${TOKEN})`, status: 'UNAVAILABLE' } })),
+    });
+    const r = await collectDataprocAll(opts(f));
+    expect(ids(r)).toEqual(['dataproc-job-j1']);
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([['list-failed', 'listing Dataproc jobs failed: the answer (HTTP 200) is an error: UNAVAILABLE: backend unavailable (***)']]);
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+  });
+});
