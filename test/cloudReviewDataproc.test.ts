@@ -63,3 +63,15 @@ describe('Dataproc error answers with status 200', () => {
     expect(JSON.stringify(r)).not.toContain(TOKEN);
   });
 });
+
+describe('Dataproc --since and queued jobs', () => {
+  it('a PENDING job with no RUNNING or SETUP_DONE time is kept under --since, as running, not skipped', { timeout: 10_000 }, async () => {
+    const now = Date.now();
+    const queued = fakeJob({ id: 'queued1', state: 'PENDING', submitMs: now - 60_000 });
+    const old = fakeJob({ id: 'old1', state: 'DONE', submitMs: now - 3 * 3600_000, startMs: now - 3 * 3600_000 + 1000, endMs: now - 2 * 3600_000 });
+    const f = await fake({ jobs: [queued, old] });
+    const r = await collectDataprocAll(opts(f, { since: new Date(now - 3600_000) }));
+    expect(r.apps.map((a) => [a.record.app_id, a.record.status])).toEqual([['dataproc-job-queued1', 'running']]);
+    expect(r.filtered).toBe(1);
+  });
+});

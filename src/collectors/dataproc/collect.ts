@@ -304,9 +304,11 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
       bytesRead: () => r.api.bytesRead + (r.hs?.bytesRead ?? 0),
       list: () => listJobs(r, options, run.signal),
       // `since` needs no cluster or History Server answer: old jobs are left out before fetching anything.
+      // A job with neither time (queued: PENDING) is not known to be old: the record decides, as
+      // Databricks' sinceTime does (a review: every queued job was dropped under --since as skipped).
       listed: ({ job }) => {
         const t = jobTimes(job);
-        return { time: t.end ?? t.start };
+        return { time: t.end ?? t.start ?? undefined };
       },
       fetch: (item) => reads.read(item),
       found: (apps) => apps.map((app) => ({ apps: [app] })),
