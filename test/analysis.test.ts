@@ -271,12 +271,13 @@ describe('config analyzer', () => {
   });
 
   it('inline secrets: warning with an ${env:…} fix; duplicate names; unknown type', () => {
-    const text = ['sources:', '  - name: hs', '    type: history_server', '    history_server_url: http://h', '    password: hunter2', '  - name: hs', '    type: databrick', ''].join('\n');
+    // A source collect drops for its own errors (the unknown type) clashes with no name, as in collect.
+    const text = ['sources:', '  - name: hs', '    type: history_server', '    history_server_url: http://h', '    password: hunter2', '  - name: hs', '    type: databrick', '  - name: hs', '    type: event_log', '    path: logs', ''].join('\n');
     const findings = check(text);
-    expect(shape(findings)).toEqual([f('inline-secret', 'warning', [4, 14, 4, 21]), f('duplicate-name', 'error', [5, 10, 5, 12]), f('invalid-value', 'error', [6, 10, 6, 19])]);
+    expect(shape(findings)).toEqual([f('inline-secret', 'warning', [4, 14, 4, 21]), f('invalid-value', 'error', [6, 10, 6, 19]), f('duplicate-name', 'error', [7, 10, 7, 12])]);
     expect(findings[0]!.fixes![0]!.newText).toBe('${env:SPARK_OPTIMIZER_HS_PASSWORD}');
     expect(findings[0]!.message).not.toContain('hunter2');
-    expect(findings[2]!.message).toMatch(/Did you mean "databricks"/);
+    expect(findings[1]!.message).toMatch(/Did you mean "databricks"/);
   });
 
   it('cloud sources: their keys are checked too (did-you-mean, enums, inline tokens)', () => {

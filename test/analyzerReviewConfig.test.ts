@@ -133,3 +133,32 @@ describe('validate and collect agree on a path that does not exist', () => {
     expect(validated.out.map((l) => JSON.parse(l) as { line: number; column: number; severity: string; code: string }).map((f) => [f.line, f.column, f.severity, f.code])).toEqual([[4, 11, 'error', 'path-not-found']]);
   });
 });
+
+describe('validate and collect read a config the same way (one parse, one schema)', () => {
+  const logs = tempDir();
+  const cases: [string, string][] = [
+    ['an empty sources list', 'sources: []\n'],
+    ['a defaulted name clashing with a written one', `sources:\n  - type: event_log\n    path: ${logs}\n  - name: event_log-1\n    type: event_log\n    path: ${logs}\n`],
+    ['a name given by an alias', `sources:\n  - name: &n a\n    type: event_log\n    path: ${logs}\n  - name: *n\n    type: event_log\n    path: ${logs}\n`],
+    ['a type given by an alias', `sources:\n  - name: a\n    type: &t event_log\n    path: ${logs}\n  - name: b\n    type: *t\n    path: ${logs}\n`],
+    ['a source given by an alias', `sources:\n  - &s\n    type: event_log\n    path: ${logs}\n  - *s\n`],
+    ['a named source given by an alias', `sources:\n  - &s\n    name: x\n    type: event_log\n    path: ${logs}\n  - *s\n`],
+    ['sources not a list', 'sources: nope\n'],
+    ['a duplicate after a source collect drops', `sources:\n  - name: a\n    type: event_lg\n  - name: a\n    type: event_log\n    path: ${logs}\n  - name: a\n    type: event_log\n    path: ${logs}\n`],
+    ['a good config', `sources:\n  - name: a\n    type: event_log\n    path: ${logs}\n  - type: event_log\n    path: ${logs}\n`],
+  ];
+
+  it.each(cases)('%s: the same errors on the same lines', async (_what, text) => {
+    const dir = tempDir();
+    const file = path.join(dir, 'spark-optimizer.yaml');
+    writeFileSync(file, text);
+    const parsed = parseConfig(text, dir);
+    const analyzed = analyzeConfig(text, { baseDir: dir, exists: () => true }).filter((f) => f.severity === 'error');
+    expect(analyzed.map((f) => f.range.start.line + 1)).toEqual(parsed.errors.map((e) => e.line));
+    // And the commands: validate exits 1 exactly when collect refuses the config or a source in it.
+    const validated = await cli('validate', file);
+    const collected = await cli('collect', '--config', file, '--dry-run', '--db', path.join(dir, 'jobs.db'));
+    expect(validated.code).toBe(parsed.errors.length > 0 ? 1 : 0);
+    expect(collected.code).toBe(validated.code);
+  });
+});

@@ -5,9 +5,9 @@
  * paths that do not exist, inline secrets, duplicate names — each with a fix where one is obvious.
  */
 import * as path from 'node:path';
-import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type Scalar } from 'yaml';
 import type { ZodObject, ZodRawShape } from 'zod';
-import { SOURCE_SCHEMAS, TOO_DEEP, deepestLine, undefinedAliasMessage, undefinedAliases, yamlErrors, type SourceType } from '../collectors/config';
+import { SOURCE_SCHEMAS, TOO_DEEP, deepestLine, defaultedName, envelopeIssues, undefinedAliasMessage, undefinedAliases, yamlErrors, type SourceType } from '../collectors/config';
 import { isStackOverflow } from '../common/stack';
 import { visible } from '../common/format';
 import { lineRange, range, sortFindings, type Finding, type FindingFix, type Range } from './findings';
@@ -118,7 +118,10 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
   };
   /** The source being checked, for the environment variable names the inline-secret fixes suggest. */
   let sourceNameNow = '';
+  /** Errors so far: a source that adds none is one collect keeps (checkSource). */
+  let errorCount = 0;
   const add = (severity: Finding['severity'], code: string, r: Range, message: string, fixes?: FindingFix[]): void => {
+    if (severity === 'error') errorCount++;
     findings.push({ range: r, severity, code, message: visible(message), ...(fixes ? { fixes } : {}) });
   };
 
@@ -155,19 +158,33 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
   if (collector !== undefined && sources !== undefined) {
     add('error', 'config-shape', nodeRange(root.items.find((p) => isScalar(p.key) && p.key.value === 'sources')?.key), 'Use either `collector:` or `sources:`, not both.');
   }
-  if (collector !== undefined) checkSource(collector as Node, ['collector'], 'collector');
-  if (sources !== undefined) {
-    if (!isSeq(sources)) add('error', 'invalid-value', nodeRange(sources), '`sources:` must be a list of sources (items starting with `- `).');
-    else {
-      const names = new Map<string, number>();
-      sources.items.forEach((item, i) => {
-        const name = checkSource(item as Node, ['sources', i], `source ${i + 1}`);
-        if (name === null) return;
-        const first = names.get(name.value);
-        if (first !== undefined) add('error', 'duplicate-name', nodeRange(name.node), `Duplicate source name "${name.value}" (also source ${first + 1}): names pick sources for \`collect --name\` and must be unique.`);
-        else names.set(name.value, i);
-      });
+  // The file's shape as collect checks it (config.ts envelopeIssues); unknown and doubled top-level keys are reported above.
+  if (data !== null && typeof data === 'object' && (collector !== undefined || sources !== undefined)) {
+    for (const issue of envelopeIssues(data)) {
+      if (issue.code === 'unrecognized_keys') continue;
+      const p = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
+      const target = (doc.getIn(p, true) as Node | undefined) ?? root;
+      const message =
+        p.join('.') === 'sources' && issue.code === 'invalid_type'
+          ? '`sources:` must be a list of sources (items starting with `- `).'
+          : p.join('.') === 'sources' && issue.code === 'too_small'
+            ? '`sources:` lists no source: collect refuses a config without one. Add a source, or use `collector:` for one.'
+            : `"${p.join('.')}": ${issue.message}.`;
+      add('error', 'invalid-value', nodeRange(target), message);
     }
+  }
+  const single = collector !== undefined;
+  if (collector !== undefined) checkSource(collector as Node, ['collector'], 'collector', 0, true);
+  if (sources !== undefined && !single && isSeq(sources)) {
+    // Names as collect gives them (config.ts defaultedName), among the sources it keeps (those without errors).
+    const names = new Map<string, number>();
+    sources.items.forEach((item, i) => {
+      const name = checkSource(item as Node, ['sources', i], `source ${i + 1}`, i, false);
+      if (name === null) return;
+      const first = names.get(name.value);
+      if (first !== undefined) add('error', 'duplicate-name', nodeRange(name.node), `Duplicate source name "${name.value}" (also source ${first + 1}${name.defaulted ? ', the name this source takes without a name:' : ''}): names pick sources for \`collect --name\` and must be unique.`);
+      else names.set(name.value, i);
+    });
   }
   return sortFindings(findings);
 
@@ -184,15 +201,23 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
     );
   }
 
-  /** Checks one source mapping; returns its name node for the duplicate check. */
-  function checkSource(node: Node, where: (string | number)[], label: string): { value: string; node: Node } | null {
+  /**
+   * Checks one source mapping; returns the name collect gives it and the node to show a clash on,
+   * or null when collect would drop it for errors of its own (then its name clashes with none).
+   * An alias (`- *base`) is the mapping it stands for, as collect reads it.
+   */
+  function checkSource(written: Node, where: (string | number)[], label: string, index: number, single: boolean): { value: string; node: Node; defaulted: boolean } | null {
+    const node = isAlias(written) && !dangling.has(written) ? ((written.resolve(doc) as Node | undefined) ?? written) : written;
+    const errorsBefore = errorCount;
     if (!isMap(node)) {
       add('error', 'invalid-value', nodeRange(node), `${label} must be a mapping of keys such as type, name, path.`);
       return null;
     }
     const map = node;
+    // Values as collect reads them: aliases resolved (`type: *t`, `name: *n`).
+    const value = (data === undefined ? map.toJSON() : where.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], data)) as Record<string, unknown>;
     const typeNode = map.get('type', true) as Node | undefined;
-    const type = isScalar(typeNode) ? String(typeNode.value) : undefined;
+    const type = typeof value.type === 'string' ? value.type : isScalar(typeNode) ? String(typeNode.value) : undefined;
     const types = SOURCE_TYPES;
     if (type === undefined || !(type in SOURCE_SCHEMAS)) {
       const firstKey = map.items[0]?.key as Node | undefined;
@@ -207,7 +232,7 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
         const guess = didYouMean(type, types);
         add('error', 'invalid-value', nodeRange(typeNode), `Unknown source type "${type}": one of ${types.join(', ')}.${guess ? ` Did you mean "${guess}"?` : ''}`, guess ? [{ title: `Change to "${guess}"`, range: nodeRange(typeNode), newText: guess }] : undefined);
       }
-      return nameOf(map);
+      return null;
     }
     const schema = STRIPPED[type as SourceType];
     const allowed = Object.keys(schema.shape);
@@ -223,12 +248,11 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
         if (!REGRESSION_CONFIG_KEYS.includes(key as never)) unknownKey(pair, REGRESSION_CONFIG_KEYS, `${label} regression`);
       }
     }
-    const value = (data === undefined ? map.toJSON() : where.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], data)) as Record<string, unknown>;
     const result = schema.safeParse(value);
     if (!result.success) {
       for (const issue of result.error.issues) {
         const p = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
-        const target = doc.getIn([...where, ...p], true) as Node | undefined;
+        const target = map.getIn(p, true) as Node | undefined;
         const key = String(p[0] ?? '');
         // The undefined alias is the finding there, not the value it failed to give.
         if (isAlias(target) && dangling.has(target)) continue;
@@ -241,8 +265,10 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
         }
       }
     }
-    const name = nameOf(map);
-    sourceNameNow = name?.value ?? type;
+    const nameNode = map.get('name', true) as Node | undefined;
+    const name = defaultedName(typeof value.name === 'string' ? value.name : undefined, type, index, single);
+    const kept = errorCount === errorsBefore;
+    sourceNameNow = name;
     // Inline secrets: anywhere in the source, a secret-looking key with a literal value, and a URL with a password in it.
     const visit = (node: unknown): void => {
       if (isSeq(node)) {
@@ -271,7 +297,8 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
         if (!ctx.exists(abs)) add('error', 'path-not-found', nodeRange(entry), `${abs} does not exist: collection names it, reads nothing from it and ends with exit status 1.`);
       }
     }
-    return name;
+    // A clash is shown where the source is written: on an alias (`- *base`), not on the source it copies.
+    return kept ? { value: name, node: node !== written ? written : (nameNode ?? typeNode ?? written), defaulted: nameNode === undefined } : null;
   }
 
   /**
@@ -315,10 +342,5 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
       where,
       `"${key}" holds a password in its URL (user:password@host): anyone who can read this file can read it. Leave it out of the URL and use the source's username and password keys (password: \${env:…}) or the "Spark Optimizer: Set Source Secret" command.`,
     );
-  }
-
-  function nameOf(map: YAMLMap): { value: string; node: Node } | null {
-    const n = map.get('name', true) as Node | undefined;
-    return isNode(n) && isScalar(n) && typeof n.value === 'string' ? { value: n.value, node: n } : null;
   }
 }

@@ -20,9 +20,29 @@ export const sourceSchema = z.discriminatedUnion('type', DESCRIPTORS.map((d) => 
 
 const singleForm = z.object({ collector: sourceSchema }).strict();
 const listForm = z.object({ sources: z.array(sourceSchema).min(1) }).strict();
-/** The two forms without their sources, which parseConfig checks one by one. */
+/** The two forms without their sources, which parseConfig (and the editor's analyzer) check one by one. */
 const singleEnvelope = z.object({ collector: z.unknown() }).strict();
 const listEnvelope = z.object({ sources: z.array(z.unknown()).min(1) }).strict();
+
+/**
+ * The file's shape without its sources, as collect checks it: the issues of the form its data
+ * takes (`collector:` if it has that key, else `sources:`, a list of at least one). The editor's
+ * analyzer maps the same issues onto its YAML nodes, so the two cannot disagree (a review:
+ * `sources: []` passed validate, and collect refused it).
+ */
+export function envelopeIssues(data: object): readonly z.core.$ZodIssue[] {
+  const r = ('collector' in data ? singleEnvelope : listEnvelope).safeParse(data);
+  return r.success ? [] : r.error.issues;
+}
+
+/**
+ * The name collect gives a source: its `name:`, else its type (the `collector:` form) or
+ * `<type>-<n>` (the nth of `sources:`). One rule for parseConfig's duplicate check and the
+ * analyzer's (a review: a defaulted `event_log-1` clashing with one written so passed validate).
+ */
+export function defaultedName(name: string | undefined, type: string, index: number, single: boolean): string {
+  return name ?? (single ? type : `${type}-${index + 1}`);
+}
 /** The seed's single `collector:` form, or a `sources:` list. */
 export const configSchema = z.union([singleForm, listForm]);
 
@@ -171,8 +191,8 @@ function parseConfigText(text: string, baseDir: string): ParsedConfig {
       return { message: `${at.length > 0 ? `${at.join('.')}: ` : ''}${i.message}`, line: lineOf(doc, lines, at), path: at };
     });
   // The file's shape (its top-level keys, a non-empty `sources:` list) first: an error there leaves no source.
-  const envelope = (single ? singleEnvelope : listEnvelope).safeParse(data);
-  if (!envelope.success) return { sources: [], errors: issueErrors(envelope.error.issues, []) };
+  const envelope = envelopeIssues(data);
+  if (envelope.length > 0) return { sources: [], errors: issueErrors(envelope, []) };
   const entries: unknown[] = single ? [(data as { collector: unknown }).collector] : (data as { sources: unknown[] }).sources;
   // Then each source on its own: one that is wrong is dropped with its errors, and the others are kept.
   const invalid: InvalidSource[] = [];
@@ -181,7 +201,7 @@ function parseConfigText(text: string, baseDir: string): ParsedConfig {
   const reject = (i: number, errs: ConfigError[]): void => {
     const raw = (entries[i] ?? {}) as { name?: unknown; type?: unknown };
     const type = typeof raw.type === 'string' ? raw.type : undefined;
-    const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : type !== undefined ? (single ? type : `${type}-${i + 1}`) : `source ${i + 1}`;
+    const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : type !== undefined ? defaultedName(undefined, type, i, single) : `source ${i + 1}`;
     const at = single ? ['collector'] : ['sources', i];
     invalid.push({ index: i, name, type, line: lineOf(doc, lines, at), errors: errs });
     errors.push(...errs);
@@ -193,7 +213,7 @@ function parseConfigText(text: string, baseDir: string): ParsedConfig {
       return;
     }
     const s = parsed.data as Omit<SourceConfig, 'name'> & { name?: string };
-    const named = { ...s, name: s.name ?? (single ? s.type : `${s.type}-${i + 1}`) } as SourceConfig;
+    const named = { ...s, name: defaultedName(s.name, s.type, i, single) } as SourceConfig;
     const first = indexes[sources.findIndex((o) => o.name === named.name)];
     if (first !== undefined) {
       const at = ['sources', i, 'name'];
