@@ -43,8 +43,10 @@ export function activate(context: vscode.ExtensionContext): void {
       new DiagnosticsController(analysisWorker),
       vscode.window.createTreeView('sparkOptimizer.sources', { treeDataProvider: sourcesTree }),
       vscode.commands.registerCommand(COMMANDS.refresh, async () => {
-        await db.reset();
+        // During a collection the store is reopened once the run has saved (DatabaseService.reset); Refresh does not wait for that.
+        const reset = db.reset();
         await model.reload();
+        if (!db.busy) await reset;
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('sparkOptimizer.databasePath') || e.affectsConfiguration('sparkOptimizer.database')) void db.reset();

@@ -120,7 +120,7 @@ interface Editor {
 /** A CollectionController over a fresh database, with the real collection worker. */
 async function editor(): Promise<Editor> {
   const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
-  const db = { open: () => Promise.resolve(store), save: () => store.save().then(() => undefined), notify: () => undefined } as unknown as DatabaseService;
+  const db = { open: () => Promise.resolve(store), openForWriting: () => Promise.resolve({ store, release: () => Promise.resolve() }), save: () => store.save().then(() => undefined), notify: () => undefined } as unknown as DatabaseService;
   const lines: string[] = [];
   const log = { lines, shown: 0 };
   const channel = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m), debug: () => undefined, trace: () => undefined, show: () => log.shown++ };

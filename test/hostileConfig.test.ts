@@ -100,7 +100,7 @@ describe('item 9: a config of many sources', () => {
     });
     const store = await JobStore.open(path.join(dir, 'jobs.db'));
     let saves = 0;
-    const db = { open: () => Promise.resolve(store), save: async () => void (saves++, await store.save()), notify: () => undefined } as unknown as DatabaseService;
+    const db = { open: () => Promise.resolve(store), openForWriting: () => Promise.resolve({ store, release: () => Promise.resolve() }), save: async () => void (saves++, await store.save()), notify: () => undefined } as unknown as DatabaseService;
     const log = { info: () => undefined, warn: () => undefined, error: (m: string) => expect.fail(m), show: () => undefined } as unknown as vscode.LogOutputChannel;
     const secrets = { get: () => Promise.resolve(undefined) } as unknown as vscode.SecretStorage;
     const controller = new CollectionController(path.resolve(__dirname, '..'), db, log, undefined, secrets);

@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { Batch, CollectProgress } from '../collectors/contract';
 import type { StoredSecret } from '../collectors/descriptor';
 import { formatProblem } from '../collectors/record';
+import { errorDetail, errorText } from '../common/errors';
 import { formatBytes, groupDigits, plural } from '../common/format';
 import { descriptorOf } from '../collectors/registry';
 import { collectRun, dryRunSink, plan, storeSink, type RegressedRun, type Runner } from '../pipeline';
@@ -86,6 +87,7 @@ export class CollectionController implements vscode.Disposable {
     const abort = new AbortController();
     this.current = { cancel: () => abort.abort() };
     const started = Date.now();
+    let release: (() => Promise<void>) | undefined;
     void vscode.commands.executeCommand('setContext', CONTEXT.collecting, true);
     try {
       await vscode.window.withProgress(
@@ -96,7 +98,10 @@ export class CollectionController implements vscode.Disposable {
         },
         async (progress, token) => {
           const onCancel = token.onCancellationRequested(() => abort.abort());
-          const store = options.dryRun ? undefined : await this.db.open();
+          // Held until the run has saved: a reset meanwhile (Refresh, a settings change) waits for it.
+          const lease = options.dryRun ? undefined : await this.db.openForWriting();
+          release = lease?.release;
+          const store = lease?.store;
           await store?.checkWritable();
           // One schedule for the whole run: saved every 15 s and once at its end, not after each source (issue #13).
           const saves = store ? new SaveSchedule(() => this.db.save(), 15_000) : undefined;
@@ -144,7 +149,7 @@ export class CollectionController implements vscode.Disposable {
             total.regressed.push(...result.regressed);
           } catch (err) {
             // What the run collected before the failure is kept.
-            await saves?.flush().catch((saveErr: unknown) => this.log.error(`Saving what was collected failed too: ${(saveErr as Error).message}`));
+            await saves?.flush().catch((saveErr: unknown) => this.log.error(`Saving what was collected failed too: ${errorText(saveErr)}`));
             throw err;
           } finally {
             onCancel.dispose();
@@ -157,10 +162,12 @@ export class CollectionController implements vscode.Disposable {
         },
       );
     } catch (err) {
-      this.log.error(`Collection failed: ${(err as Error).stack ?? String(err)}`);
-      void vscode.window.showErrorMessage(`Spark Optimizer: collection failed: ${(err as Error).message}`, 'Show Log').then((a) => a && this.log.show());
+      this.log.error(`Collection failed: ${errorDetail(err)}`);
+      void vscode.window.showErrorMessage(`Spark Optimizer: collection failed: ${errorText(err)}`, 'Show Log').then((a) => a && this.log.show());
       return undefined;
     } finally {
+      // After the last save: a reset that waited for the run happens now.
+      await release?.().catch((err: unknown) => this.log.error(`Reopening the jobs database failed: ${errorText(err)}`));
       this.current = undefined;
       void vscode.commands.executeCommand('setContext', CONTEXT.collecting, false);
     }

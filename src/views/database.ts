@@ -59,6 +59,10 @@ export class DatabaseService implements vscode.Disposable {
   private problem: string | undefined;
   private lastFocusRefresh = 0;
   private readonly focus: vscode.Disposable;
+  /** Collections writing to the open store (openForWriting): a reset waits for them. */
+  private writers = 0;
+  /** A reset asked for while a collection writes; done when the last one releases the store. */
+  private deferredReset: { done: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly root: vscode.Uri | undefined,
@@ -194,8 +198,62 @@ export class DatabaseService implements vscode.Disposable {
     );
   }
 
-  /** Closes and forgets the store (setting or password changed, the file changed on disk, Refresh). */
+  /**
+   * The store for a collection, held until `release`: a reset meanwhile (Refresh, a settings change,
+   * a new password, the file changed on disk) waits for it, so that what the run stores is saved into
+   * the store it opened. A reset that closed the store under a running collection lost the run (a
+   * review: "collection failed", 0 jobs). `release` may be called more than once.
+   */
+  async openForWriting(): Promise<{ store: Store; release: () => Promise<void> }> {
+    // Counted before the store is awaited: a reset asked for while it opens waits too.
+    this.writers++;
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      this.writers--;
+      const deferred = this.deferredReset;
+      if (this.writers > 0 || !deferred) return;
+      this.deferredReset = undefined;
+      try {
+        await this.resetNow();
+      } finally {
+        deferred.resolve();
+      }
+    };
+    try {
+      return { store: await this.open(), release };
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  }
+
+  /** True while a collection holds the store (openForWriting): a reset now waits for it. */
+  get busy(): boolean {
+    return this.writers > 0;
+  }
+
+  /**
+   * Closes and forgets the store (setting or password changed, the file changed on disk, Refresh),
+   * at once, or, while a collection writes to it, once that collection has saved and released it;
+   * resolves when it is done. The views are redrawn either way.
+   */
   async reset(): Promise<void> {
+    if (this.writers > 0) {
+      if (!this.deferredReset) {
+        let resolve = (): void => undefined;
+        const done = new Promise<void>((r) => (resolve = r));
+        this.deferredReset = { done, resolve };
+        this.log.info('The jobs database is reopened once the running collection has saved what it collected.');
+      }
+      this.changed.fire();
+      return this.deferredReset.done;
+    }
+    await this.resetNow();
+  }
+
+  private async resetNow(): Promise<void> {
     const old = this.store;
     this.store = undefined;
     this.watcher?.dispose();
@@ -210,6 +268,7 @@ export class DatabaseService implements vscode.Disposable {
     this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
     const reload = async (): Promise<void> => {
       if (Date.now() < this.savingUntil) return;
+      if (this.writers > 0) return; // the collection's next save merges the other writer's work
       const store = await this.store;
       if (store && store.unsavedChanges > 0) return; // our next save merges the other writer's work
       this.log.info(`${file} changed on disk; reloading.`);
