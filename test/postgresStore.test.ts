@@ -14,9 +14,9 @@ import { afterEach, expect, it } from 'vitest';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { sparkAppRecordSchema, type SparkAppRecord } from '../src/collectors/record';
-import { SCHEMA_VERSION } from '../src/storage/migrations';
 import { openStore, type Store } from '../src/storage/store';
 import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
+import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
 import { eventLogText } from './support/eventLogGenerator';
 import { clientConfig, describePostgres, newDatabase, type PgServer } from './support/postgres';
@@ -121,13 +121,13 @@ describePostgres('PostgresStore', (server) => {
 
     const exits = await Promise.all(collectors.map((c) => c.exited));
     for (const e of exits) expect(e, e.stderr).toMatchObject({ code: 0, stderr: '' });
-    expect((await holder.query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: SCHEMA_VERSION }]);
+    expect((await holder.query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
     expect(await tablesOf(holder)).toEqual(TABLES);
     // A store opened now finds the schema current and works.
     const store = await open(url, s.password);
     store.upsert([makeRecord()]);
     expect(store.count()).toBe(1);
-    expect((await holder.query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: SCHEMA_VERSION }]);
+    expect((await holder.query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
   });
 
   it('collectors collecting the same logs at once store each application once, without errors', async () => {
@@ -155,11 +155,11 @@ describePostgres('PostgresStore', (server) => {
     store.upsert([makeRecord()]);
     store.close();
     const client = await connect(s, url);
-    await client.query('UPDATE spark_optimizer_schema SET version = $1', [SCHEMA_VERSION + 1]);
+    await client.query('UPDATE spark_optimizer_schema SET version = $1', [PG_SCHEMA_VERSION + 1]);
     const before = await everything(client);
 
     const refused = openStore(url, process.cwd(), { password: s.password });
-    await expect(refused).rejects.toThrow(`${url} has schema version ${SCHEMA_VERSION + 1}, written by a newer Spark Optimizer (this one knows up to ${SCHEMA_VERSION})`);
+    await expect(refused).rejects.toThrow(`${url} has schema version ${PG_SCHEMA_VERSION + 1}, written by a newer Spark Optimizer (this one knows up to ${PG_SCHEMA_VERSION})`);
     await expect(refused).rejects.toThrow('the database was left unchanged');
     expect(await everything(client)).toBe(before);
     expect(before).toContain('applications: ');

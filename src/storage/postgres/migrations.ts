@@ -1,5 +1,6 @@
 /**
- * The schema migrations of migrations.ts, numbered the same, in PostgreSQL's dialect (issue 17). The
+ * The schema migrations of migrations.ts, numbered the same, in PostgreSQL's dialect (issue 17), then
+ * PostgreSQL's own (POSTGRES_ONLY: 10, indexes that hold a text of any length). The
  * version is the one row of `spark_optimizer_schema`; each migration runs in its own transaction
  * under an advisory lock, so that collectors starting together on a new database migrate it once.
  * A database whose version is newer than the last migration here is refused, never rewritten.
@@ -24,6 +25,11 @@ const APPLICATION_INDEXES = `
   CREATE INDEX apps_source ON applications (source, end_time NULLS FIRST, app_id, attempt_key);
   CREATE INDEX apps_status ON applications (status, end_time NULLS FIRST, app_id, attempt_key);
   CREATE INDEX apps_day ON applications (substr(COALESCE(end_time, start_time), 1, 10));`;
+
+/** Characters of an app id in the index that pages by id (migration 10): at most 800 bytes of UTF-8. */
+export const ID_PREFIX = 200;
+/** Characters of a user in index apps_user (migration 10), with end_time: under the 2,704 bytes of an entry. */
+export const TEXT_PREFIX = 200;
 
 /** Text compares bytewise, as in SQLite (sorting, grouping, equality): the two stores order alike. */
 const C = (sql: string): string => sql.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"');
@@ -93,9 +99,54 @@ export const PG_MIGRATIONS: readonly string[] = [
   // 9: (regressed checks stored packed) nothing: the server compresses a large text by itself, and a
   // reader takes a check stored whole as well as a packed one.
   `SELECT 1`,
+  // 10 (PostgreSQL's own): no index holds a text a log or listing gives whole (app id, attempt, name,
+  // user, a file's path). A B-tree entry must fit a third of a page, 2,704 bytes after compression,
+  // and SQLite has no such limit: one random 3,000-character app name failed every batch of its
+  // folder ("index row size 3064 exceeds btree version 4 maximum 2704"). Instead:
+  // - keys are unique by the md5 of each part (ON CONFLICT names these expressions, and a write also
+  //   requires the whole key to be equal, so two keys of one md5 never overwrite each other);
+  // - equality on an id or a path goes through a hash index, which holds any length, and a user's
+  //   rows by time through a B-tree on the user's first 200 characters (the repository adds the
+  //   prefix's equality to the user's);
+  // - a run's baseline is found by the md5 of its name (the repository adds md5(app_name) = md5(?));
+  // - the orders by time keep their B-trees on the time alone: ties (few) are sorted by id after the
+  //   index (incremental sort), and paging by id uses a B-tree on its first 200 characters (ordering
+  //   by that prefix, then the id, is ordering by the id: text compares bytewise, COLLATE "C").
+  `ALTER TABLE applications DROP CONSTRAINT applications_pkey;
+   CREATE UNIQUE INDEX apps_key ON applications (md5(app_id), md5(attempt_key));
+   CREATE INDEX apps_app_id ON applications USING hash (app_id);
+   CREATE INDEX apps_id_order ON applications (left(app_id, ${ID_PREFIX}));
+   DROP INDEX apps_end_time, apps_start_time, apps_user, apps_source, apps_status, apps_baseline;
+   CREATE INDEX apps_end_time ON applications (end_time NULLS FIRST);
+   CREATE INDEX apps_start_time ON applications (start_time NULLS FIRST);
+   CREATE INDEX apps_user ON applications (left("user", ${TEXT_PREFIX}) NULLS FIRST, end_time NULLS FIRST);
+   CREATE INDEX apps_source ON applications (source, end_time NULLS FIRST);
+   CREATE INDEX apps_status ON applications (status, end_time NULLS FIRST);
+   CREATE INDEX apps_baseline ON applications (md5(app_name), source, (COALESCE(start_time, submit_time, end_time))) WHERE status = 'completed';
+   ALTER TABLE regressions DROP CONSTRAINT regressions_pkey;
+   CREATE UNIQUE INDEX regressions_key ON regressions (md5(app_id), md5(attempt_key));
+   CREATE INDEX regressions_app_id ON regressions USING hash (app_id);
+   DROP INDEX regressions_status;
+   CREATE INDEX regressions_status ON regressions (status);
+   ALTER TABLE ingested_files DROP CONSTRAINT ingested_files_pkey;
+   ALTER TABLE ingested_files ALTER COLUMN path SET NOT NULL;
+   CREATE UNIQUE INDEX files_key ON ingested_files (md5(path));
+   DROP INDEX files_unit;
+   CREATE INDEX files_unit ON ingested_files USING hash (unit_path);`,
 ];
 
-if (PG_MIGRATIONS.length !== MIGRATIONS.length) throw new Error(`PostgreSQL has ${PG_MIGRATIONS.length} migrations and the embedded file ${MIGRATIONS.length}: number them the same`);
+/**
+ * Versions that are PostgreSQL's alone (10: indexes that hold any length). Up to 9 the two stores'
+ * versions are the same migrations; a later embedded migration gets its counterpart appended here,
+ * under the next free PostgreSQL number (a server's version only grows).
+ */
+const POSTGRES_ONLY = 1;
+/** The schema version a current server database has (spark_optimizer_schema). */
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+
+if (PG_MIGRATIONS.length - POSTGRES_ONLY !== MIGRATIONS.length) {
+  throw new Error(`PostgreSQL has ${PG_MIGRATIONS.length - POSTGRES_ONLY} counterparts of the embedded file's ${MIGRATIONS.length} migrations: give each one its own`);
+}
 
 /** Any constant: the advisory lock every Spark Optimizer takes to migrate. */
 const MIGRATION_LOCK = 5_417_001;

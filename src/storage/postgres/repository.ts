@@ -69,6 +69,7 @@ import {
 import { hashAgainst, summariesToStore, type SummariesToStore } from '../summaries';
 import { decodeSummaries } from '../summaryCodec';
 import type { KnownFile } from '../unchanged';
+import { ID_PREFIX, TEXT_PREFIX } from './migrations';
 import type { PgParam } from './protocol';
 import { PostgresError, type SyncPgClient } from './syncClient';
 import { pushAll } from '../../common/arrays';
@@ -84,6 +85,11 @@ const ROW_COLUMNS = [...RECORD_FIELDS, 'summaries', 'summaries_hash', 'attempt_k
 /** Records per statement (one array per column): 200 took a tenth longer per record (round trips, measured). */
 const WINDOW = 1000;
 const FINAL_SQL = "('completed', 'failed')";
+/**
+ * The conflict target of a row keyed by (app_id, attempt_key): the unique index on their md5s
+ * (migration 10, which any length fits); each DO UPDATE also requires the whole key to be equal.
+ */
+const KEY_CONFLICT = '((md5(app_id)), (md5(attempt_key)))';
 /** Deadlocks, serialization failures, a connection lost inside the transaction: the server rolled it back, it may run again. */
 const RETRY_CODES = new Set(['40P01', '40001', '08006']);
 const RETRIES = 5;
@@ -112,10 +118,11 @@ const UPSERT_SQL = ((): string => {
       SELECT a.app_id, a.attempt_key, a.record_hash FROM applications a JOIN input i ON i.app_id = a.app_id AND i.attempt_key = a.attempt_key
     ), up AS (
       INSERT INTO applications AS a (${ROW_COLUMNS.map(column).join(', ')}) SELECT * FROM input
-      ON CONFLICT (app_id, attempt_key) DO UPDATE SET ${set.join(', ')},
+      ON CONFLICT ${KEY_CONFLICT} DO UPDATE SET ${set.join(', ')},
         summaries = CASE WHEN ${newSummaries} THEN EXCLUDED.summaries ELSE a.summaries END,
         summaries_hash = CASE WHEN ${newSummaries} THEN EXCLUDED.summaries_hash ELSE a.summaries_hash END
-      WHERE NOT (a.status IN ${FINAL_SQL} AND EXCLUDED.status NOT IN ${FINAL_SQL})
+      WHERE a.app_id = EXCLUDED.app_id AND a.attempt_key = EXCLUDED.attempt_key
+        AND NOT (a.status IN ${FINAL_SQL} AND EXCLUDED.status NOT IN ${FINAL_SQL})
         AND (a.record_hash <> EXCLUDED.record_hash OR (EXCLUDED.summaries_hash IS NOT NULL AND EXCLUDED.summaries_hash IS DISTINCT FROM a.summaries_hash))
       RETURNING a.app_id, a.attempt_key, a.record_hash, (a.xmax = 0) AS inserted
     ), dropped AS (
@@ -128,8 +135,9 @@ const UPSERT_SQL = ((): string => {
 
 const FILE_COLUMNS = ['path', 'unit_path', 'size', 'mtime_ms', 'codec', 'app_id', 'attempt_key', 'status', 'last_seen'];
 const FILES_SQL = `INSERT INTO ingested_files (${FILE_COLUMNS.join(', ')}) ${columnsAsTable(FILE_COLUMNS, (c) => (c === 'size' || c === 'mtime_ms' ? 'float8' : 'text'))}
-  ON CONFLICT (path) DO UPDATE SET unit_path = EXCLUDED.unit_path, size = EXCLUDED.size, mtime_ms = EXCLUDED.mtime_ms,
-    codec = EXCLUDED.codec, app_id = EXCLUDED.app_id, attempt_key = EXCLUDED.attempt_key, status = EXCLUDED.status, last_seen = EXCLUDED.last_seen`;
+  ON CONFLICT ((md5(path))) DO UPDATE SET unit_path = EXCLUDED.unit_path, size = EXCLUDED.size, mtime_ms = EXCLUDED.mtime_ms,
+    codec = EXCLUDED.codec, app_id = EXCLUDED.app_id, attempt_key = EXCLUDED.attempt_key, status = EXCLUDED.status, last_seen = EXCLUDED.last_seen
+  WHERE ingested_files.path = EXCLUDED.path`;
 
 /** A record as it goes in: the schema's fields (JSON ones as text), then summaries and bookkeeping. */
 interface Pending {
@@ -182,6 +190,27 @@ const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((
 const NOT_NULL: ReadonlySet<string> = new Set(FIELDS.filter((f) => !sparkAppRecordSchema.shape[f.column].safeParse(null).success).map((f) => f.column));
 const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
+
+/**
+ * where()'s clause, with what its conditions imply on the prefixes migration 10 indexes (text compares
+ * bytewise, so `a = b` implies equal prefixes and `a > b` a prefix at least b's): a user's rows by
+ * apps_user, and the page after a key by apps_id_order, as the whole values were before.
+ */
+function indexedWhere(query: JobQuery): { sql: string; params: PgParam[] } {
+  const { sql, params } = where(query, 'ILIKE');
+  const parts: string[] = [];
+  const more: PgParam[] = [];
+  if (query.user !== undefined) {
+    parts.push(`left("user", ${TEXT_PREFIX}) = left(?, ${TEXT_PREFIX})`);
+    more.push(query.user);
+  }
+  if (query.after !== undefined) {
+    parts.push(`left(app_id, ${ID_PREFIX}) >= left(?, ${ID_PREFIX})`);
+    more.push(query.after.app_id);
+  }
+  if (parts.length === 0) return { sql, params };
+  return { sql: `${sql === '' ? 'WHERE' : `${sql} AND`} ${parts.join(' AND ')}`, params: [...params, ...more] };
+}
 
 export class PostgresRepository implements JobRepository {
   constructor(private readonly pg: SyncPgClient) {}
@@ -412,9 +441,9 @@ export class PostgresRepository implements JobRepository {
     if (record.app_name === null || at === null || n < 1) return [];
     return this.records(
       `SELECT ${RECORD_COLUMNS} FROM applications a
-        WHERE app_name = ? AND source = ? AND status = 'completed' AND ${runTime('a')} < ? AND NOT (app_id = ? AND attempt_key = ?)
+        WHERE md5(app_name) = md5(?) AND app_name = ? AND source = ? AND status = 'completed' AND ${runTime('a')} < ? AND NOT (app_id = ? AND attempt_key = ?)
         ORDER BY ${runTime('a')} DESC, app_id DESC, attempt_key DESC LIMIT ?`,
-      [record.app_name, record.source, at, record.app_id, attemptKey(record.attempt_id), Math.floor(n)],
+      [record.app_name, record.app_name, record.source, at, record.app_id, attemptKey(record.attempt_id), Math.floor(n)],
     );
   }
 
@@ -430,7 +459,7 @@ export class PostgresRepository implements JobRepository {
         `SELECT ${figures}, r.attempt_key AS r_key, b.t IS NOT NULL AS present${picked} FROM applications r
            LEFT JOIN LATERAL (
              SELECT ${runTime('b')} AS t, b.app_id AS b_id, b.attempt_key AS b_key${known.map((f) => `, b.${column(f)}`).join('')} FROM applications b
-              WHERE b.app_name = r.app_name AND b.source = r.source AND b.status = 'completed' AND ${runTime('b')} < ${runTime('r')}
+              WHERE md5(b.app_name) = md5(r.app_name) AND b.app_name = r.app_name AND b.source = r.source AND b.status = 'completed' AND ${runTime('b')} < ${runTime('r')}
                 AND NOT (b.app_id = r.app_id AND b.attempt_key = r.attempt_key)
               ORDER BY ${runTime('b')} DESC, b.app_id DESC, b.attempt_key DESC
               LIMIT ?
@@ -504,8 +533,9 @@ export class PostgresRepository implements JobRepository {
               FROM (VALUES ${values}) v(app_id, attempt_key, status, summary, explanation, check_json, checked_at, of_status, of_end)
              WHERE EXISTS (SELECT 1 FROM applications a WHERE a.app_id = v.app_id AND a.attempt_key = v.attempt_key
                              AND (v.of_status IS NULL OR (a.status = v.of_status AND a.end_time IS NOT DISTINCT FROM v.of_end)))
-            ON CONFLICT (app_id, attempt_key) DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary, explanation = EXCLUDED.explanation,
-              check_json = EXCLUDED.check_json, checked_at = EXCLUDED.checked_at`),
+            ON CONFLICT ${KEY_CONFLICT} DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary, explanation = EXCLUDED.explanation,
+              check_json = EXCLUDED.check_json, checked_at = EXCLUDED.checked_at
+            WHERE regressions.app_id = EXCLUDED.app_id AND regressions.attempt_key = EXCLUDED.attempt_key`),
           // Keys as the record's row has them (a NUL in an id failed the statement).
           storedParams(params),
         ).rowCount;
@@ -527,15 +557,17 @@ export class PostgresRepository implements JobRepository {
   }
 
   list(query: JobQuery = {}): SparkAppRecord[] {
-    const { sql, params } = where(query, 'ILIKE');
+    const { sql, params } = indexedWhere(query);
     const sort = query.sort !== undefined && isRecordColumn(query.sort) ? query.sort : 'end_time';
+    // By id (db copy's pages): by index apps_id_order, its prefix first, which orders as the id does.
+    const byId = sort === 'app_id';
     const dir = query.descending === false ? 'ASC' : 'DESC';
     // SQLite puts NULLs first in ascending order, last in descending: the same here (the indexes of
     // nullable columns are NULLS FIRST, so that they serve it).
     const nulls = NOT_NULL.has(sort) ? '' : dir === 'ASC' ? 'NULLS FIRST' : 'NULLS LAST';
     const limit = query.limit === undefined ? null : Math.max(0, Math.floor(query.limit));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
-    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications ${sql} ORDER BY ${sortKey(sort)} ${dir} ${nulls}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`, [
+    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications ${sql} ORDER BY ${byId ? `left(app_id, ${ID_PREFIX}) ${dir}` : `${sortKey(sort)} ${dir} ${nulls}`}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`, [
       ...(params),
       limit,
       offset,
@@ -543,13 +575,13 @@ export class PostgresRepository implements JobRepository {
   }
 
   count(query: JobQuery = {}): number {
-    const { sql, params } = where(query, 'ILIKE');
+    const { sql, params } = indexedWhere(query);
     return Number(this.rows(`SELECT COUNT(*) AS n FROM applications ${sql}`, params)[0]?.n ?? 0);
   }
 
   groupCounts(by: GroupField, query: JobQuery = {}): { key: string; count: number }[] {
     const expr = by === 'day' ? `substr(${WHERE_TIME}, 1, 10)` : column(GROUP_FIELDS.includes(by) ? by : 'source');
-    const { sql, params } = where(query, 'ILIKE');
+    const { sql, params } = indexedWhere(query);
     return this.rows(`SELECT ${expr} AS k, COUNT(*) AS n FROM applications ${sql} GROUP BY 1 ORDER BY ${by === 'day' ? '1 DESC NULLS LAST' : `lower(${expr}) ASC NULLS FIRST, ${expr} COLLATE "C" ASC NULLS FIRST`}`, params).map((r) => ({
       key: typeof r.k === 'string' ? r.k : '',
       count: Number(r.n),
