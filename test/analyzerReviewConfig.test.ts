@@ -162,3 +162,15 @@ describe('validate and collect read a config the same way (one parse, one schema
     expect(collected.code).toBe(validated.code);
   });
 });
+
+describe('an unclosed quote', () => {
+  it.each([
+    ['on the last line', 'collector:\n  type: event_log\n  path: /tmp\n  token: "sk-abcdef\n', 3, 9],
+    ['lines above the end', "collector:\n  type: 'event_log\n  path: /tmp\n", 1, 8],
+  ])('%s: shown on its opening quote, by validate and collect', (_what, text, line, character) => {
+    const found = analyzeConfig(text, ctx);
+    expect(found.map((f) => [f.code, f.range.start.line, f.range.start.character])).toEqual([['yaml-syntax', line, character]]);
+    expect(found[0]!.message).toMatch(/no closing quote/);
+    expect(parseConfig(text, '/tmp').errors.map((e) => e.line)).toEqual([line + 1]);
+  });
+});

@@ -143,9 +143,29 @@ export function yamlErrors(doc: Document): { message: string; pos: [number, numb
     if (isStackOverflow(e)) {
       if (!tooDeep) out.push({ message: TOO_DEEP, pos: e.pos });
       tooDeep = true;
+    } else if (e.code === 'MISSING_CHAR' && /closing .?quote/.test(e.message)) {
+      out.push(unclosedQuote(doc, e.pos));
     } else out.push({ message: e.message.split('\n')[0]!, pos: e.pos });
   }
   return out;
+}
+
+/**
+ * A quoted value with no closing quote: the parser says so where it gave up (the end of the file,
+ * often lines below); shown on the opening quote, which is what to fix (a review).
+ */
+function unclosedQuote(doc: Document, pos: [number, number]): { message: string; pos: [number, number] } {
+  let open: number | undefined;
+  visit(doc, {
+    Scalar: (_key, node) => {
+      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[1] >= pos[0] && node.range[0] < pos[0]) {
+        open = node.range[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return open === undefined ? { message: 'Missing closing quote', pos } : { message: 'This quoted value has no closing quote: it runs on to the end of the file', pos: [open, open + 1] };
 }
 
 export function undefinedAliasMessage(alias: Alias): string {
