@@ -69,3 +69,28 @@ describe('EMR review fixes', () => {
     expect(fake.calls('GraniteServiceVersion20100801.GetMetricData').length).toBe(2);
   });
 });
+
+describe('EMR --since and clusters that terminated since', () => {
+  it('a cluster created before since that terminated after it is read (its step stored running by an earlier run completes); one that ended before since is not described', { timeout: 10_000 }, async () => {
+    const now = Date.now();
+    const since = new Date(now - 24 * 3_600_000);
+    const created = new Date(now - 3 * 24 * 3_600_000);
+    const step = sparkStep('s-LONG', now - 2 * 3_600_000, 'RUNNING', undefined);
+    const longLived = fakeCluster(0, [step], { Id: 'j-OLDLONGLIVED', State: 'WAITING', Created: created, Ready: new Date(created.getTime() + 600_000), Ended: undefined });
+    const endedLongAgo = fakeCluster(1, [sparkStep('s-ANCIENT', created.getTime() + 600_000)], { Id: 'j-ENDEDLONGAGO', Created: created, Ended: new Date(created.getTime() + 3_600_000) });
+    fake.clusters = [longLived, endedLongAgo];
+    const first = await collectEmrAll(base({ since }));
+    expect(first.apps.map((a) => [a.record.app_id, a.record.status])).toEqual([['emr-step-s-LONG', 'running']]);
+
+    // The step completes and its cluster terminates: the next run with the same since updates the step.
+    step.Status = { State: 'COMPLETED', Timeline: { ...step.Status.Timeline, EndDateTime: new Date(now - 60_000) } };
+    longLived.State = 'TERMINATED';
+    longLived.Ended = new Date(now - 30_000);
+    fake.requests = [];
+    const second = await collectEmrAll(base({ since }));
+    expect(second.problems).toEqual([]);
+    expect(second.apps.map((a) => [a.record.app_id, a.record.status])).toEqual([['emr-step-s-LONG', 'completed']]);
+    expect(fake.calls('ElasticMapReduce.DescribeCluster').map((r) => r.body.ClusterId)).toEqual(['j-OLDLONGLIVED']);
+    expect(fake.calls('ElasticMapReduce.ListClusters').map((r) => r.body.ClusterStates)).toEqual([undefined, ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'], ['TERMINATED', 'TERMINATED_WITH_ERRORS']]);
+  });
+});

@@ -574,11 +574,14 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     // Listed by both listings, described once.
     expect(fake.calls('ElasticMapReduce.DescribeCluster').map((r) => r.body.ClusterId).sort()).toEqual([longLived.Id, fresh.Id]);
 
-    // Only terminated clusters asked for: no active listing.
+    // Only terminated clusters asked for: no active listing; the terminated ones that ended since, of those states only.
     const before = fake.calls('ElasticMapReduce.ListClusters').length;
     const terminated = await collectEmrAll(base({ since, clusterStates: ['TERMINATED'] }));
     expect(terminated.apps).toEqual([]);
-    expect(fake.calls('ElasticMapReduce.ListClusters').length).toBe(before + 1);
+    expect(fake.calls('ElasticMapReduce.ListClusters').slice(before).map((r) => [r.body.ClusterStates, r.body.CreatedAfter])).toEqual([
+      [['TERMINATED'], since.getTime() / 1000],
+      [['TERMINATED'], undefined],
+    ]);
   });
 
   it('with clusterIds, another cluster folder of the event-log dir is never requested', async () => {

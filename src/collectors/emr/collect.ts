@@ -11,7 +11,7 @@
  * arrive. Abort, paging, concurrency, filters and batches are the runner's (api/runner.ts).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { EMRClient, ListClustersCommand, type ClusterState } from '@aws-sdk/client-emr';
+import { EMRClient, ListClustersCommand, type ClusterState, type ClusterSummary } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Found, type Page } from '../api/runner';
 import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type Gathered } from '../contract';
@@ -44,7 +44,7 @@ export interface EmrOptions extends ApiCollectorOptions {
   clusterStates?: ClusterState[];
   /**
    * Records that ended at/after this time. Clusters listed: those created at/after it (ListClusters
-   * CreatedAfter) and every active one, whenever it was created.
+   * CreatedAfter), every active one, and every terminated one that ended at/after it, whenever it was created.
    */
   since?: Date;
   /** SDK attempts per call, the first included (default 4); throttling is retried with backoff. */
@@ -192,21 +192,26 @@ function awsClients(options: EmrOptions, cred: CredentialSource): Clients & { s3
   };
 }
 
-/** The clusters to read: the configured ids, or ListClusters (all pages), and with `since` the active ones created before it too. */
+/**
+ * The clusters to read: the configured ids, or ListClusters (all pages); with `since`, also the
+ * active ones created before it, and the terminated ones created before it that ended at or after
+ * it (ListClusters cannot filter by end time: their summaries are listed and judged by
+ * Status.Timeline.EndDateTime before any DescribeCluster).
+ */
 async function* clusterPages(emr: EMRClient, options: EmrOptions, signal: AbortSignal): AsyncGenerator<Page<string>> {
   if (options.clusterIds !== undefined) {
     yield { items: options.clusterIds };
     return;
   }
   const seen = new Set<string>();
-  async function* listClusters(input: { ClusterStates?: ClusterState[]; CreatedAfter?: Date }): AsyncGenerator<Page<string>> {
+  async function* listClusters(input: { ClusterStates?: ClusterState[]; CreatedAfter?: Date }, keep: (c: ClusterSummary) => boolean = () => true): AsyncGenerator<Page<string>> {
     const markers = new MarkerGuard();
     let marker: string | undefined;
     do {
       const out = await emr.send(new ListClustersCommand({ ...input, Marker: marker }), { abortSignal: signal });
       const page: string[] = [];
       for (const c of out.Clusters ?? []) {
-        if (c.Id === undefined || seen.has(c.Id)) continue;
+        if (c.Id === undefined || seen.has(c.Id) || !keep(c)) continue;
         seen.add(c.Id);
         page.push(c.Id);
       }
@@ -214,11 +219,18 @@ async function* clusterPages(emr: EMRClient, options: EmrOptions, signal: AbortS
       marker = markers.next(out.Marker);
     } while (marker !== undefined);
   }
-  yield* listClusters({ ClusterStates: options.clusterStates, CreatedAfter: options.since });
-  if (options.since === undefined) return;
+  const { since, clusterStates } = options;
+  yield* listClusters({ ClusterStates: clusterStates, CreatedAfter: since });
+  if (since === undefined) return;
+  const allowed = (states: ClusterState[]): ClusterState[] => states.filter((st) => clusterStates === undefined || clusterStates.includes(st));
   // A long-lived cluster created before `since` still runs new steps: list the active ones too.
-  const active = ACTIVE_STATES.filter((st) => options.clusterStates === undefined || options.clusterStates.includes(st));
+  const active = allowed(ACTIVE_STATES);
   if (active.length > 0) yield* listClusters({ ClusterStates: active });
+  // And one that terminated since: the steps it ran after `since` (and the ones stored running by
+  // an earlier run, which would otherwise stay running) are in it (a review).
+  const ended = allowed(['TERMINATED', 'TERMINATED_WITH_ERRORS']);
+  const endedSince = (c: ClusterSummary): boolean => (c.Status?.Timeline?.EndDateTime?.getTime() ?? -Infinity) >= since.getTime();
+  if (ended.length > 0) yield* listClusters({ ClusterStates: ended }, endedSince);
 }
 
 const describeError = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));

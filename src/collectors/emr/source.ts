@@ -41,7 +41,7 @@ export const emrSource = {
   schema,
   flags: sourceFlags('region', 'profile', { flag: 'cluster-id', key: 'cluster_ids', kind: 'list' }, { flag: 'no-cloudwatch', key: 'cloudwatch', kind: 'negate' }, 'endpoint_url', 'event_log_dir', 'history_server_url'),
   usage: '[--region R] [--profile P] [--cluster-id ID]... [--no-cloudwatch] [--event-log-dir s3://B/P] [--history-server-url URL]',
-  narrows: 'clusters created after since, plus the active ones (ListClusters CreatedAfter); event-log objects last written before since are not downloaded; user is judged on the record',
+  narrows: 'clusters created after since (ListClusters CreatedAfter), plus the active ones and the ones that terminated after since; event-log objects last written before since are not downloaded; user is judged on the record',
   credentials: 'the AWS default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE or --profile (shared config and credentials files, SSO), instance metadata',
   icon: 'cloud',
   starter: `  # - name: emr
