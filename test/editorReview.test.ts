@@ -11,10 +11,11 @@ import { errorText } from '../src/common/errors';
 import { JobStore } from '../src/storage/jobStore';
 import { CollectionController } from '../src/views/collection';
 import { DatabaseService } from '../src/views/database';
-import type { Source } from '../src/views/sources';
+import { SourcesModel, secretKey, type Source } from '../src/views/sources';
+import { serve } from './support/historyServerFake';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
-import { EventEmitter, Uri, setConfiguration } from './support/vscodeFake';
+import { EventEmitter, Uri, setConfiguration, setWorkspaceRoot } from './support/vscodeFake';
 
 /** What the editor showed, for assertions. */
 const ui = vi.hoisted(() => ({
@@ -127,5 +128,40 @@ describe('a reset during a collection waits for it (defect 1)', () => {
     expect(errorText({ message: 'from a worker' })).toBe('from a worker');
     expect(errorText(42)).toBe('42');
     expect(errorText(undefined)).toBe('undefined');
+  });
+});
+
+describe('two config files naming a source alike (defect 2)', () => {
+  it("keys the second source's records, runs and secret by one name, and sends each secret only to its own server", async () => {
+    const [a, b] = [await serve({ applications: { json: [] } }), await serve({ applications: { json: [] } })];
+    const root = tempDir();
+    for (const [dir, server] of [['.', a], ['sub', b]] as const) {
+      mkdirSync(path.join(root, dir), { recursive: true });
+      writeFileSync(path.join(root, dir, 'spark-optimizer.yaml'), `collector:\n  type: history_server\n  name: hs\n  history_server_url: ${server.url}\n`);
+    }
+    setWorkspaceRoot(root);
+    const log = recordingLog();
+    const model = new SourcesModel(Uri.file(root) as never, log.channel);
+    await model.reload();
+    expect(model.all.map((s) => [s.name, s.config.name])).toEqual([
+      ['hs', 'hs'],
+      ['hs (sub)', 'hs (sub)'],
+    ]);
+    // Set Source Secret on "hs (sub)" only.
+    const stored = new Map([[secretKey(model.all[1]!), 'token-for-b']]);
+    const secrets = { get: (k: string) => Promise.resolve(stored.get(k)), onDidChange: new EventEmitter<unknown>().event } as never;
+    const db = new DatabaseService(Uri.file(root) as never, log.channel, secrets);
+    const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, secrets);
+    await controller.run(model.all);
+    expect(a.authorizations.length).toBeGreaterThan(0);
+    expect(a.authorizations.every((h) => h === undefined)).toBe(true);
+    expect(b.authorizations.length).toBeGreaterThan(0);
+    expect(b.authorizations.every((h) => h === 'Bearer token-for-b')).toBe(true);
+    // Each source's run is recorded under the name the Sources view shows.
+    const runs = (await db.open()).listRuns();
+    expect(runs.map((r) => r.source).sort()).toEqual(['hs', 'hs (sub)']);
+    model.dispose();
+    db.dispose();
+    setWorkspaceRoot(undefined);
   });
 });

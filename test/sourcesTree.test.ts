@@ -156,7 +156,8 @@ describe('Sources model and tree', () => {
     const { model, tree } = await setup(root);
     expect(model.all.map(nameOf)).toEqual(['nightly', 'nightly (team-b)']);
     expect(model.find('nightly (team-b)')?.config.type).toBe('history_server');
-    expect(model.find('nightly (team-b)')?.config.name).toBe('nightly');
+    // The config's name too: its records, runs and secret go by the name shown (editorReview.test.ts).
+    expect(model.find('nightly (team-b)')?.config.name).toBe('nightly (team-b)');
     expect(tree.getTreeItem(model.all[1]!).id).toBe('source:nightly (team-b)');
   });
 

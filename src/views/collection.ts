@@ -22,7 +22,7 @@ import { regressedText } from './format';
 import type { DatabaseService } from './database';
 import { readSettings, regressionThresholds } from './settings';
 import { settingsJobDefaults } from './settingsSchema';
-import type { Source } from './sources';
+import { secretKey, type Source } from './sources';
 
 export interface RunOptions {
   dryRun?: boolean;
@@ -106,10 +106,11 @@ export class CollectionController implements vscode.Disposable {
           // One schedule for the whole run: saved every 15 s and once at its end, not after each source (issue #13).
           const saves = store ? new SaveSchedule(() => this.db.save(), 15_000) : undefined;
           try {
+            // By the name the source's records are stored under, which plan's `stored` looks up (sources.ts secretKey).
             const secrets = new Map<string, StoredSecret>();
             for (const source of runnable) {
-              const secret = await this.secrets.get(`sparkOptimizer.secret.${source.name}`);
-              if (secret) secrets.set(source.name, { secret, from: `the editor's secret storage (source '${source.name}')` });
+              const secret = await this.secrets.get(secretKey(source));
+              if (secret) secrets.set(source.config.name, { secret, from: `the editor's secret storage (source '${source.config.name}')` });
             }
             const planned = plan(
               runnable.map((s) => s.config),

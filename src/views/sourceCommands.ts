@@ -6,7 +6,7 @@ import type { CollectionController } from './collection';
 import { COMMANDS } from './commands';
 import type { JobsTree } from './jobs';
 import { DESCRIPTORS, descriptorOf } from '../collectors/registry';
-import { isInvalidSource, type Source, type SourcesModel } from './sources';
+import { isInvalidSource, secretKey, type Source, type SourcesModel } from './sources';
 
 /** A new config file: every source type's starter entry (registry.ts), the first ready to run, the others commented out. */
 export const STARTER = `# Spark Optimizer collector config: the sources to collect Spark job metrics from.
@@ -108,7 +108,7 @@ export function register(
       }
       const value = await vscode.window.showInputBox({ title: `Secret for ${s.name} (${what})`, prompt: 'Stored in the editor’s secret storage, never in settings or logs.', password: true, ignoreFocusOut: true });
       if (value === undefined) return;
-      await context.secrets.store(`sparkOptimizer.secret.${s.name}`, value);
+      await context.secrets.store(secretKey(s), value);
       void vscode.window.showInformationMessage(`Spark Optimizer: secret for ${s.name} saved.`);
     }),
   );

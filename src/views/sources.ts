@@ -50,6 +50,21 @@ export function isInvalidSource(node: unknown): node is InvalidSource {
   return typeof node === 'object' && node !== null && (node as { invalid?: unknown }).invalid === true;
 }
 
+/** The key of a source's secret in the editor's secret storage: by the name its records are stored under. */
+export function secretKey(source: Pick<Source, 'config'>): string {
+  return `sparkOptimizer.secret.${source.config.name}`;
+}
+
+/** `name`, or when a source found before has it, `name (folder)` (then `name (folder 2)`, …). */
+function uniqueName(name: string, folder: string, found: readonly Source[]): string {
+  const taken = (n: string): boolean => found.some((f) => f.name === n);
+  if (!taken(name)) return name;
+  for (let i = 1; ; i++) {
+    const candidate = `${name} (${folder}${i > 1 ? ` ${i}` : ''})`;
+    if (!taken(candidate)) return candidate;
+  }
+}
+
 const CONFIG_GLOB = '**/{spark-optimizer.yaml,spark-optimizer.yml,.spark-optimizer.yml,.spark-optimizer.yaml}';
 
 export class SourcesModel implements vscode.Disposable {
@@ -110,7 +125,11 @@ export class SourcesModel implements vscode.Disposable {
       let next = 0;
       for (const s of sources) {
         while (invalid.some((bad) => bad.index === next)) next++;
-        const source: Source = { name: found.some((f) => f.name === s.name) ? `${s.name} (${path.basename(path.dirname(uri.fsPath))})` : s.name, config: s, configUri: uri, errors: [] };
+        // A name another file took already is told apart by this file's folder, in the config as well:
+        // records, runs, the stored secret and Show Jobs all go by the one name (a review: the secret
+        // set for "hs (sub)" was looked up as "hs", and sent to the other file's server).
+        const name = uniqueName(s.name, path.basename(path.dirname(uri.fsPath)), found);
+        const source: Source = { name, config: name === s.name ? s : { ...s, name }, configUri: uri, errors: [] };
         found.push(source);
         inFile.push({ index: next++, node: source });
       }
