@@ -89,3 +89,34 @@ describe('Databricks error answers with status 200', () => {
     expect(JSON.stringify(r)).not.toContain(TOKEN);
   });
 });
+
+describe('Databricks empty pages that announce more', () => {
+  it('an empty page with has_more and a token is followed, not the end of the listing', { timeout: 10_000 }, async () => {
+    const f = await serve({
+      runs: [],
+      fault: (req, hit, res) =>
+        req.path === LIST &&
+        json(res, 200, hit === 1 ? { runs: [run(1)], has_more: true, next_page_token: 'p2' } : hit === 2 ? { runs: [], has_more: true, next_page_token: 'p3' } : { runs: [run(3)], has_more: false }),
+    });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(ids(r)).toEqual(['databricks-run-1', 'databricks-run-3']);
+    expect(r.problems).toEqual([]);
+    expect(lists(f).map((q) => q.get('page_token'))).toEqual([null, 'p2', 'p3']);
+  });
+
+  it('an empty page with has_more and no token (offset paging) is list-failed: the offset cannot move', { timeout: 10_000 }, async () => {
+    const f = await serve({ runs: [], fault: (req, hit, res) => req.path === LIST && json(res, 200, hit === 1 ? { runs: [run(1)], has_more: true } : { runs: [], has_more: true }) });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(ids(r)).toEqual(['databricks-run-1']);
+    expect(r.problems.map((p) => p.code)).toEqual(['list-failed']);
+    expect(lists(f)).toHaveLength(2);
+  });
+
+  it('empty pages with fresh tokens forever stop with list-failed', { timeout: 10_000 }, async () => {
+    const f = await serve({ runs: [], fault: (req, hit, res) => req.path === LIST && json(res, 200, { runs: [], has_more: true, next_page_token: `t${hit}` }) });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.apps).toEqual([]);
+    expect(r.problems.map((p) => p.code)).toEqual(['list-failed']);
+    expect(lists(f).length).toBeLessThanOrEqual(25);
+  });
+});

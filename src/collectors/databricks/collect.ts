@@ -59,6 +59,8 @@ const eventsSchema = z.object({ events: z.array(z.unknown()).optional(), next_pa
 const clusterEventSchema = z.object({ timestamp: num, type: str, details: z.object({ current_num_workers: num, target_num_workers: num }).optional() });
 
 const RUNS_LIST = 'api/2.1/jobs/runs/list';
+/** Empty runs/list pages in a row that announce more (each with a new token) before the listing gives up. */
+const MAX_EMPTY_PAGES = 20;
 const CLUSTER_EVENTS = 'api/2.1/clusters/events';
 /**
  * The events that carry `details.current_num_workers`, the number of worker nodes the cluster had
@@ -200,6 +202,7 @@ interface RunResult {
 async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal): AsyncGenerator<Page<Run>> {
   let pageToken: string | undefined;
   let offset = 0;
+  let empty = 0;
   const guard = new ListingGuard<number>('page_token');
   for (;;) {
     const q = new URLSearchParams({ limit: String(pageSize), expand_tasks: 'true' });
@@ -223,11 +226,16 @@ async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal)
       problems.push({ severity: 'error', code: 'rest-shape', message: `runs list: ${typeof id === 'number' || typeof id === 'string' ? `run ${id}` : `entry ${offset + i}`}: unexpected shape (${at}${issue?.message ?? 'invalid'})`, file: api.urlOf(RUNS_LIST) });
     }
     offset += raw.length;
-    const more = page.has_more === true && raw.length > 0;
+    const more = page.has_more === true;
     yield { items: guard.fresh(runs, (r) => r.run_id, more), problems };
     if (!more) return;
     // Old workspaces page with `offset` only (deprecated since June 2023).
     pageToken = guard.token(page.next_page_token);
+    // An empty page that announces more is followed (a review: it ended the listing silently), but
+    // only by a token: an offset it did not move would ask for the same page again.
+    empty = raw.length === 0 ? empty + 1 : 0;
+    if (empty > 0 && pageToken === undefined) throw new Error('an empty page announced more runs (has_more) without a next_page_token; listing stopped');
+    if (empty > MAX_EMPTY_PAGES) throw new Error(`${empty} empty pages in a row announced more runs (has_more); listing stopped to avoid a loop`);
   }
 }
 
