@@ -308,6 +308,44 @@ describe('Sources model and tree', () => {
     expect(tree.getTreeItem(model.find('dp')!).description).toBe('dataproc · never collected');
   });
 
+  it('never shows credentials written into any source location, nor in its last errors (a review)', async () => {
+    const root = tempDir();
+    write(
+      root,
+      'spark-optimizer.yaml',
+      `sources:
+  - type: databricks
+    name: dbx
+    host: https://tok:dapiSECRET1@dbc-1.cloud.databricks.com
+  - type: databricks
+    name: dbx2
+    host: https://dbc-2.cloud.databricks.com
+    endpoint_url: https://u:SECRET2@proxy.example.com/?token=SECRET3
+  - type: history_server
+    name: hsq
+    history_server_url: https://history.example.com:18080/?access_token=SECRET4&view=all
+  - type: emr
+    name: emr
+    region: us-east-1
+    endpoint_url: https://a:SECRET5@emr.example.com?X-Amz-Signature=SECRET6
+  - type: dataproc
+    name: dp
+    project_id: p
+    region: r
+    endpoint_url: https://b:SECRET7@dataproc.example.com/?key=SECRET8
+`,
+    );
+    const { model, tree, store } = await setup(root);
+    store.startRun('r1', 'hsq', {});
+    store.finishRun('r1', { seen: 1, new: 0, updated: 0, unchanged: 0, skipped: 0, failed: 1 }, ['GET https://history.example.com:18080/api/v1/applications?access_token=SECRET9: 401']);
+    await tree.refresh();
+    expect(model.all).toHaveLength(5);
+    const shown = model.all.map((s) => tooltipOf(tree, s)).join('\n');
+    expect(shown).not.toMatch(/SECRET|dapi|tok:|u:|a:|b:/);
+    expect(tooltipOf(tree, model.find('hsq')!)).toContain('`https://history.example.com:18080/?access_token=***&view=all`');
+    expect(tooltipOf(tree, model.find('emr')!)).toContain('`EMR us-east-1 at https://emr.example.com/?X-Amz-Signature=***`');
+  });
+
   it('never shows a password written into a source URL', () => {
     const hs = { type: 'history_server', name: 'h', history_server_url: 'https://ops:s3cret@history.example.com:18080/x' } as Parameters<typeof sourceLocation>[0];
     expect(sourceLocation(hs)).toBe('https://history.example.com:18080/x');

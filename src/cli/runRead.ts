@@ -4,27 +4,10 @@
  * (registry.ts recordedOptions); a URL is shown without user info, fragment or secret-looking query
  * values all the same, since older runs, or other writers, may have kept them.
  */
+import { safeUrl } from '../common/safeUrl';
 import type { RunRow } from '../storage/repository';
 
-/** Query parameters whose values are credentials (a signed URL's signature, an API key, a token). */
-const SECRET_PARAM = /token|secret|password|passwd|pwd|key|sig|signature|credential|auth|session|code/i;
-
-/** `url` without what could be a credential; text that is not a URL is returned as it is. */
-export function safeUrl(text: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    // Not readable as a URL: nothing of it is shown past its scheme and host-like start.
-    return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1').replace(/[?#].*$/, '');
-  }
-  url.username = '';
-  url.password = '';
-  url.hash = '';
-  for (const key of [...url.searchParams.keys()]) if (SECRET_PARAM.test(key)) url.searchParams.set(key, '***');
-  return url.toString();
-}
+export { safeUrl } from '../common/safeUrl';
 
 /** A run's options with every URL-valued string passed through safeUrl (for `runs --format json`). */
 export function withoutSecrets(options: Record<string, unknown>): Record<string, unknown> {

@@ -16,6 +16,7 @@ import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';
 import { plural } from '../common/format';
+import { maskUrls } from '../common/safeUrl';
 
 export interface Source {
   name: string;
@@ -185,9 +186,10 @@ export class SourceItem extends vscode.TreeItem {
     this.iconPath = new vscode.ThemeIcon(descriptorOf(source.config.type).icon);
     const run = lastRun ? `${ago(lastRun.started)} · ${lastRun.new} new, ${lastRun.updated} updated${lastRun.errors.length > 0 ? `, ${plural(lastRun.errors.length, 'error')}` : ''}` : 'never collected';
     this.description = `${source.config.type} · ${run}`;
-    const where = sourceLocation(source.config);
+    // Configs may hold credentials in URLs (user:pw@, ?access_token=): never shown (common/safeUrl.ts).
+    const where = maskUrls(sourceLocation(source.config));
     this.tooltip = new vscode.MarkdownString(
-      [`**${source.name}** (${source.config.type})`, where && `\`${where}\``, lastRun ? `Last run ${lastRun.started}: ${lastRun.new} new, ${lastRun.updated} updated, ${lastRun.unchanged} unchanged, ${lastRun.skipped} skipped, ${lastRun.failed} failed` : 'Not collected yet', lastRun?.errors.length ? `Errors: ${lastRun.errors.slice(0, 3).join('; ')}` : '']
+      [`**${source.name}** (${source.config.type})`, where && `\`${where}\``, lastRun ? `Last run ${lastRun.started}: ${lastRun.new} new, ${lastRun.updated} updated, ${lastRun.unchanged} unchanged, ${lastRun.skipped} skipped, ${lastRun.failed} failed` : 'Not collected yet', lastRun?.errors.length ? `Errors: ${maskUrls(lastRun.errors.slice(0, 3).join('; '))}` : '']
         .filter(Boolean)
         .join('\n\n'),
     );
