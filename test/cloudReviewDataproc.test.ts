@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
+import { scrubSecrets } from '../src/collectors/dataproc/auth';
 import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type DataprocFakeOptions } from './support/dataprocFake';
 
 const PROJECT = 'proj-1';
@@ -73,5 +74,24 @@ describe('Dataproc --since and queued jobs', () => {
     const r = await collectDataprocAll(opts(f, { since: new Date(now - 3600_000) }));
     expect(r.apps.map((a) => [a.record.app_id, a.record.status])).toEqual([['dataproc-job-queued1', 'running']]);
     expect(r.filtered).toBe(1);
+  });
+});
+
+describe('Dataproc scrub', () => {
+  const longCluster = 'analytics-nightly-aggregation-cluster-europe-west1-prod-0001';
+  const longJob = 'job_nightly_aggregation_2026_12_07_0000000000000000000001';
+
+  it('masks credential shapes and values in use, not our own long cluster names and job ids', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJzYUBwLmlhbSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+    const text = `cluster ${longCluster} job ${longJob}: token ya29.a0AfB_byC-secret.value, assertion ${jwt}, refresh 1//0gAbCdEfGhIjKlMnOpQrStUv, client GOCSPX-abcdEFGH1234, key -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- and opaque-known-secret`;
+    expect(scrubSecrets(text, 'opaque-known-secret')).toBe(`cluster ${longCluster} job ${longJob}: token ***, assertion ***, refresh ***, client ***, key *** and ***`);
+  });
+
+  it("a problem about a cluster with a long name names it", { timeout: 10_000 }, async () => {
+    const job = fakeJob({ id: longJob, cluster: longCluster, state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 60_000 });
+    const f = await fake({ jobs: [job], clusters: {} });
+    const r = await collectDataprocAll(opts(f));
+    expect(ids(r)).toEqual([`dataproc-job-${longJob}`]);
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([['cluster-missing', `cluster ${longCluster} no longer exists (HTTP 404): its jobs are stored without cluster facts`]]);
   });
 });

@@ -43,13 +43,20 @@ export interface GcpCredentials {
 }
 
 /**
- * Known secrets, and long base64url/JWT-segment-looking runs (assertions, tokens), are cut from
- * library error messages. `/` and `.` are not part of a run, so URL paths and host names survive.
+ * What a credential looks like when a library or a server quotes one: Google OAuth access tokens
+ * (`ya29.…`), refresh tokens (`1//…`), OAuth client secrets (`GOCSPX-…`), JWTs (a signed assertion or ID token: three base64url
+ * segments, the first `eyJ`) and PEM private keys. Only these shapes: a long run of letters alone is
+ * what our own cluster names, job ids and UUIDs look like (a review: every problem naming a long
+ * cluster or job id had it masked).
  */
+const SECRET_SHAPES = [/\bya29\.[A-Za-z0-9_.-]+/g, /\b1\/\/[A-Za-z0-9_-]{20,}/g, /\bGOCSPX-[A-Za-z0-9_-]+/g, /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g];
+
+/** Known secrets (the credential values in use), and anything shaped like a Google credential, cut from a message. */
 export function scrubSecrets(text: string, ...secrets: (string | undefined)[]): string {
   let out = text;
-  for (const s of secrets) if (s !== undefined && s !== '') out = out.split(s).join('***');
-  return out.replace(/[A-Za-z0-9_\-+=]{40,}/g, '***');
+  for (const s of secrets) if (s !== undefined && s.length >= 4) out = out.split(s).join('***');
+  for (const shape of SECRET_SHAPES) out = out.replace(shape, '***');
+  return out;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string, tried: string): Promise<T> {

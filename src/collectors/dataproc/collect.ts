@@ -21,7 +21,7 @@ import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, typ
 import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
-import { AuthError, HttpError, JsonClient } from '../http/jsonClient';
+import { AuthError, HttpError, JsonClient, type HttpAuth } from '../http/jsonClient';
 import type { Problem } from '../record';
 import { SPARK_KINDS, clusterSchema, jobAppId, jobSchema, jobTags, jobTimes, platformRecord, yarnAppId, type Cluster, type Job } from './record';
 import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
@@ -75,6 +75,20 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
   });
 }
 
+/** `auth`, telling `secret` each token it sends, so that no message can quote one. */
+function remembered(auth: HttpAuth, secret: (token: string) => void): HttpAuth {
+  if (auth.type === 'bearer') secret(auth.token);
+  if (auth.type !== 'bearerProvider') return auth;
+  return {
+    type: 'bearerProvider',
+    token: async () => {
+      const token = await auth.token();
+      secret(token);
+      return token;
+    },
+  };
+}
+
 function regionBase(region: string): string {
   return region === 'global' ? 'https://dataproc.googleapis.com' : `https://${region}-dataproc.googleapis.com`;
 }
@@ -118,7 +132,7 @@ interface Region {
  * The clients of one collection, credentials first; what stops it (a label the API's filter cannot
  * take, no credentials, no project) is returned as problems, nothing sent.
  */
-async function connect(options: DataprocOptions, ctx: CollectContext, clean: (text: string) => string): Promise<Region | { problems: Problem[] }> {
+async function connect(options: DataprocOptions, ctx: CollectContext, clean: (text: string) => string, secret: (token: string) => void): Promise<Region | { problems: Problem[] }> {
   const region = options.region ?? (process.env.CLOUDSDK_DATAPROC_REGION || 'global');
   const apiBase = (options.endpointUrl ?? regionBase(region)).replace(/\/+$/, '');
   for (const [k, v] of Object.entries(options.labels ?? {})) {
@@ -141,7 +155,7 @@ async function connect(options: DataprocOptions, ctx: CollectContext, clean: (te
   const http = { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, backoffMs: options.backoffMs, maxDelayMs: options.maxDelayMs, maxResponseBytes: options.maxResponseBytes };
   return {
     apiBase,
-    api: new JsonClient({ baseUrl: apiBase, auth: creds.auth, ...http }),
+    api: new JsonClient({ baseUrl: apiBase, auth: remembered(creds.auth, secret), ...http }),
     hs: options.historyServerUrl !== undefined ? new HistoryServerClient({ url: options.historyServerUrl, ...http }) : undefined,
     projectId,
     region,
@@ -286,9 +300,10 @@ class JobReads {
 
 export async function* collectDataproc(options: DataprocOptions, ctx: CollectContext = {}): AsyncGenerator<Batch> {
   const source = options.source ?? 'dataproc';
-  const secrets = [options.accessToken, process.env.GOOGLE_OAUTH_ACCESS_TOKEN, process.env.CLOUDSDK_AUTH_ACCESS_TOKEN];
+  // The credential values in use, the tokens ADC issues included (each as it is issued).
+  const secrets = new Set([options.accessToken, process.env.GOOGLE_OAUTH_ACCESS_TOKEN, process.env.CLOUDSDK_AUTH_ACCESS_TOKEN].filter((s): s is string => s !== undefined && s !== ''));
   const clean = (text: string): string => scrubSecrets(text, ...secrets);
-  const r = await connect(options, ctx, clean);
+  const r = await connect(options, ctx, clean, (token) => secrets.add(token));
   if ('problems' in r) {
     yield* notStarted(r.problems, ctx);
     return;
