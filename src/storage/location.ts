@@ -87,9 +87,67 @@ export function splitUserInfo(userinfo: string): { user: string; password: strin
   return colon < 0 ? { user: userinfo, password: undefined } : { user: userinfo.slice(0, colon), password: userinfo.slice(colon + 1) };
 }
 
+/**
+ * `text` with each run of valid `%XX` escapes decoded and anything else as it is: how a parameter's
+ * name is judged before the URL is checked (a malformed escape must not hide a password).
+ */
+export function leniently(text: string): string {
+  return text.replace(/(?:%[0-9a-f]{2})+/gi, (escapes) => {
+    try {
+      return decodeURIComponent(escapes);
+    } catch {
+      return escapes;
+    }
+  });
+}
+
+/** A parameter name that is libpq's `password` once decoded (`pass%77ord`, `%70assword`), in any case: cutting too much is safe. */
+const isPasswordName = (name: string): boolean => leniently(name).trim().toLowerCase() === 'password';
+/** A decoded parameter name as a message shows it: one that starts like `password` (`password%3Ds3cret` has no `=`) is only that. */
+const shownName = (name: string): string => (/^\s*password/i.test(name) ? 'password' : name);
+
+/**
+ * Each `password` parameter of `text` (after its first `?` or `&`), judged by its decoded name as
+ * libpq reads it: where it starts (its `?` or `&`), its value up to the next `&` or `#`, and all
+ * after its `=` (the value may hold an unencoded `&` or `#`).
+ */
+export function passwordParameters(text: string): { at: number; value: string; rest: string }[] {
+  const found: { at: number; value: string; rest: string }[] = [];
+  for (let at = text.search(/[?&]/); at >= 0; at = text.indexOf('&', at + 1)) {
+    const end = text.indexOf('&', at + 1);
+    const segment = text.slice(at + 1, end < 0 ? undefined : end);
+    const eq = segment.indexOf('=');
+    if (!isPasswordName(eq < 0 ? segment : segment.slice(0, eq))) continue;
+    const rest = eq < 0 ? '' : text.slice(at + 2 + eq);
+    found.push({ at, value: eq < 0 ? '' : (/^[^&#]*/.exec(rest)?.[0] ?? ''), rest });
+  }
+  return found;
+}
+
 /** libpq takes `?password=…` too: it and all after it are cut (the value may hold an unencoded & or #). */
 function withoutPasswordParameter(text: string): string {
-  return text.replace(/([?&])password=.*$/is, '$1password=…');
+  const first = passwordParameters(text)[0];
+  return first === undefined ? text : `${text.slice(0, first.at + 1)}password=…`;
+}
+
+/**
+ * The query string's parameters as libpq reads them (conninfo_uri_parse_params): `&`-separated
+ * `name=value` pairs, name and value percent-decoded and nothing else (`+` is a plus, not a space as
+ * in a form's URLSearchParams), the last of a name winning. A malformed escape names the parameter.
+ */
+function queryParameters(search: string, decode: (text: string, what: string) => string, display: string): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq < 0) {
+      const name = decode(pair, 'a parameter name');
+      throw new DatabaseUrlError(`${display}: parameter ${shownName(name)} has no value (write name=value)`);
+    }
+    const name = decode(pair.slice(0, eq), 'a parameter name');
+    params.set(name, decode(pair.slice(eq + 1), `the value of parameter ${shownName(name)}`));
+  }
+  return params;
 }
 
 /**
@@ -121,37 +179,48 @@ export function parseDatabaseLocation(text: string, cwd: string, env: NodeJS.Pro
     if (err instanceof DatabaseUrlError) throw err;
     throw new DatabaseUrlError(`${display} is not a valid URL`);
   }
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  // Percent-decoded as libpq decodes (conninfo_uri_decode); a malformed escape names the part, never
+  // its text (it may be the password).
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new DatabaseUrlError(`${display}: ${what} has a malformed percent escape (each % starts two hex digits of UTF-8; write a % itself as %25)`);
+    }
+  };
+  const database = decode(url.pathname.replace(/^\//, ''), 'the database name');
   if (database === '' || database.includes('/')) throw new DatabaseUrlError(`${display} names no database: write postgres://user@host:5432/DATABASE`);
-  for (const key of url.searchParams.keys()) {
-    if (!PG_PARAMS.includes(key)) throw new DatabaseUrlError(`${display}: unknown parameter ${key} (known: ${PG_PARAMS.join(', ')})`);
+  const params = queryParameters(url.search, decode, display);
+  for (const key of params.keys()) {
+    if (!PG_PARAMS.includes(key)) throw new DatabaseUrlError(`${display}: unknown parameter ${shownName(key)} (known, in lower case: ${PG_PARAMS.join(', ')})`);
   }
-  const sslmode = (url.searchParams.get('sslmode') ?? 'prefer') as SslMode;
+  const param = (key: string): string | null => params.get(key) ?? null;
+  const sslmode = (param('sslmode') ?? 'prefer') as SslMode;
   if (!SSL_MODES.includes(sslmode)) throw new DatabaseUrlError(`${display}: sslmode must be one of ${SSL_MODES.join(', ')}`);
   const seconds = (key: string, fallback: number): number => {
-    const v = url.searchParams.get(key);
+    const v = param(key);
     if (v === null) return fallback;
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new DatabaseUrlError(`${display}: ${key} must be a number of seconds between 1 and 3600`);
     return n;
   };
   const file = (key: string): string | undefined => {
-    const v = url.searchParams.get(key);
+    const v = param(key);
     return v === null ? undefined : path.resolve(cwd, v);
   };
   const port = url.port === '' ? 5432 : Number(url.port);
   return {
     kind: 'postgres',
-    host: decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')) || 'localhost',
+    host: decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'the host') || 'localhost',
     port,
     database,
-    user: url.username === '' ? undefined : decodeURIComponent(url.username),
-    password: url.password !== '' ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? undefined),
+    user: url.username === '' ? undefined : decode(url.username, 'the user name'),
+    password: url.password !== '' ? decode(url.password, 'the password') : (param('password') ?? undefined),
     sslmode,
     sslrootcert: file('sslrootcert'),
     sslcert: file('sslcert'),
     sslkey: file('sslkey'),
-    applicationName: url.searchParams.get('application_name') ?? 'spark-optimizer',
+    applicationName: param('application_name') ?? 'spark-optimizer',
     connectTimeoutS: seconds('connect_timeout', 10),
     statementTimeoutS: seconds('statement_timeout', 60),
     display,

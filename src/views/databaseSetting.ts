@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { ENV_REFERENCE } from '../common/envReference';
-import { DatabaseUrlError, isPostgresUrl, parseDatabaseLocation, splitUserInfo, withoutPassword, type DatabaseLocation, type PostgresLocation } from '../storage/location';
+import { DatabaseUrlError, isPostgresUrl, leniently, parseDatabaseLocation, passwordParameters, splitUserInfo, withoutPassword, type DatabaseLocation, type PostgresLocation } from '../storage/location';
 
 export class DatabaseSettingError extends Error {
   constructor(message: string) {
@@ -23,29 +23,24 @@ export class DatabaseSettingError extends Error {
 /** `scheme://` then the user information up to its `@`: the authority's (no `/`, `?`, `#` before it), or up to the text's last `@`. */
 const AUTHORITY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i;
 const ANY_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is;
-/** libpq's `?password=…`: its value up to the next & or #, and (it may hold those unencoded) all after it. */
-const PASSWORD_PARAM = /[?&]password=([^&#]*)/i;
-const PASSWORD_PARAM_REST = /[?&]password=(.*)$/is;
-
 const passwordOf = (userinfo: string): string | undefined => splitUserInfo(userinfo).password;
 
 /** True when the URL carries a password that is not a `${env:NAME}`: such a URL must not be kept in settings. */
 export function hasLiteralPassword(text: string): boolean {
   const m = AUTHORITY_USERINFO.exec(text.trim());
   const password = m ? passwordOf(m[1]!) : undefined;
-  const param = PASSWORD_PARAM.exec(text)?.[1];
-  return [password, param].some((p) => p !== undefined && p !== '' && !ENV_REFERENCE.test(p));
+  // libpq's `?password=`, by its decoded name (`?pass%77ord=`), as parseDatabaseLocation takes it.
+  return [password, ...passwordParameters(text).map((p) => p.value)].some((p) => p !== undefined && p !== '' && !ENV_REFERENCE.test(p));
 }
 
-/** `text` with anything `url` might carry as a password replaced by `***`. */
+/** `text` with anything `url` might carry as a password replaced by `***`, as written and as decoded. */
 export function scrubPassword(text: string, url: string): string {
-  const candidates = [
+  const written = [
     ...[AUTHORITY_USERINFO, ANY_USERINFO].map((re) => re.exec(url.trim())?.[1]).map((userinfo) => (userinfo === undefined ? undefined : passwordOf(userinfo))),
-    PASSWORD_PARAM.exec(url)?.[1],
-    PASSWORD_PARAM_REST.exec(url)?.[1],
-  ]
-    .filter((p): p is string => p !== undefined && p !== '' && !ENV_REFERENCE.test(p))
-    .sort((a, b) => b.length - a.length);
+    // libpq's `?password=…` by its decoded name: its value up to the next & or #, and (it may hold those unencoded) all after it.
+    ...passwordParameters(url).flatMap((p) => [p.value, p.rest]),
+  ].filter((p): p is string => p !== undefined && p !== '' && !ENV_REFERENCE.test(p));
+  const candidates = [...new Set([...written, ...written.map(leniently)])].filter((p) => p !== '').sort((a, b) => b.length - a.length);
   return candidates.reduce((out, p) => out.split(p).join('***'), text);
 }
 
