@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
       jobsView,
       collection,
       analysisWorker,
-      new DiagnosticsController(analysisWorker),
+      new DiagnosticsController(analysisWorker, log),
       vscode.window.createTreeView('sparkOptimizer.sources', { treeDataProvider: sourcesTree }),
       vscode.commands.registerCommand(COMMANDS.refresh, async () => {
         // During a collection the store is reopened once the run has saved (DatabaseService.reset); Refresh does not wait for that.

@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { CodecError, DecompressionLimitError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
-import { DATABRICKS_ROLLED, ROLLING_PART_MISSING, rollingGapText, rollingGaps } from '../collectors/eventlog/discovery';
+import { DATABRICKS_ROLLED, ROLLING_PART_MISSING, discover, rollingGapText, rollingGaps } from '../collectors/eventlog/discovery';
 import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from '../collectors/eventlog/lines';
 import { MISSING_EVENT, MISSING_EVENT_MESSAGE, TRUNCATED_LINE, codecFailureSeverity, malformedJson, truncatedLineMessage } from '../common/lineProblems';
 import { timeFault } from '../collectors/record';
@@ -433,14 +433,67 @@ export function partPosition(name: string, siblings: readonly string[]): { first
   return { first: rolled.length === 0 || name <= rolled[0]!, last: !siblings.includes('eventlog') && !rolled.some((r) => r > name) };
 }
 
-/** Analyzes a log's text (an editor document). */
-export function analyzeEventLogText(text: string, ctx: EventLogContext): Finding[] {
+/**
+ * Analyzes a log's text (an editor document), with the line limit collection reads it with
+ * (`maxLineBytes`, collection's default when absent): a longer line is the same line-too-long
+ * finding `validate` gives, and is not read (a review: the editor said nothing of a 40 MB line).
+ */
+export function analyzeEventLogText(text: string, ctx: EventLogContext & { maxLineBytes?: number }): Finding[] {
   const a = new EventLogAnalyzer(ctx);
+  const maxLine = ctx.maxLineBytes ?? DEFAULT_MAX_LINE_MB * 2 ** 20;
+  const extra: Finding[] = [];
   const lines = text.split('\n');
   const endsWithNewline = text.endsWith('\n');
   const count = endsWithNewline ? lines.length - 1 : lines.length;
-  for (let i = 0; i < count; i++) a.line(lines[i]!, i, i < count - 1 || endsWithNewline);
-  return a.finish();
+  for (let i = 0; i < count; i++) {
+    const line = lines[i]!;
+    // A UTF-16 unit is 1 to 3 UTF-8 bytes: only a line that long can be over the limit, and only then are its bytes counted.
+    if (line.length * 3 > maxLine) {
+      const bytes = Buffer.byteLength(line);
+      if (bytes > maxLine) {
+        extra.push(overlong(i + 1, bytes, Buffer.from(line.slice(0, 256)), maxLine));
+        continue;
+      }
+    }
+    a.line(line, i, i < count - 1 || endsWithNewline);
+  }
+  return sortFindings([...extra, ...a.finish()]);
+}
+
+/** A line over the limit, as `validate` and the editor report it (1-based `lineNo`, its length in bytes, its first bytes). */
+function overlong(lineNo: number, bytes: number, head: Buffer, maxLine: number): Finding {
+  const message = overlongMessage(lineNo, bytes, head, maxLine);
+  return { range: range(lineNo - 1, 0, lineNo - 1, 0), severity: 'error', code: 'line-too-long', message: `${message[0]!.toUpperCase()}${message.slice(1)}; collection skips it too.` };
+}
+
+/** What discovery knows of a log besides its own name (validateCommand.ts gives the analyzer the same). */
+export type DiscoveredContext = Pick<EventLogFileOptions, 'inProgress' | 'sparkVersion' | 'codec'>;
+
+/**
+ * What discovery tells of one log checked on its own (the editor's open document, a file checked
+ * from disk), as `validate` hands it to the analyzer for the logs it finds: whether it is the last
+ * part of a log still being written (a rolling log's `appstatus_….inprogress`, a Spark 1.x folder
+ * without APPLICATION_COMPLETE), a Spark 1.x folder's version (SPARK_VERSION_x) and codec. A part
+ * of a rolling or Databricks log is found among its folder's (a folder of whole logs is not walked:
+ * their names say it all), a Spark 1.x EVENT_LOG_N through its folder (discover's rule). Empty
+ * when discovery finds nothing for it (an untitled document, a folder that cannot be listed).
+ */
+export async function discoveredContext(file: string): Promise<DiscoveredContext> {
+  const name = path.basename(file);
+  const folder = path.dirname(file);
+  const partOfFolder = isDatabricksPart(name) || (ROLLING_PART.test(name) && /^eventlog_v2_/.test(path.basename(folder)));
+  const want = path.resolve(file);
+  try {
+    for await (const found of discover(partOfFolder ? folder : file, false)) {
+      if ('severity' in found) continue;
+      const i = found.files.findIndex((f) => path.resolve(f.path) === want);
+      if (i === -1) continue;
+      return { inProgress: found.inProgress && i === found.files.length - 1, codec: found.files[i]!.codec, ...(found.sparkVersion !== undefined ? { sparkVersion: found.sparkVersion } : {}) };
+    }
+  } catch {
+    // A file that went away while it was looked at: nothing known beyond its name.
+  }
+  return {};
 }
 
 /** What analyzeEventLogFile takes besides the file: the context, and the limits collection reads with (readLog.ts). */
@@ -479,8 +532,7 @@ export async function analyzeEventLogFile(file: string, ctx: EventLogFileOptions
       maxLine,
       (lineNo, bytes, head) => {
         lastLine = lineNo;
-        const message = overlongMessage(lineNo, bytes, head, maxLine);
-        extra.push({ range: range(lineNo - 1, 0, lineNo - 1, 0), severity: 'error', code: 'line-too-long', message: `${message[0]!.toUpperCase()}${message.slice(1)}; collection skips it too.` });
+        extra.push(overlong(lineNo, bytes, head, maxLine));
       },
     );
     if (split.tail) a.line(split.tail.toString('utf8'), split.lines, false);

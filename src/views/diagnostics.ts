@@ -8,11 +8,13 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeConfig, looksLikeConfig } from '../analysis/configAnalyzer';
-import { analyzeEventLogText, folderIndex, readsFolderNames, siblingsFor } from '../analysis/eventLogAnalyzer';
+import { analyzeEventLogText, discoveredContext, folderIndex, readsFolderNames, siblingsFor } from '../analysis/eventLogAnalyzer';
 import type { Finding, FindingSeverity } from '../analysis/findings';
 import { existsSync } from 'node:fs';
 import { describeConfigKey, describeEvent } from '../analysis/hover';
 import type { AnalysisWorker } from './analysisWorker';
+import { readSettings } from './settings';
+import { settingsReadLimits } from './settingsSchema';
 
 const SOURCE = 'spark-optimizer';
 const DEBOUNCE_MS = 300;
@@ -64,12 +66,22 @@ function siblingsOf(file: string): readonly string[] {
   }
 }
 
-function analyze(doc: vscode.TextDocument, kind: Kind, worker: AnalysisWorker): Finding[] | Promise<Finding[]> {
+/**
+ * A document's findings. An event log gets the context `validate` gives the same file (a review: the
+ * editor passed only its name and folder's names, so it missed an in-progress rolling log, a Spark
+ * 1.x folder's version and the line limit): what discovery tells of it, and collection's line limit
+ * from the settings.
+ */
+async function analyze(doc: vscode.TextDocument, kind: Kind, worker: AnalysisWorker, log: vscode.LogOutputChannel): Promise<Finding[]> {
   const dir = path.dirname(doc.fileName);
   if (kind === 'config') return analyzeConfig(doc.getText(), { baseDir: dir, exists: existsSync });
+  const discovered = doc.uri.scheme === 'file' ? await discoveredContext(doc.fileName) : {};
   const text = doc.getText();
-  const ctx = { fileName: path.basename(doc.fileName), siblings: siblingsOf(doc.fileName) };
-  return text.length > ON_THREAD_LIMIT ? worker.analyze({ text, ...ctx }) : analyzeEventLogText(text, ctx);
+  const { maxLineBytes } = settingsReadLimits(readSettings(log, doc.uri));
+  const ctx = { fileName: path.basename(doc.fileName), siblings: siblingsOf(doc.fileName), maxLineBytes };
+  return text.length > ON_THREAD_LIMIT
+    ? worker.analyze({ text, ...ctx, discovered })
+    : analyzeEventLogText(text, { ...ctx, inProgress: discovered.inProgress, sparkVersion: discovered.sparkVersion });
 }
 
 export class DiagnosticsController implements vscode.Disposable, vscode.CodeActionProvider, vscode.HoverProvider {
@@ -78,7 +90,10 @@ export class DiagnosticsController implements vscode.Disposable, vscode.CodeActi
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly subs: vscode.Disposable[] = [];
 
-  constructor(private readonly worker: AnalysisWorker) {
+  constructor(
+    private readonly worker: AnalysisWorker,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.subs.push(
       this.collection,
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
@@ -106,9 +121,7 @@ export class DiagnosticsController implements vscode.Disposable, vscode.CodeActi
           this.findings.set(key, found);
           this.collection.set(doc.uri, found.map(toDiagnostic));
         };
-        const result = analyze(doc, kind, this.worker);
-        if (Array.isArray(result)) publish(result);
-        else result.then(publish, () => undefined);
+        analyze(doc, kind, this.worker, this.log).then(publish, () => undefined);
       }, delay),
     );
   }
