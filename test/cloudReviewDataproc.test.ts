@@ -95,3 +95,19 @@ describe('Dataproc scrub', () => {
     expect(r.problems.map((p) => [p.code, p.message])).toEqual([['cluster-missing', `cluster ${longCluster} no longer exists (HTTP 404): its jobs are stored without cluster facts`]]);
   });
 });
+
+describe('Dataproc jobs that are not Spark', () => {
+  it('are told in one info line by kind, not counted as skipped by --since/--user', { timeout: 10_000 }, async () => {
+    const jobs = [
+      fakeJob({ id: 'spark1', state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 60_000 }),
+      fakeJob({ id: 'hive1', kind: 'hiveJob', state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 60_000 }),
+      fakeJob({ id: 'hive2', kind: 'hiveJob', state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 60_000 }),
+      { ...fakeJob({ id: 'pig1', state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 60_000 }), sparkJob: undefined, pigJob: { queryList: { queries: ['x'] } } },
+    ];
+    const f = await fake({ jobs });
+    const r = await collectDataprocAll(opts(f, { since: new Date(T0 - 3600_000) }));
+    expect(ids(r)).toEqual(['dataproc-job-spark1']);
+    expect(r.filtered).toBe(0);
+    expect(r.problems.map((p) => [p.severity, p.code, p.message])).toEqual([['info', 'dataproc-not-spark-jobs', 'not Spark jobs: 3 (hive 2, pig 1); they are none of sparkJob, pysparkJob, sparkSqlJob, sparkRJob: no Spark application to store']]);
+  });
+});

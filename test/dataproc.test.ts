@@ -85,12 +85,13 @@ describe('dataproc collector', () => {
     const problems = batches.flatMap((b) => b.problems);
 
     expect(batches.length).toBeGreaterThan(1);
-    expect(problems).toEqual([]);
+    // The Hive job is not Spark: one info line, not "skipped".
+    expect(problems.map((p) => [p.severity, p.code, p.message])).toEqual([['info', 'dataproc-not-spark-jobs', 'not Spark jobs: 1 (hive 1); they are none of sparkJob, pysparkJob, sparkSqlJob, sparkRJob: no Spark application to store']]);
     // 8 listed over 3 pages; tokens chained from each answer's nextPageToken.
     expect(jobsRequests(f).map((r) => r.query.get('pageToken'))).toEqual([null, '3', '6']);
     expect(f.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(clusterRequests(f, 'c1')).toHaveLength(1);
-    expect(batches.reduce((n, b) => n + b.filtered, 0)).toBe(1);
+    expect(batches.reduce((n, b) => n + b.filtered, 0)).toBe(0);
     expect(apps.map((a) => a.record.app_id).sort()).toEqual(fixture.map((j) => `dataproc-job-${j.id}`).sort());
 
     for (const j of fixture) {
@@ -117,7 +118,7 @@ describe('dataproc collector', () => {
       expect(r.environment['spark.hadoop.fs.s3a.secret.key']).not.toBe('S3-SECRET-VALUE');
     }
     const last = progress.at(-1)!;
-    expect(last).toMatchObject({ logsFound: 7, logsDone: 7, apps: 7, problems: 0 });
+    expect(last).toMatchObject({ logsFound: 7, logsDone: 7, apps: 7, problems: 1 });
     expect(last.bytesRead).toBeGreaterThan(0);
     const text = allText(batches, progress);
     expect(text).not.toContain(TOKEN);

@@ -43,8 +43,6 @@ export interface Page<T> {
   items: T[];
   /** What the listing itself found wrong (entries of an unexpected shape). */
   problems?: Problem[];
-  /** Entries that are not for this collector at all (Dataproc's Hadoop jobs): counted as filtered. */
-  filtered?: number;
 }
 
 /**
@@ -303,7 +301,6 @@ class Collection<T, R> implements ApiRun {
         }
         if (page.done || this.isStopped) return;
         this.problem(...(page.value.problems ?? []));
-        this.filtered(page.value.filtered ?? 0);
         const items: T[] = [];
         const tally = { unit: c.shard.unit, mine: 0, total: 0 };
         const others = c.shard.fetchOthers?.() === true;

@@ -23,6 +23,7 @@ import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
 import { AuthError, HttpError, JsonClient, type HttpAuth } from '../http/jsonClient';
 import type { Problem } from '../record';
+import { inShard } from '../shard';
 import { SPARK_KINDS, clusterSchema, jobAppId, jobSchema, jobTags, jobTimes, platformRecord, yarnAppId, type Cluster, type Job } from './record';
 import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
 
@@ -165,10 +166,11 @@ async function connect(options: DataprocOptions, ctx: CollectContext, clean: (te
 }
 
 /**
- * The region's jobs, a page at a time: entries of the wrong shape are problems, jobs that are not
- * Spark (Hadoop, Hive, Pig, Presto/Trino, Flink) are filtered.
+ * The region's jobs, a page at a time: entries of the wrong shape are problems; jobs that are not
+ * Spark (Hadoop, Hive, Pig, Presto/Trino, Flink) are counted in `notSpark` by kind, the run's shard's
+ * only: they are not "skipped", which is what since and user leave out.
  */
-async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSignal): AsyncGenerator<Page<Listed>> {
+async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSignal, notSpark: Map<string, number>): AsyncGenerator<Page<Listed>> {
   const jobsPath = `${r.path}/jobs`;
   let token: string | undefined;
   const seenTokens = new Set<string>();
@@ -179,7 +181,6 @@ async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSigna
     if (error !== undefined) throw new Error(`the answer (HTTP 200) is an error: ${error}`);
     const items: Listed[] = [];
     const problems: Problem[] = [];
-    let filtered = 0;
     for (const [i, entry] of (page.jobs ?? []).entries()) {
       const parsed = jobSchema.safeParse(entry);
       if (!parsed.success) {
@@ -191,18 +192,36 @@ async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSigna
       }
       const job = parsed.data;
       const kind = SPARK_KINDS.find(([k]) => job[k] !== undefined);
-      if (kind === undefined) filtered++;
-      else items.push({ job, kind: kind[0], kindName: kind[1] });
+      if (kind !== undefined) items.push({ job, kind: kind[0], kindName: kind[1] });
+      else if (inShard(job.reference.jobId, options.shard)) {
+        const other = jobKind(entry);
+        notSpark.set(other, (notSpark.get(other) ?? 0) + 1);
+      }
     }
     token = page.nextPageToken === '' ? undefined : page.nextPageToken;
     if (token !== undefined && seenTokens.has(token)) {
       problems.push({ severity: 'error', code: 'list-failed', message: `listing stopped: the server gave page token ${JSON.stringify(token.slice(0, 40))} twice`, file: r.api.urlOf(jobsPath) });
       token = undefined;
     }
-    yield { items, problems, filtered };
+    yield { items, problems };
     if (token === undefined) return;
     seenTokens.add(token);
   }
+}
+
+/** What a job that is not Spark runs, from its `<kind>Job` field (`hiveJob`: hive). */
+function jobKind(entry: unknown): string {
+  const key = Object.keys(entry as object).find((k) => k.endsWith('Job') && k.length > 3);
+  return key === undefined ? 'unknown kind' : key.slice(0, -3);
+}
+
+/** The one info line that tells the jobs that are not Spark, by kind, as EMR tells its steps that are not. */
+function notSparkNote(notSpark: Map<string, number>, where: string): Problem | undefined {
+  const total = [...notSpark.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) return undefined;
+  const kinds = [...notSpark].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const named = kinds.slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ') + (kinds.length > 5 ? `, ${kinds.length - 5} other kinds` : '');
+  return { severity: 'info', code: 'dataproc-not-spark-jobs', message: `not Spark jobs: ${total} (${named}); they are none of ${SPARK_KINDS.map(([k]) => k).join(', ')}: no Spark application to store`, file: where };
 }
 
 /** What one collection reads besides the jobs: each cluster once, and the History Server's applications. */
@@ -311,13 +330,14 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
   const jobsPath = `${r.path}/jobs`;
   yield* runApiCollector<Listed, CollectedApp[]>(options, ctx, (run) => {
     const reads = new JobReads(r, run, source);
+    const notSpark = new Map<string, number>();
     return {
       maxApps: 'items',
       // A job's Spark applications are found through it: they go with it, by its job id.
       shard: { unit: 'job', key: ({ job }) => job.reference.jobId },
       scrub: clean,
       bytesRead: () => r.api.bytesRead + (r.hs?.bytesRead ?? 0),
-      list: () => listJobs(r, options, run.signal),
+      list: () => listJobs(r, options, run.signal, notSpark),
       // `since` needs no cluster or History Server answer: old jobs are left out before fetching anything.
       // A job with neither time (queued: PENDING) is not known to be old: the record decides, as
       // Databricks' sinceTime does (a review: every queued job was dropped under --since as skipped).
@@ -327,6 +347,11 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
       },
       fetch: (item) => reads.read(item),
       found: (apps) => apps.map((app) => ({ apps: [app] })),
+      finish: () => {
+        const note = notSparkNote(notSpark, r.api.urlOf(jobsPath));
+        if (note !== undefined) run.problem(note);
+        return [];
+      },
       // A 401 (or a 403 that escapes a job: the listing's), or a credential source that stops giving tokens.
       refused: (err) => {
         if (err instanceof AuthError) return { severity: 'error', code: 'auth-failed', message: `${err.message} (credentials: ${r.credentials}); stopping the run`, file: r.api.urlOf(err.path) };
