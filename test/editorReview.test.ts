@@ -3,7 +3,7 @@
  * editor's services in plain Node (a recording `window`; the collection runs in the real worker,
  * dist/collectWorker.js, so `npm run build` first).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceConfig } from '../src/collectors/config';
@@ -11,6 +11,7 @@ import { errorText } from '../src/common/errors';
 import { JobStore } from '../src/storage/jobStore';
 import { CollectionController } from '../src/views/collection';
 import { DatabaseService } from '../src/views/database';
+import { register as registerDiskCheck } from '../src/views/diskCheck';
 import { SourcesModel, secretKey, type Source } from '../src/views/sources';
 import { serve } from './support/historyServerFake';
 import { eventLogText } from './support/eventLogGenerator';
@@ -23,13 +24,62 @@ const ui = vi.hoisted(() => ({
   errors: [] as string[],
   warnings: [] as string[],
   progress: [] as { title: string; messages: string[] }[],
+  commands: new Map<string, (...args: unknown[]) => unknown>(),
+  /** Every diagnostic collection created, by name: uri string -> diagnostics. */
+  diagnostics: new Map<string, Map<string, unknown[]>>(),
 }));
 
 vi.mock('vscode', async (importOriginal) => {
   const fake = await importOriginal<typeof import('./support/vscodeFake')>();
   const never = new fake.EventEmitter<unknown>();
+  class DiagnosticCollection {
+    readonly entries = new Map<string, { uri: unknown; diagnostics: unknown[] }>();
+    set(uri: { toString(): string }, diagnostics: unknown[]): void {
+      this.entries.set(uri.toString(), { uri, diagnostics });
+      this.publish();
+    }
+    delete(uri: { toString(): string }): void {
+      this.entries.delete(uri.toString());
+      this.publish();
+    }
+    clear(): void {
+      this.entries.clear();
+      this.publish();
+    }
+    forEach(f: (uri: unknown, diagnostics: unknown[]) => void): void {
+      for (const e of this.entries.values()) f(e.uri, e.diagnostics);
+    }
+    constructor(private readonly name: string) {}
+    private publish(): void {
+      ui.diagnostics.set(this.name, new Map([...this.entries].map(([k, e]) => [k, e.diagnostics])));
+    }
+    dispose(): void {}
+  }
   return {
     ...fake,
+    DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
+    Range: class {
+      constructor(...args: number[]) {
+        Object.assign(this, { args });
+      }
+    },
+    Diagnostic: class {
+      source?: string;
+      code?: unknown;
+      constructor(
+        readonly range: unknown,
+        readonly message: string,
+        readonly severity: number,
+      ) {}
+    },
+    languages: { createDiagnosticCollection: (name: string) => new DiagnosticCollection(name) },
+    commands: {
+      ...fake.commands,
+      registerCommand: (id: string, handler: (...args: unknown[]) => unknown) => {
+        ui.commands.set(id, handler);
+        return { dispose: () => ui.commands.delete(id) };
+      },
+    },
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
     RelativePattern: class {
       constructor(
@@ -163,5 +213,63 @@ describe('two config files naming a source alike (defect 2)', () => {
     model.dispose();
     db.dispose();
     setWorkspaceRoot(undefined);
+  });
+});
+
+describe('Check Compressed and Large Event Logs (defect 4)', () => {
+  const CHECK = 'sparkOptimizer.checkLogFiles';
+  /** Registers the command over a worker that answers one finding per file it is given, and records them. */
+  function register(): { checked: string[]; failOn: Set<string> } {
+    const checked: string[] = [];
+    const failOn = new Set<string>();
+    const worker = {
+      stop: () => undefined,
+      analyze: ({ file }: { file: string }) => {
+        checked.push(file);
+        if (failOn.has(file)) return Promise.reject(new Error('unreadable'));
+        const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
+        return Promise.resolve([{ range, code: 'x', severity: 'warning', message: `finding of ${path.basename(file)}` }]);
+      },
+    };
+    registerDiskCheck({ worker: worker as never, log: recordingLog().channel }, { subscriptions: [] } as never);
+    return { checked, failOn };
+  }
+  const published = (): string[] => [...(ui.diagnostics.get('spark-optimizer-disk')?.keys() ?? [])].map((u) => path.basename(u)).sort();
+
+  it('checks compressed logs once (not a plain .inprogress, which the editor checks itself), and drops the findings of a log deleted since', async () => {
+    const root = tempDir();
+    for (const f of ['app-1.lz4', 'app-2.zstd.inprogress', 'local-3.inprogress', 'notes.txt']) writeFileSync(path.join(root, f), 'x');
+    setWorkspaceRoot(root);
+    const { checked } = register();
+    await ui.commands.get(CHECK)!();
+    expect(checked.map((f) => path.basename(f))).toEqual(['app-1.lz4', 'app-2.zstd.inprogress']);
+    expect(published()).toEqual(['app-1.lz4', 'app-2.zstd.inprogress']);
+    rmSync(path.join(root, 'app-1.lz4'));
+    await ui.commands.get(CHECK)!();
+    expect(published()).toEqual(['app-2.zstd.inprogress']);
+    setWorkspaceRoot(undefined);
+  });
+
+  it('a log that cannot be checked any more keeps no findings of an earlier check', async () => {
+    const root = tempDir();
+    const file = path.join(root, 'app-1.gz');
+    writeFileSync(file, 'x');
+    const { failOn } = register();
+    await ui.commands.get(CHECK)!(Uri.file(file));
+    expect(published()).toEqual(['app-1.gz']);
+    failOn.add(file);
+    await ui.commands.get(CHECK)!(Uri.file(file));
+    expect(published()).toEqual([]);
+  });
+
+  it("on a rolling log's folder (the Explorer's menu) checks the logs in it, not the folder as a file", async () => {
+    const root = tempDir();
+    const folder = path.join(root, 'eventlog_v2_app-1');
+    mkdirSync(folder);
+    for (const f of ['events_1_app-1.zstd', 'events_2_app-1', 'appstatus_app-1.inprogress']) writeFileSync(path.join(folder, f), 'x');
+    const { checked } = register();
+    await ui.commands.get(CHECK)!(Uri.file(folder));
+    expect(checked.map((f) => path.basename(f))).toEqual(['events_1_app-1.zstd', 'events_2_app-1']);
+    expect(ui.infos.at(-1)).toMatch(/checked 2 event logs on disk, 2 findings/);
   });
 });

@@ -3,28 +3,58 @@
  * files over 50 MB as text, so their analysis runs from disk in a worker thread, with a cancellable
  * progress notification; the findings go to the Problems panel like any other diagnostics.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FolderNames } from '../analysis/folderNames';
+import { errorText } from '../common/errors';
 import type { AnalysisWorker } from './analysisWorker';
 import { COMMANDS } from './commands';
 import { toDiagnostic } from './diagnostics';
 import { readSettings } from './settings';
 import { settingsReadLimits } from './settingsSchema';
 
-const COMPRESSED = '**/*.{lz4,lzf,snappy,zstd,zst,gz,inprogress}';
+/**
+ * Compressed logs, finished or in progress. A plain `*.inprogress` is text: the editor opens it and
+ * its own diagnostics check it (it was reported twice, once by each; a review), unless it is over
+ * the editor's limit, which NAMED_LOGS finds.
+ */
+const CODECS = ['lz4', 'lzf', 'snappy', 'zstd', 'zst', 'gz'];
+const COMPRESSED = `**/*.{${[...CODECS, ...CODECS.map((c) => `${c}.inprogress`)].join(',')}}`;
+const COMPRESSED_NAME = new RegExp(`\\.(${CODECS.join('|')})(\\.inprogress)?$`, 'i');
 const NAMED_LOGS = '**/{events_*_*,eventlog,application_*_*,app-*-*,local-*}';
+const NAMED_LOG = /^(events_.+_.+|eventlog|application_.+_.+|app-.+-.+|local-.+)$/;
+const NOT_A_LOG = /\.(json|ya?ml|md|txt|js|ts)$/;
 const EDITOR_LIMIT = 50 * 1024 * 1024;
 
-async function candidates(): Promise<vscode.Uri[]> {
+/** The workspace's logs the editor cannot show as text: compressed, or over its size limit. */
+export async function candidates(): Promise<vscode.Uri[]> {
   const found = new Map<string, vscode.Uri>();
   for (const u of await vscode.workspace.findFiles(COMPRESSED, '**/node_modules/**', 5000)) found.set(u.fsPath, u);
   for (const u of await vscode.workspace.findFiles(NAMED_LOGS, '**/node_modules/**', 5000)) {
-    if (found.has(u.fsPath) || /\.(json|ya?ml|md|txt|js|ts)$/.test(u.fsPath)) continue;
+    if (found.has(u.fsPath) || NOT_A_LOG.test(u.fsPath)) continue;
     if ((await stat(u.fsPath)).size > EDITOR_LIMIT) found.set(u.fsPath, u);
   }
   return [...found.values()].sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+/**
+ * The event logs in a folder the Explorer's menu was opened on (a rolling log's `eventlog_v2_…`
+ * folder, whose name the menu's when clause matches): each of its logs, compressed or not, of any
+ * size: it was asked for. Reading the folder as one file failed with EISDIR (a review).
+ */
+export async function logsInFolder(folder: string): Promise<vscode.Uri[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && (COMPRESSED_NAME.test(e.name) || (NAMED_LOG.test(e.name) && !NOT_A_LOG.test(e.name))))
+    .map((e) => vscode.Uri.file(path.join(e.parentPath, e.name)))
+    .sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+/** Whether `file` is `folder` or inside it. */
+function isUnder(file: string, folder: string): boolean {
+  const rel = path.relative(folder, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputChannel }, context: vscode.ExtensionContext): void {
@@ -32,9 +62,18 @@ export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputCh
   context.subscriptions.push(
     collection,
     vscode.commands.registerCommand(COMMANDS.checkLogFiles, async (arg: unknown) => {
-      const files = arg instanceof vscode.Uri ? [arg] : await candidates();
+      const target = arg instanceof vscode.Uri ? arg : undefined;
+      const isFolder = target !== undefined && (await stat(target.fsPath).catch(() => undefined))?.isDirectory() === true;
+      // What this run checks loses its old findings first: a log deleted or fixed since keeps none.
+      if (target === undefined) collection.clear();
+      else {
+        const stale: vscode.Uri[] = [];
+        collection.forEach((uri) => void (isUnder(uri.fsPath, target.fsPath) && stale.push(uri)));
+        for (const uri of stale) collection.delete(uri);
+      }
+      const files = target === undefined ? await candidates() : isFolder ? await logsInFolder(target.fsPath) : [target];
       if (files.length === 0) {
-        void vscode.window.showInformationMessage('Spark Optimizer: no compressed or large event logs in this workspace.');
+        void vscode.window.showInformationMessage(`Spark Optimizer: no ${target === undefined ? 'compressed or large event logs in this workspace' : `event logs in ${path.basename(target.fsPath)}`}.`);
         return;
       }
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Spark Optimizer: checking event logs', cancellable: true }, async (progress, token) => {
@@ -58,7 +97,8 @@ export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputCh
             } catch (err) {
               if (token.isCancellationRequested) break;
               failed++;
-              deps.log.error(`${uri.fsPath}: ${(err as Error).message}`);
+              collection.delete(uri);
+              deps.log.error(`${uri.fsPath}: ${errorText(err)}`);
             }
           }
         } finally {
