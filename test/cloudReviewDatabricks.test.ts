@@ -120,3 +120,25 @@ describe('Databricks empty pages that announce more', () => {
     expect(lists(f).length).toBeLessThanOrEqual(25);
   });
 });
+
+describe('Databricks runs that never executed', () => {
+  it('have one status whichever shape the answer has (state or status): unknown, not failed', { timeout: 10_000 }, async () => {
+    const f = await serve({
+      runs: [
+        run(1, { state: { life_cycle_state: 'SKIPPED', state_message: 'a run of this job is already active' } }),
+        run(2, { state: undefined, status: { state: 'TERMINATED', termination_details: { code: 'SKIPPED', message: 'upstream task failed' } } }),
+        run(3, { state: undefined, status: { state: 'TERMINATED', termination_details: { code: 'MAX_CONCURRENT_RUNS_EXCEEDED' } } }),
+        run(4, { state: { life_cycle_state: 'TERMINATED', result_state: 'UPSTREAM_FAILED' } }),
+        run(5, { state: undefined, status: { state: 'TERMINATED', termination_details: { code: 'RUN_EXECUTION_ERROR' } } }),
+      ],
+    });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(r.apps.map((a) => [a.record.app_id, a.record.status]).sort()).toEqual([
+      ['databricks-run-1', 'unknown'],
+      ['databricks-run-2', 'unknown'],
+      ['databricks-run-3', 'unknown'],
+      ['databricks-run-4', 'unknown'],
+      ['databricks-run-5', 'failed'],
+    ]);
+  });
+});

@@ -66,16 +66,26 @@ export type Cluster = z.infer<typeof clusterSchema>;
 
 export const epoch = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) && v > 0 ? v : null);
 
-/** A run's state as the record's status (Jobs API RunLifeCycleState / RunResultState). */
+/**
+ * What says a run never executed, in either shape of the answer (Jobs API 2.1): the deprecated
+ * `state` (life cycle SKIPPED: a run of the job already active; result EXCLUDED, UPSTREAM_FAILED,
+ * UPSTREAM_CANCELED) and `status` (termination codes SKIPPED, MAX_CONCURRENT_RUNS_EXCEEDED,
+ * MAX_JOB_QUEUE_SIZE_EXCEEDED, DISABLED). Such a run has no outcome: `unknown`, not `failed`, which
+ * says it ran and failed (a review: the same skipped run was one or the other by the answer's shape).
+ */
+const NEVER_EXECUTED = new Set(['SKIPPED', 'EXCLUDED', 'UPSTREAM_FAILED', 'UPSTREAM_CANCELED', 'MAX_CONCURRENT_RUNS_EXCEEDED', 'MAX_JOB_QUEUE_SIZE_EXCEEDED', 'DISABLED']);
+
+/** A run's state as the record's status (Jobs API RunLifeCycleState / RunResultState, or `status` and its termination code). */
 export function runStatus(run: Pick<Run, 'state' | 'status'>): AppStatus {
   const lc = run.state?.life_cycle_state ?? run.status?.state;
   const rs = run.state?.result_state ?? (run.state === undefined ? run.status?.termination_details?.code : undefined);
+  if ((lc !== undefined && NEVER_EXECUTED.has(lc)) || (rs !== undefined && NEVER_EXECUTED.has(rs))) return 'unknown';
   if (lc === 'INTERNAL_ERROR') return 'failed';
   if (lc === 'TERMINATED') {
     if (rs === 'SUCCESS' || rs === 'SUCCESS_WITH_FAILURES') return 'completed';
     if (rs === undefined) return 'unknown';
-    // FAILED, TIMEDOUT, CANCELED, UPSTREAM_FAILED, … and the termination codes of `status`.
-    return rs === 'EXCLUDED' ? 'unknown' : 'failed';
+    // FAILED, TIMEDOUT, CANCELED, … and the termination codes of `status`.
+    return 'failed';
   }
   if (lc === 'PENDING' || lc === 'RUNNING' || lc === 'TERMINATING' || lc === 'QUEUED' || lc === 'BLOCKED' || lc === 'WAITING_FOR_RETRY' || lc === 'WAITING') return 'running';
   return 'unknown';
