@@ -142,3 +142,16 @@ describe('Databricks runs that never executed', () => {
     ]);
   });
 });
+
+describe('Databricks repeated page token', () => {
+  it('stops before the page that repeats a token is fetched: its new-looking runs are not read', { timeout: 10_000 }, async () => {
+    const f = await serve({
+      runs: [],
+      fault: (req, hit, res) => req.path === LIST && json(res, 200, hit === 1 ? { runs: [run(1)], has_more: true, next_page_token: 'A' } : { runs: [run(hit)], has_more: true, next_page_token: 'A' }),
+    });
+    const r = await collectDatabricksAll(fast(f.url));
+    expect(ids(r)).toEqual(['databricks-run-1']);
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([['list-failed', 'listing runs failed: the server returned page_token "A" twice; listing stopped to avoid a loop']]);
+    expect(lists(f)).toHaveLength(2);
+  });
+});

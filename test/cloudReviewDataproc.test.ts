@@ -111,3 +111,22 @@ describe('Dataproc jobs that are not Spark', () => {
     expect(r.problems.map((p) => [p.severity, p.code, p.message])).toEqual([['info', 'dataproc-not-spark-jobs', 'not Spark jobs: 3 (hive 2, pig 1); they are none of sparkJob, pysparkJob, sparkSqlJob, sparkRJob: no Spark application to store']]);
   });
 });
+
+describe('Dataproc listing that does not page', () => {
+  const job = (id: string): Record<string, unknown> => fakeJob({ id, state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 60_000 });
+
+  it('a repeated page token stops before that page is fetched (list-failed)', { timeout: 10_000 }, async () => {
+    const f = await fake({ jobs: [], fault: (req, res, hit) => isList(req.path) && json(res, 200, { jobs: [job(`j${hit}`)], nextPageToken: 'A' }) });
+    const r = await collectDataprocAll(opts(f));
+    expect(ids(r)).toEqual(['dataproc-job-j1']);
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([['list-failed', 'listing Dataproc jobs failed: the server returned pageToken "A" twice; listing stopped to avoid a loop']]);
+  });
+
+  it('fresh tokens over the same jobs stop with list-failed instead of listing forever', { timeout: 10_000 }, async () => {
+    const f = await fake({ jobs: [], fault: (req, res, hit) => isList(req.path) && json(res, 200, { jobs: [job('j1'), { ...job('h1'), sparkJob: undefined, hiveJob: {} }], nextPageToken: `t${hit}` }) });
+    const r = await collectDataprocAll(opts(f));
+    expect(ids(r)).toEqual(['dataproc-job-j1']);
+    expect(r.problems.map((p) => p.code)).toEqual(['list-failed', 'dataproc-not-spark-jobs']);
+    expect(r.problems[1]!.message).toContain('not Spark jobs: 1 (hive 1)');
+  });
+});

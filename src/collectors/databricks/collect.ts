@@ -227,10 +227,12 @@ async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal)
     }
     offset += raw.length;
     const more = page.has_more === true;
+    // A next token seen before stops the listing before this page's runs are fetched: the server is
+    // not paging (a review: the repeated page's runs were fetched, then the listing stopped).
+    // Old workspaces page with `offset` only (deprecated since June 2023): no token.
+    pageToken = more ? guard.token(page.next_page_token) : undefined;
     yield { items: guard.fresh(runs, (r) => r.run_id, more), problems };
     if (!more) return;
-    // Old workspaces page with `offset` only (deprecated since June 2023).
-    pageToken = guard.token(page.next_page_token);
     // An empty page that announces more is followed (a review: it ended the listing silently), but
     // only by a token: an offset it did not move would ask for the same page again.
     empty = raw.length === 0 ? empty + 1 : 0;

@@ -16,7 +16,7 @@
  */
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
-import { errorInAnswer } from '../api/listingGuard';
+import { ListingGuard, errorInAnswer } from '../api/listingGuard';
 import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Page } from '../api/runner';
 import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { HistoryServerClient } from '../historyServer/client';
@@ -173,24 +173,31 @@ async function connect(options: DataprocOptions, ctx: CollectContext, clean: (te
 async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSignal, notSpark: Map<string, number>): AsyncGenerator<Page<Listed>> {
   const jobsPath = `${r.path}/jobs`;
   let token: string | undefined;
-  const seenTokens = new Set<string>();
+  const guard = new ListingGuard<string>('pageToken');
   for (;;) {
     const path = `${jobsPath}?${listQuery(options, token)}`;
     const page = await r.api.getJson(path, listSchema, signal);
     const error = errorInAnswer(page);
     if (error !== undefined) throw new Error(`the answer (HTTP 200) is an error: ${error}`);
-    const items: Listed[] = [];
+    const jobs: { job: Job; entry: unknown }[] = [];
     const problems: Problem[] = [];
     for (const [i, entry] of (page.jobs ?? []).entries()) {
       const parsed = jobSchema.safeParse(entry);
-      if (!parsed.success) {
-        const ref = (entry as { reference?: { jobId?: unknown } } | null)?.reference?.jobId;
-        const id = typeof ref === 'string' ? `job ${ref}` : `entry ${i}`;
-        const issue = parsed.error.issues[0];
-        problems.push({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: r.api.urlOf(path) });
+      if (parsed.success) {
+        jobs.push({ job: parsed.data, entry });
         continue;
       }
-      const job = parsed.data;
+      const ref = (entry as { reference?: { jobId?: unknown } } | null)?.reference?.jobId;
+      const id = typeof ref === 'string' ? `job ${ref}` : `entry ${i}`;
+      const issue = parsed.error.issues[0];
+      problems.push({ severity: 'error', code: 'job-invalid', message: `jobs list: ${id}: unexpected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, file: r.api.urlOf(path) });
+    }
+    // A next token seen before, or a page of jobs all listed before, stops the listing (list-failed)
+    // before this page's jobs are fetched or counted: the server is not paging (a review: the
+    // repeated page's jobs were fetched, then the listing stopped).
+    token = guard.token(page.nextPageToken);
+    const items: Listed[] = [];
+    for (const { job, entry } of guard.fresh(jobs, (j) => j.job.reference.jobId, token !== undefined)) {
       const kind = SPARK_KINDS.find(([k]) => job[k] !== undefined);
       if (kind !== undefined) items.push({ job, kind: kind[0], kindName: kind[1] });
       else if (inShard(job.reference.jobId, options.shard)) {
@@ -198,14 +205,8 @@ async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSigna
         notSpark.set(other, (notSpark.get(other) ?? 0) + 1);
       }
     }
-    token = page.nextPageToken === '' ? undefined : page.nextPageToken;
-    if (token !== undefined && seenTokens.has(token)) {
-      problems.push({ severity: 'error', code: 'list-failed', message: `listing stopped: the server gave page token ${JSON.stringify(token.slice(0, 40))} twice`, file: r.api.urlOf(jobsPath) });
-      token = undefined;
-    }
     yield { items, problems };
     if (token === undefined) return;
-    seenTokens.add(token);
   }
 }
 
