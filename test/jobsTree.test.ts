@@ -94,3 +94,20 @@ describe('Jobs tree model', () => {
     expect(item.command).toEqual({ command: 'sparkOptimizer.openJob', title: 'Open Job', arguments: [job] });
   });
 });
+
+describe('the "(none)" user group (a review: it could never be opened)', () => {
+  it('opens on the jobs without a user, with no dead "Load more…"', async () => {
+    const { tree } = await treeOver([
+      makeRecord({ app_id: 'u-1', app_name: 'With user', user: 'maria' }),
+      makeRecord({ app_id: 'n-1', app_name: 'No user 1', user: null }),
+      makeRecord({ app_id: 'n-2', app_name: 'No user 2', user: null }),
+    ]);
+    tree.setState({ grouping: 'user' });
+    const groups = await tree.getChildren();
+    expect(groups.map((n) => [label(tree, n), tree.getTreeItem(n).description])).toEqual([
+      ['(none)', '2'],
+      ['maria', '1'],
+    ]);
+    expect((await tree.getChildren(groups[0])).map((n) => label(tree, n)).sort()).toEqual(['No user 1', 'No user 2']);
+  });
+});

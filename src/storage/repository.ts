@@ -438,7 +438,9 @@ export function where(q: JobQuery, like: 'LIKE' | 'ILIKE' = 'LIKE'): { sql: stri
     parts.push(sql);
     params.push(value);
   };
-  if (q.user !== undefined) add(`${column('user')} = ?`, q.user);
+  // '' is the Jobs tree's "(none)" group, which groupCounts makes of NULL: it matches both (a review: it never opened).
+  if (q.user === '') parts.push(`(${column('user')} IS NULL OR ${column('user')} = '')`);
+  else if (q.user !== undefined) add(`${column('user')} = ?`, q.user);
   if (q.name !== undefined) add(`app_name ${like} ? ESCAPE '\\'`, likeContaining(q.name));
   if (q.text !== undefined) {
     const text = likeContaining(q.text);

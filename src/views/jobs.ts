@@ -126,7 +126,8 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
       const c = checks[i];
       return c?.status === 'regressed' ? { kind: 'job', record, regressed: c.summary } : { kind: 'job', record };
     });
-    if (records.length < parent.count) nodes.push({ kind: 'more', query: parent.query, offset: records.length, parentId: id });
+    // Only after a full page: a count the page cannot reach (rows deleted since) makes no dead "Load more".
+    if (records.length === PAGE * pages && records.length < parent.count) nodes.push({ kind: 'more', query: parent.query, offset: records.length, parentId: id });
     return nodes;
   }
 

@@ -200,7 +200,8 @@ function indexedWhere(query: JobQuery): { sql: string; params: PgParam[] } {
   const { sql, params } = where(query, 'ILIKE');
   const parts: string[] = [];
   const more: PgParam[] = [];
-  if (query.user !== undefined) {
+  // Not for '' (the jobs without a user, the "(none)" group of repository.ts where): NULL has no prefix to compare.
+  if (query.user !== undefined && query.user !== '') {
     parts.push(`left("user", ${TEXT_PREFIX}) = left(?, ${TEXT_PREFIX})`);
     more.push(query.user);
   }
