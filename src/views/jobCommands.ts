@@ -76,15 +76,15 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       const text = await vscode.window.showInputBox({
         title: 'Filter jobs',
         prompt: 'Words such as: name:etl user:maria status:failed since:2024-06-01 source:nightly (empty clears the filter)',
-        value: [current.source && `source:${current.source}`, current.name && `name:${current.name}`, current.user && `user:${current.user}`, current.status && `status:${current.status}`, current.since && `since:${localSince(current.since)}`].filter(Boolean).join(' '),
+        value: filterText(current),
         validateInput: (v) => {
-          for (const part of v.split(/\s+/).filter(Boolean)) {
-            const [k, ...rest] = part.split(':');
-            const value = rest.join(':');
+          const words = filterWords(v);
+          if (words === undefined) return 'a quote is not closed: write a value with spaces as name:"Daily Revenue"';
+          for (const { key: k, value } of words) {
             if (k === 'status' && !(STATUSES as readonly string[]).includes(value)) return `status must be one of ${STATUSES.join(', ')}`;
             if (k === 'since' && parseTime(value) === undefined) return 'since must be a date or time such as 2024-06-01 or 2024-06-01T12:00 (local time)';
-            if (!['name', 'user', 'status', 'since', 'source'].includes(k!) && !value) continue;
-            if (!['name', 'user', 'status', 'since', 'source'].includes(k!)) return `unknown filter "${k}": use name:, user:, status:, since:, source:`;
+            if (k === undefined) continue;
+            if (!['name', 'user', 'status', 'since', 'source'].includes(k)) return `unknown filter "${k}": use name:, user:, status:, since:, source:`;
           }
           return undefined;
         },
@@ -172,13 +172,77 @@ export function localSince(iso: string): string {
   return d.getHours() === 0 && d.getMinutes() === 0 ? day : `${day}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** One word of a filter: `key:value`, or a bare value (key undefined), quotes taken off. */
+interface FilterWord {
+  key: string | undefined;
+  value: string;
+}
+
+/**
+ * The words of a filter: separated by spaces, except inside double quotes, so that a value with
+ * spaces is written `name:"Daily Revenue"` or `source:"folder: logs"` (a review: they were split at
+ * the space); `\"` and `\\` inside quotes are a quote and a backslash. Undefined for an open quote.
+ */
+export function filterWords(text: string): FilterWord[] | undefined {
+  const words: FilterWord[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (i >= text.length) break;
+    let word = '';
+    let key: string | undefined;
+    let quoted = false;
+    while (i < text.length && !/\s/.test(text[i]!)) {
+      const c = text[i]!;
+      if (c === ':' && key === undefined && !quoted) {
+        key = word;
+        word = '';
+        i++;
+      } else if (c === '"') {
+        quoted = true;
+        i++;
+        let closed = false;
+        while (i < text.length) {
+          const q = text[i]!;
+          if (q === '\\' && i + 1 < text.length) {
+            word += text[i + 1];
+            i += 2;
+          } else if (q === '"') {
+            closed = true;
+            i++;
+            break;
+          } else {
+            word += q;
+            i++;
+          }
+        }
+        if (!closed) return undefined;
+      } else {
+        word += c;
+        i++;
+      }
+    }
+    // A word that ends at its colon ("etl:") is a name, as before.
+    words.push(key !== undefined && word === '' && !quoted ? { key: undefined, value: `${key}:` } : { key, value: word });
+  }
+  return words;
+}
+
+/** A value as the filter box shows it: quoted when it has a space or a quote (filterWords reads it back). */
+function quoted(value: string): string {
+  return /[\s"\\]/.test(value) || value === '' ? `"${value.replace(/["\\]/g, '\\$&')}"` : value;
+}
+
+/** The filter as it is typed, to edit it: each value quoted when it needs it. */
+export function filterText(f: JobsTree['state']['filter']): string {
+  return [f.source && `source:${quoted(f.source)}`, f.name && `name:${quoted(f.name)}`, f.user && `user:${quoted(f.user)}`, f.status && `status:${f.status}`, f.since && `since:${localSince(f.since)}`].filter(Boolean).join(' ');
+}
+
 /** The Jobs tree's filter from what was typed (validated first): `name:etl since:2024-06-01 …`, a bare word a name. */
 export function filterOf(text: string): JobsTree['state']['filter'] {
   const filter: JobsTree['state']['filter'] = {};
-  for (const part of text.split(/\s+/).filter(Boolean)) {
-    const [k, ...rest] = part.split(':');
-    const value = rest.join(':');
-    if (!value) filter.name = part;
+  for (const { key: k, value } of filterWords(text) ?? []) {
+    if (k === undefined) filter.name = value;
     else if (k === 'name') filter.name = value;
     else if (k === 'user') filter.user = value;
     else if (k === 'status') filter.status = value as SparkAppRecord['status'];
