@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SourceConfig } from '../src/collectors/config';
 import type { AppSummaries, ExecutorSummary, StageSummary } from '../src/collectors/record/summaries';
-import { findEventLog, opensAsText } from '../src/views/jobPage/eventLog';
+import { findEventLog, notFoundMessage, opensAsText } from '../src/views/jobPage/eventLog';
 import { filterConfig, findingCodesOf, jobPageModel, offsetText, packLanes, sortStages, type RegressionSection } from '../src/views/jobPage/model';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
@@ -230,7 +230,11 @@ describe('Open Event Log: finding the log from the source', () => {
     expect((await findEventLog(source(dir), undefined, { app_id: 'app-7', attempt_id: null })).path).toBe(path.join(dir, 'app-7'));
     expect((await findEventLog(source(dir), undefined, { app_id: 'app-1', attempt_id: '2' })).path).toBe(path.join(dir, 'app-1_2.lz4'));
     expect((await findEventLog(source('.'), dir, { app_id: 'spark-abc', attempt_id: null })).path).toBe(path.join(dir, 'nested', 'eventlog_v2_spark-abc'));
-    expect(await findEventLog(source([dir]), undefined, { app_id: 'app-404', attempt_id: null })).toEqual({ path: dir, note: "no file named after app-404 was found: this is the source's path" });
+    const missing = await findEventLog(source([dir]), undefined, { app_id: 'app-404', attempt_id: null });
+    expect(missing).toEqual({ path: dir, note: "no file named after app-404 was found: this is the source's path", found: false });
+    // Open Event Log says so before it reveals the folder (a review: it revealed it without a word).
+    expect(notFoundMessage(missing, 'app-404')).toBe(`no event log named after app-404 was found in its source; showing the source's folder ${dir} in the Explorer instead.`);
+    expect(notFoundMessage(await findEventLog(source(dir), undefined, { app_id: 'app-7', attempt_id: null }), 'app-7')).toBeUndefined();
     expect((await findEventLog(source(path.join(dir, 'gone')), undefined, { app_id: 'x', attempt_id: null })).path).toBeNull();
     expect((await findEventLog({ type: 'databricks', name: 'd' } as unknown as SourceConfig, undefined, { app_id: 'x', attempt_id: null })).note).toMatch(/databricks source reads an API/);
     expect((await findEventLog(undefined, undefined, { app_id: 'x', attempt_id: null })).note).toMatch(/not configured/);

@@ -36,7 +36,7 @@ export async function findEventLog(config: SourceConfig | undefined, configDir: 
   const queue = [...roots];
   while (queue.length > 0 && seen < MAX_ENTRIES) {
     const dir = queue.shift()!;
-    if (matches(path.basename(dir), key)) return { path: dir, note: 'found by the application id in the source' };
+    if (matches(path.basename(dir), key)) return { path: dir, note: 'found by the application id in the source', found: true };
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -46,18 +46,28 @@ export async function findEventLog(config: SourceConfig | undefined, configDir: 
     for (const e of entries) {
       seen++;
       const full = path.join(dir, e.name);
-      if (matches(e.name, key)) return { path: full, note: 'found by the application id in the source' };
+      if (matches(e.name, key)) return { path: full, note: 'found by the application id in the source', found: true };
       if (e.isDirectory()) queue.push(full);
     }
   }
   const first = roots[0]!;
   const exists = await stat(first).then(() => true, () => false);
   return exists
-    ? { path: first, note: `no file named after ${key.app_id} was found: this is the source's ${roots.length > 1 ? 'first path' : 'path'}` }
+    ? { path: first, note: `no file named after ${key.app_id} was found: this is the source's ${roots.length > 1 ? 'first path' : 'path'}`, found: false }
     : { path: null, note: `the source's path ${first} does not exist` };
 }
 
 /** Compressed logs and rolling-log folders are revealed in the Explorer; plain text logs open in the editor. */
 export function opensAsText(file: string, isDirectory: boolean): boolean {
   return !isDirectory && !/\.(lz4|lzf|snappy|zstd|zst|gz)$/i.test(file);
+}
+
+/**
+ * What Open Event Log tells the user before it opens `info.path`: undefined when that is the job's
+ * log; else that it is not, and what is shown instead (a review: the source's folder was revealed
+ * without a word, as if it were the log).
+ */
+export function notFoundMessage(info: EventLogInfo, appId: string): string | undefined {
+  if (info.found !== false || info.path === null) return undefined;
+  return `no event log named after ${appId} was found in its source; showing the source's ${path.extname(info.path) === '' ? 'folder' : 'path'} ${info.path} in the Explorer instead.`;
 }

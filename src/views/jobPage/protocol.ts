@@ -18,6 +18,8 @@ export interface EventLogInfo {
   path: string | null;
   /** What the page says about it ("the source's folder", "found by the application id"). */
   note: string;
+  /** false when `path` is not the job's log but where the search stopped (the source's folder). */
+  found?: boolean;
 }
 
 export type HostMessage =
@@ -68,7 +70,7 @@ function isModel(v: unknown): v is JobPageModel {
 }
 
 function isEventLogInfo(v: unknown): v is EventLogInfo {
-  return isObject(v) && (v.path === null || typeof v.path === 'string') && typeof v.note === 'string';
+  return isObject(v) && (v.path === null || typeof v.path === 'string') && typeof v.note === 'string' && (v.found === undefined || typeof v.found === 'boolean');
 }
 
 export function isHostMessage(m: unknown): m is HostMessage {

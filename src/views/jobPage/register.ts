@@ -12,7 +12,7 @@ import { COMMANDS } from '../commands';
 import { regressionThresholds } from '../settings';
 import type { DatabaseService } from '../database';
 import type { SourcesModel } from '../sources';
-import { findEventLog, opensAsText } from './eventLog';
+import { findEventLog, notFoundMessage, opensAsText } from './eventLog';
 import { findingCodesOf, jobPageModel } from './model';
 import { webviewOptions } from '../webviewHtml';
 import { JobPagePanel, VIEW_TYPE } from './panel';
@@ -103,6 +103,12 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
     }
     const isDir = (await stat(found.path).catch(() => null))?.isDirectory() ?? false;
     const uri = vscode.Uri.file(found.path);
+    const notFound = notFoundMessage(found, key.app_id);
+    if (notFound !== undefined) {
+      void vscode.window.showWarningMessage(`Spark Optimizer: ${notFound}`);
+      await vscode.commands.executeCommand('revealInExplorer', uri);
+      return;
+    }
     if (!opensAsText(found.path, isDir)) {
       await vscode.commands.executeCommand('revealInExplorer', uri);
       return;
