@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import type { PostgresLocation } from './location';
 import type { Store } from './store';
 import { KnownFileIndex } from './unchanged';
-import { migratePostgres } from './postgres/migrations';
+import { checkPostgresSchema, migratePostgres } from './postgres/migrations';
 import { PostgresRepository } from './postgres/repository';
 import { PostgresError, SyncPgClient, connectConfig } from './postgres/syncClient';
 
@@ -27,13 +27,16 @@ export class PostgresStore extends PostgresRepository implements Store {
   /**
    * Connects and migrates; an error names the server (never its password) and what failed. The
    * server is first reached asynchronously: a down or unreachable one is said without blocking the
-   * caller's thread (the editor's extension host) for the connect timeout.
+   * caller's thread (the editor's extension host) for the connect timeout. `readOnly` (a command that
+   * only reads): nothing is migrated or created; a database without the jobs schema is said (a review:
+   * `jobs --db` made five tables in whatever database it named).
    */
-  static async open(loc: PostgresLocation, password?: string): Promise<PostgresStore> {
+  static async open(loc: PostgresLocation, password?: string, readOnly = false): Promise<PostgresStore> {
     await reachable(loc);
     const client = new SyncPgClient(connectConfig(loc, password), loc.display);
     try {
-      migratePostgres(client);
+      if (readOnly) checkPostgresSchema(client);
+      else migratePostgres(client);
     } catch (err) {
       client.close();
       throw err;

@@ -35,6 +35,6 @@ export interface OpenStoreOptions extends OpenOptions {
 /** Opens what `target` names (a path, sqlite:/// or postgres:// URL, relative to `cwd`). */
 export async function openStore(target: string | DatabaseLocation, cwd: string, options: OpenStoreOptions = {}): Promise<Store> {
   const loc = typeof target === 'string' ? parseDatabaseLocation(target, cwd) : target;
-  if (loc.kind === 'postgres') return (await import('./postgresStore.js')).PostgresStore.open(loc, options.password);
+  if (loc.kind === 'postgres') return (await import('./postgresStore.js')).PostgresStore.open(loc, options.password, options.readOnly === true);
   return JobStore.open(loc.file, options);
 }

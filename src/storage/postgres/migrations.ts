@@ -157,15 +157,57 @@ function pgSchemaVersion(pg: SyncPgClient): number {
   return Number(pg.query('SELECT version FROM spark_optimizer_schema').rows[0]?.version ?? 0);
 }
 
-/** Brings the server's schema to `upTo`, one transaction per migration; refuses a newer schema. */
+const tooNew = (pg: SyncPgClient, found: number): Error =>
+  new Error(`${pg.display} has schema version ${found}, written by a newer Spark Optimizer (this one knows up to ${PG_MIGRATIONS.length}). Upgrade Spark Optimizer; the database was left unchanged.`);
+
+/** The tables migration 1 and 2 make, which a database of some other application may have too. */
+const OWN_TABLES = ['applications', 'ingested_files', 'collection_runs', 'regressions'];
+
+/** Of OWN_TABLES, those the database has (where an unqualified name finds them, as the migrations' would). */
+function tablesNamedAsOurs(pg: SyncPgClient): string[] {
+  return pg.query('SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NOT NULL ORDER BY t', [OWN_TABLES]).rows.map((r) => String(r.t));
+}
+
+/** A database without spark_optimizer_schema that has a table of one of our names: another application's. */
+const notOurs = (pg: SyncPgClient, tables: readonly string[]): Error =>
+  new Error(
+    `${pg.display} has ${tables.length === 1 ? 'a table' : 'tables'} named ${tables.join(', ')} that Spark Optimizer did not make (it has no spark_optimizer_schema): ` +
+      'it is not Spark Optimizer\'s jobs database, and was neither read nor changed. Give --db a database of its own for the jobs.',
+  );
+
+/**
+ * The oldest schema a command that only reads (`jobs`, `show`, `compare`, `runs`, `db copy --from`)
+ * reads as it is: such a command never writes, so it does not migrate. 10 changed only indexes.
+ */
+const READS_FROM = 9;
+
+/**
+ * For a command that only reads: throws, saying why and what to do, unless the database holds a
+ * schema this version reads (READS_FROM up to the newest). Nothing is created or changed: a database
+ * without the schema is said as the embedded file's "no database … yet" is, and one whose tables of
+ * our names are another application's is refused.
+ */
+export function checkPostgresSchema(pg: SyncPgClient): void {
+  const current = pgSchemaVersion(pg);
+  if (current > PG_MIGRATIONS.length) throw tooNew(pg, current);
+  if (current === 0) {
+    const foreign = tablesNamedAsOurs(pg);
+    if (foreign.length > 0) throw notOurs(pg, foreign);
+    throw new Error(`no jobs database at ${pg.display} yet (it has no Spark Optimizer tables, and nothing was created); run \`spark-optimizer collect\` first (or pass --db).`);
+  }
+  if (current < READS_FROM) {
+    throw new Error(
+      `${pg.display} has schema version ${current}, older than this Spark Optimizer reads as it is (${READS_FROM} to ${PG_MIGRATIONS.length}); a command that only reads does not upgrade it. ` +
+        'Run `spark-optimizer collect` (or `db copy --to`) on it once, which does; it was left unchanged.',
+    );
+  }
+}
+
+/** Brings the server's schema to `upTo`, one transaction per migration; refuses a newer schema, and another application's tables. */
 export function migratePostgres(pg: SyncPgClient, upTo = PG_MIGRATIONS.length): void {
   for (;;) {
     const current = pgSchemaVersion(pg);
-    if (current > PG_MIGRATIONS.length) {
-      throw new Error(
-        `${pg.display} has schema version ${current}, written by a newer Spark Optimizer (this one knows up to ${PG_MIGRATIONS.length}). Upgrade Spark Optimizer; the database was left unchanged.`,
-      );
-    }
+    if (current > PG_MIGRATIONS.length) throw tooNew(pg, current);
     if (current >= upTo) return;
     pg.query('BEGIN');
     try {
@@ -177,6 +219,12 @@ export function migratePostgres(pg: SyncPgClient, upTo = PG_MIGRATIONS.length): 
         { sql: 'SELECT version FROM spark_optimizer_schema' },
       ]);
       const v = Number(read!.rows[0]?.version);
+      // A new database of ours has none of our tables: the migrations would fail on another's with a
+      // bare "relation already exists", or worse, use it.
+      if (v === 0) {
+        const foreign = tablesNamedAsOurs(pg);
+        if (foreign.length > 0) throw notOurs(pg, foreign);
+      }
       // No parameters: the simple protocol, which runs a migration's several statements.
       if (v < upTo && v < PG_MIGRATIONS.length) pg.batch([{ sql: PG_MIGRATIONS[v]! }, { sql: `UPDATE spark_optimizer_schema SET version = ${v + 1}` }]);
       pg.query('COMMIT');

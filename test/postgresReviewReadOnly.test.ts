@@ -1,0 +1,138 @@
+/**
+ * A review of the PostgreSQL store's opening:
+ * The commands that only read (`jobs`, `show`, `compare`, `runs`, `db copy --from`) migrated what
+ *   --db named, making five tables in any database. They write nothing now: a database without the
+ *   jobs schema is said as the file's "no database at … yet" is, and one whose `applications` is
+ *   another application's is refused (by `collect` too, instead of a bare relation error).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { afterEach, expect, it } from 'vitest';
+import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
+import { PG_SCHEMA_VERSION, migratePostgres } from '../src/storage/postgres/migrations';
+import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
+import { eventLogText } from './support/eventLogGenerator';
+import { clientConfig, describePostgres, newDatabase, type PgServer } from './support/postgres';
+import { tempDir } from './support/tmp';
+
+const CLI = path.resolve(__dirname, '../dist/cli.js');
+
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.end();
+});
+
+async function connect(server: PgServer, url: string): Promise<Client> {
+  const client = new Client(clientConfig(server, url));
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built CLI with no libpq variable but `env`'s, and a HOME of its own (no ~/.pgpass). */
+function cli(args: string[], env: NodeJS.ProcessEnv, home = tempDir()): Promise<Exit> {
+  const own = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...own, HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const READERS = (url: string, file: string): string[][] => [
+  ['jobs', '--db', url],
+  ['show', 'app-1', '--db', url],
+  ['compare', 'app-1', '--previous', '--db', url],
+  ['runs', '--db', url],
+  ['db', 'copy', '--from', url, '--to', file],
+];
+
+async function tables(client: Client): Promise<string[]> {
+  return (await client.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.t);
+}
+
+function logsFolder(): string {
+  const logs = path.join(tempDir(), 'logs');
+  mkdirSync(logs);
+  writeFileSync(path.join(logs, 'app-1'), eventLogText({ appId: 'app-1', stages: 1, tasksPerStage: 2 }).text);
+  return logs;
+}
+
+describePostgres('PostgreSQL: commands that only read write nothing (review)', (server) => {
+  it('on a database without the jobs schema each says there is none yet, as for a file, and creates nothing', async () => {
+    const s = server();
+    const url = await newDatabase(s);
+    const client = await connect(s, url);
+    for (const args of READERS(url, path.join(tempDir(), 'copy.db'))) {
+      const exit = await cli(args, { PGPASSWORD: s.password });
+      expect(exit.code, args.join(' ')).toBe(1);
+      expect(exit.stderr, args.join(' ')).toBe(
+        `spark-optimizer: no jobs database at ${url} yet (it has no Spark Optimizer tables, and nothing was created); run \`spark-optimizer collect\` first (or pass --db).\n`,
+      );
+      expect(await tables(client), args.join(' ')).toEqual([]);
+    }
+    // A collection makes it; then they read it.
+    const collected = await cli(['collect', '--source', 'event-logs', '--path', logsFolder(), '--db', url], { PGPASSWORD: s.password });
+    expect(collected.code, collected.stderr).toBe(0);
+    for (const args of READERS(url, path.join(tempDir(), 'copy.db'))) {
+      const exit = await cli(args, { PGPASSWORD: s.password });
+      // compare --previous: app-1 has no earlier run, which it says (exit 1) having read the database.
+      if (args[0] === 'compare') expect(exit.stderr).toContain('has no earlier run of the same name');
+      else expect(exit.code, `${args.join(' ')}: ${exit.stderr}`).toBe(0);
+    }
+  });
+
+  it("a database whose applications table is another application's is refused by readers and collect alike, unchanged", async () => {
+    const s = server();
+    const url = await newDatabase(s);
+    const client = await connect(s, url);
+    await client.query("CREATE TABLE applications (id serial PRIMARY KEY, applicant text); INSERT INTO applications (applicant) VALUES ('ann')");
+    const refusal = `${url} has a table named applications that Spark Optimizer did not make (it has no spark_optimizer_schema): it is not Spark Optimizer's jobs database, and was neither read nor changed.`;
+    for (const args of [...READERS(url, path.join(tempDir(), 'copy.db')), ['collect', '--source', 'event-logs', '--path', logsFolder(), '--db', url]]) {
+      const exit = await cli(args, { PGPASSWORD: s.password });
+      expect(exit.code, args.join(' ')).not.toBe(0);
+      expect(exit.stderr, args.join(' ')).toContain(refusal);
+      expect(exit.stderr).not.toContain('already exists');
+      expect(await tables(client)).toEqual(['applications']);
+    }
+    expect((await client.query('SELECT applicant FROM applications')).rows).toEqual([{ applicant: 'ann' }]);
+  });
+
+  it('a reader reads a schema it knows as it is (9: before the index migration), and refuses an older one, neither changed', async () => {
+    const s = server();
+    const at = async (version: number): Promise<string> => {
+      const url = await newDatabase(s);
+      const loc = parseDatabaseLocation(url, process.cwd()) as PostgresLocation;
+      const pg = new SyncPgClient(connectConfig(loc, s.password), loc.display);
+      try {
+        migratePostgres(pg, version);
+      } finally {
+        pg.close();
+      }
+      return url;
+    };
+    const nine = await at(9);
+    const read = await cli(['jobs', '--db', nine], { PGPASSWORD: s.password });
+    expect(read, read.stderr).toMatchObject({ code: 0, stdout: '0 of 0 applications\n' });
+    expect((await (await connect(s, nine)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: 9 }]);
+
+    const eight = await at(8);
+    const refused = await cli(['runs', '--db', eight], { PGPASSWORD: s.password });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${eight} has schema version 8, older than this Spark Optimizer reads as it is (9 to ${PG_SCHEMA_VERSION}); a command that only reads does not upgrade it.`);
+    expect((await (await connect(s, eight)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: 8 }]);
+    // A collection upgrades it.
+    const collected = await cli(['collect', '--source', 'event-logs', '--path', logsFolder(), '--db', eight], { PGPASSWORD: s.password });
+    expect(collected.code, collected.stderr).toBe(0);
+    expect((await (await connect(s, eight)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
+  });
+});
