@@ -1,12 +1,14 @@
 /**
  * A review of the PostgreSQL store's opening:
- * The commands that only read (`jobs`, `show`, `compare`, `runs`, `db copy --from`) migrated what
+ * - the commands that only read (`jobs`, `show`, `compare`, `runs`, `db copy --from`) migrated what
  *   --db named, making five tables in any database. They write nothing now: a database without the
  *   jobs schema is said as the file's "no database at … yet" is, and one whose `applications` is
- *   another application's is refused (by `collect` too, instead of a bare relation error).
+ *   another application's is refused (by `collect` too, instead of a bare relation error);
+ * - a password from ~/.pgpass printed pg's "DeprecationWarning: pgpass support is deprecated" on
+ *   every command: the worker reads it through the supported password function.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterEach, expect, it } from 'vitest';
@@ -37,7 +39,7 @@ interface Exit {
   stderr: string;
 }
 
-/** The built CLI with no libpq variable but `env`'s, and a HOME of its own (no ~/.pgpass). */
+/** The built CLI with no libpq variable but `env`'s, and a HOME of its own (`home`, or a new one). */
 function cli(args: string[], env: NodeJS.ProcessEnv, home = tempDir()): Promise<Exit> {
   const own = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...own, HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -134,5 +136,22 @@ describePostgres('PostgreSQL: commands that only read write nothing (review)', (
     const collected = await cli(['collect', '--source', 'event-logs', '--path', logsFolder(), '--db', eight], { PGPASSWORD: s.password });
     expect(collected.code, collected.stderr).toBe(0);
     expect((await (await connect(s, eight)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
+  });
+
+  it('a password from ~/.pgpass is used without a deprecation warning', async () => {
+    const s = server();
+    const url = await newDatabase(s);
+    const home = tempDir();
+    writeFileSync(path.join(home, '.pgpass'), `127.0.0.1:${s.port}:*:${s.user}:${s.password.replace(/[\\:]/g, '\\$&')}\n`);
+    chmodSync(path.join(home, '.pgpass'), 0o600);
+    const collected = await cli(['collect', '--source', 'event-logs', '--path', logsFolder(), '--db', url], {}, home);
+    expect(collected.code, collected.stderr).toBe(0);
+    const runs = await cli(['runs', '--db', url, '--format', 'json'], {}, home);
+    expect(runs, runs.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(runs.stdout)).toMatchObject({ new: 1 });
+    for (const text of [collected.stderr, runs.stderr]) expect(text).not.toMatch(/DeprecationWarning|pgpass support is deprecated/);
+    // PGPASSWORD still comes first, and no password at all is still said as that.
+    expect((await cli(['runs', '--db', url], { PGPASSWORD: `${s.password}-wrong` }, home)).stderr).toContain('password authentication failed');
+    expect((await cli(['runs', '--db', url], {})).stderr).toContain('the server asks for a password and none was found');
   });
 });

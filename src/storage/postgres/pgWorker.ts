@@ -5,7 +5,8 @@
  * its one connection, posts the answer, then raises the flag.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Client, types } from 'pg';
+import { Client, types, type ClientConfig } from 'pg';
+import pgpass from 'pgpass';
 import type { PgAnswer, PgConnectConfig, PgRequest, PgResult } from './protocol';
 
 // BIGINT (COUNT(*), sizes) as numbers: every count and byte size the repository stores fits 2^53.
@@ -47,6 +48,14 @@ const CERT_NOT_VERIFIED = new Set([
   'CERT_REJECTED',
 ]);
 
+/**
+ * The password when neither the URL nor the editor gave one: PGPASSWORD, else ~/.pgpass, as pg finds
+ * them itself. pg 8 reads ~/.pgpass only with a deprecation notice that every command printed
+ * ("pgpass support is deprecated … provide an async function as the password"): this is that function.
+ */
+const fromEnvironment = (connection: { host?: string; port?: number; database?: string; user?: string }): Promise<string | undefined> =>
+  process.env.PGPASSWORD !== undefined ? Promise.resolve(process.env.PGPASSWORD) : new Promise((resolve) => pgpass(connection, resolve));
+
 const { config, port, flag } = workerData as { config: PgConnectConfig; port: MessagePort; flag: Int32Array };
 let client: Client | undefined;
 
@@ -60,7 +69,7 @@ function newClient(ssl: PgConnectConfig['ssl']): Client {
     port: config.port,
     database: config.database,
     user: config.user,
-    password: config.password,
+    password: config.password ?? (fromEnvironment as ClientConfig['password']),
     ssl: tls,
     connectionTimeoutMillis: config.connectTimeoutMs,
     statement_timeout: config.statementTimeoutMs,
