@@ -12,6 +12,7 @@ import { JobStore } from '../src/storage/jobStore';
 import { CollectionController } from '../src/views/collection';
 import { DatabaseService } from '../src/views/database';
 import { register as registerDiskCheck } from '../src/views/diskCheck';
+import { noSourceMessage } from '../src/views/sourceCommands';
 import { SourcesModel, secretKey, type Source } from '../src/views/sources';
 import { serve } from './support/historyServerFake';
 import { eventLogText } from './support/eventLogGenerator';
@@ -30,6 +31,7 @@ const ui = vi.hoisted(() => ({
 }));
 
 vi.mock('vscode', async (importOriginal) => {
+  const path = await import('node:path');
   const fake = await importOriginal<typeof import('./support/vscodeFake')>();
   const never = new fake.EventEmitter<unknown>();
   class DiagnosticCollection {
@@ -87,7 +89,7 @@ vi.mock('vscode', async (importOriginal) => {
         readonly pattern: string,
       ) {}
     },
-    workspace: { ...fake.workspace, isTrusted: true },
+    workspace: { ...fake.workspace, isTrusted: true, asRelativePath: (uri: { fsPath: string }) => path.basename(uri.fsPath) },
     window: {
       onDidChangeWindowState: never.event,
       withProgress: async <T>(options: { title: string }, task: (progress: { report(p: { message?: string }): void }, token: unknown) => Promise<T>): Promise<T> => {
@@ -271,5 +273,38 @@ describe('Check Compressed and Large Event Logs (defect 4)', () => {
     await ui.commands.get(CHECK)!(Uri.file(folder));
     expect(checked.map((f) => path.basename(f))).toEqual(['events_1_app-1.zstd', 'events_2_app-1']);
     expect(ui.infos.at(-1)).toMatch(/checked 2 event logs on disk, 2 findings/);
+  });
+});
+
+describe('what a source command says when no source applies (defect 8)', () => {
+  async function entriesOf(config: string): Promise<SourcesModel['entries']> {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'spark-optimizer.yaml'), config);
+    setWorkspaceRoot(root);
+    const model = new SourcesModel(Uri.file(root) as never, recordingLog().channel);
+    await model.reload();
+    model.dispose();
+    setWorkspaceRoot(undefined);
+    return model.entries;
+  }
+
+  it('a config whose only source is invalid: names it and its error, with Open Config, not "no sources yet"', async () => {
+    const entries = await entriesOf('sources:\n  - type: history_server\n    name: hs\n');
+    const m = noSourceMessage(entries);
+    expect(m.text).toMatch(/^no source can run: the source hs in spark-optimizer\.yaml has errors: line \d+: .*history_server_url/);
+    expect(m.text).not.toMatch(/no sources yet/);
+    expect(m.action?.title).toBe('Open Config');
+  });
+
+  it('Set Source Secret over event-log sources only: says none takes a secret, not "no sources yet"', async () => {
+    const entries = await entriesOf('sources:\n  - type: event_log\n    name: logs\n    path: logs\n');
+    const m = noSourceMessage(entries, 'no source takes a secret from the editor (History Server sources do)');
+    expect(m).toEqual({ text: 'no source takes a secret from the editor (History Server sources do).' });
+  });
+
+  it('no config and no folder: "no sources yet", with Create', () => {
+    const m = noSourceMessage([]);
+    expect(m.text).toMatch(/^no sources yet\. Create a spark-optimizer\.yaml/);
+    expect(m.action).toEqual({ title: 'Create' });
   });
 });

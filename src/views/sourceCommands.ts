@@ -6,7 +6,7 @@ import type { CollectionController } from './collection';
 import { COMMANDS } from './commands';
 import type { JobsTree } from './jobs';
 import { DESCRIPTORS, descriptorOf } from '../collectors/registry';
-import { isInvalidSource, secretKey, type Source, type SourcesModel } from './sources';
+import { isInvalidSource, secretKey, type InvalidSource, type Source, type SourceNode, type SourcesModel } from './sources';
 
 /** A new config file: every source type's starter entry (registry.ts), the first ready to run, the others commented out. */
 export const STARTER = `# Spark Optimizer collector config: the sources to collect Spark job metrics from.
@@ -18,9 +18,40 @@ function isSource(v: unknown): v is Source {
   return typeof v === 'object' && v !== null && 'config' in v && 'name' in v;
 }
 
-/** What a command that needs a source says when there is none (the palette offers it from the first second, before any source is found). */
-function noSources(what = 'no sources yet'): void {
-  void vscode.window.showInformationMessage(`Spark Optimizer: ${what}. Create a spark-optimizer.yaml first, or add event-log folders in the setting sparkOptimizer.eventLogFolders.`, 'Create').then((a) => a && vscode.commands.executeCommand(COMMANDS.createConfig));
+/** What a command that needs a source says when none applies, and the button that helps. */
+export interface NoSource {
+  text: string;
+  action?: { title: 'Create' | 'Open Config'; arg?: InvalidSource };
+}
+
+/**
+ * Why no source applies, in words that fit: sources that cannot run (their config has errors: the
+ * first is named, with Open Config), sources none of which the command applies to (`none`), or no
+ * source at all. A config whose only source was invalid was told "no sources yet. Create a
+ * spark-optimizer.yaml", and Set Source Secret over event-log sources the same (a review).
+ */
+export function noSourceMessage(entries: readonly SourceNode[], none?: string): NoSource {
+  const runnable = entries.filter((e) => !isInvalidSource(e));
+  if (runnable.length > 0 && none !== undefined) return { text: `${none}.` };
+  const invalid = entries.filter(isInvalidSource);
+  if (invalid.length > 0) {
+    const first = invalid[0]!;
+    const file = vscode.workspace.asRelativePath(first.configUri, false);
+    const what = first.index < 0 ? `the config ${file} cannot be read` : `the source ${first.name} in ${file} has errors`;
+    const others = invalid.length > 1 ? ` (and ${invalid.length - 1} more source${invalid.length > 2 ? 's' : ''} with errors)` : '';
+    return { text: `no source can run: ${what}${others}: ${first.errors[0] ?? 'see the Problems panel'}. Fix the config (see the Problems panel).`, action: { title: 'Open Config', arg: first } };
+  }
+  return { text: 'no sources yet. Create a spark-optimizer.yaml first, or add event-log folders in the setting sparkOptimizer.eventLogFolders.', action: { title: 'Create' } };
+}
+
+/** Shows noSourceMessage; its button runs Create Config or Open Config. */
+function noSources(model: SourcesModel, none?: string): void {
+  const { text, action } = noSourceMessage(model.entries, none);
+  const show = (t: string, ...items: string[]): Thenable<string | undefined> => (action?.title === 'Open Config' ? vscode.window.showWarningMessage(t, ...items) : vscode.window.showInformationMessage(t, ...items));
+  void show(`Spark Optimizer: ${text}`, ...(action ? [action.title] : [])).then((a) => {
+    if (a === 'Create') void vscode.commands.executeCommand(COMMANDS.createConfig);
+    else if (a === 'Open Config') void vscode.commands.executeCommand(COMMANDS.openConfig, action?.arg);
+  });
 }
 
 async function pickSource(model: SourcesModel, arg: unknown, title: string, among: (s: Source) => boolean = () => true, none?: string): Promise<Source | undefined> {
@@ -28,7 +59,7 @@ async function pickSource(model: SourcesModel, arg: unknown, title: string, amon
   // Several sources: always ask, listing those the command applies to (one left is still confirmed).
   const sources = model.all.filter(among);
   if (sources.length === 0) {
-    noSources(model.all.length === 0 ? undefined : none);
+    noSources(model, none);
     return undefined;
   }
   if (model.all.length === 1) return model.all[0];
@@ -58,7 +89,7 @@ export function register(
     vscode.commands.registerCommand(COMMANDS.collectAll, async () => {
       if (!needTrust()) return;
       if (model.all.length === 0) {
-        noSources();
+        noSources(model);
         return;
       }
       await collection.run(model.all);
