@@ -122,6 +122,36 @@ describePostgres('PostgreSQL: texts longer than a B-tree entry (review)', (serve
     expect(await jobs(back)).toBe(await jobs(file));
   });
 
+  it('a record the server still refuses is a warning naming it and its log; the rest of its batch is stored, and the log is read again next time', async () => {
+    const s = server();
+    const url = await newDatabase(s);
+    const logs = path.join(tempDir(), 'logs');
+    mkdirSync(logs);
+    for (const [id, name] of [['app-1', 'fine'], ['app-2', 'refused'], ['app-3', 'fine']] as const) writeFileSync(path.join(logs, id), eventLogText({ appId: id, appName: name, stages: 1, tasksPerStage: 2 }).text);
+    // Made first, then given a trigger that refuses one name as the server refuses an index entry too
+    // large (54000): the stand-in for a value it cannot store.
+    const collect = () => cli(['collect', '--source', 'event-logs', '--path', logs, '--db', url], { PGPASSWORD: s.password });
+    const empty = await cli(['collect', '--source', 'event-logs', '--path', tempDir(), '--db', url], { PGPASSWORD: s.password });
+    expect(empty.code, empty.stderr).toBe(0);
+    const client = await connect(s, url);
+    await client.query(`CREATE FUNCTION review_refused() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.app_name = 'refused' THEN RAISE EXCEPTION 'review_refused: index row size 3064 exceeds btree version 4 maximum 2704' USING ERRCODE = '54000'; END IF;
+        RETURN NEW; END $$;
+      CREATE TRIGGER review_refused BEFORE INSERT OR UPDATE ON applications FOR EACH ROW EXECUTE FUNCTION review_refused()`);
+    const first = await collect();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`warning: ${url}: application app-2 (read from ${path.join(logs, 'app-2')}) was not stored: `);
+    expect(first.stderr).toContain('review_refused');
+    const store = await open(url, s.password);
+    expect(store.list({ sort: 'app_id', descending: false }).map((r) => r.app_id)).toEqual(['app-1', 'app-3']);
+    expect(store.ingestedFiles().map((f) => path.basename(f.path))).toEqual(['app-1', 'app-3']);
+    await client.query('DROP TRIGGER review_refused ON applications');
+    const again = await collect();
+    expect(again.code, again.stderr).toBe(0);
+    expect(store.listRuns()[0]).toMatchObject({ new: 1, unchanged: 2 });
+    expect(store.count()).toBe(3);
+  });
+
   it('a long name keeps its baseline and regression checks; long keys keep theirs', async () => {
     const s = server();
     const store = await open(await newDatabase(s), s.password);

@@ -5,6 +5,7 @@
  */
 import { connect } from 'node:net';
 import type { PostgresLocation } from './location';
+import { attemptKey, entryOf, type AppKey, type IngestedFile, type UpsertCounts, type UpsertItem } from './repository';
 import type { Store } from './store';
 import { KnownFileIndex } from './unchanged';
 import { checkPostgresSchema, migratePostgres } from './postgres/migrations';
@@ -44,11 +45,54 @@ export class PostgresStore extends PostgresRepository implements Store {
     return new PostgresStore(client, loc.display);
   }
 
-  /** The batch's files are known once its transaction committed (a failed batch throws first). */
+  /**
+   * The batch's files are known once its transaction committed (a failed batch throws first). A
+   * batch the server refuses for what one of its records holds (a value it cannot store) is stored
+   * again a record at a time, each with its files: the others are kept, and each record refused is
+   * a warning naming it and its log, its files left unknown so that the next run reads them again
+   * (a review: one such record lost its whole folder).
+   */
   override storeBatch(...args: Parameters<PostgresRepository['storeBatch']>): ReturnType<PostgresRepository['storeBatch']> {
-    const counts = super.storeBatch(...args);
-    this.known?.record(args[1]);
+    const [items, files, now, changed] = args;
+    let counts: UpsertCounts;
+    try {
+      counts = super.storeBatch(items, files, now, changed);
+    } catch (err) {
+      if (!refusedForItsValues(err) || items.length === 0) throw err;
+      return this.storeEach(items, files, now, changed);
+    }
+    this.known?.record(files);
     return counts;
+  }
+
+  /** storeBatch one record at a time (with the files read for it), then the files of no record. */
+  private storeEach(items: readonly UpsertItem[], files: readonly IngestedFile[], now: Date | undefined, changed: AppKey[] | undefined): UpsertCounts {
+    const total: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
+    const add = (c: UpsertCounts): void => {
+      total.new += c.new;
+      total.updated += c.updated;
+      total.unchanged += c.unchanged;
+      if (c.removed !== undefined) total.removed = (total.removed ?? 0) + c.removed;
+    };
+    const left = new Set(files);
+    for (const item of items) {
+      const { record } = entryOf(item);
+      const own = files.filter((f) => f.app_id === record.app_id && attemptKey(f.attempt_id) === attemptKey(record.attempt_id));
+      for (const f of own) left.delete(f);
+      try {
+        add(super.storeBatch([item], own, now, changed));
+        this.known?.record(own);
+      } catch (err) {
+        if (!refusedForItsValues(err)) throw err;
+        const logs = [...new Set(own.map((f) => f.path))];
+        this.warnings.push(
+          `${this.where}: application ${record.app_id}${record.attempt_id === null ? '' : ` attempt ${record.attempt_id}`}` +
+            `${logs.length > 0 ? ` (read from ${logs.join(', ')})` : ''} was not stored: ${(err as Error).message}. The rest of the batch was; the log is read again next time.`,
+        );
+      }
+    }
+    if (left.size > 0) this.recordFiles([...left], now);
+    return total;
   }
 
   override recordFiles(...args: Parameters<PostgresRepository['recordFiles']>): void {
@@ -81,6 +125,16 @@ export class PostgresStore extends PostgresRepository implements Store {
   close(): void {
     this.client.close();
   }
+}
+
+/**
+ * The server refused a statement for the values a log gave it, not for the connection, another
+ * writer or this code: a data exception (22: a value out of range, a bad encoding) or a program
+ * limit (54: an index entry, a row or a text too large). An integrity violation (23: a NULL where
+ * the schema has none) is this code's mistake, and fails the batch as before.
+ */
+function refusedForItsValues(err: unknown): boolean {
+  return err instanceof PostgresError && err.code !== undefined && /^(22|54)/.test(err.code);
 }
 
 /** Resolves once a TCP connection to the server opens; rejects, naming it, when none does in its connect timeout. */
