@@ -9,7 +9,10 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceConfig } from '../src/collectors/config';
 import { errorText } from '../src/common/errors';
 import { JobStore } from '../src/storage/jobStore';
-import { CollectionController } from '../src/views/collection';
+import { CollectionController, problemItem } from '../src/views/collection';
+import { ProblemLogs } from '../src/storage/ingest';
+import type { Batch } from '../src/collectors/contract';
+import { makeRecord } from './support/records';
 import { DatabaseService } from '../src/views/database';
 import { register as registerDiskCheck } from '../src/views/diskCheck';
 import { noSourceMessage } from '../src/views/sourceCommands';
@@ -306,5 +309,31 @@ describe('what a source command says when no source applies (defect 8)', () => {
     const m = noSourceMessage([]);
     expect(m.text).toMatch(/^no sources yet\. Create a spark-optimizer\.yaml/);
     expect(m.action).toEqual({ title: 'Create' });
+  });
+});
+
+describe('Show Problems after a collection (defect 9)', () => {
+  const HS = 'https://ops:pw@history.example.com:18080/api/v1?access_token=T0KEN';
+  const batch = (problems: Batch['problems'], apps: Batch['apps'] = []): Batch => ({ apps, problems, filtered: 0, unchanged: 0 });
+
+  it('labels API problems by source and location, keeps two sources at one URL apart, keeps run failures, and counts them as sources', () => {
+    const logs = new ProblemLogs();
+    logs.add(batch([{ severity: 'error', code: 'http', message: `GET ${HS}/applications: 401`, file: HS }]), 'hs');
+    logs.add(batch([{ severity: 'error', code: 'http', message: 'GET applications: 401', file: HS }]), 'hs (sub)');
+    logs.add(batch([{ severity: 'error', code: 'no-token', message: 'no token: set DATABRICKS_TOKEN or use Set Source Secret' }]), 'dbx');
+    const app = { record: makeRecord({ app_id: 'app-9' }), problems: [{ severity: 'warning' as const, code: 'partial', message: 'stages missing', file: HS }], files: [], provenance: { path: HS, files: [] } };
+    logs.add(batch([], [app]), 'hs');
+    logs.add(batch([{ severity: 'error', code: 'malformed', message: 'Malformed JSON', file: '/logs/app-1', line: 3, column: 1 }]), 'local');
+    const items = logs.all.map(problemItem);
+    expect(items.map((i) => [i.label, i.description])).toEqual([
+      ['hs', 'https://history.example.com:18080/api/v1?access_token=***'],
+      ['hs (sub)', 'https://history.example.com:18080/api/v1?access_token=***'],
+      ['dbx', 'the source run'],
+      ['app-9', 'application · hs · https://history.example.com:18080/api/v1?access_token=***'],
+      ['app-1', '/logs · local'],
+    ]);
+    expect(JSON.stringify(items)).not.toMatch(/T0KEN|ops:pw/);
+    expect(items[2]!.detail).toBe('error: no token: set DATABRICKS_TOKEN or use Set Source Secret');
+    expect(logs.summary()).toBe(', 1 log with problems, 1 application with problems, 3 sources with problems');
   });
 });

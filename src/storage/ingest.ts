@@ -177,35 +177,50 @@ export const dryRunRepository: Pick<JobRepository, 'storeBatch'> = {
   storeBatch: (records) => ({ new: records.length, updated: 0, unchanged: 0 }),
 };
 
-/** What to show of a log (or, for API sources, an application) that was read with problems. */
+/** What to show of a log, an application or a source run that had problems. */
 export interface ProblemLog {
-  /** The log's path; for a problem that names no file, the application it is about. */
+  /** The log's path (a file read from disk). */
   file?: string;
+  /** The application the problems are about, when no log file holds them (API sources). */
   app?: string;
+  /** The source whose run had them, when the caller named it (ProblemLogs.add). */
+  source?: string;
+  /** An API source's address the problems name (a URL); with neither `file` nor `app`, a problem of the run itself. */
+  location?: string;
   problems: Problem[];
 }
 
+/** A problem's `file` that is an API's address, not a file (History Server, Databricks, …). */
+const isUrl = (file: string): boolean => /^https?:\/\//i.test(file);
+
 /**
- * The logs (and applications) a run read with problems, as the end of a run counts them: any
- * problem of an attempt, even one that was stored (a malformed line, a cut-off log), and any error
- * or warning about a file not tied to one (a log with no event). Info notes are not counted.
+ * The logs, applications and source runs a run read with problems, as the end of a run counts them:
+ * any problem of an attempt, even one that was stored (a malformed line, a cut-off log), any error
+ * or warning about a file not tied to one (a log with no event), and any error or warning of a run
+ * not tied to a file (a refused listing, a missing token). Info notes are not counted. Entries are
+ * kept apart by source: two sources at one URL are two entries (a review).
  */
 export class ProblemLogs {
   private readonly byKey = new Map<string, ProblemLog>();
 
-  /** Adds a batch that was stored (or counted by a dry run). */
-  add(batch: Batch): void {
+  /** Adds a batch that was stored (or counted by a dry run); `source`: the name of the source it came from. */
+  add(batch: Batch, source?: string): void {
+    const of = source === undefined ? {} : { source };
+    const at = `${source ?? ''}\0`;
     for (const app of batch.apps) {
       for (const p of app.problems) {
-        const file = p.file ?? (app.provenance.files.length > 0 ? app.provenance.path : undefined);
-        const key = file !== undefined ? `file:${file}` : `app:${app.record.app_id}/${app.record.attempt_id ?? ''}`;
-        this.entry(key, file === undefined ? { app: app.record.app_id, problems: [] } : { file, problems: [] }).problems.push(p);
+        const named = p.file ?? (app.provenance.files.length > 0 ? app.provenance.path : undefined);
+        const file = named !== undefined && !isUrl(named) ? named : undefined;
+        const key = file !== undefined ? `${at}file:${file}` : `${at}app:${app.record.app_id}/${app.record.attempt_id ?? ''}`;
+        this.entry(key, file === undefined ? { app: app.record.app_id, ...of, ...(named !== undefined ? { location: named } : {}), problems: [] } : { file, ...of, problems: [] }).problems.push(p);
       }
     }
     for (const p of batch.problems) {
       // Notes not about an attempt (files a folder scan passed over, steps that are not Spark) are info.
-      if (p.severity === 'info' || p.file === undefined) continue;
-      this.entry(`file:${p.file}`, { file: p.file, problems: [] }).problems.push(p);
+      if (p.severity === 'info') continue;
+      if (p.file === undefined) this.entry(`${at}run`, { ...of, problems: [] }).problems.push(p);
+      else if (isUrl(p.file)) this.entry(`${at}url:${p.file}`, { ...of, location: p.file, problems: [] }).problems.push(p);
+      else this.entry(`${at}file:${p.file}`, { file: p.file, ...of, problems: [] }).problems.push(p);
     }
   }
 
@@ -219,10 +234,14 @@ export class ProblemLogs {
     return [...this.byKey.values()];
   }
 
-  /** ", 2 logs with problems" (and applications, for API sources); '' when there are none. */
+  /** ", 2 logs with problems" (and applications, and sources whose run had problems of its own); '' when there are none. */
   summary(): string {
-    const logs = this.all.filter((e) => e.file !== undefined).length;
-    const apps = this.byKey.size - logs;
-    return [logs > 0 ? `${plural(logs, 'log')} with problems` : '', apps > 0 ? `${plural(apps, 'application')} with problems` : ''].map((t) => (t ? `, ${t}` : '')).join('');
+    const all = this.all;
+    const logs = all.filter((e) => e.file !== undefined).length;
+    const apps = all.filter((e) => e.app !== undefined).length;
+    const runs = all.filter((e) => e.file === undefined && e.app === undefined);
+    const sources = new Set(runs.map((e) => e.source ?? e.location ?? '')).size;
+    const parts = [logs > 0 && `${plural(logs, 'log')} with problems`, apps > 0 && `${plural(apps, 'application')} with problems`, sources > 0 && `${plural(sources, 'source')} with problems`];
+    return parts.map((t) => (t ? `, ${t}` : '')).join('');
   }
 }

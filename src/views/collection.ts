@@ -11,6 +11,7 @@ import type { StoredSecret } from '../collectors/descriptor';
 import { formatProblem } from '../collectors/record';
 import { errorDetail, errorText } from '../common/errors';
 import { formatBytes, groupDigits, plural } from '../common/format';
+import { maskUrls } from '../common/safeUrl';
 import { descriptorOf } from '../collectors/registry';
 import { collectRun, dryRunSink, plan, storeSink, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../storage/ingest';
@@ -43,6 +44,22 @@ function progressText(p: CollectProgress, eventLogs: boolean, started: number): 
   const secs = Math.max(0.001, (Date.now() - started) / 1000);
   const rate = eventLogs ? `, ${formatBytes(p.bytesRead / secs)}/s` : '';
   return `${groupDigits(p.logsDone)} of ${plural(p.logsFound, eventLogs ? 'log' : 'application')}, ${plural(p.apps, 'app')}${rate}`;
+}
+
+/**
+ * A Show Problems entry: a log by its file name and folder; an application or a source's run by its
+ * source and where it read, credentials masked (a review: History Server problems were labelled
+ * `v1`, path.basename of their URL, and a run's own failures were left out).
+ */
+export function problemItem(log: ProblemLog): { label: string; description: string; detail: string } {
+  const first = log.problems[0]!;
+  const more = log.problems.length > 1 ? ` (+${groupDigits(log.problems.length - 1)} more)` : '';
+  // Line and column as the Problems panel shows them (Ln, Col), 1-based like every problem.
+  const detail = `${first.severity}: ${first.line !== undefined ? `Ln ${first.line}${first.column !== undefined ? `, Col ${first.column}` : ''}: ` : ''}${maskUrls(first.message)}${more}`;
+  const from = [log.source, log.location !== undefined ? maskUrls(log.location) : undefined].filter((x) => x !== undefined);
+  if (log.file !== undefined) return { label: path.basename(log.file), description: [path.dirname(log.file), ...(log.source !== undefined ? [log.source] : [])].join(' · '), detail };
+  if (log.app !== undefined) return { label: log.app, description: ['application', ...from].join(' · '), detail };
+  return { label: log.source ?? (log.location !== undefined ? maskUrls(log.location) : 'collection'), description: log.location !== undefined && log.source !== undefined ? maskUrls(log.location) : 'the source run', detail };
 }
 
 async function isFile(file: string): Promise<boolean> {
@@ -141,8 +158,8 @@ export class CollectionController implements vscode.Disposable {
                   onCheck: (checked, total) => progress.report({ message: `checking runs against their history: ${groupDigits(checked)} of ${plural(total, 'run')}` }),
                 })
               : dryRunSink;
-            const result = await collectRun(planned.jobs, inWorker, sink, abort.signal, (batch) => {
-              withProblems.add(batch);
+            const result = await collectRun(planned.jobs, inWorker, sink, abort.signal, (batch, { job }) => {
+              withProblems.add(batch, job.name);
               this.logProblems(batch);
               if (store) this.db.notify();
             });
@@ -195,18 +212,8 @@ export class CollectionController implements vscode.Disposable {
 
   /** The logs read with problems, to pick one and open it: the editor's diagnostics then show each problem in place. */
   private async showProblems(logs: readonly ProblemLog[]): Promise<void> {
-    const items = logs.map((log) => {
-      const first = log.problems[0]!;
-      const more = log.problems.length > 1 ? ` (+${log.problems.length - 1} more)` : '';
-      return {
-        label: log.file !== undefined ? path.basename(log.file) : (log.app ?? 'application'),
-        description: log.file !== undefined ? path.dirname(log.file) : 'application',
-        // Line and column as the Problems panel shows them (Ln, Col), 1-based like every problem.
-        detail: `${first.severity}: ${first.line !== undefined ? `Ln ${first.line}${first.column !== undefined ? `, Col ${first.column}` : ''}: ` : ''}${first.message}${more}`,
-        log,
-      };
-    });
-    const pick = await vscode.window.showQuickPick(items, { title: `Spark Optimizer: ${logs.length} read with problems`, matchOnDescription: true, matchOnDetail: true });
+    const items = logs.map((log) => ({ ...problemItem(log), log }));
+    const pick = await vscode.window.showQuickPick(items, { title: `Spark Optimizer: ${plural(logs.length, 'entry', 'entries')} with problems`, matchOnDescription: true, matchOnDetail: true });
     if (!pick) return;
     if (pick.log.file !== undefined && (await isFile(pick.log.file))) await vscode.window.showTextDocument(vscode.Uri.file(pick.log.file));
     else this.log.show();
