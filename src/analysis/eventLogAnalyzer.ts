@@ -3,13 +3,22 @@
  * incomplete, as findings with exact ranges. Fed line by line (from an editor's text or streamed
  * from disk through the same decoders as collection), so a file of any size is checked in bounded
  * memory. Unlike the collector's replay, it parses every line: it must find what is wrong anywhere.
+ *
+ * What collection itself checks (a key an event needs, a value that cannot be true, bytes that are
+ * not UTF-8, the record's times and sizes) is found by collection's own engine: the analyzer runs
+ * the replay (replay.ts) beside its checks and gives its problems as they are, on their lines (a
+ * review: the two had drifted apart in codes, wording and columns). The analyzer adds only what the
+ * engine does not look for.
  */
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { CodecError, DecompressionLimitError, codecFromName, decode, type Codec } from '../collectors/eventlog/codecs/index';
 import { DATABRICKS_ROLLED, ROLLING_PART_MISSING, discover, rollingGapText, rollingGaps } from '../collectors/eventlog/discovery';
 import { DEFAULT_MAX_LINE_MB, overlongMessage, splitLines } from '../collectors/eventlog/lines';
-import { MISSING_EVENT, MISSING_EVENT_MESSAGE, TRUNCATED_LINE, codecFailureSeverity, malformedJson, truncatedLineMessage } from '../common/lineProblems';
+import { MALFORMED_JSON, MISSING_EVENT, MISSING_EVENT_MESSAGE, TRUNCATED_LINE, codecFailureSeverity, malformedJson, truncatedLineMessage } from '../common/lineProblems';
+import { AppReplay } from '../collectors/eventlog/replay';
+import { finishRecord } from '../collectors/record/finish';
+import type { Problem } from '../collectors/record';
 import { timeFault } from '../collectors/record';
 import { range, lineRange, sortFindings, type Finding, type FindingSeverity } from './findings';
 
@@ -106,6 +115,10 @@ export class EventLogAnalyzer {
   private readonly unknownTypes = new Set<string>();
   private events = 0;
   private lastLine: { line: number; length: number; broken: boolean } | null = null;
+  /** Collection's engine, fed the same lines: its problems are this analyzer's for the rules it checks. */
+  private readonly replay: AppReplay;
+  /** Length of each line the engine found a problem on (1-based line -> UTF-16 length), for the finding's range. */
+  private readonly problemLines = new Map<number, number>();
 
   constructor(private readonly ctx: EventLogContext) {
     const name = path.basename(ctx.fileName);
@@ -113,6 +126,8 @@ export class EventLogAnalyzer {
     // A part whose folder could not be listed: where it sits is unknown, so neither its start nor its end is looked for.
     const unplaced = ctx.siblings === undefined && readsFolderNames(name);
     ({ first: this.firstPart, last: this.lastPart } = unplaced ? { first: false, last: false } : partPosition(name, ctx.siblings ?? []));
+    this.replay = new AppReplay({ appId: name, source: '', inProgress: this.inProgress, sparkVersion: ctx.sparkVersion, tags: {} });
+    this.replay.beginFile(ctx.fileName);
   }
 
   /** How bad a codec's failure in this log is, as collection rates it (codecFailureSeverity). */
@@ -127,8 +142,17 @@ export class EventLogAnalyzer {
     if (n <= MAX_PER_CODE) this.findings.push({ range: r, severity, code, message, ...(fixes ? { fixes } : {}) });
   }
 
-  /** One line of the log (without its newline), 0-based. `complete` = a newline followed it. */
-  line(text: string, lineNo: number, complete = true): void {
+  /**
+   * One line of the log (without its newline), 0-based. `complete` = a newline followed it.
+   * `buf[start, end)`: the line as read, for collection's engine, which reads bytes (as collection
+   * gives them: a chunk and where the line is in it); made from the text when not given.
+   */
+  line(text: string, lineNo: number, complete = true, buf?: Buffer, start = 0, end = buf?.length ?? 0): void {
+    if (buf === undefined) {
+      buf = Buffer.from(text);
+      end = buf.length;
+    }
+    this.engineLine(buf, start, end, lineNo + 1, complete, text.length);
     if (text.length > 0 && text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
     this.lastLine = { line: lineNo, length: text.length, broken: false };
     if (text.trim().length === 0) return;
@@ -140,12 +164,15 @@ export class EventLogAnalyzer {
         this.lastLine.broken = true;
         return; // reported in finish(), where the missing ApplicationEnd is explained with it
       }
-      const bad = malformedJson(text);
+      // The engine reads some events from their first bytes without parsing them (replay.ts): a
+      // malformed line it did not parse is not skipped, and the message must not say it is.
+      const bad = malformedJson(text, this.replay.lastLineProblem !== lineNo + 1);
       this.add('error', bad.code, range(lineNo, bad.column - 1, lineNo, text.length), bad.message);
       return;
     }
     const e = obj(value);
-    const type = e && typeof e.Event === 'string' ? e.Event : null;
+    // As the engine takes it: a number is an event type too (an unknown one).
+    const type = e && (typeof e.Event === 'string' || typeof e.Event === 'number') ? String(e.Event) : null;
     if (!e || type === null) {
       this.add('error', MISSING_EVENT, lineRange(lineNo, text.length), MISSING_EVENT_MESSAGE);
       return;
@@ -167,33 +194,12 @@ export class EventLogAnalyzer {
     if (!this.lastTime || ts > this.lastTime.ts) this.lastTime = { ts, line: lineNo };
   }
 
-  /**
-   * An application start or end `Timestamp`: null when absent, and also (with an error) when it
-   * cannot be a time, which collection leaves out of the record's field (record.ts timeFault).
-   */
-  private appTime(e: Json, text: string, lineNo: number, field: 'start_time' | 'end_time'): number | null {
-    const v = e.Timestamp;
-    if (v === undefined || v === null) return null;
-    const fault = typeof v === 'number' ? timeFault(v) : 'not a number';
-    if (fault === null) return v as number;
-    this.notATime('Timestamp', v, fault, text, lineNo, field);
-    return null;
-  }
-
-  /** A value that cannot be one of the record's times: an error on the key and its value, as collection reports it. */
-  private notATime(key: string, value: unknown, fault: string, text: string, lineNo: number, field: string): void {
-    const needle = `"${key}":`;
-    const at = text.indexOf(needle);
-    let end = at + needle.length;
-    while (at >= 0 && end < text.length && text[end] !== ',' && text[end] !== '}') end++;
-    // An object or array is shown as written: JSON.stringify of one nested 10,000 deep overflows the stack.
-    const shown = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : Array.isArray(value) ? '(an array)' : '(an object)';
-    this.add(
-      'error',
-      'invalid-value',
-      at >= 0 ? range(lineNo, at, lineNo, end) : lineRange(lineNo, text.length),
-      `${key} ${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown} is ${fault}: collection leaves ${field} empty and flags it invalid.`,
-    );
+  /** A line given to collection's engine as collection gives it (1-based `lineNo`); the lines it found problems on are noted. */
+  private engineLine(buf: Buffer, start: number, end: number, lineNo: number, complete: boolean, length: number): void {
+    const before = this.replay.problems.length;
+    if (complete) this.replay.line(buf, start, end, lineNo);
+    else this.replay.lastLine(start === 0 && end === buf.length ? buf : buf.subarray(start, end), lineNo);
+    if (this.replay.problems.length !== before) this.problemLines.set(lineNo, length);
   }
 
   private event(type: string, e: Json, text: string, lineNo: number): void {
@@ -202,26 +208,20 @@ export class EventLogAnalyzer {
       case 'SparkListenerLogStart':
         this.logStart = true;
         return;
+      // A Timestamp that cannot be a time is the engine's invalid-value; an end before the start its time-order error.
       case 'SparkListenerApplicationStart':
-        this.appStart = { line: lineNo, ts: this.appTime(e, text, lineNo, 'start_time') };
+        this.appStart = { line: lineNo, ts: time(e.Timestamp) };
         this.ordered(this.appStart.ts, lineNo, text.length, 'Application start');
         return;
       case 'SparkListenerApplicationEnd': {
-        const ts = this.appTime(e, text, lineNo, 'end_time');
+        const ts = time(e.Timestamp);
         this.appEnd = { line: lineNo, ts };
-        if (ts !== null && this.appStart?.ts != null && ts < this.appStart.ts) {
-          this.add('error', 'end-before-start', whole, `The application ends (${iso(ts)}) before it starts (${iso(this.appStart.ts)}, line ${this.appStart.line + 1}): its duration would be negative, so the record leaves it empty.`);
-        } else this.ordered(ts, lineNo, text.length, 'Application end');
+        if (ts === null || this.appStart?.ts == null || ts >= this.appStart.ts) this.ordered(ts, lineNo, text.length, 'Application end');
         return;
       }
-      case 'SparkListenerEnvironmentUpdate': {
+      case 'SparkListenerEnvironmentUpdate':
         this.env = { line: lineNo, length: text.length, props: obj(e['Spark Properties']) ?? {} };
-        // Read like replay.ts does: digits only, else the submit time falls back to the start.
-        const submit = this.env.props['spark.app.submitTime'];
-        const fault = typeof submit === 'string' && /^\d+$/.test(submit) ? timeFault(Number(submit)) : null;
-        if (fault !== null) this.notATime('spark.app.submitTime', submit, fault, text, lineNo, 'submit_time');
         return;
-      }
       case 'SparkListenerJobStart':
         this.ordered(time(e['Submission Time']), lineNo, text.length, 'Job submission');
         return;
@@ -278,11 +278,12 @@ export class EventLogAnalyzer {
       if (n === null || n >= 0) return;
       const needle = `"${key}":${n}`;
       const at = text.indexOf(needle);
+      // Not an error: Spark writes -1 for a metric it did not measure (some versions), and collection takes it so.
       this.add(
-        'error',
+        'information',
         'negative-metric',
         at >= 0 ? range(lineNo, at, lineNo, at + needle.length) : lineRange(lineNo, text.length),
-        `${key} is ${n}: a task metric cannot be negative. Collection ignores it, so the application's totals undercount.`,
+        `${key} is ${n}: Spark writes a negative value for a metric it did not measure; collection takes it as unknown and leaves it out of the application's totals.`,
       );
     };
     for (const k of TASK_METRIC_KEYS) negative(k, tm[k]);
@@ -296,6 +297,7 @@ export class EventLogAnalyzer {
     const top = range(0, 0, 0, 0);
     const { firstPart, lastPart } = this;
     const last = this.lastLine;
+    this.engineProblems();
     if (this.events === 0) {
       if (last && last.broken) this.add('error', 'truncated-line', lineRange(last.line, last.length), 'The file holds only a cut-off line: no complete Spark event.');
       else this.add('error', 'no-events', top, 'No Spark listener event in this file: it is empty or not an event log.');
@@ -314,7 +316,8 @@ export class EventLogAnalyzer {
         const version = this.ctx.sparkVersion === undefined ? 'spark_version stays empty.' : `spark_version is taken from the folder's SPARK_VERSION_${this.ctx.sparkVersion} file.`;
         this.add('information', 'missing-log-start', top, `No SparkListenerLogStart: the log was written by Spark before 1.5 or lost its first line. ${version}`);
       }
-      if (!this.appStart) this.add('error', 'missing-application-start', top, 'No SparkListenerApplicationStart: the record has no start time, name or user, and takes its app id from the file name.');
+      // A whole log without it has the engine's record-inconsistent warning instead (engineProblems), as collect reports it.
+      if (!this.appStart && !lastPart) this.add('error', 'missing-application-start', top, 'No SparkListenerApplicationStart: the record has no start time, name or user, and takes its app id from the file name.');
       if (!this.env) this.add('warning', 'missing-environment-update', top, 'No SparkListenerEnvironmentUpdate: executor and driver sizes fall back to defaults.');
     }
     if (lastPart && !this.appEnd) {
@@ -335,6 +338,29 @@ export class EventLogAnalyzer {
       if (n > MAX_PER_CODE) this.findings.push({ range: top, severity: 'information', code, message: `${n - MAX_PER_CODE} more "${code}" findings not listed.` });
     }
     return sortFindings(this.findings);
+  }
+
+  /**
+   * Collection's own problems with this log, as `collect` reports them: one code, one message, on the
+   * same line. Malformed and event-less lines are left out: this analyzer parses every line and
+   * reports each of them with the same catalogue (lineProblems.ts), the engine only those it parses.
+   */
+  private engineProblems(): void {
+    const replay = this.replay;
+    replay.endFile();
+    const record = replay.finish();
+    // The record's own checks (its times, its consistency) need the whole application: a part of a
+    // rolling or Databricks log checked alone gives only the problems of its lines.
+    const whole = this.firstPart && this.lastPart;
+    const problems: Problem[] = record === null || !whole ? replay.problems : [...replay.problems, ...finishRecord(record, this.ctx.fileName)];
+    for (const p of problems) {
+      if (p.code === MALFORMED_JSON || p.code === MISSING_EVENT || (p.line === undefined && !whole)) continue;
+      const line = p.line === undefined ? 0 : p.line - 1;
+      const column = p.column === undefined ? 0 : p.column - 1;
+      const length = p.line === undefined ? 0 : (this.problemLines.get(p.line) ?? 0);
+      const severity: FindingSeverity = p.severity === 'info' ? 'information' : p.severity;
+      this.add(severity, p.code, range(line, column, line, Math.max(column, length)), p.message);
+    }
   }
 
   private rollingParts(): void {
@@ -527,7 +553,7 @@ export async function analyzeEventLogFile(file: string, ctx: EventLogFileOptions
       }),
       (buf, start, end, lineNo) => {
         lastLine = lineNo;
-        a.line(buf.toString('utf8', start, end), lineNo - 1);
+        a.line(buf.toString('utf8', start, end), lineNo - 1, true, buf, start, end);
       },
       maxLine,
       (lineNo, bytes, head) => {
@@ -535,7 +561,7 @@ export async function analyzeEventLogFile(file: string, ctx: EventLogFileOptions
         extra.push(overlong(lineNo, bytes, head, maxLine));
       },
     );
-    if (split.tail) a.line(split.tail.toString('utf8'), split.lines, false);
+    if (split.tail) a.line(split.tail.toString('utf8'), split.lines, false, split.tail);
     lastLine = split.lines;
   } catch (err) {
     if (signal?.aborted) throw err;

@@ -135,7 +135,7 @@ export function malformedJson(text: string, readAnyway = false): { code: typeof 
   const column = (found?.at ?? 0) + 1;
   const why = binary ? 'binary or invalid UTF-8 bytes: is this really an uncompressed event log?' : (found?.why ?? 'not valid JSON');
   const what = readAnyway
-    ? 'Collection still reads the values it needs from this line without checking all of it; other tools will refuse it: fix it.'
+    ? "Collection does not check all of this line's JSON (it tells the event by its first bytes and reads only what it needs), so it reads the line and reports nothing; other tools refuse it: fix it."
     : 'Collection skips this line: fix or remove it.';
   return { code: MALFORMED_JSON, column, message: `Malformed JSON at column ${column} (${why}). ${what}` };
 }

@@ -487,7 +487,15 @@ export class AppReplay {
     this.problems.push({ severity, code, message, file: this.file, line, ...(column !== undefined ? { column } : {}) });
   }
 
+  /**
+   * The line of the last line problem (malformed JSON, no Event, nested too deep), listed or not: the
+   * editor's analyzer, which parses every line, tells by it whether this replay parsed a malformed
+   * line or read it from its bytes without parsing (eventLogAnalyzer.ts), to say which is true.
+   */
+  lastLineProblem = -1;
+
   private lineProblem(code: string, message: string, line: number, column?: number): void {
+    this.lastLineProblem = line;
     this.fileLineProblems++;
     if (this.fileLineProblems <= MAX_LINE_PROBLEMS) this.problem('error', code, message, line, column);
   }
