@@ -337,3 +337,31 @@ describe('Show Problems after a collection (defect 9)', () => {
     expect(logs.summary()).toBe(', 1 log with problems, 1 application with problems, 3 sources with problems');
   });
 });
+
+describe('background collection (defect 10)', () => {
+  it('logs every failure, and shows each distinct one once, again only after a run without it', async () => {
+    const root = tempDir();
+    const log = recordingLog();
+    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
+    const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets);
+    // A source whose token names an unset variable fails when it is planned; an event-log source runs.
+    const dbx: Source = { name: 'hs-env', config: { type: 'history_server', name: 'hs-env', history_server_url: 'http://127.0.0.1:9', token: '${env:SPARK_OPTIMIZER_REVIEW_UNSET}' } as SourceConfig, errors: [] };
+    const logs = eventLogSource('logs', tinyLogs(1));
+    try {
+      for (let i = 0; i < 3; i++) await controller.run([dbx, logs], { quiet: true });
+      expect(ui.errors).toHaveLength(1);
+      expect(ui.errors[0]).toMatch(/^Spark Optimizer: source hs-env: /);
+      expect(log.lines.filter((l) => l.startsWith('Source hs-env: '))).toHaveLength(3);
+      // A run without the failure forgets it: the next time it is shown again.
+      await controller.run([logs], { quiet: true });
+      await controller.run([dbx, logs], { quiet: true });
+      expect(ui.errors).toHaveLength(2);
+      // A run the user started shows it every time.
+      await controller.run([dbx, logs]);
+      await controller.run([dbx, logs]);
+      expect(ui.errors).toHaveLength(4);
+    } finally {
+      db.dispose();
+    }
+  });
+});

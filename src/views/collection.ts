@@ -72,6 +72,13 @@ async function isFile(file: string): Promise<boolean> {
 
 export class CollectionController implements vscode.Disposable {
   private current: { cancel: () => void } | undefined;
+  /**
+   * The failures background runs have shown: each is shown once, and again only after a background
+   * run without it (a review: auto-collect showed the same error toasts every interval).
+   */
+  private shownQuietly = new Set<string>();
+  /** The failures of the background run under way. */
+  private quietFailures = new Set<string>();
 
   constructor(
     private readonly extensionPath: string,
@@ -135,7 +142,7 @@ export class CollectionController implements vscode.Disposable {
             );
             for (const { source, message } of planned.failed) {
               this.log.error(`Source ${source}: ${message}`);
-              void vscode.window.showErrorMessage(`Spark Optimizer: source ${source}: ${message}`);
+              if (this.shouldShow(`source ${source}: ${message}`, options)) void vscode.window.showErrorMessage(`Spark Optimizer: source ${source}: ${message}`);
             }
             const bundle = (name: string): string => path.join(this.extensionPath, 'dist', name);
             const inWorker: Runner = ({ job }, signal) => {
@@ -181,9 +188,13 @@ export class CollectionController implements vscode.Disposable {
       );
     } catch (err) {
       this.log.error(`Collection failed: ${errorDetail(err)}`);
-      void vscode.window.showErrorMessage(`Spark Optimizer: collection failed: ${errorText(err)}`, 'Show Log').then((a) => a && this.log.show());
+      if (this.shouldShow(`collection failed: ${errorText(err)}`, options)) void vscode.window.showErrorMessage(`Spark Optimizer: collection failed: ${errorText(err)}`, 'Show Log').then((a) => a && this.log.show());
       return undefined;
     } finally {
+      if (options.quiet) {
+        this.shownQuietly = this.quietFailures;
+        this.quietFailures = new Set();
+      }
       // After the last save: a reset that waited for the run happens now.
       await release?.().catch((err: unknown) => this.log.error(`Reopening the jobs database failed: ${errorText(err)}`));
       this.current = undefined;
@@ -208,6 +219,13 @@ export class CollectionController implements vscode.Disposable {
       void vscode.window.showWarningMessage(`Spark Optimizer: ${text}`, SHOW_REGRESSED).then((a) => a && vscode.commands.executeCommand(COMMANDS.openJobsTable, { regressed: true }));
     }
     return total;
+  }
+
+  /** Whether a failure is shown: always for a run the user started; once per distinct failure for background runs (they log it every time). */
+  private shouldShow(failure: string, options: RunOptions): boolean {
+    if (!options.quiet) return true;
+    this.quietFailures.add(failure);
+    return !this.shownQuietly.has(failure);
   }
 
   /** The logs read with problems, to pick one and open it: the editor's diagnostics then show each problem in place. */
