@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectDatabricksAll, type DatabricksOptions } from '../src/collectors/databricks/collect';
+import { collectDatabricks, collectDatabricksAll, type DatabricksOptions } from '../src/collectors/databricks/collect';
 import { startDatabricksFake, type DatabricksFake, type DatabricksFakeOptions } from './support/databricksFake';
+import { storedRuns } from './support/storedRuns';
 
 const TOKEN = 'dapiSECRETfeedface0000000000000042';
 const ENV_KEYS = ['DATABRICKS_HOST', 'DATABRICKS_TOKEN', 'DATABRICKS_CONFIG_FILE', 'DATABRICKS_CONFIG_PROFILE', 'DATABRICKS_CLIENT_ID', 'DATABRICKS_CLIENT_SECRET', 'HOME'] as const;
@@ -153,5 +154,33 @@ describe('Databricks repeated page token', () => {
     expect(ids(r)).toEqual(['databricks-run-1']);
     expect(r.problems.map((p) => [p.code, p.message])).toEqual([['list-failed', 'listing runs failed: the server returned page_token "A" twice; listing stopped to avoid a loop']]);
     expect(lists(f)).toHaveLength(2);
+  });
+});
+
+describe('Databricks incremental runs', () => {
+  it('a second collect reads no finished run again that the store holds with the same state and end time', { timeout: 15_000 }, async () => {
+    const runs = [run(1), run(2), run(3, { state: { life_cycle_state: 'RUNNING' }, end_time: 0 })];
+    const f = await serve({ runs });
+    const store = await storedRuns('dbx');
+    const first = await store.run((ctx) => collectDatabricks(fast(f.url), ctx));
+    expect(first).toMatchObject({ new: 3, unchanged: 0 });
+    const clusterGets = (): number => f.requests.filter((r) => r.path === '/api/2.1/clusters/get').length;
+    f.requests.length = 0;
+
+    // Run 2 was repaired: same run, a new end time and state; run 3 still runs.
+    runs[1] = run(2, { end_time: BASE + 9000, state: { life_cycle_state: 'TERMINATED', result_state: 'FAILED' } });
+    const second = await store.run((ctx) => collectDatabricks(fast(f.url), ctx));
+    expect(second).toMatchObject({ new: 0, updated: 1, unchanged: 2 });
+    // Runs 2 and 3 are read again (each reads its cluster), run 1 is not.
+    expect(clusterGets()).toBe(1);
+
+    f.requests.length = 0;
+    runs[2] = run(3);
+    const third = await store.run((ctx) => collectDatabricks(fast(f.url), ctx));
+    expect(third).toMatchObject({ new: 0, updated: 1, unchanged: 2 });
+    f.requests.length = 0;
+    const fourth = await store.run((ctx) => collectDatabricks(fast(f.url), ctx));
+    expect(fourth).toMatchObject({ new: 0, updated: 0, unchanged: 3 });
+    expect(clusterGets()).toBe(0);
   });
 });

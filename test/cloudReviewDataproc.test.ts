@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
+import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
 import { scrubSecrets } from '../src/collectors/dataproc/auth';
 import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type DataprocFakeOptions } from './support/dataprocFake';
+import { storedRuns } from './support/storedRuns';
 
 const PROJECT = 'proj-1';
 const REGION = 'europe-west1';
@@ -128,5 +129,24 @@ describe('Dataproc listing that does not page', () => {
     expect(ids(r)).toEqual(['dataproc-job-j1']);
     expect(r.problems.map((p) => p.code)).toEqual(['list-failed', 'dataproc-not-spark-jobs']);
     expect(r.problems[1]!.message).toContain('not Spark jobs: 1 (hive 1)');
+  });
+});
+
+describe('Dataproc incremental runs', () => {
+  it('a second collect reads no finished job again that the store holds with the same state and end time (no clusters.get)', { timeout: 15_000 }, async () => {
+    const jobs = [fakeJob({ id: 'd1', state: 'DONE', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 60_000 }), fakeJob({ id: 'r1', state: 'RUNNING', submitMs: T0, startMs: T0 + 1000 })];
+    const f = await fake({ jobs });
+    const store = await storedRuns('dp');
+    expect(await store.run((ctx) => collectDataproc(opts(f), ctx))).toMatchObject({ new: 2 });
+    const clusterGets = (): number => f.requests.filter((r) => r.path.includes('/clusters/')).length;
+    f.requests.length = 0;
+    expect(await store.run((ctx) => collectDataproc(opts(f), ctx))).toMatchObject({ new: 0, updated: 0, unchanged: 2 });
+    // Only the running job is read (its cluster with it).
+    expect(clusterGets()).toBe(1);
+    jobs[1] = fakeJob({ id: 'r1', state: 'ERROR', submitMs: T0, startMs: T0 + 1000, endMs: T0 + 90_000 });
+    expect(await store.run((ctx) => collectDataproc(opts(f), ctx))).toMatchObject({ new: 0, updated: 1, unchanged: 1 });
+    f.requests.length = 0;
+    expect(await store.run((ctx) => collectDataproc(opts(f), ctx))).toMatchObject({ new: 0, updated: 0, unchanged: 2 });
+    expect(clusterGets()).toBe(0);
   });
 });

@@ -2,8 +2,9 @@
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collectEmrAll, type EmrOptions } from '../src/collectors/emr/collect';
+import { collectEmr, collectEmrAll, type EmrOptions } from '../src/collectors/emr/collect';
 import { EmrFake, T0, fakeCluster, type FakeStep } from './support/emrFake';
+import { storedRuns } from './support/storedRuns';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY42';
 const ENV_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
@@ -92,5 +93,46 @@ describe('EMR --since and clusters that terminated since', () => {
     expect(second.apps.map((a) => [a.record.app_id, a.record.status])).toEqual([['emr-step-s-LONG', 'completed']]);
     expect(fake.calls('ElasticMapReduce.DescribeCluster').map((r) => r.body.ClusterId)).toEqual(['j-OLDLONGLIVED']);
     expect(fake.calls('ElasticMapReduce.ListClusters').map((r) => r.body.ClusterStates)).toEqual([undefined, ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'], ['TERMINATED', 'TERMINATED_WITH_ERRORS']]);
+  });
+});
+
+describe('EMR incremental runs', () => {
+  it('a second collect reads no terminated cluster again that the store holds with the same state and end time (no DescribeCluster, ListSteps, instance groups, GetMetricData)', { timeout: 15_000 }, async () => {
+    const running = fakeCluster(2, [sparkStep('s-R', T0 + 2 * 3_600_000 + 600_000, 'RUNNING', undefined)], { State: 'RUNNING', Ended: undefined });
+    fake.clusters = [fakeCluster(0, [sparkStep('s-A', T0 + 600_000), sparkStep('s-B', T0 + 900_000)], { metrics: { AppsCompleted: [1] } }), fakeCluster(1, [sparkStep('s-C', T0 + 3_600_000 + 600_000)]), running];
+    const store = await storedRuns('emr');
+    const first = await store.run((ctx) => collectEmr(base({ cloudwatch: true }), ctx));
+    expect(first).toMatchObject({ new: 4, unchanged: 0 });
+    fake.requests = [];
+    const second = await store.run((ctx) => collectEmr(base({ cloudwatch: true }), ctx));
+    // Clusters 0 and 1 (3 steps) are held; the running cluster is read again.
+    expect(second).toMatchObject({ new: 0, updated: 0, unchanged: 3 });
+    const described = (): unknown[] => fake.calls('ElasticMapReduce.DescribeCluster').map((r) => r.body.ClusterId);
+    expect(described()).toEqual([running.Id]);
+    expect(fake.calls('GraniteServiceVersion20100801.GetMetricData').every((r) => JSON.stringify(r.body).includes(running.Id))).toBe(true);
+
+    // The running cluster ends: read once more, then held too.
+    running.State = 'TERMINATED';
+    running.Ended = new Date(T0 + 3 * 3_600_000);
+    running.steps[0]!.Status = { State: 'COMPLETED', Timeline: { ...running.steps[0]!.Status.Timeline, EndDateTime: new Date(T0 + 2 * 3_600_000 + 900_000) } };
+    fake.requests = [];
+    // unchanged counts what was not read: a held cluster is one, however many steps it ran.
+    expect(await store.run((ctx) => collectEmr(base({ cloudwatch: true }), ctx))).toMatchObject({ new: 0, updated: 1, unchanged: 2 });
+    fake.requests = [];
+    expect(await store.run((ctx) => collectEmr(base({ cloudwatch: true }), ctx))).toMatchObject({ new: 0, updated: 0, unchanged: 3 });
+    expect(described()).toEqual([]);
+    expect(fake.calls('ElasticMapReduce.ListSteps')).toEqual([]);
+  });
+
+  it('a cluster whose CloudWatch read failed is read again next run', { timeout: 15_000 }, async () => {
+    fake.clusters = [fakeCluster(0, [sparkStep('s-A', T0 + 600_000)], { metrics: { AppsCompleted: [1] } })];
+    fake.faults.push({ target: 'GraniteServiceVersion20100801.GetMetricData', status: 400, type: 'AccessDenied', message: 'not authorized', times: 1 });
+    const store = await storedRuns('emr');
+    const first = await store.run((ctx) => collectEmr(base({ cloudwatch: true }), ctx));
+    expect(first).toMatchObject({ new: 1 });
+    fake.requests = [];
+    const second = await store.run((ctx) => collectEmr(base({ cloudwatch: true }), ctx));
+    expect(second).toMatchObject({ new: 0, updated: 1 });
+    expect(fake.calls('ElasticMapReduce.DescribeCluster')).toHaveLength(1);
   });
 });

@@ -4,7 +4,7 @@ import type { Problem } from '../record';
 import { sumTally, type ShardTally } from '../shard';
 
 /**
- * Collects records, problems and filtered counts, and hands them out in batches of at most `size`
+ * Collects records, problems, filtered and unchanged counts, and hands them out in batches of at most `size`
  * entries (each record, problem and filtered one counts), records first. Keeps the run's progress
  * counts of records and problems as they are added.
  */
@@ -12,6 +12,7 @@ export class Batcher {
   private apps: CollectedApp[] = [];
   private problems: Problem[] = [];
   private filteredCount = 0;
+  private unchangedCount = 0;
   /** A sharded run's tally since the last batch (one collector lists one unit). */
   private tally: ShardTally | undefined;
   /** The run's progress; `apps` and `problems` are counted here, the rest by the runner. */
@@ -37,6 +38,11 @@ export class Batcher {
     this.filteredCount += n;
   }
 
+  /** Listed items the store holds as listed (runner.ts held): not fetched. */
+  unchanged(n = 1): void {
+    this.unchangedCount += n;
+  }
+
   /** Listed items of a sharded run: `mine` of `total` are its shard's. Goes with the next batch. */
   sharded(t: ShardTally): void {
     this.tally = sumTally(this.tally, t);
@@ -59,12 +65,15 @@ export class Batcher {
     room -= problems.length;
     const filtered = Math.min(this.filteredCount, room);
     this.filteredCount -= filtered;
+    room -= filtered;
+    const unchanged = Math.min(this.unchangedCount, room);
+    this.unchangedCount -= unchanged;
     const shard = this.tally;
     this.tally = undefined;
-    return { apps, problems, filtered, unchanged: 0, ...(shard !== undefined ? { shard } : {}) };
+    return { apps, problems, filtered, unchanged, ...(shard !== undefined ? { shard } : {}) };
   }
 
   private get count(): number {
-    return this.apps.length + this.problems.length + this.filteredCount;
+    return this.apps.length + this.problems.length + this.filteredCount + this.unchangedCount;
   }
 }

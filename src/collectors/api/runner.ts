@@ -11,7 +11,7 @@
  * file, and the event-log collector must not load those (test/startup.test.ts).
  */
 import { setMaxListeners } from 'node:events';
-import { DEFAULT_BATCH_SIZE, type Batch, type CollectContext, type CollectedApp, type CollectProgress } from '../contract';
+import { DEFAULT_BATCH_SIZE, type Batch, type CollectContext, type CollectedApp, type CollectProgress, type Provenance } from '../contract';
 import { matchesFilter, type Problem, type SparkAppRecord } from '../record';
 import { inShard, type Shard } from '../shard';
 import { Batcher } from './batcher';
@@ -66,6 +66,21 @@ export interface Found {
    * by this identity instead, in a sharded run: kept only when it is the run's shard's.
    */
   shardKey?: string;
+  /** These records are stored but not final (the History Server that holds them could not be read): the item is fetched again next run (`held`). */
+  incomplete?: true;
+}
+
+/**
+ * The mark the store keeps of a finished listed item (ApiCollector.held): one "file" at `where`,
+ * whose mtime is the end time the listing gives and whose size stands for the state it gives, so
+ * that the same item listed with another end time or state is fetched again. The History Server's
+ * marks (historyServer/collect.ts heldMark) have the same shape, with size 0.
+ */
+export function listedMark(where: string, endMs: number, state: string): Provenance {
+  // FNV-1a: a small stable number per state text.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < state.length; i++) h = Math.imul(h ^ state.charCodeAt(i), 0x01000193) >>> 0;
+  return { path: where, files: [{ path: where, size: h, mtimeMs: endMs, codec: 'rest' }] };
 }
 
 /** The run as a collector's steps see it. */
@@ -112,6 +127,17 @@ export interface ApiCollector<T, R> {
   list: () => AsyncIterable<Page<T>>;
   /** What the listing tells of an item's record, for `since` and `user` before it is fetched. */
   listed?: (item: T) => ListedFacts;
+  /**
+   * Incremental runs: the mark (listedMark) of a listed item that is finished, by what the listing
+   * says of it (its state and end time); null while it runs or when the listing does not say. An
+   * item of the run's shard, kept by since and user, that the store holds with the same mark
+   * (CollectContext.isUnchanged) is not fetched again: it is counted unchanged, as one whatever
+   * number of records it stands for (an EMR cluster's steps). The last record
+   * stored of an item fetched carries its mark as its provenance, so the store learns it; unless
+   * one of its records is running or has an error, a problem told while its records are found is an
+   * error, or a Found is `incomplete`: then the item is fetched again next run.
+   */
+  held?: (item: T) => Provenance | null;
   /** Fetches one item (`mine`: of the run's shard; always, unless `shard.fetchOthers`); `concurrency` of them run at once. A rejection is `refused` or `failed`. */
   fetch: (item: T, mine: boolean) => Promise<R>;
   /**
@@ -170,6 +196,11 @@ class Collection<T, R> implements ApiRun {
   private readonly scrub: ((text: string) => string) | undefined;
   private isStopped = false;
   private stored = 0;
+  /**
+   * The item whose records are being found (one at a time): its mark, withheld once it has an
+   * error, and its latest record, held back so that the item's last one can carry the mark.
+   */
+  private finding: { mark: Provenance | null; last?: CollectedApp } | undefined;
 
   constructor(
     private readonly options: ApiCollectorOptions,
@@ -199,6 +230,7 @@ class Collection<T, R> implements ApiRun {
   }
 
   problem(...problems: Problem[]): void {
+    if (this.finding !== undefined && problems.some((p) => p.severity === 'error')) this.finding.mark = null;
     this.batcher.problem(...problems.map((p) => this.scrubbed(p)));
   }
 
@@ -239,11 +271,18 @@ class Collection<T, R> implements ApiRun {
             else this.problem(c.failed(done.item, done.error));
           }
         } else if (!this.isStopped) {
-          for await (const found of c.found(done.result, done.item, mine)) {
-            this.keep(found);
-            this.report();
-            reported = true;
-            yield* this.full();
+          const item: Collection<T, R>['finding'] = { mark: mine ? (c.held?.(done.item) ?? null) : null };
+          this.finding = item;
+          try {
+            for await (const found of c.found(done.result, done.item, mine)) {
+              this.keep(found);
+              this.report();
+              reported = true;
+              yield* this.full();
+            }
+          } finally {
+            this.finding = undefined;
+            if (item.last !== undefined) this.batcher.app(item.mark === null ? item.last : { ...item.last, provenance: item.mark });
           }
         }
         if (!reported) this.report();
@@ -314,6 +353,7 @@ class Collection<T, R> implements ApiRun {
           }
           tally.mine++;
           if (this.listedOut(item)) this.filtered();
+          else if (this.held(item)) this.batcher.unchanged();
           else {
             taken++;
             items.push(item);
@@ -340,6 +380,14 @@ class Collection<T, R> implements ApiRun {
     return inShard(identity, this.options.shard);
   }
 
+  /** Whether the store holds the item as listed (its mark): not fetched again. */
+  private held(item: T): boolean {
+    const isUnchanged = this.ctx.isUnchanged;
+    if (isUnchanged === undefined || this.c.held === undefined) return false;
+    const mark = this.c.held(item);
+    return mark !== null && isUnchanged(mark);
+  }
+
   /** The filter before anything is fetched: what the listing says of the item's record. */
   private listedOut(item: T): boolean {
     const { since, user } = this.options;
@@ -361,6 +409,8 @@ class Collection<T, R> implements ApiRun {
   /** Stores the records `since` and `user` keep (matchesFilter), up to maxApps of them when it counts records. */
   private keep(found: Found): void {
     if (this.isStopped) return;
+    const item = this.finding;
+    if (item !== undefined && found.incomplete === true) item.mark = null;
     if (found.shardKey !== undefined && !this.ours(found.shardKey)) return;
     if (found.judgedBy !== undefined && !matchesFilter(found.judgedBy, this.options)) {
       this.filtered();
@@ -373,7 +423,13 @@ class Collection<T, R> implements ApiRun {
         this.filtered();
         continue;
       }
-      this.batcher.app(this.scrub === undefined ? app : { ...app, problems: app.problems.map((p) => this.scrubbed(p)) });
+      const kept = this.scrub === undefined ? app : { ...app, problems: app.problems.map((p) => this.scrubbed(p)) };
+      if (item === undefined) this.batcher.app(kept);
+      else {
+        if (kept.record.status === 'running' || kept.problems.some((p) => p.severity === 'error')) item.mark = null;
+        if (item.last !== undefined) this.batcher.app(item.last);
+        item.last = kept;
+      }
       if (++this.stored >= maxRecords) {
         this.isStopped = true;
         this.controller.abort(new Error(`maxApps: ${this.stored} records stored`));

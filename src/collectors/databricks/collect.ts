@@ -21,9 +21,9 @@ import * as path from 'node:path';
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
 import { ListingGuard, errorInAnswer } from '../api/listingGuard';
-import { notStarted, runApiCollector, type ApiCollectorOptions, type Page } from '../api/runner';
+import { listedMark, notStarted, runApiCollector, type ApiCollectorOptions, type Page } from '../api/runner';
 import { collectAll } from '../eventlog/collect';
-import { REPLACES_TAG, apiProvenance, appAt, gather, problemAt, remotePath, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
+import { REPLACES_TAG, apiProvenance, appAt, gather, problemAt, remotePath, type Batch, type CollectContext, type CollectedApp, type Gathered, type Provenance } from '../contract';
 import { AuthError, HttpError, ResponseError, type JsonClient } from '../http/jsonClient';
 import { connectWorkspace, type WorkspaceAccess } from './credentials';
 import { timeFault, type Problem, type SparkAppRecord } from '../record';
@@ -90,6 +90,14 @@ function sinceTime(run: Run): number | null {
     return ms !== null && timeFault(ms) === null ? ms : null;
   };
   return (runStatus(run) === 'running' ? null : valid(run.end_time)) ?? valid(run.start_time);
+}
+
+/** What the store keeps of a finished run (runner.ts listedMark): its runs/get URL, end time and state as listed; null while it runs. */
+function runMark(api: JsonClient, run: Run): Provenance | null {
+  const end = epoch(run.end_time);
+  if (runStatus(run) === 'running' || end === null || timeFault(end) !== null) return null;
+  const state = [run.state?.life_cycle_state ?? run.status?.state, run.state?.result_state ?? run.status?.termination_details?.code].join('/');
+  return listedMark(api.urlOf(`api/2.1/jobs/runs/get?run_id=${run.run_id}`), end, state);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,6 +495,9 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
       list: () => listRuns(api, pageSize, run.signal),
       // The API has no user filter, and `since` is judged as runs are listed too (sinceTime): before any cluster is read.
       listed: (r) => ({ user: r.creator_user_name ?? null, time: sinceTime(r) ?? undefined }),
+      // A finished run the store holds with the same state and end time is not read again (no
+      // clusters/get, no clusters/events); not with an event_log_dir, whose logs may arrive later.
+      held: (r) => (options.eventLogDir === undefined ? runMark(api, r) : null),
       fetch: (r) => reads.read(r),
       // `since` and `user` judge the run (its times, its creator), also when Spark apps stand for it.
       found: (result) => [{ apps: result.apps, judgedBy: result.run }],

@@ -17,14 +17,14 @@
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
 import { ListingGuard, errorInAnswer } from '../api/listingGuard';
-import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Page } from '../api/runner';
+import { listedMark, notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Page } from '../api/runner';
 import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
 import { AuthError, HttpError, JsonClient, type HttpAuth } from '../http/jsonClient';
 import type { Problem } from '../record';
 import { inShard } from '../shard';
-import { SPARK_KINDS, clusterSchema, jobAppId, jobSchema, jobTags, jobTimes, platformRecord, yarnAppId, type Cluster, type Job } from './record';
+import { SPARK_KINDS, clusterSchema, dataprocStatus, jobAppId, jobSchema, jobTags, jobTimes, platformRecord, yarnAppId, type Cluster, type Job } from './record';
 import { CredentialError, resolveGcpCredentials, scrubSecrets } from './auth';
 
 export interface DataprocOptions extends ApiCollectorOptions {
@@ -240,6 +240,7 @@ class JobReads {
       if (err instanceof CredentialError || (err instanceof AuthError && err.status !== 403) || this.run.signal.aborted) throw err;
       const deleted = err instanceof HttpError && err.status === 404;
       const forbidden = err instanceof AuthError;
+      if (!deleted && !forbidden) this.unread.add(name);
       const detail = err instanceof Error ? err.message : String(err);
       this.run.problem({
         severity: 'warning',
@@ -250,6 +251,9 @@ class JobReads {
       return null;
     }
   });
+
+  /** Clusters that could not be read for a reason that may pass (not deleted, not forbidden): their jobs are read again next run. */
+  readonly unread = new Set<string>();
 
   constructor(
     private readonly r: Region,
@@ -346,8 +350,17 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
         const t = jobTimes(job);
         return { time: t.end ?? t.start ?? undefined };
       },
+      // A finished job the store holds with the same state and end time is not read again (no
+      // clusters.get); not with a History Server, whose applications may be there later.
+      held: ({ job }) => {
+        const end = jobTimes(job).end;
+        return options.historyServerUrl === undefined && end !== null && dataprocStatus(job.status.state) !== 'running' ? listedMark(r.api.urlOf(`${jobsPath}/${encodeURIComponent(job.reference.jobId)}`), end, job.status.state) : null;
+      },
       fetch: (item) => reads.read(item),
-      found: (apps) => apps.map((app) => ({ apps: [app] })),
+      found: (apps, { job }) => {
+        const incomplete = reads.unread.has(job.placement?.clusterName ?? '');
+        return apps.map((app) => ({ apps: [app], ...(incomplete ? { incomplete: true as const } : {}) }));
+      },
       finish: () => {
         const note = notSparkNote(notSpark, r.api.urlOf(jobsPath));
         if (note !== undefined) run.problem(note);

@@ -13,8 +13,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EMRClient, ListClustersCommand, type ClusterState, type ClusterSummary } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';
-import { notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Found, type Page } from '../api/runner';
-import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type Gathered } from '../contract';
+import { listedMark, notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Found, type Page } from '../api/runner';
+import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type Gathered, type Provenance } from '../contract';
 import type { Problem } from '../record';
 import { fetchCluster, type Clients, type ClusterFacts, type FetchedCluster } from './cluster';
 import { MarkerGuard } from './markers';
@@ -198,22 +198,22 @@ function awsClients(options: EmrOptions, cred: CredentialSource): Clients & { s3
  * it (ListClusters cannot filter by end time: their summaries are listed and judged by
  * Status.Timeline.EndDateTime before any DescribeCluster).
  */
-async function* clusterPages(emr: EMRClient, options: EmrOptions, signal: AbortSignal): AsyncGenerator<Page<string>> {
+async function* clusterPages(emr: EMRClient, options: EmrOptions, signal: AbortSignal): AsyncGenerator<Page<ListedCluster>> {
   if (options.clusterIds !== undefined) {
-    yield { items: options.clusterIds };
+    yield { items: options.clusterIds.map((id) => ({ id })) };
     return;
   }
   const seen = new Set<string>();
-  async function* listClusters(input: { ClusterStates?: ClusterState[]; CreatedAfter?: Date }, keep: (c: ClusterSummary) => boolean = () => true): AsyncGenerator<Page<string>> {
+  async function* listClusters(input: { ClusterStates?: ClusterState[]; CreatedAfter?: Date }, keep: (c: ClusterSummary) => boolean = () => true): AsyncGenerator<Page<ListedCluster>> {
     const markers = new MarkerGuard();
     let marker: string | undefined;
     do {
       const out = await emr.send(new ListClustersCommand({ ...input, Marker: marker }), { abortSignal: signal });
-      const page: string[] = [];
+      const page: ListedCluster[] = [];
       for (const c of out.Clusters ?? []) {
         if (c.Id === undefined || seen.has(c.Id) || !keep(c)) continue;
         seen.add(c.Id);
-        page.push(c.Id);
+        page.push({ id: c.Id, summary: c });
       }
       yield { items: page };
       marker = markers.next(out.Marker);
@@ -231,6 +231,26 @@ async function* clusterPages(emr: EMRClient, options: EmrOptions, signal: AbortS
   const ended = allowed(['TERMINATED', 'TERMINATED_WITH_ERRORS']);
   const endedSince = (c: ClusterSummary): boolean => (c.Status?.Timeline?.EndDateTime?.getTime() ?? -Infinity) >= since.getTime();
   if (ended.length > 0) yield* listClusters({ ClusterStates: ended }, endedSince);
+}
+
+/** A cluster to read: its id, and its ListClusters summary when it was listed (not for configured ids). */
+interface ListedCluster {
+  id: string;
+  summary?: ClusterSummary;
+}
+
+const ENDED: readonly string[] = ['TERMINATED', 'TERMINATED_WITH_ERRORS'];
+
+/**
+ * What the store keeps of a terminated cluster (runner.ts listedMark): its ARN, end time and state as
+ * listed, and whether CloudWatch was read (a run with it reads a cluster a run without it stored).
+ * Null while it runs, and for a configured id (no listing says).
+ */
+function clusterMark({ id, summary }: ListedCluster, cloudwatch: boolean): Provenance | null {
+  const state = summary?.Status?.State;
+  const end = summary?.Status?.Timeline?.EndDateTime?.getTime();
+  if (state === undefined || !ENDED.includes(state) || end === undefined || !Number.isFinite(end)) return null;
+  return listedMark(summary?.ClusterArn ?? id, end, `${state}${cloudwatch ? ' cloudwatch' : ''}`);
 }
 
 const describeError = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
@@ -342,7 +362,8 @@ class ClusterRecords {
       if (step.Id !== undefined && covered.has(step.Id)) continue;
       const stepProblems: Problem[] = [];
       const record = stepRecord(step, { source: this.options.source, sparkVersion: facts.sparkVersion, clusterTags: facts.tags, where: facts.where }, stepProblems);
-      yield { apps: [{ record, problems: stepProblems, files: [], provenance: apiProvenance(`${facts.where}/steps/${step.Id ?? ''}`) }] };
+      // Without the tags of what failed (emr-partial: CloudWatch, instance groups), read again next run.
+      yield { apps: [{ record, problems: stepProblems, files: [], provenance: apiProvenance(`${facts.where}/steps/${step.Id ?? ''}`) }], ...(problems.length > 0 ? { incomplete: true as const } : {}) };
     }
   }
 
@@ -395,23 +416,28 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
     return;
   }
   const clients = awsClients(options, cred);
-  yield* runApiCollector<string, FetchedCluster>(options, ctx, (run) => {
+  // Only the steps' own records are held (a terminated cluster the store holds as listed is not read
+  // again): with an event-log dir or a History Server, logs may arrive later and the loose ones are
+  // joined to whichever cluster ran them, so every cluster is read.
+  const holds = options.eventLogDir === undefined && options.historyServerUrl === undefined;
+  yield* runApiCollector<ListedCluster, FetchedCluster>(options, ctx, (run) => {
     const records = new ClusterRecords({ ...options, source }, run, nowMs, where, refusedAt);
     return {
       maxApps: 'records',
       // A cluster is many steps: progress counts those, and the Spark applications.
       progress: 'collector',
       // A cluster's steps and applications go with it, by its id; so do the loose applications it claims.
-      shard: { unit: 'cluster', key: (id) => id, fetchOthers: () => records.looseLeft },
+      shard: { unit: 'cluster', key: (c) => c.id, fetchOthers: () => records.looseLeft },
       scrub,
       prepare: options.eventLogDir !== undefined || options.historyServerUrl !== undefined ? () => records.readSparkApps(clients.s3, ctx) : undefined,
       list: () => clusterPages(clients.emr, options, run.signal),
-      fetch: (id, mine) => fetchCluster(mine ? clients : { emr: clients.emr }, id, run.signal, nowMs, (e) => ctx.signal?.aborted === true || isCredentialError(e)),
+      held: (c) => (holds ? clusterMark(c, options.cloudwatch !== false) : null),
+      fetch: (c, mine) => fetchCluster(mine ? clients : { emr: clients.emr }, c.id, run.signal, nowMs, (e) => ctx.signal?.aborted === true || isCredentialError(e)),
       found: (cluster, _id, mine) => records.found(cluster, mine),
       finish: () => records.finish(),
       refused: (err) => (isAuthError(err) ? refusedAt(err, where) : undefined),
       listFailed: (err) => ({ severity: 'error', code: 'list-failed', message: `listing EMR clusters failed: ${describeError(err)}`, file: where }),
-      failed: (id, err) => ({ severity: 'error', code: 'cluster-failed', message: `cluster ${id}: ${describeError(err)}; its steps are not stored`, file: id }),
+      failed: ({ id }, err) => ({ severity: 'error', code: 'cluster-failed', message: `cluster ${id}: ${describeError(err)}; its steps are not stored`, file: id }),
       close: () => clients.destroy(),
     };
   });
