@@ -384,7 +384,8 @@ function checkParsed(text: string, parsed: ParsedConfig, findings: Finding[] | n
     if (e.line === undefined || !Number.isInteger(e.line) || e.line < 1 || e.line > lines) out.push({ kind: 'config/error-lines', detail: `error without a line in the text (line ${e.line}, ${lines} lines): ${e.message.slice(0, 200)}` });
   }
   if (findings !== null) {
-    const editorErrors = findings.filter((f) => f.severity === 'error');
+    // A path that does not exist is an error for both, but parseConfig reads no disk: collect refuses it when it runs (exit 1).
+    const editorErrors = findings.filter((f) => f.severity === 'error' && f.code !== 'path-not-found');
     if (parsed.errors.length > 0 && editorErrors.length === 0) out.push({ kind: 'config/agree', detail: `the CLI refuses (${parsed.errors[0]!.message.slice(0, 200)}) but the editor shows no error` });
     if (parsed.errors.length === 0 && editorErrors.length > 0) out.push({ kind: 'config/agree', detail: `the editor shows an error (${editorErrors[0]!.code}: ${editorErrors[0]!.message.slice(0, 200)}) but the CLI accepts` });
     for (const f of findings) if (INTERNAL_ERROR.test(f.message)) out.push({ kind: 'config/no-internal-error', detail: f.message.slice(0, 300) });
