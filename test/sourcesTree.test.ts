@@ -308,6 +308,22 @@ describe('Sources model and tree', () => {
     expect(tree.getTreeItem(model.find('dp')!).description).toBe('dataproc · never collected');
   });
 
+  it('shows a source’s last run however many runs of other sources came after it (a review: 500 newer ones made it "never collected")', async () => {
+    const root = tempDir();
+    write(root, 'spark-optimizer.yaml', LIST_FORM);
+    const { model, tree, store } = await setup(root);
+    const counts = { seen: 1, new: 1, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+    const minutesAgo = (m: number): Date => new Date(Date.now() - m * 60_000);
+    store.startRun('hs-1', 'hs', {}, minutesAgo(700));
+    store.finishRun('hs-1', counts, [], minutesAgo(700));
+    for (let i = 0; i < 600; i++) {
+      store.startRun(`emr-${i}`, 'emr-prod', {}, minutesAgo(600 - i));
+      store.finishRun(`emr-${i}`, counts, [], minutesAgo(600 - i));
+    }
+    await tree.refresh();
+    expect(tree.getTreeItem(model.find('hs')!).description).toBe('history_server · 11 h ago · 1 new, 0 updated');
+  });
+
   it('never shows credentials written into any source location, nor in its last errors (a review)', async () => {
     const root = tempDir();
     write(

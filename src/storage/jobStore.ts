@@ -570,6 +570,10 @@ export class JobStore implements Store {
     return this.repo.listRuns(limit);
   }
 
+  latestRuns(): RunRow[] {
+    return this.repo.latestRuns();
+  }
+
   /**
    * Writes the database atomically under the lock, first merging in whatever another writer saved
    * since we loaded. Returns whether a merge happened. Nothing to save = no write.

@@ -249,7 +249,13 @@ export interface JobRepository {
   startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
   listRuns(limit?: number): RunRow[];
+  /** The latest run of each source, newest first: what the Sources view shows, however many runs came after (a review: listRuns(500) lost older sources). */
+  latestRuns(): RunRow[];
 }
+
+/** The latest run of each source (latestRuns), in SQL both stores run. */
+export const LATEST_RUNS_SQL =
+  'SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY source ORDER BY started DESC, run_id DESC) AS latest FROM collection_runs) r WHERE latest = 1 ORDER BY started DESC';
 
 export const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 /** Fields stored as JSON text. */
@@ -1161,5 +1167,9 @@ export class SqlJsRepository implements JobRepository {
 
   listRuns(limit = 50): RunRow[] {
     return this.all('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map(runRow);
+  }
+
+  latestRuns(): RunRow[] {
+    return this.all(LATEST_RUNS_SQL, []).map(runRow);
   }
 }

@@ -242,7 +242,7 @@ export class SourcesTree implements vscode.TreeDataProvider<SourceNode>, vscode.
     try {
       const store = await this.db.open();
       this.runs = new Map();
-      for (const r of store.listRuns(500)) if (!this.runs.has(r.source)) this.runs.set(r.source, r);
+      for (const r of store.latestRuns()) this.runs.set(r.source, r);
     } catch {
       this.runs = new Map();
     }

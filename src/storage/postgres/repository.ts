@@ -32,6 +32,7 @@ import {
   finishRunParams,
   knownFile,
   runRow,
+  LATEST_RUNS_SQL,
   storedRegression,
   GROUP_FIELDS,
   JSON_FIELDS,
@@ -659,5 +660,9 @@ export class PostgresRepository implements JobRepository {
 
   listRuns(limit = 50): RunRow[] {
     return this.rows('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map(runRow);
+  }
+
+  latestRuns(): RunRow[] {
+    return this.rows(LATEST_RUNS_SQL).map(runRow);
   }
 }
