@@ -3,7 +3,7 @@
  * editor's services in plain Node (a recording `window`; the collection runs in the real worker,
  * dist/collectWorker.js, so `npm run build` first).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceConfig } from '../src/collectors/config';
@@ -14,6 +14,7 @@ import { ProblemLogs } from '../src/storage/ingest';
 import type { Batch } from '../src/collectors/contract';
 import { makeRecord } from './support/records';
 import { DatabaseService } from '../src/views/database';
+import { COMMANDS, ITEM } from '../src/views/commands';
 import { register as registerDiskCheck } from '../src/views/diskCheck';
 import { noSourceMessage } from '../src/views/sourceCommands';
 import { SourcesModel, secretKey, type Source } from '../src/views/sources';
@@ -362,6 +363,19 @@ describe('background collection (defect 10)', () => {
       expect(ui.errors).toHaveLength(4);
     } finally {
       db.dispose();
+    }
+  });
+});
+
+describe("Set Source Secret's menu (defect 12)", () => {
+  it('is on the sources that take a secret only; every other source command is on both kinds', () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { contributes: { menus: Record<string, { command: string; when?: string }[]> } };
+    const onItems = manifest.contributes.menus['view/item/context']!.filter((m) => m.when?.includes('sparkOptimizer.source'));
+    const secret = onItems.filter((m) => m.command === COMMANDS.setSourceSecret);
+    expect(secret.map((m) => m.when)).toEqual([`viewItem == ${ITEM.sourceWithSecret}`]);
+    for (const m of onItems.filter((x) => x.command !== COMMANDS.setSourceSecret)) {
+      expect(m.when, m.command).toContain(`viewItem == ${ITEM.source} `);
+      expect(m.when, m.command).toContain(`viewItem == ${ITEM.sourceWithSecret}`);
     }
   });
 });

@@ -136,7 +136,8 @@ describe('Sources model and tree', () => {
       const item = tree.getTreeItem(s);
       expect(item.label).toBe(s.name);
       expect(item.id).toBe(`source:${s.name}`);
-      expect(item.contextValue).toBe('sparkOptimizer.source');
+      // Set Source Secret's menu only on the types that take one (a review).
+      expect(item.contextValue).toBe(['history_server', 'databricks', 'dataproc'].includes(s.config.type) ? 'sparkOptimizer.sourceWithSecret' : 'sparkOptimizer.source');
       expect(item.description).toBe(`${s.config.type} · never collected`);
       const tooltip = tooltipOf(tree, s);
       expect(tooltip).toContain(`**${s.name}** (${s.config.type})`);

@@ -41,6 +41,8 @@ export const CONTEXT = {
 /** Tree item kinds (`contextValue`), matched by `viewItem ==` in the manifest. */
 export const ITEM = {
   source: 'sparkOptimizer.source',
+  /** A source that takes a secret from the editor (its descriptor's `secret`): Set Source Secret is on its menu. */
+  sourceWithSecret: 'sparkOptimizer.sourceWithSecret',
   group: 'sparkOptimizer.group',
   job: 'sparkOptimizer.job',
   more: 'sparkOptimizer.more',

@@ -182,7 +182,8 @@ export class SourceItem extends vscode.TreeItem {
   ) {
     super(source.name, vscode.TreeItemCollapsibleState.None);
     this.id = `source:${source.name}`;
-    this.contextValue = ITEM.source;
+    // Set Source Secret only where it applies (a review: it was on every source).
+    this.contextValue = descriptorOf(source.config.type).secret !== undefined ? ITEM.sourceWithSecret : ITEM.source;
     this.iconPath = new vscode.ThemeIcon(descriptorOf(source.config.type).icon);
     const run = lastRun ? `${ago(lastRun.started)} · ${lastRun.new} new, ${lastRun.updated} updated${lastRun.errors.length > 0 ? `, ${plural(lastRun.errors.length, 'error')}` : ''}` : 'never collected';
     this.description = `${source.config.type} · ${run}`;
