@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatLocalTime } from '../src/common/format';
@@ -109,5 +110,24 @@ describe('the "(none)" user group (a review: it could never be opened)', () => {
       ['maria', '1'],
     ]);
     expect((await tree.getChildren(groups[0])).map((n) => label(tree, n)).sort()).toEqual(['No user 1', 'No user 2']);
+  });
+});
+
+describe('the Jobs view when the database cannot be opened (a review: it said "No jobs collected yet")', () => {
+  it('sets the databaseError context key its welcome shows on, and clears it once the database opens', async () => {
+    let fail = true;
+    const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
+    const db = { open: () => (fail ? Promise.reject(new Error('cannot open')) : Promise.resolve(store)), onDidChange: new EventEmitter<void>().event } as unknown as DatabaseService;
+    const tree = new JobsTree(db);
+    expect(await tree.getChildren()).toEqual([]);
+    expect(contextKeys.get('sparkOptimizer.databaseError')).toBe(true);
+    fail = false;
+    await tree.getChildren();
+    expect(contextKeys.get('sparkOptimizer.databaseError')).toBe(false);
+    // The manifest: "No jobs collected yet" is not shown over the error.
+    const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { contributes: { viewsWelcome: { view: string; contents: string; when: string }[] } };
+    const jobs = manifest.contributes.viewsWelcome.filter((w) => w.view === 'sparkOptimizer.jobs');
+    expect(jobs.find((w) => w.contents.startsWith('No jobs collected yet'))!.when).toContain('!sparkOptimizer.databaseError');
+    expect(jobs.find((w) => w.contents.startsWith('The jobs database cannot be opened'))!.when).toContain('sparkOptimizer.databaseError');
   });
 });

@@ -36,6 +36,8 @@ export const CONTEXT = {
   hasSources: 'sparkOptimizer.hasSources',
   hasJobs: 'sparkOptimizer.hasJobs',
   collecting: 'sparkOptimizer.collecting',
+  /** The jobs database could not be opened: the Jobs view says so, not "No jobs collected yet". */
+  databaseError: 'sparkOptimizer.databaseError',
 } as const;
 
 /** Tree item kinds (`contextValue`), matched by `viewItem ==` in the manifest. */

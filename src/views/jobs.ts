@@ -103,8 +103,11 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
     try {
       store = await this.db.open();
     } catch {
+      // The view's welcome says the database cannot be opened (a review: it said "No jobs collected yet").
+      void vscode.commands.executeCommand('setContext', CONTEXT.databaseError, true);
       return [];
     }
+    void vscode.commands.executeCommand('setContext', CONTEXT.databaseError, false);
     const base: JobQuery = { ...this.state.filter };
     if (!parent) {
       const level = this.state.grouping === 'user' ? 'user' : 'source';
