@@ -174,3 +174,12 @@ describe('an unclosed quote', () => {
     expect(parseConfig(text, '/tmp').errors.map((e) => e.line)).toEqual([line + 1]);
   });
 });
+
+describe('a clash with a defaulted name says where the name comes from', () => {
+  it('names the source that took it for having no name:', () => {
+    const text = 'sources:\n  - type: event_log\n    path: /tmp\n  - name: event_log-1\n    type: event_log\n    path: /tmp\n';
+    const [clash] = analyzeConfig(text, ctx).filter((f) => f.code === 'duplicate-name');
+    expect(clash!.range.start.line).toBe(3);
+    expect(clash!.message).toBe('Duplicate source name "event_log-1" (also source 1, which has no `name:` and so takes this one): names pick sources for `collect --name` and must be unique.');
+  });
+});

@@ -177,13 +177,17 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
   if (collector !== undefined) checkSource(collector as Node, ['collector'], 'collector', 0, true);
   if (sources !== undefined && !single && isSeq(sources)) {
     // Names as collect gives them (config.ts defaultedName), among the sources it keeps (those without errors).
-    const names = new Map<string, number>();
+    const names = new Map<string, { index: number; defaulted: boolean }>();
+    const unnamed = ', which has no `name:` and so takes this one';
     sources.items.forEach((item, i) => {
       const name = checkSource(item as Node, ['sources', i], `source ${i + 1}`, i, false);
       if (name === null) return;
       const first = names.get(name.value);
-      if (first !== undefined) add('error', 'duplicate-name', nodeRange(name.node), `Duplicate source name "${name.value}" (also source ${first + 1}${name.defaulted ? ', the name this source takes without a name:' : ''}): names pick sources for \`collect --name\` and must be unique.`);
-      else names.set(name.value, i);
+      if (first === undefined) names.set(name.value, { index: i, defaulted: name.defaulted });
+      else {
+        const why = `${name.defaulted ? 'this source has no `name:` and so takes it; ' : ''}also source ${first.index + 1}${first.defaulted ? unnamed : ''}`;
+        add('error', 'duplicate-name', nodeRange(name.node), `Duplicate source name "${name.value}" (${why}): names pick sources for \`collect --name\` and must be unique.`);
+      }
     });
   }
   return sortFindings(findings);
