@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceConfig } from '../src/collectors/config';
 import { errorText } from '../src/common/errors';
 import { JobStore } from '../src/storage/jobStore';
-import { CollectionController, problemItem } from '../src/views/collection';
+import { CollectionController, countsText, problemItem, progressText } from '../src/views/collection';
 import { ProblemLogs } from '../src/storage/ingest';
 import type { Batch } from '../src/collectors/contract';
 import { makeRecord } from './support/records';
@@ -377,5 +377,26 @@ describe("Set Source Secret's menu (defect 12)", () => {
       expect(m.when, m.command).toContain(`viewItem == ${ITEM.source} `);
       expect(m.when, m.command).toContain(`viewItem == ${ITEM.sourceWithSecret}`);
     }
+  });
+});
+
+describe('collection progress and summary text (cosmetic)', () => {
+  it("a lone source's progress does not repeat its name after the title's; several sources' do", async () => {
+    const root = tempDir();
+    const log = recordingLog();
+    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
+    const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets);
+    await controller.run([eventLogSource('bigger', tinyLogs(3))], { dryRun: true });
+    expect(ui.progress[0]!.title).toBe('Spark Optimizer: dry run of bigger');
+    expect(ui.progress[0]!.messages.length).toBeGreaterThan(0);
+    expect(ui.progress[0]!.messages.every((m) => !m.startsWith('bigger'))).toBe(true);
+    await controller.run([eventLogSource('one', tinyLogs(1)), eventLogSource('two', tinyLogs(1))], { dryRun: true });
+    expect(ui.progress[1]!.messages.some((m) => m.startsWith('one: '))).toBe(true);
+    db.dispose();
+  });
+
+  it('groups digits in the summary as in the progress', () => {
+    expect(countsText({ seen: 5500, new: 4000, updated: 1500, unchanged: 12345, skipped: 0, failed: 1 })).toBe('4,000 new, 1,500 updated, 12,345 unchanged, 0 skipped, 1 failed');
+    expect(progressText({ phase: 'discovering', logsFound: 4000, logsDone: 0, bytesRead: 0, apps: 0 }, true, Date.now())).toBe('finding logs… 4,000');
   });
 });

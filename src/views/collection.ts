@@ -39,8 +39,8 @@ const SHOW_REGRESSED = 'Show Regressed';
 
 
 /** "finding logs… 1,234" while event logs are discovered, then "12 of 8,000 logs, 12 apps, 40 MB/s". */
-function progressText(p: CollectProgress, eventLogs: boolean, started: number): string {
-  if (p.phase === 'discovering') return `finding logs… ${p.logsFound}`;
+export function progressText(p: CollectProgress, eventLogs: boolean, started: number): string {
+  if (p.phase === 'discovering') return `finding logs… ${groupDigits(p.logsFound)}`;
   const secs = Math.max(0.001, (Date.now() - started) / 1000);
   const rate = eventLogs ? `, ${formatBytes(p.bytesRead / secs)}/s` : '';
   return `${groupDigits(p.logsDone)} of ${plural(p.logsFound, eventLogs ? 'log' : 'application')}, ${plural(p.apps, 'app')}${rate}`;
@@ -60,6 +60,11 @@ export function problemItem(log: ProblemLog): { label: string; description: stri
   if (log.file !== undefined) return { label: path.basename(log.file), description: [path.dirname(log.file), ...(log.source !== undefined ? [log.source] : [])].join(' · '), detail };
   if (log.app !== undefined) return { label: log.app, description: ['application', ...from].join(' · '), detail };
   return { label: log.source ?? (log.location !== undefined ? maskUrls(log.location) : 'collection'), description: log.location !== undefined && log.source !== undefined ? maskUrls(log.location) : 'the source run', detail };
+}
+
+/** "4,000 new, 0 updated, …": digits grouped as in the progress and problem counts (a review: "4000 new" beside "4,000 logs"). */
+export function countsText(c: RunCounts): string {
+  return `${groupDigits(c.new)} new, ${groupDigits(c.updated)} updated, ${groupDigits(c.unchanged)} unchanged, ${groupDigits(c.skipped)} skipped, ${groupDigits(c.failed)} failed`;
 }
 
 async function isFile(file: string): Promise<boolean> {
@@ -149,7 +154,8 @@ export class CollectionController implements vscode.Disposable {
               // Only a job that skips unchanged files is sent the store's known files (a full table read and copy).
               const known = store && descriptorOf(job.kind).skipsUnchangedFiles ? store.knownFiles() : [];
               const run = collectInWorker(bundle(WORKER_BUNDLES.collect), { job, known, poolScript: bundle(WORKER_BUNDLES.eventLog) }, (pr) =>
-                progress.report({ message: `${job.name}: ${progressText(pr, job.kind === 'event_log', started)}` }),
+                // The title names a lone source: its progress is not prefixed with the name again (a review: "collecting bigger: bigger: …").
+                progress.report({ message: `${runnable.length === 1 ? '' : `${job.name}: `}${progressText(pr, job.kind === 'event_log', started)}` }),
               );
               const stop = (): void => run.cancel();
               signal.addEventListener('abort', stop, { once: true });
@@ -201,7 +207,7 @@ export class CollectionController implements vscode.Disposable {
       void vscode.commands.executeCommand('setContext', CONTEXT.collecting, false);
     }
     const cancelled = abort.signal.aborted;
-    const summary = `${cancelled ? 'Cancelled: ' : ''}${total.new} new, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped, ${total.failed} failed${withProblems.summary()}${options.dryRun ? ' (dry run, nothing stored)' : ''}`;
+    const summary = `${cancelled ? 'Cancelled: ' : ''}${countsText(total)}${withProblems.summary()}${options.dryRun ? ' (dry run, nothing stored)' : ''}`;
     this.log.info(`Collection ${summary} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (!options.quiet) {
       const problems = withProblems.all;
