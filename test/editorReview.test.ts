@@ -397,6 +397,6 @@ describe('collection progress and summary text (cosmetic)', () => {
 
   it('groups digits in the summary as in the progress', () => {
     expect(countsText({ seen: 5500, new: 4000, updated: 1500, unchanged: 12345, skipped: 0, failed: 1 })).toBe('4,000 new, 1,500 updated, 12,345 unchanged, 0 skipped, 1 failed');
-    expect(progressText({ phase: 'discovering', logsFound: 4000, logsDone: 0, bytesRead: 0, apps: 0 }, true, Date.now())).toBe('finding logs… 4,000');
+    expect(progressText({ phase: 'discovering', logsFound: 4000, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 }, true, Date.now())).toBe('finding logs… 4,000');
   });
 });

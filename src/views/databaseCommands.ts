@@ -54,6 +54,8 @@ export function register(deps: { db: DatabaseService }, context: vscode.Extensio
         ignoreFocusOut: true,
       });
       if (password === undefined) return;
+      // The store is reopened once a running collection has saved (DatabaseService.reset): say why nothing happens yet.
+      if (db.busy) void vscode.window.showInformationMessage('Spark Optimizer: password saved; the database is reopened with it once the running collection has saved.');
       await db.setPassword(loc, password);
       try {
         const store = await db.open();
