@@ -5,7 +5,7 @@
  * no larger than batch_size, progress, and clients closed only after the last request has ended.
  */
 import { describe, expect, it } from 'vitest';
-import { runApiCollector, type ApiCollector, type ApiCollectorOptions, type ApiRun, type Found, type Page } from '../src/collectors/api/runner';
+import { listedMark, runApiCollector, type ApiCollector, type ApiCollectorOptions, type ApiRun, type Found, type Page } from '../src/collectors/api/runner';
 import { apiProvenance, gather, type Batch, type CollectContext, type CollectProgress, type CollectedApp } from '../src/collectors/contract';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { makeRecord } from './support/records';
@@ -246,5 +246,29 @@ describe('API collector runner', () => {
     expect(batches.flatMap((b) => b.problems).map((p) => p.code)).toEqual(['auth-failed']);
     expect(seen.pagesAsked).toBe(0);
     expect(seen.closed).toBe(1);
+  });
+
+  it('held: an item the store holds as listed is counted unchanged, not fetched; the last clean record of a fetched item carries its mark', async () => {
+    const mark = (n: number): ReturnType<typeof listedMark> => listedMark(`fake/${n}`, T0 + n * HOUR, 'DONE');
+    const { batches, seen } = await batchesOf(
+      { concurrency: 1 },
+      {
+        pages: [range(1, 5)],
+        held: (n) => (n === 5 ? null : mark(n)),
+        found: (app, n): Found[] => {
+          if (n === 2) return [{ apps: [app] }, { apps: [appOf(20)] }];
+          if (n === 3) return [{ apps: [{ ...app, problems: [{ severity: 'error', code: 'x', message: 'broken' }] }] }, { apps: [appOf(30)] }];
+          if (n === 4) return [{ apps: [app], incomplete: true }];
+          return [{ apps: [app] }];
+        },
+      },
+      { isUnchanged: (unit) => unit.path === 'fake/1' && unit.files[0]!.mtimeMs === T0 + HOUR },
+    );
+    expect(seen.fetched).toEqual([2, 3, 4, 5]);
+    expect(batches.reduce((n, b) => n + b.unchanged, 0)).toBe(1);
+    const provenance = Object.fromEntries(batches.flatMap((b) => b.apps).map((a) => [a.record.app_id, a.provenance.files.length === 0 ? a.provenance.path : `mark ${a.provenance.path}`]));
+    expect(provenance).toEqual({ 'app-2': 'fake/2', 'app-20': 'mark fake/2', 'app-3': 'fake/3', 'app-30': 'fake/30', 'app-4': 'fake/4', 'app-5': 'fake/5' });
+    // Another state, or another end time, is another mark.
+    expect(listedMark('w', 1, 'DONE').files[0]!.size).not.toBe(listedMark('w', 1, 'ERROR').files[0]!.size);
   });
 });
