@@ -66,7 +66,7 @@ export interface Found {
    * by this identity instead, in a sharded run: kept only when it is the run's shard's.
    */
   shardKey?: string;
-  /** These records are stored but not final (the History Server that holds them could not be read): the item is fetched again next run (`held`). */
+  /** These records are stored but not final (part of what they are read from failed: EMR's CloudWatch, a Dataproc cluster): the item is fetched again next run (`held`). */
   incomplete?: true;
 }
 
