@@ -9,7 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
 import type { Batch, CollectProgress } from '../src/collectors/contract';
 import { sparkAppRecordSchema } from '../src/collectors/record';
-import { jobsFor, type SourceJob } from '../src/collectors/registry';
+import { descriptorOf, jobsFor, type SourceJob } from '../src/collectors/registry';
+import { ingest } from '../src/storage/ingest';
+import { memoryRepository } from './support/memoryRepository';
 import { CancelledError, collectInWorker } from '../src/worker/collectClient';
 import { startDatabricksFake, workspace, type DatabricksFake, type DatabricksFakeOptions } from './support/databricksFake';
 
@@ -144,4 +146,28 @@ describe('Databricks through the collection worker', () => {
     // The held request was given up (aborted by the worker, or its thread ended).
     await expect.poll(() => heldClosed, { timeout: 3000, interval: 20 }).toBe(true);
   });
+
+  it("a second run through the worker, sent the store's known files as the editor sends them, reads no finished run again", async () => {
+    const ws = workspace(12);
+    const f = await serve(ws);
+    const job = apiJob({ endpoint_url: f.url, batch_size: 5 });
+    const { repo } = await memoryRepository();
+    // As views/collection.ts does: a type whose collector skips what the store holds gets its known files.
+    expect(descriptorOf(job.kind).skipsUnchangedFiles).toBe(true);
+    const collect = async (): Promise<{ new: number; unchanged: number }> => {
+      const run = collectInWorker(WORKER, { job, known: descriptorOf(job.kind).skipsUnchangedFiles ? repo.knownFiles() : [] }, () => undefined);
+      return ingest(repo, run.batches, { source: 'dbx-worker', options: {} });
+    };
+    const first = await collect();
+    const finished = ws.runs.length;
+    expect(first).toMatchObject({ new: finished, unchanged: 0 });
+    const detailCalls = (): number => f.requests.filter((r) => /clusters\/|runs\/get/.test(r.path)).length;
+    const before = detailCalls();
+    expect(before).toBeGreaterThan(0);
+    const second = await collect();
+    expect(second).toMatchObject({ new: 0, unchanged: finished });
+    // Only the listing was asked again: no cluster or run detail for a run the store holds finished.
+    expect(detailCalls()).toBe(before);
+  });
 });
+

@@ -47,8 +47,8 @@ describe('the source registry', () => {
       expect(d.icon, d.type).toMatch(/^[a-z][a-z-]+$/);
       expect(d.usage.length, d.type).toBeGreaterThan(0);
       expect(d.narrows.length, d.type).toBeGreaterThan(20);
-      // Only the event-log collector reads files on disk and skips those already read (CollectContext.isUnchanged).
-      expect(d.skipsUnchangedFiles === true, d.type).toBe(d.type === 'event_log');
+      // Every collector skips what the store holds unchanged (CollectContext.isUnchanged): files on disk, or listed items' marks.
+      expect(d.skipsUnchangedFiles, d.type).toBe(true);
       expect(d.starter, d.type).toContain(`type: ${d.type}`);
       expect(SOURCE_SCHEMAS[d.type as SourceType]).toBe(d.schema);
     }

@@ -100,8 +100,10 @@ export interface SourceDescriptor<T extends string = string, C extends { type: T
   /** Whether these problems mean the job stopped early (unreadable path, wrong credentials, unreadable listing). */
   stopped(options: O, problems: readonly Problem[]): boolean;
   /**
-   * Its collector reads files on disk and skips those the store already read unchanged
-   * (`CollectContext.isUnchanged`): the editor sends such a job the store's known files, and no other.
+   * Its collector skips what the store already holds unchanged (`CollectContext.isUnchanged`): log
+   * files on disk, or an API listing's finished items by their marks (a "file" at the item's URL,
+   * api/runner.ts, historyServer/collect.ts). The editor sends such a job the store's known files, and
+   * no other (they are a full read of a table, copied to the worker thread).
    */
   skipsUnchangedFiles?: true;
   /** Its collector, loaded when a job of its type runs (the API ones carry HTTP stacks: issue #12). */

@@ -130,6 +130,7 @@ export const databricksSource = {
   takes: ['maxApps', 'maxResponseBytes'],
   secret: 'token',
   jobs: (s, stored) => [databricksOptions(s, stored && { token: stored.secret, from: `token from ${stored.from}` })],
+  skipsUnchangedFiles: true,
   stopped: apiRunStopped,
   collector: async () => (await import('./collect.js')).collectDatabricks,
 } satisfies SourceDescriptor<'databricks', DatabricksSourceConfig, DatabricksOptions>;

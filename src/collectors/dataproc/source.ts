@@ -56,6 +56,7 @@ export const dataprocSource = {
     const options = dataprocOptions(s);
     return [options.accessToken === undefined && stored ? { ...options, accessToken: stored.secret, accessTokenSource: `token from ${stored.from}` } : options];
   },
+  skipsUnchangedFiles: true,
   stopped: apiRunStopped,
   collector: async () => (await import('./collect.js')).collectDataproc,
 } satisfies SourceDescriptor<'dataproc', DataprocSourceConfig, DataprocOptions>;

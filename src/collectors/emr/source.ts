@@ -51,6 +51,7 @@ export const emrSource = {
   location: (s) => `EMR ${s.region ?? '(default region)'}${s.endpoint_url ? ` at ${s.endpoint_url}` : ''}`,
   takes: ['maxApps'],
   jobs: (s) => [emrOptions(s)],
+  skipsUnchangedFiles: true,
   stopped: apiRunStopped,
   collector: async () => (await import('./collect.js')).collectEmr,
 } satisfies SourceDescriptor<'emr', EmrSourceConfig, EmrOptions>;

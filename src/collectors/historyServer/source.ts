@@ -108,6 +108,7 @@ export const historyServerSource = {
     const run = new RunListing(options.maxApps !== undefined);
     return { take: (batch) => run.take(batch), reached: () => listedThrough(options, run) };
   },
+  skipsUnchangedFiles: true,
   stopped: apiRunStopped,
   collector: async () => (await import('./collect.js')).collectHistoryServer,
 } satisfies SourceDescriptor<'history_server', HistoryServerSourceConfig, HistoryServerOptions>;
