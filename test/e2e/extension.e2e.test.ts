@@ -16,6 +16,7 @@ import { startDatabricksFake, workspace as databricksWorkspace, type DatabricksF
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from '../support/historyServerFake';
 import { clientConfig, findPostgresBin, newDatabase, startPostgres, type PgServer } from '../support/postgres';
 import { isCi } from '../support/shared';
+import { openStore } from '../../src/storage/store';
 import { REPO_ROOT, describeE2e, startVsCode, type VsCodeSession } from './harness';
 
 const SAMPLE_NAMES = ['AdHocNotebook', 'CopiedFromS3', 'DailyRevenueReport', 'FeatureBackfill', 'NightlyTaxiAggregation', 'SessionizeClicks', 'SessionizeClicks', 'databricks-job-7731'];
@@ -462,10 +463,24 @@ describeE2e('extension in a real VS Code', () => {
         await s.waitForText(/collecting bigfolder/, 30_000);
         const progressToast = s.page.locator('.notification-toast', { hasText: 'collecting bigfolder' });
         await expect.poll(() => progressToast.count(), { timeout: 10_000 }).toBe(1);
+        // Refresh while it runs (a review: it closed the store under the run, "collection failed:
+        // undefined", 0 jobs kept): the store is reopened once the run has saved, and nothing is lost.
+        await expect.poll(() => progressToast.textContent(), { timeout: 30_000 }).toMatch(/[1-9][\d,]* of [\d,]+ logs/);
+        await s.runCommand('Spark Optimizer: Refresh');
         await s.runCommand('Spark Optimizer: Cancel Collection');
-        await s.waitForText(/Cancelled: \d+ new/, 30_000);
+        await s.waitForText(/Cancelled: [\d,]+ new/, 30_000);
         // The run is over once it says so: its progress notification is gone, not left with a Cancel button.
         await expect.poll(() => progressToast.count(), { timeout: 10_000 }).toBe(0);
+        const summary = await s.page.locator('.notification-toast', { hasText: /Cancelled: [\d,]+ new/ }).first().textContent();
+        const stored = Number(/Cancelled: ([\d,]+) new/.exec(summary ?? '')![1]!.replace(/,/g, ''));
+        expect(stored).toBeGreaterThan(0);
+        expect(await s.page.locator('.notification-toast', { hasText: /collection failed/ }).count()).toBe(0);
+        const store = await openStore(path.join(workspace, '.spark-optimizer', 'jobs.db'), workspace, { readOnly: true });
+        try {
+          expect(store.count({ source: 'bigfolder' })).toBe(stored);
+        } finally {
+          store.close();
+        }
       });
 
       await step(s, 'bad-source', async () => {
