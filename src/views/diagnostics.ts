@@ -102,6 +102,13 @@ export class DiagnosticsController implements vscode.Disposable, vscode.CodeActi
       vscode.languages.registerCodeActionsProvider([{ language: EVENT_LOG_LANGUAGE }, { language: 'yaml' }], this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
       vscode.languages.registerHoverProvider([{ language: EVENT_LOG_LANGUAGE }, { language: 'yaml' }], this),
     );
+    // A config's findings depend on the disk too (path-not-found): a folder created or deleted in the
+    // workspace checks the open configs again (a review: 'does not exist (yet)' stayed after mkdir).
+    const paths = vscode.workspace.createFileSystemWatcher('**/*', false, true, false);
+    const recheckConfigs = (): void => {
+      for (const d of vscode.workspace.textDocuments) if (kindOf(d) === 'config') this.schedule(d, DEBOUNCE_MS);
+    };
+    this.subs.push(paths, paths.onDidCreate(recheckConfigs), paths.onDidDelete(recheckConfigs));
     for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
   }
 
