@@ -225,13 +225,16 @@ describe('two config files naming a source alike (defect 2)', () => {
 describe('Check Compressed and Large Event Logs (defect 4)', () => {
   const CHECK = 'sparkOptimizer.checkLogFiles';
   /** Registers the command over a worker that answers one finding per file it is given, and records them. */
+  const asked: { file: string; discovered?: unknown }[] = [];
   function register(): { checked: string[]; failOn: Set<string> } {
     const checked: string[] = [];
+    asked.length = 0;
     const failOn = new Set<string>();
     const worker = {
       stop: () => undefined,
-      analyze: ({ file }: { file: string }) => {
+      analyze: ({ file, discovered }: { file: string; discovered?: unknown }) => {
         checked.push(file);
+        asked.push({ file: path.basename(file), discovered });
         if (failOn.has(file)) return Promise.reject(new Error('unreadable'));
         const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
         return Promise.resolve([{ range, code: 'x', severity: 'warning', message: `finding of ${path.basename(file)}` }]);
@@ -277,6 +280,11 @@ describe('Check Compressed and Large Event Logs (defect 4)', () => {
     await ui.commands.get(CHECK)!(Uri.file(folder));
     expect(checked.map((f) => path.basename(f))).toEqual(['events_1_app-1.zstd', 'events_2_app-1']);
     expect(ui.infos.at(-1)).toMatch(/checked 2 event logs on disk, 2 findings/);
+    // Each log is checked with what discovery tells of it, as validate checks it: the last part of a log still being written.
+    expect(asked).toEqual([
+      { file: 'events_1_app-1.zstd', discovered: { inProgress: false, codec: 'zstd' } },
+      { file: 'events_2_app-1', discovered: { inProgress: true, codec: 'none' } },
+    ]);
   });
 });
 

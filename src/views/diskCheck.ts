@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { discoveredContext } from '../analysis/eventLogAnalyzer';
 import { FolderNames } from '../analysis/folderNames';
 import { errorText } from '../common/errors';
 import type { AnalysisWorker } from './analysisWorker';
@@ -90,7 +91,9 @@ export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputCh
             const siblings = await folders.siblingsOf(uri.fsPath);
             if (token.isCancellationRequested) break;
             try {
-              const findings = await deps.worker.analyze({ file: uri.fsPath, siblings, limits: settingsReadLimits(readSettings(deps.log, uri)) });
+              // What discovery tells of the log (still being written, a Spark 1.x folder's version), as validate and the editor's own diagnostics take it.
+              const discovered = await discoveredContext(uri.fsPath);
+              const findings = await deps.worker.analyze({ file: uri.fsPath, siblings, limits: settingsReadLimits(readSettings(deps.log, uri)), discovered });
               collection.set(uri, findings.map(toDiagnostic));
               problems += findings.length;
               checked++;
