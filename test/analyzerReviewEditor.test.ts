@@ -26,33 +26,8 @@ vi.mock('vscode', async (importOriginal) => {
   const open = new fake.EventEmitter<unknown>();
   opened.fire = (doc) => open.fire(doc);
   const never = new fake.EventEmitter<unknown>().event;
-  class Position {
-    constructor(
-      readonly line: number,
-      readonly character: number,
-    ) {}
-  }
   return {
     ...fake,
-    DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
-    CodeActionKind: { QuickFix: 'quickfix' },
-    Range: class {
-      readonly start: Position;
-      readonly end: Position;
-      constructor(a: number, b: number, c: number, d: number) {
-        this.start = new Position(a, b);
-        this.end = new Position(c, d);
-      }
-    },
-    Diagnostic: class {
-      source?: string;
-      code?: unknown;
-      constructor(
-        readonly range: unknown,
-        readonly message: string,
-        readonly severity: number,
-      ) {}
-    },
     languages: {
       createDiagnosticCollection: () => ({
         set: (uri: { fsPath: string }, ds: never[]) => void published.set(uri.fsPath, ds),

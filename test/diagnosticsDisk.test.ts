@@ -22,22 +22,6 @@ vi.mock('vscode', async (importOriginal) => {
   const never = new fake.EventEmitter<unknown>().event;
   return {
     ...fake,
-    DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
-    CodeActionKind: { QuickFix: 'quickfix' },
-    Range: class {
-      constructor(...args: number[]) {
-        void args;
-      }
-    },
-    Diagnostic: class {
-      source?: string;
-      code?: unknown;
-      constructor(
-        readonly range: unknown,
-        readonly message: string,
-        readonly severity: number,
-      ) {}
-    },
     languages: {
       createDiagnosticCollection: () => ({
         set: (uri: { fsPath: string }, ds: never[]) => void state.published.set(uri.fsPath, ds),

@@ -63,21 +63,6 @@ vi.mock('vscode', async (importOriginal) => {
   }
   return {
     ...fake,
-    DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
-    Range: class {
-      constructor(...args: number[]) {
-        Object.assign(this, { args });
-      }
-    },
-    Diagnostic: class {
-      source?: string;
-      code?: unknown;
-      constructor(
-        readonly range: unknown,
-        readonly message: string,
-        readonly severity: number,
-      ) {}
-    },
     languages: { createDiagnosticCollection: (name: string) => new DiagnosticCollection(name) },
     commands: {
       ...fake.commands,

@@ -5,6 +5,37 @@
 import { readdirSync } from 'node:fs';
 import * as nodePath from 'node:path';
 
+/** vscode.DiagnosticSeverity's values. */
+export const DiagnosticSeverity = { Error: 0, Warning: 1, Information: 2, Hint: 3 } as const;
+export const CodeActionKind = { QuickFix: 'quickfix' } as const;
+
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+/** vscode.Range from four numbers (the form the extension uses). */
+export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  constructor(startLine: number, startCharacter: number, endLine: number, endCharacter: number) {
+    this.start = new Position(startLine, startCharacter);
+    this.end = new Position(endLine, endCharacter);
+  }
+}
+
+export class Diagnostic {
+  source?: string;
+  code?: unknown;
+  constructor(
+    readonly range: Range,
+    readonly message: string,
+    readonly severity: number,
+  ) {}
+}
+
 export class EventEmitter<T> {
   private listeners: ((e: T) => void)[] = [];
   readonly event = (listener: (e: T) => void): { dispose(): void } => {
