@@ -1,31 +1,16 @@
 /** Databricks defects of a review of the cloud collectors, each against the fake workspace on 127.0.0.1. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { collectDatabricks, collectDatabricksAll, type DatabricksOptions } from '../src/collectors/databricks/collect';
 import { startDatabricksFake, type DatabricksFake, type DatabricksFakeOptions } from './support/databricksFake';
+import { DATABRICKS_ENV, isolatedEnv } from './support/isolatedEnv';
 import { storedRuns } from './support/storedRuns';
 
 const TOKEN = 'dapiSECRETfeedface0000000000000042';
-const ENV_KEYS = ['DATABRICKS_HOST', 'DATABRICKS_TOKEN', 'DATABRICKS_CONFIG_FILE', 'DATABRICKS_CONFIG_PROFILE', 'DATABRICKS_CLIENT_ID', 'DATABRICKS_CLIENT_SECRET', 'HOME'] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 const fakes: DatabricksFake[] = [];
-let home: string;
-beforeEach(() => {
-  for (const k of ENV_KEYS) delete process.env[k];
-  home = mkdtempSync(path.join(tmpdir(), 'dbx-home-'));
-  process.env.HOME = home;
-});
+isolatedEnv(DATABRICKS_ENV, 'dbx-home-');
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
-  for (const k of ENV_KEYS) {
-    const v = savedEnv[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  rmSync(home, { recursive: true, force: true });
 });
 
 async function serve(opts: Partial<DatabricksFakeOptions> & { runs: unknown[] }): Promise<DatabricksFake> {

@@ -1,39 +1,20 @@
 /** Dataproc defects of a review of the cloud collectors, each against the fake API on 127.0.0.1. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
 import { scrubSecrets } from '../src/collectors/dataproc/auth';
 import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type DataprocFakeOptions } from './support/dataprocFake';
+import { DATAPROC_ENV, isolatedEnv, noGcloud } from './support/isolatedEnv';
 import { storedRuns } from './support/storedRuns';
 
 const PROJECT = 'proj-1';
 const REGION = 'europe-west1';
 const TOKEN = 'ya29.FAKE-SECRET-access-token-0123456789';
 const T0 = Date.UTC(2026, 0, 10, 8, 0, 0);
-const ENV_KEYS = ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_CONFIG', 'HOME', 'METADATA_SERVER_DETECTION', 'GCE_METADATA_HOST', 'CLOUDSDK_DATAPROC_REGION'];
-
-let saved: Record<string, string | undefined>;
-let home: string;
 const servers: DataprocFake[] = [];
-beforeEach(() => {
-  saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
-  for (const k of ENV_KEYS) delete process.env[k];
-  // No real gcloud credentials or metadata server can leak into a test.
-  home = mkdtempSync(path.join(tmpdir(), 'dataproc-review-'));
-  process.env.HOME = home;
-  process.env.CLOUDSDK_CONFIG = path.join(home, 'gcloud');
-  process.env.METADATA_SERVER_DETECTION = 'none';
-});
+isolatedEnv(DATAPROC_ENV, 'dataproc-review-', noGcloud);
 afterEach(async () => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
   await Promise.all(servers.splice(0).map((s) => s.close()));
-  rmSync(home, { recursive: true, force: true });
 });
 
 async function fake(o: Partial<DataprocFakeOptions> & { jobs: unknown[] }): Promise<DataprocFake> {

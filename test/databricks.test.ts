@@ -3,10 +3,10 @@
  * that speaks the Jobs 2.1, Clusters 2.1 (`clusters/get`, `clusters/events`) and DBFS 2.0 JSON shapes
  * and checks the bearer token. Expected values are computed from the generated workspace each test builds.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
 import { collectDatabricks, collectDatabricksAll, type DatabricksOptions } from '../src/collectors/databricks/collect';
 import { runStatus } from '../src/collectors/databricks/record';
@@ -18,6 +18,7 @@ import type { CollectProgress } from '../src/collectors/contract';
 import { Quality, type SparkAppRecord } from '../src/collectors/record';
 import { startDatabricksFake, workersIn, workspace, type ClusterEvent, type DatabricksFake, type DatabricksFakeOptions, type GeneratedRun, type Workspace } from './support/databricksFake';
 import { eventLogText } from './support/eventLogGenerator';
+import { DATABRICKS_ENV, isolatedEnv } from './support/isolatedEnv';
 import { tempDir } from './support/tmp';
 
 const TOKEN = 'dapi-test-0123456789abcdef';
@@ -25,23 +26,10 @@ const TOKEN = 'dapi-test-0123456789abcdef';
 const SECRET = 'dapiSECRETfeedface0000000000000042';
 
 const fakes: DatabricksFake[] = [];
-const ENV_KEYS = ['DATABRICKS_HOST', 'DATABRICKS_TOKEN', 'DATABRICKS_CONFIG_FILE', 'DATABRICKS_CONFIG_PROFILE', 'DATABRICKS_CLIENT_ID', 'DATABRICKS_CLIENT_SECRET', 'HOME'] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 /** A temporary HOME for each test: no real ~/.databrickscfg can leak in. */
-let home: string;
-beforeEach(() => {
-  for (const k of ENV_KEYS) delete process.env[k];
-  home = mkdtempSync(path.join(tmpdir(), 'dbx-home-'));
-  process.env.HOME = home;
-});
+const env = isolatedEnv(DATABRICKS_ENV, 'dbx-home-');
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
-  for (const k of ENV_KEYS) {
-    const v = savedEnv[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  rmSync(home, { recursive: true, force: true });
 });
 
 async function serve(opts: Partial<DatabricksFakeOptions> & { runs: unknown[] }): Promise<DatabricksFake> {
@@ -922,8 +910,8 @@ describe('Databricks: config profiles (~/.databrickscfg)', () => {
   it('the DEFAULT profile of ~/.databrickscfg gives host and token, named in messages; the token appears nowhere', async () => {
     const ws = workspace(4);
     const f = await serve({ ...ws, token: PROFILE_TOKEN });
-    writeFileSync(path.join(home, '.databrickscfg'), `# Databricks CLI\n[other]\nhost = https://other.example\ntoken = nope\n\n[DEFAULT]\nhost = ${f.url}\ntoken = ${PROFILE_TOKEN}\n`);
-    const file = path.join(home, '.databrickscfg');
+    writeFileSync(path.join(env.home, '.databrickscfg'), `# Databricks CLI\n[other]\nhost = https://other.example\ntoken = nope\n\n[DEFAULT]\nhost = ${f.url}\ntoken = ${PROFILE_TOKEN}\n`);
+    const file = path.join(env.home, '.databrickscfg');
     const o = databricksOptions(configFor({}));
     expect(o).toMatchObject({ host: f.url, hostSource: `host from profile DEFAULT in ${file}`, token: PROFILE_TOKEN, tokenSource: `token from profile DEFAULT in ${file}` });
     const r = await collectDatabricksAll({ ...o, backoffMs: 5 });
@@ -944,7 +932,7 @@ describe('Databricks: config profiles (~/.databrickscfg)', () => {
   });
 
   it('DATABRICKS_CONFIG_FILE and DATABRICKS_CONFIG_PROFILE pick the file and section; the profile comes last in the order', () => {
-    const file = path.join(home, 'elsewhere.cfg');
+    const file = path.join(env.home, 'elsewhere.cfg');
     writeFileSync(file, `[DEFAULT]\nhost = https://default.example\ntoken = default-token\n[staging]\nhost = staging.cloud.databricks.com\ntoken = staging-token\n`);
     process.env.DATABRICKS_CONFIG_FILE = file;
     process.env.DATABRICKS_CONFIG_PROFILE = 'staging';
@@ -960,12 +948,12 @@ describe('Databricks: config profiles (~/.databrickscfg)', () => {
     delete process.env.DATABRICKS_TOKEN;
     delete process.env.DATABRICKS_HOST;
     process.env.DATABRICKS_CONFIG_FILE = '~/elsewhere.cfg';
-    expect(databricksOptions(configFor({})).tokenSource).toBe(`token from profile staging in ${path.join(home, 'elsewhere.cfg')}`);
+    expect(databricksOptions(configFor({})).tokenSource).toBe(`token from profile staging in ${path.join(env.home, 'elsewhere.cfg')}`);
   });
 
   it('a profile named by DATABRICKS_CONFIG_PROFILE that is not there is one auth-failed naming it, before any request', async () => {
     const f = await serve(workspace(2));
-    const file = path.join(home, '.databrickscfg');
+    const file = path.join(env.home, '.databrickscfg');
     writeFileSync(file, `[DEFAULT]\nhost = ${f.url}\n`);
     process.env.DATABRICKS_CONFIG_PROFILE = 'missing';
     const r = await collectDatabricksAll(databricksOptions(configFor({ host: f.url })));
@@ -1101,7 +1089,7 @@ describe('Databricks: OAuth machine-to-machine (client credentials)', () => {
   it("the profile's client_id/client_secret are used when there is no token, named with the profile", async () => {
     const ws = workspace(3);
     const f = await serve({ ...ws, token: 'no-pat-here', oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } });
-    const file = path.join(home, '.databrickscfg');
+    const file = path.join(env.home, '.databrickscfg');
     writeFileSync(file, `[DEFAULT]\nhost = ${f.url}\nclient_id = ${CLIENT_ID}\nclient_secret = ${CLIENT_SECRET}\n`);
     const o = databricksOptions(configFor({}));
     expect(o).toMatchObject({ token: undefined, clientId: CLIENT_ID, clientSource: `OAuth client ${CLIENT_ID} (profile DEFAULT in ${file})` });

@@ -1,8 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
 import { dataprocOptions } from '../src/collectors/dataproc/source';
 import { resolveGcpCredentials } from '../src/collectors/dataproc/auth';
@@ -10,35 +9,18 @@ import { parseConfig } from '../src/collectors/config';
 import type { CollectProgress } from '../src/collectors/contract';
 import { Quality } from '../src/collectors/record';
 import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type FakeJob } from './support/dataprocFake';
+import { DATAPROC_ENV, isolatedEnv, noGcloud } from './support/isolatedEnv';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';
 
 const PROJECT = 'proj-1';
 const REGION = 'europe-west1';
 const TOKEN = 'ya29.FAKE-SECRET-access-token-0123456789';
 const T0 = Date.UTC(2026, 0, 10, 8, 0, 0);
-const ENV_KEYS = ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_CONFIG', 'HOME', 'METADATA_SERVER_DETECTION', 'GCE_METADATA_HOST', 'CLOUDSDK_DATAPROC_REGION'];
-
-let saved: Record<string, string | undefined>;
-let home: string;
 const servers: { close: () => Promise<void> }[] = [];
-
-beforeEach(() => {
-  saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
-  for (const k of ENV_KEYS) delete process.env[k];
-  // No real gcloud credentials or metadata server can leak into a test.
-  home = mkdtempSync(path.join(tmpdir(), 'dataproc-test-'));
-  process.env.HOME = home;
-  process.env.CLOUDSDK_CONFIG = path.join(home, 'gcloud');
-  process.env.METADATA_SERVER_DETECTION = 'none';
-});
-
+// No real gcloud credentials or metadata server can leak into a test.
+const env = isolatedEnv(DATAPROC_ENV, 'dataproc-test-', noGcloud);
 afterEach(async () => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
   await Promise.all(servers.splice(0).map((s) => s.close()));
-  rmSync(home, { recursive: true, force: true });
 });
 
 const fast = { maxAttempts: 4, backoffMs: 5, maxDelayMs: 20, timeoutMs: 3000, authTimeoutMs: 3000 };
@@ -159,7 +141,7 @@ describe('dataproc collector', () => {
     const email = 'collector@proj-1.iam.gserviceaccount.com';
     const fixture = jobsFixture(2);
     const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 }, tokens: [issued], serviceAccount: { publicKey, email, issueToken: issued } });
-    const keyFile = path.join(home, 'key.json');
+    const keyFile = path.join(env.home, 'key.json');
     writeFileSync(keyFile, JSON.stringify({ type: 'service_account', project_id: PROJECT, private_key_id: 'k1', private_key: pem, client_email: email, client_id: '1', token_uri: `${f.url}/token` }));
     process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
 
@@ -198,7 +180,7 @@ describe('dataproc collector', () => {
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const email = 'collector@key-proj.iam.gserviceaccount.com';
     const g = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 }, tokens: ['ya29.KEY-issued'], serviceAccount: { publicKey, email, issueToken: 'ya29.KEY-issued' } });
-    const keyFile = path.join(home, 'key.json');
+    const keyFile = path.join(env.home, 'key.json');
     writeFileSync(keyFile, JSON.stringify({ type: 'service_account', project_id: 'key-proj', private_key: pem, client_email: email, token_uri: `${g.url}/token` }));
     process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
     const viaKey = await collectDataprocAll({ ...opts(g), projectId: undefined });
@@ -213,7 +195,7 @@ describe('dataproc collector', () => {
     const { publicKey: otherPublic } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const f = await fake({ jobs: [], serviceAccount: { publicKey: otherPublic, email: 'sa@p.iam.gserviceaccount.com', issueToken: 'never' } });
-    const keyFile = path.join(home, 'key.json');
+    const keyFile = path.join(env.home, 'key.json');
     writeFileSync(keyFile, JSON.stringify({ type: 'service_account', project_id: PROJECT, private_key: pem, client_email: 'sa@p.iam.gserviceaccount.com', token_uri: `${f.url}/token` }));
     process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
     const out = await collectDataprocAll(opts(f));
@@ -535,7 +517,7 @@ describe('dataproc collector', () => {
       { ...base, id: 'running-elsewhere', state: 'RUNNING', cluster: 'c2', labels: { env: 'prod' } },
     ];
     const f = await fake({ jobs: fixture.map(fakeJob), clusters: { c1: cluster1 } });
-    const parsed = parseConfig(`collector:\n  type: dataproc\n  project_id: ${PROJECT}\n  region: ${REGION}\n  endpoint_url: ${f.url}\n  job_state: active\n  labels:\n    env: prod\n  cluster_name: c1\n`, home);
+    const parsed = parseConfig(`collector:\n  type: dataproc\n  project_id: ${PROJECT}\n  region: ${REGION}\n  endpoint_url: ${f.url}\n  job_state: active\n  labels:\n    env: prod\n  cluster_name: c1\n`, env.home);
     expect(parsed.errors).toEqual([]);
     const s = parsed.sources[0]!;
     if (s.type !== 'dataproc') throw new Error('expected a dataproc source');
@@ -548,7 +530,7 @@ describe('dataproc collector', () => {
     expect(q.get('filter')).toBe('status.state = ACTIVE AND labels.env = prod');
     expect(out.apps.map((a) => a.record.tags.job_id)).toEqual(['running-prod']);
     // A key with a wrong value is a config error.
-    expect(parseConfig('collector:\n  type: dataproc\n  job_state: finished\n', home).errors.map((e) => e.path.join('.'))).toEqual(['collector.job_state']);
+    expect(parseConfig('collector:\n  type: dataproc\n  job_state: finished\n', env.home).errors.map((e) => e.path.join('.'))).toEqual(['collector.job_state']);
   });
 
   it('the fake refuses a filter it does not understand (OR) with 400 INVALID_ARGUMENT', async () => {
