@@ -3,9 +3,10 @@
  * path) may be longer than a B-tree entry holds (2,704 bytes after compression). One random
  * 3,000-character app name failed every batch of its folder ("index row size 3064 exceeds btree
  * version 4 maximum 2704 for index apps_baseline") and `db copy` to the server copied nothing,
- * while the sql.js file stored it. Migration 10 (postgres/migrations.ts) indexes such texts by
- * their md5, a hash index or a prefix; here they are stored, found, copied, and the queries still
- * go through indexes.
+ * while the sql.js file stored it. Migration 10 (postgres/migrations.ts) indexes a key or name
+ * whole up to 1,000 bytes and by its md5 beyond (indexedKey), a user or an id's order by a prefix;
+ * here every such text is stored (none is refused), found, copied, and the queries still go through
+ * indexes.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,7 @@ import { afterEach, expect, it } from 'vitest';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
-import { PG_SCHEMA_VERSION, migratePostgres } from '../src/storage/postgres/migrations';
+import { KEY_BYTES, PG_SCHEMA_VERSION, indexedKey, migratePostgres } from '../src/storage/postgres/migrations';
 import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
 import { openStore, type Store } from '../src/storage/store';
 import { eventLogText } from './support/eventLogGenerator';
@@ -172,7 +173,13 @@ describePostgres('PostgreSQL: texts longer than a B-tree entry (review)', (serve
     const attempt = makeRecord({ app_id: 'app-attempt', attempt_id: random(3000) });
     expect(store.upsert([attempt])).toEqual({ new: 1, updated: 0, unchanged: 0 });
     expect(store.get(attempt)).toEqual(attempt);
-    expect(store.delete([...keys, attempt])).toBe(7);
+    // Either side of the KEY_BYTES the key indexes hold whole (indexedKey), in bytes not characters:
+    // 'é' is two. Ids of one prefix and 1,000 or 1,001 bytes are two keys, each found again.
+    const edge = ['é'.repeat(KEY_BYTES / 2), `${'é'.repeat(KEY_BYTES / 2)}x`, 'é'.repeat(KEY_BYTES / 2 + 1)].map((app_id) => makeRecord({ app_id, app_name: name }));
+    expect(store.upsert(edge)).toEqual({ new: 3, updated: 0, unchanged: 0 });
+    expect(store.upsert(edge)).toEqual({ new: 0, updated: 0, unchanged: 3 });
+    for (const r of edge) expect(store.getByAppId(r.app_id)).toEqual([r]);
+    expect(store.delete([...keys, attempt, ...edge])).toBe(10);
     expect(store.count()).toBe(0);
   });
 
@@ -217,7 +224,7 @@ describePostgres('PostgreSQL: texts longer than a B-tree entry (review)', (serve
     expect(store.upsert([makeRecord({ app_id: random(3000), app_name: random(3000), user: random(3000) })])).toEqual({ new: 1, updated: 0, unchanged: 0 });
   });
 
-  it('the queries keep using indexes (plans over 20,000 runs)', async () => {
+  it('the queries keep using indexes (plans over 100,000 runs, a regression check for each)', async () => {
     const s = server();
     const url = await newDatabase(s);
     const store = await open(url, s.password);
@@ -227,19 +234,33 @@ describePostgres('PostgreSQL: texts longer than a B-tree entry (review)', (serve
         to_char(timestamp '2024-01-01' + i * interval '1 minute' + interval '30 second', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"'), duration_ms, spark_version, executor_cores, executor_memory_mb, num_executors,
         driver_memory_mb, total_tasks, failed_tasks, total_stages, failed_stages, cpu_time_ms, input_bytes, output_bytes, shuffle_read_bytes, shuffle_write_bytes, memory_spilled_bytes, disk_spilled_bytes,
         tags, environment, quality, source, status, record_hash, first_seen, last_updated, summaries_hash, summaries
-      FROM applications, generate_series(1, 20000) i WHERE app_id = 'app-seed'`);
+      FROM applications, generate_series(1, 100000) i WHERE app_id = 'app-seed'`);
+    await client.query(`INSERT INTO regressions SELECT app_id, attempt_key, CASE WHEN right(app_id, 3) = '000' THEN 'regressed' ELSE 'steady' END, '', '', NULL, 'now' FROM applications`);
     await client.query('ANALYZE');
     const plan = async (sql: string, params: unknown[] = []): Promise<string> => (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
     const cols = 'app_id, attempt_key';
-    expect(await plan(`SELECT ${cols} FROM applications WHERE app_id = $1 AND attempt_key = $2`, ['app-7', ''])).toContain('Index Scan using apps_app_id');
-    expect(await plan(`SELECT ${cols} FROM applications WHERE (app_id, attempt_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [['app-1', 'app-2'], ['', '']])).toContain('apps_app_id');
+    // A key, a batch's keys and an app id's rows: through apps_key, by the texts as it holds them (indexedKey).
+        expect(await plan(`SELECT ${cols} FROM applications WHERE ${indexedKey('app_id')} = ${indexedKey('$1')} AND ${indexedKey('attempt_key')} = ${indexedKey('$2')} AND app_id = $1 AND attempt_key = $2`, ['app-7', ''])).toContain('Index Scan using apps_key');
+    expect(await plan(`SELECT ${cols} FROM applications WHERE ${indexedKey('app_id')} = ${indexedKey('$1')} AND app_id = $1`, ['app-7'])).toContain('Index Scan using apps_key');
+    const keys = [Array.from({ length: 1000 }, (_, i) => `app-${i * 7}`), Array.from({ length: 1000 }, () => '')];
+    expect(
+      await plan(
+        `SELECT a.* FROM unnest($1::text[], $2::text[]) AS k(app_id, attempt_key) CROSS JOIN LATERAL (SELECT a.app_id FROM applications a
+          WHERE ${indexedKey('a.app_id')} = ${indexedKey('k.app_id')} AND ${indexedKey('a.attempt_key')} = ${indexedKey('k.attempt_key')} AND a.app_id = k.app_id AND a.attempt_key = k.attempt_key FOR UPDATE) a`,
+        keys,
+      ),
+    ).toMatch(/Nested Loop[\s\S]*Index Scan using apps_key/);
+    expect(
+      await plan(`SELECT ${cols} FROM applications a WHERE (${indexedKey('a.app_id')}, ${indexedKey('a.attempt_key')}, a.app_id, a.attempt_key) IN (SELECT ${indexedKey('k.a')}, ${indexedKey('k.b')}, k.a, k.b FROM unnest($1::text[], $2::text[]) AS k(a, b))`, keys),
+    ).toContain('Index Scan using apps_key');
+    expect(await plan(`SELECT ${cols} FROM applications WHERE (${indexedKey('app_id')}, ${indexedKey('attempt_key')}) IN (SELECT ${indexedKey('app_id')}, ${indexedKey('attempt_key')} FROM regressions WHERE status = 'regressed') ORDER BY end_time DESC NULLS LAST LIMIT 200`)).toContain('apps_key');
     expect(await plan(`SELECT ${cols} FROM applications ORDER BY end_time DESC NULLS LAST, app_id DESC, attempt_key DESC LIMIT 100`)).toMatch(/Incremental Sort[\s\S]*Index Scan Backward using apps_end_time/);
     expect(await plan(`SELECT ${cols} FROM applications WHERE "user" = $1 AND left("user", 200) = left($1, 200) ORDER BY end_time DESC NULLS LAST, app_id DESC, attempt_key DESC LIMIT 100`, ['user-3'])).toContain(
       'Index Cond: ("left"("user", 200) = ',
     );
     expect(
       await plan(
-        `SELECT ${cols} FROM applications a WHERE md5(app_name) = md5($1) AND app_name = $1 AND source = $2 AND status = 'completed' AND COALESCE(a.start_time, a.submit_time, a.end_time) < $3
+        `SELECT ${cols} FROM applications a WHERE ${indexedKey('app_name')} = ${indexedKey('$1')} AND app_name = $1 AND source = $2 AND status = 'completed' AND COALESCE(a.start_time, a.submit_time, a.end_time) < $3
           ORDER BY COALESCE(a.start_time, a.submit_time, a.end_time) DESC, app_id DESC, attempt_key DESC LIMIT 10`,
         ['job-3', 'event_log', '2025-01-01'],
       ),

@@ -31,6 +31,19 @@ export const ID_PREFIX = 200;
 /** Characters of a user in index apps_user (migration 10), with end_time: under the 2,704 bytes of an entry. */
 export const TEXT_PREFIX = 200;
 
+/** Bytes of a text that migration 10's key indexes hold as it is (indexedKey): two such fit an entry. */
+export const KEY_BYTES = 1000;
+/**
+ * A text as migration 10's key indexes hold it: itself up to KEY_BYTES bytes (nearly every id, name
+ * and path, compared as the primary keys compared them, bytewise), else its md5 padded to one byte
+ * more than the longest held whole, so that it never equals one (two such are equal only when their
+ * md5s are). Hashing every text instead (md5 as uuid) made each write compute several md5s per row.
+ * Parenthesized, as an index expression and an ON CONFLICT target name it; the repository's
+ * conditions name it the same way, so that they match the index.
+ */
+export const indexedKey = (text: string): string =>
+  `((CASE WHEN octet_length(${text}) <= ${KEY_BYTES} THEN ${text} ELSE rpad(md5(${text}), ${KEY_BYTES + 1}, '.') END) COLLATE "C")`;
+
 /** Text compares bytewise, as in SQLite (sorting, grouping, equality): the two stores order alike. */
 const C = (sql: string): string => sql.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"');
 
@@ -103,18 +116,22 @@ export const PG_MIGRATIONS: readonly string[] = [
   // user, a file's path). A B-tree entry must fit a third of a page, 2,704 bytes after compression,
   // and SQLite has no such limit: one random 3,000-character app name failed every batch of its
   // folder ("index row size 3064 exceeds btree version 4 maximum 2704"). Instead:
-  // - keys are unique by the md5 of each part (ON CONFLICT names these expressions, and a write also
-  //   requires the whole key to be equal, so two keys of one md5 never overwrite each other);
-  // - equality on an id or a path goes through a hash index, which holds any length, and a user's
-  //   rows by time through a B-tree on the user's first 200 characters (the repository adds the
-  //   prefix's equality to the user's);
-  // - a run's baseline is found by the md5 of its name (the repository adds md5(app_name) = md5(?));
+  // - keys (and a run's baseline by name) are unique by indexedKey: the text itself up to 1,000
+  //   bytes, its md5 beyond. ON CONFLICT names these expressions, and a write also requires the whole
+  //   key to be equal, so two keys of one md5 never overwrite each other. The same index finds a row,
+  //   and an app id's rows: the repository matches by indexedKey, then by the whole value;
+  // - a user's rows by time through a B-tree on the user's first 200 characters (the repository adds
+  //   the prefix's equality to the user's);
   // - the orders by time keep their B-trees on the time alone: ties (few) are sorted by id after the
   //   index (incremental sort), and paging by id uses a B-tree on its first 200 characters (ordering
-  //   by that prefix, then the id, is ordering by the id: text compares bytewise, COLLATE "C").
+  //   by that prefix, then the id, is ordering by the id: text compares bytewise, COLLATE "C");
+  // - regressions keep a hash index on app_id, for the joins on the whole key of repository.ts's
+  //   where() and UNCHECKED_RUNS_SQL (SQL shared with the embedded file);
+  // - no index on a file's unit_path: no PostgreSQL query looks a file up by it (knownFiles reads all).
+  // Every index costs each row written (20,000 records upserted): a first version (md5 of every
+  // key, hash indexes on app_id and unit_path) wrote 20,000 records in 1.5-1.7x schema 9's time.
   `ALTER TABLE applications DROP CONSTRAINT applications_pkey;
-   CREATE UNIQUE INDEX apps_key ON applications (md5(app_id), md5(attempt_key));
-   CREATE INDEX apps_app_id ON applications USING hash (app_id);
+   CREATE UNIQUE INDEX apps_key ON applications (${indexedKey('app_id')}, ${indexedKey('attempt_key')});
    CREATE INDEX apps_id_order ON applications (left(app_id, ${ID_PREFIX}));
    DROP INDEX apps_end_time, apps_start_time, apps_user, apps_source, apps_status, apps_baseline;
    CREATE INDEX apps_end_time ON applications (end_time NULLS FIRST);
@@ -122,17 +139,16 @@ export const PG_MIGRATIONS: readonly string[] = [
    CREATE INDEX apps_user ON applications (left("user", ${TEXT_PREFIX}) NULLS FIRST, end_time NULLS FIRST);
    CREATE INDEX apps_source ON applications (source, end_time NULLS FIRST);
    CREATE INDEX apps_status ON applications (status, end_time NULLS FIRST);
-   CREATE INDEX apps_baseline ON applications (md5(app_name), source, (COALESCE(start_time, submit_time, end_time))) WHERE status = 'completed';
+   CREATE INDEX apps_baseline ON applications (${indexedKey('app_name')}, source, (COALESCE(start_time, submit_time, end_time))) WHERE status = 'completed';
    ALTER TABLE regressions DROP CONSTRAINT regressions_pkey;
-   CREATE UNIQUE INDEX regressions_key ON regressions (md5(app_id), md5(attempt_key));
+   CREATE UNIQUE INDEX regressions_key ON regressions (${indexedKey('app_id')}, ${indexedKey('attempt_key')});
    CREATE INDEX regressions_app_id ON regressions USING hash (app_id);
    DROP INDEX regressions_status;
    CREATE INDEX regressions_status ON regressions (status);
    ALTER TABLE ingested_files DROP CONSTRAINT ingested_files_pkey;
    ALTER TABLE ingested_files ALTER COLUMN path SET NOT NULL;
-   CREATE UNIQUE INDEX files_key ON ingested_files (md5(path));
-   DROP INDEX files_unit;
-   CREATE INDEX files_unit ON ingested_files USING hash (unit_path);`,
+   CREATE UNIQUE INDEX files_key ON ingested_files (${indexedKey('path')});
+   DROP INDEX files_unit;`,
 ];
 
 /**

@@ -70,7 +70,7 @@ import {
 import { hashAgainst, summariesToStore, type SummariesToStore } from '../summaries';
 import { decodeSummaries } from '../summaryCodec';
 import type { KnownFile } from '../unchanged';
-import { ID_PREFIX, TEXT_PREFIX } from './migrations';
+import { ID_PREFIX, TEXT_PREFIX, indexedKey } from './migrations';
 import type { PgParam } from './protocol';
 import { PostgresError, type SyncPgClient } from './syncClient';
 import { pushAll } from '../../common/arrays';
@@ -87,10 +87,16 @@ const ROW_COLUMNS = [...RECORD_FIELDS, 'summaries', 'summaries_hash', 'attempt_k
 const WINDOW = 1000;
 const FINAL_SQL = "('completed', 'failed')";
 /**
- * The conflict target of a row keyed by (app_id, attempt_key): the unique index on their md5s
+ * The conflict target of a row keyed by (app_id, attempt_key): the unique index on their indexedKeys
  * (migration 10, which any length fits); each DO UPDATE also requires the whole key to be equal.
  */
-const KEY_CONFLICT = '((md5(app_id)), (md5(attempt_key)))';
+const KEY_CONFLICT = `(${indexedKey('app_id')}, ${indexedKey('attempt_key')})`;
+/**
+ * Rows `a` and `b` (table aliases) of one key: by the indexedKeys the unique index holds (migration
+ * 10), so that a join can walk that index, then by the whole key (two long keys of one md5 are two keys).
+ */
+const sameKey = (a: string, b: string): string =>
+  `${indexedKey(`${a}.app_id`)} = ${indexedKey(`${b}.app_id`)} AND ${indexedKey(`${a}.attempt_key`)} = ${indexedKey(`${b}.attempt_key`)} AND ${a}.app_id = ${b}.app_id AND ${a}.attempt_key = ${b}.attempt_key`;
 /** Deadlocks, serialization failures, a connection lost inside the transaction: the server rolled it back, it may run again. */
 const RETRY_CODES = new Set(['40P01', '40001', '08006']);
 const RETRIES = 5;
@@ -116,7 +122,7 @@ const UPSERT_SQL = ((): string => {
   const newSummaries = 'a.record_hash <> EXCLUDED.record_hash OR EXCLUDED.summaries_hash IS NOT NULL';
   return `WITH input AS (${columnsAsTable(ROW_COLUMNS, (c) => (NUMBER_COLUMNS.has(c) ? 'float8' : 'text'))}
     ), old AS (
-      SELECT a.app_id, a.attempt_key, a.record_hash FROM applications a JOIN input i ON i.app_id = a.app_id AND i.attempt_key = a.attempt_key
+      SELECT a.* FROM input i CROSS JOIN LATERAL (SELECT a.app_id, a.attempt_key, a.record_hash FROM applications a WHERE ${sameKey('a', 'i')} OFFSET 0) a
     ), up AS (
       INSERT INTO applications AS a (${ROW_COLUMNS.map(column).join(', ')}) SELECT * FROM input
       ON CONFLICT ${KEY_CONFLICT} DO UPDATE SET ${set.join(', ')},
@@ -136,7 +142,7 @@ const UPSERT_SQL = ((): string => {
 
 const FILE_COLUMNS = ['path', 'unit_path', 'size', 'mtime_ms', 'codec', 'app_id', 'attempt_key', 'status', 'last_seen'];
 const FILES_SQL = `INSERT INTO ingested_files (${FILE_COLUMNS.join(', ')}) ${columnsAsTable(FILE_COLUMNS, (c) => (c === 'size' || c === 'mtime_ms' ? 'float8' : 'text'))}
-  ON CONFLICT ((md5(path))) DO UPDATE SET unit_path = EXCLUDED.unit_path, size = EXCLUDED.size, mtime_ms = EXCLUDED.mtime_ms,
+  ON CONFLICT (${indexedKey('path')}) DO UPDATE SET unit_path = EXCLUDED.unit_path, size = EXCLUDED.size, mtime_ms = EXCLUDED.mtime_ms,
     codec = EXCLUDED.codec, app_id = EXCLUDED.app_id, attempt_key = EXCLUDED.attempt_key, status = EXCLUDED.status, last_seen = EXCLUDED.last_seen
   WHERE ingested_files.path = EXCLUDED.path`;
 
@@ -180,10 +186,22 @@ function storedParams(params: readonly PgParam[]): PgParam[] {
 
 /**
  * Keys as two array parameters, joined as a table: `(a, b) IN (SELECT * FROM unnest(…))` walks the
- * primary key once per key; a list of 200 `(?, ?)` pairs was planned as a scan of the whole table
+ * key's index once per key; a list of 200 `(?, ?)` pairs was planned as a scan of the whole table
  * (48 ms per 200 keys at 100,000 records, measured).
  */
 const KEYS = 'SELECT * FROM unnest(?::text[], ?::text[])';
+/**
+ * KEYS as a table `k`, for a LATERAL subquery to find each key's row in: a nested loop through the
+ * unique index, whatever the table's statistics say. Joined, a table not yet analyzed was read whole
+ * (a hash join) for each batch's keys, the key expression computed for every row.
+ */
+const KEYS_TABLE = 'unnest(?::text[], ?::text[]) AS k(app_id, attempt_key)';
+/**
+ * The rows of table alias `t` (applications or regressions) whose key is one of KEYS: by the
+ * indexedKeys their unique index holds (migration 10), then by the whole key (which no index holds).
+ */
+const keysIn = (t: string): string =>
+  `(${indexedKey(`${t}.app_id`)}, ${indexedKey(`${t}.attempt_key`)}, ${t}.app_id, ${t}.attempt_key) IN (SELECT ${indexedKey('k.app_id')}, ${indexedKey('k.attempt_key')}, k.app_id, k.attempt_key FROM ${KEYS_TABLE})`;
 /** The key of a row as stored: a caller's key with NUL finds the row that holds U+FFFD (storable). */
 const storedKeyId = (k: AppKey): string => keyId(storable(k.app_id), storable(attemptKey(k.attempt_id)));
 const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((k) => k.app_id), keys.map((k) => attemptKey(k.attempt_id))];
@@ -193,9 +211,10 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ len
 const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
 
 /**
- * where()'s clause, with what its conditions imply on the prefixes migration 10 indexes (text compares
- * bytewise, so `a = b` implies equal prefixes and `a > b` a prefix at least b's): a user's rows by
- * apps_user, and the page after a key by apps_id_order, as the whole values were before.
+ * where()'s clause, with what its conditions imply on the prefixes and keys migration 10 indexes
+ * (text compares bytewise, so `a = b` implies equal prefixes and `a > b` a prefix at least b's): a
+ * user's rows by apps_user, the page after a key by apps_id_order and the regressed by apps_key, as
+ * the whole values were before.
  */
 function indexedWhere(query: JobQuery): { sql: string; params: PgParam[] } {
   const { sql, params } = where(query, 'ILIKE');
@@ -205,6 +224,10 @@ function indexedWhere(query: JobQuery): { sql: string; params: PgParam[] } {
   if (query.user !== undefined && query.user !== '') {
     parts.push(`left("user", ${TEXT_PREFIX}) = left(?, ${TEXT_PREFIX})`);
     more.push(query.user);
+  }
+  // The regressed keys (index regressions_status), then their rows by apps_key, as by the primary key before.
+  if (query.regressed === true) {
+    parts.push(`(${indexedKey('app_id')}, ${indexedKey('attempt_key')}) IN (SELECT ${indexedKey('g.app_id')}, ${indexedKey('g.attempt_key')} FROM regressions g WHERE g.status = 'regressed')`);
   }
   if (query.after !== undefined) {
     parts.push(`left(app_id, ${ID_PREFIX}) >= left(?, ${ID_PREFIX})`);
@@ -308,7 +331,7 @@ export class PostgresRepository implements JobRepository {
 
   /** Of these keys, the stored rows flagged platform-level: all supersede may remove. */
   private platformKeys(keys: readonly AppKey[]): AppKey[] {
-    return this.rows(`SELECT app_id, attempt_key FROM applications WHERE (app_id, attempt_key) IN (${KEYS}) AND quality LIKE ?`, [...keyArrays(keys), `%"${Quality.platformLevel}"%`]).map((r) => ({
+    return this.rows(`SELECT app_id, attempt_key FROM applications a WHERE ${keysIn('a')} AND quality LIKE ?`, [...keyArrays(keys), `%"${Quality.platformLevel}"%`]).map((r) => ({
       app_id: String(r.app_id),
       attempt_id: r.attempt_key === '' ? null : String(r.attempt_key),
     }));
@@ -340,7 +363,8 @@ export class PostgresRepository implements JobRepository {
       for (const window of chunks(ids, WINDOW)) {
         const keys = window.map((id) => byKey.get(id)![0]!).map((p) => ({ app_id: p.record.app_id, attempt_id: p.record.attempt_id }));
         const before = new Map<string, { hash: unknown; status: unknown; sumHash: unknown }>();
-        for (const r of this.rows(`SELECT app_id, attempt_key, record_hash, status, summaries_hash FROM applications WHERE (app_id, attempt_key) IN (${KEYS}) ORDER BY app_id, attempt_key FOR UPDATE`, keyArrays(keys))) {
+        // Locked in the window's order (keyId's), the same in every collector.
+        for (const r of this.rows(`SELECT a.* FROM ${KEYS_TABLE} CROSS JOIN LATERAL (SELECT app_id, attempt_key, record_hash, status, summaries_hash FROM applications a WHERE ${sameKey('a', 'k')} FOR UPDATE) a`, keyArrays(keys))) {
           before.set(keyId(String(r.app_id), String(r.attempt_key)), { hash: r.record_hash, status: r.status, sumHash: r.summaries_hash });
         }
         const writes: Pending[] = [];
@@ -402,18 +426,18 @@ export class PostgresRepository implements JobRepository {
   }
 
   get(key: AppKey): SparkAppRecord | undefined {
-    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications WHERE app_id = ? AND attempt_key = ?`, [key.app_id, attemptKey(key.attempt_id)])[0];
+    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications a WHERE ${keysIn('a')}`, keyArrays([key]))[0];
   }
 
   summariesOf(key: AppKey): AppSummaries | undefined {
-    const text = this.rows('SELECT summaries FROM applications WHERE app_id = ? AND attempt_key = ?', [key.app_id, attemptKey(key.attempt_id)])[0]?.summaries;
+    const text = this.rows(`SELECT summaries FROM applications a WHERE ${keysIn('a')}`, keyArrays([key]))[0]?.summaries;
     return typeof text === 'string' ? decodeSummaries(text) : undefined;
   }
 
   summariesOfMany(keys: readonly AppKey[]): (AppSummaries | undefined)[] {
     const found = new Map<string, string>();
     for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
-      for (const row of this.rows(`SELECT app_id, attempt_key, summaries FROM applications WHERE summaries IS NOT NULL AND (app_id, attempt_key) IN (${KEYS})`, keyArrays(chunk))) {
+      for (const row of this.rows(`SELECT app_id, attempt_key, summaries FROM applications a WHERE summaries IS NOT NULL AND ${keysIn('a')}`, keyArrays(chunk))) {
         found.set(keyId(String(row.app_id), String(row.attempt_key)), String(row.summaries));
       }
     }
@@ -424,7 +448,7 @@ export class PostgresRepository implements JobRepository {
   }
 
   getByAppId(appId: string): SparkAppRecord[] {
-    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications WHERE app_id = ? ORDER BY attempt_key`, [appId]);
+    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications a, (SELECT ?::text AS given) p WHERE ${indexedKey('a.app_id')} = ${indexedKey('p.given')} AND a.app_id = p.given ORDER BY attempt_key`, [appId]);
   }
 
   previousRun(record: SparkAppRecord): SparkAppRecord | undefined {
@@ -442,10 +466,10 @@ export class PostgresRepository implements JobRepository {
     const at = record.start_time ?? record.submit_time ?? record.end_time;
     if (record.app_name === null || at === null || n < 1) return [];
     return this.records(
-      `SELECT ${RECORD_COLUMNS} FROM applications a
-        WHERE md5(app_name) = md5(?) AND app_name = ? AND source = ? AND status = 'completed' AND ${runTime('a')} < ? AND NOT (app_id = ? AND attempt_key = ?)
+      `SELECT ${RECORD_COLUMNS} FROM applications a, (SELECT ?::text AS given) p
+        WHERE ${indexedKey('a.app_name')} = ${indexedKey('p.given')} AND app_name = p.given AND source = ? AND status = 'completed' AND ${runTime('a')} < ? AND NOT (app_id = ? AND attempt_key = ?)
         ORDER BY ${runTime('a')} DESC, app_id DESC, attempt_key DESC LIMIT ?`,
-      [record.app_name, record.app_name, record.source, at, record.app_id, attemptKey(record.attempt_id), Math.floor(n)],
+      [record.app_name, record.source, at, record.app_id, attemptKey(record.attempt_id), Math.floor(n)],
     );
   }
 
@@ -461,12 +485,12 @@ export class PostgresRepository implements JobRepository {
         `SELECT ${figures}, r.attempt_key AS r_key, b.t IS NOT NULL AS present${picked} FROM applications r
            LEFT JOIN LATERAL (
              SELECT ${runTime('b')} AS t, b.app_id AS b_id, b.attempt_key AS b_key${known.map((f) => `, b.${column(f)}`).join('')} FROM applications b
-              WHERE md5(b.app_name) = md5(r.app_name) AND b.app_name = r.app_name AND b.source = r.source AND b.status = 'completed' AND ${runTime('b')} < ${runTime('r')}
+              WHERE ${indexedKey('b.app_name')} = ${indexedKey('r.app_name')} AND b.app_name = r.app_name AND b.source = r.source AND b.status = 'completed' AND ${runTime('b')} < ${runTime('r')}
                 AND NOT (b.app_id = r.app_id AND b.attempt_key = r.attempt_key)
               ORDER BY ${runTime('b')} DESC, b.app_id DESC, b.attempt_key DESC
               LIMIT ?
            ) b ON true
-          WHERE (r.app_id, r.attempt_key) IN (${KEYS})
+          WHERE ${keysIn('r')}
           ORDER BY r.app_id, r.attempt_key, b.t DESC, b.b_id DESC, b.b_key DESC`,
         [Math.max(0, Math.floor(size)), ...keyArrays(chunk)],
       );
@@ -506,7 +530,7 @@ export class PostgresRepository implements JobRepository {
   environments(keys: readonly AppKey[]): Record<string, string>[] {
     const envs = new Map<string, Record<string, string>>();
     for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
-      const rows = this.rows(`SELECT app_id, attempt_key, environment FROM applications WHERE (app_id, attempt_key) IN (${KEYS})`, keyArrays(chunk));
+      const rows = this.rows(`SELECT app_id, attempt_key, environment FROM applications a WHERE ${keysIn('a')}`, keyArrays(chunk));
       for (const row of rows) envs.set(keyId(String(row.app_id), String(row.attempt_key)), JSON.parse(String(row.environment)) as Record<string, string>);
     }
     return keys.map((k) => envs.get(storedKeyId(k)) ?? {});
@@ -533,7 +557,7 @@ export class PostgresRepository implements JobRepository {
           numbered(`INSERT INTO regressions (app_id, attempt_key, status, summary, explanation, check_json, checked_at)
             SELECT v.app_id, v.attempt_key, v.status, v.summary, v.explanation, v.check_json, v.checked_at
               FROM (VALUES ${values}) v(app_id, attempt_key, status, summary, explanation, check_json, checked_at, of_status, of_end)
-             WHERE EXISTS (SELECT 1 FROM applications a WHERE a.app_id = v.app_id AND a.attempt_key = v.attempt_key
+             WHERE EXISTS (SELECT 1 FROM applications a WHERE ${sameKey('a', 'v')}
                              AND (v.of_status IS NULL OR (a.status = v.of_status AND a.end_time IS NOT DISTINCT FROM v.of_end)))
             ON CONFLICT ${KEY_CONFLICT} DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary, explanation = EXCLUDED.explanation,
               check_json = EXCLUDED.check_json, checked_at = EXCLUDED.checked_at
@@ -549,8 +573,8 @@ export class PostgresRepository implements JobRepository {
   regressions(keys: readonly AppKey[]): (StoredRegression | null)[] {
     const found = new Map<string, StoredRegression>();
     for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
-      const sql = `SELECT g.*, a.status AS run_status, a.end_time AS run_end FROM regressions g LEFT JOIN applications a ON a.app_id = g.app_id AND a.attempt_key = g.attempt_key
-                    WHERE (g.app_id, g.attempt_key) IN (${KEYS})`;
+      const sql = `SELECT g.*, a.status AS run_status, a.end_time AS run_end FROM regressions g LEFT JOIN applications a ON ${sameKey('a', 'g')}
+                    WHERE ${keysIn('g')}`;
       for (const row of this.rows(sql, keyArrays(chunk))) {
         found.set(keyId(String(row.app_id), String(row.attempt_key)), storedRegression(row));
       }
@@ -597,7 +621,8 @@ export class PostgresRepository implements JobRepository {
       for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
         const params = storedParams(keyArrays(chunk));
         const [apps] = this.pg.batch(
-          ['applications', 'ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} WHERE (app_id, attempt_key) IN (${KEYS})`), params })),
+          // ingested_files has no index by key (none before migration 10 either).
+          ['applications', 'ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} t WHERE ${table === 'ingested_files' ? `(app_id, attempt_key) IN (${KEYS})` : keysIn('t')}`), params })),
         );
         n += apps!.rowCount;
       }
