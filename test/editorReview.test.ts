@@ -153,6 +153,26 @@ describe('a reset during a collection waits for it (defect 1)', () => {
     db.dispose();
   });
 
+  it("a user's change (delete, retention) is saved before a reset asked for meanwhile closes the store", async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, '.spark-optimizer'), { recursive: true });
+    const log = recordingLog();
+    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
+    await new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets).run([eventLogSource('few', tinyLogs(5))]);
+    const [victim] = (await db.open()).list({ limit: 1 });
+    // Delete Job, with Refresh pressed while its save is under way.
+    const deleting = db.write((store) => store.delete([victim!]));
+    const reset = db.reset();
+    expect(await deleting).toBe(1);
+    await reset;
+    expect((await db.open()).count()).toBe(4);
+    const file = await JobStore.open(path.join(root, '.spark-optimizer', 'jobs.db'));
+    expect(file.count()).toBe(4);
+    file.close();
+    expect(ui.errors).toEqual([]);
+    db.dispose();
+  });
+
   it('a reset with no collection running closes the store at once', async () => {
     const root = tempDir();
     const log = recordingLog();

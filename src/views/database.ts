@@ -229,6 +229,22 @@ export class DatabaseService implements vscode.Disposable {
     }
   }
 
+  /**
+   * A change the user asked for (delete a job, delete all, retention): made on the store and saved
+   * while it is held, so a reset meanwhile (Refresh, a settings change) waits for the save instead of
+   * closing the store under it or reopening the file without the change.
+   */
+  async write<T>(change: (store: Store) => T): Promise<T> {
+    const { store, release } = await this.openForWriting();
+    try {
+      const result = change(store);
+      await this.save();
+      return result;
+    } finally {
+      await release();
+    }
+  }
+
   /** True while a collection holds the store (openForWriting): a reset now waits for it. */
   get busy(): boolean {
     return this.writers > 0;

@@ -109,9 +109,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
     }),
     vscode.commands.registerCommand(COMMANDS.deleteJob, async (arg: unknown) => {
       if (!isJobNode(arg)) return;
-      const store = await db.open();
-      store.delete([arg.record]);
-      await db.save();
+      await db.write((store) => store.delete([arg.record]));
     }),
     vscode.commands.registerCommand(COMMANDS.clearJobs, async () => {
       const store = await db.open();
@@ -122,11 +120,12 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       }
       const ok = await vscode.window.showWarningMessage(`Delete all ${n} collected jobs from ${store.where}? Collecting again restores them from their sources.`, { modal: true }, 'Delete');
       if (ok !== 'Delete') return;
-      // A page of keys at a time: a shared server may hold more records than this process should load at once.
-      for (let page = store.list({ limit: CLEAR_PAGE }); page.length > 0; page = store.list({ limit: CLEAR_PAGE })) {
-        if (store.delete(page.map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id }))) === 0) break;
-      }
-      await db.save();
+      await db.write((held) => {
+        // A page of keys at a time: a shared server may hold more records than this process should load at once.
+        for (let page = held.list({ limit: CLEAR_PAGE }); page.length > 0; page = held.list({ limit: CLEAR_PAGE })) {
+          if (held.delete(page.map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id }))) === 0) break;
+        }
+      });
       log.info(`Deleted ${plural(n, 'job')}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.applyRetention, async () => {
@@ -136,9 +135,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
         if (!answer) return;
         days = Number(answer);
       }
-      const store = await db.open();
-      const dropped = store.applyRetention(days);
-      await db.save();
+      const dropped = await db.write((store) => store.applyRetention(days));
       void vscode.window.showInformationMessage(`Spark Optimizer: deleted ${plural(dropped, 'job')} older than ${plural(days, 'day')}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.openDatabaseLocation, async () => {
