@@ -12,40 +12,21 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Client } from 'pg';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
 import { KEY_BYTES, PG_SCHEMA_VERSION, indexedKey, migratePostgres } from '../src/storage/postgres/migrations';
 import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
-import { openStore, type Store } from '../src/storage/store';
 import { eventLogText } from './support/eventLogGenerator';
-import { clientConfig, describePostgres, newDatabase, type PgServer } from './support/postgres';
+import { describePostgres, newDatabase, pgHandles } from './support/postgres';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 
 const CLI = path.resolve(__dirname, '../dist/cli.js');
 
-const stores: Store[] = [];
-const clients: Client[] = [];
-afterEach(async () => {
-  for (const s of stores.splice(0)) s.close();
-  for (const c of clients.splice(0)) await c.end();
-});
-
-async function open(url: string, password: string): Promise<Store> {
-  const store = await openStore(url, process.cwd(), { password });
-  stores.push(store);
-  return store;
-}
-
-async function connect(server: PgServer, url: string): Promise<Client> {
-  const client = new Client(clientConfig(server, url));
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+/** Stores and clients of the test's own, closed after each test. */
+const { open, connect } = pgHandles();
 
 /** `n` characters no compression shortens (a B-tree entry is compressed before its size is checked). */
 const random = (n: number): string => randomBytes(n).toString('base64url').slice(0, n);

@@ -10,16 +10,16 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { sparkAppRecordSchema, type SparkAppRecord } from '../src/collectors/record';
-import { openStore, type Store } from '../src/storage/store';
+import { openStore } from '../src/storage/store';
 import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
 import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
 import { eventLogText } from './support/eventLogGenerator';
-import { clientConfig, describePostgres, newDatabase, type PgServer } from './support/postgres';
+import { describePostgres, newDatabase, pgHandles } from './support/postgres';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 
@@ -28,26 +28,8 @@ const MIGRATION_LOCK = 5_417_001;
 const TABLES = ['applications', 'collection_runs', 'ingested_files', 'regressions', 'spark_optimizer_schema'];
 const CLI = path.resolve(__dirname, '../dist/cli.js');
 
-const stores: Store[] = [];
-const clients: Client[] = [];
-afterEach(async () => {
-  for (const s of stores.splice(0)) s.close();
-  for (const c of clients.splice(0)) await c.end();
-});
-
-async function open(target: string, password?: string): Promise<Store> {
-  const store = await openStore(target, process.cwd(), { password });
-  stores.push(store);
-  return store;
-}
-
-/** A `pg` client of the test's own on `url` (the server's password given explicitly). */
-async function connect(server: PgServer, url: string): Promise<Client> {
-  const client = new Client(clientConfig(server, url));
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+/** Stores and clients of the test's own, closed after each test. */
+const { open, connect } = pgHandles();
 
 /** The URL with another sslmode. */
 const withSslmode = (url: string, mode: string): string => url.replace(/sslmode=[a-z-]+/, `sslmode=${mode}`);

@@ -3,8 +3,10 @@
  * Without PostgreSQL the suite is a loud skip on a developer machine and a failure in CI (`CI` set),
  * where the setup always installs it.
  */
-import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
-import { DEBIAN_ROOT, INSTALL_HINT, findPostgresBin, startPostgres, type PgServer, type StartOptions } from './pgServer';
+import { Client } from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
+import { openStore, type Store } from '../../src/storage/store';
+import { DEBIAN_ROOT, INSTALL_HINT, clientConfig, findPostgresBin, startPostgres, type PgServer, type StartOptions } from './pgServer';
 import { isCi } from './shared';
 import { describeSkipped } from './skip';
 
@@ -53,4 +55,30 @@ export function describePostgres(name: string, fn: (server: () => PgServer) => v
       return server;
     });
   });
+}
+
+/**
+ * Stores and `pg` clients a test file opens, each closed after every test (registers its own afterEach):
+ * `open` a store at a URL (the server's password given), `connect` a client of the test's own.
+ */
+export function pgHandles(): { open: (target: string, password?: string) => Promise<Store>; connect: (server: PgServer, url: string) => Promise<Client> } {
+  const stores: Store[] = [];
+  const clients: Client[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) s.close();
+    for (const c of clients.splice(0)) await c.end();
+  });
+  return {
+    open: async (target, password) => {
+      const store = await openStore(target, process.cwd(), { password });
+      stores.push(store);
+      return store;
+    },
+    connect: async (server, url) => {
+      const client = new Client(clientConfig(server, url));
+      await client.connect();
+      clients.push(client);
+      return client;
+    },
+  };
 }
