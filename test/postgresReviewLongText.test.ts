@@ -124,6 +124,8 @@ describePostgres('PostgreSQL: texts longer than a B-tree entry (review)', (serve
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain(`warning: ${url}: application app-2 (read from ${path.join(logs, 'app-2')}) was not stored: `);
     expect(first.stderr).toContain('review_refused');
+    // Counted failed in the summary and the run, not passed over.
+    expect(first.stdout).toMatch(/\b2 new, 0 updated, 0 unchanged, 0 skipped, 1 failed\b/);
     const store = await open(url, s.password);
     expect(store.list({ sort: 'app_id', descending: false }).map((r) => r.app_id)).toEqual(['app-1', 'app-3']);
     expect(store.ingestedFiles().map((f) => path.basename(f.path))).toEqual(['app-1', 'app-3']);

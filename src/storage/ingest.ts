@@ -105,7 +105,8 @@ export function applyBatch(repo: Pick<JobRepository, 'storeBatch'>, batch: Batch
   counts.updated += upserted.updated;
   counts.unchanged += upserted.unchanged + batch.unchanged;
   counts.skipped += batch.filtered;
-  const failed = failedSources(batch.problems);
+  // A record the store refused (its warning names it) failed as a log that could not be read does.
+  const failed = failedSources(batch.problems) + (upserted.refused ?? 0);
   counts.failed += failed;
   counts.seen += batch.apps.length + batch.unchanged + batch.filtered + failed;
 }

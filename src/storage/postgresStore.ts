@@ -84,6 +84,7 @@ export class PostgresStore extends PostgresRepository implements Store {
         this.known?.record(own);
       } catch (err) {
         if (!refusedForItsValues(err)) throw err;
+        total.refused = (total.refused ?? 0) + 1;
         const logs = [...new Set(own.map((f) => f.path))];
         this.warnings.push(
           `${this.where}: application ${record.app_id}${record.attempt_id === null ? '' : ` attempt ${record.attempt_id}`}` +

@@ -33,6 +33,8 @@ export interface UpsertCounts {
   unchanged: number;
   /** Platform-level records removed because a record of the call, or one stored, replaces them (supersede). */
   removed?: number;
+  /** Records the store refused for their values (PostgresStore.storeBatch: each one a warning); the run counts them failed. */
+  refused?: number;
 }
 
 /** The sort fields the Jobs tree offers; `JobQuery.sort` takes any record column (fields.ts). */
