@@ -16,7 +16,7 @@ import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discover
 import { formatProblem, type Problem } from '../collectors/record';
 import { DESCRIPTORS, descriptorOf, typeOfCliName } from '../collectors/registry';
 import { addTally, parseShard, shardSummary, type Shard, type ShardTally } from '../collectors/shard';
-import { collectRun, dryRunSink, newestEndTime, plan, runJob, storeSink, type RegressedRun, type Runner } from '../pipeline';
+import { collectRun, dryRunSink, newestEndTime, plan, runJob, storeSink, type PlannedJob, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { WORKER_BUNDLES } from '../worker/bundles';
 import { formatBytes, groupDigits, plural, table } from '../common/format';
@@ -341,8 +341,9 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const withProblems = new ProblemLogs();
   const shardTallies = new Map<string, ShardTally>();
   // Called for what was stored (or counted by a dry run) only: never for a batch after a cancel.
-  const onBatch = (batch: Batch): void => {
-    withProblems.add(batch);
+  const onBatch = (batch: Batch, { job }: PlannedJob): void => {
+    // By source, as the editor counts them: two sources at one URL are two sources with problems.
+    withProblems.add(batch, job.name);
     if (batch.shard !== undefined) addTally(shardTallies, batch.shard);
     loose.push(...batch.problems);
     for (const app of batch.apps) {
