@@ -85,9 +85,9 @@ describe('event-log analyzer', () => {
     lines[end] = `{"Event":"SparkListenerApplicationEnd","Timestamp":${good.totals.start_ms - 60_000}}`;
     const findings = analyzeEventLogText(`${lines.join('\n')}\n`, { fileName: 'app-1' });
     const spill = lines[task].indexOf('"Memory Bytes Spilled":-5');
-    // The end before the start is collection's time-order error, with no line (as collect reports it);
-    // a negative metric is Spark's unknown, as collection takes it.
-    expect(shape(findings)).toEqual([f('time-order', 'error', [0, 0, 0, 0]), f('negative-metric', 'information', [task, spill, task, spill + '"Memory Bytes Spilled":-5'.length])]);
+    // The end before the start is collection's time-order error, at the ApplicationEnd's line (as
+    // collect reports it); a negative metric is Spark's unknown, as collection takes it.
+    expect(shape(findings)).toEqual([f('negative-metric', 'information', [task, spill, task, spill + '"Memory Bytes Spilled":-5'.length]), f('time-order', 'error', [end, 0, end, 0])]);
   });
 
   it('names the properties the record had to default, on the EnvironmentUpdate line', () => {

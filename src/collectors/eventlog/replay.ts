@@ -361,6 +361,8 @@ export class AppReplay {
   private props: Record<string, string> | null = null;
   /** Where the Spark Properties in use were read, for problems found in them when the record is built. */
   private propsAt: Pick<Problem, 'file' | 'line'> = {};
+  /** Where the ApplicationEnd was read: an end before the start is reported at its line. */
+  private endAt: Pick<Problem, 'file' | 'line'> | undefined;
   /** Record fields fed a value that cannot be true (flagged `invalid:`); for a time, only while its latest value is one. */
   private readonly invalidFields = new Set<keyof SparkAppRecord>();
   private readonly executors = new Set<string>();
@@ -934,6 +936,7 @@ export class AppReplay {
       }
       case 'SparkListenerApplicationEnd':
         this.endMs = this.eventTime(e, type, 'end_time', lineNo);
+        this.endAt = { file: this.file, line: lineNo };
         this.ended = this.endMs !== null || this.invalidFields.has('end_time');
         // Spark 4 writes the driver's exit code; older logs cannot tell a failed app from a good one.
         this.exitCode = num(e.ExitCode);
@@ -1072,7 +1075,7 @@ export class AppReplay {
     const sparkVersion = this.sparkVersion ?? this.hints.sparkVersion ?? null;
     if (sparkVersion === null) quality.add(Quality.missing('spark_version'));
 
-    const times = recordTimes({ submit: submitTimeProperty(props, found), submitFrom: 'spark.app.submitTime', start: this.startMs, end: this.endMs }, found);
+    const times = recordTimes({ submit: submitTimeProperty(props, found), submitFrom: 'spark.app.submitTime', start: this.startMs, end: this.endMs, endAt: this.endAt }, found);
 
     let status: AppStatus;
     if (this.ended) status = this.exitCode !== null && this.exitCode !== 0 ? 'failed' : 'completed';

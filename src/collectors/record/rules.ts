@@ -6,7 +6,7 @@
  * not say stays unknown). Every default and every unknown is flagged (`defaulted:`, `missing:`), and
  * every value that cannot be true is an error and flagged `invalid:`.
  */
-import { Quality, countFault, invalidValue, isoTime, timeFault, type RecordFindings, type SparkAppRecord } from '../record';
+import { Quality, countFault, invalidValue, isoTime, timeFault, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 
 /**
  * What a sizing field holds when the properties do not say: Spark's documented default, flagged
@@ -196,6 +196,8 @@ export interface TimesRead {
   submitFrom: string;
   start: number | null;
   end: number | null;
+  /** Where the end was read (an event log's ApplicationEnd line): an end before the start is reported there. */
+  endAt?: Pick<Problem, 'file' | 'line'>;
 }
 
 export type RecordTimes = Pick<SparkAppRecord, 'submit_time' | 'start_time' | 'end_time' | 'duration_ms'>;
@@ -224,7 +226,7 @@ export function recordTimes(t: TimesRead, found: RecordFindings): RecordTimes {
     duration = end - start;
     if (duration < 0) {
       const message = `${found.subject ?? 'application'} ends (${isoTime(end)}) before it starts (${isoTime(start)})`;
-      found.problems.push({ severity: 'error', code: 'time-order', message, file: found.where });
+      found.problems.push({ severity: 'error', code: 'time-order', message, ...(t.endAt ?? { file: found.where }) });
       duration = null;
     }
   }
