@@ -245,6 +245,11 @@ describe('what a folder scan passes over (issue #12 item 9)', () => {
     writeFileSync(path.join(root, 'metrics.json'), '{"not": "an event log"}\n');
     writeFileSync(path.join(root, 'Application.log'), '24/06/01 INFO SparkContext: Running Spark version 3.5.0\n');
     writeFileSync(path.join(root, '.app-1.crc'), 'crc');
+    // Dotless names without a digit are no app id (a review: README and a script were read as failed logs);
+    // one that starts as a log is read all the same.
+    writeFileSync(path.join(root, 'README'), 'Spark event logs of the nightly jobs.\n');
+    writeFileSync(path.join(root, 'before-stop'), '#!/bin/sh\nexit 0\n');
+    writeFileSync(path.join(root, 'nightly'), eventLogText({ appId: 'nightly-run' }).text);
     mkdirSync(path.join(root, 'sub'));
     writeFileSync(path.join(root, 'sub', 'local-3'), eventLogText({ appId: 'local-3' }).text);
     return root;
@@ -254,8 +259,9 @@ describe('what a folder scan passes over (issue #12 item 9)', () => {
     const root = oddFolder();
     const r = cli('collect', '--source', 'event-logs', '--path', root, '--dry-run', '--format', 'json');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { app_id: string }).app_id).sort()).toEqual(['app-1', 'app-2', 'local-3']);
-    expect(r.stderr).toContain('3 files passed over (1 hidden, 2 not an event log (by its name and first bytes)); --verbose lists them');
+    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { app_id: string }).app_id).sort()).toEqual(['app-1', 'app-2', 'local-3', 'nightly-run']);
+    expect(r.stderr).toContain('5 files passed over (1 hidden, 4 not an event log (by its name and first bytes)); --verbose lists them');
+    expect(r.stderr).not.toMatch(/[1-9]\d* failed|malformed/);
     expect(r.stderr).not.toContain('metrics.json');
     const verbose = cli('collect', '--source', 'event-logs', '--path', root, '--dry-run', '--format', 'json', '--verbose');
     expect(verbose.stderr).toContain(`${path.join(root, 'metrics.json')}: information skipped-file not an event log`);
@@ -266,18 +272,18 @@ describe('what a folder scan passes over (issue #12 item 9)', () => {
     const root = oddFolder();
     const units: string[] = [];
     for await (const found of discover(root)) if (!('severity' in found)) units.push(...found.files.map((f) => f.path));
-    expect(units.sort()).toEqual([path.join(root, 'app-1'), path.join(root, 'copied-log.json'), path.join(root, 'sub', 'local-3')]);
+    expect(units.sort()).toEqual([path.join(root, 'app-1'), path.join(root, 'copied-log.json'), path.join(root, 'nightly'), path.join(root, 'sub', 'local-3')]);
     // One error per file, so the output names each file validate read.
     for (const f of units) writeFileSync(f, `${eventLogText({ appId: path.basename(f) }).text}not json\n`);
     const r = cli('validate', root, '--format', 'json');
     const files = new Set(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file));
     expect([...files].sort()).toEqual(units.sort());
-    expect(r.stderr).toMatch(/^3 files checked: .*3 files passed over/m);
+    expect(r.stderr).toMatch(/^4 files checked: .*5 files passed over/m);
     // --no-recursive, as collect takes it: the subfolder is passed over by both.
     const flat = cli('validate', root, '--format', 'json', '--no-recursive');
-    expect(new Set(flat.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file))).toEqual(new Set([path.join(root, 'app-1'), path.join(root, 'copied-log.json')]));
-    expect(flat.stderr).toMatch(/^2 files checked: .*4 files passed over \(.*1 a folder, and the scan is not recursive/m);
-    expect(cli('collect', '--path', root, '--dry-run', '--no-recursive').stderr).toMatch(/^4 files passed over \(.*1 a folder, and the scan is not recursive/m);
+    expect(new Set(flat.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file))).toEqual(new Set([path.join(root, 'app-1'), path.join(root, 'copied-log.json'), path.join(root, 'nightly')]));
+    expect(flat.stderr).toMatch(/^3 files checked: .*6 files passed over \(.*1 a folder, and the scan is not recursive/m);
+    expect(cli('collect', '--path', root, '--dry-run', '--no-recursive').stderr).toMatch(/^6 files passed over \(.*1 a folder, and the scan is not recursive/m);
   });
 
   it('walks each real folder once: links back to a folder do not loop or read a log twice', async () => {
@@ -285,7 +291,7 @@ describe('what a folder scan passes over (issue #12 item 9)', () => {
     symlinkSync('.', path.join(root, 'loop-a'));
     symlinkSync('..', path.join(root, 'sub', 'loop-b'));
     const { apps, problems } = await collectAll({ path: root });
-    expect(apps.map((a) => a.record.app_id).sort()).toEqual(['app-1', 'app-2', 'local-3']);
+    expect(apps.map((a) => a.record.app_id).sort()).toEqual(['app-1', 'app-2', 'local-3', 'nightly-run']);
     expect(problems.filter((p) => p.message.includes('already scanned')).map((p) => path.basename(p.file ?? ''))).toEqual(['loop-a', 'loop-b']);
   });
 });

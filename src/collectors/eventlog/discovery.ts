@@ -100,6 +100,15 @@ function looksLikeSingleLog(name: string): boolean {
 }
 
 /**
+ * Spark's app ids hold digits (`local-…`, `app-…`, `application_…`, `spark-<uuid>`); a dotless plain
+ * name without one (`README`, `LICENSE`, a script) is read only if it does not start as other text
+ * (startsAsOtherText; a review: such files were read, and each counted as a failed log).
+ */
+function namedLikeAppId(name: string): boolean {
+  return /\d/.test(name) || stripSuffixes(name).base !== name;
+}
+
+/**
  * A file's size and time. Synchronous on purpose: an awaited stat is a thread-pool round trip, and
  * discovery runs in the CLI or a worker thread, never on the editor's; 10,000 small logs spent
  * 0.8 s of the main thread on them.
@@ -255,6 +264,31 @@ async function startsLikeEventLog(file: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether a file starts as text that is no event log: readable, not empty, no control bytes in its
+ * first 256, and its first character (after a byte-order mark and blanks) not `{`. An empty file, an
+ * unreadable one and binary bytes are read as a log, so that what is wrong with them is reported.
+ */
+async function startsAsOtherText(file: string): Promise<boolean> {
+  let fh: import('node:fs/promises').FileHandle | undefined;
+  try {
+    fh = await fs.open(file, 'r');
+    const head = Buffer.alloc(256);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    let i = bytesRead >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    for (let j = i; j < bytesRead; j++) {
+      const c = head[j]!;
+      if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+    }
+    while (i < bytesRead && (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)) i++;
+    return i < bytesRead && head[i] !== 0x7b;
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
+
 /** Files a name that makes a folder one application's (rolling, Databricks, Spark 1.x) are read whole; the rest of it is passed over, and said so. */
 function* leftOut(unit: LogUnit, entries: import('node:fs').Dirent[]): Generator<Problem> {
   const read = new Set(unit.files.map((f) => path.basename(f.path)));
@@ -323,7 +357,7 @@ async function* walk(dir: string, recursive: boolean, visited: Set<string>): Asy
       visited.add(id);
       yield* walk(p, recursive, visited);
     } else if (st?.isFile() ?? entry.isFile()) {
-      if (!looksLikeSingleLog(entry.name) && !(await startsLikeEventLog(p))) {
+      if (looksLikeSingleLog(entry.name) ? !namedLikeAppId(entry.name) && (await startsAsOtherText(p)) : !(await startsLikeEventLog(p))) {
         yield skipped(p, 'not an event log (by its name and first bytes)');
         continue;
       }
