@@ -5,7 +5,7 @@
  * issues onto exact ranges).
  */
 import * as path from 'node:path';
-import { LineCounter, parseDocument, isNode, visit, type Alias, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, visit, type Alias, type Document } from 'yaml';
 import * as z from 'zod';
 import { visible } from '../common/format';
 import { isStackOverflow } from '../common/stack';
@@ -77,6 +77,14 @@ export interface ParsedConfig {
    * syntax, aliases, top-level keys), which leaves no source at all.
    */
   invalid?: InvalidSource[];
+}
+
+/** The line of key `key` in the mapping at `map` (an unknown key is shown there, not on its value). */
+function keyLineOf(doc: Document, lines: LineCounter, map: (string | number)[], key: string): number | undefined {
+  const node = doc.getIn(map, true);
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) if (isScalar(pair.key) && pair.key.value === key && pair.key.range) return lines.linePos(pair.key.range[0]).line;
+  return undefined;
 }
 
 function lineOf(doc: Document, lines: LineCounter, at: (string | number)[]): number | undefined {
@@ -208,7 +216,10 @@ function parseConfigText(text: string, baseDir: string): ParsedConfig {
   const issueErrors = (issues: readonly z.core.$ZodIssue[], prefix: (string | number)[]): ConfigError[] =>
     issues.map((i) => {
       const at = [...prefix, ...i.path.filter((p): p is string | number => typeof p !== 'symbol')];
-      return { message: `${at.length > 0 ? `${at.join('.')}: ` : ''}${i.message}`, line: lineOf(doc, lines, at), path: at };
+      // An unknown key is placed on the key itself, as validate places it (a review: collect gave its mapping's line).
+      const key = i.code === 'unrecognized_keys' && i.keys.length === 1 ? i.keys[0]! : undefined;
+      const line = (key !== undefined ? keyLineOf(doc, lines, at, key) : undefined) ?? lineOf(doc, lines, at);
+      return { message: `${at.length > 0 ? `${at.join('.')}: ` : ''}${i.message}`, line, path: at };
     });
   // The file's shape (its top-level keys, a non-empty `sources:` list) first: an error there leaves no source.
   const envelope = envelopeIssues(data);
