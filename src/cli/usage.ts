@@ -85,7 +85,8 @@ ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} 
   --max-apps N          at most N applications (History Server) or steps/runs/jobs (cloud sources)
   --endpoint-url URL    cloud sources: another API endpoint (VPC endpoint, proxy, emulator)
   --verbose             list each file a folder scan passed over (hidden, not an event log), not just counts
-  --no-recursive        a folder's subfolders are passed over, as collect --no-recursive passes them over
+  --no-recursive        read only what is directly in --path (a rolling log's eventlog_v2_ folder too): other
+                        subfolders are passed over, and counted
 
 Limits of collect (validate takes the first three); each is also a source's key in a config file
 (--max-line-mb is max_line_mb), and a flag wins over the file:
