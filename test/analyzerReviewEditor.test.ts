@@ -15,31 +15,7 @@ import { isAnalysisMessage } from '../src/worker/analyzeProtocol';
 import '../src/worker/analyzeWorker';
 import { eventLogText } from './support/eventLogGenerator';
 import { tempDir } from './support/tmp';
-import { setConfiguration } from './support/vscodeFake';
-
-/** What the controller published, by file. */
-const published = vi.hoisted(() => new Map<string, { range: { start: { line: number; character: number } }; severity: number; code: unknown; message: string }[]>());
-const opened = vi.hoisted(() => ({ fire: undefined as undefined | ((doc: unknown) => void) }));
-
-vi.mock('vscode', async (importOriginal) => {
-  const fake = await importOriginal<typeof import('./support/vscodeFake')>();
-  const open = new fake.EventEmitter<unknown>();
-  opened.fire = (doc) => open.fire(doc);
-  const never = new fake.EventEmitter<unknown>().event;
-  return {
-    ...fake,
-    languages: {
-      createDiagnosticCollection: () => ({
-        set: (uri: { fsPath: string }, ds: never[]) => void published.set(uri.fsPath, ds),
-        delete: () => undefined,
-        dispose: () => undefined,
-      }),
-      registerCodeActionsProvider: () => ({ dispose: () => undefined }),
-      registerHoverProvider: () => ({ dispose: () => undefined }),
-    },
-    workspace: { ...fake.workspace, onDidOpenTextDocument: open.event, onDidChangeTextDocument: never, onDidCloseTextDocument: never, textDocuments: [] },
-  };
-});
+import { diagnosticsPublished as published, documentOpened, setConfiguration } from './support/vscodeFake';
 
 /** The analysis worker's port, for its real message handler (analyzeWorker.ts) run on this thread. */
 const port = vi.hoisted(() => ({ handler: undefined as undefined | ((m: unknown) => void), replies: [] as ((m: unknown) => void)[] }));
@@ -71,7 +47,7 @@ async function editorFindings(file: string): Promise<[number, number, string][]>
   const controller = new DiagnosticsController(worker, log);
   published.delete(file);
   const text = readFileSync(file, 'utf8');
-  opened.fire!({ uri: { scheme: 'file', fsPath: file, toString: () => `file://${file}` }, fileName: file, languageId: 'spark-eventlog', version: 1, isClosed: false, getText: () => text });
+  documentOpened.fire({ uri: { scheme: 'file', fsPath: file, toString: () => `file://${file}` }, fileName: file, languageId: 'spark-eventlog', version: 1, isClosed: false, getText: () => text });
   await vi.waitFor(() => expect(published.has(file)).toBe(true));
   controller.dispose();
   return published.get(file)!.map((d) => [d.range.start.line + 1, d.range.start.character + 1, String(d.code)]);

@@ -7,44 +7,10 @@ import * as path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DiagnosticsController } from '../src/views/diagnostics';
 import { tempDir } from './support/tmp';
-import { Uri, fileSystemWatchers } from './support/vscodeFake';
-
-const state = vi.hoisted(() => ({
-  published: new Map<string, { code: unknown; message: string }[]>(),
-  documents: [] as unknown[],
-  fireOpen: undefined as undefined | ((doc: unknown) => void),
-}));
-
-vi.mock('vscode', async (importOriginal) => {
-  const fake = await importOriginal<typeof import('./support/vscodeFake')>();
-  const open = new fake.EventEmitter<unknown>();
-  state.fireOpen = (doc) => open.fire(doc);
-  const never = new fake.EventEmitter<unknown>().event;
-  return {
-    ...fake,
-    languages: {
-      createDiagnosticCollection: () => ({
-        set: (uri: { fsPath: string }, ds: never[]) => void state.published.set(uri.fsPath, ds),
-        delete: () => undefined,
-        dispose: () => undefined,
-      }),
-      registerCodeActionsProvider: () => ({ dispose: () => undefined }),
-      registerHoverProvider: () => ({ dispose: () => undefined }),
-    },
-    workspace: {
-      ...fake.workspace,
-      onDidOpenTextDocument: open.event,
-      onDidChangeTextDocument: never,
-      onDidCloseTextDocument: never,
-      get textDocuments() {
-        return state.documents;
-      },
-    },
-  };
-});
+import { Uri, diagnosticsPublished, documentOpened, fileSystemWatchers, textDocuments } from './support/vscodeFake';
 
 const log = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined } as never;
-const codes = (file: string): string[] => (state.published.get(file) ?? []).map((d) => String(d.code));
+const codes = (file: string): string[] => (diagnosticsPublished.get(file) ?? []).map((d) => String(d.code));
 
 describe('config diagnostics and the disk', () => {
   it('path-not-found goes when the folder is created and comes back when it is deleted, without an edit', async () => {
@@ -56,8 +22,8 @@ describe('config diagnostics and the disk', () => {
     try {
       const watcher = fileSystemWatchers.at(-1)!;
       expect(watcher.glob).toBe('**/*');
-      state.documents.push(doc);
-      state.fireOpen!(doc);
+      textDocuments.push(doc);
+      documentOpened.fire(doc);
       await vi.waitFor(() => expect(codes(file)).toContain('path-not-found'));
 
       mkdirSync(path.join(dir, 'nope'));
@@ -69,7 +35,7 @@ describe('config diagnostics and the disk', () => {
       await vi.waitFor(() => expect(codes(file)).toContain('path-not-found'));
     } finally {
       controller.dispose();
-      state.documents.length = 0;
+      textDocuments.length = 0;
     }
   });
 });

@@ -173,7 +173,29 @@ export function fireConfigurationChange(keys: string[]): void {
   configurationChanged.fire({ affectsConfiguration: (s) => keys.some((k) => k === s || k.startsWith(`${s}.`)) });
 }
 
+/** Open documents (`workspace.textDocuments`) and their open events, fired by a test with `documentOpened.fire(doc)`. */
+export const textDocuments: unknown[] = [];
+export const documentOpened = new EventEmitter<unknown>();
+const noDocumentEvent = new EventEmitter<unknown>().event;
+
+/** What diagnostic collections were last given, by file (`languages.createDiagnosticCollection`). */
+export const diagnosticsPublished = new Map<string, { range: Range; severity: number; code?: unknown; message: string }[]>();
+
+export const languages = {
+  createDiagnosticCollection: () => ({
+    set: (uri: { fsPath: string }, ds: { range: Range; severity: number; code?: unknown; message: string }[]) => void diagnosticsPublished.set(uri.fsPath, ds),
+    delete: () => undefined,
+    dispose: () => undefined,
+  }),
+  registerCodeActionsProvider: () => ({ dispose: () => undefined }),
+  registerHoverProvider: () => ({ dispose: () => undefined }),
+};
+
 export const workspace = {
+  textDocuments,
+  onDidOpenTextDocument: documentOpened.event,
+  onDidChangeTextDocument: noDocumentEvent,
+  onDidCloseTextDocument: noDocumentEvent,
   findFiles(include: string, exclude?: string | null, maxResults?: number): Promise<Uri[]> {
     if (workspaceRoot === undefined) return Promise.resolve([]);
     const inc = globToRegExp(include);
