@@ -26,7 +26,12 @@ export function safeUrl(text: string): string {
 
 /** Every URL in `text` through safeUrl, and a `user:password@` before a host without a scheme dropped. */
 export function maskUrls(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s,;'"<>`]+/gi, (url) => (safeUrl(url) === normalized(url) ? url : safeUrl(url))).replace(/(^|[\s(,])[^\s:/@(),]+:[^\s/@(),]*@(?=[^\s@])/g, '$1');
+  return text
+    .replace(/[a-z][a-z0-9+.-]*:\/\/[^\s,;'"<>`]+/gi, (url) => {
+      const safe = safeUrl(url);
+      return safe === normalized(url) ? url : safe;
+    })
+    .replace(/(^|[\s(,])[^\s:/@(),]+:[^\s/@(),]*@(?=[^\s@])/g, '$1');
 }
 
 /** How `new URL` writes `url` back (a URL with nothing to hide is shown as written, without the slash URL adds). */
