@@ -3,7 +3,7 @@
  * real lifetime, summarised as `cloudwatch.<metric>.avg` / `.max` tags.
  */
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { MarkerGuard } from './markers';
+import { PageTokenGuard } from '../api/listingGuard';
 
 /** Metrics EMR publishes every 5 minutes that say how busy and how healthy the cluster was. */
 export const EMR_METRICS = ['YARNMemoryAvailablePercentage', 'ContainerAllocated', 'ContainerPendingRatio', 'AppsCompleted', 'AppsFailed'] as const;
@@ -41,7 +41,7 @@ export async function clusterMetrics(cw: CloudWatchClient, clusterId: string, st
   const byId = new Map(queries.map((q) => [q.Id!, q.Label!]));
   const values = new Map<string, number[]>();
   // A repeated NextToken throws (each call is billed): the caller records the cluster without these tags.
-  const tokens = new MarkerGuard('NextToken');
+  const tokens = new PageTokenGuard('NextToken');
   let next: string | undefined;
   do {
     const out = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: new Date(startMs), EndTime: new Date(endMs), NextToken: next }), { abortSignal: signal });

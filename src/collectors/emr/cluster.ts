@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-emr';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { clusterMetrics } from './cloudwatch';
-import { MarkerGuard } from './markers';
+import { PageTokenGuard } from '../api/listingGuard';
 import { isSparkStep, iso, stepCommand } from './steps';
 import type { Problem } from '../record';
 
@@ -95,7 +95,7 @@ export function clusterTags(c: Cluster): Record<string, string> {
 /** Every item of a Marker-paged EMR listing (ListSteps, ListInstanceGroups, ListInstanceFleets). */
 async function allMarkerPages<T>(page: (marker: string | undefined) => Promise<{ items: T[] | undefined; marker: string | undefined }>): Promise<T[]> {
   const all: T[] = [];
-  const markers = new MarkerGuard();
+  const markers = new PageTokenGuard('Marker');
   let marker: string | undefined;
   do {
     const out = await page(marker);

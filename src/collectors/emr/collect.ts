@@ -17,7 +17,7 @@ import { listedMark, notStarted, runApiCollector, type ApiCollectorOptions, type
 import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type Gathered, type Provenance } from '../contract';
 import type { Problem } from '../record';
 import { fetchCluster, type Clients, type ClusterFacts, type FetchedCluster } from './cluster';
-import { MarkerGuard } from './markers';
+import { PageTokenGuard } from '../api/listingGuard';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type CredentialSource, type StaticCredentials } from './credentials';
 import { sparkApps, type SparkApp, type SparkAppsSource } from './sparkApps';
 import { SPARK_LAUNCHERS, stepAppId, stepRecord, stepTags } from './steps';
@@ -205,7 +205,7 @@ async function* clusterPages(emr: EMRClient, options: EmrOptions, signal: AbortS
   }
   const seen = new Set<string>();
   async function* listClusters(input: { ClusterStates?: ClusterState[]; CreatedAfter?: Date }, keep: (c: ClusterSummary) => boolean = () => true): AsyncGenerator<Page<ListedCluster>> {
-    const markers = new MarkerGuard();
+    const markers = new PageTokenGuard('Marker');
     let marker: string | undefined;
     do {
       const out = await emr.send(new ListClustersCommand({ ...input, Marker: marker }), { abortSignal: signal });
