@@ -12,12 +12,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { collectEventLogs } from '../src/collectors/eventlog/collect';
 import { type CollectProgress } from '../src/collectors/contract';
 import { collectCommand } from '../src/cli/collectCommand';
-import { parseConfig, type SourceConfig } from '../src/collectors/config';
+import { parseConfig } from '../src/collectors/config';
 import { JobStore } from '../src/storage/jobStore';
 import { CollectionController } from '../src/views/collection';
 import type { DatabaseService } from '../src/views/database';
-import type { Source } from '../src/views/sources';
-import { eventLogText } from './support/eventLogGenerator';
+import { eventLogSource, tinyLogs } from './support/editorSources';
 import { tempDir } from './support/tmp';
 import { setConfiguration } from './support/vscodeFake';
 
@@ -98,18 +97,6 @@ beforeEach(() => {
   setConfiguration('sparkOptimizer', {});
 });
 
-/** `n` tiny event logs (one stage, two tasks), each its own application. */
-function tinyLogs(n: number): string {
-  const dir = tempDir();
-  const { text } = eventLogText({ stages: 1, tasksPerStage: 2 });
-  for (let i = 0; i < n; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
-  return dir;
-}
-
-function eventLogSource(name: string, dir: string, batchSize = 100): Source {
-  const config: SourceConfig = { type: 'event_log', name, path: dir, recursive: true, batch_size: batchSize };
-  return { name, config, errors: [] };
-}
 
 interface Editor {
   controller: CollectionController;

@@ -19,7 +19,7 @@ import { register as registerDiskCheck } from '../src/views/diskCheck';
 import { noSourceMessage } from '../src/views/sourceCommands';
 import { SourcesModel, secretKey, type Source } from '../src/views/sources';
 import { serve } from './support/historyServerFake';
-import { eventLogText } from './support/eventLogGenerator';
+import { eventLogSource, tinyLogs } from './support/editorSources';
 import { tempDir } from './support/tmp';
 import { EventEmitter, Uri, setConfiguration, setWorkspaceRoot } from './support/vscodeFake';
 
@@ -112,18 +112,6 @@ function recordingLog(): { lines: string[]; channel: never } {
 
 const noSecrets = { get: () => Promise.resolve(undefined), onDidChange: new EventEmitter<unknown>().event } as never;
 
-/** `n` tiny event logs, each its own application. */
-function tinyLogs(n: number): string {
-  const dir = tempDir();
-  const { text } = eventLogText({ stages: 1, tasksPerStage: 2 });
-  for (let i = 0; i < n; i++) writeFileSync(path.join(dir, `app-${String(i).padStart(5, '0')}`), text.replaceAll('spark-0123456789abcdef0123456789abcdef', `app-${i}`));
-  return dir;
-}
-
-function eventLogSource(name: string, dir: string, batchSize = 20): Source {
-  const config: SourceConfig = { type: 'event_log', name, path: dir, recursive: true, batch_size: batchSize };
-  return { name, config, errors: [] };
-}
 
 describe('a reset during a collection waits for it (defect 1)', () => {
   it('Refresh half-way through a collection keeps every job it collected, and the run ends without an error', async () => {
@@ -139,7 +127,7 @@ describe('a reset during a collection waits for it (defect 1)', () => {
       if (resets.length === 0) resets = [db.reset(), db.reset()];
       notify();
     };
-    const total = await controller.run([eventLogSource('many', tinyLogs(200))]);
+    const total = await controller.run([eventLogSource('many', tinyLogs(200), 20)]);
     await Promise.all(resets);
     expect(resets).toHaveLength(2);
     expect(ui.errors).toEqual([]);
@@ -158,7 +146,7 @@ describe('a reset during a collection waits for it (defect 1)', () => {
     mkdirSync(path.join(root, '.spark-optimizer'), { recursive: true });
     const log = recordingLog();
     const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
-    await new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets).run([eventLogSource('few', tinyLogs(5))]);
+    await new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets).run([eventLogSource('few', tinyLogs(5), 20)]);
     const [victim] = (await db.open()).list({ limit: 1 });
     // Delete Job, with Refresh pressed while its save is under way.
     const deleting = db.write((store) => store.delete([victim!]));
@@ -360,7 +348,7 @@ describe('background collection (defect 10)', () => {
     const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets);
     // A source whose token names an unset variable fails when it is planned; an event-log source runs.
     const dbx: Source = { name: 'hs-env', config: { type: 'history_server', name: 'hs-env', history_server_url: 'http://127.0.0.1:9', token: '${env:SPARK_OPTIMIZER_REVIEW_UNSET}' } as SourceConfig, errors: [] };
-    const logs = eventLogSource('logs', tinyLogs(1));
+    const logs = eventLogSource('logs', tinyLogs(1), 20);
     try {
       for (let i = 0; i < 3; i++) await controller.run([dbx, logs], { quiet: true });
       expect(ui.errors).toHaveLength(1);
@@ -399,11 +387,11 @@ describe('collection progress and summary text (cosmetic)', () => {
     const log = recordingLog();
     const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
     const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets);
-    await controller.run([eventLogSource('bigger', tinyLogs(3))], { dryRun: true });
+    await controller.run([eventLogSource('bigger', tinyLogs(3), 20)], { dryRun: true });
     expect(ui.progress[0]!.title).toBe('Spark Optimizer: dry run of bigger');
     expect(ui.progress[0]!.messages.length).toBeGreaterThan(0);
     expect(ui.progress[0]!.messages.every((m) => !m.startsWith('bigger'))).toBe(true);
-    await controller.run([eventLogSource('one', tinyLogs(1)), eventLogSource('two', tinyLogs(1))], { dryRun: true });
+    await controller.run([eventLogSource('one', tinyLogs(1), 20), eventLogSource('two', tinyLogs(1), 20)], { dryRun: true });
     expect(ui.progress[1]!.messages.some((m) => m.startsWith('one: '))).toBe(true);
     db.dispose();
   });
