@@ -9,6 +9,7 @@
  */
 import { request } from 'undici';
 import { AuthError, HttpError, JsonClient, proxyFromEnv, type HttpAuth } from '../http/jsonClient';
+import { maskSecrets } from '../maskSecrets';
 import type { Problem } from '../record';
 
 /** The token endpoint refused the client (400/401): the client id or secret is wrong, or not allowed. */
@@ -220,11 +221,7 @@ export async function connectWorkspace(options: WorkspaceAccess, source: string)
           if (issued.length >= 4) secrets.add(issued);
           return issued;
         };
-  const scrub = (text: string): string => {
-    let out = text;
-    for (const s of secrets) out = out.split(s).join('***');
-    return out;
-  };
+  const scrub = (text: string): string => maskSecrets(text, secrets);
   const auth: HttpAuth = provider !== undefined ? { type: 'bearerProvider', token: provider } : { type: 'bearer', token: token! };
   let api: JsonClient;
   try {

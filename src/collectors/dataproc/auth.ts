@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GoogleAuth } from 'google-auth-library';
 import type { HttpAuth } from '../http/jsonClient';
+import { maskSecrets } from '../maskSecrets';
 
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 // gtoken posts service-account exchanges here whatever the key's token_uri says (google-auth-library 10.x).
@@ -53,8 +54,7 @@ const SECRET_SHAPES = [/\bya29\.[A-Za-z0-9_.-]+/g, /\b1\/\/[A-Za-z0-9_-]{20,}/g,
 
 /** Known secrets (the credential values in use), and anything shaped like a Google credential, cut from a message. */
 export function scrubSecrets(text: string, ...secrets: (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s !== undefined && s.length >= 4) out = out.split(s).join('***');
+  let out = maskSecrets(text, secrets);
   for (const shape of SECRET_SHAPES) out = out.replace(shape, '***');
   return out;
 }

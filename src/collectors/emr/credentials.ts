@@ -4,6 +4,7 @@
  * say, without the secret, which of those a failure came from.
  */
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { maskSecrets } from '../maskSecrets';
 
 /** The SDK's credential shape (kept here: @aws-sdk/types is not a direct dependency). */
 export interface AwsCredentialIdentity {
@@ -92,6 +93,6 @@ export function isAuthError(err: unknown): boolean {
  * shown as it came, and a service could echo what it was sent.
  */
 export function scrubber(creds: AwsCredentialIdentity | undefined): (text: string) => string {
-  const secrets = [creds?.secretAccessKey, creds?.sessionToken].filter((s): s is string => s !== undefined && s.length >= 4);
-  return (text) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+  const secrets = [creds?.secretAccessKey, creds?.sessionToken];
+  return (text) => maskSecrets(text, secrets);
 }

@@ -21,6 +21,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { formatBytes } from '../../common/format';
+import { maskSecrets } from '../maskSecrets';
 import { exchange, SinkFailure, type Head, type Sink } from './exchange';
 import { keepOf, KeptTooMuchError, loadTokenizer, PrunedJsonReader } from './jsonStream';
 
@@ -221,7 +222,7 @@ function errorDetail(text: string, secrets: readonly string[]): string {
   } catch {
     return '';
   }
-  for (const secret of secrets) if (secret.length >= 4) detail = detail.split(secret).join('***');
+  detail = maskSecrets(detail, secrets);
   return detail === '' ? '' : ` (${detail.length > 200 ? `${detail.slice(0, 200)}…` : detail})`;
 }
 
