@@ -7,8 +7,6 @@
 import { safeUrl } from '../common/safeUrl';
 import type { RunRow } from '../storage/repository';
 
-export { safeUrl } from '../common/safeUrl';
-
 /** A run's options with every URL-valued string passed through safeUrl (for `runs --format json`). */
 export function withoutSecrets(options: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, typeof v === 'string' ? safeUrl(v) : v]));
