@@ -4,7 +4,6 @@
  * needs them (the editor's collection thread) does not load a store.
  */
 
-/** A key's attempt as the stores keep it: '' for none (a primary key's column cannot be NULL). */
 /**
  * Where, in a run's stored options, a run that listed its server completely keeps where it reached:
  * `{ end_time, scope }` (historyServer/cursor.ts). Here, not in repository.ts: the pipeline writes it
@@ -12,6 +11,7 @@
  */
 export const LISTED_THROUGH = 'listed_through';
 
+/** A key's attempt as the stores keep it: '' for none (a primary key's column cannot be NULL). */
 export function attemptKey(attemptId: string | null): string {
   return attemptId ?? '';
 }
