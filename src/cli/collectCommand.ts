@@ -16,7 +16,7 @@ import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discover
 import { formatProblem, type Problem } from '../collectors/record';
 import { DESCRIPTORS, descriptorOf, typeOfCliName } from '../collectors/registry';
 import { addTally, parseShard, shardSummary, type Shard, type ShardTally } from '../collectors/shard';
-import { collectRun, dryRunSink, newestEndTime, plan, runJob, storeSink, type PlannedJob, type RegressedRun, type Runner } from '../pipeline';
+import { collectRun, dryRunSink, plan, runJob, storeSink, type PlannedJob, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { WORKER_BUNDLES } from '../worker/bundles';
 import { formatBytes, groupDigits, plural, table } from '../common/format';
@@ -301,7 +301,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   });
   const openWarnings = store?.warnings.length ?? 0;
   const saves = store ? new SaveSchedule(() => store.save(), SAVE_EVERY_MS) : undefined;
-  const planned = plan(sources, { overrides, newestEndTime: store ? (name) => newestEndTime(store, name, overrides.shard) : undefined });
+  const planned = plan(sources, { overrides, newestEndTime: store ? (key) => store.newestEndTime(key) : undefined });
   // A source that cannot start (a ${env:VAR} that is not set) is named; the others run, and the run exits 1.
   for (const f of planned.failed) io.err(`spark-optimizer: source ${f.source}: ${f.message}; skipped.`);
   failedSources += planned.failed.length;
