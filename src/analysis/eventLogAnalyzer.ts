@@ -505,21 +505,48 @@ export type DiscoveredContext = Pick<EventLogFileOptions, 'inProgress' | 'sparkV
  * when discovery finds nothing for it (an untitled document, a folder that cannot be listed).
  */
 export async function discoveredContext(file: string): Promise<DiscoveredContext> {
+  return (await discoveredAt(discoveryTarget(file))).get(path.resolve(file)) ?? {};
+}
+
+/**
+ * discoveredContext for a run that checks many logs one after another (Check Compressed and Large
+ * Event Logs on a rolling log's folder): a folder of parts is walked once for all of them, not once
+ * per part (1,000 parts: 3.3 s of walks, growing with the square of their number). The last walk is
+ * kept: such runs take a folder's logs one after another (sorted by path).
+ */
+export class DiscoveredContexts {
+  private last: { target: string; contexts: Promise<Map<string, DiscoveredContext>> } | undefined;
+
+  async of(file: string): Promise<DiscoveredContext> {
+    const target = discoveryTarget(file);
+    if (this.last?.target !== target) this.last = { target, contexts: discoveredAt(target) };
+    return (await this.last.contexts).get(path.resolve(file)) ?? {};
+  }
+}
+
+/** What discovery walks to tell of `file`: its folder for a part of a rolling or Databricks log, else the file itself. */
+function discoveryTarget(file: string): string {
   const name = path.basename(file);
   const folder = path.dirname(file);
   const partOfFolder = isDatabricksPart(name) || (ROLLING_PART.test(name) && /^eventlog_v2_/.test(path.basename(folder)));
-  const want = path.resolve(file);
+  return partOfFolder ? folder : file;
+}
+
+/** What discovery tells of each log file it finds at `target`, by its resolved path (the first unit naming a file wins). */
+async function discoveredAt(target: string): Promise<Map<string, DiscoveredContext>> {
+  const contexts = new Map<string, DiscoveredContext>();
   try {
-    for await (const found of discover(partOfFolder ? folder : file, false)) {
+    for await (const found of discover(target, false)) {
       if ('severity' in found) continue;
-      const i = found.files.findIndex((f) => path.resolve(f.path) === want);
-      if (i === -1) continue;
-      return { inProgress: found.inProgress && i === found.files.length - 1, codec: found.files[i]!.codec, ...(found.sparkVersion !== undefined ? { sparkVersion: found.sparkVersion } : {}) };
+      found.files.forEach((f, i) => {
+        const key = path.resolve(f.path);
+        if (!contexts.has(key)) contexts.set(key, { inProgress: found.inProgress && i === found.files.length - 1, codec: f.codec, ...(found.sparkVersion !== undefined ? { sparkVersion: found.sparkVersion } : {}) });
+      });
     }
   } catch {
     // A file that went away while it was looked at: nothing known beyond its name.
   }
-  return {};
+  return contexts;
 }
 
 /** What analyzeEventLogFile takes besides the file: the context, and the limits collection reads with (readLog.ts). */

@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { discoveredContext } from '../analysis/eventLogAnalyzer';
+import { DiscoveredContexts } from '../analysis/eventLogAnalyzer';
 import { FolderNames } from '../analysis/folderNames';
 import { errorText } from '../common/errors';
 import type { AnalysisWorker } from './analysisWorker';
@@ -84,6 +84,7 @@ export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputCh
         let failed = 0;
         // Each folder listed once, whatever the number of logs in it.
         const folders = new FolderNames();
+        const discovery = new DiscoveredContexts();
         try {
           for (const [i, uri] of files.entries()) {
             if (token.isCancellationRequested) break;
@@ -92,7 +93,7 @@ export function register(deps: { worker: AnalysisWorker; log: vscode.LogOutputCh
             if (token.isCancellationRequested) break;
             try {
               // What discovery tells of the log (still being written, a Spark 1.x folder's version), as validate and the editor's own diagnostics take it.
-              const discovered = await discoveredContext(uri.fsPath);
+              const discovered = await discovery.of(uri.fsPath);
               const findings = await deps.worker.analyze({ file: uri.fsPath, siblings, limits: settingsReadLimits(readSettings(deps.log, uri)), discovered });
               collection.set(uri, findings.map(toDiagnostic));
               problems += findings.length;
