@@ -81,7 +81,7 @@ async function analyze(doc: vscode.TextDocument, kind: Kind, worker: AnalysisWor
   const ctx = { fileName: path.basename(doc.fileName), siblings: siblingsOf(doc.fileName), maxLineBytes };
   return text.length > ON_THREAD_LIMIT
     ? worker.analyze({ text, ...ctx, discovered })
-    : analyzeEventLogText(text, { ...ctx, inProgress: discovered.inProgress, sparkVersion: discovered.sparkVersion });
+    : analyzeEventLogText(text, { ...ctx, ...discovered });
 }
 
 export class DiagnosticsController implements vscode.Disposable, vscode.CodeActionProvider, vscode.HoverProvider {

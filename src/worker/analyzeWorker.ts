@@ -16,7 +16,7 @@ port.on('message', (msg: unknown) => {
   const { id } = msg;
   const work = isFileRequest(msg)
     ? analyzeEventLogFile(msg.file, { siblings: msg.siblings, ...msg.discovered, ...msg.limits })
-    : Promise.resolve(analyzeEventLogText(msg.text, { fileName: msg.fileName, siblings: msg.siblings, inProgress: msg.discovered?.inProgress, sparkVersion: msg.discovered?.sparkVersion, maxLineBytes: msg.maxLineBytes }));
+    : Promise.resolve(analyzeEventLogText(msg.text, { fileName: msg.fileName, siblings: msg.siblings, ...msg.discovered, maxLineBytes: msg.maxLineBytes }));
   work.then(
     (findings) => port.postMessage({ id, findings } satisfies AnalysisReply),
     (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) } satisfies AnalysisReply),
