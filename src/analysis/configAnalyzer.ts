@@ -332,9 +332,10 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
     );
   }
 
+  /** A URL's literal password; called only for a value with no `${env:…}` in it (visit), so none in the password either. */
   function urlPassword(key: string, value: Scalar<string>): void {
     const m = URL_PASSWORD.exec(value.value);
-    if (!m || LIKE_ENV_REF.test(m[1]!)) return;
+    if (!m) return;
     const r = valueRange(value);
     // The password's own place when the value is written as is (plain, or quoted without escapes on one line).
     const written = value.range ? text.slice(value.range[0], value.range[1]) : '';
