@@ -56,9 +56,13 @@ export const secret = z
 export function resolveSecret(value: string | undefined, what: string): string | undefined {
   if (value === undefined) return undefined;
   const m = ENV_REFERENCE.exec(value);
-  if (!m) return value;
-  const v = process.env[m[1]!];
-  if (v === undefined || v === '') throw new Error(`${what} refers to environment variable ${m[1]!}, which is not set`);
+  return m ? fromEnv(m[1]!, what) : value;
+}
+
+/** The value of environment variable `name` that `what` refers to; one not set, or set empty, is an error naming both. */
+function fromEnv(name: string, what: string): string {
+  const v = process.env[name];
+  if (v === undefined || v === '') throw new Error(`${what} refers to environment variable ${name}, which is not set`);
   return v;
 }
 
@@ -79,16 +83,7 @@ export const headerMap = z.record(
 /** Headers with every `${env:VAR}` in their values read from the environment; a variable not set is an error naming the header. */
 export function resolveHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
   if (headers === undefined) return undefined;
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [
-      name,
-      value.replace(ENV_REFERENCES, (_ref, env: string) => {
-        const v = process.env[env];
-        if (v === undefined || v === '') throw new Error(`header ${name} refers to environment variable ${env}, which is not set`);
-        return v;
-      }),
-    ]),
-  );
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, value.replace(ENV_REFERENCES, (_ref, env: string) => fromEnv(env, `header ${name}`))]));
 }
 
 /** The keys every API source (History Server and the cloud sources) has. */
