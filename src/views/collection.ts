@@ -56,10 +56,10 @@ export function problemItem(log: ProblemLog): { label: string; description: stri
   const more = log.problems.length > 1 ? ` (+${groupDigits(log.problems.length - 1)} more)` : '';
   // Line and column as the Problems panel shows them (Ln, Col), 1-based like every problem.
   const detail = `${first.severity}: ${first.line !== undefined ? `Ln ${first.line}${first.column !== undefined ? `, Col ${first.column}` : ''}: ` : ''}${maskUrls(first.message)}${more}`;
-  const from = [log.source, log.location !== undefined ? maskUrls(log.location) : undefined].filter((x) => x !== undefined);
+  const where = log.location !== undefined ? maskUrls(log.location) : undefined;
   if (log.file !== undefined) return { label: path.basename(log.file), description: [path.dirname(log.file), ...(log.source !== undefined ? [log.source] : [])].join(' · '), detail };
-  if (log.app !== undefined) return { label: log.app, description: ['application', ...from].join(' · '), detail };
-  return { label: log.source ?? (log.location !== undefined ? maskUrls(log.location) : 'collection'), description: log.location !== undefined && log.source !== undefined ? maskUrls(log.location) : 'the source run', detail };
+  if (log.app !== undefined) return { label: log.app, description: ['application', log.source, where].filter((x) => x !== undefined).join(' · '), detail };
+  return { label: log.source ?? where ?? 'collection', description: where !== undefined && log.source !== undefined ? where : 'the source run', detail };
 }
 
 /** "4,000 new, 0 updated, …": digits grouped as in the progress and problem counts (a review: "4000 new" beside "4,000 logs"). */
