@@ -1,33 +1,16 @@
 /** EMR defects of a review of the cloud collectors, each against the fake on 127.0.0.1. */
-import path from 'node:path';
-import { tmpdir } from 'node:os';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectEmr, collectEmrAll, type EmrOptions } from '../src/collectors/emr/collect';
+import { AWS_ENV, isolatedEnv, noAws } from './support/isolatedEnv';
 import { EmrFake, T0, fakeCluster, type FakeStep } from './support/emrFake';
 import { storedRuns } from './support/storedRuns';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY42';
-const ENV_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
-const saved: Record<string, string | undefined> = {};
-
 let fake: EmrFake;
 let endpoint: string;
 
-beforeAll(() => {
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-  // Never the real instance-metadata service, never the developer's own ~/.aws files.
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  const dir = path.join(tmpdir(), 'emr-test-no-such-dir');
-  process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
-  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
-  for (const k of ['AWS_PROFILE', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[k];
-});
-afterAll(() => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-});
+// Never the real instance-metadata service, never the developer's own ~/.aws files.
+isolatedEnv(AWS_ENV, 'emr-review-', noAws);
 beforeEach(async () => {
   fake = new EmrFake();
   endpoint = await fake.start();

@@ -1,12 +1,13 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectEmr, collectEmrAll, type EmrOptions } from '../src/collectors/emr/collect';
 import { emrOptions } from '../src/collectors/emr/source';
 import { isSparkStep, submitProperties } from '../src/collectors/emr/steps';
 import { parseConfig } from '../src/collectors/config';
 import { validateRecord, type SparkAppRecord } from '../src/collectors/record';
+import { AWS_ENV, isolatedEnv, noAws } from './support/isolatedEnv';
 import { EmrFake, HOUR, T0, fakeCluster as cluster, type FakeCluster, type FakeStep } from './support/emrFake';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type SyntheticApp } from './support/historyServerFake';
@@ -17,30 +18,12 @@ const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY42';
 const SESSION = 'FwoGZXIvYXdzSESSIONTOKENSECRET0123456789abcdef';
 const KEY_ID = 'AKIAFAKEEXAMPLE00001';
 
-const ENV_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
-const saved: Record<string, string | undefined> = {};
-
 let fake: EmrFake;
 let endpoint: string;
 
-beforeAll(() => {
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-});
-afterAll(() => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-});
-
+// Never the real instance-metadata service, never the developer's own ~/.aws files.
+isolatedEnv(AWS_ENV, 'emr-home-', noAws);
 beforeEach(async () => {
-  // Never the real instance-metadata service, never the developer's own ~/.aws files.
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  const dir = path.join(tmpdir(), 'emr-test-no-such-dir');
-  process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
-  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_REGION;
   process.env.AWS_ACCESS_KEY_ID = KEY_ID;
   process.env.AWS_SECRET_ACCESS_KEY = SECRET;
   process.env.AWS_SESSION_TOKEN = SESSION;

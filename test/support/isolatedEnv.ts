@@ -11,6 +11,15 @@ import { afterEach, beforeEach } from 'vitest';
 export const DATABRICKS_ENV = ['DATABRICKS_HOST', 'DATABRICKS_TOKEN', 'DATABRICKS_CONFIG_FILE', 'DATABRICKS_CONFIG_PROFILE', 'DATABRICKS_CLIENT_ID', 'DATABRICKS_CLIENT_SECRET', 'HOME'] as const;
 export const DATAPROC_ENV = ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_CONFIG', 'HOME', 'METADATA_SERVER_DETECTION', 'GCE_METADATA_HOST', 'CLOUDSDK_DATAPROC_REGION'] as const;
 
+export const AWS_ENV = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'HOME'] as const;
+
+/** EMR's: never the instance-metadata service, and ~/.aws files that do not exist under the fresh HOME. */
+export function noAws(home: string): void {
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  process.env.AWS_CONFIG_FILE = path.join(home, '.aws', 'config');
+  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(home, '.aws', 'credentials');
+}
+
 /** Dataproc's: gcloud's config under the fresh HOME, and no metadata server looked for. */
 export function noGcloud(home: string): void {
   process.env.CLOUDSDK_CONFIG = path.join(home, 'gcloud');
