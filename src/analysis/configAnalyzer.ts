@@ -173,9 +173,8 @@ function analyzeConfigText(text: string, ctx: ConfigContext): Finding[] {
       add('error', 'invalid-value', nodeRange(target), message);
     }
   }
-  const single = collector !== undefined;
   if (collector !== undefined) checkSource(collector as Node, ['collector'], 'collector', 0, true);
-  if (sources !== undefined && !single && isSeq(sources)) {
+  else if (sources !== undefined && isSeq(sources)) {
     // Names as collect gives them (config.ts defaultedName), among the sources it keeps (those without errors).
     const names = new Map<string, { index: number; defaulted: boolean }>();
     const unnamed = ', which has no `name:` and so takes this one';
