@@ -18,7 +18,6 @@ import { pushAll } from '../common/arrays';
 import { textParam, transaction } from './sqlJs';
 import { sha1 } from '../common/sha1';
 import { LISTED_THROUGH, attemptKey, keyId, runTimeOf } from './keys';
-export { LISTED_THROUGH } from './keys';
 
 export { attemptKey, keyId, runTimeOf } from './keys';
 
