@@ -503,6 +503,11 @@ const baselinesSql = (keys: number, fields: readonly FigureField[]): string => `
 export const KEYS_PER_QUERY = 500;
 
 
+/** The key of a row of applications (or regressions): attempt_key '' is no attempt (attemptKey's inverse). */
+export function appKey(r: Record<string, unknown>): AppKey {
+  return { app_id: String(r.app_id), attempt_id: r.attempt_key === '' ? null : String(r.attempt_key) };
+}
+
 /** A row of ingested_files as recordFiles took it. */
 export function ingestedFile(r: Record<string, unknown>): IngestedFile {
   const key = typeof r.attempt_key === 'string' ? r.attempt_key : null;
@@ -1026,7 +1031,7 @@ export class SqlJsRepository implements JobRepository {
   }
 
   uncheckedRuns(source: string, limit: number): AppKey[] {
-    return this.all(UNCHECKED_RUNS_SQL, [source, limit]).map((r) => ({ app_id: String(r.app_id), attempt_id: r.attempt_key === '' ? null : String(r.attempt_key) }));
+    return this.all(UNCHECKED_RUNS_SQL, [source, limit]).map(appKey);
   }
 
   /** Each stored run's status and end, in the keys' order (null: not stored): what a check is of (RegressionRow.of). */

@@ -41,6 +41,7 @@ import {
   WHERE_TIME,
   attemptKey,
   column,
+  appKey,
   entryOf,
   ingestedFile,
   supersede,
@@ -331,10 +332,7 @@ export class PostgresRepository implements JobRepository {
 
   /** Of these keys, the stored rows flagged platform-level: all supersede may remove. */
   private platformKeys(keys: readonly AppKey[]): AppKey[] {
-    return this.rows(`SELECT app_id, attempt_key FROM applications a WHERE ${keysIn('a')} AND quality LIKE ?`, [...keyArrays(keys), `%"${Quality.platformLevel}"%`]).map((r) => ({
-      app_id: String(r.app_id),
-      attempt_id: r.attempt_key === '' ? null : String(r.attempt_key),
-    }));
+    return this.rows(`SELECT app_id, attempt_key FROM applications a WHERE ${keysIn('a')} AND quality LIKE ?`, [...keyArrays(keys), `%"${Quality.platformLevel}"%`]).map(appKey);
   }
 
   /** upsert() for the records supersede keeps, inside its transaction; `changed` as upsert's. */
@@ -658,7 +656,7 @@ export class PostgresRepository implements JobRepository {
   }
 
   uncheckedRuns(source: string, limit: number): AppKey[] {
-    return this.rows(UNCHECKED_RUNS_SQL, [source, limit]).map((r) => ({ app_id: String(r.app_id), attempt_id: r.attempt_key === '' ? null : String(r.attempt_key) }));
+    return this.rows(UNCHECKED_RUNS_SQL, [source, limit]).map(appKey);
   }
 
   newestEndTime(of: string | ListingScope): string | null {
