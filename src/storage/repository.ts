@@ -1108,7 +1108,14 @@ export class SqlJsRepository implements JobRepository {
 
   /** Of these keys, the stored rows flagged platform-level: all supersede may remove. */
   private platformKeys(keys: readonly AppKey[]): AppKey[] {
-    return keys.filter((k) => this.all(`SELECT 1 FROM applications WHERE app_id = ? AND attempt_key = ? AND quality LIKE ?`, [k.app_id, attemptKey(k.attempt_id), `%"${Quality.platformLevel}"%`]).length > 0);
+    // One statement per KEYS_PER_QUERY keys, as runVersions: a batch of records each naming its platform-level one asked once per key.
+    const out: AppKey[] = [];
+    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+      const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+      const sql = `SELECT app_id, attempt_key FROM applications WHERE (app_id, attempt_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')}) AND quality LIKE ?`;
+      pushAll(out, this.all(sql, [...chunk.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]), `%"${Quality.platformLevel}"%`]).map(appKey));
+    }
+    return out;
   }
 
   applyRetention(days: number, now = new Date()): number {
