@@ -3,7 +3,7 @@
  * that moved, the stages whose duration moved most, the config diff. `spark-optimizer compare`
  * prints it; the editor's Compare view (views/compare/model.ts) shows its values in the same words.
  */
-import { formatBytes, formatDuration, formatLocalTime, groupDigits, table } from '../common/format';
+import { clip, formatBytes, formatDuration, formatLocalTime, groupDigits, table } from '../common/format';
 import type { FieldKind } from '../storage/fields';
 import type { Comparison, Delta, StageRow } from './compare';
 
@@ -65,7 +65,7 @@ export function compareText(c: Comparison, top: number, timeZone?: string): stri
         moved.map((r) => {
           const d = r.metrics.duration_ms;
           const f = r.metrics.failed_tasks;
-          return [stageId(r, 'a'), stageId(r, 'b'), amount('duration', d.a), amount('duration', d.b), ...signed('duration', d), signed('bytes', r.metrics.shuffle_read_bytes)[0], amount('count', f.a), amount('count', f.b), (r.name ?? '-').slice(0, 60)];
+          return [stageId(r, 'a'), stageId(r, 'b'), amount('duration', d.a), amount('duration', d.b), ...signed('duration', d), signed('bytes', r.metrics.shuffle_read_bytes)[0], amount('count', f.a), amount('count', f.b), clip(r.name ?? '-', 60)];
         }),
       ),
     );

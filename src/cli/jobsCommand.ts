@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { FieldError, fieldByName, parseCondition, type FieldCondition } from '../storage/fields';
-import { plural, table, visible } from '../common/format';
+import { count, plural, table, visible } from '../common/format';
 import { oneOf, parseDate, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { JSON_FIELDS, RECORD_HEADER, recordRow, regressionJson, timeText } from './recordTable';
 import { whatRunRead, withoutSecrets } from './runRead';
@@ -118,13 +118,13 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
             r.source,
             whatRunRead(r),
             r.finished === null ? 'unfinished' : time(r.finished),
-            String(r.seen),
-            String(r.new),
-            String(r.updated),
-            String(r.unchanged),
-            String(r.skipped),
-            String(r.failed),
-            String(r.errors.length),
+            count(r.seen),
+            count(r.new),
+            count(r.updated),
+            count(r.unchanged),
+            count(r.skipped),
+            count(r.failed),
+            count(r.errors.length),
           ]),
         ),
       );

@@ -6,7 +6,7 @@
 import type { SparkAppRecord } from '../collectors/record';
 import type { RegressionCheck } from '../analysis/regression';
 import type { StoredRegression } from '../storage/repository';
-import { formatBytes, formatDuration, formatLocalTime } from '../common/format';
+import { clip, count, formatBytes, formatDuration, formatLocalTime } from '../common/format';
 
 /** Rows of its table `collect` prints unless `--format table` asks for all (a 2,000-log run printed 2,000). */
 export const TABLE_ROWS = 20;
@@ -27,14 +27,14 @@ export function recordRow(r: SparkAppRecord, time: TimeText): string[] {
   return [
     r.app_id,
     r.attempt_id ?? '-',
-    (r.app_name ?? '-').slice(0, 40),
+    clip(r.app_name ?? '-', 40),
     r.user ?? '-',
     r.status,
     time(r.end_time),
     formatDuration(r.duration_ms),
-    String(r.total_tasks),
-    String(r.failed_tasks),
-    String(r.num_executors ?? '-'),
+    count(r.total_tasks),
+    count(r.failed_tasks),
+    count(r.num_executors),
     formatDuration(r.cpu_time_ms),
     formatBytes(r.input_bytes),
     `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`,

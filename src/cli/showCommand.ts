@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries, StageSummary } from '../collectors/record/summaries';
-import { formatBytes, formatDuration, groupDigits, recordSummary, table, visible } from '../common/format';
+import { clip, count, formatBytes, formatDuration, recordSummary, table, visible } from '../common/format';
 import type { StoredRegression } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
@@ -41,10 +41,6 @@ export function findRun(store: Pick<Store, 'getByAppId' | 'where'>, appId: strin
   return { record: found, others: [] };
 }
 
-function count(n: number): string {
-  return groupDigits(n);
-}
-
 /** The stages that cost the most: by duration (unknown last), the first `top`. */
 function costliest(stages: readonly StageSummary[], top: number): StageSummary[] {
   return [...stages].sort((x, y) => (y.duration_ms ?? -1) - (x.duration_ms ?? -1) || x.stage_id - y.stage_id || x.attempt_id - y.attempt_id).slice(0, top);
@@ -67,7 +63,7 @@ function stageTable(stages: readonly StageSummary[]): string {
       formatDuration(s.gc_time_ms),
       formatDuration(s.task_duration_ms?.p50 ?? null),
       formatDuration(s.task_duration_ms?.max ?? null),
-      (s.name ?? '-').slice(0, 60),
+      clip(s.name ?? '-', 60),
     ]),
   );
 }
@@ -105,7 +101,7 @@ export function showText(record: SparkAppRecord, summaries: AppSummaries | undef
         executors.map((e) => [
           e.executor_id,
           e.host ?? '-',
-          e.total_cores === null ? '-' : String(e.total_cores),
+          count(e.total_cores),
           time(e.add_time),
           time(e.remove_time),
           count(e.total_tasks),
@@ -113,7 +109,7 @@ export function showText(record: SparkAppRecord, summaries: AppSummaries | undef
           formatDuration(e.gc_time_ms),
           formatBytes(e.shuffle_read_bytes),
           formatBytes(e.shuffle_write_bytes),
-          (e.remove_reason ?? '').replace(/\s+/g, ' ').slice(0, 60),
+          clip((e.remove_reason ?? '').replace(/\s+/g, ' '), 60),
         ]),
       ),
     );

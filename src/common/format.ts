@@ -108,19 +108,71 @@ export function formatLocalTime(iso: string | null, timeZone?: string): string {
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
 }
 
-/** Left-aligned text table; numbers right-aligned. */
+/**
+ * Characters a terminal gives two columns: East Asian wide and fullwidth ones (Hangul, CJK, kana,
+ * fullwidth forms; Unicode's EastAsianWidth W and F) and emoji shown as emoji. Combining marks take
+ * none. The rest take one. Without Intl.Segmenter (ICU: issue #12).
+ */
+const WIDE = /[\p{Emoji_Presentation}\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE10-\uFE19\uFE30-\uFE6F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{2FFFD}\u{30000}-\u{3FFFD}]/u;
+const ZERO_WIDTH = /[\p{Mn}\p{Me}]/u;
+
+function charWidth(c: string): number {
+  return ZERO_WIDTH.test(c) ? 0 : WIDE.test(c) ? 2 : 1;
+}
+
+/** The columns `text` takes on a terminal (its length for printable ASCII). */
+export function textWidth(text: string): number {
+  if (/^[\x20-\x7E]*$/.test(text)) return text.length;
+  let width = 0;
+  for (const c of text) width += charWidth(c);
+  return width;
+}
+
+/**
+ * `text` in at most `width` terminal columns: as it is when it fits, else cut between characters
+ * (never inside one) and ended with '…', so that a clipped name is not taken for the whole one.
+ */
+export function clip(text: string, width: number): string {
+  if (textWidth(text) <= width) return text;
+  let out = '';
+  let used = 0;
+  for (const c of text) {
+    const w = charWidth(c);
+    if (used + w > width - 1) break;
+    out += c;
+    used += w;
+  }
+  return `${out}…`;
+}
+
+/**
+ * A cell that reads as a number: signed, grouped, with a decimal part, a unit or a percent (`-1,234`,
+ * `+12.5%`, `1.5 GB`, `850 ms`), a duration of two units (`4m 5s`, `2h 3m`), or '-' (unknown). An IP
+ * address is not one.
+ */
+const NUMBER_CELL = /^[+-]?\d[\d,]*(\.\d+)?(%| [A-Za-z]+)?$|^[+-]?\d+[hm] \d+[ms]$|^-$/;
+
+/** Left-aligned text table; numbers right-aligned. Columns are measured in terminal columns (textWidth). */
 export function table(header: string[], rows: string[][]): string {
   // A cell is one line of text a terminal only prints: an app name with a newline or an escape
   // sequence (it comes from the log) must neither break the table nor recolour the terminal.
   rows = rows.map((r) => r.map(cellText));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d.,-]+( \w+)?$|^-$/.test(r[i] ?? '')));
+  const widths = header.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i] ?? ''))));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => NUMBER_CELL.test(r[i] ?? '')));
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => {
+        const pad = ' '.repeat(Math.max(0, widths[i]! - textWidth(c)));
+        return numeric[i] ? pad + c : c + pad;
+      })
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** A count as tables and summaries print it: grouped (`1,234`), '-' when unknown. */
+export function count(n: number | null): string {
+  return n === null ? '-' : groupDigits(n);
 }
 
 /** The record in words: what a person reads in a tooltip or the job document. */
@@ -133,9 +185,9 @@ export function recordSummary(r: import('../collectors/record').SparkAppRecord, 
     ['Ended', time(r.end_time)],
     ['Duration', formatDuration(r.duration_ms)],
     ['Spark', r.spark_version ?? '-'],
-    ['Executors', `${r.num_executors ?? '-'} × ${r.executor_cores ?? '-'} cores, ${r.executor_memory_mb ?? '-'} MB; driver ${r.driver_memory_mb ?? '-'} MB`],
-    ['Tasks', `${r.total_tasks} (${r.failed_tasks} failed)`],
-    ['Stages', `${r.total_stages} (${r.failed_stages} failed)`],
+    ['Executors', `${count(r.num_executors)} × ${count(r.executor_cores)} cores, ${count(r.executor_memory_mb)} MB; driver ${count(r.driver_memory_mb)} MB`],
+    ['Tasks', `${groupDigits(r.total_tasks)} (${groupDigits(r.failed_tasks)} failed)`],
+    ['Stages', `${groupDigits(r.total_stages)} (${groupDigits(r.failed_stages)} failed)`],
     ['CPU time', formatDuration(r.cpu_time_ms)],
     ['Input / output', `${formatBytes(r.input_bytes)} / ${formatBytes(r.output_bytes)}`],
     ['Shuffle read / write', `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`],
