@@ -239,6 +239,8 @@ describe('Open Event Log: finding the log from the source', () => {
     expect((await findEventLog({ type: 'databricks', name: 'd' } as unknown as SourceConfig, undefined, { app_id: 'x', attempt_id: null })).note).toMatch(/databricks source reads an API/);
     expect((await findEventLog(undefined, undefined, { app_id: 'x', attempt_id: null })).note).toMatch(/not configured/);
     expect([opensAsText('/l/app-1', false), opensAsText('/l/app-1.zstd', false), opensAsText('/l/eventlog_v2_x', true)]).toEqual([true, false, false]);
+    // A compressed log still being written, or a compacted rolling part, is not text either (it opened as binary in the editor).
+    expect([opensAsText('/l/app-1.lz4.inprogress', false), opensAsText('/l/events_1_app-1.ZSTD.compact', false), opensAsText('/l/app-1.inprogress', false)]).toEqual([false, false, true]);
   });
 });
 

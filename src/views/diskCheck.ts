@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { DiscoveredContexts } from '../analysis/eventLogAnalyzer';
 import { FolderNames } from '../analysis/folderNames';
 import { errorText } from '../common/errors';
+import { CODEC_SUFFIXES } from '../collectors/eventlog/codecs/index';
 import type { AnalysisWorker } from './analysisWorker';
 import { COMMANDS } from './commands';
 import { toDiagnostic } from './diagnostics';
@@ -20,9 +21,8 @@ import { settingsReadLimits } from './settingsSchema';
  * its own diagnostics check it (it was reported twice, once by each; a review), unless it is over
  * the editor's limit, which NAMED_LOGS finds.
  */
-const CODECS = ['lz4', 'lzf', 'snappy', 'zstd', 'zst', 'gz'];
-const COMPRESSED = `**/*.{${[...CODECS, ...CODECS.map((c) => `${c}.inprogress`)].join(',')}}`;
-const COMPRESSED_NAME = new RegExp(`\\.(${CODECS.join('|')})(\\.inprogress)?$`, 'i');
+const COMPRESSED = `**/*.{${[...CODEC_SUFFIXES, ...CODEC_SUFFIXES.map((c) => `${c}.inprogress`)].join(',')}}`;
+const COMPRESSED_NAME = new RegExp(`\\.(${CODEC_SUFFIXES.join('|')})(\\.inprogress)?$`, 'i');
 const NAMED_LOGS = '**/{events_*_*,eventlog,application_*_*,app-*-*,local-*}';
 const NAMED_LOG = /^(events_.+_.+|eventlog|application_.+_.+|app-.+-.+|local-.+)$/;
 const NOT_A_LOG = /\.(json|ya?ml|md|txt|js|ts)$/;

@@ -21,7 +21,7 @@ import { promises as fs, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { plural } from '../../common/format';
 import type { Problem } from '../record';
-import { codecFromName, type Codec } from './codecs/index';
+import { CODEC_SUFFIXES, codecFromName, type Codec } from './codecs/index';
 
 export type Layout = 'single' | 'rolling' | 'databricks' | 'legacy';
 
@@ -74,7 +74,7 @@ const APP_STATUS = /^appstatus_/;
 const DATABRICKS_CURRENT = 'eventlog';
 /** A Databricks rolled part, `eventlog-<yyyy-mm-dd--hh-mm>[.codec]` (the analyzer places a log among them by the same rule). */
 export const DATABRICKS_ROLLED = /^eventlog-(\d{4}-\d{2}-\d{2}--\d{2}-\d{2})(\.[a-z0-9]+)?$/;
-const CODEC_SUFFIX = /\.(lz4|lzf|snappy|zstd|zst|gz)$/;
+const CODEC_SUFFIX = new RegExp(`\\.(${CODEC_SUFFIXES.join('|')})$`);
 const LEGACY_LOG = /^EVENT_LOG_(\d+)$/;
 const LEGACY_VERSION = /^SPARK_VERSION_(.+)$/;
 const LEGACY_CODEC = /^COMPRESSION_CODEC_(.+)$/;

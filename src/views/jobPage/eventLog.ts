@@ -8,6 +8,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { SourceConfig } from '../../collectors/config';
+import { codecFromName } from '../../collectors/eventlog/codecs/index';
 import type { EventLogInfo, JobKey } from './protocol';
 
 /** How many folder entries the search looks at before giving up (a source folder can hold 100,000 logs). */
@@ -59,7 +60,7 @@ export async function findEventLog(config: SourceConfig | undefined, configDir: 
 
 /** Compressed logs and rolling-log folders are revealed in the Explorer; plain text logs open in the editor. */
 export function opensAsText(file: string, isDirectory: boolean): boolean {
-  return !isDirectory && !/\.(lz4|lzf|snappy|zstd|zst|gz)$/i.test(file);
+  return !isDirectory && codecFromName(file) === 'none';
 }
 
 /**

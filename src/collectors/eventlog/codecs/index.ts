@@ -59,6 +59,8 @@ const SUFFIXES: Readonly<Record<string, Codec>> = {
   zst: 'zstd',
   gz: 'gzip',
 };
+/** The file-name suffixes (without the dot) that name a codec: the one list the collectors and the editor go by. */
+export const CODEC_SUFFIXES: readonly string[] = Object.keys(SUFFIXES);
 
 /**
  * Codec from a file name's suffix, ignoring a trailing `.inprogress` (e.g. `app-1.lz4.inprogress`
