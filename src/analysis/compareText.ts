@@ -53,7 +53,7 @@ export function compareText(c: Comparison, top: number, timeZone?: string): stri
   if (!c.a.has_stages || !c.b.has_stages) {
     const missing = [!c.a.has_stages ? 'A' : '', !c.b.has_stages ? 'B' : ''].filter(Boolean).join(' and ');
     out.push(`Stages: not collected for ${missing}.`);
-  }
+  } else if (c.stages.length === 0) out.push('Stages: none in either run');
   if (c.stages.length > 0) {
     // All stages in order when they fit; else those whose duration moved most (a one-sided stage by its whole duration).
     const change = (r: StageRow): number => Math.abs(r.metrics.duration_ms.delta ?? r.metrics.duration_ms.a ?? r.metrics.duration_ms.b ?? 0);

@@ -30,7 +30,10 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
     let records: [SparkAppRecord, SparkAppRecord];
     if (values.previous) {
       // --previous: the run given is B, and A is the run of its name that started last before it.
-      const b = pick(positionals[0]!, values['attempt-a'] ?? values['attempt-b'], 'B');
+      // Its attempt is --attempt-a's (as the usage says) or --attempt-b's: two different ones name no run.
+      const [x, y] = [values['attempt-a'], values['attempt-b']];
+      if (x !== undefined && y !== undefined && x !== y) throw new UsageError(`compare --previous compares one run with its previous one: --attempt-a ${x} and --attempt-b ${y} name two; give one`);
+      const b = pick(positionals[0]!, x ?? y, 'B');
       const a = store.previousRun(b);
       if (!a) {
         io.err(`spark-optimizer: ${b.app_id} (${b.app_name ?? 'no name'}) has no earlier run of the same name in ${store.where}.`);

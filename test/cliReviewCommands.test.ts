@@ -1,0 +1,56 @@
+/**
+ * `jobs`, `show` and `compare` as a Spark engineer runs them (a review of the CLI's read commands):
+ * what they say when a flag contradicts another, when a value cannot match anything, and when
+ * there is nothing to show, over a database built here.
+ */
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main';
+import { JobStore } from '../src/storage/jobStore';
+import { makeRecord } from './support/records';
+import { makeExecutor } from './support/summaries';
+import { tempDir } from './support/tmp';
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), isTTY: false, cwd: '/' });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+let db: string;
+
+beforeAll(async () => {
+  db = path.join(tempDir(), 'jobs.db');
+  const store = await JobStore.open(db);
+  const noStages = { stages: [], executors: [makeExecutor({ executor_id: 'driver', total_tasks: 0 })] };
+  store.upsert([
+    // Two attempts of one application that ran no stage (a shell opened and closed), as in ../shared's local-1430917381535.
+    { record: makeRecord({ app_id: 'app-shell', attempt_id: '1', app_name: 'Shell', start_time: '2024-06-01T00:00:00.000Z', total_tasks: 0, failed_tasks: 0, total_stages: 0 }), summaries: noStages },
+    { record: makeRecord({ app_id: 'app-shell', attempt_id: '2', app_name: 'Shell', start_time: '2024-06-01T01:00:00.000Z', total_tasks: 0, failed_tasks: 0, total_stages: 0 }), summaries: noStages },
+    makeRecord({ app_id: 'app-run', app_name: 'Etl', status: 'running', end_time: null, duration_ms: null }),
+  ]);
+  await store.save();
+  store.close();
+});
+
+describe('compare', () => {
+  it('two runs that ran no stage say so, as show says "Stage attempts: 0" (not a blank where the stages go)', async () => {
+    const r = await cli('compare', 'app-shell', 'app-shell', '--attempt-a', '1', '--attempt-b', '2', '--db', db);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\nStages: none in either run\n/);
+    expect((await cli('show', 'app-shell', '--attempt', '1', '--db', db)).out).toContain('\nStage attempts: 0\n');
+  });
+
+  it('--previous with --attempt-a and --attempt-b naming different attempts is a usage error, not one of them taken silently', async () => {
+    const r = await cli('compare', 'app-shell', '--previous', '--attempt-a', '2', '--attempt-b', '1', '--db', db);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--previous .*one run.*--attempt-a/);
+    expect(r.out).toBe('');
+    // One of them, or both the same, is the run to compare with its previous one.
+    const one = await cli('compare', 'app-shell', '--previous', '--attempt-a', '2', '--db', db, '--format', 'json');
+    expect(one.code).toBe(0);
+    expect((JSON.parse(one.out) as { a: { attempt_id: string }; b: { attempt_id: string } }).b.attempt_id).toBe('2');
+    expect((await cli('compare', 'app-shell', '--previous', '--attempt-a', '2', '--attempt-b', '2', '--db', db)).code).toBe(0);
+  });
+});
