@@ -54,3 +54,15 @@ describe('compare', () => {
     expect((await cli('compare', 'app-shell', '--previous', '--attempt-a', '2', '--attempt-b', '2', '--db', db)).code).toBe(0);
   });
 });
+
+describe('jobs --where', () => {
+  it('a status no run can have is a usage error listing the statuses (as --status is), not an empty list', async () => {
+    const typo = await cli('jobs', '--where', 'status=runing', '--db', db);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toMatch(/--where: status takes one of completed, running, failed, unknown, got "runing"/);
+    const running = await cli('jobs', '--where', 'status=running', '--db', db, '--format', 'json');
+    expect(running.code).toBe(0);
+    expect(running.out.split('\n').map((l) => (JSON.parse(l) as { app_id: string }).app_id)).toEqual(['app-run']);
+    expect((await cli('jobs', '--where', 'status!=null', '--db', db)).code).toBe(0);
+  });
+});

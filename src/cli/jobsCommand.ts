@@ -64,6 +64,12 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
     if (err instanceof FieldError) throw new UsageError(`--where: ${err.message}`);
     throw err;
   }
+  // A status is one of a few words, as --status takes them: another matches no run, and an empty list would read as "none".
+  for (const c of where) {
+    if (c.field === 'status' && typeof c.value === 'string' && !(STATUSES as readonly string[]).includes(c.value)) {
+      throw new UsageError(`--where: status takes one of ${STATUSES.join(', ')}, got ${JSON.stringify(c.value)}`);
+    }
+  }
   const limit = positiveInt('limit', values.limit, 100);
   const offset = positiveInt('offset', values.offset, 0, 0);
   const since = parseDate('since', values.since)?.toISOString();
