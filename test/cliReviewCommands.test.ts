@@ -66,3 +66,36 @@ describe('jobs --where', () => {
     expect((await cli('jobs', '--where', 'status!=null', '--db', db)).code).toBe(0);
   });
 });
+
+describe('--help of the read commands', () => {
+  it('explains each option with a default, the JSON keys show prints, and what --previous compares', async () => {
+    const help = async (command: string): Promise<string> => {
+      const r = await cli(command, '--help');
+      expect(r.code).toBe(0);
+      return r.out;
+    };
+    const show = await help('show');
+    expect(show).toMatch(/"stages", "executors" and "regression"/);
+    expect(show).toMatch(/\n {2}--top N +.*\(default 10\)/);
+    const compare = await help('compare');
+    expect(compare).toMatch(/\n {2}--top N +.*\(default 10\)/);
+    expect(compare).toMatch(/\n {2}--utc +times in UTC/);
+    // The run named is B in what compare prints, and its baseline A.
+    expect(compare).toMatch(/compare B --previous .*\(B against A, the last earlier run of its name\)/);
+    const jobs = await help('jobs');
+    expect(jobs).toMatch(/\n {2}--status S +completed, running, failed, unknown\n/);
+    expect(jobs).toMatch(/\n {2}--limit N +.*\(default 100\)/);
+    expect(jobs).toMatch(/\n {2}--format F +.*JSON lines/);
+    const runs = await help('runs');
+    expect(runs).toMatch(/\n {2}--limit N +.*\(default 20\)/);
+    // Every option a synopsis names is one the command takes: none is an unknown option.
+    for (const [command, text] of [['show', show], ['compare', compare], ['jobs', jobs], ['runs', runs]] as const) {
+      const synopsis = text.split('\n\n')[0]!;
+      for (const flag of new Set(synopsis.match(/--[a-z-]+/g))) {
+        if (flag === '--help') continue;
+        const r = await cli(command, flag, '1', '--db', path.join(tempDir(), 'none.db'));
+        expect(r.err, `${command} ${flag}`).not.toMatch(/unknown option/i);
+      }
+    }
+  });
+});

@@ -1,4 +1,5 @@
 /** `spark-optimizer --help`: each source type's usage line and credentials come from its descriptor (registry.ts). */
+import { STATUSES } from '../collectors/record/status';
 import { DESCRIPTORS } from '../collectors/registry';
 import { fieldsHelp, OPERATORS } from '../storage/fields';
 import { COMMANDS, type Command } from './commands';
@@ -34,9 +35,9 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
                        [--offset N] [--format table|json|csv] [--utc] [--db PATH]   (fields: jobs --help)`,
   show: `  spark-optimizer show APP_ID [--attempt N] [--top N] [--format text|json] [--utc] [--db PATH]
                        (the record, its longest stages and its executors; JSON: the record's keys
-                       plus "stages" and "executors". Without --attempt: the last attempt)`,
+                       plus "stages", "executors" and "regression". Without --attempt: the last attempt)`,
   compare: `  spark-optimizer compare A B [--attempt-a N] [--attempt-b N] [--top N] [--format text|json] [--utc] [--db PATH]
-  spark-optimizer compare A --previous [--attempt-a N] ...   (A against the last earlier run of its name)
+  spark-optimizer compare B --previous [--attempt-a N] ...   (B against A, the last earlier run of its name)
                        (B against A: metric changes, stages aligned by name, else by stage id,
                        and the Spark properties that differ)`,
   runs: `  spark-optimizer runs [--limit N] [--format table|json] [--utc] [--db PATH]
@@ -50,6 +51,9 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
 };
 
 const TIMES = `  --utc            times in UTC (default: the local zone); each time says its zone`;
+
+/** What `--format json` prints where a command lists rows: one JSON object a line. */
+const JSON_LINES = 'json: one JSON object per line (JSON lines)';
 
 const COLLECT_OPTIONS = `collect options:
 ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} (${d.title})`).join(', '), 24)}
@@ -124,7 +128,8 @@ ${COLLECT_OPTIONS}`;
 const JOBS_USAGE = `Usage:
 ${SYNOPSIS.jobs}
 
-  --sort FIELD     sort by any field below (newest/largest first; --asc for the other way); default end_time
+  --sort FIELD     sort by any field below (newest/largest first, unknown last; --asc for the other way);
+                   default end_time
   --where COND     FIELD OP VALUE, OP one of ${OPERATORS.join(' ')}; several --where must all hold.
                    Values in the field's units: --where "failed>0" --where "duration>=1h30m"
                    --where "spill>1GB" --where "user=etl"; FIELD=null / FIELD!=null for unknown values
@@ -133,6 +138,10 @@ ${SYNOPSIS.jobs}
                    when collect stores them), with its summary; json: each record plus "regression"
                    (status, summary, explanation, metrics, changes, likely_cause, baseline_runs, checked_at)
   --since/--until  ended (running ones: started) at/after, before this date
+  --status S       ${STATUSES.join(', ')}
+  --source S       a source's name as collect stored it (event_log, or a config file's name)
+  --limit N        at most N applications (default 100); --offset N skips the first N
+  --format F       table (default); csv, or ${JSON_LINES}, with every field
 ${TIMES}
 
 Fields (the column name, or any other name listed):
@@ -163,10 +172,11 @@ export function commandUsage(command: Command): string {
     case 'validate':
       return VALIDATE_USAGE;
     case 'runs':
+      return `Usage:\n${SYNOPSIS.runs}\n\n  --limit N        the newest N runs (default 20)\n  --format F       table (default) or ${JSON_LINES}\n${TIMES}\n`;
     case 'show':
-      return `Usage:\n${SYNOPSIS[command]}\n\n${TIMES}\n`;
+      return `Usage:\n${SYNOPSIS.show}\n\n  --top N          the N longest stage attempts in text (default 10); JSON has all of them\n${TIMES}\n`;
     case 'compare':
-      return `Usage:\n${SYNOPSIS.compare}\n`;
+      return `Usage:\n${SYNOPSIS.compare}\n\n  --top N          every stage when N or fewer, else the N whose duration changed most (default 10); JSON has all\n${TIMES}\n`;
     case 'db':
       return `Usage:\n${SYNOPSIS.db}\n\n  --from, --to     a database file, sqlite:///path or postgres://USER@HOST:PORT/DB URL (collect --help)\n  --batch-size N   records per page (default 500)\n`;
   }
