@@ -18,7 +18,6 @@ import type { Batch, CollectContext } from './collectors/contract';
 import type { JobOverrides, StoredSecret } from './collectors/descriptor';
 import { adjustedJob, collectSource, cursorKey, cursorTracker, incrementalJob, jobsFor, recordedOptions, stoppedRun, type CursorKey, type SourceConfig, type SourceJob } from './collectors/registry';
 import type { Problem, SparkAppRecord } from './collectors/record';
-import { inShard, type Shard } from './collectors/shard';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
 import { LISTED_THROUGH, attemptKey, keyId, runTimeOf } from './storage/keys';
 import type { AppKey, JobRepository, RunCounts } from './storage/repository';
@@ -69,34 +68,6 @@ export function plan(sources: readonly SourceConfig[], options: PlanOptions = {}
     }
   }
   return out;
-}
-
-/** Records read at a time while looking for a shard's newest one. */
-const NEWEST_PAGE = 100;
-
-/**
- * Where an incremental run starts (PlanOptions.newestEndTime). With a cursor key (what plan asks
- * with): the newest end time that complete listings of that source and scope (server, shard)
- * recorded (historyServer/cursor.ts); the key has the shard, so `shard` is not needed.
- *
- * With a source name alone, as before cursors: the newest end time of its finished records, or in a
- * sharded run (`--shard K/N`) of those of its shard only, by application id. This is no cursor (a
- * capped or partial run stores new applications without older ones); incremental runs do not use it.
- * About N records are read to find one of the shard; a database with none among the first 50*N
- * (or 1,000) gives null.
- */
-export function newestEndTime(repo: Pick<JobRepository, 'newestEndTime' | 'list'>, of: string | CursorKey, shard?: Shard): string | null {
-  if (typeof of !== 'string') return repo.newestEndTime(of);
-  const source = of;
-  if (shard === undefined || shard.count === 1) return repo.newestEndTime(source);
-  const most = Math.max(1000, 50 * shard.count);
-  for (let offset = 0; offset < most; offset += NEWEST_PAGE) {
-    const page = repo.list({ source, sort: 'end_time', descending: true, limit: NEWEST_PAGE, offset });
-    const found = page.find((r) => (r.status === 'completed' || r.status === 'failed') && r.end_time !== null && inShard(r.app_id, shard));
-    if (found !== undefined) return found.end_time;
-    if (page.length < NEWEST_PAGE) break;
-  }
-  return null;
 }
 
 /** A job's batches, read in this thread (the CLI, and the editor's collection worker). */

@@ -21,7 +21,7 @@ import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
 import type { JobOverrides } from '../src/collectors/descriptor';
 import { collectHistoryServerAll, type HistoryServerOptions } from '../src/collectors/historyServer/collect';
 import { OVERLAP_MS } from '../src/collectors/historyServer/cursor';
-import { collectRun, newestEndTime, plan, runJob, storeSink } from '../src/pipeline';
+import { collectRun, plan, runJob, storeSink } from '../src/pipeline';
 import type { JobRepository } from '../src/storage/repository';
 import { unchangedCheck } from '../src/storage/unchanged';
 import { describeEachStore } from './support/stores';
@@ -172,7 +172,7 @@ interface RunOutcome {
 
 /** One collection into `repo` as `collect` runs it: planned with the store's cursor, run, stored. */
 async function collect(repo: JobRepository, url: string, overrides: JobOverrides = {}, stopAfter?: number): Promise<RunOutcome> {
-  const planned = plan([cliSource(url)], { overrides, newestEndTime: (of) => newestEndTime(repo, of, overrides.shard) });
+  const planned = plan([cliSource(url)], { overrides, newestEndTime: (of) => repo.newestEndTime(of) });
   const controller = new AbortController();
   let stored = 0;
   // What the store holds, as the CLI's store and the editor's worker tell it (unchanged.ts).

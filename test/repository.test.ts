@@ -168,19 +168,6 @@ describeEachStore('JobRepository', (open, kind) => {
     expect(repo.groupCounts('nonsense' as GroupField)).toEqual([{ key: 'event_log', count: 3 }]);
   });
 
-  it('newestEndTime: the latest end of a source’s finished applications', async () => {
-    const repo = await open();
-    expect(repo.newestEndTime('hs')).toBeNull();
-    repo.upsert([
-      makeRecord({ app_id: 'a', source: 'hs', end_time: '2024-06-01T00:00:00.000Z' }),
-      makeRecord({ app_id: 'b', source: 'hs', status: 'failed', end_time: '2024-06-05T00:00:00.000Z' }),
-      makeRecord({ app_id: 'c', source: 'hs', status: 'running', end_time: '2024-06-09T00:00:00.000Z' }),
-      makeRecord({ app_id: 'd', source: 'other', end_time: '2024-06-08T00:00:00.000Z' }),
-    ]);
-    expect(repo.newestEndTime('hs')).toBe('2024-06-05T00:00:00.000Z');
-    expect(repo.newestEndTime('none')).toBeNull();
-  });
-
   it('files: recorded, and listed when read without errors', async () => {
     const repo = await open();
     repo.recordFiles([file('/u/1'), file('/u/2'), file('/v/1', 'problems')]);

@@ -14,11 +14,9 @@ import { apiProvenance, type Batch, type CollectedApp } from '../src/collectors/
 import { collectEmrAll } from '../src/collectors/emr/collect';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { inShard, logIdentity, parseShard, shardOf, shardSummary, type Shard } from '../src/collectors/shard';
-import { newestEndTime } from '../src/pipeline';
 import { EmrFake, HOUR, T0, fakeCluster, type FakeCluster, type FakeStep } from './support/emrFake';
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type FakeServer, type SyntheticApp } from './support/historyServerFake';
-import { memoryRepository } from './support/memoryRepository';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 
@@ -195,22 +193,6 @@ describe('shardSummary', () => {
     expect(shardSummary({ index: 2, count: 4 }, [{ unit: 'log', mine: 1234, total: 4901 }])).toBe('shard 2/4: 1,234 of 4,901 logs');
     expect(shardSummary({ index: 1, count: 2 }, [{ unit: 'log', mine: 0, total: 1 }, { unit: 'cluster', mine: 3, total: 5 }])).toBe('shard 1/2: 0 of 1 log, 3 of 5 clusters');
     expect(shardSummary({ index: 1, count: 2 }, [])).toBe('shard 1/2: nothing found');
-  });
-});
-
-describe('newestEndTime of a shard (where an incremental History Server run starts)', () => {
-  it('is the newest end time among the finished records of this shard, not of the whole source', async () => {
-    const { repo } = await memoryRepository();
-    const shard = { index: 2, count: 3 };
-    const at = (m: number): string => new Date(Date.UTC(2025, 0, 1, 0, m)).toISOString();
-    const all = Array.from({ length: 30 }, (_, i) => makeRecord({ app_id: `app-${i}`, source: 'hs', status: 'completed', end_time: at(i) }));
-    repo.upsert([...all, makeRecord({ app_id: 'app-other-source', source: 'other', status: 'completed', end_time: at(99) })]);
-    const ours = all.filter((r) => shardOf(r.app_id, 3) === 2).at(-1)!;
-    expect(all.at(-1)!.app_id).not.toBe(ours.app_id);
-    expect(newestEndTime(repo, 'hs', shard)).toBe(ours.end_time);
-    expect(newestEndTime(repo, 'hs')).toBe(at(29));
-    expect(newestEndTime(repo, 'hs', { index: 1, count: 1 })).toBe(at(29));
-    expect(newestEndTime(repo, 'nothing-stored', shard)).toBeNull();
   });
 });
 

@@ -552,7 +552,7 @@ export class JobStore implements Store {
     await refuseReadOnly(this.file);
   }
 
-  newestEndTime(of: string | ListingScope): string | null {
+  newestEndTime(of: ListingScope): string | null {
     return this.repo.newestEndTime(of);
   }
 

@@ -234,14 +234,14 @@ export interface JobRepository {
   /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
   recordFiles(files: readonly IngestedFile[], now?: Date): void;
   /**
-   * With a cursor key (registry CursorKey): where an incremental run starts, the newest end time that
+   * Where an incremental run of a cursor key (registry CursorKey) starts: the newest end time that
    * finished runs of that source and scope recorded as listed through (`listed_through` in their
-   * options: historyServer/cursor.ts says when a run may record one), or null (a full run). With a
-   * source name alone: the latest end time among its finished applications, which is no cursor (a
-   * capped, filtered, cancelled or failed run, or another server under the same name, stores new
-   * applications without the older ones).
+   * options: historyServer/cursor.ts says when a run may record one), or null (a full run). Not the
+   * latest end time among the source's applications: that is no cursor (a capped, filtered,
+   * cancelled or failed run, or another server under the same name, stores new applications
+   * without the older ones).
    */
-  newestEndTime(of: string | ListingScope): string | null;
+  newestEndTime(of: ListingScope): string | null;
   /** Every file read without errors: what an out-of-process collector needs to skip unchanged attempts. */
   knownFiles(): KnownFile[];
   /** Every recorded file as recordFiles took it, in path order (what `db copy` carries over). */
@@ -597,7 +597,6 @@ export function newestListedThrough(rows: readonly Record<string, unknown>[], sc
 /** Records a run, or replaces the options of one recorded (the cursor it listed through, once known). */
 export const START_RUN_SQL = 'INSERT INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET options = excluded.options';
 /** The latest end among a source's finished applications. */
-export const NEWEST_END_SQL = "SELECT MAX(end_time) AS t FROM applications WHERE source = ? AND status IN ('completed', 'failed')";
 /** uncheckedRuns, for both stores. */
 export const UNCHECKED_RUNS_SQL = `SELECT app_id, attempt_key FROM applications a WHERE source = ?
    AND NOT EXISTS (SELECT 1 FROM regressions g WHERE g.app_id = a.app_id AND g.attempt_key = a.attempt_key)
@@ -1156,10 +1155,8 @@ export class SqlJsRepository implements JobRepository {
     }
   }
 
-  newestEndTime(of: string | ListingScope): string | null {
-    if (typeof of !== 'string') return newestListedThrough(this.all(LISTED_THROUGH_SQL, [of.source]), of.scope);
-    const v = this.all(NEWEST_END_SQL, [of])[0]?.t;
-    return typeof v === 'string' ? v : null;
+  newestEndTime(of: ListingScope): string | null {
+    return newestListedThrough(this.all(LISTED_THROUGH_SQL, [of.source]), of.scope);
   }
 
   knownFiles(): KnownFile[] {

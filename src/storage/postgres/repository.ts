@@ -23,7 +23,6 @@ import {
   FIGURE_FIELDS,
   FINISH_RUN_SQL,
   KNOWN_FILES_SQL,
-  NEWEST_END_SQL,
   LISTED_THROUGH_SQL,
   START_RUN_SQL,
   newestListedThrough,
@@ -659,10 +658,8 @@ export class PostgresRepository implements JobRepository {
     return this.rows(UNCHECKED_RUNS_SQL, [source, limit]).map(appKey);
   }
 
-  newestEndTime(of: string | ListingScope): string | null {
-    if (typeof of !== 'string') return newestListedThrough(this.rows(LISTED_THROUGH_SQL, [of.source]), of.scope);
-    const v = this.rows(NEWEST_END_SQL, [of])[0]?.t;
-    return typeof v === 'string' ? v : null;
+  newestEndTime(of: ListingScope): string | null {
+    return newestListedThrough(this.rows(LISTED_THROUGH_SQL, [of.source]), of.scope);
   }
 
   knownFiles(): KnownFile[] {
