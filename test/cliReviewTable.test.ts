@@ -5,7 +5,7 @@
  * it was clipped, and counts are grouped as everywhere else.
  */
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main';
 import { recordRow, timeText } from '../src/cli/recordTable';
 import { recordSummary, table } from '../src/common/format';
@@ -63,9 +63,13 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 describeShared('the CLI over ../shared/real-logs', () => {
-  it('jobs: every duration and cpu cell ends in the same column (they read 8m 29s, 5m 4s, 7.4 s)', async () => {
-    const db = path.join(tempDir(), 'real.db');
+  let db: string;
+  beforeAll(async () => {
+    db = path.join(tempDir(), 'real.db');
     expect((await cli('collect', '--source', 'event-logs', '--path', sharedPath('real-logs'), '--db', db)).code).toBe(0);
+  });
+
+  it('jobs: every duration and cpu cell ends in the same column (they read 8m 29s, 5m 4s, 7.4 s)', async () => {
     const jobs = await cli('jobs', '--db', db, '--utc');
     expect(jobs.code).toBe(0);
     const lines = jobs.out.split('\n');
@@ -81,5 +85,13 @@ describeShared('the CLI over ../shared/real-logs', () => {
       // Right-aligned: each cell's text reaches the column's last character.
       expect(cells.map((c) => c.length === end - start && !c.endsWith(' ')), `${column}: ${JSON.stringify(cells)}`).toEqual([true, true, true]);
     }
+  });
+
+  it("show: the stage attempts' count says how many were skipped, as the record's stage count leaves them out", async () => {
+    // NewYorkTaxiData (spark-110be3a8…): 8 stages in its jobs, stages 3 and 6 skipped (their shuffle output was reused).
+    const r = await cli('show', 'spark-110be3a8424d4a2789cb88134418217b', '--db', db, '--utc');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\nStages {17}6 \(0 failed\)\n/);
+    expect(r.out).toContain('\nStage attempts: 8 (2 skipped)\n');
   });
 });

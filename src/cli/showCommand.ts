@@ -89,9 +89,13 @@ export function showText(record: SparkAppRecord, summaries: AppSummaries | undef
     return out.join('\n');
   }
   const { stages, executors } = summaries;
-  const failed = stages.filter((s) => s.status === 'failed').length;
+  // Those not complete, by status: the record's stage count leaves skipped ones out, so a reader sees why the numbers differ.
+  const notComplete = (['failed', 'active', 'skipped'] as const).flatMap((status) => {
+    const n = stages.filter((s) => s.status === status).length;
+    return n > 0 ? [`${count(n)} ${status}`] : [];
+  });
   const shown = costliest(stages, top);
-  out.push(`Stage attempts: ${count(stages.length)}${failed > 0 ? ` (${count(failed)} failed)` : ''}${shown.length < stages.length ? `; the ${shown.length} longest:` : ''}`);
+  out.push(`Stage attempts: ${count(stages.length)}${notComplete.length > 0 ? ` (${notComplete.join(', ')})` : ''}${shown.length < stages.length ? `; the ${shown.length} longest:` : ''}`);
   if (shown.length > 0) out.push(stageTable(shown));
   out.push('', `Executors: ${count(executors.length)}`);
   if (executors.length > 0) {
