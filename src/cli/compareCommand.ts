@@ -11,7 +11,7 @@ import type { SparkAppRecord } from '../collectors/record';
 import { visible } from '../common/format';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { openExisting } from './database';
-import { findRun } from './showCommand';
+import { attemptName, findRun } from './showCommand';
 
 export async function compareCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...stringFlags('db', 'attempt-a', 'attempt-b', 'format', 'top'), previous: { type: 'boolean', default: false }, utc: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
@@ -24,7 +24,7 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
   try {
     const pick = (appId: string, attempt: string | undefined, tag: 'A' | 'B'): SparkAppRecord => {
       const { record, others } = findRun(store, appId, attempt);
-      if (others.length > 0) io.err(`note: ${tag} is attempt ${record.attempt_id ?? '(none)'} of ${appId}, the last (--attempt-${tag.toLowerCase()} N for another).`);
+      if (others.length > 0) io.err(`note: ${tag} is attempt ${attemptName(record)} of ${appId}, the last (--attempt-${tag.toLowerCase()} N for another).`);
       return record;
     };
     let records: [SparkAppRecord, SparkAppRecord];

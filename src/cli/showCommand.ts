@@ -24,7 +24,8 @@ function byAttempt(a: SparkAppRecord, b: SparkAppRecord): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function attemptName(r: SparkAppRecord): string {
+/** An attempt as notes and errors name it: its id, or '(none)'. */
+export function attemptName(r: SparkAppRecord): string {
   return r.attempt_id ?? '(none)';
 }
 
