@@ -99,3 +99,12 @@ describe('--help of the read commands', () => {
     }
   });
 });
+
+describe('runs', () => {
+  it('a database no collection ran into says so (it was a header and dashes alone); JSON prints nothing', async () => {
+    const r = await cli('runs', '--db', db);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`0 collection runs in ${db}`);
+    expect((await cli('runs', '--db', db, '--format', 'json')).out).toBe('');
+  });
+});

@@ -114,6 +114,8 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
   try {
     const runs = store.listRuns(limit);
     if (format === 'json') for (const r of runs) io.out(JSON.stringify({ ...r, options: withoutSecrets(r.options) }));
+    // A table of headers alone reads as a broken command; jobs says "0 of 0 applications" the same way.
+    else if (runs.length === 0) io.out(`0 collection runs in ${store.where}`);
     else {
       const time = timeText(values.utc);
       io.out(
