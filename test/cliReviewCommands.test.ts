@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main';
+import { noSparkMetrics, platformLevelQuality } from '../src/collectors/record';
 import { JobStore } from '../src/storage/jobStore';
 import { makeRecord } from './support/records';
 import { makeExecutor } from './support/summaries';
@@ -29,6 +30,9 @@ beforeAll(async () => {
     { record: makeRecord({ app_id: 'app-shell', attempt_id: '1', app_name: 'Shell', start_time: '2024-06-01T00:00:00.000Z', total_tasks: 0, failed_tasks: 0, total_stages: 0 }), summaries: noStages },
     { record: makeRecord({ app_id: 'app-shell', attempt_id: '2', app_name: 'Shell', start_time: '2024-06-01T01:00:00.000Z', total_tasks: 0, failed_tasks: 0, total_stages: 0 }), summaries: noStages },
     makeRecord({ app_id: 'app-run', app_name: 'Etl', status: 'running', end_time: null, duration_ms: null }),
+    // A Databricks run with no Spark metrics behind it (as its collector stores one): 0 with missing:<field> for each.
+    makeRecord({ app_id: 'run-42', app_name: 'Nightly', source: 'databricks', ...noSparkMetrics(), quality: [...platformLevelQuality()] }),
+    makeRecord({ app_id: 'app-nightly', app_name: 'Nightly', total_tasks: 110, failed_tasks: 2, input_bytes: 6_900_000 }),
   ]);
   await store.save();
   store.close();
@@ -106,5 +110,24 @@ describe('runs', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe(`0 collection runs in ${db}`);
     expect((await cli('runs', '--db', db, '--format', 'json')).out).toBe('');
+  });
+});
+
+describe('a figure its source did not measure (missing:<field>)', () => {
+  it('is "-" in jobs and show, not a measured 0, and compare gives it no change, as the regression check counts it unknown', async () => {
+    const jobs = await cli('jobs', '--where', 'app=run-42', '--db', db, '--utc');
+    const [header, , row] = jobs.out.split('\n');
+    const cells = Object.fromEntries(header!.trim().split(/ {2,}/).map((h, i) => [h, row!.trim().split(/ {2,}/)[i]]));
+    expect(cells).toMatchObject({ tasks: '-', failed: '-', cpu: '-', input: '-', 'shuffle r/w': '- / -' });
+    const show = await cli('show', 'run-42', '--db', db);
+    expect(show.out).toMatch(/\nTasks {18}- \(- failed\)\n/);
+    expect(show.out).toMatch(/\nInput \/ output {9}- \/ -\n/);
+    const compare = JSON.parse((await cli('compare', 'run-42', 'app-nightly', '--db', db, '--format', 'json')).out) as { metrics: { field: string; a: number | null; b: number | null; delta: number | null; percent: number | null }[] };
+    expect(compare.metrics.find((m) => m.field === 'total_tasks')).toEqual(expect.objectContaining({ a: null, b: 110, delta: null, percent: null }));
+    expect(compare.metrics.find((m) => m.field === 'input_bytes')).toEqual(expect.objectContaining({ a: null, b: 6_900_000, delta: null }));
+    // What it did measure is compared as before.
+    expect(compare.metrics.find((m) => m.field === 'duration_ms')).toEqual(expect.objectContaining({ delta: 0, percent: 0 }));
+    const text = (await cli('compare', 'run-42', 'app-nightly', '--db', db)).out;
+    expect(text).toMatch(/\nTasks +- +110 +- +-\n/);
   });
 });

@@ -13,6 +13,7 @@
  */
 import type { SparkAppRecord } from '../collectors/record';
 import { STAGE_COUNTERS, type AppSummaries, type StageStatus, type StageSummary } from '../collectors/record/summaries';
+import { measured, type RecordFigure } from '../common/format';
 import { FIELDS, type FieldKind, type RecordColumn } from '../storage/fields';
 
 export interface Run {
@@ -242,7 +243,8 @@ export function compareRuns(a: Run, b: Run): Comparison {
     field: f.column,
     label: f.label,
     kind: f.kind,
-    ...delta(a.record[f.column] as number | null, b.record[f.column] as number | null),
+    // A figure its source did not measure (missing:/invalid:) has no change, whatever the record holds there.
+    ...delta(measured(a.record, f.column as RecordFigure), measured(b.record, f.column as RecordFigure)),
   }));
   const { rows, counts } = alignStages(a.summaries?.stages ?? [], b.summaries?.stages ?? []);
   return { a: header(a), b: header(b), metrics, stages: rows, stage_counts: counts, config: configDiff(a.record.environment, b.record.environment) };

@@ -6,7 +6,7 @@
 import type { SparkAppRecord } from '../collectors/record';
 import type { RegressionCheck } from '../analysis/regression';
 import type { StoredRegression } from '../storage/repository';
-import { clip, count, formatBytes, formatDuration, formatLocalTime } from '../common/format';
+import { clip, count, formatBytes, formatDuration, formatLocalTime, measured, type RecordFigure } from '../common/format';
 
 /** Rows of its table `collect` prints unless `--format table` asks for all (a 2,000-log run printed 2,000). */
 export const TABLE_ROWS = 20;
@@ -24,6 +24,7 @@ export function timeText(utc: boolean): TimeText {
 export const RECORD_HEADER = ['app_id', 'attempt', 'name', 'user', 'status', 'end', 'duration', 'tasks', 'failed', 'execs', 'cpu', 'input', 'shuffle r/w', 'source'];
 
 export function recordRow(r: SparkAppRecord, time: TimeText): string[] {
+  const m = (field: RecordFigure): number | null => measured(r, field);
   return [
     r.app_id,
     r.attempt_id ?? '-',
@@ -31,13 +32,13 @@ export function recordRow(r: SparkAppRecord, time: TimeText): string[] {
     r.user ?? '-',
     r.status,
     time(r.end_time),
-    formatDuration(r.duration_ms),
-    count(r.total_tasks),
-    count(r.failed_tasks),
-    count(r.num_executors),
-    formatDuration(r.cpu_time_ms),
-    formatBytes(r.input_bytes),
-    `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`,
+    formatDuration(m('duration_ms')),
+    count(m('total_tasks')),
+    count(m('failed_tasks')),
+    count(m('num_executors')),
+    formatDuration(m('cpu_time_ms')),
+    formatBytes(m('input_bytes')),
+    `${formatBytes(m('shuffle_read_bytes'))} / ${formatBytes(m('shuffle_write_bytes'))}`,
     r.source,
   ];
 }

@@ -1,4 +1,5 @@
 /** Human units for the CLI's table and progress lines. */
+import type { SparkAppRecord } from '../collectors/record';
 
 /**
  * A count and its noun, singular for exactly one: "1 error", "2 errors", "1,024 files" (issue 16:
@@ -21,7 +22,9 @@ export function groupDigits(n: number): string {
   return `${m[1] || (Object.is(n, -0) ? '-' : '')}${m[2]!.replace(/\B(?=(\d{3})+$)/g, ',')}${m[3] ?? ''}`;
 }
 
-export function formatBytes(n: number): string {
+/** Bytes in units of 1024 (`1.5 GB`); '-' when unknown. */
+export function formatBytes(n: number | null): string {
+  if (n === null) return '-';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;
   let i = 0;
@@ -170,28 +173,44 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** A record's fields that hold a number (or null). */
+export type RecordFigure = { [K in keyof SparkAppRecord]-?: SparkAppRecord[K] extends number | null ? K : never }[keyof SparkAppRecord];
+
+/**
+ * A record's figure as measured; null when unknown: null itself, or flagged `missing:<field>` or
+ * `invalid:<field>` (collectors/record.ts Quality): a cloud run with no Spark metrics behind it,
+ * or a History Server app without its stage list, stores 0 there, which is no measurement. The
+ * rule analysis/regression.ts's valueOf applies to a run's check.
+ */
+export function measured(r: Pick<SparkAppRecord, RecordFigure | 'quality'>, field: RecordFigure): number | null {
+  const v = r[field];
+  if (v === null || r.quality.length === 0) return v;
+  return r.quality.includes(`missing:${field}`) || r.quality.includes(`invalid:${field}`) ? null : v;
+}
+
 /** A count as tables and summaries print it: grouped (`1,234`), '-' when unknown. */
 export function count(n: number | null): string {
   return n === null ? '-' : groupDigits(n);
 }
 
 /** The record in words: what a person reads in a tooltip or the job document. */
-export function recordSummary(r: import('../collectors/record').SparkAppRecord, time: (iso: string | null) => string = (iso) => iso ?? '-'): [string, string][] {
+export function recordSummary(r: SparkAppRecord, time: (iso: string | null) => string = (iso) => iso ?? '-'): [string, string][] {
+  const m = (field: RecordFigure): number | null => measured(r, field);
   return [
     ['Application', `${r.app_name ?? '-'} (${r.app_id}${r.attempt_id ? `, attempt ${r.attempt_id}` : ''})`],
     ['User', r.user ?? '-'],
     ['Status', r.status],
     ['Started', time(r.start_time)],
     ['Ended', time(r.end_time)],
-    ['Duration', formatDuration(r.duration_ms)],
+    ['Duration', formatDuration(m('duration_ms'))],
     ['Spark', r.spark_version ?? '-'],
-    ['Executors', `${count(r.num_executors)} × ${count(r.executor_cores)} cores, ${count(r.executor_memory_mb)} MB; driver ${count(r.driver_memory_mb)} MB`],
-    ['Tasks', `${groupDigits(r.total_tasks)} (${groupDigits(r.failed_tasks)} failed)`],
-    ['Stages', `${groupDigits(r.total_stages)} (${groupDigits(r.failed_stages)} failed)`],
-    ['CPU time', formatDuration(r.cpu_time_ms)],
-    ['Input / output', `${formatBytes(r.input_bytes)} / ${formatBytes(r.output_bytes)}`],
-    ['Shuffle read / write', `${formatBytes(r.shuffle_read_bytes)} / ${formatBytes(r.shuffle_write_bytes)}`],
-    ['Spilled memory / disk', `${formatBytes(r.memory_spilled_bytes)} / ${formatBytes(r.disk_spilled_bytes)}`],
+    ['Executors', `${count(m('num_executors'))} × ${count(m('executor_cores'))} cores, ${count(m('executor_memory_mb'))} MB; driver ${count(m('driver_memory_mb'))} MB`],
+    ['Tasks', `${count(m('total_tasks'))} (${count(m('failed_tasks'))} failed)`],
+    ['Stages', `${count(m('total_stages'))} (${count(m('failed_stages'))} failed)`],
+    ['CPU time', formatDuration(m('cpu_time_ms'))],
+    ['Input / output', `${formatBytes(m('input_bytes'))} / ${formatBytes(m('output_bytes'))}`],
+    ['Shuffle read / write', `${formatBytes(m('shuffle_read_bytes'))} / ${formatBytes(m('shuffle_write_bytes'))}`],
+    ['Spilled memory / disk', `${formatBytes(m('memory_spilled_bytes'))} / ${formatBytes(m('disk_spilled_bytes'))}`],
     ['Source', r.source],
     ['Quality', r.quality.length > 0 ? r.quality.join(', ') : 'complete'],
   ];
