@@ -74,6 +74,19 @@ describe('Databricks error answers with status 200', () => {
     expect(r.problems.map((p) => [p.code, p.message])).toEqual([['list-failed', 'listing runs failed: the answer (HTTP 200) is an error: TEMPORARILY_UNAVAILABLE: try later (token ***)']]);
     expect(JSON.stringify(r)).not.toContain(TOKEN);
   });
+
+  it('a long error message is masked before it is cut, so no part of a token it quotes shows (a mask finds whole tokens only)', { timeout: 10_000 }, async () => {
+    const answer = (message: string): Promise<string> =>
+      serve({ runs: [], fault: (req, _hit, res) => req.path === LIST && json(res, 200, { error_code: 'TEMPORARILY_UNAVAILABLE', message }) }).then(async (f) => {
+        const r = await collectDatabricksAll(fast(f.url));
+        expect(r.problems.map((p) => p.code)).toEqual(['list-failed']);
+        expect(JSON.stringify(r)).not.toContain(TOKEN.slice(0, 8));
+        return r.problems[0]!.message;
+      });
+    // Quoted as "TEMPORARILY_UNAVAILABLE: " + the message: the token at its 290th character, then at its 190th.
+    expect(await answer(`${'x'.repeat(258)} token ${TOKEN} more`)).toMatch(/: x{175}…$/);
+    expect(await answer(`${'x'.repeat(158)} token ${TOKEN} ${'y'.repeat(50)}`)).toMatch(/x token \*\*\* y{6}…$/);
+  });
 });
 
 describe('Databricks empty pages that announce more', () => {

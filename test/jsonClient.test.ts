@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { AuthError, HttpError, JsonClient, ResponseError, ResponseTooLargeError, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
+import { AuthError, HttpError, JsonClient, ResponseError, ResponseTooLargeError, errorInAnswer, retryAfterMs, type JsonClientOptions } from '../src/collectors/http/jsonClient';
 import { formatBytes } from '../src/common/format';
 import { keepOf, loadTokenizer, PrunedJsonReader, type Keep } from '../src/collectors/http/jsonStream';
 import { listenLocal, type LocalServer } from './support/localServer';
@@ -272,13 +272,21 @@ describe('error answers', () => {
     ['an error string', { error: 'invalid_grant' }, ' (invalid_grant)'],
     ['a null error', { error: null }, ''],
     ['empty strings', { error_code: '', message: '' }, ''],
-    ['numbers only', { error_code: 42, message: 7 }, ''],
+    ['numbers only', { error_code: 42, message: 7 }, ' (42: 7)'],
     ['not JSON', 'Bad Request', ''],
     ['null', 'null', ''],
   ];
   it.each(cases)('%s', async (_what, body, detail) => {
     const s = await server((_n, res) => json(res, 400, body));
     expect((await failure(client({ baseUrl: s.url }).getText('p'))).message).toBe(`p: HTTP 400${detail}`);
+  });
+
+  it('a 200 answer is an error only when its body says one: "error": null is none (it was quoted as the error "null")', () => {
+    const same = (text: string): string => text;
+    expect(errorInAnswer({ error: null, message: 'ok' }, same)).toBeUndefined();
+    expect(errorInAnswer({ message: 'ok' }, same)).toBeUndefined();
+    expect(errorInAnswer({ error_code: '' }, same)).toBe('an error with no message');
+    expect(errorInAnswer({ error: { code: 403, message: 'denied' } }, same)).toBe('403: denied');
   });
 
   it('a long message is cut at 200 characters', async () => {

@@ -56,22 +56,3 @@ export class ListingGuard<K> {
   }
 }
 
-/**
- * The error a listing answer carries in its body while its status says 200 (a proxy or gateway that
- * answers errors as 200; a review): Databricks' `{"error_code", "message"}`, Google's `{"error":
- * {"code", "message", "status"}}` or a bare `{"error": "…"}`. A list schema whose fields are all
- * optional takes such a body as an empty last page, and the run would look complete; undefined when
- * the body is no error. Cut to 300 characters; the run's scrub masks secrets in it.
- */
-export function errorInAnswer(body: { error_code?: unknown; message?: unknown; error?: unknown }): string | undefined {
-  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
-  let parts: (string | undefined)[];
-  if (body.error_code !== undefined) parts = [text(body.error_code), text(body.message)];
-  else if (typeof body.error === 'object' && body.error !== null) {
-    const e = body.error as { code?: unknown; message?: unknown; status?: unknown };
-    parts = [text(e.status) ?? text(e.code), text(e.message)];
-  } else if (body.error !== undefined) parts = [text(body.error) ?? JSON.stringify(body.error)];
-  else return undefined;
-  const said = parts.filter((p) => p !== undefined).join(': ') || 'an error with no message';
-  return said.length > 300 ? `${said.slice(0, 300)}…` : said;
-}

@@ -20,11 +20,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
-import { ListingGuard, errorInAnswer } from '../api/listingGuard';
+import { ListingGuard } from '../api/listingGuard';
 import { listedMark, notStarted, runApiCollector, type ApiCollectorOptions, type Page } from '../api/runner';
 import { collectAll } from '../eventlog/collect';
 import { REPLACES_TAG, apiProvenance, appAt, gather, problemAt, remotePath, type Batch, type CollectContext, type CollectedApp, type Gathered, type Provenance } from '../contract';
-import { AuthError, HttpError, ResponseError, type JsonClient } from '../http/jsonClient';
+import { AuthError, HttpError, ResponseError, errorInAnswer, type JsonClient } from '../http/jsonClient';
 import { connectWorkspace, type WorkspaceAccess } from './credentials';
 import { timeFault, type Problem, type SparkAppRecord } from '../record';
 import { clusterSchema, epoch, platformRecord, runAppId, runClusters, runSchema, runStatus, runTags, type Cluster, type ClusterSpec, type Run, type RunClusters, type WorkersSeen } from './record';
@@ -207,7 +207,7 @@ interface RunResult {
  * All runs, a page at a time; entries of the wrong shape are problems of their page. Runs already
  * listed are not listed again, and a page of nothing new ends the listing as failed (ListingGuard).
  */
-async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal): AsyncGenerator<Page<Run>> {
+async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal, scrub: (text: string) => string): AsyncGenerator<Page<Run>> {
   let pageToken: string | undefined;
   let offset = 0;
   let empty = 0;
@@ -217,7 +217,7 @@ async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal)
     if (pageToken !== undefined) q.set('page_token', pageToken);
     else if (offset > 0) q.set('offset', String(offset));
     const page = await api.getJson(`${RUNS_LIST}?${q.toString()}`, listSchema, signal);
-    const error = errorInAnswer(page);
+    const error = errorInAnswer(page, scrub);
     if (error !== undefined) throw new Error(`the answer (HTTP 200) is an error: ${error}`);
     const raw = page.runs ?? [];
     const runs: Run[] = [];
@@ -492,7 +492,7 @@ export async function* collectDatabricks(options: DatabricksOptions, ctx: Collec
         run.problem({ severity: 'error', code: 'event-log-dir-unreadable', message: `event_log_dir ${dir} cannot be read (${why}): no Spark metrics, platform-level records only`, file: dir });
         reads.logDir = undefined;
       },
-      list: () => listRuns(api, pageSize, run.signal),
+      list: () => listRuns(api, pageSize, run.signal, scrub),
       // The API has no user filter, and `since` is judged as runs are listed too (sinceTime): before any cluster is read.
       listed: (r) => ({ user: r.creator_user_name ?? null, time: sinceTime(r) ?? undefined }),
       // A finished run the store holds with the same state and end time is not read again (no

@@ -16,12 +16,12 @@
  */
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
-import { ListingGuard, errorInAnswer } from '../api/listingGuard';
+import { ListingGuard } from '../api/listingGuard';
 import { listedMark, notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Page } from '../api/runner';
 import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered } from '../contract';
 import { HistoryServerClient } from '../historyServer/client';
 import { fetchApplication } from '../historyServer/collect';
-import { AuthError, HttpError, JsonClient, type HttpAuth } from '../http/jsonClient';
+import { AuthError, HttpError, JsonClient, errorInAnswer, type HttpAuth } from '../http/jsonClient';
 import type { Problem } from '../record';
 import { inShard } from '../shard';
 import { SPARK_KINDS, clusterSchema, dataprocStatus, jobAppId, jobSchema, jobTags, jobTimes, platformRecord, yarnAppId, type Cluster, type Job } from './record';
@@ -170,14 +170,14 @@ async function connect(options: DataprocOptions, ctx: CollectContext, clean: (te
  * Spark (Hadoop, Hive, Pig, Presto/Trino, Flink) are counted in `notSpark` by kind, the run's shard's
  * only: they are not "skipped", which is what since and user leave out.
  */
-async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSignal, notSpark: Map<string, number>): AsyncGenerator<Page<Listed>> {
+async function* listJobs(r: Region, options: DataprocOptions, signal: AbortSignal, notSpark: Map<string, number>, scrub: (text: string) => string): AsyncGenerator<Page<Listed>> {
   const jobsPath = `${r.path}/jobs`;
   let token: string | undefined;
   const guard = new ListingGuard<string>('pageToken');
   for (;;) {
     const path = `${jobsPath}?${listQuery(options, token)}`;
     const page = await r.api.getJson(path, listSchema, signal);
-    const error = errorInAnswer(page);
+    const error = errorInAnswer(page, scrub);
     if (error !== undefined) throw new Error(`the answer (HTTP 200) is an error: ${error}`);
     const jobs: { job: Job; entry: unknown }[] = [];
     const problems: Problem[] = [];
@@ -342,7 +342,7 @@ export async function* collectDataproc(options: DataprocOptions, ctx: CollectCon
       shard: { unit: 'job', key: ({ job }) => job.reference.jobId },
       scrub: clean,
       bytesRead: () => r.api.bytesRead + (r.hs?.bytesRead ?? 0),
-      list: () => listJobs(r, options, run.signal, notSpark),
+      list: () => listJobs(r, options, run.signal, notSpark, clean),
       // `since` needs no cluster or History Server answer: old jobs are left out before fetching anything.
       // A job with neither time (queued: PENDING) is not known to be old: the record decides, as
       // Databricks' sinceTime does (a review: every queued job was dropped under --since as skipped).

@@ -211,19 +211,45 @@ function describeError(err: unknown): string {
   return `${code ?? err.name}: ${err.message}${cause}`;
 }
 
-/** The useful part of an error answer (`message`, `error.message`, `error_code`), short, with every secret masked. */
+/** What errorInAnswer quotes at most: an answer's own words may be long (a stack trace). */
+const ERROR_WORDS = 200;
+
+/**
+ * What an error answer's body says: Databricks' `{"error_code", "message"}`, Google's `{"error":
+ * {"code", "message", "status"}}`, a bare `{"error": "…"}`, and, when the status already says it is
+ * an error (`statusSaysError`), a bare `{"message"}` (AWS, the History Server). Undefined when the
+ * body says no error (`"error": null` is none): so a listing answered 200 with an error body (a
+ * proxy or gateway that answers errors as 200; a review) is told from an empty last page, which a
+ * list schema whose fields are all optional would take it for. An error answer that says nothing
+ * is 'an error with no message', or undefined when the status said it already. Masked by `mask`
+ * before it is cut to ERROR_WORDS characters: a mask finds whole secrets only, and a secret cut in
+ * two would show its first part.
+ */
+export function errorInAnswer(body: { error_code?: unknown; message?: unknown; error?: unknown }, mask: (text: string) => string, statusSaysError = false): string | undefined {
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+  let parts: (string | undefined)[];
+  if (body.error_code !== undefined && body.error_code !== null) parts = [text(body.error_code), text(body.message)];
+  else if (typeof body.error === 'object' && body.error !== null) {
+    const e = body.error as { code?: unknown; message?: unknown; status?: unknown };
+    parts = [text(e.status) ?? text(e.code), text(e.message)];
+  } else if (body.error !== undefined && body.error !== null) parts = [text(body.error) ?? JSON.stringify(body.error)];
+  else if (statusSaysError) parts = [text(body.message)];
+  else return undefined;
+  const said = mask(parts.filter((p) => p !== undefined).join(': '));
+  if (said === '') return statusSaysError ? undefined : 'an error with no message';
+  return said.length > ERROR_WORDS ? `${said.slice(0, ERROR_WORDS)}…` : said;
+}
+
+/** The useful part of a 4xx answer's body (errorInAnswer), with every secret masked; '' when it says nothing. */
 function errorDetail(text: string, secrets: readonly string[]): string {
-  let detail = '';
+  let body: unknown;
   try {
-    const body = JSON.parse(text) as { message?: unknown; error_code?: unknown; error?: unknown } | null;
-    const nested = typeof body?.error === 'object' && body.error !== null ? (body.error as { message?: unknown; status?: unknown }) : undefined;
-    const parts = [body?.error_code ?? nested?.status, body?.message ?? nested?.message ?? (typeof body?.error === 'string' ? body.error : undefined)].filter((x): x is string => typeof x === 'string' && x !== '');
-    detail = parts.join(': ');
+    body = JSON.parse(text);
   } catch {
     return '';
   }
-  detail = maskSecrets(detail, secrets);
-  return detail === '' ? '' : ` (${detail.length > 200 ? `${detail.slice(0, 200)}…` : detail})`;
+  const said = typeof body === 'object' && body !== null ? errorInAnswer(body, (text) => maskSecrets(text, secrets), true) : undefined;
+  return said === undefined ? '' : ` (${said})`;
 }
 
 export interface RequestInit {
