@@ -33,6 +33,8 @@ beforeAll(async () => {
     // A Databricks run with no Spark metrics behind it (as its collector stores one): 0 with missing:<field> for each.
     makeRecord({ app_id: 'run-42', app_name: 'Nightly', source: 'databricks', ...noSparkMetrics(), quality: [...platformLevelQuality()] }),
     makeRecord({ app_id: 'app-nightly', app_name: 'Nightly', total_tasks: 110, failed_tasks: 2, input_bytes: 6_900_000 }),
+    // An event log without an EnvironmentUpdate (or a History Server app whose /environment failed): no properties known.
+    makeRecord({ app_id: 'app-noenv', app_name: 'Nightly', environment: {}, quality: ['missing:environment'] }),
   ]);
   await store.save();
   store.close();
@@ -129,5 +131,18 @@ describe('a figure its source did not measure (missing:<field>)', () => {
     expect(compare.metrics.find((m) => m.field === 'duration_ms')).toEqual(expect.objectContaining({ delta: 0, percent: 0 }));
     const text = (await cli('compare', 'run-42', 'app-nightly', '--db', db)).out;
     expect(text).toMatch(/\nTasks +- +110 +- +-\n/);
+  });
+});
+
+describe('compare with a run whose Spark properties were not collected (missing:environment)', () => {
+  it('says so instead of listing every property of the other run as "(not set)" in it', async () => {
+    const text = await cli('compare', 'app-noenv', 'app-nightly', '--db', db);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/\nConfig: not collected for A\.?$/);
+    expect(text.out).not.toContain('(not set)');
+    const json = JSON.parse((await cli('compare', 'app-noenv', 'app-nightly', '--db', db, '--format', 'json')).out) as { a: { has_config: boolean }; b: { has_config: boolean }; config: unknown[] };
+    expect([json.a.has_config, json.b.has_config, json.config]).toEqual([false, true, []]);
+    // Both collected: the diff as before (the generator-free records differ in nothing).
+    expect((await cli('compare', 'run-42', 'app-nightly', '--db', db)).out).toMatch(/\nConfig: no property differs$/);
   });
 });

@@ -77,6 +77,8 @@ export interface RunHeader {
   source: string;
   /** Whether the run's stages and executors were collected (without them there are no stage rows of it). */
   has_stages: boolean;
+  /** Whether its Spark properties were collected (not flagged missing:environment); without them there is no config diff. */
+  has_config: boolean;
 }
 
 export interface Comparison {
@@ -86,7 +88,7 @@ export interface Comparison {
   /** In A's stage order, then the stages only B has in B's order. */
   stages: StageRow[];
   stage_counts: { by_name: number; by_stage_id: number; only_a: number; only_b: number };
-  /** Only the properties whose values differ, by key. */
+  /** Only the properties whose values differ, by key; none when either run's properties were not collected (has_config). */
   config: ConfigRow[];
 }
 
@@ -222,7 +224,17 @@ function alignStages(a: readonly StageSummary[], b: readonly StageSummary[]): { 
 
 function header(run: Run): RunHeader {
   const r = run.record;
-  return { app_id: r.app_id, attempt_id: r.attempt_id, app_name: r.app_name, status: r.status, start_time: r.start_time, spark_version: r.spark_version, source: r.source, has_stages: run.summaries !== undefined };
+  return {
+    app_id: r.app_id,
+    attempt_id: r.attempt_id,
+    app_name: r.app_name,
+    status: r.status,
+    start_time: r.start_time,
+    spark_version: r.spark_version,
+    source: r.source,
+    has_stages: run.summaries !== undefined,
+    has_config: !r.quality.includes('missing:environment'),
+  };
 }
 
 /** The Spark properties whose values differ between two environments (A's, B's), by key; issue 18's regression check diffs a run against its baseline with it. */
@@ -247,5 +259,8 @@ export function compareRuns(a: Run, b: Run): Comparison {
     ...delta(measured(a.record, f.column as RecordFigure), measured(b.record, f.column as RecordFigure)),
   }));
   const { rows, counts } = alignStages(a.summaries?.stages ?? [], b.summaries?.stages ?? []);
-  return { a: header(a), b: header(b), metrics, stages: rows, stage_counts: counts, config: configDiff(a.record.environment, b.record.environment) };
+  const [ha, hb] = [header(a), header(b)];
+  // A run without its properties has an empty environment: diffed, every property of the other would read "(not set)" in it.
+  const config = ha.has_config && hb.has_config ? configDiff(a.record.environment, b.record.environment) : [];
+  return { a: ha, b: hb, metrics, stages: rows, stage_counts: counts, config };
 }

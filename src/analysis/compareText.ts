@@ -5,7 +5,7 @@
  */
 import { clip, formatBytes, formatDuration, formatLocalTime, groupDigits, table } from '../common/format';
 import type { FieldKind } from '../storage/fields';
-import type { Comparison, Delta, StageRow } from './compare';
+import type { Comparison, Delta, RunHeader, StageRow } from './compare';
 
 /** A value in its field's unit (`12.3 s`, `1.5 GB`, `4,096 MB`, `1,234`), signed; '-' when unknown. The compare view shows the same text. */
 export function amount(kind: FieldKind, v: number | null): string {
@@ -31,6 +31,11 @@ function runLine(tag: string, h: Comparison['a'], timeZone: string | undefined):
   return `${tag}  ${h.app_name ?? '-'} (${h.app_id}${attempt})  ${h.status}  started ${formatLocalTime(h.start_time, timeZone)}  Spark ${h.spark_version ?? '-'}  source ${h.source}`;
 }
 
+/** 'A', 'B' or 'A and B': the runs `lacks` holds for. */
+function whichRuns(c: Comparison, lacks: (h: RunHeader) => boolean): string {
+  return [lacks(c.a) ? 'A' : '', lacks(c.b) ? 'B' : ''].filter(Boolean).join(' and ');
+}
+
 function stageId(r: StageRow, side: 'a' | 'b'): string {
   const s = r[side];
   return s === null ? '-' : `${s.stage_id}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}`;
@@ -51,8 +56,7 @@ export function compareText(c: Comparison, top: number, timeZone?: string): stri
   out.push('');
   const n = c.stage_counts;
   if (!c.a.has_stages || !c.b.has_stages) {
-    const missing = [!c.a.has_stages ? 'A' : '', !c.b.has_stages ? 'B' : ''].filter(Boolean).join(' and ');
-    out.push(`Stages: not collected for ${missing}.`);
+    out.push(`Stages: not collected for ${whichRuns(c, (h) => !h.has_stages)}.`);
   } else if (c.stages.length === 0) out.push('Stages: none in either run');
   if (c.stages.length > 0) {
     // All stages in order when they fit; else those whose duration moved most (a one-sided stage by its whole duration).
@@ -71,6 +75,10 @@ export function compareText(c: Comparison, top: number, timeZone?: string): stri
     );
   }
   out.push('');
+  if (!c.a.has_config || !c.b.has_config) {
+    out.push(`Config: not collected for ${whichRuns(c, (h) => !h.has_config)}.`);
+    return out.join('\n');
+  }
   const config = c.config.filter((r) => !r.per_run);
   const perRun = c.config.filter((r) => r.per_run);
   out.push(config.length === 0 ? 'Config: no property differs' : `Config: ${config.length} ${config.length === 1 ? 'property differs' : 'properties differ'}`);
