@@ -6,10 +6,13 @@
  */
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { compareRuns } from '../src/analysis/compare';
+import { compareText } from '../src/analysis/compareText';
 import { main } from '../src/cli/main';
 import { recordRow, timeText } from '../src/cli/recordTable';
 import { recordSummary, table } from '../src/common/format';
 import { makeRecord } from './support/records';
+import { makeSummaries } from './support/summaries';
 import { describeShared, sharedPath } from './support/shared';
 import { tempDir } from './support/tmp';
 
@@ -37,6 +40,13 @@ describe('table', () => {
     ]);
     // Signed changes and percentages, as compare prints them.
     expect(table(['change', '%'], [['+3m 25s', '+67.4%'], ['-46 ms', '-27.5%'], ['0 B', '0.0%']]).split('\n')).toEqual([' change       %', '-------  ------', '+3m 25s  +67.4%', ' -46 ms  -27.5%', '    0 B    0.0%']);
+  });
+});
+
+describe("compare's stage counts", () => {
+  it('are grouped as its metrics are (2,900, not 2900)', () => {
+    const c = compareRuns({ record: makeRecord(), summaries: makeSummaries(3_000, 1) }, { record: makeRecord(), summaries: makeSummaries(2_900, 1) });
+    expect(compareText(c, 10)).toContain('\nStages: 2,900 aligned by name, 0 by stage id, 100 only in A, 0 only in B; the 10 whose duration changed most:\n');
   });
 });
 

@@ -62,7 +62,7 @@ export function compareText(c: Comparison, top: number, timeZone?: string): stri
     // All stages in order when they fit; else those whose duration moved most (a one-sided stage by its whole duration).
     const change = (r: StageRow): number => Math.abs(r.metrics.duration_ms.delta ?? r.metrics.duration_ms.a ?? r.metrics.duration_ms.b ?? 0);
     const moved = c.stages.length <= top ? c.stages : [...c.stages].sort((x, y) => change(y) - change(x)).slice(0, top);
-    out.push(`Stages: ${n.by_name} aligned by name, ${n.by_stage_id} by stage id, ${n.only_a} only in A, ${n.only_b} only in B${moved.length < c.stages.length ? `; the ${moved.length} whose duration changed most:` : ''}`);
+    out.push(`Stages: ${groupDigits(n.by_name)} aligned by name, ${groupDigits(n.by_stage_id)} by stage id, ${groupDigits(n.only_a)} only in A, ${groupDigits(n.only_b)} only in B${moved.length < c.stages.length ? `; the ${moved.length} whose duration changed most:` : ''}`);
     out.push(
       table(
         ['stage A', 'stage B', 'duration A', 'duration B', 'change', '%', 'shuffle read change', 'failed tasks A', 'failed tasks B', 'name'],
