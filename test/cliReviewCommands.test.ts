@@ -146,3 +146,19 @@ describe('compare with a run whose Spark properties were not collected (missing:
     expect((await cli('compare', 'run-42', 'app-nightly', '--db', db)).out).toMatch(/\nConfig: no property differs$/);
   });
 });
+
+describe('an application id that is not stored', () => {
+  it('named as its event log file names it (APP_ID_ATTEMPT) points at the stored attempt', async () => {
+    const r = await cli('show', 'app-shell_2', '--db', db);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no application "app-shell_2" in .*; it holds app-shell with attempt 2 \(an event log's name is APP_ID_ATTEMPT\)\.$/);
+    // An id that only looks like one (a YARN id ends in _NNNN too) gets the plain message.
+    const yarn = await cli('show', 'application_1718000000000_0042', '--db', db);
+    expect(yarn.code).toBe(1);
+    expect(yarn.err).toMatch(/no application "application_1718000000000_0042" in .*jobs\.db; `spark-optimizer jobs --db .*` lists what it holds\.$/);
+    // compare says the same of either run.
+    const compare = await cli('compare', 'app-shell_1', 'app-nightly', '--db', db);
+    expect(compare.code).toBe(1);
+    expect(compare.err).toMatch(/app-shell with attempt 1/);
+  });
+});

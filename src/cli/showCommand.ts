@@ -35,7 +35,13 @@ export function attemptName(r: SparkAppRecord): string {
  */
 export function findRun(store: Pick<Store, 'getByAppId' | 'where'>, appId: string, attempt: string | undefined): { record: SparkAppRecord; others: SparkAppRecord[] } {
   const all = store.getByAppId(appId).sort(byAttempt);
-  if (all.length === 0) throw new Error(`no application ${JSON.stringify(appId)} in ${store.where}; \`spark-optimizer jobs --db ${store.where}\` lists what it holds.`);
+  if (all.length === 0) {
+    // An event log of an attempt is named APP_ID_ATTEMPT (local-1430917381535_1): the id a user copies from the file name.
+    const m = /^(.+)_(\d+)$/.exec(appId);
+    const named = m ? store.getByAppId(m[1]!).find((r) => r.attempt_id === m[2]) : undefined;
+    const hint = named ? `it holds ${named.app_id} with attempt ${m![2]} (an event log's name is APP_ID_ATTEMPT).` : `\`spark-optimizer jobs --db ${store.where}\` lists what it holds.`;
+    throw new Error(`no application ${JSON.stringify(appId)} in ${store.where}; ${hint}`);
+  }
   if (attempt === undefined) return { record: all[all.length - 1]!, others: all.slice(0, -1) };
   const found = all.find((r) => (r.attempt_id ?? '') === attempt);
   if (!found) throw new Error(`application ${appId} has no attempt ${JSON.stringify(attempt)}; its attempts: ${all.map(attemptName).join(', ')}.`);
