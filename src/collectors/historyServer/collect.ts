@@ -337,18 +337,21 @@ export async function fetchApplication(client: HistoryServerClient, appId: strin
 }
 
 /**
- * What the store keeps of a completed attempt read through the API, so that a later run can tell it
- * holds it (CollectContext.isUnchanged): one "file", the attempt's URL, whose mtime is its end time.
- * A completed attempt's answers do not change while its end time does not; an attempt read with an
- * error is not held (ingest records it as read with problems) and is read again. Null while running.
+ * What the store keeps of a completed attempt, so that a later run can tell it holds it
+ * (CollectContext.isUnchanged): one "file", the attempt's URL (mode eventlog: its `/logs` URL, so
+ * that a record read through the REST answers does not keep the log from being read when a source
+ * changes mode), whose mtime is its end time. A completed attempt's answers and log do not change
+ * while its end time does not; an attempt read with an error is not held (ingest records it as read
+ * with problems) and is read again. Null while running.
  */
-function heldMark(client: HistoryServerClient, { app, attempt }: Listed): Provenance | null {
+function heldMark(client: HistoryServerClient, { app, attempt }: Listed, mode: 'api' | 'eventlog'): Provenance | null {
   // record.ts: completed only when the listing says so.
   if (attempt.completed !== true) return null;
   const end = epochOrText(attempt.endTimeEpoch, attempt.endTime);
   if (end === null || timeFault(end) !== null) return null;
-  const where = client.urlOf(`applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`);
-  return { path: where, files: [{ path: where, size: 0, mtimeMs: end, codec: 'rest' }] };
+  const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
+  const where = client.urlOf(mode === 'eventlog' ? `${base}/logs` : base);
+  return { path: where, files: [{ path: where, size: 0, mtimeMs: end, codec: mode === 'eventlog' ? 'zip' : 'rest' }] };
 }
 
 /** The time `since` judges an attempt's record by (record.ts: its end once completed, else its start), when the listing gives it cleanly. */
@@ -363,13 +366,14 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
   const client = new HistoryServerClient(options);
   const mode = options.mode ?? 'api';
   // Incremental runs ask again for the hour before their cursor (cursor.ts): an attempt the store
-  // already holds, completed with the same end time, is not fetched again (api mode; the CLI's store
-  // says; the editor sends History Server jobs no known files, so there each is fetched again).
-  const holds = mode === 'api' ? ctx.isUnchanged : undefined;
+  // already holds, completed with the same end time, is not fetched again (in mode eventlog its log
+  // is not downloaded again; the CLI's store says; the editor sends History Server jobs no known
+  // files, so there each is fetched again).
+  const holds = ctx.isUnchanged;
   const held = (item: Listed): boolean => {
     if (holds === undefined || !inShard(item.app.id, options.shard)) return false;
     if (options.user !== undefined && item.attempt.sparkUser !== options.user) return false;
-    const mark = heldMark(client, item);
+    const mark = heldMark(client, item, mode);
     if (mark === null || (options.since !== undefined && mark.files[0]!.mtimeMs < options.since.getTime())) return false;
     return holds(mark);
   };
@@ -394,7 +398,7 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
     listed: ({ attempt }) => ({ user: attempt.sparkUser ?? null, ...listedTime(attempt) }),
     fetch: async (item) => {
       const got = await fetchAttempt(client, item, run.signal, source, mode, options);
-      const mark = mode === 'api' && (got.record.status === 'completed' || got.record.status === 'failed') ? heldMark(client, item) : null;
+      const mark = got.record.status === 'completed' || got.record.status === 'failed' ? heldMark(client, item, mode) : null;
       return mark === null ? got : { ...got, provenance: mark };
     },
     found: (app) => [{ apps: [app] }],
