@@ -35,6 +35,8 @@ beforeAll(async () => {
     makeRecord({ app_id: 'app-nightly', app_name: 'Nightly', total_tasks: 110, failed_tasks: 2, input_bytes: 6_900_000 }),
     // An event log without an EnvironmentUpdate (or a History Server app whose /environment failed): no properties known.
     makeRecord({ app_id: 'app-noenv', app_name: 'Nightly', environment: {}, quality: ['missing:environment'] }),
+    // A name with a line of its own in it (a log says what it likes): one forged row of show's summary.
+    makeRecord({ app_id: 'app-forged', app_name: 'Nightly\nFailed tasks           0', failed_tasks: 7, user: 'etl\nStatus                 completed', status: 'failed' }),
   ]);
   await store.save();
   store.close();
@@ -160,5 +162,19 @@ describe('an application id that is not stored', () => {
     const compare = await cli('compare', 'app-shell_1', 'app-nightly', '--db', db);
     expect(compare.code).toBe(1);
     expect(compare.err).toMatch(/app-shell with attempt 1/);
+  });
+});
+
+describe('a newline in what a log names (app name, user)', () => {
+  it('stays on its line in show and compare, escaped as in tables, so it cannot add a row that is not there', async () => {
+    const show = await cli('show', 'app-forged', '--db', db);
+    expect(show.code).toBe(0);
+    const lines = show.out.split('\n');
+    expect(lines.filter((l) => l.startsWith('Status'))).toEqual(['Status                 failed']);
+    expect(lines.filter((l) => l.startsWith('Failed tasks'))).toEqual([]);
+    expect(lines[0]).toBe('Nightly\\nFailed tasks           0');
+    expect(show.out).toContain('User                   etl\\nStatus                 completed\n');
+    const compare = await cli('compare', 'app-forged', 'app-nightly', '--db', db);
+    expect(compare.out.split('\n')[0]).toMatch(/^A {2}Nightly\\nFailed tasks {11}0 \(app-forged\) {2}failed/);
   });
 });

@@ -3,7 +3,7 @@
  * that moved, the stages whose duration moved most, the config diff. `spark-optimizer compare`
  * prints it; the editor's Compare view (views/compare/model.ts) shows its values in the same words.
  */
-import { clip, formatBytes, formatDuration, formatLocalTime, groupDigits, table } from '../common/format';
+import { clip, formatBytes, formatDuration, formatLocalTime, groupDigits, oneLine, table } from '../common/format';
 import type { FieldKind } from '../storage/fields';
 import type { Comparison, Delta, RunHeader, StageRow } from './compare';
 
@@ -28,7 +28,7 @@ export function signed(kind: FieldKind, d: Delta): [string, string] {
 
 function runLine(tag: string, h: Comparison['a'], timeZone: string | undefined): string {
   const attempt = h.attempt_id ? `, attempt ${h.attempt_id}` : '';
-  return `${tag}  ${h.app_name ?? '-'} (${h.app_id}${attempt})  ${h.status}  started ${formatLocalTime(h.start_time, timeZone)}  Spark ${h.spark_version ?? '-'}  source ${h.source}`;
+  return `${tag}  ${oneLine(h.app_name ?? '-')} (${oneLine(h.app_id)}${attempt})  ${h.status}  started ${formatLocalTime(h.start_time, timeZone)}  Spark ${h.spark_version ?? '-'}  source ${h.source}`;
 }
 
 /** 'A', 'B' or 'A and B': the runs `lacks` holds for. */

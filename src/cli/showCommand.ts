@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries, StageSummary } from '../collectors/record/summaries';
-import { clip, count, formatBytes, formatDuration, recordSummary, table, visible } from '../common/format';
+import { clip, count, formatBytes, formatDuration, oneLine, recordSummary, table, visible } from '../common/format';
 import type { StoredRegression } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
@@ -89,8 +89,8 @@ export function showText(record: SparkAppRecord, summaries: AppSummaries | undef
   const rows = recordSummary(record, time);
   rows.push(['History', historyText(check, time)]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  const out = [`${record.app_name ?? record.app_id}`, '', ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`), ''];
-  if (check?.status === 'regressed') out.push(check.explanation, '');
+  const out = [oneLine(record.app_name ?? record.app_id), '', ...rows.map(([k, v]) => `${k.padEnd(width)}  ${oneLine(v)}`), ''];
+  if (check?.status === 'regressed') out.push(oneLine(check.explanation), '');
   if (!summaries) {
     out.push('Stages and executors: not collected for this record (its source could not see them, or it was stored before they were collected).');
     return out.join('\n');

@@ -38,15 +38,18 @@ export function formatBytes(n: number | null): string {
 }
 
 /**
+ * Text that must stay on its line (a table cell, a key's value in show, a run's line in compare):
+ * visible(), with newlines and tabs escaped too, so that a name from a log cannot add a line.
+ */
+export function oneLine(text: string): string {
+  return visible(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
+/**
  * Text for a message with its invisible characters shown as escapes (`\uFEFF`): a byte-order mark,
  * zero-width and direction marks, control characters other than newline and tab. A key or value
  * quoted in a message otherwise looks right and is not (issue #13: a BOM before a key).
  */
-/** A table cell: visible(), with newlines and tabs escaped too. */
-function cellText(text: string): string {
-  return visible(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
-}
-
 export function visible(text: string): string {
   return text.replace(/[^\P{Cc}\n\t]|\p{Cf}|[\u2028\u2029]/gu, (c) => {
     const hex = c.codePointAt(0)!.toString(16).toUpperCase();
@@ -159,7 +162,7 @@ const NUMBER_CELL = /^[+-]?\d[\d,]*(\.\d+)?(%| [A-Za-z]+)?$|^[+-]?\d+[hm] \d+[ms
 export function table(header: string[], rows: string[][]): string {
   // A cell is one line of text a terminal only prints: an app name with a newline or an escape
   // sequence (it comes from the log) must neither break the table nor recolour the terminal.
-  rows = rows.map((r) => r.map(cellText));
+  rows = rows.map((r) => r.map(oneLine));
   const widths = header.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i] ?? ''))));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => NUMBER_CELL.test(r[i] ?? '')));
   const line = (cells: string[]): string =>
