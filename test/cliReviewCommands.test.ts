@@ -176,5 +176,9 @@ describe('a newline in what a log names (app name, user)', () => {
     expect(show.out).toContain('User                   etl\\nStatus                 completed\n');
     const compare = await cli('compare', 'app-forged', 'app-nightly', '--db', db);
     expect(compare.out.split('\n')[0]).toMatch(/^A {2}Nightly\\nFailed tasks {11}0 \(app-forged\) {2}failed/);
+    // Its name in a message too: the one line of a fatal error.
+    const previous = await cli('compare', 'app-forged', '--previous', '--db', db);
+    expect(previous.code).toBe(1);
+    expect(previous.err).toBe(`spark-optimizer: app-forged (Nightly\\nFailed tasks           0) has no earlier run of the same name in ${db}.`);
   });
 });

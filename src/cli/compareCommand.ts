@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { compareRuns } from '../analysis/compare';
 import { compareText } from '../analysis/compareText';
 import type { SparkAppRecord } from '../collectors/record';
-import { visible } from '../common/format';
+import { oneLine, visible } from '../common/format';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { openExisting } from './database';
 import { attemptName, findRun } from './showCommand';
@@ -36,7 +36,7 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
       const b = pick(positionals[0]!, x ?? y, 'B');
       const a = store.previousRun(b);
       if (!a) {
-        io.err(`spark-optimizer: ${b.app_id} (${b.app_name ?? 'no name'}) has no earlier run of the same name in ${store.where}.`);
+        io.err(`spark-optimizer: ${b.app_id} (${oneLine(b.app_name ?? 'no name')}) has no earlier run of the same name in ${store.where}.`);
         return 1;
       }
       records = [a, b];
