@@ -11,7 +11,8 @@
  * reads differently from one after a config change: the input size (its ratio to the baseline
  * median), the Spark version (the baseline's most common one) and the Spark properties that differ
  * from the baseline's (per key, the value most baseline runs had), by compare.ts's config diff; the
- * properties Spark sets anew for every run are left out. Environments are compared as stored, so
+ * properties Spark sets anew for every run are left out. What a run or its baseline does not know
+ * (a version not logged, properties not collected) is no change, and is not said to be as before. Environments are compared as stored, so
  * redacted secrets look equal. Pure: the store is read by checkRegressions, through an interface.
  */
 import type { SparkAppRecord } from '../collectors/record';
@@ -269,7 +270,7 @@ function unchecked(run: RecordFigures, reason: UncheckedReason, baselineRuns: re
  * baseline is newest first; only its first `baselineRuns` are used.
  */
 export function assessRun(run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
-  return describe(judge(run, baseline, t), baseline.slice(0, t.baselineRuns), t);
+  return describe(judge(run, baseline, t), run, baseline.slice(0, t.baselineRuns), t);
 }
 
 /**
@@ -296,10 +297,28 @@ function judge(run: RecordFigures, baseline: readonly BaselineFigures[], t: Read
     explanation: '',
   };
   if (regressed) {
-    const version = mostCommon(runs.map((b) => b.spark_version)) ?? null;
-    check.changes = changesOf(metrics, version === run.spark_version ? null : { baseline: version, run: run.spark_version }, null, planOf(run, runs, t));
+    // A version not known (a log without its LogStart, a source that does not say) is no change.
+    const version = baselineVersion(runs);
+    check.changes = changesOf(metrics, version === null || run.spark_version === null || version === run.spark_version ? null : { baseline: version, run: run.spark_version }, null, planOf(run, runs, t));
   }
   return check;
+}
+
+/** The Spark version most of the baseline runs that know theirs had; null when none does. */
+function baselineVersion(runs: readonly BaselineFigures[]): string | null {
+  return mostCommon(runs.flatMap((b) => (b.spark_version === null ? [] : [b.spark_version]))) ?? null;
+}
+
+/**
+ * Whether a run's Spark properties were collected: not flagged missing:environment (an event log
+ * without its EnvironmentUpdate, a History Server app whose /environment failed), whose stored {}
+ * would read as every property unset (compare.ts's has_config is the same rule).
+ */
+const hasConfig = (r: Pick<RecordFigures, 'quality'>): boolean => !r.quality.includes('missing:environment');
+
+/** The baseline runs whose properties a regressed run's are compared with: the newest CONFIG_BASELINE_RUNS that have theirs. */
+function configRuns<B extends BaselineFigures>(run: Pick<RecordFigures, 'quality'>, baseline: readonly B[]): B[] {
+  return hasConfig(run) ? baseline.filter(hasConfig).slice(0, CONFIG_BASELINE_RUNS) : [];
 }
 
 type WithEnvironment = Pick<SparkAppRecord, 'environment'>;
@@ -308,19 +327,20 @@ type WithEnvironment = Pick<SparkAppRecord, 'environment'>;
 export function checkRun(run: RecordFigures & WithEnvironment, baseline: readonly (BaselineFigures & WithEnvironment)[], t: Readonly<RegressionThresholds>): RegressionCheck {
   const check = judge(run, baseline, t);
   const runs = baseline.slice(0, t.baselineRuns);
-  if (check.status !== 'regressed') return describe(check, runs, t);
-  return withConfig(check, run.environment, baselineEnvironment(runs.slice(0, CONFIG_BASELINE_RUNS).map((b) => b.environment)), runs, t);
+  const against = configRuns(run, runs);
+  if (check.status !== 'regressed' || against.length === 0) return describe(check, run, runs, t);
+  return withConfig(check, run, run.environment, baselineEnvironment(against.map((b) => b.environment)), runs, t);
 }
 
-/** A regressed check completed with the Spark properties that changed since its baseline (`baseline`: baselineEnvironment of the newest CONFIG_BASELINE_RUNS baseline runs'). */
-function withConfig(check: RegressionCheck, environment: Readonly<Record<string, string>>, baseline: Readonly<Record<string, string>>, runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
+/** A regressed check completed with the Spark properties that changed since its baseline (`baseline`: baselineEnvironment of its configRuns'). */
+function withConfig(check: RegressionCheck, run: RecordFigures, environment: Readonly<Record<string, string>>, baseline: Readonly<Record<string, string>>, runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
   if (check.changes === null) return check;
   check.changes.config = configDiff(baseline, environment).filter((row) => !row.per_run);
-  return describe(check, runs, t);
+  return describe(check, run, runs, t);
 }
 
 /** The causes, summary and explanation of a check from its metrics and changes. */
-function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
+function describe(check: RegressionCheck, run: RecordFigures, runs: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): RegressionCheck {
   if (check.status === 'unchecked') return check;
   // Baseline runs all have a time (the query orders by it); the oldest is last.
   const timeOf = (b: BaselineFigures | undefined): string | null => (b ? (b.start_time ?? b.submit_time ?? b.end_time) : null);
@@ -348,7 +368,7 @@ function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: R
       ? `${m.label} ${formatValue(m.kind, m.value!)}, where none of the baseline runs had any`
       : `${m.label} ${formatValue(m.kind, m.value!)}${m.ratio === null ? '' : `, ${m.ratio.toFixed(1)}x`} the baseline's ${formatValue(m.kind, m.baseline!)}`;
   const inputText = (): string =>
-    c.input_ratio === null ? `the input is ${formatBytes(c.input.run ?? 0)} against none` : `the input is ${c.input_ratio.toFixed(1)}x the baseline's (${formatBytes(c.input.run!)} against ${formatBytes(c.input.baseline!)})`;
+    c.input_ratio === null ? `the input is ${formatBytes(c.input.run ?? 0)} against none` : `the input is ${c.input_ratio.toFixed(1)}x the baseline's (${formatBytes(c.input.run)} against ${formatBytes(c.input.baseline)})`;
   const versionText = (): string => `Spark ${c.spark_version!.baseline ?? 'unknown'} → ${c.spark_version!.run ?? 'unknown'}`;
   const configText = (): string => {
     const rows = c.config!;
@@ -370,7 +390,18 @@ function describe(check: RegressionCheck, runs: readonly BaselineFigures[], t: R
   else if (check.likely_cause === 'version') sentences.push(`Likely cause: the Spark version changed, ${versionText()}.`);
   else if (check.likely_cause === 'config') sentences.push(`Likely cause: the configuration, ${configText()}.`);
   else if (check.likely_cause === 'plan') sentences.push(`Likely cause: ${planText()}, with the input, Spark version and properties as before: the code or the query changed.`);
-  else sentences.push(`The input size and Spark version are as in the baseline${c.config === null ? '' : ', and so are the Spark properties'}: the change is elsewhere (the code, the data's shape, the cluster).`);
+  else {
+    // Only what is known on both sides is said to be as before: a run without its input or its
+    // version (or a baseline without them) says so, and draws no conclusion from them.
+    const known = { 'input size': c.input.run !== null && c.input.baseline !== null, 'Spark version': run.spark_version !== null && baselineVersion(runs) !== null };
+    const same = Object.keys(known).filter((k) => known[k as keyof typeof known]);
+    const unknown = Object.keys(known).filter((k) => !known[k as keyof typeof known]);
+    const are = (parts: string[]): string => `${parts.join(' and ')} ${parts.length === 1 ? 'is' : 'are'}`;
+    const props = c.config === null ? '' : ', and so are the Spark properties';
+    if (unknown.length === 0) sentences.push(`The ${are(same)} as in the baseline${props}: the change is elsewhere (the code, the data's shape, the cluster).`);
+    else if (same.length > 0) sentences.push(`The ${are(same)} as in the baseline${props}; the ${are(unknown)} not known for this run or its baseline.`);
+    else sentences.push(`The ${are(unknown)} not known for this run or its baseline${c.config === null ? '' : '; the Spark properties are as in the baseline'}.`);
+  }
   const others = check.causes.slice(1);
   if (others.length > 0) sentences.push(`Also: ${others.map((k) => causeText[k]()).join('; ')}.`);
   check.explanation = sentences.join(' ');
@@ -475,7 +506,7 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
   const regressed = read.filter((_, i) => checks[i]!.status === 'regressed');
   const described = (check: RegressionCheck, i: number): RegressionCheck => {
     const t = thresholdsOf(read[i]!.run);
-    return describe(check, read[i]!.baseline.slice(0, t.baselineRuns), t);
+    return describe(check, read[i]!.run, read[i]!.baseline.slice(0, t.baselineRuns), t);
   };
   if (regressed.length === 0) return checks.map(described);
   // Against the newest CONFIG_BASELINE_RUNS baseline runs' properties: each environment is a read and
@@ -483,17 +514,20 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
   // Each once: runs checked together (neighbours in their history) mostly share their baseline runs.
   const idOf = (k: AppKey): string => keyId(k.app_id, attemptKey(k.attempt_id));
   const wanted = new Map<string, AppKey>();
-  for (const { run, baseline } of regressed) for (const k of [run, ...baseline.slice(0, CONFIG_BASELINE_RUNS)]) wanted.set(idOf(k), k);
+  for (const { run, baseline } of regressed) {
+    const against = configRuns(run, baseline);
+    if (against.length > 0) for (const k of [run, ...against]) wanted.set(idOf(k), k);
+  }
   const found = store.environments([...wanted.values()]);
   const envOf = new Map([...wanted.keys()].map((id, i) => [id, found[i]!]));
   const baselineEnvs = new Map<string, Record<string, string>>();
   return read.map(({ run, baseline }, i) => {
     const check = checks[i]!;
-    if (check.status !== 'regressed') return described(check, i);
-    const runs = baseline.slice(0, CONFIG_BASELINE_RUNS);
+    const runs = configRuns(run, baseline);
+    if (check.status !== 'regressed' || runs.length === 0) return described(check, i);
     const together = runs.map(idOf).join('\u0001');
     let base = baselineEnvs.get(together);
     if (base === undefined) baselineEnvs.set(together, (base = baselineEnvironment(runs.map((b) => envOf.get(idOf(b))!))));
-    return withConfig(check, envOf.get(idOf(run))!, base, baseline, thresholdsOf(run));
+    return withConfig(check, run, envOf.get(idOf(run))!, base, baseline, thresholdsOf(run));
   });
 }

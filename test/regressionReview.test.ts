@@ -1,0 +1,104 @@
+/**
+ * A Spark engineer's review of the regression check (issue 18): what a run or its baseline does not
+ * know is not a change, and the words say only what is known.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SparkAppRecord } from '../src/collectors/record';
+import { checkRegressions, checkRun } from '../src/analysis/regression';
+import { DEFAULT_THRESHOLDS, type RegressionThresholds } from '../src/analysis/regressionThresholds';
+import { makeRecord } from './support/records';
+import { memoryRepository } from './support/memoryRepository';
+
+const GB = 1024 ** 3;
+const MIN = 60_000;
+const T: RegressionThresholds = { ...DEFAULT_THRESHOLDS };
+
+const environment = (i: number, extra: Record<string, string> = {}): Record<string, string> => ({
+  'spark.app.id': `spark-${i}`,
+  'spark.executor.memory': '8g',
+  'spark.sql.shuffle.partitions': '200',
+  ...extra,
+});
+
+/** Run i of "Nightly": 10 min, 10 GB in, Spark 3.5.3, started on day i; `over` changes it. */
+function run(i: number, over: Partial<SparkAppRecord> = {}): SparkAppRecord {
+  const start = Date.UTC(2024, 5, 1) + i * 86_400_000;
+  const duration = over.duration_ms ?? 10 * MIN;
+  return makeRecord({
+    app_id: `nightly-${String(i).padStart(3, '0')}`,
+    app_name: 'Nightly',
+    source: 'prod',
+    start_time: new Date(start).toISOString(),
+    end_time: new Date(start + duration).toISOString(),
+    duration_ms: duration,
+    cpu_time_ms: 60 * MIN,
+    input_bytes: 10 * GB,
+    shuffle_read_bytes: 4 * GB,
+    shuffle_write_bytes: 4 * GB,
+    memory_spilled_bytes: 0,
+    disk_spilled_bytes: 0,
+    failed_tasks: 0,
+    failed_stages: 0,
+    num_executors: 8,
+    spark_version: '3.5.3',
+    environment: environment(i),
+    ...over,
+  });
+}
+
+/** Runs 0..n-1, newest first: a baseline as the store gives it. */
+const history = (n: number, over: (i: number) => Partial<SparkAppRecord> = () => ({})): SparkAppRecord[] => Array.from({ length: n }, (_, k) => run(n - 1 - k, over(n - 1 - k)));
+
+/** An event log without its LogStart and EnvironmentUpdate: no version, no properties (replay.ts flags the second). */
+const unlogged: Partial<SparkAppRecord> = { spark_version: null, environment: {}, quality: ['missing:environment'] };
+
+describe('the regression check and what a run does not know', () => {
+  it("a 2x slower run whose log had no version and no properties is not put down to 'Spark 3.5.3 → unknown' nor to every property unset", () => {
+    const c = checkRun(run(10, { duration_ms: 20 * MIN, ...unlogged }), history(10), T);
+    expect(c.status).toBe('regressed');
+    expect(c.changes).toMatchObject({ spark_version: null, config: null });
+    expect(c.causes).toEqual([]);
+    expect(c.summary).toBe('Duration 2.0x');
+    expect(c.explanation).not.toMatch(/unknown|properties changed|(not set)/);
+    // Nor is it said that the version is as before: it is not known.
+    expect(c.explanation).toContain('The input size is as in the baseline; the Spark version is not known for this run or its baseline.');
+  });
+
+  it('baseline runs without their properties are not a baseline of unset properties: the newest runs that have them are', () => {
+    // The two newest baseline runs' logs lost their EnvironmentUpdate; the run changed one property.
+    const base = history(10, (i) => (i >= 8 ? { environment: {}, quality: ['missing:environment'] } : {}));
+    const c = checkRun(run(10, { duration_ms: 20 * MIN, environment: environment(10, { 'spark.sql.shuffle.partitions': '20' }) }), base, T);
+    expect(c.changes!.config).toEqual([{ key: 'spark.sql.shuffle.partitions', a: '200', b: '20', per_run: false }]);
+    expect(c.likely_cause).toBe('config');
+    expect(c.summary).toBe('Duration 2.0x; 1 property changed');
+    // A baseline version not known is left out of the most common one.
+    const versions = history(10, (i) => (i >= 5 ? { spark_version: null } : {}));
+    const d = checkRun(run(10, { duration_ms: 20 * MIN }), versions, T);
+    expect(d.changes!.spark_version).toBeNull();
+    expect(d.explanation).toContain('The input size and Spark version are as in the baseline, and so are the Spark properties: the change is elsewhere');
+  });
+
+  it('an input not known for the run is not said to be as in the baseline', () => {
+    const c = checkRun(run(10, { duration_ms: 20 * MIN, input_bytes: 0, quality: ['missing:input_bytes'] }), history(10), T);
+    expect(c.status).toBe('regressed');
+    expect(c.explanation).toContain('The Spark version is as in the baseline, and so are the Spark properties; the input size is not known for this run or its baseline.');
+  });
+
+  it('checkRegressions over a store says the same as checkRun: the run without properties, and a baseline whose newest runs lack theirs', async () => {
+    const { repo } = await memoryRepository();
+    const base = history(10, (i) => (i >= 8 ? { environment: {}, quality: ['missing:environment'] } : {}));
+    repo.upsert(base);
+    const fresh = run(10, { duration_ms: 20 * MIN, environment: environment(10, { 'spark.sql.shuffle.partitions': '20' }) });
+    repo.upsert([fresh]);
+    const [stored] = checkRegressions(repo, [fresh], T);
+    expect(stored).toEqual(checkRun(repo.get(fresh)!, repo.baselineRuns(fresh, 10), T));
+    expect(stored!.changes!.config!.map((r) => r.key)).toEqual(['spark.sql.shuffle.partitions']);
+
+    const bare = run(11, { duration_ms: 20 * MIN, ...unlogged });
+    repo.upsert([bare]);
+    const [unknown] = checkRegressions(repo, [bare], T);
+    expect(unknown).toEqual(checkRun(repo.get(bare)!, repo.baselineRuns(bare, 10), T));
+    expect(unknown!.changes).toMatchObject({ spark_version: null, config: null });
+    expect(unknown!.causes).toEqual([]);
+  });
+});
