@@ -372,7 +372,7 @@ export class JsonClient {
   async getJson<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal, init: RequestInit = {}): Promise<z.infer<S>> {
     const tokenizer = await loadTokenizer();
     let contentType = '';
-    const body = await this.send(path, signal, this.timeoutMs, init, (head): Sink<JsonBody> => {
+    const body = await this.send(path, signal, { ms: this.timeoutMs }, init, (head): Sink<JsonBody> => {
       const count = this.bodyCounter(path, head, this.maxResponseBytes);
       contentType = String(head.headers['content-type'] ?? '');
       let size = 0;
@@ -424,7 +424,7 @@ export class JsonClient {
 
   /** Sends `path` with timeout and retries; the body as text (at most `maxResponseBytes`). */
   getText(path: string, signal?: AbortSignal, init: RequestInit = {}): Promise<string> {
-    return this.send(path, signal, this.timeoutMs, init, (head) => {
+    return this.send(path, signal, { ms: this.timeoutMs }, init, (head) => {
       const count = this.bodyCounter(path, head, this.maxResponseBytes);
       const chunks: Buffer[] = [];
       return {
@@ -440,12 +440,14 @@ export class JsonClient {
 
   /**
    * GET `path` streamed into `file` (never held in memory), with the same retries, at most
-   * `maxBytes` (default: no limit; `setting` is what the error tells the user to raise). The timeout
-   * covers the whole transfer, so it is ten times the per-request one. Written with writeSync: a
-   * disk slower than the network holds the event loop, and TCP then slows the server down.
+   * `maxBytes` (default: no limit; `setting` is what the error tells the user to raise). It fails
+   * when no data comes for ten times the per-request timeout, however long the whole transfer takes:
+   * a cap on the whole made a large event log's zip (GBs at 10 MB/s) fail every attempt (a review).
+   * Written with writeSync: a disk slower than the network holds the event loop, and TCP then slows
+   * the server down.
    */
   download(path: string, file: string, signal?: AbortSignal, limit: { maxBytes?: number; setting?: string } = {}): Promise<number> {
-    return this.send(path, signal, this.timeoutMs * 10, {}, (head) => {
+    return this.send(path, signal, { ms: this.timeoutMs * 10, idle: true }, {}, (head) => {
       const count = this.bodyCounter(path, head, limit.maxBytes ?? Infinity, limit.setting);
       const fd = openSync(file, 'w');
       let bytes = 0;
@@ -479,7 +481,10 @@ export class JsonClient {
     };
   }
 
-  private async send<T>(path: string, signal: AbortSignal | undefined, timeoutMs: number, init: RequestInit, on200: (head: Head) => Sink<T>): Promise<T> {
+  /** `timeout.idle`: the timeout is of no data (restarted by each chunk of a 200 answer), not of the whole request. */
+  private async send<T>(path: string, signal: AbortSignal | undefined, timeout: { ms: number; idle?: boolean }, init: RequestInit, on200: (head: Head) => Sink<T>): Promise<T> {
+    const timeoutMs = timeout.ms;
+    const timedOutText = timeout.idle ? `no data for ${timeoutMs} ms` : `timed out after ${timeoutMs} ms`;
     const url = new URL(this.urlOf(path));
     const method = init.method ?? 'GET';
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
@@ -494,17 +499,30 @@ export class JsonClient {
       // keeps every request's signal reachable until the run ends).
       const perRequest = new AbortController();
       let timedOut = false;
-      const timer = setTimeout(() => {
+      const expire = (): void => {
         timedOut = true;
-        perRequest.abort(new Error(`timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+        perRequest.abort(new Error(timedOutText));
+      };
+      let timer = setTimeout(expire, timeoutMs);
+      const sinkFor = (h: Head): Sink<T> => {
+        const sink = on200(h);
+        if (!timeout.idle) return sink;
+        return {
+          ...sink,
+          data: (chunk) => {
+            clearTimeout(timer);
+            timer = setTimeout(expire, timeoutMs);
+            return sink.data(chunk);
+          },
+        };
+      };
       const onAbort = (): void => perRequest.abort(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       let waitHint: number | null = null;
       try {
         // A 4xx body says why (small JSON); a large one is not read. Other statuses are not read at all.
         const { head, result } = await exchange<T | string>({ url, method, headers, body, dispatcher: this.dispatcher, signal: perRequest.signal }, (h): Sink<T | string> =>
-          h.status === 200 ? on200(h) : cappedText(h.status >= 400 && h.status < 500 ? MAX_ERROR_BODY : 0),
+          h.status === 200 ? sinkFor(h) : cappedText(h.status >= 400 && h.status < 500 ? MAX_ERROR_BODY : 0),
         );
         if (head.status === 200) return result as T;
         // Masked: the header's value, and the token or password itself, in case the server echoes what it was sent.
@@ -520,7 +538,7 @@ export class JsonClient {
         // The answer itself failed (over the limit, a full disk): asking again would fail again.
         if (err instanceof SinkFailure) throw err.error;
         lastStatus = null;
-        lastError = timedOut ? `timed out after ${timeoutMs} ms` : describeError(err);
+        lastError = timedOut ? timedOutText : describeError(err);
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
