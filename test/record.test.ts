@@ -54,6 +54,23 @@ describe('redactSecrets', () => {
     expect(redactSecrets(props)).toEqual(props);
   });
 
+  it('hides the password of a URL with user info, which neither rule matches (a review: a Hive metastore URL was stored and shown)', () => {
+    const props = {
+      'spark.hadoop.javax.jdo.option.ConnectionURL': 'jdbc:mysql://hive:s3cr3tPw@db.internal:3306/metastore?useSSL=true',
+      'spark.mongodb.read.connection.uri': 'mongodb://etl:pw-42@m1:27017,m2:27017/db',
+      'spark.master': 'k8s://https://10.0.0.1:443',
+      'spark.eventLog.dir': 's3a://logs@bucket/events',
+      'spark.driver.extraJavaOptions': '-Dcatalog=http://svc:p%40ss@cat:8080/api -Dx=1',
+    };
+    expect(redactSecrets(props)).toEqual({
+      'spark.hadoop.javax.jdo.option.ConnectionURL': `jdbc:mysql://hive:${REDACTED}@db.internal:3306/metastore?useSSL=true`,
+      'spark.mongodb.read.connection.uri': `mongodb://etl:${REDACTED}@m1:27017,m2:27017/db`,
+      'spark.master': 'k8s://https://10.0.0.1:443',
+      'spark.eventLog.dir': 's3a://logs@bucket/events',
+      'spark.driver.extraJavaOptions': `-Dcatalog=http://svc:${REDACTED}@cat:8080/api -Dx=1`,
+    });
+  });
+
   it('does not change its argument', () => {
     const props = { 'spark.service.token': 'abc' };
     redactSecrets(props);

@@ -306,10 +306,17 @@ export function redactSecrets(props: Readonly<Record<string, string>>): Record<s
   const out: Record<string, string> = {};
   for (const k of Object.keys(props)) {
     const v = props[k]!;
-    out[k] = KEY_RULE.test(k) || DEFAULT_RULE.test(v) || (ownRule !== undefined && (ownRule.test(k) || ownRule.test(v))) ? REDACTED : v;
+    out[k] = KEY_RULE.test(k) || DEFAULT_RULE.test(v) || (ownRule !== undefined && (ownRule.test(k) || ownRule.test(v))) ? REDACTED : v.replace(URL_PASSWORD, `$1${REDACTED}@`);
   }
   return out;
 }
+
+/**
+ * The password of a URL's user info, which neither rule above sees (a review):
+ * `spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:mysql://hive:PASSWORD@db/metastore`, a
+ * `mongodb://user:pw@host`. Only the password is hidden: the user and host still tell runs apart.
+ */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]*@/gi;
 
 export type Severity = 'error' | 'warning' | 'info';
 
