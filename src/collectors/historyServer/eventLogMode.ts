@@ -10,7 +10,7 @@
  * yauzl holds each entry to its declared size while unpacking, so the checks hold for the bytes too.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -66,6 +66,27 @@ function openZip(zip: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => yauzl.open(zip, { lazyEntries: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z))));
 }
 
+/**
+ * Why a downloaded `/logs` answer is not a zip, in words that tell a sign-in page (a proxy in front of
+ * the server answering 200 with HTML) from a zip cut off on the way; yauzl says "not a zip file, or
+ * file is truncated" to both.
+ */
+async function notAZip(zip: string, zipBytes: number, err: Error, where: string): Promise<ResponseError> {
+  if (zipBytes === 0) return new ResponseError(`${where}: the server answered with 0 bytes, not a zip of the event log`, where);
+  const fh = await open(zip, 'r');
+  let head: string;
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(64), 0, 64, 0);
+    head = buffer.subarray(0, bytesRead).toString('latin1').trimStart().toLowerCase();
+  } finally {
+    await fh.close();
+  }
+  if (head.startsWith('<')) {
+    return new ResponseError(`${where}: the server answered with a web page, not a zip of the event log: a sign-in page or a proxy in front of the History Server? Check the URL and the credentials`, where);
+  }
+  return new ResponseError(`${where}: the downloaded zip (${zipBytes} bytes) is damaged or cut off (${err.message})`, where);
+}
+
 /** Every entry of the zip's central directory, read without unpacking anything. */
 function entriesOf(archive: yauzl.ZipFile, into: string): Promise<yauzl.Entry[]> {
   const entries: yauzl.Entry[] = [];
@@ -113,7 +134,9 @@ async function checkUnpack(entries: yauzl.Entry[], zipBytes: number, into: strin
  * folder are refused. Returns how many files it wrote.
  */
 async function unzip(zip: string, zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string): Promise<number> {
-  const archive = await openZip(zip);
+  const archive = await openZip(zip).catch(async (err: Error) => {
+    throw await notAZip(zip, zipBytes, err, where);
+  });
   try {
     const entries = await entriesOf(archive, into);
     await checkUnpack(entries, zipBytes, into, limits, where);
@@ -125,7 +148,9 @@ async function unzip(zip: string, zipBytes: number, into: string, limits: Requir
       // Piped as soon as it is open: the entry starts inflating at once, and a damaged one's zlib
       // error, emitted with no listener yet (during an await), was uncaught (found by the fuzz suite).
       const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => archive.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
-      await pipeline(stream, createWriteStream(target));
+      await pipeline(stream, createWriteStream(target)).catch((err: Error) => {
+        throw new ResponseError(`${where}: ${JSON.stringify(entry.fileName)} in the downloaded zip could not be unpacked (${err.message})`, where);
+      });
       files++;
     }
     return files;
