@@ -46,14 +46,14 @@ describe('History Server mode eventlog: a /logs answer that is not a readable zi
     const r = await collectHistoryServerAll({ url, mode: 'eventlog', maxAttempts: 1 });
     expect(r.apps.map((a) => a.record.app_id)).toEqual(['app-good']);
     const logs = (id: string): string => `${server!.url}/api/v1/applications/${id}/logs`;
-    const byApp = Object.fromEntries(r.problems.map((p) => [p.message.split(':')[0], p]));
-    expect(Object.keys(byApp).sort()).toEqual(['app-bad', 'app-cut', 'app-empty', 'app-login']);
-    expect(byApp['app-login']!.message).toBe(
+    const byApp = new Map(r.problems.map((p) => [p.message.split(':')[0]!, p] as const));
+    expect([...byApp.keys()].sort()).toEqual(['app-bad', 'app-cut', 'app-empty', 'app-login']);
+    expect(byApp.get('app-login')!.message).toBe(
       `app-login: ${logs('app-login')}: the server answered with a web page, not a zip of the event log: a sign-in page or a proxy in front of the History Server? Check the URL and the credentials`,
     );
-    expect(byApp['app-cut']!.message).toMatch(new RegExp(`^app-cut: ${logs('app-cut').replace(/[.?]/g, '\\$&')}: the downloaded zip \\(${good.length >> 1} bytes\\) is damaged or cut off \\(.+\\)$`));
-    expect(byApp['app-bad']!.message).toMatch(new RegExp(`^app-bad: ${logs('app-bad').replace(/[.?]/g, '\\$&')}: "app-good" in the downloaded zip could not be unpacked \\(.+\\)$`));
-    expect(byApp['app-empty']!.message).toBe(`app-empty: ${logs('app-empty')}: the server answered with 0 bytes, not a zip of the event log`);
+    expect(byApp.get('app-cut')!.message).toMatch(new RegExp(`^app-cut: ${logs('app-cut').replace(/[.?]/g, '\\$&')}: the downloaded zip \\(${good.length >> 1} bytes\\) is damaged or cut off \\(.+\\)$`));
+    expect(byApp.get('app-bad')!.message).toMatch(new RegExp(`^app-bad: ${logs('app-bad').replace(/[.?]/g, '\\$&')}: "app-good" in the downloaded zip could not be unpacked \\(.+\\)$`));
+    expect(byApp.get('app-empty')!.message).toBe(`app-empty: ${logs('app-empty')}: the server answered with 0 bytes, not a zip of the event log`);
     for (const p of r.problems) {
       expect(p.code).toBe('rest-invalid');
       expect(JSON.stringify(p)).not.toContain('pa55word');

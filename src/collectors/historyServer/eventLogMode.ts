@@ -131,9 +131,10 @@ async function checkUnpack(entries: yauzl.Entry[], zipBytes: number, into: strin
 
 /**
  * Unpacks `zip` into `into`, one entry at a time, after checking it (above); entries escaping the
- * folder are refused. Returns how many files it wrote.
+ * folder are refused. Returns how many files it wrote. A cancelled run stops it at once (an entry
+ * part written, the rest not begun): a large log's zip takes minutes to unpack.
  */
-async function unzip(zip: string, zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string): Promise<number> {
+async function unzip(zip: string, zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string, signal: AbortSignal | undefined): Promise<number> {
   const archive = await openZip(zip).catch(async (err: Error) => {
     throw await notAZip(zip, zipBytes, err, where);
   });
@@ -142,13 +143,15 @@ async function unzip(zip: string, zipBytes: number, into: string, limits: Requir
     await checkUnpack(entries, zipBytes, into, limits, where);
     let files = 0;
     for (const entry of entries) {
+      signal?.throwIfAborted();
       if (entry.fileName.endsWith('/')) continue;
       const target = path.resolve(into, entry.fileName);
       await mkdir(path.dirname(target), { recursive: true });
       // Piped as soon as it is open: the entry starts inflating at once, and a damaged one's zlib
       // error, emitted with no listener yet (during an await), was uncaught (found by the fuzz suite).
       const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => archive.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
-      await pipeline(stream, createWriteStream(target)).catch((err: Error) => {
+      await pipeline(stream, createWriteStream(target), signal ? { signal } : {}).catch((err: Error) => {
+        if (signal?.aborted) throw signal.reason as Error;
         throw new ResponseError(`${where}: ${JSON.stringify(entry.fileName)} in the downloaded zip could not be unpacked (${err.message})`, where);
       });
       files++;
@@ -181,7 +184,7 @@ export async function fetchAttemptLog(client: HistoryServerClient, base: string,
     }
     const logs = path.join(dir, 'logs');
     await mkdir(logs);
-    const files = await unzip(zip, zipBytes, logs, all, where);
+    const files = await unzip(zip, zipBytes, logs, all, where, signal);
     const read: ReadLimits = { maxLineBytes: limits.maxLineBytes, maxZstdWindowMb: limits.maxZstdWindowMb, maxDecompressionRatio: limits.maxDecompressionRatio };
     const result = await collectAll({ path: logs, source, concurrency: 1, ...read }, { signal });
     // Problems name the entry inside the server's zip, not our temporary copy.
