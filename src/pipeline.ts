@@ -10,7 +10,8 @@
  * - check (issue 18): once every job is stored, the runs the run stored new or updated are checked
  *   against their own history (analysis/regression.ts) with their source's thresholds, the checks
  *   stored, and the regressed ones returned in the run's result for the caller to report. So are its
- *   sources' runs that an earlier, cancelled or killed, run stored but never checked.
+ *   sources' runs that an earlier, cancelled or killed, run stored but never checked, and the runs
+ *   stored before whose baselines a run it stored joins (an older run collected after newer ones).
  */
 import { checkRegressions } from './analysis/regression';
 import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type RegressionThresholds } from './analysis/regressionThresholds';
@@ -134,6 +135,8 @@ const historyPlace = (r: SparkAppRecord): string => `${r.app_name ?? ''}\u0000${
 export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): Sink {
   const changed: AppKey[] = [];
   const places = new Map<string, string>();
+  // The completed runs read, by key: a stored one may be in the baselines of runs stored before it (laterChecks).
+  const completed = new Map<string, { app_name: string; source: string; time: string }>();
   const base = options.regression?.thresholds ?? DEFAULT_THRESHOLDS;
   // Jobs by source name: every job of a source has its config (one per event-log path).
   const thresholds = new Map<string, Readonly<RegressionThresholds>>();
@@ -152,7 +155,14 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
         changed,
         onBatch: (batch) => {
           cursor?.take(batch);
-          if (changed.length > first) for (const a of batch.apps) places.set(keyId(a.record.app_id, attemptKey(a.record.attempt_id)), historyPlace(a.record));
+          if (changed.length > first) {
+            for (const { record: r } of batch.apps) {
+              const id = keyId(r.app_id, attemptKey(r.attempt_id));
+              places.set(id, historyPlace(r));
+              const time = runTimeOf(r);
+              if (r.status === 'completed' && r.app_name !== null && time !== null) completed.set(id, { app_name: r.app_name, source: r.source, time });
+            }
+          }
           onBatch(batch);
         },
       });
@@ -175,6 +185,20 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
           if (!keys.has(id)) keys.set(id, k);
         }
       }
+      // Runs stored before whose baselines a completed run stored now is in: checked again, and
+      // reported only when that makes them regressed (a verdict already reported is not news).
+      const again = laterChecks(repo, keys, completed, (source) => (thresholds.get(source) ?? base).baselineRuns);
+      completed.clear();
+      const wasRegressed = new Set<string>();
+      if (again.length > 0) {
+        repo.regressions(again).forEach((s, i) => {
+          if (s?.status === 'regressed') wasRegressed.add(keyId(again[i]!.app_id, attemptKey(again[i]!.attempt_id)));
+        });
+        for (const k of again) {
+          keys.set(keyId(k.app_id, attemptKey(k.attempt_id)), k);
+          places.set(keyId(k.app_id, attemptKey(k.attempt_id)), k.place);
+        }
+      }
       const regressed: RegressedRun[] = [];
       const order = new Map([...keys.keys()].map((id, i) => [id, i]));
       const placeOf = (id: string): string => places.get(id) ?? '';
@@ -193,7 +217,7 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
         repo.saveRegressions(checks);
         options.onCheck?.(Math.min(all.length, i + CHECK_CHUNK), all.length);
         for (const c of checks) {
-          if (c.status === 'regressed') regressed.push({ key: { app_id: c.app_id, attempt_id: c.attempt_id }, app_name: c.app_name, source: c.source, summary: c.summary });
+          if (c.status === 'regressed' && !wasRegressed.has(keyId(c.app_id, attemptKey(c.attempt_id)))) regressed.push({ key: { app_id: c.app_id, attempt_id: c.attempt_id }, app_name: c.app_name, source: c.source, summary: c.summary });
         }
       }
       // In the order the runs were stored.
@@ -201,6 +225,43 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
       return regressed.sort((a, b) => at(a) - at(b));
     },
   };
+}
+
+/**
+ * The runs already stored whose baselines the completed runs a collection stored (`stored`, by key)
+ * are now in, besides the runs it checks anyway (`checking`): an older run collected after newer ones
+ * (a backfill of an archive, another folder of the source collected later) changes the history their
+ * checks were of. A run is in a later run's baseline while fewer than `baselineRuns(source)` completed
+ * runs lie between them, so each name and source is one walk over its completed runs from the
+ * earliest one stored on (laterRuns). Only completed runs are walked: a failed run after it is not checked again.
+ */
+function laterChecks(repo: JobRepository, checking: ReadonlyMap<string, AppKey>, stored: ReadonlyMap<string, { app_name: string; source: string; time: string }>, baselineRuns: (source: string) => number): (AppKey & { place: string })[] {
+  const groups = new Map<string, { app_name: string; source: string; from: string; ids: Set<string> }>();
+  for (const [id, r] of stored) {
+    if (!checking.has(id)) continue;
+    const g = `${r.app_name}\u0000${r.source}`;
+    const group = groups.get(g);
+    if (group === undefined) groups.set(g, { app_name: r.app_name, source: r.source, from: r.time, ids: new Set([id]) });
+    else {
+      group.ids.add(id);
+      if (r.time < group.from) group.from = r.time;
+    }
+  }
+  const out: (AppKey & { place: string })[] = [];
+  for (const { app_name, source, from, ids } of groups.values()) {
+    const n = baselineRuns(source);
+    // Completed runs since the last one stored now: while fewer than n, it is in this run's baseline.
+    let since = 0;
+    for (const later of repo.laterRuns(app_name, source, from)) {
+      const id = keyId(later.app_id, attemptKey(later.attempt_id));
+      if (ids.has(id)) since = 0;
+      else {
+        if (since < n && !checking.has(id)) out.push({ app_id: later.app_id, attempt_id: later.attempt_id, place: `${app_name}\u0000${source}\u0000${later.time}` });
+        since++;
+      }
+    }
+  }
+  return out;
 }
 
 /** A dry run: every attempt counts as new, nothing is stored. */
@@ -228,7 +289,11 @@ export interface RunResult {
   counts: RunCounts;
   /** A job stopped early: an unreadable path, refused credentials, an unreadable listing. */
   stopped: boolean;
-  /** The runs stored new or updated (or left unchecked by an earlier run) that regressed against their history (issue 18); none for a dry or cancelled run. */
+  /**
+   * The runs stored new or updated (or left unchecked by an earlier run) that regressed against their
+   * history (issue 18), and runs stored before that the history it stored made regressed; none for a
+   * dry or cancelled run.
+   */
   regressed: RegressedRun[];
 }
 

@@ -48,6 +48,7 @@ import {
   type RegressionRow,
   type StoredRegression,
   type ListingScope,
+  type LaterRun,
 } from './repository';
 import { loadSqlJs, memoryDatabase } from './sqlJs';
 import type { Store } from './store';
@@ -487,6 +488,10 @@ export class JobStore implements Store {
 
   uncheckedRuns(source: string, limit: number): AppKey[] {
     return this.repo.uncheckedRuns(source, limit);
+  }
+
+  laterRuns(appName: string, source: string, time: string): LaterRun[] {
+    return this.repo.laterRuns(appName, source, time);
   }
 
   list(query?: JobQuery): SparkAppRecord[] {

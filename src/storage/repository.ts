@@ -164,6 +164,9 @@ export function regressionRow(c: RegressionCheck): RegressionRow {
   return { app_id: c.app_id, attempt_id: c.attempt_id, status: c.status, summary: c.summary, explanation: c.explanation, check: c.status === 'regressed' ? c : null };
 }
 
+/** A run of laterRuns: its key and its run time. */
+export type LaterRun = AppKey & { time: string };
+
 /** What finds a run's baseline: its key, name, source and times. */
 export type RunRef = Pick<SparkAppRecord, 'app_id' | 'attempt_id' | 'app_name' | 'source' | 'submit_time' | 'start_time' | 'end_time'>;
 
@@ -218,6 +221,12 @@ export interface JobRepository {
    * them then). By name and run time, as checks go through runs.
    */
   uncheckedRuns(source: string, limit: number): AppKey[];
+  /**
+   * The completed runs of an application name and source whose run time (baselineRuns' order) is
+   * after `time`, oldest first, with that time: the runs whose baselines a run of that time may be
+   * in, which a collection that stores it checks again (pipeline.ts: an older run collected later).
+   */
+  laterRuns(appName: string, source: string, time: string): LaterRun[];
   list(query?: JobQuery): SparkAppRecord[];
   count(query?: JobQuery): number;
   groupCounts(by: GroupField, query?: JobQuery): { key: string; count: number }[];
@@ -601,6 +610,11 @@ export const START_RUN_SQL = 'INSERT INTO collection_runs (run_id, source, optio
 export const UNCHECKED_RUNS_SQL = `SELECT app_id, attempt_key FROM applications a WHERE source = ?
    AND NOT EXISTS (SELECT 1 FROM regressions g WHERE g.app_id = a.app_id AND g.attempt_key = a.attempt_key)
  ORDER BY app_name, ${runTime('a')}, app_id, attempt_key LIMIT ?`;
+/** laterRuns, for both stores: it walks index apps_baseline (migration 7) from the time on. */
+export const LATER_RUNS_SQL = `SELECT app_id, attempt_key, ${runTime('a')} AS t FROM applications a
+ WHERE app_name = ? AND source = ? AND status = 'completed' AND ${runTime('a')} > ?
+ ORDER BY ${runTime('a')}, app_id, attempt_key`;
+export const laterRun = (r: Record<string, unknown>): LaterRun => ({ ...appKey(r), time: String(r.t) });
 /** Files read without errors. */
 export const KNOWN_FILES_SQL = "SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'";
 
@@ -1031,6 +1045,10 @@ export class SqlJsRepository implements JobRepository {
 
   uncheckedRuns(source: string, limit: number): AppKey[] {
     return this.all(UNCHECKED_RUNS_SQL, [source, limit]).map(appKey);
+  }
+
+  laterRuns(appName: string, source: string, time: string): LaterRun[] {
+    return this.all(LATER_RUNS_SQL, [appName, source, time]).map(laterRun);
   }
 
   /** Each stored run's status and end, in the keys' order (null: not stored): what a check is of (RegressionRow.of). */

@@ -28,6 +28,9 @@ import {
   newestListedThrough,
   type ListingScope,
   UNCHECKED_RUNS_SQL,
+  LATER_RUNS_SQL,
+  laterRun,
+  type LaterRun,
   finishRunParams,
   knownFile,
   runRow,
@@ -656,6 +659,10 @@ export class PostgresRepository implements JobRepository {
 
   uncheckedRuns(source: string, limit: number): AppKey[] {
     return this.rows(UNCHECKED_RUNS_SQL, [source, limit]).map(appKey);
+  }
+
+  laterRuns(appName: string, source: string, time: string): LaterRun[] {
+    return this.rows(LATER_RUNS_SQL, [appName, source, time]).map(laterRun);
   }
 
   newestEndTime(of: ListingScope): string | null {
