@@ -109,7 +109,7 @@ describePostgres('PostgreSQL: commands that only read write nothing (review)', (
     expect((await client.query('SELECT applicant FROM applications')).rows).toEqual([{ applicant: 'ann' }]);
   });
 
-  it('a reader reads a schema it knows as it is (9: before the index migration), and refuses an older one, neither changed', async () => {
+  it('a reader reads the schema it knows as it is, and refuses an older one (10: before stored passwords were hidden), neither changed', async () => {
     const s = server();
     const at = async (version: number): Promise<string> => {
       const url = await newDatabase(s);
@@ -122,20 +122,19 @@ describePostgres('PostgreSQL: commands that only read write nothing (review)', (
       }
       return url;
     };
-    const nine = await at(9);
-    const read = await cli(['jobs', '--db', nine], { PGPASSWORD: s.password });
+    const current = await at(PG_SCHEMA_VERSION);
+    const read = await cli(['jobs', '--db', current], { PGPASSWORD: s.password });
     expect(read, read.stderr).toMatchObject({ code: 0, stdout: '0 of 0 applications\n' });
-    expect((await (await connect(s, nine)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: 9 }]);
 
-    const eight = await at(8);
-    const refused = await cli(['runs', '--db', eight], { PGPASSWORD: s.password });
+    const older = await at(10);
+    const refused = await cli(['runs', '--db', older], { PGPASSWORD: s.password });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`${eight} has schema version 8, older than this Spark Optimizer reads as it is (9 to ${PG_SCHEMA_VERSION}); a command that only reads does not upgrade it.`);
-    expect((await (await connect(s, eight)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: 8 }]);
+    expect(refused.stderr).toContain(`${older} has schema version 10, older than this Spark Optimizer reads as it is (11 to ${PG_SCHEMA_VERSION}); a command that only reads does not upgrade it.`);
+    expect((await (await connect(s, older)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: 10 }]);
     // A collection upgrades it.
-    const collected = await cli(['collect', '--source', 'event-logs', '--path', logsFolder(), '--db', eight], { PGPASSWORD: s.password });
+    const collected = await cli(['collect', '--source', 'event-logs', '--path', logsFolder(), '--db', older], { PGPASSWORD: s.password });
     expect(collected.code, collected.stderr).toBe(0);
-    expect((await (await connect(s, eight)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
+    expect((await (await connect(s, older)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
   });
 
   it('a password from ~/.pgpass is used without a deprecation warning', async () => {

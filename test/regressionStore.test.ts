@@ -87,7 +87,7 @@ describe('stored regression checks (migration 8)', () => {
       }
       const text = (): string => String(old.exec("SELECT check_json FROM regressions WHERE status = 'regressed'")[0]!.values[0]![0]);
       const whole = text();
-      migrate(old, 'v8.db');
+      migrate(old, 'v8.db', 9);
       expect(schemaVersion(old)).toBe(9);
       expect(text().startsWith('{"v":2,')).toBe(true);
       expect(text().length * 3).toBeLessThan(whole.length);

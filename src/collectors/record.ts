@@ -306,7 +306,7 @@ export function redactSecrets(props: Readonly<Record<string, string>>): Record<s
   const out: Record<string, string> = {};
   for (const k of Object.keys(props)) {
     const v = props[k]!;
-    out[k] = KEY_RULE.test(k) || DEFAULT_RULE.test(v) || (ownRule !== undefined && (ownRule.test(k) || ownRule.test(v))) ? REDACTED : v.replace(URL_PASSWORD, `$1${REDACTED}@`);
+    out[k] = KEY_RULE.test(k) || DEFAULT_RULE.test(v) || (ownRule !== undefined && (ownRule.test(k) || ownRule.test(v))) ? REDACTED : maskUrlPasswords(v);
   }
   return out;
 }
@@ -315,8 +315,17 @@ export function redactSecrets(props: Readonly<Record<string, string>>): Record<s
  * The password of a URL's user info, which neither rule above sees (a review):
  * `spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:mysql://hive:PASSWORD@db/metastore`, a
  * `mongodb://user:pw@host`. Only the password is hidden: the user and host still tell runs apart.
+ * No part of it is a quote, so that the rule reads JSON texts too (stored environments and checks,
+ * migrations.ts) without crossing from one string into the next.
  */
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]*@/gi;
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"]*:)[^\s/?#@"]*@/gi;
+/** URL_PASSWORD for PostgreSQL's regexp_replace (flags 'gi'), the same rule for the migration of stored texts. */
+export const URL_PASSWORD_PG = `([a-z][a-z0-9+.-]*://[^[:space:]/?#@:"]*:)[^[:space:]/?#@"]*@`;
+
+/** `text` with the password of every URL's user info in it replaced by REDACTED. */
+export function maskUrlPasswords(text: string): string {
+  return text.replace(URL_PASSWORD, `$1${REDACTED}@`);
+}
 
 export type Severity = 'error' | 'warning' | 'info';
 

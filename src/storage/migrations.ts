@@ -3,13 +3,15 @@
  * version is newer than the last migration here is refused, never rewritten.
  * Never edit a released migration: add the next one.
  */
-import type { Database } from 'sql.js';
+import { inflateRawSync } from 'node:zlib';
+import type { Database, SqlValue } from 'sql.js';
 import { SCHEMA_IMAGE } from './schemaImage';
 import { transaction } from './sqlJs';
 import { moveSummaryRowsIntoBlocks } from './summaries';
 import { packCheck } from '../analysis/regression';
 import { attemptKey } from './keys';
-import { storedRegression, type StoredRegression } from './repository';
+import { packEnvironments, storedRegression, type StoredRegression } from './repository';
+import { maskUrlPasswords } from '../collectors/record';
 
 /** SQL, or a step that needs code (it runs in the migration's transaction like SQL does). */
 export type Migration = string | ((db: Database) => void);
@@ -179,7 +181,45 @@ export const MIGRATIONS: readonly Migration[] = [
   // 9: a regressed check is stored packed (regression.ts packCheck): what cannot be derived again,
   // about a third of the whole check's JSON. Checks stored whole are packed here; a reader takes either.
   repackChecks,
+  // 10: the password of a URL's user info (jdbc:mysql://hive:PASSWORD@db/…) hidden where collections
+  // before record.ts's maskUrlPasswords stored it: the environments and the regression checks, which
+  // quote the properties that changed. Record hashes are left: a record read again is then 'updated'.
+  maskStoredPasswords,
 ];
+
+/** Migration 10: every stored environment and regression check through maskUrlPasswords. */
+function maskStoredPasswords(db: Database): void {
+  const rows = (sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] => {
+    const stmt = db.prepare(sql, params);
+    const out: Record<string, SqlValue>[] = [];
+    try {
+      while (stmt.step()) out.push(stmt.getAsObject());
+    } finally {
+      stmt.free();
+    }
+    return out;
+  };
+  // A block that holds one is packed again from its rows' texts, their byte ranges with it.
+  for (const { id, data } of rows('SELECT id, data FROM environment_blocks')) {
+    const block = inflateRawSync(data as Uint8Array);
+    const whole = block.toString('utf8');
+    if (maskUrlPasswords(whole) === whole) continue;
+    const members = rows('SELECT app_id, attempt_key, env_start, env_end FROM applications WHERE env_block = ? ORDER BY env_start', [id!]);
+    const packed = packEnvironments(members.map((m) => maskUrlPasswords(block.toString('utf8', Number(m.env_start), Number(m.env_end)))));
+    db.run('UPDATE environment_blocks SET data = ? WHERE id = ?', [packed.data, id!]);
+    members.forEach((m, i) => db.run('UPDATE applications SET env_start = ?, env_end = ? WHERE app_id = ? AND attempt_key = ?', [...packed.ranges[i]!, m.app_id!, m.attempt_key!]));
+  }
+  // Rows from before blocks (3) keep their environment in its column, plain or deflated; it is written back plain.
+  for (const r of rows("SELECT app_id, attempt_key, environment FROM applications WHERE env_block IS NULL AND environment != ''")) {
+    const text = r.environment instanceof Uint8Array ? inflateRawSync(r.environment).toString('utf8') : String(r.environment);
+    const masked = maskUrlPasswords(text);
+    if (masked !== text) db.run('UPDATE applications SET environment = ? WHERE app_id = ? AND attempt_key = ?', [masked, r.app_id!, r.attempt_key!]);
+  }
+  for (const r of rows('SELECT app_id, attempt_key, summary, explanation, check_json FROM regressions')) {
+    const texts = [r.summary, r.explanation, r.check_json].map((t) => (typeof t === 'string' ? maskUrlPasswords(t) : t));
+    if (texts.some((t, i) => t !== [r.summary, r.explanation, r.check_json][i])) db.run('UPDATE regressions SET summary = ?, explanation = ?, check_json = ? WHERE app_id = ? AND attempt_key = ?', [...(texts as SqlValue[]), r.app_id!, r.attempt_key!]);
+  }
+}
 
 /** Migration 9: each regressed check stored whole, packed; read as the store reads a check (storedRegression). */
 function repackChecks(db: Database): void {

@@ -318,7 +318,7 @@ const BLOCK_RECORDS = 32;
 const UPSERT_WINDOW = 8 * BLOCK_RECORDS;
 
 /** The environments' JSON texts as one deflated block, and where each one is in the inflated block. */
-function packEnvironments(texts: readonly string[]): { data: Uint8Array; ranges: [number, number][] } {
+export function packEnvironments(texts: readonly string[]): { data: Uint8Array; ranges: [number, number][] } {
   const parts = texts.map((t) => Buffer.from(t, 'utf8'));
   const ranges: [number, number][] = [];
   let at = 0;

@@ -10,6 +10,7 @@
  * (TOAST), so a row keeps its environment and its summaries text (summaryCodec.ts) in columns.
  * Numbers are DOUBLE PRECISION: exactly a JavaScript number, so a record reads back as it was stored.
  */
+import { REDACTED, URL_PASSWORD_PG } from '../../collectors/record';
 import { MIGRATIONS } from '../migrations';
 import type { SyncPgClient } from './syncClient';
 
@@ -149,7 +150,17 @@ export const PG_MIGRATIONS: readonly string[] = [
    ALTER TABLE ingested_files ALTER COLUMN path SET NOT NULL;
    CREATE UNIQUE INDEX files_key ON ingested_files (${indexedKey('path')});
    DROP INDEX files_unit;`,
+  // 11 (the embedded file's 10): the password of a URL's user info hidden in stored environments and
+  // regression checks, by record.ts's rule in PostgreSQL's words (URL_PASSWORD_PG).
+  `UPDATE applications SET environment = ${maskedPg('environment')} WHERE environment ~* '${URL_PASSWORD_PG}';
+   UPDATE regressions SET summary = ${maskedPg('summary')}, explanation = ${maskedPg('explanation')}, check_json = ${maskedPg('check_json')}
+    WHERE summary ~* '${URL_PASSWORD_PG}' OR explanation ~* '${URL_PASSWORD_PG}' OR check_json ~* '${URL_PASSWORD_PG}';`,
 ];
+
+/** `column` with maskUrlPasswords' rule applied (migration 11). */
+function maskedPg(column: string): string {
+  return `regexp_replace(${column}, '${URL_PASSWORD_PG}', '\\1${REDACTED}@', 'gi')`;
+}
 
 /**
  * Versions that are PostgreSQL's alone (10: indexes that hold any length). Up to 9 the two stores'
@@ -193,9 +204,10 @@ const notOurs = (pg: SyncPgClient, tables: readonly string[]): Error =>
 
 /**
  * The oldest schema a command that only reads (`jobs`, `show`, `compare`, `runs`, `db copy --from`)
- * reads as it is: such a command never writes, so it does not migrate. 10 changed only indexes.
+ * reads as it is: such a command never writes, so it does not migrate. 10 changed only indexes; 11
+ * hid passwords a reader must not show.
  */
-const READS_FROM = 9;
+const READS_FROM = 11;
 
 /**
  * For a command that only reads: throws, saying why and what to do, unless the database holds a
