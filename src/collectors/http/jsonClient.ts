@@ -316,6 +316,8 @@ export class JsonClient {
   /** Bytes of response bodies read so far. */
   bytesRead = 0;
   private readonly headers: Record<string, string>;
+  /** The names of the headers given in the options (secretsIn). */
+  private readonly extraHeaders: ReadonlySet<string>;
   private readonly tokenProvider: (() => Promise<string>) | undefined;
   private readonly dispatcher: Dispatcher | undefined;
   private readonly ownDispatcher: boolean;
@@ -336,6 +338,7 @@ export class JsonClient {
     url.hash = '';
     this.apiBase = url.toString().replace(/\/+$/, '');
     this.headers = { accept: 'application/json', ...options.headers };
+    this.extraHeaders = new Set(Object.keys(options.headers ?? {}));
     if (auth?.type === 'basic') this.headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     if (auth?.type === 'bearer') this.headers.authorization = `Bearer ${auth.token}`;
     this.tokenProvider = auth?.type === 'bearerProvider' ? auth.token : undefined;
@@ -550,14 +553,20 @@ export class JsonClient {
     throw new HttpError(`${path}: ${lastError} (gave up after ${this.maxAttempts} attempts)`, path, lastStatus, this.maxAttempts);
   }
 
-  /** Every form of the credentials a request carries: the Authorization value and what it encodes. */
+  /**
+   * Every form of the credentials a request carries: the Authorization value (however its name is
+   * spelled) and what it encodes, and the values of the extra headers a source was configured with
+   * (History Server `headers:`, which exist to carry credentials: `X-Api-Key: ${env:…}`).
+   */
   private secretsIn(headers: Record<string, string>): string[] {
-    const value = headers.authorization?.replace(/^\w+ /, '');
-    if (value === undefined) return [];
-    if (!/^Basic /i.test(headers.authorization!)) return [value];
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const password = decoded.slice(decoded.indexOf(':') + 1);
-    return [value, decoded, password];
+    return Object.entries(headers).flatMap(([name, value]) => {
+      if (name.toLowerCase() !== 'authorization' && !this.extraHeaders.has(name)) return [];
+      const token = /^\w+ (.+)$/.exec(value)?.[1];
+      if (token === undefined) return [value];
+      if (!/^Basic /i.test(value)) return [token];
+      const decoded = Buffer.from(token, 'base64').toString('utf8');
+      return [token, decoded, decoded.slice(decoded.indexOf(':') + 1)];
+    });
   }
 
   async close(): Promise<void> {
