@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
 import { fieldOf, fieldText } from '../src/storage/fields';
-import { DEFAULT_COLUMNS, DEFAULT_QUERY, columnWidth, tableChoices, tablePage, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
+import { DEFAULT_COLUMNS, DEFAULT_QUERY, columnWidth, tableChoices, tablePage, tableRow, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
 import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobsTable/protocol';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
@@ -85,6 +85,13 @@ describe('the jobs table model', () => {
     expect(page({ status: 'failed' }).rows[0]!.icon).toBe('error');
     expect(fieldText(fieldOf('executor_memory_mb'), 4096)).toBe('4 GB');
     expect(fieldText(fieldOf('cpu_time_ms'), null)).toBe('-');
+  });
+
+  it('a figure its source did not measure (flagged missing: or invalid:, stored as 0) shows as unknown, not as a measured 0, as the CLI shows it', () => {
+    const cloud = makeRecord({ app_id: 'run-1', total_tasks: 0, shuffle_read_bytes: 0, input_bytes: 5, quality: ['missing:total_tasks', 'missing:shuffle_read_bytes', 'invalid:input_bytes'] });
+    const row = tableRow(cloud, 'UTC');
+    expect([row.cells.total_tasks, row.cells.shuffle_read_bytes, row.cells.input_bytes]).toEqual(['-', '-', '-']);
+    expect(tableRow({ ...cloud, quality: [] }, 'UTC').cells.total_tasks).toBe('0');
   });
 
   it('shows only the regressed runs when asked, each with its check summary (issue 18)', () => {

@@ -9,6 +9,7 @@ import type { SparkAppRecord } from '../../collectors/record';
 import { STATUSES, type AppStatus } from '../../collectors/record/status';
 import { FIELDS, FieldError, fieldOf, fieldText, isRecordColumn, parseCondition, type FieldCondition, type FieldKind, type RecordColumn } from '../../storage/fields';
 import type { JobQuery, JobRepository } from '../../storage/repository';
+import { measured, type RecordFigure } from '../../common/format';
 import { jobIcon } from '../format';
 import type { JobKey } from '../jobPage/protocol';
 
@@ -76,7 +77,9 @@ export interface TableRow {
 
 export function tableRow(r: SparkAppRecord, timeZone?: string, regressed: string | null = null): TableRow {
   const [icon, , iconText] = jobIcon(r, regressed ?? undefined);
-  const cells = Object.fromEntries(FIELDS.map((f) => [f.column, fieldText(f, r[f.column], timeZone)])) as Record<RecordColumn, string>;
+  // A figure its source did not measure is stored as 0 and flagged: shown unknown, as the CLI shows it (measured).
+  const value = (column: RecordColumn): string | number | null => (typeof r[column] === 'number' ? measured(r, column as RecordFigure) : r[column]);
+  const cells = Object.fromEntries(FIELDS.map((f) => [f.column, fieldText(f, value(f.column), timeZone)])) as Record<RecordColumn, string>;
   return { key: { app_id: r.app_id, attempt_id: r.attempt_id }, icon, iconText, regressed, cells };
 }
 
