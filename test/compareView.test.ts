@@ -120,6 +120,16 @@ describe('compare view model', () => {
     expect(compareModel(compareRuns({ record: a }, { record: b })).stagesNote).toMatch(/either run .*no stages to align/);
   });
 
+  it('says when a run has no Spark properties, instead of "no property differs" (a cloud run: flagged missing:environment)', () => {
+    expect(model.configNote).toBeNull();
+    const bare = { ...a, environment: {}, quality: [...a.quality, 'missing:environment'] };
+    const m = compareModel(compareRuns({ record: bare }, { record: b }));
+    expect(m.configNote).toBe('Spark properties were not collected for A (its source reports no environment): there is no configuration to compare.');
+    expect(m.config).toEqual([]);
+    expect(compareModel(compareRuns({ record: b }, { record: bare })).configNote).toMatch(/not collected for B /);
+    expect(compareModel(compareRuns({ record: bare }, { record: bare })).configNote).toMatch(/not collected for either run /);
+  });
+
   it('sorts stages by a change, largest rise first, unknown last; by name; back to the aligned order', () => {
     const names = (rows: StageView[]): (string | null)[] => rows.map((r) => r.name);
     expect(names(sortStageViews(model.stages, 'duration_ms', true))).toEqual(['extra', 'load', 'tiny', 'dropped', 'join']);

@@ -91,6 +91,8 @@ export interface CompareModel {
   stagesNote: string | null;
   /** Only the properties that differ, by key; `per_run` ones (the app id, the driver's port) always do. */
   config: ConfigRow[];
+  /** Why there is no config diff, when a run's Spark properties were not collected: "Spark properties were not collected for A: …". */
+  configNote: string | null;
 }
 
 const KIND_BY_SUFFIX: [string, FieldKind][] = [
@@ -148,6 +150,12 @@ function stagesNote(c: Comparison): string | null {
   return `Stages were not collected for ${without} (its source reports the application only): the stages below are ${withStages} alone.`;
 }
 
+function configNote(c: Comparison): string | null {
+  if (c.a.has_config && c.b.has_config) return null;
+  const [which, source] = !c.a.has_config && !c.b.has_config ? ['either run', 'their sources report'] : [c.a.has_config ? 'B' : 'A', 'its source reports'];
+  return `Spark properties were not collected for ${which} (${source} no environment): there is no configuration to compare.`;
+}
+
 const runView = (h: RunHeader): RunView => ({ ...h, title: h.app_name ?? h.app_id });
 
 /** The page's title: the name when both runs share it (the usual case: a run and its previous one). */
@@ -167,6 +175,7 @@ export function compareModel(c: Comparison): CompareModel {
     stageSummary: stageSummary(c.stage_counts),
     stagesNote: stagesNote(c),
     config: c.config,
+    configNote: configNote(c),
   };
 }
 

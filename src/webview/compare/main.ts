@@ -228,7 +228,12 @@ const valueCell = (v: string | null): HTMLTableCellElement => (v === null ? h('t
 function configSection(m: CompareModel): HTMLElement {
   const perRun = m.config.filter((r) => r.per_run).length;
   const differ = m.config.length - perRun;
-  const section = h('section', { id: 'config', 'aria-labelledby': 'config-h' }, h('h2', { id: 'config-h' }, differ === 0 ? 'Configuration: no property differs' : `Configuration: ${differ} ${differ === 1 ? 'property differs' : 'properties differ'}`));
+  const title = m.configNote !== null ? 'Configuration: not collected' : differ === 0 ? 'Configuration: no property differs' : `Configuration: ${differ} ${differ === 1 ? 'property differs' : 'properties differ'}`;
+  const section = h('section', { id: 'config', 'aria-labelledby': 'config-h' }, h('h2', { id: 'config-h' }, title));
+  if (m.configNote !== null) {
+    section.append(h('p', { class: 'note' }, m.configNote));
+    return section;
+  }
   section.append(h('p', { class: 'hint' }, 'Only the Spark properties whose values differ. Secrets are redacted when a job is collected, so two redacted values look the same.'));
   const field = h('vscode-textfield', { placeholder: 'Filter properties and values', 'aria-label': 'Filter the configuration diff', id: 'config-filter' }) as TextField;
   field.value = configQuery;
