@@ -102,3 +102,25 @@ describe('the regression check and what a run does not know', () => {
     expect(unknown!.causes).toEqual([]);
   });
 });
+
+describe('the regression check on more input', () => {
+  it('2x the input explains up to 3x the time (the factor more), not a 10x slowdown, which is not put down to "more data"', () => {
+    const explained = checkRun(run(10, { duration_ms: 25 * MIN, input_bytes: 20 * GB }), history(10), T);
+    expect(explained.likely_cause).toBe('input');
+    expect(explained.explanation).toContain('Likely cause: more data, the input is 2.0x the baseline');
+
+    const c = checkRun(run(10, { duration_ms: 100 * MIN, input_bytes: 20 * GB }), history(10), T);
+    expect(c.status).toBe('regressed');
+    expect(c.explanation).not.toContain('rather than a change to the job');
+    expect(c.explanation).toContain("More data, the input is 2.0x the baseline's (20 GB against 10 GB), does not explain Duration 10.0x: the change is likely elsewhere too");
+    // With a config change too, that comes first; the input is still among the causes.
+    const d = checkRun(run(10, { duration_ms: 100 * MIN, input_bytes: 20 * GB, environment: environment(10, { 'spark.sql.shuffle.partitions': '20' }) }), history(10), T);
+    expect(d.causes).toEqual(['config', 'input']);
+    expect(d.explanation).toContain('Likely cause: the configuration, 1 Spark property changed: spark.sql.shuffle.partitions 200 → 20. Also: the input is 2.0x');
+  });
+
+  it('a run whose status is unknown or running is not checked, and says so in words that read', () => {
+    expect(checkRun(run(10, { status: 'unknown' }), history(10), T).explanation).toBe("Not checked: the run's status is unknown; only finished runs are checked.");
+    expect(checkRun(run(10, { status: 'running' }), history(10), T).explanation).toBe("Not checked: the run's status is running; only finished runs are checked.");
+  });
+});

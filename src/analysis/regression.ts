@@ -105,7 +105,11 @@ export interface RegressionCheck {
   metrics: MetricCheck[];
   /** A regressed run only. */
   changes: BaselineChanges | null;
-  /** Every change that may explain it, most likely first: the input grew (by the factor or more), the Spark version changed, properties changed. */
+  /**
+   * Every change that may explain it, most likely first: the input grew (by the factor or more; last
+   * when a flagged metric grew more than the factor times the input did), the Spark version changed,
+   * properties changed, the plan changed.
+   */
   causes: LikelyCause[];
   likely_cause: LikelyCause | null;
   /** One line, for a tree item's description or a table cell: "Duration 2.0x, Shuffle read 2.1x; input 2.0x". */
@@ -246,7 +250,7 @@ export function baselineEnvironment(environments: readonly Readonly<Record<strin
 
 function unchecked(run: RecordFigures, reason: UncheckedReason, baselineRuns: readonly BaselineFigures[]): RegressionCheck {
   const text: Record<UncheckedReason, string> = {
-    unfinished: `Not checked: the run is ${run.status}; only finished runs are checked.`,
+    unfinished: `Not checked: the run's status is ${run.status}; only finished runs are checked.`,
     no_history_key: 'Not checked: without an application name and a time, the run has no history to compare with.',
     too_few_runs: `Not checked: ${plural(baselineRuns.length, 'earlier completed run')} of this name and source; ${MIN_BASELINE_RUNS} are needed.`,
   };
@@ -357,9 +361,14 @@ function describe(check: RegressionCheck, run: RecordFigures, runs: readonly Bas
   const flagged = check.metrics.filter((m) => m.flag !== null);
   const c = check.changes!;
   const inputGrew = (c.input_ratio !== null && c.input_ratio >= t.factor) || (c.input.baseline === 0 && (c.input.run ?? 0) > 0);
+  // More input explains a metric that grew with it, by up to the factor more (2x the data in up to
+  // 3x the time); not one that grew far more (a review: Duration 10x "likely more data" at 2x input).
+  const unexplained = inputGrew && c.input_ratio !== null ? flagged.filter((m) => m.field !== 'input_bytes' && m.flag === 'threshold' && m.ratio !== null && m.ratio > c.input_ratio! * t.factor) : [];
   const config = c.config?.length ?? 0;
-  // The plan last: a new version or changed properties may be why the plan changed.
-  check.causes = [...(inputGrew ? ['input' as const] : []), ...(c.spark_version ? ['version' as const] : []), ...(config > 0 ? ['config' as const] : []), ...(c.plan ? ['plan' as const] : [])];
+  // The plan last: a new version or changed properties may be why the plan changed. An input that
+  // does not explain the growth comes after the other causes.
+  const besides = [...(c.spark_version ? ['version' as const] : []), ...(config > 0 ? ['config' as const] : []), ...(c.plan ? ['plan' as const] : [])];
+  check.causes = !inputGrew ? besides : unexplained.length === 0 ? ['input', ...besides] : [...besides, 'input'];
   check.likely_cause = check.causes[0] ?? null;
 
   const short = (m: MetricCheck): string => (m.flag === 'new_failures' ? `${m.label} ${formatValue(m.kind, m.value!)} (none before)` : m.ratio === null ? `${m.label} ${formatValue(m.kind, m.value!)} (0 before)` : `${m.label} ${m.ratio.toFixed(1)}x`);
@@ -386,7 +395,8 @@ function describe(check: RegressionCheck, run: RecordFigures, runs: readonly Bas
 
   check.summary = `${flagged.map(short).join(', ')}${check.likely_cause ? `; ${causeShort[check.likely_cause]()}` : ''}`;
   const sentences = [`Regressed against ${against}: ${flagged.map(long).join('; ')}.`];
-  if (check.likely_cause === 'input') sentences.push(`Likely cause: more data, ${inputText()}, rather than a change to the job.`);
+  if (check.likely_cause === 'input' && unexplained.length === 0) sentences.push(`Likely cause: more data, ${inputText()}, rather than a change to the job.`);
+  else if (check.likely_cause === 'input') sentences.push(`More data, ${inputText()}, does not explain ${unexplained.map(short).join(', ')}: the change is likely elsewhere too (the code, the data's shape, the cluster).`);
   else if (check.likely_cause === 'version') sentences.push(`Likely cause: the Spark version changed, ${versionText()}.`);
   else if (check.likely_cause === 'config') sentences.push(`Likely cause: the configuration, ${configText()}.`);
   else if (check.likely_cause === 'plan') sentences.push(`Likely cause: ${planText()}, with the input, Spark version and properties as before: the code or the query changed.`);
