@@ -1,7 +1,8 @@
 /**
- * A `collect` that outgrows start-up size gets V8's long-run flags back (v8Flags.ts
- * tuneV8ForLongRun; issue #12): Sparkplug and the young generation's growth, which start-up holds
- * back. node:v8 is replaced here so that the flags are recorded, not set.
+ * A `collect` that outgrows start-up size gets back what its start holds back (v8Flags.ts; issue
+ * #12): V8's own tier-up once its logs hold more than 2 MB or number more than 32 (tierUpAsUsual),
+ * and the young generation's growth past 32 logs or 16 MB read (tuneV8ForLongRun). node:v8 is
+ * replaced here so that the flags are recorded, not set.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -17,11 +18,11 @@ vi.mock('node:v8', async (importOriginal) => {
   return { ...actual, setFlagsFromString, default: { ...actual, setFlagsFromString } };
 });
 
-async function collect(logs: number): Promise<string[]> {
+async function collect(logs: number, size = { stages: 1, tasksPerStage: 2 }): Promise<string[]> {
   const dir = tempDir();
   const from = path.join(dir, 'logs');
   mkdirSync(from);
-  for (let i = 0; i < logs; i++) writeFileSync(path.join(from, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, stages: 1, tasksPerStage: 2 }).text);
+  for (let i = 0; i < logs; i++) writeFileSync(path.join(from, `app-${i}`), eventLogText({ appId: `app-${i}`, seed: i + 1, ...size }).text);
   flags.length = 0;
   const err: string[] = [];
   // On this thread (--concurrency 1): the pool's script is a bundle in dist/, and this runs from the sources.
@@ -31,8 +32,14 @@ async function collect(logs: number): Promise<string[]> {
 }
 
 describe("a long collect's V8 flags", () => {
-  it('a collect of a few logs keeps start-up\'s; one past 32 logs turns Sparkplug and the young generation\'s growth back on', async () => {
+  const tierUp = ['--max-bytecode-size-for-early-opt=81', '--ticks-before-optimization=3'];
+
+  it("a collect of a few small logs keeps start-up's; one past 32 logs gets V8's tier-up and the young generation's growth back", async () => {
     expect(await collect(4)).toEqual([]);
-    expect(await collect(40)).toEqual(['--semi-space-growth-factor=2', '--sparkplug']);
+    expect(await collect(40)).toEqual([...tierUp, '--semi-space-growth-factor=2']);
+  });
+
+  it("one log of more than 2 MB is read with V8's own tier-up from its start", async () => {
+    expect(await collect(1, { stages: 8, tasksPerStage: 80 })).toEqual(tierUp);
   });
 });

@@ -23,7 +23,7 @@ import { formatBytes, groupDigits, plural, table } from '../common/format';
 import { STOP_SIGNALS, UsageError, decompressionRatioFlag, ignoreClosedTerminal, maxLineFlag, maxResponseFlag, maxUnpackedFlag, oneOf, parseDate, positiveInt, stringFlags, unpackRatioFlag, zstdWindowFlag, type Io } from './io';
 import { databaseLocation, openDatabase, printNewWarnings } from './database';
 import { RECORD_HEADER, TABLE_ROWS, recordRow, timeText } from './recordTable';
-import { tuneV8ForLongRun } from './v8Flags';
+import { tierUpAsUsual, tuneV8ForLongRun } from './v8Flags';
 
 /** A long run saves this often, and once at its end (not after each source: issue #13). */
 const SAVE_EVERY_MS = 10_000;
@@ -34,6 +34,14 @@ const SAVE_EVERY_MS = 10_000;
  */
 const BIG_RUN_LOGS = 32;
 const BIG_RUN_BYTES = 16 * 1024 * 1024;
+/**
+ * Once the logs found hold this many bytes, or a run has read them (an API source), or it has found
+ * more than BIG_RUN_LOGS logs, V8 optimises as it would anyway (v8Flags.ts tierUpAsUsual): the start
+ * holds TurboFan back for a run the size of issue #12's four 287 KB logs. By the logs found, not read,
+ * so that one large log (or a compressed one, which decodes to several times its size) is read with
+ * it from its start.
+ */
+const TIER_UP_BYTES = 2 * 1024 * 1024;
 
 /** `--fail-on-regression`'s exit status when a run the collection stored regressed (issue 18); main.ts lists them all. */
 export const EXIT_REGRESSED = 3;
@@ -308,8 +316,13 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
 
   const started = Date.now();
   let lastProgress = 0;
+  let tieredUp = false;
   let grown = false;
   const onProgress = (p: CollectProgress): void => {
+    if (!tieredUp && (p.logsFound > BIG_RUN_LOGS || Math.max(p.bytesRead, p.bytesFound ?? 0) > TIER_UP_BYTES)) {
+      tieredUp = true;
+      tierUpAsUsual();
+    }
     if (!grown && (p.logsFound > BIG_RUN_LOGS || p.bytesRead > BIG_RUN_BYTES)) {
       grown = true;
       tuneV8ForLongRun();

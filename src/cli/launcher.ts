@@ -108,17 +108,18 @@ function readCache(file: string): Buffer | undefined {
  * Writes the cache of what this run compiled, atomically (runs at once each write their own
  * temporary file and rename it), and removes stale ones. Only for the bundle this entry was built
  * with (a bundle changed since has another hash: no cache), and only into a private folder. Any
- * failure leaves things as they were: the cache only saves time.
+ * failure leaves things as they were: the cache only saves time. `command` is a tuned run's command,
+ * whose flags are set again first; undefined for a run that is not tuned.
  */
-function writeCache(script: Script, source: string, file: string, tuned: boolean): void {
+function writeCache(script: Script, source: string, file: string, command: string | undefined): void {
   const folder = path.dirname(file);
   try {
     if (createHash('sha256').update(source).digest('hex').slice(0, 16) !== CLI_BUNDLE_HASH) return;
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     accessSync(folder, constants.W_OK);
     if (!private_(folder, false)) return;
-    // The flags a cached run compiles under: a `collect` that grew big has changed some since (v8Flags.ts tuneV8ForLongRun).
-    if (tuned) tuneV8();
+    // The flags a cached run compiles under: a `collect` that grew has changed some since (v8Flags.ts tierUpAsUsual, tuneV8ForLongRun).
+    if (command !== undefined) tuneV8(command);
     const body = script.createCachedData();
     const header = Buffer.alloc(HEADER);
     MAGIC.copy(header);
@@ -182,16 +183,16 @@ const source = readFileSync(BUNDLE, 'utf8');
 // V8 takes a cache only in a process whose flags are those it was made with (a tuned run's: writeCache
 // sets them again). Without a cache the bundle is compiled before the flags change, as it was before
 // this entry: compiled after any flag had changed, it took `jobs` from 56.1 to 57.7 MB (issue #12).
-if (tuned && cachedData !== undefined) tuneV8();
+if (tuned && cachedData !== undefined) tuneV8(argv[0]);
 // Marked while V8 reads the cache (LOADING): a run that dies in V8's deserializer leaves the mark.
 const loading = cachedData !== undefined && file !== undefined ? mark(file + LOADING) : undefined;
 const script = new Script(source, { filename: BUNDLE, cachedData });
 if (loading !== undefined) unmark(loading);
-if (tuned && cachedData === undefined) tuneV8();
+if (tuned && cachedData === undefined) tuneV8(argv[0]);
 if (file !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
   // Only a run that succeeded: a usage error's run compiles little of what the command needs.
   process.once('exit', (code) => {
-    if (code === 0) writeCache(script, source, file, tuned);
+    if (code === 0) writeCache(script, source, file, tuned ? argv[0] : undefined);
   });
 }
 cachedData = undefined; // its 0.3-0.8 MB are not kept through the run

@@ -112,6 +112,8 @@ export interface CollectProgress {
   logsFound: number;
   logsDone: number;
   bytesRead: number;
+  /** What the event logs found hold, in bytes on disk (compressed as stored); API sources leave it out. */
+  bytesFound?: number;
   apps: number;
   problems: number;
 }

@@ -40,7 +40,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
   const source = options.source ?? 'event_log';
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
-  const progress: CollectProgress = { phase: 'discovering', logsFound: 0, logsDone: 0, bytesRead: 0, apps: 0, problems: 0 };
+  const progress: CollectProgress & { bytesFound: number } = { phase: 'discovering', logsFound: 0, logsDone: 0, bytesRead: 0, bytesFound: 0, apps: 0, problems: 0 };
   const report = (): void => ctx.onProgress?.({ ...progress });
   const onBytes = (n: number): void => {
     progress.bytesRead += n;
@@ -137,6 +137,7 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
       }
       units.push(found);
       progress.logsFound++;
+      progress.bytesFound += found.files.reduce((n, f) => n + f.size, 0);
       report();
       if (ctx.workerScript && concurrency > 1 && progress.logsFound > POOL_AFTER_LOGS) {
         for (; next < units.length && room(); next++) {
