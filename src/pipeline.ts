@@ -21,7 +21,7 @@ import { adjustedJob, collectSource, cursorKey, cursorTracker, incrementalJob, j
 import type { Problem, SparkAppRecord } from './collectors/record';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
 import { LISTED_THROUGH, attemptKey, keyId, runTimeOf } from './storage/keys';
-import type { AppKey, JobRepository, RunCounts } from './storage/repository';
+import type { AppKey, JobRepository, LaterRun, RunCounts, RunGroup } from './storage/repository';
 import { pushAll } from './common/arrays';
 
 export interface PlannedJob {
@@ -129,14 +129,14 @@ const LEFT_UNCHECKED = 10_000;
  * reads together (SqlJsRepository.baselines); a first collection of 10,000 runs read each baseline
  * row ten times over in the order the logs were read (issue #12).
  */
-const historyPlace = (r: SparkAppRecord): string => `${r.app_name ?? ''}\u0000${r.source}\u0000${runTimeOf(r) ?? ''}`;
+const historyPlace = (r: Pick<SparkAppRecord, 'app_name' | 'source' | 'start_time' | 'submit_time' | 'end_time'>): string => `${r.app_name ?? ''}\u0000${r.source}\u0000${runTimeOf(r) ?? ''}`;
 
 /** The store: each job is a recorded run (ingest.ts); the runs they store new or updated are checked at the end. */
 export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): Sink {
   const changed: AppKey[] = [];
   const places = new Map<string, string>();
   // The completed runs read, by key: a stored one may be in the baselines of runs stored before it (laterChecks).
-  const completed = new Map<string, { app_name: string; source: string; time: string }>();
+  const completed = new Map<string, RunGroup>();
   const base = options.regression?.thresholds ?? DEFAULT_THRESHOLDS;
   // Jobs by source name: every job of a source has its config (one per event-log path).
   const thresholds = new Map<string, Readonly<RegressionThresholds>>();
@@ -235,28 +235,33 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
  * runs lie between them, so each name and source is one walk over its completed runs from the
  * earliest one stored on (laterRuns). Only completed runs are walked: a failed run after it is not checked again.
  */
-function laterChecks(repo: JobRepository, checking: ReadonlyMap<string, AppKey>, stored: ReadonlyMap<string, { app_name: string; source: string; time: string }>, baselineRuns: (source: string) => number): (AppKey & { place: string })[] {
-  const groups = new Map<string, { app_name: string; source: string; from: string; ids: Set<string> }>();
+function laterChecks(repo: JobRepository, checking: ReadonlyMap<string, AppKey>, stored: ReadonlyMap<string, RunGroup>, baselineRuns: (source: string) => number): (AppKey & { place: string })[] {
+  const groupOf = (r: Pick<RunGroup, 'app_name' | 'source'>): string => `${r.app_name}\u0000${r.source}`;
+  const groups = new Map<string, RunGroup & { ids: Set<string>; runs: LaterRun[] }>();
   for (const [id, r] of stored) {
     if (!checking.has(id)) continue;
-    const g = `${r.app_name}\u0000${r.source}`;
-    const group = groups.get(g);
-    if (group === undefined) groups.set(g, { app_name: r.app_name, source: r.source, from: r.time, ids: new Set([id]) });
+    const group = groups.get(groupOf(r));
+    if (group === undefined) groups.set(groupOf(r), { ...r, ids: new Set([id]), runs: [] });
     else {
       group.ids.add(id);
-      if (r.time < group.from) group.from = r.time;
+      if (r.time < group.time) group.time = r.time;
     }
   }
+  if (groups.size === 0) return [];
+  for (const later of repo.laterRuns([...groups.values()])) groups.get(groupOf(later))?.runs.push(later);
   const out: (AppKey & { place: string })[] = [];
-  for (const { app_name, source, from, ids } of groups.values()) {
+  for (const { source, ids, runs } of groups.values()) {
     const n = baselineRuns(source);
-    // Completed runs since the last one stored now: while fewer than n, it is in this run's baseline.
+    // In baselines' order (run time, then key), oldest first; completed runs since the last one stored
+    // now: while fewer than n, that one is in this run's baseline.
+    const keyOf = (r: LaterRun): string => keyId(r.app_id, attemptKey(r.attempt_id));
+    runs.sort((a, b) => (a.time !== b.time ? (a.time < b.time ? -1 : 1) : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
     let since = 0;
-    for (const later of repo.laterRuns(app_name, source, from)) {
-      const id = keyId(later.app_id, attemptKey(later.attempt_id));
+    for (const later of runs) {
+      const id = keyOf(later);
       if (ids.has(id)) since = 0;
       else {
-        if (since < n && !checking.has(id)) out.push({ app_id: later.app_id, attempt_id: later.attempt_id, place: `${app_name}\u0000${source}\u0000${later.time}` });
+        if (since < n && !checking.has(id)) out.push({ app_id: later.app_id, attempt_id: later.attempt_id, place: historyPlace({ ...later, start_time: later.time, submit_time: null, end_time: null }) });
         since++;
       }
     }

@@ -10,7 +10,8 @@ import type { SourceConfig } from '../src/collectors/registry';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
-import type { AppKey } from '../src/storage/repository';
+import { laterRunsSql, type AppKey } from '../src/storage/repository';
+import { memoryRepository } from './support/memoryRepository';
 import { makeRecord } from './support/records';
 import { describeEachStore } from './support/stores';
 import { tempDir } from './support/tmp';
@@ -102,7 +103,7 @@ describe('an older run collected after newer ones', () => {
 });
 
 describeEachStore('laterRuns', (open) => {
-  it('the completed runs of a name and source after a time, oldest first, with their run time', async () => {
+  it('per name, source and time: the completed runs of that name and source after the time, with their run time', async () => {
     const repo = await open();
     repo.upsert([
       run(1),
@@ -112,10 +113,24 @@ describeEachStore('laterRuns', (open) => {
       run(5, { app_name: 'Other', app_id: 'named-005' }),
       run(6, { start_time: null, submit_time: '2024-06-07T00:00:00.000Z', app_id: 'nightly-006' }),
     ]);
-    expect(repo.laterRuns('Nightly', 'prod', run(1).start_time!)).toEqual([
-      { app_id: 'nightly-002', attempt_id: null, time: run(2).start_time },
-      { app_id: 'nightly-006', attempt_id: null, time: '2024-06-07T00:00:00.000Z' },
+    const byTime = (a: { time: string }, b: { time: string }): number => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0);
+    expect(repo.laterRuns([{ app_name: 'Nightly', source: 'prod', time: run(1).start_time! }]).sort(byTime)).toEqual([
+      { app_id: 'nightly-002', attempt_id: null, app_name: 'Nightly', source: 'prod', time: run(2).start_time },
+      { app_id: 'nightly-006', attempt_id: null, app_name: 'Nightly', source: 'prod', time: '2024-06-07T00:00:00.000Z' },
     ]);
-    expect(repo.laterRuns('Nightly', 'prod', '2024-06-07T00:00:00.000Z')).toEqual([]);
+    expect(repo.laterRuns([{ app_name: 'Nightly', source: 'prod', time: '2024-06-07T00:00:00.000Z' }])).toEqual([]);
+    // Many groups in one call; more than a statement's 500.
+    const groups = [{ app_name: 'Other', source: 'prod', time: '2024-01-01' }, { app_name: 'Nightly', source: 'other', time: '2024-01-01' }, ...Array.from({ length: 600 }, (_, i) => ({ app_name: `None ${i}`, source: 'prod', time: '2024-01-01' }))];
+    expect(repo.laterRuns(groups).map((r) => r.app_id).sort()).toEqual(['named-005', 'other-004']);
+    expect(repo.laterRuns([])).toEqual([]);
+  });
+});
+
+describe('laterRuns (sql.js)', () => {
+  it('seeks index apps_baseline for each group, not a scan of every run', async () => {
+    const { db } = await memoryRepository();
+    const plan = db.exec(`EXPLAIN QUERY PLAN ${laterRunsSql(500)}`, Array.from({ length: 1500 }, (_, i) => String(i)))[0]!.values.map((r) => String(r[3]));
+    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH a USING INDEX apps_baseline \(app_name=\? AND source=\? AND <expr>>\?\)$/));
+    expect(plan.filter((p) => /^SCAN a\b/.test(p))).toEqual([]);
   });
 });

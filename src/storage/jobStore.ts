@@ -49,6 +49,7 @@ import {
   type StoredRegression,
   type ListingScope,
   type LaterRun,
+  type RunGroup,
 } from './repository';
 import { loadSqlJs, memoryDatabase } from './sqlJs';
 import type { Store } from './store';
@@ -490,8 +491,8 @@ export class JobStore implements Store {
     return this.repo.uncheckedRuns(source, limit);
   }
 
-  laterRuns(appName: string, source: string, time: string): LaterRun[] {
-    return this.repo.laterRuns(appName, source, time);
+  laterRuns(groups: readonly RunGroup[]): LaterRun[] {
+    return this.repo.laterRuns(groups);
   }
 
   list(query?: JobQuery): SparkAppRecord[] {

@@ -28,9 +28,11 @@ import {
   newestListedThrough,
   type ListingScope,
   UNCHECKED_RUNS_SQL,
-  LATER_RUNS_SQL,
+  laterRunsSql,
+  laterRunsParams,
   laterRun,
   type LaterRun,
+  type RunGroup,
   finishRunParams,
   knownFile,
   runRow,
@@ -661,8 +663,10 @@ export class PostgresRepository implements JobRepository {
     return this.rows(UNCHECKED_RUNS_SQL, [source, limit]).map(appKey);
   }
 
-  laterRuns(appName: string, source: string, time: string): LaterRun[] {
-    return this.rows(LATER_RUNS_SQL, [appName, source, time]).map(laterRun);
+  laterRuns(groups: readonly RunGroup[]): LaterRun[] {
+    const out: LaterRun[] = [];
+    for (const chunk of chunks(groups, KEYS_PER_QUERY)) for (const r of this.rows(laterRunsSql(chunk.length), laterRunsParams(chunk))) out.push(laterRun(r));
+    return out;
   }
 
   newestEndTime(of: ListingScope): string | null {
