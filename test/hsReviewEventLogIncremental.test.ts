@@ -5,8 +5,12 @@
  * already left those out. Now a finished attempt read from its log without errors is held as in
  * mode api, under its `/logs` URL, so that a record read through the REST answers does not stop the
  * (more exact) log from being read when a source changes mode.
+ *
+ * Also (mode api): an incremental run judged each attempt by the cursor's `since`, so the first
+ * attempt of a YARN-retried application, still running at the last run, was left out for good when
+ * the application ended: it had ended long before the cursor.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
 import type { HistoryServerOptions } from '../src/collectors/historyServer/collect';
@@ -88,5 +92,43 @@ describe('History Server mode eventlog: incremental runs', () => {
     await collect(repo, s.url, 'eventlog');
     expect(s.requests.filter((r) => r === 'applications/app-b/logs')).toHaveLength(2);
     expect(s.requests.filter((r) => r === 'applications/app-a/logs')).toHaveLength(1);
+  });
+});
+
+/**
+ * `/applications` as Spark's ApplicationListResource answers it, for the tests below: status (an
+ * application whose latest attempt runs is running), minEndDate (any attempt of a completed one in
+ * the window), newest end first, limit.
+ */
+function sparkListing(apps: () => SyntheticApp[]): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    const minEnd = q.has('minEndDate') ? Date.parse(q.get('minEndDate')!.replace(/GMT$/, 'Z')) : -Infinity;
+    const listing = syntheticListing(apps()) as { attempts: { endTimeEpoch: number; completed: boolean }[] }[];
+    const out = listing
+      .filter((a) => (a.attempts[0]!.completed ? q.get('status') !== 'running' && a.attempts.some((t) => t.endTimeEpoch >= minEnd) : q.get('status') !== 'completed'))
+      .sort((a, b) => b.attempts[0]!.endTimeEpoch - a.attempts[0]!.endTimeEpoch)
+      .slice(0, q.has('limit') ? Number(q.get('limit')) : undefined);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(out));
+  };
+}
+
+describe('History Server incremental runs: a retried application', () => {
+  it('the first attempt of an application that was still running at the last run is collected once the application ends, however long before the cursor it ended', async () => {
+    const { repo } = await memoryRepository();
+    const others: SyntheticApp[] = Array.from({ length: 5 }, (_, i) => ({ id: `app-${i}`, startMs: T0 + i * 1000 - 500, endMs: T0 + i * 1000, executors: [{ id: 'driver', cores: 1 }], stages: [] }));
+    // YARN retried app-r: attempt 1 failed five hours before the others ended; attempt 2 still runs.
+    const first: SyntheticApp = { id: 'app-r', attemptId: '1', startMs: T0 - 6 * 3_600_000, endMs: T0 - 5 * 3_600_000, executors: [{ id: 'driver', cores: 1 }], stages: [] };
+    let second: SyntheticApp = { ...first, attemptId: '2', startMs: T0 - 5 * 3_600_000, endMs: null };
+    const s = await serve({ applications: sparkListing(() => [second, first, ...others]), ...syntheticRoutes([first, second, ...others]) });
+    expect((await collect(repo, s.url, 'api')).counts).toMatchObject({ new: 5 });
+    // Attempt 2 ends three hours after the others: the next run asks from the cursor (app-4's end) minus the overlap.
+    second = { ...second, endMs: T0 + 3 * 3_600_000 };
+    const next = await collect(repo, s.url, 'api');
+    expect(next.since).toBe(new Date(T0 + 4000 - OVERLAP_MS).toISOString());
+    const keys = repo.list({ limit: 100 }).map((r) => `${r.app_id}/${r.attempt_id ?? '-'}`).sort();
+    expect(keys).toEqual(['app-0/-', 'app-1/-', 'app-2/-', 'app-3/-', 'app-4/-', 'app-r/1', 'app-r/2']);
+    expect(next.counts).toMatchObject({ new: 2, unchanged: 5 });
   });
 });

@@ -370,16 +370,22 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
   // is not downloaded again; the CLI's store says; the editor sends History Server jobs no known
   // files, so there each is fetched again).
   const holds = ctx.isUnchanged;
+  // What `since` judges attempt by attempt (here and in the runner, before and after fetching): the
+  // user's own since; an incremental run's (cursor.ts) only narrows the listing. Its cursor claims
+  // that every application that had ended by then is stored, so an application still running then (a
+  // YARN retry) comes with every attempt once it ends, an attempt that ended long before the cursor
+  // too: judged by the cursor's since, that attempt was never stored (a review).
+  const judged: HistoryServerOptions = options.cursor === undefined ? options : { ...options, since: undefined };
   const held = (item: Listed): boolean => {
     if (holds === undefined || !inShard(item.app.id, options.shard)) return false;
     if (options.user !== undefined && item.attempt.sparkUser !== options.user) return false;
     const mark = heldMark(client, item, mode);
-    if (mark === null || (options.since !== undefined && mark.files[0]!.mtimeMs < options.since.getTime())) return false;
+    if (mark === null || (judged.since !== undefined && mark.files[0]!.mtimeMs < judged.since.getTime())) return false;
     return holds(mark);
   };
   // Attempts left out as held since the last batch: counted unchanged in the next one.
   let unchanged = 0;
-  const batches = runApiCollector<Listed, CollectedApp>(options, ctx, (run) => ({
+  const batches = runApiCollector<Listed, CollectedApp>(judged, ctx, (run) => ({
     // listPages asks for `limit` applications; the items here are their attempts.
     maxApps: 'listing',
     // Every attempt of an application goes with it: the application id splits a sharded run.
