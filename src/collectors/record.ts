@@ -314,18 +314,37 @@ export function redactSecrets(props: Readonly<Record<string, string>>): Record<s
 /**
  * The password of a URL's user info, which neither rule above sees (a review):
  * `spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:mysql://hive:PASSWORD@db/metastore`, a
- * `mongodb://user:pw@host`. Only the password is hidden: the user and host still tell runs apart.
- * No part of it is a quote, so that the rule reads JSON texts too (stored environments and checks,
- * migrations.ts) without crossing from one string into the next.
+ * `mongodb://user:pw@host`: at each `://` whose scheme (a letter, then letters, digits, `+.-`) is
+ * a whole run of such characters, a user (no `:`), `:`, a password and `@`, none of them holding
+ * white space, `/?#@` or a quote. Only the password is hidden: the user and host still tell runs
+ * apart. No part of it is a quote, so that the rule reads JSON texts too (stored environments and
+ * checks, migrations.ts) without crossing from one string into the next. A scan from each `://`,
+ * not a regular expression: one that tried a scheme from every letter took 14 s, and one from every
+ * run of them 3 s, over 100,000 stored environments.
  */
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"]*:)[^\s/?#@"]*@/gi;
-/** URL_PASSWORD for PostgreSQL's regexp_replace (flags 'gi'), the same rule for the migration of stored texts. */
-export const URL_PASSWORD_PG = `([a-z][a-z0-9+.-]*://[^[:space:]/?#@:"]*:)[^[:space:]/?#@"]*@`;
-
-/** `text` with the password of every URL's user info in it replaced by REDACTED. */
 export function maskUrlPasswords(text: string): string {
-  return text.replace(URL_PASSWORD, `$1${REDACTED}@`);
+  let out = '';
+  let copied = 0;
+  for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
+    let scheme = at;
+    while (scheme > 0 && SCHEME_CHAR.test(text[scheme - 1]!)) scheme--;
+    if (scheme === at || !/[a-z]/i.test(text[scheme]!)) continue;
+    let colon = at + 3;
+    while (colon < text.length && !USER_END.test(text[colon]!)) colon++;
+    if (text[colon] !== ':') continue;
+    let atSign = colon + 1;
+    while (atSign < text.length && !PASSWORD_END.test(text[atSign]!)) atSign++;
+    if (text[atSign] !== '@') continue;
+    out += `${text.slice(copied, colon + 1)}${REDACTED}`;
+    copied = atSign;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
+const SCHEME_CHAR = /[a-z0-9+.-]/i;
+const USER_END = /[\s/?#@:"]/;
+const PASSWORD_END = /[\s/?#@"]/;
+/** maskUrlPasswords' rule for PostgreSQL's regexp_replace (flags 'gi'): the migration of texts stored before it (postgres/migrations.ts). */
+export const URL_PASSWORD_PG = `(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^[:space:]/?#@:"]*:)[^[:space:]/?#@"]*@`;
 
 export type Severity = 'error' | 'warning' | 'info';
 
