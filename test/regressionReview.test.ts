@@ -61,7 +61,10 @@ describe('the regression check and what a run does not know', () => {
     expect(c.summary).toBe('Duration 2.0x');
     expect(c.explanation).not.toMatch(/unknown|properties changed|(not set)/);
     // Nor is it said that the version is as before: it is not known.
-    expect(c.explanation).toContain('The input size is as in the baseline; the Spark version is not known for this run or its baseline.');
+    expect(c.explanation).toContain('The input size is as in the baseline; the Spark version is not known for this run or its baseline; the Spark properties were not collected for this run or its baseline.');
+    // Properties not collected, all else known: no conclusion that the change is elsewhere.
+    const d = checkRun(run(10, { duration_ms: 20 * MIN, environment: {}, quality: ['missing:environment'] }), history(10), T);
+    expect(d.explanation).toMatch(/ The input size and Spark version are as in the baseline; the Spark properties were not collected for this run or its baseline\.$/);
   });
 
   it('baseline runs without their properties are not a baseline of unset properties: the newest runs that have them are', () => {

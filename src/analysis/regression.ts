@@ -408,9 +408,18 @@ function describe(check: RegressionCheck, run: RecordFigures, runs: readonly Bas
     const unknown = Object.keys(known).filter((k) => !known[k as keyof typeof known]);
     const are = (parts: string[]): string => `${parts.join(' and ')} ${parts.length === 1 ? 'is' : 'are'}`;
     const props = c.config === null ? '' : ', and so are the Spark properties';
-    if (unknown.length === 0) sentences.push(`The ${are(same)} as in the baseline${props}: the change is elsewhere (the code, the data's shape, the cluster).`);
-    else if (same.length > 0) sentences.push(`The ${are(same)} as in the baseline${props}; the ${are(unknown)} not known for this run or its baseline.`);
-    else sentences.push(`The ${are(unknown)} not known for this run or its baseline${c.config === null ? '' : '; the Spark properties are as in the baseline'}.`);
+    // Properties not compared because none were collected (not because only figures were read: assessRun).
+    const uncollected = c.config === null && (!hasConfig(run) || !runs.some(hasConfig));
+    if (unknown.length === 0 && !uncollected) sentences.push(`The ${are(same)} as in the baseline${props}: the change is elsewhere (the code, the data's shape, the cluster).`);
+    else {
+      const clauses = [
+        ...(same.length > 0 ? [`the ${are(same)} as in the baseline${props}`] : c.config === null ? [] : ['the Spark properties are as in the baseline']),
+        ...(unknown.length > 0 ? [`the ${are(unknown)} not known for this run or its baseline`] : []),
+        ...(uncollected ? ['the Spark properties were not collected for this run or its baseline'] : []),
+      ];
+      const text = clauses.join('; ');
+      sentences.push(`${text[0]!.toUpperCase()}${text.slice(1)}.`);
+    }
   }
   const others = check.causes.slice(1);
   if (others.length > 0) sentences.push(`Also: ${others.map((k) => causeText[k]()).join('; ')}.`);
