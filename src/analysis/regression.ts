@@ -12,8 +12,9 @@
  * median), the Spark version (the baseline's most common one) and the Spark properties that differ
  * from the baseline's (per key, the value most baseline runs had), by compare.ts's config diff; the
  * properties Spark sets anew for every run are left out. What a run or its baseline does not know
- * (a version not logged, properties not collected) is no change, and is not said to be as before. Environments are compared as stored, so
- * redacted secrets look equal. Pure: the store is read by checkRegressions, through an interface.
+ * (a version not logged, properties not collected) is no change, and is not said to be as before.
+ * Environments are compared as stored, so redacted secrets look equal. Pure: the store is read by
+ * checkRegressions, through an interface.
  */
 import type { SparkAppRecord } from '../collectors/record';
 import { formatBytes, formatDuration, groupDigits, plural } from '../common/format';
