@@ -276,15 +276,29 @@ async function fetchAttempt(
   const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
   if (mode === 'eventlog') {
     const got = await fetchAttemptLog(client, base, source, signal, limits);
-    if (got.record.app_id === app.id) return got;
-    // The server's id is the one asked for, listed and kept for the next run: the record takes it.
-    const differs: Problem = {
-      severity: 'warning',
-      code: 'app-id-differs',
-      message: `${app.id}: the downloaded log says App ID ${JSON.stringify(got.record.app_id.slice(0, 80))}; the record keeps the History Server's id`,
-      file: client.urlOf(`${base}/logs`),
-    };
-    return { ...got, record: { ...got.record, app_id: app.id }, problems: [...got.problems, differs] };
+    // The server's ids are the ones asked for, listed and kept for the next run (heldMark): the record
+    // takes them. Else two attempts whose logs name none were stored as one, the second replacing the first.
+    const attemptId = attempt.attemptId ?? null;
+    const differs: Problem[] = [];
+    if (got.record.app_id !== app.id) {
+      differs.push({
+        severity: 'warning',
+        code: 'app-id-differs',
+        message: `${app.id}: the downloaded log says App ID ${JSON.stringify(got.record.app_id.slice(0, 80))}; the record keeps the History Server's id`,
+        file: client.urlOf(`${base}/logs`),
+      });
+    }
+    if (got.record.attempt_id !== attemptId) {
+      const says = got.record.attempt_id === null ? 'no attempt' : `attempt ${JSON.stringify(got.record.attempt_id.slice(0, 80))}`;
+      differs.push({
+        severity: 'warning',
+        code: 'attempt-id-differs',
+        message: `${app.id}${attemptId !== null ? ` attempt ${attemptId}` : ''}: the downloaded log says ${says}; the record keeps the History Server's attempt id`,
+        file: client.urlOf(`${base}/logs`),
+      });
+    }
+    if (differs.length === 0) return got;
+    return { ...got, record: { ...got.record, app_id: app.id, attempt_id: attemptId }, problems: [...got.problems, ...differs] };
   }
   const where = client.urlOf(base);
   const problems: Problem[] = [];
