@@ -150,8 +150,10 @@ async function unzip(zip: string, zipBytes: number, into: string, limits: Requir
       // Piped as soon as it is open: the entry starts inflating at once, and a damaged one's zlib
       // error, emitted with no listener yet (during an await), was uncaught (found by the fuzz suite).
       const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => archive.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
-      await pipeline(stream, createWriteStream(target), signal ? { signal } : {}).catch((err: Error) => {
+      await pipeline(stream, createWriteStream(target), signal ? { signal } : {}).catch((err: NodeJS.ErrnoException) => {
         if (signal?.aborted) throw signal.reason as Error;
+        // A write that failed (a full disk) is this machine's, not the answer's: zlib's errors have no syscall.
+        if (err.syscall !== undefined) throw new Error(`${where}: writing ${JSON.stringify(entry.fileName)} to the temp folder ${into} failed: ${err.message}`);
         throw new ResponseError(`${where}: ${JSON.stringify(entry.fileName)} in the downloaded zip could not be unpacked (${err.message})`, where);
       });
       files++;
