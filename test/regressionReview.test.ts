@@ -127,3 +127,28 @@ describe('the regression check on more input', () => {
     expect(checkRun(run(10, { status: 'running' }), history(10), T).explanation).toBe("Not checked: the run's status is running; only finished runs are checked.");
   });
 });
+
+describe('the regression check on partial totals', () => {
+  it("baseline runs whose task totals are partial (a compacted log, a History Server past spark.ui.retainedStages) do not pull the baseline down into a false alarm", () => {
+    // Six of ten baseline runs listed only a third of their stages: their CPU, shuffle and spill are a third.
+    for (const flag of ['rest_capped', 'compacted']) {
+      const base = history(10, (i) => (i % 5 < 3 ? { quality: [flag], cpu_time_ms: 20 * MIN, shuffle_read_bytes: (4 * GB) / 3, input_bytes: (10 * GB) / 3 } : {}));
+      const c = checkRun(run(10), base, T);
+      expect(c.status, flag).toBe('steady');
+      expect(c.metrics.find((m) => m.field === 'cpu_time_ms'), flag).toMatchObject({ value: 60 * MIN, baseline: 60 * MIN, flag: null });
+      // Duration is the application's start and end, whole either way.
+      expect(c.metrics.find((m) => m.field === 'duration_ms')!.baseline, flag).toBe(10 * MIN);
+    }
+    // The executors a compacted log lists are partial (removed ones are dropped); a History Server's /allexecutors are not.
+    const compacted = history(10, () => ({ quality: ['compacted'], num_executors: 2 }));
+    expect(checkRun(run(10, { num_executors: 8 }), compacted, T).metrics.find((m) => m.field === 'num_executors')!.baseline).toBeNull();
+    const capped = history(10, () => ({ quality: ['rest_capped'], num_executors: 2 }));
+    expect(checkRun(run(10, { num_executors: 8 }), capped, T).metrics.find((m) => m.field === 'num_executors')!.baseline).toBe(2);
+  });
+
+  it("a run's own partial total is at least that much: over the thresholds, it is flagged", () => {
+    const c = checkRun(run(10, { quality: ['rest_capped'], cpu_time_ms: 150 * MIN }), history(10), T);
+    expect(c.status).toBe('regressed');
+    expect(c.metrics.find((m) => m.field === 'cpu_time_ms')).toMatchObject({ value: 150 * MIN, baseline: 60 * MIN, flag: 'threshold' });
+  });
+});

@@ -2,10 +2,11 @@
  * Did this run get worse than its own history? (issue 18) A run is checked against its baseline:
  * the completed runs of the same application name and source that started before it, newest first,
  * at most `baselineRuns` of them (JobRepository.baselineRuns; .baselines for many runs). Per metric,
- * the baseline value is the median of the runs that know it; with fewer than MIN_BASELINE_RUNS of
- * them the metric, and a run with fewer baseline runs than that, is not checked. A metric regressed when it exceeds the baseline by
- * the factor AND by the floor of its kind (regressionThresholds.ts); failed tasks or stages where
- * none of the baseline runs had any regressed whatever the thresholds.
+ * the baseline value is the median of the runs that know it whole (not as a partial total:
+ * PARTIAL_METRICS); with fewer than MIN_BASELINE_RUNS of them the metric, and a run with fewer
+ * baseline runs than that, is not checked. A metric regressed when it exceeds the baseline by the
+ * factor AND by the floor of its kind (regressionThresholds.ts); failed tasks or stages where none of
+ * the baseline runs had any regressed whatever the thresholds.
  *
  * A regressed run also says what changed since its baseline, so that a slowdown with 4x the input
  * reads differently from one after a config change: the input size (its ratio to the baseline
@@ -165,13 +166,34 @@ function formatValue(kind: FieldKind, v: number): string {
   return groupDigits(Number(v.toFixed(1)));
 }
 
+/**
+ * The metrics a quality flag makes partial totals, lower bounds rather than measurements: a compacted
+ * event log (Spark's compaction drops the events of finished jobs: their tasks and stages, and removed
+ * executors) and a History Server app past its retention limit (spark.ui.retainedStages: task and
+ * stage totals; /allexecutors is whole). The application's duration is whole in both.
+ */
+const PARTIAL_METRICS = new Map<string, ReadonlySet<RegressionMetric>>([
+  ['compacted', new Set(REGRESSION_METRICS.filter((m) => m !== 'duration_ms'))],
+  ['rest_capped', new Set(REGRESSION_METRICS.filter((m) => m !== 'duration_ms' && m !== 'num_executors'))],
+]);
+
+/**
+ * A baseline run's value of a metric: valueOf, and unknown when it is a partial total, which would pull
+ * the median down and make whole runs look regressed. (A checked run's own partial total stands: the
+ * run took at least that much.)
+ */
+function baselineValueOf(b: BaselineFigures, m: RegressionMetric): number | null {
+  if (b.quality.length > 0 && b.quality.some((q) => PARTIAL_METRICS.get(q)?.has(m) === true)) return null;
+  return valueOf(b, m);
+}
+
 function metricCheck(field: RegressionMetric, run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): MetricCheck {
   const value = valueOf(run, field);
   // One pass, no copies: this runs for 10 metrics of every new run (issue 18's bench: 1,000 at a time).
   const known: number[] = [];
   let noneNonZero = true;
   for (const b of baseline) {
-    const v = valueOf(b, field);
+    const v = baselineValueOf(b, field);
     if (v === null) continue;
     known.push(v);
     if (v !== 0) noneNonZero = false;
