@@ -152,3 +152,16 @@ describe('the regression check on partial totals', () => {
     expect(c.metrics.find((m) => m.field === 'cpu_time_ms')).toMatchObject({ value: 150 * MIN, baseline: 60 * MIN, flag: 'threshold' });
   });
 });
+
+describe('the regression check on a run past the History Server retention limit', () => {
+  it('its stage count is not read as another plan: the stages listed are partial (rest_capped), as a compacted log\'s are', () => {
+    const base = history(10, () => ({ total_stages: 1500, total_tasks: 30_000 }));
+    const c = checkRun(run(10, { duration_ms: 20 * MIN, quality: ['rest_capped'], total_stages: 600, total_tasks: 12_000 }), base, T);
+    expect(c.status).toBe('regressed');
+    expect(c.changes!.plan).toBeNull();
+    expect(c.explanation).not.toContain('another plan');
+    // Nor do capped baseline runs make a whole run's stages look like another plan.
+    const capped = history(10, (i) => (i % 5 < 3 ? { quality: ['rest_capped'], total_stages: 600, total_tasks: 12_000 } : { total_stages: 1500, total_tasks: 30_000 }));
+    expect(checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 1500, total_tasks: 30_000 }), capped, T).changes!.plan).toBeNull();
+  });
+});

@@ -219,8 +219,8 @@ function changesOf(metrics: readonly MetricCheck[], spark_version: BaselineChang
   return { input_ratio: input.ratio, input: { baseline: input.baseline, run: input.value }, spark_version, config, plan };
 }
 
-/** Whether a run's stage and task counts are all of them: not flagged truncated, compacted, or missing or invalid counts. */
-const PARTIAL_COUNTS = new Set(['truncated', 'compacted', 'missing:total_stages', 'invalid:total_stages', 'missing:total_tasks', 'invalid:total_tasks']);
+/** Whether a run's stage and task counts are all of them: not flagged truncated, compacted, rest_capped (stages the History Server no longer lists), or missing or invalid counts. */
+const PARTIAL_COUNTS = new Set(['truncated', 'compacted', 'rest_capped', 'missing:total_stages', 'invalid:total_stages', 'missing:total_tasks', 'invalid:total_tasks']);
 function countsWhole(r: Pick<RecordFigures, 'quality'>): boolean {
   return !r.quality.some((q) => PARTIAL_COUNTS.has(q));
 }
