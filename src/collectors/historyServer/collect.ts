@@ -11,7 +11,7 @@
  * runner's (api/runner.ts).
  */
 import * as z from 'zod';
-import { fetchAttemptLog, type AttemptLogLimits } from './eventLogMode';
+import { fetchAttemptLog, TempSpace, type AttemptLogLimits } from './eventLogMode';
 import { runApiCollector } from '../api/runner';
 import { apiProvenance, emptyBatch, gather, type Batch, type CollectContext, type CollectedApp, type Gathered, type Provenance } from '../contract';
 import { textProperties, timeFault, type Problem } from '../record';
@@ -272,10 +272,11 @@ async function fetchAttempt(
   source: string,
   mode: 'api' | 'eventlog',
   limits: AttemptLogLimits & TaskSummaryLimits = {},
+  space?: TempSpace,
 ): Promise<CollectedApp> {
   const base = `applications/${enc(app.id)}${attempt.attemptId !== undefined ? `/${enc(attempt.attemptId)}` : ''}`;
   if (mode === 'eventlog') {
-    const got = await fetchAttemptLog(client, base, source, signal, limits);
+    const got = await fetchAttemptLog(client, base, source, signal, limits, space);
     // The server's ids are the ones asked for, listed and kept for the next run (heldMark): the record
     // takes them. Else two attempts whose logs name none were stored as one, the second replacing the first.
     const attemptId = attempt.attemptId ?? null;
@@ -399,6 +400,8 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
   };
   // Attempts left out as held since the last batch: counted unchanged in the next one.
   let unchanged = 0;
+  // Mode eventlog: the temp disk the run's attempts in flight share (eventLogMode.ts).
+  const space = new TempSpace();
   const batches = runApiCollector<Listed, CollectedApp>(judged, ctx, (run) => ({
     // listPages asks for `limit` applications; the items here are their attempts.
     maxApps: 'listing',
@@ -417,7 +420,7 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
     // server lists an application when any attempt is in the window): both before fetching anything.
     listed: ({ attempt }) => ({ user: attempt.sparkUser ?? null, ...listedTime(attempt) }),
     fetch: async (item) => {
-      const got = await fetchAttempt(client, item, run.signal, source, mode, options);
+      const got = await fetchAttempt(client, item, run.signal, source, mode, options, space);
       const mark = got.record.status === 'completed' || got.record.status === 'failed' ? heldMark(client, item, mode) : null;
       return mark === null ? got : { ...got, provenance: mark };
     },

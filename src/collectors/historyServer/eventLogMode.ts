@@ -110,8 +110,8 @@ function entriesOf(archive: yauzl.ZipFile, into: string): Promise<yauzl.Entry[]>
   });
 }
 
-/** Refuses what the entries would unpack to, before anything is written. */
-async function checkUnpack(entries: yauzl.Entry[], zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string): Promise<void> {
+/** Refuses what the entries would unpack to, before anything is written (the free space: TempSpace); returns it. */
+function checkUnpack(entries: yauzl.Entry[], zipBytes: number, limits: Required<UnpackLimits>, where: string): number {
   const total = entries.reduce((t, e) => t + e.uncompressedSize, 0);
   if (total > limits.maxUnpackedBytes) {
     throw new UnpackRefusedError(`the event log would unpack to ${formatBytes(total)}, over the ${formatBytes(limits.maxUnpackedBytes)} limit, so it was not unpacked; raise ${MAX_UNPACKED_SETTING} to read it`, where);
@@ -123,9 +123,60 @@ async function checkUnpack(entries: yauzl.Entry[], zipBytes: number, into: strin
       where,
     );
   }
-  const free = await freeBytes(into);
-  if (total + FREE_SPACE_RESERVE > free) {
-    throw new Error(`${where}: unpacking needs ${formatBytes(total)} and ${into} has ${formatBytes(free)} free (${formatBytes(FREE_SPACE_RESERVE)} is kept free); not unpacked`);
+  return total;
+}
+
+/**
+ * The temp disk's space that one run's attempts have been promised (mode eventlog reads `concurrency`
+ * at once): each unpack checked the disk for itself alone, so attempts downloaded together each saw
+ * room for their own log and together wrote past FREE_SPACE_RESERVE (a review). An unpack that does
+ * not fit beside the others' promises waits for them to end; it is refused only when it does not fit
+ * alone. Conservative: what the others already wrote counts twice (on the disk and in their promise)
+ * until they end.
+ */
+export class TempSpace {
+  private promised = 0;
+  private readonly waiting = new Set<() => void>();
+
+  /** Bytes promised to the unpacks in flight. */
+  get held(): number {
+    return this.promised;
+  }
+
+  /**
+   * Waits until `bytes` fit on the disk of `dir` beside the reserve and the others' promises, and
+   * promises them; throws `tooLarge(free)` when they do not fit with no other promise. Returns the
+   * release, to call once what was written is removed.
+   */
+  async promise(bytes: number, dir: string, tooLarge: (free: number) => Error, signal: AbortSignal | undefined): Promise<() => void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const free = await freeBytes(dir);
+      if (bytes + FREE_SPACE_RESERVE + this.promised <= free) break;
+      if (this.promised === 0) throw tooLarge(free);
+      await new Promise<void>((resolve, reject) => {
+        const abort = (): void => {
+          this.waiting.delete(wake);
+          reject(signal!.reason as Error);
+        };
+        const wake = (): void => {
+          signal?.removeEventListener('abort', abort);
+          resolve();
+        };
+        this.waiting.add(wake);
+        signal?.addEventListener('abort', abort, { once: true });
+      });
+    }
+    this.promised += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.promised -= bytes;
+      const woken = [...this.waiting];
+      this.waiting.clear();
+      for (const wake of woken) wake();
+    };
   }
 }
 
@@ -134,13 +185,21 @@ async function checkUnpack(entries: yauzl.Entry[], zipBytes: number, into: strin
  * folder are refused. Returns how many files it wrote. A cancelled run stops it at once (an entry
  * part written, the rest not begun): a large log's zip takes minutes to unpack.
  */
-async function unzip(zip: string, zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string, signal: AbortSignal | undefined): Promise<number> {
+async function unzip(zip: string, zipBytes: number, into: string, limits: Required<UnpackLimits>, where: string, signal: AbortSignal | undefined, space: TempSpace, releases: (() => void)[]): Promise<number> {
   const archive = await openZip(zip).catch(async (err: Error) => {
     throw await notAZip(zip, zipBytes, err, where);
   });
   try {
     const entries = await entriesOf(archive, into);
-    await checkUnpack(entries, zipBytes, into, limits, where);
+    const total = checkUnpack(entries, zipBytes, limits, where);
+    releases.push(
+      await space.promise(
+        total,
+        into,
+        (free) => new Error(`${where}: unpacking needs ${formatBytes(total)} and ${into} has ${formatBytes(free)} free (${formatBytes(FREE_SPACE_RESERVE)} is kept free); not unpacked`),
+        signal,
+      ),
+    );
     let files = 0;
     for (const entry of entries) {
       signal?.throwIfAborted();
@@ -167,13 +226,24 @@ async function unzip(zip: string, zipBytes: number, into: string, limits: Requir
 /** What `fetchAttemptLog` holds a download to: the zip's limits, and those the event-log engine reads the unpacked log with. */
 export type AttemptLogLimits = UnpackLimits & ReadLimits;
 
-export async function fetchAttemptLog(client: HistoryServerClient, base: string, source: string, signal: AbortSignal | undefined, limits: AttemptLogLimits = {}): Promise<CollectedApp> {
+/** `space`: what the run's other attempts were promised of the temp disk (TempSpace); none by default. */
+export async function fetchAttemptLog(
+  client: HistoryServerClient,
+  base: string,
+  source: string,
+  signal: AbortSignal | undefined,
+  limits: AttemptLogLimits = {},
+  space = new TempSpace(),
+): Promise<CollectedApp> {
   const where = client.urlOf(`${base}/logs`);
   const all: Required<UnpackLimits> = { maxUnpackedBytes: limits.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, maxUnpackRatio: limits.maxUnpackRatio ?? DEFAULT_MAX_UNPACK_RATIO };
   const dir = await mkdtemp(path.join(tmpdir(), 'spark-opt-hs-'));
+  const releases: (() => void)[] = [];
   try {
     const zip = path.join(dir, 'logs.zip');
     // The zip cannot be larger than what it unpacks to (stored entries are as large), nor than the disk.
+    // (Not less what other attempts were promised: a zip is a few times smaller than its log, and a
+    // download cannot wait for room as an unpack does.)
     const room = (await freeBytes(dir)) - FREE_SPACE_RESERVE;
     let zipBytes: number;
     try {
@@ -186,7 +256,7 @@ export async function fetchAttemptLog(client: HistoryServerClient, base: string,
     }
     const logs = path.join(dir, 'logs');
     await mkdir(logs);
-    const files = await unzip(zip, zipBytes, logs, all, where, signal);
+    const files = await unzip(zip, zipBytes, logs, all, where, signal, space, releases);
     const read: ReadLimits = { maxLineBytes: limits.maxLineBytes, maxZstdWindowMb: limits.maxZstdWindowMb, maxDecompressionRatio: limits.maxDecompressionRatio };
     const result = await collectAll({ path: logs, source, concurrency: 1, ...read }, { signal });
     // Problems name the entry inside the server's zip, not our temporary copy.
@@ -206,5 +276,6 @@ export async function fetchAttemptLog(client: HistoryServerClient, base: string,
   } finally {
     // Also when the download failed or the run was cancelled: the folder holds a copy of the log.
     await rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);
+    for (const release of releases) release();
   }
 }
