@@ -165,3 +165,16 @@ describe('the regression check on a run past the History Server retention limit'
     expect(checkRun(run(10, { duration_ms: 20 * MIN, total_stages: 1500, total_tasks: 30_000 }), capped, T).changes!.plan).toBeNull();
   });
 });
+
+describe('the regression check on the names Spark gives interactive sessions and servers', () => {
+  it('"Spark shell", "PySparkShell", a Thrift or Connect server, spark-sql: one name for unrelated work, not checked', () => {
+    // ../shared/spark-events: three "Spark shell" sessions of different people were flagged "Duration 12x-60x" against the others.
+    for (const name of ['Spark shell', 'PySparkShell', 'SparkR', 'sparklyr', 'Thrift JDBC/ODBC Server', 'Spark Connect server', 'Spark Connect Server', 'SparkSQL::worker-3.internal']) {
+      const c = checkRun(run(10, { app_name: name, duration_ms: 100 * MIN }), history(10, () => ({ app_name: name })), T);
+      expect(c, name).toMatchObject({ status: 'unchecked', unchecked: 'interactive', metrics: [], summary: 'Not checked (an interactive session or server)' });
+      expect(c.explanation, name).toBe(`Not checked: "${name}" is the name Spark gives every interactive session (a shell, a notebook's, a SQL or Connect server), so its runs are not repeats of one job.`);
+    }
+    // A job's own name that merely contains one is checked.
+    expect(checkRun(run(10, { app_name: 'Nightly Spark shell export', duration_ms: 100 * MIN }), history(10, () => ({ app_name: 'Nightly Spark shell export' })), T).status).toBe('regressed');
+  });
+});

@@ -90,8 +90,11 @@ export interface BaselineChanges {
 }
 
 export type RegressionStatus = 'regressed' | 'steady' | 'unchecked';
-/** Why a run was not checked: not finished, no application name (or time) to find its history by, or too few earlier runs. */
-export type UncheckedReason = 'unfinished' | 'no_history_key' | 'too_few_runs';
+/**
+ * Why a run was not checked: not finished, no application name (or time) to find its history by, a
+ * name Spark gives every interactive session (INTERACTIVE_NAMES), or too few earlier runs.
+ */
+export type UncheckedReason = 'unfinished' | 'no_history_key' | 'interactive' | 'too_few_runs';
 
 export interface RegressionCheck {
   app_id: string;
@@ -119,6 +122,17 @@ export interface RegressionCheck {
   /** The whole reason in sentences, for a tooltip, the job page or the CLI. */
   explanation: string;
 }
+
+/**
+ * The names Spark and its tools give an application that is not a job of one's own, lower case: the
+ * shells (spark-shell's repl Main, bin/pyspark's --name, SparkR's and sparklyr's defaults) and the
+ * servers (sbin/start-thriftserver.sh, sbin/start-connect-server.sh; spark-sql's SparkSQLEnv names
+ * its session "SparkSQL::<host>"). Their runs are people's unrelated sessions or a server's uptime,
+ * not repeats of one job: ../shared/spark-events' three "Spark shell" sessions of different people
+ * and Spark versions read "Duration 12x-60x" against one another.
+ */
+const INTERACTIVE_NAMES: ReadonlySet<string> = new Set(['spark shell', 'pysparkshell', 'sparkr', 'sparklyr', 'thrift jdbc/odbc server', 'spark connect server']);
+const isInteractive = (name: string): boolean => INTERACTIVE_NAMES.has(name.toLowerCase()) || name.startsWith('SparkSQL::');
 
 /** Statuses a run is checked in: finished ones (a running run's figures are partial). */
 const CHECKED_STATUSES: ReadonlySet<SparkAppRecord['status']> = new Set(['completed', 'failed']);
@@ -275,6 +289,7 @@ function unchecked(run: RecordFigures, reason: UncheckedReason, baselineRuns: re
   const text: Record<UncheckedReason, string> = {
     unfinished: `Not checked: the run's status is ${run.status}; only finished runs are checked.`,
     no_history_key: 'Not checked: without an application name and a time, the run has no history to compare with.',
+    interactive: `Not checked: "${run.app_name}" is the name Spark gives every interactive session (a shell, a notebook's, a SQL or Connect server), so its runs are not repeats of one job.`,
     too_few_runs: `Not checked: ${plural(baselineRuns.length, 'earlier completed run')} of this name and source; ${MIN_BASELINE_RUNS} are needed.`,
   };
   return {
@@ -286,7 +301,7 @@ function unchecked(run: RecordFigures, reason: UncheckedReason, baselineRuns: re
     changes: null,
     causes: [],
     likely_cause: null,
-    summary: reason === 'too_few_runs' ? `Not checked (${plural(baselineRuns.length, 'earlier run')})` : 'Not checked',
+    summary: reason === 'too_few_runs' ? `Not checked (${plural(baselineRuns.length, 'earlier run')})` : reason === 'interactive' ? 'Not checked (an interactive session or server)' : 'Not checked',
     explanation: text[reason],
   };
 }
@@ -308,6 +323,7 @@ function judge(run: RecordFigures, baseline: readonly BaselineFigures[], t: Read
   const runs = baseline.slice(0, t.baselineRuns);
   if (!CHECKED_STATUSES.has(run.status)) return unchecked(run, 'unfinished', runs);
   if (run.app_name === null || (run.start_time ?? run.submit_time ?? run.end_time) === null) return unchecked(run, 'no_history_key', runs);
+  if (isInteractive(run.app_name)) return unchecked(run, 'interactive', runs);
   if (runs.length < MIN_BASELINE_RUNS) return unchecked(run, 'too_few_runs', runs);
   const metrics = REGRESSION_METRICS.map((m) => metricCheck(m, run, runs, t));
   const regressed = metrics.some((m) => m.flag !== null);
