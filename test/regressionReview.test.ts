@@ -172,7 +172,7 @@ describe('the regression check on the names Spark gives interactive sessions and
     for (const name of ['Spark shell', 'PySparkShell', 'SparkR', 'sparklyr', 'Thrift JDBC/ODBC Server', 'Spark Connect server', 'Spark Connect Server', 'SparkSQL::worker-3.internal']) {
       const c = checkRun(run(10, { app_name: name, duration_ms: 100 * MIN }), history(10, () => ({ app_name: name })), T);
       expect(c, name).toMatchObject({ status: 'unchecked', unchecked: 'interactive', metrics: [], summary: 'Not checked (an interactive session or server)' });
-      expect(c.explanation, name).toBe(`Not checked: "${name}" is the name Spark gives every interactive session (a shell, a notebook's, a SQL or Connect server), so its runs are not repeats of one job.`);
+      expect(c.explanation, name).toBe(`Not checked: "${name}" is the name Spark gives every interactive shell session or SQL or Connect server, so its runs are not repeats of one job.`);
     }
     // A job's own name that merely contains one is checked.
     expect(checkRun(run(10, { app_name: 'Nightly Spark shell export', duration_ms: 100 * MIN }), history(10, () => ({ app_name: 'Nightly Spark shell export' })), T).status).toBe('regressed');

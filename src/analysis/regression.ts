@@ -289,7 +289,7 @@ function unchecked(run: RecordFigures, reason: UncheckedReason, baselineRuns: re
   const text: Record<UncheckedReason, string> = {
     unfinished: `Not checked: the run's status is ${run.status}; only finished runs are checked.`,
     no_history_key: 'Not checked: without an application name and a time, the run has no history to compare with.',
-    interactive: `Not checked: "${run.app_name}" is the name Spark gives every interactive session (a shell, a notebook's, a SQL or Connect server), so its runs are not repeats of one job.`,
+    interactive: `Not checked: "${run.app_name}" is the name Spark gives every interactive shell session or SQL or Connect server, so its runs are not repeats of one job.`,
     too_few_runs: `Not checked: ${plural(baselineRuns.length, 'earlier completed run')} of this name and source; ${MIN_BASELINE_RUNS} are needed.`,
   };
   return {
