@@ -1,6 +1,6 @@
 /** The trend view model (issue 15): one application name's runs over time. */
 import { describe, expect, it } from 'vitest';
-import { trendModel } from '../src/views/trend/model';
+import { trendModel, trendTone } from '../src/views/trend/model';
 import { makeRecord } from './support/records';
 
 describe('trendModel', () => {
@@ -33,5 +33,27 @@ describe('trendModel', () => {
     expect(zero.summary.failed_tasks).toEqual({ median: 0, earlier: 2, newestRatio: null });
     expect(trendModel('None', []).summary.duration_ms).toEqual({ median: null, earlier: 0, newestRatio: null });
     expect(trendModel('One', [runs[0]!]).summary.duration_ms).toEqual({ median: null, earlier: 0, newestRatio: null });
+  });
+
+  it("colours a metric's card by the change, not by a ratio of noise; new failed tasks are an error", () => {
+    // Spark's test app "Spark shell" (10 runs, 2015-2018): the newest against the median of the 9 before it.
+    const spark = (newest: Partial<Parameters<typeof makeRecord>[0]>, before: Partial<Parameters<typeof makeRecord>[0]>) => {
+      const earlier = Array.from({ length: 9 }, (_, i) => makeRecord({ app_id: `e${i}`, app_name: 'Spark shell', start_time: day(1 + i), ...before }));
+      const m = trendModel('Spark shell', [...earlier, makeRecord({ app_id: 'new', app_name: 'Spark shell', start_time: day(20), ...newest })]);
+      return (key: Parameters<typeof trendTone>[0]): string => trendTone(key, m.summary[key], m.points.at(-1)!.values[key]);
+    };
+    // 1.4 KB of shuffle write against 460 B is ×3.18, and nothing: not red.
+    expect(spark({ shuffle_write_bytes: 1_434 }, { shuffle_write_bytes: 460 })('shuffle_write_bytes')).toBe('neutral');
+    // 4 failed tasks where the runs before had none: red, though a median of 0 gives no ratio.
+    expect(spark({ failed_tasks: 4 }, { failed_tasks: 0 })('failed_tasks')).toBe('error');
+    expect(spark({ failed_tasks: 0 }, { failed_tasks: 0 })('failed_tasks')).toBe('neutral');
+    // Real changes keep their colours: 7m 53s against 9 s, 10 GB against 5 GB, 1 min against 2 min.
+    expect(spark({ duration_ms: 473_000 }, { duration_ms: 9_000 })('duration_ms')).toBe('error');
+    expect(spark({ shuffle_read_bytes: 10 * 1024 ** 3 }, { shuffle_read_bytes: 7 * 1024 ** 3 })('shuffle_read_bytes')).toBe('warn');
+    expect(spark({ duration_ms: 60_000 }, { duration_ms: 120_000 })('duration_ms')).toBe('ok');
+    // 300 ms against 100 ms is ×3, and under a second: not red.
+    expect(spark({ duration_ms: 300 }, { duration_ms: 100 })('duration_ms')).toBe('neutral');
+    // Unknown (CPU time before Spark 2.1): no colour.
+    expect(spark({ cpu_time_ms: 5_000 }, { cpu_time_ms: null })('cpu_time_ms')).toBe('neutral');
   });
 });

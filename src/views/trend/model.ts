@@ -5,6 +5,7 @@
  */
 import type { SparkAppRecord } from '../../collectors/record';
 import { median } from '../../common/stats';
+import { MINOR_BYTES, MINOR_MS } from '../compare/model';
 
 export const TREND_METRICS = [
   { key: 'duration_ms', label: 'Duration', unit: 'ms' },
@@ -78,4 +79,22 @@ export function trendModel(appName: string, runs: readonly SparkAppRecord[]): Tr
     }),
   ) as TrendModel['summary'];
   return { appName, points, summary, untimed };
+}
+
+export type TrendTone = 'error' | 'warn' | 'ok' | 'neutral';
+
+/**
+ * The colour of a metric's card: how the newest run compares with the median before it. A change
+ * under a second or a MiB is noise, as in Compare (Spark's test app "Spark shell": 1.4 KB of shuffle
+ * write against 460 B was red, ×3.18); failed tasks where the runs before had none are news, though
+ * a median of 0 gives no ratio (it was blue: 4 failed tasks against a median of 0).
+ */
+export function trendTone(key: TrendMetric, summary: TrendModel['summary'][TrendMetric], newest: number | null): TrendTone {
+  const { median: med, newestRatio: ratio } = summary;
+  if (newest === null || med === null) return 'neutral';
+  if (key === 'failed_tasks' && med === 0) return newest > 0 ? 'error' : 'neutral';
+  const unit = TREND_METRICS.find((m) => m.key === key)!.unit;
+  const floor = unit === 'ms' ? MINOR_MS : unit === 'bytes' ? MINOR_BYTES : 0;
+  if (ratio === null || Math.abs(newest - med) < floor) return 'neutral';
+  return ratio >= 1.5 ? 'error' : ratio >= 1.15 ? 'warn' : ratio <= 0.87 ? 'ok' : 'neutral';
 }

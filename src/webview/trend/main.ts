@@ -12,8 +12,9 @@ import 'uplot/dist/uPlot.min.css';
 import '../common/page.css';
 import './trend.css';
 import { formatBytes, formatDuration, formatLocalTime } from '../../common/format';
-import { TREND_METRICS, type TrendMetric, type TrendModel, type TrendPoint } from '../../views/trend/model';
+import { TREND_METRICS, trendTone, type TrendMetric, type TrendModel, type TrendPoint } from '../../views/trend/model';
 import { isHostMessage, isPageState, type PageMessage, type PageState } from '../../views/trend/protocol';
+import { BYTES_INCRS, COUNT_INCRS, DURATION_MS_INCRS, bytesTick, countTick, durationTick } from '../common/axis';
 import { cssVar, followThemeAndSize, h, showPage, vsCodeApi } from '../common/page';
 
 const vscode = vsCodeApi<PageMessage, PageState>();
@@ -38,6 +39,9 @@ function valueText(key: TrendMetric, v: number | null): string {
   if (unit === 'bytes') return formatBytes(v);
   return String(Math.round(v * 10) / 10);
 }
+
+const yIncrs = (unit: 'ms' | 'bytes' | 'count'): readonly number[] => (unit === 'ms' ? DURATION_MS_INCRS : unit === 'bytes' ? BYTES_INCRS : COUNT_INCRS);
+const yTick = (unit: 'ms' | 'bytes' | 'count', v: number, incr: number): string => (unit === 'ms' ? durationTick(v) : unit === 'bytes' ? bytesTick(v, incr) : countTick(v));
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
@@ -78,7 +82,7 @@ function cards(m: TrendModel): HTMLElement {
   for (const info of TREND_METRICS) {
     const s = m.summary[info.key];
     const ratio = s.newestRatio;
-    const tone = ratio === null ? 'neutral' : ratio >= 1.5 ? 'error' : ratio >= 1.15 ? 'warn' : ratio <= 0.87 ? 'ok' : 'neutral';
+    const tone = trendTone(info.key, s, newest?.values[info.key] ?? null);
     // "×0.00" reads as a glitch: a newest run at zero (no failed task, no spill) shows its 0 as the value.
     const against = ratio === null || ratio === 0 ? '' : ` · ×${ratio.toFixed(2)}`;
     const detail = s.median === null ? (m.points.length < 2 ? 'no earlier run' : 'not measured before') : `median of ${s.earlier} earlier: ${valueText(info.key, s.median)}${against}`;
@@ -128,7 +132,8 @@ function trendChart(m: TrendModel, width: number, tooltip: HTMLElement, target: 
       scales: { x: { time: true, range: [lo - pad, hi + pad] }, y: { range: [0, max > 0 ? max * 1.15 : 1] } },
       axes: [
         { ...common, space: 110, values: (u, splits) => splits.map((t) => axisTime(t, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0))) },
-        { ...common, label: `${info.label}`, labelFont: p.font, size: 70, values: (_u, splits) => splits.map((s) => (s === 0 ? '0' : valueText(metric, s))) },
+        // Steps in the metric's own units, each tick labelled exactly (src/webview/common/axis.ts).
+        { ...common, label: `${info.label}`, labelFont: p.font, size: 70, incrs: [...yIncrs(info.unit)], values: (_u, splits, _i, _space, incr) => splits.map((s) => yTick(info.unit, s, incr)) },
       ],
       series: [
         {},
