@@ -142,6 +142,23 @@ describe('jobPageModel', () => {
     expect(m.timeline.gantt[0]!.label).toBe('Stage 0');
   });
 
+  it('skipped stages (Spark 3.5 NewYorkTaxiData: stages 3 and 6) are said to be skipped, with no figures, not "0 ms" and "without a submission time"', () => {
+    // As the event log leaves them: in a job's Stage Infos, never submitted, no task.
+    const skippedStage = (id: number): StageSummary =>
+      stage(id, { status: 'skipped', submission_time: null, completion_time: null, duration_ms: null, num_tasks: 0, executor_run_time_ms: 0, cpu_time_ms: 0, gc_time_ms: 0, task_duration_ms: null });
+    const stages = [stage(0, { from: 0, to: 10 }), skippedStage(1), stage(2, { from: 12, to: 30 }), skippedStage(3), stage(4, { submission_time: null, completion_time: null })];
+    const m = jobPageModel(makeRecord({ executor_cores: 1 }), { stages, executors: [] });
+    expect(m.timeline.skipped).toBe(2);
+    expect(m.timeline.untimed).toBe(1);
+    expect(m.timeline.gantt.map((g) => g.key)).toEqual(['0.0', '2.0']);
+    const row = m.stages.find((r) => r.key === '1.0')!;
+    expect(row).toMatchObject({ status: 'skipped', duration: '-', runTime: '-', io: '-', shuffle: '-', spill: '-', memorySpill: '-', gcTime: '-', skewText: '-', taskTimes: '-' });
+    // A stage that ran keeps its zeros: it read nothing.
+    expect(m.stages.find((r) => r.key === '0.0')).toMatchObject({ io: '0 B / 0 B', runTime: '1.0 s' });
+    // One core, not "1 cores".
+    expect(m.cards.find((c) => c.id === 'executors')!.detail).toMatch(/^1 core, /);
+  });
+
   it('executor count over time: steps at adds and removes, with the peak', () => {
     const executors = [executor('1', { add_time: at(2) }), executor('2', { add_time: at(2), remove_time: at(100), remove_reason: 'idle' }), executor('3', { add_time: at(50), remove_time: at(100) })];
     const m = jobPageModel(makeRecord(), { stages: [], executors });

@@ -149,8 +149,10 @@ export interface JobPageModel {
     span: number;
     lanes: number;
     gantt: GanttRow[];
-    /** Stage attempts without a submission time, left off the timeline. */
+    /** Stage attempts without a submission time that ran (or may have), left off the timeline. */
     untimed: number;
+    /** Skipped stages (their shuffle output was there from an earlier job: Spark never submitted them), left off the timeline. */
+    skipped: number;
     /** Executors alive over time, as steps: count[i] holds from t[i] to t[i + 1]. */
     executors: { t: number[]; count: number[]; peak: number };
   };
@@ -219,7 +221,7 @@ function cards(r: SparkAppRecord, s: AppSummaries | undefined): Card[] {
   const runTimeMs = s ? s.stages.reduce((a, st) => a + st.executor_run_time_ms, 0) : 0;
   const cpuDetail = r.cpu_time_ms === null ? 'not measured (Spark before 2.1)' : runTimeMs > 0 ? `${Math.round((100 * r.cpu_time_ms) / runTimeMs)}% of ${formatDuration(runTimeMs)} executor run time` : 'executor CPU time';
   const exec = s?.executors ?? [];
-  const cores = r.executor_cores === null ? null : `${r.executor_cores} cores`;
+  const cores = r.executor_cores === null ? null : plural(r.executor_cores, 'core');
   const mem = r.executor_memory_mb === null ? null : formatBytes(r.executor_memory_mb * 1024 ** 2);
   const each = [cores, mem].filter((x) => x !== null).join(', ');
   const longest = s?.stages.reduce<StageSummary | undefined>((a, st) => (st.duration_ms !== null && st.duration_ms > (a?.duration_ms ?? -1) ? st : a), undefined);
@@ -307,6 +309,9 @@ function stageRows(stages: readonly StageSummary[]): StageRow[] {
     const skew = skewOf(s);
     const d = s.task_duration_ms;
     const reasons = costly.get(key) ?? [];
+    // A skipped stage never ran: its sizes and times are not 0 B and 0 ms but none at all (as the Spark UI's Skipped Stages show them).
+    const ran = s.status !== 'skipped' || s.num_tasks > 0;
+    const bytes = (n: number): string => (ran ? formatBytes(n) : '-');
     return {
       key,
       stageId: s.stage_id,
@@ -319,20 +324,20 @@ function stageRows(stages: readonly StageSummary[]): StageRow[] {
       failedTasks: s.failed_tasks,
       killedTasks: s.killed_tasks,
       failures: s.failed_tasks + (s.status === 'failed' ? 1 : 0),
-      input: formatBytes(s.input_bytes),
+      input: bytes(s.input_bytes),
       inputBytes: s.input_bytes,
-      io: `${formatBytes(s.input_bytes)} / ${formatBytes(s.output_bytes)}`,
+      io: ran ? `${formatBytes(s.input_bytes)} / ${formatBytes(s.output_bytes)}` : '-',
       shuffleReadBytes: s.shuffle_read_bytes,
       shuffleWriteBytes: s.shuffle_write_bytes,
       shuffleBytes: s.shuffle_read_bytes + s.shuffle_write_bytes,
-      shuffle: `${formatBytes(s.shuffle_read_bytes)} / ${formatBytes(s.shuffle_write_bytes)}`,
+      shuffle: ran ? `${formatBytes(s.shuffle_read_bytes)} / ${formatBytes(s.shuffle_write_bytes)}` : '-',
       spillBytes: s.disk_spilled_bytes,
-      spill: formatBytes(s.disk_spilled_bytes),
-      memorySpill: formatBytes(s.memory_spilled_bytes),
+      spill: bytes(s.disk_spilled_bytes),
+      memorySpill: bytes(s.memory_spilled_bytes),
       runTimeMs: s.executor_run_time_ms,
-      runTime: formatDuration(s.executor_run_time_ms),
+      runTime: ran ? formatDuration(s.executor_run_time_ms) : '-',
       runShare: totalRunMs > 0 ? s.executor_run_time_ms / totalRunMs : 0,
-      gcTime: formatDuration(s.gc_time_ms),
+      gcTime: ran ? formatDuration(s.gc_time_ms) : '-',
       skew,
       skewText: skew === null ? '-' : `${skew.toFixed(1)}×`,
       taskTimes: d ? `${formatDuration(d.p50)} / ${formatDuration(d.max)}` : '-',
@@ -411,7 +416,8 @@ function timeline(r: SparkAppRecord, s: AppSummaries | undefined, rows: readonly
   const execs = s?.executors ?? [];
   const starts = [ms(r.start_time), ...stages.map((st) => ms(st.submission_time)), ...execs.map((e) => ms(e.add_time))].filter((t): t is number => t !== null);
   const originMs = ms(r.start_time) ?? (starts.length > 0 ? minOf(starts) : null);
-  if (originMs === null) return { origin: null, span: 0, lanes: 0, gantt: [], untimed: stages.length, executors: { t: [], count: [], peak: 0 } };
+  const skipped = stages.filter((st) => st.status === 'skipped' && ms(st.submission_time) === null).length;
+  if (originMs === null) return { origin: null, span: 0, lanes: 0, gantt: [], untimed: stages.length - skipped, skipped, executors: { t: [], count: [], peak: 0 } };
   const ends = [ms(r.end_time), ...stages.map((st) => ms(st.completion_time)), ...execs.map((e) => ms(e.remove_time)), ...starts].filter((t): t is number => t !== null);
   let endMs = originMs;
   for (const t of ends) if (t > endMs) endMs = t;
@@ -456,7 +462,7 @@ function timeline(r: SparkAppRecord, s: AppSummaries | undefined, rows: readonly
     t.push(span);
     n.push(alive);
   }
-  return { origin: new Date(originMs).toISOString(), span, lanes: lanes.length === 0 ? 0 : maxOf(lanes) + 1, gantt, untimed: stages.length - timed.length, executors: { t, count: n, peak } };
+  return { origin: new Date(originMs).toISOString(), span, lanes: lanes.length === 0 ? 0 : maxOf(lanes) + 1, gantt, untimed: stages.length - timed.length - skipped, skipped, executors: { t, count: n, peak } };
 }
 
 const FLAG_TEXT: Record<string, [QualityFlag['severity'], string]> = {

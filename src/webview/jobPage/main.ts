@@ -15,6 +15,8 @@ import '../common/page.css';
 import './jobPage.css';
 import { filterConfig, offsetText, sortStages, type GanttRow, type JobPageModel, type StageRow, type StageSort } from '../../views/jobPage/model';
 import { isHostMessage, isPageState, type EventLogInfo, type PageMessage, type PageState } from '../../views/jobPage/protocol';
+import { plural } from '../../common/format';
+import { DURATION_S_INCRS } from '../common/axis';
 import { cssVar, followThemeAndSize, h, inkOn, showPage, vsCodeApi } from '../common/page';
 
 const vscode = vsCodeApi<PageMessage, PageState>();
@@ -89,7 +91,8 @@ function palette(): Palette {
 function axes(p: Palette, yLabel: string, yValues?: uPlot.Axis['values']): uPlot.Axis[] {
   const common = { stroke: p.fg, font: p.font, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid, width: 1 } };
   return [
-    { ...common, space: 90, values: (_u, splits) => splits.map((s) => offsetText(s)) },
+    // Steps of 15 s, 1 min, 5 min…, not uPlot's 50 s (+1m 40s, +3m 20s): src/webview/common/axis.ts.
+    { ...common, space: 90, incrs: [...DURATION_S_INCRS], values: (_u, splits) => splits.map((s) => offsetText(s)) },
     { ...common, label: yLabel, labelFont: p.font, size: 50, ...(yValues ? { values: yValues } : {}) },
   ];
 }
@@ -194,8 +197,12 @@ function executorChart(m: JobPageModel, width: number, target: HTMLElement): uPl
 function timeline(m: JobPageModel): HTMLElement {
   const section = h('section', { 'aria-labelledby': 'timeline-h' }, h('h2', { id: 'timeline-h' }, 'Timeline'));
   if (!m.hasSummaries) return section;
-  const { gantt, untimed, origin } = m.timeline;
-  section.append(h('p', { class: 'hint' }, `Stage attempts by submission and completion, in time since ${origin ? `${origin.slice(11, 19)} UTC` : 'the start'}; orange: costly, red: failed. Click a bar to find its stage in the table.${untimed > 0 ? ` ${untimed} stage attempts without a submission time are not drawn.` : ''}`));
+  const { gantt, untimed, skipped, origin } = m.timeline;
+  const leftOff = [
+    skipped > 0 ? ` ${skipped === 1 ? 'One skipped stage is' : `${skipped} skipped stages are`} not drawn: Spark reused the shuffle output of an earlier job and never ran ${skipped === 1 ? 'it' : 'them'}.` : '',
+    untimed > 0 ? ` ${untimed === 1 ? 'One stage attempt without a submission time is' : `${untimed} stage attempts without a submission time are`} not drawn.` : '',
+  ].join('');
+  section.append(h('p', { class: 'hint' }, `Stage attempts by submission and completion, in time since ${origin ? `${origin.slice(11, 19)} UTC` : 'the start'}; orange: costly, red: failed. Click a bar to find its stage in the table.${leftOff}`));
   const ganttBox = h('div', { class: 'chart', role: 'img', 'aria-label': `Timeline of ${gantt.length} stage attempts` });
   const tooltip = h('div', { class: 'chart-tooltip', 'aria-live': 'polite' });
   tooltip.hidden = true;
@@ -204,7 +211,7 @@ function timeline(m: JobPageModel): HTMLElement {
   requestAnimationFrame(() => {
     const width = Math.max(300, ganttBox.clientWidth);
     if (gantt.length > 0) charts.push(ganttChart(m, width, tooltip, ganttBox));
-    else ganttBox.append(h('p', { class: 'hint' }, 'No stage has a submission time.'));
+    else ganttBox.append(h('p', { class: 'hint' }, m.stages.length === 0 ? 'No stage ran: the application ran no Spark job.' : m.stages.every((r) => r.status === 'skipped') ? 'Every stage was skipped: none ran.' : 'No stage has a submission time.'));
     charts.push(executorChart(m, width, execBox));
   });
   return section;
@@ -217,8 +224,8 @@ const STAGE_COLUMNS: { label: string; sort?: StageSort; num?: boolean; cell: (r:
   { label: 'Name', cell: (r) => h('span', { class: 'name', title: r.name }, r.name) },
   { label: 'Status', cell: (r) => h('span', { class: `status status-${r.status}` }, r.status) },
   { label: 'Duration', sort: 'duration', num: true, cell: (r) => r.duration },
-  { label: 'Run time', sort: 'runTime', num: true, cell: (r) => `${r.runTime} (${Math.round(r.runShare * 100)}%)` },
-  { label: 'Tasks (failed)', sort: 'failures', num: true, cell: (r) => (r.failedTasks > 0 || r.status === 'failed' ? h('span', { class: 'bad' }, `${r.tasks} (${r.failedTasks} failed)`) : `${r.tasks}`) },
+  { label: 'Run time', sort: 'runTime', num: true, cell: (r) => (r.runTime === '-' ? '-' : `${r.runTime} (${Math.round(r.runShare * 100)}%)`) },
+  { label: 'Tasks (failed)', sort: 'failures', num: true, cell: (r) => (r.failedTasks > 0 || r.status === 'failed' ? h('span', { class: 'bad' }, `${r.tasks} (${r.failedTasks} failed)`) : r.status === 'skipped' && r.tasks === 0 ? '-' : `${r.tasks}`) },
   { label: 'Input / output', num: true, cell: (r) => r.io },
   { label: 'Shuffle read / write', sort: 'shuffle', num: true, cell: (r) => r.shuffle },
   { label: 'Spill (disk)', sort: 'spill', num: true, cell: (r) => h('span', { title: `${r.memorySpill} as held in memory` }, r.spill) },
@@ -240,7 +247,8 @@ function revealStage(key: string): void {
 
 function stagesTable(m: JobPageModel): HTMLElement {
   const costly = m.stages.filter((r) => r.costly).length;
-  const section = h('section', { 'aria-labelledby': 'stages-h' }, h('h2', { id: 'stages-h' }, `Stages (${m.stages.length} attempts, ${costly} costly)`));
+  const skipped = m.stages.filter((r) => r.status === 'skipped').length;
+  const section = h('section', { 'aria-labelledby': 'stages-h' }, h('h2', { id: 'stages-h' }, `Stages (${plural(m.stages.length, 'attempt')}${skipped > 0 ? `, ${skipped} skipped` : ''}, ${costly} costly)`));
   if (!m.hasSummaries) {
     section.append(h('p', { class: 'note' }, m.summariesNote ?? 'Stages are not available for this source.'));
     return section;
@@ -314,7 +322,7 @@ function executorsTable(m: JobPageModel): HTMLElement {
 }
 
 function configSection(m: JobPageModel): HTMLElement {
-  const section = h('section', { 'aria-labelledby': 'config-h' }, h('h2', { id: 'config-h' }, `Configuration (${m.config.length} properties)`));
+  const section = h('section', { class: 'config', 'aria-labelledby': 'config-h' }, h('h2', { id: 'config-h' }, `Configuration (${m.config.length} properties)`));
   const field = h('vscode-textfield', { placeholder: 'Search properties and values', 'aria-label': 'Search the configuration', id: 'config-search' }) as HTMLElement & { value: string };
   field.value = configQuery;
   const count = h('span', { class: 'hint', 'aria-live': 'polite' });
