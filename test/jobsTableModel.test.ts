@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStore } from '../src/storage/jobStore';
 import { fieldOf, fieldText } from '../src/storage/fields';
-import { DEFAULT_COLUMNS, DEFAULT_QUERY, columnWidth, tableChoices, tablePage, tableRow, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
+import { DEFAULT_COLUMNS, DEFAULT_QUERY, columnWidth, gridColumns, tableChoices, tablePage, tableRow, toJobQuery, type TablePage, type TableQuery } from '../src/views/jobsTable/model';
 import { isHostMessage, isPageMessage, isPageState } from '../src/views/jobsTable/protocol';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
@@ -118,6 +118,40 @@ describe('the jobs table columns', () => {
     // Each kind has its width: a time is wider than a count, a name wider than a status.
     expect(em(columnWidth('start_time'))).toBeGreaterThan(em(columnWidth('total_tasks')));
     expect(em(columnWidth('app_name'))).toBeGreaterThan(em(columnWidth('status')));
+  });
+});
+
+describe('the jobs table grid', () => {
+  /** A track's width in px for a viewport `vw` px wide and 13 px text: 'Xem' or the name's max(…, min(…, calc(100vw - Xem - Ypx))). */
+  function px(track: string, vw: number, em = 13): number {
+    const fixed = /^([\d.]+)em$/.exec(track);
+    if (fixed) return Number(fixed[1]) * em;
+    const m = /^max\(([\d.]+)em, min\(([\d.]+)em, calc\(100vw - ([\d.]+)em - (\d+)px\)\)\)$/.exec(track);
+    if (!m) throw new Error(`unexpected track ${track}`);
+    return Math.max(Number(m[1]) * em, Math.min(Number(m[2]) * em, vw - Number(m[3]) * em - Number(m[4])));
+  }
+  const tracks = (cols: Parameters<typeof gridColumns>[0]): string[] => gridColumns(cols).match(/max\(.*?\)\)\)|[\d.]+em/g)!;
+
+  it("gives the name the editor's free width, so that long names that differ at the end are told apart", () => {
+    // Spark's NewYorkTaxiData_2025_06_27_00_24_44 and _03_56_52 (35 characters, about 19em) both read "NewYorkTaxiData_2…" at 12em.
+    const t = tracks(DEFAULT_COLUMNS);
+    expect(t).toHaveLength(2 + DEFAULT_COLUMNS.length);
+    const name = t[2 + DEFAULT_COLUMNS.indexOf('app_name')]!;
+    expect(px(name, 1400)).toBeGreaterThan(20 * 13);
+    // The rows never outgrow the editor's width when there is room: every track but the name is its fixed width.
+    for (const vw of [1000, 1100, 1400, 2400]) {
+      const total = t.reduce((a, x) => a + px(x, vw), 0);
+      expect(total).toBeLessThanOrEqual(Math.max(vw - 48, 78 * 13));
+    }
+    // Narrow: the name keeps its 12em (the grid scrolls); wide: it stops at 36em.
+    expect(px(name, 600)).toBe(12 * 13);
+    expect(px(name, 3000)).toBe(36 * 13);
+  });
+
+  it('widens the app id instead when the name is not shown', () => {
+    const t = tracks(['app_id', 'duration_ms']);
+    expect(t[2]).toMatch(/^max\(15em, /);
+    expect(t[3]).toBe(columnWidth('duration_ms'));
   });
 });
 

@@ -45,6 +45,30 @@ export function columnWidth(column: RecordColumn): string {
   return COLUMN_WIDTH[column] ?? KIND_WIDTH[fieldOf(column).kind];
 }
 
+/** The check box and state icon columns before the picked ones. */
+export const LEAD_COLUMNS: readonly string[] = ['2.2em', '1.8em'];
+/** How wide the first name-like column (the name, else the app id) may grow into an editor's free width. */
+export const NAME_MAX_WIDTH_EM = 36;
+/** The page's side padding, the grid's border and a vertical scroll bar, in px (jobsTable.css). */
+const PAGE_CHROME_PX = 32 + 2 + 14;
+
+/**
+ * The grid's `grid-template-columns`. Each column has its width, except the name (the app id when
+ * the name is not shown), which takes the editor's free width, up to NAME_MAX_WIDTH_EM: at a fixed
+ * 12em, Spark's two runs NewYorkTaxiData_2025_06_27_00_24_44 and …_03_56_52 both read
+ * "NewYorkTaxiData_2…" with half the editor empty. Every row is a grid of its own, so the width is
+ * one expression of the viewport's width (100vw), the same in every row.
+ */
+export function gridColumns(shown: readonly RecordColumn[]): string {
+  const flexible = shown.includes('app_name') ? 'app_name' : shown.includes('app_id') ? 'app_id' : null;
+  const em = (w: string): number => Number(/^([\d.]+)em$/.exec(w)?.[1] ?? 0);
+  const others = [...LEAD_COLUMNS, ...shown.filter((c) => c !== flexible).map(columnWidth)].reduce((a, w) => a + em(w), 0);
+  return [
+    ...LEAD_COLUMNS,
+    ...shown.map((c) => (c === flexible ? `max(${columnWidth(c)}, min(${NAME_MAX_WIDTH_EM}em, calc(100vw - ${Number(others.toFixed(2))}em - ${PAGE_CHROME_PX}px)))` : columnWidth(c))),
+  ].join(' ');
+}
+
 /** One-click thresholds the page offers; each adds its condition to the conditions box. */
 export const QUICK_FILTERS: readonly { label: string; condition: string }[] = [
   { label: 'Failed tasks > 0', condition: 'failed_tasks>0' },

@@ -21,7 +21,7 @@ import '../common/page.css';
 import './jobsTable.css';
 import type { RecordColumn } from '../../storage/fields';
 import { jobKeyText, type JobKey } from '../../views/jobPage/protocol';
-import { DEFAULT_COLUMNS, DEFAULT_QUERY, PAGE_ROWS, columnWidth, type ColumnInfo, type TableChoices, type TableQuery, type TableRow } from '../../views/jobsTable/model';
+import { DEFAULT_COLUMNS, DEFAULT_QUERY, PAGE_ROWS, gridColumns as tableColumns, type ColumnInfo, type TableChoices, type TableQuery, type TableRow } from '../../views/jobsTable/model';
 import { isHostMessage, isPageState, type PageMessage, type PageState } from '../../views/jobsTable/protocol';
 import { h, vsCodeApi } from '../common/page';
 
@@ -205,7 +205,7 @@ let header: HTMLElement | undefined;
 const STATUS_GLYPH: Record<string, string> = { pass: '✓', warning: '⚠', error: '✕', sync: '↻', question: '?' };
 
 function gridColumns(): string {
-  return ['2.2em', '1.8em', ...shown.map(columnWidth)].join(' ');
+  return tableColumns(shown);
 }
 
 function headerRow(): HTMLElement {
