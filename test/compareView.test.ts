@@ -118,6 +118,10 @@ describe('compare view model', () => {
     expect(m.stagesNote).toBe("Stages were not collected for A (its source reports the application only): the stages below are B's alone.");
     expect(m.stages).toHaveLength(5);
     expect(compareModel(compareRuns({ record: a }, { record: b })).stagesNote).toMatch(/either run .*no stages to align/);
+    // Both collected, neither ran a job (the two attempts of Spark's test app local-1430917381535): said, not an empty "Stages (0)".
+    const none = compareModel(compareRuns({ record: a, summaries: { stages: [], executors: [] } }, { record: b, summaries: { stages: [], executors: [] } }));
+    expect(none.stages).toEqual([]);
+    expect(none.stagesNote).toBe('Neither run ran a stage (no Spark job ran in either): there are no stages to align.');
   });
 
   it('says when a run has no Spark properties, instead of "no property differs" (a cloud run: flagged missing:environment)', () => {

@@ -144,7 +144,8 @@ function stageSummary(n: Comparison['stage_counts']): string {
 }
 
 function stagesNote(c: Comparison): string | null {
-  if (c.a.has_stages && c.b.has_stages) return null;
+  // Both collected and none ran (Spark's local-1430917381535, both attempts: an application that ran no job): "Stages (0)" and nothing under it said nothing.
+  if (c.a.has_stages && c.b.has_stages) return c.stages.length === 0 ? 'Neither run ran a stage (no Spark job ran in either): there are no stages to align.' : null;
   if (!c.a.has_stages && !c.b.has_stages) return 'Stages were not collected for either run (their sources report the application only): there are no stages to align.';
   const [without, withStages] = c.a.has_stages ? ['B', "A's"] : ['A', "B's"];
   return `Stages were not collected for ${without} (its source reports the application only): the stages below are ${withStages} alone.`;
