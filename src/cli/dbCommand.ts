@@ -75,10 +75,14 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
         counts.new += c.new;
         counts.updated += c.updated;
         counts.unchanged += c.unchanged;
-        // Regression checks keep when they were made: saved together per time.
+        // Regression checks keep when they were made: saved together per time. One replaces only an
+        // older check (or none) of the run: a run both hold unchanged may have been checked since in
+        // the destination, against more history (a review: an older file's checks replaced a team's).
         const byTime = new Map<string, RegressionRow[]>();
-        for (const r of from.regressions(records)) {
-          if (r === null) continue;
+        const held = to.regressions(records);
+        for (const [k, r] of from.regressions(records).entries()) {
+          const theirs = held[k] ?? null;
+          if (r === null || (theirs !== null && theirs.checked_at > r.checked_at)) continue;
           const same = byTime.get(r.checked_at);
           if (same) same.push(r);
           else byTime.set(r.checked_at, [r]);
