@@ -18,7 +18,7 @@
  * checkRegressions, through an interface.
  */
 import type { SparkAppRecord } from '../collectors/record';
-import { formatBytes, formatDuration, groupDigits, plural } from '../common/format';
+import { formatBytes, formatDuration, groupDigits, measured, plural } from '../common/format';
 import { fieldOf, type FieldKind, type RecordColumn } from '../storage/fields';
 import { attemptKey, keyId } from '../storage/keys';
 import type { AppKey, FigureField, RecordFigures, RunBaseline } from '../storage/repository';
@@ -137,20 +137,6 @@ const isInteractive = (name: string): boolean => INTERACTIVE_NAMES.has(name.toLo
 /** Statuses a run is checked in: finished ones (a running run's figures are partial). */
 const CHECKED_STATUSES: ReadonlySet<SparkAppRecord['status']> = new Set(['completed', 'failed']);
 
-/** The quality flags that make a metric unknown (record.ts Quality), made once: valueOf runs ~100 times a checked run. */
-const UNKNOWN_FLAGS = new Map(REGRESSION_METRICS.map((m) => [m, [`missing:${m}`, `invalid:${m}`] as const]));
-
-/** A metric's value; null when unknown: null itself, or flagged missing or invalid (record.ts Quality). */
-function valueOf(r: Pick<RecordFigures, RegressionMetric | 'quality'>, m: RegressionMetric): number | null {
-  const v = r[m];
-  if (v === null) return null;
-  if (r.quality.length > 0) {
-    const [missing, invalid] = UNKNOWN_FLAGS.get(m)!;
-    if (r.quality.includes(missing) || r.quality.includes(invalid)) return null;
-  }
-  return v;
-}
-
 /** How much more than the baseline a metric must be, besides the factor, in the record's units. */
 export function floorOf(metric: RegressionMetric, t: Readonly<RegressionThresholds>): number {
   switch (metric) {
@@ -192,17 +178,17 @@ const PARTIAL_METRICS = new Map<string, ReadonlySet<RegressionMetric>>([
 ]);
 
 /**
- * A baseline run's value of a metric: valueOf, and unknown when it is a partial total, which would pull
+ * A baseline run's value of a metric: as measured (format.ts: null when flagged missing or invalid), and unknown when it is a partial total, which would pull
  * the median down and make whole runs look regressed. (A checked run's own partial total stands: the
  * run took at least that much.)
  */
 function baselineValueOf(b: BaselineFigures, m: RegressionMetric): number | null {
   if (b.quality.length > 0 && b.quality.some((q) => PARTIAL_METRICS.get(q)?.has(m) === true)) return null;
-  return valueOf(b, m);
+  return measured(b, m);
 }
 
 function metricCheck(field: RegressionMetric, run: RecordFigures, baseline: readonly BaselineFigures[], t: Readonly<RegressionThresholds>): MetricCheck {
-  const value = valueOf(run, field);
+  const value = measured(run, field);
   // One pass, no copies: this runs for 10 metrics of every new run (issue 18's bench: 1,000 at a time).
   const known: number[] = [];
   let noneNonZero = true;

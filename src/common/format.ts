@@ -185,11 +185,15 @@ export type RecordFigure = { [K in keyof SparkAppRecord]-?: SparkAppRecord[K] ex
  * or a History Server app without its stage list, stores 0 there, which is no measurement. The
  * rule analysis/regression.ts's valueOf applies to a run's check.
  */
-export function measured(r: Pick<SparkAppRecord, RecordFigure | 'quality'>, field: RecordFigure): number | null {
+export function measured<F extends RecordFigure>(r: Pick<SparkAppRecord, F | 'quality'>, field: F): number | null {
   const v = r[field];
   if (v === null || r.quality.length === 0) return v;
-  return r.quality.includes(`missing:${field}`) || r.quality.includes(`invalid:${field}`) ? null : v;
+  let flags = UNKNOWN_FLAGS.get(field);
+  if (flags === undefined) UNKNOWN_FLAGS.set(field, (flags = [`missing:${field}`, `invalid:${field}`]));
+  return r.quality.includes(flags[0]) || r.quality.includes(flags[1]) ? null : v;
 }
+/** Each figure's two flags, made once: the regression check asks for 100,000 runs' figures at a time. */
+const UNKNOWN_FLAGS = new Map<RecordFigure, readonly [string, string]>();
 
 /** A count as tables and summaries print it: grouped (`1,234`), '-' when unknown. */
 export function count(n: number | null): string {
