@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collectDataproc, collectDataprocAll, type DataprocOptions } from '../src/collectors/dataproc/collect';
+import { collectDataproc, collectDataprocAll, historyServerAuth, type DataprocOptions } from '../src/collectors/dataproc/collect';
 import { dataprocOptions } from '../src/collectors/dataproc/source';
 import { resolveGcpCredentials } from '../src/collectors/dataproc/auth';
 import { parseConfig } from '../src/collectors/config';
@@ -486,6 +486,9 @@ describe('dataproc collector', () => {
     expect(gone.record.quality).toContain(Quality.platformLevel);
     expect(gone.problems.map((p) => p.code)).toContain('history-missing');
     expect(out.apps).toHaveLength(3);
+    // A History Server on the network (not the Component Gateway) is sent no Google token.
+    expect(hs.authorizations.length).toBeGreaterThan(0);
+    expect(hs.authorizations.every((a) => a === undefined)).toBe(true);
 
     // The user filter applies to the Spark user the History Server reports.
     const bob = await collectDataprocAll(opts(f, { historyServerUrl: hs.url, user: 'bob' }));
@@ -634,5 +637,16 @@ describe('dataproc collector', () => {
       expect(p.message).not.toMatch(/credentials|access token|GOOGLE_/);
     }
     expect(allText(out)).not.toContain(TOKEN);
+  });
+});
+
+describe('the Persistent History Server and Google credentials', () => {
+  it('are sent to it through the Component Gateway (https, *.dataproc.googleusercontent.com) only: a Google token goes to no other host', () => {
+    const google = { type: 'bearer', token: TOKEN } as const;
+    expect(historyServerAuth('https://abc123-dot-us-central1.dataproc.googleusercontent.com/sparkhistory/', google)).toBe(google);
+    expect(historyServerAuth('https://ABC-dot-europe-west1.Dataproc.GoogleUserContent.com/sparkhistory', google)).toBe(google);
+    for (const url of ['http://abc-dot-us-central1.dataproc.googleusercontent.com/sparkhistory', 'https://dataproc.googleusercontent.com.evil.example/', 'https://evil.example/?h=.dataproc.googleusercontent.com', 'http://10.0.0.5:18080', 'not a url']) {
+      expect(historyServerAuth(url, google), url).toBeUndefined();
+    }
   });
 });

@@ -130,6 +130,21 @@ interface Region {
 }
 
 /**
+ * The credentials a Persistent History Server is sent: the collection's Google credentials when it is
+ * reached through the cluster's Component Gateway (https, a `*.dataproc.googleusercontent.com` host),
+ * which lets in only those with `dataproc.clusters.use`; none otherwise (a server reached through an
+ * SSH tunnel or on the network needs none, and a Google token must not go to any other host).
+ */
+export function historyServerAuth(url: string, google: HttpAuth): HttpAuth | undefined {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && u.hostname.toLowerCase().endsWith('.dataproc.googleusercontent.com') ? google : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The clients of one collection, credentials first; what stops it (a label the API's filter cannot
  * take, no credentials, no project) is returned as problems, nothing sent.
  */
@@ -157,7 +172,7 @@ async function connect(options: DataprocOptions, ctx: CollectContext, clean: (te
   return {
     apiBase,
     api: new JsonClient({ baseUrl: apiBase, auth: remembered(creds.auth, secret), ...http }),
-    hs: options.historyServerUrl !== undefined ? new HistoryServerClient({ url: options.historyServerUrl, ...http }) : undefined,
+    hs: options.historyServerUrl !== undefined ? new HistoryServerClient({ url: options.historyServerUrl, ...http, auth: historyServerAuth(options.historyServerUrl, remembered(creds.auth, secret)) }) : undefined,
     projectId,
     region,
     path: `v1/projects/${encodeURIComponent(projectId)}/regions/${encodeURIComponent(region)}`,

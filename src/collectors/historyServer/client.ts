@@ -3,10 +3,9 @@ import { JsonClient, type HttpAuth, type JsonClientOptions } from '../http/jsonC
 
 export type HistoryServerAuth = Extract<HttpAuth, { type: 'basic' | 'bearer' }>;
 
-export interface ClientOptions extends Omit<JsonClientOptions, 'baseUrl' | 'auth'> {
+export interface ClientOptions extends Omit<JsonClientOptions, 'baseUrl'> {
   /** The server's base URL, e.g. `http://host:18080` (`/api/v1` is added), or one that already ends in `/api/v1`. */
   url: string;
-  auth?: HistoryServerAuth;
 }
 
 export class HistoryServerClient extends JsonClient {
