@@ -159,6 +159,22 @@ describe('jobPageModel', () => {
     expect(m.cards.find((c) => c.id === 'executors')!.detail).toMatch(/^1 core, /);
   });
 
+  it('timeline: a bar says when its first task launched, so that the wait for executors shows apart from the run', () => {
+    // NewYorkTaxiData (Spark 3.5.3 on Kubernetes): stage 0 submitted at +34 s, executors up at +64 s,
+    // completed at +66.4 s; its duration (first task to completion, as Spark's stage table) 2.2 s.
+    const stages = [stage(0, { from: 34, to: 66.4, duration_ms: 2_200 }), stage(1, { from: 70, to: 75, duration_ms: 5_000 }), stage(2, { from: 80, to: 81, duration_ms: 9_000 }), stage(3, { from: 90, completion_time: null, duration_ms: null, status: 'active' })];
+    const m = jobPageModel(makeRecord(), { stages, executors: [] });
+    const bar = (key: string) => m.timeline.gantt.find((g) => g.key === key)!;
+    expect(bar('0.0')).toMatchObject({ start: 34, end: 66.4, duration: '2.2 s' });
+    expect(bar('0.0').runStart).toBeCloseTo(64.2, 6);
+    // No wait: the first task launched as it was submitted.
+    expect(bar('1.0').runStart).toBe(70);
+    // A duration longer than submission to completion (clocks of the driver and the tasks): the bar is all run.
+    expect(bar('2.0').runStart).toBe(80);
+    // Still running: no duration yet, drawn as running from its submission.
+    expect(bar('3.0')).toMatchObject({ runStart: 90, duration: '-' });
+  });
+
   it('executor count over time: steps at adds and removes, with the peak', () => {
     const executors = [executor('1', { add_time: at(2) }), executor('2', { add_time: at(2), remove_time: at(100), remove_reason: 'idle' }), executor('3', { add_time: at(50), remove_time: at(100) })];
     const m = jobPageModel(makeRecord(), { stages: [], executors });

@@ -15,7 +15,7 @@ import '../common/page.css';
 import './jobPage.css';
 import { filterConfig, offsetText, sortStages, type GanttRow, type JobPageModel, type StageRow, type StageSort } from '../../views/jobPage/model';
 import { isHostMessage, isPageState, type EventLogInfo, type PageMessage, type PageState } from '../../views/jobPage/protocol';
-import { plural } from '../../common/format';
+import { formatDuration, plural } from '../../common/format';
 import { DURATION_S_INCRS } from '../common/axis';
 import { cssVar, followThemeAndSize, h, inkOn, showPage, vsCodeApi } from '../common/page';
 
@@ -142,12 +142,22 @@ function ganttChart(m: JobPageModel, width: number, tooltip: HTMLElement, target
               const x1 = Math.max(x0 + 2, end - (end - x0 > 4 * devicePixelRatio ? devicePixelRatio : 0));
               const y = u.valToPos(g.lane + 0.5, 'y', true) - barHeight / 2;
               const fill = barColour(g, p);
+              // Waiting (submitted, no task launched yet: executors not up, or no free core) in a pale
+              // bar, running solid: a stage's bar is as long as its wait plus its duration.
+              const xr = Math.min(x1, Math.max(x0, u.valToPos(g.runStart, 'x', true)));
               ctx.fillStyle = fill;
-              ctx.fillRect(x0, y, x1 - x0, barHeight);
+              if (xr > x0) {
+                ctx.globalAlpha = 0.3;
+                ctx.fillRect(x0, y, xr - x0, barHeight);
+                ctx.globalAlpha = 1;
+              }
+              ctx.fillRect(xr, y, Math.max(x1 - xr, Math.min(2, x1 - x0)), barHeight);
               const label = g.key.endsWith('.0') ? g.key.slice(0, -2) : g.key;
-              if (x1 - x0 > ctx.measureText(label).width + 6 && barHeight > 9 * devicePixelRatio) {
-                ctx.fillStyle = inkOn(fill);
-                ctx.fillText(label, x0 + 3, y + barHeight / 2);
+              const width = ctx.measureText(label).width + 6;
+              if (barHeight > 9 * devicePixelRatio && (x1 - xr > width || x1 - x0 > width)) {
+                const onRun = x1 - xr > width;
+                ctx.fillStyle = onRun ? inkOn(fill) : p.fg;
+                ctx.fillText(label, (onRun ? xr : x0) + 3, y + barHeight / 2);
               }
             }
             ctx.restore();
@@ -161,7 +171,8 @@ function ganttChart(m: JobPageModel, width: number, tooltip: HTMLElement, target
               return;
             }
             tooltip.hidden = false;
-            tooltip.textContent = `${g.label}${g.name ? `: ${g.name}` : ''} · ${offsetText(g.start)} → ${offsetText(g.end)} (${(g.end - g.start).toFixed(1)} s) · ${g.status}${g.costly ? ' · costly' : ''}`;
+            const waited = g.runStart - g.start;
+            tooltip.textContent = `${g.label}${g.name ? `: ${g.name}` : ''} · submitted ${offsetText(g.start)}${waited >= 0.05 ? `, first task ${offsetText(g.runStart)}` : ''}, ${g.status === 'active' ? 'running at the end of the log' : `done ${offsetText(g.end)}`} · ran ${g.duration}${waited >= 0.05 ? ` (waited ${formatDuration(Math.round(waited * 1000))} before)` : ''} · ${g.status}${g.costly ? ' · costly' : ''}`;
           },
         ],
       },
@@ -202,7 +213,7 @@ function timeline(m: JobPageModel): HTMLElement {
     skipped > 0 ? ` ${skipped === 1 ? 'One skipped stage is' : `${skipped} skipped stages are`} not drawn: Spark reused the shuffle output of an earlier job and never ran ${skipped === 1 ? 'it' : 'them'}.` : '',
     untimed > 0 ? ` ${untimed === 1 ? 'One stage attempt without a submission time is' : `${untimed} stage attempts without a submission time are`} not drawn.` : '',
   ].join('');
-  section.append(h('p', { class: 'hint' }, `Stage attempts by submission and completion, in time since ${origin ? `${origin.slice(11, 19)} UTC` : 'the start'}; orange: costly, red: failed. Click a bar to find its stage in the table.${leftOff}`));
+  section.append(h('p', { class: 'hint' }, `Stage attempts from submission to completion, in time since ${origin ? `${origin.slice(11, 19)} UTC` : 'the start'}: pale while waiting for its first task to launch, solid while running; orange: costly, red: failed. Click a bar to find its stage in the table.${leftOff}`));
   const ganttBox = h('div', { class: 'chart', role: 'img', 'aria-label': `Timeline of ${gantt.length} stage attempts` });
   const tooltip = h('div', { class: 'chart-tooltip', 'aria-live': 'polite' });
   tooltip.hidden = true;
