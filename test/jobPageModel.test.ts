@@ -190,7 +190,31 @@ describe('jobPageModel', () => {
       ['invalid:end_time', 'error'],
       ['something_new', 'info'],
     ]);
-    expect(m.flags[1]!.text).toMatch(/cpu_time_ms is not known/);
+    expect(m.flags[1]!.text).toMatch(/^CPU time is not known/);
+  });
+
+  it("quality flags and sizing of Spark's own test logs say what was defaulted, and how, in words", () => {
+    // local-1422981759269 (Spark before 1.5): no submit time, no CPU time, no version, sizing not set.
+    const old = makeRecord({
+      spark_version: null,
+      cpu_time_ms: null,
+      executor_cores: 1,
+      executor_memory_mb: 1024,
+      driver_memory_mb: 1024,
+      quality: ['defaulted:driver_memory_mb', 'defaulted:executor_cores', 'defaulted:executor_memory_mb', 'defaulted:submit_time', 'missing:cpu_time_ms', 'missing:spark_version'],
+    });
+    const m = jobPageModel(old, undefined);
+    const text = (flag: string): string => m.flags.find((f) => f.flag === flag)!.text;
+    // Not "submit_time was not in the source: Spark's default was used": Spark has no default submit time.
+    expect(text('defaulted:submit_time')).toBe('The submit time is not in the source (an event log has none): the start time stands in for it.');
+    expect(text('defaulted:executor_memory_mb')).toMatch(/^Executor memory was not set in the source: Spark's default, .+, was used\.$/);
+    expect(text('missing:cpu_time_ms')).toBe('CPU time is not in this event log: Spark writes executor CPU time from 2.1 on.');
+    expect(text('missing:spark_version')).toMatch(/no SparkListenerLogStart/);
+    expect(m.flags.every((f) => !/_ms|_mb|_time\b/.test(f.text))).toBe(true);
+    // The card does not pass Spark's defaults off as the job's sizing.
+    expect(m.cards.find((c) => c.id === 'executors')!.detail).toBe('1 core (default), 1 GB (default) each · driver 1 GB (default)');
+    // A Spark 3 log without CPU time gets the general words, not the version's.
+    expect(jobPageModel(makeRecord({ spark_version: '3.5.3', cpu_time_ms: null, quality: ['missing:cpu_time_ms'] }), undefined).flags[0]!.text).toBe('CPU time is not known for this application (the source does not report it).');
   });
 
   it('searches the configuration by key and value', () => {

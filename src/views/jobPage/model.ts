@@ -10,7 +10,7 @@ import type { SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries, StageStatus, StageSummary } from '../../collectors/record/summaries';
 import type { RegressionCheck, RegressionStatus } from '../../analysis/regression';
 import { formatBytes, formatDuration, plural } from '../../common/format';
-import { fieldOf, fieldText } from '../../storage/fields';
+import { FIELDS, fieldOf, fieldText, type RecordColumn } from '../../storage/fields';
 import { maxOf, minOf } from '../../common/arrays';
 
 /** Stages are costly when, largest first, they make up this share of all executor run time… */
@@ -229,8 +229,10 @@ function cards(r: SparkAppRecord, s: AppSummaries | undefined): Card[] {
   const runTimeMs = s ? s.stages.reduce((a, st) => a + st.executor_run_time_ms, 0) : 0;
   const cpuDetail = r.cpu_time_ms === null ? 'not measured (Spark before 2.1)' : runTimeMs > 0 ? `${Math.round((100 * r.cpu_time_ms) / runTimeMs)}% of ${formatDuration(runTimeMs)} executor run time` : 'executor CPU time';
   const exec = s?.executors ?? [];
-  const cores = r.executor_cores === null ? null : plural(r.executor_cores, 'core');
-  const mem = r.executor_memory_mb === null ? null : formatBytes(r.executor_memory_mb * 1024 ** 2);
+  // Spark's defaults (1 core, 1 GB), not what the job set: said so (Spark's own test logs set neither).
+  const dflt = (field: string): string => (r.quality.includes(`defaulted:${field}`) ? ' (default)' : '');
+  const cores = r.executor_cores === null ? null : `${plural(r.executor_cores, 'core')}${dflt('executor_cores')}`;
+  const mem = r.executor_memory_mb === null ? null : `${formatBytes(r.executor_memory_mb * 1024 ** 2)}${dflt('executor_memory_mb')}`;
   const each = [cores, mem].filter((x) => x !== null).join(', ');
   const longest = s?.stages.reduce<StageSummary | undefined>((a, st) => (st.duration_ms !== null && st.duration_ms > (a?.duration_ms ?? -1) ? st : a), undefined);
   return [
@@ -271,7 +273,7 @@ function cards(r: SparkAppRecord, s: AppSummaries | undefined): Card[] {
       id: 'executors',
       label: 'Executors',
       value: r.num_executors === null ? (exec.length > 0 ? count(exec.length) : 'unknown') : count(r.num_executors),
-      detail: [each && `${each} each`, r.driver_memory_mb === null ? '' : `driver ${formatBytes(r.driver_memory_mb * 1024 ** 2)}`].filter(Boolean).join(' · '),
+      detail: [each && `${each} each`, r.driver_memory_mb === null ? '' : `driver ${formatBytes(r.driver_memory_mb * 1024 ** 2)}${dflt('driver_memory_mb')}`].filter(Boolean).join(' · '),
       tone: 'neutral',
     },
   ];
@@ -521,14 +523,39 @@ export function findingCodesOf(flag: string): readonly string[] {
   }
 }
 
+/** Whether a Spark version string (`1.4.0-SNAPSHOT`) is before major.minor; an unknown version (logs before Spark 1.5 carry none) is. */
+function sparkBefore(version: string | null, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return version === null;
+  return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
+}
+
+/** A record field's friendly name ("Executor memory"), or the flag's own text for what is not a field. */
+const fieldLabel = (field: string): string => FIELDS.find((f) => f.column === field)?.label ?? field;
+
+/**
+ * Per-field words where the general ones mislead: an event log has no submit time (the start stands
+ * in for it, rules.ts), and no executor CPU time before Spark 2.1. Seen on Spark's own test logs,
+ * where every app read "submit_time was not in the source: Spark's default was used".
+ */
+function flagText(r: SparkAppRecord, kind: string, field: string): string | null {
+  if (kind === 'defaulted' && field === 'submit_time') return 'The submit time is not in the source (an event log has none): the start time stands in for it.';
+  if (kind === 'missing' && field === 'cpu_time_ms' && sparkBefore(r.spark_version, 2, 1)) return 'CPU time is not in this event log: Spark writes executor CPU time from 2.1 on.';
+  if (kind === 'missing' && field === 'spark_version') return "Spark's version is not in this event log: it has no SparkListenerLogStart event (older Spark versions wrote none).";
+  return null;
+}
+
 function flags(r: SparkAppRecord): QualityFlag[] {
   return r.quality.map((flag) => {
     const known = FLAG_TEXT[flag];
     if (known) return { flag, severity: known[0], text: known[1] };
-    const [kind, field = ''] = flag.split(':', 2);
-    if (kind === 'missing') return { flag, severity: 'info', text: `${field} is not known for this application (the source does not report it).` };
-    if (kind === 'defaulted') return { flag, severity: 'info', text: `${field} was not in the source: Spark's default was used.` };
-    if (kind === 'invalid') return { flag, severity: 'error', text: `A value read for ${field} could not be true and was left out.` };
+    const [kind = '', field = ''] = flag.split(':', 2);
+    const special = flagText(r, kind, field);
+    const label = fieldLabel(field);
+    const value = FIELDS.some((f) => f.column === field) ? fieldText(fieldOf(field as RecordColumn), (r as unknown as Record<string, unknown>)[field] as never) : null;
+    if (kind === 'missing') return { flag, severity: 'info', text: special ?? `${label} is not known for this application (the source does not report it).` };
+    if (kind === 'defaulted') return { flag, severity: 'info', text: special ?? `${label} was not set in the source: Spark's default${value !== null && value !== '-' ? `, ${value},` : ''} was used.` };
+    if (kind === 'invalid') return { flag, severity: 'error', text: `A value read for ${label} could not be true and was left out.` };
     return { flag, severity: 'info', text: flag };
   });
 }
