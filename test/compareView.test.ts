@@ -124,6 +124,19 @@ describe('compare view model', () => {
     expect(none.stagesNote).toBe('Neither run ran a stage (no Spark job ran in either): there are no stages to align.');
   });
 
+  it('gives a stage skipped in both runs no figures (NewYorkTaxiData: stages 3 and 6), and keeps one skipped in one run only', () => {
+    const skipped = (id: number) => makeStage({ stage_id: id, name: null, status: 'skipped', submission_time: null, completion_time: null, duration_ms: null, num_tasks: 0, executor_run_time_ms: 0, cpu_time_ms: 0, gc_time_ms: 0, task_duration_ms: null });
+    const ran = (id: number) => makeStage({ stage_id: id, name: null, duration_ms: 4_000, executor_run_time_ms: 9_000 });
+    const m = compareModel(compareRuns({ record: a, summaries: { stages: [ran(2), skipped(3), ran(4)], executors: [] } }, { record: b, summaries: { stages: [ran(2), skipped(3), skipped(4)], executors: [] } }));
+    const row = (id: number): StageView => m.stages.find((s) => s.a?.id.startsWith(String(id)))!;
+    // Before: "0 ms", "0 B" and "0 → 0" for a stage that never ran in either.
+    expect(Object.values(row(3).cells).every((c) => c.a === '-' && c.b === '-' && c.delta === '-' && c.tone === 'unknown')).toBe(true);
+    expect(Object.values(row(3).change).every((c) => c === null)).toBe(true);
+    // Ran in A, skipped in B: B saved its run time; that stays a change.
+    expect(row(4).cells.executor_run_time_ms.delta).not.toBe('-');
+    expect(row(4).change.executor_run_time_ms).toBe(-9_000);
+  });
+
   it('says when a run has no Spark properties, instead of "no property differs" (a cloud run: flagged missing:environment)', () => {
     expect(model.configNote).toBeNull();
     const bare = { ...a, environment: {}, quality: [...a.quality, 'missing:environment'] };

@@ -127,9 +127,20 @@ function deltaView(field: string, kind: FieldKind, d: Delta): DeltaView {
 
 const sideView = (s: StageRow['a']): StageSideView | null => (s === null ? null : { id: s.attempts > 1 ? `${s.stage_id} (${s.attempts} attempts)` : String(s.stage_id), status: s.status });
 
+const NOT_RUN: DeltaView = { a: '-', b: '-', delta: '-', percent: '-', tone: 'unknown' };
+
 function stageView(r: StageRow, order: number): StageView {
   const cells = {} as Record<StageColumn, DeltaView>;
   const change = {} as Record<StageColumn, number | null>;
+  // A stage neither run ran (skipped in both: its shuffle output came from an earlier job, as stages 3
+  // and 6 of Spark's NewYorkTaxiData runs) has no figures to compare, not "0 ms" and "0 B" changes.
+  if ((r.a === null || r.a.status === 'skipped') && (r.b === null || r.b.status === 'skipped')) {
+    for (const { key } of STAGE_COLUMNS) {
+      cells[key] = NOT_RUN;
+      change[key] = null;
+    }
+    return { order, name: r.name, matched_by: r.matched_by, a: sideView(r.a), b: sideView(r.b), cells, change };
+  }
   for (const { key } of STAGE_COLUMNS) {
     const d = r.metrics[key];
     cells[key] = deltaView(key, stageKind(key), d);
