@@ -97,6 +97,25 @@ function axes(p: Palette, yLabel: string, yValues?: uPlot.Axis['values']): uPlot
   ];
 }
 
+/**
+ * Both charts: drag across one to zoom in on a time span, double-click to zoom out; the other follows.
+ * A long application with short stages (Spark's application_1516285256255_0012: its two stages take
+ * 3 s of 7m 53s) is otherwise two slivers.
+ */
+const zoomCursor = (): uPlot.Cursor => ({ sync: { key: 'job' }, y: false, points: { show: false }, drag: { x: true, y: false, setScale: true } });
+const timeScale = (): uPlot.Scale => ({ time: false, range: (_u, min, max) => [Math.max(0, min), max > min ? max : min + 1] });
+
+/** Keeps the charts on one time span: a zoom in one is applied to the others. */
+function followZoom(u: uPlot): void {
+  const min = u.scales.x?.min;
+  const max = u.scales.x?.max;
+  if (min === undefined || max === undefined) return;
+  for (const other of charts) {
+    if (other === u || (other.scales.x?.min === min && other.scales.x?.max === max)) continue;
+    other.setScale('x', { min, max });
+  }
+}
+
 function barColour(g: GanttRow, p: Palette): string {
   if (g.status === 'failed') return p.failed;
   if (g.costly) return p.costly;
@@ -112,15 +131,17 @@ function ganttChart(m: JobPageModel, width: number, tooltip: HTMLElement, target
     if (left < 0 || top < 0) return undefined;
     const x = u.posToVal(left, 'x');
     const lane = Math.floor(u.posToVal(top, 'y'));
-    return gantt.find((g) => g.lane === lane && g.start <= x && x <= Math.max(g.end, g.start + span / 400));
+    // A bar at least a few pixels wide is hit: a fraction of the time shown, zoomed or not.
+    const shown = (u.scales.x?.max ?? span) - (u.scales.x?.min ?? 0);
+    return gantt.find((g) => g.lane === lane && g.start <= x && x <= Math.max(g.end, g.start + shown / 400));
   };
   const u = new uPlot(
     {
       width,
       height,
       legend: { show: false },
-      cursor: { sync: { key: 'job' }, y: false, points: { show: false }, drag: { x: false, y: false } },
-      scales: { x: { time: false, range: [0, Math.max(span, 1)] }, y: { range: [lanes, 0] } },
+      cursor: zoomCursor(),
+      scales: { x: timeScale(), y: { range: [lanes, 0] } },
       axes: axes(p, 'stages', (_u, splits) => splits.map(() => '')),
       series: [{}, { show: false }],
       hooks: {
@@ -163,6 +184,7 @@ function ganttChart(m: JobPageModel, width: number, tooltip: HTMLElement, target
             ctx.restore();
           },
         ],
+        setScale: [(u, key) => key === 'x' && followZoom(u)],
         setCursor: [
           (u) => {
             const g = hit(u, u.cursor.left ?? -1, u.cursor.top ?? -1);
@@ -177,10 +199,16 @@ function ganttChart(m: JobPageModel, width: number, tooltip: HTMLElement, target
         ],
       },
     },
-    [[0, Math.max(span, 1)], [null, null]],
+    [[0, span > 0 ? span : 1], [null, null]],
     target,
   );
-  u.over.addEventListener('click', () => {
+  // A click finds the bar's stage; the end of a drag (a zoom) does not.
+  let downX = 0;
+  u.over.addEventListener('mousedown', (e) => {
+    downX = e.clientX;
+  });
+  u.over.addEventListener('click', (e) => {
+    if (Math.abs(e.clientX - downX) > 3) return;
     const g = hit(u, u.cursor.left ?? -1, u.cursor.top ?? -1);
     if (g) revealStage(g.key);
   });
@@ -195,8 +223,9 @@ function executorChart(m: JobPageModel, width: number, target: HTMLElement): uPl
       width,
       height: 150,
       legend: { show: false },
-      cursor: { sync: { key: 'job' }, y: false, points: { show: false }, drag: { x: false, y: false } },
-      scales: { x: { time: false, range: [0, Math.max(m.timeline.span, 1)] }, y: { range: [0, Math.max(1, peak) * 1.15] } },
+      cursor: zoomCursor(),
+      scales: { x: timeScale(), y: { range: [0, Math.max(1, peak) * 1.15] } },
+      hooks: { setScale: [(u, key) => key === 'x' && followZoom(u)] },
       axes: axes(p, 'executors', (_u, splits) => splits.map((s) => (Number.isInteger(s) ? String(s) : ''))),
       series: [{}, { stroke: p.line, width: 2, fill: `${p.line}33`, paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } }],
     },
@@ -213,7 +242,7 @@ function timeline(m: JobPageModel): HTMLElement {
     skipped > 0 ? ` ${skipped === 1 ? 'One skipped stage is' : `${skipped} skipped stages are`} not drawn: Spark reused the shuffle output of an earlier job and never ran ${skipped === 1 ? 'it' : 'them'}.` : '',
     untimed > 0 ? ` ${untimed === 1 ? 'One stage attempt without a submission time is' : `${untimed} stage attempts without a submission time are`} not drawn.` : '',
   ].join('');
-  section.append(h('p', { class: 'hint' }, `Stage attempts from submission to completion, in time since ${origin ? `${origin.slice(11, 19)} UTC` : 'the start'}: pale while waiting for its first task to launch, solid while running; orange: costly, red: failed. Click a bar to find its stage in the table.${leftOff}`));
+  section.append(h('p', { class: 'hint' }, `Stage attempts from submission to completion, in time since ${origin ? `${origin.slice(11, 19)} UTC` : 'the start'}: pale while waiting for its first task to launch, solid while running; orange: costly, red: failed. Click a bar to find its stage in the table; drag across a chart to zoom in on a time span, double-click to zoom out.${leftOff}`));
   const ganttBox = h('div', { class: 'chart', role: 'img', 'aria-label': `Timeline of ${gantt.length} stage attempts` });
   const tooltip = h('div', { class: 'chart-tooltip', 'aria-live': 'polite' });
   tooltip.hidden = true;
