@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { SourceConfig } from '../src/collectors/config';
 import type { AppSummaries, ExecutorSummary, StageSummary } from '../src/collectors/record/summaries';
 import { findEventLog, notFoundMessage, opensAsText } from '../src/views/jobPage/eventLog';
-import { filterConfig, findingCodesOf, jobPageModel, offsetText, packLanes, sortStages, type RegressionSection } from '../src/views/jobPage/model';
+import { filterConfig, findingCodesOf, jobPageModel, offsetText, packLanes, sortStages, stageName, type RegressionSection } from '../src/views/jobPage/model';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import { JobStore } from '../src/storage/jobStore';
@@ -157,6 +157,18 @@ describe('jobPageModel', () => {
     expect(m.stages.find((r) => r.key === '0.0')).toMatchObject({ io: '0 B / 0 B', runTime: '1.0 s' });
     // One core, not "1 cores".
     expect(m.cards.find((c) => c.id === 'executors')!.detail).toMatch(/^1 core, /);
+  });
+
+  it("shortens a PySpark stage's call site to its file and line, and keeps other names", () => {
+    // The real PythonPi log (Spark 3.5.3): the table cut this before "pi.py:42".
+    expect(stageName('reduce at /opt/spark/examples/src/main/python/pi.py:42')).toBe('reduce at …/python/pi.py:42');
+    expect(stageName('showString at NativeMethodAccessorImpl.java:0')).toBe('showString at NativeMethodAccessorImpl.java:0');
+    expect(stageName('count at <console>:26')).toBe('count at <console>:26');
+    expect(stageName('collect at /tmp/job.py:3')).toBe('collect at /tmp/job.py:3');
+    expect(stageName('save at s3://bucket/jobs/etl/daily/main.py:120')).toBe('save at …/daily/main.py:120');
+    expect(stageName('')).toBe('');
+    const m = jobPageModel(makeRecord(), { stages: [stage(0, { name: 'reduce at /opt/spark/examples/src/main/python/pi.py:42' })], executors: [] });
+    expect(m.stages[0]).toMatchObject({ name: 'reduce at /opt/spark/examples/src/main/python/pi.py:42', shortName: 'reduce at …/python/pi.py:42' });
   });
 
   it('timeline: a bar says when its first task launched, so that the wait for executors shows apart from the run', () => {

@@ -61,6 +61,8 @@ export interface StageRow {
   stageId: number;
   attempt: number;
   name: string;
+  /** The name as the table shows it: a call site's directories elided (stageName). */
+  shortName: string;
   status: StageStatus;
   durationMs: number | null;
   duration: string;
@@ -311,6 +313,19 @@ function costlyStages(stages: readonly StageSummary[], totalRunMs: number): Map<
   return out;
 }
 
+/**
+ * A stage's name for a table cell: Spark names a stage by its call site, `reduce at <file>:<line>`,
+ * and PySpark's file is a whole path (`reduce at /opt/spark/examples/src/main/python/pi.py:42`, the
+ * real PythonPi log), which a cell cuts before the file and line that tell stages apart. The
+ * directories but the last are elided: `reduce at …/python/pi.py:42`. Other names are kept.
+ */
+export function stageName(name: string): string {
+  const m = /^(.* at )((?:[^/\s]*\/)+)([^/\s]+\/[^/\s]+)$/.exec(name);
+  if (!m) return name;
+  const [, op, dirs, tail] = m;
+  return dirs!.replace(/\/$/, '').includes('/') ? `${op}…/${tail}` : name;
+}
+
 function stageRows(stages: readonly StageSummary[]): StageRow[] {
   const totalRunMs = stages.reduce((a, s) => a + s.executor_run_time_ms, 0);
   const costly = costlyStages(stages, totalRunMs);
@@ -327,6 +342,7 @@ function stageRows(stages: readonly StageSummary[]): StageRow[] {
       stageId: s.stage_id,
       attempt: s.attempt_id,
       name: s.name ?? '',
+      shortName: stageName(s.name ?? ''),
       status: s.status,
       durationMs: s.duration_ms,
       duration: formatDuration(s.duration_ms),

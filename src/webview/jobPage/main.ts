@@ -261,7 +261,7 @@ function timeline(m: JobPageModel): HTMLElement {
 
 const STAGE_COLUMNS: { label: string; sort?: StageSort; num?: boolean; cell: (r: StageRow) => Node | string }[] = [
   { label: 'Stage', sort: 'stage', num: true, cell: (r) => (r.attempt > 0 ? `${r.stageId} (attempt ${r.attempt})` : String(r.stageId)) },
-  { label: 'Name', cell: (r) => h('span', { class: 'name', title: r.name }, r.name) },
+  { label: 'Name', cell: (r) => h('span', { class: 'name', title: r.name }, r.shortName) },
   { label: 'Status', cell: (r) => h('span', { class: `status status-${r.status}` }, r.status) },
   { label: 'Duration', sort: 'duration', num: true, cell: (r) => r.duration },
   { label: 'Run time', sort: 'runTime', num: true, cell: (r) => (r.runTime === '-' ? '-' : `${r.runTime} (${Math.round(r.runShare * 100)}%)`) },
