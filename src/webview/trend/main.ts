@@ -65,7 +65,7 @@ function openRun(p: TrendPoint): void {
 function header(m: TrendModel): HTMLElement {
   const first = m.points[0];
   const last = m.points.at(-1);
-  const span = first && last ? `${timeText(first)} → ${timeText(last)}` : 'no timed run';
+  const span = first && last ? (first === last ? timeText(first) : `${timeText(first)} → ${timeText(last)}`) : 'no timed run';
   const notes = [
     `${m.points.length} run${m.points.length === 1 ? '' : 's'}`,
     span,
@@ -210,7 +210,13 @@ function chartSection(m: TrendModel): HTMLElement {
     return section;
   }
   section.append(
-    h('p', { class: 'hint' }, `One point per run, by its start time (${Intl.DateTimeFormat().resolvedOptions().timeZone})${measured < m.points.length ? ` (${m.points.length - measured} without a value not drawn)` : ''}; red: failed; dashed: the median of the runs before the newest. Click a point to open the run.`),
+    h(
+      'p',
+      { class: 'hint' },
+      m.points.length === 1
+        ? `One run of ${m.appName} so far: its trend starts with the next run of this name. Click the point to open the run.`
+        : `One point per run, by its start time (${Intl.DateTimeFormat().resolvedOptions().timeZone})${measured < m.points.length ? ` (${m.points.length - measured} without a value not drawn)` : ''}; red: failed; dashed: the median of the runs before the newest. Click a point to open the run.`,
+    ),
   );
   const box = h('div', { class: 'chart', role: 'img', 'aria-label': `${info.label} of ${measured} runs over time` });
   const tooltip = h('div', { class: 'chart-tooltip', 'aria-live': 'polite' });
