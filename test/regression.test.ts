@@ -9,61 +9,19 @@ import { assessRun, baselineEnvironment, checkRegressions, checkRun, packCheck, 
 import { median } from '../src/common/stats';
 import { DEFAULT_THRESHOLDS, parseRegressionSettings, regressionConfigSchema, sourceThresholds, type RegressionThresholds } from '../src/analysis/regressionThresholds';
 import { makeRecord } from './support/records';
+import { GB, MIN, nightlyEnvironment, nightlyHistory, nightlyRun } from './support/nightly';
 import { memoryRepository } from './support/memoryRepository';
 import { describeEachStore } from './support/stores';
 import { describeShared, sharedPath } from './support/shared';
 import { collectAll } from '../src/collectors/eventlog/collect';
 import { configDiff } from '../src/analysis/compare';
 
-const GB = 1024 ** 3;
-const MIN = 60_000;
 const T: RegressionThresholds = { ...DEFAULT_THRESHOLDS };
 
-/** Spark properties as a real run has them, with the ones Spark sets anew for each run. */
-function environment(i: number, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'spark.app.id': `spark-${i}`,
-    'spark.app.startTime': String(1_717_200_000_000 + i),
-    'spark.driver.host': `driver-${i}`,
-    'spark.executor.memory': '8g',
-    'spark.sql.shuffle.partitions': '200',
-    'spark.hadoop.fs.s3a.secret.key': '*********(redacted)',
-    ...extra,
-  };
-}
-
-/**
- * Run i of a nightly job: 10 min, 10 GB in, 4 GB shuffled, 8 executors, CPU 60 min, with up to ±5%
- * of deterministic noise per metric, started on day i. `over` changes that run.
- */
-function run(i: number, over: Partial<SparkAppRecord> = {}): SparkAppRecord {
-  const noise = (k: number): number => 1 + (((i * 7 + k * 13) % 11) - 5) / 100;
-  const start = Date.UTC(2024, 5, 1) + i * 86_400_000;
-  const duration = Math.round(10 * MIN * noise(1));
-  return makeRecord({
-    app_id: `nightly-${String(i).padStart(3, '0')}`,
-    app_name: 'Nightly',
-    source: 'prod',
-    start_time: new Date(start).toISOString(),
-    end_time: new Date(start + duration).toISOString(),
-    duration_ms: duration,
-    cpu_time_ms: Math.round(60 * MIN * noise(2)),
-    input_bytes: Math.round(10 * GB * noise(3)),
-    shuffle_read_bytes: Math.round(4 * GB * noise(4)),
-    shuffle_write_bytes: Math.round(4 * GB * noise(5)),
-    memory_spilled_bytes: 0,
-    disk_spilled_bytes: 0,
-    failed_tasks: 0,
-    failed_stages: 0,
-    num_executors: 8,
-    spark_version: '3.5.3',
-    environment: environment(i),
-    ...over,
-  });
-}
-
-/** Runs 0..n-1, newest first: a baseline as the store gives it. */
-const history = (n: number, over: (i: number) => Partial<SparkAppRecord> = () => ({})): SparkAppRecord[] => Array.from({ length: n }, (_, k) => run(n - 1 - k, over(n - 1 - k)));
+/** Run i of the nightly job, and its history, with up to ±5% of noise per metric (support/nightly.ts). */
+const run = (i: number, over: Partial<SparkAppRecord> = {}): SparkAppRecord => nightlyRun(i, over, true);
+const history = (n: number, over: (i: number) => Partial<SparkAppRecord> = () => ({})): SparkAppRecord[] => nightlyHistory(n, over, true);
+const environment = nightlyEnvironment;
 
 const flagged = (c: RegressionCheck): Record<string, string | null> => Object.fromEntries(c.metrics.filter((m) => m.flag !== null).map((m) => [m.field, m.flag]));
 

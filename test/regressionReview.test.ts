@@ -6,48 +6,11 @@ import { describe, expect, it } from 'vitest';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { checkRegressions, checkRun } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS, type RegressionThresholds } from '../src/analysis/regressionThresholds';
-import { makeRecord } from './support/records';
+import { GB, MIN, nightlyEnvironment as environment, nightlyHistory as history, nightlyRun as run } from './support/nightly';
 import { memoryRepository } from './support/memoryRepository';
 
-const GB = 1024 ** 3;
-const MIN = 60_000;
 const T: RegressionThresholds = { ...DEFAULT_THRESHOLDS };
 
-const environment = (i: number, extra: Record<string, string> = {}): Record<string, string> => ({
-  'spark.app.id': `spark-${i}`,
-  'spark.executor.memory': '8g',
-  'spark.sql.shuffle.partitions': '200',
-  ...extra,
-});
-
-/** Run i of "Nightly": 10 min, 10 GB in, Spark 3.5.3, started on day i; `over` changes it. */
-function run(i: number, over: Partial<SparkAppRecord> = {}): SparkAppRecord {
-  const start = Date.UTC(2024, 5, 1) + i * 86_400_000;
-  const duration = over.duration_ms ?? 10 * MIN;
-  return makeRecord({
-    app_id: `nightly-${String(i).padStart(3, '0')}`,
-    app_name: 'Nightly',
-    source: 'prod',
-    start_time: new Date(start).toISOString(),
-    end_time: new Date(start + duration).toISOString(),
-    duration_ms: duration,
-    cpu_time_ms: 60 * MIN,
-    input_bytes: 10 * GB,
-    shuffle_read_bytes: 4 * GB,
-    shuffle_write_bytes: 4 * GB,
-    memory_spilled_bytes: 0,
-    disk_spilled_bytes: 0,
-    failed_tasks: 0,
-    failed_stages: 0,
-    num_executors: 8,
-    spark_version: '3.5.3',
-    environment: environment(i),
-    ...over,
-  });
-}
-
-/** Runs 0..n-1, newest first: a baseline as the store gives it. */
-const history = (n: number, over: (i: number) => Partial<SparkAppRecord> = () => ({})): SparkAppRecord[] => Array.from({ length: n }, (_, k) => run(n - 1 - k, over(n - 1 - k)));
 
 /** An event log without its LogStart and EnvironmentUpdate: no version, no properties (replay.ts flags the second). */
 const unlogged: Partial<SparkAppRecord> = { spark_version: null, environment: {}, quality: ['missing:environment'] };

@@ -12,30 +12,10 @@ import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
 import { laterRunsSql, type AppKey } from '../src/storage/repository';
 import { memoryRepository } from './support/memoryRepository';
-import { makeRecord } from './support/records';
+import { MIN, nightlyRun as run } from './support/nightly';
 import { describeEachStore } from './support/stores';
 import { tempDir } from './support/tmp';
 
-const MIN = 60_000;
-const GB = 1024 ** 3;
-
-/** Run i of Nightly (source prod): 10 min, started on day i of June 2024; `over` changes it. */
-function run(i: number, over: Partial<SparkAppRecord> = {}): SparkAppRecord {
-  const start = Date.UTC(2024, 5, 1) + i * 86_400_000;
-  const duration = over.duration_ms ?? 10 * MIN;
-  return makeRecord({
-    app_id: `nightly-${String(i).padStart(3, '0')}`,
-    app_name: 'Nightly',
-    source: 'prod',
-    start_time: new Date(start).toISOString(),
-    end_time: new Date(start + duration).toISOString(),
-    duration_ms: duration,
-    cpu_time_ms: 60 * MIN,
-    input_bytes: 10 * GB,
-    failed_tasks: 0,
-    ...over,
-  });
-}
 
 const keyOf = (r: SparkAppRecord): AppKey => ({ app_id: r.app_id, attempt_id: r.attempt_id });
 
