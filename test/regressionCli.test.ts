@@ -10,12 +10,11 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { regressedLine } from '../src/cli/collectCommand';
 import type { RegressedRun } from '../src/pipeline';
-import { eventLogText } from './support/eventLogGenerator';
+import { writeNightlyLog as writeRun } from './support/nightly';
 import { tempDir } from './support/tmp';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-const DAY = 86_400_000;
 
 interface Ran {
   code: number | null;
@@ -26,18 +25,6 @@ interface Ran {
 function cli(args: string[], cwd: string): Ran {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, cwd });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/**
- * Run i of "Nightly", a day after run i-1: 20 stages of 6 s each (the generator's stage time), so
- * 123.5 s; `slow` gives it 40 stages, 243.5 s: 2.0x, two minutes over a one-minute floor. (The check puts it down to another plan: 40 stages against 20.) One task a
- * stage keeps CPU time, shuffle and spill well under their floors of 1 minute and 1 GiB.
- */
-function writeRun(dir: string, i: number, slow = false): string {
-  const appId = `app-nightly-${i}`;
-  const { text } = eventLogText({ appId, appName: 'Nightly', seed: 100 + i, stages: slow ? 40 : 20, tasksPerStage: 1, executors: 2, startMs: Date.UTC(2026, 0, 1) + i * DAY });
-  writeFileSync(path.join(dir, appId), text);
-  return appId;
 }
 
 function workspace(): { root: string; logs: string } {

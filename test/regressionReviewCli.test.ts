@@ -4,26 +4,17 @@
  * collected first, and its five steady runs before it collected by a second `collect`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventLogText } from './support/eventLogGenerator';
+import { writeNightlyLog as writeRun } from './support/nightly';
 import { tempDir } from './support/tmp';
 
 const CLI = path.join(path.resolve(__dirname, '..'), 'dist', 'cli.js');
-const DAY = 86_400_000;
 
 function cli(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, cwd });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Run i of "Nightly" in `dir`, a day after run i-1: 20 stages of 6 s; `slow`: 40, twice as long. */
-function writeRun(dir: string, i: number, slow = false): string {
-  const appId = `app-nightly-${i}`;
-  const { text } = eventLogText({ appId, appName: 'Nightly', seed: 100 + i, stages: slow ? 40 : 20, tasksPerStage: 1, executors: 2, startMs: Date.UTC(2026, 0, 1) + i * DAY });
-  writeFileSync(path.join(dir, appId), text);
-  return appId;
 }
 
 describe('spark-optimizer collect, an older run collected after newer ones', () => {

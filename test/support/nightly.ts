@@ -2,7 +2,10 @@
  * A nightly job's runs for the regression tests (issue 18): run i of "Nightly" (source prod) started on
  * day i of June 2024, 10 min, 10 GB in, 4 GB shuffled each way, 8 executors, CPU 60 min, Spark 3.5.3.
  */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { SparkAppRecord } from '../../src/collectors/record';
+import { eventLogText } from './eventLogGenerator';
 import { makeRecord } from './records';
 
 export const GB = 1024 ** 3;
@@ -54,4 +57,17 @@ export function nightlyRun(i: number, over: Partial<SparkAppRecord> = {}, noise 
 /** Runs 0..n-1, newest first (a baseline as the store gives it); `over(i)` changes run i. */
 export function nightlyHistory(n: number, over: (i: number) => Partial<SparkAppRecord> = () => ({}), noise = false): SparkAppRecord[] {
   return Array.from({ length: n }, (_, k) => nightlyRun(n - 1 - k, over(n - 1 - k), noise));
+}
+
+/**
+ * Run i's event log, written to `dir` as `app-nightly-<i>`, a day after run i-1: 20 stages of 6 s each
+ * (the generator's stage time), so 123.5 s; `slow` gives it 40 stages, 243.5 s: 2.0x, two minutes over
+ * a one-minute floor (the check puts it down to another plan: 40 stages against 20). One task a stage
+ * keeps CPU time, shuffle and spill well under their floors of 1 minute and 1 GiB. Returns its app id.
+ */
+export function writeNightlyLog(dir: string, i: number, slow = false): string {
+  const appId = `app-nightly-${i}`;
+  const { text } = eventLogText({ appId, appName: 'Nightly', seed: 100 + i, stages: slow ? 40 : 20, tasksPerStage: 1, executors: 2, startMs: Date.UTC(2026, 0, 1) + i * 86_400_000 });
+  writeFileSync(path.join(dir, appId), text);
+  return appId;
 }
