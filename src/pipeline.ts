@@ -6,7 +6,8 @@
  * - run: a job's batches. `runJob` is the one place a job meets its collector: the CLI calls it in
  *   its own thread, the editor's collection worker (worker/collectWorker.ts) in a worker thread.
  * - sink: the store (ingest.ts: upserts, file bookkeeping, the run record, scheduled saves) or a
- *   dry run that only counts. Once the run's signal aborts, nothing more is stored or counted.
+ *   dry run that only counts. Once the run's signal aborts, its collector yields what it had read to
+ *   the end and stops: that is stored (or counted), nothing else, and no later job starts.
  * - check (issue 18): once every job is stored, the runs the run stored new or updated are checked
  *   against their own history (analysis/regression.ts) with their source's thresholds, the checks
  *   stored, and the regressed ones returned in the run's result for the caller to report. So are its
@@ -87,7 +88,7 @@ export interface RegressedRun {
 
 /** Where a job's batches go. */
 export interface Sink {
-  /** Stores (or counts) `batches`; once `signal` aborts nothing more is taken, and the counts are what was taken. */
+  /** Stores (or counts) `batches`, until they end: after `signal` aborts, what the collector yields is what it had read to the end (ingest.ts). The counts are what was taken. */
   take(job: PlannedJob, batches: AsyncIterable<Batch>, signal: AbortSignal, onBatch: (batch: Batch) => void): Promise<RunCounts>;
   /**
    * After the run's last job (or its failure), unless it was cancelled: checks what the jobs stored,
@@ -274,8 +275,8 @@ export const dryRunSink: Sink = {
   take: async (_planned, batches, signal, onBatch) => {
     const counts = emptyCounts();
     try {
+      // As the store takes them (ingest.ts): a cancelled collector's last batch, what it had read, counts too.
       for await (const batch of batches) {
-        if (signal.aborted) break;
         applyBatch(dryRunRepository, batch, counts);
         onBatch(batch);
       }
@@ -304,7 +305,7 @@ export interface RunResult {
 
 /**
  * Runs each job into the sink, in order, until `signal` aborts. `onBatch` sees each batch that was
- * stored (or counted): never one after a cancel. A failure ends the run with it; what was stored stays,
+ * stored (or counted), the last ones of a cancelled job too (what it had read to the end). A failure ends the run with it; what was stored stays,
  * and is checked against its history (issue 18) as a run that ends is, unless it was cancelled.
  */
 export async function collectRun(jobs: readonly PlannedJob[], runner: Runner, sink: Sink, signal: AbortSignal, onBatch: (batch: Batch, job: PlannedJob) => void = () => undefined): Promise<RunResult> {
@@ -335,7 +336,7 @@ export async function collectRun(jobs: readonly PlannedJob[], runner: Runner, si
     }
     throw err;
   }
-  // Nothing more is stored once the run is cancelled, checks neither.
+  // A cancelled run stores only what its collector had read, and checks nothing.
   if (!signal.aborted) result.regressed = (await sink.afterRun?.(signal)) ?? [];
   return result;
 }

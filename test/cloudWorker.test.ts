@@ -137,8 +137,11 @@ describe('Databricks through the collection worker', () => {
     expect(error).toBeInstanceOf(CancelledError);
     // The worker's own abort ended it, well before the host would terminate it (after a 2 s grace).
     expect(endedAfter).toBeLessThan(1900);
-    // Nothing was delivered after cancel().
-    expect(batchesAfterCancel).toBe(0);
+    // After cancel(), only what had been fetched to the end: runs of page 1 whose fetch had ended
+    // while the listing waited for page 2 (the runner's default 4 at once: at most 3 besides the one
+    // handed over), kept by the cancel; one a batch (batch_size 1). Nothing was asked for after it.
+    expect(batchesAfterCancel).toBeLessThanOrEqual(3);
+    expect(new Set(seen).size).toBe(seen.length);
     expect(held).toHaveLength(1);
     // Page 1 was read, page 2 never answered: at most page 1's runs arrived.
     expect(seen.length).toBeLessThanOrEqual(25);

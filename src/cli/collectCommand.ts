@@ -353,7 +353,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const loose: Problem[] = [];
   const withProblems = new ProblemLogs();
   const shardTallies = new Map<string, ShardTally>();
-  // Called for what was stored (or counted by a dry run) only: never for a batch after a cancel.
+  // Called for what was stored (or counted by a dry run) only: after a cancel, for what the collector had read to the end.
   const onBatch = (batch: Batch, { job }: PlannedJob): void => {
     // By source, as the editor counts them: two sources at one URL are two sources with problems.
     withProblems.add(batch, job.name);

@@ -111,8 +111,8 @@ export class CollectionController implements vscode.Disposable {
     const settings = readSettings(this.log, this.root);
     const total: CollectionTotals = { ...emptyCounts(), regressed: [] };
     const withProblems = new ProblemLogs();
-    // The run's one cancel, from the notification or the Cancel command: the worker is told to stop,
-    // and nothing more is stored from the moment it fires (ingest's `signal`).
+    // The run's one cancel, from the notification or the Cancel command: the worker is told to stop;
+    // what it had read to the end (and sent) is stored, then the run ends (ingest's `signal`).
     const abort = new AbortController();
     this.current = { cancel: () => abort.abort() };
     const started = Date.now();

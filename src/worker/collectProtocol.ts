@@ -24,11 +24,14 @@ export interface CollectJob {
 export type HostMessage =
   /** Host -> worker, once, right after the worker starts: what to collect. */
   | { type: 'start'; job: CollectJob }
-  /** Host -> worker, when the user cancels: stop reading; the host terminates the worker soon after. */
+  /**
+   * Host -> worker, when the user cancels: stop reading, send what was read to the end (a last
+   * `batch`), then `done`; the host terminates the worker soon after.
+   */
   | { type: 'cancel' };
 
 export type WorkerMessage =
-  /** Worker -> host, as attempts are read: records to store. */
+  /** Worker -> host, as attempts are read: records to store; after a cancel, the last ones read to the end. */
   | { type: 'batch'; batch: WireBatch }
   /** Worker -> host, at most a few times a second. */
   | { type: 'progress'; progress: CollectProgress }

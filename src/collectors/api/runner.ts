@@ -4,8 +4,9 @@
  * AbortController (linked to the caller's signal), the stop on refused credentials (one
  * `auth-failed` problem, then nothing more is requested or stored), paging, bounded concurrency,
  * the `since`/`user` filter, the shard (`--shard K/N`, for every API source here), `maxApps`,
- * batches of at most `batchSize` entries, progress, and closing the collector's clients once its
- * last request has ended, however the run ends.
+ * batches of at most `batchSize` entries, progress, a cancel that keeps the records fetched to the
+ * end (Collection.batches), and closing the collector's clients once its last request has ended,
+ * however the run ends.
  *
  * Nothing here may import a cloud SDK or an auth library: every API collector's chunk loads this
  * file, and the event-log collector must not load those (test/startup.test.ts).
@@ -191,6 +192,8 @@ class Collection<T, R> implements ApiRun {
   // Fetches still running when the run ends early (cancelled, stopped, or the consumer stopped
   // reading): aborted and waited for, so that each one's temporary folder is gone when the run is.
   private readonly running = new Set<Promise<unknown>>();
+  /** Fetches that ended with their result, not yet handed over by the pool. */
+  private readonly fetched = new Map<T, R>();
   private readonly concurrency: number;
   private readonly c: ApiCollector<T, R>;
   private readonly scrub: ((text: string) => string) | undefined;
@@ -245,7 +248,30 @@ class Collection<T, R> implements ApiRun {
     this.controller.abort(new Error(p.message));
   }
 
+  /**
+   * The run's batches. A cancelled run (the caller's signal aborts) yields what it holds of records
+   * fetched to the end (the batcher's, and fetches done but not yet taken), then rejects with the
+   * cancel's reason: a review saw "Cancelled: 0 new" after minutes of finished downloads. It does not
+   * wait for the requests in flight (end() does, after the consumer has what was held).
+   */
   async *batches(): AsyncGenerator<Batch> {
+    try {
+      yield* this.collect();
+    } catch (err) {
+      if (!this.cancelled) throw err;
+    }
+    if (!this.cancelled) return;
+    yield* this.harvest();
+    this.report();
+    while (!this.batcher.empty) yield this.batcher.take();
+    this.ctx.signal?.throwIfAborted();
+  }
+
+  private get cancelled(): boolean {
+    return this.ctx.signal?.aborted === true;
+  }
+
+  private async *collect(): AsyncGenerator<Batch> {
     const c = this.c;
     const perItem = (c.progress ?? 'items') === 'items';
     if (c.prepare !== undefined) {
@@ -259,7 +285,8 @@ class Collection<T, R> implements ApiRun {
       this.report();
     }
     if (!this.isStopped) {
-      for await (const done of pooled(this.pages(perItem), (item) => this.fetch(item), this.concurrency, () => this.isStopped)) {
+      for await (const done of this.untilCancelled(pooled(this.pages(perItem), (item) => this.fetch(item), this.concurrency, () => this.isStopped))) {
+        this.fetched.delete(done.item);
         const mine = this.mine(done.item);
         if (perItem && mine) this.progress.logsDone++;
         let reported = false;
@@ -271,19 +298,7 @@ class Collection<T, R> implements ApiRun {
             else this.problem(c.failed(done.item, done.error));
           }
         } else if (!this.isStopped) {
-          const item: Collection<T, R>['finding'] = { mark: mine ? (c.held?.(done.item) ?? null) : null };
-          this.finding = item;
-          try {
-            for await (const found of c.found(done.result, done.item, mine)) {
-              this.keep(found);
-              this.report();
-              reported = true;
-              yield* this.full();
-            }
-          } finally {
-            this.finding = undefined;
-            if (item.last !== undefined) this.batcher.app(item.mark === null ? item.last : { ...item.last, provenance: item.mark });
-          }
+          reported = yield* this.records(done.result, done.item, mine);
         }
         if (!reported) this.report();
         yield* this.full();
@@ -298,11 +313,110 @@ class Collection<T, R> implements ApiRun {
     while (!this.batcher.empty) yield this.batcher.take();
   }
 
+  /**
+   * Keeps the records of one fetched item, one Found at a time (full batches are yielded as they
+   * fill). An item whose records were not all found (a cancel, a failure) carries no mark: it is
+   * fetched again next run. `atHand`: only when `found` gives them without reading more. Returns
+   * whether progress was reported.
+   */
+  private async *records(result: R, listed: T, mine: boolean, atHand = false): AsyncGenerator<Batch, boolean> {
+    const founds = this.c.found(result, listed, mine);
+    // An async step (EMR reads a cluster's own logs here) has not started: nothing of it runs.
+    if (atHand && Symbol.asyncIterator in founds) return false;
+    let reported = false;
+    const item: Collection<T, R>['finding'] = { mark: mine ? (this.c.held?.(listed) ?? null) : null };
+    this.finding = item;
+    let all = false;
+    try {
+      // An async step is left behind by a cancel, not waited for.
+      for await (const found of Symbol.asyncIterator in founds ? this.untilCancelled(founds) : founds) {
+        this.keep(found);
+        this.report();
+        reported = true;
+        yield* this.full();
+      }
+      all = true;
+    } finally {
+      this.finding = undefined;
+      if (item.last !== undefined) this.batcher.app(item.mark === null || !all ? item.last : { ...item.last, provenance: item.mark });
+    }
+    return reported;
+  }
+
+  /**
+   * A cancelled run's fetches that had ended with their result but were not taken yet: their records
+   * are kept too when they are at hand (not EMR's, which reads a cluster's logs to find them).
+   */
+  private async *harvest(): AsyncGenerator<Batch> {
+    const perItem = (this.c.progress ?? 'items') === 'items';
+    for (const [listed, result] of [...this.fetched]) {
+      this.fetched.delete(listed);
+      const mine = this.mine(listed);
+      if (perItem && mine) this.progress.logsDone++;
+      if (this.isStopped) continue;
+      try {
+        yield* this.records(result, listed, mine, true);
+      } catch {
+        // Not all at hand: nothing more of it, and it is fetched again next run.
+      }
+    }
+  }
+
+  /**
+   * `source`'s values until the run is cancelled; then it stops at once, without waiting for what
+   * `source` awaits (requests in flight that take time to give up). What is left of it ends in the
+   * background, and end() waits for that before it closes the clients.
+   */
+  private async *untilCancelled<V>(source: AsyncIterable<V>): AsyncGenerator<V> {
+    const it = source[Symbol.asyncIterator]();
+    let left = false;
+    try {
+      for (;;) {
+        const next = await this.orCancelled(it.next());
+        if (next.done === true) return;
+        yield next.value;
+      }
+    } catch (err) {
+      left = this.cancelled;
+      throw err;
+    } finally {
+      const closing = it.return?.();
+      if (closing !== undefined) {
+        if (left) this.track(closing);
+        else await closing;
+      }
+    }
+  }
+
+  /** `p`, or the cancel's reason as soon as the caller's signal aborts. */
+  private orCancelled<V>(p: Promise<V>): Promise<V> {
+    const signal = this.ctx.signal;
+    if (signal === undefined) return p;
+    // Left behind by a cancel, its rejection is nobody's to handle.
+    p.catch(() => undefined);
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    return new Promise<V>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** Something still running that end() waits for (a fetch, an iterator a cancel left behind). */
+  private track(p: Promise<unknown>): void {
+    const settled: Promise<unknown> = p.then(
+      () => this.running.delete(settled),
+      () => this.running.delete(settled),
+    );
+    this.running.add(settled);
+  }
+
   /** Aborts what is still in flight, waits for it to end, then closes the collector's clients. */
   async end(): Promise<void> {
     this.ctx.signal?.removeEventListener('abort', this.onAbort);
     if (!this.controller.signal.aborted) this.controller.abort(new Error('the collection ended'));
-    await Promise.allSettled([...this.running]);
+    // What a cancel left behind ends after the fetches it waits on, and may add to them meanwhile.
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
     await this.c.close();
   }
 
@@ -398,11 +512,12 @@ class Collection<T, R> implements ApiRun {
 
   private fetch(item: T): Promise<R> {
     const p = this.c.fetch(item, this.mine(item));
-    const settled: Promise<unknown> = p.then(
-      () => this.running.delete(settled),
-      () => this.running.delete(settled),
+    // Until the pool hands it over: a cancel keeps it (harvest).
+    void p.then(
+      (result) => this.fetched.set(item, result),
+      () => undefined,
     );
-    this.running.add(settled);
+    this.track(p);
     return p;
   }
 

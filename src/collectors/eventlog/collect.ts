@@ -1,7 +1,8 @@
 /**
  * The event-log collector: discover -> read each attempt (in parallel on a worker pool when there
  * are several and a worker script is available) -> filter -> yield batches as results arrive.
- * Bad input never stops the run: it becomes problems, and the rest is still collected.
+ * Bad input never stops the run: it becomes problems, and the rest is still collected. A cancel
+ * yields the attempts read to their end in a last batch, then rejects with the cancel's reason.
  */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_BATCH_SIZE, emptyBatch, gather, type Batch, type CollectContext, type CollectProgress, type Gathered } from '../contract';
@@ -77,27 +78,33 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     readOne(unit).then(finish, (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
   };
 
+  /** Takes the first read done into the batch (waiting for one, but never past a cancel). */
   const settle = async (): Promise<void> => {
-    while (done.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    while (done.length === 0) {
+      ctx.signal?.throwIfAborted();
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
     wake = undefined;
     const first = done.shift()!;
+    // Cancelled: say so, not what closing the pool did to the reads in flight.
+    if (first.result instanceof Error) ctx.signal?.throwIfAborted();
+    taken(first.unit, first.result);
+  };
+  const taken = (unit: LogUnit, result: UnitResult | Error): void => {
     inFlight--;
     progress.logsDone++;
-    const files = first.unit.files.map((f) => f.path);
-    if (first.result instanceof Error) {
-      // Cancelled: say so, not what closing the pool did to the reads in flight.
-      ctx.signal?.throwIfAborted();
-      batch.problems.push({ severity: 'error', code: 'read-failed', message: `reading ${first.unit.path} failed: ${first.result.message}`, file: first.unit.path });
-    } else if (first.result.record === null) {
-      batch.problems.push(...first.result.problems);
-    } else if (matchesFilter(first.result.record, options)) {
-      const { record, summaries, problems } = first.result;
-      batch.apps.push({ record, ...(summaries === undefined ? {} : { summaries }), problems, files, provenance: first.unit });
+    if (result instanceof Error) {
+      batch.problems.push({ severity: 'error', code: 'read-failed', message: `reading ${unit.path} failed: ${result.message}`, file: unit.path });
+    } else if (result.record === null) {
+      batch.problems.push(...result.problems);
+    } else if (matchesFilter(result.record, options)) {
+      const { record, summaries, problems } = result;
+      batch.apps.push({ record, ...(summaries === undefined ? {} : { summaries }), problems, files: unit.files.map((f) => f.path), provenance: unit });
       progress.apps++;
     } else {
       batch.filtered++;
     }
-    progress.problems += first.result instanceof Error ? 1 : first.result.problems.length;
+    progress.problems += result instanceof Error ? 1 : result.problems.length;
     report();
   };
   const size = (): number => batch.apps.length + batch.problems.length + batch.filtered + batch.unchanged;
@@ -108,8 +115,12 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
     return b;
   };
 
-  // Cancelling must stop the workers now, not after the attempts they are reading.
-  const onAbort = (): void => void pool?.close();
+  // Cancelling must stop the workers now, not after the attempts they are reading; and what waits
+  // for a read to end stops waiting.
+  const onAbort = (): void => {
+    void pool?.close();
+    wake?.();
+  };
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   // The pool takes small attempts POOL_DEPTH per worker ahead (pool.ts), so that many may be in flight.
   const room = (): boolean => inFlight < (pool ? concurrency * POOL_DEPTH : concurrency);
@@ -169,6 +180,19 @@ export async function* collectEventLogs(options: EventLogOptions, ctx: CollectCo
       if (full()) yield take();
     }
     if (size() > 0 || batch.shard !== undefined) yield take();
+  } catch (err) {
+    if (!ctx.signal?.aborted) throw err;
+    // Cancelled: the attempts read to their end are kept (a review saw "Cancelled: 0 new" after
+    // minutes of reading), in a last batch, then the run rejects as before. Reads still in flight
+    // are not waited for, and what they did not finish is not stored.
+    for (const d of done.splice(0)) {
+      if (d.result instanceof Error) continue;
+      taken(d.unit, d.result);
+      if (full()) yield take();
+    }
+    if (size() > 0 || batch.shard !== undefined) yield take();
+    ctx.signal.throwIfAborted();
+    throw err;
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
     await pool?.close();
