@@ -4,15 +4,13 @@
  * application in flight is not stored, and the run is recorded cancelled. The CollectionController
  * runs in plain Node with the real collection worker (dist/collectWorker.js: build first).
  */
-import type { ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
 import { JobStore } from '../src/storage/jobStore';
-import type { JobRepository } from '../src/storage/repository';
 import { CollectionController } from '../src/views/collection';
 import type { DatabaseService } from '../src/views/database';
-import { serve, syntheticListing, syntheticRoutes, type Handler, type SyntheticApp } from './support/historyServerFake';
+import { APPS, FINISHED, heldServer, storedIds } from './support/heldServer';
 import { tempDir } from './support/tmp';
 import { setConfiguration } from './support/vscodeFake';
 
@@ -69,49 +67,11 @@ beforeEach(() => {
   setConfiguration('sparkOptimizer', {});
 });
 
-const T0 = Date.UTC(2024, 0, 10);
-/** Ten completed applications, a second apart; the listing gives the newest (app-009) first. */
-const APPS: SyntheticApp[] = Array.from({ length: 10 }, (_, i) => ({ id: `app-${String(i).padStart(3, '0')}`, user: 'etl', startMs: T0 + i * 1000 - 500, endMs: T0 + i * 1000, executors: [{ id: 'driver', cores: 1 }], stages: [] }));
-
-/**
- * The server: every application answers, except that while `hold` is on, the `/environment` of the
- * `heldIds` never answers (a download in flight at the cancel). `onHeld` is told of each held request.
- */
-async function server(heldIds: readonly string[]): Promise<{ url: string; hold: { on: boolean }; held: ServerResponse[]; onHeld: (f: () => void) => void; requests: string[] }> {
-  const hold = { on: true };
-  const held: ServerResponse[] = [];
-  let heldListener: () => void = () => undefined;
-  const routes = syntheticRoutes(APPS);
-  for (const id of heldIds) {
-    const answer = routes[`applications/${id}/environment`]!;
-    const handler: Handler = (_req, res) => {
-      if (!hold.on) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify((answer as { json: unknown }).json));
-        return;
-      }
-      held.push(res);
-      heldListener();
-    };
-    routes[`applications/${id}/environment`] = handler;
-  }
-  const listing: Handler = (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    // Newest first, as Spark lists them.
-    res.end(JSON.stringify(syntheticListing([...APPS].reverse())));
-  };
-  const s = await serve({ applications: listing, ...routes });
-  return { url: s.url, hold, held, onHeld: (f) => (heldListener = f), requests: s.requests };
-}
-
-const storedIds = (repo: JobRepository): string[] => repo.list({ limit: 1000 }).map((r) => r.app_id).sort();
-/** The seven the listing gives first: fetched to the end before the cancel. */
-const FINISHED = APPS.map((a) => a.id).slice(3);
 
 
 describe('the editor: a cancelled collection keeps what the worker had fetched', () => {
   it('Cancel while app-002 is in flight: the 7 fetched before are stored, "Cancelled: 7 new"; the next run stores the 3 others', async () => {
-    const s = await server(['app-002']);
+    const s = await heldServer(['app-002']);
     const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
     const db = { open: () => Promise.resolve(store), openForWriting: () => Promise.resolve({ store, release: () => Promise.resolve() }), save: () => store.save().then(() => undefined), notify: () => undefined } as unknown as DatabaseService;
     const channel = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined, show: () => undefined };

@@ -5,7 +5,6 @@
  * without storing anything twice. Through the pipeline (what the CLI and the editor's worker run) and
  * through `collect` with SIGINT.
  */
-import type { ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectCommand } from '../src/cli/collectCommand';
@@ -13,54 +12,15 @@ import { SOURCE_SCHEMAS, type SourceConfig } from '../src/collectors/config';
 import type { CollectProgress } from '../src/collectors/contract';
 import { collectRun, plan, runJob, storeSink } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
-import type { JobRepository } from '../src/storage/repository';
 import { unchangedCheck } from '../src/storage/unchanged';
-import { serve, syntheticListing, syntheticRoutes, type Handler, type SyntheticApp } from './support/historyServerFake';
+import { APPS, FINISHED, heldServer, storedIds } from './support/heldServer';
 import { tempDir } from './support/tmp';
 
-const T0 = Date.UTC(2024, 0, 10);
-/** Ten completed applications, a second apart; the listing gives the newest (app-009) first. */
-const APPS: SyntheticApp[] = Array.from({ length: 10 }, (_, i) => ({ id: `app-${String(i).padStart(3, '0')}`, user: 'etl', startMs: T0 + i * 1000 - 500, endMs: T0 + i * 1000, executors: [{ id: 'driver', cores: 1 }], stages: [] }));
-
-/**
- * The server: every application answers, except that while `hold` is on, the `/environment` of the
- * `heldIds` never answers (a download in flight at the cancel). `onHeld` is told of each held request.
- */
-async function server(heldIds: readonly string[]): Promise<{ url: string; hold: { on: boolean }; held: ServerResponse[]; onHeld: (f: () => void) => void; requests: string[] }> {
-  const hold = { on: true };
-  const held: ServerResponse[] = [];
-  let heldListener: () => void = () => undefined;
-  const routes = syntheticRoutes(APPS);
-  for (const id of heldIds) {
-    const answer = routes[`applications/${id}/environment`]!;
-    const handler: Handler = (_req, res) => {
-      if (!hold.on) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify((answer as { json: unknown }).json));
-        return;
-      }
-      held.push(res);
-      heldListener();
-    };
-    routes[`applications/${id}/environment`] = handler;
-  }
-  const listing: Handler = (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    // Newest first, as Spark lists them.
-    res.end(JSON.stringify(syntheticListing([...APPS].reverse())));
-  };
-  const s = await serve({ applications: listing, ...routes });
-  return { url: s.url, hold, held, onHeld: (f) => (heldListener = f), requests: s.requests };
-}
-
-const storedIds = (repo: JobRepository): string[] => repo.list({ limit: 1000 }).map((r) => r.app_id).sort();
-/** The seven the listing gives first: fetched to the end before the cancel. */
-const FINISHED = APPS.map((a) => a.id).slice(3);
 
 describe('a cancelled History Server collection keeps what it had fetched', () => {
   it('through the pipeline: the 7 fetched are stored, the 3 in flight are not, the run is cancelled; the next run collects the 3', async () => {
     const HELD = ['app-002', 'app-001', 'app-000'];
-    const s = await server(HELD);
+    const s = await heldServer(HELD);
     const store = await JobStore.open(path.join(tempDir(), 'jobs.db'));
     try {
       const source: SourceConfig = { ...SOURCE_SCHEMAS.history_server.parse({ type: 'history_server', history_server_url: s.url, concurrency: 4 }), name: 'hs' };
@@ -114,7 +74,7 @@ describe('a cancelled History Server collection keeps what it had fetched', () =
 
   it('through `collect`: SIGINT while one is in flight stores the 7 fetched, says "Cancelled by SIGINT: 7 new", exits 130; the next run stores the 3', async () => {
     // One at a time: app-003 is in the collector's hands before app-002 is asked for (and held).
-    const s = await server(['app-002']);
+    const s = await heldServer(['app-002']);
     const db = path.join(tempDir(), 'jobs.db');
     // The command's own handler, called as the signal would: a real signal would reach the test runner's handlers too.
     const before = new Set(process.listeners('SIGINT'));
