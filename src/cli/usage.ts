@@ -67,7 +67,7 @@ ${wrapped('  --source TYPE         ', DESCRIPTORS.map((d) => `${d.cliNames[0]!} 
                         (its password from PGPASSWORD or ~/.pgpass, never the URL; sslmode disable, prefer
                         (the default), require, verify-ca or verify-full). Every command takes --db
   --dry-run             collect and print; store nothing (and check nothing against history)
-  --fail-on-regression  exit 3 when a run this collection stored regressed against its earlier runs
+  --fail-on-regression  exit 3 when a run this collection stored, or whose history it completed, regressed
                         (for CI and cron; 1 still wins when something failed). Every run stored new or
                         updated is checked against the median of the earlier completed runs of its name
                         and source (default: flagged at 1.5x and 1 min / 1 GiB more; a source's
