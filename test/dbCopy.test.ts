@@ -52,7 +52,10 @@ describe('db copy between two files', () => {
     // Collecting into the copy reads nothing again: its known files came with it.
     expect(cli(['collect', '--path', SAMPLES, '--db', path.join(dir, 'b.db')]).stdout).toMatch(/0 new, 0 updated, 8 unchanged/);
     expect(cli(['db', 'copy', '--from', a, '--to', a])).toMatchObject({ status: 2 });
-    expect(cli(['db', 'copy', '--from', path.join(dir, 'none.db'), '--to', a])).toMatchObject({ status: 1 });
+    const none = cli(['db', 'copy', '--from', path.join(dir, 'none.db'), '--to', a]);
+    expect(none).toMatchObject({ status: 1 });
+    // Named as the flag it came from: it said "run collect first (or pass --db)".
+    expect(none.stderr).toBe(`spark-optimizer: no database at ${path.join(dir, 'none.db')} to copy from (--from); nothing was copied.\n`);
   });
 
   it('Ctrl+C keeps the records copied so far (saved though not every page is), and a second copy finishes the rest', { timeout: 120_000 }, async () => {

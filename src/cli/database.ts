@@ -33,11 +33,18 @@ export function printNewWarnings(store: Pick<Store, 'warnings'>, seen: number, i
   for (const w of store.warnings.slice(seen)) io.err(`warning: ${w}`);
 }
 
-/** For the commands that only read: a file that does not exist yet is said, not created. */
-export async function openExisting(db: string | undefined, io: Io): Promise<Store | null> {
+/**
+ * For the commands that only read: a file that does not exist yet is said, not created. `copyFrom`:
+ * it is `db copy`'s --from, whose missing file is no reason to collect.
+ */
+export async function openExisting(db: string | undefined, io: Io, copyFrom = false): Promise<Store | null> {
   const location = databaseLocation(db, io);
   if (location.kind === 'sqlite' && !existsSync(location.file)) {
-    io.err(`spark-optimizer: no database at ${location.file} yet; run \`spark-optimizer collect\` first (or pass --db).`);
+    io.err(
+      copyFrom
+        ? `spark-optimizer: no database at ${location.file} to copy from (--from); nothing was copied.`
+        : `spark-optimizer: no database at ${location.file} yet; run \`spark-optimizer collect\` first (or pass --db).`,
+    );
     return null;
   }
   return openDatabase(location, io, { readOnly: true });

@@ -35,7 +35,7 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
   const toAt = databaseLocation(values.to, io);
   if (databaseLocation(values.from, io).display === toAt.display) throw new UsageError(`--from and --to are the same database (${toAt.display})`);
   // A file to copy from must exist (said as `jobs` says it); a server is opened as it is.
-  const from = await openExisting(values.from, io);
+  const from = await openExisting(values.from, io, true);
   if (!from) return 1;
   let to: Store;
   try {
