@@ -12,6 +12,7 @@ import { EmrFake, HOUR, T0, fakeCluster as cluster, type FakeCluster, type FakeS
 import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing, syntheticRoutes, type SyntheticApp } from './support/historyServerFake';
 import { tempDir } from './support/tmp';
+import { ProblemLogs } from '../src/storage/ingest';
 
 // Recognisable fakes: none of them may appear in any output.
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY42';
@@ -291,11 +292,16 @@ describe('EMR collector against a local EMR/CloudWatch/S3', () => {
     fake.faults.push({ target: 'ElasticMapReduce.ListSteps', clusterId: fake.clusters[3]!.Id, status: 500, type: 'InternalServerError', message: 'boom' });
     const out = await collectEmrAll(base({ maxAttempts: 2 }));
     expect(out.apps.map((a) => a.record.tags.cluster_id).sort()).toEqual([fake.clusters[0]!.Id, fake.clusters[1]!.Id]);
+    // Each names its cluster's id, and points at its ARN: an address, so the run's summary counts it as the source's problem, not a log's.
+    const arn = (id: string): string => `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${id}`;
     expect(out.problems.map((p) => [p.code, p.file]).sort()).toEqual([
-      ['cluster-failed', bad.Id],
-      ['cluster-failed', fake.clusters[3]!.Id],
+      ['cluster-failed', arn(bad.Id)],
+      ['cluster-failed', arn(fake.clusters[3]!.Id)],
     ]);
-    for (const p of out.problems) expect(p.message).toContain(p.file!);
+    for (const p of out.problems) expect(p.message).toContain(p.file!.split('/').at(-1)!);
+    const counted = new ProblemLogs();
+    counted.add({ apps: [], problems: out.problems, filtered: 0, unchanged: 0 }, 'emr-prod');
+    expect(counted.summary()).toBe(', 1 source with problems');
   });
 
   it('since is sent as CreatedAfter and filters records; clusterIds skip the listing; maxApps caps', async () => {

@@ -191,8 +191,8 @@ export interface ProblemLog {
   problems: Problem[];
 }
 
-/** A problem's `file` that is an API's address, not a file (History Server, Databricks, …). */
-const isUrl = (file: string): boolean => /^https?:\/\//i.test(file);
+/** A problem's `file` that is an API's address, not a file: a URL (History Server, Databricks, …) or an AWS ARN (an EMR cluster). */
+const isUrl = (file: string): boolean => /^(https?:\/\/|arn:)/i.test(file);
 
 /**
  * The logs, applications and source runs a run read with problems, as the end of a run counts them:

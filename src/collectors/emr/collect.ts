@@ -437,7 +437,8 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
       finish: () => records.finish(),
       refused: (err) => (isAuthError(err) ? refusedAt(err, where) : undefined),
       listFailed: (err) => ({ severity: 'error', code: 'list-failed', message: `listing EMR clusters failed: ${describeError(err)}`, file: where }),
-      failed: ({ id }, err) => ({ severity: 'error', code: 'cluster-failed', message: `cluster ${id}: ${describeError(err)}; its steps are not stored`, file: id }),
+      // Where: the cluster's ARN, as its other problems say it (cluster.ts), not its bare id, which reads as a file.
+      failed: ({ id, summary }, err) => ({ severity: 'error', code: 'cluster-failed', message: `cluster ${id}: ${describeError(err)}; its steps are not stored`, file: summary?.ClusterArn ?? id }),
       close: () => clients.destroy(),
     };
   });
