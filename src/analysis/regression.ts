@@ -418,7 +418,11 @@ function describe(check: RegressionCheck, run: RecordFigures, runs: readonly Bas
     plan: () => `${plural(c.plan!.stages[1], 'stage')} (was ${groupDigits(c.plan!.stages[0])})`,
   };
 
-  check.summary = `${flagged.map(short).join(', ')}${check.likely_cause ? `; ${causeShort[check.likely_cause]()}` : ''}`;
+  // More input as the cause is said once: 'Duration 2.0x; input 2.0x', not 'Duration 2.0x, Input 2.0x; input 2.0x' (a review).
+  const cause = check.likely_cause;
+  const shown = cause === 'input' && flagged.some((m) => m.field !== 'input_bytes') ? flagged.filter((m) => m.field !== 'input_bytes') : flagged;
+  const saidAlready = cause === 'input' && shown.some((m) => m.field === 'input_bytes');
+  check.summary = `${shown.map(short).join(', ')}${cause && !saidAlready ? `; ${causeShort[cause]()}` : ''}`;
   const sentences = [`Regressed against ${against}: ${flagged.map(long).join('; ')}.`];
   if (check.likely_cause === 'input' && unexplained.length === 0) sentences.push(`Likely cause: more data, ${inputText()}, rather than a change to the job.`);
   else if (check.likely_cause === 'input') sentences.push(`More data, ${inputText()}, does not explain ${unexplained.map(short).join(', ')}: the change is likely elsewhere too (the code, the data's shape, the cluster).`);
