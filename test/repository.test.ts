@@ -117,6 +117,25 @@ describeEachStore('JobRepository', (open, kind) => {
     expect(repo.groupCounts('user').map((g) => g.key)).toEqual(['ann', 'Zed']);
   });
 
+  it('rows the sort field ties are the newest run first, not in app id order (the runs of one name; a review on real logs)', async () => {
+    const repo = await open();
+    const day = (d: number): string => new Date(Date.UTC(2025, 5, d)).toISOString();
+    // Ids whose order is not the runs' (random suffixes, as real ids can be); one run with no time at all.
+    repo.upsert([
+      makeRecord({ app_id: 'run-a', app_name: 'Taxi', start_time: day(3), end_time: day(3) }),
+      makeRecord({ app_id: 'run-b', app_name: 'Taxi', start_time: day(5), end_time: day(5) }),
+      makeRecord({ app_id: 'run-c', app_name: 'Taxi', start_time: day(1), end_time: day(1) }),
+      makeRecord({ app_id: 'run-d', app_name: 'Taxi', submit_time: null, start_time: null, end_time: null }),
+      makeRecord({ app_id: 'run-e', app_name: 'Alpha', start_time: day(2), end_time: day(2) }),
+    ]);
+    expect(repo.list({ sort: 'app_name', descending: false }).map((r) => r.app_id)).toEqual(['run-e', 'run-b', 'run-a', 'run-c', 'run-d']);
+    expect(repo.list({ sort: 'app_name', descending: true }).map((r) => r.app_id)).toEqual(['run-b', 'run-a', 'run-c', 'run-d', 'run-e']);
+    // Pages of it are that order cut up.
+    expect([0, 2, 4].flatMap((offset) => repo.list({ sort: 'app_name', descending: false, limit: 2, offset }).map((r) => r.app_id))).toEqual(['run-e', 'run-b', 'run-a', 'run-c', 'run-d']);
+    // A sort by a time has no tie-break of its own: by the key, as before.
+    expect(repo.list({ sort: 'end_time', descending: false }).map((r) => r.app_id)[0]).toBe('run-d');
+  });
+
   it('after: pages in key order walk every record once, even when rows come and go between pages', async () => {
     const repo = await open();
     // Attempts of one app (none, '1', '2', '10' as text), ids that differ by case and past ASCII, a prefix of another.

@@ -292,6 +292,14 @@ export const column = (name: string): string => `"${name}"`;
  * PostgreSQL), anything else as stored. The key (app_id, attempt) stays in byte order: pages walk
  * it (JobQuery.after).
  */
+/**
+ * What orders a list's rows that its sort field does not tell apart, before the key: the newest run
+ * first, so that the runs of one name (or of 0 failed tasks) read in time order, not by app id (a
+ * review of the jobs table on real logs). Nothing for a sort by a time or by the key itself. NULLS
+ * LAST: as SQLite sorts NULL in a descending order, which PostgreSQL would put first.
+ */
+export const tieBreak = (field: RecordColumn): string =>
+  field === 'start_time' || field === 'end_time' || field === 'submit_time' || field === 'app_id' ? '' : `COALESCE(start_time, submit_time, end_time) DESC NULLS LAST, `;
 export const sortKey = (field: RecordColumn): string => (fieldOf(field).kind === 'text' && field !== 'app_id' && field !== 'attempt_id' ? `lower(${column(field)})` : column(field));
 
 const sha1Hex = (text: string): string => sha1(text, 'hex');
@@ -502,7 +510,7 @@ export function where(q: JobQuery, like: 'LIKE' | 'ILIKE' = 'LIKE'): { sql: stri
 export const FIGURE_FIELDS: readonly FigureField[] = RECORD_FIELDS.filter((f): f is FigureField => f !== 'environment' && f !== 'tags');
 const jsonObject = (b: string, fields: readonly FigureField[]): string => `json_object(${fields.map((f) => `'${f}', ${f === 'quality' ? `json(${b}.quality)` : `${b}.${f}`}`).join(', ')})`;
 /** A run's time as baselines are ordered by: its start, else its submission, else its end (previousRun's rule). */
-const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
+export const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
 const isAscii = (text: string): boolean => /^[\x00-\x7f]*$/.test(text);
 /**
  * Runs' keys with their baseline runs' `fields`, `?` the baseline's size. The subquery is
@@ -1089,7 +1097,7 @@ export class SqlJsRepository implements JobRepository {
     const limit = Math.max(0, Math.floor(query.limit ?? -1));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
     // Sort and page narrow rows (an index covers end/start time), then fetch the page's full rows.
-    const order = `ORDER BY ${sortKey(sort)} ${dir}, app_id ${dir}, attempt_key ${dir}`;
+    const order = `ORDER BY ${sortKey(sort)} ${dir}, ${tieBreak(sort)}app_id ${dir}, attempt_key ${dir}`;
     return this.records(`SELECT * FROM applications WHERE rowid IN (SELECT rowid FROM applications ${sql} ${order} LIMIT ? OFFSET ?) ${order}`, [
       ...params,
       query.limit === undefined ? -1 : limit,

@@ -54,7 +54,9 @@ import {
   recordHash,
   regressionRow,
   upsertVerdict,
+  runTime,
   sortKey,
+  tieBreak,
   where,
   type AppKey,
   type FigureField,
@@ -213,7 +215,6 @@ const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((
 /** Columns that are never NULL: sorted as they are, so that an index (the primary key's) serves the order. */
 const NOT_NULL: ReadonlySet<string> = new Set(FIELDS.filter((f) => !sparkAppRecordSchema.shape[f.column].safeParse(null).success).map((f) => f.column));
 const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-const runTime = (b: string): string => `COALESCE(${b}.start_time, ${b}.submit_time, ${b}.end_time)`;
 
 /**
  * where()'s clause, with what its conditions imply on the prefixes and keys migration 10 indexes
@@ -595,7 +596,7 @@ export class PostgresRepository implements JobRepository {
     const nulls = NOT_NULL.has(sort) ? '' : dir === 'ASC' ? 'NULLS FIRST' : 'NULLS LAST';
     const limit = query.limit === undefined ? null : Math.max(0, Math.floor(query.limit));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
-    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications ${sql} ORDER BY ${byId ? `left(app_id, ${ID_PREFIX}) ${dir}` : `${sortKey(sort)} ${dir} ${nulls}`}, app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`, [
+    return this.records(`SELECT ${RECORD_COLUMNS} FROM applications ${sql} ORDER BY ${byId ? `left(app_id, ${ID_PREFIX}) ${dir}` : `${sortKey(sort)} ${dir} ${nulls}`}, ${tieBreak(sort)}app_id ${dir}, attempt_key ${dir} LIMIT ? OFFSET ?`, [
       ...(params),
       limit,
       offset,
