@@ -21,27 +21,15 @@ const ui = vi.hoisted(() => ({
 }));
 
 vi.mock('vscode', async (importOriginal) => {
-  const fake = await importOriginal<Record<string, unknown>>();
-  class CancellationToken {
-    isCancellationRequested = false;
-    private listeners: (() => void)[] = [];
-    onCancellationRequested = (l: () => void): { dispose(): void } => {
-      this.listeners.push(l);
-      return { dispose: () => (this.listeners = this.listeners.filter((x) => x !== l)) };
-    };
-    cancel(): void {
-      this.isCancellationRequested = true;
-      for (const l of [...this.listeners]) l();
-    }
-  }
+  const fake = await importOriginal<typeof import('./support/vscodeFake')>();
   return {
     ...fake,
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
     window: {
-      withProgress: async <T>(_options: unknown, task: (progress: { report(p: { message?: string }): void }, token: CancellationToken) => Promise<T>): Promise<T> => {
-        const token = new CancellationToken();
-        ui.cancel = () => token.cancel();
-        return task({ report: () => undefined }, token);
+      withProgress: async <T>(_options: unknown, task: (progress: { report(p: { message?: string }): void }, token: InstanceType<typeof fake.CancellationTokenSource>['token']) => Promise<T>): Promise<T> => {
+        const source = new fake.CancellationTokenSource();
+        ui.cancel = () => source.cancel();
+        return task({ report: () => undefined }, source.token);
       },
       showInformationMessage: (message: string): Promise<undefined> => {
         ui.infos.push(message);

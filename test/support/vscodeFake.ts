@@ -50,6 +50,19 @@ export class EventEmitter<T> {
   }
 }
 
+/** VS Code's CancellationTokenSource: `cancel()` sets its token's flag and tells its listeners (a progress notification's Cancel button). */
+export class CancellationTokenSource {
+  private readonly cancelled = new EventEmitter<void>();
+  readonly token = {
+    isCancellationRequested: false,
+    onCancellationRequested: this.cancelled.event,
+  };
+  cancel(): void {
+    this.token.isCancellationRequested = true;
+    this.cancelled.fire();
+  }
+}
+
 export enum TreeItemCollapsibleState {
   None = 0,
   Collapsed = 1,
