@@ -112,14 +112,19 @@ function recordingLog(): { lines: string[]; channel: never } {
 
 const noSecrets = { get: () => Promise.resolve(undefined), onDidChange: new EventEmitter<unknown>().event } as never;
 
+/** The editor's store and collection controller over a workspace at `root`, with their log recorded. */
+function editorAt(root: string): { log: ReturnType<typeof recordingLog>; db: DatabaseService; controller: CollectionController } {
+  const log = recordingLog();
+  const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
+  return { log, db, controller: new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets) };
+}
+
 
 describe('a reset during a collection waits for it (defect 1)', () => {
   it('Refresh half-way through a collection keeps every job it collected, and the run ends without an error', async () => {
     const root = tempDir();
     mkdirSync(path.join(root, '.spark-optimizer'), { recursive: true });
-    const log = recordingLog();
-    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
-    const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets);
+    const { db, controller } = editorAt(root);
     // Refresh (and a settings change, a new password) reset the store when the first batch is stored.
     let resets: Promise<void>[] = [];
     const notify = db.notify.bind(db);
@@ -144,9 +149,8 @@ describe('a reset during a collection waits for it (defect 1)', () => {
   it("a user's change (delete, retention) is saved before a reset asked for meanwhile closes the store", async () => {
     const root = tempDir();
     mkdirSync(path.join(root, '.spark-optimizer'), { recursive: true });
-    const log = recordingLog();
-    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
-    await new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets).run([eventLogSource('few', tinyLogs(5), 20)]);
+    const { db, controller } = editorAt(root);
+    await controller.run([eventLogSource('few', tinyLogs(5), 20)]);
     const [victim] = (await db.open()).list({ limit: 1 });
     // Delete Job, with Refresh pressed while its save is under way.
     const deleting = db.write((store) => store.delete([victim!]));
@@ -343,9 +347,7 @@ describe('Show Problems after a collection (defect 9)', () => {
 describe('background collection (defect 10)', () => {
   it('logs every failure, and shows each distinct one once, again only after a run without it', async () => {
     const root = tempDir();
-    const log = recordingLog();
-    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
-    const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets);
+    const { log, db, controller } = editorAt(root);
     // A source whose token names an unset variable fails when it is planned; an event-log source runs.
     const dbx: Source = { name: 'hs-env', config: { type: 'history_server', name: 'hs-env', history_server_url: 'http://127.0.0.1:9', token: '${env:SPARK_OPTIMIZER_REVIEW_UNSET}' } as SourceConfig, errors: [] };
     const logs = eventLogSource('logs', tinyLogs(1), 20);
@@ -384,9 +386,7 @@ describe("Set Source Secret's menu (defect 12)", () => {
 describe('collection progress and summary text (cosmetic)', () => {
   it("a lone source's progress does not repeat its name after the title's; several sources' do", async () => {
     const root = tempDir();
-    const log = recordingLog();
-    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
-    const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets);
+    const { db, controller } = editorAt(root);
     await controller.run([eventLogSource('bigger', tinyLogs(3), 20)], { dryRun: true });
     expect(ui.progress[0]!.title).toBe('Spark Optimizer: dry run of bigger');
     expect(ui.progress[0]!.messages.length).toBeGreaterThan(0);
