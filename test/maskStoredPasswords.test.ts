@@ -6,13 +6,11 @@
 import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../src/collectors/record';
-import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
 import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migrations';
-import { PG_SCHEMA_VERSION, migratePostgres } from '../src/storage/postgres/migrations';
-import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
+import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
 import { loadSqlJs } from '../src/storage/sqlJs';
-import { describePostgres, newDatabase, pgHandles } from './support/postgres';
+import { databaseAtVersion, describePostgres, pgHandles } from './support/postgres';
 import { makeRecord } from './support/records';
 
 const PASSWORD = 'Hunter2-metastore';
@@ -74,14 +72,7 @@ describePostgres('migration 11 (PostgreSQL)', (server) => {
 
   it('hides the password in stored environments and regression checks, by the same rule as the embedded file', async () => {
     const s = server();
-    const url = await newDatabase(s);
-    const loc = parseDatabaseLocation(url, process.cwd()) as PostgresLocation;
-    const old = new SyncPgClient(connectConfig(loc, s.password), loc.display);
-    try {
-      migratePostgres(old, PG_SCHEMA_VERSION - 1);
-    } finally {
-      old.close();
-    }
+    const url = await databaseAtVersion(s, PG_SCHEMA_VERSION - 1);
     const client = await connect(s, url);
     await client.query(
       `INSERT INTO applications (app_id, attempt_key, attempt_id, app_name, "user", total_tasks, failed_tasks, total_stages, failed_stages, cpu_time_ms, input_bytes, output_bytes,

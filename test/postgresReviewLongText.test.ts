@@ -15,11 +15,9 @@ import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { checkRegressions } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
-import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
-import { KEY_BYTES, PG_SCHEMA_VERSION, indexedKey, migratePostgres } from '../src/storage/postgres/migrations';
-import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
+import { KEY_BYTES, PG_SCHEMA_VERSION, indexedKey } from '../src/storage/postgres/migrations';
 import { eventLogText } from './support/eventLogGenerator';
-import { describePostgres, newDatabase, pgHandles } from './support/postgres';
+import { databaseAtVersion, describePostgres, newDatabase, pgHandles } from './support/postgres';
 import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 
@@ -185,14 +183,7 @@ describePostgres('PostgreSQL: texts longer than a B-tree entry (review)', (serve
 
   it('a database of schema 9 is migrated with its rows, which keep their keys', async () => {
     const s = server();
-    const url = await newDatabase(s);
-    const loc = parseDatabaseLocation(url, process.cwd()) as PostgresLocation;
-    const old = new SyncPgClient(connectConfig(loc, s.password), loc.display);
-    try {
-      migratePostgres(old, 9);
-    } finally {
-      old.close();
-    }
+    const url = await databaseAtVersion(s, 9);
     const client = await connect(s, url);
     await client.query(`INSERT INTO applications (app_id, attempt_key, attempt_id, app_name, "user", total_tasks, failed_tasks, total_stages, failed_stages, cpu_time_ms, input_bytes, output_bytes,
       shuffle_read_bytes, shuffle_write_bytes, memory_spilled_bytes, disk_spilled_bytes, tags, environment, quality, source, status, record_hash, first_seen, last_updated)

@@ -12,11 +12,9 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { parseDatabaseLocation, type PostgresLocation } from '../src/storage/location';
-import { PG_SCHEMA_VERSION, migratePostgres } from '../src/storage/postgres/migrations';
-import { SyncPgClient, connectConfig } from '../src/storage/postgres/syncClient';
+import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { eventLogText } from './support/eventLogGenerator';
-import { clientConfig, describePostgres, newDatabase, type PgServer } from './support/postgres';
+import { clientConfig, databaseAtVersion, describePostgres, newDatabase, type PgServer } from './support/postgres';
 import { tempDir } from './support/tmp';
 
 const CLI = path.resolve(__dirname, '../dist/cli.js');
@@ -111,17 +109,7 @@ describePostgres('PostgreSQL: commands that only read write nothing (review)', (
 
   it('a reader reads the schema it knows as it is, and refuses an older one (10: before stored passwords were hidden), neither changed', async () => {
     const s = server();
-    const at = async (version: number): Promise<string> => {
-      const url = await newDatabase(s);
-      const loc = parseDatabaseLocation(url, process.cwd()) as PostgresLocation;
-      const pg = new SyncPgClient(connectConfig(loc, s.password), loc.display);
-      try {
-        migratePostgres(pg, version);
-      } finally {
-        pg.close();
-      }
-      return url;
-    };
+    const at = (version: number): Promise<string> => databaseAtVersion(s, version);
     const current = await at(PG_SCHEMA_VERSION);
     const read = await cli(['jobs', '--db', current], { PGPASSWORD: s.password });
     expect(read, read.stderr).toMatchObject({ code: 0, stdout: '0 of 0 applications\n' });

@@ -5,8 +5,11 @@
  */
 import { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
+import { parseDatabaseLocation, type PostgresLocation } from '../../src/storage/location';
+import { migratePostgres } from '../../src/storage/postgres/migrations';
+import { SyncPgClient, connectConfig } from '../../src/storage/postgres/syncClient';
 import { openStore, type Store } from '../../src/storage/store';
-import { DEBIAN_ROOT, INSTALL_HINT, clientConfig, findPostgresBin, startPostgres, type PgServer, type StartOptions } from './pgServer';
+import { DEBIAN_ROOT, INSTALL_HINT, clientConfig, findPostgresBin, newDatabase, startPostgres, type PgServer, type StartOptions } from './pgServer';
 import { isCi } from './shared';
 import { describeSkipped } from './skip';
 
@@ -81,4 +84,17 @@ export function pgHandles(): { open: (target: string, password?: string) => Prom
       return client;
     },
   };
+}
+
+/** A new database on `server` at schema `version` (an older one than a store opens it at): its URL. */
+export async function databaseAtVersion(server: PgServer, version: number): Promise<string> {
+  const url = await newDatabase(server);
+  const loc = parseDatabaseLocation(url, process.cwd()) as PostgresLocation;
+  const pg = new SyncPgClient(connectConfig(loc, server.password), loc.display);
+  try {
+    migratePostgres(pg, version);
+  } finally {
+    pg.close();
+  }
+  return url;
 }
