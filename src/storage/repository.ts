@@ -287,12 +287,6 @@ export const WHERE_TIME = "COALESCE(end_time, start_time)";
 /** A column name as SQL: quoted, since `user` is a reserved word in PostgreSQL (SQLite takes the quotes too). */
 export const column = (name: string): string => `"${name}"`;
 /**
- * What a list sorts by for a field: text without regard to case ('databricks-job' among the names
- * beginning with D, not after 'SessionizeClicks'; ASCII letters in SQLite, every letter in
- * PostgreSQL), anything else as stored. The key (app_id, attempt) stays in byte order: pages walk
- * it (JobQuery.after).
- */
-/**
  * What orders a list's rows that its sort field does not tell apart, before the key: the newest run
  * first, so that the runs of one name (or of 0 failed tasks) read in time order, not by app id (a
  * review of the jobs table on real logs). Nothing for a sort by a time or by the key itself. NULLS
@@ -300,6 +294,12 @@ export const column = (name: string): string => `"${name}"`;
  */
 export const tieBreak = (field: RecordColumn): string =>
   field === 'start_time' || field === 'end_time' || field === 'submit_time' || field === 'app_id' ? '' : `COALESCE(start_time, submit_time, end_time) DESC NULLS LAST, `;
+/**
+ * What a list sorts by for a field: text without regard to case ('databricks-job' among the names
+ * beginning with D, not after 'SessionizeClicks'; ASCII letters in SQLite, every letter in
+ * PostgreSQL), anything else as stored. The key (app_id, attempt) stays in byte order: pages walk
+ * it (JobQuery.after).
+ */
 export const sortKey = (field: RecordColumn): string => (fieldOf(field).kind === 'text' && field !== 'app_id' && field !== 'attempt_id' ? `lower(${column(field)})` : column(field));
 
 const sha1Hex = (text: string): string => sha1(text, 'hex');
@@ -620,7 +620,6 @@ export function newestListedThrough(rows: readonly Record<string, unknown>[], sc
 }
 /** Records a run, or replaces the options of one recorded (the cursor it listed through, once known). */
 export const START_RUN_SQL = 'INSERT INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET options = excluded.options';
-/** The latest end among a source's finished applications. */
 /** uncheckedRuns, for both stores. */
 export const UNCHECKED_RUNS_SQL = `SELECT app_id, attempt_key FROM applications a WHERE source = ?
    AND NOT EXISTS (SELECT 1 FROM regressions g WHERE g.app_id = a.app_id AND g.attempt_key = a.attempt_key)

@@ -50,7 +50,7 @@ function oauthDetail(text: string, secrets: string[]): string {
   } catch {
     return '';
   }
-  for (const s of secrets) if (s !== '') detail = detail.split(s).join('***');
+  detail = maskSecrets(detail, secrets);
   return detail === '' ? '' : ` (${detail.length > 200 ? `${detail.slice(0, 200)}…` : detail})`;
 }
 

@@ -138,11 +138,6 @@ export class TempSpace {
   private promised = 0;
   private readonly waiting = new Set<() => void>();
 
-  /** Bytes promised to the unpacks in flight. */
-  get held(): number {
-    return this.promised;
-  }
-
   /**
    * Waits until `bytes` fit on the disk of `dir` beside the reserve and the others' promises, and
    * promises them; throws `tooLarge(free)` when they do not fit with no other promise. Returns the
