@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { DiscoveredContexts } from '../analysis/eventLogAnalyzer';
 import { FolderNames } from '../analysis/folderNames';
 import { errorText } from '../common/errors';
-import { CODEC_SUFFIXES } from '../collectors/eventlog/codecs/index';
+import { CODEC_SUFFIXES, codecFromName } from '../collectors/eventlog/codecs/index';
 import type { AnalysisWorker } from './analysisWorker';
 import { COMMANDS } from './commands';
 import { toDiagnostic } from './diagnostics';
@@ -22,7 +22,6 @@ import { settingsReadLimits } from './settingsSchema';
  * the editor's limit, which NAMED_LOGS finds.
  */
 const COMPRESSED = `**/*.{${[...CODEC_SUFFIXES, ...CODEC_SUFFIXES.map((c) => `${c}.inprogress`)].join(',')}}`;
-const COMPRESSED_NAME = new RegExp(`\\.(${CODEC_SUFFIXES.join('|')})(\\.inprogress)?$`, 'i');
 const NAMED_LOGS = '**/{events_*_*,eventlog,application_*_*,app-*-*,local-*}';
 const NAMED_LOG = /^(events_.+_.+|eventlog|application_.+_.+|app-.+-.+|local-.+)$/;
 const NOT_A_LOG = /\.(json|ya?ml|md|txt|js|ts)$/;
@@ -47,7 +46,7 @@ export async function candidates(): Promise<vscode.Uri[]> {
 export async function logsInFolder(folder: string): Promise<vscode.Uri[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true });
   return entries
-    .filter((e) => e.isFile() && (COMPRESSED_NAME.test(e.name) || (NAMED_LOG.test(e.name) && !NOT_A_LOG.test(e.name))))
+    .filter((e) => e.isFile() && (codecFromName(e.name) !== 'none' || (NAMED_LOG.test(e.name) && !NOT_A_LOG.test(e.name))))
     .map((e) => vscode.Uri.file(path.join(e.parentPath, e.name)))
     .sort((a, b) => a.fsPath.localeCompare(b.fsPath));
 }

@@ -6,11 +6,11 @@
  * Times on the page are seconds since the application started (the Spark UI's event timeline reads
  * the same way); absolute times are UTC ISO text, as the record holds them.
  */
-import type { SparkAppRecord } from '../../collectors/record';
+import { sparkVersionBefore, type SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries, StageStatus, StageSummary } from '../../collectors/record/summaries';
 import type { RegressionCheck, RegressionStatus } from '../../analysis/regression';
 import { formatBytes, formatDuration, plural } from '../../common/format';
-import { FIELDS, fieldOf, fieldText, type RecordColumn } from '../../storage/fields';
+import { fieldOf, fieldText, isRecordColumn } from '../../storage/fields';
 import { maxOf, minOf } from '../../common/arrays';
 
 /** Stages are costly when, largest first, they make up this share of all executor run time… */
@@ -539,15 +539,8 @@ export function findingCodesOf(flag: string): readonly string[] {
   }
 }
 
-/** Whether a Spark version string (`1.4.0-SNAPSHOT`) is before major.minor; an unknown version (logs before Spark 1.5 carry none) is. */
-function sparkBefore(version: string | null, major: number, minor: number): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
-  if (!m) return version === null;
-  return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
-}
-
 /** A record field's friendly name ("Executor memory"), or the flag's own text for what is not a field. */
-const fieldLabel = (field: string): string => FIELDS.find((f) => f.column === field)?.label ?? field;
+const fieldLabel = (field: string): string => (isRecordColumn(field) ? fieldOf(field).label : field);
 
 /**
  * Per-field words where the general ones mislead: an event log has no submit time (the start stands
@@ -556,7 +549,8 @@ const fieldLabel = (field: string): string => FIELDS.find((f) => f.column === fi
  */
 function flagText(r: SparkAppRecord, kind: string, field: string): string | null {
   if (kind === 'defaulted' && field === 'submit_time') return 'The submit time is not in the source (an event log has none): the start time stands in for it.';
-  if (kind === 'missing' && field === 'cpu_time_ms' && sparkBefore(r.spark_version, 2, 1)) return 'CPU time is not in this event log: Spark writes executor CPU time from 2.1 on.';
+  // An unknown version is of a log before Spark 1.5 (none carry one).
+  if (kind === 'missing' && field === 'cpu_time_ms' && (r.spark_version === null || sparkVersionBefore(r.spark_version, 2, 1))) return 'CPU time is not in this event log: Spark writes executor CPU time from 2.1 on.';
   if (kind === 'missing' && field === 'spark_version') return "Spark's version is not in this event log: it has no SparkListenerLogStart event (older Spark versions wrote none).";
   return null;
 }
@@ -568,7 +562,7 @@ function flags(r: SparkAppRecord): QualityFlag[] {
     const [kind = '', field = ''] = flag.split(':', 2);
     const special = flagText(r, kind, field);
     const label = fieldLabel(field);
-    const value = FIELDS.some((f) => f.column === field) ? fieldText(fieldOf(field as RecordColumn), (r as unknown as Record<string, unknown>)[field] as never) : null;
+    const value = isRecordColumn(field) ? fieldText(fieldOf(field), r[field]) : null;
     if (kind === 'missing') return { flag, severity: 'info', text: special ?? `${label} is not known for this application (the source does not report it).` };
     if (kind === 'defaulted') return { flag, severity: 'info', text: special ?? `${label} was not set in the source: Spark's default${value !== null && value !== '-' ? `, ${value},` : ''} was used.` };
     if (kind === 'invalid') return { flag, severity: 'error', text: `A value read for ${label} could not be true and was left out.` };
