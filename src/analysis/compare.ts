@@ -233,11 +233,18 @@ function header(run: Run): RunHeader {
     spark_version: r.spark_version,
     source: r.source,
     has_stages: run.summaries !== undefined,
-    has_config: !r.quality.includes('missing:environment'),
+    has_config: hasEnvironment(r),
   };
 }
 
 /** The Spark properties whose values differ between two environments (A's, B's), by key; issue 18's regression check diffs a run against its baseline with it. */
+/**
+ * Whether a run's Spark properties were collected: not flagged missing:environment (an event log
+ * without its EnvironmentUpdate, a History Server app whose /environment failed), whose stored {}
+ * would read as every property unset. One rule for compare's has_config and the regression check.
+ */
+export const hasEnvironment = (r: Pick<SparkAppRecord, 'quality'>): boolean => !r.quality.includes('missing:environment');
+
 export function configDiff(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): ConfigRow[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   const rows: ConfigRow[] = [];

@@ -22,7 +22,7 @@ import { formatBytes, formatDuration, groupDigits, measured, plural } from '../c
 import { fieldOf, type FieldKind, type RecordColumn } from '../storage/fields';
 import { attemptKey, keyId } from '../storage/keys';
 import type { AppKey, FigureField, RecordFigures, RunBaseline } from '../storage/repository';
-import { configDiff, type ConfigRow } from './compare';
+import { configDiff, hasEnvironment, type ConfigRow } from './compare';
 import { MIN_BASELINE_RUNS, type RegressionThresholds } from './regressionThresholds';
 import { medianSorting } from '../common/stats';
 
@@ -338,16 +338,10 @@ function baselineVersion(runs: readonly BaselineFigures[]): string | null {
   return mostCommon(runs.flatMap((b) => (b.spark_version === null ? [] : [b.spark_version]))) ?? null;
 }
 
-/**
- * Whether a run's Spark properties were collected: not flagged missing:environment (an event log
- * without its EnvironmentUpdate, a History Server app whose /environment failed), whose stored {}
- * would read as every property unset (compare.ts's has_config is the same rule).
- */
-const hasConfig = (r: Pick<RecordFigures, 'quality'>): boolean => !r.quality.includes('missing:environment');
 
 /** The baseline runs whose properties a regressed run's are compared with: the newest CONFIG_BASELINE_RUNS that have theirs. */
 function configRuns<B extends BaselineFigures>(run: Pick<RecordFigures, 'quality'>, baseline: readonly B[]): B[] {
-  return hasConfig(run) ? baseline.filter(hasConfig).slice(0, CONFIG_BASELINE_RUNS) : [];
+  return hasEnvironment(run) ? baseline.filter(hasEnvironment).slice(0, CONFIG_BASELINE_RUNS) : [];
 }
 
 type WithEnvironment = Pick<SparkAppRecord, 'environment'>;
@@ -438,7 +432,7 @@ function describe(check: RegressionCheck, run: RecordFigures, runs: readonly Bas
     const are = (parts: string[]): string => `${parts.join(' and ')} ${parts.length === 1 ? 'is' : 'are'}`;
     const props = c.config === null ? '' : ', and so are the Spark properties';
     // Properties not compared because none were collected (not because only figures were read: assessRun).
-    const uncollected = c.config === null && (!hasConfig(run) || !runs.some(hasConfig));
+    const uncollected = c.config === null && (!hasEnvironment(run) || !runs.some(hasEnvironment));
     if (unknown.length === 0 && !uncollected) sentences.push(`The ${are(same)} as in the baseline${props}: the change is elsewhere (the code, the data's shape, the cluster).`);
     else {
       const clauses = [
