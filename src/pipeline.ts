@@ -21,7 +21,7 @@ import type { JobOverrides, StoredSecret } from './collectors/descriptor';
 import { adjustedJob, collectSource, cursorKey, cursorTracker, incrementalJob, jobsFor, recordedOptions, stoppedRun, type CursorKey, type SourceConfig, type SourceJob } from './collectors/registry';
 import type { Problem, SparkAppRecord } from './collectors/record';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
-import { LISTED_THROUGH, attemptKey, keyId, runTimeOf } from './storage/keys';
+import { LISTED_THROUGH, appKeyId, runTimeOf } from './storage/keys';
 import type { AppKey, JobRepository, LaterRun, RunCounts, RunGroup } from './storage/repository';
 import { pushAll } from './common/arrays';
 
@@ -158,7 +158,7 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
           cursor?.take(batch);
           if (changed.length > first) {
             for (const { record: r } of batch.apps) {
-              const id = keyId(r.app_id, attemptKey(r.attempt_id));
+              const id = appKeyId(r);
               places.set(id, historyPlace(r));
               const time = runTimeOf(r);
               if (r.status === 'completed' && r.app_name !== null && time !== null) completed.set(id, { app_name: r.app_name, source: r.source, time });
@@ -178,11 +178,11 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
     afterRun: async (signal) => {
       // Once for the whole run, not per job: a run's baseline may come from another job (another path of its source).
       const keys = new Map<string, AppKey>();
-      for (const k of changed) keys.set(keyId(k.app_id, attemptKey(k.attempt_id)), k);
+      for (const k of changed) keys.set(appKeyId(k), k);
       changed.length = 0;
       for (const source of thresholds.keys()) {
         for (const k of repo.uncheckedRuns(source, LEFT_UNCHECKED)) {
-          const id = keyId(k.app_id, attemptKey(k.attempt_id));
+          const id = appKeyId(k);
           if (!keys.has(id)) keys.set(id, k);
         }
       }
@@ -193,11 +193,12 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
       const wasRegressed = new Set<string>();
       if (again.length > 0) {
         repo.regressions(again).forEach((s, i) => {
-          if (s?.status === 'regressed') wasRegressed.add(keyId(again[i]!.app_id, attemptKey(again[i]!.attempt_id)));
+          if (s?.status === 'regressed') wasRegressed.add(appKeyId(again[i]!));
         });
         for (const k of again) {
-          keys.set(keyId(k.app_id, attemptKey(k.attempt_id)), k);
-          places.set(keyId(k.app_id, attemptKey(k.attempt_id)), k.place);
+          const id = appKeyId(k);
+          keys.set(id, k);
+          places.set(id, k.place);
         }
       }
       const regressed: RegressedRun[] = [];
@@ -218,11 +219,11 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
         repo.saveRegressions(checks);
         options.onCheck?.(Math.min(all.length, i + CHECK_CHUNK), all.length);
         for (const c of checks) {
-          if (c.status === 'regressed' && !wasRegressed.has(keyId(c.app_id, attemptKey(c.attempt_id)))) regressed.push({ key: { app_id: c.app_id, attempt_id: c.attempt_id }, app_name: c.app_name, source: c.source, summary: c.summary });
+          if (c.status === 'regressed' && !wasRegressed.has(appKeyId(c))) regressed.push({ key: { app_id: c.app_id, attempt_id: c.attempt_id }, app_name: c.app_name, source: c.source, summary: c.summary });
         }
       }
       // In the order the runs were stored.
-      const at = (r: RegressedRun): number => order.get(keyId(r.key.app_id, attemptKey(r.key.attempt_id)))!;
+      const at = (r: RegressedRun): number => order.get(appKeyId(r.key))!;
       return regressed.sort((a, b) => at(a) - at(b));
     },
   };
@@ -255,7 +256,7 @@ function laterChecks(repo: JobRepository, checking: ReadonlyMap<string, AppKey>,
     const n = baselineRuns(source);
     // In baselines' order (run time, then key), oldest first; completed runs since the last one stored
     // now: while fewer than n, that one is in this run's baseline.
-    const keyOf = (r: LaterRun): string => keyId(r.app_id, attemptKey(r.attempt_id));
+    const keyOf = (r: LaterRun): string => appKeyId(r);
     runs.sort((a, b) => (a.time !== b.time ? (a.time < b.time ? -1 : 1) : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
     let since = 0;
     for (const later of runs) {

@@ -20,7 +20,7 @@
 import type { SparkAppRecord } from '../collectors/record';
 import { formatBytes, formatDuration, groupDigits, measured, plural } from '../common/format';
 import { fieldOf, type FieldKind, type RecordColumn } from '../storage/fields';
-import { attemptKey, keyId } from '../storage/keys';
+import { appKeyId } from '../storage/keys';
 import type { AppKey, FigureField, RecordFigures, RunBaseline } from '../storage/repository';
 import { configDiff, hasEnvironment, type ConfigRow } from './compare';
 import { MIN_BASELINE_RUNS, type RegressionThresholds } from './regressionThresholds';
@@ -554,7 +554,7 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
   // Against the newest CONFIG_BASELINE_RUNS baseline runs' properties: each environment is a read and
   // an inflate of its block (runs of one name sit in different blocks), most of a regressed run's cost.
   // Each once: runs checked together (neighbours in their history) mostly share their baseline runs.
-  const idOf = (k: AppKey): string => keyId(k.app_id, attemptKey(k.attempt_id));
+  const idOf = (k: AppKey): string => appKeyId(k);
   const wanted = new Map<string, AppKey>();
   for (const { run, baseline } of regressed) {
     const against = configRuns(run, baseline);

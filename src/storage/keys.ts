@@ -18,6 +18,8 @@ export function attemptKey(attemptId: string | null): string {
 
 /** One string for an attempt's key, to look it up in a Map. */
 export const keyId = (appId: string, attemptKey: string): string => `${appId}\u0000${attemptKey}`;
+/** keyId of an attempt's key as records and AppKeys hold it (attempt_id null for none). */
+export const appKeyId = (k: { app_id: string; attempt_id: string | null }): string => keyId(k.app_id, attemptKey(k.attempt_id));
 
 /** A run's time as baselines are ordered by: its start, else its submission, else its end (previousRun's rule). */
 export const runTimeOf = (r: { start_time: string | null; submit_time: string | null; end_time: string | null }): string | null => r.start_time ?? r.submit_time ?? r.end_time;

@@ -17,7 +17,7 @@ import type { KnownFile } from './unchanged';
 import { pushAll } from '../common/arrays';
 import { textParam, transaction } from './sqlJs';
 import { sha1 } from '../common/sha1';
-import { LISTED_THROUGH, attemptKey, keyId, runTimeOf } from './keys';
+import { LISTED_THROUGH, appKeyId, attemptKey, keyId, runTimeOf } from './keys';
 
 export { attemptKey, keyId, runTimeOf } from './keys';
 
@@ -892,7 +892,7 @@ export class SqlJsRepository implements JobRepository {
       )[0]?.values ?? [];
       for (const [text] of rows) {
         const r = JSON.parse(String(text)) as RecordFigures;
-        runs.set(keyId(r.app_id, attemptKey(r.attempt_id)), r);
+        runs.set(appKeyId(r), r);
       }
     }
     // Runs by name and source; a run without either, or without a time, has no baseline.
@@ -919,7 +919,7 @@ export class SqlJsRepository implements JobRepository {
         }
         continue;
       }
-      group.forEach((run, k) => found.set(keyId(run.app_id, attemptKey(run.attempt_id)), { run, baseline: answered[k]! }));
+      group.forEach((run, k) => found.set(appKeyId(run), { run, baseline: answered[k]! }));
     }
     for (const [size, group] of oneByOne) {
       for (let i = 0; i < group.length; i += KEYS_PER_QUERY) {
@@ -938,7 +938,7 @@ export class SqlJsRepository implements JobRepository {
         }
       }
     }
-    return keys.flatMap((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? []);
+    return keys.flatMap((k) => found.get(appKeyId(k)) ?? []);
   }
 
   /**
@@ -1018,7 +1018,7 @@ export class SqlJsRepository implements JobRepository {
         envs.set(keyId(String(row.app_id), String(row.attempt_key)), env as Record<string, string>);
       }
     }
-    return keys.map((k) => envs.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? {});
+    return keys.map((k) => envs.get(appKeyId(k)) ?? {});
   }
 
   saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
@@ -1059,7 +1059,7 @@ export class SqlJsRepository implements JobRepository {
         found.set(keyId(String(row.app_id), String(row.attempt_key)), storedRegression(row));
       }
     }
-    return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
+    return keys.map((k) => found.get(appKeyId(k)) ?? null);
   }
 
   uncheckedRuns(source: string, limit: number): AppKey[] {
@@ -1086,7 +1086,7 @@ export class SqlJsRepository implements JobRepository {
       );
       for (const r of rows) found.set(keyId(String(r.app_id), String(r.attempt_key)), { status: String(r.status) as AppStatus, end_time: typeof r.end_time === 'string' ? r.end_time : null });
     }
-    return keys.map((k) => found.get(keyId(k.app_id, attemptKey(k.attempt_id))) ?? null);
+    return keys.map((k) => found.get(appKeyId(k)) ?? null);
   }
 
   list(query: JobQuery = {}): SparkAppRecord[] {
