@@ -6,7 +6,7 @@
 import { inflateRawSync } from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import { SCHEMA_IMAGE } from './schemaImage';
-import { transaction } from './sqlJs';
+import { allRows, transaction } from './sqlJs';
 import { moveSummaryRowsIntoBlocks } from './summaries';
 import { packCheck } from '../analysis/regression';
 import { attemptKey } from './keys';
@@ -189,16 +189,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
 /** Migration 10: every stored environment and regression check through maskUrlPasswords. */
 function maskStoredPasswords(db: Database): void {
-  const rows = (sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] => {
-    const stmt = db.prepare(sql, params);
-    const out: Record<string, SqlValue>[] = [];
-    try {
-      while (stmt.step()) out.push(stmt.getAsObject());
-    } finally {
-      stmt.free();
-    }
-    return out;
-  };
+  const rows = (sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] => allRows(db, sql, params);
   // A block that holds one is packed again from its rows' texts, their byte ranges with it.
   for (const { id, data } of rows('SELECT id, data FROM environment_blocks')) {
     const block = inflateRawSync(data as Uint8Array);
@@ -223,13 +214,7 @@ function maskStoredPasswords(db: Database): void {
 
 /** Migration 9: each regressed check stored whole, packed; read as the store reads a check (storedRegression). */
 function repackChecks(db: Database): void {
-  const read = db.prepare(`SELECT * FROM regressions WHERE check_json IS NOT NULL AND check_json NOT LIKE '{"v":%'`);
-  const stored: StoredRegression[] = [];
-  try {
-    while (read.step()) stored.push(storedRegression(read.getAsObject()));
-  } finally {
-    read.free();
-  }
+  const stored: StoredRegression[] = allRows(db, `SELECT * FROM regressions WHERE check_json IS NOT NULL AND check_json NOT LIKE '{"v":%'`).map(storedRegression);
   const update = db.prepare('UPDATE regressions SET check_json = ? WHERE app_id = ? AND attempt_key = ?');
   try {
     for (const s of stored) update.run([packCheck(s.check!), s.app_id, attemptKey(s.attempt_id)]);

@@ -15,7 +15,7 @@ import { fieldOf, isRecordColumn, OPERATORS, type FieldCondition, type RecordCol
 import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
 import { pushAll } from '../common/arrays';
-import { textParam, transaction } from './sqlJs';
+import { allRows, textParam, transaction } from './sqlJs';
 import { sha1 } from '../common/sha1';
 import { LISTED_THROUGH, appKeyId, attemptKey, keyId, runTimeOf } from './keys';
 
@@ -641,15 +641,7 @@ export class SqlJsRepository implements JobRepository {
   constructor(private readonly db: Database) {}
 
   private all(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
-    const stmt = this.db.prepare(sql);
-    try {
-      stmt.bind(params);
-      const rows: Record<string, SqlValue>[] = [];
-      while (stmt.step()) rows.push(stmt.getAsObject());
-      return rows;
-    } finally {
-      stmt.free();
-    }
+    return allRows(this.db, sql, params);
   }
 
   private run(sql: string, params: SqlValue[] = []): number {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
 
 let loading: Promise<SqlJsStatic> | undefined;
 let compiling: Promise<WebAssembly.Module> | undefined;
@@ -61,6 +61,19 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
  * Runs `body` in a transaction of `db`: committed when it returns, rolled back when it throws (the
  * error it threw is the one that propagates).
  */
+/** Every row `sql` gives with `params` bound, each as an object by column name; the statement is freed. */
+export function allRows(db: Database, sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
+  const stmt = db.prepare(sql);
+  try {
+    stmt.bind(params);
+    const rows: Record<string, SqlValue>[] = [];
+    while (stmt.step()) rows.push(stmt.getAsObject());
+    return rows;
+  } finally {
+    stmt.free();
+  }
+}
+
 export function transaction<T>(db: Database, body: () => T): T {
   db.exec('BEGIN');
   try {
