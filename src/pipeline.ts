@@ -19,7 +19,7 @@ import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type Regre
 import type { Batch, CollectContext } from './collectors/contract';
 import type { JobOverrides, StoredSecret } from './collectors/descriptor';
 import { adjustedJob, collectSource, cursorKey, cursorTracker, incrementalJob, jobsFor, recordedOptions, stoppedRun, type CursorKey, type SourceConfig, type SourceJob } from './collectors/registry';
-import type { Problem, SparkAppRecord } from './collectors/record';
+import type { Problem } from './collectors/record';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
 import { LISTED_THROUGH, appKeyId, runTimeOf } from './storage/keys';
 import type { AppKey, JobRepository, LaterRun, RunCounts, RunGroup } from './storage/repository';
@@ -130,7 +130,7 @@ const LEFT_UNCHECKED = 10_000;
  * reads together (SqlJsRepository.baselines); a first collection of 10,000 runs read each baseline
  * row ten times over in the order the logs were read (issue #12).
  */
-const historyPlace = (r: Pick<SparkAppRecord, 'app_name' | 'source' | 'start_time' | 'submit_time' | 'end_time'>): string => `${r.app_name ?? ''}\u0000${r.source}\u0000${runTimeOf(r) ?? ''}`;
+const historyPlace = (appName: string | null, source: string, time: string | null): string => `${appName ?? ''}\u0000${source}\u0000${time ?? ''}`;
 
 /** The store: each job is a recorded run (ingest.ts); the runs they store new or updated are checked at the end. */
 export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): Sink {
@@ -159,8 +159,8 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
           if (changed.length > first) {
             for (const { record: r } of batch.apps) {
               const id = appKeyId(r);
-              places.set(id, historyPlace(r));
               const time = runTimeOf(r);
+              places.set(id, historyPlace(r.app_name, r.source, time));
               if (r.status === 'completed' && r.app_name !== null && time !== null) completed.set(id, { app_name: r.app_name, source: r.source, time });
             }
           }
@@ -263,7 +263,7 @@ function laterChecks(repo: JobRepository, checking: ReadonlyMap<string, AppKey>,
       const id = keyOf(later);
       if (ids.has(id)) since = 0;
       else {
-        if (since < n && !checking.has(id)) out.push({ app_id: later.app_id, attempt_id: later.attempt_id, place: historyPlace({ ...later, start_time: later.time, submit_time: null, end_time: null }) });
+        if (since < n && !checking.has(id)) out.push({ app_id: later.app_id, attempt_id: later.attempt_id, place: historyPlace(later.app_name, later.source, later.time) });
         since++;
       }
     }
