@@ -28,7 +28,7 @@ const NOT_A_LOG = /\.(json|ya?ml|md|txt|js|ts)$/;
 const EDITOR_LIMIT = 50 * 1024 * 1024;
 
 /** The workspace's logs the editor cannot show as text: compressed, or over its size limit. */
-export async function candidates(): Promise<vscode.Uri[]> {
+async function candidates(): Promise<vscode.Uri[]> {
   const found = new Map<string, vscode.Uri>();
   for (const u of await vscode.workspace.findFiles(COMPRESSED, '**/node_modules/**', 5000)) found.set(u.fsPath, u);
   for (const u of await vscode.workspace.findFiles(NAMED_LOGS, '**/node_modules/**', 5000)) {
@@ -43,7 +43,7 @@ export async function candidates(): Promise<vscode.Uri[]> {
  * folder, whose name the menu's when clause matches): each of its logs, compressed or not, of any
  * size: it was asked for. Reading the folder as one file failed with EISDIR (a review).
  */
-export async function logsInFolder(folder: string): Promise<vscode.Uri[]> {
+async function logsInFolder(folder: string): Promise<vscode.Uri[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile() && (codecFromName(e.name) !== 'none' || (NAMED_LOG.test(e.name) && !NOT_A_LOG.test(e.name))))

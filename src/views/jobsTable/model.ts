@@ -46,9 +46,9 @@ export function columnWidth(column: RecordColumn): string {
 }
 
 /** The check box and state icon columns before the picked ones. */
-export const LEAD_COLUMNS: readonly string[] = ['2.2em', '1.8em'];
+const LEAD_COLUMNS: readonly string[] = ['2.2em', '1.8em'];
 /** How wide the first name-like column (the name, else the app id) may grow into an editor's free width. */
-export const NAME_MAX_WIDTH_EM = 36;
+const NAME_MAX_WIDTH_EM = 36;
 /** The page's side padding, the grid's border and a vertical scroll bar, in px (jobsTable.css). */
 const PAGE_CHROME_PX = 32 + 2 + 14;
 
