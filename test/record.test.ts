@@ -3,7 +3,8 @@
  * rule fails a test that names it (issue 19; `npm run mutate` measures it, TESTING.md).
  */
 import { describe, expect, it } from 'vitest';
-import { formatProblem, matchesFilter, noSparkMetrics, platformLevelQuality, REDACTED, redactSecrets, sparkAppRecordSchema, sparkVersionBefore, validateRecord, type SparkAppRecord } from '../src/collectors/record';
+import { sparkVersionBefore } from '../src/collectors/record/sparkVersion';
+import { formatProblem, matchesFilter, noSparkMetrics, platformLevelQuality, REDACTED, redactSecrets, sparkAppRecordSchema, validateRecord, type SparkAppRecord } from '../src/collectors/record';
 import { makeRecord } from './support/records';
 
 describe('redactSecrets', () => {

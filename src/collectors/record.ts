@@ -242,14 +242,6 @@ export function checkedCount(v: number, field: keyof SparkAppRecord, what: strin
   return null;
 }
 
-/** Whether a Spark version (`1.4.0-SNAPSHOT`, `2.0.2`) is older than major.minor; false when unknown or unreadable. */
-export function sparkVersionBefore(version: string | null, major: number, minor: number): boolean {
-  const m = version === null ? null : /^(\d+)\.(\d+)/.exec(version);
-  if (!m) return false;
-  const [maj, min] = [Number(m[1]), Number(m[2])];
-  return maj < major || (maj === major && min < minor);
-}
-
 /** The Spark metrics only Spark itself reports: a platform-level record has them 0 (CPU time unknown, null), each flagged `missing:`. */
 export const SPARK_METRIC_FIELDS = ['total_tasks', 'failed_tasks', 'total_stages', 'failed_stages', 'cpu_time_ms', 'input_bytes', 'output_bytes', 'shuffle_read_bytes', 'shuffle_write_bytes', 'memory_spilled_bytes', 'disk_spilled_bytes'] as const;
 export type SparkMetricField = (typeof SPARK_METRIC_FIELDS)[number];

@@ -4,7 +4,8 @@
  * the event-log engine (replay.ts), decision for decision.
  */
 import * as z from 'zod';
-import { Quality, SPARK_METRIC_FIELDS, checkedCount, checkedTime, redactSecrets, sparkVersionBefore, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
+import { sparkVersionBefore } from '../record/sparkVersion';
+import { Quality, SPARK_METRIC_FIELDS, checkedCount, checkedTime, redactSecrets, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { completeRecord } from '../record/finish';
 import { executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
 

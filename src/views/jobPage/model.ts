@@ -6,7 +6,8 @@
  * Times on the page are seconds since the application started (the Spark UI's event timeline reads
  * the same way); absolute times are UTC ISO text, as the record holds them.
  */
-import { sparkVersionBefore, type SparkAppRecord } from '../../collectors/record';
+import type { SparkAppRecord } from '../../collectors/record';
+import { sparkVersionBefore } from '../../collectors/record/sparkVersion';
 import type { AppSummaries, StageStatus, StageSummary } from '../../collectors/record/summaries';
 import type { RegressionCheck, RegressionStatus } from '../../analysis/regression';
 import { formatBytes, formatDuration, plural } from '../../common/format';
