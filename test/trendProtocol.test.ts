@@ -29,6 +29,9 @@ describe('trend protocol', () => {
       { type: 'model', model: { ...model, points: [{ ...model.points[0], at: 'yesterday' }] }, limit: null },
       { type: 'model', model: { ...model, points: [{ ...model.points[0], values: { ...model.points[0]!.values, duration_ms: '100 s' } }] }, limit: null },
       { type: 'model', model: { ...model, summary: { ...model.summary, cpu_time_ms: undefined } }, limit: null },
+      // The card's colour is the model's to give: a summary without a known tone is not a model.
+      { type: 'model', model: { ...model, summary: { ...model.summary, duration_ms: { ...model.summary.duration_ms, tone: undefined } } }, limit: null },
+      { type: 'model', model: { ...model, summary: { ...model.summary, duration_ms: { ...model.summary.duration_ms, tone: 'red' } } }, limit: null },
       { type: 'missing', appName: 'Nightly' },
       { type: 'openRun', key: { app_id: 'r1', attempt_id: null } },
     ]) {

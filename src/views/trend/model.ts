@@ -6,6 +6,7 @@
 import type { SparkAppRecord } from '../../collectors/record';
 import { median } from '../../common/stats';
 import { MINOR_BYTES, MINOR_MS } from '../compare/model';
+import type { Tone } from '../jobPage/model';
 
 export const TREND_METRICS = [
   { key: 'duration_ms', label: 'Duration', unit: 'ms' },
@@ -18,6 +19,7 @@ export const TREND_METRICS = [
 ] as const satisfies readonly { key: keyof SparkAppRecord; label: string; unit: 'ms' | 'bytes' | 'count' }[];
 
 export type TrendMetric = (typeof TREND_METRICS)[number]['key'];
+type TrendUnit = (typeof TREND_METRICS)[number]['unit'];
 
 export interface TrendPoint {
   app_id: string;
@@ -29,15 +31,24 @@ export interface TrendPoint {
   values: Record<TrendMetric, number | null>;
 }
 
+export interface MetricSummary {
+  median: number | null;
+  earlier: number;
+  newestRatio: number | null;
+  /** The Job page's card tones (one set of `.card.tone-*` colours for both pages). */
+  tone: Tone;
+}
+
 export interface TrendModel {
   appName: string;
   points: TrendPoint[];
   /**
-   * Per metric: the median over the runs before the newest that have it (`earlier` of them), and how
-   * the newest run compares (newest / median), or null. The newest is left out of its own baseline,
-   * as the Job page's check against its history leaves it out.
+   * Per metric: the median over the runs before the newest that have it (`earlier` of them), how
+   * the newest run compares (newest / median, or null), and the colour of its card (`tone`, by
+   * trendTone below). The newest is left out of its own baseline, as the Job page's check against
+   * its history leaves it out.
    */
-  summary: Record<TrendMetric, { median: number | null; earlier: number; newestRatio: number | null }>;
+  summary: Record<TrendMetric, MetricSummary>;
   /** Runs left out because they carry no time at all. */
   untimed: number;
 }
@@ -75,26 +86,25 @@ export function trendModel(appName: string, runs: readonly SparkAppRecord[]): Tr
         .filter((v): v is number => v !== null);
       const med = median(before);
       const last = newest?.values[m.key] ?? null;
-      return [m.key, { median: med, earlier: before.length, newestRatio: med !== null && med > 0 && last !== null ? last / med : null }];
+      const newestRatio = med !== null && med > 0 && last !== null ? last / med : null;
+      return [m.key, { median: med, earlier: before.length, newestRatio, tone: trendTone(m.unit, med, last) }];
     }),
   ) as TrendModel['summary'];
   return { appName, points, summary, untimed };
 }
 
-export type TrendTone = 'error' | 'warn' | 'ok' | 'neutral';
-
 /**
- * The colour of a metric's card: how the newest run compares with the median before it. A change
- * under a second or a MiB is noise, as in Compare (Spark's test app "Spark shell": 1.4 KB of shuffle
- * write against 460 B was red, ×3.18); failed tasks where the runs before had none are news, though
- * a median of 0 gives no ratio (it was blue: 4 failed tasks against a median of 0).
+ * The colour of a metric's card: how the newest run compares with the median before it (×1.5 or
+ * more red, ×1.15 yellow, ×0.87 or less green). A change under a second or a MiB is noise, as in
+ * Compare (Spark's test app "Spark shell": 1.4 KB of shuffle write against 460 B was red, ×3.18).
+ * Against a median of 0 there is no ratio, and any rise over the floor is news, for every metric:
+ * 4 failed tasks where the runs before had none were blue until 39fbbc5, and 2 GiB of disk spill
+ * where the runs before spilled nothing stayed blue after it (that commit made failed tasks alone red).
  */
-export function trendTone(key: TrendMetric, summary: TrendModel['summary'][TrendMetric], newest: number | null): TrendTone {
-  const { median: med, newestRatio: ratio } = summary;
-  if (newest === null || med === null) return 'neutral';
-  if (key === 'failed_tasks' && med === 0) return newest > 0 ? 'error' : 'neutral';
-  const unit = TREND_METRICS.find((m) => m.key === key)!.unit;
+function trendTone(unit: TrendUnit, med: number | null, newest: number | null): Tone {
+  if (newest === null || med === null || newest === med) return 'neutral';
   const floor = unit === 'ms' ? MINOR_MS : unit === 'bytes' ? MINOR_BYTES : 0;
-  if (ratio === null || Math.abs(newest - med) < floor) return 'neutral';
+  if (Math.abs(newest - med) < floor) return 'neutral';
+  const ratio = med > 0 ? newest / med : Number.POSITIVE_INFINITY;
   return ratio >= 1.5 ? 'error' : ratio >= 1.15 ? 'warn' : ratio <= 0.87 ? 'ok' : 'neutral';
 }

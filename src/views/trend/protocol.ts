@@ -5,6 +5,7 @@
  * handed to the WebviewPanelSerializer after a reload) is checked here as well.
  */
 import { isJobKey, type JobKey } from '../jobPage/protocol';
+import type { Tone } from '../jobPage/model';
 import { TREND_METRICS, type TrendMetric, type TrendModel } from './model';
 import { isNumberOrNull, isObject } from '../../common/guards';
 
@@ -31,6 +32,9 @@ export function isTrendMetric(v: unknown): v is TrendMetric {
   return TREND_METRICS.some((m) => m.key === v);
 }
 
+const TONES: readonly Tone[] = ['ok', 'warn', 'error', 'neutral'];
+const isTone = (v: unknown): boolean => (TONES as readonly unknown[]).includes(v);
+
 function isPoint(v: unknown): boolean {
   return (
     isObject(v) &&
@@ -50,7 +54,7 @@ function isModel(v: unknown): v is TrendModel {
     v.points.every(isPoint) &&
     TREND_METRICS.every((m) => {
       const s = summary[m.key];
-      return isObject(s) && isNumberOrNull(s.median) && typeof s.earlier === 'number' && isNumberOrNull(s.newestRatio);
+      return isObject(s) && isNumberOrNull(s.median) && typeof s.earlier === 'number' && isNumberOrNull(s.newestRatio) && isTone(s.tone);
     })
   );
 }

@@ -12,7 +12,7 @@ import 'uplot/dist/uPlot.min.css';
 import '../common/page.css';
 import './trend.css';
 import { formatBytes, formatDuration, formatLocalTime } from '../../common/format';
-import { TREND_METRICS, trendTone, type TrendMetric, type TrendModel, type TrendPoint } from '../../views/trend/model';
+import { TREND_METRICS, type TrendMetric, type TrendModel, type TrendPoint } from '../../views/trend/model';
 import { isHostMessage, isPageState, type PageMessage, type PageState } from '../../views/trend/protocol';
 import { BYTES_INCRS, COUNT_INCRS, DURATION_MS_INCRS, bytesTick, countTick, durationTick } from '../common/axis';
 import { cssVar, followThemeAndSize, h, showPage, vsCodeApi } from '../common/page';
@@ -75,20 +75,19 @@ function header(m: TrendModel): HTMLElement {
   return h('header', { class: 'page-header' }, h('h1', {}, m.appName), h('p', { class: 'facts' }, notes.join(' · ')));
 }
 
-/** One card per metric: the newest run's value, against the median of the runs. Clicking one picks the metric. */
+/** One card per metric: the newest run's value, against the median of the runs, in the colour the model gives it (summary's tone). Clicking one picks the metric. */
 function cards(m: TrendModel): HTMLElement {
   const list = h('div', { class: 'cards', role: 'group', 'aria-label': 'Metric' });
   const newest = m.points.at(-1);
   for (const info of TREND_METRICS) {
     const s = m.summary[info.key];
     const ratio = s.newestRatio;
-    const tone = trendTone(info.key, s, newest?.values[info.key] ?? null);
     // "×0.00" reads as a glitch: a newest run at zero (no failed task, no spill) shows its 0 as the value.
     const against = ratio === null || ratio === 0 ? '' : ` · ×${ratio.toFixed(2)}`;
     const detail = s.median === null ? (m.points.length < 2 ? 'no earlier run' : 'not measured before') : `median of ${s.earlier} earlier: ${valueText(info.key, s.median)}${against}`;
     const b = h(
       'button',
-      { type: 'button', class: `card tone-${tone}`, 'data-metric': info.key, 'aria-pressed': info.key === metric ? 'true' : 'false', title: `Chart ${info.label.toLowerCase()} over time` },
+      { type: 'button', class: `card tone-${s.tone}`, 'data-metric': info.key, 'aria-pressed': info.key === metric ? 'true' : 'false', title: `Chart ${info.label.toLowerCase()} over time` },
       h('span', { class: 'card-label' }, info.label),
       h('span', { class: 'card-value' }, valueText(info.key, newest?.values[info.key] ?? null)),
       h('span', { class: 'card-detail' }, detail),
