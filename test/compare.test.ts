@@ -60,11 +60,35 @@ describe('compareRuns', () => {
     ]);
     expect(c.stage_counts).toEqual({ by_name: 4, by_stage_id: 1, only_a: 1, only_b: 1 });
     const join = c.stages[3]!;
-    expect(join.a).toEqual({ stage_id: 3, attempts: 2, status: 'complete' });
+    expect(join.a).toEqual({ stage_id: 3, attempts: 2, status: 'complete', ran: true });
     expect(join.metrics.duration_ms).toEqual({ a: 1200, b: 600, delta: -600, percent: -50 });
     expect(join.metrics.failed_tasks).toMatchObject({ a: 3, b: 0, delta: -3 });
     expect(c.stages[0]!.metrics.duration_ms.percent).toBe(50);
     expect(c.stages[4]!.metrics.duration_ms).toEqual({ a: 50, b: null, delta: null, percent: null });
+  });
+
+  it('adds up only the attempts that ran: a skipped stage has no figures, not 0 B and 0 ms (stageRan, as the job page)', () => {
+    const skipped = { status: 'skipped', submission_time: null, completion_time: null, duration_ms: null, num_tasks: 0, shuffle_read_bytes: 0, executor_run_time_ms: 0 } as const;
+    const a = [makeStage({ stage_id: 0, name: 'map', shuffle_read_bytes: 0, shuffle_write_bytes: 4096, executor_run_time_ms: 9000 }), makeStage({ stage_id: 1, name: 'reduce', shuffle_read_bytes: 4096 })];
+    // B reused stage 0's shuffle output (skipped), and stage 1 ran twice: a failed attempt, then its retry.
+    const b = [
+      makeStage({ stage_id: 0, name: 'map', ...skipped }),
+      makeStage({ stage_id: 1, name: 'reduce', attempt_id: 0, status: 'failed', shuffle_read_bytes: 1024 }),
+      makeStage({ stage_id: 1, name: 'reduce', attempt_id: 1, shuffle_read_bytes: 4096 }),
+    ];
+    const c = compareRuns({ record: makeRecord(), summaries: { stages: a, executors: [] } }, { record: makeRecord(), summaries: { stages: b, executors: [] } });
+    const [map, reduce] = c.stages;
+    expect(map!.b).toEqual({ stage_id: 0, attempts: 1, status: 'skipped', ran: false });
+    // Before: B's skipped map stage compared as 0 ms of run time and 0 B written, a -100% change.
+    expect(map!.metrics.executor_run_time_ms).toEqual({ a: 9000, b: null, delta: null, percent: null });
+    expect(map!.metrics.shuffle_write_bytes).toEqual({ a: 4096, b: null, delta: null, percent: null });
+    expect(reduce!.b).toMatchObject({ attempts: 2, status: 'complete', ran: true });
+    expect(reduce!.metrics.shuffle_read_bytes).toEqual({ a: 4096, b: 5120, delta: 1024, percent: 25 });
+    // A skipped attempt beside one that ran adds nothing (a task-less skipped attempt, as Spark lists a resubmitted stage's).
+    const again = compareRuns({ record: makeRecord(), summaries: { stages: a, executors: [] } }, { record: makeRecord(), summaries: { stages: [a[0]!, { ...a[1]!, shuffle_read_bytes: 100 }, { ...a[1]!, attempt_id: 1, ...skipped }], executors: [] } });
+    expect(again.stages[1]!.b).toEqual({ stage_id: 1, attempts: 2, status: 'skipped', ran: true });
+    expect(again.stages[1]!.metrics.shuffle_read_bytes).toMatchObject({ b: 100 });
+    expect(again.stages[1]!.metrics.duration_ms.b).toBe(a[1]!.duration_ms);
   });
 
   it('lists only the properties that differ, keeps secrets redacted, and marks the per-run ones', () => {

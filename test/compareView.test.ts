@@ -132,9 +132,12 @@ describe('compare view model', () => {
     // Before: "0 ms", "0 B" and "0 → 0" for a stage that never ran in either.
     expect(Object.values(row(3).cells).every((c) => c.a === '-' && c.b === '-' && c.delta === '-' && c.tone === 'unknown')).toBe(true);
     expect(Object.values(row(3).change).every((c) => c === null)).toBe(true);
-    // Ran in A, skipped in B: B saved its run time; that stays a change.
-    expect(row(4).cells.executor_run_time_ms.delta).not.toBe('-');
+    // Ran in A, skipped in B: B has no figures (not "0 ms", a "-100%" change), as a stage only in A has
+    // none; sorted by change it still ranks by what A spent, as that one-sided stage does.
+    expect(row(4).cells.executor_run_time_ms).toMatchObject({ a: '9.0 s', b: '-', delta: '-', tone: 'unknown' });
+    expect(row(4).cells.shuffle_read_bytes).toMatchObject({ b: '-', delta: '-' });
     expect(row(4).change.executor_run_time_ms).toBe(-9_000);
+    expect(row(4).b?.status).toBe('skipped');
   });
 
   it('says when a run has no Spark properties, instead of "no property differs" (a cloud run: flagged missing:environment)', () => {

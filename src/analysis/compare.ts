@@ -12,7 +12,7 @@
  * Environments are compared as stored, so secrets stay redacted (two redacted values look equal).
  */
 import type { SparkAppRecord } from '../collectors/record';
-import { STAGE_COUNTERS, type AppSummaries, type StageStatus, type StageSummary } from '../collectors/record/summaries';
+import { STAGE_COUNTERS, stageRan, type AppSummaries, type StageStatus, type StageSummary } from '../collectors/record/summaries';
 import { measured, type RecordFigure } from '../common/format';
 import { FIELDS, type FieldKind, type RecordColumn } from '../storage/fields';
 
@@ -47,6 +47,8 @@ export interface StageSide {
   attempts: number;
   /** The last attempt's. */
   status: StageStatus;
+  /** Whether any attempt ran (stageRan); the sums are those of the attempts that did, none when none did. */
+  ran: boolean;
 }
 
 export interface StageRow {
@@ -148,15 +150,19 @@ function stageTotals(stages: readonly StageSummary[]): StageTotal[] {
   for (const s of sorted) {
     let t = byId.get(s.stage_id);
     if (!t) {
-      t = { name: s.name, side: { stage_id: s.stage_id, attempts: 0, status: s.status }, sums: Object.fromEntries(STAGE_METRICS.map((m) => [m, 0])) as Record<StageMetric, number | null> };
+      t = { name: s.name, side: { stage_id: s.stage_id, attempts: 0, status: s.status, ran: false }, sums: Object.fromEntries(STAGE_METRICS.map((m) => [m, null])) as Record<StageMetric, number | null> };
       byId.set(s.stage_id, t);
     }
     t.side.attempts++;
     t.side.status = s.status;
     t.name ??= s.name;
+    // A skipped attempt adds no 0 B and 0 ms: a stage skipped in A and run in B compares "-" with B's figures, not 0 with them.
+    if (!stageRan(s)) continue;
+    const first = !t.side.ran;
+    t.side.ran = true;
     for (const m of STAGE_METRICS) {
       const v = s[m];
-      const sum = t.sums[m];
+      const sum = first ? 0 : t.sums[m];
       t.sums[m] = v === null || sum === null ? null : sum + v;
     }
   }

@@ -52,6 +52,16 @@ export interface StageSummary {
   task_duration_ms: TaskDurationQuantiles | null;
 }
 
+/**
+ * Whether a stage attempt ran. A skipped one did not (Spark took its output from an earlier job's
+ * shuffle files and never submitted it; the Spark UI lists it under Skipped Stages with no figures),
+ * unless a task of it ended all the same: its sizes and times are then none at all, not 0 B and 0 ms.
+ * The one rule the job page, its timeline and compare go by.
+ */
+export function stageRan(s: Pick<StageSummary, 'status' | 'num_tasks'>): boolean {
+  return s.status !== 'skipped' || s.num_tasks > 0;
+}
+
 /** A stage attempt's numbers that add up over attempts and stages (counts, bytes, times), in field order. */
 export const STAGE_COUNTERS = [
   'num_tasks',

@@ -134,7 +134,9 @@ function stageView(r: StageRow, order: number): StageView {
   const change = {} as Record<StageColumn, number | null>;
   // A stage neither run ran (skipped in both: its shuffle output came from an earlier job, as stages 3
   // and 6 of Spark's NewYorkTaxiData runs) has no figures to compare, not "0 ms" and "0 B" changes.
-  if ((r.a === null || r.a.status === 'skipped') && (r.b === null || r.b.status === 'skipped')) {
+  const aRan = r.a?.ran === true;
+  const bRan = r.b?.ran === true;
+  if (!aRan && !bRan) {
     for (const { key } of STAGE_COLUMNS) {
       cells[key] = NOT_RUN;
       change[key] = null;
@@ -144,7 +146,7 @@ function stageView(r: StageRow, order: number): StageView {
   for (const { key } of STAGE_COLUMNS) {
     const d = r.metrics[key];
     cells[key] = deltaView(key, stageKind(key), d);
-    change[key] = r.a === null ? d.b : r.b === null ? (d.a === null ? null : -d.a) : d.delta;
+    change[key] = !aRan ? d.b : !bRan ? (d.a === null ? null : -d.a) : d.delta;
   }
   return { order, name: r.name, matched_by: r.matched_by, a: sideView(r.a), b: sideView(r.b), cells, change };
 }

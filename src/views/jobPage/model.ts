@@ -8,7 +8,7 @@
  */
 import type { SparkAppRecord } from '../../collectors/record';
 import { sparkVersionBefore } from '../../collectors/record/sparkVersion';
-import type { AppSummaries, StageStatus, StageSummary } from '../../collectors/record/summaries';
+import { stageRan, type AppSummaries, type StageStatus, type StageSummary } from '../../collectors/record/summaries';
 import type { RegressionCheck, RegressionStatus } from '../../analysis/regression';
 import { formatBytes, formatDuration, plural } from '../../common/format';
 import { fieldOf, fieldText, isRecordColumn } from '../../storage/fields';
@@ -335,8 +335,7 @@ function stageRows(stages: readonly StageSummary[]): StageRow[] {
     const skew = skewOf(s);
     const d = s.task_duration_ms;
     const reasons = costly.get(key) ?? [];
-    // A skipped stage never ran: its sizes and times are not 0 B and 0 ms but none at all (as the Spark UI's Skipped Stages show them).
-    const ran = s.status !== 'skipped' || s.num_tasks > 0;
+    const ran = stageRan(s);
     const bytes = (n: number): string => (ran ? formatBytes(n) : '-');
     return {
       key,
@@ -443,7 +442,7 @@ function timeline(r: SparkAppRecord, s: AppSummaries | undefined, rows: readonly
   const execs = s?.executors ?? [];
   const starts = [ms(r.start_time), ...stages.map((st) => ms(st.submission_time)), ...execs.map((e) => ms(e.add_time))].filter((t): t is number => t !== null);
   const originMs = ms(r.start_time) ?? (starts.length > 0 ? minOf(starts) : null);
-  const skipped = stages.filter((st) => st.status === 'skipped' && ms(st.submission_time) === null).length;
+  const skipped = stages.filter((st) => !stageRan(st) && ms(st.submission_time) === null).length;
   if (originMs === null) return { origin: null, span: 0, lanes: 0, gantt: [], untimed: stages.length - skipped, skipped, executors: { t: [], count: [], peak: 0 } };
   const ends = [ms(r.end_time), ...stages.map((st) => ms(st.completion_time)), ...execs.map((e) => ms(e.remove_time)), ...starts].filter((t): t is number => t !== null);
   let endMs = originMs;

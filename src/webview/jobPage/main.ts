@@ -251,7 +251,7 @@ function timeline(m: JobPageModel): HTMLElement {
   requestAnimationFrame(() => {
     const width = Math.max(300, ganttBox.clientWidth);
     if (gantt.length > 0) charts.push(ganttChart(m, width, tooltip, ganttBox));
-    else ganttBox.append(h('p', { class: 'hint' }, m.stages.length === 0 ? 'No stage ran: the application ran no Spark job.' : m.stages.every((r) => r.status === 'skipped') ? 'Every stage was skipped: none ran.' : 'No stage has a submission time.'));
+    else ganttBox.append(h('p', { class: 'hint' }, m.stages.length === 0 ? 'No stage ran: the application ran no Spark job.' : m.timeline.skipped === m.stages.length ? 'Every stage was skipped: none ran.' : 'No stage has a submission time.'));
     charts.push(executorChart(m, width, execBox));
   });
   return section;
