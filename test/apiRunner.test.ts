@@ -248,7 +248,7 @@ describe('API collector runner', () => {
     expect(seen.closed).toBe(1);
   });
 
-  it('held: an item the store holds as listed is counted unchanged, not fetched; the last clean record of a fetched item carries its mark', async () => {
+  it('held: an item the store holds as listed is counted unchanged, not fetched; the last clean record of a fetched item carries its mark, a record with an error carries it to be forgotten', async () => {
     const mark = (n: number): ReturnType<typeof listedMark> => listedMark(`fake/${n}`, T0 + n * HOUR, 'DONE');
     const { batches, seen } = await batchesOf(
       { concurrency: 1 },
@@ -267,8 +267,25 @@ describe('API collector runner', () => {
     expect(seen.fetched).toEqual([2, 3, 4, 5]);
     expect(batches.reduce((n, b) => n + b.unchanged, 0)).toBe(1);
     const provenance = Object.fromEntries(batches.flatMap((b) => b.apps).map((a) => [a.record.app_id, a.provenance.files.length === 0 ? a.provenance.path : `mark ${a.provenance.path}`]));
-    expect(provenance).toEqual({ 'app-2': 'fake/2', 'app-20': 'mark fake/2', 'app-3': 'fake/3', 'app-30': 'fake/30', 'app-4': 'fake/4', 'app-5': 'fake/5' });
+    // app-3's error withholds item 3's mark from app-30 and goes with it itself: ingest stores a read with errors as not known.
+    expect(provenance).toEqual({ 'app-2': 'fake/2', 'app-20': 'mark fake/2', 'app-3': 'mark fake/3', 'app-30': 'fake/30', 'app-4': 'fake/4', 'app-5': 'fake/5' });
     // Another state, or another end time, is another mark.
     expect(listedMark('w', 1, 'DONE').files[0]!.size).not.toBe(listedMark('w', 1, 'ERROR').files[0]!.size);
+  });
+
+  it('held: a record with an error read from files of its own (an event log) keeps them, and no record carries the mark', async () => {
+    const log = { path: 'logs/app-1', files: [{ path: 'logs/app-1/events', size: 10, mtimeMs: T0, codec: 'none' }] };
+    const { batches } = await batchesOf(
+      { concurrency: 1 },
+      {
+        pages: [[1]],
+        held: (n) => listedMark(`fake/${n}`, T0 + n * HOUR, 'DONE'),
+        found: (app): Found[] => [{ apps: [{ ...app, problems: [{ severity: 'error', code: 'x', message: 'broken line' }], provenance: log }] }, { apps: [appOf(10)] }],
+      },
+    );
+    expect(batches.flatMap((b) => b.apps).map((a) => [a.record.app_id, a.provenance.path])).toEqual([
+      ['app-1', 'logs/app-1'],
+      ['app-10', 'fake/10'],
+    ]);
   });
 });

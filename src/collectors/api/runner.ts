@@ -136,7 +136,10 @@ export interface ApiCollector<T, R> {
    * number of records it stands for (an EMR cluster's steps). The last record
    * stored of an item fetched carries its mark as its provenance, so the store learns it; unless
    * one of its records is running or has an error, a problem told while its records are found is an
-   * error, or a Found is `incomplete`: then the item is fetched again next run.
+   * error, or a Found is `incomplete`: then the item is fetched again next run. A record with an
+   * error that has no files of its own (an API answer, not an event log) carries the mark instead:
+   * the store keeps it as read with problems (ingest), which forgets a clean read of the same mark
+   * (an item fetched without isUnchanged: EMR reads its History Server so into the same store).
    */
   held?: (item: T) => Provenance | null;
   /** Fetches one item (`mine`: of the run's shard; always, unless `shard.fetchOthers`); `concurrency` of them run at once. A rejection is `refused` or `failed`. */
@@ -200,10 +203,11 @@ class Collection<T, R> implements ApiRun {
   private isStopped = false;
   private stored = 0;
   /**
-   * The item whose records are being found (one at a time): its mark, withheld once it has an
-   * error, and its latest record, held back so that the item's last one can carry the mark.
+   * The item whose records are being found (one at a time): its mark as listed, that mark unless
+   * withheld (an error, a running record, an incomplete Found), and its latest record, held back so
+   * that the item's last one can carry the mark.
    */
-  private finding: { mark: Provenance | null; last?: CollectedApp } | undefined;
+  private finding: { listed: Provenance | null; mark: Provenance | null; last?: CollectedApp } | undefined;
 
   constructor(
     private readonly options: ApiCollectorOptions,
@@ -324,7 +328,8 @@ class Collection<T, R> implements ApiRun {
     // An async step (EMR reads a cluster's own logs here) has not started: nothing of it runs.
     if (atHand && Symbol.asyncIterator in founds) return false;
     let reported = false;
-    const item: Collection<T, R>['finding'] = { mark: mine ? (this.c.held?.(listed) ?? null) : null };
+    const mark = mine ? (this.c.held?.(listed) ?? null) : null;
+    const item: Collection<T, R>['finding'] = { listed: mark, mark };
     this.finding = item;
     let all = false;
     try {
@@ -541,9 +546,11 @@ class Collection<T, R> implements ApiRun {
       const kept = this.scrub === undefined ? app : { ...app, problems: app.problems.map((p) => this.scrubbed(p)) };
       if (item === undefined) this.batcher.app(kept);
       else {
-        if (kept.record.status === 'running' || kept.problems.some((p) => p.severity === 'error')) item.mark = null;
+        const errored = kept.problems.some((p) => p.severity === 'error');
+        if (kept.record.status === 'running' || errored) item.mark = null;
         if (item.last !== undefined) this.batcher.app(item.last);
-        item.last = kept;
+        // Read with an error: the store forgets the mark (ApiCollector.held), whatever it held of it.
+        item.last = errored && item.listed !== null && kept.provenance.files.length === 0 ? { ...kept, provenance: item.listed } : kept;
       }
       if (++this.stored >= maxRecords) {
         this.isStopped = true;

@@ -13,7 +13,7 @@
 import * as z from 'zod';
 import { fetchAttemptLog, TempSpace, type AttemptLogLimits } from './eventLogMode';
 import { runApiCollector } from '../api/runner';
-import { apiProvenance, emptyBatch, gather, type Batch, type CollectContext, type CollectedApp, type Gathered, type Provenance } from '../contract';
+import { apiProvenance, gather, type Batch, type CollectContext, type CollectedApp, type Gathered, type Provenance } from '../contract';
 import { textProperties, timeFault, type Problem } from '../record';
 import { appSchema, epochOrText, executorSchema, stageSchema, toRecord, type RestApp, type RestAttempt } from './record';
 import { HistoryServerClient, type ClientOptions } from './client';
@@ -352,12 +352,12 @@ export async function fetchApplication(client: HistoryServerClient, appId: strin
 }
 
 /**
- * What the store keeps of a completed attempt, so that a later run can tell it holds it
- * (CollectContext.isUnchanged): one "file", the attempt's URL (mode eventlog: its `/logs` URL, so
- * that a record read through the REST answers does not keep the log from being read when a source
- * changes mode), whose mtime is its end time. A completed attempt's answers and log do not change
- * while its end time does not; an attempt read with an error is not held (ingest records it as read
- * with problems) and is read again. Null while running.
+ * The mark (ApiCollector.held) the store keeps of a completed attempt, so that a later run can tell
+ * it holds it (CollectContext.isUnchanged): one "file", the attempt's URL (mode eventlog: its `/logs`
+ * URL, so that a record read through the REST answers does not keep the log from being read when a
+ * source changes mode), whose mtime is its end time. A completed attempt's answers and log do not
+ * change while its end time does not; an attempt read with an error, or whose record is not
+ * completed or failed, is not held (the runner) and is read again. Null while running.
  */
 function heldMark(client: HistoryServerClient, { app, attempt }: Listed, mode: 'api' | 'eventlog'): Provenance | null {
   // record.ts: completed only when the listing says so.
@@ -380,29 +380,15 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
   const source = options.source ?? 'history_server';
   const client = new HistoryServerClient(options);
   const mode = options.mode ?? 'api';
-  // Incremental runs ask again for the hour before their cursor (cursor.ts): an attempt the store
-  // already holds, completed with the same end time, is not fetched again (in mode eventlog its log
-  // is not downloaded again; the CLI's store says; the editor sends History Server jobs no known
-  // files, so there each is fetched again).
-  const holds = ctx.isUnchanged;
-  // What `since` judges attempt by attempt (here and in the runner, before and after fetching): the
-  // user's own since; an incremental run's (cursor.ts) only narrows the listing. Its cursor claims
-  // that every application that had ended by then is stored, so an application still running then (a
+  // What `since` judges attempt by attempt (in the runner, before and after fetching): the user's
+  // own since; an incremental run's (cursor.ts) only narrows the listing. Its cursor claims that
+  // every application that had ended by then is stored, so an application still running then (a
   // YARN retry) comes with every attempt once it ends, an attempt that ended long before the cursor
   // too: judged by the cursor's since, that attempt was never stored (a review).
   const judged: HistoryServerOptions = options.cursor === undefined ? options : { ...options, since: undefined };
-  const held = (item: Listed): boolean => {
-    if (holds === undefined || !inShard(item.app.id, options.shard)) return false;
-    if (options.user !== undefined && item.attempt.sparkUser !== options.user) return false;
-    const mark = heldMark(client, item, mode);
-    if (mark === null || (judged.since !== undefined && mark.files[0]!.mtimeMs < judged.since.getTime())) return false;
-    return holds(mark);
-  };
-  // Attempts left out as held since the last batch: counted unchanged in the next one.
-  let unchanged = 0;
   // Mode eventlog: the temp disk the run's attempts in flight share (eventLogMode.ts).
   const space = new TempSpace();
-  const batches = runApiCollector<Listed, CollectedApp>(judged, ctx, (run) => ({
+  yield* runApiCollector<Listed, CollectedApp>(judged, ctx, (run) => ({
     // listPages asks for `limit` applications; the items here are their attempts.
     maxApps: 'listing',
     // Every attempt of an application goes with it: the application id splits a sharded run.
@@ -410,21 +396,20 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
     bytesRead: () => client.bytesRead,
     list: async function* () {
       for await (const page of listPages(client, options, run.signal)) {
-        const items = page.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt })));
-        const fetched = holds === undefined ? items : items.filter((item) => !held(item));
-        unchanged += items.length - fetched.length;
-        yield { items: fetched, problems: page.problems };
+        yield { items: page.apps.flatMap((app) => app.attempts.map((attempt): Listed => ({ app, attempt }))), problems: page.problems };
       }
     },
     // The user filter is ours (the API has none), and `since` is judged by the attempt's own time (the
     // server lists an application when any attempt is in the window): both before fetching anything.
     listed: ({ attempt }) => ({ user: attempt.sparkUser ?? null, ...listedTime(attempt) }),
-    fetch: async (item) => {
-      const got = await fetchAttempt(client, item, run.signal, source, mode, options, space);
-      const mark = got.record.status === 'completed' || got.record.status === 'failed' ? heldMark(client, item, mode) : null;
-      return mark === null ? got : { ...got, provenance: mark };
-    },
-    found: (app) => [{ apps: [app] }],
+    // Incremental runs ask again for the hour before their cursor (cursor.ts): an attempt the store
+    // holds completed with the same end time is not fetched again (in mode eventlog its log is not
+    // downloaded again).
+    held: (item) => heldMark(client, item, mode),
+    fetch: (item) => fetchAttempt(client, item, run.signal, source, mode, options, space),
+    // Held once its record is completed or failed: a log the listing calls completed that has no end
+    // (status unknown, truncated) is read again next run, as a running one is.
+    found: (app) => [{ apps: [app], ...(app.record.status === 'completed' || app.record.status === 'failed' ? {} : { incomplete: true as const }) }],
     refused: (err) => (err instanceof AuthError ? { severity: 'error', code: 'auth-failed', message: `${err.message}; stopping the run (check the username/password or token)`, file: client.urlOf(err.path) } : undefined),
     listFailed: (err) => ({ severity: 'error', code: 'list-failed', message: `listing applications failed: ${err.message}`, file: client.apiBase }),
     failed: ({ app, attempt }, err) => ({
@@ -435,11 +420,6 @@ export async function* collectHistoryServer(options: HistoryServerOptions, ctx: 
     }),
     close: () => client.close(),
   }));
-  for await (const batch of batches) {
-    yield unchanged === 0 ? batch : { ...batch, unchanged: batch.unchanged + unchanged };
-    unchanged = 0;
-  }
-  if (unchanged > 0) yield { ...emptyBatch(), unchanged };
 }
 
 /** Everything one History Server collection found; for tests and small runs. */
