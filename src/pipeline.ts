@@ -14,7 +14,7 @@
  *   sources' runs that an earlier, cancelled or killed, run stored but never checked, and the runs
  *   stored before whose baselines a run it stored joins (an older run collected after newer ones).
  */
-import { checkRegressions } from './analysis/regression';
+import { checkRegressions, laterChecks } from './analysis/regression';
 import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type RegressionThresholds } from './analysis/regressionThresholds';
 import type { Batch, CollectContext } from './collectors/contract';
 import type { JobOverrides, StoredSecret } from './collectors/descriptor';
@@ -22,7 +22,7 @@ import { adjustedJob, collectSource, cursorKey, cursorTracker, incrementalJob, j
 import type { Problem } from './collectors/record';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
 import { LISTED_THROUGH, appKeyId, runTimeOf } from './storage/keys';
-import type { AppKey, JobRepository, LaterRun, RunCounts, RunGroup } from './storage/repository';
+import type { AppKey, JobRepository, RunCounts, RunGroup } from './storage/repository';
 import { pushAll } from './common/arrays';
 
 export interface PlannedJob {
@@ -137,7 +137,7 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
   const changed: AppKey[] = [];
   const places = new Map<string, string>();
   // The completed runs read, by key: a stored one may be in the baselines of runs stored before it (laterChecks).
-  const completed = new Map<string, RunGroup>();
+  const completed = new Map<string, AppKey & RunGroup>();
   const base = options.regression?.thresholds ?? DEFAULT_THRESHOLDS;
   // Jobs by source name: every job of a source has its config (one per event-log path).
   const thresholds = new Map<string, Readonly<RegressionThresholds>>();
@@ -161,7 +161,7 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
               const id = appKeyId(r);
               const time = runTimeOf(r);
               places.set(id, historyPlace(r.app_name, r.source, time));
-              if (r.status === 'completed' && r.app_name !== null && time !== null) completed.set(id, { app_name: r.app_name, source: r.source, time });
+              if (r.status === 'completed' && r.app_name !== null && time !== null) completed.set(id, { app_id: r.app_id, attempt_id: r.attempt_id, app_name: r.app_name, source: r.source, time });
             }
           }
           onBatch(batch);
@@ -188,7 +188,8 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
       }
       // Runs stored before whose baselines a completed run stored now is in: checked again, and
       // reported only when that makes them regressed (a verdict already reported is not news).
-      const again = laterChecks(repo, keys, completed, (source) => (thresholds.get(source) ?? base).baselineRuns);
+      const stored = [...completed].flatMap(([id, r]) => (keys.has(id) ? [r] : []));
+      const again = laterChecks(repo, stored, keys, (source) => (thresholds.get(source) ?? base).baselineRuns);
       completed.clear();
       const wasRegressed = new Set<string>();
       if (again.length > 0) {
@@ -198,7 +199,7 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
         for (const k of again) {
           const id = appKeyId(k);
           keys.set(id, k);
-          places.set(id, k.place);
+          places.set(id, historyPlace(k.app_name, k.source, k.time));
         }
       }
       const regressed: RegressedRun[] = [];
@@ -227,48 +228,6 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
       return regressed.sort((a, b) => at(a) - at(b));
     },
   };
-}
-
-/**
- * The runs already stored whose baselines the completed runs a collection stored (`stored`, by key)
- * are now in, besides the runs it checks anyway (`checking`): an older run collected after newer ones
- * (a backfill of an archive, another folder of the source collected later) changes the history their
- * checks were of. A run is in a later run's baseline while fewer than `baselineRuns(source)` completed
- * runs lie between them, so each name and source is one walk over its completed runs from the
- * earliest one stored on (laterRuns). Only completed runs are walked: a failed run after it is not checked again.
- */
-function laterChecks(repo: JobRepository, checking: ReadonlyMap<string, AppKey>, stored: ReadonlyMap<string, RunGroup>, baselineRuns: (source: string) => number): (AppKey & { place: string })[] {
-  const groupOf = (r: Pick<RunGroup, 'app_name' | 'source'>): string => `${r.app_name}\u0000${r.source}`;
-  const groups = new Map<string, RunGroup & { ids: Set<string>; runs: LaterRun[] }>();
-  for (const [id, r] of stored) {
-    if (!checking.has(id)) continue;
-    const group = groups.get(groupOf(r));
-    if (group === undefined) groups.set(groupOf(r), { ...r, ids: new Set([id]), runs: [] });
-    else {
-      group.ids.add(id);
-      if (r.time < group.time) group.time = r.time;
-    }
-  }
-  if (groups.size === 0) return [];
-  for (const later of repo.laterRuns([...groups.values()])) groups.get(groupOf(later))?.runs.push(later);
-  const out: (AppKey & { place: string })[] = [];
-  for (const { source, ids, runs } of groups.values()) {
-    const n = baselineRuns(source);
-    // In baselines' order (run time, then key), oldest first; completed runs since the last one stored
-    // now: while fewer than n, that one is in this run's baseline.
-    const keyOf = (r: LaterRun): string => appKeyId(r);
-    runs.sort((a, b) => (a.time !== b.time ? (a.time < b.time ? -1 : 1) : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-    let since = 0;
-    for (const later of runs) {
-      const id = keyOf(later);
-      if (ids.has(id)) since = 0;
-      else {
-        if (since < n && !checking.has(id)) out.push({ app_id: later.app_id, attempt_id: later.attempt_id, place: historyPlace(later.app_name, later.source, later.time) });
-        since++;
-      }
-    }
-  }
-  return out;
 }
 
 /** A dry run: every attempt counts as new, nothing is stored. */

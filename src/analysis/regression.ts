@@ -21,7 +21,7 @@ import type { SparkAppRecord } from '../collectors/record';
 import { formatBytes, formatDuration, groupDigits, measured, plural } from '../common/format';
 import { fieldOf, type FieldKind, type RecordColumn } from '../storage/fields';
 import { appKeyId } from '../storage/keys';
-import type { AppKey, FigureField, RecordFigures, RunBaseline } from '../storage/repository';
+import type { AppKey, FigureField, LaterRun, RecordFigures, RunBaseline, RunGroup } from '../storage/repository';
 import { configDiff, hasEnvironment, type ConfigRow } from './compare';
 import { MIN_BASELINE_RUNS, type RegressionThresholds } from './regressionThresholds';
 import { medianSorting } from '../common/stats';
@@ -572,4 +572,53 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
     if (base === undefined) baselineEnvs.set(together, (base = baselineEnvironment(runs.map((b) => envOf.get(idOf(b))!))));
     return withConfig(check, run, envOf.get(idOf(run))!, base, baseline, thresholdsOf(run));
   });
+}
+
+/** What laterChecks reads: each history's runs after a time (JobRepository.laterRuns). */
+export interface LaterRunsStore {
+  laterRuns(groups: readonly RunGroup[]): LaterRun[];
+}
+
+/**
+ * The runs already stored whose baselines `moved` changed, besides the runs checked anyway
+ * (`checking`, by appKeyId): `moved` are completed runs a collection stored (an older run collected
+ * after newer ones: a backfill of an archive, another folder of the source collected later), whose
+ * arrival changes the history the later runs' checks were of. A run is in a later run's baseline
+ * while fewer than `baselineRuns(source)` completed runs lie between them, so each name and source is
+ * one walk over its completed runs from the earliest one moved on (laterRuns), in baselines' order.
+ * Only completed runs are walked: a failed run after it is not checked again. Pure: the store is read
+ * through laterRuns only.
+ */
+export function laterChecks(store: LaterRunsStore, moved: Iterable<AppKey & RunGroup>, checking: { has(id: string): boolean }, baselineRuns: (source: string) => number): LaterRun[] {
+  const groupOf = (r: Pick<RunGroup, 'app_name' | 'source'>): string => `${r.app_name}\u0000${r.source}`;
+  const groups = new Map<string, RunGroup & { ids: Set<string>; runs: LaterRun[] }>();
+  for (const r of moved) {
+    const id = appKeyId(r);
+    const group = groups.get(groupOf(r));
+    if (group === undefined) groups.set(groupOf(r), { app_name: r.app_name, source: r.source, time: r.time, ids: new Set([id]), runs: [] });
+    else {
+      group.ids.add(id);
+      if (r.time < group.time) group.time = r.time;
+    }
+  }
+  if (groups.size === 0) return [];
+  for (const later of store.laterRuns([...groups.values()])) groups.get(groupOf(later))?.runs.push(later);
+  const out: LaterRun[] = [];
+  for (const { source, ids, runs } of groups.values()) {
+    const n = baselineRuns(source);
+    // In baselines' order (run time, then key), oldest first; completed runs since the last one moved:
+    // while fewer than n, that one is in this run's baseline.
+    const keyOf = (r: LaterRun): string => appKeyId(r);
+    runs.sort((a, b) => (a.time !== b.time ? (a.time < b.time ? -1 : 1) : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    let since = 0;
+    for (const later of runs) {
+      const id = keyOf(later);
+      if (ids.has(id)) since = 0;
+      else {
+        if (since < n && !checking.has(id)) out.push(later);
+        since++;
+      }
+    }
+  }
+  return out;
 }
