@@ -22,7 +22,7 @@ import { adjustedJob, collectSource, cursorKey, cursorTracker, incrementalJob, j
 import type { Problem } from './collectors/record';
 import { applyBatch, dryRunRepository, emptyCounts, ingest, type SaveSchedule } from './storage/ingest';
 import { LISTED_THROUGH, appKeyId, runTimeOf } from './storage/keys';
-import type { AppKey, JobRepository, RunCounts, RunGroup } from './storage/repository';
+import type { AppKey, JobRepository, LaterRun, RunCounts, RunGroup } from './storage/repository';
 import { pushAll } from './common/arrays';
 
 export interface PlannedJob {
@@ -138,6 +138,8 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
   const places = new Map<string, string>();
   // The completed runs read, by key: a stored one may be in the baselines of runs stored before it (laterChecks).
   const completed = new Map<string, AppKey & RunGroup>();
+  // The runs the jobs removed that were in a history (superseded platform-level runs): the runs after them are checked again too.
+  const removed: LaterRun[] = [];
   const base = options.regression?.thresholds ?? DEFAULT_THRESHOLDS;
   // Jobs by source name: every job of a source has its config (one per event-log path).
   const thresholds = new Map<string, Readonly<RegressionThresholds>>();
@@ -154,6 +156,7 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
         sliceSize: options.sliceSize,
         signal,
         changed,
+        removed,
         onBatch: (batch) => {
           cursor?.take(batch);
           if (changed.length > first) {
@@ -186,11 +189,12 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
           if (!keys.has(id)) keys.set(id, k);
         }
       }
-      // Runs stored before whose baselines a completed run stored now is in: checked again, and
-      // reported only when that makes them regressed (a verdict already reported is not news).
-      const stored = [...completed].flatMap(([id, r]) => (keys.has(id) ? [r] : []));
-      const again = laterChecks(repo, stored, keys, (source) => (thresholds.get(source) ?? base).baselineRuns);
+      // Runs stored before whose baselines a completed run stored now is in, or a run removed now was:
+      // checked again, and reported only when that makes them regressed (a verdict already reported is not news).
+      const moved = [...completed].flatMap(([id, r]) => (keys.has(id) ? [r] : [])).concat(removed);
+      const again = laterChecks(repo, moved, keys, (source) => (thresholds.get(source) ?? base).baselineRuns);
       completed.clear();
+      removed.length = 0;
       const wasRegressed = new Set<string>();
       if (again.length > 0) {
         repo.regressions(again).forEach((s, i) => {

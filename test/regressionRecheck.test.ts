@@ -1,10 +1,21 @@
 /**
- * The re-check of later runs (issue 18, regression.ts laterChecks): a run stored into or deleted
+ * The re-check of later runs (issue 18, regression.ts laterChecks): a run stored into or removed
  * from a history changes the baselines of the runs after it, whose stored verdicts are made again.
+ * Two gaps, closed here: a removal (Delete Job, retention, a platform-level run superseded) left
+ * verdicts that went on quoting the run removed (the Jobs tree, `regressed` queries, the CLI); and a
+ * failed run after an older run collected late was never checked again, a completed one was.
  */
 import { describe, expect, it } from 'vitest';
-import { laterChecks } from '../src/analysis/regression';
-import type { LaterRun, RunGroup } from '../src/storage/repository';
+import { laterChecks, recheckAfterRemoval } from '../src/analysis/regression';
+import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
+import { REPLACES_TAG, type Batch } from '../src/collectors/contract';
+import { Quality, type SparkAppRecord } from '../src/collectors/record';
+import type { SourceConfig } from '../src/collectors/registry';
+import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
+import type { AppKey, JobRepository, LaterRun, RunGroup } from '../src/storage/repository';
+import { removeAndRecheck } from '../src/views/jobCommands';
+import { MIN, nightlyRun as run } from './support/nightly';
+import { describeEachStore } from './support/stores';
 
 /** Run i of Nightly (source prod) on day i. */
 const later = (i: number, over: Partial<LaterRun> = {}): LaterRun => ({
@@ -43,3 +54,105 @@ describe('laterChecks', () => {
     expect(laterChecks(store, [], new Set<string>(), () => 3)).toEqual([]);
   });
 });
+
+const keyOf = (r: Pick<SparkAppRecord, 'app_id' | 'attempt_id'>): AppKey => ({ app_id: r.app_id, attempt_id: r.attempt_id });
+
+function runnerOf(records: SparkAppRecord[]): Runner {
+  return () => ({
+    batches: (async function* (): AsyncGenerator<Batch> {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield { apps: records.map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })), problems: [], filtered: 0, unchanged: 0 };
+    })(),
+  });
+}
+const prod = { type: 'event_log', name: 'prod', path: '/logs/prod' } as SourceConfig;
+/** A collection of `records` from source prod, as the CLI runs one (its check after the last job included). */
+const collect = (repo: JobRepository, records: SparkAppRecord[]): ReturnType<typeof collectRun> => collectRun(plan([prod]).jobs, runnerOf(records), storeSink(repo), new AbortController().signal);
+/** The app ids of a run's stored baseline; none for a run without a stored regressed check. */
+const baselineOf = (repo: JobRepository, r: SparkAppRecord): string[] => repo.regressions([keyOf(r)])[0]?.check?.baseline_runs.map((k) => k.app_id) ?? [];
+const defaults = (): typeof DEFAULT_THRESHOLDS => DEFAULT_THRESHOLDS;
+/** The LaterRun of nightly run i as stored. */
+const historyRun = (i: number): LaterRun => ({ app_id: run(i).app_id, attempt_id: null, app_name: 'Nightly', source: 'prod', time: run(i).start_time! });
+
+describeEachStore('a removed run leaves no stored verdict that quotes it', (open) => {
+  it('delete() and applyRetention() give the runs they removed that were in a history: completed, with a name and a time', async () => {
+    const repo = await open();
+    repo.upsert([run(1), run(2), run(3, { status: 'running', end_time: null }), run(4, { status: 'failed' }), run(5, { app_name: null }), run(6, { start_time: null, submit_time: null, end_time: null })]);
+    const removed: LaterRun[] = [];
+    expect(repo.delete([1, 3, 4, 5, 6].map((i) => keyOf(run(i))).concat({ app_id: 'not-stored', attempt_id: null }), removed)).toBe(5);
+    expect(removed).toEqual([historyRun(1)]);
+    // Without a receiver, as before.
+    expect(repo.delete([])).toBe(0);
+    repo.upsert([run(0), run(3, { status: 'failed' })]);
+    const dropped: LaterRun[] = [];
+    // Runs 0 to 3 end more than 30 days before July 5th (run 3: June 4th).
+    expect(repo.applyRetention(30, new Date('2024-07-05T00:00:00Z'), dropped)).toBe(3);
+    expect(dropped.sort((a, b) => (a.time < b.time ? -1 : 1))).toEqual([historyRun(0), historyRun(2)]);
+    expect(repo.count()).toBe(0);
+  });
+
+  it('Delete Job: the later runs whose baselines held it are checked again (gap 1)', async () => {
+    const repo = await open();
+    const slow = run(6, { duration_ms: 20 * MIN });
+    await collect(repo, [0, 1, 2, 3, 4, 5].map((i) => run(i)).concat(slow));
+    expect(baselineOf(repo, slow)).toEqual(['nightly-005', 'nightly-004', 'nightly-003', 'nightly-002', 'nightly-001', 'nightly-000']);
+    // As the Jobs view's Delete Job does it (jobCommands.ts); the settings' thresholds (no source config).
+    removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(3))], removed), silentLog, () => undefined);
+    expect(baselineOf(repo, slow)).toEqual(['nightly-005', 'nightly-004', 'nightly-002', 'nightly-001', 'nightly-000']);
+    expect(repo.list({ regressed: true }).map((r) => r.app_id)).toEqual([slow.app_id]);
+    // Its history down to two runs: the verdict says so, and the run is no longer listed as regressed.
+    removeAndRecheck(repo, (removed) => repo.delete([0, 1, 2, 4].map((i) => keyOf(run(i))), removed), silentLog, () => undefined);
+    expect(repo.regressions([keyOf(slow)])[0]).toMatchObject({ status: 'unchecked', summary: 'Not checked (1 earlier run)' });
+    expect(repo.list({ regressed: true })).toEqual([]);
+  });
+
+  it('retention: the later runs whose baselines held a dropped run are checked again (gap 1)', async () => {
+    const repo = await open();
+    const slow = run(8, { duration_ms: 20 * MIN });
+    await collect(repo, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => run(i)).concat(slow));
+    expect(baselineOf(repo, slow)).toContain('nightly-000');
+    // Runs 0 to 2 end more than 30 days before July 4th.
+    const n = removeAndRecheck(repo, (removed) => repo.applyRetention(30, new Date('2024-07-04T00:00:00Z'), removed), silentLog, () => undefined);
+    expect(n).toBe(3);
+    expect(baselineOf(repo, slow)).toEqual(['nightly-007', 'nightly-006', 'nightly-005', 'nightly-004', 'nightly-003']);
+    // Run 5 has two runs left before it: too few to check.
+    expect(repo.regressions([run(5), run(6), run(7)].map(keyOf)).map((s) => s?.status)).toEqual(['unchecked', 'steady', 'steady']);
+  });
+
+  it("a platform-level run superseded by its Spark application's record (another name) is removed from its history's verdicts by the collection (gap 1)", async () => {
+    const repo = await open();
+    // Run 3 is first known by its platform's record (an EMR step, say), named as the job is; its Spark
+    // application is named otherwise, and replaces it when collected.
+    const platform = run(3, { app_id: 'step-3', quality: [Quality.platformLevel] });
+    const slow = run(6, { duration_ms: 20 * MIN });
+    await collect(repo, [0, 1, 2, platform, 4, 5].map((i) => (typeof i === 'number' ? run(i) : i)).concat(slow));
+    expect(baselineOf(repo, slow)).toContain('step-3');
+    const result = await collect(repo, [run(3, { app_name: 'nightly_job.py', tags: { [REPLACES_TAG]: 'step-3' } })]);
+    expect(repo.get(keyOf(platform))).toBeUndefined();
+    expect(baselineOf(repo, slow)).toEqual(['nightly-005', 'nightly-004', 'nightly-002', 'nightly-001', 'nightly-000']);
+    // Regressed before, so not reported again.
+    expect(result.regressed).toEqual([]);
+  });
+
+  it("Delete Job re-checks with its source's thresholds: the source's `regression:` keys over the settings", async () => {
+    const repo = await open();
+    const slow = run(8, { duration_ms: 20 * MIN });
+    await collect(repo, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => run(i)).concat(slow));
+    removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(7))], removed), silentLog, (source) => (source === 'prod' ? { regression: { baseline_runs: 3 } } : undefined));
+    expect(baselineOf(repo, slow)).toEqual(['nightly-006', 'nightly-005', 'nightly-004']);
+  });
+
+  it("recheckAfterRemoval walks each source's history with its own window", async () => {
+    const repo = await open();
+    const history = Array.from({ length: 12 }, (_, i) => run(i));
+    await collect(repo, history);
+    const removed: LaterRun[] = [];
+    repo.delete([keyOf(run(2))], removed);
+    // A window of 3: runs 3 to 5 held run 2.
+    const again = recheckAfterRemoval(repo, removed, () => ({ ...DEFAULT_THRESHOLDS, baselineRuns: 3 }));
+    expect(again).toBe(3);
+    expect(recheckAfterRemoval(repo, [], defaults)).toBe(0);
+  });
+});
+
+const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined } as unknown as Parameters<typeof removeAndRecheck>[2];

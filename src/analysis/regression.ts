@@ -581,13 +581,14 @@ export interface LaterRunsStore {
 
 /**
  * The runs already stored whose baselines `moved` changed, besides the runs checked anyway
- * (`checking`, by appKeyId): `moved` are completed runs a collection stored (an older run collected
- * after newer ones: a backfill of an archive, another folder of the source collected later), whose
- * arrival changes the history the later runs' checks were of. A run is in a later run's baseline
- * while fewer than `baselineRuns(source)` completed runs lie between them, so each name and source is
- * one walk over its completed runs from the earliest one moved on (laterRuns), in baselines' order.
- * Only completed runs are walked: a failed run after it is not checked again. Pure: the store is read
- * through laterRuns only.
+ * (`checking`, by appKeyId). `moved` are completed runs stored (an older run collected after newer
+ * ones: a backfill of an archive, another folder of the source collected later) or removed (Delete,
+ * retention, a platform-level run superseded: JobRepository's `removed`): either changes the history
+ * the later runs' checks were of, and a removed run's verdicts would go on quoting it. A run is in a
+ * later run's baseline while fewer than `baselineRuns(source)` completed runs lie between them, so
+ * each name and source is one walk over its completed runs from the earliest one moved on
+ * (laterRuns), in baselines' order. Only completed runs are walked: a failed run after it is not
+ * checked again. Pure: the store is read through laterRuns only.
  */
 export function laterChecks(store: LaterRunsStore, moved: Iterable<AppKey & RunGroup>, checking: { has(id: string): boolean }, baselineRuns: (source: string) => number): LaterRun[] {
   const groupOf = (r: Pick<RunGroup, 'app_name' | 'source'>): string => `${r.app_name}\u0000${r.source}`;
@@ -621,4 +622,25 @@ export function laterChecks(store: LaterRunsStore, moved: Iterable<AppKey & RunG
     }
   }
   return out;
+}
+
+/** What recheckAfterRemoval reads and writes: checkRegressions' reads, laterRuns, and the checks' store. */
+export interface RecheckStore extends RegressionStore, LaterRunsStore {
+  saveRegressions(checks: readonly RegressionCheck[]): number;
+}
+
+/** Runs re-checked at a time after a removal, as a collection checks (pipeline.ts CHECK_CHUNK): what a check holds stays bounded. */
+const RECHECK_CHUNK = 1000;
+
+/**
+ * After runs were removed (Delete Job, retention), by whoever removed them: the stored runs whose
+ * baselines held them (laterChecks) are checked again with their sources' thresholds, and the new
+ * checks stored, so that no stored verdict (the Jobs tree, `regressed` queries, the CLI) quotes a
+ * run that is gone. `removed` as JobRepository.delete gives them. Returns how many were checked again.
+ */
+export function recheckAfterRemoval(store: RecheckStore, removed: readonly LaterRun[], thresholds: (source: string) => Readonly<RegressionThresholds>): number {
+  // The walk's runs are in history order (name and source, then time): a chunk's baselines are read together.
+  const again = laterChecks(store, removed, new Set<string>(), (source) => thresholds(source).baselineRuns);
+  for (let i = 0; i < again.length; i += RECHECK_CHUNK) store.saveRegressions(checkRegressions(store, again.slice(i, i + RECHECK_CHUNK), (run) => thresholds(run.source)));
+  return again.length;
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Batch } from '../collectors/contract';
 import { formatProblem, type Problem } from '../collectors/record';
 import { plural } from '../common/format';
-import type { AppKey, IngestedFile, JobRepository, RunCounts } from './repository';
+import type { AppKey, IngestedFile, JobRepository, LaterRun, RunCounts } from './repository';
 
 export interface RunSummary extends RunCounts {
   runId: string;
@@ -73,6 +73,8 @@ export interface IngestOptions {
   sliceSize?: number;
   /** Receives the key of each record the run stored new or updated (JobRepository.upsert's `changed`). */
   changed?: AppKey[];
+  /** Receives the platform-level runs the run removed that were in a history (JobRepository.upsert's `removed`). */
+  removed?: LaterRun[];
 }
 
 const MAX_STORED_ERRORS = 100;
@@ -81,8 +83,8 @@ export function emptyCounts(): RunCounts {
   return { seen: 0, new: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
 }
 
-/** Applies one batch to the repository and the run's counts; `changed` receives the keys of the records stored new or updated. */
-export function applyBatch(repo: Pick<JobRepository, 'storeBatch'>, batch: Batch, counts: RunCounts, now = new Date(), changed?: AppKey[]): void {
+/** Applies one batch to the repository and the run's counts; `changed` and `removed` as JobRepository.upsert's. */
+export function applyBatch(repo: Pick<JobRepository, 'storeBatch'>, batch: Batch, counts: RunCounts, now = new Date(), changed?: AppKey[], removed?: LaterRun[]): void {
   const files: IngestedFile[] = batch.apps.flatMap((a) =>
     a.provenance.files.map((f) => ({
       path: f.path,
@@ -102,6 +104,7 @@ export function applyBatch(repo: Pick<JobRepository, 'storeBatch'>, batch: Batch
     files,
     now,
     changed,
+    removed,
   );
   counts.new += upserted.new;
   counts.updated += upserted.updated;
@@ -153,7 +156,7 @@ export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>,
         if (i > 0) await new Promise((resolve) => setImmediate(resolve));
         // The batch's counts and loose problems go with its first slice.
         const part: Batch = i === 0 ? { ...batch, apps: batch.apps.slice(0, slice) } : { apps: batch.apps.slice(i, i + slice), problems: [], filtered: 0, unchanged: 0 };
-        applyBatch(repo, part, counts, new Date(), opts.changed);
+        applyBatch(repo, part, counts, new Date(), opts.changed, opts.removed);
       }
       problems.push(...batch.problems, ...batch.apps.flatMap((a) => a.problems));
       opts.onBatch?.(batch, { ...counts });

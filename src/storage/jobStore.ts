@@ -380,13 +380,13 @@ export class JobStore implements Store {
   }
 
   /** Records with their summaries (AppEntry) or alone; a merge replays both. */
-  upsert(records: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+  upsert(records: readonly UpsertItem[], now = new Date(), changed?: AppKey[], removed?: LaterRun[]): UpsertCounts {
     const max = this.options.maxBytes ?? MAX_DATABASE_BYTES;
     if (this.bytes() > max) throw this.full(max);
     let counts: UpsertCounts;
     try {
       // One transaction: a call that fails stores nothing, so there is nothing to journal.
-      counts = this.repo.upsert(records, now, changed);
+      counts = this.repo.upsert(records, now, changed, removed);
     } catch (err) {
       throw /out of memory/i.test((err as Error).message) ? this.outOfMemory(records.length, max, err as Error) : err;
     }
@@ -507,15 +507,15 @@ export class JobStore implements Store {
     return this.repo.groupCounts(by, query);
   }
 
-  delete(keys: readonly AppKey[]): number {
-    const n = this.repo.delete(keys);
+  delete(keys: readonly AppKey[], removed?: LaterRun[]): number {
+    const n = this.repo.delete(keys, removed);
     this.known = null;
     this.record({ op: 'delete', keys });
     return n;
   }
 
-  applyRetention(days: number, now = new Date()): number {
-    const n = this.repo.applyRetention(days, now);
+  applyRetention(days: number, now = new Date(), removed?: LaterRun[]): number {
+    const n = this.repo.applyRetention(days, now, removed);
     if (n > 0) {
       this.known = null;
       this.record({ op: 'retention', days, now });
@@ -524,8 +524,8 @@ export class JobStore implements Store {
   }
 
   /** Both journaled, as the calls they are; the file is written only by save(), never between them. */
-  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[]): UpsertCounts {
-    const counts = this.upsert(items, now, changed);
+  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[], removed?: LaterRun[]): UpsertCounts {
+    const counts = this.upsert(items, now, changed, removed);
     if (files.length > 0) this.recordFiles(files, now);
     return counts;
   }

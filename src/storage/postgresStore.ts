@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import type { PostgresLocation } from './location';
-import { attemptKey, entryOf, type AppKey, type IngestedFile, type UpsertCounts, type UpsertItem } from './repository';
+import { attemptKey, entryOf, type AppKey, type IngestedFile, type LaterRun, type UpsertCounts, type UpsertItem } from './repository';
 import type { Store } from './store';
 import { KnownFileIndex } from './unchanged';
 import { checkPostgresSchema, migratePostgres } from './postgres/migrations';
@@ -53,20 +53,20 @@ export class PostgresStore extends PostgresRepository implements Store {
    * (a review: one such record lost its whole folder).
    */
   override storeBatch(...args: Parameters<PostgresRepository['storeBatch']>): ReturnType<PostgresRepository['storeBatch']> {
-    const [items, files, now, changed] = args;
+    const [items, files, now, changed, removed] = args;
     let counts: UpsertCounts;
     try {
-      counts = super.storeBatch(items, files, now, changed);
+      counts = super.storeBatch(items, files, now, changed, removed);
     } catch (err) {
       if (!refusedForItsValues(err) || items.length === 0) throw err;
-      return this.storeEach(items, files, now, changed);
+      return this.storeEach(items, files, now, changed, removed);
     }
     this.known?.record(files);
     return counts;
   }
 
   /** storeBatch one record at a time (with the files read for it), then the files of no record. */
-  private storeEach(items: readonly UpsertItem[], files: readonly IngestedFile[], now: Date | undefined, changed: AppKey[] | undefined): UpsertCounts {
+  private storeEach(items: readonly UpsertItem[], files: readonly IngestedFile[], now: Date | undefined, changed: AppKey[] | undefined, removed: LaterRun[] | undefined): UpsertCounts {
     const total: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
     const add = (c: UpsertCounts): void => {
       total.new += c.new;
@@ -80,7 +80,7 @@ export class PostgresStore extends PostgresRepository implements Store {
       const own = files.filter((f) => f.app_id === record.app_id && attemptKey(f.attempt_id) === attemptKey(record.attempt_id));
       for (const f of own) left.delete(f);
       try {
-        add(super.storeBatch([item], own, now, changed));
+        add(super.storeBatch([item], own, now, changed, removed));
         this.known?.record(own);
       } catch (err) {
         if (!refusedForItsValues(err)) throw err;

@@ -170,7 +170,12 @@ export interface RunGroup {
   source: string;
   time: string;
 }
-/** A run of laterRuns: its key, name, source and run time. */
+/**
+ * A run in its history: its key, name, source and run time. What laterRuns finds, and what the calls
+ * that remove runs (delete, applyRetention, upsert's supersede) give of the runs they removed that
+ * were in a history (completed, with a name and a time): the runs after them are checked again
+ * (regression.ts laterChecks).
+ */
 export type LaterRun = AppKey & RunGroup;
 
 /** What finds a run's baseline: its key, name, source and times. */
@@ -187,8 +192,10 @@ export interface JobRepository {
    * has gets those (`updated`). A record that changes loses its stored regression check (it was
    * of the copy it replaces). `changed`, when given, receives the key of each record the call
    * stored new or updated, once the call has succeeded: the runs a collection checks (pipeline.ts).
+   * `removed`, when given, receives the platform-level runs it removed (supersede) that were in a
+   * history (LaterRun), once the call has succeeded: their later runs are checked again.
    */
-  upsert(items: readonly UpsertItem[], now?: Date, changed?: AppKey[]): UpsertCounts;
+  upsert(items: readonly UpsertItem[], now?: Date, changed?: AppKey[], removed?: LaterRun[]): UpsertCounts;
   get(key: AppKey): SparkAppRecord | undefined;
   /** The attempt's stages (by stage_id, attempt_id) and executors (by numeric id); undefined when none are stored. */
   summariesOf(key: AppKey): AppSummaries | undefined;
@@ -237,16 +244,23 @@ export interface JobRepository {
   list(query?: JobQuery): SparkAppRecord[];
   count(query?: JobQuery): number;
   groupCounts(by: GroupField, query?: JobQuery): { key: string; count: number }[];
-  /** Deletes records (and their regression checks) and forgets their files, so a later collection reads them again. */
-  delete(keys: readonly AppKey[]): number;
-  /** Drops records older than `days` (by end time, else start time), and their regression checks. Their files stay known, so they are not re-imported. */
-  applyRetention(days: number, now?: Date): number;
+  /**
+   * Deletes records (and their regression checks) and forgets their files, so a later collection reads
+   * them again. `removed`, when given, receives those that were in a history (LaterRun): the caller
+   * checks the runs after them again (regression.ts recheckAfterRemoval), knowing their sources' thresholds.
+   */
+  delete(keys: readonly AppKey[], removed?: LaterRun[]): number;
+  /**
+   * Drops records older than `days` (by end time, else start time), and their regression checks. Their
+   * files stay known, so they are not re-imported. `removed` as delete's.
+   */
+  applyRetention(days: number, now?: Date, removed?: LaterRun[]): number;
   /**
    * A collected batch: its records (upsert's rules) and the files they were read from (recordFiles),
    * all or nothing, so that a collector killed mid-batch leaves no record without its files nor files
    * without their records.
    */
-  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now?: Date, changed?: AppKey[]): UpsertCounts;
+  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now?: Date, changed?: AppKey[], removed?: LaterRun[]): UpsertCounts;
   /** True when every file of the attempt is known with the same size and mtime, and no file was added. */
   recordFiles(files: readonly IngestedFile[], now?: Date): void;
   /**
@@ -634,6 +648,10 @@ export const laterRunsSql = (groups: number): string => `WITH g (app_name, sourc
    WHERE a.app_name = g.app_name AND a.source = g.source AND a.status = 'completed' AND ${runTime('a')} > g.t`;
 export const laterRunsParams = (groups: readonly RunGroup[]): string[] => groups.flatMap((g) => [g.app_name, g.source, g.time]);
 export const laterRun = (r: Record<string, unknown>): LaterRun => ({ ...appKey(r), app_name: String(r.app_name), source: String(r.source), time: String(r.t) });
+/** What a removed run's row gives of it (laterRun reads it), from table alias `a`. */
+export const historyRunColumns = (a: string): string => `${a}.app_id, ${a}.attempt_key, ${a}.app_name, ${a}.source, ${runTime(a)} AS t`;
+/** Rows of alias `a` that are in a history, so in some later run's baseline: completed, with a name and a time (baselinesSql). */
+export const inHistory = (a: string): string => `${a}.status = 'completed' AND ${a}.app_name IS NOT NULL AND ${runTime(a)} IS NOT NULL`;
 /** Files read without errors. */
 export const KNOWN_FILES_SQL = "SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'";
 
@@ -665,9 +683,10 @@ export class SqlJsRepository implements JobRepository {
    * first), then writes the window's new and changed rows with their environments in blocks, and
    * their summaries' rows, in the same transaction.
    */
-  upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+  upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[], removed?: LaterRun[]): UpsertCounts {
     const counts: UpsertCounts = { new: 0, updated: 0, unchanged: 0 };
     const stored: AppKey[] = [];
+    const gone: LaterRun[] = [];
     const stamp = now.toISOString();
     const insert = this.db.prepare(`INSERT INTO applications (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     const update = this.db.prepare(
@@ -780,7 +799,7 @@ export class SqlJsRepository implements JobRepository {
           dropUnusedSummaryBlocks(this.db, replacedSummaryBlocks);
         }
         const platform = remove.length > 0 ? this.platformKeys(remove) : [];
-        if (platform.length > 0) counts.removed = this.deleteRows(platform);
+        if (platform.length > 0) counts.removed = this.deleteRows(platform, gone);
       });
     } finally {
       insert.free();
@@ -791,6 +810,7 @@ export class SqlJsRepository implements JobRepository {
     }
     // Only once the transaction committed: a call that failed stored nothing.
     if (changed) pushAll(changed, stored);
+    if (removed) pushAll(removed, gone);
     return counts;
   }
 
@@ -1110,12 +1130,20 @@ export class SqlJsRepository implements JobRepository {
     }));
   }
 
-  delete(keys: readonly AppKey[]): number {
-    return this.transaction(() => this.deleteRows(keys));
+  delete(keys: readonly AppKey[], removed?: LaterRun[]): number {
+    const gone: LaterRun[] = [];
+    const n = this.transaction(() => this.deleteRows(keys, gone));
+    if (removed) pushAll(removed, gone);
+    return n;
   }
 
-  /** delete() inside a transaction already open (upsert's supersede). */
-  private deleteRows(keys: readonly AppKey[]): number {
+  /** delete() inside a transaction already open (upsert's supersede); `removed` receives the rows in a history. */
+  private deleteRows(keys: readonly AppKey[], removed: LaterRun[]): number {
+    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+      const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+      const sql = `SELECT ${historyRunColumns('a')} FROM applications a WHERE (a.app_id, a.attempt_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')}) AND ${inHistory('a')}`;
+      for (const r of this.all(sql, chunk.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]))) removed.push(laterRun(r));
+    }
     let n = 0;
     for (const k of keys) {
       n += this.run('DELETE FROM applications WHERE app_id = ? AND attempt_key = ?', [k.app_id, attemptKey(k.attempt_id)]);
@@ -1151,23 +1179,27 @@ export class SqlJsRepository implements JobRepository {
     return out;
   }
 
-  applyRetention(days: number, now = new Date()): number {
+  applyRetention(days: number, now = new Date(), removed?: LaterRun[]): number {
     const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
-    return this.transaction(() => {
+    const gone: LaterRun[] = [];
+    const n = this.transaction(() => {
+      if (removed) pushAll(gone, this.all(`SELECT ${historyRunColumns('a')} FROM applications a WHERE ${WHERE_TIME} < ? AND ${inHistory('a')}`, [cutoff]).map(laterRun));
       // The checks first, while their rows still say which runs go.
       this.run(`DELETE FROM regressions WHERE (app_id, attempt_key) IN (SELECT app_id, attempt_key FROM applications WHERE ${WHERE_TIME} < ?)`, [cutoff]);
-      const n = this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
-      if (n > 0) {
+      const dropped = this.run(`DELETE FROM applications WHERE ${WHERE_TIME} < ?`, [cutoff]);
+      if (dropped > 0) {
         this.dropUnusedBlocks();
         dropUnusedSummaryBlocks(this.db);
       }
-      return n;
+      return dropped;
     });
+    if (removed) pushAll(removed, gone);
+    return n;
   }
 
   /** In memory, nothing is durable until the store saves, which never falls between the two. */
-  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[]): UpsertCounts {
-    const counts = this.upsert(items, now, changed);
+  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[], removed?: LaterRun[]): UpsertCounts {
+    const counts = this.upsert(items, now, changed, removed);
     if (files.length > 0) this.recordFiles(files, now);
     return counts;
   }

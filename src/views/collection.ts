@@ -21,6 +21,7 @@ import { WORKER_BUNDLES } from '../worker/bundles';
 import { COMMANDS, CONTEXT } from './commands';
 import { regressedText } from './format';
 import type { DatabaseService } from './database';
+import { removeAndRecheck } from './jobCommands';
 import { readSettings, regressionThresholds } from './settings';
 import { settingsJobDefaults } from './settingsSchema';
 import { secretKey, type Source } from './sources';
@@ -186,7 +187,10 @@ export class CollectionController implements vscode.Disposable {
             onCancel.dispose();
           }
           if (store && !options.dryRun && settings.retentionDays > 0 && !abort.signal.aborted) {
-            const dropped = store.applyRetention(settings.retentionDays);
+            // The runs whose verdicts had a dropped run in their baselines are checked again, with their
+            // sources' thresholds as the collection checks (this run's sources; another's, the settings').
+            const configs = (name: string): Source['config'] | undefined => runnable.find((s) => s.config.name === name)?.config;
+            const dropped = removeAndRecheck(store, (removed) => store.applyRetention(settings.retentionDays, undefined, removed), this.log, configs);
             if (dropped > 0) this.log.info(`Retention: dropped ${plural(dropped, 'job')} older than ${plural(settings.retentionDays, 'day')}.`);
           }
           await saves?.flush();

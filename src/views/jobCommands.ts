@@ -2,14 +2,16 @@
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { recheckAfterRemoval, type RecheckStore } from '../analysis/regression';
+import type { RegressionConfig, RegressionThresholds } from '../analysis/regressionThresholds';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
-import { SORT_FIELDS } from '../storage/repository';
+import { SORT_FIELDS, type LaterRun } from '../storage/repository';
 import { COMMANDS } from './commands';
 import type { DatabaseService } from './database';
 import { jobDocument } from './format';
 import { isJobKey } from './jobPage/protocol';
 import type { JobNode, JobsTree } from './jobs';
-import { readSettings } from './settings';
+import { readSettings, regressionThresholds } from './settings';
 import { plural } from '../common/format';
 import { parseTime } from '../common/parseTime';
 
@@ -21,8 +23,50 @@ function isJobNode(v: unknown): v is Extract<JobNode, { kind: 'job' }> {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'job';
 }
 
-export function register(deps: { db: DatabaseService; tree: JobsTree; view: vscode.TreeView<JobNode>; log: vscode.LogOutputChannel; root: vscode.Uri | undefined }, context: vscode.ExtensionContext): void {
+/** A source's config by its name, where its `regression:` keys are (SourcesModel.find). */
+export type SourceConfigs = (source: string) => { regression?: RegressionConfig } | undefined;
+
+/**
+ * The regression thresholds of each source as a collection of it checks with (issue 18): its
+ * `regression:` keys over the settings; a source no longer configured, the settings (as the job page
+ * says). Read once per source per call: a retention re-checks thousands of runs.
+ */
+export function thresholdsBySource(log: vscode.LogOutputChannel, configs: SourceConfigs | undefined): (source: string) => Readonly<RegressionThresholds> {
+  const bySource = new Map<string, RegressionThresholds>();
+  return (source) => {
+    let t = bySource.get(source);
+    if (t === undefined) bySource.set(source, (t = regressionThresholds(log, configs?.(source))));
+    return t;
+  };
+}
+
+/**
+ * Removes runs with `remove` (a delete, a retention), then checks again the runs whose stored
+ * verdicts had them in their baselines (regression.ts recheckAfterRemoval), with their sources'
+ * thresholds: a verdict must not go on quoting a run that is gone. Returns what `remove` returns.
+ */
+export function removeAndRecheck(store: RecheckStore, remove: (removed: LaterRun[]) => number, log: vscode.LogOutputChannel, configs: SourceConfigs | undefined): number {
+  const removed: LaterRun[] = [];
+  const n = remove(removed);
+  const again = recheckAfterRemoval(store, removed, thresholdsBySource(log, configs));
+  if (again > 0) log.info(`Checked ${plural(again, 'run')} against ${again === 1 ? 'its' : 'their'} history again: deleted runs were in ${again === 1 ? 'its baseline' : 'their baselines'}.`);
+  return n;
+}
+
+export function register(
+  deps: {
+    db: DatabaseService;
+    tree: JobsTree;
+    view: vscode.TreeView<JobNode>;
+    log: vscode.LogOutputChannel;
+    root: vscode.Uri | undefined;
+    /** The configured sources (SourcesModel): the thresholds a deleted run's later runs are checked again with. Without it, the settings'. */
+    sources?: { find(name: string): { config: { regression?: RegressionConfig } } | undefined };
+  },
+  context: vscode.ExtensionContext,
+): void {
   const { db, tree, view, log } = deps;
+  const configs: SourceConfigs = (source) => deps.sources?.find(source)?.config;
   const records = new Map<string, SparkAppRecord>();
   const changed = new vscode.EventEmitter<vscode.Uri>();
   const showFilter = (): void => {
@@ -109,7 +153,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
     }),
     vscode.commands.registerCommand(COMMANDS.deleteJob, async (arg: unknown) => {
       if (!isJobNode(arg)) return;
-      await db.write((store) => store.delete([arg.record]));
+      await db.write((store) => removeAndRecheck(store, (removed) => store.delete([arg.record], removed), log, configs));
     }),
     vscode.commands.registerCommand(COMMANDS.clearJobs, async () => {
       const store = await db.open();
@@ -122,6 +166,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
       if (ok !== 'Delete') return;
       await db.write((held) => {
         // A page of keys at a time: a shared server may hold more records than this process should load at once.
+        // Nothing is checked again: every run goes (a run another writer stores meanwhile is checked by its collection).
         for (let page = held.list({ limit: CLEAR_PAGE }); page.length > 0; page = held.list({ limit: CLEAR_PAGE })) {
           if (held.delete(page.map((r) => ({ app_id: r.app_id, attempt_id: r.attempt_id }))) === 0) break;
         }
@@ -135,7 +180,7 @@ export function register(deps: { db: DatabaseService; tree: JobsTree; view: vsco
         if (!answer) return;
         days = Number(answer);
       }
-      const dropped = await db.write((store) => store.applyRetention(days));
+      const dropped = await db.write((store) => removeAndRecheck(store, (removed) => store.applyRetention(days, undefined, removed), log, configs));
       void vscode.window.showInformationMessage(`Spark Optimizer: deleted ${plural(dropped, 'job')} older than ${plural(days, 'day')}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.openDatabaseLocation, async () => {

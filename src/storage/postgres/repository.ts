@@ -31,6 +31,8 @@ import {
   laterRunsSql,
   laterRunsParams,
   laterRun,
+  historyRunColumns,
+  inHistory,
   type LaterRun,
   type RunGroup,
   finishRunParams,
@@ -243,6 +245,19 @@ function indexedWhere(query: JobQuery): { sql: string; params: PgParam[] } {
   return { sql: `${sql === '' ? 'WHERE' : `${sql} AND`} ${parts.join(' AND ')}`, params: [...params, ...more] };
 }
 
+/**
+ * A DELETE of applications rows (alias `t`) as one row: how many it deleted (`n`) and, as JSON, those
+ * that were in a history (`runs`: the LaterRuns the caller checks the runs after again), so that a
+ * retention of many runs sends back only the few columns of the runs that matter.
+ */
+const removedRunsSql = (deleteSql: string): string => `WITH gone AS (${deleteSql} RETURNING ${historyRunColumns('t')}, ${inHistory('t')} AS h)
+  SELECT count(*) AS n, COALESCE(json_agg(json_build_array(app_id, attempt_key, app_name, source, t)) FILTER (WHERE h), '[]')::text AS runs FROM gone`;
+/** removedRunsSql's row: its runs pushed onto `into`, its count returned. */
+function removedRuns(row: Record<string, unknown> | undefined, into: LaterRun[]): number {
+  for (const [app_id, attempt_key, app_name, source, t] of JSON.parse(typeof row?.runs === 'string' ? row.runs : '[]') as string[][]) into.push(laterRun({ app_id, attempt_key, app_name, source, t }));
+  return Number(row?.n ?? 0);
+}
+
 export class PostgresRepository implements JobRepository {
   constructor(private readonly pg: SyncPgClient) {}
 
@@ -285,15 +300,18 @@ export class PostgresRepository implements JobRepository {
   }
 
   /** One transaction: a collector killed at any moment leaves the whole batch stored, or none of it. */
-  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+  storeBatch(items: readonly UpsertItem[], files: readonly IngestedFile[], now = new Date(), changed?: AppKey[], removed?: LaterRun[]): UpsertCounts {
     const stored: AppKey[] = [];
+    const gone: LaterRun[] = [];
     const counts = this.transaction(() => {
       stored.length = 0;
-      const c = this.upsert(items, now, stored);
+      gone.length = 0;
+      const c = this.upsert(items, now, stored, gone);
       this.writeFiles(files, now);
       return c;
     });
     if (changed) pushAll(changed, stored);
+    if (removed) pushAll(removed, gone);
     return counts;
   }
 
@@ -309,19 +327,22 @@ export class PostgresRepository implements JobRepository {
    * was not stored when read may have been inserted by another collector since: the write's own
    * condition judges it, and its answer corrects the count.
    */
-  upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[]): UpsertCounts {
+  upsert(items: readonly UpsertItem[], now = new Date(), changed?: AppKey[], removed?: LaterRun[]): UpsertCounts {
     const stored: AppKey[] = [];
+    const gone: LaterRun[] = [];
     const counts = this.transaction(() => {
       // Again from the start when the server broke a deadlock and the transaction is retried.
       stored.length = 0;
+      gone.length = 0;
       const { keep, skipped, remove } = supersede(items, (source, ids) => this.storedNames(source, ids));
       const c = this.upsertItems(keep, now, stored);
       c.unchanged += skipped;
       const platform = remove.length > 0 ? this.platformKeys(remove) : [];
-      if (platform.length > 0) c.removed = this.delete(platform);
+      if (platform.length > 0) c.removed = this.delete(platform, gone);
       return c;
     });
     if (changed) pushAll(changed, stored);
+    if (removed) pushAll(removed, gone);
     return counts;
   }
 
@@ -618,30 +639,39 @@ export class PostgresRepository implements JobRepository {
   }
 
   /** Inside upsert's transaction too (supersede): it joins it. */
-  delete(keys: readonly AppKey[]): number {
-    return this.transaction(() => {
-      let n = 0;
+  delete(keys: readonly AppKey[], removed?: LaterRun[]): number {
+    const gone: LaterRun[] = [];
+    const n = this.transaction(() => {
+      gone.length = 0;
+      let count = 0;
       for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
         const params = storedParams(keyArrays(chunk));
-        const [apps] = this.pg.batch(
+        const [apps] = this.pg.batch([
+          { sql: numbered(removedRunsSql(`DELETE FROM applications t WHERE ${keysIn('t')}`)), params },
           // ingested_files has no index by key (none before migration 10 either).
-          ['applications', 'ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} t WHERE ${table === 'ingested_files' ? `(app_id, attempt_key) IN (${KEYS})` : keysIn('t')}`), params })),
-        );
-        n += apps!.rowCount;
+          ...['ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} t WHERE ${table === 'ingested_files' ? `(app_id, attempt_key) IN (${KEYS})` : keysIn('t')}`), params })),
+        ]);
+        count += removedRuns(apps!.rows[0], gone);
       }
-      return n;
+      return count;
     });
+    if (removed) pushAll(removed, gone);
+    return n;
   }
 
-  applyRetention(days: number, now = new Date()): number {
+  applyRetention(days: number, now = new Date(), removed?: LaterRun[]): number {
     const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
-    return this.transaction(() => {
+    const gone: LaterRun[] = [];
+    const n = this.transaction(() => {
+      gone.length = 0;
       const [, apps] = this.pg.batch([
         { sql: `DELETE FROM regressions WHERE (app_id, attempt_key) IN (SELECT app_id, attempt_key FROM applications WHERE ${WHERE_TIME} < $1)`, params: [cutoff] },
-        { sql: `DELETE FROM applications WHERE ${WHERE_TIME} < $1`, params: [cutoff] },
+        { sql: removedRunsSql(`DELETE FROM applications t WHERE ${WHERE_TIME} < $1`), params: [cutoff] },
       ]);
-      return apps!.rowCount;
+      return removedRuns(apps!.rows[0], gone);
     });
+    if (removed) pushAll(removed, gone);
+    return n;
   }
 
   recordFiles(files: readonly IngestedFile[], now = new Date()): void {
