@@ -72,7 +72,8 @@ describePostgres('migration 11 (PostgreSQL)', (server) => {
 
   it('hides the password in stored environments and regression checks, by the same rule as the embedded file', async () => {
     const s = server();
-    const url = await databaseAtVersion(s, PG_SCHEMA_VERSION - 1);
+    // Before migration 11 (the embedded file's 10).
+    const url = await databaseAtVersion(s, 10);
     const client = await connect(s, url);
     await client.query(
       `INSERT INTO applications (app_id, attempt_key, attempt_id, app_name, "user", total_tasks, failed_tasks, total_stages, failed_stages, cpu_time_ms, input_bytes, output_bytes,

@@ -107,12 +107,21 @@ describePostgres('PostgreSQL: commands that only read write nothing (review)', (
     expect((await client.query('SELECT applicant FROM applications')).rows).toEqual([{ applicant: 'ann' }]);
   });
 
-  it('a reader reads the schema it knows as it is, and refuses an older one (10: before stored passwords were hidden), neither changed', async () => {
+  it('a reader reads the schema it knows as it is (and 11, before 12 added an index), and refuses an older one (10: before stored passwords were hidden), neither changed', async () => {
     const s = server();
     const at = (version: number): Promise<string> => databaseAtVersion(s, version);
     const current = await at(PG_SCHEMA_VERSION);
     const read = await cli(['jobs', '--db', current], { PGPASSWORD: s.password });
     expect(read, read.stderr).toMatchObject({ code: 0, stdout: '0 of 0 applications\n' });
+
+    // 12 added an index only (failed runs by history, for re-checks): a database at 11 is read as it is, and left at 11.
+    const indexOlder = await at(11);
+    for (const args of READERS(indexOlder, path.join(tempDir(), 'copy.db'))) {
+      const exit = await cli(args, { PGPASSWORD: s.password });
+      expect(exit.stderr, args.join(' ')).not.toContain('schema version');
+      if (args[0] === 'jobs') expect(exit, exit.stderr).toMatchObject({ code: 0, stdout: '0 of 0 applications\n' });
+    }
+    expect((await (await connect(s, indexOlder)).query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: 11 }]);
 
     const older = await at(10);
     const refused = await cli(['runs', '--db', older], { PGPASSWORD: s.password });

@@ -5,6 +5,8 @@
  * verdicts that went on quoting the run removed (the Jobs tree, `regressed` queries, the CLI); and a
  * failed run after an older run collected late was never checked again, a completed one was.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { laterChecks, recheckAfterRemoval } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
@@ -12,10 +14,18 @@ import { REPLACES_TAG, type Batch } from '../src/collectors/contract';
 import { Quality, type SparkAppRecord } from '../src/collectors/record';
 import type { SourceConfig } from '../src/collectors/registry';
 import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
-import type { AppKey, JobRepository, LaterRun, RunGroup } from '../src/storage/repository';
+import { JobStore } from '../src/storage/jobStore';
+import { migrate, schemaVersion } from '../src/storage/migrations';
+import { laterRunsPgSql } from '../src/storage/postgres/repository';
+import { laterRunsSql, type AppKey, type JobRepository, type LaterRun, type RunGroup } from '../src/storage/repository';
+import { loadSqlJs } from '../src/storage/sqlJs';
 import { removeAndRecheck } from '../src/views/jobCommands';
+import { memoryRepository } from './support/memoryRepository';
 import { MIN, nightlyRun as run } from './support/nightly';
+import { describePostgres, newDatabase, pgHandles } from './support/postgres';
+import { makeRecord } from './support/records';
 import { describeEachStore } from './support/stores';
+import { tempDir } from './support/tmp';
 
 /** Run i of Nightly (source prod) on day i. */
 const later = (i: number, over: Partial<LaterRun> = {}): LaterRun => ({
@@ -24,6 +34,7 @@ const later = (i: number, over: Partial<LaterRun> = {}): LaterRun => ({
   app_name: 'Nightly',
   source: 'prod',
   time: new Date(Date.UTC(2024, 5, 1) + i * 86_400_000).toISOString(),
+  status: 'completed',
   ...over,
 });
 
@@ -53,6 +64,20 @@ describe('laterChecks', () => {
     expect(ids(laterChecks(store, [later(2), later(8)], new Set<string>(), () => 2))).toEqual(['nightly-003', 'nightly-004', 'nightly-009', 'nightly-010']);
     expect(laterChecks(store, [], new Set<string>(), () => 3)).toEqual([]);
   });
+
+  it('a failed run is returned by the same rule as a completed one, and is no run between: it is in no baseline (gap 2)', () => {
+    // Runs 3 and 4 failed: the completed runs after run 1 are 2, 5, 6, 7...
+    const failed = new Set([3, 4]);
+    const store = storeOf(Array.from({ length: 10 }, (_, i) => later(i, { status: failed.has(i) ? 'failed' : 'completed' })));
+    const got = laterChecks(store, [later(1)], new Set<string>(), () => 3);
+    expect(got.map((r) => [r.app_id, r.status])).toEqual([
+      ['nightly-002', 'completed'],
+      ['nightly-003', 'failed'],
+      ['nightly-004', 'failed'],
+      ['nightly-005', 'completed'],
+      ['nightly-006', 'completed'],
+    ]);
+  });
 });
 
 const keyOf = (r: Pick<SparkAppRecord, 'app_id' | 'attempt_id'>): AppKey => ({ app_id: r.app_id, attempt_id: r.attempt_id });
@@ -72,7 +97,7 @@ const collect = (repo: JobRepository, records: SparkAppRecord[]): ReturnType<typ
 const baselineOf = (repo: JobRepository, r: SparkAppRecord): string[] => repo.regressions([keyOf(r)])[0]?.check?.baseline_runs.map((k) => k.app_id) ?? [];
 const defaults = (): typeof DEFAULT_THRESHOLDS => DEFAULT_THRESHOLDS;
 /** The LaterRun of nightly run i as stored. */
-const historyRun = (i: number): LaterRun => ({ app_id: run(i).app_id, attempt_id: null, app_name: 'Nightly', source: 'prod', time: run(i).start_time! });
+const historyRun = (i: number): LaterRun => ({ app_id: run(i).app_id, attempt_id: null, app_name: 'Nightly', source: 'prod', time: run(i).start_time!, status: 'completed' });
 
 describeEachStore('a removed run leaves no stored verdict that quotes it', (open) => {
   it('delete() and applyRetention() give the runs they removed that were in a history: completed, with a name and a time', async () => {
@@ -152,6 +177,105 @@ describeEachStore('a removed run leaves no stored verdict that quotes it', (open
     const again = recheckAfterRemoval(repo, removed, () => ({ ...DEFAULT_THRESHOLDS, baselineRuns: 3 }));
     expect(again).toBe(3);
     expect(recheckAfterRemoval(repo, [], defaults)).toBe(0);
+  });
+});
+
+describeEachStore('a failed run after an older run collected late is checked again, as a completed one is (gap 2)', (open) => {
+  it('collected before its history, it is unchecked; once the history is collected, it is regressed', async () => {
+    const repo = await open();
+    const failed = run(6, { duration_ms: 20 * MIN, status: 'failed' });
+    const completed = run(7, { duration_ms: 20 * MIN });
+    await collect(repo, [run(4), run(5), failed, completed]);
+    expect(repo.regressions([failed, completed].map(keyOf)).map((s) => s?.status)).toEqual(['unchecked', 'unchecked']);
+    const result = await collect(repo, [0, 1, 2, 3].map((i) => run(i)));
+    expect(repo.regressions([failed, completed].map(keyOf)).map((s) => s?.status)).toEqual(['regressed', 'regressed']);
+    // Its baseline is the completed runs before it; the failed run is in none (run 7's has 5, 4, 3...).
+    expect(baselineOf(repo, failed)).toEqual(['nightly-005', 'nightly-004', 'nightly-003', 'nightly-002', 'nightly-001', 'nightly-000']);
+    expect(baselineOf(repo, completed)).toEqual(['nightly-005', 'nightly-004', 'nightly-003', 'nightly-002', 'nightly-001', 'nightly-000']);
+    expect(result.regressed.map((r) => r.key.app_id)).toEqual([failed.app_id, completed.app_id]);
+  });
+
+  it('a deleted run is no longer quoted by the failed runs after it either', async () => {
+    const repo = await open();
+    const failed = run(6, { duration_ms: 20 * MIN, status: 'failed' });
+    await collect(repo, [0, 1, 2, 3, 4, 5].map((i) => run(i)).concat(failed));
+    expect(baselineOf(repo, failed)).toContain('nightly-005');
+    removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(5))], removed), silentLog, () => undefined);
+    expect(baselineOf(repo, failed)).toEqual(['nightly-004', 'nightly-003', 'nightly-002', 'nightly-001', 'nightly-000']);
+  });
+});
+
+describe('laterRuns stays an index seek per history, failed runs too (sql.js)', () => {
+  it('completed runs by index apps_baseline, failed ones by apps_failed_history; no scan of applications', async () => {
+    const { db } = await memoryRepository();
+    const plan = db.exec(`EXPLAIN QUERY PLAN ${laterRunsSql(500)}`, Array.from({ length: 1500 }, (_, i) => String(i)))[0]!.values.map((r) => String(r[3]));
+    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH a USING INDEX apps_baseline \(app_name=\? AND source=\? AND <expr>>\?\)$/));
+    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH a USING INDEX apps_failed_history \(app_name=\? AND source=\? AND <expr>>\?\)$/));
+    expect(plan.filter((p) => /^SCAN a\b/.test(p))).toEqual([]);
+  });
+});
+
+describePostgres('laterRuns stays an index seek per history, failed runs too (PostgreSQL)', (server) => {
+  const { open, connect } = pgHandles();
+
+  it('over 100,000 runs: completed runs by index apps_baseline, failed ones by apps_failed_history', async () => {
+    const s = server();
+    const url = await newDatabase(s);
+    const store = await open(url, s.password);
+    store.upsert([makeRecord({ app_id: 'app-seed' })]);
+    const client = await connect(s, url);
+    // 200 names of 500 runs, a run a minute; one in twenty of each name's runs failed.
+    await client.query(`INSERT INTO applications SELECT 'app-' || i, '', NULL, 'job-' || (i % 200), "user", submit_time, to_char(timestamp '2024-01-01' + i * interval '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"'),
+        end_time, duration_ms, spark_version, executor_cores, executor_memory_mb, num_executors, driver_memory_mb, total_tasks, failed_tasks, total_stages, failed_stages, cpu_time_ms, input_bytes, output_bytes,
+        shuffle_read_bytes, shuffle_write_bytes, memory_spilled_bytes, disk_spilled_bytes, tags, environment, quality, source, CASE WHEN (i / 200) % 20 = 3 THEN 'failed' ELSE 'completed' END, record_hash, first_seen, last_updated, summaries_hash, summaries
+      FROM applications, generate_series(1, 100000) i WHERE app_id = 'app-seed'`);
+    await client.query('ANALYZE');
+    const groups = Array.from({ length: 20 }, (_, i) => ({ app_name: `job-${i * 10}`, source: 'event_log', time: '2024-03-01T00:00:00.000Z' }));
+    let n = 0;
+    const sql = laterRunsPgSql(groups.length).replace(/\?/g, () => `$${++n}`);
+    const params = groups.flatMap((g) => [g.app_name, g.source, g.time]);
+    const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/(Index Scan using|Index Only Scan using|Bitmap Index Scan on) apps_baseline /);
+    expect(plan).toMatch(/(Index Scan using|Index Only Scan using|Bitmap Index Scan on) apps_failed_history /);
+    expect(plan).not.toMatch(/Seq Scan on applications/);
+    // And it answers as the embedded file does: the finished runs after the time, with their status.
+    const found = store.laterRuns(groups.slice(0, 1));
+    expect(found.length).toBe((await client.query("SELECT 1 FROM applications WHERE app_name = 'job-0' AND start_time > '2024-03-01T00:00:00.000Z' AND status IN ('completed', 'failed')")).rowCount);
+    expect(new Set(found.map((r) => r.status))).toEqual(new Set(['completed', 'failed']));
+  });
+});
+
+describe('the embedded file before migration 11 (an index only)', () => {
+  it('a command that only reads reads it, and leaves the file as it is; a writer upgrades it', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    migrate(db, 'v10.db', 10, false);
+    const file = path.join(tempDir(), 'jobs.db');
+    writeFileSync(file, db.export());
+    db.close();
+    const before = readFileSync(file);
+    const reader = await JobStore.open(file, { readOnly: true });
+    try {
+      expect(reader.count()).toBe(0);
+      expect(reader.laterRuns([{ app_name: 'Nightly', source: 'prod', time: '2024-01-01' }])).toEqual([]);
+    } finally {
+      reader.close();
+    }
+    expect(readFileSync(file).equals(before)).toBe(true);
+    const writer = await JobStore.open(file);
+    try {
+      writer.upsert([run(1)]);
+      await writer.save();
+    } finally {
+      writer.close();
+    }
+    const after = new SQL.Database(readFileSync(file));
+    try {
+      expect(schemaVersion(after)).toBe(11);
+      expect(after.exec("SELECT name FROM sqlite_schema WHERE name = 'apps_failed_history'")[0]?.values).toEqual([['apps_failed_history']]);
+    } finally {
+      after.close();
+    }
   });
 });
 

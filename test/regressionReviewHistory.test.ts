@@ -83,7 +83,7 @@ describe('an older run collected after newer ones', () => {
 });
 
 describeEachStore('laterRuns', (open) => {
-  it('per name, source and time: the completed runs of that name and source after the time, with their run time', async () => {
+  it('per name, source and time: the finished runs of that name and source after the time, with their run time and status', async () => {
     const repo = await open();
     repo.upsert([
       run(1),
@@ -92,13 +92,16 @@ describeEachStore('laterRuns', (open) => {
       run(4, { source: 'other', app_id: 'other-004' }),
       run(5, { app_name: 'Other', app_id: 'named-005' }),
       run(6, { start_time: null, submit_time: '2024-06-07T00:00:00.000Z', app_id: 'nightly-006' }),
+      run(7, { status: 'failed' }),
+      run(8, { status: 'unknown' }),
     ]);
     const byTime = (a: { time: string }, b: { time: string }): number => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0);
     expect(repo.laterRuns([{ app_name: 'Nightly', source: 'prod', time: run(1).start_time! }]).sort(byTime)).toEqual([
-      { app_id: 'nightly-002', attempt_id: null, app_name: 'Nightly', source: 'prod', time: run(2).start_time },
-      { app_id: 'nightly-006', attempt_id: null, app_name: 'Nightly', source: 'prod', time: '2024-06-07T00:00:00.000Z' },
+      { app_id: 'nightly-002', attempt_id: null, app_name: 'Nightly', source: 'prod', time: run(2).start_time, status: 'completed' },
+      { app_id: 'nightly-006', attempt_id: null, app_name: 'Nightly', source: 'prod', time: '2024-06-07T00:00:00.000Z', status: 'completed' },
+      { app_id: 'nightly-007', attempt_id: null, app_name: 'Nightly', source: 'prod', time: run(7).start_time, status: 'failed' },
     ]);
-    expect(repo.laterRuns([{ app_name: 'Nightly', source: 'prod', time: '2024-06-07T00:00:00.000Z' }])).toEqual([]);
+    expect(repo.laterRuns([{ app_name: 'Nightly', source: 'prod', time: run(7).start_time! }])).toEqual([]);
     // Many groups in one call; more than a statement's 500.
     const groups = [{ app_name: 'Other', source: 'prod', time: '2024-01-01' }, { app_name: 'Nightly', source: 'other', time: '2024-01-01' }, ...Array.from({ length: 600 }, (_, i) => ({ app_name: `None ${i}`, source: 'prod', time: '2024-01-01' }))];
     expect(repo.laterRuns(groups).map((r) => r.app_id).sort()).toEqual(['named-005', 'other-004']);

@@ -586,9 +586,10 @@ export interface LaterRunsStore {
  * retention, a platform-level run superseded: JobRepository's `removed`): either changes the history
  * the later runs' checks were of, and a removed run's verdicts would go on quoting it. A run is in a
  * later run's baseline while fewer than `baselineRuns(source)` completed runs lie between them, so
- * each name and source is one walk over its completed runs from the earliest one moved on
- * (laterRuns), in baselines' order. Only completed runs are walked: a failed run after it is not
- * checked again. Pure: the store is read through laterRuns only.
+ * each name and source is one walk over its finished runs from the earliest one moved on (laterRuns),
+ * in baselines' order. A failed run is checked as a completed one is (CHECKED_STATUSES), so it is
+ * returned by the same rule; it is in no baseline, so it does not count as a run between. Pure: the
+ * store is read through laterRuns only.
  */
 export function laterChecks(store: LaterRunsStore, moved: Iterable<AppKey & RunGroup>, checking: { has(id: string): boolean }, baselineRuns: (source: string) => number): LaterRun[] {
   const groupOf = (r: Pick<RunGroup, 'app_name' | 'source'>): string => `${r.app_name}\u0000${r.source}`;
@@ -608,7 +609,7 @@ export function laterChecks(store: LaterRunsStore, moved: Iterable<AppKey & RunG
   for (const { source, ids, runs } of groups.values()) {
     const n = baselineRuns(source);
     // In baselines' order (run time, then key), oldest first; completed runs since the last one moved:
-    // while fewer than n, that one is in this run's baseline.
+    // while fewer than n, that one is in this (completed or failed) run's baseline.
     const keyOf = (r: LaterRun): string => appKeyId(r);
     runs.sort((a, b) => (a.time !== b.time ? (a.time < b.time ? -1 : 1) : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
     let since = 0;
@@ -617,7 +618,7 @@ export function laterChecks(store: LaterRunsStore, moved: Iterable<AppKey & RunG
       if (ids.has(id)) since = 0;
       else {
         if (since < n && !checking.has(id)) out.push(later);
-        since++;
+        if (later.status === 'completed') since++;
       }
     }
   }

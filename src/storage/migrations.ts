@@ -185,6 +185,11 @@ export const MIGRATIONS: readonly Migration[] = [
   // before record.ts's maskUrlPasswords stored it: the environments and the regression checks, which
   // quote the properties that changed. Record hashes are left: a record read again is then 'updated'.
   maskStoredPasswords,
+  // 11: a history's failed runs by time (issue 18, repository.ts laterRuns), as apps_baseline (7) holds its
+  // completed ones: a run stored into or removed from a history makes the runs after it checked again,
+  // the failed ones too (regression.ts checks them), and that stays an index seek per history. An index
+  // only: a command that only reads needs it not (postgres/migrations.ts READS_FROM).
+  `CREATE INDEX apps_failed_history ON applications (app_name, source, COALESCE(start_time, submit_time, end_time), app_id, attempt_key) WHERE status = 'failed';`,
 ];
 
 /** Migration 10: every stored environment and regression check through maskUrlPasswords. */

@@ -3,7 +3,7 @@
 
 /** The schema the migrations end with: its version and the CREATE statement of each table and index, in order. */
 export const SCHEMA_IMAGE: { readonly version: number; readonly statements: readonly string[] } = {
-  version: 10,
+  version: 11,
   statements: [
     `CREATE TABLE ingested_files (
      path TEXT PRIMARY KEY,
@@ -70,5 +70,6 @@ export const SCHEMA_IMAGE: { readonly version: number; readonly statements: read
      PRIMARY KEY (app_id, attempt_key)
    )`,
     `CREATE INDEX regressions_status ON regressions (status, app_id, attempt_key)`,
+    `CREATE INDEX apps_failed_history ON applications (app_name, source, COALESCE(start_time, submit_time, end_time), app_id, attempt_key) WHERE status = 'failed'`,
   ],
 };

@@ -155,6 +155,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   `UPDATE applications SET environment = ${maskedPg('environment')} WHERE environment ~* '${URL_PASSWORD_PG}';
    UPDATE regressions SET summary = ${maskedPg('summary')}, explanation = ${maskedPg('explanation')}, check_json = ${maskedPg('check_json')}
     WHERE summary ~* '${URL_PASSWORD_PG}' OR explanation ~* '${URL_PASSWORD_PG}' OR check_json ~* '${URL_PASSWORD_PG}';`,
+  // 12 (the embedded file's 11): a history's failed runs by time, as apps_baseline (10) holds its completed ones.
+  `CREATE INDEX apps_failed_history ON applications (${indexedKey('app_name')}, source, (COALESCE(start_time, submit_time, end_time))) WHERE status = 'failed'`,
 ];
 
 /** `column` with maskUrlPasswords' rule applied (migration 11). */
@@ -205,7 +207,8 @@ const notOurs = (pg: SyncPgClient, tables: readonly string[]): Error =>
 /**
  * The oldest schema a command that only reads (`jobs`, `show`, `compare`, `runs`, `db copy --from`)
  * reads as it is: such a command never writes, so it does not migrate. 10 changed only indexes; 11
- * hid passwords a reader must not show.
+ * hid passwords a reader must not show; 12 added an index only (failed runs by history, for the
+ * re-checks a collection or a delete makes), so a database at 11 is read as it is, not refused.
  */
 const READS_FROM = 11;
 

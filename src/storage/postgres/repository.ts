@@ -16,7 +16,7 @@
  */
 import { packCheck, type RegressionCheck } from '../../analysis/regression';
 import { REPLACES_TAG } from '../../collectors/contract';
-import { Quality, sparkAppRecordSchema, type SparkAppRecord } from '../../collectors/record';
+import { Quality, sparkAppRecordSchema, type AppStatus, type SparkAppRecord } from '../../collectors/record';
 import type { AppSummaries } from '../../collectors/record/summaries';
 import { FIELDS, isRecordColumn } from '../fields';
 import {
@@ -28,7 +28,7 @@ import {
   newestListedThrough,
   type ListingScope,
   UNCHECKED_RUNS_SQL,
-  laterRunsSql,
+  laterRunsGroups,
   laterRunsParams,
   laterRun,
   historyRunColumns,
@@ -246,15 +246,30 @@ function indexedWhere(query: JobQuery): { sql: string; params: PgParam[] } {
 }
 
 /**
+ * laterRuns on the server (repository.ts laterRunsSql is the embedded file's): for each group (LATERAL,
+ * a loop over the groups whatever the table's statistics say), its completed runs after its time by
+ * index apps_baseline and its failed ones by apps_failed_history (migrations 10 and 12), which hold the
+ * name as indexedKey: the name is matched by that, then whole. Matched by the name alone, as the
+ * embedded file's statement does, no index served it, and the server read the whole table.
+ */
+export const laterRunsPgSql = (groups: number): string => {
+  const of = (status: AppStatus): string => `SELECT ${historyRunColumns('a')} FROM applications a
+     WHERE ${indexedKey('a.app_name')} = ${indexedKey('g.app_name')} AND a.app_name = g.app_name AND a.source = g.source AND a.status = '${status}' AND ${runTime('a')} > g.t`;
+  return `${laterRunsGroups(groups)}
+ SELECT a.* FROM g CROSS JOIN LATERAL (${of('completed')}
+   UNION ALL ${of('failed')}) a`;
+};
+
+/**
  * A DELETE of applications rows (alias `t`) as one row: how many it deleted (`n`) and, as JSON, those
  * that were in a history (`runs`: the LaterRuns the caller checks the runs after again), so that a
  * retention of many runs sends back only the few columns of the runs that matter.
  */
 const removedRunsSql = (deleteSql: string): string => `WITH gone AS (${deleteSql} RETURNING ${historyRunColumns('t')}, ${inHistory('t')} AS h)
-  SELECT count(*) AS n, COALESCE(json_agg(json_build_array(app_id, attempt_key, app_name, source, t)) FILTER (WHERE h), '[]')::text AS runs FROM gone`;
+  SELECT count(*) AS n, COALESCE(json_agg(json_build_array(app_id, attempt_key, app_name, source, t, status)) FILTER (WHERE h), '[]')::text AS runs FROM gone`;
 /** removedRunsSql's row: its runs pushed onto `into`, its count returned. */
 function removedRuns(row: Record<string, unknown> | undefined, into: LaterRun[]): number {
-  for (const [app_id, attempt_key, app_name, source, t] of JSON.parse(typeof row?.runs === 'string' ? row.runs : '[]') as string[][]) into.push(laterRun({ app_id, attempt_key, app_name, source, t }));
+  for (const [app_id, attempt_key, app_name, source, t, status] of JSON.parse(typeof row?.runs === 'string' ? row.runs : '[]') as string[][]) into.push(laterRun({ app_id, attempt_key, app_name, source, t, status }));
   return Number(row?.n ?? 0);
 }
 
@@ -696,7 +711,7 @@ export class PostgresRepository implements JobRepository {
 
   laterRuns(groups: readonly RunGroup[]): LaterRun[] {
     const out: LaterRun[] = [];
-    for (const chunk of chunks(groups, KEYS_PER_QUERY)) for (const r of this.rows(laterRunsSql(chunk.length), laterRunsParams(chunk))) out.push(laterRun(r));
+    for (const chunk of chunks(groups, KEYS_PER_QUERY)) for (const r of this.rows(laterRunsPgSql(chunk.length), laterRunsParams(chunk))) out.push(laterRun(r));
     return out;
   }
 
