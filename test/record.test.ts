@@ -38,8 +38,10 @@ describe('redactSecrets', () => {
   });
 
   it('keeps settings that only sound like credentials (issue 16): Spark’s rule does not match them', () => {
-    const props = { 'spark.kubernetes.authenticate.driver.serviceAccountName': 'spark', 'spark.authenticate': 'true', 'spark.hadoop.fs.s3a.aws.credentials.provider.mode': 'x' };
-    expect(redactSecrets(props)).toEqual({ ...props, 'spark.hadoop.fs.s3a.aws.credentials.provider.mode': REDACTED });
+    // A credentials provider names a class, not a credential (a security review, L1: it was hidden).
+    const props = { 'spark.kubernetes.authenticate.driver.serviceAccountName': 'spark', 'spark.authenticate': 'true', 'spark.hadoop.fs.s3a.aws.credentials.provider': 'x' };
+    expect(redactSecrets(props)).toEqual(props);
+    expect(redactSecrets({ 'spark.hadoop.fs.s3a.bucket.b.credentials': 'x' })).toEqual({ 'spark.hadoop.fs.s3a.bucket.b.credentials': REDACTED });
   });
 
   it('adds the application’s own spark.redaction.regex to Spark’s default, with the known credential keys on top', () => {

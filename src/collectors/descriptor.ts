@@ -121,10 +121,8 @@ export function apiRunStopped(_options: unknown, problems: readonly Problem[]): 
 }
 
 /**
- * The URL as written, without a `user:password@` part: everything before the authority's last `@`
- * (a user name may hold one, `alice@corp.com:secret@host`; it stripped to the first, and stored the
- * password).
+ * The URL as written, without a `user:password@` part: everything to the last `@` of the URL (a user
+ * name may hold one, `alice@corp.com:secret@host`, a password `@`, `/`, `?` or `#`); the one rule of
+ * common/secretText.ts that every mask uses.
  */
-export function withoutUserInfo(u: string): string {
-  return u.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
-}
+export { withoutUserInfo } from '../common/secretText';

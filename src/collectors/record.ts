@@ -9,6 +9,7 @@ const count = z.number().int().nonnegative();
 const isoUtc = z.string().datetime({ offset: false });
 
 import { STATUSES } from './record/status';
+import { REDACTED, environmentVariableOf, maskSecretText, secretName } from '../common/secretText';
 
 export { STATUSES, type AppStatus } from './record/status';
 
@@ -263,80 +264,241 @@ export function platformLevelQuality(): Set<string> {
  */
 export const SPARK_REDACTION_DEFAULT = '(?i)secret|password|token|access[.]?key';
 /**
- * Credential keys Spark's default rule misses, always hidden as well: `passwd`, credentials, private
- * keys, request signatures, `access_key`/`access-key` spellings, API keys, and the cloud storage keys
- * (`fs.azure.account.key.<account>`, Azure SAS settings). Not `auth` alone: `spark.authenticate` and
- * `spark.kubernetes.authenticate.driver.serviceAccountName` are settings, not secrets.
+ * Credential keys Spark's default rule misses, always hidden as well: `passwd`, credentials (not a
+ * credentials provider: `spark.hadoop.fs.s3a.aws.credentials.provider` names a class), private keys,
+ * request signatures, `access_key`/`access-key` spellings, API keys, and the cloud storage keys
+ * (`fs.azure.account.key.<account>`, Azure SAS settings). Besides these, a key whose last word names
+ * a credential (secretText.ts secretName: `spark.es.net.http.auth.pass`, `spark.redis.auth`,
+ * `...header.Authorization`, `spark.hadoop.fs.s3a.encryption.key`) and an environment variable any
+ * of whose words does (`spark.executorEnv.DB_PASS`). Not `auth` inside a key (commit 54a662a):
+ * `spark.authenticate` and `spark.kubernetes.authenticate.driver.serviceAccountName` are settings,
+ * and neither is `spark.io.encryption.keySizeBits` nor `spark.ssl.keyStore` (a path).
  */
-const CREDENTIAL_KEY = /passwd|credential|private[._-]?key|signature|access[_-]key|api[._-]?key|account\.key|\.sas\.|sas[._-]?token/i;
-export const REDACTED = '*********(redacted)';
+const CREDENTIAL_KEY = /passwd|credentials?(?!s|[._-]?provider)|private[._-]?key|signature|access[_-]key|api[._-]?key|account\.key|\.sas\.|sas[._-]?token/i;
+export { REDACTED } from '../common/secretText';
 
-/** A Java regex as Spark reads `spark.redaction.regex` (a leading `(?i)` is case-insensitivity), or undefined when JavaScript cannot read it. */
+/** Java's POSIX and the common Unicode property classes (`\p{Alpha}`), as the inside of a JavaScript class; a letter class reaches past ASCII (more is hidden, never less). */
+const PROPERTY_CLASSES: Readonly<Record<string, string>> = (() => {
+  const letters = 'A-Za-z\\u00AA-\\uFFFF';
+  const c: Record<string, string> = {
+    Lower: 'a-z', Upper: 'A-Z', ASCII: '\\x00-\\x7F', Alpha: 'A-Za-z', Digit: '0-9', Alnum: 'A-Za-z0-9', Punct: '!-\\/:-@\\[-`{-~', Graph: '!-~', Print: ' -~',
+    Blank: ' \\t', Cntrl: '\\x00-\\x1F\\x7F', XDigit: '0-9a-fA-F', Space: ' \\t\\n\\x0B\\f\\r', L: letters, Alphabetic: letters, Letter: letters, javaLetter: letters,
+    Lu: letters, Uppercase: letters, javaUpperCase: letters, Ll: letters, Lowercase: letters, javaLowerCase: letters, N: '0-9\\u00B2-\\uFFFF', Nd: '0-9\\u0660-\\uFFFF', javaDigit: '0-9\\u0660-\\uFFFF',
+  };
+  for (const k of Object.keys(c)) c[`Is${k}`] = c[k]!;
+  return c;
+})();
+const escapeLiteral = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+/**
+ * A Java regex as Spark reads `spark.redaction.regex` (java.util.regex), as a JavaScript one that
+ * hides at least what it hides; undefined when it holds what cannot be translated (a class
+ * intersection `&&`, comments mode `(?x)`, `\G`, an unknown `\p{…}`). Translated: `\Q…\E` (a
+ * literal), flags anywhere (`(?i)` mid-pattern turns case-insensitivity on for all of it, `(?-i)` is
+ * ignored: either only matches more), `\p{Alpha}` and the other POSIX classes, `\z`, `\Z`, `\A`,
+ * `\h`, `\R`, `\e`, `\a`, `\x{…}`, possessive quantifiers and atomic groups (as greedy ones: they
+ * match more).
+ */
 function javaRegex(source: string): RegExp | undefined {
-  const m = /^\(\?([imsux]+)\)/.exec(source);
-  const flags = m ? [...new Set(m[1]!.replace(/[ux]/g, ''))].join('') : '';
+  const flags = new Set<string>();
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const n = source[i + 1];
+      if (n === undefined) return undefined;
+      if (n === 'Q') {
+        const end = source.indexOf('\\E', i + 2);
+        out += escapeLiteral(source.slice(i + 2, end < 0 ? undefined : end));
+        i = end < 0 ? source.length : end + 1;
+        continue;
+      }
+      if (n === 'p' || n === 'P') {
+        const m = /^(?:\{(\w+)\}|([A-Za-z]))/.exec(source.slice(i + 2));
+        const range = m ? PROPERTY_CLASSES[m[1] ?? m[2]!] : undefined;
+        if (m === null || range === undefined || (inClass && n === 'P')) return undefined;
+        out += inClass ? range : n === 'p' ? `[${range}]` : `[^${range}]`;
+        i += 1 + m[0].length;
+        continue;
+      }
+      if (n === 'x' && source[i + 2] === '{') {
+        const m = /^\{([0-9a-fA-F]{1,4})\}/.exec(source.slice(i + 2));
+        if (m === null) return undefined;
+        out += `\\u${m[1]!.padStart(4, '0')}`;
+        i += 1 + m[0].length;
+        continue;
+      }
+      const plain: Record<string, string> = { z: '$', Z: '(?=\\n?$)', A: '^', e: '\\x1B', a: '\\x07', h: '[ \\t\\u00A0\\u1680\\u180E\\u2000-\\u200A\\u202F\\u205F\\u3000]', R: '(?:\\r\\n|[\\n\\x0B\\f\\r\\x85\\u2028\\u2029])' };
+      if (n === 'G' || n === 'X' || n === 'H' || (inClass && (n === 'h' || n === 'R'))) return undefined;
+      out += !inClass && plain[n] !== undefined ? plain[n] : `\\${n}`;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === '[' || (c === '&' && source[i + 1] === '&')) return undefined;
+      if (c === ']') inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      const negated = source[i + 1] === '^';
+      out += negated ? '[^' : '[';
+      if (negated) i++;
+      // Java reads a `]` first in a class as itself.
+      if (source[i + 1] === ']') {
+        out += '\\]';
+        i++;
+      }
+      continue;
+    }
+    if (c === '(' && source[i + 1] === '?') {
+      const m = /^\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?([):])/.exec(source.slice(i));
+      if (m !== null && (m[1] !== '' || m[2] !== undefined)) {
+        for (const f of m[1]!) {
+          if (f === 'x') return undefined;
+          if (f === 'i' || f === 's' || f === 'm') flags.add(f);
+        }
+        out += m[3] === ':' ? '(?:' : '';
+        i += m[0].length - 1;
+        continue;
+      }
+      if (source[i + 2] === '>') {
+        out += '(?:';
+        i += 2;
+        continue;
+      }
+    }
+    // A possessive quantifier (`a*+`, `a++`, `a?+`, `a{2}+`) as the greedy one.
+    if ((c === '*' || c === '+' || c === '?' || c === '}') && source[i + 1] === '+') {
+      out += c;
+      i++;
+      continue;
+    }
+    out += c;
+  }
   try {
-    return new RegExp(m ? source.slice(m[0].length) : source, flags);
+    return new RegExp(out, [...flags].join(''));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What stands in for an application's `spark.redaction.regex` that javaRegex cannot translate:
+ * every word of three or more letters or digits in it, as a text to find in any case (`corp` of
+ * `corp\.[\p{InGreek}]+`), so that what its rule hides is hidden and more; and every value when a
+ * branch of it has no such word (nothing of it can be told apart).
+ */
+function wordsRule(source: string): RegExp {
+  const branches: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let branch = '';
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const end = source[i + 1] === 'Q' ? source.indexOf('\\E', i + 2) : -1;
+      if (source[i + 1] === 'Q') {
+        branch += ` ${source.slice(i + 2, end < 0 ? undefined : end)} `;
+        i = end < 0 ? source.length : end + 1;
+      } else {
+        branch += ' ';
+        i++;
+      }
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      branches.push(branch);
+      branch = '';
+      continue;
+    }
+    branch += /[A-Za-z0-9_]/.test(c) ? c : ' ';
+  }
+  branches.push(branch);
+  // Flags (`(?i)`) and group names leave letters of their own: at worst they hide more.
+  const found = branches.map((b) => b.match(/[A-Za-z0-9_]{3,}/g) ?? []);
+  if (found.some((w) => w.length === 0)) return /(?:)/;
+  return new RegExp([...new Set(found.flat())].map(escapeLiteral).join('|'), 'i');
+}
+
+/** The application's own rule as JavaScript reads it, and what to say when it could only be approximated (null: translated as it is). */
+function ownRule(source: string): { rule: RegExp; note: string | null } {
+  const rule = javaRegex(source);
+  if (rule !== undefined) return { rule, note: null };
+  const words = wordsRule(source);
+  const all = words.source === '(?:)';
+  return {
+    rule: words,
+    note: `spark.redaction.regex uses Java regex syntax this reader cannot translate: ${all ? 'every property value is hidden' : `every key or value holding any of its words (${words.source.split('|').slice(0, 10).join(', ')}) is hidden`}, more than Spark hides`,
+  };
 }
 
 const DEFAULT_RULE = javaRegex(SPARK_REDACTION_DEFAULT)!;
 /** What a key is hidden by whatever the application's own rule: Spark's default or a credential key, in one search. */
 const KEY_RULE = new RegExp(`${DEFAULT_RULE.source}|${CREDENTIAL_KEY.source}`, 'i');
 
+/** Whether property `key` names a secret whatever its value (KEY_RULE, its last word, or an environment variable's name). */
+function secretKey(key: string): boolean {
+  if (KEY_RULE.test(key) || secretName(key)) return true;
+  const variable = environmentVariableOf(key);
+  return variable !== undefined && secretName(variable, 'any');
+}
+
 /**
  * `props` with every secret replaced by REDACTED: a key or value that Spark's redaction rule matches
- * (Spark's default, and the application's own `spark.redaction.regex` when it sets one JavaScript
- * can read: an own rule adds to what is hidden, it never shows a password the default hides), and
- * every known credential key.
+ * (Spark's default, and the application's own `spark.redaction.regex`, translated from Java's
+ * syntax, or approximated by its words when it cannot be: an own rule adds to what is hidden, it
+ * never shows a password the default hides), every credential key (secretKey); and in every other
+ * value, each secret it carries (maskSecretText: a URL's password, `-Dfoo.pwd=…`, `;pwd=…`, a token).
+ * When the own rule had to be approximated, `found` (if given) gets a warning saying so.
+ * Also what a storage migration runs over a stored environment: masking one twice changes nothing.
  */
-export function redactSecrets(props: Readonly<Record<string, string>>): Record<string, string> {
+export function redactSecrets(props: Readonly<Record<string, string>>, found?: Pick<RecordFindings, 'problems' | 'where' | 'propsAt'>): Record<string, string> {
   const own = props['spark.redaction.regex'];
-  const ownRule = own === undefined ? undefined : javaRegex(own);
+  const custom = own === undefined ? undefined : ownRule(own);
+  if (custom?.note && found !== undefined) found.problems.push({ severity: 'warning', code: 'redaction-regex', message: custom.note, ...(found.propsAt ?? { file: found.where }) });
+  const rule = custom?.rule;
   const out: Record<string, string> = {};
   for (const k of Object.keys(props)) {
     const v = props[k]!;
-    out[k] = KEY_RULE.test(k) || DEFAULT_RULE.test(v) || (ownRule !== undefined && (ownRule.test(k) || ownRule.test(v))) ? REDACTED : maskUrlPasswords(v);
+    out[k] = secretKey(k) || DEFAULT_RULE.test(v) || (rule !== undefined && (rule.test(k) || rule.test(v))) ? REDACTED : maskSecretText(v);
   }
   return out;
 }
 
-/**
- * The password of a URL's user info, which neither rule above sees (a review):
- * `spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:mysql://hive:PASSWORD@db/metastore`, a
- * `mongodb://user:pw@host`: at each `://` whose scheme (a letter, then letters, digits, `+.-`) is
- * a whole run of such characters, a user (no `:`), `:`, a password and `@`, none of them holding
- * white space, `/?#@` or a quote. Only the password is hidden: the user and host still tell runs
- * apart. No part of it is a quote, so that the rule reads JSON texts too (stored environments and
- * checks, migrations.ts) without crossing from one string into the next. A scan from each `://`,
- * not a regular expression: one that tried a scheme from every letter took 14 s, and one from every
- * run of them 3 s, over 100,000 stored environments.
- */
-export function maskUrlPasswords(text: string): string {
-  let out = '';
-  let copied = 0;
-  for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
-    let scheme = at;
-    while (scheme > 0 && SCHEME_CHAR.test(text[scheme - 1]!)) scheme--;
-    if (scheme === at || !/[a-z]/i.test(text[scheme]!)) continue;
-    let colon = at + 3;
-    while (colon < text.length && !USER_END.test(text[colon]!)) colon++;
-    if (text[colon] !== ':') continue;
-    let atSign = colon + 1;
-    while (atSign < text.length && !PASSWORD_END.test(text[atSign]!)) atSign++;
-    if (text[atSign] !== '@') continue;
-    out += `${text.slice(copied, colon + 1)}${REDACTED}`;
-    copied = atSign;
+/** A record's tags with every secret in their values masked (maskSecretText): a platform's error text may quote a JDBC URL with its password. */
+export function redactTags(tags: Record<string, string>): Record<string, string> {
+  let out: Record<string, string> | undefined;
+  for (const k of Object.keys(tags)) {
+    const v = tags[k]!;
+    const masked = maskSecretText(v);
+    if (masked !== v) (out ??= { ...tags })[k] = masked;
   }
-  return copied === 0 ? text : out + text.slice(copied);
+  return out ?? tags;
 }
-const SCHEME_CHAR = /[a-z0-9+.-]/i;
-const USER_END = /[\s/?#@:"]/;
-const PASSWORD_END = /[\s/?#@"]/;
-/** maskUrlPasswords' rule for PostgreSQL's regexp_replace (flags 'gi'): the migration of texts stored before it (postgres/migrations.ts). */
-export const URL_PASSWORD_PG = `(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^[:space:]/?#@:"]*:)[^[:space:]/?#@"]*@`;
+
+/**
+ * The password of a URL's user info, which the key and value rules above do not see (a review):
+ * `spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:mysql://hive:PASSWORD@db/metastore`, a
+ * `mongodb://user:p@ss@host`. The rule is secretText.ts userInfoSpans' (the user information runs
+ * to the last `@` of the URL); only the password is hidden, the user and host still tell runs apart.
+ */
+export { maskUrlPasswords } from '../common/secretText';
+/**
+ * maskUrlPasswords' rule for PostgreSQL's regexp_replace (flags 'gi'): the migration of texts stored
+ * before it (postgres/migrations.ts). The password runs to the last `@` before white space or a
+ * quote, as maskUrlPasswords' does (it also stops at the next `scheme://`; this one hides more).
+ */
+export const URL_PASSWORD_PG = `(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^[:space:]:"<>]*:)[^[:space:]"<>]*@`;
 
 export type Severity = 'error' | 'warning' | 'info';
 

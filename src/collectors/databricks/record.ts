@@ -229,7 +229,7 @@ export function platformRecord(run: Run, clusters: RunClusters, primary: Cluster
     ...sizing,
     ...noSparkMetrics(),
     tags,
-    environment: redactSecrets(conf),
+    environment: redactSecrets(conf, found),
     source,
     status,
   };

@@ -151,7 +151,7 @@ export function platformRecord(job: Job, kind: (typeof SPARK_KINDS)[number][0], 
     ...sizing,
     ...noSparkMetrics(),
     tags,
-    environment: redactSecrets(props),
+    environment: redactSecrets(props, found),
     source,
     status,
   };

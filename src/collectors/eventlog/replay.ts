@@ -1116,7 +1116,7 @@ export class AppReplay {
       memory_spilled_bytes: total('memory_spilled_bytes'),
       disk_spilled_bytes: total('disk_spilled_bytes'),
       tags: { ...this.hints.tags },
-      environment: redactSecrets(props),
+      environment: redactSecrets(props, found),
       source: this.hints.source,
       status,
       quality: [...quality].sort(),

@@ -177,7 +177,7 @@ export function toRecord(a: AttemptAnswers, source: string, problems: Problem[],
     memory_spilled_bytes: sum(value('memory_spilled_bytes', 'memoryBytesSpilled')),
     disk_spilled_bytes: sum(value('disk_spilled_bytes', 'diskBytesSpilled')),
     tags: { origin: 'history_server' },
-    environment: redactSecrets(props),
+    environment: redactSecrets(props, found),
     source,
     status,
   };

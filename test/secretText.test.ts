@@ -1,0 +1,106 @@
+/**
+ * Secrets in text (src/common/secretText.ts), from a security review's findings (L1, L9): a URL's
+ * password holding `@`, `/`, `?`, `#`, `;` or `,`; credentials in a query string, a SQL Server or
+ * Oracle JDBC URL, a JVM `-D` option; token-shaped values. One rule each, used by the collectors'
+ * redaction, the views' URL masking and (through maskSecretText) the storage migration.
+ */
+import { describe, expect, it } from 'vitest';
+import { maskUrlPasswords, maskSecretText, REDACTED, secretName, userInfoSpans, withoutUserInfo } from '../src/common/secretText';
+import { maskUrls } from '../src/common/safeUrl';
+
+describe('URL user information runs to the last @ of the URL (L1, L9)', () => {
+  it.each([
+    ['mongodb://u:p@ss@host/db', 'mongodb://u:***@host/db'],
+    ['http://u:pa/ss@host/x', 'http://u:***@host/x'],
+    ['http://u:pa?ss@host/x', 'http://u:***@host/x'],
+    ['http://u:pa#ss@host/x', 'http://u:***@host/x'],
+    ['http://u:pa;ss@127.0.0.1:1/x', 'http://u:***@127.0.0.1:1/x'],
+    ['http://u:pa,ss@host:18080/x', 'http://u:***@host:18080/x'],
+    ['https://user:LEAK/6666@host/x', 'https://user:***@host/x'],
+    ['jdbc:mysql://hive:s3cr3t@db.internal:3306/metastore?useSSL=true', 'jdbc:mysql://hive:***@db.internal:3306/metastore?useSSL=true'],
+  ])('masks the whole password of %s', (url, masked) => {
+    expect(maskUrlPasswords(url, '***')).toBe(masked);
+    expect(maskUrlPasswords(`-Dx=${url} -Dy=1`, '***')).toBe(`-Dx=${masked} -Dy=1`);
+  });
+
+  it('ends a URL at white space, a quote or the next scheme://, and keeps what has no password', () => {
+    expect(maskUrlPasswords('thrift://u:p1@h1:9083,thrift://v:p2@h2:9083', '***')).toBe('thrift://u:***@h1:9083,thrift://v:***@h2:9083');
+    expect(maskUrlPasswords('{"a":"http://u:p@h/x","b":"ftp://h@x"}', '***')).toBe('{"a":"http://u:***@h/x","b":"ftp://h@x"}');
+    for (const plain of [
+      'k8s://https://10.0.0.1:443',
+      's3a://logs@bucket/events',
+      'http://hs:18080/api/v1',
+      'mongodb://etl@m1:27017,m2:27017/db',
+      'https://hs.example.com/path/@x',
+      'jdbc:hive2://hs2.example.com:10000/default;principal=hive/_HOST@EXAMPLE.COM',
+      'http://hooks.example.com:8080/notify?to=ops@example.com',
+    ])
+      expect(maskUrlPasswords(plain)).toBe(plain);
+  });
+
+  it('withoutUserInfo drops user and password alike; maskUrls (the views) too, whatever the password holds', () => {
+    expect(withoutUserInfo('http://alice@corp.com:Pa55@127.0.0.1:18080/')).toBe('http://127.0.0.1:18080/');
+    for (const pw of ['plainPW_SECRET', 'pa;ss_SECRET', 'pa,ss_SECRET', 'p@ss_SECRET', 'pa/ss_SECRET'])
+      expect(maskUrls(`http://u:${pw}@127.0.0.1:1/: error list-failed listing EMR clusters failed`)).toBe('http://127.0.0.1:1/: error list-failed listing EMR clusters failed');
+  });
+
+  it('reads a ${env:NAME} in the user as part of the user', () => {
+    const text = 'postgres://${env:PGUSER}:pw@db/x';
+    expect(userInfoSpans(text)).toEqual([{ start: 11, colon: text.indexOf(':pw'), at: text.indexOf('@') }]);
+  });
+});
+
+describe('maskSecretText: secrets in values (L1, L7)', () => {
+  it.each([
+    ['-Dfoo.pwd=LEAK -Xmx1g', `-Dfoo.pwd=${REDACTED} -Xmx1g`],
+    ['-Ddb.passphrase=LEAK', `-Ddb.passphrase=${REDACTED}`],
+    ['-Dfoo.pwd="a b" -Dx=1', `-Dfoo.pwd=${REDACTED} -Dx=1`],
+    ['jdbc:sqlserver://h:1433;user=sa;pwd=LEAK;encrypt=true', `jdbc:sqlserver://h:1433;user=sa;pwd=${REDACTED};encrypt=true`],
+    ['jdbc:sqlserver://h:1433;password={LE;AK};db=x', `jdbc:sqlserver://h:1433;password=${REDACTED};db=x`],
+    ['jdbc:oracle:thin:scott/LEAK@db:1521/orcl', `jdbc:oracle:thin:scott/${REDACTED}@db:1521/orcl`],
+    ['thrift://host:9083?auth=LEAK', `thrift://host:9083?auth=${REDACTED}`],
+    ['https://h/x?a=1&password=LEAK&b=2', `https://h/x?a=1&password=${REDACTED}&b=2`],
+    ['https://h/x?token=LEAK#f', `https://h/x?token=${REDACTED}#f`],
+    ['http://h/?access_token=LEAK', `http://h/?access_token=${REDACTED}`],
+    ['http://host/api;jsessionid=LEAK', `http://host/api;jsessionid=${REDACTED}`],
+    ['login failed: password=LEAK', `login failed: password=${REDACTED}`],
+    ['dapi0123456789abcdef0123456789abcdef', REDACTED],
+    ['Bearer ya29.a0AfH6SMBx-LEAK_x.y', `Bearer ${REDACTED}`],
+    ['key AKIAIOSFODNN7EXAMPLE used', `key ${REDACTED} used`],
+    ['java.sql.SQLException: cannot connect to jdbc:postgresql://etl:LEAK@db:5432/dw', `java.sql.SQLException: cannot connect to jdbc:postgresql://etl:${REDACTED}@db:5432/dw`],
+  ])('masks %s', (text, masked) => {
+    expect(maskSecretText(text)).toBe(masked);
+    // Masking twice changes nothing: a stored text can be masked again, a masked URL keeps its identity.
+    expect(maskSecretText(masked)).toBe(masked);
+  });
+
+  it('leaves ordinary values exactly as they are', () => {
+    for (const v of [
+      '-XX:+UseG1GC -Dlog4j.configuration=file:/etc/log4j.properties -Djava.security.auth.login.config=/etc/jaas.conf -Dcom.sun.management.jmxremote.authenticate=false',
+      'jdbc:sqlserver://h:1433;user=sa;databaseName=dw',
+      'mongodb://etl@m1:27017/db?authSource=admin&authMechanism=SCRAM-SHA-256',
+      'jdbc:oracle:thin:@//db:1521/orcl',
+      'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider',
+      'spark.sql.shuffle.partitions=200',
+      'dapi-not-a-token',
+    ])
+      expect(maskSecretText(v)).toBe(v);
+  });
+
+  it('never runs past a quote: safe on a JSON text, an escaped one included', () => {
+    const json = JSON.stringify({ a: 'x?token=LEAK', b: 'keep', c: JSON.stringify({ url: 'http://h/?access_token=LEAK2' }) });
+    const parsed = JSON.parse(maskSecretText(json)) as { a: string; b: string; c: string };
+    expect(parsed).toEqual({ a: `x?token=${REDACTED}`, b: 'keep', c: JSON.stringify({ url: `http://h/?access_token=${REDACTED}` }) });
+  });
+});
+
+describe('secretName', () => {
+  it('reads the last word of a property, any word of an environment variable', () => {
+    for (const n of ['spark.es.net.http.auth.pass', 'spark.redis.auth', 'spark.es.net.http.header.Authorization', 'spark.hadoop.fs.s3a.encryption.key', 'access_token', 'foo.pwd', 'db.passphrase'])
+      expect(secretName(n), n).toBe(true);
+    for (const n of ['spark.authenticate', 'spark.io.encryption.keySizeBits', 'spark.ssl.keyStore', 'spark.yarn.keytab', 'authSource', 'java.security.auth.login.config', 'spark.sql.hive.thriftServer.singleSession'])
+      expect(secretName(n), n).toBe(false);
+    for (const n of ['DB_PASS', 'MYSQL_PWD', 'PGPASS', 'GITHUB_PAT', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD_2', 'SPARK_AUTH_TOKEN']) expect(secretName(n, 'any'), n).toBe(true);
+    for (const n of ['JAVA_HOME', 'PYTHONPATH', 'PATH', 'TOKENIZERS_PARALLELISM', 'KRB5_KEYTAB']) expect(secretName(n, 'any'), n).toBe(false);
+  });
+});
