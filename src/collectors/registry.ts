@@ -14,7 +14,8 @@ import { emrSource } from './emr/source';
 import { eventLogSource } from './eventlog/source';
 import { cursorScope } from './historyServer/cursor';
 import { historyServerSource } from './historyServer/source';
-import type { Problem } from './record';
+import { redactTags, type Problem } from './record';
+import { maskSecretText } from '../common/secretText';
 
 /** Keys every source has, whatever its type: how its runs are judged once stored (issue 18). */
 const SOURCE_KEYS = { regression: regressionConfigSchema.optional() };
@@ -97,16 +98,55 @@ export function cursorTracker(job: SourceJob): CursorTracker | undefined {
   return descriptorOf(job.kind).cursor?.(job.options);
 }
 
-/** The job for an incremental run, given where its source's complete listings reached (its cursor). */
+/**
+ * The job for an incremental run, given where its source's complete listings reached (its cursor).
+ * A cursor recorded before URLs were recorded with their secret query values masked (recordedOptions)
+ * has the URL as written in its scope (`?access_token=…`): it is looked up too (legacyCursorKey), in
+ * memory only, so that such a source's next run does not start over; the newer of the two wins.
+ */
 export function incrementalJob(job: SourceJob, newestEndTime: (of: CursorKey) => string | null): SourceJob {
   const d = descriptorOf(job.kind);
-  return d.incremental ? ({ ...job, options: d.incremental(job.options, newestEndTime(cursorKey(job.name, recordedOptions(job)))) } as SourceJob) : job;
+  if (!d.incremental) return job;
+  const key = cursorKey(job.name, recordedOptions(job));
+  const legacy = legacyCursorKey(job);
+  const found = [newestEndTime(key), legacy.scope === key.scope ? null : newestEndTime(legacy)].filter((t): t is string => t !== null).sort();
+  return { ...job, options: d.incremental(job.options, found.at(-1) ?? null) } as SourceJob;
 }
 
-/** The collector of a job, loaded when it runs. */
+/** The cursor key a run recorded before recordedOptions masked secret query values: its URLs cut of user info by the rule of then, nothing else. */
+export function legacyCursorKey(job: SourceJob): CursorKey {
+  const recorded: Record<string, unknown> = { ...recordedOptions(job) };
+  const options = job.options as Record<string, unknown>;
+  for (const [k, v] of Object.entries(options)) if (k in recorded && typeof v === 'string' && /^https?:\/\//.test(v)) recorded[k] = v.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+  return cursorKey(job.name, recorded);
+}
+
+/**
+ * The collector of a job, loaded when it runs; every record's tags masked (redactTags) as it is
+ * yielded: a platform's error text kept as a tag (Databricks `state_message`, Dataproc
+ * `state_details`, EMR `step_failure_reason`) may quote a URL with its password, and tags are merged
+ * from several places (a run's into its Spark applications' records), so they are masked here, where
+ * every collector's records pass, once. Problems' texts likewise (maskProblems).
+ */
 export async function* collectSource(job: SourceJob, ctx: CollectContext): AsyncGenerator<Batch> {
   const collect = await descriptorOf(job.kind).collector();
-  yield* collect(job.options, ctx);
+  for await (const batch of collect(job.options, ctx)) {
+    maskProblems(batch.problems);
+    for (const app of batch.apps) {
+      app.record.tags = redactTags(app.record.tags);
+      maskProblems(app.problems);
+    }
+    yield batch;
+  }
+}
+
+/** Each problem's message and place with the secrets they quote masked (maskSecretText): a net under every collector's own care. */
+function maskProblems(problems: Problem[]): void {
+  problems.forEach((p, i) => {
+    const message = maskSecretText(p.message);
+    const file = p.file === undefined ? undefined : maskSecretText(p.file);
+    if (message !== p.message || file !== p.file) problems[i] = { ...p, message, ...(file !== undefined ? { file } : {}) };
+  });
 }
 
 /** Problems after which a source's run stopped early: wrong credentials, an unreadable listing or path, a source that cannot start. */
@@ -116,7 +156,11 @@ export function stoppedRun(job: SourceJob, problems: readonly Problem[]): boolea
 
 const SECRET_OPTION = /token|secret|password|credential|auth|headers/i;
 
-/** What a run record keeps of a job's options: never credentials or headers (they may hold secrets), URLs without user info, times as ISO text. */
+/**
+ * What a run record keeps of a job's options: never credentials or headers (they may hold secrets),
+ * URLs without user info and with their secret query values masked (maskSecretText: the same mask
+ * each time, so the cursor scope built from them stays one source's across runs), times as ISO text.
+ */
 export function recordedOptions(job: SourceJob): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(job.options)) {
@@ -127,7 +171,7 @@ export function recordedOptions(job: SourceJob): Record<string, unknown> {
       if (k === 'tokenSource' && typeof v === 'string') out.tokenSource = v;
       continue;
     }
-    out[k] = v instanceof Date ? v.toISOString() : typeof v === 'string' && /^https?:\/\//.test(v) ? withoutUserInfo(v) : v;
+    out[k] = v instanceof Date ? v.toISOString() : typeof v === 'string' && /^https?:\/\//.test(v) ? maskSecretText(withoutUserInfo(v)) : v;
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { listedMark, notStarted, runApiCollector, type ApiCollectorOptions, type ApiRun, type Found, type Page } from '../api/runner';
 import { REPLACES_TAG, apiProvenance, gather, type Batch, type CollectContext, type Gathered, type Provenance } from '../contract';
 import type { Problem } from '../record';
+import { withoutUserInfo } from '../../common/secretText';
 import { fetchCluster, type Clients, type ClusterFacts, type FetchedCluster } from './cluster';
 import { PageTokenGuard } from '../api/listingGuard';
 import { credentialSource, isAuthError, isCredentialError, scrubber, type CredentialSource, type StaticCredentials } from './credentials';
@@ -395,7 +396,8 @@ export async function* collectEmr(options: EmrOptions, ctx: CollectContext = {})
   const source = options.source ?? 'emr';
   const nowMs = Date.now();
   const cred = credentialSource(options);
-  const where = options.endpointUrl ?? `emr${options.region !== undefined ? ` (${options.region})` : ''}`;
+  // Problems name the endpoint without its user information (an `endpoint_url` may carry `user:password@`).
+  const where = options.endpointUrl !== undefined ? withoutUserInfo(options.endpointUrl) : `emr${options.region !== undefined ? ` (${options.region})` : ''}`;
   const refusedAt = (err: unknown, at: string | undefined): Problem => ({
     severity: 'error',
     code: 'auth-failed',

@@ -40,7 +40,10 @@ export const OVERLAP_MS = 60 * 60 * 1000;
 
 /**
  * Which listing a cursor belongs to, from a run's recorded options (registry recordedOptions: the URL
- * without user info): the server's URL without trailing slashes or `/api/v1`, and the shard.
+ * without user info, its secret query values masked the same way each time): the server's URL
+ * without trailing slashes or `/api/v1`, and the shard. A URL with no secret in it is recorded as
+ * written, so its scope is what it always was; one recorded before the masking is found through
+ * registry legacyCursorKey.
  */
 export function cursorScope(recorded: Record<string, unknown>): string {
   const url = typeof recorded.url === 'string' ? recorded.url.replace(/\/+$/, '').replace(/\/api\/v1$/, '') : null;
