@@ -80,10 +80,26 @@ export const headerMap = z.record(
   z.string().refine((v) => !BROKEN_REFERENCE.test(v.replace(ENV_REFERENCES, '')), 'holds a ${env:…} reference that is not a valid one: NAME must be an environment variable name (letters, digits and _, not starting with a digit), e.g. Bearer ${env:SPARK_HISTORY_TOKEN}'),
 );
 
-/** Headers with every `${env:VAR}` in their values read from the environment; a variable not set is an error naming the header. */
-export function resolveHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
-  if (headers === undefined) return undefined;
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, value.replace(ENV_REFERENCES, (_ref, env: string) => fromEnv(env, `header ${name}`))]));
+/**
+ * Headers with every `${env:VAR}` in their values read from the environment (a variable not set is
+ * an error naming the header), and each value so read (`headerSecrets`): a reference is how a
+ * secret is written, so what it stands for is masked wherever it appears (http/jsonClient.ts), a
+ * part of a header (`Cookie: JSESSIONID=${env:HS_COOKIE}; theme=dark`) as much as a whole one.
+ */
+export function resolveHeaders(headers: Readonly<Record<string, string>> | undefined): { headers?: Record<string, string>; headerSecrets?: string[] } {
+  if (headers === undefined) return {};
+  const secrets: string[] = [];
+  const resolved = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      value.replace(ENV_REFERENCES, (_ref, env: string) => {
+        const v = fromEnv(env, `header ${name}`);
+        secrets.push(v);
+        return v;
+      }),
+    ]),
+  );
+  return { headers: resolved, ...(secrets.length > 0 ? { headerSecrets: secrets } : {}) };
 }
 
 /** The keys every API source (History Server and the cloud sources) has. */

@@ -92,7 +92,7 @@ export const historyServerSource = {
         url: s.history_server_url,
         ...commonApiOptions(s),
         ...camelKeys(s, ['mode', 'status', 'ca_file', 'insecure_skip_verify']),
-        headers: resolveHeaders(s.headers),
+        ...resolveHeaders(s.headers),
         auth,
         maxResponseBytes: mebibytes(s.max_response_mb),
         maxUnpackedBytes: mebibytes(s.max_unpacked_mb),

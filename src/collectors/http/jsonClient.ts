@@ -44,6 +44,8 @@ export interface JsonClientOptions {
   maxDelayMs?: number;
   auth?: HttpAuth;
   headers?: Record<string, string>;
+  /** Values taken from the environment into `headers` (configKeys resolveHeaders): secrets, masked wherever an answer quotes them. */
+  headerSecrets?: string[];
   /** PEM file of extra certificate authorities for https. */
   caFile?: string;
   /** Explicit opt-in: accept any TLS certificate. */
@@ -318,6 +320,8 @@ export class JsonClient {
   private readonly headers: Record<string, string>;
   /** The names of the headers given in the options (secretsIn). */
   private readonly extraHeaders: ReadonlySet<string>;
+  /** Secrets known besides the headers' values: those from the environment, and a URL's password as written (`p%40ss`). */
+  private readonly knownSecrets: readonly string[];
   private readonly tokenProvider: (() => Promise<string>) | undefined;
   private readonly dispatcher: Dispatcher | undefined;
   private readonly ownDispatcher: boolean;
@@ -332,6 +336,7 @@ export class JsonClient {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`the URL must be http:// or https://, got ${url.protocol}`);
     let auth = options.auth;
     if (url.username !== '' && auth === undefined) auth = { type: 'basic', username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    this.knownSecrets = [...(options.headerSecrets ?? []), ...(url.password !== '' ? [url.password] : [])];
     url.username = '';
     url.password = '';
     url.search = '';
@@ -555,18 +560,24 @@ export class JsonClient {
 
   /**
    * Every form of the credentials a request carries: the Authorization value (however its name is
-   * spelled) and what it encodes, and the values of the extra headers a source was configured with
-   * (History Server `headers:`, which exist to carry credentials: `X-Api-Key: ${env:…}`).
+   * spelled) and what it encodes, the values of the extra headers a source was configured with
+   * (History Server `headers:`, which exist to carry credentials: `X-Api-Key: ${env:…}`), each of a
+   * Cookie header's values, every value a header took from the environment, and the URL's password as
+   * written (maskSecrets adds its percent-encoded and decoded forms).
    */
   private secretsIn(headers: Record<string, string>): string[] {
-    return Object.entries(headers).flatMap(([name, value]) => {
+    const found = Object.entries(headers).flatMap(([name, value]) => {
       if (name.toLowerCase() !== 'authorization' && !this.extraHeaders.has(name)) return [];
+      // A Cookie header is many values (`JSESSIONID=…; theme=dark`): a server quotes one of them, not the header.
+      if (name.toLowerCase() === 'cookie') return [value, ...value.split(';').map((c) => c.slice(c.indexOf('=') + 1).trim())];
       const token = /^\w+ (.+)$/.exec(value)?.[1];
       if (token === undefined) return [value];
       if (!/^Basic /i.test(value)) return [token];
       const decoded = Buffer.from(token, 'base64').toString('utf8');
       return [token, decoded, decoded.slice(decoded.indexOf(':') + 1)];
     });
+    // Longest first, so that a secret holding another is masked whole (maskSecrets masks in this order).
+    return [...this.knownSecrets, ...found].sort((a, b) => b.length - a.length);
   }
 
   async close(): Promise<void> {
