@@ -100,3 +100,21 @@ describe("redactSecrets: the application's own spark.redaction.regex in Java syn
     expect(redactSecrets({ 'spark.redaction.regex': `${base}|[a-z&&[^x]]+`, 'spark.executor.memory': '4g' })['spark.executor.memory']).toBe(REDACTED);
   });
 });
+
+describe('redactSecrets over what it stored (a storage migration re-redacting stored environments)', () => {
+  it('changes nothing the second time, and says nothing of the own rule it hid', () => {
+    const props = {
+      'spark.redaction.regex': '(?i)secret|password|\\Qcorp.blob\\E',
+      'spark.corp.blob': 'v',
+      'spark.executorEnv.DB_PASS': 'p',
+      'spark.mongodb.input.uri': 'mongodb://u:p@ss@h/db',
+      'spark.driver.extraJavaOptions': '-Dfoo.pwd=x -Xmx1g',
+      'spark.app.name': 'redacted report',
+    };
+    const once = redactSecrets(props);
+    const problems: Problem[] = [];
+    expect(redactSecrets(once, { problems, where: 'db' })).toEqual(once);
+    expect(once['spark.app.name']).toBe('redacted report');
+    expect(problems).toEqual([]);
+  });
+});

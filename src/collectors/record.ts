@@ -464,7 +464,8 @@ function secretKey(key: string): boolean {
  */
 export function redactSecrets(props: Readonly<Record<string, string>>, found?: Pick<RecordFindings, 'problems' | 'where' | 'propsAt'>): Record<string, string> {
   const own = props['spark.redaction.regex'];
-  const custom = own === undefined ? undefined : ownRule(own);
+  // A stored environment's own rule was itself hidden (it names `secret`…), and applied when it was stored.
+  const custom = own === undefined || own === REDACTED ? undefined : ownRule(own);
   if (custom?.note && found !== undefined) found.problems.push({ severity: 'warning', code: 'redaction-regex', message: custom.note, ...(found.propsAt ?? { file: found.where }) });
   const rule = custom?.rule;
   const out: Record<string, string> = {};
