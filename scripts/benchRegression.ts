@@ -8,13 +8,16 @@
  * steady, 5% of them twice as slow, all twice as slow (each regressed run also reads its own and its
  * baseline's environments for the config diff). Each set is timed first (cold) and then as the
  * median of 5 passes; the steady set is timed again without index apps_baseline (migration 7).
+ * Then the re-check after a removal (recheckAfterRemoval: the later runs whose baselines held a removed
+ * run are checked again and stored): Delete Job of one run mid-history, and a retention that drops
+ * every name's oldest run (a day's runs, as a daily retention does after each collection).
  */
 import type { Database } from 'sql.js';
-import { checkRegressions } from '../src/analysis/regression';
+import { checkRegressions, recheckAfterRemoval } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import type { SparkAppRecord } from '../src/collectors/record';
 import { migrate } from '../src/storage/migrations';
-import { SqlJsRepository, type AppKey } from '../src/storage/repository';
+import { SqlJsRepository, type AppKey, type LaterRun } from '../src/storage/repository';
 import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
 import { makeRecord, sparkLikeEnvironment } from '../test/support/records';
 
@@ -29,6 +32,15 @@ function timed<T>(fn: () => T): [T, { wall: number; cpu: number }] {
   const cpu = process.cpuUsage();
   const t = performance.now();
   const v = fn();
+  const used = process.cpuUsage(cpu);
+  return [v, { wall: performance.now() - t, cpu: (used.user + used.system) / 1000 }];
+}
+
+/** timed() for work that yields between its chunks (recheckAfterRemoval). */
+async function timedAsync<T>(fn: () => Promise<T>): Promise<[T, { wall: number; cpu: number }]> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const v = await fn();
   const used = process.cpuUsage(cpu);
   return [v, { wall: performance.now() - t, cpu: (used.user + used.system) / 1000 }];
 }
@@ -95,6 +107,16 @@ export async function regressionFigures(): Promise<string> {
       if (regressed !== expected) throw new Error(`${set.label}: ${regressed} regressed, expected ${expected}`);
       lines.push(`1,000 new runs, ${set.label} (${regressed} flagged): first ${ms(cold)}; median of 5 ${ms({ wall: median(warm.map((w) => w.wall)), cpu: median(warm.map((w) => w.cpu)) })}`);
     }
+    // Delete Job of run 50 of one name: the 10 runs after it are checked again.
+    const one: LaterRun[] = [];
+    const [, deleteOne] = timed(() => repo.delete([{ app_id: 'app-0-50', attempt_id: null }], one));
+    const [againOne, recheckOne] = await timedAsync(() => recheckAfterRemoval(repo, one, () => DEFAULT_THRESHOLDS));
+    lines.push(`Delete Job of 1 run mid-history: delete ${ms(deleteOne)}, ${againOne} later runs checked again and stored in ${ms(recheckOne)}`);
+    // Retention dropping day 0 of every name (all end before day 1): the next 10 runs of each are checked again.
+    const dropped: LaterRun[] = [];
+    const [n, retention] = timed(() => repo.applyRetention(30, new Date(BASE + 31 * DAY), dropped));
+    const [again, recheck] = await timedAsync(() => recheckAfterRemoval(repo, dropped, () => DEFAULT_THRESHOLDS));
+    lines.push(`retention dropping ${n.toLocaleString('en-US')} runs (each name's oldest): ${ms(retention)}, then ${again.toLocaleString('en-US')} later runs checked again and stored in ${ms(recheck)}`);
     db.exec('DROP INDEX apps_baseline');
     const [, noIndex] = timed(() => checkRegressions(repo, steadyKeys, DEFAULT_THRESHOLDS));
     lines.push(`1,000 new runs, steady, without index apps_baseline: ${ms(noIndex)}`);

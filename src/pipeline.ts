@@ -12,7 +12,8 @@
  *   against their own history (analysis/regression.ts) with their source's thresholds, the checks
  *   stored, and the regressed ones returned in the run's result for the caller to report. So are its
  *   sources' runs that an earlier, cancelled or killed, run stored but never checked, and the runs
- *   stored before whose baselines a run it stored joins (an older run collected after newer ones).
+ *   stored before whose baselines a run it stored joins (an older run collected after newer ones) or
+ *   a run it removed leaves (a platform-level run its Spark application's record replaces).
  */
 import { checkRegressions, laterChecks } from './analysis/regression';
 import { DEFAULT_THRESHOLDS, sourceThresholds, type RegressionConfig, type RegressionThresholds } from './analysis/regressionThresholds';

@@ -122,11 +122,11 @@ describeEachStore('a removed run leaves no stored verdict that quotes it', (open
     await collect(repo, [0, 1, 2, 3, 4, 5].map((i) => run(i)).concat(slow));
     expect(baselineOf(repo, slow)).toEqual(['nightly-005', 'nightly-004', 'nightly-003', 'nightly-002', 'nightly-001', 'nightly-000']);
     // As the Jobs view's Delete Job does it (jobCommands.ts); the settings' thresholds (no source config).
-    removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(3))], removed), silentLog, () => undefined);
+    await removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(3))], removed), silentLog, () => undefined);
     expect(baselineOf(repo, slow)).toEqual(['nightly-005', 'nightly-004', 'nightly-002', 'nightly-001', 'nightly-000']);
     expect(repo.list({ regressed: true }).map((r) => r.app_id)).toEqual([slow.app_id]);
     // Its history down to two runs: the verdict says so, and the run is no longer listed as regressed.
-    removeAndRecheck(repo, (removed) => repo.delete([0, 1, 2, 4].map((i) => keyOf(run(i))), removed), silentLog, () => undefined);
+    await removeAndRecheck(repo, (removed) => repo.delete([0, 1, 2, 4].map((i) => keyOf(run(i))), removed), silentLog, () => undefined);
     expect(repo.regressions([keyOf(slow)])[0]).toMatchObject({ status: 'unchecked', summary: 'Not checked (1 earlier run)' });
     expect(repo.list({ regressed: true })).toEqual([]);
   });
@@ -137,7 +137,7 @@ describeEachStore('a removed run leaves no stored verdict that quotes it', (open
     await collect(repo, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => run(i)).concat(slow));
     expect(baselineOf(repo, slow)).toContain('nightly-000');
     // Runs 0 to 2 end more than 30 days before July 4th.
-    const n = removeAndRecheck(repo, (removed) => repo.applyRetention(30, new Date('2024-07-04T00:00:00Z'), removed), silentLog, () => undefined);
+    const n = await removeAndRecheck(repo, (removed) => repo.applyRetention(30, new Date('2024-07-04T00:00:00Z'), removed), silentLog, () => undefined);
     expect(n).toBe(3);
     expect(baselineOf(repo, slow)).toEqual(['nightly-007', 'nightly-006', 'nightly-005', 'nightly-004', 'nightly-003']);
     // Run 5 has two runs left before it: too few to check.
@@ -163,7 +163,7 @@ describeEachStore('a removed run leaves no stored verdict that quotes it', (open
     const repo = await open();
     const slow = run(8, { duration_ms: 20 * MIN });
     await collect(repo, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => run(i)).concat(slow));
-    removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(7))], removed), silentLog, (source) => (source === 'prod' ? { regression: { baseline_runs: 3 } } : undefined));
+    await removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(7))], removed), silentLog, (source) => (source === 'prod' ? { regression: { baseline_runs: 3 } } : undefined));
     expect(baselineOf(repo, slow)).toEqual(['nightly-006', 'nightly-005', 'nightly-004']);
   });
 
@@ -174,9 +174,9 @@ describeEachStore('a removed run leaves no stored verdict that quotes it', (open
     const removed: LaterRun[] = [];
     repo.delete([keyOf(run(2))], removed);
     // A window of 3: runs 3 to 5 held run 2.
-    const again = recheckAfterRemoval(repo, removed, () => ({ ...DEFAULT_THRESHOLDS, baselineRuns: 3 }));
+    const again = await recheckAfterRemoval(repo, removed, () => ({ ...DEFAULT_THRESHOLDS, baselineRuns: 3 }));
     expect(again).toBe(3);
-    expect(recheckAfterRemoval(repo, [], defaults)).toBe(0);
+    expect(await recheckAfterRemoval(repo, [], defaults)).toBe(0);
   });
 });
 
@@ -200,8 +200,26 @@ describeEachStore('a failed run after an older run collected late is checked aga
     const failed = run(6, { duration_ms: 20 * MIN, status: 'failed' });
     await collect(repo, [0, 1, 2, 3, 4, 5].map((i) => run(i)).concat(failed));
     expect(baselineOf(repo, failed)).toContain('nightly-005');
-    removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(5))], removed), silentLog, () => undefined);
+    await removeAndRecheck(repo, (removed) => repo.delete([keyOf(run(5))], removed), silentLog, () => undefined);
     expect(baselineOf(repo, failed)).toEqual(['nightly-004', 'nightly-003', 'nightly-002', 'nightly-001', 'nightly-000']);
+  });
+});
+
+describe('recheckAfterRemoval (sql.js)', () => {
+  it('checks again in chunks of 1,000, saying how far it is, and stores every check', async () => {
+    const { repo } = await memoryRepository();
+    // 110 names of 11 runs; the first run of each removed: 10 runs of each checked again.
+    repo.upsert(Array.from({ length: 110 * 11 }, (_, k) => run(k % 11, { app_id: `job-${Math.floor(k / 11)}-${k % 11}`, app_name: `Job ${Math.floor(k / 11)}` })));
+    const removed: LaterRun[] = [];
+    repo.delete(Array.from({ length: 110 }, (_, j) => ({ app_id: `job-${j}-0`, attempt_id: null })), removed);
+    const progress: [number, number][] = [];
+    expect(await recheckAfterRemoval(repo, removed, defaults, (checked, total) => progress.push([checked, total]))).toBe(1100);
+    expect(progress).toEqual([
+      [1000, 1100],
+      [1100, 1100],
+    ]);
+    expect(repo.regressions([{ app_id: 'job-109-10', attempt_id: null }])[0]).toMatchObject({ status: 'steady' });
+    expect(repo.list().filter((r) => repo.regressions([r])[0] === null)).toEqual([]);
   });
 });
 

@@ -637,11 +637,23 @@ const RECHECK_CHUNK = 1000;
  * After runs were removed (Delete Job, retention), by whoever removed them: the stored runs whose
  * baselines held them (laterChecks) are checked again with their sources' thresholds, and the new
  * checks stored, so that no stored verdict (the Jobs tree, `regressed` queries, the CLI) quotes a
- * run that is gone. `removed` as JobRepository.delete gives them. Returns how many were checked again.
+ * run that is gone. `removed` as JobRepository.delete gives them. A retention that drops each name's
+ * oldest run checks up to baselineRuns runs again per run dropped (10,000 for 1,000 names, ~1.4 s:
+ * BENCHMARKS.md), so between chunks the caller's thread gets its turn (the editor's host), and
+ * `onCheck` hears how far it is, as a collection's check says it. Resolves with how many were checked again.
  */
-export function recheckAfterRemoval(store: RecheckStore, removed: readonly LaterRun[], thresholds: (source: string) => Readonly<RegressionThresholds>): number {
+export async function recheckAfterRemoval(
+  store: RecheckStore,
+  removed: readonly LaterRun[],
+  thresholds: (source: string) => Readonly<RegressionThresholds>,
+  onCheck?: (checked: number, total: number) => void,
+): Promise<number> {
   // The walk's runs are in history order (name and source, then time): a chunk's baselines are read together.
   const again = laterChecks(store, removed, new Set<string>(), (source) => thresholds(source).baselineRuns);
-  for (let i = 0; i < again.length; i += RECHECK_CHUNK) store.saveRegressions(checkRegressions(store, again.slice(i, i + RECHECK_CHUNK), (run) => thresholds(run.source)));
+  for (let i = 0; i < again.length; i += RECHECK_CHUNK) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    store.saveRegressions(checkRegressions(store, again.slice(i, i + RECHECK_CHUNK), (run) => thresholds(run.source)));
+    onCheck?.(Math.min(again.length, i + RECHECK_CHUNK), again.length);
+  }
   return again.length;
 }

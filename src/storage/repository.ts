@@ -808,7 +808,7 @@ export class SqlJsRepository implements JobRepository {
           dropUnusedSummaryBlocks(this.db, replacedSummaryBlocks);
         }
         const platform = remove.length > 0 ? this.platformKeys(remove) : [];
-        if (platform.length > 0) counts.removed = this.deleteRows(platform, gone);
+        if (platform.length > 0) counts.removed = this.deleteRows(platform, removed && gone);
       });
     } finally {
       insert.free();
@@ -1141,14 +1141,14 @@ export class SqlJsRepository implements JobRepository {
 
   delete(keys: readonly AppKey[], removed?: LaterRun[]): number {
     const gone: LaterRun[] = [];
-    const n = this.transaction(() => this.deleteRows(keys, gone));
+    const n = this.transaction(() => this.deleteRows(keys, removed && gone));
     if (removed) pushAll(removed, gone);
     return n;
   }
 
-  /** delete() inside a transaction already open (upsert's supersede); `removed` receives the rows in a history. */
-  private deleteRows(keys: readonly AppKey[], removed: LaterRun[]): number {
-    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+  /** delete() inside a transaction already open (upsert's supersede); `removed`, when given, receives the rows in a history. */
+  private deleteRows(keys: readonly AppKey[], removed?: LaterRun[]): number {
+    for (let i = 0; removed !== undefined && i < keys.length; i += KEYS_PER_QUERY) {
       const chunk = keys.slice(i, i + KEYS_PER_QUERY);
       const sql = `SELECT ${historyRunColumns('a')} FROM applications a WHERE (a.app_id, a.attempt_key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')}) AND ${inHistory('a')}`;
       for (const r of this.all(sql, chunk.flatMap((k) => [k.app_id, attemptKey(k.attempt_id)]))) removed.push(laterRun(r));

@@ -190,7 +190,9 @@ export class CollectionController implements vscode.Disposable {
             // The runs whose verdicts had a dropped run in their baselines are checked again, with their
             // sources' thresholds as the collection checks (this run's sources; another's, the settings').
             const configs = (name: string): Source['config'] | undefined => runnable.find((s) => s.config.name === name)?.config;
-            const dropped = removeAndRecheck(store, (removed) => store.applyRetention(settings.retentionDays, undefined, removed), this.log, configs);
+            const dropped = await removeAndRecheck(store, (removed) => store.applyRetention(settings.retentionDays, undefined, removed), this.log, configs, (checked, total) =>
+              progress.report({ message: `checking runs against their history again after retention: ${groupDigits(checked)} of ${plural(total, 'run')}` }),
+            );
             if (dropped > 0) this.log.info(`Retention: dropped ${plural(dropped, 'job')} older than ${plural(settings.retentionDays, 'day')}.`);
           }
           await saves?.flush();

@@ -6,6 +6,7 @@ import { recheckAfterRemoval, type RecheckStore } from '../analysis/regression';
 import type { RegressionConfig, RegressionThresholds } from '../analysis/regressionThresholds';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { SORT_FIELDS, type LaterRun } from '../storage/repository';
+import type { Store } from '../storage/store';
 import { COMMANDS } from './commands';
 import type { DatabaseService } from './database';
 import { jobDocument } from './format';
@@ -43,14 +44,35 @@ export function thresholdsBySource(log: vscode.LogOutputChannel, configs: Source
 /**
  * Removes runs with `remove` (a delete, a retention), then checks again the runs whose stored
  * verdicts had them in their baselines (regression.ts recheckAfterRemoval), with their sources'
- * thresholds: a verdict must not go on quoting a run that is gone. Returns what `remove` returns.
+ * thresholds: a verdict must not go on quoting a run that is gone. Resolves with what `remove` returns.
  */
-export function removeAndRecheck(store: RecheckStore, remove: (removed: LaterRun[]) => number, log: vscode.LogOutputChannel, configs: SourceConfigs | undefined): number {
+export async function removeAndRecheck(
+  store: RecheckStore,
+  remove: (removed: LaterRun[]) => number,
+  log: vscode.LogOutputChannel,
+  configs: SourceConfigs | undefined,
+  onCheck?: (checked: number, total: number) => void,
+): Promise<number> {
   const removed: LaterRun[] = [];
   const n = remove(removed);
-  const again = recheckAfterRemoval(store, removed, thresholdsBySource(log, configs));
+  const again = await recheckAfterRemoval(store, removed, thresholdsBySource(log, configs), onCheck);
   if (again > 0) log.info(`Checked ${plural(again, 'run')} against ${again === 1 ? 'its' : 'their'} history again: deleted runs were in ${again === 1 ? 'its baseline' : 'their baselines'}.`);
   return n;
+}
+
+/**
+ * DatabaseService.write for a change that awaits (removeAndRecheck yields between its chunks): made
+ * and saved while the store is held, so that a reset meanwhile waits for the save (write's rule).
+ */
+async function writeAwaiting<T>(db: DatabaseService, change: (store: Store) => Promise<T>): Promise<T> {
+  const { store, release } = await db.openForWriting();
+  try {
+    const result = await change(store);
+    await db.save();
+    return result;
+  } finally {
+    await release();
+  }
 }
 
 export function register(
@@ -153,7 +175,7 @@ export function register(
     }),
     vscode.commands.registerCommand(COMMANDS.deleteJob, async (arg: unknown) => {
       if (!isJobNode(arg)) return;
-      await db.write((store) => removeAndRecheck(store, (removed) => store.delete([arg.record], removed), log, configs));
+      await writeAwaiting(db, (store) => removeAndRecheck(store, (removed) => store.delete([arg.record], removed), log, configs));
     }),
     vscode.commands.registerCommand(COMMANDS.clearJobs, async () => {
       const store = await db.open();
@@ -180,7 +202,7 @@ export function register(
         if (!answer) return;
         days = Number(answer);
       }
-      const dropped = await db.write((store) => removeAndRecheck(store, (removed) => store.applyRetention(days, undefined, removed), log, configs));
+      const dropped = await writeAwaiting(db, (store) => removeAndRecheck(store, (removed) => store.applyRetention(days, undefined, removed), log, configs));
       void vscode.window.showInformationMessage(`Spark Optimizer: deleted ${plural(dropped, 'job')} older than ${plural(days, 'day')}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.openDatabaseLocation, async () => {
