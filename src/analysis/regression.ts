@@ -638,8 +638,8 @@ const RECHECK_CHUNK = 1000;
  * baselines held them (laterChecks) are checked again with their sources' thresholds, and the new
  * checks stored, so that no stored verdict (the Jobs tree, `regressed` queries, the CLI) quotes a
  * run that is gone. `removed` as JobRepository.delete gives them. A retention that drops each name's
- * oldest run checks up to baselineRuns runs again per run dropped (10,000 for 1,000 names, ~1.4 s:
- * BENCHMARKS.md), so between chunks the caller's thread gets its turn (the editor's host), and
+ * oldest run checks up to baselineRuns runs again per run dropped (10,000 for 1,000 names, ~1.3 s:
+ * scripts/benchRegression.ts), so between chunks the caller's thread gets its turn (the editor's host), and
  * `onCheck` hears how far it is, as a collection's check says it. Resolves with how many were checked again.
  */
 export async function recheckAfterRemoval(
