@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
     };
     registerSourceCommands({ model, collection, jobs: jobsTree, root, trusted: () => vscode.workspace.isTrusted, showFilter }, context);
     registerDatabaseCommands({ db }, context);
-    registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root }, context);
+    registerJobCommands({ db, tree: jobsTree, view: jobsView, log, root, sources: model }, context);
     registerJobPage({ db, sources: model, log }, context);
     registerTrend({ db, log }, context);
     registerCompare({ db, log }, context);

@@ -128,7 +128,7 @@ function editor(root: string | undefined, database: string, secrets: Record<stri
   const db = new DatabaseService(root === undefined ? undefined : (Uri.file(root) as never), log.channel, s.storage);
   const subscriptions: { dispose(): void }[] = [];
   registerDatabaseCommands({ db }, { subscriptions, secrets: s.storage } as never);
-  registerJobCommands({ db, tree: {} as never, view: {} as never, log: log.channel, root: root === undefined ? undefined : (Uri.file(root) as never) }, { subscriptions } as never);
+  registerJobCommands({ db, tree: {} as never, view: {} as never, log: log.channel, root: root === undefined ? undefined : (Uri.file(root) as never), sources: { find: () => undefined } }, { subscriptions } as never);
   const e = { db, log: log.lines, secrets: s.values, subscriptions };
   editors.push(e);
   return e;

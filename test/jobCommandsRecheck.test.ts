@@ -87,8 +87,8 @@ async function editor(sources?: Record<string, Partial<SourceConfig>>): Promise<
       saves.push(store.unsavedChanges);
     },
   } as unknown as DatabaseService;
-  const find = sources && ((name: string) => (sources[name] ? { config: sources[name] } : undefined));
-  register({ db, tree: {} as never, view: {} as never, log: { info: () => undefined } as never, root: undefined, ...(find ? { sources: { find } } : {}) }, { subscriptions } as never);
+  const find = (name: string) => (sources?.[name] ? { config: sources[name] } : undefined);
+  register({ db, tree: {} as never, view: {} as never, log: { info: () => undefined } as never, root: undefined, sources: { find } }, { subscriptions } as never);
   return { store, file, saves };
 }
 

@@ -82,13 +82,13 @@ export function register(
     view: vscode.TreeView<JobNode>;
     log: vscode.LogOutputChannel;
     root: vscode.Uri | undefined;
-    /** The configured sources (SourcesModel): the thresholds a deleted run's later runs are checked again with. Without it, the settings'. */
-    sources?: { find(name: string): { config: { regression?: RegressionConfig } } | undefined };
+    /** The configured sources (SourcesModel): the thresholds a deleted run's later runs are checked again with; a source it does not find, the settings'. */
+    sources: { find(name: string): { config: { regression?: RegressionConfig } } | undefined };
   },
   context: vscode.ExtensionContext,
 ): void {
   const { db, tree, view, log } = deps;
-  const configs: SourceConfigs = (source) => deps.sources?.find(source)?.config;
+  const configs: SourceConfigs = (source) => deps.sources.find(source)?.config;
   const records = new Map<string, SparkAppRecord>();
   const changed = new vscode.EventEmitter<vscode.Uri>();
   const showFilter = (): void => {
