@@ -2,6 +2,7 @@
  * What `--db` and the sparkOptimizer.database setting name (issue 17, storage/location.ts), and the
  * display form that messages, the Output channel and the runs table show: never a password.
  */
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatabaseUrlError, parseDatabaseLocation, withoutPassword } from '../src/storage/location';
@@ -94,5 +95,49 @@ describe('openStore on a server that is not there', () => {
     const started = Date.now();
     await expect(openStore('postgres://ann:s3cret@127.0.0.1:1/jobs', '/')).rejects.toThrow(/^postgres:\/\/ann@127\.0\.0\.1:1\/jobs: cannot reach 127\.0\.0\.1:1 \(ECONNREFUSED\)$/);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+/**
+ * Secrets review L8: `--db sqlite://u:PW@host/x` was refused as "sqlite://u:PW@host/x is not a sqlite
+ * URL", with the password, also when the URL came from `${env:NAME}`. withoutPassword now reads user
+ * information by secretText.ts's rule (urlUserInfo), the one every other URL is masked by.
+ */
+describe('L8: a refused URL is never echoed with its password', () => {
+  const cwd = '/work/here';
+  const messageOf = (text: string, env: NodeJS.ProcessEnv = {}): string => {
+    try {
+      parseDatabaseLocation(text, cwd, env);
+    } catch (err) {
+      expect(err).toBeInstanceOf(DatabaseUrlError);
+      return (err as Error).message;
+    }
+    throw new Error(`${text} was taken`);
+  };
+
+  it.each(['sqlite://u:SQLITEPW_SECRET@host/x', 'sqlite://u:p@ss/SQLITEPW_SECRET@host/x', 'sqlite://:SQLITEPW_SECRET@host', 'SQLITE://u:a b SQLITEPW_SECRET@host/x'])('%s', (url) => {
+    const message = messageOf(url);
+    expect(message).toMatch(/is not a sqlite URL/);
+    expect(message).not.toContain('SQLITEPW_SECRET');
+    expect(messageOf('${env:JOBS_DB}', { JOBS_DB: url })).not.toContain('SQLITEPW_SECRET');
+  });
+
+  it('keeps the user and host, so that the message still says which URL', () => {
+    expect(messageOf('sqlite://u:SQLITEPW_SECRET@host/x')).toMatch(/^sqlite:\/\/u@host\/x is not a sqlite URL/);
+    expect(messageOf('${env:JOBS_DB}', { JOBS_DB: 'mysql://ann:SQLITEPW_SECRET@db/jobs' })).toMatch(/^mysql:\/\/ann@db\/jobs: only postgres/);
+  });
+
+  it('withoutPassword and the collectors read user information alike (one rule: a password with white space, a quote or :// goes whole)', () => {
+    expect(withoutPassword('postgres://ann:a b"c@db/jobs')).toBe('postgres://ann@db/jobs');
+    expect(withoutPassword('postgres://ann:x://y@db/jobs')).toBe('postgres://ann@db/jobs');
+    // host:PORT/ is no user information (libpq and URL read a host and a port): nothing is cut.
+    expect(withoutPassword('postgres://etl@db:5432/spark?application_name=a@b')).toBe('postgres://etl@db:5432/spark?application_name=a@b');
+  });
+
+  it('the CLI says it without the password', () => {
+    const run = spawnSync(process.execPath, [path.resolve(__dirname, '../dist/cli.js'), 'jobs', '--db', 'sqlite://u:SQLITEPW_SECRET@host/x'], { encoding: 'utf8' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('sqlite://u@host/x is not a sqlite URL');
+    expect(run.stdout + run.stderr).not.toContain('SQLITEPW_SECRET');
   });
 });

@@ -53,20 +53,42 @@ export function userInfoSpans(text: string): UserInfoSpan[] {
       while (s > start && SCHEME_CHAR.test(text[s - 1]!)) s--;
       end = s;
     }
-    const at = end > start ? text.lastIndexOf('@', end - 1) : -1;
-    if (at < start) continue;
-    const colon = userColon(text, start, at);
-    const path = text.slice(start, at).search(/[/?#]/);
-    // No user name holds `/`, `?` or `#`: an `@` after one, with no password before it, is in a path
-    // or query (`https://host/path/@x`). Nor is `host:PORT/…` user information (a Kerberos principal in
-    // `jdbc:hive2://host:10000/default;principal=hive/_HOST@REALM`), though a password of 1-5 digits and
-    // then `/` would read as one: the price of not hiding every such JDBC URL's path.
-    if (path !== -1 && (colon === -1 || start + path < colon)) continue;
-    if (colon !== -1 && /^\d{1,5}[/?#;,]/.test(text.slice(colon + 1, at))) continue;
-    spans.push({ start, colon, at });
-    from = Math.max(at + 1, end);
+    const span = spanOf(text, start, end);
+    if (span === undefined) continue;
+    spans.push(span);
+    from = Math.max(span.at + 1, end);
   }
   return spans;
+}
+
+/**
+ * The user information of the URL whose authority starts at `start` and that ends at `end`
+ * (userInfoSpans' rule for one URL): to its last `@`, the password after the user's first `:`, and
+ * neither a path's `@` nor `host:PORT/` read as one.
+ */
+function spanOf(text: string, start: number, end: number): UserInfoSpan | undefined {
+  const at = end > start ? text.lastIndexOf('@', end - 1) : -1;
+  if (at < start) return undefined;
+  const colon = userColon(text, start, at);
+  const path = text.slice(start, at).search(/[/?#]/);
+  // No user name holds `/`, `?` or `#`: an `@` after one, with no password before it, is in a path
+  // or query (`https://host/path/@x`). Nor is `host:PORT/…` user information (a Kerberos principal in
+  // `jdbc:hive2://host:10000/default;principal=hive/_HOST@REALM`), though a password of 1-5 digits and
+  // then `/` would read as one: the price of not hiding every such JDBC URL's path.
+  if (path !== -1 && (colon === -1 || start + path < colon)) return undefined;
+  if (colon !== -1 && /^\d{1,5}[/?#;,]/.test(text.slice(colon + 1, at))) return undefined;
+  return { start, colon, at };
+}
+
+/**
+ * The user information of `text` when the whole text is one URL (a database URL, a setting's value):
+ * userInfoSpans' rule, except that only the text's end ends the URL, so that a password holding white
+ * space, a quote or a `scheme://` is still all user information. Undefined: the text does not start
+ * with `scheme://`, or has none.
+ */
+export function urlUserInfo(text: string): UserInfoSpan | undefined {
+  const m = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text);
+  return m ? spanOf(text, m[0].length, text.length) : undefined;
 }
 
 /** The first `:` in `text` between `start` and `end`, outside a `${env:NAME}` reference; -1 for none. */

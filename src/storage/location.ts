@@ -11,6 +11,7 @@
  */
 import * as path from 'node:path';
 import { ENV_REFERENCE, ENV_REFERENCES } from '../common/envReference';
+import { urlUserInfo } from '../common/secretText';
 
 export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
@@ -63,18 +64,17 @@ export function isPostgresUrl(text: string): boolean {
 }
 
 /**
- * The URL with any password taken out: safe for messages, logs and the database. The user part ends
- * at the last `@` (a password may hold an unencoded `/`, `?`, `#` or `@`: cutting too much is safe,
- * printing a password is not), and the user name at its first `:` (splitUserInfo).
+ * The URL with any password taken out: safe for messages, logs and the database. Which part is user
+ * information is secretText.ts's rule (urlUserInfo: to the URL's last `@`, since a password may hold
+ * an unencoded `/`, `?`, `#` or `@`, and cutting too much is safe where printing a password is not;
+ * the user name ends at its first `:` outside a `${env:NAME}`), the one the collectors and views mask
+ * URLs by; libpq's `?password=` is cut too.
  */
 export function withoutPassword(text: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(text);
-  if (!m) return text;
-  const [, scheme, rest] = m as unknown as [string, string, string];
-  const at = rest.lastIndexOf('@');
-  if (at < 0) return withoutPasswordParameter(text);
-  const { user } = splitUserInfo(rest.slice(0, at));
-  return withoutPasswordParameter(`${scheme}${user === '' ? '' : `${user}@`}${rest.slice(at + 1)}`);
+  const span = urlUserInfo(text);
+  if (span === undefined) return withoutPasswordParameter(text);
+  const user = text.slice(span.start, span.colon === -1 ? span.at : span.colon);
+  return withoutPasswordParameter(`${text.slice(0, span.start)}${user === '' ? '' : `${user}@`}${text.slice(span.at + 1)}`);
 }
 
 /**
@@ -162,7 +162,7 @@ export function parseDatabaseLocation(text: string, cwd: string, env: NodeJS.Pro
   if (raw === '') throw new DatabaseUrlError('the database is empty: give a file path or a postgres:// URL');
   if (/^sqlite:/i.test(raw)) {
     const m = /^sqlite:\/\/\/(.+)$/i.exec(raw);
-    if (!m) throw new DatabaseUrlError(`${raw} is not a sqlite URL: write sqlite:///relative/path or sqlite:////absolute/path`);
+    if (!m) throw new DatabaseUrlError(`${withoutPassword(raw)} is not a sqlite URL: write sqlite:///relative/path or sqlite:////absolute/path`);
     const file = path.resolve(cwd, m[1]!);
     return { kind: 'sqlite', file, display: file };
   }

@@ -44,7 +44,13 @@ export function scrubPassword(text: string, url: string): string {
   return candidates.reduce((out, p) => out.split(p).join('***'), text);
 }
 
-/** The URL as messages may show it: no password, even a malformed one. */
+/**
+ * The URL as messages may show it: no password, even a malformed one. Not common/safeUrl.ts's
+ * safeUrl, which it is not equivalent to: that one drops the user too and masks every credential-named
+ * parameter as `***` (a source's URL); this one names the store as its status and password key do
+ * (location.ts withoutPassword, whose user information is secretText.ts's rule, keeping the user and
+ * `password=…`), then scrubs every text the setting could hold as a password (scrubPassword).
+ */
 export function safeUrl(url: string): string {
   return scrubPassword(withoutPassword(url.trim()), url);
 }
