@@ -31,6 +31,7 @@ import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
 import { migrate } from './migrations';
 import {
+  CheckedCopies,
   SqlJsRepository,
   regressionRow,
   type AppKey,
@@ -275,6 +276,8 @@ export class JobStore implements Store {
   readonly kind = 'sqlite';
   private repo: SqlJsRepository;
   private journal: Journaled[] = [];
+  /** The copy of each run its checks were made from (one rule with PostgresRepository's). */
+  private readonly checked = new CheckedCopies();
   /** The files read without errors, built on first use and kept current (null = build again). */
   private known: KnownFileIndex | null = null;
   readonly warnings: string[] = [];
@@ -452,7 +455,9 @@ export class JobStore implements Store {
   }
 
   baselines<F extends FigureField>(keys: readonly AppKey[], n: number | ((run: RecordFigures) => number), fields: readonly F[]): RunBaseline<F>[] {
-    return this.repo.baselines(keys, n, fields);
+    const read = this.repo.baselines(keys, n, fields);
+    this.checked.note(read);
+    return read;
   }
 
   environments(keys: readonly AppKey[]): Record<string, string>[] {
@@ -470,7 +475,7 @@ export class JobStore implements Store {
   saveRegressions(checks: readonly (RegressionCheck | RegressionRow)[], now = new Date()): number {
     // The journal keeps what is stored (regressionRow), not a steady check's figures, until the next
     // save; and which copy of each run was checked, so that a merge does not put the check onto another.
-    const given = checks.map((c) => ('check' in c ? c : regressionRow(c)));
+    const given = this.checked.attach(checks.map((c) => ('check' in c ? c : regressionRow(c))));
     const versions = this.repo.runVersions(given.filter((r) => r.of === undefined));
     let k = 0;
     const rows = given.map((r): RegressionRow => {

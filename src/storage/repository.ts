@@ -143,7 +143,8 @@ export interface RegressionRow {
    * The run as it was when checked. A check is stored only onto that run: `db copy` and a merge with
    * another writer save checks after upserting their records, and a record refused there (upsert
    * never replaces a finished run by an unfinished copy) must not take its copy's check ("not checked:
-   * the run is running") either. Absent: the run as stored now (a check just made from it).
+   * the run is running") either. Absent: the copy the store's own check read of it (CheckedCopies),
+   * else the run as stored now.
    */
   of?: RunVersion;
 }
@@ -162,6 +163,41 @@ export interface StoredRegression extends RegressionRow {
 /** What saveRegressions stores of a check. */
 export function regressionRow(c: RegressionCheck): RegressionRow {
   return { app_id: c.app_id, attempt_id: c.attempt_id, status: c.status, summary: c.summary, explanation: c.explanation, check: c.status === 'regressed' ? c : null };
+}
+
+/** Runs whose checked copy CheckedCopies holds before it starts again: what the checks of a few views read and never saved. */
+const CHECKED_COPIES_HELD = 100_000;
+
+/**
+ * The copy of each run that a check was made from, so that saveRegressions stores the check onto that
+ * copy only (RegressionRow.of), on both stores by one rule. A check is made from the figures
+ * baselines() reads (regression.ts checkRegressions), and nothing in it says which copy they were:
+ * on a server another collector may store a newer copy between the read and the save (a review: a
+ * check of a running copy, saved after another collector's check of the completed one, replaced it,
+ * and the completed run stayed "not checked: running" for good). So the store notes each run's status
+ * and end as baselines() reads them, and saveRegressions gives a check without `of` the copy noted
+ * (taken once). A check of a run not noted is of the run as stored when saved (RegressionRow.of).
+ */
+export class CheckedCopies {
+  private readonly read = new Map<string, RunVersion>();
+
+  /** What baselines() read for a check: each run's copy, by its key as stored. */
+  note(read: readonly { run: RecordFigures }[]): void {
+    if (this.read.size > CHECKED_COPIES_HELD) this.read.clear();
+    for (const { run } of read) this.read.set(keyId(run.app_id, attemptKey(run.attempt_id)), { status: run.status, end_time: run.end_time });
+  }
+
+  /** `rows` with `of` where they have none and a copy was noted for their run (it is then forgotten). */
+  attach(rows: readonly RegressionRow[]): RegressionRow[] {
+    return rows.map((r) => {
+      if (r.of !== undefined) return r;
+      const id = keyId(r.app_id, attemptKey(r.attempt_id));
+      const of = this.read.get(id);
+      if (of === undefined) return r;
+      this.read.delete(id);
+      return { ...r, of };
+    });
+  }
 }
 
 /** An application name and source, and a run time in its history (laterRuns). */

@@ -20,6 +20,7 @@ import { Quality, sparkAppRecordSchema, type AppStatus, type SparkAppRecord } fr
 import type { AppSummaries } from '../../collectors/record/summaries';
 import { FIELDS, isRecordColumn } from '../fields';
 import {
+  CheckedCopies,
   FIGURE_FIELDS,
   FINISH_RUN_SQL,
   KNOWN_FILES_SQL,
@@ -274,6 +275,9 @@ function removedRuns(row: Record<string, unknown> | undefined, into: LaterRun[])
 }
 
 export class PostgresRepository implements JobRepository {
+  /** The copy of each run its checks were made from (baselines() notes, saveRegressions stores onto it). */
+  private readonly checked = new CheckedCopies();
+
   constructor(private readonly pg: SyncPgClient) {}
 
   /** A statement with `?` parameters, given as stored (storedParams). */
@@ -563,7 +567,9 @@ export class PostgresRepository implements JobRepository {
       }
       for (const [size, ks] of bySize) for (const chunk of chunks(ks, KEYS_PER_QUERY)) read(chunk, size);
     }
-    return keys.flatMap((k) => found.get(storedKeyId(k)) ?? []);
+    const out = keys.flatMap((k) => found.get(storedKeyId(k)) ?? []);
+    this.checked.note(out);
+    return out;
   }
 
   environments(keys: readonly AppKey[]): Record<string, string>[] {
@@ -579,10 +585,9 @@ export class PostgresRepository implements JobRepository {
     const stamp = now.toISOString();
     // The last check of a run wins, as one after the other would; in key order, as upserts lock.
     const byKey = new Map<string, RegressionRow>();
-    for (const c of checks) {
-      const row = 'check' in c ? c : regressionRow(c);
-      byKey.set(storedKeyId(row), row);
-    }
+    // Each check only onto the copy of its run it was made from (CheckedCopies): another collector may
+    // have stored a newer copy since, and checked it.
+    for (const row of this.checked.attach(checks.map((c) => ('check' in c ? c : regressionRow(c))))) byKey.set(storedKeyId(row), row);
     const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
     if (rows.length === 0) return 0;
     return this.transaction(() => {
