@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Batch } from '../collectors/contract';
 import { formatProblem, type Problem } from '../collectors/record';
 import { plural } from '../common/format';
+import { maskSecretText } from '../common/secretText';
+import { maskJsonStrings } from './storedSecrets';
 import type { AppKey, IngestedFile, JobRepository, LaterRun, RunCounts } from './repository';
 
 export interface RunSummary extends RunCounts {
@@ -135,10 +137,12 @@ export async function ingest(repo: JobRepository, batches: AsyncIterable<Batch>,
   const runId = randomUUID();
   const counts = emptyCounts();
   const problems: Problem[] = [];
-  repo.startRun(runId, opts.source, opts.options);
+  repo.startRun(runId, opts.source, maskJsonStrings(opts.options));
   const saves = opts.saves ?? (opts.save ? new SaveSchedule(opts.save, opts.saveEveryMs ?? 0) : undefined);
   const finish = async (extra: string[] = []): Promise<void> => {
-    const errors = [...problems.filter((p) => p.severity === 'error').map(formatProblem), ...extra].slice(0, MAX_STORED_ERRORS);
+    // Masked here, where a run's errors are stored, whatever each collector did: a problem or a thrown
+    // error may quote a URL with its password or a token (a security review, L3).
+    const errors = [...problems.filter((p) => p.severity === 'error').map(formatProblem), ...extra].slice(0, MAX_STORED_ERRORS).map((e) => maskSecretText(e));
     repo.finishRun(runId, counts, errors);
     if (!opts.saves) await saves?.flush();
   };

@@ -12,6 +12,7 @@ import { formatProblem } from '../collectors/record';
 import { errorDetail, errorText } from '../common/errors';
 import { formatBytes, groupDigits, plural } from '../common/format';
 import { maskUrls } from '../common/safeUrl';
+import { maskSecretText } from '../common/secretText';
 import { descriptorOf } from '../collectors/registry';
 import { collectRun, dryRunSink, plan, storeSink, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule, emptyCounts, type ProblemLog } from '../storage/ingest';
@@ -252,7 +253,9 @@ export class CollectionController implements vscode.Disposable {
   /** Every problem of a stored batch, in the Output channel at its severity. */
   private logProblems(batch: Batch): void {
     for (const problem of [...batch.problems, ...batch.apps.flatMap((a) => a.problems)]) {
-      const line = formatProblem(problem);
+      // Every collector's problems are masked where they pass (registry.ts collectSource), but the
+      // Output channel is a log that outlives the run: what is written there is masked again here.
+      const line = maskSecretText(formatProblem(problem));
       if (problem.severity === 'error') this.log.error(line);
       else if (problem.severity === 'warning') this.log.warn(line);
       else this.log.info(line);
