@@ -171,8 +171,12 @@ export function storeSink(repo: JobRepository, options: StoreSinkOptions = {}): 
           onBatch(batch);
         },
       });
-      // Once its records are stored, a run that listed its server completely records where it reached: the next run's cursor.
-      const through = cursor !== undefined && !summary.cancelled && !signal.aborted ? cursor.reached() : null;
+      // Once its records are stored, a run that listed its server completely records where it reached:
+      // the next run's cursor. Only if every record it read was stored: one the store refused (a value
+      // the server cannot hold: PostgresStore.storeBatch) or that failed is read again next time, as
+      // its warning says, so no cursor may pass it (a review: app-b refused, the cursor went on to
+      // app-c's end, and app-b was never listed again). Every type's cursor goes through here.
+      const through = cursor !== undefined && !summary.cancelled && !signal.aborted && summary.failed === 0 ? cursor.reached() : null;
       if (through !== null) {
         const key = cursorKey(planned.job.name, planned.recorded);
         repo.startRun(summary.runId, planned.job.name, { ...planned.recorded, [LISTED_THROUGH]: { end_time: through, scope: key.scope } });

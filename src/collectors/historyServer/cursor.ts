@@ -14,7 +14,8 @@
  * filter, no `since` of its own (one taken from a cursor is fine: it starts where a complete listing
  * reached), no `maxApps` cap reached, not cancelled, and no error at all (a listing that failed or
  * stopped, an entry of the wrong shape, an application that could not be fetched: each may be one it
- * did not store). T is then the newest end time among the records it stored. A run's cursor is the
+ * did not store), and no record the store refused or failed to store (pipeline.ts storeSink: the
+ * run's `failed` count, which holds both; such a record is read again next time). T is then the newest end time among the records it stored. A run's cursor is the
  * newest one recorded by such runs of the same source *and scope* (the server's URL without user
  * info, and the shard), so two servers under one name, or shards of one server, never share one.
  *
