@@ -178,18 +178,28 @@ function fromRow(row: Record<string, unknown>): SparkAppRecord {
   return out as SparkAppRecord;
 }
 
+/** A character or code unit PostgreSQL's text cannot hold as given (storable): NUL, a surrogate (paired or not: the second test tells). */
+const MAYBE_UNSTORABLE = /[\u0000\ud800-\udfff]/;
+/** NUL, and a surrogate that is not half of a pair (a lone one): what storable replaces. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 /**
- * PostgreSQL text cannot hold NUL (U+0000), which SQLite stores: a hostile log's name with one would
- * fail the whole batch. It is stored as U+FFFD (the hash stays the record's as read, so a re-read is
- * unchanged). JSON columns are safe: JSON.stringify writes it as \u0000.
+ * Text as the server stores it, so that keys and counts are the stored ones. PostgreSQL text cannot
+ * hold NUL (U+0000), which SQLite stores: a hostile log's name with one would fail the whole batch.
+ * A lone surrogate (half of a UTF-16 pair, as a JSON log may write with \ud800) has no UTF-8 form: pg
+ * sends it as U+FFFD, so `dup-\ud800` and `dup-\udc00` were one key on the server and two here (a
+ * review: one batch holding both failed whole, "ON CONFLICT DO UPDATE command cannot affect row a
+ * second time"; two batches overwrote one with the other, counted unchanged). Both are stored as
+ * U+FFFD, replaced here, before a key is made or a record counted (the hash stays the record's as
+ * read, so a re-read is unchanged). JSON columns are safe: JSON.stringify escapes both.
  */
 function storable(v: string): string;
 function storable(v: string | number | null): string | number | null;
 function storable(v: string | number | null): string | number | null {
-  return typeof v === 'string' && v.includes('\u0000') ? v.replace(/\u0000/g, '\uFFFD') : v;
+  return typeof v === 'string' && MAYBE_UNSTORABLE.test(v) ? v.replace(UNSTORABLE, '\uFFFD') : v;
 }
 
-/** Parameters as stored: text, alone or in an array, through storable, so that a key with NUL finds its row. */
+/** Parameters as stored: text, alone or in an array, through storable, so that a key with NUL or a lone surrogate finds its row. */
 function storedParams(params: readonly PgParam[]): PgParam[] {
   return params.map((p) => (typeof p === 'string' ? storable(p) : Array.isArray(p) ? (p as readonly (string | number | null)[]).map((v) => storable(v)) : p));
 }
@@ -212,7 +222,7 @@ const KEYS_TABLE = 'unnest(?::text[], ?::text[]) AS k(app_id, attempt_key)';
  */
 const keysIn = (t: string): string =>
   `(${indexedKey(`${t}.app_id`)}, ${indexedKey(`${t}.attempt_key`)}, ${t}.app_id, ${t}.attempt_key) IN (SELECT ${indexedKey('k.app_id')}, ${indexedKey('k.attempt_key')}, k.app_id, k.attempt_key FROM ${KEYS_TABLE})`;
-/** The key of a row as stored: a caller's key with NUL finds the row that holds U+FFFD (storable). */
+/** The key of a row as stored: a caller's key with NUL or a lone surrogate finds the row that holds U+FFFD (storable). */
 const storedKeyId = (k: AppKey): string => keyId(storable(k.app_id), storable(attemptKey(k.attempt_id)));
 const keyArrays = (keys: readonly AppKey[]): [string[], string[]] => [keys.map((k) => k.app_id), keys.map((k) => attemptKey(k.attempt_id))];
 /** Columns that are never NULL: sorted as they are, so that an index (the primary key's) serves the order. */
@@ -385,8 +395,11 @@ export class PostgresRepository implements JobRepository {
     const byKey = new Map<string, Pending[]>();
     for (const [at, item] of items.entries()) {
       const entry = entryOf(item);
-      // Keys as stored (storable): a re-read of the same log finds its row.
-      const record = entry.record.app_id.includes('\u0000') || entry.record.attempt_id?.includes('\u0000') ? { ...entry.record, app_id: storable(entry.record.app_id), attempt_id: entry.record.attempt_id === null ? null : storable(entry.record.attempt_id) } : entry.record;
+      // Keys as stored (storable): a re-read of the same log finds its row, and two ids the server
+      // stores alike are one key here too (judged and counted as one, written once).
+      const appId = storable(entry.record.app_id);
+      const attemptId = entry.record.attempt_id === null ? null : storable(entry.record.attempt_id);
+      const record = appId === entry.record.app_id && attemptId === entry.record.attempt_id ? entry.record : { ...entry.record, app_id: appId, attempt_id: attemptId };
       const summaries = entry.summaries && summariesToStore(entry.summaries);
       const key = attemptKey(record.attempt_id);
       const envJson = JSON.stringify(record.environment);
