@@ -126,6 +126,20 @@ const LOST_TRANSACTION = 'the connection to the server was lost inside a transac
 const TRANSACTION_KEYWORD = /^\s*(BEGIN|COMMIT|ROLLBACK)\s*$/i;
 const keyword = (sql: string): string => TRANSACTION_KEYWORD.exec(sql)?.[1]!.toUpperCase() ?? '';
 
+/**
+ * pg's words (and Node's codes) for a connection that broke under a statement without the server
+ * saying why (no SQLSTATE): the socket ended ("Connection terminated unexpectedly", a client pg has
+ * marked broken) or was reset. Said as 08006 (connection_failure), which they are, so that the
+ * caller retries its transaction on a new connection (repository.ts RETRY_CODES).
+ */
+const CONNECTION_BROKE = /Connection terminated|is not queryable/;
+const SOCKET_BROKE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/**
+ * The server ended the session (SQLSTATE class 57P: an administrator's or a crash's shutdown, a
+ * terminated backend, an idle-session timeout): its connection is gone, the next request reconnects.
+ */
+const SERVER_ENDED = /^57P0[1-5]$/;
+
 async function answer(request: PgRequest): Promise<PgAnswer> {
   if (request.kind === 'close') {
     await client?.end().catch(() => undefined);
@@ -140,8 +154,9 @@ async function answer(request: PgRequest): Promise<PgAnswer> {
     return { ok: false, message: LOST_TRANSACTION, code: '08006', statement: 0 };
   }
   let at = 0;
+  let on: Client | undefined;
   try {
-    const c = await connected();
+    const c = (on = await connected());
     const results: PgResult[] = [];
     for (; at < request.statements.length; at++) {
       const s = request.statements[at]!;
@@ -157,7 +172,16 @@ async function answer(request: PgRequest): Promise<PgAnswer> {
     // A ROLLBACK that failed (its connection gone) still ends the transaction.
     if (request.statements.some((st) => keyword(st.sql) === 'ROLLBACK')) transactionOn = undefined;
     const e = err as Error & { code?: string };
-    return { ok: false, message: said(e), code: e.code, statement: at };
+    let code = e.code;
+    // A connection that broke under a statement (not one that could not be made): the server rolled
+    // back what it had begun; the next request is on a new connection, as after an idle drop.
+    const broke = on !== undefined && (code === undefined ? CONNECTION_BROKE.test(e.message) : SOCKET_BROKE.has(code));
+    if (broke) code = '08006';
+    if (on !== undefined && (broke || SERVER_ENDED.test(code ?? ''))) {
+      if (client === on) client = undefined;
+      void on.end().catch(() => undefined);
+    }
+    return { ok: false, message: said(e), code, statement: at };
   }
 }
 

@@ -82,7 +82,7 @@ import { decodeSummaries } from '../summaryCodec';
 import type { KnownFile } from '../unchanged';
 import { ID_PREFIX, TEXT_PREFIX, indexedKey } from './migrations';
 import type { PgParam } from './protocol';
-import { PostgresError, type SyncPgClient } from './syncClient';
+import { PostgresError, sleepSync, type SyncPgClient } from './syncClient';
 import { pushAll } from '../../common/arrays';
 
 /** `?` placeholders (the shared WHERE builder's) as PostgreSQL's `$1, $2, …`. */
@@ -107,9 +107,28 @@ const KEY_CONFLICT = `(${indexedKey('app_id')}, ${indexedKey('attempt_key')})`;
  */
 const sameKey = (a: string, b: string): string =>
   `${indexedKey(`${a}.app_id`)} = ${indexedKey(`${b}.app_id`)} AND ${indexedKey(`${a}.attempt_key`)} = ${indexedKey(`${b}.attempt_key`)} AND ${a}.app_id = ${b}.app_id AND ${a}.attempt_key = ${b}.attempt_key`;
-/** Deadlocks, serialization failures, a connection lost inside the transaction: the server rolled it back, it may run again. */
-const RETRY_CODES = new Set(['40P01', '40001', '08006']);
+/**
+ * Deadlocks, serialization failures, and a connection lost under a statement or inside a transaction:
+ * the server rolled it back, it may run again (on a new connection: pgWorker.ts reconnects). 08006:
+ * the connection broke (pgWorker also says so for pg's "Connection terminated unexpectedly" and a
+ * reset socket, which carry no SQLSTATE); 57P01, 57P02, 57P05: the server ended the session (an
+ * administrator's shutdown or pg_terminate_backend, a crash of another backend, an idle-session
+ * timeout); 57P03: the server is starting up or recovering, met as the retry reconnects (a review: a
+ * backend terminated mid-statement failed the whole collect).
+ */
+const RETRY_CODES = new Set(['40P01', '40001', '08006', '57P01', '57P02', '57P03', '57P05']);
+/** Of RETRY_CODES, those of a lost connection: retried after a pause (a server restarting takes a moment). */
+const RECONNECT_CODES = new Set(['08006', '57P01', '57P02', '57P03', '57P05']);
 const RETRIES = 5;
+/** The pause before retry `attempt` (from 2) after a lost connection: 50, 100, 200, 400 ms. */
+const reconnectPauseMs = (attempt: number): number => 50 * 2 ** (attempt - 2);
+
+/** Whether `err` after `attempt` tries may be tried again; waits first when it was a lost connection. */
+function mayRetry(err: unknown, attempt: number): boolean {
+  if (!(err instanceof PostgresError && err.code !== undefined && RETRY_CODES.has(err.code)) || attempt >= RETRIES) return false;
+  if (RECONNECT_CODES.has(err.code)) sleepSync(reconnectPauseMs(attempt + 1));
+  return true;
+}
 
 /** Columns stored as numbers (DOUBLE PRECISION, migrations.ts): the fields that are not text or times; the others are text. */
 const NUMBER_COLUMNS: ReadonlySet<string> = new Set(FIELDS.filter((f) => f.kind !== 'text' && f.kind !== 'time').map((f) => f.column));
@@ -290,9 +309,21 @@ export class PostgresRepository implements JobRepository {
 
   constructor(private readonly pg: SyncPgClient) {}
 
-  /** A statement with `?` parameters, given as stored (storedParams). */
+  /**
+   * A statement with `?` parameters, given as stored (storedParams). Outside a transaction it is one
+   * of its own, and every such statement here reads or is idempotent (startRun, finishRun): run again
+   * when its connection was lost under it (RETRY_CODES). Inside one, transaction() runs it all again.
+   */
   private rows(sql: string, params: readonly PgParam[] = []): Record<string, unknown>[] {
-    return this.pg.query(numbered(sql), storedParams(params)).rows;
+    const text = numbered(sql);
+    const values = storedParams(params);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.pg.query(text, values).rows;
+      } catch (err) {
+        if (this.inTransaction || !mayRetry(err, attempt)) throw err;
+      }
+    }
   }
 
   private records(sql: string, params: readonly PgParam[]): SparkAppRecord[] {
@@ -303,7 +334,8 @@ export class PostgresRepository implements JobRepository {
   private inTransaction = false;
 
   /**
-   * Runs `fn` in one transaction; again (up to RETRIES times) when the server broke a deadlock. A
+   * Runs `fn` in one transaction; again (up to RETRIES times) when the server broke a deadlock or the
+   * connection was lost under it (RETRY_CODES: the server rolled it back). A
    * call inside `fn` that makes a transaction joins this one (storeBatch: records and files).
    */
   private transaction<T>(fn: () => T): T {
@@ -321,7 +353,7 @@ export class PostgresRepository implements JobRepository {
         } catch {
           // the connection is gone: the server rolled back
         }
-        if (!(err instanceof PostgresError && err.code !== undefined && RETRY_CODES.has(err.code)) || attempt >= RETRIES) throw err;
+        if (!mayRetry(err, attempt)) throw err;
       } finally {
         this.inTransaction = false;
       }

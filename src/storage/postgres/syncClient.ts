@@ -24,6 +24,11 @@ export class PostgresError extends Error {
   }
 }
 
+/** Blocks this thread for `ms` (a retry's pause): the repository is synchronous, as sql.js is. */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** dist/pgWorker.js: beside this bundle, or (tests, running the sources) in the project's dist. */
 export function pgWorkerFile(): string {
   const candidates = [path.join(__dirname, 'pgWorker.js'), path.resolve(__dirname, '../../../dist/pgWorker.js'), path.resolve(process.cwd(), 'dist/pgWorker.js')];
