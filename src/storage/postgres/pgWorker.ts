@@ -7,7 +7,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Client, types, type ClientConfig } from 'pg';
 import pgpass from 'pgpass';
-import type { PgAnswer, PgConnectConfig, PgRequest, PgResult } from './protocol';
+import { postAnswer, type PgConnectConfig, type PgOutcome, type PgRequest, type PgResult } from './protocol';
 
 // BIGINT (COUNT(*), sizes) as numbers: every count and byte size the repository stores fits 2^53.
 types.setTypeParser(20, (v) => Number(v));
@@ -140,7 +140,7 @@ const SOCKET_BROKE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
  */
 const SERVER_ENDED = /^57P0[1-5]$/;
 
-async function answer(request: PgRequest): Promise<PgAnswer> {
+async function answer(request: PgRequest): Promise<PgOutcome> {
   if (request.kind === 'close') {
     await client?.end().catch(() => undefined);
     client = undefined;
@@ -185,10 +185,13 @@ async function answer(request: PgRequest): Promise<PgAnswer> {
   }
 }
 
-/** The answer, then the flag the caller waits on: always, whatever happened, so that it never waits for nothing. */
-function reply(a: PgAnswer): void {
+/**
+ * The answer to request `seq`, then the flag the caller waits on: always, whatever happened, so that
+ * it never waits for nothing. An answer that cannot be passed back is said as such (postAnswer).
+ */
+function reply(seq: number, a: PgOutcome): void {
   try {
-    port.postMessage(a);
+    postAnswer(port, { ...a, seq });
   } finally {
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
@@ -196,7 +199,10 @@ function reply(a: PgAnswer): void {
 }
 
 port.on('message', (request: PgRequest) => {
-  answer(request).then(reply, (err: unknown) => reply({ ok: false, message: `the connection's thread failed: ${(err as Error).message}`, statement: 0 }));
+  answer(request).then(
+    (a) => reply(request.seq, a),
+    (err: unknown) => reply(request.seq, { ok: false, message: `the connection's thread failed: ${(err as Error).message}`, statement: 0 }),
+  );
 });
 // Anything thrown outside a request (a socket error pg did not route) is said at the next request, not a hang.
 process.on('uncaughtException', () => {

@@ -2,7 +2,8 @@
  * A synchronous PostgreSQL connection, so that one repository interface (repository.ts, synchronous
  * because sql.js is) serves both stores. The connection lives in a worker thread (pgWorker.ts); a call
  * posts its statements and blocks on Atomics.wait until the worker raises a shared flag, then takes
- * the answer with receiveMessageOnPort. A statement list is one round trip.
+ * the answer with receiveMessageOnPort (receiveAnswer: the one to its request, by sequence number,
+ * looked for a little longer if it is not there yet). A statement list is one round trip.
  *
  * Blocking is bounded: the server cancels a statement after statement_timeout, and the wait gives up
  * a little later (the worker is then stopped, the connection with it, and the call says so). The
@@ -12,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { PostgresLocation } from '../location';
-import type { PgAnswer, PgConnectConfig, PgRequest, PgResult, PgStatement } from './protocol';
+import { isAnswer, type PgAnswer, type PgCall, type PgConnectConfig, type PgResult, type PgStatement } from './protocol';
 
 export class PostgresError extends Error {
   constructor(
@@ -27,6 +28,30 @@ export class PostgresError extends Error {
 /** Blocks this thread for `ms` (a retry's pause): the repository is synchronous, as sql.js is. */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** How long a call looks for its answer once the flag is up and none is there yet (ANSWER_POLL_MS steps). */
+export const ANSWER_GRACE_MS = 1000;
+const ANSWER_POLL_MS = 1;
+
+/**
+ * The answer to request `seq` on `port`, once the worker has raised the flag: answers to other
+ * (earlier) requests are set aside, and while none is there it looks again every millisecond for up
+ * to `graceMs` (a CI run under heavy load once found the flag up and the port empty: "the
+ * connection's thread gave no answer", never seen again in 100,000 queries). Undefined when none came.
+ */
+export function receiveAnswer(port: MessagePort, seq: number, graceMs = ANSWER_GRACE_MS): { answer: PgAnswer | undefined; stale: number; waitedMs: number } {
+  const start = Date.now();
+  let stale = 0;
+  for (;;) {
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      if (isAnswer(m.message) && m.message.seq === seq) return { answer: m.message, stale, waitedMs: Date.now() - start };
+      stale++;
+    }
+    const waitedMs = Date.now() - start;
+    if (waitedMs >= graceMs) return { answer: undefined, stale, waitedMs };
+    sleepSync(ANSWER_POLL_MS);
+  }
 }
 
 /** dist/pgWorker.js: beside this bundle, or (tests, running the sources) in the project's dist. */
@@ -102,7 +127,10 @@ export class SyncPgClient {
     this.port.unref();
   }
 
-  private call(request: PgRequest): PgResult[] {
+  /** The sequence number of the last request (PgRequest.seq). */
+  private seq = 0;
+
+  private call(request: PgCall): PgResult[] {
     const worker = this.worker;
     if (!worker) throw new PostgresError(`${this.display}: the connection is closed${this.died === undefined ? '' : ` (${this.died})`}`);
     if (this.died !== undefined) {
@@ -110,15 +138,21 @@ export class SyncPgClient {
       throw new PostgresError(`${this.display}: ${this.died}`);
     }
     Atomics.store(this.flag, 0, 0);
-    this.port.postMessage(request);
+    const seq = ++this.seq;
+    this.port.postMessage({ ...request, seq });
     const waitMs = this.connectMs + this.statementMs * Math.max(1, request.kind === 'run' ? request.statements.length : 1) + 5000;
     if (Atomics.wait(this.flag, 0, 0, waitMs) === 'timed-out') {
       this.worker = undefined;
       void worker.terminate();
       throw new PostgresError(`${this.display} did not answer within ${Math.round(waitMs / 1000)} s; the connection was closed`);
     }
-    const message = receiveMessageOnPort(this.port)?.message as PgAnswer | undefined;
-    if (!message) throw new PostgresError(`${this.display}: the connection's thread gave no answer`);
+    const { answer: message, stale, waitedMs } = receiveAnswer(this.port, seq);
+    if (!message) {
+      throw new PostgresError(
+        `${this.display}: the connection's thread gave no answer to request ${seq} (its flag was raised; looked for ${waitedMs} ms more` +
+          `${stale > 0 ? `, set aside ${stale} answer${stale === 1 ? '' : 's'} to earlier requests` : ''})`,
+      );
+    }
     if (!message.ok) throw new PostgresError(`${this.display}: ${message.message}`, message.code);
     return message.results;
   }
