@@ -15,7 +15,7 @@ import { Quality, type SparkAppRecord } from '../src/collectors/record';
 import type { SourceConfig } from '../src/collectors/registry';
 import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
-import { migrate, schemaVersion } from '../src/storage/migrations';
+import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migrations';
 import { laterRunsPgSql } from '../src/storage/postgres/repository';
 import { laterRunsSql, type AppKey, type JobRepository, type LaterRun, type RunGroup } from '../src/storage/repository';
 import { loadSqlJs } from '../src/storage/sqlJs';
@@ -289,7 +289,7 @@ describe('the embedded file before migration 11 (an index only)', () => {
     }
     const after = new SQL.Database(readFileSync(file));
     try {
-      expect(schemaVersion(after)).toBe(11);
+      expect(schemaVersion(after)).toBe(SCHEMA_VERSION);
       expect(after.exec("SELECT name FROM sqlite_schema WHERE name = 'apps_failed_history'")[0]?.values).toEqual([['apps_failed_history']]);
     } finally {
       after.close();

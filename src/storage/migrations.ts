@@ -12,6 +12,7 @@ import { packCheck } from '../analysis/regression';
 import { attemptKey } from './keys';
 import { packEnvironments, storedRegression, type StoredRegression } from './repository';
 import { maskUrlPasswords } from '../collectors/record';
+import { environmentMasker, maskCheckTexts, maskEnvironmentText, maskJsonText, maskTagsText } from './storedSecrets';
 
 /** SQL, or a step that needs code (it runs in the migration's transaction like SQL does). */
 export type Migration = string | ((db: Database) => void);
@@ -190,7 +191,91 @@ export const MIGRATIONS: readonly Migration[] = [
   // the failed ones too (regression.ts checks them), and that stays an index seek per history. An index
   // only: a command that only reads needs it not (postgres/migrations.ts READS_FROM).
   `CREATE INDEX apps_failed_history ON applications (app_name, source, COALESCE(start_time, submit_time, end_time), app_id, attempt_key) WHERE status = 'failed';`,
+  // 12: secrets hidden again, by the rules of the secrets review (common/secretText.ts, collectors/record.ts),
+  // where older versions stored them: environments (redactSecrets: credential-named keys such as
+  // spark.executorEnv.DB_PASS, `-Dfoo.pwd=`, `?auth=`, token-shaped values), tags (redactTags), the
+  // regression checks that quote the properties that changed, and the runs' options (their cursor
+  // scopes too, which then match what a collection computes now) and errors. Record hashes are left,
+  // as in 10.
+  maskStoredSecrets,
 ];
+
+/**
+ * Migration 12: every stored environment, tag set, regression check and run record through
+ * storedSecrets.ts's masks. A text that holds nothing to mask is left as it is (not even written).
+ */
+function maskStoredSecrets(db: Database): void {
+  const rows = (sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] => allRows(db, sql, params);
+  const update = (sql: string, each: (run: (params: SqlValue[]) => void) => void): void => {
+    const stmt = db.prepare(sql);
+    try {
+      each((params) => stmt.run(params));
+    } finally {
+      stmt.free();
+    }
+  };
+  const masker = environmentMasker();
+  // Environments in blocks: a block with a member that changes is packed again from its members' texts.
+  const members = rows('SELECT env_block, rowid AS rid, env_start, env_end FROM applications WHERE env_block IS NOT NULL ORDER BY env_block, env_start');
+  const blockData = db.prepare('SELECT data FROM environment_blocks WHERE id = ?');
+  try {
+    update('UPDATE environment_blocks SET data = ? WHERE id = ?', (setBlock) =>
+      // By rowid (applications is a rowid table): one b-tree search a row, not the key's index and then the row.
+      update('UPDATE applications SET env_start = ?, env_end = ? WHERE rowid = ?', (setRange) => {
+        for (let i = 0; i < members.length; ) {
+          const id = members[i]!.env_block!;
+          let j = i;
+          while (j < members.length && members[j]!.env_block === id) j++;
+          const group = members.slice(i, j);
+          i = j;
+          blockData.bind([id]);
+          const data = blockData.step() ? blockData.get()[0] : null;
+          blockData.reset();
+          if (!(data instanceof Uint8Array)) continue;
+          const block = inflateRawSync(data);
+          const texts = group.map((m) => block.toString('utf8', Number(m.env_start), Number(m.env_end)));
+          const masked = texts.map((t) => maskEnvironmentText(t, masker));
+          if (masked.every((t, k) => t === texts[k])) continue;
+          const packed = packEnvironments(masked);
+          setBlock([packed.data, id]);
+          group.forEach((m, k) => {
+            const [start, end] = packed.ranges[k]!;
+            if (start !== m.env_start || end !== m.env_end) setRange([start, end, m.rid!]);
+          });
+        }
+      }),
+    );
+  } finally {
+    blockData.free();
+  }
+  // Rows from before blocks (3) keep their environment in its column, plain or deflated; it is written back plain.
+  update('UPDATE applications SET environment = ? WHERE app_id = ? AND attempt_key = ?', (set) => {
+    for (const r of rows("SELECT app_id, attempt_key, environment FROM applications WHERE env_block IS NULL AND environment != ''")) {
+      const text = r.environment instanceof Uint8Array ? inflateRawSync(r.environment).toString('utf8') : String(r.environment);
+      const masked = maskEnvironmentText(text, masker);
+      if (masked !== text) set([masked, r.app_id!, r.attempt_key!]);
+    }
+  });
+  update('UPDATE applications SET tags = ? WHERE app_id = ? AND attempt_key = ?', (set) => {
+    for (const r of rows("SELECT app_id, attempt_key, tags FROM applications WHERE tags != '{}'")) {
+      const masked = maskTagsText(String(r.tags));
+      if (masked !== r.tags) set([masked, r.app_id!, r.attempt_key!]);
+    }
+  });
+  update('UPDATE regressions SET summary = ?, explanation = ?, check_json = ? WHERE app_id = ? AND attempt_key = ?', (set) => {
+    for (const r of rows('SELECT app_id, attempt_key, summary, explanation, check_json FROM regressions')) {
+      const texts = { summary: String(r.summary), explanation: String(r.explanation), check_json: typeof r.check_json === 'string' ? r.check_json : null };
+      const masked = maskCheckTexts(texts);
+      if (masked !== texts) set([masked.summary, masked.explanation, masked.check_json, r.app_id!, r.attempt_key!]);
+    }
+  });
+  update('UPDATE collection_runs SET options = ?, errors = ? WHERE run_id = ?', (set) => {
+    for (const r of rows('SELECT run_id, options, errors FROM collection_runs')) {
+      const [options, errors] = [maskJsonText(String(r.options)), maskJsonText(String(r.errors))];
+      if (options !== r.options || errors !== r.errors) set([options, errors, r.run_id!]);
+    }
+  });
+}
 
 /** Migration 10: every stored environment and regression check through maskUrlPasswords. */
 function maskStoredPasswords(db: Database): void {

@@ -3,7 +3,7 @@
 
 /** The schema the migrations end with: its version and the CREATE statement of each table and index, in order. */
 export const SCHEMA_IMAGE: { readonly version: number; readonly statements: readonly string[] } = {
-  version: 11,
+  version: 12,
   statements: [
     `CREATE TABLE ingested_files (
      path TEXT PRIMARY KEY,

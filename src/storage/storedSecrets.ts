@@ -10,9 +10,23 @@
  * Every function here is idempotent (a masked value is left as it is) and returns its argument
  * itself when nothing in it changes, so that a caller tells "changed" by identity, without comparing.
  */
-import { redactSecrets, redactTags, type SparkAppRecord } from '../collectors/record';
+import { REDACTED, redactSecrets, redactTags, type SparkAppRecord } from '../collectors/record';
 import { maskSecretText } from '../common/secretText';
+import type { RegressionCheck } from '../analysis/regression';
 import type { StoredRegression } from './repository';
+
+/**
+ * A stored JSON text read; undefined when it is not JSON (a store's text no reader could read either):
+ * then the masks above take it as a plain text (maskSecretText), so that a migration neither fails
+ * on it, which would leave the store unopenable for writing, nor keeps a secret in it.
+ */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Every string in a JSON value (objects, arrays, nested) through maskSecretText; the value itself when none changes. */
 export function maskJsonStrings<T>(value: T): T {
@@ -37,29 +51,76 @@ export function maskJsonStrings<T>(value: T): T {
 }
 
 /** An environment through redactSecrets (its key and value rules, and maskSecretText); the environment itself when no value changes. */
+export type EnvironmentMasker = (env: Readonly<Record<string, string>>) => Readonly<Record<string, string>>;
+
+/** Values a masker remembers at most (a store's environments repeat most of theirs: the same properties run after run). */
+const REMEMBERED_VALUES = 100_000;
+/** A property name no rule takes for a credential's: how a value alone is judged. */
+const PLAIN_KEY = 'x';
+
+/**
+ * A maskEnvironment that remembers, over the environments it is given, which property names hide
+ * their value and what each value becomes: redactSecrets judges a name and a value apart (with no
+ * `spark.redaction.regex` of the environment's own), and most of a store's names and values repeat
+ * in every run, so a migration over 100,000 environments judges each once. An environment with its
+ * own rule goes through redactSecrets whole. The same result as redactSecrets (tested).
+ */
+export function environmentMasker(): EnvironmentMasker {
+  const keys = new Map<string, boolean>();
+  const values = new Map<string, string>();
+  const hides = (k: string): boolean => {
+    let h = keys.get(k);
+    if (h === undefined) keys.set(k, (h = redactSecrets({ [k]: PLAIN_KEY })[k] === REDACTED));
+    return h;
+  };
+  const masked = (v: string): string => {
+    let m = values.get(v);
+    if (m === undefined) {
+      if (values.size >= REMEMBERED_VALUES) values.clear();
+      values.set(v, (m = redactSecrets({ [PLAIN_KEY]: v })[PLAIN_KEY]!));
+    }
+    return m;
+  };
+  return (env) => {
+    const own = env['spark.redaction.regex'];
+    if (own !== undefined && own !== REDACTED) return maskEnvironment(env);
+    let out: Record<string, string> | undefined;
+    for (const k in env) {
+      const v = env[k]!;
+      const m = typeof v !== 'string' ? v : hides(k) ? REDACTED : masked(v);
+      if (m !== v) (out ??= { ...env })[k] = m;
+    }
+    return out ?? env;
+  };
+}
+
+/** An environment through redactSecrets (its key and value rules, and maskSecretText); the environment itself when no value changes. */
 export function maskEnvironment(env: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   const masked = redactSecrets(env);
   for (const k in masked) if (masked[k] !== env[k]) return masked;
   return env;
 }
 
-/** A JSON text of an environment masked (maskEnvironment); the text itself when nothing changes. */
-export function maskEnvironmentText(text: string): string {
-  const env = JSON.parse(text) as Record<string, string>;
-  const masked = maskEnvironment(env);
+/** A JSON text of an environment masked (maskEnvironment, or `masker`'s); the text itself when nothing changes. */
+export function maskEnvironmentText(text: string, masker: EnvironmentMasker = maskEnvironment): string {
+  const env = parsed(text) as Record<string, string> | undefined;
+  if (env === undefined || env === null || typeof env !== 'object') return maskSecretText(text);
+  const masked = masker(env);
   return masked === env ? text : JSON.stringify(masked);
 }
 
 /** A JSON text of tags masked (redactTags); the text itself when nothing changes. */
 export function maskTagsText(text: string): string {
-  const tags = JSON.parse(text) as Record<string, string>;
+  const tags = parsed(text) as Record<string, string> | undefined;
+  if (tags === undefined || tags === null || typeof tags !== 'object') return maskSecretText(text);
   const masked = redactTags(tags);
   return masked === tags ? text : JSON.stringify(masked);
 }
 
 /** A JSON text whose strings are masked (maskJsonStrings: a run's options, its errors); the text itself when nothing changes. */
 export function maskJsonText(text: string): string {
-  const value = JSON.parse(text) as unknown;
+  const value = parsed(text);
+  if (value === undefined) return maskSecretText(text);
   const masked = maskJsonStrings(value);
   return masked === value ? text : JSON.stringify(masked);
 }
@@ -113,13 +174,13 @@ export function maskCheckTexts(texts: CheckTexts): CheckTexts {
   let rows: (ConfigRow | null)[] = [];
   let check: unknown = null;
   if (texts.check_json !== null) {
-    check = JSON.parse(texts.check_json) as unknown;
+    check = parsed(texts.check_json) ?? null;
     rows = configRows(check);
   }
   const masked = rows.map(maskedRow);
   const summary = maskCheckText(texts.summary, rows, masked);
   const explanation = maskCheckText(texts.explanation, rows, masked);
-  let check_json = texts.check_json;
+  let check_json = texts.check_json === null || check !== null ? texts.check_json : maskSecretText(texts.check_json);
   if (check !== null) {
     const changedRows = masked.some((m, i) => m !== rows[i]);
     const withRows = changedRows ? withConfigRows(check, masked) : check;
@@ -172,32 +233,38 @@ function withConfigRows(check: unknown, rows: readonly (ConfigRow | null)[]): un
 
 /**
  * A record as it may be shown (show, compare, the job page, Open Record as JSON, export): its
- * environment and tags masked (maskEnvironment, redactTags), whoever wrote them. The record itself when
- * nothing changes. A few microseconds for a record of 100 properties (test/storedSecrets.test.ts);
- * a list that reads no environment (jobs) never comes here.
+ * environment and tags masked (maskEnvironment, or `masker`'s, and redactTags), whoever wrote them. The
+ * record itself when nothing changes. ~10-25 µs for a record of 25-65 properties (test/maskStoredSecrets
+ * bench figures in its commit); a list that reads no environment (the jobs list) never comes here.
  */
-export function shownRecord<R extends Pick<SparkAppRecord, 'environment' | 'tags'>>(record: R): R {
-  const environment = maskEnvironment(record.environment);
+export function shownRecord<R extends Pick<SparkAppRecord, 'environment' | 'tags'>>(record: R, masker: EnvironmentMasker = maskEnvironment): R {
+  const environment = masker(record.environment);
   const tags = redactTags(record.tags);
   return environment === record.environment && tags === record.tags ? record : { ...record, environment, tags };
 }
 
-/** A stored check as it may be shown: its summary, explanation and the properties it quotes masked (maskCheckTexts' rules). */
-export function shownRegression<S extends StoredRegression>(stored: S): S {
-  const texts = { summary: stored.summary, explanation: stored.explanation, check_json: null };
-  const rows = stored.check?.changes?.config ?? [];
+/** Records as they may be shown (shownRecord), one masker for all: names and values that repeat from run to run are judged once. */
+export function shownRecords<R extends Pick<SparkAppRecord, 'environment' | 'tags'>>(records: readonly R[]): R[] {
+  const masker = environmentMasker();
+  return records.map((r) => shownRecord(r, masker));
+}
+
+/** A regression check as it may be shown: its summary, explanation and the properties it quotes masked (maskCheckTexts' rules). */
+export function shownCheck<C extends Pick<RegressionCheck, 'summary' | 'explanation' | 'changes'>>(check: C): C {
+  const rows = check.changes?.config ?? [];
   const masked = rows.map(maskedRow);
-  const summary = maskCheckText(texts.summary, rows, masked);
-  const explanation = maskCheckText(texts.explanation, rows, masked);
-  if (summary === stored.summary && explanation === stored.explanation && stored.check === null) return stored;
-  const check =
-    stored.check === null
-      ? null
-      : maskJsonStrings({
-          ...stored.check,
-          summary: maskCheckText(stored.check.summary, rows, masked),
-          explanation: maskCheckText(stored.check.explanation, rows, masked),
-          changes: stored.check.changes === null ? null : { ...stored.check.changes, config: stored.check.changes.config === null ? null : stored.check.changes.config.map((r, i) => ({ ...r, a: masked[i]!.a, b: masked[i]!.b })) },
-        });
-  return { ...stored, summary, explanation, check };
+  const summary = maskCheckText(check.summary, rows, masked);
+  const explanation = maskCheckText(check.explanation, rows, masked);
+  const rowsChanged = masked.some((m, i) => m !== rows[i]);
+  if (summary === check.summary && explanation === check.explanation && !rowsChanged) return maskJsonStrings(check);
+  const changes = check.changes === null || !rowsChanged ? check.changes : { ...check.changes, config: check.changes.config!.map((r, i) => ({ ...r, a: masked[i]!.a, b: masked[i]!.b })) };
+  return maskJsonStrings({ ...check, summary, explanation, changes });
+}
+
+/** A stored check as it may be shown (its texts and its check: shownCheck); the stored check itself when nothing changes. */
+export function shownRegression<S extends StoredRegression>(stored: S): S {
+  const check = stored.check === null ? null : shownCheck(stored.check);
+  const summary = maskCheckText(stored.summary, stored.check?.changes?.config ?? [], check?.changes?.config ?? []);
+  const explanation = maskCheckText(stored.explanation, stored.check?.changes?.config ?? [], check?.changes?.config ?? []);
+  return check === stored.check && summary === stored.summary && explanation === stored.explanation ? stored : { ...stored, summary, explanation, check };
 }

@@ -12,7 +12,8 @@
  */
 import { REDACTED, URL_PASSWORD_PG } from '../../collectors/record';
 import { MIGRATIONS } from '../migrations';
-import type { SyncPgClient } from './syncClient';
+import { environmentMasker, maskCheckTexts, maskEnvironmentText, maskJsonText, maskTagsText } from '../storedSecrets';
+import { PostgresError, type SyncPgClient } from './syncClient';
 
 /**
  * NULLS FIRST on nullable columns: SQLite sorts NULL as the smallest value, and the repository orders
@@ -48,7 +49,10 @@ export const indexedKey = (text: string): string =>
 /** Text compares bytewise, as in SQLite (sorting, grouping, equality): the two stores order alike. */
 const C = (sql: string): string => sql.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"');
 
-export const PG_MIGRATIONS: readonly string[] = [
+/** SQL (its statements run as one simple query), or a step that needs code (it runs in the migration's transaction like SQL does). */
+export type PgMigration = string | ((pg: SyncPgClient) => void);
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
   // 1: applications and the files they were read from.
   C(`CREATE TABLE applications (
      app_id TEXT NOT NULL,
@@ -157,7 +161,89 @@ export const PG_MIGRATIONS: readonly string[] = [
     WHERE summary ~* '${URL_PASSWORD_PG}' OR explanation ~* '${URL_PASSWORD_PG}' OR check_json ~* '${URL_PASSWORD_PG}';`,
   // 12 (the embedded file's 11): a history's failed runs by time, as apps_baseline (10) holds its completed ones.
   `CREATE INDEX apps_failed_history ON applications (${indexedKey('app_name')}, source, (COALESCE(start_time, submit_time, end_time))) WHERE status = 'failed'`,
+  // 13 (the embedded file's 12): secrets hidden again where older versions stored them, by the same code
+  // (storedSecrets.ts): environments, tags, regression checks, runs' options (cursor scopes) and errors.
+  maskStoredSecretsPg,
 ];
+
+/** What each migration does, for an error that says which one failed. */
+const PG_MIGRATION_NAMES: readonly string[] = [
+  'applications and files',
+  'collection runs',
+  'environment blocks (nothing here)',
+  'cpu_time_ms may be NULL',
+  'summaries hash',
+  'summaries text',
+  'baseline index',
+  'regression checks',
+  'packed checks (nothing here)',
+  'indexes for texts of any length',
+  'stored passwords hidden',
+  'failed runs by history index',
+  'stored secrets hidden again',
+];
+
+/** Rows a step that needs code reads per round trip (a FETCH of its cursor), and writes per UPDATE. */
+const MASK_CHUNK = 2000;
+
+/** Matches a row of `t` to a row of the unnest `v` by key, through the unique index on indexedKey (migration 10). */
+const sameKey = (t: string, v: string): string =>
+  `${indexedKey(`${t}.app_id`)} = ${indexedKey(`${v}.app_id`)} AND ${indexedKey(`${t}.attempt_key`)} = ${indexedKey(`${v}.attempt_key`)} AND ${t}.app_id = ${v}.app_id AND ${t}.attempt_key = ${v}.attempt_key`;
+
+/**
+ * Migration 13: every row's texts through storedSecrets.ts's masks, read through a cursor in chunks of
+ * MASK_CHUNK (each FETCH and each UPDATE a short statement), only the rows that change written back,
+ * in the migration's one transaction: a process killed half-way leaves the database as it was, at 12.
+ */
+function maskStoredSecretsPg(pg: SyncPgClient): void {
+  const masker = environmentMasker();
+  const walk = (name: string, select: string, each: (rows: Record<string, unknown>[]) => { sql: string; params: unknown[][] } | null): void => {
+    pg.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${select}`);
+    for (;;) {
+      const rows = pg.query(`FETCH FORWARD ${MASK_CHUNK} FROM ${name}`).rows;
+      if (rows.length === 0) break;
+      const write = each(rows);
+      if (write !== null && write.params[0]!.length > 0) pg.query(write.sql, write.params as string[][]);
+      if (rows.length < MASK_CHUNK) break;
+    }
+    pg.query(`CLOSE ${name}`);
+  };
+  walk('mask_apps', 'SELECT app_id, attempt_key, environment, tags FROM applications', (rows) => {
+    const cols: string[][] = [[], [], [], []];
+    for (const r of rows) {
+      const [environment, tags] = [String(r.environment), String(r.tags)];
+      const env = environment === '' ? environment : maskEnvironmentText(environment, masker);
+      const t = tags === '{}' ? tags : maskTagsText(tags);
+      if (env === environment && t === tags) continue;
+      [String(r.app_id), String(r.attempt_key), env, t].forEach((v, i) => cols[i]!.push(v));
+    }
+    return {
+      sql: `UPDATE applications a SET environment = v.environment, tags = v.tags FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(app_id, attempt_key, environment, tags) WHERE ${sameKey('a', 'v')}`,
+      params: cols,
+    };
+  });
+  walk('mask_checks', 'SELECT app_id, attempt_key, summary, explanation, check_json FROM regressions', (rows) => {
+    const cols: (string | null)[][] = [[], [], [], [], []];
+    for (const r of rows) {
+      const texts = { summary: String(r.summary), explanation: String(r.explanation), check_json: typeof r.check_json === 'string' ? r.check_json : null };
+      const masked = maskCheckTexts(texts);
+      if (masked === texts) continue;
+      [String(r.app_id), String(r.attempt_key), masked.summary, masked.explanation, masked.check_json].forEach((v, i) => cols[i]!.push(v));
+    }
+    return {
+      sql: `UPDATE regressions g SET summary = v.summary, explanation = v.explanation, check_json = v.check_json FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(app_id, attempt_key, summary, explanation, check_json) WHERE ${sameKey('g', 'v')}`,
+      params: cols,
+    };
+  });
+  walk('mask_runs', 'SELECT run_id, options, errors FROM collection_runs', (rows) => {
+    const cols: string[][] = [[], [], []];
+    for (const r of rows) {
+      const [options, errors] = [maskJsonText(String(r.options)), maskJsonText(String(r.errors))];
+      if (options !== r.options || errors !== r.errors) [String(r.run_id), options, errors].forEach((v, i) => cols[i]!.push(v));
+    }
+    return { sql: 'UPDATE collection_runs c SET options = v.options, errors = v.errors FROM unnest($1::text[], $2::text[], $3::text[]) AS v(run_id, options, errors) WHERE c.run_id = v.run_id', params: cols };
+  });
+}
 
 /** `column` with maskUrlPasswords' rule applied (migration 11). */
 function maskedPg(column: string): string {
@@ -173,7 +259,7 @@ const POSTGRES_ONLY = 1;
 /** The schema version a current server database has (spark_optimizer_schema). */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
-if (PG_MIGRATIONS.length - POSTGRES_ONLY !== MIGRATIONS.length) {
+if (PG_MIGRATIONS.length - POSTGRES_ONLY !== MIGRATIONS.length || PG_MIGRATION_NAMES.length !== PG_MIGRATIONS.length) {
   throw new Error(`PostgreSQL has ${PG_MIGRATIONS.length - POSTGRES_ONLY} counterparts of the embedded file's ${MIGRATIONS.length} migrations: give each one its own`);
 }
 
@@ -208,7 +294,10 @@ const notOurs = (pg: SyncPgClient, tables: readonly string[]): Error =>
  * The oldest schema a command that only reads (`jobs`, `show`, `compare`, `runs`, `db copy --from`)
  * reads as it is: such a command never writes, so it does not migrate. 10 changed only indexes; 11
  * hid passwords a reader must not show; 12 added an index only (failed runs by history, for the
- * re-checks a collection or a delete makes), so a database at 11 is read as it is, not refused.
+ * re-checks a collection or a delete makes), so a database at 11 is read as it is, not refused; 13
+ * hides secrets again by wider rules, which every reader that shows an environment or a check applies
+ * as it reads as well (storedSecrets.ts shownRecord, shownRegression: an older client may still be
+ * writing them), so a database at 11 or 12 is read as it is too.
  */
 const READS_FROM = 11;
 
@@ -234,6 +323,16 @@ export function checkPostgresSchema(pg: SyncPgClient): void {
   }
 }
 
+/** An error of migration `v + 1` that says which step failed and that the database stayed at `v` (its transaction rolled back). */
+function migrationFailed(pg: SyncPgClient, v: number, err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  const said = message.startsWith(`${pg.display}: `) ? message.slice(pg.display.length + 2) : message;
+  return new PostgresError(
+    `${pg.display}: upgrading the schema to version ${v + 1} (${PG_MIGRATION_NAMES[v]}) failed, and the database was left at version ${v}: ${said}`,
+    err instanceof PostgresError ? err.code : undefined,
+  );
+}
+
 /** Brings the server's schema to `upTo`, one transaction per migration; refuses a newer schema, and another application's tables. */
 export function migratePostgres(pg: SyncPgClient, upTo = PG_MIGRATIONS.length): void {
   for (;;) {
@@ -256,8 +355,24 @@ export function migratePostgres(pg: SyncPgClient, upTo = PG_MIGRATIONS.length): 
         const foreign = tablesNamedAsOurs(pg);
         if (foreign.length > 0) throw notOurs(pg, foreign);
       }
-      // No parameters: the simple protocol, which runs a migration's several statements.
-      if (v < upTo && v < PG_MIGRATIONS.length) pg.batch([{ sql: PG_MIGRATIONS[v]! }, { sql: `UPDATE spark_optimizer_schema SET version = ${v + 1}` }]);
+      if (v < upTo && v < PG_MIGRATIONS.length) {
+        const step = PG_MIGRATIONS[v]!;
+        try {
+          // A migration rewrites or indexes every row: on a large store a statement outlasts the
+          // connection's statement_timeout (a review: a bare "canceling statement due to statement
+          // timeout", the store never upgraded). None in the migration's transaction (LOCAL: the
+          // connection's own comes back at its end); the migration still holds the advisory lock.
+          pg.query('SET LOCAL statement_timeout = 0');
+          // No parameters: the simple protocol, which runs a migration's several statements.
+          if (typeof step === 'string') pg.batch([{ sql: step }, { sql: `UPDATE spark_optimizer_schema SET version = ${v + 1}` }]);
+          else {
+            step(pg);
+            pg.query(`UPDATE spark_optimizer_schema SET version = ${v + 1}`);
+          }
+        } catch (err) {
+          throw migrationFailed(pg, v, err);
+        }
+      }
       pg.query('COMMIT');
     } catch (err) {
       try {
