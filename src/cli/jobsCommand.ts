@@ -8,6 +8,7 @@ import { JSON_FIELDS, RECORD_HEADER, recordRow, regressionJson, timeText } from 
 import { whatRunRead, withoutSecrets } from './runRead';
 import { openExisting } from './database';
 import type { Store } from '../storage/store';
+import { shownRecords, shownRegression } from '../storage/storedSecrets';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
@@ -81,8 +82,9 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
     const query = { user: values.user, name: values.name, status, source, since, until, where, ...(regressed ? { regressed: true } : {}) };
     const records = store.list({ ...query, sort, descending: !values.asc, limit, offset });
     // With --regressed, each run's stored check (issue 18): one read for the page.
-    const checks = regressed ? store.regressions(records) : [];
-    if (format === 'json') records.forEach((r, i) => io.out(JSON.stringify(regressed ? { ...r, regression: regressionJson(checks[i] ?? null) } : r)));
+    const checks = regressed ? store.regressions(records).map((c) => (c === null ? null : shownRegression(c))) : [];
+    // JSON prints each record's environment and tags: masked (storedSecrets.ts), the table and CSV print neither.
+    if (format === 'json') shownRecords(records).forEach((r, i) => io.out(JSON.stringify(regressed ? { ...r, regression: regressionJson(checks[i] ?? null) } : r)));
     else if (format === 'csv') {
       io.out([...FIELDS, ...(regressed ? ['regression'] : [])].join(','));
       records.forEach((r, i) => io.out([...FIELDS.map((f) => csvCell(r[f], io.isTTY)), ...(regressed ? [csvCell(checks[i]?.summary, io.isTTY)] : [])].join(',')));

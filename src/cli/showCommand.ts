@@ -10,6 +10,7 @@ import type { AppSummaries, StageSummary } from '../collectors/record/summaries'
 import { clip, count, formatBytes, formatDuration, oneLine, recordSummary, table, visible } from '../common/format';
 import type { StoredRegression } from '../storage/repository';
 import type { Store } from '../storage/store';
+import { shownRecord, shownRegression } from '../storage/storedSecrets';
 import { oneOf, positiveInt, stringFlags, UsageError, type Io } from './io';
 import { openExisting } from './database';
 import { regressionJson, timeText, type TimeText } from './recordTable';
@@ -42,10 +43,11 @@ export function findRun(store: Pick<Store, 'getByAppId' | 'where'>, appId: strin
     const hint = named ? `it holds ${named.app_id} with attempt ${m![2]} (an event log's name is APP_ID_ATTEMPT).` : `\`spark-optimizer jobs --db ${store.where}\` lists what it holds.`;
     throw new Error(`no application ${JSON.stringify(appId)} in ${store.where}; ${hint}`);
   }
-  if (attempt === undefined) return { record: all[all.length - 1]!, others: all.slice(0, -1) };
+  // Shown as a client of today would have stored it: an older one, still writing to a shared database, may not have masked it (storedSecrets.ts).
+  if (attempt === undefined) return { record: shownRecord(all[all.length - 1]!), others: all.slice(0, -1) };
   const found = all.find((r) => (r.attempt_id ?? '') === attempt);
   if (!found) throw new Error(`application ${appId} has no attempt ${JSON.stringify(attempt)}; its attempts: ${all.map(attemptName).join(', ')}.`);
-  return { record: found, others: [] };
+  return { record: shownRecord(found), others: [] };
 }
 
 /** The stages that cost the most: by duration (unknown last), the first `top`. */
@@ -139,7 +141,8 @@ export async function showCommand(args: string[], io: Io): Promise<number> {
     const { record, others } = findRun(store, positionals[0]!, values.attempt);
     if (others.length > 0) io.err(`note: showing attempt ${attemptName(record)} of ${record.app_id}, the last; it also has ${others.map(attemptName).join(', ')} (--attempt N).`);
     const summaries = store.summariesOf(record);
-    const check = store.regressions([record])[0] ?? null;
+    const stored = store.regressions([record])[0] ?? null;
+    const check = stored === null ? null : shownRegression(stored);
     if (format === 'json') io.out(JSON.stringify({ ...record, stages: summaries?.stages ?? [], executors: summaries?.executors ?? [], regression: regressionJson(check) }));
     else io.out(visible(showText(record, summaries, top, timeText(values.utc), check)));
     return 0;

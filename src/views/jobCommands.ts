@@ -7,6 +7,7 @@ import type { RegressionConfig, RegressionThresholds } from '../analysis/regress
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { SORT_FIELDS, type LaterRun } from '../storage/repository';
 import type { Store } from '../storage/store';
+import { shownRecord, shownRecords } from '../storage/storedSecrets';
 import { COMMANDS } from './commands';
 import type { DatabaseService } from './database';
 import { jobDocument } from './format';
@@ -106,8 +107,10 @@ export function register(
     }),
     // The record as Markdown + JSON (the Job page, jobPage/register.ts, is what Open Job shows): from a Jobs tree node or a job key (the page's button).
     vscode.commands.registerCommand(COMMANDS.openJobJson, async (arg: unknown) => {
-      const r = isJobNode(arg) ? arg.record : isJobKey(arg) ? (await db.open()).get(arg) : undefined;
-      if (!r) return;
+      const stored = isJobNode(arg) ? arg.record : isJobKey(arg) ? (await db.open()).get(arg) : undefined;
+      if (!stored) return;
+      // Masked as shown (storedSecrets.ts): an older client sharing the database may have stored secrets.
+      const r = shownRecord(stored);
       const uri = vscode.Uri.from({ scheme: SCHEME, path: `/${r.app_id}${r.attempt_id ? `-attempt-${r.attempt_id}` : ''}.md` });
       records.set(uri.toString(), r);
       changed.fire(uri);
@@ -163,7 +166,7 @@ export function register(
       const target = await vscode.window.showSaveDialog({ title: 'Export the jobs in the current view', filters: { CSV: ['csv'], 'JSON lines': ['jsonl', 'json'] }, defaultUri: deps.root && vscode.Uri.joinPath(deps.root, 'spark-jobs.csv') });
       if (!target) return;
       const store = await db.open();
-      const rows = store.list(tree.currentQuery());
+      const rows = shownRecords(store.list(tree.currentQuery()));
       const fields = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
       const cell = (v: unknown): string => {
         const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { SparkAppRecord } from '../collectors/record';
 import type { JobQuery, SortField } from '../storage/repository';
+import { shownRegression } from '../storage/storedSecrets';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
 import { jobDescription, jobIcon, jobTooltip } from './format';
@@ -127,7 +128,7 @@ export class JobsTree implements vscode.TreeDataProvider<JobNode>, vscode.Dispos
     const checks = store.regressions(records);
     const nodes: JobNode[] = records.map((record, i) => {
       const c = checks[i];
-      return c?.status === 'regressed' ? { kind: 'job', record, regressed: c.summary } : { kind: 'job', record };
+      return c?.status === 'regressed' ? { kind: 'job', record, regressed: shownRegression(c).summary } : { kind: 'job', record };
     });
     // Only after a full page: a count the page cannot reach (rows deleted since) makes no dead "Load more".
     if (records.length === PAGE * pages && records.length < parent.count) nodes.push({ kind: 'more', query: parent.query, offset: records.length, parentId: id });

@@ -14,6 +14,7 @@
 import * as vscode from 'vscode';
 import { compareRuns } from '../../analysis/compare';
 import type { SparkAppRecord } from '../../collectors/record';
+import { shownRecord } from '../../storage/storedSecrets';
 import { formatDuration, formatLocalTime, plural } from '../../common/format';
 import { COMMANDS } from '../commands';
 import type { DatabaseService } from '../database';
@@ -86,7 +87,8 @@ export function register(deps: CompareDeps, context: vscode.ExtensionContext): v
 
   const load = async (page: ComparePanel): Promise<void> => {
     const store = await db.open();
-    const [a, b] = [store.get(page.a), store.get(page.b)];
+    // Masked as shown (storedSecrets.ts): an older client sharing the database may have stored secrets.
+    const [a, b] = [store.get(page.a), store.get(page.b)].map((r) => r && shownRecord(r));
     if (!a || !b) {
       const gone = [a ? null : `A, ${runText(page.a)},`, b ? null : `B, ${runText(page.b)},`].filter(Boolean).join(' and ');
       page.post({ type: 'missing', message: `Run ${gone} ${a || b ? 'is' : 'are'} no longer in the database.` });

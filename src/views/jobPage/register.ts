@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SparkAppRecord } from '../../collectors/record';
 import { checkRegressions } from '../../analysis/regression';
+import { shownCheck, shownRecord } from '../../storage/storedSecrets';
 import { COMMANDS } from '../commands';
 import { regressionThresholds } from '../settings';
 import type { DatabaseService } from '../database';
@@ -53,7 +54,8 @@ export function register(deps: JobPageDeps, context: vscode.ExtensionContext): v
     const { config, dir } = sourceOf(record);
     // The run against its own history (issue 18), with its source's thresholds.
     const [check] = checkRegressions(store, [page.key], regressionThresholds(log, config));
-    const model = jobPageModel(record, store.summariesOf(page.key), check);
+    // Masked as shown (storedSecrets.ts): an older client sharing the database may have stored secrets, and the check quotes the environments' properties.
+    const model = jobPageModel(shownRecord(record), store.summariesOf(page.key), check && shownCheck(check));
     const eventLog = (page.eventLog ??= await findEventLog(config, dir, page.key));
     page.panel.title = `Job: ${model.title}`;
     page.post({ type: 'model', model, eventLog });
