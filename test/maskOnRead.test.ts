@@ -3,7 +3,7 @@
  * writing what it always wrote: environments, tags and regression checks with secrets in them (a
  * review of the PostgreSQL store, finding 4; the old client cannot be changed). What is read to be
  * shown masks them again with the collectors' rules (storedSecrets.ts shownRecord, shownRegression,
- * shownCheck): show, compare and jobs (JSON, --regressed) on both stores here; the editor's job page,
+ * shownCheck): show, compare, jobs (JSON, --regressed) and runs on both stores here; the editor's job page,
  * compare page, jobs table, Jobs tree and Open Record as JSON / Export call the same functions.
  */
 import * as path from 'node:path';
@@ -29,7 +29,7 @@ const run = (id: string, pw: string, failed: number): ReturnType<typeof makeReco
   makeRecord({ app_id: id, app_name: 'Nightly', environment: env(pw), tags: { state_message: 'jdbc:mysql://u:TAG_PW_9@db/x' }, failed_tasks: failed, start_time: `2024-06-0${id.slice(-1)}T00:00:00.000Z` });
 
 /** What an old client writes: records and a check as they were read, nothing masked. */
-function writeAsOldClient(store: Pick<Store, 'upsert' | 'saveRegressions'>): void {
+function writeAsOldClient(store: Pick<Store, 'upsert' | 'saveRegressions' | 'startRun' | 'finishRun'>): void {
   const baseline = ['app-1', 'app-2', 'app-3'].map((id) => run(id, 'OLD_CLIENT_PW_1', 0));
   const b = run('app-4', 'OLD_CLIENT_PW_2', 20);
   store.upsert([...baseline, b]);
@@ -37,6 +37,8 @@ function writeAsOldClient(store: Pick<Store, 'upsert' | 'saveRegressions'>): voi
   expect(check.status).toBe('regressed');
   expect(check.explanation).toContain('spark.executorEnv.DB_PASS OLD_CLIENT_PW_1 → OLD_CLIENT_PW_2');
   store.saveRegressions([check]);
+  store.startRun('r-old', 'logs', { path: '/logs', note: 'pwd=OLD_CLIENT_PW_1' });
+  store.finishRun('r-old', { seen: 1, new: 1, updated: 0, unchanged: 0, skipped: 0, failed: 1 }, ['GET http://u:OLD_CLIENT_PW_2@hs/api/v1 failed']);
 }
 
 async function cli(...args: string[]): Promise<string> {
@@ -56,6 +58,8 @@ async function expectNothingShown(db: string): Promise<void> {
     await cli('jobs', '--db', db, '--format', 'json'),
     await cli('jobs', '--db', db, '--regressed', '--format', 'json'),
     await cli('jobs', '--db', db, '--regressed'),
+    await cli('runs', '--db', db, '--format', 'json'),
+    await cli('runs', '--db', db),
   ];
   for (const [i, out] of outputs.entries()) for (const secret of SECRETS) expect(out, `output ${i}`).not.toContain(secret);
   const shown = JSON.parse(outputs[0]!) as { environment: Record<string, string>; tags: Record<string, string>; regression: { explanation: string } };

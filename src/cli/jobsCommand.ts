@@ -8,7 +8,7 @@ import { JSON_FIELDS, RECORD_HEADER, recordRow, regressionJson, timeText } from 
 import { whatRunRead, withoutSecrets } from './runRead';
 import { openExisting } from './database';
 import type { Store } from '../storage/store';
-import { shownRecords, shownRegression } from '../storage/storedSecrets';
+import { maskJsonStrings, shownRecords, shownRegression } from '../storage/storedSecrets';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 
@@ -115,7 +115,8 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
   if (!store) return 1;
   try {
     const runs = store.listRuns(limit);
-    if (format === 'json') for (const r of runs) io.out(JSON.stringify({ ...r, options: withoutSecrets(r.options) }));
+    // Errors and options masked as shown (storedSecrets.ts): an older client sharing the database may have stored them unmasked.
+    if (format === 'json') for (const r of runs) io.out(JSON.stringify({ ...r, options: withoutSecrets(maskJsonStrings(r.options)), errors: maskJsonStrings(r.errors) }));
     // A table of headers alone reads as a broken command; jobs says "0 of 0 applications" the same way.
     else if (runs.length === 0) io.out(`0 collection runs in ${store.where}`);
     else {
