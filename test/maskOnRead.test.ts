@@ -88,6 +88,29 @@ describe('the embedded file: what an older client stored is never shown', () => 
   });
 });
 
+describe('db copy', () => {
+  it('copies what an older client stored masked: the destination, at the newest schema, has no migration left to hide it', async () => {
+    const from = path.join(tempDir(), 'old.db');
+    const to = path.join(tempDir(), 'copy.db');
+    const store = await JobStore.open(from);
+    try {
+      writeAsOldClient(store);
+      await store.save();
+    } finally {
+      store.close();
+    }
+    await cli('db', 'copy', '--from', from, '--to', to);
+    const copy = await JobStore.open(to, { readOnly: true });
+    try {
+      const held = JSON.stringify([copy.list({}), copy.regressions(copy.list({})), copy.listRuns(10)]);
+      expect(held).toContain('app-4');
+      for (const secret of SECRETS) expect(held).not.toContain(secret);
+    } finally {
+      copy.close();
+    }
+  });
+});
+
 describePostgres('PostgreSQL: what an older client writes into a migrated database is never shown', (server) => {
   it('show, compare and jobs mask it', async () => {
     const s = server();

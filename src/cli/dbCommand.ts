@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import type { AppKey, RegressionRow } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { plural } from '../common/format';
+import { maskJsonStrings, shownRecords, shownRegression } from '../storage/storedSecrets';
 import { databaseLocation, openDatabase, openExisting, printNewWarnings } from './database';
 import { STOP_SIGNALS, UsageError, ignoreClosedTerminal, positiveInt, stringFlags, type Io } from './io';
 
@@ -67,7 +68,10 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
     let after: AppKey | undefined;
     try {
       while (!stopped) {
-        const records = from.list({ sort: 'app_id', descending: false, limit: page, after });
+        // Masked as they are copied (storedSecrets.ts): a source not migrated (a reader does not migrate)
+        // or written by an older client may hold secrets, which a destination at the newest schema would
+        // keep, no migration being left to hide them.
+        const records = shownRecords(from.list({ sort: 'app_id', descending: false, limit: page, after }));
         if (records.length === 0) break;
         after = records[records.length - 1]!;
         const summaries = from.summariesOfMany(records);
@@ -80,9 +84,10 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
         // the destination, against more history (a review: an older file's checks replaced a team's).
         const byTime = new Map<string, RegressionRow[]>();
         const held = to.regressions(records);
-        for (const [k, r] of from.regressions(records).entries()) {
+        for (const [k, stored] of from.regressions(records).entries()) {
           const theirs = held[k] ?? null;
-          if (r === null || (theirs !== null && theirs.checked_at > r.checked_at)) continue;
+          if (stored === null || (theirs !== null && theirs.checked_at > stored.checked_at)) continue;
+          const r = shownRegression(stored);
           const same = byTime.get(r.checked_at);
           if (same) same.push(r);
           else byTime.set(r.checked_at, [r]);
@@ -116,8 +121,8 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
       for (let i = 0; i < all.length; i += 5000) to.recordFiles(all.slice(i, i + 5000));
       files = all.length;
       for (const r of from.listRuns(Number.MAX_SAFE_INTEGER)) {
-        to.startRun(r.run_id, r.source, r.options, new Date(r.started));
-        if (r.finished !== null) to.finishRun(r.run_id, r, r.errors, new Date(r.finished));
+        to.startRun(r.run_id, r.source, maskJsonStrings(r.options), new Date(r.started));
+        if (r.finished !== null) to.finishRun(r.run_id, r, maskJsonStrings(r.errors), new Date(r.finished));
         runs++;
       }
     }
