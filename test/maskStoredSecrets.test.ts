@@ -18,7 +18,7 @@ import { LISTED_THROUGH } from '../src/storage/keys';
 import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migrations';
 import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
-import { environmentMasker } from '../src/storage/storedSecrets';
+import { environmentMasker, maskCheckTexts } from '../src/storage/storedSecrets';
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { databaseAtVersion, describePostgres, pgHandles } from './support/postgres';
 import { makeRecord } from './support/records';
@@ -105,6 +105,18 @@ describe('environmentMasker (the migrations remember what each name and value be
       // Nothing to hide: the environment itself (a migration writes nothing back).
       if (JSON.stringify(redactSecrets(env)) === JSON.stringify(env)) expect(masked).toBe(env);
     }
+  });
+});
+
+describe('maskCheckTexts (the migrations over regressions)', () => {
+  it('reads a check stored whole as well as packed (PostgreSQL kept whole checks: its 9 packed nothing), and leaves one with nothing to hide as it is', () => {
+    const whole = JSON.stringify({ summary: CHECK.summary, explanation: CHECK.explanation(RAW), changes: { config: [{ key: 'spark.executorEnv.DB_PASS', a: RAW[0], b: RAW[1], per_run: false }], input_ratio: null }, metrics: [] });
+    const masked = maskCheckTexts({ summary: CHECK.summary, explanation: CHECK.explanation(RAW), check_json: whole });
+    expect(masked.explanation).toBe(CHECK.explanation(HIDDEN));
+    expect(JSON.parse(masked.check_json!)).toEqual({ summary: CHECK.summary, explanation: CHECK.explanation(HIDDEN), changes: { config: [{ key: 'spark.executorEnv.DB_PASS', a: REDACTED, b: REDACTED, per_run: false }], input_ratio: null }, metrics: [] });
+    expect(maskCheckTexts(masked)).toBe(masked);
+    const clean = { summary: 'Steady against 3 earlier runs', explanation: 'No regression.', check_json: null };
+    expect(maskCheckTexts(clean)).toBe(clean);
   });
 });
 
