@@ -6,7 +6,8 @@
  * idempotent and atomic: a migration that stops half-way leaves the store as it was, and the next
  * open does it again. PostgreSQL runs its migrations without the connection's statement timeout.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
@@ -18,6 +19,7 @@ import { LISTED_THROUGH } from '../src/storage/keys';
 import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migrations';
 import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
+import { JobStore } from '../src/storage/jobStore';
 import { environmentMasker, maskCheckTexts } from '../src/storage/storedSecrets';
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { databaseAtVersion, describePostgres, pgHandles } from './support/postgres';
@@ -61,6 +63,12 @@ const THROUGH = '2024-01-01T00:10:00.000Z';
 /** A run recorded by a version before recordedOptions masked a URL's query token: the token in its options and its cursor's scope. */
 const OLD_OPTIONS = JSON.stringify({ url: TOKEN_URL, [LISTED_THROUGH]: { end_time: THROUGH, scope: JSON.stringify({ url: TOKEN_URL, shard: null }) } });
 const OLD_ERRORS = JSON.stringify(['GET http://u:RUN_PW_SECRET@hs/api/v1 failed', 'a line with nothing to hide']);
+
+/** The built CLI (dist/cli.js), as a user runs it. */
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.resolve('dist/cli.js'), ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 function hsJob(): SourceJob {
   const parsed = parseConfig(`sources:\n  - name: hs\n    type: history_server\n    history_server_url: ${TOKEN_URL}\n`, '/work');
@@ -158,6 +166,35 @@ describe('migration 12 (the embedded file)', () => {
       expect(cursorOf()).toBe(THROUGH);
     } finally {
       db.close();
+    }
+  });
+
+  it('is left out by a store opened only to read, which shows what it holds masked all the same and refuses to be saved; the file stays at 11 for a writer to migrate', async () => {
+    const { db } = await oldFile();
+    const file = path.join(tempDir(), 'v11.db');
+    writeFileSync(file, db.export());
+    db.close();
+    const before = readFileSync(file);
+    const reader = await JobStore.open(file, { readOnly: true });
+    try {
+      // Not rewritten in memory (2-4 s per 100,000 records, paid by every `jobs` or `show` until a writer saved)...
+      expect(reader.getByAppId('app-0')[0]!.environment['spark.executorEnv.DB_PASS']).toBe('ENV_PW_SECRET');
+      await expect(reader.save()).rejects.toThrow(/opened only to read; it cannot be saved/);
+    } finally {
+      reader.close();
+    }
+    // ...but never shown: `show` masks what it reads (storedSecrets.ts shownRecord).
+    const shown = runCli(['show', 'app-0', '--db', file, '--format', 'json']);
+    expect(shown.status).toBe(0);
+    for (const secret of SECRETS) expect(shown.stdout).not.toContain(secret);
+    expect((JSON.parse(shown.stdout) as { environment: unknown }).environment).toEqual(maskedEnvironment(0));
+    expect(readFileSync(file).equals(before)).toBe(true);
+    // A writer migrates it (and its save keeps the masked texts).
+    const writer = await JobStore.open(file);
+    try {
+      expect(writer.getByAppId('app-0')[0]!.environment).toEqual(maskedEnvironment(0));
+    } finally {
+      writer.close();
     }
   });
 

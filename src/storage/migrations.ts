@@ -353,7 +353,24 @@ export function schemaStatements(db: Database): string[] {
  * of another version than SCHEMA_VERSION is not used. `viaImage: false` runs the migrations anyway
  * (the image's generator and that test).
  */
-export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION, viaImage = true): void {
+/**
+ * Steps that only mask what older versions stored (10, 12). Every reader masks what it shows the same
+ * way (storedSecrets.ts shownRecord, shownCheck, …: an older client may write into a migrated shared
+ * store), so a store opened only to read, and never saved, skips their rewrite: it took 2-4 s per
+ * 100,000 records, paid by each `jobs` or `show` until a writer saved the file.
+ */
+const MASKING_STEPS: ReadonlySet<Migration> = new Set([maskStoredPasswords, maskStoredSecrets]);
+
+/**
+ * Whether `migrate` left a masking step's rewrite out (`readOnly`): such a store must never be saved,
+ * or its file would say the step ran.
+ */
+export function maskingSkipped(db: Database): boolean {
+  return skipped.has(db);
+}
+const skipped = new WeakSet<Database>();
+
+export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION, viaImage = true, readOnly = false): void {
   const current = schemaVersion(db);
   if (current > SCHEMA_VERSION) throw new SchemaTooNewError(file, current);
   if (viaImage && current === 0 && upTo === SCHEMA_VERSION && SCHEMA_IMAGE.version === SCHEMA_VERSION && isEmpty(db)) {
@@ -364,6 +381,7 @@ export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION, viaIm
     const step = MIGRATIONS[v]!;
     transaction(db, () => {
       if (typeof step === 'string') db.exec(step);
+      else if (readOnly && MASKING_STEPS.has(step)) skipped.add(db);
       else step(db);
       db.exec(`PRAGMA user_version = ${v + 1}`);
     });
