@@ -6,14 +6,11 @@
  */
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Batch } from '../src/collectors/contract';
-import type { SparkAppRecord } from '../src/collectors/record';
 import type { SourceConfig } from '../src/collectors/registry';
-import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
 import type { DatabaseService } from '../src/views/database';
 import { register } from '../src/views/jobCommands';
-import { MIN, nightlyRun as run } from './support/nightly';
+import { MIN, collectNightly, nightlyRun as run } from './support/nightly';
 import { tempDir } from './support/tmp';
 import { setConfiguration } from './support/vscodeFake';
 
@@ -43,14 +40,6 @@ vi.mock('vscode', async (importOriginal) => {
   };
 });
 
-function runnerOf(records: SparkAppRecord[]): Runner {
-  return () => ({
-    batches: (async function* (): AsyncGenerator<Batch> {
-      await new Promise((resolve) => setImmediate(resolve));
-      yield { apps: records.map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })), problems: [], filtered: 0, unchanged: 0 };
-    })(),
-  });
-}
 
 const stores: JobStore[] = [];
 const subscriptions: { dispose(): void }[] = [];
@@ -70,8 +59,7 @@ async function editor(sources?: Record<string, Partial<SourceConfig>>): Promise<
   const file = path.join(tempDir(), 'jobs.db');
   const store = await JobStore.open(file);
   stores.push(store);
-  const prod = { type: 'event_log', name: 'prod', path: '/logs/prod' } as SourceConfig;
-  await collectRun(plan([prod]).jobs, runnerOf([0, 1, 2, 3, 4, 5].map((i) => run(i)).concat(run(6, { duration_ms: 20 * MIN }))), storeSink(store), new AbortController().signal);
+  await collectNightly(store, [0, 1, 2, 3, 4, 5].map((i) => run(i)).concat(run(6, { duration_ms: 20 * MIN })));
   await store.save();
   const saves: number[] = [];
   let held = false;

@@ -10,10 +10,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { laterChecks, recheckAfterRemoval } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
-import { REPLACES_TAG, type Batch } from '../src/collectors/contract';
+import { REPLACES_TAG } from '../src/collectors/contract';
 import { Quality, type SparkAppRecord } from '../src/collectors/record';
-import type { SourceConfig } from '../src/collectors/registry';
-import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
 import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migrations';
 import { laterRunsPgSql } from '../src/storage/postgres/repository';
@@ -21,7 +19,7 @@ import { laterRunsSql, type AppKey, type JobRepository, type LaterRun, type RunG
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { removeAndRecheck } from '../src/views/jobCommands';
 import { memoryRepository } from './support/memoryRepository';
-import { MIN, nightlyRun as run } from './support/nightly';
+import { MIN, collectNightly, nightlyRun as run } from './support/nightly';
 import { describePostgres, newDatabase, pgHandles } from './support/postgres';
 import { makeRecord } from './support/records';
 import { describeEachStore } from './support/stores';
@@ -82,17 +80,7 @@ describe('laterChecks', () => {
 
 const keyOf = (r: Pick<SparkAppRecord, 'app_id' | 'attempt_id'>): AppKey => ({ app_id: r.app_id, attempt_id: r.attempt_id });
 
-function runnerOf(records: SparkAppRecord[]): Runner {
-  return () => ({
-    batches: (async function* (): AsyncGenerator<Batch> {
-      await new Promise((resolve) => setImmediate(resolve));
-      yield { apps: records.map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })), problems: [], filtered: 0, unchanged: 0 };
-    })(),
-  });
-}
-const prod = { type: 'event_log', name: 'prod', path: '/logs/prod' } as SourceConfig;
-/** A collection of `records` from source prod, as the CLI runs one (its check after the last job included). */
-const collect = (repo: JobRepository, records: SparkAppRecord[]): ReturnType<typeof collectRun> => collectRun(plan([prod]).jobs, runnerOf(records), storeSink(repo), new AbortController().signal);
+const collect = collectNightly;
 /** The app ids of a run's stored baseline; none for a run without a stored regressed check. */
 const baselineOf = (repo: JobRepository, r: SparkAppRecord): string[] => repo.regressions([keyOf(r)])[0]?.check?.baseline_runs.map((k) => k.app_id) ?? [];
 const defaults = (): typeof DEFAULT_THRESHOLDS => DEFAULT_THRESHOLDS;

@@ -5,34 +5,19 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Batch } from '../src/collectors/contract';
-import type { SourceConfig } from '../src/collectors/registry';
 import type { SparkAppRecord } from '../src/collectors/record';
-import { collectRun, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
 import { laterRunsSql, type AppKey } from '../src/storage/repository';
 import { memoryRepository } from './support/memoryRepository';
-import { MIN, nightlyRun as run } from './support/nightly';
+import { MIN, collectNightly, nightlyRun as run } from './support/nightly';
 import { describeEachStore } from './support/stores';
 import { tempDir } from './support/tmp';
 
 
 const keyOf = (r: SparkAppRecord): AppKey => ({ app_id: r.app_id, attempt_id: r.attempt_id });
 
-function runnerOf(records: SparkAppRecord[]): Runner {
-  return () => ({
-    batches: (async function* (): AsyncGenerator<Batch> {
-      await new Promise((resolve) => setImmediate(resolve));
-      yield { apps: records.map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })), problems: [], filtered: 0, unchanged: 0 };
-    })(),
-  });
-}
 
-const prod = { type: 'event_log', name: 'prod', path: '/logs/prod' } as SourceConfig;
-
-async function collect(store: JobStore, records: SparkAppRecord[]): ReturnType<typeof collectRun> {
-  return collectRun(plan([prod]).jobs, runnerOf(records), storeSink(store), new AbortController().signal);
-}
+const collect = collectNightly;
 
 describe('an older run collected after newer ones', () => {
   it('a 2x slower run collected first (too few runs before it) is flagged once its history is collected, and reported then', async () => {

@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRegressions, type RegressionCheck } from '../src/analysis/regression';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
-import type { Batch } from '../src/collectors/contract';
 import type { SourceConfig } from '../src/collectors/registry';
 import type { SparkAppRecord } from '../src/collectors/record';
+import type { Batch } from '../src/collectors/contract';
 import { collectRun, dryRunSink, plan, storeSink, type Runner } from '../src/pipeline';
 import { JobStore } from '../src/storage/jobStore';
 import { migrate, schemaVersion } from '../src/storage/migrations';
@@ -20,6 +20,7 @@ import { makeRecord } from './support/records';
 import { tempDir } from './support/tmp';
 import { memoryRepository } from './support/memoryRepository';
 import { describeEachStore } from './support/stores';
+import { runnerOf } from './support/nightly';
 
 const MIN = 60_000;
 const GB = 1024 ** 3;
@@ -281,15 +282,6 @@ describeEachStore('stored regression checks', (open, kind) => {
 });
 
 /** A runner that yields `records` as one batch per job, as a collector would. */
-function runnerOf(byJob: Record<string, SparkAppRecord[]>, signalAfter?: AbortController): Runner {
-  return ({ job }) => ({
-    batches: (async function* (): AsyncGenerator<Batch> {
-      await new Promise((resolve) => setImmediate(resolve));
-      yield { apps: (byJob[job.name] ?? []).map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })), problems: [], filtered: 0, unchanged: 0 };
-      signalAfter?.abort();
-    })(),
-  });
-}
 
 const source = (name: string, extra: Partial<SourceConfig> = {}): SourceConfig => ({ type: 'event_log', name, path: `/logs/${name}`, ...extra }) as SourceConfig;
 

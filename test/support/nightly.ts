@@ -4,7 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { Batch } from '../../src/collectors/contract';
 import type { SparkAppRecord } from '../../src/collectors/record';
+import type { SourceConfig } from '../../src/collectors/registry';
+import { collectRun, plan, storeSink, type Runner } from '../../src/pipeline';
+import type { JobRepository } from '../../src/storage/repository';
 import { eventLogText } from './eventLogGenerator';
 import { makeRecord } from './records';
 
@@ -70,4 +74,27 @@ export function writeNightlyLog(dir: string, i: number, slow = false): string {
   const { text } = eventLogText({ appId, appName: 'Nightly', seed: 100 + i, stages: slow ? 40 : 20, tasksPerStage: 1, executors: 2, startMs: Date.UTC(2026, 0, 1) + i * 86_400_000 });
   writeFileSync(path.join(dir, appId), text);
   return appId;
+}
+
+/**
+ * A collection runner that yields `records` in one batch for every job (an array), or each job's own
+ * by its source name (a record of arrays); `abortAfter` is aborted once a job's batch is taken.
+ */
+export function runnerOf(records: SparkAppRecord[] | Record<string, SparkAppRecord[]>, abortAfter?: AbortController): Runner {
+  return ({ job }) => ({
+    batches: (async function* (): AsyncGenerator<Batch> {
+      await new Promise((resolve) => setImmediate(resolve));
+      const apps = Array.isArray(records) ? records : (records[job.name] ?? []);
+      yield { apps: apps.map((record) => ({ record, problems: [], files: [], provenance: { path: record.app_id, files: [] } })), problems: [], filtered: 0, unchanged: 0 };
+      abortAfter?.abort();
+    })(),
+  });
+}
+
+/** The nightly runs' source: an event-log folder named prod. */
+export const PROD = { type: 'event_log', name: 'prod', path: '/logs/prod' } as SourceConfig;
+
+/** A collection of `records` from source prod into `repo`, as the CLI runs one (its check after the last job included). */
+export function collectNightly(repo: JobRepository, records: SparkAppRecord[]): ReturnType<typeof collectRun> {
+  return collectRun(plan([PROD]).jobs, runnerOf(records), storeSink(repo), new AbortController().signal);
 }
