@@ -333,6 +333,13 @@ function migrationFailed(pg: SyncPgClient, v: number, err: unknown): Error {
   );
 }
 
+/**
+ * How long one statement of a migration may run (an index or a rewrite over every row of a large
+ * shared store), on the server and in the client's wait: long, but not for ever (a migration waiting
+ * on a lock another session never gives up still ends, with an error naming the step).
+ */
+export const MIGRATION_STATEMENT_MS = 30 * 60_000;
+
 /** Brings the server's schema to `upTo`, one transaction per migration; refuses a newer schema, and another application's tables. */
 export function migratePostgres(pg: SyncPgClient, upTo = PG_MIGRATIONS.length): void {
   for (;;) {
@@ -360,15 +367,18 @@ export function migratePostgres(pg: SyncPgClient, upTo = PG_MIGRATIONS.length): 
         try {
           // A migration rewrites or indexes every row: on a large store a statement outlasts the
           // connection's statement_timeout (a review: a bare "canceling statement due to statement
-          // timeout", the store never upgraded). None in the migration's transaction (LOCAL: the
-          // connection's own comes back at its end); the migration still holds the advisory lock.
-          pg.query('SET LOCAL statement_timeout = 0');
-          // No parameters: the simple protocol, which runs a migration's several statements.
-          if (typeof step === 'string') pg.batch([{ sql: step }, { sql: `UPDATE spark_optimizer_schema SET version = ${v + 1}` }]);
-          else {
-            step(pg);
-            pg.query(`UPDATE spark_optimizer_schema SET version = ${v + 1}`);
-          }
+          // timeout", the store never upgraded). MIGRATION_STATEMENT_MS in the migration's transaction
+          // (LOCAL: the connection's own comes back at its end), and the client waits as long; the
+          // migration still holds the advisory lock.
+          pg.query(`SET LOCAL statement_timeout = ${MIGRATION_STATEMENT_MS}`);
+          pg.withStatementTimeout(MIGRATION_STATEMENT_MS, () => {
+            // No parameters: the simple protocol, which runs a migration's several statements.
+            if (typeof step === 'string') pg.batch([{ sql: step }, { sql: `UPDATE spark_optimizer_schema SET version = ${v + 1}` }]);
+            else {
+              step(pg);
+              pg.query(`UPDATE spark_optimizer_schema SET version = ${v + 1}`);
+            }
+          });
         } catch (err) {
           throw migrationFailed(pg, v, err);
         }

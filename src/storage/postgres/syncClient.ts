@@ -103,7 +103,7 @@ export class SyncPgClient {
   private readonly port: MessagePort;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   /** How long a call may block: each statement's timeout, the connection's, and a margin. */
-  private readonly statementMs: number;
+  private statementMs: number;
   private readonly connectMs: number;
   /** Why the connection's thread ended, if it did: said by the next call instead of waiting. */
   private died: string | undefined;
@@ -155,6 +155,21 @@ export class SyncPgClient {
     }
     if (!message.ok) throw new PostgresError(`${this.display}: ${message.message}`, message.code);
     return message.results;
+  }
+
+  /**
+   * `fn`, its calls waiting as long as statements that may run `ms` each (a migration sets its own
+   * statement_timeout so: an index over a large store outlasts the connection's 60 s, and a call that
+   * stopped waiting first would close the connection under the server's still running statement).
+   */
+  withStatementTimeout<T>(ms: number, fn: () => T): T {
+    const before = this.statementMs;
+    this.statementMs = Math.max(before, ms);
+    try {
+      return fn();
+    } finally {
+      this.statementMs = before;
+    }
   }
 
   /** `name`: a statement run often, prepared once per connection. */
