@@ -21,6 +21,24 @@ describe('trendModel', () => {
     expect(m.untimed).toBe(1);
   });
 
+  it("gives each run its colours (the page only draws them): a failed run's point red, a failed-tasks count above 0 red", () => {
+    const m = trendModel('Nightly', [
+      ...runs,
+      makeRecord({ app_id: 'r4', app_name: 'Nightly', start_time: day(4), status: 'failed', failed_tasks: 0 }),
+      makeRecord({ app_id: 'r5', app_name: 'Nightly', start_time: day(5), status: 'running', failed_tasks: 0 }),
+      makeRecord({ app_id: 'r6', app_name: 'Nightly', start_time: day(6), status: 'failed', failed_tasks: 7 }),
+    ]);
+    const colours = m.points.map((p) => [p.app_id, p.tone, p.failedTasksTone]);
+    expect(colours).toEqual([
+      ['r1', 'neutral', 'error'], // completed, 2 failed tasks
+      ['r2', 'neutral', 'neutral'],
+      ['r3', 'neutral', 'neutral'],
+      ['r4', 'error', 'neutral'], // failed, though no task failed
+      ['r5', 'neutral', 'neutral'], // running: no colour yet
+      ['r6', 'error', 'error'],
+    ]);
+  });
+
   it('summarises each metric by the median of the runs before the newest, and how the newest compares with it', () => {
     const m = trendModel('Nightly', runs);
     // r1 and r2 before r3: the newest is not part of its own baseline (as on the Job page).

@@ -29,6 +29,11 @@ describe('trend protocol', () => {
       { type: 'model', model: { ...model, points: [{ ...model.points[0], at: 'yesterday' }] }, limit: null },
       { type: 'model', model: { ...model, points: [{ ...model.points[0], values: { ...model.points[0]!.values, duration_ms: '100 s' } }] }, limit: null },
       { type: 'model', model: { ...model, summary: { ...model.summary, cpu_time_ms: undefined } }, limit: null },
+      // A run's colours are the model's too: a point without a known tone for its dot and its failed tasks is not one.
+      { type: 'model', model: { ...model, points: [{ ...model.points[0], tone: undefined }] }, limit: null },
+      { type: 'model', model: { ...model, points: [{ ...model.points[0], tone: 'red' }] }, limit: null },
+      { type: 'model', model: { ...model, points: [{ ...model.points[0], failedTasksTone: undefined }] }, limit: null },
+      { type: 'model', model: { ...model, points: [{ ...model.points[0], failedTasksTone: true }] }, limit: null },
       // The card's colour is the model's to give: a summary without a known tone is not a model.
       { type: 'model', model: { ...model, summary: { ...model.summary, duration_ms: { ...model.summary.duration_ms, tone: undefined } } }, limit: null },
       { type: 'model', model: { ...model, summary: { ...model.summary, duration_ms: { ...model.summary.duration_ms, tone: 'red' } } }, limit: null },

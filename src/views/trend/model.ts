@@ -29,6 +29,10 @@ export interface TrendPoint {
   status: SparkAppRecord['status'];
   /** Null where the run did not measure it (CPU time before Spark 2.1, a running run's duration). */
   values: Record<TrendMetric, number | null>;
+  /** The colour of the run's point on the chart: `error` for a failed run, else `neutral` (the line's). */
+  tone: Tone;
+  /** The colour of its failed-tasks count in the runs table: `error` when any task failed, else `neutral`. */
+  failedTasksTone: Tone;
 }
 
 export interface MetricSummary {
@@ -74,7 +78,15 @@ export function trendModel(appName: string, runs: readonly SparkAppRecord[]): Tr
       continue;
     }
     const values = Object.fromEntries(TREND_METRICS.map((m) => [m.key, r[m.key]])) as Record<TrendMetric, number | null>;
-    points.push({ app_id: r.app_id, attempt_id: r.attempt_id, at, status: r.status, values });
+    points.push({
+      app_id: r.app_id,
+      attempt_id: r.attempt_id,
+      at,
+      status: r.status,
+      values,
+      tone: r.status === 'failed' ? 'error' : 'neutral',
+      failedTasksTone: r.failed_tasks > 0 ? 'error' : 'neutral',
+    });
   }
   points.sort((a, b) => a.at - b.at || a.app_id.localeCompare(b.app_id));
   const newest = points.at(-1);

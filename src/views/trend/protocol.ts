@@ -42,6 +42,8 @@ function isPoint(v: unknown): boolean {
     typeof v.at === 'number' &&
     Number.isFinite(v.at) &&
     typeof v.status === 'string' &&
+    isTone(v.tone) &&
+    isTone(v.failedTasksTone) &&
     isObject(v.values) &&
     TREND_METRICS.every((m) => isNumberOrNull((v.values as Record<string, unknown>)[m.key]))
   );

@@ -3,15 +3,17 @@
  * The Trend webview (issue 15): renders the view model the host sends (src/views/trend/model.ts)
  * and nothing else. Bundled for the browser by scripts/build.mjs into dist/webview/trend.js.
  * The chart is uPlot: one metric at a time (picked with the metric cards), the runs as points over time,
- * failed runs in red, the metric's median as a dashed line across the plot; a click on a point, or on a row of the
- * runs table, opens that run's Job page. Colours come only from VS Code's --vscode-* CSS variables,
- * read again when the theme changes. The picked metric survives a reload (setState).
+ * each point in the colour the model gives its run (failed runs red), the metric's median as a dashed
+ * line across the plot; a click on a point, or on a row of the runs table, opens that run's Job page.
+ * Colours come only from VS Code's --vscode-* CSS variables, read again when the theme changes. The
+ * picked metric survives a reload (setState).
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import '../common/page.css';
 import './trend.css';
 import { formatBytes, formatDuration, formatLocalTime } from '../../common/format';
+import type { Tone } from '../../views/jobPage/model';
 import { TREND_METRICS, type TrendMetric, type TrendModel, type TrendPoint } from '../../views/trend/model';
 import { isHostMessage, isPageState, type PageMessage, type PageState } from '../../views/trend/protocol';
 import { BYTES_INCRS, COUNT_INCRS, DURATION_MS_INCRS, bytesTick, countTick, durationTick } from '../common/axis';
@@ -107,7 +109,13 @@ function trendChart(m: TrendModel, width: number, tooltip: HTMLElement, target: 
     fg: cssVar('--vscode-charts-foreground', cssVar('--vscode-foreground', '#888')),
     grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.3)'),
     line: cssVar('--vscode-charts-blue', '#3794ff'),
-    failed: cssVar('--vscode-charts-red', '#f14c4c'),
+    // A point's tone (the model's, TrendPoint.tone) over the line: neutral points keep the line's colour.
+    tones: {
+      ok: cssVar('--vscode-charts-green', '#89d185'),
+      warn: cssVar('--vscode-charts-yellow', '#cca700'),
+      error: cssVar('--vscode-charts-red', '#f14c4c'),
+      neutral: undefined,
+    } satisfies Record<Tone, string | undefined>,
     median: cssVar('--vscode-descriptionForeground', '#999'),
     bg: cssVar('--vscode-editor-background', '#1e1e1e'),
     font: `11px ${cssVar('--vscode-font-family', 'sans-serif')}`,
@@ -160,13 +168,13 @@ function trendChart(m: TrendModel, width: number, tooltip: HTMLElement, target: 
               ctx.textBaseline = 'bottom';
               ctx.fillText(`median ${valueText(metric, med)}`, u.bbox.left + u.bbox.width - 4 * devicePixelRatio, y - 3 * devicePixelRatio);
             }
-            // Failed runs: their point in red.
-            ctx.strokeStyle = p.failed;
-            ctx.fillStyle = p.failed;
+            // Runs with a tone (failed runs: error): their point in its colour.
             ctx.lineWidth = 2 * devicePixelRatio;
             m.points.forEach((pt, i) => {
               const v = ys[i];
-              if (pt.status !== 'failed' || v === null || v === undefined) return;
+              const colour = p.tones[pt.tone];
+              if (colour === undefined || v === null || v === undefined) return;
+              ctx.fillStyle = colour;
               ctx.beginPath();
               ctx.arc(u.valToPos(xs[i]!, 'x', true), u.valToPos(v, 'y', true), 6 * devicePixelRatio, 0, 2 * Math.PI);
               ctx.fill();
@@ -227,13 +235,16 @@ function chartSection(m: TrendModel): HTMLElement {
   return section;
 }
 
+/** A table cell's text in the model's tone: only an error has a text colour on this page (`.bad`, page.css). */
+const tonedText = (tone: Tone, text: string): Node | string => (tone === 'error' ? h('span', { class: 'bad' }, text) : text);
+
 const COLUMNS: { label: string; num?: boolean; cell: (p: TrendPoint) => Node | string }[] = [
   { label: 'Started', cell: (p) => timeText(p) },
   { label: 'Application', cell: (p) => h('span', { class: 'run-id', title: runText(p) }, runText(p)) },
   { label: 'Status', cell: (p) => h('span', { class: `status status-${p.status}` }, p.status) },
   { label: 'Duration', num: true, cell: (p) => valueText('duration_ms', p.values.duration_ms) },
   { label: 'CPU time', num: true, cell: (p) => valueText('cpu_time_ms', p.values.cpu_time_ms) },
-  { label: 'Failed tasks', num: true, cell: (p) => (p.values.failed_tasks ? h('span', { class: 'bad' }, String(p.values.failed_tasks)) : valueText('failed_tasks', p.values.failed_tasks)) },
+  { label: 'Failed tasks', num: true, cell: (p) => tonedText(p.failedTasksTone, valueText('failed_tasks', p.values.failed_tasks)) },
   { label: 'Shuffle read / write', num: true, cell: (p) => `${valueText('shuffle_read_bytes', p.values.shuffle_read_bytes)} / ${valueText('shuffle_write_bytes', p.values.shuffle_write_bytes)}` },
   { label: 'Spill (disk)', num: true, cell: (p) => h('span', { title: `${valueText('memory_spilled_bytes', p.values.memory_spilled_bytes)} as held in memory` }, valueText('disk_spilled_bytes', p.values.disk_spilled_bytes)) },
 ];
