@@ -13,10 +13,16 @@
  *   records file to file: 30 s -> 11 s), and until a save the store keeps what it wrote for a merge
  *   with another writer, which the record bound keeps in check. A killed copy loses at most that
  *   much work, which running it again redoes.
+ * - A record that names a platform-level record the destination holds (contract.ts REPLACES_TAG)
+ *   removes it there (upsert's supersede), as a collection does; the destination's runs whose
+ *   baselines held it are checked again (regression.ts recheckAfterRemoval) with each page, before
+ *   any save, so that no stored verdict quotes a run that is gone, even after a stopped copy.
  * A record's first_seen in the copy is when it was copied.
  */
 import { parseArgs } from 'node:util';
-import type { AppKey, RegressionRow } from '../storage/repository';
+import { recheckAfterRemoval } from '../analysis/regression';
+import { DEFAULT_THRESHOLDS } from '../analysis/regressionThresholds';
+import type { AppKey, LaterRun, RegressionRow } from '../storage/repository';
 import type { Store } from '../storage/store';
 import { plural } from '../common/format';
 import { maskJsonStrings, shownRecords, shownRegression } from '../storage/storedSecrets';
@@ -26,6 +32,14 @@ import { STOP_SIGNALS, UsageError, ignoreClosedTerminal, positiveInt, stringFlag
 const PAGE = 500;
 const SAVE_EVERY_MS = 5000;
 const SAVE_EVERY_RECORDS = 10_000;
+/**
+ * The thresholds of the re-check after a supersede (here, or in a merge with another writer's save of
+ * the destination file). A source's `regression:` keys live in the config file `collect --config`
+ * reads, and db copy is given none (nor does a store keep them), so every source gets what collect
+ * gives a source without those keys: DEFAULT_THRESHOLDS (pipeline.ts storeSink; the CLI has no editor
+ * settings), the fallback of the editor's re-checks for a source it does not know (jobCommands.ts).
+ */
+const recheckThresholds = (): typeof DEFAULT_THRESHOLDS => DEFAULT_THRESHOLDS;
 
 export async function dbCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
@@ -40,7 +54,8 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
   if (!from) return 1;
   let to: Store;
   try {
-    to = await openDatabase(toAt, io);
+    // A file's save merged with another writer's re-checks with them too (jobStore.ts OpenOptions.recheckThresholds).
+    to = await openDatabase(toAt, io, { recheckThresholds });
     await to.checkWritable();
   } catch (err) {
     from.close();
@@ -75,7 +90,13 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
         if (records.length === 0) break;
         after = records[records.length - 1]!;
         const summaries = from.summariesOfMany(records);
-        const c = to.upsert(records.map((record, k) => ({ record, summaries: summaries[k] })));
+        const removed: LaterRun[] = [];
+        const c = to.upsert(
+          records.map((record, k) => ({ record, summaries: summaries[k] })),
+          undefined,
+          undefined,
+          removed,
+        );
         counts.new += c.new;
         counts.updated += c.updated;
         counts.unchanged += c.unchanged;
@@ -93,6 +114,9 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
           else byTime.set(r.checked_at, [r]);
         }
         for (const [at, rows] of byTime) checks += to.saveRegressions(rows, new Date(at));
+        // After the page's checks are copied: a copied check of a run whose baseline held the removed
+        // run is made again too, and the re-checks, made now, are newer than any check copied later.
+        await recheckAfterRemoval(to, removed, recheckThresholds);
         done += records.length;
         if (Date.now() - lastSaved >= SAVE_EVERY_MS || done - savedAt >= SAVE_EVERY_RECORDS) {
           await to.save();

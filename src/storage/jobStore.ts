@@ -26,7 +26,8 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { acquireLock, LockTimeout, pidAlive } from './fileLock';
 import { KnownFileIndex, type KnownFile } from './unchanged';
-import type { RegressionCheck } from '../analysis/regression';
+import { recheckAfterRemoval, type RegressionCheck } from '../analysis/regression';
+import type { RegressionThresholds } from '../analysis/regressionThresholds';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
 import { maskingSkipped, migrate, SCHEMA_VERSION } from './migrations';
@@ -68,6 +69,16 @@ export interface OpenOptions {
    * must not make a file vanish); only a writer recovers by starting anew.
    */
   readOnly?: boolean;
+  /**
+   * The thresholds of each source (its `regression:` keys over the settings or the defaults), for the
+   * re-check a merge with another writer's save needs: replaying this session's changes onto that
+   * file may remove runs the other writer stored or checked against (a platform-level record a record
+   * of ours names, a run we deleted or that our retention drops), and the runs whose baselines held
+   * them are checked again (regression.ts recheckAfterRemoval), as after every other removal. The
+   * store cannot know a source's thresholds (a config file, the editor's settings), so whoever opens
+   * it to write says them; left out, a merge re-checks nothing.
+   */
+  recheckThresholds?: (source: string) => Readonly<RegressionThresholds>;
 }
 
 /**
@@ -339,17 +350,20 @@ export class JobStore implements Store {
     this.journal.push(entry);
   }
 
-  /** Applies a journaled change again (onto a database another writer saved). */
-  private replay(entry: Journaled): void {
+  /**
+   * Applies a journaled change again (onto a database another writer saved); `removed` receives the
+   * runs in a history it removed there (repository.ts LaterRun), whose later runs are checked again.
+   */
+  private replay(entry: Journaled, removed: LaterRun[]): void {
     switch (entry.op) {
       case 'upsert':
-        this.repo.upsert(entry.records, entry.now);
+        this.repo.upsert(entry.records, entry.now, undefined, removed);
         break;
       case 'delete':
-        this.repo.delete(entry.keys);
+        this.repo.delete(entry.keys, removed);
         break;
       case 'retention':
-        this.repo.applyRetention(entry.days, entry.now);
+        this.repo.applyRetention(entry.days, entry.now, removed);
         break;
       case 'regressions':
         // After the upserts journaled before it: the runs are there again (unless the other writer deleted them).
@@ -613,8 +627,13 @@ export class JobStore implements Store {
             tune(db);
             migrate(db, this.file);
           });
-          for (const entry of this.journal) this.replay(entry);
+          const removed: LaterRun[] = [];
+          for (const entry of this.journal) this.replay(entry, removed);
           merged = true;
+          // The other writer's runs whose baselines held a run the replay removed: their checks quote it.
+          // Under the lock, so that the file written holds the re-checks (journaled too, as any check).
+          const thresholds = this.options.recheckThresholds;
+          if (thresholds !== undefined && removed.length > 0) await recheckAfterRemoval(this, removed, thresholds);
         }
       }
       // What this save writes: changes made while it waits on the disk stay journaled for the next one.
