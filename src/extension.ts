@@ -25,8 +25,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log);
   try {
     const root = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const db = new DatabaseService(root, log, context.secrets);
     const model = new SourcesModel(root, log);
+    const db = new DatabaseService(root, log, context.secrets, (source) => model.find(source)?.config);
     const sourcesTree = new SourcesTree(model, db);
     const jobsTree = new JobsTree(db);
     const jobsView = vscode.window.createTreeView('sparkOptimizer.jobs', { treeDataProvider: jobsTree, showCollapseAll: true });

@@ -10,7 +10,9 @@ import { parseSettings } from '../src/views/settingsSchema';
 import { DatabaseSettingError, editorLocation, hasLiteralPassword, passwordKey, safeUrl, scrubPassword, storeStatus } from '../src/views/databaseSetting';
 import { DatabaseService } from '../src/views/database';
 import { register as registerDatabaseCommands } from '../src/views/databaseCommands';
-import { register as registerJobCommands } from '../src/views/jobCommands';
+import { register as registerJobCommands, type SourceConfigs } from '../src/views/jobCommands';
+import type { OpenOptions } from '../src/storage/jobStore';
+import { DEFAULT_THRESHOLDS } from '../src/analysis/regressionThresholds';
 import type { PostgresLocation } from '../src/storage/location';
 import { describePostgres, newDatabase } from './support/postgres';
 import { makeRecord } from './support/records';
@@ -121,11 +123,11 @@ interface Editor {
 
 const editors: Editor[] = [];
 
-function editor(root: string | undefined, database: string, secrets: Record<string, string> = {}): Editor {
+function editor(root: string | undefined, database: string, secrets: Record<string, string> = {}, sources: SourceConfigs = () => undefined): Editor {
   setConfiguration('sparkOptimizer', { database });
   const log = recordingLog();
   const s = memorySecrets(secrets);
-  const db = new DatabaseService(root === undefined ? undefined : (Uri.file(root) as never), log.channel, s.storage);
+  const db = new DatabaseService(root === undefined ? undefined : (Uri.file(root) as never), log.channel, s.storage, sources);
   const subscriptions: { dispose(): void }[] = [];
   registerDatabaseCommands({ db }, { subscriptions, secrets: s.storage } as never);
   registerJobCommands({ db, tree: {} as never, view: {} as never, log: log.channel, root: root === undefined ? undefined : (Uri.file(root) as never), sources: { find: () => undefined } }, { subscriptions } as never);
@@ -239,6 +241,19 @@ describe('DatabaseService over the workspace file', () => {
     store.upsert([makeRecord()]);
     await e.db.save();
     expect(store.count()).toBe(1);
+  });
+
+  it("gives the store the thresholds a save's merge re-checks with: each source's regression: keys over the settings, read when the merge asks", async () => {
+    const regression: Record<string, { regression?: { baseline_runs: number } }> = { prod: { regression: { baseline_runs: 3 } } };
+    const e = editor(tempDir(), '', {}, (source) => regression[source]);
+    const store = await e.db.open();
+    const thresholds = (store as unknown as { options: OpenOptions }).options.recheckThresholds;
+    expect(thresholds?.('prod').baselineRuns).toBe(3);
+    // A source without regression: keys, or no longer configured: the settings' (here their default).
+    expect(thresholds?.('gone').baselineRuns).toBe(DEFAULT_THRESHOLDS.baselineRuns);
+    // Read when asked, not when the store opened: the source's keys changed since.
+    regression.prod = { regression: { baseline_runs: 7 } };
+    expect(thresholds?.('prod').baselineRuns).toBe(7);
   });
 
   it('says the password command is for a server when the store is a file', async () => {

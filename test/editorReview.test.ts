@@ -115,7 +115,7 @@ const noSecrets = { get: () => Promise.resolve(undefined), onDidChange: new Even
 /** The editor's store and collection controller over a workspace at `root`, with their log recorded. */
 function editorAt(root: string): { log: ReturnType<typeof recordingLog>; db: DatabaseService; controller: CollectionController } {
   const log = recordingLog();
-  const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
+  const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets, () => undefined);
   return { log, db, controller: new CollectionController(REPO, db, log.channel, Uri.file(root) as never, noSecrets) };
 }
 
@@ -168,7 +168,7 @@ describe('a reset during a collection waits for it (defect 1)', () => {
   it('a reset with no collection running closes the store at once', async () => {
     const root = tempDir();
     const log = recordingLog();
-    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets);
+    const db = new DatabaseService(Uri.file(root) as never, log.channel, noSecrets, () => undefined);
     const first = await db.open();
     await db.reset();
     expect(await db.open()).not.toBe(first);
@@ -203,7 +203,7 @@ describe('two config files naming a source alike (defect 2)', () => {
     // Set Source Secret on "hs (sub)" only.
     const stored = new Map([[secretKey(model.all[1]!), 'token-for-b']]);
     const secrets = { get: (k: string) => Promise.resolve(stored.get(k)), onDidChange: new EventEmitter<unknown>().event } as never;
-    const db = new DatabaseService(Uri.file(root) as never, log.channel, secrets);
+    const db = new DatabaseService(Uri.file(root) as never, log.channel, secrets, () => undefined);
     const controller = new CollectionController(REPO, db, log.channel, Uri.file(root) as never, secrets);
     await controller.run(model.all);
     expect(a.authorizations.length).toBeGreaterThan(0);

@@ -16,6 +16,7 @@ import { SKIPPED_FILE, passedOverSummary } from '../collectors/eventlog/discover
 import { formatProblem, type Problem } from '../collectors/record';
 import { DESCRIPTORS, descriptorOf, typeOfCliName } from '../collectors/registry';
 import { addTally, parseShard, shardSummary, type Shard, type ShardTally } from '../collectors/shard';
+import { DEFAULT_THRESHOLDS, sourceThresholds } from '../analysis/regressionThresholds';
 import { collectRun, dryRunSink, plan, runJob, storeSink, type PlannedJob, type RegressedRun, type Runner } from '../pipeline';
 import { ProblemLogs, SaveSchedule } from '../storage/ingest';
 import { WORKER_BUNDLES } from '../worker/bundles';
@@ -301,7 +302,13 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   refuseUntakenFlags(overrides, sources, values.config !== undefined);
 
   const database = databaseLocation(values.db as string | undefined, io);
-  const store = dryRun ? null : await openDatabase(database, io);
+  // A save merged with another writer's file re-checks the later runs of what the merge removed, with
+  // the thresholds this collection checks its sources with (jobStore.ts OpenOptions.recheckThresholds).
+  const recheckThresholds = (name: string): Readonly<typeof DEFAULT_THRESHOLDS> => {
+    const regression = sources.find((s) => s.name === name)?.regression;
+    return regression ? sourceThresholds(DEFAULT_THRESHOLDS, regression) : DEFAULT_THRESHOLDS;
+  };
+  const store = dryRun ? null : await openDatabase(database, io, { recheckThresholds });
   // A database that cannot be saved is said before the run, not after collecting into it.
   await store?.checkWritable().catch((err: unknown) => {
     store.close();

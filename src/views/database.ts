@@ -17,7 +17,8 @@ import type { DatabaseLocation, PostgresLocation } from '../storage/location';
 import { openStore, type Store } from '../storage/store';
 import { COMMANDS } from './commands';
 import { editorLocation, passwordKey } from './databaseSetting';
-import { readSettings } from './settings';
+import { readSettings, regressionThresholds } from './settings';
+import type { SourceConfigs } from './jobCommands';
 
 /** How often a running collection's stored batches redraw the views, at most. */
 const NOTIFY_MS = 250;
@@ -68,6 +69,8 @@ export class DatabaseService implements vscode.Disposable {
     private readonly root: vscode.Uri | undefined,
     private readonly log: vscode.LogOutputChannel,
     private readonly secrets: vscode.SecretStorage,
+    /** The configured sources' configs by name (SourcesModel): the thresholds a save's merge re-checks with. */
+    private readonly sources: SourceConfigs,
   ) {
     this.focus = vscode.window.onDidChangeWindowState((state) => {
       if (state.focused) this.refreshShared();
@@ -106,7 +109,8 @@ export class DatabaseService implements vscode.Disposable {
         if (!vscode.workspace.isTrusted) throw new Error(`${loc.display} is a PostgreSQL server, and an untrusted workspace opens no network connections: trust the workspace to use it.`);
         password = await this.secrets.get(passwordKey(loc));
       }
-      const store = await openStore(loc, root, { password });
+      // A save merged with another writer's file re-checks the later runs of what the merge removed, with the settings and each source's `regression:` keys as read then.
+      const store = await openStore(loc, root, { password, recheckThresholds: (source) => regressionThresholds(this.log, this.sources(source)) });
       for (const w of store.warnings) {
         this.log.warn(w);
         void vscode.window.showWarningMessage(`Spark Optimizer: ${w}`);
