@@ -290,6 +290,9 @@ const PROPERTY_CLASSES: Readonly<Record<string, string>> = (() => {
 })();
 const escapeLiteral = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 
+/** Java's escapes outside a class that JavaScript spells otherwise (javaRegex). */
+const JAVA_ESCAPES: Readonly<Record<string, string>> = { z: '$', Z: '(?=\\n?$)', A: '^', e: '\\x1B', a: '\\x07', h: '[ \\t\\u00A0\\u1680\\u180E\\u2000-\\u200A\\u202F\\u205F\\u3000]', R: '(?:\\r\\n|[\\n\\x0B\\f\\r\\x85\\u2028\\u2029])' };
+
 /**
  * A Java regex as Spark reads `spark.redaction.regex` (java.util.regex), as a JavaScript one that
  * hides at least what it hides; undefined when it holds what cannot be translated (a class
@@ -329,9 +332,8 @@ function javaRegex(source: string): RegExp | undefined {
         i += 1 + m[0].length;
         continue;
       }
-      const plain: Record<string, string> = { z: '$', Z: '(?=\\n?$)', A: '^', e: '\\x1B', a: '\\x07', h: '[ \\t\\u00A0\\u1680\\u180E\\u2000-\\u200A\\u202F\\u205F\\u3000]', R: '(?:\\r\\n|[\\n\\x0B\\f\\r\\x85\\u2028\\u2029])' };
       if (n === 'G' || n === 'X' || n === 'H' || (inClass && (n === 'h' || n === 'R'))) return undefined;
-      out += !inClass && plain[n] !== undefined ? plain[n] : `\\${n}`;
+      out += !inClass && JAVA_ESCAPES[n] !== undefined ? JAVA_ESCAPES[n] : `\\${n}`;
       i++;
       continue;
     }
@@ -430,8 +432,24 @@ function wordsRule(source: string): RegExp {
   return new RegExp([...new Set(found.flat())].map(escapeLiteral).join('|'), 'i');
 }
 
+/**
+ * Own rules read so far, by their source: an application's records, and a migration's 100,000 stored
+ * environments, repeat a few (each was a character scan and a RegExp to compile). Cleared past OWN_RULES_KEPT.
+ */
+const ownRules = new Map<string, { rule: RegExp; note: string | null }>();
+const OWN_RULES_KEPT = 256;
+
 /** The application's own rule as JavaScript reads it, and what to say when it could only be approximated (null: translated as it is). */
 function ownRule(source: string): { rule: RegExp; note: string | null } {
+  let read = ownRules.get(source);
+  if (read === undefined) {
+    if (ownRules.size >= OWN_RULES_KEPT) ownRules.clear();
+    ownRules.set(source, (read = readOwnRule(source)));
+  }
+  return read;
+}
+
+function readOwnRule(source: string): { rule: RegExp; note: string | null } {
   const rule = javaRegex(source);
   if (rule !== undefined) return { rule, note: null };
   const words = wordsRule(source);
