@@ -30,7 +30,7 @@ import { recheckAfterRemoval, type RegressionCheck } from '../analysis/regressio
 import type { RegressionThresholds } from '../analysis/regressionThresholds';
 import type { SparkAppRecord } from '../collectors/record';
 import type { AppSummaries } from '../collectors/record/summaries';
-import { maskingSkipped, migrate, SCHEMA_VERSION } from './migrations';
+import { migrate, SCHEMA_VERSION } from './migrations';
 import {
   CheckedCopies,
   SqlJsRepository,
@@ -292,6 +292,8 @@ export class JobStore implements Store {
   /** The files read without errors, built on first use and kept current (null = build again). */
   private known: KnownFileIndex | null = null;
   readonly warnings: string[] = [];
+  /** Opened to read, its masking migrations left out (migrations.ts MASKING_STEPS): never saved, or its file would say they ran. */
+  private maskingSkipped = false;
 
   private constructor(
     readonly file: string,
@@ -324,14 +326,16 @@ export class JobStore implements Store {
       warnings.push(`${abs} is not a readable database (${err.message}); moved it to ${aside} and started a new one. Nothing was deleted.`);
       loaded = { db: memoryDatabase(await loadSqlJs()), id: null };
     }
+    let maskingSkipped: boolean;
     try {
       tune(loaded.db);
-      migrate(loaded.db, abs, SCHEMA_VERSION, true, options.readOnly === true);
+      maskingSkipped = migrate(loaded.db, abs, SCHEMA_VERSION, true, options.readOnly === true);
     } catch (err) {
       loaded.db.close();
       throw err;
     }
     const store = new JobStore(abs, loaded.db, loaded.id, options);
+    store.maskingSkipped = maskingSkipped;
     store.warnings.push(...warnings);
     return store;
   }
@@ -604,8 +608,7 @@ export class JobStore implements Store {
    * since we loaded. Returns whether a merge happened. Nothing to save = no write.
    */
   async save(): Promise<{ written: boolean; merged: boolean }> {
-    // Opened to read: its masking migrations were left out (migrations.ts MASKING_STEPS), so its file must keep its older version.
-    if (maskingSkipped(this.db)) throw new Error(`${this.file} was opened only to read; it cannot be saved`);
+    if (this.maskingSkipped) throw new Error(`${this.file} was opened only to read; it cannot be saved`);
     if (this.journal.length === 0 && this.loaded !== null) return { written: false, merged: false };
     const release = await this.lock();
     try {

@@ -362,26 +362,22 @@ export function schemaStatements(db: Database): string[] {
 const MASKING_STEPS: ReadonlySet<Migration> = new Set([maskStoredPasswords, maskStoredSecrets]);
 
 /**
- * Whether `migrate` left a masking step's rewrite out (`readOnly`): such a store must never be saved,
- * or its file would say the step ran.
+ * Returns whether a masking step's rewrite was left out (`readOnly`): such a store must never be
+ * saved, or its file would say the step ran.
  */
-export function maskingSkipped(db: Database): boolean {
-  return skipped.has(db);
-}
-const skipped = new WeakSet<Database>();
-
-export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION, viaImage = true, readOnly = false): void {
+export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION, viaImage = true, readOnly = false): boolean {
   const current = schemaVersion(db);
   if (current > SCHEMA_VERSION) throw new SchemaTooNewError(file, current);
   if (viaImage && current === 0 && upTo === SCHEMA_VERSION && SCHEMA_IMAGE.version === SCHEMA_VERSION && isEmpty(db)) {
     transaction(db, () => db.exec(`${SCHEMA_IMAGE.statements.map((sql) => `${sql};\n`).join('')}PRAGMA user_version = ${SCHEMA_VERSION}`));
-    return;
+    return false;
   }
+  let skipped = false;
   for (let v = current; v < upTo; v++) {
     const step = MIGRATIONS[v]!;
     transaction(db, () => {
       if (typeof step === 'string') db.exec(step);
-      else if (readOnly && MASKING_STEPS.has(step)) skipped.add(db);
+      else if (readOnly && MASKING_STEPS.has(step)) skipped = true;
       else step(db);
       db.exec(`PRAGMA user_version = ${v + 1}`);
     });
@@ -393,6 +389,7 @@ export function migrate(db: Database, file: string, upTo = SCHEMA_VERSION, viaIm
       // Out of memory for the copy VACUUM makes, say: the database is as it was, with its free pages.
     }
   }
+  return skipped;
 }
 
 /** No table, index or anything else in it. */
