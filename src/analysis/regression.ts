@@ -648,11 +648,19 @@ export async function recheckAfterRemoval(
   thresholds: (source: string) => Readonly<RegressionThresholds>,
   onCheck?: (checked: number, total: number) => void,
 ): Promise<number> {
+  // Each source's thresholds asked for once per call: a retention re-checks thousands of runs, and the
+  // editor's read its settings (and the merge of a save holds the file's lock meanwhile).
+  const bySource = new Map<string, Readonly<RegressionThresholds>>();
+  const of = (source: string): Readonly<RegressionThresholds> => {
+    let t = bySource.get(source);
+    if (t === undefined) bySource.set(source, (t = thresholds(source)));
+    return t;
+  };
   // The walk's runs are in history order (name and source, then time): a chunk's baselines are read together.
-  const again = laterChecks(store, removed, new Set<string>(), (source) => thresholds(source).baselineRuns);
+  const again = laterChecks(store, removed, new Set<string>(), (source) => of(source).baselineRuns);
   for (let i = 0; i < again.length; i += RECHECK_CHUNK) {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-    store.saveRegressions(checkRegressions(store, again.slice(i, i + RECHECK_CHUNK), (run) => thresholds(run.source)));
+    store.saveRegressions(checkRegressions(store, again.slice(i, i + RECHECK_CHUNK), (run) => of(run.source)));
     onCheck?.(Math.min(again.length, i + RECHECK_CHUNK), again.length);
   }
   return again.length;

@@ -304,10 +304,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   const database = databaseLocation(values.db as string | undefined, io);
   // A save merged with another writer's file re-checks the later runs of what the merge removed, with
   // the thresholds this collection checks its sources with (jobStore.ts OpenOptions.recheckThresholds).
-  const recheckThresholds = (name: string): Readonly<typeof DEFAULT_THRESHOLDS> => {
-    const regression = sources.find((s) => s.name === name)?.regression;
-    return regression ? sourceThresholds(DEFAULT_THRESHOLDS, regression) : DEFAULT_THRESHOLDS;
-  };
+  const recheckThresholds = (name: string): Readonly<typeof DEFAULT_THRESHOLDS> => sourceThresholds(DEFAULT_THRESHOLDS, sources.find((s) => s.name === name)?.regression);
   const store = dryRun ? null : await openDatabase(database, io, { recheckThresholds });
   // A database that cannot be saved is said before the run, not after collecting into it.
   await store?.checkWritable().catch((err: unknown) => {

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { recheckAfterRemoval, type RecheckStore } from '../analysis/regression';
-import type { RegressionConfig, RegressionThresholds } from '../analysis/regressionThresholds';
+import type { RegressionConfig } from '../analysis/regressionThresholds';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { SORT_FIELDS, type LaterRun } from '../storage/repository';
 import type { Store } from '../storage/store';
@@ -29,20 +29,6 @@ function isJobNode(v: unknown): v is Extract<JobNode, { kind: 'job' }> {
 export type SourceConfigs = (source: string) => { regression?: RegressionConfig } | undefined;
 
 /**
- * The regression thresholds of each source as a collection of it checks with (issue 18): its
- * `regression:` keys over the settings; a source no longer configured, the settings (as the job page
- * says). Read once per source per call: a retention re-checks thousands of runs.
- */
-export function thresholdsBySource(log: vscode.LogOutputChannel, configs: SourceConfigs | undefined): (source: string) => Readonly<RegressionThresholds> {
-  const bySource = new Map<string, RegressionThresholds>();
-  return (source) => {
-    let t = bySource.get(source);
-    if (t === undefined) bySource.set(source, (t = regressionThresholds(log, configs?.(source))));
-    return t;
-  };
-}
-
-/**
  * Removes runs with `remove` (a delete, a retention), then checks again the runs whose stored
  * verdicts had them in their baselines (regression.ts recheckAfterRemoval), with their sources'
  * thresholds: a verdict must not go on quoting a run that is gone. Resolves with what `remove` returns.
@@ -56,7 +42,8 @@ export async function removeAndRecheck(
 ): Promise<number> {
   const removed: LaterRun[] = [];
   const n = remove(removed);
-  const again = await recheckAfterRemoval(store, removed, thresholdsBySource(log, configs), onCheck);
+  // Each source's `regression:` keys over the settings, as a collection of it checks with; a source no longer configured, the settings (as the job page says).
+  const again = await recheckAfterRemoval(store, removed, (source) => regressionThresholds(log, configs?.(source)), onCheck);
   if (again > 0) log.info(`Checked ${plural(again, 'run')} against ${again === 1 ? 'its' : 'their'} history again: deleted runs were in ${again === 1 ? 'its baseline' : 'their baselines'}.`);
   return n;
 }
