@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceConfig } from '../src/collectors/registry';
 import { JobStore } from '../src/storage/jobStore';
-import type { DatabaseService } from '../src/views/database';
+import { DatabaseService } from '../src/views/database';
 import { register } from '../src/views/jobCommands';
 import { MIN, collectNightly, nightlyRun as run } from './support/nightly';
 import { tempDir } from './support/tmp';
@@ -75,6 +75,8 @@ async function editor(sources?: Record<string, Partial<SourceConfig>>): Promise<
       saves.push(store.unsavedChanges);
     },
   } as unknown as DatabaseService;
+  // The service's own write: the change, then its save, while the store is held.
+  db.write = DatabaseService.prototype.write.bind(db);
   const find = (name: string) => (sources?.[name] ? { config: sources[name] } : undefined);
   register({ db, tree: {} as never, view: {} as never, log: { info: () => undefined } as never, root: undefined, sources: { find } }, { subscriptions } as never);
   return { store, file, saves };

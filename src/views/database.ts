@@ -236,12 +236,13 @@ export class DatabaseService implements vscode.Disposable {
   /**
    * A change the user asked for (delete a job, delete all, retention): made on the store and saved
    * while it is held, so a reset meanwhile (Refresh, a settings change) waits for the save instead of
-   * closing the store under it or reopening the file without the change.
+   * closing the store under it or reopening the file without the change. A change that awaits (a
+   * re-check yielding between its chunks) is awaited before the save.
    */
-  async write<T>(change: (store: Store) => T): Promise<T> {
+  async write<T>(change: (store: Store) => T | Promise<T>): Promise<T> {
     const { store, release } = await this.openForWriting();
     try {
-      const result = change(store);
+      const result = await change(store);
       await this.save();
       return result;
     } finally {

@@ -6,7 +6,6 @@ import { recheckAfterRemoval, type RecheckStore } from '../analysis/regression';
 import type { RegressionConfig } from '../analysis/regressionThresholds';
 import { STATUSES, sparkAppRecordSchema, type SparkAppRecord } from '../collectors/record';
 import { SORT_FIELDS, type LaterRun } from '../storage/repository';
-import type { Store } from '../storage/store';
 import { shownRecord, shownRecords } from '../storage/storedSecrets';
 import { COMMANDS } from './commands';
 import type { DatabaseService } from './database';
@@ -46,21 +45,6 @@ export async function removeAndRecheck(
   const again = await recheckAfterRemoval(store, removed, (source) => regressionThresholds(log, configs?.(source)), onCheck);
   if (again > 0) log.info(`Checked ${plural(again, 'run')} against ${again === 1 ? 'its' : 'their'} history again: deleted runs were in ${again === 1 ? 'its baseline' : 'their baselines'}.`);
   return n;
-}
-
-/**
- * DatabaseService.write for a change that awaits (removeAndRecheck yields between its chunks): made
- * and saved while the store is held, so that a reset meanwhile waits for the save (write's rule).
- */
-async function writeAwaiting<T>(db: DatabaseService, change: (store: Store) => Promise<T>): Promise<T> {
-  const { store, release } = await db.openForWriting();
-  try {
-    const result = await change(store);
-    await db.save();
-    return result;
-  } finally {
-    await release();
-  }
 }
 
 export function register(
@@ -165,7 +149,7 @@ export function register(
     }),
     vscode.commands.registerCommand(COMMANDS.deleteJob, async (arg: unknown) => {
       if (!isJobNode(arg)) return;
-      await writeAwaiting(db, (store) => removeAndRecheck(store, (removed) => store.delete([arg.record], removed), log, configs));
+      await db.write((store) => removeAndRecheck(store, (removed) => store.delete([arg.record], removed), log, configs));
     }),
     vscode.commands.registerCommand(COMMANDS.clearJobs, async () => {
       const store = await db.open();
@@ -192,7 +176,7 @@ export function register(
         if (!answer) return;
         days = Number(answer);
       }
-      const dropped = await writeAwaiting(db, (store) => removeAndRecheck(store, (removed) => store.applyRetention(days, undefined, removed), log, configs));
+      const dropped = await db.write((store) => removeAndRecheck(store, (removed) => store.applyRetention(days, undefined, removed), log, configs));
       void vscode.window.showInformationMessage(`Spark Optimizer: deleted ${plural(dropped, 'job')} older than ${plural(days, 'day')}.`);
     }),
     vscode.commands.registerCommand(COMMANDS.openDatabaseLocation, async () => {
