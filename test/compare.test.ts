@@ -1,7 +1,7 @@
 /** compareRuns (analysis/compare.ts): a pure view model of two runs, tested in plain Node. */
 import { describe, expect, it } from 'vitest';
 import { compareRuns, delta } from '../src/analysis/compare';
-import { REDACTED } from '../src/collectors/record';
+import { REDACTED } from '../src/common/secretText';
 import { makeRecord } from './support/records';
 import { makeStage } from './support/summaries';
 

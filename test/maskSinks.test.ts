@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../src/collectors/contract';
-import { REDACTED } from '../src/collectors/record';
+import { REDACTED } from '../src/common/secretText';
 import { ingest } from '../src/storage/ingest';
 import { CollectionController } from '../src/views/collection';
 import { memoryRepository } from './support/memoryRepository';

@@ -5,7 +5,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { REDACTED } from '../src/collectors/record';
+import { REDACTED } from '../src/common/secretText';
 import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migrations';
 import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { SqlJsRepository } from '../src/storage/repository';

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sparkVersionBefore } from '../src/collectors/record/sparkVersion';
-import { formatProblem, matchesFilter, noSparkMetrics, platformLevelQuality, REDACTED, redactSecrets, sparkAppRecordSchema, validateRecord, type SparkAppRecord } from '../src/collectors/record';
+import { formatProblem, matchesFilter, noSparkMetrics, platformLevelQuality, redactSecrets, sparkAppRecordSchema, validateRecord, type SparkAppRecord } from '../src/collectors/record';
 import { makeRecord } from './support/records';
+import { REDACTED } from '../src/common/secretText';
 
 describe('redactSecrets', () => {
   // Each alternative of the key pattern alone, with a value that says nothing secret.

@@ -5,7 +5,8 @@
  * must stay readable: ordinary configuration a Spark engineer needs to see.
  */
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactSecrets, type Problem } from '../src/collectors/record';
+import { redactSecrets, type Problem } from '../src/collectors/record';
+import { REDACTED } from '../src/common/secretText';
 
 describe('redactSecrets: keys the review found unredacted', () => {
   it.each([

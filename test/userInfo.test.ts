@@ -1,6 +1,6 @@
 /** A URL's user and password never reach the database or a label (descriptor.ts withoutUserInfo, registry.ts recordedOptions). */
 import { describe, expect, it } from 'vitest';
-import { withoutUserInfo } from '../src/collectors/descriptor';
+import { withoutUserInfo } from '../src/common/secretText';
 
 describe('withoutUserInfo', () => {
   it('strips the whole user:password part, an @ in the user name included (a review: the password was stored)', () => {

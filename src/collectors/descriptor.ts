@@ -120,9 +120,3 @@ export function apiRunStopped(_options: unknown, problems: readonly Problem[]): 
   return problems.some((p) => p.code === 'auth-failed' || p.code === 'list-failed' || p.code === 'config');
 }
 
-/**
- * The URL as written, without a `user:password@` part: everything to the last `@` of the URL (a user
- * name may hold one, `alice@corp.com:secret@host`, a password `@`, `/`, `?` or `#`); the one rule of
- * common/secretText.ts that every mask uses.
- */
-export { withoutUserInfo } from '../common/secretText';

@@ -275,7 +275,6 @@ export const SPARK_REDACTION_DEFAULT = '(?i)secret|password|token|access[.]?key'
  * and neither is `spark.io.encryption.keySizeBits` nor `spark.ssl.keyStore` (a path).
  */
 const CREDENTIAL_KEY = /passwd|credentials?(?!s|[._-]?provider)|private[._-]?key|signature|access[_-]key|api[._-]?key|account\.key|\.sas\.|sas[._-]?token/i;
-export { REDACTED } from '../common/secretText';
 
 /** Java's POSIX and the common Unicode property classes (`\p{Alpha}`), as the inside of a JavaScript class; a letter class reaches past ASCII (more is hidden, never less). */
 const PROPERTY_CLASSES: Readonly<Record<string, string>> = (() => {
@@ -505,13 +504,6 @@ export function redactTags(tags: Record<string, string>): Record<string, string>
   return out ?? tags;
 }
 
-/**
- * The password of a URL's user info, which the key and value rules above do not see (a review):
- * `spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:mysql://hive:PASSWORD@db/metastore`, a
- * `mongodb://user:p@ss@host`. The rule is secretText.ts userInfoSpans' (the user information runs
- * to the last `@` of the URL); only the password is hidden, the user and host still tell runs apart.
- */
-export { maskUrlPasswords } from '../common/secretText';
 /**
  * maskUrlPasswords' rule for PostgreSQL's regexp_replace (flags 'gi'): the migration of texts stored
  * before it (postgres/migrations.ts). The password runs to the last `@` before white space or a

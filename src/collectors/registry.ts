@@ -7,7 +7,8 @@
 import type { z } from 'zod';
 import { regressionConfigSchema } from '../analysis/regressionThresholds';
 import type { Batch, CollectContext } from './contract';
-import { COMMON_OVERRIDES, withoutUserInfo, type CursorTracker, type JobOverrides, type SourceDescriptor, type StoredSecret } from './descriptor';
+import { COMMON_OVERRIDES, type CursorTracker, type JobOverrides, type SourceDescriptor, type StoredSecret } from './descriptor';
+import { withoutUserInfo } from '../common/secretText';
 import { databricksSource } from './databricks/source';
 import { dataprocSource } from './dataproc/source';
 import { emrSource } from './emr/source';

@@ -11,7 +11,7 @@ import { moveSummaryRowsIntoBlocks } from './summaries';
 import { packCheck } from '../analysis/regression';
 import { attemptKey } from './keys';
 import { packEnvironments, storedRegression, type StoredRegression } from './repository';
-import { maskUrlPasswords } from '../collectors/record';
+import { maskUrlPasswords } from '../common/secretText';
 import { environmentMasker, maskCheckTexts, maskEnvironmentText, maskJsonText, maskTagsText } from './storedSecrets';
 
 /** SQL, or a step that needs code (it runs in the migration's transaction like SQL does). */

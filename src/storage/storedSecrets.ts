@@ -10,7 +10,8 @@
  * Every function here is idempotent (a masked value is left as it is) and returns its argument
  * itself when nothing in it changes, so that a caller tells "changed" by identity, without comparing.
  */
-import { REDACTED, redactSecrets, redactTags, type SparkAppRecord } from '../collectors/record';
+import { redactSecrets, redactTags, type SparkAppRecord } from '../collectors/record';
+import { REDACTED } from '../common/secretText';
 import { maskSecretText } from '../common/secretText';
 import type { RegressionCheck } from '../analysis/regression';
 import type { StoredRegression } from './repository';

@@ -4,7 +4,8 @@
  */
 import * as z from 'zod';
 import { apiKeys, between, camelKeys, commonApiOptions, headerMap, httpUrl, maxResponseMb, mebibytes, readLimitKeys, readLimitsOf, resolveHeaders, resolveSecret, secret } from '../configKeys';
-import { READ_LIMIT_OVERRIDES, apiRunStopped, sourceFlags, withoutUserInfo, type SourceDescriptor } from '../descriptor';
+import { READ_LIMIT_OVERRIDES, apiRunStopped, sourceFlags, type SourceDescriptor } from '../descriptor';
+import { withoutUserInfo } from '../../common/secretText';
 import { MAX_UNPACKED_MB, MAX_UNPACK_RATIO } from '../http/limits';
 import { MAX_TASK_SUMMARIES, TASK_SUMMARY_CONCURRENCY } from './taskSummaryLimits';
 import type { HistoryServerAuth } from './client';

@@ -10,7 +10,8 @@
  * (TOAST), so a row keeps its environment and its summaries text (summaryCodec.ts) in columns.
  * Numbers are DOUBLE PRECISION: exactly a JavaScript number, so a record reads back as it was stored.
  */
-import { REDACTED, URL_PASSWORD_PG } from '../../collectors/record';
+import { URL_PASSWORD_PG } from '../../collectors/record';
+import { REDACTED } from '../../common/secretText';
 import { MIGRATIONS } from '../migrations';
 import { environmentMasker, maskCheckTexts, maskEnvironmentText, maskJsonText, maskTagsText } from '../storedSecrets';
 import { PostgresError, type SyncPgClient } from './syncClient';
