@@ -108,18 +108,22 @@ export function cursorTracker(job: SourceJob): CursorTracker | undefined {
 export function incrementalJob(job: SourceJob, newestEndTime: (of: CursorKey) => string | null): SourceJob {
   const d = descriptorOf(job.kind);
   if (!d.incremental) return job;
-  const key = cursorKey(job.name, recordedOptions(job));
-  const legacy = legacyCursorKey(job);
+  const recorded = recordedOptions(job);
+  const key = cursorKey(job.name, recorded);
+  const legacy = legacyCursorKey(job, recorded);
   const found = [newestEndTime(key), legacy.scope === key.scope ? null : newestEndTime(legacy)].filter((t): t is string => t !== null).sort();
   return { ...job, options: d.incremental(job.options, found.at(-1) ?? null) } as SourceJob;
 }
 
-/** The cursor key a run recorded before recordedOptions masked secret query values: its URLs cut of user info by the rule of then, nothing else. */
-export function legacyCursorKey(job: SourceJob): CursorKey {
-  const recorded: Record<string, unknown> = { ...recordedOptions(job) };
+/** The rule that cut a URL's user info before secretText.ts's (to the first `/?#`): kept as it was, to find the cursors recorded by it. */
+const USER_INFO_BEFORE_SECRET_TEXT = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+
+/** The cursor key a run recorded before recordedOptions masked secret query values (`recorded`, the job's now): its URLs cut of user info by the rule of then, nothing else. */
+function legacyCursorKey(job: SourceJob, recorded: Readonly<Record<string, unknown>>): CursorKey {
+  const then: Record<string, unknown> = { ...recorded };
   const options = job.options as Record<string, unknown>;
-  for (const [k, v] of Object.entries(options)) if (k in recorded && typeof v === 'string' && /^https?:\/\//.test(v)) recorded[k] = v.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
-  return cursorKey(job.name, recorded);
+  for (const [k, v] of Object.entries(options)) if (k in then && typeof v === 'string' && /^https?:\/\//.test(v)) then[k] = v.replace(USER_INFO_BEFORE_SECRET_TEXT, '$1');
+  return cursorKey(job.name, then);
 }
 
 /**
