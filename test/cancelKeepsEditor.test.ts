@@ -26,11 +26,7 @@ vi.mock('vscode', async (importOriginal) => {
     ...fake,
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
     window: {
-      withProgress: async <T>(_options: unknown, task: (progress: { report(p: { message?: string }): void }, token: InstanceType<typeof fake.CancellationTokenSource>['token']) => Promise<T>): Promise<T> => {
-        const source = new fake.CancellationTokenSource();
-        ui.cancel = () => source.cancel();
-        return task({ report: () => undefined }, source.token);
-      },
+      withProgress: fake.cancellableProgress((cancel) => (ui.cancel = cancel)),
       showInformationMessage: (message: string): Promise<undefined> => {
         ui.infos.push(message);
         return Promise.resolve(undefined);

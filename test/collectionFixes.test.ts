@@ -39,11 +39,10 @@ vi.mock('vscode', async (importOriginal) => {
     ...fake,
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
     window: {
-      withProgress: async <T>(_options: unknown, task: (progress: { report(p: { message?: string }): void }, token: InstanceType<typeof fake.CancellationTokenSource>['token']) => Promise<T>): Promise<T> => {
-        const source = new fake.CancellationTokenSource();
-        ui.cancel = () => source.cancel();
-        return task({ report: (p) => p.message !== undefined && ui.progress.push(p.message) }, source.token);
-      },
+      withProgress: fake.cancellableProgress(
+        (cancel) => (ui.cancel = cancel),
+        (p) => void (p.message !== undefined && ui.progress.push(p.message)),
+      ),
       showInformationMessage: (message: string, ...items: string[]): Promise<string | undefined> => {
         ui.infos.push({ message, items });
         const answer = ui.answer;

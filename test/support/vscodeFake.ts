@@ -63,6 +63,18 @@ export class CancellationTokenSource {
   }
 }
 
+/**
+ * window.withProgress for a test that cancels a notification: each task gets a token of its own,
+ * whose Cancel button is given to `onCancel` (call it to cancel); reports go to `report`.
+ */
+export function cancellableProgress(onCancel: (cancel: () => void) => void, report: (p: { message?: string }) => void = () => undefined) {
+  return async <T>(_options: unknown, task: (progress: { report(p: { message?: string }): void }, token: CancellationTokenSource['token']) => Promise<T>): Promise<T> => {
+    const source = new CancellationTokenSource();
+    onCancel(() => source.cancel());
+    return task({ report }, source.token);
+  };
+}
+
 export enum TreeItemCollapsibleState {
   None = 0,
   Collapsed = 1,
