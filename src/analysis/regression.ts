@@ -554,11 +554,10 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
   // Against the newest CONFIG_BASELINE_RUNS baseline runs' properties: each environment is a read and
   // an inflate of its block (runs of one name sit in different blocks), most of a regressed run's cost.
   // Each once: runs checked together (neighbours in their history) mostly share their baseline runs.
-  const idOf = (k: AppKey): string => appKeyId(k);
   const wanted = new Map<string, AppKey>();
   for (const { run, baseline } of regressed) {
     const against = configRuns(run, baseline);
-    if (against.length > 0) for (const k of [run, ...against]) wanted.set(idOf(k), k);
+    if (against.length > 0) for (const k of [run, ...against]) wanted.set(appKeyId(k), k);
   }
   const found = store.environments([...wanted.values()]);
   const envOf = new Map([...wanted.keys()].map((id, i) => [id, found[i]!]));
@@ -567,10 +566,10 @@ export function checkRegressions(store: RegressionStore, keys: readonly AppKey[]
     const check = checks[i]!;
     const runs = configRuns(run, baseline);
     if (check.status !== 'regressed' || runs.length === 0) return described(check, i);
-    const together = runs.map(idOf).join('\u0001');
+    const together = runs.map(appKeyId).join('\u0001');
     let base = baselineEnvs.get(together);
-    if (base === undefined) baselineEnvs.set(together, (base = baselineEnvironment(runs.map((b) => envOf.get(idOf(b))!))));
-    return withConfig(check, run, envOf.get(idOf(run))!, base, baseline, thresholdsOf(run));
+    if (base === undefined) baselineEnvs.set(together, (base = baselineEnvironment(runs.map((b) => envOf.get(appKeyId(b))!))));
+    return withConfig(check, run, envOf.get(appKeyId(run))!, base, baseline, thresholdsOf(run));
   });
 }
 

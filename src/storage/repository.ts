@@ -184,14 +184,14 @@ export class CheckedCopies {
   /** What baselines() read for a check: each run's copy, by its key as stored. */
   note(read: readonly { run: RecordFigures }[]): void {
     if (this.read.size > CHECKED_COPIES_HELD) this.read.clear();
-    for (const { run } of read) this.read.set(keyId(run.app_id, attemptKey(run.attempt_id)), { status: run.status, end_time: run.end_time });
+    for (const { run } of read) this.read.set(appKeyId(run), { status: run.status, end_time: run.end_time });
   }
 
   /** `rows` with `of` where they have none and a copy was noted for their run (it is then forgotten). */
   attach(rows: readonly RegressionRow[]): RegressionRow[] {
     return rows.map((r) => {
       if (r.of !== undefined) return r;
-      const id = keyId(r.app_id, attemptKey(r.attempt_id));
+      const id = appKeyId(r);
       const of = this.read.get(id);
       if (of === undefined) return r;
       this.read.delete(id);
