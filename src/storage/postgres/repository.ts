@@ -293,10 +293,14 @@ export const laterRunsPgSql = (groups: number): string => {
 /**
  * A DELETE of applications rows (alias `t`) as one row: how many it deleted (`n`) and, as JSON, those
  * that were in a history (`runs`: the LaterRuns the caller checks the runs after again), so that a
- * retention of many runs sends back only the few columns of the runs that matter.
+ * retention of many runs sends back only the few columns of the runs that matter. Without `wanted`
+ * (no caller asked for them: Clear All's pages), the count alone.
  */
-const removedRunsSql = (deleteSql: string): string => `WITH gone AS (${deleteSql} RETURNING ${historyRunColumns('t')}, ${inHistory('t')} AS h)
-  SELECT count(*) AS n, COALESCE(json_agg(json_build_array(app_id, attempt_key, app_name, source, t, status)) FILTER (WHERE h), '[]')::text AS runs FROM gone`;
+const removedRunsSql = (deleteSql: string, wanted: boolean): string =>
+  wanted
+    ? `WITH gone AS (${deleteSql} RETURNING ${historyRunColumns('t')}, ${inHistory('t')} AS h)
+  SELECT count(*) AS n, COALESCE(json_agg(json_build_array(app_id, attempt_key, app_name, source, t, status)) FILTER (WHERE h), '[]')::text AS runs FROM gone`
+    : `WITH gone AS (${deleteSql} RETURNING 1) SELECT count(*) AS n, '[]' AS runs FROM gone`;
 /** removedRunsSql's row: its runs pushed onto `into`, its count returned. */
 function removedRuns(row: Record<string, unknown> | undefined, into: LaterRun[]): number {
   for (const [app_id, attempt_key, app_name, source, t, status] of JSON.parse(typeof row?.runs === 'string' ? row.runs : '[]') as string[][]) into.push(laterRun({ app_id, attempt_key, app_name, source, t, status }));
@@ -712,7 +716,7 @@ export class PostgresRepository implements JobRepository {
       for (const chunk of chunks(keys, KEYS_PER_QUERY)) {
         const params = storedParams(keyArrays(chunk));
         const [apps] = this.pg.batch([
-          { sql: numbered(removedRunsSql(`DELETE FROM applications t WHERE ${keysIn('t')}`)), params },
+          { sql: numbered(removedRunsSql(`DELETE FROM applications t WHERE ${keysIn('t')}`, removed !== undefined)), params },
           // ingested_files has no index by key (none before migration 10 either).
           ...['ingested_files', 'regressions'].map((table) => ({ sql: numbered(`DELETE FROM ${table} t WHERE ${table === 'ingested_files' ? `(app_id, attempt_key) IN (${KEYS})` : keysIn('t')}`), params })),
         ]);
@@ -731,7 +735,7 @@ export class PostgresRepository implements JobRepository {
       gone.length = 0;
       const [, apps] = this.pg.batch([
         { sql: `DELETE FROM regressions WHERE (app_id, attempt_key) IN (SELECT app_id, attempt_key FROM applications WHERE ${WHERE_TIME} < $1)`, params: [cutoff] },
-        { sql: removedRunsSql(`DELETE FROM applications t WHERE ${WHERE_TIME} < $1`), params: [cutoff] },
+        { sql: removedRunsSql(`DELETE FROM applications t WHERE ${WHERE_TIME} < $1`, removed !== undefined), params: [cutoff] },
       ]);
       return removedRuns(apps!.rows[0], gone);
     });
