@@ -21,7 +21,8 @@ import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migration
 import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
 import { JobStore } from '../src/storage/jobStore';
-import { environmentMasker, maskCheckTexts } from '../src/storage/storedSecrets';
+import { environmentMasker, maskCheckTexts, shownCheck } from '../src/storage/storedSecrets';
+import type { RegressionCheck } from '../src/analysis/regression';
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { databaseAtVersion, describePostgres, pgHandles } from './support/postgres';
 import { makeRecord } from './support/records';
@@ -113,6 +114,38 @@ describe('environmentMasker (the migrations remember what each name and value be
       expect(masked).toEqual(redactSecrets(env));
       // Nothing to hide: the environment itself (a migration writes nothing back).
       if (JSON.stringify(redactSecrets(env)) === JSON.stringify(env)) expect(masked).toBe(env);
+    }
+  });
+});
+
+describe('a property keyed spark.redaction.regex (an application\'s own rule is read from that key)', () => {
+  const OWN = 'spark.redaction.regex';
+  /** The property as an environment holding it stores it: the rule it holds judges that key and value too. */
+  const stored = (v: string): string => redactSecrets({ [OWN]: v })[OWN]!;
+  const RULES = ['(?i)secret|corpvault', '(?i)redaction', '\\d{16}', REDACTED];
+
+  it('is judged by the rule it holds: hidden when that rule matches its key or its own text, kept when neither', () => {
+    expect(RULES.map(stored)).toEqual([REDACTED, REDACTED, '\\d{16}', REDACTED]);
+  });
+
+  it('environmentMasker gives what redactSecrets gives, the key seen again and again', () => {
+    const masker = environmentMasker();
+    const envs = RULES.map((rule) => ({ [OWN]: rule, 'spark.app.name': 'corpvault-etl', 'spark.card': '1234567812345678' }));
+    for (const env of [...envs, ...envs]) expect(masker(env)).toEqual(redactSecrets(env));
+  });
+
+  it('a check quoting its change shows each value as an environment holding it stores it', () => {
+    const pairs: [string, string][] = [[RULES[0]!, RULES[2]!], [RULES[2]!, RULES[1]!], [RULES[3]!, RULES[2]!]];
+    for (const [a, b] of pairs) {
+      const explanation = (x: string, y: string): string => `Likely cause: the configuration, 1 Spark property changed: ${OWN} ${x} → ${y}.`;
+      const packed = JSON.stringify({ v: 2, app_name: 'Nightly', source: 'logs', start_time: null, baseline_runs: ['a'], metrics: {}, spark_version: null, config: [[OWN, a, b]], causes: ['config'] });
+      const masked = maskCheckTexts({ summary: CHECK.summary, explanation: explanation(a, b), check_json: packed });
+      expect(masked.explanation).toBe(explanation(stored(a), stored(b)));
+      expect((JSON.parse(masked.check_json!) as { config: unknown[] }).config).toEqual([[OWN, stored(a), stored(b)]]);
+      const check = { summary: CHECK.summary, explanation: explanation(a, b), changes: { input_ratio: null, input: null, spark_version: null, plan: null, config: [{ key: OWN, a, b, per_run: false }] } } as unknown as Pick<RegressionCheck, 'summary' | 'explanation' | 'changes'>;
+      const shown = shownCheck(check);
+      expect(shown.explanation).toBe(explanation(stored(a), stored(b)));
+      expect(shown.changes!.config).toEqual([{ key: OWN, a: stored(a), b: stored(b), per_run: false }]);
     }
   });
 });
