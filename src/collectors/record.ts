@@ -464,11 +464,14 @@ const DEFAULT_RULE = javaRegex(SPARK_REDACTION_DEFAULT)!;
 const KEY_RULE = new RegExp(`${DEFAULT_RULE.source}|${CREDENTIAL_KEY.source}`, 'i');
 
 /** Whether property `key` names a secret whatever its value (KEY_RULE, its last word, or an environment variable's name). */
-function secretKey(key: string): boolean {
+export function secretKey(key: string): boolean {
   if (KEY_RULE.test(key) || secretName(key)) return true;
   const variable = environmentVariableOf(key);
   return variable !== undefined && secretName(variable, 'any');
 }
+
+/** The property an application's own redaction rule is read from (Spark's `spark.redaction.regex`). */
+export const OWN_RULE_KEY = 'spark.redaction.regex';
 
 /**
  * `props` with every secret replaced by REDACTED: a key or value that Spark's redaction rule matches
@@ -480,18 +483,34 @@ function secretKey(key: string): boolean {
  * Also what a storage migration runs over a stored environment: masking one twice changes nothing.
  */
 export function redactSecrets(props: Readonly<Record<string, string>>, found?: Pick<RecordFindings, 'problems' | 'where' | 'propsAt'>): Record<string, string> {
-  const own = props['spark.redaction.regex'];
-  // A stored environment's own rule was itself hidden (it names `secret`…), and applied when it was stored.
-  const custom = own === undefined || own === REDACTED ? undefined : ownRule(own);
+  const custom = ownRuleOf(props[OWN_RULE_KEY]);
   if (custom?.note && found !== undefined) found.problems.push({ severity: 'warning', code: 'redaction-regex', message: custom.note, ...(found.propsAt ?? { file: found.where }) });
-  const rule = custom?.rule;
   const out: Record<string, string> = {};
-  for (const k of Object.keys(props)) {
-    const v = props[k]!;
-    out[k] = secretKey(k) || DEFAULT_RULE.test(v) || (rule !== undefined && (rule.test(k) || rule.test(v))) ? REDACTED : maskSecretText(v);
-  }
+  for (const k of Object.keys(props)) out[k] = redacted(k, props[k]!, custom?.rule);
   return out;
 }
+
+/**
+ * One property as an environment holding it alone stores it (redactSecrets): its key and value
+ * judged by the rules every environment has, and `spark.redaction.regex` by the rule it holds too.
+ */
+export function redactedProperty(key: string, value: string): string {
+  return redacted(key, value, key === OWN_RULE_KEY ? ownRuleOf(value)?.rule : undefined);
+}
+
+/**
+ * A value as redactSecrets stores it under a key that names no secret, in an environment with no
+ * own rule: REDACTED when Spark's default rule matches it, else with each secret it carries masked.
+ */
+export function redactedValue(value: string): string {
+  return DEFAULT_RULE.test(value) ? REDACTED : maskSecretText(value);
+}
+
+/** An environment's own rule, read from its `spark.redaction.regex`; undefined for none, or for one stored hidden (it names `secret`…: it was applied when it was stored). */
+const ownRuleOf = (source: string | undefined): { rule: RegExp; note: string | null } | undefined => (source === undefined || source === REDACTED ? undefined : ownRule(source));
+
+/** Property `k` with value `v` as an environment whose own rule is `rule` stores it. */
+const redacted = (k: string, v: string, rule: RegExp | undefined): string => (secretKey(k) || (rule !== undefined && (rule.test(k) || rule.test(v))) ? REDACTED : redactedValue(v));
 
 /** A record's tags with every secret in their values masked (maskSecretText): a platform's error text may quote a JDBC URL with its password. */
 export function redactTags(tags: Record<string, string>): Record<string, string> {

@@ -10,9 +10,8 @@
  * Every function here is idempotent (a masked value is left as it is) and returns its argument
  * itself when nothing in it changes, so that a caller tells "changed" by identity, without comparing.
  */
-import { redactSecrets, redactTags, type SparkAppRecord } from '../collectors/record';
-import { REDACTED } from '../common/secretText';
-import { maskSecretText } from '../common/secretText';
+import { OWN_RULE_KEY, redactSecrets, redactTags, redactedProperty, redactedValue, secretKey, type SparkAppRecord } from '../collectors/record';
+import { REDACTED, maskSecretText } from '../common/secretText';
 import type { RegressionCheck } from '../analysis/regression';
 import type { StoredRegression } from './repository';
 
@@ -56,14 +55,12 @@ export type EnvironmentMasker = (env: Readonly<Record<string, string>>) => Reado
 
 /** Values a masker remembers at most (a store's environments repeat most of theirs: the same properties run after run). */
 const REMEMBERED_VALUES = 100_000;
-/** A property name no rule takes for a credential's: how a value alone is judged. */
-const PLAIN_KEY = 'x';
 
 /**
  * A maskEnvironment that remembers, over the environments it is given, which property names hide
- * their value and what each value becomes: redactSecrets judges a name and a value apart (with no
- * `spark.redaction.regex` of the environment's own), and most of a store's names and values repeat
- * in every run, so a migration over 100,000 environments judges each once. An environment with its
+ * their value and what each value becomes: redactSecrets judges a name and a value apart (secretKey,
+ * redactedValue: with no `spark.redaction.regex` of the environment's own), and most of a store's
+ * names and values repeat in every run, so a migration over 100,000 environments judges each once. An environment with its
  * own rule goes through redactSecrets whole. The same result as redactSecrets (tested).
  */
 export function environmentMasker(): EnvironmentMasker {
@@ -71,19 +68,19 @@ export function environmentMasker(): EnvironmentMasker {
   const values = new Map<string, string>();
   const hides = (k: string): boolean => {
     let h = keys.get(k);
-    if (h === undefined) keys.set(k, (h = redactSecrets({ [k]: PLAIN_KEY })[k] === REDACTED));
+    if (h === undefined) keys.set(k, (h = secretKey(k)));
     return h;
   };
   const masked = (v: string): string => {
     let m = values.get(v);
     if (m === undefined) {
       if (values.size >= REMEMBERED_VALUES) values.clear();
-      values.set(v, (m = redactSecrets({ [PLAIN_KEY]: v })[PLAIN_KEY]!));
+      values.set(v, (m = redactedValue(v)));
     }
     return m;
   };
   return (env) => {
-    const own = env['spark.redaction.regex'];
+    const own = env[OWN_RULE_KEY];
     if (own !== undefined && own !== REDACTED) return maskEnvironment(env);
     let out: Record<string, string> | undefined;
     for (const k in env) {
@@ -126,8 +123,8 @@ export function maskJsonText(text: string): string {
   return masked === value ? text : JSON.stringify(masked);
 }
 
-/** A property's value as an environment of its own would store it (redactSecrets' key and value rules); null stays null. */
-const maskedValue = (key: string, value: string | null): string | null => (value === null ? null : (redactSecrets({ [key]: value })[key] ?? value));
+/** A property's value as an environment of its own would store it (redactedProperty); null stays null. */
+const maskedValue = (key: string, value: string | null): string | null => (value === null ? null : redactedProperty(key, value));
 
 /** A check's property row, and how its summary and explanation quote it (regression.ts configText). */
 interface ConfigRow {
