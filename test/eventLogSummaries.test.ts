@@ -134,8 +134,51 @@ describe('stage attempts', () => {
     ]);
     expect(stage(summaries, 0)).toMatchObject({ name: 'stage 0', submission_time: new Date(T0 + 100).toISOString(), completion_time: new Date(T0 + 600).toISOString(), duration_ms: 500, num_tasks: 0, task_duration_ms: null, peak_execution_memory_bytes: null });
     expect(stage(summaries, 1, 1)).toMatchObject({ completion_time: null, duration_ms: null });
-    // A stage only listed by a job is known by its id (replay.ts fastJobStart: its name is not read).
-    expect(stage(summaries, 3)).toMatchObject({ name: null, submission_time: null });
+    // A stage only listed by a job is named as the job's Stage Infos name it (the History Server's AppStatusListener.onJobStart).
+    expect(stage(summaries, 3)).toMatchObject({ name: 'stage 3', submission_time: null });
+  });
+
+  it('a skipped stage is named and numbered as its job’s Stage Info says, read from the line’s bytes; logs before Spark 1.2 (no Stage Infos) give ids alone', async () => {
+    const info = (id: number, attempt: number, name: unknown): object => ({ ...stageInfo(id, attempt), 'Stage Name': name, Details: 'org.apache.spark.rdd.RDD.count(RDD.scala:1)\n{"Stage ID":99}' });
+    const job = (id: number, infos: object[], ids: number[]): string => j({ Event: 'SparkListenerJobStart', 'Job ID': id, 'Submission Time': T0, 'Stage Infos': infos, 'Stage IDs': ids, Properties: { 'spark.job.description': '{"Stage ID":98,"Stage Name":"not a stage"}' } });
+    const { summaries, parses } = await samePaths([
+      job(0, [info(0, 0, 'map at <console>:14'), info(1, 0, 'count at <console>:17')], [0, 1]),
+      stageSubmitted(1, 0, { 'Stage Name': 'count at <console>:17', 'Submission Time': T0 + 10 }),
+      stageCompleted(1, 0, { 'Stage Name': 'count at <console>:17', 'Submission Time': T0 + 10, 'Completion Time': T0 + 20 }),
+      // A stage shared with a running job whose attempt 0 failed: the History Server keys it by the Stage Info's attempt.
+      job(1, [info(2, 1, 'reduce "x" \u00e9'), info(3, 0, null)], [2, 3]),
+      job(2, [], []),
+    ]);
+    // Every job start is read from its bytes: the application start and end are the only lines parsed, and the escaped name alone.
+    expect(parses).toBe(2 + 1);
+    expect(summaries!.stages.map((s) => [s.stage_id, s.attempt_id, s.status, s.name])).toEqual([
+      [0, 0, 'skipped', 'map at <console>:14'],
+      [1, 0, 'complete', 'count at <console>:17'],
+      [2, 1, 'skipped', 'reduce "x" \u00e9'],
+      [3, 0, 'skipped', null],
+    ]);
+    // Spark 1.0-1.1 job starts list ids only (JsonProtocol.jobStartFromJson then says "unknown"): unnamed, attempt 0.
+    const old = await samePaths([j({ Event: 'SparkListenerJobStart', 'Job ID': 0, 'Stage IDs': [4, 5], Properties: {} })]);
+    expect(old.parses).toBe(2);
+    expect(old.summaries!.stages.map((s) => [s.stage_id, s.attempt_id, s.status, s.name])).toEqual([
+      [4, 0, 'skipped', null],
+      [5, 0, 'skipped', null],
+    ]);
+    // Not in Spark's shape (a Stage Info whose name is not right after its id and attempt, a count that differs from
+    // the Stage IDs, an attempt or name that is not one): parsed, and the same as the byte path would have given.
+    const odd = await samePaths([
+      j({ Event: 'SparkListenerJobStart', 'Job ID': 0, 'Stage Infos': [{ 'Stage ID': 6, 'Number of Tasks': 1, 'Stage Name': 'late name' }], 'Stage IDs': [6] }),
+      j({ Event: 'SparkListenerJobStart', 'Job ID': 1, 'Stage Infos': [{ 'Stage ID': 7, 'Stage Attempt ID': 0, 'Stage Name': 'seven' }], 'Stage IDs': [7, 8] }),
+      j({ Event: 'SparkListenerJobStart', 'Job ID': 2, 'Stage Infos': [{ 'Stage ID': 9, 'Stage Attempt ID': null, 'Stage Name': 9 }], 'Stage IDs': [9] }),
+      j({ Event: 'SparkListenerJobStart', 'Job ID': 3, 'Stage Infos': null, 'Stage IDs': [10] }),
+    ]);
+    expect(odd.parses).toBe(2 + 4);
+    expect(odd.summaries!.stages.map((s) => [s.stage_id, s.attempt_id, s.name])).toEqual([
+      [6, 0, 'late name'],
+      [7, 0, 'seven'],
+      [9, 0, '9'],
+      [10, 0, null],
+    ]);
   });
 
   it("a stage's duration runs from its first task's launch, as the History Server's stage table measures it (not from its submission)", async () => {

@@ -91,7 +91,7 @@ describe('issue 15 byte-path shortcuts agree with JSON.parse', () => {
     const lines: string[] = [];
     for (let n = 0; n < 120; n++) {
       const props = lookAlikes(n);
-      lines.push(j({ Event: 'SparkListenerJobStart', 'Job ID': n, 'Submission Time': T0, 'Stage Infos': [], 'Stage IDs': [n, 100 + n], Properties: props }));
+      lines.push(j({ Event: 'SparkListenerJobStart', 'Job ID': n, 'Submission Time': T0, 'Stage Infos': [stageInfo(n, {}), stageInfo(100 + n, {})], 'Stage IDs': [n, 100 + n], Properties: props }));
       lines.push(j({ Event: 'SparkListenerStageSubmitted', 'Stage Info': stageInfo(n, { 'Submission Time': T0 + n }), Properties: props }));
       lines.push(j({ Event: 'SparkListenerStageCompleted', 'Stage Info': stageInfo(n, { 'Submission Time': T0 + n, 'Completion Time': T0 + 2 * n + 1 }) }));
       // No Submission Time at all (Spark 1.x submitted stages): the search back finds none.
@@ -100,6 +100,8 @@ describe('issue 15 byte-path shortcuts agree with JSON.parse', () => {
     const summaries = await samePaths(lines);
     expect(summaries.stages.find((s) => s.stage_id === 119)?.submission_time).toBe(new Date(T0 + 119).toISOString());
     expect(summaries.stages.some((s) => s.stage_id === 219)).toBe(true);
+    // Only in a job's Stage Infos: skipped, named by them (their Details and the Properties spell keys too).
+    expect(summaries.stages.find((s) => s.stage_id === 199)).toMatchObject({ status: 'skipped', name: 'stage 199' });
   });
 
   it('the metrics scan stops once every key is read: look-alike keys after them (Updated Blocks) change nothing', async () => {

@@ -21,6 +21,12 @@
  *   the task peaks of a stage (LiveEntityHelpers.addMetrics adds every metric), we keep the largest
  *   task peak, since a sum of peaks is no peak; and REST says 0 where the log never carries "Peak
  *   Execution Memory" (logs before Spark 1.5), we say null (unknown). Both asserted below.
+ * Skipped stage attempts: the expectations here list none (their app, local-1422981780767, skips no
+ * stage), so what Spark reports for them is taken from the History Server's code, applied to the log
+ * by JSON.parse here: AppStatusListener.onJobStart makes a stage of each of a job's Stage Infos,
+ * keyed by (Stage ID, Stage Attempt ID) and named by its Stage Name; onJobEnd marks those still
+ * PENDING (never submitted) SKIPPED, with no times and no tasks. We match it: status `skipped`, the
+ * Stage Info's name and attempt, no times, num_tasks 0 (REST's numTasks is the partition count).
  * Executor, REST ExecutorSummary -> ExecutorSummary:
  * - id -> executor_id; the host of hostPort -> host; totalCores -> total_cores; addTime, removeTime,
  *   removeReason -> add_time, remove_time, remove_reason
@@ -33,7 +39,7 @@
  *   BlockManagerAdded (logs before Spark 1.3 have no ExecutorAdded) has totalCores 0 in REST, which
  *   is "not known" there: we say null.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { collectAll } from '../src/collectors/eventlog/collect';
@@ -139,6 +145,45 @@ describeShared('stage and executor summaries equal Spark’s History Server list
       }
     });
   }
+
+  it('skipped stages: named and keyed as the History Server makes them from the job starts’ Stage Infos (Spark 1.2 and 3.5 logs)', async () => {
+    // The shared expectations list no skipped stage: the History Server's rule is applied to the logs below.
+    for (const file of ['stage_list_json_expectation.json', 'complete_stage_list_json_expectation.json', 'failed_stage_list_json_expectation.json']) {
+      expect(expectation(file).filter((s) => s.status === 'SKIPPED')).toEqual([]);
+    }
+    const logs = [
+      path.join(LOGS, 'local-1422981759269'),
+      path.join(LOGS, 'local-1425081759269'),
+      sharedPath('real-logs', 'eventlog_v2_spark-110be3a8424d4a2789cb88134418217b'),
+      sharedPath('real-logs', 'eventlog_v2_spark-cc4d115f011443d787f03a71a476a745'),
+    ];
+    let skippedSeen = 0;
+    for (const log of logs) {
+      const { apps } = await collectAll({ path: log, source: 'conformance' });
+      expect(apps).toHaveLength(1);
+      const files = statSync(log).isDirectory() ? readdirSync(log).filter((f) => f.startsWith('events_')).map((f) => path.join(log, f)) : [log];
+      const events = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Json));
+      // AppStatusListener: a stage per Stage Info of each job start (by id and attempt), ACTIVE once submitted.
+      const pending = new Map<string, { stage_id: number; attempt_id: number; name: string }>();
+      const submitted = new Set<string>();
+      for (const e of events) {
+        if (e.Event === 'SparkListenerJobStart') {
+          for (const info of e['Stage Infos'] as Json[]) pending.set(`${String(info['Stage ID'])}.${String(info['Stage Attempt ID'])}`, { stage_id: info['Stage ID'] as number, attempt_id: info['Stage Attempt ID'] as number, name: info['Stage Name'] as string });
+        } else if (e.Event === 'SparkListenerStageSubmitted' || e.Event === 'SparkListenerStageCompleted') {
+          const info = e['Stage Info'] as Json;
+          submitted.add(`${String(info['Stage ID'])}.${String(info['Stage Attempt ID'])}`);
+        }
+      }
+      const expected = [...pending].filter(([key]) => !submitted.has(key)).map(([, s]) => s);
+      expect(expected.length).toBeGreaterThan(0);
+      skippedSeen += expected.length;
+      const ours = apps[0]!.summaries!.stages.filter((s) => s.status === 'skipped');
+      expect(ours.map(({ stage_id, attempt_id, name }) => ({ stage_id, attempt_id, name }))).toEqual(expected.sort((a, b) => a.stage_id - b.stage_id || a.attempt_id - b.attempt_id));
+      for (const s of ours) expect(s).toMatchObject({ submission_time: null, completion_time: null, duration_ms: null, num_tasks: 0, task_duration_ms: null });
+    }
+    // Spark 1.2: stage 3 "map at <console>:14" of each log; Spark 3.5: stages 3 and 6 of each NewYorkTaxiData run.
+    expect(skippedSeen).toBe(6);
+  });
 
   it('executor_list_json_expectation.json: the driver of a local-mode app, the only executor', async () => {
     const file = 'executor_list_json_expectation.json';

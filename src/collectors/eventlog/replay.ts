@@ -33,6 +33,9 @@ const STAGE_INFO_KEYS = ['Stage Name', 'Submission Time', 'Completion Time', 'Fa
 const [NAME_AT, SUBMITTED_AT, COMPLETED_AT, FAILURE_AT] = [0, 1, 2, 3] as const;
 const JOB_START_EVENT = Buffer.from('SparkListenerJobStart');
 const JOB_STAGE_IDS = quotedKey('Stage IDs');
+const JOB_STAGE_INFOS = quotedKey('Stage Infos');
+/** How each of a job start's Stage Infos opens (JsonProtocol.stageInfoToJson, Spark 1.2-4.x): its id, attempt and name come first. */
+const STAGE_INFO_OPEN = Buffer.from('{"Stage ID":');
 const STAGE_NAME = Buffer.from(',"Stage Name":');
 const ACCUMULABLES = quotedKey('Accumulables');
 const STAGE_INFO_ID = Buffer.from(',"Stage Info":{"Stage ID":');
@@ -409,11 +412,16 @@ export class AppReplay {
   private readonly recentNames = new RecentNames();
 
   /**
-   * A job start read from bytes: only its `"Stage IDs":[…]` (Spark 1.x-4.x), searched back from the
-   * line's end (only the Properties follow it), for the stages it may skip. Their names are in the
-   * Stage Infos before it, with every stage's RDDs: SQL apps run a job per query step, and reading
-   * those would cost more than the rest of the summaries (issue 15's budget), so a stage that is
-   * never submitted has no name (both paths). False when the list is not one of integers.
+   * A job start read from bytes, for the stages it may skip (summaries.ts): its Stage Infos' ids,
+   * attempts and names, as the History Server creates a job's stages from them (AppStatusListener
+   * .onJobStart) and marks those never submitted SKIPPED when the job ends. Each Stage Info opens
+   * with `{"Stage ID":N,"Stage Attempt ID":N,"Stage Name":"…"` (Spark 1.2-4.x); the RDDs and call
+   * sites after it, most of the line in SQL apps, are passed over by one native search per stage
+   * (Buffer#indexOf, bounded to the Stage Infos), not walked. Logs before Spark 1.2 have no Stage
+   * Infos: their `"Stage IDs":[…]` (searched back from the line's end: only the Properties follow it)
+   * give the ids alone, attempt 0, as JsonProtocol.jobStartFromJson does (it names them "unknown",
+   * we leave them unnamed). False when the line is not in that shape (then it is parsed): a list
+   * not of integers, a Stage Info that does not open so, or fewer Stage Infos found than Stage IDs.
    * An arrow, the table's reader itself (fastEvents): through a closure calling it, TurboFan compiled
    * it twice, alone and inlined into the closure (issue 15).
    */
@@ -424,16 +432,53 @@ export class AppReplay {
     let p = key + JOB_STAGE_IDS.length;
     if (buf[p] !== 0x5b) return false;
     p++;
-    if (buf[p] === 0x5d) return true;
-    for (;;) {
-      const id = readInt(buf, p, end);
-      if (id === null) return false;
-      this.tracker.jobStage(id, 0, null);
-      p = pastInt(buf, p, end);
-      if (buf[p] === 0x5d) return true;
-      if (buf[p] !== 0x2c) return false;
-      p++;
+    const ids: number[] = [];
+    if (buf[p] !== 0x5d) {
+      for (;;) {
+        const id = readInt(buf, p, end);
+        if (id === null) return false;
+        ids.push(id);
+        p = pastInt(buf, p, end);
+        if (buf[p] === 0x5d) break;
+        if (buf[p] !== 0x2c) return false;
+        p++;
+      }
     }
+    // Stage Infos come before the Stage IDs, after the job id and submission time: a few keys in.
+    const words = this.wordsOf(buf);
+    const infosKey = indexOfKey(buf, words, from, key, JOB_STAGE_INFOS);
+    if (infosKey === -1) {
+      for (let k = 0; k < ids.length; k++) this.tracker.jobStage(ids[k]!, 0, null);
+      return true;
+    }
+    const infosAt = infosKey + JOB_STAGE_INFOS.length;
+    if (buf[infosAt] !== 0x5b) return false;
+    // Read first, given to the tracker once the whole list is read as expected: else the line is parsed.
+    const stages: { id: number; attempt: number; name: string | null }[] = [];
+    // The search stops at the Stage IDs: a view of the line up to them (one small object per job start).
+    const infos = buf.subarray(0, key);
+    for (let at = infos.indexOf(STAGE_INFO_OPEN, infosAt); at !== -1; at = infos.indexOf(STAGE_INFO_OPEN, p)) {
+      p = at + STAGE_INFO_OPEN.length;
+      const id = readInt(buf, p, key);
+      if (id === null) return false;
+      p = pastInt(buf, p, key);
+      let attempt = 0;
+      if (bytesAt(buf, p, key, STAGE_ATTEMPT_ID)) {
+        p += STAGE_ATTEMPT_ID.length;
+        const a = readInt(buf, p, key);
+        if (a === null) return false;
+        attempt = a;
+        p = pastInt(buf, p, key);
+      }
+      if (!bytesAt(buf, p, key, STAGE_NAME)) return false;
+      const name = stringOrNull(buf, words, p + STAGE_NAME.length, key, this.recentNames);
+      if (name === undefined) return false;
+      stages.push({ id, attempt, name });
+    }
+    // Spark lists every stage in both (JsonProtocol.jobStartToJson): a Stage Info not found here was not in Spark's shape.
+    if (stages.length !== ids.length || (stages.length > 0 && !bytesAt(buf, infosAt + 1, key, STAGE_INFO_OPEN))) return false;
+    for (let k = 0; k < stages.length; k++) this.tracker.jobStage(stages[k]!.id, stages[k]!.attempt, stages[k]!.name);
+    return true;
   };
 
   /**
@@ -994,13 +1039,23 @@ export class AppReplay {
         break;
       }
       case 'SparkListenerJobStart': {
-        // Stages a job may run; those never submitted are skipped (summaries.ts). By id alone, as
-        // the byte path reads them (fastJobStart says why).
+        // Stages a job may run; those never submitted are skipped (summaries.ts), named as its Stage
+        // Infos name them; logs before Spark 1.2 have only their ids (fastJobStart says more).
         const ids = e['Stage IDs'];
         if (!Array.isArray(ids)) break;
-        for (const v of ids) {
-          const id = int(v);
-          if (id !== null) this.tracker.jobStage(id, 0, null);
+        const infos = e['Stage Infos'];
+        if (!Array.isArray(infos)) {
+          for (const v of ids) {
+            const id = int(v);
+            if (id !== null) this.tracker.jobStage(id, 0, null);
+          }
+          break;
+        }
+        for (const v of infos) {
+          const info = obj(v);
+          const id = int(info?.['Stage ID']);
+          if (info === null || id === null) continue;
+          this.tracker.jobStage(id, int(info['Stage Attempt ID']) ?? 0, str(info['Stage Name']));
         }
         break;
       }

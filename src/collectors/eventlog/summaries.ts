@@ -20,8 +20,10 @@
  * Where we differ on purpose (stageConformance.test.ts asserts each): a stage's peak execution
  * memory is its largest task peak (the History Server sums the task peaks) and null when no task
  * carried one (it says 0); an executor's tasks are the task ends on it (it counts task starts);
- * the driver is listed only when it is the only executor (issue 15); a stage only listed by a job
- * (never submitted) is `skipped` and known by id alone (replay.ts fastJobStart says why).
+ * the driver is listed only when it is the only executor (issue 15). A stage only listed by a job
+ * (never submitted) is `skipped`, named as the job's Stage Infos name it, as the History Server
+ * names it (AppStatusListener.onJobStart; replay.ts fastJobStart); unnamed in logs before Spark 1.2,
+ * which have no Stage Infos (the History Server says "unknown" there, Spark's placeholder).
  */
 import { isoTime } from '../record';
 import { AT, QUANTILE_AT, STAGE_STRIDE as ROW_STRIDE, tableSummaries, tableTime } from '../record/stageTable';
@@ -487,7 +489,7 @@ export class SummaryTracker {
   /** Where nextChunk takes chunks from, and how much of it it has given. */
   private block = NO_BLOCK;
   private blockUsed = 0;
-  /** Each slot's name (a job's stages never submitted have none). */
+  /** Each slot's name (null while none was read: a job's stages in logs before Spark 1.2). */
   private readonly stageNames: (string | null)[] = [];
   /** The sketches of the stages with more than INLINE_DURATIONS durations (see SKETCH). */
   private readonly sketches: DurationSketch[] = [];
@@ -689,7 +691,7 @@ export class SummaryTracker {
     return this.executor(buf.toString('utf8', start, end));
   }
 
-  /** A job's Stage Infos: attempts it may run; those never submitted are skipped. */
+  /** One of a job's Stage Infos: an attempt it may run, skipped if never submitted; a stage line's name wins over this one. */
   jobStage(stageId: number, attemptId: number, name: string | null): void {
     const slot = this.stage(stageId, attemptId);
     if (name !== null) this.stageNames[slot] ??= name;
