@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { CodecError, codecFromName, decode, type Codec } from '../src/collectors/eventlog/codecs/index';
-import { xxh32 } from '../src/collectors/eventlog/codecs/xxhash32';
+import { xxh32 } from '../src/collectors/eventlog/codecs/lz4Wasm';
 import { generateEventLog } from './support/eventLogGenerator';
 import { lz4BlockStream, lzfStream, referenceXxh32, snappyStream, zstdFrames } from './support/sparkCompress';
 import { codecError, decodeOutcome, type Outcome } from './support/decodeOutcome';
@@ -300,13 +300,13 @@ describe('lz4 (lz4-java LZ4Block)', () => {
   });
 
   it('XXH32 matches lz4js and the reference vectors', () => {
-    expect(xxh32(Buffer.alloc(0), 0, 0, 0)).toBe(0x02cc5d05);
-    expect(xxh32(Buffer.from('abc'), 0, 3, 0)).toBe(0x32d153ff);
+    expect(xxh32(Buffer.alloc(0), 0)).toBe(0x02cc5d05);
+    expect(xxh32(Buffer.from('abc'), 0)).toBe(0x32d153ff);
     const data = noise(6000, 3);
     for (const n of [1, 3, 4, 15, 16, 17, 31, 32, 33, 100, 4999, 5000]) {
       for (const seed of [0, 0x9747b28c]) {
-        expect(xxh32(data, 0, n, seed)).toBe(referenceXxh32(data.subarray(0, n), seed));
-        expect(xxh32(data, 7, 7 + n, seed)).toBe(referenceXxh32(data.subarray(7, 7 + n), seed));
+        expect(xxh32(data.subarray(0, n), seed)).toBe(referenceXxh32(data.subarray(0, n), seed));
+        expect(xxh32(data.subarray(7, 7 + n), seed)).toBe(referenceXxh32(data.subarray(7, 7 + n), seed));
       }
     }
   });

@@ -17,4 +17,15 @@ export class BlockOutput {
     if (this.spare.length < n) this.spare = Buffer.allocUnsafe(n);
     return this.spare.subarray(0, n);
   }
+
+  /**
+   * A block decoded into memory the decoder overwrites with the next one (LZ4's WebAssembly memory),
+   * as the chunk to yield: that memory itself when reusing, a copy otherwise.
+   */
+  handOut(decoded: Uint8Array): Buffer {
+    if (this.spare !== null) return Buffer.from(decoded.buffer, decoded.byteOffset, decoded.length);
+    const out = Buffer.allocUnsafe(decoded.length);
+    out.set(decoded);
+    return out;
+  }
 }

@@ -9,9 +9,8 @@
  */
 import type { BlockOutput } from './blockOutput';
 import type { ByteReader } from './byteReader';
-import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, shortTailError } from './codecError';
-import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
-import { xxh32 } from './xxhash32';
+import { CodecError, badMagicError, decodeBlockAt, shortTailError } from './codecError';
+import { Lz4Memory } from './lz4Wasm';
 
 const MAGIC = Buffer.from('LZ4Block', 'latin1');
 const MAGIC_TEXT = "'LZ4Block'";
@@ -21,26 +20,6 @@ const METHOD_RAW = 0x10;
 const METHOD_LZ4 = 0x20;
 const CHECKSUM_SEED = 0x9747b28c;
 
-/**
- * The sum of an LZ4 extended length at src[s]: bytes of 255, then one below 255, each added to the
- * 4-bit length. How many bytes it took follows from the sum (lengthBytes), so the hot loop needs no
- * second result.
- */
-function extendedLength(src: Uint8Array, s: number, end: number, what: string): number {
-  let sum = 0;
-  let more: number;
-  do {
-    if (s >= end) throw new BlockFormatError(s, `${what} runs past the end of the block`);
-    more = src[s++]!;
-    sum += more;
-  } while (more === 255);
-  return sum;
-}
-
-/** The bytes an extended length whose sum is `sum` took: one per full 255, and the last one. */
-function lengthBytes(sum: number): number {
-  return ((sum / 255) | 0) + 1;
-}
 /** lz4-java allows up to 32 MiB blocks (level 15); anything declaring more is damage, not data. */
 const MAX_BLOCK = 64 * 1024 * 1024;
 
@@ -49,51 +28,8 @@ function compressBound(n: number): number {
   return n + Math.floor(n / 255) + 16;
 }
 
-/** How lz4DecodeBlock's errors name what it decodes. */
-const UNIT: LzUnit = { name: 'block', sizeFrom: 'header' };
-
-/**
- * Decodes one raw LZ4 block src[start, end) into dst from index 0 and returns the bytes written.
- * Every length and offset is checked against both buffers: the input may be damaged.
- */
-export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
-  const srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  const dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
-  let s = start;
-  let d = 0;
-  for (;;) {
-    if (s >= end) throw new BlockFormatError(s, 'the block ends without its final literals');
-    const token = src[s++]!;
-    let lit = token >>> 4;
-    if (lit === 15) {
-      const more = extendedLength(src, s, end, 'a literal length');
-      lit += more;
-      s += lengthBytes(more);
-    }
-    if (lit > 0) {
-      copyLiteralsWide(src, srcView, s, end, dst, dstView, d, lit, UNIT);
-      s += lit;
-      d += lit;
-    }
-    // The last sequence of a block is literals only.
-    if (s === end) return d;
-    if (end - s < 2) throw new BlockFormatError(s, 'a match offset is cut off by the end of the block');
-    const offset = src[s]! | (src[s + 1]! << 8);
-    if (offset === 0 || offset > d) throw new BlockFormatError(s, `a match refers ${offset} bytes back, before the start of the block`);
-    s += 2;
-    let len = token & 15;
-    if (len === 15) {
-      const more = extendedLength(src, s, end, 'a match length');
-      len += more;
-      s += lengthBytes(more);
-    }
-    len += 4;
-    copyMatchWide(dst, dstView, d, offset, len, s, UNIT);
-    d += len;
-  }
-}
-
 export async function* decodeLz4Block(reader: ByteReader, file: string, output: BlockOutput): AsyncGenerator<Buffer> {
+  const memory = new Lz4Memory();
   while (!(await reader.atEnd())) {
     const at = reader.position;
     if (!(await reader.ensure(HEADER_LEN))) throw shortTailError(file, at, reader.peek(reader.available), MAGIC, FORMAT, MAGIC_TEXT, 'an LZ4Block header');
@@ -123,18 +59,14 @@ export async function* decodeLz4Block(reader: ByteReader, file: string, output: 
       throw corrupt(`is stored uncompressed but declares ${compressedLen} stored and ${originalLen} original bytes`);
     }
     const block = await reader.peekBlock(HEADER_LEN, compressedLen, file, 'an LZ4 block');
-    const out = output.take(originalLen);
-    if (method === METHOD_RAW) {
-      block.copy(out, 0, HEADER_LEN);
-    } else {
-      const written = decodeBlockAt(at, corrupt, () => lz4DecodeBlock(block, HEADER_LEN, block.length, out));
-      if (written !== originalLen) throw corrupt(`decodes to ${written} bytes, but its header says ${originalLen}`);
-    }
-    const actual = xxh32(out, 0, originalLen, CHECKSUM_SEED) & 0x0fffffff;
+    const decoded =
+      method === METHOD_RAW ? memory.store(block.subarray(HEADER_LEN)) : decodeBlockAt(at, corrupt, () => memory.decode(block, HEADER_LEN, block.length, originalLen));
+    if (decoded.length !== originalLen) throw corrupt(`decodes to ${decoded.length} bytes, but its header says ${originalLen}`);
+    const actual = memory.xxh32(decoded, CHECKSUM_SEED) & 0x0fffffff;
     if (actual !== checksum) {
       throw corrupt(`fails its checksum (stored 0x${checksum.toString(16)}, computed 0x${actual.toString(16)}): the data is damaged`);
     }
     reader.skip(HEADER_LEN + compressedLen);
-    yield out;
+    yield output.handOut(decoded);
   }
 }
