@@ -50,6 +50,53 @@ describe('URL user information runs to the last @ of the URL (L1, L9)', () => {
   });
 });
 
+describe('a password holding white space (white space ends a URL in a text)', () => {
+  it.each([
+    ['jdbc:postgresql://user:pa ss@host/db', `jdbc:postgresql://user:${REDACTED}@host/db`],
+    ['https://u:my secret@h', `https://u:${REDACTED}@h`],
+    ['https://u:a\tb c d@h/x', `https://u:${REDACTED}@h/x`],
+    ['java.sql.SQLException: cannot connect to jdbc:postgresql://etl:pa ss word@db:5432/dw as etl', `java.sql.SQLException: cannot connect to jdbc:postgresql://etl:${REDACTED}@db:5432/dw as etl`],
+    ['thrift://u:p 1@h1:9083,thrift://v:p 2@h2:9083', `thrift://u:${REDACTED}@h1:9083,thrift://v:${REDACTED}@h2:9083`],
+    ['{"a":"https://u:my secret@h","b":"x@y"}', `{"a":"https://u:${REDACTED}@h","b":"x@y"}`],
+    ['jdbc:oracle:thin:scott/ti ger@db:1521/orcl', `jdbc:oracle:thin:scott/${REDACTED}@db:1521/orcl`],
+    // Which `@` ends it cannot be told: to the last one on the line, more hidden rather than part of a password shown.
+    ['https://u:pa ss@h failed for ops@example.com', `https://u:${REDACTED}@example.com`],
+  ])('masks the whole password of %s', (text, masked) => {
+    expect(maskSecretText(text)).toBe(masked);
+    expect(maskSecretText(masked)).toBe(masked);
+  });
+
+  it('leaves no part of it in what the views show', () => {
+    expect(withoutUserInfo('https://u:my secret@h/x')).toBe('https://h/x');
+    expect(maskUrls('http://u:pa ss_SECRET@127.0.0.1:1/: error list-failed')).toBe('http://127.0.0.1:1/: error list-failed');
+  });
+
+  it('reads a long line of URLs once: 40,000 of them, each read to the next, not to the end of the line or back to its start', () => {
+    const line = 'http://h:abc def '.repeat(40_000);
+    const started = performance.now();
+    expect(maskSecretText(`${line}x@y`)).toBe(`${'http://h:abc def '.repeat(39_999)}http://h:${REDACTED}@y`);
+    expect(maskSecretText(`${line}x`)).toBe(`${line}x`);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('leaves ordinary texts readable: a port, a colon ending a sentence or in a path, an IPv6 host, another line', () => {
+    for (const plain of [
+      'GET http://hs:18080 failed; mail ops@example.com',
+      'cannot reach jdbc:postgresql://db:5432/sales as bob@corp.com',
+      'spark://master:7077 lost executor 3 on worker@10.0.0.5',
+      'see https://example.com: write to help@example.com',
+      'https://host/a:b then c@d',
+      'http://[::1]:8080 refused for etl@host',
+      'open http://localhost:PORT\nthen mail ops@example.com',
+      'jdbc:oracle:thin:@//db:1521/orcl failed for ops@corp',
+      'https://docs.example.com/x and a@b',
+    ]) {
+      expect(maskSecretText(plain), plain).toBe(plain);
+      expect(withoutUserInfo(plain), plain).toBe(plain);
+    }
+  });
+});
+
 describe('maskSecretText: secrets in values (L1, L7)', () => {
   it.each([
     ['-Dfoo.pwd=LEAK -Xmx1g', `-Dfoo.pwd=${REDACTED} -Xmx1g`],

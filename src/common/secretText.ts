@@ -32,7 +32,7 @@ const URL_END = /[\s"<>]/;
  * or `,` (`mongodb://u:p@ss@host`), and cutting too much is safe where showing part of a password
  * is not. So an `@` later in a path or query (`http://host:8080/x?to=a@b`) is read as the end of
  * user information too: the text up to it is hidden (but see the two exceptions below, a path with no
- * password and `host:port/`). The user ends at the first `:` outside a
+ * password and `host:port/`). A password holding white space runs on past it (spacedSpan). The user ends at the first `:` outside a
  * `${env:NAME}`. A scan from each `://`, not a regular expression (a review: one that tried a
  * scheme from every letter took 14 s over 100,000 stored environments).
  */
@@ -42,23 +42,56 @@ export function userInfoSpans(text: string): UserInfoSpan[] {
   for (let sep = text.indexOf('://', from); sep !== -1; sep = text.indexOf('://', from)) {
     const start = sep + 3;
     from = start;
-    let scheme = sep;
-    while (scheme > 0 && SCHEME_CHAR.test(text[scheme - 1]!)) scheme--;
+    const scheme = schemeStart(text, sep, 0);
     if (scheme === sep || !/[a-z]/i.test(text[scheme]!)) continue;
-    let end = start;
-    while (end < text.length && !URL_END.test(text[end]!)) end++;
-    const next = text.indexOf('://', start);
-    if (next !== -1 && next < end) {
-      let s = next;
-      while (s > start && SCHEME_CHAR.test(text[s - 1]!)) s--;
-      end = s;
-    }
-    const span = spanOf(text, start, end);
+    const end = urlEnd(text, start, URL_END);
+    const span = spanOf(text, start, end) ?? spacedSpan(text, start, end);
     if (span === undefined) continue;
     spans.push(span);
     from = Math.max(span.at + 1, end);
   }
   return spans;
+}
+
+/** Where the scheme whose `://` is at `sep` starts: the first of the scheme characters before it, not before `floor`. */
+function schemeStart(text: string, sep: number, floor: number): number {
+  let s = sep;
+  while (s > floor && SCHEME_CHAR.test(text[s - 1]!)) s--;
+  return s;
+}
+
+/** Where a URL whose authority starts at `start` ends: at the first character `stop` takes, or where the next `scheme://` starts. */
+function urlEnd(text: string, start: number, stop: RegExp): number {
+  const next = text.indexOf('://', start);
+  // Read no further than the next `://`: a long line of URLs is read once, not once for each.
+  const limit = next === -1 ? text.length : next;
+  let end = start;
+  while (end < limit && !stop.test(text[end]!)) end++;
+  return end < limit || next === -1 ? end : schemeStart(text, next, start);
+}
+
+/** What ends a password that holds white space (spacedSpan): the line's end, a quote, angle brackets. */
+const LINE_END = /[\r\n"<>]/;
+
+/**
+ * The user information of a URL whose password holds white space (`jdbc:postgresql://user:pa ss@host/db`,
+ * `https://u:my secret@h`): white space ends a URL in a text, so the URL read from `start` ends at
+ * `end` with a user, a `:` and the start of a password, and no `@`. The password then runs on over
+ * white space to the last `@` before the line ends (or a quote, `<`, `>`, the next `scheme://`):
+ * which `@` ends it cannot be told, and hiding text up to the last one is safe where showing the rest
+ * of a password is not. Not read so, that ordinary texts stay as they are: what follows the `:` is a
+ * port (`http://hs:18080 failed; mail ops@x`; the price, a password of 1-5 digits then white space
+ * shows) or nothing (`https://example.com: write to a@b`), the `:` follows a path (`https://host/a:b
+ * c@d`) or is an IPv6 host's (`http://[::1]:8080`), or spanOf's rules refuse the longer span
+ * (`host:5432/db as bob@corp`). A password holding both `@` and white space (`u:p@ss word@h`) still
+ * shows what follows its first white space: the URL read to it has user information already.
+ */
+function spacedSpan(text: string, start: number, end: number): UserInfoSpan | undefined {
+  if (!/[^\S\r\n]/.test(text[end] ?? '') || text[start] === '[') return undefined;
+  const colon = userColon(text, start, end);
+  if (colon === -1 || /^\d{0,5}$/.test(text.slice(colon + 1, end))) return undefined;
+  const span = spanOf(text, start, urlEnd(text, start, LINE_END));
+  return span !== undefined && span.colon === colon && span.at > end ? span : undefined;
 }
 
 /**
@@ -67,8 +100,10 @@ export function userInfoSpans(text: string): UserInfoSpan[] {
  * neither a path's `@` nor `host:PORT/` read as one.
  */
 function spanOf(text: string, start: number, end: number): UserInfoSpan | undefined {
-  const at = end > start ? text.lastIndexOf('@', end - 1) : -1;
-  if (at < start) return undefined;
+  // The last `@` of this URL, looked for in it alone: lastIndexOf from `end` would read back to the text's start for each URL that has none.
+  const inUrl = text.slice(start, end).lastIndexOf('@');
+  if (inUrl === -1) return undefined;
+  const at = start + inUrl;
   const colon = userColon(text, start, at);
   const path = text.slice(start, at).search(/[/?#]/);
   // No user name holds `/`, `?` or `#`: an `@` after one, with no password before it, is in a path
@@ -216,8 +251,12 @@ function valueEnd(text: string, from: number, lead: string): number {
   return i;
 }
 
-/** Oracle's `jdbc:oracle:thin:user/password@host` (no `://`): the password, to the last `@` of the URL. */
-const ORACLE = /(jdbc:oracle:[a-z0-9]+:[^\s/@":]*\/)([^\s"]*)@/gi;
+/**
+ * Oracle's `jdbc:oracle:thin:user/password@host` (no `://`): the password, to the last `@` of the
+ * URL; or, when the URL read to white space holds no `@` (a password holding white space, as spacedSpan
+ * reads one), on to the last `@` before the line ends or a quote.
+ */
+const ORACLE = /(jdbc:oracle:[a-z0-9]+:[^\s/@":]*\/)([^\s"]*|[^\s"@]+[^\S\r\n][^"\r\n<>]*)@/gi;
 /**
  * Credentials that are recognisable by their shape alone, under any key or in any text; a short,
  * precise list: Databricks personal access tokens (`dapi` + 32 hex), Google OAuth access tokens
