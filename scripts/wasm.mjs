@@ -1,13 +1,13 @@
 // `npm run wasm`: assembles the project's WebAssembly text files into TypeScript modules holding
 // their bytes (base64), which the bundles and the tests import as they are: no build step between a
-// checkout and a test run. test/lz4Wasm.test.ts assembles them again and fails when a .wat file and
+// checkout and a test run. test/lzWasm.test.ts assembles them again and fails when a .wat file and
 // its module disagree. `node scripts/wasm.mjs --check` only compares.
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import wabtInit from 'wabt';
 
 /** Each text file and the module generated from it. */
-export const WASM_MODULES = [{ wat: 'src/collectors/eventlog/codecs/lz4.wat', module: 'src/collectors/eventlog/codecs/lz4Module.ts', name: 'LZ4_WASM' }];
+export const WASM_MODULES = [{ wat: 'src/collectors/eventlog/codecs/lz.wat', module: 'src/collectors/eventlog/codecs/lzModule.ts', name: 'LZ_WASM' }];
 
 /** The TypeScript module for the text file `wat` (a path from the project's root). */
 export async function assemble(root, wat, name) {

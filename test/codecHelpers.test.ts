@@ -1,15 +1,11 @@
 /**
- * The pieces the block framings share (issue 14): the LZ copies with their bound checks, the
- * reader's whole-block peek, the short-tail verdict and the raw-decoder error translation. The
+ * The pieces the block framings share (issue 14): the reader's whole-block peek, the short-tail verdict and the raw-decoder error translation. The
  * framings' own tests (codecs.test.ts, hostileFiles.test.ts) reach them only through whole files.
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../src/collectors/eventlog/codecs/byteReader';
 import { BlockFormatError, CodecError, decodeBlockAt, shortTailError } from '../src/collectors/eventlog/codecs/codecError';
-import { copyLiterals, copyMatch, type LzUnit } from '../src/collectors/eventlog/codecs/lzCopy';
-
-const UNIT: LzUnit = { name: 'chunk', sizeFrom: 'header' };
 
 function chunks(...parts: number[][]): AsyncIterable<Buffer> {
   return Readable.from(parts.map((p) => Buffer.from(p)));
@@ -24,55 +20,6 @@ function thrown(f: () => unknown): unknown {
   throw new Error('nothing thrown');
 }
 
-/** 256 bytes with no short period, so that a copy from the wrong place shows. */
-function history(): Uint8Array {
-  return Uint8Array.from({ length: 256 }, (_, i) => (i * 37 + 11) & 0xff);
-}
-
-describe('copyMatch', () => {
-  it('agrees with a byte-at-a-time copy on both sides of every size threshold, overlapping or not', () => {
-    for (const offset of [1, 2, 3, 7, 31, 32, 33, 63, 64, 65, 200]) {
-      for (const len of [1, 4, 23, 31, 32, 33, 63, 64, 65, 300]) {
-        const fast = new Uint8Array(256 + len);
-        fast.set(history());
-        const slow = fast.slice();
-        copyMatch(fast, 256, offset, len, 0, UNIT);
-        for (let i = 0; i < len; i++) slow[256 + i] = slow[256 - offset + i]!;
-        expect(Buffer.from(fast), `offset ${offset}, length ${len}`).toEqual(Buffer.from(slow));
-      }
-    }
-  });
-
-  it('refuses a match longer than the room left, at the position it is given, writing nothing', () => {
-    const dst = new Uint8Array(10);
-    dst.set([1, 2, 3, 4, 5, 6, 7, 8]);
-    const err = thrown(() => copyMatch(dst, 8, 4, 3, 17, UNIT));
-    expect(err).toBeInstanceOf(BlockFormatError);
-    expect(err).toMatchObject({ at: 17, message: 'the chunk decodes to more bytes than its header says' });
-    expect([...dst]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 0, 0]);
-  });
-});
-
-describe('copyLiterals', () => {
-  it('copies short and long runs', () => {
-    const src = history();
-    for (const len of [1, 23, 24, 200]) {
-      const dst = new Uint8Array(len + 3);
-      copyLiterals(src, 5, src.length, dst, 3, len, UNIT);
-      expect(Buffer.from(dst.subarray(3))).toEqual(Buffer.from(src.subarray(5, 5 + len)));
-    }
-  });
-
-  it('refuses a run that passes the end of its unit before one that passes the end of the output', () => {
-    const err = thrown(() => copyLiterals(history(), 10, 14, new Uint8Array(2), 0, 5, UNIT));
-    expect(err).toMatchObject({ at: 10, message: 'a run of 5 literals runs past the end of the chunk' });
-    const block: LzUnit = { name: 'block', sizeFrom: 'preamble' };
-    expect(thrown(() => copyLiterals(history(), 10, 20, new Uint8Array(4), 0, 5, block))).toMatchObject({
-      at: 10,
-      message: 'the block decodes to more bytes than its preamble says',
-    });
-  });
-});
 
 describe('ByteReader.peekBlock', () => {
   it('hands out header and body contiguous across chunks, without consuming them', async () => {

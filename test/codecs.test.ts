@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { CodecError, codecFromName, decode, type Codec } from '../src/collectors/eventlog/codecs/index';
-import { xxh32 } from '../src/collectors/eventlog/codecs/lz4Wasm';
+import { xxh32 } from '../src/collectors/eventlog/codecs/lzWasm';
 import { generateEventLog } from './support/eventLogGenerator';
 import { lz4BlockStream, lzfStream, referenceXxh32, snappyStream, zstdFrames } from './support/sparkCompress';
 import { codecError, decodeOutcome, type Outcome } from './support/decodeOutcome';

@@ -10,7 +10,7 @@
 import type { BlockOutput } from './blockOutput';
 import type { ByteReader } from './byteReader';
 import { CodecError, badMagicError, decodeBlockAt, shortTailError } from './codecError';
-import { Lz4Memory } from './lz4Wasm';
+import { LzMemory } from './lzWasm';
 
 const MAGIC = Buffer.from('LZ4Block', 'latin1');
 const MAGIC_TEXT = "'LZ4Block'";
@@ -29,7 +29,7 @@ function compressBound(n: number): number {
 }
 
 export async function* decodeLz4Block(reader: ByteReader, file: string, output: BlockOutput): AsyncGenerator<Buffer> {
-  const memory = new Lz4Memory();
+  const memory = new LzMemory();
   while (!(await reader.atEnd())) {
     const at = reader.position;
     if (!(await reader.ensure(HEADER_LEN))) throw shortTailError(file, at, reader.peek(reader.available), MAGIC, FORMAT, MAGIC_TEXT, 'an LZ4Block header');
@@ -60,7 +60,7 @@ export async function* decodeLz4Block(reader: ByteReader, file: string, output: 
     }
     const block = await reader.peekBlock(HEADER_LEN, compressedLen, file, 'an LZ4 block');
     const decoded =
-      method === METHOD_RAW ? memory.store(block.subarray(HEADER_LEN)) : decodeBlockAt(at, corrupt, () => memory.decode(block, HEADER_LEN, block.length, originalLen));
+      method === METHOD_RAW ? memory.store(block.subarray(HEADER_LEN)) : decodeBlockAt(at, corrupt, () => memory.decode('lz4', block, HEADER_LEN, block.length, originalLen));
     if (decoded.length !== originalLen) throw corrupt(`decodes to ${decoded.length} bytes, but its header says ${originalLen}`);
     const actual = memory.xxh32(decoded, CHECKSUM_SEED) & 0x0fffffff;
     if (actual !== checksum) {

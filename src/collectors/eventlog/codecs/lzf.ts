@@ -5,52 +5,17 @@
  */
 import type { BlockOutput } from './blockOutput';
 import type { ByteReader } from './byteReader';
-import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, truncatedError } from './codecError';
-import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
+import { CodecError, badMagicError, decodeBlockAt, truncatedError } from './codecError';
+import { LzMemory } from './lzWasm';
 
 const FORMAT = 'an LZF stream (ning compress-lzf, as Spark writes .lzf)';
 const MAGIC_TEXT = "'ZV'";
-/** How lzfDecodeBlock's errors name what it decodes. */
-const UNIT: LzUnit = { name: 'chunk', sizeFrom: 'header' };
 /** A chunk's type byte (after 'ZV'), and its header's length: 'ZV', type, length (2), and for a compressed chunk its uncompressed length (2). */
 const STORED = { type: 0, header: 5 } as const;
 const COMPRESSED = { type: 1, header: 7 } as const;
 
-/**
- * Decodes LZF data src[start, end) into dst from index 0; returns the bytes written. A control byte
- * below 32 starts ctrl + 1 literals; any other is a back reference of length ctrl >> 5 (7: one more
- * length byte follows) plus 2, at an offset of 13 bits.
- */
-export function lzfDecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
-  const srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  const dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
-  let s = start;
-  let d = 0;
-  while (s < end) {
-    const ctrl = src[s++]!;
-    if (ctrl < 32) {
-      const lit = ctrl + 1;
-      copyLiteralsWide(src, srcView, s, end, dst, dstView, d, lit, UNIT);
-      s += lit;
-      d += lit;
-      continue;
-    }
-    let len = ctrl >>> 5;
-    if (len === 7) {
-      if (s >= end) throw new BlockFormatError(s, 'a back reference is cut off by the end of the chunk');
-      len += src[s++]!;
-    }
-    if (s >= end) throw new BlockFormatError(s, 'a back reference is cut off by the end of the chunk');
-    const offset = ((ctrl & 0x1f) << 8) + src[s++]! + 1;
-    len += 2;
-    if (offset > d) throw new BlockFormatError(s - 1, `a back reference points ${offset} bytes back, before the start of the chunk`);
-    copyMatchWide(dst, dstView, d, offset, len, s - 1, UNIT);
-    d += len;
-  }
-  return d;
-}
-
 export async function* decodeLzf(reader: ByteReader, file: string, output: BlockOutput): AsyncGenerator<Buffer> {
+  const memory = new LzMemory();
   while (!(await reader.atEnd())) {
     const at = reader.position;
     if (!(await reader.ensure(STORED.header))) {
@@ -79,10 +44,9 @@ export async function* decodeLzf(reader: ByteReader, file: string, output: Block
     const compressedLen = header.readUInt16BE(3);
     const length = header.readUInt16BE(5);
     const chunk = await reader.peekBlock(COMPRESSED.header, compressedLen, file, 'an LZF chunk');
-    const out = output.take(length);
-    const written = decodeBlockAt(at, corrupt, () => lzfDecodeBlock(chunk, COMPRESSED.header, chunk.length, out));
-    if (written !== length) throw corrupt(`decodes to ${written} bytes, but its header says ${length}`);
+    const decoded = decodeBlockAt(at, corrupt, () => memory.decode('lzf', chunk, COMPRESSED.header, chunk.length, length));
+    if (decoded.length !== length) throw corrupt(`decodes to ${decoded.length} bytes, but its header says ${length}`);
     reader.skip(COMPRESSED.header + compressedLen);
-    if (length > 0) yield out;
+    if (length > 0) yield output.handOut(decoded);
   }
 }

@@ -11,7 +11,7 @@
 import type { BlockOutput } from './blockOutput';
 import type { ByteReader } from './byteReader';
 import { BlockFormatError, CodecError, badMagicError, decodeBlockAt, shortTailError, truncatedError } from './codecError';
-import { copyLiteralsWide, copyMatchWide, type LzUnit } from './lzCopy';
+import { LzMemory } from './lzWasm';
 
 const MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const MAGIC_TEXT = "'\\x82SNAPPY\\0'";
@@ -36,60 +36,8 @@ export function snappyLength(src: Uint8Array, start: number, end: number): [numb
   throw new BlockFormatError(s, 'the length preamble does not fit in 32 bits');
 }
 
-/** How snappyDecodeBlock's errors name what it decodes. */
-const UNIT: LzUnit = { name: 'block', sizeFrom: 'preamble' };
-
-/** Decodes raw Snappy elements src[start, end) into dst from index 0; returns the bytes written. */
-export function snappyDecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array): number {
-  const srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  const dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
-  let s = start;
-  let d = 0;
-  while (s < end) {
-    const tag = src[s++]!;
-    const kind = tag & 3;
-    if (kind === 0) {
-      let lit = tag >>> 2;
-      if (lit >= 60) {
-        const n = lit - 59;
-        if (end - s < n) throw new BlockFormatError(s, 'a literal length is cut off by the end of the block');
-        lit = src[s]!;
-        if (n > 1) lit += src[s + 1]! * 0x100;
-        if (n > 2) lit += src[s + 2]! * 0x10000;
-        if (n > 3) lit += src[s + 3]! * 0x1000000;
-        s += n;
-      }
-      lit += 1;
-      copyLiteralsWide(src, srcView, s, end, dst, dstView, d, lit, UNIT);
-      s += lit;
-      d += lit;
-      continue;
-    }
-    let len: number;
-    let offset: number;
-    if (kind === 1) {
-      if (s >= end) throw new BlockFormatError(s, 'a copy is cut off by the end of the block');
-      len = ((tag >>> 2) & 7) + 4;
-      offset = ((tag >>> 5) << 8) | src[s++]!;
-    } else if (kind === 2) {
-      if (end - s < 2) throw new BlockFormatError(s, 'a copy is cut off by the end of the block');
-      len = (tag >>> 2) + 1;
-      offset = src[s]! | (src[s + 1]! << 8);
-      s += 2;
-    } else {
-      if (end - s < 4) throw new BlockFormatError(s, 'a copy is cut off by the end of the block');
-      len = (tag >>> 2) + 1;
-      offset = (src[s]! | (src[s + 1]! << 8) | (src[s + 2]! << 16) | (src[s + 3]! << 24)) >>> 0;
-      s += 4;
-    }
-    if (offset === 0 || offset > d) throw new BlockFormatError(s, `a copy refers ${offset} bytes back, before the start of the block`);
-    copyMatchWide(dst, dstView, d, offset, len, s, UNIT);
-    d += len;
-  }
-  return d;
-}
-
 export async function* decodeSnappyStream(reader: ByteReader, file: string, output: BlockOutput): AsyncGenerator<Buffer> {
+  const memory = new LzMemory();
   let expectHeader = true;
   while (!(await reader.atEnd())) {
     const at = reader.position;
@@ -110,15 +58,14 @@ export async function* decodeSnappyStream(reader: ByteReader, file: string, outp
       new CodecError(file, where, false, `corrupt snappy-java stream: the chunk at byte ${at} ${why}`);
     if (lengthField === 0 || lengthField > MAX_BLOCK) throw corrupt(`declares ${lengthField | 0} compressed bytes`);
     const chunk = await reader.peekBlock(4, lengthField, file, 'a Snappy chunk');
-    const out = decodeBlockAt(at, corrupt, () => {
+    const decoded = decodeBlockAt(at, corrupt, () => {
       const [length, body] = snappyLength(chunk, 4, chunk.length);
       if (length > MAX_BLOCK) throw corrupt(`declares ${length} decompressed bytes`);
-      const decoded = output.take(length);
-      const written = snappyDecodeBlock(chunk, body, chunk.length, decoded);
-      if (written !== length) throw corrupt(`decodes to ${written} bytes, but its preamble says ${length}`);
-      return decoded;
+      const out = memory.decode('snappy', chunk, body, chunk.length, length);
+      if (out.length !== length) throw corrupt(`decodes to ${out.length} bytes, but its preamble says ${length}`);
+      return out;
     });
     reader.skip(4 + lengthField);
-    yield out;
+    yield output.handOut(decoded);
   }
 }
