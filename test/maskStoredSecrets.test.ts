@@ -21,7 +21,7 @@ import { migrate, schemaVersion, SCHEMA_VERSION } from '../src/storage/migration
 import { PG_SCHEMA_VERSION } from '../src/storage/postgres/migrations';
 import { SqlJsRepository } from '../src/storage/repository';
 import { JobStore } from '../src/storage/jobStore';
-import { environmentMasker, maskCheckTexts, shownCheck } from '../src/storage/storedSecrets';
+import { environmentMasker, maskCheckTexts, maskEnvironmentText, maskJsonText, maskTagsText, shownCheck } from '../src/storage/storedSecrets';
 import type { RegressionCheck } from '../src/analysis/regression';
 import { loadSqlJs } from '../src/storage/sqlJs';
 import { databaseAtVersion, describePostgres, pgHandles } from './support/postgres';
@@ -150,6 +150,36 @@ describe('a property keyed spark.redaction.regex (an application\'s own rule is 
   });
 });
 
+describe('the stored JSON texts (maskEnvironmentText, maskTagsText, maskJsonText: one rule for the three)', () => {
+  const PLAIN = 'not JSON: jdbc:mysql://u:PLAIN_PW_SECRET@db/x';
+  const MASKED_PLAIN = `not JSON: jdbc:mysql://u:${REDACTED}@db/x`;
+
+  it('mask what each holds, write a text again only when something changed, and mask a text that is not JSON as a plain text', () => {
+    const env = JSON.stringify(environment(1));
+    expect(JSON.parse(maskEnvironmentText(env))).toEqual(maskedEnvironment(1));
+    expect(JSON.parse(maskEnvironmentText(env, environmentMasker()))).toEqual(maskedEnvironment(1));
+    expect(JSON.parse(maskTagsText(JSON.stringify(TAGS)))).toEqual(MASKED_TAGS);
+    expect(JSON.parse(maskJsonText(OLD_ERRORS))).toEqual(['GET http://u:*********(redacted)@hs/api/v1 failed', 'a line with nothing to hide']);
+    // Nothing to hide: the text as it was, spacing and all (a migration writes nothing back).
+    for (const mask of [maskEnvironmentText, maskTagsText, maskJsonText]) {
+      const clean = '{ "team" : "etl" }';
+      expect(mask(clean)).toBe(clean);
+      expect(mask(PLAIN)).toBe(MASKED_PLAIN);
+    }
+  });
+
+  it('an environment or tags that are JSON but no object are masked as plain text, options and errors as the JSON value they are', () => {
+    const quoted = JSON.stringify('http://u:Q_PW_SECRET@h/x');
+    for (const mask of [maskEnvironmentText, maskTagsText]) {
+      expect(mask('null')).toBe('null');
+      expect(mask(quoted)).toBe(JSON.stringify(`http://u:${REDACTED}@h/x`));
+    }
+    expect(maskJsonText('null')).toBe('null');
+    expect(maskJsonText(quoted)).toBe(JSON.stringify(`http://u:${REDACTED}@h/x`));
+    expect(maskJsonText('[1, {"a": ["?token=T_SECRET"]}]')).toBe(`[1,{"a":["?token=${REDACTED}"]}]`);
+  });
+});
+
 describe('maskCheckTexts (the migrations over regressions)', () => {
   it('reads a check stored whole as well as packed (PostgreSQL kept whole checks: its 9 packed nothing), and leaves one with nothing to hide as it is', () => {
     const whole = JSON.stringify({ summary: CHECK.summary, explanation: CHECK.explanation(RAW), changes: { config: [{ key: 'spark.executorEnv.DB_PASS', a: RAW[0], b: RAW[1], per_run: false }], input_ratio: null }, metrics: [] });
@@ -235,11 +265,12 @@ describe('migration 12 (the embedded file)', () => {
   it('is idempotent: run again over what it masked, it changes nothing', async () => {
     const { db } = await oldFile();
     try {
-      migrate(db, 'v11.db');
+      // Up to 12 both times: the migrations after it are not this test's (13 adds columns, which cannot be added twice).
+      migrate(db, 'v11.db', 12);
       const once = storedText(db);
       const changes = db.exec('SELECT total_changes()')[0]!.values[0]![0];
       db.exec('PRAGMA user_version = 11');
-      migrate(db, 'v11.db');
+      migrate(db, 'v11.db', 12);
       expect(storedText(db)).toBe(once);
       // Nothing written but the version: no row was updated.
       expect(db.exec('SELECT total_changes()')[0]!.values[0]![0]).toBe(changes);

@@ -99,28 +99,39 @@ export function maskEnvironment(env: Readonly<Record<string, string>>): Readonly
   return env;
 }
 
+/**
+ * A stored JSON text with the value it holds masked by `mask`, when `takes` that value; the text itself
+ * when nothing changes. A text that is not JSON, or holds what `mask` does not take, as a plain text
+ * (maskSecretText).
+ */
+function maskStoredJson<T>(text: string, takes: (value: unknown) => value is T, mask: (value: T) => T): string {
+  const value = parsed(text);
+  if (value === undefined || !takes(value)) return maskSecretText(text);
+  const masked = mask(value);
+  return masked === value ? text : JSON.stringify(masked);
+}
+/** What an environment or tags are stored as: a JSON object. */
+function isObject(value: unknown): value is Record<string, string> {
+  return value !== null && typeof value === 'object';
+}
+/** Any JSON value: a run's options, its errors. */
+function anyValue(value: unknown): value is unknown {
+  return value !== undefined;
+}
+
 /** A JSON text of an environment masked (maskEnvironment, or `masker`'s); the text itself when nothing changes. */
 export function maskEnvironmentText(text: string, masker: EnvironmentMasker = maskEnvironment): string {
-  const env = parsed(text) as Record<string, string> | undefined;
-  if (env === undefined || env === null || typeof env !== 'object') return maskSecretText(text);
-  const masked = masker(env);
-  return masked === env ? text : JSON.stringify(masked);
+  return maskStoredJson(text, isObject, masker);
 }
 
 /** A JSON text of tags masked (redactTags); the text itself when nothing changes. */
 export function maskTagsText(text: string): string {
-  const tags = parsed(text) as Record<string, string> | undefined;
-  if (tags === undefined || tags === null || typeof tags !== 'object') return maskSecretText(text);
-  const masked = redactTags(tags);
-  return masked === tags ? text : JSON.stringify(masked);
+  return maskStoredJson(text, isObject, redactTags);
 }
 
 /** A JSON text whose strings are masked (maskJsonStrings: a run's options, its errors); the text itself when nothing changes. */
 export function maskJsonText(text: string): string {
-  const value = parsed(text);
-  if (value === undefined) return maskSecretText(text);
-  const masked = maskJsonStrings(value);
-  return masked === value ? text : JSON.stringify(masked);
+  return maskStoredJson(text, anyValue, maskJsonStrings);
 }
 
 /** A property's value as an environment of its own would store it (redactedProperty); null stays null. */
