@@ -146,12 +146,13 @@ const T0 = Date.UTC(2025, 4, 1, 12);
 const APPS: SyntheticApp[] = ['app-a', 'app-b', 'app-c'].map((id, i) => ({ id, startMs: T0 + i * 1000, endMs: T0 + i * 1000 + 500, executors: [{ id: '1', cores: 2 }], stages: [{ id: 0, status: 'COMPLETE', complete: 4 }] }));
 
 describe('answers over the limit (mode api)', () => {
-  it('a stage list over the limit is a problem of its app naming the URL, the limit and the setting; asked for once; the others are stored', async () => {
+  it('an endless stage list is a problem of its app naming the URL, the limit and the setting; asked for once; the others are stored', async () => {
     let stagesAsked = 0;
     server = await startFakeServer({
       applications: { json: syntheticListing(APPS) },
       ...syntheticRoutes(APPS),
-      // An endless stage list, without a length: read up to the limit, then dropped.
+      // An endless stage list, without a length: read entry by entry until what it keeps passes its
+      // share of the limit (a quarter), then dropped.
       'applications/app-b/stages': (_req, res) => {
         stagesAsked++;
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -172,7 +173,11 @@ describe('answers over the limit (mode api)', () => {
       {
         severity: 'error',
         code: 'rest-invalid',
-        message: `app-b: applications/app-b/stages: the answer is larger than the 1 MB limit, so it was not read (${server.url}/api/v1/applications/app-b/stages); raise max_response_mb (config) or --max-response-mb (CLI) to read it`,
+        message: expect.stringMatching(
+          new RegExp(
+            `^app-b: applications/app-b/stages: the answer holds more than 256 KB of values we keep \\(a quarter of the 1 MB limit\\) in its first [\\d,]+ entries, so it was not read \\(${server.url.replace(/\./g, '\\.')}/api/v1/applications/app-b/stages\\); raise max_response_mb \\(config\\) or --max-response-mb \\(CLI\\) to read it$`,
+          ),
+        ) as string,
         file: `${server.url}/api/v1/applications/app-b`,
       },
     ]);

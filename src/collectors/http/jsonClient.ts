@@ -14,16 +14,19 @@
  * - Bodies are parsed as JSON and validated with zod; a body that is not JSON or not the expected
  *   shape is a `ResponseError` (not retried: the server answered, the answer is bad). A body over
  *   `maxResponseBytes` is not read further (`ResponseTooLargeError`, not retried either); a large
- *   one is parsed as a stream that keeps only what the schema reads (jsonStream.ts).
+ *   one is parsed as a stream that keeps only what the schema reads (jsonStream.ts). A list
+ *   (getList) is read entry by entry, each cut to its schema as it comes (jsonList.ts): its size is
+ *   not limited, what it keeps is.
  * - Bodies are consumed as they arrive, without backpressure on undici (exchange.ts says why).
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
-import type { z } from 'zod';
+import * as z from 'zod';
 import { formatBytes } from '../../common/format';
 import { maskSecrets } from '../maskSecrets';
 import { exchange, SinkFailure, type Head, type Sink } from './exchange';
-import { keepOf, KeptTooMuchError, loadTokenizer, PrunedJsonReader } from './jsonStream';
+import { JsonListReader, KeptMemory, NotAListError } from './jsonList';
+import { keepOf, KeptTooMuchError, loadTokenizer, PrunedJsonReader, type Keep } from './jsonStream';
 
 export type HttpAuth =
   | { type: 'basic'; username: string; password: string }
@@ -115,8 +118,11 @@ export class ResponseTooLargeError extends ResponseError {
     readonly setting = MAX_RESPONSE_SETTING,
     /** Set when what would be kept, not the answer's size, passed its share of the limit. */
     keptBudget?: number,
+    /** A list read entry by entry (getList): the entries read when the kept values passed their share. */
+    entries?: number,
   ) {
-    const what = keptBudget === undefined ? `is larger than the ${formatBytes(limit)} limit` : `holds more than ${formatBytes(keptBudget)} of values we keep (a quarter of the ${formatBytes(limit)} limit)`;
+    const kept = `holds more than ${formatBytes(keptBudget ?? 0)} of values we keep (a quarter of the ${formatBytes(limit)} limit)`;
+    const what = keptBudget === undefined ? `is larger than the ${formatBytes(limit)} limit` : entries === undefined ? kept : `${kept} in its first ${entries.toLocaleString('en-US')} entries`;
     super(`${path}: the answer ${what}, so it was not read (${url}); raise ${setting} to read it`, path);
     this.name = 'ResponseTooLargeError';
   }
@@ -265,6 +271,19 @@ export interface RequestInit {
   shape?: z.ZodType;
 }
 
+/** How getList reads a list besides the request: `shape` (RequestInit) is then an entry's. */
+export interface ListInit extends RequestInit {
+  /** Takes each entry of the wrong shape (left out of the list) instead of failing the answer; called once the answer is whole, in order. */
+  onBad?: (raw: unknown, index: number, error: z.ZodError) => void;
+}
+
+/** `unexpected answer shape at 3.stageId: …`: where in the answer (`at`: the path to the value checked) the first issue is. */
+function shapeError(path: string, error: z.ZodError, at: (string | number)[]): ResponseError {
+  const issue = error.issues[0];
+  const where = [...at, ...(issue?.path ?? [])];
+  return new ResponseError(`${path}: unexpected answer shape at ${where.length > 0 ? where.map(String).join('.') : '(top)'}: ${issue?.message ?? 'invalid'}`, path);
+}
+
 /** Answers up to this size are parsed whole with JSON.parse (fast); larger ones as a pruned stream. */
 const WHOLE_PARSE_BYTES = 8 * 1024 * 1024;
 
@@ -277,6 +296,9 @@ const KEPT_SHARE = 4;
 
 /** A JSON body as read: whole (small) or already pruned into a value (large), or where it went wrong. */
 type JsonBody = { size: number } & ({ text: string } | { reader: PrunedJsonReader } | { malformed: string });
+
+/** A list as getList read it: its entries, or an answer that was no list (or malformed), as getJson reads one. */
+type ListBody<T> = { entries: T[]; bad: { raw: unknown; index: number; error: z.ZodError }[] } | { whole: JsonBody };
 
 /** Whether the environment names a proxy (HTTPS_PROXY, HTTP_PROXY, either case), as curl and most tools take it. */
 function envProxy(): boolean {
@@ -381,53 +403,161 @@ export class JsonClient {
     const tokenizer = await loadTokenizer();
     let contentType = '';
     const body = await this.send(path, signal, { ms: this.timeoutMs }, init, (head): Sink<JsonBody> => {
-      const count = this.bodyCounter(path, head, this.maxResponseBytes);
       contentType = String(head.headers['content-type'] ?? '');
+      return this.jsonBody(path, keepOf(init.shape ?? schema), tokenizer, this.bodyCounter(path, head, this.maxResponseBytes));
+    });
+    return this.validated(path, schema, this.decoded(path, body, contentType));
+  }
+
+  /**
+   * Sends `path`, whose answer is a JSON array, and gives the entries `entry` accepts, in order. The
+   * answer is read entry by entry as it arrives (jsonList.ts), each validated (and so cut to the
+   * schema's fields) at once, so that memory holds what the entries keep, not the answer: a History
+   * Server `/stages` of 100,000 stage attempts is 300 MB of JSON and ~40 MB of kept rows.
+   *
+   * The answer's size is therefore not limited by `maxResponseBytes`; what its entries keep is, to a
+   * quarter of it (KEPT_SHARE, counted as the memory the rows take: KeptMemory), and past that the
+   * answer is dropped with a `ResponseTooLargeError` that names the URL, the entries read and the
+   * setting: 64 MiB by default, ~160,000 stage attempts. Its time is bounded by the request's
+   * timeout, as any answer's. Whitespace before the `[` has the answer limit. An entry of the
+   * wrong shape is a `ResponseError` naming its index, unless `onBad` takes it (it is then left out).
+   * An answer that is not an array is read as getJson reads it (up to `maxResponseBytes`), and
+   * refused for its shape.
+   */
+  async getList<S extends z.ZodType>(path: string, entry: S, signal?: AbortSignal, init: ListInit = {}): Promise<z.infer<S>[]> {
+    const tokenizer = await loadTokenizer();
+    const keep = keepOf(init.shape ?? entry);
+    const budget = this.maxResponseBytes / KEPT_SHARE;
+    let contentType = '';
+    const body = await this.send(path, signal, { ms: this.timeoutMs }, init, (head): Sink<ListBody<z.infer<S>>> => {
+      contentType = String(head.headers['content-type'] ?? '');
+      // Counted (bytesRead), not capped: a list is capped by what it keeps.
+      const count = this.bodyCounter(path, head, Infinity);
+      const entries: z.infer<S>[] = [];
+      const bad: { raw: unknown; index: number; error: z.ZodError }[] = [];
+      const kept = new KeptMemory();
       let size = 0;
-      let chunks: Buffer[] = [];
-      let reader: PrunedJsonReader | null = null;
+      let whole: Sink<JsonBody> | null = null;
       let malformed: string | null = null;
+      const tooMuch = (read: number): ResponseTooLargeError => new ResponseTooLargeError(path, this.shownUrl(path), this.maxResponseBytes, MAX_RESPONSE_SETTING, budget, read);
+      const reader = new JsonListReader(
+        keep,
+        tokenizer,
+        (raw, i) => {
+          const got = entry.safeParse(raw);
+          if (!got.success && init.onBad === undefined) throw shapeError(path, got.error, [i]);
+          // A bad entry is held (and counted) until the answer is whole: a retried request must not report it twice.
+          kept.add(got.success ? got.data : raw);
+          if (kept.bytes > budget) throw tooMuch(i + 1);
+          if (got.success) entries.push(got.data);
+          else bad.push({ raw, index: i, error: got.error });
+        },
+        () => budget - kept.bytes,
+      );
       return {
         data: (chunk) => {
           size = count(chunk);
+          if (whole !== null) return whole.data(chunk);
           try {
-            if (reader !== null) reader.write(chunk);
-            else {
-              chunks.push(chunk);
-              if (size > WHOLE_PARSE_BYTES) {
-                // What the schema reads, worked out only for the few answers big enough to stream.
-                reader = new PrunedJsonReader(keepOf(init.shape ?? schema), tokenizer, this.maxResponseBytes / KEPT_SHARE);
-                for (const c of chunks) reader.write(c);
-                chunks = [];
-              }
-            }
+            reader.write(chunk);
+            // Whitespace before the list is no entry: it has the limit of any answer.
+            if (!reader.started && size > this.maxResponseBytes) throw new ResponseTooLargeError(path, this.shownUrl(path), this.maxResponseBytes);
           } catch (err) {
-            if (err instanceof KeptTooMuchError) throw new ResponseTooLargeError(path, this.urlOf(path), this.maxResponseBytes, MAX_RESPONSE_SETTING, err.budget);
+            if (err instanceof ResponseError) throw err;
+            if (err instanceof KeptTooMuchError) throw tooMuch(reader.entries + 1);
+            if (err instanceof NotAListError) {
+              // Not a list: read as any answer (its whitespace before was nothing), for the error it gets.
+              let wholeSize = 0;
+              whole = this.jsonBody(path, keepOf(z.array(init.shape ?? entry)), tokenizer, (c) => {
+                wholeSize += c.length;
+                if (wholeSize > this.maxResponseBytes) throw new ResponseTooLargeError(path, this.shownUrl(path), this.maxResponseBytes);
+                return wholeSize;
+              });
+              return whole.data(chunk);
+            }
             // The rest cannot make it JSON: stop reading.
             malformed = (err as Error).message;
             return false;
           }
           return true;
         },
-        end: () => (malformed !== null ? { size, malformed } : reader !== null ? { size, reader } : { size, text: Buffer.concat(chunks).toString('utf8') }),
+        end: () => {
+          if (whole !== null) return { whole: whole.end() };
+          if (malformed === null) {
+            try {
+              reader.end();
+            } catch (err) {
+              malformed = (err as Error).message;
+            }
+          }
+          return malformed !== null ? { whole: { size, malformed } } : { entries, bad };
+        },
       };
     });
-    let data: unknown;
+    if ('entries' in body) {
+      for (const b of body.bad) init.onBad?.(b.raw, b.index, b.error);
+      return body.entries;
+    }
+    return this.validated(path, z.array(entry), this.decoded(path, body.whole, contentType));
+  }
+
+  /**
+   * A JSON answer read into memory: whole up to WHOLE_PARSE_BYTES, then as a stream that keeps only
+   * `keep` (a quarter of `maxResponseBytes` of it at most). `count` counts each chunk and throws past
+   * the answer's limit; it returns the answer's size so far.
+   */
+  private jsonBody(path: string, keep: Keep, tokenizer: Awaited<ReturnType<typeof loadTokenizer>>, count: (chunk: Buffer) => number): Sink<JsonBody> {
+    let size = 0;
+    let chunks: Buffer[] = [];
+    let reader: PrunedJsonReader | null = null;
+    let malformed: string | null = null;
+    return {
+      data: (chunk) => {
+        size = count(chunk);
+        try {
+          if (reader !== null) reader.write(chunk);
+          else {
+            chunks.push(chunk);
+            if (size > WHOLE_PARSE_BYTES) {
+              // What the schema reads, worked out only for the few answers big enough to stream.
+              reader = new PrunedJsonReader(keep, tokenizer, this.maxResponseBytes / KEPT_SHARE);
+              for (const c of chunks) reader.write(c);
+              chunks = [];
+            }
+          }
+        } catch (err) {
+          if (err instanceof KeptTooMuchError) throw new ResponseTooLargeError(path, this.shownUrl(path), this.maxResponseBytes, MAX_RESPONSE_SETTING, err.budget);
+          // The rest cannot make it JSON: stop reading.
+          malformed = (err as Error).message;
+          return false;
+        }
+        return true;
+      },
+      end: () => (malformed !== null ? { size, malformed } : reader !== null ? { size, reader } : { size, text: Buffer.concat(chunks).toString('utf8') }),
+    };
+  }
+
+  /** The value of a JSON body as read, or a ResponseError saying why it has none. */
+  private decoded(path: string, body: JsonBody, contentType: string): unknown {
     try {
       if ('malformed' in body) throw new Error(body.malformed);
-      data = 'text' in body ? JSON.parse(body.text) : body.reader.end();
+      return 'text' in body ? JSON.parse(body.text) : body.reader.end();
     } catch (err) {
       // A 200 with a web page is a sign-in page or a proxy in the way, not a History Server's broken JSON.
       if (/html/i.test(contentType)) throw new ResponseError(`${path}: the server answered with a web page (${contentType.split(';')[0]!.trim()}), not JSON: a sign-in page or a proxy in front of the API? Check the URL and the credentials`, path);
       throw new ResponseError(`${path}: malformed JSON (${(err as Error).message}) in a ${body.size}-byte answer`, path);
     }
+  }
+
+  private validated<S extends z.ZodType>(path: string, schema: S, data: unknown): z.infer<S> {
     const parsed = schema.safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(top)';
-      throw new ResponseError(`${path}: unexpected answer shape at ${where}: ${issue?.message ?? 'invalid'}`, path);
-    }
+    if (!parsed.success) throw shapeError(path, parsed.error, []);
     return parsed.data;
+  }
+
+  /** The URL of `path` as errors show it: no user info (urlOf), and no known secret should a path hold one. */
+  private shownUrl(path: string): string {
+    return maskSecrets(this.urlOf(path), this.knownSecrets);
   }
 
   /** Sends `path` with timeout and retries; the body as text (at most `maxResponseBytes`). */
@@ -477,7 +607,7 @@ export class JsonClient {
    * already over `max` is refused here, before anything of it is read.
    */
   private bodyCounter(path: string, head: Head, max: number, setting?: string): (chunk: Buffer) => number {
-    const tooLarge = (): ResponseTooLargeError => new ResponseTooLargeError(path, this.urlOf(path), max, setting);
+    const tooLarge = (): ResponseTooLargeError => new ResponseTooLargeError(path, this.shownUrl(path), max, setting);
     const announced = Number(head.headers['content-length']);
     if (Number.isFinite(announced) && announced > max) throw tooLarge();
     let size = 0;

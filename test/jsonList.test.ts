@@ -1,0 +1,199 @@
+/**
+ * Lists read entry by entry (src/collectors/http/jsonList.ts, JsonClient.getList): the entries are
+ * exactly JSON.parse's wherever the bytes are cut, malformed input is refused, a huge entry is
+ * pruned instead of held, and the client's rules for a list answer (shape, cap, not a list).
+ */
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { JsonClient, ResponseError, ResponseTooLargeError } from '../src/collectors/http/jsonClient';
+import { JsonListReader, KeptMemory, NotAListError } from '../src/collectors/http/jsonList';
+import { keepOf, loadTokenizer } from '../src/collectors/http/jsonStream';
+import { listenLocal, type LocalServer } from './support/localServer';
+
+const ALL = { kind: 'all' } as const;
+
+async function entriesOf(pieces: Buffer[], entryWholeBytes?: number, keep = keepOf(z.unknown())): Promise<unknown[]> {
+  const got: unknown[] = [];
+  const r = new JsonListReader(keep, await loadTokenizer(), (v, i) => {
+    expect(i).toBe(got.length);
+    got.push(v);
+  }, undefined, entryWholeBytes);
+  for (const p of pieces) r.write(p);
+  r.end();
+  return got;
+}
+
+async function refusal(text: string): Promise<Error> {
+  try {
+    await entriesOf([Buffer.from(text)]);
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error(`accepted: ${text}`);
+}
+
+describe('JsonListReader', () => {
+  // Strings that hold what the scanner splits on, escapes (a backslash before a quote, a run of
+  // them), characters of 2-4 bytes, and every kind of entry.
+  const doc = ` \n[ {"a":"x,]}\\"[{","b":[1,[2,{"c":"\\\\"}]],"d":"\\\\\\\\\\"q"} , 12.5e3,"é€😀,\\u0041" ,null,true,false,[],{},[[[]]],"",{"__proto__":{"p":1},"k":"]"} ] \n`;
+
+  it('gives the entries JSON.parse gives, wherever the bytes are cut', async () => {
+    const want = JSON.parse(doc) as unknown[];
+    const bytes = Buffer.from(doc);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      for (const whole of [undefined, 4]) {
+        expect(await entriesOf([bytes.subarray(0, cut), bytes.subarray(cut)], whole)).toEqual(want);
+      }
+    }
+    expect(await entriesOf([...bytes].map((b) => Buffer.from([b])))).toEqual(want);
+    const got = await entriesOf([bytes]);
+    expect(Object.getPrototypeOf(got.at(-1))).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).p).toBeUndefined();
+  });
+
+  it('empty lists, and whitespace around', async () => {
+    expect(await entriesOf([Buffer.from('[]')])).toEqual([]);
+    expect(await entriesOf([Buffer.from(' \t\r\n[ \n ] \n')])).toEqual([]);
+    expect(await entriesOf([Buffer.from('['), Buffer.from(']')])).toEqual([]);
+  });
+
+  it.each([
+    ['[1,]', /Unexpected "\]" where entry 1 should start/],
+    ['[,1]', /Unexpected "," where entry 0 should start/],
+    ['[1,,2]', /Unexpected "," where entry 1 should start/],
+    ['[1 2]', /^entry 0: /],
+    ['[1}', /Unexpected "}" in entry 0/],
+    ['[{"a":1]', /Unexpected end of JSON input/],
+    ['[{]},1]', /Unexpected "}" in entry 0/],
+    ['[1] x', /Unexpected "x" after the end of the array/],
+    ['[1][2]', /after the end of the array/],
+    ['["a\\"]', /Unexpected end of JSON input/],
+    ['[', /Unexpected end of JSON input/],
+    ['', /Unexpected end of JSON input/],
+    ['[tru]', /^entry 0: /],
+    ['[{"a":1,}]', /^entry 0: /],
+  ])('%j is refused', async (text, message) => {
+    const err = await refusal(text);
+    expect(err).toBeInstanceOf(SyntaxError);
+    expect(err.message).toMatch(message);
+  });
+
+  it('an answer that is not an array is told at its first character', async () => {
+    for (const [text, first] of [['{"a":[1]}', '{'], ['  <html>', '<'], ['"x"', '"']] as const) {
+      const err = await refusal(text);
+      expect(err).toBeInstanceOf(NotAListError);
+      expect((err as NotAListError).first).toBe(first.charCodeAt(0));
+    }
+  });
+
+  it('an entry over entryWholeBytes is read as a pruned stream: what `keep` names, within the room left', async () => {
+    const big = { id: 'a', details: 'x'.repeat(5000), n: 3 };
+    const text = JSON.stringify([{ id: 'small', details: 'y', n: 1 }, big, { id: 'c', n: 2 }]);
+    const keep = keepOf(z.object({ id: z.string(), n: z.number() }));
+    // In pieces of 100 bytes: small entries are parsed whole (the caller's schema cuts them); the big
+    // one arrives pruned once more than 1 KB of it is pending. (One that lies whole in one chunk is
+    // parsed whole: the chunk is in memory anyway.)
+    const pieces = (t: string): Buffer[] => Array.from({ length: Math.ceil(t.length / 100) }, (_, i) => Buffer.from(t.slice(i * 100, i * 100 + 100)));
+    expect(await entriesOf(pieces(text), 1024, keep)).toEqual([{ id: 'small', details: 'y', n: 1 }, { id: 'a', n: 3 }, { id: 'c', n: 2 }]);
+    // A kept string larger than the room left is refused as it grows.
+    const r = new JsonListReader(ALL, await loadTokenizer(), () => undefined, () => 2048, 1024);
+    expect(() => pieces(text).forEach((p) => r.write(p))).toThrow(/more than 2048 bytes/);
+  });
+
+  it('KeptMemory counts a key once per list, 8 a slot, 16 plus its length a string', () => {
+    const k = new KeptMemory();
+    expect(k.add({ ab: 1, s: 'xyz' })).toBe(24 + 8 + 16 + 2 + 8 + 16 + 1 + 16 + 3);
+    expect(k.add({ ab: 2, s: 'xyz' })).toBe(24 + 8 + 8 + 16 + 3);
+    expect(k.add([1, 2])).toBe(16 + 16);
+    expect(k.add(5)).toBe(8);
+    expect(k.bytes).toBe(94 + 59 + 32 + 8);
+    // Deep values cost no call stack.
+    let deep: unknown = 0;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(new KeptMemory().add(deep)).toBe(100_000 * 24);
+  });
+});
+
+describe('JsonClient.getList', () => {
+  const servers: LocalServer[] = [];
+  const clients: JsonClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  async function answering(body: string | ((res: ServerResponse) => void), contentType = 'application/json'): Promise<{ client: (max?: number) => JsonClient; url: string; asked: () => number }> {
+    let asked = 0;
+    const s = await listenLocal((_req, res) => {
+      asked++;
+      if (typeof body === 'function') return body(res);
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+    });
+    servers.push(s);
+    return {
+      url: s.url,
+      asked: () => asked,
+      client: (max) => {
+        const c = new JsonClient({ baseUrl: s.url, maxAttempts: 2, backoffMs: 1, timeoutMs: 5000, ...(max !== undefined ? { maxResponseBytes: max } : {}) });
+        clients.push(c);
+        return c;
+      },
+    };
+  }
+
+  const entry = z.object({ id: z.number(), name: z.string().optional() });
+
+  async function failure(p: Promise<unknown>): Promise<Error> {
+    try {
+      await p;
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('expected a failure');
+  }
+
+  it('gives the entries cut to the schema; a bad one fails the answer naming its index, or goes to onBad once the answer is whole', async () => {
+    const s = await answering(JSON.stringify([{ id: 1, extra: 'x' }, { id: 2, name: 'b' }, { id: 'three' }, { id: 4 }]));
+    expect(await failure(s.client().getList('list', entry))).toMatchObject({ name: 'ResponseError', message: 'list: unexpected answer shape at 2.id: Invalid input: expected number, received string' });
+    const bad: [unknown, number][] = [];
+    const got = await s.client().getList('list', entry, undefined, { onBad: (raw, i) => bad.push([raw, i]) });
+    expect(got).toEqual([{ id: 1 }, { id: 2, name: 'b' }, { id: 4 }]);
+    expect(bad).toEqual([[{ id: 'three' }, 2]]);
+  });
+
+  it('an answer that is not a list gets the error getJson gives it: its shape, a web page, malformed JSON', async () => {
+    const object = await answering('{"message":"no such app"}');
+    expect(await failure(object.client().getList('list', entry))).toMatchObject({ message: 'list: unexpected answer shape at (top): Invalid input: expected array, received object' });
+    const page = await answering('<html><body>Sign in</body></html>', 'text/html; charset=utf-8');
+    expect((await failure(page.client().getList('list', entry))).message).toMatch(/^list: the server answered with a web page \(text\/html\), not JSON/);
+    const broken = await answering('[{"id":1},{"id":');
+    const err = await failure(broken.client().getList('list', entry));
+    expect(err).toBeInstanceOf(ResponseError);
+    expect(err.message).toBe('list: malformed JSON (Unexpected end of JSON input) in a 16-byte answer');
+    expect(broken.asked()).toBe(1);
+  });
+
+  it('a list larger than maxResponseBytes is read; one that keeps more than a quarter of it is refused once, naming the entries read', async () => {
+    const padding = 'p'.repeat(2000);
+    const list = (n: number): string => JSON.stringify(Array.from({ length: n }, (_, i) => ({ id: i, padding })));
+    const over = await answering(list(3000));
+    // 6 MB of answer, 3,000 kept rows of ~40 bytes: under the quarter of 1 MiB.
+    expect((await over.client(1024 * 1024).getList('list', entry)).length).toBe(3000);
+    const keeping = await answering(list(3000).replaceAll(`"padding":"${padding}"`, `"name":"${'n'.repeat(200)}"`));
+    const err = await failure(keeping.client(1024 * 1024).getList('list', entry));
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(err.message).toMatch(
+      new RegExp(`^list: the answer holds more than 256 KB of values we keep \\(a quarter of the 1 MB limit\\) in its first 1,[0-9]{3} entries, so it was not read \\(${keeping.url.replace(/\./g, '\\.')}/list\\); raise max_response_mb`),
+    );
+    expect(keeping.asked()).toBe(1);
+  });
+
+  it('whitespace before the list has the limit of any answer', async () => {
+    const s = await answering(`${' '.repeat(2 * 1024 * 1024)}[]`);
+    const err = await failure(s.client(1024 * 1024).getList('list', entry));
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(err.message).toMatch(/^list: the answer is larger than the 1 MB limit/);
+  });
+});
