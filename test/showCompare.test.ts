@@ -107,8 +107,8 @@ describe('spark-optimizer show', () => {
     expect(r.out).toContain('Stage attempts: 4 (1 failed); the 2 longest:');
     const stageLines = r.out.split('\n').filter((l) => /Etl\.scala/.test(l)).map((l) => l.trim());
     expect(stageLines.map((l) => l.split(/\s{2,}/)[0])).toEqual(['1', '1']);
-    expect(stageLines[0]).toMatch(/^1\s+1\s+complete\s+30\.0 s\s+20\s+0\s/);
-    expect(stageLines[1]).toMatch(/^1\s+0\s+failed\s+9\.0 s\s+20\s+5\s/);
+    expect(stageLines[0]).toMatch(/^1\s+1\s+complete\s+30\.0 s\s+30\.0 s\s+20\s+0\s/);
+    expect(stageLines[1]).toMatch(/^1\s+0\s+failed\s+9\.0 s\s+30\.0 s\s+20\s+5\s/);
     expect(r.out).not.toContain('load at Etl.scala:10');
     expect(r.out).toContain('Executors: 2');
     expect(r.out).toMatch(/\n\s*2\s+host-2\s+4\s+2024-06-01 00:00 UTC\s+2024-06-01 00:05 UTC\s.*Container lost/);
@@ -202,8 +202,8 @@ describe('spark-optimizer compare', () => {
     expect(utc.out).toMatch(/^A .* started \d{4}-\d\d-\d\d \d\d:\d\d UTC {2}Spark/);
     expect(r.out).toMatch(/\nDuration\s+\S+( \S+)?\s+\S+( \S+)?\s+[+-]/);
     expect(r.out).toContain('Stages: 3 aligned by name, 0 by stage id, 0 only in A, 1 only in B; the 2 whose duration changed most:');
-    expect(r.out).toMatch(/\n1 \(2 attempts\)\s+1\s+39\.0 s\s+1m 0s\s+\+21\.0 s\s+\+53\.8%\s+\+8\.8 KB\s+5\s+0\s+join at Etl\.scala:20/);
-    expect(r.out).toMatch(/\n-\s+2\s+-\s+2\.0 s\s+-\s+-\s+-\s+-\s+0\s+cache at Etl\.scala:25/);
+    expect(r.out).toMatch(/\n1 \(2 attempts\)\s+1\s+39\.0 s\s+1m 0s\s+\+21\.0 s\s+\+53\.8%\s+1m 0s\s+30\.0 s\s+\+8\.8 KB\s+5\s+0\s+join at Etl\.scala:20/);
+    expect(r.out).toMatch(/\n-\s+2\s+-\s+2\.0 s\s+-\s+-\s+-\s+30\.0 s\s+-\s+-\s+0\s+cache at Etl\.scala:25/);
     expect(r.out).not.toMatch(/\n0\s+0\s+4\.0 s/);
     expect(r.out).toMatch(/\nConfig: 1 property differs\nproperty +A +B\n[- ]+\nspark\.sql\.shuffle\.partitions +\(not set\) +400\n/);
     expect(r.out).toMatch(/\(and .*spark\.app\.id.*, set anew for every run\)/);

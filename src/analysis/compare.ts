@@ -12,7 +12,7 @@
  * Environments are compared as stored, so secrets stay redacted (two redacted values look equal).
  */
 import type { SparkAppRecord } from '../collectors/record';
-import { STAGE_COUNTERS, stageRan, type AppSummaries, type StageStatus, type StageSummary } from '../collectors/record/summaries';
+import { STAGE_COUNTERS, stageRan, withStageCpu, type AppSummaries, type StageStatus, type StageSummary } from '../collectors/record/summaries';
 import { measured, type RecordFigure } from '../common/format';
 import { FIELDS, type FieldKind, type RecordColumn } from '../storage/fields';
 
@@ -271,7 +271,8 @@ export function compareRuns(a: Run, b: Run): Comparison {
     // A figure its source did not measure (missing:/invalid:) has no change, whatever the record holds there.
     ...delta(measured(a.record, f.column as RecordFigure), measured(b.record, f.column as RecordFigure)),
   }));
-  const { rows, counts } = alignStages(a.summaries?.stages ?? [], b.summaries?.stages ?? []);
+  // Stage CPU by the rule every source goes by (stored summaries may hold 0 where Spark never measured it).
+  const { rows, counts } = alignStages(withStageCpu(a.record, a.summaries)?.stages ?? [], withStageCpu(b.record, b.summaries)?.stages ?? []);
   const [ha, hb] = [header(a), header(b)];
   // A run without its properties has an empty environment: diffed, every property of the other would read "(not set)" in it.
   const config = ha.has_config && hb.has_config ? configDiff(a.record.environment, b.record.environment) : [];

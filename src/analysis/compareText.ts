@@ -65,11 +65,13 @@ export function compareText(c: Comparison, top: number, timeZone?: string): stri
     out.push(`Stages: ${groupDigits(n.by_name)} aligned by name, ${groupDigits(n.by_stage_id)} by stage id, ${groupDigits(n.only_a)} only in A, ${groupDigits(n.only_b)} only in B${moved.length < c.stages.length ? `; the ${moved.length} whose duration changed most:` : ''}`);
     out.push(
       table(
-        ['stage A', 'stage B', 'duration A', 'duration B', 'change', '%', 'shuffle read change', 'failed tasks A', 'failed tasks B', 'name'],
+        ['stage A', 'stage B', 'duration A', 'duration B', 'change', '%', 'cpu A', 'cpu B', 'shuffle read change', 'failed tasks A', 'failed tasks B', 'name'],
         moved.map((r) => {
           const d = r.metrics.duration_ms;
           const f = r.metrics.failed_tasks;
-          return [stageId(r, 'a'), stageId(r, 'b'), amount('duration', d.a), amount('duration', d.b), ...signed('duration', d), signed('bytes', r.metrics.shuffle_read_bytes)[0], amount('count', f.a), amount('count', f.b), clip(r.name ?? '-', 60)];
+          // CPU time '-' where Spark never measured it (before 2.1), as in show.
+          const cpu = r.metrics.cpu_time_ms;
+          return [stageId(r, 'a'), stageId(r, 'b'), amount('duration', d.a), amount('duration', d.b), ...signed('duration', d), amount('duration', cpu.a), amount('duration', cpu.b), signed('bytes', r.metrics.shuffle_read_bytes)[0], amount('count', f.a), amount('count', f.b), clip(r.name ?? '-', 60)];
         }),
       ),
     );

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { SparkAppRecord } from '../collectors/record';
-import type { AppSummaries, StageSummary } from '../collectors/record/summaries';
+import { withStageCpu, type AppSummaries, type StageSummary } from '../collectors/record/summaries';
 import { clip, count, formatBytes, formatDuration, oneLine, recordSummary, table, visible } from '../common/format';
 import type { StoredRegression } from '../storage/repository';
 import type { Store } from '../storage/store';
@@ -57,12 +57,14 @@ function costliest(stages: readonly StageSummary[], top: number): StageSummary[]
 
 function stageTable(stages: readonly StageSummary[]): string {
   return table(
-    ['stage', 'attempt', 'status', 'duration', 'tasks', 'failed', 'input', 'shuffle read', 'shuffle write', 'spill (disk)', 'gc', 'task p50', 'task max', 'name'],
+    ['stage', 'attempt', 'status', 'duration', 'cpu', 'tasks', 'failed', 'input', 'shuffle read', 'shuffle write', 'spill (disk)', 'gc', 'task p50', 'task max', 'name'],
     stages.map((s) => [
       String(s.stage_id),
       String(s.attempt_id),
       s.status,
       formatDuration(s.duration_ms),
+      // '-' where Spark never measured it (before 2.1), as the record's CPU time.
+      formatDuration(s.cpu_time_ms),
       count(s.num_tasks),
       count(s.failed_tasks),
       formatBytes(s.input_bytes),
@@ -140,7 +142,8 @@ export async function showCommand(args: string[], io: Io): Promise<number> {
   try {
     const { record, others } = findRun(store, positionals[0]!, values.attempt);
     if (others.length > 0) io.err(`note: showing attempt ${attemptName(record)} of ${record.app_id}, the last; it also has ${others.map(attemptName).join(', ')} (--attempt N).`);
-    const summaries = store.summariesOf(record);
+    // Stage CPU by the rule every source goes by (stored summaries may hold 0 where Spark never measured it).
+    const summaries = withStageCpu(record, store.summariesOf(record));
     const stored = store.regressions([record])[0] ?? null;
     const check = stored === null ? null : shownRegression(stored);
     if (format === 'json') io.out(JSON.stringify({ ...record, stages: summaries?.stages ?? [], executors: summaries?.executors ?? [], regression: regressionJson(check) }));

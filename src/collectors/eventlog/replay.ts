@@ -15,7 +15,7 @@ import { MALFORMED_JSON, MISSING_EVENT, MISSING_EVENT_MESSAGE, NESTED_TOO_DEEP, 
 import { isStackOverflow } from '../../common/stack';
 import { Quality, countFault, invalidValue, redactSecrets, textProperties, timeFault, type AppStatus, type Problem, type RecordFindings, type SparkAppRecord } from '../record';
 import { coresFault, executorCount, recordSizing, recordTimes, submitTimeProperty } from '../record/rules';
-import type { AppSummaries } from '../record/summaries';
+import { stageCpuKnown, type AppSummaries } from '../record/summaries';
 import { COMPLETED_FAILED, COMPLETED_OK, SUBMITTED, SummaryTracker, TASK_DURATION, TASK_LAUNCH, TASK_VALUES, plainStage, type TaskOutcome } from './summaries';
 import { BACKSLASH, CLOSE_BRACE, COLON, NULL_LITERAL, QUOTE, backwardKey, bytesAt, indexOfKey, intInto, lastIndexOfKey, nextQuote, pastInt, readInt, sameBytes, sameWords, wordKey, type WordKey } from './jsonBytes';
 import { KEYS_BY_LENGTH, METRIC_KEYS, METRIC_NAMES, SUCCESS, TASK_INFO, TASK_METRICS, TaskMetricsFinder, resetHead, taskDuration, taskInfoKey, type MetricName, type TaskInts, type TaskSpans, type TaskValues } from './taskEnd';
@@ -410,6 +410,8 @@ export class AppReplay {
   private readonly stageInfoAt = new Int32Array(STAGE_INFO_KEYS.length);
   /** The stage names decoded last (stringOrNull). */
   private readonly recentNames = new RecentNames();
+  /** What finish() gave last: summaries() takes its stages' CPU rule from it (null before). */
+  private finished: SparkAppRecord | null = null;
 
   /**
    * A job start read from bytes, for the stages it may skip (summaries.ts): its Stage Infos' ids,
@@ -1097,9 +1099,12 @@ export class AppReplay {
     }
   }
 
-  /** The attempt's stage and executor summaries (call after the last line); none when they are not read. */
+  /**
+   * The attempt's stage and executor summaries (call after finish()); none when they are not read.
+   * Their CPU times go by the rule of every source (stageCpuKnown) on the record finish() made.
+   */
   summaries(): AppSummaries {
-    return this.withSummaries ? this.tracker.summaries() : { stages: [], executors: [] };
+    return this.withSummaries ? this.tracker.summaries(this.finished === null || stageCpuKnown(this.finished)) : { stages: [], executors: [] };
   }
 
   /** Stage attempts whose latest completion failed. */
@@ -1151,7 +1156,7 @@ export class AppReplay {
     const cpuInvalid = this.invalidFields.has('cpu_time_ms');
     if (!cpuMeasured && !cpuInvalid) quality.add(Quality.missing('cpu_time_ms'));
 
-    return {
+    return (this.finished = {
       app_id: appId ?? this.hints.appId,
       attempt_id: this.attemptId,
       app_name: appName,
@@ -1175,7 +1180,7 @@ export class AppReplay {
       source: this.hints.source,
       status,
       quality: [...quality].sort(),
-    };
+    });
   }
 
 }

@@ -314,7 +314,8 @@ function zeros(): number[] {
  * summaries() has little left to do per stage (issue 15: that pass over every stage, cold at the
  * end of a log, was the largest part of what the summaries cost the Spark 3.x/4.x shapes):
  * - times are written through tableTime as they come, and the duration with them;
- * - the sums are added into their row cells; cpu_time_ms sums nanoseconds (made ms at the end),
+ * - the sums are added into their row cells; cpu_time_ms sums nanoseconds (made ms at the end, or
+ *   NaN where Spark never measured CPU time),
  *   shuffle_read_bytes the remote bytes (the local ones are LOCAL_READ_SUM's, added at the end);
  * - the peak is the largest task peak (>= 0), NaN while none;
  * - while a stage has at most INLINE_DURATIONS successful durations, its quantile cells are their
@@ -828,11 +829,12 @@ export class SummaryTracker {
    * table (fillStage; no second copy of a log's stages: ~26 MB for the ~150,000 of a 2 GB Spark 3.0 log), so
    * the tracker takes no more events after it; called again, it gives the same summaries.
    */
-  summaries(): AppSummaries {
-    return (this.result ??= this.makeSummaries());
+  summaries(cpuKnown = true): AppSummaries {
+    return (this.result ??= this.makeSummaries(cpuKnown));
   }
 
-  private makeSummaries(): AppSummaries {
+  /** `cpuKnown`: whether the stages have a CPU time (record/summaries.ts stageCpuKnown, which replay.ts asks of its record); NaN (null) in every row when not. */
+  private makeSummaries(cpuKnown: boolean): AppSummaries {
     // First attempts are in id order already (filter skips the holes, in the builtin's loop: a loop
     // here was compiled on the stack and then thrown away); the others (retries, rare) are sorted in
     // among them.
@@ -852,6 +854,7 @@ export class SummaryTracker {
       names: this.stageNames,
       sketches: this.sketches,
       scratch: [],
+      cpuKnown,
       outNames: new Array<string | null>(count),
       statuses: new Array<StageStatus>(count),
       rows: new Int32Array(count),
@@ -928,6 +931,8 @@ interface TableContext {
   readonly sketches: readonly DurationSketch[];
   /** Arrays to sort a sketch's exact durations in (DurationSketch.quantiles). */
   readonly scratch: (Float64Array | undefined)[];
+  /** Whether Spark measured CPU time (summaries()): else every row's is NaN, none. */
+  readonly cpuKnown: boolean;
   readonly outNames: (string | null)[];
   readonly statuses: StageStatus[];
   /** The table's rows: the slot of each entry. */
@@ -949,8 +954,9 @@ function fillStage(this: TableContext, slot: number, entry: number): void {
   const from = first < Infinity ? tableTime(first) : m[at + SLOT_SUBMITTED]!;
   const completed = m[at + SLOT_COMPLETED]!;
   m[at + SLOT_DURATION] = completed >= from ? completed - from : Number.NaN;
-  // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime.
-  m[at + SLOT_CPU] = Math.floor(m[at + SLOT_CPU]! / 1e6);
+  // Executor CPU Time is nanoseconds (DESIGN.md §2), as the History Server's executorCpuTime; none
+  // where Spark never measured it (a sum of no value is 0, not a measured 0 ms).
+  m[at + SLOT_CPU] = this.cpuKnown ? Math.floor(m[at + SLOT_CPU]! / 1e6) : Number.NaN;
   const sketch = m[at + SKETCH]!;
   if (sketch !== 0) sketchQuantiles(m, at, this.sketches[sketch - 1]!, this.scratch);
   this.rows[entry] = slot;

@@ -181,7 +181,9 @@ function stageSummary(s: RestStage, v: Values, unknown: CappedProblems): StageSu
     memory_spilled_bytes: v.count(s.memoryBytesSpilled, `${at} memoryBytesSpilled`),
     disk_spilled_bytes: v.count(s.diskBytesSpilled, `${at} diskBytesSpilled`),
     executor_run_time_ms: v.count(s.executorRunTime, `${at} executorRunTime`),
-    // Nanoseconds in Spark's answer. 0 where Spark never measured it (before 2.1).
+    // Nanoseconds in Spark's answer; 0 where Spark never measured it (before 2.1). Whether it did is
+    // the record's to say (record.ts cpuKnown, from the version and every stage): its stages follow it
+    // by the rule of every source, record/summaries.ts withStageCpu, which its readers apply.
     cpu_time_ms: Math.floor(cpuNs / 1e6),
     gc_time_ms: v.count(s.jvmGcTime, `${at} jvmGcTime`),
     peak_execution_memory_bytes: v.nullableCount(s.peakExecutionMemory, `${at} peakExecutionMemory`),

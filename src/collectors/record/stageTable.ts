@@ -95,6 +95,8 @@ export function stageRow(t: StageTable, i: number, times = new IsoTimes()): Stag
     duration_ms: numberOrNull(t, i, AT.duration_ms),
   };
   for (const c of STAGE_COUNTERS) row[c] = cellOf(t, i, AT[c]);
+  // NaN where Spark never measured it (stageCpuKnown).
+  row.cpu_time_ms = numberOrNull(t, i, AT.cpu_time_ms);
   row.peak_execution_memory_bytes = numberOrNull(t, i, AT.peak_execution_memory_bytes);
   row.task_duration_ms = quantiles;
   return row as unknown as StageSummary;

@@ -5,6 +5,14 @@
  * source that can see stages and executors (event logs, the History Server, and EMR and Dataproc
  * through theirs) gives these same shapes; the store keeps them in tables linked to the attempt.
  */
+import type { SparkAppRecord } from '../record';
+
+/**
+ * Quality.missing('cpu_time_ms') (record.ts), spelt out: a value imported from record.ts would take it,
+ * zod and Node's Buffer into the webview bundles that use this module (webviewBundles.test.ts;
+ * stageCpuUnknown.test.ts checks the two agree).
+ */
+export const CPU_NEVER_MEASURED = 'missing:cpu_time_ms';
 
 /** A stage attempt's status, as the History Server's stage list says it (lower case). */
 export const STAGE_STATUSES = ['complete', 'failed', 'active', 'skipped'] as const;
@@ -44,7 +52,8 @@ export interface StageSummary {
   memory_spilled_bytes: number;
   disk_spilled_bytes: number;
   executor_run_time_ms: number;
-  cpu_time_ms: number;
+  /** Null where Spark never measured it (before 2.1): stageCpuKnown. */
+  cpu_time_ms: number | null;
   gc_time_ms: number;
   /** Null where the log or the API does not have it. */
   peak_execution_memory_bytes: number | null;
@@ -60,6 +69,32 @@ export interface StageSummary {
  */
 export function stageRan(s: Pick<StageSummary, 'status' | 'num_tasks'>): boolean {
   return s.status !== 'skipped' || s.num_tasks > 0;
+}
+
+/**
+ * Whether an application attempt's stages have a CPU time: the one rule of every source (event logs,
+ * the History Server, and EMR and Dataproc through it) and of every reader of stored summaries.
+ * Spark measures executor CPU time for every task from 2.1 on and for none before, so a stage's is
+ * known exactly when its application's is: unless the record says Spark never measured it
+ * (`missing:cpu_time_ms`, set by each source from what it sees: no task end carrying Executor CPU
+ * Time in an event log; from the History Server, a version before 2.1 or tasks that ran without a
+ * nanosecond of CPU, its executorCpuTime being 0 for old applications). Issue 12 item 6: unknown,
+ * not a measured-looking 0.
+ */
+export function stageCpuKnown(record: Pick<SparkAppRecord, 'quality'>): boolean {
+  return !record.quality.includes(CPU_NEVER_MEASURED);
+}
+
+/**
+ * `summaries` with stageCpuKnown applied: every stage's cpu_time_ms null when its application's CPU
+ * time was never measured; the same object when nothing changes. Readers apply it to what the store
+ * gives, for summaries that hold 0 there: those stored before the rule, and the History Server's
+ * (its stage answers say executorCpuTime 0 for such applications, and its summaries are made without
+ * the record: historyServer/summaries.ts).
+ */
+export function withStageCpu<S extends AppSummaries | undefined>(record: Pick<SparkAppRecord, 'quality'>, summaries: S): S {
+  if (summaries === undefined || stageCpuKnown(record) || summaries.stages.every((s) => s.cpu_time_ms === null)) return summaries;
+  return { ...summaries, stages: summaries.stages.map((s) => (s.cpu_time_ms === null ? s : { ...s, cpu_time_ms: null })) };
 }
 
 /** A stage attempt's numbers that add up over attempts and stages (counts, bytes, times), in field order. */

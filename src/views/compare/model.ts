@@ -44,6 +44,8 @@ export interface MetricView extends DeltaView {
 export const STAGE_COLUMNS = [
   { key: 'duration_ms', label: 'Duration' },
   { key: 'executor_run_time_ms', label: 'Executor run time' },
+  // Unknown ('-', no change) where Spark never measured it (before 2.1): stageCpuKnown.
+  { key: 'cpu_time_ms', label: 'CPU time' },
   { key: 'input_bytes', label: 'Input' },
   { key: 'shuffle_read_bytes', label: 'Shuffle read' },
   { key: 'shuffle_write_bytes', label: 'Shuffle write' },

@@ -8,7 +8,7 @@
  */
 import type { SparkAppRecord } from '../../collectors/record';
 import { sparkVersionBefore } from '../../collectors/record/sparkVersion';
-import { stageRan, type AppSummaries, type StageStatus, type StageSummary } from '../../collectors/record/summaries';
+import { stageRan, withStageCpu, type AppSummaries, type StageStatus, type StageSummary } from '../../collectors/record/summaries';
 import type { RegressionCheck, RegressionStatus } from '../../analysis/regression';
 import { formatBytes, formatDuration, plural } from '../../common/format';
 import { fieldOf, fieldText, isRecordColumn } from '../../storage/fields';
@@ -90,6 +90,10 @@ export interface StageRow {
   runTime: string;
   /** Share of the application's executor run time, 0..1. */
   runShare: number;
+  /** Null where Spark never measured it (before 2.1; stageCpuKnown) or the stage did not run. */
+  cpuTimeMs: number | null;
+  /** '-' where cpuTimeMs is null. */
+  cpuTime: string;
   gcTime: string;
   /** Slowest task / median task; null without task durations or with a 0 ms median. */
   skew: number | null;
@@ -363,6 +367,8 @@ function stageRows(stages: readonly StageSummary[]): StageRow[] {
       runTimeMs: s.executor_run_time_ms,
       runTime: ran ? formatDuration(s.executor_run_time_ms) : '-',
       runShare: totalRunMs > 0 ? s.executor_run_time_ms / totalRunMs : 0,
+      cpuTimeMs: ran ? s.cpu_time_ms : null,
+      cpuTime: ran ? formatDuration(s.cpu_time_ms) : '-',
       gcTime: ran ? formatDuration(s.gc_time_ms) : '-',
       skew,
       skewText: skew === null ? '-' : `${skew.toFixed(1)}×`,
@@ -571,7 +577,9 @@ function flags(r: SparkAppRecord): QualityFlag[] {
 }
 
 /** The page for one application attempt. `summaries` is undefined when the source could not see stages (a platform-only record). */
-export function jobPageModel(record: SparkAppRecord, summaries: AppSummaries | undefined, check?: RegressionCheck): JobPageModel {
+export function jobPageModel(record: SparkAppRecord, stored: AppSummaries | undefined, check?: RegressionCheck): JobPageModel {
+  // Stage CPU by the rule every source goes by (stored summaries may hold 0 where Spark never measured it).
+  const summaries = withStageCpu(record, stored);
   const stages = summaries ? stageRows(summaries.stages) : [];
   const r = record;
   const facts = [

@@ -265,6 +265,8 @@ const STAGE_COLUMNS: { label: string; sort?: StageSort; num?: boolean; cell: (r:
   { label: 'Status', cell: (r) => h('span', { class: `status status-${r.status}` }, r.status) },
   { label: 'Duration', sort: 'duration', num: true, cell: (r) => r.duration },
   { label: 'Run time', sort: 'runTime', num: true, cell: (r) => (r.runTime === '-' ? '-' : `${r.runTime} (${Math.round(r.runShare * 100)}%)`) },
+  // '-' where Spark never measured CPU time (before 2.1), as the CPU card says, or the stage did not run.
+  { label: 'CPU time', num: true, cell: (r) => r.cpuTime },
   { label: 'Tasks (failed)', sort: 'failures', num: true, cell: (r) => (r.failedTasks > 0 || r.status === 'failed' ? h('span', { class: 'bad' }, `${r.tasks} (${r.failedTasks} failed)`) : r.status === 'skipped' && r.tasks === 0 ? '-' : `${r.tasks}`) },
   { label: 'Input / output', num: true, cell: (r) => r.io },
   { label: 'Shuffle read / write', sort: 'shuffle', num: true, cell: (r) => r.shuffle },
