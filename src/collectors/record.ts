@@ -464,7 +464,7 @@ const DEFAULT_RULE = javaRegex(SPARK_REDACTION_DEFAULT)!;
 const KEY_RULE = new RegExp(`${DEFAULT_RULE.source}|${CREDENTIAL_KEY.source}`, 'i');
 
 /** Whether property `key` names a secret whatever its value (KEY_RULE, its last word, or an environment variable's name). */
-export function secretKey(key: string): boolean {
+export function secretPropertyKey(key: string): boolean {
   if (KEY_RULE.test(key) || secretName(key)) return true;
   const variable = environmentVariableOf(key);
   return variable !== undefined && secretName(variable, 'any');
@@ -477,7 +477,7 @@ export const OWN_RULE_KEY = 'spark.redaction.regex';
  * `props` with every secret replaced by REDACTED: a key or value that Spark's redaction rule matches
  * (Spark's default, and the application's own `spark.redaction.regex`, translated from Java's
  * syntax, or approximated by its words when it cannot be: an own rule adds to what is hidden, it
- * never shows a password the default hides), every credential key (secretKey); and in every other
+ * never shows a password the default hides), every credential key (secretPropertyKey); and in every other
  * value, each secret it carries (maskSecretText: a URL's password, `-Dfoo.pwd=…`, `;pwd=…`, a token).
  * When the own rule had to be approximated, `found` (if given) gets a warning saying so.
  * Also what a storage migration runs over a stored environment: masking one twice changes nothing.
@@ -510,7 +510,7 @@ export function redactedValue(value: string): string {
 const ownRuleOf = (source: string | undefined): { rule: RegExp; note: string | null } | undefined => (source === undefined || source === REDACTED ? undefined : ownRule(source));
 
 /** Property `k` with value `v` as an environment whose own rule is `rule` stores it. */
-const redacted = (k: string, v: string, rule: RegExp | undefined): string => (secretKey(k) || (rule !== undefined && (rule.test(k) || rule.test(v))) ? REDACTED : redactedValue(v));
+const redacted = (k: string, v: string, rule: RegExp | undefined): string => (secretPropertyKey(k) || (rule !== undefined && (rule.test(k) || rule.test(v))) ? REDACTED : redactedValue(v));
 
 /** A record's tags with every secret in their values masked (maskSecretText): a platform's error text may quote a JDBC URL with its password. */
 export function redactTags(tags: Record<string, string>): Record<string, string> {

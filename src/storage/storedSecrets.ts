@@ -10,7 +10,7 @@
  * Every function here is idempotent (a masked value is left as it is) and returns its argument
  * itself when nothing in it changes, so that a caller tells "changed" by identity, without comparing.
  */
-import { OWN_RULE_KEY, redactSecrets, redactTags, redactedProperty, redactedValue, secretKey, type SparkAppRecord } from '../collectors/record';
+import { OWN_RULE_KEY, redactSecrets, redactTags, redactedProperty, redactedValue, secretPropertyKey, type SparkAppRecord } from '../collectors/record';
 import { REDACTED, maskSecretText } from '../common/secretText';
 import type { RegressionCheck } from '../analysis/regression';
 import type { StoredRegression } from './repository';
@@ -58,17 +58,18 @@ const REMEMBERED_VALUES = 100_000;
 
 /**
  * A maskEnvironment that remembers, over the environments it is given, which property names hide
- * their value and what each value becomes: redactSecrets judges a name and a value apart (secretKey,
- * redactedValue: with no `spark.redaction.regex` of the environment's own), and most of a store's
- * names and values repeat in every run, so a migration over 100,000 environments judges each once. An environment with its
- * own rule goes through redactSecrets whole. The same result as redactSecrets (tested).
+ * their value and what each value becomes: redactSecrets judges a name and a value apart
+ * (secretPropertyKey, redactedValue: with no `spark.redaction.regex` of the environment's own), and most
+ * of a store's names and values repeat in every run, so a migration over 100,000 environments judges
+ * each once. An environment with its own rule goes through redactSecrets whole. The same result as
+ * redactSecrets (tested).
  */
 export function environmentMasker(): EnvironmentMasker {
   const keys = new Map<string, boolean>();
   const values = new Map<string, string>();
   const hides = (k: string): boolean => {
     let h = keys.get(k);
-    if (h === undefined) keys.set(k, (h = secretKey(k)));
+    if (h === undefined) keys.set(k, (h = secretPropertyKey(k)));
     return h;
   };
   const masked = (v: string): string => {
