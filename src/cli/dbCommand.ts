@@ -145,7 +145,8 @@ export async function dbCommand(args: string[], io: Io): Promise<number> {
       for (let i = 0; i < all.length; i += 5000) to.recordFiles(all.slice(i, i + 5000));
       files = all.length;
       for (const r of from.listRuns(Number.MAX_SAFE_INTEGER)) {
-        to.startRun(r.run_id, r.source, maskJsonStrings(r.options), new Date(r.started));
+        // Who ran it, as recorded there: a copy never holds a run's sign of life, so an unfinished one reads as interrupted once its process is gone.
+        to.startRun(r.run_id, r.source, maskJsonStrings(r.options), new Date(r.started), r.owner);
         if (r.finished !== null) to.finishRun(r.run_id, r, maskJsonStrings(r.errors), new Date(r.finished));
         runs++;
       }

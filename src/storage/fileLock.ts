@@ -19,20 +19,29 @@
  * died is broken the same way, through `<lock>.break.break`.
  *
  * Left open: a holder that stops (SIGSTOP, a suspended VM) for two minutes loses its lock.
+ *
+ * The same rule (holderGone) judges whether a collection run's process is gone, for a run the store
+ * records as unfinished (repository.ts runState): a file store by the file its run holds beside the
+ * database (holdFile, heldFileGone), a server by the heartbeat its run writes into its row.
  */
+import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { open, rm, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 /** A lock untouched this long is taken for dead. */
-const STALE_LOCK_MS = 120_000;
+export const STALE_LOCK_MS = 120_000;
 /** How often a holder touches its lock: well inside STALE_LOCK_MS. */
-const HEARTBEAT_MS = 20_000;
+export const HEARTBEAT_MS = 20_000;
 /** A lock without its text yet is being written this very moment, or was left half-written by a crash: only the latter gets this old. */
 const HALF_WRITTEN_MS = 5_000;
 
-interface LockInfo {
+/** Who holds a lock (or runs a collection): a process on a host. */
+export interface Holder {
   pid: number;
   host: string;
+}
+
+interface LockInfo extends Holder {
   at: number;
 }
 
@@ -79,15 +88,22 @@ function parse(text: string): LockInfo | null {
   }
 }
 
+/**
+ * Whether `holder`, last heard of `untouchedMs` ago, is gone. Untouched for two minutes is dead on
+ * any host: every holder touches its lock (its run, its row) every HEARTBEAT_MS. On this host a gone
+ * pid says so sooner; a live one may be another process that reused a dead holder's pid (a
+ * container's PID 1 after a restart), which alone would block every save (show a run going) for good.
+ */
+export function holderGone(holder: Holder, untouchedMs: number): boolean {
+  if (!(untouchedMs <= STALE_LOCK_MS)) return true;
+  return holder.host === hostname() && !pidAlive(holder.pid);
+}
+
 function isStale(seen: Seen): boolean {
   const age = Date.now() - seen.mtimeMs;
   const info = parse(seen.text);
   if (info === null) return age > HALF_WRITTEN_MS;
-  // Untouched for two minutes is dead on any host: every holder touches its lock every HEARTBEAT_MS.
-  // On this host a gone pid says so sooner; a live one may be another process that reused a dead
-  // holder's pid (a container's PID 1 after a restart), which alone would block every save for good.
-  if (age > STALE_LOCK_MS) return true;
-  return info.host === hostname() && !pidAlive(info.pid);
+  return holderGone(info, age);
 }
 
 /** Creates `file` exclusively with this process's lock text; null when it exists. Other errors are thrown as they are. */
@@ -169,3 +185,75 @@ export async function acquireLock(lockPath: string, timeoutMs: number): Promise<
     delay = Math.min(delay * 2, 200);
   }
 }
+
+/** This process, as a lock (or a run's row) names it. */
+export function thisHolder(): Holder {
+  return { pid: process.pid, host: hostname() };
+}
+
+/**
+ * Creates `file` exclusively with this process's lock text and touches it every HEARTBEAT_MS, as a
+ * lock's holder does (synchronously: a run is recorded by a synchronous call, and its file must be
+ * there before any save holds its row). Returns the release, which removes it if it is still ours.
+ * Errors (EEXIST too) are thrown as they are.
+ */
+export function holdFile(file: string): () => void {
+  const text = JSON.stringify({ ...thisHolder(), at: Date.now() } satisfies LockInfo);
+  const fd = openSync(file, 'wx');
+  let ino: number;
+  try {
+    writeSync(fd, text);
+    ino = fstatSync(fd).ino;
+  } catch (err) {
+    closeSync(fd);
+    rmSync(file, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    void utimes(file, now, now).catch(() => undefined);
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  return () => {
+    clearInterval(heartbeat);
+    try {
+      const now = lookSync(file);
+      if (now !== null && now.ino === ino && now.text === text) rmSync(file, { force: true });
+    } catch {
+      // unreadable or not removable now: left for heldFileGone to judge (its heartbeat has stopped)
+    }
+  };
+}
+
+/** `file` read as look() reads it, synchronously; null when it is not there. Other errors are thrown. */
+function lookSync(file: string): Seen | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    return { ino: st.ino, mtimeMs: st.mtimeMs, text: readFileSync(fd, 'utf8') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Whether the process holding `file` (holdFile) is gone, by the lock's rule: a file that is not there
+ * has no holder. One that cannot be read (EACCES) says nothing, so its holder is not taken for gone.
+ */
+export function heldFileGone(file: string): boolean {
+  let seen: Seen | null;
+  try {
+    seen = lookSync(file);
+  } catch {
+    return false;
+  }
+  return seen === null || isStale(seen);
+}
+

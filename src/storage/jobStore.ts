@@ -24,7 +24,7 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { acquireLock, LockTimeout, pidAlive } from './fileLock';
+import { acquireLock, heldFileGone, holdFile, LockTimeout, pidAlive } from './fileLock';
 import { KnownFileIndex, type KnownFile } from './unchanged';
 import { recheckAfterRemoval, type RegressionCheck } from '../analysis/regression';
 import type { RegressionThresholds } from '../analysis/regressionThresholds';
@@ -40,7 +40,9 @@ import {
   type IngestedFile,
   type JobQuery,
   type RunCounts,
+  type RunOwner,
   type RunRow,
+  ownerNow,
   type UpsertCounts,
   type UpsertItem,
   type RecordFigures,
@@ -95,7 +97,7 @@ type Journaled =
   | { op: 'retention'; days: number; now: Date }
   | { op: 'regressions'; rows: readonly RegressionRow[]; now: Date }
   | { op: 'files'; files: readonly IngestedFile[]; now: Date }
-  | { op: 'startRun'; runId: string; source: string; options: Record<string, unknown>; now: Date }
+  | { op: 'startRun'; runId: string; source: string; options: Record<string, unknown>; now: Date; owner: RunOwner | null }
   | { op: 'finishRun'; runId: string; counts: RunCounts; errors: readonly string[]; now: Date };
 
 interface FileIdentity {
@@ -294,9 +296,19 @@ export class JobStore implements Store {
   readonly warnings: string[] = [];
   /** Opened to read, its masking migrations left out (migrations.ts MASKING_STEPS): never saved, or its file would say they ran. */
   private maskingSkipped = false;
+  /**
+   * The file each unfinished run of this process holds beside the database (runFile), by run id: its
+   * sign of life, touched every HEARTBEAT_MS (fileLock.ts holdFile). The row alone cannot be one: the
+   * file is written only by a save, and a run may go minutes without one. A run's file is let go once
+   * a save has written its end, or when the store closes (whatever that leaves unfinished on disk is
+   * then interrupted).
+   */
+  private readonly held = new Map<string, () => void>();
 
   private constructor(
     readonly file: string,
+    /** The file through any symlinks (realFile): where the runs' files are, as the lock and the temp files. */
+    private readonly real: string,
     private db: Database,
     private loaded: FileIdentity | null,
     private readonly options: OpenOptions,
@@ -310,7 +322,8 @@ export class JobStore implements Store {
     await mkdir(path.dirname(abs), { recursive: true }).catch((err: unknown) => {
       throw fsFailure(err, `creating the folder of ${abs}`, 'Nothing was stored.');
     });
-    await removeDeadTempFiles(await realFile(abs));
+    const real = await realFile(abs);
+    await removeLeftovers(real);
     const warnings: string[] = [];
     let loaded: Awaited<ReturnType<typeof readDatabase>>;
     try {
@@ -334,7 +347,7 @@ export class JobStore implements Store {
       loaded.db.close();
       throw err;
     }
-    const store = new JobStore(abs, loaded.db, loaded.id, options);
+    const store = new JobStore(abs, real, loaded.db, loaded.id, options);
     store.maskingSkipped = maskingSkipped;
     store.warnings.push(...warnings);
     return store;
@@ -387,7 +400,7 @@ export class JobStore implements Store {
         break;
       }
       case 'startRun':
-        this.repo.startRun(entry.runId, entry.source, entry.options, entry.now);
+        this.repo.startRun(entry.runId, entry.source, entry.options, entry.now, entry.owner);
         break;
       case 'finishRun':
         this.repo.finishRun(entry.runId, entry.counts, entry.errors, entry.now);
@@ -585,9 +598,18 @@ export class JobStore implements Store {
     return this.repo.newestEndTime(of);
   }
 
-  startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
-    this.repo.startRun(runId, source, options, now);
-    this.record({ op: 'startRun', runId, source, options, now });
+  /** A new run of this process (no `owner`) holds its file (runFile) from now until a save has written its end. */
+  startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date(), owner?: RunOwner | null): void {
+    const own = owner === undefined && !this.held.has(runId) && !this.repo.runRecorded(runId);
+    const recorded = owner === undefined ? ownerNow(now) : owner;
+    this.repo.startRun(runId, source, options, now, recorded);
+    this.record({ op: 'startRun', runId, source, options, now, owner: recorded });
+    if (!own) return;
+    try {
+      this.held.set(runId, holdFile(this.runFile(runId)));
+    } catch (err) {
+      this.warnings.push(`${this.file}: could not create ${this.runFile(runId)} (${(err as Error).message}); other processes will show this collection run as interrupted while it goes.`);
+    }
   }
 
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
@@ -596,11 +618,27 @@ export class JobStore implements Store {
   }
 
   listRuns(limit?: number): RunRow[] {
-    return this.repo.listRuns(limit);
+    return this.repo.listRuns(limit).map((r) => this.judged(r));
   }
 
   latestRuns(): RunRow[] {
-    return this.repo.latestRuns();
+    return this.repo.latestRuns().map((r) => this.judged(r));
+  }
+
+  /** `<db>.run-<run id>`: the file a run of a process holds while it goes (fileLock.ts holdFile). */
+  private runFile(runId: string): string {
+    return `${this.real}.${RUN_FILE}${runId}`;
+  }
+
+  /**
+   * An unfinished run of a process that records its owner is going while its file is held (its
+   * holder alive by fileLock.ts's rule); one without its file, or with a stale one, is interrupted.
+   * Its row's heartbeat is only when it started: the file is only written by a save.
+   */
+  private judged(run: RunRow): RunRow {
+    if (run.state === 'finished' || run.owner === null) return run;
+    const going = this.held.has(run.run_id) || !heldFileGone(this.runFile(run.run_id));
+    return { ...run, state: going ? 'running' : 'interrupted' };
   }
 
   /**
@@ -643,6 +681,8 @@ export class JobStore implements Store {
       const saved = this.journal.length;
       await writeAtomically(this.file, this.db.export());
       this.loaded = identity(await stat(this.file));
+      // Runs whose end the file now holds need no sign of life any more.
+      for (const entry of this.journal.slice(0, saved)) if (entry.op === 'finishRun') this.letGo(entry.runId);
       this.journal = this.journal.slice(saved);
       return { written: true, merged };
     } finally {
@@ -662,7 +702,14 @@ export class JobStore implements Store {
     }
   }
 
+  private letGo(runId: string): void {
+    this.held.get(runId)?.();
+    this.held.delete(runId);
+  }
+
+  /** What a run left unfinished on disk reads as interrupted from now on: its process no longer holds its file. */
   close(): void {
+    for (const runId of [...this.held.keys()]) this.letGo(runId);
     this.db.close();
   }
 }
@@ -684,9 +731,17 @@ async function moveAside(file: string): Promise<string> {
   return aside;
 }
 
-/** Temp files of saves whose process died mid-write: partial copies, never the database itself. */
-async function removeDeadTempFiles(file: string): Promise<void> {
+/** What follows `<db>.` in the name of a run's file (JobStore.runFile). */
+const RUN_FILE = 'run-';
+
+/**
+ * What processes that died left beside the database: temp files of saves killed mid-write (partial
+ * copies, never the database itself), and the files of collection runs whose holder is gone
+ * (fileLock.ts's rule; such a run reads as interrupted with its file or without).
+ */
+async function removeLeftovers(file: string): Promise<void> {
   const base = `${path.basename(file)}.tmp-`;
+  const runs = `${path.basename(file)}.${RUN_FILE}`;
   let names: string[];
   try {
     names = await readdir(path.dirname(file));
@@ -694,8 +749,14 @@ async function removeDeadTempFiles(file: string): Promise<void> {
     return;
   }
   for (const name of names) {
+    const full = path.join(path.dirname(file), name);
+    if (name.startsWith(runs)) {
+      if (heldFileGone(full)) await rm(full, { force: true }).catch(() => undefined);
+      continue;
+    }
     if (!name.startsWith(base)) continue;
     const pid = Number(name.slice(base.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(path.join(path.dirname(file), name), { force: true });
+    // Not removable (a folder this reader may not write): left for a writer, whose save fails there anyway.
+    if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(full, { force: true }).catch(() => undefined);
   }
 }

@@ -198,6 +198,13 @@ export const MIGRATIONS: readonly Migration[] = [
   // scopes too, which then match what a collection computes now) and errors. Record hashes are left,
   // as in 10.
   maskStoredSecrets,
+  // 13: who runs a collection run, so that one whose process was killed (Ctrl-C twice, out of memory, its
+  // editor closed) reads as interrupted, not as going for ever (repository.ts runState, by fileLock.ts's
+  // rule for a lock's holder). Runs of before, and runs an older version still records into a store it
+  // shares (its INSERT names its columns), keep NULLs: their state is unknown.
+  `ALTER TABLE collection_runs ADD COLUMN host TEXT;        -- the host of the process that runs it
+   ALTER TABLE collection_runs ADD COLUMN pid INTEGER;      -- and its pid there
+   ALTER TABLE collection_runs ADD COLUMN heartbeat TEXT;   -- its last sign of life in the row: its start (the file it holds beside the database says more: jobStore.ts)`,
 ];
 
 /**

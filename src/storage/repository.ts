@@ -14,6 +14,7 @@ import type { AppSummaries } from '../collectors/record/summaries';
 import { fieldOf, isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
 import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
+import { holderGone, thisHolder, type Holder } from './fileLock';
 import { pushAll } from '../common/arrays';
 import { allRows, textParam, transaction } from './sqlJs';
 import { sha1 } from '../common/sha1';
@@ -97,6 +98,22 @@ export interface RunCounts {
   failed: number;
 }
 
+/**
+ * Where a collection run is: `finished` (its end recorded), `running` (its process is alive, by
+ * fileLock.ts's rule for a lock's holder), `interrupted` (its end never came and its process is gone:
+ * killed, out of memory, its editor closed), or `unknown` (unfinished, by a version before the store
+ * recorded who runs a run: nothing tells). `finished` stays null for the last three: a run's end is
+ * only ever the time its process recorded, and an incremental cursor is taken only from a run that
+ * recorded one (LISTED_THROUGH_SQL).
+ */
+export type RunState = 'finished' | 'running' | 'interrupted' | 'unknown';
+
+/** The process that runs a run and its last sign of life as its row keeps them (migration 13, PostgreSQL 14). */
+export interface RunOwner extends Holder {
+  /** ISO time: when the run started, or (PostgreSQL) last wrote its heartbeat. */
+  heartbeat: string;
+}
+
 export interface RunRow extends RunCounts {
   run_id: string;
   source: string;
@@ -104,6 +121,9 @@ export interface RunRow extends RunCounts {
   started: string;
   finished: string | null;
   errors: string[];
+  /** Who ran it; null for a run of a version before the store recorded it. */
+  owner: RunOwner | null;
+  state: RunState;
 }
 
 /** A record with the stages and executors read with it (issue 15), as a collector yields them. */
@@ -313,17 +333,25 @@ export interface JobRepository {
   knownFiles(): KnownFile[];
   /** Every recorded file as recordFiles took it, in path order (what `db copy` carries over). */
   ingestedFiles(): IngestedFile[];
-  /** Records a run and its options; for a run already recorded, replaces its options (the cursor it listed through, once it is known). */
-  startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date): void;
+  /**
+   * Records a run and its options; for a run already recorded, replaces its options (the cursor it
+   * listed through, once it is known), nothing else. `owner` left out: this process runs it, and keeps
+   * a sign of life for it until finishRun (a file store's held file, a server's heartbeat) so that
+   * readers can tell it from one whose process was killed (runState). Given (a run copied from another
+   * store, `db copy`): recorded as it is, with no sign of life from here; null: none recorded.
+   */
+  startRun(runId: string, source: string, options: Record<string, unknown>, now?: Date, owner?: RunOwner | null): void;
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now?: Date): void;
+  /** The newest runs first, each with its state (runState) as of now. */
   listRuns(limit?: number): RunRow[];
   /** The latest run of each source, newest first: what the Sources view shows, however many runs came after (a review: listRuns(500) lost older sources). */
   latestRuns(): RunRow[];
 }
 
 /** The latest run of each source (latestRuns), in SQL both stores run. */
-export const LATEST_RUNS_SQL =
-  'SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY source ORDER BY started DESC, run_id DESC) AS latest FROM collection_runs) r WHERE latest = 1 ORDER BY started DESC';
+export const latestRunsSql = (columns = '*'): string =>
+  `SELECT ${columns} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY source ORDER BY started DESC, run_id DESC) AS latest FROM collection_runs) r WHERE latest = 1 ORDER BY started DESC`;
+export const LATEST_RUNS_SQL = latestRunsSql();
 
 export const RECORD_FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
 /** Fields stored as JSON text. */
@@ -603,14 +631,37 @@ export function knownFile(r: Record<string, unknown>): KnownFile {
   return { unit_path: String(r.unit_path), path: String(r.path), size: Number(r.size), mtime_ms: Number(r.mtime_ms) };
 }
 
-/** A row of collection_runs. */
-export function runRow(r: Record<string, unknown>): RunRow {
+/**
+ * A run's state (RunState) from its row and how long ago its process last gave a sign of life
+ * (`untouchedMs`, Infinity for none), by the rule a lock's holder is judged by (fileLock.ts holderGone).
+ */
+export function runState(run: Pick<RunRow, 'finished' | 'owner'>, untouchedMs: number): RunState {
+  if (run.finished !== null) return 'finished';
+  if (run.owner === null) return 'unknown';
+  return holderGone(run.owner, untouchedMs) ? 'interrupted' : 'running';
+}
+
+/** How long before `now` (ms since the epoch) the row's heartbeat was written; Infinity for none. */
+export const sinceHeartbeat = (owner: RunOwner | null, now: number): number => {
+  const at = owner === null ? NaN : Date.parse(owner.heartbeat);
+  return Number.isNaN(at) ? Infinity : Math.max(0, now - at);
+};
+
+/**
+ * A row of collection_runs, its state judged by its heartbeat column as of `now` (ms since the epoch:
+ * a server's clock, which wrote it). A row read from a schema before 13 (a reader of an older server
+ * database) has no owner columns: no owner.
+ */
+export function runRow(r: Record<string, unknown>, now = Date.now()): RunRow {
+  const owner: RunOwner | null =
+    typeof r.host === 'string' && r.pid !== null && r.pid !== undefined && typeof r.heartbeat === 'string' ? { host: r.host, pid: Number(r.pid), heartbeat: r.heartbeat } : null;
+  const finished = typeof r.finished === 'string' ? r.finished : null;
   return {
     run_id: String(r.run_id),
     source: String(r.source),
     options: JSON.parse(String(r.options)) as Record<string, unknown>,
     started: String(r.started),
-    finished: typeof r.finished === 'string' ? r.finished : null,
+    finished,
     seen: Number(r.seen),
     new: Number(r.new),
     updated: Number(r.updated),
@@ -618,8 +669,13 @@ export function runRow(r: Record<string, unknown>): RunRow {
     skipped: Number(r.skipped),
     failed: Number(r.failed),
     errors: JSON.parse(String(r.errors)) as string[],
+    owner,
+    state: runState({ finished, owner }, sinceHeartbeat(owner, now)),
   };
 }
+
+/** The owner a run of this process records (startRun without one), its heartbeat `now`. */
+export const ownerNow = (now: Date): RunOwner => ({ ...thisHolder(), heartbeat: now.toISOString() });
 
 /** A row of regressions. */
 export function storedRegression(row: Record<string, unknown>): StoredRegression {
@@ -669,8 +725,18 @@ export function newestListedThrough(rows: readonly Record<string, unknown>[], sc
   }
   return newest;
 }
-/** Records a run, or replaces the options of one recorded (the cursor it listed through, once known). */
-export const START_RUN_SQL = 'INSERT INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET options = excluded.options';
+/** Records a run with its owner, or replaces the options of one recorded (the cursor it listed through, once known): startRunParams. */
+export const START_RUN_SQL =
+  'INSERT INTO collection_runs (run_id, source, options, started, host, pid, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET options = excluded.options';
+export const startRunParams = (runId: string, source: string, options: Record<string, unknown>, now: Date, owner: RunOwner | null): (string | number | null)[] => [
+  runId,
+  source,
+  JSON.stringify(options),
+  now.toISOString(),
+  owner?.host ?? null,
+  owner?.pid ?? null,
+  owner?.heartbeat ?? null,
+];
 /** uncheckedRuns, for both stores. */
 export const UNCHECKED_RUNS_SQL = `SELECT app_id, attempt_key FROM applications a WHERE source = ?
    AND NOT EXISTS (SELECT 1 FROM regressions g WHERE g.app_id = a.app_id AND g.attempt_key = a.attempt_key)
@@ -1278,8 +1344,9 @@ export class SqlJsRepository implements JobRepository {
     return this.all('SELECT * FROM ingested_files ORDER BY path').map(ingestedFile);
   }
 
-  startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
-    this.run(START_RUN_SQL, [runId, source, JSON.stringify(options), now.toISOString()]);
+  /** A run of this process records it as its owner; the file it holds is JobStore's (a bare database has no file). */
+  startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date(), owner?: RunOwner | null): void {
+    this.run(START_RUN_SQL, startRunParams(runId, source, options, now, owner === undefined ? ownerNow(now) : owner));
   }
 
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
@@ -1287,10 +1354,15 @@ export class SqlJsRepository implements JobRepository {
   }
 
   listRuns(limit = 50): RunRow[] {
-    return this.all('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map(runRow);
+    return this.all('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map((r) => runRow(r));
   }
 
   latestRuns(): RunRow[] {
-    return this.all(LATEST_RUNS_SQL, []).map(runRow);
+    return this.all(LATEST_RUNS_SQL, []).map((r) => runRow(r));
+  }
+
+  /** Whether the run is recorded (JobStore: only a new run of this process holds a file). */
+  runRecorded(runId: string): boolean {
+    return this.all('SELECT 1 FROM collection_runs WHERE run_id = ?', [runId]).length > 0;
   }
 }

@@ -3,7 +3,7 @@
 
 /** The schema the migrations end with: its version and the CREATE statement of each table and index, in order. */
 export const SCHEMA_IMAGE: { readonly version: number; readonly statements: readonly string[] } = {
-  version: 12,
+  version: 13,
   statements: [
     `CREATE TABLE ingested_files (
      path TEXT PRIMARY KEY,
@@ -20,7 +20,7 @@ export const SCHEMA_IMAGE: { readonly version: number; readonly statements: read
      seen INTEGER NOT NULL DEFAULT 0, new INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
      unchanged INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
      errors TEXT NOT NULL DEFAULT '[]'
-   )`,
+   , host TEXT, pid INTEGER, heartbeat TEXT)`,
     `CREATE INDEX runs_started ON collection_runs (started)`,
     `CREATE INDEX files_unit ON ingested_files (unit_path)`,
     `CREATE TABLE environment_blocks (

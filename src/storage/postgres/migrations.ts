@@ -165,6 +165,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   // 13 (the embedded file's 12): secrets hidden again where older versions stored them, by the same code
   // (storedSecrets.ts): environments, tags, regression checks, runs' options (cursor scopes) and errors.
   maskStoredSecretsPg,
+  // 14 (the embedded file's 13): who runs a collection run, and its heartbeat (the server's time, written
+  // every HEARTBEAT_MS while it runs: postgres/repository.ts), so that a run whose process was killed
+  // reads as interrupted on every host. Rows of before, and of an older version still writing (its
+  // INSERT names its columns), keep NULLs: their state is unknown. New columns without a default: no
+  // table rewrite, the lock held for an instant.
+  C(`ALTER TABLE collection_runs ADD COLUMN host TEXT, ADD COLUMN pid DOUBLE PRECISION, ADD COLUMN heartbeat TEXT`),
 ];
 
 /** What each migration does, for an error that says which one failed. */
@@ -182,6 +188,7 @@ const PG_MIGRATION_NAMES: readonly string[] = [
   'stored passwords hidden',
   'failed runs by history index',
   'stored secrets hidden again',
+  'who runs a collection run',
 ];
 
 /** Rows a step that needs code reads per round trip (a FETCH of its cursor), and writes per UPDATE. */
@@ -298,7 +305,9 @@ const notOurs = (pg: SyncPgClient, tables: readonly string[]): Error =>
  * re-checks a collection or a delete makes), so a database at 11 is read as it is, not refused; 13
  * hides secrets again by wider rules, which every reader that shows an environment or a check applies
  * as it reads as well (storedSecrets.ts shownRecord, shownRegression: an older client may still be
- * writing them), so a database at 11 or 12 is read as it is too.
+ * writing them), so a database at 11 or 12 is read as it is too; 14 adds the columns that say who runs
+ * a collection run, which a reader of an older database does without (repository.ts runRow: no owner,
+ * the state of an unfinished run unknown), so a database at 11 to 13 is read as it is too.
  */
 const READS_FROM = 11;
 

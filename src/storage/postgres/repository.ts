@@ -39,7 +39,10 @@ import {
   finishRunParams,
   knownFile,
   runRow,
-  LATEST_RUNS_SQL,
+  latestRunsSql,
+  ownerNow,
+  startRunParams,
+  type RunOwner,
   storedRegression,
   GROUP_FIELDS,
   JSON_FIELDS,
@@ -80,6 +83,7 @@ import {
 import { hashAgainst, summariesToStore, type SummariesToStore } from '../summaries';
 import { decodeSummaries } from '../summaryCodec';
 import type { KnownFile } from '../unchanged';
+import { HEARTBEAT_MS, STALE_LOCK_MS } from '../fileLock';
 import { ID_PREFIX, TEXT_PREFIX, indexedKey } from './migrations';
 import type { PgParam } from './protocol';
 import { PostgresError, sleepSync, type SyncPgClient } from './syncClient';
@@ -781,19 +785,66 @@ export class PostgresRepository implements JobRepository {
     return this.rows('SELECT * FROM ingested_files ORDER BY path').map(ingestedFile);
   }
 
-  startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date()): void {
-    this.rows(START_RUN_SQL, [runId, source, JSON.stringify(options), now.toISOString()]);
+  /**
+   * The heartbeats of this process's unfinished runs, by run id: each writes the server's time into
+   * its row every HEARTBEAT_MS until finishRun, so that any host tells a run going from one whose
+   * process is gone (runState: untouched for STALE_LOCK_MS, fileLock.ts's rule for a lock).
+   */
+  private readonly beats = new Map<string, NodeJS.Timeout>();
+
+  /**
+   * A new run of this process (no `owner` given) beats from now on; a run already recorded only has
+   * its options replaced (pipeline.ts records the cursor it listed through after its end).
+   */
+  startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date(), owner?: RunOwner | null): void {
+    const own = owner === undefined && !this.beats.has(runId) && this.rows('SELECT 1 FROM collection_runs WHERE run_id = ?', [runId]).length === 0;
+    this.rows(START_RUN_SQL, startRunParams(runId, source, options, now, owner === undefined ? ownerNow(now) : owner));
+    if (own) this.beatFor(runId);
+  }
+
+  /** Writes the run's heartbeat now (by the server's clock: the one readers compare it with) and every HEARTBEAT_MS until finishRun. */
+  private beatFor(runId: string): void {
+    const beat = (): void => void this.rows(`UPDATE collection_runs SET heartbeat = ${SERVER_NOW} WHERE run_id = ? AND finished IS NULL`, [runId]);
+    beat();
+    let failingSince: number | null = null;
+    const timer = setInterval(() => {
+      try {
+        beat();
+        failingSince = null;
+      } catch {
+        // The server away for a while, or this store closed with the run unfinished: by the time the
+        // beats have failed for STALE_LOCK_MS every reader takes the run for gone, and they stop.
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > STALE_LOCK_MS) this.stopBeat(runId);
+      }
+    }, HEARTBEAT_MS);
+    // A heartbeat must not keep a CLI process alive.
+    timer.unref();
+    this.beats.set(runId, timer);
+  }
+
+  private stopBeat(runId: string): void {
+    clearInterval(this.beats.get(runId));
+    this.beats.delete(runId);
   }
 
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
+    this.stopBeat(runId);
     this.rows(FINISH_RUN_SQL, finishRunParams(runId, counts, errors, now));
   }
 
+  /** Each with its state as of the server's time, which wrote the heartbeats (hosts' clocks differ). */
   listRuns(limit = 50): RunRow[] {
-    return this.rows('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map(runRow);
+    return this.rows(`SELECT *, ${SERVER_NOW} AS server_now FROM collection_runs ORDER BY started DESC LIMIT ?`, [limit]).map(judgedRun);
   }
 
   latestRuns(): RunRow[] {
-    return this.rows(LATEST_RUNS_SQL).map(runRow);
+    return this.rows(latestRunsSql(`*, ${SERVER_NOW} AS server_now`)).map(judgedRun);
   }
 }
+
+/** The server's clock as the ISO text the stores keep times in. */
+const SERVER_NOW = `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** A row of collection_runs read with the server's time (server_now), judged as of it. */
+const judgedRun = (r: Record<string, unknown>): RunRow => runRow(r, Date.parse(String(r.server_now)));

@@ -1,0 +1,356 @@
+/**
+ * A collection run whose process was killed (Ctrl-C twice, an out-of-memory kill, a closed editor) is
+ * shown as interrupted, not as going for ever (a known fault: `runs` said "unfinished" for good, on
+ * both stores, and a teammate sharing the server saw it too). A run is going while its process is
+ * alive by fileLock.ts's rule for a lock's holder: on this host its pid answers, and on any host it
+ * gave a sign of life in the last two minutes (a file store: the file the run holds beside the
+ * database; a server: the heartbeat it writes into its row). Runs of older versions, which do not say
+ * who runs them, are "unfinished" as before (state unknown). The last suites really kill
+ * `node dist/cli.js collect` with SIGKILL (node scripts/build.mjs first).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { HEARTBEAT_MS, STALE_LOCK_MS, pidAlive } from '../src/storage/fileLock';
+import { JobStore } from '../src/storage/jobStore';
+import { LISTED_THROUGH } from '../src/storage/keys';
+import { migrate } from '../src/storage/migrations';
+import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
+import type { RunCounts, RunOwner } from '../src/storage/repository';
+import { eventLogText } from './support/eventLogGenerator';
+import { databaseAtVersion, describePostgres, newDatabase, pgHandles } from './support/postgres';
+import { describeEachStore } from './support/stores';
+import { tempDir } from './support/tmp';
+
+const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
+const COUNTS: RunCounts = { seen: 1, new: 1, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+
+/** The pid of a process that has exited (a short child waited for). */
+function deadPid(): number {
+  const { pid } = spawnSync(process.execPath, ['-e', '']);
+  expect(pidAlive(pid)).toBe(false);
+  return pid;
+}
+
+const ago = (ms: number): string => new Date(Date.now() - ms).toISOString();
+const owner = (host: string, pid: number, heartbeat: string): RunOwner => ({ host, pid, heartbeat });
+
+describeEachStore('a collection run says whether its process still runs it', (open) => {
+  it('a run of this process is running, naming this host and pid, until its end is recorded', async () => {
+    const repo = await open();
+    repo.startRun('r1', 'logs', { path: '/logs' });
+    expect(repo.listRuns()).toMatchObject([{ run_id: 'r1', finished: null, state: 'running', owner: { host: hostname(), pid: process.pid } }]);
+    expect(repo.latestRuns()).toMatchObject([{ run_id: 'r1', state: 'running' }]);
+    repo.finishRun('r1', COUNTS, []);
+    expect(repo.listRuns()).toMatchObject([{ run_id: 'r1', state: 'finished', new: 1 }]);
+    expect(repo.listRuns()[0]!.finished).not.toBeNull();
+  });
+
+  it("is interrupted once its process is gone: at once on this host, after two minutes' silence on any host", async () => {
+    const repo = await open();
+    const now = new Date();
+    const silent = ago(STALE_LOCK_MS + 60_000);
+    repo.startRun('killed-here', 's', {}, now, owner(hostname(), deadPid(), now.toISOString()));
+    // A live pid alone does not keep a silent run going: it may be another process that took the pid (a container's PID 1).
+    repo.startRun('pid-reused', 's', {}, now, owner(hostname(), process.pid, silent));
+    repo.startRun('elsewhere-going', 's', {}, now, owner('another-host.example', 1, ago(HEARTBEAT_MS)));
+    repo.startRun('elsewhere-silent', 's', {}, now, owner('another-host.example', 1, silent));
+    repo.startRun('older-version', 's', {}, now, null);
+    const state = Object.fromEntries(repo.listRuns().map((r) => [r.run_id, r.state]));
+    expect(state).toEqual({ 'killed-here': 'interrupted', 'pid-reused': 'interrupted', 'elsewhere-going': 'running', 'elsewhere-silent': 'interrupted', 'older-version': 'unknown' });
+    // Interrupted is a state, not an end: no end time is made up.
+    expect(repo.listRuns().every((r) => r.finished === null)).toBe(true);
+  });
+
+  it('recording a run again replaces its options only: who runs it stays as recorded', async () => {
+    const repo = await open();
+    const now = new Date();
+    repo.startRun('gone', 's', { a: 1 }, now, owner(hostname(), deadPid(), now.toISOString()));
+    // What pipeline.ts does once a run has listed its server: startRun again with the cursor, from this process.
+    repo.startRun('gone', 's', { a: 2 });
+    expect(repo.listRuns()).toMatchObject([{ run_id: 'gone', options: { a: 2 }, state: 'interrupted', owner: { host: hostname() } }]);
+    expect(repo.listRuns()[0]!.owner!.pid).not.toBe(process.pid);
+  });
+
+  it("an unfinished run's cursor is never an incremental run's start, whatever its state", async () => {
+    const repo = await open();
+    const cursor = { [LISTED_THROUGH]: { end_time: '2026-01-01T00:00:00.000Z', scope: 'http://hs' } };
+    repo.startRun('killed', 'hs', cursor, new Date(), owner(hostname(), deadPid(), new Date().toISOString()));
+    repo.startRun('going', 'hs', cursor);
+    expect(repo.listRuns().map((r) => r.state).sort()).toEqual(['interrupted', 'running']);
+    expect(repo.newestEndTime({ source: 'hs', scope: 'http://hs' })).toBeNull();
+    repo.finishRun('going', COUNTS, []);
+    expect(repo.newestEndTime({ source: 'hs', scope: 'http://hs' })).toBe('2026-01-01T00:00:00.000Z');
+  });
+});
+
+/** The file beside the database that a run of a process holds while it goes (jobStore.ts runFile). */
+const runFile = (db: string, runId: string): string => `${db}.run-${runId}`;
+
+/** A database path in a fresh folder, through symlinks (the run files are beside the real file). */
+const newDb = (): string => path.join(realpathSync(tempDir()), 'jobs.db');
+
+describe('a file store: a run holds a file beside the database while it goes', () => {
+  it('another process reading the file sees the run going, then finished; the file goes once a save holds the end', async () => {
+    const db = newDb();
+    const writer = await JobStore.open(db);
+    writer.startRun('r1', 'logs', {});
+    expect(existsSync(runFile(db, 'r1'))).toBe(true);
+    await writer.save();
+    const read = async (): Promise<unknown> => {
+      const reader = await JobStore.open(db, { readOnly: true });
+      try {
+        return reader.listRuns().map((r) => r.state);
+      } finally {
+        reader.close();
+      }
+    };
+    expect(await read()).toEqual(['running']);
+    writer.finishRun('r1', COUNTS, []);
+    // Until a save writes the end, the file on disk says unfinished: the run is still going.
+    expect(existsSync(runFile(db, 'r1'))).toBe(true);
+    expect(await read()).toEqual(['running']);
+    await writer.save();
+    expect(existsSync(runFile(db, 'r1'))).toBe(false);
+    expect(await read()).toEqual(['finished']);
+    writer.close();
+  });
+
+  it('a run a store closed unfinished (a collection that failed before its end was saved) reads as interrupted', async () => {
+    const db = newDb();
+    const writer = await JobStore.open(db);
+    writer.startRun('r1', 'logs', {});
+    await writer.save();
+    writer.finishRun('r1', COUNTS, []);
+    writer.close();
+    const reader = await JobStore.open(db, { readOnly: true });
+    expect(reader.listRuns()).toMatchObject([{ run_id: 'r1', finished: null, state: 'interrupted' }]);
+    reader.close();
+  });
+
+  it("judges a run's file by the lock's rule: a dead pid here, or untouched two minutes anywhere, is gone", async () => {
+    const db = newDb();
+    const writer = await JobStore.open(db);
+    const now = new Date();
+    const runs: [string, RunOwner, { touched: number } | null][] = [
+      ['dead-here', owner(hostname(), deadPid(), now.toISOString()), { touched: Date.now() }],
+      ['no-file', owner(hostname(), process.pid, now.toISOString()), null],
+      ['far-fresh', owner('another-host.example', 7, now.toISOString()), { touched: Date.now() - HEARTBEAT_MS }],
+      ['far-silent', owner('another-host.example', 7, now.toISOString()), { touched: Date.now() - STALE_LOCK_MS - 60_000 }],
+    ];
+    for (const [id, o, file] of runs) {
+      writer.startRun(id, 's', {}, now, o);
+      if (file === null) continue;
+      writeFileSync(runFile(db, id), JSON.stringify({ pid: o.pid, host: o.host, at: file.touched }));
+      utimesSync(runFile(db, id), new Date(file.touched), new Date(file.touched));
+    }
+    // A run copied with its owner (db copy) holds no file here.
+    expect(readdirSync(path.dirname(db)).filter((n) => n.includes('.run-')).sort()).toEqual(['jobs.db.run-dead-here', 'jobs.db.run-far-fresh', 'jobs.db.run-far-silent']);
+    await writer.save();
+    writer.close();
+    const states = async (readOnly: boolean): Promise<Record<string, string>> => {
+      const store = await JobStore.open(db, { readOnly });
+      try {
+        return Object.fromEntries(store.listRuns().map((r) => [r.run_id, r.state]));
+      } finally {
+        store.close();
+      }
+    };
+    const expected = { 'dead-here': 'interrupted', 'no-file': 'interrupted', 'far-fresh': 'running', 'far-silent': 'interrupted' };
+    expect(await states(true)).toEqual(expected);
+    // Opening the file removed the files of runs whose holder is gone (what a killed run leaves), and they stay interrupted.
+    expect(await states(false)).toEqual(expected);
+    expect(readdirSync(path.dirname(db)).filter((n) => n.includes('.run-'))).toEqual(['jobs.db.run-far-fresh']);
+  });
+});
+
+describe('migration 13 (the file): who runs a run', () => {
+  it("leaves an older version's unfinished runs unknown, and that version's statements still record runs in the migrated file", async () => {
+    const SQL = await loadSqlJs();
+    const old = memoryDatabase(SQL);
+    migrate(old, 'old.db', 12);
+    // The run statements of version 12, as an older client sharing the file still runs them.
+    const oldStart = 'INSERT INTO collection_runs (run_id, source, options, started) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET options = excluded.options';
+    old.run(oldStart, ['before', 'logs', '{}', '2026-01-01T00:00:00.000Z']);
+    const db = newDb();
+    writeFileSync(db, old.export());
+    old.close();
+    const store = await JobStore.open(db);
+    expect(store.listRuns()).toMatchObject([{ run_id: 'before', finished: null, owner: null, state: 'unknown' }]);
+    store.startRun('current', 'logs', {});
+    store.finishRun('current', COUNTS, []);
+    await store.save();
+    store.close();
+    // An older client's statements on the migrated file: its INSERT names its columns, the new ones stay NULL.
+    const again = new SQL.Database(readFileSync(db));
+    again.run(oldStart, ['older-client', 'logs', '{}', '2026-01-02T00:00:00.000Z']);
+    writeFileSync(db, again.export());
+    again.close();
+    const reader = await JobStore.open(db, { readOnly: true });
+    expect(Object.fromEntries(reader.listRuns().map((r) => [r.run_id, r.state]))).toEqual({ before: 'unknown', 'older-client': 'unknown', current: 'finished' });
+    reader.close();
+  });
+});
+
+/** Folder of `n` event logs: one generated log hard-linked `n` times (a long collection without its bytes on disk n times). */
+function manyLogs(n: number): string {
+  const dir = path.join(tempDir(), 'logs');
+  mkdirSync(dir);
+  const first = path.join(dir, 'app-0');
+  writeFileSync(first, eventLogText({ appId: 'app-0', stages: 20, tasksPerStage: 200 }).text);
+  for (let i = 1; i < n; i++) linkSync(first, path.join(dir, `app-${i}`));
+  return dir;
+}
+
+function collect(logs: string, db: string, env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, 'collect', '--source', 'event-logs', '--path', logs, '--db', db, '--batch-size', '1'], { stdio: 'ignore', env: { ...process.env, ...env } });
+}
+
+function cli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Waits (polling every 100 ms, up to `ms`) until `ready` says yes; fails if the child ends first. */
+async function until(child: ChildProcess, ready: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the collection ended (${child.exitCode ?? child.signalCode}) before ${what}`);
+    if (await ready()) return;
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function killed(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** `runs`' table rows and JSON lines for `db`. */
+function listed(db: string, env: Record<string, string> = {}): { table: string; json: Record<string, unknown>[] } {
+  const table = cli(['runs', '--db', db], env);
+  const json = cli(['runs', '--db', db, '--format', 'json'], env);
+  expect(table.status, table.stderr).toBe(0);
+  expect(json.status, json.stderr).toBe(0);
+  return { table: table.stdout, json: json.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('`collect` killed with SIGKILL (file store)', () => {
+  it('its run is listed as interrupted, not unfinished; what it left beside the database goes at the next collect', { timeout: 180_000 }, async () => {
+    // About 15 s of collecting here; a long run saves every 10 s (collectCommand.ts), and the run is in the file from then on.
+    const logs = manyLogs(2000);
+    const db = newDb();
+    const child = collect(logs, db);
+    const saved = async (): Promise<boolean> => {
+      if (!existsSync(db)) return false;
+      const store = await JobStore.open(db, { readOnly: true }).catch(() => null);
+      if (store === null) return false;
+      try {
+        return store.listRuns().length > 0;
+      } finally {
+        store.close();
+      }
+    };
+    try {
+      await until(child, saved, 120_000, 'a save holding the run');
+      // Going, as another process sees it while the collect runs.
+      const going = listed(db).json;
+      expect(going).toMatchObject([{ finished: null, state: 'running', owner: { host: hostname(), pid: child.pid } }]);
+    } finally {
+      await killed(child);
+    }
+    const after = listed(db);
+    expect(after.json).toMatchObject([{ finished: null, state: 'interrupted' }]);
+    expect(after.table).toContain('interrupted');
+    expect(after.table).not.toContain('unfinished');
+    // What it left (its run's file, a lock and a temp file if it was killed mid-save) goes at the next open; the next collect's
+    const beside = (): string[] => readdirSync(path.dirname(db)).filter((n) => n !== 'jobs.db');
+    // The next collect (a writer) removes what the killed one left; the killed run stays interrupted.
+    const small = path.join(tempDir(), 'small');
+    mkdirSync(small);
+    writeFileSync(path.join(small, 'app-small'), eventLogText({ appId: 'app-small', stages: 1, tasksPerStage: 2 }).text);
+    expect(cli(['collect', '--source', 'event-logs', '--path', small, '--db', db]).status).toBe(0);
+    expect(beside()).toEqual([]);
+    expect(listed(db).json.map((r) => r.state)).toEqual(['finished', 'interrupted']);
+  });
+});
+
+describePostgres('`collect` killed with SIGKILL (PostgreSQL)', (server) => {
+  const { open, connect } = pgHandles();
+
+  it('its run is listed as interrupted by every reader of the server, not unfinished', { timeout: 180_000 }, async () => {
+    const logs = manyLogs(600);
+    const url = await newDatabase(server());
+    const env = { PGPASSWORD: server().password };
+    const client = await connect(server(), url);
+    const child = collect(logs, url, env);
+    // Each batch commits: the run is on the server from its start.
+    const recorded = async (): Promise<boolean> => {
+      const exists = (await client.query<{ e: boolean }>("SELECT to_regclass('collection_runs') IS NOT NULL AS e")).rows[0]?.e === true;
+      return exists && (await client.query('SELECT 1 FROM collection_runs')).rows.length > 0;
+    };
+    try {
+      await until(child, recorded, 120_000, 'the run on the server');
+      expect(listed(url, env).json).toMatchObject([{ finished: null, state: 'running', owner: { host: hostname(), pid: child.pid } }]);
+    } finally {
+      await killed(child);
+    }
+    const after = listed(url, env);
+    expect(after.json).toMatchObject([{ finished: null, state: 'interrupted' }]);
+    expect(after.table).toContain('interrupted');
+    // A teammate on another host knows no pid of ours: for them the heartbeat stops, and two minutes on the run reads as interrupted.
+    await client.query("UPDATE collection_runs SET host = 'teammate-host.example'");
+    const store = await open(url, server().password);
+    expect(store.listRuns()).toMatchObject([{ state: 'running' }]);
+    await client.query(`UPDATE collection_runs SET heartbeat = '${ago(STALE_LOCK_MS + 1000)}'`);
+    expect(store.listRuns()).toMatchObject([{ state: 'interrupted' }]);
+  });
+
+  it("a run's heartbeat is written by the server's clock every HEARTBEAT_MS until its end", async () => {
+    const url = await newDatabase(server());
+    const client = await connect(server(), url);
+    const store = await open(url, server().password);
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      // The client's clock an hour behind: the row's heartbeat is the server's time all the same.
+      store.startRun('r1', 'logs', {}, new Date(Date.now() - 3_600_000));
+      const beat = async (): Promise<number> => Date.parse((await client.query<{ heartbeat: string }>('SELECT heartbeat FROM collection_runs')).rows[0]!.heartbeat);
+      const first = await beat();
+      expect(Math.abs(first - Date.now())).toBeLessThan(60_000);
+      expect(store.listRuns()).toMatchObject([{ state: 'running' }]);
+      await new Promise((r) => setTimeout(r, 20));
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      expect(await beat()).toBeGreaterThan(first);
+      store.finishRun('r1', COUNTS, []);
+      const last = await beat();
+      await new Promise((r) => setTimeout(r, 20));
+      vi.advanceTimersByTime(HEARTBEAT_MS * 3);
+      expect(await beat()).toBe(last);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("migration 14 leaves an older version's runs unknown; its statements still work; a reader reads a database at 13 as it is", async () => {
+    const at13 = await databaseAtVersion(server(), 13);
+    const client = await connect(server(), at13);
+    const oldStart = 'INSERT INTO collection_runs (run_id, source, options, started) VALUES ($1, $2, $3, $4) ON CONFLICT (run_id) DO UPDATE SET options = excluded.options';
+    await client.query(oldStart, ['before', 'logs', '{}', '2026-01-01T00:00:00.000Z']);
+    // A command that only reads does not migrate: the runs of a database at 13 are read without the new columns.
+    const read = cli(['runs', '--db', at13, '--format', 'json'], { PGPASSWORD: server().password });
+    expect(read.status, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout)).toMatchObject({ run_id: 'before', owner: null, state: 'unknown' });
+    expect(cli(['runs', '--db', at13], { PGPASSWORD: server().password }).stdout).toContain('unfinished');
+    const store = await open(at13, server().password);
+    expect((await client.query('SELECT version FROM spark_optimizer_schema')).rows).toEqual([{ version: 14 }]);
+    await client.query(oldStart, ['older-client', 'logs', '{}', '2026-01-02T00:00:00.000Z']);
+    store.startRun('current', 'logs', {});
+    expect(Object.fromEntries(store.listRuns().map((r) => [r.run_id, r.state]))).toEqual({ before: 'unknown', 'older-client': 'unknown', current: 'running' });
+    store.finishRun('current', COUNTS, []);
+  });
+});
