@@ -72,6 +72,30 @@ describe('a /stages answer larger than max_response_mb', () => {
     expect(r.apps.find((a) => a.record.app_id === 'app-small')!.record).toMatchObject({ total_stages: 1, input_bytes: 10 });
   });
 
+  it('/allexecutors is read the same way: 1,500 executors in 4 MB under a 2 MiB limit are all counted', async () => {
+    const apps: SyntheticApp[] = [{ id: 'app-wide', startMs: T0, endMs: T0 + 1000, executors: [], stages: [{ id: 0, status: 'COMPLETE', complete: 4 }] }];
+    // Spark 3.5's executor entries carry peak metrics, logs and attributes we never read: ~2.7 KB each here.
+    const executors = Array.from({ length: 1500 }, (_, i) => ({
+      id: String(i + 1),
+      hostPort: `node-${i}.cluster.internal:40${String(i % 100).padStart(3, '0')}`,
+      isActive: false,
+      totalCores: 4,
+      totalTasks: 10,
+      executorLogs: { stdout: `http://node-${i}.cluster.internal:8042/node/containerlogs/container_${i}/spark/stdout?start=-4096`, stderr: `http://node-${i}.cluster.internal:8042/node/containerlogs/container_${i}/spark/stderr?start=-4096` },
+      peakMemoryMetrics: Object.fromEntries(Array.from({ length: 21 }, (_x, j) => [`Metric${j}WithALongName`, 1_000_000 + j])),
+      attributes: { CONTAINER_ID: `container_${i}`, LOG_FILES: 'stderr,stdout', NM_HOST: `node-${i}.cluster.internal`, USER: 'spark' },
+      padding: 'x'.repeat(1500),
+    }));
+    const text = JSON.stringify(executors);
+    expect(text.length).toBeGreaterThan(1.5 * 2 * MiB);
+    const server = await serve({ applications: { json: syntheticListing(apps) }, ...syntheticRoutes(apps), 'applications/app-wide/allexecutors': { text } });
+    const r = await collectHistoryServerAll({ url: server.url, maxResponseBytes: 2 * MiB });
+    expect(r.problems).toEqual([]);
+    expect(r.apps[0]!.record.num_executors).toBe(1500);
+    expect(r.apps[0]!.summaries!.executors).toHaveLength(1500);
+    expect(r.apps[0]!.summaries!.executors[1499]).toMatchObject({ executor_id: '1500', host: 'node-1499.cluster.internal', total_cores: 4, total_tasks: 10 });
+  });
+
   it('keeping more than a quarter of the limit is refused once, naming the URL (no credentials), the entries read and the setting; the other application is stored', async () => {
     const sent = { bytes: 0 };
     const { url } = await twoApps(20_000, sent);
