@@ -309,6 +309,26 @@ describe('Sources model and tree', () => {
     expect(tree.getTreeItem(model.find('dp')!).description).toBe('dataproc · never collected');
   });
 
+  it('says when a source’s last run has no end: running, interrupted (its process killed), or unfinished (an older version’s)', async () => {
+    const root = tempDir();
+    write(root, 'spark-optimizer.yaml', LIST_FORM);
+    const { model, tree, store } = await setup(root);
+    const minutesAgo = (m: number): Date => new Date(Date.now() - m * 60_000);
+    // This editor's own collection, going.
+    store.startRun('going', 'hs', {}, minutesAgo(1));
+    // A CLI's collection killed on another host two hours ago: its sign of life stopped then.
+    store.startRun('killed', 'emr-prod', {}, minutesAgo(120), { host: 'cron-host.example', pid: 4242, heartbeat: minutesAgo(120).toISOString() });
+    store.startRun('old', 'dp', {}, minutesAgo(60), null);
+    await tree.refresh();
+    expect(tree.getTreeItem(model.find('hs')!).description).toBe('history_server · 1 min ago (running) · 0 new, 0 updated');
+    expect(tree.getTreeItem(model.find('emr-prod')!).description).toBe('emr · 2 h ago (interrupted) · 0 new, 0 updated');
+    expect(tooltipOf(tree, model.find('emr-prod')!)).toContain('interrupted: its process ended before the run did');
+    expect(tree.getTreeItem(model.find('dp')!).description).toBe('dataproc · 1 h ago (unfinished) · 0 new, 0 updated');
+    store.finishRun('going', { seen: 1, new: 1, updated: 0, unchanged: 0, skipped: 0, failed: 0 }, []);
+    await tree.refresh();
+    expect(tree.getTreeItem(model.find('hs')!).description).toBe('history_server · 1 min ago · 1 new, 0 updated');
+  });
+
   it('shows a source’s last run however many runs of other sources came after it (a review: 500 newer ones made it "never collected")', async () => {
     const root = tempDir();
     write(root, 'spark-optimizer.yaml', LIST_FORM);

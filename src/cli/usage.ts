@@ -41,7 +41,9 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
                        (B against A: metric changes, stages aligned by name, else by stage id,
                        and the Spark properties that differ)`,
   runs: `  spark-optimizer runs [--limit N] [--format table|json] [--utc] [--db PATH]
-                       (the collection runs, newest first: what each read, its counts and errors)`,
+                       (the collection runs, newest first: what each read, its counts and errors;
+                       one without an end is running, interrupted (its process gone), or
+                       unfinished (an older version's: it cannot be told))`,
   validate: `  spark-optimizer validate PATH... [--format text|json] [--min-severity S] [--verbose] [--no-recursive]
                         [--zstd-max-window-mb N] [--max-line-mb N] [--max-decompression-ratio N]
                         (event logs and collector configs; exit 1 on errors)`,
