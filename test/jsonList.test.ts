@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { JsonClient, ResponseError, ResponseTooLargeError } from '../src/collectors/http/jsonClient';
+import { HttpError, JsonClient, ResponseError, ResponseTooLargeError, type JsonClientOptions } from '../src/collectors/http/jsonClient';
 import { JsonListReader, KeptMemory, NotAListError } from '../src/collectors/http/jsonList';
 import { keepOf, loadTokenizer } from '../src/collectors/http/jsonStream';
 import { listenLocal, type LocalServer } from './support/localServer';
@@ -123,7 +123,10 @@ describe('JsonClient.getList', () => {
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
-  async function answering(body: string | ((res: ServerResponse) => void), contentType = 'application/json'): Promise<{ client: (max?: number) => JsonClient; url: string; asked: () => number }> {
+  async function answering(
+    body: string | ((res: ServerResponse) => void),
+    contentType = 'application/json',
+  ): Promise<{ client: (max?: number, options?: Partial<JsonClientOptions>) => JsonClient; url: string; asked: () => number }> {
     let asked = 0;
     const s = await listenLocal((_req, res) => {
       asked++;
@@ -135,8 +138,8 @@ describe('JsonClient.getList', () => {
     return {
       url: s.url,
       asked: () => asked,
-      client: (max) => {
-        const c = new JsonClient({ baseUrl: s.url, maxAttempts: 2, backoffMs: 1, timeoutMs: 5000, ...(max !== undefined ? { maxResponseBytes: max } : {}) });
+      client: (max, options = {}) => {
+        const c = new JsonClient({ baseUrl: s.url, maxAttempts: 2, backoffMs: 1, timeoutMs: 5000, ...(max !== undefined ? { maxResponseBytes: max } : {}), ...options });
         clients.push(c);
         return c;
       },
@@ -188,6 +191,56 @@ describe('JsonClient.getList', () => {
       new RegExp(`^list: the answer holds more than 256 KB of values we keep \\(a quarter of the 1 MB limit\\) in its first 1,[0-9]{3} entries, so it was not read \\(${keeping.url.replace(/\./g, '\\.')}/list\\); raise max_response_mb`),
     );
     expect(keeping.asked()).toBe(1);
+  });
+
+  describe('time: the answer must start within the timeout, then is timed by its gaps, within ten timeouts in all', () => {
+    const timers = new Set<NodeJS.Timeout>();
+    afterEach(() => {
+      for (const t of timers) clearInterval(t);
+      timers.clear();
+    });
+    /** '[' at once, then an entry every `everyMs` (`count` of them, or without end), then ']'. */
+    const dribble =
+      (everyMs: number, count = Infinity, stallAfter = Infinity) =>
+      (res: ServerResponse): void => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[');
+        let n = 0;
+        const t = setInterval(() => {
+          if (res.destroyed || n >= stallAfter) return;
+          if (n === count) {
+            clearInterval(t);
+            res.end(']');
+            return;
+          }
+          res.write(`${n === 0 ? '' : ','}{"id":${n++}}`);
+        }, everyMs);
+        timers.add(t);
+      };
+
+    it('a list that keeps coming for longer than the timeout is read', async () => {
+      const s = await answering(dribble(40, 15));
+      const t0 = performance.now();
+      expect(await s.client(undefined, { timeoutMs: 250 }).getList('list', entry)).toHaveLength(15);
+      expect(performance.now() - t0).toBeGreaterThan(500);
+    });
+
+    it('a gap longer than the timeout, and a list that never ends, are given up on, and say which', async () => {
+      const stalled = await answering(dribble(20, Infinity, 3));
+      const stall = await failure(stalled.client(undefined, { timeoutMs: 200 }).getList('list', entry));
+      expect(stall).toBeInstanceOf(HttpError);
+      expect(stall.message).toBe('list: no data for 200 ms (gave up after 2 attempts)');
+      const endless = await answering(dribble(20));
+      const t0 = performance.now();
+      const err = await failure(endless.client(undefined, { timeoutMs: 100, maxAttempts: 1 }).getList('list', entry));
+      expect(err.message).toBe('list: took longer than 1000 ms in all (gave up after 1 attempts)');
+      expect(performance.now() - t0).toBeLessThan(2500);
+    });
+
+    it('an answer that does not start within the timeout times out as any request', async () => {
+      const silent = await answering(() => undefined);
+      expect((await failure(silent.client(undefined, { timeoutMs: 150, maxAttempts: 1 }).getList('list', entry))).message).toBe('list: timed out after 150 ms (gave up after 1 attempts)');
+    });
   });
 
   it('whitespace before the list has the limit of any answer', async () => {

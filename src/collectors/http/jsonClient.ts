@@ -1,7 +1,8 @@
 /**
  * A small JSON client for REST APIs (the Spark History Server, Databricks, Dataproc), on undici.
  *
- * - Every request has its own timeout (headers and body both count).
+ * - Every request has its own timeout (headers and body both count); a list's body (getList), which
+ *   may be hundreds of MB, is timed by its gaps instead, within ten timeouts in all.
  * - Network errors, 408, 429 and 5xx are retried with exponential backoff and full jitter, honouring
  *   `Retry-After` (seconds or an HTTP date, capped), up to a bounded number of attempts in total.
  * - 401/403 become an `AuthError`, never retried: the caller reports it once and stops.
@@ -294,6 +295,13 @@ const WHOLE_PARSE_BYTES = 8 * 1024 * 1024;
  */
 const KEPT_SHARE = 4;
 
+/**
+ * A list's body may take this many request timeouts in all (5 minutes by default), as long as no gap
+ * between its pieces is longer than one: a 300 MB `/stages` then needs 1 MB/s, where the whole
+ * request's 30 s needed 10 MB/s and a slower link lost the application after four downloads of it.
+ */
+const LIST_DEADLINE_TIMEOUTS = 10;
+
 /** A JSON body as read: whole (small) or already pruned into a value (large), or where it went wrong. */
 type JsonBody = { size: number } & ({ text: string } | { reader: PrunedJsonReader } | { malformed: string });
 
@@ -418,8 +426,9 @@ export class JsonClient {
    * The answer's size is therefore not limited by `maxResponseBytes`; what its entries keep is, to a
    * quarter of it (KEPT_SHARE, counted as the memory the rows take: KeptMemory), and past that the
    * answer is dropped with a `ResponseTooLargeError` that names the URL, the entries read and the
-   * setting: 64 MiB by default, ~160,000 stage attempts. Its time is bounded by the request's
-   * timeout, as any answer's. Whitespace before the `[` has the answer limit. An entry of the
+   * setting: 64 MiB by default, ~160,000 stage attempts. Its time: the answer must start within the
+   * request timeout, then no gap may be longer than it, and the whole may take ten of them
+   * (LIST_DEADLINE_TIMEOUTS). Whitespace before the `[` has the answer limit. An entry of the
    * wrong shape is a `ResponseError` naming its index, unless `onBad` takes it (it is then left out).
    * An answer that is not an array is read as getJson reads it (up to `maxResponseBytes`), and
    * refused for its shape.
@@ -429,7 +438,7 @@ export class JsonClient {
     const keep = keepOf(init.shape ?? entry);
     const budget = this.maxResponseBytes / KEPT_SHARE;
     let contentType = '';
-    const body = await this.send(path, signal, { ms: this.timeoutMs }, init, (head): Sink<ListBody<z.infer<S>>> => {
+    const body = await this.send(path, signal, { ms: this.timeoutMs, idle: true, deadlineMs: this.timeoutMs * LIST_DEADLINE_TIMEOUTS }, init, (head): Sink<ListBody<z.infer<S>>> => {
       contentType = String(head.headers['content-type'] ?? '');
       // Counted (bytesRead), not capped: a list is capped by what it keeps.
       const count = this.bodyCounter(path, head, Infinity);
@@ -620,9 +629,10 @@ export class JsonClient {
   }
 
   /** `timeout.idle`: the timeout is of no data (restarted by each chunk of a 200 answer), not of the whole request. */
-  private async send<T>(path: string, signal: AbortSignal | undefined, timeout: { ms: number; idle?: boolean }, init: RequestInit, on200: (head: Head) => Sink<T>): Promise<T> {
+  private async send<T>(path: string, signal: AbortSignal | undefined, timeout: { ms: number; idle?: boolean; deadlineMs?: number }, init: RequestInit, on200: (head: Head) => Sink<T>): Promise<T> {
     const timeoutMs = timeout.ms;
-    const timedOutText = timeout.idle ? `no data for ${timeoutMs} ms` : `timed out after ${timeoutMs} ms`;
+    const idleText = `no data for ${timeoutMs} ms`;
+    const waitText = `timed out after ${timeoutMs} ms`;
     const url = new URL(this.urlOf(path));
     const method = init.method ?? 'GET';
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
@@ -637,11 +647,15 @@ export class JsonClient {
       // keeps every request's signal reachable until the run ends).
       const perRequest = new AbortController();
       let timedOut = false;
-      const expire = (): void => {
+      // With a deadline (a list), the wait for the answer is timed as any request's, then its body by its gaps.
+      let why = timeout.idle && timeout.deadlineMs === undefined ? idleText : waitText;
+      const expire = (text?: string): void => {
         timedOut = true;
-        perRequest.abort(new Error(timedOutText));
+        if (text !== undefined) why = text;
+        perRequest.abort(new Error(why));
       };
       let timer = setTimeout(expire, timeoutMs);
+      const deadline = timeout.deadlineMs === undefined ? undefined : setTimeout(expire, timeout.deadlineMs, `took longer than ${timeout.deadlineMs} ms in all`);
       const sinkFor = (h: Head): Sink<T> => {
         const sink = on200(h);
         if (!timeout.idle) return sink;
@@ -649,6 +663,7 @@ export class JsonClient {
           ...sink,
           data: (chunk) => {
             clearTimeout(timer);
+            why = idleText;
             timer = setTimeout(expire, timeoutMs);
             return sink.data(chunk);
           },
@@ -676,9 +691,10 @@ export class JsonClient {
         // The answer itself failed (over the limit, a full disk): asking again would fail again.
         if (err instanceof SinkFailure) throw err.error;
         lastStatus = null;
-        lastError = timedOut ? timedOutText : describeError(err);
+        lastError = timedOut ? why : describeError(err);
       } finally {
         clearTimeout(timer);
+        clearTimeout(deadline);
         signal?.removeEventListener('abort', onAbort);
       }
       if (attempt === this.maxAttempts) break;
