@@ -9,6 +9,7 @@
  * `node dist/cli.js collect` with SIGKILL (node scripts/build.mjs first).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
@@ -163,6 +164,29 @@ describe('a file store: a run holds a file beside the database while it goes', (
     // Opening the file removed the files of runs whose holder is gone (what a killed run leaves), and they stay interrupted.
     expect(await states(false)).toEqual(expected);
     expect(readdirSync(path.dirname(db)).filter((n) => n.includes('.run-'))).toEqual(['jobs.db.run-far-fresh']);
+  });
+});
+
+describe('what processes that died left beside a file database', () => {
+  it("removes a temp file of a dead save on this host, and another host's only once untouched for two minutes", async () => {
+    const db = newDb();
+    const dir = path.dirname(db);
+    // This host as a save names it in its temp file: 8 hex digits of its name's SHA-1.
+    const mine = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
+    const dead = deadPid();
+    const silent = new Date(Date.now() - STALE_LOCK_MS - 60_000);
+    const files = {
+      // A save of this host killed mid-write, named now and as older versions named it.
+      deadHere: `jobs.db.tmp-${dead}-aaaaaaaa_${mine}`,
+      deadHereOld: `jobs.db.tmp-${dead}-bbbbbbbb`,
+      // Another host's saves: one writing now (its pid means nothing here), one left two minutes ago.
+      elsewhereWriting: `jobs.db.tmp-${dead}-cccccccc_ffffffff`,
+      elsewhereSilent: `jobs.db.tmp-${dead}-dddddddd_ffffffff`,
+    };
+    for (const name of Object.values(files)) writeFileSync(path.join(dir, name), 'partial');
+    utimesSync(path.join(dir, files.elsewhereSilent), silent, silent);
+    (await JobStore.open(db)).close();
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([files.elsewhereWriting]);
   });
 });
 

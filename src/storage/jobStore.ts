@@ -2,7 +2,7 @@
  * The workspace database file: open (migrate, recover), and save so that nothing is lost.
  *
  * sql.js keeps the whole database in memory; saving writes the file anew. Three rules make that safe:
- * - Atomic: write `<db>.tmp-<pid>-<n>`, fsync, rename over the database, fsync the folder. A process
+ * - Atomic: write `<db>.tmp-<pid>-<n>_<host>`, fsync, rename over the database, fsync the folder. A process
  *   killed at any point leaves the old file or the new one, both complete.
  * - Two writers (the CLI from cron, the editor): saves take `<db>.lock` (fileLock.ts: created
  *   exclusively; a lock whose process is gone is broken, race-free). If the file changed on disk since
@@ -22,9 +22,11 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { acquireLock, heldFileGone, holdFile, LockTimeout, pidAlive } from './fileLock';
+import { acquireLock, heldFileGone, holderGone, holdFile, LockTimeout, pidAlive } from './fileLock';
+import { sha1 } from '../common/sha1';
 import { KnownFileIndex, type KnownFile } from './unchanged';
 import { recheckAfterRemoval, type RegressionCheck } from '../analysis/regression';
 import type { RegressionThresholds } from '../analysis/regressionThresholds';
@@ -226,7 +228,7 @@ async function realFile(file: string): Promise<string> {
  */
 async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   const real = await realFile(file);
-  const tmp = `${real}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const tmp = `${real}.tmp-${process.pid}-${randomUUID().slice(0, 8)}_${HOST_TAG}`;
   try {
     const old = await statOrNull(real);
     const fh = await open(tmp, 'wx');
@@ -735,9 +737,19 @@ async function moveAside(file: string): Promise<string> {
 const RUN_FILE = 'run-';
 
 /**
- * What processes that died left beside the database: temp files of saves killed mid-write (partial
- * copies, never the database itself), and the files of collection runs whose holder is gone
- * (fileLock.ts's rule; such a run reads as interrupted with its file or without).
+ * This host in the name of a save's temp file (`_` and 8 hex digits of its name's SHA-1: a host name may be
+ * long, a file name may not): a database in a folder two hosts share gets temp files from both.
+ */
+const HOST_TAG = sha1(hostname(), 'hex').slice(0, 8);
+
+/**
+ * What processes that died left beside the database, judged by fileLock.ts's rule for a lock's
+ * holder (holderGone): temp files of saves killed mid-write (partial copies, never the database
+ * itself), and the files of collection runs whose holder is gone (such a run reads as interrupted
+ * with its file or without). A temp file of another host (its HOST_TAG) is its until untouched for
+ * STALE_LOCK_MS: its pid means nothing here, and taken for dead by it, it would be removed under that
+ * host's save, whose rename would then fail. One named before the tag (an older version's) is judged
+ * by its pid here, as then.
  */
 async function removeLeftovers(file: string): Promise<void> {
   const base = `${path.basename(file)}.tmp-`;
@@ -755,8 +767,18 @@ async function removeLeftovers(file: string): Promise<void> {
       continue;
     }
     if (!name.startsWith(base)) continue;
-    const pid = Number(name.slice(base.length).split('-')[0]);
+    const [pidText, rest = ''] = name.slice(base.length).split('-');
+    const pid = Number(pidText);
+    const sep = rest.indexOf('_');
+    const tag = sep < 0 ? HOST_TAG : rest.slice(sep + 1);
+    if (!Number.isInteger(pid) || (pid === process.pid && tag === HOST_TAG)) continue;
+    let gone: boolean;
+    if (tag === HOST_TAG) gone = !pidAlive(pid);
+    else {
+      const st = await statOrNull(full).catch(() => null);
+      gone = st !== null && holderGone({ pid, host: `another host (${tag})` }, Date.now() - st.mtimeMs);
+    }
     // Not removable (a folder this reader may not write): left for a writer, whose save fails there anyway.
-    if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(full, { force: true }).catch(() => undefined);
+    if (gone) await rm(full, { force: true }).catch(() => undefined);
   }
 }
