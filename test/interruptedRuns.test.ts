@@ -97,8 +97,9 @@ describe('a file store: a run holds a file beside the database while it goes', (
   it('another process reading the file sees the run going, then finished; the file goes once a save holds the end', async () => {
     const db = newDb();
     const writer = await JobStore.open(db);
-    writer.startRun('r1', 'logs', {});
+    writer.startRun('r1', 'logs', {}, new Date(Date.now() - 3_600_000));
     expect(existsSync(runFile(db, 'r1'))).toBe(true);
+    const saving = Date.now();
     await writer.save();
     const read = async (): Promise<unknown> => {
       const reader = await JobStore.open(db, { readOnly: true });
@@ -109,6 +110,10 @@ describe('a file store: a run holds a file beside the database while it goes', (
       }
     };
     expect(await read()).toEqual(['running']);
+    // The row's heartbeat is its last save's time, not its start (what a copy of the file, or db copy, is judged by).
+    const seen = await JobStore.open(db, { readOnly: true });
+    expect(Date.parse(seen.listRuns()[0]!.owner!.heartbeat)).toBeGreaterThanOrEqual(saving);
+    seen.close();
     writer.finishRun('r1', COUNTS, []);
     // Until a save writes the end, the file on disk says unfinished: the run is still going.
     expect(existsSync(runFile(db, 'r1'))).toBe(true);

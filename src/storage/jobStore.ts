@@ -635,7 +635,7 @@ export class JobStore implements Store {
   /**
    * An unfinished run of a process that records its owner is going while its file is held (its
    * holder alive by fileLock.ts's rule); one without its file, or with a stale one, is interrupted.
-   * Its row's heartbeat is only when it started: the file is only written by a save.
+   * Its row's heartbeat is only its last save's time: the file is only written by a save.
    */
   private judged(run: RunRow): RunRow {
     if (run.state === 'finished' || run.owner === null) return run;
@@ -679,6 +679,9 @@ export class JobStore implements Store {
           if (thresholds !== undefined && removed.length > 0) await recheckAfterRemoval(this, removed, thresholds);
         }
       }
+      // The rows of the runs going here say when they were last seen (not journaled: a merge's replay
+      // records them as started, and this save writes them seen again).
+      if (this.held.size > 0) this.repo.beatRuns([...this.held.keys()], new Date());
       // What this save writes: changes made while it waits on the disk stay journaled for the next one.
       const saved = this.journal.length;
       await writeAtomically(this.file, this.db.export());

@@ -204,7 +204,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // shares (its INSERT names its columns), keep NULLs: their state is unknown.
   `ALTER TABLE collection_runs ADD COLUMN host TEXT;        -- the host of the process that runs it
    ALTER TABLE collection_runs ADD COLUMN pid INTEGER;      -- and its pid there
-   ALTER TABLE collection_runs ADD COLUMN heartbeat TEXT;   -- its last sign of life in the row: its start (the file it holds beside the database says more: jobStore.ts)`,
+   ALTER TABLE collection_runs ADD COLUMN heartbeat TEXT;   -- its last sign of life in the row: its start, then each save (the file it holds beside the database says more: jobStore.ts)`,
 ];
 
 /**

@@ -110,7 +110,7 @@ export type RunState = 'finished' | 'running' | 'interrupted' | 'unknown';
 
 /** The process that runs a run and its last sign of life as its row keeps them (migration 13, PostgreSQL 14). */
 export interface RunOwner extends Holder {
-  /** ISO time: when the run started, or (PostgreSQL) last wrote its heartbeat. */
+  /** ISO time: the run's last sign of life in its row (its start; then each save of a file store, each HEARTBEAT_MS on a server). */
   heartbeat: string;
 }
 
@@ -1359,6 +1359,12 @@ export class SqlJsRepository implements JobRepository {
 
   latestRuns(): RunRow[] {
     return this.all(LATEST_RUNS_SQL, []).map((r) => runRow(r));
+  }
+
+  /** Writes `now` as the heartbeat of those of the runs still unfinished (JobStore: at each save, the row's last sign of life). */
+  beatRuns(runIds: readonly string[], now: Date): void {
+    // A process runs a run per source at a time: a statement each.
+    for (const id of runIds) this.run('UPDATE collection_runs SET heartbeat = ? WHERE run_id = ? AND finished IS NULL', [now.toISOString(), id]);
   }
 
   /** Whether the run is recorded (JobStore: only a new run of this process holds a file). */
