@@ -1,13 +1,17 @@
 /**
  * The workspace database file: open (migrate, recover), and save so that nothing is lost.
  *
- * sql.js keeps the whole database in memory; saving writes the file anew. Three rules make that safe:
+ * sql.js keeps the whole database in memory; saving writes the file anew. These rules make that safe:
  * - Atomic: write `<db>.tmp-<pid>-<n>_<host>`, fsync, rename over the database, fsync the folder. A process
  *   killed at any point leaves the old file or the new one, both complete.
  * - Two writers (the CLI from cron, the editor): saves take `<db>.lock` (fileLock.ts: created
  *   exclusively; a lock whose process is gone is broken, race-free). If the file changed on disk since
  *   we loaded it, we load it again and replay our own changes onto it (every change since the last
  *   save is journaled as the repository call that made it), so neither writer loses the other's records.
+ * - Runs that say whether they still go: a collection run of this process holds `<db>.run-<id>`
+ *   (fileLock.ts holdFile: touched every 20 s) until a save has written its end, since the file is
+ *   written only by saves; a run whose file is gone or stale (the lock's rule) reads as interrupted.
+ *   The next open removes what a killed process left (its run's file, a save's temp file).
  * - Recover, never delete: a file that is not a readable SQLite database is renamed to
  *   `<db>.corrupt-<time>` and a fresh database is started, with a message saying where the old one went.
  * - Refuse, never override: a database file without write permission (chmod 444), damaged or not,
