@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { HttpError, JsonClient, ResponseError, ResponseTooLargeError, type JsonClientOptions } from '../src/collectors/http/jsonClient';
 import { JsonListReader, KeptMemory, NotAListError } from '../src/collectors/http/jsonList';
-import { keepOf, loadTokenizer } from '../src/collectors/http/jsonStream';
+import { keepOf, KeptTooMuchError, loadTokenizer, PrunedJsonReader } from '../src/collectors/http/jsonStream';
 import { listenLocal, type LocalServer } from './support/localServer';
 
 const ALL = { kind: 'all' } as const;
@@ -112,6 +112,20 @@ describe('JsonListReader', () => {
     let deep: unknown = 0;
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(new KeptMemory().add(deep)).toBe(100_000 * 24);
+  });
+});
+
+describe('PrunedJsonReader on a deep value it keeps', () => {
+  it('counts each container as it opens: 16 MB of `[` in a kept value is refused at the budget, not held (it took 2.2 GB)', async () => {
+    const keep = keepOf(z.object({ sparkProperties: z.array(z.array(z.unknown())) }));
+    const r = new PrunedJsonReader(keep, await loadTokenizer(), 4 * 1024 * 1024);
+    r.write(Buffer.from('{"sparkProperties":[['));
+    const piece = Buffer.from('['.repeat(1024 * 1024));
+    const before = process.memoryUsage().heapUsed;
+    expect(() => {
+      for (let i = 0; i < 16; i++) r.write(piece);
+    }).toThrow(KeptTooMuchError);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(200 * 1024 * 1024);
   });
 });
 
