@@ -180,6 +180,15 @@ describe('JsonClient.getList', () => {
     expect(bad).toEqual([[{ id: 'three' }, 2]]);
   });
 
+  it('bad entries held for onBad count against the cap too (each with its place, not its error)', async () => {
+    const s = await answering(`[${Array.from({ length: 200_000 }, () => '0').join(',')}]`);
+    const told: number[] = [];
+    const err = await failure(s.client(1024 * 1024).getList('list', entry, undefined, { onBad: (_raw, i) => told.push(i) }));
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(err.message).toMatch(/in its first 3,6\d\d entries/);
+    expect(told).toEqual([]);
+  });
+
   it('an answer that is not a list gets the error getJson gives it: its shape, a web page, malformed JSON', async () => {
     const object = await answering('{"message":"no such app"}');
     expect(await failure(object.client().getList('list', entry))).toMatchObject({ message: 'list: unexpected answer shape at (top): Invalid input: expected array, received object' });

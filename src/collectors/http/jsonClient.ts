@@ -306,7 +306,7 @@ const LIST_DEADLINE_TIMEOUTS = 10;
 type JsonBody = { size: number } & ({ text: string } | { reader: PrunedJsonReader } | { malformed: string });
 
 /** A list as getList read it: its entries, or an answer that was no list (or malformed), as getJson reads one. */
-type ListBody<T> = { entries: T[]; bad: { raw: unknown; index: number; error: z.ZodError }[] } | { whole: JsonBody };
+type ListBody<T> = { entries: T[]; bad: { raw: unknown; index: number }[] } | { whole: JsonBody };
 
 /** Whether the environment names a proxy (HTTPS_PROXY, HTTP_PROXY, either case), as curl and most tools take it. */
 function envProxy(): boolean {
@@ -443,7 +443,7 @@ export class JsonClient {
       // Counted (bytesRead), not capped: a list is capped by what it keeps.
       const count = this.bodyCounter(path, head, Infinity);
       const entries: z.infer<S>[] = [];
-      const bad: { raw: unknown; index: number; error: z.ZodError }[] = [];
+      const bad: { raw: unknown; index: number }[] = [];
       const kept = new KeptMemory();
       let size = 0;
       let whole: Sink<JsonBody> | null = null;
@@ -455,11 +455,13 @@ export class JsonClient {
         (raw, i) => {
           const got = entry.safeParse(raw);
           if (!got.success && init.onBad === undefined) throw shapeError(path, got.error, [i]);
-          // A bad entry is held (and counted) until the answer is whole: a retried request must not report it twice.
+          // A bad entry is held (and counted, with its place) until the answer is whole, so that a
+          // retried request does not report it twice; its error is worked out again then, not held.
           kept.add(got.success ? got.data : raw);
+          if (!got.success) kept.bytes += 64;
           if (kept.bytes > budget) throw tooMuch(i + 1);
           if (got.success) entries.push(got.data);
-          else bad.push({ raw, index: i, error: got.error });
+          else bad.push({ raw, index: i });
         },
         () => budget - kept.bytes,
       );
@@ -504,7 +506,7 @@ export class JsonClient {
       };
     });
     if ('entries' in body) {
-      for (const b of body.bad) init.onBad?.(b.raw, b.index, b.error);
+      for (const b of body.bad) init.onBad?.(b.raw, b.index, entry.safeParse(b.raw).error!);
       return body.entries;
     }
     return this.validated(path, z.array(entry), this.decoded(path, body.whole, contentType));
