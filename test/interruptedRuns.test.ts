@@ -270,8 +270,9 @@ function listed(db: string, env: Record<string, string> = {}): { table: string; 
 
 describe('`collect` killed with SIGKILL (file store)', () => {
   it('its run is listed as interrupted, not unfinished; what it left beside the database goes at the next collect', { timeout: 180_000 }, async () => {
-    // About 15 s of collecting here; a long run saves every 10 s (collectCommand.ts), and the run is in the file from then on.
-    const logs = manyLogs(2000);
+    // A long run saves every 10 s (collectCommand.ts), and the run is in the file from then on: logs enough for
+    // well over 10 s on a fast machine (2,000 took 15 s on two cores); it is killed at its first save anyway.
+    const logs = manyLogs(10_000);
     const db = newDb();
     const child = collect(logs, db);
     const saved = async (): Promise<boolean> => {
@@ -312,7 +313,8 @@ describePostgres('`collect` killed with SIGKILL (PostgreSQL)', (server) => {
   const { open, connect } = pgHandles();
 
   it('its run is listed as interrupted by every reader of the server, not unfinished', { timeout: 180_000 }, async () => {
-    const logs = manyLogs(600);
+    // Killed as soon as its run is on the server; logs enough that it is still going then on a fast machine.
+    const logs = manyLogs(3000);
     const url = await newDatabase(server());
     const env = { PGPASSWORD: server().password };
     const client = await connect(server(), url);
