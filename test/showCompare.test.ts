@@ -114,6 +114,26 @@ describe('spark-optimizer show', () => {
     expect(r.out).toMatch(/\n\s*2\s+host-2\s+4\s+2024-06-01 00:00 UTC\s+2024-06-01 00:05 UTC\s.*Container lost/);
   });
 
+  it('text: a stage that never ran shows "-" for its figures, not 0 B and 0 ms, as the job page does', async () => {
+    const dir = tempDir();
+    const skippedDb = path.join(dir, 'skipped.db');
+    const store = await JobStore.open(skippedDb);
+    const zero = { num_tasks: 0, failed_tasks: 0, killed_tasks: 0, input_bytes: 0, output_bytes: 0, shuffle_read_bytes: 0, shuffle_write_bytes: 0, memory_spilled_bytes: 0, disk_spilled_bytes: 0, executor_run_time_ms: 0, cpu_time_ms: 0, gc_time_ms: 0 };
+    const stages = [
+      makeStage({ stage_id: 0, name: 'load at Etl.scala:10', duration_ms: 4_000 }),
+      makeStage({ stage_id: 1, name: 'reused at Etl.scala:15', status: 'skipped', duration_ms: null, submission_time: null, completion_time: null, task_duration_ms: null, ...zero }),
+    ];
+    store.upsert([{ record: { ...records.get('app-a/')!, app_id: 'app-s' }, summaries: { stages, executors: [] } }]);
+    await store.save();
+    store.close();
+    const r = await cli('show', 'app-s', '--db', skippedDb);
+    expect(r.code).toBe(0);
+    const line = r.out.split('\n').find((l) => l.includes('reused at Etl.scala:15'))!.trim();
+    expect(line.split(/\s{2,}/)).toEqual(['1', '0', 'skipped', ...Array<string>(11).fill('-'), 'reused at Etl.scala:15']);
+    const ran = r.out.split('\n').find((l) => l.includes('load at Etl.scala:10'))!.trim();
+    expect(ran).not.toMatch(/\s-\s/);
+  });
+
   it('its stored check against its history: text says it with the reason, JSON as `jobs --regressed` does', async () => {
     const text = await cli('show', 'app-b', '--db', db, '--utc');
     expect(text.code).toBe(0);

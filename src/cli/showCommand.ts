@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { SparkAppRecord } from '../collectors/record';
-import { withStageCpu, type AppSummaries, type StageSummary } from '../collectors/record/summaries';
+import { stageRan, withStageCpu, type AppSummaries, type StageSummary } from '../collectors/record/summaries';
 import { clip, count, formatBytes, formatDuration, oneLine, recordSummary, table, visible } from '../common/format';
 import type { StoredRegression } from '../storage/repository';
 import type { Store } from '../storage/store';
@@ -58,24 +58,29 @@ function costliest(stages: readonly StageSummary[], top: number): StageSummary[]
 function stageTable(stages: readonly StageSummary[]): string {
   return table(
     ['stage', 'attempt', 'status', 'duration', 'cpu', 'tasks', 'failed', 'input', 'shuffle read', 'shuffle write', 'spill (disk)', 'gc', 'task p50', 'task max', 'name'],
-    stages.map((s) => [
-      String(s.stage_id),
-      String(s.attempt_id),
-      s.status,
-      formatDuration(s.duration_ms),
-      // '-' where Spark never measured it (before 2.1), as the record's CPU time.
-      formatDuration(s.cpu_time_ms),
-      count(s.num_tasks),
-      count(s.failed_tasks),
-      formatBytes(s.input_bytes),
-      formatBytes(s.shuffle_read_bytes),
-      formatBytes(s.shuffle_write_bytes),
-      formatBytes(s.disk_spilled_bytes),
-      formatDuration(s.gc_time_ms),
-      formatDuration(s.task_duration_ms?.p50 ?? null),
-      formatDuration(s.task_duration_ms?.max ?? null),
-      clip(s.name ?? '-', 60),
-    ]),
+    stages.map((s) => {
+      // A stage that never ran (skipped) has no figures, not 0 B and 0 ms: '-', as the job page shows it.
+      const ran = stageRan(s);
+      const figure = (text: string): string => (ran ? text : '-');
+      return [
+        String(s.stage_id),
+        String(s.attempt_id),
+        s.status,
+        formatDuration(s.duration_ms),
+        // '-' where Spark never measured it (before 2.1), as the record's CPU time.
+        figure(formatDuration(s.cpu_time_ms)),
+        figure(count(s.num_tasks)),
+        figure(count(s.failed_tasks)),
+        figure(formatBytes(s.input_bytes)),
+        figure(formatBytes(s.shuffle_read_bytes)),
+        figure(formatBytes(s.shuffle_write_bytes)),
+        figure(formatBytes(s.disk_spilled_bytes)),
+        figure(formatDuration(s.gc_time_ms)),
+        formatDuration(s.task_duration_ms?.p50 ?? null),
+        formatDuration(s.task_duration_ms?.max ?? null),
+        clip(s.name ?? '-', 60),
+      ];
+    }),
   );
 }
 
