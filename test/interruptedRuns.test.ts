@@ -172,6 +172,30 @@ describe('a file store: a run holds a file beside the database while it goes', (
   });
 });
 
+describe('`db copy` of runs', () => {
+  it('carries who ran each run; a copy holds no sign of life, so a run going in the source is interrupted in the copy', async () => {
+    const from = newDb();
+    const source = await JobStore.open(from);
+    source.startRun('going', 'logs', {});
+    source.startRun('done', 'logs', {});
+    source.finishRun('done', COUNTS, []);
+    source.startRun('older-version', 'logs', {}, new Date(), null);
+    await source.save();
+    const to = path.join(path.dirname(from), 'copy.db');
+    const copied = cli(['db', 'copy', '--from', from, '--to', to]);
+    expect(copied.status, copied.stderr).toBe(0);
+    source.close();
+    const copy = await JobStore.open(to, { readOnly: true });
+    try {
+      const runs = Object.fromEntries(copy.listRuns().map((r) => [r.run_id, r]));
+      expect(Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, r.state]))).toEqual({ going: 'interrupted', done: 'finished', 'older-version': 'unknown' });
+      expect(runs.going!.owner).toMatchObject({ host: hostname(), pid: process.pid });
+    } finally {
+      copy.close();
+    }
+  });
+});
+
 describe('what processes that died left beside a file database', () => {
   it("removes a temp file of a dead save on this host, and another host's only once untouched for two minutes", async () => {
     const db = newDb();
