@@ -3,7 +3,7 @@
  * measured-looking 0, by one rule for every source (record/summaries.ts stageCpuKnown: the record says
  * `missing:cpu_time_ms`), end to end: the event-log engine, the History Server's answers, both stores,
  * and every reader (show, compare, the job page and compare view models), including summaries stored
- * with 0 before the rule (and the History Server's, which are made without the record: read as null).
+ * with 0 before the rule (read as null); the History Server collector applies the rule as it collects.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -88,7 +88,7 @@ describeShared('stage CPU time Spark never measured, from every source to every 
       'http://hs',
     );
     const summaries = toSummaries(restStages, [], problems, 'http://hs')!;
-    // Made without the record (collect.ts), they hold Spark's 0; every reader goes by the record's rule.
+    // toSummaries alone holds Spark's 0; collect.ts applies the record's rule to them, as every reader does.
     expect(cpus(summaries.stages)).toEqual(restStages.map(() => 0));
     expect(record.cpu_time_ms).toBeNull();
     expect(cpus(withStageCpu(record, summaries).stages)).toEqual(restStages.map(() => null));

@@ -18,6 +18,7 @@ import { textProperties, timeFault, type Problem } from '../record';
 import { appSchema, epochOrText, executorSchema, stageSchema, toRecord, type RestApp, type RestAttempt } from './record';
 import { HistoryServerClient, type ClientOptions } from './client';
 import { fillTaskDurations, toSummaries, type TaskSummaryLimits } from './summaries';
+import { withStageCpu } from '../record/summaries';
 import { AuthError, HttpError, ResponseError } from '../http/jsonClient';
 import { inShard, type Shard } from '../shard';
 
@@ -338,7 +339,8 @@ async function fetchAttempt(
   }
   const jobStageIds = jobs === null ? null : jobs.flatMap((j) => j.stageIds ?? []);
   const record = toRecord({ app, attempt, properties, executors: executors ?? [], stages, jobStageIds }, source, problems, where);
-  const summaries = toSummaries(stages, executors, problems, where);
+  // A stage's CPU time by its record's rule (REST says 0 where Spark never measured it): record/summaries.ts stageCpuKnown.
+  const summaries = withStageCpu(record, toSummaries(stages, executors, problems, where));
   if (summaries !== undefined && stages !== null) await fillTaskDurations(client, base, stages, summaries, problems, signal, limits);
   return { record, ...(summaries !== undefined ? { summaries } : {}), problems, files: [], provenance: apiProvenance(where) };
 }

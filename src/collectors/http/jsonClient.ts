@@ -724,8 +724,8 @@ export class JsonClient {
       const decoded = Buffer.from(token, 'base64').toString('utf8');
       return [token, decoded, decoded.slice(decoded.indexOf(':') + 1)];
     });
-    // Longest first, so that a secret holding another is masked whole (maskSecrets masks in this order).
-    return [...this.knownSecrets, ...found].sort((a, b) => b.length - a.length);
+    // In any order: maskSecrets masks whatever stretch any of them covers.
+    return [...this.knownSecrets, ...found];
   }
 
   async close(): Promise<void> {

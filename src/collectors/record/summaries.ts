@@ -87,10 +87,9 @@ export function stageCpuKnown(record: Pick<SparkAppRecord, 'quality'>): boolean 
 
 /**
  * `summaries` with stageCpuKnown applied: every stage's cpu_time_ms null when its application's CPU
- * time was never measured; the same object when nothing changes. Readers apply it to what the store
- * gives, for summaries that hold 0 there: those stored before the rule, and the History Server's
- * (its stage answers say executorCpuTime 0 for such applications, and its summaries are made without
- * the record: historyServer/summaries.ts).
+ * time was never measured; the same object when nothing changes. The History Server collector applies
+ * it to what it collects (its stage answers say executorCpuTime 0 for such applications); readers
+ * apply it to what the store gives, for summaries stored with 0 before the rule.
  */
 export function withStageCpu<S extends AppSummaries | undefined>(record: Pick<SparkAppRecord, 'quality'>, summaries: S): S {
   if (summaries === undefined || stageCpuKnown(record) || summaries.stages.every((s) => s.cpu_time_ms === null)) return summaries;
