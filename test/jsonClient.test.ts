@@ -13,6 +13,7 @@ import { formatBytes } from '../src/common/format';
 import { keepOf, loadTokenizer, PrunedJsonReader, type Keep } from '../src/collectors/http/jsonStream';
 import { listenLocal, type LocalServer } from './support/localServer';
 import { tempDir } from './support/tmp';
+import { failure } from './support/failure';
 
 interface Seen {
   method: string;
@@ -57,14 +58,6 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
 };
 const ANY = z.unknown();
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('retries', () => {
   it.each([408, 429, 500, 502, 503, 599])('HTTP %d is retried, and the answer after it is returned', async (status) => {

@@ -10,6 +10,7 @@ import { HttpError, JsonClient, ResponseError, ResponseTooLargeError, type JsonC
 import { JsonListReader, KeptMemory, NotAListError } from '../src/collectors/http/jsonList';
 import { keepOf, KeptTooMuchError, loadTokenizer, PrunedJsonReader } from '../src/collectors/http/jsonStream';
 import { listenLocal, type LocalServer } from './support/localServer';
+import { failure } from './support/failure';
 
 const ALL = { kind: 'all' } as const;
 
@@ -161,15 +162,6 @@ describe('JsonClient.getList', () => {
   }
 
   const entry = z.object({ id: z.number(), name: z.string().optional() });
-
-  async function failure(p: Promise<unknown>): Promise<Error> {
-    try {
-      await p;
-    } catch (err) {
-      return err as Error;
-    }
-    throw new Error('expected a failure');
-  }
 
   it('gives the entries cut to the schema; a bad one fails the answer naming its index, or goes to onBad once the answer is whole', async () => {
     const s = await answering(JSON.stringify([{ id: 1, extra: 'x' }, { id: 2, name: 'b' }, { id: 'three' }, { id: 4 }]));

@@ -10,6 +10,7 @@ import { resolveHeaders } from '../src/collectors/configKeys';
 import { JsonClient } from '../src/collectors/http/jsonClient';
 import { jobsFor, recordedOptions } from '../src/collectors/registry';
 import { listenLocal, type LocalServer } from './support/localServer';
+import { failure } from './support/failure';
 
 const servers: LocalServer[] = [];
 afterEach(async () => {
@@ -29,14 +30,6 @@ async function echoing(): Promise<string> {
   return s.url;
 }
 
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('L5: a header value taken from the environment is a secret, in part as much as whole', () => {
   it('masks the session value of a Cookie header and a key written inside a longer value', async () => {
@@ -45,14 +38,14 @@ describe('L5: a header value taken from the environment is a secret, in part as 
     const resolved = resolveHeaders({ Cookie: 'JSESSIONID=${env:HS_COOKIE_T}; theme=dark', 'X-Api-Key': 'k-${env:HS_KEY_T}' });
     expect(resolved).toEqual({ headers: { Cookie: 'JSESSIONID=COOKIE_SESSION_SECRET_1; theme=dark', 'X-Api-Key': 'k-KEY_SECRET_2' }, headerSecrets: ['COOKIE_SESSION_SECRET_1', 'KEY_SECRET_2'] });
     const url = await echoing();
-    const message = await failure(new JsonClient({ baseUrl: url, ...resolved, maxAttempts: 1 }).getText('p'));
+    const message = (await failure(new JsonClient({ baseUrl: url, ...resolved, maxAttempts: 1 }).getText('p'))).message;
     expect(message).toMatch(/^p: HTTP 400 \(invalid session \*\*\*,\*\*\*; key \*\*\*; password/);
     expect(message).not.toMatch(/SECRET/);
   });
 
   it('splits a Cookie header written inline into its values', async () => {
     const url = await echoing();
-    const message = await failure(new JsonClient({ baseUrl: url, headers: { Cookie: 'SESSION=inline-SECRET-3; lang=en-GB' }, maxAttempts: 1 }).getText('p'));
+    const message = (await failure(new JsonClient({ baseUrl: url, headers: { Cookie: 'SESSION=inline-SECRET-3; lang=en-GB' }, maxAttempts: 1 }).getText('p'))).message;
     expect(message).not.toMatch(/SECRET/);
   });
 
@@ -69,7 +62,7 @@ describe('L5: a header value taken from the environment is a secret, in part as 
 describe('L6: a Basic password written percent-encoded in the URL', () => {
   it('is masked as written and as sent', async () => {
     const url = await echoing();
-    const message = await failure(new JsonClient({ baseUrl: url.replace('http://', 'http://u:p%40ss%2Bword_SECRET@'), maxAttempts: 1 }).getText('p'));
+    const message = (await failure(new JsonClient({ baseUrl: url.replace('http://', 'http://u:p%40ss%2Bword_SECRET@'), maxAttempts: 1 }).getText('p'))).message;
     expect(message).toMatch(/password \*\*\*\)$/);
     expect(message).not.toMatch(/SECRET/);
   });
