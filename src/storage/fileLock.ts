@@ -27,6 +27,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { open, rm, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { sha1 } from '../common/sha1';
 
 /** A lock untouched this long is taken for dead. */
 export const STALE_LOCK_MS = 120_000;
@@ -34,6 +35,13 @@ export const STALE_LOCK_MS = 120_000;
 export const HEARTBEAT_MS = 20_000;
 /** A lock without its text yet is being written this very moment, or was left half-written by a crash: only the latter gets this old. */
 const HALF_WRITTEN_MS = 5_000;
+
+/**
+ * This host in the names of what a process leaves where other hosts may look (a save's temp file, a
+ * collection's download folder): 8 hex digits of its name's SHA-1, since a host name may be long and a
+ * file name may not. A name with another tag is another host's: its pid means nothing here.
+ */
+export const HOST_TAG = sha1(hostname(), 'hex').slice(0, 8);
 
 /** Who holds a lock (or runs a collection): a process on a host. */
 export interface Holder {

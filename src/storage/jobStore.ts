@@ -26,11 +26,9 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { acquireLock, heldFileGone, holderGone, holdFile, LockTimeout, pidAlive } from './fileLock';
-import { sha1 } from '../common/sha1';
+import { acquireLock, heldFileGone, holderGone, holdFile, HOST_TAG, LockTimeout, pidAlive } from './fileLock';
 import { KnownFileIndex, type KnownFile } from './unchanged';
 import { recheckAfterRemoval, type RegressionCheck } from '../analysis/regression';
 import type { RegressionThresholds } from '../analysis/regressionThresholds';
@@ -742,12 +740,6 @@ async function moveAside(file: string): Promise<string> {
 
 /** What follows `<db>.` in the name of a run's file (JobStore.runFile). */
 const RUN_FILE = 'run-';
-
-/**
- * This host in the name of a save's temp file (`_` and 8 hex digits of its name's SHA-1: a host name may be
- * long, a file name may not): a database in a folder two hosts share gets temp files from both.
- */
-const HOST_TAG = sha1(hostname(), 'hex').slice(0, 8);
 
 /**
  * What processes that died left beside the database, judged by fileLock.ts's rule for a lock's

@@ -15,8 +15,7 @@
  * (cluster ACLs) is only a problem of the runs it concerns. The token is never part of any output.
  * Abort, paging, concurrency, filters and batches are the runner's (api/runner.ts).
  */
-import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { onceEach } from '../api/onceEach';
@@ -25,6 +24,7 @@ import { listedMark, notStarted, runApiCollector, type ApiCollectorOptions, type
 import { collectAll } from '../eventlog/collect';
 import { REPLACES_TAG, apiProvenance, appAt, gather, problemAt, remotePath, type Batch, type CollectContext, type CollectedApp, type Gathered, type Provenance } from '../contract';
 import { AuthError, HttpError, ResponseError, errorInAnswer, type JsonClient } from '../http/jsonClient';
+import { DownloadFolders, type DownloadFolder } from '../downloadFolders';
 import { connectWorkspace, type WorkspaceAccess } from './credentials';
 import { timeFault, type Problem, type SparkAppRecord } from '../record';
 import { clusterSchema, epoch, platformRecord, runAppId, runClusters, runSchema, runStatus, runTags, type Cluster, type ClusterSpec, type Run, type RunClusters, type WorkersSeen } from './record';
@@ -257,8 +257,10 @@ async function* listRuns(api: JsonClient, pageSize: number, signal: AbortSignal,
 class WorkspaceReads {
   /** Cleared when the folder itself cannot be read (checked once, before the runs): platform-level only. */
   logDir: string | undefined;
-  // A promise, so runs reading logs at the same time share one temp folder (removed at the end).
-  private tempRoot: Promise<string> | undefined;
+  // A promise, so runs reading logs at the same time share one temp folder (removed at the end;
+  // making it removes what killed collections left: downloadFolders.ts).
+  private tempRoot: Promise<DownloadFolder> | undefined;
+  private readonly folders = new DownloadFolders('databricks');
   readonly cluster = onceEach((id) => this.api.getJson(`api/2.1/clusters/get?${new URLSearchParams({ cluster_id: id }).toString()}`, clusterSchema, this.signal));
   // Parsed apps are big: only the most recently used clusters' are kept.
   readonly clusterLogs: (id: string) => Promise<ClusterLogs>;
@@ -305,7 +307,7 @@ class WorkspaceReads {
 
   async removeTemp(): Promise<void> {
     const temp = await this.tempRoot?.catch(() => undefined);
-    if (temp !== undefined) await rm(temp, { recursive: true, force: true });
+    if (temp !== undefined) await temp.remove();
   }
 
   /** One run's records: its Spark applications when their logs are reachable, else its platform-level record. */
@@ -410,8 +412,8 @@ class WorkspaceReads {
     let dir: string;
     let shown = (p: string): string => p;
     if (logDir.startsWith('dbfs:')) {
-      this.tempRoot ??= mkdtemp(path.join(tmpdir(), 'spark-opt-dbfs-'));
-      dir = path.join(await this.tempRoot, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
+      this.tempRoot ??= this.folders.make();
+      dir = path.join((await this.tempRoot).path, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
       const remote = `${logDir.replace(/\/+$/, '')}/${id}/eventlog`;
       if ((await copyDbfs(this.api, remote, dir, this.signal)) === 0) return { apps: [], problems: [] };
       // Records, problems and known files name the dbfs:/ paths, not this run's temp copy.

@@ -9,14 +9,14 @@
  * never held in memory (or on disk) at once.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { collectEventLogs } from '../eventlog/collect';
 import { appAt, problemAt, remotePath, type CollectContext, type CollectedApp } from '../contract';
+import { DownloadFolders, type DownloadFolder } from '../downloadFolders';
 import { collectHistoryServer } from '../historyServer/collect';
 import type { Problem } from '../record';
 
@@ -171,20 +171,22 @@ export async function sparkApps(
   const inner: CollectContext = { signal, workerScript: ctx.workerScript, onProgress: undefined };
   const s3Uri = o.eventLogDir !== undefined ? parseS3Uri(o.eventLogDir) : null;
   const w = (): S3Where => ({ s3: s3(), bucket: s3Uri!.bucket, signal, onBytes });
+  // The run's temp copies of S3: the first removes what killed runs left (downloadFolders.ts).
+  const folders = new DownloadFolders('emr');
 
   /** Reads event logs from a local folder (or, for S3, a temp copy of `prefix`), then removes the copy. */
   const read = async (local: string | undefined, listings: Listing[], hint: string | null = null, roots?: string[]): Promise<SparkAppsFound> => {
     const found: SparkAppsFound = { apps: [], problems: [], filtered: 0 };
-    let temp: string | undefined;
+    let temp: DownloadFolder | undefined;
     try {
       let dir = local;
       if (s3Uri !== null) {
-        temp = await mkdtemp(path.join(tmpdir(), 'spark-optimizer-emr-'));
-        await download(w(), s3Uri.prefix, listings, temp, o.since);
-        dir = temp;
+        temp = await folders.make();
+        await download(w(), s3Uri.prefix, listings, temp.path, o.since);
+        dir = temp.path;
       }
       // Paths in records and problems point at S3, not at a temp folder that is about to vanish.
-      const shown = temp !== undefined ? remotePath(temp, `s3://${s3Uri!.bucket}/${s3Uri!.prefix}`) : (p: string): string => p;
+      const shown = temp !== undefined ? remotePath(temp.path, `s3://${s3Uri!.bucket}/${s3Uri!.prefix}`) : (p: string): string => p;
       const fix = (p: Problem): Problem => problemAt(p, shown);
       for (const root of roots ?? [dir!]) {
         for await (const b of collectEventLogs({ path: root, recursive: true, since: o.since, user: o.user, source: o.source, concurrency: o.concurrency }, inner)) {
@@ -196,7 +198,7 @@ export async function sparkApps(
         }
       }
     } finally {
-      if (temp !== undefined) await rm(temp, { recursive: true, force: true });
+      if (temp !== undefined) await temp.remove();
     }
     return found;
   };

@@ -10,13 +10,13 @@
  * yauzl holds each entry to its declared size while unpacking, so the checks hold for the bytes too.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, statfs } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, statfs } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { collectAll } from '../eventlog/collect';
 import { apiProvenance, type CollectedApp } from '../contract';
+import { DownloadFolders } from '../downloadFolders';
 import type { ReadLimits } from '../eventlog/readLog';
 import type { Problem } from '../record';
 import { formatBytes } from '../../common/format';
@@ -127,14 +127,16 @@ function checkUnpack(entries: yauzl.Entry[], zipBytes: number, limits: Required<
 }
 
 /**
- * The temp disk's space that one run's attempts have been promised (mode eventlog reads `concurrency`
- * at once): each unpack checked the disk for itself alone, so attempts downloaded together each saw
- * room for their own log and together wrote past FREE_SPACE_RESERVE (a review). An unpack that does
- * not fit beside the others' promises waits for them to end; it is refused only when it does not fit
- * alone. Conservative: what the others already wrote counts twice (on the disk and in their promise)
- * until they end.
+ * One run's use of the temp disk: its attempts' download folders (downloadFolders.ts: the run's first
+ * one removes what killed runs left), and the space they have been promised (mode eventlog reads
+ * `concurrency` at once): each unpack checked the disk for itself alone, so attempts downloaded
+ * together each saw room for their own log and together wrote past FREE_SPACE_RESERVE (a review). An
+ * unpack that does not fit beside the others' promises waits for them to end; it is refused only
+ * when it does not fit alone. Conservative: what the others already wrote counts twice (on the disk
+ * and in their promise) until they end.
  */
 export class TempSpace {
+  readonly folders = new DownloadFolders('historyServer');
   private promised = 0;
   private readonly waiting = new Set<() => void>();
 
@@ -221,7 +223,7 @@ async function unzip(zip: string, zipBytes: number, into: string, limits: Requir
 /** What `fetchAttemptLog` holds a download to: the zip's limits, and those the event-log engine reads the unpacked log with. */
 export type AttemptLogLimits = UnpackLimits & ReadLimits;
 
-/** `space`: what the run's other attempts were promised of the temp disk (TempSpace); none by default. */
+/** `space`: the run's temp disk (TempSpace): its download folders, and what its other attempts were promised; a run's own by default. */
 export async function fetchAttemptLog(
   client: HistoryServerClient,
   base: string,
@@ -232,7 +234,8 @@ export async function fetchAttemptLog(
 ): Promise<CollectedApp> {
   const where = client.urlOf(`${base}/logs`);
   const all: Required<UnpackLimits> = { maxUnpackedBytes: limits.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES, maxUnpackRatio: limits.maxUnpackRatio ?? DEFAULT_MAX_UNPACK_RATIO };
-  const dir = await mkdtemp(path.join(tmpdir(), 'spark-opt-hs-'));
+  const folder = await space.folders.make();
+  const dir = folder.path;
   const releases: (() => void)[] = [];
   try {
     const zip = path.join(dir, 'logs.zip');
@@ -270,7 +273,7 @@ export async function fetchAttemptLog(
     };
   } finally {
     // Also when the download failed or the run was cancelled: the folder holds a copy of the log.
-    await rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);
+    await folder.remove().catch(() => undefined);
     for (const release of releases) release();
   }
 }
