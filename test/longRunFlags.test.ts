@@ -32,7 +32,8 @@ async function collect(logs: number, size = { stages: 1, tasksPerStage: 2 }): Pr
 }
 
 describe("a long collect's V8 flags", () => {
-  const tierUp = ['--max-bytecode-size-for-early-opt=81', '--ticks-before-optimization=3'];
+  // And dynamic tiering for WebAssembly compiled from then on (the LZ decoders; SQLite's is compiled already).
+  const tierUp = ['--max-bytecode-size-for-early-opt=81', '--ticks-before-optimization=3', '--wasm-dynamic-tiering'];
 
   it("a collect of a few small logs keeps start-up's; one past 32 logs gets V8's tier-up and the young generation's growth back", async () => {
     expect(await collect(4)).toEqual([]);

@@ -221,12 +221,20 @@ describe('lz.wat', () => {
       expect(wrong).toEqual([]);
     });
 
-    it('writes nothing past the room it was given, and refuses a block that needs more', () => {
+    it('decodes a block that fills its room exactly and refuses one that needs more, writing nothing past the room and its slack', () => {
       const src = format.encode(split(format, ['abcdefgh', [8, 100], 'x']));
       const expected = format.naive(src);
-      expect(decode(name, src, expected.length)).toEqual(expected);
-      expect(decode(name, src, expected.length - 1)).toBeInstanceOf(BlockFormatError);
-      expect(decode(name, src, 20)).toBeInstanceOf(BlockFormatError);
+      const memory = new LzMemory();
+      const first = memory.decode(name, src, 0, src.length, expected.length);
+      expect(Buffer.from(first)).toEqual(expected);
+      // Everything past the output's room and its 32 bytes of slack (lzWasm.ts SLACK) is marked; no decode may touch it.
+      const whole = new Uint8Array(first.buffer);
+      const past = first.byteOffset + expected.length + 32;
+      whole.fill(0xaa, past);
+      for (const cap of [expected.length - 1, 20, 1]) expect(() => memory.decode(name, src, 0, src.length, cap)).toThrow(BlockFormatError);
+      expect(Buffer.from(memory.decode(name, src, 0, src.length, expected.length))).toEqual(expected);
+      expect(new Uint8Array(first.buffer).buffer).toBe(whole.buffer);
+      expect(whole.subarray(past).every((b) => b === 0xaa)).toBe(true);
     });
 
     it('a stream grows its memory for a larger block and still decodes the smaller ones', () => {
@@ -292,6 +300,19 @@ describe('lz.wat', () => {
     ['lzf', [0, 0x61, 0x20, 0x01], 10, 6, 'a back reference points 2 bytes back, before the start of the chunk'],
     ['lzf', [0, 0x61, 0x20, 0x00], 3, 6, 'the chunk decodes to more bytes than its header says'],
   ];
+
+  it('an LZ4 length of 16 MiB of 255s (past 2^32 summed) is refused, not wrapped to a short run', () => {
+    const run = Buffer.alloc(16_843_009, 255);
+    run[run.length - 1] = 246;
+    // 15 + 255 x 16,843,008 + 246 = 2^32 + 5 literals: summed in 32 bits, 5.
+    const literals = decode('lz4', Buffer.concat([Buffer.from([0xf0]), run, Buffer.from('abcde')]), 100);
+    expect(literals).toBeInstanceOf(BlockFormatError);
+    expect((literals as BlockFormatError).message).toMatch(/^a run of \d+ literals runs past the end of the block$/);
+    // The same length for a match (4 + 15 + ... wraps to 4 + 2^32 - 4): more than the room.
+    const match = decode('lz4', Buffer.concat([Buffer.from([0x1f, 0x61, 0x01, 0x00]), run.subarray(0, run.length - 1), Buffer.from([241, 0x00])]), 100);
+    expect(match).toBeInstanceOf(BlockFormatError);
+    expect((match as BlockFormatError).message).toBe('the block decodes to more bytes than its header says');
+  });
 
   it.each(DAMAGE)('%s: %j names its damage and where it is', (format, bytes, cap, at, message) => {
     const err = decode(format, bytes, cap);

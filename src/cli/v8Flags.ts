@@ -29,12 +29,15 @@ const FLAGS = [
 ];
 
 /**
- * WebAssembly compiled after these are set tiers up to the optimising compiler as V8 would anyway; a
- * module keeps the flags it was compiled under, so SQLite's, compiled when the store opens, stays on
- * the baseline compiler (FLAGS). The LZ4 decoder (codecs/lz4.wat) decodes a 128 MB log in 50-67 ms
- * optimised and 120-135 ms on the baseline compiler, no faster than the JavaScript it replaced.
+ * WebAssembly compiled after this is set tiers up to the optimising compiler as V8 would anyway.
+ * V8 takes dynamic tiering per module, when the module compiles, so SQLite's (compiled when the store
+ * opens) stays on the baseline compiler (FLAGS); `--wasm-tier-up` instead is read as each function is
+ * first compiled, lazily, so setting it would tier up every SQLite function first called afterwards (a
+ * review measured 104 -> 118 MB). The LZ decoders (codecs/lz.wat) read a 128 MB log's LZ4 blocks and
+ * their checksums in 50-67 ms optimised and 120-135 ms on the baseline compiler, no faster than the
+ * JavaScript they replaced.
  */
-const WASM_TIER_UP_FLAGS = ['--wasm-tier-up', '--wasm-dynamic-tiering'];
+const WASM_TIER_UP_FLAGS = ['--wasm-dynamic-tiering'];
 
 /**
  * Each command's own flags, after FLAGS. Every command but `collect` runs without baseline (Sparkplug)
@@ -54,7 +57,7 @@ const WASM_TIER_UP_FLAGS = ['--wasm-tier-up', '--wasm-dynamic-tiering'];
  */
 function commandFlags(command: string | undefined): readonly string[] {
   if (command === 'collect') return ['--sparkplug', '--max-bytecode-size-for-early-opt=0', '--ticks-before-optimization=24'];
-  // `validate` never opens SQLite: the one WebAssembly it may compile is the LZ4 decoder (see WASM_TIER_UP_FLAGS).
+  // `validate` never opens SQLite: the one WebAssembly it may compile is the LZ decoders' (see WASM_TIER_UP_FLAGS).
   return command === 'validate' ? ['--no-sparkplug', ...WASM_TIER_UP_FLAGS] : ['--no-sparkplug'];
 }
 
@@ -78,7 +81,7 @@ const TIER_UP_FLAGS = ['--max-bytecode-size-for-early-opt=81', '--ticks-before-o
 /**
  * A `collect` that reads more than a start-up-sized run (collectCommand.ts) optimises its hot
  * functions as V8 would: a 128 MB log took 0.41 s of CPU with the start's tier-up held, 0.36 s without.
- * WebAssembly compiled from then on (the LZ4 decoder) tiers up too; SQLite's, compiled before, does not.
+ * WebAssembly compiled from then on (the LZ decoders) tiers up too; SQLite's, compiled before, does not.
  */
 export function tierUpAsUsual(): void {
   for (const flag of TIER_UP_FLAGS) setFlagsFromString(flag);

@@ -19,7 +19,7 @@ export class BlockOutput {
   }
 
   /**
-   * A block decoded into memory the decoder overwrites with the next one (LZ4's WebAssembly memory),
+   * A block decoded into memory the decoder overwrites with the next one (lzWasm.ts's WebAssembly memory),
    * as the chunk to yield: that memory itself when reusing, a copy otherwise.
    */
   handOut(decoded: Uint8Array): Buffer {

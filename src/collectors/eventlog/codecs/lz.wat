@@ -21,7 +21,7 @@
 (module
   (memory (export "memory") 1)
 
-  ;; Where lz4 found damage (an index into memory) and the length or offset it read there.
+  ;; Where a decoder found damage (an index into memory) and the length or offset it read there.
   (global $errAt (export "errAt") (mut i32) (i32.const 0))
   (global $errValue (export "errValue") (mut i32) (i32.const 0))
 
@@ -111,12 +111,15 @@
       (local.set $more (i32.load8_u (local.get $s)))
       (local.set $s (i32.add (local.get $s) (i32.const 1)))
       (local.set $sum (i32.add (local.get $sum) (local.get $more)))
+      ;; Held below 2^31, where 16 MiB of 255s would wrap it to a small length: more than any block
+      ;; holds, so the caller's checks refuse it.
+      (if (i32.gt_u (local.get $sum) (i32.const 0x7fffff00)) (then (local.set $sum (i32.const 0x7fffff00))))
       (br_if $next (i32.eq (local.get $more) (i32.const 255))))
     (global.set $errValue (local.get $sum))
     (local.get $s))
 
   ;; Decodes the raw LZ4 block memory[s, end) into memory[dst, dst + cap) and returns the bytes
-  ;; written, or where the block is damaged: a negative code, errAt and errValue (lz4Wasm.ts words them).
+  ;; written, or where the block is damaged: a negative code, errAt and errValue (lzWasm.ts words them).
   ;;   -1 no final literals   -2 a literal length runs past the end   -3 a match length runs past the end
   ;;   -4 errValue literals run past the end   -5 more output than cap   -6 a match offset is cut off
   ;;   -7 a match errValue bytes back, before the start of the output
