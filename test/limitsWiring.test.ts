@@ -234,18 +234,28 @@ describe('History Server limits', () => {
     expect(Object.keys(problemCodes(await cli(dir, 'collect', '--config', file, '--dry-run', '--format', 'json')))).toEqual(['app-zip']);
   });
 
-  it('max_response_mb: a 1.5 MiB listing is read by default, refused with --max-response-mb 1 or max_response_mb: 1', async () => {
+  it('max_response_mb: a listing read entry by entry keeps at most a quarter of it: 0.3 MiB kept is read by default, refused with --max-response-mb 1 or max_response_mb: 1', async () => {
+    // The listing is read entry by entry, each cut to the fields appSchema reads (JsonClient.getList):
+    // its size is not what is limited, what it keeps is. A name of 0.3 MiB is kept (over 256 KiB, a
+    // quarter of 1 MiB); 0.6 MiB of a field nobody reads is not.
     const listing = listed('app-a') as Record<string, unknown>[];
-    listing[0]!.padding = 'p'.repeat(1.5 * MiB);
+    listing[0]!.name = 'n'.repeat(0.3 * MiB);
     const s = await serve({ applications: { json: listing }, 'applications/app-a/logs': octets(await zip({ 'app-a': smallLog('app-a') })) });
+    const unkept = listed('app-a') as Record<string, unknown>[];
+    unkept[0]!.padding = 'p'.repeat(0.6 * MiB);
+    const u = await serve({ applications: { json: unkept }, 'applications/app-a/logs': octets(await zip({ 'app-a': smallLog('app-a') })) });
     const dir = tempDir();
-    const collect = (...extra: string[]): Promise<Run> => cli(dir, 'collect', '--source', 'history-server', '--url', s.url, '--mode', 'eventlog', '--dry-run', '--format', 'json', ...extra);
-    expect(problemCodes(await collect())).toEqual({ 'app-a': [] });
-    const refused = await collect('--max-response-mb', '1');
+    const collect = (url: string, ...extra: string[]): Promise<Run> => cli(dir, 'collect', '--source', 'history-server', '--url', url, '--mode', 'eventlog', '--dry-run', '--format', 'json', ...extra);
+    const kept = /listing applications failed: .*the answer holds more than 256 KB of values we keep \(a quarter of the 1 MB limit\) in its first 1 entr.*raise max_response_mb \(config\) or --max-response-mb \(CLI\)/;
+    expect(problemCodes(await collect(s.url))).toEqual({ 'app-a': [] });
+    const refused = await collect(s.url, '--max-response-mb', '1');
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/listing applications failed: .*the answer is larger than the 1 MB limit.*raise max_response_mb \(config\) or --max-response-mb \(CLI\)/);
+    expect(refused.err).toMatch(kept);
+    expect(problemCodes(await collect(u.url, '--max-response-mb', '1'))).toEqual({ 'app-a': [] });
     const file = writeConfig(dir, ['collector:', '  type: history_server', `  history_server_url: ${s.url}`, '  mode: eventlog', '  max_response_mb: 1']);
-    expect((await cli(dir, 'collect', '--config', file, '--dry-run')).err).toContain('larger than the 1 MB limit');
+    const fromFile = await cli(dir, 'collect', '--config', file, '--dry-run');
+    expect(fromFile.code).toBe(1);
+    expect(fromFile.err).toMatch(kept);
   });
 });
 
