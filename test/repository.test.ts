@@ -4,6 +4,7 @@
  * statuses, a record given twice in one upsert, files and runs, on both stores (issue 17); and,
  * of the sql.js file alone, how it keys files and a lost environment block.
  */
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { AppKey, GroupField, IngestedFile } from '../src/storage/repository';
 import { makeRecord } from './support/records';
@@ -228,11 +229,29 @@ describeEachStore('JobRepository', (open, kind) => {
     expect(repo.knownFiles().map((f) => f.path).sort()).toEqual(['/u/a', '/u/b']);
   });
 
-  it('runs: unfinished ones say finished null; finished ones their counts and errors', async () => {
+  it('runs: unfinished ones say finished null and who runs them; finished ones their counts and errors', async () => {
     const repo = await open();
     const at = new Date('2024-06-01T00:00:00.000Z');
     repo.startRun('r1', 'logs', { path: '/x' }, at);
-    expect(repo.listRuns()).toEqual([{ run_id: 'r1', source: 'logs', options: { path: '/x' }, started: at.toISOString(), finished: null, seen: 0, new: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [] }]);
+    // The row names the process that runs it (this one). Whether that process still runs it (state) is
+    // judged by the store from its sign of life, not from the row: interruptedRuns.test.ts, alive and gone.
+    expect(repo.listRuns()).toMatchObject([
+      {
+        run_id: 'r1',
+        source: 'logs',
+        options: { path: '/x' },
+        started: at.toISOString(),
+        finished: null,
+        seen: 0,
+        new: 0,
+        updated: 0,
+        unchanged: 0,
+        skipped: 0,
+        failed: 0,
+        errors: [],
+        owner: { host: hostname(), pid: process.pid, heartbeat: expect.any(String) as string },
+      },
+    ]);
     const end = new Date('2024-06-01T00:01:00.000Z');
     repo.finishRun('r1', { seen: 5, new: 1, updated: 2, unchanged: 1, skipped: 1, failed: 0 }, ['one'], end);
     expect(repo.listRuns()[0]).toMatchObject({ finished: end.toISOString(), seen: 5, new: 1, updated: 2, errors: ['one'] });
