@@ -248,7 +248,18 @@ describe('JsonClient.getList', () => {
       const endless = await answering(dribble(20));
       const t0 = performance.now();
       const err = await failure(endless.client(undefined, { timeoutMs: 100, maxAttempts: 1 }).getList('list', entry));
-      expect(err.message).toBe('list: took longer than 1000 ms in all (gave up after 1 attempts)');
+      expect(err.message).toBe('list: took longer than 1000 ms in all (not asked for again: the answer would take as long)');
+      expect(performance.now() - t0).toBeLessThan(2500);
+    });
+
+    it('a list past its deadline is not asked for again, whatever the attempts allowed', async () => {
+      // A slow /stages asked four times (maxAttempts' default) took 4 x 5 minutes to fail.
+      const slow = await answering(dribble(20));
+      const t0 = performance.now();
+      const err = await failure(slow.client(undefined, { timeoutMs: 100, maxAttempts: 4 }).getList('list', entry));
+      expect(err).toBeInstanceOf(HttpError);
+      expect(err.message).toBe('list: took longer than 1000 ms in all (not asked for again: the answer would take as long)');
+      expect(slow.asked()).toBe(1);
       expect(performance.now() - t0).toBeLessThan(2500);
     });
 

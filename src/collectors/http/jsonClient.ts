@@ -4,7 +4,8 @@
  * - Every request has its own timeout (headers and body both count); a list's body (getList), which
  *   may be hundreds of MB, is timed by its gaps instead, within ten timeouts in all.
  * - Network errors, 408, 429 and 5xx are retried with exponential backoff and full jitter, honouring
- *   `Retry-After` (seconds or an HTTP date, capped), up to a bounded number of attempts in total.
+ *   `Retry-After` (seconds or an HTTP date, capped), up to a bounded number of attempts in total. A
+ *   list past its deadline is not: the same answer would take as long again.
  * - 401/403 become an `AuthError`, never retried: the caller reports it once and stops.
  * - Redirects are not followed (requests go only to the configured address, with its credentials):
  *   the error names the target.
@@ -428,7 +429,7 @@ export class JsonClient {
    * answer is dropped with a `ResponseTooLargeError` that names the URL, the entries read and the
    * setting: 64 MiB by default, ~160,000 stage attempts. Its time: the answer must start within the
    * request timeout, then no gap may be longer than it, and the whole may take ten of them
-   * (LIST_DEADLINE_TIMEOUTS). Whitespace before the `[` has the answer limit. An entry of the
+   * (LIST_DEADLINE_TIMEOUTS; past that it is not asked for again). Whitespace before the `[` has the answer limit. An entry of the
    * wrong shape is a `ResponseError` naming its index, unless `onBad` takes it (it is then left out).
    * An answer that is not an array is read as getJson reads it (up to `maxResponseBytes`), and
    * refused for its shape.
@@ -657,7 +658,14 @@ export class JsonClient {
         perRequest.abort(new Error(why));
       };
       let timer = setTimeout(expire, timeoutMs);
-      const deadline = timeout.deadlineMs === undefined ? undefined : setTimeout(expire, timeout.deadlineMs, `took longer than ${timeout.deadlineMs} ms in all`);
+      let pastDeadline = false;
+      const deadline =
+        timeout.deadlineMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              pastDeadline = true;
+              expire(`took longer than ${timeout.deadlineMs} ms in all`);
+            }, timeout.deadlineMs);
       const sinkFor = (h: Head): Sink<T> => {
         const sink = on200(h);
         if (!timeout.idle) return sink;
@@ -692,6 +700,9 @@ export class JsonClient {
         if (signal?.aborted) throw signal.reason as Error;
         // The answer itself failed (over the limit, a full disk): asking again would fail again.
         if (err instanceof SinkFailure) throw err.error;
+        // The whole answer took too long (a list's deadline): asking again would download it again,
+        // as slowly, four times over 20 minutes by default (ee4c916 meant to stop that).
+        if (timedOut && pastDeadline) throw new HttpError(`${path}: ${why} (not asked for again: the answer would take as long)`, path, null, attempt);
         lastStatus = null;
         lastError = timedOut ? why : describeError(err);
       } finally {
