@@ -13,16 +13,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HEARTBEAT_MS, STALE_LOCK_MS, pidAlive } from '../src/storage/fileLock';
 import { JobStore } from '../src/storage/jobStore';
 import { LISTED_THROUGH } from '../src/storage/keys';
+import type { Store } from '../src/storage/store';
 import { migrate } from '../src/storage/migrations';
 import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
 import type { RunCounts, RunOwner } from '../src/storage/repository';
 import { eventLogText } from './support/eventLogGenerator';
 import { databaseAtVersion, describePostgres, newDatabase, pgHandles } from './support/postgres';
-import { describeEachStore } from './support/stores';
+import { memoryRepository } from './support/memoryRepository';
 import { tempDir } from './support/tmp';
 
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
@@ -38,10 +39,37 @@ function deadPid(): number {
 const ago = (ms: number): string => new Date(Date.now() - ms).toISOString();
 const owner = (host: string, pid: number, heartbeat: string): RunOwner => ({ host, pid, heartbeat });
 
-describeEachStore('a collection run says whether its process still runs it', (open) => {
+/** A database path in a fresh folder, through symlinks (the run files are beside the real file). */
+const newDb = (): string => path.join(realpathSync(tempDir()), 'jobs.db');
+
+/**
+ * The state tests on each store as users have them: a file database (JobStore: it judges a run by the
+ * file the run holds beside it) and a server (PostgresStore: by the row's heartbeat). Not a bare
+ * sql.js database (test/support/stores.ts): none judges its runs (SqlJsRepository alone says unknown).
+ */
+function describeOnStores(name: string, body: (open: () => Promise<Store>) => void): void {
+  describe(`${name} (file)`, () => {
+    const opened: Store[] = [];
+    afterEach(() => {
+      for (const store of opened.splice(0)) store.close();
+    });
+    body(async () => {
+      const store = await JobStore.open(newDb());
+      opened.push(store);
+      return store;
+    });
+  });
+  describePostgres(`${name} (PostgreSQL)`, (server) => {
+    const { open } = pgHandles();
+    body(async () => open(await newDatabase(server()), server().password));
+  });
+}
+
+describeOnStores('a collection run says whether its process still runs it', (open) => {
   it('a run of this process is running, naming this host and pid, until its end is recorded', async () => {
     const repo = await open();
-    repo.startRun('r1', 'logs', { path: '/logs' });
+    // Started an hour ago by this process's clock: its process is alive, whatever the row's times say.
+    repo.startRun('r1', 'logs', { path: '/logs' }, new Date(Date.now() - 3_600_000));
     expect(repo.listRuns()).toMatchObject([{ run_id: 'r1', finished: null, state: 'running', owner: { host: hostname(), pid: process.pid } }]);
     expect(repo.latestRuns()).toMatchObject([{ run_id: 'r1', state: 'running' }]);
     repo.finishRun('r1', COUNTS, []);
@@ -49,18 +77,13 @@ describeEachStore('a collection run says whether its process still runs it', (op
     expect(repo.listRuns()[0]!.finished).not.toBeNull();
   });
 
-  it("is interrupted once its process is gone: at once on this host, after two minutes' silence on any host", async () => {
+  it("is interrupted once its process is gone (a dead pid here); an older version's run is unknown", async () => {
     const repo = await open();
     const now = new Date();
-    const silent = ago(STALE_LOCK_MS + 60_000);
     repo.startRun('killed-here', 's', {}, now, owner(hostname(), deadPid(), now.toISOString()));
-    // A live pid alone does not keep a silent run going: it may be another process that took the pid (a container's PID 1).
-    repo.startRun('pid-reused', 's', {}, now, owner(hostname(), process.pid, silent));
-    repo.startRun('elsewhere-going', 's', {}, now, owner('another-host.example', 1, ago(HEARTBEAT_MS)));
-    repo.startRun('elsewhere-silent', 's', {}, now, owner('another-host.example', 1, silent));
     repo.startRun('older-version', 's', {}, now, null);
     const state = Object.fromEntries(repo.listRuns().map((r) => [r.run_id, r.state]));
-    expect(state).toEqual({ 'killed-here': 'interrupted', 'pid-reused': 'interrupted', 'elsewhere-going': 'running', 'elsewhere-silent': 'interrupted', 'older-version': 'unknown' });
+    expect(state).toEqual({ 'killed-here': 'interrupted', 'older-version': 'unknown' });
     // Interrupted is a state, not an end: no end time is made up.
     expect(repo.listRuns().every((r) => r.finished === null)).toBe(true);
   });
@@ -87,11 +110,38 @@ describeEachStore('a collection run says whether its process still runs it', (op
   });
 });
 
+describe('a bare sql.js database (SqlJsRepository on its own) judges no run', () => {
+  it("says unknown for an unfinished run that names its owner, whatever the row's heartbeat: only its store keeps a sign of life", async () => {
+    const { repo } = await memoryRepository();
+    const now = new Date();
+    repo.startRun('mine', 's', {}, new Date('2024-06-01T00:00:00.000Z'));
+    repo.startRun('dead', 's', {}, now, owner(hostname(), deadPid(), now.toISOString()));
+    repo.startRun('done', 's', {});
+    repo.finishRun('done', COUNTS, []);
+    expect(Object.fromEntries(repo.listRuns().map((r) => [r.run_id, r.state]))).toEqual({ mine: 'unknown', dead: 'unknown', done: 'finished' });
+  });
+});
+
+describePostgres("a server judges a run by its row's heartbeat", (server) => {
+  const { open } = pgHandles();
+
+  it("is interrupted once its process is gone: at once on this host, after two minutes' silence on any host", async () => {
+    const repo = await open(await newDatabase(server()), server().password);
+    const now = new Date();
+    const silent = ago(STALE_LOCK_MS + 60_000);
+    repo.startRun('killed-here', 's', {}, now, owner(hostname(), deadPid(), now.toISOString()));
+    // A live pid alone does not keep a silent run going: it may be another process that took the pid (a container's PID 1).
+    repo.startRun('pid-reused', 's', {}, now, owner(hostname(), process.pid, silent));
+    repo.startRun('elsewhere-going', 's', {}, now, owner('another-host.example', 1, ago(HEARTBEAT_MS)));
+    repo.startRun('elsewhere-silent', 's', {}, now, owner('another-host.example', 1, silent));
+    repo.startRun('older-version', 's', {}, now, null);
+    const state = Object.fromEntries(repo.listRuns().map((r) => [r.run_id, r.state]));
+    expect(state).toEqual({ 'killed-here': 'interrupted', 'pid-reused': 'interrupted', 'elsewhere-going': 'running', 'elsewhere-silent': 'interrupted', 'older-version': 'unknown' });
+  });
+});
+
 /** The file beside the database that a run of a process holds while it goes (jobStore.ts runFile). */
 const runFile = (db: string, runId: string): string => `${db}.run-${runId}`;
-
-/** A database path in a fresh folder, through symlinks (the run files are beside the real file). */
-const newDb = (): string => path.join(realpathSync(tempDir()), 'jobs.db');
 
 describe('a file store: a run holds a file beside the database while it goes', () => {
   it('another process reading the file sees the run going, then finished; the file goes once a save holds the end', async () => {

@@ -44,6 +44,7 @@ import {
   type IngestedFile,
   type JobQuery,
   type RunCounts,
+  type RunGone,
   type RunOwner,
   type RunRow,
   ownerNow,
@@ -317,7 +318,7 @@ export class JobStore implements Store {
     private loaded: FileIdentity | null,
     private readonly options: OpenOptions,
   ) {
-    this.repo = new SqlJsRepository(db);
+    this.repo = new SqlJsRepository(db, this.runGone);
   }
 
   /** Opens (creating folders as needed), migrates, and recovers from a corrupt file. */
@@ -469,7 +470,7 @@ export class JobStore implements Store {
     }
     this.db.close();
     this.db = next;
-    this.repo = new SqlJsRepository(next);
+    this.repo = new SqlJsRepository(next, this.runGone);
     this.known = null;
   }
 
@@ -622,11 +623,11 @@ export class JobStore implements Store {
   }
 
   listRuns(limit?: number): RunRow[] {
-    return this.repo.listRuns(limit).map((r) => this.judged(r));
+    return this.repo.listRuns(limit);
   }
 
   latestRuns(): RunRow[] {
-    return this.repo.latestRuns().map((r) => this.judged(r));
+    return this.repo.latestRuns();
   }
 
   /** `<db>.run-<run id>`: the file a run of a process holds while it goes (fileLock.ts holdFile). */
@@ -635,15 +636,11 @@ export class JobStore implements Store {
   }
 
   /**
-   * An unfinished run of a process that records its owner is going while its file is held (its
-   * holder alive by fileLock.ts's rule); one without its file, or with a stale one, is interrupted.
-   * Its row's heartbeat is only its last save's time: the file is only written by a save.
+   * The file store's one rule for whether an unfinished run's process is gone (the repository's
+   * runState asks it): gone when its file is not held, by fileLock.ts's rule for a lock. Not by the
+   * row's heartbeat, which is only its last save's time: the file is only written by a save.
    */
-  private judged(run: RunRow): RunRow {
-    if (run.state === 'finished' || run.owner === null) return run;
-    const going = this.held.has(run.run_id) || !heldFileGone(this.runFile(run.run_id));
-    return { ...run, state: going ? 'running' : 'interrupted' };
-  }
+  private readonly runGone: RunGone = (run) => !this.held.has(run.run_id) && heldFileGone(this.runFile(run.run_id));
 
   /**
    * Writes the database atomically under the lock, first merging in whatever another writer saved

@@ -14,7 +14,7 @@ import type { AppSummaries } from '../collectors/record/summaries';
 import { fieldOf, isRecordColumn, OPERATORS, type FieldCondition, type RecordColumn } from './fields';
 import { dropUnusedSummaryBlocks, hashAgainst, readSummaries, summariesToStore, writeSummaryBlocks, type SummariesToStore, type SummaryPlace } from './summaries';
 import type { KnownFile } from './unchanged';
-import { holderGone, thisHolder, type Holder } from './fileLock';
+import { thisHolder, type Holder } from './fileLock';
 import { pushAll } from '../common/arrays';
 import { allRows, textParam, transaction } from './sqlJs';
 import { sha1 } from '../common/sha1';
@@ -114,7 +114,8 @@ export interface RunOwner extends Holder {
   heartbeat: string;
 }
 
-export interface RunRow extends RunCounts {
+/** A row of collection_runs as recorded. */
+export interface RecordedRun extends RunCounts {
   run_id: string;
   source: string;
   options: Record<string, unknown>;
@@ -123,8 +124,19 @@ export interface RunRow extends RunCounts {
   errors: string[];
   /** Who ran it; null for a run of a version before the store recorded it. */
   owner: RunOwner | null;
+}
+
+export interface RunRow extends RecordedRun {
   state: RunState;
 }
+
+/**
+ * Whether the process of an unfinished run that names its owner is gone, by the sign of life its
+ * store keeps for it (fileLock.ts's rule for a lock's holder): a file store's, the file the run holds
+ * beside the database (JobStore); a server's, the heartbeat in the row (PostgresRepository). One
+ * judge per store: a file store's rows' heartbeat is only its last save's, no sign of life.
+ */
+export type RunGone = (run: RecordedRun & { owner: RunOwner }) => boolean;
 
 /** A record with the stages and executors read with it (issue 15), as a collector yields them. */
 export interface AppEntry {
@@ -632,36 +644,29 @@ export function knownFile(r: Record<string, unknown>): KnownFile {
 }
 
 /**
- * A run's state (RunState) from its row and how long ago its process last gave a sign of life
- * (`untouchedMs`, Infinity for none), by the rule a lock's holder is judged by (fileLock.ts holderGone).
+ * A run's state (RunState) from its row and, for an unfinished run that names its owner, its store's
+ * judge (`gone`). Without one (a bare database, SqlJsRepository on its own: no store keeps a sign of
+ * life for it) nothing tells: unknown.
  */
-export function runState(run: Pick<RunRow, 'finished' | 'owner'>, untouchedMs: number): RunState {
+export function runState(run: RecordedRun, gone: RunGone | undefined): RunState {
   if (run.finished !== null) return 'finished';
-  if (run.owner === null) return 'unknown';
-  return holderGone(run.owner, untouchedMs) ? 'interrupted' : 'running';
+  if (run.owner === null || gone === undefined) return 'unknown';
+  return gone({ ...run, owner: run.owner }) ? 'interrupted' : 'running';
 }
 
-/** How long before `now` (ms since the epoch) the row's heartbeat was written; Infinity for none. */
-export const sinceHeartbeat = (owner: RunOwner | null, now: number): number => {
-  const at = owner === null ? NaN : Date.parse(owner.heartbeat);
-  return Number.isNaN(at) ? Infinity : Math.max(0, now - at);
-};
-
 /**
- * A row of collection_runs, its state judged by its heartbeat column as of `now` (ms since the epoch:
- * a server's clock, which wrote it). A row read from a schema before 13 (a reader of an older server
- * database) has no owner columns: no owner.
+ * A row of collection_runs, its state judged by `gone` (runState). A row read from a schema before 13
+ * (a reader of an older server database) has no owner columns: no owner.
  */
-export function runRow(r: Record<string, unknown>, now = Date.now()): RunRow {
+export function runRow(r: Record<string, unknown>, gone: RunGone | undefined): RunRow {
   const owner: RunOwner | null =
     typeof r.host === 'string' && r.pid !== null && r.pid !== undefined && typeof r.heartbeat === 'string' ? { host: r.host, pid: Number(r.pid), heartbeat: r.heartbeat } : null;
-  const finished = typeof r.finished === 'string' ? r.finished : null;
-  return {
+  const run: RecordedRun = {
     run_id: String(r.run_id),
     source: String(r.source),
     options: JSON.parse(String(r.options)) as Record<string, unknown>,
     started: String(r.started),
-    finished,
+    finished: typeof r.finished === 'string' ? r.finished : null,
     seen: Number(r.seen),
     new: Number(r.new),
     updated: Number(r.updated),
@@ -670,8 +675,8 @@ export function runRow(r: Record<string, unknown>, now = Date.now()): RunRow {
     failed: Number(r.failed),
     errors: JSON.parse(String(r.errors)) as string[],
     owner,
-    state: runState({ finished, owner }, sinceHeartbeat(owner, now)),
   };
+  return { ...run, state: runState(run, gone) };
 }
 
 /** The owner a run of this process records (startRun without one), its heartbeat `now`. */
@@ -767,7 +772,14 @@ export const inHistory = (a: string): string => `${a}.status = 'completed' AND $
 export const KNOWN_FILES_SQL = "SELECT unit_path, path, size, mtime_ms FROM ingested_files WHERE status = 'ok'";
 
 export class SqlJsRepository implements JobRepository {
-  constructor(private readonly db: Database) {}
+  /**
+   * `runGone`: how the store this database is the file of judges its runs' processes (JobStore: by
+   * each run's file). Without it, as a bare database, an unfinished run's state is unknown.
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly runGone?: RunGone,
+  ) {}
 
   private all(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
     return allRows(this.db, sql, params);
@@ -1354,11 +1366,11 @@ export class SqlJsRepository implements JobRepository {
   }
 
   listRuns(limit = 50): RunRow[] {
-    return this.all('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map((r) => runRow(r));
+    return this.all('SELECT * FROM collection_runs ORDER BY started DESC LIMIT ?', [limit]).map((r) => runRow(r, this.runGone));
   }
 
   latestRuns(): RunRow[] {
-    return this.all(LATEST_RUNS_SQL, []).map((r) => runRow(r));
+    return this.all(LATEST_RUNS_SQL, []).map((r) => runRow(r, this.runGone));
   }
 
   /** Writes `now` as the heartbeat of those of the runs still unfinished (JobStore: at each save, the row's last sign of life). */

@@ -83,7 +83,7 @@ import {
 import { hashAgainst, summariesToStore, type SummariesToStore } from '../summaries';
 import { decodeSummaries } from '../summaryCodec';
 import type { KnownFile } from '../unchanged';
-import { HEARTBEAT_MS, STALE_LOCK_MS } from '../fileLock';
+import { HEARTBEAT_MS, STALE_LOCK_MS, holderGone } from '../fileLock';
 import { ID_PREFIX, TEXT_PREFIX, indexedKey } from './migrations';
 import type { PgParam } from './protocol';
 import { PostgresError, sleepSync, type SyncPgClient } from './syncClient';
@@ -846,5 +846,14 @@ export class PostgresRepository implements JobRepository {
 /** The server's clock as the ISO text the stores keep times in. */
 const SERVER_NOW = `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** A row of collection_runs read with the server's time (server_now), judged as of it. */
-const judgedRun = (r: Record<string, unknown>): RunRow => runRow(r, Date.parse(String(r.server_now)));
+/**
+ * A row of collection_runs read with the server's time (server_now), judged by its heartbeat as of
+ * it (the server's clock wrote it): the store's one rule for a run's sign of life.
+ */
+function judgedRun(r: Record<string, unknown>): RunRow {
+  const now = Date.parse(String(r.server_now));
+  return runRow(r, ({ owner }) => {
+    const at = Date.parse(owner.heartbeat);
+    return holderGone(owner, Number.isNaN(at) ? Infinity : Math.max(0, now - at));
+  });
+}
