@@ -186,6 +186,21 @@ describe('a file store: a run holds a file beside the database while it goes', (
     reader.close();
   });
 
+  it('a run whose file could not be created is running in its own process all the same (its warning says others see it interrupted)', async () => {
+    const db = newDb();
+    const store = await JobStore.open(db);
+    // In the way of its file: what a dead process of this host left under that name (any reason creating it fails).
+    writeFileSync(runFile(db, 'r1'), JSON.stringify({ pid: deadPid(), host: hostname(), at: Date.now() }));
+    store.startRun('r1', 'logs', {});
+    expect(store.warnings.join('\n')).toContain(`could not create ${runFile(db, 'r1')}`);
+    expect(store.listRuns()).toMatchObject([{ run_id: 'r1', state: 'running' }]);
+    expect(store.latestRuns()).toMatchObject([{ run_id: 'r1', state: 'running' }]);
+    store.finishRun('r1', COUNTS, []);
+    await store.save();
+    expect(store.listRuns()).toMatchObject([{ run_id: 'r1', state: 'finished' }]);
+    store.close();
+  });
+
   it("judges a run's file by the lock's rule: a dead pid here, or untouched two minutes anywhere, is gone", async () => {
     const db = newDb();
     const writer = await JobStore.open(db);

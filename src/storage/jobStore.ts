@@ -309,6 +309,11 @@ export class JobStore implements Store {
    * then interrupted).
    */
   private readonly held = new Map<string, () => void>();
+  /**
+   * This process's unfinished runs (startRun without an owner), whether or not their file could be
+   * created: this process knows they go, whatever the folder holds (held has only those it could).
+   */
+  private readonly own = new Set<string>();
 
   private constructor(
     readonly file: string,
@@ -605,11 +610,12 @@ export class JobStore implements Store {
 
   /** A new run of this process (no `owner`) holds its file (runFile) from now until a save has written its end. */
   startRun(runId: string, source: string, options: Record<string, unknown>, now = new Date(), owner?: RunOwner | null): void {
-    const own = owner === undefined && !this.held.has(runId) && !this.repo.runRecorded(runId);
+    const own = owner === undefined && !this.own.has(runId) && !this.repo.runRecorded(runId);
     const recorded = owner === undefined ? ownerNow(now) : owner;
     this.repo.startRun(runId, source, options, now, recorded);
     this.record({ op: 'startRun', runId, source, options, now, owner: recorded });
     if (!own) return;
+    this.own.add(runId);
     try {
       this.held.set(runId, holdFile(this.runFile(runId)));
     } catch (err) {
@@ -637,10 +643,10 @@ export class JobStore implements Store {
 
   /**
    * The file store's one rule for whether an unfinished run's process is gone (the repository's
-   * runState asks it): gone when its file is not held, by fileLock.ts's rule for a lock. Not by the
+   * runState asks it): not one of this process's, and its file not held, by fileLock.ts's rule for a lock. Not by the
    * row's heartbeat, which is only its last save's time: the file is only written by a save.
    */
-  private readonly runGone: RunGone = (run) => !this.held.has(run.run_id) && heldFileGone(this.runFile(run.run_id));
+  private readonly runGone: RunGone = (run) => !this.own.has(run.run_id) && heldFileGone(this.runFile(run.run_id));
 
   /**
    * Writes the database atomically under the lock, first merging in whatever another writer saved
@@ -680,7 +686,7 @@ export class JobStore implements Store {
       }
       // The rows of the runs going here say when they were last seen (not journaled: a merge's replay
       // records them as started, and this save writes them seen again).
-      if (this.held.size > 0) this.repo.beatRuns([...this.held.keys()], new Date());
+      if (this.own.size > 0) this.repo.beatRuns([...this.own], new Date());
       // What this save writes: changes made while it waits on the disk stay journaled for the next one.
       const saved = this.journal.length;
       await writeAtomically(this.file, this.db.export());
@@ -709,11 +715,12 @@ export class JobStore implements Store {
   private letGo(runId: string): void {
     this.held.get(runId)?.();
     this.held.delete(runId);
+    this.own.delete(runId);
   }
 
   /** What a run left unfinished on disk reads as interrupted from now on: its process no longer holds its file. */
   close(): void {
-    for (const runId of [...this.held.keys()]) this.letGo(runId);
+    for (const runId of [...this.own]) this.letGo(runId);
     this.db.close();
   }
 }
