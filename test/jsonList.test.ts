@@ -130,6 +130,53 @@ describe('PrunedJsonReader on a deep value it keeps', () => {
   });
 });
 
+describe('PrunedJsonReader on a huge key or number', () => {
+  const MiB = 1024 * 1024;
+  /** Writes `head`, `size` bytes of `fill` in 64 KiB pieces, then `tail`; the most the heap grew while it did. */
+  function feed(r: PrunedJsonReader, head: string, fill: string, size: number, tail: string): number {
+    const piece = Buffer.alloc(64 * 1024, fill);
+    const before = process.memoryUsage().heapUsed;
+    let grew = 0;
+    r.write(Buffer.from(head));
+    for (let sent = 0; sent < size; sent += piece.length) {
+      r.write(piece);
+      if (sent % (4 * MiB) === 0) grew = Math.max(grew, process.memoryUsage().heapUsed - before);
+    }
+    r.write(Buffer.from(tail));
+    return grew;
+  }
+
+  it('one it does not keep is not held: 48 MiB of a key and of a number grow the heap by far less (packed, they were held whole)', async () => {
+    // A review of 9b320fc: one unkept key of 200 MB in a list entry held 269 MB of heap; 700 MB of it
+    // failed as 'Invalid string length'. A 200 MB number peaked at 460 MB.
+    const keep = keepOf(z.object({ id: z.number() }));
+    const tokenizer = await loadTokenizer();
+    const key = new PrunedJsonReader(keep, tokenizer, MiB);
+    expect(feed(key, '{"id":1,"', 'k', 48 * MiB, '":2}')).toBeLessThan(24 * MiB);
+    expect(key.end()).toEqual({ id: 1 });
+    const number = new PrunedJsonReader(keep, tokenizer, MiB);
+    expect(feed(number, '{"id":2,"n":', '1', 48 * MiB, '}')).toBeLessThan(24 * MiB);
+    expect(number.end()).toEqual({ id: 2 });
+  });
+
+  it('one it keeps is counted as it grows, and refused at the budget', async () => {
+    const tokenizer = await loadTokenizer();
+    // Every key of a value kept whole is kept.
+    const key = new PrunedJsonReader(keepOf(z.unknown()), tokenizer, MiB);
+    expect(() => feed(key, '{"', 'k', 48 * MiB, '":1}')).toThrow(KeptTooMuchError);
+    const number = new PrunedJsonReader(keepOf(z.object({ n: z.number() })), tokenizer, MiB);
+    expect(() => feed(number, '{"n":', '1', 48 * MiB, '}')).toThrow(KeptTooMuchError);
+    // Keys, numbers and escapes read in pieces are what JSON.parse reads.
+    const text = '{"n":-12.5e-3,"a\\u00e9\\"b":[1e2,0,-0.5],"k":{"x\\ny":true}}';
+    const whole = new PrunedJsonReader(keepOf(z.unknown()), tokenizer);
+    for (const c of text) whole.write(Buffer.from(c));
+    expect(whole.end()).toEqual(JSON.parse(text));
+    const some = new PrunedJsonReader(keepOf(z.object({ n: z.number(), k: z.unknown() })), tokenizer);
+    for (const c of text) some.write(Buffer.from(c));
+    expect(some.end()).toEqual({ n: -12.5e-3, k: { 'x\ny': true } });
+  });
+});
+
 describe('JsonClient.getList', () => {
   const servers: LocalServer[] = [];
   const clients: JsonClient[] = [];
@@ -206,6 +253,19 @@ describe('JsonClient.getList', () => {
       new RegExp(`^list: the answer holds more than 256 KB of values we keep \\(a quarter of the 1 MB limit\\) in its first 1,[0-9]{3} entries, so it was not read \\(${keeping.url.replace(/\./g, '\\.')}/list\\); raise max_response_mb`),
     );
     expect(keeping.asked()).toBe(1);
+  });
+
+  it('an entry larger than maxResponseBytes is refused, naming the URL (masked), the entry and the setting; its size is not held', async () => {
+    // Without a limit one entry read until the deadline, and (its keys and numbers held whole) 200 MB
+    // of one unkept key held 269 MB of heap.
+    const huge = `[{"id":0},{"id":1,"${'k'.repeat(3 * 1024 * 1024)}":2},{"id":2}]`;
+    const s = await answering(huge);
+    const err = await failure(s.client(1024 * 1024, { baseUrl: s.url.replace('http://', 'http://user:s3cret@') }).getList('list', entry));
+    expect(err).toBeInstanceOf(ResponseTooLargeError);
+    expect(err.message).toBe(`list: the answer's entry 1 is larger than the 1 MB limit, so it was not read (${s.url}/list); raise max_response_mb (config) or --max-response-mb (CLI) to read it`);
+    expect(s.asked()).toBe(1);
+    // Under the limit (as large as a whole answer may be) it is read, cut to the schema.
+    expect(await s.client(4 * 1024 * 1024).getList('list', entry)).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }]);
   });
 
   describe('time: the answer must start within the timeout, then is timed by its gaps, within ten timeouts in all', () => {

@@ -246,7 +246,7 @@ describe('History Server limits', () => {
     const u = await serve({ applications: { json: unkept }, 'applications/app-a/logs': octets(await zip({ 'app-a': smallLog('app-a') })) });
     const dir = tempDir();
     const collect = (url: string, ...extra: string[]): Promise<Run> => cli(dir, 'collect', '--source', 'history-server', '--url', url, '--mode', 'eventlog', '--dry-run', '--format', 'json', ...extra);
-    const kept = /listing applications failed: .*the answer holds more than 256 KB of values we keep \(a quarter of the 1 MB limit\) in its first 1 entr.*raise max_response_mb \(config\) or --max-response-mb \(CLI\)/;
+    const kept = /listing applications failed: .*the answer holds more than 256 KB of values we keep \(a quarter of the 1 MB limit\) in its first entry, .*raise max_response_mb \(config\) or --max-response-mb \(CLI\)/;
     expect(problemCodes(await collect(s.url))).toEqual({ 'app-a': [] });
     const refused = await collect(s.url, '--max-response-mb', '1');
     expect(refused.code).toBe(1);

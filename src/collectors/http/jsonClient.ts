@@ -27,7 +27,7 @@ import * as z from 'zod';
 import { formatBytes } from '../../common/format';
 import { maskSecrets } from '../maskSecrets';
 import { exchange, SinkFailure, type Head, type Sink } from './exchange';
-import { JsonListReader, KeptMemory, NotAListError } from './jsonList';
+import { EntryTooLargeError, JsonListReader, KeptMemory, NotAListError } from './jsonList';
 import { keepOf, KeptTooMuchError, loadTokenizer, PrunedJsonReader, type Keep } from './jsonStream';
 
 export type HttpAuth =
@@ -122,10 +122,20 @@ export class ResponseTooLargeError extends ResponseError {
     keptBudget?: number,
     /** A list read entry by entry (getList): the entries read when the kept values passed their share. */
     entries?: number,
+    /** A list read entry by entry: the index of the one entry larger than the limit. */
+    entry?: number,
   ) {
     const kept = `holds more than ${formatBytes(keptBudget ?? 0)} of values we keep (a quarter of the ${formatBytes(limit)} limit)`;
-    const what = keptBudget === undefined ? `is larger than the ${formatBytes(limit)} limit` : entries === undefined ? kept : `${kept} in its first ${entries.toLocaleString('en-US')} entries`;
-    super(`${path}: the answer ${what}, so it was not read (${url}); raise ${setting} to read it`, path);
+    const first = entries === 1 ? 'entry' : `${entries?.toLocaleString('en-US')} entries`;
+    const what =
+      entry !== undefined
+        ? `'s entry ${entry.toLocaleString('en-US')} is larger than the ${formatBytes(limit)} limit`
+        : keptBudget === undefined
+          ? ` is larger than the ${formatBytes(limit)} limit`
+          : entries === undefined
+            ? ` ${kept}`
+            : ` ${kept} in its first ${first}`;
+    super(`${path}: the answer${what}, so it was not read (${url}); raise ${setting} to read it`, path);
     this.name = 'ResponseTooLargeError';
   }
 }
@@ -429,7 +439,8 @@ export class JsonClient {
    * answer is dropped with a `ResponseTooLargeError` that names the URL, the entries read and the
    * setting: 64 MiB by default, ~160,000 stage attempts. Its time: the answer must start within the
    * request timeout, then no gap may be longer than it, and the whole may take ten of them
-   * (LIST_DEADLINE_TIMEOUTS; past that it is not asked for again). Whitespace before the `[` has the answer limit. An entry of the
+   * (LIST_DEADLINE_TIMEOUTS; past that it is not asked for again). One entry may be as large as an
+   * answer (`maxResponseBytes`), no larger: past it the answer is dropped naming the entry. Whitespace before the `[` has the answer limit. An entry of the
    * wrong shape is a `ResponseError` naming its index, unless `onBad` takes it (it is then left out).
    * An answer that is not an array is read as getJson reads it (up to `maxResponseBytes`), and
    * refused for its shape.
@@ -450,6 +461,9 @@ export class JsonClient {
       let whole: Sink<JsonBody> | null = null;
       let malformed: string | null = null;
       const tooMuch = (read: number): ResponseTooLargeError => new ResponseTooLargeError(path, this.shownUrl(path), this.maxResponseBytes, MAX_RESPONSE_SETTING, budget, read);
+      // One entry may be as large as any answer (maxResponseBytes), no larger: what the reader holds of
+      // it is bounded without this (jsonStream.ts streams what it does not keep), but an entry larger
+      // than a whole answer may be is no History Server's, and would be read until the deadline.
       const reader = new JsonListReader(
         keep,
         tokenizer,
@@ -465,6 +479,8 @@ export class JsonClient {
           else bad.push({ raw, index: i });
         },
         () => budget - kept.bytes,
+        undefined,
+        this.maxResponseBytes,
       );
       return {
         data: (chunk) => {
@@ -477,6 +493,7 @@ export class JsonClient {
           } catch (err) {
             if (err instanceof ResponseError) throw err;
             if (err instanceof KeptTooMuchError) throw tooMuch(reader.entries + 1);
+            if (err instanceof EntryTooLargeError) throw new ResponseTooLargeError(path, this.shownUrl(path), this.maxResponseBytes, MAX_RESPONSE_SETTING, undefined, undefined, err.index);
             if (err instanceof NotAListError) {
               // Not a list: read as any answer (its whitespace before was nothing), for the error it gets.
               let wholeSize = 0;

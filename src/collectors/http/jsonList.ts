@@ -47,10 +47,22 @@ export class NotAListError extends Error {
   }
 }
 
+/** One entry is larger than the reader's `maxEntryBytes`: it is not read further. */
+export class EntryTooLargeError extends Error {
+  constructor(
+    readonly index: number,
+    readonly limit: number,
+  ) {
+    super(`entry ${index} is larger than ${limit} bytes`);
+    this.name = 'EntryTooLargeError';
+  }
+}
+
 /**
  * Reads one JSON array from bytes written in pieces and calls `onEntry` with each entry, in order,
  * as soon as its last byte has come. `write` and `end` throw a SyntaxError on malformed JSON, a
- * `NotAListError` when the first character is not `[`, and whatever `onEntry` throws.
+ * `NotAListError` when the first character is not `[`, `EntryTooLargeError` once an entry's bytes
+ * pass `maxEntryBytes`, and whatever `onEntry` throws.
  */
 export class JsonListReader {
   /** Entries given so far. */
@@ -63,6 +75,8 @@ export class JsonListReader {
   /** The current entry's bytes from earlier chunks (while it is parsed whole). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The current entry's bytes so far, all of its chunks. */
+  private entryBytes = 0;
   /** The current entry, once it passed ENTRY_WHOLE_BYTES. */
   private pruned: PrunedJsonReader | null = null;
 
@@ -74,6 +88,8 @@ export class JsonListReader {
     /** What a pruned entry may still keep (the caller's budget left); it throws KeptTooMuchError past it. */
     private readonly room: () => number = () => Infinity,
     private readonly entryWholeBytes = ENTRY_WHOLE_BYTES,
+    /** The most one entry may take (getList: the answer limit): a larger one is not read further. */
+    private readonly maxEntryBytes = Infinity,
   ) {}
 
   /** Whether the `[` has come (before it, only whitespace was read). */
@@ -108,6 +124,7 @@ export class JsonListReader {
       } else {
         this.state = ENTRY;
         this.depth = 0;
+        this.entryBytes = 0;
       }
     }
   }
@@ -161,6 +178,7 @@ export class JsonListReader {
       }
       i++;
     }
+    this.grow(n - from);
     this.hold(chunk.subarray(from, n));
     return n;
   }
@@ -182,8 +200,15 @@ export class JsonListReader {
     }
   }
 
+  /** Counts `bytes` more of the current entry; past `maxEntryBytes` the entry is refused. */
+  private grow(bytes: number): void {
+    this.entryBytes += bytes;
+    if (this.entryBytes > this.maxEntryBytes) throw new EntryTooLargeError(this.entries, this.maxEntryBytes);
+  }
+
   /** The entry ends before `end` in `chunk`: parse it and hand it on. */
   private finish(chunk: Buffer, from: number, end: number): void {
+    this.grow(end - from);
     let value: unknown;
     if (this.pruned !== null) {
       this.pruned.write(chunk.subarray(from, end));

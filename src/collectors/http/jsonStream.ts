@@ -46,8 +46,10 @@ let loaded: Promise<{ make: () => Tokenizer; none: symbol }> | undefined;
 export function loadTokenizer(): Promise<{ make: () => Tokenizer; none: symbol }> {
   loaded ??= Promise.all([import('stream-json/core/parser.js') as Promise<unknown>, import('stream-chain/defs.js') as Promise<unknown>]).then(([p, d]) => {
     const { jsonParser } = p as TokenizerModule;
-    // Strings arrive in pieces, so one we do not keep is never held whole; keys and numbers are short.
-    return { make: () => jsonParser({ packKeys: true, packNumbers: true, packStrings: false, streamKeys: false, streamNumbers: false, streamStrings: true }), none: (d as ChainDefs).none };
+    // Strings, keys and numbers arrive in pieces, so one we do not keep is never held whole: packed,
+    // one unkept key of 200 MB in a list entry held 269 MB of heap, 700 MB of it failed as
+    // 'Invalid string length' (a review of 9b320fc).
+    return { make: () => jsonParser({ packKeys: false, packNumbers: false, packStrings: false, streamKeys: true, streamNumbers: true, streamStrings: true }), none: (d as ChainDefs).none };
   });
   return loaded;
 }
@@ -60,6 +62,17 @@ interface Frame {
   key: string | null;
   keyKept: Keep | null;
   depth: number;
+}
+
+/** The longest key an object's Keep names: a longer key is not kept, and is not held past this. */
+const longestKey = new WeakMap<ReadonlyMap<string, Keep>, number>();
+function longestKeyOf(keys: ReadonlyMap<string, Keep>): number {
+  let n = longestKey.get(keys);
+  if (n === undefined) {
+    n = Math.max(0, ...[...keys.keys()].map((k) => k.length));
+    longestKey.set(keys, n);
+  }
+  return n;
 }
 
 /** What a kept object or array counts for (it and its frame on the reader's stack take ~150 bytes while it is open; ~30 once closed). */
@@ -93,6 +106,14 @@ export class PrunedJsonReader {
   /** The string being built, when it is kept. */
   private text: string[] | null = null;
   private inString = false;
+  /** A key being read in a kept object: its text while it may be kept (null once it cannot), and its length. */
+  private keyText: string | null = null;
+  private keyLength = 0;
+  private inKey = false;
+  /** Whether the key's pieces are counted as they come (an object kept whole keeps every key). */
+  private keyCounted = false;
+  /** The number being read, when it is kept. */
+  private digits: string | null = null;
   private done = false;
   private result: unknown;
 
@@ -186,6 +207,21 @@ export class PrunedJsonReader {
     if (this.slot() !== null) this.put(value);
   }
 
+  /** A piece of a key: held while the key may be kept (counted as it comes when every key is), dropped once it cannot. */
+  private keyPiece(piece: string): void {
+    if (this.keyText === null) return;
+    this.keyLength += piece.length;
+    if (this.keyCounted) this.count(piece.length);
+    else {
+      const top = this.stack.at(-1)!;
+      if (top.keep.kind === 'object' && this.keyLength > longestKeyOf(top.keep.keys)) {
+        this.keyText = null;
+        return;
+      }
+    }
+    this.keyText += piece;
+  }
+
   private token(t: Token): void {
     switch (t.name) {
       case 'startObject':
@@ -198,20 +234,55 @@ export class PrunedJsonReader {
       case 'endArray':
         this.close();
         return;
-      case 'keyValue': {
+      case 'startKey': {
         const top = this.stack.at(-1);
-        if (top === undefined || top.value === null) return;
-        const key = t.value as string;
-        top.key = key;
-        top.keyKept = top.keep.kind === 'object' ? (top.keep.keys.get(key) ?? null) : ALL;
-        if (top.keyKept !== null) this.count(key.length + 3);
+        this.inKey = true;
+        this.keyLength = 0;
+        this.keyCounted = top !== undefined && top.value !== null && top.keep.kind !== 'object';
+        this.keyText = top === undefined || top.value === null ? null : '';
+        if (this.keyCounted) this.count(3);
         return;
       }
+      case 'endKey': {
+        this.inKey = false;
+        const top = this.stack.at(-1);
+        const text = this.keyText;
+        this.keyText = null;
+        if (top === undefined || top.value === null) return;
+        if (text === null) {
+          // Longer than any key the schema names.
+          top.key = null;
+          top.keyKept = null;
+          return;
+        }
+        top.key = text;
+        top.keyKept = top.keep.kind === 'object' ? (top.keep.keys.get(text) ?? null) : ALL;
+        if (top.keyKept !== null && !this.keyCounted) this.count(text.length + 3);
+        return;
+      }
+      case 'startNumber':
+        this.digits = this.slot() === null ? null : '';
+        return;
+      case 'numberChunk':
+        if (this.digits !== null) {
+          this.count((t.value as string).length);
+          this.digits += t.value as string;
+        }
+        return;
+      case 'endNumber':
+        if (this.digits === null) this.scalar(undefined);
+        else this.scalar(Number(this.digits));
+        this.digits = null;
+        return;
       case 'startString':
         this.inString = true;
         this.text = this.slot() === null ? null : [];
         return;
       case 'stringChunk':
+        if (this.inKey) {
+          this.keyPiece(t.value as string);
+          return;
+        }
         if (this.inString && this.text !== null) {
           // Counted as it grows: one huge kept string must not be held whole before it is refused.
           this.count((t.value as string).length);
@@ -227,9 +298,6 @@ export class PrunedJsonReader {
       case 'stringValue':
         if (this.slot() !== null) this.count((t.value as string).length);
         this.scalar(t.value);
-        return;
-      case 'numberValue':
-        this.scalar(Number(t.value));
         return;
       case 'nullValue':
         this.scalar(null);
