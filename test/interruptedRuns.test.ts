@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -199,6 +199,38 @@ describe('a file store: a run holds a file beside the database while it goes', (
     await store.save();
     expect(store.listRuns()).toMatchObject([{ run_id: 'r1', state: 'finished' }]);
     store.close();
+  });
+
+  it("a run's file removed while it goes (taken for dead by a reader) is created again at its next heartbeat; its time is the file system's, not the holder's clock", async () => {
+    const db = newDb();
+    const store = await JobStore.open(db);
+    const reader = async (): Promise<string[]> => {
+      const other = await JobStore.open(db, { readOnly: true });
+      try {
+        return other.listRuns().map((r) => r.state);
+      } finally {
+        other.close();
+      }
+    };
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      store.startRun('r1', 'logs', {});
+      await store.save();
+      // A reader whose clock is ahead, or that found this process's event loop stalled, removed it.
+      rmSync(runFile(db, 'r1'));
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      expect(JSON.parse(readFileSync(runFile(db, 'r1'), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+      // This host's clock an hour behind at its next beat: the file's time is still the file system's (now).
+      vi.setSystemTime(Date.now() - 3_600_000);
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(Math.abs(statSync(runFile(db, 'r1')).mtimeMs - Date.now())).toBeLessThan(10_000);
+    expect(await reader()).toEqual(['running']);
+    store.close();
+    expect(existsSync(runFile(db, 'r1'))).toBe(false);
   });
 
   it("judges a run's file by the lock's rule: a dead pid here, or untouched two minutes anywhere, is gone", async () => {

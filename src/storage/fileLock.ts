@@ -199,38 +199,80 @@ export function thisHolder(): Holder {
   return { pid: process.pid, host: hostname() };
 }
 
+/** A file held by this process (holdFile). */
+export interface HeldFile {
+  /** Stops holding it, and removes it if it is still the one this process created. */
+  readonly release: () => void;
+  /** Why it could not be created at first (null when it was): it is tried again at each heartbeat. */
+  readonly failed: Error | null;
+}
+
 /**
- * Creates `file` exclusively with this process's lock text and touches it every HEARTBEAT_MS, as a
- * lock's holder does (synchronously: a run is recorded by a synchronous call, and its file must be
- * there before any save holds its row). Returns the release, which removes it if it is still ours.
- * Errors (EEXIST too) are thrown as they are.
+ * Holds `file` as a lock's holder holds its lock: creates it exclusively with this process's lock text,
+ * then every HEARTBEAT_MS writes a byte of it again, so that its time is set by the file system (a
+ * shared folder's server: the clock every reader's file is set by) rather than by this host's clock
+ * through utimes (a reader's clock two minutes ahead took it for dead at every open). When it is gone,
+ * removed by a reader that took it for dead (this event loop stalled past STALE_LOCK_MS, clocks apart,
+ * a host of the same name in another pid namespace), or never created, it is created again: one
+ * removal no longer shows the run interrupted everywhere else until it ends. A file of that name not
+ * created by this hold is left as it is. Synchronous: a run is recorded by a synchronous call, and its
+ * file must be there before any save holds its row.
  */
-export function holdFile(file: string): () => void {
-  const text = JSON.stringify({ ...thisHolder(), at: Date.now() } satisfies LockInfo);
-  const fd = openSync(file, 'wx');
-  let ino: number;
-  try {
-    writeSync(fd, text);
-    ino = fstatSync(fd).ino;
-  } catch (err) {
+export function holdFile(file: string): HeldFile {
+  let mine: { ino: number; text: string } | null = null;
+  const create = (): void => {
+    const text = JSON.stringify({ ...thisHolder(), at: Date.now() } satisfies LockInfo);
+    const fd = openSync(file, 'wx');
+    try {
+      writeSync(fd, text);
+      mine = { ino: fstatSync(fd).ino, text };
+    } catch (err) {
+      closeSync(fd);
+      rmSync(file, { force: true });
+      throw err;
+    }
     closeSync(fd);
-    rmSync(file, { force: true });
-    throw err;
+  };
+  const beat = (): void => {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r+');
+    } catch (err) {
+      // Gone: held again. Any other error (EEXIST: created meanwhile, ENOSPC): tried again at the next beat.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') create();
+      return;
+    }
+    try {
+      if (mine !== null && fstatSync(fd).ino === mine.ino) writeSync(fd, mine.text.slice(0, 1), 0);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  let failed: Error | null = null;
+  try {
+    create();
+  } catch (err) {
+    failed = err as Error;
   }
-  closeSync(fd);
   const heartbeat = setInterval(() => {
-    const now = new Date();
-    void utimes(file, now, now).catch(() => undefined);
+    try {
+      beat();
+    } catch {
+      // not writable now: tried again at the next beat; meanwhile readers judge it by its last touch
+    }
   }, HEARTBEAT_MS);
   heartbeat.unref();
-  return () => {
-    clearInterval(heartbeat);
-    try {
-      const now = lookSync(file);
-      if (now !== null && now.ino === ino && now.text === text) rmSync(file, { force: true });
-    } catch {
-      // unreadable or not removable now: left for heldFileGone to judge (its heartbeat has stopped)
-    }
+  return {
+    failed,
+    release: () => {
+      clearInterval(heartbeat);
+      try {
+        const now = lookSync(file);
+        if (now !== null && mine !== null && now.ino === mine.ino && now.text === mine.text) rmSync(file, { force: true });
+      } catch {
+        // unreadable or not removable now: left for heldFileGone to judge (its heartbeat has stopped)
+      }
+    },
   };
 }
 

@@ -28,7 +28,7 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { acquireLock, heldFileGone, holderGone, holdFile, HOST_TAG, LockTimeout, pidAlive } from './fileLock';
+import { acquireLock, HEARTBEAT_MS, heldFileGone, holderGone, holdFile, HOST_TAG, LockTimeout, pidAlive } from './fileLock';
 import { KnownFileIndex, type KnownFile } from './unchanged';
 import { recheckAfterRemoval, type RegressionCheck } from '../analysis/regression';
 import type { RegressionThresholds } from '../analysis/regressionThresholds';
@@ -616,10 +616,12 @@ export class JobStore implements Store {
     this.record({ op: 'startRun', runId, source, options, now, owner: recorded });
     if (!own) return;
     this.own.add(runId);
-    try {
-      this.held.set(runId, holdFile(this.runFile(runId)));
-    } catch (err) {
-      this.warnings.push(`${this.file}: could not create ${this.runFile(runId)} (${(err as Error).message}); other processes will show this collection run as interrupted while it goes.`);
+    const held = holdFile(this.runFile(runId));
+    this.held.set(runId, held.release);
+    if (held.failed !== null) {
+      this.warnings.push(
+        `${this.file}: could not create ${this.runFile(runId)} (${held.failed.message}); other processes will show this collection run as interrupted until it can be (tried again every ${HEARTBEAT_MS / 1000} s).`,
+      );
     }
   }
 
