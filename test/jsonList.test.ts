@@ -130,6 +130,34 @@ describe('PrunedJsonReader on a deep value it keeps', () => {
   });
 });
 
+describe('one table of costs (keptCost.ts): the pruned reader counts what KeptMemory counts', () => {
+  // A large list entry is counted by both: by the reader against the room the list has left, then by
+  // KeptMemory once validated. They had two models (64 a container, 8 a scalar, 2 plus its length a
+  // string, against 24/16/8 and 16 plus its length).
+  const doc = `{"a":"x,]}\\"[{","b":[1,[2,{"c":"\\\\"}]],"d":"é€😀,\\u0041","n":-12.5e3,"t":true,"z":null,"e":[],"o":{},"deep":[[[]]],"__proto__":{"p":1},"rows":[{"a":"1","b":2},{"a":"3","b":4}]}`;
+  it.each([
+    ['a value kept whole', z.unknown()],
+    ['a value pruned to its schema', z.object({ a: z.string(), b: z.unknown(), rows: z.array(z.object({ b: z.number() })), deep: z.unknown(), missing: z.string().optional() })],
+    ['a list', z.array(z.unknown())],
+  ])('%s, wherever the bytes are cut', async (_what, schema) => {
+    const tokenizer = await loadTokenizer();
+    const text = schema instanceof z.ZodArray ? `[${doc},1,"s",null,[${doc}]]` : doc;
+    const bytes = Buffer.from(text);
+    for (const size of [1, 7, bytes.length]) {
+      const r = new PrunedJsonReader(keepOf(schema), tokenizer);
+      for (let at = 0; at < bytes.length; at += size) r.write(bytes.subarray(at, at + size));
+      const value = r.end();
+      expect(r.kept).toBe(new KeptMemory().add(value));
+    }
+    for (const alone of ['12', '"abc"', 'true']) {
+      const r = new PrunedJsonReader(keepOf(z.unknown()), tokenizer);
+      r.write(Buffer.from(alone));
+      const value = r.end();
+      expect(r.kept).toBe(new KeptMemory().add(value));
+    }
+  });
+});
+
 describe('PrunedJsonReader on a huge key or number', () => {
   const MiB = 1024 * 1024;
   /** Writes `head`, `size` bytes of `fill` in 64 KiB pieces, then `tail`; the most the heap grew while it did. */

@@ -17,6 +17,7 @@
  * JSON.parse.
  */
 import { PrunedJsonReader, type Keep, type loadTokenizer } from './jsonStream';
+import { KEPT_COST } from './keptCost';
 
 /** An entry up to this size is parsed whole with JSON.parse; a larger one as a pruned token stream. */
 export const ENTRY_WHOLE_BYTES = 1024 * 1024;
@@ -230,12 +231,10 @@ export class JsonListReader {
 }
 
 /**
- * Roughly the memory the values a list keeps take in V8, without recursion (depth costs no call
- * stack): 24 bytes an object and 16 an array, 8 a property or element, a string 16 plus its length,
- * and a key's text once per list (V8 shares the names of properties: 100,000 stage rows of the same
- * 22 fields hold them once). A History Server stage row (record.ts stageSchema) is counted ~400
- * bytes and measured 392 (heap after GC, 100,000 rows); its JSON text is ~650 bytes, its whole
- * entry in the answer ~3 KB.
+ * Roughly the memory the values a list keeps take in V8 (KEPT_COST, the table the pruned reader
+ * counts by too), without recursion (depth costs no call stack): 24 bytes an object and 16 an
+ * array, 8 a property or element, a string 16 plus its length, and a key's text once per list (V8
+ * shares the names of properties: 100,000 stage rows of the same 22 fields hold them once).
  */
 export class KeptMemory {
   bytes = 0;
@@ -246,24 +245,24 @@ export class KeptMemory {
     const todo: unknown[] = [value];
     while (todo.length > 0) {
       const v = todo.pop();
-      if (typeof v === 'string') size += 16 + v.length;
+      if (typeof v === 'string') size += KEPT_COST.string + v.length;
       else if (Array.isArray(v)) {
-        size += 16 + 8 * v.length;
+        size += KEPT_COST.array + KEPT_COST.slot * v.length;
         for (const x of v) todo.push(x);
       } else if (typeof v === 'object' && v !== null) {
-        size += 24;
+        size += KEPT_COST.object;
         for (const [k, x] of Object.entries(v)) {
-          size += 8;
+          size += KEPT_COST.slot;
           if (!this.keys.has(k)) {
             this.keys.add(k);
-            size += 16 + k.length;
+            size += KEPT_COST.key + k.length;
           }
           todo.push(x);
         }
       }
     }
-    // A number, boolean or null lives in its property's or element's slot (a top-level one: 8).
-    if (typeof value !== 'object' && typeof value !== 'string') size += 8;
+    // A number, boolean or null lives in its property's or element's slot (a top-level one: one slot).
+    if (typeof value !== 'object' && typeof value !== 'string') size += KEPT_COST.slot;
     this.bytes += size;
     return size;
   }

@@ -9,6 +9,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import * as z from 'zod';
+import { KEPT_COST } from './keptCost';
 
 /** What to keep of a value: all of it, an object's named keys, or an array's elements. */
 export type Keep = { kind: 'all' } | { kind: 'object'; keys: ReadonlyMap<string, Keep> } | { kind: 'array'; element: Keep };
@@ -75,9 +76,6 @@ function longestKeyOf(keys: ReadonlyMap<string, Keep>): number {
   return n;
 }
 
-/** What a kept object or array counts for (it and its frame on the reader's stack take ~150 bytes while it is open; ~30 once closed). */
-const KEPT_CONTAINER_BYTES = 64;
-
 /** Sets a property the way JSON.parse does: `__proto__` is an own property, not the prototype. */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
@@ -94,12 +92,15 @@ export class KeptTooMuchError extends Error {
 
 /**
  * Builds the kept parts of one JSON value from bytes written in pieces. `write` throws on malformed
- * JSON (the tokenizer's message), and `KeptTooMuchError` once the kept strings, keys and values
- * (counted roughly as their JSON size) pass `budget`; `end` returns the value.
+ * JSON (the tokenizer's message), and `KeptTooMuchError` once what is kept passes `budget`, counted
+ * as it comes by KEPT_COST (as jsonList.ts KeptMemory counts a value, its containers' open frames
+ * and a key's or number's characters while they are read besides); `end` returns the value.
  */
 export class PrunedJsonReader {
-  /** Roughly the JSON size of what is kept so far. */
+  /** What is kept so far, by KEPT_COST: once the value is whole, what KeptMemory counts for it. */
   kept = 0;
+  /** The property names kept so far, counted once (as KeptMemory counts them). */
+  private readonly keys = new Set<string>();
   private readonly decoder = new StringDecoder('utf8');
   private readonly tokens: Tokenizer;
   private readonly stack: Frame[] = [];
@@ -160,15 +161,16 @@ export class PrunedJsonReader {
   }
 
   private put(value: unknown): void {
-    // A string's characters were counted as they came (stringChunk, stringValue), a container when it opened.
-    if (typeof value === 'string') this.count(2);
-    else if (typeof value !== 'object' || value === null) this.count(8);
+    // A string was counted as it came (startString, stringChunk), a container when it opened: what
+    // is left is the slot it takes in its parent (a number, boolean or null alone: one slot).
     const top = this.stack.at(-1);
     if (top === undefined) {
+      if (typeof value !== 'object' && typeof value !== 'string') this.count(KEPT_COST.slot);
       this.result = value;
       this.done = true;
       return;
     }
+    this.count(KEPT_COST.slot);
     if (top.value === null) return;
     if (Array.isArray(top.value)) top.value.push(value);
     else if (top.key !== null && top.keyKept !== null) setOwn(top.value, top.key, value);
@@ -185,9 +187,9 @@ export class PrunedJsonReader {
       this.stack.push({ keep: ALL, value: null, key: null, keyKept: null, depth: 0 });
       return;
     }
-    // Counted as it opens, for its frame too: `[[[[…` kept whole (a z.unknown value) piles up frames
-    // before any closes, 16 MB of it 2.2 GB of heap while it counted 18 bytes.
-    this.count(KEPT_CONTAINER_BYTES);
+    // Counted as it opens, with its frame until it closes: `[[[[…` kept whole (a z.unknown value)
+    // piles up frames before any closes.
+    this.count((container === 'object' ? KEPT_COST.object : KEPT_COST.array) + KEPT_COST.openFrame);
     this.stack.push({ keep, value: container === 'object' ? {} : [], key: null, keyKept: null, depth: 0 });
   }
 
@@ -200,7 +202,9 @@ export class PrunedJsonReader {
     }
     this.stack.pop();
     // A skipped value has nowhere to go (the top-level value is always kept).
-    if (top.value !== null) this.put(top.value);
+    if (top.value === null) return;
+    this.kept -= KEPT_COST.openFrame;
+    this.put(top.value);
   }
 
   private scalar(value: unknown): void {
@@ -240,7 +244,6 @@ export class PrunedJsonReader {
         this.keyLength = 0;
         this.keyCounted = top !== undefined && top.value !== null && top.keep.kind !== 'object';
         this.keyText = top === undefined || top.value === null ? null : '';
-        if (this.keyCounted) this.count(3);
         return;
       }
       case 'endKey': {
@@ -257,7 +260,12 @@ export class PrunedJsonReader {
         }
         top.key = text;
         top.keyKept = top.keep.kind === 'object' ? (top.keep.keys.get(text) ?? null) : ALL;
-        if (top.keyKept !== null && !this.keyCounted) this.count(text.length + 3);
+        // Its characters, counted while it was read when every key is kept, count once a reader.
+        if (this.keyCounted) this.kept -= text.length;
+        if (top.keyKept !== null && !this.keys.has(text)) {
+          this.keys.add(text);
+          this.count(KEPT_COST.key + text.length);
+        }
         return;
       }
       case 'startNumber':
@@ -269,14 +277,21 @@ export class PrunedJsonReader {
           this.digits += t.value as string;
         }
         return;
-      case 'endNumber':
-        if (this.digits === null) this.scalar(undefined);
-        else this.scalar(Number(this.digits));
+      case 'endNumber': {
+        // Its characters were counted while it was read; a number kept lives in its slot.
+        const digits = this.digits;
         this.digits = null;
+        if (digits === null) this.scalar(undefined);
+        else {
+          this.kept -= digits.length;
+          this.scalar(Number(digits));
+        }
         return;
+      }
       case 'startString':
         this.inString = true;
         this.text = this.slot() === null ? null : [];
+        if (this.text !== null) this.count(KEPT_COST.string);
         return;
       case 'stringChunk':
         if (this.inKey) {
@@ -296,7 +311,7 @@ export class PrunedJsonReader {
         this.text = null;
         return;
       case 'stringValue':
-        if (this.slot() !== null) this.count((t.value as string).length);
+        if (this.slot() !== null) this.count(KEPT_COST.string + (t.value as string).length);
         this.scalar(t.value);
         return;
       case 'nullValue':
