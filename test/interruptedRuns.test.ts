@@ -316,6 +316,30 @@ describe('what processes that died left beside a file database', () => {
   });
 });
 
+describe("what looks like a run's file beside a file database", () => {
+  it("is removed only when it is what a gone holder left (its text, or nothing); a user's file of such a name stays", async () => {
+    const db = newDb();
+    const dir = path.dirname(db);
+    const minuteAgo = new Date(Date.now() - 60_000);
+    const files: Record<string, string> = {
+      // A user's files: not a run id after run- (a dot), or not a holder's text.
+      'jobs.db.run-archive.db': 'SQLite format 3\0 a backup',
+      'jobs.db.run-notes': 'what the collection of Monday did',
+      'jobs.db.run-big': 'x'.repeat(1_000_000),
+      // What dead runs left: a holder's text, and an empty file (killed between creating and writing it).
+      'jobs.db.run-dead': JSON.stringify({ pid: deadPid(), host: hostname(), at: Date.now() }),
+      'jobs.db.run-empty': '',
+    };
+    for (const [name, text] of Object.entries(files)) {
+      writeFileSync(path.join(dir, name), text);
+      utimesSync(path.join(dir, name), minuteAgo, minuteAgo);
+    }
+    (await JobStore.open(db)).close();
+    expect(readdirSync(dir).filter((n) => n.includes('.run-')).sort()).toEqual(['jobs.db.run-archive.db', 'jobs.db.run-big', 'jobs.db.run-notes']);
+    expect(readFileSync(path.join(dir, 'jobs.db.run-notes'), 'utf8')).toBe(files['jobs.db.run-notes']);
+  });
+});
+
 describe('migration 13 (the file): who runs a run', () => {
   it("leaves an older version's unfinished runs unknown, and that version's statements still record runs in the migrated file", async () => {
     const SQL = await loadSqlJs();

@@ -24,7 +24,7 @@
  * records as unfinished (repository.ts runState): a file store by the file its run holds beside the
  * database (holdFile, heldFileGone), a server by the heartbeat its run writes into its row.
  */
-import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open, rm, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { sha1 } from '../common/sha1';
@@ -53,10 +53,18 @@ interface LockInfo extends Holder {
   at: number;
 }
 
-/** A lock file as read through one descriptor: its inode, last touch and text belong together. */
+/**
+ * The most of a lock (or held file) read: a holder's text is `{pid, host, at}`, a few hundred bytes
+ * with the longest host name (253). A longer file is no holder's, and is not read whole (a file that
+ * only has a holder's name beside a database may be anything, of any size).
+ */
+const HOLDER_TEXT_MAX = 512;
+
+/** A lock file as read through one descriptor: its inode, last touch, size and (first HOLDER_TEXT_MAX bytes of) text belong together. */
 interface Seen {
   ino: number;
   mtimeMs: number;
+  size: number;
   text: string;
 }
 
@@ -79,13 +87,15 @@ async function look(file: string): Promise<Seen | null> {
   }
   try {
     const st = await fh.stat();
-    return { ino: st.ino, mtimeMs: st.mtimeMs, text: await fh.readFile('utf8') };
+    const buf = Buffer.alloc(HOLDER_TEXT_MAX);
+    const { bytesRead } = await fh.read(buf, 0, HOLDER_TEXT_MAX, 0);
+    return { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, text: buf.toString('utf8', 0, bytesRead) };
   } finally {
     await fh.close();
   }
 }
 
-const sameFile = (a: Seen, b: Seen): boolean => a.ino === b.ino && a.text === b.text && a.mtimeMs === b.mtimeMs;
+const sameFile = (a: Seen, b: Seen): boolean => a.ino === b.ino && a.text === b.text && a.mtimeMs === b.mtimeMs && a.size === b.size;
 
 function parse(text: string): LockInfo | null {
   try {
@@ -128,7 +138,7 @@ async function create(file: string): Promise<Seen | null> {
     await fh.writeFile(text);
     const st = await fh.stat();
     await fh.close();
-    return { ino: st.ino, mtimeMs: st.mtimeMs, text };
+    return { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, text };
   } catch (err) {
     await fh.close().catch(() => undefined);
     await rm(file, { force: true });
@@ -287,7 +297,9 @@ function lookSync(file: string): Seen | null {
   }
   try {
     const st = fstatSync(fd);
-    return { ino: st.ino, mtimeMs: st.mtimeMs, text: readFileSync(fd, 'utf8') };
+    const buf = Buffer.alloc(HOLDER_TEXT_MAX);
+    const bytesRead = readSync(fd, buf, 0, HOLDER_TEXT_MAX, 0);
+    return { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, text: buf.toString('utf8', 0, bytesRead) };
   } finally {
     closeSync(fd);
   }
@@ -307,3 +319,25 @@ export function heldFileGone(file: string): boolean {
   return seen === null || isStale(seen);
 }
 
+/**
+ * Removes `file` if it is what a holder that is gone left (holdFile): its holder's text, its holder
+ * gone by the lock's rule, or empty (a process killed between creating and writing it) and older than
+ * HALF_WRITTEN_MS. A file whose text is no holder's is not one (a file a user named so, a copy) and is
+ * left, as is one that cannot be read. Removes it only if it is still the file judged (a holder that
+ * creates it again meanwhile keeps its new one). True when it did.
+ */
+export function removeIfHolderGone(file: string): boolean {
+  try {
+    const seen = lookSync(file);
+    if (seen === null) return false;
+    const gone = parse(seen.text) !== null ? isStale(seen) : seen.size === 0 && Date.now() - seen.mtimeMs > HALF_WRITTEN_MS;
+    if (!gone) return false;
+    const now = lookSync(file);
+    if (now === null || !sameFile(now, seen)) return false;
+    rmSync(file, { force: true });
+    return true;
+  } catch {
+    // unreadable, or not removable here (a folder this reader may not write): left for a writer
+    return false;
+  }
+}

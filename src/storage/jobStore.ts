@@ -28,7 +28,7 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { acquireLock, HEARTBEAT_MS, heldFileGone, holderGone, holdFile, HOST_TAG, LockTimeout, pidAlive } from './fileLock';
+import { acquireLock, HEARTBEAT_MS, heldFileGone, holderGone, holdFile, HOST_TAG, LockTimeout, pidAlive, removeIfHolderGone } from './fileLock';
 import { KnownFileIndex, type KnownFile } from './unchanged';
 import { recheckAfterRemoval, type RegressionCheck } from '../analysis/regression';
 import type { RegressionThresholds } from '../analysis/regressionThresholds';
@@ -616,6 +616,8 @@ export class JobStore implements Store {
     this.record({ op: 'startRun', runId, source, options, now, owner: recorded });
     if (!own) return;
     this.own.add(runId);
+    // An id that names no file (RUN_ID) goes here all the same; no run of a collection has one (randomUUID).
+    if (!RUN_ID.test(runId)) return;
     const held = holdFile(this.runFile(runId));
     this.held.set(runId, held.release);
     if (held.failed !== null) {
@@ -744,14 +746,21 @@ async function moveAside(file: string): Promise<string> {
   return aside;
 }
 
-/** What follows `<db>.` in the name of a run's file (JobStore.runFile). */
+/** What follows `<db>.` in the name of a run's file (JobStore.runFile), before its run id. */
 const RUN_FILE = 'run-';
+/**
+ * A run id that may name a run's file: ingest.ts's (randomUUID) and those tests give. Nothing else
+ * beside the database is taken for a run's file (`jobs.db.run-archive.db` is a user's), and a run
+ * id outside it (a path separator, a dot) names none.
+ */
+const RUN_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * What processes that died left beside the database, judged by fileLock.ts's rule for a lock's
  * holder (holderGone): temp files of saves killed mid-write (partial copies, never the database
  * itself), and the files of collection runs whose holder is gone (such a run reads as interrupted
- * with its file or without). A temp file of another host (its HOST_TAG) is its until untouched for
+ * with its file or without): named `run-` and a run id (RUN_ID), holding a holder's text or nothing
+ * (fileLock.ts removeIfHolderGone); any other file so named is a user's, and stays. A temp file of another host (its HOST_TAG) is its until untouched for
  * STALE_LOCK_MS: its pid means nothing here, and taken for dead by it, it would be removed under that
  * host's save, whose rename would then fail. One named before the tag (an older version's) is judged
  * by its pid here, as then.
@@ -768,7 +777,8 @@ async function removeLeftovers(file: string): Promise<void> {
   for (const name of names) {
     const full = path.join(path.dirname(file), name);
     if (name.startsWith(runs)) {
-      if (heldFileGone(full)) await rm(full, { force: true }).catch(() => undefined);
+      // Recover, never delete: only what a run's holder left (its text, or nothing), and only once it is gone.
+      if (RUN_ID.test(name.slice(runs.length))) removeIfHolderGone(full);
       continue;
     }
     if (!name.startsWith(base)) continue;
