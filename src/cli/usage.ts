@@ -102,8 +102,8 @@ Limits of collect (validate takes the first three); each is also a source's key 
                           most decompressed bytes per compressed byte of a log, past its first 16 MiB
                           (default 1000, 2 to 1000000); a log over it is stopped as a decompression bomb
   --max-response-mb N     largest REST answer read, in MiB (default 256, at most 4096): History Server,
-                          Databricks, Dataproc; History Server lists are read entry by entry, and keep
-                          at most a quarter of it
+                          Databricks, Dataproc; History Server lists are read entry by entry: an
+                          entry may be as large, and a list keeps at most a quarter of it
   --max-unpacked-mb N     History Server --mode eventlog: most one attempt's log zip may unpack to, in MiB
                           (default 65536, i.e. 64 GiB)
   --max-unpack-ratio N    History Server --mode eventlog: most bytes unpacked per byte of a zip that

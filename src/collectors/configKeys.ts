@@ -151,7 +151,7 @@ export const SHARED_KEY_DOCS: Readonly<Record<string, string>> = {
   zstd_max_window_mb: 'Largest zstd window a .zstd log may need, in MiB (default 128, what zstd itself decodes by default; up to 1024). Memory use grows with it.',
   max_line_mb: `Longest event-log line read, in MiB (default ${DEFAULT_MAX_LINE_MB}; 1 to ${MAX_LINE_MB_LIMIT}). A longer line is skipped with a problem naming it; memory use grows with the limit.`,
   max_decompression_ratio: `Most decompressed bytes per compressed byte of a log, past its first ${RATIO_FREE_BYTES / 2 ** 20} MiB (default ${DEFAULT_MAX_DECOMPRESSION_RATIO}; ${MIN_DECOMPRESSION_RATIO} to ${MAX_DECOMPRESSION_RATIO_LIMIT}). A log over it is stopped as a decompression bomb; real logs compress 5-20x.`,
-  max_response_mb: `Largest REST answer read, in MiB (default ${MAX_RESPONSE_MB.default}; ${MAX_RESPONSE_MB.min} to ${MAX_RESPONSE_MB.max}). A larger one is refused, and not asked for again; a History Server list (applications, stages, executors, jobs) is read entry by entry instead, and only what it keeps counts, up to a quarter of this.`,
+  max_response_mb: `Largest REST answer read, in MiB (default ${MAX_RESPONSE_MB.default}; ${MAX_RESPONSE_MB.min} to ${MAX_RESPONSE_MB.max}). A larger one is refused, and not asked for again; a History Server list (applications, stages, executors, jobs) is read entry by entry instead: an entry may be as large, and what the list keeps counts, up to a quarter of this.`,
   history_server_url: 'The Spark History Server, e.g. http://history:18080 (the REST API is under /api/v1).',
   token: 'Bearer token: write ${env:VAR} or use the "Set Source Secret" command, never the token itself.',
   timeout: 'Seconds before a request is given up and retried.',
