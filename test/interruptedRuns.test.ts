@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HEARTBEAT_MS, STALE_LOCK_MS, pidAlive } from '../src/storage/fileLock';
 import { JobStore } from '../src/storage/jobStore';
 import { LISTED_THROUGH } from '../src/storage/keys';
-import type { Store } from '../src/storage/store';
+import { openStore, type Store } from '../src/storage/store';
 import { migrate } from '../src/storage/migrations';
 import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
 import type { RunCounts, RunOwner } from '../src/storage/repository';
@@ -510,6 +510,26 @@ describePostgres('`collect` killed with SIGKILL (PostgreSQL)', (server) => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('closing the store stops its runs\' heartbeats, and a run it left unfinished reads as interrupted at once, as on a file store', async () => {
+    const url = await newDatabase(server());
+    const reader = await open(url, server().password);
+    // Closed by the test itself (pgHandles' stores are closed after it).
+    const writer = await openStore(url, process.cwd(), { password: server().password });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      writer.startRun('r1', 'logs', {});
+      writer.startRun('done', 'logs', {});
+      writer.finishRun('done', COUNTS, []);
+      expect(vi.getTimerCount()).toBe(1);
+      expect(Object.fromEntries(reader.listRuns().map((r) => [r.run_id, r.state]))).toEqual({ r1: 'running', done: 'finished' });
+      writer.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(Object.fromEntries(reader.listRuns().map((r) => [r.run_id, r.state]))).toEqual({ r1: 'interrupted', done: 'finished' });
   });
 
   it("migration 14 leaves an older version's runs unknown; its statements still work; a reader reads a database at 13 as it is", async () => {

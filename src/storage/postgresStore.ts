@@ -123,7 +123,9 @@ export class PostgresStore extends PostgresRepository implements Store {
     return Promise.resolve({ written: false, merged: false });
   }
 
+  /** A run left unfinished reads as interrupted from now on (letGoRuns): its heartbeats stop with the connection. */
   close(): void {
+    this.letGoRuns();
     this.client.close();
   }
 }

@@ -828,6 +828,22 @@ export class PostgresRepository implements JobRepository {
     this.beats.delete(runId);
   }
 
+  /**
+   * Stops the heartbeats of this process's runs and writes each unfinished one's as none (NO_SIGN_OF_LIFE):
+   * the store is closing, and a run it leaves unfinished reads as interrupted from now on, on every
+   * host, as a file store's does once its file is let go (not for two minutes more while beats fail).
+   */
+  protected letGoRuns(): void {
+    for (const runId of [...this.beats.keys()]) {
+      this.stopBeat(runId);
+      try {
+        this.rows('UPDATE collection_runs SET heartbeat = ? WHERE run_id = ? AND finished IS NULL', [NO_SIGN_OF_LIFE, runId]);
+      } catch {
+        // The server away: its heartbeat stops all the same, and readers take it for gone in two minutes.
+      }
+    }
+  }
+
   finishRun(runId: string, counts: RunCounts, errors: readonly string[], now = new Date()): void {
     this.stopBeat(runId);
     this.rows(FINISH_RUN_SQL, finishRunParams(runId, counts, errors, now));
@@ -842,6 +858,9 @@ export class PostgresRepository implements JobRepository {
     return this.rows(latestRunsSql(`*, ${SERVER_NOW} AS server_now`)).map(judgedRun);
   }
 }
+
+/** A heartbeat that says its process let its run go (letGoRuns): older than any, gone by any reader's rule. */
+const NO_SIGN_OF_LIFE = new Date(0).toISOString();
 
 /** The server's clock as the ISO text the stores keep times in. */
 const SERVER_NOW = `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
