@@ -5,7 +5,7 @@
  * redaction, the views' URL masking and (through maskSecretText) the storage migration.
  */
 import { describe, expect, it } from 'vitest';
-import { maskUrlPasswords, maskSecretText, REDACTED, secretName, userInfoSpans, withoutUserInfo } from '../src/common/secretText';
+import { environmentVariableOf, maskUrlPasswords, maskSecretText, REDACTED, secretName, userInfoSpans, withoutUserInfo } from '../src/common/secretText';
 import { maskUrls } from '../src/common/safeUrl';
 
 describe('URL user information runs to the last @ of the URL (L1, L9)', () => {
@@ -135,6 +135,72 @@ describe('maskSecretText: secrets in values (L1, L7)', () => {
     const parsed = JSON.parse(maskSecretText(json)) as { a: string; b: string; c: string };
     expect(parsed).toEqual({ a: `x?token=${REDACTED}`, b: 'keep', c: JSON.stringify({ url: `http://h/?access_token=${REDACTED}` }) });
   });
+});
+
+/**
+ * How many times longer one text of `k` pieces (`text(k)`) takes to `read` than 20 texts of k/20 pieces
+ * (as long in all): about 1 when each piece is read once, about 20 when each is read on to the text's end.
+ * Timed against a baseline in the same run, not against a budget, so that a loaded machine slows both
+ * alike (read once, 1-3.5 on two busy cores; read to the end, 10-31). A reading near the bound of 5 is
+ * timed again, up to three times: one pause of the machine is not a slowdown.
+ */
+function slowdown(text: (k: number) => string, read: (text: string) => unknown, k: number): number {
+  const time = (f: () => void): number => {
+    const started = performance.now();
+    f();
+    return performance.now() - started;
+  };
+  const whole = text(k);
+  const parts = Array.from({ length: 20 }, () => text(k / 20));
+  const readParts = (): void => {
+    for (const part of parts) read(part);
+  };
+  readParts();
+  const baseline = Math.min(time(readParts), time(readParts), time(readParts));
+  let taken = Infinity;
+  for (let tries = 0; tries < 3; tries++) {
+    taken = Math.min(taken, time(() => read(whole)));
+    if (taken < 5 * baseline || taken >= 10 * baseline) break;
+  }
+  return taken / baseline;
+}
+
+describe('a long line is read once, not on to its end for each thing in it (slowdown: about 1 read once, about 20 not)', () => {
+  // Each whole text below took seconds before secretText.ts read it by a scan: 14 s, 24 s, 10 s, 1.9 s and 5.8 s, in that order.
+  it("Oracle URLs whose password holds white space: each looks for the line's last @, found once", () => {
+    const line = (k: number): string => `a@b ${'jdbc:oracle:thin:u/p q '.repeat(k)}`;
+    expect(maskSecretText(line(32_000))).toBe(line(32_000));
+    expect(maskSecretText(`${line(32_000)}x@y`)).toBe(`a@b jdbc:oracle:thin:u/${REDACTED}@y`);
+    expect(slowdown(line, maskSecretText, 32_000)).toBeLessThan(5);
+  }, 120_000);
+
+  it("Oracle URLs with no white space between them: each looks for the URL's last @, found once", () => {
+    const line = (k: number): string => `a@b ${'jdbc:oracle:thin:u/p'.repeat(k)}`;
+    expect(maskSecretText(line(32_000))).toBe(line(32_000));
+    expect(maskSecretText(`${line(32_000)}@h`)).toBe(`a@b jdbc:oracle:thin:u/${REDACTED}@h`);
+    expect(slowdown(line, maskSecretText, 32_000)).toBeLessThan(5);
+  }, 120_000);
+
+  it('URLs whose user holds a ${env: with no }: each looks for the } in its own user information', () => {
+    const line = (k: number): string => 'a://${env:X@h '.repeat(k);
+    expect(maskSecretText(line(3))).toBe(`a://\${env:${REDACTED}@h `.repeat(3));
+    expect(slowdown(line, maskSecretText, 256_000)).toBeLessThan(5);
+  }, 120_000);
+
+  it('SQL Server values that open a { with no } after them', () => {
+    const line = (k: number): string => ';pwd={'.repeat(k);
+    expect(maskSecretText(line(3))).toBe(`;pwd=${REDACTED}`.repeat(3));
+    expect(slowdown(line, maskSecretText, 256_000)).toBeLessThan(5);
+  }, 120_000);
+
+  it('a property key holding many .executorEnv. and then a line break (environmentVariableOf)', () => {
+    // The last line as long as the rest, that the key is read in time proportional to its length.
+    const key = (k: number): string => `${'.executorEnv.x'.repeat(k)}\n${'x'.repeat(k)}`;
+    expect(environmentVariableOf(key(3))).toBeUndefined();
+    expect(environmentVariableOf('spark.executorEnv.DB_PASS')).toBe('DB_PASS');
+    expect(environmentVariableOf('spark.x\nspark.driverEnv.A.executorEnv.B')).toBe('A.executorEnv.B');
+    expect(slowdown(key, environmentVariableOf, 32_000)).toBeLessThan(5);
+  }, 120_000);
 });
 
 describe('secretName', () => {
