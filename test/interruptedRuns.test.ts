@@ -20,7 +20,8 @@ import { LISTED_THROUGH } from '../src/storage/keys';
 import { openStore, type Store } from '../src/storage/store';
 import { migrate } from '../src/storage/migrations';
 import { loadSqlJs, memoryDatabase } from '../src/storage/sqlJs';
-import type { RunCounts, RunOwner } from '../src/storage/repository';
+import { UNENDED_RUN, type RunCounts, type RunOwner } from '../src/storage/repository';
+import { commandUsage } from '../src/cli/usage';
 import { eventLogText } from './support/eventLogGenerator';
 import { databaseAtVersion, describePostgres, newDatabase, pgHandles } from './support/postgres';
 import { memoryRepository } from './support/memoryRepository';
@@ -337,6 +338,14 @@ describe("what looks like a run's file beside a file database", () => {
     (await JobStore.open(db)).close();
     expect(readdirSync(dir).filter((n) => n.includes('.run-')).sort()).toEqual(['jobs.db.run-archive.db', 'jobs.db.run-big', 'jobs.db.run-notes']);
     expect(readFileSync(path.join(dir, 'jobs.db.run-notes'), 'utf8')).toBe(files['jobs.db.run-notes']);
+  });
+});
+
+describe('the words for a run without an end', () => {
+  it('runs --help says each state with the word runs and the Sources view show (one definition)', () => {
+    const help = commandUsage('runs').replace(/\s+/g, ' ');
+    for (const state of Object.values(UNENDED_RUN)) expect(help).toContain(`${state.word} (${state.gist})`);
+    expect(Object.values(UNENDED_RUN).map((s) => s.word)).toEqual(['running', 'interrupted', 'unfinished']);
   });
 });
 

@@ -8,7 +8,7 @@ import { JSON_FIELDS, RECORD_HEADER, recordRow, regressionJson, timeText } from 
 import { whatRunRead, withoutSecrets } from './runRead';
 import { openExisting } from './database';
 import type { Store } from '../storage/store';
-import type { RunState } from '../storage/repository';
+import { runStateWord } from '../storage/repository';
 import { maskJsonStrings, shownRecords, shownRegression } from '../storage/storedSecrets';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
@@ -103,12 +103,6 @@ export async function jobsCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-/**
- * What the `finished` column says of a run without an end (repository.ts RunState): going, killed
- * (its process gone), or recorded by an older version, which did not say who ran it.
- */
-const UNFINISHED: Readonly<Record<RunState, string>> = { finished: 'finished', running: 'running', interrupted: 'interrupted', unknown: 'unfinished' };
-
 export async function runsCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -135,7 +129,8 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
             time(r.started),
             r.source,
             whatRunRead(r),
-            r.finished === null ? UNFINISHED[r.state] : time(r.finished),
+            // A run without an end says whether it still goes (repository.ts UNENDED_RUN).
+            r.finished === null ? runStateWord(r.state) : time(r.finished),
             count(r.seen),
             count(r.new),
             count(r.updated),

@@ -2,6 +2,7 @@
 import { STATUSES } from '../collectors/record/status';
 import { DESCRIPTORS } from '../collectors/registry';
 import { fieldsHelp, OPERATORS } from '../storage/fields';
+import { UNENDED_RUN } from '../storage/repository';
 import { COMMANDS, type Command } from './commands';
 import { JSON_FIELDS, TABLE_ROWS } from './recordTable';
 
@@ -19,6 +20,11 @@ function wrapped(lead: string, words: string, indent: number, width = 104): stri
   return [...lines, line].join('\n');
 }
 
+/** The states of a run without an end, as runs shows them (repository.ts UNENDED_RUN). */
+const unendedRuns = Object.values(UNENDED_RUN)
+  .map((s) => `${s.word} (${s.gist})`)
+  .join(', ')
+  .replace(/, ([^,]*)$/, ', or $1');
 const collectLines = DESCRIPTORS.map((d) => wrapped(`  spark-optimizer collect --source ${d.cliNames[0]!}`, `${d.usage} [options]`, 26)).join('\n');
 const narrowLines = DESCRIPTORS.map((d) => wrapped(`  ${d.cliNames[0]!.padEnd(15)} `, d.narrows, 18)).join('\n');
 const credentialLines = DESCRIPTORS.filter((d) => d.credentials !== undefined)
@@ -42,8 +48,7 @@ const SYNOPSIS: Readonly<Record<Command, string>> = {
                        and the Spark properties that differ)`,
   runs: `  spark-optimizer runs [--limit N] [--format table|json] [--utc] [--db PATH]
                        (the collection runs, newest first: what each read, its counts and errors;
-                       one without an end is running, interrupted (its process gone), or
-                       unfinished (an older version's: it cannot be told))`,
+${wrapped(' '.repeat(23), `one without an end is ${unendedRuns})`, 23)}`,
   validate: `  spark-optimizer validate PATH... [--format text|json] [--min-severity S] [--verbose] [--no-recursive]
                         [--zstd-max-window-mb N] [--max-line-mb N] [--max-decompression-ratio N]
                         (event logs and collector configs; exit 1 on errors)`,

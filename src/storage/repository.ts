@@ -108,6 +108,20 @@ export interface RunCounts {
  */
 export type RunState = 'finished' | 'running' | 'interrupted' | 'unknown';
 
+/**
+ * What a run without an end is called wherever it is shown (runs' finished column, the Sources view,
+ * runs --help), with what that means in short (`gist`) and in full: the one definition of the words.
+ */
+export const UNENDED_RUN: Readonly<Record<Exclude<RunState, 'finished'>, { word: string; gist: string; means: string }>> = {
+  running: { word: 'running', gist: 'its process alive', means: 'its counts so far' },
+  interrupted: { word: 'interrupted', gist: 'its process gone', means: 'its process ended before the run did, so what it stored is all it did' },
+  // An older version's run: it did not say who ran it.
+  unknown: { word: 'unfinished', gist: "an older version's: it cannot be told", means: 'recorded by an older version, which does not say whether it still runs' },
+};
+
+/** The word for a run's state (UNENDED_RUN), 'finished' for one with an end. */
+export const runStateWord = (state: RunState): string => (state === 'finished' ? 'finished' : UNENDED_RUN[state].word);
+
 /** The process that runs a run and its last sign of life as its row keeps them (migration 13, PostgreSQL 14). */
 export interface RunOwner extends Holder {
   /** ISO time: the run's last sign of life in its row (its start; then each save of a file store, each HEARTBEAT_MS on a server). */

@@ -11,7 +11,7 @@ import { analyzeConfig } from '../analysis/configAnalyzer';
 import { formatFinding } from '../analysis/findings';
 import { parseConfig, type ConfigError, type SourceConfig } from '../collectors/config';
 import { descriptorOf, sourceLocation } from '../collectors/registry';
-import type { RunRow, RunState } from '../storage/repository';
+import { UNENDED_RUN, type RunRow } from '../storage/repository';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';
@@ -175,13 +175,6 @@ function ago(iso: string): string {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
-/** What a source's last run says when it has no end: in the description, and in the tooltip. */
-const UNENDED: Readonly<Partial<Record<RunState, { word: string; said: string }>>> = {
-  running: { word: 'running', said: 'running: its counts so far' },
-  interrupted: { word: 'interrupted', said: 'interrupted: its process ended before the run did, so what it stored is all it did' },
-  unknown: { word: 'unfinished', said: 'unfinished: recorded by an older version, which does not say whether it still runs' },
-};
-
 export class SourceItem extends vscode.TreeItem {
   constructor(
     readonly source: Source,
@@ -193,7 +186,7 @@ export class SourceItem extends vscode.TreeItem {
     this.contextValue = descriptorOf(source.config.type).secret !== undefined ? ITEM.sourceWithSecret : ITEM.source;
     this.iconPath = new vscode.ThemeIcon(descriptorOf(source.config.type).icon);
     // A run without an end says whether it still goes (repository.ts RunState): a killed one's counts are not a result.
-    const state = lastRun === undefined ? undefined : UNENDED[lastRun.state];
+    const state = lastRun === undefined || lastRun.state === 'finished' ? undefined : UNENDED_RUN[lastRun.state];
     const run = lastRun
       ? `${ago(lastRun.started)}${state === undefined ? '' : ` (${state.word})`} · ${lastRun.new} new, ${lastRun.updated} updated${lastRun.errors.length > 0 ? `, ${plural(lastRun.errors.length, 'error')}` : ''}`
       : 'never collected';
@@ -201,7 +194,7 @@ export class SourceItem extends vscode.TreeItem {
     // Configs may hold credentials in URLs (user:pw@, ?access_token=): never shown (common/safeUrl.ts).
     const where = maskUrls(sourceLocation(source.config));
     this.tooltip = new vscode.MarkdownString(
-      [`**${source.name}** (${source.config.type})`, where && `\`${where}\``, lastRun ? `Last run ${lastRun.started}${state === undefined ? '' : ` (${state.said})`}: ${lastRun.new} new, ${lastRun.updated} updated, ${lastRun.unchanged} unchanged, ${lastRun.skipped} skipped, ${lastRun.failed} failed` : 'Not collected yet', lastRun?.errors.length ? `Errors: ${maskUrls(lastRun.errors.slice(0, 3).join('; '))}` : '']
+      [`**${source.name}** (${source.config.type})`, where && `\`${where}\``, lastRun ? `Last run ${lastRun.started}${state === undefined ? '' : ` (${state.word}: ${state.means})`}: ${lastRun.new} new, ${lastRun.updated} updated, ${lastRun.unchanged} unchanged, ${lastRun.skipped} skipped, ${lastRun.failed} failed` : 'Not collected yet', lastRun?.errors.length ? `Errors: ${maskUrls(lastRun.errors.slice(0, 3).join('; '))}` : '']
         .filter(Boolean)
         .join('\n\n'),
     );
