@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -232,6 +232,24 @@ describe('a file store: a run holds a file beside the database while it goes', (
     expect(await reader()).toEqual(['running']);
     store.close();
     expect(existsSync(runFile(db, 'r1'))).toBe(false);
+  });
+
+  // Pid namespaces are Linux's (/proc/self/ns/pid); elsewhere a holder names none and this cannot happen.
+  it.skipIf(process.platform !== 'linux')("Linux: a run's file held in another pid namespace of this host name (a container) is judged by its touches, not by a pid that means nothing here", async () => {
+    const db = newDb();
+    const writer = await JobStore.open(db);
+    const now = new Date();
+    const pid = deadPid();
+    writer.startRun('in-container', 's', {}, now, owner(hostname(), pid, now.toISOString()));
+    writer.startRun('here-dead', 's', {}, now, owner(hostname(), pid, now.toISOString()));
+    writeFileSync(runFile(db, 'in-container'), JSON.stringify({ pid, host: hostname(), at: Date.now(), ns: 'pid:[1]' }));
+    writeFileSync(runFile(db, 'here-dead'), JSON.stringify({ pid, host: hostname(), at: Date.now(), ns: readlinkSync('/proc/self/ns/pid') }));
+    await writer.save();
+    writer.close();
+    const store = await JobStore.open(db);
+    expect(Object.fromEntries(store.listRuns().map((r) => [r.run_id, r.state]))).toEqual({ 'in-container': 'running', 'here-dead': 'interrupted' });
+    store.close();
+    expect(readdirSync(path.dirname(db)).filter((n) => n.includes('.run-'))).toEqual(['jobs.db.run-in-container']);
   });
 
   it("judges a run's file by the lock's rule: a dead pid here, or untouched two minutes anywhere, is gone", async () => {

@@ -24,7 +24,7 @@
  * records as unfinished (repository.ts runState): a file store by the file its run holds beside the
  * database (holdFile, heldFileGone), a server by the heartbeat its run writes into its row.
  */
-import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readlinkSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open, rm, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { sha1 } from '../common/sha1';
@@ -51,7 +51,25 @@ export interface Holder {
 
 interface LockInfo extends Holder {
   at: number;
+  /** The holder's pid namespace (PID_NS), where it could tell; older versions do not write it. */
+  ns?: string;
 }
+
+/**
+ * This process's pid namespace (Linux: the link /proc/self/ns/pid, `pid:[4026531836]`), null where it
+ * cannot be read. Containers may share a host name and not their pids: to a process in another
+ * namespace a live holder's pid answers no signal, and its lock (its run's file) was taken for dead.
+ */
+const PID_NS: string | null = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+})();
+
+/** This process's lock text: who holds it, since when. */
+const lockText = (): string => JSON.stringify({ ...thisHolder(), at: Date.now(), ...(PID_NS === null ? {} : { ns: PID_NS }) } satisfies LockInfo);
 
 /**
  * The most of a lock (or held file) read: a holder's text is `{pid, host, at}`, a few hundred bytes
@@ -100,7 +118,10 @@ const sameFile = (a: Seen, b: Seen): boolean => a.ino === b.ino && a.text === b.
 function parse(text: string): LockInfo | null {
   try {
     const info = JSON.parse(text) as unknown;
-    return typeof info === 'object' && info !== null && typeof (info as LockInfo).pid === 'number' && typeof (info as LockInfo).host === 'string' ? (info as LockInfo) : null;
+    if (typeof info !== 'object' || info === null) return null;
+    const { pid, host, at, ns } = info as Partial<Record<keyof LockInfo, unknown>>;
+    if (typeof pid !== 'number' || typeof host !== 'string') return null;
+    return { pid, host, at: typeof at === 'number' ? at : NaN, ...(typeof ns === 'string' ? { ns } : {}) };
   } catch {
     return null;
   }
@@ -112,9 +133,11 @@ function parse(text: string): LockInfo | null {
  * pid says so sooner; a live one may be another process that reused a dead holder's pid (a
  * container's PID 1 after a restart), which alone would block every save (show a run going) for good.
  */
-export function holderGone(holder: Holder, untouchedMs: number): boolean {
+export function holderGone(holder: Holder & { ns?: string }, untouchedMs: number): boolean {
   if (!(untouchedMs <= STALE_LOCK_MS)) return true;
-  return holder.host === hostname() && !pidAlive(holder.pid);
+  // A holder that names another pid namespace of this host name is judged as another host's: by its touches.
+  const pidsShared = holder.ns === undefined || PID_NS === null || holder.ns === PID_NS;
+  return holder.host === hostname() && pidsShared && !pidAlive(holder.pid);
 }
 
 function isStale(seen: Seen): boolean {
@@ -133,7 +156,7 @@ async function create(file: string): Promise<Seen | null> {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
     throw err;
   }
-  const text = JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() } satisfies LockInfo);
+  const text = lockText();
   try {
     await fh.writeFile(text);
     const st = await fh.stat();
@@ -231,7 +254,7 @@ export interface HeldFile {
 export function holdFile(file: string): HeldFile {
   let mine: { ino: number; text: string } | null = null;
   const create = (): void => {
-    const text = JSON.stringify({ ...thisHolder(), at: Date.now() } satisfies LockInfo);
+    const text = lockText();
     const fd = openSync(file, 'wx');
     try {
       writeSync(fd, text);
