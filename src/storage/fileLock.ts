@@ -25,7 +25,7 @@
  * database (holdFile, heldFileGone), a server by the heartbeat its run writes into its row.
  */
 import { closeSync, fstatSync, openSync, readlinkSync, readSync, rmSync, writeSync } from 'node:fs';
-import { open, rm, utimes } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { sha1 } from '../common/sha1';
 
@@ -203,8 +203,12 @@ export async function acquireLock(lockPath: string, timeoutMs: number): Promise<
     const mine = await create(lockPath);
     if (mine !== null) {
       const heartbeat = setInterval(() => {
-        const now = new Date();
-        void utimes(lockPath, now, now).catch(() => undefined);
+        try {
+          // Gone or not ours: another host took it for dead, and it is not taken back.
+          touch(lockPath, mine);
+        } catch {
+          // not writable now: touched at the next beat
+        }
       }, HEARTBEAT_MS);
       heartbeat.unref();
       return async () => {
@@ -230,6 +234,29 @@ export async function acquireLock(lockPath: string, timeoutMs: number): Promise<
 /** This process, as a lock (or a run's row) names it. */
 export function thisHolder(): Holder {
   return { pid: process.pid, host: hostname() };
+}
+
+/**
+ * A holder's touch: writes the first byte of its text again into `file` if it is still the one it
+ * created (`mine`), so that its time is set by the file system (a shared folder's server), not by this
+ * host's clock as utimes(now) would; then readers on every host compare it with one clock's times. A
+ * file there that is not `mine` is left as it is. Errors other than ENOENT are thrown.
+ */
+function touch(file: string, mine: { ino: number; text: string } | null): 'touched' | 'gone' | 'not mine' {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw err;
+  }
+  try {
+    if (mine === null || fstatSync(fd).ino !== mine.ino) return 'not mine';
+    writeSync(fd, mine.text.slice(0, 1), 0);
+    return 'touched';
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A file held by this process (holdFile). */
@@ -266,20 +293,9 @@ export function holdFile(file: string): HeldFile {
     }
     closeSync(fd);
   };
+  // Gone: held again. Any other error (EEXIST: created meanwhile, ENOSPC): tried again at the next beat.
   const beat = (): void => {
-    let fd: number;
-    try {
-      fd = openSync(file, 'r+');
-    } catch (err) {
-      // Gone: held again. Any other error (EEXIST: created meanwhile, ENOSPC): tried again at the next beat.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') create();
-      return;
-    }
-    try {
-      if (mine !== null && fstatSync(fd).ino === mine.ino) writeSync(fd, mine.text.slice(0, 1), 0);
-    } finally {
-      closeSync(fd);
-    }
+    if (touch(file, mine) === 'gone') create();
   };
   let failed: Error | null = null;
   try {
