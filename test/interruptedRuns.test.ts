@@ -187,15 +187,23 @@ describe('a file store: a run holds a file beside the database while it goes', (
     reader.close();
   });
 
-  it('a run whose file could not be created is running in its own process all the same (its warning says others see it interrupted)', async () => {
+  it('a run whose file could not be created is running in its own process all the same, and its heartbeat tries again', async () => {
     const db = newDb();
     const store = await JobStore.open(db);
     // In the way of its file: what a dead process of this host left under that name (any reason creating it fails).
     writeFileSync(runFile(db, 'r1'), JSON.stringify({ pid: deadPid(), host: hostname(), at: Date.now() }));
-    store.startRun('r1', 'logs', {});
-    expect(store.warnings.join('\n')).toContain(`could not create ${runFile(db, 'r1')}`);
-    expect(store.listRuns()).toMatchObject([{ run_id: 'r1', state: 'running' }]);
-    expect(store.latestRuns()).toMatchObject([{ run_id: 'r1', state: 'running' }]);
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      store.startRun('r1', 'logs', {});
+      expect(store.warnings.join('\n')).toContain(`could not create ${runFile(db, 'r1')}`);
+      expect(store.listRuns()).toMatchObject([{ run_id: 'r1', state: 'running' }]);
+      expect(store.latestRuns()).toMatchObject([{ run_id: 'r1', state: 'running' }]);
+      // Its heartbeat tries again: what was in the way is a gone holder's, so it is replaced by this run's.
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(JSON.parse(readFileSync(runFile(db, 'r1'), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
     store.finishRun('r1', COUNTS, []);
     await store.save();
     expect(store.listRuns()).toMatchObject([{ run_id: 'r1', state: 'finished' }]);

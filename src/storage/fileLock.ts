@@ -72,8 +72,8 @@ const PID_NS: string | null = (() => {
 const lockText = (): string => JSON.stringify({ ...thisHolder(), at: Date.now(), ...(PID_NS === null ? {} : { ns: PID_NS }) } satisfies LockInfo);
 
 /**
- * The most of a lock (or held file) read: a holder's text is `{pid, host, at}`, a few hundred bytes
- * with the longest host name (253). A longer file is no holder's, and is not read whole (a file that
+ * The most of a lock (or held file) read: a holder's text is `{pid, host, at, ns}`, a few hundred
+ * bytes with the longest host name (253). A longer file is no holder's, and is not read whole (a file that
  * only has a holder's name beside a database may be anything, of any size).
  */
 const HOLDER_TEXT_MAX = 512;
@@ -293,9 +293,11 @@ export function holdFile(file: string): HeldFile {
     }
     closeSync(fd);
   };
-  // Gone: held again. Any other error (EEXIST: created meanwhile, ENOSPC): tried again at the next beat.
+  // Gone, or never created and what is in its way left by a holder that is gone: held again. Any other
+  // error (EEXIST: created meanwhile, ENOSPC): tried again at the next beat.
   const beat = (): void => {
-    if (touch(file, mine) === 'gone') create();
+    const touched = touch(file, mine);
+    if (touched === 'gone' || (touched === 'not mine' && mine === null && removeIfHolderGone(file))) create();
   };
   let failed: Error | null = null;
   try {
