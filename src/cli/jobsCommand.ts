@@ -8,7 +8,7 @@ import { JSON_FIELDS, RECORD_HEADER, recordRow, regressionJson, timeText } from 
 import { whatRunRead, withoutSecrets } from './runRead';
 import { openExisting } from './database';
 import type { Store } from '../storage/store';
-import { runStateWord } from '../storage/repository';
+import { runStateWord } from '../storage/runState';
 import { maskJsonStrings, shownRecords, shownRegression } from '../storage/storedSecrets';
 
 const FIELDS = Object.keys(sparkAppRecordSchema.shape) as (keyof SparkAppRecord)[];
@@ -129,7 +129,7 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
             time(r.started),
             r.source,
             whatRunRead(r),
-            // A run without an end says whether it still goes (repository.ts UNENDED_RUN).
+            // A run without an end says whether it still goes (runState.ts UNENDED_RUN).
             r.finished === null ? runStateWord(r.state) : time(r.finished),
             count(r.seen),
             count(r.new),

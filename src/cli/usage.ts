@@ -2,7 +2,7 @@
 import { STATUSES } from '../collectors/record/status';
 import { DESCRIPTORS } from '../collectors/registry';
 import { fieldsHelp, OPERATORS } from '../storage/fields';
-import { UNENDED_RUN } from '../storage/repository';
+import { UNENDED_RUN } from '../storage/runState';
 import { COMMANDS, type Command } from './commands';
 import { JSON_FIELDS, TABLE_ROWS } from './recordTable';
 
@@ -20,7 +20,7 @@ function wrapped(lead: string, words: string, indent: number, width = 104): stri
   return [...lines, line].join('\n');
 }
 
-/** The states of a run without an end, as runs shows them (repository.ts UNENDED_RUN). */
+/** The states of a run without an end, as runs shows them (runState.ts UNENDED_RUN). */
 const unendedRuns = Object.values(UNENDED_RUN)
   .map((s) => `${s.word} (${s.gist})`)
   .join(', ')

@@ -11,7 +11,8 @@ import { analyzeConfig } from '../analysis/configAnalyzer';
 import { formatFinding } from '../analysis/findings';
 import { parseConfig, type ConfigError, type SourceConfig } from '../collectors/config';
 import { descriptorOf, sourceLocation } from '../collectors/registry';
-import { UNENDED_RUN, type RunRow } from '../storage/repository';
+import type { RunRow } from '../storage/repository';
+import { UNENDED_RUN } from '../storage/runState';
 import { COMMANDS, CONTEXT, ITEM } from './commands';
 import type { DatabaseService } from './database';
 import { readSettings } from './settings';
@@ -185,7 +186,7 @@ export class SourceItem extends vscode.TreeItem {
     // Set Source Secret only where it applies (a review: it was on every source).
     this.contextValue = descriptorOf(source.config.type).secret !== undefined ? ITEM.sourceWithSecret : ITEM.source;
     this.iconPath = new vscode.ThemeIcon(descriptorOf(source.config.type).icon);
-    // A run without an end says whether it still goes (repository.ts RunState): a killed one's counts are not a result.
+    // A run without an end says whether it still goes (runState.ts RunState): a killed one's counts are not a result.
     const state = lastRun === undefined || lastRun.state === 'finished' ? undefined : UNENDED_RUN[lastRun.state];
     const run = lastRun
       ? `${ago(lastRun.started)}${state === undefined ? '' : ` (${state.word})`} · ${lastRun.new} new, ${lastRun.updated} updated${lastRun.errors.length > 0 ? `, ${plural(lastRun.errors.length, 'error')}` : ''}`
