@@ -419,7 +419,8 @@ export class AppReplay {
    * .onJobStart) and marks those never submitted SKIPPED when the job ends. Each Stage Info opens
    * with `{"Stage ID":N,"Stage Attempt ID":N,"Stage Name":"…"` (Spark 1.2-4.x); the RDDs and call
    * sites after it, most of the line in SQL apps, are passed over by one native search per stage
-   * (Buffer#indexOf, bounded to the Stage Infos), not walked. Logs before Spark 1.2 have no Stage
+   * after the first (Buffer#indexOf, bounded to the Stage Infos), not walked, and the last stage's not
+   * at all. Logs before Spark 1.2 have no Stage
    * Infos: their `"Stage IDs":[…]` (searched back from the line's end: only the Properties follow it)
    * give the ids alone, attempt 0, as JsonProtocol.jobStartFromJson does (it names them "unknown",
    * we leave them unnamed). False when the line is not in that shape (then it is parsed): a list
@@ -457,9 +458,15 @@ export class AppReplay {
     if (buf[infosAt] !== 0x5b) return false;
     // Read first, given to the tracker once the whole list is read as expected: else the line is parsed.
     const stages: { id: number; attempt: number; name: string | null }[] = [];
-    // The search stops at the Stage IDs: a view of the line up to them (one small object per job start).
+    // Spark lists every stage in both (JsonProtocol.jobStartToJson), so there are as many Stage Infos
+    // as Stage IDs. The first opens the list; each next one is searched for from the one before, within
+    // the Stage Infos (a view of the line up to the Stage IDs): the last one's RDDs and call site, most
+    // of the bytes of a one-stage job's line, are not searched through.
+    if (ids.length === 0 && buf[infosAt + 1] !== 0x5d) return false;
     const infos = buf.subarray(0, key);
-    for (let at = infos.indexOf(STAGE_INFO_OPEN, infosAt); at !== -1; at = infos.indexOf(STAGE_INFO_OPEN, p)) {
+    for (let at = infosAt + 1; stages.length < ids.length; ) {
+      if (stages.length > 0) at = infos.indexOf(STAGE_INFO_OPEN, p);
+      if (at === -1 || !bytesAt(buf, at, key, STAGE_INFO_OPEN)) return false;
       p = at + STAGE_INFO_OPEN.length;
       const id = readInt(buf, p, key);
       if (id === null) return false;
@@ -477,8 +484,6 @@ export class AppReplay {
       if (name === undefined) return false;
       stages.push({ id, attempt, name });
     }
-    // Spark lists every stage in both (JsonProtocol.jobStartToJson): a Stage Info not found here was not in Spark's shape.
-    if (stages.length !== ids.length || (stages.length > 0 && !bytesAt(buf, infosAt + 1, key, STAGE_INFO_OPEN))) return false;
     for (let k = 0; k < stages.length; k++) this.tracker.jobStage(stages[k]!.id, stages[k]!.attempt, stages[k]!.name);
     return true;
   };
