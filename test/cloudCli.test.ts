@@ -14,6 +14,7 @@ import { fakeCluster, fakeJob, startDataprocFake, type DataprocFake, type FakeJo
 import { EmrFake, type FakeCluster, type FakeStep } from './support/emrFake';
 import { databaseText } from './support/databaseText';
 import { tempDir } from './support/tmp';
+import { childEnv } from './support/isolatedEnv';
 
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 const TIMEOUT = 90_000;
@@ -22,26 +23,6 @@ interface Result {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-/** Variables that could carry real credentials or point at real services: never inherited by the child. */
-const SCRUB = /^(AWS_|DATABRICKS_|GOOGLE_|GCLOUD_|GCE_|CLOUDSDK_|METADATA_SERVER|SPARK_OPTIMIZER_|HOME$|USERPROFILE$)/;
-
-/** An isolated environment: no ~/.aws, no gcloud config, no metadata servers. */
-function isolatedEnv(home: string, extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUB.test(k)) env[k] = v;
-  return {
-    ...env,
-    HOME: home,
-    USERPROFILE: home,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: path.join(home, 'no-aws', 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws', 'credentials'),
-    CLOUDSDK_CONFIG: path.join(home, 'no-gcloud'),
-    METADATA_SERVER_DETECTION: 'none',
-    ...extra,
-  };
 }
 
 function run(args: string[], env: Record<string, string>, cwd: string): Promise<Result> {
@@ -278,7 +259,7 @@ describe.each(['emr', 'databricks', 'dataproc'] as const)('spark-optimizer colle
       const p = await PLATFORMS[source]();
       const dir = tempDir();
       const db = path.join(dir, 'jobs.db');
-      const env = isolatedEnv(dir, p.env);
+      const env = childEnv(dir, p.env);
       const n = p.expected.length;
       expect(n).toBeGreaterThan(3);
 
@@ -343,7 +324,7 @@ describe.each(['emr', 'databricks', 'dataproc'] as const)('spark-optimizer colle
       const p = await PLATFORMS[source]();
       const dir = tempDir();
       const db = path.join(dir, 'jobs.db');
-      const r = await run(['collect', '--source', source, ...p.flags, '--dry-run', '--format', 'json', '--db', db], isolatedEnv(dir, p.env), dir);
+      const r = await run(['collect', '--source', source, ...p.flags, '--dry-run', '--format', 'json', '--db', db], childEnv(dir, p.env), dir);
       expect(r.code).toBe(0);
       const lines = jsonLines(r.stdout);
       expect(lines.map((l) => l.app_id).sort()).toEqual(p.expected.map((e) => e.app_id).sort());
@@ -369,7 +350,7 @@ describe.each(['emr', 'databricks', 'dataproc'] as const)('spark-optimizer colle
       const dir = tempDir();
       const db = path.join(dir, 'jobs.db');
       const bad = p.badAuth();
-      const r = await run(['collect', '--source', source, ...p.flags, '--db', db], isolatedEnv(dir, bad.env), dir);
+      const r = await run(['collect', '--source', source, ...p.flags, '--db', db], childEnv(dir, bad.env), dir);
       expect(r.code).toBe(1);
       const authLines = r.stderr.split('\n').filter((l) => l.includes('auth-failed'));
       expect(authLines).toHaveLength(1);
@@ -397,7 +378,7 @@ describe('spark-optimizer collect --source databricks --since --user --max-apps'
       const runs = [...p.ws.runs].sort((a, b) => a.start_time - b.start_time);
       const since = new Date(runs[10]!.start_time);
       const user = runs[0]!.creator_user_name;
-      const r = await run(['collect', '--source', 'databricks', ...p.flags, '--since', since.toISOString(), '--user', user, '--dry-run', '--format', 'json'], isolatedEnv(dir, p.env), dir);
+      const r = await run(['collect', '--source', 'databricks', ...p.flags, '--since', since.toISOString(), '--user', user, '--dry-run', '--format', 'json'], childEnv(dir, p.env), dir);
       expect(r.code).toBe(0);
       const want = runs.filter((x) => x.start_time >= since.getTime() && x.creator_user_name === user).map((x) => `databricks-run-${x.run_id}`);
       expect(want.length).toBeGreaterThan(0);
@@ -406,7 +387,7 @@ describe('spark-optimizer collect --source databricks --since --user --max-apps'
       expect(lists.length).toBeGreaterThan(0);
       for (const q of lists) expect(q.query.has('start_time_from')).toBe(false);
 
-      const capped = await run(['collect', '--source', 'databricks', ...p.flags, '--user', user, '--max-apps', '3', '--dry-run', '--format', 'json'], isolatedEnv(dir, p.env), dir);
+      const capped = await run(['collect', '--source', 'databricks', ...p.flags, '--user', user, '--max-apps', '3', '--dry-run', '--format', 'json'], childEnv(dir, p.env), dir);
       expect(capped.code).toBe(0);
       expect(jsonLines(capped.stdout)).toHaveLength(3);
       expect(jsonLines(capped.stdout).every((l) => l.user === user)).toBe(true);
@@ -427,7 +408,7 @@ describe('spark-optimizer collect: cloud sources from a config file', () => {
         ['sources:', '  - name: dbx-prod', '    type: databricks', `    endpoint_url: ${p.fake.url}`, '    token: ${env:CLI_TEST_DBX_TOKEN}', '    batch_size: 3', '  - name: other', '    type: event_log', '    path: ./no-such-logs', ''].join('\n'),
       );
       // DATABRICKS_TOKEN is wrong: the config's ${env:VAR} must win.
-      const env = isolatedEnv(dir, { CLI_TEST_DBX_TOKEN: DBX_TOKEN, DATABRICKS_TOKEN: 'wrong-token-from-env' });
+      const env = childEnv(dir, { CLI_TEST_DBX_TOKEN: DBX_TOKEN, DATABRICKS_TOKEN: 'wrong-token-from-env' });
       const r = await run(['collect', '--config', 'spark-optimizer.yaml', '--name', 'dbx-prod', '--db', db], env, dir);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -459,7 +440,7 @@ describe('spark-optimizer collect: cloud sources from a config file', () => {
         path.join(dir, 'conf', 'spark-optimizer.yaml'),
         ['sources:', '  - name: gcp', '    type: dataproc', `    project_id: ${GCP_PROJECT}`, `    region: ${GCP_REGION}`, `    endpoint_url: ${p.fake.url}`, '    access_token: ${env:CLI_TEST_GCP_TOKEN}', ''].join('\n'),
       );
-      const r = await run(['collect', '--config', 'conf/spark-optimizer.yaml', '--name', 'gcp', '--dry-run', '--format', 'json'], isolatedEnv(dir, { CLI_TEST_GCP_TOKEN: GCP_TOKEN }), dir);
+      const r = await run(['collect', '--config', 'conf/spark-optimizer.yaml', '--name', 'gcp', '--dry-run', '--format', 'json'], childEnv(dir, { CLI_TEST_GCP_TOKEN: GCP_TOKEN }), dir);
       expect(r.code).toBe(0);
       const lines = jsonLines(r.stdout);
       checkRows(p, lines, 'gcp');
@@ -473,7 +454,7 @@ describe('spark-optimizer collect: cloud sources from a config file', () => {
   it('an unknown --name is a usage error listing the sources', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'spark-optimizer.yaml'), ['sources:', '  - name: a', '    type: databricks', '    endpoint_url: http://127.0.0.1:9', ''].join('\n'));
-    const r = await run(['collect', '--config', 'spark-optimizer.yaml', '--name', 'b', '--dry-run'], isolatedEnv(dir, {}), dir);
+    const r = await run(['collect', '--config', 'spark-optimizer.yaml', '--name', 'b', '--dry-run'], childEnv(dir, {}), dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no source named "b" in .*spark-optimizer\.yaml; it has: a/);
   });
@@ -486,7 +467,7 @@ describe('spark-optimizer collect: cloud usage errors', () => {
     ['dataproc', ['--history-server-url', 'nope'], /--source dataproc: --history-server-url: /],
   ] as const)('--source %s with a bad URL flag exits 2 naming the flag', async (source, flags, message) => {
     const dir = tempDir();
-    const r = await run(['collect', '--source', source, ...flags, '--dry-run'], isolatedEnv(dir, {}), dir);
+    const r = await run(['collect', '--source', source, ...flags, '--dry-run'], childEnv(dir, {}), dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/\nRun 'spark-optimizer collect --help' for its usage\.\n$/);

@@ -21,6 +21,7 @@ import { eventLogText } from './support/eventLogGenerator';
 import { startFakeServer, syntheticListing } from './support/historyServerFake';
 import { ownTempRoot, tempDir } from './support/tmp';
 import { zip } from './support/zip';
+import { childEnv } from './support/isolatedEnv';
 
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 /** The most one child may take (a collection of one log, on a loaded 2-core machine). */
@@ -32,24 +33,6 @@ const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
-
-/** Variables that could carry real credentials or point at real services: never inherited by the child. */
-const SCRUB = /^(AWS_|DATABRICKS_|GOOGLE_|GCLOUD_|GCE_|CLOUDSDK_|METADATA_SERVER|SPARK_OPTIMIZER_|HOME$|USERPROFILE$)/;
-
-function childEnv(home: string, extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUB.test(k)) env[k] = v;
-  return {
-    ...env,
-    HOME: home,
-    USERPROFILE: home,
-    TMPDIR: tmpdir(),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: path.join(home, 'no-aws', 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws', 'credentials'),
-    ...extra,
-  };
-}
 
 /** A source that downloads logs, served by its fake, whose first download request is held. */
 interface Downloading {

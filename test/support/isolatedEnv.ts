@@ -46,3 +46,28 @@ export function isolatedEnv(keys: readonly string[], prefix: string, setup?: (ho
   });
   return env;
 }
+
+/** Variables that could carry real credentials or point at real services: never inherited by a child process. */
+const SCRUB = /^(AWS_|DATABRICKS_|GOOGLE_|GCLOUD_|GCE_|CLOUDSDK_|METADATA_SERVER|SPARK_OPTIMIZER_|HOME$|USERPROFILE$)/;
+
+/**
+ * The environment of a CLI child process kept from the machine's credentials and metadata servers:
+ * this process's variables but SCRUB's, HOME the folder `home` (no ~/.aws, no gcloud config there),
+ * then `extra`.
+ */
+export function childEnv(home: string, extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUB.test(k)) env[k] = v;
+  return {
+    ...env,
+    HOME: home,
+    USERPROFILE: home,
+    TMPDIR: tmpdir(),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: path.join(home, 'no-aws', 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws', 'credentials'),
+    CLOUDSDK_CONFIG: path.join(home, 'no-gcloud'),
+    METADATA_SERVER_DETECTION: 'none',
+    ...extra,
+  };
+}
