@@ -163,7 +163,8 @@ export function* generateEventLog(opts: GeneratorOptions = {}, totals: Generated
       const info = { 'Task ID': id, Index: k, Attempt: 0, 'Partition ID': k, 'Launch Time': launch, 'Executor ID': exec, Host: `10.1.0.${exec}`, Locality: 'PROCESS_LOCAL', Speculative: false, 'Getting Result Time': 0, 'Finish Time': 0, Failed: false, Killed: false, Accumulables: [] as unknown[] };
       yield JSON.stringify({ Event: 'SparkListenerTaskStart', 'Stage ID': s, 'Stage Attempt ID': 0, 'Task Info': info });
       const failed = ((opts.failEvery ?? 0) > 0 && (id + 1) % opts.failEvery! === 0) || (stageFails && k === 0);
-      const cpu = 1_000_000 + int(4_000_000_000);
+      // 40-95% of the task's run time, in ns, as a real task's CPU time is some of its run time (one draw, as before).
+      const cpu = Math.floor((finish - launch) * 1_000_000 * (0.4 + 0.55 * r()));
       const input = s === 0 ? int(128 * 1024 * 1024) : 0;
       const remote = s > 0 ? int(64 * 1024 * 1024) : 0;
       const local = s > 0 ? int(8 * 1024 * 1024) : 0;
