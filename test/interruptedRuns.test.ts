@@ -27,6 +27,7 @@ import { eventLogText } from './support/eventLogGenerator';
 import { databaseAtVersion, describePostgres, newDatabase, pgHandles } from './support/postgres';
 import { memoryRepository } from './support/memoryRepository';
 import { tempDir } from './support/tmp';
+import { skippedHere } from './support/skip';
 
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 const COUNTS: RunCounts = { seen: 1, new: 1, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
@@ -244,7 +245,7 @@ describe('a file store: a run holds a file beside the database while it goes', (
   });
 
   // Pid namespaces are Linux's (/proc/self/ns/pid); elsewhere a holder names none and this cannot happen.
-  it.skipIf(process.platform !== 'linux')("Linux: a run's file held in another pid namespace of this host name (a container) is judged by its touches, not by a pid that means nothing here", async () => {
+  it.skipIf(skippedHere(process.platform !== 'linux', `NOT RUN on ${process.platform}: pid namespaces are Linux's`))("Linux: a run's file held in another pid namespace of this host name (a container) is judged by its touches, not by a pid that means nothing here", async () => {
     const db = newDb();
     const writer = await JobStore.open(db);
     const now = new Date();
